@@ -1,0 +1,24 @@
+#include "error_code.hpp"
+
+namespace sylk {
+
+std::string_view errorName(ErrorCode code) {
+    switch (code) {
+    case ErrorCode::MalformedRequest: return "malformed_request";
+    case ErrorCode::MissingField: return "missing_field";
+    case ErrorCode::InvalidField: return "invalid_field";
+    case ErrorCode::UnknownRequest: return "unknown_request";
+    case ErrorCode::PayloadTooLarge: return "payload_too_large";
+    case ErrorCode::InvalidJsep: return "invalid_jsep";
+    case ErrorCode::InvalidSdp: return "invalid_sdp";
+    case ErrorCode::NotFound: return "not_found";
+    case ErrorCode::Unauthorized: return "unauthorized";
+    case ErrorCode::WrongState: return "wrong_state";
+    case ErrorCode::InternalError: return "internal_error";
+    case ErrorCode::EchoNoMediaNegotiated: return "no_media_negotiated";
+    case ErrorCode::HubProbeNotJoined: return "not_joined";
+    }
+    return "unknown_error";
+}
+
+}  // namespace sylk

@@ -1,0 +1,37 @@
+// The one table of error codes that Sylk plugins answer with. Each plugin owns a range, so a
+// code alone tells which component refused a request:
+//   1000-1099 sylkcore: request-level errors every plugin shares
+//   1100-1199 echo          1200-1299 videoroom     1300-1399 audiomixer
+//   1400-1499 sip           1500-1599 xmpp          1600-1699 msrp
+//   1900-1999 test-only plugins
+#pragma once
+
+#include <string_view>
+
+#include "api.hpp"
+
+namespace sylk {
+
+enum class ErrorCode : int {
+    // sylkcore
+    MalformedRequest = 1001,   // body is not a JSON object
+    MissingField = 1002,
+    InvalidField = 1003,       // wrong type or out of range
+    UnknownRequest = 1004,
+    PayloadTooLarge = 1005,
+    InvalidJsep = 1006,
+    InvalidSdp = 1007,
+    NotFound = 1008,           // unknown room, participant or resource
+    Unauthorized = 1009,       // wrong PIN, secret or token
+    WrongState = 1010,         // request not valid in the session's current state
+    InternalError = 1099,
+    // echo
+    EchoNoMediaNegotiated = 1101,
+    // hubprobe (test plugin)
+    HubProbeNotJoined = 1901,
+};
+
+// Short stable name of a code, e.g. "missing_field".
+SYLK_API std::string_view errorName(ErrorCode code);
+
+}  // namespace sylk

@@ -1,0 +1,51 @@
+#include "hub.hpp"
+
+#include <glib.h>
+#include <unistd.h>
+
+namespace sylk::hub {
+
+Hub& Hub::instance() {
+    // Function-local static in libsylkcore.so: one per process, whichever plugin asks first.
+    static Hub hub;
+    return hub;
+}
+
+Hub::Hub() {
+    gchar* uuid = g_uuid_string_random();
+    instanceId_ = std::to_string(getpid()) + "-" + uuid;
+    g_free(uuid);
+}
+
+std::shared_ptr<Room> Hub::open(const std::string& roomId) {
+    std::lock_guard lock(mutex_);
+    auto& room = rooms_[roomId];
+    if (!room)
+        room = std::make_shared<Room>(roomId);
+    return room;
+}
+
+std::shared_ptr<Room> Hub::find(const std::string& roomId) const {
+    std::lock_guard lock(mutex_);
+    auto it = rooms_.find(roomId);
+    return it == rooms_.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> Hub::roomIds() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> ids;
+    for (const auto& [id, room] : rooms_)
+        ids.push_back(id);
+    return ids;
+}
+
+bool Hub::closeIfIdle(const std::string& roomId) {
+    std::lock_guard lock(mutex_);
+    auto it = rooms_.find(roomId);
+    if (it == rooms_.end() || !it->second->idle())
+        return false;
+    rooms_.erase(it);
+    return true;
+}
+
+}  // namespace sylk::hub

@@ -1,0 +1,44 @@
+// The process-wide hub: the registry of rooms through which Sylk plugins coordinate.
+//
+// Janus loads each plugin as its own .so, but every one of them links libsylkcore.so, which
+// the dynamic loader maps once per process; instance() lives there, so all plugins share one
+// Hub. See docs/architecture.md.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "../api.hpp"
+#include "room.hpp"
+
+namespace sylk::hub {
+
+class SYLK_API Hub {
+public:
+    static Hub& instance();
+
+    // The room with this id, created on first use.
+    std::shared_ptr<Room> open(const std::string& roomId);
+    // The room, or nullptr.
+    std::shared_ptr<Room> find(const std::string& roomId) const;
+    std::vector<std::string> roomIds() const;
+    // Forgets the room if nobody is in it or listening to it; true if it was forgotten.
+    bool closeIfIdle(const std::string& roomId);
+
+    // Random per process: plugins that report the same value share this hub.
+    const std::string& instanceId() const { return instanceId_; }
+
+    Hub();  // public for unit tests; plugins use instance()
+    Hub(const Hub&) = delete;
+    Hub& operator=(const Hub&) = delete;
+
+private:
+    mutable std::mutex mutex_;
+    std::map<std::string, std::shared_ptr<Room>> rooms_;
+    std::string instanceId_;
+};
+
+}  // namespace sylk::hub

@@ -1,0 +1,46 @@
+// One room of the hub: its members and its event bus.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "../api.hpp"
+#include "room_event.hpp"
+#include "subscription.hpp"
+
+namespace sylk::hub {
+
+class SYLK_API Room : public std::enable_shared_from_this<Room> {
+public:
+    explicit Room(std::string id);
+    const std::string& id() const { return id_; }
+
+    // Adds a member (or replaces one with the same id) and posts "joined" (or "updated").
+    void join(const Member& member);
+    // Removes a member and posts "left"; false if it was not there.
+    bool leave(const std::string& memberId);
+    std::vector<Member> members() const;
+    bool idle() const;
+
+    // Posts an event to every listener, the poster's own included.
+    void post(const std::string& kind, const std::string& plugin, const std::string& member, Json data);
+
+    // Listeners are held weakly: a listener that is gone is skipped and dropped.
+    [[nodiscard]] Subscription subscribe(const std::shared_ptr<RoomListener>& listener);
+
+private:
+    friend class Subscription;
+    void unsubscribe(uint64_t token);
+
+    const std::string id_;
+    mutable std::mutex mutex_;
+    std::map<std::string, Member> members_;
+    std::map<uint64_t, std::weak_ptr<RoomListener>> listeners_;
+    uint64_t nextToken_ = 1;
+    uint64_t sequence_ = 0;
+};
+
+}  // namespace sylk::hub

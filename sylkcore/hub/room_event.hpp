@@ -1,0 +1,36 @@
+// What travels on the hub: a room's members and the events posted in a room.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "../json.hpp"
+
+namespace sylk::hub {
+
+// A participant as every plugin sees it. id is unique across plugins: by convention
+// "<plugin package>/<plugin-local id>", e.g. "janus.plugin.sylk.sip/17".
+struct Member {
+    std::string id;
+    std::string display;
+    std::string plugin;  // package of the plugin that serves this member
+};
+
+struct RoomEvent {
+    std::string room;
+    std::string kind;    // "joined", "left", "updated", "chat", ... (plugins may add kinds)
+    std::string plugin;  // package of the plugin that posted it
+    std::string member;  // member id the event is about or from; may be empty
+    Json data;           // kind-specific payload; shared read-only, never modify
+    uint64_t sequence = 0;  // per room, increasing, assigned by the hub
+};
+
+// Implemented by whoever wants a room's events. Called on the poster's thread with no hub lock
+// held: hand the event to your own loop and return; do not block.
+class RoomListener {
+public:
+    virtual ~RoomListener() = default;
+    virtual void onRoomEvent(const RoomEvent& event) = 0;
+};
+
+}  // namespace sylk::hub

@@ -1,0 +1,72 @@
+#include "sdp_answer.hpp"
+
+#include <cstring>
+#include <memory>
+
+#include "../request_error.hpp"
+#include "janus_headers.hpp"
+
+namespace sylk::janus {
+namespace {
+
+struct SdpDeleter {
+    void operator()(janus_sdp* sdp) const { janus_sdp_destroy(sdp); }
+};
+using SdpPtr = std::unique_ptr<janus_sdp, SdpDeleter>;
+
+}  // namespace
+
+SdpAnswer answerOffer(const Json& jsep, const AnswerOptions& options) {
+    json_t* type = jsep.member("type");
+    json_t* sdp = jsep.member("sdp");
+    if (!json_is_object(jsep.get()) || !json_is_string(type) || !json_is_string(sdp))
+        throw RequestError(ErrorCode::InvalidJsep, "jsep must be an object with string fields 'type' and 'sdp'");
+    if (std::strcmp(json_string_value(type), "offer") != 0)
+        throw RequestError(ErrorCode::InvalidJsep,
+                           std::string("jsep type must be 'offer', not '") + json_string_value(type) + "'");
+
+    char error[512] = "";
+    SdpPtr offer(janus_sdp_parse(json_string_value(sdp), error, sizeof(error)));
+    if (!offer)
+        throw RequestError(ErrorCode::InvalidSdp, std::string("cannot parse the offer: ") + (*error ? error : "invalid SDP"));
+
+    SdpPtr answer(janus_sdp_generate_answer(offer.get()));
+    for (GList* item = offer->m_lines; item; item = item->next) {
+        auto* mline = static_cast<janus_sdp_mline*>(item->data);
+        bool enabled = (mline->type == JANUS_SDP_AUDIO && options.audio) ||
+                       (mline->type == JANUS_SDP_VIDEO && options.video) ||
+                       (mline->type == JANUS_SDP_APPLICATION && options.data);
+        const char* codec = mline->type == JANUS_SDP_AUDIO   ? options.audioCodec
+                            : mline->type == JANUS_SDP_VIDEO ? options.videoCodec
+                                                             : nullptr;
+        janus_sdp_generate_answer_mline(offer.get(), answer.get(), mline,
+            JANUS_SDP_OA_MLINE, mline->type,
+            JANUS_SDP_OA_ENABLED, enabled ? TRUE : FALSE,
+            JANUS_SDP_OA_CODEC, codec,
+            JANUS_SDP_OA_ACCEPT_EXTMAP, JANUS_RTP_EXTMAP_MID,
+            JANUS_SDP_OA_ACCEPT_EXTMAP, JANUS_RTP_EXTMAP_RID,
+            JANUS_SDP_OA_ACCEPT_EXTMAP, JANUS_RTP_EXTMAP_REPAIRED_RID,
+            JANUS_SDP_OA_ACCEPT_EXTMAP, JANUS_RTP_EXTMAP_AUDIO_LEVEL,
+            JANUS_SDP_OA_ACCEPT_EXTMAP, JANUS_RTP_EXTMAP_VIDEO_ORIENTATION,
+            JANUS_SDP_OA_ACCEPT_EXTMAP, JANUS_RTP_EXTMAP_TRANSPORT_WIDE_CC,
+            JANUS_SDP_OA_DONE);
+    }
+
+    SdpAnswer result;
+    const char* audioCodec = nullptr;
+    const char* videoCodec = nullptr;
+    janus_sdp_find_first_codec(answer.get(), JANUS_SDP_AUDIO, -1, &audioCodec);
+    janus_sdp_find_first_codec(answer.get(), JANUS_SDP_VIDEO, -1, &videoCodec);
+    result.audioCodec = audioCodec ? audioCodec : "";
+    result.videoCodec = videoCodec ? videoCodec : "";
+    janus_sdp_mline* data = janus_sdp_mline_find(answer.get(), JANUS_SDP_APPLICATION);
+    result.data = data && data->port > 0;
+
+    char* text = janus_sdp_write(answer.get());
+    result.jsep = Json::object();
+    result.jsep.set("type", "answer").set("sdp", text);
+    g_free(text);
+    return result;
+}
+
+}  // namespace sylk::janus

@@ -1,0 +1,30 @@
+// Answers a WebRTC offer with Janus's SDP utilities, accepting the first codec both sides have
+// (or the one asked for) and the RTP header extensions Sylk plugins use.
+#pragma once
+
+#include <string>
+
+#include "../json.hpp"
+
+namespace sylk::janus {
+
+struct AnswerOptions {
+    const char* audioCodec = nullptr;  // nullptr: the offer's first supported codec
+    const char* videoCodec = nullptr;
+    bool audio = true;                 // false rejects the m-line (port 0)
+    bool video = true;
+    bool data = true;
+};
+
+struct SdpAnswer {
+    Json jsep;               // {"type": "answer", "sdp": "..."}
+    std::string audioCodec;  // empty when no audio was accepted
+    std::string videoCodec;
+    bool data = false;
+};
+
+// Throws RequestError(InvalidJsep) for a jsep that is not {"type": "offer", "sdp": string} and
+// RequestError(InvalidSdp) for an SDP Janus cannot parse, with the parser's reason.
+SdpAnswer answerOffer(const Json& jsep, const AnswerOptions& options);
+
+}  // namespace sylk::janus

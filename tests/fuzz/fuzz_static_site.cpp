@@ -1,0 +1,43 @@
+// Fuzz target: URL paths against the web app's static site. Any path that resolves must be a
+// regular file inside the mounted root; the process aborts otherwise.
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "transports/http/static_site.hpp"
+
+namespace {
+
+struct Site {
+    std::string root;
+    sylk::http::StaticSite site;
+    Site() {
+        char templ[] = "/tmp/sylk-fuzz-site-XXXXXX";
+        std::string top = g_mkdtemp(templ);
+        root = top + "/site";
+        g_mkdir(root.c_str(), 0755);
+        g_mkdir((root + "/js").c_str(), 0755);
+        g_file_set_contents((root + "/index.html").c_str(), "x", -1, nullptr);
+        g_file_set_contents((root + "/js/a.js").c_str(), "x", -1, nullptr);
+        g_file_set_contents((top + "/outside.txt").c_str(), "x", -1, nullptr);
+        site.mount("/", root);
+        char* real = realpath(root.c_str(), nullptr);
+        root = real;
+        free(real);
+    }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    static Site fixture;
+    std::string path(reinterpret_cast<const char*>(data), size);
+    auto resolved = fixture.site.resolve(path);
+    if (resolved && resolved->compare(0, fixture.root.size() + 1, fixture.root + "/") != 0)
+        abort();
+    sylk::http::StaticSite::safeRelativePath(path);
+    return 0;
+}

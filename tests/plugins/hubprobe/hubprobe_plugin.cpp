@@ -1,0 +1,120 @@
+#include "hubprobe_plugin.hpp"
+
+#include <atomic>
+
+#include "sylkcore/janus/plugin_binding.hpp"
+
+namespace sylk::hubprobe {
+namespace {
+
+const janus::PluginInfo kInfo{
+    1,
+    "0.1.0",
+    "Test plugin: joins sylkcore hub rooms and reports their events.",
+    "Sylk hub probe " HUBPROBE_VARIANT,
+    "Sylk for Janus",
+    "janus.plugin.sylk.hubprobe." HUBPROBE_VARIANT,
+    "hubprobe",
+};
+
+std::atomic<unsigned> nextMember{1};
+
+Json eventJson(const hub::RoomEvent& event) {
+    Json json = Json::object();
+    json.set("room", event.room)
+        .set("kind", event.kind)
+        .set("plugin", event.plugin)
+        .set("member", event.member)
+        .set("sequence", static_cast<json_int_t>(event.sequence))
+        .set("data", event.data);
+    return json;
+}
+
+}  // namespace
+
+HubProbePlugin::HubProbePlugin() : Plugin(kInfo) {}
+
+void HubProbePlugin::configure(const janus::PluginConfig&) {
+    onRequest<ProbeSession>("join", Execution::ControlLoop, &HubProbePlugin::join);
+    onRequest<ProbeSession>("post", Execution::ControlLoop, &HubProbePlugin::post);
+    onRequest<ProbeSession>("leave", Execution::ControlLoop, &HubProbePlugin::leave);
+    onRequest<ProbeSession>("info", Execution::Inline, &HubProbePlugin::hubInfo);
+}
+
+std::shared_ptr<janus::PluginSession> HubProbePlugin::newSession(janus_plugin_session* handle) {
+    return std::make_shared<ProbeSession>(handle, *this, std::string(kInfo.package) + "/" + std::to_string(nextMember++));
+}
+
+void HubProbePlugin::relayRoomEvent(std::weak_ptr<ProbeSession> weak, const hub::RoomEvent& event) {
+    loop().post([this, weak, event] {
+        if (auto session = weak.lock()) {
+            Json body = makeEvent();
+            body.set("room_event", eventJson(event));
+            pushEvent(*session, "", body);
+        }
+    });
+}
+
+Reply HubProbePlugin::join(ProbeSession& session, RequestReader& reader, const Request&) {
+    std::string roomId = reader.requireString("room", 256);
+    std::string display = reader.optionalString("display", 256).value_or("");
+    reader.rejectUnknownFields();
+    if (session.room)
+        throw RequestError(ErrorCode::WrongState, "already in room '" + session.room->id() + "'");
+    session.room = hub::Hub::instance().open(roomId);
+    session.subscription = session.room->subscribe(session.shared_from_this());
+    session.room->join(hub::Member{session.memberId(), display, kInfo.package});
+    Json body = makeEvent();
+    body.set("joined", roomId).set("member", session.memberId());
+    Json members = Json::array();
+    for (const auto& member : session.room->members())
+        members.append(Json::object().set("id", member.id).set("display", member.display).set("plugin", member.plugin));
+    body.set("members", members);
+    return Reply{body, {}};
+}
+
+Reply HubProbePlugin::post(ProbeSession& session, RequestReader& reader, const Request&) {
+    std::string text = reader.requireString("text", 16 * 1024);
+    reader.rejectUnknownFields();
+    if (!session.room)
+        throw RequestError(ErrorCode::HubProbeNotJoined, "join a room before posting");
+    session.room->post("chat", kInfo.package, session.memberId(), Json::object().set("text", text));
+    return Reply{makeEvent().set("posted", "ok"), {}};
+}
+
+Reply HubProbePlugin::leave(ProbeSession& session, RequestReader& reader, const Request&) {
+    reader.rejectUnknownFields();
+    if (!session.room)
+        throw RequestError(ErrorCode::HubProbeNotJoined, "not in a room");
+    session.leaveRoom();
+    return Reply{makeEvent().set("left", "ok"), {}};
+}
+
+Reply HubProbePlugin::hubInfo(ProbeSession&, RequestReader& reader, const Request&) {
+    reader.rejectUnknownFields();
+    Json body = makeEvent();
+    body.set("package", kInfo.package).set("hub_instance", hub::Hub::instance().instanceId());
+    Json rooms = Json::array();
+    for (const auto& id : hub::Hub::instance().roomIds())
+        rooms.append(Json::adopt(json_string(id.c_str())));
+    body.set("rooms", rooms);
+    return Reply{body, {}};
+}
+
+void HubProbePlugin::retire(std::shared_ptr<ProbeSession> session) {
+    loop().post([session] { session->leaveRoom(); });
+}
+
+void ProbeSession::leaveRoom() {
+    if (!room)
+        return;
+    subscription.reset();
+    room->leave(memberId_);
+    std::string id = room->id();
+    room.reset();
+    hub::Hub::instance().closeIfIdle(id);
+}
+
+}  // namespace sylk::hubprobe
+
+SYLK_JANUS_PLUGIN(sylk::hubprobe::HubProbePlugin)

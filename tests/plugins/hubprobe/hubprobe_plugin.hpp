@@ -1,0 +1,59 @@
+// A test-only plugin that joins hub rooms and reports every room event to its client. It is
+// built twice, as two separate .so files with different package names, to prove that plugins
+// built apart share one hub inside one janus (tests/integration/test_hub.py).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "sylkcore/hub/hub.hpp"
+#include "sylkcore/janus/plugin.hpp"
+
+#ifndef HUBPROBE_VARIANT
+#error "build with -DHUBPROBE_VARIANT=\"a\" (or \"b\")"
+#endif
+
+namespace sylk::hubprobe {
+
+class ProbeSession;
+
+class HubProbePlugin : public janus::Plugin {
+public:
+    HubProbePlugin();
+    // Called by a session's listener on the poster's thread: queue, then push to the client.
+    void relayRoomEvent(std::weak_ptr<ProbeSession> session, const hub::RoomEvent& event);
+    // A session's room state is only touched on the control loop; a detach hands it over.
+    void retire(std::shared_ptr<ProbeSession> session);
+
+protected:
+    void configure(const janus::PluginConfig& config) override;
+    std::shared_ptr<janus::PluginSession> newSession(janus_plugin_session* handle) override;
+
+private:
+    Reply join(ProbeSession& session, RequestReader& reader, const Request& request);
+    Reply post(ProbeSession& session, RequestReader& reader, const Request& request);
+    Reply leave(ProbeSession& session, RequestReader& reader, const Request& request);
+    Reply hubInfo(ProbeSession& session, RequestReader& reader, const Request& request);
+};
+
+class ProbeSession : public janus::PluginSession, public hub::RoomListener,
+                     public std::enable_shared_from_this<ProbeSession> {
+public:
+    ProbeSession(janus_plugin_session* handle, HubProbePlugin& plugin, std::string memberId)
+        : PluginSession(handle), plugin_(plugin), memberId_(std::move(memberId)) {}
+
+    void onRoomEvent(const hub::RoomEvent& event) override { plugin_.relayRoomEvent(weak_from_this(), event); }
+    void onDestroy() override { plugin_.retire(shared_from_this()); }
+    void leaveRoom();  // control loop only
+
+    const std::string& memberId() const { return memberId_; }
+    std::shared_ptr<hub::Room> room;
+    hub::Subscription subscription;
+
+private:
+    HubProbePlugin& plugin_;
+    std::string memberId_;
+};
+
+}  // namespace sylk::hubprobe

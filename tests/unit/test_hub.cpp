@@ -1,0 +1,109 @@
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "cmocka_cpp.hpp"
+#include "sylkcore/hub/hub.hpp"
+
+using namespace sylk;
+using namespace sylk::hub;
+
+struct Recorder : RoomListener {
+    std::mutex mutex;
+    std::vector<RoomEvent> events;
+    void onRoomEvent(const RoomEvent& event) override {
+        std::lock_guard lock(mutex);
+        events.push_back(event);
+    }
+};
+
+static void join_post_leave_reach_listeners_in_order(void**) {
+    Hub hub;
+    auto room = hub.open("room@example.com");
+    auto recorder = std::make_shared<Recorder>();
+    Subscription subscription = room->subscribe(recorder);
+    room->join(Member{"sip/1", "Alice", "janus.plugin.sylk.sip"});
+    room->post("chat", "janus.plugin.sylk.sip", "sip/1", Json::object().set("text", "hi"));
+    room->join(Member{"sip/1", "Alice B", "janus.plugin.sylk.sip"});
+    assert_true(room->leave("sip/1"));
+    assert_false(room->leave("sip/1"));
+    assert_int_equal(recorder->events.size(), 4);
+    assert_string_equal(recorder->events[0].kind.c_str(), "joined");
+    assert_string_equal(recorder->events[1].kind.c_str(), "chat");
+    assert_string_equal(json_string_value(recorder->events[1].data.member("text")), "hi");
+    assert_string_equal(recorder->events[2].kind.c_str(), "updated");
+    assert_string_equal(recorder->events[3].kind.c_str(), "left");
+    for (size_t i = 0; i < 4; ++i)
+        assert_int_equal(recorder->events[i].sequence, i + 1);
+}
+
+static void subscription_ends_delivery(void**) {
+    Hub hub;
+    auto room = hub.open("r");
+    auto recorder = std::make_shared<Recorder>();
+    {
+        Subscription subscription = room->subscribe(recorder);
+        room->post("chat", "p", "m", Json::object());
+    }
+    room->post("chat", "p", "m", Json::object());
+    assert_int_equal(recorder->events.size(), 1);
+    // A listener that is gone is skipped even while its subscription lives.
+    auto shortLived = std::make_shared<Recorder>();
+    Subscription dangling = room->subscribe(shortLived);
+    shortLived.reset();
+    room->post("chat", "p", "m", Json::object());
+}
+
+static void rooms_are_shared_and_closed_when_idle(void**) {
+    Hub hub;
+    auto first = hub.open("same");
+    auto second = hub.open("same");
+    assert_ptr_equal(first.get(), second.get());
+    assert_null(hub.find("other").get());
+    first->join(Member{"a", "A", "p"});
+    assert_false(hub.closeIfIdle("same"));
+    first->leave("a");
+    assert_true(hub.closeIfIdle("same"));
+    assert_null(hub.find("same").get());
+    assert_true(hub.roomIds().empty());
+}
+
+static void instance_is_one_per_process(void**) {
+    assert_ptr_equal(&Hub::instance(), &Hub::instance());
+    assert_false(Hub::instance().instanceId().empty());
+    Hub other;
+    assert_string_not_equal(other.instanceId().c_str(), Hub::instance().instanceId().c_str());
+}
+
+static void concurrent_posters_get_unique_sequences(void**) {
+    Hub hub;
+    auto room = hub.open("busy");
+    auto recorder = std::make_shared<Recorder>();
+    Subscription subscription = room->subscribe(recorder);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&] {
+            for (int i = 0; i < 250; ++i)
+                room->post("chat", "p", "m", Json::object());
+        });
+    for (auto& thread : threads)
+        thread.join();
+    assert_int_equal(recorder->events.size(), 1000);
+    std::vector<bool> seen(1001, false);
+    for (const auto& event : recorder->events) {
+        assert_true(event.sequence >= 1 && event.sequence <= 1000);
+        assert_false(seen[event.sequence]);
+        seen[event.sequence] = true;
+    }
+}
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(join_post_leave_reach_listeners_in_order),
+        cmocka_unit_test(subscription_ends_delivery),
+        cmocka_unit_test(rooms_are_shared_and_closed_when_idle),
+        cmocka_unit_test(instance_is_one_per_process),
+        cmocka_unit_test(concurrent_posters_get_unique_sequences),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
