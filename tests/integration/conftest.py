@@ -1,0 +1,36 @@
+"""Fixtures: one real janus per test module, with our plugins from the build tree, inside the
+private network namespace that netns.sh made (./sylk test runs pytest through it)."""
+import asyncio
+import os
+import sys
+import tempfile
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness.janus_process import JanusProcess  # noqa: E402
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("SYLK_BUILD_DIR", os.path.join(TOP, "build"))
+
+
+def run(coroutine, timeout=60):
+    """Runs one async test body with an overall deadline."""
+    return asyncio.run(asyncio.wait_for(coroutine, timeout))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_network():
+    if not os.environ.get("SYLK_NETNS"):
+        pytest.exit("run the integration tests through tests/integration/netns.sh (./sylk test does)", 2)
+
+
+@pytest.fixture(scope="module")
+def janus():
+    run_dir = tempfile.mkdtemp(prefix="sylk-janus-")
+    process = JanusProcess(BUILD, run_dir).start()
+    yield process
+    alive = process.alive()
+    code = process.stop()
+    if not alive:
+        pytest.fail("janus died during the tests (exit %s):\n%s" % (code, process.log_tail()))

@@ -1,0 +1,83 @@
+"""Starts stock janus with our plugins from the build tree and waits until it answers."""
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import websockets
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
+import janus_config  # noqa: E402
+
+
+class JanusProcess:
+    def __init__(self, build_dir, run_dir, ice_interfaces="v0", test_plugins=True, stock_plugins=(),
+                 ws_port=8188, admin_port=7188, http_port=8080, env=None):
+        self.build_dir = build_dir
+        self.run_dir = run_dir
+        self.ws_url = "ws://127.0.0.1:%d/" % ws_port
+        self.admin_url = "ws://127.0.0.1:%d/" % admin_port
+        self.http_url = "http://127.0.0.1:%d/" % http_port
+        self.ports = (ws_port, admin_port, http_port)
+        self.ice_interfaces = ice_interfaces
+        self.test_plugins = test_plugins
+        self.stock_plugins = stock_plugins
+        self.env = env
+        self.process = None
+        self.admin_secret = None
+        self.log_path = os.path.join(run_dir, "janus.log")
+
+    def start(self, timeout=20.0):
+        ws_port, admin_port, http_port = self.ports
+        self.admin_secret = janus_config.make_run_dir(
+            self.run_dir, self.build_dir, ws_port, admin_port, http_port, ice_interfaces=self.ice_interfaces,
+            test_plugins=self.test_plugins, stock_plugins=self.stock_plugins, debug_level=4)
+        self.log = open(self.log_path, "w")
+        env = dict(os.environ)
+        env.update(self.env or {})
+        self.process = subprocess.Popen(["janus", "-F", os.path.join(self.run_dir, "conf"), "-o"],
+                                        stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("janus exited with %s during start:\n%s" % (self.process.returncode, self.log_tail()))
+            if asyncio.run(self._answers()):
+                return self
+            time.sleep(0.05)  # polling interval, not a wait for readiness
+        raise RuntimeError("janus did not answer within %.0f s:\n%s" % (timeout, self.log_tail()))
+
+    async def _answers(self):
+        try:
+            async with websockets.connect(self.ws_url, subprotocols=["janus-protocol"], open_timeout=1) as ws:
+                await ws.send(json.dumps({"janus": "info", "transaction": "ready"}))
+                reply = json.loads(await asyncio.wait_for(ws.recv(), 2))
+                return "janus.plugin.sylk.echo" in reply.get("plugins", {})
+        except (OSError, asyncio.TimeoutError, websockets.exceptions.WebSocketException):
+            return False
+
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
+
+    def log_tail(self, lines=60):
+        try:
+            with open(self.log_path) as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, timeout=10.0):
+        """Ends the janus we started, by its PID only."""
+        if not self.process:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        return self.process.returncode

@@ -1,0 +1,77 @@
+"""Two separately built plugins (hubprobe.a and hubprobe.b, two .so files) exchange room
+events through sylkcore's hub inside one janus."""
+from conftest import run
+from harness.janus_api import Session
+
+A = "janus.plugin.sylk.hubprobe.a"
+B = "janus.plugin.sylk.hubprobe.b"
+
+
+def room_event(kind, member=None):
+    def match(event):
+        data = event.get("plugindata", {}).get("data", {})
+        found = data.get("room_event")
+        return bool(found) and found["kind"] == kind and (member is None or found["member"] == member)
+    return match
+
+
+def test_plugins_share_one_hub_and_exchange_room_events(janus):
+    async def body():
+        alice_session = await Session.create(janus.ws_url)
+        bob_session = await Session.create(janus.ws_url)
+        try:
+            alice = await alice_session.attach(A)
+            bob = await bob_session.attach(B)
+            info_a, _ = await alice.send({"request": "info"})
+            info_b, _ = await bob.send({"request": "info"})
+
+            joined_a, _ = await alice.send({"request": "join", "room": "lobby@sylk.test", "display": "Alice"})
+            joined_b, _ = await bob.send({"request": "join", "room": "lobby@sylk.test", "display": "Bob"})
+            # Alice, served by plugin a, sees Bob join through plugin b
+            bob_joined = await alice.next_event(predicate=room_event("joined", joined_b["member"]))
+            await bob.send({"request": "post", "text": "hello from b"})
+            chat_at_alice = await alice.next_event(predicate=room_event("chat"))
+            await alice.send({"request": "post", "text": "hello from a"})
+            chat_at_bob = await bob.next_event(predicate=room_event("chat", joined_a["member"]))
+            # Bob leaves by detaching: Alice is told
+            await bob_session.close()
+            bob_left = await alice.next_event(predicate=room_event("left", joined_b["member"]))
+            return info_a, info_b, joined_b, bob_joined, chat_at_alice, chat_at_bob, bob_left
+        finally:
+            await alice_session.close()
+
+    info_a, info_b, joined_b, bob_joined, chat_at_alice, chat_at_bob, bob_left = run(body())
+    assert info_a["package"] == A and info_b["package"] == B
+    assert info_a["hub_instance"] == info_b["hub_instance"]
+    assert {m["plugin"] for m in joined_b["members"]} == {A, B}
+    assert bob_joined["plugindata"]["data"]["room_event"]["plugin"] == B
+    assert bob_joined["plugindata"]["data"]["room_event"]["data"]["display"] == "Bob"
+    chat = chat_at_alice["plugindata"]["data"]["room_event"]
+    assert chat["plugin"] == B and chat["data"]["text"] == "hello from b"
+    assert chat_at_bob["plugindata"]["data"]["room_event"]["data"]["text"] == "hello from a"
+    assert bob_left["plugindata"]["data"]["room_event"]["plugin"] == B
+
+
+def test_hub_rooms_are_per_name(janus):
+    async def body():
+        one = await Session.create(janus.ws_url)
+        two = await Session.create(janus.ws_url)
+        try:
+            a = await one.attach(A)
+            b = await two.attach(B)
+            await a.send({"request": "join", "room": "room-one"})
+            await b.send({"request": "join", "room": "room-two"})
+            await b.send({"request": "post", "text": "only for room two"})
+            # a must not see it; it sees nothing but possibly its own join
+            try:
+                event = await a.next_event(timeout=1.5, predicate=room_event("chat"))
+            except Exception:
+                event = None
+            refused, _ = await a.send({"request": "join", "room": "room-two"})
+            return event, refused
+        finally:
+            await one.close()
+            await two.close()
+    leaked, refused = run(body())
+    assert leaked is None
+    assert refused["error_code"] == 1010  # already in a room

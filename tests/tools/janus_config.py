@@ -1,0 +1,112 @@
+#!/usr/bin/python3
+"""Lays out a folder from which stock janus runs our plugins straight from the build tree.
+
+    RUN/conf/        janus.jcfg, transport and plugin configs
+    RUN/plugins/     symlinks to the build's plugin .so files (and stock ones when asked)
+    RUN/transports/  Janus's WebSocket transport and our HTTP transport
+    RUN/empty/       events and loggers folders, kept empty so nothing else loads
+
+Used by `./sylk run` and by the test harness.
+"""
+import argparse
+import glob
+import os
+import secrets
+import shutil
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.dirname(os.path.dirname(HERE))
+
+OUR_PLUGINS = {
+    "echo": "plugins/echo/.libs/libjanus_sylk_echo.so",
+}
+TEST_PLUGINS = {
+    "hubprobe.a": "tests/plugins/hubprobe/.libs/libjanus_sylk_hubprobe_a.so",
+    "hubprobe.b": "tests/plugins/hubprobe/.libs/libjanus_sylk_hubprobe_b.so",
+}
+OUR_TRANSPORTS = ["transports/http/.libs/libjanus_sylk_http.so"]
+
+
+def janus_lib_dir():
+    found = glob.glob("/usr/lib/*/janus/transports/libjanus_websockets.so")
+    if not found:
+        sys.exit("janus is not installed (no libjanus_websockets.so under /usr/lib/*/janus)")
+    return os.path.dirname(os.path.dirname(found[0]))
+
+
+def fill(template, values):
+    text = open(os.path.join(SOURCE, "conf", template)).read()
+    for key, value in values.items():
+        text = text.replace("@%s@" % key, str(value))
+    return text
+
+
+def link(target, folder):
+    if not os.path.exists(target):
+        sys.exit("missing %s: build first (make)" % target)
+    os.symlink(target, os.path.join(folder, os.path.basename(target)))
+
+
+def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admin_secret=None,
+                 ice_interfaces="", debug_level=4, test_plugins=False, stock_plugins=(), rtp_ports="20000-40000"):
+    """Creates RUN afresh; returns the admin secret."""
+    run = os.path.abspath(run)
+    build = os.path.abspath(build)
+    if os.path.exists(run):
+        shutil.rmtree(run)
+    folders = {name: os.path.join(run, name) for name in ("conf", "plugins", "transports", "empty")}
+    for folder in folders.values():
+        os.makedirs(folder)
+    admin_secret = admin_secret or secrets.token_urlsafe(24)
+    values = {
+        "CONFIG_DIR": folders["conf"], "PLUGINS_DIR": folders["plugins"], "TRANSPORTS_DIR": folders["transports"],
+        "EMPTY_DIR": folders["empty"], "DEBUG_LEVEL": debug_level, "ADMIN_SECRET": admin_secret,
+        "ICE_INTERFACES": ice_interfaces, "RTP_PORT_RANGE": rtp_ports,
+        "WS_PORT": ws_port, "ADMIN_WS_PORT": admin_port,
+    }
+    conf = folders["conf"]
+    with open(os.path.join(conf, "janus.jcfg"), "w") as out:
+        out.write(fill("janus.jcfg.in", values))
+    os.chmod(os.path.join(conf, "janus.jcfg"), 0o600)  # holds the admin secret
+    with open(os.path.join(conf, "janus.transport.websockets.jcfg"), "w") as out:
+        out.write(fill("janus.transport.websockets.jcfg.in", values))
+    with open(os.path.join(conf, "janus.transport.sylk.http.jcfg"), "w") as out:
+        out.write('general: {\n\tip = "127.0.0.1"\n\tport = %d\n\tdocument_root = "%s"\n}\n'
+                  % (http_port, os.path.join(SOURCE, "html")))
+
+    plugins = dict(OUR_PLUGINS)
+    if test_plugins:
+        plugins.update(TEST_PLUGINS)
+    for path in plugins.values():
+        link(os.path.join(build, path), folders["plugins"])
+    janus_libs = janus_lib_dir()
+    for name in stock_plugins:
+        link(os.path.join(janus_libs, "plugins", "libjanus_%s.so" % name), folders["plugins"])
+    link(os.path.join(janus_libs, "transports", "libjanus_websockets.so"), folders["transports"])
+    for path in OUR_TRANSPORTS:
+        link(os.path.join(build, path), folders["transports"])
+    return admin_secret
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", required=True, help="folder to create (replaced if present)")
+    parser.add_argument("--build", required=True, help="configured and built tree")
+    parser.add_argument("--ws-port", type=int, default=8188)
+    parser.add_argument("--admin-port", type=int, default=7188)
+    parser.add_argument("--http-port", type=int, default=8080)
+    parser.add_argument("--ice-interfaces", default="")
+    parser.add_argument("--debug-level", type=int, default=4)
+    parser.add_argument("--secret-file", help="write the generated admin secret here (mode 600)")
+    args = parser.parse_args()
+    secret = make_run_dir(args.run, args.build, args.ws_port, args.admin_port, args.http_port,
+                          ice_interfaces=args.ice_interfaces, debug_level=args.debug_level)
+    if args.secret_file:
+        fd = os.open(args.secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secret + "\n")
+
+
+if __name__ == "__main__":
+    main()
