@@ -1,8 +1,9 @@
 // Replays every file of a fuzz target's kept corpus (seeds and past crash inputs) through
 // LLVMFuzzerTestOneInput, so make check guards against regressions without libFuzzer.
-// Prints TAP-like lines; exit status 0 when every input ran.
+// Prints TAP: one test case per kept input; exit status 0 when every input ran.
 #include <dirent.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -16,7 +17,7 @@ int main(int argc, char** argv) {
     std::string folder = argc > 1 ? argv[1] : FUZZ_CORPUS_DIR;
     DIR* dir = opendir(folder.c_str());
     if (!dir) {
-        std::fprintf(stderr, "cannot open corpus folder %s\n", folder.c_str());
+        std::printf("1..1\nnot ok 1 - cannot open corpus folder %s\n", folder.c_str());
         return 1;
     }
     std::vector<std::string> files;
@@ -26,14 +27,19 @@ int main(int argc, char** argv) {
     }
     closedir(dir);
     if (files.empty()) {
-        std::fprintf(stderr, "corpus folder %s is empty\n", folder.c_str());
+        std::printf("1..1\nnot ok 1 - corpus folder %s is empty\n", folder.c_str());
         return 1;
     }
+    std::sort(files.begin(), files.end());
+    std::printf("1..%zu\n", files.size());
+    size_t number = 0;
     for (const auto& file : files) {
         std::ifstream in(file, std::ios::binary);
         std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        // A crash or sanitizer report aborts the process: the driver then reports the error.
         LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+        std::printf("ok %zu - %s\n", ++number, file.c_str() + folder.size() + 1);
+        std::fflush(stdout);
     }
-    std::printf("replayed %zu inputs from %s\n", files.size(), folder.c_str());
     return 0;
 }
