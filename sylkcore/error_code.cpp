@@ -16,6 +16,18 @@ std::string_view errorName(ErrorCode code) {
     case ErrorCode::WrongState: return "wrong_state";
     case ErrorCode::InternalError: return "internal_error";
     case ErrorCode::EchoNoMediaNegotiated: return "no_media_negotiated";
+    case ErrorCode::VideoRoomUnknownError: return "unknown_error";
+    case ErrorCode::VideoRoomJoinFirst: return "join_first";
+    case ErrorCode::VideoRoomNoSuchRoom: return "no_such_room";
+    case ErrorCode::VideoRoomRoomExists: return "room_exists";
+    case ErrorCode::VideoRoomNoSuchFeed: return "no_such_feed";
+    case ErrorCode::VideoRoomPublishersFull: return "publishers_full";
+    case ErrorCode::VideoRoomUnauthorized: return "unauthorized";
+    case ErrorCode::VideoRoomAlreadyPublished: return "already_published";
+    case ErrorCode::VideoRoomNotPublished: return "not_published";
+    case ErrorCode::VideoRoomAlreadyJoined: return "already_joined";
+    case ErrorCode::VideoRoomMessageTooLong: return "message_too_long";
+    case ErrorCode::VideoRoomNoSuchRecipient: return "no_such_recipient";
     case ErrorCode::HubProbeNotJoined: return "not_joined";
     }
     return "unknown_error";

@@ -4,6 +4,9 @@
 //   1100-1199 echo          1200-1299 videoroom     1300-1399 audiomixer
 //   1400-1499 sip           1500-1599 xmpp          1600-1699 msrp
 //   1900-1999 test-only plugins
+// Plugins that promise API compatibility with a stock Janus plugin answer with the stock code
+// where janus.js applications test for it (the videoroom's 426 "no such room", ...): those
+// codes are listed here too, under their plugin, so the table stays the one place to look.
 #pragma once
 
 #include <string_view>
@@ -27,6 +30,20 @@ enum class ErrorCode : int {
     InternalError = 1099,
     // echo
     EchoNoMediaNegotiated = 1101,
+    // videoroom: the stock janus.plugin.videoroom codes, for janus.js compatibility
+    VideoRoomUnknownError = 499,
+    VideoRoomJoinFirst = 424,          // stock JANUS_VIDEOROOM_ERROR_JOIN_FIRST
+    VideoRoomNoSuchRoom = 426,
+    VideoRoomRoomExists = 427,
+    VideoRoomNoSuchFeed = 428,
+    VideoRoomPublishersFull = 432,
+    VideoRoomUnauthorized = 433,
+    VideoRoomAlreadyPublished = 434,
+    VideoRoomNotPublished = 435,
+    VideoRoomAlreadyJoined = 436,
+    // videoroom: Sylk extensions
+    VideoRoomMessageTooLong = 1201,
+    VideoRoomNoSuchRecipient = 1202,
     // hubprobe (test plugin)
     HubProbeNotJoined = 1901,
 };

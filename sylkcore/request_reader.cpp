@@ -109,6 +109,19 @@ json_t* RequestReader::optionalObject(const char* key) {
     return value;
 }
 
+json_t* RequestReader::optionalArray(const char* key, size_t maxItems) {
+    json_t* value = lookup(key);
+    if (!value)
+        return nullptr;
+    if (!json_is_array(value))
+        wrongType(key, "an array", value);
+    if (json_array_size(value) > maxItems)
+        throw RequestError(ErrorCode::InvalidField, std::string("field '") + key + "' has " +
+                                                        std::to_string(json_array_size(value)) + " items, the limit is " +
+                                                        std::to_string(maxItems));
+    return value;
+}
+
 void RequestReader::rejectUnknownFields() const {
     const char* key;
     json_t* value;

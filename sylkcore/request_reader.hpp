@@ -26,8 +26,11 @@ public:
     std::optional<bool> optionalBool(const char* key);
     int64_t requireInt(const char* key, int64_t min, int64_t max);
     std::optional<int64_t> optionalInt(const char* key, int64_t min, int64_t max);
-    // Borrowed; nullptr when absent. Throws when present but not an object.
+    // Borrowed; nullptr when absent. Throws when present but not an object / array.
     json_t* optionalObject(const char* key);
+    json_t* optionalArray(const char* key, size_t maxItems);
+    // Borrowed value of any type, or nullptr; the caller checks the type.
+    json_t* optionalRaw(const char* key) { return lookup(key); }
 
     // Throws InvalidField naming the first member no accessor asked for. For requests whose
     // fields are all ours; compatibility APIs skip it, since clients send extra fields.

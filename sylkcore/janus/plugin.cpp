@@ -1,5 +1,7 @@
 #include "plugin.hpp"
 
+#include <future>
+
 #include "../hub/hub.hpp"
 #include "../log.hpp"
 
@@ -120,11 +122,18 @@ json_t* Plugin::querySession(janus_plugin_session* handle) {
 
 void Plugin::pushEvent(const PluginSession& session, const std::string& transaction, const Json& event,
                        const Json& jsep) const {
-    if (session.stopped() || !gateway_)
+    if (session.stopped())
+        return;
+    pushEventTo(session.handle(), transaction, event, jsep);
+}
+
+void Plugin::pushEventTo(janus_plugin_session* handle, const std::string& transaction, const Json& event,
+                         const Json& jsep) const {
+    if (!handle || g_atomic_int_get(&handle->stopped) || !gateway_)
         return;
     // push_event takes its own references to event and jsep.
-    int result = gateway_->push_event(session.handle(), table_, transaction.empty() ? nullptr : transaction.c_str(),
-                                      event.get(), jsep.get());
+    int result = gateway_->push_event(handle, table_, transaction.empty() ? nullptr : transaction.c_str(), event.get(),
+                                      jsep.get());
     if (result != 0)
         SYLK_LOG(LOG_WARN, info_.package, "push_event failed (%d)", result);
 }
@@ -145,6 +154,10 @@ janus_plugin_result* Plugin::handleMessage(janus_plugin_session* handle, char* t
         const auto& route = requests_.route(request.body.get(), &verb);
         if (route.execution == Execution::Inline) {
             Reply reply = requests_.run(route, *session, request);
+            return janus_plugin_result_new(JANUS_PLUGIN_OK, nullptr, reply.body.release());
+        }
+        if (route.execution == Execution::LoopSync) {
+            Reply reply = runOnLoop([&] { return requests_.run(route, *session, request); });
             return janus_plugin_result_new(JANUS_PLUGIN_OK, nullptr, reply.body.release());
         }
         if (!loop_.post([this, &route, session, request]() mutable { runQueued(route, std::move(session), std::move(request)); }))
@@ -171,11 +184,29 @@ void Plugin::runQueued(const SessionRequests::Route& route, std::shared_ptr<Plug
     }
 }
 
+Reply Plugin::runOnLoop(const std::function<Reply()>& work) {
+    auto promise = std::make_shared<std::promise<Reply>>();
+    std::future<Reply> future = promise->get_future();
+    bool queued = loop_.post([promise, &work] {
+        try {
+            promise->set_value(work());
+        } catch (...) {
+            promise->set_exception(std::current_exception());
+        }
+    });
+    if (!queued)
+        throw RequestError(ErrorCode::InternalError, "plugin is shutting down");
+    // The task refers to work, which lives on this stack: wait for it whatever happens.
+    return future.get();
+}
+
 json_t* Plugin::handleAdminMessage(json_t* message) {
     Request request{"", Json::borrow(message), Json()};
     try {
         checkRequestSize(request.body, maxRequestBytes_);
         const auto& route = admin_.route(request.body.get());
+        if (route.execution == Execution::LoopSync)
+            return runOnLoop([&] { return admin_.run(route, *this, request); }).body.release();
         return admin_.run(route, *this, request).body.release();
     } catch (const RequestError& e) {
         return errorEvent(e.code(), e.what()).release();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -70,11 +71,12 @@ protected:
             return (self->*method)(static_cast<SessionT&>(session), reader, request);
         });
     }
-    // Registers an admin request (message_plugin); always answered inline.
+    // Registers an admin request (message_plugin); answered synchronously, Inline or LoopSync.
     template <class Owner>
-    void onAdminRequest(const std::string& verb, Reply (Owner::*method)(RequestReader&, const Request&)) {
+    void onAdminRequest(const std::string& verb, Reply (Owner::*method)(RequestReader&, const Request&),
+                        Execution execution = Execution::Inline) {
         Owner* self = static_cast<Owner*>(this);
-        admin_.add(verb, Execution::Inline, [self, method](Plugin&, RequestReader& reader, const Request& request) {
+        admin_.add(verb, execution, [self, method](Plugin&, RequestReader& reader, const Request& request) {
             return (self->*method)(reader, request);
         });
     }
@@ -91,6 +93,11 @@ protected:
     // Sends an event to the session's client; the transaction ties it to a request.
     void pushEvent(const PluginSession& session, const std::string& transaction, const Json& event,
                    const Json& jsep = Json()) const;
+    // The same for a handle we hold a reference on (HandleRef) rather than its session.
+    void pushEventTo(janus_plugin_session* handle, const std::string& transaction, const Json& event,
+                     const Json& jsep = Json()) const;
+    // Runs work on the control loop and waits for its result (rethrowing its exception).
+    Reply runOnLoop(const std::function<Reply()>& work);
     Json makeEvent() const { return Json::object().set(info_.eventKey, "event"); }
     Json errorEvent(ErrorCode code, const std::string& message) const { return errorReply(info_.eventKey, code, message); }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "janus_headers.hpp"
 
@@ -22,12 +23,23 @@ public:
 
     // Options of the "general" category. A value that does not parse throws std::invalid_argument
     // naming the option, so a typo stops the plugin at start instead of being ignored.
-    std::string getString(const char* name, const std::string& fallback) const;
-    int64_t getInt(const char* name, int64_t fallback, int64_t min, int64_t max) const;
-    bool getBool(const char* name, bool fallback) const;
+    std::string getString(const char* name, const std::string& fallback) const {
+        return getString("general", name, fallback);
+    }
+    int64_t getInt(const char* name, int64_t fallback, int64_t min, int64_t max) const {
+        return getInt("general", name, fallback, min, max);
+    }
+    bool getBool(const char* name, bool fallback) const { return getBool("general", name, fallback); }
+
+    // The same for any category, e.g. one per persistent room.
+    std::string getString(const char* category, const char* name, const std::string& fallback) const;
+    int64_t getInt(const char* category, const char* name, int64_t fallback, int64_t min, int64_t max) const;
+    bool getBool(const char* category, const char* name, bool fallback) const;
+    // Names of the categories whose name starts with prefix.
+    std::vector<std::string> categories(const std::string& prefix) const;
 
 private:
-    const char* raw(const char* name) const;
+    const char* raw(const char* category, const char* name) const;
     std::string path_;
     janus_config* config_ = nullptr;
 };

@@ -43,6 +43,8 @@ SdpAnswer answerOffer(const Json& jsep, const AnswerOptions& options) {
             JANUS_SDP_OA_MLINE, mline->type,
             JANUS_SDP_OA_ENABLED, enabled ? TRUE : FALSE,
             JANUS_SDP_OA_CODEC, codec,
+            JANUS_SDP_OA_DIRECTION, options.receiveOnly && mline->type != JANUS_SDP_APPLICATION ? JANUS_SDP_RECVONLY
+                                                                                              : JANUS_SDP_DEFAULT,
             JANUS_SDP_OA_ACCEPT_EXTMAP, JANUS_RTP_EXTMAP_MID,
             JANUS_SDP_OA_ACCEPT_EXTMAP, JANUS_RTP_EXTMAP_RID,
             JANUS_SDP_OA_ACCEPT_EXTMAP, JANUS_RTP_EXTMAP_REPAIRED_RID,
@@ -61,6 +63,29 @@ SdpAnswer answerOffer(const Json& jsep, const AnswerOptions& options) {
     result.videoCodec = videoCodec ? videoCodec : "";
     janus_sdp_mline* data = janus_sdp_mline_find(answer.get(), JANUS_SDP_APPLICATION);
     result.data = data && data->port > 0;
+
+    for (GList* item = answer->m_lines; item; item = item->next) {
+        auto* mline = static_cast<janus_sdp_mline*>(item->data);
+        if (mline->port == 0 || mline->direction == JANUS_SDP_INACTIVE)
+            continue;
+        AnsweredMedia media;
+        media.mindex = mline->index;
+        media.type = mline->type == JANUS_SDP_AUDIO ? "audio" : mline->type == JANUS_SDP_VIDEO ? "video" : "data";
+        for (GList* attr = mline->attributes; attr; attr = attr->next) {
+            auto* attribute = static_cast<janus_sdp_attribute*>(attr->data);
+            if (attribute->name && attribute->value && std::strcmp(attribute->name, "mid") == 0)
+                media.mid = attribute->value;
+        }
+        if (mline->type != JANUS_SDP_APPLICATION) {
+            const char* codec = nullptr;
+            janus_sdp_find_first_codec(answer.get(), mline->type, mline->index, &codec);
+            if (!codec)
+                continue;
+            media.codec = codec;
+            media.pt = janus_sdp_get_codec_pt(answer.get(), mline->index, codec);
+        }
+        result.media.push_back(std::move(media));
+    }
 
     char* text = janus_sdp_write(answer.get());
     result.jsep = Json::object();

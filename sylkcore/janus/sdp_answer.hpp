@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "../json.hpp"
 
@@ -14,6 +15,16 @@ struct AnswerOptions {
     bool audio = true;                 // false rejects the m-line (port 0)
     bool video = true;
     bool data = true;
+    bool receiveOnly = false;          // a publisher's answer: we take media, send none
+};
+
+// One m-line of the answer that carries media.
+struct AnsweredMedia {
+    int mindex;
+    std::string type;   // "audio", "video" or "data"
+    std::string mid;
+    std::string codec;  // empty for data
+    int pt = -1;
 };
 
 struct SdpAnswer {
@@ -21,6 +32,7 @@ struct SdpAnswer {
     std::string audioCodec;  // empty when no audio was accepted
     std::string videoCodec;
     bool data = false;
+    std::vector<AnsweredMedia> media;  // the accepted m-lines, in order
 };
 
 // Throws RequestError(InvalidJsep) for a jsep that is not {"type": "offer", "sdp": string} and

@@ -1,0 +1,92 @@
+#include "publisher.hpp"
+
+#include "room.hpp"
+
+namespace sylk::videoroom {
+namespace {
+constexpr uint32_t kUncappedRemb = 10'000'000;
+}
+
+Publisher::Publisher(janus_callbacks* gateway, janus_plugin_session* handle, std::shared_ptr<VideoRoom> owner,
+                     uint64_t participantId, uint64_t participantPrivateId, std::string name)
+    : id(participantId), privateId(participantPrivateId), display(std::move(name)), room(std::move(owner)),
+      gateway_(gateway), handle_(handle) {}
+
+void Publisher::setStreams(std::vector<std::shared_ptr<PublishedStream>> streams) {
+    streams_ = std::move(streams);
+    auto table = std::make_shared<StreamTable>();
+    for (const auto& stream : streams_) {
+        if (stream->mindex < 0 || stream->mindex > 64)
+            continue;
+        if (table->size() <= static_cast<size_t>(stream->mindex))
+            table->resize(stream->mindex + 1);
+        (*table)[stream->mindex] = stream;
+    }
+    byMindex_.store(std::move(table));
+}
+
+std::shared_ptr<PublishedStream> Publisher::findStream(const std::string& mid) const {
+    for (const auto& stream : streams_) {
+        if (stream->mid == mid)
+            return stream;
+    }
+    return nullptr;
+}
+
+Json Publisher::describe() const {
+    Json list = Json::array();
+    for (const auto& stream : streams_)
+        list.append(stream->describe());
+    Json json = Json::object();
+    json.set("id", static_cast<json_int_t>(id)).set("display", display).set("streams", list);
+    return json;
+}
+
+std::string Publisher::memberId() const { return "janus.plugin.sylk.videoroom/" + std::to_string(id); }
+
+void Publisher::requestKeyframe(int mindex) {
+    if (!handle_.stopped())
+        gateway_->send_pli_stream(handle_.get(), mindex);
+}
+
+void Publisher::onRtp(janus_plugin_rtp* packet) {
+    auto table = byMindex_.load(std::memory_order_acquire);
+    if (packet->mindex < 0 || static_cast<size_t>(packet->mindex) >= table->size())
+        return;
+    const auto& stream = (*table)[packet->mindex];
+    if (!stream)
+        return;
+    auto targets = stream->targets.load(std::memory_order_acquire);
+    if (targets->empty())
+        return;
+    // One buffer serves every subscriber: rewrite the header for each, then restore it.
+    auto* header = reinterpret_cast<janus_rtp_header*>(packet->buffer);
+    const uint32_t ssrc = header->ssrc;
+    const uint32_t timestamp = header->timestamp;
+    const uint16_t sequence = header->seq_number;
+    const uint16_t payloadType = header->type;
+    janus_plugin_rtp out = *packet;
+    for (const auto& target : *targets) {
+        if (!target->sending.load(std::memory_order_relaxed) || target->handle.stopped())
+            continue;
+        janus_rtp_header_update(header, &target->context, packet->video, 0);
+        header->type = static_cast<uint16_t>(target->pt);
+        out.mindex = target->mindex;
+        gateway_->relay_rtp(target->handle.get(), &out);
+        header->ssrc = ssrc;
+        header->timestamp = timestamp;
+        header->seq_number = sequence;
+        header->type = payloadType;
+    }
+}
+
+void Publisher::onRtcp(janus_plugin_rtcp* packet) {
+    // The browser's receive estimate for what it gets from us does not matter (we send it
+    // nothing); answer its REMB with the room's cap, which limits what it sends.
+    if (janus_rtcp_get_remb(packet->buffer, packet->length) > 0) {
+        uint32_t cap = bitrateCap_.load(std::memory_order_relaxed);
+        gateway_->send_remb(handle_.get(), cap ? cap : kUncappedRemb);
+    }
+}
+
+}  // namespace sylk::videoroom

@@ -1,0 +1,55 @@
+// A participant of a room (the "publisher" role of the stock API, whether or not it sends
+// media yet) and, once it publishes, the source its subscribers are fed from.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "streams.hpp"
+
+namespace sylk::videoroom {
+
+class VideoRoom;
+
+class Publisher : public std::enable_shared_from_this<Publisher> {
+public:
+    Publisher(janus_callbacks* gateway, janus_plugin_session* handle, std::shared_ptr<VideoRoom> room, uint64_t id,
+              uint64_t privateId, std::string display);
+
+    const uint64_t id;
+    const uint64_t privateId;
+    std::string display;                // control loop
+    const std::shared_ptr<VideoRoom> room;
+    bool active = false;                // PeerConnection up and streams announced (control loop)
+
+    janus_plugin_session* handle() const { return handle_.get(); }
+    bool publishing() const { return !streams_.empty(); }
+    // Control loop: replaces what this participant publishes (empty: unpublished).
+    void setStreams(std::vector<std::shared_ptr<PublishedStream>> streams);
+    const std::vector<std::shared_ptr<PublishedStream>>& streams() const { return streams_; }
+    std::shared_ptr<PublishedStream> findStream(const std::string& mid) const;
+    // {"id", "display", "streams"} as in the stock "publishers" lists.
+    Json describe() const;
+    std::string memberId() const;
+
+    void setBitrateCap(uint32_t bitsPerSecond) { bitrateCap_ = bitsPerSecond; }
+    // Any thread: asks the browser for a keyframe on that stream.
+    void requestKeyframe(int mindex);
+
+    // Media thread of this publisher's handle.
+    void onRtp(janus_plugin_rtp* packet);
+    void onRtcp(janus_plugin_rtcp* packet);
+
+private:
+    using StreamTable = std::vector<std::shared_ptr<PublishedStream>>;  // indexed by mindex
+
+    janus_callbacks* gateway_;
+    janus::HandleRef handle_;
+    std::vector<std::shared_ptr<PublishedStream>> streams_;
+    std::atomic<std::shared_ptr<const StreamTable>> byMindex_{std::make_shared<const StreamTable>()};
+    std::atomic<uint32_t> bitrateCap_{0};
+};
+
+}  // namespace sylk::videoroom

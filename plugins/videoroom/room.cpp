@@ -1,0 +1,85 @@
+#include "room.hpp"
+
+#include "publisher.hpp"
+#include "subscriber.hpp"
+
+namespace sylk::videoroom {
+
+VideoRoom::VideoRoom(RoomId roomId, RoomSettings roomSettings, HubEventHandler onHubEvent)
+    : id(std::move(roomId)), settings(std::move(roomSettings)), onHubEvent_(std::move(onHubEvent)) {}
+
+VideoRoom::~VideoRoom() = default;
+
+void VideoRoom::openHub() {
+    hubRoom_ = hub::Hub::instance().open(id.key);
+    subscription_ = hubRoom_->subscribe(shared_from_this());
+}
+
+void VideoRoom::closeHub() {
+    subscription_.reset();
+    if (hubRoom_) {
+        hubRoom_.reset();
+        hub::Hub::instance().closeIfIdle(id.key);
+    }
+}
+
+int VideoRoom::activePublishers() const {
+    int count = 0;
+    for (const auto& [participantId, participant] : participants)
+        count += participant->active ? 1 : 0;
+    return count;
+}
+
+Json VideoRoom::activePublishersJson(uint64_t except) const {
+    Json list = Json::array();
+    for (const auto& [participantId, participant] : participants) {
+        if (participant->active && participantId != except)
+            list.append(participant->describe());
+    }
+    return list;
+}
+
+std::shared_ptr<Publisher> VideoRoom::findParticipant(uint64_t participantId) const {
+    auto it = participants.find(participantId);
+    return it == participants.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<Subscriber>> VideoRoom::liveSubscribers() {
+    std::vector<std::shared_ptr<Subscriber>> live;
+    std::vector<std::weak_ptr<Subscriber>> kept;
+    for (const auto& weak : subscribers) {
+        if (auto subscriber = weak.lock()) {
+            live.push_back(std::move(subscriber));
+            kept.push_back(weak);
+        }
+    }
+    subscribers.swap(kept);
+    return live;
+}
+
+void VideoRoom::remember(const Json& message) {
+    history.push_back(message);
+    while (history.size() > settings.historySize)
+        history.pop_front();
+}
+
+Json VideoRoom::historyJson() const {
+    Json list = Json::array();
+    for (const auto& message : history)
+        list.append(message);
+    return list;
+}
+
+Json VideoRoom::summary() const {
+    Json json = Json::object();
+    json.set("room", id.value)
+        .set("description", settings.description.empty() ? id.key : settings.description)
+        .setBool("pin_required", !settings.pin.empty())
+        .setBool("is_private", settings.isPrivate)
+        .set("max_publishers", static_cast<json_int_t>(settings.maxPublishers))
+        .set("bitrate", static_cast<json_int_t>(settings.bitrate))
+        .set("num_participants", static_cast<json_int_t>(participants.size()));
+    return json;
+}
+
+}  // namespace sylk::videoroom

@@ -1,0 +1,67 @@
+// One video room: its settings, its participants and subscribers, its chat history, and its
+// place on the sylkcore hub (a room of the same name there), through which chat from any
+// plugin reaches the room's web participants. Touched only on the plugin's control loop,
+// except onRoomEvent, which hands events over to it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "room_id.hpp"
+#include "sylkcore/hub/hub.hpp"
+
+namespace sylk::videoroom {
+
+class Publisher;
+class Subscriber;
+
+struct RoomSettings {
+    std::string description;
+    std::string pin;     // needed to join; empty: none
+    std::string secret;  // needed to edit/destroy and for moderator actions; empty: none
+    int64_t maxPublishers = 50;
+    uint32_t bitrate = 0;  // cap per publisher, bit/s; 0 = none
+    bool isPrivate = false;
+    bool onDemand = false;   // made by a join; ends with its last participant
+    size_t historySize = 50;
+};
+
+class VideoRoom : public hub::RoomListener, public std::enable_shared_from_this<VideoRoom> {
+public:
+    using HubEventHandler = std::function<void(std::weak_ptr<VideoRoom>, hub::RoomEvent)>;
+
+    VideoRoom(RoomId id, RoomSettings settings, HubEventHandler onHubEvent);
+    ~VideoRoom() override;
+
+    const RoomId id;
+    RoomSettings settings;
+    std::map<uint64_t, std::shared_ptr<Publisher>> participants;
+    std::vector<std::weak_ptr<Subscriber>> subscribers;
+    std::deque<Json> history;  // public chat messages, oldest first
+
+    void openHub();   // joins the hub room of the same name (after construction)
+    void closeHub();
+    hub::Room* hubRoom() const { return hubRoom_.get(); }
+
+    int activePublishers() const;
+    Json activePublishersJson(uint64_t except) const;
+    std::shared_ptr<Publisher> findParticipant(uint64_t participantId) const;
+    std::vector<std::shared_ptr<Subscriber>> liveSubscribers();
+    void remember(const Json& message);
+    Json historyJson() const;
+    Json summary() const;  // for "list"
+
+    void onRoomEvent(const hub::RoomEvent& event) override { onHubEvent_(weak_from_this(), event); }
+
+private:
+    HubEventHandler onHubEvent_;
+    std::shared_ptr<hub::Room> hubRoom_;
+    hub::Subscription subscription_;
+};
+
+}  // namespace sylk::videoroom

@@ -1,0 +1,22 @@
+// A room's identity. Clients name rooms by number (janus.js demos: 1234) or by name
+// ("team@example.com"); both map to one key, and answers echo the form the room was made with.
+#pragma once
+
+#include <string>
+
+#include "sylkcore/json.hpp"
+#include "sylkcore/request_reader.hpp"
+
+namespace sylk::videoroom {
+
+struct RoomId {
+    std::string key;
+    Json value;  // integer or string, as first given
+
+    // Reads field "room": a positive integer or a non-empty string of at most 256 bytes.
+    static RoomId read(RequestReader& reader, bool required = true);
+    static RoomId fromString(const std::string& name);
+    bool empty() const { return key.empty(); }
+};
+
+}  // namespace sylk::videoroom

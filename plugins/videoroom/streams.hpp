@@ -1,0 +1,61 @@
+// The media streams of a room. A PublishedStream is one m-line a publisher sends; a
+// SubscriberStream is one m-line of a subscriber's PeerConnection, fed by one PublishedStream.
+//
+// Threads: the lists of targets are copy-on-write. The control loop builds a new list and swaps
+// it in; the publisher's media thread loads the current list once per packet and never locks.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sylkcore/janus/handle_ref.hpp"
+#include "sylkcore/json.hpp"
+
+namespace sylk::videoroom {
+
+enum class MediaKind { Audio, Video, Data };
+const char* kindName(MediaKind kind);
+
+class Publisher;
+
+struct SubscriberStream {
+    SubscriberStream(janus_plugin_session* subscriberHandle, int mindex);
+
+    janus::HandleRef handle;  // the subscriber's; keeps it valid while a publisher relays to it
+    const int mindex;
+    const std::string mid;
+    MediaKind kind = MediaKind::Audio;
+    std::string codec;
+    int pt = -1;
+    uint64_t feedId = 0;
+    std::string feedMid;
+    std::string feedDisplay;
+    std::weak_ptr<Publisher> publisher;  // for keyframe requests back to the source
+    int feedMindex = -1;
+    bool active = false;                 // slot in use (false: source gone or unsubscribed)
+    std::atomic<bool> sending{false};    // set once the subscriber answered our offer
+    janus_rtp_switching_context context; // RTP rewriting: publisher's media thread only
+
+    Json describe() const;
+};
+
+using TargetList = std::vector<std::shared_ptr<SubscriberStream>>;
+
+struct PublishedStream {
+    int mindex = -1;
+    std::string mid;
+    MediaKind kind = MediaKind::Audio;
+    std::string codec;
+    int pt = -1;
+    std::string description;
+    std::atomic<std::shared_ptr<const TargetList>> targets{std::make_shared<const TargetList>()};
+
+    // Control loop only.
+    void addTarget(const std::shared_ptr<SubscriberStream>& target);
+    void removeTarget(const SubscriberStream* target);
+    Json describe() const;
+};
+
+}  // namespace sylk::videoroom

@@ -1,0 +1,134 @@
+#include "subscriber.hpp"
+
+#include <memory>
+
+#include "publisher.hpp"
+#include "room.hpp"
+
+namespace sylk::videoroom {
+namespace {
+
+struct SdpDeleter {
+    void operator()(janus_sdp* sdp) const { janus_sdp_destroy(sdp); }
+};
+
+janus_sdp_mtype sdpType(MediaKind kind) {
+    switch (kind) {
+    case MediaKind::Audio: return JANUS_SDP_AUDIO;
+    case MediaKind::Video: return JANUS_SDP_VIDEO;
+    case MediaKind::Data: return JANUS_SDP_APPLICATION;
+    }
+    return JANUS_SDP_AUDIO;
+}
+
+}  // namespace
+
+Subscriber::Subscriber(janus_plugin_session* handle, std::shared_ptr<VideoRoom> owner, uint64_t ownerPrivateId)
+    : room(std::move(owner)), privateId(ownerPrivateId), handle_(handle) {}
+
+std::shared_ptr<SubscriberStream> Subscriber::addSlot(const std::shared_ptr<Publisher>& publisher,
+                                                      const std::shared_ptr<PublishedStream>& stream) {
+    for (const auto& slot : slots_) {
+        if (slot->active && slot->feedId == publisher->id && slot->feedMid == stream->mid)
+            return nullptr;
+    }
+    auto slot = std::make_shared<SubscriberStream>(handle_.get(), static_cast<int>(slots_.size()));
+    slot->kind = stream->kind;
+    slot->codec = stream->codec;
+    slot->pt = stream->pt;
+    slot->feedId = publisher->id;
+    slot->feedMid = stream->mid;
+    slot->feedMindex = stream->mindex;
+    slot->feedDisplay = publisher->display;
+    slot->publisher = publisher;
+    slot->active = true;
+    stream->addTarget(slot);
+    slots_.push_back(slot);
+    publishTable();
+    return slot;
+}
+
+int Subscriber::removeFeed(uint64_t feedId, const std::string& mid) {
+    int removed = 0;
+    for (const auto& slot : slots_) {
+        if (!slot->active || slot->feedId != feedId || (!mid.empty() && slot->feedMid != mid))
+            continue;
+        slot->sending = false;
+        slot->active = false;
+        if (auto publisher = slot->publisher.lock()) {
+            if (auto stream = publisher->findStream(slot->feedMid))
+                stream->removeTarget(slot.get());
+        }
+        ++removed;
+    }
+    return removed;
+}
+
+void Subscriber::detachAll() {
+    for (const auto& slot : slots_) {
+        if (slot->active)
+            removeFeed(slot->feedId);
+    }
+}
+
+void Subscriber::startSending() {
+    if (paused)
+        return;
+    for (const auto& slot : slots_) {
+        if (!slot->active || slot->sending)
+            continue;
+        slot->sending = true;
+        if (auto publisher = slot->publisher.lock())
+            publisher->requestKeyframe(slot->feedMindex);
+    }
+}
+
+void Subscriber::stopSending() {
+    for (const auto& slot : slots_)
+        slot->sending = false;
+}
+
+void Subscriber::publishTable() {
+    byMindex_.store(std::make_shared<const TargetList>(slots_));
+}
+
+Json Subscriber::offer() {
+    std::string name = "Sylk room " + room->id.key;
+    std::unique_ptr<janus_sdp, SdpDeleter> sdp(janus_sdp_generate_offer(name.c_str(), "0.0.0.0", JANUS_SDP_OA_DONE));
+    for (const auto& slot : slots_) {
+        janus_sdp_generate_offer_mline(sdp.get(),
+            JANUS_SDP_OA_MLINE, sdpType(slot->kind),
+            JANUS_SDP_OA_MID, slot->mid.c_str(),
+            JANUS_SDP_OA_PT, slot->pt,
+            JANUS_SDP_OA_CODEC, slot->codec.c_str(),
+            JANUS_SDP_OA_DIRECTION, slot->active ? JANUS_SDP_SENDONLY : JANUS_SDP_INACTIVE,
+            JANUS_SDP_OA_EXTENSION, JANUS_RTP_EXTMAP_MID, janus_rtp_extension_id(JANUS_RTP_EXTMAP_MID),
+            JANUS_SDP_OA_DONE);
+    }
+    sdp->o_version = ++sdpVersion_;
+    char* text = janus_sdp_write(sdp.get());
+    Json jsep = Json::object();
+    jsep.set("type", "offer").set("sdp", text);
+    g_free(text);
+    return jsep;
+}
+
+Json Subscriber::describeStreams() const {
+    Json list = Json::array();
+    for (const auto& slot : slots_)
+        list.append(slot->describe());
+    return list;
+}
+
+void Subscriber::onRtcp(janus_plugin_rtcp* packet) {
+    if (!janus_rtcp_has_pli(packet->buffer, packet->length) && !janus_rtcp_has_fir(packet->buffer, packet->length))
+        return;
+    auto table = byMindex_.load(std::memory_order_acquire);
+    if (packet->mindex < 0 || static_cast<size_t>(packet->mindex) >= table->size())
+        return;
+    const auto& slot = (*table)[packet->mindex];
+    if (auto publisher = slot->publisher.lock())
+        publisher->requestKeyframe(slot->feedMindex);
+}
+
+}  // namespace sylk::videoroom

@@ -1,0 +1,683 @@
+#include "videoroom_plugin.hpp"
+
+#include <glib.h>
+
+#include "sylkcore/janus/sdp_answer.hpp"
+#include "sylkcore/log.hpp"
+
+namespace sylk::videoroom {
+namespace {
+
+constexpr const char* kPackage = "janus.plugin.sylk.videoroom";
+
+const janus::PluginInfo kInfo{
+    1,
+    "0.1.0",
+    "Sylk video rooms: an SFU compatible with the stock videoroom API, with room chat.",
+    "Sylk VideoRoom",
+    "Sylk for Janus",
+    kPackage,
+    "videoroom",
+};
+
+uint64_t randomId() {
+    // Below 2^53 so that JavaScript clients keep every digit.
+    return (static_cast<uint64_t>(g_random_int()) << 21 ^ g_random_int()) % ((uint64_t(1) << 53) - 1) + 1;
+}
+
+MediaKind kindOf(const std::string& type) {
+    return type == "audio" ? MediaKind::Audio : type == "video" ? MediaKind::Video : MediaKind::Data;
+}
+
+}  // namespace
+
+VideoRoomPlugin::VideoRoomPlugin() : Plugin(kInfo) {}
+
+void VideoRoomPlugin::configure(const janus::PluginConfig& config) {
+    createOnDemand_ = config.getBool("create_on_demand", true);
+    adminKey_ = config.getString("admin_key", "");
+    defaults_.maxPublishers = config.getInt("max_publishers", 50, 1, 1000);
+    defaults_.historySize = static_cast<size_t>(config.getInt("history_size", 50, 0, 1000));
+    defaults_.bitrate = static_cast<uint32_t>(config.getInt("bitrate", 0, 0, 100'000'000));
+    maxMessageBytes_ = static_cast<size_t>(config.getInt("max_message_bytes", 16 * 1024, 16, 1024 * 1024));
+    // Persistent rooms: one category per room, "room-<name>: { ... }".
+    for (const auto& category : config.categories("room-")) {
+        const char* name = category.c_str();
+        RoomSettings settings = defaults_;
+        settings.description = config.getString(name, "description", "");
+        settings.pin = config.getString(name, "pin", "");
+        settings.secret = config.getString(name, "secret", "");
+        settings.maxPublishers = config.getInt(name, "publishers", defaults_.maxPublishers, 1, 1000);
+        settings.bitrate = static_cast<uint32_t>(config.getInt(name, "bitrate", defaults_.bitrate, 0, 100'000'000));
+        settings.isPrivate = config.getBool(name, "is_private", false);
+        makeRoom(RoomId::fromString(category.substr(5)), settings);
+    }
+
+    onRequest<Session>("create", Execution::LoopSync, &VideoRoomPlugin::create);
+    onRequest<Session>("destroy", Execution::LoopSync, &VideoRoomPlugin::destroyRoom);
+    onRequest<Session>("exists", Execution::LoopSync, &VideoRoomPlugin::exists);
+    onRequest<Session>("list", Execution::LoopSync, &VideoRoomPlugin::list);
+    onRequest<Session>("listparticipants", Execution::LoopSync, &VideoRoomPlugin::listParticipants);
+    onRequest<Session>("join", Execution::ControlLoop, &VideoRoomPlugin::join);
+    onRequest<Session>("joinandconfigure", Execution::ControlLoop, &VideoRoomPlugin::join);
+    onRequest<Session>("configure", Execution::ControlLoop, &VideoRoomPlugin::configure);
+    onRequest<Session>("publish", Execution::ControlLoop, &VideoRoomPlugin::publish);
+    onRequest<Session>("unpublish", Execution::ControlLoop, &VideoRoomPlugin::unpublish);
+    onRequest<Session>("start", Execution::ControlLoop, &VideoRoomPlugin::start);
+    onRequest<Session>("pause", Execution::ControlLoop, &VideoRoomPlugin::pause);
+    onRequest<Session>("subscribe", Execution::ControlLoop, &VideoRoomPlugin::subscribe);
+    onRequest<Session>("unsubscribe", Execution::ControlLoop, &VideoRoomPlugin::unsubscribe);
+    onRequest<Session>("update", Execution::ControlLoop, &VideoRoomPlugin::update);
+    onRequest<Session>("leave", Execution::ControlLoop, &VideoRoomPlugin::leave);
+    onRequest<Session>("message", Execution::ControlLoop, &VideoRoomPlugin::message);
+    onAdminRequest("list", &VideoRoomPlugin::adminListRooms, Execution::LoopSync);
+}
+
+std::shared_ptr<janus::PluginSession> VideoRoomPlugin::newSession(janus_plugin_session* handle) {
+    return std::make_shared<VideoRoomSession>(handle, *this);
+}
+
+void VideoRoomPlugin::onShutdown() {
+    for (auto& [key, room] : rooms_)
+        room->closeHub();
+    rooms_.clear();
+}
+
+// ------------------------------------------------------------------ rooms
+
+std::shared_ptr<VideoRoom> VideoRoomPlugin::findRoom(const RoomId& id) const {
+    auto it = rooms_.find(id.key);
+    return it == rooms_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<VideoRoom> VideoRoomPlugin::makeRoom(const RoomId& id, RoomSettings settings) {
+    auto room = std::make_shared<VideoRoom>(id, std::move(settings), [this](std::weak_ptr<VideoRoom> weak, hub::RoomEvent event) {
+        // Hub events arrive on the poster's thread: continue on the control loop.
+        loop().post([this, weak, event] {
+            if (auto room = weak.lock())
+                deliverChat(room, event);
+        });
+    });
+    room->openHub();
+    rooms_[id.key] = room;
+    SYLK_LOG(LOG_INFO, kPackage, "room %s created", id.key.c_str());
+    return room;
+}
+
+void VideoRoomPlugin::closeRoom(const std::shared_ptr<VideoRoom>& room, bool notifyParticipants) {
+    if (notifyParticipants) {
+        Json event = Json::object();
+        event.set("videoroom", "destroyed").set("room", room->id.value);
+        broadcast(*room, event);
+    }
+    for (auto& subscriber : room->liveSubscribers())
+        subscriber->detachAll();
+    for (auto& [participantId, participant] : room->participants) {
+        unpublishStreams(participant);
+        if (room->hubRoom())
+            room->hubRoom()->leave(participant->memberId());
+    }
+    room->participants.clear();
+    room->closeHub();
+    rooms_.erase(room->id.key);
+    SYLK_LOG(LOG_INFO, kPackage, "room %s closed", room->id.key.c_str());
+}
+
+void VideoRoomPlugin::checkSecret(const VideoRoom& room, RequestReader& reader) {
+    auto secret = reader.optionalString("secret", 256);
+    if (!room.settings.secret.empty() && secret.value_or("") != room.settings.secret)
+        throw RequestError(ErrorCode::VideoRoomUnauthorized, "unauthorized (wrong or missing room secret)");
+}
+
+Json VideoRoomPlugin::roomEvent(const VideoRoom& room) const {
+    Json event = makeEvent();
+    event.set("room", room.id.value);
+    return event;
+}
+
+void VideoRoomPlugin::notify(janus_plugin_session* handle, const Json& event, const Json& jsep) {
+    pushEventTo(handle, "", event, jsep);
+}
+
+void VideoRoomPlugin::broadcast(const VideoRoom& room, const Json& event, uint64_t except) {
+    for (const auto& [participantId, participant] : room.participants) {
+        if (participantId != except)
+            notify(participant->handle(), event);
+    }
+}
+
+uint64_t VideoRoomPlugin::newParticipantId(const VideoRoom& room) const {
+    uint64_t id;
+    do {
+        id = randomId();
+    } while (room.participants.count(id));
+    return id;
+}
+
+// ------------------------------------------------------------------ synchronous requests
+
+Reply VideoRoomPlugin::create(Session&, RequestReader& reader, const Request&) {
+    if (!adminKey_.empty() && reader.optionalString("admin_key", 256).value_or("") != adminKey_)
+        throw RequestError(ErrorCode::VideoRoomUnauthorized, "unauthorized (wrong or missing admin_key)");
+    RoomId id = RoomId::read(reader, false);
+    if (id.empty())
+        id = RoomId{std::to_string(randomId()), Json()};
+    if (!id.value)
+        id = RoomId::fromString(id.key);
+    if (findRoom(id))
+        throw RequestError(ErrorCode::VideoRoomRoomExists, "room '" + id.key + "' already exists");
+    RoomSettings settings = defaults_;
+    settings.description = reader.optionalString("description", 256).value_or("");
+    settings.pin = reader.optionalString("pin", 256).value_or("");
+    settings.secret = reader.optionalString("secret", 256).value_or("");
+    settings.maxPublishers = reader.optionalInt("publishers", 1, 1000).value_or(defaults_.maxPublishers);
+    settings.bitrate = static_cast<uint32_t>(reader.optionalInt("bitrate", 0, 100'000'000).value_or(defaults_.bitrate));
+    settings.isPrivate = reader.optionalBool("is_private").value_or(false);
+    reader.optionalBool("permanent");  // accepted; rooms made by "create" last until "destroy"
+    auto room = makeRoom(id, settings);
+    Json reply = Json::object();
+    reply.set("videoroom", "created").set("room", room->id.value).setBool("permanent", false);
+    return Reply{reply, {}};
+}
+
+Reply VideoRoomPlugin::destroyRoom(Session&, RequestReader& reader, const Request&) {
+    RoomId id = RoomId::read(reader);
+    auto room = findRoom(id);
+    if (!room)
+        throw RequestError(ErrorCode::VideoRoomNoSuchRoom, "no such room '" + id.key + "'");
+    checkSecret(*room, reader);
+    closeRoom(room, true);
+    Json reply = Json::object();
+    reply.set("videoroom", "destroyed").set("room", id.value);
+    return Reply{reply, {}};
+}
+
+Reply VideoRoomPlugin::exists(Session&, RequestReader& reader, const Request&) {
+    RoomId id = RoomId::read(reader);
+    Json reply = Json::object();
+    reply.set("videoroom", "success").set("room", id.value).setBool("exists", findRoom(id) != nullptr);
+    return Reply{reply, {}};
+}
+
+Reply VideoRoomPlugin::list(Session&, RequestReader&, const Request&) {
+    Json rooms = Json::array();
+    for (const auto& [key, room] : rooms_) {
+        if (!room->settings.isPrivate)
+            rooms.append(room->summary());
+    }
+    Json reply = Json::object();
+    reply.set("videoroom", "success").set("list", rooms);
+    return Reply{reply, {}};
+}
+
+Reply VideoRoomPlugin::adminListRooms(RequestReader&, const Request&) {
+    Json rooms = Json::array();
+    for (const auto& [key, room] : rooms_)
+        rooms.append(room->summary());
+    Json reply = Json::object();
+    reply.set("videoroom", "success").set("list", rooms);
+    return Reply{reply, {}};
+}
+
+Reply VideoRoomPlugin::listParticipants(Session&, RequestReader& reader, const Request&) {
+    RoomId id = RoomId::read(reader);
+    auto room = findRoom(id);
+    if (!room)
+        throw RequestError(ErrorCode::VideoRoomNoSuchRoom, "no such room '" + id.key + "'");
+    Json participants = Json::array();
+    for (const auto& [participantId, participant] : room->participants) {
+        Json entry = Json::object();
+        entry.set("id", static_cast<json_int_t>(participantId))
+            .set("display", participant->display)
+            .setBool("publisher", participant->active);
+        participants.append(entry);
+    }
+    Json reply = Json::object();
+    reply.set("videoroom", "participants").set("room", room->id.value).set("participants", participants);
+    return Reply{reply, {}};
+}
+
+// ------------------------------------------------------------------ joining
+
+Reply VideoRoomPlugin::join(Session& session, RequestReader& reader, const Request& request) {
+    RoomId id = RoomId::read(reader);
+    std::string ptype = reader.requireString("ptype", 32);
+    if (session.hasRole())
+        throw RequestError(ErrorCode::VideoRoomAlreadyJoined, "this handle already joined a room");
+    if (ptype == "publisher")
+        return joinAsPublisher(session, reader, request, id);
+    if (ptype == "subscriber" || ptype == "listener")
+        return joinAsSubscriber(session, reader, request, id);
+    throw RequestError(ErrorCode::InvalidField, "field 'ptype' must be 'publisher' or 'subscriber', not '" + ptype + "'");
+}
+
+Reply VideoRoomPlugin::joinAsPublisher(Session& session, RequestReader& reader, const Request& request, const RoomId& id) {
+    std::string display = reader.optionalString("display", 256).value_or("");
+    std::string pin = reader.optionalString("pin", 256).value_or("");
+    auto room = findRoom(id);
+    if (!room) {
+        if (!createOnDemand_)
+            throw RequestError(ErrorCode::VideoRoomNoSuchRoom, "no such room '" + id.key + "'");
+        RoomSettings settings = defaults_;
+        settings.onDemand = true;
+        room = makeRoom(id, settings);
+    }
+    if (!room->settings.pin.empty() && pin != room->settings.pin)
+        throw RequestError(ErrorCode::VideoRoomUnauthorized, "unauthorized (wrong PIN)");
+    uint64_t participantId = newParticipantId(*room);
+    if (auto wanted = reader.optionalInt("id", 1, (int64_t(1) << 53) - 1)) {
+        if (room->participants.count(static_cast<uint64_t>(*wanted)))
+            throw RequestError(ErrorCode::VideoRoomAlreadyJoined, "participant id " + std::to_string(*wanted) + " is taken");
+        participantId = static_cast<uint64_t>(*wanted);
+    }
+    auto publisher = std::make_shared<Publisher>(gateway(), session.handle(), room, participantId, randomId(), display);
+    publisher->setBitrateCap(room->settings.bitrate);
+    Reply reply{Json::object(), {}};
+    reply.body.set("videoroom", "joined")
+        .set("room", room->id.value)
+        .set("description", room->settings.description.empty() ? room->id.key : room->settings.description)
+        .set("id", static_cast<json_int_t>(participantId))
+        .set("private_id", static_cast<json_int_t>(publisher->privateId))
+        .set("publishers", room->activePublishersJson(participantId))
+        .set("history", room->historyJson());
+    room->participants[participantId] = publisher;
+    session.becomePublisher(publisher);
+    room->hubRoom()->join(hub::Member{publisher->memberId(), display, kPackage});
+    if (request.jsep) {
+        // joinandconfigure: the answer comes with the "joined" event.
+        Reply configured{makeEvent(), {}};
+        negotiatePublisher(session, reader, request, configured);
+        reply.jsep = configured.jsep;
+    }
+    return reply;
+}
+
+Reply VideoRoomPlugin::joinAsSubscriber(Session& session, RequestReader& reader, const Request&, const RoomId& id) {
+    auto room = findRoom(id);
+    if (!room)
+        throw RequestError(ErrorCode::VideoRoomNoSuchRoom, "no such room '" + id.key + "'");
+    std::string pin = reader.optionalString("pin", 256).value_or("");
+    if (!room->settings.pin.empty() && pin != room->settings.pin)
+        throw RequestError(ErrorCode::VideoRoomUnauthorized, "unauthorized (wrong PIN)");
+    uint64_t privateId = static_cast<uint64_t>(reader.optionalInt("private_id", 0, (int64_t(1) << 53)).value_or(0));
+    json_t* streams = reader.optionalArray("streams", 256);
+    Json legacy;
+    if (!streams) {
+        // The pre-multistream form: {"feed": id}
+        auto feed = reader.optionalInt("feed", 1, (int64_t(1) << 53));
+        if (!feed)
+            throw RequestError(ErrorCode::MissingField, "missing field 'streams' (a list of {\"feed\": id, \"mid\": ...})");
+        legacy = Json::array();
+        legacy.append(Json::object().set("feed", static_cast<json_int_t>(*feed)));
+        streams = legacy.get();
+    }
+    auto subscriber = std::make_shared<Subscriber>(session.handle(), room, privateId);
+    if (addSubscriptions(*subscriber, streams) == 0) {
+        subscriber->detachAll();
+        throw RequestError(ErrorCode::VideoRoomNoSuchFeed, "none of the requested streams is being published");
+    }
+    session.becomeSubscriber(subscriber);
+    room->subscribers.push_back(subscriber);
+    Reply reply{Json::object(), subscriber->offer()};
+    reply.body.set("videoroom", "attached").set("room", room->id.value).set("streams", subscriber->describeStreams());
+    return reply;
+}
+
+int VideoRoomPlugin::addSubscriptions(Subscriber& subscriber, json_t* streams) {
+    int added = 0;
+    size_t index;
+    json_t* entry;
+    json_array_foreach(streams, index, entry) {
+        RequestReader item(entry);
+        auto feed = static_cast<uint64_t>(item.requireInt("feed", 1, (int64_t(1) << 53)));
+        auto mid = item.optionalString("mid", 64);
+        auto publisher = subscriber.room->findParticipant(feed);
+        if (!publisher || !publisher->active)
+            throw RequestError(ErrorCode::VideoRoomNoSuchFeed, "no such feed (" + std::to_string(feed) + ")");
+        for (const auto& stream : publisher->streams()) {
+            if (mid && stream->mid != *mid)
+                continue;
+            if (stream->kind == MediaKind::Data)
+                continue;  // room data goes through the hub, not through data channels
+            if (subscriber.addSlot(publisher, stream))
+                ++added;
+        }
+    }
+    return added;
+}
+
+int VideoRoomPlugin::removeSubscriptions(Subscriber& subscriber, json_t* streams) {
+    int removed = 0;
+    size_t index;
+    json_t* entry;
+    json_array_foreach(streams, index, entry) {
+        RequestReader item(entry);
+        auto feed = static_cast<uint64_t>(item.requireInt("feed", 1, (int64_t(1) << 53)));
+        removed += subscriber.removeFeed(feed, item.optionalString("mid", 64).value_or(""));
+    }
+    return removed;
+}
+
+// ------------------------------------------------------------------ publishing
+
+std::shared_ptr<Publisher> VideoRoomPlugin::requireParticipant(Session& session) {
+    if (!session.publisher() || session.left)
+        throw RequestError(ErrorCode::VideoRoomJoinFirst, "join a room as a publisher first");
+    return session.publisher();
+}
+
+std::shared_ptr<Subscriber> VideoRoomPlugin::requireSubscriber(Session& session) {
+    if (!session.subscriber() || session.left)
+        throw RequestError(ErrorCode::VideoRoomJoinFirst, "join a room as a subscriber first");
+    return session.subscriber();
+}
+
+void VideoRoomPlugin::negotiatePublisher(Session& session, RequestReader& reader, const Request& request, Reply& reply) {
+    auto publisher = requireParticipant(session);
+    auto& room = *publisher->room;
+    if (auto display = reader.optionalString("display", 256))
+        publisher->display = *display;
+    if (auto bitrate = reader.optionalInt("bitrate", 0, 100'000'000))
+        publisher->setBitrateCap(static_cast<uint32_t>(*bitrate));
+    if (request.jsep) {
+        if (!publisher->publishing() && room.activePublishers() >= room.settings.maxPublishers)
+            throw RequestError(ErrorCode::VideoRoomPublishersFull,
+                               "the room has its maximum of " + std::to_string(room.settings.maxPublishers) + " publishers");
+        janus::AnswerOptions options;
+        options.receiveOnly = true;
+        options.audioCodec = nullptr;
+        options.videoCodec = nullptr;
+        if (auto codec = reader.optionalString("audiocodec", 32))
+            options.audioCodec = g_intern_string(codec->c_str());
+        if (auto codec = reader.optionalString("videocodec", 32))
+            options.videoCodec = g_intern_string(codec->c_str());
+        janus::SdpAnswer answer = janus::answerOffer(request.jsep, options);
+        std::vector<std::shared_ptr<PublishedStream>> streams;
+        for (const auto& media : answer.media) {
+            auto stream = std::make_shared<PublishedStream>();
+            stream->mindex = media.mindex;
+            stream->mid = media.mid.empty() ? std::to_string(media.mindex) : media.mid;
+            stream->kind = kindOf(media.type);
+            stream->codec = media.codec;
+            stream->pt = media.pt;
+            if (auto previous = publisher->findStream(stream->mid)) {
+                // Renegotiation keeps the subscribers of a stream that stays.
+                stream->targets.store(previous->targets.load());
+                stream->description = previous->description;
+            }
+            streams.push_back(std::move(stream));
+        }
+        if (json_t* descriptions = reader.optionalArray("descriptions", 64)) {
+            size_t index;
+            json_t* entry;
+            json_array_foreach(descriptions, index, entry) {
+                RequestReader item(entry);
+                std::string mid = item.requireString("mid", 64);
+                std::string text = item.requireString("description", 256);
+                for (auto& stream : streams) {
+                    if (stream->mid == mid)
+                        stream->description = text;
+                }
+            }
+        }
+        publisher->setStreams(std::move(streams));
+        reply.jsep = answer.jsep;
+        if (publisher->active)
+            announcePublisher(publisher);  // renegotiated: others learn the new stream list
+    }
+    reply.body.set("room", room.id.value).set("configured", "ok");
+}
+
+Reply VideoRoomPlugin::configure(Session& session, RequestReader& reader, const Request& request) {
+    if (session.subscriber()) {
+        // Subscribers may pause/resume through configure in the stock API.
+        auto subscriber = requireSubscriber(session);
+        if (auto paused = reader.optionalBool("pause")) {
+            subscriber->paused = *paused;
+            *paused ? subscriber->stopSending() : subscriber->startSending();
+        }
+        Reply reply{makeEvent(), {}};
+        reply.body.set("room", subscriber->room->id.value).set("configured", "ok");
+        return reply;
+    }
+    Reply reply{makeEvent(), {}};
+    negotiatePublisher(session, reader, request, reply);
+    return reply;
+}
+
+Reply VideoRoomPlugin::publish(Session& session, RequestReader& reader, const Request& request) {
+    auto publisher = requireParticipant(session);
+    if (publisher->publishing())
+        throw RequestError(ErrorCode::VideoRoomAlreadyPublished, "already publishing: use configure to change it");
+    if (!request.jsep)
+        throw RequestError(ErrorCode::InvalidJsep, "publish needs a jsep offer");
+    Reply reply{makeEvent(), {}};
+    negotiatePublisher(session, reader, request, reply);
+    return reply;
+}
+
+void VideoRoomPlugin::announcePublisher(const std::shared_ptr<Publisher>& publisher) {
+    Json event = roomEvent(*publisher->room);
+    Json list = Json::array();
+    list.append(publisher->describe());
+    event.set("publishers", list);
+    broadcast(*publisher->room, event, publisher->id);
+}
+
+void VideoRoomPlugin::unpublishStreams(const std::shared_ptr<Publisher>& publisher) {
+    bool wasActive = publisher->active;
+    publisher->active = false;
+    auto& room = *publisher->room;
+    // Subscribers fed by this publisher get their slots turned inactive and a new offer.
+    for (auto& subscriber : room.liveSubscribers()) {
+        if (subscriber->removeFeed(publisher->id) > 0) {
+            Json event = Json::object();
+            event.set("videoroom", "updated").set("room", room.id.value).set("streams", subscriber->describeStreams());
+            notify(subscriber->handle(), event, subscriber->offer());
+        }
+    }
+    publisher->setStreams({});
+    if (wasActive) {
+        Json event = roomEvent(room);
+        event.set("unpublished", static_cast<json_int_t>(publisher->id));
+        broadcast(room, event, publisher->id);
+    }
+}
+
+Reply VideoRoomPlugin::unpublish(Session& session, RequestReader& reader, const Request&) {
+    reader.rejectUnknownFields();
+    auto publisher = requireParticipant(session);
+    if (!publisher->publishing())
+        throw RequestError(ErrorCode::VideoRoomNotPublished, "not publishing");
+    unpublishStreams(publisher);
+    gateway()->close_pc(session.handle());
+    Reply reply{makeEvent(), {}};
+    reply.body.set("room", publisher->room->id.value).set("unpublished", "ok");
+    return reply;
+}
+
+void VideoRoomPlugin::onMediaUp(std::shared_ptr<VideoRoomSession> session) {
+    loop().post([this, session] {
+        if (session->stopped() || session->left)
+            return;
+        if (auto publisher = session->publisher(); publisher && publisher->publishing() && !publisher->active) {
+            publisher->active = true;
+            announcePublisher(publisher);
+        }
+        if (auto subscriber = session->subscriber())
+            subscriber->startSending();  // keyframes now that the PeerConnection is up
+    });
+}
+
+void VideoRoomPlugin::onMediaDown(std::shared_ptr<VideoRoomSession> session) {
+    loop().post([this, session] {
+        if (auto publisher = session->publisher(); publisher && !session->left && publisher->publishing())
+            unpublishStreams(publisher);
+        if (auto subscriber = session->subscriber())
+            subscriber->stopSending();
+    });
+}
+
+void VideoRoomPlugin::onDetached(std::shared_ptr<VideoRoomSession> session) {
+    loop().post([this, session] {
+        if (session->left)
+            return;
+        session->left = true;
+        if (auto publisher = session->publisher())
+            removeParticipant(publisher, "leaving");
+        if (auto subscriber = session->subscriber())
+            subscriber->detachAll();
+    });
+}
+
+void VideoRoomPlugin::removeParticipant(const std::shared_ptr<Publisher>& publisher, const char* why) {
+    auto room = publisher->room;
+    if (!room->participants.erase(publisher->id))
+        return;
+    unpublishStreams(publisher);
+    Json event = roomEvent(*room);
+    event.set(why, static_cast<json_int_t>(publisher->id));
+    broadcast(*room, event);
+    if (room->hubRoom())
+        room->hubRoom()->leave(publisher->memberId());
+    if (room->settings.onDemand && room->participants.empty() && findRoom(room->id) == room)
+        closeRoom(room, false);
+}
+
+// ------------------------------------------------------------------ subscribing
+
+Reply VideoRoomPlugin::start(Session& session, RequestReader&, const Request& request) {
+    auto subscriber = requireSubscriber(session);
+    if (request.jsep) {
+        json_t* type = request.jsep.member("type");
+        if (!json_is_string(type) || std::string(json_string_value(type)) != "answer")
+            throw RequestError(ErrorCode::InvalidJsep, "start takes the jsep answer to our offer");
+    }
+    subscriber->paused = false;
+    // Janus core has applied the answer; relaying starts now, and keyframes are asked for
+    // again when the PeerConnection comes up (onMediaUp).
+    subscriber->startSending();
+    Reply reply{makeEvent(), {}};
+    reply.body.set("room", subscriber->room->id.value).set("started", "ok");
+    return reply;
+}
+
+Reply VideoRoomPlugin::pause(Session& session, RequestReader&, const Request&) {
+    auto subscriber = requireSubscriber(session);
+    subscriber->paused = true;
+    subscriber->stopSending();
+    Reply reply{makeEvent(), {}};
+    reply.body.set("room", subscriber->room->id.value).set("paused", "ok");
+    return reply;
+}
+
+Reply VideoRoomPlugin::subscriberUpdate(Subscriber& subscriber) {
+    Reply reply{Json::object(), subscriber.offer()};
+    reply.body.set("videoroom", "updated").set("room", subscriber.room->id.value).set("streams", subscriber.describeStreams());
+    return reply;
+}
+
+Reply VideoRoomPlugin::subscribe(Session& session, RequestReader& reader, const Request&) {
+    auto subscriber = requireSubscriber(session);
+    json_t* streams = reader.optionalArray("streams", 256);
+    if (!streams)
+        throw RequestError(ErrorCode::MissingField, "missing field 'streams'");
+    addSubscriptions(*subscriber, streams);
+    return subscriberUpdate(*subscriber);
+}
+
+Reply VideoRoomPlugin::unsubscribe(Session& session, RequestReader& reader, const Request&) {
+    auto subscriber = requireSubscriber(session);
+    json_t* streams = reader.optionalArray("streams", 256);
+    if (!streams)
+        throw RequestError(ErrorCode::MissingField, "missing field 'streams'");
+    removeSubscriptions(*subscriber, streams);
+    return subscriberUpdate(*subscriber);
+}
+
+Reply VideoRoomPlugin::update(Session& session, RequestReader& reader, const Request&) {
+    auto subscriber = requireSubscriber(session);
+    if (json_t* streams = reader.optionalArray("unsubscribe", 256))
+        removeSubscriptions(*subscriber, streams);
+    if (json_t* streams = reader.optionalArray("subscribe", 256))
+        addSubscriptions(*subscriber, streams);
+    return subscriberUpdate(*subscriber);
+}
+
+Reply VideoRoomPlugin::leave(Session& session, RequestReader&, const Request&) {
+    if (!session.hasRole() || session.left)
+        throw RequestError(ErrorCode::VideoRoomJoinFirst, "not in a room");
+    Json room;
+    if (auto publisher = session.publisher()) {
+        room = publisher->room->id.value;
+        removeParticipant(publisher, "leaving");
+    }
+    if (auto subscriber = session.subscriber()) {
+        room = subscriber->room->id.value;
+        subscriber->detachAll();
+    }
+    session.left = true;
+    Reply reply{makeEvent(), {}};
+    reply.body.set("room", room).set("leaving", "ok");
+    return reply;
+}
+
+// ------------------------------------------------------------------ chat
+
+Reply VideoRoomPlugin::message(Session& session, RequestReader& reader, const Request&) {
+    auto publisher = requireParticipant(session);
+    std::string text = reader.requireString("text", 1024 * 1024);
+    if (text.size() > maxMessageBytes_)
+        throw RequestError(ErrorCode::VideoRoomMessageTooLong, "message is " + std::to_string(text.size()) +
+                                                                   " bytes, the limit is " + std::to_string(maxMessageBytes_));
+    auto to = reader.optionalInt("to", 1, (int64_t(1) << 53));
+    reader.rejectUnknownFields();
+    auto& room = *publisher->room;
+    if (to && !room.findParticipant(static_cast<uint64_t>(*to)))
+        throw RequestError(ErrorCode::VideoRoomNoSuchRecipient, "no participant " + std::to_string(*to) + " in this room");
+    gchar* uuid = g_uuid_string_random();
+    std::string messageId = uuid;
+    g_free(uuid);
+    Json data = Json::object();
+    data.set("id", messageId)
+        .set("from", static_cast<json_int_t>(publisher->id))
+        .set("display", publisher->display)
+        .set("text", text)
+        .set("timestamp", static_cast<json_int_t>(g_get_real_time() / 1000));
+    if (to)
+        data.set("to", static_cast<json_int_t>(*to));
+    // Through the hub, so that every plugin serving this room gets it; we deliver it to our
+    // own participants when it comes back (deliverChat).
+    room.hubRoom()->post(to ? "private-chat" : "chat", kPackage, publisher->memberId(), data);
+    Reply reply{makeEvent(), {}};
+    reply.body.set("room", room.id.value).set("message_sent", messageId);
+    return reply;
+}
+
+void VideoRoomPlugin::deliverChat(const std::shared_ptr<VideoRoom>& room, const hub::RoomEvent& event) {
+    if (event.kind != "chat" && event.kind != "private-chat")
+        return;
+    Json message = Json::adopt(json_deep_copy(event.data.get()));  // hub data is shared: copy
+    if (!json_is_string(message.member("display")))
+        message.set("display", event.member);
+    message.setBool("private", event.kind == "private-chat");
+    message.set("origin", event.plugin);
+    Json out = roomEvent(*room);
+    out.set("message", message);
+    if (event.kind == "chat") {
+        room->remember(message);
+        broadcast(*room, out);
+        return;
+    }
+    // Private: the recipient and the sender's own other view of it.
+    json_t* to = message.member("to");
+    json_t* from = message.member("from");
+    for (const auto& [participantId, participant] : room->participants) {
+        bool recipient = json_is_integer(to) && static_cast<uint64_t>(json_integer_value(to)) == participantId;
+        bool sender = json_is_integer(from) && static_cast<uint64_t>(json_integer_value(from)) == participantId;
+        if (recipient || sender)
+            notify(participant->handle(), out);
+    }
+}
+
+}  // namespace sylk::videoroom

@@ -1,0 +1,86 @@
+// janus.plugin.sylk.videoroom: multiparty video rooms (an SFU) compatible with the stock
+// janus.plugin.videoroom API for the requests both have, plus room chat through the hub.
+// Every request and every change of room state runs on the plugin's control loop; the media
+// path only reads copy-on-write stream tables.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "room.hpp"
+#include "sylkcore/janus/plugin.hpp"
+#include "videoroom_session.hpp"
+
+namespace sylk::videoroom {
+
+class VideoRoomPlugin : public janus::Plugin {
+public:
+    VideoRoomPlugin();
+
+    // From sessions, on Janus's threads: queued to the control loop.
+    void onMediaUp(std::shared_ptr<VideoRoomSession> session);
+    void onMediaDown(std::shared_ptr<VideoRoomSession> session);
+    void onDetached(std::shared_ptr<VideoRoomSession> session);
+
+protected:
+    void configure(const janus::PluginConfig& config) override;
+    std::shared_ptr<janus::PluginSession> newSession(janus_plugin_session* handle) override;
+    void onShutdown() override;
+
+private:
+    using Session = VideoRoomSession;
+
+    // Synchronous (answered on the request, as in the stock plugin).
+    Reply create(Session&, RequestReader&, const Request&);
+    Reply destroyRoom(Session&, RequestReader&, const Request&);
+    Reply exists(Session&, RequestReader&, const Request&);
+    Reply list(Session&, RequestReader&, const Request&);
+    Reply listParticipants(Session&, RequestReader&, const Request&);
+    // Asynchronous (ack, then an event).
+    Reply join(Session&, RequestReader&, const Request&);
+    Reply configure(Session&, RequestReader&, const Request&);
+    Reply publish(Session&, RequestReader&, const Request&);
+    Reply unpublish(Session&, RequestReader&, const Request&);
+    Reply start(Session&, RequestReader&, const Request&);
+    Reply pause(Session&, RequestReader&, const Request&);
+    Reply subscribe(Session&, RequestReader&, const Request&);
+    Reply unsubscribe(Session&, RequestReader&, const Request&);
+    Reply update(Session&, RequestReader&, const Request&);
+    Reply leave(Session&, RequestReader&, const Request&);
+    Reply message(Session&, RequestReader&, const Request&);
+    Reply adminListRooms(RequestReader&, const Request&);
+
+    Reply joinAsPublisher(Session&, RequestReader&, const Request&, const RoomId& id);
+    Reply joinAsSubscriber(Session&, RequestReader&, const Request&, const RoomId& id);
+    // Negotiates what a publisher sends; fills reply with "configured" and the answer.
+    void negotiatePublisher(Session& session, RequestReader& reader, const Request& request, Reply& reply);
+    int addSubscriptions(Subscriber& subscriber, json_t* streams);
+    int removeSubscriptions(Subscriber& subscriber, json_t* streams);
+    Reply subscriberUpdate(Subscriber& subscriber);
+
+    std::shared_ptr<VideoRoom> findRoom(const RoomId& id) const;
+    std::shared_ptr<VideoRoom> makeRoom(const RoomId& id, RoomSettings settings);
+    void closeRoom(const std::shared_ptr<VideoRoom>& room, bool notify);
+    void checkSecret(const VideoRoom& room, RequestReader& reader);
+    std::shared_ptr<Publisher> requireParticipant(Session& session);
+    std::shared_ptr<Subscriber> requireSubscriber(Session& session);
+    // Participant leaves its room: unpublishes, tells the others, frees the slot.
+    void removeParticipant(const std::shared_ptr<Publisher>& publisher, const char* why);
+    void unpublishStreams(const std::shared_ptr<Publisher>& publisher);
+    void announcePublisher(const std::shared_ptr<Publisher>& publisher);
+    void deliverChat(const std::shared_ptr<VideoRoom>& room, const hub::RoomEvent& event);
+    // Sends event to every participant of room except one (0: none).
+    void broadcast(const VideoRoom& room, const Json& event, uint64_t except = 0);
+    void notify(janus_plugin_session* handle, const Json& event, const Json& jsep = Json());
+    Json roomEvent(const VideoRoom& room) const;
+    uint64_t newParticipantId(const VideoRoom& room) const;
+
+    std::map<std::string, std::shared_ptr<VideoRoom>> rooms_;  // by RoomId::key
+    bool createOnDemand_ = true;
+    std::string adminKey_;
+    RoomSettings defaults_;
+    size_t maxMessageBytes_ = 16 * 1024;
+};
+
+}  // namespace sylk::videoroom
