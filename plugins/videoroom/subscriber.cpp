@@ -83,6 +83,15 @@ void Subscriber::startSending() {
     }
 }
 
+void Subscriber::requestKeyframes() {
+    for (const auto& slot : slots_) {
+        if (!slot->active || slot->kind != MediaKind::Video)
+            continue;
+        if (auto publisher = slot->publisher.lock())
+            publisher->requestKeyframe(slot->feedMindex);
+    }
+}
+
 void Subscriber::stopSending() {
     for (const auto& slot : slots_)
         slot->sending = false;

@@ -30,6 +30,8 @@ public:
     // Called when the answer to our offer arrived: start relaying on every active slot.
     void startSending();
     void stopSending();
+    // Asks every source for a keyframe (the PeerConnection just came up).
+    void requestKeyframes();
     // The SDP offer for the current slots (Janus generates the ICE/DTLS parts).
     Json offer();
     Json describeStreams() const;

@@ -504,8 +504,10 @@ void VideoRoomPlugin::onMediaUp(std::shared_ptr<VideoRoomSession> session) {
             publisher->active = true;
             announcePublisher(publisher);
         }
-        if (auto subscriber = session->subscriber())
-            subscriber->startSending();  // keyframes now that the PeerConnection is up
+        if (auto subscriber = session->subscriber()) {
+            subscriber->startSending();
+            subscriber->requestKeyframes();  // the first ones were asked for before ICE was up
+        }
     });
 }
 

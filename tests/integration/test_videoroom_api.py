@@ -1,0 +1,169 @@
+"""janus.plugin.sylk.videoroom over its stock-compatible API, with aiortc peers: publishing,
+multistream subscriptions, chat through the hub, and refusals."""
+import asyncio
+
+import numpy
+
+from conftest import run
+from harness.janus_api import Session
+from harness.peers import ColourTrack, Collector, ToneTrack, accept, dominant_frequency, make_peer, offer
+
+ROOM = "janus.plugin.sylk.videoroom"
+
+
+class Participant:
+    """One aiortc participant: a publisher handle and, when asked, a subscriber handle."""
+
+    def __init__(self, janus, room, display):
+        self.janus, self.room, self.display = janus, room, display
+        self.pcs, self.collectors = [], []
+
+    async def join(self, tone=None, colour=None, **extra):
+        self.session = await Session.create(self.janus.ws_url)
+        self.handle = await self.session.attach(ROOM)
+        body = {"request": "join", "ptype": "publisher", "room": self.room, "display": self.display}
+        body.update(extra)
+        self.joined, _ = await self.handle.send(body)
+        if tone is None:
+            return self.joined
+        pc, _ = await make_peer(data_channel=False)
+        self.pcs.append(pc)
+        pc.addTrack(ToneTrack(tone))
+        pc.addTrack(ColourTrack(colour))
+        data, jsep = await self.handle.send({"request": "publish"}, jsep=await offer(pc))
+        assert data.get("configured") == "ok", data
+        await accept(pc, jsep)
+        await self.handle.next_event(timeout=15, predicate=lambda e: e.get("janus") == "webrtcup")
+        return self.joined
+
+    async def subscribe(self, feeds):
+        self.sub = await self.session.attach(ROOM)
+        data, jsep = await self.sub.send({"request": "join", "ptype": "subscriber", "room": self.room,
+                                          "streams": [{"feed": feed} for feed in feeds]})
+        assert data["videoroom"] == "attached", data
+        pc, _ = await make_peer(data_channel=False)
+        self.pcs.append(pc)
+        pc.on("track", lambda track: self.collectors.append(Collector(track)))
+        await accept(pc, jsep)
+        await pc.setLocalDescription(await pc.createAnswer())
+        started, _ = await self.sub.send({"request": "start"},
+                                         jsep={"type": "answer", "sdp": pc.localDescription.sdp})
+        assert started.get("started") == "ok", started
+        return data
+
+    async def close(self):
+        for collector in self.collectors:
+            collector.stop()
+        for pc in self.pcs:
+            await pc.close()
+        await self.session.close()
+
+
+def test_publishers_see_each_other_and_subscriber_gets_media(janus):
+    async def body():
+        alice = Participant(janus, "media-room", "Alice")
+        bob = Participant(janus, "media-room", "Bob")
+        try:
+            await alice.join(tone=440, colour=(0, 200, 0))
+            joined_bob = await bob.join(tone=660, colour=(200, 0, 0))
+            # Bob joined after Alice published: Alice is in his list
+            feeds = [p["id"] for p in joined_bob["publishers"]]
+            assert feeds == [alice.joined["id"]], joined_bob
+            # Alice learns of Bob's feed once his PeerConnection is up
+            event = await alice.handle.next_event(predicate=lambda e: "publishers" in e.get("plugindata", {}).get("data", {}))
+            announced = event["plugindata"]["data"]["publishers"][0]
+            assert announced["id"] == bob.joined["id"] and announced["display"] == "Bob"
+            assert {s["type"] for s in announced["streams"]} == {"audio", "video"}
+            attached = await bob.subscribe([alice.joined["id"]])
+            await asyncio.sleep(4)
+            audio = next(c for c in bob.collectors if c.track.kind == "audio")
+            video = next(c for c in bob.collectors if c.track.kind == "video")
+            return attached, audio, video
+        finally:
+            await bob.close()
+            await alice.close()
+    attached, audio, video = run(body())
+    assert [s["feed_display"] for s in attached["streams"]] == ["Alice", "Alice"]
+    assert audio.frames > 100
+    assert abs(dominant_frequency(numpy.concatenate(audio.audio[-100:]), audio.rate) - 440) < 10
+    assert video.frames > 20
+    r, g, b = video.last_rgb
+    assert g > 150 and r < 60, video.last_rgb
+
+
+def test_chat_reaches_everyone_and_late_joiners_get_history(janus):
+    async def body():
+        alice = Participant(janus, "chat-room", "Alice")
+        bob = Participant(janus, "chat-room", "Bob")
+        carol = Participant(janus, "chat-room", "Carol")
+        try:
+            await alice.join()
+            await bob.join()
+            sent, _ = await alice.handle.send({"request": "message", "text": "hello room"})
+            at_bob = await bob.handle.next_event(predicate=lambda e: "message" in e.get("plugindata", {}).get("data", {}))
+            private, _ = await bob.handle.send({"request": "message", "text": "psst", "to": alice.joined["id"]})
+            at_alice = await alice.handle.next_event(
+                predicate=lambda e: e.get("plugindata", {}).get("data", {}).get("message", {}).get("private"))
+            late = await carol.join()
+            too_long, _ = await carol.handle.send({"request": "message", "text": "x" * 70000})
+            return sent, at_bob, at_alice, late, too_long
+        finally:
+            for p in (alice, bob, carol):
+                await p.close()
+    sent, at_bob, at_alice, late, too_long = run(body())
+    message = at_bob["plugindata"]["data"]["message"]
+    assert message["text"] == "hello room" and message["display"] == "Alice"
+    assert message["id"] == sent["message_sent"] and message["private"] is False
+    assert at_alice["plugindata"]["data"]["message"]["text"] == "psst"
+    assert [m["text"] for m in late["history"]] == ["hello room"]  # private messages are not kept
+    assert too_long["error_code"] == 1005  # the 64 KiB request limit comes first
+
+
+def test_room_rules_and_bad_requests(janus):
+    async def body():
+        session = await Session.create(janus.ws_url)
+        try:
+            admin = await session.attach(ROOM)
+            created, _ = await admin.send({"request": "create", "room": 4242, "pin": "1234",
+                                           "secret": "s3cret", "publishers": 1})
+            again, _ = await admin.send({"request": "create", "room": 4242})
+            exists, _ = await admin.send({"request": "exists", "room": 4242})
+            listed, _ = await admin.send({"request": "list"})
+            user = await session.attach(ROOM)
+            wrong_pin, _ = await user.send({"request": "join", "ptype": "publisher", "room": 4242, "pin": "0000"})
+            bad_ptype, _ = await user.send({"request": "join", "ptype": "viewer", "room": 4242})
+            no_room, _ = await user.send({"request": "join", "ptype": "subscriber", "room": "nowhere",
+                                          "streams": [{"feed": 1}]})
+            no_join, _ = await user.send({"request": "publish"})
+            joined, _ = await user.send({"request": "join", "ptype": "publisher", "room": 4242, "pin": "1234",
+                                         "display": "Dave"})
+            twice, _ = await user.send({"request": "join", "ptype": "publisher", "room": 4242, "pin": "1234"})
+            no_feed_handle = await session.attach(ROOM)
+            no_feed, _ = await no_feed_handle.send({"request": "join", "ptype": "subscriber", "room": 4242,
+                                                    "pin": "1234", "streams": [{"feed": 999}]})
+            participants, _ = await admin.send({"request": "listparticipants", "room": 4242})
+            wrong_secret, _ = await admin.send({"request": "destroy", "room": 4242, "secret": "nope"})
+            destroyed, _ = await admin.send({"request": "destroy", "room": 4242, "secret": "s3cret"})
+            told = await user.next_event(predicate=lambda e: e.get("plugindata", {}).get("data", {}).get("videoroom") == "destroyed")
+            gone, _ = await admin.send({"request": "exists", "room": 4242})
+            return locals()
+        finally:
+            await session.close()
+    r = run(body())
+    assert r["created"] == {"videoroom": "created", "room": 4242, "permanent": False}
+    assert r["again"]["error_code"] == 427
+    assert r["exists"]["exists"] is True
+    assert any(room["room"] == 4242 and room["pin_required"] for room in r["listed"]["list"])
+    assert r["wrong_pin"]["error_code"] == 433 and "PIN" in r["wrong_pin"]["error"]
+    assert r["bad_ptype"]["error_code"] == 1003
+    assert r["no_room"]["error_code"] == 426
+    assert r["no_join"]["error_code"] == 424
+    assert r["joined"]["videoroom"] == "joined" and r["joined"]["publishers"] == []
+    assert r["twice"]["error_code"] == 436
+    assert r["no_feed"]["error_code"] == 428
+    assert [p["display"] for p in r["participants"]["participants"]] == ["Dave"]
+    assert r["wrong_secret"]["error_code"] == 433
+    assert r["destroyed"]["videoroom"] == "destroyed"
+    assert r["told"]["plugindata"]["data"]["room"] == 4242
+    assert r["gone"]["exists"] is False
+    assert janus.alive()
