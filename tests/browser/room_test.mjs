@@ -1,0 +1,58 @@
+// Three participants join one room through the web app (one Chromium, one page each); each
+// must decode the other two's video; chat from the first must reach the other two; a fourth,
+// late joiner must get the chat history. Prints one JSON line for pytest.
+//   node room_test.mjs http://127.0.0.1:8080/room.html ROOM
+import { launchChromium } from "./chromium.mjs";
+
+const base = process.argv[2] || "http://127.0.0.1:8080/room.html";
+const room = process.argv[3] || "browser-room";
+const result = { pages: {}, console: [] };
+const { context, close } = await launchChromium();
+
+async function joinAs(name) {
+  const page = await context.newPage();
+  page.on("pageerror", (error) => result.console.push(`${name} pageerror: ${error.message}`));
+  page.on("console", (m) => { if (m.type() === "error") result.console.push(`${name}: ${m.text()}`); });
+  await page.goto(`${base}?room=${encodeURIComponent(room)}&name=${name}&autojoin=1`);
+  await page.waitForFunction(() => window.sylkRoom?.status === "publishing" || window.sylkRoom?.error, null, { timeout: 20000 });
+  const error = await page.evaluate(() => window.sylkRoom.error);
+  if (error) throw new Error(`${name}: ${error}`);
+  return page;
+}
+
+async function decodingFrom(page, count, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stats = await page.evaluate(() => window.sylkRoom.feedStats());
+    if (Object.values(stats).filter((s) => s.framesDecoded > 10).length >= count) return;
+    if (Date.now() > deadline) throw new Error(`not decoding ${count} feeds: ${JSON.stringify(stats)}`);
+    await page.waitForTimeout(500);
+  }
+}
+
+try {
+  const names = ["Ann", "Ben", "Cat"];
+  const pages = [];
+  for (const name of names) pages.push(await joinAs(name));
+  await Promise.all(pages.map((page) => decodingFrom(page, 2)));
+  const first = await Promise.all(pages.map((page) => page.evaluate(() => window.sylkRoom.feedStats())));
+  await pages[0].waitForTimeout(2000);
+  const second = await Promise.all(pages.map((page) => page.evaluate(() => window.sylkRoom.feedStats())));
+  names.forEach((name, i) => { result.pages[name] = { first: first[i], second: second[i] }; });
+
+  await pages[0].evaluate(() => window.sylkRoom.sendChat("hello from Ann"));
+  for (const page of pages.slice(1))
+    await page.waitForFunction(() => window.sylkRoom.messages.some((m) => m.text === "hello from Ann"), null, { timeout: 10000 });
+  result.chat = await Promise.all(pages.map((page) => page.evaluate(() => window.sylkRoom.messages.map((m) => `${m.display}: ${m.text}`))));
+
+  const late = await joinAs("Dan");
+  result.lateHistory = await late.evaluate(() => window.sylkRoom.messages.map((m) => `${m.display}: ${m.text}`));
+  await decodingFrom(late, 3);
+  result.lateDecoding = Object.values(await late.evaluate(() => window.sylkRoom.feedStats())).map((s) => s.display).sort();
+  await late.screenshot({ path: process.env.SCREENSHOT || "/tmp/sylk-room.png" });
+} catch (error) {
+  result.error = String(error);
+} finally {
+  await close();
+}
+console.log(JSON.stringify(result));
