@@ -4,6 +4,7 @@
 
 #include "sylkcore/janus/sdp_answer.hpp"
 #include "sylkcore/log.hpp"
+#include "videoroom_requests.hpp"
 
 namespace sylk::videoroom {
 namespace {
@@ -265,7 +266,7 @@ Reply VideoRoomPlugin::joinAsPublisher(Session& session, RequestReader& reader, 
     if (!room->settings.pin.empty() && pin != room->settings.pin)
         throw RequestError(ErrorCode::VideoRoomUnauthorized, "unauthorized (wrong PIN)");
     uint64_t participantId = newParticipantId(*room);
-    if (auto wanted = reader.optionalInt("id", 1, (int64_t(1) << 53) - 1)) {
+    if (auto wanted = reader.optionalInt("id", 1, kMaxId)) {
         if (room->participants.count(static_cast<uint64_t>(*wanted)))
             throw RequestError(ErrorCode::VideoRoomAlreadyJoined, "participant id " + std::to_string(*wanted) + " is taken");
         participantId = static_cast<uint64_t>(*wanted);
@@ -299,12 +300,12 @@ Reply VideoRoomPlugin::joinAsSubscriber(Session& session, RequestReader& reader,
     std::string pin = reader.optionalString("pin", 256).value_or("");
     if (!room->settings.pin.empty() && pin != room->settings.pin)
         throw RequestError(ErrorCode::VideoRoomUnauthorized, "unauthorized (wrong PIN)");
-    uint64_t privateId = static_cast<uint64_t>(reader.optionalInt("private_id", 0, (int64_t(1) << 53)).value_or(0));
+    uint64_t privateId = static_cast<uint64_t>(reader.optionalInt("private_id", 0, kMaxId).value_or(0));
     json_t* streams = reader.optionalArray("streams", 256);
     Json legacy;
     if (!streams) {
         // The pre-multistream form: {"feed": id}
-        auto feed = reader.optionalInt("feed", 1, (int64_t(1) << 53));
+        auto feed = reader.optionalInt("feed", 1, kMaxId);
         if (!feed)
             throw RequestError(ErrorCode::MissingField, "missing field 'streams' (a list of {\"feed\": id, \"mid\": ...})");
         legacy = Json::array();
@@ -325,17 +326,12 @@ Reply VideoRoomPlugin::joinAsSubscriber(Session& session, RequestReader& reader,
 
 int VideoRoomPlugin::addSubscriptions(Subscriber& subscriber, json_t* streams) {
     int added = 0;
-    size_t index;
-    json_t* entry;
-    json_array_foreach(streams, index, entry) {
-        RequestReader item(entry);
-        auto feed = static_cast<uint64_t>(item.requireInt("feed", 1, (int64_t(1) << 53)));
-        auto mid = item.optionalString("mid", 64);
-        auto publisher = subscriber.room->findParticipant(feed);
+    for (const auto& selector : parseFeedSelectors(streams)) {
+        auto publisher = subscriber.room->findParticipant(selector.feed);
         if (!publisher || !publisher->active)
-            throw RequestError(ErrorCode::VideoRoomNoSuchFeed, "no such feed (" + std::to_string(feed) + ")");
+            throw RequestError(ErrorCode::VideoRoomNoSuchFeed, "no such feed (" + std::to_string(selector.feed) + ")");
         for (const auto& stream : publisher->streams()) {
-            if (mid && stream->mid != *mid)
+            if (!selector.mid.empty() && stream->mid != selector.mid)
                 continue;
             if (stream->kind == MediaKind::Data)
                 continue;  // room data goes through the hub, not through data channels
@@ -348,13 +344,8 @@ int VideoRoomPlugin::addSubscriptions(Subscriber& subscriber, json_t* streams) {
 
 int VideoRoomPlugin::removeSubscriptions(Subscriber& subscriber, json_t* streams) {
     int removed = 0;
-    size_t index;
-    json_t* entry;
-    json_array_foreach(streams, index, entry) {
-        RequestReader item(entry);
-        auto feed = static_cast<uint64_t>(item.requireInt("feed", 1, (int64_t(1) << 53)));
-        removed += subscriber.removeFeed(feed, item.optionalString("mid", 64).value_or(""));
-    }
+    for (const auto& selector : parseFeedSelectors(streams))
+        removed += subscriber.removeFeed(selector.feed, selector.mid);
     return removed;
 }
 
@@ -628,12 +619,7 @@ Reply VideoRoomPlugin::leave(Session& session, RequestReader&, const Request&) {
 
 Reply VideoRoomPlugin::message(Session& session, RequestReader& reader, const Request&) {
     auto publisher = requireParticipant(session);
-    std::string text = reader.requireString("text", 1024 * 1024);
-    if (text.size() > maxMessageBytes_)
-        throw RequestError(ErrorCode::VideoRoomMessageTooLong, "message is " + std::to_string(text.size()) +
-                                                                   " bytes, the limit is " + std::to_string(maxMessageBytes_));
-    auto to = reader.optionalInt("to", 1, (int64_t(1) << 53));
-    reader.rejectUnknownFields();
+    auto [text, to] = parseChat(reader, maxMessageBytes_);
     auto& room = *publisher->room;
     if (to && !room.findParticipant(static_cast<uint64_t>(*to)))
         throw RequestError(ErrorCode::VideoRoomNoSuchRecipient, "no participant " + std::to_string(*to) + " in this room");

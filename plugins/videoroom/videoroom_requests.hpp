@@ -1,0 +1,32 @@
+// Parsers for the parts of videoroom requests that are more than one field. Pure functions over
+// JSON, so unit tests and the fuzz target run exactly what the plugin runs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sylkcore/request_reader.hpp"
+
+namespace sylk::videoroom {
+
+constexpr int64_t kMaxId = (int64_t(1) << 53) - 1;  // ids stay exact in JavaScript
+
+// One entry of a "streams" list: {"feed": id, "mid": "..."?}
+struct FeedSelector {
+    uint64_t feed;
+    std::string mid;  // empty: every stream of the feed
+};
+
+// Reads an array of selectors (at most 256). Throws RequestError naming the bad entry.
+std::vector<FeedSelector> parseFeedSelectors(json_t* array);
+
+// {"text": "...", "to": id?}; text over maxBytes throws VideoRoomMessageTooLong.
+struct ChatRequest {
+    std::string text;
+    std::optional<uint64_t> to;
+};
+ChatRequest parseChat(RequestReader& reader, size_t maxBytes);
+
+}  // namespace sylk::videoroom

@@ -1,0 +1,63 @@
+// Fuzz target: videoroom request bodies from raw bytes, through the dispatcher and the
+// videoroom's own parsers (room ids, stream selectors, chat messages).
+#include <cstddef>
+#include <cstdint>
+
+#include "plugins/videoroom/room_id.hpp"
+#include "plugins/videoroom/videoroom_requests.hpp"
+#include "sylkcore/dispatcher.hpp"
+
+namespace {
+
+struct NoState {};
+using sylk::Execution;
+using sylk::Reply;
+using sylk::Request;
+using sylk::RequestReader;
+
+sylk::Dispatcher<NoState> makeDispatcher() {
+    using namespace sylk::videoroom;
+    sylk::Dispatcher<NoState> dispatcher;
+    dispatcher.add("join", Execution::ControlLoop, [](NoState&, RequestReader& reader, const Request&) {
+        RoomId::read(reader);
+        reader.requireString("ptype", 32);
+        reader.optionalString("display", 256);
+        reader.optionalInt("private_id", 0, kMaxId);
+        if (json_t* streams = reader.optionalArray("streams", 256))
+            parseFeedSelectors(streams);
+        return Reply{};
+    });
+    for (const char* verb : {"subscribe", "unsubscribe"})
+        dispatcher.add(verb, Execution::ControlLoop, [](NoState&, RequestReader& reader, const Request&) {
+            json_t* streams = reader.optionalArray("streams", 256);
+            if (streams)
+                parseFeedSelectors(streams);
+            return Reply{};
+        });
+    dispatcher.add("message", Execution::ControlLoop, [](NoState&, RequestReader& reader, const Request&) {
+        parseChat(reader, 16 * 1024);
+        return Reply{};
+    });
+    for (const char* verb : {"exists", "destroy", "listparticipants", "create"})
+        dispatcher.add(verb, Execution::LoopSync, [](NoState&, RequestReader& reader, const Request&) {
+            RoomId::read(reader, false);
+            return Reply{};
+        });
+    return dispatcher;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    static const auto dispatcher = makeDispatcher();
+    sylk::Json body = sylk::Json::parse(std::string_view(reinterpret_cast<const char*>(data), size));
+    if (!body)
+        return 0;
+    NoState state;
+    try {
+        sylk::checkRequestSize(body, 64 * 1024);
+        dispatcher.run(dispatcher.route(body.get()), state, Request{"", body, {}});
+    } catch (const sylk::RequestError&) {
+    }
+    return 0;
+}

@@ -1,0 +1,80 @@
+#include "cmocka_cpp.hpp"
+#include "plugins/videoroom/room_id.hpp"
+#include "plugins/videoroom/videoroom_requests.hpp"
+#include "sylkcore/request_error.hpp"
+
+using namespace sylk;
+using namespace sylk::videoroom;
+
+template <class Fn>
+static int errorOf(Fn fn) {
+    try {
+        fn();
+    } catch (const RequestError& e) {
+        return static_cast<int>(e.code());
+    }
+    return 0;
+}
+
+static void room_ids_by_number_or_name(void**) {
+    Json numeric = Json::parse(R"({"room":1234})");
+    RequestReader a(numeric.get());
+    RoomId byNumber = RoomId::read(a);
+    assert_string_equal(byNumber.key.c_str(), "1234");
+    assert_true(json_is_integer(byNumber.value.get()));
+    Json named = Json::parse(R"({"room":"team@example.com"})");
+    RequestReader b(named.get());
+    assert_string_equal(RoomId::read(b).key.c_str(), "team@example.com");
+    assert_true(json_is_integer(RoomId::fromString("77").value.get()));
+    assert_true(json_is_string(RoomId::fromString("lobby").value.get()));
+    for (const char* text : {R"({"room":0})", R"({"room":""})", R"({"room":1.5})", R"({"room":[1]})"}) {
+        Json bad = Json::parse(text);
+        RequestReader reader(bad.get());
+        assert_int_equal(errorOf([&] { RoomId::read(reader); }), 1003);
+    }
+    Json none = Json::parse("{}");
+    RequestReader reader(none.get());
+    assert_int_equal(errorOf([&] { RoomId::read(reader); }), 1002);
+    assert_true(RoomId::read(reader, false).empty());
+}
+
+static void feed_selectors(void**) {
+    Json list = Json::parse(R"([{"feed":5},{"feed":6,"mid":"1"}])");
+    auto selectors = parseFeedSelectors(list.get());
+    assert_int_equal(selectors.size(), 2);
+    assert_int_equal(selectors[0].feed, 5);
+    assert_true(selectors[0].mid.empty());
+    assert_string_equal(selectors[1].mid.c_str(), "1");
+    for (const char* text : {R"([1])", R"({"feed":1})", R"([{"feed":0}])", R"([{"mid":"0"}])", R"([{"feed":1,"mid":7}])"}) {
+        Json bad = Json::parse(text);
+        int code = errorOf([&] { parseFeedSelectors(bad.get()); });
+        assert_true(code == 1002 || code == 1003);
+    }
+}
+
+static void chat_messages(void**) {
+    Json ok = Json::parse(R"({"text":"hello","to":42})");
+    RequestReader reader(ok.get());
+    auto chat = parseChat(reader, 100);
+    assert_string_equal(chat.text.c_str(), "hello");
+    assert_int_equal(*chat.to, 42);
+    Json longer = Json::object();
+    longer.set("text", std::string(101, 'x'));
+    RequestReader tooLong(longer.get());
+    assert_int_equal(errorOf([&] { parseChat(tooLong, 100); }), 1201);
+    Json empty = Json::parse(R"({"text":""})");
+    RequestReader emptyReader(empty.get());
+    assert_int_equal(errorOf([&] { parseChat(emptyReader, 100); }), 1003);
+    Json extra = Json::parse(R"({"text":"a","colour":"red"})");
+    RequestReader extraReader(extra.get());
+    assert_int_equal(errorOf([&] { parseChat(extraReader, 100); }), 1003);
+}
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(room_ids_by_number_or_name),
+        cmocka_unit_test(feed_selectors),
+        cmocka_unit_test(chat_messages),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
