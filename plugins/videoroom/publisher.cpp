@@ -39,6 +39,8 @@ Json Publisher::describe() const {
         list.append(stream->describe());
     Json json = Json::object();
     json.set("id", static_cast<json_int_t>(id)).set("display", display).set("streams", list);
+    if (handRaised)
+        json.setBool("hand_raised", true);
     return json;
 }
 
@@ -54,7 +56,7 @@ void Publisher::onRtp(janus_plugin_rtp* packet) {
     if (packet->mindex < 0 || static_cast<size_t>(packet->mindex) >= table->size())
         return;
     const auto& stream = (*table)[packet->mindex];
-    if (!stream)
+    if (!stream || stream->moderated.load(std::memory_order_relaxed))
         return;
     auto targets = stream->targets.load(std::memory_order_acquire);
     if (targets->empty())

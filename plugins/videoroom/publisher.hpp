@@ -23,6 +23,8 @@ public:
     std::string display;                // control loop
     const std::shared_ptr<VideoRoom> room;
     bool active = false;                // PeerConnection up and streams announced (control loop)
+    bool moderator = false;             // joined with the room secret, or made the room by joining
+    bool handRaised = false;
 
     janus_plugin_session* handle() const { return handle_.get(); }
     bool publishing() const { return !streams_.empty(); }

@@ -70,6 +70,15 @@ Json VideoRoom::historyJson() const {
     return list;
 }
 
+Json VideoRoom::raisedHandsJson() const {
+    Json list = Json::array();
+    for (const auto& [participantId, participant] : participants) {
+        if (participant->handRaised)
+            list.append(Json::adopt(json_integer(static_cast<json_int_t>(participantId))));
+    }
+    return list;
+}
+
 Json VideoRoom::summary() const {
     Json json = Json::object();
     json.set("room", id.value)
@@ -78,7 +87,8 @@ Json VideoRoom::summary() const {
         .setBool("is_private", settings.isPrivate)
         .set("max_publishers", static_cast<json_int_t>(settings.maxPublishers))
         .set("bitrate", static_cast<json_int_t>(settings.bitrate))
-        .set("num_participants", static_cast<json_int_t>(participants.size()));
+        .set("num_participants", static_cast<json_int_t>(participants.size()))
+        .setBool("locked", locked);
     return json;
 }
 

@@ -43,6 +43,7 @@ public:
     std::map<uint64_t, std::shared_ptr<Publisher>> participants;
     std::vector<std::weak_ptr<Subscriber>> subscribers;
     std::deque<Json> history;  // public chat messages, oldest first
+    bool locked = false;       // no new participants (moderator action)
 
     void openHub();   // joins the hub room of the same name (after construction)
     void closeHub();
@@ -54,6 +55,7 @@ public:
     std::vector<std::shared_ptr<Subscriber>> liveSubscribers();
     void remember(const Json& message);
     Json historyJson() const;
+    Json raisedHandsJson() const;
     Json summary() const;  // for "list"
 
     void onRoomEvent(const hub::RoomEvent& event) override { onHubEvent_(weak_from_this(), event); }

@@ -51,6 +51,8 @@ Json PublishedStream::describe() const {
     json.set("type", kindName(kind)).set("mindex", mindex).set("mid", mid).set("codec", codec);
     if (!description.empty())
         json.set("description", description);
+    if (moderated.load())
+        json.setBool("moderated", true);
     return json;
 }
 

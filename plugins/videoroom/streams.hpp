@@ -50,6 +50,7 @@ struct PublishedStream {
     std::string codec;
     int pt = -1;
     std::string description;
+    std::atomic<bool> moderated{false};  // muted by a moderator: not relayed
     std::atomic<std::shared_ptr<const TargetList>> targets{std::make_shared<const TargetList>()};
 
     // Control loop only.

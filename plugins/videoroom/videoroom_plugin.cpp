@@ -71,6 +71,11 @@ void VideoRoomPlugin::configure(const janus::PluginConfig& config) {
     onRequest<Session>("update", Execution::ControlLoop, &VideoRoomPlugin::update);
     onRequest<Session>("leave", Execution::ControlLoop, &VideoRoomPlugin::leave);
     onRequest<Session>("message", Execution::ControlLoop, &VideoRoomPlugin::message);
+    onRequest<Session>("kick", Execution::LoopSync, &VideoRoomPlugin::kick);
+    onRequest<Session>("moderate", Execution::LoopSync, &VideoRoomPlugin::moderate);
+    onRequest<Session>("mute_all", Execution::LoopSync, &VideoRoomPlugin::muteAll);
+    onRequest<Session>("lock", Execution::LoopSync, &VideoRoomPlugin::lock);
+    onRequest<Session>("raise_hand", Execution::ControlLoop, &VideoRoomPlugin::raiseHand);
     onAdminRequest("list", &VideoRoomPlugin::adminListRooms, Execution::LoopSync);
 }
 
@@ -230,7 +235,9 @@ Reply VideoRoomPlugin::listParticipants(Session&, RequestReader& reader, const R
         Json entry = Json::object();
         entry.set("id", static_cast<json_int_t>(participantId))
             .set("display", participant->display)
-            .setBool("publisher", participant->active);
+            .setBool("publisher", participant->active)
+            .setBool("moderator", participant->moderator)
+            .setBool("hand_raised", participant->handRaised);
         participants.append(entry);
     }
     Json reply = Json::object();
@@ -255,16 +262,24 @@ Reply VideoRoomPlugin::join(Session& session, RequestReader& reader, const Reque
 Reply VideoRoomPlugin::joinAsPublisher(Session& session, RequestReader& reader, const Request& request, const RoomId& id) {
     std::string display = reader.optionalString("display", 256).value_or("");
     std::string pin = reader.optionalString("pin", 256).value_or("");
+    std::string secret = reader.optionalString("secret", 256).value_or("");
     auto room = findRoom(id);
+    bool madeIt = false;
     if (!room) {
         if (!createOnDemand_)
             throw RequestError(ErrorCode::VideoRoomNoSuchRoom, "no such room '" + id.key + "'");
         RoomSettings settings = defaults_;
         settings.onDemand = true;
         room = makeRoom(id, settings);
+        madeIt = true;
     }
     if (!room->settings.pin.empty() && pin != room->settings.pin)
         throw RequestError(ErrorCode::VideoRoomUnauthorized, "unauthorized (wrong PIN)");
+    bool holdsSecret = !room->settings.secret.empty() && secret == room->settings.secret;
+    if (!secret.empty() && !holdsSecret)
+        throw RequestError(ErrorCode::VideoRoomUnauthorized, "unauthorized (wrong room secret)");
+    if (room->locked && !holdsSecret)
+        throw RequestError(ErrorCode::VideoRoomUnauthorized, "the room is locked");
     uint64_t participantId = newParticipantId(*room);
     if (auto wanted = reader.optionalInt("id", 1, kMaxId)) {
         if (room->participants.count(static_cast<uint64_t>(*wanted)))
@@ -273,6 +288,8 @@ Reply VideoRoomPlugin::joinAsPublisher(Session& session, RequestReader& reader, 
     }
     auto publisher = std::make_shared<Publisher>(gateway(), session.handle(), room, participantId, randomId(), display);
     publisher->setBitrateCap(room->settings.bitrate);
+    // Who made a room by joining it moderates it, unless it has a secret: then its holders do.
+    publisher->moderator = holdsSecret || (madeIt && room->settings.secret.empty());
     Reply reply{Json::object(), {}};
     reply.body.set("videoroom", "joined")
         .set("room", room->id.value)
@@ -280,7 +297,10 @@ Reply VideoRoomPlugin::joinAsPublisher(Session& session, RequestReader& reader, 
         .set("id", static_cast<json_int_t>(participantId))
         .set("private_id", static_cast<json_int_t>(publisher->privateId))
         .set("publishers", room->activePublishersJson(participantId))
-        .set("history", room->historyJson());
+        .set("history", room->historyJson())
+        .setBool("moderator", publisher->moderator)
+        .setBool("locked", room->locked)
+        .set("raised_hands", room->raisedHandsJson());
     room->participants[participantId] = publisher;
     session.becomePublisher(publisher);
     room->hubRoom()->join(hub::Member{publisher->memberId(), display, kPackage});

@@ -49,6 +49,12 @@ private:
     Reply update(Session&, RequestReader&, const Request&);
     Reply leave(Session&, RequestReader&, const Request&);
     Reply message(Session&, RequestReader&, const Request&);
+    // Moderation: stock kick/moderate, Sylk mute_all/lock; raise_hand for everyone.
+    Reply kick(Session&, RequestReader&, const Request&);
+    Reply moderate(Session&, RequestReader&, const Request&);
+    Reply muteAll(Session&, RequestReader&, const Request&);
+    Reply lock(Session&, RequestReader&, const Request&);
+    Reply raiseHand(Session&, RequestReader&, const Request&);
     Reply adminListRooms(RequestReader&, const Request&);
 
     Reply joinAsPublisher(Session&, RequestReader&, const Request&, const RoomId& id);
@@ -63,6 +69,10 @@ private:
     std::shared_ptr<VideoRoom> makeRoom(const RoomId& id, RoomSettings settings);
     void closeRoom(const std::shared_ptr<VideoRoom>& room, bool notify);
     void checkSecret(const VideoRoom& room, RequestReader& reader);
+    // The room this moderator request is about, if the caller may moderate it: the room secret
+    // in the request, or a participant of that room who is a moderator. Throws 433 otherwise.
+    std::shared_ptr<VideoRoom> moderatedRoom(Session& session, RequestReader& reader, const char* action);
+    void setModerated(const std::shared_ptr<Publisher>& publisher, PublishedStream& stream, bool muted);
     std::shared_ptr<Publisher> requireParticipant(Session& session);
     std::shared_ptr<Subscriber> requireSubscriber(Session& session);
     // Participant leaves its room: unpublishes, tells the others, frees the slot.

@@ -167,3 +167,61 @@ def test_room_rules_and_bad_requests(janus):
     assert r["told"]["plugindata"]["data"]["room"] == 4242
     assert r["gone"]["exists"] is False
     assert janus.alive()
+
+
+def out_packets(info, kind):
+    """RTP packets janus sent on a handle's m-lines of one kind (admin handle_info)."""
+    media = info["info"]["webrtc"]["media"]
+    return sum(m.get("stats", {}).get("out", {}).get("packets", 0) for m in media.values() if m.get("type") == kind)
+
+
+def test_moderation_is_authorized_and_mutes(janus):
+    from harness.janus_api import Admin
+
+    def data_of(event):
+        return event.get("plugindata", {}).get("data", {})
+
+    async def body():
+        alice = Participant(janus, "moderated-room", "Alice")   # made the room: moderator
+        bob = Participant(janus, "moderated-room", "Bob")
+        carol = Participant(janus, "moderated-room", "Carol")
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        try:
+            joined_alice = await alice.join()
+            await bob.join(tone=660, colour=(0, 0, 200))
+            joined_carol = await carol.join()
+            await carol.subscribe([bob.joined["id"]])
+            await asyncio.sleep(1.5)
+            refused, _ = await carol.handle.send({"request": "mute_all", "kind": "audio"})
+            refused_kick, _ = await carol.handle.send({"request": "kick", "id": bob.joined["id"]})
+            before = out_packets(await carol.sub.info(admin), "audio")
+            await asyncio.sleep(1)
+            flowing = out_packets(await carol.sub.info(admin), "audio")
+            muted, _ = await alice.handle.send({"request": "mute_all", "kind": "audio"})
+            told = await carol.handle.next_event(predicate=lambda e: "moderation" in data_of(e))
+            await asyncio.sleep(0.5)
+            after_mute = out_packets(await carol.sub.info(admin), "audio")
+            await asyncio.sleep(1.5)
+            still = out_packets(await carol.sub.info(admin), "audio")
+            hand, _ = await carol.handle.send({"request": "raise_hand", "raised": True})
+            hand_seen = await alice.handle.next_event(predicate=lambda e: "hand" in data_of(e))
+            kicked, _ = await alice.handle.send({"request": "kick", "id": bob.joined["id"]})
+            bob_told = await bob.handle.next_event(predicate=lambda e: data_of(e).get("reason") == "kicked")
+            carol_told = await carol.handle.next_event(predicate=lambda e: "kicked" in data_of(e))
+            return locals()
+        finally:
+            await admin.close()
+            for p in (alice, bob, carol):
+                await p.close()
+    r = run(body())
+    assert r["joined_alice"]["moderator"] is True and r["joined_carol"]["moderator"] is False
+    assert r["refused"]["error_code"] == 433 and "moderator" in r["refused"]["error"]
+    assert r["refused_kick"]["error_code"] == 433
+    assert r["flowing"] > r["before"] + 20  # Bob's audio reached Carol before the mute
+    assert r["muted"]["streams"] == 1
+    moderation = r["told"]["plugindata"]["data"]["moderation"]
+    assert moderation["id"] == r["bob"].joined["id"] and moderation["type"] == "audio" and moderation["muted"]
+    assert r["still"] - r["after_mute"] <= 2, (r["after_mute"], r["still"])  # nothing after the mute
+    assert r["hand_seen"]["plugindata"]["data"]["hand"] == {"id": r["joined_carol"]["id"], "display": "Carol", "raised": True}
+    assert r["kicked"]["videoroom"] == "success"
+    assert r["carol_told"]["plugindata"]["data"]["kicked"] == r["bob"].joined["id"]
