@@ -2,6 +2,7 @@
 // participants' raised hands. Authorization: the room secret in the request, or a participant
 // of that room who is a moderator (joined with the secret, or made the room by joining it).
 #include "videoroom_plugin.hpp"
+#include "videoroom_requests.hpp"
 
 namespace sylk::videoroom {
 
