@@ -10,6 +10,8 @@ const $ = (id) => document.getElementById(id);
 const state = {
   status: "idle", error: null, room: null, myId: null, privateId: null,
   participants: new Map(),  // id -> display (those publishing)
+  hands: new Set(),         // ids of participants with a raised hand
+  moderator: false,
   feedsByMid: new Map(),    // subscriber mid -> {feed, display, type}
   tracks: new Map(),        // remote track id -> feed id
   messages: [],
@@ -39,9 +41,10 @@ state.feedStats = async () => {
   if (!pc) return result;
   (await pc.getStats()).forEach((report) => {
     if (report.type !== "inbound-rtp") return;
-    const feed = state.tracks.get(report.trackIdentifier);
-    if (feed === undefined) return;
-    const entry = (result[feed] ||= { display: state.participants.get(feed), audioBytes: 0, videoBytes: 0, framesDecoded: 0 });
+    const source = state.tracks.get(report.trackIdentifier);
+    if (source === undefined) return;
+    const feedEntry = (result[source.feed] ||= { display: state.participants.get(source.feed), audioBytes: 0, videoBytes: 0, framesDecoded: 0 });
+    const entry = source.screen ? (feedEntry.screen ||= { videoBytes: 0, framesDecoded: 0 }) : feedEntry;
     if (report.kind === "audio") entry.audioBytes += report.bytesReceived || 0;
     if (report.kind === "video") {
       entry.videoBytes += report.bytesReceived || 0;
@@ -50,6 +53,39 @@ state.feedStats = async () => {
   });
   return result;
 };
+
+// Screen sharing: a second video m-line on the publisher's PeerConnection, described as
+// "screen" so that the others show it as such. track: a MediaStreamTrack to share instead of
+// asking the browser for a screen (tests pass a canvas track).
+state.shareScreen = (track) => new Promise((resolve, reject) => {
+  state.publisher.createOffer({
+    tracks: [track ? { type: "video", capture: track, add: true, recv: false }
+                   : { type: "screen", capture: true, add: true, recv: false }],
+    success: (jsep) => {
+      const videoSections = jsep.sdp.split(/\r\nm=/).filter((section) => section.startsWith("video"));
+      const mid = /a=mid:(\S+)/.exec(videoSections[videoSections.length - 1] || "")?.[1];
+      state.screenMid = mid;
+      state.publisher.send({ message: { request: "configure", descriptions: [{ mid, description: "screen" }] }, jsep,
+                             success: resolve, error: reject });
+      $("share-screen").textContent = "Stop sharing";
+    },
+    error: (e) => { fail(`cannot share the screen: ${e?.message || e}`); reject(e); },
+  });
+});
+
+state.stopScreen = () => new Promise((resolve, reject) => {
+  state.publisher.createOffer({
+    tracks: [{ type: "screen", mid: state.screenMid, remove: true }],
+    success: (jsep) => {
+      state.screenMid = null;
+      state.publisher.send({ message: { request: "configure" }, jsep, success: resolve, error: reject });
+      $("share-screen").textContent = "Share screen";
+    },
+    error: reject,
+  });
+});
+
+state.raiseHand = (raised) => state.publisher.send({ message: { request: "raise_hand", raised } });
 
 state.sendChat = (text, to) => new Promise((resolve, reject) => {
   const message = { request: "message", text };
@@ -63,9 +99,10 @@ function renderParticipants() {
   const me = document.createElement("li");
   me.textContent = `${$("display").value} (you)`;
   list.appendChild(me);
-  for (const [, display] of state.participants) {
+  if (state.handRaised) me.textContent += " ✋";
+  for (const [id, display] of state.participants) {
     const item = document.createElement("li");
-    item.textContent = display;
+    item.textContent = display + (state.hands.has(id) ? " ✋" : "");
     list.appendChild(item);
   }
 }
@@ -118,6 +155,7 @@ function onPublishers(publishers) {
 function onGone(feed) {
   state.participants.delete(feed);
   removeTile(feed);
+  removeTile(`${feed}-screen`);
   renderParticipants();
 }
 
@@ -142,7 +180,8 @@ function attachSubscriber() {
       if (msg.error) return fail(explain(msg));
       if (msg.streams) {
         for (const stream of msg.streams) {
-          if (stream.feed_id !== undefined) state.feedsByMid.set(stream.mid, { feed: stream.feed_id, type: stream.type });
+          if (stream.feed_id !== undefined)
+            state.feedsByMid.set(stream.mid, { feed: stream.feed_id, type: stream.type, screen: stream.feed_description === "screen" });
         }
       }
       if (jsep) {
@@ -158,8 +197,9 @@ function attachSubscriber() {
       const info = state.feedsByMid.get(mid);
       if (!info) return;
       if (!on) return;
-      state.tracks.set(track.id, info.feed);
-      const video = tile(info.feed, state.participants.get(info.feed) || "");
+      state.tracks.set(track.id, info);
+      const name = state.participants.get(info.feed) || "";
+      const video = info.screen ? tile(`${info.feed}-screen`, `${name} (screen)`) : tile(info.feed, name);
       const stream = video.srcObject || new MediaStream();
       stream.getTracks().filter((t) => t.kind === track.kind).forEach((t) => stream.removeTrack(t));
       stream.addTrack(track);
@@ -197,6 +237,9 @@ function onPublisherMessage(msg, jsep) {
     $("conference").hidden = false;
     $("room-title").textContent = msg.description || String(msg.room);
     (msg.history || []).forEach(addMessage);
+    (msg.raised_hands || []).forEach((id) => state.hands.add(id));
+    state.moderator = Boolean(msg.moderator);
+    $("mute-all").hidden = !state.moderator;
     attachSubscriber();
     publishOwnFeed();
     // wait for the subscriber handle before subscribing to those already publishing
@@ -207,6 +250,13 @@ function onPublisherMessage(msg, jsep) {
     if (msg.unpublished !== undefined && msg.unpublished !== "ok") onGone(msg.unpublished);
     if (msg.leaving !== undefined && msg.leaving !== "ok") onGone(msg.leaving);
     if (msg.message) addMessage(msg.message);
+    if (msg.hand) {
+      msg.hand.raised ? state.hands.add(msg.hand.id) : state.hands.delete(msg.hand.id);
+      renderParticipants();
+    }
+    if (msg.moderation && msg.moderation.id === state.myId)
+      $("error").textContent = `A moderator ${msg.moderation.muted ? "muted" : "unmuted"} your ${msg.moderation.type === "audio" ? "microphone" : "camera"}.`;
+    if (msg.reason === "kicked") fail("A moderator removed you from the room.");
     if (msg.configured === "ok") state.status = "publishing";
   } else if (event === "destroyed") {
     fail("The room was closed.");
@@ -264,6 +314,20 @@ $("mute-video").addEventListener("click", () => {
   muted ? state.publisher.unmuteVideo() : state.publisher.muteVideo();
   $("mute-video").textContent = muted ? "Stop camera" : "Start camera";
 });
+$("share-screen").addEventListener("click", () => (state.screenMid ? state.stopScreen() : state.shareScreen()).catch(() => {}));
+$("raise-hand").addEventListener("click", () => {
+  state.handRaised = !state.handRaised;
+  state.raiseHand(state.handRaised);
+  $("raise-hand").textContent = state.handRaised ? "Lower hand" : "Raise hand";
+});
+state.muteAll = (kind = "audio", mute = true) => new Promise((resolve, reject) => {
+  state.publisher.send({
+    message: { request: "mute_all", kind, mute },
+    success: (result) => (result?.error ? reject(new Error(result.error)) : resolve(result)),
+    error: reject,
+  });
+});
+$("mute-all").addEventListener("click", () => state.muteAll().catch((e) => fail(e.message)));
 $("leave").addEventListener("click", () => {
   state.janus?.destroy();
   location.reload();

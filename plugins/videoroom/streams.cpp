@@ -26,6 +26,8 @@ Json SubscriberStream::describe() const {
             .set("feed_mid", feedMid)
             .set("feed_display", feedDisplay)
             .set("codec", codec);
+        if (!feedDescription.empty())
+            json.set("feed_description", feedDescription);
     } else {
         json.setBool("active", false);
     }

@@ -32,6 +32,7 @@ struct SubscriberStream {
     uint64_t feedId = 0;
     std::string feedMid;
     std::string feedDisplay;
+    std::string feedDescription;         // e.g. "screen"
     std::weak_ptr<Publisher> publisher;  // for keyframe requests back to the source
     int feedMindex = -1;
     bool active = false;                 // slot in use (false: source gone or unsubscribed)

@@ -40,6 +40,7 @@ std::shared_ptr<SubscriberStream> Subscriber::addSlot(const std::shared_ptr<Publ
     slot->feedMid = stream->mid;
     slot->feedMindex = stream->mindex;
     slot->feedDisplay = publisher->display;
+    slot->feedDescription = stream->description;
     slot->publisher = publisher;
     slot->active = true;
     stream->addTarget(slot);

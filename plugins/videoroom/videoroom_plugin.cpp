@@ -2,6 +2,8 @@
 
 #include <glib.h>
 
+#include <algorithm>
+
 #include "sylkcore/janus/sdp_answer.hpp"
 #include "sylkcore/log.hpp"
 #include "videoroom_requests.hpp"
@@ -429,6 +431,23 @@ void VideoRoomPlugin::negotiatePublisher(Session& session, RequestReader& reader
                     if (stream->mid == mid)
                         stream->description = text;
                 }
+            }
+        }
+        // Streams the publisher stopped sending (a screen share ended): their subscribers' slots
+        // go inactive and those subscribers get a new offer.
+        std::vector<std::string> gone;
+        for (const auto& previous : publisher->streams()) {
+            bool kept = std::any_of(streams.begin(), streams.end(), [&](const auto& s) { return s->mid == previous->mid; });
+            if (!kept)
+                gone.push_back(previous->mid);
+        }
+        for (auto& subscriber : room.liveSubscribers()) {
+            int removed = 0;
+            for (const auto& mid : gone)
+                removed += subscriber->removeFeed(publisher->id, mid);
+            if (removed > 0) {
+                Reply update = subscriberUpdate(*subscriber);
+                notify(subscriber->handle(), update.body, update.jsep);
             }
         }
         publisher->setStreams(std::move(streams));

@@ -45,6 +45,35 @@ try {
     await page.waitForFunction(() => window.sylkRoom.messages.some((m) => m.text === "hello from Ann"), null, { timeout: 10000 });
   result.chat = await Promise.all(pages.map((page) => page.evaluate(() => window.sylkRoom.messages.map((m) => `${m.display}: ${m.text}`))));
 
+  // Ann shares a "screen" (a canvas track: headless Chromium has no screen to pick)
+  await pages[0].evaluate(() => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 320;
+    canvas.height = 240;
+    const context = canvas.getContext("2d");
+    setInterval(() => {
+      context.fillStyle = `hsl(${(Date.now() / 10) % 360}, 80%, 50%)`;
+      context.fillRect(0, 0, 320, 240);
+    }, 50);
+    return window.sylkRoom.shareScreen(canvas.captureStream(15).getVideoTracks()[0]);
+  });
+  for (const page of pages.slice(1)) {
+    const deadline = Date.now() + 20000;
+    for (;;) {
+      const stats = await page.evaluate(() => window.sylkRoom.feedStats());
+      const ann = Object.values(stats).find((s) => s.display === "Ann");
+      if (ann?.screen?.framesDecoded > 10) break;
+      if (Date.now() > deadline) throw new Error(`no screen from Ann: ${JSON.stringify(stats)}`);
+      await page.waitForTimeout(500);
+    }
+  }
+  result.screenTiles = await Promise.all(pages.slice(1).map((page) => page.evaluate(
+    () => [...document.querySelectorAll(".tile .name")].map((n) => n.textContent).filter((t) => t.endsWith("(screen)")))));
+
+  // Moderation: Ben may not mute everyone; Ann (she made the room) may
+  result.benMuteAll = await pages[1].evaluate(() => window.sylkRoom.muteAll().then(() => "accepted", (e) => e.message));
+  result.annIsModerator = await pages[0].evaluate(() => window.sylkRoom.moderator);
+
   const late = await joinAs("Dan");
   result.lateHistory = await late.evaluate(() => window.sylkRoom.messages.map((m) => `${m.display}: ${m.text}`));
   await decodingFrom(late, 3);

@@ -30,6 +30,9 @@ def test_three_participants_video_chat_and_history(janus, tmp_path):
             assert entry["audioBytes"] > 0, (name, entry)
     for messages in result["chat"]:
         assert "Ann: hello from Ann" in messages
+    assert result["screenTiles"] == [["Ann (screen)"], ["Ann (screen)"]]
+    assert "only a moderator" in result["benMuteAll"]
+    assert result["annIsModerator"] is True
     assert result["lateHistory"] == ["Ann: hello from Ann"]
     assert result["lateDecoding"] == ["Ann", "Ben", "Cat"]
     assert os.path.getsize(screenshot) > 1000
