@@ -58,6 +58,10 @@ void Publisher::onRtp(janus_plugin_rtp* packet) {
     const auto& stream = (*table)[packet->mindex];
     if (!stream || stream->moderated.load(std::memory_order_relaxed))
         return;
+    if (!packet->video && packet->extensions.audio_level >= 0 && talkListener_) {
+        if (auto change = stream->talk.add(packet->extensions.audio_level))
+            talkListener_(weak_from_this(), *change, stream->talk.lastAverage());
+    }
     auto targets = stream->targets.load(std::memory_order_acquire);
     if (targets->empty())
         return;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,10 @@ public:
     std::string memberId() const;
 
     void setBitrateCap(uint32_t bitsPerSecond) { bitrateCap_ = bitsPerSecond; }
+    // Called on the media thread when talking starts or stops (set once, before media flows).
+    using TalkListener = std::function<void(std::weak_ptr<Publisher>, bool talking, int averageLevel)>;
+    void setTalkListener(TalkListener listener) { talkListener_ = std::move(listener); }
+    bool talking = false;               // control loop's view, updated from the listener
     // Any thread: asks the browser for a keyframe on that stream.
     void requestKeyframe(int mindex);
 
@@ -52,6 +57,7 @@ private:
     std::vector<std::shared_ptr<PublishedStream>> streams_;
     std::atomic<std::shared_ptr<const StreamTable>> byMindex_{std::make_shared<const StreamTable>()};
     std::atomic<uint32_t> bitrateCap_{0};
+    TalkListener talkListener_;
 };
 
 }  // namespace sylk::videoroom

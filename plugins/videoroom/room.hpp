@@ -44,6 +44,7 @@ public:
     std::vector<std::weak_ptr<Subscriber>> subscribers;
     std::deque<Json> history;  // public chat messages, oldest first
     bool locked = false;       // no new participants (moderator action)
+    std::vector<uint64_t> speakers;  // participant ids, most recent talker first
 
     void openHub();   // joins the hub room of the same name (after construction)
     void closeHub();

@@ -12,6 +12,7 @@
 
 #include "sylkcore/janus/handle_ref.hpp"
 #include "sylkcore/json.hpp"
+#include "talk_detector.hpp"
 
 namespace sylk::videoroom {
 
@@ -52,6 +53,7 @@ struct PublishedStream {
     int pt = -1;
     std::string description;
     std::atomic<bool> moderated{false};  // muted by a moderator: not relayed
+    TalkDetector talk;                    // audio streams; publisher's media thread only
     std::atomic<std::shared_ptr<const TargetList>> targets{std::make_shared<const TargetList>()};
 
     // Control loop only.

@@ -1,5 +1,6 @@
 #include "subscriber.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include "publisher.hpp"
@@ -72,11 +73,53 @@ void Subscriber::detachAll() {
     }
 }
 
+bool Subscriber::wanted(const SubscriberStream& slot) const {
+    if (slot.kind != MediaKind::Video || lastN == 0)
+        return true;
+    return std::find(selected_.begin(), selected_.end(), &slot) != selected_.end();
+}
+
+void Subscriber::selectVideo(const std::vector<uint64_t>& speakerOrder, uint64_t ownFeed) {
+    selected_.clear();
+    if (lastN > 0) {
+        auto take = [&](auto&& accept) {
+            for (const auto& slot : slots_) {
+                if (static_cast<int>(selected_.size()) >= lastN)
+                    return;
+                if (slot->active && slot->kind == MediaKind::Video && accept(*slot) &&
+                    std::find(selected_.begin(), selected_.end(), slot.get()) == selected_.end())
+                    selected_.push_back(slot.get());
+            }
+        };
+        if (preferScreen)
+            take([](const SubscriberStream& slot) { return slot.feedDescription == "screen"; });
+        for (uint64_t speaker : speakerOrder) {
+            if (speaker != ownFeed)
+                take([&](const SubscriberStream& slot) { return slot.feedId == speaker && slot.feedDescription != "screen"; });
+        }
+    }
+    if (!started || paused)
+        return;
+    for (const auto& slot : slots_) {
+        if (!slot->active || slot->kind != MediaKind::Video)
+            continue;
+        bool want = wanted(*slot);
+        if (want && !slot->sending) {
+            slot->sending = true;
+            if (auto publisher = slot->publisher.lock())
+                publisher->requestKeyframe(slot->feedMindex);
+        } else if (!want && slot->sending) {
+            slot->sending = false;
+        }
+    }
+}
+
 void Subscriber::startSending() {
+    started = true;
     if (paused)
         return;
     for (const auto& slot : slots_) {
-        if (!slot->active || slot->sending)
+        if (!slot->active || slot->sending || !wanted(*slot))
             continue;
         slot->sending = true;
         if (auto publisher = slot->publisher.lock())

@@ -20,6 +20,9 @@ public:
     const std::shared_ptr<VideoRoom> room;
     const uint64_t privateId;   // of the participant that owns it, 0 if none given
     bool paused = false;
+    bool started = false;       // answered our offer at least once
+    int lastN = 0;              // low-bandwidth mode: video of the N latest speakers only; 0 = all
+    bool preferScreen = true;   // in low-bandwidth mode, screens come before speakers
 
     janus_plugin_session* handle() const { return handle_.get(); }
     // Control loop. A new slot fed by stream of publisher; false if already subscribed.
@@ -32,6 +35,9 @@ public:
     void stopSending();
     // Asks every source for a keyframe (the PeerConnection just came up).
     void requestKeyframes();
+    // Low-bandwidth mode: picks the video slots to relay from the room's speaker order (most
+    // recent first), skipping the subscriber's own feed, and starts or stops them.
+    void selectVideo(const std::vector<uint64_t>& speakerOrder, uint64_t ownFeed);
     // The SDP offer for the current slots (Janus generates the ICE/DTLS parts).
     Json offer();
     Json describeStreams() const;
@@ -43,11 +49,13 @@ public:
 
 private:
     void publishTable();
+    bool wanted(const SubscriberStream& slot) const;
 
     janus::HandleRef handle_;
     std::vector<std::shared_ptr<SubscriberStream>> slots_;
     std::atomic<std::shared_ptr<const TargetList>> byMindex_{std::make_shared<const TargetList>()};
     uint64_t sdpVersion_ = 1;
+    std::vector<const SubscriberStream*> selected_;  // video slots chosen by selectVideo
 };
 
 }  // namespace sylk::videoroom

@@ -303,7 +303,14 @@ Reply VideoRoomPlugin::joinAsPublisher(Session& session, RequestReader& reader, 
         .setBool("moderator", publisher->moderator)
         .setBool("locked", room->locked)
         .set("raised_hands", room->raisedHandsJson());
+    publisher->setTalkListener([this](std::weak_ptr<Publisher> weak, bool talking, int level) {
+        loop().post([this, weak, talking, level] {
+            if (auto speaker = weak.lock())
+                onTalking(speaker, talking, level);
+        });
+    });
     room->participants[participantId] = publisher;
+    room->speakers.push_back(participantId);
     session.becomePublisher(publisher);
     room->hubRoom()->join(hub::Member{publisher->memberId(), display, kPackage});
     if (request.jsep) {
@@ -462,12 +469,17 @@ Reply VideoRoomPlugin::configure(Session& session, RequestReader& reader, const 
     if (session.subscriber()) {
         // Subscribers may pause/resume through configure in the stock API.
         auto subscriber = requireSubscriber(session);
+        if (auto lastN = reader.optionalInt("last_n", 0, 64))
+            subscriber->lastN = static_cast<int>(*lastN);
+        if (auto preferScreen = reader.optionalBool("prefer_screen"))
+            subscriber->preferScreen = *preferScreen;
+        subscriber->selectVideo(subscriber->room->speakers, ownerFeed(*subscriber->room, *subscriber));
         if (auto paused = reader.optionalBool("pause")) {
             subscriber->paused = *paused;
             *paused ? subscriber->stopSending() : subscriber->startSending();
         }
         Reply reply{makeEvent(), {}};
-        reply.body.set("room", subscriber->room->id.value).set("configured", "ok");
+        reply.body.set("room", subscriber->room->id.value).set("configured", "ok").set("last_n", subscriber->lastN);
         return reply;
     }
     Reply reply{makeEvent(), {}};
@@ -566,6 +578,7 @@ void VideoRoomPlugin::removeParticipant(const std::shared_ptr<Publisher>& publis
     auto room = publisher->room;
     if (!room->participants.erase(publisher->id))
         return;
+    std::erase(room->speakers, publisher->id);
     unpublishStreams(publisher);
     Json event = roomEvent(*room);
     event.set(why, static_cast<json_int_t>(publisher->id));
@@ -586,6 +599,7 @@ Reply VideoRoomPlugin::start(Session& session, RequestReader&, const Request& re
             throw RequestError(ErrorCode::InvalidJsep, "start takes the jsep answer to our offer");
     }
     subscriber->paused = false;
+    subscriber->selectVideo(subscriber->room->speakers, ownerFeed(*subscriber->room, *subscriber));
     // Janus core has applied the answer; relaying starts now, and keyframes are asked for
     // again when the PeerConnection comes up (onMediaUp).
     subscriber->startSending();
@@ -604,6 +618,7 @@ Reply VideoRoomPlugin::pause(Session& session, RequestReader&, const Request&) {
 }
 
 Reply VideoRoomPlugin::subscriberUpdate(Subscriber& subscriber) {
+    subscriber.selectVideo(subscriber.room->speakers, ownerFeed(*subscriber.room, subscriber));
     Reply reply{Json::object(), subscriber.offer()};
     reply.body.set("videoroom", "updated").set("room", subscriber.room->id.value).set("streams", subscriber.describeStreams());
     return reply;
@@ -652,6 +667,51 @@ Reply VideoRoomPlugin::leave(Session& session, RequestReader&, const Request&) {
     Reply reply{makeEvent(), {}};
     reply.body.set("room", room).set("leaving", "ok");
     return reply;
+}
+
+// ------------------------------------------------------------------ active speakers
+
+uint64_t VideoRoomPlugin::ownerFeed(const VideoRoom& room, const Subscriber& subscriber) const {
+    if (subscriber.privateId == 0)
+        return 0;
+    for (const auto& [participantId, participant] : room.participants) {
+        if (participant->privateId == subscriber.privateId)
+            return participantId;
+    }
+    return 0;
+}
+
+void VideoRoomPlugin::updateVideoSelection(VideoRoom& room) {
+    for (auto& subscriber : room.liveSubscribers()) {
+        if (subscriber->lastN > 0)
+            subscriber->selectVideo(room.speakers, ownerFeed(room, *subscriber));
+    }
+}
+
+void VideoRoomPlugin::onTalking(const std::shared_ptr<Publisher>& publisher, bool talking, int averageLevel) {
+    auto& room = *publisher->room;
+    if (!room.participants.count(publisher->id) || publisher->talking == talking)
+        return;
+    publisher->talking = talking;
+    Json event = Json::object();
+    event.set("videoroom", talking ? "talking" : "stopped-talking")
+        .set("room", room.id.value)
+        .set("id", static_cast<json_int_t>(publisher->id))
+        .set("audio-level-dBov-avg", averageLevel);
+    broadcast(room, event);
+    if (room.hubRoom())
+        room.hubRoom()->post(talking ? "talking" : "stopped-talking", kPackage, publisher->memberId(), Json::object());
+    if (!talking)
+        return;
+    bool newDominant = room.speakers.empty() || room.speakers.front() != publisher->id;
+    std::erase(room.speakers, publisher->id);
+    room.speakers.insert(room.speakers.begin(), publisher->id);
+    if (newDominant) {
+        Json dominant = roomEvent(room);
+        dominant.set("dominant_speaker", static_cast<json_int_t>(publisher->id));
+        broadcast(room, dominant);
+        updateVideoSelection(room);
+    }
 }
 
 // ------------------------------------------------------------------ chat

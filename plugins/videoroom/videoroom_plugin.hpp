@@ -80,6 +80,10 @@ private:
     void unpublishStreams(const std::shared_ptr<Publisher>& publisher);
     void announcePublisher(const std::shared_ptr<Publisher>& publisher);
     void deliverChat(const std::shared_ptr<VideoRoom>& room, const hub::RoomEvent& event);
+    void onTalking(const std::shared_ptr<Publisher>& publisher, bool talking, int averageLevel);
+    // Re-picks what low-bandwidth subscribers of the room receive.
+    void updateVideoSelection(VideoRoom& room);
+    uint64_t ownerFeed(const VideoRoom& room, const Subscriber& subscriber) const;
     // Sends event to every participant of room except one (0: none).
     void broadcast(const VideoRoom& room, const Json& event, uint64_t except = 0);
     void notify(janus_plugin_session* handle, const Json& event, const Json& jsep = Json());

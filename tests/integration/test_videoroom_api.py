@@ -18,7 +18,7 @@ class Participant:
         self.janus, self.room, self.display = janus, room, display
         self.pcs, self.collectors = [], []
 
-    async def join(self, tone=None, colour=None, **extra):
+    async def join(self, tone=None, colour=None, amplitude=12000, **extra):
         self.session = await Session.create(self.janus.ws_url)
         self.handle = await self.session.attach(ROOM)
         body = {"request": "join", "ptype": "publisher", "room": self.room, "display": self.display}
@@ -28,7 +28,8 @@ class Participant:
             return self.joined
         pc, _ = await make_peer(data_channel=False)
         self.pcs.append(pc)
-        pc.addTrack(ToneTrack(tone))
+        self.tone = ToneTrack(tone, amplitude)
+        pc.addTrack(self.tone)
         pc.addTrack(ColourTrack(colour))
         data, jsep = await self.handle.send({"request": "publish"}, jsep=await offer(pc))
         assert data.get("configured") == "ok", data
@@ -36,10 +37,12 @@ class Participant:
         await self.handle.next_event(timeout=15, predicate=lambda e: e.get("janus") == "webrtcup")
         return self.joined
 
-    async def subscribe(self, feeds):
+    async def subscribe(self, feeds, **extra):
         self.sub = await self.session.attach(ROOM)
-        data, jsep = await self.sub.send({"request": "join", "ptype": "subscriber", "room": self.room,
-                                          "streams": [{"feed": feed} for feed in feeds]})
+        body = {"request": "join", "ptype": "subscriber", "room": self.room,
+                "streams": [{"feed": feed} for feed in feeds]}
+        body.update(extra)
+        data, jsep = await self.sub.send(body)
         assert data["videoroom"] == "attached", data
         pc, _ = await make_peer(data_channel=False)
         self.pcs.append(pc)
@@ -225,3 +228,60 @@ def test_moderation_is_authorized_and_mutes(janus):
     assert r["hand_seen"]["plugindata"]["data"]["hand"] == {"id": r["joined_carol"]["id"], "display": "Carol", "raised": True}
     assert r["kicked"]["videoroom"] == "success"
     assert r["carol_told"]["plugindata"]["data"]["kicked"] == r["bob"].joined["id"]
+
+
+def out_packets_by_mindex(info):
+    media = info["info"]["webrtc"]["media"]
+    return {int(mindex): m.get("stats", {}).get("out", {}).get("packets", 0) for mindex, m in media.items()}
+
+
+def test_low_bandwidth_mode_follows_the_speaker(janus):
+    from harness.janus_api import Admin
+
+    def data_of(event):
+        return event.get("plugindata", {}).get("data", {})
+
+    async def growth(admin, handle, seconds=2.0):
+        before = out_packets_by_mindex(await handle.info(admin))
+        await asyncio.sleep(seconds)
+        after = out_packets_by_mindex(await handle.info(admin))
+        return {mindex: after[mindex] - before.get(mindex, 0) for mindex in after}
+
+    async def body():
+        ann = Participant(janus, "speaker-room", "Ann")
+        bob = Participant(janus, "speaker-room", "Bob")
+        cy = Participant(janus, "speaker-room", "Cy")
+        dee = Participant(janus, "speaker-room", "Dee")
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        try:
+            await ann.join(tone=440, colour=(200, 0, 0), amplitude=12000)
+            await bob.join(tone=660, colour=(0, 200, 0), amplitude=0)
+            await cy.join(tone=880, colour=(0, 0, 200), amplitude=0)
+            await dee.join()
+            feeds = {p.joined["id"]: p.display for p in (ann, bob, cy)}
+            attached = await dee.subscribe(list(feeds), private_id=dee.joined["private_id"])
+            video_slot = {s["mindex"]: feeds[s["feed_id"]] for s in attached["streams"] if s["type"] == "video"}
+            configured, _ = await dee.sub.send({"request": "configure", "last_n": 1})
+            await dee.handle.next_event(timeout=15, predicate=lambda e: data_of(e).get("dominant_speaker") == ann.joined["id"]
+                                        or (data_of(e).get("videoroom") == "talking" and data_of(e).get("id") == ann.joined["id"]))
+            await asyncio.sleep(1)
+            first = await growth(admin, dee.sub)
+            ann.tone.amplitude, bob.tone.amplitude = 0, 12000
+            await dee.handle.next_event(timeout=15, predicate=lambda e: data_of(e).get("dominant_speaker") == bob.joined["id"])
+            await asyncio.sleep(1)
+            second = await growth(admin, dee.sub)
+            audio_slots = [s["mindex"] for s in attached["streams"] if s["type"] == "audio"]
+            return configured, video_slot, audio_slots, first, second
+        finally:
+            await admin.close()
+            for p in (ann, bob, cy, dee):
+                await p.close()
+
+    configured, video_slot, audio_slots, first, second = run(body(), timeout=90)
+    assert configured["last_n"] == 1
+    by_name = lambda growth_map: {name: growth_map.get(mindex, 0) for mindex, name in video_slot.items()}
+    first_video, second_video = by_name(first), by_name(second)
+    assert first_video["Ann"] > 15 and first_video["Bob"] <= 2 and first_video["Cy"] <= 2, first_video
+    assert second_video["Bob"] > 15 and second_video["Ann"] <= 2 and second_video["Cy"] <= 2, second_video
+    # audio keeps flowing from everyone (silence included: Opus keeps sending)
+    assert all(second.get(mindex, 0) > 10 for mindex in audio_slots), second

@@ -18,9 +18,10 @@ class ToneTrack(MediaStreamTrack):
     """Sends a sine tone at frequency Hz, mono 48 kHz, in real time."""
     kind = "audio"
 
-    def __init__(self, frequency):
+    def __init__(self, frequency, amplitude=12000):
         super().__init__()
         self.frequency = frequency
+        self.amplitude = amplitude  # 0 sends digital silence; may change while running
         self.sent = 0
         self.start = None
 
@@ -30,7 +31,7 @@ class ToneTrack(MediaStreamTrack):
         due = self.start + self.sent / AUDIO_RATE
         await asyncio.sleep(max(0, due - time.monotonic()))
         t = (numpy.arange(AUDIO_SAMPLES) + self.sent) / AUDIO_RATE
-        samples = (numpy.sin(2 * math.pi * self.frequency * t) * 12000).astype(numpy.int16)
+        samples = (numpy.sin(2 * math.pi * self.frequency * t) * self.amplitude).astype(numpy.int16)
         frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = AUDIO_RATE
         frame.pts = self.sent
