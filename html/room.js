@@ -85,6 +85,13 @@ state.stopScreen = () => new Promise((resolve, reject) => {
   });
 });
 
+// Low-bandwidth mode: the server sends video of only the n latest speakers (0: everyone).
+state.setLastN = (n) => new Promise((resolve, reject) => {
+  state.lastN = n;
+  if (!state.subscriber) return resolve();
+  state.subscriber.send({ message: { request: "configure", last_n: n }, success: resolve, error: reject });
+});
+
 state.raiseHand = (raised) => state.publisher.send({ message: { request: "raise_hand", raised } });
 
 state.sendChat = (text, to) => new Promise((resolve, reject) => {
@@ -250,6 +257,11 @@ function onPublisherMessage(msg, jsep) {
     if (msg.unpublished !== undefined && msg.unpublished !== "ok") onGone(msg.unpublished);
     if (msg.leaving !== undefined && msg.leaving !== "ok") onGone(msg.leaving);
     if (msg.message) addMessage(msg.message);
+    if (msg.dominant_speaker !== undefined) {
+      state.dominant = msg.dominant_speaker;
+      document.querySelectorAll(".tile.dominant").forEach((t) => t.classList.remove("dominant"));
+      document.getElementById(`tile-${msg.dominant_speaker}`)?.classList.add("dominant");
+    }
     if (msg.hand) {
       msg.hand.raised ? state.hands.add(msg.hand.id) : state.hands.delete(msg.hand.id);
       renderParticipants();
@@ -258,6 +270,9 @@ function onPublisherMessage(msg, jsep) {
       $("error").textContent = `A moderator ${msg.moderation.muted ? "muted" : "unmuted"} your ${msg.moderation.type === "audio" ? "microphone" : "camera"}.`;
     if (msg.reason === "kicked") fail("A moderator removed you from the room.");
     if (msg.configured === "ok") state.status = "publishing";
+  } else if (event === "talking" || event === "stopped-talking") {
+    const tileElement = document.getElementById(`tile-${msg.id === state.myId ? "local" : msg.id}`);
+    tileElement?.classList.toggle("talking", event === "talking");
   } else if (event === "destroyed") {
     fail("The room was closed.");
   }
@@ -326,6 +341,9 @@ state.muteAll = (kind = "audio", mute = true) => new Promise((resolve, reject) =
     success: (result) => (result?.error ? reject(new Error(result.error)) : resolve(result)),
     error: reject,
   });
+});
+$("low-bandwidth").addEventListener("change", (event) => {
+  state.setLastN(event.target.checked ? 2 : 0).catch((e) => fail(`low-bandwidth mode: ${e}`));
 });
 $("mute-all").addEventListener("click", () => state.muteAll().catch((e) => fail(e.message)));
 $("leave").addEventListener("click", () => {
