@@ -26,6 +26,7 @@ public:
     bool active = false;                // PeerConnection up and streams announced (control loop)
     bool moderator = false;             // joined with the room secret, or made the room by joining
     bool handRaised = false;
+    std::string fileToken;              // for the room's files over HTTP; revoked on leave
 
     janus_plugin_session* handle() const { return handle_.get(); }
     bool publishing() const { return !streams_.empty(); }

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "sylkcore/janus/sdp_answer.hpp"
+#include "sylkcore/files/file_store.hpp"
 #include "sylkcore/log.hpp"
 #include "videoroom_requests.hpp"
 
@@ -127,6 +128,8 @@ void VideoRoomPlugin::closeRoom(const std::shared_ptr<VideoRoom>& room, bool not
     }
     room->participants.clear();
     room->closeHub();
+    if (room->settings.onDemand)
+        files::FileStore::instance().removeRoom(room->id.key);
     rooms_.erase(room->id.key);
     SYLK_LOG(LOG_INFO, kPackage, "room %s closed", room->id.key.c_str());
 }
@@ -309,6 +312,13 @@ Reply VideoRoomPlugin::joinAsPublisher(Session& session, RequestReader& reader, 
                 onTalking(speaker, talking, level);
         });
     });
+    auto& files = files::FileStore::instance();
+    if (files.enabled()) {
+        publisher->fileToken = files.grant(room->id.key, publisher->memberId(), display);
+        reply.body.set("file_token", publisher->fileToken)
+            .set("files", files.listJson(room->id.key))
+            .set("max_file_bytes", static_cast<json_int_t>(files.maxBytes()));
+    }
     room->participants[participantId] = publisher;
     room->speakers.push_back(participantId);
     session.becomePublisher(publisher);
@@ -579,6 +589,8 @@ void VideoRoomPlugin::removeParticipant(const std::shared_ptr<Publisher>& publis
     if (!room->participants.erase(publisher->id))
         return;
     std::erase(room->speakers, publisher->id);
+    if (!publisher->fileToken.empty())
+        files::FileStore::instance().revoke(publisher->fileToken);
     unpublishStreams(publisher);
     Json event = roomEvent(*room);
     event.set(why, static_cast<json_int_t>(publisher->id));
@@ -742,6 +754,12 @@ Reply VideoRoomPlugin::message(Session& session, RequestReader& reader, const Re
 }
 
 void VideoRoomPlugin::deliverChat(const std::shared_ptr<VideoRoom>& room, const hub::RoomEvent& event) {
+    if (event.kind == "file") {
+        Json out = roomEvent(*room);
+        out.set("file", Json::adopt(json_deep_copy(event.data.get())));
+        broadcast(*room, out);
+        return;
+    }
     if (event.kind != "chat" && event.kind != "private-chat")
         return;
     Json message = Json::adopt(json_deep_copy(event.data.get()));  // hub data is shared: copy

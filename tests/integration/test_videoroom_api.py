@@ -1,6 +1,7 @@
 """janus.plugin.sylk.videoroom over its stock-compatible API, with aiortc peers: publishing,
 multistream subscriptions, chat through the hub, and refusals."""
 import asyncio
+import os
 
 import numpy
 
@@ -59,7 +60,8 @@ class Participant:
             collector.stop()
         for pc in self.pcs:
             await pc.close()
-        await self.session.close()
+        if hasattr(self, "session"):
+            await self.session.close()
 
 
 def test_publishers_see_each_other_and_subscriber_gets_media(janus):
@@ -285,3 +287,72 @@ def test_low_bandwidth_mode_follows_the_speaker(janus):
     assert second_video["Bob"] > 15 and second_video["Ann"] <= 2 and second_video["Cy"] <= 2, second_video
     # audio keeps flowing from everyone (silence included: Opus keeps sending)
     assert all(second.get(mindex, 0) > 10 for mindex in audio_slots), second
+
+
+def test_file_sharing_upload_download_and_refusals(janus):
+    import hashlib
+    import http.client
+    import os as _os
+    import socket
+    import urllib.parse
+
+    host, port = "127.0.0.1", int(janus.http_url.rstrip("/").rsplit(":", 1)[1])
+
+    def fetch(method, path, body=None, headers=None):
+        connection = http.client.HTTPConnection(host, port, timeout=30)
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        data = response.read()
+        connection.close()
+        return response.status, data
+
+    def data_of(event):
+        return event.get("plugindata", {}).get("data", {})
+
+    payload = _os.urandom(5 * 1024 * 1024)
+
+    async def body():
+        alice = Participant(janus, "files-room", "Alice")
+        bob = Participant(janus, "files-room", "Bob")
+        carol = Participant(janus, "files-room", "Carol")
+        try:
+            joined_alice = await alice.join()
+            joined_bob = await bob.join()
+            token = joined_alice["file_token"]
+            loop = asyncio.get_running_loop()
+            status, created = await loop.run_in_executor(None, lambda: fetch(
+                "POST", "/files/%s?name=%s" % (token, urllib.parse.quote("report ü.bin")), payload))
+            event = await bob.handle.next_event(predicate=lambda e: "file" in data_of(e))
+            file_id = data_of(event)["file"]["id"]
+            got = await loop.run_in_executor(None, lambda: fetch("GET", "/files/%s/%s" % (joined_bob["file_token"], file_id)))
+            traversal = await loop.run_in_executor(None, lambda: fetch(
+                "POST", "/files/%s?name=%s" % (token, urllib.parse.quote("../../etc/passwd")), b"x"))
+            wrong_token = await loop.run_in_executor(None, lambda: fetch("GET", "/files/not-a-token/%s" % file_id))
+            # 200 MB announced: refused before the body is read
+            with socket.create_connection((host, port), timeout=10) as raw:
+                raw.sendall(("POST /files/%s?name=big.bin HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                             % (token, 200 * 1024 * 1024)).encode())
+                too_big = raw.recv(4096).decode(errors="replace")
+            joined_carol = await carol.join()
+            return created, status, event, got, traversal, wrong_token, too_big, joined_carol
+        finally:
+            for p in (alice, bob, carol):
+                await p.close()
+
+    created, status, event, got, traversal, wrong_token, too_big, joined_carol = run(body())
+    assert status == 201, created
+    announced = event["plugindata"]["data"]["file"]
+    assert announced["name"] == "report ü.bin" and announced["size"] == len(payload)
+    assert announced["display"] == "Alice"
+    assert got[0] == 200 and hashlib.sha256(got[1]).hexdigest() == hashlib.sha256(payload).hexdigest()
+    assert traversal[0] == 400 and b"invalid file name" in traversal[1]
+    assert wrong_token[0] == 403
+    assert too_big.startswith("HTTP/1.1 413"), too_big[:100]
+    assert [f["name"] for f in joined_carol["files"]] == ["report ü.bin"]
+    # the room ended with its last participant: its files are gone from disk
+    import time
+    files_dir = os.path.join(janus.run_dir, "files")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(files for _, _, files in os.walk(files_dir)):
+        time.sleep(0.1)
+    assert not any(files for _, _, files in os.walk(files_dir))

@@ -50,7 +50,8 @@ def link(target, folder):
 
 
 def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admin_secret=None,
-                 ice_interfaces="", debug_level=4, test_plugins=False, stock_plugins=(), rtp_ports="20000-40000"):
+                 ice_interfaces="", debug_level=4, test_plugins=False, stock_plugins=(), rtp_ports="20000-40000",
+                 max_file_bytes=100 * 1024 * 1024):
     """Creates RUN afresh; returns the admin secret."""
     run = os.path.abspath(run)
     build = os.path.abspath(build)
@@ -73,8 +74,9 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
     with open(os.path.join(conf, "janus.transport.websockets.jcfg"), "w") as out:
         out.write(fill("janus.transport.websockets.jcfg.in", values))
     with open(os.path.join(conf, "janus.transport.sylk.http.jcfg"), "w") as out:
-        out.write('general: {\n\tip = "127.0.0.1"\n\tport = %d\n\tdocument_root = "%s"\n}\n'
-                  % (http_port, os.path.join(SOURCE, "html")))
+        out.write('general: {\n\tip = "127.0.0.1"\n\tport = %d\n\tdocument_root = "%s"\n'
+                  '\tfiles_dir = "%s"\n\tmax_file_bytes = %d\n}\n'
+                  % (http_port, os.path.join(SOURCE, "html"), os.path.join(run, "files"), max_file_bytes))
 
     plugins = dict(OUR_PLUGINS)
     if test_plugins:

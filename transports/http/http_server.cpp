@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <sys/stat.h>
@@ -10,18 +11,81 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "sylkcore/files/file_store.hpp"
+#include "sylkcore/json.hpp"
+
 namespace sylk::http {
+
+// Per-request state, alive from the first callback to MHD's "completed" notification.
+struct RequestState {
+    bool started = false;
+    bool isUpload = false;
+    int fd = -1;                  // the upload's file while it is being written
+    files::SharedFile file;
+    uint64_t limit = 0;
+    unsigned failStatus = 0;      // set when the upload must be refused after reading its body
+    std::string failMessage;
+    bool done = false;            // registered
+};
+
 namespace {
 
-MHD_Result sendText(MHD_Connection* connection, unsigned status, const char* text) {
-    MHD_Response* response = MHD_create_response_from_buffer(strlen(text), const_cast<char*>(text), MHD_RESPMEM_PERSISTENT);
-    MHD_add_response_header(response, "Content-Type", "text/plain; charset=utf-8");
+MHD_Result queue(MHD_Connection* connection, unsigned status, const std::string& body, const char* type) {
+    MHD_Response* response = MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(response, "Content-Type", type);
+    MHD_add_response_header(response, "Cache-Control", "no-store");
     MHD_Result result = MHD_queue_response(connection, status, response);
     MHD_destroy_response(response);
     return result;
 }
 
+MHD_Result sendText(MHD_Connection* connection, unsigned status, const char* text) {
+    return queue(connection, status, text, "text/plain; charset=utf-8");
+}
+
+MHD_Result sendJson(MHD_Connection* connection, unsigned status, const Json& json) {
+    return queue(connection, status, json.dump(), "application/json");
+}
+
+MHD_Result sendError(MHD_Connection* connection, unsigned status, const std::string& message) {
+    return sendJson(connection, status, Json::object().set("error", message));
+}
+
+void discardUpload(RequestState& state) {
+    if (state.fd >= 0) {
+        close(state.fd);
+        state.fd = -1;
+    }
+    if (!state.done && !state.file.path.empty())
+        unlink(state.file.path.c_str());
+}
+
 }  // namespace
+
+struct Callbacks {
+    static MHD_Result onRequest(void* self, MHD_Connection* connection, const char* url, const char* method,
+                                const char*, const char* uploadData, size_t* uploadSize, void** stateSlot) {
+        auto* state = static_cast<RequestState*>(*stateSlot);
+        if (!state) {
+            *stateSlot = state = new RequestState;
+        }
+        try {
+            return static_cast<MHD_Result>(
+                static_cast<HttpServer*>(self)->answer(connection, url, method, uploadData, uploadSize, *state));
+        } catch (...) {
+            return sendText(connection, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
+        }
+    }
+
+    static void onCompleted(void*, MHD_Connection*, void** stateSlot, MHD_RequestTerminationCode) {
+        auto* state = static_cast<RequestState*>(*stateSlot);
+        if (state) {
+            discardUpload(*state);
+            delete state;
+        }
+        *stateSlot = nullptr;
+    }
+};
 
 HttpServer::HttpServer(StaticSite site, std::string address, uint16_t port)
     : site_(std::move(site)), address_(std::move(address)), port_(port) {}
@@ -45,11 +109,11 @@ void HttpServer::start() {
     } else {
         throw std::runtime_error("http: '" + address_ + "' is not an IPv4 or IPv6 address");
     }
-    daemon_ = MHD_start_daemon(flags, port_, nullptr, nullptr,
-                               reinterpret_cast<MHD_AccessHandlerCallback>(&HttpServer::onRequest), this,
+    daemon_ = MHD_start_daemon(flags, port_, nullptr, nullptr, &Callbacks::onRequest, this,
                                MHD_OPTION_SOCK_ADDR, bindAddress,
+                               MHD_OPTION_NOTIFY_COMPLETED, &Callbacks::onCompleted, nullptr,
                                MHD_OPTION_CONNECTION_LIMIT, 256u,
-                               MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                               MHD_OPTION_CONNECTION_TIMEOUT, 60u,
                                MHD_OPTION_END);
     if (!daemon_)
         throw std::runtime_error("http: cannot listen on " + address_ + ":" + std::to_string(port_));
@@ -62,27 +126,37 @@ void HttpServer::stop() {
     }
 }
 
-int HttpServer::onRequest(void* self, MHD_Connection* connection, const char* url, const char* method, const char*,
-                          const char*, size_t* uploadSize, void** state) {
-    // First call per request only announces the headers; answer on the second.
-    if (*state == nullptr) {
-        *state = self;
-        return MHD_YES;
+int HttpServer::answer(MHD_Connection* connection, const char* url, const char* method, const char* uploadData,
+                       size_t* uploadSize, RequestState& state) {
+    std::string path = url ? url : "";
+    bool firstCall = !state.started;
+    state.started = true;
+    if (path.rfind("/files/", 0) == 0) {
+        std::string rest = path.substr(7);
+        std::string token = rest.substr(0, rest.find('/'));
+        std::string id = rest.find('/') == std::string::npos ? "" : rest.substr(rest.find('/') + 1);
+        if (strcmp(method, "POST") == 0 && id.empty())
+            return upload(connection, token, uploadData, uploadSize, state);
+        if (*uploadSize != 0) {
+            *uploadSize = 0;
+            return MHD_YES;
+        }
+        if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+            return id.empty() ? listFiles(connection, token) : download(connection, token, id);
+        return sendError(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "files take POST (upload) and GET (download)");
     }
+    if (firstCall)
+        return MHD_YES;  // headers only so far: answer once the (empty) body is in
     if (*uploadSize != 0) {
         *uploadSize = 0;  // static site: request bodies are discarded
         return MHD_YES;
     }
-    try {
-        return static_cast<HttpServer*>(self)->answer(connection, url, method);
-    } catch (...) {
-        return sendText(connection, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
-    }
-}
-
-int HttpServer::answer(MHD_Connection* connection, const char* url, const char* method) {
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return sendText(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are served here\n");
+    return serveStatic(connection, url);
+}
+
+int HttpServer::serveStatic(MHD_Connection* connection, const char* url) {
     auto path = site_.resolve(url ? url : "");
     if (!path)
         return sendText(connection, MHD_HTTP_NOT_FOUND, "not found\n");
@@ -102,6 +176,106 @@ int HttpServer::answer(MHD_Connection* connection, const char* url, const char* 
     MHD_destroy_response(response);
     ++served_;
     return result;
+}
+
+int HttpServer::upload(MHD_Connection* connection, const std::string& token, const char* uploadData,
+                       size_t* uploadSize, RequestState& state) {
+    auto& store = files::FileStore::instance();
+    if (!state.isUpload) {
+        // First call: only headers. Refuse early what we can, before reading any body.
+        state.isUpload = true;
+        if (!store.enabled())
+            return sendError(connection, MHD_HTTP_SERVICE_UNAVAILABLE, "file sharing is off on this server");
+        auto grant = store.check(token);
+        if (!grant)
+            return sendError(connection, MHD_HTTP_FORBIDDEN, "unknown or expired file token");
+        const char* name = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "name");
+        if (!name || !files::FileStore::validName(name))
+            return sendError(connection, MHD_HTTP_BAD_REQUEST,
+                             "invalid file name: give ?name= a plain name without '/', '\\\\' or control characters");
+        state.limit = store.maxBytes();
+        const char* length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (length && std::strtoull(length, nullptr, 10) > state.limit)
+            return sendError(connection, MHD_HTTP_CONTENT_TOO_LARGE,
+                             "file is larger than the limit of " + std::to_string(state.limit) + " bytes");
+        state.file.room = grant->room;
+        state.file.name = name;
+        state.file.sender = grant->member;
+        state.file.senderDisplay = grant->display;
+        state.file.path = store.reservePath(grant->room, &state.file.id);
+        state.fd = open(state.file.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (state.fd < 0)
+            return sendError(connection, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the file");
+        return MHD_YES;
+    }
+    if (*uploadSize > 0) {
+        size_t chunk = *uploadSize;
+        *uploadSize = 0;
+        if (state.failStatus)
+            return MHD_YES;  // keep reading (and dropping) so that the client gets our answer
+        if (state.file.size + chunk > state.limit) {
+            state.failStatus = MHD_HTTP_CONTENT_TOO_LARGE;
+            state.failMessage = "file is larger than the limit of " + std::to_string(state.limit) + " bytes";
+            discardUpload(state);
+            return MHD_YES;
+        }
+        for (size_t written = 0; written < chunk;) {
+            ssize_t n = write(state.fd, uploadData + written, chunk - written);
+            if (n <= 0) {
+                state.failStatus = MHD_HTTP_INTERNAL_SERVER_ERROR;
+                state.failMessage = "cannot store the file";
+                discardUpload(state);
+                return MHD_YES;
+            }
+            written += static_cast<size_t>(n);
+        }
+        state.file.size += chunk;
+        return MHD_YES;
+    }
+    // Last call: the whole body is in.
+    if (state.failStatus)
+        return sendError(connection, state.failStatus, state.failMessage);
+    if (state.fd < 0)
+        return sendError(connection, MHD_HTTP_BAD_REQUEST, "upload failed");
+    close(state.fd);
+    state.fd = -1;
+    state.file.created = g_get_real_time() / 1000;
+    state.done = true;
+    files::SharedFile file = state.file;
+    store.add(file);
+    ++served_;
+    return sendJson(connection, MHD_HTTP_CREATED, file.describe());
+}
+
+int HttpServer::download(MHD_Connection* connection, const std::string& token, const std::string& id) {
+    auto& store = files::FileStore::instance();
+    auto grant = store.check(token);
+    if (!grant)
+        return sendError(connection, MHD_HTTP_FORBIDDEN, "unknown or expired file token");
+    auto file = store.find(grant->room, id);
+    if (!file)
+        return sendError(connection, MHD_HTTP_NOT_FOUND, "no such file in this room");
+    int fd = open(file->path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sendError(connection, MHD_HTTP_NOT_FOUND, "the file is gone");
+    MHD_Response* response = MHD_create_response_from_fd(static_cast<size_t>(file->size), fd);
+    gchar* escaped = g_uri_escape_string(file->name.c_str(), nullptr, FALSE);
+    std::string disposition = std::string("attachment; filename*=UTF-8''") + escaped;
+    g_free(escaped);
+    MHD_add_response_header(response, "Content-Type", "application/octet-stream");
+    MHD_add_response_header(response, "Content-Disposition", disposition.c_str());
+    MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+    MHD_Result result = MHD_queue_response(connection, MHD_HTTP_OK, response);
+    MHD_destroy_response(response);
+    ++served_;
+    return result;
+}
+
+int HttpServer::listFiles(MHD_Connection* connection, const std::string& token) {
+    auto grant = files::FileStore::instance().check(token);
+    if (!grant)
+        return sendError(connection, MHD_HTTP_FORBIDDEN, "unknown or expired file token");
+    return sendJson(connection, MHD_HTTP_OK, Json::object().set("files", files::FileStore::instance().listJson(grant->room)));
 }
 
 }  // namespace sylk::http

@@ -1,5 +1,6 @@
-// The libmicrohttpd daemon that serves the web app. GET and HEAD only; one internal thread
-// with epoll, which is plenty for static files on a conference server.
+// The libmicrohttpd daemon of the web app: static files (GET/HEAD) and room file sharing
+// (POST /files/<token>?name=..., GET /files/<token>/<id>, GET /files/<token>). One internal
+// thread with epoll; uploads stream to disk, downloads stream from it.
 #pragma once
 
 #include <atomic>
@@ -12,6 +13,8 @@ struct MHD_Daemon;
 struct MHD_Connection;
 
 namespace sylk::http {
+
+struct RequestState;
 
 class HttpServer {
 public:
@@ -26,9 +29,14 @@ public:
     uint64_t requestsServed() const { return served_; }
 
 private:
-    static int onRequest(void* self, MHD_Connection* connection, const char* url, const char* method,
-                         const char* version, const char* uploadData, size_t* uploadSize, void** state);
-    int answer(MHD_Connection* connection, const char* url, const char* method);
+    friend struct Callbacks;
+    int answer(MHD_Connection* connection, const char* url, const char* method, const char* uploadData,
+               size_t* uploadSize, RequestState& state);
+    int serveStatic(MHD_Connection* connection, const char* url);
+    int upload(MHD_Connection* connection, const std::string& token, const char* uploadData, size_t* uploadSize,
+               RequestState& state);
+    int download(MHD_Connection* connection, const std::string& token, const std::string& id);
+    int listFiles(MHD_Connection* connection, const std::string& token);
 
     StaticSite site_;
     std::string address_;

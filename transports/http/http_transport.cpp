@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "http_server.hpp"
+#include "sylkcore/files/file_store.hpp"
 #include "sylkcore/janus/guard.hpp"
 #include "sylkcore/janus/janus_headers.hpp"
 #include "sylkcore/janus/plugin_config.hpp"
@@ -26,6 +27,12 @@ int init(janus_transport_callbacks*, const char* configFolder) {
         std::string documentRoot = config.getString("document_root", SYLK_HTML_DIR);
         site.mount("/", documentRoot);
         site.mount("/javascript/", config.getString("javascript_root", "/usr/share/javascript"));
+        // Room file sharing: uploads and downloads go through this server.
+        if (config.getBool("file_sharing", true)) {
+            std::string filesDir = config.getString("files_dir", SYLK_FILES_DIR);
+            auto maxBytes = static_cast<uint64_t>(config.getInt("max_file_bytes", 100 * 1024 * 1024, 1, INT64_C(1) << 40));
+            files::FileStore::instance().configure(filesDir, maxBytes);
+        }
         std::string address = config.getString("ip", "127.0.0.1");
         auto port = static_cast<uint16_t>(config.getInt("port", 8080, 1, 65535));
         server = std::make_unique<HttpServer>(std::move(site), address, port);
