@@ -12,6 +12,10 @@ const state = {
   participants: new Map(),  // id -> display (those publishing)
   hands: new Set(),         // ids of participants with a raised hand
   moderator: false,
+  fileToken: null,
+  files: [],                // shared in the room: {id, name, size, display}
+  uploadProgress: [],       // fractions seen while uploading, for tests and the progress bar
+  downloadProgress: [],
   feedsByMid: new Map(),    // subscriber mid -> {feed, display, type}
   tracks: new Map(),        // remote track id -> feed id
   messages: [],
@@ -124,6 +128,70 @@ function addMessage(message) {
   $("messages").appendChild(item);
   $("messages").scrollTop = $("messages").scrollHeight;
 }
+
+function humanSize(bytes) {
+  return bytes > 1048576 ? `${(bytes / 1048576).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} kB`;
+}
+
+function addFile(file) {
+  if (state.files.some((f) => f.id === file.id)) return;
+  state.files.push(file);
+  const item = document.createElement("li");
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = "Download";
+  const bar = document.createElement("progress");
+  bar.max = 1;
+  bar.value = 0;
+  button.addEventListener("click", async () => {
+    const blob = await state.downloadFile(file.id, (fraction) => { bar.value = fraction; });
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = file.name;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  });
+  item.append(`${file.name} (${humanSize(file.size)}, from ${file.display}) `, button, bar);
+  $("files").appendChild(item);
+}
+
+// Uploads a Blob to the room; progress(fraction) follows the upload.
+state.uploadFile = (blob, name, progress = () => {}) => new Promise((resolve, reject) => {
+  const request = new XMLHttpRequest();
+  request.open("POST", `/files/${state.fileToken}?name=${encodeURIComponent(name)}`);
+  request.upload.onprogress = (event) => {
+    if (!event.lengthComputable) return;
+    state.uploadProgress.push(event.loaded / event.total);
+    progress(event.loaded / event.total);
+  };
+  request.onload = () => {
+    const reply = JSON.parse(request.responseText || "{}");
+    request.status === 201 ? resolve(reply) : reject(new Error(reply.error || `upload failed (${request.status})`));
+  };
+  request.onerror = () => reject(new Error("upload failed: network error"));
+  request.send(blob);
+});
+
+// Downloads a shared file as a Blob, reporting progress(fraction) as bytes arrive.
+state.downloadFile = async (id, progress = () => {}) => {
+  const response = await fetch(`/files/${state.fileToken}/${id}`);
+  if (!response.ok) throw new Error((await response.json()).error || `download failed (${response.status})`);
+  const total = Number(response.headers.get("Content-Length")) || 0;
+  const reader = response.body.getReader();
+  const chunks = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    received += value.length;
+    if (total) {
+      state.downloadProgress.push(received / total);
+      progress(received / total);
+    }
+  }
+  return new Blob(chunks);
+};
 
 function tile(id, label) {
   let element = document.getElementById(`tile-${id}`);
@@ -245,6 +313,9 @@ function onPublisherMessage(msg, jsep) {
     $("room-title").textContent = msg.description || String(msg.room);
     (msg.history || []).forEach(addMessage);
     (msg.raised_hands || []).forEach((id) => state.hands.add(id));
+    state.fileToken = msg.file_token || null;
+    $("files-panel").hidden = !state.fileToken;
+    (msg.files || []).forEach(addFile);
     state.moderator = Boolean(msg.moderator);
     $("mute-all").hidden = !state.moderator;
     attachSubscriber();
@@ -257,6 +328,7 @@ function onPublisherMessage(msg, jsep) {
     if (msg.unpublished !== undefined && msg.unpublished !== "ok") onGone(msg.unpublished);
     if (msg.leaving !== undefined && msg.leaving !== "ok") onGone(msg.leaving);
     if (msg.message) addMessage(msg.message);
+    if (msg.file) addFile(msg.file);
     if (msg.dominant_speaker !== undefined) {
       state.dominant = msg.dominant_speaker;
       document.querySelectorAll(".tile.dominant").forEach((t) => t.classList.remove("dominant"));
@@ -341,6 +413,19 @@ state.muteAll = (kind = "audio", mute = true) => new Promise((resolve, reject) =
     success: (result) => (result?.error ? reject(new Error(result.error)) : resolve(result)),
     error: reject,
   });
+});
+$("file-input").addEventListener("change", async (event) => {
+  const file = event.target.files[0];
+  if (!file) return;
+  const bar = $("upload-progress");
+  bar.hidden = false;
+  try {
+    await state.uploadFile(file, file.name, (fraction) => { bar.value = fraction; });
+  } catch (e) {
+    fail(`cannot share ${file.name}: ${e.message}`);
+  }
+  bar.hidden = true;
+  event.target.value = "";
 });
 $("low-bandwidth").addEventListener("change", (event) => {
   state.setLastN(event.target.checked ? 2 : 0).catch((e) => fail(`low-bandwidth mode: ${e}`));

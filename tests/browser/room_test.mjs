@@ -74,9 +74,27 @@ try {
   result.benMuteAll = await pages[1].evaluate(() => window.sylkRoom.muteAll().then(() => "accepted", (e) => e.message));
   result.annIsModerator = await pages[0].evaluate(() => window.sylkRoom.moderator);
 
+  // Ann shares a 5 MB file; Ben downloads it; both see progress; the bytes must match
+  result.upload = await pages[0].evaluate(async () => {
+    const bytes = new Uint8Array(5 * 1024 * 1024);
+    for (let offset = 0; offset < bytes.length; offset += 65536) crypto.getRandomValues(bytes.subarray(offset, offset + 65536));
+    const digest = [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    const reply = await window.sylkRoom.uploadFile(new Blob([bytes]), "five-megabytes.bin");
+    return { digest, reply, progressEvents: window.sylkRoom.uploadProgress.length };
+  });
+  await pages[1].waitForFunction(() => window.sylkRoom.files.some((f) => f.name === "five-megabytes.bin"), null, { timeout: 10000 });
+  result.download = await pages[1].evaluate(async () => {
+    const file = window.sylkRoom.files.find((f) => f.name === "five-megabytes.bin");
+    const blob = await window.sylkRoom.downloadFile(file.id);
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    const digest = [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    return { digest, size: bytes.length, progressEvents: window.sylkRoom.downloadProgress.length, announced: file };
+  });
+
   const late = await joinAs("Dan");
   result.lateHistory = await late.evaluate(() => window.sylkRoom.messages.map((m) => `${m.display}: ${m.text}`));
   await decodingFrom(late, 3);
+  result.lateFiles = await late.evaluate(() => window.sylkRoom.files.map((f) => f.name));
   result.lateDecoding = Object.values(await late.evaluate(() => window.sylkRoom.feedStats())).map((s) => s.display).sort();
   await late.screenshot({ path: process.env.SCREENSHOT || "/tmp/sylk-room.png" });
 } catch (error) {

@@ -34,5 +34,10 @@ def test_three_participants_video_chat_and_history(janus, tmp_path):
     assert "only a moderator" in result["benMuteAll"]
     assert result["annIsModerator"] is True
     assert result["lateHistory"] == ["Ann: hello from Ann"]
+    upload, download = result["upload"], result["download"]
+    assert upload["reply"]["size"] == 5 * 1024 * 1024 and upload["progressEvents"] >= 1
+    assert download["size"] == 5 * 1024 * 1024 and download["digest"] == upload["digest"]
+    assert download["progressEvents"] > 1 and download["announced"]["display"] == "Ann"
+    assert result["lateFiles"] == ["five-megabytes.bin"]
     assert result["lateDecoding"] == ["Ann", "Ben", "Cat"]
     assert os.path.getsize(screenshot) > 1000
