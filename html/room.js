@@ -287,7 +287,9 @@ function publishOwnFeed() {
   state.publisher.createOffer({
     tracks: [
       { type: "audio", capture: true, recv: false },
-      { type: "video", capture: { width: 320, height: 240 }, recv: false },
+      params.has("simulcast")
+        ? { type: "video", capture: { width: 1280, height: 720 }, simulcast: true, recv: false }
+        : { type: "video", capture: { width: 320, height: 240 }, recv: false },
     ],
     success: (jsep) => state.publisher.send({ message: { request: "configure", audio: true, video: true }, jsep }),
     error: (e) => {

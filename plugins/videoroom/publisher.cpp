@@ -2,6 +2,8 @@
 
 #include "room.hpp"
 
+#include <cstring>
+
 namespace sylk::videoroom {
 namespace {
 constexpr uint32_t kUncappedRemb = 10'000'000;
@@ -72,17 +74,44 @@ void Publisher::onRtp(janus_plugin_rtp* packet) {
     const uint16_t sequence = header->seq_number;
     const uint16_t payloadType = header->type;
     janus_plugin_rtp out = *packet;
+    const bool simulcast = packet->video && stream->simulcast;
+    int payloadLength = 0;
+    char* payload = simulcast ? janus_rtp_payload(packet->buffer, packet->length, &payloadLength) : nullptr;
+    if (simulcast && !payload)
+        return;
+    char vp8Descriptor[6];
+    const bool vp8 = simulcast && stream->videoCodec == JANUS_VIDEOCODEC_VP8 && payloadLength >= 6;
     for (const auto& target : *targets) {
         if (!target->sending.load(std::memory_order_relaxed) || target->handle.stopped())
             continue;
+        if (simulcast) {
+            // Only the layer this subscriber wants goes through; switching waits for a keyframe.
+            target->simulcast.rid_ext_id = stream->ridExtensionId;
+            target->simulcast.substream_target = target->substreamTarget.load(std::memory_order_relaxed);
+            target->simulcast.templayer_target = target->temporalTarget.load(std::memory_order_relaxed);
+            bool relay = janus_rtp_simulcasting_context_process_rtp(&target->simulcast, packet->buffer, packet->length,
+                                                                    stream->ssrcs, stream->rids, stream->videoCodec,
+                                                                    &target->context, nullptr);
+            if (target->simulcast.need_pli)
+                requestKeyframe(stream->mindex);
+            if (!relay)
+                continue;
+        }
         janus_rtp_header_update(header, &target->context, packet->video, 0);
         header->type = static_cast<uint16_t>(target->pt);
+        if (vp8) {
+            // The picture ids must stay continuous across layer switches, per subscriber.
+            std::memcpy(vp8Descriptor, payload, sizeof(vp8Descriptor));
+            janus_vp8_simulcast_descriptor_update(payload, payloadLength, &target->vp8, target->simulcast.changed_substream);
+        }
         out.mindex = target->mindex;
         gateway_->relay_rtp(target->handle.get(), &out);
         header->ssrc = ssrc;
         header->timestamp = timestamp;
         header->seq_number = sequence;
         header->type = payloadType;
+        if (vp8)
+            std::memcpy(payload, vp8Descriptor, sizeof(vp8Descriptor));
     }
 }
 

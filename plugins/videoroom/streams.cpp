@@ -16,7 +16,11 @@ const char* kindName(MediaKind kind) {
 SubscriberStream::SubscriberStream(janus_plugin_session* subscriberHandle, int index)
     : handle(subscriberHandle), mindex(index), mid(std::to_string(index)) {
     janus_rtp_switching_context_reset(&context);
+    janus_rtp_simulcasting_context_reset(&simulcast);
+    janus_vp8_simulcast_context_reset(&vp8);
 }
+
+PublishedStream::~PublishedStream() { janus_rtp_simulcasting_cleanup(&ridExtensionId, ssrcs, rids, nullptr); }
 
 Json SubscriberStream::describe() const {
     Json json = Json::object();
@@ -28,6 +32,9 @@ Json SubscriberStream::describe() const {
             .set("codec", codec);
         if (!feedDescription.empty())
             json.set("feed_description", feedDescription);
+        if (kind == MediaKind::Video) {
+            json.set("substream", substreamTarget.load()).set("temporal", temporalTarget.load());
+        }
     } else {
         json.setBool("active", false);
     }
@@ -55,6 +62,8 @@ Json PublishedStream::describe() const {
         json.set("description", description);
     if (moderated.load())
         json.setBool("moderated", true);
+    if (simulcast)
+        json.setBool("simulcast", true);
     return json;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sylkcore/janus/handle_ref.hpp"
+#include "sylkcore/janus/janus_headers.hpp"
 #include "sylkcore/json.hpp"
 #include "talk_detector.hpp"
 
@@ -39,6 +40,12 @@ struct SubscriberStream {
     bool active = false;                 // slot in use (false: source gone or unsubscribed)
     std::atomic<bool> sending{false};    // set once the subscriber answered our offer
     janus_rtp_switching_context context; // RTP rewriting: publisher's media thread only
+    // Simulcast: the layer this subscriber wants (set on the control loop) and the state of
+    // the layer switching (publisher's media thread only).
+    std::atomic<int> substreamTarget{2};
+    std::atomic<int> temporalTarget{2};
+    janus_rtp_simulcasting_context simulcast;
+    janus_vp8_simulcast_context vp8;
 
     Json describe() const;
 };
@@ -53,6 +60,14 @@ struct PublishedStream {
     int pt = -1;
     std::string description;
     std::atomic<bool> moderated{false};  // muted by a moderator: not relayed
+    // Simulcast (VP8/H.264 with rid or SSRC layers), set up at negotiation, then read and
+    // completed (rid -> SSRC) by the publisher's media thread only.
+    bool simulcast = false;
+    janus_videocodec videoCodec = JANUS_VIDEOCODEC_NONE;
+    int ridExtensionId = -1;
+    uint32_t ssrcs[3] = {0, 0, 0};
+    char* rids[3] = {nullptr, nullptr, nullptr};
+    ~PublishedStream();
     TalkDetector talk;                    // audio streams; publisher's media thread only
     std::atomic<std::shared_ptr<const TargetList>> targets{std::make_shared<const TargetList>()};
 

@@ -430,6 +430,20 @@ void VideoRoomPlugin::negotiatePublisher(Session& session, RequestReader& reader
             stream->kind = kindOf(media.type);
             stream->codec = media.codec;
             stream->pt = media.pt;
+            if (stream->kind == MediaKind::Video)
+                stream->videoCodec = janus_videocodec_from_name(stream->codec.c_str());
+            json_t* simulcast = request.jsep.member("simulcast");
+            if (stream->kind == MediaKind::Video && json_is_array(simulcast) &&
+                (stream->videoCodec == JANUS_VIDEOCODEC_VP8 || stream->videoCodec == JANUS_VIDEOCODEC_H264)) {
+                size_t index;
+                json_t* entry;
+                json_array_foreach(simulcast, index, entry) {
+                    if (json_integer_value(json_object_get(entry, "mindex")) != stream->mindex)
+                        continue;
+                    stream->simulcast = true;
+                    janus_rtp_simulcasting_prepare(entry, &stream->ridExtensionId, stream->ssrcs, stream->rids);
+                }
+            }
             if (auto previous = publisher->findStream(stream->mid)) {
                 // Renegotiation keeps the subscribers of a stream that stays.
                 stream->targets.store(previous->targets.load());
@@ -479,6 +493,27 @@ Reply VideoRoomPlugin::configure(Session& session, RequestReader& reader, const 
     if (session.subscriber()) {
         // Subscribers may pause/resume through configure in the stock API.
         auto subscriber = requireSubscriber(session);
+        if (json_t* streams = reader.optionalArray("streams", 256)) {
+            // Simulcast layer per subscribed stream: [{"mid", "substream", "temporal"}]
+            size_t index;
+            json_t* entry;
+            json_array_foreach(streams, index, entry) {
+                RequestReader item(entry);
+                std::string mid = item.requireString("mid", 64);
+                auto substream = item.optionalInt("substream", 0, 2);
+                auto temporal = item.optionalInt("temporal", 0, 2);
+                for (const auto& slot : subscriber->slots()) {
+                    if (slot->mid != mid)
+                        continue;
+                    if (substream)
+                        slot->substreamTarget = static_cast<int>(*substream);
+                    if (temporal)
+                        slot->temporalTarget = static_cast<int>(*temporal);
+                    if (auto publisher = slot->publisher.lock())
+                        publisher->requestKeyframe(slot->feedMindex);
+                }
+            }
+        }
         if (auto lastN = reader.optionalInt("last_n", 0, 64))
             subscriber->lastN = static_cast<int>(*lastN);
         if (auto preferScreen = reader.optionalBool("prefer_screen"))

@@ -14,5 +14,6 @@ extern "C" {
 #include <rtcp.h>
 #include <rtp.h>
 #include <sdp-utils.h>
+#include <utils.h>
 #include <transports/transport.h>
 }

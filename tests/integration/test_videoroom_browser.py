@@ -41,3 +41,69 @@ def test_three_participants_video_chat_and_history(janus, tmp_path):
     assert result["lateFiles"] == ["five-megabytes.bin"]
     assert result["lateDecoding"] == ["Ann", "Ben", "Cat"]
     assert os.path.getsize(screenshot) > 1000
+
+
+def test_simulcast_subscribers_get_the_layer_they_ask_for(janus):
+    """Chromium publishes VP8 simulcast (720p, three layers); two aiortc subscribers pin the
+    low and the high layer; the low one must receive clearly fewer bytes."""
+    import asyncio
+
+    from conftest import run
+    from harness.janus_api import Admin, Session
+    from harness.peers import Collector, accept, make_peer
+
+    def video_bytes(info):
+        media = info["info"]["webrtc"]["media"]
+        return sum(m.get("stats", {}).get("out", {}).get("bytes", 0) for m in media.values() if m.get("type") == "video")
+
+    async def body():
+        browser = await asyncio.create_subprocess_exec(
+            "node", os.path.join(TOP, "tests", "browser", "publish.mjs"), janus.http_url + "room.html",
+            "simulcast-room", "Sim", "simulcast=1", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        session = await Session.create(janus.ws_url)
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        pcs, collectors = [], []
+        try:
+            ready = json.loads(await asyncio.wait_for(browser.stdout.readline(), 60))
+            assert "id" in ready, ready
+            watcher = await session.attach("janus.plugin.sylk.videoroom")
+            listed, _ = await watcher.send({"request": "join", "ptype": "publisher", "room": "simulcast-room", "display": "Watcher"})
+            streams = next(p for p in listed["publishers"] if p["id"] == ready["id"])["streams"]
+            handles = {}
+            for layer in (0, 2):
+                handle = await session.attach("janus.plugin.sylk.videoroom")
+                data, jsep = await handle.send({"request": "join", "ptype": "subscriber", "room": "simulcast-room",
+                                                "streams": [{"feed": ready["id"]}]})
+                video_mid = next(s["mid"] for s in data["streams"] if s["type"] == "video")
+                pc, _ = await make_peer(data_channel=False)
+                pcs.append(pc)
+                pc.on("track", lambda track: collectors.append(Collector(track)))
+                await accept(pc, jsep)
+                await pc.setLocalDescription(await pc.createAnswer())
+                await handle.send({"request": "start"}, jsep={"type": "answer", "sdp": pc.localDescription.sdp})
+                configured, _ = await handle.send({"request": "configure", "streams": [{"mid": video_mid, "substream": layer}]})
+                handles[layer] = handle
+            await asyncio.sleep(4)  # layers settle after keyframes
+            before = {layer: video_bytes(await h.info(admin)) for layer, h in handles.items()}
+            await asyncio.sleep(4)
+            after = {layer: video_bytes(await h.info(admin)) for layer, h in handles.items()}
+            return streams, {layer: after[layer] - before[layer] for layer in handles}
+        finally:
+            browser.stdin.close()
+            try:
+                await asyncio.wait_for(browser.wait(), 15)
+            except asyncio.TimeoutError:
+                browser.kill()
+            for collector in collectors:
+                collector.stop()
+            for pc in pcs:
+                await pc.close()
+            await admin.close()
+            await session.close()
+
+    streams, received = run(body(), timeout=150)
+    video = next(s for s in streams if s["type"] == "video")
+    assert video.get("simulcast") is True, streams
+    assert received[2] > 50_000, received            # the high layer flows (bytes in 4 s)
+    assert received[0] > 5_000, received             # so does the low one
+    assert received[0] < received[2] * 0.5, received  # but clearly smaller
