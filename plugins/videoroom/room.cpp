@@ -1,9 +1,38 @@
 #include "room.hpp"
 
+#include "sylkcore/janus/janus_headers.hpp"
+#include "sylkcore/request_error.hpp"
+
 #include "publisher.hpp"
 #include "subscriber.hpp"
 
 namespace sylk::videoroom {
+
+std::vector<std::string> parseCodecList(const std::string& list, bool video) {
+    std::vector<std::string> codecs;
+    gchar** parts = g_strsplit(list.c_str(), ",", -1);
+    for (gchar** part = parts; *part; ++part) {
+        std::string codec = g_strstrip(*part);
+        if (codec.empty())
+            continue;
+        bool known = video ? janus_videocodec_from_name(codec.c_str()) != JANUS_VIDEOCODEC_NONE
+                           : janus_audiocodec_from_name(codec.c_str()) != JANUS_AUDIOCODEC_NONE;
+        if (!known) {
+            g_strfreev(parts);
+            throw RequestError(ErrorCode::InvalidField, std::string("unknown ") + (video ? "video" : "audio") + " codec '" + codec + "'");
+        }
+        codecs.push_back(codec);
+    }
+    g_strfreev(parts);
+    return codecs;
+}
+
+static std::string joinCodecs(const std::vector<std::string>& codecs) {
+    std::string out;
+    for (const auto& codec : codecs)
+        out += (out.empty() ? "" : ",") + codec;
+    return out;
+}
 
 VideoRoom::VideoRoom(RoomId roomId, RoomSettings roomSettings, HubEventHandler onHubEvent)
     : id(std::move(roomId)), settings(std::move(roomSettings)), onHubEvent_(std::move(onHubEvent)) {}
@@ -88,7 +117,9 @@ Json VideoRoom::summary() const {
         .set("max_publishers", static_cast<json_int_t>(settings.maxPublishers))
         .set("bitrate", static_cast<json_int_t>(settings.bitrate))
         .set("num_participants", static_cast<json_int_t>(participants.size()))
-        .setBool("locked", locked);
+        .setBool("locked", locked)
+        .set("audiocodec", settings.audioCodecs.empty() ? "any" : joinCodecs(settings.audioCodecs))
+        .set("videocodec", settings.videoCodecs.empty() ? "any" : joinCodecs(settings.videoCodecs));
     return json;
 }
 

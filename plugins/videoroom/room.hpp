@@ -29,7 +29,12 @@ struct RoomSettings {
     bool isPrivate = false;
     bool onDemand = false;   // made by a join; ends with its last participant
     size_t historySize = 50;
+    std::vector<std::string> audioCodecs;  // allowed, by preference; empty = any
+    std::vector<std::string> videoCodecs;
 };
+
+// "vp8, h264" -> {"vp8", "h264"}; throws RequestError for a codec Janus does not know.
+std::vector<std::string> parseCodecList(const std::string& list, bool video);
 
 class VideoRoom : public hub::RoomListener, public std::enable_shared_from_this<VideoRoom> {
 public:

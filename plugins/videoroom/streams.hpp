@@ -42,6 +42,7 @@ struct SubscriberStream {
     janus_rtp_switching_context context; // RTP rewriting: publisher's media thread only
     // Simulcast: the layer this subscriber wants (set on the control loop) and the state of
     // the layer switching (publisher's media thread only).
+    std::atomic<bool> autoLayer{true};   // follow the subscriber's bandwidth estimate (REMB)
     std::atomic<int> substreamTarget{2};
     std::atomic<int> temporalTarget{2};
     janus_rtp_simulcasting_context simulcast;

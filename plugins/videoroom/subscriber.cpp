@@ -174,9 +174,23 @@ Json Subscriber::describeStreams() const {
 }
 
 void Subscriber::onRtcp(janus_plugin_rtcp* packet) {
+    auto table = byMindex_.load(std::memory_order_acquire);
+    if (uint32_t estimate = janus_rtcp_get_remb(packet->buffer, packet->length); estimate > 0) {
+        // The receiver's bandwidth estimate, shared among the video streams it receives: pick
+        // the simulcast layer each can afford (switches wait for a keyframe).
+        int videos = 0;
+        for (const auto& slot : *table)
+            videos += slot->kind == MediaKind::Video && slot->sending ? 1 : 0;
+        uint32_t share = estimate / static_cast<uint32_t>(videos > 0 ? videos : 1);
+        int layer = share < 250'000 ? 0 : share < 700'000 ? 1 : 2;
+        for (const auto& slot : *table) {
+            if (slot->kind == MediaKind::Video && slot->autoLayer.load(std::memory_order_relaxed))
+                slot->substreamTarget.store(layer, std::memory_order_relaxed);
+        }
+        return;
+    }
     if (!janus_rtcp_has_pli(packet->buffer, packet->length) && !janus_rtcp_has_fir(packet->buffer, packet->length))
         return;
-    auto table = byMindex_.load(std::memory_order_acquire);
     if (packet->mindex < 0 || static_cast<size_t>(packet->mindex) >= table->size())
         return;
     const auto& slot = (*table)[packet->mindex];

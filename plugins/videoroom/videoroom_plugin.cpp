@@ -54,11 +54,15 @@ void VideoRoomPlugin::configure(const janus::PluginConfig& config) {
         settings.maxPublishers = config.getInt(name, "publishers", defaults_.maxPublishers, 1, 1000);
         settings.bitrate = static_cast<uint32_t>(config.getInt(name, "bitrate", defaults_.bitrate, 0, 100'000'000));
         settings.isPrivate = config.getBool(name, "is_private", false);
+        settings.audioCodecs = parseCodecList(config.getString(name, "audiocodec", ""), false);
+        settings.videoCodecs = parseCodecList(config.getString(name, "videocodec", ""), true);
         makeRoom(RoomId::fromString(category.substr(5)), settings);
     }
 
     onRequest<Session>("create", Execution::LoopSync, &VideoRoomPlugin::create);
     onRequest<Session>("destroy", Execution::LoopSync, &VideoRoomPlugin::destroyRoom);
+    onRequest<Session>("edit", Execution::LoopSync, &VideoRoomPlugin::edit);
+    onRequest<Session>("composing", Execution::ControlLoop, &VideoRoomPlugin::composing);
     onRequest<Session>("exists", Execution::LoopSync, &VideoRoomPlugin::exists);
     onRequest<Session>("list", Execution::LoopSync, &VideoRoomPlugin::list);
     onRequest<Session>("listparticipants", Execution::LoopSync, &VideoRoomPlugin::listParticipants);
@@ -80,6 +84,8 @@ void VideoRoomPlugin::configure(const janus::PluginConfig& config) {
     onRequest<Session>("lock", Execution::LoopSync, &VideoRoomPlugin::lock);
     onRequest<Session>("raise_hand", Execution::ControlLoop, &VideoRoomPlugin::raiseHand);
     onAdminRequest("list", &VideoRoomPlugin::adminListRooms, Execution::LoopSync);
+    onAdminRequest("create", &VideoRoomPlugin::adminCreate, Execution::LoopSync);
+    onAdminRequest("destroy", &VideoRoomPlugin::adminDestroy, Execution::LoopSync);
 }
 
 std::shared_ptr<janus::PluginSession> VideoRoomPlugin::newSession(janus_plugin_session* handle) {
@@ -167,23 +173,35 @@ uint64_t VideoRoomPlugin::newParticipantId(const VideoRoom& room) const {
 
 // ------------------------------------------------------------------ synchronous requests
 
-Reply VideoRoomPlugin::create(Session&, RequestReader& reader, const Request&) {
-    if (!adminKey_.empty() && reader.optionalString("admin_key", 256).value_or("") != adminKey_)
+void VideoRoomPlugin::readRoomSettings(RequestReader& reader, RoomSettings& settings) {
+    if (auto description = reader.optionalString("description", 256))
+        settings.description = *description;
+    if (auto pin = reader.optionalString("pin", 256))
+        settings.pin = *pin;
+    if (auto secret = reader.optionalString("secret", 256))
+        settings.secret = *secret;
+    if (auto publishers = reader.optionalInt("publishers", 1, 1000))
+        settings.maxPublishers = *publishers;
+    if (auto bitrate = reader.optionalInt("bitrate", 0, 100'000'000))
+        settings.bitrate = static_cast<uint32_t>(*bitrate);
+    if (auto isPrivate = reader.optionalBool("is_private"))
+        settings.isPrivate = *isPrivate;
+    if (auto codecs = reader.optionalString("audiocodec", 256))
+        settings.audioCodecs = parseCodecList(*codecs, false);
+    if (auto codecs = reader.optionalString("videocodec", 256))
+        settings.videoCodecs = parseCodecList(*codecs, true);
+}
+
+Reply VideoRoomPlugin::createRoom(RequestReader& reader, bool checkAdminKey) {
+    if (checkAdminKey && !adminKey_.empty() && reader.optionalString("admin_key", 256).value_or("") != adminKey_)
         throw RequestError(ErrorCode::VideoRoomUnauthorized, "unauthorized (wrong or missing admin_key)");
     RoomId id = RoomId::read(reader, false);
     if (id.empty())
-        id = RoomId{std::to_string(randomId()), Json()};
-    if (!id.value)
-        id = RoomId::fromString(id.key);
+        id = RoomId::fromString(std::to_string(randomId()));
     if (findRoom(id))
         throw RequestError(ErrorCode::VideoRoomRoomExists, "room '" + id.key + "' already exists");
     RoomSettings settings = defaults_;
-    settings.description = reader.optionalString("description", 256).value_or("");
-    settings.pin = reader.optionalString("pin", 256).value_or("");
-    settings.secret = reader.optionalString("secret", 256).value_or("");
-    settings.maxPublishers = reader.optionalInt("publishers", 1, 1000).value_or(defaults_.maxPublishers);
-    settings.bitrate = static_cast<uint32_t>(reader.optionalInt("bitrate", 0, 100'000'000).value_or(defaults_.bitrate));
-    settings.isPrivate = reader.optionalBool("is_private").value_or(false);
+    readRoomSettings(reader, settings);
     reader.optionalBool("permanent");  // accepted; rooms made by "create" last until "destroy"
     auto room = makeRoom(id, settings);
     Json reply = Json::object();
@@ -191,15 +209,52 @@ Reply VideoRoomPlugin::create(Session&, RequestReader& reader, const Request&) {
     return Reply{reply, {}};
 }
 
-Reply VideoRoomPlugin::destroyRoom(Session&, RequestReader& reader, const Request&) {
+Reply VideoRoomPlugin::create(Session&, RequestReader& reader, const Request&) { return createRoom(reader, true); }
+
+Reply VideoRoomPlugin::adminCreate(RequestReader& reader, const Request&) { return createRoom(reader, false); }
+
+Reply VideoRoomPlugin::destroyRoomWith(RequestReader& reader, bool requireSecret) {
+    RoomId id = RoomId::read(reader);
+    auto room = findRoom(id);
+    if (!room)
+        throw RequestError(ErrorCode::VideoRoomNoSuchRoom, "no such room '" + id.key + "'");
+    if (requireSecret)
+        checkSecret(*room, reader);
+    closeRoom(room, true);
+    Json reply = Json::object();
+    reply.set("videoroom", "destroyed").set("room", id.value);
+    return Reply{reply, {}};
+}
+
+Reply VideoRoomPlugin::destroyRoom(Session&, RequestReader& reader, const Request&) { return destroyRoomWith(reader, true); }
+
+// The admin API is already authorized by Janus's admin secret.
+Reply VideoRoomPlugin::adminDestroy(RequestReader& reader, const Request&) { return destroyRoomWith(reader, false); }
+
+Reply VideoRoomPlugin::edit(Session&, RequestReader& reader, const Request&) {
     RoomId id = RoomId::read(reader);
     auto room = findRoom(id);
     if (!room)
         throw RequestError(ErrorCode::VideoRoomNoSuchRoom, "no such room '" + id.key + "'");
     checkSecret(*room, reader);
-    closeRoom(room, true);
+    // Stock names: new_description, new_pin, new_secret, new_publishers, new_bitrate, new_is_private.
+    if (auto value = reader.optionalString("new_description", 256))
+        room->settings.description = *value;
+    if (auto value = reader.optionalString("new_pin", 256))
+        room->settings.pin = *value;
+    if (auto value = reader.optionalString("new_secret", 256))
+        room->settings.secret = *value;
+    if (auto value = reader.optionalInt("new_publishers", 1, 1000))
+        room->settings.maxPublishers = *value;
+    if (auto value = reader.optionalInt("new_bitrate", 0, 100'000'000)) {
+        room->settings.bitrate = static_cast<uint32_t>(*value);
+        for (auto& [participantId, participant] : room->participants)
+            participant->setBitrateCap(room->settings.bitrate);
+    }
+    if (auto value = reader.optionalBool("new_is_private"))
+        room->settings.isPrivate = *value;
     Json reply = Json::object();
-    reply.set("videoroom", "destroyed").set("room", id.value);
+    reply.set("videoroom", "edited").set("room", room->id.value);
     return Reply{reply, {}};
 }
 
@@ -415,8 +470,8 @@ void VideoRoomPlugin::negotiatePublisher(Session& session, RequestReader& reader
                                "the room has its maximum of " + std::to_string(room.settings.maxPublishers) + " publishers");
         janus::AnswerOptions options;
         options.receiveOnly = true;
-        options.audioCodec = nullptr;
-        options.videoCodec = nullptr;
+        options.audioCodecs = room.settings.audioCodecs;
+        options.videoCodecs = room.settings.videoCodecs;
         if (auto codec = reader.optionalString("audiocodec", 32))
             options.audioCodec = g_intern_string(codec->c_str());
         if (auto codec = reader.optionalString("videocodec", 32))
@@ -502,11 +557,16 @@ Reply VideoRoomPlugin::configure(Session& session, RequestReader& reader, const 
                 std::string mid = item.requireString("mid", 64);
                 auto substream = item.optionalInt("substream", 0, 2);
                 auto temporal = item.optionalInt("temporal", 0, 2);
+                auto automatic = item.optionalBool("auto");  // Sylk: back to bandwidth-driven layers
                 for (const auto& slot : subscriber->slots()) {
                     if (slot->mid != mid)
                         continue;
-                    if (substream)
+                    if (automatic)
+                        slot->autoLayer = *automatic;
+                    if (substream) {
+                        slot->autoLayer = false;
                         slot->substreamTarget = static_cast<int>(*substream);
+                    }
                     if (temporal)
                         slot->temporalTarget = static_cast<int>(*temporal);
                     if (auto publisher = slot->publisher.lock())
@@ -784,7 +844,33 @@ Reply VideoRoomPlugin::message(Session& session, RequestReader& reader, const Re
     // own participants when it comes back (deliverChat).
     room.hubRoom()->post(to ? "private-chat" : "chat", kPackage, publisher->memberId(), data);
     Reply reply{makeEvent(), {}};
-    reply.body.set("room", room.id.value).set("message_sent", messageId);
+    // Delivery status: how many of this room's participants it goes to.
+    reply.body.set("room", room.id.value)
+        .set("message_sent", messageId)
+        .set("recipients", static_cast<json_int_t>(to ? 1 : room.participants.size() - 1));
+    return reply;
+}
+
+Reply VideoRoomPlugin::composing(Session& session, RequestReader& reader, const Request&) {
+    auto publisher = requireParticipant(session);
+    bool active = reader.optionalBool("active").value_or(true);
+    auto to = reader.optionalInt("to", 1, kMaxId);
+    reader.rejectUnknownFields();
+    auto& room = *publisher->room;
+    Json state = Json::object();
+    state.set("id", static_cast<json_int_t>(publisher->id)).set("display", publisher->display).setBool("active", active);
+    Json event = roomEvent(room);
+    event.set("composing", state);
+    if (to) {
+        if (auto recipient = room.findParticipant(static_cast<uint64_t>(*to)))
+            notify(recipient->handle(), event);
+        else
+            throw RequestError(ErrorCode::VideoRoomNoSuchRecipient, "no participant " + std::to_string(*to) + " in this room");
+    } else {
+        broadcast(room, event, publisher->id);
+    }
+    Reply reply{makeEvent(), {}};
+    reply.body.set("room", room.id.value).setBool("composing", active);
     return reply;
 }
 

@@ -55,7 +55,14 @@ private:
     Reply muteAll(Session&, RequestReader&, const Request&);
     Reply lock(Session&, RequestReader&, const Request&);
     Reply raiseHand(Session&, RequestReader&, const Request&);
+    Reply edit(Session&, RequestReader&, const Request&);
+    Reply composing(Session&, RequestReader&, const Request&);
     Reply adminListRooms(RequestReader&, const Request&);
+    Reply adminCreate(RequestReader&, const Request&);
+    Reply adminDestroy(RequestReader&, const Request&);
+    Reply createRoom(RequestReader& reader, bool checkAdminKey);
+    Reply destroyRoomWith(RequestReader& reader, bool requireSecret);
+    void readRoomSettings(RequestReader& reader, RoomSettings& settings);
 
     Reply joinAsPublisher(Session&, RequestReader&, const Request&, const RoomId& id);
     Reply joinAsSubscriber(Session&, RequestReader&, const Request&, const RoomId& id);

@@ -39,6 +39,17 @@ SdpAnswer answerOffer(const Json& jsep, const AnswerOptions& options) {
         const char* codec = mline->type == JANUS_SDP_AUDIO   ? options.audioCodec
                             : mline->type == JANUS_SDP_VIDEO ? options.videoCodec
                                                              : nullptr;
+        const auto& allowed = mline->type == JANUS_SDP_AUDIO ? options.audioCodecs : options.videoCodecs;
+        if (!codec && !allowed.empty() && mline->type != JANUS_SDP_APPLICATION) {
+            for (const auto& candidate : allowed) {
+                if (janus_sdp_get_codec_pt(offer.get(), mline->index, candidate.c_str()) > 0) {
+                    codec = candidate.c_str();
+                    break;
+                }
+            }
+            if (!codec)
+                enabled = false;  // nothing the room allows
+        }
         janus_sdp_generate_answer_mline(offer.get(), answer.get(), mline,
             JANUS_SDP_OA_MLINE, mline->type,
             JANUS_SDP_OA_ENABLED, enabled ? TRUE : FALSE,

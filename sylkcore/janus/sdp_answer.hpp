@@ -12,6 +12,10 @@ namespace sylk::janus {
 struct AnswerOptions {
     const char* audioCodec = nullptr;  // nullptr: the offer's first supported codec
     const char* videoCodec = nullptr;
+    // Allowed codecs in order of preference (e.g. a room's "vp8,h264"); the first one the
+    // offer has wins, and an m-line offering none of them is rejected. Empty: any.
+    std::vector<std::string> audioCodecs;
+    std::vector<std::string> videoCodecs;
     bool audio = true;                 // false rejects the m-line (port 0)
     bool video = true;
     bool data = true;

@@ -356,3 +356,51 @@ def test_file_sharing_upload_download_and_refusals(janus):
     while time.monotonic() < deadline and any(files for _, _, files in os.walk(files_dir)):
         time.sleep(0.1)
     assert not any(files for _, _, files in os.walk(files_dir))
+
+
+def test_admin_rooms_edit_codecs_and_composing(janus):
+    from harness.janus_api import Admin
+
+    def data_of(event):
+        return event.get("plugindata", {}).get("data", {})
+
+    async def body():
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        alice = Participant(janus, "codec-room", "Alice")
+        bob = Participant(janus, "codec-room", "Bob")
+        try:
+            created = await admin.message_plugin(ROOM, {"request": "create", "room": "codec-room",
+                                                        "videocodec": "h264", "secret": "s"})
+            bad_codec = await admin.message_plugin(ROOM, {"request": "create", "room": "x", "videocodec": "h265x"})
+            listed = await admin.message_plugin(ROOM, {"request": "list"})
+            await alice.join(tone=440, colour=(10, 10, 10))
+            await bob.join()
+            session = alice.session
+            other = await session.attach(ROOM)
+            edited, _ = await other.send({"request": "edit", "room": "codec-room", "secret": "s",
+                                          "new_description": "Codec test"})
+            wrong, _ = await other.send({"request": "edit", "room": "codec-room", "secret": "nope"})
+            composing, _ = await alice.handle.send({"request": "composing", "active": True})
+            seen = await bob.handle.next_event(predicate=lambda e: "composing" in data_of(e))
+            sent, _ = await alice.handle.send({"request": "message", "text": "typed"})
+            described = await admin.message_plugin(ROOM, {"request": "list"})
+            destroyed = await admin.message_plugin(ROOM, {"request": "destroy", "room": "codec-room"})
+            return locals()
+        finally:
+            await admin.close()
+            for p in (alice, bob):
+                await p.close()
+
+    r = run(body())
+    assert r["created"]["videoroom"] == "created"
+    assert r["bad_codec"]["error_code"] == 1003 and "h265x" in r["bad_codec"]["error"]
+    room = next(x for x in r["listed"]["list"] if x["room"] == "codec-room")
+    assert room["videocodec"] == "h264"
+    # aiortc offered VP8 and H.264: the room allows only H.264
+    streams = r["bob"].joined["publishers"]
+    assert [s["codec"] for s in streams[0]["streams"] if s["type"] == "video"] == ["h264"]
+    assert r["edited"]["videoroom"] == "edited" and r["wrong"]["error_code"] == 433
+    assert r["seen"]["plugindata"]["data"]["composing"]["display"] == "Alice"
+    assert r["sent"]["recipients"] == 1
+    assert next(x for x in r["described"]["list"] if x["room"] == "codec-room")["description"] == "Codec test"
+    assert r["destroyed"]["videoroom"] == "destroyed"
