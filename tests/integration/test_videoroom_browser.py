@@ -107,3 +107,10 @@ def test_simulcast_subscribers_get_the_layer_they_ask_for(janus):
     assert received[2] > 50_000, received            # the high layer flows (bytes in 4 s)
     assert received[0] > 5_000, received             # so does the low one
     assert received[0] < received[2] * 0.5, received  # but clearly smaller
+
+
+def test_chromium_and_firefox_in_one_room(janus):
+    result = run_browser_script("mixed_room_test.mjs", janus.http_url + "room.html", "mixed-room")
+    assert "error" not in result, json.dumps(result, indent=1)
+    assert result["Chro"] == ["Fox"] and result["Fox"] == ["Chro"]
+    assert result["chatAtChromium"] == "Fox"
