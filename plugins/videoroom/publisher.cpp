@@ -49,8 +49,16 @@ Json Publisher::describe() const {
 std::string Publisher::memberId() const { return "janus.plugin.sylk.videoroom/" + std::to_string(id); }
 
 void Publisher::requestKeyframe(int mindex) {
-    if (!handle_.stopped())
-        gateway_->send_pli_stream(handle_.get(), mindex);
+    if (handle_.stopped() || mindex < 0)
+        return;
+    // A room where many subscribers start at once asks for one keyframe, not one each.
+    constexpr int64_t kMinInterval = 300'000;  // us
+    auto& last = lastKeyframeRequest_[static_cast<size_t>(mindex) % lastKeyframeRequest_.size()];
+    int64_t now = g_get_monotonic_time();
+    int64_t previous = last.load(std::memory_order_relaxed);
+    if (now - previous < kMinInterval || !last.compare_exchange_strong(previous, now))
+        return;
+    gateway_->send_pli_stream(handle_.get(), mindex);
 }
 
 void Publisher::onRtp(janus_plugin_rtp* packet) {
@@ -116,9 +124,12 @@ void Publisher::onRtp(janus_plugin_rtp* packet) {
 }
 
 void Publisher::onRtcp(janus_plugin_rtcp* packet) {
-    // The browser's receive estimate for what it gets from us does not matter (we send it
-    // nothing); answer its REMB with the room's cap, which limits what it sends.
-    if (janus_rtcp_get_remb(packet->buffer, packet->length) > 0) {
+    // The room's cap reaches the browser as our REMB: in answer to its own REMB, and at least
+    // once a second otherwise (a send-only publisher may never send one).
+    int64_t now = g_get_monotonic_time();
+    bool theirRemb = janus_rtcp_get_remb(packet->buffer, packet->length) > 0;
+    if (theirRemb || now - lastRemb_.load(std::memory_order_relaxed) > G_USEC_PER_SEC) {
+        lastRemb_.store(now, std::memory_order_relaxed);
         uint32_t cap = bitrateCap_.load(std::memory_order_relaxed);
         gateway_->send_remb(handle_.get(), cap ? cap : kUncappedRemb);
     }

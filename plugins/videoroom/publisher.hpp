@@ -2,6 +2,7 @@
 // media yet) and, once it publishes, the source its subscribers are fed from.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -58,6 +59,9 @@ private:
     std::vector<std::shared_ptr<PublishedStream>> streams_;
     std::atomic<std::shared_ptr<const StreamTable>> byMindex_{std::make_shared<const StreamTable>()};
     std::atomic<uint32_t> bitrateCap_{0};
+    std::atomic<int64_t> lastRemb_{0};
+    // Last keyframe request per m-line (mindex % 16), to throttle bursts of subscribers' PLIs.
+    std::array<std::atomic<int64_t>, 16> lastKeyframeRequest_{};
     TalkListener talkListener_;
 };
 

@@ -68,7 +68,13 @@ def test_simulcast_subscribers_get_the_layer_they_ask_for(janus):
             assert "id" in ready, ready
             watcher = await session.attach("janus.plugin.sylk.videoroom")
             listed, _ = await watcher.send({"request": "join", "ptype": "publisher", "room": "simulcast-room", "display": "Watcher"})
-            streams = next(p for p in listed["publishers"] if p["id"] == ready["id"])["streams"]
+            publishers = listed["publishers"]
+            if not any(p["id"] == ready["id"] for p in publishers):
+                # its PeerConnection is not up yet: the room announces it when it is
+                event = await watcher.next_event(timeout=30, predicate=lambda e: any(
+                    p["id"] == ready["id"] for p in e.get("plugindata", {}).get("data", {}).get("publishers", [])))
+                publishers = event["plugindata"]["data"]["publishers"]
+            streams = next(p for p in publishers if p["id"] == ready["id"])["streams"]
             handles = {}
             for layer in (0, 2):
                 handle = await session.attach("janus.plugin.sylk.videoroom")
