@@ -48,7 +48,7 @@ Json Publisher::describe() const {
 
 std::string Publisher::memberId() const { return "janus.plugin.sylk.videoroom/" + std::to_string(id); }
 
-void Publisher::requestKeyframe(int mindex) {
+void Publisher::requestKeyframe(int mindex, bool urgent) {
     if (handle_.stopped() || mindex < 0)
         return;
     // A room where many subscribers start at once asks for one keyframe, not one each.
@@ -56,8 +56,9 @@ void Publisher::requestKeyframe(int mindex) {
     auto& last = lastKeyframeRequest_[static_cast<size_t>(mindex) % lastKeyframeRequest_.size()];
     int64_t now = g_get_monotonic_time();
     int64_t previous = last.load(std::memory_order_relaxed);
-    if (now - previous < kMinInterval || !last.compare_exchange_strong(previous, now))
+    if (!urgent && (now - previous < kMinInterval || !last.compare_exchange_strong(previous, now)))
         return;
+    last.store(now, std::memory_order_relaxed);
     gateway_->send_pli_stream(handle_.get(), mindex);
 }
 

@@ -44,8 +44,10 @@ public:
     using TalkListener = std::function<void(std::weak_ptr<Publisher>, bool talking, int averageLevel)>;
     void setTalkListener(TalkListener listener) { talkListener_ = std::move(listener); }
     bool talking = false;               // control loop's view, updated from the listener
-    // Any thread: asks the browser for a keyframe on that stream.
-    void requestKeyframe(int mindex);
+    // Any thread: asks the browser for a keyframe on that stream. Requests closer than 300 ms
+    // to the previous one are dropped unless urgent (a subscriber's PeerConnection just came
+    // up, or it switched source): a crowd of subscribers' PLIs makes one keyframe.
+    void requestKeyframe(int mindex, bool urgent = false);
 
     // Media thread of this publisher's handle.
     void onRtp(janus_plugin_rtp* packet);

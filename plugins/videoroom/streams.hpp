@@ -35,8 +35,10 @@ struct SubscriberStream {
     std::string feedMid;
     std::string feedDisplay;
     std::string feedDescription;         // e.g. "screen"
-    std::weak_ptr<Publisher> publisher;  // for keyframe requests back to the source
-    int feedMindex = -1;
+    // The source, for keyframe requests: written on the control loop (subscribe, switch), read
+    // on the subscriber's media thread, hence atomic.
+    std::atomic<std::weak_ptr<Publisher>> publisher;
+    std::atomic<int> feedMindex{-1};
     bool active = false;                 // slot in use (false: source gone or unsubscribed)
     std::atomic<bool> sending{false};    // set once the subscriber answered our offer
     janus_rtp_switching_context context; // RTP rewriting: publisher's media thread only

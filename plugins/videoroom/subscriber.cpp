@@ -57,7 +57,7 @@ int Subscriber::removeFeed(uint64_t feedId, const std::string& mid) {
             continue;
         slot->sending = false;
         slot->active = false;
-        if (auto publisher = slot->publisher.lock()) {
+        if (auto publisher = slot->publisher.load().lock()) {
             if (auto stream = publisher->findStream(slot->feedMid))
                 stream->removeTarget(slot.get());
         }
@@ -106,12 +106,40 @@ void Subscriber::selectVideo(const std::vector<uint64_t>& speakerOrder, uint64_t
         bool want = wanted(*slot);
         if (want && !slot->sending) {
             slot->sending = true;
-            if (auto publisher = slot->publisher.lock())
-                publisher->requestKeyframe(slot->feedMindex);
+            if (auto publisher = slot->publisher.load().lock())
+                publisher->requestKeyframe(slot->feedMindex, true);
         } else if (!want && slot->sending) {
             slot->sending = false;
         }
     }
+}
+
+bool Subscriber::switchSlot(SubscriberStream& slot, const std::shared_ptr<Publisher>& publisher,
+                            const std::shared_ptr<PublishedStream>& stream) {
+    if (slot.kind != stream->kind || slot.codec != stream->codec)
+        return false;
+    if (slot.active) {
+        if (auto previous = slot.publisher.load().lock()) {
+            if (auto source = previous->findStream(slot.feedMid))
+                source->removeTarget(&slot);
+        }
+    }
+    // Only the control loop reads these; the media path sees the slot in the new source's
+    // target list, and Janus's switching context keeps sequence numbers and timestamps going.
+    slot.feedId = publisher->id;
+    slot.feedMid = stream->mid;
+    slot.feedMindex = stream->mindex;
+    slot.feedDisplay = publisher->display;
+    slot.feedDescription = stream->description;
+    slot.publisher = publisher;
+    slot.active = true;
+    for (const auto& owned : slots_) {
+        if (owned.get() == &slot)
+            stream->addTarget(owned);
+    }
+    if (slot.sending)
+        publisher->requestKeyframe(stream->mindex, true);
+    return true;
 }
 
 void Subscriber::startSending() {
@@ -122,7 +150,7 @@ void Subscriber::startSending() {
         if (!slot->active || slot->sending || !wanted(*slot))
             continue;
         slot->sending = true;
-        if (auto publisher = slot->publisher.lock())
+        if (auto publisher = slot->publisher.load().lock())
             publisher->requestKeyframe(slot->feedMindex);
     }
 }
@@ -131,8 +159,8 @@ void Subscriber::requestKeyframes() {
     for (const auto& slot : slots_) {
         if (!slot->active || slot->kind != MediaKind::Video)
             continue;
-        if (auto publisher = slot->publisher.lock())
-            publisher->requestKeyframe(slot->feedMindex);
+        if (auto publisher = slot->publisher.load().lock())
+            publisher->requestKeyframe(slot->feedMindex, true);
     }
 }
 
@@ -194,7 +222,7 @@ void Subscriber::onRtcp(janus_plugin_rtcp* packet) {
     if (packet->mindex < 0 || static_cast<size_t>(packet->mindex) >= table->size())
         return;
     const auto& slot = (*table)[packet->mindex];
-    if (auto publisher = slot->publisher.lock())
+    if (auto publisher = slot->publisher.load().lock())
         publisher->requestKeyframe(slot->feedMindex);
 }
 

@@ -43,6 +43,10 @@ public:
     Json describeStreams() const;
     const std::vector<std::shared_ptr<SubscriberStream>>& slots() const { return slots_; }
     void detachAll();  // unhooks every slot from its source (leaving)
+    // Feeds an existing slot from another publisher's stream of the same kind and codec,
+    // without renegotiation; false if they do not match.
+    bool switchSlot(SubscriberStream& slot, const std::shared_ptr<Publisher>& publisher,
+                    const std::shared_ptr<PublishedStream>& stream);
 
     // Media thread: keyframe requests go back to the right publisher stream.
     void onRtcp(janus_plugin_rtcp* packet);

@@ -77,6 +77,7 @@ void VideoRoomPlugin::configure(const janus::PluginConfig& config) {
     onRequest<Session>("unsubscribe", Execution::ControlLoop, &VideoRoomPlugin::unsubscribe);
     onRequest<Session>("update", Execution::ControlLoop, &VideoRoomPlugin::update);
     onRequest<Session>("leave", Execution::ControlLoop, &VideoRoomPlugin::leave);
+    onRequest<Session>("switch", Execution::ControlLoop, &VideoRoomPlugin::switchFeeds);
     onRequest<Session>("message", Execution::ControlLoop, &VideoRoomPlugin::message);
     onRequest<Session>("kick", Execution::LoopSync, &VideoRoomPlugin::kick);
     onRequest<Session>("moderate", Execution::LoopSync, &VideoRoomPlugin::moderate);
@@ -569,7 +570,7 @@ Reply VideoRoomPlugin::configure(Session& session, RequestReader& reader, const 
                     }
                     if (temporal)
                         slot->temporalTarget = static_cast<int>(*temporal);
-                    if (auto publisher = slot->publisher.lock())
+                    if (auto publisher = slot->publisher.load().lock())
                         publisher->requestKeyframe(slot->feedMindex);
                 }
             }
@@ -756,6 +757,40 @@ Reply VideoRoomPlugin::update(Session& session, RequestReader& reader, const Req
     if (json_t* streams = reader.optionalArray("subscribe", 256))
         addSubscriptions(*subscriber, streams);
     return subscriberUpdate(*subscriber);
+}
+
+Reply VideoRoomPlugin::switchFeeds(Session& session, RequestReader& reader, const Request&) {
+    auto subscriber = requireSubscriber(session);
+    json_t* streams = reader.optionalArray("streams", 256);
+    if (!streams)
+        throw RequestError(ErrorCode::MissingField, "missing field 'streams' ([{\"feed\", \"mid\", \"sub_mid\"}])");
+    int changes = 0;
+    size_t index;
+    json_t* entry;
+    json_array_foreach(streams, index, entry) {
+        RequestReader item(entry);
+        auto feed = static_cast<uint64_t>(item.requireInt("feed", 1, kMaxId));
+        std::string mid = item.requireString("mid", 64);
+        std::string subMid = item.requireString("sub_mid", 64);
+        auto publisher = subscriber->room->findParticipant(feed);
+        auto stream = publisher && publisher->active ? publisher->findStream(mid) : nullptr;
+        if (!stream)
+            throw RequestError(ErrorCode::VideoRoomNoSuchFeed, "no such feed stream (" + std::to_string(feed) + ", " + mid + ")");
+        SubscriberStream* slot = nullptr;
+        for (const auto& candidate : subscriber->slots())
+            slot = candidate->mid == subMid ? candidate.get() : slot;
+        if (!slot)
+            throw RequestError(ErrorCode::InvalidField, "no subscription stream with mid '" + subMid + "'");
+        if (!subscriber->switchSlot(*slot, publisher, stream))
+            throw RequestError(ErrorCode::InvalidField, "stream '" + mid + "' is not of the same kind and codec as '" + subMid + "'");
+        ++changes;
+    }
+    Reply reply{makeEvent(), {}};
+    reply.body.set("room", subscriber->room->id.value)
+        .set("switched", "ok")
+        .set("changes", changes)
+        .set("streams", subscriber->describeStreams());
+    return reply;
 }
 
 Reply VideoRoomPlugin::leave(Session& session, RequestReader&, const Request&) {

@@ -48,6 +48,7 @@ private:
     Reply unsubscribe(Session&, RequestReader&, const Request&);
     Reply update(Session&, RequestReader&, const Request&);
     Reply leave(Session&, RequestReader&, const Request&);
+    Reply switchFeeds(Session&, RequestReader&, const Request&);
     Reply message(Session&, RequestReader&, const Request&);
     // Moderation: stock kick/moderate, Sylk mute_all/lock; raise_hand for everyone.
     Reply kick(Session&, RequestReader&, const Request&);

@@ -35,6 +35,8 @@ class Participant:
         data, jsep = await self.handle.send({"request": "publish"}, jsep=await offer(pc))
         assert data.get("configured") == "ok", data
         await accept(pc, jsep)
+        for transceiver in pc.getTransceivers():
+            setattr(self, "%s_mid" % transceiver.kind, transceiver.mid)
         await self.handle.next_event(timeout=15, predicate=lambda e: e.get("janus") == "webrtcup")
         return self.joined
 
@@ -404,3 +406,35 @@ def test_admin_rooms_edit_codecs_and_composing(janus):
     assert r["sent"]["recipients"] == 1
     assert next(x for x in r["described"]["list"] if x["room"] == "codec-room")["description"] == "Codec test"
     assert r["destroyed"]["videoroom"] == "destroyed"
+
+
+def test_switch_changes_the_source_without_renegotiation(janus):
+    async def body():
+        alice = Participant(janus, "switch-room", "Alice")
+        bob = Participant(janus, "switch-room", "Bob")
+        carol = Participant(janus, "switch-room", "Carol")
+        try:
+            await alice.join(tone=440, colour=(0, 200, 0))
+            await bob.join(tone=660, colour=(200, 0, 0))
+            await carol.join()
+            attached = await carol.subscribe([alice.joined["id"]])
+            await asyncio.sleep(2.5)
+            video = next(c for c in carol.collectors if c.track.kind == "video")
+            before = video.last_rgb
+            video_slot = next(s["mid"] for s in attached["streams"] if s["type"] == "video")
+            switched, _ = await carol.sub.send({"request": "switch", "streams": [
+                {"feed": bob.joined["id"], "mid": bob.video_mid, "sub_mid": video_slot}]})
+            await asyncio.sleep(2.5)
+            after = video.last_rgb
+            mismatched, _ = await carol.sub.send({"request": "switch", "streams": [
+                {"feed": bob.joined["id"], "mid": bob.audio_mid, "sub_mid": video_slot}]})
+            return before, after, switched, mismatched
+        finally:
+            for p in (alice, bob, carol):
+                await p.close()
+    before, after, switched, mismatched = run(body())
+    assert before[1] > 150 and before[0] < 60, before      # Alice's green
+    assert switched["switched"] == "ok" and switched["changes"] == 1
+    assert switched["streams"][1]["feed_display"] == "Bob"
+    assert after[0] > 150 and after[1] < 60, after          # now Bob's red, same PeerConnection
+    assert mismatched["error_code"] == 1003
