@@ -5,20 +5,19 @@
 
 #include "plugins/videoroom/room_id.hpp"
 #include "plugins/videoroom/videoroom_requests.hpp"
-#include "sylkcore/dispatcher.hpp"
+#include "fuzz_dispatch.hpp"
 
 namespace {
 
-struct NoState {};
 using sylk::Execution;
 using sylk::Reply;
 using sylk::Request;
 using sylk::RequestReader;
 
-sylk::Dispatcher<NoState> makeDispatcher() {
+sylk::Dispatcher<FuzzNoState> makeDispatcher() {
     using namespace sylk::videoroom;
-    sylk::Dispatcher<NoState> dispatcher;
-    dispatcher.add("join", Execution::ControlLoop, [](NoState&, RequestReader& reader, const Request&) {
+    sylk::Dispatcher<FuzzNoState> dispatcher;
+    dispatcher.add("join", Execution::ControlLoop, [](FuzzNoState&, RequestReader& reader, const Request&) {
         RoomId::read(reader);
         reader.requireString("ptype", 32);
         reader.optionalString("display", 256);
@@ -28,18 +27,18 @@ sylk::Dispatcher<NoState> makeDispatcher() {
         return Reply{};
     });
     for (const char* verb : {"subscribe", "unsubscribe"})
-        dispatcher.add(verb, Execution::ControlLoop, [](NoState&, RequestReader& reader, const Request&) {
+        dispatcher.add(verb, Execution::ControlLoop, [](FuzzNoState&, RequestReader& reader, const Request&) {
             json_t* streams = reader.optionalArray("streams", 256);
             if (streams)
                 parseFeedSelectors(streams);
             return Reply{};
         });
-    dispatcher.add("message", Execution::ControlLoop, [](NoState&, RequestReader& reader, const Request&) {
+    dispatcher.add("message", Execution::ControlLoop, [](FuzzNoState&, RequestReader& reader, const Request&) {
         parseChat(reader, 16 * 1024);
         return Reply{};
     });
     for (const char* verb : {"exists", "destroy", "listparticipants", "create"})
-        dispatcher.add(verb, Execution::LoopSync, [](NoState&, RequestReader& reader, const Request&) {
+        dispatcher.add(verb, Execution::LoopSync, [](FuzzNoState&, RequestReader& reader, const Request&) {
             RoomId::read(reader, false);
             return Reply{};
         });
@@ -50,14 +49,6 @@ sylk::Dispatcher<NoState> makeDispatcher() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     static const auto dispatcher = makeDispatcher();
-    sylk::Json body = sylk::Json::parse(std::string_view(reinterpret_cast<const char*>(data), size));
-    if (!body)
-        return 0;
-    NoState state;
-    try {
-        sylk::checkRequestSize(body, 64 * 1024);
-        dispatcher.run(dispatcher.route(body.get()), state, Request{"", body, {}});
-    } catch (const sylk::RequestError&) {
-    }
+    fuzzDispatch(dispatcher, data, size);
     return 0;
 }

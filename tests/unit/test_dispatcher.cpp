@@ -1,6 +1,7 @@
 #include <string>
 
 #include "cmocka_cpp.hpp"
+#include "request_errors.hpp"
 #include "sylkcore/dispatcher.hpp"
 
 using namespace sylk;
@@ -18,18 +19,6 @@ static Dispatcher<Counter> makeDispatcher() {
     });
     dispatcher.add("later", Execution::ControlLoop, [](Counter&, RequestReader&, const Request&) { return Reply{}; });
     return dispatcher;
-}
-
-template <class Fn>
-static int errorOf(Fn fn, std::string* message = nullptr) {
-    try {
-        fn();
-    } catch (const RequestError& e) {
-        if (message)
-            *message = e.what();
-        return static_cast<int>(e.code());
-    }
-    return 0;
 }
 
 static void routes_by_verb_and_runs_handler(void**) {

@@ -1,24 +1,12 @@
 #include <string>
 
 #include "cmocka_cpp.hpp"
+#include "request_errors.hpp"
 #include "sylkcore/json.hpp"
 #include "sylkcore/request_error.hpp"
 #include "sylkcore/request_reader.hpp"
 
 using namespace sylk;
-
-// Runs fn and returns the code of the RequestError it throws (0 when it does not throw).
-template <class Fn>
-static int errorOf(Fn fn, std::string* message = nullptr) {
-    try {
-        fn();
-    } catch (const RequestError& e) {
-        if (message)
-            *message = e.what();
-        return static_cast<int>(e.code());
-    }
-    return 0;
-}
 
 static void non_objects_are_malformed(void**) {
     for (const char* text : {"[1,2]", "\"text\"", "42", "null"}) {

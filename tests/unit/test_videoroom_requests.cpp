@@ -1,20 +1,11 @@
 #include "cmocka_cpp.hpp"
+#include "request_errors.hpp"
 #include "plugins/videoroom/room_id.hpp"
 #include "plugins/videoroom/videoroom_requests.hpp"
 #include "sylkcore/request_error.hpp"
 
 using namespace sylk;
 using namespace sylk::videoroom;
-
-template <class Fn>
-static int errorOf(Fn fn) {
-    try {
-        fn();
-    } catch (const RequestError& e) {
-        return static_cast<int>(e.code());
-    }
-    return 0;
-}
 
 static void room_ids_by_number_or_name(void**) {
     Json numeric = Json::parse(R"({"room":1234})");
