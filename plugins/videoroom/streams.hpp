@@ -13,7 +13,7 @@
 #include "sylkcore/janus/handle_ref.hpp"
 #include "sylkcore/janus/janus_headers.hpp"
 #include "sylkcore/json.hpp"
-#include "talk_detector.hpp"
+#include "sylkcore/audio/talk_detector.hpp"
 
 namespace sylk::videoroom {
 
@@ -71,7 +71,7 @@ struct PublishedStream {
     uint32_t ssrcs[3] = {0, 0, 0};
     char* rids[3] = {nullptr, nullptr, nullptr};
     ~PublishedStream();
-    TalkDetector talk;                    // audio streams; publisher's media thread only
+    audio::TalkDetector talk;                    // audio streams; publisher's media thread only
     std::atomic<std::shared_ptr<const TargetList>> targets{std::make_shared<const TargetList>()};
 
     // Control loop only.

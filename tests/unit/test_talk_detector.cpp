@@ -1,7 +1,7 @@
 #include "cmocka_cpp.hpp"
-#include "plugins/videoroom/talk_detector.hpp"
+#include "sylkcore/audio/talk_detector.hpp"
 
-using sylk::videoroom::TalkDetector;
+using sylk::audio::TalkDetector;
 
 static void reports_changes_only_at_window_ends(void**) {
     TalkDetector detector(10, 40);

@@ -5,7 +5,7 @@
 
 #include <optional>
 
-namespace sylk::videoroom {
+namespace sylk::audio {
 
 class TalkDetector {
 public:
@@ -39,4 +39,4 @@ private:
     bool talking_ = false;
 };
 
-}  // namespace sylk::videoroom
+}  // namespace sylk::audio

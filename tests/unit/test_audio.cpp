@@ -1,0 +1,116 @@
+#include <cmath>
+#include <vector>
+
+#include "sylkcore/audio/codec.hpp"
+#include "sylkcore/audio/jitter_buffer.hpp"
+#include "sylkcore/audio/resampler.hpp"
+// cmocka defines fail(): include it after the C++ library headers
+#include "cmocka_cpp.hpp"
+
+using namespace sylk::audio;
+
+static std::vector<int16_t> tone(double frequency, int rate, int samples, int offset = 0) {
+    std::vector<int16_t> pcm(samples);
+    for (int i = 0; i < samples; ++i)
+        pcm[i] = static_cast<int16_t>(10000 * std::sin(2 * M_PI * frequency * (i + offset) / rate));
+    return pcm;
+}
+
+// Goertzel power of one frequency: how much of it a signal holds.
+static double power(const std::vector<int16_t>& pcm, double frequency, int rate) {
+    double coefficient = 2 * std::cos(2 * M_PI * frequency / rate), s1 = 0, s2 = 0;
+    for (int16_t sample : pcm) {
+        double s = sample + coefficient * s1 - s2;
+        s2 = s1;
+        s1 = s;
+    }
+    return s1 * s1 + s2 * s2 - coefficient * s1 * s2;
+}
+
+static void codecs_round_trip_a_tone(void**) {
+    for (CodecId id : {CodecId::Opus, CodecId::G722, CodecId::Pcmu, CodecId::Pcma}) {
+        int rate = pcmRate(id, 16000);
+        int frame = rate / 50;
+        auto encoder = makeEncoder(id, 16000);
+        auto decoder = makeDecoder(id, 16000);
+        std::vector<int16_t> decoded;
+        for (int packet = 0; packet < 25; ++packet) {
+            auto pcm = tone(440, rate, frame, packet * frame);
+            uint8_t bytes[1500];
+            int length = encoder->encode(pcm.data(), frame, bytes, sizeof(bytes));
+            assert_true(length > 0);
+            std::vector<int16_t> out(frame * 6);
+            int samples = decoder->decode(bytes, static_cast<size_t>(length), out.data(), static_cast<int>(out.size()));
+            assert_int_equal(samples, frame);
+            if (packet >= 5)  // past the codecs' start-up
+                decoded.insert(decoded.end(), out.begin(), out.begin() + samples);
+        }
+        double wanted = power(decoded, 440, rate);
+        assert_true(wanted > 1000 * power(decoded, 1000, rate));
+        assert_true(wanted > 1000 * power(decoded, 2500, rate));
+    }
+    assert_true(codecFromName("PCMU") == CodecId::Pcmu);
+    assert_false(codecFromName("ilbc").has_value());
+    assert_int_equal(codecInfo(CodecId::G722).clockRate, 8000);
+}
+
+static void garbage_payloads_do_not_decode_as_audio(void**) {
+    auto decoder = makeDecoder(CodecId::Opus, 48000);
+    uint8_t garbage[3] = {0xff, 0xff, 0xff};
+    std::vector<int16_t> out(960 * 6);
+    int samples = decoder->decode(garbage, sizeof(garbage), out.data(), static_cast<int>(out.size()));
+    assert_true(samples == -1 || samples >= 0);  // libopus may accept odd TOC bytes; it must not crash
+    assert_int_equal(decoder->conceal(out.data(), 960), 960);
+    auto g711 = makeDecoder(CodecId::Pcmu, 48000);
+    std::vector<uint8_t> big(5000, 0x55);
+    assert_int_equal(g711->decode(big.data(), big.size(), out.data(), 160), -1);  // does not fit
+}
+
+static void resampler_keeps_the_rate_ratio(void**) {
+    Resampler up(8000, 48000);
+    int produced = 0;
+    for (int i = 0; i < 50; ++i) {
+        auto pcm = tone(440, 8000, 160, i * 160);
+        int16_t out[2000];
+        produced += up.process(pcm.data(), 160, out, 2000);
+    }
+    assert_true(produced > 47000 && produced <= 48000);
+}
+
+static void jitter_buffer_orders_conceals_and_resets(void**) {
+    JitterBuffer buffer(48000);
+    std::vector<uint8_t> payload;
+    uint8_t byte = 1;
+    assert_int_equal(static_cast<int>(buffer.pop(payload)), static_cast<int>(JitterBuffer::Pop::Empty));
+    // 10, 12, 11 arrive (reordered), 13 is lost, 14 arrives
+    buffer.push(10, 0, &byte, 1, 0);
+    buffer.push(12, 1920, &byte, 1, 40000);
+    buffer.push(11, 960, &byte, 1, 41000);
+    buffer.push(14, 3840, &byte, 1, 80000);
+    std::vector<JitterBuffer::Pop> got;
+    for (int i = 0; i < 5; ++i)
+        got.push_back(buffer.pop(payload));
+    assert_int_equal(static_cast<int>(got[0]), static_cast<int>(JitterBuffer::Pop::Frame));
+    assert_int_equal(static_cast<int>(got[1]), static_cast<int>(JitterBuffer::Pop::Frame));
+    assert_int_equal(static_cast<int>(got[2]), static_cast<int>(JitterBuffer::Pop::Frame));
+    assert_int_equal(static_cast<int>(got[3]), static_cast<int>(JitterBuffer::Pop::Lost));
+    assert_int_equal(static_cast<int>(got[4]), static_cast<int>(JitterBuffer::Pop::Frame));
+    buffer.push(12, 1920, &byte, 1, 90000);  // far too late
+    auto stats = buffer.stats();
+    assert_int_equal(stats.lost, 1);
+    assert_int_equal(stats.late, 1);
+    // a jump of thousands of packets is a new stream, not a loss burst
+    buffer.push(40000, 500000, &byte, 1, 100000);
+    assert_int_equal(buffer.stats().resets, 1);
+    assert_int_equal(buffer.stats().lost, 1);
+}
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(codecs_round_trip_a_tone),
+        cmocka_unit_test(garbage_payloads_do_not_decode_as_audio),
+        cmocka_unit_test(resampler_keeps_the_rate_ratio),
+        cmocka_unit_test(jitter_buffer_orders_conceals_and_resets),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
