@@ -28,6 +28,17 @@ std::string_view errorName(ErrorCode code) {
     case ErrorCode::VideoRoomAlreadyJoined: return "already_joined";
     case ErrorCode::VideoRoomMessageTooLong: return "message_too_long";
     case ErrorCode::VideoRoomNoSuchRecipient: return "no_such_recipient";
+    case ErrorCode::AudioMixerNoSuchRoom: return "no_such_room";
+    case ErrorCode::AudioMixerRoomExists: return "room_exists";
+    case ErrorCode::AudioMixerNotJoined: return "not_joined";
+    case ErrorCode::AudioMixerUnauthorized: return "unauthorized";
+    case ErrorCode::AudioMixerIdExists: return "id_exists";
+    case ErrorCode::AudioMixerAlreadyJoined: return "already_joined";
+    case ErrorCode::AudioMixerNoSuchUser: return "no_such_user";
+    case ErrorCode::AudioMixerInvalidSdp: return "invalid_sdp";
+    case ErrorCode::AudioMixerRoomFull: return "room_full";
+    case ErrorCode::AudioMixerUnsupportedCodec: return "unsupported_codec";
+    case ErrorCode::AudioMixerRtpUnavailable: return "rtp_unavailable";
     case ErrorCode::HubProbeNotJoined: return "not_joined";
     }
     return "unknown_error";

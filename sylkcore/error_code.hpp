@@ -44,6 +44,19 @@ enum class ErrorCode : int {
     // videoroom: Sylk extensions
     VideoRoomMessageTooLong = 1201,
     VideoRoomNoSuchRecipient = 1202,
+    // audiomixer: the stock janus.plugin.audiobridge codes, for janus.js compatibility
+    AudioMixerNoSuchRoom = 485,
+    AudioMixerRoomExists = 486,
+    AudioMixerNotJoined = 487,
+    AudioMixerUnauthorized = 489,
+    AudioMixerIdExists = 490,
+    AudioMixerAlreadyJoined = 491,
+    AudioMixerNoSuchUser = 492,
+    AudioMixerInvalidSdp = 493,
+    // audiomixer: Sylk extensions
+    AudioMixerRoomFull = 1301,
+    AudioMixerUnsupportedCodec = 1302,
+    AudioMixerRtpUnavailable = 1303,
     // hubprobe (test plugin)
     HubProbeNotJoined = 1901,
 };

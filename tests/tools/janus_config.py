@@ -21,6 +21,7 @@ SOURCE = os.path.dirname(os.path.dirname(HERE))
 OUR_PLUGINS = {
     "echo": "plugins/echo/.libs/libjanus_sylk_echo.so",
     "videoroom": "plugins/videoroom/.libs/libjanus_sylk_videoroom.so",
+    "audiomixer": "plugins/audiomixer/.libs/libjanus_sylk_audiomixer.so",
 }
 TEST_PLUGINS = {
     "hubprobe.a": "tests/plugins/hubprobe/.libs/libjanus_sylk_hubprobe_a.so",

@@ -1,0 +1,555 @@
+#include "audiomixer_plugin.hpp"
+
+#include <glib.h>
+
+#include <algorithm>
+
+#include "sylkcore/janus/sdp_answer.hpp"
+#include "sylkcore/log.hpp"
+
+namespace sylk::audiomixer {
+namespace {
+
+constexpr const char* kPackage = "janus.plugin.sylk.audiomixer";
+constexpr int64_t kMaxId = (int64_t(1) << 53) - 1;
+
+const janus::PluginInfo kInfo{
+    1,
+    "0.1.0",
+    "Sylk audio mixer: wideband conference rooms for WebRTC and plain RTP, audiobridge-compatible.",
+    "Sylk AudioMixer",
+    "Sylk for Janus",
+    kPackage,
+    "audiobridge",
+};
+
+uint64_t randomId() {
+    return (static_cast<uint64_t>(g_random_int()) << 21 ^ g_random_int()) % static_cast<uint64_t>(kMaxId) + 1;
+}
+
+int checkRate(int64_t rate) {
+    if (rate != 8000 && rate != 16000 && rate != 24000 && rate != 48000)
+        throw RequestError(ErrorCode::InvalidField, "sampling_rate must be 8000, 16000, 24000 or 48000");
+    return static_cast<int>(rate);
+}
+
+}  // namespace
+
+AudioMixerPlugin::AudioMixerPlugin() : Plugin(kInfo) {}
+
+void AudioMixerPlugin::configure(const janus::PluginConfig& config) {
+    createOnDemand_ = config.getBool("create_on_demand", true);
+    defaults_.sampleRate = checkRate(config.getInt("sampling_rate", 48000, 8000, 48000));
+    defaults_.maxParticipants = config.getInt("max_participants", 100, 1, 10000);
+    defaults_.mixThresholdDbov = static_cast<int>(config.getInt("mix_threshold_dbov", 50, 0, 127));
+    rtpAddress_ = config.getString("rtp_ip", "127.0.0.1");
+    for (const auto& category : config.categories("room-")) {
+        const char* name = category.c_str();
+        MixRoomSettings settings = defaults_;
+        settings.description = config.getString(name, "description", "");
+        settings.pin = config.getString(name, "pin", "");
+        settings.secret = config.getString(name, "secret", "");
+        settings.sampleRate = checkRate(config.getInt(name, "sampling_rate", defaults_.sampleRate, 8000, 48000));
+        settings.isPrivate = config.getBool(name, "is_private", false);
+        makeRoom(category.substr(5), settings);
+    }
+    clock_ = std::make_unique<MixerClock>([this] { drainPlainRtp(); });
+    clock_->start();
+
+    onRequest<Session>("create", Execution::LoopSync, &AudioMixerPlugin::create);
+    onRequest<Session>("destroy", Execution::LoopSync, &AudioMixerPlugin::destroyRoom);
+    onRequest<Session>("exists", Execution::LoopSync, &AudioMixerPlugin::exists);
+    onRequest<Session>("list", Execution::LoopSync, &AudioMixerPlugin::list);
+    onRequest<Session>("listparticipants", Execution::LoopSync, &AudioMixerPlugin::listParticipants);
+    onRequest<Session>("mute", Execution::LoopSync, &AudioMixerPlugin::moderatorMute);
+    onRequest<Session>("unmute", Execution::LoopSync, &AudioMixerPlugin::moderatorUnmute);
+    onRequest<Session>("kick", Execution::LoopSync, &AudioMixerPlugin::kick);
+    onRequest<Session>("join", Execution::ControlLoop, &AudioMixerPlugin::join);
+    onRequest<Session>("configure", Execution::ControlLoop, &AudioMixerPlugin::configure);
+    onRequest<Session>("leave", Execution::ControlLoop, &AudioMixerPlugin::leave);
+    onAdminRequest("list", &AudioMixerPlugin::adminList, Execution::LoopSync);
+}
+
+std::shared_ptr<janus::PluginSession> AudioMixerPlugin::newSession(janus_plugin_session* handle) {
+    return std::make_shared<AudioMixerSession>(handle, *this);
+}
+
+void AudioMixerPlugin::onShutdown() {
+    if (clock_)
+        clock_->stop();
+    for (auto& [key, room] : rooms_) {
+        if (room.hub)
+            hub::Hub::instance().closeIfIdle(key);
+    }
+    rooms_.clear();
+}
+
+// ------------------------------------------------------------------ rooms
+
+std::string AudioMixerPlugin::roomKey(RequestReader& reader, bool required) {
+    json_t* value = reader.optionalRaw("room");
+    if (!value) {
+        if (required)
+            throw RequestError(ErrorCode::MissingField, "missing field 'room' (a room number or name)");
+        return "";
+    }
+    std::string key;
+    if (json_is_integer(value) && json_integer_value(value) > 0)
+        key = std::to_string(json_integer_value(value));
+    else if (json_is_string(value) && json_string_length(value) > 0 && json_string_length(value) <= 256)
+        key = json_string_value(value);
+    else
+        throw RequestError(ErrorCode::InvalidField, "field 'room' must be a positive number or a name");
+    if (!roomValues_.count(key))
+        roomValues_[key] = Json::borrow(value);
+    return key;
+}
+
+Json AudioMixerPlugin::roomValue(const std::string& key) const {
+    auto it = roomValues_.find(key);
+    return it != roomValues_.end() ? it->second : Json::adopt(json_string(key.c_str()));
+}
+
+AudioMixerPlugin::Room* AudioMixerPlugin::findRoom(const std::string& key) {
+    auto it = rooms_.find(key);
+    return it == rooms_.end() ? nullptr : &it->second;
+}
+
+AudioMixerPlugin::Room& AudioMixerPlugin::makeRoom(const std::string& key, MixRoomSettings settings) {
+    Room room;
+    room.mixer = std::make_shared<MixRoom>(key, std::move(settings), [this, key](uint64_t id, bool talking, int level) {
+        loop().post([this, key, id, talking, level] { onTalk(key, id, talking, level); });
+    });
+    room.hub = hub::Hub::instance().open(key);
+    SYLK_LOG(LOG_INFO, kPackage, "room %s created", key.c_str());
+    return rooms_[key] = std::move(room);
+}
+
+void AudioMixerPlugin::closeRoom(const std::string& key) {
+    auto it = rooms_.find(key);
+    if (it == rooms_.end())
+        return;
+    for (const auto& participant : *it->second.mixer->participants())
+        removeParticipant(key, participant->id, "leaving");
+    rooms_.erase(key);
+    hub::Hub::instance().closeIfIdle(key);
+    refreshClock();
+    SYLK_LOG(LOG_INFO, kPackage, "room %s closed", key.c_str());
+}
+
+void AudioMixerPlugin::refreshClock() {
+    MixerClock::RoomList active;
+    for (const auto& [key, room] : rooms_) {
+        if (room.mixer->size() > 0)
+            active.push_back(room.mixer);
+    }
+    clock_->setRooms(std::move(active));
+}
+
+Json AudioMixerPlugin::roomEvent(const std::string& key) const {
+    Json event = makeEvent();
+    event.set("room", roomValue(key));
+    return event;
+}
+
+Json AudioMixerPlugin::participantJson(const MixParticipant& participant) const {
+    Json json = Json::object();
+    json.set("id", static_cast<json_int_t>(participant.id))
+        .set("display", participant.display)
+        .setBool("setup", true)
+        .setBool("muted", participant.muted || participant.moderatorMuted);
+    return json;
+}
+
+void AudioMixerPlugin::broadcast(Room& room, const Json& event, uint64_t except) {
+    for (auto& [id, weak] : room.sessions) {
+        if (id == except)
+            continue;
+        if (auto session = weak.lock())
+            pushEvent(*session, "", event);
+    }
+}
+
+Reply AudioMixerPlugin::create(Session&, RequestReader& reader, const Request&) {
+    std::string key = roomKey(reader, false);
+    if (key.empty()) {
+        key = std::to_string(randomId());
+        roomValues_[key] = Json::adopt(json_integer(static_cast<json_int_t>(std::stoull(key))));
+    }
+    if (findRoom(key))
+        throw RequestError(ErrorCode::AudioMixerRoomExists, "room '" + key + "' already exists");
+    MixRoomSettings settings = defaults_;
+    settings.description = reader.optionalString("description", 256).value_or("");
+    settings.pin = reader.optionalString("pin", 256).value_or("");
+    settings.secret = reader.optionalString("secret", 256).value_or("");
+    if (auto rate = reader.optionalInt("sampling_rate", 8000, 48000))
+        settings.sampleRate = checkRate(*rate);
+    settings.maxParticipants = reader.optionalInt("max_participants", 1, 10000).value_or(defaults_.maxParticipants);
+    settings.isPrivate = reader.optionalBool("is_private").value_or(false);
+    reader.optionalBool("permanent");
+    makeRoom(key, settings);
+    Json reply = Json::object();
+    reply.set("audiobridge", "created").set("room", roomValue(key)).setBool("permanent", false);
+    return Reply{reply, {}};
+}
+
+Reply AudioMixerPlugin::destroyRoom(Session&, RequestReader& reader, const Request&) {
+    std::string key = roomKey(reader);
+    Room* room = findRoom(key);
+    if (!room)
+        throw RequestError(ErrorCode::AudioMixerNoSuchRoom, "no such room '" + key + "'");
+    auto secret = reader.optionalString("secret", 256);
+    if (!room->mixer->settings.secret.empty() && secret.value_or("") != room->mixer->settings.secret)
+        throw RequestError(ErrorCode::AudioMixerUnauthorized, "unauthorized (wrong or missing room secret)");
+    Json event = Json::object();
+    event.set("audiobridge", "destroyed").set("room", roomValue(key));
+    broadcast(*room, event);
+    closeRoom(key);
+    return Reply{event, {}};
+}
+
+Reply AudioMixerPlugin::exists(Session&, RequestReader& reader, const Request&) {
+    std::string key = roomKey(reader);
+    Json reply = Json::object();
+    reply.set("audiobridge", "success").set("room", roomValue(key)).setBool("exists", findRoom(key) != nullptr);
+    return Reply{reply, {}};
+}
+
+Reply AudioMixerPlugin::list(Session&, RequestReader&, const Request&) {
+    Json rooms = Json::array();
+    for (const auto& [key, room] : rooms_) {
+        const auto& settings = room.mixer->settings;
+        if (settings.isPrivate)
+            continue;
+        Json entry = Json::object();
+        entry.set("room", roomValue(key))
+            .set("description", settings.description.empty() ? key : settings.description)
+            .set("sampling_rate", settings.sampleRate)
+            .setBool("pin_required", !settings.pin.empty())
+            .set("max_participants", static_cast<json_int_t>(settings.maxParticipants))
+            .set("num_participants", static_cast<json_int_t>(room.mixer->size()));
+        rooms.append(entry);
+    }
+    Json reply = Json::object();
+    reply.set("audiobridge", "success").set("list", rooms);
+    return Reply{reply, {}};
+}
+
+Reply AudioMixerPlugin::listParticipants(Session&, RequestReader& reader, const Request&) {
+    std::string key = roomKey(reader);
+    Room* room = findRoom(key);
+    if (!room)
+        throw RequestError(ErrorCode::AudioMixerNoSuchRoom, "no such room '" + key + "'");
+    Json participants = Json::array();
+    for (const auto& participant : *room->mixer->participants())
+        participants.append(participantJson(*participant));
+    Json reply = Json::object();
+    reply.set("audiobridge", "participants").set("room", roomValue(key)).set("participants", participants);
+    return Reply{reply, {}};
+}
+
+Reply AudioMixerPlugin::adminList(RequestReader&, const Request&) {
+    Json rooms = Json::array();
+    for (const auto& [key, room] : rooms_) {
+        Json participants = Json::array();
+        for (const auto& participant : *room.mixer->participants())
+            participants.append(participant->describe());
+        Json entry = Json::object();
+        entry.set("room", roomValue(key))
+            .set("sampling_rate", room.mixer->settings.sampleRate)
+            .set("participants", participants)
+            .set("encodes_own", static_cast<json_int_t>(room.mixer->stats.encodesOwn.load()))
+            .set("encodes_shared", static_cast<json_int_t>(room.mixer->stats.encodesShared.load()));
+        rooms.append(entry);
+    }
+    Json mixer = Json::object();
+    mixer.set("ticks", static_cast<json_int_t>(clock_->ticks()))
+        .set("missed_deadlines", static_cast<json_int_t>(clock_->missedDeadlines()))
+        .set("busy", clock_->busyFraction());
+    Json reply = Json::object();
+    reply.set("audiobridge", "success").set("list", rooms).set("mixer", mixer);
+    return Reply{reply, {}};
+}
+
+// ------------------------------------------------------------------ participants
+
+Reply AudioMixerPlugin::join(Session& session, RequestReader& reader, const Request& request) {
+    std::string key = roomKey(reader);
+    if (!session.room.empty())
+        throw RequestError(ErrorCode::AudioMixerAlreadyJoined, "already in room '" + session.room + "'");
+    Room* room = findRoom(key);
+    if (!room) {
+        if (!createOnDemand_)
+            throw RequestError(ErrorCode::AudioMixerNoSuchRoom, "no such room '" + key + "'");
+        MixRoomSettings settings = defaults_;
+        settings.onDemand = true;
+        room = &makeRoom(key, settings);
+    }
+    const auto& settings = room->mixer->settings;
+    if (!settings.pin.empty() && reader.optionalString("pin", 256).value_or("") != settings.pin)
+        throw RequestError(ErrorCode::AudioMixerUnauthorized, "unauthorized (wrong PIN)");
+    if (static_cast<int64_t>(room->mixer->size()) >= settings.maxParticipants)
+        throw RequestError(ErrorCode::AudioMixerRoomFull, "the room is full (" + std::to_string(settings.maxParticipants) + ")");
+    uint64_t id = randomId();
+    if (auto wanted = reader.optionalInt("id", 1, kMaxId)) {
+        if (room->mixer->find(static_cast<uint64_t>(*wanted)))
+            throw RequestError(ErrorCode::AudioMixerIdExists, "participant id " + std::to_string(*wanted) + " is taken");
+        id = static_cast<uint64_t>(*wanted);
+    }
+    std::string display = reader.optionalString("display", 256).value_or("");
+    std::string codecName = reader.optionalString("codec", 16).value_or("opus");
+    auto codec = audio::codecFromName(codecName);
+    if (!codec)
+        throw RequestError(ErrorCode::AudioMixerUnsupportedCodec,
+                           "unsupported codec '" + codecName + "' (opus, g722, pcmu, pcma; iLBC is not available)");
+
+    std::shared_ptr<MixParticipant> participant;
+    Json rtpInfo;
+    if (json_t* rtp = reader.optionalObject("rtp")) {
+        // A plain RTP participant (a SIP phone's media, a test sender): we listen on a port of
+        // our own and send the mix to the address it gave.
+        RequestReader rtpReader(rtp);
+        std::string ip = rtpReader.requireString("ip", 64);
+        auto port = static_cast<uint16_t>(rtpReader.requireInt("port", 1, 65535));
+        int pt = audio::codecInfo(*codec).staticPt;
+        if (auto given = rtpReader.optionalInt("payload_type", 0, 127))
+            pt = static_cast<int>(*given);
+        if (pt < 0)
+            throw RequestError(ErrorCode::MissingField, "plain RTP with " + codecName + " needs rtp.payload_type");
+        std::unique_ptr<RtpEndpoint> endpoint;
+        try {
+            endpoint = std::make_unique<RtpEndpoint>(rtpAddress_, ip, port);
+        } catch (const std::exception& e) {
+            throw RequestError(ErrorCode::AudioMixerRtpUnavailable, e.what());
+        }
+        RtpEndpoint* raw = endpoint.get();
+        rtpInfo = Json::object();
+        rtpInfo.set("ip", rtpAddress_).set("port", raw->localPort()).set("payload_type", pt);
+        participant = std::make_shared<MixParticipant>(id, display, *codec, pt, settings.sampleRate, std::move(endpoint));
+        auto legs = std::make_shared<std::vector<PlainLeg>>(*plainLegs_.load());
+        legs->push_back(PlainLeg{participant, raw});
+        plainLegs_.store(std::move(legs));
+        session.attach(participant, nullptr);
+    } else {
+        if (*codec != audio::CodecId::Opus)
+            throw RequestError(ErrorCode::AudioMixerUnsupportedCodec, "WebRTC participants use Opus");
+        auto sink = std::make_unique<WebRtcSink>(gateway(), session.handle());
+        WebRtcSink* raw = sink.get();
+        participant = std::make_shared<MixParticipant>(id, display, *codec, 111, settings.sampleRate, std::move(sink));
+        session.attach(participant, raw);
+    }
+    participant->muted = reader.optionalBool("muted").value_or(false);
+    if (auto volume = reader.optionalInt("volume", 0, 1000))
+        participant->volumePercent = static_cast<int>(*volume);
+
+    Json others = Json::array();
+    for (const auto& existing : *room->mixer->participants())
+        others.append(participantJson(*existing));
+    room->mixer->add(participant);
+    room->sessions[id] = session.weak_from_this();
+    session.room = key;
+    room->hub->join(hub::Member{std::string(kPackage) + "/" + std::to_string(id), display, kPackage});
+    refreshClock();
+
+    Json announce = roomEvent(key);
+    announce.set("audiobridge", "joined");
+    Json list = Json::array();
+    list.append(participantJson(*participant));
+    announce.set("participants", list);
+    broadcast(*room, announce, id);
+
+    Reply reply{Json::object(), {}};
+    reply.body.set("audiobridge", "joined")
+        .set("room", roomValue(key))
+        .set("id", static_cast<json_int_t>(id))
+        .set("display", display)
+        .set("participants", others);
+    if (rtpInfo)
+        reply.body.set("rtp", rtpInfo);
+    if (request.jsep && session.sink) {
+        Reply configured = configure(session, reader, request);
+        reply.jsep = configured.jsep;
+    }
+    return reply;
+}
+
+Reply AudioMixerPlugin::configure(Session& session, RequestReader& reader, const Request& request) {
+    if (session.room.empty() || !session.participant)
+        throw RequestError(ErrorCode::AudioMixerNotJoined, "join a room first");
+    auto& participant = *session.participant;
+    Room* room = findRoom(session.room);
+    if (auto muted = reader.optionalBool("muted"))
+        participant.muted = *muted;
+    if (auto volume = reader.optionalInt("volume", 0, 1000))
+        participant.volumePercent = static_cast<int>(*volume);
+    if (auto hold = reader.optionalBool("hold"))
+        participant.onHold = *hold;
+    if (auto display = reader.optionalString("display", 256))
+        participant.display = *display;
+    Reply reply{roomEvent(session.room), {}};
+    if (request.jsep) {
+        if (!session.sink)
+            throw RequestError(ErrorCode::InvalidJsep, "plain RTP participants do not negotiate with a jsep");
+        janus::AnswerOptions options;
+        options.video = false;
+        options.data = false;
+        options.audioCodecs = {"opus"};
+        janus::SdpAnswer answer;
+        try {
+            answer = janus::answerOffer(request.jsep, options);
+        } catch (const RequestError& e) {
+            throw RequestError(e.code() == ErrorCode::InvalidSdp ? ErrorCode::AudioMixerInvalidSdp : e.code(), e.what());
+        }
+        auto audio = std::find_if(answer.media.begin(), answer.media.end(), [](const auto& m) { return m.type == "audio"; });
+        if (audio == answer.media.end())
+            throw RequestError(ErrorCode::AudioMixerUnsupportedCodec, "the offer has no Opus audio");
+        if (audio->pt != participant.payloadType) {
+            // The browser chose another payload type for Opus: this participant's output must
+            // use it, so rebuild the participant with the negotiated one.
+            auto sink = std::make_unique<WebRtcSink>(gateway(), session.handle());
+            WebRtcSink* raw = sink.get();
+            auto replacement = std::make_shared<MixParticipant>(participant.id, participant.display, participant.codec,
+                                                                audio->pt, room->mixer->settings.sampleRate, std::move(sink));
+            replacement->muted = participant.muted.load();
+            replacement->volumePercent = participant.volumePercent.load();
+            replacement->onHold = participant.onHold.load();
+            room->mixer->remove(participant.id);
+            room->mixer->add(replacement);
+            session.attach(replacement, raw);
+        }
+        session.sink->setMindex(audio->mindex);
+        reply.jsep = answer.jsep;
+    }
+    reply.body.set("result", "ok");
+    if (room) {
+        Json update = roomEvent(session.room);
+        Json list = Json::array();
+        list.append(participantJson(*session.participant));
+        update.set("participants", list);
+        broadcast(*room, update, session.participant->id);
+    }
+    return reply;
+}
+
+void AudioMixerPlugin::removeParticipant(const std::string& key, uint64_t participantId, const char* why) {
+    Room* room = findRoom(key);
+    if (!room)
+        return;
+    room->mixer->remove(participantId);
+    auto legs = std::make_shared<std::vector<PlainLeg>>(*plainLegs_.load());
+    std::erase_if(*legs, [&](const PlainLeg& leg) { return leg.participant->id == participantId; });
+    plainLegs_.store(std::move(legs));
+    if (auto it = room->sessions.find(participantId); it != room->sessions.end()) {
+        if (auto session = it->second.lock())
+            session->room.clear();
+        room->sessions.erase(it);
+    }
+    room->hub->leave(std::string(kPackage) + "/" + std::to_string(participantId));
+    Json event = roomEvent(key);
+    event.set(why, static_cast<json_int_t>(participantId));
+    broadcast(*room, event);
+    refreshClock();
+}
+
+Reply AudioMixerPlugin::leave(Session& session, RequestReader&, const Request&) {
+    if (session.room.empty() || !session.participant)
+        throw RequestError(ErrorCode::AudioMixerNotJoined, "not in a room");
+    std::string key = session.room;
+    uint64_t id = session.participant->id;
+    removeParticipant(key, id, "leaving");
+    if (Room* room = findRoom(key); room && room->mixer->settings.onDemand && room->mixer->size() == 0)
+        closeRoom(key);
+    Json reply = Json::object();
+    reply.set("audiobridge", "left").set("room", roomValue(key)).set("id", static_cast<json_int_t>(id));
+    return Reply{reply, {}};
+}
+
+void AudioMixerPlugin::setMute(Session&, RequestReader& reader, bool muted) {
+    std::string key = roomKey(reader);
+    Room* room = findRoom(key);
+    if (!room)
+        throw RequestError(ErrorCode::AudioMixerNoSuchRoom, "no such room '" + key + "'");
+    auto secret = reader.optionalString("secret", 256);
+    if (!room->mixer->settings.secret.empty() && secret.value_or("") != room->mixer->settings.secret)
+        throw RequestError(ErrorCode::AudioMixerUnauthorized, "only a moderator (the room secret) may mute others");
+    if (room->mixer->settings.secret.empty())
+        throw RequestError(ErrorCode::AudioMixerUnauthorized, "this room has no secret, so nobody may mute others");
+    auto target = room->mixer->find(static_cast<uint64_t>(reader.requireInt("id", 1, kMaxId)));
+    if (!target)
+        throw RequestError(ErrorCode::AudioMixerNoSuchUser, "no such participant in this room");
+    target->moderatorMuted = muted;
+    Json event = roomEvent(key);
+    Json list = Json::array();
+    list.append(participantJson(*target));
+    event.set("participants", list);
+    broadcast(*room, event);
+}
+
+Reply AudioMixerPlugin::moderatorMute(Session& session, RequestReader& reader, const Request&) {
+    setMute(session, reader, true);
+    return Reply{Json::object().set("audiobridge", "success"), {}};
+}
+
+Reply AudioMixerPlugin::moderatorUnmute(Session& session, RequestReader& reader, const Request&) {
+    setMute(session, reader, false);
+    return Reply{Json::object().set("audiobridge", "success"), {}};
+}
+
+Reply AudioMixerPlugin::kick(Session&, RequestReader& reader, const Request&) {
+    std::string key = roomKey(reader);
+    Room* room = findRoom(key);
+    if (!room)
+        throw RequestError(ErrorCode::AudioMixerNoSuchRoom, "no such room '" + key + "'");
+    auto secret = reader.optionalString("secret", 256);
+    if (room->mixer->settings.secret.empty() || secret.value_or("") != room->mixer->settings.secret)
+        throw RequestError(ErrorCode::AudioMixerUnauthorized, "only a moderator (the room secret) may kick");
+    auto id = static_cast<uint64_t>(reader.requireInt("id", 1, kMaxId));
+    if (!room->mixer->find(id))
+        throw RequestError(ErrorCode::AudioMixerNoSuchUser, "no such participant in this room");
+    if (auto it = room->sessions.find(id); it != room->sessions.end()) {
+        if (auto session = it->second.lock()) {
+            Json kicked = roomEvent(key);
+            kicked.set("audiobridge", "event").set("kicked", static_cast<json_int_t>(id));
+            pushEvent(*session, "", kicked);
+            gateway()->close_pc(session->handle());
+        }
+    }
+    removeParticipant(key, id, "kicked");
+    return Reply{Json::object().set("audiobridge", "success"), {}};
+}
+
+void AudioMixerPlugin::onTalk(const std::string& key, uint64_t participantId, bool talking, int level) {
+    Room* room = findRoom(key);
+    if (!room || !room->mixer->find(participantId))
+        return;
+    Json event = Json::object();
+    event.set("audiobridge", talking ? "talking" : "stopped-talking")
+        .set("room", roomValue(key))
+        .set("id", static_cast<json_int_t>(participantId))
+        .set("audio-level-dBov-avg", level);
+    broadcast(*room, event);
+    room->hub->post(talking ? "talking" : "stopped-talking", kPackage, std::string(kPackage) + "/" + std::to_string(participantId),
+                    Json::object());
+}
+
+void AudioMixerPlugin::drainPlainRtp() {
+    auto legs = plainLegs_.load(std::memory_order_acquire);
+    int64_t now = g_get_monotonic_time();
+    for (const auto& leg : *legs)
+        leg.endpoint->drain([&](const uint8_t* packet, size_t length) { leg.participant->receiveRtp(packet, length, now); });
+}
+
+void AudioMixerPlugin::onHangup(std::shared_ptr<AudioMixerSession> session) {
+    loop().post([this, session] {
+        if (session->room.empty() || !session->participant)
+            return;
+        std::string key = session->room;
+        removeParticipant(key, session->participant->id, "leaving");
+        if (Room* room = findRoom(key); room && room->mixer->settings.onDemand && room->mixer->size() == 0)
+            closeRoom(key);
+    });
+}
+
+void AudioMixerPlugin::onDetached(std::shared_ptr<AudioMixerSession> session) { onHangup(std::move(session)); }
+
+}  // namespace sylk::audiomixer

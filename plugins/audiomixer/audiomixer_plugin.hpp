@@ -1,0 +1,80 @@
+// janus.plugin.sylk.audiomixer: wideband audio conference rooms for WebRTC and plain-RTP
+// participants, compatible with the stock janus.plugin.audiobridge API for the requests both
+// have. One mixer thread (MixerClock) serves every room; requests run on the control loop.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "audiomixer_session.hpp"
+#include "mix_room.hpp"
+#include "mixer_clock.hpp"
+#include "rtp_endpoint.hpp"
+#include "sylkcore/hub/hub.hpp"
+#include "sylkcore/janus/plugin.hpp"
+
+namespace sylk::audiomixer {
+
+class AudioMixerPlugin : public janus::Plugin {
+public:
+    AudioMixerPlugin();
+
+    void onHangup(std::shared_ptr<AudioMixerSession> session);
+    void onDetached(std::shared_ptr<AudioMixerSession> session);
+
+protected:
+    void configure(const janus::PluginConfig& config) override;
+    std::shared_ptr<janus::PluginSession> newSession(janus_plugin_session* handle) override;
+    void onShutdown() override;
+
+private:
+    using Session = AudioMixerSession;
+    struct Room {
+        std::shared_ptr<MixRoom> mixer;
+        std::shared_ptr<hub::Room> hub;
+        std::map<uint64_t, std::weak_ptr<Session>> sessions;  // WebRTC participants' handles
+    };
+    struct PlainLeg {
+        std::shared_ptr<MixParticipant> participant;
+        RtpEndpoint* endpoint;  // owned by the participant (its sink)
+    };
+
+    Reply create(Session&, RequestReader&, const Request&);
+    Reply destroyRoom(Session&, RequestReader&, const Request&);
+    Reply exists(Session&, RequestReader&, const Request&);
+    Reply list(Session&, RequestReader&, const Request&);
+    Reply listParticipants(Session&, RequestReader&, const Request&);
+    Reply join(Session&, RequestReader&, const Request&);
+    Reply configure(Session&, RequestReader&, const Request&);
+    Reply leave(Session&, RequestReader&, const Request&);
+    Reply moderatorMute(Session&, RequestReader&, const Request&);
+    Reply moderatorUnmute(Session&, RequestReader&, const Request&);
+    Reply kick(Session&, RequestReader&, const Request&);
+    Reply adminList(RequestReader&, const Request&);
+
+    Room* findRoom(const std::string& key);
+    Room& makeRoom(const std::string& key, MixRoomSettings settings);
+    void closeRoom(const std::string& key);
+    std::string roomKey(RequestReader& reader, bool required = true);
+    Json roomValue(const std::string& key) const;
+    Json participantJson(const MixParticipant& participant) const;
+    Json roomEvent(const std::string& key) const;
+    void broadcast(Room& room, const Json& event, uint64_t except = 0);
+    void removeParticipant(const std::string& roomKey, uint64_t participantId, const char* why);
+    void setMute(Session&, RequestReader&, bool muted);
+    void refreshClock();
+    void drainPlainRtp();
+    void onTalk(const std::string& roomKey, uint64_t participantId, bool talking, int level);
+
+    std::map<std::string, Room> rooms_;
+    std::map<std::string, Json> roomValues_;  // the JSON form rooms were named with
+    std::atomic<std::shared_ptr<const std::vector<PlainLeg>>> plainLegs_{std::make_shared<const std::vector<PlainLeg>>()};
+    std::unique_ptr<MixerClock> clock_;
+    bool createOnDemand_ = true;
+    MixRoomSettings defaults_;
+    std::string rtpAddress_ = "127.0.0.1";
+};
+
+}  // namespace sylk::audiomixer

@@ -1,0 +1,38 @@
+// A handle attached to janus.plugin.sylk.audiomixer. Participants it ever had stay alive with
+// it, so the media path can use a plain atomic pointer to the current one.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mix_participant.hpp"
+#include "sylkcore/janus/plugin_session.hpp"
+#include "webrtc_sink.hpp"
+
+namespace sylk::audiomixer {
+
+class AudioMixerPlugin;
+
+class AudioMixerSession : public janus::PluginSession, public std::enable_shared_from_this<AudioMixerSession> {
+public:
+    AudioMixerSession(janus_plugin_session* handle, AudioMixerPlugin& plugin) : PluginSession(handle), plugin_(plugin) {}
+
+    // Control loop.
+    std::shared_ptr<MixParticipant> participant;
+    WebRtcSink* sink = nullptr;   // owned by participant
+    std::string room;             // key of the room it is in; empty when not in one
+    void attach(std::shared_ptr<MixParticipant> joined, WebRtcSink* webrtc);
+
+    void onIncomingRtp(janus_plugin_rtp* packet) override;
+    void onHangupMedia() override;
+    void onDestroy() override;
+
+private:
+    AudioMixerPlugin& plugin_;
+    std::vector<std::shared_ptr<MixParticipant>> previous_;  // see the class comment
+    std::atomic<MixParticipant*> media_{nullptr};
+};
+
+}  // namespace sylk::audiomixer

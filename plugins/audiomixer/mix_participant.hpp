@@ -1,0 +1,85 @@
+// One voice in a mixing room, WebRTC or plain RTP: its input (RTP in, jitter buffer, decoder,
+// resampler to the room rate) and its output (mix-minus or the shared mix, resampled and
+// encoded for it, framed as RTP). The network side calls receiveRtp; everything else runs on
+// the mixer thread, except the atomic switches the control loop flips.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "audio_sink.hpp"
+#include "sylkcore/audio/codec.hpp"
+#include "sylkcore/audio/jitter_buffer.hpp"
+#include "sylkcore/audio/resampler.hpp"
+#include "sylkcore/audio/talk_detector.hpp"
+#include "sylkcore/json.hpp"
+
+namespace sylk::audiomixer {
+
+struct ParticipantStats {
+    std::atomic<uint64_t> packetsIn{0};
+    std::atomic<uint64_t> packetsOut{0};
+    std::atomic<uint64_t> malformed{0};     // not RTP, or a payload that does not decode
+    std::atomic<uint64_t> wrongPayloadType{0};
+};
+
+class MixParticipant {
+public:
+    MixParticipant(uint64_t id, std::string display, audio::CodecId codec, int payloadType, int roomRate,
+                   std::unique_ptr<AudioSink> sink);
+
+    const uint64_t id;
+    std::string display;                 // control loop
+    const audio::CodecId codec;
+    const int payloadType;
+    std::atomic<bool> muted{false};          // by themselves
+    std::atomic<bool> moderatorMuted{false}; // by a moderator
+    std::atomic<bool> onHold{false};         // neither mixed nor sent the mix
+    std::atomic<int> volumePercent{100};
+    ParticipantStats stats;
+
+    // Network side (a Janus media thread or the mixer thread for plain RTP).
+    void receiveRtp(const uint8_t* packet, size_t length, int64_t arrivalUs);
+
+    // Mixer thread, once per tick, in this order.
+    // Fills input() with this tick's audio at the room rate; true if there is any.
+    bool pullFrame();
+    const std::vector<int16_t>& input() const { return input_; }
+    int lastLevel() const { return level_; }  // -dBov of this tick's input, 127 = silence
+    // Encodes pcm (room rate, one frame) with this participant's own encoder and sends it.
+    void sendOwn(const std::vector<int16_t>& pcm);
+    // Sends a payload that was encoded once for every listener of this codec.
+    void sendShared(const uint8_t* payload, size_t length);
+    // Talking state changes from this tick's level, if any.
+    std::optional<bool> talkChange();
+    bool talking() const { return talk_.talking(); }
+
+    Json describe() const;  // for listparticipants and admin stats (any thread)
+
+private:
+    void sendPayload(const uint8_t* payload, size_t length);
+
+    const int roomRate_;
+    const int frameSamples_;             // room rate / 50
+    std::unique_ptr<AudioSink> sink_;
+    audio::JitterBuffer jitter_;
+    std::unique_ptr<audio::Decoder> decoder_;
+    std::unique_ptr<audio::Encoder> encoder_;
+    std::unique_ptr<audio::Resampler> inResampler_;   // codec rate -> room rate, if they differ
+    std::unique_ptr<audio::Resampler> outResampler_;  // room rate -> codec rate
+    std::vector<int16_t> input_;
+    std::vector<int16_t> pending_;        // resampled input not yet used
+    std::vector<uint8_t> packet_;
+    audio::TalkDetector talk_;
+    std::optional<bool> talkChange_;
+    int level_ = 127;
+    uint16_t sequence_;
+    uint32_t timestamp_;
+    uint32_t ssrc_;
+    bool firstPacket_ = true;
+};
+
+}  // namespace sylk::audiomixer

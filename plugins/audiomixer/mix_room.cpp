@@ -1,0 +1,104 @@
+#include "mix_room.hpp"
+
+#include <algorithm>
+
+namespace sylk::audiomixer {
+
+MixRoom::MixRoom(std::string roomId, MixRoomSettings roomSettings, TalkListener onTalk)
+    : id(std::move(roomId)), settings(std::move(roomSettings)), onTalk_(std::move(onTalk)),
+      mix_(static_cast<size_t>(settings.sampleRate / 50)), out_(static_cast<size_t>(settings.sampleRate / 50)) {}
+
+void MixRoom::add(const std::shared_ptr<MixParticipant>& participant) {
+    auto next = std::make_shared<ParticipantList>(*participants_.load());
+    next->push_back(participant);
+    participants_.store(std::move(next));
+}
+
+void MixRoom::remove(uint64_t participantId) {
+    auto next = std::make_shared<ParticipantList>(*participants_.load());
+    std::erase_if(*next, [&](const auto& p) { return p->id == participantId; });
+    participants_.store(std::move(next));
+}
+
+std::shared_ptr<MixParticipant> MixRoom::find(uint64_t participantId) const {
+    for (const auto& participant : *participants_.load()) {
+        if (participant->id == participantId)
+            return participant;
+    }
+    return nullptr;
+}
+
+MixRoom::SharedEncoder& MixRoom::sharedEncoder(audio::CodecId codec) {
+    auto it = shared_.find(codec);
+    if (it != shared_.end())
+        return it->second;
+    SharedEncoder encoder;
+    encoder.encoder = audio::makeEncoder(codec, settings.sampleRate);
+    int codecRate = audio::pcmRate(codec, settings.sampleRate);
+    if (codecRate != settings.sampleRate)
+        encoder.resampler = std::make_unique<audio::Resampler>(settings.sampleRate, codecRate);
+    return shared_.emplace(codec, std::move(encoder)).first->second;
+}
+
+void MixRoom::tick() {
+    auto list = participants_.load(std::memory_order_acquire);
+    ++stats.ticks;
+    if (list->empty())
+        return;
+    const size_t frame = mix_.size();
+    std::fill(mix_.begin(), mix_.end(), 0);
+    // 1. Inputs: who carries sound this tick.
+    std::vector<MixParticipant*> talkers;
+    for (const auto& participant : *list) {
+        bool audible = participant->pullFrame() && participant->lastLevel() < settings.mixThresholdDbov;
+        if (auto change = participant->talkChange(); change && onTalk_)
+            onTalk_(participant->id, *change, participant->lastLevel());
+        if (!audible || participant->onHold || participant->muted || participant->moderatorMuted)
+            continue;
+        talkers.push_back(participant.get());
+        const auto& pcm = participant->input();
+        for (size_t i = 0; i < frame; ++i)
+            mix_[i] += pcm[i];
+    }
+    auto saturate = [](int32_t v) { return static_cast<int16_t>(std::clamp(v, -32768, 32767)); };
+    // 2. Talkers: everyone but themselves, encoded for each of them.
+    for (MixParticipant* talker : talkers) {
+        if (talker->onHold)
+            continue;
+        const auto& own = talker->input();
+        for (size_t i = 0; i < frame; ++i)
+            out_[i] = saturate(mix_[i] - own[i]);
+        talker->sendOwn(out_);
+        ++stats.encodesOwn;
+    }
+    // 3. Everyone else: the full mix, encoded once per codec.
+    for (size_t i = 0; i < frame; ++i)
+        out_[i] = saturate(mix_[i]);
+    std::map<audio::CodecId, std::vector<uint8_t>> encoded;
+    for (const auto& participant : *list) {
+        if (participant->onHold || std::find(talkers.begin(), talkers.end(), participant.get()) != talkers.end())
+            continue;
+        auto it = encoded.find(participant->codec);
+        if (it == encoded.end()) {
+            SharedEncoder& shared = sharedEncoder(participant->codec);
+            uint8_t payload[1500];
+            int bytes;
+            if (shared.resampler) {
+                int16_t resampled[5760];
+                int codecFrame = audio::pcmRate(participant->codec, settings.sampleRate) / 50;
+                int produced = shared.resampler->process(out_.data(), static_cast<int>(frame), resampled,
+                                                         static_cast<int>(std::size(resampled)));
+                std::fill(resampled + produced, resampled + std::max(produced, codecFrame), 0);
+                bytes = shared.encoder->encode(resampled, codecFrame, payload, sizeof(payload));
+            } else {
+                bytes = shared.encoder->encode(out_.data(), static_cast<int>(frame), payload, sizeof(payload));
+            }
+            ++stats.encodesShared;
+            it = encoded.emplace(participant->codec, std::vector<uint8_t>(payload, payload + std::max(bytes, 0))).first;
+        }
+        if (!it->second.empty())
+            participant->sendShared(it->second.data(), it->second.size());
+    }
+}
+
+}  // namespace sylk::audiomixer

@@ -1,0 +1,71 @@
+// A mixing room. Every 20 ms (MixerClock) it pulls a frame from each participant, sums the
+// voices that carry sound, and sends: to each of those talkers the mix minus their own voice,
+// encoded for them alone; to everyone else the same full mix, encoded once per codec and
+// shared. That shared encode is what lets a room of mostly listeners cost little.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mix_participant.hpp"
+
+namespace sylk::audiomixer {
+
+struct MixRoomSettings {
+    std::string description;
+    std::string pin;
+    std::string secret;
+    int sampleRate = 48000;
+    int64_t maxParticipants = 100;
+    bool isPrivate = false;
+    bool onDemand = false;
+    int mixThresholdDbov = 50;  // quieter frames are not mixed (comfort noise, line hiss)
+};
+
+struct MixStats {
+    std::atomic<uint64_t> ticks{0};
+    std::atomic<uint64_t> encodesOwn{0};
+    std::atomic<uint64_t> encodesShared{0};
+};
+
+class MixRoom {
+public:
+    using ParticipantList = std::vector<std::shared_ptr<MixParticipant>>;
+    // Called on the mixer thread when a participant starts or stops talking.
+    using TalkListener = std::function<void(uint64_t participantId, bool talking, int level)>;
+
+    MixRoom(std::string id, MixRoomSettings settings, TalkListener onTalk);
+
+    const std::string id;
+    MixRoomSettings settings;  // control loop
+    MixStats stats;
+
+    // Control loop: copy-on-write membership.
+    void add(const std::shared_ptr<MixParticipant>& participant);
+    void remove(uint64_t participantId);
+    std::shared_ptr<MixParticipant> find(uint64_t participantId) const;
+    std::shared_ptr<const ParticipantList> participants() const { return participants_.load(); }
+    size_t size() const { return participants_.load()->size(); }
+
+    // Mixer thread.
+    void tick();
+
+private:
+    struct SharedEncoder {
+        std::unique_ptr<audio::Encoder> encoder;
+        std::unique_ptr<audio::Resampler> resampler;  // room rate -> codec rate, if needed
+    };
+    SharedEncoder& sharedEncoder(audio::CodecId codec);
+
+    TalkListener onTalk_;
+    std::atomic<std::shared_ptr<const ParticipantList>> participants_{std::make_shared<const ParticipantList>()};
+    std::map<audio::CodecId, SharedEncoder> shared_;  // mixer thread only
+    std::vector<int32_t> mix_;
+    std::vector<int16_t> out_;
+};
+
+}  // namespace sylk::audiomixer

@@ -1,0 +1,85 @@
+#include "rtp_endpoint.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace sylk::audiomixer {
+namespace {
+
+bool fillAddress(const std::string& ip, uint16_t port, sockaddr_storage& storage, socklen_t& length) {
+    std::memset(&storage, 0, sizeof(storage));
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        length = sizeof(sockaddr_in);
+        return true;
+    }
+    if (inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        length = sizeof(sockaddr_in6);
+        return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+RtpEndpoint::RtpEndpoint(const std::string& localAddress, const std::string& peerAddress, uint16_t peerPort)
+    : localAddress_(localAddress) {
+    sockaddr_storage local{};
+    socklen_t localLength = 0;
+    if (!fillAddress(localAddress, 0, local, localLength))
+        throw std::runtime_error("rtp: bad local address '" + localAddress + "'");
+    if (!fillAddress(peerAddress, peerPort, peer_, peerLength_))
+        throw std::runtime_error("rtp: bad peer address '" + peerAddress + "'");
+    if (local.ss_family != peer_.ss_family)
+        throw std::runtime_error("rtp: peer and local addresses are of different families");
+    fd_ = socket(local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&local), localLength) != 0) {
+        if (fd_ >= 0)
+            close(fd_);
+        throw std::runtime_error(std::string("rtp: cannot bind: ") + std::strerror(errno));
+    }
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &localLength);
+    localPort_ = ntohs(local.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&local)->sin_port
+                                                  : reinterpret_cast<sockaddr_in6*>(&local)->sin6_port);
+}
+
+RtpEndpoint::~RtpEndpoint() {
+    if (fd_ >= 0)
+        close(fd_);
+}
+
+void RtpEndpoint::drain(const std::function<void(const uint8_t*, size_t)>& receive) {
+    uint8_t buffer[1500];
+    for (int i = 0; i < 64; ++i) {  // bounded: a flood cannot stall the mixer
+        sockaddr_storage from{};
+        socklen_t fromLength = sizeof(from);
+        ssize_t length = recvfrom(fd_, buffer, sizeof(buffer), 0, reinterpret_cast<sockaddr*>(&from), &fromLength);
+        if (length < 0)
+            return;
+        // Only the peer the participant joined with may feed it (its port may differ: NAT).
+        bool samePeer = from.ss_family == peer_.ss_family &&
+                        (from.ss_family == AF_INET
+                             ? std::memcmp(&reinterpret_cast<sockaddr_in*>(&from)->sin_addr,
+                                           &reinterpret_cast<sockaddr_in*>(&peer_)->sin_addr, sizeof(in_addr)) == 0
+                             : std::memcmp(&reinterpret_cast<sockaddr_in6*>(&from)->sin6_addr,
+                                           &reinterpret_cast<sockaddr_in6*>(&peer_)->sin6_addr, sizeof(in6_addr)) == 0);
+        if (samePeer)
+            receive(buffer, static_cast<size_t>(length));
+    }
+}
+
+void RtpEndpoint::send(uint8_t* packet, size_t length) {
+    sendto(fd_, packet, length, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&peer_), peerLength_);
+}
+
+}  // namespace sylk::audiomixer
