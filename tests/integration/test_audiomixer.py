@@ -84,3 +84,90 @@ def test_everyone_hears_the_others_but_not_themselves(janus):
     room = next(r for r in stats["list"] if r["room"] == "mix-room")
     assert len(room["participants"]) == 3
     assert stats["mixer"]["missed_deadlines"] <= 2
+
+
+def frame_levels(samples, rate, frequency, frame_ms=20):
+    """dB of frequency in each frame of the signal (Goertzel), to find gaps."""
+    n = int(rate * frame_ms / 1000)
+    coefficient = 2 * numpy.cos(2 * numpy.pi * frequency / rate)
+    levels = []
+    for start in range(0, len(samples) - n, n):
+        s1 = s2 = 0.0
+        for x in samples[start:start + n]:
+            s1, s2 = x + coefficient * s1 - s2, s1
+        levels.append(10 * numpy.log10(max(s1 * s1 + s2 * s2 - coefficient * s1 * s2, 1e-9)))
+    return numpy.array(levels)
+
+
+def test_plain_rtp_g722_and_pcmu_talk_with_webrtc(janus):
+    from harness.rtp_peer import RtpPeer
+
+    async def body():
+        ann = Voice(janus, "rtp-room", "Ann", 440)
+        session = await Session.create(janus.ws_url)
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        gee, pam = await RtpPeer("g722", 1000).open(), await RtpPeer("pcmu", 600).open()
+        try:
+            await ann.join()
+            joined = {}
+            for name, peer, codec in (("Gee", gee, "g722"), ("Pam", pam, "pcmu")):
+                handle = await session.attach(MIXER)
+                joined[name], _ = await handle.send({"request": "join", "room": "rtp-room", "display": name, "codec": codec,
+                                                     "rtp": {"ip": "127.0.0.1", "port": peer.port}})
+            addresses = {name: (j["rtp"]["ip"], j["rtp"]["port"]) for name, j in joined.items()}
+            await asyncio.gather(gee.stream(addresses["Gee"], 4), pam.stream(addresses["Pam"], 4))
+            heard = {"Ann": ann.heard(), "Gee": gee.heard(), "Pam": pam.heard()}
+            # Pam's network now loses 10% of her packets: Ann must still hear her without long gaps
+            pam.loss = 0.10
+            await asyncio.gather(gee.stream(addresses["Gee"], 4), pam.stream(addresses["Pam"], 4))
+            lossy = ann.heard(3.0)
+            # Bad input on Pam's port: garbage, a wrong payload type, an empty payload, jumps
+            sock_address = addresses["Pam"]
+            import socket
+            raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            raw.bind(("127.0.0.1", 0))
+            for datagram in (b"", b"\x00" * 3, b"not rtp at all" * 10, pam.packet(b"x" * 160, pt=96),
+                             pam.packet(b""), b"\x80" + b"\x00" * 1000):
+                raw.sendto(datagram, sock_address)  # asyncio's sendto drops empty datagrams
+            raw.close()
+            pam.sequence += 30000
+            pam.timestamp += 10**9
+            await pam.stream(sock_address, 3)
+            after_garbage = ann.heard()
+            stats = await admin.message_plugin(MIXER, {"request": "list"})
+            refused = {}
+            bad = await session.attach(MIXER)
+            refused["codec"], _ = await bad.send({"request": "join", "room": "rtp-room", "codec": "ilbc",
+                                                  "rtp": {"ip": "127.0.0.1", "port": 9}})
+            await bad.send({"request": "create", "room": "pin-room", "pin": "1234"})
+            refused["pin"], _ = await bad.send({"request": "join", "room": "pin-room", "pin": "0000"})
+            return joined, heard, lossy, after_garbage, stats, refused
+        finally:
+            gee.close()
+            pam.close()
+            await ann.close()
+            await admin.close()
+            await session.close()
+
+    joined, heard, lossy, after_garbage, stats, refused = run(body(), timeout=120)
+    assert joined["Gee"]["rtp"]["payload_type"] == 9 and joined["Pam"]["rtp"]["payload_type"] == 0
+    expectations = {"Ann": (440, [1000, 600]), "Gee": (1000, [440, 600]), "Pam": (600, [440, 1000])}
+    for name, (own, others) in expectations.items():
+        samples, rate = heard[name]
+        levels = {f: tone_db(samples, rate, f) for f in [own] + others}
+        assert min(levels[f] for f in others) - levels[own] >= 30, (name, levels)
+    # with 10% loss on Pam's input, no gap in her tone at Ann longer than 60 ms
+    samples, rate = lossy
+    levels = frame_levels(samples[::4], rate // 4, 600)
+    quiet = levels < numpy.median(levels) - 20
+    longest = max((len(run_) for run_ in "".join("1" if q else "0" for q in quiet).split("0")), default=0)
+    assert longest <= 3, (longest, levels.round(1).tolist())
+    # after garbage, wrong payload types and sequence/timestamp jumps, Pam is heard again
+    samples, rate = after_garbage
+    assert tone_db(samples, rate, 600) - tone_db(samples, rate, 440) >= 30
+    room = next(r for r in stats["list"] if r["room"] == "rtp-room")
+    pam_stats = next(p for p in room["participants"] if p["display"] == "Pam")["stats"]
+    assert pam_stats["malformed"] >= 3 and pam_stats["wrong_payload_type"] >= 1, pam_stats
+    assert refused["codec"]["error_code"] == 1302 and "iLBC" in refused["codec"]["error"]
+    assert refused["pin"]["error_code"] == 489
+    assert janus.alive()

@@ -1,0 +1,92 @@
+"""A plain RTP participant, as a SIP phone's media would be: sends a tone in PCMU, PCMA or
+G.722 every 20 ms from a UDP socket on loopback, and decodes what comes back."""
+import asyncio
+import audioop
+import math
+import random
+import struct
+
+import av
+import numpy
+
+CODECS = {"pcmu": (0, 8000, 8000), "pcma": (8, 8000, 8000), "g722": (9, 16000, 8000)}  # pt, pcm rate, rtp clock
+
+
+class RtpPeer(asyncio.DatagramProtocol):
+    def __init__(self, codec, frequency, amplitude=10000):
+        self.codec = codec
+        self.pt, self.rate, self.clock = CODECS[codec]
+        self.frequency = frequency
+        self.amplitude = amplitude
+        self.loss = 0.0            # fraction of packets not sent (a lossy network)
+        self.received = []         # decoded PCM chunks (numpy int16), in arrival order
+        self.packets_in = 0
+        self.sequence = random.randint(0, 65535)
+        self.timestamp = random.randint(0, 2**31)
+        self.ssrc = random.randint(1, 2**31)
+        self.sent = 0
+        if codec == "g722":
+            self.encoder = av.CodecContext.create("g722", "w")
+            self.encoder.sample_rate, self.encoder.layout, self.encoder.format = 16000, "mono", "s16"
+            self.decoder = av.CodecContext.create("g722", "r")
+            self.decoder.sample_rate, self.decoder.layout = 16000, "mono"
+
+    async def open(self):
+        loop = asyncio.get_running_loop()
+        self.transport, _ = await loop.create_datagram_endpoint(lambda: self, local_addr=("127.0.0.1", 0))
+        self.port = self.transport.get_extra_info("sockname")[1]
+        return self
+
+    def connection_made(self, transport):
+        pass
+
+    def datagram_received(self, data, addr):
+        if len(data) < 12:
+            return
+        self.packets_in += 1
+        payload = data[12:]
+        if self.codec == "pcmu":
+            pcm = audioop.ulaw2lin(payload, 2)
+        elif self.codec == "pcma":
+            pcm = audioop.alaw2lin(payload, 2)
+        else:
+            frames = self.decoder.decode(av.Packet(payload))
+            pcm = b"".join(f.to_ndarray().astype(numpy.int16).tobytes() for f in frames)
+        self.received.append(numpy.frombuffer(pcm, dtype=numpy.int16))
+
+    def payload(self):
+        samples = self.rate // 50
+        t = (numpy.arange(samples) + self.sent * samples) / self.rate
+        pcm = (numpy.sin(2 * math.pi * self.frequency * t) * self.amplitude).astype(numpy.int16)
+        if self.codec == "pcmu":
+            return audioop.lin2ulaw(pcm.tobytes(), 2)
+        if self.codec == "pcma":
+            return audioop.lin2alaw(pcm.tobytes(), 2)
+        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = 16000
+        return b"".join(bytes(p) for p in self.encoder.encode(frame))
+
+    def packet(self, payload, pt=None, marker=False):
+        header = struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | (self.pt if pt is None else pt),
+                             self.sequence & 0xFFFF, self.timestamp & 0xFFFFFFFF, self.ssrc)
+        return header + payload
+
+    async def stream(self, address, seconds):
+        """Sends the tone in real time for seconds."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for n in range(int(seconds * 50)):
+            await asyncio.sleep(max(0, start + n * 0.02 - loop.time()))
+            payload = self.payload()
+            if random.random() >= self.loss:
+                self.transport.sendto(self.packet(payload, marker=(self.sent == 0)), address)
+            self.sent += 1
+            self.sequence += 1
+            self.timestamp += self.clock // 50
+
+    def heard(self, seconds=1.0):
+        pcm = numpy.concatenate(self.received) if self.received else numpy.zeros(1, numpy.int16)
+        return pcm[-int(seconds * self.rate):].astype(numpy.float64), self.rate
+
+    def close(self):
+        self.transport.close()
