@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "sylkcore/files/file_store.hpp"
 #include "sylkcore/janus/sdp_answer.hpp"
 #include "sylkcore/log.hpp"
 
@@ -43,6 +44,8 @@ void AudioMixerPlugin::configure(const janus::PluginConfig& config) {
     defaults_.maxParticipants = config.getInt("max_participants", 100, 1, 10000);
     defaults_.mixThresholdDbov = static_cast<int>(config.getInt("mix_threshold_dbov", 50, 0, 127));
     rtpAddress_ = config.getString("rtp_ip", "127.0.0.1");
+    defaults_.tones = config.getBool("notification_tones", false);
+    recordingsDir_ = config.getString("recordings_dir", SYLK_RECORDINGS_DIR);
     for (const auto& category : config.categories("room-")) {
         const char* name = category.c_str();
         MixRoomSettings settings = defaults_;
@@ -51,6 +54,7 @@ void AudioMixerPlugin::configure(const janus::PluginConfig& config) {
         settings.secret = config.getString(name, "secret", "");
         settings.sampleRate = checkRate(config.getInt(name, "sampling_rate", defaults_.sampleRate, 8000, 48000));
         settings.isPrivate = config.getBool(name, "is_private", false);
+        settings.tones = config.getBool(name, "notification_tones", defaults_.tones);
         makeRoom(category.substr(5), settings);
     }
     clock_ = std::make_unique<MixerClock>([this] { drainPlainRtp(); });
@@ -67,6 +71,8 @@ void AudioMixerPlugin::configure(const janus::PluginConfig& config) {
     onRequest<Session>("join", Execution::ControlLoop, &AudioMixerPlugin::join);
     onRequest<Session>("configure", Execution::ControlLoop, &AudioMixerPlugin::configure);
     onRequest<Session>("leave", Execution::ControlLoop, &AudioMixerPlugin::leave);
+    onRequest<Session>("changeroom", Execution::ControlLoop, &AudioMixerPlugin::changeRoom);
+    onRequest<Session>("enable_recording", Execution::LoopSync, &AudioMixerPlugin::enableRecording);
     onAdminRequest("list", &AudioMixerPlugin::adminList, Execution::LoopSync);
 }
 
@@ -186,6 +192,7 @@ Reply AudioMixerPlugin::create(Session&, RequestReader& reader, const Request&) 
         settings.sampleRate = checkRate(*rate);
     settings.maxParticipants = reader.optionalInt("max_participants", 1, 10000).value_or(defaults_.maxParticipants);
     settings.isPrivate = reader.optionalBool("is_private").value_or(false);
+    settings.tones = reader.optionalBool("tones").value_or(defaults_.tones);
     reader.optionalBool("permanent");
     makeRoom(key, settings);
     Json reply = Json::object();
@@ -198,9 +205,7 @@ Reply AudioMixerPlugin::destroyRoom(Session&, RequestReader& reader, const Reque
     Room* room = findRoom(key);
     if (!room)
         throw RequestError(ErrorCode::AudioMixerNoSuchRoom, "no such room '" + key + "'");
-    auto secret = reader.optionalString("secret", 256);
-    if (!room->mixer->settings.secret.empty() && secret.value_or("") != room->mixer->settings.secret)
-        throw RequestError(ErrorCode::AudioMixerUnauthorized, "unauthorized (wrong or missing room secret)");
+    checkSecret(*room, reader, "destroy the room");
     Json event = Json::object();
     event.set("audiobridge", "destroyed").set("room", roomValue(key));
     broadcast(*room, event);
@@ -273,10 +278,7 @@ Reply AudioMixerPlugin::adminList(RequestReader&, const Request&) {
 
 // ------------------------------------------------------------------ participants
 
-Reply AudioMixerPlugin::join(Session& session, RequestReader& reader, const Request& request) {
-    std::string key = roomKey(reader);
-    if (!session.room.empty())
-        throw RequestError(ErrorCode::AudioMixerAlreadyJoined, "already in room '" + session.room + "'");
+AudioMixerPlugin::Room& AudioMixerPlugin::openRoom(const std::string& key, RequestReader& reader) {
     Room* room = findRoom(key);
     if (!room) {
         if (!createOnDemand_)
@@ -290,9 +292,41 @@ Reply AudioMixerPlugin::join(Session& session, RequestReader& reader, const Requ
         throw RequestError(ErrorCode::AudioMixerUnauthorized, "unauthorized (wrong PIN)");
     if (static_cast<int64_t>(room->mixer->size()) >= settings.maxParticipants)
         throw RequestError(ErrorCode::AudioMixerRoomFull, "the room is full (" + std::to_string(settings.maxParticipants) + ")");
+    return *room;
+}
+
+void AudioMixerPlugin::admit(Session& session, Room& room, const std::string& key,
+                             const std::shared_ptr<MixParticipant>& participant, WebRtcSink* sink,
+                             RtpEndpoint* plainEndpoint) {
+    if (plainEndpoint) {
+        auto legs = std::make_shared<std::vector<PlainLeg>>(*plainLegs_.load());
+        legs->push_back(PlainLeg{participant, plainEndpoint});
+        plainLegs_.store(std::move(legs));
+    }
+    session.attach(participant, sink);
+    room.mixer->add(participant);
+    room.mixer->cue(true);
+    room.sessions[participant->id] = session.weak_from_this();
+    session.room = key;
+    room.hub->join(hub::Member{std::string(kPackage) + "/" + std::to_string(participant->id), participant->display, kPackage});
+    refreshClock();
+    Json announce = roomEvent(key);
+    announce.set("audiobridge", "joined");
+    Json list = Json::array();
+    list.append(participantJson(*participant));
+    announce.set("participants", list);
+    broadcast(room, announce, participant->id);
+}
+
+Reply AudioMixerPlugin::join(Session& session, RequestReader& reader, const Request& request) {
+    std::string key = roomKey(reader);
+    if (!session.room.empty())
+        throw RequestError(ErrorCode::AudioMixerAlreadyJoined, "already in room '" + session.room + "'");
+    Room& room = openRoom(key, reader);
+    const auto& settings = room.mixer->settings;
     uint64_t id = randomId();
     if (auto wanted = reader.optionalInt("id", 1, kMaxId)) {
-        if (room->mixer->find(static_cast<uint64_t>(*wanted)))
+        if (room.mixer->find(static_cast<uint64_t>(*wanted)))
             throw RequestError(ErrorCode::AudioMixerIdExists, "participant id " + std::to_string(*wanted) + " is taken");
         id = static_cast<uint64_t>(*wanted);
     }
@@ -305,6 +339,8 @@ Reply AudioMixerPlugin::join(Session& session, RequestReader& reader, const Requ
 
     std::shared_ptr<MixParticipant> participant;
     Json rtpInfo;
+    WebRtcSink* sink = nullptr;
+    RtpEndpoint* plainEndpoint = nullptr;
     if (json_t* rtp = reader.optionalObject("rtp")) {
         // A plain RTP participant (a SIP phone's media, a test sender): we listen on a port of
         // our own and send the mix to the address it gave.
@@ -322,41 +358,25 @@ Reply AudioMixerPlugin::join(Session& session, RequestReader& reader, const Requ
         } catch (const std::exception& e) {
             throw RequestError(ErrorCode::AudioMixerRtpUnavailable, e.what());
         }
-        RtpEndpoint* raw = endpoint.get();
+        plainEndpoint = endpoint.get();
         rtpInfo = Json::object();
-        rtpInfo.set("ip", rtpAddress_).set("port", raw->localPort()).set("payload_type", pt);
+        rtpInfo.set("ip", rtpAddress_).set("port", plainEndpoint->localPort()).set("payload_type", pt);
         participant = std::make_shared<MixParticipant>(id, display, *codec, pt, settings.sampleRate, std::move(endpoint));
-        auto legs = std::make_shared<std::vector<PlainLeg>>(*plainLegs_.load());
-        legs->push_back(PlainLeg{participant, raw});
-        plainLegs_.store(std::move(legs));
-        session.attach(participant, nullptr);
     } else {
         if (*codec != audio::CodecId::Opus)
             throw RequestError(ErrorCode::AudioMixerUnsupportedCodec, "WebRTC participants use Opus");
-        auto sink = std::make_unique<WebRtcSink>(gateway(), session.handle());
-        WebRtcSink* raw = sink.get();
-        participant = std::make_shared<MixParticipant>(id, display, *codec, 111, settings.sampleRate, std::move(sink));
-        session.attach(participant, raw);
+        auto webrtc = std::make_unique<WebRtcSink>(gateway(), session.handle());
+        sink = webrtc.get();
+        participant = std::make_shared<MixParticipant>(id, display, *codec, 111, settings.sampleRate, std::move(webrtc));
     }
     participant->muted = reader.optionalBool("muted").value_or(false);
     if (auto volume = reader.optionalInt("volume", 0, 1000))
         participant->volumePercent = static_cast<int>(*volume);
 
     Json others = Json::array();
-    for (const auto& existing : *room->mixer->participants())
+    for (const auto& existing : *room.mixer->participants())
         others.append(participantJson(*existing));
-    room->mixer->add(participant);
-    room->sessions[id] = session.weak_from_this();
-    session.room = key;
-    room->hub->join(hub::Member{std::string(kPackage) + "/" + std::to_string(id), display, kPackage});
-    refreshClock();
-
-    Json announce = roomEvent(key);
-    announce.set("audiobridge", "joined");
-    Json list = Json::array();
-    list.append(participantJson(*participant));
-    announce.set("participants", list);
-    broadcast(*room, announce, id);
+    admit(session, room, key, participant, sink, plainEndpoint);
 
     Reply reply{Json::object(), {}};
     reply.body.set("audiobridge", "joined")
@@ -371,6 +391,81 @@ Reply AudioMixerPlugin::join(Session& session, RequestReader& reader, const Requ
         reply.jsep = configured.jsep;
     }
     return reply;
+}
+
+Reply AudioMixerPlugin::changeRoom(Session& session, RequestReader& reader, const Request&) {
+    if (session.room.empty() || !session.participant || !session.sink)
+        throw RequestError(ErrorCode::AudioMixerNotJoined, "join a room with WebRTC first");
+    std::string key = roomKey(reader);
+    if (key == session.room)
+        throw RequestError(ErrorCode::AudioMixerAlreadyJoined, "already in room '" + key + "'");
+    Room& target = openRoom(key, reader);
+    auto previous = session.participant;
+    if (target.mixer->find(previous->id))
+        throw RequestError(ErrorCode::AudioMixerIdExists, "participant id " + std::to_string(previous->id) + " is taken there");
+    std::string display = reader.optionalString("display", 256).value_or(previous->display);
+    int mindex = session.sink->mindex();
+    std::string from = session.room;
+    removeParticipant(from, previous->id, "leaving");
+    if (Room* old = findRoom(from); old && old->mixer->settings.onDemand && old->mixer->size() == 0)
+        closeRoom(from);
+    // A new participant at the new room's rate, on the same PeerConnection.
+    auto webrtc = std::make_unique<WebRtcSink>(gateway(), session.handle());
+    WebRtcSink* sink = webrtc.get();
+    sink->setMindex(mindex);
+    auto moved = std::make_shared<MixParticipant>(previous->id, display, previous->codec, previous->payloadType,
+                                                  target.mixer->settings.sampleRate, std::move(webrtc));
+    moved->muted = previous->muted.load();
+    moved->volumePercent = previous->volumePercent.load();
+    Json others = Json::array();
+    for (const auto& existing : *target.mixer->participants())
+        others.append(participantJson(*existing));
+    admit(session, target, key, moved, sink, nullptr);
+    Json reply = Json::object();
+    reply.set("audiobridge", "roomchanged")
+        .set("room", roomValue(key))
+        .set("id", static_cast<json_int_t>(moved->id))
+        .set("display", display)
+        .set("participants", others);
+    return Reply{reply, {}};
+}
+
+void AudioMixerPlugin::checkSecret(const Room& room, RequestReader& reader, const char* action) {
+    auto secret = reader.optionalString("secret", 256);
+    if (!room.mixer->settings.secret.empty() && secret.value_or("") != room.mixer->settings.secret)
+        throw RequestError(ErrorCode::AudioMixerUnauthorized, std::string("only a moderator (the room secret) may ") + action);
+}
+
+Reply AudioMixerPlugin::enableRecording(Session&, RequestReader& reader, const Request&) {
+    std::string key = roomKey(reader);
+    Room* room = findRoom(key);
+    if (!room)
+        throw RequestError(ErrorCode::AudioMixerNoSuchRoom, "no such room '" + key + "'");
+    checkSecret(*room, reader, "record the room");
+    bool record = reader.requireBool("record");
+    Json reply = Json::object();
+    reply.set("audiobridge", "success").setBool("recording", record);
+    if (!record) {
+        room->mixer->setRecorder(nullptr);
+        return Reply{reply, {}};
+    }
+    std::string name = reader.optionalString("filename", 200).value_or("");
+    if (name.empty()) {
+        gchar* digest = g_compute_checksum_for_string(G_CHECKSUM_SHA256, key.c_str(), -1);
+        name = std::string("room-") + std::string(digest).substr(0, 16) + "-" + std::to_string(g_get_real_time() / 1000000);
+        g_free(digest);
+    }
+    if (!files::FileStore::validName(name))
+        throw RequestError(ErrorCode::InvalidField, "invalid recording file name (a plain name, no '/' or '..')");
+    g_mkdir_with_parents(recordingsDir_.c_str(), 0700);
+    std::string path = recordingsDir_ + "/" + name + ".wav";
+    try {
+        room->mixer->setRecorder(std::make_shared<WavRecorder>(path, room->mixer->settings.sampleRate));
+    } catch (const std::exception& e) {
+        throw RequestError(ErrorCode::InvalidField, e.what());
+    }
+    reply.set("file", name + ".wav");
+    return Reply{reply, {}};
 }
 
 Reply AudioMixerPlugin::configure(Session& session, RequestReader& reader, const Request& request) {
@@ -436,6 +531,7 @@ void AudioMixerPlugin::removeParticipant(const std::string& key, uint64_t partic
     if (!room)
         return;
     room->mixer->remove(participantId);
+    room->mixer->cue(false);
     auto legs = std::make_shared<std::vector<PlainLeg>>(*plainLegs_.load());
     std::erase_if(*legs, [&](const PlainLeg& leg) { return leg.participant->id == participantId; });
     plainLegs_.store(std::move(legs));

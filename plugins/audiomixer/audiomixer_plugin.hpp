@@ -52,6 +52,13 @@ private:
     Reply moderatorMute(Session&, RequestReader&, const Request&);
     Reply moderatorUnmute(Session&, RequestReader&, const Request&);
     Reply kick(Session&, RequestReader&, const Request&);
+    Reply changeRoom(Session&, RequestReader&, const Request&);
+    Reply enableRecording(Session&, RequestReader&, const Request&);
+    // Puts a participant made for session into room (announces it, registers plain RTP).
+    void admit(Session& session, Room& room, const std::string& key, const std::shared_ptr<MixParticipant>& participant,
+               WebRtcSink* sink, RtpEndpoint* plainEndpoint);
+    Room& openRoom(const std::string& key, RequestReader& reader);
+    void checkSecret(const Room& room, RequestReader& reader, const char* action);
     Reply adminList(RequestReader&, const Request&);
 
     Room* findRoom(const std::string& key);
@@ -75,6 +82,7 @@ private:
     bool createOnDemand_ = true;
     MixRoomSettings defaults_;
     std::string rtpAddress_ = "127.0.0.1";
+    std::string recordingsDir_;
 };
 
 }  // namespace sylk::audiomixer

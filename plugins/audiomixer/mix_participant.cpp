@@ -54,7 +54,8 @@ bool MixParticipant::pullFrame() {
         }
         break;
     case audio::JitterBuffer::Pop::Lost:
-        samples = decoder_->conceal(decoded, codecFrame);
+        samples = jitter_.peekNext(payload) ? decoder_->recover(payload.data(), payload.size(), decoded, codecFrame)
+                                            : decoder_->conceal(decoded, codecFrame);
         break;
     case audio::JitterBuffer::Pop::Empty:
         samples = 0;
@@ -81,6 +82,7 @@ bool MixParticipant::pullFrame() {
     double rms = std::sqrt(energy / static_cast<double>(input_.size())) / 32768.0;
     level_ = haveAudio && rms > 0 ? std::clamp(static_cast<int>(-20 * std::log10(rms)), 0, 127) : 127;
     talkChange_ = talk_.add(level_);
+    talking_ = talk_.talking();
     int gain = volumePercent.load(std::memory_order_relaxed);
     if (gain != 100) {
         for (auto& sample : input_)
@@ -130,7 +132,8 @@ Json MixParticipant::describe() const {
         .setBool("muted", muted.load() || moderatorMuted.load())
         .setBool("on_hold", onHold.load())
         .set("codec", audio::codecInfo(codec).name)
-        .set("volume", volumePercent.load());
+        .set("volume", volumePercent.load())
+        .setBool("talking", talking_.load());
     Json stats_ = Json::object();
     stats_.set("packets_in", static_cast<json_int_t>(stats.packetsIn.load()))
         .set("packets_out", static_cast<json_int_t>(stats.packetsOut.load()))

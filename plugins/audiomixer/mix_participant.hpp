@@ -75,6 +75,7 @@ private:
     std::vector<uint8_t> packet_;
     audio::TalkDetector talk_;
     std::optional<bool> talkChange_;
+    std::atomic<bool> talking_{false};   // talk_'s state, for readers on other threads
     int level_ = 127;
     uint16_t sequence_;
     uint32_t timestamp_;

@@ -1,6 +1,7 @@
 #include "mix_room.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace sylk::audiomixer {
 
@@ -40,6 +41,24 @@ MixRoom::SharedEncoder& MixRoom::sharedEncoder(audio::CodecId codec) {
     return shared_.emplace(codec, std::move(encoder)).first->second;
 }
 
+void MixRoom::addTones(size_t participants) {
+    if (!settings.tones)
+        return;
+    const int rate = settings.sampleRate;
+    if (int cue = pendingCue_.exchange(0)) {
+        cueFrequency_ = cue == 1 ? 880 : 440;
+        cueSamplesLeft_ = rate * 150 / 1000;
+    }
+    // Alone in the room: 300 ms of 523 Hz every 4 s, so they know the line is alive.
+    aloneTicks_ = participants == 1 ? aloneTicks_ + 1 : 0;
+    if (participants == 1 && aloneTicks_ % 200 == 25 && cueSamplesLeft_ == 0) {
+        cueFrequency_ = 523;
+        cueSamplesLeft_ = rate * 300 / 1000;
+    }
+    for (size_t i = 0; i < mix_.size() && cueSamplesLeft_ > 0; ++i, --cueSamplesLeft_, ++cuePhase_)
+        mix_[i] += static_cast<int32_t>(3000 * std::sin(2 * M_PI * cueFrequency_ * static_cast<double>(cuePhase_) / rate));
+}
+
 void MixRoom::tick() {
     auto list = participants_.load(std::memory_order_acquire);
     ++stats.ticks;
@@ -60,6 +79,7 @@ void MixRoom::tick() {
         for (size_t i = 0; i < frame; ++i)
             mix_[i] += pcm[i];
     }
+    addTones(list->size());
     auto saturate = [](int32_t v) { return static_cast<int16_t>(std::clamp(v, -32768, 32767)); };
     // 2. Talkers: everyone but themselves, encoded for each of them.
     for (MixParticipant* talker : talkers) {
@@ -74,6 +94,8 @@ void MixRoom::tick() {
     // 3. Everyone else: the full mix, encoded once per codec.
     for (size_t i = 0; i < frame; ++i)
         out_[i] = saturate(mix_[i]);
+    if (auto recorder = recorder_.load(std::memory_order_acquire))
+        recorder->write(out_.data(), frame);
     std::map<audio::CodecId, std::vector<uint8_t>> encoded;
     for (const auto& participant : *list) {
         if (participant->onHold || std::find(talkers.begin(), talkers.end(), participant.get()) != talkers.end())

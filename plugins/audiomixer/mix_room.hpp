@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mix_participant.hpp"
+#include "wav_recorder.hpp"
 
 namespace sylk::audiomixer {
 
@@ -24,6 +25,7 @@ struct MixRoomSettings {
     bool isPrivate = false;
     bool onDemand = false;
     int mixThresholdDbov = 50;  // quieter frames are not mixed (comfort noise, line hiss)
+    bool tones = false;         // join/leave beeps, and a soft tone while someone is alone
 };
 
 struct MixStats {
@@ -51,6 +53,12 @@ public:
     std::shared_ptr<const ParticipantList> participants() const { return participants_.load(); }
     size_t size() const { return participants_.load()->size(); }
 
+    // Control loop: a short beep for everyone (join: high, leave: low), if tones are on.
+    void cue(bool joined) { pendingCue_ = joined ? 1 : 2; }
+    // Control loop: starts (or, with nullptr, stops) recording the mix.
+    void setRecorder(std::shared_ptr<WavRecorder> recorder) { recorder_.store(std::move(recorder)); }
+    std::shared_ptr<WavRecorder> recorder() const { return recorder_.load(); }
+
     // Mixer thread.
     void tick();
 
@@ -60,12 +68,20 @@ private:
         std::unique_ptr<audio::Resampler> resampler;  // room rate -> codec rate, if needed
     };
     SharedEncoder& sharedEncoder(audio::CodecId codec);
+    // Adds this tick's notification tone, if any, to mix_.
+    void addTones(size_t participants);
 
     TalkListener onTalk_;
     std::atomic<std::shared_ptr<const ParticipantList>> participants_{std::make_shared<const ParticipantList>()};
     std::map<audio::CodecId, SharedEncoder> shared_;  // mixer thread only
     std::vector<int32_t> mix_;
     std::vector<int16_t> out_;
+    std::atomic<int> pendingCue_{0};
+    std::atomic<std::shared_ptr<WavRecorder>> recorder_;
+    int cueFrequency_ = 0;
+    int cueSamplesLeft_ = 0;
+    uint64_t cuePhase_ = 0;
+    uint64_t aloneTicks_ = 0;
 };
 
 }  // namespace sylk::audiomixer

@@ -14,6 +14,7 @@ public:
 
     // The audio m-line, once negotiated; until then nothing is sent.
     void setMindex(int mindex) { mindex_ = mindex; }
+    int mindex() const { return mindex_; }
     void send(uint8_t* packet, size_t length) override {
         int mindex = mindex_.load(std::memory_order_relaxed);
         if (mindex < 0 || handle_.stopped())

@@ -46,6 +46,10 @@ public:
         }
         return produced;
     }
+    int recover(const uint8_t* next, size_t length, int16_t* pcm, int samples) override {
+        int produced = opus_decode(decoder_, next, static_cast<opus_int32>(length), pcm, samples, 1);
+        return produced < 0 ? conceal(pcm, samples) : produced;
+    }
 
 private:
     int rate_;

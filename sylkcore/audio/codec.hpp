@@ -32,8 +32,15 @@ public:
     // Decodes one packet into at most maxSamples samples; returns the count, or -1 for a
     // payload that does not decode (counted, concealed by the caller).
     virtual int decode(const uint8_t* payload, size_t length, int16_t* pcm, int maxSamples) = 0;
-    // Fills samples of a lost packet (Opus PLC; silence fade for the others).
+    // Fills samples of a lost packet (Opus PLC; silence for the others).
     virtual int conceal(int16_t* pcm, int samples) = 0;
+    // Recovers a lost packet from the forward error correction in the next one (Opus in-band
+    // FEC); falls back to conceal where the codec has none.
+    virtual int recover(const uint8_t* next, size_t length, int16_t* pcm, int samples) {
+        (void)next;
+        (void)length;
+        return conceal(pcm, samples);
+    }
 };
 
 class SYLK_API Encoder {

@@ -95,6 +95,15 @@ JitterBuffer::Pop JitterBuffer::pop(std::vector<uint8_t>& payload) {
     return Pop::Lost;
 }
 
+bool JitterBuffer::peekNext(std::vector<uint8_t>& payload) const {
+    std::lock_guard lock(mutex_);
+    auto it = packets_.find(nextSequence_);
+    if (it == packets_.end())
+        return false;
+    payload = it->second;
+    return true;
+}
+
 JitterStats JitterBuffer::stats() const {
     std::lock_guard lock(mutex_);
     JitterStats out = stats_;

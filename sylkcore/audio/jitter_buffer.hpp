@@ -34,6 +34,9 @@ public:
     // Frame: payload holds the next packet. Lost: its turn came and it is missing (conceal).
     // Empty: nothing to play (not started, or drained: the input went quiet, e.g. DTX).
     Pop pop(std::vector<uint8_t>& payload);
+    // After a Lost: the packet that follows the lost one, if it is already here (Opus carries
+    // the lost frame's FEC in it). Copies; leaves it in place.
+    bool peekNext(std::vector<uint8_t>& payload) const;
     JitterStats stats() const;
 
 private:

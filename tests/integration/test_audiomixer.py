@@ -171,3 +171,72 @@ def test_plain_rtp_g722_and_pcmu_talk_with_webrtc(janus):
     assert refused["codec"]["error_code"] == 1302 and "iLBC" in refused["codec"]["error"]
     assert refused["pin"]["error_code"] == 489
     assert janus.alive()
+
+
+def test_hold_recording_tones_and_changeroom(janus):
+    import os
+    import wave
+
+    async def body():
+        session = await Session.create(janus.ws_url)
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        ann = Voice(janus, "hold-room", "Ann", 440)
+        ben = Voice(janus, "hold-room", "Ben", 660)
+        solo = Voice(janus, "tone-room", "Solo", 300)
+        try:
+            creator = await session.attach(MIXER)
+            await creator.send({"request": "create", "room": "tone-room", "tones": True, "sampling_rate": 16000})
+            await creator.send({"request": "create", "room": "hold-room", "secret": "s"})
+            await ann.join()
+            await ben.join()
+            unauthorized, _ = await creator.send({"request": "enable_recording", "room": "hold-room", "record": True})
+            started, _ = await creator.send({"request": "enable_recording", "room": "hold-room", "record": True,
+                                             "secret": "s", "filename": "hold-test"})
+            traversal, _ = await creator.send({"request": "enable_recording", "room": "hold-room", "record": True,
+                                               "secret": "s", "filename": "../escape"})
+            await asyncio.sleep(2.5)
+            stopped, _ = await creator.send({"request": "enable_recording", "room": "hold-room", "record": False, "secret": "s"})
+            # Ben goes on hold: he is neither mixed nor sent the mix
+            await ben.handle.send({"request": "configure", "hold": True})
+            await asyncio.sleep(0.5)
+            before = next(p for p in (await admin.message_plugin(MIXER, {"request": "list"}))["list"]
+                          if p["room"] == "hold-room")["participants"]
+            await asyncio.sleep(2)
+            after = next(p for p in (await admin.message_plugin(MIXER, {"request": "list"}))["list"]
+                         if p["room"] == "hold-room")["participants"]
+            ann_during_hold = ann.heard()
+            # alone in a room with tones: the periodic tone arrives
+            await solo.join()
+            await asyncio.sleep(5)
+            solo_heard = solo.heard(4.5)
+            # Ann moves to the tone room: she and Solo hear each other
+            moved, _ = await ann.handle.send({"request": "changeroom", "room": "tone-room"})
+            await asyncio.sleep(3)
+            solo_after = solo.heard()
+            return locals()
+        finally:
+            for voice in (ann, ben, solo):
+                await voice.close()
+            await admin.close()
+            await session.close()
+
+    r = run(body(), timeout=120)
+    assert r["unauthorized"]["error_code"] == 489
+    assert r["started"]["file"] == "hold-test.wav" and r["stopped"]["recording"] is False
+    assert r["traversal"]["error_code"] == 1003
+    path = os.path.join(janus.run_dir, "recordings", "hold-test.wav")
+    with wave.open(path) as recording:
+        rate, frames = recording.getframerate(), recording.readframes(recording.getnframes())
+    mix = numpy.frombuffer(frames, dtype=numpy.int16).astype(numpy.float64)
+    assert len(mix) > 1.5 * rate
+    assert tone_db(mix, rate, 440) > 120 and tone_db(mix, rate, 660) > 120  # both voices recorded
+    stats = lambda participants, name: next(p for p in participants if p["display"] == name)["stats"]
+    assert stats(r["after"], "Ben")["packets_out"] - stats(r["before"], "Ben")["packets_out"] <= 2
+    samples, rate = r["ann_during_hold"]
+    assert tone_db(samples, rate, 440) - tone_db(samples, rate, 660) >= -10  # Ben's tone no longer dominates
+    assert tone_db(samples, rate, 660) < 120
+    samples, rate = r["solo_heard"]
+    assert tone_db(samples, rate, 523) > 120  # the alone tone
+    assert r["moved"]["audiobridge"] == "roomchanged"
+    samples, rate = r["solo_after"]
+    assert tone_db(samples, rate, 440) - tone_db(samples, rate, 300) >= 30
