@@ -250,6 +250,7 @@ Reply AudioMixerPlugin::listParticipants(Session&, RequestReader& reader, const 
         participants.append(participantJson(*participant));
     Json reply = Json::object();
     reply.set("audiobridge", "participants").set("room", roomValue(key)).set("participants", participants);
+    reply.set("attendees", room->hub->membersJsonExcept(kPackage));  // Sylk: through other plugins
     return Reply{reply, {}};
 }
 

@@ -107,6 +107,17 @@ Reply VideoRoomPlugin::composing(Session& session, RequestReader& reader, const 
 }
 
 void VideoRoomPlugin::deliverChat(const std::shared_ptr<VideoRoom>& room, const hub::RoomEvent& event) {
+    if ((event.kind == "joined" || event.kind == "left") && event.plugin != kPackage) {
+        // Someone in the room through another plugin (a phone in the audio mixer, ...).
+        Json attendee = Json::object();
+        attendee.set("id", event.member).set("plugin", event.plugin).setBool("present", event.kind == "joined");
+        if (json_t* display = event.data.member("display"))
+            attendee.set("display", Json::borrow(display));
+        Json out = roomEvent(*room);
+        out.set("attendee", attendee);
+        broadcast(*room, out);
+        return;
+    }
     if (event.kind == "file") {
         Json out = roomEvent(*room);
         out.set("file", Json::adopt(json_deep_copy(event.data.get())));

@@ -139,6 +139,8 @@ Reply VideoRoomPlugin::listParticipants(Session&, RequestReader& reader, const R
     }
     Json reply = Json::object();
     reply.set("videoroom", "participants").set("room", room->id.value).set("participants", participants);
+    if (room->hubRoom())  // Sylk: who is in the room through other plugins (the audio mixer, SIP, ...)
+        reply.set("attendees", room->hubRoom()->membersJsonExcept(kPackage));
     return Reply{reply, {}};
 }
 

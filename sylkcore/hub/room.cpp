@@ -39,6 +39,15 @@ std::vector<Member> Room::members() const {
     return list;
 }
 
+Json Room::membersJsonExcept(const std::string& plugin) const {
+    Json list = Json::array();
+    for (const auto& member : members()) {
+        if (member.plugin != plugin)
+            list.append(Json::object().set("id", member.id).set("display", member.display).set("plugin", member.plugin));
+    }
+    return list;
+}
+
 bool Room::idle() const {
     std::lock_guard lock(mutex_);
     return members_.empty() && listeners_.empty();

@@ -240,3 +240,32 @@ def test_hold_recording_tones_and_changeroom(janus):
     assert r["moved"]["audiobridge"] == "roomchanged"
     samples, rate = r["solo_after"]
     assert tone_db(samples, rate, 440) - tone_db(samples, rate, 300) >= 30
+
+
+def test_video_room_and_mixer_of_the_same_name_share_the_roster(janus):
+    async def body():
+        voice = Voice(janus, "shared-room", "Phone", 440)
+        session = await Session.create(janus.ws_url)
+        try:
+            video = await session.attach("janus.plugin.sylk.videoroom")
+            await video.send({"request": "join", "ptype": "publisher", "room": "shared-room", "display": "Web"})
+            await voice.join()
+            arrived = await video.next_event(predicate=lambda e: e.get("plugindata", {}).get("data", {}).get("attendee", {}).get("present"))
+            listed, _ = await video.send({"request": "listparticipants", "room": "shared-room"})
+            mixer = await session.attach(MIXER)
+            mixer_view, _ = await mixer.send({"request": "listparticipants", "room": "shared-room"})
+            await voice.close()
+            voice = None
+            left = await video.next_event(predicate=lambda e: e.get("plugindata", {}).get("data", {}).get("attendee", {}).get("present") is False)
+            return arrived, listed, mixer_view, left
+        finally:
+            if voice:
+                await voice.close()
+            await session.close()
+
+    arrived, listed, mixer_view, left = run(body())
+    attendee = arrived["plugindata"]["data"]["attendee"]
+    assert attendee["plugin"] == MIXER and attendee["display"] == "Phone"
+    assert [a["display"] for a in listed["attendees"]] == ["Phone"]
+    assert [a["display"] for a in mixer_view["attendees"]] == ["Web"]
+    assert left["plugindata"]["data"]["attendee"]["id"] == attendee["id"]
