@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "sylkcore/files/file_store.hpp"
+#include "sylkcore/hub/services.hpp"
 #include "sylkcore/janus/sdp_answer.hpp"
 #include "sylkcore/log.hpp"
 
@@ -63,6 +64,7 @@ void AudioMixerPlugin::configure(const janus::PluginConfig& config) {
     onRequest<Session>("create", Execution::LoopSync, &AudioMixerPlugin::create);
     onRequest<Session>("destroy", Execution::LoopSync, &AudioMixerPlugin::destroyRoom);
     onRequest<Session>("exists", Execution::LoopSync, &AudioMixerPlugin::exists);
+    onRequest<Session>("edit", Execution::LoopSync, &AudioMixerPlugin::edit);
     onRequest<Session>("list", Execution::LoopSync, &AudioMixerPlugin::list);
     onRequest<Session>("listparticipants", Execution::LoopSync, &AudioMixerPlugin::listParticipants);
     onRequest<Session>("mute", Execution::LoopSync, &AudioMixerPlugin::moderatorMute);
@@ -74,6 +76,8 @@ void AudioMixerPlugin::configure(const janus::PluginConfig& config) {
     onRequest<Session>("changeroom", Execution::ControlLoop, &AudioMixerPlugin::changeRoom);
     onRequest<Session>("enable_recording", Execution::LoopSync, &AudioMixerPlugin::enableRecording);
     onAdminRequest("list", &AudioMixerPlugin::adminList, Execution::LoopSync);
+    hub::Services::instance().offer("audiomixer.attach_rtp", [this](const Json& request) { return attachRtpLeg(request); });
+    hub::Services::instance().offer("audiomixer.detach_rtp", [this](const Json& request) { return detachRtpLeg(request); });
 }
 
 std::shared_ptr<janus::PluginSession> AudioMixerPlugin::newSession(janus_plugin_session* handle) {
@@ -81,6 +85,8 @@ std::shared_ptr<janus::PluginSession> AudioMixerPlugin::newSession(janus_plugin_
 }
 
 void AudioMixerPlugin::onShutdown() {
+    hub::Services::instance().withdraw("audiomixer.attach_rtp");
+    hub::Services::instance().withdraw("audiomixer.detach_rtp");
     if (clock_)
         clock_->stop();
     for (auto& [key, room] : rooms_) {
@@ -213,6 +219,26 @@ Reply AudioMixerPlugin::destroyRoom(Session&, RequestReader& reader, const Reque
     return Reply{event, {}};
 }
 
+Reply AudioMixerPlugin::edit(Session&, RequestReader& reader, const Request&) {
+    std::string key = roomKey(reader);
+    Room* room = findRoom(key);
+    if (!room)
+        throw RequestError(ErrorCode::AudioMixerNoSuchRoom, "no such room '" + key + "'");
+    checkSecret(*room, reader, "edit the room");
+    auto& settings = room->mixer->settings;
+    if (auto value = reader.optionalString("new_description", 256))
+        settings.description = *value;
+    if (auto value = reader.optionalString("new_pin", 256))
+        settings.pin = *value;
+    if (auto value = reader.optionalString("new_secret", 256))
+        settings.secret = *value;
+    if (auto value = reader.optionalBool("new_is_private"))
+        settings.isPrivate = *value;
+    Json reply = Json::object();
+    reply.set("audiobridge", "edited").set("room", roomValue(key));
+    return Reply{reply, {}};
+}
+
 Reply AudioMixerPlugin::exists(Session&, RequestReader& reader, const Request&) {
     std::string key = roomKey(reader);
     Json reply = Json::object();
@@ -342,27 +368,8 @@ Reply AudioMixerPlugin::join(Session& session, RequestReader& reader, const Requ
     Json rtpInfo;
     WebRtcSink* sink = nullptr;
     RtpEndpoint* plainEndpoint = nullptr;
-    if (json_t* rtp = reader.optionalObject("rtp")) {
-        // A plain RTP participant (a SIP phone's media, a test sender): we listen on a port of
-        // our own and send the mix to the address it gave.
-        RequestReader rtpReader(rtp);
-        std::string ip = rtpReader.requireString("ip", 64);
-        auto port = static_cast<uint16_t>(rtpReader.requireInt("port", 1, 65535));
-        int pt = audio::codecInfo(*codec).staticPt;
-        if (auto given = rtpReader.optionalInt("payload_type", 0, 127))
-            pt = static_cast<int>(*given);
-        if (pt < 0)
-            throw RequestError(ErrorCode::MissingField, "plain RTP with " + codecName + " needs rtp.payload_type");
-        std::unique_ptr<RtpEndpoint> endpoint;
-        try {
-            endpoint = std::make_unique<RtpEndpoint>(rtpAddress_, ip, port);
-        } catch (const std::exception& e) {
-            throw RequestError(ErrorCode::AudioMixerRtpUnavailable, e.what());
-        }
-        plainEndpoint = endpoint.get();
-        rtpInfo = Json::object();
-        rtpInfo.set("ip", rtpAddress_).set("port", plainEndpoint->localPort()).set("payload_type", pt);
-        participant = std::make_shared<MixParticipant>(id, display, *codec, pt, settings.sampleRate, std::move(endpoint));
+    if (reader.optionalObject("rtp")) {
+        participant = makePlainParticipant(reader, id, display, *codec, settings.sampleRate, rtpInfo, plainEndpoint);
     } else {
         if (*codec != audio::CodecId::Opus)
             throw RequestError(ErrorCode::AudioMixerUnsupportedCodec, "WebRTC participants use Opus");
@@ -392,6 +399,83 @@ Reply AudioMixerPlugin::join(Session& session, RequestReader& reader, const Requ
         reply.jsep = configured.jsep;
     }
     return reply;
+}
+
+std::shared_ptr<MixParticipant> AudioMixerPlugin::makePlainParticipant(RequestReader& reader, uint64_t id,
+                                                                      const std::string& display, audio::CodecId codec,
+                                                                      int sampleRate, Json& rtpInfo,
+                                                                      RtpEndpoint*& endpointOut) {
+    // A plain RTP participant (a SIP phone's media, a test sender): we listen on a port of our
+    // own and send the mix to the address it gave.
+    RequestReader rtpReader(reader.optionalObject("rtp"));
+    std::string ip = rtpReader.requireString("ip", 64);
+    auto port = static_cast<uint16_t>(rtpReader.requireInt("port", 1, 65535));
+    int pt = audio::codecInfo(codec).staticPt;
+    if (auto given = rtpReader.optionalInt("payload_type", 0, 127))
+        pt = static_cast<int>(*given);
+    if (pt < 0)
+        throw RequestError(ErrorCode::MissingField, std::string("plain RTP with ") + audio::codecInfo(codec).name +
+                                                        " needs rtp.payload_type");
+    std::unique_ptr<RtpEndpoint> endpoint;
+    try {
+        endpoint = std::make_unique<RtpEndpoint>(rtpAddress_, ip, port);
+    } catch (const std::exception& e) {
+        throw RequestError(ErrorCode::AudioMixerRtpUnavailable, e.what());
+    }
+    endpointOut = endpoint.get();
+    rtpInfo = Json::object();
+    rtpInfo.set("ip", rtpAddress_).set("port", endpointOut->localPort()).set("payload_type", pt);
+    return std::make_shared<MixParticipant>(id, display, codec, pt, sampleRate, std::move(endpoint));
+}
+
+Json AudioMixerPlugin::attachRtpLeg(const Json& request) {
+    // {"room", "display", "codec", "rtp": {"ip", "port", "payload_type"?}, "pin"?} from another
+    // plugin; answers {"room", "id", "rtp": {"ip", "port", "payload_type"}}.
+    return runOnLoop([&] {
+        RequestReader reader(request.get());
+        std::string key = roomKey(reader);
+        Room& room = openRoom(key, reader);
+        std::string display = reader.optionalString("display", 256).value_or("");
+        std::string codecName = reader.optionalString("codec", 16).value_or("pcmu");
+        auto codec = audio::codecFromName(codecName);
+        if (!codec)
+            throw RequestError(ErrorCode::AudioMixerUnsupportedCodec, "unsupported codec '" + codecName + "'");
+        uint64_t id = randomId();
+        Json rtpInfo;
+        RtpEndpoint* endpoint = nullptr;
+        auto participant = makePlainParticipant(reader, id, display, *codec, room.mixer->settings.sampleRate, rtpInfo, endpoint);
+        auto legs = std::make_shared<std::vector<PlainLeg>>(*plainLegs_.load());
+        legs->push_back(PlainLeg{participant, endpoint});
+        plainLegs_.store(std::move(legs));
+        room.mixer->add(participant);
+        room.mixer->cue(true);
+        room.hub->join(hub::Member{std::string(kPackage) + "/" + std::to_string(id), display, kPackage});
+        refreshClock();
+        Json announce = roomEvent(key);
+        announce.set("audiobridge", "joined");
+        Json list = Json::array();
+        list.append(participantJson(*participant));
+        announce.set("participants", list);
+        broadcast(room, announce);
+        Json reply = Json::object();
+        reply.set("room", roomValue(key)).set("id", static_cast<json_int_t>(id)).set("rtp", rtpInfo);
+        return Reply{reply, {}};
+    }).body;
+}
+
+Json AudioMixerPlugin::detachRtpLeg(const Json& request) {
+    return runOnLoop([&] {
+        RequestReader reader(request.get());
+        std::string key = roomKey(reader);
+        auto id = static_cast<uint64_t>(reader.requireInt("id", 1, kMaxId));
+        Room* room = findRoom(key);
+        if (!room || !room->mixer->find(id))
+            throw RequestError(ErrorCode::AudioMixerNoSuchUser, "no such participant in this room");
+        removeParticipant(key, id, "leaving");
+        if (room->mixer->settings.onDemand && room->mixer->size() == 0)
+            closeRoom(key);
+        return Reply{Json::object().set("detached", "ok"), {}};
+    }).body;
 }
 
 Reply AudioMixerPlugin::changeRoom(Session& session, RequestReader& reader, const Request&) {

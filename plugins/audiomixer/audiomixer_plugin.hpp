@@ -53,11 +53,19 @@ private:
     Reply moderatorUnmute(Session&, RequestReader&, const Request&);
     Reply kick(Session&, RequestReader&, const Request&);
     Reply changeRoom(Session&, RequestReader&, const Request&);
+    Reply edit(Session&, RequestReader&, const Request&);
     Reply enableRecording(Session&, RequestReader&, const Request&);
     // Puts a participant made for session into room (announces it, registers plain RTP).
     void admit(Session& session, Room& room, const std::string& key, const std::shared_ptr<MixParticipant>& participant,
                WebRtcSink* sink, RtpEndpoint* plainEndpoint);
     Room& openRoom(const std::string& key, RequestReader& reader);
+    // Builds a plain RTP participant from {"codec","rtp":{"ip","port","payload_type"?}} fields.
+    std::shared_ptr<MixParticipant> makePlainParticipant(RequestReader& reader, uint64_t id, const std::string& display,
+                                                         audio::CodecId codec, int sampleRate, Json& rtpInfo,
+                                                         RtpEndpoint*& endpoint);
+    // Hub services for other plugins (the SIP gateway): plain RTP legs in and out of rooms.
+    Json attachRtpLeg(const Json& request);
+    Json detachRtpLeg(const Json& request);
     void checkSecret(const Room& room, RequestReader& reader, const char* action);
     Reply adminList(RequestReader&, const Request&);
 

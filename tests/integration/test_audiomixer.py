@@ -269,3 +269,41 @@ def test_video_room_and_mixer_of_the_same_name_share_the_roster(janus):
     assert [a["display"] for a in listed["attendees"]] == ["Phone"]
     assert [a["display"] for a in mixer_view["attendees"]] == ["Web"]
     assert left["plugindata"]["data"]["attendee"]["id"] == attendee["id"]
+
+
+def test_another_plugin_hands_an_rtp_leg_to_the_mixer_through_the_hub(janus):
+    """The path the SIP gateway takes: a plugin (here the hubprobe test plugin, a separate .so)
+    calls the mixer's "audiomixer.attach_rtp" hub service with a phone's RTP address."""
+    from harness.rtp_peer import RtpPeer
+
+    async def body():
+        ann = Voice(janus, "leg-room", "Ann", 440)
+        phone = await RtpPeer("pcmu", 600).open()
+        session = await Session.create(janus.ws_url)
+        try:
+            await ann.join()
+            probe = await session.attach("janus.plugin.sylk.hubprobe.a")
+            attached, _ = await probe.send({"request": "call", "service": "audiomixer.attach_rtp", "args": {
+                "room": "leg-room", "display": "Phone", "codec": "pcmu", "rtp": {"ip": "127.0.0.1", "port": phone.port}}})
+            announced = await ann.handle.next_event(predicate=lambda e: any(
+                p.get("display") == "Phone" for p in e.get("plugindata", {}).get("data", {}).get("participants", [])))
+            rtp = attached["result"]["rtp"]
+            await phone.stream((rtp["ip"], rtp["port"]), 3)
+            heard_by_ann, heard_by_phone = ann.heard(), phone.heard()
+            detached, _ = await probe.send({"request": "call", "service": "audiomixer.detach_rtp", "args": {
+                "room": "leg-room", "id": attached["result"]["id"]}})
+            unknown, _ = await probe.send({"request": "call", "service": "nobody.offers.this", "args": {}})
+            return attached, announced, heard_by_ann, heard_by_phone, detached, unknown
+        finally:
+            phone.close()
+            await ann.close()
+            await session.close()
+
+    attached, announced, heard_by_ann, heard_by_phone, detached, unknown = run(body(), timeout=60)
+    assert attached["result"]["rtp"]["payload_type"] == 0
+    samples, rate = heard_by_ann
+    assert tone_db(samples, rate, 600) > 120
+    samples, rate = heard_by_phone
+    assert tone_db(samples, rate, 440) - tone_db(samples, rate, 600) >= 30
+    assert detached["result"] == {"detached": "ok"}
+    assert unknown["error_code"] == 1008 and "nobody.offers.this" in unknown["error"]

@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "sylkcore/hub/services.hpp"
 #include "sylkcore/janus/plugin_binding.hpp"
 
 namespace sylk::hubprobe {
@@ -39,6 +40,7 @@ void HubProbePlugin::configure(const janus::PluginConfig&) {
     onRequest<ProbeSession>("post", Execution::ControlLoop, &HubProbePlugin::post);
     onRequest<ProbeSession>("leave", Execution::ControlLoop, &HubProbePlugin::leave);
     onRequest<ProbeSession>("info", Execution::Inline, &HubProbePlugin::hubInfo);
+    onRequest<ProbeSession>("call", Execution::ControlLoop, &HubProbePlugin::callService);
 }
 
 std::shared_ptr<janus::PluginSession> HubProbePlugin::newSession(janus_plugin_session* handle) {
@@ -98,6 +100,15 @@ Reply HubProbePlugin::hubInfo(ProbeSession&, RequestReader& reader, const Reques
     for (const auto& id : hub::Hub::instance().roomIds())
         rooms.append(Json::adopt(json_string(id.c_str())));
     body.set("rooms", rooms);
+    return Reply{body, {}};
+}
+
+Reply HubProbePlugin::callService(ProbeSession&, RequestReader& reader, const Request&) {
+    std::string service = reader.requireString("service", 128);
+    json_t* args = reader.optionalObject("args");
+    Json result = hub::Services::instance().call(service, args ? Json::borrow(args) : Json::object());
+    Json body = makeEvent();
+    body.set("service", service).set("result", result);
     return Reply{body, {}};
 }
 

@@ -35,6 +35,8 @@ private:
     Reply post(ProbeSession& session, RequestReader& reader, const Request& request);
     Reply leave(ProbeSession& session, RequestReader& reader, const Request& request);
     Reply hubInfo(ProbeSession& session, RequestReader& reader, const Request& request);
+    // Calls a hub service offered by another plugin: {"service", "args"}.
+    Reply callService(ProbeSession& session, RequestReader& reader, const Request& request);
 };
 
 class ProbeSession : public janus::PluginSession, public hub::RoomListener,
