@@ -2,8 +2,11 @@
 #include <thread>
 #include <vector>
 
-#include "cmocka_cpp.hpp"
 #include "sylkcore/hub/hub.hpp"
+#include "sylkcore/hub/services.hpp"
+#include "sylkcore/request_error.hpp"
+// cmocka defines fail(): include it after the C++ library headers
+#include "cmocka_cpp.hpp"
 
 using namespace sylk;
 using namespace sylk::hub;
@@ -97,6 +100,24 @@ static void concurrent_posters_get_unique_sequences(void**) {
     }
 }
 
+static void services_are_offered_called_and_withdrawn(void**) {
+    auto& services = Services::instance();
+    services.offer("test.double", [](const Json& request) {
+        return Json::object().set("value", static_cast<json_int_t>(2 * json_integer_value(request.member("value"))));
+    });
+    assert_true(services.offered("test.double"));
+    Json answer = services.call("test.double", Json::object().set("value", 21));
+    assert_int_equal(json_integer_value(answer.member("value")), 42);
+    services.withdraw("test.double");
+    int code = 0;
+    try {
+        services.call("test.double", Json::object());
+    } catch (const sylk::RequestError& e) {
+        code = static_cast<int>(e.code());
+    }
+    assert_int_equal(code, 1008);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(join_post_leave_reach_listeners_in_order),
@@ -104,6 +125,7 @@ int main() {
         cmocka_unit_test(rooms_are_shared_and_closed_when_idle),
         cmocka_unit_test(instance_is_one_per_process),
         cmocka_unit_test(concurrent_posters_get_unique_sequences),
+        cmocka_unit_test(services_are_offered_called_and_withdrawn),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
