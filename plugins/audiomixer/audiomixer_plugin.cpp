@@ -1,5 +1,7 @@
 #include "audiomixer_plugin.hpp"
 
+#include "audiomixer_common.hpp"
+
 #include <glib.h>
 
 #include <algorithm>
@@ -12,9 +14,6 @@
 namespace sylk::audiomixer {
 namespace {
 
-constexpr const char* kPackage = "janus.plugin.sylk.audiomixer";
-constexpr int64_t kMaxId = (int64_t(1) << 53) - 1;
-
 const janus::PluginInfo kInfo{
     1,
     "0.1.0",
@@ -24,16 +23,6 @@ const janus::PluginInfo kInfo{
     kPackage,
     "audiobridge",
 };
-
-uint64_t randomId() {
-    return (static_cast<uint64_t>(g_random_int()) << 21 ^ g_random_int()) % static_cast<uint64_t>(kMaxId) + 1;
-}
-
-int checkRate(int64_t rate) {
-    if (rate != 8000 && rate != 16000 && rate != 24000 && rate != 48000)
-        throw RequestError(ErrorCode::InvalidField, "sampling_rate must be 8000, 16000, 24000 or 48000");
-    return static_cast<int>(rate);
-}
 
 }  // namespace
 
@@ -94,213 +83,6 @@ void AudioMixerPlugin::onShutdown() {
             hub::Hub::instance().closeIfIdle(key);
     }
     rooms_.clear();
-}
-
-// ------------------------------------------------------------------ rooms
-
-std::string AudioMixerPlugin::roomKey(RequestReader& reader, bool required) {
-    json_t* value = reader.optionalRaw("room");
-    if (!value) {
-        if (required)
-            throw RequestError(ErrorCode::MissingField, "missing field 'room' (a room number or name)");
-        return "";
-    }
-    std::string key;
-    if (json_is_integer(value) && json_integer_value(value) > 0)
-        key = std::to_string(json_integer_value(value));
-    else if (json_is_string(value) && json_string_length(value) > 0 && json_string_length(value) <= 256)
-        key = json_string_value(value);
-    else
-        throw RequestError(ErrorCode::InvalidField, "field 'room' must be a positive number or a name");
-    if (!roomValues_.count(key))
-        roomValues_[key] = Json::borrow(value);
-    return key;
-}
-
-Json AudioMixerPlugin::roomValue(const std::string& key) const {
-    auto it = roomValues_.find(key);
-    return it != roomValues_.end() ? it->second : Json::adopt(json_string(key.c_str()));
-}
-
-AudioMixerPlugin::Room* AudioMixerPlugin::findRoom(const std::string& key) {
-    auto it = rooms_.find(key);
-    return it == rooms_.end() ? nullptr : &it->second;
-}
-
-AudioMixerPlugin::Room& AudioMixerPlugin::makeRoom(const std::string& key, MixRoomSettings settings) {
-    Room room;
-    room.mixer = std::make_shared<MixRoom>(key, std::move(settings), [this, key](uint64_t id, bool talking, int level) {
-        loop().post([this, key, id, talking, level] { onTalk(key, id, talking, level); });
-    });
-    room.hub = hub::Hub::instance().open(key);
-    SYLK_LOG(LOG_INFO, kPackage, "room %s created", key.c_str());
-    return rooms_[key] = std::move(room);
-}
-
-void AudioMixerPlugin::closeRoom(const std::string& key) {
-    auto it = rooms_.find(key);
-    if (it == rooms_.end())
-        return;
-    for (const auto& participant : *it->second.mixer->participants())
-        removeParticipant(key, participant->id, "leaving");
-    rooms_.erase(key);
-    hub::Hub::instance().closeIfIdle(key);
-    refreshClock();
-    SYLK_LOG(LOG_INFO, kPackage, "room %s closed", key.c_str());
-}
-
-void AudioMixerPlugin::refreshClock() {
-    MixerClock::RoomList active;
-    for (const auto& [key, room] : rooms_) {
-        if (room.mixer->size() > 0)
-            active.push_back(room.mixer);
-    }
-    clock_->setRooms(std::move(active));
-}
-
-Json AudioMixerPlugin::roomEvent(const std::string& key) const {
-    Json event = makeEvent();
-    event.set("room", roomValue(key));
-    return event;
-}
-
-Json AudioMixerPlugin::participantJson(const MixParticipant& participant) const {
-    Json json = Json::object();
-    json.set("id", static_cast<json_int_t>(participant.id))
-        .set("display", participant.display)
-        .setBool("setup", true)
-        .setBool("muted", participant.muted || participant.moderatorMuted);
-    return json;
-}
-
-void AudioMixerPlugin::broadcast(Room& room, const Json& event, uint64_t except) {
-    for (auto& [id, weak] : room.sessions) {
-        if (id == except)
-            continue;
-        if (auto session = weak.lock())
-            pushEvent(*session, "", event);
-    }
-}
-
-Reply AudioMixerPlugin::create(Session&, RequestReader& reader, const Request&) {
-    std::string key = roomKey(reader, false);
-    if (key.empty()) {
-        key = std::to_string(randomId());
-        roomValues_[key] = Json::adopt(json_integer(static_cast<json_int_t>(std::stoull(key))));
-    }
-    if (findRoom(key))
-        throw RequestError(ErrorCode::AudioMixerRoomExists, "room '" + key + "' already exists");
-    MixRoomSettings settings = defaults_;
-    settings.description = reader.optionalString("description", 256).value_or("");
-    settings.pin = reader.optionalString("pin", 256).value_or("");
-    settings.secret = reader.optionalString("secret", 256).value_or("");
-    if (auto rate = reader.optionalInt("sampling_rate", 8000, 48000))
-        settings.sampleRate = checkRate(*rate);
-    settings.maxParticipants = reader.optionalInt("max_participants", 1, 10000).value_or(defaults_.maxParticipants);
-    settings.isPrivate = reader.optionalBool("is_private").value_or(false);
-    settings.tones = reader.optionalBool("tones").value_or(defaults_.tones);
-    reader.optionalBool("permanent");
-    makeRoom(key, settings);
-    Json reply = Json::object();
-    reply.set("audiobridge", "created").set("room", roomValue(key)).setBool("permanent", false);
-    return Reply{reply, {}};
-}
-
-Reply AudioMixerPlugin::destroyRoom(Session&, RequestReader& reader, const Request&) {
-    std::string key = roomKey(reader);
-    Room* room = findRoom(key);
-    if (!room)
-        throw RequestError(ErrorCode::AudioMixerNoSuchRoom, "no such room '" + key + "'");
-    checkSecret(*room, reader, "destroy the room");
-    Json event = Json::object();
-    event.set("audiobridge", "destroyed").set("room", roomValue(key));
-    broadcast(*room, event);
-    closeRoom(key);
-    return Reply{event, {}};
-}
-
-Reply AudioMixerPlugin::edit(Session&, RequestReader& reader, const Request&) {
-    std::string key = roomKey(reader);
-    Room* room = findRoom(key);
-    if (!room)
-        throw RequestError(ErrorCode::AudioMixerNoSuchRoom, "no such room '" + key + "'");
-    checkSecret(*room, reader, "edit the room");
-    auto& settings = room->mixer->settings;
-    if (auto value = reader.optionalString("new_description", 256))
-        settings.description = *value;
-    if (auto value = reader.optionalString("new_pin", 256))
-        settings.pin = *value;
-    if (auto value = reader.optionalString("new_secret", 256))
-        settings.secret = *value;
-    if (auto value = reader.optionalBool("new_is_private"))
-        settings.isPrivate = *value;
-    Json reply = Json::object();
-    reply.set("audiobridge", "edited").set("room", roomValue(key));
-    return Reply{reply, {}};
-}
-
-Reply AudioMixerPlugin::exists(Session&, RequestReader& reader, const Request&) {
-    std::string key = roomKey(reader);
-    Json reply = Json::object();
-    reply.set("audiobridge", "success").set("room", roomValue(key)).setBool("exists", findRoom(key) != nullptr);
-    return Reply{reply, {}};
-}
-
-Reply AudioMixerPlugin::list(Session&, RequestReader&, const Request&) {
-    Json rooms = Json::array();
-    for (const auto& [key, room] : rooms_) {
-        const auto& settings = room.mixer->settings;
-        if (settings.isPrivate)
-            continue;
-        Json entry = Json::object();
-        entry.set("room", roomValue(key))
-            .set("description", settings.description.empty() ? key : settings.description)
-            .set("sampling_rate", settings.sampleRate)
-            .setBool("pin_required", !settings.pin.empty())
-            .set("max_participants", static_cast<json_int_t>(settings.maxParticipants))
-            .set("num_participants", static_cast<json_int_t>(room.mixer->size()));
-        rooms.append(entry);
-    }
-    Json reply = Json::object();
-    reply.set("audiobridge", "success").set("list", rooms);
-    return Reply{reply, {}};
-}
-
-Reply AudioMixerPlugin::listParticipants(Session&, RequestReader& reader, const Request&) {
-    std::string key = roomKey(reader);
-    Room* room = findRoom(key);
-    if (!room)
-        throw RequestError(ErrorCode::AudioMixerNoSuchRoom, "no such room '" + key + "'");
-    Json participants = Json::array();
-    for (const auto& participant : *room->mixer->participants())
-        participants.append(participantJson(*participant));
-    Json reply = Json::object();
-    reply.set("audiobridge", "participants").set("room", roomValue(key)).set("participants", participants);
-    reply.set("attendees", room->hub->membersJsonExcept(kPackage));  // Sylk: through other plugins
-    return Reply{reply, {}};
-}
-
-Reply AudioMixerPlugin::adminList(RequestReader&, const Request&) {
-    Json rooms = Json::array();
-    for (const auto& [key, room] : rooms_) {
-        Json participants = Json::array();
-        for (const auto& participant : *room.mixer->participants())
-            participants.append(participant->describe());
-        Json entry = Json::object();
-        entry.set("room", roomValue(key))
-            .set("sampling_rate", room.mixer->settings.sampleRate)
-            .set("participants", participants)
-            .set("encodes_own", static_cast<json_int_t>(room.mixer->stats.encodesOwn.load()))
-            .set("encodes_shared", static_cast<json_int_t>(room.mixer->stats.encodesShared.load()));
-        rooms.append(entry);
-    }
-    Json mixer = Json::object();
-    mixer.set("ticks", static_cast<json_int_t>(clock_->ticks()))
-        .set("missed_deadlines", static_cast<json_int_t>(clock_->missedDeadlines()))
-        .set("busy", clock_->busyFraction());
-    Json reply = Json::object();
-    reply.set("audiobridge", "success").set("list", rooms).set("mixer", mixer);
-    return Reply{reply, {}};
 }
 
 // ------------------------------------------------------------------ participants
