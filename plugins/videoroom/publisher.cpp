@@ -1,5 +1,6 @@
 #include "publisher.hpp"
 
+#include "recording.hpp"
 #include "room.hpp"
 
 #include <cstring>
@@ -67,7 +68,11 @@ void Publisher::onRtp(janus_plugin_rtp* packet) {
     if (packet->mindex < 0 || static_cast<size_t>(packet->mindex) >= table->size())
         return;
     const auto& stream = (*table)[packet->mindex];
-    if (!stream || stream->moderated.load(std::memory_order_relaxed))
+    if (!stream)
+        return;
+    if (auto recording = stream->recording.load(std::memory_order_acquire))
+        recording->save(packet->buffer, packet->length);
+    if (stream->moderated.load(std::memory_order_relaxed))
         return;
     if (!packet->video && packet->extensions.audio_level >= 0 && talkListener_) {
         if (auto change = stream->talk.add(packet->extensions.audio_level))

@@ -28,6 +28,7 @@ struct RoomSettings {
     uint32_t bitrate = 0;  // cap per publisher, bit/s; 0 = none
     bool isPrivate = false;
     bool onDemand = false;   // made by a join; ends with its last participant
+    bool record = false;     // record every publisher (off by default)
     size_t historySize = 50;
     std::vector<std::string> audioCodecs;  // allowed, by preference; empty = any
     std::vector<std::string> videoCodecs;

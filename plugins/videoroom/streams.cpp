@@ -1,5 +1,7 @@
 #include "streams.hpp"
 
+#include "recording.hpp"
+
 #include <algorithm>
 
 namespace sylk::videoroom {

@@ -21,6 +21,7 @@ enum class MediaKind { Audio, Video, Data };
 const char* kindName(MediaKind kind);
 
 class Publisher;
+class Recording;
 
 struct SubscriberStream {
     SubscriberStream(janus_plugin_session* subscriberHandle, int mindex);
@@ -70,6 +71,8 @@ struct PublishedStream {
     int ridExtensionId = -1;
     uint32_t ssrcs[3] = {0, 0, 0};
     char* rids[3] = {nullptr, nullptr, nullptr};
+    // Set while the stream is recorded; the media thread saves every packet it receives.
+    std::atomic<std::shared_ptr<Recording>> recording;
     ~PublishedStream();
     audio::TalkDetector talk;                    // audio streams; publisher's media thread only
     std::atomic<std::shared_ptr<const TargetList>> targets{std::make_shared<const TargetList>()};

@@ -7,6 +7,7 @@
 #include "sylkcore/janus/sdp_answer.hpp"
 #include "sylkcore/files/file_store.hpp"
 #include "sylkcore/log.hpp"
+#include "recording.hpp"
 #include "videoroom_common.hpp"
 #include "videoroom_requests.hpp"
 
@@ -38,6 +39,7 @@ void VideoRoomPlugin::configure(const janus::PluginConfig& config) {
     defaults_.historySize = static_cast<size_t>(config.getInt("history_size", 50, 0, 1000));
     defaults_.bitrate = static_cast<uint32_t>(config.getInt("bitrate", 0, 0, 100'000'000));
     maxMessageBytes_ = static_cast<size_t>(config.getInt("max_message_bytes", 16 * 1024, 16, 1024 * 1024));
+    recordingsDir_ = config.getString("recordings_dir", SYLK_VIDEOROOM_RECORDINGS_DIR);
     // Persistent rooms: one category per room, "room-<name>: { ... }".
     for (const auto& category : config.categories("room-")) {
         const char* name = category.c_str();
@@ -48,6 +50,7 @@ void VideoRoomPlugin::configure(const janus::PluginConfig& config) {
         settings.maxPublishers = config.getInt(name, "publishers", defaults_.maxPublishers, 1, 1000);
         settings.bitrate = static_cast<uint32_t>(config.getInt(name, "bitrate", defaults_.bitrate, 0, 100'000'000));
         settings.isPrivate = config.getBool(name, "is_private", false);
+        settings.record = config.getBool(name, "record", false);
         settings.audioCodecs = parseCodecList(config.getString(name, "audiocodec", ""), false);
         settings.videoCodecs = parseCodecList(config.getString(name, "videocodec", ""), true);
         makeRoom(RoomId::fromString(category.substr(5)), settings);
@@ -325,6 +328,10 @@ void VideoRoomPlugin::negotiatePublisher(Session& session, RequestReader& reader
         publisher->display = *display;
     if (auto bitrate = reader.optionalInt("bitrate", 0, 100'000'000))
         publisher->setBitrateCap(static_cast<uint32_t>(*bitrate));
+    auto record = reader.optionalBool("record");
+    std::string recordingName = reader.optionalString("filename", 200).value_or("");
+    if (!recordingName.empty() && !files::FileStore::validName(recordingName))
+        throw RequestError(ErrorCode::InvalidField, "invalid recording file name (a plain name, no '/' or '..')");
     if (request.jsep) {
         if (!publisher->publishing() && room.activePublishers() >= room.settings.maxPublishers)
             throw RequestError(ErrorCode::VideoRoomPublishersFull,
@@ -399,10 +406,43 @@ void VideoRoomPlugin::negotiatePublisher(Session& session, RequestReader& reader
         }
         publisher->setStreams(std::move(streams));
         reply.jsep = answer.jsep;
+        if (record.value_or(room.settings.record))
+            setRecording(publisher, true, recordingName);
         if (publisher->active)
             announcePublisher(publisher);  // renegotiated: others learn the new stream list
     }
+    if (record && !request.jsep)
+        setRecording(publisher, *record, recordingName);
     reply.body.set("room", room.id.value).set("configured", "ok");
+}
+
+void VideoRoomPlugin::setRecording(const std::shared_ptr<Publisher>& publisher, bool on, const std::string& baseName) {
+    std::string base = baseName;
+    if (base.empty()) {
+        // room-participant: room names may hold anything, file names may not
+        std::string room = publisher->room->id.key;
+        for (char& c : room) {
+            if (!g_ascii_isalnum(c) && c != '-' && c != '.' && c != '@')
+                c = '_';
+        }
+        base = room + "-" + std::to_string(publisher->id);
+    }
+    for (const auto& stream : publisher->streams()) {
+        if (stream->kind == MediaKind::Data || stream->codec.empty())
+            continue;
+        if (!on) {
+            stream->recording.store(nullptr);
+            continue;
+        }
+        if (stream->recording.load())
+            continue;
+        try {
+            stream->recording.store(std::make_shared<Recording>(recordingsDir_, stream->codec,
+                                                                base + "-" + kindName(stream->kind) + "-" + stream->mid));
+        } catch (const std::exception& e) {
+            throw RequestError(ErrorCode::InternalError, e.what());
+        }
+    }
 }
 
 Reply VideoRoomPlugin::configure(Session& session, RequestReader& reader, const Request& request) {

@@ -87,6 +87,8 @@ private:
     void removeParticipant(const std::shared_ptr<Publisher>& publisher, const char* why);
     void unpublishStreams(const std::shared_ptr<Publisher>& publisher);
     void announcePublisher(const std::shared_ptr<Publisher>& publisher);
+    // Starts or stops recording a publisher's streams (.mjr files in recordingsDir_).
+    void setRecording(const std::shared_ptr<Publisher>& publisher, bool on, const std::string& baseName = "");
     void deliverChat(const std::shared_ptr<VideoRoom>& room, const hub::RoomEvent& event);
     void onTalking(const std::shared_ptr<Publisher>& publisher, bool talking, int averageLevel);
     // Re-picks what low-bandwidth subscribers of the room receive.
@@ -103,6 +105,7 @@ private:
     std::string adminKey_;
     RoomSettings defaults_;
     size_t maxMessageBytes_ = 16 * 1024;
+    std::string recordingsDir_;
 };
 
 }  // namespace sylk::videoroom

@@ -23,6 +23,8 @@ void VideoRoomPlugin::readRoomSettings(RequestReader& reader, RoomSettings& sett
         settings.bitrate = static_cast<uint32_t>(*bitrate);
     if (auto isPrivate = reader.optionalBool("is_private"))
         settings.isPrivate = *isPrivate;
+    if (auto record = reader.optionalBool("record"))
+        settings.record = *record;
     if (auto codecs = reader.optionalString("audiocodec", 256))
         settings.audioCodecs = parseCodecList(*codecs, false);
     if (auto codecs = reader.optionalString("videocodec", 256))

@@ -438,3 +438,37 @@ def test_switch_changes_the_source_without_renegotiation(janus):
     assert switched["streams"][1]["feed_display"] == "Bob"
     assert after[0] > 150 and after[1] < 60, after          # now Bob's red, same PeerConnection
     assert mismatched["error_code"] == 1003
+
+
+def test_recording_is_off_by_default_and_produces_playable_files(janus):
+    import glob
+    import subprocess
+    import tempfile
+
+    async def body():
+        plain = Participant(janus, "rec-room", "Plain")
+        taped = Participant(janus, "rec-room", "Taped")
+        try:
+            await plain.join(tone=440, colour=(0, 200, 0))
+            await taped.join(tone=660, colour=(200, 0, 0))
+            bad_name, _ = await taped.handle.send({"request": "configure", "record": True, "filename": "../x"})
+            started, _ = await taped.handle.send({"request": "configure", "record": True, "filename": "taped"})
+            await asyncio.sleep(3)
+            stopped, _ = await taped.handle.send({"request": "configure", "record": False})
+            return bad_name, started, stopped
+        finally:
+            await plain.close()
+            await taped.close()
+
+    bad_name, started, stopped = run(body())
+    assert bad_name["error_code"] == 1003
+    assert started["configured"] == "ok" and stopped["configured"] == "ok"
+    folder = os.path.join(janus.run_dir, "recordings", "videoroom")
+    files = sorted(os.path.basename(f) for f in glob.glob(os.path.join(folder, "*.mjr")))
+    assert files == ["taped-audio-0.mjr", "taped-video-1.mjr"], files  # Plain was not recorded
+    with tempfile.TemporaryDirectory() as out:
+        for name, extension in (("taped-audio-0.mjr", "opus"), ("taped-video-1.mjr", "webm")):
+            target = os.path.join(out, "converted." + extension)
+            done = subprocess.run(["janus-pp-rec", os.path.join(folder, name), target], capture_output=True, timeout=60)
+            assert done.returncode == 0, done.stderr[-500:]
+            assert os.path.getsize(target) > 2000, name

@@ -79,6 +79,8 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
                   '\tfiles_dir = "%s"\n\tmax_file_bytes = %d\n}\n'
                   % (http_port, os.path.join(SOURCE, "html"), os.path.join(run, "files"), max_file_bytes))
 
+    with open(os.path.join(conf, "janus.plugin.sylk.videoroom.jcfg"), "w") as out:
+        out.write('general: {\n\trecordings_dir = "%s"\n}\n' % os.path.join(run, "recordings", "videoroom"))
     with open(os.path.join(conf, "janus.plugin.sylk.audiomixer.jcfg"), "w") as out:
         out.write('general: {\n\trecordings_dir = "%s"\n}\n' % os.path.join(run, "recordings"))
 
