@@ -96,6 +96,14 @@ state.setLastN = (n) => new Promise((resolve, reject) => {
   state.subscriber.send({ message: { request: "configure", last_n: n }, success: resolve, error: reject });
 });
 
+// Picks the layers received from a feed's video: {substream, temporal} for simulcast,
+// {spatial_layer, temporal_layer} for VP9 SVC.
+state.setLayer = (feed, layers) => new Promise((resolve, reject) => {
+  const mid = [...state.feedsByMid].find(([, info]) => info.feed === feed && info.type === "video" && !info.screen)?.[0];
+  if (mid === undefined) return reject(new Error(`no video from ${feed}`));
+  state.subscriber.send({ message: { request: "configure", streams: [{ mid, ...layers }] }, success: resolve, error: reject });
+});
+
 state.raiseHand = (raised) => state.publisher.send({ message: { request: "raise_hand", raised } });
 
 state.sendChat = (text, to) => new Promise((resolve, reject) => {
@@ -289,9 +297,14 @@ function publishOwnFeed() {
       { type: "audio", capture: true, recv: false },
       params.has("simulcast")
         ? { type: "video", capture: { width: 1280, height: 720 }, simulcast: true, recv: false }
-        : { type: "video", capture: { width: 320, height: 240 }, recv: false },
+        : params.has("svc")
+          ? { type: "video", capture: { width: 1280, height: 720 }, svc: "L3T3_KEY", recv: false }
+          : { type: "video", capture: { width: 320, height: 240 }, recv: false },
     ],
-    success: (jsep) => state.publisher.send({ message: { request: "configure", audio: true, video: true }, jsep }),
+    success: (jsep) => state.publisher.send({
+      message: { request: "configure", audio: true, video: true, videocodec: params.has("svc") ? "vp9" : undefined },
+      jsep,
+    }),
     error: (e) => {
       fail(`No camera or microphone available (${e?.message || e}). You can still follow the room and chat.`);
     },
@@ -321,7 +334,8 @@ function onPublisherMessage(msg, jsep) {
     state.moderator = Boolean(msg.moderator);
     $("mute-all").hidden = !state.moderator;
     attachSubscriber();
-    publishOwnFeed();
+    if (params.has("listen")) state.status = "listening";  // join to watch, without a camera
+    else publishOwnFeed();
     // wait for the subscriber handle before subscribing to those already publishing
     const waitForSubscriber = () => (state.subscriber ? onPublishers(msg.publishers || []) : setTimeout(waitForSubscriber, 50));
     waitForSubscriber();

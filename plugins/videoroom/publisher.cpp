@@ -95,6 +95,16 @@ void Publisher::onRtp(janus_plugin_rtp* packet) {
         return;
     char vp8Descriptor[6];
     const bool vp8 = simulcast && stream->videoCodec == JANUS_VIDEOCODEC_VP8 && payloadLength >= 6;
+    // VP9 SVC: parse the layer information once; each subscriber then keeps its own layers.
+    janus_vp9_svc_info svc{};
+    gboolean svcFound = FALSE;
+    if (packet->video && stream->videoCodec == JANUS_VIDEOCODEC_VP9) {
+        int length = 0;
+        char* vp9 = janus_rtp_payload(packet->buffer, packet->length, &length);
+        if (vp9 && janus_vp9_parse_svc(vp9, length, &svcFound, &svc) != 0)
+            svcFound = FALSE;
+    }
+    const bool marker = header->markerbit;
     for (const auto& target : *targets) {
         if (!target->sending.load(std::memory_order_relaxed) || target->handle.stopped())
             continue;
@@ -111,8 +121,15 @@ void Publisher::onRtp(janus_plugin_rtp* packet) {
             if (!relay)
                 continue;
         }
+        if (svcFound && !keepSvcLayer(*target, svc)) {
+            ++target->context.base_seq;  // keep the subscriber's sequence numbers gapless
+            continue;
+        }
         janus_rtp_header_update(header, &target->context, packet->video, 0);
         header->type = static_cast<uint16_t>(target->pt);
+        // The end of the last spatial layer this subscriber gets is the end of its frame.
+        if (svcFound && svc.ebit && svc.spatial_layer == target->spatialLayer)
+            header->markerbit = 1;
         if (vp8) {
             // The picture ids must stay continuous across layer switches, per subscriber.
             std::memcpy(vp8Descriptor, payload, sizeof(vp8Descriptor));
@@ -124,9 +141,39 @@ void Publisher::onRtp(janus_plugin_rtp* packet) {
         header->timestamp = timestamp;
         header->seq_number = sequence;
         header->type = payloadType;
+        header->markerbit = marker;
         if (vp8)
             std::memcpy(payload, vp8Descriptor, sizeof(vp8Descriptor));
     }
+}
+
+bool Publisher::keepSvcLayer(SubscriberStream& target, const janus_vp9_svc_info& svc) {
+    const int spatialTarget = target.spatialTarget.load(std::memory_order_relaxed);
+    const int temporalTarget = target.temporalLayerTarget.load(std::memory_order_relaxed);
+    if (target.spatialLayer < 0) {
+        target.spatialLayer = spatialTarget;
+        target.temporalLayer = temporalTarget;
+    }
+    // Spatial: go up at the start of an independently decodable frame of a higher layer (ask
+    // for one), go down at the end of a frame of the target layer.
+    if (spatialTarget > target.spatialLayer) {
+        if (svc.spatial_layer > target.spatialLayer && svc.spatial_layer <= spatialTarget && !svc.pbit && svc.bbit)
+            target.spatialLayer = svc.spatial_layer;
+        else
+            requestKeyframe(target.feedMindex);
+    } else if (spatialTarget < target.spatialLayer && svc.ebit && svc.spatial_layer == spatialTarget) {
+        target.spatialLayer = spatialTarget;
+    }
+    if (svc.spatial_layer > target.spatialLayer)
+        return false;
+    // Temporal: up at a switching point (U and B bits), down at the end of a target-layer frame.
+    if (temporalTarget > target.temporalLayer) {
+        if (svc.ubit && svc.bbit && svc.temporal_layer > target.temporalLayer && svc.temporal_layer <= temporalTarget)
+            target.temporalLayer = svc.temporal_layer;
+    } else if (temporalTarget < target.temporalLayer && svc.ebit && svc.temporal_layer == temporalTarget) {
+        target.temporalLayer = temporalTarget;
+    }
+    return svc.temporal_layer <= target.temporalLayer;
 }
 
 void Publisher::onRtcp(janus_plugin_rtcp* packet) {

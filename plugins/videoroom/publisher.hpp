@@ -54,6 +54,9 @@ public:
     void onRtcp(janus_plugin_rtcp* packet);
 
 private:
+    // VP9 SVC: whether target gets this packet, moving its layers towards what it wants.
+    bool keepSvcLayer(SubscriberStream& target, const janus_vp9_svc_info& svc);
+
     using StreamTable = std::vector<std::shared_ptr<PublishedStream>>;  // indexed by mindex
 
     janus_callbacks* gateway_;

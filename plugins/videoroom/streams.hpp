@@ -50,6 +50,11 @@ struct SubscriberStream {
     std::atomic<int> temporalTarget{2};
     janus_rtp_simulcasting_context simulcast;
     janus_vp8_simulcast_context vp8;
+    // VP9 SVC: the layers this subscriber wants, and the ones it currently gets.
+    std::atomic<int> spatialTarget{2};
+    std::atomic<int> temporalLayerTarget{2};
+    int spatialLayer = -1;   // publisher's media thread only; -1 until the first packet
+    int temporalLayer = -1;
 
     Json describe() const;
 };

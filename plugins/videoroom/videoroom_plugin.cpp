@@ -459,6 +459,8 @@ Reply VideoRoomPlugin::configure(Session& session, RequestReader& reader, const 
                 auto substream = item.optionalInt("substream", 0, 2);
                 auto temporal = item.optionalInt("temporal", 0, 2);
                 auto automatic = item.optionalBool("auto");  // Sylk: back to bandwidth-driven layers
+                auto spatial = item.optionalInt("spatial_layer", 0, 2);   // VP9 SVC
+                auto temporalLayer = item.optionalInt("temporal_layer", 0, 2);
                 for (const auto& slot : subscriber->slots()) {
                     if (slot->mid != mid)
                         continue;
@@ -470,6 +472,10 @@ Reply VideoRoomPlugin::configure(Session& session, RequestReader& reader, const 
                     }
                     if (temporal)
                         slot->temporalTarget = static_cast<int>(*temporal);
+                    if (spatial)
+                        slot->spatialTarget = static_cast<int>(*spatial);
+                    if (temporalLayer)
+                        slot->temporalLayerTarget = static_cast<int>(*temporalLayer);
                     if (auto publisher = slot->publisher.load().lock())
                         publisher->requestKeyframe(slot->feedMindex);
                 }

@@ -120,3 +120,11 @@ def test_chromium_and_firefox_in_one_room(janus):
     assert "error" not in result, json.dumps(result, indent=1)
     assert result["Chro"] == ["Fox"] and result["Fox"] == ["Chro"]
     assert result["chatAtChromium"] == "Fox"
+
+
+def test_vp9_svc_subscribers_get_the_spatial_layer_they_ask_for(janus):
+    result = run_browser_script("svc_test.mjs", janus.http_url + "room.html", "svc-room")
+    assert "error" not in result, json.dumps(result, indent=1)
+    assert result["lowFrames"] > 20 and result["highFrames"] > 20, result  # both keep decoding
+    assert result["low"] > 5_000, result
+    assert result["low"] < result["high"] * 0.6, result
