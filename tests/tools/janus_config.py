@@ -22,6 +22,7 @@ OUR_PLUGINS = {
     "echo": "plugins/echo/.libs/libjanus_sylk_echo.so",
     "videoroom": "plugins/videoroom/.libs/libjanus_sylk_videoroom.so",
     "audiomixer": "plugins/audiomixer/.libs/libjanus_sylk_audiomixer.so",
+    "sip": "plugins/sip/.libs/libjanus_sylk_sip.so",
 }
 TEST_PLUGINS = {
     "hubprobe.a": "tests/plugins/hubprobe/.libs/libjanus_sylk_hubprobe_a.so",

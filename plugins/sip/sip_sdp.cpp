@@ -1,0 +1,197 @@
+#include "sip_sdp.hpp"
+
+#include <cctype>
+#include <map>
+#include <vector>
+
+namespace sylk::sip {
+namespace {
+
+// Phone offers are read here rather than with Sofia-SIP's SDP parser: fuzzing found that one
+// allocating gigabytes on malformed m= lines ("m=audio 0FFFF...", odd media or protocol tokens).
+// This reader takes only what we need (c=, m=, a=rtpmap) and refuses anything it does not
+// recognise, in bounded time and memory.
+
+struct Media {
+    std::string type;
+    unsigned long port = 0;
+    std::string proto;
+    std::vector<int> formats;
+    std::map<int, std::string> rtpmap;  // pt -> encoding name, lower case
+    std::string connection;
+};
+
+std::vector<std::string> split(const std::string& text, char separator) {
+    std::vector<std::string> parts;
+    size_t at = 0;
+    while (at <= text.size()) {
+        size_t next = text.find(separator, at);
+        if (next == std::string::npos)
+            next = text.size();
+        if (next > at)
+            parts.push_back(text.substr(at, next - at));
+        at = next + 1;
+    }
+    return parts;
+}
+
+bool number(const std::string& text, unsigned long max, unsigned long* value) {
+    if (text.empty() || text.size() > 5)
+        return false;
+    unsigned long result = 0;
+    for (char c : text) {
+        if (!std::isdigit(static_cast<unsigned char>(c)))
+            return false;
+        result = result * 10 + static_cast<unsigned long>(c - '0');
+    }
+    if (result > max)
+        return false;
+    *value = result;
+    return true;
+}
+
+std::string lower(std::string text) {
+    for (char& c : text)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+}
+
+// "IN IP4 192.0.2.1" -> "192.0.2.1"
+std::string connectionAddress(const std::string& value) {
+    auto parts = split(value, ' ');
+    if (parts.size() != 3 || parts[0] != "IN" || (parts[1] != "IP4" && parts[1] != "IP6"))
+        return "";
+    std::string address = parts[2].substr(0, parts[2].find('/'));
+    for (char c : address) {
+        if (!std::isxdigit(static_cast<unsigned char>(c)) && c != '.' && c != ':')
+            return "";
+    }
+    return address;
+}
+
+const char* kSupported[] = {"opus", "g722", "pcmu", "pcma"};
+const std::map<int, std::string> kStatic = {{0, "pcmu"}, {8, "pcma"}, {9, "g722"}};
+
+}  // namespace
+
+std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* reason) {
+    auto fail = [&](const std::string& why) -> std::optional<AudioOffer> {
+        if (reason)
+            *reason = why;
+        return std::nullopt;
+    };
+    if (offer.size() > 16 * 1024)
+        return fail("SDP larger than 16 KiB");
+    std::string sessionConnection;
+    std::vector<Media> media;
+    bool sawVersion = false;
+    for (std::string line : split(offer, '\n')) {
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        if (line.size() < 2 || line[1] != '=')
+            return fail("malformed SDP line");
+        for (unsigned char c : line) {
+            if (c < 0x20 || c > 0x7e)
+                return fail("SDP with bytes that are not printable ASCII");
+        }
+        char kind = line[0];
+        std::string value = line.substr(2);
+        if (kind == 'v') {
+            sawVersion = value == "0";
+        } else if (kind == 'c') {
+            std::string address = connectionAddress(value);
+            if (address.empty())
+                return fail("malformed c= line");
+            (media.empty() ? sessionConnection : media.back().connection) = address;
+        } else if (kind == 'm') {
+            auto parts = split(value, ' ');
+            if (parts.size() < 4 || media.size() >= 16)
+                return fail("malformed m= line");
+            Media entry;
+            entry.type = parts[0];
+            if (!number(parts[1].substr(0, parts[1].find('/')), 65535, &entry.port))
+                return fail("malformed m= port");
+            entry.proto = parts[2];
+            for (size_t i = 3; i < parts.size() && i < 64; ++i) {
+                unsigned long pt;
+                if (number(parts[i], 127, &pt))
+                    entry.formats.push_back(static_cast<int>(pt));
+            }
+            media.push_back(std::move(entry));
+        } else if (kind == 'a' && !media.empty() && value.rfind("rtpmap:", 0) == 0) {
+            auto parts = split(value.substr(7), ' ');
+            unsigned long pt;
+            if (parts.size() == 2 && number(parts[0], 127, &pt))
+                media.back().rtpmap[static_cast<int>(pt)] = lower(parts[1].substr(0, parts[1].find('/')));
+        }
+    }
+    if (!sawVersion)
+        return fail("not an SDP (no v=0)");
+    std::string why = "no audio stream";
+    for (const auto& entry : media) {
+        if (entry.type != "audio" || entry.port == 0)
+            continue;
+        if (entry.proto != "RTP/AVP") {
+            why = entry.proto == "RTP/SAVP" ? "SRTP (RTP/SAVP) is not supported yet" : "audio is not RTP/AVP";
+            continue;
+        }
+        std::string address = entry.connection.empty() ? sessionConnection : entry.connection;
+        if (address.empty()) {
+            why = "no connection address";
+            continue;
+        }
+        AudioOffer chosen;
+        chosen.address = address;
+        chosen.port = static_cast<uint16_t>(entry.port);
+        for (int pt : entry.formats) {
+            auto mapped = entry.rtpmap.find(pt);
+            if (mapped != entry.rtpmap.end() && mapped->second == "telephone-event" && chosen.telephoneEventPt < 0)
+                chosen.telephoneEventPt = pt;
+        }
+        for (int pt : entry.formats) {
+            auto mapped = entry.rtpmap.find(pt);
+            std::string name = mapped != entry.rtpmap.end() ? mapped->second
+                                : kStatic.count(pt) ? kStatic.at(pt) : "";
+            for (const char* supported : kSupported) {
+                if (name == supported) {
+                    chosen.codec = name;
+                    chosen.payloadType = pt;
+                    return chosen;
+                }
+            }
+        }
+        why = "no common codec (we take Opus, G.722, PCMU, PCMA)";
+    }
+    return fail(why);
+}
+
+std::string buildAnswer(const std::string& localIp, uint16_t localPort, const AudioOffer& chosen, uint64_t sessionId,
+                        uint64_t version) {
+    const bool v6 = localIp.find(':') != std::string::npos;
+    std::string ipType = v6 ? "IP6" : "IP4";
+    std::string rtpmap;
+    if (chosen.codec == "opus")
+        rtpmap = "opus/48000/2";
+    else if (chosen.codec == "g722")
+        rtpmap = "G722/8000";
+    else if (chosen.codec == "pcmu")
+        rtpmap = "PCMU/8000";
+    else
+        rtpmap = "PCMA/8000";
+    std::string formats = std::to_string(chosen.payloadType);
+    if (chosen.telephoneEventPt >= 0)
+        formats += " " + std::to_string(chosen.telephoneEventPt);
+    std::string sdp = "v=0\r\n"
+                      "o=sylk " + std::to_string(sessionId) + " " + std::to_string(version) + " IN " + ipType + " " + localIp + "\r\n"
+                      "s=Sylk conference\r\n"
+                      "c=IN " + ipType + " " + localIp + "\r\n"
+                      "t=0 0\r\n"
+                      "m=audio " + std::to_string(localPort) + " RTP/AVP " + formats + "\r\n"
+                      "a=rtpmap:" + std::to_string(chosen.payloadType) + " " + rtpmap + "\r\n";
+    if (chosen.telephoneEventPt >= 0)
+        sdp += "a=rtpmap:" + std::to_string(chosen.telephoneEventPt) + " telephone-event/8000\r\n";
+    sdp += "a=ptime:20\r\na=sendrecv\r\n";
+    return sdp;
+}
+
+}  // namespace sylk::sip

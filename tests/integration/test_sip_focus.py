@@ -1,0 +1,100 @@
+"""SIP phones in rooms (janus.plugin.sylk.sip as the focus), driven by sipp: a call into a
+room joins its audio mixer (the phone and a WebRTC participant hear each other), the phone's
+MESSAGE reaches the video room's chat, and what a room cannot take is refused."""
+import asyncio
+import os
+import re
+import shutil
+import tempfile
+
+from conftest import run
+from harness.janus_api import Admin, Session
+from harness.rtp_peer import RtpPeer
+from test_audiomixer import Voice, tone_db
+
+SCENARIOS = os.path.join(os.path.dirname(__file__), "sip")
+FOCUS = "127.0.0.1:5060"
+
+
+async def sipp(scenario, trace_dir, *sets):
+    arguments = ["sipp", FOCUS, "-sf", os.path.join(SCENARIOS, scenario), "-m", "1", "-i", "127.0.0.1", "-p", "0",
+                 "-nostdin", "-timeout", "60s", "-trace_msg", "-message_file", os.path.join(trace_dir, "messages.log")]
+    for name, value in sets:
+        arguments += ["-set", name, str(value)]
+    return await asyncio.create_subprocess_exec(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL,
+                                                stderr=asyncio.subprocess.PIPE)
+
+
+async def wait_for(path, pattern, timeout=15):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if os.path.exists(path):
+            match = re.search(pattern, open(path, errors="replace").read(), re.S)
+            if match:
+                return match
+        await asyncio.sleep(0.1)
+    raise AssertionError("no %r in %s" % (pattern, path))
+
+
+def test_phone_calls_a_room_and_talks_with_the_web(janus):
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+
+    async def body():
+        ann = Voice(janus, "sip-room", "Ann", 440)
+        phone = await RtpPeer("pcmu", 600).open()
+        session = await Session.create(janus.ws_url)
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        try:
+            web = await session.attach("janus.plugin.sylk.videoroom")
+            await web.send({"request": "join", "ptype": "publisher", "room": "sip-room", "display": "Web"})
+            await ann.join()
+            call = await sipp("room_call.xml", trace_dir, ("room", "sip-room"), ("rtpport", phone.port))
+            answer = await wait_for(os.path.join(trace_dir, "messages.log"),
+                                    r"SIP/2\.0 200 OK.*?Contact: ([^\r\n]*).*?m=audio (\d+) RTP/AVP (\d+)")
+            contact, port, pt = answer.group(1), int(answer.group(2)), int(answer.group(3))
+            await phone.stream(("127.0.0.1", port), 3)
+            ann_heard, phone_heard = ann.heard(), phone.heard()
+            chat = await web.next_event(predicate=lambda e: "message" in e.get("plugindata", {}).get("data", {}))
+            during = await admin.message_plugin("janus.plugin.sylk.audiomixer", {"request": "list"})
+            _, errors = await asyncio.wait_for(call.communicate(), 30)
+            sipp_status = call.returncode
+            await asyncio.sleep(0.5)
+            after = await admin.message_plugin("janus.plugin.sylk.audiomixer", {"request": "list"})
+            sip_status = await admin.message_plugin("janus.plugin.sylk.sip", {"request": "status"})
+            os.rename(os.path.join(trace_dir, "messages.log"), os.path.join(trace_dir, "call.log"))
+            refusals = await sipp("refusals.xml", trace_dir, ("room", "sip-room"))
+            try:
+                _, refusal_errors = await asyncio.wait_for(refusals.communicate(), 30)
+            except asyncio.TimeoutError:
+                refusals.kill()
+                raise AssertionError("refusals scenario stuck:\n" + open(os.path.join(trace_dir, "messages.log"), errors="replace").read()[-3000:])
+            return (contact, pt, ann_heard, phone_heard, chat, during, after, sipp_status, errors,
+                    sip_status, refusals.returncode, refusal_errors)
+        finally:
+            phone.close()
+            await ann.close()
+            await admin.close()
+            await session.close()
+
+    try:
+        (contact, pt, ann_heard, phone_heard, chat, during, after, sipp_status, errors, sip_status,
+         refusal_status, refusal_errors) = run(body(), timeout=120)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert sipp_status == 0, errors.decode(errors="replace")[-1000:]
+    assert "isfocus" in contact and "sip-room" in contact
+    assert pt == 0  # G.729 offered first, PCMU chosen
+    samples, rate = ann_heard
+    assert tone_db(samples, rate, 600) > 120                      # Ann hears the phone
+    samples, rate = phone_heard
+    assert tone_db(samples, rate, 440) - tone_db(samples, rate, 600) >= 30  # the phone hears Ann, not itself
+    message = chat["plugindata"]["data"]["message"]
+    assert message["text"] == "hello from the phone" and message["display"] == "Phone"
+    assert message["origin"] == "janus.plugin.sylk.sip"
+    room = lambda listing: next(r for r in listing["list"] if r["room"] == "sip-room")
+    assert "Phone" in [p["display"] for p in room(during)["participants"]]
+    assert "Phone" not in [p["display"] for p in room(after)["participants"]]  # BYE left the room
+    assert sip_status["calls_answered"] >= 1 and sip_status["active_calls"] == 0
+    assert refusal_status == 0, refusal_errors.decode(errors="replace")[-1000:]
+    assert janus.alive()
