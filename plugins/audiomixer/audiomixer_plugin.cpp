@@ -164,7 +164,8 @@ Reply AudioMixerPlugin::join(Session& session, RequestReader& reader, const Requ
         participant->volumePercent = static_cast<int>(*volume);
 
     Json others = Json::array();
-    for (const auto& existing : *room.mixer->participants())
+    auto present = room.mixer->participants();
+    for (const auto& existing : *present)
         others.append(participantJson(*existing));
     admit(session, room, key, participant, sink, plainEndpoint);
 
@@ -285,7 +286,8 @@ Reply AudioMixerPlugin::changeRoom(Session& session, RequestReader& reader, cons
     moved->muted = previous->muted.load();
     moved->volumePercent = previous->volumePercent.load();
     Json others = Json::array();
-    for (const auto& existing : *target.mixer->participants())
+    auto present = target.mixer->participants();
+    for (const auto& existing : *present)
         others.append(participantJson(*existing));
     admit(session, target, key, moved, sink, nullptr);
     Json reply = Json::object();

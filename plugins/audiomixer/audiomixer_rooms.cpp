@@ -51,7 +51,9 @@ void AudioMixerPlugin::closeRoom(const std::string& key) {
     auto it = rooms_.find(key);
     if (it == rooms_.end())
         return;
-    for (const auto& participant : *it->second.mixer->participants())
+    // Hold the list: removeParticipant replaces it (copy-on-write) while we walk it.
+    auto participants = it->second.mixer->participants();
+    for (const auto& participant : *participants)
         removeParticipant(key, participant->id, "leaving");
     rooms_.erase(key);
     hub::Hub::instance().closeIfIdle(key);
@@ -182,7 +184,8 @@ Reply AudioMixerPlugin::listParticipants(Session&, RequestReader& reader, const 
     if (!room)
         throw RequestError(ErrorCode::AudioMixerNoSuchRoom, "no such room '" + key + "'");
     Json participants = Json::array();
-    for (const auto& participant : *room->mixer->participants())
+    auto list = room->mixer->participants();
+    for (const auto& participant : *list)
         participants.append(participantJson(*participant));
     Json reply = Json::object();
     reply.set("audiobridge", "participants").set("room", roomValue(key)).set("participants", participants);
@@ -194,7 +197,8 @@ Reply AudioMixerPlugin::adminList(RequestReader&, const Request&) {
     Json rooms = Json::array();
     for (const auto& [key, room] : rooms_) {
         Json participants = Json::array();
-        for (const auto& participant : *room.mixer->participants())
+        auto list = room.mixer->participants();
+        for (const auto& participant : *list)
             participants.append(participant->describe());
         Json entry = Json::object();
         entry.set("room", roomValue(key))

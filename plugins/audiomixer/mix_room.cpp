@@ -22,7 +22,8 @@ void MixRoom::remove(uint64_t participantId) {
 }
 
 std::shared_ptr<MixParticipant> MixRoom::find(uint64_t participantId) const {
-    for (const auto& participant : *participants_.load()) {
+    auto list = participants_.load();
+    for (const auto& participant : *list) {
         if (participant->id == participantId)
             return participant;
     }

@@ -52,7 +52,10 @@ void MixerClock::run() {
         int64_t begin = g_get_monotonic_time();
         if (beforeTick_)
             beforeTick_();
-        for (const auto& room : *rooms_.load(std::memory_order_acquire))
+        // The list must outlive the loop: a range-for over *load() would keep only the vector
+        // reference while the shared_ptr holding it is gone (and setRooms may free it).
+        auto rooms = rooms_.load(std::memory_order_acquire);
+        for (const auto& room : *rooms)
             room->tick();
         busyUs_ += g_get_monotonic_time() - begin;
         ++ticks_;

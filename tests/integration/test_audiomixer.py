@@ -307,3 +307,34 @@ def test_another_plugin_hands_an_rtp_leg_to_the_mixer_through_the_hub(janus):
     assert tone_db(samples, rate, 440) - tone_db(samples, rate, 600) >= 30
     assert detached["result"] == {"detached": "ok"}
     assert unknown["error_code"] == 1008 and "nobody.offers.this" in unknown["error"]
+
+
+def test_join_storm_across_ten_rooms(janus):
+    """Forty Opus plain-RTP participants join ten rooms at once, twice, while the mixer runs:
+    janus must survive and everyone must get the mix back. (A range-for over a copy-on-write
+    list once let the mixer thread walk a freed vector here.)"""
+    from harness.rtp_peer import RtpPeer
+
+    async def participant(index):
+        peer = await RtpPeer("opus", 300 + 10 * index).open()
+        session = await Session.create(janus.ws_url)
+        try:
+            handle = await session.attach(MIXER)
+            joined, _ = await handle.send({"request": "join", "room": "storm-%d" % (index % 10), "display": "p%d" % index,
+                                           "codec": "opus", "rtp": {"ip": "127.0.0.1", "port": peer.port, "payload_type": 111}})
+            await peer.stream((joined["rtp"]["ip"], joined["rtp"]["port"]), 2)
+            return peer.packets_in
+        finally:
+            await session.close()
+            peer.close()
+
+    async def body():
+        rounds = []
+        for _ in range(2):
+            rounds.append(await asyncio.gather(*(participant(i) for i in range(40))))
+        return rounds
+
+    rounds = run(body(), timeout=120)
+    assert janus.alive()
+    for received in rounds:
+        assert min(received) > 40, received  # each got at least ~0.8 s of mix back

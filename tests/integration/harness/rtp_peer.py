@@ -9,7 +9,27 @@ import struct
 import av
 import numpy
 
-CODECS = {"pcmu": (0, 8000, 8000), "pcma": (8, 8000, 8000), "g722": (9, 16000, 8000)}  # pt, pcm rate, rtp clock
+CODECS = {"pcmu": (0, 8000, 8000), "pcma": (8, 8000, 8000), "g722": (9, 16000, 8000),
+          "opus": (111, 48000, 48000)}  # pt, pcm rate, rtp clock
+
+_OPUS_CACHE = {}
+
+
+def opus_packets(frequency):
+    """Three seconds of a tone as 20 ms Opus packets, encoded once and replayed (encoding per
+    packet would make a crowd of peers the bottleneck)."""
+    if frequency not in _OPUS_CACHE:
+        encoder = av.CodecContext.create("libopus", "w")
+        encoder.sample_rate, encoder.layout, encoder.format = 48000, "mono", "s16"
+        packets = []
+        for i in range(150):
+            t = (numpy.arange(960) + i * 960) / 48000
+            pcm = (numpy.sin(2 * math.pi * frequency * t) * 8000).astype(numpy.int16).reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+            frame.sample_rate, frame.pts = 48000, i * 960
+            packets += [bytes(p) for p in encoder.encode(frame)]
+        _OPUS_CACHE[frequency] = packets
+    return _OPUS_CACHE[frequency]
 
 
 class RtpPeer(asyncio.DatagramProtocol):
@@ -45,6 +65,8 @@ class RtpPeer(asyncio.DatagramProtocol):
             return
         self.packets_in += 1
         payload = data[12:]
+        if self.codec == "opus":
+            return  # counted, not decoded
         if self.codec == "pcmu":
             pcm = audioop.ulaw2lin(payload, 2)
         elif self.codec == "pcma":
@@ -55,6 +77,9 @@ class RtpPeer(asyncio.DatagramProtocol):
         self.received.append(numpy.frombuffer(pcm, dtype=numpy.int16))
 
     def payload(self):
+        if self.codec == "opus":
+            packets = opus_packets(self.frequency)
+            return packets[self.sent % len(packets)]
         samples = self.rate // 50
         t = (numpy.arange(samples) + self.sent * samples) / self.rate
         pcm = (numpy.sin(2 * math.pi * self.frequency * t) * self.amplitude).astype(numpy.int16)
