@@ -310,7 +310,7 @@ def test_another_plugin_hands_an_rtp_leg_to_the_mixer_through_the_hub(janus):
 
 
 def test_join_storm_across_ten_rooms(janus):
-    """Forty Opus plain-RTP participants join ten rooms at once, twice, while the mixer runs:
+    """Sixty Opus plain-RTP participants join ten rooms at once, three times, while the mixer runs:
     janus must survive and everyone must get the mix back. (A range-for over a copy-on-write
     list once let the mixer thread walk a freed vector here.)"""
     from harness.rtp_peer import RtpPeer
@@ -330,8 +330,8 @@ def test_join_storm_across_ten_rooms(janus):
 
     async def body():
         rounds = []
-        for _ in range(2):
-            rounds.append(await asyncio.gather(*(participant(i) for i in range(40))))
+        for _ in range(3):
+            rounds.append(await asyncio.gather(*(participant(i) for i in range(60))))
         return rounds
 
     rounds = run(body(), timeout=120)
