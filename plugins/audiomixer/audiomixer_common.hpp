@@ -6,15 +6,12 @@
 #include <cstdint>
 
 #include "sylkcore/request_error.hpp"
+#include "sylkcore/room_id.hpp"
 
 namespace sylk::audiomixer {
 
 inline constexpr const char* kPackage = "janus.plugin.sylk.audiomixer";
 inline constexpr int64_t kMaxId = (int64_t(1) << 53) - 1;  // ids stay exact in JavaScript
-
-inline uint64_t randomId() {
-    return (static_cast<uint64_t>(g_random_int()) << 21 ^ g_random_int()) % static_cast<uint64_t>(kMaxId) + 1;
-}
 
 inline int checkRate(int64_t rate) {
     if (rate != 8000 && rate != 16000 && rate != 24000 && rate != 48000)

@@ -9,22 +9,10 @@ namespace sylk::audiomixer {
 // ------------------------------------------------------------------ rooms
 
 std::string AudioMixerPlugin::roomKey(RequestReader& reader, bool required) {
-    json_t* value = reader.optionalRaw("room");
-    if (!value) {
-        if (required)
-            throw RequestError(ErrorCode::MissingField, "missing field 'room' (a room number or name)");
-        return "";
-    }
-    std::string key;
-    if (json_is_integer(value) && json_integer_value(value) > 0)
-        key = std::to_string(json_integer_value(value));
-    else if (json_is_string(value) && json_string_length(value) > 0 && json_string_length(value) <= 256)
-        key = json_string_value(value);
-    else
-        throw RequestError(ErrorCode::InvalidField, "field 'room' must be a positive number or a name");
-    if (!roomValues_.count(key))
-        roomValues_[key] = Json::borrow(value);
-    return key;
+    RoomId id = RoomId::read(reader, required);
+    if (!id.empty() && !roomValues_.count(id.key))
+        roomValues_[id.key] = id.value;
+    return id.key;
 }
 
 Json AudioMixerPlugin::roomValue(const std::string& key) const {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "room_id.hpp"
+#include "sylkcore/room_id.hpp"
 #include "sylkcore/hub/hub.hpp"
 
 namespace sylk::videoroom {

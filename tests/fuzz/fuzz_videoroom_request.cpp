@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "plugins/videoroom/room_id.hpp"
+#include "sylkcore/room_id.hpp"
 #include "plugins/videoroom/videoroom_requests.hpp"
 #include "fuzz_dispatch.hpp"
 
@@ -16,6 +16,7 @@ using sylk::RequestReader;
 
 sylk::Dispatcher<FuzzNoState> makeDispatcher() {
     using namespace sylk::videoroom;
+    using sylk::RoomId;
     sylk::Dispatcher<FuzzNoState> dispatcher;
     dispatcher.add("join", Execution::ControlLoop, [](FuzzNoState&, RequestReader& reader, const Request&) {
         RoomId::read(reader);

@@ -1,6 +1,6 @@
 #include "cmocka_cpp.hpp"
 #include "request_errors.hpp"
-#include "plugins/videoroom/room_id.hpp"
+#include "sylkcore/room_id.hpp"
 #include "plugins/videoroom/videoroom_requests.hpp"
 #include "sylkcore/request_error.hpp"
 

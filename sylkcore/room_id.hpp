@@ -2,14 +2,16 @@
 // ("team@example.com"); both map to one key, and answers echo the form the room was made with.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
-#include "sylkcore/json.hpp"
-#include "sylkcore/request_reader.hpp"
+#include "api.hpp"
+#include "json.hpp"
+#include "request_reader.hpp"
 
-namespace sylk::videoroom {
+namespace sylk {
 
-struct RoomId {
+struct SYLK_API RoomId {
     std::string key;
     Json value;  // integer or string, as first given
 
@@ -19,4 +21,7 @@ struct RoomId {
     bool empty() const { return key.empty(); }
 };
 
-}  // namespace sylk::videoroom
+// A random id below 2^53 (participants, rooms made without a name): JavaScript keeps every digit.
+SYLK_API uint64_t randomId();
+
+}  // namespace sylk

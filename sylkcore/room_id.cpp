@@ -1,8 +1,10 @@
 #include "room_id.hpp"
 
-#include "sylkcore/request_error.hpp"
+#include <glib.h>
 
-namespace sylk::videoroom {
+#include "request_error.hpp"
+
+namespace sylk {
 
 RoomId RoomId::read(RequestReader& reader, bool required) {
     json_t* value = reader.optionalRaw("room");
@@ -34,4 +36,9 @@ RoomId RoomId::fromString(const std::string& name) {
     return RoomId{name, Json::adopt(json_string(name.c_str()))};
 }
 
-}  // namespace sylk::videoroom
+uint64_t randomId() {
+    constexpr uint64_t kMax = (uint64_t(1) << 53) - 1;
+    return ((static_cast<uint64_t>(g_random_int()) << 21) ^ g_random_int()) % kMax + 1;
+}
+
+}  // namespace sylk
