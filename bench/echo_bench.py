@@ -17,18 +17,13 @@ import asyncio
 import datetime
 import json
 import os
-import platform
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.dirname(HERE)
-RESULTS = os.path.join(HERE, "results")
-sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
+from bench_common import (JANUS_CPU, LOAD_CPU, RESULTS, TOP, cpu_clock, cpu_seconds, machine, require_netns,
+                          threads_cpus)
 from harness.janus_api import Admin, Session  # noqa: E402
 from harness.janus_process import JanusProcess  # noqa: E402
 from harness.peers import ColourTrack, ToneTrack, accept, make_peer, offer  # noqa: E402
@@ -37,32 +32,6 @@ PLUGINS = {  # short name -> (janus plugin, request sent with the offer)
     "sylk": ("janus.plugin.sylk.echo", {"request": "configure", "audio": True, "video": True}),
     "stock": ("janus.plugin.echotest", {"audio": True, "video": True}),
 }
-JANUS_CPU, LOAD_CPU = 0, 1
-
-
-def cpu_seconds(pid):
-    """utime + stime of the whole process (all threads, live and ended), in seconds."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # fields 14, 15 of proc(5)
-
-
-def cpu_clock(pid):
-    """The same CPU time from the kernel's per-process CPU clock: ns instead of 10 ms ticks."""
-    return time.clock_gettime(((~pid) << 3) | 2)  # Linux MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)
-
-
-def threads_cpus(pid, pin_to=None):
-    """Pins every thread of pid to CPU pin_to (when given); returns the CPUs its threads may use."""
-    cpus = set()
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            if pin_to is not None:
-                os.sched_setaffinity(int(tid), {pin_to})
-            cpus |= os.sched_getaffinity(int(tid))
-        except ProcessLookupError:
-            pass
-    return sorted(cpus)
 
 
 async def drain(track):
@@ -175,19 +144,6 @@ def summarise(rounds):
     return summary
 
 
-def machine():
-    def output(command):
-        try:
-            return subprocess.run(command, capture_output=True, text=True, timeout=10).stdout.strip()
-        except OSError:
-            return ""
-    with open("/proc/cpuinfo") as f:
-        model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "?")
-    return {"uname": output(["uname", "-a"]), "nproc": os.cpu_count(), "cpu_model": model,
-            "kernel": platform.release(), "janus": (output(["janus", "--version"]).splitlines() or ["?"])[0],
-            "git_commit": output(["git", "-C", TOP, "rev-parse", "--short", "HEAD"]) or "?"}
-
-
 MARKDOWN = """# Echo benchmark: latest result
 
 | | |
@@ -256,9 +212,7 @@ def main():
     args = parser.parse_args()
     if args.quick:
         args.peers, args.seconds, args.rounds, args.warmup = 2, 3, 1, 1
-    if not os.environ.get("SYLK_NETNS"):
-        sys.exit("run it inside the private network namespace:\n"
-                 "  tests/integration/netns.sh /usr/bin/python3 bench/echo_bench.py")
+    require_netns("echo_bench.py")
 
     started = datetime.datetime.now(datetime.timezone.utc)
     host = machine()

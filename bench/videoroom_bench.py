@@ -23,10 +23,8 @@ import datetime
 import fractions
 import json
 import os
-import re
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 
@@ -34,12 +32,8 @@ import numpy
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, unpack_remb_fci
 from av import VideoFrame
 
-from echo_bench import JANUS_CPU, LOAD_CPU, cpu_clock, cpu_seconds, machine, threads_cpus
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.dirname(HERE)
-RESULTS = os.path.join(HERE, "results")
-sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
+from bench_common import (JANUS_CPU, LOAD_CPU, RESULTS, SATURATED_PCT, TOP, LogWatch, cpu_busy, cpu_clock,
+                          cpu_seconds, machine, require_netns, threads_cpus)
 from harness.janus_api import Admin, Session  # noqa: E402
 from harness.janus_process import JanusProcess  # noqa: E402
 from harness.peers import ColourTrack, ToneTrack, accept, make_peer, offer  # noqa: E402
@@ -50,8 +44,6 @@ PLUGINS = {  # short name -> janus plugin; both take the same videoroom requests
 }
 ROOM_BITRATE = 500000  # the room's cap for the publisher, bit/s: aiortc's default VP8 target too
 WIDTH, HEIGHT, FPS, BLOCK, PATTERN_FRAMES = 640, 480, 15, 16, 8
-SATURATED_PCT = 85  # load generator CPU above which its numbers are suspect
-LOG_PROBLEM = re.compile(r"\[(ERR|WARN)\]|\b(Error|error|ERROR|assert|Assertion)\b")
 
 
 class PatternTrack(ColourTrack):
@@ -90,15 +82,6 @@ async def drain(track, frames):
             frames[track.kind] += 1
     except Exception:  # MediaStreamError when the track ends
         pass
-
-
-def cpu_busy(cpu):
-    """(busy, steal) seconds of CPU cpu so far, from /proc/stat: busy counts every process on it
-    (user, nice, system, irq, softirq), steal the time the hypervisor gave to someone else."""
-    with open("/proc/stat") as f:
-        fields = [int(v) for v in next(line for line in f if line.startswith("cpu%d " % cpu)).split()[1:9]]
-    tick = os.sysconf("SC_CLK_TCK")
-    return (fields[0] + fields[1] + fields[2] + fields[5] + fields[6]) / tick, fields[7] / tick
 
 
 def sdp_features(sdp):
@@ -232,23 +215,6 @@ async def snapshot(publisher, subscribers, admin):
     return {"in": media_stats(infos[0], "in"), "out": [media_stats(info, "out") for info in infos[1:]],
             "aiortc": received, "frames": [dict(s.frames) for s in subscribers],
             "keyframe_requests": publisher.keyframe_requests}
-
-
-class LogWatch:
-    """New problem lines ([ERR]/[WARN]/error) in the janus log since the last call."""
-
-    def __init__(self, path):
-        self.path, self.offset = path, 0
-
-    def new_lines(self):
-        try:
-            with open(self.path, errors="replace") as f:
-                f.seek(self.offset)
-                text = f.read()
-                self.offset = f.tell()
-        except OSError:
-            return []
-        return [line for line in text.splitlines() if LOG_PROBLEM.search(line)]
 
 
 def delta(after, before, kind, field="packets"):
@@ -510,9 +476,7 @@ def main():
     args = parser.parse_args()
     if args.quick:
         args.subscribers, args.seconds, args.rounds, args.warmup = 2, 3, 1, 2
-    if not os.environ.get("SYLK_NETNS"):
-        sys.exit("run it inside the private network namespace:\n"
-                 "  tests/integration/netns.sh /usr/bin/python3 bench/videoroom_bench.py")
+    require_netns("videoroom_bench.py")
 
     started = datetime.datetime.now(datetime.timezone.utc)
     host = machine()
