@@ -5,6 +5,8 @@
 
 namespace sylk::audiomixer {
 
+static_assert(static_cast<int>(audio::CodecId::Pcma) == 3, "sharedPackets_ has one slot per codec");
+
 MixRoom::MixRoom(std::string roomId, MixRoomSettings roomSettings, TalkListener onTalk)
     : id(std::move(roomId)), settings(std::move(roomSettings)), onTalk_(std::move(onTalk)),
       mix_(static_cast<size_t>(settings.sampleRate / 50)), out_(static_cast<size_t>(settings.sampleRate / 50)) {}
@@ -68,14 +70,14 @@ void MixRoom::tick() {
     const size_t frame = mix_.size();
     std::fill(mix_.begin(), mix_.end(), 0);
     // 1. Inputs: who carries sound this tick.
-    std::vector<MixParticipant*> talkers;
+    talkers_.clear();
     for (const auto& participant : *list) {
         bool audible = participant->pullFrame() && participant->lastLevel() < settings.mixThresholdDbov;
         if (auto change = participant->talkChange(); change && onTalk_)
             onTalk_(participant->id, *change, participant->lastLevel());
         if (!audible || participant->onHold || participant->muted || participant->moderatorMuted)
             continue;
-        talkers.push_back(participant.get());
+        talkers_.push_back(participant.get());
         const auto& pcm = participant->input();
         for (size_t i = 0; i < frame; ++i)
             mix_[i] += pcm[i];
@@ -83,7 +85,7 @@ void MixRoom::tick() {
     addTones(list->size());
     auto saturate = [](int32_t v) { return static_cast<int16_t>(std::clamp(v, -32768, 32767)); };
     // 2. Talkers: everyone but themselves, encoded for each of them.
-    for (MixParticipant* talker : talkers) {
+    for (MixParticipant* talker : talkers_) {
         if (talker->onHold)
             continue;
         const auto& own = talker->input();
@@ -97,14 +99,17 @@ void MixRoom::tick() {
         out_[i] = saturate(mix_[i]);
     if (auto recorder = recorder_.load(std::memory_order_acquire))
         recorder->write(out_.data(), frame);
-    std::map<audio::CodecId, std::vector<uint8_t>> encoded;
+    for (auto& packet : sharedPackets_)
+        packet.ready = false;
     for (const auto& participant : *list) {
-        if (participant->onHold || std::find(talkers.begin(), talkers.end(), participant.get()) != talkers.end())
+        if (participant->onHold ||
+            std::find(talkers_.begin(), talkers_.end(), participant.get()) != talkers_.end())
             continue;
-        auto it = encoded.find(participant->codec);
-        if (it == encoded.end()) {
+        SharedPacket& packet = sharedPackets_[static_cast<size_t>(participant->codec)];
+        if (!packet.ready) {
             SharedEncoder& shared = sharedEncoder(participant->codec);
-            uint8_t payload[1500];
+            uint8_t* payload = packet.data;
+            const int capacity = static_cast<int>(sizeof(packet.data));
             int bytes;
             if (shared.resampler) {
                 int16_t resampled[5760];
@@ -112,15 +117,16 @@ void MixRoom::tick() {
                 int produced = shared.resampler->process(out_.data(), static_cast<int>(frame), resampled,
                                                          static_cast<int>(std::size(resampled)));
                 std::fill(resampled + produced, resampled + std::max(produced, codecFrame), 0);
-                bytes = shared.encoder->encode(resampled, codecFrame, payload, sizeof(payload));
+                bytes = shared.encoder->encode(resampled, codecFrame, payload, capacity);
             } else {
-                bytes = shared.encoder->encode(out_.data(), static_cast<int>(frame), payload, sizeof(payload));
+                bytes = shared.encoder->encode(out_.data(), static_cast<int>(frame), payload, capacity);
             }
             ++stats.encodesShared;
-            it = encoded.emplace(participant->codec, std::vector<uint8_t>(payload, payload + std::max(bytes, 0))).first;
+            packet.ready = true;
+            packet.length = static_cast<size_t>(std::max(bytes, 0));
         }
-        if (!it->second.empty())
-            participant->sendShared(it->second.data(), it->second.size());
+        if (packet.length > 0)
+            participant->sendShared(packet.data, packet.length);
     }
 }
 

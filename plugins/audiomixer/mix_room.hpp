@@ -4,6 +4,7 @@
 // shared. That shared encode is what lets a room of mostly listeners cost little.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -74,6 +75,14 @@ private:
     TalkListener onTalk_;
     std::atomic<std::shared_ptr<const ParticipantList>> participants_{std::make_shared<const ParticipantList>()};
     std::map<audio::CodecId, SharedEncoder> shared_;  // mixer thread only
+    // One tick's shared encode per codec (indexed by CodecId); buffers reused, no allocation per tick.
+    struct SharedPacket {
+        bool ready = false;
+        size_t length = 0;
+        uint8_t data[1500];
+    };
+    std::array<SharedPacket, 4> sharedPackets_{};
+    std::vector<MixParticipant*> talkers_;  // this tick's, reused
     std::vector<int32_t> mix_;
     std::vector<int16_t> out_;
     std::atomic<int> pendingCue_{0};
