@@ -39,6 +39,12 @@ std::string_view errorName(ErrorCode code) {
     case ErrorCode::AudioMixerRoomFull: return "room_full";
     case ErrorCode::AudioMixerUnsupportedCodec: return "unsupported_codec";
     case ErrorCode::AudioMixerRtpUnavailable: return "rtp_unavailable";
+    case ErrorCode::SipAlreadyRegistered: return "already_registered";
+    case ErrorCode::SipInvalidAddress: return "invalid_address";
+    case ErrorCode::SipWrongState: return "wrong_state";
+    case ErrorCode::SipMissingSdp: return "missing_sdp";
+    case ErrorCode::SipStackError: return "sip_stack_error";
+    case ErrorCode::SipIoError: return "io_error";
     case ErrorCode::HubProbeNotJoined: return "not_joined";
     }
     return "unknown_error";

@@ -57,6 +57,13 @@ enum class ErrorCode : int {
     AudioMixerRoomFull = 1301,
     AudioMixerUnsupportedCodec = 1302,
     AudioMixerRtpUnavailable = 1303,
+    // sip: the stock janus.plugin.sip codes, for janus.js compatibility
+    SipAlreadyRegistered = 445,
+    SipInvalidAddress = 446,
+    SipWrongState = 447,
+    SipMissingSdp = 448,
+    SipStackError = 449,   // stock JANUS_SIP_ERROR_LIBSOFIA_ERROR
+    SipIoError = 450,
     // hubprobe (test plugin)
     HubProbeNotJoined = 1901,
 };

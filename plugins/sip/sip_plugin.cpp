@@ -1,54 +1,194 @@
 #include "sip_plugin.hpp"
 
 #include "sylkcore/janus/plugin_binding.hpp"
+#include "sylkcore/log.hpp"
+#include "sylkcore/request_error.hpp"
 
 namespace sylk::sip {
 namespace {
 
 const janus::PluginInfo kInfo{
     1,
-    "0.1.0",
-    "Sylk SIP: SIP phones in conference rooms (focus).",
+    "0.2.0",
+    "Sylk SIP: SIP accounts and calls for web users (gateway) and SIP phones in conference rooms (focus).",
     "Sylk SIP",
     "Sylk for Janus",
     "janus.plugin.sylk.sip",
     "sip",
 };
 
+// The stock plugin's default for dtmf_info and a sane range for SIP INFO durations.
+constexpr int kDefaultDtmfMs = 160;
+
 }  // namespace
 
 SipPlugin::SipPlugin() : Plugin(kInfo) {}
 
 void SipPlugin::configure(const janus::PluginConfig& config) {
-    FocusSettings settings;
+    SipSettings settings;
     settings.ip = config.getString("sip_ip", "127.0.0.1");
     settings.port = static_cast<uint16_t>(config.getInt("sip_port", 5060, 1, 65535));
     settings.userAgent = config.getString("user_agent", "Sylk for Janus");
-    focus_ = std::make_unique<FocusStack>(settings);
-    focus_->start();
-    onRequest<janus::PluginSession>("status", Execution::Inline, &SipPlugin::status);
+    stack_ = std::make_unique<SipStack>(settings);
+    receiver_ = std::make_unique<RtpReceiver>();
+    focus_ = std::make_unique<ConferenceFocus>(*stack_);
+    gateway_ = std::make_unique<Gateway>(
+        *stack_, *receiver_, gateway(),
+        [this](GatewaySession& session, const std::string& callId, const Json& result, const Json& jsep) {
+            pushEventTo(session.handle(), "", event(callId, result), jsep);
+        });
+    stack_->addRole(gateway_.get());
+    stack_->addRole(focus_.get());
+    stack_->start();
+
+    // Requests run on Janus's request thread and hop to the SIP thread (SipStack::execute),
+    // where all SIP state lives; none waits for the network.
+    onRequest<GatewaySession>("register", Execution::Inline, &SipPlugin::registerAccount);
+    onRequest<GatewaySession>("unregister", Execution::Inline, &SipPlugin::unregister);
+    onRequest<GatewaySession>("call", Execution::Inline, &SipPlugin::call);
+    onRequest<GatewaySession>("accept", Execution::Inline, &SipPlugin::accept);
+    onRequest<GatewaySession>("decline", Execution::Inline, &SipPlugin::decline);
+    onRequest<GatewaySession>("hangup", Execution::Inline, &SipPlugin::hangup);
+    onRequest<GatewaySession>("hold", Execution::Inline, &SipPlugin::hold);
+    onRequest<GatewaySession>("unhold", Execution::Inline, &SipPlugin::unhold);
+    onRequest<GatewaySession>("dtmf_info", Execution::Inline, &SipPlugin::dtmfInfo);
+    onRequest<GatewaySession>("message", Execution::Inline, &SipPlugin::message);
+    onRequest<GatewaySession>("status", Execution::Inline, &SipPlugin::status);
     onAdminRequest("status", &SipPlugin::adminStatus);
 }
 
 std::shared_ptr<janus::PluginSession> SipPlugin::newSession(janus_plugin_session* handle) {
-    return std::make_shared<janus::PluginSession>(handle);
+    auto onSip = [this](GatewaySession& session, void (Gateway::*what)(GatewaySession&)) {
+        if (!stack_ || !gateway_)
+            return;
+        try {
+            stack_->execute([&] { (gateway_.get()->*what)(session); });
+        } catch (const std::exception& e) {
+            SYLK_LOG(LOG_VERB, info().package, "ending a session's SIP state: %s", e.what());
+        }
+    };
+    return std::make_shared<GatewaySession>(
+        handle, [onSip](GatewaySession& session) { onSip(session, &Gateway::mediaGone); },
+        [onSip](GatewaySession& session) { onSip(session, &Gateway::sessionGone); });
 }
 
-void SipPlugin::onShutdown() { focus_.reset(); }
-
-Reply SipPlugin::status(janus::PluginSession&, RequestReader& reader, const Request&) {
-    reader.rejectUnknownFields();
-    Json body = focus_->status();
-    body.set("sip", "status");
-    return Reply{body, {}};
+void SipPlugin::onShutdown() {
+    if (stack_)
+        stack_->stop();
+    gateway_.reset();
+    focus_.reset();
+    receiver_.reset();
+    stack_.reset();
 }
 
-Reply SipPlugin::adminStatus(RequestReader& reader, const Request& request) {
+Json SipPlugin::event(const std::string& callId, const Json& result) const {
+    Json body = makeEvent();
+    if (!callId.empty())
+        body.set("call_id", callId);
+    body.set("result", result);
+    return body;
+}
+
+Reply SipPlugin::onSipThread(GatewaySession& session, const std::function<Json()>& work) {
+    Json result;
+    stack_->execute([&] { result = work(); });
+    json_t* callId = result.member("call_id");
+    std::string id = json_is_string(callId) ? json_string_value(callId) : "";
+    (void)session;
+    return Reply{event(id, result), {}};
+}
+
+Reply SipPlugin::registerAccount(GatewaySession& session, RequestReader& reader, const Request&) {
+    RegisterRequest request;
+    request.username = reader.requireString("username", 512);
+    request.secret = reader.optionalString("secret", 256);
+    request.ha1Secret = reader.optionalString("ha1_secret", 64);
+    request.authUser = reader.optionalString("authuser", 256);
+    request.displayName = reader.optionalString("display_name", 256);
+    request.proxy = reader.optionalString("proxy", 512);
+    request.outboundProxy = reader.optionalString("outbound_proxy", 512);
+    request.ttl = static_cast<int>(reader.optionalInt("register_ttl", 30, 86400).value_or(3600));
+    auto type = reader.optionalString("type", 16);
+    if (type && *type != "guest" && *type != "helper")
+        throw RequestError(ErrorCode::InvalidField, "type must be 'guest' (no REGISTER)");
+    request.guest = (type && *type == "guest") || !reader.optionalBool("send_register").value_or(true);
+    auto self = session.shared_from_this();
+    return onSipThread(session, [&] { return gateway_->registerAccount(self, request); });
+}
+
+Reply SipPlugin::unregister(GatewaySession& session, RequestReader&, const Request&) {
+    return onSipThread(session, [&] { return gateway_->unregister(session); });
+}
+
+Reply SipPlugin::call(GatewaySession& session, RequestReader& reader, const Request& request) {
+    std::string uri = reader.requireString("uri", 512);
+    if (auto srtp = reader.optionalString("srtp", 32); srtp && *srtp == "sdes_mandatory")
+        throw RequestError(ErrorCode::InvalidField, "SDES-SRTP is not supported yet: call without 'srtp'");
+    auto self = session.shared_from_this();
+    return onSipThread(session, [&] { return gateway_->call(self, uri, request.jsep); });
+}
+
+Reply SipPlugin::accept(GatewaySession& session, RequestReader&, const Request& request) {
+    return onSipThread(session, [&] { return gateway_->accept(session, request.jsep); });
+}
+
+Reply SipPlugin::decline(GatewaySession& session, RequestReader& reader, const Request&) {
+    int code = static_cast<int>(reader.optionalInt("code", 400, 699).value_or(486));
+    return onSipThread(session, [&] { return gateway_->decline(session, code); });
+}
+
+Reply SipPlugin::hangup(GatewaySession& session, RequestReader&, const Request&) {
+    return onSipThread(session, [&] { return gateway_->hangup(session); });
+}
+
+Reply SipPlugin::hold(GatewaySession& session, RequestReader& reader, const Request&) {
+    std::string direction = reader.optionalString("direction", 16).value_or("sendonly");
+    if (direction != "sendonly" && direction != "recvonly" && direction != "inactive")
+        throw RequestError(ErrorCode::InvalidField, "direction must be sendonly, recvonly or inactive");
+    return onSipThread(session, [&] { return gateway_->hold(session, true, direction); });
+}
+
+Reply SipPlugin::unhold(GatewaySession& session, RequestReader&, const Request&) {
+    return onSipThread(session, [&] { return gateway_->hold(session, false, "sendrecv"); });
+}
+
+Reply SipPlugin::dtmfInfo(GatewaySession& session, RequestReader& reader, const Request&) {
+    std::string digit = reader.requireString("digit", 1);
+    int duration = static_cast<int>(reader.optionalInt("duration", 40, 5000).value_or(kDefaultDtmfMs));
+    return onSipThread(session, [&] { return gateway_->dtmfInfo(session, digit, duration); });
+}
+
+Reply SipPlugin::message(GatewaySession& session, RequestReader& reader, const Request&) {
+    MessageRequest request;
+    request.content = reader.requireString("content", 16 * 1024);
+    request.contentType = reader.optionalString("content_type", 128).value_or("text/plain");
+    request.uri = reader.optionalString("uri", 512);
+    for (char c : request.contentType) {
+        if (c <= 0x20 || c >= 0x7f)
+            throw RequestError(ErrorCode::InvalidField, "content_type must be a MIME type like text/plain");
+    }
+    auto self = session.shared_from_this();
+    return onSipThread(session, [&] { return gateway_->message(self, request); });
+}
+
+Json SipPlugin::statusBody() const {
+    Json body = Json::object();
+    body.set("sip", "status")
+        .set("address", stack_->settings().ip)
+        .set("port", stack_->settings().port)
+        .set("focus", focus_->status())
+        .set("gateway", gateway_->status());
+    return body;
+}
+
+Reply SipPlugin::status(GatewaySession&, RequestReader& reader, const Request&) {
     reader.rejectUnknownFields();
-    Json body = focus_->status();
-    body.set("sip", "status");
-    (void)request;
-    return Reply{body, {}};
+    return Reply{statusBody(), {}};
+}
+
+Reply SipPlugin::adminStatus(RequestReader& reader, const Request&) {
+    reader.rejectUnknownFields();
+    return Reply{statusBody(), {}};
 }
 
 }  // namespace sylk::sip

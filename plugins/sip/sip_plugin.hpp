@@ -1,11 +1,14 @@
-// janus.plugin.sylk.sip: SylkServer's SIP side. This first part is the conference focus:
-// SIP phones call room URIs and join the room's audio (the audio mixer) and chat. The gateway
-// role (web users with SIP accounts and calls) comes next.
+// janus.plugin.sylk.sip: SylkServer's SIP side, on one Sofia-SIP stack (SipStack) with two
+// roles: the gateway (web users' SIP accounts and calls, with the stock janus.plugin.sip
+// request and event shapes) and the conference focus (SIP phones calling room URIs).
 #pragma once
 
 #include <memory>
 
-#include "focus_stack.hpp"
+#include "conference_focus.hpp"
+#include "gateway.hpp"
+#include "rtp_receiver.hpp"
+#include "sip_stack.hpp"
 #include "sylkcore/janus/plugin.hpp"
 
 namespace sylk::sip {
@@ -20,10 +23,28 @@ protected:
     void onShutdown() override;
 
 private:
-    Reply status(janus::PluginSession&, RequestReader&, const Request&);
-    Reply adminStatus(RequestReader&, const Request&);
+    // Runs a gateway request on the SIP thread and wraps its result as {"sip": "event", ...}.
+    Reply onSipThread(GatewaySession& session, const std::function<Json()>& work);
+    Json event(const std::string& callId, const Json& result) const;
 
-    std::unique_ptr<FocusStack> focus_;
+    Reply registerAccount(GatewaySession&, RequestReader&, const Request&);
+    Reply unregister(GatewaySession&, RequestReader&, const Request&);
+    Reply call(GatewaySession&, RequestReader&, const Request&);
+    Reply accept(GatewaySession&, RequestReader&, const Request&);
+    Reply decline(GatewaySession&, RequestReader&, const Request&);
+    Reply hangup(GatewaySession&, RequestReader&, const Request&);
+    Reply hold(GatewaySession&, RequestReader&, const Request&);
+    Reply unhold(GatewaySession&, RequestReader&, const Request&);
+    Reply dtmfInfo(GatewaySession&, RequestReader&, const Request&);
+    Reply message(GatewaySession&, RequestReader&, const Request&);
+    Reply status(GatewaySession&, RequestReader&, const Request&);
+    Reply adminStatus(RequestReader&, const Request&);
+    Json statusBody() const;
+
+    std::unique_ptr<SipStack> stack_;
+    std::unique_ptr<RtpReceiver> receiver_;
+    std::unique_ptr<ConferenceFocus> focus_;
+    std::unique_ptr<Gateway> gateway_;
 };
 
 }  // namespace sylk::sip

@@ -19,6 +19,7 @@ struct Media {
     std::vector<int> formats;
     std::map<int, std::string> rtpmap;  // pt -> encoding name, lower case
     std::string connection;
+    std::string direction = "sendrecv";
 };
 
 std::vector<std::string> split(const std::string& text, char separator) {
@@ -118,6 +119,9 @@ std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* rea
                     entry.formats.push_back(static_cast<int>(pt));
             }
             media.push_back(std::move(entry));
+        } else if (kind == 'a' && !media.empty() &&
+                   (value == "sendrecv" || value == "sendonly" || value == "recvonly" || value == "inactive")) {
+            media.back().direction = value;
         } else if (kind == 'a' && !media.empty() && value.rfind("rtpmap:", 0) == 0) {
             auto parts = split(value.substr(7), ' ');
             unsigned long pt;
@@ -143,6 +147,7 @@ std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* rea
         AudioOffer chosen;
         chosen.address = address;
         chosen.port = static_cast<uint16_t>(entry.port);
+        chosen.direction = entry.direction;
         for (int pt : entry.formats) {
             auto mapped = entry.rtpmap.find(pt);
             if (mapped != entry.rtpmap.end() && mapped->second == "telephone-event" && chosen.telephoneEventPt < 0)
@@ -165,8 +170,16 @@ std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* rea
     return fail(why);
 }
 
+std::string answerDirection(const std::string& offered) {
+    if (offered == "sendonly")
+        return "recvonly";
+    if (offered == "recvonly")
+        return "sendonly";
+    return offered;
+}
+
 std::string buildAnswer(const std::string& localIp, uint16_t localPort, const AudioOffer& chosen, uint64_t sessionId,
-                        uint64_t version) {
+                        uint64_t version, const std::string& direction) {
     const bool v6 = localIp.find(':') != std::string::npos;
     std::string ipType = v6 ? "IP6" : "IP4";
     std::string rtpmap;
@@ -190,8 +203,31 @@ std::string buildAnswer(const std::string& localIp, uint16_t localPort, const Au
                       "a=rtpmap:" + std::to_string(chosen.payloadType) + " " + rtpmap + "\r\n";
     if (chosen.telephoneEventPt >= 0)
         sdp += "a=rtpmap:" + std::to_string(chosen.telephoneEventPt) + " telephone-event/8000\r\n";
-    sdp += "a=ptime:20\r\na=sendrecv\r\n";
+    sdp += "a=ptime:20\r\na=" + direction + "\r\n";
     return sdp;
+}
+
+std::string buildOffer(const std::string& localIp, uint16_t localPort, uint64_t sessionId, uint64_t version,
+                       const std::string& direction) {
+    const bool v6 = localIp.find(':') != std::string::npos;
+    std::string ipType = v6 ? "IP6" : "IP4";
+    std::string opus = std::to_string(kOfferOpusPt);
+    std::string dtmf = std::to_string(kOfferDtmfPt);
+    return "v=0\r\n"
+           "o=sylk " + std::to_string(sessionId) + " " + std::to_string(version) + " IN " + ipType + " " + localIp + "\r\n"
+           "s=Sylk call\r\n"
+           "c=IN " + ipType + " " + localIp + "\r\n"
+           "t=0 0\r\n"
+           "m=audio " + std::to_string(localPort) + " RTP/AVP " + opus + " 9 0 8 " + dtmf + "\r\n"
+           "a=rtpmap:" + opus + " opus/48000/2\r\n"
+           "a=fmtp:" + opus + " useinbandfec=1\r\n"
+           "a=rtpmap:9 G722/8000\r\n"
+           "a=rtpmap:0 PCMU/8000\r\n"
+           "a=rtpmap:8 PCMA/8000\r\n"
+           "a=rtpmap:" + dtmf + " telephone-event/8000\r\n"
+           "a=fmtp:" + dtmf + " 0-16\r\n"
+           "a=ptime:20\r\n"
+           "a=" + direction + "\r\n";
 }
 
 }  // namespace sylk::sip

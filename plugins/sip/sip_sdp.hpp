@@ -14,7 +14,14 @@ struct AudioOffer {
     std::string codec;     // "opus", "g722", "pcmu" or "pcma"
     int payloadType = -1;
     int telephoneEventPt = -1;  // RFC 4733 DTMF, if offered
+    // The stream's a= direction: "sendrecv" (the default), "sendonly", "recvonly" or
+    // "inactive"; a phone holding the call offers sendonly or inactive (or c= 0.0.0.0).
+    std::string direction = "sendrecv";
+    bool held() const { return direction == "sendonly" || direction == "inactive" || address == "0.0.0.0"; }
 };
+
+// The direction that answers a peer's: sendonly <-> recvonly, the others as they are.
+std::string answerDirection(const std::string& offered);
 
 // The first audio stream of offer with a codec we mix, preferring the phone's order.
 // nullopt and a reason (for the 488) when there is none.
@@ -22,6 +29,13 @@ std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* rea
 
 // Our answer: RTP to localIp:localPort with the chosen codec (and DTMF if offered).
 std::string buildAnswer(const std::string& localIp, uint16_t localPort, const AudioOffer& chosen, uint64_t sessionId,
-                        uint64_t version);
+                        uint64_t version, const std::string& direction = "sendrecv");
+
+// Our offer for a call to a SIP peer: plain RTP with Opus, G.722, PCMU, PCMA and RFC 4733
+// telephone-event, in that order (the peer picks; we transcode when it is not Opus).
+constexpr int kOfferOpusPt = 111;
+constexpr int kOfferDtmfPt = 101;
+std::string buildOffer(const std::string& localIp, uint16_t localPort, uint64_t sessionId, uint64_t version,
+                       const std::string& direction = "sendrecv");
 
 }  // namespace sylk::sip

@@ -95,6 +95,6 @@ def test_phone_calls_a_room_and_talks_with_the_web(janus):
     room = lambda listing: next(r for r in listing["list"] if r["room"] == "sip-room")
     assert "Phone" in [p["display"] for p in room(during)["participants"]]
     assert "Phone" not in [p["display"] for p in room(after)["participants"]]  # BYE left the room
-    assert sip_status["calls_answered"] >= 1 and sip_status["active_calls"] == 0
+    assert sip_status["focus"]["calls_answered"] >= 1 and sip_status["focus"]["active_calls"] == 0
     assert refusal_status == 0, refusal_errors.decode(errors="replace")[-1000:]
     assert janus.alive()

@@ -1,14 +1,14 @@
-#include "rtp_endpoint.hpp"
+#include "udp_socket.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
-namespace sylk::audiomixer {
+namespace sylk::net {
 namespace {
 
 bool fillAddress(const std::string& ip, uint16_t port, sockaddr_storage& storage, socklen_t& length) {
@@ -30,9 +30,19 @@ bool fillAddress(const std::string& ip, uint16_t port, sockaddr_storage& storage
     return false;
 }
 
+bool sameHost(const sockaddr_storage& a, const sockaddr_storage& b) {
+    if (a.ss_family != b.ss_family)
+        return false;
+    if (a.ss_family == AF_INET)
+        return std::memcmp(&reinterpret_cast<const sockaddr_in*>(&a)->sin_addr,
+                           &reinterpret_cast<const sockaddr_in*>(&b)->sin_addr, sizeof(in_addr)) == 0;
+    return std::memcmp(&reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr,
+                       &reinterpret_cast<const sockaddr_in6*>(&b)->sin6_addr, sizeof(in6_addr)) == 0;
+}
+
 }  // namespace
 
-RtpEndpoint::RtpEndpoint(const std::string& localAddress, const std::string& peerAddress, uint16_t peerPort)
+UdpSocket::UdpSocket(const std::string& localAddress, const std::string& peerAddress, uint16_t peerPort)
     : localAddress_(localAddress) {
     sockaddr_storage local{};
     socklen_t localLength = 0;
@@ -44,42 +54,47 @@ RtpEndpoint::RtpEndpoint(const std::string& localAddress, const std::string& pee
         throw std::runtime_error("rtp: peer and local addresses are of different families");
     fd_ = socket(local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&local), localLength) != 0) {
+        std::string why = std::strerror(errno);
         if (fd_ >= 0)
             close(fd_);
-        throw std::runtime_error(std::string("rtp: cannot bind: ") + std::strerror(errno));
+        throw std::runtime_error("rtp: cannot bind: " + why);
     }
     getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &localLength);
     localPort_ = ntohs(local.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&local)->sin_port
                                                   : reinterpret_cast<sockaddr_in6*>(&local)->sin6_port);
 }
 
-RtpEndpoint::~RtpEndpoint() {
+UdpSocket::~UdpSocket() {
     if (fd_ >= 0)
         close(fd_);
 }
 
-void RtpEndpoint::drain(const std::function<void(const uint8_t*, size_t)>& receive) {
+bool UdpSocket::setPeer(const std::string& peerAddress, uint16_t peerPort) {
+    sockaddr_storage peer{};
+    socklen_t length = 0;
+    if (!fillAddress(peerAddress, peerPort, peer, length) || peer.ss_family != peer_.ss_family)
+        return false;
+    peer_ = peer;
+    peerLength_ = length;
+    return true;
+}
+
+void UdpSocket::drain(const std::function<void(const uint8_t*, size_t)>& receive, int maxDatagrams) {
     uint8_t buffer[1500];
-    for (int i = 0; i < 64; ++i) {  // bounded: a flood cannot stall the mixer
+    for (int i = 0; i < maxDatagrams; ++i) {
         sockaddr_storage from{};
         socklen_t fromLength = sizeof(from);
         ssize_t length = recvfrom(fd_, buffer, sizeof(buffer), 0, reinterpret_cast<sockaddr*>(&from), &fromLength);
         if (length < 0)
             return;
-        // Only the peer the participant joined with may feed it (its port may differ: NAT).
-        bool samePeer = from.ss_family == peer_.ss_family &&
-                        (from.ss_family == AF_INET
-                             ? std::memcmp(&reinterpret_cast<sockaddr_in*>(&from)->sin_addr,
-                                           &reinterpret_cast<sockaddr_in*>(&peer_)->sin_addr, sizeof(in_addr)) == 0
-                             : std::memcmp(&reinterpret_cast<sockaddr_in6*>(&from)->sin6_addr,
-                                           &reinterpret_cast<sockaddr_in6*>(&peer_)->sin6_addr, sizeof(in6_addr)) == 0);
-        if (samePeer)
+        // Only the peer's host may feed the leg (its port may differ: NAT, symmetric RTP).
+        if (sameHost(from, peer_))
             receive(buffer, static_cast<size_t>(length));
     }
 }
 
-void RtpEndpoint::send(uint8_t* packet, size_t length) {
-    sendto(fd_, packet, length, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&peer_), peerLength_);
+void UdpSocket::send(const uint8_t* packet, size_t length) {
+    sendto(fd_, packet, length, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&peer_), peerLength_);
 }
 
-}  // namespace sylk::audiomixer
+}  // namespace sylk::net

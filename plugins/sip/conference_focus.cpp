@@ -1,0 +1,171 @@
+#include "conference_focus.hpp"
+
+#include <glib.h>
+
+// Sofia-SIP's inline tag helpers have unused parameters; they are not ours to fix.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include <sofia-sip/nua.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_tag.h>
+#pragma GCC diagnostic pop
+
+#include "sip_message.hpp"
+#include "sip_sdp.hpp"
+#include "sip_stack.hpp"
+#include "sylkcore/hub/hub.hpp"
+#include "sylkcore/hub/services.hpp"
+#include "sylkcore/log.hpp"
+#include "sylkcore/request_error.hpp"
+
+namespace sylk::sip {
+namespace {
+
+constexpr const char* kPackage = "janus.plugin.sylk.sip";
+
+}  // namespace
+
+Json ConferenceFocus::status() const {
+    Json json = Json::object();
+    json.set("active_calls", activeCalls_.load())
+        .set("calls_answered", static_cast<json_int_t>(callsAnswered_.load()))
+        .set("calls_refused", static_cast<json_int_t>(callsRefused_.load()));
+    return json;
+}
+
+void ConferenceFocus::refuse(nua_handle_s* handle, int status, const char* phrase, const std::string& reason) {
+    stack_.refuse(handle, status, phrase, reason);
+}
+
+void ConferenceFocus::onEvent(int event, int status, const char* phrase, nua_handle_s* handle, const sip_s* sip,
+                              const void* tags) {
+    switch (event) {
+    case nua_i_invite:
+        onInvite(handle, sip);
+        break;
+    case nua_i_message:
+        onMessage(handle, sip);
+        break;
+    case nua_i_info:
+        // Phones send DTMF as INFO in conferences too: taken, nothing to press here.
+        nua_respond(handle, 200, sip_200_OK, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
+        break;
+    case nua_i_state: {
+        // Ended one way or another (BYE, CANCEL, no ACK): leave the room.
+        int state = nua_callstate_init;
+        tl_gets(static_cast<const tagi_t*>(tags), NUTAG_CALLSTATE_REF(state), TAG_END());
+        if (state == nua_callstate_terminated)
+            endCall(handle);
+        break;
+    }
+    case nua_i_terminated:
+    case nua_i_bye:
+        endCall(handle);
+        break;
+    default:
+        if (status >= 300)
+            SYLK_LOG(LOG_VERB, kPackage, "%s: %d %s", nua_event_name(static_cast<nua_event_t>(event)), status, phrase ? phrase : "");
+        break;
+    }
+}
+
+void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
+    if (auto existing = calls_.find(handle); existing != calls_.end()) {
+        // A re-INVITE (session refresh, hold): the media stay as they are for now.
+        nua_respond(handle, 200, sip_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                    SIPTAG_PAYLOAD_STR(existing->second.answer.c_str()), TAG_END());
+        return;
+    }
+    const char* room = sip && sip->sip_request && sip->sip_request->rq_url->url_user ? sip->sip_request->rq_url->url_user : nullptr;
+    if (!room || !*room) {
+        ++callsRefused_;
+        refuse(handle, 404, sip_404_Not_found, "call a room: sip:room@host");
+        return;
+    }
+    std::string reason;
+    std::string offer = bodyOf(sip);
+    auto audio = offer.empty() ? std::nullopt : chooseAudio(offer, &reason);
+    if (!audio) {
+        ++callsRefused_;
+        refuse(handle, 488, sip_488_Not_acceptable, offer.empty() ? "an SDP offer is needed" : reason);
+        return;
+    }
+    Call call;
+    call.room = room;
+    call.display = displayOf(sip);
+    Json request = Json::object();
+    Json rtp = Json::object();
+    rtp.set("ip", audio->address).set("port", audio->port).set("payload_type", audio->payloadType);
+    request.set("room", call.room).set("display", call.display).set("codec", audio->codec).set("rtp", rtp);
+    Json leg;
+    try {
+        leg = hub::Services::instance().call("audiomixer.attach_rtp", request);
+    } catch (const RequestError& e) {
+        ++callsRefused_;
+        if (e.code() == ErrorCode::NotFound)
+            refuse(handle, 503, sip_503_Service_unavailable, e.what());
+        else if (e.code() == ErrorCode::AudioMixerRoomFull)
+            refuse(handle, 486, sip_486_Busy_here, e.what());
+        else
+            refuse(handle, 403, sip_403_Forbidden, e.what());
+        return;
+    }
+    json_t* legRtp = leg.member("rtp");
+    call.legId = static_cast<uint64_t>(json_integer_value(json_object_get(leg.get(), "id")));
+    call.memberId = "janus.plugin.sylk.audiomixer/" + std::to_string(call.legId);
+    call.answer = buildAnswer(json_string_value(json_object_get(legRtp, "ip")),
+                              static_cast<uint16_t>(json_integer_value(json_object_get(legRtp, "port"))), *audio,
+                              sessionIds_++, 1);
+    std::string contact = "<sip:" + call.room + "@" + stack_.hostPort() + ">;isfocus";
+    nua_respond(handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()),
+                SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());
+    SYLK_LOG(LOG_INFO, kPackage, "call into room %s answered (%s)", call.room.c_str(), audio->codec.c_str());
+    calls_[handle] = std::move(call);
+    ++callsAnswered_;
+    ++activeCalls_;
+}
+
+void ConferenceFocus::onMessage(nua_handle_s* handle, const sip_s* sip) {
+    auto call = calls_.find(handle);
+    if (call == calls_.end()) {
+        // Out of a call: rooms take chat only from their participants (SylkServer answers 405).
+        refuse(handle, 405, sip_405_Method_not_allowed, "MESSAGE to a room is taken only within a call");
+        return;
+    }
+    std::string text = bodyOf(sip);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+        text.pop_back();  // line endings some phones add to the body are not part of the message
+    if (text.empty() || text.size() > 16 * 1024) {
+        nua_respond(handle, text.empty() ? 400 : 413, text.empty() ? sip_400_Bad_request : sip_413_Request_too_large,
+                    NUTAG_WITH_THIS(stack_.nua()), TAG_END());
+        return;
+    }
+    if (auto room = hub::Hub::instance().find(call->second.room)) {
+        Json data = Json::object();
+        gchar* uuid = g_uuid_string_random();
+        data.set("id", uuid).set("from", call->second.memberId).set("display", call->second.display).set("text", text)
+            .set("timestamp", static_cast<json_int_t>(g_get_real_time() / 1000));
+        g_free(uuid);
+        room->post("chat", kPackage, call->second.memberId, data);
+    }
+    nua_respond(handle, 200, sip_200_OK, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
+}
+
+void ConferenceFocus::endCall(nua_handle_s* handle) {
+    auto call = calls_.find(handle);
+    if (call == calls_.end())
+        return;
+    try {
+        Json request = Json::object();
+        request.set("room", call->second.room).set("id", static_cast<json_int_t>(call->second.legId));
+        hub::Services::instance().call("audiomixer.detach_rtp", request);
+    } catch (const std::exception& e) {
+        SYLK_LOG(LOG_VERB, kPackage, "leaving room %s: %s", call->second.room.c_str(), e.what());
+    }
+    calls_.erase(call);
+    --activeCalls_;
+    stack_.retire(handle);
+}
+
+}  // namespace sylk::sip

@@ -1,0 +1,740 @@
+#include "gateway.hpp"
+
+#include <glib.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/nua.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_tag.h>
+#pragma GCC diagnostic pop
+
+#include <cctype>
+#include <cstring>
+
+#include "rtp_receiver.hpp"
+#include "sip_message.hpp"
+#include "sip_stack.hpp"
+#include "sylkcore/janus/sdp_answer.hpp"
+#include "sylkcore/janus/sdp_offer.hpp"
+#include "sylkcore/log.hpp"
+#include "sylkcore/request_error.hpp"
+
+namespace sylk::sip {
+namespace {
+
+constexpr const char* kPackage = "janus.plugin.sylk.sip";
+
+Json result(const char* event) { return Json::object().set("event", event); }
+
+// "sip:alice@example.com:5070;transport=tcp" -> user "alice", false unless sip:/sips: user@host.
+bool splitUri(const std::string& uri, std::string* user) {
+    size_t scheme = uri.rfind("sip:", 0) == 0 ? 4 : uri.rfind("sips:", 0) == 0 ? 5 : 0;
+    size_t at = uri.find('@');
+    if (scheme == 0 || at == std::string::npos || at == scheme || at + 1 >= uri.size())
+        return false;
+    for (char c : uri) {
+        if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '"')
+            return false;
+    }
+    *user = uri.substr(scheme, at - scheme);
+    return true;
+}
+
+bool validUri(const std::string& uri) {
+    if (uri.rfind("sip:", 0) != 0 && uri.rfind("sips:", 0) != 0)
+        return false;
+    if (uri.size() < 6 || uri.size() > 512)
+        return false;
+    for (char c : uri) {
+        if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '"')
+            return false;
+    }
+    return true;
+}
+
+std::string randomToken() {
+    char token[9];
+    g_snprintf(token, sizeof(token), "%08x", g_random_int());
+    return token;
+}
+
+// "Signal=5\r\nDuration=160" (application/dtmf-relay) -> the signal and its duration.
+bool readDtmfRelay(const std::string& body, std::string* signal, int* duration) {
+    *duration = 0;
+    size_t at = 0;
+    while (at < body.size()) {
+        size_t end = body.find('\n', at);
+        std::string line = body.substr(at, end == std::string::npos ? std::string::npos : end - at);
+        at = end == std::string::npos ? body.size() : end + 1;
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+            line.pop_back();
+        size_t equals = line.find('=');
+        if (equals == std::string::npos)
+            continue;
+        std::string key = line.substr(0, equals);
+        std::string value = line.substr(equals + 1);
+        while (!value.empty() && value.front() == ' ')
+            value.erase(value.begin());
+        for (char& c : key)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (key == "signal")
+            *signal = value;
+        else if (key == "duration")
+            *duration = std::atoi(value.c_str());
+    }
+    return !signal->empty();
+}
+
+std::optional<audio::CodecId> codecOf(const AudioOffer& audio) { return audio::codecFromName(audio.codec); }
+
+}  // namespace
+
+Gateway::Gateway(SipStack& stack, RtpReceiver& receiver, janus_callbacks* janus, EventSink events)
+    : stack_(stack), receiver_(receiver), janus_(janus), events_(std::move(events)) {}
+
+std::shared_ptr<GatewaySession> Gateway::sessionOf(nua_handle_s* handle) const {
+    auto found = handles_.find(handle);
+    return found == handles_.end() ? nullptr : found->second.lock();
+}
+
+bool Gateway::claims(int event, nua_handle_s* handle, const sip_s* sip) {
+    if (handles_.count(handle))
+        return true;
+    if (event == nua_i_invite || event == nua_i_message) {
+        auto contact = contacts_.find(requestUser(sip));
+        return contact != contacts_.end() && !contact->second.expired();
+    }
+    return false;
+}
+
+void Gateway::emit(GatewaySession& session, const Json& event, const Json& jsep) {
+    events_(session, session.call.callId, event, jsep);
+}
+
+std::string Gateway::fromHeader(const GatewaySession& session) const {
+    const SipAccount& account = session.account;
+    if (account.displayName.empty())
+        return "<" + account.aor + ">";
+    std::string display;
+    for (char c : account.displayName) {
+        if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20)
+            display += c;
+    }
+    return "\"" + display + "\" <" + account.aor + ">";
+}
+
+// ---------------------------------------------------------------- accounts
+
+Json Gateway::registerAccount(const std::shared_ptr<GatewaySession>& session, const RegisterRequest& request) {
+    SipAccount& account = session->account;
+    if (account.active)
+        throw RequestError(ErrorCode::SipAlreadyRegistered, "already registered as " + account.aor + " (unregister first)");
+    std::string user;
+    if (!splitUri(request.username, &user))
+        throw RequestError(ErrorCode::SipInvalidAddress, "username must be a SIP URI like sip:alice@example.com");
+    if (request.proxy && !validUri(*request.proxy))
+        throw RequestError(ErrorCode::SipInvalidAddress, "proxy must be a SIP URI like sip:registrar.example.com");
+    if (request.outboundProxy && !validUri(*request.outboundProxy))
+        throw RequestError(ErrorCode::SipInvalidAddress, "outbound_proxy must be a SIP URI");
+    if (!request.guest && !request.secret && !request.ha1Secret)
+        SYLK_LOG(LOG_VERB, kPackage, "registering %s without a secret", request.username.c_str());
+    account = SipAccount{};
+    account.active = true;
+    account.sendRegister = !request.guest;
+    account.aor = request.username;
+    account.user = user;
+    account.authUser = request.authUser.value_or(user);
+    account.secretIsHa1 = request.ha1Secret.has_value();
+    account.secret = request.ha1Secret ? *request.ha1Secret : request.secret.value_or("");
+    account.displayName = request.displayName.value_or("");
+    account.registrar = request.proxy.value_or("");
+    account.outboundProxy = request.outboundProxy.value_or("");
+    account.ttl = request.ttl;
+    account.contactUser = user + "-" + randomToken();
+    contacts_[account.contactUser] = session;
+    ++accounts_;
+    if (!account.sendRegister) {
+        account.registered = true;
+        Json registered = result("registered");
+        registered.set("username", account.aor).setBool("register_sent", false).set("contact_user", account.contactUser);
+        return registered;
+    }
+    std::string from = fromHeader(*session);
+    account.registration = nua_handle(stack_.nua(), nullptr, SIPTAG_FROM_STR(from.c_str()),
+                                      SIPTAG_TO_STR(account.aor.c_str()), TAG_END());
+    if (!account.registration)
+        throw RequestError(ErrorCode::SipStackError, "the SIP stack could not make a registration");
+    handles_[account.registration] = session;
+    std::string expires = std::to_string(account.ttl);
+    nua_register(account.registration,
+                 NUTAG_M_USERNAME(account.contactUser.c_str()),
+                 TAG_IF(!account.displayName.empty(), NUTAG_M_DISPLAY(account.displayName.c_str())),
+                 TAG_IF(!account.registrar.empty(), NUTAG_REGISTRAR(account.registrar.c_str())),
+                 TAG_IF(!account.outboundProxy.empty(), NUTAG_PROXY(account.outboundProxy.c_str())),
+                 SIPTAG_EXPIRES_STR(expires.c_str()),
+                 TAG_END());
+    return result("registering");
+}
+
+Json Gateway::unregister(GatewaySession& session) {
+    SipAccount& account = session.account;
+    if (!account.active)
+        throw RequestError(ErrorCode::SipWrongState, "not registered");
+    contacts_.erase(account.contactUser);
+    --accounts_;
+    Json event = result(account.sendRegister ? "unregistering" : "unregistered");
+    event.set("username", account.aor).setBool("register_sent", account.sendRegister);
+    if (account.registration)
+        nua_unregister(account.registration, TAG_END());  // the handle goes on nua_r_unregister
+    account = SipAccount{};
+    return event;
+}
+
+bool Gateway::authenticate(GatewaySession& session, nua_handle_s* handle, const sip_s* sip, int& attempts) {
+    const SipAccount& account = session.account;
+    const msg_auth_t* challenge = sip ? (sip->sip_www_authenticate ? sip->sip_www_authenticate : sip->sip_proxy_authenticate)
+                                      : nullptr;
+    if (!challenge || !account.active || (account.secret.empty()) || attempts >= 2)
+        return false;
+    const char* realm = msg_params_find(challenge->au_params, "realm=");
+    if (!realm)
+        return false;
+    ++attempts;
+    // Sofia's credential string: scheme:"realm":user:password, or HA1+<hash> for a hashed one.
+    std::string credentials = std::string(challenge->au_scheme) + ":" + realm + ":" + account.authUser + ":" +
+                              (account.secretIsHa1 ? "HA1+" : "") + account.secret;
+    nua_authenticate(handle, NUTAG_AUTH(credentials.c_str()), TAG_END());
+    return true;
+}
+
+void Gateway::onRegisterResponse(GatewaySession& session, int status, const char* phrase, nua_handle_s* handle,
+                                 const sip_s* sip) {
+    SipAccount& account = session.account;
+    if (handle != account.registration || status < 200)
+        return;
+    if (status < 300) {
+        account.authAttempts = 0;
+        if (!account.registered) {
+            account.registered = true;
+            Json event = result("registered");
+            event.set("username", account.aor).setBool("register_sent", true).set("contact_user", account.contactUser);
+            emit(session, event);
+        }
+        return;
+    }
+    if ((status == 401 || status == 407) && authenticate(session, handle, sip, account.authAttempts))
+        return;
+    // Refused (wrong credentials, unknown user) or unreachable (408/503 from the stack).
+    Json event = result("registration_failed");
+    event.set("code", status).set("reason", phrase ? phrase : "");
+    emit(session, event);
+    contacts_.erase(account.contactUser);
+    handles_.erase(handle);
+    stack_.retire(handle);
+    --accounts_;
+    account = SipAccount{};
+}
+
+void Gateway::onUnregisterResponse(GatewaySession& session, nua_handle_s* handle) {
+    handles_.erase(handle);
+    stack_.retire(handle);
+    Json event = result("unregistered");
+    emit(session, event);
+}
+
+// ---------------------------------------------------------------- calls
+
+std::string Gateway::ourSdp(GatewaySession& session, bool offer, const std::string& direction) {
+    auto bridge = session.bridge();
+    uint16_t port = bridge ? bridge->localPort() : 9;
+    uint64_t version = session.call.sdpVersion++;
+    if (offer)
+        return buildOffer(stack_.settings().ip, port, sessionIds_, version, direction);
+    return buildAnswer(stack_.settings().ip, port, session.call.peer, sessionIds_, version, direction);
+}
+
+Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::string& uri, const Json& offer) {
+    if (!session->account.active)
+        throw RequestError(ErrorCode::SipWrongState, "register first (or register as a guest)");
+    if (session->call.state != CallState::Idle)
+        throw RequestError(ErrorCode::SipWrongState, "already in a call");
+    if (!validUri(uri))
+        throw RequestError(ErrorCode::SipInvalidAddress, "uri must be a SIP URI like sip:bob@example.com");
+    if (!offer.get())
+        throw RequestError(ErrorCode::SipMissingSdp, "a call needs the browser's JSEP offer");
+    janus::AnswerOptions options;
+    options.audioCodecs = {"opus"};
+    options.video = false;
+    options.data = false;
+    janus::SdpAnswer answer = janus::answerOffer(offer, options);
+    if (answer.audioCodec.empty())
+        throw RequestError(ErrorCode::InvalidSdp, "the offer has no Opus audio");
+
+    auto bridge = std::make_shared<MediaBridge>(janus_, session->handle(), stack_.settings().ip);
+    SipCall& call = session->call;
+    call = SipCall{};
+    for (const auto& media : answer.media) {
+        if (media.type == "audio") {
+            call.webrtcOpusPt = media.pt;
+            call.mindex = media.mindex;
+        }
+    }
+    call.state = CallState::Calling;
+    call.peerUri = uri;
+    call.browserAnswer = answer.jsep;
+    gchar* uuid = g_uuid_string_random();
+    call.callId = uuid;
+    g_free(uuid);
+    session->setBridge(bridge);
+    receiver_.add(bridge);
+    ++sessionIds_;
+    std::string sdp = ourSdp(*session, true, "sendrecv");
+    std::string from = fromHeader(*session);
+    call.handle = nua_handle(stack_.nua(), nullptr, SIPTAG_TO_STR(uri.c_str()), SIPTAG_FROM_STR(from.c_str()),
+                             SIPTAG_CALL_ID_STR(call.callId.c_str()), TAG_END());
+    handles_[call.handle] = session;
+    std::string contact = "<sip:" + session->account.contactUser + "@" + stack_.hostPort() + ">";
+    nua_invite(call.handle,
+               SIPTAG_CONTACT_STR(contact.c_str()),
+               SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
+               TAG_IF(!session->account.outboundProxy.empty(), NUTAG_PROXY(session->account.outboundProxy.c_str())),
+               TAG_END());
+    ++calls_;
+    ++callsPlaced_;
+    Json event = result("calling");
+    event.set("call_id", call.callId);
+    return event;
+}
+
+void Gateway::startMedia(GatewaySession& session, const AudioOffer& peer) {
+    auto bridge = session.bridge();
+    auto codec = codecOf(peer);
+    if (!bridge || !codec)
+        return;
+    BridgeMedia media;
+    media.peerIp = peer.address;
+    media.peerPort = peer.port;
+    media.sipCodec = *codec;
+    media.sipPt = peer.payloadType;
+    media.sipDtmfPt = peer.telephoneEventPt;
+    media.webrtcOpusPt = session.call.webrtcOpusPt;
+    media.webrtcDtmfPt = session.call.webrtcDtmfPt;
+    media.mindex = session.call.mindex;
+    bool wasTranscoding = bridge->transcoding();
+    bridge->start(media);
+    if (bridge->transcoding() && !wasTranscoding)
+        ++callsTranscoded_;
+    session.call.peer = peer;
+    session.call.remoteHold = peer.held();
+    bridge->setHeld(session.call.localHold || session.call.remoteHold);
+}
+
+void Gateway::onInviteResponse(GatewaySession& session, int status, const char* phrase, const sip_s* sip) {
+    SipCall& call = session.call;
+    if (call.state == CallState::Established) {
+        if (status >= 300)
+            SYLK_LOG(LOG_WARN, kPackage, "re-INVITE of call %s refused: %d", call.callId.c_str(), status);
+        return;  // the answer to our hold/resume re-INVITE: the media stay as they are
+    }
+    if (call.state != CallState::Calling || status < 180)
+        return;
+    std::string sdp = bodyOf(sip);
+    if (status < 200) {
+        if (status == 183 && !sdp.empty() && !call.answerSent) {
+            std::string reason;
+            if (auto peer = chooseAudio(sdp, &reason)) {
+                startMedia(session, *peer);
+                call.answerSent = true;
+                Json event = result("progress");
+                event.set("username", call.peerUri);
+                emit(session, event, call.browserAnswer);
+                return;
+            }
+        }
+        Json event = result(status == 180 ? "ringing" : "proceeding");
+        if (status != 180)
+            event.set("code", status);
+        emit(session, event);
+        return;
+    }
+    if (status < 300) {
+        std::string reason = "no SDP answer";
+        auto peer = sdp.empty() ? std::nullopt : chooseAudio(sdp, &reason);
+        if (!peer && !call.answerSent) {
+            // Nothing we can play: end the call the peer just answered.
+            SYLK_LOG(LOG_WARN, kPackage, "call %s answered without usable audio: %s", call.callId.c_str(), reason.c_str());
+            nua_bye(call.handle, TAG_END());
+            call.state = CallState::Established;
+            Json event = result("hangup");
+            event.set("code", 488).set("reason", "Not Acceptable Here: " + reason);
+            emit(session, event);
+            call.hangupReported = true;
+            return;
+        }
+        if (peer)
+            startMedia(session, *peer);
+        call.state = CallState::Established;
+        Json event = result("accepted");
+        event.set("username", call.peerUri);
+        if (auto bridge = session.bridge())
+            event.setBool("transcoding", bridge->transcoding()).set("codec", call.peer.codec);
+        emit(session, event, call.answerSent ? Json() : call.browserAnswer);
+        call.answerSent = true;
+        return;
+    }
+    if ((status == 401 || status == 407) && authenticate(session, call.handle, sip, call.authAttempts))
+        return;
+    Json event = result("hangup");
+    event.set("code", status).set("reason", phrase ? phrase : "");
+    emit(session, event);
+    call.hangupReported = true;
+}
+
+void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
+    auto session = contacts_[requestUser(sip)].lock();
+    if (!session) {
+        stack_.refuse(handle, 404, sip_404_Not_found, "no such user");
+        return;
+    }
+    std::string caller = fromUri(sip);
+    std::string callee = toUri(sip);
+    if (session->call.state != CallState::Idle) {
+        // One call per handle, as in the stock plugin: the second is refused and reported.
+        stack_.refuse(handle, 486, sip_486_Busy_here, "");
+        Json event = result("missed_call");
+        event.set("caller", caller).set("displayname", displayOf(sip)).set("callee", callee);
+        events_(*session, callIdOf(sip), event, Json());
+        return;
+    }
+    std::string reason;
+    std::string offer = bodyOf(sip);
+    auto peer = offer.empty() ? std::nullopt : chooseAudio(offer, &reason);
+    if (!peer) {
+        stack_.refuse(handle, 488, sip_488_Not_acceptable, offer.empty() ? "an SDP offer is needed" : reason);
+        return;
+    }
+    SipCall& call = session->call;
+    call = SipCall{};
+    call.state = CallState::Ringing;
+    call.incoming = true;
+    call.handle = handle;
+    call.callId = callIdOf(sip);
+    call.peerUri = caller;
+    call.peer = *peer;
+    janus::AudioOfferSdp browserOffer = janus::makeAudioOffer(false);
+    call.webrtcOpusPt = browserOffer.opusPt;
+    call.mindex = 0;
+    handles_[handle] = session;
+    ++calls_;
+    ++callsReceived_;
+    nua_respond(handle, 180, sip_180_Ringing, TAG_END());
+    Json event = result("incomingcall");
+    event.set("username", caller).set("displayname", displayOf(sip)).set("callee", callee).set("codec", peer->codec);
+    emit(*session, event, browserOffer.jsep);
+}
+
+Json Gateway::accept(GatewaySession& session, const Json& answer) {
+    SipCall& call = session.call;
+    if (call.state != CallState::Ringing || !call.incoming)
+        throw RequestError(ErrorCode::SipWrongState, "no incoming call to accept");
+    json_t* type = answer.member("type");
+    if (!answer.get() || !json_is_string(type) || std::string(json_string_value(type)) != "answer")
+        throw RequestError(ErrorCode::SipMissingSdp, "accept needs the browser's JSEP answer to the incomingcall offer");
+    auto bridge = std::make_shared<MediaBridge>(janus_, session.handle(), stack_.settings().ip);
+    session.setBridge(bridge);
+    receiver_.add(bridge);
+    startMedia(session, call.peer);
+    std::string sdp = ourSdp(session, false, answerDirection(call.peer.direction));
+    std::string contact = "<sip:" + session.account.contactUser + "@" + stack_.hostPort() + ">";
+    nua_respond(call.handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()),
+                SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    call.state = CallState::Established;
+    Json event = result("accepted");
+    event.setBool("transcoding", bridge->transcoding()).set("codec", call.peer.codec);
+    return event;
+}
+
+Json Gateway::decline(GatewaySession& session, int code) {
+    SipCall& call = session.call;
+    if (call.state != CallState::Ringing || !call.incoming)
+        throw RequestError(ErrorCode::SipWrongState, "no incoming call to decline");
+    const char* phrase = sip_status_phrase(code);
+    nua_respond(call.handle, code, phrase ? phrase : "Declined", TAG_END());
+    Json event = result("declining");
+    event.set("code", code);
+    return event;
+}
+
+Json Gateway::hangup(GatewaySession& session) {
+    SipCall& call = session.call;
+    switch (call.state) {
+    case CallState::Idle:
+        throw RequestError(ErrorCode::SipWrongState, "no call to hang up");
+    case CallState::Calling:
+        nua_cancel(call.handle, TAG_END());
+        break;
+    case CallState::Ringing:
+        nua_respond(call.handle, 480, sip_480_Temporarily_unavailable, TAG_END());
+        break;
+    case CallState::Established:
+        nua_bye(call.handle, TAG_END());
+        break;
+    }
+    return result("hangingup");
+}
+
+void Gateway::endCall(GatewaySession& session, int code, const std::string& reason) {
+    SipCall& call = session.call;
+    if (call.state == CallState::Idle)
+        return;
+    if (!call.hangupReported) {
+        Json event = result("hangup");
+        event.set("code", code).set("reason", reason);
+        emit(session, event);
+    }
+    if (auto bridge = session.bridge()) {
+        receiver_.remove(bridge.get());
+        session.setBridge(nullptr);
+    }
+    handles_.erase(call.handle);
+    stack_.retire(call.handle);
+    call = SipCall{};
+    --calls_;
+}
+
+Json Gateway::hold(GatewaySession& session, bool hold, const std::string& direction) {
+    SipCall& call = session.call;
+    if (call.state != CallState::Established)
+        throw RequestError(ErrorCode::SipWrongState, "no established call");
+    call.localHold = hold;
+    if (auto bridge = session.bridge())
+        bridge->setHeld(call.localHold || call.remoteHold);
+    std::string sdp = ourSdp(session, false, hold ? direction : "sendrecv");
+    nua_invite(call.handle, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    return result(hold ? "holding" : "resuming");
+}
+
+void Gateway::onReInvite(GatewaySession& session, const sip_s* sip) {
+    SipCall& call = session.call;
+    std::string offer = bodyOf(sip);
+    if (!offer.empty()) {
+        std::string reason;
+        auto peer = chooseAudio(offer, &reason);
+        if (!peer) {
+            nua_respond(call.handle, 488, sip_488_Not_acceptable, TAG_END());
+            return;
+        }
+        bool wasHeld = call.remoteHold;
+        startMedia(session, *peer);
+        if (wasHeld != call.remoteHold)
+            emit(session, result(call.remoteHold ? "remote_hold" : "remote_resume"));
+    }
+    std::string direction = call.localHold ? "sendonly" : answerDirection(call.peer.direction);
+    if (call.localHold && call.remoteHold)
+        direction = "inactive";
+    std::string sdp = ourSdp(session, false, direction);
+    nua_respond(call.handle, 200, sip_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
+                TAG_END());
+}
+
+void Gateway::mediaGone(GatewaySession& session) {
+    if (session.call.state == CallState::Idle)
+        return;
+    hangup(session);
+}
+
+void Gateway::sessionGone(GatewaySession& session) {
+    if (session.call.state != CallState::Idle) {
+        hangup(session);
+        // The handle is going away: nothing to report the hangup to.
+        session.call.hangupReported = true;
+        endCall(session, 200, "gone");
+    }
+    if (session.account.active) {
+        contacts_.erase(session.account.contactUser);
+        --accounts_;
+        if (session.account.registration) {
+            handles_.erase(session.account.registration);
+            if (session.account.registered)
+                nua_unregister(session.account.registration, TAG_END());
+            stack_.retire(session.account.registration);
+        }
+        session.account = SipAccount{};
+    }
+}
+
+// ---------------------------------------------------------------- DTMF, INFO, MESSAGE
+
+Json Gateway::dtmfInfo(GatewaySession& session, const std::string& digit, int durationMs) {
+    if (session.call.state != CallState::Established)
+        throw RequestError(ErrorCode::SipWrongState, "no established call");
+    if (digit.size() != 1 || !std::strchr("0123456789*#ABCDabcd", digit[0]))
+        throw RequestError(ErrorCode::InvalidField, "digit must be one of 0-9, *, #, A-D");
+    std::string body = "Signal=" + digit + "\r\nDuration=" + std::to_string(durationMs) + "\r\n";
+    nua_info(session.call.handle, SIPTAG_CONTENT_TYPE_STR("application/dtmf-relay"), SIPTAG_PAYLOAD_STR(body.c_str()),
+             TAG_END());
+    return result("dtmfsent");
+}
+
+void Gateway::onInfo(GatewaySession& session, const sip_s* sip) {
+    std::string type = contentTypeOf(sip);
+    std::string body = bodyOf(sip);
+    Json event = result("info");
+    event.set("sender", session.call.peerUri).set("type", type).set("content", body);
+    emit(session, event);
+    std::string signal;
+    int duration = 0;
+    if (type == "application/dtmf-relay" && readDtmfRelay(body, &signal, &duration)) {
+        Json dtmf = result("dtmf");
+        dtmf.set("signal", signal).set("duration", duration).set("via", "info");
+        emit(session, dtmf);
+    }
+}
+
+Json Gateway::message(const std::shared_ptr<GatewaySession>& session, const MessageRequest& request) {
+    if (!session->account.active)
+        throw RequestError(ErrorCode::SipWrongState, "register first (or register as a guest)");
+    nua_handle_s* handle = nullptr;
+    if (request.uri) {
+        if (!validUri(*request.uri))
+            throw RequestError(ErrorCode::SipInvalidAddress, "uri must be a SIP URI");
+        std::string from = fromHeader(*session);
+        handle = nua_handle(stack_.nua(), nullptr, SIPTAG_TO_STR(request.uri->c_str()), SIPTAG_FROM_STR(from.c_str()),
+                            TAG_END());
+        handles_[handle] = session;
+    } else if (session->call.state == CallState::Established) {
+        handle = session->call.handle;
+    } else {
+        throw RequestError(ErrorCode::MissingField, "uri is needed outside a call");
+    }
+    nua_message(handle, SIPTAG_CONTENT_TYPE_STR(request.contentType.c_str()),
+                SIPTAG_PAYLOAD_STR(request.content.c_str()),
+                TAG_IF(!session->account.outboundProxy.empty(), NUTAG_PROXY(session->account.outboundProxy.c_str())),
+                TAG_END());
+    return result("messagesent");
+}
+
+void Gateway::onIncomingMessage(nua_handle_s* handle, const sip_s* sip) {
+    auto session = sessionOf(handle);
+    bool inCall = session && session->call.handle == handle;
+    if (!session)
+        session = contacts_[requestUser(sip)].lock();
+    if (!session) {
+        stack_.refuse(handle, 404, sip_404_Not_found, "no such user");
+        return;
+    }
+    std::string body = bodyOf(sip);
+    if (body.empty() || body.size() > 64 * 1024) {
+        nua_respond(handle, body.empty() ? 400 : 413, body.empty() ? sip_400_Bad_request : sip_413_Request_too_large,
+                    NUTAG_WITH_THIS(stack_.nua()), TAG_END());
+        if (!inCall)
+            stack_.retire(handle);
+        return;
+    }
+    Json event = result("message");
+    event.set("sender", fromUri(sip))
+        .set("displayname", displayOf(sip))
+        .set("content_type", contentTypeOf(sip))
+        .set("content", body);
+    events_(*session, callIdOf(sip), event, Json());
+    nua_respond(handle, 200, sip_200_OK, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
+    if (!inCall)
+        stack_.retire(handle);
+}
+
+// ---------------------------------------------------------------- events
+
+void Gateway::onEvent(int event, int status, const char* phrase, nua_handle_s* handle, const sip_s* sip,
+                      const void* tags) {
+    if (event == nua_i_invite && !handles_.count(handle)) {
+        onIncomingInvite(handle, sip);
+        return;
+    }
+    if (event == nua_i_message) {
+        onIncomingMessage(handle, sip);
+        return;
+    }
+    auto session = sessionOf(handle);
+    if (!session) {
+        handles_.erase(handle);
+        return;
+    }
+    switch (event) {
+    case nua_r_register:
+        onRegisterResponse(*session, status, phrase, handle, sip);
+        break;
+    case nua_r_unregister:
+        if (status >= 200)
+            onUnregisterResponse(*session, handle);
+        break;
+    case nua_r_invite:
+        if (handle == session->call.handle)
+            onInviteResponse(*session, status, phrase, sip);
+        break;
+    case nua_i_invite:
+        if (handle == session->call.handle && session->call.state == CallState::Established)
+            onReInvite(*session, sip);
+        break;
+    case nua_i_info:
+        if (handle == session->call.handle)
+            onInfo(*session, sip);
+        nua_respond(handle, 200, sip_200_OK, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
+        break;
+    case nua_r_message: {
+        if (status < 200)
+            break;
+        Json delivery = result("messagedelivery");
+        delivery.set("code", status).set("reason", phrase ? phrase : "");
+        events_(*session, callIdOf(sip), delivery, Json());
+        if (handle != session->call.handle) {
+            handles_.erase(handle);
+            stack_.retire(handle);
+        }
+        break;
+    }
+    case nua_i_bye:
+        if (handle == session->call.handle) {
+            session->call.hangupReported = true;
+            Json hungUp = result("hangup");
+            hungUp.set("code", 200).set("reason", "BYE");
+            emit(*session, hungUp);
+        }
+        break;
+    case nua_i_cancel:
+        if (handle == session->call.handle) {
+            session->call.hangupReported = true;
+            Json cancelled = result("hangup");
+            cancelled.set("code", 487).set("reason", "Request Terminated");
+            emit(*session, cancelled);
+        }
+        break;
+    case nua_i_state: {
+        int state = nua_callstate_init;
+        tl_gets(static_cast<const tagi_t*>(tags), NUTAG_CALLSTATE_REF(state), TAG_END());
+        if (state == nua_callstate_terminated && handle == session->call.handle)
+            endCall(*session, status >= 300 ? status : 200, phrase ? phrase : "BYE");
+        break;
+    }
+    default:
+        if (status >= 300)
+            SYLK_LOG(LOG_VERB, kPackage, "%s: %d %s", nua_event_name(static_cast<nua_event_t>(event)), status,
+                     phrase ? phrase : "");
+        break;
+    }
+}
+
+Json Gateway::status() const {
+    Json json = Json::object();
+    json.set("accounts", accounts_.load())
+        .set("active_calls", calls_.load())
+        .set("calls_placed", static_cast<json_int_t>(callsPlaced_.load()))
+        .set("calls_received", static_cast<json_int_t>(callsReceived_.load()))
+        .set("calls_transcoded", static_cast<json_int_t>(callsTranscoded_.load()))
+        .set("rtp_legs", static_cast<json_int_t>(receiver_.size()));
+    return json;
+}
+
+}  // namespace sylk::sip

@@ -1,0 +1,103 @@
+// The gateway role: web users' SIP accounts and calls. REGISTER with digest authentication
+// (password or HA1) and refreshes, incoming calls routed by our Contact's user part, calls both
+// ways with the browser's WebRTC audio bridged to the peer's plain RTP (transcoded when the
+// peer has no Opus), hold, DTMF (SIP INFO and RFC 4733) and SIP MESSAGE. Every method runs on
+// the SIP thread: Sofia's events directly, Janus requests through SipStack::execute.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "gateway_session.hpp"
+#include "sip_role.hpp"
+#include "sylkcore/json.hpp"
+
+namespace sylk::sip {
+
+class RtpReceiver;
+class SipStack;
+
+struct RegisterRequest {
+    std::string username;       // the SIP URI to register
+    std::optional<std::string> secret;
+    std::optional<std::string> ha1Secret;
+    std::optional<std::string> authUser;
+    std::optional<std::string> displayName;
+    std::optional<std::string> proxy;
+    std::optional<std::string> outboundProxy;
+    int ttl = 3600;
+    bool guest = false;         // type "guest" or send_register false: no REGISTER
+};
+
+struct MessageRequest {
+    std::optional<std::string> uri;  // outside a call
+    std::string content;
+    std::string contentType = "text/plain";
+};
+
+class Gateway : public SipRole {
+public:
+    // Pushes {"sip": "event", "call_id"?: ..., "result": result} (and jsep) to the session.
+    using EventSink = std::function<void(GatewaySession& session, const std::string& callId, const Json& result,
+                                         const Json& jsep)>;
+
+    Gateway(SipStack& stack, RtpReceiver& receiver, janus_callbacks* janus, EventSink events);
+
+    bool claims(int event, nua_handle_s* handle, const sip_s* sip) override;
+    void onEvent(int event, int status, const char* phrase, nua_handle_s* handle, const sip_s* sip,
+                 const void* tags) override;
+
+    // Requests; each returns the "result" of the immediate event and throws RequestError.
+    Json registerAccount(const std::shared_ptr<GatewaySession>& session, const RegisterRequest& request);
+    Json unregister(GatewaySession& session);
+    Json call(const std::shared_ptr<GatewaySession>& session, const std::string& uri, const Json& offer);
+    Json accept(GatewaySession& session, const Json& answer);
+    Json decline(GatewaySession& session, int code);
+    Json hangup(GatewaySession& session);
+    Json hold(GatewaySession& session, bool hold, const std::string& direction);
+    Json dtmfInfo(GatewaySession& session, const std::string& digit, int durationMs);
+    Json message(const std::shared_ptr<GatewaySession>& session, const MessageRequest& request);
+    // The browser's PeerConnection went away: end the call, keep the account.
+    void mediaGone(GatewaySession& session);
+    // The handle is gone: end the call and unregister.
+    void sessionGone(GatewaySession& session);
+    Json status() const;
+
+private:
+    std::shared_ptr<GatewaySession> sessionOf(nua_handle_s* handle) const;
+    void emit(GatewaySession& session, const Json& result, const Json& jsep = Json());
+    void onRegisterResponse(GatewaySession& session, int status, const char* phrase, nua_handle_s* handle, const sip_s* sip);
+    void onUnregisterResponse(GatewaySession& session, nua_handle_s* handle);
+    void onInviteResponse(GatewaySession& session, int status, const char* phrase, const sip_s* sip);
+    void onIncomingInvite(nua_handle_s* handle, const sip_s* sip);
+    void onReInvite(GatewaySession& session, const sip_s* sip);
+    void onIncomingMessage(nua_handle_s* handle, const sip_s* sip);
+    void onInfo(GatewaySession& session, const sip_s* sip);
+    // Authenticates handle against the challenge in sip with the account's credentials; false
+    // when there are none or they were already refused.
+    bool authenticate(GatewaySession& session, nua_handle_s* handle, const sip_s* sip, int& attempts);
+    void startMedia(GatewaySession& session, const AudioOffer& peer);
+    void endCall(GatewaySession& session, int code, const std::string& reason);
+    std::string ourSdp(GatewaySession& session, bool offer, const std::string& direction);
+    std::string fromHeader(const GatewaySession& session) const;
+
+    SipStack& stack_;
+    RtpReceiver& receiver_;
+    janus_callbacks* janus_;
+    EventSink events_;
+    // SIP thread only.
+    std::map<nua_handle_s*, std::weak_ptr<GatewaySession>> handles_;    // registrations, calls, messages
+    std::map<std::string, std::weak_ptr<GatewaySession>> contacts_;    // contact user -> account
+    uint64_t sessionIds_ = 1;
+    std::atomic<int> accounts_{0};
+    std::atomic<int> calls_{0};
+    std::atomic<uint64_t> callsPlaced_{0};
+    std::atomic<uint64_t> callsReceived_{0};
+    std::atomic<uint64_t> callsTranscoded_{0};
+};
+
+}  // namespace sylk::sip

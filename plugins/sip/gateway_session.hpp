@@ -1,0 +1,87 @@
+// A web user's handle on the SIP plugin: one SIP account and at most one call at a time, as in
+// Janus's stock SIP plugin (more accounts or parallel calls: more handles). The account and
+// call state belong to the SIP thread; only the media bridge is shared with Janus's media
+// thread, through an atomic pointer.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "media_bridge.hpp"
+#include "sip_sdp.hpp"
+#include "sylkcore/janus/plugin_session.hpp"
+
+struct nua_handle_s;
+
+namespace sylk::sip {
+
+struct SipAccount {
+    bool active = false;        // register request taken (guest or REGISTER sent)
+    bool sendRegister = true;
+    bool registered = false;
+    std::string aor;            // sip:alice@example.com
+    std::string user;
+    std::string authUser;
+    std::string secret;
+    bool secretIsHa1 = false;
+    std::string displayName;
+    std::string registrar;      // request URI of REGISTER ("" = the AOR's domain)
+    std::string outboundProxy;
+    std::string contactUser;    // the user part of our Contact: incoming calls are routed by it
+    int ttl = 3600;
+    nua_handle_s* registration = nullptr;
+    int authAttempts = 0;
+};
+
+enum class CallState { Idle, Calling, Ringing, Established };
+
+struct SipCall {
+    CallState state = CallState::Idle;
+    bool incoming = false;
+    nua_handle_s* handle = nullptr;
+    std::string callId;
+    std::string peerUri;
+    AudioOffer peer;            // the peer's chosen audio, from its offer or answer
+    Json browserAnswer;         // outgoing: our answer to the browser's offer, sent on 183/200
+    bool answerSent = false;
+    int webrtcOpusPt = 111;
+    int webrtcDtmfPt = -1;
+    int mindex = 0;
+    uint64_t sdpVersion = 1;
+    bool localHold = false;
+    bool remoteHold = false;
+    bool hangupReported = false;
+    int authAttempts = 0;
+};
+
+class GatewaySession : public janus::PluginSession, public std::enable_shared_from_this<GatewaySession> {
+public:
+    using Hook = std::function<void(GatewaySession&)>;
+
+    GatewaySession(janus_plugin_session* handle, Hook onHangup, Hook onDestroyed)
+        : PluginSession(handle), onHangup_(std::move(onHangup)), onDestroyed_(std::move(onDestroyed)) {}
+
+    SipAccount account;  // SIP thread only
+    SipCall call;        // SIP thread only
+
+    void setBridge(std::shared_ptr<MediaBridge> bridge) { bridge_.store(std::move(bridge)); }
+    std::shared_ptr<MediaBridge> bridge() const { return bridge_.load(); }
+
+    void onIncomingRtp(janus_plugin_rtp* packet) override {
+        if (packet->video)
+            return;
+        if (auto current = bridge_.load())
+            current->fromWebRtc(reinterpret_cast<const uint8_t*>(packet->buffer), packet->length);
+    }
+    void onHangupMedia() override { onHangup_(*this); }
+    void onDestroy() override { onDestroyed_(*this); }
+
+private:
+    Hook onHangup_;
+    Hook onDestroyed_;
+    std::atomic<std::shared_ptr<MediaBridge>> bridge_;
+};
+
+}  // namespace sylk::sip

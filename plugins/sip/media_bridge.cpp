@@ -1,0 +1,152 @@
+#include "media_bridge.hpp"
+
+#include <glib.h>
+
+#include <stdexcept>
+
+#include "sylkcore/audio/rtp_packet.hpp"
+
+namespace sylk::sip {
+namespace {
+
+constexpr char kDtmfDigits[] = "0123456789*#ABCD";
+
+// RTP clock ticks of one side per tick of the other: Opus runs at 48 kHz, the others at 8.
+uint32_t scaleTimestamp(uint32_t timestamp, int fromClock, int toClock) {
+    return static_cast<uint32_t>(static_cast<uint64_t>(timestamp) * static_cast<uint64_t>(toClock) /
+                                 static_cast<uint64_t>(fromClock));
+}
+
+}  // namespace
+
+MediaBridge::MediaBridge(janus_callbacks* gateway, janus_plugin_session* handle, const std::string& localIp)
+    : gateway_(gateway), handle_(handle), socket_(localIp, localIp, 9) {
+    sipOut_.ssrc = g_random_int();
+    sipOut_.sequence = static_cast<uint16_t>(g_random_int());
+    webrtcOut_.ssrc = g_random_int();
+    webrtcOut_.sequence = static_cast<uint16_t>(g_random_int());
+}
+
+void MediaBridge::start(const BridgeMedia& media) {
+    std::lock_guard lock(mutex_);
+    if (!socket_.setPeer(media.peerIp, media.peerPort))
+        throw std::runtime_error("the peer's RTP address " + media.peerIp + " is not of our address family");
+    bool codecChanged = !started_ || media.sipCodec != media_.sipCodec;
+    media_ = media;
+    if (codecChanged) {
+        if (media.sipCodec == audio::CodecId::Opus) {
+            toSipTranscoder_.reset();
+            toWebRtcTranscoder_.reset();
+        } else {
+            toSipTranscoder_ = std::make_unique<audio::Transcoder>(audio::CodecId::Opus, media.sipCodec);
+            toWebRtcTranscoder_ = std::make_unique<audio::Transcoder>(media.sipCodec, audio::CodecId::Opus);
+        }
+    }
+    started_ = true;
+}
+
+bool MediaBridge::transcoding() const { return toSipTranscoder_ != nullptr; }
+
+void MediaBridge::fromWebRtc(const uint8_t* packet, size_t length) {
+    auto rtp = audio::parseRtp(packet, length);
+    if (!rtp || held_.load(std::memory_order_relaxed))
+        return;
+    std::lock_guard lock(mutex_);
+    if (!started_)
+        return;
+    if (rtp->payloadType == media_.webrtcDtmfPt) {
+        if (media_.sipDtmfPt >= 0)
+            sendToSip(static_cast<uint8_t>(media_.sipDtmfPt), rtp->marker, rtp->sequence,
+                      scaleTimestamp(rtp->timestamp, 48000, 8000), rtp->payload, rtp->payloadLength);
+        return;
+    }
+    if (rtp->payloadType != media_.webrtcOpusPt)
+        return;
+    if (!toSipTranscoder_) {
+        sendToSip(static_cast<uint8_t>(media_.sipPt), rtp->marker, rtp->sequence, rtp->timestamp, rtp->payload,
+                  rtp->payloadLength);
+        return;
+    }
+    toSipTranscoder_->push(rtp->payload, rtp->payloadLength, rtp->timestamp,
+                           [&](const uint8_t* payload, size_t bytes, uint32_t timestamp) {
+                               sendToSip(static_cast<uint8_t>(media_.sipPt), false, sipOut_.sequence++, timestamp,
+                                         payload, bytes);
+                           });
+}
+
+void MediaBridge::fromSip() {
+    socket_.drain([this](const uint8_t* packet, size_t length) {
+        auto rtp = audio::parseRtp(packet, length);
+        if (!rtp)
+            return;
+        lastSipPacket_.store(g_get_monotonic_time(), std::memory_order_relaxed);
+        if (held_.load(std::memory_order_relaxed))
+            return;
+        std::lock_guard lock(mutex_);
+        if (!started_)
+            return;
+        if (rtp->payloadType == media_.sipDtmfPt) {
+            reportDtmf(rtp->payload, rtp->payloadLength, rtp->timestamp);
+            if (media_.webrtcDtmfPt >= 0)
+                sendToWebRtc(static_cast<uint8_t>(media_.webrtcDtmfPt), rtp->marker, rtp->sequence,
+                             scaleTimestamp(rtp->timestamp, 8000, 48000), rtp->payload, rtp->payloadLength, media_.mindex);
+            return;
+        }
+        if (rtp->payloadType != media_.sipPt)
+            return;
+        if (!toWebRtcTranscoder_) {
+            sendToWebRtc(static_cast<uint8_t>(media_.webrtcOpusPt), rtp->marker, rtp->sequence, rtp->timestamp,
+                         rtp->payload, rtp->payloadLength, media_.mindex);
+            return;
+        }
+        toWebRtcTranscoder_->push(rtp->payload, rtp->payloadLength, rtp->timestamp,
+                                  [&](const uint8_t* payload, size_t bytes, uint32_t timestamp) {
+                                      sendToWebRtc(static_cast<uint8_t>(media_.webrtcOpusPt), false,
+                                                   webrtcOut_.sequence++, timestamp, payload, bytes, media_.mindex);
+                                  });
+    });
+}
+
+void MediaBridge::sendToSip(uint8_t pt, bool marker, uint16_t sequence, uint32_t timestamp, const uint8_t* payload,
+                            size_t length) {
+    uint8_t packet[1500];
+    if (length > sizeof(packet) - 12)
+        return;
+    size_t header = audio::writeRtpHeader(packet, pt, marker, sequence, timestamp, sipOut_.ssrc);
+    std::copy(payload, payload + length, packet + header);
+    socket_.send(packet, header + length);
+    toSip_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void MediaBridge::sendToWebRtc(uint8_t pt, bool marker, uint16_t sequence, uint32_t timestamp, const uint8_t* payload,
+                               size_t length, int mindex) {
+    if (handle_.stopped())
+        return;
+    uint8_t packet[1500];
+    if (length > sizeof(packet) - 12)
+        return;
+    size_t header = audio::writeRtpHeader(packet, pt, marker, sequence, timestamp, webrtcOut_.ssrc);
+    std::copy(payload, payload + length, packet + header);
+    janus_plugin_rtp rtp;
+    janus_plugin_rtp_extensions_reset(&rtp.extensions);
+    rtp.mindex = mindex;
+    rtp.video = FALSE;
+    rtp.buffer = reinterpret_cast<char*>(packet);
+    rtp.length = static_cast<uint16_t>(header + length);
+    gateway_->relay_rtp(handle_.get(), &rtp);
+    toWebRtc_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void MediaBridge::reportDtmf(const uint8_t* payload, size_t length, uint32_t timestamp) {
+    // RFC 4733: event, E|R|volume, duration; the end packet is sent three times.
+    if (length < 4 || !(payload[1] & 0x80) || payload[0] >= 16 || !dtmfListener_)
+        return;
+    if (dtmfSeen_ && timestamp == lastDtmfTimestamp_)
+        return;
+    dtmfSeen_ = true;
+    lastDtmfTimestamp_ = timestamp;
+    int duration = (payload[2] << 8 | payload[3]) / 8;  // 8 kHz ticks to ms
+    dtmfListener_(kDtmfDigits[payload[0]], duration);
+}
+
+}  // namespace sylk::sip

@@ -1,0 +1,173 @@
+#include "sip_stack.hpp"
+
+#include <glib.h>
+
+// Sofia-SIP's inline tag helpers have unused parameters; they are not ours to fix.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include <sofia-sip/nua.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/su_tag.h>
+#include <sofia-sip/su_wait.h>
+#pragma GCC diagnostic pop
+
+#include <chrono>
+#include <exception>
+#include <stdexcept>
+
+#include "sip_role.hpp"
+#include "sylkcore/log.hpp"
+
+namespace sylk::sip {
+namespace {
+
+constexpr const char* kPackage = "janus.plugin.sylk.sip";
+
+void callback(nua_event_t event, int status, char const* phrase, nua_t*, nua_magic_t* magic, nua_handle_t* handle,
+              nua_hmagic_t*, sip_t const* sip, tagi_t* tags) {
+    try {
+        static_cast<SipStack*>(static_cast<void*>(magic))->onEvent(event, status, phrase, handle, sip, tags);
+    } catch (const std::exception& e) {
+        SYLK_LOG(LOG_ERR, kPackage, "SIP event %s failed: %s", nua_event_name(event), e.what());
+    }
+}
+
+struct Work {
+    const std::function<void()>* work;
+    std::exception_ptr error;
+};
+
+int runWork(void* arg) {
+    auto* work = static_cast<Work*>(arg);
+    try {
+        (*work->work)();
+    } catch (...) {
+        work->error = std::current_exception();
+    }
+    return 0;
+}
+
+}  // namespace
+
+void retireTimer(void*, su_timer_s*, void* stack) { static_cast<SipStack*>(stack)->destroyRetired(); }
+
+SipStack::SipStack(SipSettings settings) : settings_(std::move(settings)) {}
+
+SipStack::~SipStack() { stop(); }
+
+std::string SipStack::hostPort() const {
+    return (settings_.ip.find(':') != std::string::npos ? "[" + settings_.ip + "]" : settings_.ip) + ":" +
+           std::to_string(settings_.port);
+}
+
+void SipStack::start() {
+    thread_ = std::thread([this] { run(); });
+    for (int i = 0; i < 500 && !ready_ && !failed_; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!ready_) {
+        stop();
+        throw std::runtime_error("SIP: cannot listen on " + hostPort());
+    }
+}
+
+void SipStack::stop() {
+    if (root_ && nua_) {
+        nua_shutdown(nua_);  // the loop ends when the stack confirms (nua_r_shutdown)
+    } else if (root_) {
+        su_root_break(root_);
+    }
+    if (thread_.joinable())
+        thread_.join();
+}
+
+void SipStack::execute(const std::function<void()>& work) {
+    if (!ready_ || !root_)
+        throw std::runtime_error("the SIP stack is not running");
+    if (std::this_thread::get_id() == sipThread_) {
+        work();
+        return;
+    }
+    Work call{&work, nullptr};
+    int result = 0;
+    if (su_task_execute(su_root_task(root_), runWork, &call, &result) != 0)
+        throw std::runtime_error("the SIP stack did not take the request");
+    if (call.error)
+        std::rethrow_exception(call.error);
+}
+
+void SipStack::run() {
+    sipThread_ = std::this_thread::get_id();
+    su_init();
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    root_ = su_root_create(nullptr);
+    std::string url = "sip:" + hostPort();
+    nua_ = nua_create(root_, callback, reinterpret_cast<nua_magic_t*>(this),
+                      NUTAG_URL(url.c_str()),
+                      NUTAG_MEDIA_ENABLE(0),                 // we write the SDP ourselves
+                      NUTAG_APPL_METHOD("MESSAGE"),          // and answer MESSAGEs
+                      NUTAG_APPL_METHOD("INFO"),             // and INFOs ourselves
+                      NUTAG_OUTBOUND("no-options-keepalive no-validate"),
+                      SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO"),
+                      SIPTAG_USER_AGENT_STR(settings_.userAgent.c_str()),
+                      TAG_NULL());
+    if (!nua_) {
+        failed_ = true;
+    } else {
+        timer_ = su_timer_create(su_root_task(root_), 500);
+        su_timer_set_for_ever(timer_, reinterpret_cast<su_timer_f>(&retireTimer), reinterpret_cast<su_timer_arg_t*>(this));
+        ready_ = true;
+        SYLK_LOG(LOG_INFO, kPackage, "SIP stack listening on %s", url.c_str());
+        su_root_run(root_);
+        ready_ = false;
+        su_timer_destroy(timer_);
+        timer_ = nullptr;
+        for (auto& [handle, when] : retired_)
+            nua_handle_destroy(handle);
+        retired_.clear();
+        nua_destroy(nua_);
+        nua_ = nullptr;
+    }
+    su_root_destroy(root_);
+    root_ = nullptr;
+    su_home_deinit(home);
+    su_deinit();
+}
+
+void SipStack::onEvent(int event, int status, const char* phrase, nua_handle_s* handle, const void* raw,
+                       const void* tags) {
+    auto* sip = static_cast<const sip_t*>(raw);
+    if (event == nua_r_shutdown) {
+        if (status >= 200)
+            su_root_break(root_);
+        return;
+    }
+    for (SipRole* role : roles_) {
+        if (role->claims(event, handle, sip)) {
+            role->onEvent(event, status, phrase, handle, sip, tags);
+            return;
+        }
+    }
+}
+
+void SipStack::refuse(nua_handle_s* handle, int status, const char* phrase, const std::string& reason) {
+    std::string warning = reason.empty() ? "" : "399 sylk \"" + reason + "\"";
+    // NUTAG_WITH_THIS: the request being handled; only INVITE may be answered without it.
+    nua_respond(handle, status, phrase, NUTAG_WITH_THIS(nua_), TAG_IF(!warning.empty(), SIPTAG_WARNING_STR(warning.c_str())),
+                TAG_END());
+    retire(handle);
+}
+
+void SipStack::retire(nua_handle_s* handle) { retired_.emplace_back(handle, g_get_monotonic_time()); }
+
+void SipStack::destroyRetired() {
+    // One second is long after the queued response went out (and any ACK came back).
+    int64_t cutoff = g_get_monotonic_time() - G_USEC_PER_SEC;
+    std::erase_if(retired_, [&](const auto& entry) {
+        if (entry.second > cutoff)
+            return false;
+        nua_handle_destroy(entry.first);
+        return true;
+    });
+}
+
+}  // namespace sylk::sip

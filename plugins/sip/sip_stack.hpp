@@ -1,0 +1,75 @@
+// The one Sofia-SIP stack of the plugin: a nua instance and its event loop on one thread,
+// shared by the gateway and the conference focus (SipRole). Everything that touches SIP state
+// runs on that thread: Sofia's callbacks, and requests from Janus through execute().
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+struct nua_s;
+struct nua_handle_s;
+struct su_root_s;
+struct su_timer_s;
+
+namespace sylk::sip {
+
+class SipRole;
+
+struct SipSettings {
+    std::string ip = "127.0.0.1";   // SIP and RTP address
+    uint16_t port = 5060;
+    std::string userAgent = "Sylk for Janus";
+};
+
+class SipStack {
+public:
+    explicit SipStack(SipSettings settings);
+    ~SipStack();  // stops the stack
+    SipStack(const SipStack&) = delete;
+    SipStack& operator=(const SipStack&) = delete;
+
+    // Roles are asked in the order added; add them before start().
+    void addRole(SipRole* role) { roles_.push_back(role); }
+    // Starts the SIP thread; throws std::runtime_error if the stack cannot bind.
+    void start();
+    void stop();
+
+    const SipSettings& settings() const { return settings_; }
+    nua_s* nua() const { return nua_; }
+    // "127.0.0.1:5060" or "[::1]:5060".
+    std::string hostPort() const;
+    // Runs work on the SIP thread and waits for it; rethrows what it throws.
+    void execute(const std::function<void()>& work);
+
+    // Answers an incoming non-INVITE or INVITE request with a static phrase (Sofia keeps the
+    // pointer for retransmissions) and the reason in a Warning header; the handle goes later.
+    void refuse(nua_handle_s* handle, int status, const char* phrase, const std::string& reason = "");
+    // Handles are destroyed from a timer, never in the same callback as their response: the
+    // response is only queued, and destroying the handle first makes Sofia answer 500.
+    void retire(nua_handle_s* handle);
+
+    // Sofia's callback, on the SIP thread. tags: Sofia's tagi_t list.
+    void onEvent(int event, int status, const char* phrase, nua_handle_s* handle, const void* sip, const void* tags);
+
+private:
+    void run();
+    void destroyRetired();
+    friend void retireTimer(void*, su_timer_s*, void*);
+
+    SipSettings settings_;
+    std::vector<SipRole*> roles_;
+    std::thread thread_;
+    std::thread::id sipThread_;
+    su_root_s* root_ = nullptr;
+    nua_s* nua_ = nullptr;
+    std::atomic<bool> ready_{false};
+    std::atomic<bool> failed_{false};
+    std::vector<std::pair<nua_handle_s*, int64_t>> retired_;  // SIP thread only
+    su_timer_s* timer_ = nullptr;
+};
+
+}  // namespace sylk::sip

@@ -1,0 +1,215 @@
+"""The SIP gateway (janus.plugin.sylk.sip): a web user (aiortc) registers a SIP account with a
+digest-authenticating registrar (sipp), calls a PCMU-only phone and is called by a G.722-only
+phone. Both calls are transcoded to the browser's Opus; tones are checked both ways by FFT. The
+phones are sipp for signalling with a Python RTP peer for their media."""
+import asyncio
+import os
+import re
+import shutil
+import tempfile
+
+from aiortc import RTCSessionDescription
+
+from conftest import run
+from harness.janus_api import Session
+from harness.peers import Collector, ToneTrack, accept, make_peer, offer
+from harness.rtp_peer import RtpPeer
+from test_audiomixer import tone_db
+from test_sip_focus import wait_for
+
+SIP = "janus.plugin.sylk.sip"
+SCENARIOS = os.path.join(os.path.dirname(__file__), "sip")
+REGISTRAR_PORT, CALLEE_PORT = 5070, 5072
+
+
+async def sipp_uas(scenario, port, trace_dir, name, *sets):
+    arguments = ["sipp", "-sf", os.path.join(SCENARIOS, scenario), "-m", "1", "-i", "127.0.0.1", "-p", str(port),
+                 "-nostdin", "-timeout", "60s", "-trace_msg", "-message_file", os.path.join(trace_dir, name + ".log")]
+    for key, value in sets:
+        arguments += ["-set", key, str(value)]
+    return await asyncio.create_subprocess_exec(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL,
+                                                stderr=asyncio.subprocess.PIPE)
+
+
+async def sip_event(handle, wanted, timeout=15):
+    """The next plugin event whose result.event is one of wanted (skipping others)."""
+    event = await handle.next_event(timeout=timeout, predicate=lambda e: e.get("plugindata", {}).get("data", {})
+                                    .get("result", {}).get("event") in wanted)
+    return event["plugindata"]["data"], event.get("jsep")
+
+
+class WebUser:
+    def __init__(self, janus, frequency):
+        self.janus, self.frequency = janus, frequency
+        self.collector = None
+
+    async def open(self):
+        self.session = await Session.create(self.janus.ws_url)
+        self.handle = await self.session.attach(SIP)
+        self.pc, _ = await make_peer(data_channel=False)
+        self.pc.addTrack(ToneTrack(self.frequency))
+
+        def on_track(track):
+            self.collector = Collector(track)
+        self.pc.on("track", on_track)
+        return self
+
+    async def answer(self, jsep):
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=jsep["sdp"], type=jsep["type"]))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        return {"type": "answer", "sdp": self.pc.localDescription.sdp, "trickle": False}
+
+    def heard(self, seconds=1.0):
+        import numpy
+        rate = self.collector.rate
+        return numpy.concatenate(self.collector.audio[-int(seconds * rate / 960):]), rate
+
+    async def close(self):
+        if self.collector:
+            self.collector.stop()
+        await self.pc.close()
+        await self.session.close()
+
+
+def test_registers_with_digest_and_calls_a_pcmu_phone(janus):
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipgw-")
+
+    async def body():
+        phone = await RtpPeer("pcmu", 600).open()
+        registrar = await sipp_uas("registrar.xml", REGISTRAR_PORT, trace_dir, "registrar")
+        callee = await sipp_uas("callee.xml", CALLEE_PORT, trace_dir, "callee", ("rtpport", phone.port))
+        user = await WebUser(janus, 440).open()
+        try:
+            await asyncio.sleep(0.5)
+            data, _ = await user.handle.send({"request": "register", "username": "sip:alice@127.0.0.1:%d" % REGISTRAR_PORT,
+                                              "secret": "secret", "display_name": "Alice"})
+            assert data["result"]["event"] == "registering", data
+            registered, _ = await sip_event(user.handle, ("registered", "registration_failed"))
+            _, registrar_errors = await asyncio.wait_for(registrar.communicate(), 20)
+
+            data, _ = await user.handle.send({"request": "call", "uri": "sip:bob@127.0.0.1:%d" % CALLEE_PORT},
+                                             jsep=await offer(user.pc))
+            assert data["result"]["event"] == "calling", data
+            ringing, _ = await sip_event(user.handle, ("ringing", "hangup"))
+            accepted, jsep = await sip_event(user.handle, ("accepted", "hangup"))
+            assert jsep, accepted
+            await accept(user.pc, jsep)
+            invite = await wait_for(os.path.join(trace_dir, "callee.log"), r"INVITE sip:bob.*?m=audio (\d+) RTP/AVP")
+            await phone.stream(("127.0.0.1", int(invite.group(1))), 4)
+            web_heard, phone_heard = user.heard(), phone.heard()
+            data, _ = await user.handle.send({"request": "dtmf_info", "digit": "5"})
+            assert data["result"]["event"] == "dtmfsent", data
+            await asyncio.sleep(0.5)
+            data, _ = await user.handle.send({"request": "hangup"})
+            hangup, _ = await sip_event(user.handle, ("hangup",))
+            _, callee_errors = await asyncio.wait_for(callee.communicate(), 20)
+            return (registered, registrar.returncode, registrar_errors, ringing, accepted, web_heard, phone_heard,
+                    hangup, callee.returncode, callee_errors)
+        finally:
+            for process in (registrar, callee):
+                if process.returncode is None:
+                    process.kill()
+            phone.close()
+            await user.close()
+
+    try:
+        (registered, registrar_status, registrar_errors, ringing, accepted, web_heard, phone_heard, hangup,
+         callee_status, callee_errors) = run(body(), timeout=120)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert registered["result"]["event"] == "registered", registered
+    assert registered["result"]["username"] == "sip:alice@127.0.0.1:%d" % REGISTRAR_PORT
+    assert registrar_status == 0, registrar_errors.decode(errors="replace")[-1000:]  # the digest verified
+    assert ringing["result"]["event"] == "ringing"
+    assert accepted["result"]["event"] == "accepted", accepted
+    assert accepted["result"]["codec"] == "pcmu" and accepted["result"]["transcoding"] is True
+    samples, rate = web_heard
+    assert tone_db(samples, rate, 600) - tone_db(samples, rate, 440) >= 20    # the browser hears the phone
+    samples, rate = phone_heard
+    assert tone_db(samples, rate, 440) - tone_db(samples, rate, 600) >= 20    # the phone hears the browser
+    assert hangup["result"]["event"] == "hangup"
+    assert callee_status == 0, callee_errors.decode(errors="replace")[-1000:]  # INFO "Signal=5", then BYE
+    assert janus.alive()
+
+
+def test_wrong_password_is_reported(janus):
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipgw-")
+
+    async def body():
+        registrar = await sipp_uas("registrar.xml", REGISTRAR_PORT, trace_dir, "registrar")
+        user = await WebUser(janus, 440).open()
+        try:
+            await asyncio.sleep(0.5)
+            await user.handle.send({"request": "register", "username": "sip:alice@127.0.0.1:%d" % REGISTRAR_PORT,
+                                    "secret": "wrong"})
+            failed, _ = await sip_event(user.handle, ("registered", "registration_failed"))
+            await asyncio.wait_for(registrar.communicate(), 20)
+            bad_uri = await user.handle.send({"request": "register", "username": "alice"})
+            no_call = await user.handle.send({"request": "call", "uri": "sip:bob@127.0.0.1"})
+            return failed, bad_uri[0], no_call[0]
+        finally:
+            if registrar.returncode is None:
+                registrar.kill()
+            await user.close()
+
+    try:
+        failed, bad_uri, no_call = run(body(), timeout=60)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert failed["result"]["event"] == "registration_failed", failed
+    assert failed["result"]["code"] == 403
+    assert bad_uri["error_code"] == 446, bad_uri
+    assert no_call["error_code"] == 447, no_call      # not registered
+    assert janus.alive()
+
+
+def test_a_g722_phone_calls_the_web_user(janus):
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipgw-")
+
+    async def body():
+        phone = await RtpPeer("g722", 700).open()
+        user = await WebUser(janus, 500).open()
+        caller = None
+        try:
+            data, _ = await user.handle.send({"request": "register", "username": "sip:alice@sylk.test", "type": "guest"})
+            assert data["result"]["event"] == "registered", data
+            contact_user = data["result"]["contact_user"]
+            arguments = ["sipp", "127.0.0.1:5060", "-sf", os.path.join(SCENARIOS, "call_web_user.xml"), "-m", "1",
+                         "-i", "127.0.0.1", "-p", "0", "-nostdin", "-timeout", "60s", "-trace_msg",
+                         "-message_file", os.path.join(trace_dir, "caller.log"),
+                         "-set", "user", contact_user, "-set", "rtpport", str(phone.port)]
+            caller = await asyncio.create_subprocess_exec(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL,
+                                                          stderr=asyncio.subprocess.PIPE)
+            incoming, jsep = await sip_event(user.handle, ("incomingcall",))
+            data, _ = await user.handle.send({"request": "accept"}, jsep=await user.answer(jsep))
+            answer = await wait_for(os.path.join(trace_dir, "caller.log"), r"SIP/2\.0 200 OK.*?m=audio (\d+) RTP/AVP (\d+)")
+            await phone.stream(("127.0.0.1", int(answer.group(1))), 4)
+            web_heard, phone_heard = user.heard(), phone.heard()
+            dtmf, _ = await sip_event(user.handle, ("dtmf",))
+            message, _ = await sip_event(user.handle, ("message",))
+            hangup, _ = await sip_event(user.handle, ("hangup",))
+            _, errors = await asyncio.wait_for(caller.communicate(), 20)
+            return incoming, data, int(answer.group(2)), web_heard, phone_heard, dtmf, message, hangup, caller.returncode, errors
+        finally:
+            if caller and caller.returncode is None:
+                caller.kill()
+            phone.close()
+            await user.close()
+
+    try:
+        incoming, accepted, pt, web_heard, phone_heard, dtmf, message, hangup, status, errors = run(body(), timeout=90)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert incoming["result"]["event"] == "incomingcall"
+    assert incoming["result"]["displayname"] == "Carol" and incoming["result"]["codec"] == "g722"
+    assert accepted["result"]["event"] == "accepted" and accepted["result"]["transcoding"] is True
+    assert pt == 9
+    samples, rate = web_heard
+    assert tone_db(samples, rate, 700) - tone_db(samples, rate, 500) >= 20
+    samples, rate = phone_heard
+    assert tone_db(samples, rate, 500) - tone_db(samples, rate, 700) >= 20
+    assert dtmf["result"]["signal"] == "7"
+    assert message["result"]["content"].strip() == "hello web"
+    assert hangup["result"]["code"] == 200
+    assert status == 0, errors.decode(errors="replace")[-1000:]
+    assert janus.alive()
