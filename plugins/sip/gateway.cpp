@@ -273,7 +273,7 @@ Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::st
     if (answer.audioCodec.empty())
         throw RequestError(ErrorCode::InvalidSdp, "the offer has no Opus audio");
 
-    auto bridge = std::make_shared<MediaBridge>(janus_, session->handle(), stack_.settings().ip);
+    auto bridge = makeBridge(session);
     SipCall& call = session->call;
     call = SipCall{};
     for (const auto& media : answer.media) {
@@ -307,6 +307,20 @@ Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::st
     Json event = result("calling");
     event.set("call_id", call.callId);
     return event;
+}
+
+std::shared_ptr<MediaBridge> Gateway::makeBridge(const std::shared_ptr<GatewaySession>& session) {
+    auto bridge = std::make_shared<MediaBridge>(janus_, session->handle(), stack_.settings().ip);
+    // Called on the RTP receiver thread: only the event sink, which is thread-safe, is used.
+    std::weak_ptr<GatewaySession> weak = session;
+    bridge->setDtmfListener([this, weak](char digit, int durationMs) {
+        if (auto owner = weak.lock()) {
+            Json dtmf = result("dtmf");
+            dtmf.set("signal", std::string(1, digit)).set("duration", durationMs).set("via", "rtp");
+            events_(*owner, "", dtmf, Json());
+        }
+    });
+    return bridge;
 }
 
 void Gateway::startMedia(GatewaySession& session, const AudioOffer& peer) {
@@ -443,7 +457,7 @@ Json Gateway::accept(GatewaySession& session, const Json& answer) {
     json_t* type = answer.member("type");
     if (!answer.get() || !json_is_string(type) || std::string(json_string_value(type)) != "answer")
         throw RequestError(ErrorCode::SipMissingSdp, "accept needs the browser's JSEP answer to the incomingcall offer");
-    auto bridge = std::make_shared<MediaBridge>(janus_, session.handle(), stack_.settings().ip);
+    auto bridge = makeBridge(session.shared_from_this());
     session.setBridge(bridge);
     receiver_.add(bridge);
     startMedia(session, call.peer);

@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import shutil
+import struct
 import tempfile
 
 from aiortc import RTCSessionDescription
@@ -185,11 +186,17 @@ def test_a_g722_phone_calls_the_web_user(janus):
             answer = await wait_for(os.path.join(trace_dir, "caller.log"), r"SIP/2\.0 200 OK.*?m=audio (\d+) RTP/AVP (\d+)")
             await phone.stream(("127.0.0.1", int(answer.group(1))), 4)
             web_heard, phone_heard = user.heard(), phone.heard()
+            # RFC 4733 digit 9, end packet sent three times as phones do: reported once
+            for _ in range(3):
+                phone.transport.sendto(phone.packet(struct.pack("!BBH", 9, 0x80 | 10, 1280), pt=101),
+                                       ("127.0.0.1", int(answer.group(1))))
+            rtp_dtmf, _ = await sip_event(user.handle, ("dtmf",))
             dtmf, _ = await sip_event(user.handle, ("dtmf",))
             message, _ = await sip_event(user.handle, ("message",))
             hangup, _ = await sip_event(user.handle, ("hangup",))
             _, errors = await asyncio.wait_for(caller.communicate(), 20)
-            return incoming, data, int(answer.group(2)), web_heard, phone_heard, dtmf, message, hangup, caller.returncode, errors
+            return (incoming, data, int(answer.group(2)), web_heard, phone_heard, (rtp_dtmf, dtmf), message, hangup,
+                    caller.returncode, errors)
         finally:
             if caller and caller.returncode is None:
                 caller.kill()
@@ -208,7 +215,10 @@ def test_a_g722_phone_calls_the_web_user(janus):
     assert tone_db(samples, rate, 700) - tone_db(samples, rate, 500) >= 20
     samples, rate = phone_heard
     assert tone_db(samples, rate, 500) - tone_db(samples, rate, 700) >= 20
-    assert dtmf["result"]["signal"] == "7"
+    rtp_dtmf, dtmf = dtmf
+    assert rtp_dtmf["result"]["signal"] == "9" and rtp_dtmf["result"]["via"] == "rtp"
+    assert rtp_dtmf["result"]["duration"] == 160
+    assert dtmf["result"]["signal"] == "7" and dtmf["result"]["via"] == "info"
     assert message["result"]["content"].strip() == "hello web"
     assert hangup["result"]["code"] == 200
     assert status == 0, errors.decode(errors="replace")[-1000:]
