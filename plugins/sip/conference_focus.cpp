@@ -2,6 +2,8 @@
 
 #include <glib.h>
 
+#include <cctype>
+
 // Sofia-SIP's inline tag helpers have unused parameters; they are not ours to fix.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
@@ -11,6 +13,7 @@
 #include <sofia-sip/su_tag.h>
 #pragma GCC diagnostic pop
 
+#include "conference_info.hpp"
 #include "sip_message.hpp"
 #include "sip_sdp.hpp"
 #include "sip_stack.hpp"
@@ -24,7 +27,26 @@ namespace {
 
 constexpr const char* kPackage = "janus.plugin.sylk.sip";
 
+// "janus.plugin.sylk.videoroom/42" -> "urn:sylk:janus.plugin.sylk.videoroom:42": a URI for a
+// participant that has no SIP address.
+std::string memberUri(const std::string& memberId) {
+    std::string uri = "urn:sylk:";
+    for (char c : memberId)
+        uri += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ? c : ':';
+    return uri;
+}
+
 }  // namespace
+
+struct ConferenceFocus::Watcher : hub::RoomListener {
+    Watcher(ConferenceFocus& focus, std::string room) : focus(focus), room(std::move(room)) {}
+    void onRoomEvent(const hub::RoomEvent& event) override {
+        if (event.kind == "joined" || event.kind == "left" || event.kind == "updated")
+            focus.markChanged(room);  // posted on the poster's thread: the SIP thread picks it up
+    }
+    ConferenceFocus& focus;
+    std::string room;
+};
 
 Json ConferenceFocus::status() const {
     Json json = Json::object();
@@ -47,6 +69,9 @@ void ConferenceFocus::onEvent(int event, int status, const char* phrase, nua_han
     case nua_i_message:
         onMessage(handle, sip);
         break;
+    case nua_i_subscribe:
+        onSubscribe(handle, sip);
+        break;
     case nua_i_info:
         // Phones send DTMF as INFO in conferences too: taken, nothing to press here.
         nua_respond(handle, 200, sip_200_OK, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
@@ -62,6 +87,10 @@ void ConferenceFocus::onEvent(int event, int status, const char* phrase, nua_han
     case nua_i_terminated:
     case nua_i_bye:
         endCall(handle);
+        break;
+    case nua_r_notify:
+        if (status >= 300 && subscriptions_.erase(handle))  // the subscriber is gone
+            stack_.retire(handle);
         break;
     default:
         if (status >= 300)
@@ -94,6 +123,7 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     Call call;
     call.room = room;
     call.display = displayOf(sip);
+    call.uri = fromUri(sip);
     Json request = Json::object();
     Json rtp = Json::object();
     rtp.set("ip", audio->address).set("port", audio->port).set("payload_type", audio->payloadType);
@@ -166,6 +196,96 @@ void ConferenceFocus::endCall(nua_handle_s* handle) {
     calls_.erase(call);
     --activeCalls_;
     stack_.retire(handle);
+}
+
+// ---------------------------------------------------------------- conference event package
+
+void ConferenceFocus::markChanged(const std::string& room) {
+    std::lock_guard lock(changedMutex_);
+    changed_.insert(room);
+}
+
+void ConferenceFocus::watch(const std::string& room) {
+    auto current = hub::Hub::instance().open(room);
+    auto& entry = watches_[room];
+    if (entry.room == current)
+        return;
+    entry.room = current;
+    entry.listener = std::make_shared<Watcher>(*this, room);
+    entry.subscription = current->subscribe(entry.listener);
+}
+
+void ConferenceFocus::onSubscribe(nua_handle_s* handle, const sip_s* sip) {
+    std::string room = requestUser(sip);
+    if (room.empty()) {
+        stack_.refuse(handle, 404, sip_404_Not_found, "subscribe to a room: sip:room@host");
+        return;
+    }
+    bool ending = sip && sip->sip_expires && sip->sip_expires->ex_delta == 0;
+    auto& subscription = subscriptions_.try_emplace(handle, ConferenceSubscription{room, 0}).first->second;
+    subscription.ending = ending;
+    if (!ending)
+        watch(room);
+    nua_respond(handle, ending ? 200 : 202, ending ? sip_200_OK : sip_202_Accepted, NUTAG_WITH_THIS(stack_.nua()),
+                TAG_END());
+    // The NOTIFY goes out on the next tick, after Sofia has sent the 202 that this callback
+    // queues: a NOTIFY ahead of its 202 confuses subscribers (sipp among them).
+    markChanged(room);
+}
+
+void ConferenceFocus::notify(nua_handle_s* handle, ConferenceSubscription& subscription, bool terminate) {
+    std::vector<ConferenceUser> users;
+    if (auto room = hub::Hub::instance().find(subscription.room)) {
+        for (const auto& member : room->members()) {
+            ConferenceUser user;
+            user.display = member.display;
+            user.entity = memberUri(member.id);
+            for (const auto& [callHandle, call] : calls_) {
+                if (call.memberId == member.id && !call.uri.empty())
+                    user.entity = call.uri;  // a phone: its own SIP address
+            }
+            user.media = {"audio"};
+            if (member.plugin.find("videoroom") != std::string::npos)
+                user.media.push_back("video");
+            users.push_back(std::move(user));
+        }
+    }
+    std::string entity = "sip:" + subscription.room + "@" + stack_.hostPort();
+    std::string xml = conferenceInfoXml(entity, subscription.room, ++subscription.version, users);
+    nua_notify(handle, NUTAG_SUBSTATE(terminate ? nua_substate_terminated : nua_substate_active),
+               SIPTAG_EVENT_STR("conference"),
+               SIPTAG_CONTENT_TYPE_STR("application/conference-info+xml"), SIPTAG_PAYLOAD_STR(xml.c_str()), TAG_END());
+}
+
+void ConferenceFocus::onTick() {
+    std::set<std::string> changed;
+    {
+        std::lock_guard lock(changedMutex_);
+        changed.swap(changed_);
+    }
+    // A room the hub closed and opened again is a new object: follow it, and count it as changed.
+    for (auto& [room, watchEntry] : watches_) {
+        auto current = hub::Hub::instance().find(room);
+        if (current && current != watchEntry.room) {
+            watch(room);
+            changed.insert(room);
+        }
+    }
+    if (changed.empty())
+        return;
+    for (auto entry = subscriptions_.begin(); entry != subscriptions_.end();) {
+        if (!changed.count(entry->second.room)) {
+            ++entry;
+            continue;
+        }
+        notify(entry->first, entry->second, entry->second.ending);
+        if (entry->second.ending) {
+            stack_.retire(entry->first);
+            entry = subscriptions_.erase(entry);
+        } else {
+            ++entry;
+        }
+    }
 }
 
 }  // namespace sylk::sip

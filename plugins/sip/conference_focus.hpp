@@ -1,15 +1,21 @@
 // The SIP side of conference rooms: answers INVITEs to room URIs as the room's focus. A call's
 // audio becomes a plain RTP leg of the audio mixer's room of the same name (through the hub
 // service "audiomixer.attach_rtp"), so phones and browsers hear each other; in-dialog MESSAGEs
-// become room chat. It claims every event the gateway does not.
+// become room chat. SUBSCRIBE with Event: conference gets RFC 4575 NOTIFYs of the room's
+// roster (every plugin's participants, from the hub), again on every join, leave or change.
+// It claims every event the gateway does not.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "sip_role.hpp"
+#include "sylkcore/hub/room.hpp"
 #include "sylkcore/json.hpp"
 
 namespace sylk::sip {
@@ -23,6 +29,7 @@ public:
     bool claims(int, nua_handle_s*, const sip_s*) override { return true; }
     void onEvent(int event, int status, const char* phrase, nua_handle_s* handle, const sip_s* sip,
                  const void* tags) override;
+    void onTick() override;
     Json status() const;
 
 private:
@@ -32,11 +39,29 @@ private:
         uint64_t legId = 0;
         std::string answer;  // our SDP, repeated for re-INVITEs
         std::string memberId;
+        std::string uri;     // the caller's From URI: its entity in conference-info
+    };
+    struct Watcher;  // a hub listener that marks its room's roster changed
+    struct Watch {
+        std::shared_ptr<hub::Room> room;
+        std::shared_ptr<Watcher> listener;
+        hub::Subscription subscription;
+    };
+    struct ConferenceSubscription {
+        std::string room;
+        uint64_t version = 0;
+        bool ending = false;  // unsubscribed: one last NOTIFY, then gone
     };
 
     void onInvite(nua_handle_s* handle, const sip_s* sip);
     void onMessage(nua_handle_s* handle, const sip_s* sip);
     void endCall(nua_handle_s* handle);
+    void onSubscribe(nua_handle_s* handle, const sip_s* sip);
+    // Sends the room's full state to one subscriber, with the next version.
+    void notify(nua_handle_s* handle, ConferenceSubscription& subscription, bool terminate = false);
+    // Follows the hub room of that name (again if the hub replaced it); false if there is none.
+    void watch(const std::string& room);
+    void markChanged(const std::string& room);
     void refuse(nua_handle_s* handle, int status, const char* phrase, const std::string& reason);
 
     SipStack& stack_;
@@ -45,6 +70,10 @@ private:
     std::atomic<uint64_t> callsRefused_{0};
     std::atomic<int> activeCalls_{0};
     uint64_t sessionIds_ = 1;
+    std::map<nua_handle_s*, ConferenceSubscription> subscriptions_;  // SIP thread only
+    std::map<std::string, Watch> watches_;                            // SIP thread only
+    std::mutex changedMutex_;
+    std::set<std::string> changed_;  // rooms whose roster changed, from any thread
 };
 
 }  // namespace sylk::sip

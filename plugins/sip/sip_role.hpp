@@ -15,6 +15,8 @@ public:
     virtual bool claims(int event, nua_handle_s* handle, const sip_s* sip) = 0;
     virtual void onEvent(int event, int status, const char* phrase, nua_handle_s* handle, const sip_s* sip,
                          const void* tags) = 0;
+    // Every 100 ms on the SIP thread: work that other threads queued (e.g. roster changes).
+    virtual void onTick() {}
 };
 
 }  // namespace sylk::sip

@@ -49,7 +49,7 @@ int runWork(void* arg) {
 
 }  // namespace
 
-void retireTimer(void*, su_timer_s*, void* stack) { static_cast<SipStack*>(stack)->destroyRetired(); }
+void retireTimer(void*, su_timer_s*, void* stack) { static_cast<SipStack*>(stack)->tick(); }
 
 SipStack::SipStack(SipSettings settings) : settings_(std::move(settings)) {}
 
@@ -107,13 +107,14 @@ void SipStack::run() {
                       NUTAG_APPL_METHOD("MESSAGE"),          // and answer MESSAGEs
                       NUTAG_APPL_METHOD("INFO"),             // and INFOs ourselves
                       NUTAG_OUTBOUND("no-options-keepalive no-validate"),
-                      SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO"),
+                      SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, SUBSCRIBE, NOTIFY"),
+                      SIPTAG_ALLOW_EVENTS_STR("conference"),  // others: 489 Bad Event
                       SIPTAG_USER_AGENT_STR(settings_.userAgent.c_str()),
                       TAG_NULL());
     if (!nua_) {
         failed_ = true;
     } else {
-        timer_ = su_timer_create(su_root_task(root_), 500);
+        timer_ = su_timer_create(su_root_task(root_), 100);
         su_timer_set_for_ever(timer_, reinterpret_cast<su_timer_f>(&retireTimer), reinterpret_cast<su_timer_arg_t*>(this));
         ready_ = true;
         SYLK_LOG(LOG_INFO, kPackage, "SIP stack listening on %s", url.c_str());
@@ -155,6 +156,12 @@ void SipStack::refuse(nua_handle_s* handle, int status, const char* phrase, cons
     nua_respond(handle, status, phrase, NUTAG_WITH_THIS(nua_), TAG_IF(!warning.empty(), SIPTAG_WARNING_STR(warning.c_str())),
                 TAG_END());
     retire(handle);
+}
+
+void SipStack::tick() {
+    destroyRetired();
+    for (SipRole* role : roles_)
+        role->onTick();
 }
 
 void SipStack::retire(nua_handle_s* handle) { retired_.emplace_back(handle, g_get_monotonic_time()); }

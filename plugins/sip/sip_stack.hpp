@@ -58,6 +58,7 @@ public:
 private:
     void run();
     void destroyRetired();
+    void tick();
     friend void retireTimer(void*, su_timer_s*, void*);
 
     SipSettings settings_;

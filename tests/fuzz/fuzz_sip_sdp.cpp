@@ -1,19 +1,52 @@
-// Fuzz target: a SIP phone's SDP offer through our choice of audio and our answer.
+// Fuzz target for the SIP plugin's text handling: a phone's SDP offer through our choice of
+// audio and our answer, and the same bytes as a participant's name in a conference-info
+// document (they come from SIP From headers and web users' display names).
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
+#include "plugins/sip/conference_info.hpp"
 #include "plugins/sip/sip_sdp.hpp"
 
+namespace {
+
+// Escaped text has no markup characters, and every '&' starts one of XML's five entities.
+void checkEscaped(const std::string& text) {
+    const char* entities[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&apos;"};
+    for (size_t i = 0; i < text.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c == '<' || c == '>' || c == '"' || c == '\'' || (c < 0x20 && c != '\t' && c != '\n' && c != '\r'))
+            __builtin_trap();
+        if (c == '&') {
+            bool known = false;
+            for (const char* entity : entities)
+                known = known || text.compare(i, std::strlen(entity), entity) == 0;
+            if (!known)
+                __builtin_trap();
+        }
+    }
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    std::string offer(reinterpret_cast<const char*>(data), size);
+    std::string input(reinterpret_cast<const char*>(data), size);
     std::string reason;
-    if (auto audio = sylk::sip::chooseAudio(offer, &reason)) {
+    if (auto audio = sylk::sip::chooseAudio(input, &reason)) {
         std::string answer = sylk::sip::buildAnswer("127.0.0.1", 40000, *audio, 1, 1);
         // Our own answer must read back as the same choice.
         auto again = sylk::sip::chooseAudio(answer, &reason);
         if (!again || again->codec != audio->codec || again->payloadType != audio->payloadType)
             __builtin_trap();
     }
+    checkEscaped(sylk::sip::xmlEscape(input));
+    sylk::sip::ConferenceUser user;
+    user.display = input;
+    user.entity = input;
+    user.media = {"audio", input};
+    std::string xml = sylk::sip::conferenceInfoXml(input, input, 1, {user});
+    if (xml.find("</conference-info>") == std::string::npos)
+        __builtin_trap();
     return 0;
 }

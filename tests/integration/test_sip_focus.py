@@ -5,6 +5,7 @@ import asyncio
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 
 from conftest import run
@@ -97,4 +98,49 @@ def test_phone_calls_a_room_and_talks_with_the_web(janus):
     assert "Phone" not in [p["display"] for p in room(after)["participants"]]  # BYE left the room
     assert sip_status["focus"]["calls_answered"] >= 1 and sip_status["focus"]["active_calls"] == 0
     assert refusal_status == 0, refusal_errors.decode(errors="replace")[-1000:]
+    assert janus.alive()
+
+
+def test_conference_state_subscription(janus):
+    """SUBSCRIBE Event: conference gets RFC 4575 NOTIFYs that validate against the RFC's schema,
+    with a new version on a web participant's join and leave; other packages get 489."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+    log = os.path.join(trace_dir, "messages.log")
+
+    async def notifies(count):
+        pattern = r"(?:.*?NOTIFY sip:.*?(<\?xml.*?</conference-info>))" * count
+        return (await wait_for(log, pattern)).groups()
+
+    async def body():
+        session = await Session.create(janus.ws_url)
+        try:
+            watcher = await sipp("subscribe_conference.xml", trace_dir, ("room", "state-room"))
+            await notifies(1)
+            web = await session.attach("janus.plugin.sylk.videoroom")
+            await web.send({"request": "join", "ptype": "publisher", "room": "state-room", "display": "Web & Co"})
+            await notifies(2)
+            await web.send({"request": "leave"})
+            bodies = await notifies(3)
+            _, errors = await asyncio.wait_for(watcher.communicate(), 30)
+            return bodies, watcher.returncode, errors, open(log, errors="replace").read()
+        finally:
+            await session.close()
+
+    try:
+        bodies, status, errors, trace = run(body(), timeout=60)
+        assert status == 0, errors.decode(errors="replace")[-1000:]
+        schema = os.path.join(SCENARIOS, "conference-info.xsd")
+        for n, xml in enumerate(bodies):
+            path = os.path.join(trace_dir, "notify%d.xml" % n)
+            with open(path, "w") as f:
+                f.write(xml)
+            check = subprocess.run(["xmllint", "--noout", "--schema", schema, path], capture_output=True, text=True)
+            assert check.returncode == 0, check.stderr + xml
+        versions = [int(re.search(r'version="(\d+)"', xml).group(1)) for xml in bodies]
+        assert versions == [1, 2, 3], versions
+        assert "Web &amp; Co" not in bodies[0] and "Web &amp; Co" in bodies[1] and "Web &amp; Co" not in bodies[2]
+        assert "<user-count>1</user-count>" in bodies[1]
+        assert "Subscription-State: terminated" in trace
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
     assert janus.alive()

@@ -1,0 +1,68 @@
+#include "conference_info.hpp"
+
+namespace sylk::sip {
+
+std::string xmlEscape(const std::string& text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        unsigned char byte = static_cast<unsigned char>(c);
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&apos;"; break;
+        default:
+            if (byte >= 0x20 || c == '\t' || c == '\n' || c == '\r')
+                out += c;
+            break;
+        }
+    }
+    return out;
+}
+
+std::string conferenceInfoXml(const std::string& entity, const std::string& subject, uint64_t version,
+                              const std::vector<ConferenceUser>& users) {
+    bool video = false;
+    for (const auto& user : users) {
+        for (const auto& medium : user.media)
+            video = video || medium == "video";
+    }
+    std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                      "<conference-info xmlns=\"urn:ietf:params:xml:ns:conference-info\" entity=\"" +
+                      xmlEscape(entity) + "\" state=\"full\" version=\"" + std::to_string(version) + "\">\n"
+                      "  <conference-description>\n"
+                      "    <subject>" + xmlEscape(subject) + "</subject>\n"
+                      "    <available-media>\n"
+                      "      <entry label=\"audio\"><type>audio</type><status>sendrecv</status></entry>\n";
+    if (video)
+        xml += "      <entry label=\"video\"><type>video</type><status>sendrecv</status></entry>\n";
+    xml += "    </available-media>\n"
+           "  </conference-description>\n"
+           "  <conference-state>\n"
+           "    <user-count>" + std::to_string(users.size()) + "</user-count>\n"
+           "    <active>true</active>\n"
+           "  </conference-state>\n"
+           "  <users>\n";
+    for (const auto& user : users) {
+        std::string entityAttr = xmlEscape(user.entity);
+        xml += "    <user entity=\"" + entityAttr + "\" state=\"full\">\n"
+               "      <display-text>" + xmlEscape(user.display) + "</display-text>\n"
+               "      <endpoint entity=\"" + entityAttr + "\">\n"
+               "        <status>" + xmlEscape(user.status) + "</status>\n";
+        int id = 1;
+        for (const auto& medium : user.media) {
+            xml += "        <media id=\"" + std::to_string(id++) + "\"><type>" + xmlEscape(medium) +
+                   "</type><label>" + xmlEscape(medium) + "</label><status>" +
+                   (user.status == "on-hold" ? "inactive" : "sendrecv") + "</status></media>\n";
+        }
+        xml += "      </endpoint>\n"
+               "    </user>\n";
+    }
+    xml += "  </users>\n"
+           "</conference-info>\n";
+    return xml;
+}
+
+}  // namespace sylk::sip

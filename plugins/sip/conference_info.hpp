@@ -1,0 +1,27 @@
+// RFC 4575 conference state documents (application/conference-info+xml) for the conference
+// event package: who is in a room, with which media, as the focus sees it. Pure functions,
+// unit-tested and validated against the RFC's schema by the integration test.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sylk::sip {
+
+struct ConferenceUser {
+    std::string entity;                // a URI for the user
+    std::string display;
+    std::vector<std::string> media;    // "audio", "video"
+    std::string status = "connected";  // RFC 4575 endpoint status: connected, on-hold, ...
+};
+
+// A full-state document (state="full") of version for the conference entity.
+std::string conferenceInfoXml(const std::string& entity, const std::string& subject, uint64_t version,
+                              const std::vector<ConferenceUser>& users);
+
+// Text escaped for XML character data and attribute values; control characters XML 1.0 does
+// not allow are dropped.
+std::string xmlEscape(const std::string& text);
+
+}  // namespace sylk::sip
