@@ -12,7 +12,7 @@ import tempfile
 from aiortc import RTCSessionDescription
 
 from conftest import run
-from harness.janus_api import Session
+from harness.janus_api import JanusError, Session
 from harness.peers import Collector, ToneTrack, accept, make_peer, offer
 from harness.rtp_peer import RtpPeer
 from test_audiomixer import tone_db
@@ -147,20 +147,31 @@ def test_wrong_password_is_reported(janus):
             await asyncio.wait_for(registrar.communicate(), 20)
             bad_uri = await user.handle.send({"request": "register", "username": "alice"})
             no_call = await user.handle.send({"request": "call", "uri": "sip:bob@127.0.0.1"})
-            return failed, bad_uri[0], no_call[0]
+            await user.handle.send({"request": "register", "username": "sip:alice@sylk.test", "type": "guest"})
+            try:  # Janus's core parses the SDP first and refuses it
+                garbage = await user.handle.send({"request": "call", "uri": "sip:bob@127.0.0.1"},
+                                                 jsep={"type": "offer", "sdp": "v=0\r\nm=audio garbage\r\n"})
+            except JanusError as error:
+                garbage = (error.reply["error"], None)
+            no_incoming = await user.handle.send({"request": "accept"})
+            bad_digit = await user.handle.send({"request": "dtmf_info", "digit": "x"})
+            return failed, bad_uri[0], no_call[0], garbage[0], no_incoming[0], bad_digit[0]
         finally:
             if registrar.returncode is None:
                 registrar.kill()
             await user.close()
 
     try:
-        failed, bad_uri, no_call = run(body(), timeout=60)
+        failed, bad_uri, no_call, garbage, no_incoming, bad_digit = run(body(), timeout=60)
     finally:
         shutil.rmtree(trace_dir, ignore_errors=True)
     assert failed["result"]["event"] == "registration_failed", failed
     assert failed["result"]["code"] == 403
     assert bad_uri["error_code"] == 446, bad_uri
     assert no_call["error_code"] == 447, no_call      # not registered
+    assert garbage["code"] == 465, garbage             # refused by Janus's SDP parser
+    assert no_incoming["error_code"] == 447, no_incoming
+    assert bad_digit["error_code"] == 447, bad_digit   # no call (the state is checked first)
     assert janus.alive()
 
 
