@@ -14,6 +14,7 @@
 #pragma GCC diagnostic pop
 
 #include "conference_info.hpp"
+#include "cpim.hpp"
 #include "sip_message.hpp"
 #include "sip_sdp.hpp"
 #include "sip_stack.hpp"
@@ -41,8 +42,16 @@ std::string memberUri(const std::string& memberId) {
 struct ConferenceFocus::Watcher : hub::RoomListener {
     Watcher(ConferenceFocus& focus, std::string room) : focus(focus), room(std::move(room)) {}
     void onRoomEvent(const hub::RoomEvent& event) override {
-        if (event.kind == "joined" || event.kind == "left" || event.kind == "updated")
-            focus.markChanged(room);  // posted on the poster's thread: the SIP thread picks it up
+        // Posted on the poster's thread: the SIP thread picks it up on its next tick.
+        if (event.kind == "joined" || event.kind == "left" || event.kind == "updated") {
+            focus.markChanged(room);
+        } else if (event.kind == "chat") {
+            json_t* display = event.data.member("display");
+            json_t* text = event.data.member("text");
+            if (json_is_string(text))
+                focus.queueChat(room, event.member, json_is_string(display) ? json_string_value(display) : event.member,
+                                json_string_value(text));
+        }
     }
     ConferenceFocus& focus;
     std::string room;
@@ -151,6 +160,7 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     nua_respond(handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()),
                 SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());
     SYLK_LOG(LOG_INFO, kPackage, "call into room %s answered (%s)", call.room.c_str(), audio->codec.c_str());
+    watch(call.room);  // its chat goes to the phone as MESSAGE
     calls_[handle] = std::move(call);
     ++callsAnswered_;
     ++activeCalls_;
@@ -164,6 +174,20 @@ void ConferenceFocus::onMessage(nua_handle_s* handle, const sip_s* sip) {
         return;
     }
     std::string text = bodyOf(sip);
+    if (contentTypeOf(sip) == "message/cpim") {
+        std::string reason;
+        auto cpim = parseCpim(text, &reason);
+        if (!cpim || cpim->contentType.rfind("text/plain", 0) != 0) {
+            nua_respond(handle, 415, sip_415_Unsupported_media, NUTAG_WITH_THIS(stack_.nua()),
+                        SIPTAG_ACCEPT_STR("text/plain, message/cpim"), TAG_END());
+            return;
+        }
+        text = cpim->body;
+    } else if (!contentTypeOf(sip).empty() && contentTypeOf(sip) != "text/plain") {
+        nua_respond(handle, 415, sip_415_Unsupported_media, NUTAG_WITH_THIS(stack_.nua()),
+                    SIPTAG_ACCEPT_STR("text/plain, message/cpim"), TAG_END());
+        return;
+    }
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
         text.pop_back();  // line endings some phones add to the body are not part of the message
     if (text.empty() || text.size() > 16 * 1024) {
@@ -257,12 +281,49 @@ void ConferenceFocus::notify(nua_handle_s* handle, ConferenceSubscription& subsc
                SIPTAG_CONTENT_TYPE_STR("application/conference-info+xml"), SIPTAG_PAYLOAD_STR(xml.c_str()), TAG_END());
 }
 
+void ConferenceFocus::queueChat(const std::string& room, const std::string& member, const std::string& display,
+                                const std::string& text) {
+    std::lock_guard lock(changedMutex_);
+    if (chats_.size() < 1000)  // a stalled SIP thread must not grow this without bound
+        chats_.push_back({room, member, display, text});
+}
+
+void ConferenceFocus::deliverChat(const std::string& room, const std::string& member, const std::string& display,
+                                  const std::string& text) {
+    std::string name;
+    for (char c : display) {
+        if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20)
+            name += c;
+    }
+    std::string sender = memberUri(member);
+    for (const auto& [handle, call] : calls_) {
+        if (call.room == room && call.memberId == member)
+            sender = call.uri;
+    }
+    for (const auto& [handle, call] : calls_) {
+        if (call.room != room || call.memberId == member)
+            continue;  // not in this room, or the phone's own message coming back
+        CpimMessage message;
+        message.from = "\"" + name + "\" <" + sender + ">";
+        message.to = "<" + (call.uri.empty() ? "sip:phone@invalid" : call.uri) + ">";
+        message.dateTime = cpimNow();
+        message.contentType = "text/plain;charset=utf-8";
+        message.body = text;
+        std::string body = buildCpim(message);
+        nua_message(handle, SIPTAG_CONTENT_TYPE_STR("message/cpim"), SIPTAG_PAYLOAD_STR(body.c_str()), TAG_END());
+    }
+}
+
 void ConferenceFocus::onTick() {
     std::set<std::string> changed;
+    std::vector<QueuedChat> chats;
     {
         std::lock_guard lock(changedMutex_);
         changed.swap(changed_);
+        chats.swap(chats_);
     }
+    for (const auto& chat : chats)
+        deliverChat(chat.room, chat.member, chat.display, chat.text);
     // A room the hub closed and opened again is a new object: follow it, and count it as changed.
     for (auto& [room, watchEntry] : watches_) {
         auto current = hub::Hub::instance().find(room);

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "sip_role.hpp"
 #include "sylkcore/hub/room.hpp"
@@ -62,6 +63,11 @@ private:
     // Follows the hub room of that name (again if the hub replaced it); false if there is none.
     void watch(const std::string& room);
     void markChanged(const std::string& room);
+    // Room chat from another participant, queued by the hub listener for the SIP thread.
+    void queueChat(const std::string& room, const std::string& member, const std::string& display,
+                   const std::string& text);
+    void deliverChat(const std::string& room, const std::string& member, const std::string& display,
+                     const std::string& text);
     void refuse(nua_handle_s* handle, int status, const char* phrase, const std::string& reason);
 
     SipStack& stack_;
@@ -74,6 +80,10 @@ private:
     std::map<std::string, Watch> watches_;                            // SIP thread only
     std::mutex changedMutex_;
     std::set<std::string> changed_;  // rooms whose roster changed, from any thread
+    struct QueuedChat {
+        std::string room, member, display, text;
+    };
+    std::vector<QueuedChat> chats_;  // under changedMutex_
 };
 
 }  // namespace sylk::sip

@@ -1,12 +1,14 @@
 // Fuzz target for the SIP plugin's text handling: a phone's SDP offer through our choice of
 // audio and our answer, and the same bytes as a participant's name in a conference-info
-// document (they come from SIP From headers and web users' display names).
+// document (they come from SIP From headers and web users' display names), and as a
+// message/cpim body, which must survive our own rewriting.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
 
 #include "plugins/sip/conference_info.hpp"
+#include "plugins/sip/cpim.hpp"
 #include "plugins/sip/sip_sdp.hpp"
 
 namespace {
@@ -48,5 +50,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string xml = sylk::sip::conferenceInfoXml(input, input, 1, {user});
     if (xml.find("</conference-info>") == std::string::npos)
         __builtin_trap();
+    if (auto cpim = sylk::sip::parseCpim(input)) {
+        auto again = sylk::sip::parseCpim(sylk::sip::buildCpim(*cpim));
+        if (!again || again->body != cpim->body || again->from != cpim->from ||
+            again->headers.size() != cpim->headers.size())
+            __builtin_trap();
+    }
     return 0;
 }

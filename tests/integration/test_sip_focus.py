@@ -57,6 +57,7 @@ def test_phone_calls_a_room_and_talks_with_the_web(janus):
             await phone.stream(("127.0.0.1", port), 3)
             ann_heard, phone_heard = ann.heard(), phone.heard()
             chat = await web.next_event(predicate=lambda e: "message" in e.get("plugindata", {}).get("data", {}))
+            await web.send({"request": "message", "text": "hello phone"})  # to the phone as CPIM (checked by sipp)
             during = await admin.message_plugin("janus.plugin.sylk.audiomixer", {"request": "list"})
             _, errors = await asyncio.wait_for(call.communicate(), 30)
             sipp_status = call.returncode
