@@ -88,7 +88,10 @@ std::string buildCpim(const CpimMessage& message) {
         text += "DateTime: " + message.dateTime + "\r\n";
     for (const auto& [name, value] : message.headers)
         text += name + ": " + value + "\r\n";
-    text += "\r\nContent-Type: " + message.contentType + "\r\n\r\n" + message.body;
+    text += "\r\nContent-Type: " + message.contentType + "\r\n";
+    if (!message.contentDisposition.empty())
+        text += "Content-Disposition: " + message.contentDisposition + "\r\n";
+    text += "\r\n" + message.body;
     return text;
 }
 
@@ -117,6 +120,8 @@ std::optional<CpimMessage> parseCpim(const std::string& text, std::string* reaso
     for (const auto& [name, value] : mime) {
         if (sameName(name, "Content-Type"))
             message.contentType = value;
+        else if (sameName(name, "Content-Disposition"))
+            message.contentDisposition = value;
     }
     message.body = at < text.size() ? text.substr(at) : "";
     return message;

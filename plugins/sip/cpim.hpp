@@ -14,6 +14,7 @@ struct CpimMessage {
     std::string to;
     std::string dateTime;     // RFC 3339
     std::string contentType = "text/plain";
+    std::string contentDisposition;  // e.g. "notification" for IMDN
     std::string body;
     // Every other CPIM header in order, e.g. {"NS", "imdn <urn:ietf:params:imdn>"},
     // {"imdn.Message-ID", "..."}, {"imdn.Disposition-Notification", "positive-delivery"}.

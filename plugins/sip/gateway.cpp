@@ -14,6 +14,8 @@
 #include <cctype>
 #include <cstring>
 
+#include "cpim.hpp"
+#include "imdn.hpp"
 #include "rtp_receiver.hpp"
 #include "sip_message.hpp"
 #include "sip_stack.hpp"
@@ -608,27 +610,77 @@ void Gateway::onInfo(GatewaySession& session, const sip_s* sip) {
     }
 }
 
+void Gateway::sendMessage(const std::shared_ptr<GatewaySession>& session, const std::string& uri, bool inCall,
+                          const std::string& contentType, const std::string& body) {
+    nua_handle_s* handle = nullptr;
+    if (inCall) {
+        handle = session->call.handle;
+    } else {
+        std::string from = fromHeader(*session);
+        handle = nua_handle(stack_.nua(), nullptr, SIPTAG_TO_STR(uri.c_str()), SIPTAG_FROM_STR(from.c_str()), TAG_END());
+        handles_[handle] = session;
+    }
+    nua_message(handle, SIPTAG_CONTENT_TYPE_STR(contentType.c_str()), SIPTAG_PAYLOAD_STR(body.c_str()),
+                TAG_IF(!inCall && !session->account.outboundProxy.empty(),
+                       NUTAG_PROXY(session->account.outboundProxy.c_str())),
+                TAG_END());
+}
+
 Json Gateway::message(const std::shared_ptr<GatewaySession>& session, const MessageRequest& request) {
     if (!session->account.active)
         throw RequestError(ErrorCode::SipWrongState, "register first (or register as a guest)");
-    nua_handle_s* handle = nullptr;
-    if (request.uri) {
-        if (!validUri(*request.uri))
-            throw RequestError(ErrorCode::SipInvalidAddress, "uri must be a SIP URI");
-        std::string from = fromHeader(*session);
-        handle = nua_handle(stack_.nua(), nullptr, SIPTAG_TO_STR(request.uri->c_str()), SIPTAG_FROM_STR(from.c_str()),
-                            TAG_END());
-        handles_[handle] = session;
-    } else if (session->call.state == CallState::Established) {
-        handle = session->call.handle;
-    } else {
+    bool inCall = !request.uri && session->call.state == CallState::Established;
+    if (request.uri && !validUri(*request.uri))
+        throw RequestError(ErrorCode::SipInvalidAddress, "uri must be a SIP URI");
+    if (!request.uri && !inCall)
         throw RequestError(ErrorCode::MissingField, "uri is needed outside a call");
+    Json event = result("messagesent");
+    if (!request.imdn) {
+        sendMessage(session, request.uri.value_or(""), inCall, request.contentType, request.content);
+        return event;
     }
-    nua_message(handle, SIPTAG_CONTENT_TYPE_STR(request.contentType.c_str()),
-                SIPTAG_PAYLOAD_STR(request.content.c_str()),
-                TAG_IF(!session->account.outboundProxy.empty(), NUTAG_PROXY(session->account.outboundProxy.c_str())),
-                TAG_END());
-    return result("messagesent");
+    CpimMessage cpim;
+    cpim.from = fromHeader(*session);
+    cpim.to = "<" + (request.uri ? *request.uri : session->call.peerUri) + ">";
+    cpim.dateTime = cpimNow();
+    gchar* uuid = g_uuid_string_random();
+    std::string messageId = uuid;
+    g_free(uuid);
+    cpim.headers = {{"NS", "imdn <urn:ietf:params:imdn>"},
+                    {"imdn.Message-ID", messageId},
+                    {"imdn.Disposition-Notification", "positive-delivery, display"}};
+    cpim.contentType = request.contentType;
+    cpim.body = request.content;
+    sendMessage(session, request.uri.value_or(""), inCall, "message/cpim", buildCpim(cpim));
+    event.set("message_id", messageId);
+    return event;
+}
+
+Json Gateway::composing(const std::shared_ptr<GatewaySession>& session, bool active,
+                        const std::optional<std::string>& uri) {
+    if (!session->account.active)
+        throw RequestError(ErrorCode::SipWrongState, "register first (or register as a guest)");
+    bool inCall = !uri && session->call.state == CallState::Established;
+    if (uri && !validUri(*uri))
+        throw RequestError(ErrorCode::SipInvalidAddress, "uri must be a SIP URI");
+    if (!uri && !inCall)
+        throw RequestError(ErrorCode::MissingField, "uri is needed outside a call");
+    sendMessage(session, uri.value_or(""), inCall, "application/im-iscomposing+xml", buildIsComposing(active));
+    return result("composingsent");
+}
+
+void Gateway::onTick() {
+    std::vector<PendingMessage> pending;
+    pending.swap(pending_);
+    for (const auto& message : pending) {
+        auto session = message.session.lock();
+        if (!session || !session->account.active)
+            continue;
+        bool inCall = message.inCall && session->call.state == CallState::Established;
+        if (message.inCall && !inCall)
+            continue;  // the call ended meanwhile
+        sendMessage(session, message.uri, inCall, "message/cpim", message.body);
+    }
 }
 
 void Gateway::onIncomingMessage(nua_handle_s* handle, const sip_s* sip) {
@@ -640,23 +692,67 @@ void Gateway::onIncomingMessage(nua_handle_s* handle, const sip_s* sip) {
         stack_.refuse(handle, 404, sip_404_Not_found, "no such user");
         return;
     }
-    std::string body = bodyOf(sip);
-    if (body.empty() || body.size() > 64 * 1024) {
-        nua_respond(handle, body.empty() ? 400 : 413, body.empty() ? sip_400_Bad_request : sip_413_Request_too_large,
-                    NUTAG_WITH_THIS(stack_.nua()), TAG_END());
+    auto finish = [&](int status, const char* phrase) {
+        nua_respond(handle, status, phrase, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
         if (!inCall)
             stack_.retire(handle);
+    };
+    std::string body = bodyOf(sip);
+    std::string type = contentTypeOf(sip);
+    if (body.empty() || body.size() > 64 * 1024) {
+        finish(body.empty() ? 400 : 413, body.empty() ? sip_400_Bad_request : sip_413_Request_too_large);
+        return;
+    }
+    std::string sender = fromUri(sip);
+    std::string callId = callIdOf(sip);
+    if (type == "application/im-iscomposing+xml") {
+        auto state = parseIsComposing(body);
+        if (!state) {
+            finish(400, sip_400_Bad_request);
+            return;
+        }
+        Json event = result("composing");
+        event.set("sender", sender).set("state", *state);
+        events_(*session, callId, event, Json());
+        finish(200, sip_200_OK);
         return;
     }
     Json event = result("message");
-    event.set("sender", fromUri(sip))
-        .set("displayname", displayOf(sip))
-        .set("content_type", contentTypeOf(sip))
-        .set("content", body);
-    events_(*session, callIdOf(sip), event, Json());
-    nua_respond(handle, 200, sip_200_OK, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
-    if (!inCall)
-        stack_.retire(handle);
+    event.set("sender", sender).set("displayname", displayOf(sip));
+    if (type == "message/cpim") {
+        auto cpim = parseCpim(body);
+        if (!cpim) {
+            finish(400, sip_400_Bad_request);
+            return;
+        }
+        if (cpim->contentType.rfind("message/imdn+xml", 0) == 0) {
+            auto notification = parseImdnXml(cpim->body);
+            if (!notification) {
+                finish(400, sip_400_Bad_request);
+                return;
+            }
+            Json imdn = result("imdn");
+            imdn.set("sender", sender).set("message_id", notification->messageId).set("status", notification->status);
+            events_(*session, callId, imdn, Json());
+            finish(200, sip_200_OK);
+            return;
+        }
+        Json envelope = Json::object();
+        envelope.set("from", cpim->from).set("to", cpim->to).set("datetime", cpim->dateTime);
+        std::string messageId = cpim->header("imdn.Message-ID");
+        if (!messageId.empty())
+            envelope.set("message_id", messageId);
+        event.set("content_type", cpim->contentType).set("content", cpim->body).set("cpim", envelope);
+        events_(*session, callId, event, Json());
+        finish(200, sip_200_OK);
+        // Delivered to the web user: tell the sender if it asked (RFC 5438), after our 200.
+        if (auto reply = imdnReply(*cpim, "delivered", fromHeader(*session)))
+            pending_.push_back({session, sender, inCall, buildCpim(*reply)});
+        return;
+    }
+    event.set("content_type", type).set("content", body);
+    events_(*session, callId, event, Json());
+    finish(200, sip_200_OK);
 }
 
 // ---------------------------------------------------------------- events

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "gateway_session.hpp"
 #include "sip_role.hpp"
@@ -37,6 +38,7 @@ struct MessageRequest {
     std::optional<std::string> uri;  // outside a call
     std::string content;
     std::string contentType = "text/plain";
+    bool imdn = false;               // wrap in CPIM asking for delivery and display notifications
 };
 
 class Gateway : public SipRole {
@@ -61,6 +63,9 @@ public:
     Json hold(GatewaySession& session, bool hold, const std::string& direction);
     Json dtmfInfo(GatewaySession& session, const std::string& digit, int durationMs);
     Json message(const std::shared_ptr<GatewaySession>& session, const MessageRequest& request);
+    // RFC 3994 is-composing to the peer (uri, or the call's).
+    Json composing(const std::shared_ptr<GatewaySession>& session, bool active, const std::optional<std::string>& uri);
+    void onTick() override;
     // The browser's PeerConnection went away: end the call, keep the account.
     void mediaGone(GatewaySession& session);
     // The handle is gone: end the call and unregister.
@@ -85,6 +90,17 @@ private:
     void endCall(GatewaySession& session, int code, const std::string& reason);
     std::string ourSdp(GatewaySession& session, bool offer, const std::string& direction);
     std::string fromHeader(const GatewaySession& session) const;
+    // Sends a MESSAGE in the call (inCall) or to uri from the session's account.
+    void sendMessage(const std::shared_ptr<GatewaySession>& session, const std::string& uri, bool inCall,
+                     const std::string& contentType, const std::string& body);
+
+    struct PendingMessage {  // IMDNs sent on the next tick, after the 200 of what they answer
+        std::weak_ptr<GatewaySession> session;
+        std::string uri;
+        bool inCall = false;
+        std::string body;    // message/cpim
+    };
+    std::vector<PendingMessage> pending_;  // SIP thread only
 
     SipStack& stack_;
     RtpReceiver& receiver_;

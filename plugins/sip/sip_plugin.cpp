@@ -53,6 +53,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     onRequest<GatewaySession>("unhold", Execution::Inline, &SipPlugin::unhold);
     onRequest<GatewaySession>("dtmf_info", Execution::Inline, &SipPlugin::dtmfInfo);
     onRequest<GatewaySession>("message", Execution::Inline, &SipPlugin::message);
+    onRequest<GatewaySession>("composing", Execution::Inline, &SipPlugin::composing);
     onRequest<GatewaySession>("status", Execution::Inline, &SipPlugin::status);
     onAdminRequest("status", &SipPlugin::adminStatus);
 }
@@ -163,12 +164,20 @@ Reply SipPlugin::message(GatewaySession& session, RequestReader& reader, const R
     request.content = reader.requireString("content", 16 * 1024);
     request.contentType = reader.optionalString("content_type", 128).value_or("text/plain");
     request.uri = reader.optionalString("uri", 512);
+    request.imdn = reader.optionalBool("imdn").value_or(false);
     for (char c : request.contentType) {
         if (c <= 0x20 || c >= 0x7f)
             throw RequestError(ErrorCode::InvalidField, "content_type must be a MIME type like text/plain");
     }
     auto self = session.shared_from_this();
     return onSipThread(session, [&] { return gateway_->message(self, request); });
+}
+
+Reply SipPlugin::composing(GatewaySession& session, RequestReader& reader, const Request&) {
+    bool active = reader.optionalBool("active").value_or(true);
+    auto uri = reader.optionalString("uri", 512);
+    auto self = session.shared_from_this();
+    return onSipThread(session, [&] { return gateway_->composing(self, active, uri); });
 }
 
 Json SipPlugin::statusBody() const {

@@ -37,6 +37,7 @@ private:
     Reply unhold(GatewaySession&, RequestReader&, const Request&);
     Reply dtmfInfo(GatewaySession&, RequestReader&, const Request&);
     Reply message(GatewaySession&, RequestReader&, const Request&);
+    Reply composing(GatewaySession&, RequestReader&, const Request&);
     Reply status(GatewaySession&, RequestReader&, const Request&);
     Reply adminStatus(RequestReader&, const Request&);
     Json statusBody() const;

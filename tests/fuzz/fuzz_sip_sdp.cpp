@@ -1,7 +1,8 @@
 // Fuzz target for the SIP plugin's text handling: a phone's SDP offer through our choice of
 // audio and our answer, and the same bytes as a participant's name in a conference-info
 // document (they come from SIP From headers and web users' display names), and as a
-// message/cpim body, which must survive our own rewriting.
+// message/cpim body (with IMDN and is-composing documents), which must survive our own
+// rewriting.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -9,6 +10,7 @@
 
 #include "plugins/sip/conference_info.hpp"
 #include "plugins/sip/cpim.hpp"
+#include "plugins/sip/imdn.hpp"
 #include "plugins/sip/sip_sdp.hpp"
 
 namespace {
@@ -50,7 +52,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string xml = sylk::sip::conferenceInfoXml(input, input, 1, {user});
     if (xml.find("</conference-info>") == std::string::npos)
         __builtin_trap();
+    if (auto notification = sylk::sip::parseImdnXml(input)) {
+        // What we read, we write back readably (message ids are escaped on the way out).
+        auto again = sylk::sip::parseImdnXml(sylk::sip::buildImdnXml(*notification));
+        if (!again || again->status != notification->status)
+            __builtin_trap();
+    }
+    if (auto state = sylk::sip::parseIsComposing(input)) {
+        if (sylk::sip::parseIsComposing(sylk::sip::buildIsComposing(*state == "active")) != state)
+            __builtin_trap();
+    }
     if (auto cpim = sylk::sip::parseCpim(input)) {
+        (void)sylk::sip::imdnReply(*cpim, "delivered", "<sip:alice@example.com>");
         auto again = sylk::sip::parseCpim(sylk::sip::buildCpim(*cpim));
         if (!again || again->body != cpim->body || again->from != cpim->from ||
             again->headers.size() != cpim->headers.size())

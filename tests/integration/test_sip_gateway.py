@@ -204,10 +204,13 @@ def test_a_g722_phone_calls_the_web_user(janus):
             rtp_dtmf, _ = await sip_event(user.handle, ("dtmf",))
             dtmf, _ = await sip_event(user.handle, ("dtmf",))
             message, _ = await sip_event(user.handle, ("message",))
+            composing, _ = await sip_event(user.handle, ("composing",))
+            sent, _ = await user.handle.send({"request": "message", "content": "hi carol", "imdn": True})
+            imdn, _ = await sip_event(user.handle, ("imdn",))
             hangup, _ = await sip_event(user.handle, ("hangup",))
             _, errors = await asyncio.wait_for(caller.communicate(), 20)
-            return (incoming, data, int(answer.group(2)), web_heard, phone_heard, (rtp_dtmf, dtmf), message, hangup,
-                    caller.returncode, errors)
+            return (incoming, data, int(answer.group(2)), web_heard, phone_heard, (rtp_dtmf, dtmf),
+                    (message, composing, sent, imdn), hangup, caller.returncode, errors)
         finally:
             if caller and caller.returncode is None:
                 caller.kill()
@@ -230,7 +233,14 @@ def test_a_g722_phone_calls_the_web_user(janus):
     assert rtp_dtmf["result"]["signal"] == "9" and rtp_dtmf["result"]["via"] == "rtp"
     assert rtp_dtmf["result"]["duration"] == 160
     assert dtmf["result"]["signal"] == "7" and dtmf["result"]["via"] == "info"
+    message, composing, sent, imdn = message
     assert message["result"]["content"].strip() == "hello web"
+    assert message["result"]["content_type"] == "text/plain"
+    assert message["result"]["cpim"]["message_id"] == "sippmsg1"    # and sipp checked our IMDN for it
+    assert composing["result"]["state"] == "active"
+    assert sent["result"]["event"] == "messagesent" and sent["result"]["message_id"]
+    assert imdn["result"]["message_id"] == sent["result"]["message_id"]
+    assert imdn["result"]["status"] == "delivered"
     assert hangup["result"]["code"] == 200
     assert status == 0, errors.decode(errors="replace")[-1000:]
     assert janus.alive()
