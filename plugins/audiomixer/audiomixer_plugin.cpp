@@ -67,6 +67,7 @@ void AudioMixerPlugin::configure(const janus::PluginConfig& config) {
     onAdminRequest("list", &AudioMixerPlugin::adminList, Execution::LoopSync);
     hub::Services::instance().offer("audiomixer.attach_rtp", [this](const Json& request) { return attachRtpLeg(request); });
     hub::Services::instance().offer("audiomixer.detach_rtp", [this](const Json& request) { return detachRtpLeg(request); });
+    hub::Services::instance().offer("audiomixer.update_rtp", [this](const Json& request) { return updateRtpLeg(request); });
 }
 
 std::shared_ptr<janus::PluginSession> AudioMixerPlugin::newSession(janus_plugin_session* handle) {
@@ -76,6 +77,7 @@ std::shared_ptr<janus::PluginSession> AudioMixerPlugin::newSession(janus_plugin_
 void AudioMixerPlugin::onShutdown() {
     hub::Services::instance().withdraw("audiomixer.attach_rtp");
     hub::Services::instance().withdraw("audiomixer.detach_rtp");
+    hub::Services::instance().withdraw("audiomixer.update_rtp");
     if (clock_)
         clock_->stop();
     for (auto& [key, room] : rooms_) {
@@ -258,6 +260,26 @@ Json AudioMixerPlugin::detachRtpLeg(const Json& request) {
         if (room->mixer->settings.onDemand && room->mixer->size() == 0)
             closeRoom(key);
         return Reply{Json::object().set("detached", "ok"), {}};
+    }).body;
+}
+
+Json AudioMixerPlugin::updateRtpLeg(const Json& request) {
+    // {"room", "id", "hold"?} from the plugin that attached the leg (a phone holding the call);
+    // answers {"packets_in": N} so that plugin can tell a dead leg (RTP timeout).
+    return runOnLoop([&] {
+        RequestReader reader(request.get());
+        std::string key = roomKey(reader);
+        auto id = static_cast<uint64_t>(reader.requireInt("id", 1, kMaxId));
+        Room* room = findRoom(key);
+        auto participant = room ? room->mixer->find(id) : nullptr;
+        if (!participant)
+            throw RequestError(ErrorCode::AudioMixerNoSuchUser, "no such participant in this room");
+        if (auto hold = reader.optionalBool("hold"))
+            participant->onHold = *hold;
+        Json reply = Json::object();
+        reply.set("packets_in", static_cast<json_int_t>(participant->stats.packetsIn.load()))
+            .setBool("hold", participant->onHold.load());
+        return Reply{reply, {}};
     }).body;
 }
 

@@ -66,6 +66,7 @@ private:
     // Hub services for other plugins (the SIP gateway): plain RTP legs in and out of rooms.
     Json attachRtpLeg(const Json& request);
     Json detachRtpLeg(const Json& request);
+    Json updateRtpLeg(const Json& request);
     void checkSecret(const Room& room, RequestReader& reader, const char* action);
     Reply adminList(RequestReader&, const Request&);
 

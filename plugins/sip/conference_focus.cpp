@@ -110,9 +110,7 @@ void ConferenceFocus::onEvent(int event, int status, const char* phrase, nua_han
 
 void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     if (auto existing = calls_.find(handle); existing != calls_.end()) {
-        // A re-INVITE (session refresh, hold): the media stay as they are for now.
-        nua_respond(handle, 200, sip_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                    SIPTAG_PAYLOAD_STR(existing->second.answer.c_str()), TAG_END());
+        onReInvite(handle, existing->second, sip);
         return;
     }
     const char* room = sip && sip->sip_request && sip->sip_request->rq_url->url_user ? sip->sip_request->rq_url->url_user : nullptr;
@@ -133,6 +131,8 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     call.room = room;
     call.display = displayOf(sip);
     call.uri = fromUri(sip);
+    call.media = *audio;
+    call.lastPacketUs = g_get_monotonic_time();
     Json request = Json::object();
     Json rtp = Json::object();
     rtp.set("ip", audio->address).set("port", audio->port).set("payload_type", audio->payloadType);
@@ -153,9 +153,10 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     json_t* legRtp = leg.member("rtp");
     call.legId = static_cast<uint64_t>(json_integer_value(json_object_get(leg.get(), "id")));
     call.memberId = "janus.plugin.sylk.audiomixer/" + std::to_string(call.legId);
-    call.answer = buildAnswer(json_string_value(json_object_get(legRtp, "ip")),
-                              static_cast<uint16_t>(json_integer_value(json_object_get(legRtp, "port"))), *audio,
-                              sessionIds_++, 1);
+    call.answerIp = json_string_value(json_object_get(legRtp, "ip"));
+    call.answerPort = static_cast<uint16_t>(json_integer_value(json_object_get(legRtp, "port")));
+    call.sessionId = sessionIds_++;
+    call.answer = buildAnswer(call.answerIp, call.answerPort, *audio, call.sessionId, call.version);
     std::string contact = "<sip:" + call.room + "@" + stack_.hostPort() + ">;isfocus";
     nua_respond(handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()),
                 SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());
@@ -164,6 +165,69 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     calls_[handle] = std::move(call);
     ++callsAnswered_;
     ++activeCalls_;
+}
+
+void ConferenceFocus::onReInvite(nua_handle_s* handle, Call& call, const sip_s* sip) {
+    // A session refresh, or hold/resume: a phone on hold (sendonly, inactive, c=0.0.0.0) leaves
+    // the mix until it resumes. The leg's codec and port stay as first agreed.
+    std::string offer = bodyOf(sip);
+    std::string direction = "sendrecv";
+    if (!offer.empty()) {
+        std::string reason;
+        auto audio = chooseAudio(offer, &reason);
+        if (!audio) {
+            nua_respond(handle, 488, sip_488_Not_acceptable, TAG_END());
+            return;
+        }
+        if (audio->held() != call.held) {
+            call.held = audio->held();
+            updateLeg(call, call.held);
+            call.lastPacketUs = g_get_monotonic_time();
+            SYLK_LOG(LOG_INFO, kPackage, "%s in room %s %s", call.display.c_str(), call.room.c_str(),
+                     call.held ? "holds the call" : "resumes the call");
+        }
+        direction = answerDirection(audio->direction);
+    }
+    call.answer = buildAnswer(call.answerIp, call.answerPort, call.media, call.sessionId, ++call.version, direction);
+    nua_respond(handle, 200, sip_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()),
+                TAG_END());
+}
+
+Json ConferenceFocus::updateLeg(const Call& call, std::optional<bool> hold) {
+    try {
+        Json request = Json::object();
+        request.set("room", call.room).set("id", static_cast<json_int_t>(call.legId));
+        if (hold)
+            request.setBool("hold", *hold);
+        return hub::Services::instance().call("audiomixer.update_rtp", request);
+    } catch (const std::exception& e) {
+        SYLK_LOG(LOG_VERB, kPackage, "updating the leg in room %s: %s", call.room.c_str(), e.what());
+        return Json();
+    }
+}
+
+void ConferenceFocus::checkRtpTimeouts() {
+    int timeout = stack_.settings().rtpTimeoutSeconds;
+    if (timeout <= 0)
+        return;
+    int64_t now = g_get_monotonic_time();
+    for (auto& [handle, call] : calls_) {
+        if (call.held)
+            continue;
+        Json leg = updateLeg(call, std::nullopt);
+        json_t* packets = leg.member("packets_in");
+        if (!json_is_integer(packets))
+            continue;
+        if (json_integer_value(packets) != call.packetsIn) {
+            call.packetsIn = json_integer_value(packets);
+            call.lastPacketUs = now;
+        } else if (now - call.lastPacketUs > static_cast<int64_t>(timeout) * G_USEC_PER_SEC && !call.timedOut) {
+            SYLK_LOG(LOG_INFO, kPackage, "%s in room %s: no RTP for %d s, hanging up", call.display.c_str(),
+                     call.room.c_str(), timeout);
+            call.timedOut = true;
+            nua_bye(handle, SIPTAG_REASON_STR("SIP;cause=408;text=\"RTP timeout\""), TAG_END());
+        }
+    }
 }
 
 void ConferenceFocus::onMessage(nua_handle_s* handle, const sip_s* sip) {
@@ -324,6 +388,8 @@ void ConferenceFocus::onTick() {
     }
     for (const auto& chat : chats)
         deliverChat(chat.room, chat.member, chat.display, chat.text);
+    if (++ticks_ % 10 == 0)  // once a second
+        checkRtpTimeouts();
     // A room the hub closed and opened again is a new object: follow it, and count it as changed.
     for (auto& [room, watchEntry] : watches_) {
         auto current = hub::Hub::instance().find(room);

@@ -11,11 +11,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "sip_role.hpp"
+#include "sip_sdp.hpp"
 #include "sylkcore/hub/room.hpp"
 #include "sylkcore/json.hpp"
 
@@ -41,6 +43,15 @@ private:
         std::string answer;  // our SDP, repeated for re-INVITEs
         std::string memberId;
         std::string uri;     // the caller's From URI: its entity in conference-info
+        AudioOffer media;    // the phone's side, as last offered
+        std::string answerIp;       // the mixer's RTP address for the leg
+        uint16_t answerPort = 0;
+        uint64_t sessionId = 0;     // of our SDP (o= line) and its version
+        uint64_t version = 1;
+        bool held = false;   // the phone put the call on hold: out of the mix
+        bool timedOut = false;
+        int64_t packetsIn = -1;     // the mixer's count for the leg at the last check
+        int64_t lastPacketUs = 0;   // when that count last grew (or the call began)
     };
     struct Watcher;  // a hub listener that marks its room's roster changed
     struct Watch {
@@ -57,6 +68,11 @@ private:
     void onInvite(nua_handle_s* handle, const sip_s* sip);
     void onMessage(nua_handle_s* handle, const sip_s* sip);
     void endCall(nua_handle_s* handle);
+    void onReInvite(nua_handle_s* handle, Call& call, const sip_s* sip);
+    // Ends calls whose phone has sent no RTP for the configured time (not while on hold).
+    void checkRtpTimeouts();
+    // The mixer's audiomixer.update_rtp for a call's leg; its reply, or null if it failed.
+    Json updateLeg(const Call& call, std::optional<bool> hold);
     void onSubscribe(nua_handle_s* handle, const sip_s* sip);
     // Sends the room's full state to one subscriber, with the next version.
     void notify(nua_handle_s* handle, ConferenceSubscription& subscription, bool terminate = false);
@@ -76,6 +92,7 @@ private:
     std::atomic<uint64_t> callsRefused_{0};
     std::atomic<int> activeCalls_{0};
     uint64_t sessionIds_ = 1;
+    int ticks_ = 0;
     std::map<nua_handle_s*, ConferenceSubscription> subscriptions_;  // SIP thread only
     std::map<std::string, Watch> watches_;                            // SIP thread only
     std::mutex changedMutex_;

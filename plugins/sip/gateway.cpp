@@ -11,6 +11,7 @@
 #include <sofia-sip/su_tag.h>
 #pragma GCC diagnostic pop
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 
@@ -344,6 +345,8 @@ void Gateway::startMedia(GatewaySession& session, const AudioOffer& peer) {
     if (bridge->transcoding() && !wasTranscoding)
         ++callsTranscoded_;
     session.call.peer = peer;
+    if (peer.held() != session.call.remoteHold || session.call.mediaSinceUs == 0)
+        session.call.mediaSinceUs = g_get_monotonic_time();
     session.call.remoteHold = peer.held();
     bridge->setHeld(session.call.localHold || session.call.remoteHold);
 }
@@ -526,6 +529,7 @@ Json Gateway::hold(GatewaySession& session, bool hold, const std::string& direct
     if (call.state != CallState::Established)
         throw RequestError(ErrorCode::SipWrongState, "no established call");
     call.localHold = hold;
+    call.mediaSinceUs = g_get_monotonic_time();
     if (auto bridge = session.bridge())
         bridge->setHeld(call.localHold || call.remoteHold);
     std::string sdp = ourSdp(session, false, hold ? direction : "sendrecv");
@@ -669,7 +673,36 @@ Json Gateway::composing(const std::shared_ptr<GatewaySession>& session, bool act
     return result("composingsent");
 }
 
+void Gateway::checkRtpTimeouts() {
+    int timeout = stack_.settings().rtpTimeoutSeconds;
+    if (timeout <= 0)
+        return;
+    int64_t now = g_get_monotonic_time();
+    int64_t limit = static_cast<int64_t>(timeout) * G_USEC_PER_SEC;
+    for (auto& [handle, weak] : handles_) {
+        auto session = weak.lock();
+        if (!session || handle != session->call.handle)
+            continue;
+        SipCall& call = session->call;
+        auto bridge = session->bridge();
+        if (call.state != CallState::Established || call.localHold || call.remoteHold || call.timedOut || !bridge)
+            continue;
+        int64_t last = std::max(bridge->lastSipPacketUs(), call.mediaSinceUs);
+        if (now - last <= limit)
+            continue;
+        SYLK_LOG(LOG_INFO, kPackage, "call %s: no RTP from the peer for %d s, hanging up", call.callId.c_str(), timeout);
+        call.timedOut = true;
+        nua_bye(handle, SIPTAG_REASON_STR("SIP;cause=408;text=\"RTP timeout\""), TAG_END());
+        Json event = result("hangup");
+        event.set("code", 408).set("reason", "RTP timeout");
+        emit(*session, event);
+        call.hangupReported = true;
+    }
+}
+
 void Gateway::onTick() {
+    if (++ticks_ % 10 == 0)  // once a second
+        checkRtpTimeouts();
     std::vector<PendingMessage> pending;
     pending.swap(pending_);
     for (const auto& message : pending) {

@@ -101,6 +101,8 @@ private:
         std::string body;    // message/cpim
     };
     std::vector<PendingMessage> pending_;  // SIP thread only
+    int ticks_ = 0;
+    void checkRtpTimeouts();
 
     SipStack& stack_;
     RtpReceiver& receiver_;

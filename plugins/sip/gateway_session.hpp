@@ -53,6 +53,8 @@ struct SipCall {
     bool localHold = false;
     bool remoteHold = false;
     bool hangupReported = false;
+    bool timedOut = false;
+    int64_t mediaSinceUs = 0;   // when the media last started or resumed: the RTP timeout's origin
     int authAttempts = 0;
 };
 

@@ -29,6 +29,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     settings.ip = config.getString("sip_ip", "127.0.0.1");
     settings.port = static_cast<uint16_t>(config.getInt("sip_port", 5060, 1, 65535));
     settings.userAgent = config.getString("user_agent", "Sylk for Janus");
+    settings.rtpTimeoutSeconds = static_cast<int>(config.getInt("rtp_timeout", 30, 0, 3600));
     stack_ = std::make_unique<SipStack>(settings);
     receiver_ = std::make_unique<RtpReceiver>();
     focus_ = std::make_unique<ConferenceFocus>(*stack_);

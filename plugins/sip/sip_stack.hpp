@@ -23,6 +23,7 @@ struct SipSettings {
     std::string ip = "127.0.0.1";   // SIP and RTP address
     uint16_t port = 5060;
     std::string userAgent = "Sylk for Janus";
+    int rtpTimeoutSeconds = 30;     // a call whose peer sends no RTP this long ends; 0: never
 };
 
 class SipStack {

@@ -145,3 +145,40 @@ def test_conference_state_subscription(janus):
     finally:
         shutil.rmtree(trace_dir, ignore_errors=True)
     assert janus.alive()
+
+
+def test_hold_leaves_the_mix_and_silence_ends_the_call(janus):
+    """A phone that holds the call is out of the mix (its tone no longer reaches the room) and is
+    not timed out while held; once resumed and silent, the focus hangs up (RTP timeout, 6 s in
+    tests)."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+    log = os.path.join(trace_dir, "messages.log")
+
+    async def body():
+        ann = Voice(janus, "hold-room", "Ann", 440)
+        phone = await RtpPeer("pcmu", 600).open()
+        try:
+            await ann.join()
+            call = await sipp("room_hold.xml", trace_dir, ("room", "hold-room"), ("rtpport", phone.port))
+            answer = await wait_for(log, r"SIP/2\.0 200 OK.*?m=audio (\d+) RTP/AVP")
+            address = ("127.0.0.1", int(answer.group(1)))
+            await phone.stream(address, 2)
+            before = ann.heard()
+            await wait_for(log, r"a=recvonly", timeout=10)     # held
+            await phone.stream(address, 3)
+            during = ann.heard()
+            _, errors = await asyncio.wait_for(call.communicate(), 40)   # BYE from the focus ends it
+            return before, during, call.returncode, errors, open(log, errors="replace").read()
+        finally:
+            phone.close()
+            await ann.close()
+
+    try:
+        before, during, status, errors, trace = run(body(), timeout=70)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert tone_db(*before, 600) > 120                                   # heard before the hold
+    assert tone_db(*before, 600) - tone_db(*during, 600) >= 30, (tone_db(*before, 600), tone_db(*during, 600))
+    assert status == 0, errors.decode(errors="replace")[-1000:]         # incl. the BYE after the timeout
+    assert "RTP timeout" in trace
+    assert janus.alive()

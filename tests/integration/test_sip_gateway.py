@@ -244,3 +244,41 @@ def test_a_g722_phone_calls_the_web_user(janus):
     assert hangup["result"]["code"] == 200
     assert status == 0, errors.decode(errors="replace")[-1000:]
     assert janus.alive()
+
+
+def test_a_silent_phone_is_hung_up(janus):
+    """The peer answers and sends no RTP: after the RTP timeout (6 s in tests) the gateway sends
+    BYE and tells the web user."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipgw-")
+
+    async def body():
+        phone = await RtpPeer("pcma", 600).open()
+        callee = await sipp_uas("callee_silent.xml", 5074, trace_dir, "callee", ("rtpport", phone.port))
+        user = await WebUser(janus, 440).open()
+        try:
+            await asyncio.sleep(0.5)
+            await user.handle.send({"request": "register", "username": "sip:alice@sylk.test", "type": "guest"})
+            await user.handle.send({"request": "call", "uri": "sip:bob@127.0.0.1:5074"}, jsep=await offer(user.pc))
+            accepted, jsep = await sip_event(user.handle, ("accepted", "hangup"))
+            await accept(user.pc, jsep)
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            hangup, _ = await sip_event(user.handle, ("hangup",), timeout=20)
+            waited = loop.time() - start
+            _, errors = await asyncio.wait_for(callee.communicate(), 20)
+            return accepted, hangup, waited, callee.returncode, errors
+        finally:
+            if callee.returncode is None:
+                callee.kill()
+            phone.close()
+            await user.close()
+
+    try:
+        accepted, hangup, waited, status, errors = run(body(), timeout=60)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert accepted["result"]["event"] == "accepted" and accepted["result"]["codec"] == "pcma"
+    assert hangup["result"]["code"] == 408 and hangup["result"]["reason"] == "RTP timeout"
+    assert 5 <= waited <= 12, waited
+    assert status == 0, errors.decode(errors="replace")[-1000:]   # the phone got the BYE
+    assert janus.alive()

@@ -53,7 +53,7 @@ def link(target, folder):
 
 def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admin_secret=None,
                  ice_interfaces="", debug_level=4, test_plugins=False, stock_plugins=(), rtp_ports="20000-40000",
-                 max_file_bytes=100 * 1024 * 1024):
+                 max_file_bytes=100 * 1024 * 1024, sip_rtp_timeout=None):
     """Creates RUN afresh; returns the admin secret."""
     run = os.path.abspath(run)
     build = os.path.abspath(build)
@@ -84,6 +84,10 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
         out.write('general: {\n\trecordings_dir = "%s"\n}\n' % os.path.join(run, "recordings", "videoroom"))
     with open(os.path.join(conf, "janus.plugin.sylk.audiomixer.jcfg"), "w") as out:
         out.write('general: {\n\trecordings_dir = "%s"\n}\n' % os.path.join(run, "recordings"))
+
+    if sip_rtp_timeout is not None:
+        with open(os.path.join(conf, "janus.plugin.sylk.sip.jcfg"), "w") as out:
+            out.write('general: {\n\trtp_timeout = %d\n}\n' % sip_rtp_timeout)
 
     plugins = dict(OUR_PLUGINS)
     if test_plugins:
