@@ -30,6 +30,9 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     settings.port = static_cast<uint16_t>(config.getInt("sip_port", 5060, 1, 65535));
     settings.userAgent = config.getString("user_agent", "Sylk for Janus");
     settings.rtpTimeoutSeconds = static_cast<int>(config.getInt("rtp_timeout", 30, 0, 3600));
+    settings.tlsPort = static_cast<uint16_t>(config.getInt("tls_port", 5061, 0, 65535));
+    settings.tlsCertificate = config.getString("tls_certificate", "");
+    settings.tlsKey = config.getString("tls_key", "");
     stack_ = std::make_unique<SipStack>(settings);
     receiver_ = std::make_unique<RtpReceiver>();
     focus_ = std::make_unique<ConferenceFocus>(*stack_);

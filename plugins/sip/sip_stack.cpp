@@ -1,6 +1,7 @@
 #include "sip_stack.hpp"
 
 #include <glib.h>
+#include <glib/gstdio.h>
 
 // Sofia-SIP's inline tag helpers have unused parameters; they are not ours to fix.
 #pragma GCC diagnostic push
@@ -9,6 +10,7 @@
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport_tag.h>
 #pragma GCC diagnostic pop
 
 #include <chrono>
@@ -60,7 +62,59 @@ std::string SipStack::hostPort() const {
            std::to_string(settings_.port);
 }
 
+void SipStack::prepareTls() {
+    if (settings_.tlsPort == 0 || settings_.tlsCertificate.empty() || settings_.tlsKey.empty())
+        return;
+    gchar* certificate = nullptr;
+    gchar* key = nullptr;
+    GError* error = nullptr;
+    if (!g_file_get_contents(settings_.tlsCertificate.c_str(), &certificate, nullptr, &error) ||
+        !g_file_get_contents(settings_.tlsKey.c_str(), &key, nullptr, &error)) {
+        std::string why = error ? error->message : "unreadable";
+        g_clear_error(&error);
+        g_free(certificate);
+        throw std::runtime_error("SIP TLS: " + why);
+    }
+    gchar* folder = g_dir_make_tmp("sylk-sip-tls-XXXXXX", &error);  // mode 0700
+    if (!folder) {
+        std::string why = error ? error->message : "cannot make a folder";
+        g_clear_error(&error);
+        g_free(certificate);
+        g_free(key);
+        throw std::runtime_error("SIP TLS: " + why);
+    }
+    tlsFolder_ = folder;
+    g_free(folder);
+    std::string agent = std::string(key) + "\n" + certificate;
+    auto write = [this](const char* name, const char* contents) {
+        gchar* path = g_build_filename(tlsFolder_.c_str(), name, nullptr);
+        bool ok = g_file_set_contents(path, contents, -1, nullptr) && g_chmod(path, 0600) == 0;
+        g_free(path);
+        return ok;
+    };
+    bool written = write("agent.pem", agent.c_str()) && write("cafile.pem", certificate);
+    g_free(certificate);
+    g_free(key);
+    if (!written) {
+        removeTls();
+        throw std::runtime_error("SIP TLS: cannot write the credentials for Sofia");
+    }
+}
+
+void SipStack::removeTls() {
+    if (tlsFolder_.empty())
+        return;
+    for (const char* name : {"agent.pem", "cafile.pem"}) {
+        gchar* path = g_build_filename(tlsFolder_.c_str(), name, nullptr);
+        g_remove(path);
+        g_free(path);
+    }
+    g_rmdir(tlsFolder_.c_str());
+    tlsFolder_.clear();
+}
+
 void SipStack::start() {
+    prepareTls();
     thread_ = std::thread([this] { run(); });
     for (int i = 0; i < 500 && !ready_ && !failed_; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -78,6 +132,7 @@ void SipStack::stop() {
     }
     if (thread_.joinable())
         thread_.join();
+    removeTls();
 }
 
 void SipStack::execute(const std::function<void()>& work) {
@@ -101,8 +156,12 @@ void SipStack::run() {
     su_home_t home[1] = {SU_HOME_INIT(home)};
     root_ = su_root_create(nullptr);
     std::string url = "sip:" + hostPort();
+    std::string host = settings_.ip.find(':') != std::string::npos ? "[" + settings_.ip + "]" : settings_.ip;
+    std::string sipsUrl = tlsFolder_.empty() ? "" : "sips:" + host + ":" + std::to_string(settings_.tlsPort);
     nua_ = nua_create(root_, callback, reinterpret_cast<nua_magic_t*>(this),
                       NUTAG_URL(url.c_str()),
+                      TAG_IF(!sipsUrl.empty(), NUTAG_SIPS_URL(sipsUrl.c_str())),
+                      TAG_IF(!sipsUrl.empty(), TPTAG_CERTIFICATE(tlsFolder_.c_str())),
                       NUTAG_MEDIA_ENABLE(0),                 // we write the SDP ourselves
                       NUTAG_APPL_METHOD("MESSAGE"),          // and answer MESSAGEs
                       NUTAG_APPL_METHOD("INFO"),             // and INFOs ourselves
@@ -117,7 +176,8 @@ void SipStack::run() {
         timer_ = su_timer_create(su_root_task(root_), 100);
         su_timer_set_for_ever(timer_, reinterpret_cast<su_timer_f>(&retireTimer), reinterpret_cast<su_timer_arg_t*>(this));
         ready_ = true;
-        SYLK_LOG(LOG_INFO, kPackage, "SIP stack listening on %s", url.c_str());
+        SYLK_LOG(LOG_INFO, kPackage, "SIP stack listening on %s (UDP, TCP)%s%s", url.c_str(),
+                 sipsUrl.empty() ? "" : " and ", sipsUrl.empty() ? "" : sipsUrl.c_str());
         su_root_run(root_);
         ready_ = false;
         su_timer_destroy(timer_);

@@ -24,6 +24,9 @@ struct SipSettings {
     uint16_t port = 5060;
     std::string userAgent = "Sylk for Janus";
     int rtpTimeoutSeconds = 30;     // a call whose peer sends no RTP this long ends; 0: never
+    uint16_t tlsPort = 5061;        // SIP over TLS, when a certificate and key are configured
+    std::string tlsCertificate;     // PEM files
+    std::string tlsKey;
 };
 
 class SipStack {
@@ -68,6 +71,11 @@ private:
     std::thread::id sipThread_;
     su_root_s* root_ = nullptr;
     nua_s* nua_ = nullptr;
+    // Sofia reads TLS credentials from a folder (agent.pem = key + certificate, cafile.pem):
+    // a private temporary one, made from the configured files and removed on stop.
+    std::string tlsFolder_;
+    void prepareTls();
+    void removeTls();
     std::atomic<bool> ready_{false};
     std::atomic<bool> failed_{false};
     std::vector<std::pair<nua_handle_s*, int64_t>> retired_;  // SIP thread only

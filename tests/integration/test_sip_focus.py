@@ -182,3 +182,41 @@ def test_hold_leaves_the_mix_and_silence_ends_the_call(janus):
     assert status == 0, errors.decode(errors="replace")[-1000:]         # incl. the BYE after the timeout
     assert "RTP timeout" in trace
     assert janus.alive()
+
+
+def test_call_over_tls(janus):
+    """The focus listens for SIP over TLS (a self-signed pair in tests): sipp reaches it through a
+    socat tunnel (TCP in, TLS out, certificate checked against our own), calls a room and hangs up."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+    certificate = os.path.join(os.path.dirname(janus.run_dir), "sip-tls", "certificate.pem")
+
+    async def body():
+        tunnel = await asyncio.create_subprocess_exec(
+            "socat", "TCP-LISTEN:5063,bind=127.0.0.1,reuseaddr",
+            "OPENSSL:127.0.0.1:5081,cafile=%s,commonname=localhost" % certificate,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        phone = await RtpPeer("pcmu", 600).open()
+        try:
+            await asyncio.sleep(0.5)
+            arguments = ["sipp", "127.0.0.1:5063", "-t", "t1", "-sf", os.path.join(SCENARIOS, "tls_call.xml"),
+                         "-m", "1", "-i", "127.0.0.1", "-p", "0", "-nostdin", "-timeout", "30s", "-trace_msg",
+                         "-message_file", os.path.join(trace_dir, "messages.log"),
+                         "-set", "room", "tls-room", "-set", "rtpport", str(phone.port)]
+            call = await asyncio.create_subprocess_exec(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL,
+                                                        stderr=asyncio.subprocess.PIPE)
+            _, errors = await asyncio.wait_for(call.communicate(), 40)
+            return call.returncode, errors, open(os.path.join(trace_dir, "messages.log"), errors="replace").read()
+        finally:
+            phone.close()
+            if tunnel.returncode is None:
+                tunnel.terminate()
+                await tunnel.wait()
+
+    try:
+        status, errors, trace = run(body(), timeout=60)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert status == 0, errors.decode(errors="replace")[-1000:] + trace[-2000:]
+    assert re.search(r"SIP/2\.0 200 OK.*?;isfocus", trace, re.S)
+    assert "TCP message sent" in trace and "Via: SIP/2.0/TLS" in trace  # TCP into the tunnel, TLS out of it
+    assert janus.alive()

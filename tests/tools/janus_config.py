@@ -13,6 +13,7 @@ import glob
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -53,7 +54,7 @@ def link(target, folder):
 
 def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admin_secret=None,
                  ice_interfaces="", debug_level=4, test_plugins=False, stock_plugins=(), rtp_ports="20000-40000",
-                 max_file_bytes=100 * 1024 * 1024, sip_rtp_timeout=None):
+                 max_file_bytes=100 * 1024 * 1024, sip_rtp_timeout=None, sip_tls_port=5061):
     """Creates RUN afresh; returns the admin secret."""
     run = os.path.abspath(run)
     build = os.path.abspath(build)
@@ -85,9 +86,21 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
     with open(os.path.join(conf, "janus.plugin.sylk.audiomixer.jcfg"), "w") as out:
         out.write('general: {\n\trecordings_dir = "%s"\n}\n' % os.path.join(run, "recordings"))
 
-    if sip_rtp_timeout is not None:
-        with open(os.path.join(conf, "janus.plugin.sylk.sip.jcfg"), "w") as out:
-            out.write('general: {\n\trtp_timeout = %d\n}\n' % sip_rtp_timeout)
+    # SIP over TLS with a self-signed pair made here (kept across runs of the same folder's parent)
+    tls = os.path.join(os.path.dirname(run), "sip-tls")
+    certificate, key = os.path.join(tls, "certificate.pem"), os.path.join(tls, "key.pem")
+    if not (os.path.exists(certificate) and os.path.exists(key)):
+        os.makedirs(tls, mode=0o700, exist_ok=True)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+                        "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                        "-keyout", key, "-out", certificate], check=True, capture_output=True)
+        os.chmod(key, 0o600)
+    with open(os.path.join(conf, "janus.plugin.sylk.sip.jcfg"), "w") as out:
+        out.write('general: {\n\ttls_port = %d\n\ttls_certificate = "%s"\n\ttls_key = "%s"\n'
+                  % (sip_tls_port, certificate, key))
+        if sip_rtp_timeout is not None:
+            out.write('\trtp_timeout = %d\n' % sip_rtp_timeout)
+        out.write('}\n')
 
     plugins = dict(OUR_PLUGINS)
     if test_plugins:

@@ -35,7 +35,8 @@ class JanusProcess:
         self.admin_secret = janus_config.make_run_dir(
             self.run_dir, self.build_dir, ws_port, admin_port, http_port, ice_interfaces=self.ice_interfaces,
             test_plugins=self.test_plugins, stock_plugins=self.stock_plugins, debug_level=4,
-            sip_rtp_timeout=6)  # short, so that the RTP timeout tests end soon
+            sip_rtp_timeout=6,  # short, so that the RTP timeout tests end soon
+            sip_tls_port=5081)  # not 5061: sipp takes the first free port from 5061 up for itself
         self.log = open(self.log_path, "w")
         env = dict(os.environ)
         env.update(self.env or {})
