@@ -201,9 +201,23 @@ std::shared_ptr<MixParticipant> AudioMixerPlugin::makePlainParticipant(RequestRe
     if (pt < 0)
         throw RequestError(ErrorCode::MissingField, std::string("plain RTP with ") + audio::codecInfo(codec).name +
                                                         " needs rtp.payload_type");
+    // SDES-SRTP keys, when the leg's signalling negotiated them (the SIP focus does).
+    std::unique_ptr<net::SrtpSession> srtp;
+    if (json_t* keys = rtpReader.optionalObject("srtp")) {
+        RequestReader srtpReader(keys);
+        try {
+            srtp = std::make_unique<net::SrtpSession>(srtpReader.requireString("suite", 64),
+                                                      srtpReader.requireString("local_key", 64),
+                                                      srtpReader.requireString("remote_key", 64));
+        } catch (const std::invalid_argument& e) {
+            throw RequestError(ErrorCode::InvalidField, std::string("rtp.srtp: ") + e.what());
+        } catch (const std::runtime_error& e) {
+            throw RequestError(ErrorCode::AudioMixerRtpUnavailable, e.what());
+        }
+    }
     std::unique_ptr<RtpEndpoint> endpoint;
     try {
-        endpoint = std::make_unique<RtpEndpoint>(rtpAddress_, ip, port);
+        endpoint = std::make_unique<RtpEndpoint>(rtpAddress_, ip, port, std::move(srtp));
     } catch (const std::exception& e) {
         throw RequestError(ErrorCode::AudioMixerRtpUnavailable, e.what());
     }

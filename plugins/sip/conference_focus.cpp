@@ -21,6 +21,7 @@
 #include "sylkcore/hub/hub.hpp"
 #include "sylkcore/hub/services.hpp"
 #include "sylkcore/log.hpp"
+#include "sylkcore/net/srtp_session.hpp"
 #include "sylkcore/request_error.hpp"
 
 namespace sylk::sip {
@@ -136,6 +137,12 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     Json request = Json::object();
     Json rtp = Json::object();
     rtp.set("ip", audio->address).set("port", audio->port).set("payload_type", audio->payloadType);
+    if (audio->srtp()) {
+        call.localKey = net::SrtpSession::makeKey();
+        Json srtp = Json::object();
+        srtp.set("suite", audio->cryptoSuite).set("local_key", call.localKey).set("remote_key", audio->cryptoKey);
+        rtp.set("srtp", srtp);
+    }
     request.set("room", call.room).set("display", call.display).set("codec", audio->codec).set("rtp", rtp);
     Json leg;
     try {
@@ -156,7 +163,7 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     call.answerIp = json_string_value(json_object_get(legRtp, "ip"));
     call.answerPort = static_cast<uint16_t>(json_integer_value(json_object_get(legRtp, "port")));
     call.sessionId = sessionIds_++;
-    call.answer = buildAnswer(call.answerIp, call.answerPort, *audio, call.sessionId, call.version);
+    call.answer = buildAnswer(call.answerIp, call.answerPort, *audio, call.sessionId, call.version, "sendrecv", call.localKey);
     std::string contact = "<sip:" + call.room + "@" + stack_.hostPort() + ">;isfocus";
     nua_respond(handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()),
                 SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());
@@ -188,7 +195,8 @@ void ConferenceFocus::onReInvite(nua_handle_s* handle, Call& call, const sip_s* 
         }
         direction = answerDirection(audio->direction);
     }
-    call.answer = buildAnswer(call.answerIp, call.answerPort, call.media, call.sessionId, ++call.version, direction);
+    call.answer = buildAnswer(call.answerIp, call.answerPort, call.media, call.sessionId, ++call.version, direction,
+                              call.localKey);
     nua_respond(handle, 200, sip_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()),
                 TAG_END());
 }

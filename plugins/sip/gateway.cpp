@@ -23,6 +23,7 @@
 #include "sylkcore/janus/sdp_answer.hpp"
 #include "sylkcore/janus/sdp_offer.hpp"
 #include "sylkcore/log.hpp"
+#include "sylkcore/net/srtp_session.hpp"
 #include "sylkcore/request_error.hpp"
 
 namespace sylk::sip {
@@ -255,11 +256,14 @@ std::string Gateway::ourSdp(GatewaySession& session, bool offer, const std::stri
     uint16_t port = bridge ? bridge->localPort() : 9;
     uint64_t version = session.call.sdpVersion++;
     if (offer)
-        return buildOffer(stack_.settings().ip, port, sessionIds_, version, direction);
-    return buildAnswer(stack_.settings().ip, port, session.call.peer, sessionIds_, version, direction);
+        return buildOffer(stack_.settings().ip, port, sessionIds_, version, direction, session.call.srtpMode,
+                          session.call.localKey);
+    return buildAnswer(stack_.settings().ip, port, session.call.peer, sessionIds_, version, direction,
+                       session.call.localKey);
 }
 
-Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::string& uri, const Json& offer) {
+Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::string& uri, const Json& offer,
+                   const std::string& srtp) {
     if (!session->account.active)
         throw RequestError(ErrorCode::SipWrongState, "register first (or register as a guest)");
     if (session->call.state != CallState::Idle)
@@ -287,6 +291,9 @@ Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::st
     }
     call.state = CallState::Calling;
     call.peerUri = uri;
+    call.srtpMode = srtp;
+    if (!srtp.empty())
+        call.localKey = net::SrtpSession::makeKey();
     call.browserAnswer = answer.jsep;
     gchar* uuid = g_uuid_string_random();
     call.callId = uuid;
@@ -340,6 +347,13 @@ void Gateway::startMedia(GatewaySession& session, const AudioOffer& peer) {
     media.webrtcOpusPt = session.call.webrtcOpusPt;
     media.webrtcDtmfPt = session.call.webrtcDtmfPt;
     media.mindex = session.call.mindex;
+    if (peer.srtp()) {
+        if (session.call.localKey.empty())
+            session.call.localKey = net::SrtpSession::makeKey();
+        media.srtpSuite = peer.cryptoSuite;
+        media.localKey = session.call.localKey;
+        media.remoteKey = peer.cryptoKey;
+    }
     bool wasTranscoding = bridge->transcoding();
     bridge->start(media);
     if (bridge->transcoding() && !wasTranscoding)
@@ -382,6 +396,10 @@ void Gateway::onInviteResponse(GatewaySession& session, int status, const char* 
     if (status < 300) {
         std::string reason = "no SDP answer";
         auto peer = sdp.empty() ? std::nullopt : chooseAudio(sdp, &reason);
+        if (peer && call.srtpMode == "mandatory" && !peer->srtp()) {
+            reason = "SRTP required but the answer has no a=crypto";
+            peer.reset();
+        }
         if (!peer && !call.answerSent) {
             // Nothing we can play: end the call the peer just answered.
             SYLK_LOG(LOG_WARN, kPackage, "call %s answered without usable audio: %s", call.callId.c_str(), reason.c_str());
@@ -399,7 +417,7 @@ void Gateway::onInviteResponse(GatewaySession& session, int status, const char* 
         Json event = result("accepted");
         event.set("username", call.peerUri);
         if (auto bridge = session.bridge())
-            event.setBool("transcoding", bridge->transcoding()).set("codec", call.peer.codec);
+            event.setBool("transcoding", bridge->transcoding()).set("codec", call.peer.codec).setBool("srtp", call.peer.srtp());
         emit(session, event, call.answerSent ? Json() : call.browserAnswer);
         call.answerSent = true;
         return;
@@ -452,6 +470,8 @@ void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
     nua_respond(handle, 180, sip_180_Ringing, TAG_END());
     Json event = result("incomingcall");
     event.set("username", caller).set("displayname", displayOf(sip)).set("callee", callee).set("codec", peer->codec);
+    if (peer->srtp())
+        event.set("srtp", "sdes_optional");
     emit(*session, event, browserOffer.jsep);
 }
 
@@ -472,7 +492,7 @@ Json Gateway::accept(GatewaySession& session, const Json& answer) {
                 SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
     call.state = CallState::Established;
     Json event = result("accepted");
-    event.setBool("transcoding", bridge->transcoding()).set("codec", call.peer.codec);
+    event.setBool("transcoding", bridge->transcoding()).set("codec", call.peer.codec).setBool("srtp", call.peer.srtp());
     return event;
 }
 

@@ -56,7 +56,9 @@ public:
     // Requests; each returns the "result" of the immediate event and throws RequestError.
     Json registerAccount(const std::shared_ptr<GatewaySession>& session, const RegisterRequest& request);
     Json unregister(GatewaySession& session);
-    Json call(const std::shared_ptr<GatewaySession>& session, const std::string& uri, const Json& offer);
+    // srtp: "", "optional" or "mandatory" (stock: sdes_optional, sdes_mandatory).
+    Json call(const std::shared_ptr<GatewaySession>& session, const std::string& uri, const Json& offer,
+              const std::string& srtp = "");
     Json accept(GatewaySession& session, const Json& answer);
     Json decline(GatewaySession& session, int code);
     Json hangup(GatewaySession& session);

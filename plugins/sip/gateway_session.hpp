@@ -50,6 +50,8 @@ struct SipCall {
     int webrtcDtmfPt = -1;
     int mindex = 0;
     uint64_t sdpVersion = 1;
+    std::string srtpMode;       // our offer: "", "optional" (best effort) or "mandatory"
+    std::string localKey;       // our SDES-SRTP key, once offered or needed
     bool localHold = false;
     bool remoteHold = false;
     bool hangupReported = false;

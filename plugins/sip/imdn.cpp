@@ -44,6 +44,12 @@ std::optional<ImdnNotification> parseImdnXml(const std::string& xml) {
     auto messageId = element(xml, "message-id");
     if (!messageId || messageId->empty())
         return std::nullopt;
+    // Message-IDs are tokens (RFC 5438): printable, no markup. Anything else is not an IMDN of
+    // ours and would not survive being written back.
+    for (unsigned char c : *messageId) {
+        if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '&' || c == '"' || c == '\'')
+            return std::nullopt;
+    }
     ImdnNotification notification;
     notification.messageId = *messageId;
     notification.dateTime = element(xml, "datetime").value_or("");

@@ -32,6 +32,13 @@ void MediaBridge::start(const BridgeMedia& media) {
     if (!socket_.setPeer(media.peerIp, media.peerPort))
         throw std::runtime_error("the peer's RTP address " + media.peerIp + " is not of our address family");
     bool codecChanged = !started_ || media.sipCodec != media_.sipCodec;
+    bool keysChanged = !started_ || media.srtpSuite != media_.srtpSuite || media.localKey != media_.localKey ||
+                       media.remoteKey != media_.remoteKey;
+    if (keysChanged) {
+        // Throws std::invalid_argument for keys that are not usable (the SDP reader checked them).
+        srtp_ = media.srtpSuite.empty() ? nullptr
+                                        : std::make_unique<net::SrtpSession>(media.srtpSuite, media.localKey, media.remoteKey);
+    }
     media_ = media;
     if (codecChanged) {
         if (media.sipCodec == audio::CodecId::Opus) {
@@ -75,16 +82,31 @@ void MediaBridge::fromWebRtc(const uint8_t* packet, size_t length) {
 }
 
 void MediaBridge::fromSip() {
-    socket_.drain([this](const uint8_t* packet, size_t length) {
+    bool secured;
+    {
+        std::lock_guard lock(mutex_);
+        secured = srtp_ != nullptr;
+    }
+    // SRTP's authentication tells the peer's packets apart wherever they come from; plain RTP
+    // is taken from the peer's host only.
+    socket_.drain([this](const uint8_t* received, size_t length) {
+        if (held_.load(std::memory_order_relaxed)) {
+            lastSipPacket_.store(g_get_monotonic_time(), std::memory_order_relaxed);
+            return;
+        }
+        std::lock_guard lock(mutex_);
+        if (!started_)
+            return;
+        uint8_t packet[1500];
+        if (length > sizeof(packet))
+            return;
+        std::copy(received, received + length, packet);
+        if (srtp_ && !srtp_->unprotect(packet, length))
+            return;  // does not authenticate: not from the peer we negotiated keys with
         auto rtp = audio::parseRtp(packet, length);
         if (!rtp)
             return;
         lastSipPacket_.store(g_get_monotonic_time(), std::memory_order_relaxed);
-        if (held_.load(std::memory_order_relaxed))
-            return;
-        std::lock_guard lock(mutex_);
-        if (!started_)
-            return;
         if (rtp->payloadType == media_.sipDtmfPt) {
             reportDtmf(rtp->payload, rtp->payloadLength, rtp->timestamp);
             if (media_.webrtcDtmfPt >= 0)
@@ -104,17 +126,20 @@ void MediaBridge::fromSip() {
                                       sendToWebRtc(static_cast<uint8_t>(media_.webrtcOpusPt), false,
                                                    webrtcOut_.sequence++, timestamp, payload, bytes, media_.mindex);
                                   });
-    });
+    }, 64, secured);
 }
 
 void MediaBridge::sendToSip(uint8_t pt, bool marker, uint16_t sequence, uint32_t timestamp, const uint8_t* payload,
                             size_t length) {
-    uint8_t packet[1500];
-    if (length > sizeof(packet) - 12)
+    uint8_t packet[1500 + net::SrtpSession::kMaxTrailer];
+    if (length > 1500 - 12)
         return;
     size_t header = audio::writeRtpHeader(packet, pt, marker, sequence, timestamp, sipOut_.ssrc);
     std::copy(payload, payload + length, packet + header);
-    socket_.send(packet, header + length);
+    size_t total = header + length;
+    if (srtp_ && !srtp_->protect(packet, total))
+        return;
+    socket_.send(packet, total);
     toSip_.fetch_add(1, std::memory_order_relaxed);
 }
 

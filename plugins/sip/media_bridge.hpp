@@ -15,6 +15,7 @@
 #include "sylkcore/audio/codec.hpp"
 #include "sylkcore/audio/transcoder.hpp"
 #include "sylkcore/janus/handle_ref.hpp"
+#include "sylkcore/net/srtp_session.hpp"
 #include "sylkcore/net/udp_socket.hpp"
 
 namespace sylk::sip {
@@ -28,6 +29,9 @@ struct BridgeMedia {
     int webrtcOpusPt = 111;   // what the browser sends Opus with
     int webrtcDtmfPt = -1;
     int mindex = 0;           // the browser PeerConnection's audio m-line
+    std::string srtpSuite;    // SDES-SRTP toward the peer, when negotiated
+    std::string localKey;
+    std::string remoteKey;
 };
 
 class MediaBridge {
@@ -76,6 +80,7 @@ private:
     bool started_ = false;
     std::unique_ptr<audio::Transcoder> toSipTranscoder_;
     std::unique_ptr<audio::Transcoder> toWebRtcTranscoder_;
+    std::unique_ptr<net::SrtpSession> srtp_;
     Outgoing sipOut_;
     Outgoing webrtcOut_;
     uint32_t lastDtmfTimestamp_ = 0;

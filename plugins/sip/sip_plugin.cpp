@@ -127,10 +127,17 @@ Reply SipPlugin::unregister(GatewaySession& session, RequestReader&, const Reque
 
 Reply SipPlugin::call(GatewaySession& session, RequestReader& reader, const Request& request) {
     std::string uri = reader.requireString("uri", 512);
-    if (auto srtp = reader.optionalString("srtp", 32); srtp && *srtp == "sdes_mandatory")
-        throw RequestError(ErrorCode::InvalidField, "SDES-SRTP is not supported yet: call without 'srtp'");
+    std::string srtp;
+    if (auto mode = reader.optionalString("srtp", 32)) {
+        if (*mode == "sdes_optional")
+            srtp = "optional";
+        else if (*mode == "sdes_mandatory")
+            srtp = "mandatory";
+        else
+            throw RequestError(ErrorCode::InvalidField, "srtp must be sdes_optional or sdes_mandatory");
+    }
     auto self = session.shared_from_this();
-    return onSipThread(session, [&] { return gateway_->call(self, uri, request.jsep); });
+    return onSipThread(session, [&] { return gateway_->call(self, uri, request.jsep, srtp); });
 }
 
 Reply SipPlugin::accept(GatewaySession& session, RequestReader&, const Request& request) {

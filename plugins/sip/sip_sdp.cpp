@@ -4,6 +4,8 @@
 #include <map>
 #include <vector>
 
+#include "sylkcore/net/srtp_session.hpp"
+
 namespace sylk::sip {
 namespace {
 
@@ -20,6 +22,12 @@ struct Media {
     std::map<int, std::string> rtpmap;  // pt -> encoding name, lower case
     std::string connection;
     std::string direction = "sendrecv";
+    struct Crypto {
+        int tag;
+        std::string suite;
+        std::string key;
+    };
+    std::vector<Crypto> crypto;  // the usable ones (suite we have, a 30-byte inline key)
 };
 
 std::vector<std::string> split(const std::string& text, char separator) {
@@ -122,6 +130,16 @@ std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* rea
         } else if (kind == 'a' && !media.empty() &&
                    (value == "sendrecv" || value == "sendonly" || value == "recvonly" || value == "inactive")) {
             media.back().direction = value;
+        } else if (kind == 'a' && !media.empty() && value.rfind("crypto:", 0) == 0) {
+            // a=crypto:<tag> <suite> <key-params> [session-params]
+            auto parts = split(value.substr(7), ' ');
+            unsigned long tag;
+            if (parts.size() >= 3 && number(parts[0], 999999999, &tag) && net::SrtpSession::supported(parts[1]) &&
+                media.back().crypto.size() < 16) {
+                std::string key = net::SrtpSession::keyOf(parts[2]);
+                if (!key.empty())
+                    media.back().crypto.push_back({static_cast<int>(tag), parts[1], key});
+            }
         } else if (kind == 'a' && !media.empty() && value.rfind("rtpmap:", 0) == 0) {
             auto parts = split(value.substr(7), ' ');
             unsigned long pt;
@@ -135,8 +153,12 @@ std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* rea
     for (const auto& entry : media) {
         if (entry.type != "audio" || entry.port == 0)
             continue;
-        if (entry.proto != "RTP/AVP") {
-            why = entry.proto == "RTP/SAVP" ? "SRTP (RTP/SAVP) is not supported yet" : "audio is not RTP/AVP";
+        if (entry.proto != "RTP/AVP" && entry.proto != "RTP/SAVP") {
+            why = "audio is neither RTP/AVP nor RTP/SAVP";
+            continue;
+        }
+        if (entry.proto == "RTP/SAVP" && entry.crypto.empty()) {
+            why = "RTP/SAVP without an a=crypto we take (AES_CM_128_HMAC_SHA1_80 or _32, inline key)";
             continue;
         }
         std::string address = entry.connection.empty() ? sessionConnection : entry.connection;
@@ -148,6 +170,11 @@ std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* rea
         chosen.address = address;
         chosen.port = static_cast<uint16_t>(entry.port);
         chosen.direction = entry.direction;
+        if (!entry.crypto.empty()) {
+            chosen.cryptoTag = entry.crypto.front().tag;
+            chosen.cryptoSuite = entry.crypto.front().suite;
+            chosen.cryptoKey = entry.crypto.front().key;
+        }
         for (int pt : entry.formats) {
             auto mapped = entry.rtpmap.find(pt);
             if (mapped != entry.rtpmap.end() && mapped->second == "telephone-event" && chosen.telephoneEventPt < 0)
@@ -179,7 +206,7 @@ std::string answerDirection(const std::string& offered) {
 }
 
 std::string buildAnswer(const std::string& localIp, uint16_t localPort, const AudioOffer& chosen, uint64_t sessionId,
-                        uint64_t version, const std::string& direction) {
+                        uint64_t version, const std::string& direction, const std::string& localKey) {
     const bool v6 = localIp.find(':') != std::string::npos;
     std::string ipType = v6 ? "IP6" : "IP4";
     std::string rtpmap;
@@ -199,8 +226,10 @@ std::string buildAnswer(const std::string& localIp, uint16_t localPort, const Au
                       "s=Sylk conference\r\n"
                       "c=IN " + ipType + " " + localIp + "\r\n"
                       "t=0 0\r\n"
-                      "m=audio " + std::to_string(localPort) + " RTP/AVP " + formats + "\r\n"
+                      "m=audio " + std::to_string(localPort) + (chosen.srtp() ? " RTP/SAVP " : " RTP/AVP ") + formats + "\r\n"
                       "a=rtpmap:" + std::to_string(chosen.payloadType) + " " + rtpmap + "\r\n";
+    if (chosen.srtp())
+        sdp += "a=crypto:" + std::to_string(chosen.cryptoTag) + " " + chosen.cryptoSuite + " inline:" + localKey + "\r\n";
     if (chosen.telephoneEventPt >= 0)
         sdp += "a=rtpmap:" + std::to_string(chosen.telephoneEventPt) + " telephone-event/8000\r\n";
     sdp += "a=ptime:20\r\na=" + direction + "\r\n";
@@ -208,7 +237,7 @@ std::string buildAnswer(const std::string& localIp, uint16_t localPort, const Au
 }
 
 std::string buildOffer(const std::string& localIp, uint16_t localPort, uint64_t sessionId, uint64_t version,
-                       const std::string& direction) {
+                       const std::string& direction, const std::string& srtp, const std::string& localKey) {
     const bool v6 = localIp.find(':') != std::string::npos;
     std::string ipType = v6 ? "IP6" : "IP4";
     std::string opus = std::to_string(kOfferOpusPt);
@@ -218,7 +247,9 @@ std::string buildOffer(const std::string& localIp, uint16_t localPort, uint64_t 
            "s=Sylk call\r\n"
            "c=IN " + ipType + " " + localIp + "\r\n"
            "t=0 0\r\n"
-           "m=audio " + std::to_string(localPort) + " RTP/AVP " + opus + " 9 0 8 " + dtmf + "\r\n"
+           "m=audio " + std::to_string(localPort) + (srtp == "mandatory" ? " RTP/SAVP " : " RTP/AVP ") + opus +
+           " 9 0 8 " + dtmf + "\r\n" +
+           (srtp.empty() ? "" : "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + localKey + "\r\n") +
            "a=rtpmap:" + opus + " opus/48000/2\r\n"
            "a=fmtp:" + opus + " useinbandfec=1\r\n"
            "a=rtpmap:9 G722/8000\r\n"

@@ -79,7 +79,7 @@ bool UdpSocket::setPeer(const std::string& peerAddress, uint16_t peerPort) {
     return true;
 }
 
-void UdpSocket::drain(const std::function<void(const uint8_t*, size_t)>& receive, int maxDatagrams) {
+void UdpSocket::drain(const std::function<void(const uint8_t*, size_t)>& receive, int maxDatagrams, bool anySource) {
     uint8_t buffer[1500];
     for (int i = 0; i < maxDatagrams; ++i) {
         sockaddr_storage from{};
@@ -88,7 +88,7 @@ void UdpSocket::drain(const std::function<void(const uint8_t*, size_t)>& receive
         if (length < 0)
             return;
         // Only the peer's host may feed the leg (its port may differ: NAT, symmetric RTP).
-        if (sameHost(from, peer_))
+        if (anySource || sameHost(from, peer_))
             receive(buffer, static_cast<size_t>(length));
     }
 }

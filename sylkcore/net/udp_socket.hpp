@@ -28,8 +28,11 @@ public:
     // address of another family or one that does not parse.
     bool setPeer(const std::string& peerAddress, uint16_t peerPort);
     // Reads up to maxDatagrams waiting datagrams (non-blocking) from the peer's host and hands
-    // each to receive; bounded so that a flood cannot stall the caller's thread.
-    void drain(const std::function<void(const uint8_t*, size_t)>& receive, int maxDatagrams = 64);
+    // each to receive; bounded so that a flood cannot stall the caller's thread. anySource takes
+    // datagrams from any host: for SRTP, whose authentication tells the peer's packets apart
+    // (a multi-homed peer may send from another address than the one its SDP gave).
+    void drain(const std::function<void(const uint8_t*, size_t)>& receive, int maxDatagrams = 64,
+               bool anySource = false);
     void send(const uint8_t* packet, size_t length);
 
 private:

@@ -220,3 +220,55 @@ def test_call_over_tls(janus):
     assert re.search(r"SIP/2\.0 200 OK.*?;isfocus", trace, re.S)
     assert "TCP message sent" in trace and "Via: SIP/2.0/TLS" in trace  # TCP into the tunnel, TLS out of it
     assert janus.alive()
+
+
+BARESIP_CONFIG = """poll_method\tepoll
+sip_listen\t127.0.0.1:5090
+audio_player\taufile,/dev/null
+audio_source\tausine,{frequency}
+audio_alert\taufile,/dev/null
+ausrc_srate\t48000
+auplay_srate\t48000
+ausrc_channels\t2
+auplay_channels\t2
+module_path\t/usr/lib/baresip/modules
+module\tg711.so
+module\tausine.so
+module\taufile.so
+module\tsrtp.so
+module_app\taccount.so
+module_app\tmenu.so
+"""
+
+
+def test_baresip_calls_a_room_over_sdes_srtp(janus):
+    """baresip (headless, SRTP mandatory, a 600 Hz sine) calls a room: the focus answers
+    RTP/SAVP with its own key, and a WebRTC participant of the room hears the tone."""
+    config = tempfile.mkdtemp(prefix="sylk-baresip-")
+    with open(os.path.join(config, "config"), "w") as f:
+        f.write(BARESIP_CONFIG.format(frequency=600))
+    with open(os.path.join(config, "accounts"), "w") as f:
+        f.write("<sip:baresip@127.0.0.1>;regint=0;mediaenc=srtp-mand;audio_codecs=PCMU/8000\n")
+
+    async def body():
+        ann = Voice(janus, "srtp-room", "Ann", 440)
+        try:
+            await ann.join()
+            phone = await asyncio.create_subprocess_exec(
+                "baresip", "-f", config, "-e", "/dial sip:srtp-room@127.0.0.1:5060", "-t", "7", cwd=config,
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            await asyncio.sleep(5)
+            heard = ann.heard()
+            output, _ = await asyncio.wait_for(phone.communicate(), 20)
+            return heard, output.decode(errors="replace")
+        finally:
+            await ann.close()
+
+    try:
+        heard, output = run(body(), timeout=60)
+    finally:
+        shutil.rmtree(config, ignore_errors=True)
+    assert "SRTP is Enabled" in output, output[-2000:]
+    samples, rate = heard
+    assert tone_db(samples, rate, 600) > 120, (tone_db(samples, rate, 600), output[-1500:])   # Ann hears baresip
+    assert janus.alive()

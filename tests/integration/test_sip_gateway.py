@@ -3,6 +3,7 @@ digest-authenticating registrar (sipp), calls a PCMU-only phone and is called by
 phone. Both calls are transcoded to the browser's Opus; tones are checked both ways by FFT. The
 phones are sipp for signalling with a Python RTP peer for their media."""
 import asyncio
+import base64
 import os
 import re
 import shutil
@@ -281,4 +282,49 @@ def test_a_silent_phone_is_hung_up(janus):
     assert hangup["result"]["code"] == 408 and hangup["result"]["reason"] == "RTP timeout"
     assert 5 <= waited <= 12, waited
     assert status == 0, errors.decode(errors="replace")[-1000:]   # the phone got the BYE
+    assert janus.alive()
+
+
+def test_call_with_sdes_srtp(janus):
+    """srtp: sdes_mandatory — our INVITE offers RTP/SAVP with a key (checked by sipp), the phone
+    answers with its own, and the tones cross both ways encrypted (the RTP peer runs libsrtp)."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipgw-")
+    phone_key = base64.b64encode(os.urandom(30)).decode()
+
+    async def body():
+        phone = await RtpPeer("pcmu", 600).open()
+        callee = await sipp_uas("callee_srtp.xml", 5076, trace_dir, "callee", ("rtpport", phone.port),
+                                ("key", phone_key))
+        user = await WebUser(janus, 440).open()
+        try:
+            await asyncio.sleep(0.5)
+            await user.handle.send({"request": "register", "username": "sip:alice@sylk.test", "type": "guest"})
+            await user.handle.send({"request": "call", "uri": "sip:bob@127.0.0.1:5076", "srtp": "sdes_mandatory"},
+                                   jsep=await offer(user.pc))
+            accepted, jsep = await sip_event(user.handle, ("accepted", "hangup"))
+            await accept(user.pc, jsep)
+            invite = await wait_for(os.path.join(trace_dir, "callee.log"),
+                                    r"INVITE sip:bob.*?m=audio (\d+) RTP/SAVP.*?inline:([A-Za-z0-9+/=]{40})")
+            phone.use_srtp(phone_key, invite.group(2))
+            await phone.stream(("127.0.0.1", int(invite.group(1))), 4)
+            web_heard, phone_heard = user.heard(), phone.heard()
+            await user.handle.send({"request": "hangup"})
+            await sip_event(user.handle, ("hangup",))
+            _, errors = await asyncio.wait_for(callee.communicate(), 20)
+            return accepted, web_heard, phone_heard, phone.srtp_failures, phone.packets_in, callee.returncode, errors
+        finally:
+            if callee.returncode is None:
+                callee.kill()
+            phone.close()
+            await user.close()
+
+    try:
+        accepted, web_heard, phone_heard, failures, packets, status, errors = run(body(), timeout=60)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert accepted["result"]["srtp"] is True and accepted["result"]["codec"] == "pcmu"
+    assert tone_db(*web_heard, 600) - tone_db(*web_heard, 440) >= 20
+    assert tone_db(*phone_heard, 440) - tone_db(*phone_heard, 600) >= 20
+    assert packets > 100 and failures == 0, (packets, failures)   # every packet from us authenticated
+    assert status == 0, errors.decode(errors="replace")[-1000:]
     assert janus.alive()

@@ -51,6 +51,15 @@ class RtpPeer(asyncio.DatagramProtocol):
             self.decoder = av.CodecContext.create("g722", "r")
             self.decoder.sample_rate, self.decoder.layout = 16000, "mono"
 
+    def use_srtp(self, local_key, remote_key):
+        """SDES-SRTP (AES_CM_128_HMAC_SHA1_80): we send with local_key, the far end with
+        remote_key (both base64, as in a=crypto inline:)."""
+        import base64
+        from pylibsrtp import Policy, Session
+        self.srtp_out = Session(policy=Policy(key=base64.b64decode(local_key), ssrc_type=Policy.SSRC_ANY_OUTBOUND))
+        self.srtp_in = Session(policy=Policy(key=base64.b64decode(remote_key), ssrc_type=Policy.SSRC_ANY_INBOUND))
+        self.srtp_failures = 0
+
     async def open(self):
         loop = asyncio.get_running_loop()
         self.transport, _ = await loop.create_datagram_endpoint(lambda: self, local_addr=("127.0.0.1", 0))
@@ -61,6 +70,12 @@ class RtpPeer(asyncio.DatagramProtocol):
         pass
 
     def datagram_received(self, data, addr):
+        if getattr(self, "srtp_in", None):
+            try:
+                data = self.srtp_in.unprotect(data)
+            except Exception:
+                self.srtp_failures += 1
+                return
         if len(data) < 12:
             return
         self.packets_in += 1
@@ -94,6 +109,8 @@ class RtpPeer(asyncio.DatagramProtocol):
     def packet(self, payload, pt=None, marker=False):
         header = struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | (self.pt if pt is None else pt),
                              self.sequence & 0xFFFF, self.timestamp & 0xFFFFFFFF, self.ssrc)
+        if getattr(self, "srtp_out", None):
+            return self.srtp_out.protect(header + payload)
         return header + payload
 
     async def stream(self, address, seconds):
