@@ -1,0 +1,127 @@
+"""Malformed SIP at the plugin's stack, over UDP and TCP from a raw socket: each gets a SIP error
+(or is dropped where RFC 3261 says so), janus keeps running, and a call in progress goes on."""
+import asyncio
+import os
+import re
+import shutil
+import socket
+import tempfile
+import uuid
+
+from conftest import run
+from harness.rtp_peer import RtpPeer
+from test_sip_focus import sipp, wait_for
+
+FOCUS = ("127.0.0.1", 5060)
+
+
+def request(method, uri, body="", content_type="application/sdp", headers=None, content_length=None,
+            transport="UDP", port=0, drop=()):
+    call_id = uuid.uuid4().hex
+    fields = [
+        ("Via", "SIP/2.0/%s 127.0.0.1:%d;branch=z9hG4bK%s;rport" % (transport, port, uuid.uuid4().hex[:12])),
+        ("From", "<sip:tester@127.0.0.1>;tag=%s" % uuid.uuid4().hex[:8]),
+        ("To", "<%s>" % uri),
+        ("Call-ID", call_id),
+        ("CSeq", "1 %s" % method),
+        ("Contact", "<sip:tester@127.0.0.1:%d>" % port),
+        ("Max-Forwards", "70"),
+    ] + list((headers or {}).items())
+    if body:
+        fields.append(("Content-Type", content_type))
+    fields.append(("Content-Length", str(len(body.encode()) if content_length is None else content_length)))
+    head = "%s %s SIP/2.0\r\n" % (method, uri) + "".join("%s: %s\r\n" % f for f in fields if f[0] not in drop)
+    return (head + "\r\n" + body).encode()
+
+
+def status_of(data):
+    match = re.match(rb"SIP/2\.0 (\d{3})", data)
+    return int(match.group(1)) if match else None
+
+
+def udp_exchange(payload, timeout=3.0):
+    """Sends one datagram; returns the first final status (>= 200), or None if none came."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(timeout)
+        s.sendto(payload.replace(b":0;branch", b":%d;branch" % s.getsockname()[1]), FOCUS)
+        try:
+            while True:
+                data, _ = s.recvfrom(65535)
+                code = status_of(data)
+                if code and code >= 200:
+                    return code
+        except socket.timeout:
+            return None
+
+
+def tcp_exchange(payload, timeout=5.0):
+    with socket.create_connection(FOCUS, timeout=timeout) as s:
+        s.sendall(payload)
+        data = b""
+        try:
+            while True:
+                chunk = s.recv(65535)
+                if not chunk:
+                    break
+                data += chunk
+                codes = [int(c) for c in re.findall(rb"SIP/2\.0 (\d{3})", data)]
+                finals = [c for c in codes if c >= 200]
+                if finals:
+                    return finals[0]
+        except socket.timeout:
+            pass
+        return None
+
+
+SDP = "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n"
+
+
+def test_malformed_requests_get_errors_while_a_call_goes_on(janus):
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+
+    async def body():
+        phone = await RtpPeer("pcmu", 600).open()
+        try:
+            call = await sipp("room_hold.xml", trace_dir, ("room", "bad-room"), ("rtpport", phone.port))
+            answer = await wait_for(os.path.join(trace_dir, "messages.log"), r"SIP/2\.0 200 OK.*?m=audio (\d+)")
+            streaming = asyncio.ensure_future(phone.stream(("127.0.0.1", int(answer.group(1))), 2))
+            loop = asyncio.get_running_loop()
+            room = "sip:bad-room@127.0.0.1:5060"
+            results = {
+                "garbage SDP": await loop.run_in_executor(None, udp_exchange, request("INVITE", room, "v=0\r\nm=audio x\r\n")),
+                "no SDP": await loop.run_in_executor(None, udp_exchange, request("INVITE", room)),
+                "missing Call-ID": await loop.run_in_executor(
+                    None, udp_exchange, request("INVITE", room, SDP, drop=("Call-ID",))),
+                "missing From": await loop.run_in_executor(
+                    None, udp_exchange, request("INVITE", room, SDP, drop=("From",))),
+                "Content-Length too long": await loop.run_in_executor(
+                    None, udp_exchange, request("INVITE", room, SDP, content_length=len(SDP) + 500)),
+                "64 KB body (TCP)": await loop.run_in_executor(
+                    None, tcp_exchange, request("INVITE", room, SDP + "a=x:" + "y" * 65536 + "\r\n", transport="TCP")),
+                "unknown method": await loop.run_in_executor(None, udp_exchange, request("FROB", room)),
+                "binary garbage": await loop.run_in_executor(None, udp_exchange, os.urandom(700)),
+                "OPTIONS after all that": await loop.run_in_executor(None, udp_exchange, request("OPTIONS", room)),
+            }
+            await streaming
+            return results, phone.packets_in
+        finally:
+            if "call" in locals() and call.returncode is None:
+                call.kill()
+            phone.close()
+
+    try:
+        results, packets = run(body(), timeout=60)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert results["garbage SDP"] == 488, results
+    assert results["no SDP"] == 488, results
+    assert results["missing Call-ID"] == 400, results
+    assert results["missing From"] == 400, results
+    assert results["Content-Length too long"] == 400, results
+    assert results["64 KB body (TCP)"] == 488, results        # our SDP reader: larger than 16 KiB
+    assert results["unknown method"] == 501, results
+    assert results["binary garbage"] is None, results
+    assert results["OPTIONS after all that"] == 200, results
+    assert packets > 50, packets       # the call in progress kept its media (the room's mix came back)
+    assert janus.alive()
