@@ -290,6 +290,17 @@ Json AudioMixerPlugin::updateRtpLeg(const Json& request) {
             throw RequestError(ErrorCode::AudioMixerNoSuchUser, "no such participant in this room");
         if (auto hold = reader.optionalBool("hold"))
             participant->onHold = *hold;
+        if (json_t* rtp = reader.optionalObject("rtp")) {
+            // The peer's address, known late (a dial-out's answer) or moved (a re-INVITE).
+            RequestReader rtpReader(rtp);
+            std::string ip = rtpReader.requireString("ip", 64);
+            auto port = static_cast<uint16_t>(rtpReader.requireInt("port", 1, 65535));
+            auto legs = plainLegs_.load();  // held: a range-for over load() itself would dangle
+            for (const auto& leg : *legs) {
+                if (leg.participant == participant && !leg.endpoint->setPeer(ip, port))
+                    throw RequestError(ErrorCode::InvalidField, "rtp.ip is not an address of the leg's family");
+            }
+        }
         Json reply = Json::object();
         reply.set("packets_in", static_cast<json_int_t>(participant->stats.packetsIn.load()))
             .setBool("hold", participant->onHold.load());

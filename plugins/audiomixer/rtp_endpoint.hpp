@@ -23,6 +23,7 @@ public:
         : socket_(localAddress, peerAddress, peerPort), srtp_(std::move(srtp)) {}
 
     uint16_t localPort() const { return socket_.localPort(); }
+    bool setPeer(const std::string& address, uint16_t port) { return socket_.setPeer(address, port); }
     const std::string& localAddress() const { return socket_.localAddress(); }
     // Reads every datagram waiting (non-blocking) and hands each to receive. Plain RTP is taken
     // from the peer's host only; SRTP from anywhere, as packets that do not authenticate are

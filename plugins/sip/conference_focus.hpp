@@ -70,6 +70,11 @@ private:
     void onMessage(nua_handle_s* handle, const sip_s* sip);
     void endCall(nua_handle_s* handle);
     void onReInvite(nua_handle_s* handle, Call& call, const sip_s* sip);
+    // RFC 4579: REFER to the room with Refer-To <uri;method=INVITE> invites uri into the room,
+    // with method=BYE removes that participant.
+    void onRefer(nua_handle_s* handle, const sip_s* sip);
+    void dialOut(nua_handle_s* refer, const std::string& room, const std::string& target);
+    void onDialOutResponse(nua_handle_s* handle, int status, const sip_s* sip);
     // Ends calls whose phone has sent no RTP for the configured time (not while on hold).
     void checkRtpTimeouts();
     // The mixer's audiomixer.update_rtp for a call's leg; its reply, or null if it failed.
@@ -80,6 +85,7 @@ private:
     // Follows the hub room of that name (again if the hub replaced it); false if there is none.
     void watch(const std::string& room);
     void markChanged(const std::string& room);
+    std::string roomContact(const std::string& room) const;  // <sip:room@focus>
     // Room chat from another participant, queued by the hub listener for the SIP thread.
     void queueChat(const std::string& room, const std::string& member, const std::string& display,
                    const std::string& text);
@@ -95,6 +101,12 @@ private:
     uint64_t sessionIds_ = 1;
     int ticks_ = 0;
     std::map<nua_handle_s*, ConferenceSubscription> subscriptions_;  // SIP thread only
+    struct DialOut {
+        Call call;                  // becomes a call of the room when answered
+        nua_handle_s* refer = nullptr;
+    };
+    std::map<nua_handle_s*, DialOut> dialOuts_;                        // SIP thread only
+    std::vector<std::pair<nua_handle_s*, std::string>> referResults_;  // final sipfrags for the next tick
     std::map<std::string, Watch> watches_;                            // SIP thread only
     std::mutex changedMutex_;
     std::set<std::string> changed_;  // rooms whose roster changed, from any thread

@@ -33,6 +33,14 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     settings.tlsPort = static_cast<uint16_t>(config.getInt("tls_port", 5061, 0, 65535));
     settings.tlsCertificate = config.getString("tls_certificate", "");
     settings.tlsKey = config.getString("tls_key", "");
+    std::string trusted = config.getString("trusted_peers", "127.0.0.1,::1");
+    settings.trustedPeers.clear();
+    gchar** peers = g_strsplit(trusted.c_str(), ",", -1);
+    for (gchar** peer = peers; *peer; ++peer) {
+        if (*g_strstrip(*peer))
+            settings.trustedPeers.emplace_back(*peer);
+    }
+    g_strfreev(peers);
     stack_ = std::make_unique<SipStack>(settings);
     receiver_ = std::make_unique<RtpReceiver>();
     focus_ = std::make_unique<ConferenceFocus>(*stack_);

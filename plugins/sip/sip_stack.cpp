@@ -165,8 +165,9 @@ void SipStack::run() {
                       NUTAG_MEDIA_ENABLE(0),                 // we write the SDP ourselves
                       NUTAG_APPL_METHOD("MESSAGE"),          // and answer MESSAGEs
                       NUTAG_APPL_METHOD("INFO"),             // and INFOs ourselves
+                      NUTAG_APPL_METHOD("REFER"),            // and REFERs (authorized first)
                       NUTAG_OUTBOUND("no-options-keepalive no-validate"),
-                      SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, SUBSCRIBE, NOTIFY"),
+                      SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, SUBSCRIBE, NOTIFY, REFER"),
                       SIPTAG_ALLOW_EVENTS_STR("conference"),  // others: 489 Bad Event
                       SIPTAG_USER_AGENT_STR(settings_.userAgent.c_str()),
                       TAG_NULL());
@@ -224,7 +225,10 @@ void SipStack::tick() {
         role->onTick();
 }
 
-void SipStack::retire(nua_handle_s* handle) { retired_.emplace_back(handle, g_get_monotonic_time()); }
+void SipStack::retire(nua_handle_s* handle, int afterSeconds) {
+    // Stored as the time it may go, minus the one second destroyRetired waits.
+    retired_.emplace_back(handle, g_get_monotonic_time() + static_cast<int64_t>(afterSeconds - 1) * G_USEC_PER_SEC);
+}
 
 void SipStack::destroyRetired() {
     // One second is long after the queued response went out (and any ACK came back).

@@ -27,6 +27,9 @@ struct SipSettings {
     uint16_t tlsPort = 5061;        // SIP over TLS, when a certificate and key are configured
     std::string tlsCertificate;     // PEM files
     std::string tlsKey;
+    // Source addresses that may make the focus call out (REFER with method=INVITE); room
+    // participants may too.
+    std::vector<std::string> trustedPeers = {"127.0.0.1", "::1"};
 };
 
 class SipStack {
@@ -54,7 +57,8 @@ public:
     void refuse(nua_handle_s* handle, int status, const char* phrase, const std::string& reason = "");
     // Handles are destroyed from a timer, never in the same callback as their response: the
     // response is only queued, and destroying the handle first makes Sofia answer 500.
-    void retire(nua_handle_s* handle);
+    // afterSeconds: longer for handles whose NOTIFYs may still be retransmitted (REFER).
+    void retire(nua_handle_s* handle, int afterSeconds = 1);
 
     // Sofia's callback, on the SIP thread. tags: Sofia's tagi_t list.
     void onEvent(int event, int status, const char* phrase, nua_handle_s* handle, const void* sip, const void* tags);

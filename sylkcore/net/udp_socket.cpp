@@ -72,6 +72,7 @@ UdpSocket::~UdpSocket() {
 bool UdpSocket::setPeer(const std::string& peerAddress, uint16_t peerPort) {
     sockaddr_storage peer{};
     socklen_t length = 0;
+    std::lock_guard lock(peerMutex_);
     if (!fillAddress(peerAddress, peerPort, peer, length) || peer.ss_family != peer_.ss_family)
         return false;
     peer_ = peer;
@@ -88,13 +89,25 @@ void UdpSocket::drain(const std::function<void(const uint8_t*, size_t)>& receive
         if (length < 0)
             return;
         // Only the peer's host may feed the leg (its port may differ: NAT, symmetric RTP).
-        if (anySource || sameHost(from, peer_))
+        bool accepted = anySource;
+        if (!accepted) {
+            std::lock_guard lock(peerMutex_);
+            accepted = sameHost(from, peer_);
+        }
+        if (accepted)
             receive(buffer, static_cast<size_t>(length));
     }
 }
 
 void UdpSocket::send(const uint8_t* packet, size_t length) {
-    sendto(fd_, packet, length, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&peer_), peerLength_);
+    sockaddr_storage peer;
+    socklen_t peerLength;
+    {
+        std::lock_guard lock(peerMutex_);
+        peer = peer_;
+        peerLength = peerLength_;
+    }
+    sendto(fd_, packet, length, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&peer), peerLength);
 }
 
 }  // namespace sylk::net

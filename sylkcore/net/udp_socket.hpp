@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include "../api.hpp"
@@ -24,8 +25,9 @@ public:
     int fd() const { return fd_; }
     uint16_t localPort() const { return localPort_; }
     const std::string& localAddress() const { return localAddress_; }
-    // Points the socket at another peer (a re-INVITE that moves the media); false for an
-    // address of another family or one that does not parse.
+    // Points the socket at another peer (a re-INVITE that moves the media, a dial-out's answer);
+    // false for an address of another family or one that does not parse. Safe while another
+    // thread sends or drains.
     bool setPeer(const std::string& peerAddress, uint16_t peerPort);
     // Reads up to maxDatagrams waiting datagrams (non-blocking) from the peer's host and hands
     // each to receive; bounded so that a flood cannot stall the caller's thread. anySource takes
@@ -39,6 +41,7 @@ private:
     int fd_ = -1;
     std::string localAddress_;
     uint16_t localPort_ = 0;
+    mutable std::mutex peerMutex_;  // peer_ changes rarely; sends read it
     sockaddr_storage peer_{};
     socklen_t peerLength_ = 0;
 };

@@ -5,8 +5,10 @@ import asyncio
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
+import uuid
 
 from conftest import run
 from harness.janus_api import Admin, Session
@@ -15,6 +17,7 @@ from test_audiomixer import Voice, tone_db
 
 SCENARIOS = os.path.join(os.path.dirname(__file__), "sip")
 FOCUS = "127.0.0.1:5060"
+FOCUS_ADDRESS = ("127.0.0.1", 5060)
 
 
 async def sipp(scenario, trace_dir, *sets):
@@ -271,4 +274,88 @@ def test_baresip_calls_a_room_over_sdes_srtp(janus):
     assert "SRTP is Enabled" in output, output[-2000:]
     samples, rate = heard
     assert tone_db(samples, rate, 600) > 120, (tone_db(samples, rate, 600), output[-1500:])   # Ann hears baresip
+    assert janus.alive()
+
+
+def test_refer_invites_a_third_party_and_removes_it(janus):
+    """RFC 4579: a REFER to the room with method=INVITE makes the focus call the target (sipp
+    UAS) into the room — 202, then sipfrag NOTIFYs up to 200 OK — and the room hears it; a
+    REFER with method=BYE hangs it up. (REFERs are taken from trusted_peers, loopback by
+    default, and from the room's own participants; others get 403.)"""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+
+    def refer(method, source="127.0.0.1"):
+        """A REFER to the room from a raw UDP socket (RFC 3515 lets NOTIFYs overtake the 202,
+        which scripted UAs trip over): answers every NOTIFY, returns the final status of the
+        REFER and the sipfrags in order, up to the one that ends the subscription."""
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind((source, 0))
+            s.settimeout(10)
+            port = s.getsockname()[1]
+            request = ("REFER sip:refer-room@127.0.0.1:5060 SIP/2.0\r\n"
+                       "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK%s;rport\r\n"
+                       "From: <sip:moderator@127.0.0.1:%d>;tag=%s\r\n"
+                       "To: <sip:refer-room@127.0.0.1:5060>\r\n"
+                       "Call-ID: %s\r\nCSeq: 1 REFER\r\nContact: <sip:moderator@127.0.0.1:%d>\r\n"
+                       "Refer-To: <sip:bob@127.0.0.1:5078;method=%s>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+                       % (port, uuid.uuid4().hex[:10], port, uuid.uuid4().hex[:8], uuid.uuid4().hex, port, method)
+                       ).replace("127.0.0.1:%d" % port, "%s:%d" % (source, port))
+            s.sendto(request.encode(), FOCUS_ADDRESS)
+            status, fragments = None, []
+            while True:
+                data, address = s.recvfrom(65535)
+                text = data.decode(errors="replace")
+                head, _, body = text.partition("\r\n\r\n")
+                if head.startswith("SIP/2.0"):
+                    code = int(head.split()[1])
+                    if code >= 300:
+                        return code, []
+                    if code >= 200:
+                        status = code
+                    continue
+                if head.startswith("NOTIFY"):
+                    echoed = [line for line in head.split("\r\n")[1:]
+                              if line.split(":")[0].lower() in ("via", "from", "to", "call-id", "cseq")]
+                    s.sendto(("SIP/2.0 200 OK\r\n" + "\r\n".join(echoed) + "\r\nContent-Length: 0\r\n\r\n").encode(),
+                             address)
+                    fragments.append(body.split("\r\n")[0])
+                    if "terminated" in head:
+                        return status, fragments
+
+    async def body():
+        ann = Voice(janus, "refer-room", "Ann", 440)
+        bob = await RtpPeer("pcmu", 600).open()
+        target = await asyncio.create_subprocess_exec(
+            "sipp", "-sf", os.path.join(SCENARIOS, "refer_target.xml"), "-m", "1", "-i", "127.0.0.1", "-p", "5078",
+            "-nostdin", "-timeout", "60s", "-trace_msg", "-message_file", os.path.join(trace_dir, "bob.log"),
+            "-set", "rtpport", str(bob.port), cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE)
+        try:
+            await ann.join()
+            await asyncio.sleep(0.5)
+            loop = asyncio.get_running_loop()
+            stranger = await loop.run_in_executor(None, refer, "INVITE", "10.77.0.2")  # not trusted, not in the room
+            invited = await loop.run_in_executor(None, refer, "INVITE")
+            offer = await wait_for(os.path.join(trace_dir, "bob.log"), r"INVITE sip:bob.*?m=audio (\d+) RTP/AVP 0")
+            await bob.stream(("127.0.0.1", int(offer.group(1))), 3)
+            heard, bob_heard = ann.heard(), bob.heard()
+            removed = await loop.run_in_executor(None, refer, "BYE")
+            _, errors = await asyncio.wait_for(target.communicate(), 20)
+            return stranger, invited, heard, bob_heard, removed, target.returncode, errors
+        finally:
+            if target.returncode is None:
+                target.kill()
+            bob.close()
+            await ann.close()
+
+    try:
+        stranger, invited, heard, bob_heard, removed, status, errors = run(body(), timeout=90)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert stranger == (403, []), stranger
+    assert invited[0] == 202 and invited[1][-1] == "SIP/2.0 200 OK", invited
+    assert tone_db(*heard, 600) > 120                                      # the room hears bob
+    assert tone_db(*bob_heard, 440) - tone_db(*bob_heard, 600) >= 30       # bob hears the room
+    assert removed == (202, ["SIP/2.0 200 OK"]) or (removed[0] == 202 and removed[1][-1] == "SIP/2.0 200 OK"), removed
+    assert status == 0, errors.decode(errors="replace")[-1000:]           # bob got the focus's BYE
     assert janus.alive()
