@@ -1,5 +1,7 @@
 #include "sip_plugin.hpp"
 
+#include <stdexcept>
+
 #include "sylkcore/janus/plugin_binding.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/request_error.hpp"
@@ -30,6 +32,9 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     settings.port = static_cast<uint16_t>(config.getInt("sip_port", 5060, 1, 65535));
     settings.userAgent = config.getString("user_agent", "Sylk for Janus");
     settings.rtpTimeoutSeconds = static_cast<int>(config.getInt("rtp_timeout", 30, 0, 3600));
+    settings.sessionTimerSeconds = static_cast<unsigned>(config.getInt("session_timer", 1800, 0, 86400));
+    if (settings.sessionTimerSeconds != 0 && settings.sessionTimerSeconds < 90)
+        throw std::invalid_argument("session_timer must be 0 or at least 90 (RFC 4028 Min-SE)");
     settings.tlsPort = static_cast<uint16_t>(config.getInt("tls_port", 5061, 0, 65535));
     settings.tlsCertificate = config.getString("tls_certificate", "");
     settings.tlsKey = config.getString("tls_key", "");

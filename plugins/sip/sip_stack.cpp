@@ -167,6 +167,11 @@ void SipStack::run() {
                       NUTAG_APPL_METHOD("INFO"),             // and INFOs ourselves
                       NUTAG_APPL_METHOD("REFER"),            // and REFERs (authorized first)
                       NUTAG_OUTBOUND("no-options-keepalive no-validate"),
+                      // RFC 4028 session timers; the peer refreshes (our SDP is not Sofia's to
+                      // resend), and a dialog nobody refreshes ends with BYE.
+                      NUTAG_SESSION_TIMER(settings_.sessionTimerSeconds),
+                      NUTAG_MIN_SE(90),
+                      NUTAG_SESSION_REFRESHER(nua_remote_refresher),
                       SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, SUBSCRIBE, NOTIFY, REFER"),
                       SIPTAG_ALLOW_EVENTS_STR("conference"),  // others: 489 Bad Event
                       SIPTAG_USER_AGENT_STR(settings_.userAgent.c_str()),

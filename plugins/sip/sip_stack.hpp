@@ -23,6 +23,7 @@ struct SipSettings {
     std::string ip = "127.0.0.1";   // SIP and RTP address
     uint16_t port = 5060;
     std::string userAgent = "Sylk for Janus";
+    unsigned sessionTimerSeconds = 1800;  // RFC 4028 Session-Expires we ask for; 0: none
     int rtpTimeoutSeconds = 30;     // a call whose peer sends no RTP this long ends; 0: never
     uint16_t tlsPort = 5061;        // SIP over TLS, when a certificate and key are configured
     std::string tlsCertificate;     // PEM files
