@@ -9,6 +9,7 @@
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_tag.h>
+#include <sofia-sip/url.h>
 #pragma GCC diagnostic pop
 
 #include <algorithm>
@@ -263,7 +264,14 @@ std::string Gateway::ourSdp(GatewaySession& session, bool offer, const std::stri
 }
 
 Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::string& uri, const Json& offer,
-                   const std::string& srtp) {
+                   const std::string& srtp, uint64_t referId) {
+    nua_handle_s* transferor = nullptr;
+    if (referId != 0) {
+        auto refer = refers_.find(referId);
+        if (refer == refers_.end())
+            throw RequestError(ErrorCode::InvalidField, "no transfer with refer_id " + std::to_string(referId));
+        transferor = refer->second;
+    }
     if (!session->account.active)
         throw RequestError(ErrorCode::SipWrongState, "register first (or register as a guest)");
     if (session->call.state != CallState::Idle)
@@ -292,6 +300,9 @@ Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::st
     call.state = CallState::Calling;
     call.peerUri = uri;
     call.srtpMode = srtp;
+    call.transferor = transferor;
+    if (referId != 0)
+        refers_.erase(referId);
     if (!srtp.empty())
         call.localKey = net::SrtpSession::makeKey();
     call.browserAnswer = answer.jsep;
@@ -365,8 +376,19 @@ void Gateway::startMedia(GatewaySession& session, const AudioOffer& peer) {
     bridge->setHeld(session.call.localHold || session.call.remoteHold);
 }
 
+void Gateway::notifyTransferor(SipCall& call, int status, const char* phrase) {
+    if (!call.transferor || status < 200)
+        return;
+    std::string fragment = "SIP/2.0 " + std::to_string(status) + " " + (phrase ? phrase : "") + "\r\n";
+    nua_notify(call.transferor, NUTAG_SUBSTATE(nua_substate_terminated), SIPTAG_EVENT_STR("refer"),
+               SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"), SIPTAG_PAYLOAD_STR(fragment.c_str()), TAG_END());
+    call.transferor = nullptr;  // its handle is the transferor's call's; it goes with that call
+}
+
 void Gateway::onInviteResponse(GatewaySession& session, int status, const char* phrase, const sip_s* sip) {
     SipCall& call = session.call;
+    if (call.state == CallState::Calling)
+        notifyTransferor(call, status, phrase);
     if (call.state == CallState::Established) {
         if (status >= 300)
             SYLK_LOG(LOG_WARN, kPackage, "re-INVITE of call %s refused: %d", call.callId.c_str(), status);
@@ -538,6 +560,12 @@ void Gateway::endCall(GatewaySession& session, int code, const std::string& reas
         receiver_.remove(bridge.get());
         session.setBridge(nullptr);
     }
+    // The call's handle may be a transferor's: nobody may NOTIFY it once it is gone.
+    std::erase_if(refers_, [&](const auto& refer) { return refer.second == call.handle; });
+    for (auto& [otherHandle, weak] : handles_) {
+        if (auto other = weak.lock(); other && other->call.transferor == call.handle)
+            other->call.transferor = nullptr;
+    }
     handles_.erase(call.handle);
     stack_.retire(call.handle);
     call = SipCall{};
@@ -604,6 +632,59 @@ void Gateway::sessionGone(GatewaySession& session) {
         }
         session.account = SipAccount{};
     }
+}
+
+// ---------------------------------------------------------------- transfer (REFER)
+
+Json Gateway::transfer(GatewaySession& session, const std::string& uri) {
+    if (session.call.state != CallState::Established)
+        throw RequestError(ErrorCode::SipWrongState, "no established call to transfer");
+    if (!validUri(uri))
+        throw RequestError(ErrorCode::SipInvalidAddress, "uri must be a SIP URI");
+    std::string referTo = "<" + uri + ">";
+    std::string referredBy = "<" + session.account.aor + ">";
+    nua_refer(session.call.handle, SIPTAG_REFER_TO_STR(referTo.c_str()), SIPTAG_REFERRED_BY_STR(referredBy.c_str()),
+              TAG_END());
+    Json event = result("transferring");
+    event.set("refer_to", uri);
+    return event;
+}
+
+void Gateway::onRefer(GatewaySession& session, nua_handle_s* handle, const sip_s* sip) {
+    // The peer transfers our user (RFC 3515): accepted here, carried out by the web app with a
+    // "call" that names refer_id (the stock plugin's flow); progress goes back as NOTIFYs.
+    if (!sip || !sip->sip_refer_to) {
+        nua_respond(handle, 400, sip_400_Bad_request, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
+        return;
+    }
+    url_t target = *sip->sip_refer_to->r_url;
+    target.url_headers = nullptr;  // Replaces and other embedded headers are not ours to follow
+    char buffer[512];
+    int length = url_e(buffer, sizeof(buffer), &target);
+    if (length <= 0 || static_cast<size_t>(length) >= sizeof(buffer)) {
+        nua_respond(handle, 400, sip_400_Bad_request, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
+        return;
+    }
+    uint64_t referId = (static_cast<uint64_t>(g_random_int()) << 21) ^ g_random_int();
+    refers_[referId] = handle;
+    nua_respond(handle, 202, sip_202_Accepted, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
+    Json event = result("transfer");
+    event.set("refer_to", std::string(buffer, static_cast<size_t>(length)))
+        .set("refer_id", static_cast<json_int_t>(referId));
+    if (sip->sip_referred_by)
+        event.set("referred_by", uriOfHeader(sip->sip_referred_by->b_url));
+    emit(session, event);
+}
+
+void Gateway::onReferNotify(GatewaySession& session, const sip_s* sip, const void* tags) {
+    // How the transfer we asked for goes: the sipfrag's status line.
+    std::string body = bodyOf(sip);
+    Json event = result("transfer_progress");
+    event.set("status_line", body.substr(0, body.find('\r')).substr(0, 128));
+    int state = nua_substate_active;
+    tl_gets(static_cast<const tagi_t*>(tags), NUTAG_SUBSTATE_REF(state), TAG_END());
+    event.setBool("final", state == nua_substate_terminated);
+    emit(session, event);
 }
 
 // ---------------------------------------------------------------- DTMF, INFO, MESSAGE
@@ -858,6 +939,23 @@ void Gateway::onEvent(int event, int status, const char* phrase, nua_handle_s* h
         }
         break;
     }
+    case nua_i_refer:
+        if (handle == session->call.handle && session->call.state == CallState::Established)
+            onRefer(*session, handle, sip);
+        else
+            nua_respond(handle, 481, sip_481_No_transaction, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
+        break;
+    case nua_i_notify:
+        if (handle == session->call.handle)
+            onReferNotify(*session, sip, tags);
+        break;
+    case nua_r_refer:
+        if (handle == session->call.handle && status >= 200) {
+            Json refer = result(status < 300 ? "transfer_accepted" : "transfer_failed");
+            refer.set("code", status).set("reason", phrase ? phrase : "");
+            emit(*session, refer);
+        }
+        break;
     case nua_i_bye:
         if (handle == session->call.handle) {
             session->call.hangupReported = true;

@@ -57,8 +57,12 @@ public:
     Json registerAccount(const std::shared_ptr<GatewaySession>& session, const RegisterRequest& request);
     Json unregister(GatewaySession& session);
     // srtp: "", "optional" or "mandatory" (stock: sdes_optional, sdes_mandatory).
+    // referId: the transfer this call carries out (from a "transfer" event); its progress goes
+    // back to the transferor as sipfrag NOTIFYs.
     Json call(const std::shared_ptr<GatewaySession>& session, const std::string& uri, const Json& offer,
-              const std::string& srtp = "");
+              const std::string& srtp = "", uint64_t referId = 0);
+    // Blind transfer (RFC 3515): REFER the peer of the established call to uri.
+    Json transfer(GatewaySession& session, const std::string& uri);
     Json accept(GatewaySession& session, const Json& answer);
     Json decline(GatewaySession& session, int code);
     Json hangup(GatewaySession& session);
@@ -84,6 +88,10 @@ private:
     void onReInvite(GatewaySession& session, const sip_s* sip);
     void onIncomingMessage(nua_handle_s* handle, const sip_s* sip);
     void onInfo(GatewaySession& session, const sip_s* sip);
+    void onRefer(GatewaySession& session, nua_handle_s* handle, const sip_s* sip);
+    void onReferNotify(GatewaySession& session, const sip_s* sip, const void* tags);
+    // Tells the transferor how the call we placed for it went (a final sipfrag ends it).
+    void notifyTransferor(SipCall& call, int status, const char* phrase);
     // Authenticates handle against the challenge in sip with the account's credentials; false
     // when there are none or they were already refused.
     bool authenticate(GatewaySession& session, nua_handle_s* handle, const sip_s* sip, int& attempts);
@@ -103,6 +111,7 @@ private:
         std::string body;    // message/cpim
     };
     std::vector<PendingMessage> pending_;  // SIP thread only
+    std::map<uint64_t, nua_handle_s*> refers_;  // transfers asked of our users, by refer_id
     int ticks_ = 0;
     void checkRtpTimeouts();
 

@@ -58,6 +58,7 @@ struct SipCall {
     bool timedOut = false;
     int64_t mediaSinceUs = 0;   // when the media last started or resumed: the RTP timeout's origin
     int authAttempts = 0;
+    nua_handle_s* transferor = nullptr;  // the REFER this call carries out, if any
 };
 
 class GatewaySession : public janus::PluginSession, public std::enable_shared_from_this<GatewaySession> {

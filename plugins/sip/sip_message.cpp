@@ -45,6 +45,8 @@ std::string uriOf(const url_t* url) {
 
 }  // namespace
 
+std::string uriOfHeader(const void* url) { return uriOf(static_cast<const url_t*>(url)); }
+
 std::string fromUri(const sip_s* sip) { return sip && sip->sip_from ? uriOf(sip->sip_from->a_url) : ""; }
 
 std::string toUri(const sip_s* sip) { return sip && sip->sip_to ? uriOf(sip->sip_to->a_url) : ""; }

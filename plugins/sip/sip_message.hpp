@@ -16,6 +16,9 @@ std::string fromUri(const sip_s* sip);
 std::string toUri(const sip_s* sip);
 // The Request-URI's user part, or "".
 std::string requestUser(const sip_s* sip);
+// "sip:user@host" of a Sofia url_t given as void* (url_t is an anonymous struct: it cannot be
+// declared here), or "".
+std::string uriOfHeader(const void* url);
 // The Call-ID, or "".
 std::string callIdOf(const sip_s* sip);
 // The Content-Type's type/subtype in lower case, or "".

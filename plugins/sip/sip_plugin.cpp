@@ -71,6 +71,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     onRequest<GatewaySession>("dtmf_info", Execution::Inline, &SipPlugin::dtmfInfo);
     onRequest<GatewaySession>("message", Execution::Inline, &SipPlugin::message);
     onRequest<GatewaySession>("composing", Execution::Inline, &SipPlugin::composing);
+    onRequest<GatewaySession>("transfer", Execution::Inline, &SipPlugin::transfer);
     onRequest<GatewaySession>("status", Execution::Inline, &SipPlugin::status);
     onAdminRequest("status", &SipPlugin::adminStatus);
 }
@@ -149,8 +150,9 @@ Reply SipPlugin::call(GatewaySession& session, RequestReader& reader, const Requ
         else
             throw RequestError(ErrorCode::InvalidField, "srtp must be sdes_optional or sdes_mandatory");
     }
+    auto referId = static_cast<uint64_t>(reader.optionalInt("refer_id", 1, INT64_MAX).value_or(0));
     auto self = session.shared_from_this();
-    return onSipThread(session, [&] { return gateway_->call(self, uri, request.jsep, srtp); });
+    return onSipThread(session, [&] { return gateway_->call(self, uri, request.jsep, srtp, referId); });
 }
 
 Reply SipPlugin::accept(GatewaySession& session, RequestReader&, const Request& request) {
@@ -195,6 +197,11 @@ Reply SipPlugin::message(GatewaySession& session, RequestReader& reader, const R
     }
     auto self = session.shared_from_this();
     return onSipThread(session, [&] { return gateway_->message(self, request); });
+}
+
+Reply SipPlugin::transfer(GatewaySession& session, RequestReader& reader, const Request&) {
+    std::string uri = reader.requireString("uri", 512);
+    return onSipThread(session, [&] { return gateway_->transfer(session, uri); });
 }
 
 Reply SipPlugin::composing(GatewaySession& session, RequestReader& reader, const Request&) {

@@ -328,3 +328,85 @@ def test_call_with_sdes_srtp(janus):
     assert packets > 100 and failures == 0, (packets, failures)   # every packet from us authenticated
     assert status == 0, errors.decode(errors="replace")[-1000:]
     assert janus.alive()
+
+
+def test_blind_transfer_both_ways(janus):
+    """RFC 3515 both ways. Out: the web user transfers bob to carol (REFER; bob answers 202 and
+    a final sipfrag NOTIFY). In: dave transfers the web user to carol; the web user's app places
+    that call with refer_id on a second handle, and dave hears how it went (NOTIFY 200 OK)."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipgw-")
+    carol_uri = "sip:carol@127.0.0.1:5092"
+
+    async def body():
+        phone = await RtpPeer("pcmu", 600).open()
+        bob = await sipp_uas("transfer_target.xml", 5090, trace_dir, "bob", ("rtpport", phone.port))
+        user = await WebUser(janus, 440).open()
+        second = await WebUser(janus, 440).open()
+        dave = carol = None
+        try:
+            await asyncio.sleep(0.5)
+            await user.handle.send({"request": "register", "username": "sip:alice@sylk.test", "type": "guest"})
+            # Out: we transfer bob
+            await user.handle.send({"request": "call", "uri": "sip:bob@127.0.0.1:5090"}, jsep=await offer(user.pc))
+            _, jsep = await sip_event(user.handle, ("accepted", "hangup"))
+            await accept(user.pc, jsep)
+            transferring, _ = await user.handle.send({"request": "transfer", "uri": carol_uri})
+            refer_answer, _ = await sip_event(user.handle, ("transfer_accepted", "transfer_failed"))
+            progress, _ = await sip_event(user.handle, ("transfer_progress",))
+            await user.handle.send({"request": "hangup"})
+            await sip_event(user.handle, ("hangup",))
+            _, bob_errors = await asyncio.wait_for(bob.communicate(), 20)
+
+            # In: dave transfers us to carol
+            dave = await asyncio.create_subprocess_exec(
+                "sipp", "-aa", "-sf", os.path.join(SCENARIOS, "transferor.xml"), "-m", "1", "-i", "127.0.0.1",
+                "-p", "5094", "-nostdin", "-timeout", "60s", "-trace_msg",
+                "-message_file", os.path.join(trace_dir, "dave.log"), "-set", "rtpport", str(phone.port),
+                "-set", "carol", carol_uri, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE)
+            carol = await sipp_uas("callee_silent.xml", 5092, trace_dir, "carol", ("rtpport", phone.port))
+            await asyncio.sleep(0.5)
+            await user.close()
+            user = await WebUser(janus, 440).open()
+            await user.handle.send({"request": "register", "username": "sip:alice@sylk.test", "type": "guest"})
+            await user.handle.send({"request": "call", "uri": "sip:dave@127.0.0.1:5094"}, jsep=await offer(user.pc))
+            _, jsep = await sip_event(user.handle, ("accepted", "hangup"))
+            await accept(user.pc, jsep)
+            transfer, _ = await sip_event(user.handle, ("transfer",))
+            await second.handle.send({"request": "register", "username": "sip:alice@sylk.test", "type": "guest"})
+            await second.handle.send({"request": "call", "uri": transfer["result"]["refer_to"],
+                                      "refer_id": transfer["result"]["refer_id"]}, jsep=await offer(second.pc))
+            carol_answered, jsep = await sip_event(second.handle, ("accepted", "hangup"))
+            await accept(second.pc, jsep)
+            await asyncio.sleep(0.5)
+            await user.handle.send({"request": "hangup"})       # the transferred call ends
+            _, dave_errors = await asyncio.wait_for(dave.communicate(), 20)
+            await second.handle.send({"request": "hangup"})
+            _, carol_errors = await asyncio.wait_for(carol.communicate(), 20)
+            dave_log = open(os.path.join(trace_dir, "dave.log"), errors="replace").read()
+            return (transferring, refer_answer, progress, bob.returncode, bob_errors, transfer, carol_answered,
+                    dave.returncode, dave_errors, dave_log, carol.returncode, carol_errors)
+        finally:
+            for process in (bob, dave, carol):
+                if process and process.returncode is None:
+                    process.kill()
+            phone.close()
+            await user.close()
+            await second.close()
+
+    try:
+        (transferring, refer_answer, progress, bob_status, bob_errors, transfer, carol_answered, dave_status,
+         dave_errors, dave_log, carol_status, carol_errors) = run(body(), timeout=90)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert transferring["result"]["event"] == "transferring"
+    assert refer_answer["result"] == {"event": "transfer_accepted", "code": 202, "reason": "Accepted"}
+    assert progress["result"]["status_line"] == "SIP/2.0 200 OK" and progress["result"]["final"] is True
+    assert bob_status == 0, bob_errors.decode(errors="replace")[-1000:]
+    assert transfer["result"]["refer_to"] == carol_uri and transfer["result"]["refer_id"] > 0
+    assert transfer["result"]["referred_by"].startswith("sip:dave@")
+    assert carol_answered["result"]["event"] == "accepted"
+    assert dave_status == 0, dave_errors.decode(errors="replace")[-1000:]
+    assert re.search(r"NOTIFY sip:dave[^\n]*\n(?:[^\n]+\n)*?Subscription-State: terminated[^\n]*\n(?:[^\n]+\n)*\n+SIP/2\.0 200 OK", dave_log), dave_log[-3000:]
+    assert carol_status == 0, carol_errors.decode(errors="replace")[-1000:]
+    assert janus.alive()
