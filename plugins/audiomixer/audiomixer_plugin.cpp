@@ -119,7 +119,7 @@ void AudioMixerPlugin::admit(Session& session, Room& room, const std::string& ke
     room.mixer->cue(true);
     room.sessions[participant->id] = session.weak_from_this();
     session.room = key;
-    room.hub->join(hub::Member{std::string(kPackage) + "/" + std::to_string(participant->id), participant->display, kPackage});
+    publishMember(room, *participant);
     refreshClock();
     Json announce = roomEvent(key);
     announce.set("audiobridge", "joined");
@@ -248,7 +248,7 @@ Json AudioMixerPlugin::attachRtpLeg(const Json& request) {
         plainLegs_.store(std::move(legs));
         room.mixer->add(participant);
         room.mixer->cue(true);
-        room.hub->join(hub::Member{std::string(kPackage) + "/" + std::to_string(id), display, kPackage});
+        publishMember(room, *participant);
         refreshClock();
         Json announce = roomEvent(key);
         announce.set("audiobridge", "joined");
@@ -277,6 +277,14 @@ Json AudioMixerPlugin::detachRtpLeg(const Json& request) {
     }).body;
 }
 
+void AudioMixerPlugin::publishMember(Room& room, const MixParticipant& participant) {
+    hub::Member member{std::string(kPackage) + "/" + std::to_string(participant.id), participant.display, kPackage};
+    member.muted = participant.muted;
+    member.mutedByModerator = participant.moderatorMuted;
+    member.onHold = participant.onHold;
+    room.hub->join(member);  // "joined" the first time, "updated" after
+}
+
 Json AudioMixerPlugin::updateRtpLeg(const Json& request) {
     // {"room", "id", "hold"?} from the plugin that attached the leg (a phone holding the call);
     // answers {"packets_in": N} so that plugin can tell a dead leg (RTP timeout).
@@ -288,8 +296,10 @@ Json AudioMixerPlugin::updateRtpLeg(const Json& request) {
         auto participant = room ? room->mixer->find(id) : nullptr;
         if (!participant)
             throw RequestError(ErrorCode::AudioMixerNoSuchUser, "no such participant in this room");
-        if (auto hold = reader.optionalBool("hold"))
+        if (auto hold = reader.optionalBool("hold"); hold && *hold != participant->onHold) {
             participant->onHold = *hold;
+            publishMember(*room, *participant);
+        }
         if (json_t* rtp = reader.optionalObject("rtp")) {
             // The peer's address, known late (a dial-out's answer) or moved (a re-INVITE).
             RequestReader rtpReader(rtp);
@@ -389,14 +399,23 @@ Reply AudioMixerPlugin::configure(Session& session, RequestReader& reader, const
         throw RequestError(ErrorCode::AudioMixerNotJoined, "join a room first");
     auto& participant = *session.participant;
     Room* room = findRoom(session.room);
-    if (auto muted = reader.optionalBool("muted"))
+    bool rosterChanged = false;  // what the hub's rosters show: muted, hold, name
+    if (auto muted = reader.optionalBool("muted")) {
+        rosterChanged = rosterChanged || participant.muted != *muted;
         participant.muted = *muted;
+    }
     if (auto volume = reader.optionalInt("volume", 0, 1000))
         participant.volumePercent = static_cast<int>(*volume);
-    if (auto hold = reader.optionalBool("hold"))
+    if (auto hold = reader.optionalBool("hold")) {
+        rosterChanged = rosterChanged || participant.onHold != *hold;
         participant.onHold = *hold;
-    if (auto display = reader.optionalString("display", 256))
+    }
+    if (auto display = reader.optionalString("display", 256)) {
+        rosterChanged = rosterChanged || participant.display != *display;
         participant.display = *display;
+    }
+    if (room && rosterChanged)
+        publishMember(*room, participant);
     Reply reply{roomEvent(session.room), {}};
     if (request.jsep) {
         if (!session.sink)
@@ -490,6 +509,7 @@ void AudioMixerPlugin::setMute(Session&, RequestReader& reader, bool muted) {
     if (!target)
         throw RequestError(ErrorCode::AudioMixerNoSuchUser, "no such participant in this room");
     target->moderatorMuted = muted;
+    publishMember(*room, *target);
     Json event = roomEvent(key);
     Json list = Json::array();
     list.append(participantJson(*target));

@@ -67,6 +67,8 @@ private:
     Json attachRtpLeg(const Json& request);
     Json detachRtpLeg(const Json& request);
     Json updateRtpLeg(const Json& request);
+    // Puts the participant in the hub's roster of the room with its current name and state.
+    void publishMember(Room& room, const MixParticipant& participant);
     void checkSecret(const Room& room, RequestReader& reader, const char* action);
     Reply adminList(RequestReader&, const Request&);
 

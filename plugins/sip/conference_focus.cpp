@@ -522,6 +522,13 @@ void ConferenceFocus::notify(nua_handle_s* handle, ConferenceSubscription& subsc
             user.media = {"audio"};
             if (member.plugin.find("videoroom") != std::string::npos)
                 user.media.push_back("video");
+            // RFC 4575: muted by the focus is an endpoint status; muted by oneself leaves the
+            // audio recvonly; hold is its own status.
+            if (member.onHold)
+                user.status = "on-hold";
+            else if (member.mutedByModerator)
+                user.status = "muted-via-focus";
+            user.audioMuted = member.muted;
             users.push_back(std::move(user));
         }
     }

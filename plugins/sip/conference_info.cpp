@@ -53,9 +53,11 @@ std::string conferenceInfoXml(const std::string& entity, const std::string& subj
                "        <status>" + xmlEscape(user.status) + "</status>\n";
         int id = 1;
         for (const auto& medium : user.media) {
+            const char* direction = user.status == "on-hold"                        ? "inactive"
+                                    : medium == "audio" && (user.audioMuted || user.status == "muted-via-focus") ? "recvonly"
+                                                                                     : "sendrecv";
             xml += "        <media id=\"" + std::to_string(id++) + "\"><type>" + xmlEscape(medium) +
-                   "</type><label>" + xmlEscape(medium) + "</label><status>" +
-                   (user.status == "on-hold" ? "inactive" : "sendrecv") + "</status></media>\n";
+                   "</type><label>" + xmlEscape(medium) + "</label><status>" + direction + "</status></media>\n";
         }
         xml += "      </endpoint>\n"
                "    </user>\n";

@@ -13,7 +13,8 @@ struct ConferenceUser {
     std::string entity;                // a URI for the user
     std::string display;
     std::vector<std::string> media;    // "audio", "video"
-    std::string status = "connected";  // RFC 4575 endpoint status: connected, on-hold, ...
+    std::string status = "connected";  // RFC 4575 endpoint status: connected, on-hold, muted-via-focus
+    bool audioMuted = false;           // muted by themselves: their audio is recvonly
 };
 
 // A full-state document (state="full") of version for the conference entity.

@@ -13,6 +13,7 @@ void Room::join(const Member& member) {
     }
     Json data = Json::object();
     data.set("display", member.display).set("plugin", member.plugin);
+    data.setBool("muted", member.muted).setBool("muted_by_moderator", member.mutedByModerator).setBool("on_hold", member.onHold);
     post(known ? "updated" : "joined", member.plugin, member.id, std::move(data));
 }
 

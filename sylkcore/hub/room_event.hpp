@@ -14,6 +14,10 @@ struct Member {
     std::string id;
     std::string display;
     std::string plugin;  // package of the plugin that serves this member
+    // Media state, for rosters such as RFC 4575 conference state.
+    bool muted = false;              // by themselves
+    bool mutedByModerator = false;
+    bool onHold = false;
 };
 
 struct RoomEvent {

@@ -107,7 +107,8 @@ def test_phone_calls_a_room_and_talks_with_the_web(janus):
 
 def test_conference_state_subscription(janus):
     """SUBSCRIBE Event: conference gets RFC 4575 NOTIFYs that validate against the RFC's schema,
-    with a new version on a web participant's join and leave; other packages get 489."""
+    with a new version on a web participant's join and leave and an audio participant's join and
+    mute (its audio becomes recvonly); other packages get 489."""
     trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
     log = os.path.join(trace_dir, "messages.log")
 
@@ -117,6 +118,7 @@ def test_conference_state_subscription(janus):
 
     async def body():
         session = await Session.create(janus.ws_url)
+        ann = Voice(janus, "state-room", "Ann", 440)
         try:
             watcher = await sipp("subscribe_conference.xml", trace_dir, ("room", "state-room"))
             await notifies(1)
@@ -124,10 +126,15 @@ def test_conference_state_subscription(janus):
             await web.send({"request": "join", "ptype": "publisher", "room": "state-room", "display": "Web & Co"})
             await notifies(2)
             await web.send({"request": "leave"})
-            bodies = await notifies(3)
+            await notifies(3)
+            await ann.join()                                   # the audio mixer's participant
+            await notifies(4)
+            await ann.handle.send({"request": "configure", "muted": True})
+            bodies = await notifies(5)
             _, errors = await asyncio.wait_for(watcher.communicate(), 30)
             return bodies, watcher.returncode, errors, open(log, errors="replace").read()
         finally:
+            await ann.close()
             await session.close()
 
     try:
@@ -141,9 +148,11 @@ def test_conference_state_subscription(janus):
             check = subprocess.run(["xmllint", "--noout", "--schema", schema, path], capture_output=True, text=True)
             assert check.returncode == 0, check.stderr + xml
         versions = [int(re.search(r'version="(\d+)"', xml).group(1)) for xml in bodies]
-        assert versions == [1, 2, 3], versions
+        assert versions == [1, 2, 3, 4, 5], versions
         assert "Web &amp; Co" not in bodies[0] and "Web &amp; Co" in bodies[1] and "Web &amp; Co" not in bodies[2]
         assert "<user-count>1</user-count>" in bodies[1]
+        assert "<display-text>Ann</display-text>" in bodies[3] and "<status>sendrecv</status></media>" in bodies[3]
+        assert "<display-text>Ann</display-text>" in bodies[4] and "<status>recvonly</status></media>" in bodies[4]
         assert "Subscription-State: terminated" in trace
     finally:
         shutil.rmtree(trace_dir, ignore_errors=True)
