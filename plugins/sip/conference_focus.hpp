@@ -27,7 +27,7 @@ class SipStack;
 
 class ConferenceFocus : public SipRole {
 public:
-    explicit ConferenceFocus(SipStack& stack) : stack_(stack) {}
+    explicit ConferenceFocus(SipStack& stack);
 
     bool claims(int, nua_handle_s*, const sip_s*) override { return true; }
     void onEvent(int event, int status, const char* phrase, nua_handle_s* handle, const sip_s* sip,
@@ -67,6 +67,10 @@ private:
     };
 
     void onInvite(nua_handle_s* handle, const sip_s* sip);
+    // room_callers and room_secret: false after answering 403 or a 401 digest challenge.
+    bool admitCaller(nua_handle_s* handle, const sip_s* sip);
+    std::string makeNonce() const;
+    bool nonceFresh(const std::string& nonce) const;
     void onMessage(nua_handle_s* handle, const sip_s* sip);
     void endCall(nua_handle_s* handle);
     void onReInvite(nua_handle_s* handle, Call& call, const sip_s* sip);
@@ -100,6 +104,7 @@ private:
     std::atomic<int> activeCalls_{0};
     uint64_t sessionIds_ = 1;
     int ticks_ = 0;
+    std::string nonceKey_;  // signs our digest nonces, so that they need no state
     std::map<nua_handle_s*, ConferenceSubscription> subscriptions_;  // SIP thread only
     struct DialOut {
         Call call;                  // becomes a call of the room when answered

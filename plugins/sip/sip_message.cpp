@@ -57,6 +57,16 @@ std::string requestUser(const sip_s* sip) {
     return sip->sip_request->rq_url->url_user;
 }
 
+std::string sourceAddress(const sip_s* sip) {
+    if (!sip || !sip->sip_via)
+        return "";
+    const char* host = sip->sip_via->v_received ? sip->sip_via->v_received : sip->sip_via->v_host;
+    std::string address = host ? host : "";
+    if (address.size() > 2 && address.front() == '[' && address.back() == ']')
+        address = address.substr(1, address.size() - 2);  // [::1]
+    return address;
+}
+
 std::string callIdOf(const sip_s* sip) {
     return sip && sip->sip_call_id && sip->sip_call_id->i_id ? sip->sip_call_id->i_id : "";
 }

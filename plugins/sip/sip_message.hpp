@@ -19,6 +19,8 @@ std::string requestUser(const sip_s* sip);
 // "sip:user@host" of a Sofia url_t given as void* (url_t is an anonymous struct: it cannot be
 // declared here), or "".
 std::string uriOfHeader(const void* url);
+// Where the request came from: the top Via's received parameter, else its host.
+std::string sourceAddress(const sip_s* sip);
 // The Call-ID, or "".
 std::string callIdOf(const sip_s* sip);
 // The Content-Type's type/subtype in lower case, or "".

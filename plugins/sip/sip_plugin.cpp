@@ -1,6 +1,9 @@
 #include "sip_plugin.hpp"
 
+#include <gio/gio.h>
+
 #include <stdexcept>
+#include <vector>
 
 #include "sylkcore/janus/plugin_binding.hpp"
 #include "sylkcore/log.hpp"
@@ -18,6 +21,18 @@ const janus::PluginInfo kInfo{
     "janus.plugin.sylk.sip",
     "sip",
 };
+
+// "a, b ,c" -> {"a", "b", "c"}
+std::vector<std::string> splitList(const std::string& text) {
+    std::vector<std::string> items;
+    gchar** parts = g_strsplit(text.c_str(), ",", -1);
+    for (gchar** part = parts; *part; ++part) {
+        if (*g_strstrip(*part))
+            items.emplace_back(*part);
+    }
+    g_strfreev(parts);
+    return items;
+}
 
 // The stock plugin's default for dtmf_info and a sane range for SIP INFO durations.
 constexpr int kDefaultDtmfMs = 160;
@@ -38,14 +53,16 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     settings.tlsPort = static_cast<uint16_t>(config.getInt("tls_port", 5061, 0, 65535));
     settings.tlsCertificate = config.getString("tls_certificate", "");
     settings.tlsKey = config.getString("tls_key", "");
-    std::string trusted = config.getString("trusted_peers", "127.0.0.1,::1");
-    settings.trustedPeers.clear();
-    gchar** peers = g_strsplit(trusted.c_str(), ",", -1);
-    for (gchar** peer = peers; *peer; ++peer) {
-        if (*g_strstrip(*peer))
-            settings.trustedPeers.emplace_back(*peer);
+    settings.trustedPeers = splitList(config.getString("trusted_peers", "127.0.0.1,::1"));
+    settings.roomCallers = splitList(config.getString("room_callers", ""));
+    for (const auto& range : settings.roomCallers) {
+        GInetAddressMask* mask = g_inet_address_mask_new_from_string(range.c_str(), nullptr);
+        if (!mask)
+            throw std::invalid_argument("room_callers: '" + range + "' is not an address or CIDR range");
+        g_object_unref(mask);
     }
-    g_strfreev(peers);
+    settings.roomSecret = config.getString("room_secret", "");
+    settings.roomRealm = config.getString("room_realm", "sylk");
     stack_ = std::make_unique<SipStack>(settings);
     receiver_ = std::make_unique<RtpReceiver>();
     focus_ = std::make_unique<ConferenceFocus>(*stack_);

@@ -31,6 +31,11 @@ struct SipSettings {
     // Source addresses that may make the focus call out (REFER with method=INVITE); room
     // participants may too.
     std::vector<std::string> trustedPeers = {"127.0.0.1", "::1"};
+    // Who may call into rooms (and subscribe to their state): addresses or CIDR ranges; empty
+    // is anyone. With a room secret, callers also answer an RFC 3261 digest challenge.
+    std::vector<std::string> roomCallers;
+    std::string roomSecret;
+    std::string roomRealm = "sylk";
 };
 
 class SipStack {

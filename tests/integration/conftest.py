@@ -26,7 +26,7 @@ def private_network():
 
 
 @pytest.fixture(scope="module")
-def janus():
+def janus(request):
     run_dir = tempfile.mkdtemp(prefix="sylk-janus-")
     env = {}
     if os.environ.get("SYLK_JANUS_SANITIZERS"):
@@ -36,7 +36,8 @@ def janus():
         env = {"LD_PRELOAD": os.environ["SYLK_JANUS_SANITIZERS"],
                "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1",
                "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
-    process = JanusProcess(BUILD, run_dir, env=env).start()
+    # A module may set SIP_OPTIONS = {"option": value} for janus.plugin.sylk.sip's config.
+    process = JanusProcess(BUILD, run_dir, env=env, sip_options=getattr(request.module, "SIP_OPTIONS", None)).start()
     yield process
     alive = process.alive()
     code = process.stop()

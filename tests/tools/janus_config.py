@@ -54,7 +54,8 @@ def link(target, folder):
 
 def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admin_secret=None,
                  ice_interfaces="", debug_level=4, test_plugins=False, stock_plugins=(), rtp_ports="20000-40000",
-                 max_file_bytes=100 * 1024 * 1024, sip_rtp_timeout=None, sip_tls_port=5061):
+                 max_file_bytes=100 * 1024 * 1024, sip_rtp_timeout=None, sip_tls_port=5061,
+                 sip_options=None):
     """Creates RUN afresh; returns the admin secret."""
     run = os.path.abspath(run)
     build = os.path.abspath(build)
@@ -100,6 +101,8 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
                   % (sip_tls_port, certificate, key))
         if sip_rtp_timeout is not None:
             out.write('\trtp_timeout = %d\n' % sip_rtp_timeout)
+        for key, value in (sip_options or {}).items():
+            out.write('\t%s = "%s"\n' % (key, value))
         out.write('}\n')
 
     plugins = dict(OUR_PLUGINS)

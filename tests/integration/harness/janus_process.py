@@ -15,7 +15,7 @@ import janus_config  # noqa: E402
 
 class JanusProcess:
     def __init__(self, build_dir, run_dir, ice_interfaces="v0", test_plugins=True, stock_plugins=(),
-                 ws_port=8188, admin_port=7188, http_port=8080, env=None):
+                 ws_port=8188, admin_port=7188, http_port=8080, env=None, sip_options=None):
         self.build_dir = build_dir
         self.run_dir = run_dir
         self.ws_url = "ws://127.0.0.1:%d/" % ws_port
@@ -26,6 +26,7 @@ class JanusProcess:
         self.test_plugins = test_plugins
         self.stock_plugins = stock_plugins
         self.env = env
+        self.sip_options = sip_options or {}
         self.process = None
         self.admin_secret = None
         self.log_path = os.path.join(run_dir, "janus.log")
@@ -36,7 +37,8 @@ class JanusProcess:
             self.run_dir, self.build_dir, ws_port, admin_port, http_port, ice_interfaces=self.ice_interfaces,
             test_plugins=self.test_plugins, stock_plugins=self.stock_plugins, debug_level=4,
             sip_rtp_timeout=6,  # short, so that the RTP timeout tests end soon
-            sip_tls_port=5081)  # not 5061: sipp takes the first free port from 5061 up for itself
+            sip_tls_port=5081,  # not 5061: sipp takes the first free port from 5061 up for itself
+            sip_options=self.sip_options)
         self.log = open(self.log_path, "w")
         env = dict(os.environ)
         env.update(self.env or {})

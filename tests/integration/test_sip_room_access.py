@@ -1,0 +1,44 @@
+"""Who may call rooms: with room_callers and room_secret set, a caller from an address outside
+the list gets 403, one with the right digest password gets in after a 401 challenge, and a
+wrong password gets 403. SUBSCRIBE to a room's state is held to the same rules."""
+import asyncio
+import os
+import shutil
+import tempfile
+
+from conftest import run
+from test_sip_focus import FOCUS, SCENARIOS
+
+SIP_OPTIONS = {"room_callers": "127.0.0.0/8, ::1", "room_secret": "letmein", "room_realm": "sylk.test"}
+
+
+async def sipp_call(scenario, trace_dir, name, source="127.0.0.1"):
+    folder = os.path.join(trace_dir, name)
+    os.makedirs(folder)
+    process = await asyncio.create_subprocess_exec(
+        "sipp", FOCUS, "-sf", os.path.join(SCENARIOS, scenario), "-m", "1", "-i", source, "-p", "0", "-nostdin",
+        "-timeout", "20s", "-trace_msg", "-message_file", os.path.join(folder, "messages.log"),
+        "-set", "room", "locked-room",
+        cwd=folder, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    _, errors = await asyncio.wait_for(process.communicate(), 30)
+    log = os.path.join(folder, "messages.log")
+    return process.returncode, errors.decode(errors="replace"), open(log, errors="replace").read() if os.path.exists(log) else ""
+
+
+def test_digest_and_address_rules_for_room_callers(janus):
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+
+    async def body():
+        return (await sipp_call("auth_call.xml", trace_dir, "right"),
+                await sipp_call("auth_refused.xml", trace_dir, "wrong"),
+                await sipp_call("auth_call.xml", trace_dir, "outsider", source="10.77.0.2"))
+
+    try:
+        right, wrong, outsider = run(body(), timeout=90)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert right[0] == 0, right[1][-1000:] + right[2][-2000:]                # 401, then 200 with credentials
+    assert 'WWW-Authenticate: Digest realm="sylk.test"' in right[2]
+    assert wrong[0] == 0, wrong[1][-1000:] + wrong[2][-2000:]                # 401, then 403
+    assert "SIP/2.0 403" in outsider[2] and "may not call rooms" in outsider[2], outsider[2][-2000:]
+    assert janus.alive()
