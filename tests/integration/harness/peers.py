@@ -76,6 +76,7 @@ class Collector:
         self.frames = 0
         self.audio = []
         self.last_rgb = None
+        self.size = None  # (width, height) of the last video frame
         self.task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self):
@@ -88,8 +89,10 @@ class Collector:
                     mono = data.reshape(-1, len(frame.layout.channels))[:, 0] if data.ndim > 1 else data
                     self.audio.append(mono.astype(numpy.float64))
                     self.rate = frame.sample_rate
-                elif self.frames % 5 == 0:
-                    self.last_rgb = frame.to_ndarray(format="rgb24").reshape(-1, 3).mean(axis=0)
+                else:
+                    self.size = (frame.width, frame.height)
+                    if self.frames % 5 == 0:
+                        self.last_rgb = frame.to_ndarray(format="rgb24").reshape(-1, 3).mean(axis=0)
         except Exception:
             pass
 
