@@ -10,6 +10,8 @@ import subprocess
 import tempfile
 import uuid
 
+import pytest
+
 from conftest import run
 from harness.janus_api import Admin, Session
 from harness.rtp_peer import RtpPeer
@@ -367,4 +369,40 @@ def test_refer_invites_a_third_party_and_removes_it(janus):
     assert tone_db(*bob_heard, 440) - tone_db(*bob_heard, 600) >= 30       # bob hears the room
     assert removed == (202, ["SIP/2.0 200 OK"]) or (removed[0] == 202 and removed[1][-1] == "SIP/2.0 200 OK"), removed
     assert status == 0, errors.decode(errors="replace")[-1000:]           # bob got the focus's BYE
+    assert janus.alive()
+
+
+@pytest.mark.parametrize("codec,pt,rtpmap,tone", [("g722", 9, "G722/8000", 700), ("opus", 111, "opus/48000/2", 800)])
+def test_phones_with_g722_and_opus_talk_with_the_room(janus, codec, pt, rtpmap, tone):
+    """A phone with only G.722 (or only Opus) calls a room where an aiortc participant is:
+    each hears the other's tone (decoded, FFT)."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+
+    async def body():
+        ann = Voice(janus, "codec-room-" + codec, "Ann", 440)
+        phone = await RtpPeer(codec, tone).open()
+        phone.decode_opus = True
+        try:
+            await ann.join()
+            call = await sipp("codec_call.xml", trace_dir, ("room", "codec-room-" + codec), ("rtpport", phone.port),
+                              ("pt", pt), ("rtpmap", rtpmap))
+            answer = await wait_for(os.path.join(trace_dir, "messages.log"),
+                                    r"SIP/2\.0 200 OK.*?m=audio (\d+) RTP/AVP (\d+)")
+            await phone.stream(("127.0.0.1", int(answer.group(1))), 3)
+            heard, phone_heard = ann.heard(), phone.heard()
+            _, errors = await asyncio.wait_for(call.communicate(), 30)
+            return int(answer.group(2)), heard, phone_heard, call.returncode, errors
+        finally:
+            phone.close()
+            await ann.close()
+
+    try:
+        answered_pt, heard, phone_heard, status, errors = run(body(), timeout=60)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert answered_pt == pt
+    assert tone_db(*heard, tone) - tone_db(*heard, 440) >= 20, (tone_db(*heard, tone), tone_db(*heard, 440))
+    assert tone_db(*phone_heard, 440) - tone_db(*phone_heard, tone) >= 20, (tone_db(*phone_heard, 440),
+                                                                         tone_db(*phone_heard, tone))
+    assert status == 0, errors.decode(errors="replace")[-1000:]
     assert janus.alive()

@@ -45,6 +45,9 @@ class RtpPeer(asyncio.DatagramProtocol):
         self.timestamp = random.randint(0, 2**31)
         self.ssrc = random.randint(1, 2**31)
         self.sent = 0
+        if codec == "opus":
+            self.decoder = av.CodecContext.create("libopus", "r")
+            self.decoder.sample_rate, self.decoder.layout = 48000, "mono"
         if codec == "g722":
             self.encoder = av.CodecContext.create("g722", "w")
             self.encoder.sample_rate, self.encoder.layout, self.encoder.format = 16000, "mono", "s16"
@@ -80,16 +83,23 @@ class RtpPeer(asyncio.DatagramProtocol):
             return
         self.packets_in += 1
         payload = data[12:]
-        if self.codec == "opus":
-            return  # counted, not decoded
+        if self.codec == "opus" and not getattr(self, "decode_opus", False):
+            return  # counted, not decoded (crowds of peers in benchmarks)
         if self.codec == "pcmu":
             pcm = audioop.ulaw2lin(payload, 2)
         elif self.codec == "pcma":
             pcm = audioop.alaw2lin(payload, 2)
         else:
             frames = self.decoder.decode(av.Packet(payload))
-            pcm = b"".join(f.to_ndarray().astype(numpy.int16).tobytes() for f in frames)
+            pcm = b"".join(self._mono16(f) for f in frames)
         self.received.append(numpy.frombuffer(pcm, dtype=numpy.int16))
+
+    @staticmethod
+    def _mono16(frame):
+        samples = frame.to_ndarray()
+        if samples.dtype.kind == "f":
+            samples = samples * 32767
+        return samples.reshape(-1, len(frame.layout.channels))[:, 0].astype(numpy.int16).tobytes()
 
     def payload(self):
         if self.codec == "opus":
