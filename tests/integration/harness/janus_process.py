@@ -15,7 +15,7 @@ import janus_config  # noqa: E402
 
 class JanusProcess:
     def __init__(self, build_dir, run_dir, ice_interfaces="v0", test_plugins=True, stock_plugins=(),
-                 ws_port=8188, admin_port=7188, http_port=8080, env=None):
+                 ws_port=8188, admin_port=7188, http_port=8080, env=None, extra_args=()):
         self.build_dir = build_dir
         self.run_dir = run_dir
         self.ws_url = "ws://127.0.0.1:%d/" % ws_port
@@ -26,6 +26,7 @@ class JanusProcess:
         self.test_plugins = test_plugins
         self.stock_plugins = stock_plugins
         self.env = env
+        self.extra_args = list(extra_args)  # more janus options, e.g. ["-w"] (no DTLS/SRTP) for benchmarks
         self.process = None
         self.admin_secret = None
         self.log_path = os.path.join(run_dir, "janus.log")
@@ -38,7 +39,7 @@ class JanusProcess:
         self.log = open(self.log_path, "w")
         env = dict(os.environ)
         env.update(self.env or {})
-        self.process = subprocess.Popen(["janus", "-F", os.path.join(self.run_dir, "conf"), "-o"],
+        self.process = subprocess.Popen(["janus", "-F", os.path.join(self.run_dir, "conf"), "-o"] + self.extra_args,
                                         stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
