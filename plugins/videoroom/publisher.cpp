@@ -72,8 +72,10 @@ void Publisher::onRtp(janus_plugin_rtp* packet) {
         return;
     if (auto recording = stream->recording.load(std::memory_order_acquire))
         recording->save(packet->buffer, packet->length);
-    if (stream->moderated.load(std::memory_order_relaxed))
+    if (stream->moderated.load(std::memory_order_relaxed)) {
+        stream->heldCount = 0;  // a frame cut short by a moderator's mute is not relayed later
         return;
+    }
     if (!packet->video && packet->extensions.audio_level >= 0 && talkListener_) {
         if (auto change = stream->talk.add(packet->extensions.audio_level))
             talkListener_(weak_from_this(), *change, stream->talk.lastAverage());
