@@ -15,7 +15,8 @@ import janus_config  # noqa: E402
 
 class JanusProcess:
     def __init__(self, build_dir, run_dir, ice_interfaces="v0", test_plugins=True, stock_plugins=(),
-                 ws_port=8188, admin_port=7188, http_port=8080, env=None, extra_args=()):
+                 ws_port=8188, admin_port=7188, http_port=8080, env=None, extra_args=(),
+                 event_loops=0):
         self.build_dir = build_dir
         self.run_dir = run_dir
         self.ws_url = "ws://127.0.0.1:%d/" % ws_port
@@ -27,6 +28,7 @@ class JanusProcess:
         self.stock_plugins = stock_plugins
         self.env = env
         self.extra_args = list(extra_args)  # more janus options, e.g. ["-w"] (no DTLS/SRTP) for benchmarks
+        self.event_loops = event_loops      # janus.jcfg event_loops (0: a thread per handle, janus's default)
         self.process = None
         self.admin_secret = None
         self.log_path = os.path.join(run_dir, "janus.log")
@@ -35,7 +37,8 @@ class JanusProcess:
         ws_port, admin_port, http_port = self.ports
         self.admin_secret = janus_config.make_run_dir(
             self.run_dir, self.build_dir, ws_port, admin_port, http_port, ice_interfaces=self.ice_interfaces,
-            test_plugins=self.test_plugins, stock_plugins=self.stock_plugins, debug_level=4)
+            test_plugins=self.test_plugins, stock_plugins=self.stock_plugins, debug_level=4,
+            event_loops=self.event_loops)
         self.log = open(self.log_path, "w")
         env = dict(os.environ)
         env.update(self.env or {})
