@@ -50,6 +50,18 @@ EXPECTED_WARNING = "WebRTC encryption disabled"  # janus -w warns once per PeerC
 CONCURRENCY = 16               # joins in flight at once
 
 
+def context_switches(pid):
+    """Voluntary + involuntary context switches of every live thread of pid so far."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                total += sum(int(line.split()[1]) for line in f if "ctxt_switches:" in line)
+        except OSError:
+            pass
+    return total
+
+
 def thread_ticks(pid):
     ticks = {}
     for tid in os.listdir("/proc/%d/task" % pid):
@@ -208,9 +220,11 @@ async def run_step(janus, log, scenario, name, size, room, args):
         setup_s = time.monotonic() - setup_start
         await asyncio.sleep(args.warmup)
         before, clock0, threads0, self0 = scene.counters(), cpu_clock(pid), thread_ticks(pid), cpu_clock(os.getpid())
+        switches0 = context_switches(pid)
         busy0, t0 = cpu_busy(JANUS_CPU), time.monotonic()
         await asyncio.sleep(args.seconds)
         after, clock1, threads1, self1 = scene.counters(), cpu_clock(pid), thread_ticks(pid), cpu_clock(os.getpid())
+        switches1 = context_switches(pid)
         busy1, t1 = cpu_busy(JANUS_CPU), time.monotonic()
         rtcp = sum(p.rtcp for p in scene.publishers + scene.subscribers)
         extmaps = sorted(set(scene.subscribers[0].offer_extmaps)) if scene.subscribers else []
@@ -241,6 +255,7 @@ async def run_step(janus, log, scenario, name, size, room, args):
         "publisher_kbit_s": round(8 * (after["sent_bytes"] - before["sent_bytes"]) / wall / 1000 /
                                   max(1, len(scene.publishers)), 1),
         "us_per_packet": round(1e6 * cpu / received, 3) if received else None,
+        "janus_context_switches_per_packet": round((switches1 - switches0) / received, 3) if received else None,
         "janus_busiest_thread_pct": round(thread_cpu[0], 1) if thread_cpu else None,
         "janus_threads_above_1pct": sum(1 for v in thread_cpu if v > 1),
         "janus_threads": len(threads1),
@@ -287,11 +302,11 @@ async def climb(janus, log, scenario, ladder, args, room_base):
                                                                size, index + 1, r["error"][:200]), flush=True)
                     continue
                 print("%s %-5s %s=%-4d round %d: %6.2f us/pkt  %7d pkt/s  janus %5.1f%% (busiest thread %5.1f%%, "
-                      "%d threads >1%%)  loss %.3f%%  delay p50 %.1f p99 %.1f ms  delivered %.2f%%  client %4.1f%%  "
+                      "%d threads >1%%, %.2f switches/pkt)  loss %.3f%%  delay p50 %.1f p99 %.1f ms  delivered %.2f%%  client %4.1f%%  "
                       "others on CPU0 %.0f%%  setup %.0fs  log problems %d"
                       % (scenario, name, "N" if scenario == "fanout" else "M", size, index + 1, r["us_per_packet"] or 0,
                          r["received_packets_per_s"], r["janus_cpu_pct"], r["janus_busiest_thread_pct"] or 0,
-                         r["janus_threads_above_1pct"], r["loss_pct"] or 0, r["delay_p50_ms"] or 0,
+                         r["janus_threads_above_1pct"], r["janus_context_switches_per_packet"] or 0, r["loss_pct"] or 0, r["delay_p50_ms"] or 0,
                          r["delay_p99_ms"] or 0, r["delivered_pct"] or 0, r["loadgen_cpu_pct"], r["cpu0_other_pct"],
                          r["setup_s"], r["janus_log_problems"]), flush=True)
         step = {"scenario": scenario, "size": size, "plugins": {}}
@@ -307,6 +322,7 @@ async def climb(janus, log, scenario, ladder, args, room_base):
                 "median_loss_pct": median_of(ok, "loss_pct"), "median_p99_ms": median_of(ok, "delay_p99_ms"),
                 "median_p50_ms": median_of(ok, "delay_p50_ms"), "median_janus_cpu_pct": median_of(ok, "janus_cpu_pct"),
                 "median_busiest_thread_pct": median_of(ok, "janus_busiest_thread_pct"),
+                "median_switches_per_packet": median_of(ok, "janus_context_switches_per_packet"),
                 "median_packets_per_s": median_of(ok, "received_packets_per_s"),
                 "max_loadgen_cpu_pct": max((r["loadgen_cpu_pct"] for r in ok), default=None),
                 "median_cpu0_other_pct": median_of(ok, "cpu0_other_pct")}
@@ -352,8 +368,8 @@ dominates the per-packet cost.
 | | |
 |---|---|
 | Date (UTC) | {date} |
-| Machine | {cpu_model}, {nproc} CPUs, Linux {kernel}; janus pinned to CPU {janus_cpu}, load client (one Python process: signalling and every peer) to CPU {loadgen_cpu} |
-| Janus | {janus} |
+| Machine | {cpu_model}, {nproc} CPUs, Linux {kernel}; janus on CPU(s) {janus_cpu}, load client (one Python process: signalling and every peer) on CPU {loadgen_cpu} |
+| Janus | {janus}, `-w`; {loops} |
 | Media per publisher | Opus 50 packets/s (80 bytes) + VP8 30 fps, 4 packets of ~1050 bytes per frame, a 12-packet keyframe every 2 s: about {kbit:.0f} kbit/s, 174 packets/s |
 | Window | {seconds:g} s after {warmup:g} s warm-up; {rounds} round(s) per step, plugins alternating{quick} |
 | Clean step | median round with loss <= {max_loss}% and p99 one-way delay <= {max_p99:g} ms |
@@ -365,12 +381,12 @@ the RTP packets the subscribers received. Median and min–max range over the ro
 
 
 def table(steps, label):
-    lines = ["| %s | plugin | clean | µs / forwarded packet: median (range) | ratio sylk/stock | packets/s out | janus CPU | busiest janus thread | loss | p50 / p99 delay ms | load client CPU |" % label,
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| %s | plugin | clean | µs / forwarded packet: median (range) | ratio sylk/stock | packets/s out | janus CPU | busiest janus thread | janus context switches / packet | loss | p50 / p99 delay ms | load client CPU |" % label,
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for step in steps:
         for name, s in step["plugins"].items():
             ratio = step.get("median_ratio_sylk_over_stock") if name == "sylk" else None
-            lines.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            lines.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 step["size"], name, "yes" if s["clean"] else "**no**",
                 "%.2f (%.2f – %.2f)" % (s["median_us_per_packet"], s["min_us_per_packet"], s["max_us_per_packet"])
                 if s["median_us_per_packet"] else "–",
@@ -378,6 +394,7 @@ def table(steps, label):
                 "%.0f" % s["median_packets_per_s"] if s["median_packets_per_s"] else "–",
                 "%.0f%%" % s["median_janus_cpu_pct"] if s["median_janus_cpu_pct"] is not None else "–",
                 "%.0f%%" % s["median_busiest_thread_pct"] if s["median_busiest_thread_pct"] is not None else "–",
+                "%.2f" % s["median_switches_per_packet"] if s["median_switches_per_packet"] is not None else "–",
                 "%.3f%%" % s["median_loss_pct"] if s["median_loss_pct"] is not None else "–",
                 "%.1f / %.1f" % (s["median_p50_ms"], s["median_p99_ms"]) if s["median_p99_ms"] is not None else "–",
                 "%.0f%%" % s["max_loadgen_cpu_pct"] if s["max_loadgen_cpu_pct"] is not None else "–"))
@@ -386,7 +403,7 @@ def table(steps, label):
 
 def write_results(args, started, host, results):
     os.makedirs(RESULTS, exist_ok=True)
-    json_name = "videoroom-fanout-%s.json" % started.strftime("%Y%m%dT%H%M%SZ")
+    json_name = "videoroom-fanout-%s%s.json" % ("loops-" if args.event_loops else "", started.strftime("%Y%m%dT%H%M%SZ"))
     document = {"benchmark": "videoroom-fanout", "date": started.isoformat(timespec="seconds"), "machine": host,
                 "dtls_srtp": "disabled (janus -w); plain-RTP peers from bench/rtp_load_client.py",
                 "parameters": {k: v for k, v in vars(args).items()}, "plugins": PLUGINS,
@@ -397,7 +414,9 @@ def write_results(args, started, host, results):
         json.dump(document, out, indent=2)
         out.write("\n")
     kbits = [r["publisher_kbit_s"] for r in results["fanout_runs"] + results["meeting_runs"] if r.get("publisher_kbit_s")]
-    text = MARKDOWN_HEAD.format(date=document["date"], janus_cpu=JANUS_CPU, loadgen_cpu=LOAD_CPU,
+    loops = ("`event_loops = %d`: every handle served by %d shared loop threads" % (args.event_loops, args.event_loops)
+             if args.event_loops else "janus's default threading: one loop thread per handle")
+    text = MARKDOWN_HEAD.format(date=document["date"], janus_cpu=args.janus_cpus, loadgen_cpu=LOAD_CPU, loops=loops,
                                 seconds=args.seconds, warmup=args.warmup, rounds=args.rounds,
                                 quick=" (`--quick` smoke test)" if args.quick else "", max_loss=MAX_LOSS_PCT,
                                 max_p99=MAX_P99_MS, kbit=statistics.median(kbits) if kbits else 0, **host)
@@ -418,7 +437,8 @@ def write_results(args, started, host, results):
     text += ("\njanus log problem lines ([ERR]/[WARN]) during the steps: %d in all (samples in the JSON). "
              "Raw numbers: [`%s`](%s), made by `bench/videoroom_fanout_bench.py` (see `bench/README.md`).\n"
              % (problems, json_name, json_name))
-    with open(os.path.join(RESULTS, "videoroom-fanout-latest.md"), "w") as out:
+    latest = "videoroom-fanout-latest.md" if not args.event_loops else "videoroom-fanout-loops-latest.md"
+    with open(os.path.join(RESULTS, latest), "w") as out:
         out.write(text)
     return os.path.join(RESULTS, json_name)
 
@@ -452,6 +472,12 @@ def main():
     parser.add_argument("--warmup", type=float, default=2, help="seconds after setup before measuring (default 2)")
     parser.add_argument("--settle", type=float, default=1.5, help="seconds after teardown (default 1.5)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per step, plugins alternating (default 3)")
+    parser.add_argument("--event-loops", type=int, default=0,
+                        help="janus.jcfg event_loops: serve every handle from that many shared loop threads "
+                             "(default 0: janus's default, one thread per handle)")
+    parser.add_argument("--janus-cpus", default="0",
+                        help="CPUs janus may use: 0 (default: CPU 0, the load client alone on CPU 1) or 0,1 "
+                             "(both cores, sharing CPU 1 with the load client)")
     parser.add_argument("--quick", action="store_true", help="smoke test: N=10 and M=4, one 2 s round each")
     default_build = os.path.join(TOP, "build") if os.path.isdir(os.path.join(TOP, "build", "plugins")) else TOP
     parser.add_argument("--build", default=os.environ.get("SYLK_BUILD_DIR", default_build),
@@ -469,17 +495,19 @@ def main():
                             .isoformat(timespec="seconds") if os.path.exists(plugin_so) else "?")
     if not {JANUS_CPU, LOAD_CPU} <= os.sched_getaffinity(0):
         raise SystemExit("needs CPUs %d and %d" % (JANUS_CPU, LOAD_CPU))
-    os.sched_setaffinity(0, {JANUS_CPU})  # janus inherits CPU 0 from us when it is started
+    janus_cpus = {int(c) for c in args.janus_cpus.split(",")}
+    pin_janus = janus_cpus == {JANUS_CPU}
+    os.sched_setaffinity(0, janus_cpus)  # janus inherits its CPUs from us when it is started
     run_dir = tempfile.mkdtemp(prefix="sylk-fanout-")
     janus = JanusProcess(args.build, run_dir, ice_interfaces="v0", test_plugins=False, stock_plugins=("videoroom",),
-                         extra_args=["-w"])
+                         extra_args=["-w"], event_loops=args.event_loops)
     results = None
     try:
         janus.start()
-        threads_cpus(janus.process.pid, JANUS_CPU)
+        host["janus_cpus"] = threads_cpus(janus.process.pid, JANUS_CPU if pin_janus else None)
         threads_cpus(os.getpid(), LOAD_CPU)
-        print("janus -w (no DTLS/SRTP) pid %d on CPU %d, load client on CPU %d; log %s"
-              % (janus.process.pid, JANUS_CPU, LOAD_CPU, janus.log_path), flush=True)
+        print("janus -w (no DTLS/SRTP, event_loops %d) pid %d on CPUs %s, load client on CPU %d; log %s"
+              % (args.event_loops, janus.process.pid, host["janus_cpus"], LOAD_CPU, janus.log_path), flush=True)
         results = asyncio.run(run_all(janus, args))
         results["janus_cpus_at_end"] = threads_cpus(janus.process.pid)
     finally:
@@ -497,7 +525,7 @@ def main():
                 print("  %s=%d: %s  ratio %s" % (label, step["size"], "  ".join(
                     "%s %s us/pkt%s" % (name, s["median_us_per_packet"], "" if s["clean"] else " (not clean)")
                     for name, s in step["plugins"].items()), step.get("median_ratio_sylk_over_stock")))
-    print("results: %s, %s" % (path, os.path.join(RESULTS, "videoroom-fanout-latest.md")))
+    print("results: %s and the -latest.md next to it" % path)
 
 
 if __name__ == "__main__":
