@@ -47,6 +47,7 @@ PEER_IP = "10.77.0.1"          # janus gathers on v0 (10.77.0.1, netns.sh); the 
 MAX_LOSS_PCT, MAX_P99_MS = 0.1, 20.0
 ROOM_BITRATE = 2_000_000       # above what the client sends; the client ignores REMB anyway
 EXPECTED_WARNING = "WebRTC encryption disabled"  # janus -w warns once per PeerConnection
+NOISY_PCT = 50                 # other processes' share of CPU 0 above which a step's verdict is suspect
 CONCURRENCY = 16               # joins in flight at once
 
 
@@ -379,7 +380,8 @@ CPU per forwarded packet: janus utime+stime (ns per-process CPU clock) during th
 the RTP packets the subscribers received. Median and min–max range over the rounds; the other
 columns are medians over the rounds (load client CPU: the highest). "Others on CPU 0": CPU time
 other processes of this shared machine took on janus's core during the window (from `/proc/stat`
-ticks, rough): rounds where it is high are the outliers.
+ticks, rough): rounds where it is high are the outliers, and a step whose median is above
+50% is marked "(noisy)".
 """
 
 
@@ -390,7 +392,8 @@ def table(steps, label):
         for name, s in step["plugins"].items():
             ratio = step.get("median_ratio_sylk_over_stock") if name == "sylk" else None
             lines.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                step["size"], name, "yes" if s["clean"] else "**no**",
+                step["size"], name, ("yes" if s["clean"] else "**no**") + (
+                    " (noisy)" if (s.get("median_cpu0_other_pct") or 0) > NOISY_PCT else ""),
                 "%.2f (%.2f – %.2f)" % (s["median_us_per_packet"], s["min_us_per_packet"], s["max_us_per_packet"])
                 if s["median_us_per_packet"] else "–",
                 "%.3f (%s)" % (ratio, ", ".join("%.2f" % x for x in step["ratio_per_round"])) if ratio else "",
@@ -442,7 +445,14 @@ def write_markdown(document, json_name):
             last = steps[-1]
             capped = " (the load client saturated at %s=%d: the plugin's own limit is higher)" % (
                 label, last["size"]) if last["client_saturated"] and last["plugins"].get(name, {}).get("clean") else ""
-            text += "- largest clean %s, `%s`: %s%s\n" % (label, PLUGINS[name], best if best else "none", capped)
+            stop = next((step for step in steps if name in step["plugins"] and not step["plugins"][name]["clean"]), None)
+            noisy = ""
+            if stop and (stop["plugins"][name].get("median_cpu0_other_pct") or 0) > NOISY_PCT:
+                noisy = (" (its first step that was not clean, %s=%d, ran while other processes took %.0f%% of CPU 0:"
+                         " not a verdict on the plugin)" % (label, stop["size"],
+                                                            stop["plugins"][name]["median_cpu0_other_pct"]))
+            text += "- largest clean %s, `%s`: %s%s%s\n" % (label, PLUGINS[name], best if best else "none", capped,
+                                                            noisy)
     problems = sum(r.get("janus_log_problems", 0) for r in results["fanout_runs"] + results["meeting_runs"])
     text += ("\njanus log problem lines ([ERR]/[WARN]) during the steps: %d in all (samples in the JSON). "
              "Raw numbers: [`%s`](%s), made by `bench/videoroom_fanout_bench.py` (see `bench/README.md`).\n"
