@@ -54,6 +54,26 @@ public:
     void onRtcp(janus_plugin_rtcp* packet);
 
 private:
+    // One packet as every subscriber gets it: its header fields (restored after each rewrite)
+    // and what is parsed once for all (simulcast payload, VP9 SVC layers).
+    struct Outgoing {
+        janus_plugin_rtp* packet = nullptr;
+        janus_rtp_header* header = nullptr;
+        uint32_t ssrc = 0, timestamp = 0;
+        uint16_t sequence = 0, payloadType = 0;
+        bool marker = false;
+        char* payload = nullptr;       // simulcast only
+        int payloadLength = 0;
+        bool vp8 = false;              // simulcast VP8: the descriptor is rewritten per subscriber
+        janus_vp9_svc_info svc{};
+        gboolean svcFound = FALSE;
+    };
+    bool prepare(PublishedStream& stream, janus_plugin_rtp* packet, Outgoing& out);
+    void relayTo(PublishedStream& stream, SubscriberStream& target, Outgoing& out);
+    void hold(PublishedStream& stream, const janus_plugin_rtp* packet);
+    void flushHeld(PublishedStream& stream, const TargetList& targets);
+    std::vector<Outgoing> outgoing_;  // flushHeld's scratch list, media thread only
+
     // VP9 SVC: whether target gets this packet, moving its layers towards what it wants.
     bool keepSvcLayer(SubscriberStream& target, const janus_vp9_svc_info& svc);
 

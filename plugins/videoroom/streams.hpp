@@ -80,6 +80,16 @@ struct PublishedStream {
     std::atomic<std::shared_ptr<Recording>> recording;
     ~PublishedStream();
     audio::TalkDetector talk;                    // audio streams; publisher's media thread only
+    // Video: the packets of the frame being received, copied, relayed together once it ends
+    // (publisher's media thread only; see Publisher::onRtp).
+    struct HeldPacket {
+        std::vector<char> data;
+        janus_plugin_rtp packet;
+    };
+    std::vector<HeldPacket> held;
+    size_t heldCount = 0;
+    uint32_t heldTimestamp = 0;
+    int64_t heldSince = 0;
     std::atomic<std::shared_ptr<const TargetList>> targets{std::make_shared<const TargetList>()};
 
     // Control loop only.

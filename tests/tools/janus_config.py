@@ -55,8 +55,9 @@ def link(target, folder):
 def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admin_secret=None,
                  ice_interfaces="", debug_level=4, test_plugins=False, stock_plugins=(), rtp_ports="20000-40000",
                  max_file_bytes=100 * 1024 * 1024, sip_rtp_timeout=None, sip_tls_port=5061,
-                 sip_options=None):
-    """Creates RUN afresh; returns the admin secret."""
+                 sip_options=None, event_loops=0):
+    """Creates RUN afresh; returns the admin secret. event_loops > 0 makes janus serve every
+    handle from that many shared loop threads instead of one thread per handle."""
     run = os.path.abspath(run)
     build = os.path.abspath(build)
     if os.path.exists(run):
@@ -73,7 +74,10 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
     }
     conf = folders["conf"]
     with open(os.path.join(conf, "janus.jcfg"), "w") as out:
-        out.write(fill("janus.jcfg.in", values))
+        text = fill("janus.jcfg.in", values)
+        if event_loops:
+            text = text.replace("general: {", "general: {\n\tevent_loops = %d" % event_loops, 1)
+        out.write(text)
     os.chmod(os.path.join(conf, "janus.jcfg"), 0o600)  # holds the admin secret
     with open(os.path.join(conf, "janus.transport.websockets.jcfg"), "w") as out:
         out.write(fill("janus.transport.websockets.jcfg.in", values))
