@@ -410,3 +410,45 @@ def test_blind_transfer_both_ways(janus):
     assert re.search(r"NOTIFY sip:dave[^\n]*\n(?:[^\n]+\n)*?Subscription-State: terminated[^\n]*\n(?:[^\n]+\n)*\n+SIP/2\.0 200 OK", dave_log), dave_log[-3000:]
     assert carol_status == 0, carol_errors.decode(errors="replace")[-1000:]
     assert janus.alive()
+
+
+def test_a_call_to_an_opus_phone_is_not_transcoded(janus):
+    """Both sides speak Opus: packets cross with only their payload type rewritten (no
+    transcoding), and the tones still go both ways."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipgw-")
+
+    async def body():
+        phone = await RtpPeer("opus", 800).open()
+        phone.decode_opus = True
+        callee = await sipp_uas("callee_codec.xml", 5096, trace_dir, "callee", ("rtpport", phone.port),
+                                ("pt", 96), ("rtpmap", "opus/48000/2"))
+        user = await WebUser(janus, 440).open()
+        try:
+            await asyncio.sleep(0.5)
+            await user.handle.send({"request": "register", "username": "sip:alice@sylk.test", "type": "guest"})
+            await user.handle.send({"request": "call", "uri": "sip:bob@127.0.0.1:5096"}, jsep=await offer(user.pc))
+            accepted, jsep = await sip_event(user.handle, ("accepted", "hangup"))
+            await accept(user.pc, jsep)
+            invite = await wait_for(os.path.join(trace_dir, "callee.log"), r"INVITE sip:bob.*?m=audio (\d+) RTP/AVP")
+            phone.pt = 96
+            await phone.stream(("127.0.0.1", int(invite.group(1))), 4)
+            web_heard, phone_heard = user.heard(), phone.heard()
+            await user.handle.send({"request": "hangup"})
+            await sip_event(user.handle, ("hangup",))
+            _, errors = await asyncio.wait_for(callee.communicate(), 20)
+            return accepted, web_heard, phone_heard, callee.returncode, errors
+        finally:
+            if callee.returncode is None:
+                callee.kill()
+            phone.close()
+            await user.close()
+
+    try:
+        accepted, web_heard, phone_heard, status, errors = run(body(), timeout=60)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert accepted["result"]["codec"] == "opus" and accepted["result"]["transcoding"] is False
+    assert tone_db(*web_heard, 800) - tone_db(*web_heard, 440) >= 20
+    assert tone_db(*phone_heard, 440) - tone_db(*phone_heard, 800) >= 20
+    assert status == 0, errors.decode(errors="replace")[-1000:]
+    assert janus.alive()
