@@ -4,6 +4,7 @@ phone. Both calls are transcoded to the browser's Opus; tones are checked both w
 phones are sipp for signalling with a Python RTP peer for their media."""
 import asyncio
 import base64
+import json
 import os
 import re
 import shutil
@@ -451,4 +452,46 @@ def test_a_call_to_an_opus_phone_is_not_transcoded(janus):
     assert tone_db(*web_heard, 800) - tone_db(*web_heard, 440) >= 20
     assert tone_db(*phone_heard, 440) - tone_db(*phone_heard, 800) >= 20
     assert status == 0, errors.decode(errors="replace")[-1000:]
+    assert janus.alive()
+
+
+def test_the_web_phone_page_calls_a_phone(janus):
+    """html/phone.html in headless Chromium (fake microphone) registers as a guest and calls a
+    PCMU phone: the phone receives the browser's audio, the browser decodes the phone's."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipgw-")
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+    async def body():
+        phone = await RtpPeer("pcmu", 600).open()
+        callee = await sipp_uas("callee_codec.xml", 5098, trace_dir, "callee", ("rtpport", phone.port),
+                                ("pt", 0), ("rtpmap", "PCMU/8000"))
+        try:
+            browser = await asyncio.create_subprocess_exec(
+                "node", os.path.join(top, "tests", "browser", "phone_test.mjs"), janus.http_url + "phone.html",
+                "sip:bob@127.0.0.1:5098", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            invite = await wait_for(os.path.join(trace_dir, "callee.log"), r"INVITE sip:bob.*?m=audio (\d+) RTP/AVP",
+                                    timeout=40)
+            streaming = asyncio.ensure_future(phone.stream(("127.0.0.1", int(invite.group(1))), 6))
+            output, errors = await asyncio.wait_for(browser.communicate(), 90)
+            await streaming
+            await asyncio.wait_for(callee.communicate(), 20)
+            lines = [line for line in output.decode().splitlines() if line.startswith("{")]
+            assert lines, errors.decode(errors="replace")[-2000:]
+            return json.loads(lines[-1]), phone.packets_in, phone.heard(), callee.returncode
+        finally:
+            if callee.returncode is None:
+                callee.kill()
+            phone.close()
+
+    try:
+        result, packets, phone_heard, status = run(body(), timeout=150)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert "error" not in result, json.dumps(result, indent=1)
+    assert result["statusInCall"].startswith("in a call (pcmu, transcoded"), result
+    assert result["second"]["audioBytes"] > result["first"]["audioBytes"] > 0, result
+    assert result["second"]["audioEnergy"] > 0, result        # decoded sound, not silence
+    assert packets > 100, packets                              # the browser's microphone reached the phone
+    assert result["events"][:3] == ["registered", "calling", "accepted"] and result["events"][-1] == "hangup", result
+    assert status == 0
     assert janus.alive()
