@@ -6,16 +6,7 @@
 #include <algorithm>
 #include <cctype>
 
-// Sofia-SIP's inline tag helpers have unused parameters; they are not ours to fix.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include <sofia-sip/msg_header.h>
-#include <sofia-sip/nua.h>
-#include <sofia-sip/sip_header.h>
-#include <sofia-sip/sip_status.h>
-#include <sofia-sip/su_tag.h>
-#include <sofia-sip/url.h>
-#pragma GCC diagnostic pop
+#include "sofia.hpp"
 
 #include "conference_info.hpp"
 #include "cpim.hpp"

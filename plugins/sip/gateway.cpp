@@ -2,15 +2,7 @@
 
 #include <glib.h>
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include <sofia-sip/msg_header.h>
-#include <sofia-sip/nua.h>
-#include <sofia-sip/sip_header.h>
-#include <sofia-sip/sip_status.h>
-#include <sofia-sip/su_tag.h>
-#include <sofia-sip/url.h>
-#pragma GCC diagnostic pop
+#include "sofia.hpp"
 
 #include <algorithm>
 #include <cctype>

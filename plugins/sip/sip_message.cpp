@@ -1,10 +1,6 @@
 #include "sip_message.hpp"
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include <sofia-sip/sip_header.h>
-#include <sofia-sip/url.h>
-#pragma GCC diagnostic pop
+#include "sofia.hpp"
 
 #include <cctype>
 

@@ -3,15 +3,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-// Sofia-SIP's inline tag helpers have unused parameters; they are not ours to fix.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include <sofia-sip/nua.h>
-#include <sofia-sip/sip_header.h>
-#include <sofia-sip/su_tag.h>
-#include <sofia-sip/su_wait.h>
-#include <sofia-sip/tport_tag.h>
-#pragma GCC diagnostic pop
+#include "sofia.hpp"
 
 #include <chrono>
 #include <exception>
