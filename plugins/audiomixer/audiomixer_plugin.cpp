@@ -34,6 +34,7 @@ void AudioMixerPlugin::configure(const janus::PluginConfig& config) {
     defaults_.maxParticipants = config.getInt("max_participants", 100, 1, 10000);
     defaults_.mixThresholdDbov = static_cast<int>(config.getInt("mix_threshold_dbov", 50, 0, 127));
     rtpAddress_ = config.getString("rtp_ip", "127.0.0.1");
+    rtpAddressV6_ = config.getString("rtp_ip6", "::1");
     defaults_.tones = config.getBool("notification_tones", false);
     recordingsDir_ = config.getString("recordings_dir", SYLK_RECORDINGS_DIR);
     for (const auto& category : config.categories("room-")) {
@@ -215,15 +216,17 @@ std::shared_ptr<MixParticipant> AudioMixerPlugin::makePlainParticipant(RequestRe
             throw RequestError(ErrorCode::AudioMixerRtpUnavailable, e.what());
         }
     }
+    // Our end in the peer's address family: an IPv6 phone gets an IPv6 leg.
+    const std::string& local = ip.find(':') != std::string::npos ? rtpAddressV6_ : rtpAddress_;
     std::unique_ptr<RtpEndpoint> endpoint;
     try {
-        endpoint = std::make_unique<RtpEndpoint>(rtpAddress_, ip, port, std::move(srtp));
+        endpoint = std::make_unique<RtpEndpoint>(local, ip, port, std::move(srtp));
     } catch (const std::exception& e) {
         throw RequestError(ErrorCode::AudioMixerRtpUnavailable, e.what());
     }
     endpointOut = endpoint.get();
     rtpInfo = Json::object();
-    rtpInfo.set("ip", rtpAddress_).set("port", endpointOut->localPort()).set("payload_type", pt);
+    rtpInfo.set("ip", local).set("port", endpointOut->localPort()).set("payload_type", pt);
     return std::make_shared<MixParticipant>(id, display, codec, pt, sampleRate, std::move(endpoint));
 }
 

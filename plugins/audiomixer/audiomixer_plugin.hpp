@@ -93,6 +93,7 @@ private:
     bool createOnDemand_ = true;
     MixRoomSettings defaults_;
     std::string rtpAddress_ = "127.0.0.1";
+    std::string rtpAddressV6_ = "::1";
     std::string recordingsDir_;
 };
 

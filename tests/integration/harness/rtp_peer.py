@@ -63,9 +63,9 @@ class RtpPeer(asyncio.DatagramProtocol):
         self.srtp_in = Session(policy=Policy(key=base64.b64decode(remote_key), ssrc_type=Policy.SSRC_ANY_INBOUND))
         self.srtp_failures = 0
 
-    async def open(self):
+    async def open(self, host="127.0.0.1"):
         loop = asyncio.get_running_loop()
-        self.transport, _ = await loop.create_datagram_endpoint(lambda: self, local_addr=("127.0.0.1", 0))
+        self.transport, _ = await loop.create_datagram_endpoint(lambda: self, local_addr=(host, 0))
         self.port = self.transport.get_extra_info("sockname")[1]
         return self
 
