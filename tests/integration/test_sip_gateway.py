@@ -250,7 +250,7 @@ def test_a_g722_phone_calls_the_web_user(janus):
 
 def test_a_silent_phone_is_hung_up(janus):
     """The peer answers and sends no RTP: after the RTP timeout (6 s in tests) the gateway sends
-    BYE and tells the web user."""
+    BYE and tells the web user. A second caller meanwhile gets 486 and a missed_call event."""
     trace_dir = tempfile.mkdtemp(prefix="sylk-sipgw-")
 
     async def body():
@@ -259,16 +259,25 @@ def test_a_silent_phone_is_hung_up(janus):
         user = await WebUser(janus, 440).open()
         try:
             await asyncio.sleep(0.5)
-            await user.handle.send({"request": "register", "username": "sip:alice@sylk.test", "type": "guest"})
+            registered, _ = await user.handle.send({"request": "register", "username": "sip:alice@sylk.test",
+                                                    "type": "guest"})
             await user.handle.send({"request": "call", "uri": "sip:bob@127.0.0.1:5074"}, jsep=await offer(user.pc))
             accepted, jsep = await sip_event(user.handle, ("accepted", "hangup"))
             await accept(user.pc, jsep)
             loop = asyncio.get_running_loop()
             start = loop.time()
+            # Meanwhile a second caller: refused 486 and reported, not lost
+            second = await asyncio.create_subprocess_exec(
+                "sipp", "127.0.0.1:5060", "-sf", os.path.join(SCENARIOS, "second_call.xml"), "-m", "1",
+                "-i", "127.0.0.1", "-p", "0", "-nostdin", "-timeout", "20s",
+                "-set", "user", registered["result"]["contact_user"], cwd=trace_dir,
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+            missed, _ = await sip_event(user.handle, ("missed_call",))
+            _, second_errors = await asyncio.wait_for(second.communicate(), 20)
             hangup, _ = await sip_event(user.handle, ("hangup",), timeout=20)
             waited = loop.time() - start
             _, errors = await asyncio.wait_for(callee.communicate(), 20)
-            return accepted, hangup, waited, callee.returncode, errors
+            return accepted, hangup, waited, callee.returncode, errors, missed, second.returncode, second_errors
         finally:
             if callee.returncode is None:
                 callee.kill()
@@ -276,11 +285,13 @@ def test_a_silent_phone_is_hung_up(janus):
             await user.close()
 
     try:
-        accepted, hangup, waited, status, errors = run(body(), timeout=60)
+        accepted, hangup, waited, status, errors, missed, second_status, second_errors = run(body(), timeout=60)
     finally:
         shutil.rmtree(trace_dir, ignore_errors=True)
     assert accepted["result"]["event"] == "accepted" and accepted["result"]["codec"] == "pcma"
     assert hangup["result"]["code"] == 408 and hangup["result"]["reason"] == "RTP timeout"
+    assert missed["result"]["caller"].startswith("sip:erin@") and missed["result"]["displayname"] == "Erin"
+    assert second_status == 0, second_errors.decode(errors="replace")[-1000:]   # it got 486
     assert 5 <= waited <= 12, waited
     assert status == 0, errors.decode(errors="replace")[-1000:]   # the phone got the BYE
     assert janus.alive()
