@@ -267,7 +267,7 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     call.answerPort = static_cast<uint16_t>(json_integer_value(json_object_get(legRtp, "port")));
     call.sessionId = sessionIds_++;
     call.answer = buildAnswer(call.answerIp, call.answerPort, *audio, call.sessionId, call.version, "sendrecv", call.localKey);
-    std::string contact = "<sip:" + call.room + "@" + stack_.hostPort() + ">;isfocus";
+    std::string contact = stack_.contactFor(call.room) + ";isfocus";
     nua_respond(handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()),
                 SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());
     SYLK_LOG(LOG_INFO, kPackage, "call into room %s answered (%s)", call.room.c_str(), audio->codec.c_str());
@@ -412,7 +412,7 @@ std::string userAtHost(const std::string& uri) {
 }  // namespace
 
 std::string ConferenceFocus::roomContact(const std::string& room) const {
-    return "<sip:" + room + "@" + stack_.hostPort() + ">";
+    return stack_.contactFor(room);
 }
 
 void ConferenceFocus::onRefer(nua_handle_s* handle, const sip_s* sip) {
@@ -504,7 +504,7 @@ void ConferenceFocus::dialOut(nua_handle_s* refer, const std::string& room, cons
     call.answer = buildAnswer(call.answerIp, call.answerPort, media, call.sessionId, call.version);
     call.lastPacketUs = g_get_monotonic_time();
     std::string from = "<sip:" + room + "@" + stack_.hostPort() + ">";
-    std::string contact = from + ";isfocus";
+    std::string contact = stack_.contactFor(room) + ";isfocus";
     nua_handle_s* handle = nua_handle(stack_.nua(), nullptr, SIPTAG_TO_STR(target.c_str()), SIPTAG_FROM_STR(from.c_str()),
                                       TAG_END());
     nua_invite(handle, SIPTAG_CONTACT_STR(contact.c_str()),

@@ -168,6 +168,7 @@ Json Gateway::registerAccount(const std::shared_ptr<GatewaySession>& session, co
     std::string expires = std::to_string(account.ttl);
     nua_register(account.registration,
                  NUTAG_M_USERNAME(account.contactUser.c_str()),
+                 TAG_IF(!stack_.settings().contactParams.empty(), NUTAG_M_PARAMS(stack_.settings().contactParams.c_str())),
                  TAG_IF(!account.displayName.empty(), NUTAG_M_DISPLAY(account.displayName.c_str())),
                  TAG_IF(!account.registrar.empty(), NUTAG_REGISTRAR(account.registrar.c_str())),
                  TAG_IF(!account.outboundProxy.empty(), NUTAG_PROXY(account.outboundProxy.c_str())),
@@ -309,7 +310,7 @@ Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::st
     call.handle = nua_handle(stack_.nua(), nullptr, SIPTAG_TO_STR(uri.c_str()), SIPTAG_FROM_STR(from.c_str()),
                              SIPTAG_CALL_ID_STR(call.callId.c_str()), TAG_END());
     handles_[call.handle] = session;
-    std::string contact = "<sip:" + session->account.contactUser + "@" + stack_.hostPort() + ">";
+    std::string contact = stack_.contactFor(session->account.contactUser);
     nua_invite(call.handle,
                SIPTAG_CONTACT_STR(contact.c_str()),
                SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
@@ -501,7 +502,7 @@ Json Gateway::accept(GatewaySession& session, const Json& answer) {
     receiver_.add(bridge);
     startMedia(session, call.peer);
     std::string sdp = ourSdp(session, false, answerDirection(call.peer.direction));
-    std::string contact = "<sip:" + session.account.contactUser + "@" + stack_.hostPort() + ">";
+    std::string contact = stack_.contactFor(session.account.contactUser);
     nua_respond(call.handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()),
                 SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
     call.state = CallState::Established;

@@ -46,6 +46,11 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     settings.ip = config.getString("sip_ip", "127.0.0.1");
     settings.port = static_cast<uint16_t>(config.getInt("sip_port", 5060, 1, 65535));
     settings.userAgent = config.getString("user_agent", "Sylk for Janus");
+    settings.contactParams = config.getString("contact_params", "");
+    for (char c : settings.contactParams) {
+        if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '"')
+            throw std::invalid_argument("contact_params must be URI parameters like transport=tcp;ob");
+    }
     settings.rtpTimeoutSeconds = static_cast<int>(config.getInt("rtp_timeout", 30, 0, 3600));
     settings.sessionTimerSeconds = static_cast<unsigned>(config.getInt("session_timer", 1800, 0, 86400));
     if (settings.sessionTimerSeconds != 0 && settings.sessionTimerSeconds < 90)

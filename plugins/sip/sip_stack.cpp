@@ -54,6 +54,10 @@ std::string SipStack::hostPort() const {
            std::to_string(settings_.port);
 }
 
+std::string SipStack::contactFor(const std::string& user) const {
+    return "<sip:" + user + "@" + hostPort() + (settings_.contactParams.empty() ? "" : ";" + settings_.contactParams) + ">";
+}
+
 void SipStack::prepareTls() {
     if (settings_.tlsPort == 0 || settings_.tlsCertificate.empty() || settings_.tlsKey.empty())
         return;

@@ -23,6 +23,7 @@ struct SipSettings {
     std::string ip = "127.0.0.1";   // SIP and RTP address
     uint16_t port = 5060;
     std::string userAgent = "Sylk for Janus";
+    std::string contactParams;      // URI parameters added to our Contacts, e.g. "transport=tcp"
     unsigned sessionTimerSeconds = 1800;  // RFC 4028 Session-Expires we ask for; 0: none
     int rtpTimeoutSeconds = 30;     // a call whose peer sends no RTP this long ends; 0: never
     uint16_t tlsPort = 5061;        // SIP over TLS, when a certificate and key are configured
@@ -55,6 +56,8 @@ public:
     nua_s* nua() const { return nua_; }
     // "127.0.0.1:5060" or "[::1]:5060".
     std::string hostPort() const;
+    // "<sip:user@host:port;params>" with the configured contact parameters.
+    std::string contactFor(const std::string& user) const;
     // Runs work on the SIP thread and waits for it; rethrows what it throws.
     void execute(const std::function<void()>& work);
 

@@ -1,6 +1,7 @@
 """Who may call rooms: with room_callers and room_secret set, a caller from an address outside
 the list gets 403, one with the right digest password gets in after a 401 challenge, and a
-wrong password gets 403. SUBSCRIBE to a room's state is held to the same rules."""
+wrong password gets 403. SUBSCRIBE to a room's state is held to the same rules. (The module
+also sets contact_params, seen in the focus's Contact.)"""
 import asyncio
 import os
 import shutil
@@ -9,7 +10,8 @@ import tempfile
 from conftest import run
 from test_sip_focus import FOCUS, SCENARIOS
 
-SIP_OPTIONS = {"room_callers": "127.0.0.0/8, ::1", "room_secret": "letmein", "room_realm": "sylk.test"}
+SIP_OPTIONS = {"room_callers": "127.0.0.0/8, ::1", "room_secret": "letmein", "room_realm": "sylk.test",
+               "contact_params": "ob"}
 
 
 async def sipp_call(scenario, trace_dir, name, source="127.0.0.1"):
@@ -39,6 +41,7 @@ def test_digest_and_address_rules_for_room_callers(janus):
         shutil.rmtree(trace_dir, ignore_errors=True)
     assert right[0] == 0, right[1][-1000:] + right[2][-2000:]                # 401, then 200 with credentials
     assert 'WWW-Authenticate: Digest realm="sylk.test"' in right[2]
+    assert "Contact: <sip:locked-room@127.0.0.1:5060;ob>;isfocus" in right[2]   # contact_params
     assert wrong[0] == 0, wrong[1][-1000:] + wrong[2][-2000:]                # 401, then 403
     assert "SIP/2.0 403" in outsider[2] and "may not call rooms" in outsider[2], outsider[2][-2000:]
     assert janus.alive()
