@@ -112,8 +112,8 @@ def test_simulcast_subscribers_get_the_layer_they_ask_for(janus):
     streams, received, sizes = run(body(), timeout=150)
     video = next(s for s in streams if s["type"] == "video")
     assert video.get("simulcast") is True, streams
-    assert received[2] > 50_000, received            # the high layer flows (bytes in 4 s)
-    assert received[0] > 5_000, received             # so does the low one
+    assert received[2] > 10_000, received            # the high layer flows (bytes in 4 s; less when
+    assert received[0] > 2_000, received             # Chromium is short of CPU), so does the low one
     assert received[0] < received[2], received       # with fewer bytes
     # and a quarter of the width: Chromium lowers every layer's resolution and bitrate when the
     # machine is busy (the sanitizer run on a loaded CI), but keeps their ratio
