@@ -309,6 +309,12 @@ Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::st
     std::string from = fromHeader(*session);
     call.handle = nua_handle(stack_.nua(), nullptr, SIPTAG_TO_STR(uri.c_str()), SIPTAG_FROM_STR(from.c_str()),
                              SIPTAG_CALL_ID_STR(call.callId.c_str()), TAG_END());
+    if (!call.handle) {
+        receiver_.remove(bridge.get());
+        session->setBridge(nullptr);
+        call = SipCall{};
+        throw RequestError(ErrorCode::SipStackError, "the SIP stack could not make a call to " + uri);
+    }
     handles_[call.handle] = session;
     std::string contact = stack_.contactFor(session->account.contactUser);
     nua_invite(call.handle,
@@ -716,6 +722,8 @@ void Gateway::sendMessage(const std::shared_ptr<GatewaySession>& session, const 
     } else {
         std::string from = fromHeader(*session);
         handle = nua_handle(stack_.nua(), nullptr, SIPTAG_TO_STR(uri.c_str()), SIPTAG_FROM_STR(from.c_str()), TAG_END());
+        if (!handle)
+            throw RequestError(ErrorCode::SipStackError, "the SIP stack could not send to " + uri);
         handles_[handle] = session;
     }
     nua_message(handle, SIPTAG_CONTENT_TYPE_STR(contentType.c_str()), SIPTAG_PAYLOAD_STR(body.c_str()),
