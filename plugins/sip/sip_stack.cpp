@@ -222,8 +222,13 @@ void SipStack::refuse(nua_handle_s* handle, int status, const char* phrase, cons
 
 void SipStack::tick() {
     destroyRetired();
-    for (SipRole* role : roles_)
-        role->onTick();
+    for (SipRole* role : roles_) {
+        try {  // a C timer callback: nothing may escape into Sofia
+            role->onTick();
+        } catch (const std::exception& e) {
+            SYLK_LOG(LOG_ERR, kPackage, "SIP timer work failed: %s", e.what());
+        }
+    }
 }
 
 void SipStack::retire(nua_handle_s* handle, int afterSeconds) {
