@@ -97,6 +97,10 @@ AudioMixerPlugin::Room& AudioMixerPlugin::openRoom(const std::string& key, Reque
             throw RequestError(ErrorCode::AudioMixerNoSuchRoom, "no such room '" + key + "'");
         MixRoomSettings settings = defaults_;
         settings.onDemand = true;
+        // The first comer may choose the rate of a room made on demand (the SIP focus's
+        // room_sampling_rate); later ones join the room as it is.
+        if (auto rate = reader.optionalInt("sampling_rate", 8000, 48000))
+            settings.sampleRate = checkRate(*rate);
         room = &makeRoom(key, settings);
     }
     const auto& settings = room->mixer->settings;

@@ -247,6 +247,8 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
         rtp.set("srtp", srtp);
     }
     request.set("room", call.room).set("display", call.display).set("codec", audio->codec).set("rtp", rtp);
+    if (stack_.settings().roomSamplingRate > 0)  // for a room this call opens; an open room keeps its rate
+        request.set("sampling_rate", stack_.settings().roomSamplingRate);
     Json leg;
     try {
         leg = hub::Services::instance().call("audiomixer.attach_rtp", request);

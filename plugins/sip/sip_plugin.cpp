@@ -68,6 +68,9 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     }
     settings.roomSecret = config.getString("room_secret", "");
     settings.roomRealm = config.getString("room_realm", "sylk");
+    settings.roomSamplingRate = static_cast<int>(config.getInt("room_sampling_rate", 0, 0, 48000));
+    if (settings.roomSamplingRate != 0 && 48000 % settings.roomSamplingRate != 0)
+        throw std::invalid_argument("room_sampling_rate must be 8000, 12000, 16000, 24000 or 48000 (or 0)");
     stack_ = std::make_unique<SipStack>(settings);
     receiver_ = std::make_unique<RtpReceiver>();
     focus_ = std::make_unique<ConferenceFocus>(*stack_);

@@ -37,6 +37,9 @@ struct SipSettings {
     std::vector<std::string> roomCallers;
     std::string roomSecret;
     std::string roomRealm = "sylk";
+    // Sampling rate of the rooms a phone's call opens (0: the audio mixer's default, 48 kHz).
+    // 16000 halves the mixing work of phone-only rooms (G.711 and G.722 need no more).
+    int roomSamplingRate = 0;
 };
 
 class SipStack {

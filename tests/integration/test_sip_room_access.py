@@ -8,10 +8,11 @@ import shutil
 import tempfile
 
 from conftest import run
+from harness.janus_api import Admin
 from test_sip_focus import FOCUS, SCENARIOS
 
 SIP_OPTIONS = {"room_callers": "127.0.0.0/8, ::1", "room_secret": "letmein", "room_realm": "sylk.test",
-               "contact_params": "ob"}
+               "contact_params": "ob", "room_sampling_rate": 16000}
 
 
 async def sipp_call(scenario, trace_dir, name, source="127.0.0.1"):
@@ -31,17 +32,27 @@ def test_digest_and_address_rules_for_room_callers(janus):
     trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
 
     async def body():
-        return (await sipp_call("auth_call.xml", trace_dir, "right"),
-                await sipp_call("auth_refused.xml", trace_dir, "wrong"),
-                await sipp_call("auth_call.xml", trace_dir, "outsider", source="10.77.0.2"))
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        try:
+            call = asyncio.ensure_future(sipp_call("auth_call.xml", trace_dir, "right"))
+            rooms = {}
+            while "locked-room" not in rooms and not call.done():  # the room the call opened, while it lasts
+                listing = await admin.message_plugin("janus.plugin.sylk.audiomixer", {"request": "list"})
+                rooms = {room["room"]: room["sampling_rate"] for room in listing["list"]}
+                await asyncio.sleep(0.1)
+            return (await call, await sipp_call("auth_refused.xml", trace_dir, "wrong"),
+                    await sipp_call("auth_call.xml", trace_dir, "outsider", source="10.77.0.2"), rooms)
+        finally:
+            await admin.close()
 
     try:
-        right, wrong, outsider = run(body(), timeout=90)
+        right, wrong, outsider, rooms = run(body(), timeout=90)
     finally:
         shutil.rmtree(trace_dir, ignore_errors=True)
     assert right[0] == 0, right[1][-1000:] + right[2][-2000:]                # 401, then 200 with credentials
     assert 'WWW-Authenticate: Digest realm="sylk.test"' in right[2]
     assert "Contact: <sip:locked-room@127.0.0.1:5060;ob>;isfocus" in right[2]   # contact_params
+    assert rooms["locked-room"] == 16000, rooms                                 # room_sampling_rate
     assert wrong[0] == 0, wrong[1][-1000:] + wrong[2][-2000:]                # 401, then 403
     assert "SIP/2.0 403" in outsider[2] and "may not call rooms" in outsider[2], outsider[2][-2000:]
     assert janus.alive()
