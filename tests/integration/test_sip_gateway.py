@@ -62,6 +62,19 @@ class WebUser:
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         return {"type": "answer", "sdp": self.pc.localDescription.sdp, "trickle": False}
 
+    async def register_guest(self):
+        data, _ = await self.handle.send({"request": "register", "username": "sip:alice@sylk.test", "type": "guest"})
+        return data
+
+    async def call(self, uri, **fields):
+        """Calls uri with the browser's offer; returns the accepted (or hangup) event, its answer
+        applied."""
+        await self.handle.send(dict({"request": "call", "uri": uri}, **fields), jsep=await offer(self.pc))
+        result, jsep = await sip_event(self.handle, ("accepted", "hangup"))
+        if jsep:
+            await accept(self.pc, jsep)
+        return result
+
     def heard(self, seconds=1.0):
         import numpy
         rate = self.collector.rate
@@ -259,11 +272,8 @@ def test_a_silent_phone_is_hung_up(janus):
         user = await WebUser(janus, 440).open()
         try:
             await asyncio.sleep(0.5)
-            registered, _ = await user.handle.send({"request": "register", "username": "sip:alice@sylk.test",
-                                                    "type": "guest"})
-            await user.handle.send({"request": "call", "uri": "sip:bob@127.0.0.1:5074"}, jsep=await offer(user.pc))
-            accepted, jsep = await sip_event(user.handle, ("accepted", "hangup"))
-            await accept(user.pc, jsep)
+            registered = await user.register_guest()
+            accepted = await user.call("sip:bob@127.0.0.1:5074")
             loop = asyncio.get_running_loop()
             start = loop.time()
             # Meanwhile a second caller: refused 486 and reported, not lost
@@ -310,11 +320,8 @@ def test_call_with_sdes_srtp(janus):
         user = await WebUser(janus, 440).open()
         try:
             await asyncio.sleep(0.5)
-            await user.handle.send({"request": "register", "username": "sip:alice@sylk.test", "type": "guest"})
-            await user.handle.send({"request": "call", "uri": "sip:bob@127.0.0.1:5076", "srtp": "sdes_mandatory"},
-                                   jsep=await offer(user.pc))
-            accepted, jsep = await sip_event(user.handle, ("accepted", "hangup"))
-            await accept(user.pc, jsep)
+            await user.register_guest()
+            accepted = await user.call("sip:bob@127.0.0.1:5076", srtp="sdes_mandatory")
             invite = await wait_for(os.path.join(trace_dir, "callee.log"),
                                     r"INVITE sip:bob.*?m=audio (\d+) RTP/SAVP.*?inline:([A-Za-z0-9+/=]{40})")
             phone.use_srtp(phone_key, invite.group(2))
@@ -357,11 +364,9 @@ def test_blind_transfer_both_ways(janus):
         dave = carol = None
         try:
             await asyncio.sleep(0.5)
-            await user.handle.send({"request": "register", "username": "sip:alice@sylk.test", "type": "guest"})
+            await user.register_guest()
             # Out: we transfer bob
-            await user.handle.send({"request": "call", "uri": "sip:bob@127.0.0.1:5090"}, jsep=await offer(user.pc))
-            _, jsep = await sip_event(user.handle, ("accepted", "hangup"))
-            await accept(user.pc, jsep)
+            await user.call("sip:bob@127.0.0.1:5090")
             transferring, _ = await user.handle.send({"request": "transfer", "uri": carol_uri})
             refer_answer, _ = await sip_event(user.handle, ("transfer_accepted", "transfer_failed"))
             progress, _ = await sip_event(user.handle, ("transfer_progress",))
@@ -380,16 +385,11 @@ def test_blind_transfer_both_ways(janus):
             await asyncio.sleep(0.5)
             await user.close()
             user = await WebUser(janus, 440).open()
-            await user.handle.send({"request": "register", "username": "sip:alice@sylk.test", "type": "guest"})
-            await user.handle.send({"request": "call", "uri": "sip:dave@127.0.0.1:5094"}, jsep=await offer(user.pc))
-            _, jsep = await sip_event(user.handle, ("accepted", "hangup"))
-            await accept(user.pc, jsep)
+            await user.register_guest()
+            await user.call("sip:dave@127.0.0.1:5094")
             transfer, _ = await sip_event(user.handle, ("transfer",))
-            await second.handle.send({"request": "register", "username": "sip:alice@sylk.test", "type": "guest"})
-            await second.handle.send({"request": "call", "uri": transfer["result"]["refer_to"],
-                                      "refer_id": transfer["result"]["refer_id"]}, jsep=await offer(second.pc))
-            carol_answered, jsep = await sip_event(second.handle, ("accepted", "hangup"))
-            await accept(second.pc, jsep)
+            await second.register_guest()
+            carol_answered = await second.call(transfer["result"]["refer_to"], refer_id=transfer["result"]["refer_id"])
             await asyncio.sleep(0.5)
             await user.handle.send({"request": "hangup"})       # the transferred call ends
             _, dave_errors = await asyncio.wait_for(dave.communicate(), 20)
@@ -437,10 +437,8 @@ def test_a_call_to_an_opus_phone_is_not_transcoded(janus):
         user = await WebUser(janus, 440).open()
         try:
             await asyncio.sleep(0.5)
-            await user.handle.send({"request": "register", "username": "sip:alice@sylk.test", "type": "guest"})
-            await user.handle.send({"request": "call", "uri": "sip:bob@127.0.0.1:5096"}, jsep=await offer(user.pc))
-            accepted, jsep = await sip_event(user.handle, ("accepted", "hangup"))
-            await accept(user.pc, jsep)
+            await user.register_guest()
+            accepted = await user.call("sip:bob@127.0.0.1:5096")
             invite = await wait_for(os.path.join(trace_dir, "callee.log"), r"INVITE sip:bob.*?m=audio (\d+) RTP/AVP")
             phone.pt = 96
             await phone.stream(("127.0.0.1", int(invite.group(1))), 4)
