@@ -20,8 +20,9 @@ echo (bench/sip/uas_echo.xml, pinned to janus's CPU). The stock plugin has no ro
   the kernel's drops on its UDP sockets and, for the focus, the mixer's counters (packets in/out,
   sequence loss, missed deadlines). Clean: no failed call, loss (drops + sequence loss) <= 0.1%,
   the focus sending >= 99% of 50 packets/s per call and missing <= 1% of its mixer deadlines.
-Each target climbs until its first step that is not clean (after one retry); the ladders stop when
-the caller sipp (CPU 1) passes 85% of its CPU.
+Each target climbs until its first step that is not clean (after one retry, and a second one when
+other processes took more than 20% of CPU 0: the machine is shared); the ladders stop when the
+caller sipp (CPU 1) passes 85% of its CPU.
 
 janus and the reference UAS run on CPU 0, this process and the sipp callers/registrar on CPU 1.
 Writes bench/results/sip-<UTC time>.json and bench/results/sip-latest.md. Needs the private network
@@ -49,6 +50,7 @@ from harness.janus_process import JanusProcess  # noqa: E402
 from sip_load import (PLUGINS, Reference, call_scenario, calls_step, register_step, start_janus,
                       tone_file)
 
+NOISY_PCT = 20  # other processes' share of CPU 0 above which a step that is not clean gets one more attempt
 MEDIA_CLEAN = {"loss_pct": 0.1, "out_pct_of_expected": 99.0, "missed_deadlines_pct_of_ticks": 1.0}
 SETUP_CLEAN = {"failed_pct": 0.1, "setup_ms_p99": 1000}
 ASTERISK = {"calls": 900, "cpu_pct_of_2_cores": 86, "cores": 2,
@@ -188,7 +190,9 @@ async def run_calls(args, snapshot, temp, pinned):
             order = ["focus", "reference"] if round_number % 2 else ["reference", "focus"]
             for target in order:
                 for rate in args.setup_rates:
-                    for attempt in range(2):
+                    for attempt in range(3):
+                        if attempt == 2 and step["cpu0_other_pct"] <= NOISY_PCT:
+                            break
                         prefix = "s%d-%s-%d-%d" % (round_number, target[0], rate, attempt)
                         step = await calls_step(target, servers[target], admin, prefix, int(rate * args.setup_seconds),
                                                 rate, 1000, args.room_size, folder, plain)
@@ -196,11 +200,11 @@ async def run_calls(args, snapshot, temp, pinned):
                         step["clean"] = not step["not_clean_because"]
                         setup_steps.append(step)
                         print("setup %-9s %4d/s round %d%s: %d calls, %s failed, p50 %s ms, p99 %s ms, max %s ms, "
-                              "server CPU %.2f ms/call: %s" % (
+                              "server CPU %.2f ms/call, caller sipp %s%%, SIP socket drops %s, others on CPU 0 %s%%: %s" % (
                                   target, rate, round_number, " (retry)" if attempt else "", step["calls"],
                                   step["failed"], step["setup_ms_p50"], step["setup_ms_p99"], step["setup_ms_max"],
-                                  step["server_cpu_ms_per_call"],
-                                  "clean" if step["clean"] else "NOT clean: " + "; ".join(step["not_clean_because"])),
+                                  step["server_cpu_ms_per_call"], step["caller_sipp_cpu_pct"],
+                                  step["server_sip_socket_drops"], step["cpu0_other_pct"], "clean" if step["clean"] else "NOT clean: " + "; ".join(step["not_clean_because"])),
                               flush=True)
                         if step["clean"]:
                             break
@@ -211,7 +215,9 @@ async def run_calls(args, snapshot, temp, pinned):
                 for target in (order if n % 2 == 0 else order[::-1]):
                     if not climbing[target]:
                         continue
-                    for attempt in range(2):
+                    for attempt in range(3):
+                        if attempt == 2 and (step.get("window") or {}).get("cpu0_other_pct", 0) <= NOISY_PCT:
+                            break
                         prefix = "m%d-%s-%d-%d" % (round_number, target[0], n, attempt)
                         hold_ms = 1000 * (n / args.media_rate + 3 + args.seconds + 5)
                         step = await calls_step(target, servers[target], admin, prefix, n, args.media_rate, hold_ms,
@@ -223,12 +229,13 @@ async def run_calls(args, snapshot, temp, pinned):
                             step["server_cpu_ms_per_s_per_call"] = round(10 * w["server_cpu_pct"] / n, 4)
                         media_steps.append(step)
                         print("media %-9s N=%-5d round %d%s: server CPU %s%% (%s ms/s per call), caller sipp %s%%, "
-                              "loss %s%%, in %s%%, out %s%% of expected, missed deadlines %s/%s, drops %s, failed %s: %s"
+                              "loss %s%%, in %s%%, out %s%% of expected, missed deadlines %s/%s, drops %s, failed %s, "
+                              "others on CPU 0 %s%%: %s"
                               % (target, n, round_number, " (retry)" if attempt else "", w.get("server_cpu_pct"),
                                  step.get("server_cpu_ms_per_s_per_call"), w.get("caller_sipp_cpu_pct"),
                                  w.get("loss_pct"), w.get("in_pct_of_expected"), w.get("out_pct_of_expected"),
                                  w.get("missed_deadlines"), w.get("mixer_ticks"), w.get("server_udp_drops"),
-                                 step["failed"],
+                                 step["failed"], w.get("cpu0_other_pct"),
                                  "clean" if step["clean"] else "NOT clean: " + "; ".join(step["not_clean_because"])),
                               flush=True)
                         if not janus.alive():
@@ -369,22 +376,25 @@ def write_results(args, started, host, parts, pinned):
                           a["focus_ms_per_s_per_call_at_n"], a["focus_ms_per_s_per_call"],
                           a["focus_calls_at_asterisk_cpu_projected"] or 0, ASTERISK["cpu_pct_of_2_cores"])]
         lines += ["", "Steps with media:", "",
-                  "| round | target | N | server CPU % | ms/s per call | caller sipp CPU % | loss % | in / out % of "
-                  "expected | missed deadlines / ticks | failed | clean |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "| round | target | N | server CPU % | ms/s per call | others on CPU 0 % | caller sipp CPU % | loss % "
+                  "| in / out % of expected | missed deadlines / ticks | failed | clean |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for step in c["media_steps"]:
             w = step.get("window", {})
-            lines.append("| %d%s | %s | %d | %s | %s | %s | %s | %s / %s | %s / %s | %d | %s |" % (
+            lines.append("| %d%s | %s | %d | %s | %s | %s | %s | %s | %s / %s | %s / %s | %d | %s |" % (
                 step["round"], " (retry)" if step["retry"] else "", step["target"], step["calls"],
-                w.get("server_cpu_pct"), step.get("server_cpu_ms_per_s_per_call"), w.get("caller_sipp_cpu_pct"),
+                w.get("server_cpu_pct"), step.get("server_cpu_ms_per_s_per_call"), w.get("cpu0_other_pct", "–"),
+                w.get("caller_sipp_cpu_pct"),
                 w.get("loss_pct"), w.get("in_pct_of_expected", "–"), w.get("out_pct_of_expected", "–"),
                 w.get("missed_deadlines", "–"), w.get("mixer_ticks", "–"), step["failed"],
                 "yes" if step["clean"] else "no: " + "; ".join(step["not_clean_because"])))
-        lines += ["", "Setup steps:", "", "| round | target | calls/s | calls | failed | p50 / p99 / max ms | clean |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += ["", "Setup steps:", "", "| round | target | calls/s | calls | failed | p50 / p99 / max ms | server CPU ms "
+                  "per call | SIP socket drops | others on CPU 0 % | clean |", "|---|---|---|---|---|---|---|---|---|---|"]
         for step in c["setup_steps"]:
-            lines.append("| %d%s | %s | %d | %d | %d | %s / %s / %s | %s |" % (
+            lines.append("| %d%s | %s | %d | %d | %d | %s / %s / %s | %s | %s | %s | %s |" % (
                 step["round"], " (retry)" if step["retry"] else "", step["target"], step["rate"], step["calls"],
                 step["failed"], step["setup_ms_p50"], step["setup_ms_p99"], step["setup_ms_max"],
+                step["server_cpu_ms_per_call"], step.get("server_sip_socket_drops", "–"), step.get("cpu0_other_pct", "–"),
                 "yes" if step["clean"] else "no: " + "; ".join(step["not_clean_because"])))
         extra = c["extra"]
         lines += ["", "janus log problems during the calls part: %d%s. Notes: %s" % (
@@ -402,11 +412,11 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="rounds (default 3)")
     parser.add_argument("--reg-ladder", default="200,500,1000", help="accounts per REGISTER step")
     parser.add_argument("--window", type=int, default=100, help="registrations in flight at most (default 100)")
-    parser.add_argument("--setup-rates", default="50,100,200,300,400,600", help="calls per second ladder")
-    parser.add_argument("--setup-seconds", type=float, default=5, help="seconds of calls per setup step (default 5)")
-    parser.add_argument("--media-ladder", default="100,300,600,900,1200,1500,2000",
+    parser.add_argument("--setup-rates", default="400,800,1200,1600,2000,2400,3200", help="calls per second ladder")
+    parser.add_argument("--setup-seconds", type=float, default=4, help="seconds of calls per setup step (default 4)")
+    parser.add_argument("--media-ladder", default="300,600,800,900,1000,1100,1200,1500",
                         help="concurrent calls with media ladder")
-    parser.add_argument("--media-rate", type=int, default=100, help="calls per second while filling (default 100)")
+    parser.add_argument("--media-rate", type=int, default=200, help="calls per second while filling (default 200)")
     parser.add_argument("--room-size", type=int, default=10, help="calls per room (default 10)")
     parser.add_argument("--seconds", type=float, default=5, help="measured window with media (default 5)")
     parser.add_argument("--quick", action="store_true", help="smoke test: N=50 REGISTERs, 20 calls/s, 20 calls with "

@@ -8,7 +8,7 @@ import statistics
 import struct
 import time
 
-from bench_common import JANUS_CPU, LOAD_CPU, cpu_clock, threads_cpus
+from bench_common import JANUS_CPU, LOAD_CPU, cpu_busy, cpu_clock, threads_cpus
 from harness.janus_api import Session  # noqa: E402
 import janus_config  # noqa: E402
 
@@ -72,9 +72,10 @@ def proc_status(pid):
     return values
 
 
-def udp_drops(pid):
+def udp_drops(pid, port=None):
     """Datagrams the kernel dropped on pid's UDP sockets (full receive buffers), from the drops
-    column of /proc/<pid>/net/udp for the sockets among its file descriptors."""
+    column of /proc/<pid>/net/udp for the sockets among its file descriptors (only the one bound
+    to port, when given)."""
     inodes = set()
     for fd in os.listdir("/proc/%d/fd" % pid):
         try:
@@ -90,7 +91,7 @@ def udp_drops(pid):
                 next(f)
                 for line in f:
                     fields = line.split()
-                    if fields[9] in inodes:
+                    if fields[9] in inodes and (port is None or int(fields[1].rsplit(":", 1)[1], 16) == port):
                         drops += int(fields[-1])
         except OSError:
             pass
@@ -306,7 +307,8 @@ class Reference:
     async def start(self):
         self.process = await sipp(["-sf", os.path.join(SCENARIOS, "uas_echo.xml"), "-i", "127.0.0.1",
                                    "-p", str(REFERENCE_PORT), "-mi", "127.0.0.1", "-mp", str(REFERENCE_MEDIA_PORT),
-                                   "-rtp_echo", "-nostdin", "-buff_size", "4194304"], self.folder, "reference-uas")
+                                   "-rtp_echo", "-rtp_buffsize", "4194304", "-nostdin", "-buff_size", "4194304"],
+                                  self.folder, "reference-uas")
         await asyncio.sleep(0.5)
         if self.pinned:
             threads_cpus(self.process.pid, JANUS_CPU)
@@ -333,6 +335,8 @@ async def calls_step(target, server_pid, admin, prefix, calls, rate, hold_ms, ro
                  "-timeout", "%ds" % int(calls / rate + hold_ms / 1000 + 40), "-timeout_error",
                  "-trace_rtt", "-rtt_freq", "1", "-trace_stat", "-stf", os.path.join(step_folder, "stat.csv"),
                  "-trace_err", "-error_file", os.path.join(step_folder, "errors.log")]
+    sip_drops0 = udp_drops(server_pid, port)
+    busy0, _ = cpu_busy(JANUS_CPU)
     clock0, t0 = cpu_clock(server_pid), time.monotonic()
     uac = await sipp(arguments, step_folder, "uac")
     measured = None
@@ -350,12 +354,20 @@ async def calls_step(target, server_pid, admin, prefix, calls, rate, hold_ms, ro
         await asyncio.sleep(settle)
         measured = await measure(target, server_pid, uac.pid, admin, prefix, window, calls)
         measured["active_calls_at_window"] = active
-    try:
-        await asyncio.wait_for(uac.wait(), calls / rate + hold_ms / 1000 + 60)
-    except asyncio.TimeoutError:
-        pass
+    deadline, uac_cpu = time.monotonic() + calls / rate + hold_ms / 1000 + 60, 0.0
+    while uac.returncode is None and time.monotonic() < deadline:
+        try:
+            uac_cpu = cpu_clock(uac.pid)  # its last reading before it exits
+        except OSError:
+            pass
+        try:
+            await asyncio.wait_for(uac.wait(), 0.25)
+        except asyncio.TimeoutError:
+            pass
     code = await end(uac)
     wall, cpu = time.monotonic() - t0, cpu_clock(server_pid) - clock0
+    sip_drops = udp_drops(server_pid, port) - sip_drops0
+    others = cpu_busy(JANUS_CPU)[0] - busy0 - cpu
     stats = sipp_stats(os.path.join(step_folder, "stat.csv")) or {}
     times = rtts(step_folder)
     failed = calls - stats.get("successful", 0) if stats else calls - len(times)
@@ -364,7 +376,9 @@ async def calls_step(target, server_pid, admin, prefix, calls, rate, hold_ms, ro
               "failed_pct": round(100.0 * failed / calls, 3),
               "setup_ms_p50": statistics.median(times) if times else None,
               "setup_ms_p99": percentile(times, 99), "setup_ms_max": max(times) if times else None,
-              "server_cpu_ms_per_call": round(1000 * cpu / calls, 3), "wall_s": round(wall, 2)}
+              "server_cpu_ms_per_call": round(1000 * cpu / calls, 3), "wall_s": round(wall, 2),
+              "caller_sipp_cpu_pct": round(100 * uac_cpu / wall, 1), "server_sip_socket_drops": sip_drops,
+              "cpu0_other_pct": round(100 * others / wall, 1)}
     if measured:
         result["window"] = measured
     if failed:
@@ -394,12 +408,17 @@ async def measure(target, server_pid, uac_pid, admin, prefix, window, calls):
 
     before = await mixer()
     drops0, server0, uac0, t0 = udp_drops(server_pid), cpu_clock(server_pid), cpu_clock(uac_pid), time.monotonic()
+    busy0, steal0 = cpu_busy(JANUS_CPU)
     await asyncio.sleep(window)
     dt = time.monotonic() - t0
     server_cpu, uac_cpu, drops = cpu_clock(server_pid) - server0, cpu_clock(uac_pid) - uac0, udp_drops(server_pid) - drops0
+    busy1, steal1 = cpu_busy(JANUS_CPU)
     after = await mixer()
     result = {"seconds": round(dt, 3), "server_cpu_pct": round(100 * server_cpu / dt, 1),
-              "caller_sipp_cpu_pct": round(100 * uac_cpu / dt, 1), "server_udp_drops": drops}
+              "caller_sipp_cpu_pct": round(100 * uac_cpu / dt, 1), "server_udp_drops": drops,
+              # other processes on the server's CPU (from /proc/stat ticks: rough, can come out negative)
+              "cpu0_other_pct": round(100 * (busy1 - busy0 - server_cpu) / dt, 1),
+              "cpu0_steal_pct": round(100 * (steal1 - steal0) / dt, 1)}
     if before and after:
         delta = {f: after["totals"][f] - before["totals"][f] for f in after["totals"]}
         n = after["participants"]
