@@ -21,8 +21,9 @@ echo (bench/sip/uas_echo.xml, pinned to janus's CPU). The stock plugin has no ro
   sequence loss, missed deadlines). Clean: no failed call, loss (drops + sequence loss) <= 0.1%,
   the focus sending >= 99% of 50 packets/s per call and missing <= 1% of its mixer deadlines.
 Each target climbs until its first step that is not clean (after one retry, and a second one when
-other processes took more than 20% of CPU 0: the machine is shared); the ladders stop when the
-caller sipp (CPU 1) passes 85% of its CPU.
+other processes took more than 20% of CPU 0: the machine is shared; before a retry the bench waits
+up to 30 s for CPU 0 to be less than 15% busy); the ladders stop when the caller sipp (CPU 1) passes
+85% of its CPU.
 
 janus and the reference UAS run on CPU 0, this process and the sipp callers/registrar on CPU 1.
 Writes bench/results/sip-<UTC time>.json and bench/results/sip-latest.md. Needs the private network
@@ -37,6 +38,7 @@ import datetime
 import json
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -48,7 +50,7 @@ from bench_common import (JANUS_CPU, LOAD_CPU, RESULTS, SATURATED_PCT, TOP, LogW
 from harness.janus_api import Admin  # noqa: E402
 from harness.janus_process import JanusProcess  # noqa: E402
 from sip_load import (PLUGINS, Reference, call_scenario, calls_step, register_step, start_janus,
-                      tone_file)
+                      tone_file, wait_quiet)
 
 NOISY_PCT = 20  # other processes' share of CPU 0 above which a step that is not clean gets one more attempt
 MEDIA_CLEAN = {"loss_pct": 0.1, "out_pct_of_expected": 99.0, "missed_deadlines_pct_of_ticks": 1.0}
@@ -106,12 +108,13 @@ async def run_register(args, snapshot, temp, pinned):
                 steps.append(step)
                 warm = step.get("warm", {})
                 print("register %-5s N=%-5d round %d: %s/s, p50 %s ms, p99 %s ms, %s KiB/account (%s KiB for the "
-                      "REGISTER alone), janus CPU %s ms/registration, threads %s -> %s, failed %s; warm: %s/s, p99 %s "
-                      "ms, failed %s%s"
+                      "REGISTER alone), janus CPU %s ms/registration, threads %s -> %s, failed %s, others on CPU 0 %s%%; "
+                      "warm: %s/s, p99 %s ms, failed %s%s"
                       % (name, n, round_number + 1, step.get("per_second"), step.get("latency_ms_p50"),
                          step.get("latency_ms_p99"), step.get("kib_per_account"), step.get("kib_per_registration"),
                          step.get("janus_cpu_ms_per_request"), step.get("threads", {}).get("start"),
-                         step.get("threads", {}).get("registered"), step.get("failed"), warm.get("per_second"),
+                         step.get("threads", {}).get("registered"), step.get("failed"), step.get("cpu0_other_pct"),
+                         warm.get("per_second"),
                          warm.get("latency_ms_p99"), warm.get("failed"),
                          " ERROR " + step["error"] if "error" in step else ""), flush=True)
     summary = {}
@@ -121,7 +124,7 @@ async def run_register(args, snapshot, temp, pinned):
             mine = [s for s in steps if s["n"] == n and s["name"] == name and "error" not in s]
             entry[name] = {field: spread([s.get(field) for s in mine])
                            for field in ("per_second", "latency_ms_p50", "latency_ms_p99", "kib_per_account",
-                                         "kib_per_registration", "janus_cpu_ms_per_request")}
+                                         "kib_per_registration", "janus_cpu_ms_per_request", "cpu0_other_pct")}
             entry[name]["warm"] = {field: spread([s["warm"].get(field) for s in mine])
                                    for field in ("per_second", "latency_ms_p50", "latency_ms_p99",
                                                  "janus_cpu_ms_per_request")}
@@ -176,15 +179,52 @@ def setup_clean(step):
 
 async def run_calls(args, snapshot, temp, pinned):
     folder = tempfile.mkdtemp(prefix="calls-", dir=temp)
-    janus = new_janus(snapshot, os.path.join(folder, "run"))
-    await asyncio.to_thread(start_janus, janus, pinned)
-    log = LogWatch(janus.log_path)
-    startup = log.new_lines()
-    admin = await Admin.open(janus.admin_url, janus.admin_secret)
+    state = {"problems": [], "restarts": []}
+    servers = {}
+
+    async def start_focus():
+        janus = new_janus(snapshot, os.path.join(folder, "run%d" % len(state["restarts"])))
+        await asyncio.to_thread(start_janus, janus, pinned)
+        state["janus"], state["log"] = janus, LogWatch(janus.log_path)
+        state.setdefault("startup", state["log"].new_lines())
+        state["admin"] = await Admin.open(janus.admin_url, janus.admin_secret)
+        servers["focus"] = janus.process.pid
+
+    async def stop_focus():
+        await state["admin"].close()
+        state["problems"] += state["log"].new_lines()
+        alive = state["janus"].alive()
+        return alive, await asyncio.to_thread(state["janus"].stop, 10)
+
+    async def clean_slate(prefix):
+        """Before a focus step: calls that earlier steps left behind. Calls whose 200 was never
+        ACKed end after Sofia's timers (about a minute); calls whose BYE never arrived (every
+        retransmission dropped while the focus was overloaded) stay: the focus has no RTP or
+        session timeout yet. Waits up to 70 s, then starts janus afresh (recorded)."""
+        start = time.monotonic()
+        first = None
+        while True:
+            status = await state["admin"].message_plugin(PLUGINS["sylk"], {"request": "status"})
+            active = status["focus"]["active_calls"]
+            first = active if first is None else first
+            if active == 0:
+                return
+            if time.monotonic() - start > 70:
+                break
+            await asyncio.sleep(2)
+        event = {"before_step": prefix, "active_calls_found": first, "active_calls_after_70s": active}
+        print("  the focus still has %d calls from earlier steps after 70 s (%d at first): janus restarted"
+              % (active, first), flush=True)
+        await stop_focus()
+        state["restarts"].append(event)
+        await start_focus()
+
+    await start_focus()
     reference = await Reference(folder, pinned).start()
     plain, media = call_scenario(folder), call_scenario(folder, tone_file(folder))
-    servers = {"focus": janus.process.pid, "reference": reference.pid}
+    servers["reference"] = reference.pid
     setup_steps, media_steps, notes = [], [], []
+    status, alive, code = None, None, None
     try:
         for round_number in range(1, args.rounds + 1):
             order = ["focus", "reference"] if round_number % 2 else ["reference", "focus"]
@@ -193,10 +233,17 @@ async def run_calls(args, snapshot, temp, pinned):
                     for attempt in range(3):
                         if attempt == 2 and step["cpu0_other_pct"] <= NOISY_PCT:
                             break
+                        quiet = await wait_quiet() if attempt else None
                         prefix = "s%d-%s-%d-%d" % (round_number, target[0], rate, attempt)
-                        step = await calls_step(target, servers[target], admin, prefix, int(rate * args.setup_seconds),
+                        if target == "focus":
+                            await clean_slate(prefix)
+                        step = await calls_step(target, servers[target], state["admin"], prefix,
+                                                int(rate * args.setup_seconds),
                                                 rate, 1000, args.room_size, folder, plain)
-                        step.update(round=round_number, retry=attempt > 0, not_clean_because=setup_clean(step))
+                        step.update(round=round_number, retry=attempt > 0, not_clean_because=setup_clean(step),
+                                    waited_for_quiet=quiet)
+                        if step.get("leftover_before") and any(step["leftover_before"].values()):
+                            print("  before this step the focus still had %s" % step["leftover_before"], flush=True)
                         step["clean"] = not step["not_clean_because"]
                         setup_steps.append(step)
                         print("setup %-9s %4d/s round %d%s: %d calls, %s failed, p50 %s ms, p99 %s ms, max %s ms, "
@@ -218,11 +265,18 @@ async def run_calls(args, snapshot, temp, pinned):
                     for attempt in range(3):
                         if attempt == 2 and (step.get("window") or {}).get("cpu0_other_pct", 0) <= NOISY_PCT:
                             break
+                        quiet = await wait_quiet() if attempt else None
                         prefix = "m%d-%s-%d-%d" % (round_number, target[0], n, attempt)
+                        if target == "focus":
+                            await clean_slate(prefix)
                         hold_ms = 1000 * (n / args.media_rate + 3 + args.seconds + 5)
-                        step = await calls_step(target, servers[target], admin, prefix, n, args.media_rate, hold_ms,
+                        step = await calls_step(target, servers[target], state["admin"], prefix, n, args.media_rate,
+                                                hold_ms,
                                                 args.room_size, folder, media, window=args.seconds)
-                        step.update(round=round_number, retry=attempt > 0, not_clean_because=media_clean(step))
+                        step.update(round=round_number, retry=attempt > 0, not_clean_because=media_clean(step),
+                                    waited_for_quiet=quiet)
+                        if step.get("leftover_before") and any(step["leftover_before"].values()):
+                            print("  before this step the focus still had %s" % step["leftover_before"], flush=True)
                         step["clean"] = not step["not_clean_because"]
                         w = step.get("window", {})
                         if w.get("server_cpu_pct") is not None:
@@ -238,8 +292,8 @@ async def run_calls(args, snapshot, temp, pinned):
                                  step["failed"], w.get("cpu0_other_pct"),
                                  "clean" if step["clean"] else "NOT clean: " + "; ".join(step["not_clean_because"])),
                               flush=True)
-                        if not janus.alive():
-                            raise RuntimeError("janus died:\n" + janus.log_tail())
+                        if not state["janus"].alive():
+                            raise RuntimeError("janus died:\n" + state["janus"].log_tail())
                         if step["clean"] or (w.get("caller_sipp_cpu_pct") or 0) > SATURATED_PCT:
                             break
                     if not step["clean"]:
@@ -251,13 +305,11 @@ async def run_calls(args, snapshot, temp, pinned):
                         climbing = {"focus": False, "reference": False}
                 if not any(climbing.values()):
                     break
-        status = await admin.message_plugin(PLUGINS["sylk"], {"request": "status"})
+        status = await state["admin"].message_plugin(PLUGINS["sylk"], {"request": "status"})
     finally:
-        await admin.close()
         await reference_end(reference)
-        problems = log.new_lines()
-        alive = janus.alive()
-        code = janus.stop(timeout=10)
+        alive, code = await stop_focus()
+    problems = state["problems"]
     summary = {"setup": {}, "media": {}}
     for target in ("focus", "reference"):
         best = []
@@ -286,7 +338,8 @@ async def run_calls(args, snapshot, temp, pinned):
             "focus_ms_per_s_per_call_at_n": int(top), "focus_ms_per_s_per_call": per_call,
             "focus_calls_at_asterisk_cpu_projected": int(10 * ASTERISK["cpu_pct_of_2_cores"] * ASTERISK["cores"] / per_call)
             if per_call else None}
-    extra = {"janus_log_startup_problems": startup[:5], "janus_log_problems": len(problems),
+    extra = {"janus_log_startup_problems": state["startup"][:5], "janus_log_problems": len(problems),
+             "janus_restarts_for_calls_left_behind": state["restarts"],
              "janus_log_problem_samples": sorted(set(problems))[:10], "janus_alive_at_end": alive,
              "janus_exit_code": code, "sip_status_at_end": status, "notes": notes}
     return setup_steps, media_steps, summary, extra
@@ -319,8 +372,13 @@ def write_results(args, started, host, parts, pinned):
                 JANUS_CPU, LOAD_CPU, os.path.basename(json_path)), ""]
     if "register" in parts:
         summary = parts["register"]["summary"]
+        origin = ""
+        if "from_run" in parts["register"]:
+            origin = ("**From an earlier run**: `%s` (%s, commit %s), %d rounds. " % (
+                parts["register"]["from_run"], parts["register"]["from_run_date"], parts["register"]["from_run_commit"],
+                max(s["round"] for s in parts["register"]["steps"])))
         lines += ["## REGISTER: ours vs stock janus.plugin.sip (same janus binary, both loaded, fresh janus per step)",
-                  "", "Digest registration (401 then 200, sipp registrar), at most %d in flight. Throughput = accounts "
+                  "", origin + "Digest registration (401 then 200, sipp registrar), at most %d in flight. Throughput = accounts "
                   "registered / (first request → last `registered` event). Memory = janus VmRSS growth / N, from before "
                   "the handles were attached to after all registered." % args.window, "",
                   "| N | sylk reg/s | stock reg/s | sylk/stock | p99 latency ms sylk / stock | warm: sylk reg/s | stock "
@@ -397,6 +455,12 @@ def write_results(args, started, host, parts, pinned):
                 step["server_cpu_ms_per_call"], step.get("server_sip_socket_drops", "–"), step.get("cpu0_other_pct", "–"),
                 "yes" if step["clean"] else "no: " + "; ".join(step["not_clean_because"])))
         extra = c["extra"]
+        restarts = extra.get("janus_restarts_for_calls_left_behind", [])
+        if restarts:
+            lines += ["", "**Calls left behind**: %d time(s) the focus still counted calls from earlier (failed) steps 70 s "
+                      "later, and janus was started afresh: %s." % (len(restarts), "; ".join(
+                          "before %s: %d calls (%d at first)" % (r["before_step"], r["active_calls_after_70s"],
+                                                                r["active_calls_found"]) for r in restarts))]
         lines += ["", "janus log problems during the calls part: %d%s. Notes: %s" % (
             extra["janus_log_problems"], "".join("\n- `%s`" % p[:160] for p in extra["janus_log_problem_samples"][:5]),
             "; ".join(extra["notes"]) or "none")]
@@ -419,6 +483,9 @@ def main():
     parser.add_argument("--media-rate", type=int, default=200, help="calls per second while filling (default 200)")
     parser.add_argument("--room-size", type=int, default=10, help="calls per room (default 10)")
     parser.add_argument("--seconds", type=float, default=5, help="measured window with media (default 5)")
+    parser.add_argument("--register-from", metavar="JSON",
+                        help="with --parts calls: take the register part (figures and steps) from an earlier run's "
+                             "JSON, so that sip-latest.md shows both (marked as from that run)")
     parser.add_argument("--quick", action="store_true", help="smoke test: N=50 REGISTERs, 20 calls/s, 20 calls with "
                                                              "media, 1 round (under a minute)")
     parser.add_argument("--build", default=os.environ.get("SYLK_BUILD_DIR", os.path.join(TOP, "build")),
@@ -433,6 +500,8 @@ def main():
     args.media_ladder = [int(v) for v in args.media_ladder.split(",")]
     parts_wanted = [p for p in args.parts.split(",") if p]
     require_netns("sip_bench.py")
+    # kill <pid> ends the run like Ctrl-C: janus and the sipp processes are stopped on the way out
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
     started = datetime.datetime.now(datetime.timezone.utc)
     host = machine()
@@ -465,6 +534,11 @@ def main():
     finally:
         if not keep:
             shutil.rmtree(temp, ignore_errors=True)
+    if args.register_from and "register" not in parts:
+        with open(args.register_from) as f:
+            earlier = json.load(f)
+        parts["register"] = dict(earlier["register"], from_run=os.path.basename(args.register_from),
+                                 from_run_date=earlier["date"], from_run_commit=earlier["machine"]["git_commit"])
     host["run_seconds"] = round(time.monotonic() - t0, 1)
     json_path, md_path = write_results(args, started, host, parts, pinned)
     print("\n" + open(md_path).read().split("\nSteps with media:")[0])

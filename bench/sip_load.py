@@ -284,18 +284,35 @@ async def request_all(pid, handles, gate, body, first, finals):
             else:
                 failures.append(str(data)[:200] if data else event)
 
+    busy0, _ = cpu_busy(JANUS_CPU)
     clock0, t0 = cpu_clock(pid), time.monotonic()
     await asyncio.gather(*(one(i, h) for i, h in enumerate(handles)))
     elapsed, cpu = time.monotonic() - t0, cpu_clock(pid) - clock0
+    others = cpu_busy(JANUS_CPU)[0] - busy0 - cpu
     ok = len(latencies)
     return {"done": ok, "failed": len(failures), "failures_sample": sorted(set(failures))[:5],
             "seconds": round(elapsed, 3), "per_second": round(ok / elapsed, 1) if elapsed > 0 else None,
             "latency_ms_p50": round(1000 * statistics.median(latencies), 1) if latencies else None,
             "latency_ms_p99": round(1000 * percentile(latencies, 99), 1) if latencies else None,
-            "janus_cpu_ms_per_request": round(1000 * cpu / max(ok, 1), 3)}
+            "janus_cpu_ms_per_request": round(1000 * cpu / max(ok, 1), 3),
+            "cpu0_other_pct": round(100 * others / elapsed, 1) if elapsed > 0.2 else None}
 
 
 # ------------------------------------------------------------------ calls
+
+
+async def wait_quiet(limit=30.0, quiet_pct=15.0):
+    """Before a retry: waits (at most limit seconds) until CPU 0 is less than quiet_pct busy over
+    a second (the server is idle between steps, so that is other processes); returns the seconds
+    waited and the last busy share."""
+    start, pct = time.monotonic(), None
+    while time.monotonic() - start < limit:
+        busy0, t0 = cpu_busy(JANUS_CPU)[0], time.monotonic()
+        await asyncio.sleep(1.0)
+        pct = 100 * (cpu_busy(JANUS_CPU)[0] - busy0) / (time.monotonic() - t0)
+        if pct < quiet_pct:
+            break
+    return round(time.monotonic() - start, 1), round(pct, 1) if pct is not None else None
 
 
 class Reference:
@@ -335,10 +352,25 @@ async def calls_step(target, server_pid, admin, prefix, calls, rate, hold_ms, ro
                  "-timeout", "%ds" % int(calls / rate + hold_ms / 1000 + 40), "-timeout_error",
                  "-trace_rtt", "-rtt_freq", "1", "-trace_stat", "-stf", os.path.join(step_folder, "stat.csv"),
                  "-trace_err", "-error_file", os.path.join(step_folder, "errors.log")]
+    leftover = None
+    if target == "focus":  # what earlier steps left: calls the focus still counts, legs still in rooms
+        status = await admin.message_plugin(PLUGINS["sylk"], {"request": "status"})
+        listing = await admin.message_plugin("janus.plugin.sylk.audiomixer", {"request": "list"})
+        leftover = {"active_calls": status["focus"]["active_calls"],
+                    "mixer_participants": sum(len(r.get("participants", [])) for r in listing.get("list", []))}
     sip_drops0 = udp_drops(server_pid, port)
     busy0, _ = cpu_busy(JANUS_CPU)
     clock0, t0 = cpu_clock(server_pid), time.monotonic()
     uac = await sipp(arguments, step_folder, "uac")
+    try:
+        return await _calls_step(target, server_pid, admin, prefix, calls, rate, hold_ms, room_size, window, settle,
+                                 step_folder, uac, t0, clock0, sip_drops0, busy0, port, leftover)
+    finally:
+        await end(uac)
+
+
+async def _calls_step(target, server_pid, admin, prefix, calls, rate, hold_ms, room_size, window, settle, step_folder,
+                      uac, t0, clock0, sip_drops0, busy0, port, leftover):
     measured = None
     if window:
         ramp_deadline = t0 + calls / rate + 5
@@ -378,7 +410,7 @@ async def calls_step(target, server_pid, admin, prefix, calls, rate, hold_ms, ro
               "setup_ms_p99": percentile(times, 99), "setup_ms_max": max(times) if times else None,
               "server_cpu_ms_per_call": round(1000 * cpu / calls, 3), "wall_s": round(wall, 2),
               "caller_sipp_cpu_pct": round(100 * uac_cpu / wall, 1), "server_sip_socket_drops": sip_drops,
-              "cpu0_other_pct": round(100 * others / wall, 1)}
+              "cpu0_other_pct": round(100 * others / wall, 1), "leftover_before": leftover}
     if measured:
         result["window"] = measured
     if failed:
