@@ -284,12 +284,12 @@ async def run_calls(args, snapshot, temp, pinned):
                         media_steps.append(step)
                         print("media %-9s N=%-5d round %d%s: server CPU %s%% (%s ms/s per call), caller sipp %s%%, "
                               "loss %s%%, in %s%%, out %s%% of expected, missed deadlines %s/%s, drops %s, failed %s, "
-                              "others on CPU 0 %s%%: %s"
+                              "others on CPU 0 %s%%, mixer thread %s%%: %s"
                               % (target, n, round_number, " (retry)" if attempt else "", w.get("server_cpu_pct"),
                                  step.get("server_cpu_ms_per_s_per_call"), w.get("caller_sipp_cpu_pct"),
                                  w.get("loss_pct"), w.get("in_pct_of_expected"), w.get("out_pct_of_expected"),
                                  w.get("missed_deadlines"), w.get("mixer_ticks"), w.get("server_udp_drops"),
-                                 step["failed"], w.get("cpu0_other_pct"),
+                                 step["failed"], w.get("cpu0_other_pct"), w.get("mixer_thread_cpu_pct"),
                                  "clean" if step["clean"] else "NOT clean: " + "; ".join(step["not_clean_because"])),
                               flush=True)
                         if not state["janus"].alive():
@@ -365,11 +365,13 @@ def write_results(args, started, host, parts, pinned):
         json.dump(document, out, indent=2)
         out.write("\n")
     lines = ["# SIP benchmark (janus.plugin.sylk.sip)", "",
-             "%s, %s, %d CPUs (%s), janus %s, commit %s%s. Medians over %d round(s), range in brackets; janus (and "
-             "the reference sipp UAS) pinned to CPU %d, load generators to CPU %d. Raw numbers: `%s`."
+             "%s, %s, %d CPUs (%s), janus %s, commit %s%s. Medians over %d round(s), range in brackets; %s. Raw "
+             "numbers: `%s`."
              % (started.strftime("%Y-%m-%d %H:%M UTC"), host["kernel"], host["nproc"], host["cpu_model"], host["janus"],
                 host["git_commit"], " (--quick: a smoke test, not a measurement)" if args.quick else "", args.rounds,
-                JANUS_CPU, LOAD_CPU, os.path.basename(json_path)), ""]
+                "janus (and the reference sipp UAS) pinned to CPU %d, load generators to CPU %d" % (JANUS_CPU, LOAD_CPU)
+                if pinned else "**not pinned**: janus, the reference UAS and the load generators share both CPUs "
+                "(server CPU %% is of one core and can pass 100)", os.path.basename(json_path)), ""]
     if "register" in parts:
         summary = parts["register"]["summary"]
         origin = ""
@@ -412,7 +414,8 @@ def write_results(args, started, host, parts, pinned):
                       " (top of the ladder)" if s["focus"]["ladder_top_reached"] else "",
                       fmt(s["reference"]["max_clean_rate"]),
                       " (top of the ladder)" if s["reference"]["ladder_top_reached"] else ""),
-                  "| max clean concurrent calls with media on one core (ladder %s) | %s%s | %s%s |" % (
+                  "| max clean concurrent calls with media %s (ladder %s) | %s%s | %s%s |" % (
+                      "on one core" if pinned else "(not pinned: both cores, shared)",
                       ",".join(map(str, args.media_ladder)), fmt(m["focus"]["max_clean_calls"]),
                       " (top of the ladder)" if m["focus"]["ladder_top_reached"] else "",
                       fmt(m["reference"]["max_clean_calls"]),
@@ -486,6 +489,8 @@ def main():
     parser.add_argument("--register-from", metavar="JSON",
                         help="with --parts calls: take the register part (figures and steps) from an earlier run's "
                              "JSON, so that sip-latest.md shows both (marked as from that run)")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="no CPU pinning: janus may use both cores (shared with the load generators)")
     parser.add_argument("--quick", action="store_true", help="smoke test: N=50 REGISTERs, 20 calls/s, 20 calls with "
                                                              "media, 1 round (under a minute)")
     parser.add_argument("--build", default=os.environ.get("SYLK_BUILD_DIR", os.path.join(TOP, "build")),
@@ -508,8 +513,10 @@ def main():
     for path in ("plugins/sip/.libs/libjanus_sylk_sip.so", "plugins/audiomixer/.libs/libjanus_sylk_audiomixer.so"):
         if not os.path.exists(os.path.join(args.build, path)):
             sys.exit("missing %s: build first (make)" % path)
-    pinned = {JANUS_CPU, LOAD_CPU} <= os.sched_getaffinity(0)
-    if pinned:
+    pinned = {JANUS_CPU, LOAD_CPU} <= os.sched_getaffinity(0) and not args.no_pin
+    if args.no_pin:
+        print("--no-pin: janus, the reference UAS and the load generators share all CPUs")
+    elif pinned:
         os.sched_setaffinity(0, {LOAD_CPU})
     else:
         print("warning: CPUs %d and %d are not both available; not pinning" % (JANUS_CPU, LOAD_CPU))

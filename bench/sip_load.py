@@ -98,6 +98,21 @@ def udp_drops(pid, port=None):
     return drops
 
 
+def thread_cpu(pid, name):
+    """CPU seconds of pid's threads called name (/proc ticks)."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                text = f.read()
+        except OSError:
+            continue
+        comm, fields = text[text.index("(") + 1:text.rindex(")")], text.rsplit(")", 1)[1].split()
+        if comm == name:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values, p):
     if not values:
         return None
@@ -441,16 +456,20 @@ async def measure(target, server_pid, uac_pid, admin, prefix, window, calls):
     before = await mixer()
     drops0, server0, uac0, t0 = udp_drops(server_pid), cpu_clock(server_pid), cpu_clock(uac_pid), time.monotonic()
     busy0, steal0 = cpu_busy(JANUS_CPU)
+    mixer0 = thread_cpu(server_pid, "sylk-mixer") if target == "focus" else 0
     await asyncio.sleep(window)
     dt = time.monotonic() - t0
     server_cpu, uac_cpu, drops = cpu_clock(server_pid) - server0, cpu_clock(uac_pid) - uac0, udp_drops(server_pid) - drops0
     busy1, steal1 = cpu_busy(JANUS_CPU)
+    mixer_thread = thread_cpu(server_pid, "sylk-mixer") - mixer0 if target == "focus" else None
     after = await mixer()
     result = {"seconds": round(dt, 3), "server_cpu_pct": round(100 * server_cpu / dt, 1),
               "caller_sipp_cpu_pct": round(100 * uac_cpu / dt, 1), "server_udp_drops": drops,
               # other processes on the server's CPU (from /proc/stat ticks: rough, can come out negative)
               "cpu0_other_pct": round(100 * (busy1 - busy0 - server_cpu) / dt, 1),
               "cpu0_steal_pct": round(100 * (steal1 - steal0) / dt, 1)}
+    if mixer_thread is not None:  # the audio mixer's one thread: the part of janus that cannot spread over cores
+        result["mixer_thread_cpu_pct"] = round(100 * mixer_thread / dt, 1)
     if before and after:
         delta = {f: after["totals"][f] - before["totals"][f] for f in after["totals"]}
         n = after["participants"]
