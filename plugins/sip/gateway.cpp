@@ -185,14 +185,17 @@ Json Gateway::unregister(GatewaySession& session) {
     --accounts_;
     Json event = result(account.sendRegister ? "unregistering" : "unregistered");
     event.set("username", account.aor).setBool("register_sent", account.sendRegister);
-    if (account.registration)
+    if (account.registration) {
+        // The credentials stay with the handle until the registrar has answered (it may challenge).
+        unregistering_[account.registration] = account;
+        unregistering_[account.registration].authAttempts = 0;
         nua_unregister(account.registration, TAG_END());  // the handle goes on nua_r_unregister
+    }
     account = SipAccount{};
     return event;
 }
 
-bool Gateway::authenticate(GatewaySession& session, nua_handle_s* handle, const sip_s* sip, int& attempts) {
-    const SipAccount& account = session.account;
+bool Gateway::authenticate(const SipAccount& account, nua_handle_s* handle, const sip_s* sip, int& attempts) {
     const msg_auth_t* challenge = sip ? (sip->sip_www_authenticate ? sip->sip_www_authenticate : sip->sip_proxy_authenticate)
                                       : nullptr;
     if (!challenge || !account.active || (account.secret.empty()) || attempts >= 2)
@@ -223,7 +226,7 @@ void Gateway::onRegisterResponse(GatewaySession& session, int status, const char
         }
         return;
     }
-    if ((status == 401 || status == 407) && authenticate(session, handle, sip, account.authAttempts))
+    if ((status == 401 || status == 407) && authenticate(account, handle, sip, account.authAttempts))
         return;
     // Refused (wrong credentials, unknown user) or unreachable (408/503 from the stack).
     Json event = result("registration_failed");
@@ -236,11 +239,23 @@ void Gateway::onRegisterResponse(GatewaySession& session, int status, const char
     account = SipAccount{};
 }
 
-void Gateway::onUnregisterResponse(GatewaySession& session, nua_handle_s* handle) {
+void Gateway::onUnregisterResponse(int status, const char* phrase, nua_handle_s* handle, const sip_s* sip) {
+    auto unregistering = unregistering_.find(handle);
+    if (unregistering != unregistering_.end() && (status == 401 || status == 407) &&
+        authenticate(unregistering->second, handle, sip, unregistering->second.authAttempts))
+        return;
+    auto session = sessionOf(handle);  // null when the handle went away while unregistering
+    if (unregistering != unregistering_.end())
+        unregistering_.erase(unregistering);
     handles_.erase(handle);
     stack_.retire(handle);
-    Json event = result("unregistered");
-    emit(session, event);
+    if (!session)
+        return;
+    // A refusal is reported as such: the registrar still has the binding until it expires.
+    Json event = result(status < 300 ? "unregistered" : "unregistration_failed");
+    if (status >= 300)
+        event.set("code", status).set("reason", phrase ? phrase : "");
+    emit(*session, event);
 }
 
 // ---------------------------------------------------------------- calls
@@ -443,7 +458,7 @@ void Gateway::onInviteResponse(GatewaySession& session, int status, const char* 
         call.answerSent = true;
         return;
     }
-    if ((status == 401 || status == 407) && authenticate(session, call.handle, sip, call.authAttempts))
+    if ((status == 401 || status == 407) && authenticate(session.account, call.handle, sip, call.authAttempts))
         return;
     Json event = result("hangup");
     event.set("code", status).set("reason", phrase ? phrase : "");
@@ -625,9 +640,15 @@ void Gateway::sessionGone(GatewaySession& session) {
         --accounts_;
         if (session.account.registration) {
             handles_.erase(session.account.registration);
-            if (session.account.registered)
+            if (session.account.registered) {
+                // Finished on nua_r_unregister (a challenge answered with the kept credentials),
+                // which retires the handle; Sofia answers that itself (408) if the registrar is mute.
+                unregistering_[session.account.registration] = session.account;
+                unregistering_[session.account.registration].authAttempts = 0;
                 nua_unregister(session.account.registration, TAG_END());
-            stack_.retire(session.account.registration);
+            } else {
+                stack_.retire(session.account.registration);
+            }
         }
         session.account = SipAccount{};
     }
@@ -902,6 +923,11 @@ void Gateway::onEvent(int event, int status, const char* phrase, nua_handle_s* h
         onIncomingMessage(handle, sip);
         return;
     }
+    if (event == nua_r_unregister && unregistering_.count(handle)) {
+        if (status >= 200)
+            onUnregisterResponse(status, phrase, handle, sip);
+        return;
+    }
     auto session = sessionOf(handle);
     if (!session) {
         handles_.erase(handle);
@@ -913,7 +939,7 @@ void Gateway::onEvent(int event, int status, const char* phrase, nua_handle_s* h
         break;
     case nua_r_unregister:
         if (status >= 200)
-            onUnregisterResponse(*session, handle);
+            onUnregisterResponse(status, phrase, handle, sip);
         break;
     case nua_r_invite:
         if (handle == session->call.handle)

@@ -82,7 +82,7 @@ private:
     std::shared_ptr<GatewaySession> sessionOf(nua_handle_s* handle) const;
     void emit(GatewaySession& session, const Json& result, const Json& jsep = Json());
     void onRegisterResponse(GatewaySession& session, int status, const char* phrase, nua_handle_s* handle, const sip_s* sip);
-    void onUnregisterResponse(GatewaySession& session, nua_handle_s* handle);
+    void onUnregisterResponse(int status, const char* phrase, nua_handle_s* handle, const sip_s* sip);
     void onInviteResponse(GatewaySession& session, int status, const char* phrase, const sip_s* sip);
     void onIncomingInvite(nua_handle_s* handle, const sip_s* sip);
     void onReInvite(GatewaySession& session, const sip_s* sip);
@@ -94,7 +94,7 @@ private:
     void notifyTransferor(SipCall& call, int status, const char* phrase);
     // Authenticates handle against the challenge in sip with the account's credentials; false
     // when there are none or they were already refused.
-    bool authenticate(GatewaySession& session, nua_handle_s* handle, const sip_s* sip, int& attempts);
+    bool authenticate(const SipAccount& account, nua_handle_s* handle, const sip_s* sip, int& attempts);
     std::shared_ptr<MediaBridge> makeBridge(const std::shared_ptr<GatewaySession>& session);
     void startMedia(GatewaySession& session, const AudioOffer& peer);
     void endCall(GatewaySession& session, int code, const std::string& reason);
@@ -112,6 +112,7 @@ private:
     };
     std::vector<PendingMessage> pending_;  // SIP thread only
     std::map<uint64_t, nua_handle_s*> refers_;  // transfers asked of our users, by refer_id
+    std::map<nua_handle_s*, SipAccount> unregistering_;  // credentials until the registrar answers
     int ticks_ = 0;
     void checkRtpTimeouts();
 

@@ -101,7 +101,6 @@ def test_registers_with_digest_and_calls_a_pcmu_phone(janus):
                                               "secret": "secret", "display_name": "Alice"})
             assert data["result"]["event"] == "registering", data
             registered, _ = await sip_event(user.handle, ("registered", "registration_failed"))
-            _, registrar_errors = await asyncio.wait_for(registrar.communicate(), 20)
 
             data, _ = await user.handle.send({"request": "call", "uri": "sip:bob@127.0.0.1:%d" % CALLEE_PORT},
                                              jsep=await offer(user.pc))
@@ -119,8 +118,11 @@ def test_registers_with_digest_and_calls_a_pcmu_phone(janus):
             data, _ = await user.handle.send({"request": "hangup"})
             hangup, _ = await sip_event(user.handle, ("hangup",))
             _, callee_errors = await asyncio.wait_for(callee.communicate(), 20)
+            unregistering, _ = await user.handle.send({"request": "unregister"})
+            unregistered, _ = await sip_event(user.handle, ("unregistered", "unregistration_failed"))
+            _, registrar_errors = await asyncio.wait_for(registrar.communicate(), 20)
             return (registered, registrar.returncode, registrar_errors, ringing, accepted, web_heard, phone_heard,
-                    hangup, callee.returncode, callee_errors)
+                    hangup, callee.returncode, callee_errors, unregistering, unregistered)
         finally:
             for process in (registrar, callee):
                 if process.returncode is None:
@@ -130,12 +132,14 @@ def test_registers_with_digest_and_calls_a_pcmu_phone(janus):
 
     try:
         (registered, registrar_status, registrar_errors, ringing, accepted, web_heard, phone_heard, hangup,
-         callee_status, callee_errors) = run(body(), timeout=120)
+         callee_status, callee_errors, unregistering, unregistered) = run(body(), timeout=120)
     finally:
         shutil.rmtree(trace_dir, ignore_errors=True)
     assert registered["result"]["event"] == "registered", registered
     assert registered["result"]["username"] == "sip:alice@127.0.0.1:%d" % REGISTRAR_PORT
-    assert registrar_status == 0, registrar_errors.decode(errors="replace")[-1000:]  # the digest verified
+    assert registrar_status == 0, registrar_errors.decode(errors="replace")[-1000:]  # both digests verified
+    assert unregistering["result"]["event"] == "unregistering"
+    assert unregistered["result"]["event"] == "unregistered", unregistered   # after its own challenge
     assert ringing["result"]["event"] == "ringing"
     assert accepted["result"]["event"] == "accepted", accepted
     assert accepted["result"]["codec"] == "pcmu" and accepted["result"]["transcoding"] is True
