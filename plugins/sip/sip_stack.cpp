@@ -158,6 +158,11 @@ void SipStack::run() {
                       NUTAG_URL(url.c_str()),
                       TAG_IF(!sipsUrl.empty(), NUTAG_SIPS_URL(sipsUrl.c_str())),
                       TAG_IF(!sipsUrl.empty(), TPTAG_CERTIFICATE(tlsFolder_.c_str())),
+                      // Bursts of calls (thousands of INVITEs a second) overflowed the default
+                      // socket buffer in the benchmark, and retransmission backoff turned each
+                      // drop into seconds of setup time.
+                      TPTAG_UDP_RMEM(4 * 1024 * 1024),
+                      TPTAG_UDP_WMEM(1024 * 1024),
                       NUTAG_MEDIA_ENABLE(0),                 // we write the SDP ourselves
                       NUTAG_APPL_METHOD("MESSAGE"),          // and answer MESSAGEs
                       NUTAG_APPL_METHOD("INFO"),             // and INFOs ourselves
