@@ -1,0 +1,506 @@
+// The gateway's calls: placing and taking them, their media, hold, hang-up, transfer (REFER)
+// and the RTP timeout. Part of class Gateway (gateway.hpp).
+#include "gateway.hpp"
+
+#include <glib.h>
+
+#include "sofia.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+#include "cpim.hpp"
+#include "imdn.hpp"
+#include "rtp_receiver.hpp"
+#include "sip_message.hpp"
+#include "sip_stack.hpp"
+#include "sylkcore/janus/sdp_answer.hpp"
+#include "sylkcore/janus/sdp_offer.hpp"
+#include "sylkcore/log.hpp"
+#include "sylkcore/net/srtp_session.hpp"
+#include "sylkcore/request_error.hpp"
+
+#include "gateway_detail.hpp"
+
+namespace sylk::sip {
+
+using namespace gateway_detail;
+
+// ---------------------------------------------------------------- calls
+
+std::string Gateway::ourSdp(GatewaySession& session, bool offer, const std::string& direction) {
+    auto bridge = session.bridge();
+    uint16_t port = bridge ? bridge->localPort() : 9;
+    uint64_t version = session.call.sdpVersion++;
+    if (offer)
+        return buildOffer(stack_.settings().ip, port, sessionIds_, version, direction, session.call.srtpMode,
+                          session.call.localKey);
+    return buildAnswer(stack_.settings().ip, port, session.call.peer, sessionIds_, version, direction,
+                       session.call.localKey);
+}
+
+Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::string& uri, const Json& offer,
+                   const std::string& srtp, uint64_t referId) {
+    nua_handle_s* transferor = nullptr;
+    if (referId != 0) {
+        auto refer = refers_.find(referId);
+        if (refer == refers_.end())
+            throw RequestError(ErrorCode::InvalidField, "no transfer with refer_id " + std::to_string(referId));
+        transferor = refer->second;
+    }
+    if (!session->account.active)
+        throw RequestError(ErrorCode::SipWrongState, "register first (or register as a guest)");
+    if (session->call.state != CallState::Idle)
+        throw RequestError(ErrorCode::SipWrongState, "already in a call");
+    if (!validUri(uri))
+        throw RequestError(ErrorCode::SipInvalidAddress, "uri must be a SIP URI like sip:bob@example.com");
+    if (!offer.get())
+        throw RequestError(ErrorCode::SipMissingSdp, "a call needs the browser's JSEP offer");
+    janus::AnswerOptions options;
+    options.audioCodecs = {"opus"};
+    options.video = false;
+    options.data = false;
+    janus::SdpAnswer answer = janus::answerOffer(offer, options);
+    if (answer.audioCodec.empty())
+        throw RequestError(ErrorCode::InvalidSdp, "the offer has no Opus audio");
+
+    auto bridge = makeBridge(session);
+    SipCall& call = session->call;
+    call = SipCall{};
+    for (const auto& media : answer.media) {
+        if (media.type == "audio") {
+            call.webrtcOpusPt = media.pt;
+            call.mindex = media.mindex;
+        }
+    }
+    call.state = CallState::Calling;
+    call.peerUri = uri;
+    call.srtpMode = srtp;
+    call.transferor = transferor;
+    if (referId != 0)
+        refers_.erase(referId);
+    if (!srtp.empty())
+        call.localKey = net::SrtpSession::makeKey();
+    call.browserAnswer = answer.jsep;
+    gchar* uuid = g_uuid_string_random();
+    call.callId = uuid;
+    g_free(uuid);
+    session->setBridge(bridge);
+    receiver_.add(bridge);
+    ++sessionIds_;
+    std::string sdp = ourSdp(*session, true, "sendrecv");
+    std::string from = fromHeader(*session);
+    call.handle = nua_handle(stack_.nua(), nullptr, SIPTAG_TO_STR(uri.c_str()), SIPTAG_FROM_STR(from.c_str()),
+                             SIPTAG_CALL_ID_STR(call.callId.c_str()), TAG_END());
+    if (!call.handle) {
+        receiver_.remove(bridge.get());
+        session->setBridge(nullptr);
+        call = SipCall{};
+        throw RequestError(ErrorCode::SipStackError, "the SIP stack could not make a call to " + uri);
+    }
+    handles_[call.handle] = session;
+    std::string contact = stack_.contactFor(session->account.contactUser);
+    nua_invite(call.handle,
+               SIPTAG_CONTACT_STR(contact.c_str()),
+               SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
+               TAG_IF(!session->account.outboundProxy.empty(), NUTAG_PROXY(session->account.outboundProxy.c_str())),
+               TAG_END());
+    ++calls_;
+    ++callsPlaced_;
+    Json event = result("calling");
+    event.set("call_id", call.callId);
+    return event;
+}
+
+std::shared_ptr<MediaBridge> Gateway::makeBridge(const std::shared_ptr<GatewaySession>& session) {
+    auto bridge = std::make_shared<MediaBridge>(janus_, session->handle(), stack_.settings().ip);
+    // Called on the RTP receiver thread: only the event sink, which is thread-safe, is used.
+    std::weak_ptr<GatewaySession> weak = session;
+    bridge->setDtmfListener([this, weak](char digit, int durationMs) {
+        if (auto owner = weak.lock()) {
+            Json dtmf = result("dtmf");
+            dtmf.set("signal", std::string(1, digit)).set("duration", durationMs).set("via", "rtp");
+            events_(*owner, "", dtmf, Json());
+        }
+    });
+    return bridge;
+}
+
+void Gateway::startMedia(GatewaySession& session, const AudioOffer& peer) {
+    auto bridge = session.bridge();
+    auto codec = codecOf(peer);
+    if (!bridge || !codec)
+        return;
+    BridgeMedia media;
+    media.peerIp = peer.address;
+    media.peerPort = peer.port;
+    media.sipCodec = *codec;
+    media.sipPt = peer.payloadType;
+    media.sipDtmfPt = peer.telephoneEventPt;
+    media.webrtcOpusPt = session.call.webrtcOpusPt;
+    media.webrtcDtmfPt = session.call.webrtcDtmfPt;
+    media.mindex = session.call.mindex;
+    if (peer.srtp()) {
+        if (session.call.localKey.empty())
+            session.call.localKey = net::SrtpSession::makeKey();
+        media.srtpSuite = peer.cryptoSuite;
+        media.localKey = session.call.localKey;
+        media.remoteKey = peer.cryptoKey;
+    }
+    bool wasTranscoding = bridge->transcoding();
+    bridge->start(media);
+    if (bridge->transcoding() && !wasTranscoding)
+        ++callsTranscoded_;
+    session.call.peer = peer;
+    if (peer.held() != session.call.remoteHold || session.call.mediaSinceUs == 0)
+        session.call.mediaSinceUs = g_get_monotonic_time();
+    session.call.remoteHold = peer.held();
+    bridge->setHeld(session.call.localHold || session.call.remoteHold);
+}
+
+void Gateway::notifyTransferor(SipCall& call, int status, const char* phrase) {
+    if (!call.transferor || status < 200)
+        return;
+    std::string fragment = "SIP/2.0 " + std::to_string(status) + " " + (phrase ? phrase : "") + "\r\n";
+    nua_notify(call.transferor, NUTAG_SUBSTATE(nua_substate_terminated), SIPTAG_EVENT_STR("refer"),
+               SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"), SIPTAG_PAYLOAD_STR(fragment.c_str()), TAG_END());
+    call.transferor = nullptr;  // its handle is the transferor's call's; it goes with that call
+}
+
+void Gateway::onInviteResponse(GatewaySession& session, int status, const char* phrase, const sip_s* sip) {
+    SipCall& call = session.call;
+    if (call.state == CallState::Calling)
+        notifyTransferor(call, status, phrase);
+    if (call.state == CallState::Established) {
+        if (status >= 300)
+            SYLK_LOG(LOG_WARN, kPackage, "re-INVITE of call %s refused: %d", call.callId.c_str(), status);
+        return;  // the answer to our hold/resume re-INVITE: the media stay as they are
+    }
+    if (call.state != CallState::Calling || status < 180)
+        return;
+    std::string sdp = bodyOf(sip);
+    if (status < 200) {
+        if (status == 183 && !sdp.empty() && !call.answerSent) {
+            std::string reason;
+            if (auto peer = chooseAudio(sdp, &reason)) {
+                startMedia(session, *peer);
+                call.answerSent = true;
+                Json event = result("progress");
+                event.set("username", call.peerUri);
+                emit(session, event, call.browserAnswer);
+                return;
+            }
+        }
+        Json event = result(status == 180 ? "ringing" : "proceeding");
+        if (status != 180)
+            event.set("code", status);
+        emit(session, event);
+        return;
+    }
+    if (status < 300) {
+        std::string reason = "no SDP answer";
+        auto peer = sdp.empty() ? std::nullopt : chooseAudio(sdp, &reason);
+        if (peer && call.srtpMode == "mandatory" && !peer->srtp()) {
+            reason = "SRTP required but the answer has no a=crypto";
+            peer.reset();
+        }
+        if (!peer && !call.answerSent) {
+            // Nothing we can play: end the call the peer just answered.
+            SYLK_LOG(LOG_WARN, kPackage, "call %s answered without usable audio: %s", call.callId.c_str(), reason.c_str());
+            nua_bye(call.handle, TAG_END());
+            call.state = CallState::Established;
+            Json event = result("hangup");
+            event.set("code", 488).set("reason", "Not Acceptable Here: " + reason);
+            emit(session, event);
+            call.hangupReported = true;
+            return;
+        }
+        if (peer)
+            startMedia(session, *peer);
+        call.state = CallState::Established;
+        Json event = result("accepted");
+        event.set("username", call.peerUri);
+        if (auto bridge = session.bridge())
+            event.setBool("transcoding", bridge->transcoding()).set("codec", call.peer.codec).setBool("srtp", call.peer.srtp());
+        emit(session, event, call.answerSent ? Json() : call.browserAnswer);
+        call.answerSent = true;
+        return;
+    }
+    if ((status == 401 || status == 407) && authenticate(session.account, call.handle, sip, call.authAttempts))
+        return;
+    Json event = result("hangup");
+    event.set("code", status).set("reason", phrase ? phrase : "");
+    emit(session, event);
+    call.hangupReported = true;
+}
+
+void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
+    auto session = contacts_[requestUser(sip)].lock();
+    if (!session) {
+        stack_.refuse(handle, 404, sip_404_Not_found, "no such user");
+        return;
+    }
+    std::string caller = fromUri(sip);
+    std::string callee = toUri(sip);
+    if (session->call.state != CallState::Idle) {
+        // One call per handle, as in the stock plugin: the second is refused and reported.
+        stack_.refuse(handle, 486, sip_486_Busy_here, "");
+        Json event = result("missed_call");
+        event.set("caller", caller).set("displayname", displayOf(sip)).set("callee", callee);
+        events_(*session, callIdOf(sip), event, Json());
+        return;
+    }
+    std::string reason;
+    std::string offer = bodyOf(sip);
+    auto peer = offer.empty() ? std::nullopt : chooseAudio(offer, &reason);
+    if (!peer) {
+        stack_.refuse(handle, 488, sip_488_Not_acceptable, offer.empty() ? "an SDP offer is needed" : reason);
+        return;
+    }
+    SipCall& call = session->call;
+    call = SipCall{};
+    call.state = CallState::Ringing;
+    call.incoming = true;
+    call.handle = handle;
+    call.callId = callIdOf(sip);
+    call.peerUri = caller;
+    call.peer = *peer;
+    janus::AudioOfferSdp browserOffer = janus::makeAudioOffer(false);
+    call.webrtcOpusPt = browserOffer.opusPt;
+    call.mindex = 0;
+    handles_[handle] = session;
+    ++calls_;
+    ++callsReceived_;
+    nua_respond(handle, 180, sip_180_Ringing, TAG_END());
+    Json event = result("incomingcall");
+    event.set("username", caller).set("displayname", displayOf(sip)).set("callee", callee).set("codec", peer->codec);
+    if (peer->srtp())
+        event.set("srtp", "sdes_optional");
+    emit(*session, event, browserOffer.jsep);
+}
+
+Json Gateway::accept(GatewaySession& session, const Json& answer) {
+    SipCall& call = session.call;
+    if (call.state != CallState::Ringing || !call.incoming)
+        throw RequestError(ErrorCode::SipWrongState, "no incoming call to accept");
+    json_t* type = answer.member("type");
+    if (!answer.get() || !json_is_string(type) || std::string(json_string_value(type)) != "answer")
+        throw RequestError(ErrorCode::SipMissingSdp, "accept needs the browser's JSEP answer to the incomingcall offer");
+    auto bridge = makeBridge(session.shared_from_this());
+    session.setBridge(bridge);
+    receiver_.add(bridge);
+    startMedia(session, call.peer);
+    std::string sdp = ourSdp(session, false, answerDirection(call.peer.direction));
+    std::string contact = stack_.contactFor(session.account.contactUser);
+    nua_respond(call.handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()),
+                SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    call.state = CallState::Established;
+    Json event = result("accepted");
+    event.setBool("transcoding", bridge->transcoding()).set("codec", call.peer.codec).setBool("srtp", call.peer.srtp());
+    return event;
+}
+
+Json Gateway::decline(GatewaySession& session, int code) {
+    SipCall& call = session.call;
+    if (call.state != CallState::Ringing || !call.incoming)
+        throw RequestError(ErrorCode::SipWrongState, "no incoming call to decline");
+    const char* phrase = sip_status_phrase(code);
+    nua_respond(call.handle, code, phrase ? phrase : "Declined", TAG_END());
+    Json event = result("declining");
+    event.set("code", code);
+    return event;
+}
+
+Json Gateway::hangup(GatewaySession& session) {
+    SipCall& call = session.call;
+    switch (call.state) {
+    case CallState::Idle:
+        throw RequestError(ErrorCode::SipWrongState, "no call to hang up");
+    case CallState::Calling:
+        nua_cancel(call.handle, TAG_END());
+        break;
+    case CallState::Ringing:
+        nua_respond(call.handle, 480, sip_480_Temporarily_unavailable, TAG_END());
+        break;
+    case CallState::Established:
+        nua_bye(call.handle, TAG_END());
+        break;
+    }
+    return result("hangingup");
+}
+
+void Gateway::endCall(GatewaySession& session, int code, const std::string& reason) {
+    SipCall& call = session.call;
+    if (call.state == CallState::Idle)
+        return;
+    if (!call.hangupReported) {
+        Json event = result("hangup");
+        event.set("code", code).set("reason", reason);
+        emit(session, event);
+    }
+    if (auto bridge = session.bridge()) {
+        receiver_.remove(bridge.get());
+        session.setBridge(nullptr);
+    }
+    // The call's handle may be a transferor's: nobody may NOTIFY it once it is gone.
+    std::erase_if(refers_, [&](const auto& refer) { return refer.second == call.handle; });
+    for (auto& [otherHandle, weak] : handles_) {
+        if (auto other = weak.lock(); other && other->call.transferor == call.handle)
+            other->call.transferor = nullptr;
+    }
+    handles_.erase(call.handle);
+    stack_.retire(call.handle);
+    call = SipCall{};
+    --calls_;
+}
+
+Json Gateway::hold(GatewaySession& session, bool hold, const std::string& direction) {
+    SipCall& call = session.call;
+    if (call.state != CallState::Established)
+        throw RequestError(ErrorCode::SipWrongState, "no established call");
+    call.localHold = hold;
+    call.mediaSinceUs = g_get_monotonic_time();
+    if (auto bridge = session.bridge())
+        bridge->setHeld(call.localHold || call.remoteHold);
+    std::string sdp = ourSdp(session, false, hold ? direction : "sendrecv");
+    nua_invite(call.handle, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    return result(hold ? "holding" : "resuming");
+}
+
+void Gateway::onReInvite(GatewaySession& session, const sip_s* sip) {
+    SipCall& call = session.call;
+    std::string offer = bodyOf(sip);
+    if (!offer.empty()) {
+        std::string reason;
+        auto peer = chooseAudio(offer, &reason);
+        if (!peer) {
+            nua_respond(call.handle, 488, sip_488_Not_acceptable, TAG_END());
+            return;
+        }
+        bool wasHeld = call.remoteHold;
+        startMedia(session, *peer);
+        if (wasHeld != call.remoteHold)
+            emit(session, result(call.remoteHold ? "remote_hold" : "remote_resume"));
+    }
+    std::string direction = call.localHold ? "sendonly" : answerDirection(call.peer.direction);
+    if (call.localHold && call.remoteHold)
+        direction = "inactive";
+    std::string sdp = ourSdp(session, false, direction);
+    nua_respond(call.handle, 200, sip_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
+                TAG_END());
+}
+
+void Gateway::mediaGone(GatewaySession& session) {
+    if (session.call.state == CallState::Idle)
+        return;
+    hangup(session);
+}
+
+void Gateway::sessionGone(GatewaySession& session) {
+    if (session.call.state != CallState::Idle) {
+        hangup(session);
+        // The handle is going away: nothing to report the hangup to.
+        session.call.hangupReported = true;
+        endCall(session, 200, "gone");
+    }
+    if (session.account.active) {
+        contacts_.erase(session.account.contactUser);
+        --accounts_;
+        if (session.account.registration) {
+            handles_.erase(session.account.registration);
+            if (session.account.registered) {
+                // Finished on nua_r_unregister (a challenge answered with the kept credentials),
+                // which retires the handle; Sofia answers that itself (408) if the registrar is mute.
+                unregistering_[session.account.registration] = session.account;
+                unregistering_[session.account.registration].authAttempts = 0;
+                nua_unregister(session.account.registration, TAG_END());
+            } else {
+                stack_.retire(session.account.registration);
+            }
+        }
+        session.account = SipAccount{};
+    }
+}
+
+// ---------------------------------------------------------------- transfer (REFER)
+
+Json Gateway::transfer(GatewaySession& session, const std::string& uri) {
+    if (session.call.state != CallState::Established)
+        throw RequestError(ErrorCode::SipWrongState, "no established call to transfer");
+    if (!validUri(uri))
+        throw RequestError(ErrorCode::SipInvalidAddress, "uri must be a SIP URI");
+    std::string referTo = "<" + uri + ">";
+    std::string referredBy = "<" + session.account.aor + ">";
+    nua_refer(session.call.handle, SIPTAG_REFER_TO_STR(referTo.c_str()), SIPTAG_REFERRED_BY_STR(referredBy.c_str()),
+              TAG_END());
+    Json event = result("transferring");
+    event.set("refer_to", uri);
+    return event;
+}
+
+void Gateway::onRefer(GatewaySession& session, nua_handle_s* handle, const sip_s* sip) {
+    // The peer transfers our user (RFC 3515): accepted here, carried out by the web app with a
+    // "call" that names refer_id (the stock plugin's flow); progress goes back as NOTIFYs.
+    if (!sip || !sip->sip_refer_to) {
+        nua_respond(handle, 400, sip_400_Bad_request, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
+        return;
+    }
+    url_t target = *sip->sip_refer_to->r_url;
+    target.url_headers = nullptr;  // Replaces and other embedded headers are not ours to follow
+    char buffer[512];
+    int length = url_e(buffer, sizeof(buffer), &target);
+    if (length <= 0 || static_cast<size_t>(length) >= sizeof(buffer)) {
+        nua_respond(handle, 400, sip_400_Bad_request, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
+        return;
+    }
+    uint64_t referId = (static_cast<uint64_t>(g_random_int()) << 21) ^ g_random_int();
+    refers_[referId] = handle;
+    nua_respond(handle, 202, sip_202_Accepted, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
+    Json event = result("transfer");
+    event.set("refer_to", std::string(buffer, static_cast<size_t>(length)))
+        .set("refer_id", static_cast<json_int_t>(referId));
+    if (sip->sip_referred_by)
+        event.set("referred_by", uriOfHeader(sip->sip_referred_by->b_url));
+    emit(session, event);
+}
+
+void Gateway::onReferNotify(GatewaySession& session, const sip_s* sip, const void* tags) {
+    // How the transfer we asked for goes: the sipfrag's status line.
+    std::string body = bodyOf(sip);
+    Json event = result("transfer_progress");
+    event.set("status_line", body.substr(0, body.find('\r')).substr(0, 128));
+    int state = nua_substate_active;
+    tl_gets(static_cast<const tagi_t*>(tags), NUTAG_SUBSTATE_REF(state), TAG_END());
+    event.setBool("final", state == nua_substate_terminated);
+    emit(session, event);
+}
+
+void Gateway::checkRtpTimeouts() {
+    int timeout = stack_.settings().rtpTimeoutSeconds;
+    if (timeout <= 0)
+        return;
+    int64_t now = g_get_monotonic_time();
+    int64_t limit = static_cast<int64_t>(timeout) * G_USEC_PER_SEC;
+    for (auto& [handle, weak] : handles_) {
+        auto session = weak.lock();
+        if (!session || handle != session->call.handle)
+            continue;
+        SipCall& call = session->call;
+        auto bridge = session->bridge();
+        if (call.state != CallState::Established || call.localHold || call.remoteHold || call.timedOut || !bridge)
+            continue;
+        int64_t last = std::max(bridge->lastSipPacketUs(), call.mediaSinceUs);
+        if (now - last <= limit)
+            continue;
+        SYLK_LOG(LOG_INFO, kPackage, "call %s: no RTP from the peer for %d s, hanging up", call.callId.c_str(), timeout);
+        call.timedOut = true;
+        nua_bye(handle, SIPTAG_REASON_STR("SIP;cause=408;text=\"RTP timeout\""), TAG_END());
+        Json event = result("hangup");
+        event.set("code", 408).set("reason", "RTP timeout");
+        emit(*session, event);
+        call.hangupReported = true;
+    }
+}
+
+}  // namespace sylk::sip

@@ -1,0 +1,25 @@
+// Small helpers shared by the gateway's source files (gateway*.cpp): one class, split by topic.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "sip_sdp.hpp"
+#include "sylkcore/audio/codec.hpp"
+#include "sylkcore/json.hpp"
+
+namespace sylk::sip::gateway_detail {
+
+inline constexpr const char* kPackage = "janus.plugin.sylk.sip";
+
+// {"event": event}: the "result" of every gateway event.
+Json result(const char* event);
+// "sip:alice@example.com:5070;transport=tcp" -> user "alice"; false unless sip:/sips: user@host.
+bool splitUri(const std::string& uri, std::string* user);
+bool validUri(const std::string& uri);
+std::string randomToken();
+// "Signal=5\r\nDuration=160" (application/dtmf-relay) -> the signal and its duration.
+bool readDtmfRelay(const std::string& body, std::string* signal, int* duration);
+std::optional<audio::CodecId> codecOf(const AudioOffer& audio);
+
+}  // namespace sylk::sip::gateway_detail

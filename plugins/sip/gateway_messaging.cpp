@@ -1,0 +1,207 @@
+// The gateway's messaging: DTMF and INFO in calls, SIP MESSAGE with CPIM, IMDN and is-composing,
+// and the timer work that sends what waits for the next tick. Part of class Gateway (gateway.hpp).
+#include "gateway.hpp"
+
+#include <glib.h>
+
+#include "sofia.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+#include "cpim.hpp"
+#include "imdn.hpp"
+#include "rtp_receiver.hpp"
+#include "sip_message.hpp"
+#include "sip_stack.hpp"
+#include "sylkcore/janus/sdp_answer.hpp"
+#include "sylkcore/janus/sdp_offer.hpp"
+#include "sylkcore/log.hpp"
+#include "sylkcore/net/srtp_session.hpp"
+#include "sylkcore/request_error.hpp"
+
+#include "gateway_detail.hpp"
+
+namespace sylk::sip {
+
+using namespace gateway_detail;
+
+// ---------------------------------------------------------------- DTMF, INFO, MESSAGE
+
+Json Gateway::dtmfInfo(GatewaySession& session, const std::string& digit, int durationMs) {
+    if (session.call.state != CallState::Established)
+        throw RequestError(ErrorCode::SipWrongState, "no established call");
+    if (digit.size() != 1 || !std::strchr("0123456789*#ABCDabcd", digit[0]))
+        throw RequestError(ErrorCode::InvalidField, "digit must be one of 0-9, *, #, A-D");
+    std::string body = "Signal=" + digit + "\r\nDuration=" + std::to_string(durationMs) + "\r\n";
+    nua_info(session.call.handle, SIPTAG_CONTENT_TYPE_STR("application/dtmf-relay"), SIPTAG_PAYLOAD_STR(body.c_str()),
+             TAG_END());
+    return result("dtmfsent");
+}
+
+void Gateway::onInfo(GatewaySession& session, const sip_s* sip) {
+    std::string type = contentTypeOf(sip);
+    std::string body = bodyOf(sip);
+    Json event = result("info");
+    event.set("sender", session.call.peerUri).set("type", type).set("content", body);
+    emit(session, event);
+    std::string signal;
+    int duration = 0;
+    if (type == "application/dtmf-relay" && readDtmfRelay(body, &signal, &duration)) {
+        Json dtmf = result("dtmf");
+        dtmf.set("signal", signal).set("duration", duration).set("via", "info");
+        emit(session, dtmf);
+    }
+}
+
+void Gateway::sendMessage(const std::shared_ptr<GatewaySession>& session, const std::string& uri, bool inCall,
+                          const std::string& contentType, const std::string& body) {
+    nua_handle_s* handle = nullptr;
+    if (inCall) {
+        handle = session->call.handle;
+    } else {
+        std::string from = fromHeader(*session);
+        handle = nua_handle(stack_.nua(), nullptr, SIPTAG_TO_STR(uri.c_str()), SIPTAG_FROM_STR(from.c_str()), TAG_END());
+        if (!handle)
+            throw RequestError(ErrorCode::SipStackError, "the SIP stack could not send to " + uri);
+        handles_[handle] = session;
+    }
+    nua_message(handle, SIPTAG_CONTENT_TYPE_STR(contentType.c_str()), SIPTAG_PAYLOAD_STR(body.c_str()),
+                TAG_IF(!inCall && !session->account.outboundProxy.empty(),
+                       NUTAG_PROXY(session->account.outboundProxy.c_str())),
+                TAG_END());
+}
+
+Json Gateway::message(const std::shared_ptr<GatewaySession>& session, const MessageRequest& request) {
+    if (!session->account.active)
+        throw RequestError(ErrorCode::SipWrongState, "register first (or register as a guest)");
+    bool inCall = !request.uri && session->call.state == CallState::Established;
+    if (request.uri && !validUri(*request.uri))
+        throw RequestError(ErrorCode::SipInvalidAddress, "uri must be a SIP URI");
+    if (!request.uri && !inCall)
+        throw RequestError(ErrorCode::MissingField, "uri is needed outside a call");
+    Json event = result("messagesent");
+    if (!request.imdn) {
+        sendMessage(session, request.uri.value_or(""), inCall, request.contentType, request.content);
+        return event;
+    }
+    CpimMessage cpim;
+    cpim.from = fromHeader(*session);
+    cpim.to = "<" + (request.uri ? *request.uri : session->call.peerUri) + ">";
+    cpim.dateTime = cpimNow();
+    gchar* uuid = g_uuid_string_random();
+    std::string messageId = uuid;
+    g_free(uuid);
+    cpim.headers = {{"NS", "imdn <urn:ietf:params:imdn>"},
+                    {"imdn.Message-ID", messageId},
+                    {"imdn.Disposition-Notification", "positive-delivery, display"}};
+    cpim.contentType = request.contentType;
+    cpim.body = request.content;
+    sendMessage(session, request.uri.value_or(""), inCall, "message/cpim", buildCpim(cpim));
+    event.set("message_id", messageId);
+    return event;
+}
+
+Json Gateway::composing(const std::shared_ptr<GatewaySession>& session, bool active,
+                        const std::optional<std::string>& uri) {
+    if (!session->account.active)
+        throw RequestError(ErrorCode::SipWrongState, "register first (or register as a guest)");
+    bool inCall = !uri && session->call.state == CallState::Established;
+    if (uri && !validUri(*uri))
+        throw RequestError(ErrorCode::SipInvalidAddress, "uri must be a SIP URI");
+    if (!uri && !inCall)
+        throw RequestError(ErrorCode::MissingField, "uri is needed outside a call");
+    sendMessage(session, uri.value_or(""), inCall, "application/im-iscomposing+xml", buildIsComposing(active));
+    return result("composingsent");
+}
+
+void Gateway::onTick() {
+    if (++ticks_ % 10 == 0)  // once a second
+        checkRtpTimeouts();
+    std::vector<PendingMessage> pending;
+    pending.swap(pending_);
+    for (const auto& message : pending) {
+        auto session = message.session.lock();
+        if (!session || !session->account.active)
+            continue;
+        bool inCall = message.inCall && session->call.state == CallState::Established;
+        if (message.inCall && !inCall)
+            continue;  // the call ended meanwhile
+        sendMessage(session, message.uri, inCall, "message/cpim", message.body);
+    }
+}
+
+void Gateway::onIncomingMessage(nua_handle_s* handle, const sip_s* sip) {
+    auto session = sessionOf(handle);
+    bool inCall = session && session->call.handle == handle;
+    if (!session)
+        session = contacts_[requestUser(sip)].lock();
+    if (!session) {
+        stack_.refuse(handle, 404, sip_404_Not_found, "no such user");
+        return;
+    }
+    auto finish = [&](int status, const char* phrase) {
+        nua_respond(handle, status, phrase, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
+        if (!inCall)
+            stack_.retire(handle);
+    };
+    std::string body = bodyOf(sip);
+    std::string type = contentTypeOf(sip);
+    if (body.empty() || body.size() > 64 * 1024) {
+        finish(body.empty() ? 400 : 413, body.empty() ? sip_400_Bad_request : sip_413_Request_too_large);
+        return;
+    }
+    std::string sender = fromUri(sip);
+    std::string callId = callIdOf(sip);
+    if (type == "application/im-iscomposing+xml") {
+        auto state = parseIsComposing(body);
+        if (!state) {
+            finish(400, sip_400_Bad_request);
+            return;
+        }
+        Json event = result("composing");
+        event.set("sender", sender).set("state", *state);
+        events_(*session, callId, event, Json());
+        finish(200, sip_200_OK);
+        return;
+    }
+    Json event = result("message");
+    event.set("sender", sender).set("displayname", displayOf(sip));
+    if (type == "message/cpim") {
+        auto cpim = parseCpim(body);
+        if (!cpim) {
+            finish(400, sip_400_Bad_request);
+            return;
+        }
+        if (cpim->contentType.rfind("message/imdn+xml", 0) == 0) {
+            auto notification = parseImdnXml(cpim->body);
+            if (!notification) {
+                finish(400, sip_400_Bad_request);
+                return;
+            }
+            Json imdn = result("imdn");
+            imdn.set("sender", sender).set("message_id", notification->messageId).set("status", notification->status);
+            events_(*session, callId, imdn, Json());
+            finish(200, sip_200_OK);
+            return;
+        }
+        Json envelope = Json::object();
+        envelope.set("from", cpim->from).set("to", cpim->to).set("datetime", cpim->dateTime);
+        std::string messageId = cpim->header("imdn.Message-ID");
+        if (!messageId.empty())
+            envelope.set("message_id", messageId);
+        event.set("content_type", cpim->contentType).set("content", cpim->body).set("cpim", envelope);
+        events_(*session, callId, event, Json());
+        finish(200, sip_200_OK);
+        // Delivered to the web user: tell the sender if it asked (RFC 5438), after our 200.
+        if (auto reply = imdnReply(*cpim, "delivered", fromHeader(*session)))
+            pending_.push_back({session, sender, inCall, buildCpim(*reply)});
+        return;
+    }
+    event.set("content_type", type).set("content", body);
+    events_(*session, callId, event, Json());
+    finish(200, sip_200_OK);
+}
+
+}  // namespace sylk::sip
