@@ -121,7 +121,7 @@ bool ConferenceFocus::admitCaller(nua_handle_s* handle, const sip_s* sip) {
     const SipSettings& settings = stack_.settings();
     if (!settings.roomCallers.empty() && !inRanges(sourceAddress(sip), settings.roomCallers)) {
         ++callsRefused_;
-        refuse(handle, 403, sip_403_Forbidden, "this address may not call rooms");
+        stack_.refuse(handle, 403, sip_403_Forbidden, "this address may not call rooms");
         return false;
     }
     if (settings.roomSecret.empty())
@@ -141,7 +141,7 @@ bool ConferenceFocus::admitCaller(nua_handle_s* handle, const sip_s* sip) {
             if (g_ascii_strcasecmp(response.c_str(), expected.c_str()) == 0)
                 return true;
             ++callsRefused_;
-            refuse(handle, 403, sip_403_Forbidden, "wrong credentials");
+            stack_.refuse(handle, 403, sip_403_Forbidden, "wrong credentials");
             return false;
         }
     }
@@ -158,10 +158,6 @@ Json ConferenceFocus::status() const {
         .set("calls_answered", static_cast<json_int_t>(callsAnswered_.load()))
         .set("calls_refused", static_cast<json_int_t>(callsRefused_.load()));
     return json;
-}
-
-void ConferenceFocus::refuse(nua_handle_s* handle, int status, const char* phrase, const std::string& reason) {
-    stack_.refuse(handle, status, phrase, reason);
 }
 
 void ConferenceFocus::onEvent(int event, int status, const char* phrase, nua_handle_s* handle, const sip_s* sip,
@@ -220,7 +216,7 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     const char* room = sip && sip->sip_request && sip->sip_request->rq_url->url_user ? sip->sip_request->rq_url->url_user : nullptr;
     if (!room || !*room) {
         ++callsRefused_;
-        refuse(handle, 404, sip_404_Not_found, "call a room: sip:room@host");
+        stack_.refuse(handle, 404, sip_404_Not_found, "call a room: sip:room@host");
         return;
     }
     std::string reason;
@@ -228,7 +224,7 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     auto audio = offer.empty() ? std::nullopt : chooseAudio(offer, &reason);
     if (!audio) {
         ++callsRefused_;
-        refuse(handle, 488, sip_488_Not_acceptable, offer.empty() ? "an SDP offer is needed" : reason);
+        stack_.refuse(handle, 488, sip_488_Not_acceptable, offer.empty() ? "an SDP offer is needed" : reason);
         return;
     }
     Call call;
@@ -255,11 +251,11 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     } catch (const RequestError& e) {
         ++callsRefused_;
         if (e.code() == ErrorCode::NotFound)
-            refuse(handle, 503, sip_503_Service_unavailable, e.what());
+            stack_.refuse(handle, 503, sip_503_Service_unavailable, e.what());
         else if (e.code() == ErrorCode::AudioMixerRoomFull)
-            refuse(handle, 486, sip_486_Busy_here, e.what());
+            stack_.refuse(handle, 486, sip_486_Busy_here, e.what());
         else
-            refuse(handle, 403, sip_403_Forbidden, e.what());
+            stack_.refuse(handle, 403, sip_403_Forbidden, e.what());
         return;
     }
     json_t* legRtp = leg.member("rtp");
@@ -347,7 +343,7 @@ void ConferenceFocus::onMessage(nua_handle_s* handle, const sip_s* sip) {
     auto call = calls_.find(handle);
     if (call == calls_.end()) {
         // Out of a call: rooms take chat only from their participants (SylkServer answers 405).
-        refuse(handle, 405, sip_405_Method_not_allowed, "MESSAGE to a room is taken only within a call");
+        stack_.refuse(handle, 405, sip_405_Method_not_allowed, "MESSAGE to a room is taken only within a call");
         return;
     }
     std::string text = bodyOf(sip);
@@ -481,7 +477,8 @@ void ConferenceFocus::dialOut(nua_handle_s* refer, const std::string& room, cons
     Call call;
     call.room = room;
     call.uri = target;
-    call.display = userAtHost(target).substr(0, userAtHost(target).find('@'));
+    std::string userHost = userAtHost(target);
+    call.display = userHost.substr(0, userHost.find('@'));
     call.media = media;
     try {
         Json request = Json::object();

@@ -95,7 +95,6 @@ private:
                    const std::string& text);
     void deliverChat(const std::string& room, const std::string& member, const std::string& display,
                      const std::string& text);
-    void refuse(nua_handle_s* handle, int status, const char* phrase, const std::string& reason);
 
     SipStack& stack_;
     std::map<nua_handle_s*, Call> calls_;  // SIP thread only

@@ -133,12 +133,11 @@ Json SipPlugin::event(const std::string& callId, const Json& result) const {
     return body;
 }
 
-Reply SipPlugin::onSipThread(GatewaySession& session, const std::function<Json()>& work) {
+Reply SipPlugin::onSipThread(const std::function<Json()>& work) {
     Json result;
     stack_->execute([&] { result = work(); });
     json_t* callId = result.member("call_id");
     std::string id = json_is_string(callId) ? json_string_value(callId) : "";
-    (void)session;
     return Reply{event(id, result), {}};
 }
 
@@ -157,11 +156,11 @@ Reply SipPlugin::registerAccount(GatewaySession& session, RequestReader& reader,
         throw RequestError(ErrorCode::InvalidField, "type must be 'guest' (no REGISTER)");
     request.guest = (type && *type == "guest") || !reader.optionalBool("send_register").value_or(true);
     auto self = session.shared_from_this();
-    return onSipThread(session, [&] { return gateway_->registerAccount(self, request); });
+    return onSipThread([&] { return gateway_->registerAccount(self, request); });
 }
 
 Reply SipPlugin::unregister(GatewaySession& session, RequestReader&, const Request&) {
-    return onSipThread(session, [&] { return gateway_->unregister(session); });
+    return onSipThread([&] { return gateway_->unregister(session); });
 }
 
 Reply SipPlugin::call(GatewaySession& session, RequestReader& reader, const Request& request) {
@@ -177,37 +176,37 @@ Reply SipPlugin::call(GatewaySession& session, RequestReader& reader, const Requ
     }
     auto referId = static_cast<uint64_t>(reader.optionalInt("refer_id", 1, INT64_MAX).value_or(0));
     auto self = session.shared_from_this();
-    return onSipThread(session, [&] { return gateway_->call(self, uri, request.jsep, srtp, referId); });
+    return onSipThread([&] { return gateway_->call(self, uri, request.jsep, srtp, referId); });
 }
 
 Reply SipPlugin::accept(GatewaySession& session, RequestReader&, const Request& request) {
-    return onSipThread(session, [&] { return gateway_->accept(session, request.jsep); });
+    return onSipThread([&] { return gateway_->accept(session, request.jsep); });
 }
 
 Reply SipPlugin::decline(GatewaySession& session, RequestReader& reader, const Request&) {
     int code = static_cast<int>(reader.optionalInt("code", 400, 699).value_or(486));
-    return onSipThread(session, [&] { return gateway_->decline(session, code); });
+    return onSipThread([&] { return gateway_->decline(session, code); });
 }
 
 Reply SipPlugin::hangup(GatewaySession& session, RequestReader&, const Request&) {
-    return onSipThread(session, [&] { return gateway_->hangup(session); });
+    return onSipThread([&] { return gateway_->hangup(session); });
 }
 
 Reply SipPlugin::hold(GatewaySession& session, RequestReader& reader, const Request&) {
     std::string direction = reader.optionalString("direction", 16).value_or("sendonly");
     if (direction != "sendonly" && direction != "recvonly" && direction != "inactive")
         throw RequestError(ErrorCode::InvalidField, "direction must be sendonly, recvonly or inactive");
-    return onSipThread(session, [&] { return gateway_->hold(session, true, direction); });
+    return onSipThread([&] { return gateway_->hold(session, true, direction); });
 }
 
 Reply SipPlugin::unhold(GatewaySession& session, RequestReader&, const Request&) {
-    return onSipThread(session, [&] { return gateway_->hold(session, false, "sendrecv"); });
+    return onSipThread([&] { return gateway_->hold(session, false, "sendrecv"); });
 }
 
 Reply SipPlugin::dtmfInfo(GatewaySession& session, RequestReader& reader, const Request&) {
     std::string digit = reader.requireString("digit", 1);
     int duration = static_cast<int>(reader.optionalInt("duration", 40, 5000).value_or(kDefaultDtmfMs));
-    return onSipThread(session, [&] { return gateway_->dtmfInfo(session, digit, duration); });
+    return onSipThread([&] { return gateway_->dtmfInfo(session, digit, duration); });
 }
 
 Reply SipPlugin::message(GatewaySession& session, RequestReader& reader, const Request&) {
@@ -221,19 +220,19 @@ Reply SipPlugin::message(GatewaySession& session, RequestReader& reader, const R
             throw RequestError(ErrorCode::InvalidField, "content_type must be a MIME type like text/plain");
     }
     auto self = session.shared_from_this();
-    return onSipThread(session, [&] { return gateway_->message(self, request); });
+    return onSipThread([&] { return gateway_->message(self, request); });
 }
 
 Reply SipPlugin::transfer(GatewaySession& session, RequestReader& reader, const Request&) {
     std::string uri = reader.requireString("uri", 512);
-    return onSipThread(session, [&] { return gateway_->transfer(session, uri); });
+    return onSipThread([&] { return gateway_->transfer(session, uri); });
 }
 
 Reply SipPlugin::composing(GatewaySession& session, RequestReader& reader, const Request&) {
     bool active = reader.optionalBool("active").value_or(true);
     auto uri = reader.optionalString("uri", 512);
     auto self = session.shared_from_this();
-    return onSipThread(session, [&] { return gateway_->composing(self, active, uri); });
+    return onSipThread([&] { return gateway_->composing(self, active, uri); });
 }
 
 Json SipPlugin::statusBody() const {

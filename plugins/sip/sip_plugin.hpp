@@ -24,7 +24,7 @@ protected:
 
 private:
     // Runs a gateway request on the SIP thread and wraps its result as {"sip": "event", ...}.
-    Reply onSipThread(GatewaySession& session, const std::function<Json()>& work);
+    Reply onSipThread(const std::function<Json()>& work);
     Json event(const std::string& callId, const Json& result) const;
 
     Reply registerAccount(GatewaySession&, RequestReader&, const Request&);

@@ -9,6 +9,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness.janus_process import JanusProcess  # noqa: E402
+from harness.processes import end_leftovers  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("SYLK_BUILD_DIR", os.path.join(TOP, "build"))
@@ -23,6 +24,13 @@ def run(coroutine, timeout=60):
 def private_network():
     if not os.environ.get("SYLK_NETNS"):
         pytest.exit("run the integration tests through tests/integration/netns.sh (./sylk test does)", 2)
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_peers():
+    """A test that fails midway leaves its sipp, baresip or browser running: end them by PID."""
+    yield
+    end_leftovers()
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import pytest
 
 from conftest import run
 from harness.janus_api import Admin, Session
+from harness.processes import spawn
 from harness.rtp_peer import RtpPeer
 from test_audiomixer import Voice, tone_db
 
@@ -27,8 +28,7 @@ async def sipp(scenario, trace_dir, *sets):
                  "-nostdin", "-timeout", "60s", "-trace_msg", "-message_file", os.path.join(trace_dir, "messages.log")]
     for name, value in sets:
         arguments += ["-set", name, str(value)]
-    return await asyncio.create_subprocess_exec(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL,
-                                                stderr=asyncio.subprocess.PIPE)
+    return await spawn(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
 
 
 async def wait_for(path, pattern, timeout=15):
@@ -205,7 +205,7 @@ def test_call_over_tls(janus):
     certificate = os.path.join(os.path.dirname(janus.run_dir), "sip-tls", "certificate.pem")
 
     async def body():
-        tunnel = await asyncio.create_subprocess_exec(
+        tunnel = await spawn(
             "socat", "TCP-LISTEN:5063,bind=127.0.0.1,reuseaddr",
             "OPENSSL:127.0.0.1:5081,cafile=%s,commonname=localhost" % certificate,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
@@ -216,8 +216,7 @@ def test_call_over_tls(janus):
                          "-m", "1", "-i", "127.0.0.1", "-p", "0", "-nostdin", "-timeout", "30s", "-trace_msg",
                          "-message_file", os.path.join(trace_dir, "messages.log"),
                          "-set", "room", "tls-room", "-set", "rtpport", str(phone.port)]
-            call = await asyncio.create_subprocess_exec(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL,
-                                                        stderr=asyncio.subprocess.PIPE)
+            call = await spawn(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
             _, errors = await asyncio.wait_for(call.communicate(), 40)
             return call.returncode, errors, open(os.path.join(trace_dir, "messages.log"), errors="replace").read()
         finally:
@@ -268,7 +267,7 @@ def test_baresip_calls_a_room_over_sdes_srtp(janus):
         ann = Voice(janus, "srtp-room", "Ann", 440)
         try:
             await ann.join()
-            phone = await asyncio.create_subprocess_exec(
+            phone = await spawn(
                 "baresip", "-f", config, "-e", "/dial sip:srtp-room@127.0.0.1:5060", "-t", "7", cwd=config,
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
             await asyncio.sleep(5)
@@ -336,7 +335,7 @@ def test_refer_invites_a_third_party_and_removes_it(janus):
     async def body():
         ann = Voice(janus, "refer-room", "Ann", 440)
         bob = await RtpPeer("pcmu", 600).open()
-        target = await asyncio.create_subprocess_exec(
+        target = await spawn(
             "sipp", "-sf", os.path.join(SCENARIOS, "refer_target.xml"), "-m", "1", "-i", "127.0.0.1", "-p", "5078",
             "-nostdin", "-timeout", "60s", "-trace_msg", "-message_file", os.path.join(trace_dir, "bob.log"),
             "-set", "rtpport", str(bob.port), cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL,
@@ -354,8 +353,6 @@ def test_refer_invites_a_third_party_and_removes_it(janus):
             _, errors = await asyncio.wait_for(target.communicate(), 20)
             return stranger, invited, heard, bob_heard, removed, target.returncode, errors
         finally:
-            if target.returncode is None:
-                target.kill()
             bob.close()
             await ann.close()
 

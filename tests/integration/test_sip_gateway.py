@@ -16,6 +16,7 @@ from aiortc import RTCSessionDescription
 from conftest import run
 from harness.janus_api import JanusError, Session
 from harness.peers import Collector, ToneTrack, accept, make_peer, offer
+from harness.processes import spawn
 from harness.rtp_peer import RtpPeer
 from test_audiomixer import tone_db
 from test_sip_focus import wait_for
@@ -30,8 +31,7 @@ async def sipp_uas(scenario, port, trace_dir, name, *sets):
                  "-nostdin", "-timeout", "60s", "-trace_msg", "-message_file", os.path.join(trace_dir, name + ".log")]
     for key, value in sets:
         arguments += ["-set", key, str(value)]
-    return await asyncio.create_subprocess_exec(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL,
-                                                stderr=asyncio.subprocess.PIPE)
+    return await spawn(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
 
 
 async def sip_event(handle, wanted, timeout=15):
@@ -124,9 +124,6 @@ def test_registers_with_digest_and_calls_a_pcmu_phone(janus):
             return (registered, registrar.returncode, registrar_errors, ringing, accepted, web_heard, phone_heard,
                     hangup, callee.returncode, callee_errors, unregistering, unregistered)
         finally:
-            for process in (registrar, callee):
-                if process.returncode is None:
-                    process.kill()
             phone.close()
             await user.close()
 
@@ -176,8 +173,6 @@ def test_wrong_password_is_reported(janus):
             bad_digit = await user.handle.send({"request": "dtmf_info", "digit": "x"})
             return failed, bad_uri[0], no_call[0], garbage[0], no_incoming[0], bad_digit[0]
         finally:
-            if registrar.returncode is None:
-                registrar.kill()
             await user.close()
 
     try:
@@ -200,7 +195,6 @@ def test_a_g722_phone_calls_the_web_user(janus):
     async def body():
         phone = await RtpPeer("g722", 700).open()
         user = await WebUser(janus, 500).open()
-        caller = None
         try:
             data, _ = await user.handle.send({"request": "register", "username": "sip:alice@sylk.test", "type": "guest"})
             assert data["result"]["event"] == "registered", data
@@ -209,8 +203,7 @@ def test_a_g722_phone_calls_the_web_user(janus):
                          "-i", "127.0.0.1", "-p", "0", "-nostdin", "-timeout", "60s", "-trace_msg",
                          "-message_file", os.path.join(trace_dir, "caller.log"),
                          "-set", "user", contact_user, "-set", "rtpport", str(phone.port)]
-            caller = await asyncio.create_subprocess_exec(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL,
-                                                          stderr=asyncio.subprocess.PIPE)
+            caller = await spawn(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
             incoming, jsep = await sip_event(user.handle, ("incomingcall",))
             data, _ = await user.handle.send({"request": "accept"}, jsep=await user.answer(jsep))
             answer = await wait_for(os.path.join(trace_dir, "caller.log"), r"SIP/2\.0 200 OK.*?m=audio (\d+) RTP/AVP (\d+)")
@@ -231,8 +224,6 @@ def test_a_g722_phone_calls_the_web_user(janus):
             return (incoming, data, int(answer.group(2)), web_heard, phone_heard, (rtp_dtmf, dtmf),
                     (message, composing, sent, imdn), hangup, caller.returncode, errors)
         finally:
-            if caller and caller.returncode is None:
-                caller.kill()
             phone.close()
             await user.close()
 
@@ -281,7 +272,7 @@ def test_a_silent_phone_is_hung_up(janus):
             loop = asyncio.get_running_loop()
             start = loop.time()
             # Meanwhile a second caller: refused 486 and reported, not lost
-            second = await asyncio.create_subprocess_exec(
+            second = await spawn(
                 "sipp", "127.0.0.1:5060", "-sf", os.path.join(SCENARIOS, "second_call.xml"), "-m", "1",
                 "-i", "127.0.0.1", "-p", "0", "-nostdin", "-timeout", "20s",
                 "-set", "user", registered["result"]["contact_user"], cwd=trace_dir,
@@ -293,8 +284,6 @@ def test_a_silent_phone_is_hung_up(janus):
             _, errors = await asyncio.wait_for(callee.communicate(), 20)
             return accepted, hangup, waited, callee.returncode, errors, missed, second.returncode, second_errors
         finally:
-            if callee.returncode is None:
-                callee.kill()
             phone.close()
             await user.close()
 
@@ -336,8 +325,6 @@ def test_call_with_sdes_srtp(janus):
             _, errors = await asyncio.wait_for(callee.communicate(), 20)
             return accepted, web_heard, phone_heard, phone.srtp_failures, phone.packets_in, callee.returncode, errors
         finally:
-            if callee.returncode is None:
-                callee.kill()
             phone.close()
             await user.close()
 
@@ -365,7 +352,6 @@ def test_blind_transfer_both_ways(janus):
         bob = await sipp_uas("transfer_target.xml", 5090, trace_dir, "bob", ("rtpport", phone.port))
         user = await WebUser(janus, 440).open()
         second = await WebUser(janus, 440).open()
-        dave = carol = None
         try:
             await asyncio.sleep(0.5)
             await user.register_guest()
@@ -379,7 +365,7 @@ def test_blind_transfer_both_ways(janus):
             _, bob_errors = await asyncio.wait_for(bob.communicate(), 20)
 
             # In: dave transfers us to carol
-            dave = await asyncio.create_subprocess_exec(
+            dave = await spawn(
                 "sipp", "-aa", "-sf", os.path.join(SCENARIOS, "transferor.xml"), "-m", "1", "-i", "127.0.0.1",
                 "-p", "5094", "-nostdin", "-timeout", "60s", "-trace_msg",
                 "-message_file", os.path.join(trace_dir, "dave.log"), "-set", "rtpport", str(phone.port),
@@ -403,9 +389,6 @@ def test_blind_transfer_both_ways(janus):
             return (transferring, refer_answer, progress, bob.returncode, bob_errors, transfer, carol_answered,
                     dave.returncode, dave_errors, dave_log, carol.returncode, carol_errors)
         finally:
-            for process in (bob, dave, carol):
-                if process and process.returncode is None:
-                    process.kill()
             phone.close()
             await user.close()
             await second.close()
@@ -452,8 +435,6 @@ def test_a_call_to_an_opus_phone_is_not_transcoded(janus):
             _, errors = await asyncio.wait_for(callee.communicate(), 20)
             return accepted, web_heard, phone_heard, callee.returncode, errors
         finally:
-            if callee.returncode is None:
-                callee.kill()
             phone.close()
             await user.close()
 
@@ -479,7 +460,7 @@ def test_the_web_phone_page_calls_a_phone(janus):
         callee = await sipp_uas("callee_codec.xml", 5098, trace_dir, "callee", ("rtpport", phone.port),
                                 ("pt", 0), ("rtpmap", "PCMU/8000"))
         try:
-            browser = await asyncio.create_subprocess_exec(
+            browser = await spawn(
                 "node", os.path.join(top, "tests", "browser", "phone_test.mjs"), janus.http_url + "phone.html",
                 "sip:bob@127.0.0.1:5098", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
             invite = await wait_for(os.path.join(trace_dir, "callee.log"), r"INVITE sip:bob.*?m=audio (\d+) RTP/AVP",
@@ -492,8 +473,6 @@ def test_the_web_phone_page_calls_a_phone(janus):
             assert lines, errors.decode(errors="replace")[-2000:]
             return json.loads(lines[-1]), phone.packets_in, phone.heard(), callee.returncode
         finally:
-            if callee.returncode is None:
-                callee.kill()
             phone.close()
 
     try:

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 
 from conftest import run
+from harness.processes import spawn
 from harness.rtp_peer import RtpPeer
 from test_audiomixer import Voice, tone_db
 from test_sip_focus import SCENARIOS, wait_for
@@ -24,7 +25,7 @@ def test_an_ipv6_phone_calls_a_room(janus):
         phone = await RtpPeer("pcmu", 600).open(host="::1")
         try:
             await ann.join()
-            call = await asyncio.create_subprocess_exec(
+            call = await spawn(
                 "sipp", "[::1]:5060", "-sf", os.path.join(SCENARIOS, "codec_call.xml"), "-m", "1", "-i", "::1",
                 "-p", "0", "-nostdin", "-timeout", "30s", "-trace_msg", "-message_file", log,
                 "-set", "room", "ipv6-room", "-set", "rtpport", str(phone.port), "-set", "pt", "0",

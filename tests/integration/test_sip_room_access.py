@@ -9,6 +9,7 @@ import tempfile
 
 from conftest import run
 from harness.janus_api import Admin
+from harness.processes import spawn
 from test_sip_focus import FOCUS, SCENARIOS
 
 SIP_OPTIONS = {"room_callers": "127.0.0.0/8, ::1", "room_secret": "letmein", "room_realm": "sylk.test",
@@ -18,7 +19,7 @@ SIP_OPTIONS = {"room_callers": "127.0.0.0/8, ::1", "room_secret": "letmein", "ro
 async def sipp_call(scenario, trace_dir, name, source="127.0.0.1"):
     folder = os.path.join(trace_dir, name)
     os.makedirs(folder)
-    process = await asyncio.create_subprocess_exec(
+    process = await spawn(
         "sipp", FOCUS, "-sf", os.path.join(SCENARIOS, scenario), "-m", "1", "-i", source, "-p", "0", "-nostdin",
         "-timeout", "20s", "-trace_msg", "-message_file", os.path.join(folder, "messages.log"),
         "-set", "room", "locked-room",
