@@ -80,7 +80,13 @@ function onEvent(msg, jsep) {
       setCall(state.call);
       show("not registered");
       break;
-    case "calling": setCall("calling"); show("calling"); break;
+    case "calling":
+      // The answer to our call request; a fast callee's "accepted" can arrive before it.
+      if (state.call === "idle") {
+        setCall("calling");
+        show("calling");
+      }
+      break;
     case "ringing": show("ringing"); break;
     case "progress":
     case "accepted":
