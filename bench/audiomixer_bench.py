@@ -536,7 +536,7 @@ def main():
     host["build_snapshot"] = snapshot_build(args.build, snapshot)
     host["plugin_built"] = host["build_snapshot"]["plugins/audiomixer/.libs/libjanus_sylk_audiomixer.so"]["mtime"]
     # the plugins find libsylkcore through their RUNPATH (the build tree); LD_LIBRARY_PATH comes first
-    janus = JanusProcess(snapshot, run_dir, test_plugins=False, stock_plugins=("audiobridge",),
+    janus = JanusProcess(snapshot, run_dir, test_plugins=False, stock_plugins=("audiobridge",), mixer_threads=None,
                          env={"LD_LIBRARY_PATH": os.path.join(snapshot, "sylkcore", ".libs")})
     steps = None
     try:

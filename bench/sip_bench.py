@@ -77,7 +77,7 @@ def fmt(s, digits=0, unit=""):
 
 def new_janus(snapshot, run_dir):
     # the plugins find libsylkcore through their RUNPATH (the build tree); LD_LIBRARY_PATH comes first
-    return JanusProcess(snapshot, run_dir, test_plugins=False, stock_plugins=("sip",),
+    return JanusProcess(snapshot, run_dir, test_plugins=False, stock_plugins=("sip",), mixer_threads=None,
                         env={"LD_LIBRARY_PATH": os.path.join(snapshot, "sylkcore", ".libs")})
 
 

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 
 namespace sylk::audiomixer {
 
@@ -12,6 +13,10 @@ public:
     virtual ~AudioSink() = default;
     // packet is a complete RTP packet (header and payload).
     virtual void send(uint8_t* packet, size_t length) = 0;
+    // A sink that is also the participant's source (a plain RTP socket) hands over the packets
+    // waiting in it; WebRTC audio arrives through Janus instead, so by default there are none.
+    using Receive = std::function<void(const uint8_t*, size_t)>;
+    virtual void receiveWaiting(const Receive&) {}
 };
 
 }  // namespace sylk::audiomixer

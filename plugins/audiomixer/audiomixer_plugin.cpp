@@ -48,7 +48,9 @@ void AudioMixerPlugin::configure(const janus::PluginConfig& config) {
         settings.tones = config.getBool(name, "notification_tones", defaults_.tones);
         makeRoom(category.substr(5), settings);
     }
-    clock_ = std::make_unique<MixerClock>([this] { drainPlainRtp(); });
+    // One mixing thread per core by default: rooms are mixed in parallel (a room by one thread).
+    int cores = static_cast<int>(g_get_num_processors());
+    clock_ = std::make_unique<MixerClock>(static_cast<int>(config.getInt("mixer_threads", std::min(cores, 16), 1, 64)));
     clock_->start();
 
     onRequest<Session>("create", Execution::LoopSync, &AudioMixerPlugin::create);
@@ -569,13 +571,6 @@ void AudioMixerPlugin::onTalk(const std::string& key, uint64_t participantId, bo
     broadcast(*room, event);
     room->hub->post(talking ? "talking" : "stopped-talking", kPackage, std::string(kPackage) + "/" + std::to_string(participantId),
                     Json::object());
-}
-
-void AudioMixerPlugin::drainPlainRtp() {
-    auto legs = plainLegs_.load(std::memory_order_acquire);
-    int64_t now = g_get_monotonic_time();
-    for (const auto& leg : *legs)
-        leg.endpoint->drain([&](const uint8_t* packet, size_t length) { leg.participant->receiveRtp(packet, length, now); });
 }
 
 void AudioMixerPlugin::onHangup(std::shared_ptr<AudioMixerSession> session) {

@@ -1,6 +1,7 @@
 // janus.plugin.sylk.audiomixer: wideband audio conference rooms for WebRTC and plain-RTP
 // participants, compatible with the stock janus.plugin.audiobridge API for the requests both
-// have. One mixer thread (MixerClock) serves every room; requests run on the control loop.
+// have. The mixer clock ticks every room with participants on its threads (one per core by
+// default, a room on one thread at a time); requests run on the control loop.
 #pragma once
 
 #include <map>
@@ -36,6 +37,8 @@ private:
         std::shared_ptr<hub::Room> hub;
         std::map<uint64_t, std::weak_ptr<Session>> sessions;  // WebRTC participants' handles
     };
+    // A plain RTP participant's socket, found again when update_rtp moves its peer (the mixer
+    // drains the socket through the participant itself).
     struct PlainLeg {
         std::shared_ptr<MixParticipant> participant;
         RtpEndpoint* endpoint;  // owned by the participant (its sink)
@@ -83,7 +86,6 @@ private:
     void removeParticipant(const std::string& roomKey, uint64_t participantId, const char* why);
     void setMute(Session&, RequestReader&, bool muted);
     void refreshClock();
-    void drainPlainRtp();
     void onTalk(const std::string& roomKey, uint64_t participantId, bool talking, int level);
 
     std::map<std::string, Room> rooms_;

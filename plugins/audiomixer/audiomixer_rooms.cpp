@@ -197,7 +197,8 @@ Reply AudioMixerPlugin::adminList(RequestReader&, const Request&) {
         rooms.append(entry);
     }
     Json mixer = Json::object();
-    mixer.set("ticks", static_cast<json_int_t>(clock_->ticks()))
+    mixer.set("threads", clock_->threads())
+        .set("ticks", static_cast<json_int_t>(clock_->ticks()))
         .set("missed_deadlines", static_cast<json_int_t>(clock_->missedDeadlines()))
         .set("busy", clock_->busyFraction());
     Json reply = Json::object();

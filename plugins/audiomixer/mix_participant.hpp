@@ -45,6 +45,10 @@ public:
     void receiveRtp(const uint8_t* packet, size_t length, int64_t arrivalUs);
 
     // Mixer thread, once per tick, in this order.
+    // Takes in what waits in a plain RTP participant's socket (nothing for WebRTC).
+    void receiveWaiting(int64_t nowUs) {
+        sink_->receiveWaiting([&](const uint8_t* packet, size_t length) { receiveRtp(packet, length, nowUs); });
+    }
     // Fills input() with this tick's audio at the room rate; true if there is any.
     bool pullFrame();
     const std::vector<int16_t>& input() const { return input_; }

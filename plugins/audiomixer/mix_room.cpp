@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <glib.h>
+
 namespace sylk::audiomixer {
 
 static_assert(static_cast<int>(audio::CodecId::Pcma) == 3, "sharedPackets_ has one slot per codec");
@@ -68,6 +70,9 @@ void MixRoom::tick() {
     if (list->empty())
         return;
     const size_t frame = mix_.size();
+    const int64_t now = g_get_monotonic_time();
+    for (const auto& participant : *list)
+        participant->receiveWaiting(now);
     std::fill(mix_.begin(), mix_.end(), 0);
     // 1. Inputs: who carries sound this tick.
     talkers_.clear();

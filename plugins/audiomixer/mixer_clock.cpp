@@ -4,12 +4,16 @@
 #include <pthread.h>
 #include <time.h>
 
+#include <algorithm>
+#include <string>
+
 namespace sylk::audiomixer {
 namespace {
 constexpr int64_t kTickNs = 20'000'000;
 }
 
-MixerClock::MixerClock(BeforeTick beforeTick) : beforeTick_(std::move(beforeTick)) {}
+MixerClock::MixerClock(int threads)
+    : threads_(std::max(1, threads)), tickStart_(threads_), tickDone_(threads_) {}
 
 MixerClock::~MixerClock() { stop(); }
 
@@ -17,18 +21,44 @@ void MixerClock::start() {
     if (running_.exchange(true))
         return;
     startedUs_ = g_get_monotonic_time();
-    thread_ = std::thread([this] { run(); });
+    for (int i = 1; i < threads_; ++i)
+        helpers_.emplace_back([this, i] {
+            std::string name = "sylk-mixer-" + std::to_string(i);
+            pthread_setname_np(pthread_self(), name.c_str());
+            help();
+        });
+    clockThread_ = std::thread([this] { run(); });
 }
 
 void MixerClock::stop() {
     running_ = false;
-    if (thread_.joinable())
-        thread_.join();
+    if (clockThread_.joinable())
+        clockThread_.join();
+    for (auto& helper : helpers_)
+        helper.join();
+    helpers_.clear();
 }
 
 double MixerClock::busyFraction() const {
     int64_t elapsed = g_get_monotonic_time() - startedUs_.load();
     return elapsed > 0 ? static_cast<double>(busyUs_.load()) / static_cast<double>(elapsed) : 0.0;
+}
+
+void MixerClock::mixShare() {
+    const RoomList& rooms = *current_;
+    for (size_t i = nextRoom_.fetch_add(1, std::memory_order_relaxed); i < rooms.size();
+         i = nextRoom_.fetch_add(1, std::memory_order_relaxed))
+        rooms[i]->tick();
+}
+
+void MixerClock::help() {
+    for (;;) {
+        tickStart_.arrive_and_wait();  // the barrier publishes current_ and nextRoom_
+        if (!running_.load())
+            return;
+        mixShare();
+        tickDone_.arrive_and_wait();
+    }
 }
 
 void MixerClock::run() {
@@ -50,16 +80,23 @@ void MixerClock::run() {
             next = now;  // do not try to catch up with a burst of ticks
         }
         int64_t begin = g_get_monotonic_time();
-        if (beforeTick_)
-            beforeTick_();
-        // The list must outlive the loop: a range-for over *load() would keep only the vector
-        // reference while the shared_ptr holding it is gone (and setRooms may free it).
-        auto rooms = rooms_.load(std::memory_order_acquire);
-        for (const auto& room : *rooms)
-            room->tick();
+        // Held for the whole tick: setRooms may replace the list meanwhile.
+        current_ = rooms_.load(std::memory_order_acquire);
+        nextRoom_.store(0, std::memory_order_relaxed);
+        if (threads_ > 1 && current_->size() > 1) {
+            tickStart_.arrive_and_wait();
+            mixShare();
+            tickDone_.arrive_and_wait();
+        } else {
+            for (const auto& room : *current_)
+                room->tick();
+        }
         busyUs_ += g_get_monotonic_time() - begin;
         ++ticks_;
     }
+    current_.reset();
+    if (threads_ > 1)
+        tickStart_.arrive_and_wait();  // wakes the helpers, who see running_ false and leave
 }
 
 }  // namespace sylk::audiomixer

@@ -1,5 +1,5 @@
 // A plain-RTP participant's UDP socket (with SDES-SRTP when its signalling negotiated keys).
-// The mixer thread drains it each tick and sends the participant's mix through it; no thread
+// The mixer thread drains it each tick (as its room is mixed) and sends the participant's mix through it; no thread
 // of its own.
 #pragma once
 
@@ -28,7 +28,7 @@ public:
     // Reads every datagram waiting (non-blocking) and hands each to receive. Plain RTP is taken
     // from the peer's host only; SRTP from anywhere, as packets that do not authenticate are
     // dropped here.
-    void drain(const std::function<void(const uint8_t*, size_t)>& receive) {
+    void receiveWaiting(const Receive& receive) override {
         if (!srtp_) {
             socket_.drain(receive);
             return;

@@ -338,3 +338,43 @@ def test_join_storm_across_ten_rooms(janus):
     assert janus.alive()
     for received in rounds:
         assert min(received) > 40, received  # each got at least ~0.8 s of mix back
+
+
+def test_rooms_mixed_in_parallel_keep_to_themselves(janus):
+    """Six rooms of two PCMU phones each, every phone on its own tone, mixed by three threads
+    (the test configuration): each phone hears its partner, and no tone of another room."""
+    from harness.rtp_peer import RtpPeer
+
+    tones = [300 + 110 * i for i in range(12)]  # phone i is in room i // 2
+
+    async def body():
+        session = await Session.create(janus.ws_url)
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        peers = [await RtpPeer("pcmu", tone).open() for tone in tones]
+        try:
+            addresses = []
+            for index, peer in enumerate(peers):
+                handle = await session.attach(MIXER)
+                joined, _ = await handle.send({"request": "join", "room": "parallel-%d" % (index // 2),
+                                               "display": "phone%d" % index, "codec": "pcmu",
+                                               "rtp": {"ip": "127.0.0.1", "port": peer.port}})
+                addresses.append((joined["rtp"]["ip"], joined["rtp"]["port"]))
+            await asyncio.gather(*(peer.stream(address, 4) for peer, address in zip(peers, addresses)))
+            heard = [peer.heard() for peer in peers]
+            stats = await admin.message_plugin(MIXER, {"request": "list"})
+            return heard, stats
+        finally:
+            for peer in peers:
+                peer.close()
+            await admin.close()
+            await session.close()
+
+    heard, stats = run(body(), timeout=90)
+    assert stats["mixer"]["threads"] == 3
+    for index, (samples, rate) in enumerate(heard):
+        partner = index ^ 1
+        levels = {tone: tone_db(samples, rate, tone) for tone in tones}
+        strangers = [levels[tones[i]] for i in range(len(tones)) if i // 2 != index // 2]
+        assert levels[tones[partner]] - max(strangers) >= 30, (index, levels)
+        assert levels[tones[partner]] - levels[tones[index]] >= 30, (index, levels)
+    assert janus.alive()

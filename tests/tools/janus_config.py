@@ -55,9 +55,10 @@ def link(target, folder):
 def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admin_secret=None,
                  ice_interfaces="", debug_level=4, test_plugins=False, stock_plugins=(), rtp_ports="20000-40000",
                  max_file_bytes=100 * 1024 * 1024, sip_rtp_timeout=None, sip_tls_port=5061,
-                 sip_options=None, event_loops=0):
+                 sip_options=None, event_loops=0, mixer_threads=None):
     """Creates RUN afresh; returns the admin secret. event_loops > 0 makes janus serve every
-    handle from that many shared loop threads instead of one thread per handle."""
+    handle from that many shared loop threads instead of one thread per handle. mixer_threads
+    sets the audio mixer's (default: one per core)."""
     run = os.path.abspath(run)
     build = os.path.abspath(build)
     if os.path.exists(run):
@@ -89,7 +90,10 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
     with open(os.path.join(conf, "janus.plugin.sylk.videoroom.jcfg"), "w") as out:
         out.write('general: {\n\trecordings_dir = "%s"\n}\n' % os.path.join(run, "recordings", "videoroom"))
     with open(os.path.join(conf, "janus.plugin.sylk.audiomixer.jcfg"), "w") as out:
-        out.write('general: {\n\trecordings_dir = "%s"\n}\n' % os.path.join(run, "recordings"))
+        out.write('general: {\n\trecordings_dir = "%s"\n' % os.path.join(run, "recordings"))
+        if mixer_threads:
+            out.write('\tmixer_threads = %d\n' % mixer_threads)
+        out.write('}\n')
 
     # SIP over TLS with a self-signed pair made here (kept across runs of the same folder's parent)
     tls = os.path.join(os.path.dirname(run), "sip-tls")
