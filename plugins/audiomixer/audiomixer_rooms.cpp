@@ -191,6 +191,7 @@ Reply AudioMixerPlugin::adminList(RequestReader&, const Request&) {
         Json entry = Json::object();
         entry.set("room", roomValue(key))
             .set("sampling_rate", room.mixer->settings.sampleRate)
+            .set("mixing_rate", room.mixer->mixRate())
             .set("participants", participants)
             .set("encodes_own", static_cast<json_int_t>(room.mixer->stats.encodesOwn.load()))
             .set("encodes_shared", static_cast<json_int_t>(room.mixer->stats.encodesShared.load()));

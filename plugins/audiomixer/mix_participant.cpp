@@ -11,16 +11,34 @@ namespace sylk::audiomixer {
 
 MixParticipant::MixParticipant(uint64_t participantId, std::string name, audio::CodecId codecId, int pt, int roomRate,
                                std::unique_ptr<AudioSink> sink)
-    : id(participantId), display(std::move(name)), codec(codecId), payloadType(pt), roomRate_(roomRate),
-      frameSamples_(roomRate / 50), sink_(std::move(sink)), jitter_(audio::codecInfo(codecId).clockRate),
-      decoder_(audio::makeDecoder(codecId, roomRate)), encoder_(audio::makeEncoder(codecId, roomRate)),
-      input_(static_cast<size_t>(roomRate / 50)), packet_(1500), talk_(25, 45),
+    : id(participantId), display(std::move(name)), codec(codecId), payloadType(pt), mixRate_(roomRate),
+      sink_(std::move(sink)), jitter_(audio::codecInfo(codecId).clockRate), packet_(1500), talk_(25, 45),
       sequence_(static_cast<uint16_t>(g_random_int())), timestamp_(g_random_int()), ssrc_(g_random_int()) {
-    int codecRate = audio::pcmRate(codecId, roomRate);
-    if (codecRate != roomRate) {
-        inResampler_ = std::make_unique<audio::Resampler>(codecRate, roomRate);
-        outResampler_ = std::make_unique<audio::Resampler>(roomRate, codecRate);
+    buildForRate();
+}
+
+void MixParticipant::buildForRate() {
+    int codecRate = audio::pcmRate(codec, mixRate_);
+    // G.711 and G.722 code at a fixed rate whatever the mix; only Opus follows the mixing rate.
+    if (!decoder_ || codec == audio::CodecId::Opus) {
+        decoder_ = audio::makeDecoder(codec, mixRate_);
+        encoder_ = audio::makeEncoder(codec, mixRate_);
     }
+    inResampler_.reset();
+    outResampler_.reset();
+    if (codecRate != mixRate_) {
+        inResampler_ = std::make_unique<audio::Resampler>(codecRate, mixRate_);
+        outResampler_ = std::make_unique<audio::Resampler>(mixRate_, codecRate);
+    }
+    input_.assign(static_cast<size_t>(mixRate_ / 50), 0);
+    pending_.clear();
+}
+
+void MixParticipant::setMixRate(int rate) {
+    if (rate == mixRate_)
+        return;
+    mixRate_ = rate;
+    buildForRate();
 }
 
 void MixParticipant::receiveRtp(const uint8_t* packet, size_t length, int64_t arrivalUs) {
@@ -44,7 +62,7 @@ bool MixParticipant::pullFrame() {
     int16_t decoded[5760];  // 120 ms at 48 kHz: the longest Opus packet
     int samples = 0;
     std::vector<uint8_t> payload;
-    int codecFrame = audio::pcmRate(codec, roomRate_) / 50;
+    int codecFrame = audio::pcmRate(codec, mixRate_) / 50;
     switch (jitter_.pop(payload)) {
     case audio::JitterBuffer::Pop::Frame:
         samples = decoder_->decode(payload.data(), payload.size(), decoded, static_cast<int>(std::size(decoded)));
@@ -100,7 +118,7 @@ void MixParticipant::sendOwn(const std::vector<int16_t>& pcm) {
         int16_t resampled[5760];
         int produced = outResampler_->process(pcm.data(), static_cast<int>(pcm.size()), resampled,
                                               static_cast<int>(std::size(resampled)));
-        int codecFrame = audio::pcmRate(codec, roomRate_) / 50;
+        int codecFrame = audio::pcmRate(codec, mixRate_) / 50;
         std::fill(resampled + produced, resampled + std::max(produced, codecFrame), 0);
         bytes = encoder_->encode(resampled, codecFrame, payload, sizeof(payload));
     } else {

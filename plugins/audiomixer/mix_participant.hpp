@@ -44,6 +44,13 @@ public:
     // Network side (a Janus media thread or the mixer thread for plain RTP).
     void receiveRtp(const uint8_t* packet, size_t length, int64_t arrivalUs);
 
+    // The highest rate this participant's codec carries (G.711 8 kHz, G.722 16 kHz, Opus 48 kHz).
+    int nativeRate() const { return audio::pcmRate(codec, 48000); }
+    // Mixer thread: the rate its room mixes at now. A change rebuilds what depends on it (the
+    // resamplers; Opus's decoder and encoder, which work at the mixing rate).
+    int mixRate() const { return mixRate_; }
+    void setMixRate(int rate);
+
     // Mixer thread, once per tick, in this order.
     // Takes in what waits in a plain RTP participant's socket (nothing for WebRTC).
     void receiveWaiting(int64_t nowUs) {
@@ -66,8 +73,9 @@ public:
 private:
     void sendPayload(const uint8_t* payload, size_t length);
 
-    const int roomRate_;
-    const int frameSamples_;             // room rate / 50
+    void buildForRate();
+
+    int mixRate_;                        // the room's mixing rate
     std::unique_ptr<AudioSink> sink_;
     audio::JitterBuffer jitter_;
     std::unique_ptr<audio::Decoder> decoder_;

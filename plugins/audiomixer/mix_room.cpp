@@ -11,7 +11,7 @@ static_assert(static_cast<int>(audio::CodecId::Pcma) == 3, "sharedPackets_ has o
 
 MixRoom::MixRoom(std::string roomId, MixRoomSettings roomSettings, TalkListener onTalk)
     : id(std::move(roomId)), settings(std::move(roomSettings)), onTalk_(std::move(onTalk)),
-      mix_(static_cast<size_t>(settings.sampleRate / 50)), out_(static_cast<size_t>(settings.sampleRate / 50)) {}
+      mixRate_(settings.sampleRate), mix_(static_cast<size_t>(settings.sampleRate / 50)), out_(static_cast<size_t>(settings.sampleRate / 50)) {}
 
 void MixRoom::add(const std::shared_ptr<MixParticipant>& participant) {
     auto next = std::make_shared<ParticipantList>(*participants_.load());
@@ -39,17 +39,36 @@ MixRoom::SharedEncoder& MixRoom::sharedEncoder(audio::CodecId codec) {
     if (it != shared_.end())
         return it->second;
     SharedEncoder encoder;
-    encoder.encoder = audio::makeEncoder(codec, settings.sampleRate);
-    int codecRate = audio::pcmRate(codec, settings.sampleRate);
-    if (codecRate != settings.sampleRate)
-        encoder.resampler = std::make_unique<audio::Resampler>(settings.sampleRate, codecRate);
+    const int rate = mixRate();
+    encoder.encoder = audio::makeEncoder(codec, rate);
+    int codecRate = audio::pcmRate(codec, rate);
+    if (codecRate != rate)
+        encoder.resampler = std::make_unique<audio::Resampler>(rate, codecRate);
     return shared_.emplace(codec, std::move(encoder)).first->second;
+}
+
+void MixRoom::adaptRate(const ParticipantList& list, bool recording) {
+    int wanted = 8000;
+    for (const auto& participant : list)
+        wanted = std::max(wanted, participant->nativeRate());
+    wanted = recording ? settings.sampleRate : std::min(wanted, settings.sampleRate);
+    const int current = mixRate();
+    if (wanted != current) {
+        mixRate_.store(wanted, std::memory_order_relaxed);
+        mix_.assign(static_cast<size_t>(wanted / 50), 0);
+        out_.assign(static_cast<size_t>(wanted / 50), 0);
+        shared_.clear();
+        cueSamplesLeft_ = static_cast<int>(static_cast<int64_t>(cueSamplesLeft_) * wanted / current);
+        cuePhase_ = cuePhase_ * static_cast<uint64_t>(wanted) / static_cast<uint64_t>(current);
+    }
+    for (const auto& participant : list)
+        participant->setMixRate(wanted);  // also a newcomer made at the room's full rate
 }
 
 void MixRoom::addTones(size_t participants) {
     if (!settings.tones)
         return;
-    const int rate = settings.sampleRate;
+    const int rate = mixRate();
     if (int cue = pendingCue_.exchange(0)) {
         cueFrequency_ = cue == 1 ? 880 : 440;
         cueSamplesLeft_ = rate * 150 / 1000;
@@ -69,6 +88,8 @@ void MixRoom::tick() {
     ++stats.ticks;
     if (list->empty())
         return;
+    auto recorder = recorder_.load(std::memory_order_acquire);
+    adaptRate(*list, recorder != nullptr);
     const size_t frame = mix_.size();
     const int64_t now = g_get_monotonic_time();
     for (const auto& participant : *list)
@@ -102,7 +123,7 @@ void MixRoom::tick() {
     // 3. Everyone else: the full mix, encoded once per codec.
     for (size_t i = 0; i < frame; ++i)
         out_[i] = saturate(mix_[i]);
-    if (auto recorder = recorder_.load(std::memory_order_acquire))
+    if (recorder)
         recorder->write(out_.data(), frame);
     for (auto& packet : sharedPackets_)
         packet.ready = false;
@@ -118,7 +139,7 @@ void MixRoom::tick() {
             int bytes;
             if (shared.resampler) {
                 int16_t resampled[5760];
-                int codecFrame = audio::pcmRate(participant->codec, settings.sampleRate) / 50;
+                int codecFrame = audio::pcmRate(participant->codec, mixRate()) / 50;
                 int produced = shared.resampler->process(out_.data(), static_cast<int>(frame), resampled,
                                                          static_cast<int>(std::size(resampled)));
                 std::fill(resampled + produced, resampled + std::max(produced, codecFrame), 0);

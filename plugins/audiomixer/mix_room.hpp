@@ -2,6 +2,11 @@
 // voices that carry sound, and sends: to each of those talkers the mix minus their own voice,
 // encoded for them alone; to everyone else the same full mix, encoded once per codec and
 // shared. That shared encode is what lets a room of mostly listeners cost little.
+//
+// The room mixes at the highest rate its participants' codecs carry, up to its sampling_rate:
+// a room of G.711 phones mixes at 8 kHz, with G.722 at 16 kHz, with a browser (Opus) at the
+// full rate. Nothing audible is lost, and phones-only rooms skip all resampling (most of the
+// mixer's work otherwise). A recorded room mixes at its sampling_rate, the file's one rate.
 #pragma once
 
 #include <array>
@@ -62,6 +67,7 @@ public:
 
     // Mixer thread.
     void tick();
+    int mixRate() const { return mixRate_.load(std::memory_order_relaxed); }  // any thread
 
 private:
     struct SharedEncoder {
@@ -69,6 +75,8 @@ private:
         std::unique_ptr<audio::Resampler> resampler;  // room rate -> codec rate, if needed
     };
     SharedEncoder& sharedEncoder(audio::CodecId codec);
+    // Sets the mixing rate this tick's participants need (and a recording, if any).
+    void adaptRate(const ParticipantList& list, bool recording);
     // Adds this tick's notification tone, if any, to mix_.
     void addTones(size_t participants);
 
@@ -83,6 +91,7 @@ private:
     };
     std::array<SharedPacket, 4> sharedPackets_{};
     std::vector<MixParticipant*> talkers_;  // this tick's, reused
+    std::atomic<int> mixRate_;
     std::vector<int32_t> mix_;
     std::vector<int16_t> out_;
     std::atomic<int> pendingCue_{0};

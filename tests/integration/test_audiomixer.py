@@ -166,6 +166,7 @@ def test_plain_rtp_g722_and_pcmu_talk_with_webrtc(janus):
     samples, rate = after_garbage
     assert tone_db(samples, rate, 600) - tone_db(samples, rate, 440) >= 30
     room = next(r for r in stats["list"] if r["room"] == "rtp-room")
+    assert room["mixing_rate"] == 48000  # Ann's Opus carries 48 kHz
     pam_stats = next(p for p in room["participants"] if p["display"] == "Pam")["stats"]
     assert pam_stats["malformed"] >= 3 and pam_stats["wrong_payload_type"] >= 1, pam_stats
     assert refused["codec"]["error_code"] == 1302 and "iLBC" in refused["codec"]["error"]
@@ -342,15 +343,22 @@ def test_join_storm_across_ten_rooms(janus):
 
 def test_rooms_mixed_in_parallel_keep_to_themselves(janus):
     """Six rooms of two PCMU phones each, every phone on its own tone, mixed by three threads
-    (the test configuration): each phone hears its partner, and no tone of another room."""
+    (the test configuration): each phone hears its partner, and no tone of another room. Phones
+    alone mix at 8 kHz; a browser (Opus) joining one room takes it to 48 kHz while the calls go
+    on, and back to 8 kHz when it leaves."""
     from harness.rtp_peer import RtpPeer
 
     tones = [300 + 110 * i for i in range(12)]  # phone i is in room i // 2
+    browser_tone = 2500
+
+    def mixing_rates(stats):
+        return {r["room"]: r["mixing_rate"] for r in stats["list"] if str(r["room"]).startswith("parallel-")}
 
     async def body():
         session = await Session.create(janus.ws_url)
         admin = await Admin.open(janus.admin_url, janus.admin_secret)
         peers = [await RtpPeer("pcmu", tone).open() for tone in tones]
+        browser = Voice(janus, "parallel-0", "Bea", browser_tone)
         try:
             addresses = []
             for index, peer in enumerate(peers):
@@ -362,14 +370,24 @@ def test_rooms_mixed_in_parallel_keep_to_themselves(janus):
             await asyncio.gather(*(peer.stream(address, 4) for peer, address in zip(peers, addresses)))
             heard = [peer.heard() for peer in peers]
             stats = await admin.message_plugin(MIXER, {"request": "list"})
-            return heard, stats
+            # a browser joins room 0 while its phones talk
+            streaming = asyncio.gather(peers[0].stream(addresses[0], 6), peers[1].stream(addresses[1], 6))
+            await browser.join()
+            await asyncio.sleep(3)
+            with_browser = {"Bea": browser.heard(), "phone0": peers[0].heard()}
+            stats_with_browser = await admin.message_plugin(MIXER, {"request": "list"})
+            await browser.close()
+            await streaming
+            after = peers[0].heard()
+            stats_after = await admin.message_plugin(MIXER, {"request": "list"})
+            return heard, stats, with_browser, stats_with_browser, after, stats_after
         finally:
             for peer in peers:
                 peer.close()
             await admin.close()
             await session.close()
 
-    heard, stats = run(body(), timeout=90)
+    heard, stats, with_browser, stats_with_browser, after, stats_after = run(body(), timeout=120)
     assert stats["mixer"]["threads"] == 3
     for index, (samples, rate) in enumerate(heard):
         partner = index ^ 1
@@ -377,4 +395,20 @@ def test_rooms_mixed_in_parallel_keep_to_themselves(janus):
         strangers = [levels[tones[i]] for i in range(len(tones)) if i // 2 != index // 2]
         assert levels[tones[partner]] - max(strangers) >= 30, (index, levels)
         assert levels[tones[partner]] - levels[tones[index]] >= 30, (index, levels)
+    # phones only: the rooms mix at G.711's 8 kHz, not at their 48 kHz sampling_rate
+    assert mixing_rates(stats) == {"parallel-%d" % i: 8000 for i in range(6)}, mixing_rates(stats)
+    assert all(r["sampling_rate"] == 48000 for r in stats["list"] if str(r["room"]).startswith("parallel-"))
+    # with the browser in room 0: 48 kHz there only, and the browser and the phones hear each other
+    rates = mixing_rates(stats_with_browser)
+    assert rates.pop("parallel-0") == 48000 and set(rates.values()) == {8000}, rates
+    samples, rate = with_browser["Bea"]
+    bea = {tone: tone_db(samples, rate, tone) for tone in (tones[0], tones[1], tones[2], browser_tone)}
+    assert min(bea[tones[0]], bea[tones[1]]) - max(bea[tones[2]], bea[browser_tone]) >= 30, bea
+    samples, rate = with_browser["phone0"]
+    phone = {tone: tone_db(samples, rate, tone) for tone in (tones[0], tones[1], tones[2], browser_tone)}
+    assert min(phone[tones[1]], phone[browser_tone]) - max(phone[tones[0]], phone[tones[2]]) >= 30, phone
+    # the browser gone: back to 8 kHz, and phone 0 still hears phone 1
+    assert mixing_rates(stats_after)["parallel-0"] == 8000
+    samples, rate = after
+    assert tone_db(samples, rate, tones[1]) - tone_db(samples, rate, tones[0]) >= 30
     assert janus.alive()
