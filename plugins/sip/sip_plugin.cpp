@@ -55,6 +55,9 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     settings.sessionTimerSeconds = static_cast<unsigned>(config.getInt("session_timer", 1800, 0, 86400));
     if (settings.sessionTimerSeconds != 0 && settings.sessionTimerSeconds < 90)
         throw std::invalid_argument("session_timer must be 0 or at least 90 (RFC 4028 Min-SE)");
+    settings.dnsResolvConf = config.getString("dns_resolv_conf", "");
+    if (!settings.dnsResolvConf.empty() && !g_file_test(settings.dnsResolvConf.c_str(), G_FILE_TEST_IS_REGULAR))
+        throw std::invalid_argument("dns_resolv_conf: no such file: " + settings.dnsResolvConf);
     settings.tlsPort = static_cast<uint16_t>(config.getInt("tls_port", 5061, 0, 65535));
     settings.tlsCertificate = config.getString("tls_certificate", "");
     settings.tlsKey = config.getString("tls_key", "");

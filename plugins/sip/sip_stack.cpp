@@ -163,6 +163,7 @@ void SipStack::run() {
                       // drop into seconds of setup time.
                       TPTAG_UDP_RMEM(4 * 1024 * 1024),
                       TPTAG_UDP_WMEM(1024 * 1024),
+                      TAG_IF(!settings_.dnsResolvConf.empty(), SRESTAG_RESOLV_CONF(settings_.dnsResolvConf.c_str())),
                       NUTAG_MEDIA_ENABLE(0),                 // we write the SDP ourselves
                       NUTAG_APPL_METHOD("MESSAGE"),          // and answer MESSAGEs
                       NUTAG_APPL_METHOD("INFO"),             // and INFOs ourselves

@@ -37,9 +37,12 @@ struct SipSettings {
     std::vector<std::string> roomCallers;
     std::string roomSecret;
     std::string roomRealm = "sylk";
-    // Sampling rate of the rooms a phone's call opens (0: the audio mixer's default, 48 kHz).
-    // 16000 halves the mixing work of phone-only rooms (G.711 and G.722 need no more).
+    // Sampling rate of the rooms a phone's call opens (0: the audio mixer's default, 48 kHz): the
+    // most they mix at (a room mixes at its participants' highest codec rate, up to this).
     int roomSamplingRate = 0;
+    // The resolver configuration for RFC 3263 lookups (NAPTR, SRV, A/AAAA) of SIP domains;
+    // empty: the system's (/etc/resolv.conf).
+    std::string dnsResolvConf;
 };
 
 class SipStack {
