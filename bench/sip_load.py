@@ -99,7 +99,7 @@ def udp_drops(pid, port=None):
 
 
 def thread_cpu(pid, name):
-    """CPU seconds of pid's threads called name (/proc ticks)."""
+    """CPU seconds of pid's threads called name or name-<n> (/proc ticks)."""
     total = 0
     for tid in os.listdir("/proc/%d/task" % pid):
         try:
@@ -108,7 +108,7 @@ def thread_cpu(pid, name):
         except OSError:
             continue
         comm, fields = text[text.index("(") + 1:text.rindex(")")], text.rsplit(")", 1)[1].split()
-        if comm == name:
+        if comm == name or comm.startswith(name + "-"):
             total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
 
@@ -468,7 +468,7 @@ async def measure(target, server_pid, uac_pid, admin, prefix, window, calls):
               # other processes on the server's CPU (from /proc/stat ticks: rough, can come out negative)
               "cpu0_other_pct": round(100 * (busy1 - busy0 - server_cpu) / dt, 1),
               "cpu0_steal_pct": round(100 * (steal1 - steal0) / dt, 1)}
-    if mixer_thread is not None:  # the audio mixer's one thread: the part of janus that cannot spread over cores
+    if mixer_thread is not None:  # the audio mixer's threads (the mixing, apart from SIP and RTP I/O)
         result["mixer_thread_cpu_pct"] = round(100 * mixer_thread / dt, 1)
     if before and after:
         delta = {f: after["totals"][f] - before["totals"][f] for f in after["totals"]}
