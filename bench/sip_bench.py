@@ -481,9 +481,9 @@ def main():
     parser.add_argument("--window", type=int, default=100, help="registrations in flight at most (default 100)")
     parser.add_argument("--setup-rates", default="400,800,1200,1600,2000,2400,3200", help="calls per second ladder")
     parser.add_argument("--setup-seconds", type=float, default=4, help="seconds of calls per setup step (default 4)")
-    parser.add_argument("--media-ladder", default="300,600,900,1200,1500,2000,2500,3000,4000,5000",
+    parser.add_argument("--media-ladder", default="300,600,900,1200,1500,2000,2500,3000,3500,4000,5000",
                         help="concurrent calls with media ladder")
-    parser.add_argument("--media-rate", type=int, default=400, help="calls per second while filling (default 400)")
+    parser.add_argument("--media-rate", type=int, default=200, help="calls per second while filling (default 200)")
     parser.add_argument("--room-size", type=int, default=10, help="calls per room (default 10)")
     parser.add_argument("--seconds", type=float, default=5, help="measured window with media (default 5)")
     parser.add_argument("--register-from", metavar="JSON",

@@ -265,7 +265,7 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     call.answerPort = static_cast<uint16_t>(json_integer_value(json_object_get(legRtp, "port")));
     call.sessionId = sessionIds_++;
     call.answer = buildAnswer(call.answerIp, call.answerPort, *audio, call.sessionId, call.version, "sendrecv", call.localKey);
-    std::string contact = stack_.contactFor(call.room) + ";isfocus";
+    std::string contact = stack_.contactFor(call.room, stack_.currentListener()) + ";isfocus";
     nua_respond(handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()),
                 SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());
     SYLK_LOG(LOG_INFO, kPackage, "call into room %s answered (%s)", call.room.c_str(), audio->codec.c_str());
@@ -410,7 +410,7 @@ std::string userAtHost(const std::string& uri) {
 }  // namespace
 
 std::string ConferenceFocus::roomContact(const std::string& room) const {
-    return stack_.contactFor(room);
+    return stack_.contactFor(room, stack_.currentListener());
 }
 
 void ConferenceFocus::onRefer(nua_handle_s* handle, const sip_s* sip) {
@@ -480,10 +480,11 @@ void ConferenceFocus::dialOut(nua_handle_s* refer, const std::string& room, cons
     std::string userHost = userAtHost(target);
     call.display = userHost.substr(0, userHost.find('@'));
     call.media = media;
+    const int listener = stack_.listenerFor(target);
     try {
         Json request = Json::object();
         Json rtp = Json::object();
-        rtp.set("ip", stack_.settings().ip).set("port", 9).set("payload_type", 0);  // discard, until answered
+        rtp.set("ip", stack_.ip(listener)).set("port", 9).set("payload_type", 0);  // discard, until answered
         request.set("room", room).set("display", call.display).set("codec", "pcmu").set("rtp", rtp);
         Json leg = hub::Services::instance().call("audiomixer.attach_rtp", request);
         json_t* legRtp = leg.member("rtp");
@@ -502,9 +503,9 @@ void ConferenceFocus::dialOut(nua_handle_s* refer, const std::string& room, cons
     call.sessionId = sessionIds_++;
     call.answer = buildAnswer(call.answerIp, call.answerPort, media, call.sessionId, call.version);
     call.lastPacketUs = g_get_monotonic_time();
-    std::string from = "<sip:" + room + "@" + stack_.hostPort() + ">";
-    std::string contact = stack_.contactFor(room) + ";isfocus";
-    nua_handle_s* handle = nua_handle(stack_.nua(), nullptr, SIPTAG_TO_STR(target.c_str()), SIPTAG_FROM_STR(from.c_str()),
+    std::string from = "<sip:" + room + "@" + stack_.hostPort(listener) + ">";
+    std::string contact = stack_.contactFor(room, listener) + ";isfocus";
+    nua_handle_s* handle = nua_handle(stack_.nua(listener), nullptr, SIPTAG_TO_STR(target.c_str()), SIPTAG_FROM_STR(from.c_str()),
                                       TAG_END());
     nua_invite(handle, SIPTAG_CONTACT_STR(contact.c_str()),
                SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());

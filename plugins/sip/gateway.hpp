@@ -95,7 +95,8 @@ private:
     // Authenticates handle against the challenge in sip with the account's credentials; false
     // when there are none or they were already refused.
     bool authenticate(const SipAccount& account, nua_handle_s* handle, const sip_s* sip, int& attempts);
-    std::shared_ptr<MediaBridge> makeBridge(const std::shared_ptr<GatewaySession>& session);
+    // The call's RTP socket, on the address of its SIP listener.
+    std::shared_ptr<MediaBridge> makeBridge(const std::shared_ptr<GatewaySession>& session, int listener);
     void startMedia(GatewaySession& session, const AudioOffer& peer);
     void endCall(GatewaySession& session, int code, const std::string& reason);
     std::string ourSdp(GatewaySession& session, bool offer, const std::string& direction);

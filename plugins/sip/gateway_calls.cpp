@@ -34,9 +34,9 @@ std::string Gateway::ourSdp(GatewaySession& session, bool offer, const std::stri
     uint16_t port = bridge ? bridge->localPort() : 9;
     uint64_t version = session.call.sdpVersion++;
     if (offer)
-        return buildOffer(stack_.settings().ip, port, sessionIds_, version, direction, session.call.srtpMode,
+        return buildOffer(stack_.ip(session.call.listener), port, sessionIds_, version, direction, session.call.srtpMode,
                           session.call.localKey);
-    return buildAnswer(stack_.settings().ip, port, session.call.peer, sessionIds_, version, direction,
+    return buildAnswer(stack_.ip(session.call.listener), port, session.call.peer, sessionIds_, version, direction,
                        session.call.localKey);
 }
 
@@ -65,9 +65,11 @@ Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::st
     if (answer.audioCodec.empty())
         throw RequestError(ErrorCode::InvalidSdp, "the offer has no Opus audio");
 
-    auto bridge = makeBridge(session);
+    const int listener = stack_.listenerFor(session->account.outboundProxy.empty() ? uri : session->account.outboundProxy);
+    auto bridge = makeBridge(session, listener);
     SipCall& call = session->call;
     call = SipCall{};
+    call.listener = listener;
     for (const auto& media : answer.media) {
         if (media.type == "audio") {
             call.webrtcOpusPt = media.pt;
@@ -91,7 +93,7 @@ Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::st
     ++sessionIds_;
     std::string sdp = ourSdp(*session, true, "sendrecv");
     std::string from = fromHeader(*session);
-    call.handle = nua_handle(stack_.nua(), nullptr, SIPTAG_TO_STR(uri.c_str()), SIPTAG_FROM_STR(from.c_str()),
+    call.handle = nua_handle(stack_.nua(listener), nullptr, SIPTAG_TO_STR(uri.c_str()), SIPTAG_FROM_STR(from.c_str()),
                              SIPTAG_CALL_ID_STR(call.callId.c_str()), TAG_END());
     if (!call.handle) {
         receiver_.remove(bridge.get());
@@ -100,7 +102,7 @@ Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::st
         throw RequestError(ErrorCode::SipStackError, "the SIP stack could not make a call to " + uri);
     }
     handles_[call.handle] = session;
-    std::string contact = stack_.contactFor(session->account.contactUser);
+    std::string contact = stack_.contactFor(session->account.contactUser, listener);
     nua_invite(call.handle,
                SIPTAG_CONTACT_STR(contact.c_str()),
                SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
@@ -113,8 +115,8 @@ Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::st
     return event;
 }
 
-std::shared_ptr<MediaBridge> Gateway::makeBridge(const std::shared_ptr<GatewaySession>& session) {
-    auto bridge = std::make_shared<MediaBridge>(janus_, session->handle(), stack_.settings().ip);
+std::shared_ptr<MediaBridge> Gateway::makeBridge(const std::shared_ptr<GatewaySession>& session, int listener) {
+    auto bridge = std::make_shared<MediaBridge>(janus_, session->handle(), stack_.ip(listener));
     // Called on the RTP receiver thread: only the event sink, which is thread-safe, is used.
     std::weak_ptr<GatewaySession> weak = session;
     bridge->setDtmfListener([this, weak](char digit, int durationMs) {
@@ -262,6 +264,7 @@ void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
     call = SipCall{};
     call.state = CallState::Ringing;
     call.incoming = true;
+    call.listener = stack_.currentListener();
     call.handle = handle;
     call.callId = callIdOf(sip);
     call.peerUri = caller;
@@ -287,12 +290,12 @@ Json Gateway::accept(GatewaySession& session, const Json& answer) {
     json_t* type = answer.member("type");
     if (!answer.get() || !json_is_string(type) || std::string(json_string_value(type)) != "answer")
         throw RequestError(ErrorCode::SipMissingSdp, "accept needs the browser's JSEP answer to the incomingcall offer");
-    auto bridge = makeBridge(session.shared_from_this());
+    auto bridge = makeBridge(session.shared_from_this(), call.listener);
     session.setBridge(bridge);
     receiver_.add(bridge);
     startMedia(session, call.peer);
     std::string sdp = ourSdp(session, false, answerDirection(call.peer.direction));
-    std::string contact = stack_.contactFor(session.account.contactUser);
+    std::string contact = stack_.contactFor(session.account.contactUser, call.listener);
     nua_respond(call.handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()),
                 SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
     call.state = CallState::Established;

@@ -62,7 +62,8 @@ void Gateway::sendMessage(const std::shared_ptr<GatewaySession>& session, const 
         handle = session->call.handle;
     } else {
         std::string from = fromHeader(*session);
-        handle = nua_handle(stack_.nua(), nullptr, SIPTAG_TO_STR(uri.c_str()), SIPTAG_FROM_STR(from.c_str()), TAG_END());
+        int listener = stack_.listenerFor(session->account.outboundProxy.empty() ? uri : session->account.outboundProxy);
+        handle = nua_handle(stack_.nua(listener), nullptr, SIPTAG_TO_STR(uri.c_str()), SIPTAG_FROM_STR(from.c_str()), TAG_END());
         if (!handle)
             throw RequestError(ErrorCode::SipStackError, "the SIP stack could not send to " + uri);
         handles_[handle] = session;

@@ -33,6 +33,7 @@ struct SipAccount {
     int ttl = 3600;
     nua_handle_s* registration = nullptr;
     int authAttempts = 0;
+    int listener = 0;           // the SIP stack's listener (address family) it registers through
 };
 
 enum class CallState { Idle, Calling, Ringing, Established };
@@ -59,6 +60,7 @@ struct SipCall {
     int64_t mediaSinceUs = 0;   // when the media last started or resumed: the RTP timeout's origin
     int authAttempts = 0;
     nua_handle_s* transferor = nullptr;  // the REFER this call carries out, if any
+    int listener = 0;           // the listener (address family) of its dialog: our SDP's address
 };
 
 class GatewaySession : public janus::PluginSession, public std::enable_shared_from_this<GatewaySession> {

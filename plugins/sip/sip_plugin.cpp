@@ -45,6 +45,10 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     SipSettings settings;
     settings.ip = config.getString("sip_ip", "127.0.0.1");
     settings.port = static_cast<uint16_t>(config.getInt("sip_port", 5060, 1, 65535));
+    settings.ip6 = config.getString("sip_ip6", "");
+    if (!settings.ip6.empty() &&
+        (settings.ip6.find(':') == std::string::npos || settings.ip.find(':') != std::string::npos))
+        throw std::invalid_argument("sip_ip6 (a second, IPv6 address) needs an IPv4 sip_ip");
     settings.userAgent = config.getString("user_agent", "Sylk for Janus");
     settings.contactParams = config.getString("contact_params", "");
     for (char c : settings.contactParams) {
@@ -240,8 +244,12 @@ Reply SipPlugin::composing(GatewaySession& session, RequestReader& reader, const
 
 Json SipPlugin::statusBody() const {
     Json body = Json::object();
+    Json addresses = Json::array();
+    for (int i = 0; i < stack_->listeners(); ++i)
+        addresses.append(Json::adopt(json_string(stack_->ip(i).c_str())));
     body.set("sip", "status")
         .set("address", stack_->settings().ip)
+        .set("addresses", addresses)
         .set("port", stack_->settings().port)
         .set("focus", focus_->status())
         .set("gateway", gateway_->status());

@@ -5,6 +5,7 @@
 
 #include "sofia.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <stdexcept>
@@ -17,10 +18,10 @@ namespace {
 
 constexpr const char* kPackage = "janus.plugin.sylk.sip";
 
-void callback(nua_event_t event, int status, char const* phrase, nua_t*, nua_magic_t* magic, nua_handle_t* handle,
+void callback(nua_event_t event, int status, char const* phrase, nua_t* nua, nua_magic_t* magic, nua_handle_t* handle,
               nua_hmagic_t*, sip_t const* sip, tagi_t* tags) {
     try {
-        static_cast<SipStack*>(static_cast<void*>(magic))->onEvent(event, status, phrase, handle, sip, tags);
+        static_cast<SipStack*>(static_cast<void*>(magic))->onEvent(nua, event, status, phrase, handle, sip, tags);
     } catch (const std::exception& e) {
         SYLK_LOG(LOG_ERR, kPackage, "SIP event %s failed: %s", nua_event_name(event), e.what());
     }
@@ -45,17 +46,42 @@ int runWork(void* arg) {
 
 void retireTimer(void*, su_timer_s*, void* stack) { static_cast<SipStack*>(stack)->tick(); }
 
-SipStack::SipStack(SipSettings settings) : settings_(std::move(settings)) {}
-
 SipStack::~SipStack() { stop(); }
 
-std::string SipStack::hostPort() const {
-    return (settings_.ip.find(':') != std::string::npos ? "[" + settings_.ip + "]" : settings_.ip) + ":" +
-           std::to_string(settings_.port);
+namespace {
+std::string bracketed(const std::string& ip) { return ip.find(':') != std::string::npos ? "[" + ip + "]" : ip; }
+}  // namespace
+
+SipStack::SipStack(SipSettings settings) : settings_(std::move(settings)) {
+    listeners_.push_back(Listener{settings_.ip});
+    if (!settings_.ip6.empty())
+        listeners_.push_back(Listener{settings_.ip6});
 }
 
-std::string SipStack::contactFor(const std::string& user) const {
-    return "<sip:" + user + "@" + hostPort() + (settings_.contactParams.empty() ? "" : ";" + settings_.contactParams) + ">";
+std::string SipStack::hostPort(int listener) const { return bracketed(ip(listener)) + ":" + std::to_string(settings_.port); }
+
+std::string SipStack::contactFor(const std::string& user, int listener) const {
+    return "<sip:" + user + "@" + hostPort(listener) + (settings_.contactParams.empty() ? "" : ";" + settings_.contactParams) +
+           ">";
+}
+
+int SipStack::listenerFor(const std::string& uri) const {
+    // The host of [<]sip[s]:[user@]host[:port][;params]: an IPv6 reference is bracketed.
+    std::string rest = !uri.empty() && uri[0] == '<' ? uri.substr(1) : uri;
+    for (const std::string scheme : {"sips:", "sip:"}) {
+        if (rest.compare(0, scheme.size(), scheme) == 0) {
+            rest.erase(0, scheme.size());
+            break;
+        }
+    }
+    size_t at = rest.find('@');
+    size_t host = at == std::string::npos ? 0 : at + 1;
+    bool v6 = host < rest.size() && rest[host] == '[';
+    for (int i = 0; i < listeners(); ++i) {
+        if ((ip(i).find(':') != std::string::npos) == v6)
+            return i;
+    }
+    return 0;
 }
 
 void SipStack::prepareTls() {
@@ -116,13 +142,15 @@ void SipStack::start() {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     if (!ready_) {
         stop();
-        throw std::runtime_error("SIP: cannot listen on " + hostPort());
+        std::string where = hostPort(0) + (listeners() > 1 ? " and " + hostPort(1) : "");
+        throw std::runtime_error("SIP: cannot listen on " + where);
     }
 }
 
 void SipStack::stop() {
-    if (root_ && nua_) {
-        nua_shutdown(nua_);  // the loop ends when the stack confirms (nua_r_shutdown)
+    if (root_ && ready_) {
+        for (const auto& listener : listeners_)
+            nua_shutdown(listener.nua);  // the loop ends when every stack confirms (nua_r_shutdown)
     } else if (root_) {
         su_root_break(root_);
     }
@@ -146,46 +174,65 @@ void SipStack::execute(const std::function<void()>& work) {
         std::rethrow_exception(call.error);
 }
 
+nua_s* SipStack::makeStack(const std::string& ip) {
+    std::string url = "sip:" + bracketed(ip) + ":" + std::to_string(settings_.port);
+    std::string sipsUrl = tlsFolder_.empty() ? "" : "sips:" + bracketed(ip) + ":" + std::to_string(settings_.tlsPort);
+    nua_s* nua = nua_create(root_, callback, reinterpret_cast<nua_magic_t*>(this),
+                            NUTAG_URL(url.c_str()),
+                            TAG_IF(!sipsUrl.empty(), NUTAG_SIPS_URL(sipsUrl.c_str())),
+                            TAG_IF(!sipsUrl.empty(), TPTAG_CERTIFICATE(tlsFolder_.c_str())),
+                            // Bursts of calls (thousands of INVITEs a second) overflowed the default
+                            // socket buffer in the benchmark, and retransmission backoff turned each
+                            // drop into seconds of setup time.
+                            TPTAG_UDP_RMEM(4 * 1024 * 1024),
+                            TPTAG_UDP_WMEM(1024 * 1024),
+                            TAG_IF(!settings_.dnsResolvConf.empty(), SRESTAG_RESOLV_CONF(settings_.dnsResolvConf.c_str())),
+                            NUTAG_MEDIA_ENABLE(0),                 // we write the SDP ourselves
+                            NUTAG_APPL_METHOD("MESSAGE"),          // and answer MESSAGEs
+                            NUTAG_APPL_METHOD("INFO"),             // and INFOs ourselves
+                            NUTAG_APPL_METHOD("REFER"),            // and REFERs (authorized first)
+                            NUTAG_OUTBOUND("no-options-keepalive no-validate"),
+                            // RFC 4028 session timers; the peer refreshes (our SDP is not Sofia's to
+                            // resend), and a dialog nobody refreshes ends with BYE.
+                            NUTAG_SESSION_TIMER(settings_.sessionTimerSeconds),
+                            NUTAG_MIN_SE(90),
+                            NUTAG_SESSION_REFRESHER(nua_remote_refresher),
+                            SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, SUBSCRIBE, NOTIFY, REFER"),
+                            SIPTAG_ALLOW_EVENTS_STR("conference"),  // others: 489 Bad Event
+                            SIPTAG_USER_AGENT_STR(settings_.userAgent.c_str()),
+                            TAG_NULL());
+    if (nua)
+        SYLK_LOG(LOG_INFO, kPackage, "SIP stack listening on %s (UDP, TCP)%s%s", url.c_str(),
+                 sipsUrl.empty() ? "" : " and ", sipsUrl.c_str());
+    return nua;
+}
+
 void SipStack::run() {
     sipThread_ = std::this_thread::get_id();
     su_init();
     su_home_t home[1] = {SU_HOME_INIT(home)};
     root_ = su_root_create(nullptr);
-    std::string url = "sip:" + hostPort();
-    std::string host = settings_.ip.find(':') != std::string::npos ? "[" + settings_.ip + "]" : settings_.ip;
-    std::string sipsUrl = tlsFolder_.empty() ? "" : "sips:" + host + ":" + std::to_string(settings_.tlsPort);
-    nua_ = nua_create(root_, callback, reinterpret_cast<nua_magic_t*>(this),
-                      NUTAG_URL(url.c_str()),
-                      TAG_IF(!sipsUrl.empty(), NUTAG_SIPS_URL(sipsUrl.c_str())),
-                      TAG_IF(!sipsUrl.empty(), TPTAG_CERTIFICATE(tlsFolder_.c_str())),
-                      // Bursts of calls (thousands of INVITEs a second) overflowed the default
-                      // socket buffer in the benchmark, and retransmission backoff turned each
-                      // drop into seconds of setup time.
-                      TPTAG_UDP_RMEM(4 * 1024 * 1024),
-                      TPTAG_UDP_WMEM(1024 * 1024),
-                      TAG_IF(!settings_.dnsResolvConf.empty(), SRESTAG_RESOLV_CONF(settings_.dnsResolvConf.c_str())),
-                      NUTAG_MEDIA_ENABLE(0),                 // we write the SDP ourselves
-                      NUTAG_APPL_METHOD("MESSAGE"),          // and answer MESSAGEs
-                      NUTAG_APPL_METHOD("INFO"),             // and INFOs ourselves
-                      NUTAG_APPL_METHOD("REFER"),            // and REFERs (authorized first)
-                      NUTAG_OUTBOUND("no-options-keepalive no-validate"),
-                      // RFC 4028 session timers; the peer refreshes (our SDP is not Sofia's to
-                      // resend), and a dialog nobody refreshes ends with BYE.
-                      NUTAG_SESSION_TIMER(settings_.sessionTimerSeconds),
-                      NUTAG_MIN_SE(90),
-                      NUTAG_SESSION_REFRESHER(nua_remote_refresher),
-                      SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, SUBSCRIBE, NOTIFY, REFER"),
-                      SIPTAG_ALLOW_EVENTS_STR("conference"),  // others: 489 Bad Event
-                      SIPTAG_USER_AGENT_STR(settings_.userAgent.c_str()),
-                      TAG_NULL());
-    if (!nua_) {
-        failed_ = true;
+    bool created = true;
+    for (auto& listener : listeners_) {
+        listener.nua = makeStack(listener.ip);
+        created = created && listener.nua;
+    }
+    if (!created) {
+        // A stack that did start must be shut down before it is destroyed (Sofia asserts).
+        bool waiting = false;
+        for (auto& listener : listeners_) {
+            listener.down = listener.nua == nullptr;
+            if (listener.nua) {
+                nua_shutdown(listener.nua);
+                waiting = true;
+            }
+        }
+        if (waiting)
+            su_root_run(root_);
     } else {
         timer_ = su_timer_create(su_root_task(root_), 100);
         su_timer_set_for_ever(timer_, reinterpret_cast<su_timer_f>(&retireTimer), reinterpret_cast<su_timer_arg_t*>(this));
         ready_ = true;
-        SYLK_LOG(LOG_INFO, kPackage, "SIP stack listening on %s (UDP, TCP)%s%s", url.c_str(),
-                 sipsUrl.empty() ? "" : " and ", sipsUrl.empty() ? "" : sipsUrl.c_str());
         su_root_run(root_);
         ready_ = false;
         su_timer_destroy(timer_);
@@ -193,23 +240,38 @@ void SipStack::run() {
         for (auto& [handle, when] : retired_)
             nua_handle_destroy(handle);
         retired_.clear();
-        nua_destroy(nua_);
-        nua_ = nullptr;
     }
+    for (auto& listener : listeners_) {
+        if (listener.nua)
+            nua_destroy(listener.nua);
+        listener.nua = nullptr;
+    }
+    failed_ = !created;
     su_root_destroy(root_);
     root_ = nullptr;
     su_home_deinit(home);
     su_deinit();
 }
 
-void SipStack::onEvent(int event, int status, const char* phrase, nua_handle_s* handle, const void* raw,
+void SipStack::onEvent(nua_s* nua, int event, int status, const char* phrase, nua_handle_s* handle, const void* raw,
                        const void* tags) {
     auto* sip = static_cast<const sip_t*>(raw);
+    auto listener = std::find_if(listeners_.begin(), listeners_.end(), [&](const Listener& l) { return l.nua == nua; });
+    if (listener == listeners_.end())
+        return;
     if (event == nua_r_shutdown) {
-        if (status >= 200)
+        listener->down = status >= 200;
+        if (std::all_of(listeners_.begin(), listeners_.end(), [](const Listener& l) { return l.down; }))
             su_root_break(root_);
         return;
     }
+    // Handlers answer through the event's own stack (nua(), contactFor(currentListener())).
+    struct Current {
+        int& index;
+        int saved;
+        ~Current() { index = saved; }
+    } current{current_, current_};
+    current_ = static_cast<int>(listener - listeners_.begin());
     for (SipRole* role : roles_) {
         if (role->claims(event, handle, sip)) {
             role->onEvent(event, status, phrase, handle, sip, tags);
@@ -221,7 +283,7 @@ void SipStack::onEvent(int event, int status, const char* phrase, nua_handle_s* 
 void SipStack::refuse(nua_handle_s* handle, int status, const char* phrase, const std::string& reason) {
     std::string warning = reason.empty() ? "" : "399 sylk \"" + reason + "\"";
     // NUTAG_WITH_THIS: the request being handled; only INVITE may be answered without it.
-    nua_respond(handle, status, phrase, NUTAG_WITH_THIS(nua_), TAG_IF(!warning.empty(), SIPTAG_WARNING_STR(warning.c_str())),
+    nua_respond(handle, status, phrase, NUTAG_WITH_THIS(nua()), TAG_IF(!warning.empty(), SIPTAG_WARNING_STR(warning.c_str())),
                 TAG_END());
     retire(handle);
 }

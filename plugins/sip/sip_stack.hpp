@@ -21,6 +21,7 @@ class SipRole;
 
 struct SipSettings {
     std::string ip = "127.0.0.1";   // SIP and RTP address
+    std::string ip6;                // with an IPv4 ip: an IPv6 address to listen on as well
     uint16_t port = 5060;
     std::string userAgent = "Sylk for Janus";
     std::string contactParams;      // URI parameters added to our Contacts, e.g. "transport=tcp"
@@ -59,11 +60,24 @@ public:
     void stop();
 
     const SipSettings& settings() const { return settings_; }
-    nua_s* nua() const { return nua_; }
+
+    // Listeners: one Sofia stack per listening address, all on the SIP thread's loop; one, or
+    // two for a dual-stack configuration (IPv4 first). A dialog stays on the listener it
+    // started on.
+    int listeners() const { return static_cast<int>(listeners_.size()); }
+    // The listener of the Sofia event being handled; 0 outside events.
+    int currentListener() const { return current_; }
+    // The listener that reaches uri (an IPv6 literal: the IPv6 one; otherwise the IPv4 one).
+    int listenerFor(const std::string& uri) const;
+    nua_s* nua(int listener) const { return listeners_.at(static_cast<size_t>(listener)).nua; }
+    // The current event's stack: what NUTAG_WITH_THIS needs to answer the request being handled.
+    nua_s* nua() const { return nua(current_); }
+    // The listener's address: our SDP's and the RTP sockets' as well as SIP's.
+    const std::string& ip(int listener) const { return listeners_.at(static_cast<size_t>(listener)).ip; }
     // "127.0.0.1:5060" or "[::1]:5060".
-    std::string hostPort() const;
+    std::string hostPort(int listener = 0) const;
     // "<sip:user@host:port;params>" with the configured contact parameters.
-    std::string contactFor(const std::string& user) const;
+    std::string contactFor(const std::string& user, int listener) const;
     // Runs work on the SIP thread and waits for it; rethrows what it throws.
     void execute(const std::function<void()>& work);
 
@@ -76,7 +90,8 @@ public:
     void retire(nua_handle_s* handle, int afterSeconds = 1);
 
     // Sofia's callback, on the SIP thread. tags: Sofia's tagi_t list.
-    void onEvent(int event, int status, const char* phrase, nua_handle_s* handle, const void* sip, const void* tags);
+    void onEvent(nua_s* nua, int event, int status, const char* phrase, nua_handle_s* handle, const void* sip,
+                 const void* tags);
 
 private:
     void run();
@@ -89,7 +104,14 @@ private:
     std::thread thread_;
     std::thread::id sipThread_;
     su_root_s* root_ = nullptr;
-    nua_s* nua_ = nullptr;
+    struct Listener {
+        std::string ip;
+        nua_s* nua = nullptr;
+        bool down = false;  // its shutdown confirmed
+    };
+    std::vector<Listener> listeners_;
+    int current_ = 0;  // SIP thread
+    nua_s* makeStack(const std::string& ip);
     // Sofia reads TLS credentials from a folder (agent.pem = key + certificate, cafile.pem):
     // a private temporary one, made from the configured files and removed on stop.
     std::string tlsFolder_;

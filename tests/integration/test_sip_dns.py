@@ -2,8 +2,11 @@
 test's own network namespace; the plugin's dns_resolv_conf points at it). A web user's account
 in domain sip.test registers with the registrar that the domain's NAPTR -> SRV -> A records
 name, then calls a phone in domain phones.test, found by SRV alone (no NAPTR), and they hear
-each other; a domain with no records is reported as a failed registration."""
+each other; a domain with no records is reported as a failed registration. An account whose
+domain does not resolve registers through its outbound proxy, with an HA1 secret. (The module
+also sets user_agent, seen by the registrar.)"""
 import asyncio
+import hashlib
 import os
 import shutil
 import tempfile
@@ -21,7 +24,7 @@ DNS_DIR = tempfile.mkdtemp(prefix="sylk-dns-")
 RESOLV_CONF = os.path.join(DNS_DIR, "resolv.conf")
 with open(RESOLV_CONF, "w") as out:
     out.write("nameserver 127.0.0.1\n")
-SIP_OPTIONS = {"dns_resolv_conf": RESOLV_CONF}
+SIP_OPTIONS = {"dns_resolv_conf": RESOLV_CONF, "user_agent": "Sylk DNS test/1"}
 DNS_LOG = os.path.join(DNS_DIR, "dnsmasq.log")
 
 
@@ -135,4 +138,39 @@ def test_a_domain_account_registers_and_calls_through_naptr_and_srv(janus):
     assert callee_status == 0, callee_errors.decode(errors="replace")[-1000:]
     assert unknown["result"]["event"] == "registration_failed", unknown
     assert unknown["result"]["code"] >= 400, unknown
+    assert janus.alive()
+
+
+def test_an_outbound_proxy_and_an_ha1_secret(janus):
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipproxy-")
+    ha1 = hashlib.md5(b"alice:sylk.test:secret").hexdigest()  # the registrar's realm
+
+    async def body():
+        registrar = await sipp_uas("registrar.xml", REGISTRAR_PORT, trace_dir, "registrar")
+        user = await WebUser(janus, 440).open()
+        try:
+            await asyncio.sleep(0.5)
+            open(DNS_LOG, "w").close()
+            await user.handle.send({"request": "register", "username": "sip:alice@elsewhere.test", "ha1_secret": ha1,
+                                    "outbound_proxy": "sip:127.0.0.1:%d" % REGISTRAR_PORT})
+            registered, _ = await sip_event(user.handle, ("registered", "registration_failed"))
+            await user.handle.send({"request": "unregister"})
+            unregistered, _ = await sip_event(user.handle, ("unregistered", "unregistration_failed"))
+            _, errors = await asyncio.wait_for(registrar.communicate(), 20)
+            with open(os.path.join(trace_dir, "registrar.log")) as trace:
+                return registered, unregistered, registrar.returncode, errors, trace.read()
+        finally:
+            await user.close()
+
+    try:
+        registered, unregistered, status, errors, trace = run(body(), timeout=90)
+        asked = queries()
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert registered["result"]["event"] == "registered", registered
+    assert unregistered["result"]["event"] == "unregistered", unregistered
+    assert status == 0, errors.decode(errors="replace")[-1000:]  # the HA1 digests verified with the password
+    assert "REGISTER sip:elsewhere.test SIP/2.0" in trace     # the domain's request, sent to the proxy
+    assert "User-Agent: Sylk DNS test/1" in trace
+    assert not [q for q in asked if "elsewhere.test" in q], asked  # the proxy's address needed no lookup
     assert janus.alive()

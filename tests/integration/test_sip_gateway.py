@@ -484,6 +484,7 @@ def test_the_web_phone_page_calls_a_phone(janus):
     assert result["second"]["audioBytes"] > result["first"]["audioBytes"] > 0, result
     assert result["second"]["audioEnergy"] > 0, result        # decoded sound, not silence
     assert packets > 100, packets                              # the browser's microphone reached the phone
-    assert result["events"][:3] == ["registered", "calling", "accepted"] and result["events"][-1] == "hangup", result
+    # the hangup request's own answer ("hangingup") may arrive after the call's "hangup" event
+    assert result["events"][:3] == ["registered", "calling", "accepted"] and "hangup" in result["events"][3:], result
     assert status == 0
     assert janus.alive()

@@ -1,0 +1,120 @@
+"""Dual stack: with sip_ip 127.0.0.1 and sip_ip6 ::1 the SIP plugin listens on both. An IPv4
+phone and an IPv6 phone call the same room and hear each other, each answered in its own
+family (Contact and SDP); a web user calls a phone at an IPv6 literal, and the call's SIP and
+RTP go over IPv6 while its account registered over IPv4."""
+import asyncio
+import os
+import re
+import shutil
+import tempfile
+
+from conftest import run
+from harness.janus_api import Admin
+from harness.processes import spawn
+from harness.rtp_peer import RtpPeer
+from test_audiomixer import tone_db
+from test_sip_focus import SCENARIOS, wait_for
+from test_sip_gateway import CALLEE_PORT, REGISTRAR_PORT, WebUser, sip_event, sipp_uas
+
+SIP = "janus.plugin.sylk.sip"
+SIP_OPTIONS = {"sip_ip6": "::1"}
+
+
+async def room_call(trace_dir, name, host, room, phone):
+    log = os.path.join(trace_dir, name + ".log")
+    target = "[::1]:5060" if ":" in host else "127.0.0.1:5060"
+    process = await spawn(
+        "sipp", target, "-sf", os.path.join(SCENARIOS, "codec_call.xml"), "-m", "1", "-i", host,
+        "-p", "0", "-nostdin", "-timeout", "30s", "-trace_msg", "-message_file", log,
+        "-set", "room", room, "-set", "rtpport", str(phone.port), "-set", "pt", "0",
+        "-set", "rtpmap", "PCMU/8000", cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE)
+    return process, log
+
+
+def test_ipv4_and_ipv6_phones_share_a_room(janus):
+    trace_dir = tempfile.mkdtemp(prefix="sylk-dual-")
+
+    async def body():
+        four = await RtpPeer("pcmu", 600).open()
+        six = await RtpPeer("pcmu", 1000).open(host="::1")
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        try:
+            call4, log4 = await room_call(trace_dir, "four", "127.0.0.1", "dual-room", four)
+            call6, log6 = await room_call(trace_dir, "six", "::1", "dual-room", six)
+            pattern = r"SIP/2\.0 200 OK.*?(Contact: [^\n]*).*?c=IN IP[46] ([0-9a-f:.]+).*?m=audio (\d+) RTP/AVP"
+            answer4, answer6 = await wait_for(log4, pattern), await wait_for(log6, pattern)
+            await asyncio.gather(four.stream((answer4.group(2), int(answer4.group(3))), 3),
+                                 six.stream((answer6.group(2), int(answer6.group(3))), 3))
+            heard4, heard6 = four.heard(), six.heard()
+            status = await admin.message_plugin(SIP, {"request": "status"})
+            results = []
+            for process in (call4, call6):
+                _, errors = await asyncio.wait_for(process.communicate(), 30)
+                results.append((process.returncode, errors))
+            return answer4.groups(), answer6.groups(), heard4, heard6, status, results
+        finally:
+            four.close()
+            six.close()
+            await admin.close()
+
+    try:
+        answer4, answer6, heard4, heard6, status, results = run(body(), timeout=90)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert status["addresses"] == ["127.0.0.1", "::1"], status
+    assert answer4[0].startswith("Contact: <sip:dual-room@127.0.0.1:5060>;isfocus"), answer4
+    assert answer6[0].startswith("Contact: <sip:dual-room@[::1]:5060>;isfocus"), answer6
+    assert answer4[1] == "127.0.0.1" and answer6[1] == "::1"
+    assert tone_db(*heard4, 1000) - tone_db(*heard4, 600) >= 20   # the IPv4 phone hears the IPv6 one
+    assert tone_db(*heard6, 600) - tone_db(*heard6, 1000) >= 20   # and the other way round
+    for code, errors in results:
+        assert code == 0, errors.decode(errors="replace")[-1000:]
+    assert janus.alive()
+
+
+def test_a_web_user_calls_an_ipv6_phone(janus):
+    trace_dir = tempfile.mkdtemp(prefix="sylk-dual-gw-")
+
+    async def body():
+        phone = await RtpPeer("pcmu", 600).open(host="::1")
+        registrar = await sipp_uas("registrar.xml", REGISTRAR_PORT, trace_dir, "registrar")
+        arguments = ["sipp", "-sf", os.path.join(SCENARIOS, "callee_codec.xml"), "-m", "1", "-i", "::1",
+                     "-p", str(CALLEE_PORT), "-nostdin", "-timeout", "60s", "-trace_msg",
+                     "-message_file", os.path.join(trace_dir, "callee.log"), "-set", "rtpport", str(phone.port),
+                     "-set", "pt", "0", "-set", "rtpmap", "PCMU/8000"]
+        callee = await spawn(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL,
+                             stderr=asyncio.subprocess.PIPE)
+        user = await WebUser(janus, 440).open()
+        try:
+            await asyncio.sleep(0.5)
+            await user.handle.send({"request": "register", "username": "sip:alice@127.0.0.1:%d" % REGISTRAR_PORT,
+                                    "secret": "secret"})
+            registered, _ = await sip_event(user.handle, ("registered", "registration_failed"))
+            accepted = await user.call("sip:bob@[::1]:%d" % CALLEE_PORT)
+            invite = await wait_for(os.path.join(trace_dir, "callee.log"),
+                                    r"INVITE sip:bob@\[::1\].*?(Contact: [^\n]*).*?c=IN IP6 ([0-9a-f:]+).*?m=audio (\d+) RTP/AVP")
+            await phone.stream((invite.group(2), int(invite.group(3))), 3)
+            web_heard, phone_heard = user.heard(), phone.heard()
+            await user.handle.send({"request": "hangup"})
+            await sip_event(user.handle, ("hangup",))
+            _, errors = await asyncio.wait_for(callee.communicate(), 20)
+            registrar.kill()
+            await registrar.wait()
+            return registered, accepted, invite.groups(), web_heard, phone_heard, callee.returncode, errors
+        finally:
+            phone.close()
+            await user.close()
+
+    try:
+        registered, accepted, invite, web_heard, phone_heard, code, errors = run(body(), timeout=90)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert registered["result"]["event"] == "registered", registered
+    assert accepted["result"]["event"] == "accepted", accepted
+    assert re.match(r"Contact: <sip:alice-[^@]+@\[::1\]:5060>", invite[0]), invite   # our IPv6 Contact
+    assert invite[1] == "::1"                                                      # and IPv6 media
+    assert tone_db(*web_heard, 600) - tone_db(*web_heard, 440) >= 20
+    assert tone_db(*phone_heard, 440) - tone_db(*phone_heard, 600) >= 20
+    assert code == 0, errors.decode(errors="replace")[-1000:]
+    assert janus.alive()
