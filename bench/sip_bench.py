@@ -127,21 +127,26 @@ async def run_register(args, snapshot, temp, pinned):
                                          "kib_per_registration", "janus_cpu_ms_per_request", "cpu0_other_pct")}
             entry[name]["warm"] = {field: spread([s["warm"].get(field) for s in mine])
                                    for field in ("per_second", "latency_ms_p50", "latency_ms_p99",
-                                                 "janus_cpu_ms_per_request")}
+                                                 "janus_cpu_ms_per_request", "janus_cpu_pct", "load_cpu_pct")}
             entry[name]["failed_total"] = sum(s.get("failed", 0) + s["warm"].get("failed", 0)
                                               + s["unregister"].get("failed", 0) for s in mine)
             entry[name]["threads_added"] = spread([s["threads"]["registered"] - s["threads"]["start"] for s in mine])
-        ratios, warm, memory = [], [], []
+        ratios, warm, memory, warm_cpu = [], [], [], []
         for r in range(1, args.rounds + 1):
             pair = {s["name"]: s for s in steps if s["n"] == n and s["round"] == r and "error" not in s}
             if len(pair) == 2 and pair["stock"].get("per_second") and pair["sylk"].get("per_second"):
                 ratios.append(pair["sylk"]["per_second"] / pair["stock"]["per_second"])
             if len(pair) == 2 and pair["stock"]["warm"].get("per_second") and pair["sylk"]["warm"].get("per_second"):
                 warm.append(pair["sylk"]["warm"]["per_second"] / pair["stock"]["warm"]["per_second"])
+            if len(pair) == 2 and pair["stock"]["warm"].get("janus_cpu_ms_per_request") and \
+                    pair["sylk"]["warm"].get("janus_cpu_ms_per_request"):
+                warm_cpu.append(pair["stock"]["warm"]["janus_cpu_ms_per_request"] /
+                                pair["sylk"]["warm"]["janus_cpu_ms_per_request"])
             if len(pair) == 2 and pair["sylk"].get("kib_per_account"):
                 memory.append(pair["stock"]["kib_per_account"] / pair["sylk"]["kib_per_account"])
         entry["throughput_ratio_sylk_over_stock"] = spread(ratios)
         entry["warm_throughput_ratio_sylk_over_stock"] = spread(warm)
+        entry["warm_cpu_ratio_stock_over_sylk"] = spread(warm_cpu)
         entry["memory_ratio_stock_over_sylk"] = spread(memory)
         summary[str(n)] = entry
     return steps, summary
@@ -400,12 +405,31 @@ def write_results(args, started, host, parts, pinned):
                 fmt(e["sylk"]["janus_cpu_ms_per_request"], 2), fmt(e["stock"]["janus_cpu_ms_per_request"], 2),
                 fmt(e["sylk"]["threads_added"]), fmt(e["stock"]["threads_added"]),
                 e["sylk"]["failed_total"], e["stock"]["failed_total"]))
+        lines += ["", "Re-registration (\"warm\": every handle unregisters, then registers again; the stock plugin "
+                  "keeps each handle's Sofia stack and thread, so this is its fastest case). The load generator (this "
+                  "client and the sipp registrar) shares CPU 1: when it is near 100%, throughput is the client's, and "
+                  "janus CPU per re-registration is the server's side of the comparison.", "",
+                  "| N | sylk reg/s | stock reg/s | sylk/stock | janus CPU ms per re-registration sylk / stock | "
+                  "stock/sylk CPU | janus CPU % sylk / stock | load generator CPU % sylk / stock |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for n, e in summary.items():
+            w, ws = e["sylk"]["warm"], e["stock"]["warm"]
+            lines.append("| %s | %s | %s | %s | %s / %s | **%s** | %s / %s | %s / %s |" % (
+                n, fmt(w["per_second"]), fmt(ws["per_second"]), fmt(e["warm_throughput_ratio_sylk_over_stock"], 1, "×"),
+                fmt(w["janus_cpu_ms_per_request"], 3), fmt(ws["janus_cpu_ms_per_request"], 3),
+                fmt(e.get("warm_cpu_ratio_stock_over_sylk"), 1, "×"),
+                fmt(w.get("janus_cpu_pct")), fmt(ws.get("janus_cpu_pct")),
+                fmt(w.get("load_cpu_pct")), fmt(ws.get("load_cpu_pct"))))
         lines.append("")
     if "calls" in parts:
         c = parts["calls"]
         s, m = c["summary"]["setup"], c["summary"]["media"]
+        origin = ""
+        if "from_run" in c:
+            origin = "**From an earlier run**: `%s` (%s, commit %s). " % (c["from_run"], c["from_run_date"],
+                                                                         c["from_run_commit"])
         lines += ["## Calls into conference rooms (the focus) vs sipp answering sipp",
-                  "", "sipp UAC → `sip:<room>@127.0.0.1:5060`, PCMU, %d calls per room; the reference is the same "
+                  "", origin + "sipp UAC → `sip:<room>@127.0.0.1:5060`, PCMU, %d calls per room; the reference is the same "
                   "UAC against a sipp UAS with `-rtp_echo` on CPU %d. The stock plugin has no rooms." % (
                       args.room_size, JANUS_CPU), "",
                   "| | focus (janus) | reference (sipp UAS) |", "|---|---|---|",
@@ -489,6 +513,8 @@ def main():
     parser.add_argument("--register-from", metavar="JSON",
                         help="with --parts calls: take the register part (figures and steps) from an earlier run's "
                              "JSON, so that sip-latest.md shows both (marked as from that run)")
+    parser.add_argument("--calls-from", metavar="JSON",
+                        help="with --parts register: take the calls part from an earlier run's JSON (see --register-from)")
     parser.add_argument("--no-pin", action="store_true",
                         help="no CPU pinning: janus may use both cores (shared with the load generators)")
     parser.add_argument("--quick", action="store_true", help="smoke test: N=50 REGISTERs, 20 calls/s, 20 calls with "
@@ -541,6 +567,13 @@ def main():
     finally:
         if not keep:
             shutil.rmtree(temp, ignore_errors=True)
+    if args.calls_from and "calls" not in parts:
+        with open(args.calls_from) as f:
+            earlier = json.load(f)
+        parts["calls"] = dict(earlier["calls"], from_run=os.path.basename(args.calls_from),
+                              from_run_date=earlier["date"], from_run_commit=earlier["machine"]["git_commit"])
+        for key in ("setup_rates", "setup_seconds", "media_ladder", "media_rate", "room_size", "seconds"):
+            setattr(args, key, earlier["parameters"][key])  # the report describes that run's ladders
     if args.register_from and "register" not in parts:
         with open(args.register_from) as f:
             earlier = json.load(f)

@@ -300,17 +300,21 @@ async def request_all(pid, handles, gate, body, first, finals):
                 failures.append(str(data)[:200] if data else event)
 
     busy0, _ = cpu_busy(JANUS_CPU)
+    load0, _ = cpu_busy(LOAD_CPU)
     clock0, t0 = cpu_clock(pid), time.monotonic()
     await asyncio.gather(*(one(i, h) for i, h in enumerate(handles)))
     elapsed, cpu = time.monotonic() - t0, cpu_clock(pid) - clock0
     others = cpu_busy(JANUS_CPU)[0] - busy0 - cpu
+    load = cpu_busy(LOAD_CPU)[0] - load0  # this client and the sipp registrar
     ok = len(latencies)
     return {"done": ok, "failed": len(failures), "failures_sample": sorted(set(failures))[:5],
             "seconds": round(elapsed, 3), "per_second": round(ok / elapsed, 1) if elapsed > 0 else None,
             "latency_ms_p50": round(1000 * statistics.median(latencies), 1) if latencies else None,
             "latency_ms_p99": round(1000 * percentile(latencies, 99), 1) if latencies else None,
             "janus_cpu_ms_per_request": round(1000 * cpu / max(ok, 1), 3),
-            "cpu0_other_pct": round(100 * others / elapsed, 1) if elapsed > 0.2 else None}
+            "cpu0_other_pct": round(100 * others / elapsed, 1) if elapsed > 0.2 else None,
+            "janus_cpu_pct": round(100 * cpu / elapsed, 1) if elapsed > 0.2 else None,
+            "load_cpu_pct": round(100 * load / elapsed, 1) if elapsed > 0.2 else None}
 
 
 # ------------------------------------------------------------------ calls
