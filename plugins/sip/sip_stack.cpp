@@ -66,17 +66,12 @@ std::string SipStack::contactFor(const std::string& user, int listener) const {
 }
 
 int SipStack::listenerFor(const std::string& uri) const {
-    // The host of [<]sip[s]:[user@]host[:port][;params]: an IPv6 reference is bracketed.
-    std::string rest = !uri.empty() && uri[0] == '<' ? uri.substr(1) : uri;
-    for (const std::string scheme : {"sips:", "sip:"}) {
-        if (rest.compare(0, scheme.size(), scheme) == 0) {
-            rest.erase(0, scheme.size());
-            break;
-        }
-    }
-    size_t at = rest.find('@');
-    size_t host = at == std::string::npos ? 0 : at + 1;
-    bool v6 = host < rest.size() && rest[host] == '[';
+    // Sofia's URL parser: an IPv6 reference keeps its brackets in url_host.
+    std::string bare = uri.size() > 1 && uri.front() == '<' && uri.back() == '>' ? uri.substr(1, uri.size() - 2) : uri;
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    url_t* url = url_make(home, bare.c_str());
+    const bool v6 = url && url->url_host && url->url_host[0] == '[';
+    su_home_deinit(home);
     for (int i = 0; i < listeners(); ++i) {
         if ((ip(i).find(':') != std::string::npos) == v6)
             return i;
