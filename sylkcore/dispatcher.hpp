@@ -15,7 +15,8 @@
 namespace sylk {
 
 enum class Execution {
-    Inline,       // answered synchronously on Janus's request thread; must not block
+    Inline,       // run on Janus's request thread, answered synchronously (or, with an empty Reply, by an
+                  // event the handler pushed itself: Janus acks); must not block
     ControlLoop,  // queued to the plugin's control loop, answered with an asynchronous event
     LoopSync,     // run on the control loop, but the caller waits and answers synchronously:
                   // for APIs whose clients expect a synchronous answer (stock "list", "create")

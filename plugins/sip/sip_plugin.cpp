@@ -140,15 +140,26 @@ Json SipPlugin::event(const std::string& callId, const Json& result) const {
     return body;
 }
 
-Reply SipPlugin::onSipThread(const std::function<Json()>& work) {
-    Json result;
-    stack_->execute([&] { result = work(); });
-    json_t* callId = result.member("call_id");
-    std::string id = json_is_string(callId) ? json_string_value(callId) : "";
-    return Reply{event(id, result), {}};
+Reply SipPlugin::onSipThread(GatewaySession& session, const Request& request, const std::function<Json()>& work) {
+    // The answer goes out as an event pushed from the SIP thread, as janus.plugin.sip answers
+    // (Janus acks the request): it is then queued ahead of every event the request causes, which
+    // the SIP thread pushes later, and a janus.js application gets it in onmessage.
+    janus_plugin_session* handle = session.handle();
+    stack_->execute([&] {
+        Json answer;
+        try {
+            Json result = work();
+            json_t* callId = result.member("call_id");
+            answer = event(json_is_string(callId) ? json_string_value(callId) : "", result);
+        } catch (const RequestError& e) {
+            answer = errorEvent(e.code(), e.what());
+        }
+        pushEventTo(handle, request.transaction, answer, Json());
+    });
+    return Reply{};
 }
 
-Reply SipPlugin::registerAccount(GatewaySession& session, RequestReader& reader, const Request&) {
+Reply SipPlugin::registerAccount(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
     RegisterRequest request;
     request.username = reader.requireString("username", 512);
     request.secret = reader.optionalString("secret", 256);
@@ -163,11 +174,11 @@ Reply SipPlugin::registerAccount(GatewaySession& session, RequestReader& reader,
         throw RequestError(ErrorCode::InvalidField, "type must be 'guest' (no REGISTER)");
     request.guest = (type && *type == "guest") || !reader.optionalBool("send_register").value_or(true);
     auto self = session.shared_from_this();
-    return onSipThread([&] { return gateway_->registerAccount(self, request); });
+    return onSipThread(session, janusRequest, [&] { return gateway_->registerAccount(self, request); });
 }
 
-Reply SipPlugin::unregister(GatewaySession& session, RequestReader&, const Request&) {
-    return onSipThread([&] { return gateway_->unregister(session); });
+Reply SipPlugin::unregister(GatewaySession& session, RequestReader&, const Request& janusRequest) {
+    return onSipThread(session, janusRequest, [&] { return gateway_->unregister(session); });
 }
 
 Reply SipPlugin::call(GatewaySession& session, RequestReader& reader, const Request& request) {
@@ -183,40 +194,40 @@ Reply SipPlugin::call(GatewaySession& session, RequestReader& reader, const Requ
     }
     auto referId = static_cast<uint64_t>(reader.optionalInt("refer_id", 1, INT64_MAX).value_or(0));
     auto self = session.shared_from_this();
-    return onSipThread([&] { return gateway_->call(self, uri, request.jsep, srtp, referId); });
+    return onSipThread(session, request, [&] { return gateway_->call(self, uri, request.jsep, srtp, referId); });
 }
 
 Reply SipPlugin::accept(GatewaySession& session, RequestReader&, const Request& request) {
-    return onSipThread([&] { return gateway_->accept(session, request.jsep); });
+    return onSipThread(session, request, [&] { return gateway_->accept(session, request.jsep); });
 }
 
-Reply SipPlugin::decline(GatewaySession& session, RequestReader& reader, const Request&) {
+Reply SipPlugin::decline(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
     int code = static_cast<int>(reader.optionalInt("code", 400, 699).value_or(486));
-    return onSipThread([&] { return gateway_->decline(session, code); });
+    return onSipThread(session, janusRequest, [&] { return gateway_->decline(session, code); });
 }
 
-Reply SipPlugin::hangup(GatewaySession& session, RequestReader&, const Request&) {
-    return onSipThread([&] { return gateway_->hangup(session); });
+Reply SipPlugin::hangup(GatewaySession& session, RequestReader&, const Request& janusRequest) {
+    return onSipThread(session, janusRequest, [&] { return gateway_->hangup(session); });
 }
 
-Reply SipPlugin::hold(GatewaySession& session, RequestReader& reader, const Request&) {
+Reply SipPlugin::hold(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
     std::string direction = reader.optionalString("direction", 16).value_or("sendonly");
     if (direction != "sendonly" && direction != "recvonly" && direction != "inactive")
         throw RequestError(ErrorCode::InvalidField, "direction must be sendonly, recvonly or inactive");
-    return onSipThread([&] { return gateway_->hold(session, true, direction); });
+    return onSipThread(session, janusRequest, [&] { return gateway_->hold(session, true, direction); });
 }
 
-Reply SipPlugin::unhold(GatewaySession& session, RequestReader&, const Request&) {
-    return onSipThread([&] { return gateway_->hold(session, false, "sendrecv"); });
+Reply SipPlugin::unhold(GatewaySession& session, RequestReader&, const Request& janusRequest) {
+    return onSipThread(session, janusRequest, [&] { return gateway_->hold(session, false, "sendrecv"); });
 }
 
-Reply SipPlugin::dtmfInfo(GatewaySession& session, RequestReader& reader, const Request&) {
+Reply SipPlugin::dtmfInfo(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
     std::string digit = reader.requireString("digit", 1);
     int duration = static_cast<int>(reader.optionalInt("duration", 40, 5000).value_or(kDefaultDtmfMs));
-    return onSipThread([&] { return gateway_->dtmfInfo(session, digit, duration); });
+    return onSipThread(session, janusRequest, [&] { return gateway_->dtmfInfo(session, digit, duration); });
 }
 
-Reply SipPlugin::message(GatewaySession& session, RequestReader& reader, const Request&) {
+Reply SipPlugin::message(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
     MessageRequest request;
     request.content = reader.requireString("content", 16 * 1024);
     request.contentType = reader.optionalString("content_type", 128).value_or("text/plain");
@@ -227,19 +238,19 @@ Reply SipPlugin::message(GatewaySession& session, RequestReader& reader, const R
             throw RequestError(ErrorCode::InvalidField, "content_type must be a MIME type like text/plain");
     }
     auto self = session.shared_from_this();
-    return onSipThread([&] { return gateway_->message(self, request); });
+    return onSipThread(session, janusRequest, [&] { return gateway_->message(self, request); });
 }
 
-Reply SipPlugin::transfer(GatewaySession& session, RequestReader& reader, const Request&) {
+Reply SipPlugin::transfer(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
     std::string uri = reader.requireString("uri", 512);
-    return onSipThread([&] { return gateway_->transfer(session, uri); });
+    return onSipThread(session, janusRequest, [&] { return gateway_->transfer(session, uri); });
 }
 
-Reply SipPlugin::composing(GatewaySession& session, RequestReader& reader, const Request&) {
+Reply SipPlugin::composing(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
     bool active = reader.optionalBool("active").value_or(true);
     auto uri = reader.optionalString("uri", 512);
     auto self = session.shared_from_this();
-    return onSipThread([&] { return gateway_->composing(self, active, uri); });
+    return onSipThread(session, janusRequest, [&] { return gateway_->composing(self, active, uri); });
 }
 
 Json SipPlugin::statusBody() const {

@@ -24,7 +24,9 @@ protected:
 
 private:
     // Runs a gateway request on the SIP thread and wraps its result as {"sip": "event", ...}.
-    Reply onSipThread(const std::function<Json()>& work);
+    // Runs work on the SIP thread and pushes its result (or its RequestError) as the request's
+    // answer event; the returned Reply is empty, which Janus answers with an ack.
+    Reply onSipThread(GatewaySession& session, const Request& request, const std::function<Json()>& work);
     Json event(const std::string& callId, const Json& result) const;
 
     Reply registerAccount(GatewaySession&, RequestReader&, const Request&);

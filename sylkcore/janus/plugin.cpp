@@ -156,6 +156,8 @@ janus_plugin_result* Plugin::handleMessage(janus_plugin_session* handle, char* t
         const auto& route = requests_.route(request.body.get(), &verb);
         if (route.execution == Execution::Inline) {
             Reply reply = requests_.run(route, *session, request);
+            if (!reply.body.get())  // the handler pushed its answer as an event itself: Janus acks
+                return janus_plugin_result_new(JANUS_PLUGIN_OK_WAIT, "answered by an event", nullptr);
             return janus_plugin_result_new(JANUS_PLUGIN_OK, nullptr, reply.body.release());
         }
         if (route.execution == Execution::LoopSync) {
