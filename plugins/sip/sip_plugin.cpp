@@ -140,22 +140,28 @@ Json SipPlugin::event(const std::string& callId, const Json& result) const {
     return body;
 }
 
-Reply SipPlugin::onSipThread(GatewaySession& session, const Request& request, const std::function<Json()>& work) {
+Reply SipPlugin::onSipThread(GatewaySession& session, const Request& request, SipWork work) {
     // The answer goes out as an event pushed from the SIP thread, as janus.plugin.sip answers
     // (Janus acks the request): it is then queued ahead of every event the request causes, which
-    // the SIP thread pushes later, and a janus.js application gets it in onmessage.
-    janus_plugin_session* handle = session.handle();
-    stack_->execute([&] {
+    // the SIP thread pushes later, and a janus.js application gets it in onmessage. Nothing waits
+    // for the SIP thread: the request thread returns at once (a thread hand-off fewer per request).
+    auto self = session.shared_from_this();  // the handle may go meanwhile; the work still answers
+    bool posted = stack_->post([this, self, transaction = request.transaction, work = std::move(work)] {
         Json answer;
         try {
-            Json result = work();
+            Json result = work(*self);
             json_t* callId = result.member("call_id");
             answer = event(json_is_string(callId) ? json_string_value(callId) : "", result);
         } catch (const RequestError& e) {
             answer = errorEvent(e.code(), e.what());
+        } catch (const std::exception& e) {
+            SYLK_LOG(LOG_ERR, "janus.plugin.sylk.sip", "SIP request failed: %s", e.what());
+            answer = errorEvent(ErrorCode::InternalError, "internal error");
         }
-        pushEventTo(handle, request.transaction, answer, Json());
+        pushEventTo(self->handle(), transaction, answer, Json());
     });
+    if (!posted)
+        throw RequestError(ErrorCode::SipStackError, "the SIP stack is not running");
     return Reply{};
 }
 
@@ -173,12 +179,12 @@ Reply SipPlugin::registerAccount(GatewaySession& session, RequestReader& reader,
     if (type && *type != "guest" && *type != "helper")
         throw RequestError(ErrorCode::InvalidField, "type must be 'guest' (no REGISTER)");
     request.guest = (type && *type == "guest") || !reader.optionalBool("send_register").value_or(true);
-    auto self = session.shared_from_this();
-    return onSipThread(session, janusRequest, [&] { return gateway_->registerAccount(self, request); });
+    return onSipThread(session, janusRequest,
+                       [this, request](GatewaySession& s) { return gateway_->registerAccount(s.shared_from_this(), request); });
 }
 
 Reply SipPlugin::unregister(GatewaySession& session, RequestReader&, const Request& janusRequest) {
-    return onSipThread(session, janusRequest, [&] { return gateway_->unregister(session); });
+    return onSipThread(session, janusRequest, [this](GatewaySession& s) { return gateway_->unregister(s); });
 }
 
 Reply SipPlugin::call(GatewaySession& session, RequestReader& reader, const Request& request) {
@@ -193,38 +199,41 @@ Reply SipPlugin::call(GatewaySession& session, RequestReader& reader, const Requ
             throw RequestError(ErrorCode::InvalidField, "srtp must be sdes_optional or sdes_mandatory");
     }
     auto referId = static_cast<uint64_t>(reader.optionalInt("refer_id", 1, INT64_MAX).value_or(0));
-    auto self = session.shared_from_this();
-    return onSipThread(session, request, [&] { return gateway_->call(self, uri, request.jsep, srtp, referId); });
+    return onSipThread(session, request, [this, uri, jsep = request.jsep, srtp, referId](GatewaySession& s) {
+        return gateway_->call(s.shared_from_this(), uri, jsep, srtp, referId);
+    });
 }
 
 Reply SipPlugin::accept(GatewaySession& session, RequestReader&, const Request& request) {
-    return onSipThread(session, request, [&] { return gateway_->accept(session, request.jsep); });
+    return onSipThread(session, request, [this, jsep = request.jsep](GatewaySession& s) { return gateway_->accept(s, jsep); });
 }
 
 Reply SipPlugin::decline(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
     int code = static_cast<int>(reader.optionalInt("code", 400, 699).value_or(486));
-    return onSipThread(session, janusRequest, [&] { return gateway_->decline(session, code); });
+    return onSipThread(session, janusRequest, [this, code](GatewaySession& s) { return gateway_->decline(s, code); });
 }
 
 Reply SipPlugin::hangup(GatewaySession& session, RequestReader&, const Request& janusRequest) {
-    return onSipThread(session, janusRequest, [&] { return gateway_->hangup(session); });
+    return onSipThread(session, janusRequest, [this](GatewaySession& s) { return gateway_->hangup(s); });
 }
 
 Reply SipPlugin::hold(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
     std::string direction = reader.optionalString("direction", 16).value_or("sendonly");
     if (direction != "sendonly" && direction != "recvonly" && direction != "inactive")
         throw RequestError(ErrorCode::InvalidField, "direction must be sendonly, recvonly or inactive");
-    return onSipThread(session, janusRequest, [&] { return gateway_->hold(session, true, direction); });
+    return onSipThread(session, janusRequest,
+                       [this, direction](GatewaySession& s) { return gateway_->hold(s, true, direction); });
 }
 
 Reply SipPlugin::unhold(GatewaySession& session, RequestReader&, const Request& janusRequest) {
-    return onSipThread(session, janusRequest, [&] { return gateway_->hold(session, false, "sendrecv"); });
+    return onSipThread(session, janusRequest, [this](GatewaySession& s) { return gateway_->hold(s, false, "sendrecv"); });
 }
 
 Reply SipPlugin::dtmfInfo(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
     std::string digit = reader.requireString("digit", 1);
     int duration = static_cast<int>(reader.optionalInt("duration", 40, 5000).value_or(kDefaultDtmfMs));
-    return onSipThread(session, janusRequest, [&] { return gateway_->dtmfInfo(session, digit, duration); });
+    return onSipThread(session, janusRequest,
+                       [this, digit, duration](GatewaySession& s) { return gateway_->dtmfInfo(s, digit, duration); });
 }
 
 Reply SipPlugin::message(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
@@ -237,20 +246,20 @@ Reply SipPlugin::message(GatewaySession& session, RequestReader& reader, const R
         if (c <= 0x20 || c >= 0x7f)
             throw RequestError(ErrorCode::InvalidField, "content_type must be a MIME type like text/plain");
     }
-    auto self = session.shared_from_this();
-    return onSipThread(session, janusRequest, [&] { return gateway_->message(self, request); });
+    return onSipThread(session, janusRequest,
+                       [this, request](GatewaySession& s) { return gateway_->message(s.shared_from_this(), request); });
 }
 
 Reply SipPlugin::transfer(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
     std::string uri = reader.requireString("uri", 512);
-    return onSipThread(session, janusRequest, [&] { return gateway_->transfer(session, uri); });
+    return onSipThread(session, janusRequest, [this, uri](GatewaySession& s) { return gateway_->transfer(s, uri); });
 }
 
 Reply SipPlugin::composing(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
     bool active = reader.optionalBool("active").value_or(true);
     auto uri = reader.optionalString("uri", 512);
-    auto self = session.shared_from_this();
-    return onSipThread(session, janusRequest, [&] { return gateway_->composing(self, active, uri); });
+    return onSipThread(session, janusRequest,
+                       [this, active, uri](GatewaySession& s) { return gateway_->composing(s.shared_from_this(), active, uri); });
 }
 
 Json SipPlugin::statusBody() const {

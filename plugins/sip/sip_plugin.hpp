@@ -24,9 +24,10 @@ protected:
 
 private:
     // Runs a gateway request on the SIP thread and wraps its result as {"sip": "event", ...}.
-    // Runs work on the SIP thread and pushes its result (or its RequestError) as the request's
+    // Queues work to the SIP thread, which pushes its result (or its error) as the request's
     // answer event; the returned Reply is empty, which Janus answers with an ack.
-    Reply onSipThread(GatewaySession& session, const Request& request, const std::function<Json()>& work);
+    using SipWork = std::function<Json(GatewaySession&)>;
+    Reply onSipThread(GatewaySession& session, const Request& request, SipWork work);
     Json event(const std::string& callId, const Json& result) const;
 
     Reply registerAccount(GatewaySession&, RequestReader&, const Request&);

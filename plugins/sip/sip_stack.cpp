@@ -42,6 +42,19 @@ int runWork(void* arg) {
     return 0;
 }
 
+// A posted piece of work travels in a Sofia message as a pointer; the message's deinitializer
+// frees it whether it ran or the message was dropped (a stack going down).
+void runPosted(su_root_magic_t*, su_msg_r, su_msg_arg_t* arg) {
+    auto* work = *static_cast<std::function<void()>**>(static_cast<void*>(arg));
+    try {
+        (*work)();
+    } catch (const std::exception& e) {
+        SYLK_LOG(LOG_ERR, kPackage, "SIP work failed: %s", e.what());
+    }
+}
+
+void freePosted(su_msg_arg_t* arg) { delete *static_cast<std::function<void()>**>(static_cast<void*>(arg)); }
+
 }  // namespace
 
 void retireTimer(void*, su_timer_s*, void* stack) { static_cast<SipStack*>(stack)->tick(); }
@@ -200,6 +213,18 @@ nua_s* SipStack::makeStack(const std::string& ip) {
         SYLK_LOG(LOG_INFO, kPackage, "SIP stack listening on %s (UDP, TCP)%s%s", url.c_str(),
                  sipsUrl.empty() ? "" : " and ", sipsUrl.c_str());
     return nua;
+}
+
+bool SipStack::post(std::function<void()> work) {
+    if (!ready_ || !root_)
+        return false;
+    su_msg_r message = SU_MSG_R_INIT;
+    if (su_msg_create(message, su_root_task(root_), su_task_null, runPosted, sizeof(std::function<void()>*)) != 0)
+        return false;
+    auto** slot = static_cast<std::function<void()>**>(static_cast<void*>(su_msg_data(message)));
+    *slot = new std::function<void()>(std::move(work));
+    su_msg_deinitializer(message, freePosted);
+    return su_msg_send(message) == 0;  // a message that cannot be sent is destroyed (and freed)
 }
 
 void SipStack::run() {

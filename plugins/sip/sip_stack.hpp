@@ -80,6 +80,9 @@ public:
     std::string contactFor(const std::string& user, int listener) const;
     // Runs work on the SIP thread and waits for it; rethrows what it throws.
     void execute(const std::function<void()>& work);
+    // Queues work to the SIP thread and returns at once; false if the stack is not running.
+    // What work throws is logged there.
+    bool post(std::function<void()> work);
 
     // Answers an incoming non-INVITE or INVITE request with a static phrase (Sofia keeps the
     // pointer for retransmissions) and the reason in a Warning header; the handle goes later.
