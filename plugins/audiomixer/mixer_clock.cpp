@@ -53,8 +53,10 @@ void MixerClock::mixShare() {
 
 void MixerClock::help() {
     for (;;) {
-        tickStart_.arrive_and_wait();  // the barrier publishes current_ and nextRoom_
-        if (!running_.load())
+        tickStart_.arrive_and_wait();  // the barrier publishes current_, nextRoom_ and exiting_
+        // Not running_: stop() may flip that while the clock is already in a tick the helpers
+        // must finish with it; only the clock says when there are no more ticks.
+        if (exiting_.load())
             return;
         mixShare();
         tickDone_.arrive_and_wait();
@@ -95,8 +97,9 @@ void MixerClock::run() {
         ++ticks_;
     }
     current_.reset();
+    exiting_ = true;
     if (threads_ > 1)
-        tickStart_.arrive_and_wait();  // wakes the helpers, who see running_ false and leave
+        tickStart_.arrive_and_wait();  // wakes the helpers, who see exiting_ and leave
 }
 
 }  // namespace sylk::audiomixer

@@ -46,7 +46,8 @@ private:
     std::atomic<size_t> nextRoom_{0};
     std::barrier<> tickStart_;
     std::barrier<> tickDone_;
-    std::atomic<bool> running_{false};
+    std::atomic<bool> running_{false};  // stop() clears it; the clock finishes its tick and ends
+    std::atomic<bool> exiting_{false};  // set by the clock before the helpers' last wake-up
     std::thread clockThread_;
     std::vector<std::thread> helpers_;
     std::atomic<uint64_t> ticks_{0};

@@ -147,6 +147,8 @@ Reply SipPlugin::onSipThread(GatewaySession& session, const Request& request, Si
     // for the SIP thread: the request thread returns at once (a thread hand-off fewer per request).
     auto self = session.shared_from_this();  // the handle may go meanwhile; the work still answers
     bool posted = stack_->post([this, self, transaction = request.transaction, work = std::move(work)] {
+        if (self->stopped())
+            return;  // the handle went while the request was queued: nobody to answer, nothing to do
         Json answer;
         try {
             Json result = work(*self);

@@ -44,12 +44,17 @@ int runWork(void* arg) {
 
 // A posted piece of work travels in a Sofia message as a pointer; the message's deinitializer
 // frees it whether it ran or the message was dropped (a stack going down).
-void runPosted(su_root_magic_t*, su_msg_r, su_msg_arg_t* arg) {
+void runPosted(su_root_magic_t* magic, su_msg_r, su_msg_arg_t* arg) {
+    // Messages still queued when the stack goes down are delivered only to be freed.
+    if (static_cast<SipStack*>(static_cast<void*>(magic))->closing())
+        return;
     auto* work = *static_cast<std::function<void()>**>(static_cast<void*>(arg));
     try {
         (*work)();
     } catch (const std::exception& e) {
         SYLK_LOG(LOG_ERR, kPackage, "SIP work failed: %s", e.what());
+    } catch (...) {
+        SYLK_LOG(LOG_ERR, kPackage, "SIP work failed");
     }
 }
 
@@ -216,7 +221,9 @@ nua_s* SipStack::makeStack(const std::string& ip) {
 }
 
 bool SipStack::post(std::function<void()> work) {
-    if (!ready_ || !root_)
+    // Under the lock the loop cannot be torn down between the check and the send.
+    std::lock_guard<std::mutex> lock(postMutex_);
+    if (!ready_ || !root_ || closing_)
         return false;
     su_msg_r message = SU_MSG_R_INIT;
     if (su_msg_create(message, su_root_task(root_), su_task_null, runPosted, sizeof(std::function<void()>*)) != 0)
@@ -231,7 +238,7 @@ void SipStack::run() {
     sipThread_ = std::this_thread::get_id();
     su_init();
     su_home_t home[1] = {SU_HOME_INIT(home)};
-    root_ = su_root_create(nullptr);
+    root_ = su_root_create(reinterpret_cast<su_root_magic_t*>(this));
     bool created = true;
     for (auto& listener : listeners_) {
         listener.nua = makeStack(listener.ip);
@@ -254,7 +261,12 @@ void SipStack::run() {
         su_timer_set_for_ever(timer_, reinterpret_cast<su_timer_f>(&retireTimer), reinterpret_cast<su_timer_arg_t*>(this));
         ready_ = true;
         su_root_run(root_);
-        ready_ = false;
+        {
+            std::lock_guard<std::mutex> lock(postMutex_);
+            ready_ = false;
+            closing_ = true;
+        }
+        su_root_step(root_, 0);  // frees the work posted but not run (runPosted skips it now)
         su_timer_destroy(timer_);
         timer_ = nullptr;
         for (auto& [handle, when] : retired_)

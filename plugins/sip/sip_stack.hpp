@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -83,6 +84,7 @@ public:
     // Queues work to the SIP thread and returns at once; false if the stack is not running.
     // What work throws is logged there.
     bool post(std::function<void()> work);
+    bool closing() const { return closing_; }  // the loop has ended: posted work is dropped
 
     // Answers an incoming non-INVITE or INVITE request with a static phrase (Sofia keeps the
     // pointer for retransmissions) and the reason in a Warning header; the handle goes later.
@@ -122,6 +124,8 @@ private:
     void removeTls();
     std::atomic<bool> ready_{false};
     std::atomic<bool> failed_{false};
+    std::atomic<bool> closing_{false};
+    std::mutex postMutex_;
     std::vector<std::pair<nua_handle_s*, int64_t>> retired_;  // SIP thread only
     su_timer_s* timer_ = nullptr;
 };
