@@ -1,6 +1,7 @@
-// The one Sofia-SIP stack of the plugin: a nua instance and its event loop on one thread,
-// shared by the gateway and the conference focus (SipRole). Everything that touches SIP state
-// runs on that thread: Sofia's callbacks, and requests from Janus through execute().
+// The SIP stack of the plugin: one event loop on one thread with a Sofia nua instance per
+// listening address, shared by the gateway and the conference focus (SipRole). Everything that
+// touches SIP state runs on that thread: Sofia's callbacks, Janus requests queued with post(),
+// and handle teardown run there with execute().
 #pragma once
 
 #include <atomic>

@@ -10,26 +10,13 @@ import tempfile
 
 from conftest import run
 from harness.janus_api import Admin
-from harness.processes import spawn
 from harness.rtp_peer import RtpPeer
 from test_audiomixer import tone_db
-from test_sip_focus import SCENARIOS, wait_for
+from test_sip_focus import sipp, wait_for
 from test_sip_gateway import CALLEE_PORT, REGISTRAR_PORT, WebUser, sip_event, sipp_uas
 
 SIP = "janus.plugin.sylk.sip"
 SIP_OPTIONS = {"sip_ip6": "::1"}
-
-
-async def room_call(trace_dir, name, host, room, phone):
-    log = os.path.join(trace_dir, name + ".log")
-    target = "[::1]:5060" if ":" in host else "127.0.0.1:5060"
-    process = await spawn(
-        "sipp", target, "-sf", os.path.join(SCENARIOS, "codec_call.xml"), "-m", "1", "-i", host,
-        "-p", "0", "-nostdin", "-timeout", "30s", "-trace_msg", "-message_file", log,
-        "-set", "room", room, "-set", "rtpport", str(phone.port), "-set", "pt", "0",
-        "-set", "rtpmap", "PCMU/8000", cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE)
-    return process, log
 
 
 def test_ipv4_and_ipv6_phones_share_a_room(janus):
@@ -40,8 +27,11 @@ def test_ipv4_and_ipv6_phones_share_a_room(janus):
         six = await RtpPeer("pcmu", 1000).open(host="::1")
         admin = await Admin.open(janus.admin_url, janus.admin_secret)
         try:
-            call4, log4 = await room_call(trace_dir, "four", "127.0.0.1", "dual-room", four)
-            call6, log6 = await room_call(trace_dir, "six", "::1", "dual-room", six)
+            calls = []
+            for name, host, phone in (("four", "127.0.0.1", four), ("six", "::1", six)):
+                calls.append(await sipp("codec_call.xml", trace_dir, ("room", "dual-room"), ("rtpport", phone.port),
+                                        ("pt", 0), ("rtpmap", "PCMU/8000"), host=host, log=name + ".log"))
+            log4, log6 = os.path.join(trace_dir, "four.log"), os.path.join(trace_dir, "six.log")
             pattern = r"SIP/2\.0 200 OK.*?(Contact: [^\n]*).*?c=IN IP[46] ([0-9a-f:.]+).*?m=audio (\d+) RTP/AVP"
             answer4, answer6 = await wait_for(log4, pattern), await wait_for(log6, pattern)
             await asyncio.gather(four.stream((answer4.group(2), int(answer4.group(3))), 3),
@@ -49,7 +39,7 @@ def test_ipv4_and_ipv6_phones_share_a_room(janus):
             heard4, heard6 = four.heard(), six.heard()
             status = await admin.message_plugin(SIP, {"request": "status"})
             results = []
-            for process in (call4, call6):
+            for process in calls:
                 _, errors = await asyncio.wait_for(process.communicate(), 30)
                 results.append((process.returncode, errors))
             return answer4.groups(), answer6.groups(), heard4, heard6, status, results
@@ -79,12 +69,8 @@ def test_a_web_user_calls_an_ipv6_phone(janus):
     async def body():
         phone = await RtpPeer("pcmu", 600).open(host="::1")
         registrar = await sipp_uas("registrar.xml", REGISTRAR_PORT, trace_dir, "registrar")
-        arguments = ["sipp", "-sf", os.path.join(SCENARIOS, "callee_codec.xml"), "-m", "1", "-i", "::1",
-                     "-p", str(CALLEE_PORT), "-nostdin", "-timeout", "60s", "-trace_msg",
-                     "-message_file", os.path.join(trace_dir, "callee.log"), "-set", "rtpport", str(phone.port),
-                     "-set", "pt", "0", "-set", "rtpmap", "PCMU/8000"]
-        callee = await spawn(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL,
-                             stderr=asyncio.subprocess.PIPE)
+        callee = await sipp_uas("callee_codec.xml", CALLEE_PORT, trace_dir, "callee", ("rtpport", phone.port),
+                                ("pt", 0), ("rtpmap", "PCMU/8000"), host="::1")
         user = await WebUser(janus, 440).open()
         try:
             await asyncio.sleep(0.5)

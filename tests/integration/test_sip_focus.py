@@ -23,9 +23,11 @@ FOCUS = "127.0.0.1:5060"
 FOCUS_ADDRESS = ("127.0.0.1", 5060)
 
 
-async def sipp(scenario, trace_dir, *sets):
-    arguments = ["sipp", FOCUS, "-sf", os.path.join(SCENARIOS, scenario), "-m", "1", "-i", "127.0.0.1", "-p", "0",
-                 "-nostdin", "-timeout", "60s", "-trace_msg", "-message_file", os.path.join(trace_dir, "messages.log")]
+async def sipp(scenario, trace_dir, *sets, host="127.0.0.1", log="messages.log"):
+    """A sipp phone on host calling the focus (over IPv6 when host is)."""
+    focus = "[::1]:5060" if ":" in host else FOCUS
+    arguments = ["sipp", focus, "-sf", os.path.join(SCENARIOS, scenario), "-m", "1", "-i", host, "-p", "0",
+                 "-nostdin", "-timeout", "60s", "-trace_msg", "-message_file", os.path.join(trace_dir, log)]
     for name, value in sets:
         arguments += ["-set", name, str(value)]
     return await spawn(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)

@@ -26,8 +26,8 @@ SCENARIOS = os.path.join(os.path.dirname(__file__), "sip")
 REGISTRAR_PORT, CALLEE_PORT = 5070, 5072
 
 
-async def sipp_uas(scenario, port, trace_dir, name, *sets):
-    arguments = ["sipp", "-sf", os.path.join(SCENARIOS, scenario), "-m", "1", "-i", "127.0.0.1", "-p", str(port),
+async def sipp_uas(scenario, port, trace_dir, name, *sets, host="127.0.0.1"):
+    arguments = ["sipp", "-sf", os.path.join(SCENARIOS, scenario), "-m", "1", "-i", host, "-p", str(port),
                  "-nostdin", "-timeout", "60s", "-trace_msg", "-message_file", os.path.join(trace_dir, name + ".log")]
     for key, value in sets:
         arguments += ["-set", key, str(value)]

@@ -8,10 +8,9 @@ import shutil
 import tempfile
 
 from conftest import run
-from harness.processes import spawn
 from harness.rtp_peer import RtpPeer
 from test_audiomixer import Voice, tone_db
-from test_sip_focus import SCENARIOS, wait_for
+from test_sip_focus import sipp, wait_for
 
 SIP_OPTIONS = {"sip_ip": "::1"}
 
@@ -25,12 +24,8 @@ def test_an_ipv6_phone_calls_a_room(janus):
         phone = await RtpPeer("pcmu", 600).open(host="::1")
         try:
             await ann.join()
-            call = await spawn(
-                "sipp", "[::1]:5060", "-sf", os.path.join(SCENARIOS, "codec_call.xml"), "-m", "1", "-i", "::1",
-                "-p", "0", "-nostdin", "-timeout", "30s", "-trace_msg", "-message_file", log,
-                "-set", "room", "ipv6-room", "-set", "rtpport", str(phone.port), "-set", "pt", "0",
-                "-set", "rtpmap", "PCMU/8000", cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE)
+            call = await sipp("codec_call.xml", trace_dir, ("room", "ipv6-room"), ("rtpport", phone.port), ("pt", 0),
+                              ("rtpmap", "PCMU/8000"), host="::1")
             answer = await wait_for(log, r"SIP/2\.0 200 OK.*?c=IN IP6 ([0-9a-f:]+).*?m=audio (\d+) RTP/AVP")
             await phone.stream((answer.group(1), int(answer.group(2))), 3)
             heard, phone_heard = ann.heard(), phone.heard()
