@@ -73,7 +73,7 @@ void AudioMixerPlugin::configure(const janus::PluginConfig& config) {
     hub::Services::instance().offer("audiomixer.update_rtp", [this](const Json& request) { return updateRtpLeg(request); });
 }
 
-std::shared_ptr<janus::PluginSession> AudioMixerPlugin::newSession(janus_plugin_session* handle) {
+std::shared_ptr<janus::PluginSession> AudioMixerPlugin::newSession(janus::Handle* handle) {
     return std::make_shared<AudioMixerSession>(handle, *this);
 }
 
@@ -552,7 +552,7 @@ Reply AudioMixerPlugin::kick(Session&, RequestReader& reader, const Request&) {
             Json kicked = roomEvent(key);
             kicked.set("audiobridge", "event").set("kicked", static_cast<json_int_t>(id));
             pushEvent(*session, "", kicked);
-            gateway()->close_pc(session->handle());
+            gateway().closePc(session->handle());
         }
     }
     removeParticipant(key, id, "kicked");

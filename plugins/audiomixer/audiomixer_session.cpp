@@ -12,7 +12,7 @@ void AudioMixerSession::attach(std::shared_ptr<MixParticipant> joined, WebRtcSin
     media_ = participant.get();
 }
 
-void AudioMixerSession::onIncomingRtp(janus_plugin_rtp* packet) {
+void AudioMixerSession::onIncomingRtp(janus::RtpPacket* packet) {
     if (packet->video)
         return;
     if (MixParticipant* current = media_.load(std::memory_order_acquire))

@@ -17,7 +17,7 @@ class AudioMixerPlugin;
 
 class AudioMixerSession : public janus::PluginSession, public std::enable_shared_from_this<AudioMixerSession> {
 public:
-    AudioMixerSession(janus_plugin_session* handle, AudioMixerPlugin& plugin) : PluginSession(handle), plugin_(plugin) {}
+    AudioMixerSession(janus::Handle* handle, AudioMixerPlugin& plugin) : PluginSession(handle), plugin_(plugin) {}
 
     // Control loop.
     std::shared_ptr<MixParticipant> participant;
@@ -25,7 +25,7 @@ public:
     std::string room;             // key of the room it is in; empty when not in one
     void attach(std::shared_ptr<MixParticipant> joined, WebRtcSink* webrtc);
 
-    void onIncomingRtp(janus_plugin_rtp* packet) override;
+    void onIncomingRtp(janus::RtpPacket* packet) override;
     void onHangupMedia() override;
     void onDestroy() override;
 

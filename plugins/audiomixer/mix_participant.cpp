@@ -61,7 +61,7 @@ bool MixParticipant::pullFrame() {
     talkChange_.reset();
     int16_t decoded[5760];  // 120 ms at 48 kHz: the longest Opus packet
     int samples = 0;
-    std::vector<uint8_t> payload;
+    std::vector<uint8_t>& payload = frame_;  // reused tick after tick: no allocation per packet
     int codecFrame = audio::pcmRate(codec, mixRate_) / 50;
     switch (jitter_.pop(payload)) {
     case audio::JitterBuffer::Pop::Frame:

@@ -85,6 +85,7 @@ private:
     std::vector<int16_t> input_;
     std::vector<int16_t> pending_;        // resampled input not yet used
     std::vector<uint8_t> packet_;
+    std::vector<uint8_t> frame_;          // this tick's payload from the jitter buffer (mixing thread)
     audio::TalkDetector talk_;
     std::optional<bool> talkChange_;
     std::atomic<bool> talking_{false};   // talk_'s state, for readers on other threads

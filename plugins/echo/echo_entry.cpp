@@ -1,4 +1,4 @@
-// The janus_plugin table of janus.plugin.sylk.echo.
+// The plugin table Janus loads (create()) of janus.plugin.sylk.echo.
 #include "echo_plugin.hpp"
 #include "sylkcore/janus/plugin_binding.hpp"
 

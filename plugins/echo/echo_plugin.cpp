@@ -29,7 +29,7 @@ void EchoPlugin::configure(const janus::PluginConfig& config) {
     onAdminRequest("status", &EchoPlugin::adminStatus);
 }
 
-std::shared_ptr<janus::PluginSession> EchoPlugin::newSession(janus_plugin_session* handle) {
+std::shared_ptr<janus::PluginSession> EchoPlugin::newSession(janus::Handle* handle) {
     return std::make_shared<EchoSession>(handle, gateway(), totals_, defaultBitrateCap_);
 }
 

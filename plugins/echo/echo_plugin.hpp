@@ -15,7 +15,7 @@ public:
 
 protected:
     void configure(const janus::PluginConfig& config) override;
-    std::shared_ptr<janus::PluginSession> newSession(janus_plugin_session* handle) override;
+    std::shared_ptr<janus::PluginSession> newSession(janus::Handle* handle) override;
 
 private:
     Reply configureSession(EchoSession& session, RequestReader& reader, const Request& request);

@@ -1,5 +1,6 @@
 #include "echo_session.hpp"
 
+#include "sylkcore/janus/rtp.hpp"
 #include "sylkcore/log.hpp"
 
 namespace sylk::echo {
@@ -8,19 +9,19 @@ namespace {
 constexpr uint32_t kUncappedRemb = 10'000'000;
 }  // namespace
 
-EchoSession::EchoSession(janus_plugin_session* handle, janus_callbacks* gateway, EchoCounters& pluginTotals,
+EchoSession::EchoSession(janus::Handle* handle, janus::Gateway gateway, EchoCounters& pluginTotals,
                          uint32_t bitrateCap)
     : PluginSession(handle), gateway_(gateway), totals_(pluginTotals), bitrateCap_(bitrateCap) {}
 
 void EchoSession::setBitrateCap(uint32_t bitsPerSecond) {
     bitrateCap_ = bitsPerSecond;
     if (mediaUp_ && !stopped())
-        gateway_->send_remb(handle(), bitsPerSecond ? bitsPerSecond : kUncappedRemb);
+        gateway_.sendRemb(handle(), bitsPerSecond ? bitsPerSecond : kUncappedRemb);
 }
 
 void EchoSession::requestKeyframe() {
     if (mediaUp_ && !stopped())
-        gateway_->send_pli(handle());
+        gateway_.sendPli(handle());
 }
 
 void EchoSession::setNegotiated(const std::string& audioCodec, const std::string& videoCodec, bool data) {
@@ -48,14 +49,14 @@ Json EchoSession::status() const {
 void EchoSession::onSetupMedia() {
     mediaUp_ = true;
     // Start the echo with a keyframe instead of waiting for the browser's next one.
-    gateway_->send_pli(handle());
+    gateway_.sendPli(handle());
 }
 
-void EchoSession::onIncomingRtp(janus_plugin_rtp* packet) {
+void EchoSession::onIncomingRtp(janus::RtpPacket* packet) {
     const bool wanted = packet->video ? video_.load(std::memory_order_relaxed) : audio_.load(std::memory_order_relaxed);
     if (!wanted)
         return;
-    gateway_->relay_rtp(handle(), packet);
+    gateway_.relayRtp(handle(), *packet);
     auto& kind = packet->video ? counters_.videoPackets : counters_.audioPackets;
     auto& totalKind = packet->video ? totals_.videoPackets : totals_.audioPackets;
     count(kind);
@@ -64,25 +65,25 @@ void EchoSession::onIncomingRtp(janus_plugin_rtp* packet) {
     count(totals_.bytes, packet->length);
 }
 
-void EchoSession::onIncomingRtcp(janus_plugin_rtcp* packet) {
+void EchoSession::onIncomingRtcp(janus::RtcpPacket* packet) {
     count(counters_.rtcpPackets);
     count(totals_.rtcpPackets);
-    uint32_t remb = janus_rtcp_get_remb(packet->buffer, packet->length);
+    uint32_t remb = janus::rtcpRemb(packet->buffer, packet->length);
     if (remb > 0) {
         // The browser's estimate of what it can receive: answer with our cap, which is what
         // limits the browser as a sender of the echoed stream.
         uint32_t cap = bitrateCap_.load(std::memory_order_relaxed);
-        gateway_->send_remb(handle(), cap ? cap : kUncappedRemb);
+        gateway_.sendRemb(handle(), cap ? cap : kUncappedRemb);
         return;
     }
-    gateway_->relay_rtcp(handle(), packet);
+    gateway_.relayRtcp(handle(), *packet);
 }
 
-void EchoSession::onIncomingData(janus_plugin_data* packet) {
+void EchoSession::onIncomingData(janus::DataPacket* packet) {
     if (!data_.load(std::memory_order_relaxed) || !packet->buffer || packet->length == 0)
         return;
     // Sent back unchanged, text or binary, on the same channel.
-    gateway_->relay_data(handle(), packet);
+    gateway_.relayData(handle(), *packet);
     count(counters_.dataMessages);
     count(totals_.dataMessages);
 }

@@ -6,13 +6,14 @@
 #include <string>
 
 #include "echo_counters.hpp"
+#include "sylkcore/janus/gateway.hpp"
 #include "sylkcore/janus/plugin_session.hpp"
 
 namespace sylk::echo {
 
 class EchoSession : public janus::PluginSession {
 public:
-    EchoSession(janus_plugin_session* handle, janus_callbacks* gateway, EchoCounters& pluginTotals, uint32_t bitrateCap);
+    EchoSession(janus::Handle* handle, janus::Gateway gateway, EchoCounters& pluginTotals, uint32_t bitrateCap);
 
     void setAudio(bool on) { audio_ = on; }
     void setVideo(bool on) { video_ = on; }
@@ -25,14 +26,14 @@ public:
     Json status() const;
 
     void onSetupMedia() override;
-    void onIncomingRtp(janus_plugin_rtp* packet) override;
-    void onIncomingRtcp(janus_plugin_rtcp* packet) override;
-    void onIncomingData(janus_plugin_data* packet) override;
+    void onIncomingRtp(janus::RtpPacket* packet) override;
+    void onIncomingRtcp(janus::RtcpPacket* packet) override;
+    void onIncomingData(janus::DataPacket* packet) override;
     void onHangupMedia() override;
     Json describe() const override { return status(); }
 
 private:
-    janus_callbacks* gateway_;
+    janus::Gateway gateway_;
     EchoCounters& totals_;
     EchoCounters counters_;
     std::atomic<bool> audio_{true};

@@ -25,8 +25,8 @@ namespace sylk::sip {
 
 using namespace gateway_detail;
 
-Gateway::Gateway(SipStack& stack, RtpReceiver& receiver, janus_callbacks* janus, EventSink events)
-    : stack_(stack), receiver_(receiver), janus_(janus), events_(std::move(events)) {}
+Gateway::Gateway(SipStack& stack, RtpReceiver& receiver, janus::Gateway janusGateway, EventSink events)
+    : stack_(stack), receiver_(receiver), janusGateway_(janusGateway), events_(std::move(events)) {}
 
 std::shared_ptr<GatewaySession> Gateway::sessionOf(nua_handle_s* handle) const {
     auto found = handles_.find(handle);

@@ -15,6 +15,7 @@
 
 #include "gateway_session.hpp"
 #include "sip_role.hpp"
+#include "sylkcore/janus/gateway.hpp"
 #include "sylkcore/json.hpp"
 
 namespace sylk::sip {
@@ -47,7 +48,7 @@ public:
     using EventSink = std::function<void(GatewaySession& session, const std::string& callId, const Json& result,
                                          const Json& jsep)>;
 
-    Gateway(SipStack& stack, RtpReceiver& receiver, janus_callbacks* janus, EventSink events);
+    Gateway(SipStack& stack, RtpReceiver& receiver, janus::Gateway janusGateway, EventSink events);
 
     bool claims(int event, nua_handle_s* handle, const sip_s* sip) override;
     void onEvent(int event, int status, const char* phrase, nua_handle_s* handle, const sip_s* sip,
@@ -119,7 +120,7 @@ private:
 
     SipStack& stack_;
     RtpReceiver& receiver_;
-    janus_callbacks* janus_;
+    janus::Gateway janusGateway_;
     EventSink events_;
     // SIP thread only.
     std::map<nua_handle_s*, std::weak_ptr<GatewaySession>> handles_;    // registrations, calls, messages

@@ -116,7 +116,7 @@ Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::st
 }
 
 std::shared_ptr<MediaBridge> Gateway::makeBridge(const std::shared_ptr<GatewaySession>& session, int listener) {
-    auto bridge = std::make_shared<MediaBridge>(janus_, session->handle(), stack_.ip(listener));
+    auto bridge = std::make_shared<MediaBridge>(janusGateway_, session->handle(), stack_.ip(listener));
     // Called on the RTP receiver thread: only the event sink, which is thread-safe, is used.
     std::weak_ptr<GatewaySession> weak = session;
     bridge->setDtmfListener([this, weak](char digit, int durationMs) {

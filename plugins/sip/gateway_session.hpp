@@ -67,7 +67,7 @@ class GatewaySession : public janus::PluginSession, public std::enable_shared_fr
 public:
     using Hook = std::function<void(GatewaySession&)>;
 
-    GatewaySession(janus_plugin_session* handle, Hook onHangup, Hook onDestroyed)
+    GatewaySession(janus::Handle* handle, Hook onHangup, Hook onDestroyed)
         : PluginSession(handle), onHangup_(std::move(onHangup)), onDestroyed_(std::move(onDestroyed)) {}
 
     SipAccount account;  // SIP thread only
@@ -76,7 +76,7 @@ public:
     void setBridge(std::shared_ptr<MediaBridge> bridge) { bridge_.store(std::move(bridge)); }
     std::shared_ptr<MediaBridge> bridge() const { return bridge_.load(); }
 
-    void onIncomingRtp(janus_plugin_rtp* packet) override {
+    void onIncomingRtp(janus::RtpPacket* packet) override {
         if (packet->video)
             return;
         if (auto current = bridge_.load())

@@ -19,8 +19,8 @@ uint32_t scaleTimestamp(uint32_t timestamp, int fromClock, int toClock) {
 
 }  // namespace
 
-MediaBridge::MediaBridge(janus_callbacks* gateway, janus_plugin_session* handle, const std::string& localIp)
-    : gateway_(gateway), handle_(handle), socket_(localIp, localIp, 9) {
+MediaBridge::MediaBridge(janus::Gateway gateway, janus::Handle* handle, const std::string& localIp)
+    : webrtc_(gateway, handle), socket_(localIp, localIp, 9) {
     sipOut_.ssrc = g_random_int();
     sipOut_.sequence = static_cast<uint16_t>(g_random_int());
     webrtcOut_.ssrc = g_random_int();
@@ -145,20 +145,14 @@ void MediaBridge::sendToSip(uint8_t pt, bool marker, uint16_t sequence, uint32_t
 
 void MediaBridge::sendToWebRtc(uint8_t pt, bool marker, uint16_t sequence, uint32_t timestamp, const uint8_t* payload,
                                size_t length, int mindex) {
-    if (handle_.stopped())
+    if (webrtc_.stopped())
         return;
     uint8_t packet[1500];
     if (length > sizeof(packet) - 12)
         return;
     size_t header = audio::writeRtpHeader(packet, pt, marker, sequence, timestamp, webrtcOut_.ssrc);
     std::copy(payload, payload + length, packet + header);
-    janus_plugin_rtp rtp;
-    janus_plugin_rtp_extensions_reset(&rtp.extensions);
-    rtp.mindex = mindex;
-    rtp.video = FALSE;
-    rtp.buffer = reinterpret_cast<char*>(packet);
-    rtp.length = static_cast<uint16_t>(header + length);
-    gateway_->relay_rtp(handle_.get(), &rtp);
+    webrtc_.relayRtp(mindex, false, packet, header + length);
     toWebRtc_.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -14,7 +14,7 @@
 
 #include "sylkcore/audio/codec.hpp"
 #include "sylkcore/audio/transcoder.hpp"
-#include "sylkcore/janus/handle_ref.hpp"
+#include "sylkcore/janus/media_output.hpp"
 #include "sylkcore/net/srtp_session.hpp"
 #include "sylkcore/net/udp_socket.hpp"
 
@@ -41,7 +41,7 @@ public:
 
     // Binds the RTP socket on localIp (throws std::runtime_error); no media flows until
     // start().
-    MediaBridge(janus_callbacks* gateway, janus_plugin_session* handle, const std::string& localIp);
+    MediaBridge(janus::Gateway gateway, janus::Handle* handle, const std::string& localIp);
 
     uint16_t localPort() const { return socket_.localPort(); }
     int fd() const { return socket_.fd(); }
@@ -72,8 +72,7 @@ private:
                       size_t length, int mindex);
     void reportDtmf(const uint8_t* payload, size_t length, uint32_t timestamp);
 
-    janus_callbacks* gateway_;
-    janus::HandleRef handle_;
+    janus::MediaOutput webrtc_;  // the browser's PeerConnection
     net::UdpSocket socket_;
     std::mutex mutex_;            // media_ and the transcoders, taken by both directions
     BridgeMedia media_;

@@ -90,7 +90,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     stack_->addRole(focus_.get());
     stack_->start();
 
-    // Requests run on Janus's request thread and hop to the SIP thread (SipStack::execute),
+    // Requests run on Janus's request thread and hop to the SIP thread (SipStack::post),
     // where all SIP state lives; none waits for the network.
     onRequest<GatewaySession>("register", Execution::Inline, &SipPlugin::registerAccount);
     onRequest<GatewaySession>("unregister", Execution::Inline, &SipPlugin::unregister);
@@ -108,7 +108,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     onAdminRequest("status", &SipPlugin::adminStatus);
 }
 
-std::shared_ptr<janus::PluginSession> SipPlugin::newSession(janus_plugin_session* handle) {
+std::shared_ptr<janus::PluginSession> SipPlugin::newSession(janus::Handle* handle) {
     auto onSip = [this](GatewaySession& session, void (Gateway::*what)(GatewaySession&)) {
         if (!stack_ || !gateway_)
             return;
@@ -289,5 +289,3 @@ Reply SipPlugin::adminStatus(RequestReader& reader, const Request&) {
 }
 
 }  // namespace sylk::sip
-
-SYLK_JANUS_PLUGIN(sylk::sip::SipPlugin)

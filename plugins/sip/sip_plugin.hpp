@@ -19,7 +19,7 @@ public:
 
 protected:
     void configure(const janus::PluginConfig& config) override;
-    std::shared_ptr<janus::PluginSession> newSession(janus_plugin_session* handle) override;
+    std::shared_ptr<janus::PluginSession> newSession(janus::Handle* handle) override;
     void onShutdown() override;
 
 private:

@@ -2,6 +2,7 @@
 
 #include "recording.hpp"
 #include "room.hpp"
+#include "sylkcore/janus/rtp.hpp"
 
 #include <cstring>
 
@@ -10,7 +11,7 @@ namespace {
 constexpr uint32_t kUncappedRemb = 10'000'000;
 }
 
-Publisher::Publisher(janus_callbacks* gateway, janus_plugin_session* handle, std::shared_ptr<VideoRoom> owner,
+Publisher::Publisher(janus::Gateway gateway, janus::Handle* handle, std::shared_ptr<VideoRoom> owner,
                      uint64_t participantId, uint64_t participantPrivateId, std::string name)
     : id(participantId), privateId(participantPrivateId), display(std::move(name)), room(std::move(owner)),
       gateway_(gateway), handle_(handle) {}
@@ -60,10 +61,10 @@ void Publisher::requestKeyframe(int mindex, bool urgent) {
     if (!urgent && (now - previous < kMinInterval || !last.compare_exchange_strong(previous, now)))
         return;
     last.store(now, std::memory_order_relaxed);
-    gateway_->send_pli_stream(handle_.get(), mindex);
+    gateway_.sendPliStream(handle_.get(), mindex);
 }
 
-void Publisher::onRtp(janus_plugin_rtp* packet) {
+void Publisher::onRtp(janus::RtpPacket* packet) {
     auto table = byMindex_.load(std::memory_order_acquire);
     if (packet->mindex < 0 || static_cast<size_t>(packet->mindex) >= table->size())
         return;
@@ -100,7 +101,7 @@ void Publisher::onRtp(janus_plugin_rtp* packet) {
     // those wake-ups are most of what a forwarded packet costs. A frame also goes out when the
     // next one starts (its last packet was lost), when 32 packets are held, or when its first
     // packet has waited 5 ms (a paced sender): the added delay stays below that.
-    auto* header = reinterpret_cast<const janus_rtp_header*>(packet->buffer);
+    auto* header = reinterpret_cast<const janus::RtpHeader*>(packet->buffer);
     if (packet->length < 12)
         return;
     const uint32_t timestamp = ntohl(header->timestamp);
@@ -114,9 +115,9 @@ void Publisher::onRtp(janus_plugin_rtp* packet) {
         flushHeld(*stream, *targets);
 }
 
-void Publisher::hold(PublishedStream& stream, const janus_plugin_rtp* packet) {
+void Publisher::hold(PublishedStream& stream, const janus::RtpPacket* packet) {
     if (stream.heldCount == 0) {
-        stream.heldTimestamp = ntohl(reinterpret_cast<const janus_rtp_header*>(packet->buffer)->timestamp);
+        stream.heldTimestamp = ntohl(reinterpret_cast<const janus::RtpHeader*>(packet->buffer)->timestamp);
         stream.heldSince = g_get_monotonic_time();
     }
     if (stream.held.size() <= stream.heldCount) {
@@ -146,9 +147,9 @@ void Publisher::flushHeld(PublishedStream& stream, const TargetList& targets) {
     }
 }
 
-bool Publisher::prepare(PublishedStream& stream, janus_plugin_rtp* packet, Outgoing& out) {
+bool Publisher::prepare(PublishedStream& stream, janus::RtpPacket* packet, Outgoing& out) {
     out.packet = packet;
-    out.header = reinterpret_cast<janus_rtp_header*>(packet->buffer);
+    out.header = reinterpret_cast<janus::RtpHeader*>(packet->buffer);
     out.ssrc = out.header->ssrc;
     out.timestamp = out.header->timestamp;
     out.sequence = out.header->seq_number;
@@ -156,17 +157,16 @@ bool Publisher::prepare(PublishedStream& stream, janus_plugin_rtp* packet, Outgo
     out.marker = out.header->markerbit;
     const bool simulcast = packet->video && stream.simulcast;
     if (simulcast) {
-        out.payload = janus_rtp_payload(packet->buffer, packet->length, &out.payloadLength);
+        out.payload = janus::rtpPayload(packet->buffer, packet->length, &out.payloadLength);
         if (!out.payload)
             return false;
-        out.vp8 = stream.videoCodec == JANUS_VIDEOCODEC_VP8 && out.payloadLength >= 6;
+        out.vp8 = stream.videoCodec == janus::video_codec::Vp8 && out.payloadLength >= 6;
     }
     // VP9 SVC: parse the layer information once; each subscriber then keeps its own layers.
-    if (packet->video && stream.videoCodec == JANUS_VIDEOCODEC_VP9) {
+    if (packet->video && stream.videoCodec == janus::video_codec::Vp9) {
         int length = 0;
-        char* vp9 = janus_rtp_payload(packet->buffer, packet->length, &length);
-        if (!vp9 || janus_vp9_parse_svc(vp9, length, &out.svcFound, &out.svc) != 0)
-            out.svcFound = FALSE;
+        char* vp9 = janus::rtpPayload(packet->buffer, packet->length, &length);
+        out.svcFound = vp9 && janus::parseVp9Svc(vp9, length, out.svc);
     }
     return true;
 }
@@ -174,26 +174,23 @@ bool Publisher::prepare(PublishedStream& stream, janus_plugin_rtp* packet, Outgo
 void Publisher::relayTo(PublishedStream& stream, SubscriberStream& target, Outgoing& out) {
     if (!target.sending.load(std::memory_order_relaxed) || target.handle.stopped())
         return;
-    janus_plugin_rtp* packet = out.packet;
-    janus_rtp_header* header = out.header;
+    janus::RtpPacket* packet = out.packet;
+    janus::RtpHeader* header = out.header;
     if (packet->video && stream.simulcast) {
         // Only the layer this subscriber wants goes through; switching waits for a keyframe.
-        target.simulcast.rid_ext_id = stream.ridExtensionId;
-        target.simulcast.substream_target = target.substreamTarget.load(std::memory_order_relaxed);
-        target.simulcast.templayer_target = target.temporalTarget.load(std::memory_order_relaxed);
-        bool relay = janus_rtp_simulcasting_context_process_rtp(&target.simulcast, packet->buffer, packet->length,
-                                                                stream.ssrcs, stream.rids, stream.videoCodec,
-                                                                &target.context, nullptr);
-        if (target.simulcast.need_pli)
+        bool relay = target.simulcast.process(packet->buffer, packet->length, stream.simulcastSource, stream.videoCodec,
+                                              target.substreamTarget.load(std::memory_order_relaxed),
+                                              target.temporalTarget.load(std::memory_order_relaxed), target.context);
+        if (target.simulcast.needsKeyframe())
             requestKeyframe(stream.mindex);
         if (!relay)
             return;
     }
     if (out.svcFound && !keepSvcLayer(target, out.svc)) {
-        ++target.context.base_seq;  // keep the subscriber's sequence numbers gapless
+        target.context.skipPacket();  // keep the subscriber's sequence numbers gapless
         return;
     }
-    janus_rtp_header_update(header, &target.context, packet->video, 0);
+    target.context.rewrite(header, packet->video);
     header->type = static_cast<uint16_t>(target.pt);
     // The end of the last spatial layer this subscriber gets is the end of its frame.
     if (out.svcFound && out.svc.ebit && out.svc.spatial_layer == target.spatialLayer)
@@ -202,13 +199,12 @@ void Publisher::relayTo(PublishedStream& stream, SubscriberStream& target, Outgo
     if (out.vp8) {
         // The picture ids must stay continuous across layer switches, per subscriber.
         std::memcpy(vp8Descriptor, out.payload, sizeof(vp8Descriptor));
-        janus_vp8_simulcast_descriptor_update(out.payload, out.payloadLength, &target.vp8,
-                                              target.simulcast.changed_substream);
+        target.vp8.updateDescriptor(out.payload, out.payloadLength, target.simulcast.changedSubstream());
     }
     // One buffer serves every subscriber: rewrite the header for each, then restore it.
-    janus_plugin_rtp relayed = *packet;
+    janus::RtpPacket relayed = *packet;
     relayed.mindex = target.mindex;
-    gateway_->relay_rtp(target.handle.get(), &relayed);
+    gateway_.relayRtp(target.handle.get(), relayed);
     header->ssrc = out.ssrc;
     header->timestamp = out.timestamp;
     header->seq_number = out.sequence;
@@ -218,7 +214,7 @@ void Publisher::relayTo(PublishedStream& stream, SubscriberStream& target, Outgo
         std::memcpy(out.payload, vp8Descriptor, sizeof(vp8Descriptor));
 }
 
-bool Publisher::keepSvcLayer(SubscriberStream& target, const janus_vp9_svc_info& svc) {
+bool Publisher::keepSvcLayer(SubscriberStream& target, const janus::Vp9SvcInfo& svc) {
     const int spatialTarget = target.spatialTarget.load(std::memory_order_relaxed);
     const int temporalTarget = target.temporalLayerTarget.load(std::memory_order_relaxed);
     if (target.spatialLayer < 0) {
@@ -247,15 +243,15 @@ bool Publisher::keepSvcLayer(SubscriberStream& target, const janus_vp9_svc_info&
     return svc.temporal_layer <= target.temporalLayer;
 }
 
-void Publisher::onRtcp(janus_plugin_rtcp* packet) {
+void Publisher::onRtcp(janus::RtcpPacket* packet) {
     // The room's cap reaches the browser as our REMB: in answer to its own REMB, and at least
     // once a second otherwise (a send-only publisher may never send one).
     int64_t now = g_get_monotonic_time();
-    bool theirRemb = janus_rtcp_get_remb(packet->buffer, packet->length) > 0;
+    bool theirRemb = janus::rtcpRemb(packet->buffer, packet->length) > 0;
     if (theirRemb || now - lastRemb_.load(std::memory_order_relaxed) > G_USEC_PER_SEC) {
         lastRemb_.store(now, std::memory_order_relaxed);
         uint32_t cap = bitrateCap_.load(std::memory_order_relaxed);
-        gateway_->send_remb(handle_.get(), cap ? cap : kUncappedRemb);
+        gateway_.sendRemb(handle_.get(), cap ? cap : kUncappedRemb);
     }
 }
 

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "streams.hpp"
+#include "sylkcore/janus/gateway.hpp"
+#include "sylkcore/janus/vp9_svc.hpp"
 
 namespace sylk::videoroom {
 
@@ -17,7 +19,7 @@ class VideoRoom;
 
 class Publisher : public std::enable_shared_from_this<Publisher> {
 public:
-    Publisher(janus_callbacks* gateway, janus_plugin_session* handle, std::shared_ptr<VideoRoom> room, uint64_t id,
+    Publisher(janus::Gateway gateway, janus::Handle* handle, std::shared_ptr<VideoRoom> room, uint64_t id,
               uint64_t privateId, std::string display);
 
     const uint64_t id;
@@ -29,7 +31,7 @@ public:
     bool handRaised = false;
     std::string fileToken;              // for the room's files over HTTP; revoked on leave
 
-    janus_plugin_session* handle() const { return handle_.get(); }
+    janus::Handle* handle() const { return handle_.get(); }
     bool publishing() const { return !streams_.empty(); }
     // Control loop: replaces what this participant publishes (empty: unpublished).
     void setStreams(std::vector<std::shared_ptr<PublishedStream>> streams);
@@ -50,36 +52,36 @@ public:
     void requestKeyframe(int mindex, bool urgent = false);
 
     // Media thread of this publisher's handle.
-    void onRtp(janus_plugin_rtp* packet);
-    void onRtcp(janus_plugin_rtcp* packet);
+    void onRtp(janus::RtpPacket* packet);
+    void onRtcp(janus::RtcpPacket* packet);
 
 private:
     // One packet as every subscriber gets it: its header fields (restored after each rewrite)
     // and what is parsed once for all (simulcast payload, VP9 SVC layers).
     struct Outgoing {
-        janus_plugin_rtp* packet = nullptr;
-        janus_rtp_header* header = nullptr;
+        janus::RtpPacket* packet = nullptr;
+        janus::RtpHeader* header = nullptr;
         uint32_t ssrc = 0, timestamp = 0;
         uint16_t sequence = 0, payloadType = 0;
         bool marker = false;
         char* payload = nullptr;       // simulcast only
         int payloadLength = 0;
         bool vp8 = false;              // simulcast VP8: the descriptor is rewritten per subscriber
-        janus_vp9_svc_info svc{};
-        gboolean svcFound = FALSE;
+        janus::Vp9SvcInfo svc{};
+        bool svcFound = false;
     };
-    bool prepare(PublishedStream& stream, janus_plugin_rtp* packet, Outgoing& out);
+    bool prepare(PublishedStream& stream, janus::RtpPacket* packet, Outgoing& out);
     void relayTo(PublishedStream& stream, SubscriberStream& target, Outgoing& out);
-    void hold(PublishedStream& stream, const janus_plugin_rtp* packet);
+    void hold(PublishedStream& stream, const janus::RtpPacket* packet);
     void flushHeld(PublishedStream& stream, const TargetList& targets);
     std::vector<Outgoing> outgoing_;  // flushHeld's scratch list, media thread only
 
     // VP9 SVC: whether target gets this packet, moving its layers towards what it wants.
-    bool keepSvcLayer(SubscriberStream& target, const janus_vp9_svc_info& svc);
+    bool keepSvcLayer(SubscriberStream& target, const janus::Vp9SvcInfo& svc);
 
     using StreamTable = std::vector<std::shared_ptr<PublishedStream>>;  // indexed by mindex
 
-    janus_callbacks* gateway_;
+    janus::Gateway gateway_;
     janus::HandleRef handle_;
     std::vector<std::shared_ptr<PublishedStream>> streams_;
     std::atomic<std::shared_ptr<const StreamTable>> byMindex_{std::make_shared<const StreamTable>()};

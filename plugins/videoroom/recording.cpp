@@ -1,19 +1,8 @@
 #include "recording.hpp"
 
-#include <stdexcept>
-
 namespace sylk::videoroom {
 
-Recording::Recording(const std::string& folder, const std::string& codec, const std::string& name) : name_(name) {
-    g_mkdir_with_parents(folder.c_str(), 0700);
-    recorder_ = janus_recorder_create(folder.c_str(), codec.c_str(), name.c_str());
-    if (!recorder_)
-        throw std::runtime_error("cannot record to " + folder + "/" + name);
-}
-
-Recording::~Recording() {
-    janus_recorder_close(recorder_);
-    janus_recorder_destroy(recorder_);
-}
+Recording::Recording(const std::string& folder, const std::string& codec, const std::string& name)
+    : recorder_(folder, codec, name), name_(name) {}
 
 }  // namespace sylk::videoroom

@@ -4,11 +4,7 @@
 
 #include <string>
 
-#include "sylkcore/janus/janus_headers.hpp"
-
-extern "C" {
-#include <record.h>
-}
+#include "sylkcore/janus/recorder.hpp"
 
 namespace sylk::videoroom {
 
@@ -16,15 +12,12 @@ class Recording {
 public:
     // Throws std::runtime_error when Janus cannot create the file.
     Recording(const std::string& folder, const std::string& codec, const std::string& name);
-    ~Recording();
-    Recording(const Recording&) = delete;
-    Recording& operator=(const Recording&) = delete;
 
-    void save(char* packet, uint16_t length) { janus_recorder_save_frame(recorder_, packet, length); }
+    void save(char* packet, uint16_t length) { recorder_.save(packet, length); }
     const std::string& name() const { return name_; }
 
 private:
-    janus_recorder* recorder_ = nullptr;
+    janus::Recorder recorder_;
     std::string name_;
 };
 

@@ -1,6 +1,6 @@
 #include "room.hpp"
 
-#include "sylkcore/janus/janus_headers.hpp"
+#include "sylkcore/janus/codecs.hpp"
 #include "sylkcore/request_error.hpp"
 
 #include "publisher.hpp"
@@ -15,8 +15,8 @@ std::vector<std::string> parseCodecList(const std::string& list, bool video) {
         std::string codec = g_strstrip(*part);
         if (codec.empty())
             continue;
-        bool known = video ? janus_videocodec_from_name(codec.c_str()) != JANUS_VIDEOCODEC_NONE
-                           : janus_audiocodec_from_name(codec.c_str()) != JANUS_AUDIOCODEC_NONE;
+        bool known = video ? janus::knownVideoCodec(codec.c_str())
+                           : janus::knownAudioCodec(codec.c_str());
         if (!known) {
             g_strfreev(parts);
             throw RequestError(ErrorCode::InvalidField, std::string("unknown ") + (video ? "video" : "audio") + " codec '" + codec + "'");

@@ -15,14 +15,8 @@ const char* kindName(MediaKind kind) {
     return "unknown";
 }
 
-SubscriberStream::SubscriberStream(janus_plugin_session* subscriberHandle, int index)
-    : handle(subscriberHandle), mindex(index), mid(std::to_string(index)) {
-    janus_rtp_switching_context_reset(&context);
-    janus_rtp_simulcasting_context_reset(&simulcast);
-    janus_vp8_simulcast_context_reset(&vp8);
-}
-
-PublishedStream::~PublishedStream() { janus_rtp_simulcasting_cleanup(&ridExtensionId, ssrcs, rids, nullptr); }
+SubscriberStream::SubscriberStream(janus::Handle* subscriberHandle, int index)
+    : handle(subscriberHandle), mindex(index), mid(std::to_string(index)) {}
 
 Json SubscriberStream::describe() const {
     Json json = Json::object();

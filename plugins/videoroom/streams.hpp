@@ -10,8 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "sylkcore/janus/codecs.hpp"
 #include "sylkcore/janus/handle_ref.hpp"
-#include "sylkcore/janus/janus_headers.hpp"
+#include "sylkcore/janus/rtp_switching_context.hpp"
+#include "sylkcore/janus/simulcast_context.hpp"
+#include "sylkcore/janus/simulcast_source.hpp"
+#include "sylkcore/janus/vp8_simulcast_context.hpp"
 #include "sylkcore/json.hpp"
 #include "sylkcore/audio/talk_detector.hpp"
 
@@ -24,7 +28,7 @@ class Publisher;
 class Recording;
 
 struct SubscriberStream {
-    SubscriberStream(janus_plugin_session* subscriberHandle, int mindex);
+    SubscriberStream(janus::Handle* subscriberHandle, int mindex);
 
     janus::HandleRef handle;  // the subscriber's; keeps it valid while a publisher relays to it
     const int mindex;
@@ -42,14 +46,14 @@ struct SubscriberStream {
     std::atomic<int> feedMindex{-1};
     bool active = false;                 // slot in use (false: source gone or unsubscribed)
     std::atomic<bool> sending{false};    // set once the subscriber answered our offer
-    janus_rtp_switching_context context; // RTP rewriting: publisher's media thread only
+    janus::RtpSwitchingContext context;  // RTP rewriting: publisher's media thread only
     // Simulcast: the layer this subscriber wants (set on the control loop) and the state of
     // the layer switching (publisher's media thread only).
     std::atomic<bool> autoLayer{true};   // follow the subscriber's bandwidth estimate (REMB)
     std::atomic<int> substreamTarget{2};
     std::atomic<int> temporalTarget{2};
-    janus_rtp_simulcasting_context simulcast;
-    janus_vp8_simulcast_context vp8;
+    janus::SimulcastContext simulcast;
+    janus::Vp8SimulcastContext vp8;
     // VP9 SVC: the layers this subscriber wants, and the ones it currently gets.
     std::atomic<int> spatialTarget{2};
     std::atomic<int> temporalLayerTarget{2};
@@ -72,19 +76,16 @@ struct PublishedStream {
     // Simulcast (VP8/H.264 with rid or SSRC layers), set up at negotiation, then read and
     // completed (rid -> SSRC) by the publisher's media thread only.
     bool simulcast = false;
-    janus_videocodec videoCodec = JANUS_VIDEOCODEC_NONE;
-    int ridExtensionId = -1;
-    uint32_t ssrcs[3] = {0, 0, 0};
-    char* rids[3] = {nullptr, nullptr, nullptr};
+    janus::VideoCodec videoCodec = janus::video_codec::None;
+    janus::SimulcastSource simulcastSource;
     // Set while the stream is recorded; the media thread saves every packet it receives.
     std::atomic<std::shared_ptr<Recording>> recording;
-    ~PublishedStream();
     audio::TalkDetector talk;                    // audio streams; publisher's media thread only
     // Video: the packets of the frame being received, copied, relayed together once it ends
     // (publisher's media thread only; see Publisher::onRtp).
     struct HeldPacket {
         std::vector<char> data;
-        janus_plugin_rtp packet;
+        janus::RtpPacket packet;
     };
     std::vector<HeldPacket> held;
     size_t heldCount = 0;

@@ -5,26 +5,24 @@
 
 #include "publisher.hpp"
 #include "room.hpp"
+#include "sylkcore/janus/rtp.hpp"
+#include "sylkcore/janus/sdp_offer_builder.hpp"
 
 namespace sylk::videoroom {
 namespace {
 
-struct SdpDeleter {
-    void operator()(janus_sdp* sdp) const { janus_sdp_destroy(sdp); }
-};
-
-janus_sdp_mtype sdpType(MediaKind kind) {
+janus::SdpMedia sdpType(MediaKind kind) {
     switch (kind) {
-    case MediaKind::Audio: return JANUS_SDP_AUDIO;
-    case MediaKind::Video: return JANUS_SDP_VIDEO;
-    case MediaKind::Data: return JANUS_SDP_APPLICATION;
+    case MediaKind::Audio: return janus::SdpMedia::Audio;
+    case MediaKind::Video: return janus::SdpMedia::Video;
+    case MediaKind::Data: return janus::SdpMedia::Application;
     }
-    return JANUS_SDP_AUDIO;
+    return janus::SdpMedia::Audio;
 }
 
 }  // namespace
 
-Subscriber::Subscriber(janus_plugin_session* handle, std::shared_ptr<VideoRoom> owner, uint64_t ownerPrivateId)
+Subscriber::Subscriber(janus::Handle* handle, std::shared_ptr<VideoRoom> owner, uint64_t ownerPrivateId)
     : room(std::move(owner)), privateId(ownerPrivateId), handle_(handle) {}
 
 std::shared_ptr<SubscriberStream> Subscriber::addSlot(const std::shared_ptr<Publisher>& publisher,
@@ -175,23 +173,10 @@ void Subscriber::publishTable() {
 
 Json Subscriber::offer() {
     std::string name = "Sylk room " + room->id.key;
-    std::unique_ptr<janus_sdp, SdpDeleter> sdp(janus_sdp_generate_offer(name.c_str(), "0.0.0.0", JANUS_SDP_OA_DONE));
-    for (const auto& slot : slots_) {
-        janus_sdp_generate_offer_mline(sdp.get(),
-            JANUS_SDP_OA_MLINE, sdpType(slot->kind),
-            JANUS_SDP_OA_MID, slot->mid.c_str(),
-            JANUS_SDP_OA_PT, slot->pt,
-            JANUS_SDP_OA_CODEC, slot->codec.c_str(),
-            JANUS_SDP_OA_DIRECTION, slot->active ? JANUS_SDP_SENDONLY : JANUS_SDP_INACTIVE,
-            JANUS_SDP_OA_EXTENSION, JANUS_RTP_EXTMAP_MID, janus_rtp_extension_id(JANUS_RTP_EXTMAP_MID),
-            JANUS_SDP_OA_DONE);
-    }
-    sdp->o_version = ++sdpVersion_;
-    char* text = janus_sdp_write(sdp.get());
-    Json jsep = Json::object();
-    jsep.set("type", "offer").set("sdp", text);
-    g_free(text);
-    return jsep;
+    janus::SdpOfferBuilder sdp(name);
+    for (const auto& slot : slots_)
+        sdp.addMedia(sdpType(slot->kind), slot->mid, slot->pt, slot->codec, slot->active);
+    return sdp.write(++sdpVersion_);
 }
 
 Json Subscriber::describeStreams() const {
@@ -201,9 +186,9 @@ Json Subscriber::describeStreams() const {
     return list;
 }
 
-void Subscriber::onRtcp(janus_plugin_rtcp* packet) {
+void Subscriber::onRtcp(janus::RtcpPacket* packet) {
     auto table = byMindex_.load(std::memory_order_acquire);
-    if (uint32_t estimate = janus_rtcp_get_remb(packet->buffer, packet->length); estimate > 0) {
+    if (uint32_t estimate = janus::rtcpRemb(packet->buffer, packet->length); estimate > 0) {
         // The receiver's bandwidth estimate, shared among the video streams it receives: pick
         // the simulcast layer each can afford (switches wait for a keyframe).
         int videos = 0;
@@ -217,7 +202,7 @@ void Subscriber::onRtcp(janus_plugin_rtcp* packet) {
         }
         return;
     }
-    if (!janus_rtcp_has_pli(packet->buffer, packet->length) && !janus_rtcp_has_fir(packet->buffer, packet->length))
+    if (!janus::rtcpHasPli(packet->buffer, packet->length) && !janus::rtcpHasFir(packet->buffer, packet->length))
         return;
     if (packet->mindex < 0 || static_cast<size_t>(packet->mindex) >= table->size())
         return;

@@ -15,7 +15,7 @@ class VideoRoom;
 
 class Subscriber {
 public:
-    Subscriber(janus_plugin_session* handle, std::shared_ptr<VideoRoom> room, uint64_t privateId);
+    Subscriber(janus::Handle* handle, std::shared_ptr<VideoRoom> room, uint64_t privateId);
 
     const std::shared_ptr<VideoRoom> room;
     const uint64_t privateId;   // of the participant that owns it, 0 if none given
@@ -24,7 +24,7 @@ public:
     int lastN = 0;              // low-bandwidth mode: video of the N latest speakers only; 0 = all
     bool preferScreen = true;   // in low-bandwidth mode, screens come before speakers
 
-    janus_plugin_session* handle() const { return handle_.get(); }
+    janus::Handle* handle() const { return handle_.get(); }
     // Control loop. A new slot fed by stream of publisher; false if already subscribed.
     std::shared_ptr<SubscriberStream> addSlot(const std::shared_ptr<Publisher>& publisher,
                                               const std::shared_ptr<PublishedStream>& stream);
@@ -49,7 +49,7 @@ public:
                     const std::shared_ptr<PublishedStream>& stream);
 
     // Media thread: keyframe requests go back to the right publisher stream.
-    void onRtcp(janus_plugin_rtcp* packet);
+    void onRtcp(janus::RtcpPacket* packet);
 
 private:
     void publishTable();

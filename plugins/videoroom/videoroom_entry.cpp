@@ -1,4 +1,4 @@
-// The janus_plugin table of janus.plugin.sylk.videoroom.
+// The plugin table Janus loads (create()) of janus.plugin.sylk.videoroom.
 #include "sylkcore/janus/plugin_binding.hpp"
 #include "videoroom_plugin.hpp"
 

@@ -52,7 +52,7 @@ Reply VideoRoomPlugin::kick(Session& session, RequestReader& reader, const Reque
         if (other.publisher() == target)
             other.left = true;
     }
-    gateway()->close_pc(target->handle());
+    gateway().closePc(target->handle());
     Json reply = Json::object();
     reply.set("videoroom", "success");
     return Reply{reply, {}};

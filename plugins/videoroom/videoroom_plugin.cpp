@@ -86,7 +86,7 @@ void VideoRoomPlugin::configure(const janus::PluginConfig& config) {
     onAdminRequest("destroy", &VideoRoomPlugin::adminDestroy, Execution::LoopSync);
 }
 
-std::shared_ptr<janus::PluginSession> VideoRoomPlugin::newSession(janus_plugin_session* handle) {
+std::shared_ptr<janus::PluginSession> VideoRoomPlugin::newSession(janus::Handle* handle) {
     return std::make_shared<VideoRoomSession>(handle, *this);
 }
 
@@ -150,7 +150,7 @@ Json VideoRoomPlugin::roomEvent(const VideoRoom& room) const {
     return event;
 }
 
-void VideoRoomPlugin::notify(janus_plugin_session* handle, const Json& event, const Json& jsep) {
+void VideoRoomPlugin::notify(janus::Handle* handle, const Json& event, const Json& jsep) {
     pushEventTo(handle, "", event, jsep);
 }
 
@@ -354,17 +354,17 @@ void VideoRoomPlugin::negotiatePublisher(Session& session, RequestReader& reader
             stream->codec = media.codec;
             stream->pt = media.pt;
             if (stream->kind == MediaKind::Video)
-                stream->videoCodec = janus_videocodec_from_name(stream->codec.c_str());
+                stream->videoCodec = janus::videoCodecFromName(stream->codec.c_str());
             json_t* simulcast = request.jsep.member("simulcast");
             if (stream->kind == MediaKind::Video && json_is_array(simulcast) &&
-                (stream->videoCodec == JANUS_VIDEOCODEC_VP8 || stream->videoCodec == JANUS_VIDEOCODEC_H264)) {
+                (stream->videoCodec == janus::video_codec::Vp8 || stream->videoCodec == janus::video_codec::H264)) {
                 size_t index;
                 json_t* entry;
                 json_array_foreach(simulcast, index, entry) {
                     if (json_integer_value(json_object_get(entry, "mindex")) != stream->mindex)
                         continue;
                     stream->simulcast = true;
-                    janus_rtp_simulcasting_prepare(entry, &stream->ridExtensionId, stream->ssrcs, stream->rids);
+                    stream->simulcastSource.prepare(entry);
                 }
             }
             if (auto previous = publisher->findStream(stream->mid)) {
@@ -544,7 +544,7 @@ Reply VideoRoomPlugin::unpublish(Session& session, RequestReader& reader, const 
     if (!publisher->publishing())
         throw RequestError(ErrorCode::VideoRoomNotPublished, "not publishing");
     unpublishStreams(publisher);
-    gateway()->close_pc(session.handle());
+    gateway().closePc(session.handle());
     Reply reply{makeEvent(), {}};
     reply.body.set("room", publisher->room->id.value).set("unpublished", "ok");
     return reply;

@@ -25,7 +25,7 @@ public:
 
 protected:
     void configure(const janus::PluginConfig& config) override;
-    std::shared_ptr<janus::PluginSession> newSession(janus_plugin_session* handle) override;
+    std::shared_ptr<janus::PluginSession> newSession(janus::Handle* handle) override;
     void onShutdown() override;
 
 private:
@@ -96,7 +96,7 @@ private:
     uint64_t ownerFeed(const VideoRoom& room, const Subscriber& subscriber) const;
     // Sends event to every participant of room except one (0: none).
     void broadcast(const VideoRoom& room, const Json& event, uint64_t except = 0);
-    void notify(janus_plugin_session* handle, const Json& event, const Json& jsep = Json());
+    void notify(janus::Handle* handle, const Json& event, const Json& jsep = Json());
     Json roomEvent(const VideoRoom& room) const;
     uint64_t newParticipantId(const VideoRoom& room) const;
 

@@ -20,12 +20,12 @@ void VideoRoomSession::onHangupMedia() { plugin_.onMediaDown(shared_from_this())
 
 void VideoRoomSession::onDestroy() { plugin_.onDetached(shared_from_this()); }
 
-void VideoRoomSession::onIncomingRtp(janus_plugin_rtp* packet) {
+void VideoRoomSession::onIncomingRtp(janus::RtpPacket* packet) {
     if (Publisher* publisher = mediaPublisher_.load(std::memory_order_acquire))
         publisher->onRtp(packet);
 }
 
-void VideoRoomSession::onIncomingRtcp(janus_plugin_rtcp* packet) {
+void VideoRoomSession::onIncomingRtcp(janus::RtcpPacket* packet) {
     if (Publisher* publisher = mediaPublisher_.load(std::memory_order_acquire))
         publisher->onRtcp(packet);
     else if (Subscriber* subscriber = mediaSubscriber_.load(std::memory_order_acquire))

@@ -16,7 +16,7 @@ class VideoRoomPlugin;
 
 class VideoRoomSession : public janus::PluginSession, public std::enable_shared_from_this<VideoRoomSession> {
 public:
-    VideoRoomSession(janus_plugin_session* handle, VideoRoomPlugin& plugin) : PluginSession(handle), plugin_(plugin) {}
+    VideoRoomSession(janus::Handle* handle, VideoRoomPlugin& plugin) : PluginSession(handle), plugin_(plugin) {}
 
     // Control loop.
     const std::shared_ptr<Publisher>& publisher() const { return publisher_; }
@@ -28,8 +28,8 @@ public:
 
     void onSetupMedia() override;
     void onHangupMedia() override;
-    void onIncomingRtp(janus_plugin_rtp* packet) override;
-    void onIncomingRtcp(janus_plugin_rtcp* packet) override;
+    void onIncomingRtp(janus::RtpPacket* packet) override;
+    void onIncomingRtcp(janus::RtcpPacket* packet) override;
     void onDestroy() override;
     Json describe() const override;
 

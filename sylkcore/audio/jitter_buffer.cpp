@@ -5,11 +5,13 @@
 
 namespace sylk::audio {
 namespace {
-constexpr int kMaxFrames = 10;
 constexpr int64_t kResetGap = 200;  // packets: a jump this large is a new stream, not loss
 }  // namespace
 
-JitterBuffer::JitterBuffer(int clockRate, int frameMs) : clockRate_(clockRate), frameMs_(frameMs) {}
+JitterBuffer::JitterBuffer(int clockRate, int frameMs) : clockRate_(clockRate), frameMs_(frameMs) {
+    for (auto& slot : slots_)
+        slot.payload.reserve(kSlotBytes);
+}
 
 int JitterBuffer::targetFrames() const {
     // Two jitter deviations of headroom plus one frame, in whole frames.
@@ -28,6 +30,37 @@ void JitterBuffer::updateJitter(uint32_t timestamp, int64_t arrivalUs) {
     haveTransit_ = true;
 }
 
+JitterBuffer::Slot* JitterBuffer::find(int64_t sequence) {
+    for (auto& slot : slots_) {
+        if (slot.used && slot.sequence == sequence)
+            return &slot;
+    }
+    return nullptr;
+}
+
+const JitterBuffer::Slot* JitterBuffer::find(int64_t sequence) const {
+    for (const auto& slot : slots_) {
+        if (slot.used && slot.sequence == sequence)
+            return &slot;
+    }
+    return nullptr;
+}
+
+JitterBuffer::Slot* JitterBuffer::oldest() {
+    Slot* found = nullptr;
+    for (auto& slot : slots_) {
+        if (slot.used && (!found || slot.sequence < found->sequence))
+            found = &slot;
+    }
+    return found;
+}
+
+void JitterBuffer::clear() {
+    for (auto& slot : slots_)
+        slot.used = false;
+    count_ = 0;
+}
+
 void JitterBuffer::push(uint16_t sequence, uint32_t timestamp, const uint8_t* payload, size_t length, int64_t arrivalUs) {
     std::lock_guard lock(mutex_);
     ++stats_.received;
@@ -39,7 +72,7 @@ void JitterBuffer::push(uint16_t sequence, uint32_t timestamp, const uint8_t* pa
         extended = highest_ + delta;
         if (std::abs(static_cast<int64_t>(delta)) > kResetGap || extended < 0) {
             // A new stream (restart, SSRC change behind the same port): start over.
-            packets_.clear();
+            clear();
             started_ = false;
             highest_ = -1;
             haveTransit_ = false;
@@ -56,35 +89,52 @@ void JitterBuffer::push(uint16_t sequence, uint32_t timestamp, const uint8_t* pa
         ++stats_.late;
         return;
     }
-    if (packets_.count(extended)) {
+    if (find(extended)) {
         ++stats_.duplicates;
         return;
     }
-    packets_.emplace(extended, std::vector<uint8_t>(payload, payload + length));
-    // Never hold more than the maximum: drop the oldest (we are too far behind).
-    while (static_cast<int>(packets_.size()) > kMaxFrames * 2) {
-        nextSequence_ = packets_.begin()->first + 1;
-        packets_.erase(packets_.begin());
+    Slot* slot = nullptr;
+    if (count_ < kSlots) {
+        for (auto& candidate : slots_) {
+            if (!candidate.used) {
+                slot = &candidate;
+                break;
+            }
+        }
+        ++count_;
+    } else {
+        // Never hold more than kSlots: the oldest of what is held and this one is dropped (we
+        // are too far behind), and playout goes on after it.
+        slot = oldest();
         ++stats_.lost;
+        if (extended < slot->sequence) {
+            nextSequence_ = extended + 1;
+            return;
+        }
+        nextSequence_ = slot->sequence + 1;
     }
+    slot->used = true;
+    slot->sequence = extended;
+    slot->payload.assign(payload, payload + length);
 }
 
 JitterBuffer::Pop JitterBuffer::pop(std::vector<uint8_t>& payload) {
     std::lock_guard lock(mutex_);
     if (!started_) {
-        if (packets_.empty() || highest_ - packets_.begin()->first + 1 < targetFrames())
+        const Slot* first = oldest();
+        if (!first || highest_ - first->sequence + 1 < targetFrames())
             return Pop::Empty;
         started_ = true;
-        nextSequence_ = packets_.begin()->first;
+        nextSequence_ = first->sequence;
     }
-    auto it = packets_.find(nextSequence_);
-    if (it != packets_.end()) {
-        payload.swap(it->second);
-        packets_.erase(it);
+    if (Slot* slot = find(nextSequence_)) {
+        payload.assign(slot->payload.begin(), slot->payload.end());
+        slot->used = false;
+        --count_;
         ++nextSequence_;
         return Pop::Frame;
     }
-    if (packets_.empty()) {
+    if (count_ == 0) {
         // Drained: the sender paused (DTX, mute, hold). Wait for a new talk spurt.
         started_ = false;
         return Pop::Empty;
@@ -97,10 +147,10 @@ JitterBuffer::Pop JitterBuffer::pop(std::vector<uint8_t>& payload) {
 
 bool JitterBuffer::peekNext(std::vector<uint8_t>& payload) const {
     std::lock_guard lock(mutex_);
-    auto it = packets_.find(nextSequence_);
-    if (it == packets_.end())
+    const Slot* slot = find(nextSequence_);
+    if (!slot)
         return false;
-    payload = it->second;
+    payload.assign(slot->payload.begin(), slot->payload.end());
     return true;
 }
 
@@ -109,7 +159,7 @@ JitterStats JitterBuffer::stats() const {
     JitterStats out = stats_;
     out.jitterMs = jitterUs_ / 1000.0;
     out.targetFrames = targetFrames();
-    out.bufferedFrames = static_cast<int>(packets_.size());
+    out.bufferedFrames = count_;
     return out;
 }
 

@@ -1,10 +1,15 @@
 // Adaptive jitter buffer for one audio input of 20 ms packets. The network side pushes packets
 // as they arrive (any thread); the mixer pops one frame per 20 ms tick. The depth it waits for
 // follows the measured interarrival jitter (RFC 3550 estimator): 1 to 10 frames.
+//
+// Packets wait in a fixed ring of kSlots slots whose buffers are allocated once (with room for
+// kSlotBytes each; a bigger payload grows its slot once), so the media path does not allocate
+// per packet. pop() and peekNext() copy into the caller's buffer: a caller that keeps one buffer
+// does not allocate either.
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <map>
 #include <mutex>
 #include <vector>
 
@@ -26,6 +31,9 @@ struct JitterStats {
 class SYLK_API JitterBuffer {
 public:
     enum class Pop { Frame, Lost, Empty };
+    static constexpr int kMaxFrames = 10;         // the deepest playout delay, in frames
+    static constexpr int kSlots = kMaxFrames * 2; // packets held at most; beyond, the oldest goes
+    static constexpr size_t kSlotBytes = 1500;    // an MTU: every 20 ms audio frame fits
 
     // clockRate: RTP timestamp rate of the input (8000 for G.711/G.722, 48000 for Opus).
     explicit JitterBuffer(int clockRate, int frameMs = 20);
@@ -40,13 +48,26 @@ public:
     JitterStats stats() const;
 
 private:
+    struct Slot {
+        bool used = false;
+        int64_t sequence = 0;          // extended sequence number
+        std::vector<uint8_t> payload;  // capacity kept across packets
+    };
+
     void updateJitter(uint32_t timestamp, int64_t arrivalUs);
     int targetFrames() const;
+    // The used slot holding sequence, or nullptr.
+    Slot* find(int64_t sequence);
+    const Slot* find(int64_t sequence) const;
+    // The used slot with the lowest sequence (the oldest packet), or nullptr when empty.
+    Slot* oldest();
+    void clear();
 
     mutable std::mutex mutex_;
     const int clockRate_;
     const int frameMs_;
-    std::map<int64_t, std::vector<uint8_t>> packets_;  // by extended sequence number
+    std::array<Slot, kSlots> slots_;
+    int count_ = 0;            // used slots
     bool started_ = false;     // playout has begun
     int64_t nextSequence_ = 0; // extended sequence to play next
     int64_t highest_ = -1;     // highest extended sequence seen

@@ -11,6 +11,7 @@ extern "C" {
 #include <config.h>
 #include <debug.h>
 #include <plugins/plugin.h>
+#include <record.h>
 #include <rtcp.h>
 #include <rtp.h>
 #include <sdp-utils.h>

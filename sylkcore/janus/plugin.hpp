@@ -14,6 +14,7 @@
 
 #include "../control_loop.hpp"
 #include "../dispatcher.hpp"
+#include "gateway.hpp"
 #include "janus_headers.hpp"
 #include "plugin_config.hpp"
 #include "plugin_session.hpp"
@@ -59,7 +60,7 @@ protected:
 
     // Reads options (throws std::invalid_argument on a bad value) and registers handlers.
     virtual void configure(const PluginConfig& config) = 0;
-    virtual std::shared_ptr<PluginSession> newSession(janus_plugin_session* handle) = 0;
+    virtual std::shared_ptr<PluginSession> newSession(Handle* handle) = 0;
     virtual void onShutdown() {}
 
     // Registers a session request whose handler takes the concrete session type.
@@ -81,7 +82,8 @@ protected:
         });
     }
 
-    janus_callbacks* gateway() const { return gateway_; }
+    // The Janus core, for media out and PeerConnection control (gateway.hpp, media_output.hpp).
+    Gateway gateway() const { return Gateway(gateway_); }
     janus_plugin* table() const { return table_; }
     ControlLoop& loop() { return loop_; }
     size_t maxRequestBytes() const { return maxRequestBytes_; }

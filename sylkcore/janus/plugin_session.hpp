@@ -8,25 +8,26 @@
 
 #include "../json.hpp"
 #include "handle_ref.hpp"
+#include "types.hpp"
 
 namespace sylk::janus {
 
 class PluginSession {
 public:
-    explicit PluginSession(janus_plugin_session* handle) : handle_(handle), created_(g_get_monotonic_time()) {}
+    explicit PluginSession(Handle* handle) : handle_(handle), created_(g_get_monotonic_time()) {}
     virtual ~PluginSession() = default;
     PluginSession(const PluginSession&) = delete;
     PluginSession& operator=(const PluginSession&) = delete;
 
-    janus_plugin_session* handle() const { return handle_.get(); }
+    Handle* handle() const { return handle_.get(); }
     bool stopped() const { return handle_.stopped() || destroyed_.load(std::memory_order_relaxed); }
     void markDestroyed() { destroyed_.store(true, std::memory_order_relaxed); }
     int64_t createdMonotonicUs() const { return created_; }
 
     virtual void onSetupMedia() {}
-    virtual void onIncomingRtp(janus_plugin_rtp*) {}
-    virtual void onIncomingRtcp(janus_plugin_rtcp*) {}
-    virtual void onIncomingData(janus_plugin_data*) {}
+    virtual void onIncomingRtp(RtpPacket*) {}
+    virtual void onIncomingRtcp(RtcpPacket*) {}
+    virtual void onIncomingData(DataPacket*) {}
     virtual void onDataReady() {}
     virtual void onSlowLink(int /*mindex*/, bool /*video*/, bool /*uplink*/) {}
     virtual void onHangupMedia() {}

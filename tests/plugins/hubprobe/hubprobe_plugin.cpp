@@ -43,7 +43,7 @@ void HubProbePlugin::configure(const janus::PluginConfig&) {
     onRequest<ProbeSession>("call", Execution::ControlLoop, &HubProbePlugin::callService);
 }
 
-std::shared_ptr<janus::PluginSession> HubProbePlugin::newSession(janus_plugin_session* handle) {
+std::shared_ptr<janus::PluginSession> HubProbePlugin::newSession(janus::Handle* handle) {
     return std::make_shared<ProbeSession>(handle, *this, std::string(kInfo.package) + "/" + std::to_string(nextMember++));
 }
 

@@ -28,7 +28,7 @@ public:
 
 protected:
     void configure(const janus::PluginConfig& config) override;
-    std::shared_ptr<janus::PluginSession> newSession(janus_plugin_session* handle) override;
+    std::shared_ptr<janus::PluginSession> newSession(janus::Handle* handle) override;
 
 private:
     Reply join(ProbeSession& session, RequestReader& reader, const Request& request);
@@ -42,7 +42,7 @@ private:
 class ProbeSession : public janus::PluginSession, public hub::RoomListener,
                      public std::enable_shared_from_this<ProbeSession> {
 public:
-    ProbeSession(janus_plugin_session* handle, HubProbePlugin& plugin, std::string memberId)
+    ProbeSession(janus::Handle* handle, HubProbePlugin& plugin, std::string memberId)
         : PluginSession(handle), plugin_(plugin), memberId_(std::move(memberId)) {}
 
     void onRoomEvent(const hub::RoomEvent& event) override { plugin_.relayRoomEvent(weak_from_this(), event); }
