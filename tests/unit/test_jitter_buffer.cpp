@@ -2,6 +2,7 @@
 // These tests hold it to the behaviour of the std::map version it replaced (kept below as the
 // reference) over long random streams with reordering, loss, duplicates, late packets,
 // sequence wrap-around, restarts and overflow, and count heap allocations per packet.
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -17,19 +18,20 @@
 
 using namespace sylk::audio;
 
-// Every operator new of this test binary is counted.
+// Every operator new of this test binary is counted. Not inlined: GCC would otherwise see
+// free() on memory from operator new and warn of a mismatch that is not there.
 static std::atomic<uint64_t> allocations{0};
-void* operator new(size_t size) {
+__attribute__((noinline)) void* operator new(size_t size) {
     allocations.fetch_add(1, std::memory_order_relaxed);
     if (void* p = std::malloc(size ? size : 1))
         return p;
     throw std::bad_alloc();
 }
 void* operator new[](size_t size) { return operator new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete[](void* p) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete(void* p, size_t) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete[](void* p, size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -186,7 +188,7 @@ std::vector<Event> randomStream(uint32_t seed, int packets) {
         if (!chance(5)) {  // 5% lost on the way
             arrivals.push_back({false, sequence, timestamp, payload, sendUs + delay});
             if (chance(3))  // duplicated
-                arrivals.push_back({false, sequence, timestamp, payload, sendUs + delay + random() % 50'000});
+                arrivals.push_back({false, sequence, timestamp, payload, sendUs + delay + static_cast<int64_t>(random() % 50'000)});
         }
         ++sequence;
         timestamp += 960;
