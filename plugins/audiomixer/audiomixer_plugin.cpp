@@ -1,6 +1,7 @@
 #include "audiomixer_plugin.hpp"
 
 #include "audiomixer_common.hpp"
+#include "audiomixer_events.hpp"
 
 #include <glib.h>
 
@@ -134,6 +135,9 @@ void AudioMixerPlugin::admit(Session& session, Room& room, const std::string& ke
     list.append(participantJson(*participant));
     announce.set("participants", list);
     broadcast(room, announce, participant->id);
+    events().notify(session.handle(), [&] {
+        return AudioMixerEvents::participant("joined", roomValue(key), *participant, plainEndpoint != nullptr);
+    });
 }
 
 Reply AudioMixerPlugin::join(Session& session, RequestReader& reader, const Request& request) {
@@ -265,6 +269,7 @@ Json AudioMixerPlugin::attachRtpLeg(const Json& request) {
         list.append(participantJson(*participant));
         announce.set("participants", list);
         broadcast(room, announce);
+        events().notify(nullptr, [&] { return AudioMixerEvents::participant("joined", roomValue(key), *participant, true); });
         Json reply = Json::object();
         reply.set("room", roomValue(key)).set("id", static_cast<json_int_t>(id)).set("rtp", rtpInfo);
         return Reply{reply, {}};
@@ -467,6 +472,9 @@ Reply AudioMixerPlugin::configure(Session& session, RequestReader& reader, const
         update.set("participants", list);
         broadcast(*room, update, session.participant->id);
     }
+    events().notify(session.handle(), [&] {
+        return AudioMixerEvents::participant("configured", roomValue(session.room), *session.participant, !session.sink);
+    });
     return reply;
 }
 
@@ -474,6 +482,15 @@ void AudioMixerPlugin::removeParticipant(const std::string& key, uint64_t partic
     Room* room = findRoom(key);
     if (!room)
         return;
+    // Who leaves, for the event handlers: its handle (a WebRTC participant's) and name.
+    janus::Handle* leaverHandle = nullptr;
+    std::string leaverDisplay;
+    if (auto leaver = room->mixer->find(participantId))
+        leaverDisplay = leaver->display;
+    if (auto it = room->sessions.find(participantId); it != room->sessions.end()) {
+        if (auto session = it->second.lock())
+            leaverHandle = session->handle();
+    }
     room->mixer->remove(participantId);
     room->mixer->cue(false);
     auto legs = std::make_shared<std::vector<PlainLeg>>(*plainLegs_.load());
@@ -488,6 +505,9 @@ void AudioMixerPlugin::removeParticipant(const std::string& key, uint64_t partic
     Json event = roomEvent(key);
     event.set(why, static_cast<json_int_t>(participantId));
     broadcast(*room, event);
+    events().notify(leaverHandle, [&] {
+        return AudioMixerEvents::left(std::string(why) == "kicked" ? "kicked" : "left", roomValue(key), participantId, leaverDisplay);
+    });
     refreshClock();
 }
 
@@ -569,6 +589,12 @@ void AudioMixerPlugin::onTalk(const std::string& key, uint64_t participantId, bo
         .set("id", static_cast<json_int_t>(participantId))
         .set("audio-level-dBov-avg", level);
     broadcast(*room, event);
+    janus_plugin_session* talker = nullptr;  // a WebRTC participant's handle; plain RTP legs have none
+    if (auto it = room->sessions.find(participantId); it != room->sessions.end()) {
+        if (auto session = it->second.lock())
+            talker = session->handle();
+    }
+    events().notify(talker, [&] { return AudioMixerEvents::talking(roomValue(key), participantId, talking, level); });
     room->hub->post(talking ? "talking" : "stopped-talking", kPackage, std::string(kPackage) + "/" + std::to_string(participantId),
                     Json::object());
 }

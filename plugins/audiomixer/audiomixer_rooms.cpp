@@ -2,6 +2,7 @@
 // exists, list, listparticipants and the admin list. Stock-synchronous requests.
 #include "audiomixer_common.hpp"
 #include "audiomixer_plugin.hpp"
+#include "audiomixer_events.hpp"
 #include "sylkcore/log.hpp"
 
 namespace sylk::audiomixer {
@@ -31,6 +32,7 @@ AudioMixerPlugin::Room& AudioMixerPlugin::makeRoom(const std::string& key, MixRo
         loop().post([this, key, id, talking, level] { onTalk(key, id, talking, level); });
     });
     room.hub = hub::Hub::instance().open(key);
+    events().notify(nullptr, [&] { return AudioMixerEvents::room("created", roomValue(key)); });
     SYLK_LOG(LOG_INFO, kPackage, "room %s created", key.c_str());
     return rooms_[key] = std::move(room);
 }
@@ -44,6 +46,7 @@ void AudioMixerPlugin::closeRoom(const std::string& key) {
     for (const auto& participant : *participants)
         removeParticipant(key, participant->id, "leaving");
     rooms_.erase(key);
+    events().notify(nullptr, [&] { return AudioMixerEvents::room("destroyed", roomValue(key)); });
     hub::Hub::instance().closeIfIdle(key);
     refreshClock();
     SYLK_LOG(LOG_INFO, kPackage, "room %s closed", key.c_str());

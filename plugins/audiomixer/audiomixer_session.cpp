@@ -21,6 +21,15 @@ void AudioMixerSession::onIncomingRtp(janus::RtpPacket* packet) {
 
 void AudioMixerSession::onHangupMedia() { plugin_.onHangup(shared_from_this()); }
 
+Json AudioMixerSession::describe() const {
+    // The stock audiobridge's "state": "inroom" or "idle", then this plugin's participant view.
+    Json json = participant && !room.empty() ? participant->describe() : Json::object();
+    json.set("state", room.empty() ? "idle" : "inroom");
+    if (!room.empty())
+        json.set("room", room).set("mindex", sink ? sink->mindex() : -1);
+    return json;
+}
+
 void AudioMixerSession::onDestroy() { plugin_.onDetached(shared_from_this()); }
 
 }  // namespace sylk::audiomixer

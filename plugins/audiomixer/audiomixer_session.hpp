@@ -28,6 +28,7 @@ public:
     void onIncomingRtp(janus::RtpPacket* packet) override;
     void onHangupMedia() override;
     void onDestroy() override;
+    Json describe() const override;  // on the control loop (Plugin::querySession)
 
 private:
     AudioMixerPlugin& plugin_;

@@ -57,6 +57,16 @@ Reply EchoPlugin::configureSession(EchoSession& session, RequestReader& reader, 
     if (configure.keyframe)
         session.requestKeyframe();
     reply.body.set("result", "ok");
+    // The stock echotest's event-handler report of a configure: what is echoed now.
+    events().notify(session.handle(), [&] {
+        Json event = Json::object();
+        event.set("event", "configured")
+            .setBool("audio_active", session.audioOn())
+            .setBool("video_active", session.videoOn())
+            .setBool("data_active", session.dataOn())
+            .set("bitrate", static_cast<json_int_t>(session.bitrateCap()));
+        return event;
+    });
     return reply;
 }
 

@@ -23,6 +23,10 @@ public:
     void setNegotiated(const std::string& audioCodec, const std::string& videoCodec, bool data);
 
     const EchoCounters& counters() const { return counters_; }
+    bool audioOn() const { return audio_; }
+    bool videoOn() const { return video_; }
+    bool dataOn() const { return data_; }
+    uint32_t bitrateCap() const { return bitrateCap_; }
     Json status() const;
 
     void onSetupMedia() override;

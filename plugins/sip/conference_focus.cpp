@@ -10,6 +10,7 @@
 
 #include "conference_info.hpp"
 #include "cpim.hpp"
+#include "sip_events.hpp"
 #include "sip_message.hpp"
 #include "sip_sdp.hpp"
 #include "sip_stack.hpp"
@@ -231,6 +232,7 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     call.room = room;
     call.display = displayOf(sip);
     call.uri = fromUri(sip);
+    call.callId = callIdOf(sip);
     call.media = *audio;
     call.lastPacketUs = g_get_monotonic_time();
     Json request = Json::object();
@@ -270,6 +272,12 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
                 SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());
     SYLK_LOG(LOG_INFO, kPackage, "call into room %s answered (%s)", call.room.c_str(), audio->codec.c_str());
     watch(call.room);  // its chat goes to the phone as MESSAGE
+    if (events_) {
+        events_->notify(nullptr, [&] {
+            return SipEvents::phone("joined", {call.room, call.legId, call.display, call.uri, call.callId, call.media.codec,
+                                              call.media.srtp(), call.dialOut});
+        });
+    }
     calls_[handle] = std::move(call);
     ++callsAnswered_;
     ++activeCalls_;
@@ -389,6 +397,12 @@ void ConferenceFocus::endCall(nua_handle_s* handle) {
         hub::Services::instance().call("audiomixer.detach_rtp", request);
     } catch (const std::exception& e) {
         SYLK_LOG(LOG_VERB, kPackage, "leaving room %s: %s", call->second.room.c_str(), e.what());
+    }
+    if (events_) {
+        events_->notify(nullptr, [&] {
+            return SipEvents::phone("left", {call->second.room, call->second.legId, call->second.display, call->second.uri, call->second.callId, call->second.media.codec,
+                                              call->second.media.srtp(), call->second.dialOut});
+        });
     }
     calls_.erase(call);
     --activeCalls_;
@@ -560,7 +574,15 @@ void ConferenceFocus::onDialOutResponse(nua_handle_s* handle, int status, const 
     hub::Services::instance().call("audiomixer.update_rtp", request);
     call.media.address = audio->address;
     call.media.port = audio->port;
+    call.callId = callIdOf(sip);
+    call.dialOut = true;
     watch(call.room);
+    if (events_) {
+        events_->notify(nullptr, [&] {
+            return SipEvents::phone("joined", {call.room, call.legId, call.display, call.uri, call.callId, call.media.codec,
+                                              call.media.srtp(), call.dialOut});
+        });
+    }
     calls_[handle] = std::move(call);
     ++callsAnswered_;
     ++activeCalls_;

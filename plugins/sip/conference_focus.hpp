@@ -19,6 +19,7 @@
 #include "sip_role.hpp"
 #include "sip_sdp.hpp"
 #include "sylkcore/hub/room.hpp"
+#include "sylkcore/janus/event_notifier.hpp"
 #include "sylkcore/json.hpp"
 
 namespace sylk::sip {
@@ -34,6 +35,8 @@ public:
                  const void* tags) override;
     void onTick() override;
     Json status() const;
+    // Phones joining and leaving rooms go to Janus's event handlers through events.
+    void reportTo(const janus::EventNotifier& events) { events_ = &events; }
 
 private:
     struct Call {
@@ -53,6 +56,8 @@ private:
         bool timedOut = false;
         int64_t packetsIn = -1;     // the mixer's count for the leg at the last check
         int64_t lastPacketUs = 0;   // when that count last grew (or the call began)
+        std::string callId;         // for the event handlers
+        bool dialOut = false;       // the room called the phone (REFER)
     };
     struct Watcher;  // a hub listener that marks its room's roster changed
     struct Watch {
@@ -118,6 +123,7 @@ private:
         std::string room, member, display, text;
     };
     std::vector<QueuedChat> chats_;  // under changedMutex_
+    const janus::EventNotifier* events_ = nullptr;
 };
 
 }  // namespace sylk::sip

@@ -187,14 +187,19 @@ void Gateway::onUnregisterResponse(int status, const char* phrase, nua_handle_s*
         authenticate(unregistering->second, handle, sip, unregistering->second.authAttempts))
         return;
     auto session = sessionOf(handle);  // null when the handle went away while unregistering
-    if (unregistering != unregistering_.end())
+    std::string aor;  // the account is already reset: name it from what unregister() kept
+    if (unregistering != unregistering_.end()) {
+        aor = unregistering->second.aor;
         unregistering_.erase(unregistering);
+    }
     handles_.erase(handle);
     stack_.retire(handle);
     if (!session)
         return;
     // A refusal is reported as such: the registrar still has the binding until it expires.
     Json event = result(status < 300 ? "unregistered" : "unregistration_failed");
+    if (!aor.empty())
+        event.set("username", aor);
     if (status >= 300)
         event.set("code", status).set("reason", phrase ? phrase : "");
     emit(*session, event);

@@ -84,6 +84,7 @@ public:
     }
     void onHangupMedia() override { onHangup_(*this); }
     void onDestroy() override { onDestroyed_(*this); }
+    Json describe() const override;  // on the SIP thread (SipPlugin::postToStateThread)
 
 private:
     Hook onHangup_;

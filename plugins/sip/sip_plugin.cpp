@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "sip_events.hpp"
 #include "sylkcore/janus/plugin_binding.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/request_error.hpp"
@@ -85,7 +86,9 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
         *stack_, *receiver_, gateway(),
         [this](GatewaySession& session, const std::string& callId, const Json& result, const Json& jsep) {
             pushEventTo(session.handle(), "", event(callId, result), jsep);
+            events().notify(session.handle(), [&] { return SipEvents::fromGatewayResult(session, callId, result); });
         });
+    focus_->reportTo(events());
     stack_->addRole(gateway_.get());
     stack_->addRole(focus_.get());
     stack_->start();
@@ -123,6 +126,11 @@ std::shared_ptr<janus::PluginSession> SipPlugin::newSession(janus::Handle* handl
         [onSip](GatewaySession& session) { onSip(session, &Gateway::sessionGone); });
 }
 
+bool SipPlugin::postToStateThread(std::function<void()> work) {
+    // Accounts and calls live on the SIP thread: admin handle_info describes them there.
+    return stack_ && stack_->post(std::move(work));
+}
+
 void SipPlugin::onShutdown() {
     if (stack_)
         stack_->stop();
@@ -152,6 +160,7 @@ Reply SipPlugin::onSipThread(GatewaySession& session, const Request& request, Si
         Json answer;
         try {
             Json result = work(*self);
+            events().notify(self->handle(), [&] { return SipEvents::fromGatewayResult(*self, "", result); });
             json_t* callId = result.member("call_id");
             answer = event(json_is_string(callId) ? json_string_value(callId) : "", result);
         } catch (const RequestError& e) {

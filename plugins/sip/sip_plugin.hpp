@@ -21,6 +21,7 @@ protected:
     void configure(const janus::PluginConfig& config) override;
     std::shared_ptr<janus::PluginSession> newSession(janus::Handle* handle) override;
     void onShutdown() override;
+    bool postToStateThread(std::function<void()> work) override;
 
 private:
     // Runs a gateway request on the SIP thread and wraps its result as {"sip": "event", ...}.

@@ -5,6 +5,7 @@
 #include "videoroom_common.hpp"
 #include "videoroom_plugin.hpp"
 #include "videoroom_requests.hpp"
+#include "videoroom_events.hpp"
 
 namespace sylk::videoroom {
 
@@ -37,6 +38,7 @@ void VideoRoomPlugin::onTalking(const std::shared_ptr<Publisher>& publisher, boo
         .set("room", room.id.value)
         .set("id", static_cast<json_int_t>(publisher->id))
         .set("audio-level-dBov-avg", averageLevel);
+    events().notify(publisher->handle(), [&] { return VideoRoomEvents::talking(*publisher, talking, averageLevel); });
     broadcast(room, event);
     if (room.hubRoom())
         room.hubRoom()->post(talking ? "talking" : "stopped-talking", kPackage, publisher->memberId(), Json::object());

@@ -1,6 +1,7 @@
 // Moderator actions of janus.plugin.sylk.videoroom (kick, moderate, mute_all, lock) and the
 // participants' raised hands. Authorization: the room secret in the request, or a participant
 // of that room who is a moderator (joined with the secret, or made the room by joining it).
+#include "videoroom_events.hpp"
 #include "videoroom_plugin.hpp"
 #include "videoroom_requests.hpp"
 
@@ -36,6 +37,7 @@ void VideoRoomPlugin::setModerated(const std::shared_ptr<Publisher>& publisher, 
         .setBool("muted", muted);
     event.set("moderation", moderation);
     broadcast(*publisher->room, event);
+    events().notify(publisher->handle(), [&] { return VideoRoomEvents::moderated(*publisher, stream, muted); });
 }
 
 Reply VideoRoomPlugin::kick(Session& session, RequestReader& reader, const Request&) {

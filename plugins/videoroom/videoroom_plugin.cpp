@@ -8,6 +8,7 @@
 #include "sylkcore/files/file_store.hpp"
 #include "sylkcore/log.hpp"
 #include "recording.hpp"
+#include "videoroom_events.hpp"
 #include "videoroom_common.hpp"
 #include "videoroom_requests.hpp"
 
@@ -113,6 +114,7 @@ std::shared_ptr<VideoRoom> VideoRoomPlugin::makeRoom(const RoomId& id, RoomSetti
     });
     room->openHub();
     rooms_[id.key] = room;
+    events().notify(nullptr, [&] { return VideoRoomEvents::room("created", *room); });
     SYLK_LOG(LOG_INFO, kPackage, "room %s created", id.key.c_str());
     return room;
 }
@@ -135,6 +137,7 @@ void VideoRoomPlugin::closeRoom(const std::shared_ptr<VideoRoom>& room, bool not
     if (room->settings.onDemand)
         files::FileStore::instance().removeRoom(room->id.key);
     rooms_.erase(room->id.key);
+    events().notify(nullptr, [&] { return VideoRoomEvents::room("destroyed", *room); });
     SYLK_LOG(LOG_INFO, kPackage, "room %s closed", room->id.key.c_str());
 }
 
@@ -241,6 +244,7 @@ Reply VideoRoomPlugin::joinAsPublisher(Session& session, RequestReader& reader, 
     room->participants[participantId] = publisher;
     room->speakers.push_back(participantId);
     session.becomePublisher(publisher);
+    events().notify(session.handle(), [&] { return VideoRoomEvents::joined(*publisher); });
     room->hubRoom()->join(hub::Member{publisher->memberId(), display, kPackage});
     if (request.jsep) {
         // joinandconfigure: the answer comes with the "joined" event.
@@ -277,6 +281,7 @@ Reply VideoRoomPlugin::joinAsSubscriber(Session& session, RequestReader& reader,
     }
     session.becomeSubscriber(subscriber);
     room->subscribers.push_back(subscriber);
+    events().notify(session.handle(), [&] { return VideoRoomEvents::subscriber("subscribing", *subscriber); });
     Reply reply{Json::object(), subscriber->offer()};
     reply.body.set("videoroom", "attached").set("room", room->id.value).set("streams", subscriber->describeStreams());
     return reply;
@@ -408,12 +413,15 @@ void VideoRoomPlugin::negotiatePublisher(Session& session, RequestReader& reader
         reply.jsep = answer.jsep;
         if (record.value_or(room.settings.record))
             setRecording(publisher, true, recordingName);
-        if (publisher->active)
+        if (publisher->active) {
             announcePublisher(publisher);  // renegotiated: others learn the new stream list
+            events().notify(publisher->handle(), [&] { return VideoRoomEvents::published("updated", *publisher); });
+        }
     }
     if (record && !request.jsep)
         setRecording(publisher, *record, recordingName);
     reply.body.set("room", room.id.value).set("configured", "ok");
+    events().notify(publisher->handle(), [&] { return VideoRoomEvents::configured(*publisher); });
 }
 
 void VideoRoomPlugin::setRecording(const std::shared_ptr<Publisher>& publisher, bool on, const std::string& baseName) {
@@ -528,6 +536,7 @@ void VideoRoomPlugin::unpublishStreams(const std::shared_ptr<Publisher>& publish
             Json event = Json::object();
             event.set("videoroom", "updated").set("room", room.id.value).set("streams", subscriber->describeStreams());
             notify(subscriber->handle(), event, subscriber->offer());
+            events().notify(subscriber->handle(), [&] { return VideoRoomEvents::subscriber("updated", *subscriber); });
         }
     }
     publisher->setStreams({});
@@ -535,6 +544,7 @@ void VideoRoomPlugin::unpublishStreams(const std::shared_ptr<Publisher>& publish
         Json event = roomEvent(room);
         event.set("unpublished", static_cast<json_int_t>(publisher->id));
         broadcast(room, event, publisher->id);
+        events().notify(publisher->handle(), [&] { return VideoRoomEvents::participant("unpublished", *publisher); });
     }
 }
 
@@ -557,8 +567,10 @@ void VideoRoomPlugin::onMediaUp(std::shared_ptr<VideoRoomSession> session) {
         if (auto publisher = session->publisher(); publisher && publisher->publishing() && !publisher->active) {
             publisher->active = true;
             announcePublisher(publisher);
+            events().notify(session->handle(), [&] { return VideoRoomEvents::published("published", *publisher); });
         }
         if (auto subscriber = session->subscriber()) {
+            events().notify(session->handle(), [&] { return VideoRoomEvents::subscriber("subscribed", *subscriber); });
             subscriber->startSending();
             subscriber->requestKeyframes();  // the first ones were asked for before ICE was up
         }
@@ -597,6 +609,7 @@ void VideoRoomPlugin::removeParticipant(const std::shared_ptr<Publisher>& publis
     Json event = roomEvent(*room);
     event.set(why, static_cast<json_int_t>(publisher->id));
     broadcast(*room, event);
+    events().notify(publisher->handle(), [&] { return VideoRoomEvents::participant(why, *publisher); });
     if (room->hubRoom())
         room->hubRoom()->leave(publisher->memberId());
     if (room->settings.onDemand && room->participants.empty() && findRoom(room->id) == room)

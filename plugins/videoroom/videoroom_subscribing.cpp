@@ -3,6 +3,7 @@
 #include "sylkcore/files/file_store.hpp"
 #include "sylkcore/log.hpp"
 #include "videoroom_common.hpp"
+#include "videoroom_events.hpp"
 #include "videoroom_plugin.hpp"
 #include "videoroom_requests.hpp"
 
@@ -40,6 +41,7 @@ Reply VideoRoomPlugin::subscriberUpdate(Subscriber& subscriber) {
     subscriber.selectVideo(subscriber.room->speakers, ownerFeed(*subscriber.room, subscriber));
     Reply reply{Json::object(), subscriber.offer()};
     reply.body.set("videoroom", "updated").set("room", subscriber.room->id.value).set("streams", subscriber.describeStreams());
+    events().notify(subscriber.handle(), [&] { return VideoRoomEvents::subscriber("updated", subscriber); });
     return reply;
 }
 
@@ -101,6 +103,7 @@ Reply VideoRoomPlugin::switchFeeds(Session& session, RequestReader& reader, cons
         .set("switched", "ok")
         .set("changes", changes)
         .set("streams", subscriber->describeStreams());
+    events().notify(subscriber->handle(), [&] { return VideoRoomEvents::subscriber("switched", *subscriber); });
     return reply;
 }
 

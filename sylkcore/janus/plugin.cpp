@@ -1,5 +1,6 @@
 #include "plugin.hpp"
 
+#include <chrono>
 #include <future>
 
 #include "../hub/hub.hpp"
@@ -17,6 +18,7 @@ int Plugin::init(janus_callbacks* gateway, const char* configFolder) {
     gateway_ = gateway;
     PluginConfig config(configFolder, info_.package);
     maxRequestBytes_ = static_cast<size_t>(config.getInt("max_request_bytes", kDefaultMaxRequestBytes, 1024, 16 * 1024 * 1024));
+    events_.bind(gateway, table_, config.getBool("events", true));
     admin_.add("info", Execution::Inline, [this](Plugin&, RequestReader&, const Request&) {
         Json body = Json::object();
         body.set(info_.eventKey, "info")
@@ -117,7 +119,29 @@ json_t* Plugin::querySession(janus_plugin_session* handle) {
     auto session = findSession(handle);
     if (!session)
         return nullptr;
-    return session->describe().release();
+    // Janus calls query_session holding the handle's mutex, and the state thread may be waiting
+    // for that mutex (push_event with a jsep takes it): wait a bounded time, never for good. The
+    // task holds everything it touches, so it may run after we gave up.
+    auto described = std::make_shared<std::promise<Json>>();
+    std::future<Json> answer = described->get_future();
+    bool posted = postToStateThread([session, described] {
+        try {
+            described->set_value(session->describe());
+        } catch (...) {
+            described->set_exception(std::current_exception());
+        }
+    });
+    Json unavailable = Json::object();
+    if (!posted)
+        return unavailable.set("error", "plugin is shutting down").release();
+    if (answer.wait_for(std::chrono::milliseconds(kDescribeWaitMs)) != std::future_status::ready)
+        return unavailable.set("error", "busy: the plugin did not answer in time").release();
+    try {
+        return answer.get().release();
+    } catch (const std::exception& e) {
+        SYLK_LOG(LOG_WARN, info_.package, "query_session: %s", e.what());
+        return unavailable.set("error", "the plugin could not describe this handle").release();
+    }
 }
 
 void Plugin::pushEvent(const PluginSession& session, const std::string& transaction, const Json& event,

@@ -14,6 +14,7 @@
 
 #include "../control_loop.hpp"
 #include "../dispatcher.hpp"
+#include "event_notifier.hpp"
 #include "gateway.hpp"
 #include "janus_headers.hpp"
 #include "plugin_config.hpp"
@@ -34,6 +35,7 @@ struct PluginInfo {
 class Plugin {
 public:
     static constexpr size_t kDefaultMaxRequestBytes = 64 * 1024;
+    static constexpr int kDescribeWaitMs = 500;  // query_session's longest wait for the state thread
 
     explicit Plugin(const PluginInfo& info);
     virtual ~Plugin();
@@ -62,6 +64,10 @@ protected:
     virtual void configure(const PluginConfig& config) = 0;
     virtual std::shared_ptr<PluginSession> newSession(Handle* handle) = 0;
     virtual void onShutdown() {}
+    // query_session runs PluginSession::describe() on the thread that owns the session's state:
+    // the control loop by default; a plugin whose state lives elsewhere (SIP) posts it there.
+    // False if the work could not be queued.
+    virtual bool postToStateThread(std::function<void()> work) { return loop_.post(std::move(work)); }
 
     // Registers a session request whose handler takes the concrete session type.
     template <class SessionT, class Owner>
@@ -84,6 +90,8 @@ protected:
 
     // The Janus core, for media out and PeerConnection control (gateway.hpp, media_output.hpp).
     Gateway gateway() const { return Gateway(gateway_); }
+    // Janus's event handlers (admin monitoring); see event_notifier.hpp.
+    const EventNotifier& events() const { return events_; }
     janus_plugin* table() const { return table_; }
     ControlLoop& loop() { return loop_; }
     size_t maxRequestBytes() const { return maxRequestBytes_; }
@@ -115,6 +123,7 @@ private:
     size_t maxRequestBytes_ = kDefaultMaxRequestBytes;
     int64_t startedUs_ = 0;
     ControlLoop loop_;
+    EventNotifier events_;
     SessionRequests requests_;
     AdminRequests admin_;
     mutable std::mutex sessionsMutex_;

@@ -8,6 +8,7 @@ import tempfile
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
+from harness.event_collector import EventCollector  # noqa: E402
 from harness.janus_process import JanusProcess  # noqa: E402
 from harness.processes import end_leftovers  # noqa: E402
 
@@ -44,10 +45,27 @@ def janus(request):
         env = {"LD_PRELOAD": os.environ["SYLK_JANUS_SANITIZERS"],
                "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1",
                "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
+    # A module may set EVENT_COLLECTOR = True (or sampleevh options, e.g. {"grouping": False}):
+    # Janus's stock sample event handler then POSTs every event to a collector, janus.events.
+    collector = None
+    event_options = getattr(request.module, "EVENT_COLLECTOR", None)
+    if event_options:
+        collector = EventCollector().start()
+        event_options = collector.handler_options(**(event_options if isinstance(event_options, dict) else {}))
     # A module may set SIP_OPTIONS = {"option": value} for janus.plugin.sylk.sip's config.
-    process = JanusProcess(BUILD, run_dir, env=env, sip_options=getattr(request.module, "SIP_OPTIONS", None)).start()
+    process = JanusProcess(BUILD, run_dir, env=env, sip_options=getattr(request.module, "SIP_OPTIONS", None),
+                           event_handler=event_options)
+    process.events = collector
+    try:
+        process.start()
+    except BaseException:
+        if collector:
+            collector.stop()
+        raise
     yield process
     alive = process.alive()
     code = process.stop()
+    if collector:
+        collector.stop()
     if not alive:
         pytest.fail("janus died during the tests (exit %s):\n%s" % (code, process.log_tail()))

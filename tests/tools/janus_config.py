@@ -55,10 +55,12 @@ def link(target, folder):
 def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admin_secret=None,
                  ice_interfaces="", debug_level=4, test_plugins=False, stock_plugins=(), rtp_ports="20000-40000",
                  max_file_bytes=100 * 1024 * 1024, sip_rtp_timeout=None, sip_tls_port=5061,
-                 sip_options=None, event_loops=0, mixer_threads=None):
+                 sip_options=None, event_loops=0, mixer_threads=None, event_handler=None):
     """Creates RUN afresh; returns the admin secret. event_loops > 0 makes janus serve every
     handle from that many shared loop threads instead of one thread per handle. mixer_threads
-    sets the audio mixer's (default: one per core)."""
+    sets the audio mixer's (default: one per core). event_handler = {"backend": URL, "events":
+    "all" or "plugins,handles", "grouping": bool} loads Janus's stock sample event handler
+    (janus.eventhandler.sampleevh), which POSTs every event to backend."""
     run = os.path.abspath(run)
     build = os.path.abspath(build)
     if os.path.exists(run):
@@ -78,6 +80,8 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
         text = fill("janus.jcfg.in", values)
         if event_loops:
             text = text.replace("general: {", "general: {\n\tevent_loops = %d" % event_loops, 1)
+        if event_handler:
+            text = enable_event_handler(text, run, folders["conf"], event_handler)
         out.write(text)
     os.chmod(os.path.join(conf, "janus.jcfg"), 0o600)  # holds the admin secret
     with open(os.path.join(conf, "janus.transport.websockets.jcfg"), "w") as out:
@@ -125,6 +129,24 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
     for path in OUR_TRANSPORTS:
         link(os.path.join(build, path), folders["transports"])
     return admin_secret
+
+
+def enable_event_handler(janus_jcfg, run, conf, options):
+    """Links Debian's libjanus_sampleevh.so into RUN/events, configures it, and returns janus.jcfg's
+    text with that events folder and events.broadcast on."""
+    events = os.path.join(run, "events")
+    os.makedirs(events)
+    link(os.path.join(janus_lib_dir(), "events", "libjanus_sampleevh.so"), events)
+    with open(os.path.join(conf, "janus.eventhandler.sampleevh.jcfg"), "w") as out:
+        out.write('general: {\n\tenabled = true\n\tbackend = "%s"\n\tevents = "%s"\n\tgrouping = %s\n'
+                  '\tjson = "plain"\n\tmax_retransmissions = 2\n}\n'
+                  % (options["backend"], options.get("events", "all"),
+                     "true" if options.get("grouping", True) else "false"))
+    empty = 'events_folder = "%s"' % os.path.join(run, "empty")
+    if empty not in janus_jcfg:
+        sys.exit("janus.jcfg.in has no events_folder line to point at the event handler")
+    janus_jcfg = janus_jcfg.replace(empty, 'events_folder = "%s"' % events, 1)
+    return janus_jcfg.replace("events: {", "events: {\n\tbroadcast = true", 1)
 
 
 def main():
