@@ -569,8 +569,7 @@ void AudioMixerPlugin::onTalk(const std::string& key, uint64_t participantId, bo
         .set("id", static_cast<json_int_t>(participantId))
         .set("audio-level-dBov-avg", level);
     broadcast(*room, event);
-    room->hub->post(talking ? "talking" : "stopped-talking", kPackage, std::string(kPackage) + "/" + std::to_string(participantId),
-                    Json::object());
+    room->hub->post(kPackage, std::string(kPackage) + "/" + std::to_string(participantId), hub::talking(talking));
 }
 
 void AudioMixerPlugin::onHangup(std::shared_ptr<AudioMixerSession> session) {
