@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,11 +36,18 @@ public:
         routes_[verb] = Route{execution, std::move(handler)};
     }
 
+    // A body with no "request" field runs this verb's handler instead of being refused: for
+    // APIs without verbs, such as the stock echotest's (every body is a configure).
+    void setVerbForBodiesWithout(const std::string& verb) { verbForBodiesWithout_ = verb; }
+
     // The route for body's "request" field. Throws RequestError for a body that is not an
-    // object, lacks the verb, or names a verb nobody handles.
+    // object, lacks the verb (unless a verb for bodies without one is set), or names a verb
+    // nobody handles.
     const Route& route(json_t* body, std::string* verbOut = nullptr) const {
         RequestReader reader(body);
-        std::string verb = reader.requireString("request", 64);
+        std::optional<std::string> named = verbForBodiesWithout_.empty() ? reader.requireString("request", 64)
+                                                                         : reader.optionalString("request", 64);
+        std::string verb = named.value_or(verbForBodiesWithout_);
         auto it = routes_.find(verb);
         if (it == routes_.end())
             throw RequestError(ErrorCode::UnknownRequest, "unknown request '" + verb + "' (known: " + knownVerbs() + ")");
@@ -64,6 +72,7 @@ public:
 
 private:
     std::map<std::string, Route> routes_;
+    std::string verbForBodiesWithout_;
 };
 
 // Refuses bodies over limit bytes (compact JSON) before any handler looks at them.

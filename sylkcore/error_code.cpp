@@ -16,6 +16,7 @@ std::string_view errorName(ErrorCode code) {
     case ErrorCode::WrongState: return "wrong_state";
     case ErrorCode::InternalError: return "internal_error";
     case ErrorCode::EchoNoMediaNegotiated: return "no_media_negotiated";
+    case ErrorCode::EchoNotSupported: return "not_supported";
     case ErrorCode::VideoRoomUnknownError: return "unknown_error";
     case ErrorCode::VideoRoomJoinFirst: return "join_first";
     case ErrorCode::VideoRoomNoSuchRoom: return "no_such_room";

@@ -30,6 +30,7 @@ enum class ErrorCode : int {
     InternalError = 1099,
     // echo
     EchoNoMediaNegotiated = 1101,
+    EchoNotSupported = 1102,   // a stock echotest field this plugin does not implement
     // videoroom: the stock janus.plugin.videoroom codes, for janus.js compatibility
     VideoRoomUnknownError = 499,
     VideoRoomJoinFirst = 424,          // stock JANUS_VIDEOROOM_ERROR_JOIN_FIRST

@@ -589,14 +589,13 @@ void AudioMixerPlugin::onTalk(const std::string& key, uint64_t participantId, bo
         .set("id", static_cast<json_int_t>(participantId))
         .set("audio-level-dBov-avg", level);
     broadcast(*room, event);
-    janus_plugin_session* talker = nullptr;  // a WebRTC participant's handle; plain RTP legs have none
+    janus::Handle* talker = nullptr;  // a WebRTC participant's handle; plain RTP legs have none
     if (auto it = room->sessions.find(participantId); it != room->sessions.end()) {
         if (auto session = it->second.lock())
             talker = session->handle();
     }
     events().notify(talker, [&] { return AudioMixerEvents::talking(roomValue(key), participantId, talking, level); });
-    room->hub->post(talking ? "talking" : "stopped-talking", kPackage, std::string(kPackage) + "/" + std::to_string(participantId),
-                    Json::object());
+    room->hub->post(kPackage, std::string(kPackage) + "/" + std::to_string(participantId), hub::talking(talking));
 }
 
 void AudioMixerPlugin::onHangup(std::shared_ptr<AudioMixerSession> session) {

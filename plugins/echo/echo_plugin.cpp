@@ -24,6 +24,7 @@ EchoPlugin::EchoPlugin() : Plugin(kInfo) {}
 void EchoPlugin::configure(const janus::PluginConfig& config) {
     defaultBitrateCap_ = static_cast<uint32_t>(config.getInt("bitrate_cap", 0, 0, 100'000'000));
     onRequest<EchoSession>("configure", Execution::ControlLoop, &EchoPlugin::configureSession);
+    onRequestWithoutVerb("configure");  // the stock echotest API: every body is a configure
     onRequest<EchoSession>("ping", Execution::Inline, &EchoPlugin::ping);
     onRequest<EchoSession>("status", Execution::Inline, &EchoPlugin::sessionStatus);
     onAdminRequest("status", &EchoPlugin::adminStatus);
@@ -38,6 +39,12 @@ Reply EchoPlugin::configureSession(EchoSession& session, RequestReader& reader, 
     Reply reply{makeEvent(), {}};
     if (request.jsep) {
         janus::AnswerOptions options;
+        // A codec asked for is the only one taken for its kind: an offer without it gets that
+        // m-line rejected, as the stock echotest does.
+        if (configure.audioCodec)
+            options.audioCodecs = {*configure.audioCodec};
+        if (configure.videoCodec)
+            options.videoCodecs = {*configure.videoCodec};
         janus::SdpAnswer answer = janus::answerOffer(request.jsep, options);
         if (answer.audioCodec.empty() && answer.videoCodec.empty() && !answer.data)
             throw RequestError(ErrorCode::EchoNoMediaNegotiated,

@@ -14,6 +14,7 @@
 #include "sip_message.hpp"
 #include "sip_sdp.hpp"
 #include "sip_stack.hpp"
+#include "sylkcore/hub/events.hpp"
 #include "sylkcore/hub/hub.hpp"
 #include "sylkcore/hub/services.hpp"
 #include "sylkcore/log.hpp"
@@ -39,15 +40,19 @@ std::string memberUri(const std::string& memberId) {
 struct ConferenceFocus::Watcher : hub::RoomListener {
     Watcher(ConferenceFocus& focus, std::string room) : focus(focus), room(std::move(room)) {}
     void onRoomEvent(const hub::RoomEvent& event) override {
-        // Posted on the poster's thread: the SIP thread picks it up on its next tick.
-        if (event.kind == "joined" || event.kind == "left" || event.kind == "updated") {
-            focus.markChanged(room);
-        } else if (event.kind == "chat") {
-            json_t* display = event.data.member("display");
-            json_t* text = event.data.member("text");
-            if (json_is_string(text))
-                focus.queueChat(room, event.member, json_is_string(display) ? json_string_value(display) : event.member,
-                                json_string_value(text));
+        // Posted on the poster's thread: the SIP thread picks it up on its next tick. Nothing
+        // may escape to the poster.
+        try {
+            if (event.kind == hub::kind::Joined || event.kind == hub::kind::Left || event.kind == hub::kind::Updated) {
+                focus.markChanged(room);
+            } else if (event.kind == hub::kind::Chat) {
+                hub::ChatMessage message = hub::readChat(event);
+                // Phones get the room's plain-text messages; private ones are for their recipient.
+                if (!message.isPrivate() && message.contentType.rfind("text/plain", 0) == 0)
+                    focus.queueChat(room, event.member, message.senderName(event), message.text);
+            }
+        } catch (const hub::InvalidHubEvent& e) {
+            SYLK_LOG(LOG_WARN, kPackage, "room %s: dropped %s", room.c_str(), e.what());
         }
     }
     ConferenceFocus& focus;
@@ -377,12 +382,13 @@ void ConferenceFocus::onMessage(nua_handle_s* handle, const sip_s* sip) {
         return;
     }
     if (auto room = hub::Hub::instance().find(call->second.room)) {
-        Json data = Json::object();
-        gchar* uuid = g_uuid_string_random();
-        data.set("id", uuid).set("from", call->second.memberId).set("display", call->second.display).set("text", text)
-            .set("timestamp", static_cast<json_int_t>(g_get_real_time() / 1000));
-        g_free(uuid);
-        room->post("chat", kPackage, call->second.memberId, data);
+        hub::ChatMessage message;
+        message.id = hub::newMessageId();
+        message.display = call->second.display;
+        message.uri = call->second.uri;
+        message.text = text;
+        message.timestamp = hub::nowMs();
+        room->post(kPackage, call->second.memberId, hub::chat(message));
     }
     nua_respond(handle, 200, sip_200_OK, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
 }

@@ -1,6 +1,9 @@
 // Active speakers and room chat of janus.plugin.sylk.videoroom: talking events, the dominant
 // speaker, low-bandwidth selection, chat messages, is-composing, and hub events.
+#include <charconv>
+
 #include "sylkcore/files/file_store.hpp"
+#include "sylkcore/hub/events.hpp"
 #include "sylkcore/log.hpp"
 #include "videoroom_common.hpp"
 #include "videoroom_plugin.hpp"
@@ -41,7 +44,7 @@ void VideoRoomPlugin::onTalking(const std::shared_ptr<Publisher>& publisher, boo
     events().notify(publisher->handle(), [&] { return VideoRoomEvents::talking(*publisher, talking, averageLevel); });
     broadcast(room, event);
     if (room.hubRoom())
-        room.hubRoom()->post(talking ? "talking" : "stopped-talking", kPackage, publisher->memberId(), Json::object());
+        room.hubRoom()->post(kPackage, publisher->memberId(), hub::talking(talking));
     if (!talking)
         return;
     bool newDominant = room.speakers.empty() || room.speakers.front() != publisher->id;
@@ -56,31 +59,54 @@ void VideoRoomPlugin::onTalking(const std::shared_ptr<Publisher>& publisher, boo
 }
 
 // ------------------------------------------------------------------ chat
+//
+// Chat and is-composing go through the hub room of the same name, so that every plugin serving
+// the room gets them; our own participants get them when the hub hands them back
+// (deliverChat), exactly like those from other plugins. On the hub a member is named by its
+// member id; our web clients keep seeing our participants by number.
+
+namespace {
+
+// Our participant's number from its hub member id ("janus.plugin.sylk.videoroom/42"); 0 for a
+// member of another plugin.
+uint64_t participantOf(const std::string& memberId) {
+    const std::string prefix = std::string(kPackage) + "/";
+    if (memberId.size() <= prefix.size() || memberId.compare(0, prefix.size(), prefix) != 0)
+        return 0;
+    uint64_t id = 0;
+    const char* first = memberId.data() + prefix.size();
+    const char* last = memberId.data() + memberId.size();
+    auto [end, error] = std::from_chars(first, last, id);
+    return error == std::errc() && end == last ? id : 0;
+}
+
+// How a web client sees a member: our participants by number, others by member id.
+Json clientRef(const std::string& memberId) {
+    uint64_t id = participantOf(memberId);
+    return id ? Json::adopt(json_integer(static_cast<json_int_t>(id))) : Json::adopt(json_string(memberId.c_str()));
+}
+
+}  // namespace
 
 Reply VideoRoomPlugin::message(Session& session, RequestReader& reader, const Request&) {
     auto publisher = requireParticipant(session);
     auto [text, to] = parseChat(reader, maxMessageBytes_);
     auto& room = *publisher->room;
-    if (to && !room.findParticipant(static_cast<uint64_t>(*to)))
+    std::shared_ptr<Publisher> recipient;
+    if (to && !(recipient = room.findParticipant(static_cast<uint64_t>(*to))))
         throw RequestError(ErrorCode::VideoRoomNoSuchRecipient, "no participant " + std::to_string(*to) + " in this room");
-    gchar* uuid = g_uuid_string_random();
-    std::string messageId = uuid;
-    g_free(uuid);
-    Json data = Json::object();
-    data.set("id", messageId)
-        .set("from", static_cast<json_int_t>(publisher->id))
-        .set("display", publisher->display)
-        .set("text", text)
-        .set("timestamp", static_cast<json_int_t>(g_get_real_time() / 1000));
-    if (to)
-        data.set("to", static_cast<json_int_t>(*to));
-    // Through the hub, so that every plugin serving this room gets it; we deliver it to our
-    // own participants when it comes back (deliverChat).
-    room.hubRoom()->post(to ? "private-chat" : "chat", kPackage, publisher->memberId(), data);
+    hub::ChatMessage message;
+    message.id = hub::newMessageId();
+    message.display = publisher->display;
+    message.text = text;
+    message.timestamp = hub::nowMs();
+    if (recipient)
+        message.to = recipient->memberId();
+    room.hubRoom()->post(kPackage, publisher->memberId(), hub::chat(message));
     Reply reply{makeEvent(), {}};
     // Delivery status: how many of this room's participants it goes to.
     reply.body.set("room", room.id.value)
-        .set("message_sent", messageId)
+        .set("message_sent", message.id)
         .set("recipients", static_cast<json_int_t>(to ? 1 : room.participants.size() - 1));
     return reply;
 }
@@ -91,62 +117,84 @@ Reply VideoRoomPlugin::composing(Session& session, RequestReader& reader, const 
     auto to = reader.optionalInt("to", 1, kMaxId);
     reader.rejectUnknownFields();
     auto& room = *publisher->room;
-    Json state = Json::object();
-    state.set("id", static_cast<json_int_t>(publisher->id)).set("display", publisher->display).setBool("active", active);
-    Json event = roomEvent(room);
-    event.set("composing", state);
+    hub::ComposingState state;
+    state.display = publisher->display;
+    state.active = active;
     if (to) {
-        if (auto recipient = room.findParticipant(static_cast<uint64_t>(*to)))
-            notify(recipient->handle(), event);
-        else
+        auto recipient = room.findParticipant(static_cast<uint64_t>(*to));
+        if (!recipient)
             throw RequestError(ErrorCode::VideoRoomNoSuchRecipient, "no participant " + std::to_string(*to) + " in this room");
-    } else {
-        broadcast(room, event, publisher->id);
+        state.to = recipient->memberId();
     }
+    room.hubRoom()->post(kPackage, publisher->memberId(), hub::composing(state));
     Reply reply{makeEvent(), {}};
     reply.body.set("room", room.id.value).setBool("composing", active);
     return reply;
 }
 
 void VideoRoomPlugin::deliverChat(const std::shared_ptr<VideoRoom>& room, const hub::RoomEvent& event) {
-    if ((event.kind == "joined" || event.kind == "left") && event.plugin != kPackage) {
+    try {
+        deliverHubEvent(room, event);
+    } catch (const hub::InvalidHubEvent& e) {
+        // Another plugin's mistake: drop the event, keep the room.
+        SYLK_LOG(LOG_WARN, kPackage, "room %s: dropped %s", room->id.key.c_str(), e.what());
+    }
+}
+
+void VideoRoomPlugin::deliverHubEvent(const std::shared_ptr<VideoRoom>& room, const hub::RoomEvent& event) {
+    using namespace hub;
+    if ((event.kind == kind::Joined || event.kind == kind::Left) && event.plugin != kPackage) {
         // Someone in the room through another plugin (a phone in the audio mixer, ...).
+        Member member = readMember(event);
         Json attendee = Json::object();
-        attendee.set("id", event.member).set("plugin", event.plugin).setBool("present", event.kind == "joined");
-        if (json_t* display = event.data.member("display"))
-            attendee.set("display", Json::borrow(display));
+        attendee.set("id", member.id).set("plugin", member.plugin).setBool("present", event.kind == kind::Joined);
+        attendee.set("display", member.display);
         Json out = roomEvent(*room);
         out.set("attendee", attendee);
         broadcast(*room, out);
-        return;
-    }
-    if (event.kind == "file") {
+    } else if (event.kind == kind::FileShared) {
         Json out = roomEvent(*room);
-        out.set("file", Json::adopt(json_deep_copy(event.data.get())));
+        out.set("file", fileNoticeJson(readFileShared(event)));
         broadcast(*room, out);
-        return;
+    } else if (event.kind == kind::Composing) {
+        ComposingState state = readComposing(event);
+        Json composing = Json::object();
+        composing.set("id", clientRef(event.member)).set("display", state.display).setBool("active", state.active);
+        Json out = roomEvent(*room);
+        out.set("composing", composing);
+        if (!state.isPrivate()) {
+            broadcast(*room, out, participantOf(event.member));
+        } else if (auto recipient = room->findParticipant(participantOf(state.to))) {
+            notify(recipient->handle(), out);
+        }
+    } else if (event.kind == kind::Chat) {
+        deliverMessage(*room, event, readChat(event));
     }
-    if (event.kind != "chat" && event.kind != "private-chat")
-        return;
-    Json message = Json::adopt(json_deep_copy(event.data.get()));  // hub data is shared: copy
-    if (!json_is_string(message.member("display")))
-        message.set("display", event.member);
-    message.setBool("private", event.kind == "private-chat");
+}
+
+void VideoRoomPlugin::deliverMessage(VideoRoom& room, const hub::RoomEvent& event, const hub::ChatMessage& chat) {
+    Json message = Json::object();
+    message.set("id", chat.id)
+        .set("from", clientRef(event.member))
+        .set("display", chat.senderName(event))
+        .set("text", chat.text)
+        .set("timestamp", static_cast<json_int_t>(chat.timestamp));
+    if (chat.isPrivate())
+        message.set("to", clientRef(chat.to));
+    message.setBool("private", chat.isPrivate());
     message.set("origin", event.plugin);
-    Json out = roomEvent(*room);
+    Json out = roomEvent(room);
     out.set("message", message);
-    if (event.kind == "chat") {
-        room->remember(message);
-        broadcast(*room, out);
+    if (!chat.isPrivate()) {
+        room.remember(message);
+        broadcast(room, out);
         return;
     }
     // Private: the recipient and the sender's own other view of it.
-    json_t* to = message.member("to");
-    json_t* from = message.member("from");
-    for (const auto& [participantId, participant] : room->participants) {
-        bool recipient = json_is_integer(to) && static_cast<uint64_t>(json_integer_value(to)) == participantId;
-        bool sender = json_is_integer(from) && static_cast<uint64_t>(json_integer_value(from)) == participantId;
-        if (recipient || sender)
+    uint64_t recipient = participantOf(chat.to);
+    uint64_t sender = participantOf(event.member);
+    for (const auto& [participantId, participant] : room.participants) {
+        if (participantId == recipient || participantId == sender)
             notify(participant->handle(), out);
     }
 }

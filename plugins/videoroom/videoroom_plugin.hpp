@@ -89,7 +89,10 @@ private:
     void announcePublisher(const std::shared_ptr<Publisher>& publisher);
     // Starts or stops recording a publisher's streams (.mjr files in recordingsDir_).
     void setRecording(const std::shared_ptr<Publisher>& publisher, bool on, const std::string& baseName = "");
+    // A hub event of the room (chat, composing, files, other plugins' members) for our participants.
     void deliverChat(const std::shared_ptr<VideoRoom>& room, const hub::RoomEvent& event);
+    void deliverHubEvent(const std::shared_ptr<VideoRoom>& room, const hub::RoomEvent& event);
+    void deliverMessage(VideoRoom& room, const hub::RoomEvent& event, const hub::ChatMessage& chat);
     void onTalking(const std::shared_ptr<Publisher>& publisher, bool talking, int averageLevel);
     // Re-picks what low-bandwidth subscribers of the room receive.
     void updateVideoSelection(VideoRoom& room);

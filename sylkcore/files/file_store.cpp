@@ -19,16 +19,9 @@ std::string randomToken() {
 
 }  // namespace
 
-Json SharedFile::describe() const {
-    Json json = Json::object();
-    json.set("id", id)
-        .set("name", name)
-        .set("size", static_cast<json_int_t>(size))
-        .set("from", sender)
-        .set("display", senderDisplay)
-        .set("created", static_cast<json_int_t>(created));
-    return json;
-}
+hub::FileNotice SharedFile::notice() const { return hub::FileNotice{id, name, size, sender, senderDisplay, created}; }
+
+Json SharedFile::describe() const { return hub::fileNoticeJson(notice()); }
 
 FileStore& FileStore::instance() {
     static FileStore store;
@@ -94,7 +87,7 @@ void FileStore::add(SharedFile file) {
         files_[file.room][file.id] = file;
     }
     if (auto room = hub::Hub::instance().find(file.room))
-        room->post("file", "janus.transport.sylk.http", file.sender, file.describe());
+        room->post("janus.transport.sylk.http", file.sender, hub::fileShared(file.notice()));
 }
 
 std::optional<SharedFile> FileStore::find(const std::string& room, const std::string& id) const {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../api.hpp"
+#include "../hub/events.hpp"
 #include "../json.hpp"
 
 namespace sylk::files {
@@ -29,7 +30,8 @@ struct SharedFile {
     int64_t created = 0;        // ms since the epoch
     std::string path;
 
-    Json describe() const;      // {"id","name","size","from","display","created"}
+    hub::FileNotice notice() const;  // as the hub's "file" event carries it
+    Json describe() const;           // the notice as JSON: {"id","name","size","from","display","created"}
 };
 
 struct Grant {

@@ -11,10 +11,7 @@ void Room::join(const Member& member) {
         known = members_.count(member.id) > 0;
         members_[member.id] = member;
     }
-    Json data = Json::object();
-    data.set("display", member.display).set("plugin", member.plugin);
-    data.setBool("muted", member.muted).setBool("muted_by_moderator", member.mutedByModerator).setBool("on_hold", member.onHold);
-    post(known ? "updated" : "joined", member.plugin, member.id, std::move(data));
+    post(known ? kind::Updated : kind::Joined, member.plugin, member.id, memberPayload(member));
 }
 
 bool Room::leave(const std::string& memberId) {
@@ -27,7 +24,7 @@ bool Room::leave(const std::string& memberId) {
         gone = it->second;
         members_.erase(it);
     }
-    post("left", gone.plugin, gone.id, Json::object().set("display", gone.display));
+    post(kind::Left, gone.plugin, gone.id, leftPayload(gone));
     return true;
 }
 
@@ -52,6 +49,10 @@ Json Room::membersJsonExcept(const std::string& plugin) const {
 bool Room::idle() const {
     std::lock_guard lock(mutex_);
     return members_.empty() && listeners_.empty();
+}
+
+void Room::post(const std::string& plugin, const std::string& member, EventPayload event) {
+    post(event.kind, plugin, member, std::move(event.data));
 }
 
 void Room::post(const std::string& kind, const std::string& plugin, const std::string& member, Json data) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../api.hpp"
+#include "events.hpp"
 #include "room_event.hpp"
 #include "subscription.hpp"
 
@@ -27,7 +28,9 @@ public:
     Json membersJsonExcept(const std::string& plugin) const;
     bool idle() const;
 
-    // Posts an event to every listener, the poster's own included.
+    // Posts an event to every listener, the poster's own included. Plugins post what a builder
+    // of events.hpp made; the raw form is for the hub itself and its tests.
+    void post(const std::string& plugin, const std::string& member, EventPayload event);
     void post(const std::string& kind, const std::string& plugin, const std::string& member, Json data);
 
     // Listeners are held weakly: a listener that is gone is skipped and dropped.

@@ -22,7 +22,7 @@ struct Member {
 
 struct RoomEvent {
     std::string room;
-    std::string kind;    // "joined", "left", "updated", "chat", ... (plugins may add kinds)
+    std::string kind;    // one of hub::kind (events.hpp), which also says each payload's schema
     std::string plugin;  // package of the plugin that posted it
     std::string member;  // member id the event is about or from; may be empty
     Json data;           // kind-specific payload; shared read-only, never modify

@@ -78,6 +78,8 @@ protected:
             return (self->*method)(static_cast<SessionT&>(session), reader, request);
         });
     }
+    // A body without "request" runs this verb's handler (stock APIs without verbs).
+    void onRequestWithoutVerb(const std::string& verb) { requests_.setVerbForBodiesWithout(verb); }
     // Registers an admin request (message_plugin); answered synchronously, Inline or LoopSync.
     template <class Owner>
     void onAdminRequest(const std::string& verb, Reply (Owner::*method)(RequestReader&, const Request&),

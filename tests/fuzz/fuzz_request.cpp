@@ -15,6 +15,7 @@ sylk::Dispatcher<FuzzNoState> makeDispatcher() {
         echo::parseConfigure(reader);
         return Reply{};
     });
+    dispatcher.setVerbForBodiesWithout("configure");  // as the echo plugin does
     for (const char* verb : {"ping", "status"})
         dispatcher.add(verb, Execution::Inline, [](FuzzNoState&, RequestReader& reader, const Request&) {
             echo::parseEmpty(reader);

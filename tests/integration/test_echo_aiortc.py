@@ -3,6 +3,7 @@ plugin and gets each of them back."""
 import asyncio
 
 import numpy
+import pytest
 
 from conftest import run
 from harness.janus_api import Admin, Session
@@ -11,7 +12,13 @@ from harness.peers import ColourTrack, Collector, ToneTrack, accept, dominant_fr
 ECHO = "janus.plugin.sylk.echo"
 
 
-def test_aiortc_media_and_data_come_back(janus):
+# Our verb, and the stock echotest page's first body (no "request", a codec forced by name).
+FIRST_BODIES = [{"request": "configure", "audio": True, "video": True},
+                {"audio": True, "video": True, "videocodec": "vp8"}]
+
+
+@pytest.mark.parametrize("first_body", FIRST_BODIES, ids=["configure", "stock-echotest"])
+def test_aiortc_media_and_data_come_back(janus, first_body):
     async def body():
         session = await Session.create(janus.ws_url)
         pc, channel = await make_peer()
@@ -26,7 +33,7 @@ def test_aiortc_media_and_data_come_back(janus):
             opened = asyncio.Event()
             channel.on("open", opened.set)
 
-            data, jsep = await handle.send({"request": "configure", "audio": True, "video": True}, jsep=await offer(pc))
+            data, jsep = await handle.send(first_body, jsep=await offer(pc))
             assert data["result"] == "ok", data
             await accept(pc, jsep)
             await handle.next_event(timeout=15, predicate=lambda e: e.get("janus") == "webrtcup")
@@ -50,6 +57,8 @@ def test_aiortc_media_and_data_come_back(janus):
 
     data, echoed, audio, video, status = run(body())
     assert data["audio_codec"] == "opus" and data["video_codec"] in ("vp8", "h264")
+    if "videocodec" in first_body:
+        assert data["video_codec"] == first_body["videocodec"]
     assert echoed == ["hello sylk", "second line"]
     # audio: at least 2 s worth, and the tone we sent is what comes back
     assert audio.frames > 100, audio.frames

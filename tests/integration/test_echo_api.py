@@ -67,9 +67,18 @@ def test_admin_unknown_request_is_refused(janus):
 
 BAD_BODIES = [
     # (raw body JSON, expected error code, words the message must contain)
-    ('[1, 2, 3]', None, None),                      # not an object: janus core refuses (454/456)
-    ('{}', 1002, "missing field 'request'"),
+    ('[1, 2, 3]', None, None),                      # not an object: janus core refuses (467)
+    ('"configure"', None, None),
     ('{"request": 42}', 1003, "field 'request' must be a string"),
+    # without a verb a body is a configure (the stock echotest API), validated the same way
+    ('{"audio": "yes"}', 1003, "field 'audio' must be a boolean"),
+    ('{"bitrate": -1}', 1003, "field 'bitrate' is -1"),
+    ('{"volume": 3}', 1003, "unknown field 'volume'"),
+    ('{"videocodec": "theora"}', 1003, "field 'videocodec' must be one of vp8"),
+    # stock fields this plugin does not implement are refused by name, never ignored
+    ('{"record": true, "filename": "/tmp/echo"}', 1102, "field 'record' of the stock echotest is not supported"),
+    ('{"substream": 0}', 1102, "field 'substream' of the stock echotest is not supported"),
+    ('{"temporal": 2}', 1102, "field 'temporal'"),
     ('{"request": "configure", "audio": "yes"}', 1003, "field 'audio' must be a boolean"),
     ('{"request": "configure", "bitrate": -1}', 1003, "field 'bitrate' is -1"),
     ('{"request": "configure", "bogus": true}', 1003, "unknown field 'bogus'"),
@@ -100,6 +109,29 @@ def test_bad_bodies_get_clear_errors_and_janus_keeps_running(janus):
         assert data["error_name"], raw
     assert pong["echo"] == "pong"
     assert janus.alive()
+
+
+def test_stock_echotest_bodies_without_request_configure_the_session(janus):
+    """The stock echotest page (janus-demos echotest.js) sends bodies without "request":
+    {"audio": .., "video": ..}, {"bitrate": N}, ... Each is a configure: it is answered like the
+    stock plugin ("result": "ok") and changes what the session's status reports."""
+    async def body(handle):
+        steps = []
+        for message in ({"audio": True, "video": True}, {"audio": False}, {"video": False},
+                        {"bitrate": 128000}, {}):
+            data, _ = await handle.send(message)
+            status, _ = await handle.send({"request": "status"})
+            steps.append((data, status))
+        return steps
+    steps = run(with_handle(janus, body))
+    for data, _ in steps:
+        assert data["echo"] == "event" and data["result"] == "ok", data
+    both, no_audio, no_video, capped, empty = [status for _, status in steps]
+    assert both["audio"] is True and both["video"] is True
+    assert no_audio["audio"] is False and no_audio["video"] is True
+    assert no_video["audio"] is False and no_video["video"] is False
+    assert capped["bitrate_cap"] == 128000
+    assert empty == capped  # an empty configure changes nothing
 
 
 def test_malformed_json_text_is_refused_by_janus(janus):

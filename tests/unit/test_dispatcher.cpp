@@ -49,6 +49,30 @@ static void unknown_and_missing_verbs_are_refused(void**) {
     assert_int_equal(errorOf([&] { dispatcher.route(array.get()); }), 1001);
 }
 
+static void a_body_without_verb_runs_the_verb_set_for_it(void**) {
+    auto dispatcher = makeDispatcher();
+    dispatcher.setVerbForBodiesWithout("add");
+    Counter counter;
+    Request request{"", Json::parse(R"({"n":2})"), {}};
+    std::string verb;
+    const auto& route = dispatcher.route(request.body.get(), &verb);
+    assert_string_equal(verb.c_str(), "add");
+    Reply reply = dispatcher.run(route, counter, request);
+    assert_int_equal(json_integer_value(reply.body.member("total")), 2);
+    // A named verb still wins, and the handler's own checks still apply.
+    Json later = Json::parse(R"({"request":"later"})");
+    assert_int_equal(static_cast<int>(dispatcher.route(later.get()).execution), static_cast<int>(Execution::ControlLoop));
+    Request stray{"", Json::parse(R"({"m":2})"), {}};
+    assert_int_equal(errorOf([&] { dispatcher.run(dispatcher.route(stray.body.get()), counter, stray); }), 1002);
+    // Not an object, a mistyped or an unknown verb: refused as before.
+    Json array = Json::parse(R"([1])");
+    assert_int_equal(errorOf([&] { dispatcher.route(array.get()); }), 1001);
+    Json mistyped = Json::parse(R"({"request":7})");
+    assert_int_equal(errorOf([&] { dispatcher.route(mistyped.get()); }), 1003);
+    Json unknown = Json::parse(R"({"request":"fly"})");
+    assert_int_equal(errorOf([&] { dispatcher.route(unknown.get()); }), 1004);
+}
+
 static void size_limit_and_error_shape(void**) {
     Json body = Json::object();
     body.set("request", "add").set("pad", std::string(2000, 'x'));
@@ -64,6 +88,7 @@ static void size_limit_and_error_shape(void**) {
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(routes_by_verb_and_runs_handler),
+        cmocka_unit_test(a_body_without_verb_runs_the_verb_set_for_it),
         cmocka_unit_test(unknown_and_missing_verbs_are_refused),
         cmocka_unit_test(size_limit_and_error_shape),
     };

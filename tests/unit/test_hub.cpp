@@ -50,11 +50,29 @@ static void subscription_ends_delivery(void**) {
     }
     room->post("chat", "p", "m", Json::object());
     assert_int_equal(recorder->events.size(), 1);
-    // A listener that is gone is skipped even while its subscription lives.
+    // A listener that is gone is skipped (and dropped) even while its subscription lives; the
+    // live listeners around it still get every event.
+    auto before = std::make_shared<Recorder>();
+    Subscription beforeSubscription = room->subscribe(before);
     auto shortLived = std::make_shared<Recorder>();
+    std::weak_ptr<Recorder> shortLivedWatch = shortLived;
     Subscription dangling = room->subscribe(shortLived);
+    auto after = std::make_shared<Recorder>();
+    Subscription afterSubscription = room->subscribe(after);
+    room->post("chat", "p", "m", Json::object().set("text", "while alive"));
+    assert_int_equal(shortLived->events.size(), 1);
     shortLived.reset();
-    room->post("chat", "p", "m", Json::object());
+    assert_true(shortLivedWatch.expired());  // the room held it weakly: nothing kept it alive
+    room->post("chat", "p", "m", Json::object().set("text", "after it went"));
+    assert_int_equal(before->events.size(), 2);
+    assert_int_equal(after->events.size(), 2);
+    assert_string_equal(json_string_value(after->events[1].data.member("text")), "after it went");
+    // Dropped from the room: once the live ones unsubscribe, nothing is left listening.
+    beforeSubscription.reset();
+    afterSubscription.reset();
+    assert_true(room->idle());
+    dangling.reset();  // unsubscribing what the room already dropped is harmless
+    assert_true(room->idle());
 }
 
 static void rooms_are_shared_and_closed_when_idle(void**) {

@@ -65,6 +65,7 @@ Reply HubProbePlugin::join(ProbeSession& session, RequestReader& reader, const R
         throw RequestError(ErrorCode::WrongState, "already in room '" + session.room->id() + "'");
     session.room = hub::Hub::instance().open(roomId);
     session.subscription = session.room->subscribe(session.shared_from_this());
+    session.display = display;
     session.room->join(hub::Member{session.memberId(), display, kInfo.package});
     Json body = makeEvent();
     body.set("joined", roomId).set("member", session.memberId());
@@ -80,7 +81,12 @@ Reply HubProbePlugin::post(ProbeSession& session, RequestReader& reader, const R
     reader.rejectUnknownFields();
     if (!session.room)
         throw RequestError(ErrorCode::HubProbeNotJoined, "join a room before posting");
-    session.room->post("chat", kInfo.package, session.memberId(), Json::object().set("text", text));
+    hub::ChatMessage message;
+    message.id = hub::newMessageId();
+    message.display = session.display;
+    message.text = text;
+    message.timestamp = hub::nowMs();
+    session.room->post(kInfo.package, session.memberId(), hub::chat(message));
     return Reply{makeEvent().set("posted", "ok"), {}};
 }
 

@@ -51,6 +51,7 @@ public:
 
     const std::string& memberId() const { return memberId_; }
     std::shared_ptr<hub::Room> room;
+    std::string display;  // in the room
     hub::Subscription subscription;
 
 private:

@@ -1,0 +1,171 @@
+#include "events.hpp"
+
+#include <glib.h>
+
+#include "../request_error.hpp"
+#include "../request_reader.hpp"
+
+namespace sylk::hub {
+namespace {
+
+// Generous bounds: plugins enforce their own (smaller) limits when they take a message; these
+// only keep a faulty poster from handing every listener something absurd.
+constexpr size_t kMaxText = 1024 * 1024;
+constexpr size_t kMaxName = 1024;
+constexpr size_t kMaxId = 256;
+constexpr size_t kMaxUri = 2048;
+constexpr int64_t kMaxInt = INT64_MAX;
+
+// Runs read over the event's payload after checking its kind; a schema violation (a
+// RequestError from RequestReader) becomes an InvalidHubEvent naming the kind and the poster.
+// Unknown fields are allowed: a newer plugin may add some, older readers skip them.
+template <class Read>
+auto readPayload(const RoomEvent& event, std::initializer_list<const char*> kinds, Read read) {
+    bool expected = false;
+    for (const char* kind : kinds)
+        expected = expected || event.kind == kind;
+    std::string context = "hub event '" + event.kind + "' from " + (event.plugin.empty() ? "?" : event.plugin);
+    if (!expected)
+        throw InvalidHubEvent(context + ": read as '" + *kinds.begin() + "', a different kind");
+    if (!json_is_object(event.data.get()))
+        throw InvalidHubEvent(context + ": the payload must be a JSON object");
+    try {
+        RequestReader reader(event.data.get());
+        return read(reader);
+    } catch (const RequestError& e) {
+        throw InvalidHubEvent(context + ": " + e.what());
+    }
+}
+
+Json withOptional(Json json, const char* key, const std::string& value) {
+    if (!value.empty())
+        json.set(key, value);
+    return json;
+}
+
+}  // namespace
+
+InvalidHubEvent::InvalidHubEvent(const std::string& message) : std::runtime_error(message) {}
+InvalidHubEvent::~InvalidHubEvent() = default;
+
+// ------------------------------------------------------------------ roster
+
+Json memberPayload(const Member& member) {
+    Json data = Json::object();
+    data.set("display", member.display).set("plugin", member.plugin);
+    data.setBool("muted", member.muted).setBool("muted_by_moderator", member.mutedByModerator).setBool("on_hold", member.onHold);
+    return data;
+}
+
+Json leftPayload(const Member& member) {
+    Json data = Json::object();
+    data.set("display", member.display).set("plugin", member.plugin);
+    return data;
+}
+
+Member readMember(const RoomEvent& event) {
+    return readPayload(event, {kind::Joined, kind::Updated, kind::Left}, [&](RequestReader& reader) {
+        Member member;
+        member.id = event.member;
+        if (member.id.empty())
+            throw RequestError(ErrorCode::MissingField, "the event names no member");
+        member.display = reader.optionalString("display", kMaxName).value_or("");
+        member.plugin = reader.optionalString("plugin", kMaxName).value_or(event.plugin);
+        member.muted = reader.optionalBool("muted").value_or(false);
+        member.mutedByModerator = reader.optionalBool("muted_by_moderator").value_or(false);
+        member.onHold = reader.optionalBool("on_hold").value_or(false);
+        return member;
+    });
+}
+
+// ------------------------------------------------------------------ chat
+
+std::string newMessageId() {
+    gchar* uuid = g_uuid_string_random();
+    std::string id = uuid;
+    g_free(uuid);
+    return id;
+}
+
+int64_t nowMs() { return g_get_real_time() / 1000; }
+
+EventPayload chat(const ChatMessage& message) {
+    Json data = Json::object();
+    data.set("id", message.id)
+        .set("display", message.display)
+        .set("content_type", message.contentType)
+        .set("text", message.text)
+        .set("timestamp", static_cast<json_int_t>(message.timestamp));
+    data = withOptional(std::move(data), "uri", message.uri);
+    data = withOptional(std::move(data), "to", message.to);
+    return EventPayload{kind::Chat, std::move(data)};
+}
+
+ChatMessage readChat(const RoomEvent& event) {
+    return readPayload(event, {kind::Chat}, [](RequestReader& reader) {
+        ChatMessage message;
+        message.id = reader.requireString("id", kMaxId);
+        if (message.id.empty())
+            throw RequestError(ErrorCode::InvalidField, "field 'id' must not be empty");
+        message.display = reader.optionalString("display", kMaxName).value_or("");
+        message.uri = reader.optionalString("uri", kMaxUri).value_or("");
+        message.contentType = reader.optionalString("content_type", kMaxName).value_or("text/plain");
+        message.text = reader.requireString("text", kMaxText);
+        message.timestamp = reader.requireInt("timestamp", 0, kMaxInt);
+        message.to = reader.optionalString("to", kMaxId).value_or("");
+        return message;
+    });
+}
+
+// ------------------------------------------------------------------ composing
+
+EventPayload composing(const ComposingState& state) {
+    Json data = Json::object();
+    data.set("display", state.display).setBool("active", state.active);
+    data = withOptional(std::move(data), "to", state.to);
+    return EventPayload{kind::Composing, std::move(data)};
+}
+
+ComposingState readComposing(const RoomEvent& event) {
+    return readPayload(event, {kind::Composing}, [](RequestReader& reader) {
+        ComposingState state;
+        state.display = reader.optionalString("display", kMaxName).value_or("");
+        state.active = reader.requireBool("active");
+        state.to = reader.optionalString("to", kMaxId).value_or("");
+        return state;
+    });
+}
+
+// ------------------------------------------------------------------ files
+
+Json fileNoticeJson(const FileNotice& file) {
+    Json json = Json::object();
+    json.set("id", file.id)
+        .set("name", file.name)
+        .set("size", static_cast<json_int_t>(file.size))
+        .set("from", file.from)
+        .set("display", file.display)
+        .set("created", static_cast<json_int_t>(file.created));
+    return json;
+}
+
+EventPayload fileShared(const FileNotice& file) { return EventPayload{kind::FileShared, fileNoticeJson(file)}; }
+
+FileNotice readFileShared(const RoomEvent& event) {
+    return readPayload(event, {kind::FileShared}, [](RequestReader& reader) {
+        FileNotice file;
+        file.id = reader.requireString("id", kMaxId);
+        file.name = reader.requireString("name", kMaxName);
+        file.size = static_cast<uint64_t>(reader.requireInt("size", 0, kMaxInt));
+        file.from = reader.optionalString("from", kMaxId).value_or("");
+        file.display = reader.optionalString("display", kMaxName).value_or("");
+        file.created = reader.requireInt("created", 0, kMaxInt);
+        return file;
+    });
+}
+
+// ------------------------------------------------------------------ voice activity
+
+EventPayload talking(bool talking) { return EventPayload{talking ? kind::Talking : kind::StoppedTalking, Json::object()}; }
+
+}  // namespace sylk::hub

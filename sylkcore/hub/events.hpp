@@ -1,0 +1,94 @@
+// The schema of hub room events: every kind a plugin may post, the payload of each, a builder
+// that makes the payload and a reader that validates one (throwing InvalidHubEvent with the
+// kind, the poster and the field). Plugins post and read events only through these, so a new
+// plugin (MSRP, XMPP, IRC) learns the whole vocabulary here. docs/hub-events.md describes it.
+//
+// Identities: the member an event is about or from is RoomEvent::member, a hub member id
+// ("<plugin package>/<local id>", unique across plugins). Payloads name other members by
+// member id too (a private message's recipient), never by a plugin's local number.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "../api.hpp"
+#include "../json.hpp"
+#include "invalid_hub_event.hpp"
+#include "room_event.hpp"
+
+namespace sylk::hub {
+
+// Every event kind, in one place.
+namespace kind {
+inline constexpr char Joined[] = "joined";          // a member entered the room (Room::join)
+inline constexpr char Updated[] = "updated";        // a member's roster fields changed (Room::join again)
+inline constexpr char Left[] = "left";              // a member went (Room::leave)
+inline constexpr char Chat[] = "chat";              // a message to the room, or to one member
+inline constexpr char Composing[] = "composing";    // a member is typing (RFC 3994 is-composing)
+inline constexpr char FileShared[] = "file";        // a file was uploaded to the room
+inline constexpr char Talking[] = "talking";        // a member's audio became active
+inline constexpr char StoppedTalking[] = "stopped-talking";
+}  // namespace kind
+
+// What a builder gives Room::post: the kind and its payload.
+struct EventPayload {
+    const char* kind;
+    Json data;
+};
+
+// ---- roster: joined, updated, left. The payload carries the Member's fields but its id,
+// which is the event's member.
+SYLK_API Json memberPayload(const Member& member);
+SYLK_API Json leftPayload(const Member& member);
+// A joined/updated/left event's member (id = event.member). A "left" payload has no media
+// state: those fields stay false.
+SYLK_API Member readMember(const RoomEvent& event);
+
+// ---- chat
+struct ChatMessage {
+    std::string id;                          // unique (a UUID), chosen by the sender's plugin
+    std::string display;                     // the sender's display name; may be empty
+    std::string uri;                         // the sender's address in its protocol (sip:, xmpp:, msrp:...); may be empty
+    std::string contentType = "text/plain";  // of text
+    std::string text;
+    int64_t timestamp = 0;                   // ms since the epoch, when the sender's server took it
+    std::string to;                          // the one recipient's member id; empty: the whole room
+
+    bool isPrivate() const { return !to.empty(); }
+    // display, or the member id when the sender gave no name
+    const std::string& senderName(const RoomEvent& event) const { return display.empty() ? event.member : display; }
+};
+SYLK_API EventPayload chat(const ChatMessage& message);
+SYLK_API ChatMessage readChat(const RoomEvent& event);
+// A fresh message id (a random UUID) and the time now in ms, for the plugin that takes a message.
+SYLK_API std::string newMessageId();
+SYLK_API int64_t nowMs();
+
+// ---- composing
+struct ComposingState {
+    std::string display;
+    bool active = true;  // false: stopped typing
+    std::string to;      // the one member told; empty: the whole room
+
+    bool isPrivate() const { return !to.empty(); }
+};
+SYLK_API EventPayload composing(const ComposingState& state);
+SYLK_API ComposingState readComposing(const RoomEvent& event);
+
+// ---- file shared. The payload is also what web clients get (sylkcore/files SharedFile).
+struct FileNotice {
+    std::string id;       // the file's id in the room's store
+    std::string name;
+    uint64_t size = 0;    // bytes
+    std::string from;     // the uploader's member id
+    std::string display;  // the uploader's display name
+    int64_t created = 0;  // ms since the epoch
+};
+SYLK_API Json fileNoticeJson(const FileNotice& file);
+SYLK_API EventPayload fileShared(const FileNotice& file);
+SYLK_API FileNotice readFileShared(const RoomEvent& event);
+
+// ---- voice activity: no payload (the event's member is the speaker)
+SYLK_API EventPayload talking(bool talking);
+
+}  // namespace sylk::hub
