@@ -101,6 +101,7 @@ Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::st
         call = SipCall{};
         throw RequestError(ErrorCode::SipStackError, "the SIP stack could not make a call to " + uri);
     }
+    stack_.adopt(call.handle);
     handles_[call.handle] = session;
     std::string contact = stack_.contactFor(session->account.contactUser, listener);
     nua_invite(call.handle,

@@ -6,13 +6,16 @@ import re
 import shutil
 import socket
 import tempfile
+import time
 import uuid
 
 from conftest import run
+from harness.janus_api import Admin
 from harness.rtp_peer import RtpPeer
 from test_sip_focus import sipp, wait_for
 
 FOCUS = ("127.0.0.1", 5060)
+SIP = "janus.plugin.sylk.sip"
 
 
 def request(method, uri, body="", content_type="application/sdp", headers=None, content_length=None,
@@ -124,4 +127,55 @@ def test_malformed_requests_get_errors_while_a_call_goes_on(janus):
     assert results["binary garbage"] is None, results
     assert results["OPTIONS after all that"] == 200, results
     assert packets > 50, packets       # the call in progress kept its media (the room's mix came back)
+    assert janus.alive()
+
+
+def sip_status(janus):
+    async def body():
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        try:
+            return await admin.message_plugin(SIP, {"request": "status"})
+        finally:
+            await admin.close()
+    return run(body(), timeout=20)
+
+
+def live_handles_settle(janus, at_most, seconds=6.0):
+    """The stack's live Sofia handles, polled until they are at most at_most (retired handles go
+    about a second after their request) or the time is up."""
+    deadline = time.monotonic() + seconds
+    while True:
+        handles = sip_status(janus)["handles"]
+        if handles <= at_most or time.monotonic() > deadline:
+            return handles
+        time.sleep(0.5)
+
+
+def test_options_pings_are_answered_and_leave_no_handles(janus):
+    """Issue 17 #3: each OPTIONS ping left a Sofia handle alive for good (5952 after 6000).
+    OPTIONS is answered 200 with Allow, Accept and Supported (RFC 3261 §11), and the handles
+    Sofia made for the pings are destroyed: the live count comes back to where it was."""
+    baseline = live_handles_settle(janus, 0, seconds=3.0)
+    pings = 2000
+    answers = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.settimeout(5.0)
+        for start in range(0, pings, 100):  # a window of 100 at a time: no socket buffer overflows
+            for _ in range(start, start + 100):
+                s.sendto(request("OPTIONS", "sip:127.0.0.1:5060", port=port), FOCUS)
+            for _ in range(100):
+                data, _ = s.recvfrom(65535)
+                answers.append(data)
+    assert len(answers) == pings
+    assert all(status_of(a) == 200 for a in answers), {status_of(a) for a in answers}
+    headers = answers[0].split(b"\r\n\r\n")[0].decode()
+    allow = re.search(r"^Allow: *(.*)$", headers, re.M | re.I)
+    assert allow and "INVITE" in allow.group(1) and "OPTIONS" in allow.group(1), headers
+    accept = re.search(r"^Accept: *(.*)$", headers, re.M | re.I)
+    assert accept and "application/sdp" in accept.group(1), headers
+    assert re.search(r"^Supported:", headers, re.M | re.I), headers
+    handles = live_handles_settle(janus, baseline + 5)
+    assert handles <= baseline + 5, (baseline, handles)
     assert janus.alive()
