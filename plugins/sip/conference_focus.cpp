@@ -230,6 +230,10 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     }
     if (!admitCaller(handle, sip))
         return;
+    if (!stack_.takesSdpOffer(handle, sip)) {
+        ++callsRefused_;
+        return;
+    }
     const char* room = sip && sip->sip_request && sip->sip_request->rq_url->url_user ? sip->sip_request->rq_url->url_user : nullptr;
     if (!room || !*room) {
         ++callsRefused_;

@@ -254,6 +254,8 @@ void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
         events_(*session, callIdOf(sip), event, Json());
         return;
     }
+    if (!stack_.takesSdpOffer(handle, sip))
+        return;
     std::string reason;
     std::string offer = bodyOf(sip);
     auto peer = offer.empty() ? std::nullopt : chooseAudio(offer, &reason);

@@ -10,6 +10,7 @@
 #include <exception>
 #include <stdexcept>
 
+#include "sip_message.hpp"
 #include "sip_role.hpp"
 #include "sylkcore/log.hpp"
 
@@ -322,6 +323,22 @@ void SipStack::refuse(nua_handle_s* handle, int status, const char* phrase, cons
     nua_respond(handle, status, phrase, NUTAG_WITH_THIS(nua()), TAG_IF(!warning.empty(), SIPTAG_WARNING_STR(warning.c_str())),
                 TAG_END());
     retire(handle);
+}
+
+bool SipStack::takesSdpOffer(nua_handle_s* handle, const void* raw) {
+    auto* sip = static_cast<const sip_t*>(raw);
+    std::string type = contentTypeOf(sip);
+    if (sip && sip->sip_payload && sip->sip_payload->pl_len > 0 && type != "application/sdp") {
+        nua_respond(handle, 415, sip_415_Unsupported_media, NUTAG_WITH_THIS(nua()), SIPTAG_ACCEPT_STR("application/sdp"),
+                    SIPTAG_WARNING_STR("399 sylk \"the offer must be application/sdp\""), TAG_END());
+        retire(handle);
+        return false;
+    }
+    if (!acceptsSdp(sip)) {
+        refuse(handle, 406, sip_406_Not_acceptable, "our answer is application/sdp, which Accept excludes");
+        return false;
+    }
+    return true;
 }
 
 void SipStack::tick() {

@@ -92,6 +92,9 @@ public:
     // Answers an incoming non-INVITE or INVITE request with a static phrase (Sofia keeps the
     // pointer for retransmissions) and the reason in a Warning header; the handle goes later.
     void refuse(nua_handle_s* handle, int status, const char* phrase, const std::string& reason = "");
+    // For an INVITE: refuses one whose body is not application/sdp (415 with Accept, RFC 3261
+    // §8.2.3) or whose Accept excludes SDP (406, since our answer is SDP); true if it may go on.
+    bool takesSdpOffer(nua_handle_s* handle, const void* sip);
     // Handles are destroyed from a timer, never in the same callback as their response: the
     // response is only queued, and destroying the handle first makes Sofia answer 500.
     // afterSeconds: longer for handles whose NOTIFYs may still be retransmitted (REFER).
