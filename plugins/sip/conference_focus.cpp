@@ -188,6 +188,8 @@ void ConferenceFocus::onEvent(int event, int status, const char* phrase, nua_han
     case nua_i_info:
         // Phones send DTMF as INFO in conferences too: taken, nothing to press here.
         nua_respond(handle, 200, sip_200_OK, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
+        if (!holds(handle))  // out of a call: the request's own handle
+            stack_.retire(handle);
         break;
     case nua_i_state: {
         // Ended one way or another (BYE, CANCEL, no ACK): leave the room.
@@ -208,8 +210,23 @@ void ConferenceFocus::onEvent(int event, int status, const char* phrase, nua_han
     default:
         if (status >= 300)
             SYLK_LOG(LOG_VERB, kPackage, "%s: %d %s", nua_event_name(static_cast<nua_event_t>(event)), status, phrase ? phrase : "");
+        // A request nobody here takes (OPTIONS, which Sofia has answered, PUBLISH, ...) came
+        // with a handle of its own: Sofia keeps it until it is destroyed, so it goes now
+        // (else every OPTIONS ping leaked one).
+        if (SipStack::isIncomingRequest(event) && !holds(handle))
+            stack_.retire(handle);
         break;
     }
+}
+
+bool ConferenceFocus::holds(nua_handle_s* handle) const {
+    if (calls_.count(handle) || subscriptions_.count(handle) || dialOuts_.count(handle))
+        return true;
+    for (const auto& [dialOut, entry] : dialOuts_) {
+        if (entry.refer == handle)
+            return true;
+    }
+    return std::any_of(referResults_.begin(), referResults_.end(), [&](const auto& result) { return result.first == handle; });
 }
 
 void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
@@ -219,6 +236,10 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     }
     if (!admitCaller(handle, sip))
         return;
+    if (!stack_.takesSdpOffer(handle, sip)) {
+        ++callsRefused_;
+        return;
+    }
     const char* room = sip && sip->sip_request && sip->sip_request->rq_url->url_user ? sip->sip_request->rq_url->url_user : nullptr;
     if (!room || !*room) {
         ++callsRefused_;
@@ -527,6 +548,7 @@ void ConferenceFocus::dialOut(nua_handle_s* refer, const std::string& room, cons
     std::string contact = stack_.contactFor(room, listener) + ";isfocus";
     nua_handle_s* handle = nua_handle(stack_.nua(listener), nullptr, SIPTAG_TO_STR(target.c_str()), SIPTAG_FROM_STR(from.c_str()),
                                       TAG_END());
+    stack_.adopt(handle);
     nua_invite(handle, SIPTAG_CONTACT_STR(contact.c_str()),
                SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());
     dialOuts_[handle] = DialOut{std::move(call), refer};

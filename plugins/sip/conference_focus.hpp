@@ -71,6 +71,8 @@ private:
         bool ending = false;  // unsubscribed: one last NOTIFY, then gone
     };
 
+    // Whether a call, subscription, dial-out or REFER of ours still uses handle.
+    bool holds(nua_handle_s* handle) const;
     void onInvite(nua_handle_s* handle, const sip_s* sip);
     // room_callers and room_secret: false after answering 403 or a 401 digest challenge.
     bool admitCaller(nua_handle_s* handle, const sip_s* sip);

@@ -103,6 +103,7 @@ Json Gateway::registerAccount(const std::shared_ptr<GatewaySession>& session, co
                                       SIPTAG_TO_STR(account.aor.c_str()), TAG_END());
     if (!account.registration)
         throw RequestError(ErrorCode::SipStackError, "the SIP stack could not make a registration");
+    stack_.adopt(account.registration);
     handles_[account.registration] = session;
     std::string expires = std::to_string(account.ttl);
     nua_register(account.registration,
@@ -224,7 +225,9 @@ void Gateway::onEvent(int event, int status, const char* phrase, nua_handle_s* h
     }
     auto session = sessionOf(handle);
     if (!session) {
-        handles_.erase(handle);
+        // Its web user went: nothing of ours uses the handle any more.
+        if (handles_.erase(handle))
+            stack_.retire(handle);
         return;
     }
     switch (event) {

@@ -101,6 +101,7 @@ Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::st
         call = SipCall{};
         throw RequestError(ErrorCode::SipStackError, "the SIP stack could not make a call to " + uri);
     }
+    stack_.adopt(call.handle);
     handles_[call.handle] = session;
     std::string contact = stack_.contactFor(session->account.contactUser, listener);
     nua_invite(call.handle,
@@ -253,6 +254,8 @@ void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
         events_(*session, callIdOf(sip), event, Json());
         return;
     }
+    if (!stack_.takesSdpOffer(handle, sip))
+        return;
     std::string reason;
     std::string offer = bodyOf(sip);
     auto peer = offer.empty() ? std::nullopt : chooseAudio(offer, &reason);

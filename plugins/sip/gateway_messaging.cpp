@@ -66,6 +66,7 @@ void Gateway::sendMessage(const std::shared_ptr<GatewaySession>& session, const 
         handle = nua_handle(stack_.nua(listener), nullptr, SIPTAG_TO_STR(uri.c_str()), SIPTAG_FROM_STR(from.c_str()), TAG_END());
         if (!handle)
             throw RequestError(ErrorCode::SipStackError, "the SIP stack could not send to " + uri);
+        stack_.adopt(handle);
         handles_[handle] = session;
     }
     nua_message(handle, SIPTAG_CONTENT_TYPE_STR(contentType.c_str()), SIPTAG_PAYLOAD_STR(body.c_str()),

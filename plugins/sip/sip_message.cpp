@@ -3,6 +3,7 @@
 #include "sofia.hpp"
 
 #include <cctype>
+#include <cstring>
 
 namespace sylk::sip {
 
@@ -74,6 +75,26 @@ std::string contentTypeOf(const sip_s* sip) {
     for (char& c : type)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return type;
+}
+
+bool acceptsSdp(const sip_s* sip) {
+    if (!sip || !sip->sip_accept)
+        return true;
+    for (const sip_accept_t* accept = sip->sip_accept; accept; accept = accept->ac_next) {
+        if (!accept->ac_type)
+            continue;  // "Accept:" with no value: nothing
+        std::string type = accept->ac_type;
+        for (char& c : type)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (type != "application/sdp" && type != "application/*" && type != "*/*")
+            continue;
+        const char* q = msg_params_find(accept->ac_params, "q=");
+        // q=0, 0.0, 0.000: "not acceptable" (RFC 3261 qvalue).
+        if (q && *q == '0' && std::strspn(q, "0.") == std::strlen(q))
+            continue;
+        return true;
+    }
+    return false;
 }
 
 }  // namespace sylk::sip

@@ -25,5 +25,8 @@ std::string sourceAddress(const sip_s* sip);
 std::string callIdOf(const sip_s* sip);
 // The Content-Type's type/subtype in lower case, or "".
 std::string contentTypeOf(const sip_s* sip);
+// Whether the request's Accept takes application/sdp: no Accept header means it does (RFC 3261
+// §8.2.3), an empty one or one listing only other types (or SDP with q=0) that it does not.
+bool acceptsSdp(const sip_s* sip);
 
 }  // namespace sylk::sip

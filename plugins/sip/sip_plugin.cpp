@@ -282,6 +282,7 @@ Json SipPlugin::statusBody() const {
         .set("address", stack_->settings().ip)
         .set("addresses", addresses)
         .set("port", stack_->settings().port)
+        .set("handles", stack_->liveHandles())
         .set("focus", focus_->status())
         .set("gateway", gateway_->status());
     return body;

@@ -19,7 +19,11 @@ struct Media {
     unsigned long port = 0;
     std::string proto;
     std::vector<int> formats;
-    std::map<int, std::string> rtpmap;  // pt -> encoding name, lower case
+    struct Format {
+        std::string name;  // encoding name, lower case
+        unsigned long rate = 0;
+    };
+    std::map<int, Format> rtpmap;  // pt -> its a=rtpmap
     std::string connection;
     std::string direction = "sendrecv";
     struct Crypto {
@@ -80,6 +84,9 @@ std::string connectionAddress(const std::string& value) {
 
 const char* kSupported[] = {"opus", "g722", "pcmu", "pcma"};
 const std::map<int, std::string> kStatic = {{0, "pcmu"}, {8, "pcma"}, {9, "g722"}};
+
+// The RTP clock rate of the codecs we take (G.722's is 8000 by RFC 3551's historical error).
+unsigned long clockRate(const std::string& codec) { return codec == "opus" ? 48000 : 8000; }
 
 }  // namespace
 
@@ -143,8 +150,15 @@ std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* rea
         } else if (kind == 'a' && !media.empty() && value.rfind("rtpmap:", 0) == 0) {
             auto parts = split(value.substr(7), ' ');
             unsigned long pt;
-            if (parts.size() == 2 && number(parts[0], 127, &pt))
-                media.back().rtpmap[static_cast<int>(pt)] = lower(parts[1].substr(0, parts[1].find('/')));
+            if (parts.size() == 2 && number(parts[0], 127, &pt)) {
+                // "<name>/<rate>[/<channels>]"; a rate that is not a number counts as none.
+                auto encoding = split(parts[1], '/');
+                Media::Format format;
+                format.name = lower(encoding.empty() ? "" : encoding[0]);
+                if (encoding.size() < 2 || !number(encoding[1], 99999, &format.rate))
+                    format.rate = 0;
+                media.back().rtpmap[static_cast<int>(pt)] = format;
+            }
         }
     }
     if (!sawVersion)
@@ -177,22 +191,34 @@ std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* rea
         }
         for (int pt : entry.formats) {
             auto mapped = entry.rtpmap.find(pt);
-            if (mapped != entry.rtpmap.end() && mapped->second == "telephone-event" && chosen.telephoneEventPt < 0)
-                chosen.telephoneEventPt = pt;
-        }
-        for (int pt : entry.formats) {
-            auto mapped = entry.rtpmap.find(pt);
-            std::string name = mapped != entry.rtpmap.end() ? mapped->second
-                                : kStatic.count(pt) ? kStatic.at(pt) : "";
+            std::string name = mapped != entry.rtpmap.end() ? mapped->second.name
+                               : kStatic.count(pt) ? kStatic.at(pt) : "";
+            // A dynamic type at another clock rate is another codec (e.g. PCMU/16000).
+            if (mapped != entry.rtpmap.end() && mapped->second.rate != clockRate(name))
+                continue;
             for (const char* supported : kSupported) {
-                if (name == supported) {
+                if (name == supported && chosen.codec.empty()) {
                     chosen.codec = name;
                     chosen.payloadType = pt;
-                    return chosen;
                 }
             }
         }
-        why = "no common codec (we take Opus, G.722, PCMU, PCMA)";
+        if (chosen.codec.empty()) {
+            why = "no common codec (we take Opus, G.722, PCMU, PCMA)";
+            continue;
+        }
+        for (int pt : entry.formats) {
+            auto mapped = entry.rtpmap.find(pt);
+            if (mapped == entry.rtpmap.end() || mapped->second.name != "telephone-event" || mapped->second.rate == 0)
+                continue;
+            bool better = chosen.telephoneEventPt < 0 || (mapped->second.rate == clockRate(chosen.codec) &&
+                                                          chosen.telephoneEventRate != static_cast<int>(clockRate(chosen.codec)));
+            if (better) {
+                chosen.telephoneEventPt = pt;
+                chosen.telephoneEventRate = static_cast<int>(mapped->second.rate);
+            }
+        }
+        return chosen;
     }
     return fail(why);
 }
@@ -231,7 +257,8 @@ std::string buildAnswer(const std::string& localIp, uint16_t localPort, const Au
     if (chosen.srtp())
         sdp += "a=crypto:" + std::to_string(chosen.cryptoTag) + " " + chosen.cryptoSuite + " inline:" + localKey + "\r\n";
     if (chosen.telephoneEventPt >= 0)
-        sdp += "a=rtpmap:" + std::to_string(chosen.telephoneEventPt) + " telephone-event/8000\r\n";
+        sdp += "a=rtpmap:" + std::to_string(chosen.telephoneEventPt) + " telephone-event/" +
+               std::to_string(chosen.telephoneEventRate) + "\r\n";
     sdp += "a=ptime:20\r\na=" + direction + "\r\n";
     return sdp;
 }

@@ -14,6 +14,7 @@ struct AudioOffer {
     std::string codec;     // "opus", "g722", "pcmu" or "pcma"
     int payloadType = -1;
     int telephoneEventPt = -1;  // RFC 4733 DTMF, if offered
+    int telephoneEventRate = 8000;  // its clock rate as offered: the answer keeps it (RFC 3264 §6.1)
     // The stream's a= direction: "sendrecv" (the default), "sendonly", "recvonly" or
     // "inactive"; a phone holding the call offers sendonly or inactive (or c= 0.0.0.0).
     std::string direction = "sendrecv";
@@ -29,11 +30,14 @@ struct AudioOffer {
 // The direction that answers a peer's: sendonly <-> recvonly, the others as they are.
 std::string answerDirection(const std::string& offered);
 
-// The first audio stream of offer with a codec we mix, preferring the phone's order.
-// nullopt and a reason (for the 488) when there is none.
+// The first audio stream of offer with a codec we mix, preferring the phone's order. A
+// dynamic payload type counts only at the codec's own clock rate (opus/48000, the others
+// 8000 as RFC 3551 numbers G.722). Of several telephone-events, the one at the codec's clock
+// rate, else the first. nullopt and a reason (for the 488) when there is none.
 std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* reason);
 
-// Our answer: RTP to localIp:localPort with the chosen codec (and DTMF if offered).
+// Our answer: RTP to localIp:localPort with the chosen codec (and DTMF if offered), under the
+// offer's payload type numbers and clock rates (RFC 3264 §6.1: an answer never redefines them).
 // With chosen.srtp(), the answer is RTP/SAVP with our a=crypto (same tag and suite, localKey).
 std::string buildAnswer(const std::string& localIp, uint16_t localPort, const AudioOffer& chosen, uint64_t sessionId,
                         uint64_t version, const std::string& direction = "sendrecv", const std::string& localKey = "");

@@ -10,6 +10,7 @@
 #include <exception>
 #include <stdexcept>
 
+#include "sip_message.hpp"
 #include "sip_role.hpp"
 #include "sylkcore/log.hpp"
 
@@ -272,6 +273,8 @@ void SipStack::run() {
         for (auto& [handle, when] : retired_)
             nua_handle_destroy(handle);
         retired_.clear();
+        live_.clear();
+        liveHandles_ = 0;
     }
     for (auto& listener : listeners_) {
         if (listener.nua)
@@ -304,6 +307,8 @@ void SipStack::onEvent(nua_s* nua, int event, int status, const char* phrase, nu
         ~Current() { index = saved; }
     } current{current_, current_};
     current_ = static_cast<int>(listener - listeners_.begin());
+    if (handle && live_.insert(handle).second)
+        liveHandles_ = static_cast<int>(live_.size());
     for (SipRole* role : roles_) {
         if (role->claims(event, handle, sip)) {
             role->onEvent(event, status, phrase, handle, sip, tags);
@@ -320,6 +325,22 @@ void SipStack::refuse(nua_handle_s* handle, int status, const char* phrase, cons
     retire(handle);
 }
 
+bool SipStack::takesSdpOffer(nua_handle_s* handle, const void* raw) {
+    auto* sip = static_cast<const sip_t*>(raw);
+    std::string type = contentTypeOf(sip);
+    if (sip && sip->sip_payload && sip->sip_payload->pl_len > 0 && type != "application/sdp") {
+        nua_respond(handle, 415, sip_415_Unsupported_media, NUTAG_WITH_THIS(nua()), SIPTAG_ACCEPT_STR("application/sdp"),
+                    SIPTAG_WARNING_STR("399 sylk \"the offer must be application/sdp\""), TAG_END());
+        retire(handle);
+        return false;
+    }
+    if (!acceptsSdp(sip)) {
+        refuse(handle, 406, sip_406_Not_acceptable, "our answer is application/sdp, which Accept excludes");
+        return false;
+    }
+    return true;
+}
+
 void SipStack::tick() {
     destroyRetired();
     for (SipRole* role : roles_) {
@@ -332,8 +353,38 @@ void SipStack::tick() {
 }
 
 void SipStack::retire(nua_handle_s* handle, int afterSeconds) {
+    if (!handle)
+        return;
     // Stored as the time it may go, minus the one second destroyRetired waits.
-    retired_.emplace_back(handle, g_get_monotonic_time() + static_cast<int64_t>(afterSeconds - 1) * G_USEC_PER_SEC);
+    int64_t when = g_get_monotonic_time() + static_cast<int64_t>(afterSeconds - 1) * G_USEC_PER_SEC;
+    auto [entry, added] = retired_.try_emplace(handle, when);
+    if (!added)
+        entry->second = std::max(entry->second, when);
+}
+
+void SipStack::adopt(nua_handle_s* handle) {
+    if (handle && live_.insert(handle).second)
+        liveHandles_ = static_cast<int>(live_.size());
+}
+
+bool SipStack::isIncomingRequest(int event) {
+    switch (event) {
+    case nua_i_invite:
+    case nua_i_options:
+    case nua_i_message:
+    case nua_i_info:
+    case nua_i_subscribe:
+    case nua_i_notify:
+    case nua_i_refer:
+    case nua_i_publish:
+    case nua_i_register:
+    case nua_i_method:
+    case nua_i_update:
+    case nua_i_prack:
+        return true;
+    default:
+        return false;
+    }
 }
 
 void SipStack::destroyRetired() {
@@ -343,8 +394,10 @@ void SipStack::destroyRetired() {
         if (entry.second > cutoff)
             return false;
         nua_handle_destroy(entry.first);
+        live_.erase(entry.first);
         return true;
     });
+    liveHandles_ = static_cast<int>(live_.size());
 }
 
 }  // namespace sylk::sip

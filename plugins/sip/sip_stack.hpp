@@ -9,6 +9,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -90,10 +92,23 @@ public:
     // Answers an incoming non-INVITE or INVITE request with a static phrase (Sofia keeps the
     // pointer for retransmissions) and the reason in a Warning header; the handle goes later.
     void refuse(nua_handle_s* handle, int status, const char* phrase, const std::string& reason = "");
+    // For an INVITE: refuses one whose body is not application/sdp (415 with Accept, RFC 3261
+    // §8.2.3) or whose Accept excludes SDP (406, since our answer is SDP); true if it may go on.
+    bool takesSdpOffer(nua_handle_s* handle, const void* sip);
     // Handles are destroyed from a timer, never in the same callback as their response: the
     // response is only queued, and destroying the handle first makes Sofia answer 500.
     // afterSeconds: longer for handles whose NOTIFYs may still be retransmitted (REFER).
+    // Retiring a handle twice keeps the later time: it goes once, after both are done with it.
     void retire(nua_handle_s* handle, int afterSeconds = 1);
+    // A handle we made with nua_handle(): counted in liveHandles() from now (those Sofia makes
+    // for incoming requests are counted when their first event arrives).
+    void adopt(nua_handle_s* handle);
+    // The Sofia handles alive: made or received and not destroyed yet (the admin status shows
+    // it, so that a leak shows).
+    int liveHandles() const { return liveHandles_; }
+    // An event that is a request Sofia received (nua_i_invite, nua_i_options, ...), which on a
+    // handle nobody holds came with a handle of its own.
+    static bool isIncomingRequest(int event);
 
     // Sofia's callback, on the SIP thread. tags: Sofia's tagi_t list.
     void onEvent(nua_s* nua, int event, int status, const char* phrase, nua_handle_s* handle, const void* sip,
@@ -127,7 +142,9 @@ private:
     std::atomic<bool> failed_{false};
     std::atomic<bool> closing_{false};
     std::mutex postMutex_;
-    std::vector<std::pair<nua_handle_s*, int64_t>> retired_;  // SIP thread only
+    std::unordered_map<nua_handle_s*, int64_t> retired_;  // SIP thread only: handle -> when it may go
+    std::unordered_set<nua_handle_s*> live_;               // SIP thread only
+    std::atomic<int> liveHandles_{0};
     su_timer_s* timer_ = nullptr;
 };
 

@@ -39,9 +39,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string reason;
     if (auto audio = sylk::sip::chooseAudio(input, &reason)) {
         std::string answer = sylk::sip::buildAnswer("127.0.0.1", 40000, *audio, 1, 1);
-        // Our own answer must read back as the same choice.
+        // Our own answer must read back as the same choice, telephone-event and its rate included
+        // (RFC 3264 §6.1: the answer keeps the offer's payload types).
         auto again = sylk::sip::chooseAudio(answer, &reason);
-        if (!again || again->codec != audio->codec || again->payloadType != audio->payloadType)
+        if (!again || again->codec != audio->codec || again->payloadType != audio->payloadType ||
+            again->telephoneEventPt != audio->telephoneEventPt || again->telephoneEventRate != audio->telephoneEventRate)
             __builtin_trap();
     }
     checkEscaped(sylk::sip::xmlEscape(input));

@@ -6,13 +6,16 @@ import re
 import shutil
 import socket
 import tempfile
+import time
 import uuid
 
 from conftest import run
+from harness.janus_api import Admin, Session
 from harness.rtp_peer import RtpPeer
 from test_sip_focus import sipp, wait_for
 
 FOCUS = ("127.0.0.1", 5060)
+SIP = "janus.plugin.sylk.sip"
 
 
 def request(method, uri, body="", content_type="application/sdp", headers=None, content_length=None,
@@ -125,3 +128,128 @@ def test_malformed_requests_get_errors_while_a_call_goes_on(janus):
     assert results["OPTIONS after all that"] == 200, results
     assert packets > 50, packets       # the call in progress kept its media (the room's mix came back)
     assert janus.alive()
+
+
+def sip_status(janus):
+    async def body():
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        try:
+            return await admin.message_plugin(SIP, {"request": "status"})
+        finally:
+            await admin.close()
+    return run(body(), timeout=20)
+
+
+def live_handles_settle(janus, at_most, seconds=6.0):
+    """The stack's live Sofia handles, polled until they are at most at_most (retired handles go
+    about a second after their request) or the time is up."""
+    deadline = time.monotonic() + seconds
+    while True:
+        handles = sip_status(janus)["handles"]
+        if handles <= at_most or time.monotonic() > deadline:
+            return handles
+        time.sleep(0.5)
+
+
+def test_options_pings_are_answered_and_leave_no_handles(janus):
+    """Issue 17 #3: each OPTIONS ping left a Sofia handle alive for good (5952 after 6000).
+    OPTIONS is answered 200 with Allow, Accept and Supported (RFC 3261 §11), and the handles
+    Sofia made for the pings are destroyed: the live count comes back to where it was."""
+    baseline = live_handles_settle(janus, 0, seconds=3.0)
+    pings = 2000
+    answers = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.settimeout(5.0)
+        for start in range(0, pings, 100):  # a window of 100 at a time: no socket buffer overflows
+            for _ in range(start, start + 100):
+                s.sendto(request("OPTIONS", "sip:127.0.0.1:5060", port=port), FOCUS)
+            for _ in range(100):
+                data, _ = s.recvfrom(65535)
+                answers.append(data)
+    assert len(answers) == pings
+    assert all(status_of(a) == 200 for a in answers), {status_of(a) for a in answers}
+    headers = answers[0].split(b"\r\n\r\n")[0].decode()
+    allow = re.search(r"^Allow: *(.*)$", headers, re.M | re.I)
+    assert allow and "INVITE" in allow.group(1) and "OPTIONS" in allow.group(1), headers
+    accept = re.search(r"^Accept: *(.*)$", headers, re.M | re.I)
+    assert accept and "application/sdp" in accept.group(1), headers
+    assert re.search(r"^Supported:", headers, re.M | re.I), headers
+    handles = live_handles_settle(janus, baseline + 5)
+    assert handles <= baseline + 5, (baseline, handles)
+    assert janus.alive()
+
+
+def udp_response(payload, timeout=3.0):
+    """Sends one datagram from a socket of its own; returns the first final response, whole."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(timeout)
+        s.sendto(payload.replace(b":0;branch", b":%d;branch" % s.getsockname()[1]), FOCUS)
+        try:
+            while True:
+                data, _ = s.recvfrom(65535)
+                code = status_of(data)
+                if code and code >= 200:
+                    return data
+        except socket.timeout:
+            return None
+
+
+def header_of(response, name):
+    match = re.search(rb"^%s: *(.*?)\r$" % name.encode(), response, re.M | re.I)
+    return match.group(1).decode() if match else None
+
+
+def test_invites_with_a_body_or_accept_we_do_not_take(janus):
+    """RFC 3261 §8.2.3: an INVITE whose body is not SDP gets 415 with an Accept header (it got
+    488), and one whose Accept excludes SDP gets 406 (it was answered with SDP); both for room
+    calls (the focus) and for calls to a web user (the gateway)."""
+    async def body():
+        session = await Session.create(janus.ws_url)
+        try:
+            handle = await session.attach(SIP)
+            data, _ = await handle.send({"request": "register", "username": "sip:carol@sylk.test", "type": "guest"})
+            contact_user = data["result"]["contact_user"]
+            loop = asyncio.get_running_loop()
+            answers = {}
+            for role, uri in (("focus", "sip:typed-room@127.0.0.1:5060"),
+                              ("gateway", "sip:%s@127.0.0.1:5060" % contact_user)):
+                for case, payload in (
+                        ("text body", request("INVITE", uri, "hello", content_type="text/plain")),
+                        ("Accept text", request("INVITE", uri, SDP, headers={"Accept": "text/plain"})),
+                        ("Accept sdp q=0", request("INVITE", uri, SDP, headers={"Accept": "application/sdp;q=0"}))):
+                    answers[role, case] = await loop.run_in_executor(None, udp_response, payload)
+            # What is taken still is: SDP with an Accept that lists it (the focus answers 200).
+            answers["taken"] = await loop.run_in_executor(None, udp_response, request(
+                "INVITE", "sip:typed-room@127.0.0.1:5060", SDP, headers={"Accept": "text/plain, application/sdp"}))
+            return answers
+        finally:
+            await session.close()
+
+    answers = run(body(), timeout=40)
+    for role in ("focus", "gateway"):
+        wrong_type = answers[role, "text body"]
+        assert status_of(wrong_type) == 415, (role, wrong_type)
+        assert "application/sdp" in (header_of(wrong_type, "Accept") or ""), wrong_type
+        for case in ("Accept text", "Accept sdp q=0"):
+            assert status_of(answers[role, case]) == 406, (role, case, answers[role, case])
+            assert b"m=audio" not in answers[role, case]
+    assert status_of(answers["taken"]) == 200, answers["taken"]
+    assert janus.alive()
+
+
+def test_the_room_answer_keeps_the_offers_payload_types(janus):
+    """RFC 3264 §6.1: an offer of 99 telephone-event/48000 and 101 telephone-event/8000 with
+    PCMU was answered "99 telephone-event/8000", redefining 99. The answer now uses 101, as
+    offered."""
+    offer = ("v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+             "m=audio 40002 RTP/AVP 0 99 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:99 telephone-event/48000\r\n"
+             "a=rtpmap:101 telephone-event/8000\r\n")
+    answer = udp_response(request("INVITE", "sip:pt-room@127.0.0.1:5060", offer))
+    assert status_of(answer) == 200, answer
+    sdp = answer.split(b"\r\n\r\n", 1)[1].decode()
+    assert re.search(r"^m=audio \d+ RTP/AVP 0 101\r$", sdp, re.M), sdp
+    rtpmaps = dict(re.findall(r"^a=rtpmap:(\d+) (\S+)\r$", sdp, re.M))
+    assert rtpmaps == {"0": "PCMU/8000", "101": "telephone-event/8000"}, sdp

@@ -86,11 +86,50 @@ static void takes_sdes_srtp(void**) {
     assert_non_null(strstr(buildOffer("127.0.0.1", 30000, 1, 1, "sendrecv", "mandatory", ourKey).c_str(), "RTP/SAVP"));
 }
 
+// RFC 3264 §6.1: the answer keeps the offer's payload type numbers and what they mean. An
+// offer of 99 telephone-event/48000 and 101 telephone-event/8000 was answered with
+// "99 telephone-event/8000", redefining 99.
+static void keeps_the_offers_payload_types(void**) {
+    std::string reason;
+    const char* twoEvents =
+        "v=0\r\nc=IN IP4 192.0.2.7\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0 99 101\r\n"
+        "a=rtpmap:0 PCMU/8000\r\na=rtpmap:99 telephone-event/48000\r\na=rtpmap:101 telephone-event/8000\r\n";
+    auto audio = chooseAudio(twoEvents, &reason);
+    assert_true(audio.has_value());
+    assert_int_equal(audio->telephoneEventPt, 101);  // the one at PCMU's clock rate
+    std::string answer = buildAnswer("127.0.0.1", 30000, *audio, 5, 1);
+    assert_non_null(strstr(answer.c_str(), "m=audio 30000 RTP/AVP 0 101\r\n"));
+    assert_non_null(strstr(answer.c_str(), "a=rtpmap:101 telephone-event/8000\r\n"));
+    assert_null(strstr(answer.c_str(), "a=rtpmap:99"));
+
+    // With Opus the 48 kHz one fits; with only a 48 kHz one and PCMU, that one, at 48 kHz.
+    const char* opus =
+        "v=0\r\nc=IN IP4 192.0.2.7\r\nt=0 0\r\nm=audio 40000 RTP/AVP 111 101 99\r\n"
+        "a=rtpmap:111 opus/48000/2\r\na=rtpmap:101 telephone-event/8000\r\na=rtpmap:99 telephone-event/48000\r\n";
+    audio = chooseAudio(opus, &reason);
+    assert_true(audio.has_value() && audio->codec == "opus" && audio->payloadType == 111);
+    answer = buildAnswer("127.0.0.1", 30000, *audio, 5, 1);
+    assert_non_null(strstr(answer.c_str(), "m=audio 30000 RTP/AVP 111 99\r\n"));
+    assert_non_null(strstr(answer.c_str(), "a=rtpmap:99 telephone-event/48000\r\n"));
+    audio = chooseAudio("v=0\r\nc=IN IP4 192.0.2.7\r\nm=audio 4 RTP/AVP 8 99\r\na=rtpmap:99 telephone-event/48000\r\n",
+                        &reason);
+    assert_true(audio.has_value() && audio->codec == "pcma" && audio->telephoneEventPt == 99);
+    assert_non_null(strstr(buildAnswer("127.0.0.1", 30000, *audio, 5, 1).c_str(), "a=rtpmap:99 telephone-event/48000\r\n"));
+
+    // A dynamic type naming a codec at another clock rate is not that codec: the next is taken,
+    // and the answer's rtpmap never gives 96 another rate.
+    audio = chooseAudio("v=0\r\nc=IN IP4 192.0.2.7\r\nm=audio 4 RTP/AVP 96 0\r\na=rtpmap:96 PCMU/16000\r\n", &reason);
+    assert_true(audio.has_value() && audio->payloadType == 0);
+    assert_false(chooseAudio("v=0\r\nc=IN IP4 192.0.2.7\r\nm=audio 4 RTP/AVP 96\r\na=rtpmap:96 opus/8000\r\n", &reason)
+                     .has_value());
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(picks_the_first_codec_we_mix),
         cmocka_unit_test(explains_what_it_cannot_take),
         cmocka_unit_test(takes_sdes_srtp),
+        cmocka_unit_test(keeps_the_offers_payload_types),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
