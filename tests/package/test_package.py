@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -46,8 +47,23 @@ def multiarch():
                           text=True).stdout.strip()
 
 
+SKIPPED_FOLDERS = {".git", ".run", "node_modules", "__pycache__", "autom4te.cache"}
+
+
+def walked_files(under):
+    """Without git (a tree from a tarball): every file but build folders and caches."""
+    names = []
+    for folder, subfolders, files in os.walk(os.path.join(TOP, under or "")):
+        subfolders[:] = [name for name in subfolders if name not in SKIPPED_FOLDERS
+                         and not (folder == TOP and name.startswith("build"))]
+        names += [os.path.relpath(os.path.join(folder, name), TOP) for name in files if name != ".git"]
+    return sorted(names)
+
+
 def source_files(under=None):
     """The tree as the developer has it: tracked files plus new ones git does not ignore."""
+    if not os.path.isdir(os.path.join(TOP, ".git")) and not os.path.isfile(os.path.join(TOP, ".git")):
+        return walked_files(under)
     command = ["git", "-C", TOP, "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
     if under:
         command += ["--", under]
@@ -113,6 +129,7 @@ def built(tmp_path_factory):
     deb = work / ("%s_%s_%s.deb" % (PACKAGE, version, architecture))
     changes = work / ("%s_%s_%s.changes" % (PACKAGE, version, architecture))
     assert deb.exists() and changes.exists(), sorted(os.listdir(work))
+    shutil.rmtree(source)  # the compiled copy (170 MB); the packages and the log stay
     return {"deb": str(deb), "changes": str(changes), "work": str(work)}
 
 
