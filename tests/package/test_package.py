@@ -115,6 +115,7 @@ def built(tmp_path_factory):
             archive.add(os.path.join(TOP, name), arcname=name, recursive=False)
     with tarfile.open(work / "tree.tar") as archive:
         archive.extractall(source)
+    os.unlink(work / "tree.tar")
     env = dict(os.environ, DEB_BUILD_OPTIONS="nocheck parallel=%d" % min(os.cpu_count() or 1, 2))
     log = work / "dpkg-buildpackage.log"
     with open(log, "w") as out:
@@ -212,9 +213,11 @@ class InstalledJanus:
 
 @pytest.fixture(scope="module")
 def janus(installed, built):
-    process = InstalledJanus(built["work"]).start()
-    yield process
-    process.stop()
+    process = InstalledJanus(built["work"])
+    try:
+        yield process.start()
+    finally:
+        process.stop()  # also when it never answered: it must not outlive the package
 
 
 def test_lintian_reports_no_errors(built):
