@@ -39,6 +39,11 @@ std::vector<std::string> Hub::roomIds() const {
     return ids;
 }
 
+size_t Hub::roomCount() const {
+    std::lock_guard lock(mutex_);
+    return rooms_.size();
+}
+
 bool Hub::closeIfIdle(const std::string& roomId) {
     std::lock_guard lock(mutex_);
     auto it = rooms_.find(roomId);

@@ -25,6 +25,8 @@ public:
     // The room, or nullptr.
     std::shared_ptr<Room> find(const std::string& roomId) const;
     std::vector<std::string> roomIds() const;
+    // How many rooms the hub holds (admin "info" shows it: a room nobody closed is a leak).
+    size_t roomCount() const;
     // Forgets the room if nobody is in it or listening to it; true if it was forgotten.
     bool closeIfIdle(const std::string& roomId);
 
