@@ -94,24 +94,32 @@ void AudioMixerPlugin::onShutdown() {
 // ------------------------------------------------------------------ participants
 
 AudioMixerPlugin::Room& AudioMixerPlugin::openRoom(const std::string& key, RequestReader& reader) {
-    Room* room = findRoom(key);
-    if (!room) {
-        if (!createOnDemand_)
-            throw RequestError(ErrorCode::AudioMixerNoSuchRoom, "no such room '" + key + "'");
-        MixRoomSettings settings = defaults_;
-        settings.onDemand = true;
-        // The first comer may choose the rate of a room made on demand (the SIP focus's
-        // room_sampling_rate); later ones join the room as it is.
-        if (auto rate = reader.optionalInt("sampling_rate", 8000, 48000))
-            settings.sampleRate = checkRate(*rate);
-        room = &makeRoom(key, settings);
+    // Everything that can refuse the join is checked before a room is made on demand: a refused
+    // join must not leave an empty room behind (issue 17). A new room has no PIN and no members.
+    std::string pin = reader.optionalString("pin", 256).value_or("");
+    auto rate = reader.optionalInt("sampling_rate", 8000, 48000);
+    if (Room* room = findRoom(key)) {
+        const auto& settings = room->mixer->settings;
+        if (!settings.pin.empty() && pin != settings.pin)
+            throw RequestError(ErrorCode::AudioMixerUnauthorized, "unauthorized (wrong PIN)");
+        if (static_cast<int64_t>(room->mixer->size()) >= settings.maxParticipants)
+            throw RequestError(ErrorCode::AudioMixerRoomFull, "the room is full (" + std::to_string(settings.maxParticipants) + ")");
+        return *room;
     }
-    const auto& settings = room->mixer->settings;
-    if (!settings.pin.empty() && reader.optionalString("pin", 256).value_or("") != settings.pin)
-        throw RequestError(ErrorCode::AudioMixerUnauthorized, "unauthorized (wrong PIN)");
-    if (static_cast<int64_t>(room->mixer->size()) >= settings.maxParticipants)
-        throw RequestError(ErrorCode::AudioMixerRoomFull, "the room is full (" + std::to_string(settings.maxParticipants) + ")");
-    return *room;
+    if (!createOnDemand_)
+        throw RequestError(ErrorCode::AudioMixerNoSuchRoom, "no such room '" + key + "'");
+    MixRoomSettings settings = defaults_;
+    settings.onDemand = true;
+    // The first comer may choose the rate of a room made on demand (the SIP focus's
+    // room_sampling_rate); later ones join the room as it is.
+    if (rate)
+        settings.sampleRate = checkRate(*rate);
+    return makeRoom(key, settings);
+}
+
+void AudioMixerPlugin::closeIfUnused(const std::string& key) {
+    if (Room* room = findRoom(key); room && room->mixer->settings.onDemand && room->mixer->size() == 0)
+        closeRoom(key);
 }
 
 void AudioMixerPlugin::admit(Session& session, Room& room, const std::string& key,
@@ -144,57 +152,86 @@ Reply AudioMixerPlugin::join(Session& session, RequestReader& reader, const Requ
     std::string key = roomKey(reader);
     if (!session.room.empty())
         throw RequestError(ErrorCode::AudioMixerAlreadyJoined, "already in room '" + session.room + "'");
-    Room& room = openRoom(key, reader);
-    const auto& settings = room.mixer->settings;
-    uint64_t id = randomId();
-    if (auto wanted = reader.optionalInt("id", 1, kMaxId)) {
-        if (room.mixer->find(static_cast<uint64_t>(*wanted)))
-            throw RequestError(ErrorCode::AudioMixerIdExists, "participant id " + std::to_string(*wanted) + " is taken");
-        id = static_cast<uint64_t>(*wanted);
-    }
+    // What the request alone decides is checked before the room is opened (issue 17).
+    auto wantedId = reader.optionalInt("id", 1, kMaxId);
     std::string display = reader.optionalString("display", 256).value_or("");
     std::string codecName = reader.optionalString("codec", 16).value_or("opus");
     auto codec = audio::codecFromName(codecName);
     if (!codec)
         throw RequestError(ErrorCode::AudioMixerUnsupportedCodec,
                            "unsupported codec '" + codecName + "' (opus, g722, pcmu, pcma; iLBC is not available)");
+    bool plainRtp = reader.optionalObject("rtp") != nullptr;
+    if (plainRtp)
+        readPlainRtp(reader, *codec);
+    else if (*codec != audio::CodecId::Opus)
+        throw RequestError(ErrorCode::AudioMixerUnsupportedCodec, "WebRTC participants use Opus");
+    bool muted = reader.optionalBool("muted").value_or(false);
+    auto volume = reader.optionalInt("volume", 0, 1000);
 
-    std::shared_ptr<MixParticipant> participant;
-    Json rtpInfo;
-    WebRtcSink* sink = nullptr;
-    RtpEndpoint* plainEndpoint = nullptr;
-    if (reader.optionalObject("rtp")) {
-        participant = makePlainParticipant(reader, id, display, *codec, settings.sampleRate, rtpInfo, plainEndpoint);
-    } else {
-        if (*codec != audio::CodecId::Opus)
-            throw RequestError(ErrorCode::AudioMixerUnsupportedCodec, "WebRTC participants use Opus");
-        auto webrtc = std::make_unique<WebRtcSink>(gateway(), session.handle());
-        sink = webrtc.get();
-        participant = std::make_shared<MixParticipant>(id, display, *codec, 111, settings.sampleRate, std::move(webrtc));
-    }
-    participant->muted = reader.optionalBool("muted").value_or(false);
-    if (auto volume = reader.optionalInt("volume", 0, 1000))
-        participant->volumePercent = static_cast<int>(*volume);
-
-    Json others = Json::array();
-    auto present = room.mixer->participants();
-    for (const auto& existing : *present)
-        others.append(participantJson(*existing));
-    admit(session, room, key, participant, sink, plainEndpoint);
-
+    Room& room = openRoom(key, reader);
     Reply reply{Json::object(), {}};
-    reply.body.set("audiobridge", "joined")
-        .set("room", roomValue(key))
-        .set("id", static_cast<json_int_t>(id))
-        .set("display", display)
-        .set("participants", others);
-    if (rtpInfo)
-        reply.body.set("rtp", rtpInfo);
+    try {
+        const auto& settings = room.mixer->settings;
+        uint64_t id = randomId();
+        if (wantedId) {
+            if (room.mixer->find(static_cast<uint64_t>(*wantedId)))
+                throw RequestError(ErrorCode::AudioMixerIdExists, "participant id " + std::to_string(*wantedId) + " is taken");
+            id = static_cast<uint64_t>(*wantedId);
+        }
+        std::shared_ptr<MixParticipant> participant;
+        Json rtpInfo;
+        WebRtcSink* sink = nullptr;
+        RtpEndpoint* plainEndpoint = nullptr;
+        if (plainRtp) {
+            // Opens a socket, which can still fail (a peer address our end cannot reach).
+            participant = makePlainParticipant(reader, id, display, *codec, settings.sampleRate, rtpInfo, plainEndpoint);
+        } else {
+            auto webrtc = std::make_unique<WebRtcSink>(gateway(), session.handle());
+            sink = webrtc.get();
+            participant = std::make_shared<MixParticipant>(id, display, *codec, 111, settings.sampleRate, std::move(webrtc));
+        }
+        participant->muted = muted;
+        if (volume)
+            participant->volumePercent = static_cast<int>(*volume);
+
+        Json others = Json::array();
+        auto present = room.mixer->participants();
+        for (const auto& existing : *present)
+            others.append(participantJson(*existing));
+        admit(session, room, key, participant, sink, plainEndpoint);
+
+        reply.body.set("audiobridge", "joined")
+            .set("room", roomValue(key))
+            .set("id", static_cast<json_int_t>(id))
+            .set("display", display)
+            .set("participants", others);
+        if (rtpInfo)
+            reply.body.set("rtp", rtpInfo);
+    } catch (...) {
+        closeIfUnused(key);  // a room this refused join made on demand goes again
+        throw;
+    }
     if (request.jsep && session.sink) {
         Reply configured = configure(session, reader, request);
         reply.jsep = configured.jsep;
     }
     return reply;
+}
+
+void AudioMixerPlugin::readPlainRtp(RequestReader& reader, audio::CodecId codec) {
+    RequestReader rtpReader(reader.optionalObject("rtp"));
+    rtpReader.requireString("ip", 64);
+    rtpReader.requireInt("port", 1, 65535);
+    auto given = rtpReader.optionalInt("payload_type", 0, 127);
+    if (!given && audio::codecInfo(codec).staticPt < 0)
+        throw RequestError(ErrorCode::MissingField, std::string("plain RTP with ") + audio::codecInfo(codec).name +
+                                                        " needs rtp.payload_type");
+    if (json_t* keys = rtpReader.optionalObject("srtp")) {
+        RequestReader srtpReader(keys);
+        srtpReader.requireString("suite", 64);
+        srtpReader.requireString("local_key", 64);
+        srtpReader.requireString("remote_key", 64);
+    }
 }
 
 std::shared_ptr<MixParticipant> AudioMixerPlugin::makePlainParticipant(RequestReader& reader, uint64_t id,
@@ -246,16 +283,23 @@ Json AudioMixerPlugin::attachRtpLeg(const Json& request) {
     return runOnLoop([&] {
         RequestReader reader(request.get());
         std::string key = roomKey(reader);
-        Room& room = openRoom(key, reader);
         std::string display = reader.optionalString("display", 256).value_or("");
         std::string codecName = reader.optionalString("codec", 16).value_or("pcmu");
         auto codec = audio::codecFromName(codecName);
         if (!codec)
             throw RequestError(ErrorCode::AudioMixerUnsupportedCodec, "unsupported codec '" + codecName + "'");
+        readPlainRtp(reader, *codec);
+        Room& room = openRoom(key, reader);
         uint64_t id = randomId();
         Json rtpInfo;
         RtpEndpoint* endpoint = nullptr;
-        auto participant = makePlainParticipant(reader, id, display, *codec, room.mixer->settings.sampleRate, rtpInfo, endpoint);
+        std::shared_ptr<MixParticipant> participant;
+        try {
+            participant = makePlainParticipant(reader, id, display, *codec, room.mixer->settings.sampleRate, rtpInfo, endpoint);
+        } catch (...) {
+            closeIfUnused(key);
+            throw;
+        }
         auto legs = std::make_shared<std::vector<PlainLeg>>(*plainLegs_.load());
         legs->push_back(PlainLeg{participant, endpoint});
         plainLegs_.store(std::move(legs));
@@ -338,11 +382,11 @@ Reply AudioMixerPlugin::changeRoom(Session& session, RequestReader& reader, cons
     std::string key = roomKey(reader);
     if (key == session.room)
         throw RequestError(ErrorCode::AudioMixerAlreadyJoined, "already in room '" + key + "'");
-    Room& target = openRoom(key, reader);
     auto previous = session.participant;
-    if (target.mixer->find(previous->id))
-        throw RequestError(ErrorCode::AudioMixerIdExists, "participant id " + std::to_string(previous->id) + " is taken there");
     std::string display = reader.optionalString("display", 256).value_or(previous->display);
+    Room& target = openRoom(key, reader);
+    if (target.mixer->find(previous->id))  // so the room was not just made: nothing to close
+        throw RequestError(ErrorCode::AudioMixerIdExists, "participant id " + std::to_string(previous->id) + " is taken there");
     int mindex = session.sink->mindex();
     std::string from = session.room;
     removeParticipant(from, previous->id, "leaving");
@@ -576,6 +620,7 @@ Reply AudioMixerPlugin::kick(Session&, RequestReader& reader, const Request&) {
         }
     }
     removeParticipant(key, id, "kicked");
+    closeIfUnused(key);  // the kicked handle's hangup no longer finds it in the room
     return Reply{Json::object().set("audiobridge", "success"), {}};
 }
 

@@ -61,7 +61,13 @@ private:
     // Puts a participant made for session into room (announces it, registers plain RTP).
     void admit(Session& session, Room& room, const std::string& key, const std::shared_ptr<MixParticipant>& participant,
                WebRtcSink* sink, RtpEndpoint* plainEndpoint);
+    // The room to join: found (PIN and size checked) or made on demand.
     Room& openRoom(const std::string& key, RequestReader& reader);
+    // Closes an on-demand room left with nobody in it (after a refusal, a leave, a kick).
+    void closeIfUnused(const std::string& key);
+    // Checks a request's "rtp" object without opening anything, so a join can refuse it before
+    // it opens a room.
+    void readPlainRtp(RequestReader& reader, audio::CodecId codec);
     // Builds a plain RTP participant from {"codec","rtp":{"ip","port","payload_type"?}} fields.
     std::shared_ptr<MixParticipant> makePlainParticipant(RequestReader& reader, uint64_t id, const std::string& display,
                                                          audio::CodecId codec, int sampleRate, Json& rtpInfo,

@@ -11,8 +11,12 @@ namespace sylk::audiomixer {
 
 std::string AudioMixerPlugin::roomKey(RequestReader& reader, bool required) {
     RoomId id = RoomId::read(reader, required);
-    if (!id.empty() && !roomValues_.count(id.key))
+    if (!id.empty() && !roomValues_.count(id.key)) {
+        // Names of rooms that do not exist (asked about, refused, closed) are forgotten here, so
+        // the table holds the rooms plus this request's name, however many names clients try.
+        std::erase_if(roomValues_, [this](const auto& entry) { return !rooms_.count(entry.first); });
         roomValues_[id.key] = id.value;
+    }
     return id.key;
 }
 

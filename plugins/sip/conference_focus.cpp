@@ -204,8 +204,12 @@ void ConferenceFocus::onEvent(int event, int status, const char* phrase, nua_han
         endCall(handle);
         break;
     case nua_r_notify:
-        if (status >= 300 && subscriptions_.erase(handle))  // the subscriber is gone
+        if (auto gone = subscriptions_.find(handle); status >= 300 && gone != subscriptions_.end()) {
+            std::string room = gone->second.room;  // the subscriber is gone
+            subscriptions_.erase(gone);
             stack_.retire(handle);
+            unwatchIfUnused(room);
+        }
         break;
     default:
         if (status >= 300)
@@ -431,9 +435,11 @@ void ConferenceFocus::endCall(nua_handle_s* handle) {
                                               call->second.media.srtp(), call->second.dialOut});
         });
     }
+    std::string room = call->second.room;
     calls_.erase(call);
     --activeCalls_;
     stack_.retire(handle);
+    unwatchIfUnused(room);
 }
 
 // ---------------------------------------------------------------- REFER (RFC 4579)
@@ -633,6 +639,19 @@ void ConferenceFocus::watch(const std::string& room) {
     entry.subscription = current->subscribe(entry.listener);
 }
 
+void ConferenceFocus::unwatchIfUnused(const std::string& room) {
+    for (const auto& [handle, call] : calls_) {
+        if (call.room == room)
+            return;
+    }
+    for (const auto& [handle, subscription] : subscriptions_) {
+        if (subscription.room == room)
+            return;
+    }
+    if (watches_.erase(room))
+        hub::Hub::instance().closeIfIdle(room);  // the mixer closed its room while we still watched it
+}
+
 void ConferenceFocus::onSubscribe(nua_handle_s* handle, const sip_s* sip) {
     if (!subscriptions_.count(handle) && !admitCaller(handle, sip))
         return;  // a room's roster is for those who may call it
@@ -746,6 +765,7 @@ void ConferenceFocus::onTick() {
     }
     if (changed.empty())
         return;
+    std::vector<std::string> unsubscribed;
     for (auto entry = subscriptions_.begin(); entry != subscriptions_.end();) {
         if (!changed.count(entry->second.room)) {
             ++entry;
@@ -754,11 +774,14 @@ void ConferenceFocus::onTick() {
         notify(entry->first, entry->second, entry->second.ending);
         if (entry->second.ending) {
             stack_.retire(entry->first);
+            unsubscribed.push_back(entry->second.room);
             entry = subscriptions_.erase(entry);
         } else {
             ++entry;
         }
     }
+    for (const auto& room : unsubscribed)
+        unwatchIfUnused(room);
 }
 
 }  // namespace sylk::sip

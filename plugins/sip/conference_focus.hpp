@@ -95,6 +95,8 @@ private:
     void notify(nua_handle_s* handle, ConferenceSubscription& subscription, bool terminate = false);
     // Follows the hub room of that name (again if the hub replaced it); false if there is none.
     void watch(const std::string& room);
+    // Stops watching a room no call or subscription is about any more, so its hub room can go.
+    void unwatchIfUnused(const std::string& room);
     void markChanged(const std::string& room);
     std::string roomContact(const std::string& room) const;  // <sip:room@focus>
     // Room chat from another participant, queued by the hub listener for the SIP thread.

@@ -190,29 +190,44 @@ Reply VideoRoomPlugin::joinAsPublisher(Session& session, RequestReader& reader, 
     std::string display = reader.optionalString("display", 256).value_or("");
     std::string pin = reader.optionalString("pin", 256).value_or("");
     std::string secret = reader.optionalString("secret", 256).value_or("");
+    auto wantedId = reader.optionalInt("id", 1, kMaxId);
+    // Everything that can refuse the join is checked before a room is made on demand, against
+    // the settings it would have: a refused join must not leave an empty room behind (issue 17).
     auto room = findRoom(id);
-    bool madeIt = false;
-    if (!room) {
-        if (!createOnDemand_)
-            throw RequestError(ErrorCode::VideoRoomNoSuchRoom, "no such room '" + id.key + "'");
-        RoomSettings settings = defaults_;
-        settings.onDemand = true;
-        room = makeRoom(id, settings);
-        madeIt = true;
-    }
-    if (!room->settings.pin.empty() && pin != room->settings.pin)
+    if (!room && !createOnDemand_)
+        throw RequestError(ErrorCode::VideoRoomNoSuchRoom, "no such room '" + id.key + "'");
+    const RoomSettings& settings = room ? room->settings : defaults_;
+    if (!settings.pin.empty() && pin != settings.pin)
         throw RequestError(ErrorCode::VideoRoomUnauthorized, "unauthorized (wrong PIN)");
-    bool holdsSecret = !room->settings.secret.empty() && secret == room->settings.secret;
+    bool holdsSecret = !settings.secret.empty() && secret == settings.secret;
     if (!secret.empty() && !holdsSecret)
         throw RequestError(ErrorCode::VideoRoomUnauthorized, "unauthorized (wrong room secret)");
-    if (room->locked && !holdsSecret)
+    if (room && room->locked && !holdsSecret)
         throw RequestError(ErrorCode::VideoRoomUnauthorized, "the room is locked");
-    uint64_t participantId = newParticipantId(*room);
-    if (auto wanted = reader.optionalInt("id", 1, kMaxId)) {
-        if (room->participants.count(static_cast<uint64_t>(*wanted)))
-            throw RequestError(ErrorCode::VideoRoomAlreadyJoined, "participant id " + std::to_string(*wanted) + " is taken");
-        participantId = static_cast<uint64_t>(*wanted);
+    if (room && wantedId && room->participants.count(static_cast<uint64_t>(*wantedId)))
+        throw RequestError(ErrorCode::VideoRoomAlreadyJoined, "participant id " + std::to_string(*wantedId) + " is taken");
+    bool madeIt = false;
+    if (!room) {
+        RoomSettings onDemand = defaults_;
+        onDemand.onDemand = true;
+        room = makeRoom(id, onDemand);
+        madeIt = true;
     }
+    try {
+        return admitPublisher(session, reader, request, room, wantedId, display, holdsSecret, madeIt);
+    } catch (...) {
+        // Failures from here on are not refusals (a bad offer in joinandconfigure comes after
+        // the publisher is in); a room this join made must still not outlive one left empty.
+        if (madeIt && room->participants.empty() && findRoom(room->id) == room)
+            closeRoom(room, false);
+        throw;
+    }
+}
+
+Reply VideoRoomPlugin::admitPublisher(Session& session, RequestReader& reader, const Request& request,
+                                      const std::shared_ptr<VideoRoom>& room, std::optional<int64_t> wantedId,
+                                      const std::string& display, bool holdsSecret, bool madeIt) {
+    uint64_t participantId = wantedId ? static_cast<uint64_t>(*wantedId) : newParticipantId(*room);
     auto publisher = std::make_shared<Publisher>(gateway(), session.handle(), room, participantId, randomId(), display);
     publisher->setBitrateCap(room->settings.bitrate);
     // Who made a room by joining it moderates it, unless it has a secret: then its holders do.

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "room.hpp"
@@ -66,6 +67,10 @@ private:
     void readRoomSettings(RequestReader& reader, RoomSettings& settings);
 
     Reply joinAsPublisher(Session&, RequestReader&, const Request&, const RoomId& id);
+    // The second half of a publisher join, once every check passed and the room exists.
+    Reply admitPublisher(Session& session, RequestReader& reader, const Request& request,
+                         const std::shared_ptr<VideoRoom>& room, std::optional<int64_t> wantedId,
+                         const std::string& display, bool holdsSecret, bool madeIt);
     Reply joinAsSubscriber(Session&, RequestReader&, const Request&, const RoomId& id);
     // Negotiates what a publisher sends; fills reply with "configured" and the answer.
     void negotiatePublisher(Session& session, RequestReader& reader, const Request& request, Reply& reply);

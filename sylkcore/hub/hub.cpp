@@ -39,10 +39,18 @@ std::vector<std::string> Hub::roomIds() const {
     return ids;
 }
 
+size_t Hub::roomCount() const {
+    std::lock_guard lock(mutex_);
+    return rooms_.size();
+}
+
 bool Hub::closeIfIdle(const std::string& roomId) {
     std::lock_guard lock(mutex_);
     auto it = rooms_.find(roomId);
-    if (it == rooms_.end() || !it->second->idle())
+    // Also kept while a plugin still holds it (a permanent mixer room with nobody in it, a room
+    // the SIP focus watches): forgetting it then would split the room in two, the holder's
+    // object and a new one for everyone else. Nobody can take a new reference without our lock.
+    if (it == rooms_.end() || !it->second->idle() || it->second.use_count() > 1)
         return false;
     rooms_.erase(it);
     return true;

@@ -25,7 +25,11 @@ public:
     // The room, or nullptr.
     std::shared_ptr<Room> find(const std::string& roomId) const;
     std::vector<std::string> roomIds() const;
-    // Forgets the room if nobody is in it or listening to it; true if it was forgotten.
+    // How many rooms the hub holds (admin "info" shows it: a room nobody closed is a leak).
+    size_t roomCount() const;
+    // Forgets the room if nobody is in it, listening to it or holding it; true if it was forgotten.
+    // Whoever releases the last hold of an idle room calls it (rooms are not reference-counted
+    // out of the hub by themselves).
     bool closeIfIdle(const std::string& roomId);
 
     // Random per process: plugins that report the same value share this hub.

@@ -26,7 +26,8 @@ int Plugin::init(janus_callbacks* gateway, const char* configFolder) {
             .set("version", info_.versionString)
             .set("sessions", static_cast<json_int_t>(sessionCount()))
             .set("uptime_s", static_cast<json_int_t>(uptimeSeconds()))
-            .set("hub_instance", hub::Hub::instance().instanceId());
+            .set("hub_instance", hub::Hub::instance().instanceId())
+            .set("hub_rooms", static_cast<json_int_t>(hub::Hub::instance().roomCount()));
         return Reply{body, {}};
     });
     configure(config);

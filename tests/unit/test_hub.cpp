@@ -84,9 +84,14 @@ static void rooms_are_shared_and_closed_when_idle(void**) {
     first->join(Member{"a", "A", "p"});
     assert_false(hub.closeIfIdle("same"));
     first->leave("a");
+    assert_false(hub.closeIfIdle("same"));  // idle, but still held: forgetting it would split it
+    assert_int_equal(hub.roomCount(), 1);
+    second.reset();
+    first.reset();
     assert_true(hub.closeIfIdle("same"));
     assert_null(hub.find("same").get());
     assert_true(hub.roomIds().empty());
+    assert_int_equal(hub.roomCount(), 0);
 }
 
 static void instance_is_one_per_process(void**) {
