@@ -16,7 +16,7 @@ import janus_config  # noqa: E402
 class JanusProcess:
     def __init__(self, build_dir, run_dir, ice_interfaces="v0", test_plugins=True, stock_plugins=(),
                  ws_port=8188, admin_port=7188, http_port=8080, env=None, sip_options=None, extra_args=(),
-                 event_loops=0, mixer_threads=3):
+                 event_loops=0, mixer_threads=3, run_options=None):
         self.build_dir = build_dir
         self.run_dir = run_dir
         self.ws_url = "ws://127.0.0.1:%d/" % ws_port
@@ -32,6 +32,7 @@ class JanusProcess:
         self.event_loops = event_loops      # janus.jcfg event_loops (0: a thread per handle, janus's default)
         # more than one whatever the machine, so tests always mix rooms in parallel (None: one per core)
         self.mixer_threads = mixer_threads
+        self.run_options = run_options or {}  # more make_run_dir arguments, e.g. public_host, nat
         self.process = None
         self.admin_secret = None
         self.log_path = os.path.join(run_dir, "janus.log")
@@ -44,7 +45,7 @@ class JanusProcess:
             sip_rtp_timeout=6,  # short, so that the RTP timeout tests end soon
             sip_tls_port=5081,  # not 5061: sipp takes the first free port from 5061 up for itself
             sip_options=self.sip_options, event_loops=self.event_loops,
-            mixer_threads=self.mixer_threads)
+            mixer_threads=self.mixer_threads, **self.run_options)
         self.log = open(self.log_path, "w")
         env = dict(os.environ)
         env.update(self.env or {})
