@@ -86,7 +86,8 @@ int init(janus_transport_callbacks*, const char* configFolder) {
         }
         server->setClientConfig(clientConfig(configFolder).json());
         server->start();
-        SYLK_LOG(LOG_INFO, "http", "web app on %s://%s:%u/ from %s", https ? "https" : "http", address.c_str(), port,
+        std::string host = address.find(':') == std::string::npos ? address : "[" + address + "]";
+        SYLK_LOG(LOG_INFO, "http", "web app on %s://%s:%u/ from %s", https ? "https" : "http", host.c_str(), port,
                  documentRoot.c_str());
         return 0;
     }, [] { return -1; });
