@@ -220,3 +220,31 @@ def test_media_relayed_through_turn_when_only_turn_is_reachable(pki, tmp_path, v
                 assert pair["selected"] and pair["local"]["type"] == "relay", page["pairs"]
                 assert pair["local"]["address"] == TURN_RELAY and pair["local"]["relayProtocol"] == "udp", page["pairs"]
         assert "allocation" in turn.log_path.read_text().lower()
+
+
+def test_a_bad_certificate_or_key_is_named_and_nothing_listens(pki, tmp_path):
+    """A wrong file, swapped files and a key of another certificate: janus goes on without the
+    web app server, whose error names the problem; no https port is open."""
+    other_key = tmp_path / "other-key.pem"
+    openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(other_key))
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    cases = [
+        ({"tls_cert": str(junk), "tls_key": pki["key"]}, "cert_pem '%s' holds no PEM certificate" % junk),
+        ({"tls_cert": pki["key"], "tls_key": pki["certificate"]}, "holds no PEM certificate"),
+        ({"tls_cert": pki["certificate"], "tls_key": str(tmp_path / "missing.pem")}, "cannot read cert_key"),
+        ({"tls_cert": pki["certificate"], "tls_key": str(other_key)}, "do they belong together?"),
+    ]
+    for files, message in cases:
+        janus = JanusProcess(BUILD, tempfile.mkdtemp(prefix="sylk-janus-badtls-"), ice_interfaces="v0",
+                             run_options={"public_host": SERVER, "https_port": HTTPS_PORT, "wss_port": WSS_PORT, **files})
+        janus.start()
+        try:
+            with socket.socket() as probe:
+                probe.settimeout(2)
+                assert probe.connect_ex(("127.0.0.1", HTTPS_PORT)) != 0, files
+            log = open(janus.log_path).read()
+            assert message in log, (message, log[-3000:])
+            assert "-----BEGIN" not in log  # the key's text is never logged
+        finally:
+            janus.stop()

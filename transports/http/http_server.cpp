@@ -134,7 +134,7 @@ void HttpServer::start() {
                                MHD_OPTION_ARRAY, options.data(), MHD_OPTION_END);
     if (!daemon_)
         throw std::runtime_error("http: cannot listen on " + address_ + ":" + std::to_string(port_) +
-                                 (certificatePem_.empty() ? "" : " (or the certificate or key was refused)"));
+                                 (certificatePem_.empty() ? "" : " with this certificate and key (do they belong together?)"));
 }
 
 void HttpServer::stop() {

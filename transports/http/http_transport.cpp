@@ -82,7 +82,15 @@ int init(janus_transport_callbacks*, const char* configFolder) {
             std::string key = config.getString("cert_key", "");
             if (certificate.empty() || key.empty())
                 throw std::invalid_argument("http: https = true needs cert_pem and cert_key");
-            server->useTls(readPem(certificate, "cert_pem"), readPem(key, "cert_key"));
+            std::string certificatePem = readPem(certificate, "cert_pem");
+            std::string keyPem = readPem(key, "cert_key");
+            // The usual mistakes (a wrong or swapped file) get a message naming the option;
+            // libmicrohttpd only says that it could not start.
+            if (certificatePem.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+                throw std::invalid_argument("http: cert_pem '" + certificate + "' holds no PEM certificate");
+            if (keyPem.find("PRIVATE KEY-----") == std::string::npos)
+                throw std::invalid_argument("http: cert_key '" + key + "' holds no PEM private key");
+            server->useTls(std::move(certificatePem), std::move(keyPem));
         }
         server->setClientConfig(clientConfig(configFolder).json());
         server->start();
