@@ -1,8 +1,9 @@
 // Echo test page: publishes camera and microphone to janus.plugin.sylk.echo and plays back
 // what the server returns; data-channel text comes back too. window.sylkEcho exposes the
 // state for automated browser tests.
+import { connectionSettings } from "./connection.js";
 const PLUGIN = "janus.plugin.sylk.echo";
-const serverUrl = new URLSearchParams(location.search).get("server") || `ws://${location.hostname || "127.0.0.1"}:8188/`;
+const { server: serverUrl, iceServers } = await connectionSettings(new URLSearchParams(location.search).get("server"));
 
 const $ = (id) => document.getElementById(id);
 const state = { status: "idle", error: null, replies: [], dataOpen: false, handle: null, janus: null };
@@ -96,7 +97,7 @@ function start() {
       if (!Janus.isWebrtcSupported()) return fail("this browser has no WebRTC");
       state.janus = new Janus({
         server: serverUrl,
-        iceServers: [],
+        iceServers,
         success: attachEcho,
         error: (e) => fail(`cannot reach the server at ${serverUrl}: ${e}`),
         destroyed: () => show("disconnected"),

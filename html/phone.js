@@ -2,9 +2,10 @@
 // be called with the browser's microphone, DTMF, hold, and SIP MESSAGE. The requests and events
 // are janus.plugin.sip's, so this is also an example of what a stock janus.js SIP app sends.
 // window.sylkPhone exposes the state for automated browser tests.
+import { connectionSettings } from "./connection.js";
 const PLUGIN = "janus.plugin.sylk.sip";
 const query = new URLSearchParams(location.search);
-const serverUrl = query.get("server") || `ws://${location.hostname || "127.0.0.1"}:8188/`;
+const { server: serverUrl, iceServers } = await connectionSettings(query.get("server"));
 
 const $ = (id) => document.getElementById(id);
 const state = { status: "idle", error: null, registered: false, call: "idle", events: [], messages: [], handle: null };
@@ -130,6 +131,7 @@ function start() {
     callback: () => {
       state.janus = new Janus({
         server: serverUrl,
+        iceServers,
         success: () => state.janus.attach({
           plugin: PLUGIN,
           success: (handle) => { state.handle = handle; show("ready"); },

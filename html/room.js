@@ -2,9 +2,10 @@
 // microphone and carries the chat; one subscriber handle receives every other participant's
 // streams over a single PeerConnection (multistream). window.sylkRoom exposes the state for
 // automated browser tests.
+import { connectionSettings } from "./connection.js";
 const PLUGIN = "janus.plugin.sylk.videoroom";
 const params = new URLSearchParams(location.search);
-const serverUrl = params.get("server") || `ws://${location.hostname || "127.0.0.1"}:8188/`;
+const { server: serverUrl, iceServers } = await connectionSettings(params.get("server"));
 const $ = (id) => document.getElementById(id);
 
 const state = {
@@ -378,7 +379,7 @@ function join(event) {
     callback: () => {
       state.janus = new Janus({
         server: serverUrl,
-        iceServers: [],
+        iceServers,
         success: () => state.janus.attach({
           plugin: PLUGIN,
           success: (handle) => {

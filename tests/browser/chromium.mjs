@@ -11,12 +11,14 @@ export const CHROMIUM_ARGS = [
   "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
 ];
 
-export async function launchChromium() {
+// env: extra environment for the browser, e.g. HOME whose .pki/nssdb holds a test CA.
+export async function launchChromium({ env } = {}) {
   const profile = mkdtempSync(join(tmpdir(), "sylk-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
     args: CHROMIUM_ARGS,
+    ...(env ? { env: { ...process.env, ...env } } : {}),
   });
   const close = async () => {
     await context.close();

@@ -10,6 +10,7 @@ Used by `./sylk run` and by the test harness.
 """
 import argparse
 import glob
+import ipaddress
 import os
 import secrets
 import shutil
@@ -46,6 +47,54 @@ def fill(template, values):
     return text
 
 
+def jcfg_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return '"%s"' % str(value).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def set_nat_option(text, key, value):
+    """janus.jcfg text with key = value in its nat section, replacing the template's own value
+    (janus refuses a file with a setting given twice)."""
+    start = text.index("\nnat: {") + 1
+    end = text.index("\n}", start)
+    lines = text[start:end].split("\n")
+    setting = "\t%s = %s" % (key, jcfg_value(value))
+    for i, line in enumerate(lines):
+        if line.strip().split("=")[0].strip() == key:
+            lines[i] = setting
+            break
+    else:
+        lines.insert(1, setting)
+    return text[:start] + "\n".join(lines) + text[end:]
+
+
+def public_certificate(run, host):
+    """A self-signed certificate and key for host (IP address or DNS name), kept beside RUN
+    across runs and made anew when the host changes. Returns (certificate, key) paths."""
+    folder = os.path.join(os.path.dirname(os.path.abspath(run)), "public-tls")
+    certificate, key = os.path.join(folder, "certificate.pem"), os.path.join(folder, "key.pem")
+    host_file = os.path.join(folder, "host")
+    if os.path.exists(certificate) and os.path.exists(key) and os.path.exists(host_file) \
+            and open(host_file).read() == host:
+        return certificate, key
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    try:
+        ipaddress.ip_address(host)
+        name = "IP:" + host
+    except ValueError:
+        name = "DNS:" + host
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "825",
+                    "-subj", "/CN=%s" % host, "-addext", "subjectAltName=" + name,
+                    "-keyout", key, "-out", certificate], check=True, capture_output=True)
+    os.chmod(key, 0o600)
+    with open(host_file, "w") as out:
+        out.write(host)
+    return certificate, key
+
+
 def link(target, folder):
     if not os.path.exists(target):
         sys.exit("missing %s: build first (make)" % target)
@@ -55,12 +104,20 @@ def link(target, folder):
 def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admin_secret=None,
                  ice_interfaces="", debug_level=4, test_plugins=False, stock_plugins=(), rtp_ports="20000-40000",
                  max_file_bytes=100 * 1024 * 1024, sip_rtp_timeout=None, sip_tls_port=5061,
-                 sip_options=None, event_loops=0, mixer_threads=None, event_handler=None):
+                 sip_options=None, event_loops=0, mixer_threads=None, event_handler=None,
+                 public_host=None, https_port=8443, wss_port=8989, tls_cert=None, tls_key=None, nat=None):
     """Creates RUN afresh; returns the admin secret. event_loops > 0 makes janus serve every
     handle from that many shared loop threads instead of one thread per handle. mixer_threads
     sets the audio mixer's (default: one per core). event_handler = {"backend": URL, "events":
     "all" or "plugins,handles", "grouping": bool} loads Janus's stock sample event handler
-    (janus.eventhandler.sampleevh), which POSTs every event to backend."""
+    (janus.eventhandler.sampleevh), which POSTs every event to backend.
+
+    public_host: serve the web app over https on https_port and the Janus API over wss on
+    wss_port, both on every interface, with tls_cert/tls_key (PEM files) or else a self-signed
+    pair for public_host (public_certificate()). The ws API and the admin API stay on loopback.
+    nat: janus.jcfg `nat` settings (stun_server, stun_port, turn_server, turn_port, turn_type,
+    turn_user, turn_pwd, nat_1_1_mapping, ...): the one place for STUN/TURN; janus core reads
+    them and the web app server hands the STUN/TURN servers to the pages (/config.json)."""
     run = os.path.abspath(run)
     build = os.path.abspath(build)
     if os.path.exists(run):
@@ -82,14 +139,29 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
             text = text.replace("general: {", "general: {\n\tevent_loops = %d" % event_loops, 1)
         if event_handler:
             text = enable_event_handler(text, run, folders["conf"], event_handler)
+        for key, value in (nat or {}).items():
+            text = set_nat_option(text, key, value)
         out.write(text)
     os.chmod(os.path.join(conf, "janus.jcfg"), 0o600)  # holds the admin secret
+    if public_host and not (tls_cert and tls_key):
+        tls_cert, tls_key = public_certificate(run, public_host)
     with open(os.path.join(conf, "janus.transport.websockets.jcfg"), "w") as out:
-        out.write(fill("janus.transport.websockets.jcfg.in", values))
+        text = fill("janus.transport.websockets.jcfg.in", values)
+        if public_host:
+            # wss on every interface (no wss_ip); the certificate is the transport's own setting
+            text = text.replace("\twss = false\n", "\twss = true\n\twss_port = %d\n" % wss_port, 1)
+            text = text.replace("certificates: {", 'certificates: {\n\tcert_pem = "%s"\n\tcert_key = "%s"'
+                                % (os.path.abspath(tls_cert), os.path.abspath(tls_key)), 1)
+        out.write(text)
     with open(os.path.join(conf, "janus.transport.sylk.http.jcfg"), "w") as out:
-        out.write('general: {\n\tip = "127.0.0.1"\n\tport = %d\n\tdocument_root = "%s"\n'
+        if public_host:
+            listen = '\tip = "0.0.0.0"\n\tport = %d\n\thttps = true\n\tcert_pem = "%s"\n\tcert_key = "%s"\n' % (
+                https_port, os.path.abspath(tls_cert), os.path.abspath(tls_key))
+        else:
+            listen = '\tip = "127.0.0.1"\n\tport = %d\n' % http_port
+        out.write('general: {\n%s\tdocument_root = "%s"\n'
                   '\tfiles_dir = "%s"\n\tmax_file_bytes = %d\n}\n'
-                  % (http_port, os.path.join(SOURCE, "html"), os.path.join(run, "files"), max_file_bytes))
+                  % (listen, os.path.join(SOURCE, "html"), os.path.join(run, "files"), max_file_bytes))
 
     with open(os.path.join(conf, "janus.plugin.sylk.videoroom.jcfg"), "w") as out:
         out.write('general: {\n\trecordings_dir = "%s"\n}\n' % os.path.join(run, "recordings", "videoroom"))
@@ -159,9 +231,33 @@ def main():
     parser.add_argument("--ice-interfaces", default="")
     parser.add_argument("--debug-level", type=int, default=4)
     parser.add_argument("--secret-file", help="write the generated admin secret here (mode 600)")
+    parser.add_argument("--public", metavar="HOST", help="serve https and wss on every interface for HOST")
+    parser.add_argument("--cert", help="PEM certificate (chain) for --public; default: a self-signed one")
+    parser.add_argument("--key", help="PEM private key of --cert")
+    parser.add_argument("--https-port", type=int, default=8443)
+    parser.add_argument("--wss-port", type=int, default=8989)
+    parser.add_argument("--nat", action="append", default=[], metavar="KEY=VALUE",
+                        help="a janus.jcfg nat setting, e.g. stun_server=stun.example.org (repeatable)")
     args = parser.parse_args()
+    if bool(args.cert) != bool(args.key):
+        parser.error("--cert and --key go together")
+    if args.cert and not args.public:
+        parser.error("--cert and --key need --public HOST")
+    for path in (args.cert, args.key):
+        if path and not os.path.isfile(path):
+            parser.error("no such file: %s" % path)
+    nat = {}
+    for setting in args.nat:
+        key, separator, value = setting.partition("=")
+        if not separator or not key:
+            parser.error("--nat takes KEY=VALUE, not %r" % setting)
+        nat[key] = int(value) if value.isdigit() else value
     secret = make_run_dir(args.run, args.build, args.ws_port, args.admin_port, args.http_port,
-                          ice_interfaces=args.ice_interfaces, debug_level=args.debug_level)
+                          ice_interfaces=args.ice_interfaces, debug_level=args.debug_level,
+                          public_host=args.public, https_port=args.https_port, wss_port=args.wss_port,
+                          tls_cert=args.cert, tls_key=args.key, nat=nat)
+    if args.public and not args.cert:
+        print(public_certificate(args.run, args.public)[0])
     if args.secret_file:
         fd = os.open(args.secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:

@@ -10,6 +10,7 @@
 
 #include <cstring>
 #include <stdexcept>
+#include <vector>
 
 #include "sylkcore/files/file_store.hpp"
 #include "sylkcore/json.hpp"
@@ -92,6 +93,11 @@ HttpServer::HttpServer(StaticSite site, std::string address, uint16_t port)
 
 HttpServer::~HttpServer() { stop(); }
 
+void HttpServer::useTls(std::string certificatePem, std::string keyPem) {
+    certificatePem_ = std::move(certificatePem);
+    keyPem_ = std::move(keyPem);
+}
+
 void HttpServer::start() {
     sockaddr_in6 v6{};
     sockaddr_in v4{};
@@ -105,18 +111,30 @@ void HttpServer::start() {
         v6.sin6_family = AF_INET6;
         v6.sin6_port = htons(port_);
         bindAddress = reinterpret_cast<const sockaddr*>(&v6);
-        flags |= MHD_USE_IPv6;
+        // "::" is every address: take IPv4 too (v4-mapped) rather than IPv6 only.
+        flags |= IN6_IS_ADDR_UNSPECIFIED(&v6.sin6_addr) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
     } else {
         throw std::runtime_error("http: '" + address_ + "' is not an IPv4 or IPv6 address");
     }
+    std::vector<MHD_OptionItem> options = {
+        {MHD_OPTION_SOCK_ADDR, 0, const_cast<sockaddr*>(bindAddress)},
+        {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&Callbacks::onCompleted), nullptr},
+        {MHD_OPTION_CONNECTION_LIMIT, 256, nullptr},
+        {MHD_OPTION_CONNECTION_TIMEOUT, 60, nullptr},
+    };
+    if (!certificatePem_.empty()) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+            throw std::runtime_error("http: this libmicrohttpd was built without TLS");
+        flags |= MHD_USE_TLS;
+        options.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, certificatePem_.data()});
+        options.push_back({MHD_OPTION_HTTPS_MEM_KEY, 0, keyPem_.data()});
+    }
+    options.push_back({MHD_OPTION_END, 0, nullptr});
     daemon_ = MHD_start_daemon(flags, port_, nullptr, nullptr, &Callbacks::onRequest, this,
-                               MHD_OPTION_SOCK_ADDR, bindAddress,
-                               MHD_OPTION_NOTIFY_COMPLETED, &Callbacks::onCompleted, nullptr,
-                               MHD_OPTION_CONNECTION_LIMIT, 256u,
-                               MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-                               MHD_OPTION_END);
+                               MHD_OPTION_ARRAY, options.data(), MHD_OPTION_END);
     if (!daemon_)
-        throw std::runtime_error("http: cannot listen on " + address_ + ":" + std::to_string(port_));
+        throw std::runtime_error("http: cannot listen on " + address_ + ":" + std::to_string(port_) +
+                                 (certificatePem_.empty() ? "" : " with this certificate and key (do they belong together?)"));
 }
 
 void HttpServer::stop() {
@@ -153,6 +171,8 @@ int HttpServer::answer(MHD_Connection* connection, const char* url, const char* 
     }
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return sendText(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are served here\n");
+    if (path == "/config.json" && !clientConfig_.empty())
+        return serveClientConfig(connection);
     return serveStatic(connection, url);
 }
 
@@ -176,6 +196,11 @@ int HttpServer::serveStatic(MHD_Connection* connection, const char* url) {
     MHD_destroy_response(response);
     ++served_;
     return result;
+}
+
+int HttpServer::serveClientConfig(MHD_Connection* connection) {
+    ++served_;
+    return queue(connection, MHD_HTTP_OK, clientConfig_, "application/json");
 }
 
 int HttpServer::upload(MHD_Connection* connection, const std::string& token, const char* uploadData,

@@ -1,8 +1,13 @@
 // janus.transport.sylk.http: serves the web app (html/) and Debian's shared JavaScript
 // libraries from inside janus, so one process is the whole server. It carries neither the
 // Janus API nor the admin API (the WebSocket transport does); Janus accepts such a transport.
-#include <memory>
+#include <glib.h>
 
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "client_config.hpp"
 #include "http_server.hpp"
 #include "sylkcore/files/file_store.hpp"
 #include "sylkcore/janus/guard.hpp"
@@ -15,6 +20,41 @@ namespace {
 
 constexpr const char* kPackage = "janus.transport.sylk.http";
 std::unique_ptr<HttpServer> server;
+
+std::string readPem(const std::string& path, const char* option) {
+    gchar* text = nullptr;
+    gsize length = 0;
+    GError* error = nullptr;
+    if (!g_file_get_contents(path.c_str(), &text, &length, &error)) {
+        std::string message = std::string("http: cannot read ") + option + " '" + path + "': " + error->message;
+        g_error_free(error);
+        throw std::runtime_error(message);
+    }
+    std::string pem(text, length);
+    g_free(text);
+    return pem;
+}
+
+// The pages' view of janus: API ports from the WebSocket transport's config, ICE servers from
+// janus.jcfg's nat section (the one place STUN/TURN are set; janus core reads it too).
+ClientConfig clientConfig(const char* configFolder) {
+    janus::PluginConfig websockets(configFolder, "janus.transport.websockets");
+    ApiPorts ports;
+    if (websockets.getBool("general", "ws", true))
+        ports.ws = static_cast<int>(websockets.getInt("general", "ws_port", 8188, 1, 65535));
+    if (websockets.getBool("general", "wss", false))
+        ports.wss = static_cast<int>(websockets.getInt("general", "wss_port", 8989, 1, 65535));
+    janus::PluginConfig core(configFolder, "janus");
+    NatSettings nat;
+    nat.stunServer = core.getString("nat", "stun_server", "");
+    nat.stunPort = static_cast<int>(core.getInt("nat", "stun_port", 3478, 1, 65535));
+    nat.turnServer = core.getString("nat", "turn_server", "");
+    nat.turnPort = static_cast<int>(core.getInt("nat", "turn_port", 3478, 1, 65535));
+    nat.turnType = core.getString("nat", "turn_type", "udp");
+    nat.turnUser = core.getString("nat", "turn_user", "");
+    nat.turnPassword = core.getString("nat", "turn_pwd", "");
+    return ClientConfig(ports, nat);
+}
 
 int init(janus_transport_callbacks*, const char* configFolder) {
     return janus::guard("http init", [&] {
@@ -36,8 +76,27 @@ int init(janus_transport_callbacks*, const char* configFolder) {
         std::string address = config.getString("ip", "127.0.0.1");
         auto port = static_cast<uint16_t>(config.getInt("port", 8080, 1, 65535));
         server = std::make_unique<HttpServer>(std::move(site), address, port);
+        bool https = config.getBool("https", false);
+        if (https) {
+            std::string certificate = config.getString("cert_pem", "");
+            std::string key = config.getString("cert_key", "");
+            if (certificate.empty() || key.empty())
+                throw std::invalid_argument("http: https = true needs cert_pem and cert_key");
+            std::string certificatePem = readPem(certificate, "cert_pem");
+            std::string keyPem = readPem(key, "cert_key");
+            // The usual mistakes (a wrong or swapped file) get a message naming the option;
+            // libmicrohttpd only says that it could not start.
+            if (certificatePem.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+                throw std::invalid_argument("http: cert_pem '" + certificate + "' holds no PEM certificate");
+            if (keyPem.find("PRIVATE KEY-----") == std::string::npos)
+                throw std::invalid_argument("http: cert_key '" + key + "' holds no PEM private key");
+            server->useTls(std::move(certificatePem), std::move(keyPem));
+        }
+        server->setClientConfig(clientConfig(configFolder).json());
         server->start();
-        SYLK_LOG(LOG_INFO, "http", "web app on http://%s:%u/ from %s", address.c_str(), port, documentRoot.c_str());
+        std::string host = address.find(':') == std::string::npos ? address : "[" + address + "]";
+        SYLK_LOG(LOG_INFO, "http", "web app on %s://%s:%u/ from %s", https ? "https" : "http", host.c_str(), port,
+                 documentRoot.c_str());
         return 0;
     }, [] { return -1; });
 }

@@ -16,7 +16,7 @@ import janus_config  # noqa: E402
 class JanusProcess:
     def __init__(self, build_dir, run_dir, ice_interfaces="v0", test_plugins=True, stock_plugins=(),
                  ws_port=8188, admin_port=7188, http_port=8080, env=None, sip_options=None, extra_args=(),
-                 event_loops=0, mixer_threads=3, event_handler=None):
+                 event_loops=0, mixer_threads=3, event_handler=None, run_options=None):
         self.build_dir = build_dir
         self.run_dir = run_dir
         self.ws_url = "ws://127.0.0.1:%d/" % ws_port
@@ -34,6 +34,7 @@ class JanusProcess:
         self.mixer_threads = mixer_threads
         # {"backend", "events", "grouping"}: load Janus's sample event handler (janus_config.py)
         self.event_handler = event_handler
+        self.run_options = run_options or {}  # more make_run_dir arguments, e.g. public_host, nat
         self.process = None
         self.admin_secret = None
         self.log_path = os.path.join(run_dir, "janus.log")
@@ -46,7 +47,7 @@ class JanusProcess:
             sip_rtp_timeout=6,  # short, so that the RTP timeout tests end soon
             sip_tls_port=5081,  # not 5061: sipp takes the first free port from 5061 up for itself
             sip_options=self.sip_options, event_loops=self.event_loops,
-            mixer_threads=self.mixer_threads, event_handler=self.event_handler)
+            mixer_threads=self.mixer_threads, event_handler=self.event_handler, **self.run_options)
         self.log = open(self.log_path, "w")
         env = dict(os.environ)
         env.update(self.env or {})
