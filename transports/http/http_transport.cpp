@@ -37,14 +37,15 @@ std::string readPem(const std::string& path, const char* option) {
 
 // The pages' view of janus: API ports from the WebSocket transport's config, ICE servers from
 // janus.jcfg's nat section (the one place STUN/TURN are set; janus core reads it too).
-ClientConfig clientConfig(const char* configFolder) {
+// coreConfig names janus core's configuration file in configFolder, without ".jcfg".
+ClientConfig clientConfig(const char* configFolder, const std::string& coreConfig) {
     janus::PluginConfig websockets(configFolder, "janus.transport.websockets");
     ApiPorts ports;
     if (websockets.getBool("general", "ws", true))
         ports.ws = static_cast<int>(websockets.getInt("general", "ws_port", 8188, 1, 65535));
     if (websockets.getBool("general", "wss", false))
         ports.wss = static_cast<int>(websockets.getInt("general", "wss_port", 8989, 1, 65535));
-    janus::PluginConfig core(configFolder, "janus");
+    janus::PluginConfig core(configFolder, coreConfig.c_str());
     NatSettings nat;
     nat.stunServer = core.getString("nat", "stun_server", "");
     nat.stunPort = static_cast<int>(core.getInt("nat", "stun_port", 3478, 1, 65535));
@@ -92,7 +93,13 @@ int init(janus_transport_callbacks*, const char* configFolder) {
                 throw std::invalid_argument("http: cert_key '" + key + "' holds no PEM private key");
             server->useTls(std::move(certificatePem), std::move(keyPem));
         }
-        server->setClientConfig(clientConfig(configFolder).json());
+        // The installed service runs janus with /etc/janus/sylk-janus.jcfg (janus.jcfg is the
+        // janus package's), and janus does not tell a transport which file it read: take ours
+        // when it is there, unless core_config names another.
+        std::string sylkCore = std::string(configFolder ? configFolder : ".") + "/sylk-janus.jcfg";
+        std::string coreConfig = config.getString(
+            "core_config", g_file_test(sylkCore.c_str(), G_FILE_TEST_EXISTS) ? "sylk-janus" : "janus");
+        server->setClientConfig(clientConfig(configFolder, coreConfig).json());
         server->start();
         std::string host = address.find(':') == std::string::npos ? address : "[" + address + "]";
         SYLK_LOG(LOG_INFO, "http", "web app on %s://%s:%u/ from %s", https ? "https" : "http", host.c_str(), port,
