@@ -18,7 +18,7 @@
 
 using namespace sylk::audio;
 
-// Every operator new of this test binary is counted. Not inlined: GCC would otherwise see
+// Every operator new of this test binary is counted (all go to malloc, as all deletes to free). Not inlined: GCC would otherwise see
 // free() on memory from operator new and warn of a mismatch that is not there.
 static std::atomic<uint64_t> allocations{0};
 __attribute__((noinline)) void* operator new(size_t size) {
@@ -28,6 +28,11 @@ __attribute__((noinline)) void* operator new(size_t size) {
     throw std::bad_alloc();
 }
 void* operator new[](size_t size) { return operator new(size); }
+__attribute__((noinline)) void* operator new(size_t size, const std::nothrow_t&) noexcept {
+    allocations.fetch_add(1, std::memory_order_relaxed);
+    return std::malloc(size ? size : 1);
+}
+void* operator new[](size_t size, const std::nothrow_t& tag) noexcept { return operator new(size, tag); }
 __attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
 __attribute__((noinline)) void operator delete[](void* p) noexcept { std::free(p); }
 __attribute__((noinline)) void operator delete(void* p, size_t) noexcept { std::free(p); }
@@ -253,6 +258,42 @@ void jitter_buffer_behaves_as_the_map_version(void**) {
     assert_true(overflowed > 10);
 }
 
+// A full ring and a packet older than all it holds (the one playout waits for, arriving last):
+// the map version inserted it and dropped its oldest, i.e. this very packet.
+void jitter_buffer_full_ring_drops_the_oldest_as_the_map_did(void**) {
+    for (bool started : {false, true}) {
+        JitterBuffer ring(8000);
+        MapJitterBuffer reference(8000);
+        std::vector<uint8_t> got, expected;
+        auto push = [&](uint16_t sequence) {
+            uint8_t byte = static_cast<uint8_t>(sequence);
+            ring.push(sequence, sequence * 160u, &byte, 1, 1'000'000 + sequence * 20'000);
+            reference.push(sequence, sequence * 160u, &byte, 1, 1'000'000 + sequence * 20'000);
+        };
+        push(100);
+        if (started) {
+            assert_int_equal(static_cast<int>(ring.pop(got)), static_cast<int>(JitterBuffer::Pop::Frame));
+            reference.pop(expected);
+        }
+        for (uint16_t sequence = 102; sequence < 102 + JitterBuffer::kSlots; ++sequence)
+            push(sequence);
+        assert_int_equal(ring.stats().bufferedFrames, JitterBuffer::kSlots);  // full
+        push(started ? 101 : 99);  // older than everything held
+        push(200);
+        assertSameStats(ring.stats(), reference.stats());
+        for (;;) {
+            auto a = ring.pop(got);
+            auto b = reference.pop(expected);
+            assert_int_equal(static_cast<int>(a), static_cast<int>(b));
+            if (a == JitterBuffer::Pop::Empty)
+                break;
+            if (a == JitterBuffer::Pop::Frame)
+                assert_true(got == expected);
+            assertSameStats(ring.stats(), reference.stats());
+        }
+    }
+}
+
 void jitter_buffer_does_not_allocate_per_packet(void**) {
     JitterBuffer ring(48000);
     MapJitterBuffer reference(48000);
@@ -280,6 +321,7 @@ void jitter_buffer_does_not_allocate_per_packet(void**) {
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(jitter_buffer_behaves_as_the_map_version),
+        cmocka_unit_test(jitter_buffer_full_ring_drops_the_oldest_as_the_map_did),
         cmocka_unit_test(jitter_buffer_does_not_allocate_per_packet),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
