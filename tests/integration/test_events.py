@@ -43,6 +43,15 @@ async def plugin_specific(admin, handle):
     return info["info"]["plugin_specific"]
 
 
+async def plugin_specific_after_open(janus, handle):
+    """The same with an admin connection of its own."""
+    admin = await Admin.open(janus.admin_url, janus.admin_secret)
+    try:
+        return await plugin_specific(admin, handle)
+    finally:
+        await admin.close()
+
+
 def test_echo_reports_its_configuration_and_describes_the_handle(janus):
     async def body():
         session = await Session.create(janus.ws_url)
@@ -336,3 +345,29 @@ def test_sip_gateway_incoming_call_events_and_handle_info(janus):
     assert in_call["call_status"] == "incall" and in_call["incoming"] is True and in_call["call_id"] == call_id
     assert in_call["caller"] == incoming["username"] and in_call["media"]["codec"] == "g722", in_call
     assert in_call["registration_status"] == "registered" and in_call["type"] == "guest"
+
+
+def test_sip_gateway_reports_a_refused_registration(janus):
+    trace_dir = tempfile.mkdtemp(prefix="sylk-events-")
+
+    async def body():
+        registrar = await sipp_uas("registrar.xml", REGISTRAR_PORT, trace_dir, "registrar")
+        user = await WebUser(janus, 440).open()
+        try:
+            await asyncio.sleep(0.5)
+            await user.handle.send({"request": "register", "username": "sip:alice@127.0.0.1:%d" % REGISTRAR_PORT,
+                                    "secret": "wrong"})
+            failed = await janus.events.wait(SIP, on_handle(user.handle, event="registration_failed"))
+            await asyncio.wait_for(registrar.communicate(), 20)
+            described = await plugin_specific_after_open(janus, user.handle)
+            return failed, described
+        finally:
+            await user.close()
+
+    try:
+        failed, described = run(body(), timeout=60)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert failed == dict(failed, code=403, reason="Forbidden"), failed
+    assert described == {"registration_status": "unregistered", "call_status": "idle"}, described
+
