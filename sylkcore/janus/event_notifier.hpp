@@ -26,7 +26,8 @@ public:
     // True when the plugin may report and Janus has event handlers broadcasting.
     bool enabled() const;
     // Hands event (an object) to Janus, about handle (nullptr: not tied to a handle, e.g. a
-    // room destroyed by the admin API). Janus takes the reference; a dead handle drops it.
+    // room destroyed by the admin API; also what a detached handle reports). Janus gets a
+    // reference of its own (it takes it), never one shared with the caller.
     void notify(janus_plugin_session* handle, Json event) const;
     template <class Builder>
         requires std::invocable<Builder>

@@ -13,9 +13,10 @@ import tempfile
 from conftest import run
 from harness.janus_api import Admin, Session
 from harness.peers import ColourTrack, ToneTrack, accept, make_peer, offer
+from harness.processes import spawn
 from harness.rtp_peer import RtpPeer
 from test_audiomixer import Voice
-from test_sip_focus import sipp, wait_for
+from test_sip_focus import SCENARIOS, sipp, wait_for
 from test_sip_gateway import CALLEE_PORT, REGISTRAR_PORT, WebUser, sip_event, sipp_uas
 from test_videoroom_api import Participant
 
@@ -40,6 +41,15 @@ def having(**fields):
 async def plugin_specific(admin, handle):
     info = await handle.info(admin)
     return info["info"]["plugin_specific"]
+
+
+async def plugin_specific_after_open(janus, handle):
+    """The same with an admin connection of its own."""
+    admin = await Admin.open(janus.admin_url, janus.admin_secret)
+    try:
+        return await plugin_specific(admin, handle)
+    finally:
+        await admin.close()
 
 
 def test_echo_reports_its_configuration_and_describes_the_handle(janus):
@@ -279,3 +289,85 @@ def test_sip_focus_reports_phones_joining_and_leaving_rooms(janus):
     assert joined["uri"].startswith("sip:") and joined["id"] == mixer_joined["id"], (joined, mixer_joined)
     assert mixer_joined["plain_rtp"] is True and mixer_joined["codec"] == "pcmu"
     assert left["id"] == joined["id"] and left["call-id"] == joined["call-id"]
+
+
+def test_sip_gateway_incoming_call_events_and_handle_info(janus):
+    """A phone (sipp) calls a guest account of a web user: incomingcall, accepted, the call as
+    handle_info shows it, and the phone's BYE."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-events-")
+
+    async def body():
+        phone = await RtpPeer("g722", 500).open()
+        user = await WebUser(janus, 440).open()
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        events = janus.events
+        try:
+            data, _ = await user.handle.send({"request": "register", "username": "sip:carol-web@sylk.test", "type": "guest"})
+            seen = {"registered": await events.wait(SIP, on_handle(user.handle, event="registered"))}
+            caller = await spawn("sipp", "127.0.0.1:5060", "-sf", os.path.join(SCENARIOS, "call_web_user.xml"), "-m", "1",
+                                 "-i", "127.0.0.1", "-p", "0", "-nostdin", "-timeout", "60s", "-trace_msg",
+                                 "-message_file", os.path.join(trace_dir, "caller.log"),
+                                 "-set", "user", data["result"]["contact_user"], "-set", "rtpport", str(phone.port),
+                                 cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+            _, jsep = await sip_event(user.handle, ("incomingcall",))
+            seen["incomingcall"] = await events.wait(SIP, on_handle(user.handle, event="incomingcall"))
+            await user.handle.send({"request": "accept"}, jsep=await user.answer(jsep))
+            seen["accepted"] = await events.wait(SIP, on_handle(user.handle, event="accepted"))
+            answer = await wait_for(os.path.join(trace_dir, "caller.log"), r"SIP/2\.0 200 OK.*?m=audio (\d+) RTP/AVP")
+            await phone.stream(("127.0.0.1", int(answer.group(1))), 1)
+            in_call = await plugin_specific(admin, user.handle)
+            await sip_event(user.handle, ("message",))
+            await sip_event(user.handle, ("composing",))  # after the IMDN of its message, as the scenario wants
+            await user.handle.send({"request": "message", "content": "hi carol", "imdn": True})  # the scenario waits for it
+            seen["hangup"] = await events.wait(SIP, on_handle(user.handle, event="hangup"), timeout=20)
+            _, errors = await asyncio.wait_for(caller.communicate(), 20)
+            trace = open(os.path.join(trace_dir, "caller.log"), errors="replace").read()
+            return seen, in_call, caller.returncode, errors, trace
+        finally:
+            phone.close()
+            await admin.close()
+            await user.close()
+
+    try:
+        seen, in_call, status, errors, trace = run(body(), timeout=90)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert status == 0, errors.decode(errors="replace")[-1000:]
+    assert seen["registered"]["type"] == "guest" and seen["registered"]["identity"] == "sip:carol-web@sylk.test"
+    incoming = seen["incomingcall"]
+    call_id = incoming["call-id"]
+    assert "Call-ID: %s" % call_id in trace, incoming
+    assert incoming["username"].startswith("sip:carol@") and incoming["displayname"] == "Carol", incoming
+    assert incoming["callee"] == "sip:alice@sylk.test" and incoming["codec"] == "g722"
+    assert seen["accepted"]["call-id"] == call_id and seen["accepted"]["codec"] == "g722", seen["accepted"]
+    assert seen["hangup"] == dict(seen["hangup"], event="hangup", code=200, reason="BYE"), seen["hangup"]
+    assert seen["hangup"]["call-id"] == call_id
+    assert in_call["call_status"] == "incall" and in_call["incoming"] is True and in_call["call_id"] == call_id
+    assert in_call["caller"] == incoming["username"] and in_call["media"]["codec"] == "g722", in_call
+    assert in_call["registration_status"] == "registered" and in_call["type"] == "guest"
+
+
+def test_sip_gateway_reports_a_refused_registration(janus):
+    trace_dir = tempfile.mkdtemp(prefix="sylk-events-")
+
+    async def body():
+        registrar = await sipp_uas("registrar.xml", REGISTRAR_PORT, trace_dir, "registrar")
+        user = await WebUser(janus, 440).open()
+        try:
+            await asyncio.sleep(0.5)
+            await user.handle.send({"request": "register", "username": "sip:alice@127.0.0.1:%d" % REGISTRAR_PORT,
+                                    "secret": "wrong"})
+            failed = await janus.events.wait(SIP, on_handle(user.handle, event="registration_failed"))
+            await asyncio.wait_for(registrar.communicate(), 20)
+            described = await plugin_specific_after_open(janus, user.handle)
+            return failed, described
+        finally:
+            await user.close()
+
+    try:
+        failed, described = run(body(), timeout=60)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert failed == dict(failed, code=403, reason="Forbidden"), failed
+    assert described == {"registration_status": "unregistered", "call_status": "idle"}, described
+
