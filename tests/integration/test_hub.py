@@ -83,3 +83,41 @@ def test_hub_rooms_are_per_name(janus):
     assert chat["room"] == "room-one"
     assert chat["data"]["text"] == "for room one"
     assert refused["error_code"] == 1010  # already in a room
+
+
+def test_a_third_plugin_chats_with_the_video_room_through_the_event_schema(janus):
+    """A plugin the video room knows nothing of (hubprobe) chats in the room through the hub
+    event schema: the video room's participant gets its message (origin, sender member id,
+    display). Events that break the schema (a chat whose text is a number, a file notice
+    without its fields) are dropped by the video room, which goes on with the next event:
+    the first message or file the participant sees is the valid chat posted after them."""
+    def chat_or_file(event):
+        data = event.get("plugindata", {}).get("data", {})
+        return "message" in data or "file" in data
+
+    async def body():
+        web_session = await Session.create(janus.ws_url)
+        probe_session = await Session.create(janus.ws_url)
+        try:
+            web = await web_session.attach("janus.plugin.sylk.videoroom")
+            await web.send({"request": "join", "ptype": "publisher", "room": "schema-room", "display": "Web"})
+            probe = await probe_session.attach(A)
+            joined, _ = await probe.send({"request": "join", "room": "schema-room", "display": "Probe"})
+            bad_chat, _ = await probe.send({"request": "post_raw", "kind": "chat",
+                                            "data": {"id": "bad-1", "text": 42, "timestamp": 1}})
+            bad_file, _ = await probe.send({"request": "post_raw", "kind": "file", "data": {"name": "x"}})
+            await probe.send({"request": "post", "text": "valid after bad"})
+            first = await web.next_event(predicate=chat_or_file)
+            return joined, bad_chat, bad_file, first
+        finally:
+            await web_session.close()
+            await probe_session.close()
+
+    joined, bad_chat, bad_file, first = run(body())
+    assert bad_chat["posted"] == "ok" and bad_file["posted"] == "ok"  # posted: the listeners refused them
+    message = first["plugindata"]["data"]["message"]
+    assert message["text"] == "valid after bad"
+    assert message["origin"] == A
+    assert message["from"] == joined["member"] and message["display"] == "Probe"
+    assert message["private"] is False and len(message["id"]) == 36
+    assert janus.alive()

@@ -9,7 +9,9 @@ import socket
 import subprocess
 import tempfile
 import uuid
+import wave
 
+import numpy
 import pytest
 
 from conftest import run
@@ -261,17 +263,33 @@ module\tg711.so
 module\tausine.so
 module\taufile.so
 module\tsrtp.so
+module\tsndfile.so
+snd_path\t{dump}
 module_app\taccount.so
 module_app\tmenu.so
 """
 
 
+def baresip_heard(folder):
+    """What baresip decoded from the call: the sndfile module's dump (dump-...-dec.wav), as
+    float samples of its first channel, and their rate."""
+    dumps = [name for name in os.listdir(folder) if name.startswith("dump-") and name.endswith("-dec.wav")]
+    assert len(dumps) == 1, os.listdir(folder)
+    with wave.open(os.path.join(folder, dumps[0])) as dump:
+        assert dump.getsampwidth() == 2, dump.getsampwidth()
+        frames = numpy.frombuffer(dump.readframes(dump.getnframes()), dtype="<i2")
+        channels, rate = dump.getnchannels(), dump.getframerate()
+    return frames.reshape(-1, channels)[:, 0].astype(numpy.float64), rate
+
+
 def test_baresip_calls_a_room_over_sdes_srtp(janus):
     """baresip (headless, SRTP mandatory, a 600 Hz sine) calls a room: the focus answers
-    RTP/SAVP with its own key, and a WebRTC participant of the room hears the tone."""
+    RTP/SAVP with its own key, and audio flows both ways: a WebRTC participant of the room
+    (Ann, a 440 Hz tone) hears the phone's 600 Hz, and the phone decodes Ann's 440 Hz (baresip's
+    sndfile dump of what it decoded)."""
     config = tempfile.mkdtemp(prefix="sylk-baresip-")
     with open(os.path.join(config, "config"), "w") as f:
-        f.write(BARESIP_CONFIG.format(frequency=600))
+        f.write(BARESIP_CONFIG.format(frequency=600, dump=config))
     with open(os.path.join(config, "accounts"), "w") as f:
         f.write("<sip:baresip@127.0.0.1>;regint=0;mediaenc=srtp-mand;audio_codecs=PCMU/8000\n")
 
@@ -285,17 +303,25 @@ def test_baresip_calls_a_room_over_sdes_srtp(janus):
             await asyncio.sleep(5)
             heard = ann.heard()
             output, _ = await asyncio.wait_for(phone.communicate(), 20)
-            return heard, output.decode(errors="replace")
+            return heard, output.decode(errors="replace"), baresip_heard(config)
         finally:
             await ann.close()
 
     try:
-        heard, output = run(body(), timeout=60)
+        heard, output, phone_heard = run(body(), timeout=60)
     finally:
         shutil.rmtree(config, ignore_errors=True)
     assert "SRTP is Enabled" in output, output[-2000:]
     samples, rate = heard
     assert tone_db(samples, rate, 600) > 120, (tone_db(samples, rate, 600), output[-1500:])   # Ann hears baresip
+    # baresip hears Ann: the last 2 s of its decoded audio (the call is up by then) hold her
+    # 440 Hz, far above a frequency nobody sends, and not its own 600 Hz (mix-minus)
+    decoded, decoded_rate = phone_heard
+    tail = decoded[-2 * decoded_rate:]
+    assert len(tail) == 2 * decoded_rate, len(decoded)
+    ann_db, silence_db, own_db = (tone_db(tail, decoded_rate, f) for f in (440, 1000, 600))
+    print("baresip decoded: 440 Hz %.1f dB, 1000 Hz %.1f dB, 600 Hz %.1f dB" % (ann_db, silence_db, own_db))
+    assert ann_db > 120 and ann_db > silence_db + 30 and ann_db > own_db + 30, (ann_db, silence_db, own_db)
     assert janus.alive()
 
 

@@ -38,6 +38,7 @@ HubProbePlugin::HubProbePlugin() : Plugin(kInfo) {}
 void HubProbePlugin::configure(const janus::PluginConfig&) {
     onRequest<ProbeSession>("join", Execution::ControlLoop, &HubProbePlugin::join);
     onRequest<ProbeSession>("post", Execution::ControlLoop, &HubProbePlugin::post);
+    onRequest<ProbeSession>("post_raw", Execution::ControlLoop, &HubProbePlugin::postRaw);
     onRequest<ProbeSession>("leave", Execution::ControlLoop, &HubProbePlugin::leave);
     onRequest<ProbeSession>("info", Execution::Inline, &HubProbePlugin::hubInfo);
     onRequest<ProbeSession>("call", Execution::ControlLoop, &HubProbePlugin::callService);
@@ -87,6 +88,18 @@ Reply HubProbePlugin::post(ProbeSession& session, RequestReader& reader, const R
     message.text = text;
     message.timestamp = hub::nowMs();
     session.room->post(kInfo.package, session.memberId(), hub::chat(message));
+    return Reply{makeEvent().set("posted", "ok"), {}};
+}
+
+// Posts any kind with any payload, bypassing the schema's builders: how tests show that
+// listeners refuse a payload that breaks the schema and go on with the next event.
+Reply HubProbePlugin::postRaw(ProbeSession& session, RequestReader& reader, const Request&) {
+    std::string kind = reader.requireString("kind", 64);
+    json_t* data = reader.optionalRaw("data");
+    reader.rejectUnknownFields();
+    if (!session.room)
+        throw RequestError(ErrorCode::HubProbeNotJoined, "join a room before posting");
+    session.room->post(kind, kInfo.package, session.memberId(), data ? Json::borrow(data) : Json::object());
     return Reply{makeEvent().set("posted", "ok"), {}};
 }
 

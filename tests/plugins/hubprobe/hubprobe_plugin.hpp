@@ -33,6 +33,7 @@ protected:
 private:
     Reply join(ProbeSession& session, RequestReader& reader, const Request& request);
     Reply post(ProbeSession& session, RequestReader& reader, const Request& request);
+    Reply postRaw(ProbeSession& session, RequestReader& reader, const Request& request);
     Reply leave(ProbeSession& session, RequestReader& reader, const Request& request);
     Reply hubInfo(ProbeSession& session, RequestReader& reader, const Request& request);
     // Calls a hub service offered by another plugin: {"service", "args"}.
