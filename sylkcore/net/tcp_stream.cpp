@@ -116,6 +116,7 @@ std::shared_ptr<TcpStream> TcpStream::connect(StackThread& thread, const std::st
     stream->events_ = std::move(events);
     stream->started_ = true;
     GSocketClient* client = g_socket_client_new();
+    g_socket_client_set_enable_proxy(client, FALSE);  // a server's peers: no desktop proxy settings
     g_socket_client_connect_to_host_async(client, host.c_str(), port, stream->cancellable_, &TcpStream::onConnect,
                                           new ConnectOp{stream, host, port});
     g_object_unref(client);  // the operation keeps it

@@ -169,7 +169,7 @@ static void echo_megabytes_with_backpressure(void**) {
     assert_int_equal(failedOnStack.load(), 0);
 }
 
-static void half_close_then_close_after_flush(void**) {
+static void halfCloseThenCloseAfterFlush(const TlsOptions& serverTls, const TlsOptions& clientTls) {
     StackThread stack("test-halfclose");
     std::shared_ptr<TcpStream> server, client;
     std::unique_ptr<TcpListener> listener;
@@ -177,7 +177,7 @@ static void half_close_then_close_after_flush(void**) {
     std::atomic<int> clientPeerClosed{0}, serverClosed{0}, failures{0};
     const std::string tail = pattern(0, 1024 * 1024);  // queued, then close(): all of it arrives
     stack.execute([&] {
-        listener = std::make_unique<TcpListener>(stack, "127.0.0.1", 0, TlsOptions{}, [&](std::shared_ptr<TcpStream> s) {
+        listener = std::make_unique<TcpListener>(stack, "127.0.0.1", 0, serverTls, [&](std::shared_ptr<TcpStream> s) {
             server = std::move(s);
             server->start({
                 .received = [&](const uint8_t* data, size_t size) { atServer.append(reinterpret_cast<const char*>(data), size); },
@@ -193,7 +193,7 @@ static void half_close_then_close_after_flush(void**) {
                 .failed = [&](const std::string&) { ++failures; },
             });
         });
-        client = TcpStream::connect(stack, "127.0.0.1", listener->port(), TlsOptions{},
+        client = TcpStream::connect(stack, "127.0.0.1", listener->port(), clientTls,
                                     {
                                         .received = [&](const uint8_t* data,
                                                         size_t size) { atClient.append(reinterpret_cast<const char*>(data), size); },
@@ -218,6 +218,8 @@ static void half_close_then_close_after_flush(void**) {
     assert_int_equal(failures.load(), 0);
     assert_int_equal(failedOnStack.load(), 0);
 }
+
+static void half_close_then_close_after_flush(void**) { halfCloseThenCloseAfterFlush(TlsOptions{}, TlsOptions{}); }
 
 static void a_refused_connection_fails_once(void**) {
     StackThread stack("test-refused");
@@ -467,6 +469,20 @@ static void tls_checks_the_peer(void**) {
     removeCertificates(made);
 }
 
+static void tls_half_close_then_close_after_flush(void**) {
+    Certificates made = makeCertificates();
+    TlsOptions serverTls;
+    serverTls.enabled = true;
+    serverTls.certificateFile = made.certificate;
+    serverTls.keyFile = made.key;
+    TlsOptions clientTls;
+    clientTls.enabled = true;
+    clientTls.caFile = made.ca;
+    clientTls.serverName = "localhost";
+    halfCloseThenCloseAfterFlush(serverTls, clientTls);  // close_notify one way, then the other
+    removeCertificates(made);
+}
+
 static void a_listener_refuses_bad_settings(void**) {
     StackThread stack("test-listener");
     auto refused = [&](const std::string& address, uint16_t port, const TlsOptions& tls) {
@@ -499,6 +515,7 @@ int main() {
         cmocka_unit_test(a_refused_connection_fails_once),
         cmocka_unit_test(a_peer_that_vanishes_mid_stream_is_one_failure),
         cmocka_unit_test(tls_checks_the_peer),
+        cmocka_unit_test(tls_half_close_then_close_after_flush),
         cmocka_unit_test(a_listener_refuses_bad_settings),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
