@@ -31,6 +31,9 @@ public:
     TcpListener& operator=(const TcpListener&) = delete;
 
     uint16_t port() const { return port_; }
+    // Our certificate's SHA-256 fingerprint ("AB:CD:..."), what our a=fingerprint announces; ""
+    // without TLS.
+    std::string fingerprint() const { return TcpStream::fingerprintOf(certificate_); }
 
 private:
     struct Alive {
