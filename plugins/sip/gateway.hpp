@@ -2,7 +2,7 @@
 // (password or HA1) and refreshes, incoming calls routed by our Contact's user part, calls both
 // ways with the browser's WebRTC audio bridged to the peer's plain RTP (transcoded when the
 // peer has no Opus), hold, DTMF (SIP INFO and RFC 4733) and SIP MESSAGE. Every method runs on
-// the SIP thread: Sofia's events directly, Janus requests through SipStack::execute.
+// the SIP thread: Sofia's events directly, Janus requests through SipStack::post.
 #pragma once
 
 #include <atomic>

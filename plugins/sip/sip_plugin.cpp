@@ -93,7 +93,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     stack_->addRole(focus_.get());
     stack_->start();
 
-    // Requests run on Janus's request thread and hop to the SIP thread (SipStack::post),
+    // Requests run on Janus's request thread and are queued to the SIP thread (SipStack::post),
     // where all SIP state lives; none waits for the network.
     onRequest<GatewaySession>("register", Execution::Inline, &SipPlugin::registerAccount);
     onRequest<GatewaySession>("unregister", Execution::Inline, &SipPlugin::unregister);

@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 
 #include "sofia.hpp"
+#include <sofia-sip/su_glib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -28,42 +29,11 @@ void callback(nua_event_t event, int status, char const* phrase, nua_t* nua, nua
     }
 }
 
-struct Work {
-    const std::function<void()>* work;
-    std::exception_ptr error;
-};
-
-int runWork(void* arg) {
-    auto* work = static_cast<Work*>(arg);
-    try {
-        (*work->work)();
-    } catch (...) {
-        work->error = std::current_exception();
-    }
-    return 0;
-}
-
-// A posted piece of work travels in a Sofia message as a pointer; the message's deinitializer
-// frees it whether it ran or the message was dropped (a stack going down).
-void runPosted(su_root_magic_t* magic, su_msg_r, su_msg_arg_t* arg) {
-    // Messages still queued when the stack goes down are delivered only to be freed.
-    if (static_cast<SipStack*>(static_cast<void*>(magic))->closing())
-        return;
-    auto* work = *static_cast<std::function<void()>**>(static_cast<void*>(arg));
-    try {
-        (*work)();
-    } catch (const std::exception& e) {
-        SYLK_LOG(LOG_ERR, kPackage, "SIP work failed: %s", e.what());
-    } catch (...) {
-        SYLK_LOG(LOG_ERR, kPackage, "SIP work failed");
-    }
-}
-
-void freePosted(su_msg_arg_t* arg) { delete *static_cast<std::function<void()>**>(static_cast<void*>(arg)); }
+// How long stop() waits for the Sofia stacks to confirm their shutdown (they end registrations
+// and dialogs first); past it they are left undestroyed rather than crash Sofia.
+constexpr auto kShutdownWait = std::chrono::seconds(40);
 
 }  // namespace
-
-void retireTimer(void*, su_timer_s*, void* stack) { static_cast<SipStack*>(stack)->tick(); }
 
 SipStack::~SipStack() { stop(); }
 
@@ -151,41 +121,38 @@ void SipStack::removeTls() {
 
 void SipStack::start() {
     prepareTls();
-    thread_ = std::thread([this] { run(); });
-    for (int i = 0; i < 500 && !ready_ && !failed_; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (!ready_) {
+    if (!thread_)
+        thread_ = std::make_unique<net::StackThread>("sylk-sip");
+    bool opened = false;
+    thread_->execute([&] { opened = open(); });
+    if (!opened) {
         stop();
         std::string where = hostPort(0) + (listeners() > 1 ? " and " + hostPort(1) : "");
         throw std::runtime_error("SIP: cannot listen on " + where);
     }
+    running_ = true;
 }
 
 void SipStack::stop() {
-    if (root_ && ready_) {
-        for (const auto& listener : listeners_)
-            nua_shutdown(listener.nua);  // the loop ends when every stack confirms (nua_r_shutdown)
-    } else if (root_) {
-        su_root_break(root_);
+    if (!thread_ || thread_->stopping()) {
+        removeTls();
+        return;
     }
-    if (thread_.joinable())
-        thread_.join();
+    running_ = false;  // post() refuses from now on; what is queued still runs until close()
+    shutDownStacks();
+    thread_->execute([this] { close(); });
+    thread_->stop();  // work queued behind close() is dropped, not run
     removeTls();
 }
 
 void SipStack::execute(const std::function<void()>& work) {
-    if (!ready_ || !root_)
+    if (!running_ || !thread_)
         throw std::runtime_error("the SIP stack is not running");
-    if (std::this_thread::get_id() == sipThread_) {
+    thread_->execute([&] {
+        if (closing_)
+            throw std::runtime_error("the SIP stack is not running");
         work();
-        return;
-    }
-    Work call{&work, nullptr};
-    int result = 0;
-    if (su_task_execute(su_root_task(root_), runWork, &call, &result) != 0)
-        throw std::runtime_error("the SIP stack did not take the request");
-    if (call.error)
-        std::rethrow_exception(call.error);
+    });
 }
 
 nua_s* SipStack::makeStack(const std::string& ip) {
@@ -222,32 +189,50 @@ nua_s* SipStack::makeStack(const std::string& ip) {
 }
 
 bool SipStack::post(std::function<void()> work) {
-    // Under the lock the loop cannot be torn down between the check and the send.
-    std::lock_guard<std::mutex> lock(postMutex_);
-    if (!ready_ || !root_ || closing_)
+    if (!running_ || !thread_)
         return false;
-    su_msg_r message = SU_MSG_R_INIT;
-    if (su_msg_create(message, su_root_task(root_), su_task_null, runPosted, sizeof(std::function<void()>*)) != 0)
-        return false;
-    auto** slot = static_cast<std::function<void()>**>(static_cast<void*>(su_msg_data(message)));
-    *slot = new std::function<void()>(std::move(work));
-    su_msg_deinitializer(message, freePosted);
-    return su_msg_send(message) == 0;  // a message that cannot be sent is destroyed (and freed)
+    return thread_->post([this, work = std::move(work)] {
+        if (closing_)
+            return;  // queued while the stack went down: dropped (and freed here)
+        try {
+            work();
+        } catch (const std::exception& e) {
+            SYLK_LOG(LOG_ERR, kPackage, "SIP work failed: %s", e.what());
+        } catch (...) {
+            SYLK_LOG(LOG_ERR, kPackage, "SIP work failed");
+        }
+    });
 }
 
-void SipStack::run() {
-    sipThread_ = std::this_thread::get_id();
+bool SipStack::open() {
     su_init();
-    su_home_t home[1] = {SU_HOME_INIT(home)};
-    root_ = su_root_create(reinterpret_cast<su_root_magic_t*>(this));
+    // Sofia's reactor as a GSource on the stack thread's context; without threading, nua's own
+    // stack (transports, transactions, timers) shares that port instead of a thread of its own,
+    // so Sofia's sockets and timers and our posted work all run on the one SIP thread.
+    root_ = su_glib_root_create(reinterpret_cast<su_root_magic_t*>(this));
+    if (!root_)
+        return false;
+    su_root_threading(root_, 0);
+    rootSource_ = su_glib_root_gsource(root_);
+    g_source_attach(rootSource_, thread_->context());
     bool created = true;
     for (auto& listener : listeners_) {
         listener.nua = makeStack(listener.ip);
         created = created && listener.nua;
     }
-    if (!created) {
-        // A stack that did start must be shut down before it is destroyed (Sofia asserts).
-        bool waiting = false;
+    if (created)
+        tickTimer_ = thread_->every(std::chrono::milliseconds(100), [this] { tick(); });
+    return created;
+}
+
+void SipStack::shutDownStacks() {
+    // A stack that did start must be shut down before it is destroyed (Sofia asserts); the loop
+    // keeps running while they confirm (nua_r_shutdown, onEvent).
+    stacksDown_ = std::promise<void>();
+    auto confirmed = stacksDown_.get_future();
+    bool waiting = false;
+    thread_->execute([&] {
+        stacksDownSet_ = false;
         for (auto& listener : listeners_) {
             listener.down = listener.nua == nullptr;
             if (listener.nua) {
@@ -255,36 +240,45 @@ void SipStack::run() {
                 waiting = true;
             }
         }
-        if (waiting)
-            su_root_run(root_);
-    } else {
-        timer_ = su_timer_create(su_root_task(root_), 100);
-        su_timer_set_for_ever(timer_, reinterpret_cast<su_timer_f>(&retireTimer), reinterpret_cast<su_timer_arg_t*>(this));
-        ready_ = true;
-        su_root_run(root_);
-        {
-            std::lock_guard<std::mutex> lock(postMutex_);
-            ready_ = false;
-            closing_ = true;
-        }
-        su_root_step(root_, 0);  // frees the work posted but not run (runPosted skips it now)
-        su_timer_destroy(timer_);
-        timer_ = nullptr;
-        for (auto& [handle, when] : retired_)
-            nua_handle_destroy(handle);
-        retired_.clear();
-        live_.clear();
-        liveHandles_ = 0;
-    }
+    });
+    if (waiting && confirmed.wait_for(kShutdownWait) != std::future_status::ready)
+        SYLK_LOG(LOG_ERR, kPackage, "the SIP stacks did not confirm their shutdown in %d s",
+                 static_cast<int>(kShutdownWait.count()));
+}
+
+void SipStack::close() {
+    closing_ = true;
+    tickTimer_.cancel();
+    for (auto& [handle, when] : retired_)
+        nua_handle_destroy(handle);
+    retired_.clear();
+    live_.clear();
+    liveHandles_ = 0;
+    bool allDown = true;
     for (auto& listener : listeners_) {
-        if (listener.nua)
+        if (listener.nua && listener.down) {
             nua_destroy(listener.nua);
+        } else if (listener.nua) {
+            SYLK_LOG(LOG_ERR, kPackage, "SIP stack on %s left undestroyed (no shutdown confirmed)", listener.ip.c_str());
+            allDown = false;
+        }
         listener.nua = nullptr;
     }
-    failed_ = !created;
-    su_root_destroy(root_);
+    if (!allDown) {
+        // Destroying the root under a live stack would crash Sofia: leak both, and keep a
+        // reference so that the context's end does not finalize Sofia's port either.
+        if (rootSource_)
+            g_source_ref(rootSource_);
+        root_ = nullptr;
+        rootSource_ = nullptr;
+        return;
+    }
+    if (root_)
+        su_root_destroy(root_);
     root_ = nullptr;
-    su_home_deinit(home);
+    if (rootSource_)
+        g_source_destroy(rootSource_);  // drops the context's reference: Sofia's port goes with it
+    rootSource_ = nullptr;
     su_deinit();
 }
 
@@ -296,8 +290,10 @@ void SipStack::onEvent(nua_s* nua, int event, int status, const char* phrase, nu
         return;
     if (event == nua_r_shutdown) {
         listener->down = status >= 200;
-        if (std::all_of(listeners_.begin(), listeners_.end(), [](const Listener& l) { return l.down; }))
-            su_root_break(root_);
+        if (!stacksDownSet_ && std::all_of(listeners_.begin(), listeners_.end(), [](const Listener& l) { return l.down; })) {
+            stacksDownSet_ = true;
+            stacksDown_.set_value();
+        }
         return;
     }
     // Handlers answer through the event's own stack (nua(), contactFor(currentListener())).

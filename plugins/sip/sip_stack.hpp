@@ -1,23 +1,25 @@
-// The SIP stack of the plugin: one event loop on one thread with a Sofia nua instance per
-// listening address, shared by the gateway and the conference focus (SipRole). Everything that
-// touches SIP state runs on that thread: Sofia's callbacks, Janus requests queued with post(),
-// and handle teardown run there with execute().
+// The SIP stack of the plugin: a Sofia nua instance per listening address on one
+// net::StackThread (Sofia's su_root runs on the thread's GLib context through su_glib), shared by
+// the gateway and the conference focus (SipRole). Everything that touches SIP state runs on that
+// thread: Sofia's callbacks and timers, Janus requests queued with post(), and handle teardown
+// run there with execute().
 #pragma once
 
 #include <atomic>
 #include <functional>
-#include <mutex>
+#include <future>
+#include <memory>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 
+#include "sylkcore/net/stack_thread.hpp"
+
 struct nua_s;
 struct nua_handle_s;
 struct su_root_s;
-struct su_timer_s;
 
 namespace sylk::sip {
 
@@ -61,6 +63,8 @@ public:
     void addRole(SipRole* role) { roles_.push_back(role); }
     // Starts the SIP thread; throws std::runtime_error if the stack cannot bind.
     void start();
+    // Shuts the Sofia stacks down (their confirmations are awaited), tears them down on the SIP
+    // thread and ends it. Work posted meanwhile or later is dropped.
     void stop();
 
     const SipSettings& settings() const { return settings_; }
@@ -84,10 +88,10 @@ public:
     std::string contactFor(const std::string& user, int listener) const;
     // Runs work on the SIP thread and waits for it; rethrows what it throws.
     void execute(const std::function<void()>& work);
-    // Queues work to the SIP thread and returns at once; false if the stack is not running.
-    // What work throws is logged there.
+    // Queues work to the SIP thread (in order) and returns at once; false if the stack is not
+    // running. What work throws is logged there.
     bool post(std::function<void()> work);
-    bool closing() const { return closing_; }  // the loop has ended: posted work is dropped
+    bool closing() const { return closing_; }  // the stacks are torn down: posted work is dropped
 
     // Answers an incoming non-INVITE or INVITE request with a static phrase (Sofia keeps the
     // pointer for retransmissions) and the reason in a Warning header; the handle goes later.
@@ -115,16 +119,20 @@ public:
                  const void* tags);
 
 private:
-    void run();
+    // SIP thread: the su_root on the thread's context and the Sofia stacks; false if one failed.
+    bool open();
+    // Asks every running Sofia stack to shut down and waits for their confirmations.
+    void shutDownStacks();
+    // SIP thread: destroys what open() made.
+    void close();
     void destroyRetired();
     void tick();
-    friend void retireTimer(void*, su_timer_s*, void*);
 
     SipSettings settings_;
     std::vector<SipRole*> roles_;
-    std::thread thread_;
-    std::thread::id sipThread_;
+    std::unique_ptr<net::StackThread> thread_;  // made by start(), kept until destruction
     su_root_s* root_ = nullptr;
+    GSource* rootSource_ = nullptr;  // the su_root's GSource, attached to the thread's context
     struct Listener {
         std::string ip;
         nua_s* nua = nullptr;
@@ -138,14 +146,14 @@ private:
     std::string tlsFolder_;
     void prepareTls();
     void removeTls();
-    std::atomic<bool> ready_{false};
-    std::atomic<bool> failed_{false};
+    std::atomic<bool> running_{false};  // started and not yet stopping: post() takes work
     std::atomic<bool> closing_{false};
-    std::mutex postMutex_;
+    std::promise<void> stacksDown_;  // set on the SIP thread when every stack confirmed its shutdown
+    bool stacksDownSet_ = false;     // SIP thread
     std::unordered_map<nua_handle_s*, int64_t> retired_;  // SIP thread only: handle -> when it may go
     std::unordered_set<nua_handle_s*> live_;               // SIP thread only
     std::atomic<int> liveHandles_{0};
-    su_timer_s* timer_ = nullptr;
+    net::SourceHandle tickTimer_;  // SIP thread
 };
 
 }  // namespace sylk::sip
