@@ -1,0 +1,119 @@
+#include "sip_message_class.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cstring>
+#include <string>
+
+#include "sofia.hpp"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/msg_mclass.h>
+#include <sofia-sip/su_string.h>
+#pragma GCC diagnostic pop
+
+namespace sylk::sip {
+namespace {
+
+struct msg_hclass_s requestLineClass;  // Sofia's type is const: these are filled once, in build()
+struct msg_hclass_s viaClass;
+
+// A request line that does not parse (garbage) becomes an invalid request: Request-URI of no
+// type (nta's sanity check fails) and method ACK (nta answers no failed ACK), so nta drops it
+// without a reply and shuts a stream's sending side. (Another version, SIP/7.0, parses: nta
+// answers it 505, at the address parseVia has put in the Via.)
+issize_t parseRequestLine(su_home_t* home, msg_header_t* header, char* text, isize_t length) {
+    auto* line = reinterpret_cast<sip_request_t*>(header);
+    if (sip_request_class->hc_parse(home, header, text, length) >= 0)
+        return 0;
+    line->rq_method = sip_method_ack;
+    line->rq_method_name = "ACK";
+    std::memset(line->rq_url, 0, sizeof(line->rq_url));
+    line->rq_url->url_type = url_invalid;
+    line->rq_version = sip_version_2_0;
+    return 0;
+}
+
+// "192.0.2.1" or "2001:db8::1" (no brackets), as received= takes it; "" for other families.
+std::string addressOf(const su_sockaddr_t* from) {
+    char text[INET6_ADDRSTRLEN] = "";
+    if (from->su_family == AF_INET)
+        inet_ntop(AF_INET, &from->su_sin.sin_addr, text, sizeof(text));
+    else if (from->su_family == AF_INET6)
+        inet_ntop(AF_INET6, &from->su_sin6.sin6_addr, text, sizeof(text));
+    return text;
+}
+
+issize_t parseVia(su_home_t* home, msg_header_t* header, char* text, isize_t length) {
+    issize_t result = sip_via_class->hc_parse(home, header, text, length);
+    if (result < 0)
+        return result;
+    // Headers of a message are parsed with the message's own home, and a msg_t begins with its
+    // home (msg_home() is a cast): the message is at hand, with the address it came from.
+    auto* msg = reinterpret_cast<msg_t*>(home);
+    sip_t* sip = sip_object(msg);
+    if (!sip || !sip->sip_request || sip->sip_via)
+        return result;  // only the top Via of a request
+    std::string source = addressOf(msg_addr(msg));
+    if (source.empty())
+        return result;  // not a received message
+    auto* via = reinterpret_cast<sip_via_t*>(header);
+    if (via->v_maddr)
+        msg_header_remove_param(via->v_common, "maddr");
+    std::string host = via->v_host ? via->v_host : "";
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    if (!su_casematch(host.c_str(), source.c_str()))
+        msg_header_replace_param(home, via->v_common, su_strdup(home, ("received=" + source).c_str()));
+    if (via->v_rport) {
+        std::string rport = "rport=" + std::to_string(ntohs(msg_addr(msg)->su_port));
+        msg_header_replace_param(home, via->v_common, su_strdup(home, rport.c_str()));
+    }
+    return result;
+}
+
+msg_mclass_t* build() {
+    const msg_mclass_t* stock = sip_default_mclass();
+    // Twice the slots: room for the second Via entry below.
+    msg_mclass_t* mclass = msg_mclass_clone(stock, stock->mc_hash_size * 2, 0);
+    if (!mclass)
+        return nullptr;
+    requestLineClass = *sip_request_class;
+    requestLineClass.hc_parse = parseRequestLine;
+    mclass->mc_request[0].hr_class = &requestLineClass;
+
+    // Via by name (long and compact form) finds our parser. Sofia's own class stays in the
+    // table after it, because headers made by Sofia's code carry that class and are placed into
+    // messages by looking their class up here.
+    viaClass = *sip_via_class;
+    viaClass.hc_parse = parseVia;
+    for (int i = 0; i < mclass->mc_hash_size; ++i) {
+        if (mclass->mc_hash[i].hr_class != sip_via_class)
+            continue;
+        msg_href_t sofiaVia = mclass->mc_hash[i];
+        mclass->mc_hash[i].hr_class = &viaClass;
+        if (msg_mclass_insert(mclass, &sofiaVia) < 0) {
+            free(mclass);
+            return nullptr;
+        }
+        break;
+    }
+    if (mclass->mc_short) {
+        auto* shorts = const_cast<msg_href_t*>(mclass->mc_short);
+        if (shorts['v' - 'a'].hr_class == sip_via_class)
+            shorts['v' - 'a'].hr_class = &viaClass;
+    }
+    return mclass;
+}
+
+}  // namespace
+
+const msg_mclass_s* SipMessageClass::instance() {
+    static const msg_mclass_t* mclass = build();
+    return mclass;
+}
+
+}  // namespace sylk::sip
