@@ -37,6 +37,20 @@ issize_t parseRequestLine(su_home_t* home, msg_header_t* header, char* text, isi
     return 0;
 }
 
+issize_t (*sofiaExtractBody)(msg_t*, msg_pub_t*, char[], isize_t, int) = nullptr;
+
+// At the empty line after the headers. On a stream (eos 0) a request without Content-Length
+// (RFC 3261 §18.3 requires one there) is complete: it has no body. Sofia would wait for more
+// bytes, which garbage (an HTTP GET, an invalid request) never sends, and keep the connection
+// until its timeouts; so it reaches nta, which answers it or ends the connection.
+issize_t extractBody(msg_t* msg, msg_pub_t* pub, char buffer[], isize_t size, int eos) {
+    issize_t result = sofiaExtractBody(msg, pub, buffer, size, eos);
+    auto* sip = reinterpret_cast<sip_t*>(pub);
+    if (result >= 0 && !eos && sip->sip_request && !sip->sip_content_length && (sip->sip_flags & MSG_FLG_BODY))
+        sip->sip_flags |= MSG_FLG_COMPLETE;
+    return result;
+}
+
 // "192.0.2.1" or "2001:db8::1" (no brackets), as received= takes it; "" for other families.
 std::string addressOf(const su_sockaddr_t* from) {
     char text[INET6_ADDRSTRLEN] = "";
@@ -81,6 +95,8 @@ msg_mclass_t* build() {
     msg_mclass_t* mclass = msg_mclass_clone(stock, stock->mc_hash_size * 2, 0);
     if (!mclass)
         return nullptr;
+    sofiaExtractBody = mclass->mc_extract_body;
+    mclass->mc_extract_body = extractBody;
     requestLineClass = *sip_request_class;
     requestLineClass.hc_parse = parseRequestLine;
     mclass->mc_request[0].hr_class = &requestLineClass;

@@ -206,6 +206,10 @@ nua_s* SipStack::makeStack(const std::string& ip) {
                             // that do not parse end their TCP connection (sip_message_class.hpp).
                             TAG_IF(SipMessageClass::instance(), NTATAG_MCLASS(SipMessageClass::instance())),
                             TPTAG_IDLE(static_cast<unsigned>(settings_.tcpIdleSeconds) * 1000u),
+                            // A message that stays incomplete this long ends as an error; Sofia
+                            // set none for TCP, and a connection holding a partial message was
+                            // never idle, so it stayed for good.
+                            TPTAG_TIMEOUT(32000),
                             TAG_IF(!settings_.dnsResolvConf.empty(), SRESTAG_RESOLV_CONF(settings_.dnsResolvConf.c_str())),
                             NUTAG_MEDIA_ENABLE(0),                 // we write the SDP ourselves
                             NUTAG_APPL_METHOD("MESSAGE"),          // and answer MESSAGEs

@@ -337,3 +337,46 @@ def test_no_datagram_stalls_the_stack_or_sends_a_reply_elsewhere(janus, silent_d
     assert results["maddr a host name"][1] == 200, results
     assert results["maddr another address"][1] == 200, results
     assert janus.alive()
+
+
+def open_fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def test_tcp_connections_that_send_garbage_are_closed(janus):
+    """Issue 17 #2: a TCP connection that sent garbage stayed open, unread, in CLOSE_WAIT until
+    Sofia's 30-minute idle timeout (300 such connections held 246 fds for 29 minutes). Now the
+    server ends it at once (the client reads end of stream), and once the clients have gone too
+    janus's descriptors are back where they were."""
+    pid = janus.process.pid
+    udp_exchange(request("OPTIONS", "sip:127.0.0.1:5060"))  # the stack is up and settled
+    baseline = open_fds(pid)
+    garbage = [b"hello there\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+               b"\x16\x03\x01\x02\x7f\x01\xff\x01\xfc\x03\x03 binary\r\n\r\n", b"INVITE\r\n\r\n"]
+    connections = []
+    for i in range(100):
+        s = socket.create_connection(FOCUS, timeout=5)
+        s.sendall(garbage[i % len(garbage)])
+        connections.append(s)
+    started = time.monotonic()
+    ended = 0
+    for s in connections:
+        s.settimeout(max(0.1, started + 3.0 - time.monotonic()))
+        try:
+            if s.recv(65535) == b"":
+                ended += 1
+        except (socket.timeout, ConnectionResetError):
+            pass
+    waited = time.monotonic() - started
+    held = open_fds(pid) - baseline
+    for s in connections:
+        s.close()
+    deadline = time.monotonic() + 5.0
+    while open_fds(pid) > baseline and time.monotonic() < deadline:
+        time.sleep(0.2)
+    after = open_fds(pid)
+    assert ended == len(connections), (ended, waited)
+    assert after <= baseline, (baseline, held, after)
+    # A valid request over TCP is still answered (and its connection kept).
+    assert tcp_exchange(request("OPTIONS", "sip:127.0.0.1:5060", transport="TCP")) == 200
+    assert janus.alive()
