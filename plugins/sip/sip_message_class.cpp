@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -11,6 +12,7 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include <sofia-sip/msg_addr.h>
+#include <sofia-sip/bnf.h>
 #include <sofia-sip/msg_mclass.h>
 #include <sofia-sip/su_string.h>
 #pragma GCC diagnostic pop
@@ -20,6 +22,51 @@ namespace {
 
 struct msg_hclass_s requestLineClass;  // Sofia's type is const: these are filled once, in build()
 struct msg_hclass_s viaClass;
+struct msg_hclass_s cseqClass;
+
+// RFC 3261 token: what a method name is made of. Sofia's own parser takes for a method it does
+// not know only URL-unreserved characters, refusing '+', '`' and '%', so that a valid request
+// such as "FOO+ sip:..." was garbage to it.
+bool isToken(const char* text) {
+    if (!text || !*text)
+        return false;
+    for (; *text; ++text) {
+        if (!IS_TOKEN(*text))
+            return false;
+    }
+    return true;
+}
+
+// "<method> <Request-URI> SIP/<version>" with any token as method; false if it is not one.
+bool parseTokenMethodLine(sip_request_t* line, char* text) {
+    char* method = text;
+    char* at = method + span_token(method);
+    if (at == method || !IS_WS(*at))
+        return false;
+    *at++ = '\0';
+    at += span_ws(at);
+    char* uri = at;
+    at += span_non_ws(at);
+    if (at == uri || !IS_WS(*at))
+        return false;
+    *at++ = '\0';
+    at += span_ws(at);
+    char* version = at;
+    if (!isToken(method) || url_d(line->rq_url, uri) < 0)
+        return false;
+    // "SIP/2.0" (another version parses too: nta answers it 505).
+    char* slash = version + span_token(version);
+    if (slash == version || *slash != '/')
+        return false;
+    char* end = slash + 1 + span_token(slash + 1);
+    if (end == slash + 1 || end[span_ws(end)] != '\0')
+        return false;
+    *end = '\0';
+    line->rq_version = su_casematch(version, sip_version_2_0) ? sip_version_2_0 : version;
+    line->rq_method = sip_method_unknown;
+    line->rq_method_name = method;
+    return true;
+}
 
 // A request line that does not parse (garbage) becomes an invalid request: Request-URI of no
 // type (nta's sanity check fails) and method ACK (nta answers no failed ACK), so nta drops it
@@ -27,7 +74,11 @@ struct msg_hclass_s viaClass;
 // answers it 505, at the address parseVia has put in the Via.)
 issize_t parseRequestLine(su_home_t* home, msg_header_t* header, char* text, isize_t length) {
     auto* line = reinterpret_cast<sip_request_t*>(header);
+    std::string original(text, static_cast<size_t>(length));  // Sofia's parser writes into text
     if (sip_request_class->hc_parse(home, header, text, length) >= 0)
+        return 0;
+    std::memcpy(text, original.data(), original.size());
+    if (parseTokenMethodLine(line, text))
         return 0;
     line->rq_method = sip_method_ack;
     line->rq_method_name = "ACK";
@@ -49,6 +100,58 @@ issize_t extractBody(msg_t* msg, msg_pub_t* pub, char buffer[], isize_t size, in
     if (result >= 0 && !eos && sip->sip_request && !sip->sip_content_length && (sip->sip_flags & MSG_FLG_BODY))
         sip->sip_flags |= MSG_FLG_COMPLETE;
     return result;
+}
+
+// "<number> <method>" with any token as method (see isToken).
+issize_t parseCSeq(su_home_t* home, msg_header_t* header, char* text, isize_t length) {
+    std::string original(text, static_cast<size_t>(length));
+    if (sip_cseq_class->hc_parse(home, header, text, length) >= 0)
+        return 0;
+    std::memcpy(text, original.data(), original.size());
+    auto* cseq = reinterpret_cast<sip_cseq_t*>(header);
+    char* at = text;
+    size_t digits = std::strspn(at, "0123456789");
+    if (digits == 0 || digits > 10)
+        return -1;
+    unsigned long long number = std::strtoull(at, nullptr, 10);
+    if (number > 0x7fffffffULL)  // RFC 3261 §8.1.1.5: less than 2**31
+        return -1;
+    at += digits;
+    if (!IS_LWS(*at))
+        return -1;
+    at += span_lws(at);
+    char* method = at;
+    at += span_token(at);
+    char* end = at;
+    at += span_lws(at);
+    if (*at || end == method)
+        return -1;
+    *end = '\0';
+    cseq->cs_seq = static_cast<uint32_t>(number);
+    cseq->cs_method = sip_method_unknown;
+    cseq->cs_method_name = method;
+    return 0;
+}
+
+// Our class for a header: found by name first (parsing), with Sofia's own class left in the
+// table after it, because headers made by Sofia's code carry that class and are placed into
+// messages by looking their class up here.
+bool wrapParser(msg_mclass_t* mclass, msg_hclass_t* sofia, struct msg_hclass_s* ours) {
+    for (int i = 0; i < mclass->mc_hash_size; ++i) {
+        if (mclass->mc_hash[i].hr_class != sofia)
+            continue;
+        msg_href_t sofiaEntry = mclass->mc_hash[i];
+        mclass->mc_hash[i].hr_class = ours;
+        if (msg_mclass_insert(mclass, &sofiaEntry) < 0)
+            return false;
+        if (mclass->mc_short && sofia->hc_short[0] >= 'a' && sofia->hc_short[0] <= 'z') {
+            auto* shorts = const_cast<msg_href_t*>(mclass->mc_short);
+            if (shorts[sofia->hc_short[0] - 'a'].hr_class == sofia)
+                shorts[sofia->hc_short[0] - 'a'].hr_class = ours;
+        }
+        return true;
+    }
+    return false;
 }
 
 // "192.0.2.1" or "2001:db8::1" (no brackets), as received= takes it; "" for other families.
@@ -101,26 +204,13 @@ msg_mclass_t* build() {
     requestLineClass.hc_parse = parseRequestLine;
     mclass->mc_request[0].hr_class = &requestLineClass;
 
-    // Via by name (long and compact form) finds our parser. Sofia's own class stays in the
-    // table after it, because headers made by Sofia's code carry that class and are placed into
-    // messages by looking their class up here.
     viaClass = *sip_via_class;
     viaClass.hc_parse = parseVia;
-    for (int i = 0; i < mclass->mc_hash_size; ++i) {
-        if (mclass->mc_hash[i].hr_class != sip_via_class)
-            continue;
-        msg_href_t sofiaVia = mclass->mc_hash[i];
-        mclass->mc_hash[i].hr_class = &viaClass;
-        if (msg_mclass_insert(mclass, &sofiaVia) < 0) {
-            free(mclass);
-            return nullptr;
-        }
-        break;
-    }
-    if (mclass->mc_short) {
-        auto* shorts = const_cast<msg_href_t*>(mclass->mc_short);
-        if (shorts['v' - 'a'].hr_class == sip_via_class)
-            shorts['v' - 'a'].hr_class = &viaClass;
+    cseqClass = *sip_cseq_class;
+    cseqClass.hc_parse = parseCSeq;
+    if (!wrapParser(mclass, sip_via_class, &viaClass) || !wrapParser(mclass, sip_cseq_class, &cseqClass)) {
+        free(mclass);
+        return nullptr;
     }
     return mclass;
 }

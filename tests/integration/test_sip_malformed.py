@@ -380,3 +380,16 @@ def test_tcp_connections_that_send_garbage_are_closed(janus):
     # A valid request over TCP is still answered (and its connection kept).
     assert tcp_exchange(request("OPTIONS", "sip:127.0.0.1:5060", transport="TCP")) == 200
     assert janus.alive()
+
+
+def test_methods_with_any_token_character_are_answered(janus):
+    """RFC 3261 token characters include "*+`%'~": a request with such a method name got no
+    answer at all (Sofia's parser took only URL characters for methods it did not know, and
+    called the request garbage). It is an unknown method now: 501, over TCP and UDP."""
+    results = {}
+    for method in ("FOO*+", "B`Q", "X%Y'Z~!"):
+        payload = request(method, "sip:any-room@127.0.0.1:5060")
+        results[method, "UDP"] = udp_exchange(payload)
+        results[method, "TCP"] = tcp_exchange(request(method, "sip:any-room@127.0.0.1:5060", transport="TCP"))
+    assert all(code == 501 for code in results.values()), results
+    assert janus.alive()
