@@ -78,6 +78,7 @@ issize_t parseRequestLine(su_home_t* home, msg_header_t* header, char* text, isi
     if (sip_request_class->hc_parse(home, header, text, length) >= 0)
         return 0;
     std::memcpy(text, original.data(), original.size());
+    std::memset(line->rq_url, 0, sizeof(line->rq_url));  // what the failed attempt left
     if (parseTokenMethodLine(line, text))
         return 0;
     line->rq_method = sip_method_ack;
