@@ -1,5 +1,9 @@
-"""Malformed SIP at the plugin's stack, over UDP and TCP from a raw socket: each gets a SIP error
-(or is dropped where RFC 3261 says so), janus keeps running, and a call in progress goes on."""
+"""Malformed and hostile SIP at the plugin's stack, over UDP and TCP from raw sockets: each gets a
+SIP error (or is dropped where RFC 3261 says so), janus keeps running, and a call in progress
+goes on; no datagram stalls the stack or gets a response sent anywhere but to its source;
+garbage ends its TCP connection; OPTIONS pings leave no Sofia handles; INVITEs with a body or
+an Accept we do not take get 415/406; methods with any token character get 501; answers keep
+the offer's payload types (issues 10 and 17)."""
 import asyncio
 import os
 import re
