@@ -283,8 +283,6 @@ void SipStack::run() {
         for (auto& [handle, when] : retired_)
             nua_handle_destroy(handle);
         retired_.clear();
-        live_.clear();
-        liveHandles_ = 0;
     }
     for (auto& listener : listeners_) {
         if (listener.nua)
