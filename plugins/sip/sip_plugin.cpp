@@ -57,6 +57,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
             throw std::invalid_argument("contact_params must be URI parameters like transport=tcp;ob");
     }
     settings.rtpTimeoutSeconds = static_cast<int>(config.getInt("rtp_timeout", 30, 0, 3600));
+    settings.tcpIdleSeconds = static_cast<int>(config.getInt("tcp_idle_timeout", 120, 1, 86400));
     settings.sessionTimerSeconds = static_cast<unsigned>(config.getInt("session_timer", 1800, 0, 86400));
     if (settings.sessionTimerSeconds != 0 && settings.sessionTimerSeconds < 90)
         throw std::invalid_argument("session_timer must be 0 or at least 90 (RFC 4028 Min-SE)");

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "sip_message.hpp"
+#include "sip_message_class.hpp"
 #include "sip_role.hpp"
 #include "sylkcore/log.hpp"
 
@@ -167,6 +168,15 @@ nua_s* SipStack::makeStack(const std::string& ip) {
                             // drop into seconds of setup time.
                             TPTAG_UDP_RMEM(4 * 1024 * 1024),
                             TPTAG_UDP_WMEM(1024 * 1024),
+                            // Received requests are read with our message class: no response of
+                            // Sofia's may go anywhere but to the request's source, and requests
+                            // that do not parse end their TCP connection (sip_message_class.hpp).
+                            TAG_IF(SipMessageClass::instance(), NTATAG_MCLASS(SipMessageClass::instance())),
+                            TPTAG_IDLE(static_cast<unsigned>(settings_.tcpIdleSeconds) * 1000u),
+                            // A message that stays incomplete this long ends as an error; Sofia
+                            // set none for TCP, and a connection holding a partial message was
+                            // never idle, so it stayed for good.
+                            TPTAG_TIMEOUT(32000),
                             TAG_IF(!settings_.dnsResolvConf.empty(), SRESTAG_RESOLV_CONF(settings_.dnsResolvConf.c_str())),
                             NUTAG_MEDIA_ENABLE(0),                 // we write the SDP ourselves
                             NUTAG_APPL_METHOD("MESSAGE"),          // and answer MESSAGEs

@@ -33,6 +33,9 @@ struct SipSettings {
     std::string contactParams;      // URI parameters added to our Contacts, e.g. "transport=tcp"
     unsigned sessionTimerSeconds = 1800;  // RFC 4028 Session-Expires we ask for; 0: none
     int rtpTimeoutSeconds = 30;     // a call whose peer sends no RTP this long ends; 0: never
+    // A TCP or TLS connection that carries nothing this long is closed (Sofia's default is 30
+    // minutes, which let garbage connections pile up).
+    int tcpIdleSeconds = 120;
     uint16_t tlsPort = 5061;        // SIP over TLS, when a certificate and key are configured
     std::string tlsCertificate;     // PEM files
     std::string tlsKey;

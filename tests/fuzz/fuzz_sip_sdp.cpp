@@ -1,4 +1,6 @@
-// Fuzz target for the SIP plugin's text handling: a phone's SDP offer through our choice of
+// Fuzz target for the SIP plugin's text handling: the bytes as a SIP message read with our
+// message class (sip_message_class: wrapped request line, Via and CSeq parsers), a phone's SDP
+// offer through our choice of
 // audio and our answer, and the same bytes as a participant's name in a conference-info
 // document (they come from SIP From headers and web users' display names), and as a
 // message/cpim body (with IMDN and is-composing documents), which must survive our own
@@ -11,7 +13,10 @@
 #include "plugins/sip/conference_info.hpp"
 #include "plugins/sip/cpim.hpp"
 #include "plugins/sip/imdn.hpp"
+#include "plugins/sip/sip_message.hpp"
+#include "plugins/sip/sip_message_class.hpp"
 #include "plugins/sip/sip_sdp.hpp"
+#include "plugins/sip/sofia.hpp"
 
 namespace {
 
@@ -36,6 +41,23 @@ void checkEscaped(const std::string& text) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string input(reinterpret_cast<const char*>(data), size);
+    if (msg_t* msg = msg_make(sylk::sip::SipMessageClass::instance(), 0, input.data(), static_cast<ssize_t>(input.size()))) {
+        sip_t* sip = sip_object(msg);
+        // An unknown method has a name, one word of visible characters (Sofia's grammar, which
+        // also takes "()", or ours, the RFC's token).
+        if (sip && sip->sip_request && sip->sip_request->rq_method == sip_method_unknown) {
+            const char* name = sip->sip_request->rq_method_name;
+            if (!name || !*name)
+                __builtin_trap();
+            for (const char* c = name; *c; ++c) {
+                if (static_cast<unsigned char>(*c) <= 0x20 || static_cast<unsigned char>(*c) >= 0x7f)
+                    __builtin_trap();
+            }
+        }
+        (void)sylk::sip::acceptsSdp(sip);
+        (void)sylk::sip::contentTypeOf(sip);
+        msg_destroy(msg);
+    }
     std::string reason;
     if (auto audio = sylk::sip::chooseAudio(input, &reason)) {
         std::string answer = sylk::sip::buildAnswer("127.0.0.1", 40000, *audio, 1, 1);

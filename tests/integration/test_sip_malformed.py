@@ -1,13 +1,20 @@
-"""Malformed SIP at the plugin's stack, over UDP and TCP from a raw socket: each gets a SIP error
-(or is dropped where RFC 3261 says so), janus keeps running, and a call in progress goes on."""
+"""Malformed and hostile SIP at the plugin's stack, over UDP and TCP from raw sockets: each gets a
+SIP error (or is dropped where RFC 3261 says so), janus keeps running, and a call in progress
+goes on; no datagram stalls the stack or gets a response sent anywhere but to its source;
+garbage ends its TCP connection; OPTIONS pings leave no Sofia handles; INVITEs with a body or
+an Accept we do not take get 415/406; methods with any token character get 501; answers keep
+the offer's payload types (issues 10 and 17)."""
 import asyncio
 import os
 import re
 import shutil
 import socket
+import subprocess
 import tempfile
 import time
 import uuid
+
+import pytest
 
 from conftest import run
 from harness.janus_api import Admin, Session
@@ -253,3 +260,140 @@ def test_the_room_answer_keeps_the_offers_payload_types(janus):
     assert re.search(r"^m=audio \d+ RTP/AVP 0 101\r$", sdp, re.M), sdp
     rtpmaps = dict(re.findall(r"^a=rtpmap:(\d+) (\S+)\r$", sdp, re.M))
     assert rtpmaps == {"0": "PCMU/8000", "101": "telephone-event/8000"}, sdp
+
+
+
+@pytest.fixture
+def silent_dns():
+    """The system resolver's nameserver made reachable in the test's namespace, on a socket that
+    takes queries and never answers: what a host name under a black-holed domain costs. (With no
+    route at all the resolver fails at once, hiding a synchronous lookup.)"""
+    with open("/etc/resolv.conf") as conf:
+        servers = re.findall(r"^nameserver\s+(\S+)", conf.read(), re.M)
+    if not servers or ":" in servers[0]:
+        pytest.skip("no IPv4 nameserver in /etc/resolv.conf")
+    server = servers[0]
+    subprocess.run(["ip", "addr", "add", server + "/32", "dev", "lo"], check=True)
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind((server, 53))
+    try:
+        yield sink
+    finally:
+        sink.close()
+        subprocess.run(["ip", "addr", "del", server + "/32", "dev", "lo"], check=False)
+
+
+def options_round_trip(timeout=8.0):
+    """Seconds until a plain OPTIONS is answered (None: not within timeout)."""
+    started = time.monotonic()
+    code = udp_exchange(request("OPTIONS", "sip:127.0.0.1:5060"), timeout=timeout)
+    return time.monotonic() - started if code == 200 else None
+
+
+def test_no_datagram_stalls_the_stack_or_sends_a_reply_elsewhere(janus, silent_dns):
+    """Requests whose top Via names another host: a host name (which would need DNS) or another
+    address. RFC 3261 §18.2.2 sends responses where the request came from (received, rport); the
+    stateless 505 for SIP/7.0 went to the Via's host, resolved synchronously on the SIP thread, so
+    every such datagram stalled all SIP work for the resolver's timeout (seconds). Each case is
+    sent from socket A, with socket C listening at the other address the Via names; then a plain
+    OPTIONS must be answered within a second, A gets any reply and C nothing."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
+        other.bind(("127.0.0.2", 0))
+        other.settimeout(0.2)
+        elsewhere = "127.0.0.2:%d" % other.getsockname()[1]
+        cases = {
+            "SIP/7.0, Via host name": ("OPTIONS sip:127.0.0.1:5060 SIP/7.0", "SIP/2.0/UDP unresolvable.invalid:{port}", {}),
+            "SIP/7.0, Via another address": ("OPTIONS sip:127.0.0.1:5060 SIP/7.0", "SIP/2.0/UDP " + elsewhere, {}),
+            "SIP/7.0 Via, host name": ("OPTIONS sip:127.0.0.1:5060 SIP/2.0", "SIP/7.0/UDP unresolvable.invalid:{port}", {}),
+            "maddr a host name": ("OPTIONS sip:127.0.0.1:5060 SIP/2.0",
+                                  "SIP/2.0/UDP 127.0.0.1:{port};maddr=unresolvable.invalid", {}),
+            "maddr another address": ("OPTIONS sip:127.0.0.1:5060 SIP/2.0",
+                                      "SIP/2.0/UDP 127.0.0.1:{port};maddr=127.0.0.2", {}),
+            "TCP Via over UDP, bad request": ("OPTIONS sip:127.0.0.1:5060 SIP/2.0", "SIP/2.0/TCP unresolvable.invalid:{port}",
+                                              {"drop": ("Call-ID",)}),
+        }
+        results = {}
+        for name, (line, via, extra) in cases.items():
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+                sender.bind(("127.0.0.1", 0))
+                sender.settimeout(1.0)
+                port = sender.getsockname()[1]
+                payload = request("OPTIONS", "sip:127.0.0.1:5060", port=port, **extra).decode()
+                payload = re.sub(r"^OPTIONS \S+ SIP/2\.0", line, payload)
+                payload = re.sub(r"^Via: [^;\r]*", "Via: " + via.format(port=port), payload, flags=re.M)
+                sender.sendto(payload.encode(), FOCUS)
+                round_trip = options_round_trip()
+                try:
+                    reply = status_of(sender.recvfrom(65535)[0])
+                except socket.timeout:
+                    reply = None
+                try:
+                    misdirected = other.recvfrom(65535)[0][:40]
+                except socket.timeout:
+                    misdirected = None
+                results[name] = (round_trip, reply, misdirected)
+    for name, (round_trip, reply, misdirected) in results.items():
+        assert round_trip is not None and round_trip < 1.0, (name, results)
+        assert misdirected is None, (name, results)
+    # The stateless 505 and 400 and the valid requests are answered, at the address they came from.
+    assert results["SIP/7.0, Via host name"][1] == 505, results
+    assert results["TCP Via over UDP, bad request"][1] == 400, results
+    assert results["maddr a host name"][1] == 200, results
+    assert results["maddr another address"][1] == 200, results
+    assert janus.alive()
+
+
+def open_fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def test_tcp_connections_that_send_garbage_are_closed(janus):
+    """Issue 17 #2: a TCP connection that sent garbage stayed open, unread, in CLOSE_WAIT until
+    Sofia's 30-minute idle timeout (300 such connections held 246 fds for 29 minutes). Now the
+    server ends it at once (the client reads end of stream), and once the clients have gone too
+    janus's descriptors are back where they were."""
+    pid = janus.process.pid
+    udp_exchange(request("OPTIONS", "sip:127.0.0.1:5060"))  # the stack is up and settled
+    baseline = open_fds(pid)
+    garbage = [b"hello there\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+               b"\x16\x03\x01\x02\x7f\x01\xff\x01\xfc\x03\x03 binary\r\n\r\n", b"INVITE\r\n\r\n"]
+    connections = []
+    for i in range(100):
+        s = socket.create_connection(FOCUS, timeout=5)
+        s.sendall(garbage[i % len(garbage)])
+        connections.append(s)
+    started = time.monotonic()
+    ended = 0
+    for s in connections:
+        s.settimeout(max(0.1, started + 3.0 - time.monotonic()))
+        try:
+            if s.recv(65535) == b"":
+                ended += 1
+        except (socket.timeout, ConnectionResetError):
+            pass
+    waited = time.monotonic() - started
+    held = open_fds(pid) - baseline
+    for s in connections:
+        s.close()
+    deadline = time.monotonic() + 5.0
+    while open_fds(pid) > baseline and time.monotonic() < deadline:
+        time.sleep(0.2)
+    after = open_fds(pid)
+    assert ended == len(connections), (ended, waited)
+    assert after <= baseline, (baseline, held, after)
+    # A valid request over TCP is still answered (and its connection kept).
+    assert tcp_exchange(request("OPTIONS", "sip:127.0.0.1:5060", transport="TCP")) == 200
+    assert janus.alive()
+
+
+def test_methods_with_any_token_character_are_answered(janus):
+    """RFC 3261 token characters include "*+`%'~": a request with such a method name got no
+    answer at all (Sofia's parser took only URL characters for methods it did not know, and
+    called the request garbage). It is an unknown method now: 501, over TCP and UDP."""
+    results = {}
+    for method in ("FOO*+", "B`Q", "X%Y'Z~!"):
+        payload = request(method, "sip:any-room@127.0.0.1:5060")
+        results[method, "UDP"] = udp_exchange(payload)
+        results[method, "TCP"] = tcp_exchange(request(method, "sip:any-room@127.0.0.1:5060", transport="TCP"))
+    assert all(code == 501 for code in results.values()), results
+    assert janus.alive()
