@@ -406,6 +406,13 @@ void ConferenceFocus::onMessage(nua_handle_s* handle, const sip_s* sip) {
                     NUTAG_WITH_THIS(stack_.nua()), TAG_END());
         return;
     }
+    // Room chat is JSON text: bytes that are not UTF-8 (a phone's Latin-1) would reach nobody
+    // while the phone got 200, so the phone is told instead.
+    if (!g_utf8_validate(text.data(), static_cast<gssize>(text.size()), nullptr)) {
+        nua_respond(handle, 400, sip_400_Bad_request, NUTAG_WITH_THIS(stack_.nua()),
+                    SIPTAG_WARNING_STR("399 sylk \"the text must be UTF-8\""), TAG_END());
+        return;
+    }
     if (auto room = hub::Hub::instance().find(call->second.room)) {
         hub::ChatMessage message;
         message.id = hub::newMessageId();

@@ -141,6 +141,7 @@ void Gateway::startMedia(GatewaySession& session, const AudioOffer& peer) {
     media.sipCodec = *codec;
     media.sipPt = peer.payloadType;
     media.sipDtmfPt = peer.telephoneEventPt;
+    media.sipDtmfRate = peer.telephoneEventRate;
     media.webrtcOpusPt = session.call.webrtcOpusPt;
     media.webrtcDtmfPt = session.call.webrtcDtmfPt;
     media.mindex = session.call.mindex;

@@ -64,7 +64,7 @@ void MediaBridge::fromWebRtc(const uint8_t* packet, size_t length) {
     if (rtp->payloadType == media_.webrtcDtmfPt) {
         if (media_.sipDtmfPt >= 0)
             sendToSip(static_cast<uint8_t>(media_.sipDtmfPt), rtp->marker, rtp->sequence,
-                      scaleTimestamp(rtp->timestamp, 48000, 8000), rtp->payload, rtp->payloadLength);
+                      scaleTimestamp(rtp->timestamp, 48000, media_.sipDtmfRate), rtp->payload, rtp->payloadLength);
         return;
     }
     if (rtp->payloadType != media_.webrtcOpusPt)
@@ -111,7 +111,7 @@ void MediaBridge::fromSip() {
             reportDtmf(rtp->payload, rtp->payloadLength, rtp->timestamp);
             if (media_.webrtcDtmfPt >= 0)
                 sendToWebRtc(static_cast<uint8_t>(media_.webrtcDtmfPt), rtp->marker, rtp->sequence,
-                             scaleTimestamp(rtp->timestamp, 8000, 48000), rtp->payload, rtp->payloadLength, media_.mindex);
+                             scaleTimestamp(rtp->timestamp, media_.sipDtmfRate, 48000), rtp->payload, rtp->payloadLength, media_.mindex);
             return;
         }
         if (rtp->payloadType != media_.sipPt)
@@ -164,7 +164,8 @@ void MediaBridge::reportDtmf(const uint8_t* payload, size_t length, uint32_t tim
         return;
     dtmfSeen_ = true;
     lastDtmfTimestamp_ = timestamp;
-    int duration = (payload[2] << 8 | payload[3]) / 8;  // 8 kHz ticks to ms
+    // The duration is in ticks of the telephone-event clock the answer kept (8 or 48 kHz).
+    int duration = static_cast<int>(static_cast<int64_t>(payload[2] << 8 | payload[3]) * 1000 / media_.sipDtmfRate);
     dtmfListener_(kDtmfDigits[payload[0]], duration);
 }
 

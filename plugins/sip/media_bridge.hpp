@@ -26,6 +26,7 @@ struct BridgeMedia {
     audio::CodecId sipCodec = audio::CodecId::Opus;
     int sipPt = -1;
     int sipDtmfPt = -1;       // -1: the peer has no telephone-event
+    int sipDtmfRate = 8000;   // its clock rate as negotiated (8000, or 48000 next to Opus)
     int webrtcOpusPt = 111;   // what the browser sends Opus with
     int webrtcDtmfPt = -1;
     int mindex = 0;           // the browser PeerConnection's audio m-line

@@ -1,5 +1,8 @@
 #include "sip_events.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 namespace sylk::sip {
 namespace {
 
@@ -14,10 +17,22 @@ void copy(Json& to, const Json& result, const char* key, const char* as = nullpt
         to.set(as ? as : key, Json::borrow(value));
 }
 
+// The results the stock plugin reports, all pushed on the SIP thread. The others (DTMF from
+// RTP comes from the RTP receiver thread) are turned down before the session is read.
+bool reported(const std::string& name) {
+    static const char* const kReported[] = {"registered", "unregistered", "registration_failed", "unregistration_failed",
+                                            "calling", "incomingcall", "missed_call", "ringing", "proceeding",
+                                            "progress", "accepted", "declining", "hangup", "holding", "resuming",
+                                            "transfer_accepted", "transfer_failed"};
+    return std::any_of(std::begin(kReported), std::end(kReported), [&](const char* known) { return name == known; });
+}
+
 }  // namespace
 
 Json SipEvents::fromGatewayResult(const GatewaySession& session, const std::string& givenCallId, const Json& result) {
     std::string name = stringOf(result, "event");
+    if (!reported(name))
+        return Json();
     std::string callId = !givenCallId.empty() ? givenCallId : stringOf(result, "call_id");
     if (callId.empty())
         callId = session.call.callId;

@@ -441,3 +441,40 @@ def test_phones_with_g722_and_opus_talk_with_the_room(janus, codec, pt, rtpmap, 
                                                                          tone_db(*phone_heard, tone))
     assert status == 0, errors.decode(errors="replace")[-1000:]
     assert janus.alive()
+
+
+def test_a_message_that_is_not_utf8_is_refused(janus):
+    """Room chat is JSON text: a phone's MESSAGE in Latin-1 gets 400 rather than a 200 for a
+    message no participant would get."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+    with open(os.path.join(SCENARIOS, "room_call.xml"), encoding="latin-1") as original:
+        scenario = original.read()
+    variant, replaced = re.subn(r'hello from the phone(.*?)<recv response="200" />.*?(<pause milliseconds="1000" />\s*'
+                                r'<send retrans="500">\s*<!\[CDATA\[\s*BYE)',
+                                lambda m: "caf\xe9 from the phone" + m.group(1) + '<recv response="400" />\n  ' + m.group(2),
+                                scenario, flags=re.S)
+    assert replaced == 1
+    variant = variant.replace('<Reference variables="cpim,sender,text,timer" />', '<Reference variables="timer" />')
+    with open(os.path.join(trace_dir, "latin1_call.xml"), "w", encoding="latin-1") as out:
+        out.write(variant)
+
+    async def body():
+        phone = await RtpPeer("pcmu", 600).open()
+        try:
+            call = await spawn("sipp", FOCUS, "-sf", os.path.join(trace_dir, "latin1_call.xml"), "-m", "1",
+                               "-i", "127.0.0.1", "-p", "0", "-nostdin", "-timeout", "30s", "-trace_msg",
+                               "-message_file", os.path.join(trace_dir, "messages.log"), "-set", "room", "latin1-room",
+                               "-set", "rtpport", str(phone.port), cwd=trace_dir,
+                               stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+            _, errors = await asyncio.wait_for(call.communicate(), 40)
+            return call.returncode, errors, open(os.path.join(trace_dir, "messages.log"), errors="replace").read()
+        finally:
+            phone.close()
+
+    try:
+        status, errors, log = run(body(), timeout=60)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert status == 0, errors.decode(errors="replace")[-1000:] + log[-2000:]
+    assert 'Warning: 399 sylk "the text must be UTF-8"' in log
+    assert janus.alive()

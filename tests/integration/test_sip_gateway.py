@@ -256,6 +256,55 @@ def test_a_g722_phone_calls_the_web_user(janus):
     assert janus.alive()
 
 
+def test_rtp_dtmf_at_48_khz_is_reported_in_milliseconds(janus):
+    """A phone offering telephone-event/48000: the answer keeps that clock (RFC 3264), so the
+    RFC 4733 duration the phone sends counts 48 kHz ticks: 7680 of them are 160 ms, not 960."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipgw-")
+    with open(os.path.join(SCENARIOS, "call_web_user.xml")) as original:
+        scenario = original.read()
+    assert "telephone-event/8000" in scenario
+    scenario_path = os.path.join(trace_dir, "call_web_user_48k.xml")
+    with open(scenario_path, "w") as variant:
+        variant.write(scenario.replace("telephone-event/8000", "telephone-event/48000"))
+
+    async def body():
+        phone = await RtpPeer("g722", 700).open()
+        user = await WebUser(janus, 500).open()
+        caller = None
+        try:
+            contact_user = (await user.register_guest())["result"]["contact_user"]
+            caller = await spawn("sipp", "127.0.0.1:5060", "-sf", scenario_path, "-m", "1", "-i", "127.0.0.1", "-p", "0",
+                                 "-nostdin", "-timeout", "60s", "-trace_msg", "-message_file",
+                                 os.path.join(trace_dir, "caller.log"), "-set", "user", contact_user,
+                                 "-set", "rtpport", str(phone.port), cwd=trace_dir,
+                                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            _, jsep = await sip_event(user.handle, ("incomingcall",))
+            await user.handle.send({"request": "accept"}, jsep=await user.answer(jsep))
+            answer = await wait_for(os.path.join(trace_dir, "caller.log"),
+                                    r"SIP/2\.0 200 OK.*?m=audio (\d+) RTP/AVP.*?(a=rtpmap:101 [^\r\n]+)")
+            for _ in range(3):  # digit 5, end bit, 160 ms at 48 kHz; the end packet three times
+                phone.transport.sendto(phone.packet(struct.pack("!BBH", 5, 0x80 | 10, 7680), pt=101),
+                                       ("127.0.0.1", int(answer.group(1))))
+            dtmf, _ = await sip_event(user.handle, ("dtmf",))
+            await user.handle.send({"request": "hangup"})
+            return answer.group(2), dtmf
+        finally:
+            if caller and caller.returncode is None:
+                caller.kill()
+                await caller.wait()
+            phone.close()
+            await user.close()
+
+    try:
+        rtpmap, dtmf = run(body(), timeout=60)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert rtpmap == "a=rtpmap:101 telephone-event/48000", rtpmap
+    assert dtmf["result"]["signal"] == "5" and dtmf["result"]["via"] == "rtp", dtmf
+    assert dtmf["result"]["duration"] == 160, dtmf
+    assert janus.alive()
+
+
 def test_a_silent_phone_is_hung_up(janus):
     """The peer answers and sends no RTP: after the RTP timeout (6 s in tests) the gateway sends
     BYE and tells the web user. A second caller meanwhile gets 486 and a missed_call event."""
