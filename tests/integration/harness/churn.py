@@ -153,6 +153,7 @@ class ChurnLoad:
             started, _ = await subscriber.send({"request": "start"},
                                                jsep={"type": "answer", "sdp": sub_pc.localDescription.sdp})
             assert started.get("started") == "ok", started
+            await subscriber.next_event(timeout=15, predicate=lambda e: e.get("janus") == "webrtcup")
             self.counts.add("webrtc_video_up")
             await asyncio.sleep(random.uniform(0.5, 2.0))
             await self._end(session, [subscriber, publisher], next(self._endings))
