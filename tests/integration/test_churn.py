@@ -75,7 +75,7 @@ def test_churn_leaves_nothing_behind(janus):
           % (counts, baseline, peaks, after, invalid_sessions, load.errors[:5]))
     # The load really ran: every kind of client and ending happened, and worked.
     assert not warmup.errors and not load.errors, (warmup.errors + load.errors)[:10]
-    for what in ("webrtc_mixer_up", "webrtc_video_up", "plain_joins", "refused_joins", "malformed_bodies",
+    for what in ("webrtc_mixer_up", "webrtc_video_up", "plain_joins", "rejoins", "refused_joins", "malformed_bodies",
                  "sip_calls", "sip_abandoned", "sip_unacked", "end_leave", "end_detach", "end_destroy", "end_abrupt"):
         assert counts.get(what, 0) > 0, "no %s in %s" % (what, counts)
     # ... and held threads and sockets while it ran, so coming back to the baseline means something
