@@ -1,5 +1,6 @@
-// A handle attached to janus.plugin.sylk.audiomixer. Participants it ever had stay alive with
-// it, so the media path can use a plain atomic pointer to the current one.
+// A handle attached to janus.plugin.sylk.audiomixer. A participant it had stays alive while
+// its media thread may still be using it, so the media path can use a plain atomic pointer to
+// the current one (see attach).
 #pragma once
 
 #include <atomic>
@@ -34,6 +35,8 @@ private:
     AudioMixerPlugin& plugin_;
     std::vector<std::shared_ptr<MixParticipant>> previous_;  // see the class comment
     std::atomic<MixParticipant*> media_{nullptr};
+    std::atomic<int> inMedia_{0};      // media threads inside onIncomingRtp (one: the handle's)
+    std::atomic<size_t> kept_{0};      // previous_.size() for describe(), read off the loop
 };
 
 }  // namespace sylk::audiomixer

@@ -94,3 +94,29 @@ def test_refused_mixer_and_video_room_joins_leave_no_room(janus):
         after["hub"] - before["hub"], before)
     assert "mixer-after" not in settled["mixer"] and PINNED_ROOM not in settled["videoroom"], settled
     assert settled["hub"] == before["hub"] - 1, (before, settled)  # the pinned room's hub room went with it
+
+
+def test_a_handle_that_joins_and_leaves_again_and_again_keeps_no_old_participants(janus):
+    """Each mixer join makes a participant (Opus coders, jitter buffer: tens of KiB); a handle
+    used to keep every one it ever had until it went, so one client joining and leaving in a loop
+    grew janus without bound. Now it keeps at most the one its media thread may still touch."""
+    async def body():
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        session = await Session.create(janus.ws_url)
+        try:
+            mixer = await session.attach(MIXER)
+            for n in range(ATTEMPTS):
+                joined, _ = await mixer.send({"request": "join", "room": "rejoin-%d" % (n % 3), "display": "again"})
+                assert joined.get("audiobridge") == "joined", joined
+                left, _ = await mixer.send({"request": "leave"})
+                assert left.get("audiobridge") == "left", left
+            info = await mixer.info(admin)
+            rooms = await room_counts(admin)
+            return info["info"]["plugin_specific"], rooms
+        finally:
+            await session.close()
+            await admin.close()
+
+    kept, rooms = run(body(), timeout=120)
+    assert kept["previous_participants"] <= 1, kept
+    assert not [r for r in rooms["mixer"] if r.startswith("rejoin-")], rooms

@@ -7,8 +7,9 @@ The load, all at once until a deadline:
   subscribes to its own feed), each leaving one of four ways in turn: `leave` then destroy,
   detach, destroy without leaving, or closing the WebSocket without a word (janus destroys the
   sessions of a transport that went: reclaim_session_timeout is 0);
-- plain WebSocket clients without media: joins (mixer and video room), chat, refused joins (each
-  kind of issue 17), malformed and oversized bodies, the same four ways out;
+- plain WebSocket clients without media: joins (mixer and video room; a second mixer join on the
+  same handle), chat, refused joins (each kind of issue 17), malformed and oversized bodies, the
+  same four ways out;
 - SIP phones (sipp) calling the rooms: calls that hang up, calls acknowledged and then abandoned
   (no BYE, no media: the focus's RTP timeout ends them), calls never acknowledged (the 200 is
   retransmitted until 64*T1).
@@ -153,6 +154,7 @@ class ChurnLoad:
             started, _ = await subscriber.send({"request": "start"},
                                                jsep={"type": "answer", "sdp": sub_pc.localDescription.sdp})
             assert started.get("started") == "ok", started
+            await subscriber.next_event(timeout=15, predicate=lambda e: e.get("janus") == "webrtcup")
             self.counts.add("webrtc_video_up")
             await asyncio.sleep(random.uniform(0.5, 2.0))
             await self._end(session, [subscriber, publisher], next(self._endings))
@@ -183,6 +185,12 @@ class ChurnLoad:
             self.counts.add("malformed_bodies")
         joined, _ = await mixer.send({"request": "join", "room": self.room("mix"), "display": "plain"})
         assert joined.get("audiobridge") == "joined", joined
+        # and again on the same handle (each join makes a participant the handle must not keep)
+        left, _ = await mixer.send({"request": "leave"})
+        assert left.get("audiobridge") == "left", left
+        joined, _ = await mixer.send({"request": "join", "room": self.room("mix"), "display": "plain"})
+        assert joined.get("audiobridge") == "joined", joined
+        self.counts.add("rejoins")
         joined, _ = await videoroom.send({"request": "join", "ptype": "publisher", "room": self.room("video"),
                                           "display": "plain"})
         assert joined.get("videoroom") == "joined", joined
