@@ -1,0 +1,192 @@
+// Calls into rooms: INVITE, re-INVITE and hold, RTP timeouts, the end of a call, and each call's
+// leg in the audio mixer. Part of class ConferenceFocus (conference_focus.hpp).
+#include "conference_focus.hpp"
+
+#include <glib.h>
+
+#include "sofia.hpp"
+
+#include "sip_events.hpp"
+#include "sip_message.hpp"
+#include "sip_sdp.hpp"
+#include "sip_stack.hpp"
+#include "sylkcore/hub/services.hpp"
+#include "sylkcore/log.hpp"
+#include "sylkcore/net/srtp_session.hpp"
+#include "sylkcore/request_error.hpp"
+
+#include "conference_focus_detail.hpp"
+
+namespace sylk::sip {
+
+using namespace conference_focus_detail;
+
+void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
+    if (auto existing = calls_.find(handle); existing != calls_.end()) {
+        onReInvite(handle, existing->second, sip);
+        return;
+    }
+    if (!admitCaller(handle, sip))
+        return;
+    if (!stack_.takesSdpOffer(handle, sip)) {
+        ++callsRefused_;
+        return;
+    }
+    const char* room = sip && sip->sip_request && sip->sip_request->rq_url->url_user ? sip->sip_request->rq_url->url_user : nullptr;
+    if (!room || !*room) {
+        ++callsRefused_;
+        stack_.refuse(handle, 404, sip_404_Not_found, "call a room: sip:room@host");
+        return;
+    }
+    std::string reason;
+    std::string offer = bodyOf(sip);
+    auto audio = offer.empty() ? std::nullopt : chooseAudio(offer, &reason);
+    if (!audio) {
+        ++callsRefused_;
+        stack_.refuse(handle, 488, sip_488_Not_acceptable, offer.empty() ? "an SDP offer is needed" : reason);
+        return;
+    }
+    Call call;
+    call.room = room;
+    call.display = displayOf(sip);
+    call.uri = fromUri(sip);
+    call.callId = callIdOf(sip);
+    call.media = *audio;
+    call.lastPacketUs = g_get_monotonic_time();
+    Json request = Json::object();
+    Json rtp = Json::object();
+    rtp.set("ip", audio->address).set("port", audio->port).set("payload_type", audio->payloadType);
+    if (audio->srtp()) {
+        call.localKey = net::SrtpSession::makeKey();
+        Json srtp = Json::object();
+        srtp.set("suite", audio->cryptoSuite).set("local_key", call.localKey).set("remote_key", audio->cryptoKey);
+        rtp.set("srtp", srtp);
+    }
+    request.set("room", call.room).set("display", call.display).set("codec", audio->codec).set("rtp", rtp);
+    if (stack_.settings().roomSamplingRate > 0)  // for a room this call opens; an open room keeps its rate
+        request.set("sampling_rate", stack_.settings().roomSamplingRate);
+    Json leg;
+    try {
+        leg = hub::Services::instance().call("audiomixer.attach_rtp", request);
+    } catch (const RequestError& e) {
+        ++callsRefused_;
+        if (e.code() == ErrorCode::NotFound)
+            stack_.refuse(handle, 503, sip_503_Service_unavailable, e.what());
+        else if (e.code() == ErrorCode::AudioMixerRoomFull)
+            stack_.refuse(handle, 486, sip_486_Busy_here, e.what());
+        else
+            stack_.refuse(handle, 403, sip_403_Forbidden, e.what());
+        return;
+    }
+    json_t* legRtp = leg.member("rtp");
+    call.legId = static_cast<uint64_t>(json_integer_value(json_object_get(leg.get(), "id")));
+    call.memberId = "janus.plugin.sylk.audiomixer/" + std::to_string(call.legId);
+    call.answerIp = json_string_value(json_object_get(legRtp, "ip"));
+    call.answerPort = static_cast<uint16_t>(json_integer_value(json_object_get(legRtp, "port")));
+    call.sessionId = sessionIds_++;
+    call.answer = buildAnswer(call.answerIp, call.answerPort, *audio, call.sessionId, call.version, "sendrecv", call.localKey);
+    std::string contact = stack_.contactFor(call.room, stack_.currentListener()) + ";isfocus";
+    nua_respond(handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()),
+                SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());
+    SYLK_LOG(LOG_INFO, kPackage, "call into room %s answered (%s)", call.room.c_str(), audio->codec.c_str());
+    watch(call.room);  // its chat goes to the phone as MESSAGE
+    if (events_) {
+        events_->notify(nullptr, [&] {
+            return SipEvents::phone("joined", {call.room, call.legId, call.display, call.uri, call.callId, call.media.codec,
+                                              call.media.srtp(), call.dialOut});
+        });
+    }
+    calls_[handle] = std::move(call);
+    ++callsAnswered_;
+    ++activeCalls_;
+}
+
+void ConferenceFocus::onReInvite(nua_handle_s* handle, Call& call, const sip_s* sip) {
+    // A session refresh, or hold/resume: a phone on hold (sendonly, inactive, c=0.0.0.0) leaves
+    // the mix until it resumes. The leg's codec and port stay as first agreed.
+    std::string offer = bodyOf(sip);
+    std::string direction = "sendrecv";
+    if (!offer.empty()) {
+        std::string reason;
+        auto audio = chooseAudio(offer, &reason);
+        if (!audio) {
+            nua_respond(handle, 488, sip_488_Not_acceptable, TAG_END());
+            return;
+        }
+        if (audio->held() != call.held) {
+            call.held = audio->held();
+            updateLeg(call, call.held);
+            call.lastPacketUs = g_get_monotonic_time();
+            SYLK_LOG(LOG_INFO, kPackage, "%s in room %s %s", call.display.c_str(), call.room.c_str(),
+                     call.held ? "holds the call" : "resumes the call");
+        }
+        direction = answerDirection(audio->direction);
+    }
+    call.answer = buildAnswer(call.answerIp, call.answerPort, call.media, call.sessionId, ++call.version, direction,
+                              call.localKey);
+    nua_respond(handle, 200, sip_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()),
+                TAG_END());
+}
+
+Json ConferenceFocus::updateLeg(const Call& call, std::optional<bool> hold) {
+    try {
+        Json request = Json::object();
+        request.set("room", call.room).set("id", static_cast<json_int_t>(call.legId));
+        if (hold)
+            request.setBool("hold", *hold);
+        return hub::Services::instance().call("audiomixer.update_rtp", request);
+    } catch (const std::exception& e) {
+        SYLK_LOG(LOG_VERB, kPackage, "updating the leg in room %s: %s", call.room.c_str(), e.what());
+        return Json();
+    }
+}
+
+void ConferenceFocus::checkRtpTimeouts() {
+    int timeout = stack_.settings().rtpTimeoutSeconds;
+    if (timeout <= 0)
+        return;
+    int64_t now = g_get_monotonic_time();
+    for (auto& [handle, call] : calls_) {
+        if (call.held)
+            continue;
+        Json leg = updateLeg(call, std::nullopt);
+        json_t* packets = leg.member("packets_in");
+        if (!json_is_integer(packets))
+            continue;
+        if (json_integer_value(packets) != call.packetsIn) {
+            call.packetsIn = json_integer_value(packets);
+            call.lastPacketUs = now;
+        } else if (now - call.lastPacketUs > static_cast<int64_t>(timeout) * G_USEC_PER_SEC && !call.timedOut) {
+            SYLK_LOG(LOG_INFO, kPackage, "%s in room %s: no RTP for %d s, hanging up", call.display.c_str(),
+                     call.room.c_str(), timeout);
+            call.timedOut = true;
+            nua_bye(handle, SIPTAG_REASON_STR("SIP;cause=408;text=\"RTP timeout\""), TAG_END());
+        }
+    }
+}
+
+void ConferenceFocus::endCall(nua_handle_s* handle) {
+    auto call = calls_.find(handle);
+    if (call == calls_.end())
+        return;
+    try {
+        Json request = Json::object();
+        request.set("room", call->second.room).set("id", static_cast<json_int_t>(call->second.legId));
+        hub::Services::instance().call("audiomixer.detach_rtp", request);
+    } catch (const std::exception& e) {
+        SYLK_LOG(LOG_VERB, kPackage, "leaving room %s: %s", call->second.room.c_str(), e.what());
+    }
+    if (events_) {
+        events_->notify(nullptr, [&] {
+            return SipEvents::phone("left", {call->second.room, call->second.legId, call->second.display, call->second.uri, call->second.callId, call->second.media.codec,
+                                              call->second.media.srtp(), call->second.dialOut});
+        });
+    }
+    std::string room = call->second.room;
+    calls_.erase(call);
+    --activeCalls_;
+    stack_.retire(handle);
+    unwatchIfUnused(room);
+}
+
+}  // namespace sylk::sip

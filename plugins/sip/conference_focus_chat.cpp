@@ -1,0 +1,102 @@
+// Room chat and phones: in-call MESSAGE (plain text or CPIM) posted to the room, and the room's
+// chat sent to the phones as CPIM MESSAGEs. Part of class ConferenceFocus (conference_focus.hpp).
+#include "conference_focus.hpp"
+
+#include <glib.h>
+
+#include "sofia.hpp"
+
+#include "cpim.hpp"
+#include "sip_message.hpp"
+#include "sip_stack.hpp"
+#include "sylkcore/hub/events.hpp"
+#include "sylkcore/hub/hub.hpp"
+
+#include "conference_focus_detail.hpp"
+
+namespace sylk::sip {
+
+using namespace conference_focus_detail;
+
+void ConferenceFocus::onMessage(nua_handle_s* handle, const sip_s* sip) {
+    auto call = calls_.find(handle);
+    if (call == calls_.end()) {
+        // Out of a call: rooms take chat only from their participants (SylkServer answers 405).
+        stack_.refuse(handle, 405, sip_405_Method_not_allowed, "MESSAGE to a room is taken only within a call");
+        return;
+    }
+    std::string text = bodyOf(sip);
+    if (contentTypeOf(sip) == "message/cpim") {
+        std::string reason;
+        auto cpim = parseCpim(text, &reason);
+        if (!cpim || cpim->contentType.rfind("text/plain", 0) != 0) {
+            nua_respond(handle, 415, sip_415_Unsupported_media, NUTAG_WITH_THIS(stack_.nua()),
+                        SIPTAG_ACCEPT_STR("text/plain, message/cpim"), TAG_END());
+            return;
+        }
+        text = cpim->body;
+    } else if (!contentTypeOf(sip).empty() && contentTypeOf(sip) != "text/plain") {
+        nua_respond(handle, 415, sip_415_Unsupported_media, NUTAG_WITH_THIS(stack_.nua()),
+                    SIPTAG_ACCEPT_STR("text/plain, message/cpim"), TAG_END());
+        return;
+    }
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+        text.pop_back();  // line endings some phones add to the body are not part of the message
+    if (text.empty() || text.size() > 16 * 1024) {
+        nua_respond(handle, text.empty() ? 400 : 413, text.empty() ? sip_400_Bad_request : sip_413_Request_too_large,
+                    NUTAG_WITH_THIS(stack_.nua()), TAG_END());
+        return;
+    }
+    // Room chat is JSON text: bytes that are not UTF-8 (a phone's Latin-1) would reach nobody
+    // while the phone got 200, so the phone is told instead.
+    if (!g_utf8_validate(text.data(), static_cast<gssize>(text.size()), nullptr)) {
+        nua_respond(handle, 400, sip_400_Bad_request, NUTAG_WITH_THIS(stack_.nua()),
+                    SIPTAG_WARNING_STR("399 sylk \"the text must be UTF-8\""), TAG_END());
+        return;
+    }
+    if (auto room = hub::Hub::instance().find(call->second.room)) {
+        hub::ChatMessage message;
+        message.id = hub::newMessageId();
+        message.display = call->second.display;
+        message.uri = call->second.uri;
+        message.text = text;
+        message.timestamp = hub::nowMs();
+        room->post(kPackage, call->second.memberId, hub::chat(message));
+    }
+    nua_respond(handle, 200, sip_200_OK, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
+}
+
+void ConferenceFocus::queueChat(const std::string& room, const std::string& member, const std::string& display,
+                                const std::string& text) {
+    std::lock_guard lock(changedMutex_);
+    if (chats_.size() < 1000)  // a stalled SIP thread must not grow this without bound
+        chats_.push_back({room, member, display, text});
+}
+
+void ConferenceFocus::deliverChat(const std::string& room, const std::string& member, const std::string& display,
+                                  const std::string& text) {
+    std::string name;
+    for (char c : display) {
+        if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20)
+            name += c;
+    }
+    std::string sender = memberUri(member);
+    for (const auto& [handle, call] : calls_) {
+        if (call.room == room && call.memberId == member)
+            sender = call.uri;
+    }
+    for (const auto& [handle, call] : calls_) {
+        if (call.room != room || call.memberId == member)
+            continue;  // not in this room, or the phone's own message coming back
+        CpimMessage message;
+        message.from = "\"" + name + "\" <" + sender + ">";
+        message.to = "<" + (call.uri.empty() ? "sip:phone@invalid" : call.uri) + ">";
+        message.dateTime = cpimNow();
+        message.contentType = "text/plain;charset=utf-8";
+        message.body = text;
+        std::string body = buildCpim(message);
+        nua_message(handle, SIPTAG_CONTENT_TYPE_STR("message/cpim"), SIPTAG_PAYLOAD_STR(body.c_str()), TAG_END());
+    }
+}
+
+}  // namespace sylk::sip

@@ -1,0 +1,16 @@
+#include "conference_focus_detail.hpp"
+
+#include <cctype>
+
+namespace sylk::sip::conference_focus_detail {
+
+// "janus.plugin.sylk.videoroom/42" -> "urn:sylk:janus.plugin.sylk.videoroom:42": a URI for a
+// participant that has no SIP address.
+std::string memberUri(const std::string& memberId) {
+    std::string uri = "urn:sylk:";
+    for (char c : memberId)
+        uri += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ? c : ':';
+    return uri;
+}
+
+}  // namespace sylk::sip::conference_focus_detail

@@ -1,0 +1,205 @@
+// REFER to a room (RFC 4579): the room dials a phone in (method=INVITE) or removes a participant
+// (method=BYE), reporting to the referrer as sipfrag NOTIFYs. Part of class ConferenceFocus
+// (conference_focus.hpp).
+#include "conference_focus.hpp"
+
+#include <glib.h>
+
+#include <algorithm>
+
+#include "sofia.hpp"
+
+#include "sip_events.hpp"
+#include "sip_message.hpp"
+#include "sip_sdp.hpp"
+#include "sip_stack.hpp"
+#include "sylkcore/hub/services.hpp"
+#include "sylkcore/log.hpp"
+
+#include "conference_focus_detail.hpp"
+
+namespace sylk::sip {
+
+using namespace conference_focus_detail;
+
+// ---------------------------------------------------------------- REFER (RFC 4579)
+
+namespace {
+
+// "user@host" of a URI text, to compare participants regardless of port and parameters.
+std::string userAtHost(const std::string& uri) {
+    size_t scheme = uri.find(':');
+    std::string rest = scheme == std::string::npos ? uri : uri.substr(scheme + 1);
+    size_t end = rest.find_first_of(":;>?");
+    return rest.substr(0, end);
+}
+
+}  // namespace
+
+std::string ConferenceFocus::roomContact(const std::string& room) const {
+    return stack_.contactFor(room, stack_.currentListener());
+}
+
+void ConferenceFocus::onRefer(nua_handle_s* handle, const sip_s* sip) {
+    std::string room = requestUser(sip);
+    if (room.empty() || !sip->sip_refer_to) {
+        stack_.refuse(handle, 400, sip_400_Bad_request, "REFER to a room needs a Refer-To");
+        return;
+    }
+    // Who may make the room call out: trusted addresses, and the room's own participants.
+    std::string source = sip->sip_via ? (sip->sip_via->v_received ? sip->sip_via->v_received : sip->sip_via->v_host) : "";
+    std::string referrer = userAtHost(fromUri(sip));
+    const auto& trusted = stack_.settings().trustedPeers;
+    bool allowed = std::find(trusted.begin(), trusted.end(), source) != trusted.end();
+    for (const auto& [callHandle, call] : calls_)
+        allowed = allowed || (call.room == room && userAtHost(call.uri) == referrer);
+    if (!allowed) {
+        stack_.refuse(handle, 403, sip_403_Forbidden, "only the room's participants and trusted peers may refer");
+        return;
+    }
+    char method[16] = "INVITE";
+    url_param(sip->sip_refer_to->r_url->url_params, "method", method, sizeof(method));
+    // The target without its method parameter: what we call, or whom we remove.
+    url_t target = *sip->sip_refer_to->r_url;
+    target.url_params = nullptr;
+    target.url_headers = nullptr;
+    char buffer[512];
+    int length = url_e(buffer, sizeof(buffer), &target);
+    if (length <= 0 || static_cast<size_t>(length) >= sizeof(buffer)) {
+        stack_.refuse(handle, 400, sip_400_Bad_request, "Refer-To is not a usable URI");
+        return;
+    }
+    std::string targetUri(buffer, static_cast<size_t>(length));
+    if (g_ascii_strcasecmp(method, "BYE") == 0) {
+        for (const auto& [callHandle, call] : calls_) {
+            if (call.room == room && userAtHost(call.uri) == userAtHost(targetUri)) {
+                nua_respond(handle, 202, sip_202_Accepted, NUTAG_WITH_THIS(stack_.nua()), SIPTAG_CONTACT_STR(roomContact(room).c_str()),
+                            TAG_END());
+                nua_bye(callHandle, TAG_END());
+                // On the next tick, after the 202 this callback queues.
+                referResults_.push_back({handle, "SIP/2.0 200 OK\r\n"});
+                SYLK_LOG(LOG_INFO, kPackage, "%s removed from room %s by REFER", call.display.c_str(), room.c_str());
+                return;
+            }
+        }
+        stack_.refuse(handle, 404, sip_404_Not_found, "no such participant in the room");
+        return;
+    }
+    if (g_ascii_strcasecmp(method, "INVITE") != 0) {
+        stack_.refuse(handle, 501, sip_501_Not_implemented, "REFER to a room takes method INVITE or BYE");
+        return;
+    }
+    nua_respond(handle, 202, sip_202_Accepted, NUTAG_WITH_THIS(stack_.nua()), SIPTAG_CONTACT_STR(roomContact(room).c_str()),
+                            TAG_END());
+    dialOut(handle, room, targetUri);
+}
+
+void ConferenceFocus::dialOut(nua_handle_s* refer, const std::string& room, const std::string& target) {
+    // The leg comes first so that the offer can name its port; its peer is known from the answer.
+    // Dial-outs offer PCMU (every phone has it): the mixer's leg is made for one codec.
+    AudioOffer media;
+    media.codec = "pcmu";
+    media.payloadType = 0;
+    media.telephoneEventPt = 101;
+    Call call;
+    call.room = room;
+    call.uri = target;
+    std::string userHost = userAtHost(target);
+    call.display = userHost.substr(0, userHost.find('@'));
+    call.media = media;
+    const int listener = stack_.listenerFor(target);
+    try {
+        Json request = Json::object();
+        Json rtp = Json::object();
+        rtp.set("ip", stack_.ip(listener)).set("port", 9).set("payload_type", 0);  // discard, until answered
+        request.set("room", room).set("display", call.display).set("codec", "pcmu").set("rtp", rtp);
+        Json leg = hub::Services::instance().call("audiomixer.attach_rtp", request);
+        json_t* legRtp = leg.member("rtp");
+        call.legId = static_cast<uint64_t>(json_integer_value(json_object_get(leg.get(), "id")));
+        call.memberId = "janus.plugin.sylk.audiomixer/" + std::to_string(call.legId);
+        call.answerIp = json_string_value(json_object_get(legRtp, "ip"));
+        call.answerPort = static_cast<uint16_t>(json_integer_value(json_object_get(legRtp, "port")));
+    } catch (const std::exception& e) {
+        SYLK_LOG(LOG_WARN, kPackage, "cannot invite %s into room %s: %s", target.c_str(), room.c_str(), e.what());
+        nua_notify(refer, NUTAG_SUBSTATE(nua_substate_terminated), SIPTAG_EVENT_STR("refer"),
+                   SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"),
+                   SIPTAG_PAYLOAD_STR("SIP/2.0 503 Service Unavailable\r\n"), TAG_END());
+        stack_.retire(refer, 32);
+        return;
+    }
+    call.sessionId = sessionIds_++;
+    call.answer = buildAnswer(call.answerIp, call.answerPort, media, call.sessionId, call.version);
+    call.lastPacketUs = g_get_monotonic_time();
+    std::string from = "<sip:" + room + "@" + stack_.hostPort(listener) + ">";
+    std::string contact = stack_.contactFor(room, listener) + ";isfocus";
+    nua_handle_s* handle = nua_handle(stack_.nua(listener), nullptr, SIPTAG_TO_STR(target.c_str()), SIPTAG_FROM_STR(from.c_str()),
+                                      TAG_END());
+    stack_.adopt(handle);
+    nua_invite(handle, SIPTAG_CONTACT_STR(contact.c_str()),
+               SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());
+    dialOuts_[handle] = DialOut{std::move(call), refer};
+    SYLK_LOG(LOG_INFO, kPackage, "room %s invites %s (REFER)", room.c_str(), target.c_str());
+    if (!handle)
+        onDialOutResponse(handle, 500, nullptr);
+}
+
+void ConferenceFocus::onDialOutResponse(nua_handle_s* handle, int status, const sip_s* sip) {
+    auto found = dialOuts_.find(handle);
+    // The referrer hears how the invitation goes (RFC 3515): each response as a sipfrag NOTIFY,
+    // the final one ending the implicit subscription.
+    std::string fragment = "SIP/2.0 " + std::to_string(status) + " " +
+                           (sip && sip->sip_status && sip->sip_status->st_phrase ? sip->sip_status->st_phrase : "") + "\r\n";
+    if (status >= 100 && status < 700)
+        nua_notify(found->second.refer, NUTAG_SUBSTATE(status < 200 ? nua_substate_active : nua_substate_terminated),
+                   SIPTAG_EVENT_STR("refer"), SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"),
+                   SIPTAG_PAYLOAD_STR(fragment.c_str()), TAG_END());
+    if (status < 200)
+        return;
+    DialOut dialOut = std::move(found->second);
+    dialOuts_.erase(found);
+    stack_.retire(dialOut.refer, 32);
+    Call& call = dialOut.call;
+    std::string reason;
+    std::string answer = bodyOf(sip);
+    auto audio = status < 300 && !answer.empty() ? chooseAudio(answer, &reason) : std::nullopt;
+    if (audio && audio->codec != "pcmu") {
+        audio.reset();
+        reason = "the answer is not PCMU";
+    }
+    if (!audio) {
+        if (status < 300)
+            nua_bye(handle, TAG_END());
+        Json request = Json::object();
+        request.set("room", call.room).set("id", static_cast<json_int_t>(call.legId));
+        try {
+            hub::Services::instance().call("audiomixer.detach_rtp", request);
+        } catch (const std::exception&) {
+        }
+        if (status >= 300)
+            stack_.retire(handle);
+        SYLK_LOG(LOG_INFO, kPackage, "%s did not join room %s: %d %s", call.uri.c_str(), call.room.c_str(), status,
+                 reason.c_str());
+        return;
+    }
+    Json request = Json::object();
+    Json rtp = Json::object();
+    rtp.set("ip", audio->address).set("port", audio->port);
+    request.set("room", call.room).set("id", static_cast<json_int_t>(call.legId)).set("rtp", rtp);
+    hub::Services::instance().call("audiomixer.update_rtp", request);
+    call.media.address = audio->address;
+    call.media.port = audio->port;
+    call.callId = callIdOf(sip);
+    call.dialOut = true;
+    watch(call.room);
+    if (events_) {
+        events_->notify(nullptr, [&] {
+            return SipEvents::phone("joined", {call.room, call.legId, call.display, call.uri, call.callId, call.media.codec,
+                                              call.media.srtp(), call.dialOut});
+        });
+    }
+    calls_[handle] = std::move(call);
+    ++callsAnswered_;
+    ++activeCalls_;
+}
+
+}  // namespace sylk::sip
