@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness.event_collector import EventCollector  # noqa: E402
-from harness.janus_process import JanusProcess  # noqa: E402
+from harness.janus_process import JanusProcess, sanitizer_env  # noqa: E402
 from harness.processes import end_leftovers  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -37,14 +37,7 @@ def no_leftover_peers():
 @pytest.fixture(scope="module")
 def janus(request):
     run_dir = tempfile.mkdtemp(prefix="sylk-janus-")
-    env = {}
-    if os.environ.get("SYLK_JANUS_SANITIZERS"):
-        # Plugins built with ASan+UBSan load into the stock (uninstrumented) janus when the
-        # sanitizer runtimes are preloaded into janus alone. A report aborts janus, which
-        # fails the module below. Leaks are not checked: janus itself does not free everything.
-        env = {"LD_PRELOAD": os.environ["SYLK_JANUS_SANITIZERS"],
-               "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1",
-               "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
+    env = sanitizer_env()  # the ASan+UBSan pass: plugins load only with the runtimes preloaded
     # A module may set EVENT_COLLECTOR = True (or sampleevh options, e.g. {"grouping": False}):
     # Janus's stock sample event handler then POSTs every event to a collector, janus.events.
     collector = None

@@ -61,13 +61,8 @@ class PublicJanus:
     """A janus in public mode for one test; fails the test if janus died meanwhile."""
 
     def __init__(self, pki, ice_interfaces, nat=None):
-        env = {}
-        if os.environ.get("SYLK_JANUS_SANITIZERS"):
-            env = {"LD_PRELOAD": os.environ["SYLK_JANUS_SANITIZERS"],
-                   "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1",
-                   "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
         self.process = JanusProcess(BUILD, tempfile.mkdtemp(prefix="sylk-janus-public-"), ice_interfaces=ice_interfaces,
-                                    env=env, run_options={"public_host": SERVER, "tls_cert": pki["certificate"],
+                                    env=sanitizer_env(), run_options={"public_host": SERVER, "tls_cert": pki["certificate"],
                                                           "tls_key": pki["key"], "https_port": HTTPS_PORT,
                                                           "wss_port": WSS_PORT, "nat": nat})
 
@@ -237,7 +232,7 @@ def test_a_bad_certificate_or_key_is_named_and_nothing_listens(pki, tmp_path):
         ({"tls_cert": pki["certificate"], "tls_key": str(other_key)}, "do they belong together?"),
     ]
     for files, message in cases:
-        janus = JanusProcess(BUILD, tempfile.mkdtemp(prefix="sylk-janus-badtls-"), ice_interfaces="v0",
+        janus = JanusProcess(BUILD, tempfile.mkdtemp(prefix="sylk-janus-badtls-"), ice_interfaces="v0", env=sanitizer_env(),
                              run_options={"public_host": SERVER, "https_port": HTTPS_PORT, "wss_port": WSS_PORT, **files})
         janus.start()
         try:

@@ -13,6 +13,18 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
 import janus_config  # noqa: E402
 
 
+def sanitizer_env():
+    """The environment janus needs to load plugins built with ASan+UBSan (./sylk test's second
+    pass sets SYLK_JANUS_SANITIZERS): the sanitizer runtimes preloaded into janus alone. A report
+    aborts janus. Leaks are not checked: janus itself does not free everything. Without the
+    preload such plugins do not load at all, so every janus a test starts must use this."""
+    if not os.environ.get("SYLK_JANUS_SANITIZERS"):
+        return {}
+    return {"LD_PRELOAD": os.environ["SYLK_JANUS_SANITIZERS"],
+            "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1",
+            "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
+
+
 class JanusProcess:
     def __init__(self, build_dir, run_dir, ice_interfaces="v0", test_plugins=True, stock_plugins=(),
                  ws_port=8188, admin_port=7188, http_port=8080, env=None, sip_options=None, extra_args=(),
@@ -60,6 +72,8 @@ class JanusProcess:
             if asyncio.run(self._answers()):
                 return self
             time.sleep(0.05)  # polling interval, not a wait for readiness
+        # A janus that never answered still holds its ports: end it, or every later test fails too.
+        self.stop()
         raise RuntimeError("janus did not answer within %.0f s:\n%s" % (timeout, self.log_tail()))
 
     async def _answers(self):
