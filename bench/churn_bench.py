@@ -177,9 +177,12 @@ def main():
     parser.add_argument("--webrtc-video", type=int, default=1, help="aiortc video room participants at a time")
     parser.add_argument("--plain", type=int, default=3, help="plain WebSocket clients at a time")
     parser.add_argument("--no-sip", action="store_true", help="no sipp phones")
+    parser.add_argument("--malloc-arena-max", type=int, default=0,
+                        help="MALLOC_ARENA_MAX for janus (0: glibc's default, 8 per core)")
     args = parser.parse_args()
     run_dir = tempfile.mkdtemp(prefix="sylk-churn-bench-")
-    janus = JanusProcess(os.path.join(TOP, "build"), run_dir).start()
+    env = {"MALLOC_ARENA_MAX": str(args.malloc_arena_max)} if args.malloc_arena_max else None
+    janus = JanusProcess(os.path.join(TOP, "build"), run_dir, env=env).start()
     try:
         result = asyncio.run(soak(args, janus))
         alive = janus.alive()
