@@ -220,7 +220,8 @@ class ChurnLoad:
 
 
 async def leftovers(admin):
-    """What janus still holds: rooms of each plugin, hub rooms, sessions, SIP calls."""
+    """What janus still holds: rooms of each plugin, hub rooms, sessions, SIP calls and the SIP
+    stack's live Sofia handles (issue 17: every unclaimed request used to leave one)."""
     mixer = await admin.message_plugin(MIXER, {"request": "list"})
     videoroom = await admin.message_plugin(VIDEOROOM, {"request": "list"})
     info = await admin.message_plugin(MIXER, {"request": "info"})
@@ -231,7 +232,8 @@ async def leftovers(admin):
             "hub_rooms": info.get("hub_rooms"),  # None from builds before it was counted
             "sessions": len(sessions["sessions"]),
             "focus_calls": sip["focus"]["active_calls"],
-            "gateway_calls": sip["gateway"]["active_calls"]}
+            "gateway_calls": sip["gateway"]["active_calls"],
+            "sip_handles": sip.get("handles")}
 
 
 async def sample_peaks(pid, peaks, period=0.5):
