@@ -80,6 +80,11 @@ private:
     bool nonceFresh(const std::string& nonce) const;
     void onMessage(nua_handle_s* handle, const sip_s* sip);
     void endCall(nua_handle_s* handle);
+    // An answered call (from a phone, or dialled out for a REFER) is in its room: the room's
+    // chat goes to the phone, the event handlers hear of it, and it is counted.
+    void enterRoom(nua_handle_s* handle, Call call);
+    // "joined" or "left" to Janus's event handlers, when any listen.
+    void reportPhone(const char* event, const Call& call) const;
     void onReInvite(nua_handle_s* handle, Call& call, const sip_s* sip);
     // RFC 4579: REFER to the room with Refer-To <uri;method=INVITE> invites uri into the room,
     // with method=BYE removes that participant.

@@ -89,16 +89,24 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     nua_respond(handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()),
                 SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());
     SYLK_LOG(LOG_INFO, kPackage, "call into room %s answered (%s)", call.room.c_str(), audio->codec.c_str());
+    enterRoom(handle, std::move(call));
+}
+
+void ConferenceFocus::enterRoom(nua_handle_s* handle, Call call) {
     watch(call.room);  // its chat goes to the phone as MESSAGE
-    if (events_) {
-        events_->notify(nullptr, [&] {
-            return SipEvents::phone("joined", {call.room, call.legId, call.display, call.uri, call.callId, call.media.codec,
-                                              call.media.srtp(), call.dialOut});
-        });
-    }
+    reportPhone("joined", call);
     calls_[handle] = std::move(call);
     ++callsAnswered_;
     ++activeCalls_;
+}
+
+void ConferenceFocus::reportPhone(const char* event, const Call& call) const {
+    if (events_) {
+        events_->notify(nullptr, [&] {
+            return SipEvents::phone(event, {call.room, call.legId, call.display, call.uri, call.callId, call.media.codec,
+                                            call.media.srtp(), call.dialOut});
+        });
+    }
 }
 
 void ConferenceFocus::onReInvite(nua_handle_s* handle, Call& call, const sip_s* sip) {
@@ -176,12 +184,7 @@ void ConferenceFocus::endCall(nua_handle_s* handle) {
     } catch (const std::exception& e) {
         SYLK_LOG(LOG_VERB, kPackage, "leaving room %s: %s", call->second.room.c_str(), e.what());
     }
-    if (events_) {
-        events_->notify(nullptr, [&] {
-            return SipEvents::phone("left", {call->second.room, call->second.legId, call->second.display, call->second.uri, call->second.callId, call->second.media.codec,
-                                              call->second.media.srtp(), call->second.dialOut});
-        });
-    }
+    reportPhone("left", call->second);
     std::string room = call->second.room;
     calls_.erase(call);
     --activeCalls_;

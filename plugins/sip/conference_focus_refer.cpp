@@ -190,16 +190,7 @@ void ConferenceFocus::onDialOutResponse(nua_handle_s* handle, int status, const 
     call.media.port = audio->port;
     call.callId = callIdOf(sip);
     call.dialOut = true;
-    watch(call.room);
-    if (events_) {
-        events_->notify(nullptr, [&] {
-            return SipEvents::phone("joined", {call.room, call.legId, call.display, call.uri, call.callId, call.media.codec,
-                                              call.media.srtp(), call.dialOut});
-        });
-    }
-    calls_[handle] = std::move(call);
-    ++callsAnswered_;
-    ++activeCalls_;
+    enterRoom(handle, std::move(call));
 }
 
 }  // namespace sylk::sip
