@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 
 from conftest import BUILD, TOP
-from harness.janus_process import JanusProcess
+from harness.janus_process import JanusProcess, sanitizer_env
 from harness.netns_peer import NetnsPeer
 
 SERVER = "10.78.0.1"          # our end of the link to the browser's namespace
