@@ -49,8 +49,8 @@ def status_of(data):
     return int(match.group(1)) if match else None
 
 
-def udp_exchange(payload, timeout=3.0):
-    """Sends one datagram; returns the first final status (>= 200), or None if none came."""
+def udp_response(payload, timeout=3.0):
+    """Sends one datagram from a socket of its own; returns the first final response, whole."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         s.settimeout(timeout)
@@ -60,9 +60,15 @@ def udp_exchange(payload, timeout=3.0):
                 data, _ = s.recvfrom(65535)
                 code = status_of(data)
                 if code and code >= 200:
-                    return code
+                    return data
         except socket.timeout:
             return None
+
+
+def udp_exchange(payload, timeout=3.0):
+    """Sends one datagram; returns the first final status (>= 200), or None if none came."""
+    response = udp_response(payload, timeout)
+    return status_of(response) if response else None
 
 
 def tcp_exchange(payload, timeout=5.0):
@@ -186,22 +192,6 @@ def test_options_pings_are_answered_and_leave_no_handles(janus):
     handles = live_handles_settle(janus, baseline + 5)
     assert handles <= baseline + 5, (baseline, handles)
     assert janus.alive()
-
-
-def udp_response(payload, timeout=3.0):
-    """Sends one datagram from a socket of its own; returns the first final response, whole."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        s.settimeout(timeout)
-        s.sendto(payload.replace(b":0;branch", b":%d;branch" % s.getsockname()[1]), FOCUS)
-        try:
-            while True:
-                data, _ = s.recvfrom(65535)
-                code = status_of(data)
-                if code and code >= 200:
-                    return data
-        except socket.timeout:
-            return None
 
 
 def header_of(response, name):
