@@ -15,7 +15,14 @@ async function joinAs(name) {
   const page = await context.newPage();
   page.on("pageerror", (error) => result.console.push(`${name} pageerror: ${error.message}`));
   page.on("console", (m) => { if (m.type() === "error") result.console.push(`${name}: ${m.text()}`); });
-  await page.goto(`${base}?room=${encodeURIComponent(room)}&name=${name}&autojoin=1`);
+  const url = `${base}?room=${encodeURIComponent(room)}&name=${name}&autojoin=1`;
+  // Chromium aborts a navigation when it sees any netlink change in its namespace; the harness
+  // settles the link first, and one more try covers a change it cannot foresee.
+  await page.goto(url).catch((error) => {
+    if (!String(error).includes("ERR_NETWORK_CHANGED")) throw error;
+    result.console.push(`${name}: navigation retried after ${error.message.split("\n")[0]}`);
+    return page.goto(url);
+  });
   await page.waitForFunction(() => window.sylkRoom?.status === "publishing" || window.sylkRoom?.error, null, { timeout: 30000 });
   const error = await page.evaluate(() => window.sylkRoom.error);
   if (error) throw new Error(`${name}: ${error}`);

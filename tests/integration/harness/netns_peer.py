@@ -23,6 +23,12 @@ class NetnsPeer:
                 raise RuntimeError("unshare --net did not make a namespace")
             time.sleep(0.01)  # polling for unshare to switch, not a wait for readiness
         try:
+            # No IPv6 on the peer's side: a link-local address finishing duplicate address
+            # detection a second after the link came up is a netlink change, and Chromium's
+            # network change notifier aborts a navigation under way with ERR_NETWORK_CHANGED
+            # (seen once in CI). The peer's end is created with these defaults.
+            for key in ("net.ipv6.conf.default.disable_ipv6", "net.ipv6.conf.all.disable_ipv6"):
+                self._run(*self.command("sysctl", "-qw", key + "=1"))
             self._run("ip", "link", "add", link, "type", "veth", "peer", "name", link + "p",
                       "netns", str(self.holder.pid))
             self._run("ip", "addr", "add", "%s/%d" % (server_address, prefix), "dev", link)
@@ -30,9 +36,29 @@ class NetnsPeer:
             self._run(*self.command("ip", "link", "set", "lo", "up"))
             self._run(*self.command("ip", "addr", "add", "%s/%d" % (peer_address, prefix), "dev", link + "p"))
             self._run(*self.command("ip", "link", "set", link + "p", "up"))
+            self._wait_until_up()
         except Exception:
             self.close()
             raise
+
+    def _wait_until_up(self):
+        """Both ends report operstate "up": the link is settled before the peer starts, so it
+        sees no carrier change while it runs."""
+        deadline = time.monotonic() + 10
+        while True:
+            ours = self._state(["ip", "-o", "link", "show", "dev", self.link])
+            theirs = self._state(self.command("ip", "-o", "link", "show", "dev", self.link + "p"))
+            if ours == theirs == "UP":
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError("veth %s did not come up (%s/%s)" % (self.link, ours, theirs))
+            time.sleep(0.05)
+
+    @staticmethod
+    def _state(command):
+        """The "state X" word of `ip -o link show` (sysfs would show the mounter's namespace)."""
+        words = subprocess.run(command, capture_output=True, text=True).stdout.split()
+        return words[words.index("state") + 1] if "state" in words else None
 
     def command(self, *arguments):
         """The command line that runs arguments inside the peer's namespace."""
