@@ -4,6 +4,7 @@
 // method, connection reuse by two sessions, Success-Report, abort, transaction timeout, a
 // passive session whose peer never comes, and msrps with the certificate pinned by fingerprint.
 #include <glib/gstdio.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -53,7 +54,11 @@ struct Recorder : SessionHandler {
     std::vector<std::string> requests;
     std::string closed;
     int bound = 0;
+    int drained = 0;
+    int progress = 0;
     int nicknameStatus = 200;
+    bool streaming = false;
+    std::string streamed;  // what onData gave, placed at its offsets
 
     void onBound(Session&) override {
         std::lock_guard lock(mutex);
@@ -75,6 +80,21 @@ struct Recorder : SessionHandler {
     void onDropped(Session&, const std::string& id, int status) override {
         std::lock_guard lock(mutex);
         dropped.emplace_back(id, status);
+    }
+    void onDrained(Session&) override {
+        std::lock_guard lock(mutex);
+        ++drained;
+    }
+    void onProgress(Session&, const std::string&, uint64_t, std::optional<uint64_t>) override {
+        std::lock_guard lock(mutex);
+        ++progress;
+    }
+    bool streams(Session&, const Message&) override { return streaming; }
+    void onData(Session&, const std::string&, uint64_t offset, std::string_view data) override {
+        std::lock_guard lock(mutex);
+        if (streamed.size() < offset + data.size())
+            streamed.resize(offset + data.size());
+        streamed.replace(offset, data.size(), data);
     }
     void onClosed(Session&, const std::string& reason) override {
         std::lock_guard lock(mutex);
@@ -437,6 +457,93 @@ static void timeouts(void**) {
     });
 }
 
+static void a_streamed_message_goes_to_on_data(void**) {
+    Node a("msrp-a"), b("msrp-b");
+    Recorder ra, rb;
+    rb.streaming = true;  // a file kept elsewhere: the stack does not hold it
+    Pair pair = connectPair(a, ra, b, rb);
+    const std::string file = pattern(300000, 6);
+    auto outcome = std::make_shared<Outcome>();
+    OutgoingMessage message;
+    message.contentType = "application/octet-stream";
+    message.size = file.size();
+    message.read = [&file](uint64_t offset, size_t max) { return file.substr(offset, max); };
+    sendOn(a, pair.active, message, outcome);
+    assert_true(waitFor([&] { return outcome->status == 200 && rb.messageCount() == 1; }));
+    std::lock_guard lb(rb.mutex);
+    assert_true(rb.messages[0].body.empty());
+    assert_int_equal(rb.messages[0].size, file.size());
+    assert_true(rb.streamed == file);
+    assert_true(rb.progress > 100);  // 2048-byte chunks: one onProgress each
+}
+
+// A peer that stops reading: the session's queue stays bounded (send() refuses once it is
+// full) and onDrained comes when the peer reads again.
+static void a_peer_that_stops_reading_bounds_the_queue(void**) {
+    StackConfig bounded;
+    bounded.sendQueueBytes = 64 * 1024;
+    bounded.connectionHighWater = 32 * 1024;
+    Node a("msrp-a", bounded);
+    net::StackThread peerThread("msrp-slow");
+    std::unique_ptr<net::TcpListener> listener;
+    std::shared_ptr<net::TcpStream> peer;
+    std::atomic<size_t> peerReceived{0};
+    peerThread.execute([&] {
+        listener = std::make_unique<net::TcpListener>(peerThread, "127.0.0.1", 0, net::TlsOptions{},
+                                                      [&](std::shared_ptr<net::TcpStream> stream) {
+                                                          peer = std::move(stream);
+                                                          g_socket_set_option(peer->socket(), SOL_SOCKET, SO_RCVBUF, 16 * 1024, nullptr);
+                                                          peer->start({.received = [&](const uint8_t*, size_t size) { peerReceived += size; }});
+                                                          peer->pauseReading();
+                                                      });
+    });
+    uint16_t port = 0;
+    peerThread.execute([&] { port = listener->port(); });
+    Recorder ra;
+    SessionSetup setup;
+    setup.remotePath = {Uri::parse("msrp://127.0.0.1:" + std::to_string(port) + "/slow;tcp")};
+    auto session = a.create(setup, ra);
+    assert_true(waitFor([&] {
+        std::lock_guard la(ra.mutex);
+        return ra.bound == 1;
+    }));
+    size_t accepted = 0;
+    bool refused = false;
+    for (int i = 0; i < 2000 && !refused; ++i) {
+        OutgoingMessage message;
+        message.body = pattern(8192, static_cast<unsigned>(i));
+        std::string id;
+        a.thread.execute([&] { id = session->send(std::move(message)); });
+        if (id.empty())
+            refused = true;
+        else
+            ++accepted;
+        std::this_thread::sleep_for(1ms);
+    }
+    assert_true(refused);
+    size_t queued = 0;
+    bool sendable = true;
+    a.thread.execute([&] {
+        queued = session->queuedBytes();
+        sendable = session->sendable();
+    });
+    assert_false(sendable);
+    assert_true(queued <= bounded.sendQueueBytes + 8192);
+    assert_true(accepted * 8192 < 4 * 1024 * 1024);  // far less than what was offered: bounded
+    peerThread.execute([&] { peer->resumeReading(); });
+    assert_true(waitFor([&] {
+        std::lock_guard la(ra.mutex);
+        return ra.drained > 0;
+    }));
+    assert_true(waitFor([&] { return peerReceived >= accepted * 8192; }));
+    a.thread.execute([&] { assert_true(session->sendable()); });
+    a.thread.execute([&] { session->close(); });
+    peerThread.execute([&] {
+        peer.reset();
+        listener.reset();
+    });
+}
+
 struct Certificate {
     std::string folder, certificate, key, fingerprint;
 };
@@ -519,6 +626,8 @@ int main() {
         cmocka_unit_test(two_sessions_share_one_connection),
         cmocka_unit_test(success_report_and_abort),
         cmocka_unit_test(timeouts),
+        cmocka_unit_test(a_streamed_message_goes_to_on_data),
+        cmocka_unit_test(a_peer_that_stops_reading_bounds_the_queue),
         cmocka_unit_test(msrps_with_a_pinned_fingerprint),
     };
     int failed = cmocka_run_group_tests(tests, nullptr, nullptr);
