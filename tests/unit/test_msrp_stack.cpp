@@ -321,6 +321,48 @@ static void a_malformed_frame_closes_only_its_connection(void**) {
     clientThread.execute([&] { raw.stream.reset(); });
 }
 
+// A peer written by hand on a raw connection: it binds a passive session with its first
+// request, sends a message's chunks out of order and one twice, asks for a Success-Report, and
+// reads what the stack writes on the wire.
+static void chunks_out_of_order_from_a_raw_peer(void**) {
+    Recorder rb;
+    Node b("msrp-b");
+    SessionSetup setup;
+    setup.role = Role::Passive;
+    setup.remotePath = {Uri::parse("msrp://127.0.0.1:1/rawpeer;tcp")};
+    auto session = b.create(setup, rb);
+    Uri ours = b.uriOf(session);
+    net::StackThread clientThread("msrp-raw");
+    RawClient raw(clientThread, ours.port);
+    auto chunk = [&](const std::string& tid, const std::string& range, const std::string& body, char flag) {
+        return "MSRP " + tid + " SEND\r\nTo-Path: " + ours.str() +
+               "\r\nFrom-Path: msrp://127.0.0.1:1/rawpeer;tcp\r\nMessage-ID: ooo1\r\nSuccess-Report: yes\r\n"
+               "Byte-Range: " + range + "\r\nContent-Type: text/plain\r\n\r\n" + body + "\r\n-------" + tid + flag + "\r\n";
+    };
+    clientThread.execute([&] {
+        raw.stream->write(chunk("tid00002", "4-6/6", "def", '$'));
+        raw.stream->write(chunk("tid00001", "1-3/6", "abc", '+'));
+        raw.stream->write(chunk("tid00003", "1-3/6", "abc", '+'));  // again
+    });
+    assert_true(waitFor([&] { return rb.messageCount() == 1; }));
+    assert_true(waitFor([&] { return raw.text().find("REPORT") != std::string::npos; }));
+    std::string wire = raw.text();
+    for (const char* tid : {"tid00001", "tid00002"})
+        assert_true(wire.find(std::string("MSRP ") + tid + " 200 OK\r\nTo-Path: msrp://127.0.0.1:1/rawpeer;tcp\r\nFrom-Path: " +
+                              ours.str() + "\r\n-------" + tid + "$\r\n") != std::string::npos);
+    assert_true(wire.find("Message-ID: ooo1\r\nByte-Range: 1-6/6\r\nStatus: 000 200 OK\r\n") != std::string::npos);
+    {
+        std::lock_guard lb(rb.mutex);
+        assert_string_equal(rb.messages[0].body.c_str(), "abcdef");
+        assert_string_equal(rb.messages[0].messageId.c_str(), "ooo1");
+        assert_int_equal(rb.bound, 1);
+    }
+    // The duplicate came after the message was complete: answered, not delivered again.
+    assert_true(waitFor([&] { return raw.text().find("MSRP tid00003 200 OK") != std::string::npos; }));
+    assert_int_equal(rb.messageCount(), 1);
+    clientThread.execute([&] { raw.stream.reset(); });
+}
+
 static void other_methods_reach_the_handler(void**) {
     Recorder ra, rb;
     Node a("msrp-a"), b("msrp-b");
@@ -620,6 +662,7 @@ int main() {
         cmocka_unit_test(a_megabyte_each_way_in_chunks),
         cmocka_unit_test(too_big_is_413_and_the_connection_stays),
         cmocka_unit_test(a_malformed_frame_closes_only_its_connection),
+        cmocka_unit_test(chunks_out_of_order_from_a_raw_peer),
         cmocka_unit_test(other_methods_reach_the_handler),
         cmocka_unit_test(two_sessions_share_one_connection),
         cmocka_unit_test(success_report_and_abort),
