@@ -298,10 +298,18 @@ void Session::writeNextChunk() {
         // to wait for; a failure response finds no transaction and is left to the REPORT.
         connection_->write(chunk);
     }
-    if (abortNow)
+    if (abortNow) {
         finish(id, 499, "aborted");
-    else if (outgoing->allWritten && message.failureReport != Report::Yes && !message.successReport)
-        finish(id, 200, "OK");
+    } else if (outgoing->allWritten && !message.successReport && message.failureReport == Report::No) {
+        finish(id, 200, "OK");  // the sender asked to hear nothing
+    } else if (outgoing->allWritten && !message.successReport && message.failureReport == Report::Partial) {
+        // Only failures are reported: none within a transaction's time means delivered.
+        std::weak_ptr<Session> weak = weak_from_this();
+        outgoing->quiet = stack_.thread().after(stack_.config().transactionTimeout, [weak, id] {
+            if (auto self = weak.lock())
+                self->finish(id, 200, "OK");
+        });
+    }
 }
 
 void Session::chunkAnswered(const std::string& messageId, const Message* response, const std::string& why) {

@@ -83,6 +83,7 @@ private:
         bool aborted = false;
         bool allWritten = false;
         bool finished = false;       // done called
+        net::SourceHandle quiet;     // Failure-Report partial: no failure by then means delivered
     };
 
     static std::shared_ptr<Session> make(Stack& stack, SessionSetup setup, SessionHandler& handler, std::string id);
