@@ -49,6 +49,8 @@ public:
     bool isOpen() const { return open_; }
     // The connection's peer ("address:port"), "" before binding.
     std::string peerAddress() const;
+    // The connection the session is bound to (shared with other sessions), null before.
+    std::shared_ptr<Connection> connection() const { return connection_; }
 
     // The peer's path once it is known (the SDP answer, when we made the offer): a session made
     // without one starts only now (Active: connects; Passive: waits). Once only; false after.

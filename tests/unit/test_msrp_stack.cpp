@@ -218,6 +218,12 @@ static void a_megabyte_each_way_in_chunks(void**) {
     assert_int_equal(b.connections(), 1);
     assert_true(ra.closedReason().empty());
     assert_true(rb.closedReason().empty());
+    // TCP keepalive (MSRP has no keep-alive request) on both ends of the connection.
+    bool activeKeepalive = false, passiveKeepalive = false;
+    a.thread.execute([&] { activeKeepalive = pair.active->connection() && pair.active->connection()->keepalive(); });
+    b.thread.execute([&] { passiveKeepalive = pair.passive->connection() && pair.passive->connection()->keepalive(); });
+    assert_true(activeKeepalive);
+    assert_true(passiveKeepalive);
 }
 
 static void too_big_is_413_and_the_connection_stays(void**) {
@@ -483,7 +489,9 @@ static void success_report_and_abort(void**) {
         return pattern(max, static_cast<unsigned>(offset));
     };
     id = sendOn(a, pair.active, file, aborted);
-    a.thread.execute([&] { assert_true(pair.active->abort(id)); });
+    bool abortable = false;
+    a.thread.execute([&] { abortable = pair.active->abort(id); });
+    assert_true(abortable);
     assert_true(waitFor([&] { return aborted->status != 0; }));
     assert_int_equal(aborted->status, 499);
     assert_true(waitFor([&] {
@@ -618,7 +626,8 @@ static void a_peer_that_stops_reading_bounds_the_queue(void**) {
         return ra.drained > 0;
     }));
     assert_true(waitFor([&] { return peerReceived >= accepted * 8192; }));
-    a.thread.execute([&] { assert_true(session->sendable()); });
+    a.thread.execute([&] { sendable = session->sendable(); });
+    assert_true(sendable);
     a.thread.execute([&] { session->close(); });
     peerThread.execute([&] {
         peer.reset();
