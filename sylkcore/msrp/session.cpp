@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <stdexcept>
 
 #include "connection.hpp"
 #include "stack.hpp"
@@ -54,6 +55,20 @@ const char* failureReportValue(Report report) {
     }
     return "yes";
 }
+
+// RFC 4975's ident: what Message-IDs and transaction ids are made of.
+bool isIdent(const std::string& value) {
+    if (value.size() < 4 || value.size() > 32 || !text::isAlnum(value.front()))
+        return false;
+    for (char c : value) {
+        if (!text::isAlnum(c) && c != '.' && c != '-' && c != '+' && c != '%' && c != '=')
+            return false;
+    }
+    return true;
+}
+
+// A header name or value we write: no line breaks (they would forge headers or frames).
+bool isHeaderText(const std::string& value) { return value.find_first_of("\r\n") == std::string::npos; }
 
 }  // namespace
 
@@ -179,9 +194,15 @@ std::string Session::send(OutgoingMessage message) {
         wasSendable_ = open_ ? false : wasSendable_;
         return "";
     }
-    auto outgoing = std::make_shared<Outgoing>();
     if (message.messageId.empty())
         message.messageId = Message::newMessageId();
+    if (!isIdent(message.messageId) || sending_.count(message.messageId) || !isHeaderText(message.contentType))
+        throw std::invalid_argument("not a message to send: bad or repeated Message-ID, or a bad Content-Type");
+    for (const auto& [name, value] : message.headers) {
+        if (name.empty() || !isHeaderText(name) || name.find(':') != std::string::npos || !isHeaderText(value))
+            throw std::invalid_argument("not a header to send: " + name.substr(0, 64));
+    }
+    auto outgoing = std::make_shared<Outgoing>();
     outgoing->size = message.read ? message.size : message.body.size();
     if (!message.read)
         queuedBytes_ += message.body.size();
@@ -211,6 +232,13 @@ void Session::sendRequest(const std::string& method, std::vector<Message::Header
             callback(nullptr, open_ ? "the session is not bound yet" : "the session is closed");
         return;
     }
+    bool methodOk = !method.empty();
+    for (char c : method)
+        methodOk = methodOk && c >= 'A' && c <= 'Z';
+    for (const auto& [name, value] : headers)
+        methodOk = methodOk && !name.empty() && isHeaderText(name) && name.find(':') == std::string::npos && isHeaderText(value);
+    if (!methodOk || !isHeaderText(contentType))
+        throw std::invalid_argument("not a request to send: " + method.substr(0, 32));
     Message request = Message::makeRequest(method, toPath(), {localUri_});
     request.headers = std::move(headers);
     if (!contentType.empty() || !body.empty())

@@ -57,13 +57,16 @@ public:
     bool setRemote(std::vector<Uri> remotePath, Role role, std::string fingerprint = "");
 
     // Queues a message (sent once bound). Returns its Message-ID, or "" when refused: the session
-    // is closed, or the queue is full (!sendable()).
+    // is closed, or the queue is full (!sendable()). Throws std::invalid_argument for a
+    // Message-ID that is not an RFC 4975 ident (4-32 characters) or is still being sent, or a
+    // header or Content-Type with a line break.
     std::string send(OutgoingMessage message);
     // Stops an outgoing message: its next chunk ends with '#' (RFC 4975 §7.1.4), done reports
     // 499. False when no such message is still being sent.
     bool abort(const std::string& messageId);
     // Another request in this session (NICKNAME, ...), with our paths; the callback gets the
-    // response (nullptr: none, why).
+    // response (nullptr: none, why). Throws std::invalid_argument for a method that is not
+    // upper-case letters or a header with a line break.
     void sendRequest(const std::string& method, std::vector<Message::Header> headers, std::string contentType,
                      std::string body, std::function<void(const Message* response, const std::string& why)> callback);
 

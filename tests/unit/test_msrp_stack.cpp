@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -425,6 +426,29 @@ static void other_methods_reach_the_handler(void**) {
     assert_true(waitFor([&] { return nickname != 0 && unknown != 0; }));
     assert_int_equal(nickname, 425);
     assert_int_equal(unknown, 501);
+    // What would forge headers or frames is refused before anything is written.
+    int refusals = 0;
+    a.thread.execute([&] {
+        auto refuses = [&](auto send) {
+            try {
+                send();
+            } catch (const std::invalid_argument&) {
+                ++refusals;
+            }
+        };
+        refuses([&] {
+            OutgoingMessage message;
+            message.messageId = "two words";
+            pair.active->send(message);
+        });
+        refuses([&] {
+            OutgoingMessage message;
+            message.headers = {{"X-Note", "a\r\nTo-Path: msrp://evil:1/x;tcp"}};
+            pair.active->send(message);
+        });
+        refuses([&] { pair.active->sendRequest("nick name", {}, "", "", nullptr); });
+    });
+    assert_int_equal(refusals, 3);
 }
 
 static void two_sessions_share_one_connection(void**) {
