@@ -507,12 +507,12 @@ def certificate_fingerprint(der):
     return "sha-256 " + ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
 
 
-def make_certificate(directory, common_name="msrp-peer.test"):
-    """A self-signed certificate made by openssl at test time: (certfile, keyfile, fingerprint)."""
+def make_certificate(directory, common_name="msrp-peer.test", key="rsa:2048"):
+    """A self-signed certificate made by openssl at test time: (certfile, keyfile, fingerprint).
+    RSA by default: Kamailio 5.6's tls module offers no signature algorithm for an EC key."""
     certfile = os.path.join(directory, common_name + ".crt")
     keyfile = os.path.join(directory, common_name + ".key")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                    "-nodes", "-days", "2", "-subj", "/CN=" + common_name, "-addext",
+    subprocess.run(["openssl", "req", "-x509", "-newkey", key, "-nodes", "-days", "2", "-subj", "/CN=" + common_name, "-addext",
                     "subjectAltName=DNS:%s,IP:10.77.0.1,IP:10.77.0.2,IP:127.0.0.1" % common_name,
                     "-keyout", keyfile, "-out", certfile], check=True, capture_output=True)
     with open(certfile, "rb") as handle:
@@ -857,6 +857,8 @@ class MsrpEndpoint:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf)
         sock.setblocking(False)
         try:
+            if self.host:
+                sock.bind((self.host, 0))   # leave from our own address, as a real client would
             await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, (host, port)), timeout)
             context = self._client_context(fingerprint) if uri.secure else None
             reader, writer = await asyncio.wait_for(
