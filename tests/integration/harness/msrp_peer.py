@@ -868,6 +868,9 @@ class MsrpEndpoint:
             raise
         connection = Connection(self, reader, writer, key, outgoing=True)
         if fingerprint:
+            if not uri.secure:
+                await connection.close()
+                raise MsrpError("a fingerprint to pin, but %s is not msrps" % uri)
             actual = certificate_fingerprint(connection.peer_certificate)
             if actual.replace(" ", "").lower() != fingerprint.replace(" ", "").lower():
                 await connection.close()
