@@ -41,7 +41,7 @@ RelayClient::RelayClient(Stack& stack, RelayClientConfig config, Listener listen
 }
 
 RelayClient::~RelayClient() {
-    *alive_ = false;
+    listener_ = nullptr;  // its owner may be half torn down already: no Idle report from here
     stop();
 }
 

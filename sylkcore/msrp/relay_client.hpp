@@ -54,7 +54,7 @@ public:
     using Listener = std::function<void(const Status& status)>;
 
     RelayClient(Stack& stack, RelayClientConfig config, Listener listener = {});
-    // Stops; the Stack's Use-Path is cleared if this client set it.
+    // Stops (without telling the listener); the Stack's Use-Path is cleared if this client set it.
     ~RelayClient();
     RelayClient(const RelayClient&) = delete;
     RelayClient& operator=(const RelayClient&) = delete;
@@ -89,7 +89,8 @@ private:
     bool expiresAdjusted_ = false;  // a 423 moved config_.expires once already
     net::SourceHandle timer_;      // the refresh or the retry
     net::SourceHandle watchdog_;   // connectionCheck while Ready
-    // Guards callbacks (the connection's, timers' posted work) that may outlive this client.
+    // Callbacks that may outlive this client (the connection's) hold a weak_ptr to it and do
+    // nothing once it is gone.
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
