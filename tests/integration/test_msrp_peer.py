@@ -3,6 +3,7 @@ directly (RFC 4975 without relays): passive/active setup, chunked transfer with 
 listening peer, abort, a 413 stopping the sender, NICKNAME answers, the failure-report rules, the
 TLS fingerprint pin, and a malformed frame closing the connection. The janus MSRP tests rely on
 each of these when they judge our server."""
+import asyncio
 import os
 import tempfile
 
@@ -71,6 +72,28 @@ def test_abort_413_nickname_and_failure_reports():
             quiet = await active.send_message("no answers wanted", failure_report="no")
             assert (await passive.wait_message(lambda m: m.message_id == quiet.message_id)).text() == "no answers wanted"
             assert not [r for r in caller.responses if r.tid in quiet.tids]
+        finally:
+            await caller.close()
+            await listener.close()
+    run(body())
+
+
+def test_paused_reader_pushes_back_on_the_sender():
+    async def body():
+        listener, caller, passive, active, _ = await connected_pair(rcvbuf=16384)
+        try:
+            passive.pause_reading()
+            read_before = passive.connection.bytes_read
+            big = os.urandom(4 * 1024 * 1024)
+            sending = asyncio.ensure_future(active.send_message(big, "application/octet-stream", chunk_size=65536,
+                                                                failure_report="no"))
+            await asyncio.sleep(1.5)
+            assert not sending.done()   # the sender is blocked on a full TCP window
+            assert passive.connection.bytes_read - read_before < 1024 * 1024
+            passive.resume_reading()
+            await asyncio.wait_for(sending, 20)
+            received = await passive.wait_message(timeout=20)
+            assert received.body == big
         finally:
             await caller.close()
             await listener.close()
