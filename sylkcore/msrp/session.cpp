@@ -110,6 +110,16 @@ void Session::start() {
         });
         return;
     }
+    // Later, from the loop: the handler hears nothing (onBound, onClosed) before
+    // createSession/setRemote has returned, even when an open connection is reused at once.
+    std::weak_ptr<Session> weak = weak_from_this();
+    stack_.thread().post([weak] {
+        if (auto self = weak.lock(); self && self->open_)
+            self->connectFirstHop();
+    });
+}
+
+void Session::connectFirstHop() {
     const auto& usePath = stack_.usePath();
     const Uri& hop = usePath.empty() ? setup_.remotePath.front() : usePath.front();
     std::weak_ptr<Session> weak = weak_from_this();

@@ -87,6 +87,7 @@ private:
 
     static std::shared_ptr<Session> make(Stack& stack, SessionSetup setup, SessionHandler& handler, std::string id);
     void start();
+    void connectFirstHop();
     void bind(const std::shared_ptr<Connection>& connection);
     void connectionLost(const std::string& why);
     // A request routed here by the connection (bound to it); the session answers it.
