@@ -13,6 +13,8 @@ from harness.kamailio_msrp import KamailioMsrpRelay
 from harness.msrp_peer import MsrpEndpoint, MsrpError, MsrpUri
 
 PEER_HOST = "10.77.0.2"
+# Waits for what crosses the relay: generous, the machine is shared (a delivery takes milliseconds).
+RELAYED_S = 15
 
 
 @pytest.fixture(scope="module")
@@ -113,19 +115,19 @@ def test_chunked_messages_cross_the_relay_both_ways(relay, transport):
             photo = os.urandom(30000)
             sent = await alice_session.send_message(photo, "image/jpeg", chunk_size=4000, success_report="yes")
             assert len(sent.tids) == 8 and sent.statuses == [200] * 8   # the relay answers each chunk
-            received = await bob_session.wait_message(lambda m: m.message_id == sent.message_id)
+            received = await bob_session.wait_message(lambda m: m.message_id == sent.message_id, timeout=RELAYED_S)
             assert received.body == photo and received.chunks == 8
             assert received.content_type == "image/jpeg"
             # each relay hop moved itself from To-Path to From-Path (RFC 4976 section 7.3)
             assert received.from_path == [bob_session.relay_path[0], alice_session.relay_path[0], alice_session.uri]
-            report = await alice_session.wait_report(sent.message_id)
+            report = await alice_session.wait_report(sent.message_id, timeout=RELAYED_S)
             assert report.status_header == (200, "OK")
             assert report.header("Byte-Range") == "1-30000/30000"
 
             reply = "é" * 6000   # multi-byte text cut across chunk boundaries
             sent_back = await bob_session.send_message(reply, "text/plain;charset=utf-8", chunk_size=1500)
             assert sent_back.statuses == [200] * 8
-            answer = await alice_session.wait_message(lambda m: m.message_id == sent_back.message_id)
+            answer = await alice_session.wait_message(lambda m: m.message_id == sent_back.message_id, timeout=RELAYED_S)
             assert answer.text() == reply
         finally:
             await alice.close()
