@@ -13,7 +13,7 @@ import tempfile
 import pytest
 
 from conftest import BUILD, run
-from harness.janus_api import Admin
+from harness.janus_api import Admin, Connection
 from harness.janus_process import JanusProcess, sanitizer_env
 from harness.processes import spawn
 from harness.rtp_peer import RtpPeer
@@ -60,11 +60,11 @@ def trace(trace_dir):
 
 
 async def loaded_plugins(janus):
-    admin = await Admin.open(janus.admin_url, janus.admin_secret)
+    connection = await Connection.open(janus.ws_url)
     try:
-        return (await admin.call("info"))["plugins"]
+        return (await connection.call({"janus": "info"}))["plugins"]
     finally:
-        await admin.close()
+        await connection.close()
 
 
 async def focus_status(janus):
@@ -125,12 +125,12 @@ def test_audio_and_chat_without_msrp_keeps_the_audio(janus_without_msrp):
             answer = None
             while loop.time() < deadline and not answer:
                 text = open(log, errors="replace").read() if os.path.exists(log) else ""
-                answer = re.search(r"SIP/2\.0 200 OK.*?\r\n\r\n(v=0.*?)(?:\r\n\r\n|$)", text, re.S)
+                answer = re.search(r"SIP/2\.0 200 OK.*?CSeq: 1 INVITE.*?(v=0\r?\n.*?)(?:\r?\n){2}", text, re.S)
                 await asyncio.sleep(0.1)
             assert answer, trace(trace_dir)
             sdp = answer.group(1)
             # RFC 3264 §6: both offered lines answered, in the offer's order; the chat refused.
-            lines = [line for line in sdp.split("\r\n") if line.startswith("m=")]
+            lines = [line.strip() for line in sdp.splitlines() if line.startswith("m=")]
             assert len(lines) == 2, sdp
             assert re.match(r"m=audio \d+ RTP/AVP 0 101$", lines[0]), sdp
             assert lines[1] == "m=message 0 TCP/MSRP *", sdp
