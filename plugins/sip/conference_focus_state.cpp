@@ -20,8 +20,7 @@ using namespace conference_focus_detail;
 
 namespace {
 
-// The hub kind the msrp plugin posts a participant's nickname as ({"nickname": "..."}).
-constexpr char kNicknameKind[] = "nickname";
+// The msrp plugin: its members are in a room by chat alone.
 constexpr char kMsrpPackage[] = "janus.plugin.sylk.msrp";
 
 }  // namespace
@@ -38,12 +37,9 @@ struct ConferenceFocus::Watcher : hub::RoomListener {
                 if (event.kind == hub::kind::Left)
                     focus.setNickname(room, event.member, "");
                 focus.markChanged(room);
-            } else if (event.kind == kNicknameKind) {
+            } else if (event.kind == hub::kind::Nickname) {
                 // An MSRP participant's NICKNAME (RFC 7701), posted by the msrp plugin.
-                json_t* nickname = event.data.member("nickname");
-                if (!json_is_string(nickname))
-                    throw hub::InvalidHubEvent("room " + room + ": a nickname event without a nickname");
-                focus.setNickname(room, event.member, json_string_value(nickname));
+                focus.setNickname(room, event.member, hub::readNickname(event).nickname);
                 focus.markChanged(room);
             } else if (event.kind == hub::kind::Chat) {
                 hub::ChatMessage message = hub::readChat(event);
