@@ -315,20 +315,28 @@ def test_history_is_replayed_after_the_welcome(janus):
             late = await ChatClient.join(caller, room, "sip:late@sylk.test", "Late")
             first = parse_cpim((await late.session.next_message()).body)
             replayed = [await late.next() for _ in range(HISTORY)]
-            rejoined = await web.say("after the join")
+            await web.say("after the join")
             live = await late.next()
-            return first, replayed, live, rejoined
+            # a web user joining now gets the same history, the MSRP client's message included
+            late_web = await WebUser.join(janus.ws_url, room, "Late web")
+            await late_web.session.close()
+            return first, replayed, live, late_web.joined["history"]
         finally:
             await web.session.close()
             await probe_session.close()
 
-    first, replayed, live, rejoined = run(body())
+    first, replayed, live, web_history = run(body())
     assert first.namespaced(AG_NS, "Message-Type") == "status"
     assert first.text().startswith("Welcome to the conference %s (2 other participants)" % room)
     # the last HISTORY public messages, oldest first; the private one is not among them
     assert [m.text() for m in replayed] == ["web %d" % n for n in range(3, HISTORY + 2)] + ["from alice"]
     assert replayed[-1].header("From") == '"Alice" <sip:alice@sylk.test>'
     assert live.text() == "after the join"
+    texts = [m["text"] for m in web_history]
+    assert "from alice" in texts and "private, never history" not in texts
+    alice_message = web_history[texts.index("from alice")]
+    assert alice_message["origin"] == MSRP and alice_message["display"] == "Alice"
+    assert texts[-1] == "after the join"
 
 
 def test_forged_senders_and_other_types_are_refused(janus):
