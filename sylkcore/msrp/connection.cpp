@@ -149,8 +149,12 @@ void Connection::handleRequest(Message& request) {
     if (session->connection_.get() != this) {
         // RFC 4975 §5.4 / RFC 6135: the first request of the peer binds a session that waits for
         // it, when its From-Path names the peer the SDP gave.
-        if (session->bound() || session->setup().role != Role::Passive || !session->fromPathMatches(request.fromPath)) {
-            answer(request, 481, "session not on this connection");
+        if (session->bound()) {
+            answer(request, 506, "session bound to another connection");
+            return;
+        }
+        if (session->setup().role != Role::Passive || !session->fromPathMatches(request.fromPath)) {
+            answer(request, 481, "no such session for this sender");
             return;
         }
         session->bind(shared_from_this());

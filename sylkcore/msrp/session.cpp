@@ -81,7 +81,20 @@ std::vector<Uri> Session::toPath() const {
 
 std::string Session::peerAddress() const { return connection_ ? connection_->peerAddress() : ""; }
 
+bool Session::setRemote(std::vector<Uri> remotePath, Role role, std::string fingerprint) {
+    if (started_ || !open_ || remotePath.empty())
+        return false;
+    setup_.remotePath = std::move(remotePath);
+    setup_.role = role;
+    setup_.fingerprint = std::move(fingerprint);
+    start();
+    return true;
+}
+
 void Session::start() {
+    if (started_ || setup_.remotePath.empty())
+        return;
+    started_ = true;
     if (setup_.role == Role::Passive) {
         std::weak_ptr<Session> weak = weak_from_this();
         bindTimer_ = stack_.thread().after(stack_.config().bindTimeout, [weak] {
@@ -174,6 +187,21 @@ bool Session::abort(const std::string& messageId) {
     found->second->aborted = true;
     pump();
     return true;
+}
+
+void Session::sendRequest(const std::string& method, std::vector<Message::Header> headers, std::string contentType,
+                          std::string body, std::function<void(const Message*, const std::string&)> callback) {
+    if (!open_ || !connection_) {
+        if (callback)
+            callback(nullptr, open_ ? "the session is not bound yet" : "the session is closed");
+        return;
+    }
+    Message request = Message::makeRequest(method, toPath(), {localUri_});
+    request.headers = std::move(headers);
+    if (!contentType.empty() || !body.empty())
+        request.setHeader("Content-Type", contentType.empty() ? "text/plain" : contentType);
+    request.body = std::move(body);
+    connection_->sendRequest(std::move(request), std::move(callback));
 }
 
 bool Session::sendable() const { return open_ && queuedBytes_ < stack_.config().sendQueueBytes; }
@@ -344,10 +372,25 @@ bool Session::accepts(const std::string& contentType) const {
     return false;
 }
 
+int Session::refusedStatus(const std::string& messageId) const {
+    for (const auto& [id, status] : refused_) {
+        if (id == messageId)
+            return status;
+    }
+    return 0;
+}
+
 void Session::refuse(const Message& request, int status, const ByteRange& range) {
     std::string id = request.messageId();
     incoming_.erase(id);
     connection_->answer(request, status, reasonOf(status));
+    // The sender may have sent more chunks before our answer reached it: refused too, quietly.
+    if (refusedStatus(id))
+        return;
+    constexpr size_t kRefusedKept = 64;
+    refused_.emplace_back(id, status);
+    if (refused_.size() > kRefusedKept)
+        refused_.pop_front();
     // The sender also learns it from a REPORT unless it asked for none (RFC 4975 §7.1.2).
     if (request.failureReport() != "no")
         sendReport(request, status, reasonOf(status), range);
@@ -364,6 +407,10 @@ void Session::receiveSend(Message& request) {
     ByteRange range = request.byteRange();  // checked by the parser
     auto found = incoming_.find(id);
     bool first = found == incoming_.end();
+    if (int status = first ? refusedStatus(id) : 0) {
+        connection_->answer(request, status, reasonOf(status));
+        return;
+    }
     std::string contentType = request.contentType();
     // A bodiless SEND binds a session or keeps it alive (RFC 4975 §5.4): nothing to deliver.
     if (first && request.body.empty() && !request.header("Content-Type") && request.continuation == Continuation::End &&
