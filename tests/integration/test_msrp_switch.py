@@ -19,6 +19,7 @@ from conftest import BUILD, run
 from harness.janus_api import Session
 from harness.janus_process import JanusProcess, sanitizer_env
 from harness.processes import spawn
+from harness.rtp_peer import RtpPeer
 from harness.msrp_peer import MsrpEndpoint, MsrpUri, cpim, is_composing, parse_cpim, parse_is_composing
 
 PROBE = "janus.plugin.sylk.hubprobe.a"
@@ -422,14 +423,16 @@ SCENARIOS = os.path.join(os.path.dirname(__file__), "sip")
 FOCUS = "127.0.0.1:5060"
 
 
-async def sipp_chat_call(trace_dir, room, msrp_port, msrp_session, call_ms):
-    """sipp INVITEs the room with an m=message (a=setup:active: the phone connects), keeps the call
-    call_ms and hangs up (BYE): the phone's SIP side, whose MSRP side is the test's peer."""
-    arguments = ["sipp", FOCUS, "-sf", os.path.join(SCENARIOS, "chat_call.xml"), "-m", "1", "-i", "127.0.0.1",
+async def sipp_chat_call(trace_dir, room, msrp_port, msrp_session, call_ms, rtp_port=None):
+    """sipp INVITEs the room with an m=message (a=setup:active: the phone connects), and with
+    audio when rtp_port is given, keeps the call call_ms and hangs up (BYE): the phone's SIP side,
+    whose MSRP side is the test's peer."""
+    scenario = "audio_chat_call.xml" if rtp_port else "chat_call.xml"
+    arguments = ["sipp", FOCUS, "-sf", os.path.join(SCENARIOS, scenario), "-m", "1", "-i", "127.0.0.1",
                  "-p", "0", "-nostdin", "-timeout", "30s", "-d", str(call_ms), "-trace_msg",
                  "-message_file", os.path.join(trace_dir, "messages.log"),
                  "-set", "room", room, "-set", "msrpport", str(msrp_port), "-set", "msrpsession", msrp_session,
-                 "-set", "setup", "active"]
+                 "-set", "setup", "active"] + (["-set", "rtpport", str(rtp_port)] if rtp_port else [])
     return await spawn(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
 
 
@@ -495,3 +498,41 @@ def test_a_phone_chats_in_the_room_through_the_sip_focus(janus):
     # the BYE closed the chat session: only alice is left in the room
     sessions = [s for r in after["rooms"] if r["room"] == room for s in r["sessions"]]
     assert [s["display"] for s in sessions] == ["Alice"]
+
+
+def test_a_phone_with_audio_chats_as_its_audio_member(janus):
+    """A call with audio and chat: the focus gives the call's audio member to msrp.open_session,
+    so the phone is one participant of the room (no msrp member of its own) and its chat comes
+    from that member."""
+    room = "sipaudiochat"
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+
+    async def body():
+        probe_session, caller = await caller_for(janus)
+        web = await WebUser.join(janus.ws_url, room, "Webby")
+        rtp = await RtpPeer("pcmu", 600).open()
+        try:
+            phone_msrp = MsrpEndpoint(host="127.0.0.1", advertised_port=2998)
+            phone = phone_msrp.session(session_id="sippChat2")
+            call = await sipp_chat_call(trace_dir, room, 2998, "sippChat2", call_ms=5000, rtp_port=rtp.port)
+            await phone.connect(remote_path=[await answered_path(trace_dir)])
+            status = await msrp_status(janus)
+            entry = next(s for r in status["rooms"] if r["room"] == room for s in r["sessions"])
+            joined, _ = await caller.send({"request": "join", "room": room, "display": "Probe"})
+            await phone.send_message(cpim("hello with audio", sender="<%s>" % entry["uri"]), content_type="message/cpim")
+            at_web = await web.next_message()
+            _, errors = await asyncio.wait_for(call.communicate(), 30)
+            return entry, joined["members"], at_web, call.returncode, errors
+        finally:
+            rtp.close()
+            await web.session.close()
+            await probe_session.close()
+
+    entry, members, at_web, code, errors = run(body())
+    assert code == 0, errors.decode(errors="replace")
+    assert not entry["member"].startswith(MSRP), entry
+    chatter = [m for m in members if m["display"] == "Chatter"]
+    assert [m["id"] for m in chatter] == [entry["member"]], members
+    assert not any(m["plugin"] == MSRP for m in members)
+    assert at_web["text"] == "hello with audio" and at_web["from"] == entry["member"] and at_web["origin"] == MSRP
+
