@@ -16,7 +16,8 @@ import tempfile
 import pytest
 
 from conftest import BUILD, run
-from harness.janus_api import Session
+from harness.event_collector import EventCollector
+from harness.janus_api import Admin, Session
 from harness.janus_process import JanusProcess, sanitizer_env
 from harness.processes import spawn
 from harness.rtp_peer import RtpPeer
@@ -32,13 +33,21 @@ SEND_QUEUE = 32768    # send_queue_bytes: what the switch holds for a session th
 
 @pytest.fixture(scope="module")
 def janus():
+    collector = EventCollector().start()   # Janus's sample event handler posts every event to it
     process = JanusProcess(BUILD, tempfile.mkdtemp(prefix="sylk-janus-msrp-"), env=sanitizer_env(),
+                           event_handler=collector.handler_options(),
                            run_options={"msrp_options": {"listen_ip": "10.77.0.1", "history_length": HISTORY,
                                                          "send_queue_bytes": SEND_QUEUE}})
-    process.start()
+    process.events = collector
+    try:
+        process.start()
+    except BaseException:
+        collector.stop()
+        raise
     yield process
     alive = process.alive()
     code = process.stop()
+    collector.stop()
     if not alive:
         pytest.fail("janus died during the tests (exit %s):\n%s" % (code, process.log_tail()))
 
@@ -535,4 +544,33 @@ def test_a_phone_with_audio_chats_as_its_audio_member(janus):
     assert [m["id"] for m in chatter] == [entry["member"]], members
     assert not any(m["plugin"] == MSRP for m in members)
     assert at_web["text"] == "hello with audio" and at_web["from"] == entry["member"] and at_web["origin"] == MSRP
+
+
+def test_sessions_are_reported_to_event_handlers_and_handles_described(janus):
+    room = "events@conference.sylk.test"
+
+    async def body():
+        probe_session, caller = await caller_for(janus)
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        try:
+            alice = await ChatClient.join(caller, room, "sip:alice@sylk.test", "Alice")
+            opened = await janus.events.wait(MSRP, lambda e: e.get("event") == "opened" and e.get("session") == alice.id)
+            await alice.close(caller)
+            closed = await janus.events.wait(MSRP, lambda e: e.get("event") == "closed" and e.get("session") == alice.id)
+            again, _ = await caller.send({"request": "call", "service": "msrp.close_session", "args": {"session": alice.id}})
+            handle = await probe_session.attach(MSRP)
+            info = await handle.info(admin)
+            admin_status = await admin.message_plugin(MSRP, {"request": "status"})
+            return alice, opened, closed, again, info["info"]["plugin_specific"], admin_status
+        finally:
+            await admin.close()
+            await probe_session.close()
+
+    alice, opened, closed, again, described, admin_status = run(body())
+    assert opened["room"] == room and opened["member"] == alice.member
+    assert closed["room"] == room
+    assert again["error_code"] == 1601 and again["error_name"] == "no_such_session"
+    assert described == {"kind": "status client"}
+    assert admin_status["status"]["port"] > 0
+    assert all(r["room"] != room for r in admin_status["status"]["rooms"])   # closed and pruned
 
