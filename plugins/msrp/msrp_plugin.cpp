@@ -47,6 +47,10 @@ MsrpSettings MsrpPlugin::readSettings(const janus::PluginConfig& config) {
     settings.historyLength = static_cast<size_t>(config.getInt("history_length", 20, 0, 1000));
     settings.sendQueueBytes = static_cast<size_t>(config.getInt("send_queue_bytes", 1024 * 1024, 4096, 256 * 1024 * 1024));
     settings.welcome = config.getString("welcome", settings.welcome);
+    settings.relayUri = config.getString("relay_uri", "");
+    settings.relayUser = config.getString("relay_user", "");
+    settings.relayPassword = config.getString("relay_password", "");
+    settings.relayFingerprint = config.getString("relay_fingerprint", "");
     return settings;
 }
 
