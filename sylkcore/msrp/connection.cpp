@@ -76,6 +76,8 @@ net::StreamEvents Connection::events() {
 }
 
 void Connection::onConnected() {
+    if (!open_)
+        return;
     connected_ = true;
     applyKeepalive();
     stream_->setHighWater(stack_.config().connectionHighWater);
@@ -99,6 +101,8 @@ void Connection::applyKeepalive() {
 }
 
 void Connection::onReceived(const uint8_t* data, size_t size) {
+    if (!open_)
+        return;  // closed: nothing more is read (the stack may be gone)
     auto self = shared_from_this();  // a session's handler may close us while we read
     std::vector<Message> frames;
     std::string framingError;
@@ -234,6 +238,8 @@ void Connection::keepOpen(bool keep) {
 }
 
 void Connection::onDrained() {
+    if (!open_)
+        return;
     auto self = shared_from_this();
     // Copied: a session's handler may close sessions while it is told.
     std::vector<std::weak_ptr<Session>> sessions;

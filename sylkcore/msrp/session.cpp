@@ -13,6 +13,10 @@ namespace sylk::msrp {
 namespace {
 
 constexpr const char* kLog = "msrp";
+// Message-IDs remembered as refused or delivered, for the chunks that still come for them.
+constexpr size_t kRememberedIds = 64;
+// Incoming messages of one session being put together at the same time.
+constexpr size_t kIncomingAtOnce = 16;
 
 const char* reasonOf(int status) {
     switch (status) {
@@ -23,6 +27,7 @@ const char* reasonOf(int status) {
         case 413: return "Message Too Large";
         case 415: return "Unsupported Media Type";
         case 423: return "Interval Out Of Bounds";
+        case 425: return "Nickname Not Allowed";
         case 481: return "Session Does Not Exist";
         case 501: return "Not Implemented";
         case 506: return "Wrong Session";
@@ -387,9 +392,8 @@ void Session::refuse(const Message& request, int status, const ByteRange& range)
     // The sender may have sent more chunks before our answer reached it: refused too, quietly.
     if (refusedStatus(id))
         return;
-    constexpr size_t kRefusedKept = 64;
     refused_.emplace_back(id, status);
-    if (refused_.size() > kRefusedKept)
+    if (refused_.size() > kRememberedIds)
         refused_.pop_front();
     // The sender also learns it from a REPORT unless it asked for none (RFC 4975 §7.1.2).
     if (request.failureReport() != "no")
@@ -411,6 +415,10 @@ void Session::receiveSend(Message& request) {
         connection_->answer(request, status, reasonOf(status));
         return;
     }
+    if (first && std::find(delivered_.begin(), delivered_.end(), id) != delivered_.end()) {
+        connection_->answer(request, 200, "OK");
+        return;
+    }
     std::string contentType = request.contentType();
     // A bodiless SEND binds a session or keeps it alive (RFC 4975 §5.4): nothing to deliver.
     if (first && request.body.empty() && !request.header("Content-Type") && request.continuation == Continuation::End &&
@@ -425,6 +433,11 @@ void Session::receiveSend(Message& request) {
         return;
     }
     if (first && request.continuation != Continuation::Abort) {
+        // Each message being received holds memory: a peer gets only so many at once.
+        if (incoming_.size() >= kIncomingAtOnce) {
+            refuse(request, 413, range);
+            return;
+        }
         if (!contentType.empty() && !accepts(contentType)) {
             refuse(request, 415, range);
             return;
@@ -480,6 +493,9 @@ void Session::receiveSend(Message& request) {
     if (!found->second.streaming())
         message.body = found->second.take();
     incoming_.erase(found);
+    delivered_.push_back(id);
+    if (delivered_.size() > kRememberedIds)
+        delivered_.pop_front();
     bool report = request.successReportWanted();
     uint64_t size = message.size;
     handler_.onMessage(*this, std::move(message));

@@ -126,6 +126,8 @@ private:
     std::map<std::string, IncomingAssembly> incoming_;  // by Message-ID
     // Messages refused (413, 415) lately: their later chunks are refused without a new REPORT.
     std::deque<std::pair<std::string, int>> refused_;
+    // Messages delivered lately: a chunk of one again (a retransmission) is answered and ignored.
+    std::deque<std::string> delivered_;
     net::SourceHandle bindTimer_;
 };
 

@@ -185,8 +185,8 @@ static Pair connectPair(Node& a, Recorder& ra, Node& b, Recorder& rb, SessionSet
 }
 
 static void a_megabyte_each_way_in_chunks(void**) {
-    Node a("msrp-a"), b("msrp-b");
     Recorder ra, rb;
+    Node a("msrp-a"), b("msrp-b");
     Pair pair = connectPair(a, ra, b, rb);
     assert_true(waitFor([&] {
         std::lock_guard la(ra.mutex), lb(rb.mutex);
@@ -221,8 +221,8 @@ static void a_megabyte_each_way_in_chunks(void**) {
 }
 
 static void too_big_is_413_and_the_connection_stays(void**) {
-    Node a("msrp-a"), b("msrp-b");
     Recorder ra, rb;
+    Node a("msrp-a"), b("msrp-b");
     SessionSetup limits;
     limits.maxMessageSize = 10000;
     limits.acceptTypes = {"text/*", "message/cpim"};
@@ -282,8 +282,8 @@ struct RawClient {
 };
 
 static void a_malformed_frame_closes_only_its_connection(void**) {
-    Node a("msrp-a"), b("msrp-b");
     Recorder ra, rb;
+    Node a("msrp-a"), b("msrp-b");
     Pair pair = connectPair(a, ra, b, rb);
     assert_true(waitFor([&] {
         std::lock_guard lb(rb.mutex);
@@ -321,9 +321,51 @@ static void a_malformed_frame_closes_only_its_connection(void**) {
     clientThread.execute([&] { raw.stream.reset(); });
 }
 
+// A peer written by hand on a raw connection: it binds a passive session with its first
+// request, sends a message's chunks out of order and one twice, asks for a Success-Report, and
+// reads what the stack writes on the wire.
+static void chunks_out_of_order_from_a_raw_peer(void**) {
+    Recorder rb;
+    Node b("msrp-b");
+    SessionSetup setup;
+    setup.role = Role::Passive;
+    setup.remotePath = {Uri::parse("msrp://127.0.0.1:1/rawpeer;tcp")};
+    auto session = b.create(setup, rb);
+    Uri ours = b.uriOf(session);
+    net::StackThread clientThread("msrp-raw");
+    RawClient raw(clientThread, ours.port);
+    auto chunk = [&](const std::string& tid, const std::string& range, const std::string& body, char flag) {
+        return "MSRP " + tid + " SEND\r\nTo-Path: " + ours.str() +
+               "\r\nFrom-Path: msrp://127.0.0.1:1/rawpeer;tcp\r\nMessage-ID: ooo1\r\nSuccess-Report: yes\r\n"
+               "Byte-Range: " + range + "\r\nContent-Type: text/plain\r\n\r\n" + body + "\r\n-------" + tid + flag + "\r\n";
+    };
+    clientThread.execute([&] {
+        raw.stream->write(chunk("tid00002", "4-6/6", "def", '$'));
+        raw.stream->write(chunk("tid00001", "1-3/6", "abc", '+'));
+        raw.stream->write(chunk("tid00003", "1-3/6", "abc", '+'));  // again
+    });
+    assert_true(waitFor([&] { return rb.messageCount() == 1; }));
+    assert_true(waitFor([&] { return raw.text().find("REPORT") != std::string::npos; }));
+    std::string wire = raw.text();
+    for (const char* tid : {"tid00001", "tid00002"})
+        assert_true(wire.find(std::string("MSRP ") + tid + " 200 OK\r\nTo-Path: msrp://127.0.0.1:1/rawpeer;tcp\r\nFrom-Path: " +
+                              ours.str() + "\r\n-------" + tid + "$\r\n") != std::string::npos);
+    assert_true(wire.find("Message-ID: ooo1\r\nByte-Range: 1-6/6\r\nStatus: 000 200 OK\r\n") != std::string::npos);
+    {
+        std::lock_guard lb(rb.mutex);
+        assert_string_equal(rb.messages[0].body.c_str(), "abcdef");
+        assert_string_equal(rb.messages[0].messageId.c_str(), "ooo1");
+        assert_int_equal(rb.bound, 1);
+    }
+    // The duplicate came after the message was complete: answered, not delivered again.
+    assert_true(waitFor([&] { return raw.text().find("MSRP tid00003 200 OK") != std::string::npos; }));
+    assert_int_equal(rb.messageCount(), 1);
+    clientThread.execute([&] { raw.stream.reset(); });
+}
+
 static void other_methods_reach_the_handler(void**) {
-    Node a("msrp-a"), b("msrp-b");
     Recorder ra, rb;
+    Node a("msrp-a"), b("msrp-b");
     rb.nicknameStatus = 425;
     Pair pair = connectPair(a, ra, b, rb);
     std::atomic<int> nickname{0}, unknown{0};
@@ -339,8 +381,8 @@ static void other_methods_reach_the_handler(void**) {
 }
 
 static void two_sessions_share_one_connection(void**) {
-    Node a("msrp-a"), b("msrp-b");
     Recorder ra1, rb1, ra2, rb2;
+    Node a("msrp-a"), b("msrp-b");
     Pair first = connectPair(a, ra1, b, rb1);
     Pair second = connectPair(a, ra2, b, rb2);
     auto o1 = std::make_shared<Outcome>(), o2 = std::make_shared<Outcome>(), o3 = std::make_shared<Outcome>();
@@ -373,8 +415,8 @@ static void two_sessions_share_one_connection(void**) {
 }
 
 static void success_report_and_abort(void**) {
-    Node a("msrp-a"), b("msrp-b");
     Recorder ra, rb;
+    Node a("msrp-a"), b("msrp-b");
     Pair pair = connectPair(a, ra, b, rb);
     auto reported = std::make_shared<Outcome>();
     OutgoingMessage wanted;
@@ -417,8 +459,8 @@ static void timeouts(void**) {
     StackConfig quick;
     quick.transactionTimeout = 300ms;
     quick.bindTimeout = 300ms;
+    Recorder waiting, active;  // the handlers outlive the stack
     Node a("msrp-a", quick);
-    Recorder waiting;
     // A passive session whose peer never comes.
     SessionSetup setup;
     setup.role = Role::Passive;
@@ -436,7 +478,6 @@ static void timeouts(void**) {
                                                         accepted.push_back(std::move(stream));
                                                     });
     });
-    Recorder active;
     SessionSetup toSilent;
     uint16_t silentPort = 0;
     silentThread.execute([&] { silentPort = silent->port(); });
@@ -458,8 +499,8 @@ static void timeouts(void**) {
 }
 
 static void a_streamed_message_goes_to_on_data(void**) {
-    Node a("msrp-a"), b("msrp-b");
     Recorder ra, rb;
+    Node a("msrp-a"), b("msrp-b");
     rb.streaming = true;  // a file kept elsewhere: the stack does not hold it
     Pair pair = connectPair(a, ra, b, rb);
     const std::string file = pattern(300000, 6);
@@ -483,6 +524,7 @@ static void a_peer_that_stops_reading_bounds_the_queue(void**) {
     StackConfig bounded;
     bounded.sendQueueBytes = 64 * 1024;
     bounded.connectionHighWater = 32 * 1024;
+    Recorder ra;
     Node a("msrp-a", bounded);
     net::StackThread peerThread("msrp-slow");
     std::unique_ptr<net::TcpListener> listener;
@@ -499,7 +541,6 @@ static void a_peer_that_stops_reading_bounds_the_queue(void**) {
     });
     uint16_t port = 0;
     peerThread.execute([&] { port = listener->port(); });
-    Recorder ra;
     SessionSetup setup;
     setup.remotePath = {Uri::parse("msrp://127.0.0.1:" + std::to_string(port) + "/slow;tcp")};
     auto session = a.create(setup, ra);
@@ -587,11 +628,11 @@ static void msrps_with_a_pinned_fingerprint(void**) {
     tls.tlsOptions.certificateFile = made.certificate;
     tls.tlsOptions.keyFile = made.key;
     {
+        Recorder ra, rb, rc, rd;  // the handlers outlive the stacks
         Node a("msrp-a"), b("msrp-b", tls);
         std::string served;
         b.thread.execute([&] { served = b.stack->fingerprint(); });
         assert_string_equal(served.c_str(), made.fingerprint.c_str());
-        Recorder ra, rb;
         Pair pair = connectPair(a, ra, b, rb, {}, true, "sha-256 " + made.fingerprint);
         assert_true(b.uriOf(pair.passive).secure);
         auto outcome = std::make_shared<Outcome>();
@@ -604,7 +645,6 @@ static void msrps_with_a_pinned_fingerprint(void**) {
             assert_true(rb.messages[0].body == secret.body);
         }
         // Another pin: the connection is refused and the session ends.
-        Recorder rc, rd;
         std::string wrong = made.fingerprint;
         wrong.replace(0, 2, wrong.substr(0, 2) == "00" ? "11" : "00");
         Pair refused = connectPair(a, rc, b, rd, {}, true, "sha-256 " + wrong, false);
@@ -622,6 +662,7 @@ int main() {
         cmocka_unit_test(a_megabyte_each_way_in_chunks),
         cmocka_unit_test(too_big_is_413_and_the_connection_stays),
         cmocka_unit_test(a_malformed_frame_closes_only_its_connection),
+        cmocka_unit_test(chunks_out_of_order_from_a_raw_peer),
         cmocka_unit_test(other_methods_reach_the_handler),
         cmocka_unit_test(two_sessions_share_one_connection),
         cmocka_unit_test(success_report_and_abort),
