@@ -1,7 +1,8 @@
 """The conference MSRP switch (janus.plugin.sylk.msrp) with real peers: MSRP chat clients (the
 Python MSRP endpoint, harness/msrp_peer.py, speaking RFC 4975 over TCP to the plugin's listener),
 a web user in the video room (the Janus API, as room.js is) and a hub member of another plugin
-(hubprobe). Sessions are opened through the hub service msrp.open_session exactly as the SIP
+(hubprobe). The web user of the first test also publishes audio and video from aiortc, as a
+browser in the room does. Sessions are opened through the hub service msrp.open_session exactly as the SIP
 focus opens them for a phone's m=message; hubprobe's "call" request is that caller here.
 
 Every MSRP session first gets a status notice (CPIM with Message-Type: status in SylkServer's
@@ -19,6 +20,7 @@ from conftest import BUILD, run
 from harness.event_collector import EventCollector
 from harness.janus_api import Admin, Session
 from harness.janus_process import JanusProcess, sanitizer_env
+from harness.peers import ColourTrack, ToneTrack, accept, make_peer, offer
 from harness.processes import spawn
 from harness.rtp_peer import RtpPeer
 from harness.msrp_peer import MsrpEndpoint, MsrpUri, cpim, is_composing, parse_cpim, parse_is_composing
@@ -114,13 +116,30 @@ class WebUser:
         self.id = joined["id"]
         self.member = "%s/%d" % (VIDEOROOM, self.id)
         self.uri = "urn:sylk:%s:%d" % (VIDEOROOM, self.id)
+        self.pc = None
 
     @classmethod
-    async def join(cls, url, room, display):
+    async def join(cls, url, room, display, publish=False):
+        """publish: an aiortc PeerConnection publishes audio and video first, as a browser in
+        the room does (room.js), until close()."""
         session = await Session.create(url)
         handle = await session.attach(VIDEOROOM)
         joined, _ = await handle.send({"request": "join", "ptype": "publisher", "room": room, "display": display})
-        return cls(session, handle, joined)
+        user = cls(session, handle, joined)
+        if publish:
+            user.pc, _ = await make_peer(data_channel=False)
+            user.pc.addTrack(ToneTrack(440))
+            user.pc.addTrack(ColourTrack((200, 40, 40)))
+            data, jsep = await handle.send({"request": "publish"}, jsep=await offer(user.pc))
+            assert data.get("configured") == "ok", data
+            await accept(user.pc, jsep)
+            await handle.next_event(timeout=15, predicate=lambda e: e.get("janus") == "webrtcup")
+        return user
+
+    async def close(self):
+        if self.pc:
+            await self.pc.close()
+        await self.session.close()
 
     async def say(self, text):
         return (await self.handle.send({"request": "message", "text": text}))[0]
@@ -168,7 +187,7 @@ def test_messages_cross_between_msrp_clients_and_a_web_user(janus):
 
     async def body():
         probe_session, caller = await caller_for(janus)
-        web = await WebUser.join(janus.ws_url, room, "Webby")
+        web = await WebUser.join(janus.ws_url, room, "Webby", publish=True)
         try:
             alice = await ChatClient.join(caller, room, "sip:alice@sylk.test", "Alice")
             bob = await ChatClient.join(caller, room, "sip:bob@sylk.test", "Bob", role="active")
@@ -184,7 +203,7 @@ def test_messages_cross_between_msrp_clients_and_a_web_user(janus):
             bob_at_web = await web.next_message()
             return alice, bob, web, welcome, sent, at_bob, at_web, web_at_alice, web_at_bob, bob_at_alice, bob_at_web
         finally:
-            await web.session.close()
+            await web.close()
             await probe_session.close()
 
     (alice, bob, web, welcome, sent, at_bob, at_web, web_at_alice, web_at_bob, bob_at_alice,
@@ -235,7 +254,7 @@ def test_private_messages_reach_only_their_recipient(janus):
                 notice = await alice.next(notices=True)
             return at_bob, at_bob_next, at_carol, at_web, at_web_next, notice, bob
         finally:
-            await web.session.close()
+            await web.close()
             await probe_session.close()
 
     at_bob, at_bob_next, at_carol, at_web, at_web_next, notice, bob = run(body())
@@ -297,7 +316,7 @@ def test_is_composing_is_relayed_both_ways(janus):
             web_at_alice = await alice.next()
             return at_web, at_bob, web_at_alice, web
         finally:
-            await web.session.close()
+            await web.close()
             await probe_session.close()
 
     at_web, at_bob, web_at_alice, web = run(body())
@@ -332,7 +351,7 @@ def test_history_is_replayed_after_the_welcome(janus):
             await late_web.session.close()
             return first, replayed, live, late_web.joined["history"]
         finally:
-            await web.session.close()
+            await web.close()
             await probe_session.close()
 
     first, replayed, live, web_history = run(body())
@@ -415,7 +434,7 @@ def test_a_client_that_stops_reading_does_not_stall_the_others(janus):
                 raise AssertionError("the client that read again was never served again")
             return received, session_status(status, slow.id), session_status(status, fast.id)
         finally:
-            await web.session.close()
+            await web.close()
             await probe_session.close()
 
     received, slow_status, fast_status = run(body(), timeout=120)
@@ -492,7 +511,7 @@ def test_a_phone_chats_in_the_room_through_the_sip_focus(janus):
             after = await msrp_status(janus)
             return path, entry, welcome, at_web, at_alice, parse_cpim(at_phone.body), call.returncode, errors, after
         finally:
-            await web.session.close()
+            await web.close()
             await probe_session.close()
 
     path, entry, welcome, at_web, at_alice, at_phone, code, errors, after = run(body())
@@ -534,7 +553,7 @@ def test_a_phone_with_audio_chats_as_its_audio_member(janus):
             return entry, joined["members"], at_web, call.returncode, errors
         finally:
             rtp.close()
-            await web.session.close()
+            await web.close()
             await probe_session.close()
 
     entry, members, at_web, code, errors = run(body())
