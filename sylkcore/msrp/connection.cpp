@@ -229,6 +229,11 @@ std::string Connection::peerAddress() const { return stream_ && connected_ ? str
 
 std::string Connection::peerFingerprint() const { return stream_ && connected_ ? stream_->peerFingerprint() : ""; }
 
+bool Connection::keepalive() const {
+    GSocket* socket = stream_ && connected_ ? stream_->socket() : nullptr;
+    return socket && g_socket_get_keepalive(socket);
+}
+
 void Connection::keepOpen(bool keep) {
     keep_ = keep;
     if (keep)

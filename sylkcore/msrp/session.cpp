@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <stdexcept>
 
 #include "connection.hpp"
 #include "stack.hpp"
@@ -54,6 +55,20 @@ const char* failureReportValue(Report report) {
     }
     return "yes";
 }
+
+// RFC 4975's ident: what Message-IDs and transaction ids are made of.
+bool isIdent(const std::string& value) {
+    if (value.size() < 4 || value.size() > 32 || !text::isAlnum(value.front()))
+        return false;
+    for (char c : value) {
+        if (!text::isAlnum(c) && c != '.' && c != '-' && c != '+' && c != '%' && c != '=')
+            return false;
+    }
+    return true;
+}
+
+// A header name or value we write: no line breaks (they would forge headers or frames).
+bool isHeaderText(const std::string& value) { return value.find_first_of("\r\n") == std::string::npos; }
 
 }  // namespace
 
@@ -110,6 +125,16 @@ void Session::start() {
         });
         return;
     }
+    // Later, from the loop: the handler hears nothing (onBound, onClosed) before
+    // createSession/setRemote has returned, even when an open connection is reused at once.
+    std::weak_ptr<Session> weak = weak_from_this();
+    stack_.thread().post([weak] {
+        if (auto self = weak.lock(); self && self->open_)
+            self->connectFirstHop();
+    });
+}
+
+void Session::connectFirstHop() {
     const auto& usePath = stack_.usePath();
     const Uri& hop = usePath.empty() ? setup_.remotePath.front() : usePath.front();
     std::weak_ptr<Session> weak = weak_from_this();
@@ -169,9 +194,15 @@ std::string Session::send(OutgoingMessage message) {
         wasSendable_ = open_ ? false : wasSendable_;
         return "";
     }
-    auto outgoing = std::make_shared<Outgoing>();
     if (message.messageId.empty())
         message.messageId = Message::newMessageId();
+    if (!isIdent(message.messageId) || sending_.count(message.messageId) || !isHeaderText(message.contentType))
+        throw std::invalid_argument("not a message to send: bad or repeated Message-ID, or a bad Content-Type");
+    for (const auto& [name, value] : message.headers) {
+        if (name.empty() || !isHeaderText(name) || name.find(':') != std::string::npos || !isHeaderText(value))
+            throw std::invalid_argument("not a header to send: " + name.substr(0, 64));
+    }
+    auto outgoing = std::make_shared<Outgoing>();
     outgoing->size = message.read ? message.size : message.body.size();
     if (!message.read)
         queuedBytes_ += message.body.size();
@@ -201,6 +232,13 @@ void Session::sendRequest(const std::string& method, std::vector<Message::Header
             callback(nullptr, open_ ? "the session is not bound yet" : "the session is closed");
         return;
     }
+    bool methodOk = !method.empty();
+    for (char c : method)
+        methodOk = methodOk && c >= 'A' && c <= 'Z';
+    for (const auto& [name, value] : headers)
+        methodOk = methodOk && !name.empty() && isHeaderText(name) && name.find(':') == std::string::npos && isHeaderText(value);
+    if (!methodOk || !isHeaderText(contentType))
+        throw std::invalid_argument("not a request to send: " + method.substr(0, 32));
     Message request = Message::makeRequest(method, toPath(), {localUri_});
     request.headers = std::move(headers);
     if (!contentType.empty() || !body.empty())
@@ -288,10 +326,18 @@ void Session::writeNextChunk() {
         // to wait for; a failure response finds no transaction and is left to the REPORT.
         connection_->write(chunk);
     }
-    if (abortNow)
+    if (abortNow) {
         finish(id, 499, "aborted");
-    else if (outgoing->allWritten && message.failureReport != Report::Yes && !message.successReport)
-        finish(id, 200, "OK");
+    } else if (outgoing->allWritten && !message.successReport && message.failureReport == Report::No) {
+        finish(id, 200, "OK");  // the sender asked to hear nothing
+    } else if (outgoing->allWritten && !message.successReport && message.failureReport == Report::Partial) {
+        // Only failures are reported: none within a transaction's time means delivered.
+        std::weak_ptr<Session> weak = weak_from_this();
+        outgoing->quiet = stack_.thread().after(stack_.config().transactionTimeout, [weak, id] {
+            if (auto self = weak.lock())
+                self->finish(id, 200, "OK");
+        });
+    }
 }
 
 void Session::chunkAnswered(const std::string& messageId, const Message* response, const std::string& why) {

@@ -62,8 +62,9 @@ struct OutgoingMessage {
     std::vector<Message::Header> headers;  // more headers for the first chunk and the rest
     bool successReport = false;
     Report failureReport = Report::Yes;
-    // The outcome, once (stack thread). Without a Failure-Report ('no') a send is done once the
-    // last chunk is written; 'partial' only hears of failures.
+    // The outcome, once (stack thread). Failure-Report 'no': done (200) once the last chunk is
+    // written; 'partial': a failure when a REPORT or response says so, else 200 once a
+    // transaction's time (30 s) has passed after the last chunk without one.
     std::function<void(const SendOutcome&)> done;
 };
 

@@ -118,6 +118,8 @@ void Stack::connect(const Uri& hop, const std::string& fingerprint, Connected do
         auto stream = net::TcpStream::connect(thread_, hop.host, hop.portOrDefault(), tls, connection->events());
         if (!connection->stream_)
             connection->stream_ = std::move(stream);
+        // Closed if no session takes it (the one asking may be gone by the time it connects).
+        connection->armIdleTimer();
     }
     std::weak_ptr<Connection> weak = connection;
     if (!connection->isOpen()) {

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -218,6 +219,12 @@ static void a_megabyte_each_way_in_chunks(void**) {
     assert_int_equal(b.connections(), 1);
     assert_true(ra.closedReason().empty());
     assert_true(rb.closedReason().empty());
+    // TCP keepalive (MSRP has no keep-alive request) on both ends of the connection.
+    bool activeKeepalive = false, passiveKeepalive = false;
+    a.thread.execute([&] { activeKeepalive = pair.active->connection() && pair.active->connection()->keepalive(); });
+    b.thread.execute([&] { passiveKeepalive = pair.passive->connection() && pair.passive->connection()->keepalive(); });
+    assert_true(activeKeepalive);
+    assert_true(passiveKeepalive);
 }
 
 static void too_big_is_413_and_the_connection_stays(void**) {
@@ -363,6 +370,47 @@ static void chunks_out_of_order_from_a_raw_peer(void**) {
     clientThread.execute([&] { raw.stream.reset(); });
 }
 
+// Failure-Report: partial gets no 200s but learns of a failure from the REPORT (and takes
+// silence for delivery after a transaction's time); no hears nothing at all (done says 200
+// once written: the sender asked not to know).
+static void failure_report_partial_and_no(void**) {
+    Recorder ra, rb;
+    StackConfig quick;
+    quick.transactionTimeout = 500ms;
+    Node a("msrp-a", quick), b("msrp-b");
+    SessionSetup textOnly;
+    textOnly.acceptTypes = {"text/plain"};
+    Pair pair = connectPair(a, ra, b, rb, textOnly);
+    auto fine = std::make_shared<Outcome>(), refused = std::make_shared<Outcome>(), unheard = std::make_shared<Outcome>();
+    OutgoingMessage ok;
+    ok.body = "partial and fine";
+    ok.failureReport = Report::Partial;
+    sendOn(a, pair.active, ok, fine);
+    OutgoingMessage png;
+    png.contentType = "image/png";
+    png.body = "png?";
+    png.failureReport = Report::Partial;
+    sendOn(a, pair.active, png, refused);
+    OutgoingMessage quiet;
+    quiet.contentType = "image/png";
+    quiet.body = "nobody will say";
+    quiet.failureReport = Report::No;
+    sendOn(a, pair.active, quiet, unheard);
+    assert_true(waitFor([&] { return refused->status != 0 && rb.messageCount() == 1 && fine->status != 0; }));
+    assert_int_equal(refused->status, 415);  // from b's REPORT
+    assert_int_equal(fine->status, 200);
+    assert_true(ra.closedReason().empty());
+    assert_int_equal(unheard->status, 200);
+    assert_true(waitFor([&] {
+        std::lock_guard lb(rb.mutex);
+        return rb.dropped.size() == 2;
+    }));
+    std::lock_guard la(ra.mutex), lb(rb.mutex);
+    assert_string_equal(rb.messages[0].body.c_str(), "partial and fine");
+    assert_int_equal(ra.reports.size(), 1);  // one REPORT: the partial one's failure
+    assert_string_equal(ra.reports[0].c_str(), "000 415 Unsupported Media Type");
+}
+
 static void other_methods_reach_the_handler(void**) {
     Recorder ra, rb;
     Node a("msrp-a"), b("msrp-b");
@@ -378,6 +426,29 @@ static void other_methods_reach_the_handler(void**) {
     assert_true(waitFor([&] { return nickname != 0 && unknown != 0; }));
     assert_int_equal(nickname, 425);
     assert_int_equal(unknown, 501);
+    // What would forge headers or frames is refused before anything is written.
+    int refusals = 0;
+    a.thread.execute([&] {
+        auto refuses = [&](auto send) {
+            try {
+                send();
+            } catch (const std::invalid_argument&) {
+                ++refusals;
+            }
+        };
+        refuses([&] {
+            OutgoingMessage message;
+            message.messageId = "two words";
+            pair.active->send(message);
+        });
+        refuses([&] {
+            OutgoingMessage message;
+            message.headers = {{"X-Note", "a\r\nTo-Path: msrp://evil:1/x;tcp"}};
+            pair.active->send(message);
+        });
+        refuses([&] { pair.active->sendRequest("nick name", {}, "", "", nullptr); });
+    });
+    assert_int_equal(refusals, 3);
 }
 
 static void two_sessions_share_one_connection(void**) {
@@ -442,7 +513,9 @@ static void success_report_and_abort(void**) {
         return pattern(max, static_cast<unsigned>(offset));
     };
     id = sendOn(a, pair.active, file, aborted);
-    a.thread.execute([&] { assert_true(pair.active->abort(id)); });
+    bool abortable = false;
+    a.thread.execute([&] { abortable = pair.active->abort(id); });
+    assert_true(abortable);
     assert_true(waitFor([&] { return aborted->status != 0; }));
     assert_int_equal(aborted->status, 499);
     assert_true(waitFor([&] {
@@ -577,7 +650,8 @@ static void a_peer_that_stops_reading_bounds_the_queue(void**) {
         return ra.drained > 0;
     }));
     assert_true(waitFor([&] { return peerReceived >= accepted * 8192; }));
-    a.thread.execute([&] { assert_true(session->sendable()); });
+    a.thread.execute([&] { sendable = session->sendable(); });
+    assert_true(sendable);
     a.thread.execute([&] { session->close(); });
     peerThread.execute([&] {
         peer.reset();
@@ -663,6 +737,7 @@ int main() {
         cmocka_unit_test(too_big_is_413_and_the_connection_stays),
         cmocka_unit_test(a_malformed_frame_closes_only_its_connection),
         cmocka_unit_test(chunks_out_of_order_from_a_raw_peer),
+        cmocka_unit_test(failure_report_partial_and_no),
         cmocka_unit_test(other_methods_reach_the_handler),
         cmocka_unit_test(two_sessions_share_one_connection),
         cmocka_unit_test(success_report_and_abort),
