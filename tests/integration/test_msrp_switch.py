@@ -9,6 +9,7 @@ Every MSRP session first gets a status notice (CPIM with Message-Type: status in
 namespace), then the room's history; the helpers below tell notices from people's messages by
 that header, as chat clients do."""
 import asyncio
+import base64
 import json
 import os
 import re
@@ -593,3 +594,31 @@ def test_sessions_are_reported_to_event_handlers_and_handles_described(janus):
     assert admin_status["status"]["port"] > 0
     assert all(r["room"] != room for r in admin_status["status"]["rooms"])   # closed and pruned
 
+
+
+def test_images_cross_byte_identical(janus):
+    """image/* is taken (SylkServer's rule): the bytes reach the other MSRP client unchanged, and
+    the hub carries them base64 (the web user's message says which encoding)."""
+    room = "images@conference.sylk.test"
+    image = bytes(range(256)) * 40 + b"\x89PNG\r\n\x1a\n"
+
+    async def body():
+        probe_session, caller = await caller_for(janus)
+        try:
+            await caller.send({"request": "join", "room": room, "display": "Probe"})
+            alice = await ChatClient.join(caller, room, "sip:alice@sylk.test", "Alice")
+            bob = await ChatClient.join(caller, room, "sip:bob@sylk.test", "Bob")
+            sent = await alice.session.send_message(cpim(image, content_type="image/png", sender="<sip:alice@sylk.test>"),
+                                                    content_type="message/cpim")
+            at_bob = await bob.next()
+            hub_chat = await caller.next_event(predicate=lambda e: (e.get("plugindata", {}).get("data", {})
+                                                                    .get("room_event", {}).get("kind") == "chat"))
+            return sent, at_bob, hub_chat["plugindata"]["data"]["room_event"]["data"]
+        finally:
+            await probe_session.close()
+
+    sent, at_bob, hub_chat = run(body())
+    assert all(status == 200 for status in sent.statuses)   # chunked: over 2048 bytes
+    assert at_bob.content_type == "image/png" and at_bob.body == image
+    assert hub_chat["content_type"] == "image/png" and hub_chat["encoding"] == "base64"
+    assert base64.b64decode(hub_chat["text"]) == image
