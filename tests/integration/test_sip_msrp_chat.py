@@ -14,7 +14,7 @@ import uuid
 
 from conftest import run
 from harness.janus_api import Admin, Session
-from harness.msrp_peer import MsrpEndpoint, MsrpUri, cpim, parse_cpim, parse_path
+from harness.msrp_peer import MsrpEndpoint, MsrpError, cpim, parse_cpim, parse_path
 from harness.processes import spawn
 
 SCENARIOS = os.path.join(os.path.dirname(__file__), "sip")
@@ -288,4 +288,72 @@ def test_audio_and_chat_call_is_one_participant(janus):
             await peer.close()
             await admin.close()
             await session.close()
+    run(body(), timeout=60)
+
+
+def refer_bye(room, target):
+    """REFER sip:room with Refer-To <target;method=BYE> (RFC 4579) from a raw UDP socket on
+    loopback (a trusted peer); answers the NOTIFYs. Returns the REFER's final status and the
+    sipfrags, up to the one that ends the implicit subscription."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(10)
+        port = s.getsockname()[1]
+        s.sendto(("REFER sip:%s@%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK%s;rport\r\n"
+                  "From: <sip:moderator@127.0.0.1:%d>;tag=m1\r\nTo: <sip:%s@%s>\r\nCall-ID: %s\r\nCSeq: 1 REFER\r\n"
+                  "Contact: <sip:moderator@127.0.0.1:%d>\r\nRefer-To: <%s;method=BYE>\r\nMax-Forwards: 70\r\n"
+                  "Content-Length: 0\r\n\r\n" % (room, FOCUS, port, uuid.uuid4().hex, port, room, FOCUS,
+                                                 uuid.uuid4().hex, port, target)).encode(), ("127.0.0.1", 5060))
+        status, fragments = None, []
+        while True:
+            data, address = s.recvfrom(65535)
+            head, _, body = data.decode(errors="replace").partition("\r\n\r\n")
+            if head.startswith("SIP/2.0"):
+                status = int(head.split()[1])
+                if status >= 300:
+                    return status, fragments
+            elif head.startswith("NOTIFY"):
+                echoed = [line for line in head.split("\r\n")[1:]
+                          if line.split(":")[0].lower() in ("via", "from", "to", "call-id", "cseq")]
+                s.sendto(("SIP/2.0 200 OK\r\n" + "\r\n".join(echoed) + "\r\nContent-Length: 0\r\n\r\n").encode(), address)
+                fragments.append(body.split("\r\n")[0])
+                if "terminated" in head:
+                    return status, fragments
+
+
+def test_refer_bye_removal_closes_the_chat(janus):
+    """A chat-only participant removed by REFER method=BYE: the focus's BYE ends the call, and
+    with it the MSRP session (msrp.close_session): the msrp plugin lists none, and the peer's
+    further messages are no longer taken."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+    room = "msrp-refer-room"
+
+    async def body():
+        peer = MsrpEndpoint("127.0.0.1")
+        chat = peer.session()
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        try:
+            call = await sipp("chat_call_removed.xml", trace_dir, ("room", room), ("msrpport", chat.uri.port),
+                              ("msrpsession", chat.session_id), ("setup", "active"))
+            caller, sdp = await answered(trace_dir)
+            await chat.connect(remote_path=parse_path(attribute(sdp, "path")))
+            sent = await chat.send_message(cpim("before", sender="Chatter <%s>" % caller), "message/cpim")
+            assert sent.statuses == [200]
+            assert len((await msrp_sessions(admin, room))[1]) == 1
+            loop = asyncio.get_running_loop()
+            status, fragments = await loop.run_in_executor(None, refer_bye, room, caller)
+            assert status == 202 and fragments[-1] == "SIP/2.0 200 OK", (status, fragments)
+            await finish(call, trace_dir)  # sipp got the focus's BYE and answered it
+            deadline = loop.time() + 5
+            while loop.time() < deadline and (await msrp_sessions(admin, room))[1]:
+                await asyncio.sleep(0.1)
+            assert not (await msrp_sessions(admin, room))[1]
+            try:
+                after = await chat.send_message(cpim("after", sender="Chatter <%s>" % caller), "message/cpim")
+                assert after.statuses != [200], after.statuses  # 481: no such session any more
+            except (OSError, asyncio.TimeoutError, MsrpError):
+                pass  # or the connection went with the session
+        finally:
+            await peer.close()
+            await admin.close()
     run(body(), timeout=60)
