@@ -36,18 +36,32 @@ def trace(trace_dir):
     return open(path, errors="replace").read() if os.path.exists(path) else ""
 
 
-async def answered(trace_dir, timeout=15):
-    """(the INVITE's From URI, the 200's SDP) from sipp's trace, once the 200 is there."""
+def messages(text):
+    """sipp's -trace_msg file as (head, body) pairs, one per SIP message."""
+    found = []
+    for block in re.split(r"^-{20,}.*$", text, flags=re.M):
+        start = re.search(r"^\s*((?:[A-Z]+ \S+ SIP/2\.0|SIP/2\.0 \d{3}).*)", block, re.M | re.S)
+        if start:
+            lines = [line.strip() for line in start.group(1).splitlines()]
+            blank = lines.index("") if "" in lines else len(lines)
+            found.append(("\n".join(lines[:blank]), "\n".join(line for line in lines[blank:] if line)))
+    return found
+
+
+async def answered(trace_dir, timeout=15, cseq=1):
+    """(the INVITE's From URI, the SDP of the 200 to the INVITE with that CSeq) from sipp's
+    trace, once the 200 is there."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
-        text = trace(trace_dir)
-        answer = re.search(r"SIP/2\.0 200 OK.*?CSeq: 1 INVITE.*?(v=0\r?\n.*?)(?:\r?\n){2}", text, re.S)
-        sender = re.search(r"^\s*From: \"Chatter\" <([^>]+)>", text, re.M)
-        if answer and sender:
-            return sender.group(1), answer.group(1)
+        parsed = messages(trace(trace_dir))
+        sender = [re.search(r"^From: \"Chatter\" <([^>]+)>", head, re.M) for head, _ in parsed if head.startswith("INVITE ")]
+        answers = [body for head, body in parsed
+                   if head.startswith("SIP/2.0 200") and re.search(r"^CSeq: %d INVITE$" % cseq, head, re.M)]
+        if answers and sender and sender[0]:
+            return sender[0].group(1), answers[0]
         await asyncio.sleep(0.1)
-    raise AssertionError("no 200 with SDP:\n" + trace(trace_dir)[-4000:])
+    raise AssertionError("no 200 with SDP to INVITE %d:\n%s" % (cseq, trace(trace_dir)[-4000:]))
 
 
 class ConferenceWatcher:
@@ -354,6 +368,57 @@ def test_refer_bye_removal_closes_the_chat(janus):
             except (OSError, asyncio.TimeoutError, MsrpError):
                 pass  # or the connection went with the session
         finally:
+            await peer.close()
+            await admin.close()
+    run(body(), timeout=60)
+
+
+def test_reinvite_keeps_the_chat_and_removing_it_closes_it(janus):
+    """A re-INVITE with the same streams keeps the MSRP session (the same a=path; the peer goes on
+    chatting on its connection); one whose m=message has port 0 closes it, the audio staying."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+    room = "msrp-reinvite-room"
+
+    async def body():
+        from harness.rtp_peer import RtpPeer
+        phone = await RtpPeer("pcmu", 600).open()
+        peer = MsrpEndpoint("127.0.0.1")
+        chat = peer.session()
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        media = None
+        try:
+            call = await sipp("audio_chat_reinvite.xml", trace_dir, ("room", room), ("rtpport", phone.port),
+                              ("msrpport", chat.uri.port), ("msrpsession", chat.session_id), call_ms=2500)
+            caller, first = await answered(trace_dir)
+            rtp_port = int(re.search(r"m=audio (\d+)", first).group(1))
+            media = asyncio.ensure_future(phone.stream(("127.0.0.1", rtp_port), 12))  # no RTP timeout meanwhile
+            path = parse_path(attribute(first, "path"))
+            await chat.connect(remote_path=path)
+            assert (await chat.send_message(cpim("one", sender=caller), "message/cpim")).statuses == [200]
+
+            _, second = await answered(trace_dir, cseq=2)
+            assert attribute(second, "path") == attribute(first, "path"), (first, second)
+            assert re.search(r"^m=audio %d RTP/AVP 0" % rtp_port, second, re.M), second
+            _, sessions = await msrp_sessions(admin, room)
+            assert [entry["session"] for entry in sessions] == [path[0].session_id], sessions
+            assert (await chat.send_message(cpim("two", sender=caller), "message/cpim")).statuses == [200]
+
+            _, third = await answered(trace_dir, cseq=3)
+            assert re.search(r"^m=message 0 TCP/MSRP \*", third, re.M) and "a=path" not in third, third
+            assert re.search(r"^m=audio %d RTP/AVP 0" % rtp_port, third, re.M), third
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 5
+            while loop.time() < deadline and (await msrp_sessions(admin, room))[1]:
+                await asyncio.sleep(0.1)
+            assert not (await msrp_sessions(admin, room))[1]
+            rooms = await admin.message_plugin("janus.plugin.sylk.audiomixer", {"request": "list"})
+            mixed = [entry for entry in rooms["list"] if entry["room"] == room]
+            assert mixed and [p["display"] for p in mixed[0]["participants"]] == ["Chatter"], rooms
+            await finish(call, trace_dir)
+        finally:
+            if media:
+                media.cancel()
+            phone.close()
             await peer.close()
             await admin.close()
     run(body(), timeout=60)
