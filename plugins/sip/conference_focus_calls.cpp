@@ -131,8 +131,9 @@ void ConferenceFocus::enterRoom(nua_handle_s* handle, Call call) {
 void ConferenceFocus::reportPhone(const char* event, const Call& call) const {
     if (events_) {
         events_->notify(nullptr, [&] {
-            return SipEvents::phone(event, {call.room, call.legId, call.display, call.uri, call.callId, call.media.codec,
-                                            call.media.srtp(), call.dialOut});
+            return SipEvents::phone(event, {call.room, call.legId, call.display, call.uri, call.callId,
+                                            call.audio ? call.media.codec : "", call.audio && call.media.srtp(),
+                                            call.dialOut, !call.chatSession.empty()});
         });
     }
 }
@@ -238,6 +239,7 @@ void ConferenceFocus::endCall(nua_handle_s* handle) {
     auto call = calls_.find(handle);
     if (call == calls_.end())
         return;
+    reportPhone("left", call->second);  // with its streams as they were
     closeChat(call->second);
     if (call->second.audio) {
         try {
@@ -248,7 +250,6 @@ void ConferenceFocus::endCall(nua_handle_s* handle) {
             SYLK_LOG(LOG_VERB, kPackage, "leaving room %s: %s", call->second.room.c_str(), e.what());
         }
     }
-    reportPhone("left", call->second);
     std::string room = call->second.room;
     calls_.erase(call);
     --activeCalls_;

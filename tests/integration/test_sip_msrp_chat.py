@@ -19,6 +19,11 @@ from harness.processes import spawn
 
 SCENARIOS = os.path.join(os.path.dirname(__file__), "sip")
 FOCUS = "127.0.0.1:5060"
+EVENT_COLLECTOR = True  # the focus's joined/left events to Janus's event handlers (conftest.py)
+
+
+def having(**fields):
+    return lambda event: all(event.get(key) == value for key, value in fields.items())
 
 
 async def sipp(scenario, trace_dir, *sets, call_ms=1000):
@@ -188,6 +193,8 @@ def test_sip_chat_client_talks_with_a_web_user(janus):
             assert ours and ours[0]["uri"] == caller and ours[0]["display"] == "Chatter", (sessions, sdp)
             assert path[0].port == status["port"] == int(re.match(r"m=message (\d+)", lines[0]).group(1))
             assert path[0].host == "127.0.0.1"
+            joined = await janus.events.wait("janus.plugin.sylk.sip", having(event="joined", room=room))
+            assert joined["chat"] is True and joined["codec"] == "" and joined["uri"] == caller, joined
 
             # The peer connects to that path; its CPIM reaches the web user, and back.
             await chat.connect(remote_path=path)
@@ -233,6 +240,8 @@ def test_sip_chat_client_talks_with_a_web_user(janus):
             while loop.time() < deadline and (await msrp_sessions(admin, room))[1]:
                 await asyncio.sleep(0.1)
             assert not (await msrp_sessions(admin, room))[1]
+            left = await janus.events.wait("janus.plugin.sylk.sip", having(event="left", room=room))
+            assert left["chat"] is True and left["call-id"] == joined["call-id"], left
         finally:
             await peer.close()
             await admin.close()
