@@ -65,10 +65,12 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     call.lastPacketUs = g_get_monotonic_time();
     if (audio && !attachAudio(handle, call, *audio))
         return;
-    if (chat && !openChat(call, *chat, &chatReason)) {
+    int refusal = 488;
+    if (chat && !openChat(call, *chat, &chatReason, &refusal)) {
         if (!call.audio) {
             ++callsRefused_;
-            stack_.refuse(handle, 488, sip_488_Not_acceptable, quotable("chat: " + chatReason));
+            stack_.refuse(handle, refusal, refusal == 404 ? sip_404_Not_found : sip_488_Not_acceptable,
+                          quotable("chat: " + chatReason));
             return;
         }
         // Audio goes on; the m=message is answered with port 0.
