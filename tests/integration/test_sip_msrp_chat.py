@@ -431,3 +431,32 @@ def test_reinvite_keeps_the_chat_and_removing_it_closes_it(janus):
             await peer.close()
             await admin.close()
     run(body(), timeout=60)
+
+
+def test_plain_rfc_4975_client_connects_to_us(janus):
+    """No a=setup in the offer (RFC 4975 without RFC 6135): the offerer opens the connection, so
+    we answer a=setup:passive and wait; the peer connects to our a=path and its chat is taken."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+    room = "msrp-plain-room"
+
+    async def body():
+        peer = MsrpEndpoint("127.0.0.1")
+        chat = peer.session()
+        session = await Session.create(janus.ws_url)
+        try:
+            web = await session.attach("janus.plugin.sylk.videoroom")
+            await web.send({"request": "join", "ptype": "publisher", "room": room, "display": "Web"})
+            call = await sipp("chat_call_plain.xml", trace_dir, ("room", room), ("msrpport", chat.uri.port),
+                              ("msrpsession", chat.session_id), call_ms=3000)
+            caller, sdp = await answered(trace_dir)
+            assert attribute(sdp, "setup") == "passive", sdp
+            await chat.connect(remote_path=parse_path(attribute(sdp, "path")))
+            sent = await chat.send_message(cpim("plain MSRP", sender=caller), "message/cpim")
+            assert sent.statuses == [200], sent.statuses
+            event = await web.next_event(predicate=lambda e: e.get("plugindata", {}).get("data", {}).get("message"))
+            assert event["plugindata"]["data"]["message"]["text"] == "plain MSRP"
+            await finish(call, trace_dir)
+        finally:
+            await peer.close()
+            await session.close()
+    run(body(), timeout=60)
