@@ -122,6 +122,18 @@ std::string ChatRoom::resolveRecipient(const std::string& uri) const {
     return "";
 }
 
+int ChatRoom::admit(ChatSession& session, const msrp::Message& onlyChunk) {
+    const ChatIdentity& who = session.identity();
+    IncomingChat chat = readIncoming(onlyChunk.header("Content-Type").value_or(""), onlyChunk.body,
+                                     {who.uri, name_, settings_.maxMessageBytes});
+    if (chat.kind != IncomingChat::Kind::Refused)
+        return 200;
+    ++session.refused;
+    SYLK_LOG(LOG_WARN, kPackage, "room %s: session %s: message %s refused (%d): %s", name_.c_str(), session.id().c_str(),
+             onlyChunk.messageId().c_str(), chat.status, chat.reason.c_str());
+    return chat.status;
+}
+
 void ChatRoom::fromSession(ChatSession& session, const msrp::IncomingMessage& message) {
     const ChatIdentity& who = session.identity();
     IncomingChat chat = readIncoming(message.contentType, message.body, {who.uri, name_, settings_.maxMessageBytes});

@@ -46,6 +46,8 @@ public:
 
     // From a ChatSession (stack thread).
     void fromSession(ChatSession& session, const msrp::IncomingMessage& message);
+    // A whole message's only chunk, before it is answered: 200, or the status refusing it.
+    int admit(ChatSession& session, const msrp::Message& onlyChunk);
     int nicknameRequest(ChatSession& session, const msrp::Message& request);
     void sessionClosed(ChatSession& session, const std::string& reason);
 

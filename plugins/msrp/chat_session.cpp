@@ -70,6 +70,15 @@ void ChatSession::onBound(msrp::Session& session) {
 
 void ChatSession::onMessage(msrp::Session&, msrp::IncomingMessage message) { room_.fromSession(*this, message); }
 
+int ChatSession::admit(msrp::Session&, const msrp::Message& firstChunk) {
+    // A message whole in its first chunk (nearly every chat message) is judged now, so a forged
+    // sender or a type the room does not take gets its status (403, 415) and a REPORT; a longer
+    // one is judged, and dropped silently, when it is complete.
+    if (firstChunk.continuation != msrp::Continuation::End || firstChunk.byteRange().start != 1)
+        return 200;
+    return room_.admit(*this, firstChunk);
+}
+
 int ChatSession::onRequest(msrp::Session&, const msrp::Message& request) {
     if (request.method == "NICKNAME")
         return room_.nicknameRequest(*this, request);

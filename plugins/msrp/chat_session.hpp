@@ -48,6 +48,7 @@ public:
     // msrp::SessionHandler
     void onBound(msrp::Session& session) override;
     void onMessage(msrp::Session& session, msrp::IncomingMessage message) override;
+    int admit(msrp::Session& session, const msrp::Message& firstChunk) override;
     int onRequest(msrp::Session& session, const msrp::Message& request) override;
     void onDrained(msrp::Session& session) override;
     void onClosed(msrp::Session& session, const std::string& reason) override;

@@ -488,6 +488,19 @@ void Session::receiveSend(Message& request) {
             refuse(request, 415, range);
             return;
         }
+        int admitted = 200;
+        try {
+            admitted = handler_.admit(*this, request);
+        } catch (const std::exception& error) {
+            SYLK_LOG(LOG_ERR, kLog, "the handler's admit() threw: %s", error.what());
+            admitted = 500;
+        }
+        if (!open_)
+            return;
+        if (admitted != 200) {
+            refuse(request, admitted, range);
+            return;
+        }
         bool streaming = false;
         try {
             streaming = handler_.streams(*this, request);

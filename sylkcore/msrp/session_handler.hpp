@@ -26,6 +26,12 @@ public:
     // A complete SEND (all chunks reassembled). The stack has already answered every chunk
     // with 200 and sends the Success-Report itself when asked.
     virtual void onMessage(Session& session, IncomingMessage message) = 0;
+    // The first chunk of a new incoming SEND, after the stack's own checks (size, accepted
+    // types) and before any answer: a status other than 200 refuses the whole message with it
+    // (this chunk and later ones; a REPORT unless Failure-Report: no). Lets a receiver refuse
+    // what it can judge from the start (a forged CPIM sender: 403) instead of answering 200 and
+    // dropping it silently.
+    virtual int admit(Session&, const Message& /*firstChunk*/) { return 200; }
     // A request other than SEND and REPORT (NICKNAME, ...): returns the status to answer
     // (200, 425, ...); the default refuses it as unknown.
     virtual int onRequest(Session&, const Message&) { return 501; }
