@@ -65,6 +65,11 @@ enum class ErrorCode : int {
     SipMissingSdp = 448,
     SipStackError = 449,   // stock JANUS_SIP_ERROR_LIBSOFIA_ERROR
     SipIoError = 450,
+    // msrp
+    MsrpNoSuchSession = 1601,   // msrp.close_session of a session that is not (or no longer) open
+    MsrpBadPath = 1602,         // a remote a=path that is not a list of MSRP URIs
+    MsrpUnsupported = 1603,     // a session kind this plugin does not take (yet)
+    MsrpUnavailable = 1604,     // the MSRP stack is not running (stopping, or its listener failed)
     // hubprobe (test plugin)
     HubProbeNotJoined = 1901,
 };

@@ -6,7 +6,7 @@
 
 #include "sofia.hpp"
 
-#include "cpim.hpp"
+#include "sylkcore/cpim/cpim.hpp"
 #include "sip_message.hpp"
 #include "sip_stack.hpp"
 #include "sylkcore/hub/events.hpp"
@@ -28,7 +28,7 @@ void ConferenceFocus::onMessage(nua_handle_s* handle, const sip_s* sip) {
     std::string text = bodyOf(sip);
     if (contentTypeOf(sip) == "message/cpim") {
         std::string reason;
-        auto cpim = parseCpim(text, &reason);
+        auto cpim = cpim::parseCpim(text, &reason);
         if (!cpim || cpim->contentType.rfind("text/plain", 0) != 0) {
             nua_respond(handle, 415, sip_415_Unsupported_media, NUTAG_WITH_THIS(stack_.nua()),
                         SIPTAG_ACCEPT_STR("text/plain, message/cpim"), TAG_END());
@@ -88,13 +88,13 @@ void ConferenceFocus::deliverChat(const std::string& room, const std::string& me
     for (const auto& [handle, call] : calls_) {
         if (call.room != room || call.memberId == member)
             continue;  // not in this room, or the phone's own message coming back
-        CpimMessage message;
+        cpim::CpimMessage message;
         message.from = "\"" + name + "\" <" + sender + ">";
         message.to = "<" + (call.uri.empty() ? "sip:phone@invalid" : call.uri) + ">";
-        message.dateTime = cpimNow();
+        message.dateTime = cpim::cpimNow();
         message.contentType = "text/plain;charset=utf-8";
         message.body = text;
-        std::string body = buildCpim(message);
+        std::string body = cpim::buildCpim(message);
         nua_message(handle, SIPTAG_CONTENT_TYPE_STR("message/cpim"), SIPTAG_PAYLOAD_STR(body.c_str()), TAG_END());
     }
 }

@@ -8,7 +8,7 @@
 #include <cctype>
 #include <cstring>
 
-#include "cpim.hpp"
+#include "sylkcore/cpim/cpim.hpp"
 #include "imdn.hpp"
 #include "rtp_receiver.hpp"
 #include "sip_message.hpp"

@@ -10,7 +10,7 @@
 #include <cctype>
 #include <cstring>
 
-#include "cpim.hpp"
+#include "sylkcore/cpim/cpim.hpp"
 #include "imdn.hpp"
 #include "rtp_receiver.hpp"
 #include "sip_message.hpp"
@@ -88,10 +88,10 @@ Json Gateway::message(const std::shared_ptr<GatewaySession>& session, const Mess
         sendMessage(session, request.uri.value_or(""), inCall, request.contentType, request.content);
         return event;
     }
-    CpimMessage cpim;
+    cpim::CpimMessage cpim;
     cpim.from = fromHeader(*session);
     cpim.to = "<" + (request.uri ? *request.uri : session->call.peerUri) + ">";
-    cpim.dateTime = cpimNow();
+    cpim.dateTime = cpim::cpimNow();
     gchar* uuid = g_uuid_string_random();
     std::string messageId = uuid;
     g_free(uuid);
@@ -100,7 +100,7 @@ Json Gateway::message(const std::shared_ptr<GatewaySession>& session, const Mess
                     {"imdn.Disposition-Notification", "positive-delivery, display"}};
     cpim.contentType = request.contentType;
     cpim.body = request.content;
-    sendMessage(session, request.uri.value_or(""), inCall, "message/cpim", buildCpim(cpim));
+    sendMessage(session, request.uri.value_or(""), inCall, "message/cpim", cpim::buildCpim(cpim));
     event.set("message_id", messageId);
     return event;
 }
@@ -171,7 +171,7 @@ void Gateway::onIncomingMessage(nua_handle_s* handle, const sip_s* sip) {
     Json event = result("message");
     event.set("sender", sender).set("displayname", displayOf(sip));
     if (type == "message/cpim") {
-        auto cpim = parseCpim(body);
+        auto cpim = cpim::parseCpim(body);
         if (!cpim) {
             finish(400, sip_400_Bad_request);
             return;
@@ -198,7 +198,7 @@ void Gateway::onIncomingMessage(nua_handle_s* handle, const sip_s* sip) {
         finish(200, sip_200_OK);
         // Delivered to the web user: tell the sender if it asked (RFC 5438), after our 200.
         if (auto reply = imdnReply(*cpim, "delivered", fromHeader(*session)))
-            pending_.push_back({session, sender, inCall, buildCpim(*reply)});
+            pending_.push_back({session, sender, inCall, cpim::buildCpim(*reply)});
         return;
     }
     event.set("content_type", type).set("content", body);

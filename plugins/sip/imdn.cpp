@@ -65,16 +65,16 @@ std::optional<ImdnNotification> parseImdnXml(const std::string& xml) {
     return std::nullopt;
 }
 
-std::optional<CpimMessage> imdnReply(const CpimMessage& original, const std::string& status, const std::string& from) {
+std::optional<cpim::CpimMessage> imdnReply(const cpim::CpimMessage& original, const std::string& status, const std::string& from) {
     std::string wanted = original.header("imdn.Disposition-Notification");
     std::string messageId = original.header("imdn.Message-ID");
     std::string asked = status == "displayed" ? "display" : "positive-delivery";
     if (messageId.empty() || wanted.find(asked) == std::string::npos)
         return std::nullopt;
-    CpimMessage reply;
+    cpim::CpimMessage reply;
     reply.from = from;
     reply.to = original.from;
-    reply.dateTime = cpimNow();
+    reply.dateTime = cpim::cpimNow();
     gchar* uuid = g_uuid_string_random();
     reply.headers = {{"NS", "imdn <urn:ietf:params:imdn>"}, {"imdn.Message-ID", uuid}};
     g_free(uuid);

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "cpim.hpp"
+#include "sylkcore/cpim/cpim.hpp"
 
 namespace sylk::sip {
 
@@ -23,7 +23,7 @@ std::optional<ImdnNotification> parseImdnXml(const std::string& xml);
 
 // The CPIM message that answers original (a CPIM message that asked for notifications) with
 // status, from us to its sender; nullopt when it asked for none of that kind.
-std::optional<CpimMessage> imdnReply(const CpimMessage& original, const std::string& status, const std::string& from);
+std::optional<cpim::CpimMessage> imdnReply(const cpim::CpimMessage& original, const std::string& status, const std::string& from);
 
 // "active" or "idle" of an is-composing document, or nullopt.
 std::optional<std::string> parseIsComposing(const std::string& xml);

@@ -10,7 +10,7 @@ namespace {
 
 // Generous bounds: plugins enforce their own (smaller) limits when they take a message; these
 // only keep a faulty poster from handing every listener something absurd.
-constexpr size_t kMaxText = 1024 * 1024;
+constexpr size_t kMaxText = 8 * 1024 * 1024;  // an MSRP image, base64
 constexpr size_t kMaxName = 1024;
 constexpr size_t kMaxId = 256;
 constexpr size_t kMaxUri = 2048;
@@ -98,6 +98,7 @@ EventPayload chat(const ChatMessage& message) {
         .set("timestamp", static_cast<json_int_t>(message.timestamp));
     data = withOptional(std::move(data), "uri", message.uri);
     data = withOptional(std::move(data), "to", message.to);
+    data = withOptional(std::move(data), "encoding", message.encoding);
     return EventPayload{kind::Chat, std::move(data)};
 }
 
@@ -113,6 +114,9 @@ ChatMessage readChat(const RoomEvent& event) {
         message.text = reader.requireString("text", kMaxText);
         message.timestamp = reader.requireInt("timestamp", 0, kMaxInt);
         message.to = reader.optionalString("to", kMaxId).value_or("");
+        message.encoding = reader.optionalString("encoding", 16).value_or("");
+        if (!message.encoding.empty() && message.encoding != "base64")
+            throw RequestError(ErrorCode::InvalidField, "field 'encoding' must be \"base64\" or absent");
         return message;
     });
 }
@@ -133,6 +137,26 @@ ComposingState readComposing(const RoomEvent& event) {
         state.active = reader.requireBool("active");
         state.to = reader.optionalString("to", kMaxId).value_or("");
         return state;
+    });
+}
+
+// ------------------------------------------------------------------ nickname
+
+EventPayload nickname(const NicknameChange& change) {
+    Json data = Json::object();
+    data.set("nickname", change.nickname);
+    return EventPayload{kind::Nickname, std::move(data)};
+}
+
+NicknameChange readNickname(const RoomEvent& event) {
+    return readPayload(event, {kind::Nickname}, [&](RequestReader& reader) {
+        if (event.member.empty())
+            throw RequestError(ErrorCode::MissingField, "the event names no member");
+        NicknameChange change;
+        change.nickname = reader.requireString("nickname", kMaxName);
+        if (change.nickname.empty())
+            throw RequestError(ErrorCode::InvalidField, "field 'nickname' must not be empty");
+        return change;
     });
 }
 

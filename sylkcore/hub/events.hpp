@@ -28,6 +28,7 @@ inline constexpr char Composing[] = "composing";    // a member is typing (RFC 3
 inline constexpr char FileShared[] = "file";        // a file was uploaded to the room
 inline constexpr char Talking[] = "talking";        // a member's audio became active
 inline constexpr char StoppedTalking[] = "stopped-talking";
+inline constexpr char Nickname[] = "nickname";      // a member took a nickname (RFC 7701 NICKNAME)
 }  // namespace kind
 
 // What a builder gives Room::post: the kind and its payload.
@@ -53,6 +54,8 @@ struct ChatMessage {
     std::string text;
     int64_t timestamp = 0;                   // ms since the epoch, when the sender's server took it
     std::string to;                          // the one recipient's member id; empty: the whole room
+    std::string encoding;                    // "base64": text is binary content (an MSRP image)
+                                             // base64-encoded; empty: text is the content itself
 
     bool isPrivate() const { return !to.empty(); }
     // display, or the member id when the sender gave no name
@@ -89,6 +92,14 @@ struct FileNotice {
 SYLK_API Json fileNoticeJson(const FileNotice& file);
 SYLK_API EventPayload fileShared(const FileNotice& file);
 SYLK_API FileNotice readFileShared(const RoomEvent& event);
+
+// ---- nickname: the member's chosen name in the room's chat (RFC 7701), unique in the room
+// among nicknames (the plugin that takes it checks). The event's member is whose it is.
+struct NicknameChange {
+    std::string nickname;  // not empty
+};
+SYLK_API EventPayload nickname(const NicknameChange& change);
+SYLK_API NicknameChange readNickname(const RoomEvent& event);
 
 // ---- voice activity: no payload (the event's member is the speaker)
 SYLK_API EventPayload talking(bool talking);

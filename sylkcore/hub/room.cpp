@@ -1,5 +1,7 @@
 #include "room.hpp"
 
+#include <algorithm>
+
 namespace sylk::hub {
 
 Room::Room(std::string id) : id_(std::move(id)) {}
@@ -55,12 +57,51 @@ void Room::post(const std::string& plugin, const std::string& member, EventPaylo
     post(event.kind, plugin, member, std::move(event.data));
 }
 
+void Room::keepHistory(size_t length) {
+    std::lock_guard lock(mutex_);
+    historyLength_ = std::min(std::max(historyLength_, length), kMaxHistory);
+}
+
+size_t Room::historyLength() const {
+    std::lock_guard lock(mutex_);
+    return historyLength_;
+}
+
+std::vector<RoomEvent> Room::history(size_t max) const {
+    std::lock_guard lock(mutex_);
+    size_t count = std::min(max, history_.size());
+    return std::vector<RoomEvent>(history_.end() - static_cast<std::ptrdiff_t>(count), history_.end());
+}
+
+namespace {
+
+// Only valid public messages are history: a private one must never be replayed to others, and
+// one that breaks the schema is dropped by every reader anyway.
+bool isPublicChat(const RoomEvent& event) {
+    if (event.kind != kind::Chat)
+        return false;
+    try {
+        return !readChat(event).isPrivate();
+    } catch (const InvalidHubEvent&) {
+        return false;
+    }
+}
+
+}  // namespace
+
 void Room::post(const std::string& kind, const std::string& plugin, const std::string& member, Json data) {
     RoomEvent event{id_, kind, plugin, member, std::move(data), 0};
+    const bool remembered = isPublicChat(event);
     std::vector<std::shared_ptr<RoomListener>> targets;
     {
         std::lock_guard lock(mutex_);
         event.sequence = ++sequence_;
+        if (remembered) {
+            // Kept in the same step that numbers it, so history and live delivery agree on order.
+            history_.push_back(event);
+            while (history_.size() > historyLength_)
+                history_.pop_front();
+        }
         for (auto it = listeners_.begin(); it != listeners_.end();) {
             if (auto listener = it->second.lock()) {
                 targets.push_back(std::move(listener));

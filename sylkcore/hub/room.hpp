@@ -1,6 +1,7 @@
 // One room of the hub: its members and its event bus.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,17 @@ public:
     void post(const std::string& plugin, const std::string& member, EventPayload event);
     void post(const std::string& kind, const std::string& plugin, const std::string& member, Json data);
 
+    // Chat history: the room keeps its last public `chat` events (private ones are never
+    // kept), so every plugin replays the same history to its late joiners. A room keeps
+    // kDefaultHistory until a plugin asks for more: keepHistory(n) raises the length to at
+    // least n (each plugin asks for what it is configured to replay; the largest wins).
+    static constexpr size_t kDefaultHistory = 50;
+    static constexpr size_t kMaxHistory = 10'000;
+    void keepHistory(size_t length);
+    size_t historyLength() const;
+    // The last (at most) max public chat events, oldest first.
+    std::vector<RoomEvent> history(size_t max = kMaxHistory) const;
+
     // Listeners are held weakly: a listener that is gone is skipped and dropped.
     [[nodiscard]] Subscription subscribe(const std::shared_ptr<RoomListener>& listener);
 
@@ -46,6 +58,8 @@ private:
     std::map<uint64_t, std::weak_ptr<RoomListener>> listeners_;
     uint64_t nextToken_ = 1;
     uint64_t sequence_ = 0;
+    std::deque<RoomEvent> history_;
+    size_t historyLength_ = kDefaultHistory;
 };
 
 }  // namespace sylk::hub

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "plugins/sip/conference_info.hpp"
-#include "plugins/sip/cpim.hpp"
+#include "sylkcore/cpim/cpim.hpp"
 #include "plugins/sip/imdn.hpp"
 #include "plugins/sip/sip_message.hpp"
 #include "plugins/sip/sip_message_class.hpp"
@@ -86,9 +86,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (sylk::sip::parseIsComposing(sylk::sip::buildIsComposing(*state == "active")) != state)
             __builtin_trap();
     }
-    if (auto cpim = sylk::sip::parseCpim(input)) {
+    if (auto cpim = sylk::cpim::parseCpim(input)) {
         (void)sylk::sip::imdnReply(*cpim, "delivered", "<sip:alice@example.com>");
-        auto again = sylk::sip::parseCpim(sylk::sip::buildCpim(*cpim));
+        auto again = sylk::cpim::parseCpim(sylk::cpim::buildCpim(*cpim));
         if (!again || again->body != cpim->body || again->from != cpim->from ||
             again->headers.size() != cpim->headers.size())
             __builtin_trap();

@@ -230,14 +230,14 @@ def test_lintian_reports_no_errors(built):
 def test_files_go_where_janus_looks(installed):
     lib = "/usr/lib/%s" % multiarch()
     files = set(installed["files"])
-    for plugin in ("echo", "videoroom", "audiomixer", "sip"):
+    for plugin in ("echo", "videoroom", "audiomixer", "sip", "msrp"):
         assert "%s/janus/plugins/libjanus_sylk_%s.so" % (lib, plugin) in files
     assert "%s/janus/transports/libjanus_sylk_http.so" % lib in files
     assert "%s/sylk-janus/libsylkcore.so" % lib in files
     assert UNIT in files
     # configs are conffiles; janus's own janus.jcfg stays the janus package's
     for name in ["sylk-janus.jcfg", "janus.transport.sylk.http.jcfg"] + [
-            "janus.plugin.sylk.%s.jcfg" % plugin for plugin in ("echo", "videoroom", "audiomixer", "sip")]:
+            "janus.plugin.sylk.%s.jcfg" % plugin for plugin in ("echo", "videoroom", "audiomixer", "sip", "msrp")]:
         assert "/etc/janus/" + name in installed["conffiles"], installed["conffiles"]
     assert "/etc/janus/janus.jcfg" not in files
     # the video room benchmarks' setting is live in the installed janus configuration

@@ -25,6 +25,7 @@ OUR_PLUGINS = {
     "videoroom": "plugins/videoroom/.libs/libjanus_sylk_videoroom.so",
     "audiomixer": "plugins/audiomixer/.libs/libjanus_sylk_audiomixer.so",
     "sip": "plugins/sip/.libs/libjanus_sylk_sip.so",
+    "msrp": "plugins/msrp/.libs/libjanus_sylk_msrp.so",
 }
 TEST_PLUGINS = {
     "hubprobe.a": "tests/plugins/hubprobe/.libs/libjanus_sylk_hubprobe_a.so",
@@ -105,7 +106,8 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
                  ice_interfaces="", debug_level=4, test_plugins=False, stock_plugins=(), rtp_ports="20000-40000",
                  max_file_bytes=100 * 1024 * 1024, sip_rtp_timeout=None, sip_tls_port=5061,
                  sip_options=None, event_loops=0, mixer_threads=None, event_handler=None,
-                 public_host=None, https_port=8443, wss_port=8989, tls_cert=None, tls_key=None, nat=None):
+                 public_host=None, https_port=8443, wss_port=8989, tls_cert=None, tls_key=None, nat=None,
+                 msrp_options=None):
     """Creates RUN afresh; returns the admin secret. event_loops > 0 makes janus serve every
     handle from that many shared loop threads instead of one thread per handle. mixer_threads
     sets the audio mixer's (default: one per core). event_handler = {"backend": URL, "events":
@@ -117,7 +119,9 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
     pair for public_host (public_certificate()). The ws API and the admin API stay on loopback.
     nat: janus.jcfg `nat` settings (stun_server, stun_port, turn_server, turn_port, turn_type,
     turn_user, turn_pwd, nat_1_1_mapping, ...): the one place for STUN/TURN; janus core reads
-    them and the web app server hands the STUN/TURN servers to the pages (/config.json)."""
+    them and the web app server hands the STUN/TURN servers to the pages (/config.json).
+    msrp_options: janus.plugin.sylk.msrp.jcfg settings over the test defaults (port 0: the
+    plugin's MSRP listener takes a free port; its sessions' a=path say which)."""
     run = os.path.abspath(run)
     build = os.path.abspath(build)
     if os.path.exists(run):
@@ -188,6 +192,14 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
         for key, value in (sip_options or {}).items():
             out.write('\t%s = "%s"\n' % (key, value))
         out.write('}\n')
+
+    with open(os.path.join(conf, "janus.plugin.sylk.msrp.jcfg"), "w") as out:
+        msrp = {"port": 0, "tls_port": 0}
+        msrp.update(msrp_options or {})
+        out.write("general: {\n")
+        for key, value in msrp.items():
+            out.write('\t%s = %s\n' % (key, value if isinstance(value, int) else '"%s"' % value))
+        out.write("}\n")
 
     plugins = dict(OUR_PLUGINS)
     if test_plugins:

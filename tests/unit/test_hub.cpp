@@ -2,6 +2,7 @@
 #include <thread>
 #include <vector>
 
+#include "sylkcore/hub/events.hpp"
 #include "sylkcore/hub/hub.hpp"
 #include "sylkcore/hub/services.hpp"
 #include "sylkcore/request_error.hpp"
@@ -141,6 +142,56 @@ static void services_are_offered_called_and_withdrawn(void**) {
     assert_int_equal(code, 1008);
 }
 
+static void post_chat(Room& room, const std::string& text, const std::string& to = "") {
+    ChatMessage message;
+    message.id = newMessageId();
+    message.text = text;
+    message.timestamp = nowMs();
+    message.to = to;
+    room.post("janus.plugin.sylk.msrp", "janus.plugin.sylk.msrp/1", chat(message));
+}
+
+// The room keeps its last public messages for every plugin's late joiners; private messages and
+// payloads that break the schema are never kept.
+static void history_keeps_the_last_public_messages(void**) {
+    Hub hub;
+    auto room = hub.open("r");
+    assert_int_equal(room->historyLength(), Room::kDefaultHistory);
+    for (int i = 0; i < 60; ++i)
+        post_chat(*room, "m" + std::to_string(i));
+    auto kept = room->history();
+    assert_int_equal(kept.size(), Room::kDefaultHistory);
+    assert_string_equal(readChat(kept.front()).text.c_str(), "m10");
+    assert_string_equal(readChat(kept.back()).text.c_str(), "m59");
+    assert_true(kept.front().sequence < kept.back().sequence);
+    auto lastThree = room->history(3);
+    assert_int_equal(lastThree.size(), 3);
+    assert_string_equal(readChat(lastThree.front()).text.c_str(), "m57");
+
+    post_chat(*room, "secret", "janus.plugin.sylk.videoroom/2");
+    room->post("chat", "p", "m", Json::object().set("text", 7));  // breaks the schema
+    room->post("p", "m", composing(ComposingState{}));
+    assert_string_equal(readChat(room->history(1).front()).text.c_str(), "m59");
+}
+
+static void history_length_is_the_largest_asked(void**) {
+    Hub hub;
+    auto room = hub.open("r");
+    room->keepHistory(5);  // asking for less never shortens what another plugin asked for
+    assert_int_equal(room->historyLength(), Room::kDefaultHistory);
+    room->keepHistory(120);
+    assert_int_equal(room->historyLength(), 120);
+    room->keepHistory(1'000'000);
+    assert_int_equal(room->historyLength(), Room::kMaxHistory);
+    for (int i = 0; i < 200; ++i)
+        post_chat(*room, "m" + std::to_string(i));
+    assert_int_equal(room->history().size(), 200);
+    // Forgotten with the room: a new room of the same name starts empty.
+    room.reset();
+    assert_true(hub.closeIfIdle("r"));
+    assert_int_equal(hub.open("r")->history().size(), 0);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(join_post_leave_reach_listeners_in_order),
@@ -149,6 +200,8 @@ int main() {
         cmocka_unit_test(instance_is_one_per_process),
         cmocka_unit_test(concurrent_posters_get_unique_sequences),
         cmocka_unit_test(services_are_offered_called_and_withdrawn),
+        cmocka_unit_test(history_keeps_the_last_public_messages),
+        cmocka_unit_test(history_length_is_the_largest_asked),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

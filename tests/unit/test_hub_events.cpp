@@ -173,6 +173,24 @@ static void talking_kinds_follow_the_state(void**) {
     assert_true(json_is_object(talking(true).data.get()));
 }
 
+static void nickname_round_trips_and_refuses_an_empty_one(void**) {
+    EventPayload payload = nickname(NicknameChange{"ali"});
+    assert_string_equal(payload.kind, kind::Nickname);
+    NicknameChange back = readNickname(RoomEvent{"r", payload.kind, "janus.plugin.sylk.msrp", "janus.plugin.sylk.msrp/4", payload.data, 1});
+    assert_string_equal(back.nickname.c_str(), "ali");
+    std::string empty = refusal([] { readNickname(eventOf(kind::Nickname, R"({"nickname": ""})")); });
+    assert_true(contains(empty, "hub event 'nickname' from janus.plugin.sylk.sip"));
+    assert_true(contains(empty, "'nickname'"));
+    std::string typed = refusal([] { readNickname(eventOf(kind::Nickname, R"({"nickname": 7})")); });
+    assert_true(contains(typed, "'nickname'"));
+    std::string missing = refusal([] { readNickname(eventOf(kind::Nickname, R"({})")); });
+    assert_true(contains(missing, "'nickname'"));
+    std::string nobody = refusal([] { readNickname(eventOf(kind::Nickname, R"({"nickname": "x"})", "")); });
+    assert_true(contains(nobody, "no member"));
+    std::string other = refusal([] { readNickname(eventOf(kind::Chat, R"({"nickname": "x"})")); });
+    assert_true(contains(other, "a different kind"));
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(chat_round_trips_through_a_room),
@@ -181,6 +199,7 @@ int main() {
         cmocka_unit_test(roster_payloads_carry_the_member),
         cmocka_unit_test(composing_and_files_round_trip),
         cmocka_unit_test(talking_kinds_follow_the_state),
+        cmocka_unit_test(nickname_round_trips_and_refuses_an_empty_one),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

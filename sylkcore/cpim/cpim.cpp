@@ -1,12 +1,12 @@
 #include "cpim.hpp"
 
 #include <cctype>
+#include <cstring>
 #include <ctime>
 
-namespace sylk::sip {
+namespace sylk::cpim {
 namespace {
 
-constexpr size_t kMaxCpim = 64 * 1024;
 constexpr size_t kMaxHeaders = 64;
 
 bool sameName(const std::string& a, const std::string& b) {
@@ -64,6 +64,14 @@ bool readHeaders(const std::string& text, size_t& at, std::vector<std::pair<std:
                 *reason = "a header line without a name";
             return false;
         }
+        // RFC 3862 §3.4: a name is a token, with an optional "prefix." of the same kind.
+        for (unsigned char c : name) {
+            if (!std::isalnum(c) && !std::strchr("-._!%*+`'~", c)) {
+                if (reason)
+                    *reason = "a header name that is not a token";
+                return false;
+            }
+        }
         out.emplace_back(std::move(name), trim(line.substr(colon + 1)));
     }
 }
@@ -95,10 +103,10 @@ std::string buildCpim(const CpimMessage& message) {
     return text;
 }
 
-std::optional<CpimMessage> parseCpim(const std::string& text, std::string* reason) {
-    if (text.size() > kMaxCpim) {
+std::optional<CpimMessage> parseCpim(const std::string& text, std::string* reason, size_t maxBytes) {
+    if (text.size() > maxBytes) {
         if (reason)
-            *reason = "CPIM larger than 64 KiB";
+            *reason = "CPIM larger than " + std::to_string(maxBytes) + " bytes";
         return std::nullopt;
     }
     size_t at = 0;
@@ -110,8 +118,10 @@ std::optional<CpimMessage> parseCpim(const std::string& text, std::string* reaso
     for (auto& [name, value] : envelope) {
         if (sameName(name, "From"))
             message.from = value;
-        else if (sameName(name, "To"))
+        else if (sameName(name, "To")) {
             message.to = value;
+            message.recipients.push_back(value);
+        }
         else if (sameName(name, "DateTime"))
             message.dateTime = value;
         else
@@ -127,6 +137,38 @@ std::optional<CpimMessage> parseCpim(const std::string& text, std::string* reaso
     return message;
 }
 
+std::string addressUri(const std::string& value) {
+    // A quoted display name may itself hold '<': look for the URI after it.
+    size_t from = 0;
+    size_t quote = value.find_first_not_of(" \t");
+    if (quote != std::string::npos && value[quote] == '"') {
+        for (from = quote + 1; from < value.size() && value[from] != '"'; ++from) {
+            if (value[from] == '\\')
+                ++from;
+        }
+        if (from >= value.size())
+            return "";
+    }
+    size_t open = value.find('<', from);
+    if (open == std::string::npos)
+        return trim(value);
+    size_t close = value.find('>', open);
+    if (close == std::string::npos)
+        return "";
+    return trim(value.substr(open + 1, close - open - 1));
+}
+
+std::string address(const std::string& display, const std::string& uri) {
+    std::string name;
+    for (char c : display) {
+        if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20)
+            name += c;
+    }
+    if (name.empty())
+        return "<" + uri + ">";
+    return "\"" + name + "\" <" + uri + ">";
+}
+
 std::string cpimNow() {
     std::time_t now = std::time(nullptr);
     std::tm utc{};
@@ -136,4 +178,4 @@ std::string cpimNow() {
     return buffer;
 }
 
-}  // namespace sylk::sip
+}  // namespace sylk::cpim

@@ -1,0 +1,152 @@
+#include "chat_switch.hpp"
+
+#include "sylkcore/log.hpp"
+#include "sylkcore/msrp/parse_error.hpp"
+#include "sylkcore/request_error.hpp"
+
+namespace sylk::msrp_plugin {
+namespace {
+
+// What the room takes (RFC 4975 a=accept-types / a=accept-wrapped-types): CPIM around text,
+// images and is-composing, or those bare. Anything else gets 415 from the stack.
+const std::vector<std::string> kAcceptTypes{"message/cpim", "text/*", "image/*", "application/im-iscomposing+xml"};
+const std::vector<std::string> kAcceptWrappedTypes{"text/*", "image/*", "application/im-iscomposing+xml"};
+
+Json uriList(const std::vector<msrp::Uri>& uris) {
+    Json list = Json::array();
+    for (const auto& uri : uris)
+        list.append(Json::adopt(json_string(uri.str().c_str())));
+    return list;
+}
+
+Json stringList(const std::vector<std::string>& items) {
+    Json list = Json::array();
+    for (const auto& item : items)
+        list.append(Json::adopt(json_string(item.c_str())));
+    return list;
+}
+
+}  // namespace
+
+ChatSwitch::ChatSwitch(net::StackThread& thread, const MsrpSettings& settings, Report report)
+    : settings_(settings), report_(std::move(report)) {
+    msrp::StackConfig config;
+    config.listenAddress = settings.listenIp;
+    config.tcp = true;
+    config.tcpPort = settings.port;
+    config.tls = !settings.tlsCertificate.empty() && !settings.tlsKey.empty();
+    config.tlsPort = settings.tlsPort;
+    config.tlsOptions.certificateFile = settings.tlsCertificate;
+    config.tlsOptions.keyFile = settings.tlsKey;
+    config.chunkSize = settings.chunkSize;
+    config.maxMessageSize = settings.maxMessageBytes;
+    config.sendQueueBytes = settings.sendQueueBytes;
+    stack_ = std::make_unique<msrp::Stack>(thread, config);
+}
+
+ChatSwitch::~ChatSwitch() {
+    rooms_.clear();  // sessions first: they close their msrp sessions on the stack
+    stack_.reset();
+}
+
+void ChatSwitch::start() {
+    stack_->start();
+    SYLK_LOG(LOG_INFO, ChatRoom::kPackage, "MSRP listening on %s port %u%s", settings_.listenIp.c_str(), stack_->port(false),
+             stack_->port(true) ? (" and msrps port " + std::to_string(stack_->port(true))).c_str() : "");
+}
+
+Json ChatSwitch::open(const OpenSessionRequest& request) {
+    // The seam for RFC 5547 file transfer sessions in rooms (the msrp-files work): a request
+    // with "file" is a FileTransfer's, not a chat session's.
+    if (request.file)
+        throw RequestError(ErrorCode::MsrpUnsupported, "file transfer sessions are not taken by this version");
+    return openChat(request);
+}
+
+Json ChatSwitch::openChat(const OpenSessionRequest& request) {
+    msrp::SessionSetup setup;
+    try {
+        for (const auto& hop : request.remotePath)
+            setup.remotePath.push_back(msrp::Uri::parse(hop));
+    } catch (const msrp::ParseError& e) {
+        throw RequestError(ErrorCode::MsrpBadPath, std::string("field 'path': ") + e.what());
+    }
+    setup.role = request.active ? msrp::Role::Active : msrp::Role::Passive;
+    setup.secure = setup.remotePath.back().secure;
+    if (setup.secure && !stack_->port(true))
+        throw RequestError(ErrorCode::MsrpUnsupported, "msrps asked for, but no TLS certificate is configured");
+    setup.acceptTypes = kAcceptTypes;
+    setup.acceptWrappedTypes = kAcceptWrappedTypes;
+    setup.maxMessageSize = settings_.maxMessageBytes;
+    setup.chunkSize = settings_.chunkSize;
+    setup.fingerprint = request.fingerprint;
+
+    auto& room = rooms_[request.room];
+    if (!room) {
+        room = std::make_shared<ChatRoom>(request.room, settings_, *stack_);
+        room->start();
+    }
+    ChatIdentity identity;
+    identity.uri = request.uri;
+    identity.display = request.display;
+    identity.memberId = request.member;
+    identity.ownsMember = request.member.empty();
+    ChatSession* session = nullptr;
+    try {
+        session = &room->open(std::move(setup), std::move(identity));
+    } catch (const std::invalid_argument& e) {
+        if (room->empty())
+            rooms_.erase(request.room);
+        throw RequestError(ErrorCode::MsrpBadPath, e.what());
+    }
+    roomOf_[session->id()] = request.room;
+    const msrp::Session& msrpSession = session->msrp();
+    Json local = Json::object();
+    local.set("path", uriList(msrpSession.localPath()))
+        .set("setup", request.active ? "active" : "passive")
+        .set("accept_types", stringList(kAcceptTypes))
+        .set("accept_wrapped_types", stringList(kAcceptWrappedTypes))
+        .set("host", msrpSession.localUri().host)
+        .set("port", static_cast<json_int_t>(msrpSession.localUri().portOrDefault()))
+        .set("transport", msrpSession.localUri().secure ? "tls" : "tcp");
+    if (msrpSession.localUri().secure)
+        local.set("fingerprint", "sha-256 " + stack_->fingerprint());
+    Json answer = Json::object();
+    answer.set("session", session->id()).set("member", session->identity().memberId).set("local", local);
+    report_(Json::object()
+                .set("event", "opened")
+                .set("room", request.room)
+                .set("session", session->id())
+                .set("member", session->identity().memberId));
+    return answer;
+}
+
+void ChatSwitch::close(const std::string& sessionId) {
+    auto it = roomOf_.find(sessionId);
+    if (it == roomOf_.end())
+        throw RequestError(ErrorCode::MsrpNoSuchSession, "no session '" + sessionId + "'");
+    std::string name = it->second;
+    roomOf_.erase(it);
+    auto room = rooms_.find(name);
+    if (room != rooms_.end()) {
+        room->second->close(sessionId);
+        if (room->second->empty())
+            rooms_.erase(room);
+    }
+    report_(Json::object().set("event", "closed").set("room", name).set("session", sessionId));
+}
+
+Json ChatSwitch::status() const {
+    Json rooms = Json::array();
+    for (const auto& [name, room] : rooms_)
+        rooms.append(room->status());
+    Json json = Json::object();
+    json.set("port", static_cast<json_int_t>(stack_->port(false)))
+        .set("tls_port", static_cast<json_int_t>(stack_->port(true)))
+        .set("connections", static_cast<json_int_t>(stack_->connectionCount()))
+        .set("sessions", static_cast<json_int_t>(stack_->sessionCount()))
+        .set("rooms", rooms);
+    return json;
+}
+
+}  // namespace sylk::msrp_plugin

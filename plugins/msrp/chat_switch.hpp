@@ -1,0 +1,48 @@
+// The conference MSRP switch: the MSRP stack (listeners, connections, sessions) and the chat
+// rooms with sessions in them. Lives on the plugin's stack thread: construct, call and destroy
+// it there (MsrpPlugin runs the hub services there with StackThread::execute).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "chat_room.hpp"
+#include "msrp_requests.hpp"
+#include "msrp_settings.hpp"
+#include "sylkcore/json.hpp"
+#include "sylkcore/msrp/stack.hpp"
+#include "sylkcore/net/stack_thread.hpp"
+
+namespace sylk::msrp_plugin {
+
+class ChatSwitch {
+public:
+    // Reports to Janus's event handlers ({"event": "opened"|"closed", ...}); any thread.
+    using Report = std::function<void(Json event)>;
+
+    ChatSwitch(net::StackThread& thread, const MsrpSettings& settings, Report report);
+    ~ChatSwitch();
+
+    // Opens the listeners; throws when they cannot be opened.
+    void start();
+
+    // msrp.open_session and msrp.close_session (msrp_requests.hpp); RequestError refuses.
+    Json open(const OpenSessionRequest& request);
+    void close(const std::string& sessionId);
+
+    Json status() const;
+    uint16_t port(bool secure) const { return stack_->port(secure); }
+
+private:
+    Json openChat(const OpenSessionRequest& request);
+
+    const MsrpSettings& settings_;
+    Report report_;
+    std::unique_ptr<msrp::Stack> stack_;
+    std::map<std::string, std::shared_ptr<ChatRoom>> rooms_;  // by hub room name
+    std::map<std::string, std::string> roomOf_;               // msrp session id -> room name
+};
+
+}  // namespace sylk::msrp_plugin

@@ -1,0 +1,303 @@
+#include "connection.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "stack.hpp"
+#include "sylkcore/log.hpp"
+
+namespace sylk::msrp {
+
+namespace {
+
+constexpr const char* kLog = "msrp";
+
+// TCP keepalive: the first probe after a minute idle, then every 15 s, four unanswered end it.
+// MSRP has no keep-alive request (RFC 4975); this finds a peer that vanished behind a NAT or a
+// crashed host while a session idles, and keeps NAT bindings fresh.
+constexpr int kKeepIdleSeconds = 60;
+constexpr int kKeepIntervalSeconds = 15;
+constexpr int kKeepCount = 4;
+
+}  // namespace
+
+Connection::Connection(Private, Stack& stack, std::shared_ptr<net::TcpStream> stream, bool secure, std::string key)
+    : stack_(stack),
+      stream_(std::move(stream)),
+      secure_(secure),
+      key_(std::move(key)),
+      parser_(stack.config().limits) {}
+
+Connection::~Connection() {
+    if (stream_)
+        stream_->abort();
+}
+
+std::shared_ptr<Connection> Connection::make(Stack& stack, std::shared_ptr<net::TcpStream> stream, bool secure,
+                                             std::string key) {
+    return std::make_shared<Connection>(Private{}, stack, std::move(stream), secure, std::move(key));
+}
+
+net::StreamEvents Connection::events() {
+    std::weak_ptr<Connection> weak = weak_from_this();
+    return {
+        .connected =
+            [weak] {
+                if (auto self = weak.lock())
+                    self->onConnected();
+            },
+        .received =
+            [weak](const uint8_t* data, size_t size) {
+                if (auto self = weak.lock())
+                    self->onReceived(data, size);
+            },
+        .drained =
+            [weak] {
+                if (auto self = weak.lock())
+                    self->onDrained();
+            },
+        .peerClosed =
+            [weak] {
+                if (auto self = weak.lock())
+                    self->fail("the peer closed the connection");
+            },
+        .closed =
+            [weak] {
+                if (auto self = weak.lock())
+                    self->fail("connection closed");
+            },
+        .failed =
+            [weak](const std::string& why) {
+                if (auto self = weak.lock())
+                    self->fail(why);
+            },
+    };
+}
+
+void Connection::onConnected() {
+    connected_ = true;
+    applyKeepalive();
+    stream_->setHighWater(stack_.config().connectionHighWater);
+    auto waiting = std::move(waiting_);
+    waiting_.clear();
+    for (auto& done : waiting) {
+        if (!open_)
+            break;
+        done("");
+    }
+}
+
+void Connection::applyKeepalive() {
+    GSocket* socket = stream_ ? stream_->socket() : nullptr;
+    if (!socket || !stack_.config().keepalive)
+        return;
+    g_socket_set_keepalive(socket, TRUE);
+    g_socket_set_option(socket, IPPROTO_TCP, TCP_KEEPIDLE, kKeepIdleSeconds, nullptr);
+    g_socket_set_option(socket, IPPROTO_TCP, TCP_KEEPINTVL, kKeepIntervalSeconds, nullptr);
+    g_socket_set_option(socket, IPPROTO_TCP, TCP_KEEPCNT, kKeepCount, nullptr);
+}
+
+void Connection::onReceived(const uint8_t* data, size_t size) {
+    auto self = shared_from_this();  // a session's handler may close us while we read
+    std::vector<Message> frames;
+    std::string framingError;
+    try {
+        parser_.feed(std::string_view(reinterpret_cast<const char*>(data), size), frames);
+    } catch (const ParseError& error) {
+        framingError = error.what();
+    }
+    for (auto& frame : frames) {
+        if (!open_)
+            return;
+        handle(frame);
+    }
+    if (!framingError.empty() && open_) {
+        SYLK_LOG(LOG_WARN, kLog, "closing the MSRP connection from %s: %s", peerAddress().c_str(), framingError.c_str());
+        fail("framing error: " + framingError);
+    }
+}
+
+void Connection::handle(Message& frame) {
+    if (frame.request)
+        handleRequest(frame);
+    else
+        handleResponse(frame);
+}
+
+void Connection::handleResponse(const Message& response) {
+    auto found = pending_.find(response.transactionId);
+    if (found == pending_.end())
+        return;  // late (timed out) or never asked for (Failure-Report: partial)
+    ResponseCallback callback = std::move(found->second.callback);
+    pending_.erase(found);
+    if (callback)
+        callback(&response, "");
+}
+
+void Connection::handleRequest(Message& request) {
+    if (!request.malformed.empty()) {
+        answer(request, 400, request.malformed);
+        return;
+    }
+    const std::string& id = request.toPath.front().sessionId;
+    auto session = stack_.session(id);
+    if (!session) {
+        answer(request, 481, "no such session");
+        return;
+    }
+    if (session->connection_.get() != this) {
+        // RFC 4975 §5.4 / RFC 6135: the first request of the peer binds a session that waits for
+        // it, when its From-Path names the peer the SDP gave.
+        if (session->bound() || session->setup().role != Role::Passive || !session->fromPathMatches(request.fromPath)) {
+            answer(request, 481, "session not on this connection");
+            return;
+        }
+        session->bind(shared_from_this());
+        if (!open_ || !session->isOpen())
+            return;
+    }
+    session->receive(request);
+}
+
+void Connection::answer(const Message& request, int status, const std::string& comment) {
+    // REPORTs are never answered (RFC 4975 §7.1.2); Failure-Report "no" asks for no response
+    // at all and "partial" for failures only (§7.1.1).
+    if (request.method == "REPORT")
+        return;
+    std::string failureReport = request.failureReport();
+    if (failureReport == "no" || (failureReport == "partial" && status == 200))
+        return;
+    if (request.toPath.empty() || request.fromPath.empty()) {
+        // A malformed request without usable paths: the response carries none either.
+        Message response;
+        response.request = false;
+        response.transactionId = request.transactionId;
+        response.status = status;
+        response.comment = comment;
+        write(response);
+        return;
+    }
+    write(request.makeResponse(status, comment));
+}
+
+void Connection::sendRequest(Message request, ResponseCallback callback) {
+    if (request.transactionId.empty())
+        request.transactionId = Message::newTransactionId();
+    if (!open_) {
+        if (callback)
+            callback(nullptr, "connection closed");
+        return;
+    }
+    std::string tid = request.transactionId;
+    std::weak_ptr<Connection> weak = weak_from_this();
+    Pending pending;
+    pending.callback = std::move(callback);
+    pending.timer = stack_.thread().after(stack_.config().transactionTimeout, [weak, tid] {
+        auto self = weak.lock();
+        if (!self)
+            return;
+        auto found = self->pending_.find(tid);
+        if (found == self->pending_.end())
+            return;
+        ResponseCallback late = std::move(found->second.callback);
+        self->pending_.erase(found);  // destroys this timer's handle: it may cancel itself
+        if (late)
+            late(nullptr, "transaction timeout");
+    });
+    pending_.emplace(tid, std::move(pending));
+    write(request);
+}
+
+bool Connection::write(const Message& frame) {
+    if (!open_ || !stream_)
+        return false;
+    return stream_->write(frame.serialize());
+}
+
+bool Connection::writable() const { return open_ && stream_ && stream_->belowHighWater(); }
+
+std::string Connection::peerAddress() const { return stream_ && connected_ ? stream_->peerAddress() : ""; }
+
+std::string Connection::peerFingerprint() const { return stream_ && connected_ ? stream_->peerFingerprint() : ""; }
+
+void Connection::keepOpen(bool keep) {
+    keep_ = keep;
+    if (keep)
+        idle_.cancel();
+    else if (sessions_.empty())
+        armIdleTimer();
+}
+
+void Connection::onDrained() {
+    auto self = shared_from_this();
+    // Copied: a session's handler may close sessions while it is told.
+    std::vector<std::weak_ptr<Session>> sessions;
+    for (Session* session : sessions_)
+        sessions.push_back(session->weak_from_this());
+    for (auto& weak : sessions) {
+        if (!open_)
+            return;
+        if (auto session = weak.lock())
+            session->pump();
+    }
+}
+
+void Connection::attach(Session* session) {
+    sessions_.insert(session);
+    idle_.cancel();
+}
+
+void Connection::detach(Session* session) {
+    sessions_.erase(session);
+    if (sessions_.empty() && open_)
+        armIdleTimer();
+}
+
+void Connection::armIdleTimer() {
+    if (keep_)
+        return;
+    std::weak_ptr<Connection> weak = weak_from_this();
+    idle_ = stack_.thread().after(stack_.config().bindTimeout, [weak] {
+        if (auto self = weak.lock()) {
+            if (self->sessions_.empty() && !self->keep_)
+                self->fail("idle: no session uses the connection");
+        }
+    });
+}
+
+void Connection::close(const std::string& why) { fail(why); }
+
+void Connection::fail(const std::string& why) {
+    if (!open_)
+        return;
+    open_ = false;
+    auto self = shared_from_this();
+    idle_.cancel();
+    auto pending = std::move(pending_);
+    pending_.clear();
+    auto waiting = std::move(waiting_);
+    waiting_.clear();
+    for (auto& done : waiting)
+        done(why);
+    for (auto& [tid, transaction] : pending) {
+        transaction.timer.cancel();
+        if (transaction.callback)
+            transaction.callback(nullptr, why);
+    }
+    std::vector<std::weak_ptr<Session>> sessions;
+    for (Session* session : sessions_)
+        sessions.push_back(session->weak_from_this());
+    sessions_.clear();
+    for (auto& weak : sessions) {
+        if (auto session = weak.lock())
+            session->connectionLost(why);
+    }
+    if (stream_)
+        stream_->abort();
+    // The stream may be the one calling us: it is released after this callback returns.
+    stack_.forget(this);
+    stack_.thread().post([self] {});
+}
+
+}  // namespace sylk::msrp

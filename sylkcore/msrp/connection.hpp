@@ -1,0 +1,97 @@
+// One MSRP connection (a TcpStream, plain or TLS) of a Stack: reads frames with a Parser, sends
+// requests as transactions (a response or a timeout ends each), answers requests it cannot hand
+// to a session (481 unknown session, 400 malformed headers, 501 unknown method) and routes the
+// rest by the first To-Path URI's session id. A framing error closes this connection only.
+// Stack thread only. The relay client uses it directly (AUTH); sessions share it (RFC 4975
+// connection reuse).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "message.hpp"
+#include "parser.hpp"
+#include "sylkcore/api.hpp"
+#include "sylkcore/net/source_handle.hpp"
+#include "sylkcore/net/tcp_stream.hpp"
+
+namespace sylk::msrp {
+
+class Stack;
+class Session;
+
+class SYLK_API Connection : public std::enable_shared_from_this<Connection> {
+    struct Private {};
+
+public:
+    // The response, or nullptr when none came (timeout, connection gone): why.
+    using ResponseCallback = std::function<void(const Message* response, const std::string& why)>;
+
+    // Made by the Stack. key: "tcp host:port" of the hop we connected to, "" for accepted ones.
+    Connection(Private, Stack& stack, std::shared_ptr<net::TcpStream> stream, bool secure, std::string key);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    // Sends a request (a transaction id is set when empty). The callback runs once.
+    void sendRequest(Message request, ResponseCallback callback);
+    // Writes a frame without waiting for anything (responses, REPORTs, chunks without reports).
+    bool write(const Message& frame);
+    bool writable() const;  // below the stream's high-water mark
+    bool isOpen() const { return open_; }
+    bool connected() const { return connected_; }
+    bool secure() const { return secure_; }
+    const std::string& key() const { return key_; }
+    std::string peerAddress() const;
+    std::string peerFingerprint() const;
+    // Kept open without sessions (the relay client's connection); otherwise an idle connection
+    // closes after StackConfig::bindTimeout.
+    void keepOpen(bool keep);
+    // Closes at once; its sessions close with why.
+    void close(const std::string& why);
+
+private:
+    friend class Stack;
+    friend class Session;
+    struct Pending {
+        ResponseCallback callback;
+        net::SourceHandle timer;
+    };
+
+    static std::shared_ptr<Connection> make(Stack& stack, std::shared_ptr<net::TcpStream> stream, bool secure,
+                                            std::string key);
+    net::StreamEvents events();
+    void onConnected();
+    void onReceived(const uint8_t* data, size_t size);
+    void onDrained();
+    void handle(Message& frame);
+    void handleResponse(const Message& response);
+    void handleRequest(Message& request);
+    void answer(const Message& request, int status, const std::string& comment);
+    void attach(Session* session);
+    void detach(Session* session);
+    void armIdleTimer();
+    void fail(const std::string& why);
+    void applyKeepalive();
+
+    Stack& stack_;
+    std::shared_ptr<net::TcpStream> stream_;
+    bool secure_;
+    std::string key_;
+    Parser parser_;
+    bool open_ = true;
+    bool connected_ = false;
+    bool keep_ = false;
+    std::map<std::string, Pending> pending_;  // by transaction id
+    std::set<Session*> sessions_;
+    std::vector<std::function<void(const std::string& error)>> waiting_;  // connect() callers
+    net::SourceHandle idle_;
+};
+
+}  // namespace sylk::msrp

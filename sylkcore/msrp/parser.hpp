@@ -1,0 +1,59 @@
+// An incremental MSRP frame reader over a byte stream (RFC 4975 §7.1): bytes go in as they
+// arrive, split anywhere; complete frames come out in order. The end of a body is the first
+// "CRLF -------<tid><flag> CRLF" after it (the sender picks a tid that does not occur in the
+// body), so the reader keeps no more than an end-line's worth of bytes undecided.
+// A ParseError is a framing error: nothing more can be read from this stream.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "message.hpp"
+#include "parse_error.hpp"
+#include "sylkcore/api.hpp"
+
+namespace sylk::msrp {
+
+class SYLK_API Parser {
+public:
+    struct Limits {
+        size_t maxHeaderBytes = 16 * 1024;      // start line and headers of one frame
+        size_t maxBodyBytes = 4 * 1024 * 1024;  // one chunk's body (a message may have many)
+    };
+
+    Parser() : Parser(Limits{}) {}
+    explicit Parser(Limits limits) : limits_(limits) {}
+
+    // Appends the frames completed by these bytes to out. Throws ParseError (and stays failed:
+    // every later feed throws too).
+    void feed(std::string_view bytes, std::vector<Message>& out);
+    // Bytes received and not yet part of a complete frame.
+    size_t pending() const { return buffer_.size() - consumed_; }
+
+private:
+    enum class State { StartLine, Headers, Body };
+    bool step(std::vector<Message>& out);
+    bool readStartLine();
+    bool readHeaders(std::vector<Message>& out);
+    bool readBody(std::vector<Message>& out);
+    void finishHeaders();
+    [[noreturn]] void fail(const std::string& why);
+
+    Limits limits_;
+    std::string buffer_;
+    size_t consumed_ = 0;  // bytes of buffer_ already turned into frames
+    State state_ = State::StartLine;
+    size_t frameStart_ = 0;   // offset of the current frame in buffer_
+    size_t bodyStart_ = 0;    // offset of the CRLF before the body (see readBody)
+    size_t scanFrom_ = 0;     // where the search for the end-line goes on
+    std::string endMarker_;   // "\r\n-------<tid>"
+    std::vector<std::string> headerLines_;
+    Message current_;
+    bool failed_ = false;
+    std::string failure_;
+};
+
+}  // namespace sylk::msrp

@@ -1,0 +1,518 @@
+#include "session.hpp"
+
+#include <algorithm>
+#include <exception>
+
+#include "connection.hpp"
+#include "stack.hpp"
+#include "sylkcore/log.hpp"
+#include "text.hpp"
+
+namespace sylk::msrp {
+
+namespace {
+
+constexpr const char* kLog = "msrp";
+
+const char* reasonOf(int status) {
+    switch (status) {
+        case 200: return "OK";
+        case 400: return "Bad Request";
+        case 403: return "Forbidden";
+        case 408: return "Request Timeout";
+        case 413: return "Message Too Large";
+        case 415: return "Unsupported Media Type";
+        case 423: return "Interval Out Of Bounds";
+        case 481: return "Session Does Not Exist";
+        case 501: return "Not Implemented";
+        case 506: return "Wrong Session";
+        default: return "Error";
+    }
+}
+
+// A REPORT's Status header: "000 200 OK" (namespace 000, RFC 4975 §9).
+std::pair<int, std::string> statusOf(const std::string& value) {
+    std::string_view text = text::trimmed(value);
+    if (text.size() < 7 || text.substr(0, 4) != "000 ")
+        return {0, ""};
+    auto code = text::decimal(text.substr(4, 3));
+    if (!code)
+        return {0, ""};
+    return {static_cast<int>(*code), std::string(text::trimmed(text.substr(7)))};
+}
+
+const char* failureReportValue(Report report) {
+    switch (report) {
+        case Report::No: return "no";
+        case Report::Partial: return "partial";
+        case Report::Yes: return "yes";
+    }
+    return "yes";
+}
+
+}  // namespace
+
+Session::Session(Private, Stack& stack, SessionSetup setup, SessionHandler& handler, std::string id)
+    : stack_(stack), setup_(std::move(setup)), handler_(handler), id_(std::move(id)) {
+    localUri_.secure = setup_.secure;
+    localUri_.host = stack_.advertisedHost();
+    localUri_.port = stack_.port(setup_.secure);
+    localUri_.sessionId = id_;
+    localUri_.transport = "tcp";
+}
+
+Session::~Session() = default;
+
+std::shared_ptr<Session> Session::make(Stack& stack, SessionSetup setup, SessionHandler& handler, std::string id) {
+    return std::make_shared<Session>(Private{}, stack, std::move(setup), handler, std::move(id));
+}
+
+std::vector<Uri> Session::localPath() const {
+    std::vector<Uri> path = stack_.usePath();
+    path.push_back(localUri_);
+    return path;
+}
+
+std::vector<Uri> Session::toPath() const {
+    std::vector<Uri> path = stack_.usePath();
+    path.insert(path.end(), setup_.remotePath.begin(), setup_.remotePath.end());
+    return path;
+}
+
+std::string Session::peerAddress() const { return connection_ ? connection_->peerAddress() : ""; }
+
+void Session::start() {
+    if (setup_.role == Role::Passive) {
+        std::weak_ptr<Session> weak = weak_from_this();
+        bindTimer_ = stack_.thread().after(stack_.config().bindTimeout, [weak] {
+            if (auto self = weak.lock()) {
+                if (!self->bound())
+                    self->fail("the peer did not connect in time");
+            }
+        });
+        return;
+    }
+    const auto& usePath = stack_.usePath();
+    const Uri& hop = usePath.empty() ? setup_.remotePath.front() : usePath.front();
+    std::weak_ptr<Session> weak = weak_from_this();
+    stack_.connect(hop, usePath.empty() ? setup_.fingerprint : "",
+                   [weak](std::shared_ptr<Connection> connection, const std::string& error) {
+                       auto self = weak.lock();
+                       if (!self || !self->open_)
+                           return;
+                       if (!connection)
+                           self->fail("cannot connect: " + error);
+                       else
+                           self->bind(connection);
+                   });
+}
+
+bool Session::fromPathMatches(const std::vector<Uri>& fromPath) const {
+    // The last URI of a From-Path is the sender itself, whatever relays it went through; the
+    // last of the SDP path is the peer itself (RFC 4976 §: relays come first in both).
+    return !fromPath.empty() && !setup_.remotePath.empty() && fromPath.back() == setup_.remotePath.back();
+}
+
+void Session::bind(const std::shared_ptr<Connection>& connection) {
+    if (connection_ || !open_)
+        return;
+    connection_ = connection;
+    connection_->attach(this);
+    bindTimer_.cancel();
+    auto self = shared_from_this();
+    handler_.onBound(*this);
+    if (!open_)
+        return;
+    if (setup_.role == Role::Active && queue_.empty())
+        sendBindingRequest();
+    pump();
+}
+
+void Session::sendBindingRequest() {
+    // RFC 4975 §5.4: the active side sends a bodiless SEND when it has nothing else to say, so
+    // that the passive side learns which connection is this session's.
+    Message request = Message::makeRequest("SEND", toPath(), {localUri_});
+    request.setHeader("Message-ID", Message::newMessageId());
+    request.setHeader("Byte-Range", "1-0/0");
+    std::weak_ptr<Session> weak = weak_from_this();
+    connection_->sendRequest(std::move(request), [weak](const Message* response, const std::string& why) {
+        auto self = weak.lock();
+        if (!self || !self->open_)
+            return;
+        if (!response)
+            self->fail("the binding SEND failed: " + why);
+        else if (response->status != 200)
+            self->fail("the peer refused the session: " + std::to_string(response->status) + " " + response->comment);
+    });
+}
+
+std::string Session::send(OutgoingMessage message) {
+    if (!open_ || !sendable()) {
+        wasSendable_ = open_ ? false : wasSendable_;
+        return "";
+    }
+    auto outgoing = std::make_shared<Outgoing>();
+    if (message.messageId.empty())
+        message.messageId = Message::newMessageId();
+    outgoing->size = message.read ? message.size : message.body.size();
+    if (!message.read)
+        queuedBytes_ += message.body.size();
+    std::string id = message.messageId;
+    outgoing->message = std::move(message);
+    queue_.push_back(outgoing);
+    sending_[id] = outgoing;
+    if (!sendable())
+        wasSendable_ = false;
+    pump();
+    return id;
+}
+
+bool Session::abort(const std::string& messageId) {
+    auto found = sending_.find(messageId);
+    if (found == sending_.end() || found->second->allWritten || found->second->aborted)
+        return false;
+    found->second->aborted = true;
+    pump();
+    return true;
+}
+
+bool Session::sendable() const { return open_ && queuedBytes_ < stack_.config().sendQueueBytes; }
+
+void Session::pump() {
+    if (!open_ || !connection_ || !connection_->connected())
+        return;
+    auto self = shared_from_this();
+    while (open_ && connection_ && !queue_.empty() && connection_->writable()) {
+        writeNextChunk();
+    }
+    if (open_ && !wasSendable_ && sendable()) {
+        wasSendable_ = true;
+        handler_.onDrained(*this);
+    }
+}
+
+void Session::writeNextChunk() {
+    auto outgoing = queue_.front();
+    OutgoingMessage& message = outgoing->message;
+    const std::string id = message.messageId;
+    size_t chunkSize = setup_.chunkSize ? setup_.chunkSize : stack_.config().chunkSize;
+    size_t length = static_cast<size_t>(std::min<uint64_t>(chunkSize, outgoing->size - outgoing->sent));
+    std::string data;
+    bool abortNow = outgoing->aborted;
+    if (!abortNow && length > 0) {
+        if (message.read) {
+            data = message.read(outgoing->sent, length);
+            if (data.empty() || data.size() > length)
+                abortNow = true;  // the source failed: the peer learns the message ends here
+            else
+                length = data.size();
+        } else {
+            data = message.body.substr(static_cast<size_t>(outgoing->sent), length);
+        }
+    }
+    if (abortNow)
+        length = 0, data.clear();
+
+    Message chunk = Message::makeRequest("SEND", toPath(), {localUri_});
+    chunk.setHeader("Message-ID", id);
+    if (message.successReport)
+        chunk.setHeader("Success-Report", "yes");
+    if (message.failureReport != Report::Yes)
+        chunk.setHeader("Failure-Report", failureReportValue(message.failureReport));
+    ByteRange range;
+    range.start = outgoing->sent + 1;
+    range.end = outgoing->sent + length;
+    range.total = outgoing->size;
+    chunk.setHeader("Byte-Range", range.str());
+    for (const auto& header : message.headers)
+        chunk.headers.push_back(header);
+    if (!abortNow || length > 0)
+        chunk.setHeader("Content-Type", message.contentType);
+    chunk.body = std::move(data);
+    outgoing->sent += length;
+    if (!message.read)
+        queuedBytes_ -= std::min<size_t>(queuedBytes_, length);
+    bool last = outgoing->sent >= outgoing->size;
+    chunk.continuation = abortNow ? Continuation::Abort : last ? Continuation::End : Continuation::More;
+    if (abortNow || last) {
+        outgoing->allWritten = true;
+        queue_.pop_front();
+        if (!message.read) {
+            queuedBytes_ -= std::min<size_t>(queuedBytes_, message.body.size() - std::min<size_t>(message.body.size(), outgoing->sent));
+            std::string().swap(message.body);
+        }
+    }
+
+    if (message.failureReport == Report::Yes) {
+        ++outgoing->chunksUnanswered;
+        std::weak_ptr<Session> weak = weak_from_this();
+        connection_->sendRequest(std::move(chunk), [weak, id](const Message* response, const std::string& why) {
+            if (auto self = weak.lock())
+                self->chunkAnswered(id, response, why);
+        });
+    } else {
+        // No 200s will come ("partial" only sends failures, RFC 4975 §7.1.1): no transaction
+        // to wait for; a failure response finds no transaction and is left to the REPORT.
+        connection_->write(chunk);
+    }
+    if (abortNow)
+        finish(id, 499, "aborted");
+    else if (outgoing->allWritten && message.failureReport != Report::Yes && !message.successReport)
+        finish(id, 200, "OK");
+}
+
+void Session::chunkAnswered(const std::string& messageId, const Message* response, const std::string& why) {
+    auto found = sending_.find(messageId);
+    if (found == sending_.end() || !open_)
+        return;
+    auto outgoing = found->second;
+    if (outgoing->chunksUnanswered > 0)
+        --outgoing->chunksUnanswered;
+    if (!response) {
+        finish(messageId, 408, why);
+        if (why == "transaction timeout")
+            fail("transaction timeout");
+        return;
+    }
+    if (response->status != 200) {
+        finish(messageId, response->status, response->comment);
+        return;
+    }
+    if (outgoing->allWritten && outgoing->chunksUnanswered == 0 && !outgoing->message.successReport)
+        finish(messageId, 200, "OK");
+}
+
+void Session::finish(const std::string& messageId, int status, const std::string& comment) {
+    auto found = sending_.find(messageId);
+    if (found == sending_.end())
+        return;
+    auto outgoing = found->second;
+    sending_.erase(found);
+    auto queued = std::find(queue_.begin(), queue_.end(), outgoing);
+    if (queued != queue_.end()) {
+        // Still being sent (a failure response stops it): its held bytes go.
+        if (!outgoing->message.read)
+            queuedBytes_ -= std::min<size_t>(queuedBytes_, outgoing->size - outgoing->sent);
+        queue_.erase(queued);
+    }
+    if (outgoing->finished)
+        return;
+    outgoing->finished = true;
+    if (outgoing->message.done) {
+        SendOutcome outcome{messageId, status, comment};
+        auto done = std::move(outgoing->message.done);
+        try {
+            done(outcome);
+        } catch (const std::exception& error) {
+            SYLK_LOG(LOG_ERR, kLog, "a send's done callback threw: %s", error.what());
+        }
+    }
+}
+
+void Session::receive(Message& request) {
+    auto self = shared_from_this();
+    if (request.method == "SEND") {
+        receiveSend(request);
+        return;
+    }
+    if (request.method == "REPORT") {
+        receiveReport(request);
+        return;
+    }
+    int status = 501;
+    try {
+        status = handler_.onRequest(*this, request);
+    } catch (const std::exception& error) {
+        SYLK_LOG(LOG_ERR, kLog, "the handler of %s threw: %s", request.method.c_str(), error.what());
+        status = 500;
+    }
+    if (open_ && connection_)
+        connection_->answer(request, status, reasonOf(status));
+}
+
+bool Session::accepts(const std::string& contentType) const {
+    if (setup_.acceptTypes.empty())
+        return true;
+    for (const auto& accepted : setup_.acceptTypes) {
+        std::string type = text::lowered(accepted);
+        if (type == "*" || type == contentType)
+            return true;
+        if (type.size() > 2 && type.compare(type.size() - 2, 2, "/*") == 0 &&
+            contentType.compare(0, type.size() - 1, type, 0, type.size() - 1) == 0)
+            return true;
+    }
+    return false;
+}
+
+void Session::refuse(const Message& request, int status, const ByteRange& range) {
+    std::string id = request.messageId();
+    incoming_.erase(id);
+    connection_->answer(request, status, reasonOf(status));
+    // The sender also learns it from a REPORT unless it asked for none (RFC 4975 §7.1.2).
+    if (request.failureReport() != "no")
+        sendReport(request, status, reasonOf(status), range);
+    if (open_)
+        handler_.onDropped(*this, id, status);
+}
+
+void Session::receiveSend(Message& request) {
+    std::string id = request.messageId();
+    if (id.empty()) {
+        connection_->answer(request, 400, "no Message-ID");
+        return;
+    }
+    ByteRange range = request.byteRange();  // checked by the parser
+    auto found = incoming_.find(id);
+    bool first = found == incoming_.end();
+    std::string contentType = request.contentType();
+    // A bodiless SEND binds a session or keeps it alive (RFC 4975 §5.4): nothing to deliver.
+    if (first && request.body.empty() && !request.header("Content-Type") && request.continuation == Continuation::End &&
+        range.start == 1) {
+        connection_->answer(request, 200, "OK");
+        return;
+    }
+    uint64_t limit = setup_.maxMessageSize ? setup_.maxMessageSize : stack_.config().maxMessageSize;
+    uint64_t chunkEnd = range.start - 1 + request.body.size();
+    if ((range.total && *range.total > limit) || chunkEnd > limit) {
+        refuse(request, 413, range);
+        return;
+    }
+    if (first && request.continuation != Continuation::Abort) {
+        if (!contentType.empty() && !accepts(contentType)) {
+            refuse(request, 415, range);
+            return;
+        }
+        bool streaming = false;
+        try {
+            streaming = handler_.streams(*this, request);
+        } catch (const std::exception& error) {
+            SYLK_LOG(LOG_ERR, kLog, "the handler's streams() threw: %s", error.what());
+        }
+        if (!open_)
+            return;
+        found = incoming_.emplace(id, IncomingAssembly(streaming)).first;
+        found->second.contentType = request.header("Content-Type").value_or("");
+        found->second.headers = request.headers;
+    }
+    if (request.continuation == Continuation::Abort) {
+        // The sender gave up on it (RFC 4975 §7.1.4): what came is dropped.
+        if (!first)
+            incoming_.erase(found);
+        connection_->answer(request, 200, "OK");
+        handler_.onDropped(*this, id, 499);
+        return;
+    }
+    IncomingAssembly& assembly = found->second;
+    uint64_t newOffset = 0;
+    std::string_view fresh =
+        assembly.add(range.start - 1, request.body, request.continuation == Continuation::End, range.total, &newOffset);
+    if (assembly.extent() > limit) {
+        refuse(request, 413, range);
+        return;
+    }
+    connection_->answer(request, 200, "OK");
+    if (assembly.streaming() && !fresh.empty()) {
+        handler_.onData(*this, id, newOffset, fresh);
+        if (!open_)
+            return;
+    }
+    bool chunked = request.continuation != Continuation::End || range.start > 1 || assembly.received() < assembly.extent();
+    if (chunked) {
+        handler_.onProgress(*this, id, assembly.received(), assembly.total());
+        if (!open_)
+            return;
+    }
+    found = incoming_.find(id);
+    if (found == incoming_.end() || !found->second.complete())
+        return;
+    IncomingMessage message;
+    message.messageId = id;
+    message.contentType = found->second.contentType;
+    message.headers = std::move(found->second.headers);
+    message.size = found->second.received();
+    if (!found->second.streaming())
+        message.body = found->second.take();
+    incoming_.erase(found);
+    bool report = request.successReportWanted();
+    uint64_t size = message.size;
+    handler_.onMessage(*this, std::move(message));
+    if (report && open_ && connection_) {
+        ByteRange whole;
+        whole.start = 1;
+        whole.end = size;
+        whole.total = size;
+        sendReport(request, 200, "OK", whole);
+    }
+}
+
+void Session::sendReport(const Message& request, int status, const std::string& comment, const ByteRange& range) {
+    if (!connection_)
+        return;
+    Message report = Message::makeRequest("REPORT", request.fromPath, {localUri_});
+    report.setHeader("Message-ID", request.messageId());
+    report.setHeader("Byte-Range", range.str());
+    report.setHeader("Status", "000 " + std::to_string(status) + " " + comment);
+    connection_->write(report);
+}
+
+void Session::receiveReport(const Message& report) {
+    auto [status, comment] = statusOf(report.header("Status").value_or(""));
+    std::string id = report.messageId();
+    auto found = sending_.find(id);
+    if (found != sending_.end() && status != 0) {
+        auto outgoing = found->second;
+        if (status != 200) {
+            finish(id, status, comment);
+        } else if (outgoing->message.successReport && outgoing->allWritten) {
+            // A Success-Report covers the bytes it names; the message is delivered once they are all.
+            ByteRange range;
+            try {
+                range = report.byteRange();
+            } catch (const ParseError&) {
+            }
+            if (!range.end || *range.end >= outgoing->size)
+                finish(id, 200, comment.empty() ? "OK" : comment);
+        }
+    }
+    if (open_)
+        handler_.onReport(*this, report);
+}
+
+void Session::connectionLost(const std::string& why) {
+    connection_.reset();
+    fail("connection lost: " + why);
+}
+
+void Session::release(int status, const std::string& comment) {
+    open_ = false;
+    bindTimer_.cancel();
+    if (connection_) {
+        connection_->detach(this);
+        connection_.reset();
+    }
+    auto sending = sending_;
+    for (auto& [id, outgoing] : sending)
+        finish(id, status, comment);
+    queue_.clear();
+    queuedBytes_ = 0;
+    incoming_.clear();
+    stack_.forget(this);
+}
+
+void Session::close() {
+    if (!open_)
+        return;
+    auto self = shared_from_this();
+    release(481, "session closed");
+}
+
+void Session::fail(const std::string& why) {
+    if (!open_)
+        return;
+    auto self = shared_from_this();
+    SYLK_LOG(LOG_INFO, kLog, "MSRP session %s ends: %s", id_.c_str(), why.c_str());
+    release(481, why);
+    handler_.onClosed(*this, why);
+}
+
+}  // namespace sylk::msrp

@@ -1,0 +1,124 @@
+// One MSRP session (RFC 4975): our URI with a random session id, the peer's path, and the
+// messages both ways. Outgoing messages are cut into SEND chunks (Byte-Range, '+' then '$',
+// '#' when aborted) and queued with a bound (sendable(), SessionHandler::onDrained); incoming
+// chunks are reassembled by Message-ID and Byte-Range (out of order, duplicates ignored) and
+// REPORTs are sent and read as Success-Report/Failure-Report ask. Made by Stack::createSession;
+// stack thread only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "incoming_assembly.hpp"
+#include "message.hpp"
+#include "session_handler.hpp"
+#include "session_setup.hpp"
+#include "sylkcore/api.hpp"
+#include "sylkcore/net/source_handle.hpp"
+#include "uri.hpp"
+
+namespace sylk::msrp {
+
+class Stack;
+class Connection;
+
+class SYLK_API Session : public std::enable_shared_from_this<Session> {
+    struct Private {};
+
+public:
+    Session(Private, Stack& stack, SessionSetup setup, SessionHandler& handler, std::string id);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    const std::string& id() const { return id_; }
+    // Our URI (msrp or msrps, the stack's advertised host and port, our session id), known at
+    // once so that an SDP answer can carry it before any connection exists.
+    const Uri& localUri() const { return localUri_; }
+    // a=path: the stack's Use-Path (a relay) followed by localUri().
+    std::vector<Uri> localPath() const;
+    const SessionSetup& setup() const { return setup_; }
+    const std::vector<Uri>& remotePath() const { return setup_.remotePath; }
+    bool bound() const { return connection_ != nullptr; }
+    bool isOpen() const { return open_; }
+    // The connection's peer ("address:port"), "" before binding.
+    std::string peerAddress() const;
+
+    // Queues a message (sent once bound). Returns its Message-ID, or "" when refused: the session
+    // is closed, or the queue is full (!sendable()).
+    std::string send(OutgoingMessage message);
+    // Stops an outgoing message: its next chunk ends with '#' (RFC 4975 §7.1.4), done reports
+    // 499. False when no such message is still being sent.
+    bool abort(const std::string& messageId);
+    // Another request in this session (NICKNAME, ...), with our paths; the callback gets the
+    // response (nullptr: none, why).
+    void sendRequest(const std::string& method, std::vector<Message::Header> headers, std::string contentType,
+                     std::string body, std::function<void(const Message* response, const std::string& why)> callback);
+
+    // Backpressure: held outgoing bytes are below StackConfig::sendQueueBytes.
+    bool sendable() const;
+    size_t queuedBytes() const { return queuedBytes_; }
+
+    // Ends the session without calling the handler again; messages still queued fail (481).
+    void close();
+
+private:
+    friend class Stack;
+    friend class Connection;
+    struct Outgoing {
+        OutgoingMessage message;
+        uint64_t size = 0;
+        uint64_t sent = 0;           // bytes written in chunks so far
+        size_t chunksUnanswered = 0;  // chunks whose response has not come
+        bool aborted = false;
+        bool allWritten = false;
+        bool finished = false;       // done called
+    };
+
+    static std::shared_ptr<Session> make(Stack& stack, SessionSetup setup, SessionHandler& handler, std::string id);
+    void start();
+    void bind(const std::shared_ptr<Connection>& connection);
+    void connectionLost(const std::string& why);
+    // A request routed here by the connection (bound to it); the session answers it.
+    void receive(Message& request);
+    void receiveSend(Message& request);
+    void receiveReport(const Message& report);
+    // Answers a chunk with a failure status, reports it (unless Failure-Report: no) and drops
+    // what was gathered of its message.
+    void refuse(const Message& request, int status, const ByteRange& range);
+    void pump();
+    void writeNextChunk();
+    void chunkAnswered(const std::string& messageId, const Message* response, const std::string& why);
+    void finish(const std::string& messageId, int status, const std::string& comment);
+    void sendReport(const Message& request, int status, const std::string& comment, const ByteRange& range);
+    void sendBindingRequest();
+    // Ends the session; release() without, fail() with the handler's onClosed.
+    void release(int status, const std::string& comment);
+    void fail(const std::string& why);
+    std::vector<Uri> toPath() const;
+    bool fromPathMatches(const std::vector<Uri>& fromPath) const;
+    bool accepts(const std::string& contentType) const;
+
+    Stack& stack_;
+    SessionSetup setup_;
+    SessionHandler& handler_;
+    std::string id_;
+    Uri localUri_;
+    bool open_ = true;
+    std::shared_ptr<Connection> connection_;
+    std::deque<std::shared_ptr<Outgoing>> queue_;           // not yet fully written, in order
+    std::map<std::string, std::shared_ptr<Outgoing>> sending_;  // by Message-ID, until finished
+    size_t queuedBytes_ = 0;
+    bool wasSendable_ = true;
+    bool bindingSent_ = false;
+    std::map<std::string, IncomingAssembly> incoming_;  // by Message-ID
+    net::SourceHandle bindTimer_;
+};
+
+}  // namespace sylk::msrp

@@ -1,0 +1,77 @@
+// What a Session is made with, and what goes through it: the setup (remote path, role, media
+// attributes the SDP negotiated), an outgoing message, an incoming reassembled message and the
+// final outcome of a send.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "message.hpp"
+#include "uri.hpp"
+
+namespace sylk::msrp {
+
+// RFC 6135 a=setup, resolved: Active connects (or reuses a connection) and sends first,
+// Passive waits for the peer's first request to bind the session.
+enum class Role { Active, Passive };
+
+struct SessionSetup {
+    // The peer's a=path: relays first, the peer's own URI last.
+    std::vector<Uri> remotePath;
+    Role role = Role::Active;
+    // Our URI is msrps (the stack's TLS listener) instead of msrp.
+    bool secure = false;
+    // a=accept-types / a=accept-wrapped-types we announced: a SEND whose Content-Type is not
+    // among acceptTypes is refused with 415 on its first chunk. "*" accepts any; "text/*" any
+    // text. Empty: accept anything.
+    std::vector<std::string> acceptTypes;
+    std::vector<std::string> acceptWrappedTypes;
+    // Biggest incoming message (bytes; 0: the stack's default). Bigger: 413, the connection stays.
+    uint64_t maxMessageSize = 0;
+    // Outgoing chunk size (0: the stack's default, 2048).
+    size_t chunkSize = 0;
+    // msrps Active: the peer's a=fingerprint to pin ("sha-256 AB:CD:..."); "" checks nothing more
+    // than TLS itself (no CA: MSRP peers are self-signed).
+    std::string fingerprint;
+};
+
+enum class Report { No, Yes, Partial };
+
+struct SendOutcome {
+    std::string messageId;
+    // 200: delivered (a 200 to every chunk, and the Success-Report when one was asked);
+    // otherwise the failing status (a response's, a Failure-Report's), 408 for a transaction
+    // timeout, 481 when the session closed first, 499 when aborted by abort().
+    int status = 200;
+    std::string comment;
+};
+
+struct OutgoingMessage {
+    std::string contentType = "text/plain";
+    std::string body;
+    // A large message (a file) read as it is sent instead of held: size bytes, read(offset, max)
+    // returns up to max bytes from offset ("" for an error: the message is aborted with '#').
+    // When set, body is ignored.
+    std::function<std::string(uint64_t offset, size_t max)> read;
+    uint64_t size = 0;
+    std::string messageId;  // "" picks a fresh one; send() returns it
+    std::vector<Message::Header> headers;  // more headers for the first chunk and the rest
+    bool successReport = false;
+    Report failureReport = Report::Yes;
+    // The outcome, once (stack thread). Without a Failure-Report ('no') a send is done once the
+    // last chunk is written; 'partial' only hears of failures.
+    std::function<void(const SendOutcome&)> done;
+};
+
+struct IncomingMessage {
+    std::string messageId;
+    std::string contentType;  // as Content-Type said, parameters included
+    std::string body;         // "" when the handler streamed it (SessionHandler::streams)
+    uint64_t size = 0;
+    std::vector<Message::Header> headers;  // the first chunk's headers (besides the paths)
+};
+
+}  // namespace sylk::msrp
