@@ -42,9 +42,11 @@ ChatSwitch::ChatSwitch(net::StackThread& thread, const MsrpSettings& settings, R
     config.maxMessageSize = settings.maxMessageBytes;
     config.sendQueueBytes = settings.sendQueueBytes;
     stack_ = std::make_unique<msrp::Stack>(thread, config);
+    files_ = std::make_unique<FileTransfers>(*stack_, settings_, report_);
 }
 
 ChatSwitch::~ChatSwitch() {
+    files_.reset();
     rooms_.clear();  // sessions first: they close their msrp sessions on the stack
     stack_.reset();
 }
@@ -58,8 +60,15 @@ void ChatSwitch::start() {
 Json ChatSwitch::open(const OpenSessionRequest& request) {
     // The seam for RFC 5547 file transfer sessions in rooms (the msrp-files work): a request
     // with "file" is a FileTransfer's, not a chat session's.
-    if (request.file)
-        throw RequestError(ErrorCode::MsrpUnsupported, "file transfer sessions are not taken by this version");
+    if (request.file) {
+        Json answer = files_->open(request);
+        report_(Json::object()
+                    .set("event", "opened")
+                    .set("room", request.room)
+                    .set("session", json_string_value(answer.member("session")))
+                    .set("file", request.file->direction));
+        return answer;
+    }
     return openChat(request);
 }
 
@@ -122,6 +131,10 @@ Json ChatSwitch::openChat(const OpenSessionRequest& request) {
 }
 
 void ChatSwitch::close(const std::string& sessionId) {
+    if (files_->close(sessionId)) {
+        report_(Json::object().set("event", "closed").set("session", sessionId));
+        return;
+    }
     auto it = roomOf_.find(sessionId);
     if (it == roomOf_.end())
         throw RequestError(ErrorCode::MsrpNoSuchSession, "no session '" + sessionId + "'");
@@ -145,7 +158,8 @@ Json ChatSwitch::status() const {
         .set("tls_port", static_cast<json_int_t>(stack_->port(true)))
         .set("connections", static_cast<json_int_t>(stack_->connectionCount()))
         .set("sessions", static_cast<json_int_t>(stack_->sessionCount()))
-        .set("rooms", rooms);
+        .set("rooms", rooms)
+        .set("file_transfers", files_->status());
     return json;
 }
 
