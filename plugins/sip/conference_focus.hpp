@@ -58,6 +58,13 @@ private:
         int64_t lastPacketUs = 0;   // when that count last grew (or the call began)
         std::string callId;         // for the event handlers
         bool dialOut = false;       // the room called the phone (REFER)
+        bool audio = false;         // the call has audio: a leg (legId) in the mixer's room
+        // Its chat: an MSRP stream (m=message) the msrp plugin carries (msrp.open_session);
+        // chatSession is that session's id, empty when the call has none.
+        std::string chatSession;
+        MsrpAnswer chat;            // our side of the m=message, repeated for re-INVITEs
+        int chatIndex = -1;         // the m=message's place in the last offer
+        std::vector<SdpMediaLine> lines;  // the last offer's m= lines (empty: we made the offer)
     };
     struct Watcher;  // a hub listener that marks its room's roster changed
     struct Watch {
@@ -86,6 +93,13 @@ private:
     // "joined" or "left" to Janus's event handlers, when any listen.
     void reportPhone(const char* event, const Call& call) const;
     void onReInvite(nua_handle_s* handle, Call& call, const sip_s* sip);
+    // Hands the offered MSRP stream to the msrp plugin (msrp.open_session): true with
+    // call.chatSession and call.chat set, false with the reason (the service is absent or refused).
+    bool openChat(Call& call, const MsrpOffer& offer, std::string* reason);
+    // msrp.close_session for the call's chat, if it has one.
+    void closeChat(Call& call);
+    // Our SDP for the call: its audio and chat in the last offer's m= lines, the rest port 0.
+    std::string answerFor(const Call& call, const std::string& audioDirection) const;
     // RFC 4579: REFER to the room with Refer-To <uri;method=INVITE> invites uri into the room,
     // with method=BYE removes that participant.
     void onRefer(nua_handle_s* handle, const sip_s* sip);
@@ -103,6 +117,8 @@ private:
     // Stops watching a room no call or subscription is about any more, so its hub room can go.
     void unwatchIfUnused(const std::string& room);
     void markChanged(const std::string& room);
+    // A member's nickname in a room (an empty one forgets it); any thread.
+    void setNickname(const std::string& room, const std::string& member, const std::string& nickname);
     std::string roomContact(const std::string& room) const;  // <sip:room@focus>
     // Room chat from another participant, queued by the hub listener for the SIP thread.
     void queueChat(const std::string& room, const std::string& member, const std::string& display,
@@ -132,6 +148,7 @@ private:
         std::string room, member, display, text;
     };
     std::vector<QueuedChat> chats_;  // under changedMutex_
+    std::map<std::string, std::map<std::string, std::string>> nicknames_;  // room -> member -> nickname, under changedMutex_
     const janus::EventNotifier* events_ = nullptr;
 };
 

@@ -88,6 +88,8 @@ void ConferenceFocus::deliverChat(const std::string& room, const std::string& me
     for (const auto& [handle, call] : calls_) {
         if (call.room != room || call.memberId == member)
             continue;  // not in this room, or the phone's own message coming back
+        if (!call.audio || !call.chatSession.empty())
+            continue;  // its chat is an MSRP session: the msrp plugin delivers the room's chat there
         cpim::CpimMessage message;
         message.from = "\"" + name + "\" <" + sender + ">";
         message.to = "<" + (call.uri.empty() ? "sip:phone@invalid" : call.uri) + ">";

@@ -13,4 +13,15 @@ std::string memberUri(const std::string& memberId) {
     return uri;
 }
 
+std::string quotable(const std::string& reason) {
+    std::string text;
+    for (char c : reason) {
+        if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f)
+            text += c;
+    }
+    return text;
+}
+
+std::string warningOf(const std::string& reason) { return "399 sylk \"" + quotable(reason) + "\""; }
+
 }  // namespace sylk::sip::conference_focus_detail

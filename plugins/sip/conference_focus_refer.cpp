@@ -115,6 +115,7 @@ void ConferenceFocus::dialOut(nua_handle_s* refer, const std::string& room, cons
         request.set("room", room).set("display", call.display).set("codec", "pcmu").set("rtp", rtp);
         Json leg = hub::Services::instance().call("audiomixer.attach_rtp", request);
         json_t* legRtp = leg.member("rtp");
+        call.audio = true;
         call.legId = static_cast<uint64_t>(json_integer_value(json_object_get(leg.get(), "id")));
         call.memberId = "janus.plugin.sylk.audiomixer/" + std::to_string(call.legId);
         call.answerIp = json_string_value(json_object_get(legRtp, "ip"));

@@ -18,6 +18,13 @@ namespace sylk::sip {
 
 using namespace conference_focus_detail;
 
+namespace {
+
+// The msrp plugin: its members are in a room by chat alone.
+constexpr char kMsrpPackage[] = "janus.plugin.sylk.msrp";
+
+}  // namespace
+
 // ---------------------------------------------------------------- conference event package
 
 struct ConferenceFocus::Watcher : hub::RoomListener {
@@ -27,6 +34,12 @@ struct ConferenceFocus::Watcher : hub::RoomListener {
         // may escape to the poster.
         try {
             if (event.kind == hub::kind::Joined || event.kind == hub::kind::Left || event.kind == hub::kind::Updated) {
+                if (event.kind == hub::kind::Left)
+                    focus.setNickname(room, event.member, "");
+                focus.markChanged(room);
+            } else if (event.kind == hub::kind::Nickname) {
+                // An MSRP participant's NICKNAME (RFC 7701), posted by the msrp plugin.
+                focus.setNickname(room, event.member, hub::readNickname(event).nickname);
                 focus.markChanged(room);
             } else if (event.kind == hub::kind::Chat) {
                 hub::ChatMessage message = hub::readChat(event);
@@ -41,6 +54,17 @@ struct ConferenceFocus::Watcher : hub::RoomListener {
     ConferenceFocus& focus;
     std::string room;
 };
+
+void ConferenceFocus::setNickname(const std::string& room, const std::string& member, const std::string& nickname) {
+    std::lock_guard lock(changedMutex_);
+    if (nickname.empty()) {
+        auto entry = nicknames_.find(room);
+        if (entry != nicknames_.end() && entry->second.erase(member) && entry->second.empty())
+            nicknames_.erase(entry);
+    } else if (nicknames_[room].size() < 10000 || nicknames_[room].count(member)) {
+        nicknames_[room][member] = nickname;
+    }
+}
 
 void ConferenceFocus::markChanged(const std::string& room) {
     std::lock_guard lock(changedMutex_);
@@ -93,18 +117,35 @@ void ConferenceFocus::onSubscribe(nua_handle_s* handle, const sip_s* sip) {
 
 void ConferenceFocus::notify(nua_handle_s* handle, ConferenceSubscription& subscription, bool terminate) {
     std::vector<ConferenceUser> users;
+    std::map<std::string, std::string> nicknames;
+    {
+        std::lock_guard lock(changedMutex_);
+        if (auto entry = nicknames_.find(subscription.room); entry != nicknames_.end())
+            nicknames = entry->second;
+    }
     if (auto room = hub::Hub::instance().find(subscription.room)) {
         for (const auto& member : room->members()) {
             ConferenceUser user;
-            user.display = member.display;
+            // A nickname set with MSRP NICKNAME is how the room knows the participant
+            // (SylkServer shows it as the display text).
+            auto nickname = nicknames.find(member.id);
+            user.display = nickname != nicknames.end() ? nickname->second : member.display;
             user.entity = memberUri(member.id);
+            // The msrp plugin's members are in the room by chat alone (a chat-only call).
+            const bool chatOnly = member.plugin == kMsrpPackage;
+            bool chat = chatOnly;
             for (const auto& [callHandle, call] : calls_) {
                 if (call.memberId == member.id && !call.uri.empty())
                     user.entity = call.uri;  // a phone: its own SIP address
+                if (call.memberId == member.id && !call.chatSession.empty())
+                    chat = true;
             }
-            user.media = {"audio"};
+            if (!chatOnly)
+                user.media = {"audio"};
             if (member.plugin.find("videoroom") != std::string::npos)
                 user.media.push_back("video");
+            if (chat)
+                user.media.push_back("message");
             // RFC 4575: muted by the focus is an endpoint status; muted by oneself leaves the
             // audio recvonly; hold is its own status.
             if (member.onHold)

@@ -24,10 +24,12 @@ std::string xmlEscape(const std::string& text) {
 
 std::string conferenceInfoXml(const std::string& entity, const std::string& subject, uint64_t version,
                               const std::vector<ConferenceUser>& users) {
-    bool video = false;
+    bool video = false, chat = false;
     for (const auto& user : users) {
-        for (const auto& medium : user.media)
+        for (const auto& medium : user.media) {
             video = video || medium == "video";
+            chat = chat || medium == "message";
+        }
     }
     std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                       "<conference-info xmlns=\"urn:ietf:params:xml:ns:conference-info\" entity=\"" +
@@ -38,6 +40,8 @@ std::string conferenceInfoXml(const std::string& entity, const std::string& subj
                       "      <entry label=\"audio\"><type>audio</type><status>sendrecv</status></entry>\n";
     if (video)
         xml += "      <entry label=\"video\"><type>video</type><status>sendrecv</status></entry>\n";
+    if (chat)  // MSRP chat (SylkServer names the stream type "message", as its m= line)
+        xml += "      <entry label=\"message\"><type>message</type><status>sendrecv</status></entry>\n";
     xml += "    </available-media>\n"
            "  </conference-description>\n"
            "  <conference-state>\n"
@@ -53,7 +57,8 @@ std::string conferenceInfoXml(const std::string& entity, const std::string& subj
                "        <status>" + xmlEscape(user.status) + "</status>\n";
         int id = 1;
         for (const auto& medium : user.media) {
-            const char* direction = user.status == "on-hold"                        ? "inactive"
+            // Hold stops RTP; an MSRP chat goes on.
+            const char* direction = user.status == "on-hold" && medium != "message" ? "inactive"
                                     : medium == "audio" && (user.audioMuted || user.status == "muted-via-focus") ? "recvonly"
                                                                                      : "sendrecv";
             xml += "        <media id=\"" + std::to_string(id++) + "\"><type>" + xmlEscape(medium) +

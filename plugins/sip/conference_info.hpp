@@ -12,7 +12,7 @@ namespace sylk::sip {
 struct ConferenceUser {
     std::string entity;                // a URI for the user
     std::string display;
-    std::vector<std::string> media;    // "audio", "video"
+    std::vector<std::string> media;    // "audio", "video", "message" (MSRP chat)
     std::string status = "connected";  // RFC 4575 endpoint status: connected, on-hold, muted-via-focus
     bool audioMuted = false;           // muted by themselves: their audio is recvonly
 };

@@ -1,7 +1,10 @@
 #include "sip_sdp.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "sylkcore/net/srtp_session.hpp"
@@ -18,6 +21,7 @@ struct Media {
     std::string type;
     unsigned long port = 0;
     std::string proto;
+    std::string formatText;  // the format list as offered, for a rejecting answer
     std::vector<int> formats;
     struct Format {
         std::string name;  // encoding name, lower case
@@ -32,6 +36,16 @@ struct Media {
         std::string key;
     };
     std::vector<Crypto> crypto;  // the usable ones (suite we have, a 30-byte inline key)
+    // MSRP (m=message): the attributes' values as written; chooseMessage checks them.
+    std::optional<std::string> path, acceptTypes, acceptWrappedTypes, setup, fingerprint, maxSize;
+    std::optional<std::string> fileSelector, fileTransferId, fileDisposition, fileDate, fileIcon;
+};
+
+// What parse() reads of an SDP.
+struct Description {
+    std::string connection;  // session-level c=
+    std::optional<std::string> setup, fingerprint;  // session-level (RFC 4145 / 4572 allow it)
+    std::vector<Media> media;
 };
 
 std::vector<std::string> split(const std::string& text, char separator) {
@@ -69,17 +83,26 @@ std::string lower(std::string text) {
     return text;
 }
 
-// "IN IP4 192.0.2.1" -> "192.0.2.1"
+// "IN IP4 192.0.2.1" -> "192.0.2.1". RFC 4566 also allows a host name (RFC 4975's examples
+// have one; MSRP goes by a=path, not c=): ipAddress() tells them apart.
 std::string connectionAddress(const std::string& value) {
     auto parts = split(value, ' ');
     if (parts.size() != 3 || parts[0] != "IN" || (parts[1] != "IP4" && parts[1] != "IP6"))
         return "";
     std::string address = parts[2].substr(0, parts[2].find('/'));
     for (char c : address) {
-        if (!std::isxdigit(static_cast<unsigned char>(c)) && c != '.' && c != ':')
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != ':' && c != '-')
             return "";
     }
     return address;
+}
+
+bool ipAddress(const std::string& address) {
+    for (char c : address) {
+        if (!std::isxdigit(static_cast<unsigned char>(c)) && c != '.' && c != ':')
+            return false;
+    }
+    return true;
 }
 
 const char* kSupported[] = {"opus", "g722", "pcmu", "pcma"};
@@ -88,20 +111,30 @@ const std::map<int, std::string> kStatic = {{0, "pcmu"}, {8, "pcma"}, {9, "g722"
 // The RTP clock rate of the codecs we take (G.722's is 8000 by RFC 3551's historical error).
 unsigned long clockRate(const std::string& codec) { return codec == "opus" ? 48000 : 8000; }
 
-}  // namespace
-
-std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* reason) {
-    auto fail = [&](const std::string& why) -> std::optional<AudioOffer> {
-        if (reason)
-            *reason = why;
+// The value of "a=<name>:<value>" (or "a=<name>" alone, as "") when value names that attribute.
+std::optional<std::string> attribute(const std::string& value, const char* name) {
+    size_t length = std::char_traits<char>::length(name);
+    if (value.compare(0, length, name) != 0)
         return std::nullopt;
+    if (value.size() == length)
+        return std::string();
+    if (value[length] != ':')
+        return std::nullopt;
+    return value.substr(length + 1);
+}
+
+// Reads the lines of an SDP we act on (v=, c=, m=, and the a= attributes of audio and MSRP
+// streams); false and why for anything malformed. Bounded: 16 KiB, 16 m= lines.
+bool parse(const std::string& text, Description* sdp, std::string* why) {
+    auto fail = [&](const char* reason) {
+        *why = reason;
+        return false;
     };
-    if (offer.size() > 16 * 1024)
+    if (text.size() > 16 * 1024)
         return fail("SDP larger than 16 KiB");
-    std::string sessionConnection;
-    std::vector<Media> media;
+    std::vector<Media>& media = sdp->media;
     bool sawVersion = false;
-    for (std::string line : split(offer, '\n')) {
+    for (std::string line : split(text, '\n')) {
         if (!line.empty() && line.back() == '\r')
             line.pop_back();
         if (line.size() < 2 || line[1] != '=')
@@ -118,7 +151,7 @@ std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* rea
             std::string address = connectionAddress(value);
             if (address.empty())
                 return fail("malformed c= line");
-            (media.empty() ? sessionConnection : media.back().connection) = address;
+            (media.empty() ? sdp->connection : media.back().connection) = address;
         } else if (kind == 'm') {
             auto parts = split(value, ' ');
             if (parts.size() < 4 || media.size() >= 16)
@@ -132,12 +165,18 @@ std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* rea
                 unsigned long pt;
                 if (number(parts[i], 127, &pt))
                     entry.formats.push_back(static_cast<int>(pt));
+                entry.formatText += (i > 3 ? " " : "") + parts[i];
             }
             media.push_back(std::move(entry));
-        } else if (kind == 'a' && !media.empty() &&
+        } else if (kind == 'a' && media.empty()) {
+            if (auto setup = attribute(value, "setup"))
+                sdp->setup = setup;
+            else if (auto fingerprint = attribute(value, "fingerprint"))
+                sdp->fingerprint = fingerprint;
+        } else if (kind == 'a' &&
                    (value == "sendrecv" || value == "sendonly" || value == "recvonly" || value == "inactive")) {
             media.back().direction = value;
-        } else if (kind == 'a' && !media.empty() && value.rfind("crypto:", 0) == 0) {
+        } else if (kind == 'a' && value.rfind("crypto:", 0) == 0) {
             // a=crypto:<tag> <suite> <key-params> [session-params]
             auto parts = split(value.substr(7), ' ');
             unsigned long tag;
@@ -147,7 +186,7 @@ std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* rea
                 if (!key.empty())
                     media.back().crypto.push_back({static_cast<int>(tag), parts[1], key});
             }
-        } else if (kind == 'a' && !media.empty() && value.rfind("rtpmap:", 0) == 0) {
+        } else if (kind == 'a' && value.rfind("rtpmap:", 0) == 0) {
             auto parts = split(value.substr(7), ' ');
             unsigned long pt;
             if (parts.size() == 2 && number(parts[0], 127, &pt)) {
@@ -159,12 +198,52 @@ std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* rea
                     format.rate = 0;
                 media.back().rtpmap[static_cast<int>(pt)] = format;
             }
+        } else if (kind == 'a') {
+            // MSRP's attributes (RFC 4975 §8, RFC 6135, RFC 4572, RFC 5547): kept as written.
+            Media& entry = media.back();
+            std::pair<const char*, std::optional<std::string>*> known[] = {
+                {"path", &entry.path},
+                {"accept-types", &entry.acceptTypes},
+                {"accept-wrapped-types", &entry.acceptWrappedTypes},
+                {"setup", &entry.setup},
+                {"fingerprint", &entry.fingerprint},
+                {"max-size", &entry.maxSize},
+                {"file-selector", &entry.fileSelector},
+                {"file-transfer-id", &entry.fileTransferId},
+                {"file-disposition", &entry.fileDisposition},
+                {"file-date", &entry.fileDate},
+                {"file-icon", &entry.fileIcon},
+            };
+            for (auto& [name, field] : known) {
+                if (auto found = attribute(value, name)) {
+                    *field = std::move(found);
+                    break;
+                }
+            }
         }
     }
     if (!sawVersion)
         return fail("not an SDP (no v=0)");
+    return true;
+}
+
+}  // namespace
+
+std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* reason) {
+    auto fail = [&](const std::string& why) -> std::optional<AudioOffer> {
+        if (reason)
+            *reason = why;
+        return std::nullopt;
+    };
+    Description sdp;
+    std::string failure;
+    if (!parse(offer, &sdp, &failure))
+        return fail(failure);
+    const std::string& sessionConnection = sdp.connection;
+    const std::vector<Media>& media = sdp.media;
     std::string why = "no audio stream";
-    for (const auto& entry : media) {
+    for (size_t index = 0; index < media.size(); ++index) {
+        const Media& entry = media[index];
         if (entry.type != "audio" || entry.port == 0)
             continue;
         if (entry.proto != "RTP/AVP" && entry.proto != "RTP/SAVP") {
@@ -180,7 +259,12 @@ std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* rea
             why = "no connection address";
             continue;
         }
+        if (!ipAddress(address)) {
+            why = "the audio's connection address is a host name, not an IP address";
+            continue;
+        }
         AudioOffer chosen;
+        chosen.index = static_cast<int>(index);
         chosen.address = address;
         chosen.port = static_cast<uint16_t>(entry.port);
         chosen.direction = entry.direction;
@@ -231,10 +315,19 @@ std::string answerDirection(const std::string& offered) {
     return offered;
 }
 
-std::string buildAnswer(const std::string& localIp, uint16_t localPort, const AudioOffer& chosen, uint64_t sessionId,
-                        uint64_t version, const std::string& direction, const std::string& localKey) {
-    const bool v6 = localIp.find(':') != std::string::npos;
-    std::string ipType = v6 ? "IP6" : "IP4";
+namespace {
+
+std::string sessionHeader(const std::string& localIp, uint64_t sessionId, uint64_t version) {
+    const std::string ipType = localIp.find(':') != std::string::npos ? "IP6" : "IP4";
+    return "v=0\r\n"
+           "o=sylk " + std::to_string(sessionId) + " " + std::to_string(version) + " IN " + ipType + " " + localIp + "\r\n"
+           "s=Sylk conference\r\n"
+           "c=IN " + ipType + " " + localIp + "\r\n"
+           "t=0 0\r\n";
+}
+
+std::string audioSection(uint16_t localPort, const AudioOffer& chosen, const std::string& direction,
+                         const std::string& localKey) {
     std::string rtpmap;
     if (chosen.codec == "opus")
         rtpmap = "opus/48000/2";
@@ -247,12 +340,7 @@ std::string buildAnswer(const std::string& localIp, uint16_t localPort, const Au
     std::string formats = std::to_string(chosen.payloadType);
     if (chosen.telephoneEventPt >= 0)
         formats += " " + std::to_string(chosen.telephoneEventPt);
-    std::string sdp = "v=0\r\n"
-                      "o=sylk " + std::to_string(sessionId) + " " + std::to_string(version) + " IN " + ipType + " " + localIp + "\r\n"
-                      "s=Sylk conference\r\n"
-                      "c=IN " + ipType + " " + localIp + "\r\n"
-                      "t=0 0\r\n"
-                      "m=audio " + std::to_string(localPort) + (chosen.srtp() ? " RTP/SAVP " : " RTP/AVP ") + formats + "\r\n"
+    std::string sdp = "m=audio " + std::to_string(localPort) + (chosen.srtp() ? " RTP/SAVP " : " RTP/AVP ") + formats + "\r\n"
                       "a=rtpmap:" + std::to_string(chosen.payloadType) + " " + rtpmap + "\r\n";
     if (chosen.srtp())
         sdp += "a=crypto:" + std::to_string(chosen.cryptoTag) + " " + chosen.cryptoSuite + " inline:" + localKey + "\r\n";
@@ -260,6 +348,58 @@ std::string buildAnswer(const std::string& localIp, uint16_t localPort, const Au
         sdp += "a=rtpmap:" + std::to_string(chosen.telephoneEventPt) + " telephone-event/" +
                std::to_string(chosen.telephoneEventRate) + "\r\n";
     sdp += "a=ptime:20\r\na=" + direction + "\r\n";
+    return sdp;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+    std::string text;
+    for (const auto& item : items)
+        text += (text.empty() ? "" : " ") + item;
+    return text;
+}
+
+std::string msrpSection(const MsrpAnswer& msrp, const std::string& sessionIp) {
+    const std::string ipType = msrp.host.find(':') != std::string::npos ? "IP6" : "IP4";
+    std::string sdp = "m=message " + std::to_string(msrp.port) + (msrp.secure ? " TCP/TLS/MSRP *\r\n" : " TCP/MSRP *\r\n");
+    if (!msrp.host.empty() && msrp.host != sessionIp)
+        sdp += "c=IN " + ipType + " " + msrp.host + "\r\n";
+    sdp += "a=path:" + joined(msrp.path) + "\r\n";
+    sdp += "a=accept-types:" + (msrp.acceptTypes.empty() ? std::string("*") : joined(msrp.acceptTypes)) + "\r\n";
+    if (!msrp.acceptWrappedTypes.empty())
+        sdp += "a=accept-wrapped-types:" + joined(msrp.acceptWrappedTypes) + "\r\n";
+    if (!msrp.setup.empty())
+        sdp += "a=setup:" + msrp.setup + "\r\n";
+    if (!msrp.fingerprint.empty())
+        sdp += "a=fingerprint:" + msrp.fingerprint + "\r\n";
+    if (msrp.fileSelector)
+        sdp += "a=file-selector" + (msrp.fileSelector->empty() ? "" : ":" + *msrp.fileSelector) + "\r\n";
+    if (msrp.fileTransferId)
+        sdp += "a=file-transfer-id:" + *msrp.fileTransferId + "\r\n";
+    if (msrp.direction != "sendrecv")
+        sdp += "a=" + msrp.direction + "\r\n";
+    return sdp;
+}
+
+}  // namespace
+
+std::string buildAnswer(const std::string& localIp, uint16_t localPort, const AudioOffer& chosen, uint64_t sessionId,
+                        uint64_t version, const std::string& direction, const std::string& localKey) {
+    return sessionHeader(localIp, sessionId, version) + audioSection(localPort, chosen, direction, localKey);
+}
+
+std::string buildStreamsAnswer(const std::string& localIp, uint64_t sessionId, uint64_t version,
+                               const AnswerStreams& streams) {
+    std::string sdp = sessionHeader(localIp, sessionId, version);
+    for (size_t i = 0; i < streams.offered.size(); ++i) {
+        const int index = static_cast<int>(i);
+        const SdpMediaLine& line = streams.offered[i];
+        if (streams.audio && streams.audio->index == index)
+            sdp += audioSection(streams.audioPort, *streams.audio, streams.audioDirection, streams.localKey);
+        else if (streams.msrp && streams.msrpIndex == index)
+            sdp += msrpSection(*streams.msrp, localIp);
+        else
+            sdp += "m=" + line.type + " 0 " + line.proto + " " + line.formats + "\r\n";
+    }
     return sdp;
 }
 
@@ -286,6 +426,158 @@ std::string buildOffer(const std::string& localIp, uint16_t localPort, uint64_t 
            "a=fmtp:" + dtmf + " 0-16\r\n"
            "a=ptime:20\r\n"
            "a=" + direction + "\r\n";
+}
+
+// ---------------------------------------------------------------- MSRP
+
+namespace {
+
+bool tokenChar(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`{|}~", c) != nullptr;
+}
+
+bool token(const std::string& text) {
+    return !text.empty() && text.size() <= 128 && std::all_of(text.begin(), text.end(), tokenChar);
+}
+
+// "*", "type/*" or "type/subtype" (RFC 4975 §9 accept-types).
+bool mediaType(const std::string& text) {
+    if (text == "*")
+        return true;
+    size_t slash = text.find('/');
+    return slash != std::string::npos && token(text.substr(0, slash)) && token(text.substr(slash + 1));
+}
+
+// msrp[s]://authority/session-id;transport (RFC 4975 §9), checked for shape only: the msrp
+// plugin parses it fully.
+bool msrpUri(const std::string& text, bool* secure) {
+    size_t separator = text.find("://");
+    if (separator == std::string::npos || text.size() > 512)
+        return false;
+    std::string scheme = lower(text.substr(0, separator));
+    if (scheme != "msrp" && scheme != "msrps")
+        return false;
+    *secure = scheme == "msrps";
+    std::string rest = text.substr(scheme.size() + 3);
+    size_t slash = rest.find('/');
+    size_t semicolon = rest.find(';', slash == std::string::npos ? 0 : slash);
+    return slash != std::string::npos && slash > 0 && semicolon != std::string::npos && semicolon > slash + 1 &&
+           semicolon + 1 < rest.size();
+}
+
+// "sha-256 AB:CD:..." (RFC 4572 fingerprint-attribute).
+bool fingerprint(const std::string& text) {
+    auto parts = split(text, ' ');
+    if (parts.size() != 2 || !token(parts[0]) || parts[1].size() > 256)
+        return false;
+    return std::all_of(parts[1].begin(), parts[1].end(),
+                       [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == ':'; });
+}
+
+bool bigNumber(const std::string& text, uint64_t* value) {
+    if (text.empty() || text.size() > 19 ||
+        !std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+        return false;
+    *value = std::stoull(text);
+    return true;
+}
+
+}  // namespace
+
+std::optional<MsrpOffer> chooseMessage(const std::string& text, std::string* reason) {
+    auto fail = [&](const std::string& why) -> std::optional<MsrpOffer> {
+        if (reason)
+            *reason = why;
+        return std::nullopt;
+    };
+    Description sdp;
+    std::string failure;
+    if (!parse(text, &sdp, &failure))
+        return fail(failure);
+    std::string why = "no MSRP stream (m=message)";
+    for (size_t index = 0; index < sdp.media.size(); ++index) {
+        const Media& entry = sdp.media[index];
+        if (entry.type != "message" || entry.port == 0)
+            continue;
+        MsrpOffer offer;
+        offer.index = static_cast<int>(index);
+        offer.port = static_cast<uint16_t>(entry.port);
+        if (entry.proto != "TCP/MSRP" && entry.proto != "TCP/TLS/MSRP") {
+            why = "m=message is neither TCP/MSRP nor TCP/TLS/MSRP";
+            continue;
+        }
+        offer.secure = entry.proto == "TCP/TLS/MSRP";
+        offer.address = entry.connection.empty() ? sdp.connection : entry.connection;
+        offer.direction = entry.direction;
+        if (!entry.path) {
+            why = "m=message without a=path";
+            continue;
+        }
+        offer.path = split(*entry.path, ' ');
+        bool pathOk = !offer.path.empty() && offer.path.size() <= 16;
+        bool secure = false;
+        for (const auto& uri : offer.path)
+            pathOk = pathOk && msrpUri(uri, &secure);
+        if (!pathOk || secure != offer.secure) {
+            why = offer.secure ? "a=path is not a list of msrps URIs ending with the peer's"
+                               : "a=path is not a list of msrp URIs ending with the peer's";
+            continue;
+        }
+        if (!entry.acceptTypes) {
+            why = "m=message without a=accept-types";
+            continue;
+        }
+        offer.acceptTypes = split(*entry.acceptTypes, ' ');
+        if (entry.acceptWrappedTypes)
+            offer.acceptWrappedTypes = split(*entry.acceptWrappedTypes, ' ');
+        auto typesOk = [](const std::vector<std::string>& types) {
+            return types.size() <= 64 && std::all_of(types.begin(), types.end(), mediaType);
+        };
+        if (offer.acceptTypes.empty() || !typesOk(offer.acceptTypes) || !typesOk(offer.acceptWrappedTypes)) {
+            why = "malformed a=accept-types or a=accept-wrapped-types";
+            continue;
+        }
+        offer.setup = entry.setup ? *entry.setup : sdp.setup.value_or("");
+        if (offer.setup == "holdconn") {
+            why = "a=setup:holdconn: the peer wants no connection";
+            continue;
+        }
+        if (!offer.setup.empty() && offer.setup != "active" && offer.setup != "passive" && offer.setup != "actpass") {
+            why = "a=setup is none of active, passive, actpass";
+            continue;
+        }
+        offer.fingerprint = entry.fingerprint ? *entry.fingerprint : sdp.fingerprint.value_or("");
+        if (!offer.fingerprint.empty() && !fingerprint(offer.fingerprint)) {
+            why = "malformed a=fingerprint";
+            continue;
+        }
+        if (entry.maxSize && !bigNumber(*entry.maxSize, &offer.maxSize)) {
+            why = "malformed a=max-size";
+            continue;
+        }
+        offer.fileSelector = entry.fileSelector;
+        offer.fileTransferId = entry.fileTransferId;
+        offer.fileDisposition = entry.fileDisposition;
+        offer.fileDate = entry.fileDate;
+        offer.fileIcon = entry.fileIcon;
+        return offer;
+    }
+    return fail(why);
+}
+
+std::string msrpAnswerRole(const std::string& offeredSetup) {
+    return offeredSetup == "passive" || offeredSetup == "actpass" ? "active" : "passive";
+}
+
+std::vector<SdpMediaLine> mediaLines(const std::string& text) {
+    Description sdp;
+    std::string failure;
+    std::vector<SdpMediaLine> lines;
+    if (parse(text, &sdp, &failure)) {
+        for (const auto& entry : sdp.media)
+            lines.push_back({entry.type, entry.proto, entry.formatText});
+    }
+    return lines;
 }
 
 }  // namespace sylk::sip

@@ -1,14 +1,16 @@
-// SDP for SIP audio legs: reading a phone's offer and writing our answer. Pure functions,
-// fuzzed and unit-tested.
+// SDP for SIP calls: reading a phone's offer (its audio stream, and its MSRP stream, RFC 4975
+// m=message) and writing our answer. Pure functions, fuzzed and unit-tested.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace sylk::sip {
 
 struct AudioOffer {
+    int index = -1;        // its place among the SDP's m= lines (from 0)
     std::string address;   // where the phone wants our RTP
     uint16_t port = 0;
     std::string codec;     // "opus", "g722", "pcmu" or "pcma"
@@ -51,5 +53,81 @@ constexpr int kOfferDtmfPt = 101;
 std::string buildOffer(const std::string& localIp, uint16_t localPort, uint64_t sessionId, uint64_t version,
                        const std::string& direction = "sendrecv", const std::string& srtp = "",
                        const std::string& localKey = "");
+
+// ---------------------------------------------------------------- MSRP (RFC 4975, 6135, 5547)
+
+// An m=message stream of a peer's SDP (TCP/MSRP, or TCP/TLS/MSRP for msrps).
+struct MsrpOffer {
+    int index = -1;                  // its place among the SDP's m= lines (from 0)
+    uint16_t port = 0;
+    bool secure = false;             // TCP/TLS/MSRP
+    std::string address;             // c= (informative: MSRP goes by the path)
+    std::vector<std::string> path;   // a=path: the URI to send to first, the peer's own last
+    std::vector<std::string> acceptTypes;         // a=accept-types (required by RFC 4975)
+    std::vector<std::string> acceptWrappedTypes;  // a=accept-wrapped-types
+    std::string setup;               // a=setup (RFC 6135): "" (none), active, passive or actpass
+    std::string fingerprint;         // a=fingerprint (RFC 4572): "<hash> <hex:hex:...>", or ""
+    uint64_t maxSize = 0;            // a=max-size; 0: not given
+    std::string direction = "sendrecv";
+    // RFC 5547 file transfer, as written (the msrp side parses the selector).
+    std::optional<std::string> fileSelector;
+    std::optional<std::string> fileTransferId;
+    std::optional<std::string> fileDisposition;
+    std::optional<std::string> fileDate;
+    std::optional<std::string> fileIcon;
+    bool fileTransfer() const { return fileSelector.has_value(); }
+};
+
+// The first m=message stream of sdp that we can take: TCP/MSRP or TCP/TLS/MSRP, a port other
+// than 0, an a=path of msrp(s) URIs (msrps for TLS) and a=accept-types, an a=setup we can
+// answer (not holdconn). nullopt and a reason when there is none. Works on answers too.
+std::optional<MsrpOffer> chooseMessage(const std::string& sdp, std::string* reason);
+
+// Our connection role for an offered stream (we answer): RFC 6135 - the offer's active makes us
+// passive, passive or actpass makes us active (SylkServer's choice for actpass); no a=setup is
+// plain RFC 4975, where the offerer opens the connection, so we are passive.
+std::string msrpAnswerRole(const std::string& offeredSetup);
+
+// Our side of an answered m=message, as the msrp plugin's msrp.open_session gave it.
+struct MsrpAnswer {
+    std::string host;
+    uint16_t port = 0;
+    bool secure = false;                          // TCP/TLS/MSRP
+    std::vector<std::string> path;
+    std::string setup;                            // active or passive
+    std::vector<std::string> acceptTypes;
+    std::vector<std::string> acceptWrappedTypes;
+    std::string fingerprint;                      // msrps: ours, "<hash> <hex>"
+    std::string direction = "sendrecv";
+    std::optional<std::string> fileSelector;      // RFC 5547: the offer's, repeated
+    std::optional<std::string> fileTransferId;
+};
+
+// An m= line of an offer as an answer must repeat it when it rejects the stream (RFC 3264 §6:
+// the answer has as many m= lines as the offer, in its order; a refused one with port 0).
+struct SdpMediaLine {
+    std::string type;
+    std::string proto;
+    std::string formats;  // as offered, e.g. "0 8 101" or "*"
+};
+
+// The m= lines of sdp, in order (empty if it is not an SDP we read).
+std::vector<SdpMediaLine> mediaLines(const std::string& sdp);
+
+// Our answer to an offer of several streams: one m= line per offered line, in the offer's
+// order. The audio stream (audio->index) gets our RTP at audioPort as in buildAnswer, the MSRP
+// stream (msrpIndex) our m=message when msrp is given, every other line port 0. localIp is the
+// session's c= (the audio's, else the MSRP host).
+struct AnswerStreams {
+    std::vector<SdpMediaLine> offered;
+    const AudioOffer* audio = nullptr;
+    uint16_t audioPort = 0;
+    std::string audioDirection = "sendrecv";
+    std::string localKey;
+    int msrpIndex = -1;
+    const MsrpAnswer* msrp = nullptr;
+};
+std::string buildStreamsAnswer(const std::string& localIp, uint64_t sessionId, uint64_t version,
+                               const AnswerStreams& streams);
 
 }  // namespace sylk::sip

@@ -1,7 +1,7 @@
 // Fuzz target for the SIP plugin's text handling: the bytes as a SIP message read with our
 // message class (sip_message_class: wrapped request line, Via and CSeq parsers), a phone's SDP
-// offer through our choice of
-// audio and our answer, and the same bytes as a participant's name in a conference-info
+// offer through our choice of audio and our answer, and of its MSRP stream (m=message) and
+// our answer to that, and the same bytes as a participant's name in a conference-info
 // document (they come from SIP From headers and web users' display names), and as a
 // message/cpim body (with IMDN and is-composing documents), which must survive our own
 // rewriting.
@@ -66,6 +66,32 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         auto again = sylk::sip::chooseAudio(answer, &reason);
         if (!again || again->codec != audio->codec || again->payloadType != audio->payloadType ||
             again->telephoneEventPt != audio->telephoneEventPt || again->telephoneEventRate != audio->telephoneEventRate)
+            __builtin_trap();
+    }
+    auto msrp = sylk::sip::chooseMessage(input, &reason);
+    if (msrp && input.size() <= 8 * 1024) {
+        // An answer made of what was offered (as a relay would echo it) reads back the same,
+        // the other stream lines rejected in their places. (Half the reader's limit: our
+        // answer may be longer than an offer written with bare LFs.)
+        sylk::sip::MsrpAnswer ours;
+        ours.host = "127.0.0.1";
+        ours.port = msrp->port;
+        ours.secure = msrp->secure;
+        ours.path = msrp->path;
+        ours.setup = sylk::sip::msrpAnswerRole(msrp->setup);
+        ours.acceptTypes = msrp->acceptTypes;
+        ours.acceptWrappedTypes = msrp->acceptWrappedTypes;
+        ours.fingerprint = msrp->fingerprint;
+        ours.direction = sylk::sip::answerDirection(msrp->direction);
+        ours.fileSelector = msrp->fileSelector;
+        ours.fileTransferId = msrp->fileTransferId;
+        sylk::sip::AnswerStreams streams;
+        streams.offered = sylk::sip::mediaLines(input);
+        streams.msrpIndex = msrp->index;
+        streams.msrp = &ours;
+        auto again = sylk::sip::chooseMessage(sylk::sip::buildStreamsAnswer("127.0.0.1", 1, 1, streams), &reason);
+        if (!again || again->index != msrp->index || again->path != msrp->path || again->setup != ours.setup ||
+            again->acceptTypes != msrp->acceptTypes || again->fileSelector != msrp->fileSelector)
             __builtin_trap();
     }
     checkEscaped(sylk::sip::xmlEscape(input));

@@ -107,7 +107,7 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
                  max_file_bytes=100 * 1024 * 1024, sip_rtp_timeout=None, sip_tls_port=5061,
                  sip_options=None, event_loops=0, mixer_threads=None, event_handler=None,
                  public_host=None, https_port=8443, wss_port=8989, tls_cert=None, tls_key=None, nat=None,
-                 msrp_options=None):
+                 msrp_options=None, without_plugins=()):
     """Creates RUN afresh; returns the admin secret. event_loops > 0 makes janus serve every
     handle from that many shared loop threads instead of one thread per handle. mixer_threads
     sets the audio mixer's (default: one per core). event_handler = {"backend": URL, "events":
@@ -121,7 +121,9 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
     turn_user, turn_pwd, nat_1_1_mapping, ...): the one place for STUN/TURN; janus core reads
     them and the web app server hands the STUN/TURN servers to the pages (/config.json).
     msrp_options: janus.plugin.sylk.msrp.jcfg settings over the test defaults (port 0: the
-    plugin's MSRP listener takes a free port; its sessions' a=path say which)."""
+    plugin's MSRP listener takes a free port; its sessions' a=path say which).
+    without_plugins: names of OUR_PLUGINS not to load (e.g. ["msrp"]: a janus without the msrp
+    plugin, to test what the others do when its services are absent)."""
     run = os.path.abspath(run)
     build = os.path.abspath(build)
     if os.path.exists(run):
@@ -204,6 +206,8 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
     plugins = dict(OUR_PLUGINS)
     if test_plugins:
         plugins.update(TEST_PLUGINS)
+    for name in without_plugins:
+        plugins.pop(name, None)
     for path in plugins.values():
         link(os.path.join(build, path), folders["plugins"])
     janus_libs = janus_lib_dir()

@@ -124,12 +124,297 @@ static void keeps_the_offers_payload_types(void**) {
                      .has_value());
 }
 
+// ---------------------------------------------------------------- MSRP (m=message)
+// Fixtures: the example SDP of RFC 4975 (§4, §8.7), RFC 5547 (§9: a file sent, a file
+// requested; the RFC folds the long a=file-selector line for print, SDP has it on one line)
+// and RFC 6135 (a=setup), with the RFCs' host names. The same texts are seeds of the SDP fuzz
+// target (tests/fuzz/corpus/sip_sdp/msrp_*).
+
+// RFC 4975 §8.7: Alice's offer.
+static const char* kRfc4975Offer =
+    "v=0\r\n"
+    "o=alice 2890844526 2890844527 IN IP4 alice.example.com\r\n"
+    "s= -\r\n"
+    "c=IN IP4 alice.example.com\r\n"
+    "t=0 0\r\n"
+    "m=message 7394 TCP/MSRP *\r\n"
+    "a=accept-types:message/cpim text/plain text/html\r\n"
+    "a=path:msrp://alice.example.com:7394/2s93i93idd;tcp\r\n";
+
+// RFC 4975 §4: the overview's offer, over TLS.
+static const char* kRfc4975TlsOffer =
+    "v=0\r\n"
+    "o=alice 2890844526 2890844527 IN IP4 atlanta.example.com\r\n"
+    "s= -\r\n"
+    "c=IN IP4 atlanta.example.com\r\n"
+    "t=0 0\r\n"
+    "m=message 7654 TCP/TLS/MSRP *\r\n"
+    "a=accept-types:text/plain\r\n"
+    "a=path:msrps://atlanta.example.com:7654/jshA7weztas;tcp\r\n";
+
+// RFC 5547 §9.1: the offerer sends a file.
+static const char* kRfc5547PushOffer =
+    "v=0\r\n"
+    "o=alice 2890844526 2890844526 IN IP4 host.atlanta.example.com\r\n"
+    "s=\r\n"
+    "c=IN IP4 host.atlanta.example.com\r\n"
+    "t=0 0\r\n"
+    "m=message 7654 TCP/MSRP *\r\n"
+    "i=This is my latest picture\r\n"
+    "a=sendonly\r\n"
+    "a=accept-types:message/cpim\r\n"
+    "a=accept-wrapped-types:*\r\n"
+    "a=path:msrp://atlanta.example.com:7654/jshA7we;tcp\r\n"
+    "a=file-selector:name:\"My cool picture.jpg\" type:image/jpeg size:32349 hash:sha-1:"
+    "72:24:5F:E8:65:3D:DA:F3:71:36:2F:86:D4:71:91:3E:E4:A2:CE:2E\r\n"
+    "a=file-transfer-id:vBnG916bdberum2fFEABR1FR3ExZMUrd\r\n"
+    "a=file-disposition:attachment\r\n"
+    "a=file-date:creation:\"Mon, 15 May 2006 15:01:31 +0300\"\r\n"
+    "a=file-icon:cid:id2@alicepc.example.com\r\n"
+    "a=max-size:32349\r\n";
+
+// RFC 5547 §9.2: the offerer asks for a file by its hash.
+static const char* kRfc5547PullOffer =
+    "v=0\r\n"
+    "o=bob 2890844526 2890844526 IN IP4 host.biloxi.example.com\r\n"
+    "s=\r\n"
+    "c=IN IP4 host.biloxi.example.com\r\n"
+    "t=0 0\r\n"
+    "m=message 7654 TCP/MSRP *\r\n"
+    "a=recvonly\r\n"
+    "a=accept-types:message/cpim\r\n"
+    "a=accept-wrapped-types:*\r\n"
+    "a=path:msrp://host.biloxi.example.com:7654/jshA7we;tcp\r\n"
+    "a=file-selector:hash:sha-1:72:24:5F:E8:65:3D:DA:F3:71:36:2F:86:D4:71:91:3E:E4:A2:CE:2E\r\n"
+    "a=file-transfer-id:aCQYuBRVoUPGVsFZkCK98vzcX2FXDIk2\r\n";
+
+// RFC 6135 §4: an offer that may connect or be connected to (actpass), with a relay in the
+// path (RFC 4976: the first URI is the hop to send to, the endpoint's own is last).
+static const char* kRfc6135Offer =
+    "v=0\r\n"
+    "o=alice 2890844526 2890844527 IN IP4 192.0.2.1\r\n"
+    "s=-\r\n"
+    "c=IN IP4 192.0.2.1\r\n"
+    "t=0 0\r\n"
+    "m=message 7394 TCP/TLS/MSRP *\r\n"
+    "a=setup:actpass\r\n"
+    "a=accept-types:message/cpim\r\n"
+    "a=accept-wrapped-types:text/plain image/*\r\n"
+    "a=fingerprint:SHA-1 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB\r\n"
+    "a=path:msrps://relay.example.net:2855/aB3dC4;tcp msrps://192.0.2.1:7394/2s93i93idd;tcp\r\n";
+
+static void reads_rfc_4975_offers(void**) {
+    std::string reason;
+    auto msrp = chooseMessage(kRfc4975Offer, &reason);
+    assert_true(msrp.has_value());
+    assert_int_equal(msrp->index, 0);
+    assert_int_equal(msrp->port, 7394);
+    assert_false(msrp->secure);
+    assert_string_equal(msrp->address.c_str(), "alice.example.com");
+    assert_int_equal(msrp->path.size(), 1);
+    assert_string_equal(msrp->path[0].c_str(), "msrp://alice.example.com:7394/2s93i93idd;tcp");
+    assert_int_equal(msrp->acceptTypes.size(), 3);
+    assert_string_equal(msrp->acceptTypes[0].c_str(), "message/cpim");
+    assert_string_equal(msrp->acceptTypes[2].c_str(), "text/html");
+    assert_true(msrp->acceptWrappedTypes.empty());
+    assert_true(msrp->setup.empty());
+    assert_string_equal(msrpAnswerRole(msrp->setup).c_str(), "passive");  // RFC 4975: the offerer connects
+    assert_false(msrp->fileTransfer());
+    // A chat-only offer has no audio.
+    assert_false(chooseAudio(kRfc4975Offer, &reason).has_value());
+    assert_non_null(strstr(reason.c_str(), "no audio stream"));
+    // A host name in c= is fine for MSRP, but no address for RTP.
+    assert_false(chooseAudio("v=0\r\nc=IN IP4 alice.example.com\r\nm=audio 4 RTP/AVP 0\r\n", &reason).has_value());
+    assert_non_null(strstr(reason.c_str(), "host name"));
+
+    msrp = chooseMessage(kRfc4975TlsOffer, &reason);
+    assert_true(msrp.has_value() && msrp->secure && msrp->port == 7654);
+    assert_string_equal(msrp->path[0].c_str(), "msrps://atlanta.example.com:7654/jshA7weztas;tcp");
+}
+
+static void reads_rfc_5547_file_transfers(void**) {
+    std::string reason;
+    auto push = chooseMessage(kRfc5547PushOffer, &reason);
+    assert_true(push.has_value());
+    assert_true(push->fileTransfer());
+    assert_string_equal(push->direction.c_str(), "sendonly");
+    assert_string_equal(push->fileSelector->c_str(),
+                        "name:\"My cool picture.jpg\" type:image/jpeg size:32349 hash:sha-1:"
+                        "72:24:5F:E8:65:3D:DA:F3:71:36:2F:86:D4:71:91:3E:E4:A2:CE:2E");
+    assert_string_equal(push->fileTransferId->c_str(), "vBnG916bdberum2fFEABR1FR3ExZMUrd");
+    assert_string_equal(push->fileDisposition->c_str(), "attachment");
+    assert_string_equal(push->fileDate->c_str(), "creation:\"Mon, 15 May 2006 15:01:31 +0300\"");
+    assert_string_equal(push->fileIcon->c_str(), "cid:id2@alicepc.example.com");
+    assert_true(push->maxSize == 32349);
+    assert_int_equal(push->acceptWrappedTypes.size(), 1);
+    assert_string_equal(push->acceptWrappedTypes[0].c_str(), "*");
+
+    auto pull = chooseMessage(kRfc5547PullOffer, &reason);
+    assert_true(pull.has_value() && pull->fileTransfer());
+    assert_string_equal(pull->direction.c_str(), "recvonly");
+    assert_false(pull->fileDisposition.has_value());
+    assert_false(pull->fileIcon.has_value());
+    assert_true(pull->maxSize == 0);
+
+    // The answer repeats the selector and transfer id (RFC 5547 §8.2) with the other direction.
+    MsrpAnswer answer;
+    answer.host = "192.0.2.9";
+    answer.port = 2855;
+    answer.path = {"msrp://192.0.2.9:2855/s3ss10n;tcp"};
+    answer.setup = "passive";
+    answer.acceptTypes = {"message/cpim"};
+    answer.acceptWrappedTypes = {"*"};
+    answer.direction = answerDirection(push->direction);
+    answer.fileSelector = push->fileSelector;
+    answer.fileTransferId = push->fileTransferId;
+    AnswerStreams streams;
+    streams.offered = mediaLines(kRfc5547PushOffer);
+    streams.msrpIndex = push->index;
+    streams.msrp = &answer;
+    std::string sdp = buildStreamsAnswer("192.0.2.9", 7, 1, streams);
+    auto back = chooseMessage(sdp, &reason);
+    assert_true(back.has_value());
+    assert_string_equal(back->direction.c_str(), "recvonly");
+    assert_string_equal(back->fileSelector->c_str(), push->fileSelector->c_str());
+    assert_string_equal(back->fileTransferId->c_str(), "vBnG916bdberum2fFEABR1FR3ExZMUrd");
+    assert_string_equal(back->setup.c_str(), "passive");
+}
+
+static void reads_rfc_6135_setup_and_fingerprint(void**) {
+    std::string reason;
+    auto msrp = chooseMessage(kRfc6135Offer, &reason);
+    assert_true(msrp.has_value());
+    assert_string_equal(msrp->setup.c_str(), "actpass");
+    assert_string_equal(msrpAnswerRole(msrp->setup).c_str(), "active");
+    assert_string_equal(msrp->fingerprint.c_str(), "SHA-1 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB");
+    assert_int_equal(msrp->path.size(), 2);
+    assert_string_equal(msrp->path[0].c_str(), "msrps://relay.example.net:2855/aB3dC4;tcp");
+    assert_int_equal(msrp->acceptWrappedTypes.size(), 2);
+    assert_string_equal(msrpAnswerRole("active").c_str(), "passive");
+    assert_string_equal(msrpAnswerRole("passive").c_str(), "active");
+
+    // holdconn asks for no connection: not a stream we can take now.
+    std::string held = std::string(kRfc4975Offer) + "a=setup:holdconn\r\n";
+    assert_false(chooseMessage(held, &reason).has_value());
+    assert_non_null(strstr(reason.c_str(), "holdconn"));
+    // A session-level a=setup applies to the stream.
+    std::string sessionLevel = kRfc4975Offer;
+    sessionLevel.insert(sessionLevel.find("m=message"), "a=setup:passive\r\n");
+    msrp = chooseMessage(sessionLevel, &reason);
+    assert_true(msrp.has_value() && msrp->setup == "passive");
+}
+
+static void explains_the_msrp_streams_it_cannot_take(void**) {
+    struct Case {
+        const char* attributes;
+        const char* reason;
+    } cases[] = {
+        {"a=accept-types:text/plain\r\n", "without a=path"},
+        {"a=path:msrp://a.example.com:1/x;tcp\r\n", "without a=accept-types"},
+        {"a=path:http://a.example.com:1/x;tcp\r\na=accept-types:text/plain\r\n", "msrp URIs"},
+        {"a=path:msrp://a.example.com:1\r\na=accept-types:text/plain\r\n", "msrp URIs"},
+        {"a=path:msrps://a.example.com:1/x;tcp\r\na=accept-types:text/plain\r\n", "msrp URIs"},  // TLS path, TCP/MSRP
+        {"a=path:msrp://a.example.com:1/x;tcp\r\na=accept-types:text\r\n", "accept-types"},
+        {"a=path:msrp://a.example.com:1/x;tcp\r\na=accept-types:text/plain\r\na=setup:sometimes\r\n", "a=setup"},
+        {"a=path:msrp://a.example.com:1/x;tcp\r\na=accept-types:text/plain\r\na=fingerprint:sha-1 zz\r\n", "fingerprint"},
+        {"a=path:msrp://a.example.com:1/x;tcp\r\na=accept-types:text/plain\r\na=max-size:-1\r\n", "max-size"},
+    };
+    for (const auto& entry : cases) {
+        std::string reason;
+        std::string sdp = std::string("v=0\r\nc=IN IP4 192.0.2.1\r\nm=message 9 TCP/MSRP *\r\n") + entry.attributes;
+        assert_false(chooseMessage(sdp, &reason).has_value());
+        if (!strstr(reason.c_str(), entry.reason))
+            fail_msg("%s: %s", entry.attributes, reason.c_str());
+    }
+    std::string reason;
+    assert_false(chooseMessage("v=0\r\nm=message 9 TCP/WS *\r\na=path:msrp://a:1/x;tcp\r\na=accept-types:*\r\n", &reason)
+                     .has_value());
+    assert_non_null(strstr(reason.c_str(), "TCP/MSRP"));
+    // Removed (port 0), or none at all.
+    assert_false(chooseMessage("v=0\r\nm=message 0 TCP/MSRP *\r\na=path:msrp://a:1/x;tcp\r\na=accept-types:*\r\n", &reason)
+                     .has_value());
+    assert_non_null(strstr(reason.c_str(), "no MSRP stream"));
+    assert_false(chooseMessage(kOffer, &reason).has_value());
+    assert_false(chooseMessage("garbage", &reason).has_value());
+}
+
+// An offer of audio and chat: the answer has both m= lines in the offer's order, with the
+// values msrp.open_session gave; a stream we do not take is answered with port 0.
+static void answers_audio_and_chat_in_the_offers_order(void**) {
+    const std::string offer =
+        "v=0\r\no=blink 1 1 IN IP4 192.0.2.7\r\ns=-\r\nc=IN IP4 192.0.2.7\r\nt=0 0\r\n"
+        "m=message 2855 TCP/MSRP *\r\na=path:msrp://192.0.2.7:2855/blinkpath;tcp\r\n"
+        "a=accept-types:message/cpim text/plain\r\na=accept-wrapped-types:*\r\n"
+        "m=video 40002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
+        "m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    std::string reason;
+    auto audio = chooseAudio(offer, &reason);
+    auto msrp = chooseMessage(offer, &reason);
+    assert_true(audio.has_value() && msrp.has_value());
+    assert_int_equal(audio->index, 2);
+    assert_int_equal(msrp->index, 0);
+    auto lines = mediaLines(offer);
+    assert_int_equal(lines.size(), 3);
+    assert_string_equal(lines[1].formats.c_str(), "96");
+
+    MsrpAnswer chat;
+    chat.host = "127.0.0.1";
+    chat.port = 2855;
+    chat.path = {"msrp://127.0.0.1:2855/ourSession;tcp"};
+    chat.setup = "passive";
+    chat.acceptTypes = {"message/cpim", "text/*"};
+    chat.acceptWrappedTypes = {"text/*", "image/*"};
+    AnswerStreams streams;
+    streams.offered = lines;
+    streams.audio = &*audio;
+    streams.audioPort = 30000;
+    streams.msrpIndex = msrp->index;
+    streams.msrp = &chat;
+    std::string answer = buildStreamsAnswer("127.0.0.1", 5, 1, streams);
+    const char* message = strstr(answer.c_str(), "m=message 2855 TCP/MSRP *\r\n");
+    const char* video = strstr(answer.c_str(), "m=video 0 RTP/AVP 96\r\n");
+    const char* rtp = strstr(answer.c_str(), "m=audio 30000 RTP/AVP 0\r\n");
+    assert_true(message && video && rtp && message < video && video < rtp);
+    assert_non_null(strstr(answer.c_str(), "a=path:msrp://127.0.0.1:2855/ourSession;tcp\r\n"));
+    assert_non_null(strstr(answer.c_str(), "a=accept-types:message/cpim text/*\r\n"));
+    assert_non_null(strstr(answer.c_str(), "a=accept-wrapped-types:text/* image/*\r\n"));
+    assert_non_null(strstr(answer.c_str(), "a=setup:passive\r\n"));
+    assert_null(strstr(answer.c_str(), "c=IN IP4 127.0.0.1\r\nc="));  // same host: no media-level c=
+    // Read back as an answer: both streams, as written.
+    auto chatBack = chooseMessage(answer, &reason);
+    auto audioBack = chooseAudio(answer, &reason);
+    assert_true(chatBack.has_value() && chatBack->path == chat.path && chatBack->setup == "passive");
+    assert_true(audioBack.has_value() && audioBack->port == 30000 && audioBack->index == 2);
+
+    // TLS, on another host than the audio's: media-level c= and our fingerprint.
+    chat.secure = true;
+    chat.host = "127.0.0.2";
+    chat.path = {"msrps://127.0.0.2:2856/ourSession;tcp"};
+    chat.fingerprint = "sha-256 AB:CD:EF";
+    answer = buildStreamsAnswer("127.0.0.1", 5, 2, streams);
+    assert_non_null(strstr(answer.c_str(), "m=message 2855 TCP/TLS/MSRP *\r\nc=IN IP4 127.0.0.2\r\n"));
+    assert_non_null(strstr(answer.c_str(), "a=fingerprint:sha-256 AB:CD:EF\r\n"));
+
+    // The chat refused (no msrp service): its line with port 0, audio as before.
+    streams.msrp = nullptr;
+    answer = buildStreamsAnswer("127.0.0.1", 5, 3, streams);
+    assert_non_null(strstr(answer.c_str(), "m=message 0 TCP/MSRP *\r\n"));
+    assert_null(strstr(answer.c_str(), "a=path"));
+    assert_false(chooseMessage(answer, &reason).has_value());
+    assert_true(chooseAudio(answer, &reason).has_value());
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(picks_the_first_codec_we_mix),
         cmocka_unit_test(explains_what_it_cannot_take),
         cmocka_unit_test(takes_sdes_srtp),
         cmocka_unit_test(keeps_the_offers_payload_types),
+        cmocka_unit_test(reads_rfc_4975_offers),
+        cmocka_unit_test(reads_rfc_5547_file_transfers),
+        cmocka_unit_test(reads_rfc_6135_setup_and_fingerprint),
+        cmocka_unit_test(explains_the_msrp_streams_it_cannot_take),
+        cmocka_unit_test(answers_audio_and_chat_in_the_offers_order),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

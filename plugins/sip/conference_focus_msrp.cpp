@@ -1,0 +1,130 @@
+// A call's chat: its MSRP stream (RFC 4975 m=message) handed to the msrp plugin through the hub
+// services msrp.open_session and msrp.close_session, as its audio is handed to the mixer. The
+// SIP side only negotiates: the msrp plugin owns the connection and the room's chat switch.
+// Part of class ConferenceFocus (conference_focus.hpp).
+#include "conference_focus.hpp"
+
+#include "sip_sdp.hpp"
+#include "sylkcore/hub/services.hpp"
+#include "sylkcore/log.hpp"
+
+#include "conference_focus_detail.hpp"
+
+namespace sylk::sip {
+
+using namespace conference_focus_detail;
+
+namespace {
+
+Json stringArray(const std::vector<std::string>& items) {
+    Json array = Json::array();
+    for (const auto& item : items)
+        array.append(Json::adopt(json_string(item.c_str())));
+    return array;
+}
+
+// The strings of a JSON array; false if it is not one of strings.
+bool readStrings(json_t* array, std::vector<std::string>* items) {
+    if (!json_is_array(array))
+        return false;
+    size_t index;
+    json_t* item;
+    json_array_foreach(array, index, item) {
+        if (!json_is_string(item))
+            return false;
+        items->push_back(json_string_value(item));
+    }
+    return true;
+}
+
+std::string stringOf(json_t* object, const char* key) {
+    json_t* value = json_object_get(object, key);
+    return json_is_string(value) ? json_string_value(value) : "";
+}
+
+}  // namespace
+
+bool ConferenceFocus::openChat(Call& call, const MsrpOffer& offer, std::string* reason) {
+    Json remote = Json::object();
+    remote.set("path", stringArray(offer.path))
+        .set("accept_types", stringArray(offer.acceptTypes))
+        .set("accept_wrapped_types", stringArray(offer.acceptWrappedTypes));
+    if (!offer.fingerprint.empty())
+        remote.set("fingerprint", offer.fingerprint);
+    Json request = Json::object();
+    request.set("room", call.room)
+        .set("uri", call.uri)
+        .set("display", call.display)
+        .set("role", msrpAnswerRole(offer.setup))
+        .set("remote", remote);
+    if (call.audio)  // chat is posted as the call's audio member: one participant, not two
+        request.set("member", call.memberId);
+    if (offer.fileTransfer()) {
+        Json file = Json::object();
+        file.set("selector", *offer.fileSelector).set("direction", offer.direction);
+        if (offer.fileTransferId)
+            file.set("transfer_id", *offer.fileTransferId);
+        request.set("file", file);
+    }
+    Json reply;
+    try {
+        reply = hub::Services::instance().call("msrp.open_session", request);
+    } catch (const std::exception& e) {
+        *reason = e.what();
+        return false;
+    }
+    // What the msrp plugin answered becomes our m=message; a reply we cannot write is a refusal.
+    MsrpAnswer answer;
+    std::string session = stringOf(reply.get(), "session");
+    json_t* local = reply.member("local");
+    json_t* port = json_object_get(local, "port");
+    answer.host = stringOf(local, "host");
+    answer.setup = stringOf(local, "setup");
+    answer.fingerprint = stringOf(local, "fingerprint");
+    answer.secure = stringOf(local, "transport") == "tls";
+    bool complete = !session.empty() && readStrings(json_object_get(local, "path"), &answer.path) && !answer.path.empty() &&
+                    json_is_integer(port) && json_integer_value(port) > 0 && json_integer_value(port) <= 65535 &&
+                    !answer.host.empty() && (answer.setup == "active" || answer.setup == "passive");
+    if (complete && json_object_get(local, "accept_types"))
+        complete = readStrings(json_object_get(local, "accept_types"), &answer.acceptTypes);
+    if (complete && json_object_get(local, "accept_wrapped_types"))
+        complete = readStrings(json_object_get(local, "accept_wrapped_types"), &answer.acceptWrappedTypes);
+    if (!complete) {
+        SYLK_LOG(LOG_WARN, kPackage, "msrp.open_session for room %s gave an incomplete answer", call.room.c_str());
+        if (!session.empty()) {
+            call.chatSession = session;
+            closeChat(call);
+        }
+        *reason = "the msrp plugin's answer was incomplete";
+        return false;
+    }
+    answer.port = static_cast<uint16_t>(json_integer_value(port));
+    answer.direction = answerDirection(offer.direction);
+    answer.fileSelector = offer.fileSelector;  // RFC 5547 §8.2: the answer repeats them
+    answer.fileTransferId = offer.fileTransferId;
+    call.chatSession = session;
+    call.chat = std::move(answer);
+    call.chatIndex = offer.index;
+    if (!call.audio) {  // a chat-only call is in the room as the msrp plugin's member
+        std::string member = stringOf(reply.get(), "member");
+        call.memberId = member.empty() ? "janus.plugin.sylk.msrp/" + session : member;
+    }
+    return true;
+}
+
+void ConferenceFocus::closeChat(Call& call) {
+    if (call.chatSession.empty())
+        return;
+    Json request = Json::object();
+    request.set("session", call.chatSession);
+    try {
+        hub::Services::instance().call("msrp.close_session", request);
+    } catch (const std::exception& e) {
+        // The msrp plugin went first (shutdown) or ended the session itself: nothing to undo.
+        SYLK_LOG(LOG_VERB, kPackage, "closing the chat of a call in room %s: %s", call.room.c_str(), e.what());
+    }
+    call.chatSession.clear();
+    call.chatIndex = -1;
+}
+
+}  // namespace sylk::sip
