@@ -1,0 +1,295 @@
+"""Files in rooms over MSRP (RFC 5547) with real peers: an MSRP client (harness/msrp_peer.py over
+TCP to the msrp plugin's listener) sends or pulls a file through a file transfer session, opened
+through the hub service msrp.open_session with a "file" member exactly as the SIP focus opens it
+for a phone's file-transfer INVITE (hubprobe's "call" request is that caller here); a web user of
+the video room uploads and downloads over the web app's HTTP room-files URLs, as room.js does.
+
+- a 50 MB file sent by the MSRP client in chunks is announced to the web user (hub "file" event,
+  with its sha-1), to an MSRP chat client in the room (a status notice naming it), and downloads
+  byte-identical over HTTP;
+- a file uploaded over HTTP is pulled by the MSRP client by its sha-1, byte-identical, and the
+  answer describes it (RFC 5547 file-selector);
+- a pull naming a hash the room does not have is refused (error 1620, the SIP side's 404); a file
+  whose content does not match its announced sha-1 is not kept."""
+import asyncio
+import hashlib
+import http.client
+import os
+import tempfile
+import urllib.parse
+
+import pytest
+
+from conftest import BUILD, run
+from harness.janus_api import Session
+from harness.janus_process import JanusProcess, sanitizer_env
+from harness.msrp_peer import MsrpEndpoint, parse_cpim
+
+PROBE = "janus.plugin.sylk.hubprobe.a"
+VIDEOROOM = "janus.plugin.sylk.videoroom"
+AG_NS = "urn:ag-projects:xml:ns:cpim"
+BIG = 50 * 1024 * 1024
+TRANSFER_TIMEOUT = 180
+
+
+@pytest.fixture(scope="module")
+def janus():
+    process = JanusProcess(BUILD, tempfile.mkdtemp(prefix="sylk-janus-msrp-files-"), env=sanitizer_env(),
+                           run_options={"msrp_options": {"listen_ip": "10.77.0.1"}})
+    process.start()
+    yield process
+    alive = process.alive()
+    code = process.stop()
+    if not alive:
+        pytest.fail("janus died during the tests (exit %s):\n%s" % (code, process.log_tail()))
+
+
+def colon_hex(sha1_hex):
+    return ":".join(sha1_hex[i:i + 2] for i in range(0, 40, 2)).upper()
+
+
+def data_of(event):
+    return event.get("plugindata", {}).get("data", {})
+
+
+class Http:
+    """The web app's room-files URLs, used as a browser uses them (plain GET and POST)."""
+
+    def __init__(self, janus):
+        self.host = "127.0.0.1"
+        self.port = int(janus.http_url.rstrip("/").rsplit(":", 1)[1])
+
+    def upload(self, token, name, payload):
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=120)
+        connection.request("POST", "/files/%s?name=%s" % (token, urllib.parse.quote(name)), body=payload)
+        response = connection.getresponse()
+        data = response.read()
+        connection.close()
+        return response.status, data
+
+    def download_digest(self, token, file_id):
+        """Streams the download (never all in memory): status, Content-Disposition, size, sha-1."""
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=120)
+        connection.request("GET", "/files/%s/%s" % (token, file_id))
+        response = connection.getresponse()
+        digest, size = hashlib.sha1(), 0
+        while True:
+            block = response.read(1 << 20)
+            if not block:
+                break
+            digest.update(block)
+            size += len(block)
+        connection.close()
+        return response.status, response.getheader("Content-Disposition"), size, digest.hexdigest()
+
+    def list(self, token):
+        import json
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        connection.request("GET", "/files/%s" % token)
+        response = connection.getresponse()
+        data = response.read()
+        connection.close()
+        return response.status, json.loads(data)
+
+
+async def web_user(janus, room, display):
+    session = await Session.create(janus.ws_url)
+    handle = await session.attach(VIDEOROOM)
+    joined, _ = await handle.send({"request": "join", "ptype": "publisher", "room": room, "display": display})
+    return session, handle, joined
+
+
+async def caller_for(janus):
+    session = await Session.create(janus.ws_url)
+    return session, await session.attach(PROBE)
+
+
+async def open_file_session(caller, room, selector, direction, uri="sip:bob@example.com", display="Bob"):
+    """msrp.open_session for a file transfer, the plugin passive (the client connects, as one
+    that offered a=setup:active). Returns the MSRP endpoint, its session and the reply."""
+    endpoint = MsrpEndpoint(host="10.77.0.2")
+    session = endpoint.session()
+    args = {"room": room, "uri": uri, "display": display, "role": "passive",
+            "remote": {"path": [str(session.uri)], "accept_types": ["*"]},
+            "file": {"selector": selector, "transfer_id": "t%s" % session.session_id, "direction": direction}}
+    reply, _ = await caller.send({"request": "call", "service": "msrp.open_session", "args": args})
+    return endpoint, session, reply
+
+
+async def close_file_session(caller, endpoint, session, reply):
+    if "result" in reply:
+        await caller.send({"request": "call", "service": "msrp.close_session",
+                           "args": {"session": reply["result"]["session"]}})
+    await session.close()
+    await endpoint.close()
+
+
+async def wait_transfer(janus, session_id, state, timeout=30):
+    """The msrp plugin's status of one file transfer session, once it reaches state."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        session = await Session.create(janus.ws_url)
+        try:
+            handle = await session.attach("janus.plugin.sylk.msrp")
+            status = (await handle.send({"request": "status"}))[0]["status"]
+        finally:
+            await session.close()
+        transfer = next((t for t in status["file_transfers"] if t["session"] == session_id), None)
+        if transfer and transfer["state"] == state:
+            return transfer
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("transfer %s never %s: %r" % (session_id, state, transfer))
+        await asyncio.sleep(0.1)
+
+
+async def chat_client(caller, room):
+    """An MSRP chat client in the room (a session without "file"), to see the room's notices."""
+    endpoint = MsrpEndpoint(host="10.77.0.2")
+    session = endpoint.session()
+    args = {"room": room, "uri": "sip:carol@example.com", "display": "Carol", "role": "passive",
+            "remote": {"path": [str(session.uri)], "accept_types": ["message/cpim"], "accept_wrapped_types": ["*"]}}
+    reply, _ = await caller.send({"request": "call", "service": "msrp.open_session", "args": args})
+    assert "error" not in reply, reply
+    await session.connect(remote_path=reply["result"]["local"]["path"])
+    return endpoint, session, reply
+
+
+def test_msrp_file_downloads_byte_identical_over_http(janus):
+    """50 MB from an MSRP client in 32 KiB chunks: stored as it arrives, announced on the hub and in
+    the room's chat, downloaded over HTTP byte-identical."""
+    room = "msrp-files-up"
+    payload = os.urandom(BIG)
+    sha1 = hashlib.sha1(payload).hexdigest()
+    selector = 'name:"big %%22one%%22.bin" type:application/octet-stream size:%d hash:sha-1:%s' % (BIG, colon_hex(sha1))
+    web = Http(janus)
+
+    async def body():
+        ws, handle, joined = await web_user(janus, room, "Alice")
+        probe_session, caller = await caller_for(janus)
+        chat_endpoint, chat, chat_reply = await chat_client(caller, room)
+        endpoint, session, reply = await open_file_session(caller, room, selector, "sendonly")
+        try:
+            assert "error" not in reply, reply
+            answer = reply["result"]
+            await session.connect(remote_path=answer["local"]["path"])
+            sent = await session.send_message(payload, content_type="application/octet-stream", chunk_size=32768,
+                                              window=64, timeout=TRANSFER_TIMEOUT)
+            event = await handle.next_event(timeout=30, predicate=lambda e: "file" in data_of(e))
+            announced = data_of(event)["file"]
+
+            def shared_notice(message):
+                document = parse_cpim(message.body)
+                return document.namespaced(AG_NS, "Message-Type") == "status" and "big" in document.text()
+            notice = parse_cpim((await chat.wait_message(shared_notice, timeout=30)).body).text()
+            loop = asyncio.get_running_loop()
+            download = await loop.run_in_executor(None, lambda: web.download_digest(joined["file_token"], announced["id"]))
+            listed = await loop.run_in_executor(None, lambda: web.list(joined["file_token"]))
+            return answer, sent, announced, notice, download, listed
+        finally:
+            await close_file_session(caller, endpoint, session, reply)
+            await close_file_session(caller, chat_endpoint, chat, chat_reply)
+            await probe_session.close()
+            await ws.close()
+
+    answer, sent, announced, notice, download, listed = run(body())
+    # The answer echoes the offered file (RFC 5547: the SDP answer's file-selector).
+    assert answer["file"]["selector"] == selector.replace("%%", "%")
+    assert answer["file"]["direction"] == "sendonly"
+    assert all(status == 200 for status in sent.statuses), set(sent.statuses)
+    assert announced["name"] == 'big "one".bin' and announced["size"] == BIG
+    assert announced["sha1"] == sha1 and announced["display"] == "Bob"
+    assert announced["type"] == "application/octet-stream"
+    assert "Bob has shared the file big \"one\".bin (%d bytes)" % BIG in notice and colon_hex(sha1) in notice
+    status, disposition, size, digest = download
+    assert status == 200 and size == BIG and digest == sha1
+    assert "attachment" in disposition
+    assert listed[0] == 200 and [f["sha1"] for f in listed[1]["files"]] == [sha1]
+
+
+def test_http_upload_pulled_by_msrp_client(janus):
+    """A file uploaded over HTTP is pulled by an MSRP client that names its sha-1 (recvonly),
+    byte-identical, with the answer describing the file; an unknown hash is refused."""
+    room = "msrp-files-down"
+    payload = os.urandom(20 * 1024 * 1024)
+    sha1 = hashlib.sha1(payload).hexdigest()
+    web = Http(janus)
+
+    async def body():
+        ws, handle, joined = await web_user(janus, room, "Alice")
+        probe_session, caller = await caller_for(janus)
+        loop = asyncio.get_running_loop()
+        try:
+            created = await loop.run_in_executor(None, lambda: web.upload(joined["file_token"], "photo ü.jpg", payload))
+            endpoint, session, reply = await open_file_session(caller, room, "hash:sha-1:%s" % colon_hex(sha1), "recvonly")
+            try:
+                assert "error" not in reply, reply
+                await session.connect(remote_path=reply["result"]["local"]["path"])
+                message = await session.wait_message(timeout=TRANSFER_TIMEOUT)
+            finally:
+                await close_file_session(caller, endpoint, session, reply)
+            unknown = await open_file_session(caller, room, "hash:sha-1:%s" % colon_hex("00" * 20), "recvonly")
+            await close_file_session(caller, *unknown)
+            other_room = await open_file_session(caller, "msrp-files-elsewhere", "hash:sha-1:%s" % colon_hex(sha1),
+                                                 "recvonly")
+            await close_file_session(caller, *other_room)
+            no_hash = await open_file_session(caller, room, 'name:"photo ü.jpg"', "recvonly")
+            await close_file_session(caller, *no_hash)
+            return created, reply["result"], message, unknown[2], other_room[2], no_hash[2]
+        finally:
+            await probe_session.close()
+            await ws.close()
+
+    created, answer, message, unknown, other_room, no_hash = run(body())
+    assert created[0] == 201, created
+    assert answer["file"]["selector"] == 'name:"photo ü.jpg" type:application/octet-stream size:%d hash:sha-1:%s' % (
+        len(payload), colon_hex(sha1))
+    assert message.content_type == "application/octet-stream"
+    assert len(message.body) == len(payload) and hashlib.sha1(message.body).hexdigest() == sha1
+    # Unknown in this room (and a room's files are not another room's): refused for the SIP 404.
+    for refused in (unknown, other_room):
+        assert refused.get("error_code") == 1620, refused
+        assert "no file with sha-1" in refused["error"]
+    assert no_hash.get("error_code") == 1621 and "sha-1" in no_hash["error"], no_hash
+
+
+def test_file_with_wrong_hash_is_not_kept(janus):
+    """Content that does not match the announced sha-1 is deleted, not listed; bad selectors and
+    names that try to leave the room's folder are refused before any byte moves."""
+    room = "msrp-files-bad"
+    payload = os.urandom(300 * 1024)
+    wrong = hashlib.sha1(b"something else").hexdigest()
+    web = Http(janus)
+
+    async def body():
+        ws, handle, joined = await web_user(janus, room, "Alice")
+        probe_session, caller = await caller_for(janus)
+        loop = asyncio.get_running_loop()
+        try:
+            endpoint, session, reply = await open_file_session(
+                caller, room, 'name:"x.bin" size:%d hash:sha-1:%s' % (len(payload), colon_hex(wrong)), "sendonly")
+            try:
+                assert "error" not in reply, reply
+                await session.connect(remote_path=reply["result"]["local"]["path"])
+                await session.send_message(payload, content_type="application/octet-stream", chunk_size=16384, timeout=30)
+                # The transfer's state says why (the plugin's status), and nothing is listed.
+                transfer = await wait_transfer(janus, reply["result"]["session"], "failed")
+            finally:
+                await close_file_session(caller, endpoint, session, reply)
+            refusals = []
+            for selector in ('name:"../../etc/passwd" size:3', 'name:unquoted', 'size:%d' % (200 * 1024 * 1024)):
+                refused = await open_file_session(caller, room, selector, "sendonly")
+                await close_file_session(caller, *refused)
+                refusals.append(refused[2])
+            listed = await loop.run_in_executor(None, lambda: web.list(joined["file_token"]))
+            return transfer, listed, refusals
+        finally:
+            await probe_session.close()
+            await ws.close()
+
+    transfer, listed, refusals = run(body())
+    assert "SHA-1" in transfer["error"], transfer
+    assert listed[0] == 200 and listed[1]["files"] == []
+    traversal, unquoted, too_big = refusals
+    assert traversal.get("error_code") == 1622 and "invalid file name" in traversal["error"], traversal
+    assert unquoted.get("error_code") == 1621 and "file-selector" in unquoted["error"], unquoted
+    assert too_big.get("error_code") == 1622 and "larger than the limit" in too_big["error"], too_big
