@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 
-from bench_common import RESULTS, TOP, machine, require_netns
+from bench_common import RESULTS, TOP, cpu_clock, machine, require_netns
 from harness.janus_api import Session  # noqa: E402
 from harness.janus_process import JanusProcess  # noqa: E402
 from harness.msrp_peer import MsrpEndpoint  # noqa: E402
@@ -41,6 +41,9 @@ from harness.msrp_peer import MsrpEndpoint  # noqa: E402
 PROBE = "janus.plugin.sylk.hubprobe.a"
 MSRP = "janus.plugin.sylk.msrp"
 SERVER_HOST, CLIENT_HOST = "10.77.0.1", "10.77.0.2"
+
+
+UPLOAD_PHASES = []  # seconds until every chunk was answered, per upload (the rest: hashing, listing, polling)
 
 
 def colon_hex(sha1_hex):
@@ -114,6 +117,7 @@ async def upload(janus, caller, room, payload, sha1, chunk):
         start = time.perf_counter()
         await session.send_message(payload, content_type="application/octet-stream", chunk_size=chunk, window=64,
                                    timeout=600)
+        UPLOAD_PHASES.append(time.perf_counter() - start)
         while (await transfer_state(janus, answer["session"])).get("state") != "done":
             await asyncio.sleep(0.02)
         return time.perf_counter() - start
@@ -150,21 +154,35 @@ async def bench(janus, args):
     room = "msrp-file-bench"
     await room_handle.send({"request": "join", "ptype": "publisher", "room": room, "display": "Keeper"})
     times = {"raw": [], "up": [], "down": []}
+    # CPU seconds per transfer: janus's (the server's share) and this process's (the peer's):
+    # which side a transfer's speed is bound by.
+    server_cpu = {"raw": [], "up": [], "down": []}
+    client_cpu = {"raw": [], "up": [], "down": []}
+    pid = janus.process.pid
     order = ["raw", "up", "down"]
     try:
         for round_number in range(args.rounds):
             for kind in order[round_number % 3:] + order[:round_number % 3]:
+                server_before, client_before = cpu_clock(pid), time.process_time()
                 if kind == "raw":
                     times[kind].append(await raw_copy(payload, args.chunk))
                 elif kind == "up":
                     times[kind].append(await upload(janus, caller, room, payload, sha1, args.chunk))
                 else:
                     times[kind].append(await download(caller, room, payload, sha1))
-                print("round %d %s: %.1f MB/s" % (round_number + 1, kind, args.mb / times[kind][-1]), flush=True)
+                server_cpu[kind].append(cpu_clock(pid) - server_before)
+                client_cpu[kind].append(time.process_time() - client_before)
+                print("round %d %s: %.1f MB/s (janus CPU %.2f s, peer CPU %.2f s, wall %.2f s%s)"
+                      % (round_number + 1, kind, args.mb / times[kind][-1], server_cpu[kind][-1], client_cpu[kind][-1],
+                         times[kind][-1], "; chunks all answered at %.2f s" % UPLOAD_PHASES[-1] if kind == "up" else ""),
+                      flush=True)
     finally:
         await web.close()
         await session.close()
     result = {kind: summary(args.mb, seconds) for kind, seconds in times.items()}
+    for kind in times:
+        result[kind]["janus_cpu_s_median"] = round(statistics.median(server_cpu[kind]), 3)
+        result[kind]["peer_cpu_s_median"] = round(statistics.median(client_cpu[kind]), 3)
     for kind in ("up", "down"):
         result[kind]["ratio_to_raw"] = round(result[kind]["median_mb_s"] / result["raw"]["median_mb_s"], 3)
     return result
@@ -194,12 +212,13 @@ def main():
     lines = ["# MSRP file transfer throughput (%s)" % stamp, "",
              "%d MB, %d rounds, %d-byte chunks; median (min-max) MB/s; ratio of medians to the raw TCP copy."
              % (args.mb, args.rounds, args.chunk), "",
-             "| transfer | MB/s | ratio to raw |", "|---|---|---|"]
+             "| transfer | MB/s | ratio to raw | janus CPU s | peer CPU s |", "|---|---|---|---|---|"]
     for kind, label in (("raw", "raw TCP copy 10.77.0.2 -> 10.77.0.1"), ("up", "MSRP client -> room (stored, hashed)"),
                         ("down", "room -> MSRP client (pull by sha-1)")):
         row = result[kind]
-        lines.append("| %s | %s (%s-%s) | %s |" % (label, row["median_mb_s"], row["min_mb_s"], row["max_mb_s"],
-                                                  row.get("ratio_to_raw", "1")))
+        lines.append("| %s | %s (%s-%s) | %s | %s | %s |" % (
+            label, row["median_mb_s"], row["min_mb_s"], row["max_mb_s"], row.get("ratio_to_raw", "1"),
+            row["janus_cpu_s_median"], row["peer_cpu_s_median"]))
     with open(os.path.join(RESULTS, "msrp-files-latest.md"), "w") as out:
         out.write("\n".join(lines) + "\n")
     print("\n".join(lines))
