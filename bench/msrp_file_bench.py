@@ -8,7 +8,8 @@ machine's load at the time touches all of them alike:
   goes): the client writes the payload in chunks of the same size, a listener in this process
   reads it all and counts. The ceiling for one TCP stream between these two endpoints.
 - up: an MSRP client (harness/msrp_peer.py) sends the file into a room through a file transfer
-  session of janus.plugin.sylk.msrp (msrp.open_session with "file": sendonly, via hubprobe, as
+  session of janus.plugin.sylk.msrp, its chunks pipelined (RFC 4975 does not make a sender wait
+  for a chunk's response; TCP's flow control paces it) (msrp.open_session with "file": sendonly, via hubprobe, as
   the SIP focus opens it); timed from the first chunk until the plugin reports the file stored
   (hashed and listed: status "done").
 - down: the same client pulls that file back by its sha-1 (recvonly); timed from binding until
@@ -115,7 +116,7 @@ async def upload(janus, caller, room, payload, sha1, chunk):
     try:
         await session.connect(remote_path=answer["local"]["path"])
         start = time.perf_counter()
-        await session.send_message(payload, content_type="application/octet-stream", chunk_size=chunk, window=64,
+        await session.send_message(payload, content_type="application/octet-stream", chunk_size=chunk, window=None,
                                    timeout=600)
         UPLOAD_PHASES.append(time.perf_counter() - start)
         while (await transfer_state(janus, answer["session"])).get("state") != "done":
