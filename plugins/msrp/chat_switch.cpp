@@ -2,6 +2,7 @@
 
 #include <iterator>
 
+#include "sylkcore/files/file_store.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/msrp/parse_error.hpp"
 #include "sylkcore/request_error.hpp"
@@ -62,8 +63,18 @@ void ChatSwitch::start() {
 void ChatSwitch::pruneRooms() {
     // A session that ended by itself (its connection failed) left its room on the next turn of
     // the loop; a room left empty so stops listening to the hub here.
-    for (auto it = rooms_.begin(); it != rooms_.end();)
-        it = it->second->empty() ? rooms_.erase(it) : std::next(it);
+    for (auto it = rooms_.begin(); it != rooms_.end();) {
+        if (!it->second->empty()) {
+            ++it;
+            continue;
+        }
+        std::string name = it->first;
+        it = rooms_.erase(it);
+        // The room's shared files go with it unless it is persistent, another plugin still has
+        // members in it, or a file transfer of ours still uses it.
+        if (!files_->inRoom(name))
+            files::FileStore::instance().roomEnded(name);
+    }
 }
 
 Json ChatSwitch::open(const OpenSessionRequest& request) {

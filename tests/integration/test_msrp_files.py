@@ -293,3 +293,50 @@ def test_file_with_wrong_hash_is_not_kept(janus):
     assert traversal.get("error_code") == 1622 and "invalid file name" in traversal["error"], traversal
     assert unquoted.get("error_code") == 1621 and "file-selector" in unquoted["error"], unquoted
     assert too_big.get("error_code") == 1622 and "larger than the limit" in too_big["error"], too_big
+
+
+def test_files_go_when_the_room_ends(janus):
+    """A room with only SIP clients in it (no video room user): a file sent over MSRP is on disk
+    while the room lives, and deleted once its last session has left (the room was not
+    configured persistent)."""
+    room = "msrp-files-ephemeral"
+    payload = os.urandom(256 * 1024)
+    sha1 = hashlib.sha1(payload).hexdigest()
+    files_dir = os.path.join(janus.run_dir, "files")
+
+    def on_disk():
+        found = []
+        for folder, _, names in os.walk(files_dir):
+            for name in names:
+                path = os.path.join(folder, name)
+                if os.path.getsize(path) == len(payload):
+                    with open(path, "rb") as f:
+                        if hashlib.sha1(f.read()).hexdigest() == sha1:
+                            found.append(path)
+        return found
+
+    async def body():
+        probe_session, caller = await caller_for(janus)
+        chat_endpoint, chat, chat_reply = await chat_client(caller, room)
+        try:
+            endpoint, session, reply = await open_file_session(
+                caller, room, 'name:"notes.txt" size:%d hash:sha-1:%s' % (len(payload), colon_hex(sha1)), "sendonly")
+            assert "error" not in reply, reply
+            await session.connect(remote_path=reply["result"]["local"]["path"])
+            await session.send_message(payload, content_type="text/plain", timeout=30)
+            await wait_transfer(janus, reply["result"]["session"], "done")
+            while_open = on_disk()
+            # Closing the file session alone does not end the room: the chat session is in it.
+            await close_file_session(caller, endpoint, session, reply)
+            after_file_session = on_disk()
+        finally:
+            await close_file_session(caller, chat_endpoint, chat, chat_reply)
+        deadline = asyncio.get_running_loop().time() + 5
+        while on_disk() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.1)
+        await probe_session.close()
+        return while_open, after_file_session, on_disk()
+
+    while_open, after_file_session, after_room = run(body())
+    assert len(while_open) == 1 and after_file_session == while_open
+    assert after_room == [], after_room
