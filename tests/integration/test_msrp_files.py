@@ -10,11 +10,15 @@ the video room uploads and downloads over the web app's HTTP room-files URLs, as
 - a file uploaded over HTTP is pulled by the MSRP client by its sha-1, byte-identical, and the
   answer describes it (RFC 5547 file-selector);
 - a pull naming a hash the room does not have is refused (error 1620, the SIP side's 404); a file
-  whose content does not match its announced sha-1 is not kept."""
+  whose content does not match its announced sha-1 is not kept;
+- a room with only SIP clients deletes its files when its last session leaves;
+- end to end through the SIP focus: sipp INVITEs the room with a file-transfer m=message and the
+  MSRP peer is the phone's MSRP side, pushing and pulling; a pull of a missing hash gets 404."""
 import asyncio
 import hashlib
 import http.client
 import os
+import re
 import tempfile
 import urllib.parse
 
@@ -24,6 +28,7 @@ from conftest import BUILD, run
 from harness.janus_api import Session
 from harness.janus_process import JanusProcess, sanitizer_env
 from harness.msrp_peer import MsrpEndpoint, parse_cpim
+from harness.processes import spawn
 
 PROBE = "janus.plugin.sylk.hubprobe.a"
 VIDEOROOM = "janus.plugin.sylk.videoroom"
@@ -191,7 +196,7 @@ def test_msrp_file_downloads_byte_identical_over_http(janus):
             await probe_session.close()
             await ws.close()
 
-    answer, sent, announced, notice, download, listed = run(body())
+    answer, sent, announced, notice, download, listed = run(body(), timeout=TRANSFER_TIMEOUT)
     # The answer echoes the offered file (RFC 5547: the SDP answer's file-selector).
     assert answer["file"]["selector"] == selector.replace("%%", "%")
     assert answer["file"]["direction"] == "sendonly"
@@ -239,7 +244,7 @@ def test_http_upload_pulled_by_msrp_client(janus):
             await probe_session.close()
             await ws.close()
 
-    created, answer, message, unknown, other_room, no_hash = run(body())
+    created, answer, message, unknown, other_room, no_hash = run(body(), timeout=TRANSFER_TIMEOUT)
     assert created[0] == 201, created
     assert answer["file"]["selector"] == 'name:"photo ü.jpg" type:application/octet-stream size:%d hash:sha-1:%s' % (
         len(payload), colon_hex(sha1))
@@ -340,3 +345,118 @@ def test_files_go_when_the_room_ends(janus):
     while_open, after_file_session, after_room = run(body())
     assert len(while_open) == 1 and after_file_session == while_open
     assert after_room == [], after_room
+
+
+# ---------------------------------------------------------------- through SIP (the focus's side)
+
+SCENARIOS = os.path.join(os.path.dirname(__file__), "sip")
+FOCUS = "127.0.0.1:5060"
+
+
+async def sipp(scenario, trace_dir, sets, call_ms=1000):
+    """One sipp call to the focus (the phone's SIP side; its MSRP side is the test's peer)."""
+    arguments = ["sipp", FOCUS, "-sf", os.path.join(SCENARIOS, scenario), "-m", "1", "-i", "127.0.0.1", "-p", "0",
+                 "-nostdin", "-timeout", "60s", "-d", str(call_ms), "-trace_msg",
+                 "-message_file", os.path.join(trace_dir, "messages.log")]
+    for name, value in sets:
+        arguments += ["-set", name, str(value)]
+    return await spawn(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+
+
+async def answer_sdp(trace_dir, timeout=15):
+    """The SDP of the focus's 200 to the INVITE, from sipp's message trace."""
+    log = os.path.join(trace_dir, "messages.log")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        text = open(log, errors="replace").read() if os.path.exists(log) else ""
+        answer = re.search(r"SIP/2\.0 200 OK.*?CSeq: 1 INVITE.*?\r?\n\r?\n(v=0.*?)(?:\n-{20,}|\Z)", text, re.S)
+        if answer and "a=path:" in answer.group(1):
+            return answer.group(1)
+        await asyncio.sleep(0.1)  # polling sipp's trace file, not waiting for an event
+    raise AssertionError("no 200 with SDP:\n" + (open(log, errors="replace").read()[-3000:] if os.path.exists(log) else ""))
+
+
+def sdp_attribute(sdp, name):
+    found = re.search(r"^a=%s:(.*?)\s*$" % re.escape(name), sdp, re.M)
+    return found.group(1) if found else None
+
+
+def test_a_phone_sends_and_pulls_files_through_the_sip_focus(janus):
+    """sipp INVITEs the room with a file-transfer m=message (RFC 5547) and the MSRP peer is the
+    phone's MSRP side: a=sendonly, its file reaches the web user byte-identical over HTTP; a=recvonly
+    naming a web upload's sha-1, the 200 describes the file and the phone receives it
+    byte-identical; a pull of a hash the room lacks is answered 404."""
+    room = "sipfiles"
+    pushed = os.urandom(3 * 1024 * 1024)
+    pushed_sha1 = hashlib.sha1(pushed).hexdigest()
+    uploaded = os.urandom(2 * 1024 * 1024)
+    uploaded_sha1 = hashlib.sha1(uploaded).hexdigest()
+    web = Http(janus)
+
+    async def body():
+        ws, handle, joined = await web_user(janus, room, "Alice")
+        loop = asyncio.get_running_loop()
+        try:
+            # The phone sends a file into the room.
+            push_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+            push_selector = 'name:"from phone.bin" type:application/octet-stream size:%d hash:sha-1:%s' % (
+                len(pushed), colon_hex(pushed_sha1))
+            phone = MsrpEndpoint(host="127.0.0.1", advertised_port=2998)
+            push_session = phone.session(session_id="sippFilePush1")
+            call = await sipp("file_call.xml", push_dir, [
+                ("room", room), ("msrpport", 2998), ("msrpsession", "sippFilePush1"), ("direction", "sendonly"),
+                ("selector", push_selector), ("transferid", "pushTransfer1")], call_ms=8000)
+            push_answer = await answer_sdp(push_dir)
+            await push_session.connect(remote_path=[sdp_attribute(push_answer, "path")])
+            await push_session.send_message(pushed, content_type="application/octet-stream", chunk_size=16384,
+                                            timeout=60)
+            event = await handle.next_event(timeout=30, predicate=lambda e: "file" in data_of(e))
+            announced = data_of(event)["file"]
+            download = await loop.run_in_executor(None, lambda: web.download_digest(joined["file_token"],
+                                                                                     announced["id"]))
+            _, push_errors = await asyncio.wait_for(call.communicate(), 30)
+            push_code = call.returncode
+            await push_session.close()
+            await phone.close()
+
+            # The phone pulls a web upload by its sha-1.
+            created = await loop.run_in_executor(None, lambda: web.upload(joined["file_token"], "from web.bin", uploaded))
+            pull_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+            phone = MsrpEndpoint(host="127.0.0.1", advertised_port=2996)
+            pull_session = phone.session(session_id="sippFilePull1")
+            call = await sipp("file_call.xml", pull_dir, [
+                ("room", room), ("msrpport", 2996), ("msrpsession", "sippFilePull1"), ("direction", "recvonly"),
+                ("selector", "hash:sha-1:%s" % colon_hex(uploaded_sha1)), ("transferid", "pullTransfer1")],
+                call_ms=8000)
+            pull_answer = await answer_sdp(pull_dir)
+            await pull_session.connect(remote_path=[sdp_attribute(pull_answer, "path")])
+            pulled = await pull_session.wait_message(timeout=60)
+            _, pull_errors = await asyncio.wait_for(call.communicate(), 30)
+            pull_code = call.returncode
+            await pull_session.close()
+            await phone.close()
+
+            # A pull of a hash this room lacks.
+            missing_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+            call = await sipp("file_pull_missing.xml", missing_dir, [
+                ("room", room), ("selector", "hash:sha-1:%s" % colon_hex("ab" * 20))])
+            _, missing_errors = await asyncio.wait_for(call.communicate(), 30)
+            return (push_answer, announced, download, push_code, push_errors, created, pull_answer, pulled, pull_code,
+                    pull_errors, call.returncode, missing_errors)
+        finally:
+            await ws.close()
+
+    (push_answer, announced, download, push_code, push_errors, created, pull_answer, pulled, pull_code, pull_errors,
+     missing_code, missing_errors) = run(body(), timeout=180)
+    assert push_code == 0, push_errors.decode(errors="replace")
+    assert sdp_attribute(push_answer, "file-selector") == (
+        'name:"from phone.bin" type:application/octet-stream size:%d hash:sha-1:%s' % (len(pushed), colon_hex(pushed_sha1)))
+    assert announced["name"] == "from phone.bin" and announced["sha1"] == pushed_sha1
+    assert download[0] == 200 and download[2] == len(pushed) and download[3] == pushed_sha1
+    assert created[0] == 201, created
+    assert pull_code == 0, pull_errors.decode(errors="replace")
+    assert sdp_attribute(pull_answer, "file-selector") == (
+        'name:"from web.bin" type:application/octet-stream size:%d hash:sha-1:%s' % (len(uploaded), colon_hex(uploaded_sha1)))
+    assert len(pulled.body) == len(uploaded) and hashlib.sha1(pulled.body).hexdigest() == uploaded_sha1
+    assert missing_code == 0, missing_errors.decode(errors="replace")
