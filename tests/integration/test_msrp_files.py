@@ -12,11 +12,14 @@ the video room uploads and downloads over the web app's HTTP room-files URLs, as
 - a pull naming a hash the room does not have is refused (error 1620, the SIP side's 404); a file
   whose content does not match its announced sha-1 is not kept;
 - a room with only SIP clients deletes its files when its last session leaves;
+- the room page in headless Chromium downloads a 50 MB MSRP file byte-identical (room.js's own
+  download, SHA-1 by WebCrypto);
 - end to end through the SIP focus: sipp INVITEs the room with a file-transfer m=message and the
   MSRP peer is the phone's MSRP side, pushing and pulling; a pull of a missing hash gets 404."""
 import asyncio
 import hashlib
 import http.client
+import json
 import os
 import re
 import tempfile
@@ -24,7 +27,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import BUILD, run
+from conftest import BUILD, TOP, run
 from harness.janus_api import Session
 from harness.janus_process import JanusProcess, sanitizer_env
 from harness.msrp_peer import MsrpEndpoint, parse_cpim
@@ -345,6 +348,50 @@ def test_files_go_when_the_room_ends(janus):
     while_open, after_file_session, after_room = run(body())
     assert len(while_open) == 1 and after_file_session == while_open
     assert after_room == [], after_room
+
+
+def test_chromium_downloads_an_msrp_file_byte_identical(janus):
+    """The room page in headless Chromium (room.js's own download: fetch of the room-files URL
+    into a Blob) gets a 50 MB file an MSRP client sent, byte-identical (SHA-1 by WebCrypto)."""
+    room = "msrp-files-browser"
+    payload = os.urandom(BIG)
+    sha1 = hashlib.sha1(payload).hexdigest()
+    selector = 'name:"for the browser.bin" size:%d hash:sha-1:%s' % (BIG, colon_hex(sha1))
+
+    async def body():
+        browser = await spawn("node", os.path.join(TOP, "tests", "browser", "room_file_download.mjs"),
+                              janus.http_url + "room.html", room, "Browsy", "for the browser.bin",
+                              stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        lines = []
+        try:
+            while not any('"joined"' in line or '"error"' in line for line in lines):
+                line = await asyncio.wait_for(browser.stdout.readline(), 60)
+                if not line:
+                    break
+                lines.append(line.decode(errors="replace").strip())
+            assert any('"joined"' in line for line in lines), lines
+            probe_session, caller = await caller_for(janus)
+            endpoint, session, reply = await open_file_session(caller, room, selector, "sendonly")
+            try:
+                assert "error" not in reply, reply
+                await session.connect(remote_path=reply["result"]["local"]["path"])
+                await session.send_message(payload, content_type="application/octet-stream", chunk_size=32768,
+                                           timeout=TRANSFER_TIMEOUT)
+                out, errors = await asyncio.wait_for(browser.communicate(), TRANSFER_TIMEOUT)
+            finally:
+                await close_file_session(caller, endpoint, session, reply)
+                await probe_session.close()
+        finally:
+            if browser.returncode is None:
+                browser.kill()
+                await browser.wait()
+        lines += [line for line in out.decode(errors="replace").splitlines() if line.startswith("{")]
+        return json.loads(lines[-1]), errors.decode(errors="replace")
+
+    result, errors = run(body(), timeout=TRANSFER_TIMEOUT + 60)
+    assert "error" not in result, (result, errors[-2000:])
+    assert result["size"] == BIG and result["sha1"] == sha1
+    assert result["file"]["display"] == "Bob"
 
 
 # ---------------------------------------------------------------- through SIP (the focus's side)
