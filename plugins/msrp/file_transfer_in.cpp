@@ -50,6 +50,8 @@ void IncomingFileTransfer::onData(msrp::Session&, const std::string& messageId, 
 
 void IncomingFileTransfer::onMessage(msrp::Session&, msrp::IncomingMessage message) {
     if (!file_ || message.messageId != messageId_) {
+        if (message.messageId == messageId_)
+            return;  // the file failed on the way in: fail() said why
         SYLK_LOG(LOG_INFO, ChatRoom::kPackage, "room %s: file transfer %s: message %s dropped (one file per session)",
                  party_.room.c_str(), id().c_str(), message.messageId.c_str());
         return;
