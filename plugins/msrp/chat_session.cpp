@@ -1,5 +1,7 @@
 #include "chat_session.hpp"
 
+#include <stdexcept>
+
 #include "chat_room.hpp"
 #include "sylkcore/log.hpp"
 
@@ -20,9 +22,17 @@ bool ChatSession::deliver(const std::string& contentType, const std::string& bod
         message.contentType = contentType;
         message.body = body;
         message.failureReport = msrp::Report::Yes;
-        if (!session_->send(std::move(message)).empty()) {
-            ++sent;
-            return true;
+        try {
+            if (!session_->send(std::move(message)).empty()) {
+                ++sent;
+                return true;
+            }
+        } catch (const std::invalid_argument& e) {
+            // The stack refuses what would forge headers or frames; our CPIM never should.
+            SYLK_LOG(LOG_ERR, ChatRoom::kPackage, "room %s: session %s: message refused by the stack: %s",
+                     room_.name().c_str(), id().c_str(), e.what());
+            ++dropped;
+            return false;
         }
     }
     ++dropped;
@@ -51,9 +61,11 @@ Json ChatSession::status() const {
     return json;
 }
 
-void ChatSession::onBound(msrp::Session&) {
-    SYLK_LOG(LOG_INFO, ChatRoom::kPackage, "room %s: session %s connected from %s", room_.name().c_str(), id().c_str(),
-             session_->peerAddress().c_str());
+void ChatSession::onBound(msrp::Session& session) {
+    // The session given, not session_: a reused connection binds inside createSession, before
+    // attach() has run.
+    SYLK_LOG(LOG_INFO, ChatRoom::kPackage, "room %s: session %s bound to %s", room_.name().c_str(), session.id().c_str(),
+             session.peerAddress().c_str());
 }
 
 void ChatSession::onMessage(msrp::Session&, msrp::IncomingMessage message) { room_.fromSession(*this, message); }

@@ -88,9 +88,16 @@ void OutgoingFileTransfer::onBound(msrp::Session& session) {
             report_(reportEvent("file_failed").set("error", error_));
         }
     };
-    if (session.send(std::move(message)).empty()) {
+    std::string messageId;
+    try {
+        messageId = session.send(std::move(message));
+    } catch (const std::invalid_argument& e) {  // a stored type the stack will not write
+        SYLK_LOG(LOG_WARN, ChatRoom::kPackage, "room %s: file %s not sent: %s", party_.room.c_str(), file_.id.c_str(), e.what());
+    }
+    if (messageId.empty()) {
         state_ = "failed";
         error_ = "the session would not take the file";
+        report_(reportEvent("file_failed").set("error", error_));
         return;
     }
     state_ = "transferring";

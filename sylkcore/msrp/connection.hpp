@@ -50,6 +50,8 @@ public:
     const std::string& key() const { return key_; }
     std::string peerAddress() const;
     std::string peerFingerprint() const;
+    // TCP keepalive is on for the socket (StackConfig::keepalive; false before connected).
+    bool keepalive() const;
     // Kept open without sessions (the relay client's connection); otherwise an idle connection
     // closes after StackConfig::bindTimeout.
     void keepOpen(bool keep);
@@ -84,6 +86,7 @@ private:
     std::shared_ptr<net::TcpStream> stream_;
     bool secure_;
     std::string key_;
+    std::string pin_;  // the fingerprint we pinned connecting ("" for none, accepted ones)
     Parser parser_;
     bool open_ = true;
     bool connected_ = false;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <stdexcept>
 
 #include "connection.hpp"
 #include "stack.hpp"
@@ -13,6 +14,10 @@ namespace sylk::msrp {
 namespace {
 
 constexpr const char* kLog = "msrp";
+// Message-IDs remembered as refused or delivered, for the chunks that still come for them.
+constexpr size_t kRememberedIds = 64;
+// Incoming messages of one session being put together at the same time.
+constexpr size_t kIncomingAtOnce = 16;
 
 const char* reasonOf(int status) {
     switch (status) {
@@ -23,6 +28,7 @@ const char* reasonOf(int status) {
         case 413: return "Message Too Large";
         case 415: return "Unsupported Media Type";
         case 423: return "Interval Out Of Bounds";
+        case 425: return "Nickname Not Allowed";
         case 481: return "Session Does Not Exist";
         case 501: return "Not Implemented";
         case 506: return "Wrong Session";
@@ -49,6 +55,20 @@ const char* failureReportValue(Report report) {
     }
     return "yes";
 }
+
+// RFC 4975's ident: what Message-IDs and transaction ids are made of.
+bool isIdent(const std::string& value) {
+    if (value.size() < 4 || value.size() > 32 || !text::isAlnum(value.front()))
+        return false;
+    for (char c : value) {
+        if (!text::isAlnum(c) && c != '.' && c != '-' && c != '+' && c != '%' && c != '=')
+            return false;
+    }
+    return true;
+}
+
+// A header name or value we write: no line breaks (they would forge headers or frames).
+bool isHeaderText(const std::string& value) { return value.find_first_of("\r\n") == std::string::npos; }
 
 }  // namespace
 
@@ -81,7 +101,20 @@ std::vector<Uri> Session::toPath() const {
 
 std::string Session::peerAddress() const { return connection_ ? connection_->peerAddress() : ""; }
 
+bool Session::setRemote(std::vector<Uri> remotePath, Role role, std::string fingerprint) {
+    if (started_ || !open_ || remotePath.empty())
+        return false;
+    setup_.remotePath = std::move(remotePath);
+    setup_.role = role;
+    setup_.fingerprint = std::move(fingerprint);
+    start();
+    return true;
+}
+
 void Session::start() {
+    if (started_ || setup_.remotePath.empty())
+        return;
+    started_ = true;
     if (setup_.role == Role::Passive) {
         std::weak_ptr<Session> weak = weak_from_this();
         bindTimer_ = stack_.thread().after(stack_.config().bindTimeout, [weak] {
@@ -92,6 +125,16 @@ void Session::start() {
         });
         return;
     }
+    // Later, from the loop: the handler hears nothing (onBound, onClosed) before
+    // createSession/setRemote has returned, even when an open connection is reused at once.
+    std::weak_ptr<Session> weak = weak_from_this();
+    stack_.thread().post([weak] {
+        if (auto self = weak.lock(); self && self->open_)
+            self->connectFirstHop();
+    });
+}
+
+void Session::connectFirstHop() {
     const auto& usePath = stack_.usePath();
     const Uri& hop = usePath.empty() ? setup_.remotePath.front() : usePath.front();
     std::weak_ptr<Session> weak = weak_from_this();
@@ -151,9 +194,15 @@ std::string Session::send(OutgoingMessage message) {
         wasSendable_ = open_ ? false : wasSendable_;
         return "";
     }
-    auto outgoing = std::make_shared<Outgoing>();
     if (message.messageId.empty())
         message.messageId = Message::newMessageId();
+    if (!isIdent(message.messageId) || sending_.count(message.messageId) || !isHeaderText(message.contentType))
+        throw std::invalid_argument("not a message to send: bad or repeated Message-ID, or a bad Content-Type");
+    for (const auto& [name, value] : message.headers) {
+        if (name.empty() || !isHeaderText(name) || name.find(':') != std::string::npos || !isHeaderText(value))
+            throw std::invalid_argument("not a header to send: " + name.substr(0, 64));
+    }
+    auto outgoing = std::make_shared<Outgoing>();
     outgoing->size = message.read ? message.size : message.body.size();
     if (!message.read)
         queuedBytes_ += message.body.size();
@@ -174,6 +223,28 @@ bool Session::abort(const std::string& messageId) {
     found->second->aborted = true;
     pump();
     return true;
+}
+
+void Session::sendRequest(const std::string& method, std::vector<Message::Header> headers, std::string contentType,
+                          std::string body, std::function<void(const Message*, const std::string&)> callback) {
+    if (!open_ || !connection_) {
+        if (callback)
+            callback(nullptr, open_ ? "the session is not bound yet" : "the session is closed");
+        return;
+    }
+    bool methodOk = !method.empty();
+    for (char c : method)
+        methodOk = methodOk && c >= 'A' && c <= 'Z';
+    for (const auto& [name, value] : headers)
+        methodOk = methodOk && !name.empty() && isHeaderText(name) && name.find(':') == std::string::npos && isHeaderText(value);
+    if (!methodOk || !isHeaderText(contentType))
+        throw std::invalid_argument("not a request to send: " + method.substr(0, 32));
+    Message request = Message::makeRequest(method, toPath(), {localUri_});
+    request.headers = std::move(headers);
+    if (!contentType.empty() || !body.empty())
+        request.setHeader("Content-Type", contentType.empty() ? "text/plain" : contentType);
+    request.body = std::move(body);
+    connection_->sendRequest(std::move(request), std::move(callback));
 }
 
 bool Session::sendable() const { return open_ && queuedBytes_ < stack_.config().sendQueueBytes; }
@@ -255,10 +326,18 @@ void Session::writeNextChunk() {
         // to wait for; a failure response finds no transaction and is left to the REPORT.
         connection_->write(chunk);
     }
-    if (abortNow)
+    if (abortNow) {
         finish(id, 499, "aborted");
-    else if (outgoing->allWritten && message.failureReport != Report::Yes && !message.successReport)
-        finish(id, 200, "OK");
+    } else if (outgoing->allWritten && !message.successReport && message.failureReport == Report::No) {
+        finish(id, 200, "OK");  // the sender asked to hear nothing
+    } else if (outgoing->allWritten && !message.successReport && message.failureReport == Report::Partial) {
+        // Only failures are reported: none within a transaction's time means delivered.
+        std::weak_ptr<Session> weak = weak_from_this();
+        outgoing->quiet = stack_.thread().after(stack_.config().transactionTimeout, [weak, id] {
+            if (auto self = weak.lock())
+                self->finish(id, 200, "OK");
+        });
+    }
 }
 
 void Session::chunkAnswered(const std::string& messageId, const Message* response, const std::string& why) {
@@ -344,10 +423,24 @@ bool Session::accepts(const std::string& contentType) const {
     return false;
 }
 
+int Session::refusedStatus(const std::string& messageId) const {
+    for (const auto& [id, status] : refused_) {
+        if (id == messageId)
+            return status;
+    }
+    return 0;
+}
+
 void Session::refuse(const Message& request, int status, const ByteRange& range) {
     std::string id = request.messageId();
     incoming_.erase(id);
     connection_->answer(request, status, reasonOf(status));
+    // The sender may have sent more chunks before our answer reached it: refused too, quietly.
+    if (refusedStatus(id))
+        return;
+    refused_.emplace_back(id, status);
+    if (refused_.size() > kRememberedIds)
+        refused_.pop_front();
     // The sender also learns it from a REPORT unless it asked for none (RFC 4975 §7.1.2).
     if (request.failureReport() != "no")
         sendReport(request, status, reasonOf(status), range);
@@ -364,6 +457,14 @@ void Session::receiveSend(Message& request) {
     ByteRange range = request.byteRange();  // checked by the parser
     auto found = incoming_.find(id);
     bool first = found == incoming_.end();
+    if (int status = first ? refusedStatus(id) : 0) {
+        connection_->answer(request, status, reasonOf(status));
+        return;
+    }
+    if (first && std::find(delivered_.begin(), delivered_.end(), id) != delivered_.end()) {
+        connection_->answer(request, 200, "OK");
+        return;
+    }
     std::string contentType = request.contentType();
     // A bodiless SEND binds a session or keeps it alive (RFC 4975 §5.4): nothing to deliver.
     if (first && request.body.empty() && !request.header("Content-Type") && request.continuation == Continuation::End &&
@@ -378,6 +479,11 @@ void Session::receiveSend(Message& request) {
         return;
     }
     if (first && request.continuation != Continuation::Abort) {
+        // Each message being received holds memory: a peer gets only so many at once.
+        if (incoming_.size() >= kIncomingAtOnce) {
+            refuse(request, 413, range);
+            return;
+        }
         if (!contentType.empty() && !accepts(contentType)) {
             refuse(request, 415, range);
             return;
@@ -433,6 +539,9 @@ void Session::receiveSend(Message& request) {
     if (!found->second.streaming())
         message.body = found->second.take();
     incoming_.erase(found);
+    delivered_.push_back(id);
+    if (delivered_.size() > kRememberedIds)
+        delivered_.pop_front();
     bool report = request.successReportWanted();
     uint64_t size = message.size;
     handler_.onMessage(*this, std::move(message));

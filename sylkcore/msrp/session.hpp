@@ -49,15 +49,24 @@ public:
     bool isOpen() const { return open_; }
     // The connection's peer ("address:port"), "" before binding.
     std::string peerAddress() const;
+    // The connection the session is bound to (shared with other sessions), null before.
+    std::shared_ptr<Connection> connection() const { return connection_; }
+
+    // The peer's path once it is known (the SDP answer, when we made the offer): a session made
+    // without one starts only now (Active: connects; Passive: waits). Once only; false after.
+    bool setRemote(std::vector<Uri> remotePath, Role role, std::string fingerprint = "");
 
     // Queues a message (sent once bound). Returns its Message-ID, or "" when refused: the session
-    // is closed, or the queue is full (!sendable()).
+    // is closed, or the queue is full (!sendable()). Throws std::invalid_argument for a
+    // Message-ID that is not an RFC 4975 ident (4-32 characters) or is still being sent, or a
+    // header or Content-Type with a line break.
     std::string send(OutgoingMessage message);
     // Stops an outgoing message: its next chunk ends with '#' (RFC 4975 §7.1.4), done reports
     // 499. False when no such message is still being sent.
     bool abort(const std::string& messageId);
     // Another request in this session (NICKNAME, ...), with our paths; the callback gets the
-    // response (nullptr: none, why).
+    // response (nullptr: none, why). Throws std::invalid_argument for a method that is not
+    // upper-case letters or a header with a line break.
     void sendRequest(const std::string& method, std::vector<Message::Header> headers, std::string contentType,
                      std::string body, std::function<void(const Message* response, const std::string& why)> callback);
 
@@ -79,10 +88,12 @@ private:
         bool aborted = false;
         bool allWritten = false;
         bool finished = false;       // done called
+        net::SourceHandle quiet;     // Failure-Report partial: no failure by then means delivered
     };
 
     static std::shared_ptr<Session> make(Stack& stack, SessionSetup setup, SessionHandler& handler, std::string id);
     void start();
+    void connectFirstHop();
     void bind(const std::shared_ptr<Connection>& connection);
     void connectionLost(const std::string& why);
     // A request routed here by the connection (bound to it); the session answers it.
@@ -92,6 +103,7 @@ private:
     // Answers a chunk with a failure status, reports it (unless Failure-Report: no) and drops
     // what was gathered of its message.
     void refuse(const Message& request, int status, const ByteRange& range);
+    int refusedStatus(const std::string& messageId) const;  // 0: not refused
     void pump();
     void writeNextChunk();
     void chunkAnswered(const std::string& messageId, const Message* response, const std::string& why);
@@ -116,8 +128,13 @@ private:
     std::map<std::string, std::shared_ptr<Outgoing>> sending_;  // by Message-ID, until finished
     size_t queuedBytes_ = 0;
     bool wasSendable_ = true;
+    bool started_ = false;
     bool bindingSent_ = false;
     std::map<std::string, IncomingAssembly> incoming_;  // by Message-ID
+    // Messages refused (413, 415) lately: their later chunks are refused without a new REPORT.
+    std::deque<std::pair<std::string, int>> refused_;
+    // Messages delivered lately: a chunk of one again (a retransmission) is answered and ignored.
+    std::deque<std::string> delivered_;
     net::SourceHandle bindTimer_;
 };
 

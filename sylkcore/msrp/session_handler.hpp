@@ -1,6 +1,7 @@
 // What a Session reports to whoever owns it (the msrp plugin's switch, a test), on the stack
 // thread. The handler must outlive the session or close it first: after Session::close() (or
-// onClosed) nothing more is called.
+// onClosed) nothing more is called. Nothing is called before Stack::createSession (or
+// Session::setRemote) has returned.
 #pragma once
 
 #include <cstdint>

@@ -19,7 +19,8 @@ namespace sylk::msrp {
 enum class Role { Active, Passive };
 
 struct SessionSetup {
-    // The peer's a=path: relays first, the peer's own URI last.
+    // The peer's a=path: relays first, the peer's own URI last. Empty when not known yet (we
+    // make the offer): Session::setRemote gives it later.
     std::vector<Uri> remotePath;
     Role role = Role::Active;
     // Our URI is msrps (the stack's TLS listener) instead of msrp.
@@ -61,8 +62,9 @@ struct OutgoingMessage {
     std::vector<Message::Header> headers;  // more headers for the first chunk and the rest
     bool successReport = false;
     Report failureReport = Report::Yes;
-    // The outcome, once (stack thread). Without a Failure-Report ('no') a send is done once the
-    // last chunk is written; 'partial' only hears of failures.
+    // The outcome, once (stack thread). Failure-Report 'no': done (200) once the last chunk is
+    // written; 'partial': a failure when a REPORT or response says so, else 200 once a
+    // transaction's time (30 s) has passed after the last chunk without one.
     std::function<void(const SendOutcome&)> done;
 };
 
