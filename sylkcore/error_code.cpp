@@ -50,6 +50,9 @@ std::string_view errorName(ErrorCode code) {
     case ErrorCode::MsrpBadPath: return "bad_path";
     case ErrorCode::MsrpUnsupported: return "unsupported";
     case ErrorCode::MsrpUnavailable: return "unavailable";
+    case ErrorCode::MsrpNoSuchFile: return "no_such_file";
+    case ErrorCode::MsrpBadFileOffer: return "bad_file_offer";
+    case ErrorCode::MsrpFileRefused: return "file_refused";
     case ErrorCode::HubProbeNotJoined: return "not_joined";
     }
     return "unknown_error";

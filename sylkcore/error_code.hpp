@@ -70,6 +70,10 @@ enum class ErrorCode : int {
     MsrpBadPath = 1602,         // a remote a=path that is not a list of MSRP URIs
     MsrpUnsupported = 1603,     // a session kind this plugin does not take (yet)
     MsrpUnavailable = 1604,     // the MSRP stack is not running (stopping, or its listener failed)
+    // msrp: RFC 5547 file transfer sessions in rooms
+    MsrpNoSuchFile = 1620,      // a pull (recvonly) naming a hash no file of the room has: SIP 404
+    MsrpBadFileOffer = 1621,    // a file-selector that breaks RFC 5547, or a pull without a sha-1 hash: SIP 488
+    MsrpFileRefused = 1622,     // the room's store will not take the file (sharing off, bad name, too large): SIP 488
     // hubprobe (test plugin)
     HubProbeNotJoined = 1901,
 };

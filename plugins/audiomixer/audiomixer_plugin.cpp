@@ -48,6 +48,8 @@ void AudioMixerPlugin::configure(const janus::PluginConfig& config) {
         settings.isPrivate = config.getBool(name, "is_private", false);
         settings.tones = config.getBool(name, "notification_tones", defaults_.tones);
         makeRoom(category.substr(5), settings);
+        // A configured room is persistent: its shared files outlive it and a restart.
+        files::FileStore::instance().keepRoom(category.substr(5));
     }
     // One mixing thread per core by default: rooms are mixed in parallel (a room by one thread).
     int cores = static_cast<int>(g_get_num_processors());

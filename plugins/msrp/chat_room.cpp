@@ -4,6 +4,7 @@
 #include "sylkcore/hub/events.hpp"
 #include "sylkcore/hub/hub.hpp"
 #include "sylkcore/log.hpp"
+#include "sylkcore/msrp/file_selector.hpp"
 
 namespace sylk::msrp_plugin {
 namespace {
@@ -211,6 +212,8 @@ void ChatRoom::handle(const hub::RoomEvent& event) {
             deliverComposing(event);
         else if (event.kind == hub::kind::Joined || event.kind == hub::kind::Left)
             announce(event);
+        else if (event.kind == hub::kind::FileShared)
+            announceFile(event);
         else if (event.kind == hub::kind::Nickname && event.plugin != kPackage)
             nicknames_.record(event.member, hub::readNickname(event).nickname);
     } catch (const hub::InvalidHubEvent& e) {
@@ -287,6 +290,16 @@ void ChatRoom::announce(const hub::RoomEvent& event) {
         if (session->identity().memberId != member.id)
             notice(*session, text);
     }
+}
+
+void ChatRoom::announceFile(const hub::RoomEvent& event) {
+    hub::FileNotice file = hub::readFileShared(event);
+    std::string text = senderName(event, file.display.empty() ? event.member : file.display) + " has shared the file " +
+                       file.name + " (" + std::to_string(file.size) + " bytes)";
+    if (auto hash = msrp::FileHash::sha1FromPlainHex(file.sha1))
+        text += ", sha-1 " + hash->colonHex();
+    for (auto& [id, session] : sessions_)
+        notice(*session, text);
 }
 
 void ChatRoom::notice(ChatSession& session, const std::string& text) {

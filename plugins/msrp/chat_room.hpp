@@ -60,6 +60,9 @@ private:
     void deliverChat(const hub::RoomEvent& event);
     void deliverComposing(const hub::RoomEvent& event);
     void announce(const hub::RoomEvent& event);
+    // A file shared in the room (a web upload, an MSRP file transfer): a status notice naming it
+    // and the sha-1 a SIP client pulls it by (RFC 5547).
+    void announceFile(const hub::RoomEvent& event);
     void welcome(ChatSession& session);
     // The CPIM message a hub chat event becomes for one session.
     std::string cpimFor(const hub::RoomEvent& event, const hub::ChatMessage& chat, const ChatSession& to,

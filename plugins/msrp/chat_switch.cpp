@@ -2,6 +2,7 @@
 
 #include <iterator>
 
+#include "sylkcore/files/file_store.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/msrp/parse_error.hpp"
 #include "sylkcore/request_error.hpp"
@@ -44,9 +45,11 @@ ChatSwitch::ChatSwitch(net::StackThread& thread, const MsrpSettings& settings, R
     config.maxMessageSize = settings.maxMessageBytes;
     config.sendQueueBytes = settings.sendQueueBytes;
     stack_ = std::make_unique<msrp::Stack>(thread, config);
+    files_ = std::make_unique<FileTransfers>(*stack_, settings_, report_);
 }
 
 ChatSwitch::~ChatSwitch() {
+    files_.reset();
     rooms_.clear();  // sessions first: they close their msrp sessions on the stack
     relay_.reset();
     stack_.reset();
@@ -92,16 +95,33 @@ void ChatSwitch::start() {
 void ChatSwitch::pruneRooms() {
     // A session that ended by itself (its connection failed) left its room on the next turn of
     // the loop; a room left empty so stops listening to the hub here.
-    for (auto it = rooms_.begin(); it != rooms_.end();)
-        it = it->second->empty() ? rooms_.erase(it) : std::next(it);
+    for (auto it = rooms_.begin(); it != rooms_.end();) {
+        if (!it->second->empty()) {
+            ++it;
+            continue;
+        }
+        std::string name = it->first;
+        it = rooms_.erase(it);
+        // The room's shared files go with it unless it is persistent, another plugin still has
+        // members in it, or a file transfer of ours still uses it.
+        if (!files_->inRoom(name))
+            files::FileStore::instance().roomEnded(name);
+    }
 }
 
 Json ChatSwitch::open(const OpenSessionRequest& request) {
     pruneRooms();
     // The seam for RFC 5547 file transfer sessions in rooms (the msrp-files work): a request
     // with "file" is a FileTransfer's, not a chat session's.
-    if (request.file)
-        throw RequestError(ErrorCode::MsrpUnsupported, "file transfer sessions are not taken by this version");
+    if (request.file) {
+        Json answer = files_->open(request);
+        report_(Json::object()
+                    .set("event", "opened")
+                    .set("room", request.room)
+                    .set("session", json_string_value(answer.member("session")))
+                    .set("file", request.file->direction));
+        return answer;
+    }
     return openChat(request);
 }
 
@@ -164,6 +184,10 @@ Json ChatSwitch::openChat(const OpenSessionRequest& request) {
 }
 
 void ChatSwitch::close(const std::string& sessionId) {
+    if (files_->close(sessionId)) {
+        report_(Json::object().set("event", "closed").set("session", sessionId));
+        return;
+    }
     auto it = roomOf_.find(sessionId);
     if (it == roomOf_.end())
         throw RequestError(ErrorCode::MsrpNoSuchSession, "no session '" + sessionId + "'");
@@ -185,7 +209,8 @@ Json ChatSwitch::status() const {
         .set("tls_port", static_cast<json_int_t>(stack_->port(true)))
         .set("connections", static_cast<json_int_t>(stack_->connectionCount()))
         .set("sessions", static_cast<json_int_t>(stack_->sessionCount()))
-        .set("rooms", rooms);
+        .set("rooms", rooms)
+        .set("file_transfers", files_->status());
     if (relay_) {
         const auto& relay = relay_->status();
         Json usePath = Json::array();

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "chat_room.hpp"
+#include "file_transfers.hpp"
 #include "msrp_requests.hpp"
 #include "msrp_settings.hpp"
 #include "sylkcore/json.hpp"
@@ -43,6 +44,7 @@ private:
     const MsrpSettings& settings_;
     Report report_;
     std::unique_ptr<msrp::Stack> stack_;
+    std::unique_ptr<FileTransfers> files_;  // RFC 5547 file transfer sessions (msrp-files)
     std::unique_ptr<msrp::RelayClient> relay_;  // when a relay is configured
     std::map<std::string, std::shared_ptr<ChatRoom>> rooms_;  // by hub room name
     // msrp session id -> room name, until msrp.close_session (also for a session that ended by

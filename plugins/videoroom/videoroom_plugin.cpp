@@ -55,6 +55,8 @@ void VideoRoomPlugin::configure(const janus::PluginConfig& config) {
         settings.audioCodecs = parseCodecList(config.getString(name, "audiocodec", ""), false);
         settings.videoCodecs = parseCodecList(config.getString(name, "videocodec", ""), true);
         makeRoom(RoomId::fromString(category.substr(5)), settings);
+        // A configured room is persistent: its shared files outlive it and a restart.
+        files::FileStore::instance().keepRoom(category.substr(5));
     }
 
     onRequest<Session>("create", Execution::LoopSync, &VideoRoomPlugin::create);

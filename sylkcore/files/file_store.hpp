@@ -4,12 +4,17 @@
 //
 // Files live on disk as <root>/<sha256 of room>/<random id>; the name a user gave is only
 // metadata, so no name can reach outside the folder. Names with path parts are refused anyway.
+// Beside each file, <id>.json holds its metadata. A persistent room (keepRoom) has a
+// room.json in its folder: its files are listed again after a restart. Every other folder
+// found at start is what a room that ended with the last process left behind, and is deleted.
+// SIP clients name files by SHA-1 (RFC 5547), so every file has one (findBySha1).
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +34,8 @@ struct SharedFile {
     uint64_t size = 0;
     int64_t created = 0;        // ms since the epoch
     std::string path;
+    std::string sha1;           // 40 lower-case hex digits (add() computes it when empty)
+    std::string type;           // media type the sender gave; empty when unknown
 
     hub::FileNotice notice() const;  // as the hub's "file" event carries it
     Json describe() const;           // the notice as JSON: {"id","name","size","from","display","created"}
@@ -55,13 +62,28 @@ public:
 
     // A fresh path for an upload into room; id receives the file's id.
     std::string reservePath(const std::string& room, std::string* id);
-    // Registers a finished upload and posts a "file" event to the room on the hub.
-    void add(SharedFile file);
+    // Registers a finished upload (computing its SHA-1 if the uploader did not) and posts a
+    // "file" event to the room on the hub, as postedBy (the plugin or transport that took it).
+    void add(SharedFile file, const std::string& postedBy = "janus.transport.sylk.http");
     std::optional<SharedFile> find(const std::string& room, const std::string& id) const;
+    // The room's file with this SHA-1 (40 hex digits, either case); the newest if several.
+    std::optional<SharedFile> findBySha1(const std::string& room, std::string_view sha1) const;
     std::vector<SharedFile> list(const std::string& room) const;
     Json listJson(const std::string& room) const;
     // Deletes a room's files from disk (a non-persistent room ended).
     void removeRoom(const std::string& room);
+
+    // A persistent room (a room configured in a plugin's jcfg): its files stay when it ends and
+    // are listed again after a restart. May be called before or after configure().
+    void keepRoom(const std::string& room);
+    bool kept(const std::string& room) const;
+    // A plugin's last participant of room left: the files go (removeRoom) unless the room is
+    // kept or the hub room still has members (another plugin serves it; the last one to leave
+    // calls this again).
+    void roomEnded(const std::string& room);
+
+    // SHA-1 of a file on disk, 40 lower-case hex digits; empty if it cannot be read.
+    static std::string sha1Of(const std::string& path);
 
     // A plain file name: 1-255 bytes of UTF-8 without '/', '\\', control characters, and
     // neither "." nor "..".
@@ -69,12 +91,16 @@ public:
 
 private:
     std::string roomDir(const std::string& room) const;
+    void loadKeptFolders();
+    void loadFolder(const std::string& room, const std::string& dir);
+    void writeRoomMarker(const std::string& room) const;
 
     mutable std::mutex mutex_;
     std::string root_;
     uint64_t maxBytes_ = 0;
     std::map<std::string, Grant> grants_;
     std::map<std::string, std::map<std::string, SharedFile>> files_;  // room -> id -> file
+    std::set<std::string> keptRooms_;
 };
 
 }  // namespace sylk::files

@@ -170,6 +170,10 @@ Json fileNoticeJson(const FileNotice& file) {
         .set("from", file.from)
         .set("display", file.display)
         .set("created", static_cast<json_int_t>(file.created));
+    if (!file.sha1.empty())
+        json.set("sha1", file.sha1);
+    if (!file.type.empty())
+        json.set("type", file.type);
     return json;
 }
 
@@ -184,6 +188,8 @@ FileNotice readFileShared(const RoomEvent& event) {
         file.from = reader.optionalString("from", kMaxId).value_or("");
         file.display = reader.optionalString("display", kMaxName).value_or("");
         file.created = reader.requireInt("created", 0, kMaxInt);
+        file.sha1 = reader.optionalString("sha1", 40).value_or("");
+        file.type = reader.optionalString("type", kMaxName).value_or("");
         return file;
     });
 }

@@ -86,6 +86,8 @@ struct FileNotice {
     std::string from;     // the uploader's member id
     std::string display;  // the uploader's display name
     int64_t created = 0;  // ms since the epoch
+    std::string sha1;     // 40 lower-case hex digits; empty when unknown. SIP clients pull by it (RFC 5547)
+    std::string type;     // media type as the sender gave it; empty when unknown
 };
 SYLK_API Json fileNoticeJson(const FileNotice& file);
 SYLK_API EventPayload fileShared(const FileNotice& file);

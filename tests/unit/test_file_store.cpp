@@ -1,11 +1,22 @@
 #include <glib.h>
+#include <glib/gstdio.h>
 
+#include <functional>
+#include <mutex>
 #include <string>
+#include <vector>
 
-#include "cmocka_cpp.hpp"
 #include "sylkcore/files/file_store.hpp"
+#include "sylkcore/files/incoming_file.hpp"
+#include "sylkcore/hub/events.hpp"
+#include "sylkcore/hub/hub.hpp"
+// cmocka defines fail(): include it after the C++ library headers
+#include "cmocka_cpp.hpp"
 
+using sylk::files::FileRefused;
 using sylk::files::FileStore;
+using sylk::files::IncomingFile;
+using sylk::files::SharedFile;
 
 static void names_are_plain(void**) {
     for (const char* good : {"report.pdf", "résumé 2026.txt", "a", ".hidden", "x..y"})
@@ -41,10 +52,219 @@ static void tokens_and_paths(void**) {
     assert_int_equal(system(command.c_str()), 0);
 }
 
+namespace {
+
+std::string makeRoot() {
+    char templ[] = "/tmp/sylk-files-XXXXXX";
+    return g_mkdtemp(templ);
+}
+
+void removeRoot(const std::string& root) {
+    std::string command = "rm -rf '" + root + "'";
+    assert_int_equal(system(command.c_str()), 0);
+}
+
+std::string sha1(const std::string& bytes) {
+    gchar* digest = g_compute_checksum_for_data(G_CHECKSUM_SHA1, reinterpret_cast<const guchar*>(bytes.data()), bytes.size());
+    std::string out = digest;
+    g_free(digest);
+    return out;
+}
+
+std::string readFile(const std::string& path) {
+    gchar* text = nullptr;
+    gsize length = 0;
+    if (!g_file_get_contents(path.c_str(), &text, &length, nullptr))
+        return "<missing>";
+    std::string out(text, length);
+    g_free(text);
+    return out;
+}
+
+// Content that differs at every offset, so a piece written at the wrong place shows.
+std::string pattern(size_t size) {
+    std::string out(size, '\0');
+    for (size_t i = 0; i < size; ++i)
+        out[i] = static_cast<char>((i * 131 + i / 256) & 0xff);
+    return out;
+}
+
+struct FileEvents : sylk::hub::RoomListener {
+    std::mutex mutex;
+    std::vector<sylk::hub::RoomEvent> events;
+    void onRoomEvent(const sylk::hub::RoomEvent& event) override {
+        std::lock_guard lock(mutex);
+        if (event.kind == sylk::hub::kind::FileShared)
+            events.push_back(event);
+    }
+};
+
+FileRefused::Reason refusal(const std::function<void()>& action) {
+    try {
+        action();
+    } catch (const FileRefused& refused) {
+        return refused.reason();
+    }
+    fail_msg("no FileRefused");
+    return FileRefused::Reason::Io;
+}
+
+}  // namespace
+
+// An MSRP file arriving in pieces: written as they come, hashed on the way, listed and
+// announced on the hub with its SHA-1 once finished, found by that hash.
+static void incoming_file_in_pieces(void**) {
+    std::string root = makeRoot();
+    auto& store = FileStore::instance();
+    store.configure(root, 1 << 20);
+    auto hubRoom = sylk::hub::Hub::instance().open("pieces@x");
+    auto events = std::make_shared<FileEvents>();
+    auto subscription = hubRoom->subscribe(events);
+
+    std::string content = pattern(100000);
+    SharedFile shared;
+    {
+        IncomingFile incoming("pieces@x", "photo.jpg", "janus.plugin.sylk.msrp/1", "Bob", content.size());
+        for (size_t at = 0; at < content.size(); at += 2048)
+            incoming.write(at, std::string_view(content).substr(at, 2048));
+        assert_int_equal(incoming.size(), content.size());
+        shared = incoming.finish("janus.plugin.sylk.msrp", "image/jpeg", sha1(content));
+    }
+    assert_string_equal(shared.sha1.c_str(), sha1(content).c_str());
+    assert_true(readFile(shared.path) == content);
+    auto listed = store.list("pieces@x");
+    assert_int_equal(listed.size(), 1);
+    assert_string_equal(listed[0].name.c_str(), "photo.jpg");
+    assert_string_equal(listed[0].type.c_str(), "image/jpeg");
+    std::string upper = sha1(content);
+    for (auto& c : upper)
+        c = g_ascii_toupper(c);
+    assert_true(store.findBySha1("pieces@x", upper).has_value());
+    assert_string_equal(store.findBySha1("pieces@x", sha1(content))->id.c_str(), shared.id.c_str());
+    assert_false(store.findBySha1("pieces@x", sha1("other")).has_value());
+    assert_false(store.findBySha1("other@x", sha1(content)).has_value());
+    assert_false(store.findBySha1("pieces@x", "abc").has_value());
+    // The hub event: the same schema the web uploads use, with the hash, posted as the msrp plugin.
+    assert_int_equal(events->events.size(), 1);
+    assert_string_equal(events->events[0].plugin.c_str(), "janus.plugin.sylk.msrp");
+    auto notice = sylk::hub::readFileShared(events->events[0]);
+    assert_string_equal(notice.sha1.c_str(), sha1(content).c_str());
+    assert_string_equal(notice.from.c_str(), "janus.plugin.sylk.msrp/1");
+    assert_int_equal(notice.size, content.size());
+    // Pieces out of order end up in place, and the hash is still right.
+    IncomingFile shuffled("pieces@x", "b.bin", "m/1", "Bob");
+    shuffled.write(50000, std::string_view(content).substr(50000));
+    shuffled.write(0, std::string_view(content).substr(0, 50000));
+    SharedFile second = shuffled.finish("janus.plugin.sylk.msrp");
+    assert_string_equal(second.sha1.c_str(), sha1(content).c_str());
+    assert_true(readFile(second.path) == content);
+    store.removeRoom("pieces@x");
+    assert_false(g_file_test(shared.path.c_str(), G_FILE_TEST_EXISTS));
+    sylk::hub::Hub::instance().closeIfIdle("pieces@x");
+    removeRoot(root);
+}
+
+// What the store refuses loses nothing else and leaves nothing behind.
+static void incoming_file_refusals(void**) {
+    std::string root = makeRoot();
+    auto& store = FileStore::instance();
+    store.configure(root, 1000);
+    assert_true(refusal([] { IncomingFile("r@x", "../../etc/passwd", "m/1", "M"); }) == FileRefused::Reason::InvalidName);
+    assert_true(refusal([] { IncomingFile("r@x", "a/b", "m/1", "M"); }) == FileRefused::Reason::InvalidName);
+    assert_true(refusal([] { IncomingFile("r@x", "big", "m/1", "M", 1001); }) == FileRefused::Reason::TooLarge);
+    {
+        IncomingFile incoming("r@x", "big", "m/1", "M");
+        incoming.write(0, std::string(600, 'a'));
+        assert_true(refusal([&] { incoming.write(600, std::string(401, 'a')); }) == FileRefused::Reason::TooLarge);
+    }
+    {
+        IncomingFile announced("r@x", "small", "m/1", "M", 10);
+        assert_true(refusal([&] { announced.write(5, std::string(6, 'a')); }) == FileRefused::Reason::TooLarge);
+        announced.write(0, "0123");
+        // Ending short of the announced size is refused.
+        assert_true(refusal([&] { announced.finish("p"); }) == FileRefused::Reason::Io);
+    }
+    {
+        IncomingFile forged("r@x", "forged", "m/1", "M");
+        forged.write(0, "not what the hash says");
+        assert_true(refusal([&] { forged.finish("p", "", sha1("something else")); }) == FileRefused::Reason::HashMismatch);
+    }
+    assert_true(store.list("r@x").empty());
+    // Nothing but the (empty) room folder is left on disk.
+    std::string command = "test -z \"$(find '" + root + "' -type f)\"";
+    assert_int_equal(system(command.c_str()), 0);
+    // Sharing off: refused before anything is written.
+    store.configure("", 0);
+    assert_true(refusal([] { IncomingFile("r@x", "a", "m/1", "M"); }) == FileRefused::Reason::Disabled);
+    removeRoot(root);
+}
+
+// Persistent rooms keep their files across a restart (configure again on the same folder);
+// other rooms' folders are gone after it; a room that ends deletes its files unless kept or
+// still in use through another plugin.
+static void persistent_rooms(void**) {
+    std::string root = makeRoot();
+    auto& store = FileStore::instance();
+    store.configure(root, 1 << 20);
+    store.keepRoom("kept@x");
+    auto addFile = [&](const std::string& room, const std::string& name, const std::string& content) {
+        IncomingFile incoming(room, name, "m/1", "Ann");
+        incoming.write(0, content);
+        return incoming.finish("test");
+    };
+    SharedFile kept = addFile("kept@x", "notes.txt", "kept content");
+    SharedFile gone = addFile("ephemeral@x", "tmp.txt", "ephemeral content");
+    SharedFile keptLater = addFile("late@x", "late.txt", "late content");
+    store.keepRoom("late@x");  // marked after its file arrived: kept as well
+
+    store.configure(root, 1 << 20);  // a restart
+    auto listed = store.list("kept@x");
+    assert_int_equal(listed.size(), 1);
+    assert_string_equal(listed[0].name.c_str(), "notes.txt");
+    assert_string_equal(listed[0].sha1.c_str(), sha1("kept content").c_str());
+    assert_string_equal(listed[0].sender.c_str(), "m/1");
+    assert_int_equal(listed[0].size, 12);
+    assert_true(store.findBySha1("kept@x", sha1("kept content")).has_value());
+    assert_true(readFile(listed[0].path) == "kept content");
+    assert_int_equal(store.list("late@x").size(), 1);
+    assert_true(store.list("ephemeral@x").empty());
+    assert_false(g_file_test(gone.path.c_str(), G_FILE_TEST_EXISTS));
+
+    // Ending: a kept room keeps its files; another room loses them, but not while the hub room
+    // still has a member (a phone in the same room through the mixer).
+    store.roomEnded("kept@x");
+    assert_int_equal(store.list("kept@x").size(), 1);
+    SharedFile busy = addFile("busy@x", "b.txt", "busy");
+    auto hubRoom = sylk::hub::Hub::instance().open("busy@x");
+    hubRoom->join(sylk::hub::Member{"janus.plugin.sylk.audiomixer/1", "Phone", "janus.plugin.sylk.audiomixer"});
+    store.roomEnded("busy@x");
+    assert_int_equal(store.list("busy@x").size(), 1);
+    hubRoom->leave("janus.plugin.sylk.audiomixer/1");
+    store.roomEnded("busy@x");
+    assert_true(store.list("busy@x").empty());
+    assert_false(g_file_test(busy.path.c_str(), G_FILE_TEST_EXISTS));
+    sylk::hub::Hub::instance().closeIfIdle("busy@x");
+
+    // A folder under the root that is not a room folder is never touched at start.
+    std::string foreign = root + "/not-a-room";
+    g_mkdir(foreign.c_str(), 0700);
+    store.configure(root, 1 << 20);
+    assert_true(g_file_test(foreign.c_str(), G_FILE_TEST_IS_DIR));
+    assert_int_equal(store.list("kept@x").size(), 1);
+    assert_string_equal(store.list("late@x")[0].id.c_str(), keptLater.id.c_str());
+    assert_string_equal(store.list("kept@x")[0].id.c_str(), kept.id.c_str());
+    store.removeRoom("kept@x");
+    store.removeRoom("late@x");
+    removeRoot(root);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(names_are_plain),
         cmocka_unit_test(tokens_and_paths),
+        cmocka_unit_test(incoming_file_in_pieces),
+        cmocka_unit_test(incoming_file_refusals),
+        cmocka_unit_test(persistent_rooms),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

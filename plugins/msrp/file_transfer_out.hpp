@@ -1,0 +1,39 @@
+// A room file the phone pulls (its m=message is a=recvonly with a file-selector naming the
+// file's sha-1, RFC 5547 section 8.2): found in the room's store when the session opens (an
+// unknown hash is refused then, so the SIP side answers 404), sent as one SEND once the session
+// is bound, read from disk a chunk at a time as the stack sends (OutgoingMessage::read).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "file_transfer.hpp"
+#include "sylkcore/files/file_store.hpp"
+
+namespace sylk::msrp_plugin {
+
+class OutgoingFileTransfer : public FileTransfer {
+public:
+    // Opens the file now, so that it can be sent even if the room's files go meanwhile.
+    // Throws std::runtime_error when it cannot be read.
+    OutgoingFileTransfer(FileParty party, msrp::FileSelector requested, std::string transferId, Report report,
+                         files::SharedFile file);
+    ~OutgoingFileTransfer() override;
+
+    std::string answerSelector() const override;
+    const char* direction() const override { return "recvonly"; }
+    Json status() const override;
+
+    // msrp::SessionHandler
+    void onBound(msrp::Session& session) override;
+    void onMessage(msrp::Session& session, msrp::IncomingMessage message) override;
+
+private:
+    class OpenFile;  // the file's descriptor, shared with the stack's reads
+
+    files::SharedFile file_;
+    std::shared_ptr<OpenFile> open_;
+    bool started_ = false;
+};
+
+}  // namespace sylk::msrp_plugin
