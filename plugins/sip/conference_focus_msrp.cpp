@@ -7,6 +7,7 @@
 #include "sip_sdp.hpp"
 #include "sylkcore/hub/services.hpp"
 #include "sylkcore/log.hpp"
+#include "sylkcore/error_code.hpp"
 #include "sylkcore/request_error.hpp"
 
 #include "conference_focus_detail.hpp"
@@ -16,10 +17,6 @@ namespace sylk::sip {
 using namespace conference_focus_detail;
 
 namespace {
-
-// ErrorCode::MsrpNoSuchFile of the msrp plugin's file transfers (sylkcore/error_code.hpp on the
-// msrp-files branch): a recvonly offer naming a sha-1 the room has no file with.
-constexpr int kMsrpNoSuchFile = 1620;
 
 Json stringArray(const std::vector<std::string>& items) {
     Json array = Json::array();
@@ -78,7 +75,7 @@ bool ConferenceFocus::openChat(Call& call, const MsrpOffer& offer, std::string* 
         reply = hub::Services::instance().call("msrp.open_session", request);
     } catch (const RequestError& e) {
         *reason = e.what();
-        if (refusal && static_cast<int>(e.code()) == kMsrpNoSuchFile)
+        if (refusal && e.code() == ErrorCode::MsrpNoSuchFile)
             *refusal = 404;  // RFC 5547 §8.2: a pull of a file that is not there
         return false;
     } catch (const std::exception& e) {
