@@ -93,6 +93,9 @@ private:
     // "joined" or "left" to Janus's event handlers, when any listen.
     void reportPhone(const char* event, const Call& call) const;
     void onReInvite(nua_handle_s* handle, Call& call, const sip_s* sip);
+    // The call's audio as a plain RTP leg of the mixer's room (audiomixer.attach_rtp); false
+    // after refusing the INVITE (the mixer absent 503, the room full 486, else 403).
+    bool attachAudio(nua_handle_s* handle, Call& call, const AudioOffer& audio);
     // Hands the offered MSRP stream to the msrp plugin (msrp.open_session): true with
     // call.chatSession and call.chat set, false with the reason (the service is absent or refused).
     bool openChat(Call& call, const MsrpOffer& offer, std::string* reason);

@@ -63,40 +63,8 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     call.uri = fromUri(sip);
     call.callId = callIdOf(sip);
     call.lastPacketUs = g_get_monotonic_time();
-    if (audio) {
-        call.media = *audio;
-        Json request = Json::object();
-        Json rtp = Json::object();
-        rtp.set("ip", audio->address).set("port", audio->port).set("payload_type", audio->payloadType);
-        if (audio->srtp()) {
-            call.localKey = net::SrtpSession::makeKey();
-            Json srtp = Json::object();
-            srtp.set("suite", audio->cryptoSuite).set("local_key", call.localKey).set("remote_key", audio->cryptoKey);
-            rtp.set("srtp", srtp);
-        }
-        request.set("room", call.room).set("display", call.display).set("codec", audio->codec).set("rtp", rtp);
-        if (stack_.settings().roomSamplingRate > 0)  // for a room this call opens; an open room keeps its rate
-            request.set("sampling_rate", stack_.settings().roomSamplingRate);
-        Json leg;
-        try {
-            leg = hub::Services::instance().call("audiomixer.attach_rtp", request);
-        } catch (const RequestError& e) {
-            ++callsRefused_;
-            if (e.code() == ErrorCode::NotFound)
-                stack_.refuse(handle, 503, sip_503_Service_unavailable, e.what());
-            else if (e.code() == ErrorCode::AudioMixerRoomFull)
-                stack_.refuse(handle, 486, sip_486_Busy_here, e.what());
-            else
-                stack_.refuse(handle, 403, sip_403_Forbidden, e.what());
-            return;
-        }
-        json_t* legRtp = leg.member("rtp");
-        call.audio = true;
-        call.legId = static_cast<uint64_t>(json_integer_value(json_object_get(leg.get(), "id")));
-        call.memberId = "janus.plugin.sylk.audiomixer/" + std::to_string(call.legId);
-        call.answerIp = json_string_value(json_object_get(legRtp, "ip"));
-        call.answerPort = static_cast<uint16_t>(json_integer_value(json_object_get(legRtp, "port")));
-    }
+    if (audio && !attachAudio(handle, call, *audio))
+        return;
     if (chat && !openChat(call, *chat, &chatReason)) {
         if (!call.audio) {
             ++callsRefused_;
@@ -114,6 +82,42 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     SYLK_LOG(LOG_INFO, kPackage, "call into room %s answered (%s%s)", call.room.c_str(),
              call.audio ? call.media.codec.c_str() : "no audio", call.chatSession.empty() ? "" : ", chat");
     enterRoom(handle, std::move(call));
+}
+
+bool ConferenceFocus::attachAudio(nua_handle_s* handle, Call& call, const AudioOffer& audio) {
+    call.media = audio;
+    Json request = Json::object();
+    Json rtp = Json::object();
+    rtp.set("ip", audio.address).set("port", audio.port).set("payload_type", audio.payloadType);
+    if (audio.srtp()) {
+        call.localKey = net::SrtpSession::makeKey();
+        Json srtp = Json::object();
+        srtp.set("suite", audio.cryptoSuite).set("local_key", call.localKey).set("remote_key", audio.cryptoKey);
+        rtp.set("srtp", srtp);
+    }
+    request.set("room", call.room).set("display", call.display).set("codec", audio.codec).set("rtp", rtp);
+    if (stack_.settings().roomSamplingRate > 0)  // for a room this call opens; an open room keeps its rate
+        request.set("sampling_rate", stack_.settings().roomSamplingRate);
+    Json leg;
+    try {
+        leg = hub::Services::instance().call("audiomixer.attach_rtp", request);
+    } catch (const RequestError& e) {
+        ++callsRefused_;
+        if (e.code() == ErrorCode::NotFound)
+            stack_.refuse(handle, 503, sip_503_Service_unavailable, e.what());
+        else if (e.code() == ErrorCode::AudioMixerRoomFull)
+            stack_.refuse(handle, 486, sip_486_Busy_here, e.what());
+        else
+            stack_.refuse(handle, 403, sip_403_Forbidden, e.what());
+        return false;
+    }
+    json_t* legRtp = leg.member("rtp");
+    call.audio = true;
+    call.legId = static_cast<uint64_t>(json_integer_value(json_object_get(leg.get(), "id")));
+    call.memberId = "janus.plugin.sylk.audiomixer/" + std::to_string(call.legId);
+    call.answerIp = json_string_value(json_object_get(legRtp, "ip"));
+    call.answerPort = static_cast<uint16_t>(json_integer_value(json_object_get(legRtp, "port")));
+    return true;
 }
 
 void ConferenceFocus::enterRoom(nua_handle_s* handle, Call call) {
