@@ -47,6 +47,7 @@ ChatSwitch::ChatSwitch(net::StackThread& thread, const MsrpSettings& settings, R
 }
 
 ChatSwitch::~ChatSwitch() {
+    direct_.clear();
     rooms_.clear();  // sessions first: they close their msrp sessions on the stack
     stack_.reset();
 }
@@ -70,6 +71,8 @@ Json ChatSwitch::open(const OpenSessionRequest& request) {
     // with "file" is a FileTransfer's, not a chat session's.
     if (request.file)
         throw RequestError(ErrorCode::MsrpUnsupported, "file transfer sessions are not taken by this version");
+    if (request.direct)
+        return openDirect(request);
     return openChat(request);
 }
 
@@ -132,6 +135,12 @@ Json ChatSwitch::openChat(const OpenSessionRequest& request) {
 }
 
 void ChatSwitch::close(const std::string& sessionId) {
+    if (auto direct = direct_.find(sessionId); direct != direct_.end()) {
+        std::string room = direct->second->room();
+        direct_.erase(direct);
+        report_(Json::object().set("event", "closed").set("room", room).set("session", sessionId));
+        return;
+    }
     auto it = roomOf_.find(sessionId);
     if (it == roomOf_.end())
         throw RequestError(ErrorCode::MsrpNoSuchSession, "no session '" + sessionId + "'");
@@ -148,12 +157,16 @@ Json ChatSwitch::status() const {
     Json rooms = Json::array();
     for (const auto& [name, room] : rooms_)
         rooms.append(room->status());
+    Json direct = Json::array();
+    for (const auto& [id, session] : direct_)
+        direct.append(session->status());
     Json json = Json::object();
     json.set("port", static_cast<json_int_t>(stack_->port(false)))
         .set("tls_port", static_cast<json_int_t>(stack_->port(true)))
         .set("connections", static_cast<json_int_t>(stack_->connectionCount()))
         .set("sessions", static_cast<json_int_t>(stack_->sessionCount()))
-        .set("rooms", rooms);
+        .set("rooms", rooms)
+        .set("direct", direct);
     return json;
 }
 

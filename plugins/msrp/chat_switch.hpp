@@ -9,6 +9,7 @@
 #include <string>
 
 #include "chat_room.hpp"
+#include "direct_session.hpp"
 #include "msrp_requests.hpp"
 #include "msrp_settings.hpp"
 #include "sylkcore/json.hpp"
@@ -37,6 +38,8 @@ public:
 
 private:
     Json openChat(const OpenSessionRequest& request);
+    // "mode": "direct" (chat_switch_direct.cpp): a 1:1 session into its private hub room.
+    Json openDirect(const OpenSessionRequest& request);
     void pruneRooms();
 
     const MsrpSettings& settings_;
@@ -46,6 +49,7 @@ private:
     // msrp session id -> room name, until msrp.close_session (also for a session that ended by
     // itself: the caller still closes it when its call ends)
     std::map<std::string, std::string> roomOf_;
+    std::map<std::string, std::shared_ptr<DirectSession>> direct_;  // by msrp session id
 };
 
 }  // namespace sylk::msrp_plugin

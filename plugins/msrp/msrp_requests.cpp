@@ -55,6 +55,10 @@ OpenSessionRequest parseOpenSession(RequestReader& reader) {
     request.acceptTypes = readStrings(remoteReader, "accept_types", kMaxTypes, 256, false);
     request.acceptWrappedTypes = readStrings(remoteReader, "accept_wrapped_types", kMaxTypes, 256, false);
     request.fingerprint = remoteReader.optionalString("fingerprint", 256).value_or("");
+    std::string mode = reader.optionalString("mode", 16).value_or("conference");
+    if (mode != "conference" && mode != "direct")
+        throw RequestError(ErrorCode::InvalidField, "field 'mode' must be \"conference\" or \"direct\"");
+    request.direct = mode == "direct";
     if (json_t* file = reader.optionalObject("file")) {
         RequestReader fileReader(file);
         FileOffer offer;

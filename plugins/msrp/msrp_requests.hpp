@@ -29,6 +29,7 @@ struct OpenSessionRequest {
     std::vector<std::string> acceptWrappedTypes;
     std::string fingerprint;  // msrps: "sha-256 AB:CD:..."
     std::optional<FileOffer> file;
+    bool direct = false;  // "mode": "direct": a 1:1 session into room (a private hub room), no switch
 };
 
 // {"room", "uri", "display"?, "member"?, "role": "active"|"passive", "remote": {"path": [...],

@@ -16,6 +16,7 @@
 #include "gateway_session.hpp"
 #include "sip_role.hpp"
 #include "sylkcore/janus/gateway.hpp"
+#include "sylkcore/hub/events.hpp"
 #include "sylkcore/json.hpp"
 
 namespace sylk::sip {
@@ -113,6 +114,17 @@ private:
         std::string body;    // message/cpim
     };
     std::vector<PendingMessage> pending_;  // SIP thread only
+
+    // Chat-only calls (gateway_chat.cpp): the MSRP session opened in the msrp plugin's direct
+    // mode when the web user accepts, our m=message answered; closed with the call.
+    void offerChat(const std::shared_ptr<GatewaySession>& session, nua_handle_s* handle, const sip_s* sip,
+                   const MsrpOffer& offer, const std::string& sdp);
+    Json acceptChat(GatewaySession& session);
+    void closeChat(GatewaySession& session);
+    // A message the peer sent (on the SIP thread): message, composing or imdn events.
+    void onChatMessage(GatewaySession& session, const hub::DirectMessage& message);
+    Json chatMessage(GatewaySession& session, const MessageRequest& request);
+    Json chatComposing(GatewaySession& session, bool active);
     std::map<uint64_t, nua_handle_s*> refers_;  // transfers asked of our users, by refer_id
     std::map<nua_handle_s*, SipAccount> unregistering_;  // credentials until the registrar answers
     int ticks_ = 0;

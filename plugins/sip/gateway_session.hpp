@@ -7,6 +7,8 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include "media_bridge.hpp"
@@ -14,6 +16,10 @@
 #include "sylkcore/janus/plugin_session.hpp"
 
 struct nua_handle_s;
+
+namespace sylk::sip {
+class GatewayChatLink;
+}
 
 namespace sylk::sip {
 
@@ -61,6 +67,13 @@ struct SipCall {
     int authAttempts = 0;
     nua_handle_s* transferor = nullptr;  // the REFER this call carries out, if any
     int listener = 0;           // the listener (address family) of its dialog: our SDP's address
+    // A chat-only call (m=message, RFC 4975): its MSRP session is the msrp plugin's, in direct
+    // mode; messages cross the private hub room link->room() (gateway_chat.cpp).
+    bool chatOnly = false;
+    std::optional<MsrpOffer> msrpOffer;   // the peer's m=message, until we answer it
+    std::vector<SdpMediaLine> offeredLines;
+    std::string chatSession;              // the msrp plugin's session id, once answered
+    std::shared_ptr<GatewayChatLink> chatLink;
 };
 
 class GatewaySession : public janus::PluginSession, public std::enable_shared_from_this<GatewaySession> {
