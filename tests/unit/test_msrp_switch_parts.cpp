@@ -199,6 +199,21 @@ static void open_session_requests_are_validated(void**) {
                      1003);
 }
 
+static void open_session_mode_is_conference_or_direct(void**) {
+    auto parse = [](const char* json) {
+        Json body = Json::parse(json);
+        RequestReader reader(body.get());
+        return parseOpenSession(reader);
+    };
+    assert_false(parse(R"({"room": "r", "uri": "sip:a@x", "remote": {"path": ["m"]}})").direct);
+    assert_false(parse(R"({"room": "r", "uri": "sip:a@x", "mode": "conference", "remote": {"path": ["m"]}})").direct);
+    assert_true(parse(R"({"room": "direct/u/c", "uri": "sip:a@x", "mode": "direct", "remote": {"path": ["m"]}})").direct);
+    assert_int_equal(errorOf([&] { parse(R"({"room": "r", "uri": "sip:a@x", "mode": "1:1", "remote": {"path": ["m"]}})"); }),
+                     1003);
+    assert_int_equal(errorOf([&] { parse(R"({"room": "r", "uri": "sip:a@x", "mode": 1, "remote": {"path": ["m"]}})"); }),
+                     1003);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(nicknames_are_unique_without_regard_to_case),
@@ -210,6 +225,7 @@ int main() {
         cmocka_unit_test(is_composing_is_read_and_written),
         cmocka_unit_test(documents_the_switch_writes),
         cmocka_unit_test(open_session_requests_are_validated),
+        cmocka_unit_test(open_session_mode_is_conference_or_direct),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
