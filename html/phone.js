@@ -172,6 +172,9 @@ function onEvent(msg, jsep) {
         state.chat.messages.push({ direction: "in", from: result.displayname || result.sender, text: result.content,
                                    messageId: result.cpim?.message_id });
         renderChat();
+        // Shown in the chat view: a display notification (RFC 5438) when the sender asked.
+        if (result.cpim?.message_id && (result.cpim.disposition_notification || "").includes("display"))
+          send({ request: "displayed", message_id: result.cpim.message_id });
       }
       const line = result.event === "message" ? `${result.displayname || result.sender}: ${result.content}`
                                                 : `delivery: ${result.code} ${result.reason}`;

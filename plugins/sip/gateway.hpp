@@ -125,6 +125,13 @@ private:
     void onChatMessage(GatewaySession& session, const hub::DirectMessage& message);
     Json chatMessage(GatewaySession& session, const MessageRequest& request);
     Json chatComposing(GatewaySession& session, bool active);
+
+public:
+    // The web user saw message_id (a message of the chat call that asked for display
+    // notifications): a "displayed" IMDN (RFC 5438) to its sender.
+    Json displayed(GatewaySession& session, const std::string& messageId);
+
+private:
     std::map<uint64_t, nua_handle_s*> refers_;  // transfers asked of our users, by refer_id
     std::map<nua_handle_s*, SipAccount> unregistering_;  // credentials until the registrar answers
     int ticks_ = 0;

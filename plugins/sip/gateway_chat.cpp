@@ -262,6 +262,9 @@ void Gateway::onChatMessage(GatewaySession& session, const hub::DirectMessage& m
     std::string messageId = cpim->header("imdn.Message-ID");
     if (!messageId.empty())
         envelope.set("message_id", messageId);
+    std::string disposition = cpim->header("imdn.Disposition-Notification");
+    if (!disposition.empty())  // what the sender asked for: "display" -> the page may send displayed
+        envelope.set("disposition_notification", disposition);
     event.set("sender", sender)
         .set("displayname", displayOfAddress(cpim->from))
         .set("content_type", cpim->contentType)
@@ -271,6 +274,28 @@ void Gateway::onChatMessage(GatewaySession& session, const hub::DirectMessage& m
     // Delivered to the web user: tell the sender if it asked (RFC 5438), over the same session.
     if (auto reply = imdnReply(*cpim, "delivered", fromHeader(session)))
         call.chatLink->send("message/cpim", cpim::buildCpim(*reply));
+    if (!messageId.empty() && cpim->header("imdn.Disposition-Notification").find("display") != std::string::npos) {
+        constexpr size_t kMaxAsked = 256;  // a peer asking for thousands nobody displays holds no more
+        if (call.displayAsked.size() >= kMaxAsked)
+            call.displayAsked.erase(call.displayAsked.begin());
+        call.displayAsked[messageId] = *cpim;
+    }
+}
+
+Json Gateway::displayed(GatewaySession& session, const std::string& messageId) {
+    SipCall& call = session.call;
+    if (call.state != CallState::Established || !call.chatLink)
+        throw RequestError(ErrorCode::SipWrongState, "no chat call");
+    auto asked = call.displayAsked.find(messageId);
+    if (asked == call.displayAsked.end())
+        throw RequestError(ErrorCode::InvalidField, "no message '" + messageId + "' waiting for a display notification");
+    auto reply = imdnReply(asked->second, "displayed", fromHeader(session));
+    call.displayAsked.erase(asked);
+    if (reply)
+        call.chatLink->send("message/cpim", cpim::buildCpim(*reply));
+    Json event = result("displayedsent");
+    event.set("message_id", messageId);
+    return event;
 }
 
 Json Gateway::chatMessage(GatewaySession& session, const MessageRequest& request) {

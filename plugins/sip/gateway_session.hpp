@@ -11,7 +11,10 @@
 #include <vector>
 #include <string>
 
+#include <map>
+
 #include "media_bridge.hpp"
+#include "sylkcore/cpim/cpim.hpp"
 #include "sip_sdp.hpp"
 #include "sylkcore/janus/plugin_session.hpp"
 
@@ -74,6 +77,9 @@ struct SipCall {
     std::vector<SdpMediaLine> offeredLines;
     std::string chatSession;              // the msrp plugin's session id, once answered
     std::shared_ptr<GatewayChatLink> chatLink;
+    // The peer's messages that asked for a display notification, by imdn.Message-ID, until the
+    // web user says it displayed them (bounded: the oldest go first).
+    std::map<std::string, cpim::CpimMessage> displayAsked;
 };
 
 class GatewaySession : public janus::PluginSession, public std::enable_shared_from_this<GatewaySession> {

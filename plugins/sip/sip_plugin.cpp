@@ -107,6 +107,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     onRequest<GatewaySession>("dtmf_info", Execution::Inline, &SipPlugin::dtmfInfo);
     onRequest<GatewaySession>("message", Execution::Inline, &SipPlugin::message);
     onRequest<GatewaySession>("composing", Execution::Inline, &SipPlugin::composing);
+    onRequest<GatewaySession>("displayed", Execution::Inline, &SipPlugin::displayed);
     onRequest<GatewaySession>("transfer", Execution::Inline, &SipPlugin::transfer);
     onRequest<GatewaySession>("status", Execution::Inline, &SipPlugin::status);
     onAdminRequest("status", &SipPlugin::adminStatus);
@@ -272,6 +273,11 @@ Reply SipPlugin::composing(GatewaySession& session, RequestReader& reader, const
     auto uri = reader.optionalString("uri", 512);
     return onSipThread(session, janusRequest,
                        [this, active, uri](GatewaySession& s) { return gateway_->composing(s.shared_from_this(), active, uri); });
+}
+
+Reply SipPlugin::displayed(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
+    std::string messageId = reader.requireString("message_id", 256);
+    return onSipThread(session, janusRequest, [this, messageId](GatewaySession& s) { return gateway_->displayed(s, messageId); });
 }
 
 Json SipPlugin::statusBody() const {

@@ -3,7 +3,7 @@
 // once registered (the caller INVITEs sip:<contact_user>@gateway with m=message), then accepts
 // the chat call, waits for the caller's message, types (is-composing goes out), waits for the
 // caller's is-composing indicator, sends, waits for the caller's display notification (IMDN)
-// and for the call's end, and prints what the page showed as one JSON line.
+// (the page sends its own "displayed" for the caller's message) and for the call's end, and prints what the page showed as one JSON line.
 //   node phone_chat_test.mjs http://127.0.0.1:8080/phone.html "hello web" "hello SIP"
 import { launchChromium } from "./chromium.mjs";
 

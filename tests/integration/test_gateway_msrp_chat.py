@@ -4,8 +4,8 @@ with m=message, the Python MSRP peer for the session) calls it. The gateway hand
 the msrp plugin in its direct mode (msrp.open_session "mode": "direct", a private hub room) when
 the web user accepts; our SDP answer carries the path the msrp plugin gave. Messages cross both
 ways (CPIM, checked on both sides), is-composing both ways (RFC 3994), IMDN both ways (RFC
-5438: the gateway's "delivered" to the client that asked, the client's "displayed" shown on the
-page), and the caller's BYE closes the MSRP session."""
+5438: the gateway's "delivered" and, once the page shows it, "displayed" to the client that
+asked; the client's "displayed" shown on the page), and the caller's BYE closes the MSRP session."""
 import asyncio
 import json
 import os
@@ -85,9 +85,18 @@ def test_a_sip_chat_client_chats_with_a_web_phone_user(janus):
                     return False
                 return (parse_cpim(message.body).content_type or "").startswith(inner)
 
-            delivered = parse_cpim((await chat.wait_message(lambda m: cpim_of(m, "message/imdn+xml"), timeout=20)).body)
+            def notification(status):
+                def found(message):
+                    return cpim_of(message, "message/imdn+xml") and b"<%s/>" % status.encode() in parse_cpim(message.body).body
+                return found
+            delivered = parse_cpim((await chat.wait_message(notification("delivered"), timeout=20)).body)
             document = delivered.body.decode()
-            assert "<message-id>chat-msg-1</message-id>" in document and "<delivered/>" in document, document
+            assert "<message-id>chat-msg-1</message-id>" in document, document
+            assert "urn:ietf:params:xml:ns:imdn" in document and "<delivery-notification>" in document, document
+            # The page showed it: "displayed" too (phone.js's displayed request), from the web user.
+            shown = parse_cpim((await chat.wait_message(notification("displayed"), timeout=20)).body)
+            assert "<message-id>chat-msg-1</message-id>" in shown.body.decode(), shown.body
+            assert "sip:webuser@sylk.test" in shown.header("From") and caller in shown.header("To"), shown.headers
             # The page types: is-composing reaches the client, in CPIM.
             typing = parse_cpim((await chat.wait_message(
                 lambda m: cpim_of(m, "application/im-iscomposing+xml"), timeout=30)).body)
@@ -138,5 +147,6 @@ def test_a_sip_chat_client_chats_with_a_web_phone_user(janus):
     assert "hello SIP (displayed)" in result["listAfterOut"], result
     assert result["events"][:3] == ["registered", "incomingcall", "accepted"], result
     assert result["events"][-1] == "hangup", result
+    assert "displayedsent" in result["events"], result   # the gateway took the page's displayed
     assert left == [], left          # the BYE closed the direct session
     assert janus.alive()
