@@ -10,6 +10,7 @@ import { launchChromium } from "./chromium.mjs";
 const url = process.argv[2] || "http://127.0.0.1:8080/phone.html";
 const expected = process.argv[3] || "hello web";
 const reply = process.argv[4] || "hello SIP";
+const declining = process.argv[5] === "decline";  // decline the chat call instead
 const result = { url, console: [] };
 const { context, close } = await launchChromium();
 const waitFor = async (page, predicate, arg, timeout = 40000) => {
@@ -50,6 +51,17 @@ try {
   stage("ringing");
   await waitFor(page, () => window.sylkPhone.call === "ringing-in" || window.sylkPhone.error);
   result.incoming = await page.textContent("#caller");
+  if (declining) {
+    await page.click("#decline");
+    stage("declined");
+    await waitFor(page, () => window.sylkPhone.call === "idle" || window.sylkPhone.error);
+    result.chatVisible = await page.isVisible("#chat");
+    result.events = await page.evaluate(() => window.sylkPhone.events);
+    result.error = (await page.evaluate(() => window.sylkPhone.error)) || undefined;
+    await close();
+    console.log(JSON.stringify(result));
+    process.exit(0);
+  }
   await page.click("#accept");
   stage("accepted");
   await waitFor(page, () => window.sylkPhone.chat.active || window.sylkPhone.error);

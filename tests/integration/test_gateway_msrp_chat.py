@@ -150,3 +150,39 @@ def test_a_sip_chat_client_chats_with_a_web_phone_user(janus):
     assert "displayedsent" in result["events"], result   # the gateway took the page's displayed
     assert left == [], left          # the BYE closed the direct session
     assert janus.alive()
+
+
+def test_a_declined_chat_call_opens_no_msrp_session(janus):
+    """The page declines the chat call: the caller gets 180 then 486 (sipp checks both), the page
+    never shows a chat, and the msrp plugin holds no direct session afterwards (the gateway opens
+    one on accept only)."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-gwchat-")
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+    async def body():
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        browser = await spawn("node", os.path.join(top, "tests", "browser", "phone_chat_test.mjs"),
+                              janus.http_url + "phone.html", "-", "-", "decline",
+                              stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            contact_user = (await json_line(browser.stdout))["contact_user"]
+            call = await sipp("chat_call_declined.xml", trace_dir, ("room", contact_user), ("msrpport", 2999),
+                              ("msrpsession", "declined1"), ("setup", "active"))
+            await finish(call, trace_dir)   # 180, then 486 (sipp checks both)
+            output, errors = await asyncio.wait_for(browser.communicate(), 60)
+            lines = [line for line in output.decode().splitlines() if line.startswith("{")]
+            assert lines, errors.decode(errors="replace")[-2000:]
+            opened = [event for event in (await admin.message_plugin("janus.plugin.sylk.msrp", {"request": "status"}))
+                      ["status"].get("direct", [])]
+            return json.loads(lines[-1]), opened
+        finally:
+            if browser.returncode is None:
+                browser.kill()
+            await admin.close()
+
+    result, opened = run(body(), timeout=120)
+    assert "error" not in result, json.dumps(result, indent=1)
+    assert "wants to chat" in result["incoming"] and not result["chatVisible"], result
+    assert result["events"][:2] == ["registered", "incomingcall"] and "declining" in result["events"], result
+    assert opened == [], opened
+    assert janus.alive()
