@@ -243,6 +243,12 @@ state.chatComposing = (active) => {
   send({ request: "composing", active });
 };
 
+// A chat-only call (MSRP, no microphone) to uri.
+state.dialChat = (uri) => {
+  state.chat.peer = uri;
+  send({ request: "call", uri, chat: true });
+};
+
 state.accept = () => {
   if (state.incomingChat) {  // chat only: no PeerConnection, no JSEP
     send({ request: "accept" });

@@ -32,6 +32,8 @@ public:
     // msrp.open_session and msrp.close_session (msrp_requests.hpp); RequestError refuses.
     Json open(const OpenSessionRequest& request);
     void close(const std::string& sessionId);
+    // msrp.set_remote (chat_switch_direct.cpp): the peer's path for a direct session we offered.
+    void setRemote(const SetRemoteRequest& request);
 
     Json status() const;
     uint16_t port(bool secure) const { return stack_->port(secure); }

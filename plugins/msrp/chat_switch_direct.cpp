@@ -36,7 +36,8 @@ Json ChatSwitch::openDirect(const OpenSessionRequest& request) {
         throw RequestError(ErrorCode::MsrpBadPath, std::string("field 'path': ") + e.what());
     }
     setup.role = request.active ? msrp::Role::Active : msrp::Role::Passive;
-    setup.secure = setup.remotePath.back().secure;
+    // No remote path: we offer (plain msrp), the path comes with the answer (msrp.set_remote).
+    setup.secure = !setup.remotePath.empty() && setup.remotePath.back().secure;
     if (setup.secure && !stack_->port(true))
         throw RequestError(ErrorCode::MsrpUnsupported, "msrps asked for, but no TLS certificate is configured");
     setup.acceptTypes = kDirectAcceptTypes;
@@ -71,6 +72,21 @@ Json ChatSwitch::openDirect(const OpenSessionRequest& request) {
     direct_[id] = std::move(session);
     report_(Json::object().set("event", "opened").set("room", request.room).set("session", id).set("member", member));
     return Json::object().set("session", id).set("member", member).set("local", local);
+}
+
+void ChatSwitch::setRemote(const SetRemoteRequest& request) {
+    auto direct = direct_.find(request.session);
+    if (direct == direct_.end())
+        throw RequestError(ErrorCode::MsrpNoSuchSession, "no direct session '" + request.session + "'");
+    std::vector<msrp::Uri> path;
+    try {
+        for (const auto& hop : request.remotePath)
+            path.push_back(msrp::Uri::parse(hop));
+    } catch (const msrp::ParseError& e) {
+        throw RequestError(ErrorCode::MsrpBadPath, std::string("field 'path': ") + e.what());
+    }
+    if (!direct->second->setRemote(std::move(path), request.active, request.fingerprint))
+        throw RequestError(ErrorCode::MsrpBadPath, "the session has its remote path already");
 }
 
 }  // namespace sylk::msrp_plugin

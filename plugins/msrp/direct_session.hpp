@@ -37,6 +37,10 @@ public:
     const std::string& room() const { return room_; }
     const msrp::Session& msrp() const { return *session_; }
     Json status() const;
+    // The peer's path, for a session opened without one (we offered); false if it had one.
+    bool setRemote(std::vector<msrp::Uri> path, bool active, const std::string& fingerprint) {
+        return session_->setRemote(std::move(path), active ? msrp::Role::Active : msrp::Role::Passive, fingerprint);
+    }
 
     // msrp::SessionHandler
     void onMessage(msrp::Session& session, msrp::IncomingMessage message) override;

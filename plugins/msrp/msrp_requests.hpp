@@ -37,6 +37,16 @@ struct OpenSessionRequest {
 // Fields this version does not know are ignored (the caller may be newer). Throws RequestError.
 OpenSessionRequest parseOpenSession(RequestReader& reader);
 
+// msrp.set_remote: a direct session opened without "remote" (we offered) learns the peer's
+// path from its answer. {"session", "role", "remote": {"path": [...], "fingerprint"?}}.
+struct SetRemoteRequest {
+    std::string session;
+    bool active = true;
+    std::vector<std::string> remotePath;
+    std::string fingerprint;
+};
+SetRemoteRequest parseSetRemote(RequestReader& reader);
+
 // {"session": "<id>"}.
 std::string parseCloseSession(RequestReader& reader);
 

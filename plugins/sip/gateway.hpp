@@ -21,6 +21,7 @@
 
 namespace sylk::sip {
 
+class GatewayChatLink;
 class RtpReceiver;
 class SipStack;
 
@@ -120,6 +121,9 @@ private:
     void offerChat(const std::shared_ptr<GatewaySession>& session, nua_handle_s* handle, const sip_s* sip,
                    const MsrpOffer& offer, const std::string& sdp);
     Json acceptChat(GatewaySession& session);
+    std::shared_ptr<GatewayChatLink> makeChatLink(GatewaySession& session);
+    // The 2xx to our chat-only INVITE: the answer's path to the msrp plugin; true if handled.
+    bool onChatInviteResponse(GatewaySession& session, int status, const sip_s* sip);
     void closeChat(GatewaySession& session);
     // A message the peer sent (on the SIP thread): message, composing or imdn events.
     void onChatMessage(GatewaySession& session, const hub::DirectMessage& message);
@@ -130,6 +134,8 @@ public:
     // The web user saw message_id (a message of the chat call that asked for display
     // notifications): a "displayed" IMDN (RFC 5438) to its sender.
     Json displayed(GatewaySession& session, const std::string& messageId);
+    // A chat-only call (m=message, we listen) from the web user to uri; no JSEP.
+    Json callChat(const std::shared_ptr<GatewaySession>& session, const std::string& uri);
 
 private:
     std::map<uint64_t, nua_handle_s*> refers_;  // transfers asked of our users, by refer_id

@@ -177,6 +177,8 @@ void Gateway::onInviteResponse(GatewaySession& session, int status, const char* 
     SipCall& call = session.call;
     if (call.state == CallState::Calling)
         notifyTransferor(call, status, phrase);
+    if (onChatInviteResponse(session, status, sip))
+        return;
     if (call.state == CallState::Established) {
         if (status >= 300)
             SYLK_LOG(LOG_WARN, kPackage, "re-INVITE of call %s refused: %d", call.callId.c_str(), status);

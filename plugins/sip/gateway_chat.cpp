@@ -120,12 +120,10 @@ void Gateway::offerChat(const std::shared_ptr<GatewaySession>& session, nua_hand
     emit(*session, event);
 }
 
-Json Gateway::acceptChat(GatewaySession& session) {
-    SipCall& call = session.call;
-    const MsrpOffer& offer = *call.msrpOffer;
-    std::string room = "direct/" + session.account.contactUser + "/" + call.callId;
+std::shared_ptr<GatewayChatLink> Gateway::makeChatLink(GatewaySession& session) {
+    std::string room = "direct/" + session.account.contactUser + "/" + session.call.callId;
     std::weak_ptr<GatewaySession> weak = session.shared_from_this();
-    std::string callId = call.callId;
+    std::string callId = session.call.callId;
     auto link = std::make_shared<GatewayChatLink>(room, std::string(kPackage) + "/" + session.account.contactUser,
                                                   [this, weak, callId](hub::DirectMessage message) {
         // On the msrp plugin's thread: to ours.
@@ -136,6 +134,14 @@ Json Gateway::acceptChat(GatewaySession& session) {
         });
     });
     link->start();  // listening before the session exists: nothing the peer sends is missed
+    return link;
+}
+
+Json Gateway::acceptChat(GatewaySession& session) {
+    SipCall& call = session.call;
+    const MsrpOffer& offer = *call.msrpOffer;
+    auto link = makeChatLink(session);
+    const std::string& room = link->room();
 
     Json remote = Json::object();
     remote.set("path", stringArray(offer.path))
@@ -192,6 +198,116 @@ Json Gateway::acceptChat(GatewaySession& session) {
     Json event = result("accepted");
     event.set("username", call.peerUri).setBool("chat", true);
     return event;
+}
+
+Json Gateway::callChat(const std::shared_ptr<GatewaySession>& session, const std::string& uri) {
+    if (!session->account.active)
+        throw RequestError(ErrorCode::SipWrongState, "register first (or register as a guest)");
+    if (session->call.state != CallState::Idle)
+        throw RequestError(ErrorCode::SipWrongState, "already in a call");
+    if (!validUri(uri))
+        throw RequestError(ErrorCode::SipInvalidAddress, "uri must be a SIP URI like sip:bob@example.com");
+    const int listener = stack_.listenerFor(session->account.outboundProxy.empty() ? uri : session->account.outboundProxy);
+    SipCall& call = session->call;
+    call = SipCall{};
+    call.listener = listener;
+    call.peerUri = uri;
+    call.chatOnly = true;
+    gchar* uuid = g_uuid_string_random();
+    call.callId = uuid;
+    g_free(uuid);
+    // We offer and listen (a=setup:passive): the msrp plugin's direct session without a remote
+    // path; the answer's path is given to it with msrp.set_remote.
+    auto link = makeChatLink(*session);
+    Json request = Json::object();
+    request.set("room", link->room())
+        .set("mode", "direct")
+        .set("uri", uri)
+        .set("display", session->account.displayName)
+        .set("role", "passive");
+    std::string chatSession;
+    MsrpAnswer ours;
+    std::string reason;
+    try {
+        Json reply = hub::Services::instance().call("msrp.open_session", request);
+        if (!readAnswer(reply, &chatSession, &ours))
+            reason = "the msrp plugin's answer was incomplete";
+    } catch (const std::exception& e) {
+        reason = e.what();
+    }
+    call.chatSession = chatSession;
+    if (!reason.empty()) {
+        closeChat(*session);
+        call = SipCall{};
+        throw RequestError(ErrorCode::SipStackError, "the chat could not be opened: " + reason);
+    }
+    call.chatLink = std::move(link);
+    AnswerStreams streams;
+    streams.offered = {SdpMediaLine{"message", "TCP/MSRP", "*"}};
+    streams.msrpIndex = 0;
+    streams.msrp = &ours;
+    ++sessionIds_;
+    std::string sdp = buildStreamsAnswer(ours.host, sessionIds_, call.sdpVersion++, streams);
+    std::string from = fromHeader(*session);
+    call.handle = nua_handle(stack_.nua(listener), nullptr, SIPTAG_TO_STR(uri.c_str()), SIPTAG_FROM_STR(from.c_str()),
+                             SIPTAG_CALL_ID_STR(call.callId.c_str()), TAG_END());
+    if (!call.handle) {
+        closeChat(*session);
+        call = SipCall{};
+        throw RequestError(ErrorCode::SipStackError, "the SIP stack could not make a call to " + uri);
+    }
+    call.state = CallState::Calling;
+    stack_.adopt(call.handle);
+    handles_[call.handle] = session;
+    std::string contact = stack_.contactFor(session->account.contactUser, listener);
+    nua_invite(call.handle, SIPTAG_CONTACT_STR(contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+               SIPTAG_PAYLOAD_STR(sdp.c_str()),
+               TAG_IF(!session->account.outboundProxy.empty(), NUTAG_PROXY(session->account.outboundProxy.c_str())),
+               TAG_END());
+    ++calls_;
+    ++callsPlaced_;
+    Json event = result("calling");
+    event.set("call_id", call.callId).setBool("chat", true);
+    return event;
+}
+
+bool Gateway::onChatInviteResponse(GatewaySession& session, int status, const sip_s* sip) {
+    SipCall& call = session.call;
+    if (!call.chatOnly || call.state != CallState::Calling || status < 200 || status >= 300)
+        return false;  // provisional and error responses: as for an audio call
+    std::string reason;
+    auto answer = chooseMessage(bodyOf(sip), &reason);
+    if (answer) {
+        Json remote = Json::object();
+        remote.set("path", stringArray(answer->path));
+        if (!answer->fingerprint.empty())
+            remote.set("fingerprint", answer->fingerprint);
+        Json request = Json::object();
+        // We offered passive; a peer that answers passive too makes us connect.
+        request.set("session", call.chatSession)
+            .set("role", answer->setup == "passive" ? "active" : "passive")
+            .set("remote", remote);
+        try {
+            hub::Services::instance().call("msrp.set_remote", request);
+        } catch (const std::exception& e) {
+            reason = e.what();
+            answer.reset();
+        }
+    }
+    call.state = CallState::Established;
+    if (!answer) {
+        SYLK_LOG(LOG_WARN, kPackage, "chat call %s answered without a usable m=message: %s", call.callId.c_str(), reason.c_str());
+        nua_bye(call.handle, TAG_END());
+        Json event = result("hangup");
+        event.set("code", 488).set("reason", "Not Acceptable Here: " + reason);
+        emit(session, event);
+        call.hangupReported = true;
+        return true;
+    }
+    Json event = result("accepted");
+    event.set("username", call.peerUri).setBool("chat", true);
+    emit(session, event);
+    return true;
 }
 
 void Gateway::closeChat(GatewaySession& session) {

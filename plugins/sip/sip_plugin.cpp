@@ -212,6 +212,8 @@ Reply SipPlugin::call(GatewaySession& session, RequestReader& reader, const Requ
             throw RequestError(ErrorCode::InvalidField, "srtp must be sdes_optional or sdes_mandatory");
     }
     auto referId = static_cast<uint64_t>(reader.optionalInt("refer_id", 1, INT64_MAX).value_or(0));
+    if (reader.optionalBool("chat").value_or(false))  // a chat-only call (MSRP), no JSEP
+        return onSipThread(session, request, [this, uri](GatewaySession& s) { return gateway_->callChat(s.shared_from_this(), uri); });
     return onSipThread(session, request, [this, uri, jsep = request.jsep, srtp, referId](GatewaySession& s) {
         return gateway_->call(s.shared_from_this(), uri, jsep, srtp, referId);
     });

@@ -11,6 +11,7 @@ const url = process.argv[2] || "http://127.0.0.1:8080/phone.html";
 const expected = process.argv[3] || "hello web";
 const reply = process.argv[4] || "hello SIP";
 const declining = process.argv[5] === "decline";  // decline the chat call instead
+const dialing = process.argv[5] === "dial" && process.argv[6];  // call this URI with chat instead
 const result = { url, console: [] };
 const { context, close } = await launchChromium();
 const waitFor = async (page, predicate, arg, timeout = 40000) => {
@@ -48,6 +49,29 @@ try {
   const contactUser = await page.evaluate(() => window.sylkPhone.contactUser);
   console.log(JSON.stringify({ contact_user: contactUser }));
 
+  if (dialing) {
+    // Our chat call: the callee's message in, ours out, then we hang up.
+    await page.evaluate((uri) => window.sylkPhone.dialChat(uri), dialing);
+    stage("dialled");
+    await waitFor(page, () => window.sylkPhone.chat.active || window.sylkPhone.error);
+    result.chatVisible = await page.isVisible("#chat");
+    stage("message in");
+    await waitFor(page, (text) => window.sylkPhone.chat.messages.some((m) => m.direction === "in" && m.text === text) ||
+                                  window.sylkPhone.error, expected);
+    result.listAfterIn = await page.textContent("#chat-messages");
+    await page.fill("#chat-text", reply);
+    await page.click("#chat-send");
+    stage("sent");
+    await waitFor(page, () => window.sylkPhone.chat.messages.some((m) => m.direction === "out" && m.messageId) ||
+                              window.sylkPhone.error);
+    await page.click("#hangup");
+    await waitFor(page, () => window.sylkPhone.call === "idle" || window.sylkPhone.error);
+    result.events = await page.evaluate(() => window.sylkPhone.events);
+    result.error = (await page.evaluate(() => window.sylkPhone.error)) || undefined;
+    await close();
+    console.log(JSON.stringify(result));
+    process.exit(0);
+  }
   stage("ringing");
   await waitFor(page, () => window.sylkPhone.call === "ringing-in" || window.sylkPhone.error);
   result.incoming = await page.textContent("#caller");

@@ -16,7 +16,8 @@ from conftest import run
 from harness.janus_api import Admin
 from harness.msrp_peer import MsrpEndpoint, cpim, is_composing, parse_cpim, parse_path
 from harness.processes import spawn
-from test_sip_msrp_chat import answered, attribute, finish, sipp
+from test_sip_focus import wait_for
+from test_sip_msrp_chat import SCENARIOS, answered, attribute, finish, sipp
 
 IMDN_NS = "urn:ietf:params:imdn"
 
@@ -185,4 +186,57 @@ def test_a_declined_chat_call_opens_no_msrp_session(janus):
     assert "wants to chat" in result["incoming"] and not result["chatVisible"], result
     assert result["events"][:2] == ["registered", "incomingcall"] and "declining" in result["events"], result
     assert opened == [], opened
+    assert janus.alive()
+
+
+def test_a_web_user_calls_a_sip_chat_client(janus):
+    """The page calls a SIP URI with chat only: our INVITE offers m=message with the msrp plugin's
+    path (a=setup:passive: we listen); the callee (sipp + the MSRP peer) answers active, its peer
+    connects to that path, and messages cross both ways; the page's hang-up sends the BYE."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-gwchat-")
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+    async def body():
+        peer = MsrpEndpoint("127.0.0.1")
+        chat = peer.session()
+        callee = await spawn("sipp", "-sf", os.path.join(SCENARIOS, "chat_callee.xml"), "-m", "1", "-i", "127.0.0.1",
+                             "-p", "5104", "-nostdin", "-timeout", "60s", "-trace_msg",
+                             "-message_file", os.path.join(trace_dir, "callee.log"),
+                             "-set", "msrpport", str(chat.uri.port), "-set", "msrpsession", chat.session_id,
+                             cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        browser = await spawn("node", os.path.join(top, "tests", "browser", "phone_chat_test.mjs"),
+                              janus.http_url + "phone.html", "hi from SIP", "hi from the web", "dial",
+                              "sip:chatbob@127.0.0.1:5104", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            invite = await wait_for(os.path.join(trace_dir, "callee.log"),
+                                    r"INVITE sip:chatbob.*?(m=message \d+ TCP/MSRP \*.*?)(?:\r?\n){2}", timeout=40)
+            offer = invite.group(1)
+            assert attribute(offer, "setup") == "passive", offer
+            path = parse_path(attribute(offer, "path"))
+            await wait_for(os.path.join(trace_dir, "callee.log"), r"ACK sip:chatbob", timeout=20)
+            await chat.connect(remote_path=path)
+            sent = await chat.send_message(cpim("hi from SIP", sender="Bob <sip:chatbob@127.0.0.1:5104>",
+                                                recipients=["sip:webuser@sylk.test"]), "message/cpim")
+            assert sent.statuses == [200], sent.statuses
+            answer = parse_cpim((await chat.wait_message(
+                lambda m: (m.content_type or "").startswith("message/cpim") and parse_cpim(m.body).body == b"hi from the web",
+                timeout=30)).body)
+            assert "sip:webuser@sylk.test" in answer.header("From"), answer.headers
+            output, errors = await asyncio.wait_for(browser.communicate(), 60)
+            _, callee_errors = await asyncio.wait_for(callee.communicate(), 30)   # it took our BYE
+            lines = [line for line in output.decode().splitlines() if line.startswith("{")]
+            assert lines, errors.decode(errors="replace")[-2000:]
+            return json.loads(lines[-1]), callee.returncode, callee_errors
+        finally:
+            for process in (browser, callee):
+                if process.returncode is None:
+                    process.kill()
+            await peer.close()
+
+    result, status, errors = run(body(), timeout=150)
+    assert "error" not in result, json.dumps(result, indent=1)
+    assert result["chatVisible"] and "hi from SIP" in result["listAfterIn"], result
+    assert result["events"][:2] == ["registered", "calling"] and "accepted" in result["events"], result
+    assert result["events"][-1] == "hangup", result
+    assert status == 0, errors.decode(errors="replace")[-1000:]
     assert janus.alive()
