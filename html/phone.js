@@ -1,7 +1,8 @@
 // SIP phone page on janus.plugin.sylk.sip (the gateway role): register a SIP account, call and
-// be called with the browser's microphone, DTMF, hold, and SIP MESSAGE; a chat-only call from a
-// SIP chat client (MSRP) opens the chat view (messages, is-composing, delivery notifications). The requests and events
-// are janus.plugin.sip's, so this is also an example of what a stock janus.js SIP app sends.
+// be called with the browser's microphone, DTMF, hold, and SIP MESSAGE; chat-only calls (MSRP)
+// both ways open the chat view (messages, is-composing, delivery notifications). The requests
+// and events are janus.plugin.sip's (chat calls are an extension), so this is also an example of
+// what a stock janus.js SIP app sends.
 // window.sylkPhone exposes the state for automated browser tests.
 import { connectionSettings } from "./connection.js";
 const PLUGIN = "janus.plugin.sylk.sip";
@@ -31,6 +32,7 @@ function setCall(callState) {
   state.call = callState;
   const inCall = callState !== "idle";
   $("call").disabled = !state.registered || inCall;
+  $("chat-call").disabled = !state.registered || inCall;
   $("hangup").disabled = !inCall;
   $("hold").disabled = callState !== "talking" && callState !== "held";
   $("hold").textContent = callState === "held" ? "Resume" : "Hold";
@@ -266,6 +268,7 @@ $("register").onclick = () => state.register($("username").value.trim(), $("secr
                                              $("guest").checked);
 $("unregister").onclick = () => send({ request: "unregister" });
 $("call").onclick = () => state.dial($("uri").value.trim());
+$("chat-call").onclick = () => state.dialChat($("uri").value.trim());
 $("hangup").onclick = () => send({ request: state.call === "ringing-in" ? "decline" : "hangup" });
 $("hold").onclick = () => send({ request: state.call === "held" ? "unhold" : "hold" });
 $("accept").onclick = state.accept;
