@@ -1,6 +1,8 @@
 // SIP phone page on janus.plugin.sylk.sip (the gateway role): register a SIP account, call and
-// be called with the browser's microphone, DTMF, hold, and SIP MESSAGE. The requests and events
-// are janus.plugin.sip's, so this is also an example of what a stock janus.js SIP app sends.
+// be called with the browser's microphone, DTMF, hold, and SIP MESSAGE; chat-only calls (MSRP)
+// both ways open the chat view (messages, is-composing, delivery notifications). The requests
+// and events are janus.plugin.sip's (chat calls are an extension), so this is also an example of
+// what a stock janus.js SIP app sends.
 // window.sylkPhone exposes the state for automated browser tests.
 import { connectionSettings } from "./connection.js";
 const PLUGIN = "janus.plugin.sylk.sip";
@@ -9,6 +11,10 @@ const { server: serverUrl, iceServers } = await connectionSettings(query.get("se
 
 const $ = (id) => document.getElementById(id);
 const state = { status: "idle", error: null, registered: false, call: "idle", events: [], messages: [], handle: null };
+// The chat of a chat-only call: messages [{direction: "in"|"out", from, text, messageId, status}],
+// whether the peer is typing, and the IMDN statuses by message id.
+state.chat = { active: false, peer: "", messages: [], peerComposing: false, receipts: {} };
+state.chatPending = [];  // our chat messages waiting for their "messagesent" (and message id)
 window.sylkPhone = state;
 
 function show(text, isError = false) {
@@ -26,10 +32,32 @@ function setCall(callState) {
   state.call = callState;
   const inCall = callState !== "idle";
   $("call").disabled = !state.registered || inCall;
+  $("chat-call").disabled = !state.registered || inCall;
   $("hangup").disabled = !inCall;
   $("hold").disabled = callState !== "talking" && callState !== "held";
   $("hold").textContent = callState === "held" ? "Resume" : "Hold";
   $("incoming").hidden = callState !== "ringing-in";
+}
+
+function renderChat() {
+  const chat = state.chat;
+  $("chat").hidden = !chat.active && chat.messages.length === 0;
+  $("chat-peer").textContent = chat.peer;
+  $("chat-send").disabled = !chat.active;
+  $("chat-composing").hidden = !chat.peerComposing;
+  $("chat-composing-who").textContent = chat.peer;
+  $("chat-messages").replaceChildren(...chat.messages.map((message) => {
+    const item = document.createElement("li");
+    item.className = `chat-${message.direction}`;
+    const receipt = message.messageId && chat.receipts[message.messageId];
+    item.textContent = `${message.from}: ${message.text}${receipt ? ` (${receipt})` : ""}`;
+    return item;
+  }));
+}
+
+function openChat(peer) {
+  Object.assign(state.chat, { active: true, peer, peerComposing: false });
+  renderChat();
 }
 
 function send(message, jsep) {
@@ -68,6 +96,7 @@ function onEvent(msg, jsep) {
       state.registered = true;
       $("unregister").disabled = false;
       $("register").disabled = true;
+      state.contactUser = result.contact_user;
       setCall(state.call);
       show(`registered as ${result.username}`);
       break;
@@ -92,14 +121,20 @@ function onEvent(msg, jsep) {
     case "progress":
     case "accepted":
       if (jsep) state.handle.handleRemoteJsep({ jsep, error: (e) => fail(`remote SDP: ${e}`) });
-      if (result.event === "accepted") {
+      if (result.event === "accepted" && result.chat) {
+        setCall("talking");
+        openChat(result.username || state.chat.peer);
+        show(`chatting with ${state.chat.peer}`);
+      } else if (result.event === "accepted") {
         setCall("talking");
         show(`in a call (${result.codec || "opus"}${result.transcoding ? ", transcoded" : ""})`);
       }
       break;
     case "incomingcall":
       state.incomingJsep = jsep;
-      $("caller").textContent = `${result.displayname || ""} ${result.username} is calling`;
+      state.incomingChat = !!result.chat;
+      if (result.chat) state.chat.peer = result.username;
+      $("caller").textContent = `${result.displayname || ""} ${result.username} ${result.chat ? "wants to chat" : "is calling"}`;
       setCall("ringing-in");
       show("incoming call");
       break;
@@ -109,10 +144,40 @@ function onEvent(msg, jsep) {
     case "hangup":
       setCall("idle");
       state.handle.hangup();
+      state.chat.active = false;
+      state.chat.peerComposing = false;
+      renderChat();
       show(`call ended: ${result.code} ${result.reason}`);
+      break;
+    case "composing":
+      if (state.chat.active) {
+        state.chat.peerComposing = result.state === "active";
+        renderChat();
+      }
+      break;
+    case "messagesent": {
+      const entry = result.message_id && state.chatPending.shift();
+      if (entry) {
+        entry.messageId = result.message_id;
+        renderChat();
+      }
+      break;
+    }
+    case "imdn":
+      state.chat.receipts[result.message_id] = result.status;
+      renderChat();
       break;
     case "message":
     case "messagedelivery": {
+      if (result.event === "message" && state.chat.active) {
+        state.chat.peerComposing = false;  // RFC 3994: a message ends the composing state
+        state.chat.messages.push({ direction: "in", from: result.displayname || result.sender, text: result.content,
+                                   messageId: result.cpim?.message_id });
+        renderChat();
+        // Shown in the chat view: a display notification (RFC 5438) when the sender asked.
+        if (result.cpim?.message_id && (result.cpim.disposition_notification || "").includes("display"))
+          send({ request: "displayed", message_id: result.cpim.message_id });
+      }
       const line = result.event === "message" ? `${result.displayname || result.sender}: ${result.content}`
                                                 : `delivery: ${result.code} ${result.reason}`;
       state.messages.push(line);
@@ -164,7 +229,33 @@ state.dial = (uri) => {
   });
 };
 
+// Chat: a message to the peer of the chat call, with delivery/display notifications asked.
+state.chatSend = (text) => {
+  const entry = { direction: "out", from: "me", text, messageId: null };
+  state.chat.messages.push(entry);
+  renderChat();
+  state.chatTyping = false;
+  // Its message id comes with the "messagesent" answer (an event, in request order).
+  state.chatPending.push(entry);
+  send({ request: "message", content: text, imdn: true });
+};
+
+state.chatComposing = (active) => {
+  state.chatTyping = active;
+  send({ request: "composing", active });
+};
+
+// A chat-only call (MSRP, no microphone) to uri.
+state.dialChat = (uri) => {
+  state.chat.peer = uri;
+  send({ request: "call", uri, chat: true });
+};
+
 state.accept = () => {
+  if (state.incomingChat) {  // chat only: no PeerConnection, no JSEP
+    send({ request: "accept" });
+    return;
+  }
   state.handle.createAnswer({
     jsep: state.incomingJsep,
     tracks: [{ type: "audio", capture: true, recv: true }],
@@ -177,12 +268,26 @@ $("register").onclick = () => state.register($("username").value.trim(), $("secr
                                              $("guest").checked);
 $("unregister").onclick = () => send({ request: "unregister" });
 $("call").onclick = () => state.dial($("uri").value.trim());
+$("chat-call").onclick = () => state.dialChat($("uri").value.trim());
 $("hangup").onclick = () => send({ request: state.call === "ringing-in" ? "decline" : "hangup" });
 $("hold").onclick = () => send({ request: state.call === "held" ? "unhold" : "hold" });
 $("accept").onclick = state.accept;
 $("decline").onclick = () => send({ request: "decline" });
 for (const key of $("keypad").querySelectorAll("button"))
   key.onclick = () => state.call === "talking" && send({ request: "dtmf_info", digit: key.textContent });
+$("chat-text").oninput = () => {
+  const typing = $("chat-text").value !== "";
+  if (state.chat.active && typing !== !!state.chatTyping) state.chatComposing(typing);
+};
+$("chat-send").onclick = () => {
+  const text = $("chat-text").value;
+  if (!text || !state.chat.active) return;
+  $("chat-text").value = "";
+  state.chatSend(text);
+};
+$("chat-text").onkeydown = (event) => {
+  if (event.key === "Enter") $("chat-send").onclick();  // (returning false would swallow every key)
+};
 $("send").disabled = false;
 $("send").onclick = () => {
   const text = $("text").value;

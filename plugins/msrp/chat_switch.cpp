@@ -50,6 +50,7 @@ ChatSwitch::ChatSwitch(net::StackThread& thread, const MsrpSettings& settings, R
 
 ChatSwitch::~ChatSwitch() {
     files_.reset();
+    direct_.clear();
     rooms_.clear();  // sessions first: they close their msrp sessions on the stack
     relay_.reset();
     stack_.reset();
@@ -122,6 +123,8 @@ Json ChatSwitch::open(const OpenSessionRequest& request) {
                     .set("file", request.file->direction));
         return answer;
     }
+    if (request.direct)
+        return openDirect(request);
     return openChat(request);
 }
 
@@ -188,6 +191,12 @@ void ChatSwitch::close(const std::string& sessionId) {
         report_(Json::object().set("event", "closed").set("session", sessionId));
         return;
     }
+    if (auto direct = direct_.find(sessionId); direct != direct_.end()) {
+        std::string room = direct->second->room();
+        direct_.erase(direct);
+        report_(Json::object().set("event", "closed").set("room", room).set("session", sessionId));
+        return;
+    }
     auto it = roomOf_.find(sessionId);
     if (it == roomOf_.end())
         throw RequestError(ErrorCode::MsrpNoSuchSession, "no session '" + sessionId + "'");
@@ -204,13 +213,17 @@ Json ChatSwitch::status() const {
     Json rooms = Json::array();
     for (const auto& [name, room] : rooms_)
         rooms.append(room->status());
+    Json direct = Json::array();
+    for (const auto& [id, session] : direct_)
+        direct.append(session->status());
     Json json = Json::object();
     json.set("port", static_cast<json_int_t>(stack_->port(false)))
         .set("tls_port", static_cast<json_int_t>(stack_->port(true)))
         .set("connections", static_cast<json_int_t>(stack_->connectionCount()))
         .set("sessions", static_cast<json_int_t>(stack_->sessionCount()))
         .set("rooms", rooms)
-        .set("file_transfers", files_->status());
+        .set("file_transfers", files_->status())
+        .set("direct", direct);
     if (relay_) {
         const auto& relay = relay_->status();
         Json usePath = Json::array();

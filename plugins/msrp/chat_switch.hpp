@@ -10,6 +10,7 @@
 
 #include "chat_room.hpp"
 #include "file_transfers.hpp"
+#include "direct_session.hpp"
 #include "msrp_requests.hpp"
 #include "msrp_settings.hpp"
 #include "sylkcore/json.hpp"
@@ -33,12 +34,16 @@ public:
     // msrp.open_session and msrp.close_session (msrp_requests.hpp); RequestError refuses.
     Json open(const OpenSessionRequest& request);
     void close(const std::string& sessionId);
+    // msrp.set_remote (chat_switch_direct.cpp): the peer's path for a direct session we offered.
+    void setRemote(const SetRemoteRequest& request);
 
     Json status() const;
     uint16_t port(bool secure) const { return stack_->port(secure); }
 
 private:
     Json openChat(const OpenSessionRequest& request);
+    // "mode": "direct" (chat_switch_direct.cpp): a 1:1 session into its private hub room.
+    Json openDirect(const OpenSessionRequest& request);
     void pruneRooms();
 
     const MsrpSettings& settings_;
@@ -50,6 +55,7 @@ private:
     // msrp session id -> room name, until msrp.close_session (also for a session that ended by
     // itself: the caller still closes it when its call ends)
     std::map<std::string, std::string> roomOf_;
+    std::map<std::string, std::shared_ptr<DirectSession>> direct_;  // by msrp session id
 };
 
 }  // namespace sylk::msrp_plugin

@@ -25,6 +25,7 @@ const janus::PluginInfo kInfo{
 
 constexpr char kOpenSession[] = "msrp.open_session";
 constexpr char kCloseSession[] = "msrp.close_session";
+constexpr char kSetRemote[] = "msrp.set_remote";
 
 }  // namespace
 
@@ -72,6 +73,18 @@ void MsrpPlugin::configure(const janus::PluginConfig& config) {
     onAdminRequest("status", &MsrpPlugin::adminStatus);
     hub::Services::instance().offer(kOpenSession, [this](const Json& request) { return openSession(request); });
     hub::Services::instance().offer(kCloseSession, [this](const Json& request) { return closeSession(request); });
+    hub::Services::instance().offer(kSetRemote, [this](const Json& request) {
+        RequestReader reader(request.get());
+        SetRemoteRequest remote = parseSetRemote(reader);
+        try {
+            thread_->execute([&] { switch_->setRemote(remote); });
+        } catch (const RequestError&) {
+            throw;
+        } catch (const std::exception& e) {
+            throw RequestError(ErrorCode::MsrpUnavailable, e.what());
+        }
+        return Json::object().setBool("set", true);
+    });
 }
 
 std::shared_ptr<janus::PluginSession> MsrpPlugin::newSession(janus::Handle* handle) {
@@ -81,6 +94,7 @@ std::shared_ptr<janus::PluginSession> MsrpPlugin::newSession(janus::Handle* hand
 void MsrpPlugin::onShutdown() {
     hub::Services::instance().withdraw(kOpenSession);
     hub::Services::instance().withdraw(kCloseSession);
+    hub::Services::instance().withdraw(kSetRemote);
     if (thread_) {
         try {
             thread_->execute([this] { switch_.reset(); });

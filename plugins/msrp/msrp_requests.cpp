@@ -47,7 +47,13 @@ OpenSessionRequest parseOpenSession(RequestReader& reader) {
     if (role != "active" && role != "passive")
         throw RequestError(ErrorCode::InvalidField, "field 'role' must be \"active\" or \"passive\"");
     request.active = role == "active";
+    std::string mode = reader.optionalString("mode", 16).value_or("conference");
+    if (mode != "conference" && mode != "direct")
+        throw RequestError(ErrorCode::InvalidField, "field 'mode' must be \"conference\" or \"direct\"");
+    request.direct = mode == "direct";
     json_t* remote = reader.optionalObject("remote");
+    if (!remote && request.direct)  // we make the offer: the peer's path comes with its answer (msrp.set_remote)
+        return request;
     if (!remote)
         throw RequestError(ErrorCode::MissingField, "missing field 'remote'");
     RequestReader remoteReader(remote);
@@ -65,6 +71,24 @@ OpenSessionRequest parseOpenSession(RequestReader& reader) {
             throw RequestError(ErrorCode::InvalidField, "field 'direction' must be \"sendonly\" or \"recvonly\"");
         request.file = std::move(offer);
     }
+    return request;
+}
+
+SetRemoteRequest parseSetRemote(RequestReader& reader) {
+    SetRemoteRequest request;
+    request.session = reader.requireString("session", 256);
+    if (request.session.empty())
+        throw RequestError(ErrorCode::InvalidField, "field 'session' must not be empty");
+    std::string role = reader.optionalString("role", 16).value_or("active");
+    if (role != "active" && role != "passive")
+        throw RequestError(ErrorCode::InvalidField, "field 'role' must be \"active\" or \"passive\"");
+    request.active = role == "active";
+    json_t* remote = reader.optionalObject("remote");
+    if (!remote)
+        throw RequestError(ErrorCode::MissingField, "missing field 'remote'");
+    RequestReader remoteReader(remote);
+    request.remotePath = readStrings(remoteReader, "path", kMaxPath, kMaxUri, true);
+    request.fingerprint = remoteReader.optionalString("fingerprint", 256).value_or("");
     return request;
 }
 

@@ -29,12 +29,23 @@ struct OpenSessionRequest {
     std::vector<std::string> acceptWrappedTypes;
     std::string fingerprint;  // msrps: "sha-256 AB:CD:..."
     std::optional<FileOffer> file;
+    bool direct = false;  // "mode": "direct": a 1:1 session into room (a private hub room), no switch
 };
 
 // {"room", "uri", "display"?, "member"?, "role": "active"|"passive", "remote": {"path": [...],
 //  "accept_types"?: [...], "accept_wrapped_types"?: [...], "fingerprint"?}, "file"?: {...}}.
 // Fields this version does not know are ignored (the caller may be newer). Throws RequestError.
 OpenSessionRequest parseOpenSession(RequestReader& reader);
+
+// msrp.set_remote: a direct session opened without "remote" (we offered) learns the peer's
+// path from its answer. {"session", "role", "remote": {"path": [...], "fingerprint"?}}.
+struct SetRemoteRequest {
+    std::string session;
+    bool active = true;
+    std::vector<std::string> remotePath;
+    std::string fingerprint;
+};
+SetRemoteRequest parseSetRemote(RequestReader& reader);
 
 // {"session": "<id>"}.
 std::string parseCloseSession(RequestReader& reader);

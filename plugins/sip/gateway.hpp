@@ -16,10 +16,12 @@
 #include "gateway_session.hpp"
 #include "sip_role.hpp"
 #include "sylkcore/janus/gateway.hpp"
+#include "sylkcore/hub/events.hpp"
 #include "sylkcore/json.hpp"
 
 namespace sylk::sip {
 
+class GatewayChatLink;
 class RtpReceiver;
 class SipStack;
 
@@ -113,6 +115,29 @@ private:
         std::string body;    // message/cpim
     };
     std::vector<PendingMessage> pending_;  // SIP thread only
+
+    // Chat-only calls (gateway_chat.cpp): the MSRP session opened in the msrp plugin's direct
+    // mode when the web user accepts, our m=message answered; closed with the call.
+    void offerChat(const std::shared_ptr<GatewaySession>& session, nua_handle_s* handle, const sip_s* sip,
+                   const MsrpOffer& offer, const std::string& sdp);
+    Json acceptChat(GatewaySession& session);
+    std::shared_ptr<GatewayChatLink> makeChatLink(GatewaySession& session);
+    // The 2xx to our chat-only INVITE: the answer's path to the msrp plugin; true if handled.
+    bool onChatInviteResponse(GatewaySession& session, int status, const sip_s* sip);
+    void closeChat(GatewaySession& session);
+    // A message the peer sent (on the SIP thread): message, composing or imdn events.
+    void onChatMessage(GatewaySession& session, const hub::DirectMessage& message);
+    Json chatMessage(GatewaySession& session, const MessageRequest& request);
+    Json chatComposing(GatewaySession& session, bool active);
+
+public:
+    // The web user saw message_id (a message of the chat call that asked for display
+    // notifications): a "displayed" IMDN (RFC 5438) to its sender.
+    Json displayed(GatewaySession& session, const std::string& messageId);
+    // A chat-only call (m=message, we listen) from the web user to uri; no JSEP.
+    Json callChat(const std::shared_ptr<GatewaySession>& session, const std::string& uri);
+
+private:
     std::map<uint64_t, nua_handle_s*> refers_;  // transfers asked of our users, by refer_id
     std::map<nua_handle_s*, SipAccount> unregistering_;  // credentials until the registrar answers
     int ticks_ = 0;

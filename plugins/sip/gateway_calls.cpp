@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "sylkcore/cpim/cpim.hpp"
+#include "sylkcore/hub/services.hpp"
 #include "imdn.hpp"
 #include "rtp_receiver.hpp"
 #include "sip_message.hpp"
@@ -176,6 +177,8 @@ void Gateway::onInviteResponse(GatewaySession& session, int status, const char* 
     SipCall& call = session.call;
     if (call.state == CallState::Calling)
         notifyTransferor(call, status, phrase);
+    if (onChatInviteResponse(session, status, sip))
+        return;
     if (call.state == CallState::Established) {
         if (status >= 300)
             SYLK_LOG(LOG_WARN, kPackage, "re-INVITE of call %s refused: %d", call.callId.c_str(), status);
@@ -261,6 +264,13 @@ void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
     std::string offer = bodyOf(sip);
     auto peer = offer.empty() ? std::nullopt : chooseAudio(offer, &reason);
     if (!peer) {
+        // No audio: a chat-only call (m=message) is the msrp plugin's to carry (gateway_chat.cpp).
+        std::string chatReason;
+        auto chat = offer.empty() ? std::nullopt : chooseMessage(offer, &chatReason);
+        if (chat && !chat->fileTransfer() && hub::Services::instance().offered("msrp.open_session")) {
+            offerChat(session, handle, sip, *chat, offer);
+            return;
+        }
         stack_.refuse(handle, 488, sip_488_Not_acceptable, offer.empty() ? "an SDP offer is needed" : reason);
         return;
     }
@@ -291,6 +301,8 @@ Json Gateway::accept(GatewaySession& session, const Json& answer) {
     SipCall& call = session.call;
     if (call.state != CallState::Ringing || !call.incoming)
         throw RequestError(ErrorCode::SipWrongState, "no incoming call to accept");
+    if (call.chatOnly)  // no JSEP: the chat is not in the browser's PeerConnection
+        return acceptChat(session);
     json_t* type = answer.member("type");
     if (!answer.get() || !json_is_string(type) || std::string(json_string_value(type)) != "answer")
         throw RequestError(ErrorCode::SipMissingSdp, "accept needs the browser's JSEP answer to the incomingcall offer");
@@ -356,6 +368,7 @@ void Gateway::endCall(GatewaySession& session, int code, const std::string& reas
         if (auto other = weak.lock(); other && other->call.transferor == call.handle)
             other->call.transferor = nullptr;
     }
+    closeChat(session);
     handles_.erase(call.handle);
     stack_.retire(call.handle);
     call = SipCall{};

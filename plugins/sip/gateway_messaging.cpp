@@ -83,6 +83,8 @@ Json Gateway::message(const std::shared_ptr<GatewaySession>& session, const Mess
         throw RequestError(ErrorCode::SipInvalidAddress, "uri must be a SIP URI");
     if (!request.uri && !inCall)
         throw RequestError(ErrorCode::MissingField, "uri is needed outside a call");
+    if (inCall && session->call.chatLink)  // a chat-only call: over its MSRP session
+        return chatMessage(*session, request);
     Json event = result("messagesent");
     if (!request.imdn) {
         sendMessage(session, request.uri.value_or(""), inCall, request.contentType, request.content);
@@ -114,6 +116,8 @@ Json Gateway::composing(const std::shared_ptr<GatewaySession>& session, bool act
         throw RequestError(ErrorCode::SipInvalidAddress, "uri must be a SIP URI");
     if (!uri && !inCall)
         throw RequestError(ErrorCode::MissingField, "uri is needed outside a call");
+    if (inCall && session->call.chatLink)
+        return chatComposing(*session, active);
     sendMessage(session, uri.value_or(""), inCall, "application/im-iscomposing+xml", buildIsComposing(active));
     return result("composingsent");
 }

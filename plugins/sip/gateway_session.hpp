@@ -7,13 +7,22 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 
+#include <map>
+
 #include "media_bridge.hpp"
+#include "sylkcore/cpim/cpim.hpp"
 #include "sip_sdp.hpp"
 #include "sylkcore/janus/plugin_session.hpp"
 
 struct nua_handle_s;
+
+namespace sylk::sip {
+class GatewayChatLink;
+}
 
 namespace sylk::sip {
 
@@ -61,6 +70,16 @@ struct SipCall {
     int authAttempts = 0;
     nua_handle_s* transferor = nullptr;  // the REFER this call carries out, if any
     int listener = 0;           // the listener (address family) of its dialog: our SDP's address
+    // A chat-only call (m=message, RFC 4975): its MSRP session is the msrp plugin's, in direct
+    // mode; messages cross the private hub room link->room() (gateway_chat.cpp).
+    bool chatOnly = false;
+    std::optional<MsrpOffer> msrpOffer;   // the peer's m=message, until we answer it
+    std::vector<SdpMediaLine> offeredLines;
+    std::string chatSession;              // the msrp plugin's session id, once answered
+    std::shared_ptr<GatewayChatLink> chatLink;
+    // The peer's messages that asked for a display notification, by imdn.Message-ID, until the
+    // web user says it displayed them (bounded: the oldest go first).
+    std::map<std::string, cpim::CpimMessage> displayAsked;
 };
 
 class GatewaySession : public janus::PluginSession, public std::enable_shared_from_this<GatewaySession> {

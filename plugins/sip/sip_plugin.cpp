@@ -107,6 +107,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     onRequest<GatewaySession>("dtmf_info", Execution::Inline, &SipPlugin::dtmfInfo);
     onRequest<GatewaySession>("message", Execution::Inline, &SipPlugin::message);
     onRequest<GatewaySession>("composing", Execution::Inline, &SipPlugin::composing);
+    onRequest<GatewaySession>("displayed", Execution::Inline, &SipPlugin::displayed);
     onRequest<GatewaySession>("transfer", Execution::Inline, &SipPlugin::transfer);
     onRequest<GatewaySession>("status", Execution::Inline, &SipPlugin::status);
     onAdminRequest("status", &SipPlugin::adminStatus);
@@ -211,6 +212,8 @@ Reply SipPlugin::call(GatewaySession& session, RequestReader& reader, const Requ
             throw RequestError(ErrorCode::InvalidField, "srtp must be sdes_optional or sdes_mandatory");
     }
     auto referId = static_cast<uint64_t>(reader.optionalInt("refer_id", 1, INT64_MAX).value_or(0));
+    if (reader.optionalBool("chat").value_or(false))  // a chat-only call (MSRP), no JSEP
+        return onSipThread(session, request, [this, uri](GatewaySession& s) { return gateway_->callChat(s.shared_from_this(), uri); });
     return onSipThread(session, request, [this, uri, jsep = request.jsep, srtp, referId](GatewaySession& s) {
         return gateway_->call(s.shared_from_this(), uri, jsep, srtp, referId);
     });
@@ -272,6 +275,11 @@ Reply SipPlugin::composing(GatewaySession& session, RequestReader& reader, const
     auto uri = reader.optionalString("uri", 512);
     return onSipThread(session, janusRequest,
                        [this, active, uri](GatewaySession& s) { return gateway_->composing(s.shared_from_this(), active, uri); });
+}
+
+Reply SipPlugin::displayed(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
+    std::string messageId = reader.requireString("message_id", 256);
+    return onSipThread(session, janusRequest, [this, messageId](GatewaySession& s) { return gateway_->displayed(s, messageId); });
 }
 
 Json SipPlugin::statusBody() const {

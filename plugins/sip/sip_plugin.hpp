@@ -42,6 +42,7 @@ private:
     Reply dtmfInfo(GatewaySession&, RequestReader&, const Request&);
     Reply message(GatewaySession&, RequestReader&, const Request&);
     Reply composing(GatewaySession&, RequestReader&, const Request&);
+    Reply displayed(GatewaySession&, RequestReader&, const Request&);
     Reply transfer(GatewaySession&, RequestReader&, const Request&);
     Reply status(GatewaySession&, RequestReader&, const Request&);
     Reply adminStatus(RequestReader&, const Request&);

@@ -198,4 +198,23 @@ FileNotice readFileShared(const RoomEvent& event) {
 
 EventPayload talking(bool talking) { return EventPayload{talking ? kind::Talking : kind::StoppedTalking, Json::object()}; }
 
+// ------------------------------------------------------------------ direct
+
+EventPayload direct(const DirectMessage& message) {
+    Json data = Json::object();
+    data.set("content_type", message.contentType).set("body", message.body);
+    return EventPayload{kind::Direct, std::move(data)};
+}
+
+DirectMessage readDirect(const RoomEvent& event) {
+    return readPayload(event, {kind::Direct}, [](RequestReader& reader) {
+        DirectMessage message;
+        message.contentType = reader.requireString("content_type", 256);
+        if (message.contentType.empty())
+            throw RequestError(ErrorCode::InvalidField, "field 'content_type' must not be empty");
+        message.body = reader.requireString("body", 64 * 1024 * 1024);
+        return message;
+    });
+}
+
 }  // namespace sylk::hub

@@ -29,6 +29,7 @@ inline constexpr char FileShared[] = "file";        // a file was uploaded to th
 inline constexpr char Talking[] = "talking";        // a member's audio became active
 inline constexpr char StoppedTalking[] = "stopped-talking";
 inline constexpr char Nickname[] = "nickname";      // a member took a nickname (RFC 7701 NICKNAME)
+inline constexpr char Direct[] = "direct";          // one message of a 1:1 conversation, as its protocol carries it
 }  // namespace kind
 
 // What a builder gives Room::post: the kind and its payload.
@@ -103,5 +104,15 @@ SYLK_API NicknameChange readNickname(const RoomEvent& event);
 
 // ---- voice activity: no payload (the event's member is the speaker)
 SYLK_API EventPayload talking(bool talking);
+
+// ---- direct: a 1:1 conversation's message, unparsed (e.g. the CPIM document of an MSRP SEND),
+// in a private room (direct/...) between the plugin that holds the connection and the one that
+// serves the user; each takes what the other posted and leaves IM semantics to the user's side.
+struct DirectMessage {
+    std::string contentType;  // not empty
+    std::string body;
+};
+SYLK_API EventPayload direct(const DirectMessage& message);
+SYLK_API DirectMessage readDirect(const RoomEvent& event);
 
 }  // namespace sylk::hub

@@ -72,7 +72,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         try {
             RequestReader reader(request.get());
             OpenSessionRequest open = parseOpenSession(reader);
-            check(!open.room.empty() && !open.uri.empty() && !open.remotePath.empty());
+            // only a direct session may come without a remote path (we offered; msrp.set_remote)
+            check(!open.room.empty() && !open.uri.empty() && (!open.remotePath.empty() || open.direct));
+        } catch (const RequestError&) {
+        }
+        try {
+            RequestReader reader(request.get());
+            SetRemoteRequest remote = parseSetRemote(reader);
+            check(!remote.session.empty() && !remote.remotePath.empty());
         } catch (const RequestError&) {
         }
     }

@@ -191,6 +191,21 @@ static void nickname_round_trips_and_refuses_an_empty_one(void**) {
     assert_true(contains(other, "a different kind"));
 }
 
+static void direct_round_trips_unparsed_and_refuses_an_empty_type(void**) {
+    std::string cpim = "From: <sip:a@x>\r\n\r\nContent-Type: text/plain\r\n\r\nh\u00e9llo \"quoted\"\r\n";
+    EventPayload payload = direct(DirectMessage{"message/cpim", cpim});
+    assert_string_equal(payload.kind, kind::Direct);
+    DirectMessage back = readDirect(RoomEvent{"direct/u/c", payload.kind, "janus.plugin.sylk.msrp", "", payload.data, 1});
+    assert_string_equal(back.contentType.c_str(), "message/cpim");
+    assert_true(back.body == cpim);  // byte for byte, CR LF and quotes included
+    std::string empty = refusal([] { readDirect(eventOf(kind::Direct, R"({"content_type": "", "body": "x"})")); });
+    assert_true(contains(empty, "'content_type'"));
+    std::string missing = refusal([] { readDirect(eventOf(kind::Direct, R"({"content_type": "text/plain"})")); });
+    assert_true(contains(missing, "'body'"));
+    std::string other = refusal([] { readDirect(eventOf(kind::Chat, R"({"content_type": "a/b", "body": "x"})")); });
+    assert_true(contains(other, "a different kind"));
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(chat_round_trips_through_a_room),
@@ -200,6 +215,7 @@ int main() {
         cmocka_unit_test(composing_and_files_round_trip),
         cmocka_unit_test(talking_kinds_follow_the_state),
         cmocka_unit_test(nickname_round_trips_and_refuses_an_empty_one),
+        cmocka_unit_test(direct_round_trips_unparsed_and_refuses_an_empty_type),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -199,6 +199,38 @@ static void open_session_requests_are_validated(void**) {
                      1003);
 }
 
+static void open_session_mode_is_conference_or_direct(void**) {
+    auto parse = [](const char* json) {
+        Json body = Json::parse(json);
+        RequestReader reader(body.get());
+        return parseOpenSession(reader);
+    };
+    assert_false(parse(R"({"room": "r", "uri": "sip:a@x", "remote": {"path": ["m"]}})").direct);
+    assert_false(parse(R"({"room": "r", "uri": "sip:a@x", "mode": "conference", "remote": {"path": ["m"]}})").direct);
+    assert_true(parse(R"({"room": "direct/u/c", "uri": "sip:a@x", "mode": "direct", "remote": {"path": ["m"]}})").direct);
+    assert_int_equal(errorOf([&] { parse(R"({"room": "r", "uri": "sip:a@x", "mode": "1:1", "remote": {"path": ["m"]}})"); }),
+                     1003);
+    assert_int_equal(errorOf([&] { parse(R"({"room": "r", "uri": "sip:a@x", "mode": 1, "remote": {"path": ["m"]}})"); }),
+                     1003);
+    // We offer: a direct session may come without "remote" (msrp.set_remote gives it later),
+    // a conference session may not.
+    assert_true(parse(R"({"room": "direct/u/c", "uri": "sip:a@x", "mode": "direct", "role": "passive"})").remotePath.empty());
+    assert_int_equal(errorOf([&] { parse(R"({"room": "r", "uri": "sip:a@x"})"); }), 1002);
+    auto setRemote = [](const char* json) {
+        Json body = Json::parse(json);
+        RequestReader reader(body.get());
+        return parseSetRemote(reader);
+    };
+    SetRemoteRequest remote = setRemote(R"({"session": "s1", "role": "passive", "remote": {"path": ["msrp://h:1/x;tcp"]}})");
+    assert_string_equal(remote.session.c_str(), "s1");
+    assert_false(remote.active);
+    assert_int_equal(remote.remotePath.size(), 1);
+    assert_int_equal(errorOf([&] { setRemote(R"({"session": "s1"})"); }), 1002);
+    assert_int_equal(errorOf([&] { setRemote(R"({"session": "", "remote": {"path": ["m"]}})"); }), 1003);
+    assert_int_equal(errorOf([&] { setRemote(R"({"session": "s1", "role": "x", "remote": {"path": ["m"]}})"); }), 1003);
+    assert_int_equal(errorOf([&] { setRemote(R"({"session": "s1", "remote": {"path": []}})"); }), 1003);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(nicknames_are_unique_without_regard_to_case),
@@ -210,6 +242,7 @@ int main() {
         cmocka_unit_test(is_composing_is_read_and_written),
         cmocka_unit_test(documents_the_switch_writes),
         cmocka_unit_test(open_session_requests_are_validated),
+        cmocka_unit_test(open_session_mode_is_conference_or_direct),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

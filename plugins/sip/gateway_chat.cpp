@@ -1,0 +1,448 @@
+// The gateway's chat-only calls: a SIP chat client INVITEs a web user with an m=message stream
+// (RFC 4975). When the web user accepts, the stream goes to the msrp plugin in its direct mode
+// (msrp.open_session with "mode": "direct" and a private hub room, direct/<contact user>/<call>),
+// and our answer carries the path it gave. The MSRP messages cross that room unparsed; here they
+// become the web user's message, composing and imdn events (as an in-dialog SIP MESSAGE's do) and
+// the web user's message and composing requests become CPIM SENDs, with IMDN (RFC 5438) as for
+// SIP MESSAGE. Part of class Gateway (gateway.hpp).
+#include "gateway.hpp"
+
+#include <glib.h>
+
+#include "sofia.hpp"
+
+#include "gateway_chat_link.hpp"
+#include "imdn.hpp"
+#include "sip_message.hpp"
+#include "sip_stack.hpp"
+#include "sylkcore/cpim/cpim.hpp"
+#include "sylkcore/hub/services.hpp"
+#include "sylkcore/log.hpp"
+#include "sylkcore/request_error.hpp"
+
+#include "gateway_detail.hpp"
+
+namespace sylk::sip {
+
+using namespace gateway_detail;
+
+namespace {
+
+Json stringArray(const std::vector<std::string>& items) {
+    Json array = Json::array();
+    for (const auto& item : items)
+        array.append(Json::adopt(json_string(item.c_str())));
+    return array;
+}
+
+bool readStrings(json_t* array, std::vector<std::string>* items) {
+    if (!json_is_array(array))
+        return false;
+    size_t index;
+    json_t* item;
+    json_array_foreach(array, index, item) {
+        if (!json_is_string(item))
+            return false;
+        items->push_back(json_string_value(item));
+    }
+    return true;
+}
+
+std::string stringOf(json_t* object, const char* key) {
+    json_t* value = json_object_get(object, key);
+    return json_is_string(value) ? json_string_value(value) : "";
+}
+
+// The msrp plugin's answer as our side of the m=message; false if it is not complete.
+bool readAnswer(const Json& reply, std::string* session, MsrpAnswer* answer) {
+    *session = stringOf(reply.get(), "session");
+    json_t* local = reply.member("local");
+    json_t* port = json_object_get(local, "port");
+    answer->host = stringOf(local, "host");
+    answer->setup = stringOf(local, "setup");
+    answer->fingerprint = stringOf(local, "fingerprint");
+    answer->secure = stringOf(local, "transport") == "tls";
+    if (session->empty() || !readStrings(json_object_get(local, "path"), &answer->path) || answer->path.empty() ||
+        !json_is_integer(port) || json_integer_value(port) <= 0 || json_integer_value(port) > 65535 ||
+        answer->host.empty() || (answer->setup != "active" && answer->setup != "passive"))
+        return false;
+    answer->port = static_cast<uint16_t>(json_integer_value(port));
+    readStrings(json_object_get(local, "accept_types"), &answer->acceptTypes);
+    readStrings(json_object_get(local, "accept_wrapped_types"), &answer->acceptWrappedTypes);
+    return true;
+}
+
+// "type/subtype" of a Content-Type value, lower case, without parameters.
+std::string baseType(const std::string& contentType) {
+    std::string base = contentType.substr(0, contentType.find(';'));
+    while (!base.empty() && (base.back() == ' ' || base.back() == '\t'))
+        base.pop_back();
+    for (auto& c : base)
+        c = static_cast<char>(g_ascii_tolower(c));
+    return base;
+}
+
+// The display name of a CPIM address ("\"Bob\" <sip:bob@x>" -> Bob), or "".
+std::string displayOfAddress(const std::string& value) {
+    std::string display = value.substr(0, value.find('<'));
+    std::string clean;
+    for (char c : display) {
+        if (c != '"')
+            clean += c;
+    }
+    size_t first = clean.find_first_not_of(" \t");
+    size_t last = clean.find_last_not_of(" \t");
+    return first == std::string::npos ? "" : clean.substr(first, last - first + 1);
+}
+
+}  // namespace
+
+void Gateway::offerChat(const std::shared_ptr<GatewaySession>& session, nua_handle_s* handle, const sip_s* sip,
+                        const MsrpOffer& offer, const std::string& sdp) {
+    SipCall& call = session->call;
+    call = SipCall{};
+    call.state = CallState::Ringing;
+    call.incoming = true;
+    call.listener = stack_.currentListener();
+    call.handle = handle;
+    call.callId = callIdOf(sip);
+    call.peerUri = fromUri(sip);
+    call.chatOnly = true;
+    call.msrpOffer = offer;
+    call.offeredLines = mediaLines(sdp);
+    handles_[handle] = session;
+    ++calls_;
+    ++callsReceived_;
+    nua_respond(handle, 180, sip_180_Ringing, TAG_END());
+    // No JSEP: nothing for the browser's PeerConnection; the web user accepts without one.
+    Json event = result("incomingcall");
+    event.set("username", call.peerUri).set("displayname", displayOf(sip)).set("callee", toUri(sip)).setBool("chat", true);
+    emit(*session, event);
+}
+
+std::shared_ptr<GatewayChatLink> Gateway::makeChatLink(GatewaySession& session) {
+    std::string room = "direct/" + session.account.contactUser + "/" + session.call.callId;
+    std::weak_ptr<GatewaySession> weak = session.shared_from_this();
+    std::string callId = session.call.callId;
+    auto link = std::make_shared<GatewayChatLink>(room, std::string(kPackage) + "/" + session.account.contactUser,
+                                                  [this, weak, callId](hub::DirectMessage message) {
+        // On the msrp plugin's thread: to ours.
+        stack_.post([this, weak, callId, message = std::move(message)] {
+            auto owner = weak.lock();
+            if (owner && owner->call.callId == callId && owner->call.chatLink)
+                onChatMessage(*owner, message);
+        });
+    });
+    link->start();  // listening before the session exists: nothing the peer sends is missed
+    return link;
+}
+
+Json Gateway::acceptChat(GatewaySession& session) {
+    SipCall& call = session.call;
+    const MsrpOffer& offer = *call.msrpOffer;
+    auto link = makeChatLink(session);
+    const std::string& room = link->room();
+
+    Json remote = Json::object();
+    remote.set("path", stringArray(offer.path))
+        .set("accept_types", stringArray(offer.acceptTypes))
+        .set("accept_wrapped_types", stringArray(offer.acceptWrappedTypes));
+    if (!offer.fingerprint.empty())
+        remote.set("fingerprint", offer.fingerprint);
+    Json request = Json::object();
+    request.set("room", room)
+        .set("mode", "direct")
+        .set("uri", call.peerUri)
+        .set("display", session.account.displayName)
+        .set("role", msrpAnswerRole(offer.setup))
+        .set("remote", remote);
+    std::string reason;
+    std::string chatSession;
+    MsrpAnswer answer;
+    try {
+        Json reply = hub::Services::instance().call("msrp.open_session", request);
+        if (!readAnswer(reply, &chatSession, &answer)) {
+            reason = "the msrp plugin's answer was incomplete";
+            if (!chatSession.empty()) {
+                call.chatSession = chatSession;
+                closeChat(session);
+            }
+        }
+    } catch (const std::exception& e) {
+        reason = e.what();
+    }
+    if (!reason.empty()) {
+        SYLK_LOG(LOG_WARN, kPackage, "chat call %s: %s", call.callId.c_str(), reason.c_str());
+        std::string warning = "399 sylk \"chat: " + reason.substr(0, 120) + "\"";
+        for (auto& c : warning) {
+            if (static_cast<unsigned char>(c) < 0x20)
+                c = ' ';
+        }
+        nua_respond(call.handle, 488, sip_488_Not_acceptable, SIPTAG_WARNING_STR(warning.c_str()), TAG_END());
+        call.hangupReported = true;
+        endCall(session, 488, reason);
+        throw RequestError(ErrorCode::SipStackError, "the chat could not be opened: " + reason);
+    }
+    call.chatSession = chatSession;
+    call.chatLink = std::move(link);
+    answer.direction = answerDirection(offer.direction);
+    AnswerStreams streams;
+    streams.offered = call.offeredLines;
+    streams.msrpIndex = offer.index;
+    streams.msrp = &answer;
+    std::string sdp = buildStreamsAnswer(answer.host, sessionIds_, call.sdpVersion++, streams);
+    std::string contact = stack_.contactFor(session.account.contactUser, call.listener);
+    nua_respond(call.handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()),
+                SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    call.state = CallState::Established;
+    Json event = result("accepted");
+    event.set("username", call.peerUri).setBool("chat", true);
+    return event;
+}
+
+Json Gateway::callChat(const std::shared_ptr<GatewaySession>& session, const std::string& uri) {
+    if (!session->account.active)
+        throw RequestError(ErrorCode::SipWrongState, "register first (or register as a guest)");
+    if (session->call.state != CallState::Idle)
+        throw RequestError(ErrorCode::SipWrongState, "already in a call");
+    if (!validUri(uri))
+        throw RequestError(ErrorCode::SipInvalidAddress, "uri must be a SIP URI like sip:bob@example.com");
+    const int listener = stack_.listenerFor(session->account.outboundProxy.empty() ? uri : session->account.outboundProxy);
+    SipCall& call = session->call;
+    call = SipCall{};
+    call.listener = listener;
+    call.peerUri = uri;
+    call.chatOnly = true;
+    gchar* uuid = g_uuid_string_random();
+    call.callId = uuid;
+    g_free(uuid);
+    // We offer and listen (a=setup:passive): the msrp plugin's direct session without a remote
+    // path; the answer's path is given to it with msrp.set_remote.
+    auto link = makeChatLink(*session);
+    Json request = Json::object();
+    request.set("room", link->room())
+        .set("mode", "direct")
+        .set("uri", uri)
+        .set("display", session->account.displayName)
+        .set("role", "passive");
+    std::string chatSession;
+    MsrpAnswer ours;
+    std::string reason;
+    try {
+        Json reply = hub::Services::instance().call("msrp.open_session", request);
+        if (!readAnswer(reply, &chatSession, &ours))
+            reason = "the msrp plugin's answer was incomplete";
+    } catch (const std::exception& e) {
+        reason = e.what();
+    }
+    call.chatSession = chatSession;
+    if (!reason.empty()) {
+        closeChat(*session);
+        call = SipCall{};
+        throw RequestError(ErrorCode::SipStackError, "the chat could not be opened: " + reason);
+    }
+    call.chatLink = std::move(link);
+    AnswerStreams streams;
+    streams.offered = {SdpMediaLine{"message", "TCP/MSRP", "*"}};
+    streams.msrpIndex = 0;
+    streams.msrp = &ours;
+    ++sessionIds_;
+    std::string sdp = buildStreamsAnswer(ours.host, sessionIds_, call.sdpVersion++, streams);
+    std::string from = fromHeader(*session);
+    call.handle = nua_handle(stack_.nua(listener), nullptr, SIPTAG_TO_STR(uri.c_str()), SIPTAG_FROM_STR(from.c_str()),
+                             SIPTAG_CALL_ID_STR(call.callId.c_str()), TAG_END());
+    if (!call.handle) {
+        closeChat(*session);
+        call = SipCall{};
+        throw RequestError(ErrorCode::SipStackError, "the SIP stack could not make a call to " + uri);
+    }
+    call.state = CallState::Calling;
+    stack_.adopt(call.handle);
+    handles_[call.handle] = session;
+    std::string contact = stack_.contactFor(session->account.contactUser, listener);
+    nua_invite(call.handle, SIPTAG_CONTACT_STR(contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+               SIPTAG_PAYLOAD_STR(sdp.c_str()),
+               TAG_IF(!session->account.outboundProxy.empty(), NUTAG_PROXY(session->account.outboundProxy.c_str())),
+               TAG_END());
+    ++calls_;
+    ++callsPlaced_;
+    Json event = result("calling");
+    event.set("call_id", call.callId).setBool("chat", true);
+    return event;
+}
+
+bool Gateway::onChatInviteResponse(GatewaySession& session, int status, const sip_s* sip) {
+    SipCall& call = session.call;
+    if (!call.chatOnly || call.state != CallState::Calling || status < 200 || status >= 300)
+        return false;  // provisional and error responses: as for an audio call
+    std::string reason;
+    auto answer = chooseMessage(bodyOf(sip), &reason);
+    if (answer) {
+        Json remote = Json::object();
+        remote.set("path", stringArray(answer->path));
+        if (!answer->fingerprint.empty())
+            remote.set("fingerprint", answer->fingerprint);
+        Json request = Json::object();
+        // We offered passive; a peer that answers passive too makes us connect.
+        request.set("session", call.chatSession)
+            .set("role", answer->setup == "passive" ? "active" : "passive")
+            .set("remote", remote);
+        try {
+            hub::Services::instance().call("msrp.set_remote", request);
+        } catch (const std::exception& e) {
+            reason = e.what();
+            answer.reset();
+        }
+    }
+    call.state = CallState::Established;
+    if (!answer) {
+        SYLK_LOG(LOG_WARN, kPackage, "chat call %s answered without a usable m=message: %s", call.callId.c_str(), reason.c_str());
+        nua_bye(call.handle, TAG_END());
+        Json event = result("hangup");
+        event.set("code", 488).set("reason", "Not Acceptable Here: " + reason);
+        emit(session, event);
+        call.hangupReported = true;
+        return true;
+    }
+    Json event = result("accepted");
+    event.set("username", call.peerUri).setBool("chat", true);
+    emit(session, event);
+    return true;
+}
+
+void Gateway::closeChat(GatewaySession& session) {
+    SipCall& call = session.call;
+    call.chatLink.reset();
+    if (call.chatSession.empty())
+        return;
+    Json request = Json::object();
+    request.set("session", call.chatSession);
+    try {
+        hub::Services::instance().call("msrp.close_session", request);
+    } catch (const std::exception& e) {
+        // The msrp plugin went first (shutdown): nothing to undo.
+        SYLK_LOG(LOG_VERB, kPackage, "closing the chat of call %s: %s", call.callId.c_str(), e.what());
+    }
+    call.chatSession.clear();
+}
+
+void Gateway::onChatMessage(GatewaySession& session, const hub::DirectMessage& message) {
+    SipCall& call = session.call;
+    std::string type = baseType(message.contentType);
+    auto composing = [&](const std::string& xml, const std::string& sender) {
+        auto state = parseIsComposing(xml);
+        if (!state) {
+            SYLK_LOG(LOG_WARN, kPackage, "chat call %s: an is-composing document we cannot read", call.callId.c_str());
+            return;
+        }
+        Json event = result("composing");
+        event.set("sender", sender).set("state", *state);
+        events_(session, call.callId, event, Json());
+    };
+    if (type == "application/im-iscomposing+xml") {
+        composing(message.body, call.peerUri);
+        return;
+    }
+    Json event = result("message");
+    if (type != "message/cpim") {
+        event.set("sender", call.peerUri).set("content_type", message.contentType).set("content", message.body);
+        events_(session, call.callId, event, Json());
+        return;
+    }
+    auto cpim = cpim::parseCpim(message.body);
+    if (!cpim) {
+        SYLK_LOG(LOG_WARN, kPackage, "chat call %s: a CPIM message we cannot read, dropped", call.callId.c_str());
+        return;
+    }
+    std::string sender = cpim::addressUri(cpim->from);
+    if (sender.empty())
+        sender = call.peerUri;
+    std::string inner = baseType(cpim->contentType);
+    if (inner == "application/im-iscomposing+xml") {
+        composing(cpim->body, sender);
+        return;
+    }
+    if (inner == "message/imdn+xml") {
+        auto notification = parseImdnXml(cpim->body);
+        if (!notification) {
+            SYLK_LOG(LOG_WARN, kPackage, "chat call %s: an IMDN we cannot read, dropped", call.callId.c_str());
+            return;
+        }
+        Json imdn = result("imdn");
+        imdn.set("sender", sender).set("message_id", notification->messageId).set("status", notification->status);
+        events_(session, call.callId, imdn, Json());
+        return;
+    }
+    Json envelope = Json::object();
+    envelope.set("from", cpim->from).set("to", cpim->to).set("datetime", cpim->dateTime);
+    std::string messageId = cpim->header("imdn.Message-ID");
+    if (!messageId.empty())
+        envelope.set("message_id", messageId);
+    std::string disposition = cpim->header("imdn.Disposition-Notification");
+    if (!disposition.empty())  // what the sender asked for: "display" -> the page may send displayed
+        envelope.set("disposition_notification", disposition);
+    event.set("sender", sender)
+        .set("displayname", displayOfAddress(cpim->from))
+        .set("content_type", cpim->contentType)
+        .set("content", cpim->body)
+        .set("cpim", envelope);
+    events_(session, call.callId, event, Json());
+    // Delivered to the web user: tell the sender if it asked (RFC 5438), over the same session.
+    if (auto reply = imdnReply(*cpim, "delivered", fromHeader(session)))
+        call.chatLink->send("message/cpim", cpim::buildCpim(*reply));
+    if (!messageId.empty() && cpim->header("imdn.Disposition-Notification").find("display") != std::string::npos) {
+        constexpr size_t kMaxAsked = 256;  // a peer asking for thousands nobody displays holds no more
+        if (call.displayAsked.size() >= kMaxAsked)
+            call.displayAsked.erase(call.displayAsked.begin());
+        call.displayAsked[messageId] = *cpim;
+    }
+}
+
+Json Gateway::displayed(GatewaySession& session, const std::string& messageId) {
+    SipCall& call = session.call;
+    if (call.state != CallState::Established || !call.chatLink)
+        throw RequestError(ErrorCode::SipWrongState, "no chat call");
+    auto asked = call.displayAsked.find(messageId);
+    if (asked == call.displayAsked.end())
+        throw RequestError(ErrorCode::InvalidField, "no message '" + messageId + "' waiting for a display notification");
+    auto reply = imdnReply(asked->second, "displayed", fromHeader(session));
+    call.displayAsked.erase(asked);
+    if (reply)
+        call.chatLink->send("message/cpim", cpim::buildCpim(*reply));
+    Json event = result("displayedsent");
+    event.set("message_id", messageId);
+    return event;
+}
+
+Json Gateway::chatMessage(GatewaySession& session, const MessageRequest& request) {
+    cpim::CpimMessage cpim;
+    cpim.from = fromHeader(session);
+    cpim.to = "<" + session.call.peerUri + ">";
+    cpim.dateTime = cpim::cpimNow();
+    gchar* uuid = g_uuid_string_random();
+    std::string messageId = uuid;
+    g_free(uuid);
+    // A Message-ID always (the peer may answer with an IMDN it was not asked for, and correlate).
+    cpim.headers = {{"NS", "imdn <urn:ietf:params:imdn>"}, {"imdn.Message-ID", messageId}};
+    if (request.imdn)
+        cpim.headers.emplace_back("imdn.Disposition-Notification", "positive-delivery, display");
+    cpim.contentType = request.contentType;
+    cpim.body = request.content;
+    session.call.chatLink->send("message/cpim", cpim::buildCpim(cpim));
+    Json event = result("messagesent");
+    event.set("message_id", messageId);
+    return event;
+}
+
+Json Gateway::chatComposing(GatewaySession& session, bool active) {
+    cpim::CpimMessage cpim;
+    cpim.from = fromHeader(session);
+    cpim.to = "<" + session.call.peerUri + ">";
+    cpim.dateTime = cpim::cpimNow();
+    cpim.contentType = "application/im-iscomposing+xml";
+    cpim.body = buildIsComposing(active);
+    session.call.chatLink->send("message/cpim", cpim::buildCpim(cpim));
+    return result("composingsent");
+}
+
+}  // namespace sylk::sip
