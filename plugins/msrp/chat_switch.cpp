@@ -1,5 +1,7 @@
 #include "chat_switch.hpp"
 
+#include <iterator>
+
 #include "sylkcore/log.hpp"
 #include "sylkcore/msrp/parse_error.hpp"
 #include "sylkcore/request_error.hpp"
@@ -55,7 +57,15 @@ void ChatSwitch::start() {
              stack_->port(true) ? (" and msrps port " + std::to_string(stack_->port(true))).c_str() : "");
 }
 
+void ChatSwitch::pruneRooms() {
+    // A session that ended by itself (its connection failed) left its room on the next turn of
+    // the loop; a room left empty so stops listening to the hub here.
+    for (auto it = rooms_.begin(); it != rooms_.end();)
+        it = it->second->empty() ? rooms_.erase(it) : std::next(it);
+}
+
 Json ChatSwitch::open(const OpenSessionRequest& request) {
+    pruneRooms();
     // The seam for RFC 5547 file transfer sessions in rooms (the msrp-files work): a request
     // with "file" is a FileTransfer's, not a chat session's.
     if (request.file)
@@ -128,11 +138,9 @@ void ChatSwitch::close(const std::string& sessionId) {
     std::string name = it->second;
     roomOf_.erase(it);
     auto room = rooms_.find(name);
-    if (room != rooms_.end()) {
-        room->second->close(sessionId);
-        if (room->second->empty())
-            rooms_.erase(room);
-    }
+    if (room != rooms_.end())
+        room->second->close(sessionId);  // false when it ended by itself already
+    pruneRooms();
     report_(Json::object().set("event", "closed").set("room", name).set("session", sessionId));
 }
 

@@ -37,12 +37,15 @@ public:
 
 private:
     Json openChat(const OpenSessionRequest& request);
+    void pruneRooms();
 
     const MsrpSettings& settings_;
     Report report_;
     std::unique_ptr<msrp::Stack> stack_;
     std::map<std::string, std::shared_ptr<ChatRoom>> rooms_;  // by hub room name
-    std::map<std::string, std::string> roomOf_;               // msrp session id -> room name
+    // msrp session id -> room name, until msrp.close_session (also for a session that ended by
+    // itself: the caller still closes it when its call ends)
+    std::map<std::string, std::string> roomOf_;
 };
 
 }  // namespace sylk::msrp_plugin

@@ -9,6 +9,8 @@ namespace), then the room's history; the helpers below tell notices from people'
 that header, as chat clients do."""
 import asyncio
 import json
+import os
+import re
 import tempfile
 
 import pytest
@@ -16,6 +18,7 @@ import pytest
 from conftest import BUILD, run
 from harness.janus_api import Session
 from harness.janus_process import JanusProcess, sanitizer_env
+from harness.processes import spawn
 from harness.msrp_peer import MsrpEndpoint, MsrpUri, cpim, is_composing, parse_cpim, parse_is_composing
 
 PROBE = "janus.plugin.sylk.hubprobe.a"
@@ -403,3 +406,84 @@ def test_a_client_that_stops_reading_does_not_stall_the_others(janus):
     assert slow_status["dropped"] > 0, json.dumps([slow_status, fast_status])
     # bounded: the queue takes a message while under the bound, so at most one message over it
     assert slow_status["queued_bytes"] <= SEND_QUEUE + len(text) + 1024, slow_status
+
+
+# ---------------------------------------------------------------- through SIP (the focus's side)
+
+SCENARIOS = os.path.join(os.path.dirname(__file__), "sip")
+FOCUS = "127.0.0.1:5060"
+
+
+async def sipp_chat_call(trace_dir, room, msrp_port, msrp_session, call_ms):
+    """sipp INVITEs the room with an m=message (a=setup:active: the phone connects), keeps the call
+    call_ms and hangs up (BYE): the phone's SIP side, whose MSRP side is the test's peer."""
+    arguments = ["sipp", FOCUS, "-sf", os.path.join(SCENARIOS, "chat_call.xml"), "-m", "1", "-i", "127.0.0.1",
+                 "-p", "0", "-nostdin", "-timeout", "30s", "-d", str(call_ms), "-trace_msg",
+                 "-message_file", os.path.join(trace_dir, "messages.log"),
+                 "-set", "room", room, "-set", "msrpport", str(msrp_port), "-set", "msrpsession", msrp_session,
+                 "-set", "setup", "active"]
+    return await spawn(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+
+
+async def answered_path(trace_dir, timeout=15):
+    """The a=path of the focus's 200 OK to the INVITE, from sipp's message trace."""
+    log = os.path.join(trace_dir, "messages.log")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        text = open(log, errors="replace").read() if os.path.exists(log) else ""
+        answer = re.search(r"SIP/2\.0 200 OK.*?CSeq: 1 INVITE.*?a=path:(\S+)", text, re.S)
+        if answer:
+            return answer.group(1)
+        await asyncio.sleep(0.1)  # polling sipp's trace file, not waiting for an event
+    raise AssertionError("no 200 OK with a=path:\n" + (open(log, errors="replace").read()[-3000:] if os.path.exists(log) else ""))
+
+
+def test_a_phone_chats_in_the_room_through_the_sip_focus(janus):
+    """sipp calls the room with chat only; the focus hands the m=message to msrp.open_session and
+    answers with the switch's a=path; the phone's MSRP side (the peer) connects to it and chats
+    with a web user and with an MSRP client; the BYE closes the session."""
+    room = "sipchat"
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+
+    async def body():
+        probe_session, caller = await caller_for(janus)
+        web = await WebUser.join(janus.ws_url, room, "Webby")
+        try:
+            alice = await ChatClient.join(caller, room, "sip:alice@sylk.test", "Alice")
+            phone_msrp = MsrpEndpoint(host="127.0.0.1", advertised_port=2999)
+            phone = phone_msrp.session(session_id="sippChat1")
+            call = await sipp_chat_call(trace_dir, room, 2999, "sippChat1", call_ms=6000)
+            path = await answered_path(trace_dir)
+            await phone.connect(remote_path=[path])
+            status = await msrp_status(janus)
+            entry = next(s for r in status["rooms"] if r["room"] == room for s in r["sessions"]
+                         if s["display"] == "Chatter")
+            welcome = parse_cpim((await phone.next_message()).body)
+            await phone.send_message(cpim("hello from the phone", sender="Chatter <%s>" % entry["uri"],
+                                          recipients=["sip:%s@127.0.0.1" % room]), content_type="message/cpim")
+            at_web = await web.next_message()
+            at_alice = await alice.next()
+            await web.say("hello phone")
+            at_phone = None
+            while at_phone is None or is_notice(at_phone):
+                at_phone = await phone.next_message()
+            _, errors = await asyncio.wait_for(call.communicate(), 30)
+            after = await msrp_status(janus)
+            return path, entry, welcome, at_web, at_alice, parse_cpim(at_phone.body), call.returncode, errors, after
+        finally:
+            await web.session.close()
+            await probe_session.close()
+
+    path, entry, welcome, at_web, at_alice, at_phone, code, errors, after = run(body())
+    assert code == 0, errors.decode(errors="replace")
+    assert path.startswith("msrp://10.77.0.1:") and path.endswith(";tcp")
+    assert entry["uri"].startswith("sip:chatter@127.0.0.1")
+    assert welcome.namespaced(AG_NS, "Message-Type") == "status"
+    assert at_web["text"] == "hello from the phone" and at_web["display"] == "Chatter" and at_web["origin"] == MSRP
+    assert at_alice.text() == "hello from the phone"
+    assert at_alice.header("From") == '"Chatter" <%s>' % entry["uri"]
+    assert at_phone.text() == "hello phone" and at_phone.header("From").startswith('"Webby" <urn:sylk:')
+    # the BYE closed the chat session: only alice is left in the room
+    sessions = [s for r in after["rooms"] if r["room"] == room for s in r["sessions"]]
+    assert [s["display"] for s in sessions] == ["Alice"]
