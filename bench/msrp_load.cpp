@@ -81,7 +81,7 @@ public:
             content.append(padBytes - content.size(), 'x');
         std::string cpim = "From: " + sender_ + "\r\nDateTime: 2026-01-01T00:00:00Z\r\n\r\nContent-Type: text/plain\r\n\r\n" + content;
         char tid[24], mid[32];
-        snprintf(tid, sizeof tid, "t%llx", static_cast<unsigned long long>(++transactions_));
+        snprintf(tid, sizeof tid, "t%07llx", static_cast<unsigned long long>(++transactions_));
         snprintf(mid, sizeof mid, "m%llx", static_cast<unsigned long long>(sequence));
         std::string frame;
         frame.reserve(cpim.size() + 256);

@@ -317,6 +317,9 @@ async def run_step(target, n, args, load_client, temp):
     await asyncio.sleep(1)  # let the server tear the sessions down before the next step
     if not target.alive():
         raise RuntimeError("%s died during the step" % target.name)
+    if result["delivered"] == 0:
+        raise RuntimeError("nothing was delivered (%d connections closed); %s log: %s"
+                           % (result["closed_connections"], target.name, target.log.new_lines()[:3]))
     (ticks0, clock0), t0, busy0 = samples["window-start"]
     (ticks1, clock1), t1, busy1 = samples["window-end"]
     cpu, clock, wall = ticks1 - ticks0, clock1 - clock0, t1 - t0
