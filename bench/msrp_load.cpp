@@ -54,6 +54,7 @@ struct Counters {
     uint64_t reports = 0;
     uint64_t otherRequests = 0;
     uint64_t sendBlocked = 0;       // messages not written because the socket was full
+    std::string firstError;         // the start line of the first error response, for the report
     std::vector<uint32_t> histogram = std::vector<uint32_t>(kBuckets, 0);
     int64_t maxLatencyUs = 0;
 };
@@ -184,8 +185,8 @@ private:
         if (!what.empty() && what[0] >= '0' && what[0] <= '9') {
             if (counting) {
                 ++counters.responses;
-                if (what[0] != '2')
-                    ++counters.errorResponses;
+                if (what[0] != '2' && counters.errorResponses++ == 0)
+                    counters.firstError = std::string(start.substr(tidEnd + 1));
             }
             return;
         }
@@ -292,6 +293,14 @@ std::vector<std::unique_ptr<Connection>> readConfig(const std::string& path) {
         exit(2);
     }
     return connections;
+}
+
+// A status line for a JSON string: printable ASCII without quotes or backslashes.
+std::string jsonSafe(const std::string& text) {
+    std::string safe;
+    for (char c : text)
+        safe += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? c : '?';
+    return safe;
 }
 
 double cpuSeconds() {
@@ -404,7 +413,7 @@ int main(int argc, char** argv) {
     printf("{\"sessions\": %zu, \"window_s\": %.6f, \"sent\": %llu, \"delivered\": %llu, \"other_sends\": %llu, "
            "\"responses\": %llu, \"error_responses\": %llu, \"reports\": %llu, \"other_requests\": %llu, "
            "\"send_blocked\": %llu, \"closed_connections\": %llu, \"latency_us\": {\"p50\": %lld, \"p90\": %lld, "
-           "\"p99\": %lld, \"p999\": %lld, \"max\": %lld}, \"client_cpu_s\": %.6f}\n",
+           "\"p99\": %lld, \"p999\": %lld, \"max\": %lld}, \"client_cpu_s\": %.6f, \"first_error\": \"%s\"}\n",
            connections.size(), window, static_cast<unsigned long long>(counters.sent),
            static_cast<unsigned long long>(counters.delivered), static_cast<unsigned long long>(counters.otherSends),
            static_cast<unsigned long long>(counters.responses),
@@ -413,7 +422,7 @@ int main(int argc, char** argv) {
            static_cast<unsigned long long>(counters.sendBlocked), static_cast<unsigned long long>(closedConnections),
            static_cast<long long>(percentileUs(counters, 0.5)), static_cast<long long>(percentileUs(counters, 0.9)),
            static_cast<long long>(percentileUs(counters, 0.99)), static_cast<long long>(percentileUs(counters, 0.999)),
-           static_cast<long long>(counters.maxLatencyUs), cpuAtEnd - cpuAtStart);
+           static_cast<long long>(counters.maxLatencyUs), cpuAtEnd - cpuAtStart, jsonSafe(counters.firstError).c_str());
     close(epoll);
     return 0;
 }

@@ -32,6 +32,7 @@ import asyncio
 import datetime
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -54,6 +55,9 @@ PROBE = "janus.plugin.sylk.hubprobe.a"
 MSRP = "janus.plugin.sylk.msrp"
 CLIENT_HOST = "10.77.0.2"
 SERVER_HOST = "10.77.0.1"
+FOCUS = "127.0.0.1:5060"    # the SIP plugin's focus in the test configuration
+PHONE_MSRP_PORT = 2999      # the port in the a=path our calls offer (we connect: a=setup:active)
+HERE = os.path.dirname(os.path.abspath(__file__))
 GOAL = {"n": 100, "deliveries_per_core_s": 50000, "p99_ms": 50}
 
 
@@ -105,7 +109,8 @@ def host_port(uri):
 class JanusTarget:
     name = "janus"
 
-    def __init__(self, build, run_dir):
+    def __init__(self, build, run_dir, open_by, hold_s, temp):
+        self.open_by, self.hold_s, self.temp = open_by, hold_s, temp
         self.process = JanusProcess(build, run_dir, test_plugins=True,
                                     run_options={"msrp_options": {"listen_ip": SERVER_HOST, "history_length": 0}})
         self.rooms = 0
@@ -122,6 +127,85 @@ class JanusTarget:
         return self.process.alive()
 
     async def open(self, n):
+        if self.open_by == "sip":
+            return await self.open_by_sip(n)
+        return await self.open_by_service(n)
+
+    async def open_by_sip(self, n):
+        """N chat-only calls into a new room through the SIP focus (sipp, bench/sip/msrp_chat_call.xml,
+        a=setup:active), each answered with the switch's a=path; we connect to it and bind with an
+        empty SEND whose From-Path is the path the INVITE offered."""
+        self.rooms += 1
+        room = "bench%dn%d" % (self.rooms, n)
+        folder = tempfile.mkdtemp(prefix="sipp-", dir=self.temp)
+        calls = os.path.join(folder, "calls.csv")
+        index = {}  # our MSRP session id -> call number
+        with open(calls, "w") as out:
+            out.write("SEQUENTIAL\n")
+            for i in range(n):
+                index["s%s%d" % (new_id(), i)] = i
+                out.write("u%d;User %d;%s\n" % (i, i, list(index)[-1]))
+        messages = os.path.join(folder, "messages.log")
+        self.sipp = subprocess.Popen(
+            ["sipp", FOCUS, "-sf", os.path.join(HERE, "sip", "msrp_chat_call.xml"), "-inf", calls, "-m", str(n),
+             "-r", "200", "-i", "127.0.0.1", "-p", "0", "-nostdin", "-timeout", "%ds" % (self.hold_s + 60),
+             "-d", str(int(self.hold_s * 1000)), "-trace_msg", "-message_file", messages,
+             "-set", "room", room, "-set", "msrpport", str(PHONE_MSRP_PORT)],
+            cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        answers = await self.sip_answers(messages, n)
+        self.session = await Session.create(self.process.ws_url)
+        self.caller = None
+        self.socks = []
+        for offered, answered in answers:
+            sock = client_socket(*host_port(answered))
+            sock.sendall(request(new_id(), "SEND", answered, offered, [("Message-ID", new_id()),
+                                                                     ("Byte-Range", "1-0/0")]).encode())
+            self.socks.append((sock, offered, answered))
+        # the sessions' identities (CPIM From must be the caller's URI), as the switch has them
+        handle = await self.session.attach(MSRP)
+        deadline = time.monotonic() + 20
+        while True:
+            status = (await handle.send({"request": "status"}))[0].get("status", {})
+            sessions = [x for r in status.get("rooms", []) if r.get("room") == room for x in r.get("sessions", [])]
+            if len(sessions) == n and all(x.get("bound") for x in sessions):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("%d of %d SIP chat sessions bound in room %s" % (
+                    sum(1 for x in sessions if x.get("bound")), n, room))
+            await asyncio.sleep(0.2)  # polling the switch's status, which has no event for this
+        by_display = {x["display"]: x for x in sessions}
+        self.ids = [x["session"] for x in sessions]
+        lines = []
+        for i, (sock, offered, answered) in enumerate(self.socks):
+            entry = by_display["User %d" % index[offered.rsplit("/", 1)[1].split(";")[0]]]
+            lines.append((sock.fileno(), offered, answered, '"%s" <%s>' % (entry["display"], entry["uri"])))
+        self.socks = [sock for sock, _, _ in self.socks]
+        return lines
+
+    async def sip_answers(self, messages, n, timeout=30):
+        """(offered a=path, answered a=path) of every call, paired by Call-ID in sipp's message trace."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = open(messages, errors="replace").read() if os.path.exists(messages) else ""
+            offered, answered = {}, {}
+            for block in text.split("-----------------------------------------------"):
+                call_id = re.search(r"^Call-ID:\s*(\S+)", block, re.M | re.I)
+                path = re.search(r"^a=path:(\S+)", block, re.M)
+                if not call_id or not path:
+                    continue
+                if re.search(r"^INVITE ", block, re.M):
+                    offered[call_id.group(1)] = path.group(1)
+                elif re.search(r"^SIP/2\.0 200 ", block, re.M) and re.search(r"^CSeq:\s*1 INVITE", block, re.M | re.I):
+                    answered[call_id.group(1)] = path.group(1)
+            if len(answered) >= n:
+                return [(offered[c], answered[c]) for c in answered]
+            if self.sipp.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("%d of %d chat calls answered (sipp %s): %s" % (
+                    len(answered), n, self.sipp.poll(), self.sipp.stderr.read()[-1000:] if self.sipp.poll() is not None
+                    else ""))
+            await asyncio.sleep(0.2)  # polling sipp's trace file
+
+    async def open_by_service(self, n):
         """N sessions in a new room: msrp.open_session (passive: we connect), then the binding SEND."""
         self.rooms += 1
         room = "bench%d-%d@conference.sylk.test" % (self.rooms, n)
@@ -171,11 +255,23 @@ class JanusTarget:
         return {"switch_sent": sent, "switch_dropped": dropped}
 
     async def close(self):
-        for session_id in self.ids:
-            await self.caller.send({"request": "call", "service": "msrp.close_session", "args": {"session": session_id}})
+        if self.open_by == "sip":
+            # the calls end with sipp's BYEs after -d; the focus then closes the chat sessions
+            try:
+                await asyncio.to_thread(self.sipp.wait, self.hold_s + 60)
+            except subprocess.TimeoutExpired:
+                self.sipp.kill()
+                self.sipp.wait()
+            closed = {"sipp_exit": self.sipp.returncode}
+        else:
+            for session_id in self.ids:
+                await self.caller.send({"request": "call", "service": "msrp.close_session",
+                                        "args": {"session": session_id}})
+            closed = {}
         for sock in self.socks:
             sock.close()
         await self.session.close()
+        return closed
 
     def stop(self):
         return self.process.stop()
@@ -261,6 +357,7 @@ class KamailioTarget:
     async def close(self):
         for sock in self.socks:
             sock.close()
+        return {}
 
     def stop(self):
         return self.relay.stop()
@@ -281,7 +378,9 @@ def cpu_of(pids):
 
 
 async def run_step(target, n, args, load_client, temp):
+    opening = time.monotonic()
     lines = await target.open(n)
+    setup_s = time.monotonic() - opening
     config = os.path.join(temp, "sessions-%s-%d.tsv" % (target.name, n))
     with open(config, "w") as out:
         for line in lines:
@@ -313,7 +412,7 @@ async def run_step(target, n, args, load_client, temp):
                                % (client.returncode, client.stderr.read()[-2000:]))
         counters = await target.counters()
     finally:
-        await target.close()
+        closed = await target.close()
     await asyncio.sleep(1)  # let the server tear the sessions down before the next step
     if not target.alive():
         raise RuntimeError("%s died during the step" % target.name)
@@ -342,6 +441,8 @@ async def run_step(target, n, args, load_client, temp):
     problems = target.log.new_lines()
     step["server_log_problems"], step["server_log_sample"] = len(problems), problems[:5]
     step.update(counters)
+    step.update(closed)
+    step["setup_s"] = round(setup_s, 2)
     return step
 
 
@@ -461,7 +562,7 @@ def write_results(args, started, host, steps, summary, pinned):
     os.makedirs(RESULTS, exist_ok=True)
     json_name = "msrp-switch-%s.json" % started.strftime("%Y%m%dT%H%M%SZ")
     parameters = {k: getattr(args, k) for k in ("sizes", "deliveries", "seconds", "warmup", "drain", "rounds",
-                                                 "body_bytes", "quick", "targets")}
+                                                 "body_bytes", "quick", "targets", "open_by")}
     parameters.update({"server_cpu": JANUS_CPU, "loadgen_cpu": LOAD_CPU, "pinned": pinned})
     document = {"benchmark": "msrp-switch", "date": started.isoformat(timespec="seconds"), "machine": host,
                 "parameters": parameters, "targets": TARGETS,
@@ -520,6 +621,10 @@ def main():
     parser.add_argument("--body-bytes", type=int, default=64, help="message text size (default 64)")
     parser.add_argument("--targets", default="janus,kamailio", help="janus, kamailio or both (default)")
     parser.add_argument("--load-client", help="the load client program (default: BUILD/bench/msrp_load, made if missing)")
+    parser.add_argument("--open-by", choices=("sip", "service"), default="sip",
+                        help="how janus's sessions are opened: chat calls through the SIP focus (sipp, default) "
+                             "or the hub service msrp.open_session called by the hubprobe test plugin")
+    parser.add_argument("--keep", action="store_true", help="keep the run folder (servers' logs, sipp traces)")
     parser.add_argument("--quick", action="store_true", help="smoke test: N=10, 2 s, 1 round")
     parser.add_argument("--build", default=os.environ.get("SYLK_BUILD_DIR", os.path.join(TOP, "build")),
                         help="built tree (default: ./build)")
@@ -543,7 +648,9 @@ def main():
         if pinned:
             os.sched_setaffinity(0, {JANUS_CPU})  # the servers inherit CPU 0 when they are started
         if "janus" in args.targets:
-            targets["janus"] = JanusTarget(args.build, os.path.join(temp, "janus"))
+            # a SIP call must last the whole step: binding, warm-up, window, drain and some margin
+            hold_s = args.warmup + args.seconds + args.drain + 15 + max(args.sizes) / 10
+            targets["janus"] = JanusTarget(args.build, os.path.join(temp, "janus"), args.open_by, hold_s, temp)
         if "kamailio" in args.targets:
             os.makedirs(os.path.join(temp, "kamailio"))
             targets["kamailio"] = KamailioTarget(os.path.join(temp, "kamailio"))
@@ -560,7 +667,10 @@ def main():
             target.stop()
         if steps is None:
             print("run folder kept: %s" % temp)
-    shutil.rmtree(temp, ignore_errors=True)
+    if args.keep:
+        print("run folder kept: %s" % temp)
+    else:
+        shutil.rmtree(temp, ignore_errors=True)
     summary = summarise(steps, args)
     path = write_results(args, started, host, steps, summary, pinned)
     for n in args.sizes:
