@@ -11,7 +11,9 @@
 // (round robin, evenly spaced), each a message/cpim SEND whose text carries the send time
 // (CLOCK_MONOTONIC ns: "bench-ts:<ns>;"). Every SEND that arrives is answered 200 (hop by hop:
 // To-Path = the first From-Path URI, RFC 4976 section 7.3); one carrying a send time is a delivery,
-// and its latency (arrival - send time) goes into a 0.1 ms histogram.
+// counted when it arrives in the window (to set against the server's CPU time in the window); the
+// latency (arrival - send time, 0.1 ms histogram) is taken of every message sent in the window,
+// arriving in the window or in the drain after it.
 // stdout: "window-start" and "window-end" lines at the measured window's edges (the bench samples
 // the server's CPU then), then one JSON line with the counts of the window and the latencies.
 #include <fcntl.h>
@@ -47,7 +49,9 @@ int64_t nowNs() {
 
 struct Counters {
     uint64_t sent = 0;              // SENDs with a send time we wrote
-    uint64_t delivered = 0;         // SENDs with a send time that arrived
+    uint64_t delivered = 0;         // SENDs with a send time that arrived in the window (for the CPU figure)
+    uint64_t deliveredOfWindow = 0; // deliveries of messages sent in the window, arriving until the end (latency)
+    int64_t windowStart = 0, windowEnd = 0;  // send times that count for the latency
     uint64_t otherSends = 0;        // SENDs without one (notices, history, bindings)
     uint64_t responses = 0;         // responses received (to our SENDs, by hop)
     uint64_t errorResponses = 0;    // responses other than 2xx
@@ -69,13 +73,15 @@ public:
     bool closed() const { return closed_; }
     bool wantsWrite() const { return !out_.empty(); }
 
-    // One message with the send time in its text; false when the socket's buffer is full and the
-    // backlog here is already large (the target is not reading): then the message is not sent.
-    bool sendMessage(uint64_t sequence, size_t padBytes) {
+    // One message with the send time in its text; returns that time, or 0 when the socket's buffer
+    // is full and the backlog here is already large (the target is not reading): then the message
+    // is not sent.
+    int64_t sendMessage(uint64_t sequence, size_t padBytes) {
         if (out_.size() > 256 * 1024)
-            return false;
+            return 0;
+        int64_t sentAt = nowNs();
         char text[96];
-        snprintf(text, sizeof text, "%s%lld;seq:%llu;", kMarker, static_cast<long long>(nowNs()),
+        snprintf(text, sizeof text, "%s%lld;seq:%llu;", kMarker, static_cast<long long>(sentAt),
                  static_cast<unsigned long long>(sequence));
         std::string content(text);
         if (content.size() < padBytes)
@@ -93,7 +99,7 @@ public:
                  "\r\nContent-Type: message/cpim\r\n\r\n" + cpim + "\r\n-------" + tid + "$\r\n";
         out_ += frame;
         flush();
-        return true;
+        return sentAt;
     }
 
     void flush() {
@@ -216,11 +222,14 @@ private:
             counters.otherSends += counting;
             return;
         }
-        if (!counting)
-            return;
+        counters.delivered += counting;
+        // Latency of every message sent in the window, also when it arrives after it (during the
+        // drain): a target that serves some connections late must not hide them.
         int64_t sentAt = strtoll(frame.data() + marker + sizeof kMarker - 1, nullptr, 10);
+        if (sentAt < counters.windowStart || sentAt >= counters.windowEnd)
+            return;
         int64_t latencyUs = std::max<int64_t>(0, (arrival - sentAt) / 1000);
-        ++counters.delivered;
+        ++counters.deliveredOfWindow;
         counters.maxLatencyUs = std::max(counters.maxLatencyUs, latencyUs);
         counters.histogram[std::min<size_t>(static_cast<size_t>(latencyUs) / kBucketUs, kBuckets - 1)]++;
     }
@@ -311,9 +320,9 @@ double cpuSeconds() {
 }
 
 int64_t percentileUs(const Counters& counters, double fraction) {
-    if (counters.delivered == 0)
+    if (counters.deliveredOfWindow == 0)
         return -1;
-    uint64_t wanted = static_cast<uint64_t>(fraction * static_cast<double>(counters.delivered));
+    uint64_t wanted = static_cast<uint64_t>(fraction * static_cast<double>(counters.deliveredOfWindow));
     uint64_t seen = 0;
     for (size_t i = 0; i < kBuckets; ++i) {
         seen += counters.histogram[i];
@@ -342,6 +351,8 @@ int main(int argc, char** argv) {
     const int64_t windowStart = start + static_cast<int64_t>(options.warmup * 1e9);
     const int64_t windowEnd = windowStart + static_cast<int64_t>(options.seconds * 1e9);
     const int64_t end = windowEnd + static_cast<int64_t>(options.drain * 1e9);
+    counters.windowStart = windowStart;
+    counters.windowEnd = windowEnd;
     const double interval = 1e9 / options.rate;
     uint64_t nextMessage = 0;  // message k is due at start + k * interval, from session k % N
     bool inWindow = false, windowDone = false;
@@ -373,10 +384,12 @@ int main(int argc, char** argv) {
         while (now < windowEnd && start + static_cast<int64_t>(static_cast<double>(nextMessage) * interval) <= now) {
             Connection& connection = *connections[nextMessage % connections.size()];
             if (!connection.closed()) {
-                if (connection.sendMessage(nextMessage, options.bodyBytes))
-                    counters.sent += inWindow;
-                else
+                // counted by the send time written in it, as the receivers count the latency
+                int64_t sentAt = connection.sendMessage(nextMessage, options.bodyBytes);
+                if (sentAt == 0)
                     counters.sendBlocked += inWindow;
+                else if (sentAt >= windowStart && sentAt < windowEnd)
+                    ++counters.sent;
             }
             ++nextMessage;
         }
@@ -410,12 +423,13 @@ int main(int argc, char** argv) {
         }
     }
     double window = static_cast<double>(windowEndedAt - windowStartedAt) / 1e9;
-    printf("{\"sessions\": %zu, \"window_s\": %.6f, \"sent\": %llu, \"delivered\": %llu, \"other_sends\": %llu, "
+    printf("{\"sessions\": %zu, \"window_s\": %.6f, \"sent\": %llu, \"delivered\": %llu, \"delivered_of_window_sends\": %llu, \"other_sends\": %llu, "
            "\"responses\": %llu, \"error_responses\": %llu, \"reports\": %llu, \"other_requests\": %llu, "
            "\"send_blocked\": %llu, \"closed_connections\": %llu, \"latency_us\": {\"p50\": %lld, \"p90\": %lld, "
            "\"p99\": %lld, \"p999\": %lld, \"max\": %lld}, \"client_cpu_s\": %.6f, \"first_error\": \"%s\"}\n",
            connections.size(), window, static_cast<unsigned long long>(counters.sent),
-           static_cast<unsigned long long>(counters.delivered), static_cast<unsigned long long>(counters.otherSends),
+           static_cast<unsigned long long>(counters.delivered),
+           static_cast<unsigned long long>(counters.deliveredOfWindow), static_cast<unsigned long long>(counters.otherSends),
            static_cast<unsigned long long>(counters.responses),
            static_cast<unsigned long long>(counters.errorResponses), static_cast<unsigned long long>(counters.reports),
            static_cast<unsigned long long>(counters.otherRequests),
