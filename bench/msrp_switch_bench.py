@@ -39,7 +39,6 @@ import socket
 import statistics
 import subprocess
 import tempfile
-import threading
 import time
 
 from bench_common import (JANUS_CPU, LOAD_CPU, RESULTS, SATURATED_PCT, TOP, LogWatch, cpu_busy, cpu_clock,
