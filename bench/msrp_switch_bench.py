@@ -3,10 +3,11 @@
 janus.plugin.sylk.msrp, everyone sending, against Kamailio's msrp module relaying the same load
 client's messages 1:1 between paired sessions, in the same run, alternating.
 
-janus: N sessions are opened in one room through the hub service msrp.open_session (as the SIP focus
-opens them for a phone's m=message; the hubprobe test plugin is the caller here, as in
-tests/integration/test_msrp_switch.py), each bound by an empty SEND on its own TCP connection. Every
-message one session sends is delivered by the switch to the N-1 others.
+janus: N sessions in one room, opened by N chat-only SIP calls into the room through the focus (sipp,
+bench/sip/msrp_chat_call.xml, a=setup:active) or, with --open-by service, through the hub service
+msrp.open_session that the focus calls (the hubprobe test plugin is the caller then, as in
+tests/integration/test_msrp_switch.py); each is bound by an empty SEND on its own TCP connection.
+Every message one session sends is delivered by the switch to the N-1 others.
 Kamailio: N connections AUTH to the relay with digest (RFC 4976), and session 2k sends to session
 2k+1 and back through the relay (To-Path: the partner's Use-Path, then its URI): each message is
 delivered once.
@@ -57,6 +58,8 @@ SERVER_HOST = "10.77.0.1"
 FOCUS = "127.0.0.1:5060"    # the SIP plugin's focus in the test configuration
 PHONE_MSRP_PORT = 2999      # the port in the a=path our calls offer (we connect: a=setup:active)
 HERE = os.path.dirname(os.path.abspath(__file__))
+OPENED = {"sip": "opened by chat-only SIP calls into the room through the focus (sipp, a=setup:active)",
+          "service": "opened through the hub service msrp.open_session (hubprobe as the caller)"}
 GOAL = {"n": 100, "deliveries_per_core_s": 50000, "p99_ms": 50}
 
 
@@ -535,6 +538,7 @@ MARKDOWN = """# MSRP switch fan-out benchmark: latest result
 | Machine | {cpu_model}, {nproc} CPUs, Linux {kernel}; servers pinned to CPU {janus_cpu}, load client to CPU {loadgen_cpu} |
 | Janus | {janus} |
 | Offered load | {deliveries} deliveries/s to each target; message text {body_bytes} bytes in CPIM |
+| janus's sessions | {opened} |
 | Measured window | {seconds:g} s after {warmup:g} s warm-up; {rounds} round(s) per N, targets alternating{quick} |
 | Commit | {git_commit} |
 
@@ -601,6 +605,7 @@ def write_results(args, started, host, steps, summary, pinned):
                            loadgen_cpu=LOAD_CPU if pinned else "(not pinned)", deliveries=args.deliveries,
                            body_bytes=args.body_bytes, seconds=args.seconds, warmup=args.warmup, rounds=args.rounds,
                            quick=" (`--quick` smoke test)" if args.quick else "", rows="\n".join(rows), goal=goal_text,
+                           opened=OPENED[args.open_by],
                            json_name=json_name, **host)
     with open(os.path.join(RESULTS, "msrp-switch-latest.md"), "w") as out:
         out.write(text)
