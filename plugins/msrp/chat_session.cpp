@@ -51,9 +51,11 @@ Json ChatSession::status() const {
     return json;
 }
 
-void ChatSession::onBound(msrp::Session&) {
-    SYLK_LOG(LOG_INFO, ChatRoom::kPackage, "room %s: session %s connected from %s", room_.name().c_str(), id().c_str(),
-             session_->peerAddress().c_str());
+void ChatSession::onBound(msrp::Session& session) {
+    // The session given, not session_: a reused connection binds inside createSession, before
+    // attach() has run.
+    SYLK_LOG(LOG_INFO, ChatRoom::kPackage, "room %s: session %s bound to %s", room_.name().c_str(), session.id().c_str(),
+             session.peerAddress().c_str());
 }
 
 void ChatSession::onMessage(msrp::Session&, msrp::IncomingMessage message) { room_.fromSession(*this, message); }

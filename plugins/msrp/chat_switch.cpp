@@ -48,13 +48,45 @@ ChatSwitch::ChatSwitch(net::StackThread& thread, const MsrpSettings& settings, R
 
 ChatSwitch::~ChatSwitch() {
     rooms_.clear();  // sessions first: they close their msrp sessions on the stack
+    relay_.reset();
     stack_.reset();
 }
+
+namespace {
+
+const char* stateName(msrp::RelayClient::State state) {
+    switch (state) {
+    case msrp::RelayClient::State::Idle: return "idle";
+    case msrp::RelayClient::State::Connecting: return "connecting";
+    case msrp::RelayClient::State::Authenticating: return "authenticating";
+    case msrp::RelayClient::State::Ready: return "ready";
+    case msrp::RelayClient::State::Failed: return "failed";
+    }
+    return "?";
+}
+
+}  // namespace
 
 void ChatSwitch::start() {
     stack_->start();
     SYLK_LOG(LOG_INFO, ChatRoom::kPackage, "MSRP listening on %s port %u%s", settings_.listenIp.c_str(), stack_->port(false),
              stack_->port(true) ? (" and msrps port " + std::to_string(stack_->port(true))).c_str() : "");
+    if (settings_.relayUri.empty())
+        return;
+    // Through a relay (RFC 4976): sessions made while it is ready advertise its Use-Path first.
+    msrp::RelayClientConfig relay;
+    relay.relay = msrp::Uri::parse(settings_.relayUri);  // a bad URI stops the plugin at start
+    relay.username = settings_.relayUser;
+    relay.password = settings_.relayPassword;
+    relay.fingerprint = settings_.relayFingerprint;
+    std::string uri = settings_.relayUri;
+    relay_ = std::make_unique<msrp::RelayClient>(*stack_, relay, [uri](const msrp::RelayClient::Status& status) {
+        if (status.state == msrp::RelayClient::State::Failed)
+            SYLK_LOG(LOG_WARN, ChatRoom::kPackage, "relay %s: failed: %s", uri.c_str(), status.error.c_str());
+        else
+            SYLK_LOG(LOG_INFO, ChatRoom::kPackage, "relay %s: %s", uri.c_str(), stateName(status.state));
+    });
+    relay_->start();
 }
 
 void ChatSwitch::pruneRooms() {
@@ -154,6 +186,18 @@ Json ChatSwitch::status() const {
         .set("connections", static_cast<json_int_t>(stack_->connectionCount()))
         .set("sessions", static_cast<json_int_t>(stack_->sessionCount()))
         .set("rooms", rooms);
+    if (relay_) {
+        const auto& relay = relay_->status();
+        Json usePath = Json::array();
+        for (const auto& hop : relay.usePath)
+            usePath.append(Json::adopt(json_string(hop.str().c_str())));
+        json.set("relay", Json::object()
+                              .set("state", stateName(relay.state))
+                              .set("last_status", static_cast<json_int_t>(relay.lastStatus))
+                              .set("error", relay.error)
+                              .set("use_path", usePath)
+                              .set("authentications", static_cast<json_int_t>(relay.authentications)));
+    }
     return json;
 }
 

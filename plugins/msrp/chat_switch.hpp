@@ -12,6 +12,7 @@
 #include "msrp_requests.hpp"
 #include "msrp_settings.hpp"
 #include "sylkcore/json.hpp"
+#include "sylkcore/msrp/relay_client.hpp"
 #include "sylkcore/msrp/stack.hpp"
 #include "sylkcore/net/stack_thread.hpp"
 
@@ -25,7 +26,7 @@ public:
     ChatSwitch(net::StackThread& thread, const MsrpSettings& settings, Report report);
     ~ChatSwitch();
 
-    // Opens the listeners; throws when they cannot be opened.
+    // Opens the listeners (throws when they cannot be opened) and starts the relay client.
     void start();
 
     // msrp.open_session and msrp.close_session (msrp_requests.hpp); RequestError refuses.
@@ -42,6 +43,7 @@ private:
     const MsrpSettings& settings_;
     Report report_;
     std::unique_ptr<msrp::Stack> stack_;
+    std::unique_ptr<msrp::RelayClient> relay_;  // when a relay is configured
     std::map<std::string, std::shared_ptr<ChatRoom>> rooms_;  // by hub room name
     // msrp session id -> room name, until msrp.close_session (also for a session that ended by
     // itself: the caller still closes it when its call ends)

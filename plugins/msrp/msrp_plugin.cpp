@@ -47,6 +47,10 @@ MsrpSettings MsrpPlugin::readSettings(const janus::PluginConfig& config) {
     settings.historyLength = static_cast<size_t>(config.getInt("history_length", 20, 0, 1000));
     settings.sendQueueBytes = static_cast<size_t>(config.getInt("send_queue_bytes", 1024 * 1024, 4096, 256 * 1024 * 1024));
     settings.welcome = config.getString("welcome", settings.welcome);
+    settings.relayUri = config.getString("relay_uri", "");
+    settings.relayUser = config.getString("relay_user", "");
+    settings.relayPassword = config.getString("relay_password", "");
+    settings.relayFingerprint = config.getString("relay_fingerprint", "");
     return settings;
 }
 
@@ -83,12 +87,19 @@ void MsrpPlugin::onShutdown() {
         } catch (const std::exception& e) {
             SYLK_LOG(LOG_WARN, kInfo.package, "stopping the switch: %s", e.what());
         }
+        // Kept (stopped) until the plugin goes: a service call racing the shutdown then gets an
+        // error from execute() instead of touching a thread that is gone.
         thread_->stop();
-        thread_.reset();
     }
 }
 
 bool MsrpPlugin::postToStateThread(std::function<void()> work) { return thread_ && thread_->post(std::move(work)); }
+
+ChatSwitch& MsrpPlugin::running() {
+    if (!switch_)
+        throw RequestError(ErrorCode::MsrpUnavailable, "the MSRP stack is not running");
+    return *switch_;
+}
 
 Json MsrpPlugin::openSession(const Json& request) {
     // Called by another plugin's thread (the SIP focus's); parsed there, run on ours.
@@ -96,7 +107,7 @@ Json MsrpPlugin::openSession(const Json& request) {
     OpenSessionRequest open = parseOpenSession(reader);
     Json answer;
     try {
-        thread_->execute([&] { answer = switch_->open(open); });
+        thread_->execute([&] { answer = running().open(open); });
     } catch (const RequestError&) {
         throw;
     } catch (const std::exception& e) {
@@ -109,7 +120,7 @@ Json MsrpPlugin::closeSession(const Json& request) {
     RequestReader reader(request.get());
     std::string session = parseCloseSession(reader);
     try {
-        thread_->execute([&] { switch_->close(session); });
+        thread_->execute([&] { running().close(session); });
     } catch (const RequestError&) {
         throw;
     } catch (const std::exception& e) {
@@ -120,7 +131,9 @@ Json MsrpPlugin::closeSession(const Json& request) {
 
 Json MsrpPlugin::switchStatus() {
     Json status;
-    thread_->execute([&] { status = switch_->status(); });
+    if (!thread_)
+        throw RequestError(ErrorCode::MsrpUnavailable, "the MSRP stack is not running");
+    thread_->execute([&] { status = running().status(); });
     return status;
 }
 

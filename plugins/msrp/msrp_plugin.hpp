@@ -31,6 +31,8 @@ private:
     Json openSession(const Json& request);
     Json closeSession(const Json& request);
     Json switchStatus();
+    // The switch, on its thread; RequestError(MsrpUnavailable) once it stopped.
+    ChatSwitch& running();
     Reply status(MsrpHandle& handle, RequestReader& reader, const Request& request);
     Reply adminStatus(RequestReader& reader, const Request& request);
 

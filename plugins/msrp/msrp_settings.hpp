@@ -18,6 +18,11 @@ struct MsrpSettings {
     size_t historyLength = 20;           // room messages replayed to a joining session (SylkServer: 20)
     size_t sendQueueBytes = 1024 * 1024;  // held for one session before messages to it are dropped
     std::string welcome = "Welcome to the conference";  // the first status notice a session gets
+    // RFC 4976 relay client (sylkcore/msrp RelayClient): reached through this relay when set.
+    std::string relayUri;          // msrp[s]://relay.example.com:2855;tcp
+    std::string relayUser;
+    std::string relayPassword;     // never logged
+    std::string relayFingerprint;  // msrps relay: its certificate's fingerprint to pin
 };
 
 }  // namespace sylk::msrp_plugin

@@ -93,9 +93,14 @@ private:
     // "joined" or "left" to Janus's event handlers, when any listen.
     void reportPhone(const char* event, const Call& call) const;
     void onReInvite(nua_handle_s* handle, Call& call, const sip_s* sip);
-    // Hands the offered MSRP stream to the msrp plugin (msrp.open_session): true with
-    // call.chatSession and call.chat set, false with the reason (the service is absent or refused).
-    bool openChat(Call& call, const MsrpOffer& offer, std::string* reason);
+    // The call's audio as a plain RTP leg of the mixer's room (audiomixer.attach_rtp); false
+    // after refusing the INVITE (the mixer absent 503, the room full 486, else 403).
+    bool attachAudio(nua_handle_s* handle, Call& call, const AudioOffer& audio);
+    // Hands the offered MSRP stream (chat, or an RFC 5547 file transfer) to the msrp plugin
+    // (msrp.open_session): true with call.chatSession and call.chat set; false with the reason
+    // (the service is absent or refused) and the SIP status for refusing a call that had only
+    // this stream: 404 for a file pull naming a file the room does not have, else 488.
+    bool openChat(Call& call, const MsrpOffer& offer, std::string* reason, int* refusal = nullptr);
     // msrp.close_session for the call's chat, if it has one.
     void closeChat(Call& call);
     // Our SDP for the call: its audio and chat in the last offer's m= lines, the rest port 0.

@@ -63,44 +63,14 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     call.uri = fromUri(sip);
     call.callId = callIdOf(sip);
     call.lastPacketUs = g_get_monotonic_time();
-    if (audio) {
-        call.media = *audio;
-        Json request = Json::object();
-        Json rtp = Json::object();
-        rtp.set("ip", audio->address).set("port", audio->port).set("payload_type", audio->payloadType);
-        if (audio->srtp()) {
-            call.localKey = net::SrtpSession::makeKey();
-            Json srtp = Json::object();
-            srtp.set("suite", audio->cryptoSuite).set("local_key", call.localKey).set("remote_key", audio->cryptoKey);
-            rtp.set("srtp", srtp);
-        }
-        request.set("room", call.room).set("display", call.display).set("codec", audio->codec).set("rtp", rtp);
-        if (stack_.settings().roomSamplingRate > 0)  // for a room this call opens; an open room keeps its rate
-            request.set("sampling_rate", stack_.settings().roomSamplingRate);
-        Json leg;
-        try {
-            leg = hub::Services::instance().call("audiomixer.attach_rtp", request);
-        } catch (const RequestError& e) {
-            ++callsRefused_;
-            if (e.code() == ErrorCode::NotFound)
-                stack_.refuse(handle, 503, sip_503_Service_unavailable, e.what());
-            else if (e.code() == ErrorCode::AudioMixerRoomFull)
-                stack_.refuse(handle, 486, sip_486_Busy_here, e.what());
-            else
-                stack_.refuse(handle, 403, sip_403_Forbidden, e.what());
-            return;
-        }
-        json_t* legRtp = leg.member("rtp");
-        call.audio = true;
-        call.legId = static_cast<uint64_t>(json_integer_value(json_object_get(leg.get(), "id")));
-        call.memberId = "janus.plugin.sylk.audiomixer/" + std::to_string(call.legId);
-        call.answerIp = json_string_value(json_object_get(legRtp, "ip"));
-        call.answerPort = static_cast<uint16_t>(json_integer_value(json_object_get(legRtp, "port")));
-    }
-    if (chat && !openChat(call, *chat, &chatReason)) {
+    if (audio && !attachAudio(handle, call, *audio))
+        return;
+    int refusal = 488;
+    if (chat && !openChat(call, *chat, &chatReason, &refusal)) {
         if (!call.audio) {
             ++callsRefused_;
-            stack_.refuse(handle, 488, sip_488_Not_acceptable, quotable("chat: " + chatReason));
+            stack_.refuse(handle, refusal, refusal == 404 ? sip_404_Not_found : sip_488_Not_acceptable,
+                          quotable("chat: " + chatReason));
             return;
         }
         // Audio goes on; the m=message is answered with port 0.
@@ -116,6 +86,42 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     enterRoom(handle, std::move(call));
 }
 
+bool ConferenceFocus::attachAudio(nua_handle_s* handle, Call& call, const AudioOffer& audio) {
+    call.media = audio;
+    Json request = Json::object();
+    Json rtp = Json::object();
+    rtp.set("ip", audio.address).set("port", audio.port).set("payload_type", audio.payloadType);
+    if (audio.srtp()) {
+        call.localKey = net::SrtpSession::makeKey();
+        Json srtp = Json::object();
+        srtp.set("suite", audio.cryptoSuite).set("local_key", call.localKey).set("remote_key", audio.cryptoKey);
+        rtp.set("srtp", srtp);
+    }
+    request.set("room", call.room).set("display", call.display).set("codec", audio.codec).set("rtp", rtp);
+    if (stack_.settings().roomSamplingRate > 0)  // for a room this call opens; an open room keeps its rate
+        request.set("sampling_rate", stack_.settings().roomSamplingRate);
+    Json leg;
+    try {
+        leg = hub::Services::instance().call("audiomixer.attach_rtp", request);
+    } catch (const RequestError& e) {
+        ++callsRefused_;
+        if (e.code() == ErrorCode::NotFound)
+            stack_.refuse(handle, 503, sip_503_Service_unavailable, e.what());
+        else if (e.code() == ErrorCode::AudioMixerRoomFull)
+            stack_.refuse(handle, 486, sip_486_Busy_here, e.what());
+        else
+            stack_.refuse(handle, 403, sip_403_Forbidden, e.what());
+        return false;
+    }
+    json_t* legRtp = leg.member("rtp");
+    call.audio = true;
+    call.legId = static_cast<uint64_t>(json_integer_value(json_object_get(leg.get(), "id")));
+    call.memberId = "janus.plugin.sylk.audiomixer/" + std::to_string(call.legId);
+    call.answerIp = json_string_value(json_object_get(legRtp, "ip"));
+    call.answerPort = static_cast<uint16_t>(json_integer_value(json_object_get(legRtp, "port")));
+    return true;
+}
+
 void ConferenceFocus::enterRoom(nua_handle_s* handle, Call call) {
     watch(call.room);  // its chat goes to the phone as MESSAGE
     reportPhone("joined", call);
@@ -127,8 +133,9 @@ void ConferenceFocus::enterRoom(nua_handle_s* handle, Call call) {
 void ConferenceFocus::reportPhone(const char* event, const Call& call) const {
     if (events_) {
         events_->notify(nullptr, [&] {
-            return SipEvents::phone(event, {call.room, call.legId, call.display, call.uri, call.callId, call.media.codec,
-                                            call.media.srtp(), call.dialOut});
+            return SipEvents::phone(event, {call.room, call.legId, call.display, call.uri, call.callId,
+                                            call.audio ? call.media.codec : "", call.audio && call.media.srtp(),
+                                            call.dialOut, !call.chatSession.empty()});
         });
     }
 }
@@ -234,6 +241,7 @@ void ConferenceFocus::endCall(nua_handle_s* handle) {
     auto call = calls_.find(handle);
     if (call == calls_.end())
         return;
+    reportPhone("left", call->second);  // with its streams as they were
     closeChat(call->second);
     if (call->second.audio) {
         try {
@@ -244,7 +252,6 @@ void ConferenceFocus::endCall(nua_handle_s* handle) {
             SYLK_LOG(LOG_VERB, kPackage, "leaving room %s: %s", call->second.room.c_str(), e.what());
         }
     }
-    reportPhone("left", call->second);
     std::string room = call->second.room;
     calls_.erase(call);
     --activeCalls_;

@@ -7,6 +7,7 @@
 #include "sip_sdp.hpp"
 #include "sylkcore/hub/services.hpp"
 #include "sylkcore/log.hpp"
+#include "sylkcore/request_error.hpp"
 
 #include "conference_focus_detail.hpp"
 
@@ -15,6 +16,10 @@ namespace sylk::sip {
 using namespace conference_focus_detail;
 
 namespace {
+
+// ErrorCode::MsrpNoSuchFile of the msrp plugin's file transfers (sylkcore/error_code.hpp on the
+// msrp-files branch): a recvonly offer naming a sha-1 the room has no file with.
+constexpr int kMsrpNoSuchFile = 1620;
 
 Json stringArray(const std::vector<std::string>& items) {
     Json array = Json::array();
@@ -44,7 +49,7 @@ std::string stringOf(json_t* object, const char* key) {
 
 }  // namespace
 
-bool ConferenceFocus::openChat(Call& call, const MsrpOffer& offer, std::string* reason) {
+bool ConferenceFocus::openChat(Call& call, const MsrpOffer& offer, std::string* reason, int* refusal) {
     Json remote = Json::object();
     remote.set("path", stringArray(offer.path))
         .set("accept_types", stringArray(offer.acceptTypes))
@@ -67,8 +72,15 @@ bool ConferenceFocus::openChat(Call& call, const MsrpOffer& offer, std::string* 
         request.set("file", file);
     }
     Json reply;
+    if (refusal)
+        *refusal = 488;
     try {
         reply = hub::Services::instance().call("msrp.open_session", request);
+    } catch (const RequestError& e) {
+        *reason = e.what();
+        if (refusal && static_cast<int>(e.code()) == kMsrpNoSuchFile)
+            *refusal = 404;  // RFC 5547 §8.2: a pull of a file that is not there
+        return false;
     } catch (const std::exception& e) {
         *reason = e.what();
         return false;
@@ -100,7 +112,10 @@ bool ConferenceFocus::openChat(Call& call, const MsrpOffer& offer, std::string* 
     }
     answer.port = static_cast<uint16_t>(json_integer_value(port));
     answer.direction = answerDirection(offer.direction);
-    answer.fileSelector = offer.fileSelector;  // RFC 5547 §8.2: the answer repeats them
+    // RFC 5547: the answer repeats the offer's selector (a file pushed to us), or describes the
+    // file we send (a pull); the msrp plugin says which in its "file".
+    std::string selector = stringOf(reply.member("file"), "selector");
+    answer.fileSelector = offer.fileTransfer() && !selector.empty() ? std::optional<std::string>(selector) : offer.fileSelector;
     answer.fileTransferId = offer.fileTransferId;
     call.chatSession = session;
     call.chat = std::move(answer);

@@ -112,6 +112,7 @@ Json SipEvents::phone(const char* name, const Phone& phone) {
         .set("call-id", phone.callId)
         .set("codec", phone.codec)
         .setBool("srtp", phone.srtp)
+        .setBool("chat", phone.chat)
         .set("direction", phone.dialOut ? "dialout" : "incoming");
     return event;
 }

@@ -26,6 +26,7 @@ public:
         std::string codec;
         bool srtp = false;
         bool dialOut = false;
+        bool chat = false;  // with an MSRP chat stream (issue 11); codec empty: chat only
     };
     static Json phone(const char* event, const Phone& phone);
 };

@@ -41,6 +41,7 @@ VideoRoom::~VideoRoom() = default;
 
 void VideoRoom::openHub() {
     hubRoom_ = hub::Hub::instance().open(id.key);
+    hubRoom_->keepHistory(settings.historySize);
     subscription_ = hubRoom_->subscribe(shared_from_this());
 }
 
@@ -86,16 +87,17 @@ std::vector<std::shared_ptr<Subscriber>> VideoRoom::liveSubscribers() {
     return live;
 }
 
-void VideoRoom::remember(const Json& message) {
-    history.push_back(message);
-    while (history.size() > settings.historySize)
-        history.pop_front();
-}
-
 Json VideoRoom::historyJson() const {
     Json list = Json::array();
-    for (const auto& message : history)
-        list.append(message);
+    if (!hubRoom_)
+        return list;
+    for (const auto& event : hubRoom_->history(settings.historySize)) {
+        try {
+            list.append(chatMessageJson(event, hub::readChat(event)));
+        } catch (const hub::InvalidHubEvent&) {
+            // the hub keeps only valid messages
+        }
+    }
     return list;
 }
 

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -37,6 +36,9 @@ struct RoomSettings {
 // "vp8, h264" -> {"vp8", "h264"}; throws RequestError for a codec Janus does not know.
 std::vector<std::string> parseCodecList(const std::string& list, bool video);
 
+// A hub chat message as the video room's clients get it (videoroom_chat.cpp).
+Json chatMessageJson(const hub::RoomEvent& event, const hub::ChatMessage& chat);
+
 class VideoRoom : public hub::RoomListener, public std::enable_shared_from_this<VideoRoom> {
 public:
     using HubEventHandler = std::function<void(std::weak_ptr<VideoRoom>, hub::RoomEvent)>;
@@ -48,7 +50,6 @@ public:
     RoomSettings settings;
     std::map<uint64_t, std::shared_ptr<Publisher>> participants;
     std::vector<std::weak_ptr<Subscriber>> subscribers;
-    std::deque<Json> history;  // public chat messages, oldest first
     bool locked = false;       // no new participants (moderator action)
     std::vector<uint64_t> speakers;  // participant ids, most recent talker first
 
@@ -60,7 +61,8 @@ public:
     Json activePublishersJson(uint64_t except) const;
     std::shared_ptr<Publisher> findParticipant(uint64_t participantId) const;
     std::vector<std::shared_ptr<Subscriber>> liveSubscribers();
-    void remember(const Json& message);
+    // The room's last public messages (settings.historySize), oldest first, as clients get them:
+    // the hub room's history, so messages other plugins took (MSRP, SIP) are among them.
     Json historyJson() const;
     Json raisedHandsJson() const;
     Json summary() const;  // for "list"

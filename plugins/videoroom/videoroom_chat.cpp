@@ -172,7 +172,7 @@ void VideoRoomPlugin::deliverHubEvent(const std::shared_ptr<VideoRoom>& room, co
     }
 }
 
-void VideoRoomPlugin::deliverMessage(VideoRoom& room, const hub::RoomEvent& event, const hub::ChatMessage& chat) {
+Json chatMessageJson(const hub::RoomEvent& event, const hub::ChatMessage& chat) {
     Json message = Json::object();
     message.set("id", chat.id)
         .set("from", clientRef(event.member))
@@ -183,11 +183,14 @@ void VideoRoomPlugin::deliverMessage(VideoRoom& room, const hub::RoomEvent& even
         message.set("to", clientRef(chat.to));
     message.setBool("private", chat.isPrivate());
     message.set("origin", event.plugin);
+    return message;
+}
+
+void VideoRoomPlugin::deliverMessage(VideoRoom& room, const hub::RoomEvent& event, const hub::ChatMessage& chat) {
     Json out = roomEvent(room);
-    out.set("message", message);
+    out.set("message", chatMessageJson(event, chat));
     if (!chat.isPrivate()) {
-        room.remember(message);
-        broadcast(room, out);
+        broadcast(room, out);  // the hub room keeps it as history
         return;
     }
     // Private: the recipient and the sender's own other view of it.

@@ -76,6 +76,8 @@ net::StreamEvents Connection::events() {
 }
 
 void Connection::onConnected() {
+    if (!open_)
+        return;
     connected_ = true;
     applyKeepalive();
     stream_->setHighWater(stack_.config().connectionHighWater);
@@ -99,6 +101,8 @@ void Connection::applyKeepalive() {
 }
 
 void Connection::onReceived(const uint8_t* data, size_t size) {
+    if (!open_)
+        return;  // closed: nothing more is read (the stack may be gone)
     auto self = shared_from_this();  // a session's handler may close us while we read
     std::vector<Message> frames;
     std::string framingError;
@@ -149,8 +153,12 @@ void Connection::handleRequest(Message& request) {
     if (session->connection_.get() != this) {
         // RFC 4975 §5.4 / RFC 6135: the first request of the peer binds a session that waits for
         // it, when its From-Path names the peer the SDP gave.
-        if (session->bound() || session->setup().role != Role::Passive || !session->fromPathMatches(request.fromPath)) {
-            answer(request, 481, "session not on this connection");
+        if (session->bound()) {
+            answer(request, 506, "session bound to another connection");
+            return;
+        }
+        if (session->setup().role != Role::Passive || !session->fromPathMatches(request.fromPath)) {
+            answer(request, 481, "no such session for this sender");
             return;
         }
         session->bind(shared_from_this());
@@ -230,6 +238,8 @@ void Connection::keepOpen(bool keep) {
 }
 
 void Connection::onDrained() {
+    if (!open_)
+        return;
     auto self = shared_from_this();
     // Copied: a session's handler may close sessions while it is told.
     std::vector<std::weak_ptr<Session>> sessions;

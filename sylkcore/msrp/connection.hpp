@@ -84,6 +84,7 @@ private:
     std::shared_ptr<net::TcpStream> stream_;
     bool secure_;
     std::string key_;
+    std::string pin_;  // the fingerprint we pinned connecting ("" for none, accepted ones)
     Parser parser_;
     bool open_ = true;
     bool connected_ = false;

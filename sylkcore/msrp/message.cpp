@@ -2,6 +2,8 @@
 
 #include <glib.h>
 
+#include <cstdio>
+
 #include "parse_error.hpp"
 #include "text.hpp"
 
@@ -98,7 +100,10 @@ std::string Message::serialize() const {
         out += method;
     } else {
         out += ' ';
-        out += std::to_string(status);
+        // Three digits always (RFC 4975's Status-Code), also for an odd one like 020.
+        char code[8];
+        std::snprintf(code, sizeof code, "%03d", status % 1000);
+        out += code;
         if (!comment.empty()) {
             out += ' ';
             out += comment;

@@ -13,6 +13,10 @@ namespace sylk::msrp {
 namespace {
 
 constexpr const char* kLog = "msrp";
+// Message-IDs remembered as refused or delivered, for the chunks that still come for them.
+constexpr size_t kRememberedIds = 64;
+// Incoming messages of one session being put together at the same time.
+constexpr size_t kIncomingAtOnce = 16;
 
 const char* reasonOf(int status) {
     switch (status) {
@@ -23,6 +27,7 @@ const char* reasonOf(int status) {
         case 413: return "Message Too Large";
         case 415: return "Unsupported Media Type";
         case 423: return "Interval Out Of Bounds";
+        case 425: return "Nickname Not Allowed";
         case 481: return "Session Does Not Exist";
         case 501: return "Not Implemented";
         case 506: return "Wrong Session";
@@ -81,7 +86,20 @@ std::vector<Uri> Session::toPath() const {
 
 std::string Session::peerAddress() const { return connection_ ? connection_->peerAddress() : ""; }
 
+bool Session::setRemote(std::vector<Uri> remotePath, Role role, std::string fingerprint) {
+    if (started_ || !open_ || remotePath.empty())
+        return false;
+    setup_.remotePath = std::move(remotePath);
+    setup_.role = role;
+    setup_.fingerprint = std::move(fingerprint);
+    start();
+    return true;
+}
+
 void Session::start() {
+    if (started_ || setup_.remotePath.empty())
+        return;
+    started_ = true;
     if (setup_.role == Role::Passive) {
         std::weak_ptr<Session> weak = weak_from_this();
         bindTimer_ = stack_.thread().after(stack_.config().bindTimeout, [weak] {
@@ -174,6 +192,21 @@ bool Session::abort(const std::string& messageId) {
     found->second->aborted = true;
     pump();
     return true;
+}
+
+void Session::sendRequest(const std::string& method, std::vector<Message::Header> headers, std::string contentType,
+                          std::string body, std::function<void(const Message*, const std::string&)> callback) {
+    if (!open_ || !connection_) {
+        if (callback)
+            callback(nullptr, open_ ? "the session is not bound yet" : "the session is closed");
+        return;
+    }
+    Message request = Message::makeRequest(method, toPath(), {localUri_});
+    request.headers = std::move(headers);
+    if (!contentType.empty() || !body.empty())
+        request.setHeader("Content-Type", contentType.empty() ? "text/plain" : contentType);
+    request.body = std::move(body);
+    connection_->sendRequest(std::move(request), std::move(callback));
 }
 
 bool Session::sendable() const { return open_ && queuedBytes_ < stack_.config().sendQueueBytes; }
@@ -344,10 +377,24 @@ bool Session::accepts(const std::string& contentType) const {
     return false;
 }
 
+int Session::refusedStatus(const std::string& messageId) const {
+    for (const auto& [id, status] : refused_) {
+        if (id == messageId)
+            return status;
+    }
+    return 0;
+}
+
 void Session::refuse(const Message& request, int status, const ByteRange& range) {
     std::string id = request.messageId();
     incoming_.erase(id);
     connection_->answer(request, status, reasonOf(status));
+    // The sender may have sent more chunks before our answer reached it: refused too, quietly.
+    if (refusedStatus(id))
+        return;
+    refused_.emplace_back(id, status);
+    if (refused_.size() > kRememberedIds)
+        refused_.pop_front();
     // The sender also learns it from a REPORT unless it asked for none (RFC 4975 §7.1.2).
     if (request.failureReport() != "no")
         sendReport(request, status, reasonOf(status), range);
@@ -364,6 +411,14 @@ void Session::receiveSend(Message& request) {
     ByteRange range = request.byteRange();  // checked by the parser
     auto found = incoming_.find(id);
     bool first = found == incoming_.end();
+    if (int status = first ? refusedStatus(id) : 0) {
+        connection_->answer(request, status, reasonOf(status));
+        return;
+    }
+    if (first && std::find(delivered_.begin(), delivered_.end(), id) != delivered_.end()) {
+        connection_->answer(request, 200, "OK");
+        return;
+    }
     std::string contentType = request.contentType();
     // A bodiless SEND binds a session or keeps it alive (RFC 4975 §5.4): nothing to deliver.
     if (first && request.body.empty() && !request.header("Content-Type") && request.continuation == Continuation::End &&
@@ -378,6 +433,11 @@ void Session::receiveSend(Message& request) {
         return;
     }
     if (first && request.continuation != Continuation::Abort) {
+        // Each message being received holds memory: a peer gets only so many at once.
+        if (incoming_.size() >= kIncomingAtOnce) {
+            refuse(request, 413, range);
+            return;
+        }
         if (!contentType.empty() && !accepts(contentType)) {
             refuse(request, 415, range);
             return;
@@ -433,6 +493,9 @@ void Session::receiveSend(Message& request) {
     if (!found->second.streaming())
         message.body = found->second.take();
     incoming_.erase(found);
+    delivered_.push_back(id);
+    if (delivered_.size() > kRememberedIds)
+        delivered_.pop_front();
     bool report = request.successReportWanted();
     uint64_t size = message.size;
     handler_.onMessage(*this, std::move(message));

@@ -50,6 +50,10 @@ public:
     // The connection's peer ("address:port"), "" before binding.
     std::string peerAddress() const;
 
+    // The peer's path once it is known (the SDP answer, when we made the offer): a session made
+    // without one starts only now (Active: connects; Passive: waits). Once only; false after.
+    bool setRemote(std::vector<Uri> remotePath, Role role, std::string fingerprint = "");
+
     // Queues a message (sent once bound). Returns its Message-ID, or "" when refused: the session
     // is closed, or the queue is full (!sendable()).
     std::string send(OutgoingMessage message);
@@ -92,6 +96,7 @@ private:
     // Answers a chunk with a failure status, reports it (unless Failure-Report: no) and drops
     // what was gathered of its message.
     void refuse(const Message& request, int status, const ByteRange& range);
+    int refusedStatus(const std::string& messageId) const;  // 0: not refused
     void pump();
     void writeNextChunk();
     void chunkAnswered(const std::string& messageId, const Message* response, const std::string& why);
@@ -116,8 +121,13 @@ private:
     std::map<std::string, std::shared_ptr<Outgoing>> sending_;  // by Message-ID, until finished
     size_t queuedBytes_ = 0;
     bool wasSendable_ = true;
+    bool started_ = false;
     bool bindingSent_ = false;
     std::map<std::string, IncomingAssembly> incoming_;  // by Message-ID
+    // Messages refused (413, 415) lately: their later chunks are refused without a new REPORT.
+    std::deque<std::pair<std::string, int>> refused_;
+    // Messages delivered lately: a chunk of one again (a retransmission) is answered and ignored.
+    std::deque<std::string> delivered_;
     net::SourceHandle bindTimer_;
 };
 

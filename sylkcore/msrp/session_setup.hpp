@@ -19,7 +19,8 @@ namespace sylk::msrp {
 enum class Role { Active, Passive };
 
 struct SessionSetup {
-    // The peer's a=path: relays first, the peer's own URI last.
+    // The peer's a=path: relays first, the peer's own URI last. Empty when not known yet (we
+    // make the offer): Session::setRemote gives it later.
     std::vector<Uri> remotePath;
     Role role = Role::Active;
     // Our URI is msrps (the stack's TLS listener) instead of msrp.

@@ -2,6 +2,7 @@
 
 #include <glib.h>
 
+#include <cctype>
 #include <stdexcept>
 
 #include "text.hpp"
@@ -17,6 +18,18 @@ std::string randomSessionId() {
     for (char& c : id)
         c = kAlphabet[g_random_int_range(0, sizeof kAlphabet - 1)];
     return id;
+}
+
+// "sha-256 ab:cd:..." or "AB:CD:..." as "AB:CD:...", to compare pins.
+std::string normalizedFingerprint(const std::string& fingerprint) {
+    std::string_view value = text::trimmed(fingerprint);
+    auto space = value.find(' ');
+    if (space != std::string_view::npos)
+        value = text::trimmed(value.substr(space + 1));
+    std::string out(value);
+    for (char& c : out)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
 }
 
 }  // namespace
@@ -63,8 +76,6 @@ std::string Stack::fingerprint() const { return tlsListener_ ? tlsListener_->fin
 std::shared_ptr<Session> Stack::createSession(SessionSetup setup, SessionHandler& handler) {
     if (stopping_)
         throw std::logic_error("the MSRP stack is stopping");
-    if (setup.remotePath.empty())
-        throw std::invalid_argument("an MSRP session needs the peer's path");
     if (port(setup.secure) == 0)
         throw std::invalid_argument(setup.secure ? "no msrps listener" : "no msrp listener");
     std::string id;
@@ -85,8 +96,10 @@ std::shared_ptr<Session> Stack::session(const std::string& id) const {
 void Stack::connect(const Uri& hop, const std::string& fingerprint, Connected done) {
     std::string key = std::string(hop.secure ? "tls " : "tcp ") + text::lowered(hop.hostPort());
     std::shared_ptr<Connection> connection;
+    const std::string pin = normalizedFingerprint(fingerprint);
     for (auto& [pointer, open] : connections_) {
-        if (open->isOpen() && open->key() == key) {
+        // A connection pinned to another certificate is not the peer this pin asks for.
+        if (open->isOpen() && open->key() == key && (pin.empty() || open->pin_ == pin)) {
             connection = open;
             break;
         }
@@ -97,6 +110,7 @@ void Stack::connect(const Uri& hop, const std::string& fingerprint, Connected do
     }
     if (!connection) {
         connection = Connection::make(*this, nullptr, hop.secure, key);
+        connection->pin_ = pin;
         connections_.emplace(connection.get(), connection);
         net::TlsOptions tls;
         tls.enabled = hop.secure;

@@ -42,8 +42,9 @@ public:
     const std::string& advertisedHost() const { return advertisedHost_; }
 
     // A new session (its localUri() usable at once). The handler must outlive the session or
-    // close() it first. Throws std::invalid_argument for an empty remote path (Active) or a
-    // secure session without the TLS listener.
+    // close() it first. Without a remote path yet (we make the offer) it starts with
+    // Session::setRemote. Throws std::invalid_argument for a secure session without the TLS
+    // listener (or a plain one without the TCP listener).
     std::shared_ptr<Session> createSession(SessionSetup setup, SessionHandler& handler);
     std::shared_ptr<Session> session(const std::string& id) const;
     size_t sessionCount() const { return sessions_.size(); }

@@ -285,6 +285,7 @@ def test_sip_focus_reports_phones_joining_and_leaving_rooms(janus):
     assert status == 0, errors.decode(errors="replace")[-1000:]
     assert joined["_handle_id"] is None  # phones are not Janus handles
     assert joined["codec"] == "pcmu" and joined["direction"] == "incoming" and joined["srtp"] is False, joined
+    assert joined["chat"] is False, joined  # no m=message (test_sip_msrp_chat.py has one)
     assert joined["call-id"] and "Call-ID: %s" % joined["call-id"] in trace
     assert joined["uri"].startswith("sip:") and joined["id"] == mixer_joined["id"], (joined, mixer_joined)
     assert mixer_joined["plain_rtp"] is True and mixer_joined["codec"] == "pcmu"

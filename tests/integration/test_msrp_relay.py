@@ -64,7 +64,8 @@ def test_auth_challenge_then_use_path(relay, transport):
             assert session.path == [use_path, session.uri]
         finally:
             await peer.close()
-    run(body())
+    with relay.log_on_failure():
+        run(body())
 
 
 @pytest.mark.parametrize("transport", ["tcp", "tls"])
@@ -80,7 +81,8 @@ def test_wrong_credentials_are_refused(relay, transport):
             assert peer.relay_path == []
         finally:
             await peer.close()
-    run(body())
+    with relay.log_on_failure():
+        run(body())
 
 
 def test_expires_out_of_bounds_is_423(relay):
@@ -95,7 +97,8 @@ def test_expires_out_of_bounds_is_423(relay):
             assert too_long.responses[-1].header("Max-Expires") == str(relay.max_expires)
         finally:
             await peer.close()
-    run(body())
+    with relay.log_on_failure():
+        run(body())
 
 
 @pytest.mark.parametrize("transport", ["tcp", "tls"])
@@ -127,7 +130,8 @@ def test_chunked_messages_cross_the_relay_both_ways(relay, transport):
         finally:
             await alice.close()
             await bob.close()
-    run(body())
+    with relay.log_on_failure():
+        run(body())
 
 
 def test_unknown_relay_session_is_481(relay):
@@ -143,7 +147,8 @@ def test_unknown_relay_session_is_481(relay):
             assert response.status == 481
         finally:
             await peer.close()
-    run(body())
+    with relay.log_on_failure():
+        run(body())
 
 
 def test_tls_fingerprint_is_checked(relay):
@@ -159,4 +164,5 @@ def test_tls_fingerprint_is_checked(relay):
         finally:
             await pinned.close()
             await wrong.close()
-    run(body())
+    with relay.log_on_failure():
+        run(body())

@@ -125,7 +125,8 @@ def test_our_relay_client_carries_a_session_through_kamailio(relay, transport):
         finally:
             await peer.close()
             assert await probe.stop() == 0
-    run(body(), 90)
+    with relay.log_on_failure():
+        run(body(), 90)
 
 
 def test_refused_credentials_are_reported(relay):
@@ -140,7 +141,8 @@ def test_refused_credentials_are_reported(relay):
             assert again["status"] == 401
         finally:
             assert await probe.stop() == 0
-    run(body())
+    with relay.log_on_failure():
+        run(body())
 
 
 def test_grant_refreshed_before_expiry(relay):
@@ -156,4 +158,5 @@ def test_grant_refreshed_before_expiry(relay):
             assert not [event for event in probe.events if event["state"] == "failed"]
         finally:
             assert await probe.stop() == 0
-    run(body())
+    with relay.log_on_failure():
+        run(body())

@@ -1,7 +1,8 @@
 """The conference MSRP switch (janus.plugin.sylk.msrp) with real peers: MSRP chat clients (the
 Python MSRP endpoint, harness/msrp_peer.py, speaking RFC 4975 over TCP to the plugin's listener),
 a web user in the video room (the Janus API, as room.js is) and a hub member of another plugin
-(hubprobe). Sessions are opened through the hub service msrp.open_session exactly as the SIP
+(hubprobe). The web user of the first test also publishes audio and video from aiortc, as a
+browser in the room does. Sessions are opened through the hub service msrp.open_session exactly as the SIP
 focus opens them for a phone's m=message; hubprobe's "call" request is that caller here.
 
 Every MSRP session first gets a status notice (CPIM with Message-Type: status in SylkServer's
@@ -16,9 +17,12 @@ import tempfile
 import pytest
 
 from conftest import BUILD, run
-from harness.janus_api import Session
+from harness.event_collector import EventCollector
+from harness.janus_api import Admin, Session
 from harness.janus_process import JanusProcess, sanitizer_env
+from harness.peers import ColourTrack, ToneTrack, accept, make_peer, offer
 from harness.processes import spawn
+from harness.rtp_peer import RtpPeer
 from harness.msrp_peer import MsrpEndpoint, MsrpUri, cpim, is_composing, parse_cpim, parse_is_composing
 
 PROBE = "janus.plugin.sylk.hubprobe.a"
@@ -31,13 +35,21 @@ SEND_QUEUE = 32768    # send_queue_bytes: what the switch holds for a session th
 
 @pytest.fixture(scope="module")
 def janus():
+    collector = EventCollector().start()   # Janus's sample event handler posts every event to it
     process = JanusProcess(BUILD, tempfile.mkdtemp(prefix="sylk-janus-msrp-"), env=sanitizer_env(),
+                           event_handler=collector.handler_options(),
                            run_options={"msrp_options": {"listen_ip": "10.77.0.1", "history_length": HISTORY,
                                                          "send_queue_bytes": SEND_QUEUE}})
-    process.start()
+    process.events = collector
+    try:
+        process.start()
+    except BaseException:
+        collector.stop()
+        raise
     yield process
     alive = process.alive()
     code = process.stop()
+    collector.stop()
     if not alive:
         pytest.fail("janus died during the tests (exit %s):\n%s" % (code, process.log_tail()))
 
@@ -104,13 +116,30 @@ class WebUser:
         self.id = joined["id"]
         self.member = "%s/%d" % (VIDEOROOM, self.id)
         self.uri = "urn:sylk:%s:%d" % (VIDEOROOM, self.id)
+        self.pc = None
 
     @classmethod
-    async def join(cls, url, room, display):
+    async def join(cls, url, room, display, publish=False):
+        """publish: an aiortc PeerConnection publishes audio and video first, as a browser in
+        the room does (room.js), until close()."""
         session = await Session.create(url)
         handle = await session.attach(VIDEOROOM)
         joined, _ = await handle.send({"request": "join", "ptype": "publisher", "room": room, "display": display})
-        return cls(session, handle, joined)
+        user = cls(session, handle, joined)
+        if publish:
+            user.pc, _ = await make_peer(data_channel=False)
+            user.pc.addTrack(ToneTrack(440))
+            user.pc.addTrack(ColourTrack((200, 40, 40)))
+            data, jsep = await handle.send({"request": "publish"}, jsep=await offer(user.pc))
+            assert data.get("configured") == "ok", data
+            await accept(user.pc, jsep)
+            await handle.next_event(timeout=15, predicate=lambda e: e.get("janus") == "webrtcup")
+        return user
+
+    async def close(self):
+        if self.pc:
+            await self.pc.close()
+        await self.session.close()
 
     async def say(self, text):
         return (await self.handle.send({"request": "message", "text": text}))[0]
@@ -158,7 +187,7 @@ def test_messages_cross_between_msrp_clients_and_a_web_user(janus):
 
     async def body():
         probe_session, caller = await caller_for(janus)
-        web = await WebUser.join(janus.ws_url, room, "Webby")
+        web = await WebUser.join(janus.ws_url, room, "Webby", publish=True)
         try:
             alice = await ChatClient.join(caller, room, "sip:alice@sylk.test", "Alice")
             bob = await ChatClient.join(caller, room, "sip:bob@sylk.test", "Bob", role="active")
@@ -174,7 +203,7 @@ def test_messages_cross_between_msrp_clients_and_a_web_user(janus):
             bob_at_web = await web.next_message()
             return alice, bob, web, welcome, sent, at_bob, at_web, web_at_alice, web_at_bob, bob_at_alice, bob_at_web
         finally:
-            await web.session.close()
+            await web.close()
             await probe_session.close()
 
     (alice, bob, web, welcome, sent, at_bob, at_web, web_at_alice, web_at_bob, bob_at_alice,
@@ -225,7 +254,7 @@ def test_private_messages_reach_only_their_recipient(janus):
                 notice = await alice.next(notices=True)
             return at_bob, at_bob_next, at_carol, at_web, at_web_next, notice, bob
         finally:
-            await web.session.close()
+            await web.close()
             await probe_session.close()
 
     at_bob, at_bob_next, at_carol, at_web, at_web_next, notice, bob = run(body())
@@ -287,7 +316,7 @@ def test_is_composing_is_relayed_both_ways(janus):
             web_at_alice = await alice.next()
             return at_web, at_bob, web_at_alice, web
         finally:
-            await web.session.close()
+            await web.close()
             await probe_session.close()
 
     at_web, at_bob, web_at_alice, web = run(body())
@@ -315,20 +344,28 @@ def test_history_is_replayed_after_the_welcome(janus):
             late = await ChatClient.join(caller, room, "sip:late@sylk.test", "Late")
             first = parse_cpim((await late.session.next_message()).body)
             replayed = [await late.next() for _ in range(HISTORY)]
-            rejoined = await web.say("after the join")
+            await web.say("after the join")
             live = await late.next()
-            return first, replayed, live, rejoined
+            # a web user joining now gets the same history, the MSRP client's message included
+            late_web = await WebUser.join(janus.ws_url, room, "Late web")
+            await late_web.session.close()
+            return first, replayed, live, late_web.joined["history"]
         finally:
-            await web.session.close()
+            await web.close()
             await probe_session.close()
 
-    first, replayed, live, rejoined = run(body())
+    first, replayed, live, web_history = run(body())
     assert first.namespaced(AG_NS, "Message-Type") == "status"
     assert first.text().startswith("Welcome to the conference %s (2 other participants)" % room)
     # the last HISTORY public messages, oldest first; the private one is not among them
     assert [m.text() for m in replayed] == ["web %d" % n for n in range(3, HISTORY + 2)] + ["from alice"]
     assert replayed[-1].header("From") == '"Alice" <sip:alice@sylk.test>'
     assert live.text() == "after the join"
+    texts = [m["text"] for m in web_history]
+    assert "from alice" in texts and "private, never history" not in texts
+    alice_message = web_history[texts.index("from alice")]
+    assert alice_message["origin"] == MSRP and alice_message["display"] == "Alice"
+    assert texts[-1] == "after the join"
 
 
 def test_forged_senders_and_other_types_are_refused(janus):
@@ -397,7 +434,7 @@ def test_a_client_that_stops_reading_does_not_stall_the_others(janus):
                 raise AssertionError("the client that read again was never served again")
             return received, session_status(status, slow.id), session_status(status, fast.id)
         finally:
-            await web.session.close()
+            await web.close()
             await probe_session.close()
 
     received, slow_status, fast_status = run(body(), timeout=120)
@@ -414,14 +451,16 @@ SCENARIOS = os.path.join(os.path.dirname(__file__), "sip")
 FOCUS = "127.0.0.1:5060"
 
 
-async def sipp_chat_call(trace_dir, room, msrp_port, msrp_session, call_ms):
-    """sipp INVITEs the room with an m=message (a=setup:active: the phone connects), keeps the call
-    call_ms and hangs up (BYE): the phone's SIP side, whose MSRP side is the test's peer."""
-    arguments = ["sipp", FOCUS, "-sf", os.path.join(SCENARIOS, "chat_call.xml"), "-m", "1", "-i", "127.0.0.1",
+async def sipp_chat_call(trace_dir, room, msrp_port, msrp_session, call_ms, rtp_port=None):
+    """sipp INVITEs the room with an m=message (a=setup:active: the phone connects), and with
+    audio when rtp_port is given, keeps the call call_ms and hangs up (BYE): the phone's SIP side,
+    whose MSRP side is the test's peer."""
+    scenario = "audio_chat_call.xml" if rtp_port else "chat_call.xml"
+    arguments = ["sipp", FOCUS, "-sf", os.path.join(SCENARIOS, scenario), "-m", "1", "-i", "127.0.0.1",
                  "-p", "0", "-nostdin", "-timeout", "30s", "-d", str(call_ms), "-trace_msg",
                  "-message_file", os.path.join(trace_dir, "messages.log"),
                  "-set", "room", room, "-set", "msrpport", str(msrp_port), "-set", "msrpsession", msrp_session,
-                 "-set", "setup", "active"]
+                 "-set", "setup", "active"] + (["-set", "rtpport", str(rtp_port)] if rtp_port else [])
     return await spawn(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
 
 
@@ -472,7 +511,7 @@ def test_a_phone_chats_in_the_room_through_the_sip_focus(janus):
             after = await msrp_status(janus)
             return path, entry, welcome, at_web, at_alice, parse_cpim(at_phone.body), call.returncode, errors, after
         finally:
-            await web.session.close()
+            await web.close()
             await probe_session.close()
 
     path, entry, welcome, at_web, at_alice, at_phone, code, errors, after = run(body())
@@ -487,3 +526,70 @@ def test_a_phone_chats_in_the_room_through_the_sip_focus(janus):
     # the BYE closed the chat session: only alice is left in the room
     sessions = [s for r in after["rooms"] if r["room"] == room for s in r["sessions"]]
     assert [s["display"] for s in sessions] == ["Alice"]
+
+
+def test_a_phone_with_audio_chats_as_its_audio_member(janus):
+    """A call with audio and chat: the focus gives the call's audio member to msrp.open_session,
+    so the phone is one participant of the room (no msrp member of its own) and its chat comes
+    from that member."""
+    room = "sipaudiochat"
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+
+    async def body():
+        probe_session, caller = await caller_for(janus)
+        web = await WebUser.join(janus.ws_url, room, "Webby")
+        rtp = await RtpPeer("pcmu", 600).open()
+        try:
+            phone_msrp = MsrpEndpoint(host="127.0.0.1", advertised_port=2998)
+            phone = phone_msrp.session(session_id="sippChat2")
+            call = await sipp_chat_call(trace_dir, room, 2998, "sippChat2", call_ms=5000, rtp_port=rtp.port)
+            await phone.connect(remote_path=[await answered_path(trace_dir)])
+            status = await msrp_status(janus)
+            entry = next(s for r in status["rooms"] if r["room"] == room for s in r["sessions"])
+            joined, _ = await caller.send({"request": "join", "room": room, "display": "Probe"})
+            await phone.send_message(cpim("hello with audio", sender="<%s>" % entry["uri"]), content_type="message/cpim")
+            at_web = await web.next_message()
+            _, errors = await asyncio.wait_for(call.communicate(), 30)
+            return entry, joined["members"], at_web, call.returncode, errors
+        finally:
+            rtp.close()
+            await web.close()
+            await probe_session.close()
+
+    entry, members, at_web, code, errors = run(body())
+    assert code == 0, errors.decode(errors="replace")
+    assert not entry["member"].startswith(MSRP), entry
+    chatter = [m for m in members if m["display"] == "Chatter"]
+    assert [m["id"] for m in chatter] == [entry["member"]], members
+    assert not any(m["plugin"] == MSRP for m in members)
+    assert at_web["text"] == "hello with audio" and at_web["from"] == entry["member"] and at_web["origin"] == MSRP
+
+
+def test_sessions_are_reported_to_event_handlers_and_handles_described(janus):
+    room = "events@conference.sylk.test"
+
+    async def body():
+        probe_session, caller = await caller_for(janus)
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        try:
+            alice = await ChatClient.join(caller, room, "sip:alice@sylk.test", "Alice")
+            opened = await janus.events.wait(MSRP, lambda e: e.get("event") == "opened" and e.get("session") == alice.id)
+            await alice.close(caller)
+            closed = await janus.events.wait(MSRP, lambda e: e.get("event") == "closed" and e.get("session") == alice.id)
+            again, _ = await caller.send({"request": "call", "service": "msrp.close_session", "args": {"session": alice.id}})
+            handle = await probe_session.attach(MSRP)
+            info = await handle.info(admin)
+            admin_status = await admin.message_plugin(MSRP, {"request": "status"})
+            return alice, opened, closed, again, info["info"]["plugin_specific"], admin_status
+        finally:
+            await admin.close()
+            await probe_session.close()
+
+    alice, opened, closed, again, described, admin_status = run(body())
+    assert opened["room"] == room and opened["member"] == alice.member
+    assert closed["room"] == room
+    assert again["error_code"] == 1601 and again["error_name"] == "no_such_session"
+    assert described == {"kind": "status client"}
+    assert admin_status["status"]["port"] > 0
+    assert all(r["room"] != room for r in admin_status["status"]["rooms"])   # closed and pruned
+

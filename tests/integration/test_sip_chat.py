@@ -101,7 +101,8 @@ def test_chat_only_without_msrp_is_refused(janus_without_msrp):
 
     async def body():
         before = await focus_status(janus_without_msrp)
-        await finish(await sipp("chat_only_refused.xml", trace_dir, ("room", "chat-only"), *CHAT), trace_dir)
+        await finish(await sipp("chat_only_refused.xml", trace_dir, ("room", "chat-only"), *CHAT,
+                                ("proto", "TCP/MSRP"), ("scheme", "msrp")), trace_dir)
         # the Warning names why: nobody offers msrp.open_session
         warning = re.search(r"Warning: 399 sylk \"chat: ([^\"\r\n]*)\"", trace(trace_dir))
         assert warning and "msrp.open_session" in warning.group(1), trace(trace_dir)

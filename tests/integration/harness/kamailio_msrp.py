@@ -8,6 +8,7 @@ inner plain listener; the MSRP relaying (AUTH, Use-Path, forwarding) is Kamailio
 Both are ended by their PIDs (kamailio's main process ends its children; socat's forks for each
 TLS client are in socat's own process group, ended with it).
 """
+import contextlib
 import os
 import secrets
 import signal
@@ -134,6 +135,15 @@ class KamailioMsrpRelay:
                 return "".join(handle.readlines()[-lines:])
         except OSError:
             return ""
+
+    @contextlib.contextmanager
+    def log_on_failure(self, lines=40):
+        """Adds the relay's last log lines to a failing test's error: what Kamailio did with the
+        frames is half of the story."""
+        try:
+            yield
+        except Exception as error:
+            raise AssertionError("%s\n--- kamailio log (last lines) ---\n%s" % (error, self.log_tail(lines))) from error
 
     def log(self):
         with open(self.log_path, errors="replace") as handle:

@@ -1,0 +1,680 @@
+// Two MSRP stacks (sylkcore/msrp) on their own stack threads talking over real loopback
+// sockets: active/passive binding, a 1 MB message in chunks both ways, 413 and 415 with the
+// connection kept, a malformed frame that closes only its own connection, unknown session and
+// method, connection reuse by two sessions, Success-Report, abort, transaction timeout, a
+// passive session whose peer never comes, and msrps with the certificate pinned by fingerprint.
+#include <glib/gstdio.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sylkcore/msrp/stack.hpp"
+#include "sylkcore/net/stack_thread.hpp"
+#include "sylkcore/net/tcp_listener.hpp"
+#include "sylkcore/net/tcp_stream.hpp"
+// cmocka defines fail(): include it after the C++ library headers
+#include "cmocka_cpp.hpp"
+
+using namespace std::chrono_literals;
+using namespace sylk;
+using namespace sylk::msrp;
+
+template <typename Condition>
+static bool waitFor(Condition condition, std::chrono::milliseconds limit = 20000ms) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() > until)
+            return false;
+        std::this_thread::sleep_for(2ms);
+    }
+    return true;
+}
+
+static std::string pattern(size_t size, unsigned seed) {
+    std::string bytes(size, '\0');
+    for (size_t i = 0; i < size; ++i)
+        bytes[i] = static_cast<char>((i * 131 + seed + i / 977) & 0xff);
+    return bytes;
+}
+
+// What a session saw, filled on the stack thread, read by the test under the lock.
+struct Recorder : SessionHandler {
+    std::mutex mutex;
+    std::vector<IncomingMessage> messages;
+    std::vector<std::pair<std::string, int>> dropped;
+    std::vector<std::string> reports;
+    std::vector<std::string> requests;
+    std::string closed;
+    int bound = 0;
+    int drained = 0;
+    int progress = 0;
+    int nicknameStatus = 200;
+    bool streaming = false;
+    std::string streamed;  // what onData gave, placed at its offsets
+
+    void onBound(Session&) override {
+        std::lock_guard lock(mutex);
+        ++bound;
+    }
+    void onMessage(Session&, IncomingMessage message) override {
+        std::lock_guard lock(mutex);
+        messages.push_back(std::move(message));
+    }
+    int onRequest(Session&, const Message& request) override {
+        std::lock_guard lock(mutex);
+        requests.push_back(request.method);
+        return request.method == "NICKNAME" ? nicknameStatus : 501;
+    }
+    void onReport(Session&, const Message& report) override {
+        std::lock_guard lock(mutex);
+        reports.push_back(report.header("Status").value_or(""));
+    }
+    void onDropped(Session&, const std::string& id, int status) override {
+        std::lock_guard lock(mutex);
+        dropped.emplace_back(id, status);
+    }
+    void onDrained(Session&) override {
+        std::lock_guard lock(mutex);
+        ++drained;
+    }
+    void onProgress(Session&, const std::string&, uint64_t, std::optional<uint64_t>) override {
+        std::lock_guard lock(mutex);
+        ++progress;
+    }
+    bool streams(Session&, const Message&) override { return streaming; }
+    void onData(Session&, const std::string&, uint64_t offset, std::string_view data) override {
+        std::lock_guard lock(mutex);
+        if (streamed.size() < offset + data.size())
+            streamed.resize(offset + data.size());
+        streamed.replace(offset, data.size(), data);
+    }
+    void onClosed(Session&, const std::string& reason) override {
+        std::lock_guard lock(mutex);
+        closed = reason.empty() ? "?" : reason;
+    }
+    size_t messageCount() {
+        std::lock_guard lock(mutex);
+        return messages.size();
+    }
+    std::string closedReason() {
+        std::lock_guard lock(mutex);
+        return closed;
+    }
+};
+
+// One stack on its own thread.
+struct Node {
+    net::StackThread thread;
+    std::unique_ptr<Stack> stack;
+
+    explicit Node(const std::string& name, StackConfig config = {}) : thread(name) {
+        thread.execute([&] {
+            stack = std::make_unique<Stack>(thread, config);
+            stack->start();
+        });
+    }
+    ~Node() {
+        thread.execute([&] { stack.reset(); });
+    }
+    std::shared_ptr<Session> create(SessionSetup setup, SessionHandler& handler) {
+        std::shared_ptr<Session> session;
+        thread.execute([&] { session = stack->createSession(setup, handler); });
+        return session;
+    }
+    Uri uriOf(const std::shared_ptr<Session>& session) {
+        Uri uri;
+        thread.execute([&] { uri = session->localUri(); });
+        return uri;
+    }
+    size_t connections() {
+        size_t count = 0;
+        thread.execute([&] { count = stack->connectionCount(); });
+        return count;
+    }
+};
+
+// The outcome of a send, set on the stack thread.
+struct Outcome {
+    std::atomic<int> status{0};
+    std::string comment;
+};
+
+static std::string sendOn(Node& node, const std::shared_ptr<Session>& session, OutgoingMessage message,
+                          std::shared_ptr<Outcome> outcome) {
+    message.done = [outcome](const SendOutcome& result) {
+        outcome->comment = result.comment;
+        outcome->status = result.status;
+    };
+    std::string id;
+    node.thread.execute([&] { id = session->send(std::move(message)); });
+    return id;
+}
+
+// A pair of sessions: `active` on a, `passive` on b, bound to each other the way an offer and
+// its answer make them (the offerer does not know the answerer's path at first).
+struct Pair {
+    std::shared_ptr<Session> active, passive;
+};
+
+static Pair connectPair(Node& a, Recorder& ra, Node& b, Recorder& rb, SessionSetup passiveSetup = {},
+                        bool secure = false, std::string fingerprint = "", bool waitBound = true) {
+    Pair pair;
+    pair.active = a.create(SessionSetup{}, ra);  // our offer: no remote path yet
+    passiveSetup.remotePath = {a.uriOf(pair.active)};
+    passiveSetup.role = Role::Passive;
+    passiveSetup.secure = secure;
+    pair.passive = b.create(passiveSetup, rb);
+    Uri answer = b.uriOf(pair.passive);
+    a.thread.execute([&] { pair.active->setRemote({answer}, Role::Active, fingerprint); });
+    if (waitBound) {
+        // Both sides bound: the active side connected, the passive one matched its first request.
+        assert_true(waitFor([&] {
+            std::lock_guard la(ra.mutex), lb(rb.mutex);
+            return ra.bound == 1 && rb.bound == 1;
+        }));
+    }
+    return pair;
+}
+
+static void a_megabyte_each_way_in_chunks(void**) {
+    Recorder ra, rb;
+    Node a("msrp-a"), b("msrp-b");
+    Pair pair = connectPair(a, ra, b, rb);
+    assert_true(waitFor([&] {
+        std::lock_guard la(ra.mutex), lb(rb.mutex);
+        return ra.bound == 1 && rb.bound == 1;
+    }));
+    const std::string there = pattern(1024 * 1024, 1), back = pattern(1024 * 1024 + 7, 2);
+    auto sent = std::make_shared<Outcome>(), returned = std::make_shared<Outcome>();
+    OutgoingMessage one;
+    one.contentType = "application/octet-stream";
+    one.body = there;
+    std::string id = sendOn(a, pair.active, one, sent);
+    assert_false(id.empty());
+    OutgoingMessage two;
+    two.contentType = "application/octet-stream";
+    two.body = back;
+    assert_false(sendOn(b, pair.passive, two, returned).empty());
+    assert_true(waitFor([&] { return rb.messageCount() == 1 && ra.messageCount() == 1; }, 60000ms));
+    assert_true(waitFor([&] { return sent->status != 0 && returned->status != 0; }));
+    assert_int_equal(sent->status, 200);
+    assert_int_equal(returned->status, 200);
+    {
+        std::lock_guard la(ra.mutex), lb(rb.mutex);
+        assert_true(rb.messages[0].body == there);
+        assert_string_equal(rb.messages[0].messageId.c_str(), id.c_str());
+        assert_string_equal(rb.messages[0].contentType.c_str(), "application/octet-stream");
+        assert_true(ra.messages[0].body == back);
+    }
+    assert_int_equal(a.connections(), 1);
+    assert_int_equal(b.connections(), 1);
+    assert_true(ra.closedReason().empty());
+    assert_true(rb.closedReason().empty());
+}
+
+static void too_big_is_413_and_the_connection_stays(void**) {
+    Recorder ra, rb;
+    Node a("msrp-a"), b("msrp-b");
+    SessionSetup limits;
+    limits.maxMessageSize = 10000;
+    limits.acceptTypes = {"text/*", "message/cpim"};
+    Pair pair = connectPair(a, ra, b, rb, limits);
+    auto big = std::make_shared<Outcome>();
+    OutgoingMessage oversized;
+    oversized.body = pattern(50000, 3);
+    sendOn(a, pair.active, oversized, big);
+    assert_true(waitFor([&] { return big->status != 0; }));
+    assert_int_equal(big->status, 413);
+    auto image = std::make_shared<Outcome>();
+    OutgoingMessage png;
+    png.contentType = "image/png";
+    png.body = "not really a png";
+    sendOn(a, pair.active, png, image);
+    assert_true(waitFor([&] { return image->status != 0; }));
+    assert_int_equal(image->status, 415);
+    auto small = std::make_shared<Outcome>();
+    OutgoingMessage hello;
+    hello.contentType = "text/plain; charset=utf-8";
+    hello.body = "hello after the refusals";
+    sendOn(a, pair.active, hello, small);
+    assert_true(waitFor([&] { return rb.messageCount() == 1 && small->status != 0; }));
+    assert_int_equal(small->status, 200);
+    std::lock_guard lb(rb.mutex);
+    assert_string_equal(rb.messages[0].body.c_str(), "hello after the refusals");
+    assert_int_equal(rb.dropped.size(), 2);
+    assert_int_equal(rb.dropped[0].second, 413);
+    assert_int_equal(rb.dropped[1].second, 415);
+    assert_true(rb.closed.empty());
+    assert_int_equal(b.connections(), 1);
+}
+
+// A raw TCP client on b's listener: what it receives.
+struct RawClient {
+    std::shared_ptr<net::TcpStream> stream;
+    std::mutex mutex;
+    std::string received;
+    std::atomic<bool> ended{false};
+
+    RawClient(net::StackThread& thread, uint16_t port) {
+        thread.execute([&] {
+            stream = net::TcpStream::connect(thread, "127.0.0.1", port, {},
+                                             {.received =
+                                                  [this](const uint8_t* data, size_t size) {
+                                                      std::lock_guard lock(mutex);
+                                                      received.append(reinterpret_cast<const char*>(data), size);
+                                                  },
+                                              .peerClosed = [this] { ended = true; },
+                                              .failed = [this](const std::string&) { ended = true; }});
+        });
+    }
+    std::string text() {
+        std::lock_guard lock(mutex);
+        return received;
+    }
+};
+
+static void a_malformed_frame_closes_only_its_connection(void**) {
+    Recorder ra, rb;
+    Node a("msrp-a"), b("msrp-b");
+    Pair pair = connectPair(a, ra, b, rb);
+    assert_true(waitFor([&] {
+        std::lock_guard lb(rb.mutex);
+        return rb.bound == 1;
+    }));
+    net::StackThread clientThread("msrp-raw");
+    uint16_t port = 0;
+    b.thread.execute([&] { port = b.stack->port(false); });
+    RawClient raw(clientThread, port);
+    Uri passive = b.uriOf(pair.passive);
+    // An unknown session: 481. The bound session from another connection: 506. Malformed
+    // headers that still frame: 400. All on one connection that stays open.
+    std::string frames =
+        "MSRP unknown1 SEND\r\nTo-Path: msrp://127.0.0.1:" + std::to_string(port) +
+        "/nosuchsession;tcp\r\nFrom-Path: msrp://127.0.0.1:1/x;tcp\r\nMessage-ID: 1\r\n-------unknown1$\r\n"
+        "MSRP wrongconn SEND\r\nTo-Path: " + passive.str() +
+        "\r\nFrom-Path: msrp://127.0.0.1:1/x;tcp\r\nMessage-ID: 2\r\n-------wrongconn$\r\n"
+        "MSRP badhdrs1 SEND\r\nTo-Path: nonsense\r\nFrom-Path: msrp://127.0.0.1:1/x;tcp\r\n-------badhdrs1$\r\n";
+    clientThread.execute([&] { raw.stream->write(frames); });
+    assert_true(waitFor([&] { return raw.text().find("MSRP badhdrs1 400") != std::string::npos; }));
+    assert_true(raw.text().find("MSRP unknown1 481") != std::string::npos);
+    assert_true(raw.text().find("MSRP wrongconn 506") != std::string::npos);
+    assert_false(raw.ended);
+    assert_int_equal(b.connections(), 2);
+    // Now bytes that are no MSRP frame at all: that connection, and only it, ends.
+    clientThread.execute([&] { raw.stream->write("GARBAGE / HTTP/1.1\r\n\r\n"); });
+    assert_true(waitFor([&] { return raw.ended.load(); }));
+    assert_true(waitFor([&] { return b.connections() == 1; }));
+    auto outcome = std::make_shared<Outcome>();
+    OutgoingMessage hello;
+    hello.body = "still here";
+    sendOn(a, pair.active, hello, outcome);
+    assert_true(waitFor([&] { return rb.messageCount() == 1 && outcome->status == 200; }));
+    assert_true(rb.closedReason().empty());
+    clientThread.execute([&] { raw.stream.reset(); });
+}
+
+// A peer written by hand on a raw connection: it binds a passive session with its first
+// request, sends a message's chunks out of order and one twice, asks for a Success-Report, and
+// reads what the stack writes on the wire.
+static void chunks_out_of_order_from_a_raw_peer(void**) {
+    Recorder rb;
+    Node b("msrp-b");
+    SessionSetup setup;
+    setup.role = Role::Passive;
+    setup.remotePath = {Uri::parse("msrp://127.0.0.1:1/rawpeer;tcp")};
+    auto session = b.create(setup, rb);
+    Uri ours = b.uriOf(session);
+    net::StackThread clientThread("msrp-raw");
+    RawClient raw(clientThread, ours.port);
+    auto chunk = [&](const std::string& tid, const std::string& range, const std::string& body, char flag) {
+        return "MSRP " + tid + " SEND\r\nTo-Path: " + ours.str() +
+               "\r\nFrom-Path: msrp://127.0.0.1:1/rawpeer;tcp\r\nMessage-ID: ooo1\r\nSuccess-Report: yes\r\n"
+               "Byte-Range: " + range + "\r\nContent-Type: text/plain\r\n\r\n" + body + "\r\n-------" + tid + flag + "\r\n";
+    };
+    clientThread.execute([&] {
+        raw.stream->write(chunk("tid00002", "4-6/6", "def", '$'));
+        raw.stream->write(chunk("tid00001", "1-3/6", "abc", '+'));
+        raw.stream->write(chunk("tid00003", "1-3/6", "abc", '+'));  // again
+    });
+    assert_true(waitFor([&] { return rb.messageCount() == 1; }));
+    assert_true(waitFor([&] { return raw.text().find("REPORT") != std::string::npos; }));
+    std::string wire = raw.text();
+    for (const char* tid : {"tid00001", "tid00002"})
+        assert_true(wire.find(std::string("MSRP ") + tid + " 200 OK\r\nTo-Path: msrp://127.0.0.1:1/rawpeer;tcp\r\nFrom-Path: " +
+                              ours.str() + "\r\n-------" + tid + "$\r\n") != std::string::npos);
+    assert_true(wire.find("Message-ID: ooo1\r\nByte-Range: 1-6/6\r\nStatus: 000 200 OK\r\n") != std::string::npos);
+    {
+        std::lock_guard lb(rb.mutex);
+        assert_string_equal(rb.messages[0].body.c_str(), "abcdef");
+        assert_string_equal(rb.messages[0].messageId.c_str(), "ooo1");
+        assert_int_equal(rb.bound, 1);
+    }
+    // The duplicate came after the message was complete: answered, not delivered again.
+    assert_true(waitFor([&] { return raw.text().find("MSRP tid00003 200 OK") != std::string::npos; }));
+    assert_int_equal(rb.messageCount(), 1);
+    clientThread.execute([&] { raw.stream.reset(); });
+}
+
+static void other_methods_reach_the_handler(void**) {
+    Recorder ra, rb;
+    Node a("msrp-a"), b("msrp-b");
+    rb.nicknameStatus = 425;
+    Pair pair = connectPair(a, ra, b, rb);
+    std::atomic<int> nickname{0}, unknown{0};
+    a.thread.execute([&] {
+        pair.active->sendRequest("NICKNAME", {{"Use-Nickname", "\"alice\""}}, "", "",
+                                 [&](const Message* response, const std::string&) { nickname = response ? response->status : -1; });
+        pair.active->sendRequest("FROBNICATE", {}, "", "",
+                                 [&](const Message* response, const std::string&) { unknown = response ? response->status : -1; });
+    });
+    assert_true(waitFor([&] { return nickname != 0 && unknown != 0; }));
+    assert_int_equal(nickname, 425);
+    assert_int_equal(unknown, 501);
+}
+
+static void two_sessions_share_one_connection(void**) {
+    Recorder ra1, rb1, ra2, rb2;
+    Node a("msrp-a"), b("msrp-b");
+    Pair first = connectPair(a, ra1, b, rb1);
+    Pair second = connectPair(a, ra2, b, rb2);
+    auto o1 = std::make_shared<Outcome>(), o2 = std::make_shared<Outcome>(), o3 = std::make_shared<Outcome>();
+    OutgoingMessage m1, m2, m3;
+    m1.body = "to the first";
+    m2.body = "to the second";
+    m3.body = "back from the second";
+    sendOn(a, first.active, m1, o1);
+    sendOn(a, second.active, m2, o2);
+    assert_true(waitFor([&] { return o1->status == 200 && o2->status == 200; }));
+    sendOn(b, second.passive, m3, o3);
+    assert_true(waitFor([&] { return o3->status == 200 && ra2.messageCount() == 1; }));
+    assert_int_equal(rb1.messageCount(), 1);
+    assert_int_equal(rb2.messageCount(), 1);
+    {
+        std::lock_guard l1(rb1.mutex), l2(rb2.mutex), l3(ra2.mutex);
+        assert_string_equal(rb1.messages[0].body.c_str(), "to the first");
+        assert_string_equal(rb2.messages[0].body.c_str(), "to the second");
+        assert_string_equal(ra2.messages[0].body.c_str(), "back from the second");
+    }
+    assert_int_equal(a.connections(), 1);  // RFC 4975 §5.4 connection reuse
+    assert_int_equal(b.connections(), 1);
+    // Closing one session leaves the other working on the shared connection.
+    a.thread.execute([&] { first.active->close(); });
+    auto o4 = std::make_shared<Outcome>();
+    OutgoingMessage m4;
+    m4.body = "second still works";
+    sendOn(a, second.active, m4, o4);
+    assert_true(waitFor([&] { return o4->status == 200 && rb2.messageCount() == 2; }));
+}
+
+static void success_report_and_abort(void**) {
+    Recorder ra, rb;
+    Node a("msrp-a"), b("msrp-b");
+    Pair pair = connectPair(a, ra, b, rb);
+    auto reported = std::make_shared<Outcome>();
+    OutgoingMessage wanted;
+    wanted.body = pattern(10000, 4);
+    wanted.successReport = true;
+    sendOn(a, pair.active, wanted, reported);
+    assert_true(waitFor([&] { return reported->status != 0; }));
+    assert_int_equal(reported->status, 200);
+    {
+        std::lock_guard la(ra.mutex);
+        assert_int_equal(ra.reports.size(), 1);  // the REPORT arrived, and made it 200
+        assert_string_equal(ra.reports[0].c_str(), "000 200 OK");
+    }
+    // A message read as it is sent, aborted after its first chunks: b drops it.
+    std::atomic<int> reads{0};
+    auto aborted = std::make_shared<Outcome>();
+    OutgoingMessage file;
+    file.contentType = "application/octet-stream";
+    file.size = 10 * 1024 * 1024;
+    std::string id;
+    file.read = [&](uint64_t offset, size_t max) {
+        ++reads;
+        return pattern(max, static_cast<unsigned>(offset));
+    };
+    id = sendOn(a, pair.active, file, aborted);
+    a.thread.execute([&] { assert_true(pair.active->abort(id)); });
+    assert_true(waitFor([&] { return aborted->status != 0; }));
+    assert_int_equal(aborted->status, 499);
+    assert_true(waitFor([&] {
+        std::lock_guard lb(rb.mutex);
+        return !rb.dropped.empty();
+    }));
+    std::lock_guard lb(rb.mutex);
+    assert_string_equal(rb.dropped[0].first.c_str(), id.c_str());
+    assert_int_equal(rb.dropped[0].second, 499);
+    assert_int_equal(rb.messages.size(), 1);  // only the first message
+}
+
+static void timeouts(void**) {
+    StackConfig quick;
+    quick.transactionTimeout = 300ms;
+    quick.bindTimeout = 300ms;
+    Recorder waiting, active;  // the handlers outlive the stack
+    Node a("msrp-a", quick);
+    // A passive session whose peer never comes.
+    SessionSetup setup;
+    setup.role = Role::Passive;
+    setup.remotePath = {Uri::parse("msrp://127.0.0.1:9/nobody;tcp")};
+    a.create(setup, waiting);
+    assert_true(waitFor([&] { return !waiting.closedReason().empty(); }));
+    // A peer that accepts and never answers: the transaction times out and the session fails.
+    net::StackThread silentThread("msrp-silent");
+    std::unique_ptr<net::TcpListener> silent;
+    std::vector<std::shared_ptr<net::TcpStream>> accepted;
+    silentThread.execute([&] {
+        silent = std::make_unique<net::TcpListener>(silentThread, "127.0.0.1", 0, net::TlsOptions{},
+                                                    [&](std::shared_ptr<net::TcpStream> stream) {
+                                                        stream->start({});
+                                                        accepted.push_back(std::move(stream));
+                                                    });
+    });
+    SessionSetup toSilent;
+    uint16_t silentPort = 0;
+    silentThread.execute([&] { silentPort = silent->port(); });
+    auto session = a.create(toSilent, active);  // no path yet: the message is queued before it connects
+    auto outcome = std::make_shared<Outcome>();
+    OutgoingMessage hello;
+    hello.body = "anyone?";
+    sendOn(a, session, hello, outcome);
+    a.thread.execute([&] {
+        session->setRemote({Uri::parse("msrp://127.0.0.1:" + std::to_string(silentPort) + "/silent;tcp")}, Role::Active);
+    });
+    assert_true(waitFor([&] { return outcome->status != 0; }));
+    assert_int_equal(outcome->status, 408);
+    assert_true(waitFor([&] { return active.closedReason() == "transaction timeout"; }));
+    silentThread.execute([&] {
+        accepted.clear();
+        silent.reset();
+    });
+}
+
+static void a_streamed_message_goes_to_on_data(void**) {
+    Recorder ra, rb;
+    Node a("msrp-a"), b("msrp-b");
+    rb.streaming = true;  // a file kept elsewhere: the stack does not hold it
+    Pair pair = connectPair(a, ra, b, rb);
+    const std::string file = pattern(300000, 6);
+    auto outcome = std::make_shared<Outcome>();
+    OutgoingMessage message;
+    message.contentType = "application/octet-stream";
+    message.size = file.size();
+    message.read = [&file](uint64_t offset, size_t max) { return file.substr(offset, max); };
+    sendOn(a, pair.active, message, outcome);
+    assert_true(waitFor([&] { return outcome->status == 200 && rb.messageCount() == 1; }));
+    std::lock_guard lb(rb.mutex);
+    assert_true(rb.messages[0].body.empty());
+    assert_int_equal(rb.messages[0].size, file.size());
+    assert_true(rb.streamed == file);
+    assert_true(rb.progress > 100);  // 2048-byte chunks: one onProgress each
+}
+
+// A peer that stops reading: the session's queue stays bounded (send() refuses once it is
+// full) and onDrained comes when the peer reads again.
+static void a_peer_that_stops_reading_bounds_the_queue(void**) {
+    StackConfig bounded;
+    bounded.sendQueueBytes = 64 * 1024;
+    bounded.connectionHighWater = 32 * 1024;
+    Recorder ra;
+    Node a("msrp-a", bounded);
+    net::StackThread peerThread("msrp-slow");
+    std::unique_ptr<net::TcpListener> listener;
+    std::shared_ptr<net::TcpStream> peer;
+    std::atomic<size_t> peerReceived{0};
+    peerThread.execute([&] {
+        listener = std::make_unique<net::TcpListener>(peerThread, "127.0.0.1", 0, net::TlsOptions{},
+                                                      [&](std::shared_ptr<net::TcpStream> stream) {
+                                                          peer = std::move(stream);
+                                                          g_socket_set_option(peer->socket(), SOL_SOCKET, SO_RCVBUF, 16 * 1024, nullptr);
+                                                          peer->start({.received = [&](const uint8_t*, size_t size) { peerReceived += size; }});
+                                                          peer->pauseReading();
+                                                      });
+    });
+    uint16_t port = 0;
+    peerThread.execute([&] { port = listener->port(); });
+    SessionSetup setup;
+    setup.remotePath = {Uri::parse("msrp://127.0.0.1:" + std::to_string(port) + "/slow;tcp")};
+    auto session = a.create(setup, ra);
+    assert_true(waitFor([&] {
+        std::lock_guard la(ra.mutex);
+        return ra.bound == 1;
+    }));
+    size_t accepted = 0;
+    bool refused = false;
+    for (int i = 0; i < 2000 && !refused; ++i) {
+        OutgoingMessage message;
+        message.body = pattern(8192, static_cast<unsigned>(i));
+        std::string id;
+        a.thread.execute([&] { id = session->send(std::move(message)); });
+        if (id.empty())
+            refused = true;
+        else
+            ++accepted;
+        std::this_thread::sleep_for(1ms);
+    }
+    assert_true(refused);
+    size_t queued = 0;
+    bool sendable = true;
+    a.thread.execute([&] {
+        queued = session->queuedBytes();
+        sendable = session->sendable();
+    });
+    assert_false(sendable);
+    assert_true(queued <= bounded.sendQueueBytes + 8192);
+    assert_true(accepted * 8192 < 4 * 1024 * 1024);  // far less than what was offered: bounded
+    peerThread.execute([&] { peer->resumeReading(); });
+    assert_true(waitFor([&] {
+        std::lock_guard la(ra.mutex);
+        return ra.drained > 0;
+    }));
+    assert_true(waitFor([&] { return peerReceived >= accepted * 8192; }));
+    a.thread.execute([&] { assert_true(session->sendable()); });
+    a.thread.execute([&] { session->close(); });
+    peerThread.execute([&] {
+        peer.reset();
+        listener.reset();
+    });
+}
+
+struct Certificate {
+    std::string folder, certificate, key, fingerprint;
+};
+
+static std::string run(const std::string& command) {
+    std::string output;
+    FILE* pipe = popen(command.c_str(), "r");
+    if (!pipe)
+        return output;
+    char buffer[512];
+    while (fgets(buffer, sizeof buffer, pipe))
+        output += buffer;
+    if (pclose(pipe) != 0)
+        return "";
+    return output;
+}
+
+// A self-signed certificate, as MSRP peers have (the fingerprint in SDP vouches for it).
+static Certificate selfSigned() {
+    Certificate made;
+    gchar* folder = g_dir_make_tmp("sylk-msrp-tls-XXXXXX", nullptr);
+    made.folder = folder;
+    g_free(folder);
+    made.certificate = made.folder + "/cert.pem";
+    made.key = made.folder + "/key.pem";
+    std::string output = run("cd " + made.folder +
+                             " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                             "-keyout key.pem -out cert.pem -days 2 -subj /CN=msrp.test 2>/dev/null && "
+                             "openssl x509 -in cert.pem -noout -fingerprint -sha256");
+    auto equals = output.find('=');
+    if (equals != std::string::npos)
+        made.fingerprint = output.substr(equals + 1, output.find_last_not_of("\r\n") - equals);
+    return made;
+}
+
+static void msrps_with_a_pinned_fingerprint(void**) {
+    Certificate made = selfSigned();
+    assert_false(made.fingerprint.empty());
+    StackConfig tls;
+    tls.tls = true;
+    tls.tlsOptions.certificateFile = made.certificate;
+    tls.tlsOptions.keyFile = made.key;
+    {
+        Recorder ra, rb, rc, rd;  // the handlers outlive the stacks
+        Node a("msrp-a"), b("msrp-b", tls);
+        std::string served;
+        b.thread.execute([&] { served = b.stack->fingerprint(); });
+        assert_string_equal(served.c_str(), made.fingerprint.c_str());
+        Pair pair = connectPair(a, ra, b, rb, {}, true, "sha-256 " + made.fingerprint);
+        assert_true(b.uriOf(pair.passive).secure);
+        auto outcome = std::make_shared<Outcome>();
+        OutgoingMessage secret;
+        secret.body = pattern(100000, 5);
+        sendOn(a, pair.active, secret, outcome);
+        assert_true(waitFor([&] { return outcome->status == 200 && rb.messageCount() == 1; }));
+        {
+            std::lock_guard lb(rb.mutex);
+            assert_true(rb.messages[0].body == secret.body);
+        }
+        // Another pin: the connection is refused and the session ends.
+        std::string wrong = made.fingerprint;
+        wrong.replace(0, 2, wrong.substr(0, 2) == "00" ? "11" : "00");
+        Pair refused = connectPair(a, rc, b, rd, {}, true, "sha-256 " + wrong, false);
+        assert_true(waitFor([&] { return !rc.closedReason().empty(); }));
+        assert_true(rc.closedReason().find("cannot connect") == 0);
+        a.thread.execute([&] { refused.active.reset(); });
+    }
+    for (const char* name : {"cert.pem", "key.pem"})
+        g_remove((made.folder + "/" + name).c_str());
+    g_rmdir(made.folder.c_str());
+}
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_megabyte_each_way_in_chunks),
+        cmocka_unit_test(too_big_is_413_and_the_connection_stays),
+        cmocka_unit_test(a_malformed_frame_closes_only_its_connection),
+        cmocka_unit_test(chunks_out_of_order_from_a_raw_peer),
+        cmocka_unit_test(other_methods_reach_the_handler),
+        cmocka_unit_test(two_sessions_share_one_connection),
+        cmocka_unit_test(success_report_and_abort),
+        cmocka_unit_test(timeouts),
+        cmocka_unit_test(a_streamed_message_goes_to_on_data),
+        cmocka_unit_test(a_peer_that_stops_reading_bounds_the_queue),
+        cmocka_unit_test(msrps_with_a_pinned_fingerprint),
+    };
+    int failed = cmocka_run_group_tests(tests, nullptr, nullptr);
+    // As test_tcp_stream: let GLib's idle TLS workers end before LeakSanitizer looks.
+    g_thread_pool_set_max_unused_threads(0);
+    std::this_thread::sleep_for(1500ms);
+    g_thread_pool_stop_unused_threads();
+    return failed;
+}
