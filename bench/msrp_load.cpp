@@ -395,7 +395,10 @@ int main(int argc, char** argv) {
         }
         int64_t nextDue = now < windowEnd ? start + static_cast<int64_t>(static_cast<double>(nextMessage) * interval)
                                           : end;
-        int timeoutMs = static_cast<int>(std::clamp<int64_t>((nextDue - nowNs()) / 1000000, 0, 100));
+        // Rounded up to whole ms: a wait of 0 while the next message is less than 1 ms away would
+        // spin a core; a message sent up to 1 ms late carries its real send time anyway.
+        int64_t wait = nextDue - nowNs();
+        int timeoutMs = wait <= 0 ? 0 : static_cast<int>(std::clamp<int64_t>((wait + 999999) / 1000000, 1, 100));
         int ready = epoll_wait(epoll, events.data(), static_cast<int>(events.size()), timeoutMs);
         for (int i = 0; i < ready; ++i) {
             size_t index = events[static_cast<size_t>(i)].data.u64;
