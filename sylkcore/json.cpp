@@ -4,6 +4,13 @@
 
 namespace sylk {
 
+Json Json::stringArray(const std::vector<std::string>& items) {
+    Json list = array();
+    for (const auto& item : items)
+        list.append(adopt(json_string(item.c_str())));
+    return list;
+}
+
 Json Json::parse(std::string_view text, std::string* error) {
     json_error_t err;
     json_t* value = json_loadb(text.data(), text.size(), JSON_REJECT_DUPLICATES, &err);

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api.hpp"
 
@@ -19,6 +20,8 @@ public:
     static Json borrow(json_t* value) { return Json(json_incref(value)); }
     static Json object() { return adopt(json_object()); }
     static Json array() { return adopt(json_array()); }
+    // An array of these strings (SDP attribute lists, paths).
+    static Json stringArray(const std::vector<std::string>& items);
     // Parses text; returns a null Json and fills error on failure.
     static Json parse(std::string_view text, std::string* error = nullptr);
 

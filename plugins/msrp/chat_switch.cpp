@@ -22,13 +22,6 @@ Json uriList(const std::vector<msrp::Uri>& uris) {
     return list;
 }
 
-Json stringList(const std::vector<std::string>& items) {
-    Json list = Json::array();
-    for (const auto& item : items)
-        list.append(Json::adopt(json_string(item.c_str())));
-    return list;
-}
-
 }  // namespace
 
 ChatSwitch::ChatSwitch(net::StackThread& thread, const MsrpSettings& settings, Report report)
@@ -169,8 +162,8 @@ Json ChatSwitch::openChat(const OpenSessionRequest& request) {
     Json local = Json::object();
     local.set("path", uriList(msrpSession.localPath()))
         .set("setup", request.active ? "active" : "passive")
-        .set("accept_types", stringList(kAcceptTypes))
-        .set("accept_wrapped_types", stringList(kAcceptWrappedTypes))
+        .set("accept_types", Json::stringArray(kAcceptTypes))
+        .set("accept_wrapped_types", Json::stringArray(kAcceptWrappedTypes))
         .set("host", msrpSession.localUri().host)
         .set("port", static_cast<json_int_t>(msrpSession.localUri().portOrDefault()))
         .set("transport", msrpSession.localUri().secure ? "tls" : "tcp");

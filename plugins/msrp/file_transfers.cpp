@@ -9,17 +9,6 @@
 #include "sylkcore/request_error.hpp"
 
 namespace sylk::msrp_plugin {
-namespace {
-
-Json stringList(const std::vector<std::string>& items) {
-    Json list = Json::array();
-    for (const auto& item : items)
-        list.append(Json::adopt(json_string(item.c_str())));
-    return list;
-}
-
-}  // namespace
-
 FileTransfers::FileTransfers(msrp::Stack& stack, const MsrpSettings& settings, FileTransfer::Report report)
     : stack_(stack), settings_(settings), report_(std::move(report)) {}
 
@@ -110,8 +99,8 @@ Json FileTransfers::answer(const OpenSessionRequest& request, FileTransfer& tran
     Json local = Json::object();
     local.set("path", path)
         .set("setup", request.active ? "active" : "passive")
-        .set("accept_types", stringList({"*"}))
-        .set("accept_wrapped_types", stringList({}))
+        .set("accept_types", Json::stringArray({"*"}))
+        .set("accept_wrapped_types", Json::stringArray({}))
         .set("host", session.localUri().host)
         .set("port", static_cast<json_int_t>(session.localUri().portOrDefault()))
         .set("transport", session.localUri().secure ? "tls" : "tcp");

@@ -18,13 +18,6 @@ using namespace conference_focus_detail;
 
 namespace {
 
-Json stringArray(const std::vector<std::string>& items) {
-    Json array = Json::array();
-    for (const auto& item : items)
-        array.append(Json::adopt(json_string(item.c_str())));
-    return array;
-}
-
 // The strings of a JSON array; false if it is not one of strings.
 bool readStrings(json_t* array, std::vector<std::string>* items) {
     if (!json_is_array(array))
@@ -48,9 +41,9 @@ std::string stringOf(json_t* object, const char* key) {
 
 bool ConferenceFocus::openChat(Call& call, const MsrpOffer& offer, std::string* reason, int* refusal) {
     Json remote = Json::object();
-    remote.set("path", stringArray(offer.path))
-        .set("accept_types", stringArray(offer.acceptTypes))
-        .set("accept_wrapped_types", stringArray(offer.acceptWrappedTypes));
+    remote.set("path", Json::stringArray(offer.path))
+        .set("accept_types", Json::stringArray(offer.acceptTypes))
+        .set("accept_wrapped_types", Json::stringArray(offer.acceptWrappedTypes));
     if (!offer.fingerprint.empty())
         remote.set("fingerprint", offer.fingerprint);
     Json request = Json::object();

@@ -28,13 +28,6 @@ using namespace gateway_detail;
 
 namespace {
 
-Json stringArray(const std::vector<std::string>& items) {
-    Json array = Json::array();
-    for (const auto& item : items)
-        array.append(Json::adopt(json_string(item.c_str())));
-    return array;
-}
-
 bool readStrings(json_t* array, std::vector<std::string>* items) {
     if (!json_is_array(array))
         return false;
@@ -144,9 +137,9 @@ Json Gateway::acceptChat(GatewaySession& session) {
     const std::string& room = link->room();
 
     Json remote = Json::object();
-    remote.set("path", stringArray(offer.path))
-        .set("accept_types", stringArray(offer.acceptTypes))
-        .set("accept_wrapped_types", stringArray(offer.acceptWrappedTypes));
+    remote.set("path", Json::stringArray(offer.path))
+        .set("accept_types", Json::stringArray(offer.acceptTypes))
+        .set("accept_wrapped_types", Json::stringArray(offer.acceptWrappedTypes));
     if (!offer.fingerprint.empty())
         remote.set("fingerprint", offer.fingerprint);
     Json request = Json::object();
@@ -279,7 +272,7 @@ bool Gateway::onChatInviteResponse(GatewaySession& session, int status, const si
     auto answer = chooseMessage(bodyOf(sip), &reason);
     if (answer) {
         Json remote = Json::object();
-        remote.set("path", stringArray(answer->path));
+        remote.set("path", Json::stringArray(answer->path));
         if (!answer->fingerprint.empty())
             remote.set("fingerprint", answer->fingerprint);
         Json request = Json::object();
