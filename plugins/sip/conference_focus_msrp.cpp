@@ -11,33 +11,11 @@
 #include "sylkcore/request_error.hpp"
 
 #include "conference_focus_detail.hpp"
+#include "msrp_answer.hpp"
 
 namespace sylk::sip {
 
 using namespace conference_focus_detail;
-
-namespace {
-
-// The strings of a JSON array; false if it is not one of strings.
-bool readStrings(json_t* array, std::vector<std::string>* items) {
-    if (!json_is_array(array))
-        return false;
-    size_t index;
-    json_t* item;
-    json_array_foreach(array, index, item) {
-        if (!json_is_string(item))
-            return false;
-        items->push_back(json_string_value(item));
-    }
-    return true;
-}
-
-std::string stringOf(json_t* object, const char* key) {
-    json_t* value = json_object_get(object, key);
-    return json_is_string(value) ? json_string_value(value) : "";
-}
-
-}  // namespace
 
 bool ConferenceFocus::openChat(Call& call, const MsrpOffer& offer, std::string* reason, int* refusal) {
     Json remote = Json::object();
@@ -77,20 +55,8 @@ bool ConferenceFocus::openChat(Call& call, const MsrpOffer& offer, std::string* 
     }
     // What the msrp plugin answered becomes our m=message; a reply we cannot write is a refusal.
     MsrpAnswer answer;
-    std::string session = stringOf(reply.get(), "session");
-    json_t* local = reply.member("local");
-    json_t* port = json_object_get(local, "port");
-    answer.host = stringOf(local, "host");
-    answer.setup = stringOf(local, "setup");
-    answer.fingerprint = stringOf(local, "fingerprint");
-    answer.secure = stringOf(local, "transport") == "tls";
-    bool complete = !session.empty() && readStrings(json_object_get(local, "path"), &answer.path) && !answer.path.empty() &&
-                    json_is_integer(port) && json_integer_value(port) > 0 && json_integer_value(port) <= 65535 &&
-                    !answer.host.empty() && (answer.setup == "active" || answer.setup == "passive");
-    if (complete && json_object_get(local, "accept_types"))
-        complete = readStrings(json_object_get(local, "accept_types"), &answer.acceptTypes);
-    if (complete && json_object_get(local, "accept_wrapped_types"))
-        complete = readStrings(json_object_get(local, "accept_wrapped_types"), &answer.acceptWrappedTypes);
+    std::string session, member;
+    bool complete = readMsrpAnswer(reply, &session, &member, &answer);
     if (!complete) {
         SYLK_LOG(LOG_WARN, kPackage, "msrp.open_session for room %s gave an incomplete answer", call.room.c_str());
         if (!session.empty()) {
@@ -100,18 +66,16 @@ bool ConferenceFocus::openChat(Call& call, const MsrpOffer& offer, std::string* 
         *reason = "the msrp plugin's answer was incomplete";
         return false;
     }
-    answer.port = static_cast<uint16_t>(json_integer_value(port));
     answer.direction = answerDirection(offer.direction);
     // RFC 5547: the answer repeats the offer's selector (a file pushed to us), or describes the
     // file we send (a pull); the msrp plugin says which in its "file".
-    std::string selector = stringOf(reply.member("file"), "selector");
+    std::string selector = jsonString(reply.member("file"), "selector");
     answer.fileSelector = offer.fileTransfer() && !selector.empty() ? std::optional<std::string>(selector) : offer.fileSelector;
     answer.fileTransferId = offer.fileTransferId;
     call.chatSession = session;
     call.chat = std::move(answer);
     call.chatIndex = offer.index;
     if (!call.audio) {  // a chat-only call is in the room as the msrp plugin's member
-        std::string member = stringOf(reply.get(), "member");
         call.memberId = member.empty() ? "janus.plugin.sylk.msrp/" + session : member;
     }
     return true;

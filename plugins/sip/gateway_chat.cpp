@@ -21,49 +21,13 @@
 #include "sylkcore/request_error.hpp"
 
 #include "gateway_detail.hpp"
+#include "msrp_answer.hpp"
 
 namespace sylk::sip {
 
 using namespace gateway_detail;
 
 namespace {
-
-bool readStrings(json_t* array, std::vector<std::string>* items) {
-    if (!json_is_array(array))
-        return false;
-    size_t index;
-    json_t* item;
-    json_array_foreach(array, index, item) {
-        if (!json_is_string(item))
-            return false;
-        items->push_back(json_string_value(item));
-    }
-    return true;
-}
-
-std::string stringOf(json_t* object, const char* key) {
-    json_t* value = json_object_get(object, key);
-    return json_is_string(value) ? json_string_value(value) : "";
-}
-
-// The msrp plugin's answer as our side of the m=message; false if it is not complete.
-bool readAnswer(const Json& reply, std::string* session, MsrpAnswer* answer) {
-    *session = stringOf(reply.get(), "session");
-    json_t* local = reply.member("local");
-    json_t* port = json_object_get(local, "port");
-    answer->host = stringOf(local, "host");
-    answer->setup = stringOf(local, "setup");
-    answer->fingerprint = stringOf(local, "fingerprint");
-    answer->secure = stringOf(local, "transport") == "tls";
-    if (session->empty() || !readStrings(json_object_get(local, "path"), &answer->path) || answer->path.empty() ||
-        !json_is_integer(port) || json_integer_value(port) <= 0 || json_integer_value(port) > 65535 ||
-        answer->host.empty() || (answer->setup != "active" && answer->setup != "passive"))
-        return false;
-    answer->port = static_cast<uint16_t>(json_integer_value(port));
-    readStrings(json_object_get(local, "accept_types"), &answer->acceptTypes);
-    readStrings(json_object_get(local, "accept_wrapped_types"), &answer->acceptWrappedTypes);
-    return true;
-}
 
 // "type/subtype" of a Content-Type value, lower case, without parameters.
 std::string baseType(const std::string& contentType) {
@@ -150,11 +114,11 @@ Json Gateway::acceptChat(GatewaySession& session) {
         .set("role", msrpAnswerRole(offer.setup))
         .set("remote", remote);
     std::string reason;
-    std::string chatSession;
+    std::string chatSession, chatMember;  // the member is the conference's concern, not ours
     MsrpAnswer answer;
     try {
         Json reply = hub::Services::instance().call("msrp.open_session", request);
-        if (!readAnswer(reply, &chatSession, &answer)) {
+        if (!readMsrpAnswer(reply, &chatSession, &chatMember, &answer)) {
             reason = "the msrp plugin's answer was incomplete";
             if (!chatSession.empty()) {
                 call.chatSession = chatSession;
@@ -218,12 +182,12 @@ Json Gateway::callChat(const std::shared_ptr<GatewaySession>& session, const std
         .set("uri", uri)
         .set("display", session->account.displayName)
         .set("role", "passive");
-    std::string chatSession;
+    std::string chatSession, chatMember;  // the member is the conference's concern, not ours
     MsrpAnswer ours;
     std::string reason;
     try {
         Json reply = hub::Services::instance().call("msrp.open_session", request);
-        if (!readAnswer(reply, &chatSession, &ours))
+        if (!readMsrpAnswer(reply, &chatSession, &chatMember, &ours))
             reason = "the msrp plugin's answer was incomplete";
     } catch (const std::exception& e) {
         reason = e.what();
