@@ -4,7 +4,7 @@
 
 #include "sylkcore/files/file_store.hpp"
 #include "sylkcore/log.hpp"
-#include "sylkcore/msrp/parse_error.hpp"
+#include "remote_path.hpp"
 #include "sylkcore/request_error.hpp"
 
 namespace sylk::msrp_plugin {
@@ -123,12 +123,7 @@ Json ChatSwitch::open(const OpenSessionRequest& request) {
 
 Json ChatSwitch::openChat(const OpenSessionRequest& request) {
     msrp::SessionSetup setup;
-    try {
-        for (const auto& hop : request.remotePath)
-            setup.remotePath.push_back(msrp::Uri::parse(hop));
-    } catch (const msrp::ParseError& e) {
-        throw RequestError(ErrorCode::MsrpBadPath, std::string("field 'path': ") + e.what());
-    }
+    setup.remotePath = parseRemotePath(request.remotePath);
     setup.role = request.active ? msrp::Role::Active : msrp::Role::Passive;
     setup.secure = setup.remotePath.back().secure;
     if (setup.secure && !stack_->port(true))

@@ -3,7 +3,7 @@
 // (DirectSession). Part of class ChatSwitch (chat_switch.hpp).
 #include "chat_switch.hpp"
 
-#include "sylkcore/msrp/parse_error.hpp"
+#include "remote_path.hpp"
 #include "sylkcore/request_error.hpp"
 
 namespace sylk::msrp_plugin {
@@ -29,12 +29,7 @@ Json ChatSwitch::openDirect(const OpenSessionRequest& request) {
         throw RequestError(ErrorCode::InvalidField, std::string("a direct session's room must start with '") +
                                                         DirectSession::kPrefix + "'");
     msrp::SessionSetup setup;
-    try {
-        for (const auto& hop : request.remotePath)
-            setup.remotePath.push_back(msrp::Uri::parse(hop));
-    } catch (const msrp::ParseError& e) {
-        throw RequestError(ErrorCode::MsrpBadPath, std::string("field 'path': ") + e.what());
-    }
+    setup.remotePath = parseRemotePath(request.remotePath);
     setup.role = request.active ? msrp::Role::Active : msrp::Role::Passive;
     // No remote path: we offer (plain msrp), the path comes with the answer (msrp.set_remote).
     setup.secure = !setup.remotePath.empty() && setup.remotePath.back().secure;
@@ -78,13 +73,7 @@ void ChatSwitch::setRemote(const SetRemoteRequest& request) {
     auto direct = direct_.find(request.session);
     if (direct == direct_.end())
         throw RequestError(ErrorCode::MsrpNoSuchSession, "no direct session '" + request.session + "'");
-    std::vector<msrp::Uri> path;
-    try {
-        for (const auto& hop : request.remotePath)
-            path.push_back(msrp::Uri::parse(hop));
-    } catch (const msrp::ParseError& e) {
-        throw RequestError(ErrorCode::MsrpBadPath, std::string("field 'path': ") + e.what());
-    }
+    std::vector<msrp::Uri> path = parseRemotePath(request.remotePath);
     if (!direct->second->setRemote(std::move(path), request.active, request.fingerprint))
         throw RequestError(ErrorCode::MsrpBadPath, "the session has its remote path already");
 }

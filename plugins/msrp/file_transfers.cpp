@@ -5,7 +5,7 @@
 #include "file_transfer_out.hpp"
 #include "sylkcore/files/file_store.hpp"
 #include "sylkcore/log.hpp"
-#include "sylkcore/msrp/parse_error.hpp"
+#include "remote_path.hpp"
 #include "sylkcore/request_error.hpp"
 
 namespace sylk::msrp_plugin {
@@ -16,12 +16,7 @@ FileTransfers::~FileTransfers() { transfers_.clear(); }
 
 msrp::SessionSetup FileTransfers::sessionSetup(const OpenSessionRequest& request) const {
     msrp::SessionSetup setup;
-    try {
-        for (const auto& hop : request.remotePath)
-            setup.remotePath.push_back(msrp::Uri::parse(hop));
-    } catch (const msrp::ParseError& e) {
-        throw RequestError(ErrorCode::MsrpBadPath, std::string("field 'path': ") + e.what());
-    }
+    setup.remotePath = parseRemotePath(request.remotePath);
     setup.role = request.active ? msrp::Role::Active : msrp::Role::Passive;
     setup.secure = setup.remotePath.back().secure;
     if (setup.secure && !stack_.port(true))
