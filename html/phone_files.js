@@ -102,6 +102,7 @@ export function setupFiles(state, send) {
         break;
       case "filesent": if (file) file.state = "sent"; break;
       case "filefailed": if (file) file.state = `failed: ${result.error}`; break;
+      case "fileoffer":
         state.files[result.transfer] = { name: result.name, size: result.size, type: result.type,
                                          from: result.displayname || result.username, state: "offered" };
         state.fileProgress[result.transfer] = [];

@@ -55,6 +55,9 @@ try {
   result.error = (await page.evaluate(() => window.sylkPhone.error)) || undefined;
 } catch (error) {
   result.error = String(error);
+  result.pageState = await page?.evaluate(() => ({ events: window.sylkPhone?.events, files: window.sylkPhone?.files,
+                                                   status: window.sylkPhone?.status, error: window.sylkPhone?.error }))
+    .catch((e) => String(e));
 } finally {
   await close();
 }

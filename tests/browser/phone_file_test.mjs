@@ -42,7 +42,7 @@ try {
   console.log(JSON.stringify({ contact_user: await page.evaluate(() => window.sylkPhone.contactUser) }));
 
   result.stage = "offer";
-  await waitFor(page, () => Object.keys(window.sylkPhone.files).length > 0 || window.sylkPhone.error);
+  await waitFor(page, () => Object.keys(window.sylkPhone.files).length > 0 || window.sylkPhone.error, null, 40000);
   const [transfer, offer] = await page.evaluate(() => Object.entries(window.sylkPhone.files)[0]);
   result.transfer = transfer;
   result.offerShown = await page.textContent("#file-list");
@@ -78,6 +78,9 @@ try {
   result.done = true;
 } catch (error) {
   result.error = String(error);
+  result.pageState = await page?.evaluate(() => ({ events: window.sylkPhone?.events, files: window.sylkPhone?.files,
+                                                   status: window.sylkPhone?.status, error: window.sylkPhone?.error }))
+    .catch((e) => String(e));
 } finally {
   await close();
 }

@@ -79,7 +79,9 @@ def test_a_sip_client_sends_a_web_user_a_file(janus):
             call = await sipp("file_call.xml", trace_dir, ("room", contact_user), ("msrpport", chat.uri.port),
                               ("msrpsession", chat.session_id), ("direction", "sendonly"), ("selector", selector),
                               ("transferid", "gwfile1"), call_ms=25000)
-            offer = (await json_line(browser.stdout))["offer"]
+            shown = await json_line(browser.stdout)
+            assert "offer" in shown, shown
+            offer = shown["offer"]
             sdp = await answer_of(trace_dir)     # the page accepted
             assert re.search(r"^a=recvonly\r?$", sdp, re.M), sdp
             assert attribute(sdp, "file-selector") == selector, sdp
@@ -165,13 +167,21 @@ def test_a_declined_file_offer_gets_603(janus):
             call = await sipp("file_call_declined.xml", trace_dir, ("room", contact_user), ("msrpport", 2999),
                               ("msrpsession", "declinedfile1"), ("direction", "sendonly"),
                               ("selector", 'name:"no thanks.txt" size:3'), ("transferid", "gwfile2"))
-            offer = (await json_line(browser.stdout))["offer"]
+            shown = await json_line(browser.stdout)
+            assert "offer" in shown, shown
+            offer = shown["offer"]
             await finish(call, trace_dir)
             output, errors = await asyncio.wait_for(browser.communicate(), 60)
             lines = [line for line in output.decode().splitlines() if line.startswith("{")]
             assert lines, errors.decode(errors="replace")[-2000:]
             status = (await admin.message_plugin("janus.plugin.sylk.msrp", {"request": "status"}))["status"]
             return offer, json.loads(lines[-1]), status
+        except (AssertionError, asyncio.TimeoutError) as failure:
+            if browser.returncode is None:
+                browser.terminate()
+            output = await asyncio.wait_for(browser.stdout.read(), 20)
+            raise AssertionError("%s\nbrowser: %s\nsipp: %s" % (failure, output.decode(errors="replace")[-3000:],
+                                                               trace(trace_dir)[-2000:])) from failure
         finally:
             if browser.returncode is None:
                 browser.kill()
