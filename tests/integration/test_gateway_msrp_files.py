@@ -228,6 +228,12 @@ def test_a_web_user_sends_a_sip_client_a_file(janus):
             lines = [line for line in output.decode().splitlines() if line.startswith("{")]
             assert lines, errors.decode(errors="replace")[-2000:]
             return sent, offer, message, json.loads(lines[-1]), callee.returncode, callee_errors
+        except (AssertionError, asyncio.TimeoutError) as failure:
+            if browser.returncode is None:
+                browser.terminate()
+            output = await asyncio.wait_for(browser.stdout.read(), 20)
+            raise AssertionError("%s\nbrowser: %s\njanus: %s" % (failure, output.decode(errors="replace")[-3000:],
+                                                                janus.log_tail(40))) from failure
         finally:
             for process in (browser, callee):
                 if process.returncode is None:
