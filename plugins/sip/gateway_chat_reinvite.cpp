@@ -38,8 +38,9 @@ void refuse(nua_handle_s* handle, const std::string& callId, const std::string& 
 
 bool Gateway::onChatReInvite(GatewaySession& session, const std::string& offer) {
     SipCall& call = session.call;
-    if (!call.chatOnly && call.chatSession.empty())
-        return false;  // a plain audio call
+    if (!call.chatOnly && call.chatSession.empty() && !call.msrpOffer)
+        return false;  // a plain audio call (one whose chat was refused or dropped stays here: its
+                       // answer keeps the offer's m=message lines, with port 0)
     std::vector<SdpMediaLine> lines;
     std::optional<MsrpOffer> chat;
     std::optional<AudioOffer> audio;
