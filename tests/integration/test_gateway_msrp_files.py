@@ -53,12 +53,17 @@ async def answer_of(trace_dir, timeout=60):
     raise AssertionError("no 200 to the INVITE:\n" + trace(trace_dir)[-3000:])
 
 
-async def other_session_token(janus):
-    """A file token another page session holds: a video room participant's (room files)."""
+async def other_session_tokens(janus):
+    """File tokens other page sessions hold: another web user's on the gateway (its own file
+    room, from "filetoken") and a video room participant's (room files)."""
     session = await Session.create(janus.ws_url)
-    handle = await session.attach("janus.plugin.sylk.videoroom")
-    joined, _ = await handle.send({"request": "join", "ptype": "publisher", "room": "gw-files-other", "display": "Other"})
-    return session, joined
+    phone = await session.attach("janus.plugin.sylk.sip")
+    registered, _ = await phone.send({"request": "register", "username": "sip:other@sylk.test", "type": "guest"})
+    assert registered["result"]["event"] == "registered", registered
+    token, _ = await phone.send({"request": "filetoken"})
+    room = await session.attach("janus.plugin.sylk.videoroom")
+    joined, _ = await room.send({"request": "join", "ptype": "publisher", "room": "gw-files-other", "display": "Other"})
+    return session, token["result"]["token"], joined["file_token"]
 
 
 def test_a_sip_client_sends_a_web_user_a_file(janus):
@@ -105,9 +110,10 @@ def test_a_sip_client_sends_a_web_user_a_file(janus):
                 "traversal-name": http_get(janus, "/files/%s/..%%2Fetc%%2Fpasswd" % token)[0],
                 "unknown-token": http_get(janus, "/files/%s/%s" % ("x" * len(token), file_id))[0],
             }
-            other, joined = await other_session_token(janus)
-            other_token = joined["file_token"]
-            refused["other-session"] = http_get(janus, "/files/%s/%s" % (other_token, file_id))[0]
+            other, phone_token, room_token = await other_session_tokens(janus)
+            assert phone_token != token
+            refused["other-session"] = http_get(janus, "/files/%s/%s" % (phone_token, file_id))[0]
+            refused["room-session"] = http_get(janus, "/files/%s/%s" % (room_token, file_id))[0]
 
             await finish(call, trace_dir)        # sipp's BYE: the dialog ends
             final = await json_line(browser.stdout, timeout=60)
@@ -145,6 +151,7 @@ def test_a_sip_client_sends_a_web_user_a_file(janus):
     assert refused["traversal"] in (403, 404) and refused["traversal-escaped"] in (403, 404), refused
     assert refused["traversal-name"] in (403, 404), refused
     assert refused["unknown-token"] == 403 and refused["other-session"] == 404, refused
+    assert refused["room-session"] == 404, refused
     assert final.get("done") and "error" not in final, final
     assert "fileended" in final["events"], final
     assert after == 403, after
