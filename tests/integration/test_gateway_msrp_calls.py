@@ -110,6 +110,7 @@ def run_scenario(janus, scenario, expect_audio):
 
             await finish(call, trace_dir)   # CSeq 3 got 488 (sipp checks), then the BYE's 200
             status, head, _ = final_of(trace_dir, 3)
+            dropped = final_of(trace_dir, 4) if expect_audio else None
             output, errors = await asyncio.wait_for(browser.communicate(), 60)
             lines = [line for line in output.decode().splitlines() if line.startswith("{")]
             assert lines, errors.decode(errors="replace")[-2000:]
@@ -117,7 +118,7 @@ def run_scenario(janus, scenario, expect_audio):
             deadline = loop.time() + 5
             while loop.time() < deadline and await direct_sessions(admin):
                 await asyncio.sleep(0.1)
-            return json.loads(lines[-1]), status, head, await direct_sessions(admin)
+            return json.loads(lines[-1]), status, head, dropped, await direct_sessions(admin)
         except (AssertionError, asyncio.TimeoutError) as failure:
             if browser.returncode is None:
                 browser.terminate()
@@ -133,7 +134,7 @@ def run_scenario(janus, scenario, expect_audio):
             await peer.close()
             await admin.close()
 
-    result, status, head, left = run(body(), timeout=180)
+    result, status, head, dropped, left = run(body(), timeout=180)
     assert "error" not in result, json.dumps(result, indent=1)
     assert result["chatVisible"], result
     assert result["received"]["text"] == "hello web", result
@@ -143,23 +144,30 @@ def run_scenario(janus, scenario, expect_audio):
     assert status == 488 and "Warning: 399 sylk" in head, head
     assert left == [], left
     assert janus.alive()
-    return result, head
+    return result, head, dropped
 
 
 def test_audio_and_chat_in_one_call_and_its_re_invites(janus):
     """Audio (PCMU) and chat in one INVITE: the page answers the audio (its JSEP) and shows the
     chat; the peer's hold re-INVITE (same m=message) is answered 200 (audio recvonly, the chat
     goes on: a message crosses after it, the page saw remote_hold); one moving the chat to
-    another a=path gets 488 and the call goes on until the BYE."""
-    result, head = run_scenario(janus, "gateway_audio_chat.xml", expect_audio=True)
+    another a=path gets 488 and the call goes on; one dropping the chat (port 0) gets 200 with the
+    audio kept, and the page gets chatclosed."""
+    result, head, dropped = run_scenario(janus, "gateway_audio_chat.xml", expect_audio=True)
     assert "is calling with chat" in result["incoming"], result
     assert "remote_hold" in result["events"], result
     assert "a=path" in head, head
+    # CSeq 4 dropped the chat (m=message port 0): 200 with both lines, the chat's refused, the
+    # audio kept; the page got chatclosed before the BYE's hangup.
+    code, _, sdp = dropped
+    lines = [line.strip() for line in sdp.splitlines() if line.startswith("m=")]
+    assert code == 200 and len(lines) == 2 and lines[1].startswith("m=message 0 ") and not lines[0].startswith("m=audio 0 "), sdp
+    assert "chatclosed" in result["events"], result
 
 
 def test_chat_call_refresh_re_invite(janus):
     """A chat-only call: the session refresh re-INVITE (same m=message) is answered 200 and the
     chat goes on; a re-INVITE removing the m=message (the call's only stream) gets 488."""
-    result, head = run_scenario(janus, "gateway_chat_refresh.xml", expect_audio=False)
+    result, head, _ = run_scenario(janus, "gateway_chat_refresh.xml", expect_audio=False)
     assert "wants to chat" in result["incoming"], result
     assert "cannot be removed" in head, head
