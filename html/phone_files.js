@@ -63,7 +63,7 @@ export function setupFiles(state, send) {
         decline.onclick = () => state.declineFile(transfer);
         item.append(" ", accept, " ", decline);
       }
-      if (file.state === "receiving" && file.size) {
+      if ((file.state === "receiving" || file.state === "sending") && file.size) {
         const bar = document.createElement("progress");
         bar.max = file.size;
         bar.value = file.received || 0;
@@ -111,9 +111,9 @@ export function setupFiles(state, send) {
       case "filedeclining": if (file) file.state = "declined"; break;
       case "fileprogress":
         if (file) {
-          file.received = result.received;
+          file.received = result.received ?? result.sent;  // a file coming in, or ours going out
           if (result.size !== undefined) file.size = result.size;
-          state.fileProgress[result.transfer].push(result.received);
+          state.fileProgress[result.transfer].push(file.received);
         }
         break;
       case "filereceived":

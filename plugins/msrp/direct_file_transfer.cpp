@@ -45,6 +45,22 @@ void DirectIncomingFileTransfer::postProgress() {
                 hub::direct(hub::DirectMessage{kProgressType, progress.dump()}));
 }
 
+std::function<void(uint64_t end)> directSendProgress(std::string room, std::string session, uint64_t size) {
+    auto posted = std::make_shared<uint64_t>(0);
+    return [room = std::move(room), session = std::move(session), size, posted](uint64_t end) {
+        if (end <= *posted || (end - *posted < DirectIncomingFileTransfer::kProgressStep && end < size))
+            return;
+        *posted = end;
+        auto hubRoom = hub::Hub::instance().find(room);
+        if (!hubRoom)
+            return;
+        Json progress = Json::object();
+        progress.set("session", session).set("sent", static_cast<json_int_t>(end)).set("size", static_cast<json_int_t>(size));
+        hubRoom->post(ChatRoom::kPackage, std::string(ChatRoom::kPackage) + "/" + session,
+                      hub::direct(hub::DirectMessage{DirectIncomingFileTransfer::kProgressType, progress.dump()}));
+    };
+}
+
 FileTransfer::Report directFileReport(FileTransfer::Report inner) {
     return [inner = std::move(inner)](Json event) {
         std::string room = json_string_value(event.member("room")) ? json_string_value(event.member("room")) : "";

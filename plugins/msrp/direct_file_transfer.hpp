@@ -40,4 +40,9 @@ private:
 // `direct` event too, so that the gateway learns that a web user's file reached the SIP client.
 FileTransfer::Report directFileReport(FileTransfer::Report inner);
 
+// The read hook of a direct transfer to a SIP client (OutgoingFileTransfer::reportReads): the
+// bytes handed to the stack so far, posted to room as {"session","sent","size"} progress, at
+// most every kProgressStep bytes and at the end. Refers to nothing but copies of its arguments.
+std::function<void(uint64_t end)> directSendProgress(std::string room, std::string session, uint64_t size);
+
 }  // namespace sylk::msrp_plugin

@@ -87,6 +87,10 @@ Json FileTransfers::open(const OpenSessionRequest& request) {
         throw RequestError(ErrorCode::MsrpBadPath, e.what());
     }
     std::string id = transfer->id();
+    if (request.direct && request.file->direction == "recvonly") {  // a web user's file: its progress for the page
+        auto& outgoing = static_cast<OutgoingFileTransfer&>(*transfer);
+        outgoing.reportReads(directSendProgress(request.room, id, outgoing.size()));
+    }
     if (request.member.empty())  // no call member to record the file as sent by: this session
         transfer->setMemberId(std::string(ChatRoom::kPackage) + "/" + id);
     Json reply = answer(request, *transfer);

@@ -249,7 +249,10 @@ void Gateway::onFileProgress(GatewaySession& session, const std::string& body) {
         if (!end.empty())
             return;  // file_received: the store's `file` event says it (onFileStored)
         Json event = result("fileprogress");
-        event.set("transfer", id).set("received", json_integer_value(json_object_get(progress.get(), "received")));
+        if (json_t* sent = json_object_get(progress.get(), "sent"))  // our file, handed to the stack
+            event.set("transfer", id).set("sent", json_integer_value(sent));
+        else
+            event.set("transfer", id).set("received", json_integer_value(json_object_get(progress.get(), "received")));
         if (json_t* size = json_object_get(progress.get(), "size"))
             event.set("size", json_integer_value(size));
         events_(session, id, event, Json());

@@ -50,6 +50,7 @@ try {
   result.stage = "sending";
   await waitFor(page, () => window.sylkPhone.events.includes("fileended") || window.sylkPhone.error);
   result.files = await page.evaluate(() => window.sylkPhone.files);
+  result.progress = await page.evaluate(() => window.sylkPhone.fileProgress);
   result.events = await page.evaluate(() => window.sylkPhone.events);
   result.listShown = await page.textContent("#file-list");
   result.error = (await page.evaluate(() => window.sylkPhone.error)) || undefined;

@@ -259,5 +259,8 @@ def test_a_web_user_sends_a_sip_client_a_file(janus):
     assert "error" not in final, final
     assert "filesent" in final["events"] and "fileended" in final["events"], final
     assert list(final["files"].values())[0]["state"] == "sent", final
+    # Sending progress: the bytes handed to MSRP, growing to the whole file.
+    progress = list(final["progress"].values())[0]
+    assert len(progress) >= 3 and progress == sorted(progress) and progress[-1] == size, progress
     assert status == 0, callee_errors.decode(errors="replace")[-1000:]
     assert janus.alive()
