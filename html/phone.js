@@ -5,6 +5,7 @@
 // what a stock janus.js SIP app sends.
 // window.sylkPhone exposes the state for automated browser tests.
 import { connectionSettings } from "./connection.js";
+import { setupFiles } from "./phone_files.js";
 const PLUGIN = "janus.plugin.sylk.sip";
 const query = new URLSearchParams(location.search);
 const { server: serverUrl, iceServers } = await connectionSettings(query.get("server"));
@@ -84,6 +85,8 @@ state.inboundStats = async () => {
   return result;
 };
 
+const onFileEvent = setupFiles(state, send);  // files offered by SIP clients (phone_files.js)
+
 function onEvent(msg, jsep) {
   if (msg.error) {
     fail(`${msg.error} (code ${msg.error_code})`);
@@ -91,6 +94,7 @@ function onEvent(msg, jsep) {
   }
   const result = msg.result || {};
   state.events.push(result.event);
+  if (onFileEvent(result)) return;
   switch (result.event) {
     case "registered":
       state.registered = true;
@@ -124,7 +128,7 @@ function onEvent(msg, jsep) {
       if (result.event === "accepted" && result.chat) {
         setCall("talking");
         openChat(result.username || state.chat.peer);
-        show(`chatting with ${state.chat.peer}`);
+        show(jsep || result.codec ? `in a call with chat (${result.codec || "opus"})` : `chatting with ${state.chat.peer}`);
       } else if (result.event === "accepted") {
         setCall("talking");
         show(`in a call (${result.codec || "opus"}${result.transcoding ? ", transcoded" : ""})`);
@@ -132,13 +136,19 @@ function onEvent(msg, jsep) {
       break;
     case "incomingcall":
       state.incomingJsep = jsep;
-      state.incomingChat = !!result.chat;
+      state.incomingChat = !!result.chat && !jsep;  // chat only; audio + chat comes with a JSEP offer
       if (result.chat) state.chat.peer = result.username;
-      $("caller").textContent = `${result.displayname || ""} ${result.username} ${result.chat ? "wants to chat" : "is calling"}`;
+      $("caller").textContent = `${result.displayname || ""} ${result.username} ${result.chat ? (jsep ? "is calling with chat" : "wants to chat") : "is calling"}`;
       setCall("ringing-in");
       show("incoming call");
       break;
     case "missed_call": show(`missed call from ${result.caller}`); break;
+    case "chatclosed":  // the peer dropped the chat of an audio call (re-INVITE); the audio goes on
+      state.chat.active = false;
+      state.chat.peerComposing = false;
+      renderChat();
+      show("the chat ended; the call goes on");
+      break;
     case "holding": setCall("held"); show("on hold"); break;
     case "resuming": setCall("talking"); show("in a call"); break;
     case "hangup":

@@ -70,6 +70,8 @@ Json ChatSwitch::openDirect(const OpenSessionRequest& request) {
 }
 
 void ChatSwitch::setRemote(const SetRemoteRequest& request) {
+    if (files_->setRemote(request))
+        return;  // a web user's file, offered to a SIP client (FileTransfers)
     auto direct = direct_.find(request.session);
     if (direct == direct_.end())
         throw RequestError(ErrorCode::MsrpNoSuchSession, "no direct session '" + request.session + "'");

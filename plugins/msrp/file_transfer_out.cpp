@@ -75,7 +75,12 @@ void OutgoingFileTransfer::onBound(msrp::Session& session) {
     message.contentType = file_.type.empty() ? "application/octet-stream" : file_.type;
     message.size = file_.size;
     std::shared_ptr<OpenFile> source = open_;
-    message.read = [source](uint64_t offset, size_t max) { return source->read(offset, max); };
+    message.read = [source, hook = readHook_](uint64_t offset, size_t max) {
+        std::string piece = source->read(offset, max);
+        if (hook)
+            hook(offset + piece.size());
+        return piece;
+    };
     message.done = [this](const msrp::SendOutcome& outcome) {
         if (outcome.status == 200) {
             state_ = "done";

@@ -4,6 +4,7 @@
 // is bound, read from disk a chunk at a time as the stack sends (OutgoingMessage::read).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,7 +23,13 @@ public:
 
     std::string answerSelector() const override;
     const char* direction() const override { return "recvonly"; }
+    uint64_t size() const { return file_.size; }
     Json status() const override;
+
+    // Called (on the stack thread) with the end offset of each piece the stack reads to send,
+    // for a sender's progress (direct transfers to SIP clients). It must not refer to this
+    // object: the stack may read after it is gone. Set before the session binds.
+    void reportReads(std::function<void(uint64_t end)> hook) { readHook_ = std::move(hook); }
 
     // msrp::SessionHandler
     void onBound(msrp::Session& session) override;
@@ -34,6 +41,7 @@ private:
     files::SharedFile file_;
     std::shared_ptr<OpenFile> open_;
     bool started_ = false;
+    std::function<void(uint64_t end)> readHook_;
 };
 
 }  // namespace sylk::msrp_plugin

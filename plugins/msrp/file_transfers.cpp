@@ -1,6 +1,7 @@
 #include "file_transfers.hpp"
 
 #include "chat_room.hpp"
+#include "direct_file_transfer.hpp"
 #include "file_transfer_in.hpp"
 #include "file_transfer_out.hpp"
 #include "sylkcore/files/file_store.hpp"
@@ -16,9 +17,13 @@ FileTransfers::~FileTransfers() { transfers_.clear(); }
 
 msrp::SessionSetup FileTransfers::sessionSetup(const OpenSessionRequest& request) const {
     msrp::SessionSetup setup;
-    setup.remotePath = parseRemotePath(request.remotePath);
+    if (request.remotePath.empty() && !(request.direct && !request.active))
+        throw RequestError(ErrorCode::MsrpBadPath, "a file transfer needs the peer's path (remote.path), unless it is "
+                                                   "a direct one we offer (role passive; msrp.set_remote later)");
+    if (!request.remotePath.empty())
+        setup.remotePath = parseRemotePath(request.remotePath);
     setup.role = request.active ? msrp::Role::Active : msrp::Role::Passive;
-    setup.secure = setup.remotePath.back().secure;
+    setup.secure = !setup.remotePath.empty() && setup.remotePath.back().secure;
     if (setup.secure && !stack_.port(true))
         throw RequestError(ErrorCode::MsrpUnsupported, "msrps asked for, but no TLS certificate is configured");
     // A file may have any type (RFC 5547 names it in the selector); its size is the store's limit.
@@ -51,6 +56,9 @@ std::unique_ptr<FileTransfer> FileTransfers::makeTransfer(const OpenSessionReque
         if (selector.size && *selector.size > store.maxBytes())
             throw RequestError(ErrorCode::MsrpFileRefused,
                                "file is larger than the limit of " + std::to_string(store.maxBytes()) + " bytes");
+        if (request.direct)  // to a web user: its progress is posted for the page (direct_file_transfer.hpp)
+            return std::make_unique<DirectIncomingFileTransfer>(std::move(party), std::move(selector), std::move(transferId),
+                                                                report_);
         return std::make_unique<IncomingFileTransfer>(std::move(party), std::move(selector), std::move(transferId), report_);
     }
     // recvonly: a pull, by hash (RFC 5547 section 8.2).
@@ -61,7 +69,9 @@ std::unique_ptr<FileTransfer> FileTransfers::makeTransfer(const OpenSessionReque
     if (!file)
         throw RequestError(ErrorCode::MsrpNoSuchFile, "room '" + request.room + "' has no file with sha-1 " + sha1->colonHex());
     try {
-        return std::make_unique<OutgoingFileTransfer>(std::move(party), std::move(selector), std::move(transferId), report_,
+        // A web user's file to a SIP client: the gateway learns its end (direct_file_transfer.hpp).
+        return std::make_unique<OutgoingFileTransfer>(std::move(party), std::move(selector), std::move(transferId),
+                                                      request.direct ? directFileReport(report_) : report_,
                                                       std::move(*file));
     } catch (const std::runtime_error& e) {
         throw RequestError(ErrorCode::MsrpNoSuchFile, e.what());
@@ -77,6 +87,10 @@ Json FileTransfers::open(const OpenSessionRequest& request) {
         throw RequestError(ErrorCode::MsrpBadPath, e.what());
     }
     std::string id = transfer->id();
+    if (request.direct && request.file->direction == "recvonly") {  // a web user's file: its progress for the page
+        auto& outgoing = static_cast<OutgoingFileTransfer&>(*transfer);
+        outgoing.reportReads(directSendProgress(request.room, id, outgoing.size()));
+    }
     if (request.member.empty())  // no call member to record the file as sent by: this session
         transfer->setMemberId(std::string(ChatRoom::kPackage) + "/" + id);
     Json reply = answer(request, *transfer);
@@ -119,6 +133,17 @@ bool FileTransfers::close(const std::string& sessionId) {
     std::unique_ptr<FileTransfer> transfer = std::move(it->second);
     transfers_.erase(it);
     transfer.reset();  // closes the msrp session; a file still arriving is deleted
+    return true;
+}
+
+bool FileTransfers::setRemote(const SetRemoteRequest& request) {
+    auto it = transfers_.find(request.session);
+    if (it == transfers_.end())
+        return false;
+    std::vector<msrp::Uri> path = parseRemotePath(request.remotePath);
+    if (!it->second->msrp().setRemote(std::move(path), request.active ? msrp::Role::Active : msrp::Role::Passive,
+                                      request.fingerprint))
+        throw RequestError(ErrorCode::MsrpBadPath, "the session has its remote path already");
     return true;
 }
 

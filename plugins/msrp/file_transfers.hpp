@@ -32,6 +32,9 @@ public:
     Json open(const OpenSessionRequest& request);
     // False when sessionId is not a file transfer.
     bool close(const std::string& sessionId);
+    // msrp.set_remote for a direct transfer we offered (a web user's file to a SIP client):
+    // false when sessionId is not a file transfer; RequestError when the path is bad or set.
+    bool setRemote(const SetRemoteRequest& request);
     bool has(const std::string& sessionId) const { return transfers_.count(sessionId) != 0; }
     // A transfer of this room is open (its files must stay while it runs).
     bool inRoom(const std::string& room) const;

@@ -51,16 +51,6 @@ OpenSessionRequest parseOpenSession(RequestReader& reader) {
     if (mode != "conference" && mode != "direct")
         throw RequestError(ErrorCode::InvalidField, "field 'mode' must be \"conference\" or \"direct\"");
     request.direct = mode == "direct";
-    json_t* remote = reader.optionalObject("remote");
-    if (!remote && request.direct)  // we make the offer: the peer's path comes with its answer (msrp.set_remote)
-        return request;
-    if (!remote)
-        throw RequestError(ErrorCode::MissingField, "missing field 'remote'");
-    RequestReader remoteReader(remote);
-    request.remotePath = readStrings(remoteReader, "path", kMaxPath, kMaxUri, true);
-    request.acceptTypes = readStrings(remoteReader, "accept_types", kMaxTypes, 256, false);
-    request.acceptWrappedTypes = readStrings(remoteReader, "accept_wrapped_types", kMaxTypes, 256, false);
-    request.fingerprint = remoteReader.optionalString("fingerprint", 256).value_or("");
     if (json_t* file = reader.optionalObject("file")) {
         RequestReader fileReader(file);
         FileOffer offer;
@@ -71,6 +61,16 @@ OpenSessionRequest parseOpenSession(RequestReader& reader) {
             throw RequestError(ErrorCode::InvalidField, "field 'direction' must be \"sendonly\" or \"recvonly\"");
         request.file = std::move(offer);
     }
+    json_t* remote = reader.optionalObject("remote");
+    if (!remote && request.direct)  // we make the offer: the peer's path comes with its answer (msrp.set_remote)
+        return request;
+    if (!remote)
+        throw RequestError(ErrorCode::MissingField, "missing field 'remote'");
+    RequestReader remoteReader(remote);
+    request.remotePath = readStrings(remoteReader, "path", kMaxPath, kMaxUri, true);
+    request.acceptTypes = readStrings(remoteReader, "accept_types", kMaxTypes, 256, false);
+    request.acceptWrappedTypes = readStrings(remoteReader, "accept_wrapped_types", kMaxTypes, 256, false);
+    request.fingerprint = remoteReader.optionalString("fingerprint", 256).value_or("");
     return request;
 }
 

@@ -230,6 +230,10 @@ void Gateway::onEvent(int event, int status, const char* phrase, nua_handle_s* h
             stack_.retire(handle);
         return;
     }
+    if (FileCall* file = fileOf(*session, handle)) {  // a file offered to the web user (gateway_files.cpp)
+        onFileCallEvent(*session, *file, event, status, phrase, sip, tags);
+        return;
+    }
     switch (event) {
     case nua_r_register:
         onRegisterResponse(*session, status, phrase, handle, sip);

@@ -121,6 +121,12 @@ private:
     void offerChat(const std::shared_ptr<GatewaySession>& session, nua_handle_s* handle, const sip_s* sip,
                    const MsrpOffer& offer, const std::string& sdp);
     Json acceptChat(GatewaySession& session);
+    // Opens the direct msrp session for call.msrpOffer (chat-only or next to audio) and fills
+    // our side of it; false and a reason when the msrp plugin refused.
+    bool openOfferedChat(GatewaySession& session, MsrpAnswer* answer, std::string* reason);
+    // A re-INVITE of a call with chat (gateway_chat_reinvite.cpp): answered (200 or 488) and
+    // true, or false for a plain audio call (onReInvite answers it).
+    bool onChatReInvite(GatewaySession& session, const std::string& offer);
     std::shared_ptr<GatewayChatLink> makeChatLink(GatewaySession& session);
     // The 2xx to our chat-only INVITE: the answer's path to the msrp plugin; true if handled.
     bool onChatInviteResponse(GatewaySession& session, int status, const sip_s* sip);
@@ -130,7 +136,29 @@ private:
     Json chatMessage(GatewaySession& session, const MessageRequest& request);
     Json chatComposing(GatewaySession& session, bool active);
 
+    // Files offered to the web user (gateway_files.cpp): each its own dialog.
+    void offerFile(const std::shared_ptr<GatewaySession>& session, nua_handle_s* handle, const sip_s* sip,
+                   const MsrpOffer& offer, const std::string& sdp);
+    FileCall* fileOf(GatewaySession& session, nua_handle_s* handle);
+    void onFileCallEvent(GatewaySession& session, FileCall& file, int event, int status, const char* phrase,
+                         const sip_s* sip, const void* tags);
+    // The answer to our file offer (gateway_files_out.cpp): its path to the msrp plugin.
+    void onFileInviteResponse(GatewaySession& session, FileCall& file, int status, const sip_s* sip);
+    void openFileRoom(GatewaySession& session);
+    void onFileProgress(GatewaySession& session, const std::string& body);
+    void onFileStored(GatewaySession& session, const hub::FileNotice& file);
+    // Ends every file dialog of the session, deletes its files and revokes its token.
+    void endFiles(GatewaySession& session);
+
 public:
+    // The page accepts or declines an offered file (its "transfer" id, the offer's call id).
+    Json acceptFile(GatewaySession& session, const std::string& transfer);
+    Json declineFile(GatewaySession& session, const std::string& transfer, int code);
+    // The token of the web user's file room, for uploads (POST /files/<token>?name=...).
+    Json fileToken(GatewaySession& session);
+    // Offers the uploaded file id to uri (RFC 5547, a=sendonly) and sends it once accepted.
+    Json sendFile(const std::shared_ptr<GatewaySession>& session, const std::string& uri, const std::string& id);
+
     // The web user saw message_id (a message of the chat call that asked for display
     // notifications): a "displayed" IMDN (RFC 5438) to its sender.
     Json displayed(GatewaySession& session, const std::string& messageId);

@@ -250,6 +250,19 @@ void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
     }
     std::string caller = fromUri(sip);
     std::string callee = toUri(sip);
+    {
+        // A file sent to the web user (RFC 5547, the client's a=sendonly): a dialog of its own,
+        // taken next to any call (gateway_files.cpp).
+        std::string body = bodyOf(sip);
+        std::string fileReason;
+        auto file = body.empty() ? std::nullopt : chooseMessage(body, &fileReason);
+        if (file && file->fileTransfer() && file->direction == "sendonly" &&
+            hub::Services::instance().offered("msrp.open_session")) {
+            if (stack_.takesSdpOffer(handle, sip))
+                offerFile(session, handle, sip, *file, body);
+            return;
+        }
+    }
     if (session->call.state != CallState::Idle) {
         // One call per handle, as in the stock plugin: the second is refused and reported.
         stack_.refuse(handle, 486, sip_486_Busy_here, "");
@@ -283,6 +296,14 @@ void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
     call.callId = callIdOf(sip);
     call.peerUri = caller;
     call.peer = *peer;
+    // Chat next to the audio (m=message, not a file transfer): opened too when the web user
+    // accepts; the page gets both in one call.
+    std::string chatReason;
+    if (auto chat = chooseMessage(offer, &chatReason);
+        chat && !chat->fileTransfer() && hub::Services::instance().offered("msrp.open_session")) {
+        call.msrpOffer = *chat;
+        call.offeredLines = mediaLines(offer);
+    }
     janus::AudioOfferSdp browserOffer = janus::makeAudioOffer(false);
     call.webrtcOpusPt = browserOffer.opusPt;
     call.mindex = 0;
@@ -292,6 +313,8 @@ void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
     nua_respond(handle, 180, sip_180_Ringing, TAG_END());
     Json event = result("incomingcall");
     event.set("username", caller).set("displayname", displayOf(sip)).set("callee", callee).set("codec", peer->codec);
+    if (call.msrpOffer)
+        event.setBool("chat", true);
     if (peer->srtp())
         event.set("srtp", "sdes_optional");
     emit(*session, event, browserOffer.jsep);
@@ -310,13 +333,36 @@ Json Gateway::accept(GatewaySession& session, const Json& answer) {
     session.setBridge(bridge);
     receiver_.add(bridge);
     startMedia(session, call.peer);
-    std::string sdp = ourSdp(session, false, answerDirection(call.peer.direction));
+    std::string sdp;
+    bool chat = false;
+    if (call.msrpOffer) {
+        // Audio and chat: one answer with both, in the offer's order; a chat the msrp plugin
+        // refuses is answered with port 0 and the audio call goes on.
+        MsrpAnswer chatAnswer;
+        std::string reason;
+        chat = openOfferedChat(session, &chatAnswer, &reason);
+        AnswerStreams streams;
+        streams.offered = call.offeredLines;
+        streams.audio = &call.peer;
+        streams.audioPort = bridge->localPort();
+        streams.audioDirection = answerDirection(call.peer.direction);
+        streams.localKey = call.localKey;
+        if (chat) {
+            streams.msrpIndex = call.msrpOffer->index;
+            streams.msrp = &chatAnswer;
+        }
+        sdp = buildStreamsAnswer(stack_.ip(call.listener), sessionIds_, call.sdpVersion++, streams);
+    } else {
+        sdp = ourSdp(session, false, answerDirection(call.peer.direction));
+    }
     std::string contact = stack_.contactFor(session.account.contactUser, call.listener);
     nua_respond(call.handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()),
                 SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
     call.state = CallState::Established;
     Json event = result("accepted");
     event.setBool("transcoding", bridge->transcoding()).set("codec", call.peer.codec).setBool("srtp", call.peer.srtp());
+    if (chat)
+        event.set("username", call.peerUri).setBool("chat", true);
     return event;
 }
 
@@ -391,6 +437,8 @@ Json Gateway::hold(GatewaySession& session, bool hold, const std::string& direct
 void Gateway::onReInvite(GatewaySession& session, const sip_s* sip) {
     SipCall& call = session.call;
     std::string offer = bodyOf(sip);
+    if (onChatReInvite(session, offer))
+        return;  // a call with chat (gateway_chat_reinvite.cpp)
     if (!offer.empty()) {
         std::string reason;
         auto peer = chooseAudio(offer, &reason);
@@ -418,6 +466,7 @@ void Gateway::mediaGone(GatewaySession& session) {
 }
 
 void Gateway::sessionGone(GatewaySession& session) {
+    endFiles(session);  // the page session ends: its file dialogs, files and download token go
     if (session.call.state != CallState::Idle) {
         hangup(session);
         // The handle is going away: nothing to report the hangup to.

@@ -94,7 +94,7 @@ std::shared_ptr<GatewayChatLink> Gateway::makeChatLink(GatewaySession& session) 
     return link;
 }
 
-Json Gateway::acceptChat(GatewaySession& session) {
+bool Gateway::openOfferedChat(GatewaySession& session, MsrpAnswer* answer, std::string* reason) {
     SipCall& call = session.call;
     const MsrpOffer& offer = *call.msrpOffer;
     auto link = makeChatLink(session);
@@ -113,23 +113,36 @@ Json Gateway::acceptChat(GatewaySession& session) {
         .set("display", session.account.displayName)
         .set("role", msrpAnswerRole(offer.setup))
         .set("remote", remote);
-    std::string reason;
     std::string chatSession, chatMember;  // the member is the conference's concern, not ours
-    MsrpAnswer answer;
     try {
         Json reply = hub::Services::instance().call("msrp.open_session", request);
-        if (!readMsrpAnswer(reply, &chatSession, &chatMember, &answer)) {
-            reason = "the msrp plugin's answer was incomplete";
+        if (!readMsrpAnswer(reply, &chatSession, &chatMember, answer)) {
+            *reason = "the msrp plugin's answer was incomplete";
             if (!chatSession.empty()) {
                 call.chatSession = chatSession;
                 closeChat(session);
             }
         }
     } catch (const std::exception& e) {
-        reason = e.what();
+        *reason = e.what();
     }
-    if (!reason.empty()) {
-        SYLK_LOG(LOG_WARN, kPackage, "chat call %s: %s", call.callId.c_str(), reason.c_str());
+    if (!reason->empty()) {
+        SYLK_LOG(LOG_WARN, kPackage, "chat of call %s: %s", call.callId.c_str(), reason->c_str());
+        return false;
+    }
+    answer->direction = answerDirection(offer.direction);
+    call.chatSession = chatSession;
+    call.chatLink = std::move(link);
+    call.chatAnswer = *answer;
+    call.chatPeerPath = offer.path;
+    return true;
+}
+
+Json Gateway::acceptChat(GatewaySession& session) {
+    SipCall& call = session.call;
+    MsrpAnswer answer;
+    std::string reason;
+    if (!openOfferedChat(session, &answer, &reason)) {
         std::string warning = "399 sylk \"chat: " + reason.substr(0, 120) + "\"";
         for (auto& c : warning) {
             if (static_cast<unsigned char>(c) < 0x20)
@@ -140,12 +153,9 @@ Json Gateway::acceptChat(GatewaySession& session) {
         endCall(session, 488, reason);
         throw RequestError(ErrorCode::SipStackError, "the chat could not be opened: " + reason);
     }
-    call.chatSession = chatSession;
-    call.chatLink = std::move(link);
-    answer.direction = answerDirection(offer.direction);
     AnswerStreams streams;
     streams.offered = call.offeredLines;
-    streams.msrpIndex = offer.index;
+    streams.msrpIndex = call.msrpOffer->index;
     streams.msrp = &answer;
     std::string sdp = buildStreamsAnswer(answer.host, sessionIds_, call.sdpVersion++, streams);
     std::string contact = stack_.contactFor(session.account.contactUser, call.listener);
@@ -199,6 +209,7 @@ Json Gateway::callChat(const std::shared_ptr<GatewaySession>& session, const std
         throw RequestError(ErrorCode::SipStackError, "the chat could not be opened: " + reason);
     }
     call.chatLink = std::move(link);
+    call.chatAnswer = ours;
     AnswerStreams streams;
     streams.offered = {SdpMediaLine{"message", "TCP/MSRP", "*"}};
     streams.msrpIndex = 0;
@@ -246,6 +257,8 @@ bool Gateway::onChatInviteResponse(GatewaySession& session, int status, const si
             .set("remote", remote);
         try {
             hub::Services::instance().call("msrp.set_remote", request);
+            call.chatPeerPath = answer->path;
+            call.chatAnswer.setup = answer->setup == "passive" ? "active" : "passive";
         } catch (const std::exception& e) {
             reason = e.what();
             answer.reset();

@@ -28,6 +28,14 @@ void GatewayChatLink::send(const std::string& contentType, const std::string& bo
 }
 
 void GatewayChatLink::onRoomEvent(const hub::RoomEvent& event) {
+    if (event.kind == hub::kind::FileShared && fileListener_) {
+        try {
+            fileListener_(hub::readFileShared(event));
+        } catch (const hub::InvalidHubEvent& e) {
+            SYLK_LOG(LOG_WARN, gateway_detail::kPackage, "file room %s: %s", room_.c_str(), e.what());
+        }
+        return;
+    }
     if (event.kind != hub::kind::Direct || event.plugin == gateway_detail::kPackage)
         return;  // what we posted ourselves, or not a message
     try {

@@ -24,6 +24,11 @@ public:
     GatewayChatLink(const GatewayChatLink&) = delete;
     GatewayChatLink& operator=(const GatewayChatLink&) = delete;
 
+    // Files stored in the room (the hub's `file` events), for the web user's file room; any
+    // thread, like deliver. Set before start().
+    using FileListener = std::function<void(hub::FileNotice file)>;
+    void onFile(FileListener listener) { fileListener_ = std::move(listener); }
+
     // Opens the hub room and listens to it (before msrp.open_session, so nothing is missed).
     void start();
     const std::string& room() const { return room_; }
@@ -36,6 +41,7 @@ private:
     const std::string room_;
     const std::string member_;  // who the gateway posts as (janus.plugin.sylk.sip/<contact user>)
     Deliver deliver_;
+    FileListener fileListener_;
     std::shared_ptr<hub::Room> hubRoom_;
     hub::Subscription subscription_;
 };

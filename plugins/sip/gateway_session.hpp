@@ -73,13 +73,41 @@ struct SipCall {
     // A chat-only call (m=message, RFC 4975): its MSRP session is the msrp plugin's, in direct
     // mode; messages cross the private hub room link->room() (gateway_chat.cpp).
     bool chatOnly = false;
+    // An audio call may carry chat too (chatOnly false, chatSession set once accepted).
     std::optional<MsrpOffer> msrpOffer;   // the peer's m=message, until we answer it
     std::vector<SdpMediaLine> offeredLines;
     std::string chatSession;              // the msrp plugin's session id, once answered
+    MsrpAnswer chatAnswer;                // our side of the m=message, repeated in re-INVITE answers
+    std::vector<std::string> chatPeerPath;  // the peer's a=path: a re-INVITE may not change it
     std::shared_ptr<GatewayChatLink> chatLink;
     // The peer's messages that asked for a display notification, by imdn.Message-ID, until the
     // web user says it displayed them (bounded: the oldest go first).
     std::map<std::string, cpim::CpimMessage> displayAsked;
+};
+
+// A file a SIP client offers the web user (RFC 5547: an INVITE whose m=message has a
+// file-selector and a=sendonly). It is a dialog of its own, next to the handle's call if any
+// (gateway_files.cpp); the page accepts or declines it by its call id ("transfer").
+struct FileCall {
+    nua_handle_s* handle = nullptr;
+    std::string callId;
+    std::string peerUri;
+    int listener = 0;
+    MsrpOffer offer;
+    std::vector<SdpMediaLine> offeredLines;
+    bool answered = false;      // 200 or a refusal sent (ours), or the peer's 2xx (outgoing)
+    bool outgoing = false;      // the web user's file to the peer (gateway_files_out.cpp)
+    int authAttempts = 0;
+    std::string msrpSession;    // the msrp plugin's session, once accepted
+};
+
+// Where the files a web user receives are stored: the private file room of its page session
+// (direct/<contact user>/files), opened by one download token granted to that session only;
+// the files and the token go when the handle goes.
+struct WebUserFiles {
+    std::string room;
+    std::string token;
+    std::shared_ptr<GatewayChatLink> link;  // the room's progress and `file` events
 };
 
 class GatewaySession : public janus::PluginSession, public std::enable_shared_from_this<GatewaySession> {
@@ -91,6 +119,8 @@ public:
 
     SipAccount account;  // SIP thread only
     SipCall call;        // SIP thread only
+    std::map<std::string, FileCall> files;  // offered files by call id; SIP thread only
+    WebUserFiles fileRoom;                  // SIP thread only
 
     void setBridge(std::shared_ptr<MediaBridge> bridge) { bridge_.store(std::move(bridge)); }
     std::shared_ptr<MediaBridge> bridge() const { return bridge_.load(); }

@@ -108,6 +108,10 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     onRequest<GatewaySession>("message", Execution::Inline, &SipPlugin::message);
     onRequest<GatewaySession>("composing", Execution::Inline, &SipPlugin::composing);
     onRequest<GatewaySession>("displayed", Execution::Inline, &SipPlugin::displayed);
+    onRequest<GatewaySession>("acceptfile", Execution::Inline, &SipPlugin::acceptFile);
+    onRequest<GatewaySession>("declinefile", Execution::Inline, &SipPlugin::declineFile);
+    onRequest<GatewaySession>("filetoken", Execution::Inline, &SipPlugin::fileToken);
+    onRequest<GatewaySession>("sendfile", Execution::Inline, &SipPlugin::sendFile);
     onRequest<GatewaySession>("transfer", Execution::Inline, &SipPlugin::transfer);
     onRequest<GatewaySession>("status", Execution::Inline, &SipPlugin::status);
     onAdminRequest("status", &SipPlugin::adminStatus);
@@ -280,6 +284,29 @@ Reply SipPlugin::composing(GatewaySession& session, RequestReader& reader, const
 Reply SipPlugin::displayed(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
     std::string messageId = reader.requireString("message_id", 256);
     return onSipThread(session, janusRequest, [this, messageId](GatewaySession& s) { return gateway_->displayed(s, messageId); });
+}
+
+Reply SipPlugin::acceptFile(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
+    std::string transfer = reader.requireString("transfer", 256);
+    return onSipThread(session, janusRequest, [this, transfer](GatewaySession& s) { return gateway_->acceptFile(s, transfer); });
+}
+
+Reply SipPlugin::declineFile(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
+    std::string transfer = reader.requireString("transfer", 256);
+    int code = static_cast<int>(reader.optionalInt("code", 400, 699).value_or(603));
+    return onSipThread(session, janusRequest,
+                       [this, transfer, code](GatewaySession& s) { return gateway_->declineFile(s, transfer, code); });
+}
+
+Reply SipPlugin::fileToken(GatewaySession& session, RequestReader&, const Request& janusRequest) {
+    return onSipThread(session, janusRequest, [this](GatewaySession& s) { return gateway_->fileToken(s); });
+}
+
+Reply SipPlugin::sendFile(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
+    std::string uri = reader.requireString("uri", 512);
+    std::string id = reader.requireString("id", 128);
+    return onSipThread(session, janusRequest,
+                       [this, uri, id](GatewaySession& s) { return gateway_->sendFile(s.shared_from_this(), uri, id); });
 }
 
 Json SipPlugin::statusBody() const {

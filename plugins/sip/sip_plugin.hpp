@@ -43,6 +43,10 @@ private:
     Reply message(GatewaySession&, RequestReader&, const Request&);
     Reply composing(GatewaySession&, RequestReader&, const Request&);
     Reply displayed(GatewaySession&, RequestReader&, const Request&);
+    Reply acceptFile(GatewaySession&, RequestReader&, const Request&);
+    Reply declineFile(GatewaySession&, RequestReader&, const Request&);
+    Reply fileToken(GatewaySession&, RequestReader&, const Request&);
+    Reply sendFile(GatewaySession&, RequestReader&, const Request&);
     Reply transfer(GatewaySession&, RequestReader&, const Request&);
     Reply status(GatewaySession&, RequestReader&, const Request&);
     Reply adminStatus(RequestReader&, const Request&);

@@ -216,6 +216,13 @@ static void open_session_mode_is_conference_or_direct(void**) {
     // a conference session may not.
     assert_true(parse(R"({"room": "direct/u/c", "uri": "sip:a@x", "mode": "direct", "role": "passive"})").remotePath.empty());
     assert_int_equal(errorOf([&] { parse(R"({"room": "r", "uri": "sip:a@x"})"); }), 1002);
+    // A web user's file offered to a SIP client: direct, no remote yet, and its "file" kept.
+    OpenSessionRequest offered = parse(R"({"room": "direct/u/files", "uri": "sip:a@x", "mode": "direct",
+        "role": "passive", "file": {"selector": "name:\"a\" size:1", "direction": "recvonly"}})");
+    assert_true(offered.direct && offered.remotePath.empty() && offered.file.has_value());
+    assert_string_equal(offered.file->direction.c_str(), "recvonly");
+    assert_int_equal(errorOf([&] { parse(R"({"room": "direct/u/f", "uri": "sip:a@x", "mode": "direct",
+        "file": {"selector": "size:1", "direction": "both"}})"); }), 1003);
     auto setRemote = [](const char* json) {
         Json body = Json::parse(json);
         RequestReader reader(body.get());

@@ -1,0 +1,121 @@
+// Re-INVITEs of the gateway's calls with chat: a chat-only call (m=message) or an audio call
+// with chat next to it. What a re-INVITE may do (docs/sip-api.md, "Re-INVITEs of calls with
+// chat"):
+// - refresh the session or hold/resume the audio, keeping the m=message with the same a=path:
+//   200, the audio changes as in onReInvite, our m=message is repeated as it was;
+// - drop the chat of an audio call (m=message port 0, or gone): 200, the MSRP session closes
+//   and the page gets "chatclosed";
+// - add a chat (or any other stream) to a call that has none: 200 with that stream refused
+//   (port 0); the call goes on as it was.
+// What cannot change, 488 (the call stays as it was, RFC 3261 §14.2):
+// - a chat-only call's m=message removed (a BYE ends a chat), or one with another a=path (a
+//   new MSRP session: the msrp plugin's session cannot be moved to another peer path);
+// - the audio of an audio call removed or without a codec we take (as for audio-only calls);
+// - an m=message turned into a file transfer (a=file-selector: a new session in RFC 5547).
+// Part of class Gateway (gateway.hpp).
+#include "gateway.hpp"
+
+#include "sofia.hpp"
+
+#include "sip_stack.hpp"
+#include "sylkcore/log.hpp"
+
+#include "gateway_detail.hpp"
+
+namespace sylk::sip {
+
+using namespace gateway_detail;
+
+namespace {
+
+void refuse(nua_handle_s* handle, const std::string& callId, const std::string& why) {
+    SYLK_LOG(LOG_INFO, kPackage, "re-INVITE of call %s refused: %s", callId.c_str(), why.c_str());
+    std::string warning = "399 sylk \"" + why + "\"";
+    nua_respond(handle, 488, sip_488_Not_acceptable, SIPTAG_WARNING_STR(warning.c_str()), TAG_END());
+}
+
+}  // namespace
+
+bool Gateway::onChatReInvite(GatewaySession& session, const std::string& offer) {
+    SipCall& call = session.call;
+    if (!call.chatOnly && call.chatSession.empty() && !call.msrpOffer)
+        return false;  // a plain audio call (one whose chat was refused or dropped stays here: its
+                       // answer keeps the offer's m=message lines, with port 0)
+    std::vector<SdpMediaLine> lines;
+    std::optional<MsrpOffer> chat;
+    std::optional<AudioOffer> audio;
+    std::string reason;
+    if (offer.empty()) {
+        // A re-INVITE without SDP: our 200 offers what the call has, in its order.
+        if (!call.chatOnly) {
+            lines.push_back(SdpMediaLine{"audio", "RTP/AVP", ""});
+            audio = call.peer;
+            audio->index = 0;
+        }
+        if (!call.chatSession.empty()) {
+            chat = MsrpOffer{};
+            chat->index = static_cast<int>(lines.size());
+            chat->path = call.chatPeerPath;
+            chat->direction = answerDirection(call.chatAnswer.direction);
+            lines.push_back(SdpMediaLine{"message", call.chatAnswer.secure ? "TCP/TLS/MSRP" : "TCP/MSRP", "*"});
+        }
+    } else {
+        lines = mediaLines(offer);
+        chat = chooseMessage(offer, &reason);
+        if (!call.chatOnly) {
+            audio = chooseAudio(offer, &reason);
+            if (!audio) {
+                refuse(call.handle, call.callId, "the call's audio cannot be removed: " + reason);
+                return true;
+            }
+        }
+    }
+    if (chat && chat->fileTransfer()) {
+        refuse(call.handle, call.callId, "a chat stream cannot become a file transfer");
+        return true;
+    }
+    if (call.chatOnly && !chat) {
+        refuse(call.handle, call.callId, "the chat stream of a chat call cannot be removed (BYE ends it)");
+        return true;
+    }
+    if (chat && !call.chatSession.empty() && chat->path != call.chatPeerPath) {
+        refuse(call.handle, call.callId, "the chat stream's a=path cannot change (a new MSRP session)");
+        return true;
+    }
+    if (!chat && !call.chatSession.empty()) {
+        // The peer dropped the chat of an audio call: the audio goes on.
+        closeChat(session);
+        emit(session, result("chatclosed"));
+    }
+    AnswerStreams streams;
+    streams.offered = lines;
+    if (audio) {
+        bool wasHeld = call.remoteHold;
+        if (!offer.empty())
+            startMedia(session, *audio);
+        if (wasHeld != call.remoteHold)
+            emit(session, result(call.remoteHold ? "remote_hold" : "remote_resume"));
+        std::string direction = call.localHold ? "sendonly" : answerDirection(call.peer.direction);
+        if (call.localHold && call.remoteHold)
+            direction = "inactive";
+        auto bridge = session.bridge();
+        streams.audio = &*audio;
+        streams.audioPort = bridge ? bridge->localPort() : 9;
+        streams.audioDirection = direction;
+        streams.localKey = call.localKey;
+    }
+    MsrpAnswer ours = call.chatAnswer;
+    if (chat && !call.chatSession.empty()) {
+        // Same session, same path: our side as it was; only the direction follows the offer's.
+        ours.direction = answerDirection(chat->direction);
+        streams.msrp = &ours;
+        streams.msrpIndex = chat->index;
+    }
+    std::string ip = audio ? stack_.ip(call.listener) : ours.host;
+    std::string sdp = buildStreamsAnswer(ip, sessionIds_, call.sdpVersion++, streams);
+    nua_respond(call.handle, 200, sip_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
+                TAG_END());
+    return true;
+}
+
+}  // namespace sylk::sip
