@@ -26,6 +26,7 @@ OUR_PLUGINS = {
     "audiomixer": "plugins/audiomixer/.libs/libjanus_sylk_audiomixer.so",
     "sip": "plugins/sip/.libs/libjanus_sylk_sip.so",
     "msrp": "plugins/msrp/.libs/libjanus_sylk_msrp.so",
+    "xmpp": "plugins/xmpp/.libs/libjanus_sylk_xmpp.so",
 }
 TEST_PLUGINS = {
     "hubprobe.a": "tests/plugins/hubprobe/.libs/libjanus_sylk_hubprobe_a.so",
@@ -107,7 +108,7 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
                  max_file_bytes=100 * 1024 * 1024, sip_rtp_timeout=None, sip_tls_port=5061,
                  sip_options=None, event_loops=0, mixer_threads=None, event_handler=None,
                  public_host=None, https_port=8443, wss_port=8989, tls_cert=None, tls_key=None, nat=None,
-                 msrp_options=None, without_plugins=()):
+                 msrp_options=None, without_plugins=(), xmpp_options=None):
     """Creates RUN afresh; returns the admin secret. event_loops > 0 makes janus serve every
     handle from that many shared loop threads instead of one thread per handle. mixer_threads
     sets the audio mixer's (default: one per core). event_handler = {"backend": URL, "events":
@@ -122,6 +123,9 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
     them and the web app server hands the STUN/TURN servers to the pages (/config.json).
     msrp_options: janus.plugin.sylk.msrp.jcfg settings over the test defaults (port 0: the
     plugin's MSRP listener takes a free port; its sessions' a=path say which).
+    xmpp_options: janus.plugin.sylk.xmpp.jcfg settings (server_port, domain, component_secret,
+    reconnect_min_ms, ...) for a test's XMPP server; without them the plugin takes its defaults
+    (127.0.0.1:5347, domain localhost) and keeps trying to connect.
     without_plugins: names of OUR_PLUGINS not to load (e.g. ["msrp"]: a janus without the msrp
     plugin, to test what the others do when its services are absent)."""
     run = os.path.abspath(run)
@@ -202,6 +206,14 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
         for key, value in msrp.items():
             out.write('\t%s = %s\n' % (key, value if isinstance(value, int) else '"%s"' % value))
         out.write("}\n")
+
+    if xmpp_options:
+        with open(os.path.join(conf, "janus.plugin.sylk.xmpp.jcfg"), "w") as out:
+            out.write("general: {\n")
+            for key, value in xmpp_options.items():
+                out.write('\t%s = %s\n' % (key, value if isinstance(value, int) else '"%s"' % value))
+            out.write("}\n")
+        os.chmod(os.path.join(conf, "janus.plugin.sylk.xmpp.jcfg"), 0o600)  # holds the component secret
 
     plugins = dict(OUR_PLUGINS)
     if test_plugins:
