@@ -290,6 +290,8 @@ def main():
     parser.add_argument("--wss-port", type=int, default=8989)
     parser.add_argument("--nat", action="append", default=[], metavar="KEY=VALUE",
                         help="a janus.jcfg nat setting, e.g. stun_server=stun.example.org (repeatable)")
+    parser.add_argument("--xmpp-secret-file", help="the XEP-0114 component secret of the XMPP server "
+                        "janus.plugin.sylk.xmpp connects to (127.0.0.1:5347, domain localhost)")
     args = parser.parse_args()
     if bool(args.cert) != bool(args.key):
         parser.error("--cert and --key go together")
@@ -307,7 +309,9 @@ def main():
     secret = make_run_dir(args.run, args.build, args.ws_port, args.admin_port, args.http_port,
                           ice_interfaces=args.ice_interfaces, debug_level=args.debug_level,
                           public_host=args.public, https_port=args.https_port, wss_port=args.wss_port,
-                          tls_cert=args.cert, tls_key=args.key, nat=nat)
+                          tls_cert=args.cert, tls_key=args.key, nat=nat,
+                          xmpp_options={"component_secret": open(args.xmpp_secret_file).read().strip()}
+                          if args.xmpp_secret_file else None)
     if args.public and not args.cert:
         print(public_certificate(args.run, args.public)[0])
     if args.secret_file:

@@ -129,13 +129,21 @@ class Prosody:
                                % (user, result.returncode, result.stdout, result.stderr))
         self.users[user] = password
 
+    def prepare(self):
+        """Writes the config and registers the users (start() does it the first time)."""
+        self._write_config()
+        for user, password in list(self.users.items()):
+            self.register(user, password)
+
+    def command(self):
+        """The command line that runs this Prosody in the foreground."""
+        return ["prosody", "--config", self.config_path, "-F"]
+
     def start(self, timeout=20):
         if not os.path.exists(self.config_path):
-            self._write_config()
-            for user, password in list(self.users.items()):
-                self.register(user, password)
+            self.prepare()
         self._console = open(os.path.join(self.folder, "prosody.console"), "ab")
-        self.process = subprocess.Popen(["prosody", "--config", self.config_path, "-F"],
+        self.process = subprocess.Popen(self.command(),
                                         stdout=self._console, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         ports = (self.c2s_port, self.component_port, self.http_port)
         deadline = time.monotonic() + timeout
