@@ -135,6 +135,19 @@ class Prosody:
         for user, password in list(self.users.items()):
             self.register(user, password)
 
+    def write_accounts(self, users):
+        """Stores accounts straight into Prosody's internal_plain storage (what prosodyctl
+        register writes), for many users at once (the benchmark); names [a-z0-9] only.
+        Call before start()."""
+        folder = os.path.join(self.data, self.domain.replace(".", "%2e"), "accounts")
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        for user, password in users.items():
+            if not user.isalnum() or not user.islower() and not user.isdigit():
+                raise ValueError("account names here are [a-z0-9]: %r" % user)
+            with open(os.path.join(folder, user + ".dat"), "w") as out:
+                out.write('return {\n\t["password"] = "%s";\n};\n' % password.replace("\\", "").replace('"', ""))
+            self.users[user] = password
+
     def command(self):
         """The command line that runs this Prosody in the foreground."""
         return ["prosody", "--config", self.config_path, "-F"]
