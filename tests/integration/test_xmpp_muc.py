@@ -387,15 +387,44 @@ def test_status_shows_the_link_rooms_and_occupants(janus, prosody):
         [alice] = await connect_all(prosody, "alice")
         try:
             assert (await alice.join(room, "Alice")).error is None
-            status = await admin.message_plugin(PLUGIN, {"request": "status"})
-            text = repr(status)
-            assert prosody.secret not in text  # secrets are never shown
-            return status
+            reply = await admin.message_plugin(PLUGIN, {"request": "status"})
+            assert prosody.secret not in repr(reply)  # secrets are never shown
+            return reply.get("status", reply)
         finally:
             await alice.disconnect()
             await admin.close()
     status = run(body())
-    # the exact shape is the plugin's (docs/xmpp.md); what it must say:
-    flat = repr(status)
-    assert "connected" in flat, status
-    assert "status-room" in flat and "Alice" in flat, status
+    link = status["muc"]["link"]
+    assert link["connected"] is True and link["domain"] == prosody.muc_domain, link
+    assert status["sip"]["link"]["connected"] is True, status["sip"]
+    [entry] = [r for r in status["muc"]["rooms"] if r["room"] == name]
+    assert entry["jid"] == room
+    assert [o["nick"] for o in entry["occupants"]] == ["Alice"]
+    assert entry["occupants"][0]["member"].startswith(PLUGIN + "/")
+
+
+def test_subject_changes_are_refused_and_the_subject_stays_empty(janus, prosody):
+    name = "subject"
+    room = room_jid(prosody, name)
+
+    async def body():
+        alice, bob = await connect_all(prosody, "alice", "bob")
+        try:
+            assert (await alice.join(room, "Alice")).error is None
+            mark = bob.mark()
+            assert (await bob.join(room, "Bob")).error is None
+            start = alice.mark()
+            alice.send_raw("<message to='%s' type='groupchat' id='subj'><subject>new topic</subject></message>" % room)
+            answer = await alice.wait_for(lambda s: s.id == "subj" and s.type == "error", DELIVERY_S, start)
+            assert answer.error_condition == "forbidden", answer
+            await asyncio.sleep(SETTLE_S)
+            assert [m for m in bob.messages(start=mark) if m.subject == "new topic"] == []
+            carol = await XmppClient.connect(prosody, "carol")
+            try:
+                joined = await carol.join(room, "Carol")
+                assert joined.subject is not None and (joined.subject.subject or "") == ""
+            finally:
+                await carol.disconnect()
+        finally:
+            await close_all(alice, bob)
+    run(body())

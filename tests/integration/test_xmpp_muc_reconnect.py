@@ -81,7 +81,9 @@ def test_prosody_restart_the_plugin_reconnects(janus, prosody):
                     status = await admin.message_plugin(PLUGIN, {"request": "status"})
                 finally:
                     await admin.close()
-                assert "connected" in repr(status) and prosody.secret not in repr(status)
+                assert prosody.secret not in repr(status)
+                link = status.get("status", status)["muc"]["link"]
+                assert link["connected"] is True and link["connects"] >= 2, link  # the first link and the new one
             finally:
                 await again.disconnect()
         finally:
