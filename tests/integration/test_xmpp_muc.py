@@ -428,3 +428,25 @@ def test_subject_changes_are_refused_and_the_subject_stays_empty(janus, prosody)
         finally:
             await close_all(alice, bob)
     run(body())
+
+
+def test_kick_is_refused_while_the_hub_names_no_moderator(janus, prosody):
+    """XEP-0045 §8.2 kick (role none) needs the hub room to say who moderates; no plugin tells the
+    hub that yet (docs/xmpp-api.md), so it is feature-not-implemented and the target stays."""
+    name = "kick"
+    room = room_jid(prosody, name)
+
+    async def body():
+        alice, bob = await connect_all(prosody, "alice", "bob")
+        try:
+            assert (await alice.join(room, "Alice")).error is None
+            assert (await bob.join(room, "Bob")).error is None
+            answer = await alice.iq(room, "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+                                          "<item nick='Bob' role='none'><reason>test</reason></item></query>", "set")
+            assert answer.type == "error" and answer.error_condition == "feature-not-implemented", answer
+            mark = alice.mark()
+            bob.groupchat(room, "still in")
+            await alice.wait_message(lambda m: m.body == "still in" and m.sender == room + "/Bob", DELIVERY_S, mark)
+        finally:
+            await close_all(alice, bob)
+    run(body())
