@@ -94,8 +94,15 @@ void MucService::dropIfEmpty(const std::string& name) {
 void MucService::onPresence(const gloox::Tag& stanza, const StanzaHeader& header) {
     const Jid& to = *header.to;
     const Jid& from = *header.from;
-    if (to.local.empty())
-        return;  // presence to the service itself (a subscription, a probe): nothing to say
+    if (to.local.empty()) {
+        // A join aimed at the service itself names no room; other presence to the service (a
+        // subscription, a probe, directed presence) has nothing to answer.
+        if (header.type.empty() && readPresence(stanza).mucJoin) {
+            ++refused_;
+            reply(errorReply(stanza, "modify", "jid-malformed", "join as room@service/nickname"));
+        }
+        return;
+    }
     auto roomName = roomFromLocal(to.local);
     if (header.type == "unavailable") {
         if (auto room = roomName ? findRoom(*roomName) : nullptr) {
