@@ -264,11 +264,14 @@ def table(results):
             continue
         ratios = [r["ours"]["delivered_per_s"] / r["prosody"]["delivered_per_s"] for r in rounds
                   if r["prosody"]["delivered_per_s"]]
-        cpu_ratios = [(r["ours"]["cpu_us_per_delivery"]["janus"]) /
-                      max(1e-9, r["prosody"]["cpu_us_per_delivery"]["prosody"] - r["ours"]["cpu_us_per_delivery"]["prosody"])
-                      for r in rounds]
-        lines.append("| %d | ours / prosody | throughput ratio %s | | | | janus µs / (Prosody-MUC µs − Prosody-as-router µs): %s | | | | |"
-                     % (n, cell(summarize(ratios), 2), cell(summarize(cpu_ratios), 2)))
+        # CPU per delivery of the whole path: Prosody + janus for ours, Prosody alone for its MUC
+        cpu_ratios = [(r["ours"]["cpu_us_per_delivery"]["prosody"] + r["ours"]["cpu_us_per_delivery"]["janus"]) /
+                      r["prosody"]["cpu_us_per_delivery"]["prosody"] for r in rounds]
+        janus_share = [100.0 * r["ours"]["cpu_us_per_delivery"]["janus"] /
+                       (r["ours"]["cpu_us_per_delivery"]["prosody"] + r["ours"]["cpu_us_per_delivery"]["janus"])
+                       for r in rounds]
+        lines.append("| %d | ours / prosody | throughput %s | | | | | janus's share of ours: %s %% | CPU per delivery %s | | |"
+                     % (n, cell(summarize(ratios), 2), cell(summarize(janus_share), 0), cell(summarize(cpu_ratios), 2)))
     return "\n".join(lines)
 
 
@@ -283,7 +286,12 @@ def main():
     parser.add_argument("--targets", default="ours,prosody", help="ours, prosody or both (the order of odd rounds)")
     parser.add_argument("--quick", action="store_true", help="smoke test: N=10, 1 round, 2 s")
     parser.add_argument("--build", default=os.environ.get("SYLK_BUILD_DIR", os.path.join(TOP, "build")))
+    parser.add_argument("--from-json", help="only rewrite xmpp-muc-latest.md from this result file")
     args = parser.parse_args()
+    if args.from_json:
+        with open(args.from_json) as source:
+            write_markdown(json.load(source))
+        return
     if args.quick:
         args.sizes, args.rounds, args.seconds, args.warmup, args.drain = "10", 1, 2.0, 1.0, 1.0
     args.sizes = [int(s) for s in args.sizes.split(",")]
@@ -321,28 +329,38 @@ def main():
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     with open(os.path.join(RESULTS, "xmpp-muc-%s.json" % stamp), "w") as out:
         json.dump(report, out, indent=1)
+    write_markdown(report)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def write_markdown(report):
+    """bench/results/xmpp-muc-latest.md from a run's report (also: --from-json FILE)."""
+    settings = report["settings"]
+    results = {int(n): rounds for n, rounds in report["results"].items()}
     text = "\n".join([
         "# XMPP MUC fan-out benchmark: latest result", "",
         "| | |", "|---|---|",
         "| Date (UTC) | %s |" % report["started"],
         "| Machine | %s, %s CPUs, Linux %s; Prosody and janus pinned to CPU 0, load client to CPU 1 |"
         % (report["machine"]["cpu_model"], report["machine"]["nproc"], report["machine"]["kernel"]),
-        "| Offered load | %d deliveries/s (messages/s = deliveries / N, everyone sending round robin) |" % args.deliveries,
+        "| Offered load | %d deliveries/s (messages/s = deliveries / N, everyone sending round robin) |"
+        % settings["deliveries"],
         "| Measured window | %.0f s after %.0f s warm-up; %d round(s) per N, targets alternating |"
-        % (args.seconds, args.warmup, args.rounds),
+        % (settings["seconds"], settings["warmup"], settings["rounds"]),
         "| Commit | %s |" % report["machine"]["git_commit"], "",
         "Both targets go through the same Prosody: c2s in, the room, c2s out to every occupant (the",
         "sender's echo included). Ours adds the component link (Prosody -> janus -> Prosody) for every",
-        "stanza; Prosody's MUC runs inside Prosody. CPU per delivered stanza: the process's CPU in the",
-        "window (ns CPU clock) / stanzas delivered in the window. The last row per N: the throughput",
-        "ratio and janus's CPU per delivery against what Prosody's MUC costs beyond routing (Prosody's",
-        "CPU per delivery with its own MUC minus Prosody's with ours). Median (min–max) over the rounds;",
-        "the machine is shared (\"others on CPU 0\"): compare within a row pair, not across runs.", "",
+        "stanza, so Prosody parses and routes every delivery it gets back from janus; Prosody's MUC",
+        "makes its deliveries in-process. CPU per delivered stanza: the process's CPU in the window (ns",
+        "CPU clock) / stanzas delivered in the window (janus's column in the prosody rows is janus idling",
+        "beside it). The last row per N: ours / Prosody's MUC for throughput (delivered/s) and for the",
+        "whole path's CPU per delivery (Prosody + janus against Prosody alone), and janus's share of",
+        "ours. Median (min–max) over the rounds; the machine is shared (\"others on CPU 0\"): compare",
+        "within a row pair, not across runs.", "",
         table(results), ""])
     with open(os.path.join(RESULTS, "xmpp-muc-latest.md"), "w") as out:
         out.write(text)
     print(text)
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
