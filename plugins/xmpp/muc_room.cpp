@@ -53,8 +53,10 @@ void MucRoom::presence(const gloox::Tag& stanza, const Jid& user, const std::str
             return;
         }
         // Joining again with the same nickname (a client that lost track): the room state
-        // again, without history, and no second hub member.
-        sendRoomState(it->second, 0);
+        // again, without history, and no second hub member. A presence update without the MUC
+        // <x/> (away, a status text) changes nothing the hub shows.
+        if (read.mucJoin)
+            sendRoomState(it->second, 0);
         return;
     }
     if (nicks_.taken(nick)) {
@@ -173,7 +175,7 @@ void MucRoom::groupchat(const gloox::Tag& stanza, const Occupant& from, const Me
         send(errorReply(stanza, "auth", "forbidden", "the subject of this room cannot be changed"));
         return;
     }
-    if (!read.body) {
+    if (!read.body || read.body->empty()) {  // an empty body carries nothing to show
         if (read.state != ChatState::None) {
             hub::ComposingState state;
             state.display = from.nick;
@@ -202,7 +204,7 @@ void MucRoom::privateMessage(const gloox::Tag& stanza, const Occupant& from, con
         send(errorReply(stanza, "cancel", "item-not-found", "no occupant " + toNick + " in the room"));
         return;
     }
-    if (!read.body) {
+    if (!read.body || read.body->empty()) {  // an empty body carries nothing to show
         if (read.state != ChatState::None) {
             hub::ComposingState state;
             state.display = from.nick;
