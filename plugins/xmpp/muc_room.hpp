@@ -68,7 +68,8 @@ private:
     void rosterChanged(const hub::RoomEvent& event);
     void deliverChat(const hub::RoomEvent& event);
     void deliverComposing(const hub::RoomEvent& event);
-    void sendRoomState(const Occupant& joiner, size_t historyMax);
+    // The room's state for a joiner: presences, its own last, the history it asked for, the subject.
+    void sendRoomState(const Occupant& joiner, size_t historyMax, int64_t historySinceMs = 0);
     void sendPresence(const std::string& nick, const Occupant& to, bool available, std::vector<int> codes = {});
     Occupant* occupantByMember(const std::string& memberId);
     std::string nickJid(const std::string& nick) const { return jid_ + "/" + nick; }

@@ -149,6 +149,13 @@ static void stanzas_are_read(void**) {
     auto badHistory = parse("<presence to='r@c/n'><x xmlns='http://jabber.org/protocol/muc'>"
                             "<history maxstanzas='-1'/></x></presence>");
     assert_true(readPresence(*badHistory).badHistory);
+    auto limits = parse("<presence to='r@c/n'><x xmlns='http://jabber.org/protocol/muc'>"
+                        "<history maxchars='0' seconds='60'/></x></presence>");
+    PresenceRead limited = readPresence(*limits);
+    assert_int_equal(limited.maxChars.value(), 0);
+    assert_int_equal(limited.seconds.value(), 60);
+    assert_false(limited.maxStanzas.has_value());
+    assert_false(limited.badHistory);
     auto plain = parse("<presence to='r@c/n' from='x@y/z'/>");
     assert_false(readPresence(*plain).mucJoin);
 
