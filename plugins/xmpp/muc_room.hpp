@@ -42,6 +42,11 @@ public:
     bool empty() const { return occupants_.empty(); }
     size_t occupantCount() const { return occupants_.size(); }
     bool isOccupant(const Jid& user) const { return occupants_.count(user.full()) != 0; }
+    // The user's nickname in the room, "" if it is not an occupant.
+    std::string nickOf(const Jid& user) const {
+        auto it = occupants_.find(user.full());
+        return it == occupants_.end() ? "" : it->second.nick;
+    }
 
     // A presence from user to room/nick (available). memberId is used if it is a new occupant.
     void presence(const gloox::Tag& stanza, const Jid& user, const std::string& nick, const PresenceRead& read,

@@ -206,3 +206,28 @@ def test_history_limits_asked_for_at_join(janus, prosody):
                 await client.disconnect()
             await wendy.close()
     run(body())
+
+
+def test_self_ping_says_whether_one_is_still_in_the_room(janus, prosody):
+    """XEP-0410: clients ping their own occupant JID to learn whether they are still joined
+    (after a link loss they are not, and join again)."""
+    room = room_jid(prosody, "self-ping")
+
+    async def body():
+        alice = await XmppClient.connect(prosody, "alice")
+        try:
+            ping = "<ping xmlns='urn:xmpp:ping'/>"
+            answer = await alice.iq(room + "/Alice", ping)
+            assert answer.type == "error" and answer.error_condition == "not-acceptable", answer
+            assert (await alice.join(room, "Alice")).error is None
+            answer = await alice.iq(room + "/Alice", ping)
+            assert answer.type == "result", answer
+            answer = await alice.iq(room + "/Someone", ping)  # not one's own nickname
+            assert answer.type == "error" and answer.error_condition == "not-acceptable", answer
+            await alice.leave(room, "Alice")
+            await alice.wait_presence(lambda p: p.type == "unavailable" and 110 in p.status_codes)
+            answer = await alice.iq(room + "/Alice", ping)
+            assert answer.type == "error" and answer.error_condition == "not-acceptable", answer
+        finally:
+            await alice.disconnect()
+    run(body())
