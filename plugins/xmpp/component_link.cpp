@@ -3,6 +3,7 @@
 #include <gloox/tag.h>
 
 #include <algorithm>
+#include <exception>
 
 #include "sylkcore/log.hpp"
 
@@ -80,9 +81,13 @@ void ComponentLink::attempt() {
 void ComponentLink::readable() {
     if (!stream_ || state_ == State::Waiting)
         return;
-    gloox::ConnectionError error = stream_->recv(0);
-    if (error != gloox::ConnNoError)
-        lost(describe(error));
+    try {
+        gloox::ConnectionError error = stream_->recv(0);
+        if (error != gloox::ConnNoError)
+            lost(describe(error));
+    } catch (const std::exception& e) {  // from our own callbacks inside recv(); gloox itself does not throw
+        lost(std::string("failed reading the stream: ") + e.what());
+    }
 }
 
 void ComponentLink::onConnect() {
@@ -99,10 +104,14 @@ void ComponentLink::onConnect() {
 void ComponentLink::onDisconnect(gloox::ConnectionError error) {
     if (state_ == State::Idle)
         return;
-    std::string reason = describe(error);
-    if (error == gloox::ConnStreamError && stream_ && !stream_->streamErrorText().empty())
-        reason += ": " + stream_->streamErrorText();
-    lost(reason);
+    try {  // called by gloox: nothing may be thrown back into it
+        std::string reason = describe(error);
+        if (error == gloox::ConnStreamError && stream_ && !stream_->streamErrorText().empty())
+            reason += ": " + stream_->streamErrorText();
+        lost(reason);
+    } catch (const std::exception& e) {
+        SYLK_LOG(LOG_ERR, kLog, "component %s: after the link went: %s", settings_.domain.c_str(), e.what());
+    }
 }
 
 void ComponentLink::lost(const std::string& reason) {

@@ -22,12 +22,13 @@ int ComponentStream::socketFd() const {
 }
 
 bool ComponentStream::handleNormalNode(gloox::Tag* tag) {
-    if (gloox::Component::handleNormalNode(tag))  // the handshake
-        return true;
-    if (!authed())
-        return false;
-    // gloox calls us from recv(): nothing may be thrown back into it.
+    // gloox calls us from recv(): nothing may be thrown back into it (the handshake's
+    // onConnect runs inside Component::handleNormalNode, hence the whole body).
     try {
+        if (gloox::Component::handleNormalNode(tag))  // the handshake
+            return true;
+        if (!authed())
+            return false;
         sink_(*tag);
     } catch (const std::exception& e) {
         SYLK_LOG(LOG_ERR, "janus.plugin.sylk.xmpp", "stanza <%s> dropped: %s", tag->name().c_str(), e.what());

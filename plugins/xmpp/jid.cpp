@@ -51,7 +51,9 @@ std::optional<Jid> Jid::parse(std::string_view text) {
     }
     if (!domain.empty() && domain.back() == '.')  // RFC 7622 §3.2: a trailing dot is stripped
         domain.remove_suffix(1);
-    if (domain.empty() || domain.size() > kMaxPart || !printableUtf8(domain) ||
+    // Every label of a domain has something in it (no leading dot, no "..", one trailing dot at most).
+    if (domain.empty() || domain.size() > kMaxPart || !printableUtf8(domain) || domain.front() == '.' ||
+        domain.back() == '.' || domain.find("..") != std::string_view::npos ||
         domain.find_first_of(" @/\"&'<>:") != std::string_view::npos)
         return std::nullopt;
     jid.domain.reserve(domain.size());

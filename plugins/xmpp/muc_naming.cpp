@@ -6,7 +6,6 @@ namespace sylk::xmpp {
 namespace {
 
 constexpr size_t kMaxRoomName = 256;
-constexpr size_t kMaxNick = 256;
 
 // XEP-0106 §3.2: the ten characters a local part escapes, and their escapes.
 constexpr std::pair<char, const char*> kEscapes[] = {
@@ -70,7 +69,7 @@ std::string localFromRoom(std::string_view room) {
 std::string nickInvalidReason(std::string_view nick) {
     if (nick.empty())
         return "the nickname is empty";
-    if (nick.size() > kMaxNick)
+    if (nick.size() > kMaxNickBytes)
         return "the nickname is longer than 256 bytes";
     if (!printableUtf8(nick))
         return "the nickname has control characters or is not UTF-8";

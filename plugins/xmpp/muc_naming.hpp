@@ -17,6 +17,8 @@ std::optional<std::string> roomFromLocal(std::string_view local);
 // The local part of the room JID for a hub room (XEP-0106 escaped); "" when the room's name
 // cannot be one (control characters, over 1023 bytes escaped).
 std::string localFromRoom(std::string_view room);
+inline constexpr size_t kMaxNickBytes = 256;
+
 // Why a nickname (a room JID's resource) cannot be used, or "" if it can: empty, over 256
 // bytes, control characters, not UTF-8, or only white space.
 std::string nickInvalidReason(std::string_view nick);

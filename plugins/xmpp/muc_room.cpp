@@ -53,8 +53,10 @@ void MucRoom::presence(const gloox::Tag& stanza, const Jid& user, const std::str
             return;
         }
         // Joining again with the same nickname (a client that lost track): the room state
-        // again, without history, and no second hub member.
-        sendRoomState(it->second, 0);
+        // again, without history, and no second hub member. A presence update without the MUC
+        // <x/> (away, a status text) changes nothing the hub shows.
+        if (read.mucJoin)
+            sendRoomState(it->second, 0);
         return;
     }
     if (nicks_.taken(nick)) {
@@ -73,13 +75,16 @@ void MucRoom::presence(const gloox::Tag& stanza, const Jid& user, const std::str
             sendPresence(nick, other, true);
     }
     size_t historyMax = std::min(settings_.history, read.maxStanzas.value_or(settings_.history));
-    sendRoomState(joiner, historyMax);
+    if (read.maxChars == size_t{0})
+        historyMax = 0;  // maxchars='0': no history (other character limits are not counted)
+    int64_t since = read.seconds ? hub::nowMs() - static_cast<int64_t>(*read.seconds) * 1000 : 0;
+    sendRoomState(joiner, historyMax, since);
     hubRoom_->join(hub::Member{memberId, nick, kPackage});
     SYLK_LOG(LOG_INFO, kPackage, "room %s: %s joined as %s (%s)", name_.c_str(), user.bare().c_str(), nick.c_str(),
              memberId.c_str());
 }
 
-void MucRoom::sendRoomState(const Occupant& joiner, size_t historyMax) {
+void MucRoom::sendRoomState(const Occupant& joiner, size_t historyMax, int64_t historySinceMs) {
     // XEP-0045 §7.2.3: every other occupant's presence, then one's own with 110 last.
     for (const auto& [memberId, nick] : nicks_.byMember()) {
         if (memberId != joiner.memberId)
@@ -96,7 +101,7 @@ void MucRoom::sendRoomState(const Occupant& joiner, size_t historyMax) {
                 message.to = joiner.jid.full();
                 message.id = chat.id;
                 message.body = chat.text;
-                if (chat.encoding.empty() && !message.body.empty())
+                if (chat.encoding.empty() && !message.body.empty() && chat.timestamp >= historySinceMs)
                     send(historyMessage(message, chat.timestamp, jid_));
             } catch (const hub::InvalidHubEvent&) {
                 // never kept by the hub
@@ -173,7 +178,7 @@ void MucRoom::groupchat(const gloox::Tag& stanza, const Occupant& from, const Me
         send(errorReply(stanza, "auth", "forbidden", "the subject of this room cannot be changed"));
         return;
     }
-    if (!read.body) {
+    if (!read.body || read.body->empty()) {  // an empty body carries nothing to show
         if (read.state != ChatState::None) {
             hub::ComposingState state;
             state.display = from.nick;
@@ -202,7 +207,7 @@ void MucRoom::privateMessage(const gloox::Tag& stanza, const Occupant& from, con
         send(errorReply(stanza, "cancel", "item-not-found", "no occupant " + toNick + " in the room"));
         return;
     }
-    if (!read.body) {
+    if (!read.body || read.body->empty()) {  // an empty body carries nothing to show
         if (read.state != ChatState::None) {
             hub::ComposingState state;
             state.display = from.nick;

@@ -42,6 +42,11 @@ public:
     bool empty() const { return occupants_.empty(); }
     size_t occupantCount() const { return occupants_.size(); }
     bool isOccupant(const Jid& user) const { return occupants_.count(user.full()) != 0; }
+    // The user's nickname in the room, "" if it is not an occupant.
+    std::string nickOf(const Jid& user) const {
+        auto it = occupants_.find(user.full());
+        return it == occupants_.end() ? "" : it->second.nick;
+    }
 
     // A presence from user to room/nick (available). memberId is used if it is a new occupant.
     void presence(const gloox::Tag& stanza, const Jid& user, const std::string& nick, const PresenceRead& read,
@@ -68,7 +73,8 @@ private:
     void rosterChanged(const hub::RoomEvent& event);
     void deliverChat(const hub::RoomEvent& event);
     void deliverComposing(const hub::RoomEvent& event);
-    void sendRoomState(const Occupant& joiner, size_t historyMax);
+    // The room's state for a joiner: presences, its own last, the history it asked for, the subject.
+    void sendRoomState(const Occupant& joiner, size_t historyMax, int64_t historySinceMs = 0);
     void sendPresence(const std::string& nick, const Occupant& to, bool available, std::vector<int> codes = {});
     Occupant* occupantByMember(const std::string& memberId);
     std::string nickJid(const std::string& nick) const { return jid_ + "/" + nick; }

@@ -176,7 +176,7 @@ void MucService::onIq(const gloox::Tag& stanza, const StanzaHeader& header) {
     else if (get && iq.payload == "query" && iq.xmlns == ns::kDiscoItems)
         discoItems(stanza, header);
     else if (get && iq.payload == "ping" && iq.xmlns == ns::kPing)
-        reply(iqResult(stanza));
+        ping(stanza, header);
     else if (iq.xmlns == ns::kMucAdmin || iq.xmlns == "http://jabber.org/protocol/muc#owner") {
         ++refused_;
         // Kicks and room configuration need moderators, and no plugin tells the hub who moderates.
@@ -186,6 +186,24 @@ void MucService::onIq(const gloox::Tag& stanza, const StanzaHeader& header) {
         ++refused_;
         reply(errorReply(stanza, "cancel", "service-unavailable"));
     }
+}
+
+void MucService::ping(const gloox::Tag& stanza, const StanzaHeader& header) {
+    const Jid& to = *header.to;
+    if (to.resource.empty()) {
+        reply(iqResult(stanza));
+        return;
+    }
+    // XEP-0410 self-ping to one's own occupant JID: not-acceptable tells a client it is not in
+    // the room (any more: after our link came back), so it joins again.
+    auto roomName = roomFromLocal(to.local);
+    auto room = roomName ? findRoom(*roomName) : nullptr;
+    if (room && room->nickOf(*header.from) == to.resource) {
+        reply(iqResult(stanza));
+        return;
+    }
+    ++refused_;
+    reply(errorReply(stanza, "cancel", "not-acceptable", "you are not an occupant of this room"));
 }
 
 void MucService::discoInfo(const gloox::Tag& stanza, const StanzaHeader& header) {

@@ -4,15 +4,35 @@
 
 namespace sylk::xmpp {
 
+namespace {
+
+// base with " (n)" (n >= 2) after it, base cut (at a character boundary) so that the whole
+// stays a valid nickname's length.
+std::string numbered(const std::string& base, int n) {
+    std::string suffix = n < 2 ? "" : " (" + std::to_string(n) + ")";
+    size_t room = kMaxNickBytes - suffix.size();
+    if (base.size() <= room)
+        return base + suffix;
+    size_t cut = room;
+    while (cut > 0 && (static_cast<unsigned char>(base[cut]) & 0xC0) == 0x80)
+        --cut;
+    return base.substr(0, cut) + suffix;
+}
+
+}  // namespace
+
 const std::string& OccupantNicks::assign(const std::string& memberId, const std::string& display) {
     if (auto it = byMember_.find(memberId); it != byMember_.end())
         return it->second;
     // A display that cannot be a nickname (empty, control characters) is replaced by the
-    // member id, which is printable by construction.
+    // member id, which is printable by construction; a long one is cut to fit its number.
     std::string base = nickInvalidReason(display).empty() ? display : memberId;
-    std::string nick = base;
-    for (int n = 2; taken(nick); ++n)
-        nick = base + " (" + std::to_string(n) + ")";
+    std::string nick = numbered(base, 1);
+    for (int n = 2; taken(nick) || !nickInvalidReason(nick).empty(); ++n) {
+        nick = numbered(base, n);
+        if (!nickInvalidReason(nick).empty())  // a cut left only white space: the member id then
+            nick = numbered(memberId, n);
+    }
     byNick_[nick] = memberId;
     return byMember_[memberId] = nick;
 }

@@ -45,10 +45,15 @@ PresenceRead readPresence(const gloox::Tag& presence) {
         return read;
     read.mucJoin = true;
     if (const gloox::Tag* history = x->findChild("history")) {
-        if (history->hasAttribute("maxstanzas")) {
-            read.maxStanzas = readCount(history->findAttribute("maxstanzas"));
-            read.badHistory = !read.maxStanzas;
-        }
+        auto count = [&](const char* name, std::optional<size_t>& into) {
+            if (history->hasAttribute(name)) {
+                into = readCount(history->findAttribute(name));
+                read.badHistory = read.badHistory || !into;
+            }
+        };
+        count("maxstanzas", read.maxStanzas);
+        count("maxchars", read.maxChars);
+        count("seconds", read.seconds);
     }
     return read;
 }

@@ -35,7 +35,9 @@ StanzaHeader readHeader(const gloox::Tag& stanza);
 struct PresenceRead {
     bool mucJoin = false;                 // has <x xmlns='http://jabber.org/protocol/muc'/>
     std::optional<size_t> maxStanzas;     // <history maxstanzas='N'/>, when given and a number
-    bool badHistory = false;              // a history element we cannot read
+    std::optional<size_t> maxChars;       // maxchars='N': 0 asks for no history (XEP-0045 §7.2.15)
+    std::optional<size_t> seconds;        // seconds='N': only what was said in the last N seconds
+    bool badHistory = false;              // a history attribute we cannot read ('since' is not read)
 };
 PresenceRead readPresence(const gloox::Tag& presence);
 

@@ -29,7 +29,10 @@ public:
         MessageRead message = readMessage(*tag);
         (void)readIq(*tag);
         std::string reply = errorReply(*tag, "cancel", "service-unavailable", "fuzz")->xml();
-        if (reply.find("type='error'") == std::string::npos)
+        // The service answers only stanzas (gloox's parser can hand over an element without a
+        // name, which it ignores); those always get a well-formed error.
+        bool stanza = header.name == "presence" || header.name == "message" || header.name == "iq";
+        if (stanza && reply.find("type='error'") == std::string::npos)
             __builtin_trap();
         RoomMessage echo;
         echo.from = header.to ? header.to->full() : "room@c/n";

@@ -169,3 +169,65 @@ def test_a_refused_handshake_is_retried_until_the_server_takes_it(janus, prosody
         finally:
             await alice.disconnect()
     run(body())
+
+
+def test_history_limits_asked_for_at_join(janus, prosody):
+    """XEP-0045 §7.2.15: maxchars='0' asks for no history, maxstanzas for the last N, seconds
+    for what was said in the last N seconds; each joiner gets what it asked, with <delay/>."""
+    name = "history-limits"
+    room = room_jid(prosody, name)
+
+    async def body():
+        wendy = await ApiWebUser.join(janus.ws_url, name, "Wendy")
+        clients = []
+        try:
+            await wendy.say("old one")
+            await wendy.say("old two")
+            await wendy.wait(lambda: len(wendy.messages(lambda m: m.get("text", "").startswith("old"))) == 2,
+                             what="both messages back")
+
+            async def history(user, limits):
+                client = await XmppClient.connect(prosody, user)
+                clients.append(client)
+                joined = await client.join(room, user.capitalize(), history=limits)
+                assert joined.error is None, joined.order
+                assert all(m.delay is not None for m in joined.history)
+                return [m.body for m in joined.history]
+
+            assert await history("alice", {"maxchars": 0}) == []
+            assert await history("bob", {"maxstanzas": 1}) == ["old two"]
+            assert await history("carol", {"seconds": 3600}) == ["old one", "old two"]
+            await asyncio.sleep(2.2)  # the old messages fall out of a 2-second window
+            await wendy.say("new")
+            await wendy.wait(lambda: wendy.messages(lambda m: m.get("text") == "new"), what="new back")
+            assert await history("dave", {"seconds": 2}) == ["new"]
+        finally:
+            for client in clients:
+                await client.disconnect()
+            await wendy.close()
+    run(body())
+
+
+def test_self_ping_says_whether_one_is_still_in_the_room(janus, prosody):
+    """XEP-0410: clients ping their own occupant JID to learn whether they are still joined
+    (after a link loss they are not, and join again)."""
+    room = room_jid(prosody, "self-ping")
+
+    async def body():
+        alice = await XmppClient.connect(prosody, "alice")
+        try:
+            ping = "<ping xmlns='urn:xmpp:ping'/>"
+            answer = await alice.iq(room + "/Alice", ping)
+            assert answer.type == "error" and answer.error_condition == "not-acceptable", answer
+            assert (await alice.join(room, "Alice")).error is None
+            answer = await alice.iq(room + "/Alice", ping)
+            assert answer.type == "result", answer
+            answer = await alice.iq(room + "/Someone", ping)  # not one's own nickname
+            assert answer.type == "error" and answer.error_condition == "not-acceptable", answer
+            await alice.leave(room, "Alice")
+            await alice.wait_presence(lambda p: p.type == "unavailable" and 110 in p.status_codes)
+            answer = await alice.iq(room + "/Alice", ping)
+            assert answer.type == "error" and answer.error_condition == "not-acceptable", answer
+        finally:
+            await alice.disconnect()
+    run(body())

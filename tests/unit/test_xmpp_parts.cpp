@@ -58,6 +58,9 @@ static void jids_parse_as_rfc7622_says(void**) {
     assert_false(Jid::parse("").has_value());
     assert_false(Jid::parse("@example.com").has_value());
     assert_false(Jid::parse("alice@").has_value());
+    assert_false(Jid::parse("a..").has_value());  // found by fuzz_xmpp_address: "a." wrote back as "a"
+    assert_false(Jid::parse("a@.b").has_value());
+    assert_false(Jid::parse("a@b..c").has_value());
     assert_false(Jid::parse("alice@example.com/").has_value());
     assert_false(Jid::parse("a'b@example.com").has_value());
     assert_false(Jid::parse("a:b@example.com").has_value());
@@ -113,8 +116,20 @@ static void occupant_nicknames_are_unique(void**) {
     assert_false(nicks.taken("Alice (2)"));
     assert_true(nicks.claim("xmpp/2", "Alice (2)"));
     assert_string_equal(nicks.assign("sip/6", "Alice").c_str(), "Alice (4)");
+    // a display at the length limit is cut to make room for its number (found by fuzz_xmpp_address)
+    std::string longest(256, 'x');
+    assert_string_equal(nicks.assign("web/7", longest).c_str(), longest.c_str());
+    std::string second = nicks.assign("web/8", longest);
+    assert_int_equal(second.size(), 256);
+    assert_string_equal(second.substr(252).c_str(), " (2)");
+    std::string accents;
+    for (int i = 0; i < 128; ++i)
+        accents += "\xc3\xa9";  // 256 bytes of é
+    assert_string_equal(nicks.assign("web/9", accents).c_str(), accents.c_str());
+    std::string cut = nicks.assign("web/10", accents);
+    assert_string_equal(nickInvalidReason(cut).c_str(), "");  // cut between characters, not inside one
     nicks.release("nobody");
-    assert_int_equal(nicks.size(), 7);
+    assert_int_equal(nicks.size(), 11);
     assert_string_equal(nicks.nickOf("nobody").c_str(), "");
 }
 
@@ -134,6 +149,13 @@ static void stanzas_are_read(void**) {
     auto badHistory = parse("<presence to='r@c/n'><x xmlns='http://jabber.org/protocol/muc'>"
                             "<history maxstanzas='-1'/></x></presence>");
     assert_true(readPresence(*badHistory).badHistory);
+    auto limits = parse("<presence to='r@c/n'><x xmlns='http://jabber.org/protocol/muc'>"
+                        "<history maxchars='0' seconds='60'/></x></presence>");
+    PresenceRead limited = readPresence(*limits);
+    assert_int_equal(limited.maxChars.value(), 0);
+    assert_int_equal(limited.seconds.value(), 60);
+    assert_false(limited.maxStanzas.has_value());
+    assert_false(limited.badHistory);
     auto plain = parse("<presence to='r@c/n' from='x@y/z'/>");
     assert_false(readPresence(*plain).mucJoin);
 
