@@ -53,6 +53,7 @@ std::string_view errorName(ErrorCode code) {
     case ErrorCode::MsrpNoSuchFile: return "no_such_file";
     case ErrorCode::MsrpBadFileOffer: return "bad_file_offer";
     case ErrorCode::MsrpFileRefused: return "file_refused";
+    case ErrorCode::XmppUnavailable: return "unavailable";
     case ErrorCode::HubProbeNotJoined: return "not_joined";
     }
     return "unknown_error";

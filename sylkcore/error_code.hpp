@@ -74,6 +74,8 @@ enum class ErrorCode : int {
     MsrpNoSuchFile = 1620,      // a pull (recvonly) naming a hash no file of the room has: SIP 404
     MsrpBadFileOffer = 1621,    // a file-selector that breaks RFC 5547, or a pull without a sha-1 hash: SIP 488
     MsrpFileRefused = 1622,     // the room's store will not take the file (sharing off, bad name, too large): SIP 488
+    // xmpp
+    XmppUnavailable = 1501,     // the XMPP stack thread is not running (stopping)
     // hubprobe (test plugin)
     HubProbeNotJoined = 1901,
 };

@@ -11,6 +11,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness.event_collector import EventCollector  # noqa: E402
 from harness.janus_process import JanusProcess, sanitizer_env  # noqa: E402
 from harness.processes import end_leftovers  # noqa: E402
+from harness.prosody import Prosody  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("SYLK_BUILD_DIR", os.path.join(TOP, "build"))
@@ -45,9 +46,19 @@ def janus(request):
     if event_options:
         collector = EventCollector().start()
         event_options = collector.handler_options(**(event_options if isinstance(event_options, dict) else {}))
+    # A module may set XMPP = True (or {"option": value} for janus.plugin.sylk.xmpp's config):
+    # the module's Prosody (fixture `prosody`) starts first, so the component connects at once.
+    run_options = {}
+    xmpp = getattr(request.module, "XMPP", None)
+    if xmpp:
+        server = request.getfixturevalue("prosody")
+        options = {"server_host": server.host, "server_port": server.component_port, "domain": server.domain,
+                   "component_secret": server.secret}
+        options.update(xmpp if isinstance(xmpp, dict) else {})
+        run_options["xmpp_options"] = options
     # A module may set SIP_OPTIONS = {"option": value} for janus.plugin.sylk.sip's config.
     process = JanusProcess(BUILD, run_dir, env=env, sip_options=getattr(request.module, "SIP_OPTIONS", None),
-                           event_handler=event_options)
+                           event_handler=event_options, run_options=run_options)
     process.events = collector
     try:
         process.start()
@@ -62,3 +73,24 @@ def janus(request):
         collector.stop()
     if not alive:
         pytest.fail("janus died during the tests (exit %s):\n%s" % (code, process.log_tail()))
+
+
+# XMPP users of the module's Prosody (fixture `prosody`): name -> password.
+XMPP_USERS = {"alice": "alice-pw", "bob": "bob-pw", "carol": "carol-pw", "dave": "dave-pw"}
+
+
+@pytest.fixture(scope="module")
+def prosody(request):
+    """Prosody 0.12 on 127.0.0.1 (c2s 5222, components 5347, http 5280) with VirtualHost
+    localhost, our two component domains and Prosody's own MUC (muc.localhost), and the users
+    of XMPP_USERS (a module may set its own XMPP_USERS). Stopped by PID; fails the module if it
+    died during the tests."""
+    users = getattr(request.module, "XMPP_USERS", XMPP_USERS)
+    server = Prosody(users=users)
+    server.start()
+    yield server
+    alive = server.alive()
+    server.stop()
+    if not alive:
+        pytest.fail("prosody died during the tests:\n%s" % server.log_tail())
+    server.remove()

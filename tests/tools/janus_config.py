@@ -26,7 +26,11 @@ OUR_PLUGINS = {
     "audiomixer": "plugins/audiomixer/.libs/libjanus_sylk_audiomixer.so",
     "sip": "plugins/sip/.libs/libjanus_sylk_sip.so",
     "msrp": "plugins/msrp/.libs/libjanus_sylk_msrp.so",
+    "xmpp": "plugins/xmpp/.libs/libjanus_sylk_xmpp.so",
 }
+# Linked only when the build tree was configured with them (a branch that does not have the
+# plugin yet still runs janus); once configured, a missing .so fails as loudly as the others.
+CONFIGURED_ONLY = {"xmpp": "plugins/xmpp/.deps"}  # made by configure (non-recursive make: no Makefile there)
 TEST_PLUGINS = {
     "hubprobe.a": "tests/plugins/hubprobe/.libs/libjanus_sylk_hubprobe_a.so",
     "hubprobe.b": "tests/plugins/hubprobe/.libs/libjanus_sylk_hubprobe_b.so",
@@ -107,7 +111,7 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
                  max_file_bytes=100 * 1024 * 1024, sip_rtp_timeout=None, sip_tls_port=5061,
                  sip_options=None, event_loops=0, mixer_threads=None, event_handler=None,
                  public_host=None, https_port=8443, wss_port=8989, tls_cert=None, tls_key=None, nat=None,
-                 msrp_options=None, without_plugins=()):
+                 msrp_options=None, without_plugins=(), xmpp_options=None):
     """Creates RUN afresh; returns the admin secret. event_loops > 0 makes janus serve every
     handle from that many shared loop threads instead of one thread per handle. mixer_threads
     sets the audio mixer's (default: one per core). event_handler = {"backend": URL, "events":
@@ -122,6 +126,8 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
     them and the web app server hands the STUN/TURN servers to the pages (/config.json).
     msrp_options: janus.plugin.sylk.msrp.jcfg settings over the test defaults (port 0: the
     plugin's MSRP listener takes a free port; its sessions' a=path say which).
+    xmpp_options: janus.plugin.sylk.xmpp.jcfg settings over the defaults (a Prosody on
+    127.0.0.1:5347, domain localhost; component_secret must match the server's).
     without_plugins: names of OUR_PLUGINS not to load (e.g. ["msrp"]: a janus without the msrp
     plugin, to test what the others do when its services are absent)."""
     run = os.path.abspath(run)
@@ -203,7 +209,12 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
             out.write('\t%s = %s\n' % (key, value if isinstance(value, int) else '"%s"' % value))
         out.write("}\n")
 
+    write_xmpp_config(conf, xmpp_options)
+
     plugins = dict(OUR_PLUGINS)
+    for name, marker in CONFIGURED_ONLY.items():
+        if not os.path.exists(os.path.join(build, marker)):
+            plugins.pop(name, None)
     if test_plugins:
         plugins.update(TEST_PLUGINS)
     for name in without_plugins:
@@ -217,6 +228,31 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
     for path in OUR_TRANSPORTS:
         link(os.path.join(build, path), folders["transports"])
     return admin_secret
+
+
+XMPP_DEFAULTS = {
+    "server_host": "127.0.0.1", "server_port": 5347, "domain": "localhost",
+    "muc_domain": "conference.localhost", "sip_domain": "sip.localhost",
+    "component_secret": "", "history": 20,
+}
+
+
+def write_xmpp_config(conf, options=None):
+    """janus.plugin.sylk.xmpp.jcfg: the XEP-0114 component link to an XMPP server (mode 600: it
+    holds the component secret). The domains follow `domain` unless given."""
+    settings = dict(XMPP_DEFAULTS)
+    options = dict(options or {})
+    if "domain" in options:
+        settings["muc_domain"] = "conference." + options["domain"]
+        settings["sip_domain"] = "sip." + options["domain"]
+    settings.update(options)
+    path = os.path.join(conf, "janus.plugin.sylk.xmpp.jcfg")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write("general: {\n")
+        for key, value in settings.items():
+            out.write("\t%s = %s\n" % (key, jcfg_value(value)))
+        out.write("}\n")
 
 
 def enable_event_handler(janus_jcfg, run, conf, options):
@@ -254,6 +290,8 @@ def main():
     parser.add_argument("--wss-port", type=int, default=8989)
     parser.add_argument("--nat", action="append", default=[], metavar="KEY=VALUE",
                         help="a janus.jcfg nat setting, e.g. stun_server=stun.example.org (repeatable)")
+    parser.add_argument("--xmpp-secret-file", help="the XEP-0114 component secret of the XMPP server "
+                        "janus.plugin.sylk.xmpp connects to (127.0.0.1:5347, domain localhost)")
     args = parser.parse_args()
     if bool(args.cert) != bool(args.key):
         parser.error("--cert and --key go together")
@@ -271,7 +309,9 @@ def main():
     secret = make_run_dir(args.run, args.build, args.ws_port, args.admin_port, args.http_port,
                           ice_interfaces=args.ice_interfaces, debug_level=args.debug_level,
                           public_host=args.public, https_port=args.https_port, wss_port=args.wss_port,
-                          tls_cert=args.cert, tls_key=args.key, nat=nat)
+                          tls_cert=args.cert, tls_key=args.key, nat=nat,
+                          xmpp_options={"component_secret": open(args.xmpp_secret_file).read().strip()}
+                          if args.xmpp_secret_file else None)
     if args.public and not args.cert:
         print(public_certificate(args.run, args.public)[0])
     if args.secret_file:

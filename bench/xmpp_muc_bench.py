@@ -1,0 +1,367 @@
+#!/usr/bin/python3
+"""XMPP MUC fan-out benchmark (issue 12): N occupants in one room, everyone sending, through one
+Prosody 0.12, our rooms (janus.plugin.sylk.xmpp as the XEP-0114 component conference.localhost)
+against Prosody's own MUC component (muc.localhost) in the same run, alternating.
+
+The same N client connections (c2s, SASL PLAIN on loopback, no TLS) join a fresh room of one
+target, send for a measured window, leave, and join a fresh room of the other target; rounds
+alternate which target goes first. Offered load is given in deliveries per second (--deliveries):
+the N clients together send deliveries/N groupchat messages a second, round robin, evenly spaced;
+each message reaches all N occupants (the sender's own echo included, as XEP-0045 wants), so
+deliveries = messages x N. Each body carries its send time; the receiver measures its latency.
+
+Measured in a window after a warm-up: delivered stanzas per second, p50/p99 latency (send to
+arrival at the receiving client, for messages sent in the window), and CPU per delivered stanza:
+Prosody's CPU (both targets: it routes every stanza) and janus's CPU (ours only), from the ns
+per-process CPU clock. Prosody and janus run on CPU 0, the load client (one asyncio process, raw
+sockets, no XML library: it only counts bodies) on CPU 1.
+
+Writes bench/results/xmpp-muc-<UTC time>.json and bench/results/xmpp-muc-latest.md. Needs the
+private network namespace (janus's fixed ports):
+
+    tests/integration/netns.sh /usr/bin/python3 bench/xmpp_muc_bench.py [--sizes 10,50,100,500 --rounds R]
+    tests/integration/netns.sh /usr/bin/python3 bench/xmpp_muc_bench.py --quick     # smoke test
+"""
+import argparse
+import asyncio
+import base64
+import datetime
+import json
+import os
+import re
+import secrets
+import shutil
+import statistics
+import tempfile
+import time
+
+from bench_common import JANUS_CPU, LOAD_CPU, RESULTS, SATURATED_PCT, TOP, cpu_busy, cpu_clock, machine, threads_cpus
+from harness.janus_process import JanusProcess  # noqa: E402
+from harness.prosody import Prosody  # noqa: E402
+
+TARGETS = {"ours": "janus.plugin.sylk.xmpp rooms (XEP-0114 component)",
+           "prosody": "Prosody 0.12's own MUC (mod_muc)"}
+BODY = re.compile(rb"<body>B (\d+) (\d+) (\d+)</body>")
+SUBJECT = re.compile(rb"<subject")
+SELF_PRESENCE = re.compile(rb"""code=['"]110['"]""")
+
+
+def require_namespace():
+    if not os.environ.get("SYLK_NETNS"):
+        raise SystemExit("run through tests/integration/netns.sh (janus's ports are fixed)")
+
+
+class LoadClient:
+    """One c2s connection: log in, join a room, send groupchat, count what arrives."""
+
+    def __init__(self, index, password, host, port, domain):
+        self.index, self.user, self.password = index, "bench%d" % index, password
+        self.host, self.port, self.domain = host, port, domain
+        self.reader = self.writer = None
+        self.buffer = b""
+        self.latencies = []      # (send ns, latency ns) of bodies received in a run
+        self.received = 0
+        self.counting = False
+        self.task = None
+
+    async def _until(self, pattern, timeout=20):
+        deadline = time.monotonic() + timeout
+        while True:
+            match = re.search(pattern, self.buffer)
+            if match:
+                found = self.buffer[:match.end()]
+                self.buffer = self.buffer[match.end():]
+                return found
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RuntimeError("%s: no %r; got %r" % (self.user, pattern, self.buffer[-400:]))
+            chunk = await asyncio.wait_for(self.reader.read(65536), remaining)
+            if not chunk:
+                raise RuntimeError("%s: connection closed; got %r" % (self.user, self.buffer[-400:]))
+            self.buffer += chunk
+
+    def _stream(self):
+        self.writer.write(("<?xml version='1.0'?><stream:stream to='%s' xmlns='jabber:client' "
+                           "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>" % self.domain).encode())
+
+    async def login(self):
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self._stream()
+        await self._until(rb"</stream:features>")
+        token = base64.b64encode(("\0%s\0%s" % (self.user, self.password)).encode()).decode()
+        self.writer.write(("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>" % token).encode())
+        await self._until(rb"<success[^>]*?(/>|</success>)")
+        self._stream()
+        await self._until(rb"</stream:features>")
+        self.writer.write(b"<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+                          b"<resource>bench</resource></bind></iq>")
+        await self._until(rb"</iq>")
+
+    async def join(self, room):
+        self.buffer = b""
+        self.writer.write(("<presence to='%s/n%d'><x xmlns='http://jabber.org/protocol/muc'>"
+                           "<history maxstanzas='0'/></x></presence>" % (room, self.index)).encode())
+        await self._until(SELF_PRESENCE, 60)
+        await self._until(SUBJECT, 60)
+        self.latencies, self.received = [], 0
+        self.task = asyncio.ensure_future(self._read())
+
+    async def _read(self):
+        while True:
+            chunk = await self.reader.read(262144)
+            if not chunk:
+                return
+            now = time.monotonic_ns()
+            data = self.buffer + chunk
+            last = 0
+            for match in BODY.finditer(data):
+                self.received += 1
+                sent = int(match.group(3))
+                self.latencies.append((sent, now - sent))
+                last = match.end()
+            data = data[last:]
+            if len(data) > 65536:           # presences and the like: keep only an unfinished tail
+                data = data[-4096:]
+            self.buffer = data
+
+    def send(self, room, sequence):
+        self.writer.write(("<message to='%s' type='groupchat'><body>B %d %d %d</body></message>"
+                           % (room, self.index, sequence, time.monotonic_ns())).encode())
+
+    async def leave(self, room):
+        if self.task:
+            self.task.cancel()
+            self.task = None
+        self.writer.write(("<presence to='%s/n%d' type='unavailable'/>" % (room, self.index)).encode())
+        await self.writer.drain()
+
+    def close(self):
+        if self.writer:
+            self.writer.close()
+
+
+async def run_target(clients, room, deliveries, warmup, window, drain, pids):
+    """One target, one round: join, send at the offered rate, measure, leave."""
+    n = len(clients)
+    for client in clients:  # one by one: each join is answered with the whole roster
+        await client.join(room)
+    rate = deliveries / n          # messages per second from all clients together
+    interval = 1.0 / rate
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    window_start, window_end = start + warmup, start + warmup + window
+    sequence = 0
+    cpu_before = cpu_after = None
+    busy_before = busy_after = None
+    sent_in_window = 0
+    window_start_ns = window_end_ns = None
+    while True:
+        now = loop.time()
+        if cpu_before is None and now >= window_start:
+            cpu_before = {name: cpu_clock(pid) for name, pid in pids.items()}
+            load_before = time.process_time()
+            busy_before = cpu_busy(JANUS_CPU)
+            received_before = sum(c.received for c in clients)
+            window_start_ns = time.monotonic_ns()
+        if now >= window_end:
+            cpu_after = {name: cpu_clock(pid) for name, pid in pids.items()}
+            load_after = time.process_time()
+            busy_after = cpu_busy(JANUS_CPU)
+            received_after = sum(c.received for c in clients)
+            window_end_ns = time.monotonic_ns()
+            break
+        due = int((now - start) / interval) + 1
+        while sequence < due:
+            clients[sequence % n].send(room, sequence)
+            if cpu_before is not None:
+                sent_in_window += 1
+            sequence += 1
+        await asyncio.sleep(min(0.005, interval))
+    await asyncio.sleep(drain)
+    latencies = sorted(latency for c in clients for sent, latency in c.latencies
+                       if window_start_ns <= sent < window_end_ns)
+    for client in clients:
+        await client.leave(room)
+    delivered = received_after - received_before
+    elapsed = window
+    cpu = {name: cpu_after[name] - cpu_before[name] for name in pids}
+    result = {
+        "delivered": delivered, "delivered_per_s": delivered / elapsed,
+        "offered_per_s": deliveries, "sent_in_window": sent_in_window,
+        "delivered_pct": 100.0 * len(latencies) / max(1, sent_in_window * n),
+        "p50_ms": latencies[len(latencies) // 2] / 1e6 if latencies else None,
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] / 1e6 if latencies else None,
+        "cpu_s": cpu,
+        "cpu_us_per_delivery": {name: 1e6 * seconds / max(1, delivered) for name, seconds in cpu.items()},
+        "load_client_cpu_pct": 100.0 * (load_after - load_before) / elapsed,
+        "others_on_cpu0_pct": 100.0 * max(0.0, (busy_after[0] - busy_before[0]) - sum(cpu.values())) / elapsed,
+    }
+    return result
+
+
+def summarize(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+async def bench(args, prosody, janus_pid):
+    pids = {"prosody": prosody.pid}
+    if janus_pid:
+        pids["janus"] = janus_pid
+    results = {}
+    for n in args.sizes:
+        clients = [LoadClient(i, prosody.users["bench%d" % i], prosody.host, prosody.c2s_port, prosody.domain)
+                   for i in range(n)]
+        for client in clients:
+            await client.login()
+        rounds = []
+        for round_index in range(args.rounds):
+            order = list(args.targets) if round_index % 2 == 0 else list(reversed(args.targets))
+            entry = {}
+            for target in order:
+                domain = prosody.muc_domain if target == "ours" else prosody.own_muc_domain
+                room = "bench-%d-%d-%s@%s" % (n, round_index, secrets.token_hex(3), domain)
+                entry[target] = await run_target(clients, room, args.deliveries, args.warmup, args.seconds,
+                                                 args.drain, pids)
+                print("N=%d round %d %-7s %s" % (n, round_index + 1, target, json.dumps(
+                    {k: entry[target][k] for k in ("delivered_per_s", "delivered_pct", "p99_ms", "cpu_us_per_delivery",
+                                                   "load_client_cpu_pct")})), flush=True)
+                if entry[target]["load_client_cpu_pct"] > SATURATED_PCT:
+                    print("  (the load client was saturated: these numbers are the client's limit)", flush=True)
+            rounds.append(entry)
+        for client in clients:
+            client.close()
+        results[n] = rounds
+    return results
+
+
+def table(results):
+    lines = ["| N | target | delivered/s | delivered % | p50 ms | p99 ms | Prosody CPU µs/delivery | janus CPU µs/delivery "
+             "| Prosody+janus µs/delivery | others on CPU 0 % | load client CPU % |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+
+    def cell(summary, digits=1):
+        if summary is None:
+            return "–"
+        return "%.*f (%.*f–%.*f)" % (digits, summary["median"], digits, summary["min"], digits, summary["max"])
+
+    for n, rounds in results.items():
+        for target in [t for t in ("ours", "prosody") if t in rounds[0]]:
+            runs = [r[target] for r in rounds]
+            prosody_us = [r["cpu_us_per_delivery"]["prosody"] for r in runs]
+            janus_us = [r["cpu_us_per_delivery"].get("janus", 0) for r in runs] if target == "ours" else []
+            total = [r["cpu_us_per_delivery"]["prosody"] + (r["cpu_us_per_delivery"].get("janus", 0) if target == "ours" else 0)
+                     for r in runs]
+            lines.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                n, target, cell(summarize([r["delivered_per_s"] for r in runs]), 0),
+                cell(summarize([r["delivered_pct"] for r in runs]), 2),
+                cell(summarize([r["p50_ms"] for r in runs]), 2), cell(summarize([r["p99_ms"] for r in runs]), 2),
+                cell(summarize(prosody_us), 2), cell(summarize(janus_us), 2), cell(summarize(total), 2),
+                cell(summarize([r["others_on_cpu0_pct"] for r in runs]), 0),
+                cell(summarize([r["load_client_cpu_pct"] for r in runs]), 0)))
+        if "ours" not in rounds[0] or "prosody" not in rounds[0]:
+            continue
+        ratios = [r["ours"]["delivered_per_s"] / r["prosody"]["delivered_per_s"] for r in rounds
+                  if r["prosody"]["delivered_per_s"]]
+        # CPU per delivery of the whole path: Prosody + janus for ours, Prosody alone for its MUC
+        cpu_ratios = [(r["ours"]["cpu_us_per_delivery"]["prosody"] + r["ours"]["cpu_us_per_delivery"]["janus"]) /
+                      r["prosody"]["cpu_us_per_delivery"]["prosody"] for r in rounds]
+        janus_share = [100.0 * r["ours"]["cpu_us_per_delivery"]["janus"] /
+                       (r["ours"]["cpu_us_per_delivery"]["prosody"] + r["ours"]["cpu_us_per_delivery"]["janus"])
+                       for r in rounds]
+        lines.append("| %d | ours / prosody | throughput %s | | | | | janus's share of ours: %s %% | CPU per delivery %s | | |"
+                     % (n, cell(summarize(ratios), 2), cell(summarize(janus_share), 0), cell(summarize(cpu_ratios), 2)))
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10,50", help="occupant counts, comma separated (10..500)")
+    parser.add_argument("--deliveries", type=int, default=5000, help="offered deliveries per second")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured window")
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--drain", type=float, default=2.0)
+    parser.add_argument("--targets", default="ours,prosody", help="ours, prosody or both (the order of odd rounds)")
+    parser.add_argument("--quick", action="store_true", help="smoke test: N=10, 1 round, 2 s")
+    parser.add_argument("--build", default=os.environ.get("SYLK_BUILD_DIR", os.path.join(TOP, "build")))
+    parser.add_argument("--from-json", help="only rewrite xmpp-muc-latest.md from this result file")
+    args = parser.parse_args()
+    if args.from_json:
+        with open(args.from_json) as source:
+            write_markdown(json.load(source))
+        return
+    if args.quick:
+        args.sizes, args.rounds, args.seconds, args.warmup, args.drain = "10", 1, 2.0, 1.0, 1.0
+    args.sizes = [int(s) for s in args.sizes.split(",")]
+    args.targets = [t for t in args.targets.split(",") if t]
+    if not args.targets or any(t not in TARGETS for t in args.targets):
+        parser.error("targets are ours and/or prosody")
+    if any(not 2 <= n <= 500 for n in args.sizes):
+        parser.error("sizes are 2..500")
+    require_namespace()
+
+    folder = tempfile.mkdtemp(prefix="sylk-xmpp-bench-")
+    prosody = Prosody(folder=os.path.join(folder, "prosody"), log_level="warn")
+    prosody.prepare()
+    prosody.write_accounts({"bench%d" % i: secrets.token_hex(8) for i in range(max(args.sizes))})
+    prosody.start()
+    janus = JanusProcess(args.build, os.path.join(folder, "janus"), test_plugins=False,
+                         run_options={"xmpp_options": {"server_host": prosody.host, "server_port": prosody.component_port,
+                                                       "domain": prosody.domain, "component_secret": prosody.secret,
+                                                       "history": 0}})
+    try:
+        if "ours" in args.targets:
+            janus.start()
+            threads_cpus(janus.process.pid, JANUS_CPU)
+        threads_cpus(prosody.pid, JANUS_CPU)
+        os.sched_setaffinity(0, {LOAD_CPU})
+        started = datetime.datetime.now(datetime.timezone.utc)
+        results = asyncio.run(bench(args, prosody, janus.process.pid if janus.process else None))
+    finally:
+        janus.stop()
+        prosody.stop()
+    report = {"started": started.isoformat(timespec="seconds"), "machine": machine(),
+              "settings": {k: v for k, v in vars(args).items() if k != "build"}, "targets": TARGETS,
+              "results": {str(n): rounds for n, rounds in results.items()}}
+    os.makedirs(RESULTS, exist_ok=True)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    with open(os.path.join(RESULTS, "xmpp-muc-%s.json" % stamp), "w") as out:
+        json.dump(report, out, indent=1)
+    write_markdown(report)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def write_markdown(report):
+    """bench/results/xmpp-muc-latest.md from a run's report (also: --from-json FILE)."""
+    settings = report["settings"]
+    results = {int(n): rounds for n, rounds in report["results"].items()}
+    text = "\n".join([
+        "# XMPP MUC fan-out benchmark: latest result", "",
+        "| | |", "|---|---|",
+        "| Date (UTC) | %s |" % report["started"],
+        "| Machine | %s, %s CPUs, Linux %s; Prosody and janus pinned to CPU 0, load client to CPU 1 |"
+        % (report["machine"]["cpu_model"], report["machine"]["nproc"], report["machine"]["kernel"]),
+        "| Offered load | %d deliveries/s (messages/s = deliveries / N, everyone sending round robin) |"
+        % settings["deliveries"],
+        "| Measured window | %.0f s after %.0f s warm-up; %d round(s) per N, targets alternating |"
+        % (settings["seconds"], settings["warmup"], settings["rounds"]),
+        "| Commit | %s |" % report["machine"]["git_commit"], "",
+        "Both targets go through the same Prosody: c2s in, the room, c2s out to every occupant (the",
+        "sender's echo included). Ours adds the component link (Prosody -> janus -> Prosody) for every",
+        "stanza, so Prosody parses and routes every delivery it gets back from janus; Prosody's MUC",
+        "makes its deliveries in-process. CPU per delivered stanza: the process's CPU in the window (ns",
+        "CPU clock) / stanzas delivered in the window (janus's column in the prosody rows is janus idling",
+        "beside it). The last row per N: ours / Prosody's MUC for throughput (delivered/s) and for the",
+        "whole path's CPU per delivery (Prosody + janus against Prosody alone), and janus's share of",
+        "ours. Median (min–max) over the rounds; the machine is shared (\"others on CPU 0\"): compare",
+        "within a row pair, not across runs.", "",
+        table(results), ""])
+    with open(os.path.join(RESULTS, "xmpp-muc-latest.md"), "w") as out:
+        out.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,355 @@
+#include "muc_room.hpp"
+
+#include <gloox/tag.h>
+
+#include <algorithm>
+
+#include "muc_stanzas.hpp"
+#include "sylkcore/hub/events.hpp"
+#include "sylkcore/hub/hub.hpp"
+#include "sylkcore/log.hpp"
+
+namespace sylk::xmpp {
+namespace {
+
+constexpr int kSelfPresence = 110;  // XEP-0045 status code: this presence is about you
+
+bool typing(ChatState state) { return state == ChatState::Composing; }
+
+}  // namespace
+
+MucRoom::MucRoom(std::string name, std::string jid, const XmppSettings& settings, ComponentLink& link,
+                 net::StackThread& thread)
+    : name_(std::move(name)), jid_(std::move(jid)), settings_(settings), link_(link), thread_(thread) {}
+
+MucRoom::~MucRoom() {
+    subscription_.reset();
+    if (hubRoom_) {
+        for (const auto& [full, occupant] : occupants_)
+            hubRoom_->leave(occupant.memberId);
+        hubRoom_.reset();
+        hub::Hub::instance().closeIfIdle(name_);
+    }
+}
+
+void MucRoom::start() {
+    hubRoom_ = hub::Hub::instance().open(name_);
+    hubRoom_->keepHistory(settings_.history);
+    subscription_ = hubRoom_->subscribe(shared_from_this());
+    // Subscribed first, then read: a member who joins in between is learnt twice, which
+    // assign() makes harmless; none is missed.
+    for (const auto& member : hubRoom_->members())
+        nicks_.assign(member.id, member.display);
+}
+
+// ------------------------------------------------------------------ from XMPP
+
+void MucRoom::presence(const gloox::Tag& stanza, const Jid& user, const std::string& nick, const PresenceRead& read,
+                       const std::string& memberId) {
+    if (auto it = occupants_.find(user.full()); it != occupants_.end()) {
+        if (it->second.nick != nick) {
+            send(errorReply(stanza, "modify", "not-acceptable",
+                            "changing the nickname is not supported: leave the room and join again"));
+            return;
+        }
+        // Joining again with the same nickname (a client that lost track): the room state
+        // again, without history, and no second hub member. A presence update without the MUC
+        // <x/> (away, a status text) changes nothing the hub shows.
+        if (read.mucJoin)
+            sendRoomState(it->second, 0);
+        return;
+    }
+    if (nicks_.taken(nick)) {
+        send(errorReply(stanza, "cancel", "conflict", "that nickname is in use in the room"));
+        return;
+    }
+    if (read.badHistory) {
+        send(errorReply(stanza, "modify", "bad-request", "history maxstanzas must be a number"));
+        return;
+    }
+    nicks_.claim(memberId, nick);
+    Occupant& joiner = occupants_[user.full()] = Occupant{user, nick, memberId};
+    // The others see the newcomer now; its own hub 'joined' event is not needed for that.
+    for (const auto& [full, other] : occupants_) {
+        if (full != user.full())
+            sendPresence(nick, other, true);
+    }
+    size_t historyMax = std::min(settings_.history, read.maxStanzas.value_or(settings_.history));
+    if (read.maxChars == size_t{0})
+        historyMax = 0;  // maxchars='0': no history (other character limits are not counted)
+    int64_t since = read.seconds ? hub::nowMs() - static_cast<int64_t>(*read.seconds) * 1000 : 0;
+    sendRoomState(joiner, historyMax, since);
+    hubRoom_->join(hub::Member{memberId, nick, kPackage});
+    SYLK_LOG(LOG_INFO, kPackage, "room %s: %s joined as %s (%s)", name_.c_str(), user.bare().c_str(), nick.c_str(),
+             memberId.c_str());
+}
+
+void MucRoom::sendRoomState(const Occupant& joiner, size_t historyMax, int64_t historySinceMs) {
+    // XEP-0045 §7.2.3: every other occupant's presence, then one's own with 110 last.
+    for (const auto& [memberId, nick] : nicks_.byMember()) {
+        if (memberId != joiner.memberId)
+            sendPresence(nick, joiner, true);
+    }
+    sendPresence(joiner.nick, joiner, true, {kSelfPresence});
+    // §7.2.15 history, then §7.2.16 the subject (which tells clients the join is complete).
+    if (historyMax > 0) {
+        for (const auto& event : hubRoom_->history(historyMax)) {
+            try {
+                hub::ChatMessage chat = hub::readChat(event);
+                RoomMessage message;
+                message.from = nickJid(senderNick(event, chat.senderName(event)));
+                message.to = joiner.jid.full();
+                message.id = chat.id;
+                message.body = chat.text;
+                if (chat.encoding.empty() && !message.body.empty() && chat.timestamp >= historySinceMs)
+                    send(historyMessage(message, chat.timestamp, jid_));
+            } catch (const hub::InvalidHubEvent&) {
+                // never kept by the hub
+            }
+        }
+    }
+    send(subjectMessage(jid_, joiner.jid.full(), ""));
+}
+
+void MucRoom::sendPresence(const std::string& nick, const Occupant& to, bool available, std::vector<int> codes) {
+    OccupantPresence presence;
+    presence.from = nickJid(nick);
+    presence.to = to.jid.full();
+    presence.available = available;
+    presence.statusCodes = std::move(codes);
+    send(occupantPresence(presence));
+}
+
+void MucRoom::leave(const Jid& user) {
+    auto it = occupants_.find(user.full());
+    if (it == occupants_.end())
+        return;
+    Occupant gone = std::move(it->second);
+    occupants_.erase(it);
+    sendPresence(gone.nick, gone, false, {kSelfPresence});
+    for (const auto& [full, other] : occupants_)
+        sendPresence(gone.nick, other, false);
+    nicks_.release(gone.memberId);
+    hubRoom_->leave(gone.memberId);
+    SYLK_LOG(LOG_INFO, kPackage, "room %s: %s (%s) left", name_.c_str(), gone.nick.c_str(), gone.memberId.c_str());
+}
+
+void MucRoom::evictAll() {
+    for (const auto& [full, occupant] : occupants_) {
+        nicks_.release(occupant.memberId);
+        hubRoom_->leave(occupant.memberId);
+    }
+    occupants_.clear();
+}
+
+void MucRoom::message(const gloox::Tag& stanza, const StanzaHeader& header, const MessageRead& read) {
+    auto from = occupants_.find(header.from->full());
+    if (from == occupants_.end()) {
+        send(errorReply(stanza, "modify", "not-acceptable", "you are not an occupant of this room"));
+        return;
+    }
+    if (read.body && read.body->size() > settings_.maxBodyBytes) {
+        send(errorReply(stanza, "modify", "not-acceptable",
+                        "the message body is over " + std::to_string(settings_.maxBodyBytes) + " bytes"));
+        return;
+    }
+    const std::string& nick = header.to->resource;
+    if (header.type == "groupchat") {
+        if (!nick.empty()) {
+            send(errorReply(stanza, "modify", "bad-request", "a groupchat message goes to the room, not to an occupant"));
+            return;
+        }
+        groupchat(stanza, from->second, read);
+        return;
+    }
+    if (read.invite) {
+        send(errorReply(stanza, "cancel", "feature-not-implemented", "invitations are not supported"));
+        return;
+    }
+    if (nick.empty()) {
+        send(errorReply(stanza, "modify", "bad-request", "to the room, send messages of type groupchat"));
+        return;
+    }
+    privateMessage(stanza, from->second, nick, read);
+}
+
+void MucRoom::groupchat(const gloox::Tag& stanza, const Occupant& from, const MessageRead& read) {
+    if (read.subject) {
+        send(errorReply(stanza, "auth", "forbidden", "the subject of this room cannot be changed"));
+        return;
+    }
+    if (!read.body || read.body->empty()) {  // an empty body carries nothing to show
+        if (read.state != ChatState::None) {
+            hub::ComposingState state;
+            state.display = from.nick;
+            state.active = typing(read.state);
+            hubRoom_->post(kPackage, from.memberId, hub::composing(state));
+        }
+        return;  // nothing else to carry (a bare receipt, marker or unknown payload)
+    }
+    hub::ChatMessage chat;
+    chat.id = hub::newMessageId();
+    chat.display = from.nick;
+    chat.uri = "xmpp:" + from.jid.bare();
+    chat.text = *read.body;
+    chat.timestamp = hub::nowMs();
+    // The sender's echo carries its own id (XEP-0045 §7.4: clients match their message by it).
+    std::string stanzaId = stanza.findAttribute("id");
+    origins_[chat.id] = stanzaId.empty() ? chat.id : stanzaId;
+    ++messagesIn_;
+    hubRoom_->post(kPackage, from.memberId, hub::chat(chat));
+}
+
+void MucRoom::privateMessage(const gloox::Tag& stanza, const Occupant& from, const std::string& toNick,
+                             const MessageRead& read) {
+    auto recipient = nicks_.memberOf(toNick);
+    if (!recipient) {
+        send(errorReply(stanza, "cancel", "item-not-found", "no occupant " + toNick + " in the room"));
+        return;
+    }
+    if (!read.body || read.body->empty()) {  // an empty body carries nothing to show
+        if (read.state != ChatState::None) {
+            hub::ComposingState state;
+            state.display = from.nick;
+            state.active = typing(read.state);
+            state.to = *recipient;
+            hubRoom_->post(kPackage, from.memberId, hub::composing(state));
+        }
+        return;
+    }
+    hub::ChatMessage chat;
+    chat.id = hub::newMessageId();
+    chat.display = from.nick;
+    chat.uri = "xmpp:" + from.jid.bare();
+    chat.text = *read.body;
+    chat.timestamp = hub::nowMs();
+    chat.to = *recipient;
+    std::string stanzaId = stanza.findAttribute("id");
+    origins_[chat.id] = stanzaId.empty() ? chat.id : stanzaId;
+    ++messagesIn_;
+    hubRoom_->post(kPackage, from.memberId, hub::chat(chat));
+}
+
+// ------------------------------------------------------------------ from the hub
+
+void MucRoom::onRoomEvent(const hub::RoomEvent& event) {
+    std::weak_ptr<MucRoom> weak = weak_from_this();
+    thread_.post([weak, event] {
+        if (auto room = weak.lock())
+            room->handle(event);
+    });
+}
+
+void MucRoom::handle(const hub::RoomEvent& event) {
+    try {
+        if (event.kind == hub::kind::Chat)
+            deliverChat(event);
+        else if (event.kind == hub::kind::Composing)
+            deliverComposing(event);
+        else if (event.kind == hub::kind::Joined || event.kind == hub::kind::Updated || event.kind == hub::kind::Left)
+            rosterChanged(event);
+    } catch (const hub::InvalidHubEvent& e) {
+        SYLK_LOG(LOG_WARN, kPackage, "room %s: dropped %s", name_.c_str(), e.what());
+    }
+}
+
+void MucRoom::rosterChanged(const hub::RoomEvent& event) {
+    if (event.plugin == kPackage)
+        return;  // our occupants' presence went out when they joined or left
+    hub::Member member = hub::readMember(event);
+    if (event.kind == hub::kind::Left) {
+        std::string nick = nicks_.nickOf(member.id);
+        if (nick.empty())
+            return;
+        nicks_.release(member.id);
+        for (const auto& [full, occupant] : occupants_)
+            sendPresence(nick, occupant, false);
+        return;
+    }
+    if (!nicks_.nickOf(member.id).empty())
+        return;  // known already (a roster update keeps the nickname: it names the occupant)
+    const std::string& nick = nicks_.assign(member.id, member.display);
+    for (const auto& [full, occupant] : occupants_)
+        sendPresence(nick, occupant, true);
+}
+
+std::string MucRoom::senderNick(const hub::RoomEvent& event, const std::string& display) const {
+    std::string nick = nicks_.nickOf(event.member);
+    return nick.empty() ? display : nick;
+}
+
+MucRoom::Occupant* MucRoom::occupantByMember(const std::string& memberId) {
+    for (auto& [full, occupant] : occupants_) {
+        if (occupant.memberId == memberId)
+            return &occupant;
+    }
+    return nullptr;
+}
+
+void MucRoom::deliverChat(const hub::RoomEvent& event) {
+    hub::ChatMessage chat = hub::readChat(event);
+    std::string id = chat.id;
+    if (auto it = origins_.find(chat.id); it != origins_.end()) {
+        id = it->second;
+        origins_.erase(it);
+    }
+    if (!chat.encoding.empty())
+        return;  // binary content (an MSRP image): XMPP bodies are text
+    RoomMessage message;
+    message.from = nickJid(senderNick(event, chat.senderName(event)));
+    message.id = id;
+    message.body = chat.text;
+    if (chat.isPrivate()) {
+        Occupant* to = occupantByMember(chat.to);
+        if (!to)
+            return;  // to a member another plugin serves
+        message.type = "chat";
+        message.to = to->jid.full();
+        ++messagesOut_;
+        send(roomMessage(message));
+        return;
+    }
+    for (const auto& [full, occupant] : occupants_) {
+        message.to = full;
+        ++messagesOut_;
+        send(roomMessage(message));
+    }
+}
+
+void MucRoom::deliverComposing(const hub::RoomEvent& event) {
+    hub::ComposingState state = hub::readComposing(event);
+    RoomMessage message;
+    message.from = nickJid(senderNick(event, state.display.empty() ? event.member : state.display));
+    message.state = state.active ? ChatState::Composing : ChatState::Paused;
+    if (state.isPrivate()) {
+        Occupant* to = occupantByMember(state.to);
+        if (!to)
+            return;
+        message.type = "chat";
+        message.to = to->jid.full();
+        send(roomMessage(message));
+        return;
+    }
+    for (const auto& [full, occupant] : occupants_) {
+        if (occupant.memberId == event.member)
+            continue;  // not told about one's own typing
+        message.to = full;
+        send(roomMessage(message));
+    }
+}
+
+Json MucRoom::status() const {
+    Json occupants = Json::array();
+    for (const auto& [full, occupant] : occupants_)
+        occupants.append(Json::object().set("nick", occupant.nick).set("member", occupant.memberId));
+    Json json = Json::object();
+    json.set("room", name_)
+        .set("jid", jid_)
+        .set("occupants", occupants)
+        .set("members", static_cast<json_int_t>(nicks_.size()))
+        .set("messages_in", static_cast<json_int_t>(messagesIn_))
+        .set("messages_out", static_cast<json_int_t>(messagesOut_));
+    return json;
+}
+
+}  // namespace sylk::xmpp

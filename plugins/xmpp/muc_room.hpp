@@ -1,0 +1,102 @@
+// One XMPP room (XEP-0045) on a hub room of the same name: the XMPP occupants (full JIDs) that
+// joined through our component, and the nicknames of every hub member as XMPP sees them.
+// - Joining: the joiner gets every other member's presence, its own last (status 110), the
+//   room's history (the hub's, with <delay/>) and the subject; it joins the hub room as
+//   member "janus.plugin.sylk.xmpp/<n>" with its nickname as display.
+// - Hub roster changes of other plugins' members become presence to every XMPP occupant; the
+//   XMPP occupants' own comings and goings are sent when they happen (their hub events are
+//   not needed again).
+// - Groupchat from an occupant becomes one hub `chat`; every hub `chat` (that one included,
+//   which is the sender's echo) becomes one groupchat to each XMPP occupant. Private messages,
+//   chat states <-> `composing` likewise, to and from one member.
+// Hub events arrive on the poster's thread and are posted to the stack thread; everything else
+// runs there.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "component_link.hpp"
+#include "jid.hpp"
+#include "occupant_nicks.hpp"
+#include "stanza_reader.hpp"
+#include "sylkcore/hub/room.hpp"
+#include "sylkcore/hub/subscription.hpp"
+#include "xmpp_settings.hpp"
+
+namespace sylk::xmpp {
+
+class MucRoom : public hub::RoomListener, public std::enable_shared_from_this<MucRoom> {
+public:
+    static constexpr char kPackage[] = "janus.plugin.sylk.xmpp";
+
+    MucRoom(std::string name, std::string jid, const XmppSettings& settings, ComponentLink& link,
+            net::StackThread& thread);
+    ~MucRoom() override;
+
+    // Opens the hub room, listens to it and learns its members (after construction).
+    void start();
+    const std::string& name() const { return name_; }
+    const std::string& jid() const { return jid_; }
+    bool empty() const { return occupants_.empty(); }
+    size_t occupantCount() const { return occupants_.size(); }
+    bool isOccupant(const Jid& user) const { return occupants_.count(user.full()) != 0; }
+    // The user's nickname in the room, "" if it is not an occupant.
+    std::string nickOf(const Jid& user) const {
+        auto it = occupants_.find(user.full());
+        return it == occupants_.end() ? "" : it->second.nick;
+    }
+
+    // A presence from user to room/nick (available). memberId is used if it is a new occupant.
+    void presence(const gloox::Tag& stanza, const Jid& user, const std::string& nick, const PresenceRead& read,
+                  const std::string& memberId);
+    // An unavailable presence (or a presence error bounce): the occupant leaves.
+    void leave(const Jid& user);
+    // A message to the room (nick empty) or to room/nick.
+    void message(const gloox::Tag& stanza, const StanzaHeader& header, const MessageRead& read);
+    // The link went: every XMPP occupant leaves the hub room, without stanzas (the server has
+    // gone; the users join again with a new presence).
+    void evictAll();
+
+    Json status() const;
+    void onRoomEvent(const hub::RoomEvent& event) override;
+
+private:
+    struct Occupant {
+        Jid jid;
+        std::string nick;
+        std::string memberId;
+    };
+
+    void handle(const hub::RoomEvent& event);
+    void rosterChanged(const hub::RoomEvent& event);
+    void deliverChat(const hub::RoomEvent& event);
+    void deliverComposing(const hub::RoomEvent& event);
+    // The room's state for a joiner: presences, its own last, the history it asked for, the subject.
+    void sendRoomState(const Occupant& joiner, size_t historyMax, int64_t historySinceMs = 0);
+    void sendPresence(const std::string& nick, const Occupant& to, bool available, std::vector<int> codes = {});
+    Occupant* occupantByMember(const std::string& memberId);
+    std::string nickJid(const std::string& nick) const { return jid_ + "/" + nick; }
+    // The nickname a hub event's sender shows as: its roster nickname, else its display.
+    std::string senderNick(const hub::RoomEvent& event, const std::string& display) const;
+    void groupchat(const gloox::Tag& stanza, const Occupant& from, const MessageRead& read);
+    void privateMessage(const gloox::Tag& stanza, const Occupant& from, const std::string& toNick,
+                        const MessageRead& read);
+    void send(TagPtr stanza) { link_.send(std::move(stanza)); }
+
+    const std::string name_;
+    const std::string jid_;
+    const XmppSettings& settings_;
+    ComponentLink& link_;
+    net::StackThread& thread_;
+    std::shared_ptr<hub::Room> hubRoom_;
+    hub::Subscription subscription_;
+    OccupantNicks nicks_;
+    std::map<std::string, Occupant> occupants_;   // by full JID
+    std::map<std::string, std::string> origins_;  // hub message id -> the sender's stanza id
+    uint64_t messagesIn_ = 0;
+    uint64_t messagesOut_ = 0;
+};
+
+}  // namespace sylk::xmpp

@@ -1,0 +1,264 @@
+#include "muc_service.hpp"
+
+#include <gloox/tag.h>
+
+#include "muc_naming.hpp"
+#include "sylkcore/hub/hub.hpp"
+#include "sylkcore/log.hpp"
+#include "xmpp_namespaces.hpp"
+
+namespace sylk::xmpp {
+namespace {
+
+constexpr char kDirectRoomPrefix[] = "direct/";  // the hub's private 1:1 rooms: not XMPP rooms
+
+}  // namespace
+
+MucService::MucService(net::StackThread& thread, const XmppSettings& settings) : thread_(thread), settings_(settings) {
+    LinkSettings link;
+    link.host = settings.serverHost;
+    link.port = settings.serverPort;
+    link.domain = settings.mucDomain;
+    link.secret = settings.secret;
+    link.backoffMin = settings.backoffMin;
+    link.backoffMax = settings.backoffMax;
+    link_ = std::make_shared<ComponentLink>(thread, link, *this);
+}
+
+MucService::~MucService() {
+    rooms_.clear();  // each leaves the hub room with its occupants
+    link_.reset();
+}
+
+void MucService::start() { link_->start(); }
+
+void MucService::onLinkUp() {}
+
+void MucService::onLinkDown() {
+    // The server has gone, and its users' sessions with it as far as it is concerned: our
+    // occupants leave the hub rooms and join again with a new presence once it is back.
+    for (auto& [name, room] : rooms_) {
+        SYLK_LOG(LOG_INFO, MucRoom::kPackage, "room %s: %zu XMPP occupants leave (link down)", name.c_str(),
+                 room->occupantCount());
+        room->evictAll();
+    }
+    rooms_.clear();
+}
+
+void MucService::onStanza(const gloox::Tag& stanza) {
+    StanzaHeader header = readHeader(stanza);
+    if (header.name != "presence" && header.name != "message" && header.name != "iq") {
+        SYLK_LOG(LOG_WARN, MucRoom::kPackage, "ignored <%s> from the server", header.name.c_str());
+        return;
+    }
+    if (header.type == "error") {
+        // Never answered (RFC 6120 §8.3.1). A presence error from an occupant means its client
+        // is gone: it leaves (XEP-0045 §18.1 ghost users).
+        if (header.name == "presence" && header.from && header.to && header.to->domain == settings_.mucDomain) {
+            if (auto room = findRoom(roomFromLocal(header.to->local).value_or("")); room) {
+                room->leave(*header.from);
+                dropIfEmpty(room->name());
+            }
+        }
+        return;
+    }
+    if (!header.from) {
+        SYLK_LOG(LOG_WARN, MucRoom::kPackage, "<%s> without a valid from dropped", header.name.c_str());
+        return;
+    }
+    if (!header.to || header.to->domain != settings_.mucDomain) {
+        ++refused_;
+        if (header.name != "presence" || header.type.empty())
+            reply(errorReply(stanza, "modify", "jid-malformed", "the to address is missing or not of this service"));
+        return;
+    }
+    if (header.name == "presence")
+        onPresence(stanza, header);
+    else if (header.name == "message")
+        onMessage(stanza, header);
+    else
+        onIq(stanza, header);
+}
+
+std::shared_ptr<MucRoom> MucService::findRoom(const std::string& name) const {
+    auto it = rooms_.find(name);
+    return it == rooms_.end() ? nullptr : it->second;
+}
+
+void MucService::dropIfEmpty(const std::string& name) {
+    auto it = rooms_.find(name);
+    if (it != rooms_.end() && it->second->empty())
+        rooms_.erase(it);
+}
+
+void MucService::onPresence(const gloox::Tag& stanza, const StanzaHeader& header) {
+    const Jid& to = *header.to;
+    const Jid& from = *header.from;
+    if (to.local.empty()) {
+        // A join aimed at the service itself names no room; other presence to the service (a
+        // subscription, a probe, directed presence) has nothing to answer.
+        if (header.type.empty() && readPresence(stanza).mucJoin) {
+            ++refused_;
+            reply(errorReply(stanza, "modify", "jid-malformed", "join as room@service/nickname"));
+        }
+        return;
+    }
+    auto roomName = roomFromLocal(to.local);
+    if (header.type == "unavailable") {
+        if (auto room = roomName ? findRoom(*roomName) : nullptr) {
+            room->leave(from);
+            dropIfEmpty(room->name());
+        }
+        return;
+    }
+    if (!header.type.empty())
+        return;  // subscribe, probe...: rooms have no roster
+    if (!roomName || roomName->rfind(kDirectRoomPrefix, 0) == 0) {
+        ++refused_;
+        reply(errorReply(stanza, "cancel", "not-allowed", "that is not a room name"));
+        return;
+    }
+    if (to.resource.empty()) {
+        ++refused_;
+        reply(errorReply(stanza, "modify", "jid-malformed", "join as room@service/nickname"));
+        return;
+    }
+    if (std::string why = nickInvalidReason(to.resource); !why.empty()) {
+        ++refused_;
+        reply(errorReply(stanza, "modify", "jid-malformed", why));
+        return;
+    }
+    std::shared_ptr<MucRoom> room = findRoom(*roomName);
+    if (!room) {
+        room = std::make_shared<MucRoom>(*roomName, to.bare(), settings_, *link_, thread_);
+        room->start();
+        rooms_[*roomName] = room;
+    }
+    std::string memberId = std::string(MucRoom::kPackage) + "/" + std::to_string(nextMember_);
+    bool wasOccupant = room->isOccupant(from);
+    room->presence(stanza, from, to.resource, readPresence(stanza), memberId);
+    if (!wasOccupant && room->isOccupant(from))
+        ++nextMember_;
+    dropIfEmpty(*roomName);  // a refused first join leaves no room behind
+}
+
+void MucService::onMessage(const gloox::Tag& stanza, const StanzaHeader& header) {
+    if (header.type == "headline")
+        return;  // never answered (RFC 6121 §5.2.2)
+    const Jid& to = *header.to;
+    if (to.local.empty()) {
+        ++refused_;
+        reply(errorReply(stanza, "cancel", "service-unavailable", "the room service takes no messages itself"));
+        return;
+    }
+    auto roomName = roomFromLocal(to.local);
+    auto room = roomName ? findRoom(*roomName) : nullptr;
+    if (!room) {
+        ++refused_;
+        reply(errorReply(stanza, "modify", "not-acceptable", "you are not an occupant of this room"));
+        return;
+    }
+    room->message(stanza, header, readMessage(stanza));
+}
+
+void MucService::onIq(const gloox::Tag& stanza, const StanzaHeader& header) {
+    if (header.type != "get" && header.type != "set")
+        return;  // results: we ask nothing
+    IqRead iq = readIq(stanza);
+    if (iq.payloads != 1) {
+        ++refused_;
+        reply(errorReply(stanza, "modify", "bad-request", "an iq get or set carries exactly one payload"));
+        return;
+    }
+    bool get = header.type == "get";
+    if (get && iq.payload == "query" && iq.xmlns == ns::kDiscoInfo)
+        discoInfo(stanza, header);
+    else if (get && iq.payload == "query" && iq.xmlns == ns::kDiscoItems)
+        discoItems(stanza, header);
+    else if (get && iq.payload == "ping" && iq.xmlns == ns::kPing)
+        ping(stanza, header);
+    else if (iq.xmlns == ns::kMucAdmin || iq.xmlns == "http://jabber.org/protocol/muc#owner") {
+        ++refused_;
+        // Kicks and room configuration need moderators, and no plugin tells the hub who moderates.
+        reply(errorReply(stanza, "cancel", "feature-not-implemented",
+                         "room administration is not supported: the rooms have no moderators here"));
+    } else {
+        ++refused_;
+        reply(errorReply(stanza, "cancel", "service-unavailable"));
+    }
+}
+
+void MucService::ping(const gloox::Tag& stanza, const StanzaHeader& header) {
+    const Jid& to = *header.to;
+    if (to.resource.empty()) {
+        reply(iqResult(stanza));
+        return;
+    }
+    // XEP-0410 self-ping to one's own occupant JID: not-acceptable tells a client it is not in
+    // the room (any more: after our link came back), so it joins again.
+    auto roomName = roomFromLocal(to.local);
+    auto room = roomName ? findRoom(*roomName) : nullptr;
+    if (room && room->nickOf(*header.from) == to.resource) {
+        reply(iqResult(stanza));
+        return;
+    }
+    ++refused_;
+    reply(errorReply(stanza, "cancel", "not-acceptable", "you are not an occupant of this room"));
+}
+
+void MucService::discoInfo(const gloox::Tag& stanza, const StanzaHeader& header) {
+    const Jid& to = *header.to;
+    if (!to.resource.empty()) {
+        ++refused_;
+        reply(errorReply(stanza, "cancel", "service-unavailable", "occupants are not queried through the room"));
+        return;
+    }
+    if (to.local.empty()) {
+        reply(discoInfoResult(stanza, {{"conference", "text", "Sylk rooms"}},
+                              {ns::kDiscoInfo, ns::kDiscoItems, ns::kMuc, ns::kPing}));
+        return;
+    }
+    auto roomName = roomFromLocal(to.local);
+    if (!roomName || roomName->rfind(kDirectRoomPrefix, 0) == 0) {
+        ++refused_;
+        reply(errorReply(stanza, "cancel", "item-not-found", "that is not a room name"));
+        return;
+    }
+    // Any valid name is a room: hub rooms are made by their first member, whichever plugin's.
+    reply(discoInfoResult(stanza, {{"conference", "text", *roomName}},
+                          {ns::kDiscoInfo, ns::kMuc, "muc_open", "muc_public", "muc_semianonymous",
+                           "muc_temporary", "muc_unmoderated", "muc_unsecured", "muc_nonpersistent"}));
+}
+
+void MucService::discoItems(const gloox::Tag& stanza, const StanzaHeader& header) {
+    const Jid& to = *header.to;
+    std::vector<std::pair<std::string, std::string>> items;
+    if (to.local.empty()) {
+        // The active hub rooms: those with members, of whichever plugin.
+        for (const auto& id : hub::Hub::instance().roomIds()) {
+            auto room = hub::Hub::instance().find(id);
+            std::string local = localFromRoom(id);
+            if (!room || room->members().empty() || local.empty() || id.rfind(kDirectRoomPrefix, 0) == 0)
+                continue;
+            items.emplace_back(local + "@" + settings_.mucDomain, id);
+        }
+    }
+    reply(discoItemsResult(stanza, items));
+}
+
+Json MucService::status() const {
+    Json rooms = Json::array();
+    size_t occupants = 0;
+    for (const auto& [name, room] : rooms_) {
+        rooms.append(room->status());
+        occupants += room->occupantCount();
+    }
+    Json json = Json::object();
+    json.set("link", link_->status())
+        .set("rooms", rooms)
+        .set("occupants", static_cast<json_int_t>(occupants))
+        .set("refused", static_cast<json_int_t>(refused_));
+    return json;
+}
+
+}  // namespace sylk::xmpp

@@ -1,0 +1,52 @@
+// The rooms' component domain (conference.<domain>): its link to the server and the stanzas
+// that arrive on it. Presence to room@service/nick joins or leaves a MucRoom (made on the
+// first join, dropped with its last XMPP occupant); messages go to their room; iq get/set are
+// answered here: disco#info and #items for the service and rooms, XEP-0199 ping, and a stanza
+// error for everything else (RFC 6120 §8.4: unknown payloads get service-unavailable).
+// Stack thread only.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "component_link.hpp"
+#include "muc_room.hpp"
+#include "xmpp_settings.hpp"
+
+namespace sylk::xmpp {
+
+class MucService : public LinkListener {
+public:
+    MucService(net::StackThread& thread, const XmppSettings& settings);
+    ~MucService() override;
+
+    void start();
+    Json status() const;
+
+    // LinkListener
+    void onLinkUp() override;
+    void onLinkDown() override;
+    void onStanza(const gloox::Tag& stanza) override;
+
+private:
+    void onPresence(const gloox::Tag& stanza, const StanzaHeader& header);
+    void onMessage(const gloox::Tag& stanza, const StanzaHeader& header);
+    void onIq(const gloox::Tag& stanza, const StanzaHeader& header);
+    void ping(const gloox::Tag& stanza, const StanzaHeader& header);
+    void discoInfo(const gloox::Tag& stanza, const StanzaHeader& header);
+    void discoItems(const gloox::Tag& stanza, const StanzaHeader& header);
+    // The room a JID's local part names, if one of our rooms is open there.
+    std::shared_ptr<MucRoom> findRoom(const std::string& name) const;
+    void dropIfEmpty(const std::string& name);
+    void reply(TagPtr stanza) { link_->send(std::move(stanza)); }
+
+    net::StackThread& thread_;
+    const XmppSettings& settings_;
+    std::shared_ptr<ComponentLink> link_;
+    std::map<std::string, std::shared_ptr<MucRoom>> rooms_;  // by hub room name
+    uint64_t nextMember_ = 1;
+    uint64_t refused_ = 0;  // stanzas answered with an error
+};
+
+}  // namespace sylk::xmpp

@@ -1,0 +1,122 @@
+#include "muc_stanzas.hpp"
+
+#include <gloox/tag.h>
+
+#include <ctime>
+
+#include "xmpp_namespaces.hpp"
+
+namespace sylk::xmpp {
+namespace {
+
+TagPtr stanza(const char* name, const std::string& type, const std::string& from, const std::string& to,
+              const std::string& id) {
+    auto tag = std::make_unique<gloox::Tag>(name);
+    if (!type.empty())
+        tag->addAttribute("type", type);
+    tag->addAttribute("from", from);
+    tag->addAttribute("to", to);
+    if (!id.empty())
+        tag->addAttribute("id", id);
+    return tag;
+}
+
+}  // namespace
+
+TagPtr occupantPresence(const OccupantPresence& presence) {
+    TagPtr tag = stanza("presence", presence.available ? "" : "unavailable", presence.from, presence.to, "");
+    auto* x = new gloox::Tag(tag.get(), "x", "xmlns", ns::kMucUser);
+    auto* item = new gloox::Tag(x, "item");
+    item->addAttribute("affiliation", presence.affiliation);
+    item->addAttribute("role", presence.available ? presence.role : "none");
+    for (int code : presence.statusCodes)
+        new gloox::Tag(x, "status", "code", std::to_string(code));
+    return tag;
+}
+
+TagPtr roomMessage(const RoomMessage& message) {
+    TagPtr tag = stanza("message", message.type, message.from, message.to, message.id);
+    if (!message.body.empty() || message.state == ChatState::None)
+        new gloox::Tag(tag.get(), "body", message.body);
+    if (message.state != ChatState::None)
+        new gloox::Tag(tag.get(), chatStateName(message.state), "xmlns", ns::kChatStates);
+    if (message.type == "chat")
+        new gloox::Tag(tag.get(), "x", "xmlns", ns::kMucUser);
+    return tag;
+}
+
+TagPtr historyMessage(const RoomMessage& message, int64_t stampMs, const std::string& roomJid) {
+    TagPtr tag = roomMessage(message);
+    auto* delay = new gloox::Tag(tag.get(), "delay", "xmlns", ns::kDelay);
+    delay->addAttribute("stamp", xmppTimestamp(stampMs));
+    delay->addAttribute("from", roomJid);
+    return tag;
+}
+
+TagPtr subjectMessage(const std::string& roomJid, const std::string& to, const std::string& subject) {
+    TagPtr tag = stanza("message", "groupchat", roomJid, to, "");
+    new gloox::Tag(tag.get(), "subject", subject);
+    return tag;
+}
+
+TagPtr errorReply(const gloox::Tag& original, const std::string& errorType, const std::string& condition,
+                  const std::string& text) {
+    TagPtr tag = stanza(original.name().c_str(), "error", original.findAttribute("to"), original.findAttribute("from"),
+                        original.findAttribute("id"));
+    if (original.name() == "presence") {
+        if (original.findChild("x", "xmlns", ns::kMuc))
+            new gloox::Tag(tag.get(), "x", "xmlns", ns::kMuc);
+    }
+    auto* error = new gloox::Tag(tag.get(), "error", "type", errorType);
+    new gloox::Tag(error, condition, "xmlns", ns::kStanzas);
+    if (!text.empty()) {
+        auto* words = new gloox::Tag(error, "text", "xmlns", ns::kStanzas);
+        words->setCData(text);
+    }
+    return tag;
+}
+
+TagPtr iqResult(const gloox::Tag& iq) {
+    return stanza("iq", "result", iq.findAttribute("to"), iq.findAttribute("from"), iq.findAttribute("id"));
+}
+
+TagPtr discoInfoResult(const gloox::Tag& iq, const std::vector<DiscoIdentity>& identities,
+                       const std::vector<std::string>& features) {
+    TagPtr tag = iqResult(iq);
+    auto* query = new gloox::Tag(tag.get(), "query", "xmlns", ns::kDiscoInfo);
+    if (const gloox::Tag* asked = iq.findChild("query"); asked && asked->hasAttribute("node"))
+        query->addAttribute("node", asked->findAttribute("node"));
+    for (const auto& identity : identities) {
+        auto* item = new gloox::Tag(query, "identity", "category", identity.category);
+        item->addAttribute("type", identity.type);
+        if (!identity.name.empty())
+            item->addAttribute("name", identity.name);
+    }
+    for (const auto& feature : features)
+        new gloox::Tag(query, "feature", "var", feature);
+    return tag;
+}
+
+TagPtr discoItemsResult(const gloox::Tag& iq, const std::vector<std::pair<std::string, std::string>>& items) {
+    TagPtr tag = iqResult(iq);
+    auto* query = new gloox::Tag(tag.get(), "query", "xmlns", ns::kDiscoItems);
+    for (const auto& [jid, name] : items) {
+        auto* item = new gloox::Tag(query, "item", "jid", jid);
+        if (!name.empty())
+            item->addAttribute("name", name);
+    }
+    return tag;
+}
+
+std::string xmppTimestamp(int64_t ms) {
+    ms = ms < 0 ? 0 : ms;
+    time_t seconds = static_cast<time_t>(ms / 1000);
+    struct tm utc {};
+    gmtime_r(&seconds, &utc);
+    char text[96];
+    snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
+             utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(ms % 1000));
+    return text;
+}
+
+}  // namespace sylk::xmpp

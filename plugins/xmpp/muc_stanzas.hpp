@@ -1,0 +1,68 @@
+// The stanzas the MUC service sends, built as gloox::Tag trees (what Component::send takes):
+// occupant presence (XEP-0045 §7.2), room and private messages, history with XEP-0203 delay,
+// the subject, chat states (XEP-0085), stanza errors (RFC 6120 §8.3) and disco answers.
+// Pure: the unit tests check exactly what goes on the wire.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "stanza_reader.hpp"
+
+namespace gloox {
+class Tag;
+}
+
+namespace sylk::xmpp {
+
+using TagPtr = std::unique_ptr<gloox::Tag>;
+
+struct OccupantPresence {
+    std::string from;  // room@service/nick
+    std::string to;    // the receiving occupant's full JID
+    bool available = true;
+    std::string affiliation = "none";
+    std::string role = "participant";  // "none" when unavailable
+    std::vector<int> statusCodes;      // 110 (self), 307 (kicked), ...
+};
+TagPtr occupantPresence(const OccupantPresence& presence);
+
+// A message of type groupchat (to the room) or chat (private, with an empty muc#user <x/> as
+// XEP-0045 §7.5 asks), with body and, when state is not None, a chat state.
+struct RoomMessage {
+    std::string type = "groupchat";
+    std::string from;
+    std::string to;
+    std::string id;
+    std::string body;  // none when empty and a state is given (a bare chat state)
+    ChatState state = ChatState::None;
+};
+TagPtr roomMessage(const RoomMessage& message);
+// A message of the room's history: a groupchat with <delay stamp from=room/> (XEP-0045 §7.2.15).
+TagPtr historyMessage(const RoomMessage& message, int64_t stampMs, const std::string& roomJid);
+// The subject, which ends the join (XEP-0045 §7.2.16); empty: the room has none.
+TagPtr subjectMessage(const std::string& roomJid, const std::string& to, const std::string& subject);
+
+// The error reply to stanza: to and from swapped, same id, type error, <error type=...> with
+// the defined condition (RFC 6120 §8.3.3) and an optional text. A presence error carries the
+// MUC <x/> back, as XEP-0045's join errors do.
+TagPtr errorReply(const gloox::Tag& stanza, const std::string& errorType, const std::string& condition,
+                  const std::string& text = "");
+// An empty iq result to iq.
+TagPtr iqResult(const gloox::Tag& iq);
+
+struct DiscoIdentity {
+    std::string category, type, name;
+};
+TagPtr discoInfoResult(const gloox::Tag& iq, const std::vector<DiscoIdentity>& identities,
+                       const std::vector<std::string>& features);
+// items: (jid, name)
+TagPtr discoItemsResult(const gloox::Tag& iq, const std::vector<std::pair<std::string, std::string>>& items);
+
+// XEP-0082 date-time, UTC with milliseconds: 2026-12-04T21:53:37.123Z.
+std::string xmppTimestamp(int64_t ms);
+
+}  // namespace sylk::xmpp

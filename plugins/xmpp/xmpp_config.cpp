@@ -1,0 +1,40 @@
+#include "xmpp_config.hpp"
+
+#include <stdexcept>
+
+#include "jid.hpp"
+#include "sylkcore/janus/plugin_config.hpp"
+
+namespace sylk::xmpp {
+namespace {
+
+std::string domainOption(const janus::PluginConfig& config, const char* name, const std::string& fallback) {
+    std::string value = config.getString(name, fallback);
+    auto jid = Jid::parse(value);
+    if (!jid || !jid->local.empty() || !jid->resource.empty())
+        throw std::invalid_argument(std::string(name) + " must be a domain name, not '" + value + "'");
+    return jid->domain;
+}
+
+}  // namespace
+
+XmppSettings readSettings(const janus::PluginConfig& config) {
+    XmppSettings settings;
+    settings.serverHost = config.getString("server_host", settings.serverHost);
+    settings.serverPort = static_cast<int>(config.getInt("server_port", settings.serverPort, 1, 65535));
+    settings.domain = domainOption(config, "domain", settings.domain);
+    settings.mucDomain = domainOption(config, "muc_domain", "conference." + settings.domain);
+    settings.sipDomain = domainOption(config, "sip_domain", "sip." + settings.domain);
+    if (settings.mucDomain == settings.sipDomain)
+        throw std::invalid_argument("muc_domain and sip_domain must differ (each is its own component)");
+    settings.secret = config.getString("component_secret", "");
+    settings.history = static_cast<size_t>(config.getInt("history", 20, 0, 1000));
+    settings.maxBodyBytes = static_cast<size_t>(config.getInt("max_body_bytes", 64 * 1024, 1, 16 * 1024 * 1024));
+    settings.backoffMin = std::chrono::milliseconds(config.getInt("reconnect_min_ms", 1000, 10, 600000));
+    settings.backoffMax = std::chrono::milliseconds(config.getInt("reconnect_max_ms", 30000, 10, 3600000));
+    if (settings.backoffMax < settings.backoffMin)
+        throw std::invalid_argument("reconnect_max_ms must not be below reconnect_min_ms");
+    return settings;
+}
+
+}  // namespace sylk::xmpp

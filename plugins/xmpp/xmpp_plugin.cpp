@@ -1,0 +1,97 @@
+#include "xmpp_plugin.hpp"
+
+#include <stdexcept>
+
+#include "sylkcore/log.hpp"
+#include "sylkcore/request_error.hpp"
+#include "xmpp_config.hpp"
+#include "xmpp_handle.hpp"
+
+namespace sylk::xmpp {
+namespace {
+
+const janus::PluginInfo kInfo{
+    1,
+    "0.1.0",
+    "Sylk XMPP: an XEP-0114 component serving the rooms as XEP-0045 multi-user chats.",
+    "Sylk XMPP",
+    "Sylk for Janus",
+    MucRoom::kPackage,
+    "xmpp",
+};
+
+}  // namespace
+
+XmppPlugin::XmppPlugin() : Plugin(kInfo) {}
+
+void XmppPlugin::configure(const janus::PluginConfig& config) {
+    settings_ = readSettings(config);
+    if (settings_.secret.empty())
+        SYLK_LOG(LOG_WARN, kInfo.package, "component_secret is empty: the server will refuse the handshake");
+    thread_ = std::make_unique<net::StackThread>("xmpp");
+    // The services are made on their thread; they connect from there and keep trying while the
+    // server is away, so a server that is not up yet does not stop the plugin.
+    thread_->execute([this] {
+        muc_ = std::make_unique<MucService>(*thread_, settings_);
+        sip_ = std::make_unique<SipDomainService>(*thread_, settings_);
+        muc_->start();
+        sip_->start();
+    });
+    onRequest<XmppHandle>("status", Execution::Inline, &XmppPlugin::status);
+    onAdminRequest("status", &XmppPlugin::adminStatus);
+}
+
+std::shared_ptr<janus::PluginSession> XmppPlugin::newSession(janus::Handle* handle) {
+    return std::make_shared<XmppHandle>(handle);
+}
+
+void XmppPlugin::onShutdown() {
+    if (!thread_)
+        return;
+    try {
+        thread_->execute([this] {
+            muc_.reset();  // the occupants leave their hub rooms; the streams close
+            sip_.reset();
+        });
+    } catch (const std::exception& e) {
+        SYLK_LOG(LOG_WARN, kInfo.package, "stopping the XMPP services: %s", e.what());
+    }
+    // Kept (stopped) until the plugin goes: a status racing the shutdown gets an error from
+    // execute() instead of touching a thread that is gone.
+    thread_->stop();
+}
+
+bool XmppPlugin::postToStateThread(std::function<void()> work) { return thread_ && thread_->post(std::move(work)); }
+
+Json XmppPlugin::stackStatus() {
+    Json status;
+    try {
+        if (!thread_)
+            throw std::runtime_error("not started");
+        thread_->execute([&] {
+            if (!muc_ || !sip_)
+                throw std::runtime_error("stopping");
+            status = Json::object();
+            status.set("domain", settings_.domain).set("muc", muc_->status()).set("sip", sip_->status());
+        });
+    } catch (const std::exception& e) {
+        throw RequestError(ErrorCode::XmppUnavailable, std::string("the XMPP stack is not running: ") + e.what());
+    }
+    return status;
+}
+
+Reply XmppPlugin::status(XmppHandle&, RequestReader& reader, const Request&) {
+    reader.rejectUnknownFields();
+    Json body = makeEvent();
+    body.set("status", stackStatus());
+    return Reply{body, {}};
+}
+
+Reply XmppPlugin::adminStatus(RequestReader& reader, const Request&) {
+    reader.rejectUnknownFields();
+    Json body = makeEvent();
+    body.set("status", stackStatus());
+    return Reply{body, {}};
+}
+
+}  // namespace sylk::xmpp

@@ -1,0 +1,23 @@
+// janus.plugin.sylk.xmpp.jcfg, read once at start (conf/janus.plugin.sylk.xmpp.jcfg.sample).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace sylk::xmpp {
+
+struct XmppSettings {
+    std::string serverHost = "127.0.0.1";
+    int serverPort = 5347;
+    std::string domain = "localhost";
+    std::string mucDomain;   // default conference.<domain>
+    std::string sipDomain;   // default sip.<domain>
+    std::string secret;      // component_secret: never logged
+    size_t history = 20;     // messages replayed on join
+    size_t maxBodyBytes = 64 * 1024;
+    std::chrono::milliseconds backoffMin{1000};
+    std::chrono::milliseconds backoffMax{30000};
+};
+
+}  // namespace sylk::xmpp

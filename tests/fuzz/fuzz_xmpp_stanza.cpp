@@ -1,0 +1,58 @@
+// Fuzz target for what the MUC service reads from the server's stream: bytes parsed by gloox's
+// parser inside a component stream, each stanza read as the service reads it (header, presence,
+// message, iq) and answered as it would be (an error reply, a presence, a message echo), so
+// neither reading nor building an answer to any stanza can crash.
+#include <gloox/parser.h>
+#include <gloox/tag.h>
+#include <gloox/taghandler.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "plugins/xmpp/muc_stanzas.hpp"
+#include "plugins/xmpp/stanza_reader.hpp"
+
+using namespace sylk::xmpp;
+
+namespace {
+
+class Reader : public gloox::TagHandler {
+public:
+    void handleTag(gloox::Tag* tag) override {
+        if (!tag || tag->name() == "stream")
+            return;
+        StanzaHeader header = readHeader(*tag);
+        if (header.from && Jid::parse(header.from->full()) != header.from)
+            __builtin_trap();
+        (void)readPresence(*tag);
+        MessageRead message = readMessage(*tag);
+        (void)readIq(*tag);
+        std::string reply = errorReply(*tag, "cancel", "service-unavailable", "fuzz")->xml();
+        // The service answers only stanzas (gloox's parser can hand over an element without a
+        // name, which it ignores); those always get a well-formed error.
+        bool stanza = header.name == "presence" || header.name == "message" || header.name == "iq";
+        if (stanza && reply.find("type='error'") == std::string::npos)
+            __builtin_trap();
+        RoomMessage echo;
+        echo.from = header.to ? header.to->full() : "room@c/n";
+        echo.to = header.from ? header.from->full() : "a@b/c";
+        echo.id = header.id;
+        echo.body = message.body.value_or("");
+        echo.state = message.state;
+        (void)roomMessage(echo)->xml();
+        (void)discoInfoResult(*tag, {{"conference", "text", header.id}}, {header.type})->xml();
+    }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    Reader reader;
+    gloox::Parser parser(&reader);
+    std::string stream =
+        "<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams'>" +
+        std::string(reinterpret_cast<const char*>(data), size);
+    (void)parser.feed(stream);
+    return 0;
+}
