@@ -76,6 +76,7 @@ void ChatSwitch::start() {
     relay.username = settings_.relayUser;
     relay.password = settings_.relayPassword;
     relay.fingerprint = settings_.relayFingerprint;
+    relay.expires = std::chrono::seconds(settings_.relayExpires);
     std::string uri = settings_.relayUri;
     relay_ = std::make_unique<msrp::RelayClient>(*stack_, relay, [uri](const msrp::RelayClient::Status& status) {
         if (status.state == msrp::RelayClient::State::Failed)
