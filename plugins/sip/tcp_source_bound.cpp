@@ -23,55 +23,12 @@ namespace sylk::sip {
 namespace {
 
 constexpr const char* kPackage = "janus.plugin.sylk.sip";
-constexpr const char* kEstablished = "01";  // TCP_ESTABLISHED in /proc/net/tcp's st column
 
 std::string readFile(const char* path) {
     std::ifstream file(path);
     std::stringstream text;
     text << file.rdbuf();
     return text.str();
-}
-
-// "0100007F:13C4" (IPv4, the kernel's byte order) or 32 hex digits (IPv6, four host-order words)
-// and a hex port: the address as text and the port. False when unreadable.
-bool parseEndpoint(const std::string& field, bool ipv6, std::string& address, uint16_t& port) {
-    auto colon = field.find(':');
-    if (colon == std::string::npos)
-        return false;
-    std::string hex = field.substr(0, colon);
-    char* end = nullptr;
-    unsigned long portValue = std::strtoul(field.c_str() + colon + 1, &end, 16);
-    if (*end != '\0' || portValue > 65535)
-        return false;
-    port = static_cast<uint16_t>(portValue);
-    char text[INET6_ADDRSTRLEN] = {};
-    if (!ipv6) {
-        if (hex.size() != 8)
-            return false;
-        uint32_t raw = static_cast<uint32_t>(std::strtoul(hex.c_str(), &end, 16));
-        if (*end != '\0')
-            return false;
-        in_addr ip{};
-        ip.s_addr = raw;  // printed from the host-order word of the bytes as they are in memory
-        inet_ntop(AF_INET, &ip, text, sizeof text);
-    } else {
-        if (hex.size() != 32)
-            return false;
-        in6_addr ip{};
-        for (int word = 0; word < 4; ++word) {
-            uint32_t raw = static_cast<uint32_t>(std::strtoul(hex.substr(word * 8, 8).c_str(), &end, 16));
-            if (*end != '\0')
-                return false;
-            std::memcpy(ip.s6_addr + word * 4, &raw, 4);
-        }
-        // An IPv4 client of a dual-stack socket: its IPv4 address, as the IPv4 table would name it.
-        if (IN6_IS_ADDR_V4MAPPED(&ip))
-            inet_ntop(AF_INET, ip.s6_addr + 12, text, sizeof text);
-        else
-            inet_ntop(AF_INET6, &ip, text, sizeof text);
-    }
-    address = text;
-    return true;
 }
 
 // Our descriptors by socket inode ("socket:[12345]" links in /proc/self/fd).
@@ -136,37 +93,12 @@ bool TcpSourceBound::ours(uint16_t localPort) const {
     return std::find(ports_.begin(), ports_.end(), localPort) != ports_.end();
 }
 
-std::vector<TcpSourceBound::Socket> TcpSourceBound::parseProcNet(const std::string& text, bool ipv6) {
-    std::vector<Socket> sockets;
-    std::istringstream lines(text);
-    std::string line;
-    std::getline(lines, line);  // the header
-    while (std::getline(lines, line)) {
-        std::istringstream fields(line);
-        std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout;
-        unsigned long inode = 0;
-        if (!(fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode))
-            continue;
-        if (state != kEstablished || inode == 0)
-            continue;
-        Socket socket;
-        std::string localAddress;
-        uint16_t remotePort = 0;
-        if (!parseEndpoint(local, ipv6, localAddress, socket.localPort) ||
-            !parseEndpoint(remote, ipv6, socket.source, remotePort))
-            continue;
-        socket.inode = inode;
-        sockets.push_back(std::move(socket));
-    }
-    return sockets;
-}
-
 size_t TcpSourceBound::sweep() {
     if (perSource_ == 0 || ports_.empty())
         return 0;
-    std::map<std::string, std::vector<Socket>> bySource;
+    std::map<std::string, std::vector<ProcNetTable::Socket>> bySource;
     for (bool ipv6 : {false, true}) {
-        for (auto& socket : parseProcNet(readFile(ipv6 ? "/proc/self/net/tcp6" : "/proc/self/net/tcp"), ipv6)) {
+        for (auto& socket : ProcNetTable::established(readFile(ipv6 ? "/proc/self/net/tcp6" : "/proc/self/net/tcp"), ipv6)) {
             if (ours(socket.localPort))
                 bySource[socket.source].push_back(std::move(socket));
         }

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "proc_net_table.hpp"
+
 namespace sylk::sip {
 
 class TcpSourceBound {
@@ -27,15 +29,6 @@ public:
 
     // Closes what is over the bound; returns how many connections it shut down.
     size_t sweep();
-
-    // One established socket of ours, as the kernel lists it.
-    struct Socket {
-        std::string source;   // the peer's address, without port ("10.0.0.1", "2001:db8::1")
-        uint16_t localPort = 0;
-        unsigned long inode = 0;
-    };
-    // The lines of /proc/net/tcp or tcp6 (header included) whose state is ESTABLISHED: for tests.
-    static std::vector<Socket> parseProcNet(const std::string& text, bool ipv6);
 
 private:
     bool ours(uint16_t localPort) const;

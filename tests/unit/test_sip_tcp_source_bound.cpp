@@ -1,4 +1,4 @@
-// TcpSourceBound (plugins/sip/tcp_source_bound.hpp): /proc/net/tcp lines read right (IPv4,
+// TcpSourceBound (plugins/sip/tcp_source_bound.hpp) and ProcNetTable: /proc/net/tcp lines read right (IPv4,
 // IPv6, IPv4-mapped, states other than ESTABLISHED and unreadable lines skipped), and a sweep over
 // real loopback connections accepted by this process shuts down the surplus, longest idle first,
 // leaving the bound and the connection that just talked.
@@ -35,19 +35,19 @@ const char* kTcp6 =
     "   1: 0000000000000000FFFF00000100007F:13C4 0000000000000000FFFF00000200000A:D432 01 00000000:00000000 00:00000000 00000000     0        0 302 1 0 20 4 30 10 -1\n";
 
 void reads_established_sockets_only(void**) {
-    auto sockets = TcpSourceBound::parseProcNet(kTcp, false);
+    auto sockets = ProcNetTable::established(kTcp, false);
     assert_int_equal(sockets.size(), 1);
     assert_string_equal(sockets[0].source.c_str(), "10.0.0.2");
     assert_int_equal(sockets[0].localPort, 5060);
     assert_int_equal(sockets[0].inode, 201);
 
-    auto sockets6 = TcpSourceBound::parseProcNet(kTcp6, true);
+    auto sockets6 = ProcNetTable::established(kTcp6, true);
     assert_int_equal(sockets6.size(), 2);
     assert_string_equal(sockets6[0].source.c_str(), "2001:db8::1");
     assert_int_equal(sockets6[0].localPort, 5060);
     assert_string_equal(sockets6[1].source.c_str(), "10.0.0.2");  // IPv4-mapped: named as IPv4
     assert_int_equal(sockets6[1].inode, 302);
-    assert_true(TcpSourceBound::parseProcNet("", false).empty());
+    assert_true(ProcNetTable::established("", false).empty());
 }
 
 bool closedByPeer(int fd) {
