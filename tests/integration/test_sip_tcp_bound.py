@@ -2,9 +2,10 @@
 (Sofia accepts them all and keeps an idle one for tcp_idle_timeout, 120 s). The plugin bounds
 them per source (tcp_connections_per_source, 32 by default): 100 idle connections from one host
 are cut to 32 within seconds, the longest idle first, while a client of that same host that
-talks keeps its connection and calls a room over it."""
+talks keeps its connection and calls a room over it; the same over TLS."""
 import re
 import select
+import ssl
 import socket
 import time
 import uuid
@@ -16,15 +17,21 @@ BOUND = 32   # the default of tcp_connections_per_source
 
 def still_open(connections):
     """The connections the server has not closed (a readable socket with nothing to read has
-    seen end of stream; a reset counts as closed too)."""
+    seen end of stream; a reset, or TLS ending without close_notify, counts as closed too)."""
     readable, _, _ = select.select(connections, [], [], 0)
     closed = set()
     for s in readable:
+        timeout = s.gettimeout()
+        s.settimeout(0)   # readable may mean a TLS record that is no data (a session ticket)
         try:
             if s.recv(65535) == b"":
                 closed.add(s)
-        except OSError:
+        except (ssl.SSLWantReadError, BlockingIOError):
+            pass
+        except (OSError, ssl.SSLError):
             closed.add(s)
+        finally:
+            s.settimeout(timeout)
     return [s for s in connections if s not in closed]
 
 
@@ -86,6 +93,32 @@ def test_idle_tcp_connections_per_source_are_bounded(janus):
         client.close()
         assert "idle SIP connections from 127.0.0.1" in janus.log_tail(400)
         assert janus.alive()
+    finally:
+        for s in flood:
+            s.close()
+
+
+def test_idle_tls_connections_count_too(janus):
+    """The same bound over TLS (the SIP TLS listener the tests configure on 5081): 50 idle TLS
+    connections from one host, handshake done, are cut to 32; a TLS client of that host is then
+    answered on a connection of its own."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE   # the test's self-made certificate
+    tls_focus = ("127.0.0.1", 5081)
+    flood = [context.wrap_socket(socket.create_connection(tls_focus, timeout=5)) for _ in range(50)]
+    try:
+        deadline = time.monotonic() + 10
+        remaining = still_open(flood)
+        while len(remaining) > BOUND and time.monotonic() < deadline:
+            time.sleep(0.25)
+            remaining = still_open(flood)
+        assert len(remaining) == BOUND, len(remaining)
+        client = context.wrap_socket(socket.create_connection(tls_focus, timeout=5))
+        port = client.getsockname()[1]
+        client.sendall(request("OPTIONS", "sip:127.0.0.1:5081", transport="TLS", port=port))
+        assert status_of(read_response(client, "OPTIONS")) == 200
+        client.close()
     finally:
         for s in flood:
             s.close()
