@@ -76,12 +76,25 @@ void ChatSwitch::start() {
     relay.username = settings_.relayUser;
     relay.password = settings_.relayPassword;
     relay.fingerprint = settings_.relayFingerprint;
+    relay.expires = std::chrono::seconds(settings_.relayExpires);
     std::string uri = settings_.relayUri;
     relay_ = std::make_unique<msrp::RelayClient>(*stack_, relay, [uri](const msrp::RelayClient::Status& status) {
         if (status.state == msrp::RelayClient::State::Failed)
             SYLK_LOG(LOG_WARN, ChatRoom::kPackage, "relay %s: failed: %s", uri.c_str(), status.error.c_str());
         else
             SYLK_LOG(LOG_INFO, ChatRoom::kPackage, "relay %s: %s", uri.c_str(), stateName(status.state));
+    });
+    // The relay names a new Use-Path at each AUTH refresh (Kamailio does) and honours the old one
+    // only until its grant expires: each session is moved to the new path, and this event says
+    // which path its peer must be told (the SIP side re-INVITEs with it; docs/decisions.md).
+    stack_->setLocalPathListener([this](msrp::Session& session) {
+        SYLK_LOG(LOG_INFO, ChatRoom::kPackage, "MSRP session %s now announces %s (the relay's grant was renewed)",
+                 session.id().c_str(), msrp::Uri::pathString(session.localPath()).c_str());
+        Json event = Json::object();
+        event.set("event", "path").set("session", session.id()).set("path", uriList(session.localPath()));
+        if (auto room = roomOf_.find(session.id()); room != roomOf_.end())
+            event.set("room", room->second);
+        report_(std::move(event));
     });
     relay_->start();
 }

@@ -52,6 +52,7 @@ MsrpSettings MsrpPlugin::readSettings(const janus::PluginConfig& config) {
     settings.relayUser = config.getString("relay_user", "");
     settings.relayPassword = config.getString("relay_password", "");
     settings.relayFingerprint = config.getString("relay_fingerprint", "");
+    settings.relayExpires = static_cast<int>(config.getInt("relay_expires", 0, 0, 86400));
     return settings;
 }
 

@@ -23,6 +23,7 @@ struct MsrpSettings {
     std::string relayUser;
     std::string relayPassword;     // never logged
     std::string relayFingerprint;  // msrps relay: its certificate's fingerprint to pin
+    int relayExpires = 0;          // the Expires we ask the relay for (seconds); 0: the relay's choice
 };
 
 }  // namespace sylk::msrp_plugin

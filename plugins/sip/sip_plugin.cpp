@@ -58,6 +58,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     }
     settings.rtpTimeoutSeconds = static_cast<int>(config.getInt("rtp_timeout", 30, 0, 3600));
     settings.tcpIdleSeconds = static_cast<int>(config.getInt("tcp_idle_timeout", 120, 1, 86400));
+    settings.tcpConnectionsPerSource = static_cast<size_t>(config.getInt("tcp_connections_per_source", 32, 0, 100000));
     settings.sessionTimerSeconds = static_cast<unsigned>(config.getInt("session_timer", 1800, 0, 86400));
     if (settings.sessionTimerSeconds != 0 && settings.sessionTimerSeconds < 90)
         throw std::invalid_argument("session_timer must be 0 or at least 90 (RFC 4028 Min-SE)");

@@ -230,6 +230,9 @@ bool SipStack::open() {
         listener.nua = makeStack(listener.ip);
         created = created && listener.nua;
     }
+    sourceBound_ = std::make_unique<TcpSourceBound>(
+        std::vector<uint16_t>{settings_.port, tlsFolder_.empty() ? uint16_t(0) : settings_.tlsPort},
+        settings_.tcpConnectionsPerSource);
     if (created)
         tickTimer_ = thread_->every(std::chrono::milliseconds(100), [this] { tick(); });
     return created;
@@ -349,6 +352,14 @@ bool SipStack::takesSdpOffer(nua_handle_s* handle, const void* raw) {
 
 void SipStack::tick() {
     destroyRetired();
+    // Once a second: what one source holds beyond tcp_connections_per_source is closed.
+    if (sourceBound_ && ++ticks_ % 10 == 0) {
+        try {
+            sourceBound_->sweep();
+        } catch (const std::exception& e) {
+            SYLK_LOG(LOG_ERR, kPackage, "bounding TCP connections per source failed: %s", e.what());
+        }
+    }
     for (SipRole* role : roles_) {
         try {  // a C timer callback: nothing may escape into Sofia
             role->onTick();

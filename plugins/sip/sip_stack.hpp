@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "sylkcore/net/stack_thread.hpp"
+#include "tcp_source_bound.hpp"
 
 struct nua_s;
 struct nua_handle_s;
@@ -36,6 +37,9 @@ struct SipSettings {
     // A TCP or TLS connection that carries nothing this long is closed (Sofia's default is 30
     // minutes, which let garbage connections pile up).
     int tcpIdleSeconds = 120;
+    // At most this many TCP/TLS connections from one source address; beyond it the longest idle
+    // are closed (TcpSourceBound). 0: no bound.
+    size_t tcpConnectionsPerSource = 32;
     uint16_t tlsPort = 5061;        // SIP over TLS, when a certificate and key are configured
     std::string tlsCertificate;     // PEM files
     std::string tlsKey;
@@ -157,6 +161,8 @@ private:
     std::unordered_set<nua_handle_s*> live_;               // SIP thread only
     std::atomic<int> liveHandles_{0};
     net::SourceHandle tickTimer_;  // SIP thread
+    std::unique_ptr<TcpSourceBound> sourceBound_;  // SIP thread
+    unsigned ticks_ = 0;                           // SIP thread
 };
 
 }  // namespace sylk::sip

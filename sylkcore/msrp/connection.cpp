@@ -161,6 +161,11 @@ void Connection::handleRequest(Message& request) {
             answer(request, 481, "no such session for this sender");
             return;
         }
+        if (!session->acceptsPeerOf(*this)) {
+            // not the peer the SDP named: this connection goes, the session waits on for the right one
+            close("the client's TLS certificate does not match the session's a=fingerprint");
+            return;
+        }
         session->bind(shared_from_this());
         if (!open_ || !session->isOpen())
             return;

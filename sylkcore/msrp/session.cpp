@@ -73,7 +73,7 @@ bool isHeaderText(const std::string& value) { return value.find_first_of("\r\n")
 }  // namespace
 
 Session::Session(Private, Stack& stack, SessionSetup setup, SessionHandler& handler, std::string id)
-    : stack_(stack), setup_(std::move(setup)), handler_(handler), id_(std::move(id)) {
+    : stack_(stack), setup_(std::move(setup)), handler_(handler), id_(std::move(id)), usePath_(stack_.usePath()) {
     localUri_.secure = setup_.secure;
     localUri_.host = stack_.advertisedHost();
     localUri_.port = stack_.port(setup_.secure);
@@ -88,13 +88,20 @@ std::shared_ptr<Session> Session::make(Stack& stack, SessionSetup setup, Session
 }
 
 std::vector<Uri> Session::localPath() const {
-    std::vector<Uri> path = stack_.usePath();
+    std::vector<Uri> path = usePath_;
     path.push_back(localUri_);
     return path;
 }
 
+bool Session::moveToUsePath(const std::vector<Uri>& usePath) {
+    if (usePath_.empty() || usePath_ == usePath)
+        return false;
+    usePath_ = usePath;
+    return true;
+}
+
 std::vector<Uri> Session::toPath() const {
-    std::vector<Uri> path = stack_.usePath();
+    std::vector<Uri> path = usePath_;
     path.insert(path.end(), setup_.remotePath.begin(), setup_.remotePath.end());
     return path;
 }
@@ -135,7 +142,7 @@ void Session::start() {
 }
 
 void Session::connectFirstHop() {
-    const auto& usePath = stack_.usePath();
+    const auto& usePath = usePath_;
     const Uri& hop = usePath.empty() ? setup_.remotePath.front() : usePath.front();
     std::weak_ptr<Session> weak = weak_from_this();
     stack_.connect(hop, usePath.empty() ? setup_.fingerprint : "",
@@ -154,6 +161,28 @@ bool Session::fromPathMatches(const std::vector<Uri>& fromPath) const {
     // The last URI of a From-Path is the sender itself, whatever relays it went through; the
     // last of the SDP path is the peer itself (RFC 4976 §: relays come first in both).
     return !fromPath.empty() && !setup_.remotePath.empty() && fromPath.back() == setup_.remotePath.back();
+}
+
+bool Session::acceptsPeerOf(const Connection& connection) const {
+    // Connections we opened (to a relay, or reused) were checked when we connected.
+    if (!connection.secure() || !connection.key().empty() || text::trimmed(setup_.fingerprint).empty())
+        return true;
+    std::string_view expected = text::trimmed(setup_.fingerprint);
+    auto space = expected.find(' ');
+    if (space != std::string_view::npos) {
+        // only SHA-256 is computed; another hash cannot be compared, so it cannot match
+        if (!text::equalsIgnoringCase(expected.substr(0, space), "sha-256"))
+            return false;
+        expected = text::trimmed(expected.substr(space + 1));
+    }
+    const std::string presented = connection.peerFingerprint();
+    const bool matches = !presented.empty() && text::equalsIgnoringCase(expected, presented);
+    if (!matches)
+        SYLK_LOG(LOG_WARN, kLog,
+                 "session %s: refused the connection from %s: its TLS certificate (%s) is not the one the "
+                 "SDP's a=fingerprint named",
+                 id_.c_str(), connection.peerAddress().c_str(), presented.empty() ? "none" : presented.c_str());
+    return matches;
 }
 
 void Session::bind(const std::shared_ptr<Connection>& connection) {

@@ -41,8 +41,12 @@ public:
     // Our URI (msrp or msrps, the stack's advertised host and port, our session id), known at
     // once so that an SDP answer can carry it before any connection exists.
     const Uri& localUri() const { return localUri_; }
-    // a=path: the stack's Use-Path (a relay) followed by localUri().
+    // a=path: the relay's Use-Path this session announced (the stack's when it was made, or the
+    // one Stack::setUsePath moved it to) followed by localUri().
     std::vector<Uri> localPath() const;
+    // The session now announces (and sends through) usePath: true when that changed its path.
+    // Sessions made without a relay stay without one. Stack::setUsePath calls it.
+    bool moveToUsePath(const std::vector<Uri>& usePath);
     const SessionSetup& setup() const { return setup_; }
     const std::vector<Uri>& remotePath() const { return setup_.remotePath; }
     bool bound() const { return connection_ != nullptr; }
@@ -115,12 +119,16 @@ private:
     void fail(const std::string& why);
     std::vector<Uri> toPath() const;
     bool fromPathMatches(const std::vector<Uri>& fromPath) const;
+    // A connection the peer opened to our msrps listener may bind this session only with the
+    // certificate the peer's a=fingerprint named (none named: any, as TLS alone allows).
+    bool acceptsPeerOf(const Connection& connection) const;
     bool accepts(const std::string& contentType) const;
 
     Stack& stack_;
     SessionSetup setup_;
     SessionHandler& handler_;
     std::string id_;
+    std::vector<Uri> usePath_;  // the relay's Use-Path this session announced (empty: none)
     Uri localUri_;
     bool open_ = true;
     std::shared_ptr<Connection> connection_;

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "sylkcore/log.hpp"
 #include "text.hpp"
 
 namespace sylk::msrp {
@@ -60,6 +61,9 @@ void Stack::start() {
     if (config_.tls && !tlsListener_) {
         net::TlsOptions tls = config_.tlsOptions;
         tls.enabled = true;
+        // msrps peers that connect to us prove who they are by the certificate their SDP's
+        // a=fingerprint named (Session::acceptsPeerOf, when the first request binds).
+        tls.requestClientCertificate = true;
         tlsListener_ = std::make_unique<net::TcpListener>(
             thread_, config_.listenAddress, config_.tlsPort, tls,
             [this](std::shared_ptr<net::TcpStream> stream) { accepted(std::move(stream), true); });
@@ -141,6 +145,23 @@ void Stack::accepted(std::shared_ptr<net::TcpStream> stream, bool secure) {
     stream->start(connection->events());
     if (connection->isOpen())
         connection->armIdleTimer();
+}
+
+void Stack::setUsePath(std::vector<Uri> usePath) {
+    usePath_ = std::move(usePath);
+    if (usePath_.empty())
+        return;
+    // A copy: a listener may close sessions (or make new ones) while we go through them.
+    auto sessions = sessions_;
+    for (auto& [id, session] : sessions) {
+        if (session->isOpen() && session->moveToUsePath(usePath_) && localPathListener_) {
+            try {
+                localPathListener_(*session);
+            } catch (const std::exception& error) {
+                SYLK_LOG(LOG_ERR, "msrp", "the local path listener threw: %s", error.what());
+            }
+        }
+    }
 }
 
 void Stack::forget(Connection* connection) { connections_.erase(connection); }

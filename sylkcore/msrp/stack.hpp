@@ -55,10 +55,17 @@ public:
     using Connected = std::function<void(std::shared_ptr<Connection> connection, const std::string& error)>;
     void connect(const Uri& hop, const std::string& fingerprint, Connected done);
 
-    // A relay's Use-Path (RFC 4976; the relay client sets it after AUTH, empty when none): our
-    // sessions' localPath() starts with it and our requests go through it.
-    void setUsePath(std::vector<Uri> usePath) { usePath_ = std::move(usePath); }
+    // A relay's Use-Path (RFC 4976; the relay client sets it after AUTH, empty when none): a
+    // session made while it is set starts its localPath() with it and sends through it, and keeps
+    // the one it announced (its From-Path stays what its SDP said) until a new one is set: then
+    // every session announced with another Use-Path moves to the new one and the local path
+    // listener hears of it, so that its owner can tell the peer (a SIP re-INVITE). A relay that
+    // names a new Use-Path at each AUTH refresh (Kamailio's msrp module) forwards on the old one
+    // only until that grant expires (docs/decisions.md). Clearing it (empty) moves nobody.
+    void setUsePath(std::vector<Uri> usePath);
     const std::vector<Uri>& usePath() const { return usePath_; }
+    using LocalPathListener = std::function<void(Session& session)>;
+    void setLocalPathListener(LocalPathListener listener) { localPathListener_ = std::move(listener); }
 
     net::StackThread& thread() { return thread_; }
     const StackConfig& config() const { return config_; }
@@ -78,6 +85,7 @@ private:
     std::map<Connection*, std::shared_ptr<Connection>> connections_;
     std::map<std::string, std::shared_ptr<Session>> sessions_;  // by our session id
     std::vector<Uri> usePath_;
+    LocalPathListener localPathListener_;
     bool stopping_ = false;
 };
 

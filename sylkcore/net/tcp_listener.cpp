@@ -9,7 +9,10 @@ namespace sylk::net {
 
 TcpListener::TcpListener(StackThread& thread, const std::string& address, uint16_t port, const TlsOptions& tls,
                          Accept accept)
-    : thread_(thread), accept_(std::move(accept)), alive_(std::make_shared<Alive>(Alive{this})) {
+    : thread_(thread),
+      accept_(std::move(accept)),
+      requestClientCertificate_(tls.enabled && tls.requestClientCertificate),
+      alive_(std::make_shared<Alive>(Alive{this})) {
     GError* error = nullptr;
     if (tls.enabled) {
         certificate_ = g_tls_certificate_new_from_files(tls.certificateFile.c_str(), tls.keyFile.c_str(), &error);
@@ -78,7 +81,7 @@ void TcpListener::onAccept(GObject* source, GAsyncResult* result, gpointer data)
         self->retry_ = self->thread_.after(std::chrono::milliseconds(100), [self] { self->acceptNext(); });
         return;
     }
-    auto stream = TcpStream::accepted(self->thread_, connection, self->certificate_);
+    auto stream = TcpStream::accepted(self->thread_, connection, self->certificate_, self->requestClientCertificate_);
     g_object_unref(connection);
     self->accept_(std::move(stream));
     if ((*alive)->owner)  // accept() may have destroyed the listener

@@ -47,6 +47,7 @@ private:
     GSocketListener* listener_ = nullptr;
     GCancellable* cancellable_ = nullptr;
     GTlsCertificate* certificate_ = nullptr;
+    bool requestClientCertificate_ = false;
     uint16_t port_ = 0;
     std::shared_ptr<Alive> alive_;
     SourceHandle retry_;  // after an accept error (out of descriptors), a pause before the next

@@ -58,12 +58,15 @@ std::string describe(GTlsCertificateFlags errors, const std::string& name) {
 // What the TLS handshake callbacks need, owned by the stream (no reference to it).
 struct PeerCheck {
     std::string pin;   // normalized; empty: CA and name decide
+    bool anyCertificate = false;  // a server that asked for a client certificate: its owner checks it
     std::string name;  // the name expected, for messages
     std::string refusal;
 };
 
 gboolean acceptCertificate(GTlsConnection*, GTlsCertificate* peer, GTlsCertificateFlags errors, gpointer data) {
     auto* check = static_cast<PeerCheck*>(data);
+    if (check->anyCertificate)
+        return TRUE;  // no CA vouches for an MSRP client: its owner compares peerFingerprint()
     if (!check->pin.empty() && TcpStream::fingerprintOf(peer) == check->pin)
         return TRUE;  // the pin is the identity (a=fingerprint); CA and name do not matter
     check->refusal = check->pin.empty() ? "the peer's certificate is " + describe(errors, check->name)
@@ -123,9 +126,11 @@ std::shared_ptr<TcpStream> TcpStream::connect(StackThread& thread, const std::st
     return stream;
 }
 
-std::shared_ptr<TcpStream> TcpStream::accepted(StackThread& thread, GSocketConnection* connection, GTlsCertificate* certificate) {
+std::shared_ptr<TcpStream> TcpStream::accepted(StackThread& thread, GSocketConnection* connection, GTlsCertificate* certificate,
+                                               bool requestClientCertificate) {
     TlsOptions tls;
     tls.enabled = certificate != nullptr;
+    tls.requestClientCertificate = requestClientCertificate;
     auto stream = std::make_shared<TcpStream>(Private{}, thread, std::move(tls));
     stream->accepted_ = true;
     stream->connection_ = G_SOCKET_CONNECTION(g_object_ref(connection));
@@ -203,7 +208,10 @@ void TcpStream::connected(GSocketConnection* connection, const std::string& host
 }
 
 void TcpStream::handshake(GIOStream* tls) {
-    auto* check = new PeerCheck{normalizedPin(tls_.pinnedFingerprint), tls_.serverName, ""};
+    auto* check = new PeerCheck{normalizedPin(tls_.pinnedFingerprint), accepted_ && tls_.requestClientCertificate,
+                                tls_.serverName, ""};
+    if (check->anyCertificate)
+        g_object_set(tls, "authentication-mode", G_TLS_AUTHENTICATION_REQUESTED, nullptr);
     if (check->name.empty())
         check->name = "the host";
     g_signal_connect_data(tls, "accept-certificate", G_CALLBACK(acceptCertificate), check, freeCheck, GConnectFlags(0));

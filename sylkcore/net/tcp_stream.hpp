@@ -44,9 +44,9 @@ public:
     static std::shared_ptr<TcpStream> connect(StackThread& thread, const std::string& host, uint16_t port,
                                               TlsOptions tls, StreamEvents events);
     // An accepted connection (TcpListener): start() sets its events and begins the TLS handshake
-    // (server side, with certificate) or reading.
+    // (server side, with certificate; TlsOptions::requestClientCertificate) or reading.
     static std::shared_ptr<TcpStream> accepted(StackThread& thread, GSocketConnection* connection,
-                                               GTlsCertificate* certificate);
+                                               GTlsCertificate* certificate, bool requestClientCertificate = false);
     TcpStream(Private, StackThread& thread, TlsOptions tls);
     ~TcpStream();
     TcpStream(const TcpStream&) = delete;

@@ -18,6 +18,10 @@ struct TlsOptions {
     // Listener: our certificate (chain) and private key, PEM files.
     std::string certificateFile;
     std::string keyFile;
+    // Listener: ask each client for a certificate, and take any it sends (self-signed too: the
+    // owner compares peerFingerprint() with what it expects, msrps with SDP's a=fingerprint); a
+    // client that sends none is still accepted (peerFingerprint() is then "").
+    bool requestClientCertificate = false;
 };
 
 }  // namespace sylk::net

@@ -7,6 +7,7 @@
 //             {"event":"session", "path":[...]}             (our a=path, Use-Path first)
 //             {"event":"bound"} {"event":"message", "content_type":"...", "body":"..."}
 //             {"event":"sent", "status":N} {"event":"closed", "reason":"..."}
+//             {"event":"path", "path":[...]}   (a relay refresh moved a session to a new a=path)
 //   commands: "connect <uri> <uri> ..." (an Active session to that a=path; each message it gets
 //             is sent back with "echo: " in front), "quit".
 // Usage: msrp_relay_probe <listen-address> <relay-uri> <user> <password> [fingerprint|-] [expires]
@@ -102,6 +103,9 @@ int main(int argc, char** argv) {
     thread.execute([&] {
         stack = std::make_unique<msrp::Stack>(thread, stackConfig);
         stack->start();
+        stack->setLocalPathListener([](msrp::Session& session) {
+            emit(json_pack("{s:s, s:o}", "event", "path", "path", pathJson(session.localPath())));
+        });
         relay = std::make_unique<msrp::RelayClient>(*stack, relayConfig, [](const msrp::RelayClient::Status& status) {
             emit(json_pack("{s:s, s:s, s:i, s:s, s:o, s:I, s:i}", "event", "relay", "state", stateName(status.state),
                            "status", status.lastStatus, "error", status.error.c_str(), "use_path",
