@@ -114,6 +114,8 @@ private:
     void release(int status, const std::string& comment);
     void fail(const std::string& why);
     std::vector<Uri> toPath() const;
+    // toPath() and localUri_ as written in To-Path / From-Path, kept: every chunk sent writes them.
+    const std::string& toPathText();
     bool fromPathMatches(const std::vector<Uri>& fromPath) const;
     bool accepts(const std::string& contentType) const;
 
@@ -136,6 +138,9 @@ private:
     // Messages delivered lately: a chunk of one again (a retransmission) is answered and ignored.
     std::deque<std::string> delivered_;
     net::SourceHandle bindTimer_;
+    std::string toPathText_;
+    std::string toPathUse_;  // the stack's Use-Path text toPathText_ was made with
+    std::string fromPathText_;
 };
 
 }  // namespace sylk::msrp

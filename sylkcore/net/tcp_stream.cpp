@@ -77,7 +77,7 @@ void freeCheck(gpointer data, GClosure*) { delete static_cast<PeerCheck*>(data);
 
 struct TcpStream::ReadOp {
     std::weak_ptr<TcpStream> stream;
-    std::vector<uint8_t> buffer;
+    std::shared_ptr<std::vector<uint8_t>> buffer;
 };
 
 struct TcpStream::WriteOp {
@@ -255,8 +255,10 @@ void TcpStream::read() {
     if (reading_ || paused_ || state_ != State::Open)
         return;
     reading_ = true;
-    auto* op = new ReadOp{weak_from_this(), std::vector<uint8_t>(kReadSize)};
-    g_input_stream_read_async(g_io_stream_get_input_stream(stream_), op->buffer.data(), op->buffer.size(),
+    if (!readBuffer_ || readBuffer_.use_count() > 1)  // still held: a read started while one is delivered
+        readBuffer_ = std::make_shared<std::vector<uint8_t>>(kReadSize);
+    auto* op = new ReadOp{weak_from_this(), readBuffer_};
+    g_input_stream_read_async(g_io_stream_get_input_stream(stream_), op->buffer->data(), op->buffer->size(),
                               G_PRIORITY_DEFAULT, cancellable_, &TcpStream::onRead, op);
 }
 
@@ -284,10 +286,11 @@ void TcpStream::onRead(GObject* source, GAsyncResult* result, gpointer data) {
         return;
     }
     if (self->paused_) {
-        self->heldInput_.append(reinterpret_cast<const char*>(op->buffer.data()), static_cast<size_t>(got));
+        self->heldInput_.append(reinterpret_cast<const char*>(op->buffer->data()), static_cast<size_t>(got));
         return;
     }
-    self->deliver(op->buffer.data(), static_cast<size_t>(got));
+    self->deliver(op->buffer->data(), static_cast<size_t>(got));
+    op->buffer.reset();  // free for the next read
     self->read();
 }
 
