@@ -143,7 +143,7 @@ std::string Message::serialize() const {
     return out;
 }
 
-std::string Message::newTransactionId() { return randomIdent(16); }
+std::string Message::newTransactionId() { return randomIdent(15); }
 std::string Message::newMessageId() { return randomIdent(20); }
 
 }  // namespace sylk::msrp

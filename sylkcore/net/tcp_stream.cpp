@@ -330,6 +330,21 @@ bool TcpStream::write(std::string_view bytes) {
         return false;
     if (bytes.empty())
         return true;
+    if (!writing_ && queue_.empty() && state_ == State::Open && !G_IS_TLS_CONNECTION(stream_)) {
+        // Nothing waits before these bytes: the socket takes them now, without the copy, the
+        // GTask and the idle dispatch of an asynchronous write (a switch writes one frame per
+        // recipient). What it does not take, or an error, goes the asynchronous way below,
+        // which reports failures from the loop, never from inside write().
+        GOutputStream* out = g_io_stream_get_output_stream(stream_);
+        if (G_IS_POLLABLE_OUTPUT_STREAM(out) && g_pollable_output_stream_can_poll(G_POLLABLE_OUTPUT_STREAM(out))) {
+            gssize sent = g_pollable_output_stream_write_nonblocking(G_POLLABLE_OUTPUT_STREAM(out), bytes.data(),
+                                                                     bytes.size(), nullptr, nullptr);
+            if (sent > 0)
+                bytes.remove_prefix(static_cast<size_t>(sent));
+            if (bytes.empty())
+                return true;
+        }
+    }
     queue_.emplace_back(bytes);
     queuedBytes_ += bytes.size();
     if (queuedBytes_ >= highWater_)
