@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <set>
 #include <string>
@@ -98,7 +99,9 @@ private:
     bool open_ = true;
     bool connected_ = false;
     bool keep_ = false;
-    std::map<std::string, Pending> pending_;  // by transaction id
+    // Hashed: under a backlog a connection holds thousands of transactions (a tree was a cache
+    // miss per level on every send and response).
+    std::unordered_map<std::string, Pending> pending_;  // by transaction id
     DeadlineQueue deadlines_;                 // their timeouts, by the same ids
     net::SourceHandle deadlineTimer_;
     std::set<Session*> sessions_;

@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -127,7 +128,7 @@ private:
     bool open_ = true;
     std::shared_ptr<Connection> connection_;
     std::deque<std::shared_ptr<Outgoing>> queue_;           // not yet fully written, in order
-    std::map<std::string, std::shared_ptr<Outgoing>> sending_;  // by Message-ID, until finished
+    std::unordered_map<std::string, std::shared_ptr<Outgoing>> sending_;  // by Message-ID, until finished
     size_t queuedBytes_ = 0;
     bool wasSendable_ = true;
     bool started_ = false;
