@@ -248,6 +248,7 @@ void ChatRoom::deliverChat(const hub::RoomEvent& event) {
     auto body = decodedBody(chat.text, chat.encoding);
     if (!body)
         return;
+    std::string shared;  // a public message's CPIM is the same for every session: written once
     for (auto& [id, session] : sessions_) {
         if (id == origin)
             continue;
@@ -255,7 +256,13 @@ void ChatRoom::deliverChat(const hub::RoomEvent& event) {
         // Private: the recipient's sessions and the sender's other sessions.
         if (chat.isPrivate() && member != chat.to && member != event.member)
             continue;
-        session->deliver(kCpim, cpimFor(event, chat, *session, *body));
+        if (chat.isPrivate()) {
+            session->deliver(kCpim, cpimFor(event, chat, *session, *body));
+            continue;
+        }
+        if (shared.empty())
+            shared = cpimFor(event, chat, *session, *body);
+        session->deliver(kCpim, shared);
     }
 }
 

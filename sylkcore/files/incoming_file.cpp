@@ -30,14 +30,11 @@ IncomingFile::IncomingFile(const std::string& room, const std::string& name, con
     fd_ = open(file_.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd_ < 0)
         throw FileRefused(FileRefused::Reason::Io, std::string("cannot store the file: ") + strerror(errno));
-    checksum_ = g_checksum_new(G_CHECKSUM_SHA1);
 }
 
 IncomingFile::~IncomingFile() {
     if (!finished_)
         discard();
-    if (checksum_)
-        g_checksum_free(checksum_);
 }
 
 void IncomingFile::discard() {
@@ -68,7 +65,7 @@ void IncomingFile::write(uint64_t offset, std::string_view bytes) {
         written += static_cast<size_t>(n);
     }
     if (inOrder_ && offset == hashedUpTo_) {
-        g_checksum_update(checksum_, reinterpret_cast<const guchar*>(bytes.data()), static_cast<gssize>(bytes.size()));
+        checksum_.update(bytes);
         hashedUpTo_ = end;
     } else {
         inOrder_ = false;  // a piece out of order (or again): hash the file from disk at the end
@@ -92,7 +89,7 @@ SharedFile IncomingFile::finish(const std::string& postedBy, const std::string& 
         throw FileRefused(FileRefused::Reason::Io, "the file has " + std::to_string(file_.size) +
                                                        " bytes, the announced size is " + std::to_string(*announcedSize_));
     }
-    file_.sha1 = inOrder_ && hashedUpTo_ == file_.size ? g_checksum_get_string(checksum_) : sha1FromDisk();
+    file_.sha1 = inOrder_ && hashedUpTo_ == file_.size ? checksum_.hex() : sha1FromDisk();
     if (!expectedSha1.empty() && g_ascii_strcasecmp(expectedSha1.c_str(), file_.sha1.c_str()) != 0) {
         discard();
         throw FileRefused(FileRefused::Reason::HashMismatch,

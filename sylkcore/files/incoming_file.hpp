@@ -15,6 +15,7 @@
 #include "../api.hpp"
 #include "file_refused.hpp"
 #include "file_store.hpp"
+#include "sha1_hasher.hpp"
 
 namespace sylk::files {
 
@@ -47,7 +48,7 @@ private:
     std::optional<uint64_t> announcedSize_;
     uint64_t limit_ = 0;
     int fd_ = -1;
-    GChecksum* checksum_ = nullptr;
+    Sha1Hasher checksum_;
     uint64_t hashedUpTo_ = 0;  // bytes fed to checksum_, in order
     bool inOrder_ = true;
     bool finished_ = false;

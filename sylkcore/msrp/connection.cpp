@@ -1,5 +1,6 @@
 #include "connection.hpp"
 
+#include <algorithm>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -134,6 +135,7 @@ void Connection::handleResponse(const Message& response) {
     if (found == pending_.end())
         return;  // late (timed out) or never asked for (Failure-Report: partial)
     ResponseCallback callback = std::move(found->second.callback);
+    deadlines_.cancel(found->second.deadline);
     pending_.erase(found);
     if (callback)
         callback(&response, "");
@@ -197,35 +199,61 @@ void Connection::answer(const Message& request, int status, const std::string& c
 void Connection::sendRequest(Message request, ResponseCallback callback) {
     if (request.transactionId.empty())
         request.transactionId = Message::newTransactionId();
+    std::string frame = request.serialize();
+    sendFrame(std::move(request.transactionId), std::move(frame), std::move(callback));
+}
+
+void Connection::sendFrame(std::string transactionId, std::string frame, ResponseCallback callback) {
     if (!open_) {
         if (callback)
             callback(nullptr, "connection closed");
         return;
     }
-    std::string tid = request.transactionId;
-    std::weak_ptr<Connection> weak = weak_from_this();
     Pending pending;
     pending.callback = std::move(callback);
-    pending.timer = stack_.thread().after(stack_.config().transactionTimeout, [weak, tid] {
-        auto self = weak.lock();
-        if (!self)
-            return;
-        auto found = self->pending_.find(tid);
-        if (found == self->pending_.end())
-            return;
-        ResponseCallback late = std::move(found->second.callback);
-        self->pending_.erase(found);  // destroys this timer's handle: it may cancel itself
-        if (late)
-            late(nullptr, "transaction timeout");
-    });
-    pending_.emplace(tid, std::move(pending));
-    write(request);
+    pending.deadline = deadlines_.add(DeadlineQueue::Clock::now() + stack_.config().transactionTimeout, transactionId);
+    if (!deadlineTimer_.active())
+        armDeadlineTimer();
+    pending_.emplace(std::move(transactionId), std::move(pending));
+    writeFrame(frame);
 }
 
-bool Connection::write(const Message& frame) {
+void Connection::armDeadlineTimer() {
+    auto next = deadlines_.next();
+    if (!next || !open_) {
+        deadlineTimer_.cancel();
+        return;
+    }
+    auto wait = std::chrono::ceil<std::chrono::milliseconds>(*next - DeadlineQueue::Clock::now());
+    std::weak_ptr<Connection> weak = weak_from_this();
+    deadlineTimer_ = stack_.thread().after(std::max(wait, std::chrono::milliseconds(0)), [weak] {
+        if (auto self = weak.lock())
+            self->expireTransactions();
+    });
+}
+
+void Connection::expireTransactions() {
+    auto self = shared_from_this();  // a callback may close us
+    for (auto& expired : deadlines_.expire(DeadlineQueue::Clock::now())) {
+        auto found = pending_.find(expired.key);
+        if (found == pending_.end() || found->second.deadline != expired.token)
+            continue;
+        ResponseCallback late = std::move(found->second.callback);
+        pending_.erase(found);
+        if (late)
+            late(nullptr, "transaction timeout");
+        if (!open_)
+            return;
+    }
+    armDeadlineTimer();
+}
+
+bool Connection::write(const Message& frame) { return writeFrame(frame.serialize()); }
+
+bool Connection::writeFrame(std::string_view frame) {
     if (!open_ || !stream_)
         return false;
-    return stream_->write(frame.serialize());
+    return stream_->write(frame);
 }
 
 bool Connection::writable() const { return open_ && stream_ && stream_->belowHighWater(); }
@@ -300,8 +328,9 @@ void Connection::fail(const std::string& why) {
     waiting_.clear();
     for (auto& done : waiting)
         done(why);
+    deadlineTimer_.cancel();
+    deadlines_ = DeadlineQueue();
     for (auto& [tid, transaction] : pending) {
-        transaction.timer.cancel();
         if (transaction.callback)
             transaction.callback(nullptr, why);
     }

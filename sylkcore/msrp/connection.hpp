@@ -10,11 +10,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "deadline_queue.hpp"
 #include "message.hpp"
 #include "parser.hpp"
 #include "sylkcore/api.hpp"
@@ -41,8 +43,11 @@ public:
 
     // Sends a request (a transaction id is set when empty). The callback runs once.
     void sendRequest(Message request, ResponseCallback callback);
+    // The same for a request already in its wire form, whose transaction id is transactionId.
+    void sendFrame(std::string transactionId, std::string frame, ResponseCallback callback);
     // Writes a frame without waiting for anything (responses, REPORTs, chunks without reports).
     bool write(const Message& frame);
+    bool writeFrame(std::string_view frame);  // already in its wire form
     bool writable() const;  // below the stream's high-water mark
     bool isOpen() const { return open_; }
     bool connected() const { return connected_; }
@@ -63,7 +68,7 @@ private:
     friend class Session;
     struct Pending {
         ResponseCallback callback;
-        net::SourceHandle timer;
+        DeadlineQueue::Token deadline = 0;  // in deadlines_
     };
 
     static std::shared_ptr<Connection> make(Stack& stack, std::shared_ptr<net::TcpStream> stream, bool secure,
@@ -79,6 +84,9 @@ private:
     void attach(Session* session);
     void detach(Session* session);
     void armIdleTimer();
+    // One timer for all pending transactions: set for the earliest deadline while any is queued.
+    void armDeadlineTimer();
+    void expireTransactions();
     void fail(const std::string& why);
     void applyKeepalive();
 
@@ -91,7 +99,11 @@ private:
     bool open_ = true;
     bool connected_ = false;
     bool keep_ = false;
-    std::map<std::string, Pending> pending_;  // by transaction id
+    // Hashed: under a backlog a connection holds thousands of transactions (a tree was a cache
+    // miss per level on every send and response).
+    std::unordered_map<std::string, Pending> pending_;  // by transaction id
+    DeadlineQueue deadlines_;                 // their timeouts, by the same ids
+    net::SourceHandle deadlineTimer_;
     std::set<Session*> sessions_;
     std::vector<std::function<void(const std::string& error)>> waiting_;  // connect() callers
     net::SourceHandle idle_;

@@ -13,11 +13,20 @@ namespace {
 
 // Transaction and message ids: letters and digits only (RFC 4975 ident), from GLib's random
 // source (unpredictable enough that a peer cannot guess another session's ids).
+// Five characters from each 32-bit draw (62^5 < 2^32): one call into GLib's locked generator per
+// five characters instead of one per character (a switch makes two ids for every delivery).
 std::string randomIdent(size_t length) {
     static const char kAlphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    constexpr uint32_t kBase = sizeof kAlphabet - 1;
+    constexpr uint32_t kFiveDigits = kBase * kBase * kBase * kBase * kBase;
     std::string out(length, '0');
-    for (char& c : out)
-        c = kAlphabet[g_random_int_range(0, sizeof kAlphabet - 1)];
+    uint32_t draw = 0;
+    for (size_t i = 0; i < length; ++i) {
+        if (i % 5 == 0)
+            draw = static_cast<uint32_t>(g_random_int_range(0, static_cast<gint32>(kFiveDigits)));
+        out[i] = kAlphabet[draw % kBase];
+        draw /= kBase;
+    }
     return out;
 }
 
@@ -134,7 +143,7 @@ std::string Message::serialize() const {
     return out;
 }
 
-std::string Message::newTransactionId() { return randomIdent(16); }
+std::string Message::newTransactionId() { return randomIdent(15); }
 std::string Message::newMessageId() { return randomIdent(20); }
 
 }  // namespace sylk::msrp

@@ -53,7 +53,8 @@ struct SYLK_API Message {
     // Failure-Report: "yes" (the default), "no" or "partial".
     std::string failureReport() const;
 
-    // A request with a fresh transaction id (random, 16 characters).
+    // A request with a fresh transaction id (random, 15 characters: inside std::string's own
+    // buffer, so the ids a connection keeps for its transactions cost no allocation; 62^15 ids).
     static Message makeRequest(std::string method, std::vector<Uri> toPath, std::vector<Uri> fromPath);
     // The response to this request (RFC 4975 §7.2: To-Path = the first URI of the request's
     // From-Path, From-Path = its first To-Path URI; the same transaction id).

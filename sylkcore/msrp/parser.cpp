@@ -101,7 +101,7 @@ bool Parser::readStartLine() {
         current_.request = true;
         current_.method = std::string(what);
     }
-    endMarker_ = std::string(kCrlf) + std::string(kDashes) + std::string(tid);
+    endMarker_.assign(kCrlf).append(kDashes).append(tid);  // in place: no new string per frame
     headerLines_.clear();
     scanFrom_ = frameStart_ + lineEnd + kCrlf.size();
     state_ = State::Headers;

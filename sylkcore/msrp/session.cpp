@@ -97,7 +97,15 @@ bool Session::moveToUsePath(const std::vector<Uri>& usePath) {
     if (usePath_.empty() || usePath_ == usePath)
         return false;
     usePath_ = usePath;
+    toPathText_.clear();  // the To-Path starts with the relay's path
     return true;
+}
+
+const std::string& Session::toPathText() {
+    // Made once per path: every chunk of every message carries it.
+    if (toPathText_.empty())
+        toPathText_ = Uri::pathString(toPath());
+    return toPathText_;
 }
 
 std::vector<Uri> Session::toPath() const {
@@ -112,6 +120,7 @@ bool Session::setRemote(std::vector<Uri> remotePath, Role role, std::string fing
     if (started_ || !open_ || remotePath.empty())
         return false;
     setup_.remotePath = std::move(remotePath);
+    toPathText_.clear();
     setup_.role = role;
     setup_.fingerprint = std::move(fingerprint);
     start();
@@ -306,34 +315,58 @@ void Session::writeNextChunk() {
                 abortNow = true;  // the source failed: the peer learns the message ends here
             else
                 length = data.size();
-        } else {
-            data = message.body.substr(static_cast<size_t>(outgoing->sent), length);
-        }
+        }  // an in-memory body is copied straight into the frame below
     }
     if (abortNow)
         length = 0, data.clear();
 
-    Message chunk = Message::makeRequest("SEND", toPath(), {localUri_});
-    chunk.setHeader("Message-ID", id);
+    // The frame is written straight to its wire form (what Message::serialize() gives for the
+    // same headers), not built as a Message first: a switch writes one of these per recipient
+    // of every message, and the Message's paths, headers and copies cost more than the send.
+    std::string tid = Message::newTransactionId();
+    if (fromPathText_.empty())
+        fromPathText_ = localUri_.str();
+    std::string frame;
+    frame.reserve(320 + data.size() + message.contentType.size());
+    frame.append("MSRP ").append(tid).append(" SEND\r\nTo-Path: ").append(toPathText());
+    frame.append("\r\nFrom-Path: ").append(fromPathText_).append("\r\nMessage-ID: ").append(id).append("\r\n");
     if (message.successReport)
-        chunk.setHeader("Success-Report", "yes");
+        frame.append("Success-Report: yes\r\n");
     if (message.failureReport != Report::Yes)
-        chunk.setHeader("Failure-Report", failureReportValue(message.failureReport));
+        frame.append("Failure-Report: ").append(failureReportValue(message.failureReport)).append("\r\n");
     ByteRange range;
     range.start = outgoing->sent + 1;
     range.end = outgoing->sent + length;
     range.total = outgoing->size;
-    chunk.setHeader("Byte-Range", range.str());
-    for (const auto& header : message.headers)
-        chunk.headers.push_back(header);
-    if (!abortNow || length > 0)
-        chunk.setHeader("Content-Type", message.contentType);
-    chunk.body = std::move(data);
+    frame.append("Byte-Range: ").append(range.str()).append("\r\n");
+    bool withContentType = !abortNow || length > 0;
+    bool hasContentType = withContentType;
+    for (const auto& [name, value] : message.headers) {
+        bool contentType = text::equalsIgnoringCase(name, "Content-Type");
+        if (contentType && withContentType)
+            continue;  // replaced by the message's own, written last
+        hasContentType = hasContentType || contentType;
+        frame.append(name).append(": ").append(value).append("\r\n");
+    }
+    if (withContentType)
+        frame.append("Content-Type: ").append(message.contentType).append("\r\n");
+    // RFC 4975 §7.1: a body (any frame with a Content-Type) follows an empty line and ends with
+    // a CRLF before the end-line.
+    if (length > 0 || hasContentType) {
+        frame.append("\r\n");
+        if (message.read)
+            frame.append(data);
+        else
+            frame.append(message.body, static_cast<size_t>(outgoing->sent), length);
+        frame.append("\r\n");
+    }
     outgoing->sent += length;
     if (!message.read)
         queuedBytes_ -= std::min<size_t>(queuedBytes_, length);
     bool last = outgoing->sent >= outgoing->size;
-    chunk.continuation = abortNow ? Continuation::Abort : last ? Continuation::End : Continuation::More;
+    Continuation continuation = abortNow ? Continuation::Abort : last ? Continuation::End : Continuation::More;
+    frame.append("-------").append(tid).push_back(static_cast<char>(continuation));
+    frame.append("\r\n");
     if (abortNow || last) {
         outgoing->allWritten = true;
         queue_.pop_front();
@@ -346,14 +379,14 @@ void Session::writeNextChunk() {
     if (message.failureReport == Report::Yes) {
         ++outgoing->chunksUnanswered;
         std::weak_ptr<Session> weak = weak_from_this();
-        connection_->sendRequest(std::move(chunk), [weak, id](const Message* response, const std::string& why) {
+        connection_->sendFrame(std::move(tid), std::move(frame), [weak, id](const Message* response, const std::string& why) {
             if (auto self = weak.lock())
                 self->chunkAnswered(id, response, why);
         });
     } else {
         // No 200s will come ("partial" only sends failures, RFC 4975 §7.1.1): no transaction
         // to wait for; a failure response finds no transaction and is left to the REPORT.
-        connection_->write(chunk);
+        connection_->writeFrame(frame);
     }
     if (abortNow) {
         finish(id, 499, "aborted");

@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -118,6 +119,8 @@ private:
     void release(int status, const std::string& comment);
     void fail(const std::string& why);
     std::vector<Uri> toPath() const;
+    // toPath() and localUri_ as written in To-Path / From-Path, kept: every chunk sent writes them.
+    const std::string& toPathText();
     bool fromPathMatches(const std::vector<Uri>& fromPath) const;
     // A connection the peer opened to our msrps listener may bind this session only with the
     // certificate the peer's a=fingerprint named (none named: any, as TLS alone allows).
@@ -133,7 +136,7 @@ private:
     bool open_ = true;
     std::shared_ptr<Connection> connection_;
     std::deque<std::shared_ptr<Outgoing>> queue_;           // not yet fully written, in order
-    std::map<std::string, std::shared_ptr<Outgoing>> sending_;  // by Message-ID, until finished
+    std::unordered_map<std::string, std::shared_ptr<Outgoing>> sending_;  // by Message-ID, until finished
     size_t queuedBytes_ = 0;
     bool wasSendable_ = true;
     bool started_ = false;
@@ -144,6 +147,8 @@ private:
     // Messages delivered lately: a chunk of one again (a retransmission) is answered and ignored.
     std::deque<std::string> delivered_;
     net::SourceHandle bindTimer_;
+    std::string toPathText_;
+    std::string fromPathText_;
 };
 
 }  // namespace sylk::msrp

@@ -80,7 +80,7 @@ void freeCheck(gpointer data, GClosure*) { delete static_cast<PeerCheck*>(data);
 
 struct TcpStream::ReadOp {
     std::weak_ptr<TcpStream> stream;
-    std::vector<uint8_t> buffer;
+    std::shared_ptr<std::vector<uint8_t>> buffer;
 };
 
 struct TcpStream::WriteOp {
@@ -263,8 +263,10 @@ void TcpStream::read() {
     if (reading_ || paused_ || state_ != State::Open)
         return;
     reading_ = true;
-    auto* op = new ReadOp{weak_from_this(), std::vector<uint8_t>(kReadSize)};
-    g_input_stream_read_async(g_io_stream_get_input_stream(stream_), op->buffer.data(), op->buffer.size(),
+    if (!readBuffer_ || readBuffer_.use_count() > 1)  // still held: a read started while one is delivered
+        readBuffer_ = std::make_shared<std::vector<uint8_t>>(kReadSize);
+    auto* op = new ReadOp{weak_from_this(), readBuffer_};
+    g_input_stream_read_async(g_io_stream_get_input_stream(stream_), op->buffer->data(), op->buffer->size(),
                               G_PRIORITY_DEFAULT, cancellable_, &TcpStream::onRead, op);
 }
 
@@ -292,10 +294,11 @@ void TcpStream::onRead(GObject* source, GAsyncResult* result, gpointer data) {
         return;
     }
     if (self->paused_) {
-        self->heldInput_.append(reinterpret_cast<const char*>(op->buffer.data()), static_cast<size_t>(got));
+        self->heldInput_.append(reinterpret_cast<const char*>(op->buffer->data()), static_cast<size_t>(got));
         return;
     }
-    self->deliver(op->buffer.data(), static_cast<size_t>(got));
+    self->deliver(op->buffer->data(), static_cast<size_t>(got));
+    op->buffer.reset();  // free for the next read
     self->read();
 }
 
@@ -335,6 +338,21 @@ bool TcpStream::write(std::string_view bytes) {
         return false;
     if (bytes.empty())
         return true;
+    if (!writing_ && queue_.empty() && state_ == State::Open && !G_IS_TLS_CONNECTION(stream_)) {
+        // Nothing waits before these bytes: the socket takes them now, without the copy, the
+        // GTask and the idle dispatch of an asynchronous write (a switch writes one frame per
+        // recipient). What it does not take, or an error, goes the asynchronous way below,
+        // which reports failures from the loop, never from inside write().
+        GOutputStream* out = g_io_stream_get_output_stream(stream_);
+        if (G_IS_POLLABLE_OUTPUT_STREAM(out) && g_pollable_output_stream_can_poll(G_POLLABLE_OUTPUT_STREAM(out))) {
+            gssize sent = g_pollable_output_stream_write_nonblocking(G_POLLABLE_OUTPUT_STREAM(out), bytes.data(),
+                                                                     bytes.size(), nullptr, nullptr);
+            if (sent > 0)
+                bytes.remove_prefix(static_cast<size_t>(sent));
+            if (bytes.empty())
+                return true;
+        }
+    }
     queue_.emplace_back(bytes);
     queuedBytes_ += bytes.size();
     if (queuedBytes_ >= highWater_)

@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "stack_thread.hpp"
 #include "sylkcore/api.hpp"
@@ -112,6 +113,9 @@ private:
     bool reading_ = false;
     bool paused_ = false;
     std::string heldInput_;  // read while paused
+    // Every read goes into this one buffer (one read at a time), not a fresh zeroed 64 KiB each;
+    // shared with the pending read, which may complete after the stream is gone.
+    std::shared_ptr<std::vector<uint8_t>> readBuffer_;
     bool heldEnd_ = false;   // end of input seen while paused
     std::deque<std::string> queue_;
     size_t queuedBytes_ = 0;
