@@ -122,14 +122,6 @@ bool FileTransfers::close(const std::string& sessionId) {
     return true;
 }
 
-bool FileTransfers::inRoom(const std::string& room) const {
-    for (const auto& [id, transfer] : transfers_) {
-        if (transfer->party().room == room)
-            return true;
-    }
-    return false;
-}
-
 Json FileTransfers::status() const {
     Json list = Json::array();
     for (const auto& [id, transfer] : transfers_)

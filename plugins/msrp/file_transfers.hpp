@@ -33,8 +33,6 @@ public:
     // False when sessionId is not a file transfer.
     bool close(const std::string& sessionId);
     bool has(const std::string& sessionId) const { return transfers_.count(sessionId) != 0; }
-    // A transfer of this room is open (its files must stay while it runs).
-    bool inRoom(const std::string& room) const;
     Json status() const;
 
 private:
