@@ -12,9 +12,13 @@ the video room over the Janus API, sipp-style raw SIP SUBSCRIBE, a real janus re
   nickname, and still validates against the RFC's schema;
 - a message in several chunks whose CPIM From is forged is refused on its first chunk (403 and a
   REPORT) when that chunk holds the CPIM headers, else the sender gets a status notice saying
-  why, and nobody else gets the message."""
+  why, and nobody else gets the message;
+- a web user of the room page (headless Chromium, room.js's sendChat) sends a private message to
+  an MSRP participant by its member id: it arrives as a private CPIM message (To = the
+  participant); the participant's private answer reaches the page; a third client gets neither."""
 import asyncio
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -22,11 +26,12 @@ import tempfile
 
 import pytest
 
-from conftest import BUILD, run
+from conftest import BUILD, TOP, run
 from harness.janus_api import Session
 from harness.janus_process import JanusProcess, sanitizer_env
 from test_msrp_files import Http, close_file_session, colon_hex, open_file_session, wait_transfer
 from harness.msrp_peer import cpim
+from harness.processes import spawn
 from test_msrp_switch import ChatClient, WebUser, caller_for
 from test_sip_msrp_chat import ConferenceWatcher
 
@@ -253,3 +258,48 @@ def test_a_forged_sender_of_a_chunked_message_hears_why(janus):
     assert "not delivered (403)" in notice.text() and "CPIM From" in notice.text(), notice.text()
     assert at_bob.text() == "the real one"  # neither forged message reached bob
     assert any("refused on its first chunk (403)" in line for line in open(janus.log_path, errors="replace"))
+
+
+def test_web_user_and_msrp_client_message_privately(janus):
+    room = "private-room"
+
+    async def body():
+        probe_session, caller = await caller_for(janus)
+        browser = None
+        try:
+            alice = await ChatClient.join(caller, room, "sip:alice@sylk.test", "Alice")
+            carol = await ChatClient.join(caller, room, "sip:carol@sylk.test", "Carol")
+            browser = await spawn("node", os.path.join(TOP, "tests", "browser", "room_private_chat.mjs"),
+                                  janus.http_url + "room.html", room, "Webby", alice.member, "to alice privately",
+                                  "to the web privately", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+            async def line_with(key):
+                while True:
+                    line = await asyncio.wait_for(browser.stdout.readline(), 60)
+                    assert line, "the browser ended: %s" % (await browser.stderr.read()).decode(errors="replace")[-2000:]
+                    found = json.loads(line) if line.startswith(b"{") else {}
+                    assert "error" not in found, found
+                    if key in found:
+                        return found
+
+            my_id = (await line_with("joined"))["myId"]
+            await line_with("sent")
+            at_alice = await alice.next(timeout=10)
+            web_uri = "urn:sylk:janus.plugin.sylk.videoroom:%d" % my_id
+            await alice.say("to the web privately", to=web_uri)
+            received = (await line_with("received"))["received"]
+            at_carol = await people_messages(carol, timeout=1)
+            await browser.wait()
+            return at_alice, web_uri, received, at_carol, alice.member
+        finally:
+            if browser and browser.returncode is None:
+                browser.kill()
+                await browser.wait()
+            await probe_session.close()
+
+    at_alice, web_uri, received, at_carol, alice_member = run(body(), timeout=120)
+    assert at_alice.text() == "to alice privately"
+    assert at_alice.header("To") == "<sip:alice@sylk.test>", at_alice.header("To")
+    assert web_uri in at_alice.header("From") and "Webby" in at_alice.header("From")
+    assert received["private"] is True and received["display"] == "Alice" and received["from"] == alice_member
+    assert at_carol == []
