@@ -118,6 +118,27 @@ std::string mediaType(const std::string& contentType) {
     return lower(trim(contentType.substr(0, contentType.find(';'))));
 }
 
+int judgeFirstChunk(const std::string& contentType, const std::string& firstChunkBody, const IncomingContext& context) {
+    if (mediaType(contentType) != kCpim)
+        return 200;
+    size_t end = firstChunkBody.find("\r\n\r\n");
+    if (end == std::string::npos)
+        return 200;  // the CPIM headers go on in the next chunk
+    size_t at = 0;
+    while (at < end) {
+        size_t lineEnd = firstChunkBody.find("\r\n", at);
+        std::string line = firstChunkBody.substr(at, lineEnd - at);
+        at = lineEnd + 2;
+        size_t colon = line.find(':');
+        if (colon == std::string::npos || lower(trim(line.substr(0, colon))) != "from")
+            continue;
+        std::string from = trim(line.substr(colon + 1));
+        if (!from.empty() && address::identity(from) != address::identity(context.sessionUri))
+            return 403;
+    }
+    return 200;
+}
+
 IncomingChat readIncoming(const std::string& contentType, const std::string& body, const IncomingContext& context) {
     if (context.maxBytes && body.size() > context.maxBytes)
         return refused(413, "the message is larger than " + std::to_string(context.maxBytes) + " bytes");

@@ -53,6 +53,12 @@ struct IncomingContext {
 // message/cpim; application/im-iscomposing+xml (RFC 3994) is a composing state.
 IncomingChat readIncoming(const std::string& contentType, const std::string& body, const IncomingContext& context);
 
+// The first chunk of a message sent in several chunks (RFC 4975 chunking): its CPIM header
+// block comes first, so a forged sender can be refused on this chunk (403) before the rest
+// arrives. 200 when the sender is right, or when the chunk is not CPIM or ends before the
+// header block does (the whole message is judged by readIncoming then).
+int judgeFirstChunk(const std::string& contentType, const std::string& firstChunkBody, const IncomingContext& context);
+
 // The media type without parameters, lower-cased: "Text/Plain; charset=utf-8" -> "text/plain".
 std::string mediaType(const std::string& contentType);
 

@@ -135,6 +135,18 @@ int ChatRoom::admit(ChatSession& session, const msrp::Message& onlyChunk) {
     return chat.status;
 }
 
+int ChatRoom::admitFirstChunk(ChatSession& session, const msrp::Message& firstChunk) {
+    const ChatIdentity& who = session.identity();
+    int status = judgeFirstChunk(firstChunk.header("Content-Type").value_or(""), firstChunk.body,
+                                 {who.uri, name_, settings_.maxMessageBytes});
+    if (status != 200) {
+        ++session.refused;
+        SYLK_LOG(LOG_WARN, kPackage, "room %s: session %s: message %s refused on its first chunk (%d): the CPIM From is not %s",
+                 name_.c_str(), session.id().c_str(), firstChunk.messageId().c_str(), status, who.uri.c_str());
+    }
+    return status;
+}
+
 void ChatRoom::fromSession(ChatSession& session, const msrp::IncomingMessage& message) {
     const ChatIdentity& who = session.identity();
     IncomingChat chat = readIncoming(message.contentType, message.body, {who.uri, name_, settings_.maxMessageBytes});
@@ -142,6 +154,8 @@ void ChatRoom::fromSession(ChatSession& session, const msrp::IncomingMessage& me
         ++session.refused;
         SYLK_LOG(LOG_WARN, kPackage, "room %s: session %s: message %s dropped (%d): %s", name_.c_str(), session.id().c_str(),
                  message.messageId.c_str(), chat.status, chat.reason.c_str());
+        // Its chunks were answered 200 before it could be judged whole: the sender hears why here.
+        notice(session, "Your message was not delivered (" + std::to_string(chat.status) + "): " + chat.reason);
         return;
     }
     std::string to;

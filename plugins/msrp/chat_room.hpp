@@ -48,6 +48,8 @@ public:
     void fromSession(ChatSession& session, const msrp::IncomingMessage& message);
     // A whole message's only chunk, before it is answered: 200, or the status refusing it.
     int admit(ChatSession& session, const msrp::Message& onlyChunk);
+    // The first of several chunks: 403 when its CPIM From is not the session's, else 200.
+    int admitFirstChunk(ChatSession& session, const msrp::Message& firstChunk);
     int nicknameRequest(ChatSession& session, const msrp::Message& request);
     void sessionClosed(ChatSession& session, const std::string& reason);
 

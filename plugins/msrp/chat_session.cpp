@@ -73,9 +73,12 @@ void ChatSession::onMessage(msrp::Session&, msrp::IncomingMessage message) { roo
 int ChatSession::admit(msrp::Session&, const msrp::Message& firstChunk) {
     // A message whole in its first chunk (nearly every chat message) is judged now, so a forged
     // sender or a type the room does not take gets its status (403, 415) and a REPORT; a longer
-    // one is judged, and dropped silently, when it is complete.
-    if (firstChunk.continuation != msrp::Continuation::End || firstChunk.byteRange().start != 1)
+    // one has its CPIM sender judged on this chunk (403), the rest when it is complete (a
+    // status notice tells the sender if it is refused then).
+    if (firstChunk.byteRange().start != 1)
         return 200;
+    if (firstChunk.continuation != msrp::Continuation::End)
+        return room_.admitFirstChunk(*this, firstChunk);
     return room_.admit(*this, firstChunk);
 }
 

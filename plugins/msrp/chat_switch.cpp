@@ -107,12 +107,9 @@ void ChatSwitch::pruneRooms() {
             ++it;
             continue;
         }
-        std::string name = it->first;
+        // Its shared files go when the hub forgets the room (FileStore::roomForgotten), once
+        // every plugin and file transfer has let it go.
         it = rooms_.erase(it);
-        // The room's shared files go with it unless it is persistent, another plugin still has
-        // members in it, or a file transfer of ours still uses it.
-        if (!files_->inRoom(name))
-            files::FileStore::instance().roomEnded(name);
     }
 }
 

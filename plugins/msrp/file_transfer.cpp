@@ -1,16 +1,19 @@
 #include "file_transfer.hpp"
 
 #include "chat_room.hpp"
+#include "sylkcore/hub/hub.hpp"
 #include "sylkcore/log.hpp"
 
 namespace sylk::msrp_plugin {
 
 FileTransfer::FileTransfer(FileParty party, msrp::FileSelector selector, std::string transferId, Report report)
-    : party_(std::move(party)), selector_(std::move(selector)), transferId_(std::move(transferId)), report_(std::move(report)) {}
+    : party_(std::move(party)), roomHold_(hub::Hub::instance().open(party_.room)), selector_(std::move(selector)), transferId_(std::move(transferId)), report_(std::move(report)) {}
 
 FileTransfer::~FileTransfer() {
     if (session_)
         session_->close();
+    roomHold_.reset();
+    hub::Hub::instance().closeIfIdle(party_.room);  // the last to let the room go ends it
 }
 
 void FileTransfer::onClosed(msrp::Session&, const std::string& reason) {

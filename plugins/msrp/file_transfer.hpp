@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "sylkcore/hub/room.hpp"
 #include "sylkcore/json.hpp"
 #include "sylkcore/msrp/file_selector.hpp"
 #include "sylkcore/msrp/session.hpp"
@@ -51,6 +52,9 @@ protected:
     Json reportEvent(const char* event) const;
 
     FileParty party_;
+    // Held while the transfer lasts, so the hub does not forget the room (and its files go)
+    // under a file still arriving or being pulled.
+    std::shared_ptr<hub::Room> roomHold_;
     msrp::FileSelector selector_;
     std::string transferId_;
     Report report_;

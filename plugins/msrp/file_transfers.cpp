@@ -147,14 +147,6 @@ bool FileTransfers::setRemote(const SetRemoteRequest& request) {
     return true;
 }
 
-bool FileTransfers::inRoom(const std::string& room) const {
-    for (const auto& [id, transfer] : transfers_) {
-        if (transfer->party().room == room)
-            return true;
-    }
-    return false;
-}
-
 Json FileTransfers::status() const {
     Json list = Json::array();
     for (const auto& [id, transfer] : transfers_)

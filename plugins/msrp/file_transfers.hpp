@@ -36,8 +36,6 @@ public:
     // false when sessionId is not a file transfer; RequestError when the path is bad or set.
     bool setRemote(const SetRemoteRequest& request);
     bool has(const std::string& sessionId) const { return transfers_.count(sessionId) != 0; }
-    // A transfer of this room is open (its files must stay while it runs).
-    bool inRoom(const std::string& room) const;
     Json status() const;
 
 private:

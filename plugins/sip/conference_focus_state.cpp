@@ -8,6 +8,7 @@
 #include "conference_info.hpp"
 #include "sip_message.hpp"
 #include "sip_stack.hpp"
+#include "sylkcore/files/file_store.hpp"
 #include "sylkcore/hub/events.hpp"
 #include "sylkcore/hub/hub.hpp"
 #include "sylkcore/log.hpp"
@@ -41,6 +42,8 @@ struct ConferenceFocus::Watcher : hub::RoomListener {
                 // An MSRP participant's NICKNAME (RFC 7701), posted by the msrp plugin.
                 focus.setNickname(room, event.member, hub::readNickname(event).nickname);
                 focus.markChanged(room);
+            } else if (event.kind == hub::kind::FileShared) {
+                focus.markChanged(room);  // conference-info lists the room's files
             } else if (event.kind == hub::kind::Chat) {
                 hub::ChatMessage message = hub::readChat(event);
                 // Phones get the room's plain-text messages; private ones are for their recipient.
@@ -156,8 +159,11 @@ void ConferenceFocus::notify(nua_handle_s* handle, ConferenceSubscription& subsc
             users.push_back(std::move(user));
         }
     }
+    std::vector<ConferenceFile> files;
+    for (const auto& file : files::FileStore::instance().list(subscription.room))
+        files.push_back(ConferenceFile{file.name, file.sha1, file.size, file.senderDisplay.empty() ? file.sender : file.senderDisplay});
     std::string entity = "sip:" + subscription.room + "@" + stack_.hostPort();
-    std::string xml = conferenceInfoXml(entity, subscription.room, ++subscription.version, users);
+    std::string xml = conferenceInfoXml(entity, subscription.room, ++subscription.version, users, files);
     nua_notify(handle, NUTAG_SUBSTATE(terminate ? nua_substate_terminated : nua_substate_active),
                SIPTAG_EVENT_STR("conference"),
                SIPTAG_CONTENT_TYPE_STR("application/conference-info+xml"), SIPTAG_PAYLOAD_STR(xml.c_str()), TAG_END());

@@ -22,8 +22,40 @@ std::string xmlEscape(const std::string& text) {
     return out;
 }
 
+std::string fileSelectorHash(const std::string& sha1) {
+    auto upper = [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; };
+    std::string out = "sha-1:";
+    for (size_t i = 0; i + 1 < sha1.size(); i += 2) {
+        if (i)
+            out += ':';
+        out += upper(sha1[i]);
+        out += upper(sha1[i + 1]);
+    }
+    return out;
+}
+
+namespace {
+
+// SylkServer's list of the room's files (its conference-info extension), so a SIP client can
+// show them and pull one by its hash (RFC 5547).
+std::string filesXml(const std::vector<ConferenceFile>& files) {
+    if (files.empty())
+        return "";
+    std::string xml = std::string("    <agp-conf:resources xmlns:agp-conf=\"") + kAgConferenceNamespace + "\">\n"
+                      "      <agp-conf:files>\n";
+    for (const auto& file : files) {
+        xml += "        <agp-conf:file name=\"" + xmlEscape(file.name) + "\" hash=\"" + xmlEscape(fileSelectorHash(file.sha1)) +
+               "\" size=\"" + std::to_string(file.size) + "\" sender=\"" + xmlEscape(file.sender) + "\" status=\"OK\"/>\n";
+    }
+    xml += "      </agp-conf:files>\n"
+           "    </agp-conf:resources>\n";
+    return xml;
+}
+
+}  // namespace
+
 std::string conferenceInfoXml(const std::string& entity, const std::string& subject, uint64_t version,
-                              const std::vector<ConferenceUser>& users) {
+                              const std::vector<ConferenceUser>& users, const std::vector<ConferenceFile>& files) {
     bool video = false, chat = false;
     for (const auto& user : users) {
         for (const auto& medium : user.media) {
@@ -42,7 +74,7 @@ std::string conferenceInfoXml(const std::string& entity, const std::string& subj
         xml += "      <entry label=\"video\"><type>video</type><status>sendrecv</status></entry>\n";
     if (chat)  // MSRP chat (SylkServer names the stream type "message", as its m= line)
         xml += "      <entry label=\"message\"><type>message</type><status>sendrecv</status></entry>\n";
-    xml += "    </available-media>\n"
+    xml += "    </available-media>\n" + filesXml(files) +
            "  </conference-description>\n"
            "  <conference-state>\n"
            "    <user-count>" + std::to_string(users.size()) + "</user-count>\n"

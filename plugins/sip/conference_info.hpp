@@ -17,9 +17,23 @@ struct ConferenceUser {
     bool audioMuted = false;           // muted by themselves: their audio is recvonly
 };
 
+// A file shared in the room, as SylkServer lists it: an extension of conference-description
+// in AG Projects' namespace, <agp-conf:resources><agp-conf:files><agp-conf:file .../>.
+struct ConferenceFile {
+    std::string name;
+    std::string sha1;    // 40 hex digits; written as RFC 5547's hash, "sha-1:AB:CD:..."
+    uint64_t size = 0;
+    std::string sender;  // who shared it (display name, or the member's address)
+};
+
+inline constexpr char kAgConferenceNamespace[] = "urn:ag-projects:xml:ns:conference-info";
+
 // A full-state document (state="full") of version for the conference entity.
 std::string conferenceInfoXml(const std::string& entity, const std::string& subject, uint64_t version,
-                              const std::vector<ConferenceUser>& users);
+                              const std::vector<ConferenceUser>& users, const std::vector<ConferenceFile>& files = {});
+
+// A SHA-1 of 40 hex digits as RFC 5547 writes it: "sha-1:" and upper-case byte pairs joined by ':'.
+std::string fileSelectorHash(const std::string& sha1);
 
 // Text escaped for XML character data and attribute values; control characters XML 1.0 does
 // not allow are dropped.

@@ -1,5 +1,6 @@
 // Active speakers and room chat of janus.plugin.sylk.videoroom: talking events, the dominant
 // speaker, low-bandwidth selection, chat messages, is-composing, and hub events.
+#include <algorithm>
 #include <charconv>
 
 #include "sylkcore/files/file_store.hpp"
@@ -90,11 +91,17 @@ Json clientRef(const std::string& memberId) {
 
 Reply VideoRoomPlugin::message(Session& session, RequestReader& reader, const Request&) {
     auto publisher = requireParticipant(session);
-    auto [text, to] = parseChat(reader, maxMessageBytes_);
+    auto [text, to, toMember] = parseChat(reader, maxMessageBytes_);
     auto& room = *publisher->room;
     std::shared_ptr<Publisher> recipient;
     if (to && !(recipient = room.findParticipant(static_cast<uint64_t>(*to))))
         throw RequestError(ErrorCode::VideoRoomNoSuchRecipient, "no participant " + std::to_string(*to) + " in this room");
+    if (!toMember.empty()) {
+        // Another plugin's member (an MSRP client, a phone): it must be in the room now.
+        auto members = room.hubRoom()->members();
+        if (std::none_of(members.begin(), members.end(), [&](const hub::Member& m) { return m.id == toMember; }))
+            throw RequestError(ErrorCode::VideoRoomNoSuchRecipient, "no member " + toMember + " in this room");
+    }
     hub::ChatMessage message;
     message.id = hub::newMessageId();
     message.display = publisher->display;
@@ -102,12 +109,14 @@ Reply VideoRoomPlugin::message(Session& session, RequestReader& reader, const Re
     message.timestamp = hub::nowMs();
     if (recipient)
         message.to = recipient->memberId();
+    else if (!toMember.empty())
+        message.to = toMember;
     room.hubRoom()->post(kPackage, publisher->memberId(), hub::chat(message));
     Reply reply{makeEvent(), {}};
     // Delivery status: how many of this room's participants it goes to.
     reply.body.set("room", room.id.value)
         .set("message_sent", message.id)
-        .set("recipients", static_cast<json_int_t>(to ? 1 : room.participants.size() - 1));
+        .set("recipients", static_cast<json_int_t>(to || !toMember.empty() ? 1 : room.participants.size() - 1));
     return reply;
 }
 

@@ -135,9 +135,9 @@ void VideoRoomPlugin::closeRoom(const std::shared_ptr<VideoRoom>& room, bool not
             room->hubRoom()->leave(participant->memberId());
     }
     room->participants.clear();
+    // Its shared files go when the hub forgets the room (FileStore::roomForgotten): not while
+    // phones or MSRP clients are still in it.
     room->closeHub();
-    if (room->settings.onDemand)
-        files::FileStore::instance().removeRoom(room->id.key);
     rooms_.erase(room->id.key);
     events().notify(nullptr, [&] { return VideoRoomEvents::room("destroyed", *room); });
     SYLK_LOG(LOG_INFO, kPackage, "room %s closed", room->id.key.c_str());

@@ -32,7 +32,11 @@ ChatRequest parseChat(RequestReader& reader, size_t maxBytes) {
     if (chat.text.size() > maxBytes)
         throw RequestError(ErrorCode::VideoRoomMessageTooLong,
                            "message is " + std::to_string(chat.text.size()) + " bytes, the limit is " + std::to_string(maxBytes));
-    if (auto to = reader.optionalInt("to", 1, kMaxId))
+    // Web clients name our participants by number and other plugins' members by member id
+    // (the form attendees and their messages carry).
+    if (json_is_string(reader.optionalRaw("to")))
+        chat.toMember = reader.requireString("to", 256);
+    else if (auto to = reader.optionalInt("to", 1, kMaxId))
         chat.to = static_cast<uint64_t>(*to);
     reader.rejectUnknownFields();
     return chat;

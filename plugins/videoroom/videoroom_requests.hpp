@@ -25,7 +25,8 @@ std::vector<FeedSelector> parseFeedSelectors(json_t* array);
 // {"text": "...", "to": id?}; text over maxBytes throws VideoRoomMessageTooLong.
 struct ChatRequest {
     std::string text;
-    std::optional<uint64_t> to;
+    std::optional<uint64_t> to;  // one of our participants, by number
+    std::string toMember;        // or a member of another plugin (an MSRP or XMPP user), by hub member id
 };
 ChatRequest parseChat(RequestReader& reader, size_t maxBytes);
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../hub/hub.hpp"
+#include "../log.hpp"
 
 namespace sylk::files {
 namespace {
@@ -90,16 +91,64 @@ Json SharedFile::describe() const { return hub::fileNoticeJson(notice()); }
 
 FileStore& FileStore::instance() {
     static FileStore store;
+    static const bool watching = (store.watchHub(), true);
+    (void)watching;
     return store;
 }
 
+void FileStore::watchHub() {
+    hub::Hub::instance().setLifecycle(hub::Hub::Lifecycle{
+        [this](hub::Room& room) { roomOpened(room); },
+        [this](const std::string& room) { roomForgotten(room); },
+    });
+}
+
 void FileStore::configure(const std::string& rootDir, uint64_t maxBytes) {
-    std::lock_guard lock(mutex_);
-    root_ = rootDir;
-    maxBytes_ = maxBytes;
-    g_mkdir_with_parents(root_.c_str(), 0700);
-    files_.clear();
-    loadKeptFolders();
+    std::set<std::string> kept;
+    {
+        std::lock_guard lock(mutex_);
+        root_ = rootDir;
+        maxBytes_ = maxBytes;
+        if (!root_.empty())
+            g_mkdir_with_parents(root_.c_str(), 0700);
+        files_.clear();
+        if (!root_.empty())
+            loadKeptFolders();
+        kept = keptRooms_;
+    }
+    // Rooms the plugins opened before the transport configured us (configured rooms are made
+    // when the plugins start, before the transports) get their history now.
+    for (const auto& room : kept)
+        attachHistory(room);
+}
+
+void FileStore::attachHistory(const std::string& room) {
+    if (auto hubRoom = hub::Hub::instance().find(room))
+        attachHistory(*hubRoom);
+}
+
+void FileStore::roomOpened(hub::Room& room) { attachHistory(room); }
+
+void FileStore::attachHistory(hub::Room& room) {
+    std::string folder;
+    {
+        std::lock_guard lock(mutex_);
+        if (root_.empty() || keptRooms_.count(room.id()) == 0)
+            return;
+        folder = roomDir(room.id());
+    }
+    auto restored = ChatArchive::load(room.id(), folder, hub::Room::kMaxHistory);
+    size_t count = restored.size();
+    bool attached = room.attachHistory(std::move(restored), [this, folder](const hub::RoomEvent& event, size_t length) {
+        archive_.append(folder, event, length);
+    });
+    if (attached && count)
+        SYLK_LOG(LOG_INFO, "files", "room %s: %zu saved chat message(s) restored", room.id().c_str(), count);
+}
+
+void FileStore::roomForgotten(const std::string& room) {
+    if (!kept(room))
+        removeRoom(room);
 }
 
 void FileStore::loadKeptFolders() {
@@ -177,26 +226,21 @@ void FileStore::writeRoomMarker(const std::string& room) const {
 }
 
 void FileStore::keepRoom(const std::string& room) {
-    std::lock_guard lock(mutex_);
-    keptRooms_.insert(room);
-    if (root_.empty())
-        return;  // configure() writes the marker and loads the folder
-    writeRoomMarker(room);
-    if (files_.find(room) == files_.end())
-        loadFolder(room, roomDir(room));
+    {
+        std::lock_guard lock(mutex_);
+        keptRooms_.insert(room);
+        if (root_.empty())
+            return;  // configure() writes the marker, loads the folder and restores the history
+        writeRoomMarker(room);
+        if (files_.find(room) == files_.end())
+            loadFolder(room, roomDir(room));
+    }
+    attachHistory(room);
 }
 
 bool FileStore::kept(const std::string& room) const {
     std::lock_guard lock(mutex_);
     return keptRooms_.count(room) != 0;
-}
-
-void FileStore::roomEnded(const std::string& room) {
-    if (kept(room))
-        return;
-    if (auto hubRoom = hub::Hub::instance().find(room); hubRoom && !hubRoom->members().empty())
-        return;
-    removeRoom(room);
 }
 
 std::string FileStore::sha1Of(const std::string& path) {
@@ -330,11 +374,16 @@ void FileStore::removeRoom(const std::string& room) {
             g_unlink(file.path.c_str());
             g_unlink((file.path + kSidecarSuffix).c_str());
         }
+        SYLK_LOG(LOG_INFO, "files", "room %s: its %zu shared file(s) deleted", room.c_str(), byRoom->second.size());
         files_.erase(byRoom);
     }
-    // Whatever else is in the folder (a marker, an upload that never finished) goes with it.
-    if (!root_.empty())
-        deleteFolder(roomDir(room));
+    // Whatever else is in the folder (a marker, an upload that never finished, a saved history)
+    // goes with it.
+    if (!root_.empty()) {
+        std::string folder = roomDir(room);
+        archive_.forget(folder);
+        deleteFolder(folder);
+    }
 }
 
 bool FileStore::validName(std::string_view name) {

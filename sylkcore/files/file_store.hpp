@@ -8,6 +8,9 @@
 // room.json in its folder: its files are listed again after a restart. Every other folder
 // found at start is what a room that ended with the last process left behind, and is deleted.
 // SIP clients name files by SHA-1 (RFC 5547), so every file has one (findBySha1).
+// A persistent room's folder also holds its chat history (ChatArchive), restored into the hub
+// room when the hub opens it. The store watches the hub (Hub::Lifecycle): a room the hub forgets
+// (its last holder, whichever plugin, let go) loses its files and folder unless it is kept.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +24,9 @@
 
 #include "../api.hpp"
 #include "../hub/events.hpp"
+#include "../hub/room.hpp"
 #include "../json.hpp"
+#include "chat_archive.hpp"
 
 namespace sylk::files {
 
@@ -70,17 +75,22 @@ public:
     std::optional<SharedFile> findBySha1(const std::string& room, std::string_view sha1) const;
     std::vector<SharedFile> list(const std::string& room) const;
     Json listJson(const std::string& room) const;
-    // Deletes a room's files from disk (a non-persistent room ended).
+    // Deletes a room's files, folder and saved chat history from disk.
     void removeRoom(const std::string& room);
 
     // A persistent room (a room configured in a plugin's jcfg): its files stay when it ends and
     // are listed again after a restart. May be called before or after configure().
     void keepRoom(const std::string& room);
     bool kept(const std::string& room) const;
-    // A plugin's last participant of room left: the files go (removeRoom) unless the room is
-    // kept or the hub room still has members (another plugin serves it; the last one to leave
-    // calls this again).
-    void roomEnded(const std::string& room);
+
+    // The hub made a room (under the hub's lock): a kept room gets its saved chat history back
+    // and saves every public message from now on.
+    void roomOpened(hub::Room& room);
+    // The hub forgot a room (under the hub's lock; once per room's end, whichever plugin let go
+    // last): its files go unless it is kept.
+    void roomForgotten(const std::string& room);
+    // Returns once every chat message posted so far in kept rooms is on disk.
+    void flushHistory() { archive_.flush(); }
 
     // SHA-1 of a file on disk, 40 lower-case hex digits; empty if it cannot be read.
     static std::string sha1Of(const std::string& path);
@@ -94,6 +104,10 @@ private:
     void loadKeptFolders();
     void loadFolder(const std::string& room, const std::string& dir);
     void writeRoomMarker(const std::string& room) const;
+    void watchHub();
+    // Restores and records the history of a kept room the hub holds (no lock of ours held).
+    void attachHistory(const std::string& room);
+    void attachHistory(hub::Room& room);
 
     mutable std::mutex mutex_;
     std::string root_;
@@ -101,6 +115,7 @@ private:
     std::map<std::string, Grant> grants_;
     std::map<std::string, std::map<std::string, SharedFile>> files_;  // room -> id -> file
     std::set<std::string> keptRooms_;
+    ChatArchive archive_;
 };
 
 }  // namespace sylk::files

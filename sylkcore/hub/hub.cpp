@@ -20,8 +20,11 @@ Hub::Hub() {
 std::shared_ptr<Room> Hub::open(const std::string& roomId) {
     std::lock_guard lock(mutex_);
     auto& room = rooms_[roomId];
-    if (!room)
+    if (!room) {
         room = std::make_shared<Room>(roomId);
+        if (lifecycle_.opened)
+            lifecycle_.opened(*room);
+    }
     return room;
 }
 
@@ -53,7 +56,14 @@ bool Hub::closeIfIdle(const std::string& roomId) {
     if (it == rooms_.end() || !it->second->idle() || it->second.use_count() > 1)
         return false;
     rooms_.erase(it);
+    if (lifecycle_.forgotten)
+        lifecycle_.forgotten(roomId);
     return true;
+}
+
+void Hub::setLifecycle(Lifecycle lifecycle) {
+    std::lock_guard lock(mutex_);
+    lifecycle_ = std::move(lifecycle);
 }
 
 }  // namespace sylk::hub

@@ -5,6 +5,7 @@
 // Hub. See docs/architecture.md.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,17 @@ public:
     // out of the hub by themselves).
     bool closeIfIdle(const std::string& roomId);
 
+    // Whoever keeps rooms beyond the hub's memory (sylkcore/files: persistent rooms' chat history
+    // and files) learns when the hub makes a room and when it forgets one: forgetting is the one
+    // moment a room ends, whichever plugin held it last. Both run under the hub's lock, so no
+    // other thread sees the room before `opened` returns, and `forgotten` runs exactly once per
+    // room; they must not call the Hub. One watcher per process (a second replaces the first).
+    struct Lifecycle {
+        std::function<void(Room& room)> opened;
+        std::function<void(const std::string& roomId)> forgotten;
+    };
+    void setLifecycle(Lifecycle lifecycle);
+
     // Random per process: plugins that report the same value share this hub.
     const std::string& instanceId() const { return instanceId_; }
 
@@ -43,6 +55,7 @@ private:
     mutable std::mutex mutex_;
     std::map<std::string, std::shared_ptr<Room>> rooms_;
     std::string instanceId_;
+    Lifecycle lifecycle_;
 };
 
 }  // namespace sylk::hub

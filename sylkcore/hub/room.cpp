@@ -73,6 +73,22 @@ std::vector<RoomEvent> Room::history(size_t max) const {
     return std::vector<RoomEvent>(history_.end() - static_cast<std::ptrdiff_t>(count), history_.end());
 }
 
+bool Room::attachHistory(std::vector<RoomEvent> restored, HistoryRecorder recorder) {
+    std::lock_guard lock(mutex_);
+    if (recorder_)
+        return false;
+    recorder_ = std::move(recorder);
+    // Restored events are older than anything posted in this process: they go first.
+    for (auto it = restored.rbegin(); it != restored.rend(); ++it) {
+        it->room = id_;
+        history_.push_front(std::move(*it));
+    }
+    // Not cut to historyLength_ yet: the plugins raise it (keepHistory) after the room opens.
+    while (history_.size() > kMaxHistory)
+        history_.pop_front();
+    return true;
+}
+
 namespace {
 
 // Only valid public messages are history: a private one must never be replayed to others, and
@@ -101,6 +117,8 @@ void Room::post(const std::string& kind, const std::string& plugin, const std::s
             history_.push_back(event);
             while (history_.size() > historyLength_)
                 history_.pop_front();
+            if (recorder_)
+                recorder_(event, historyLength_);
         }
         for (auto it = listeners_.begin(); it != listeners_.end();) {
             if (auto listener = it->second.lock()) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,6 +46,14 @@ public:
     // The last (at most) max public chat events, oldest first.
     std::vector<RoomEvent> history(size_t max = kMaxHistory) const;
 
+    // A persistent room's history outlives the process (sylkcore/files ChatArchive): restored
+    // events (public chats, oldest first) go before any kept since, and the recorder then gets
+    // every public chat as it is kept, with the history length, under the room's lock and in
+    // order (so it must only queue the event and return). false, changing nothing, if the room
+    // already has a recorder.
+    using HistoryRecorder = std::function<void(const RoomEvent& event, size_t historyLength)>;
+    bool attachHistory(std::vector<RoomEvent> restored, HistoryRecorder recorder);
+
     // Listeners are held weakly: a listener that is gone is skipped and dropped.
     [[nodiscard]] Subscription subscribe(const std::shared_ptr<RoomListener>& listener);
 
@@ -60,6 +69,7 @@ private:
     uint64_t sequence_ = 0;
     std::deque<RoomEvent> history_;
     size_t historyLength_ = kDefaultHistory;
+    HistoryRecorder recorder_;
 };
 
 }  // namespace sylk::hub

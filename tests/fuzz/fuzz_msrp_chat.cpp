@@ -27,6 +27,8 @@ void check(bool condition) {
 
 void readAs(const std::string& contentType, const std::string& body) {
     IncomingContext context{"sip:alice@example.com", "room@conference.example.com", 64 * 1024};
+    int firstChunk = judgeFirstChunk(contentType, body, context);
+    check(firstChunk == 200 || firstChunk == 403);
     IncomingChat chat = readIncoming(contentType, body, context);
     if (chat.kind == IncomingChat::Kind::Refused) {
         check(chat.status >= 400 && chat.status < 500 && !chat.reason.empty());

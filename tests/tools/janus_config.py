@@ -111,7 +111,8 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
                  max_file_bytes=100 * 1024 * 1024, sip_rtp_timeout=None, sip_tls_port=5061,
                  sip_options=None, event_loops=0, mixer_threads=None, event_handler=None,
                  public_host=None, https_port=8443, wss_port=8989, tls_cert=None, tls_key=None, nat=None,
-                 msrp_options=None, without_plugins=(), xmpp_options=None):
+                 msrp_options=None, without_plugins=(), xmpp_options=None, files_dir=None,
+                 videoroom_rooms=()):
     """Creates RUN afresh; returns the admin secret. event_loops > 0 makes janus serve every
     handle from that many shared loop threads instead of one thread per handle. mixer_threads
     sets the audio mixer's (default: one per core). event_handler = {"backend": URL, "events":
@@ -129,7 +130,10 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
     xmpp_options: janus.plugin.sylk.xmpp.jcfg settings over the defaults (a Prosody on
     127.0.0.1:5347, domain localhost; component_secret must match the server's).
     without_plugins: names of OUR_PLUGINS not to load (e.g. ["msrp"]: a janus without the msrp
-    plugin, to test what the others do when its services are absent)."""
+    plugin, to test what the others do when its services are absent).
+    files_dir: the room files folder (default RUN/files, deleted with RUN); one outside RUN
+    survives a restart on a fresh RUN. videoroom_rooms: names of rooms configured (persistent)
+    in the video room's jcfg."""
     run = os.path.abspath(run)
     build = os.path.abspath(build)
     if os.path.exists(run):
@@ -173,10 +177,12 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
             listen = '\tip = "127.0.0.1"\n\tport = %d\n' % http_port
         out.write('general: {\n%s\tdocument_root = "%s"\n'
                   '\tfiles_dir = "%s"\n\tmax_file_bytes = %d\n}\n'
-                  % (listen, os.path.join(SOURCE, "html"), os.path.join(run, "files"), max_file_bytes))
+                  % (listen, os.path.join(SOURCE, "html"), files_dir or os.path.join(run, "files"), max_file_bytes))
 
     with open(os.path.join(conf, "janus.plugin.sylk.videoroom.jcfg"), "w") as out:
         out.write('general: {\n\trecordings_dir = "%s"\n}\n' % os.path.join(run, "recordings", "videoroom"))
+        for name in videoroom_rooms:
+            out.write('room-%s: {\n\tdescription = "%s"\n}\n' % (name, name))
     with open(os.path.join(conf, "janus.plugin.sylk.audiomixer.jcfg"), "w") as out:
         out.write('general: {\n\trecordings_dir = "%s"\n' % os.path.join(run, "recordings"))
         if mixer_threads:

@@ -1,6 +1,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include <algorithm>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -230,20 +231,25 @@ static void persistent_rooms(void**) {
     assert_true(store.list("ephemeral@x").empty());
     assert_false(g_file_test(gone.path.c_str(), G_FILE_TEST_EXISTS));
 
-    // Ending: a kept room keeps its files; another room loses them, but not while the hub room
-    // still has a member (a phone in the same room through the mixer).
-    store.roomEnded("kept@x");
+    // Ending is the hub forgetting the room: a kept room keeps its files; another room loses
+    // them, but not while the hub room still has a member (a phone in the same room through the
+    // mixer) or a holder.
+    auto& hub = sylk::hub::Hub::instance();
+    { auto keptRoom = hub.open("kept@x"); }
+    assert_true(hub.closeIfIdle("kept@x"));
     assert_int_equal(store.list("kept@x").size(), 1);
     SharedFile busy = addFile("busy@x", "b.txt", "busy");
-    auto hubRoom = sylk::hub::Hub::instance().open("busy@x");
+    auto hubRoom = hub.open("busy@x");
     hubRoom->join(sylk::hub::Member{"janus.plugin.sylk.audiomixer/1", "Phone", "janus.plugin.sylk.audiomixer"});
-    store.roomEnded("busy@x");
+    assert_false(hub.closeIfIdle("busy@x"));
     assert_int_equal(store.list("busy@x").size(), 1);
     hubRoom->leave("janus.plugin.sylk.audiomixer/1");
-    store.roomEnded("busy@x");
+    assert_false(hub.closeIfIdle("busy@x"));  // still held
+    assert_int_equal(store.list("busy@x").size(), 1);
+    hubRoom.reset();
+    assert_true(hub.closeIfIdle("busy@x"));
     assert_true(store.list("busy@x").empty());
     assert_false(g_file_test(busy.path.c_str(), G_FILE_TEST_EXISTS));
-    sylk::hub::Hub::instance().closeIfIdle("busy@x");
 
     // A folder under the root that is not a room folder is never touched at start.
     std::string foreign = root + "/not-a-room";
@@ -258,6 +264,94 @@ static void persistent_rooms(void**) {
     removeRoot(root);
 }
 
+namespace {
+
+void postChat(sylk::hub::Room& room, const std::string& text, const std::string& to = "") {
+    sylk::hub::ChatMessage message;
+    message.id = sylk::hub::newMessageId();
+    message.display = "Ann";
+    message.text = text;
+    message.timestamp = 1000;
+    message.to = to;
+    room.post("janus.plugin.sylk.msrp", "janus.plugin.sylk.msrp/1", sylk::hub::chat(message));
+}
+
+std::vector<std::string> historyTexts(sylk::hub::Room& room, size_t max = sylk::hub::Room::kMaxHistory) {
+    std::vector<std::string> texts;
+    for (const auto& event : room.history(max))
+        texts.push_back(sylk::hub::readChat(event).text);
+    return texts;
+}
+
+size_t lineCount(const std::string& path) {
+    std::string text = readFile(path);
+    return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+}  // namespace
+
+// A kept room's public chat is saved beside its files and comes back when the hub opens the
+// room again (a restart: the store configured again, the room reopened); private messages are
+// never saved; the file stays bounded; a torn last line is skipped. A room not kept saves
+// nothing and its folder goes when the hub forgets it.
+static void persistent_history(void**) {
+    std::string root = makeRoot();
+    auto& store = FileStore::instance();
+    store.configure(root, 1 << 20);
+    store.keepRoom("talk@x");
+    auto& hub = sylk::hub::Hub::instance();
+    auto room = hub.open("talk@x");
+    for (int i = 0; i < 120; ++i)
+        postChat(*room, "message " + std::to_string(i));
+    postChat(*room, "a secret", "janus.plugin.sylk.videoroom/2");
+    store.flushHistory();
+    gchar* digest = g_compute_checksum_for_string(G_CHECKSUM_SHA256, "talk@x", -1);
+    std::string historyFile = root + "/" + digest + "/history.jsonl";
+    g_free(digest);
+    assert_true(lineCount(historyFile) <= 2 * sylk::hub::Room::kDefaultHistory);
+    assert_true(readFile(historyFile).find("a secret") == std::string::npos);
+    room.reset();
+    assert_true(hub.closeIfIdle("talk@x"));
+    assert_true(g_file_test(historyFile.c_str(), G_FILE_TEST_EXISTS));  // kept: nothing deleted
+
+    // A crash mid-write left half a line: skipped.
+    FILE* torn = fopen(historyFile.c_str(), "a");
+    fputs("{\"plugin\":\"x\",\"mem", torn);
+    fclose(torn);
+    store.configure(root, 1 << 20);  // a restart
+    room = hub.open("talk@x");
+    auto texts = historyTexts(*room, sylk::hub::Room::kDefaultHistory);
+    assert_int_equal(texts.size(), sylk::hub::Room::kDefaultHistory);
+    assert_string_equal(texts.front().c_str(), "message 70");
+    assert_string_equal(texts.back().c_str(), "message 119");
+    for (const auto& event : room->history())
+        assert_string_equal(event.room.c_str(), "talk@x");
+    // New messages follow the restored ones, in memory and on disk.
+    postChat(*room, "after the restart");
+    store.flushHistory();
+    room.reset();
+    assert_true(hub.closeIfIdle("talk@x"));
+    room = hub.open("talk@x");
+    assert_string_equal(historyTexts(*room).back().c_str(), "after the restart");
+    room.reset();
+    hub.closeIfIdle("talk@x");
+
+    // Not kept: no history on disk, and the folder (its files) goes when the hub forgets it.
+    auto passing = hub.open("passing@x");
+    postChat(*passing, "gone with the room");
+    IncomingFile incoming("passing@x", "p.txt", "m/1", "Ann");
+    incoming.write(0, "passing");
+    SharedFile file = incoming.finish("test");
+    store.flushHistory();
+    std::string folder = file.path.substr(0, file.path.rfind('/'));
+    assert_false(g_file_test((folder + "/history.jsonl").c_str(), G_FILE_TEST_EXISTS));
+    passing.reset();
+    assert_true(hub.closeIfIdle("passing@x"));
+    assert_false(g_file_test(folder.c_str(), G_FILE_TEST_EXISTS));
+    store.removeRoom("talk@x");
+    removeRoot(root);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(names_are_plain),
@@ -265,6 +359,7 @@ int main() {
         cmocka_unit_test(incoming_file_in_pieces),
         cmocka_unit_test(incoming_file_refusals),
         cmocka_unit_test(persistent_rooms),
+        cmocka_unit_test(persistent_history),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -192,9 +192,51 @@ static void history_length_is_the_largest_asked(void**) {
     assert_int_equal(hub.open("r")->history().size(), 0);
 }
 
+// Whoever keeps rooms beyond memory hears of each room once when the hub makes it and once when
+// it forgets it, whichever holder let go last; a restored history comes before what is posted
+// next, and the recorder gets each public message in order, private ones never.
+static void lifecycle_and_history_recorder(void**) {
+    Hub hub;
+    std::vector<std::string> opened, forgotten, recorded;
+    hub.setLifecycle(Hub::Lifecycle{
+        [&](Room& room) {
+            opened.push_back(room.id());
+            RoomEvent saved{"", kind::Chat, "p", "p/1", chat(ChatMessage{"id0", "Ann", "", "text/plain", "saved", 1, "", ""}).data, 0};
+            bool attached = room.attachHistory({saved}, [&](const RoomEvent& event, size_t length) {
+                assert_int_equal(length, Room::kDefaultHistory);
+                recorded.push_back(readChat(event).text);
+            });
+            assert_true(attached);
+            assert_false(room.attachHistory({}, [](const RoomEvent&, size_t) {}));  // one recorder
+        },
+        [&](const std::string& id) { forgotten.push_back(id); },
+    });
+    auto room = hub.open("r");
+    auto again = hub.open("r");
+    assert_int_equal(opened.size(), 1);
+    assert_string_equal(readChat(room->history().front()).text.c_str(), "saved");
+    assert_string_equal(room->history().front().room.c_str(), "r");
+    post_chat(*room, "live");
+    post_chat(*room, "private", "janus.plugin.sylk.videoroom/2");
+    auto texts = room->history();
+    assert_int_equal(texts.size(), 2);
+    assert_string_equal(readChat(texts.back()).text.c_str(), "live");
+    assert_int_equal(recorded.size(), 1);
+    assert_string_equal(recorded[0].c_str(), "live");
+    room.reset();
+    assert_false(hub.closeIfIdle("r"));  // still held
+    assert_true(forgotten.empty());
+    again.reset();
+    assert_true(hub.closeIfIdle("r"));
+    assert_false(hub.closeIfIdle("r"));
+    assert_int_equal(forgotten.size(), 1);
+    assert_string_equal(forgotten[0].c_str(), "r");
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(join_post_leave_reach_listeners_in_order),
+        cmocka_unit_test(lifecycle_and_history_recorder),
         cmocka_unit_test(subscription_ends_delivery),
         cmocka_unit_test(rooms_are_shared_and_closed_when_idle),
         cmocka_unit_test(instance_is_one_per_process),

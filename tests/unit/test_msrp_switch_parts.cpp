@@ -109,6 +109,22 @@ static void a_forged_sender_is_refused_with_403(void**) {
     assert_int_equal(static_cast<int>(chat.kind), static_cast<int>(IncomingChat::Kind::Message));
 }
 
+// A message in several chunks: its CPIM sender is judged on the first chunk once the CPIM
+// headers are whole in it; a chunk that ends inside them cannot tell (200).
+static void a_forged_sender_is_refused_on_the_first_chunk(void**) {
+    std::string forged = cpimFrom("Mallory <sip:bob@example.com>", {"<sip:room@conference.example.com>"}, "text/plain",
+                                  std::string(5000, 'x'));
+    std::string genuine = cpimFrom("\"A\" <SIP:Alice@Example.COM;gr=x>", {"<sip:room@conference.example.com>"},
+                                   "text/plain", std::string(5000, 'x'));
+    assert_int_equal(judgeFirstChunk("message/cpim", forged.substr(0, 2048), kAlice), 403);
+    assert_int_equal(judgeFirstChunk("Message/CPIM; x=y", forged.substr(0, 2048), kAlice), 403);
+    assert_int_equal(judgeFirstChunk("message/cpim", genuine.substr(0, 2048), kAlice), 200);
+    assert_int_equal(judgeFirstChunk("message/cpim", forged.substr(0, 16), kAlice), 200);
+    assert_int_equal(judgeFirstChunk("text/plain", "From: <sip:bob@example.com>\r\n\r\n", kAlice), 200);
+    // No From at all: the session's identity stands (readIncoming's rule too).
+    assert_int_equal(judgeFirstChunk("message/cpim", "To: <sip:room@x>\r\n\r\nContent-Type: text/plain\r\n", kAlice), 200);
+}
+
 static void only_text_and_images_are_taken(void**) {
     IncomingChat chat = readIncoming(
         "message/cpim", cpimFrom("<sip:alice@example.com>", {}, "application/octet-stream", "\x01\x02"), kAlice);
@@ -245,6 +261,7 @@ int main() {
         cmocka_unit_test(a_cpim_message_to_the_room_is_public),
         cmocka_unit_test(one_recipient_that_is_not_the_room_is_private),
         cmocka_unit_test(a_forged_sender_is_refused_with_403),
+        cmocka_unit_test(a_forged_sender_is_refused_on_the_first_chunk),
         cmocka_unit_test(only_text_and_images_are_taken),
         cmocka_unit_test(is_composing_is_read_and_written),
         cmocka_unit_test(documents_the_switch_writes),
