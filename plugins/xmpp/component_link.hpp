@@ -11,37 +11,18 @@
 #include <gloox/connectionlistener.h>
 #include <gloox/loghandler.h>
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "component_stream.hpp"
+#include "link_listener.hpp"
+#include "link_settings.hpp"
 #include "muc_stanzas.hpp"
 #include "sylkcore/json.hpp"
 #include "sylkcore/net/stack_thread.hpp"
 
 namespace sylk::xmpp {
-
-struct LinkSettings {
-    std::string host = "127.0.0.1";
-    int port = 5347;
-    std::string domain;   // the component's JID
-    std::string secret;   // never logged
-    std::chrono::milliseconds backoffMin{1000};
-    std::chrono::milliseconds backoffMax{30000};
-    std::chrono::milliseconds handshakeTimeout{10000};
-};
-
-// What a link reports, on the stack thread.
-class LinkListener {
-public:
-    virtual ~LinkListener() = default;
-    virtual void onLinkUp() = 0;
-    // The link went (after onLinkUp); it reconnects by itself.
-    virtual void onLinkDown() = 0;
-    virtual void onStanza(const gloox::Tag& stanza) = 0;
-};
 
 class ComponentLink : public std::enable_shared_from_this<ComponentLink>,
                       private gloox::ConnectionListener,

@@ -1,0 +1,19 @@
+// Where and as what a ComponentLink connects, and how it waits between attempts.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace sylk::xmpp {
+
+struct LinkSettings {
+    std::string host = "127.0.0.1";
+    int port = 5347;
+    std::string domain;   // the component's JID
+    std::string secret;   // never logged
+    std::chrono::milliseconds backoffMin{1000};
+    std::chrono::milliseconds backoffMax{30000};
+    std::chrono::milliseconds handshakeTimeout{10000};
+};
+
+}  // namespace sylk::xmpp
