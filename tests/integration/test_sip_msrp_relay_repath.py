@@ -6,8 +6,11 @@ phone (chat_call_repath.xml answers the re-INVITEs), the MSRP test peer behind t
 its MSRP side and follows each re-INVITE's a=path, as a real client would; a web user of the
 room's video room chats with it. Checked: every re-INVITE carries a new relay hop before the same
 session URI, with the o= version one up and nothing else changed, and messages cross both ways
-after the first and the second refresh, by which time the path of the first answer is dead."""
+after the first and the second refresh, by which time the path of the first answer is dead.
+The same for the SIP gateway: the phone calls a web user (a guest account on the Janus API)
+with chat only, the user accepts, and the gateway re-INVITEs the phone with each new path."""
 import asyncio
+import json
 import re
 import tempfile
 
@@ -127,6 +130,11 @@ def test_the_focus_reinvites_the_phone_with_each_new_relay_path(janus, relay):
     with relay.log_on_failure():
         paths, sdps, crossed, offers, status = run(body(), 120)
     assert crossed == [(text, "back " + text) for text in ("before any refresh", "after refresh 1", "after refresh 2")]
+    check_repaths(relay, paths, sdps, offers)
+    assert status["relay"]["authentications"] >= 3
+
+
+def check_repaths(relay, paths, sdps, offers):
     assert len(offers) == REINVITES
     all_paths = paths + [parse_path(attribute(offer, "path")) for offer in offers[2:]]
     for path in all_paths:
@@ -138,4 +146,65 @@ def test_the_focus_reinvites_the_phone_with_each_new_relay_path(janus, relay):
         # nothing but the o= version and the a=path changed
         strip = lambda sdp: [line for line in sdp.splitlines() if not line.startswith(("o=", "a=path:"))]
         assert strip(after) == strip(before), (before, after)
-    assert status["relay"]["authentications"] >= 3
+
+
+def test_the_gateway_reinvites_a_chat_caller_with_each_new_relay_path(janus, relay):
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+
+    async def body():
+        status = await msrp_status(janus)
+        for _ in range(75):
+            if status.get("relay", {}).get("state") == "ready":
+                break
+            await asyncio.sleep(0.2)
+            status = await msrp_status(janus)
+        endpoint = MsrpEndpoint(host="10.77.0.2")
+        grant = await endpoint.authenticate(relay.uri, relay.user, relay.password)
+        assert grant.status == 200
+        chat = endpoint.session()
+        session = await Session.create(janus.ws_url)
+        try:
+            web = await session.attach("janus.plugin.sylk.sip")
+            registered, _ = await web.send({"request": "register", "username": "sip:webuser@sylk.test", "type": "guest"})
+            if "contact_user" not in json.dumps(registered):  # the answer or the event after it
+                registered = await web.next_event(predicate=lambda e: "contact_user" in json.dumps(e), timeout=10)
+            contact_user = re.search(r'"contact_user": "([^"]+)"', json.dumps(registered)).group(1)
+            call = await sipp("chat_call_repath.xml", trace_dir, ("room", contact_user),
+                              ("msrppath", " ".join(str(hop) for hop in chat.path)))
+            await web.next_event(predicate=lambda e: "incomingcall" in json.dumps(e), timeout=20)
+            await web.send({"request": "accept"})
+            caller, answer = await answered(trace_dir)
+            paths = [parse_path(attribute(answer, "path"))]
+            sdps = [answer]
+            chat.remote_path = paths[0]
+            await chat.wait_bound()
+
+            async def chat_both_ways(text):
+                sent = await chat.send_message(cpim(text, sender="Chatter <%s>" % caller,
+                                                    recipients=["sip:webuser@sylk.test"]), "message/cpim")
+                assert sent.statuses == [200], sent.statuses
+                await web.next_event(predicate=lambda e: json.dumps(text) in json.dumps(e), timeout=10)
+                await web.send({"request": "message", "content": "back " + text})
+                at_phone = await chat.wait_message(
+                    lambda m: (m.content_type or "").startswith("message/cpim") and parse_cpim(m.body).text() == "back " + text,
+                    timeout=10)
+                return text, parse_cpim(at_phone.body).text()
+
+            crossed = [await chat_both_ways("before any refresh")]
+            for refresh in (1, 2):
+                offer = await nth_reinvite(trace_dir, refresh)
+                sdps.append(offer)
+                paths.append(parse_path(attribute(offer, "path")))
+                chat.remote_path = paths[-1]
+                crossed.append(await chat_both_ways("after refresh %d" % refresh))
+            await finish(call, trace_dir)
+            return paths, sdps, crossed, reinvites(trace_dir)
+        finally:
+            await endpoint.close()
+            await session.close()
+
+    with relay.log_on_failure():
+        paths, sdps, crossed, offers = run(body(), 120)
+    assert crossed == [(text, "back " + text) for text in ("before any refresh", "after refresh 1", "after refresh 2")]
+    check_repaths(relay, paths, sdps, offers)
+
