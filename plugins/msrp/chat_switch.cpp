@@ -3,6 +3,8 @@
 #include <iterator>
 
 #include "sylkcore/files/file_store.hpp"
+#include "sylkcore/hub/events.hpp"
+#include "sylkcore/hub/hub.hpp"
 #include "sylkcore/log.hpp"
 #include "remote_path.hpp"
 #include "sylkcore/request_error.hpp"
@@ -92,9 +94,22 @@ void ChatSwitch::start() {
                  session.id().c_str(), msrp::Uri::pathString(session.localPath()).c_str());
         Json event = Json::object();
         event.set("event", "path").set("session", session.id()).set("path", uriList(session.localPath()));
+        std::string roomName;
         if (auto room = roomOf_.find(session.id()); room != roomOf_.end())
-            event.set("room", room->second);
+            roomName = room->second;
+        else if (auto direct = direct_.find(session.id()); direct != direct_.end())
+            roomName = direct->second->room();
+        if (!roomName.empty())
+            event.set("room", roomName);
         report_(std::move(event));
+        // The SIP side (focus or gateway) listens to the session's room and re-INVITEs its peer.
+        if (auto hubRoom = roomName.empty() ? nullptr : hub::Hub::instance().find(roomName)) {
+            std::vector<std::string> path;
+            for (const auto& uri : session.localPath())
+                path.push_back(uri.str());
+            hubRoom->post(ChatRoom::kPackage, std::string(ChatRoom::kPackage) + "/" + session.id(),
+                          hub::msrpPath(hub::MsrpPathChange{session.id(), std::move(path)}));
+        }
     });
     relay_->start();
 }

@@ -46,6 +46,9 @@ void ConferenceFocus::onEvent(int event, int status, const char* phrase, nua_han
     case nua_r_invite:
         if (dialOuts_.count(handle))
             onDialOutResponse(handle, status, sip);
+        else if (status >= 300 && calls_.count(handle))  // our re-INVITE (repathChat): the call goes on
+            SYLK_LOG(LOG_WARN, kPackage, "re-INVITE of a call in room %s refused: %d %s", calls_.at(handle).room.c_str(),
+                     status, phrase ? phrase : "");
         break;
     case nua_i_info:
         // Phones send DTMF as INFO in conferences too: taken, nothing to press here.
@@ -98,13 +101,17 @@ bool ConferenceFocus::holds(nua_handle_s* handle) const {
 void ConferenceFocus::onTick() {
     std::set<std::string> changed;
     std::vector<QueuedChat> chats;
+    std::vector<hub::MsrpPathChange> pathChanges;
     {
         std::lock_guard lock(changedMutex_);
         changed.swap(changed_);
         chats.swap(chats_);
+        pathChanges.swap(pathChanges_);
     }
     for (const auto& chat : chats)
         deliverChat(chat.room, chat.member, chat.display, chat.text);
+    for (const auto& change : pathChanges)
+        repathChat(change);
     for (const auto& [refer, fragment] : referResults_) {
         nua_notify(refer, NUTAG_SUBSTATE(nua_substate_terminated), SIPTAG_EVENT_STR("refer"),
                    SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"), SIPTAG_PAYLOAD_STR(fragment.c_str()), TAG_END());

@@ -18,6 +18,7 @@
 
 #include "sip_role.hpp"
 #include "sip_sdp.hpp"
+#include "sylkcore/hub/events.hpp"
 #include "sylkcore/hub/room.hpp"
 #include "sylkcore/janus/event_notifier.hpp"
 #include "sylkcore/json.hpp"
@@ -125,6 +126,10 @@ private:
     // A member's nickname in a room (an empty one forgets it); any thread.
     void setNickname(const std::string& room, const std::string& member, const std::string& nickname);
     std::string roomContact(const std::string& room) const;  // <sip:room@focus>
+    // The msrp plugin moved a call's chat to a new local path (a relay refresh, hub event
+    // msrp-path): a re-INVITE with our SDP, its a=path replaced. Queued by the hub listener.
+    void queuePathChange(hub::MsrpPathChange change);
+    void repathChat(const hub::MsrpPathChange& change);
     // Room chat from another participant, queued by the hub listener for the SIP thread.
     void queueChat(const std::string& room, const std::string& member, const std::string& display,
                    const std::string& text);
@@ -153,6 +158,7 @@ private:
         std::string room, member, display, text;
     };
     std::vector<QueuedChat> chats_;  // under changedMutex_
+    std::vector<hub::MsrpPathChange> pathChanges_;  // chat sessions the msrp plugin moved, under changedMutex_
     std::map<std::string, std::map<std::string, std::string>> nicknames_;  // room -> member -> nickname, under changedMutex_
     const janus::EventNotifier* events_ = nullptr;
 };

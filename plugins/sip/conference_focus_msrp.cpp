@@ -1,10 +1,13 @@
 // A call's chat: its MSRP stream (RFC 4975 m=message) handed to the msrp plugin through the hub
 // services msrp.open_session and msrp.close_session, as its audio is handed to the mixer. The
 // SIP side only negotiates: the msrp plugin owns the connection and the room's chat switch.
+// When that plugin moves a session to a new path (its relay's Use-Path changed at a refresh),
+// the call is re-INVITEd with it (repathChat).
 // Part of class ConferenceFocus (conference_focus.hpp).
 #include "conference_focus.hpp"
 
 #include "sip_sdp.hpp"
+#include "sofia.hpp"
 #include "sylkcore/hub/services.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/error_code.hpp"
@@ -94,6 +97,34 @@ void ConferenceFocus::closeChat(Call& call) {
     }
     call.chatSession.clear();
     call.chatIndex = -1;
+}
+
+void ConferenceFocus::queuePathChange(hub::MsrpPathChange change) {
+    std::lock_guard lock(changedMutex_);
+    if (pathChanges_.size() < 1000)  // a stalled SIP thread must not grow this without bound
+        pathChanges_.push_back(std::move(change));
+}
+
+void ConferenceFocus::repathChat(const hub::MsrpPathChange& change) {
+    for (auto& [handle, call] : calls_) {
+        if (call.chatSession != change.session)
+            continue;
+        // Our last SDP with the new a=path, nothing else changed (RFC 4976: the peer sends to
+        // the path we announce now; the old one ends with the relay's grant).
+        auto sdp = withMessagePath(call.answer, change.path, call.version + 1);
+        if (!sdp) {
+            SYLK_LOG(LOG_WARN, kPackage, "the chat of a call in room %s moved to a new MSRP path, but our SDP has no m=message",
+                     call.room.c_str());
+            return;
+        }
+        ++call.version;
+        call.answer = *sdp;
+        call.chat.path = change.path;  // answers to the phone's re-INVITEs repeat it
+        SYLK_LOG(LOG_INFO, kPackage, "re-INVITE of a call in room %s: its chat's MSRP path is now %s", call.room.c_str(),
+                 change.path.front().c_str());
+        nua_invite(handle, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());
+        return;
+    }
 }
 
 }  // namespace sylk::sip

@@ -49,6 +49,8 @@ struct ConferenceFocus::Watcher : hub::RoomListener {
                 // Phones get the room's plain-text messages; private ones are for their recipient.
                 if (!message.isPrivate() && message.contentType.rfind("text/plain", 0) == 0)
                     focus.queueChat(room, event.member, message.senderName(event), message.text);
+            } else if (event.kind == hub::kind::MsrpPath) {
+                focus.queuePathChange(hub::readMsrpPath(event));
             }
         } catch (const hub::InvalidHubEvent& e) {
             SYLK_LOG(LOG_WARN, kPackage, "room %s: dropped %s", room.c_str(), e.what());

@@ -128,6 +128,9 @@ private:
     // true, or false for a plain audio call (onReInvite answers it).
     bool onChatReInvite(GatewaySession& session, const std::string& offer);
     std::shared_ptr<GatewayChatLink> makeChatLink(GatewaySession& session);
+    // The msrp plugin moved the call's chat to a new local path (relay refresh): a re-INVITE
+    // tells the peer (gateway_chat_reinvite.cpp); its failure is logged, the call goes on.
+    void onChatPathMoved(GatewaySession& session, const hub::MsrpPathChange& change);
     // The 2xx to our chat-only INVITE: the answer's path to the msrp plugin; true if handled.
     bool onChatInviteResponse(GatewaySession& session, int status, const sip_s* sip);
     void closeChat(GatewaySession& session);

@@ -35,10 +35,12 @@ std::string Gateway::ourSdp(GatewaySession& session, bool offer, const std::stri
     uint16_t port = bridge ? bridge->localPort() : 9;
     uint64_t version = session.call.sdpVersion++;
     if (offer)
-        return buildOffer(stack_.ip(session.call.listener), port, sessionIds_, version, direction, session.call.srtpMode,
-                          session.call.localKey);
-    return buildAnswer(stack_.ip(session.call.listener), port, session.call.peer, sessionIds_, version, direction,
-                       session.call.localKey);
+        session.call.localSdp = buildOffer(stack_.ip(session.call.listener), port, sessionIds_, version, direction,
+                                           session.call.srtpMode, session.call.localKey);
+    else
+        session.call.localSdp = buildAnswer(stack_.ip(session.call.listener), port, session.call.peer, sessionIds_, version,
+                                            direction, session.call.localKey);
+    return session.call.localSdp;
 }
 
 Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::string& uri, const Json& offer,
@@ -352,6 +354,7 @@ Json Gateway::accept(GatewaySession& session, const Json& answer) {
             streams.msrp = &chatAnswer;
         }
         sdp = buildStreamsAnswer(stack_.ip(call.listener), sessionIds_, call.sdpVersion++, streams);
+        call.localSdp = sdp;
     } else {
         sdp = ourSdp(session, false, answerDirection(call.peer.direction));
     }

@@ -90,6 +90,13 @@ std::shared_ptr<GatewayChatLink> Gateway::makeChatLink(GatewaySession& session) 
                 onChatMessage(*owner, message);
         });
     });
+    link->onPath([this, weak, callId](hub::MsrpPathChange change) {
+        stack_.post([this, weak, callId, change = std::move(change)] {
+            auto owner = weak.lock();
+            if (owner && owner->call.callId == callId && owner->call.chatLink)
+                onChatPathMoved(*owner, change);
+        });
+    });
     link->start();  // listening before the session exists: nothing the peer sends is missed
     return link;
 }
@@ -158,6 +165,7 @@ Json Gateway::acceptChat(GatewaySession& session) {
     streams.msrpIndex = call.msrpOffer->index;
     streams.msrp = &answer;
     std::string sdp = buildStreamsAnswer(answer.host, sessionIds_, call.sdpVersion++, streams);
+    call.localSdp = sdp;
     std::string contact = stack_.contactFor(session.account.contactUser, call.listener);
     nua_respond(call.handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()),
                 SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
@@ -216,6 +224,7 @@ Json Gateway::callChat(const std::shared_ptr<GatewaySession>& session, const std
     streams.msrp = &ours;
     ++sessionIds_;
     std::string sdp = buildStreamsAnswer(ours.host, sessionIds_, call.sdpVersion++, streams);
+    call.localSdp = sdp;
     std::string from = fromHeader(*session);
     call.handle = nua_handle(stack_.nua(listener), nullptr, SIPTAG_TO_STR(uri.c_str()), SIPTAG_FROM_STR(from.c_str()),
                              SIPTAG_CALL_ID_STR(call.callId.c_str()), TAG_END());

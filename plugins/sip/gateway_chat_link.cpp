@@ -36,6 +36,14 @@ void GatewayChatLink::onRoomEvent(const hub::RoomEvent& event) {
         }
         return;
     }
+    if (event.kind == hub::kind::MsrpPath && pathListener_) {
+        try {
+            pathListener_(hub::readMsrpPath(event));
+        } catch (const hub::InvalidHubEvent& e) {
+            SYLK_LOG(LOG_WARN, gateway_detail::kPackage, "chat room %s: %s", room_.c_str(), e.what());
+        }
+        return;
+    }
     if (event.kind != hub::kind::Direct || event.plugin == gateway_detail::kPackage)
         return;  // what we posted ourselves, or not a message
     try {

@@ -28,6 +28,10 @@ public:
     // thread, like deliver. Set before start().
     using FileListener = std::function<void(hub::FileNotice file)>;
     void onFile(FileListener listener) { fileListener_ = std::move(listener); }
+    // The msrp plugin moved the session to a new local path (the hub's `msrp-path` events: a
+    // relay refresh); any thread, like deliver. Set before start().
+    using PathListener = std::function<void(hub::MsrpPathChange change)>;
+    void onPath(PathListener listener) { pathListener_ = std::move(listener); }
 
     // Opens the hub room and listens to it (before msrp.open_session, so nothing is missed).
     void start();
@@ -42,6 +46,7 @@ private:
     const std::string member_;  // who the gateway posts as (janus.plugin.sylk.sip/<contact user>)
     Deliver deliver_;
     FileListener fileListener_;
+    PathListener pathListener_;
     std::shared_ptr<hub::Room> hubRoom_;
     hub::Subscription subscription_;
 };

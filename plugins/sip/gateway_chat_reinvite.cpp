@@ -12,6 +12,8 @@
 //   new MSRP session: the msrp plugin's session cannot be moved to another peer path);
 // - the audio of an audio call removed or without a codec we take (as for audio-only calls);
 // - an m=message turned into a file transfer (a=file-selector: a new session in RFC 5547).
+// And ours: when the msrp plugin moves the chat to a new path (its relay's Use-Path changed at a
+// refresh), we re-INVITE with our last SDP, its a=path replaced (onChatPathMoved).
 // Part of class Gateway (gateway.hpp).
 #include "gateway.hpp"
 
@@ -113,9 +115,39 @@ bool Gateway::onChatReInvite(GatewaySession& session, const std::string& offer) 
     }
     std::string ip = audio ? stack_.ip(call.listener) : ours.host;
     std::string sdp = buildStreamsAnswer(ip, sessionIds_, call.sdpVersion++, streams);
+    call.localSdp = sdp;
     nua_respond(call.handle, 200, sip_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
                 TAG_END());
     return true;
+}
+
+void Gateway::onChatPathMoved(GatewaySession& session, const hub::MsrpPathChange& change) {
+    SipCall& call = session.call;
+    if (change.session != call.chatSession)
+        return;  // an earlier session of this room, closed since
+    if (call.state != CallState::Established) {
+        // Still being set up (our offer awaits its answer): not told now; the peer learns the
+        // path at the next refresh's re-INVITE (until then it may be sending to the old one).
+        SYLK_LOG(LOG_INFO, kPackage, "chat of call %s moved to a new MSRP path before it was established: not re-INVITEd",
+                 call.callId.c_str());
+        return;
+    }
+    // Our last SDP with the new a=path: the re-INVITE changes nothing else (RFC 4976 §4: the
+    // peer must send to the path we announce now; the old one ends with the relay's grant).
+    auto sdp = withMessagePath(call.localSdp, change.path, call.sdpVersion);
+    if (!sdp) {
+        SYLK_LOG(LOG_WARN, kPackage, "chat of call %s moved to a new MSRP path, but our SDP has no m=message to move",
+                 call.callId.c_str());
+        return;
+    }
+    ++call.sdpVersion;
+    call.localSdp = *sdp;
+    call.chatAnswer.path = change.path;  // answers to the peer's re-INVITEs repeat it
+    SYLK_LOG(LOG_INFO, kPackage, "re-INVITE of call %s: its chat's MSRP path is now %s", call.callId.c_str(),
+             change.path.front().c_str());
+    // Its answer comes to onInviteResponse: a refusal is logged there and the call goes on.
+    nua_invite(call.handle, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.localSdp.c_str()),
+               TAG_END());
 }
 
 }  // namespace sylk::sip

@@ -80,6 +80,9 @@ struct SipCall {
     MsrpAnswer chatAnswer;                // our side of the m=message, repeated in re-INVITE answers
     std::vector<std::string> chatPeerPath;  // the peer's a=path: a re-INVITE may not change it
     std::shared_ptr<GatewayChatLink> chatLink;
+    // Our last SDP in the dialog (offer or answer): the re-INVITE that tells the peer our chat's
+    // new MSRP path (the relay moved it) is this with the a=path replaced.
+    std::string localSdp;
     // The peer's messages that asked for a display notification, by imdn.Message-ID, until the
     // web user says it displayed them (bounded: the oldest go first).
     std::map<std::string, cpim::CpimMessage> displayAsked;

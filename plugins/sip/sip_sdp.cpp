@@ -580,4 +580,47 @@ std::vector<SdpMediaLine> mediaLines(const std::string& text) {
     return lines;
 }
 
+std::optional<std::string> withMessagePath(const std::string& sdp, const std::vector<std::string>& path,
+                                           uint64_t version) {
+    if (path.empty())
+        return std::nullopt;
+    std::string newPath = "a=path:";
+    for (size_t i = 0; i < path.size(); ++i)
+        newPath += (i ? " " : "") + path[i];
+    std::string out;
+    bool versioned = false, replaced = false, inMessage = false;
+    size_t start = 0;
+    while (start < sdp.size()) {
+        size_t end = sdp.find('\n', start);
+        size_t next = end == std::string::npos ? sdp.size() : end + 1;
+        std::string line = sdp.substr(start, next - start);
+        std::string eol = line.size() >= 2 && line.compare(line.size() - 2, 2, "\r\n") == 0 ? "\r\n"
+                          : !line.empty() && line.back() == '\n'                        ? "\n"
+                                                                                       : "";
+        std::string text = line.substr(0, line.size() - eol.size());
+        start = next;
+        if (text.rfind("m=", 0) == 0) {
+            // m=message <port> ...: port 0 is a refused stream, whose a=path (if any) stays.
+            inMessage = text.rfind("m=message ", 0) == 0 && text.compare(10, 2, "0 ") != 0 && !replaced;
+        } else if (text.rfind("o=", 0) == 0 && !versioned) {
+            // o=<username> <sess-id> <sess-version> <nettype> <addrtype> <address>
+            size_t first = text.find(' ');
+            size_t second = first == std::string::npos ? first : text.find(' ', first + 1);
+            size_t third = second == std::string::npos ? second : text.find(' ', second + 1);
+            if (third == std::string::npos)
+                return std::nullopt;
+            text = text.substr(0, second + 1) + std::to_string(version) + text.substr(third);
+            versioned = true;
+        } else if (inMessage && text.rfind("a=path:", 0) == 0) {
+            text = newPath;
+            replaced = true;
+            inMessage = false;
+        }
+        out += text + eol;
+    }
+    if (!versioned || !replaced)
+        return std::nullopt;
+    return out;
+}
+
 }  // namespace sylk::sip

@@ -130,4 +130,12 @@ struct AnswerStreams {
 std::string buildStreamsAnswer(const std::string& localIp, uint64_t sessionId, uint64_t version,
                                const AnswerStreams& streams);
 
+// Our SDP (as last sent in the dialog) with the m=message stream's a=path replaced by path and
+// the o= line's version set to version: the offer of the re-INVITE that tells the peer where
+// our MSRP session is now (the relay moved it to a new Use-Path, RFC 4976). Everything else is
+// kept as it was, so the re-INVITE changes nothing but the path. nullopt when the SDP has no
+// accepted m=message with an a=path, no o= line, or path is empty.
+std::optional<std::string> withMessagePath(const std::string& sdp, const std::vector<std::string>& path,
+                                           uint64_t version);
+
 }  // namespace sylk::sip

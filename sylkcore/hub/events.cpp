@@ -217,4 +217,32 @@ DirectMessage readDirect(const RoomEvent& event) {
     });
 }
 
+// ------------------------------------------------------------------ msrp-path
+
+EventPayload msrpPath(const MsrpPathChange& change) {
+    Json data = Json::object();
+    data.set("session", change.session).set("path", Json::stringArray(change.path));
+    return EventPayload{kind::MsrpPath, std::move(data)};
+}
+
+MsrpPathChange readMsrpPath(const RoomEvent& event) {
+    return readPayload(event, {kind::MsrpPath}, [](RequestReader& reader) {
+        MsrpPathChange change;
+        change.session = reader.requireString("session", 256);
+        if (change.session.empty())
+            throw RequestError(ErrorCode::InvalidField, "field 'session' must not be empty");
+        json_t* path = reader.optionalArray("path", 16);
+        if (!path || json_array_size(path) == 0)
+            throw RequestError(ErrorCode::InvalidField, "field 'path' must be a non-empty array of URIs");
+        size_t index;
+        json_t* uri;
+        json_array_foreach(path, index, uri) {
+            if (!json_is_string(uri) || json_string_length(uri) == 0 || json_string_length(uri) > 1024)
+                throw RequestError(ErrorCode::InvalidField, "field 'path' must hold URIs (non-empty strings)");
+            change.path.emplace_back(json_string_value(uri));
+        }
+        return change;
+    });
+}
+
 }  // namespace sylk::hub

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "../api.hpp"
 #include "../json.hpp"
@@ -30,6 +31,7 @@ inline constexpr char Talking[] = "talking";        // a member's audio became a
 inline constexpr char StoppedTalking[] = "stopped-talking";
 inline constexpr char Nickname[] = "nickname";      // a member took a nickname (RFC 7701 NICKNAME)
 inline constexpr char Direct[] = "direct";          // one message of a 1:1 conversation, as its protocol carries it
+inline constexpr char MsrpPath[] = "msrp-path";     // an MSRP session now announces another path (relay refresh)
 }  // namespace kind
 
 // What a builder gives Room::post: the kind and its payload.
@@ -114,5 +116,15 @@ struct DirectMessage {
 };
 SYLK_API EventPayload direct(const DirectMessage& message);
 SYLK_API DirectMessage readDirect(const RoomEvent& event);
+
+// ---- msrp-path: the msrp plugin moved one of its sessions to a new local path (the relay named
+// a new Use-Path at an AUTH refresh; the old one dies with its grant). Posted to the session's
+// room; the plugin that negotiated the session (the SIP focus or gateway) tells the peer.
+struct MsrpPathChange {
+    std::string session;            // the msrp plugin's session id, not empty
+    std::vector<std::string> path;  // the path the peer must send to now, relays first; not empty
+};
+SYLK_API EventPayload msrpPath(const MsrpPathChange& change);
+SYLK_API MsrpPathChange readMsrpPath(const RoomEvent& event);
 
 }  // namespace sylk::hub

@@ -4,7 +4,7 @@
 // our answer to that, and the same bytes as a participant's name in a conference-info
 // document (they come from SIP From headers and web users' display names), and as a
 // message/cpim body (with IMDN and is-composing documents), which must survive our own
-// rewriting.
+// rewriting; and the SDP rewrite that moves our m=message to a new path.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -93,7 +93,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (!again || again->index != msrp->index || again->path != msrp->path || again->setup != ours.setup ||
             again->acceptTypes != msrp->acceptTypes || again->fileSelector != msrp->fileSelector)
             __builtin_trap();
+        // Our answer moved to another MSRP path (a relay refresh's re-INVITE) reads back with it.
+        std::string ourSdp = sylk::sip::buildStreamsAnswer("127.0.0.1", 1, 1, streams);
+        std::vector<std::string> movedPath{std::string(msrp->secure ? "msrps" : "msrp") + "://relay.example:2855/moved;tcp"};
+        auto moved = sylk::sip::withMessagePath(ourSdp, movedPath, 2);
+        auto movedBack = moved ? sylk::sip::chooseMessage(*moved, &reason) : std::nullopt;
+        if (!movedBack || movedBack->path != movedPath)
+            __builtin_trap();
     }
+    (void)sylk::sip::withMessagePath(input, {"msrp://relay.example:2855/moved;tcp"}, 2);  // any text: no crash
     checkEscaped(sylk::sip::xmlEscape(input));
     sylk::sip::ConferenceUser user;
     user.display = input;

@@ -206,6 +206,21 @@ static void direct_round_trips_unparsed_and_refuses_an_empty_type(void**) {
     assert_true(contains(other, "a different kind"));
 }
 
+static void msrp_path_round_trips_and_refuses_an_empty_path(void**) {
+    EventPayload payload = msrpPath(MsrpPathChange{"s1", {"msrp://relay:2855/abc;tcp", "msrp://10.0.0.1:2855/s1;tcp"}});
+    assert_string_equal(payload.kind, kind::MsrpPath);
+    MsrpPathChange back = readMsrpPath(RoomEvent{"r", payload.kind, "janus.plugin.sylk.msrp", "", payload.data, 1});
+    assert_string_equal(back.session.c_str(), "s1");
+    assert_int_equal(back.path.size(), 2);
+    assert_string_equal(back.path[0].c_str(), "msrp://relay:2855/abc;tcp");
+    std::string empty = refusal([] { readMsrpPath(eventOf(kind::MsrpPath, R"({"session": "s1", "path": []})")); });
+    assert_true(contains(empty, "'path'"));
+    std::string typed = refusal([] { readMsrpPath(eventOf(kind::MsrpPath, R"({"session": "s1", "path": [7]})")); });
+    assert_true(contains(typed, "'path'"));
+    std::string nosession = refusal([] { readMsrpPath(eventOf(kind::MsrpPath, R"({"path": ["msrp://a:1/b;tcp"]})")); });
+    assert_true(contains(nosession, "'session'"));
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(chat_round_trips_through_a_room),
@@ -216,6 +231,7 @@ int main() {
         cmocka_unit_test(talking_kinds_follow_the_state),
         cmocka_unit_test(nickname_round_trips_and_refuses_an_empty_one),
         cmocka_unit_test(direct_round_trips_unparsed_and_refuses_an_empty_type),
+        cmocka_unit_test(msrp_path_round_trips_and_refuses_an_empty_path),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -404,8 +404,35 @@ static void answers_audio_and_chat_in_the_offers_order(void**) {
     assert_true(chooseAudio(answer, &reason).has_value());
 }
 
+static void a_new_message_path_replaces_only_the_path_and_the_version(void**) {
+    const std::string sdp =
+        "v=0\r\no=- 7 3 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n"
+        "m=audio 4000 RTP/AVP 0\r\na=sendrecv\r\n"
+        "m=message 0 TCP/MSRP *\r\na=path:msrp://192.0.2.9:2855/refused;tcp\r\n"
+        "m=message 2855 TCP/MSRP *\r\na=accept-types:message/cpim\r\na=path:msrp://relay:2855/old;tcp msrp://192.0.2.9:2855/s;tcp\r\n"
+        "a=setup:passive\r\n";
+    auto moved = withMessagePath(sdp, {"msrp://relay:2855/new;tcp", "msrp://192.0.2.9:2855/s;tcp"}, 4);
+    assert_true(moved.has_value());
+    const std::string expected =
+        "v=0\r\no=- 7 4 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n"
+        "m=audio 4000 RTP/AVP 0\r\na=sendrecv\r\n"
+        "m=message 0 TCP/MSRP *\r\na=path:msrp://192.0.2.9:2855/refused;tcp\r\n"
+        "m=message 2855 TCP/MSRP *\r\na=accept-types:message/cpim\r\na=path:msrp://relay:2855/new;tcp msrp://192.0.2.9:2855/s;tcp\r\n"
+        "a=setup:passive\r\n";
+    assert_string_equal(moved->c_str(), expected.c_str());
+    std::string reason;
+    auto back = chooseMessage(*moved, &reason);
+    assert_true(back.has_value());
+    assert_string_equal(back->path[0].c_str(), "msrp://relay:2855/new;tcp");
+    // Nothing to move: no accepted m=message, no o= line, an empty path.
+    assert_false(withMessagePath("v=0\r\no=- 7 3 IN IP4 h\r\nm=audio 4000 RTP/AVP 0\r\n", {"msrp://a:1/b;tcp"}, 4).has_value());
+    assert_false(withMessagePath("v=0\r\nm=message 2855 TCP/MSRP *\r\na=path:msrp://a:1/b;tcp\r\n", {"msrp://a:1/c;tcp"}, 4).has_value());
+    assert_false(withMessagePath(sdp, {}, 4).has_value());
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_new_message_path_replaces_only_the_path_and_the_version),
         cmocka_unit_test(picks_the_first_codec_we_mix),
         cmocka_unit_test(explains_what_it_cannot_take),
         cmocka_unit_test(takes_sdes_srtp),

@@ -1,0 +1,210 @@
+"""A SIP chat client in a room while the msrp plugin reaches it through Kamailio's MSRP relay
+(RFC 4976) with short grants: Kamailio names a new Use-Path at every AUTH refresh and forwards on
+the old one only until that grant expires, so the plugin moves the session to the new path and
+the SIP focus re-INVITEs the phone with it (hub event msrp-path; docs/sip-api.md). sipp is the
+phone (chat_call_repath.xml answers the re-INVITEs), the MSRP test peer behind the same relay is
+its MSRP side and follows each re-INVITE's a=path, as a real client would; a web user of the
+room's video room chats with it. Checked: every re-INVITE carries a new relay hop before the same
+session URI, with the o= version one up and nothing else changed, and messages cross both ways
+after the first and the second refresh, by which time the path of the first answer is dead.
+The same for the SIP gateway: the phone calls a web user (a guest account on the Janus API)
+with chat only, the user accepts, and the gateway re-INVITEs the phone with each new path."""
+import asyncio
+import json
+import re
+import tempfile
+
+import pytest
+
+from conftest import BUILD, run
+from harness.janus_api import Session
+from harness.janus_process import JanusProcess, sanitizer_env
+from harness.kamailio_msrp import KamailioMsrpRelay
+from harness.msrp_peer import MsrpEndpoint, cpim, parse_cpim, parse_path
+from test_msrp_switch_relay import msrp_status
+from test_sip_msrp_chat import answered, attribute, finish, messages, sipp, trace
+
+EXPIRES = 8  # the plugin refreshes at 3/4 of it: a new path every 6 s, the old one dead 2 s later
+REINVITES = 3  # what chat_call_repath.xml answers before its BYE
+
+
+@pytest.fixture(scope="module")
+def relay():
+    relay = KamailioMsrpRelay(tempfile.mkdtemp(prefix="sylk-kamailio-"), port=2915, tls_port=2916, inner_port=2917,
+                              tls=False, min_expires=EXPIRES)
+    relay.start()
+    yield relay
+    alive = relay.alive()
+    relay.stop()
+    if not alive:
+        pytest.fail("kamailio died during the tests:\n%s" % relay.log_tail())
+
+
+@pytest.fixture(scope="module")
+def janus(relay):
+    process = JanusProcess(BUILD, tempfile.mkdtemp(prefix="sylk-janus-sip-repath-"), env=sanitizer_env(),
+                           run_options={"msrp_options": {"listen_ip": "10.77.0.1", "relay_uri": relay.uri,
+                                                         "relay_user": relay.user, "relay_password": relay.password,
+                                                         "relay_expires": EXPIRES}})
+    process.start()
+    yield process
+    alive = process.alive()
+    code = process.stop()
+    if not alive:
+        pytest.fail("janus died during the tests (exit %s):\n%s" % (code, process.log_tail()))
+
+
+def reinvites(trace_dir):
+    """The focus's re-INVITEs to the phone (its Contact user is chatter), as SDP bodies, in order."""
+    return [body for head, body in messages(trace(trace_dir)) if head.startswith("INVITE sip:chatter@")]
+
+
+async def nth_reinvite(trace_dir, n, timeout=20):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        found = reinvites(trace_dir)
+        if len(found) >= n:
+            return found[n - 1]
+        await asyncio.sleep(0.05)
+    raise AssertionError("no re-INVITE %d:\n%s" % (n, trace(trace_dir)[-4000:]))
+
+
+def origin_version(sdp):
+    return int(re.search(r"^o=\S+ \S+ (\d+) ", sdp, re.M).group(1))
+
+
+def test_the_focus_reinvites_the_phone_with_each_new_relay_path(janus, relay):
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+    room = "repath-room"
+
+    async def chat_both_ways(chat, web, caller, text):
+        sent = await chat.send_message(cpim(text, sender="Chatter <%s>" % caller,
+                                            recipients=["sip:%s@127.0.0.1" % room]), "message/cpim")
+        assert sent.statuses == [200], sent.statuses
+        event = await web.next_event(predicate=lambda e: (e.get("plugindata", {}).get("data", {}).get("message") or {})
+                                     .get("text") == text, timeout=10)
+        at_web = event["plugindata"]["data"]["message"]["text"]
+        await web.send({"request": "message", "text": "back " + text})
+        at_phone = await chat.wait_message(
+            lambda m: (m.content_type or "").startswith("message/cpim") and parse_cpim(m.body).text() == "back " + text,
+            timeout=10)
+        return at_web, parse_cpim(at_phone.body).text()
+
+    async def body():
+        status = await msrp_status(janus)
+        for _ in range(75):
+            if status.get("relay", {}).get("state") == "ready":
+                break
+            await asyncio.sleep(0.2)  # polling the plugin's status until its AUTH is granted
+            status = await msrp_status(janus)
+        assert status.get("relay", {}).get("state") == "ready", status
+        endpoint = MsrpEndpoint(host="10.77.0.2")  # the phone's MSRP side, behind the relay too
+        grant = await endpoint.authenticate(relay.uri, relay.user, relay.password)
+        assert grant.status == 200
+        chat = endpoint.session()
+        session = await Session.create(janus.ws_url)
+        try:
+            web = await session.attach("janus.plugin.sylk.videoroom")
+            await web.send({"request": "join", "ptype": "publisher", "room": room, "display": "Web"})
+            call = await sipp("chat_call_repath.xml", trace_dir, ("room", room),
+                              ("msrppath", " ".join(str(hop) for hop in chat.path)))
+            caller, answer = await answered(trace_dir)
+            paths = [parse_path(attribute(answer, "path"))]
+            sdps = [answer]
+            chat.remote_path = paths[0]
+            await chat.wait_bound()  # the plugin connected to us through the relay (we are passive)
+            crossed = [await chat_both_ways(chat, web, caller, "before any refresh")]
+            for refresh in (1, 2):
+                offer = await nth_reinvite(trace_dir, refresh)
+                sdps.append(offer)
+                paths.append(parse_path(attribute(offer, "path")))
+                chat.remote_path = paths[-1]  # what the phone does with the re-INVITE
+                crossed.append(await chat_both_ways(chat, web, caller, "after refresh %d" % refresh))
+            await finish(call, trace_dir)  # the third re-INVITE answered too, then BYE
+            return paths, sdps, crossed, reinvites(trace_dir), await msrp_status(janus)
+        finally:
+            await endpoint.close()
+            await session.close()
+
+    with relay.log_on_failure():
+        paths, sdps, crossed, offers, status = run(body(), 120)
+    assert crossed == [(text, "back " + text) for text in ("before any refresh", "after refresh 1", "after refresh 2")]
+    check_repaths(relay, paths, sdps, offers)
+    assert status["relay"]["authentications"] >= 3
+
+
+def check_repaths(relay, paths, sdps, offers):
+    assert len(offers) == REINVITES
+    all_paths = paths + [parse_path(attribute(offer, "path")) for offer in offers[2:]]
+    for path in all_paths:
+        assert len(path) == 2 and (path[0].host, path[0].port) == (relay.host, relay.port), path
+        assert path[1] == paths[0][1]                                   # the same session URI
+    assert len({path[0].session_id for path in all_paths}) == len(all_paths)  # a new relay hop each time
+    for before, after in zip(sdps, sdps[1:]):
+        assert origin_version(after) == origin_version(before) + 1, (before, after)
+        # nothing but the o= version and the a=path changed
+        strip = lambda sdp: [line for line in sdp.splitlines() if not line.startswith(("o=", "a=path:"))]
+        assert strip(after) == strip(before), (before, after)
+
+
+def test_the_gateway_reinvites_a_chat_caller_with_each_new_relay_path(janus, relay):
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+
+    async def body():
+        status = await msrp_status(janus)
+        for _ in range(75):
+            if status.get("relay", {}).get("state") == "ready":
+                break
+            await asyncio.sleep(0.2)
+            status = await msrp_status(janus)
+        endpoint = MsrpEndpoint(host="10.77.0.2")
+        grant = await endpoint.authenticate(relay.uri, relay.user, relay.password)
+        assert grant.status == 200
+        chat = endpoint.session()
+        session = await Session.create(janus.ws_url)
+        try:
+            web = await session.attach("janus.plugin.sylk.sip")
+            registered, _ = await web.send({"request": "register", "username": "sip:webuser@sylk.test", "type": "guest"})
+            if "contact_user" not in json.dumps(registered):  # the answer or the event after it
+                registered = await web.next_event(predicate=lambda e: "contact_user" in json.dumps(e), timeout=10)
+            contact_user = re.search(r'"contact_user": "([^"]+)"', json.dumps(registered)).group(1)
+            call = await sipp("chat_call_repath.xml", trace_dir, ("room", contact_user),
+                              ("msrppath", " ".join(str(hop) for hop in chat.path)))
+            await web.next_event(predicate=lambda e: "incomingcall" in json.dumps(e), timeout=20)
+            await web.send({"request": "accept"})
+            caller, answer = await answered(trace_dir)
+            paths = [parse_path(attribute(answer, "path"))]
+            sdps = [answer]
+            chat.remote_path = paths[0]
+            await chat.wait_bound()
+
+            async def chat_both_ways(text):
+                sent = await chat.send_message(cpim(text, sender="Chatter <%s>" % caller,
+                                                    recipients=["sip:webuser@sylk.test"]), "message/cpim")
+                assert sent.statuses == [200], sent.statuses
+                await web.next_event(predicate=lambda e: json.dumps(text) in json.dumps(e), timeout=10)
+                await web.send({"request": "message", "content": "back " + text})
+                at_phone = await chat.wait_message(
+                    lambda m: (m.content_type or "").startswith("message/cpim") and parse_cpim(m.body).text() == "back " + text,
+                    timeout=10)
+                return text, parse_cpim(at_phone.body).text()
+
+            crossed = [await chat_both_ways("before any refresh")]
+            for refresh in (1, 2):
+                offer = await nth_reinvite(trace_dir, refresh)
+                sdps.append(offer)
+                paths.append(parse_path(attribute(offer, "path")))
+                chat.remote_path = paths[-1]
+                crossed.append(await chat_both_ways("after refresh %d" % refresh))
+            await finish(call, trace_dir)
+            return paths, sdps, crossed, reinvites(trace_dir)
+        finally:
+            await endpoint.close()
+            await session.close()
+
+    with relay.log_on_failure():
+        paths, sdps, crossed, offers = run(body(), 120)
+    assert crossed == [(text, "back " + text) for text in ("before any refresh", "after refresh 1", "after refresh 2")]
+    check_repaths(relay, paths, sdps, offers)
+
