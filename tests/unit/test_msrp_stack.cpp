@@ -487,7 +487,9 @@ static void two_sessions_share_one_connection(void**) {
 
 static void success_report_and_abort(void**) {
     Recorder ra, rb;
-    Node a("msrp-a"), b("msrp-b");
+    StackConfig roomy;  // b takes the 100 MB message below (more than loopback's buffers hold)
+    roomy.maxMessageSize = 256 * 1024 * 1024;
+    Node a("msrp-a"), b("msrp-b", roomy);
     Pair pair = connectPair(a, ra, b, rb);
     auto reported = std::make_shared<Outcome>();
     OutgoingMessage wanted;
@@ -501,21 +503,28 @@ static void success_report_and_abort(void**) {
         assert_int_equal(ra.reports.size(), 1);  // the REPORT arrived, and made it 200
         assert_string_equal(ra.reports[0].c_str(), "000 200 OK");
     }
-    // A message read as it is sent, aborted after its first chunks: b drops it.
+    // A message read as it is sent, aborted after its first chunks: b drops it. b's thread is
+    // held while a sends, so the kernel's buffers and a's queue fill and a stops part way: the
+    // abort surely finds the message still being sent. (Without the hold it raced: plain TCP
+    // writes go out at once, and a fast reader let a write all of it before the abort came.)
     std::atomic<int> reads{0};
     auto aborted = std::make_shared<Outcome>();
     OutgoingMessage file;
     file.contentType = "application/octet-stream";
-    file.size = 10 * 1024 * 1024;
-    std::string id;
+    file.size = 100 * 1024 * 1024;
     file.read = [&](uint64_t offset, size_t max) {
         ++reads;
         return pattern(max, static_cast<unsigned>(offset));
     };
-    id = sendOn(a, pair.active, file, aborted);
+    std::mutex gate;
+    std::unique_lock holdB(gate);
+    b.thread.post([&gate] { std::lock_guard waits(gate); });
+    std::string id = sendOn(a, pair.active, file, aborted);
     bool abortable = false;
     a.thread.execute([&] { abortable = pair.active->abort(id); });
+    holdB.unlock();
     assert_true(abortable);
+    assert_true(reads > 0);
     assert_true(waitFor([&] { return aborted->status != 0; }));
     assert_int_equal(aborted->status, 499);
     assert_true(waitFor([&] {
