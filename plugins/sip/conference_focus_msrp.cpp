@@ -87,14 +87,7 @@ bool ConferenceFocus::openChat(Call& call, const MsrpOffer& offer, std::string* 
 void ConferenceFocus::closeChat(Call& call) {
     if (call.chatSession.empty())
         return;
-    Json request = Json::object();
-    request.set("session", call.chatSession);
-    try {
-        hub::Services::instance().call("msrp.close_session", request);
-    } catch (const std::exception& e) {
-        // The msrp plugin went first (shutdown) or ended the session itself: nothing to undo.
-        SYLK_LOG(LOG_VERB, kPackage, "closing the chat of a call in room %s: %s", call.room.c_str(), e.what());
-    }
+    closeMsrpSession(call.chatSession, "the chat of a call in room " + call.room);
     call.chatSession.clear();
     call.chatIndex = -1;
 }

@@ -255,19 +255,9 @@ bool Gateway::onChatInviteResponse(GatewaySession& session, int status, const si
     std::string reason;
     auto answer = chooseMessage(bodyOf(sip), &reason);
     if (answer) {
-        Json remote = Json::object();
-        remote.set("path", Json::stringArray(answer->path));
-        if (!answer->fingerprint.empty())
-            remote.set("fingerprint", answer->fingerprint);
-        Json request = Json::object();
-        // We offered passive; a peer that answers passive too makes us connect.
-        request.set("session", call.chatSession)
-            .set("role", answer->setup == "passive" ? "active" : "passive")
-            .set("remote", remote);
         try {
-            hub::Services::instance().call("msrp.set_remote", request);
+            call.chatAnswer.setup = setMsrpRemote(call.chatSession, *answer);
             call.chatPeerPath = answer->path;
-            call.chatAnswer.setup = answer->setup == "passive" ? "active" : "passive";
         } catch (const std::exception& e) {
             reason = e.what();
             answer.reset();
@@ -294,14 +284,7 @@ void Gateway::closeChat(GatewaySession& session) {
     call.chatLink.reset();
     if (call.chatSession.empty())
         return;
-    Json request = Json::object();
-    request.set("session", call.chatSession);
-    try {
-        hub::Services::instance().call("msrp.close_session", request);
-    } catch (const std::exception& e) {
-        // The msrp plugin went first (shutdown): nothing to undo.
-        SYLK_LOG(LOG_VERB, kPackage, "closing the chat of call %s: %s", call.callId.c_str(), e.what());
-    }
+    closeMsrpSession(call.chatSession, "the chat of call " + call.callId);
     call.chatSession.clear();
 }
 

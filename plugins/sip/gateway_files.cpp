@@ -141,12 +141,8 @@ Json Gateway::acceptFile(GatewaySession& session, const std::string& transfer) {
     }
     file.answered = true;
     if (!reason.empty()) {
-        if (!msrpSession.empty()) {
-            try {
-                hub::Services::instance().call("msrp.close_session", Json::object().set("session", msrpSession));
-            } catch (const std::exception&) {
-            }
-        }
+        if (!msrpSession.empty())
+            closeMsrpSession(msrpSession, "file transfer " + transfer);
         SYLK_LOG(LOG_WARN, kPackage, "file %s: %s", transfer.c_str(), reason.c_str());
         std::string warning = "399 sylk \"file: " + reason.substr(0, 120) + "\"";
         for (auto& c : warning) {
@@ -211,13 +207,8 @@ void Gateway::onFileCallEvent(GatewaySession& session, FileCall& file, int event
     }
     // The dialog ended (BYE after the file, CANCEL, our refusal): the msrp session goes; a file
     // still arriving is deleted by it, a stored one stays in the room.
-    if (!file.msrpSession.empty()) {
-        try {
-            hub::Services::instance().call("msrp.close_session", Json::object().set("session", file.msrpSession));
-        } catch (const std::exception& e) {
-            SYLK_LOG(LOG_VERB, kPackage, "closing file transfer %s: %s", file.callId.c_str(), e.what());
-        }
-    }
+    if (!file.msrpSession.empty())
+        closeMsrpSession(file.msrpSession, "file transfer " + file.callId);
     Json ended = result("fileended");
     ended.set("transfer", file.callId).set("code", status >= 300 ? status : 200).set("reason", phrase ? phrase : "");
     events_(session, file.callId, ended, Json());
@@ -284,13 +275,8 @@ void Gateway::onFileStored(GatewaySession& session, const hub::FileNotice& notic
 void Gateway::endFiles(GatewaySession& session) {
     std::vector<nua_handle_s*> handles;
     for (auto& [id, file] : session.files) {
-        if (!file.msrpSession.empty()) {
-            try {
-                hub::Services::instance().call("msrp.close_session", Json::object().set("session", file.msrpSession));
-            } catch (const std::exception&) {
-                // the msrp plugin went first (shutdown)
-            }
-        }
+        if (!file.msrpSession.empty())
+            closeMsrpSession(file.msrpSession, "file transfer " + file.callId);
         if (file.answered && !file.msrpSession.empty())
             nua_bye(file.handle, TAG_END());
         else if (!file.answered)

@@ -85,10 +85,7 @@ Json Gateway::sendFile(const std::shared_ptr<GatewaySession>& session, const std
     auto closeMsrp = [&] {
         if (msrpSession.empty())
             return;
-        try {
-            hub::Services::instance().call("msrp.close_session", Json::object().set("session", msrpSession));
-        } catch (const std::exception&) {
-        }
+        closeMsrpSession(msrpSession, "an outgoing file transfer that could not be opened");
     };
     if (!reason.empty()) {
         closeMsrp();
@@ -149,17 +146,8 @@ void Gateway::onFileInviteResponse(GatewaySession& session, FileCall& file, int 
     std::string reason;
     auto answer = chooseMessage(bodyOf(sip), &reason);
     if (answer) {
-        Json remote = Json::object();
-        remote.set("path", Json::stringArray(answer->path));
-        if (!answer->fingerprint.empty())
-            remote.set("fingerprint", answer->fingerprint);
-        Json request = Json::object();
-        // We offered passive; a peer that answers passive too makes us connect.
-        request.set("session", file.msrpSession)
-            .set("role", answer->setup == "passive" ? "active" : "passive")
-            .set("remote", remote);
         try {
-            hub::Services::instance().call("msrp.set_remote", request);
+            setMsrpRemote(file.msrpSession, *answer);
         } catch (const std::exception& e) {
             reason = e.what();
             answer.reset();

@@ -1,5 +1,8 @@
 #include "msrp_answer.hpp"
 
+#include "sylkcore/hub/services.hpp"
+#include "sylkcore/log.hpp"
+
 namespace sylk::sip {
 
 namespace {
@@ -46,6 +49,26 @@ bool readMsrpAnswer(const Json& reply, std::string* session, std::string* member
             return false;
     }
     return true;
+}
+
+std::string setMsrpRemote(const std::string& session, const MsrpOffer& answer) {
+    Json remote = Json::object();
+    remote.set("path", Json::stringArray(answer.path));
+    if (!answer.fingerprint.empty())
+        remote.set("fingerprint", answer.fingerprint);
+    std::string role = answer.setup == "passive" ? "active" : "passive";
+    Json request = Json::object();
+    request.set("session", session).set("role", role).set("remote", remote);
+    hub::Services::instance().call("msrp.set_remote", request);
+    return role;
+}
+
+void closeMsrpSession(const std::string& session, const std::string& what) {
+    try {
+        hub::Services::instance().call("msrp.close_session", Json::object().set("session", session));
+    } catch (const std::exception& e) {
+        SYLK_LOG(LOG_VERB, "janus.plugin.sylk.sip", "closing %s: %s", what.c_str(), e.what());
+    }
 }
 
 }  // namespace sylk::sip
