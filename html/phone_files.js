@@ -6,6 +6,10 @@
 // over MSRP ("filesending", "fileaccepted", "filesent"). state.files: {transfer: {name, size,
 // type, from, state, received, url, sha1}}; state.fileProgress: [received, ...] per transfer and
 // state.uploadProgress: [fraction, ...] of the last upload, for tests.
+// A SIP client may ask the web user for a file (RFC 5547 a=recvonly): "filerequest" shows who asks
+// and what it names; the web user picks a file (uploaded, then "acceptfile" with its id) or
+// declines. Asked again for a file the web user sent that client, it is served at once
+// ("filerequestserved").
 const $ = (id) => document.getElementById(id);
 
 export function setupFiles(state, send) {
@@ -33,6 +37,14 @@ export function setupFiles(state, send) {
     request.onerror = () => reject(new Error("upload failed"));
     request.send(blob);
   });
+  // Answers a file request with blob (uploaded as name); resolves with the upload's description.
+  state.answerRequest = async (transfer, blob, name) => {
+    state.uploadProgress = [];
+    const token = await fileToken();
+    const uploaded = await upload(token, blob, name);
+    send({ request: "acceptfile", transfer, id: uploaded.id });
+    return uploaded;
+  };
   // Uploads blob as name and offers it to uri; resolves with the uploaded file's description.
   state.sendFile = async (blob, name, uri) => {
     state.uploadProgress = [];
@@ -50,7 +62,9 @@ export function setupFiles(state, send) {
       item.dataset.transfer = transfer;
       const size = file.size !== undefined ? ` (${file.size} bytes)` : "";
       const label = document.createElement("span");
-      label.textContent = `${file.from}: ${file.name}${size} — ${file.state}`;
+      label.textContent = file.state === "requested"
+        ? `${file.from} asks for a file${file.name ? `: ${file.name}` : ""}${size} — requested`
+        : `${file.from}: ${file.name}${size} — ${file.state}`;
       item.append(label);
       if (file.state === "offered") {
         const accept = document.createElement("button");
@@ -62,6 +76,23 @@ export function setupFiles(state, send) {
         decline.className = "file-decline";
         decline.onclick = () => state.declineFile(transfer);
         item.append(" ", accept, " ", decline);
+      }
+      if (file.state === "requested") {
+        const pick = document.createElement("input");
+        pick.type = "file";
+        pick.className = "file-request-pick";
+        const answer = document.createElement("button");
+        answer.textContent = "Send this file";
+        answer.className = "file-request-send";
+        answer.onclick = () => {
+          const picked = pick.files[0];
+          if (picked) state.answerRequest(transfer, picked, picked.name).catch((e) => { state.error = String(e); });
+        };
+        const decline = document.createElement("button");
+        decline.textContent = "Decline";
+        decline.className = "file-decline";
+        decline.onclick = () => state.declineFile(transfer);
+        item.append(" ", pick, " ", answer, " ", decline);
       }
       if ((file.state === "receiving" || file.state === "sending") && file.size) {
         const bar = document.createElement("progress");
@@ -107,7 +138,23 @@ export function setupFiles(state, send) {
                                          from: result.displayname || result.username, state: "offered" };
         state.fileProgress[result.transfer] = [];
         break;
-      case "fileaccepted": if (file) file.state = file.from === "me" ? "sending" : "receiving"; break;
+      case "filerequest":
+        state.files[result.transfer] = { name: result.name, size: result.size, type: result.type, sha1: result.sha1,
+                                         from: result.displayname || result.username, state: "requested",
+                                         outgoing: true };
+        state.fileProgress[result.transfer] = [];
+        break;
+      case "filerequestserved":
+        state.files[result.transfer] = { name: result.name, size: result.size, from: "me", to: result.username,
+                                         state: "sending", outgoing: true, served: true };
+        state.fileProgress[result.transfer] = [];
+        break;
+      case "fileaccepted":
+        if (file) {
+          file.state = file.from === "me" || file.outgoing ? "sending" : "receiving";
+          if (result.name !== undefined) Object.assign(file, { name: result.name, size: result.size });
+        }
+        break;
       case "filedeclining": if (file) file.state = "declined"; break;
       case "fileprogress":
         if (file) {

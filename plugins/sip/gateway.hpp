@@ -143,6 +143,14 @@ private:
     void offerFile(const std::shared_ptr<GatewaySession>& session, nua_handle_s* handle, const sip_s* sip,
                    const MsrpOffer& offer, const std::string& sdp);
     FileCall* fileOf(GatewaySession& session, nua_handle_s* handle);
+    // A peer pulling a file from the web user (RFC 5547 a=recvonly; gateway_files_pull.cpp):
+    // served at once when it names by hash a file the web user sent that peer, otherwise rung
+    // as "filerequest" for the page to answer with a file (acceptfile with "id") or decline.
+    void requestFile(const std::shared_ptr<GatewaySession>& session, nua_handle_s* handle, const sip_s* sip,
+                     const MsrpOffer& offer, const std::string& sdp);
+    // Answers a file request with the stored file id of the web user's file room (200, the
+    // msrp plugin sends it); throws RequestError when the file does not fit the request.
+    Json serveFile(GatewaySession& session, FileCall& file, const std::string& id);
     void onFileCallEvent(GatewaySession& session, FileCall& file, int event, int status, const char* phrase,
                          const sip_s* sip, const void* tags);
     // The answer to our file offer (gateway_files_out.cpp): its path to the msrp plugin.
@@ -155,7 +163,7 @@ private:
 
 public:
     // The page accepts or declines an offered file (its "transfer" id, the offer's call id).
-    Json acceptFile(GatewaySession& session, const std::string& transfer);
+    Json acceptFile(GatewaySession& session, const std::string& transfer, const std::string& id = "");
     Json declineFile(GatewaySession& session, const std::string& transfer, int code);
     // The token of the web user's file room, for uploads (POST /files/<token>?name=...).
     Json fileToken(GatewaySession& session);

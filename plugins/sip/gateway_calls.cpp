@@ -264,6 +264,13 @@ void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
                 offerFile(session, handle, sip, *file, body);
             return;
         }
+        // A file the client asks the web user for (a=recvonly; gateway_files_pull.cpp).
+        if (file && file->fileTransfer() && file->direction == "recvonly" &&
+            hub::Services::instance().offered("msrp.open_session")) {
+            if (stack_.takesSdpOffer(handle, sip))
+                requestFile(session, handle, sip, *file, body);
+            return;
+        }
     }
     if (session->call.state != CallState::Idle) {
         // One call per handle, as in the stock plugin: the second is refused and reported.

@@ -8,6 +8,13 @@
 #include "sylkcore/audio/codec.hpp"
 #include "sylkcore/json.hpp"
 
+namespace sylk::files {
+struct SharedFile;
+}
+namespace sylk::msrp {
+struct FileSelector;
+}
+
 namespace sylk::sip::gateway_detail {
 
 inline constexpr const char* kPackage = "janus.plugin.sylk.sip";
@@ -18,6 +25,11 @@ Json result(const char* event);
 bool splitUri(const std::string& uri, std::string* user);
 bool validUri(const std::string& uri);
 std::string randomToken();
+// user@host of a SIP URI (host lower-cased; no scheme, port or parameters): a peer's identity,
+// as the web user addressed it and as its From names it later (gateway_files_pull.cpp).
+std::string peerAddress(const std::string& uri);
+// The RFC 5547 selector of a stored file: name, type, size, hash:sha-1 (gateway_files_pull.cpp).
+msrp::FileSelector storedFileSelector(const files::SharedFile& stored);
 // "Signal=5\r\nDuration=160" (application/dtmf-relay) -> the signal and its duration.
 bool readDtmfRelay(const std::string& body, std::string* signal, int* duration);
 std::optional<audio::CodecId> codecOf(const AudioOffer& audio);

@@ -103,11 +103,16 @@ void Gateway::openFileRoom(GatewaySession& session) {
     room.token = files::FileStore::instance().grant(room.room, member, session.account.displayName);
 }
 
-Json Gateway::acceptFile(GatewaySession& session, const std::string& transfer) {
+Json Gateway::acceptFile(GatewaySession& session, const std::string& transfer, const std::string& id) {
     auto found = session.files.find(transfer);
-    if (found == session.files.end() || found->second.answered)
+    if (found == session.files.end() || found->second.answered || found->second.outgoing)
         throw RequestError(ErrorCode::SipWrongState, "no file offer '" + transfer + "' to accept");
     FileCall& file = found->second;
+    if (file.request) {  // the peer asks for a file: the page answers with one (gateway_files_pull.cpp)
+        if (id.empty())
+            throw RequestError(ErrorCode::MissingField, "a file request is answered with a file: id (an uploaded file's)");
+        return serveFile(session, file, id);
+    }
     if (!files::FileStore::instance().enabled())
         throw RequestError(ErrorCode::SipWrongState, "file sharing is off on this server (no HTTP transport files_dir)");
     openFileRoom(session);

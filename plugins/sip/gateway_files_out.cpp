@@ -56,12 +56,7 @@ Json Gateway::sendFile(const std::shared_ptr<GatewaySession>& session, const std
     auto stored = files::FileStore::instance().find(session->fileRoom.room, id);
     if (!stored)
         throw RequestError(ErrorCode::InvalidField, "no uploaded file '" + id + "'");
-    msrp::FileSelector selector;
-    selector.name = stored->name;
-    selector.type = stored->type.empty() ? "application/octet-stream" : stored->type.substr(0, stored->type.find(';'));
-    selector.size = stored->size;
-    if (auto hash = msrp::FileHash::sha1FromPlainHex(stored->sha1))
-        selector.hashes.push_back(*hash);
+    msrp::FileSelector selector = storedFileSelector(*stored);
     std::string transferId = randomToken();
 
     Json fileJson = Json::object();
@@ -132,6 +127,7 @@ Json Gateway::sendFile(const std::shared_ptr<GatewaySession>& session, const std
     event.set("transfer", file.callId).set("uri", uri).set("name", stored->name).set("size",
                                                                                     static_cast<json_int_t>(stored->size));
     session->files[file.callId] = std::move(file);
+    session->fileRoom.shared.emplace_back(peerAddress(uri), stored->id);  // that peer may pull it again
     return event;
 }
 

@@ -100,6 +100,7 @@ struct FileCall {
     std::vector<SdpMediaLine> offeredLines;
     bool answered = false;      // 200 or a refusal sent (ours), or the peer's 2xx (outgoing)
     bool outgoing = false;      // the web user's file to the peer (gateway_files_out.cpp)
+    bool request = false;       // the peer pulls a file from the web user (a=recvonly; gateway_files_pull.cpp)
     int authAttempts = 0;
     std::string msrpSession;    // the msrp plugin's session, once accepted
 };
@@ -111,6 +112,9 @@ struct WebUserFiles {
     std::string room;
     std::string token;
     std::shared_ptr<GatewayChatLink> link;  // the room's progress and `file` events
+    // What the web user sent with "sendfile": the peer's address (user@host) and the file's id,
+    // so that the peer pulling it again by its hash is served without asking (gateway_files_pull.cpp).
+    std::vector<std::pair<std::string, std::string>> shared;
 };
 
 class GatewaySession : public janus::PluginSession, public std::enable_shared_from_this<GatewaySession> {

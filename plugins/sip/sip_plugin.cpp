@@ -289,7 +289,9 @@ Reply SipPlugin::displayed(GatewaySession& session, RequestReader& reader, const
 
 Reply SipPlugin::acceptFile(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
     std::string transfer = reader.requireString("transfer", 256);
-    return onSipThread(session, janusRequest, [this, transfer](GatewaySession& s) { return gateway_->acceptFile(s, transfer); });
+    std::string id = reader.optionalString("id", 128).value_or("");  // a file request's answer
+    return onSipThread(session, janusRequest,
+                       [this, transfer, id](GatewaySession& s) { return gateway_->acceptFile(s, transfer, id); });
 }
 
 Reply SipPlugin::declineFile(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
