@@ -46,9 +46,8 @@ void ConferenceFocus::onEvent(int event, int status, const char* phrase, nua_han
     case nua_r_invite:
         if (dialOuts_.count(handle))
             onDialOutResponse(handle, status, sip);
-        else if (status >= 300 && calls_.count(handle))  // our re-INVITE (repathChat): the call goes on
-            SYLK_LOG(LOG_WARN, kPackage, "re-INVITE of a call in room %s refused: %d %s", calls_.at(handle).room.c_str(),
-                     status, phrase ? phrase : "");
+        else if (status >= 200 && calls_.count(handle))  // our re-INVITE (repathChat)
+            onRepathAnswer(handle, calls_.at(handle), status, phrase);
         break;
     case nua_i_info:
         // Phones send DTMF as INFO in conferences too: taken, nothing to press here.

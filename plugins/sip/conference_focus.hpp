@@ -65,6 +65,7 @@ private:
         std::string chatSession;
         MsrpAnswer chat;            // our side of the m=message, repeated for re-INVITEs
         int chatIndex = -1;         // the m=message's place in the last offer
+        bool repathing = false;     // our re-INVITE with a new MSRP path awaits its answer
         std::vector<SdpMediaLine> lines;  // the last offer's m= lines (empty: we made the offer)
     };
     struct Watcher;  // a hub listener that marks its room's roster changed
@@ -130,6 +131,9 @@ private:
     // msrp-path): a re-INVITE with our SDP, its a=path replaced. Queued by the hub listener.
     void queuePathChange(hub::MsrpPathChange change);
     void repathChat(const hub::MsrpPathChange& change);
+    // The answer to our own re-INVITE of a call: a refusal is logged; a refused new MSRP path
+    // ends a call without audio (BYE with a Reason), since its peer can no longer reach us.
+    void onRepathAnswer(nua_handle_s* handle, Call& call, int status, const char* phrase);
     // Room chat from another participant, queued by the hub listener for the SIP thread.
     void queueChat(const std::string& room, const std::string& member, const std::string& display,
                    const std::string& text);

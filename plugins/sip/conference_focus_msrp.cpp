@@ -115,9 +115,28 @@ void ConferenceFocus::repathChat(const hub::MsrpPathChange& change) {
         call.chat.path = change.path;  // answers to the phone's re-INVITEs repeat it
         SYLK_LOG(LOG_INFO, kPackage, "re-INVITE of a call in room %s: its chat's MSRP path is now %s", call.room.c_str(),
                  change.path.front().c_str());
+        call.repathing = true;  // its answer: onRepathAnswer
         nua_invite(handle, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());
         return;
     }
+}
+
+void ConferenceFocus::onRepathAnswer(nua_handle_s* handle, Call& call, int status, const char* phrase) {
+    const bool repath = call.repathing;
+    call.repathing = false;
+    if (status < 300)
+        return;
+    SYLK_LOG(LOG_WARN, kPackage, "re-INVITE of a call in room %s refused: %d %s", call.room.c_str(), status,
+             phrase ? phrase : "");
+    if (!repath || call.audio)
+        return;  // audio goes on; its chat works until the relay's old grant ends (docs/decisions.md)
+    // A chat-only call (or a file transfer) whose peer will not send to the only path we can
+    // still be reached on: it is over. Ended now, with the reason, rather than left to fail
+    // silently when the old grant ends; the BYE's end leaves the room as any other.
+    SYLK_LOG(LOG_WARN, kPackage, "call %s in room %s ended: its peer refused the new MSRP path (%d)", call.callId.c_str(),
+             call.room.c_str(), status);
+    std::string reason = "SIP;cause=" + std::to_string(status) + ";text=\"new MSRP path refused\"";
+    nua_bye(handle, SIPTAG_REASON_STR(reason.c_str()), TAG_END());
 }
 
 }  // namespace sylk::sip

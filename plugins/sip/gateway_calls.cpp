@@ -182,8 +182,26 @@ void Gateway::onInviteResponse(GatewaySession& session, int status, const char* 
     if (onChatInviteResponse(session, status, sip))
         return;
     if (call.state == CallState::Established) {
+        const bool repath = call.repathing && status >= 200;
+        if (status >= 200)
+            call.repathing = false;
         if (status >= 300)
-            SYLK_LOG(LOG_WARN, kPackage, "re-INVITE of call %s refused: %d", call.callId.c_str(), status);
+            SYLK_LOG(LOG_WARN, kPackage, "re-INVITE of call %s refused: %d %s", call.callId.c_str(), status,
+                     phrase ? phrase : "");
+        if (status >= 300 && repath && call.chatOnly) {
+            // The peer refused our chat's new MSRP path (the relay moved it): it can no longer
+            // reach us once the old grant ends, so the chat-only call ends now, with the reason
+            // (docs/decisions.md); an audio call with chat goes on.
+            SYLK_LOG(LOG_WARN, kPackage, "chat call %s ended: its peer refused the new MSRP path (%d)", call.callId.c_str(),
+                     status);
+            std::string reason = "SIP;cause=" + std::to_string(status) + ";text=\"new MSRP path refused\"";
+            nua_bye(call.handle, SIPTAG_REASON_STR(reason.c_str()), TAG_END());
+            Json event = result("hangup");
+            event.set("code", status).set("reason", "the peer refused the chat's new MSRP path: " + std::to_string(status) +
+                                                        " " + (phrase ? phrase : ""));
+            emit(session, event);
+            call.hangupReported = true;
+        }
         return;  // the answer to our hold/resume re-INVITE: the media stay as they are
     }
     if (call.state != CallState::Calling || status < 180)

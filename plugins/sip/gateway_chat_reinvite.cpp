@@ -145,7 +145,9 @@ void Gateway::onChatPathMoved(GatewaySession& session, const hub::MsrpPathChange
     call.chatAnswer.path = change.path;  // answers to the peer's re-INVITEs repeat it
     SYLK_LOG(LOG_INFO, kPackage, "re-INVITE of call %s: its chat's MSRP path is now %s", call.callId.c_str(),
              change.path.front().c_str());
-    // Its answer comes to onInviteResponse: a refusal is logged there and the call goes on.
+    // Its answer comes to onInviteResponse: a refusal ends a chat-only call (the peer will not
+    // send where we can still be reached), an audio call goes on.
+    call.repathing = true;
     nua_invite(call.handle, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.localSdp.c_str()),
                TAG_END());
 }

@@ -83,6 +83,7 @@ struct SipCall {
     // Our last SDP in the dialog (offer or answer): the re-INVITE that tells the peer our chat's
     // new MSRP path (the relay moved it) is this with the a=path replaced.
     std::string localSdp;
+    bool repathing = false;     // that re-INVITE awaits its answer (onInviteResponse)
     // The peer's messages that asked for a display notification, by imdn.Message-ID, until the
     // web user says it displayed them (bounded: the oldest go first).
     std::map<std::string, cpim::CpimMessage> displayAsked;

@@ -11,6 +11,7 @@ The same for the SIP gateway: the phone calls a web user (a guest account on the
 with chat only, the user accepts, and the gateway re-INVITEs the phone with each new path."""
 import asyncio
 import json
+import os
 import re
 import tempfile
 
@@ -22,7 +23,7 @@ from harness.janus_process import JanusProcess, sanitizer_env
 from harness.kamailio_msrp import KamailioMsrpRelay
 from harness.msrp_peer import MsrpEndpoint, cpim, parse_cpim, parse_path
 from test_msrp_switch_relay import msrp_status
-from test_sip_msrp_chat import answered, attribute, finish, messages, sipp, trace
+from test_sip_msrp_chat import SCENARIOS, answered, attribute, finish, messages, sipp, trace
 
 EXPIRES = 8  # the plugin refreshes at 3/4 of it: a new path every 6 s, the old one dead 2 s later
 REINVITES = 3  # what chat_call_repath.xml answers before its BYE
@@ -208,3 +209,111 @@ def test_the_gateway_reinvites_a_chat_caller_with_each_new_relay_path(janus, rel
     assert crossed == [(text, "back " + text) for text in ("before any refresh", "after refresh 1", "after refresh 2")]
     check_repaths(relay, paths, sdps, offers)
 
+
+
+async def relay_ready(janus):
+    status = await msrp_status(janus)
+    for _ in range(75):
+        if status.get("relay", {}).get("state") == "ready":
+            break
+        await asyncio.sleep(0.2)
+        status = await msrp_status(janus)
+    assert status.get("relay", {}).get("state") == "ready", status
+
+
+def bye_to_phone(trace_dir):
+    """The head of the BYE the server sent the phone, or None."""
+    return next((head for head, _ in messages(trace(trace_dir)) if head.startswith("BYE sip:chatter@")), None)
+
+
+def janus_log(janus):
+    return open(janus.log_path, errors="replace").read()
+
+
+def test_the_focus_ends_a_chat_call_whose_phone_refuses_the_new_path(janus, relay):
+    """The phone answers the focus's re-INVITE with the new relay path 488: the chat-only call
+    cannot be reached any more once the old grant ends, so the focus ends it at once (BYE with
+    Reason: SIP;cause=488), the log says why, and the call's MSRP session leaves the room."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+    room = "repath-refused-room"
+
+    async def body():
+        await relay_ready(janus)
+        endpoint = MsrpEndpoint(host="10.77.0.2")
+        grant = await endpoint.authenticate(relay.uri, relay.user, relay.password)
+        assert grant.status == 200
+        chat = endpoint.session()
+        session = await Session.create(janus.ws_url)
+        try:
+            web = await session.attach("janus.plugin.sylk.videoroom")
+            await web.send({"request": "join", "ptype": "publisher", "room": room, "display": "Web"})
+            call = await sipp("chat_call_repath_refused.xml", trace_dir, ("room", room),
+                              ("msrppath", " ".join(str(hop) for hop in chat.path)))
+            caller, answer = await answered(trace_dir)
+            chat.remote_path = parse_path(attribute(answer, "path"))
+            await chat.wait_bound()
+            sent = await chat.send_message(cpim("before the refresh", sender="Chatter <%s>" % caller,
+                                                recipients=["sip:%s@127.0.0.1" % room]), "message/cpim")
+            assert sent.statuses == [200], sent.statuses
+            during = (await msrp_status(janus))["rooms"]
+            await finish(call, trace_dir)   # the re-INVITE refused, then our BYE taken
+            after = await msrp_status(janus)
+            for _ in range(50):
+                if not any(entry["room"] == room and entry["sessions"] for entry in after["rooms"]):
+                    break
+                await asyncio.sleep(0.1)
+                after = await msrp_status(janus)
+            return during, after, bye_to_phone(trace_dir), janus_log(janus)
+        finally:
+            await endpoint.close()
+            await session.close()
+
+    with relay.log_on_failure():
+        during, after, bye, log = run(body(), 120)
+    assert any(entry["room"] == room and entry["sessions"] for entry in during), during
+    assert bye is not None and re.search(r'^Reason: SIP;cause=488;text="new MSRP path refused"$', bye, re.M), bye
+    assert re.search(r"re-INVITE of a call in room %s refused: 488" % room, log), log[-3000:]
+    assert re.search(r"in room %s ended: its peer refused the new MSRP path \(488\)" % room, log), log[-3000:]
+    assert not any(entry["room"] == room and entry["sessions"] for entry in after["rooms"]), after
+
+
+def test_the_gateway_ends_a_chat_call_whose_peer_refuses_the_new_path(janus, relay):
+    """The same for a chat-only call to a web user of the gateway, refused 403: BYE with the
+    reason, and the page's "hangup" says why (the code and the refused path)."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+
+    async def body():
+        await relay_ready(janus)
+        endpoint = MsrpEndpoint(host="10.77.0.2")
+        grant = await endpoint.authenticate(relay.uri, relay.user, relay.password)
+        assert grant.status == 200
+        chat = endpoint.session()
+        session = await Session.create(janus.ws_url)
+        try:
+            web = await session.attach("janus.plugin.sylk.sip")
+            registered, _ = await web.send({"request": "register", "username": "sip:webuser@sylk.test", "type": "guest"})
+            if "contact_user" not in json.dumps(registered):
+                registered = await web.next_event(predicate=lambda e: "contact_user" in json.dumps(e), timeout=10)
+            contact_user = re.search(r'"contact_user": "([^"]+)"', json.dumps(registered)).group(1)
+            scenario = os.path.join(trace_dir, "refused_403.xml")  # the same phone, refusing with 403
+            with open(os.path.join(SCENARIOS, "chat_call_repath_refused.xml")) as source, open(scenario, "w") as copy:
+                copy.write(source.read().replace("SIP/2.0 488 Not Acceptable Here", "SIP/2.0 403 Forbidden"))
+            call = await sipp(scenario, trace_dir, ("room", contact_user),
+                              ("msrppath", " ".join(str(hop) for hop in chat.path)))
+            await web.next_event(predicate=lambda e: "incomingcall" in json.dumps(e), timeout=20)
+            await web.send({"request": "accept"})
+            caller, answer = await answered(trace_dir)
+            chat.remote_path = parse_path(attribute(answer, "path"))
+            await chat.wait_bound()
+            hangup = await web.next_event(predicate=lambda e: '"hangup"' in json.dumps(e), timeout=30)
+            await finish(call, trace_dir)
+            return hangup["plugindata"]["data"]["result"], bye_to_phone(trace_dir), janus_log(janus)
+        finally:
+            await endpoint.close()
+            await session.close()
+
+    with relay.log_on_failure():
+        hangup, bye, log = run(body(), 120)
+    assert hangup["code"] == 403 and "refused the chat's new MSRP path" in hangup["reason"], hangup
+    assert bye is not None and re.search(r'^Reason: SIP;cause=403;text="new MSRP path refused"$', bye, re.M), bye
+    assert re.search(r"chat call \S+ ended: its peer refused the new MSRP path \(403\)", log), log[-3000:]
