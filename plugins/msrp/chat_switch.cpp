@@ -99,6 +99,8 @@ void ChatSwitch::start() {
             roomName = room->second;
         else if (auto direct = direct_.find(session.id()); direct != direct_.end())
             roomName = direct->second->room();
+        else if (files_)  // a file transfer's: its room (a conference's, or a web user's file room)
+            roomName = files_->roomOf(session.id());
         if (!roomName.empty())
             event.set("room", roomName);
         report_(std::move(event));

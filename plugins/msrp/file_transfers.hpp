@@ -36,6 +36,12 @@ public:
     // false when sessionId is not a file transfer; RequestError when the path is bad or set.
     bool setRemote(const SetRemoteRequest& request);
     bool has(const std::string& sessionId) const { return transfers_.count(sessionId) != 0; }
+    // The hub room of a transfer's session (its party's), or "" when it is not a transfer's: where
+    // its msrp-path event goes when the relay moves it, for the SIP side to re-INVITE its peer.
+    std::string roomOf(const std::string& sessionId) const {
+        auto it = transfers_.find(sessionId);
+        return it == transfers_.end() ? std::string() : it->second->party().room;
+    }
     Json status() const;
 
 private:

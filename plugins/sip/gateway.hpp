@@ -157,6 +157,9 @@ private:
     void onFileInviteResponse(GatewaySession& session, FileCall& file, int status, const sip_s* sip);
     void openFileRoom(GatewaySession& session);
     void onFileProgress(GatewaySession& session, const std::string& body);
+    // The relay moved a file transfer's MSRP session (hub event msrp-path in the file room): its
+    // dialog is re-INVITEd with the new a=path, as chats are; a refusal ends the transfer.
+    void onFilePathMoved(GatewaySession& session, const hub::MsrpPathChange& change);
     void onFileStored(GatewaySession& session, const hub::FileNotice& file);
     // Ends every file dialog of the session, deletes its files and revokes its token.
     void endFiles(GatewaySession& session);

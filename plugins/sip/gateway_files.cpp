@@ -93,6 +93,12 @@ void Gateway::openFileRoom(GatewaySession& session) {
                 onFileProgress(*owner, message.body);
         });
     });
+    room.link->onPath([this, weak](hub::MsrpPathChange change) {
+        stack_.post([this, weak, change = std::move(change)] {
+            if (auto owner = weak.lock())
+                onFilePathMoved(*owner, change);
+        });
+    });
     room.link->onFile([this, weak](hub::FileNotice notice) {
         stack_.post([this, weak, notice = std::move(notice)] {
             if (auto owner = weak.lock())
@@ -165,6 +171,7 @@ Json Gateway::acceptFile(GatewaySession& session, const std::string& transfer, c
     streams.msrpIndex = offer.index;
     streams.msrp = &answer;
     std::string sdp = buildStreamsAnswer(answer.host, sessionIds_, 1, streams);
+    file.localSdp = sdp;
     std::string contact = stack_.contactFor(session.account.contactUser, file.listener);
     nua_respond(file.handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()),
                 SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
@@ -191,6 +198,18 @@ void Gateway::onFileCallEvent(GatewaySession& session, FileCall& file, int event
                               const sip_s* sip, const void* tags) {
     switch (event) {
     case nua_r_invite:
+        if (file.repathing && status >= 200) {  // our re-INVITE with a new MSRP path (onFilePathMoved)
+            file.repathing = false;
+            if (status >= 300) {
+                // The peer will not send where we can still be reached once the old grant ends:
+                // the transfer is over, said now (docs/decisions.md); the dialog's end reports it.
+                SYLK_LOG(LOG_WARN, kPackage, "file transfer %s ended: its peer refused the new MSRP path (%d %s)",
+                         file.callId.c_str(), status, phrase ? phrase : "");
+                std::string reason = "SIP;cause=" + std::to_string(status) + ";text=\"new MSRP path refused\"";
+                nua_bye(file.handle, SIPTAG_REASON_STR(reason.c_str()), TAG_END());
+            }
+            return;
+        }
         if (file.outgoing)
             onFileInviteResponse(session, file, status, sip);
         return;
@@ -300,6 +319,33 @@ void Gateway::endFiles(GatewaySession& session) {
     if (!room.room.empty())
         files::FileStore::instance().removeRoom(room.room);
     room = WebUserFiles{};
+}
+
+void Gateway::onFilePathMoved(GatewaySession& session, const hub::MsrpPathChange& change) {
+    for (auto& [id, file] : session.files) {
+        if (file.msrpSession != change.session || change.session.empty())
+            continue;
+        if (!file.answered || file.localSdp.empty()) {
+            // Our offer awaits its answer: the peer learns the path at the next refresh's move.
+            SYLK_LOG(LOG_INFO, kPackage, "file transfer %s moved to a new MSRP path before it was established: not re-INVITEd",
+                     id.c_str());
+            return;
+        }
+        auto sdp = withMessagePath(file.localSdp, change.path, file.sdpVersion + 1);
+        if (!sdp) {
+            SYLK_LOG(LOG_WARN, kPackage, "file transfer %s moved to a new MSRP path, but our SDP has no m=message to move",
+                     id.c_str());
+            return;
+        }
+        ++file.sdpVersion;
+        file.localSdp = *sdp;
+        file.repathing = true;
+        SYLK_LOG(LOG_INFO, kPackage, "re-INVITE of file transfer %s: its MSRP path is now %s", id.c_str(),
+                 change.path.front().c_str());
+        nua_invite(file.handle, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(file.localSdp.c_str()),
+                   TAG_END());
+        return;
+    }
 }
 
 }  // namespace sylk::sip

@@ -107,6 +107,7 @@ Json Gateway::sendFile(const std::shared_ptr<GatewaySession>& session, const std
     file.listener = listener;
     file.outgoing = true;
     file.msrpSession = msrpSession;
+    file.localSdp = sdp;
     std::string from = fromHeader(*session);
     file.handle = nua_handle(stack_.nua(listener), nullptr, SIPTAG_TO_STR(uri.c_str()), SIPTAG_FROM_STR(from.c_str()),
                              SIPTAG_CALL_ID_STR(file.callId.c_str()), TAG_END());

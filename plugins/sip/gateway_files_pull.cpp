@@ -187,6 +187,7 @@ Json Gateway::serveFile(GatewaySession& session, FileCall& file, const std::stri
     streams.msrpIndex = offer.index;
     streams.msrp = &answer;
     std::string sdp = buildStreamsAnswer(answer.host, sessionIds_, 1, streams);
+    file.localSdp = sdp;
     std::string contact = stack_.contactFor(session.account.contactUser, file.listener);
     nua_respond(file.handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()),
                 SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());

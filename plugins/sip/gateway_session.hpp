@@ -104,6 +104,11 @@ struct FileCall {
     bool request = false;       // the peer pulls a file from the web user (a=recvonly; gateway_files_pull.cpp)
     int authAttempts = 0;
     std::string msrpSession;    // the msrp plugin's session, once accepted
+    // Our SDP in the dialog (offer or answer) and its o= version: the re-INVITE that tells the
+    // peer the transfer's new MSRP path (the relay moved it) is this with the a=path replaced.
+    std::string localSdp;
+    uint64_t sdpVersion = 1;
+    bool repathing = false;     // that re-INVITE awaits its answer
 };
 
 // Where the files a web user receives are stored: the private file room of its page session

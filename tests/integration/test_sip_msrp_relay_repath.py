@@ -10,6 +10,7 @@ after the first and the second refresh, by which time the path of the first answ
 The same for the SIP gateway: the phone calls a web user (a guest account on the Janus API)
 with chat only, the user accepts, and the gateway re-INVITEs the phone with each new path."""
 import asyncio
+import hashlib
 import json
 import os
 import re
@@ -22,6 +23,7 @@ from harness.janus_api import Session
 from harness.janus_process import JanusProcess, sanitizer_env
 from harness.kamailio_msrp import KamailioMsrpRelay
 from harness.msrp_peer import MsrpEndpoint, cpim, parse_cpim, parse_path
+from test_gateway_msrp_files import answer_of
 from test_msrp_switch_relay import msrp_status
 from test_sip_msrp_chat import SCENARIOS, answered, attribute, finish, messages, sipp, trace
 
@@ -317,3 +319,122 @@ def test_the_gateway_ends_a_chat_call_whose_peer_refuses_the_new_path(janus, rel
     assert hangup["code"] == 403 and "refused the chat's new MSRP path" in hangup["reason"], hangup
     assert bye is not None and re.search(r'^Reason: SIP;cause=403;text="new MSRP path refused"$', bye, re.M), bye
     assert re.search(r"chat call \S+ ended: its peer refused the new MSRP path \(403\)", log), log[-3000:]
+
+
+def reinvites_to(trace_dir, user):
+    return [body for head, body in messages(trace(trace_dir)) if head.startswith("INVITE sip:%s@" % user)]
+
+
+async def nth_reinvite_to(trace_dir, user, n, timeout=20):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        found = reinvites_to(trace_dir, user)
+        if len(found) >= n:
+            return found[n - 1]
+        await asyncio.sleep(0.05)
+    raise AssertionError("no re-INVITE %d:\n%s" % (n, trace(trace_dir)[-4000:]))
+
+
+async def send_file_after_move(trace_dir, transfer, answer, payload):
+    """The phone's side of a file transfer through the relay: bound on our first path, it follows
+    the first re-INVITE's path, waits until the old path's grant is surely over (2 s after the
+    refresh, EXPIRES 8) and only then sends the file, which so can only arrive by the new path."""
+    transfer.remote_path = parse_path(attribute(answer, "path"))
+    await transfer.wait_bound()
+    offer = await nth_reinvite_to(trace_dir, "filer", 1)
+    transfer.remote_path = parse_path(attribute(offer, "path"))
+    await asyncio.sleep(3)
+    sent = await transfer.send_message(payload, content_type="application/octet-stream", chunk_size=4000,
+                                        timeout=30)
+    return offer, sent
+
+
+def only_path_changed(before, after):
+    strip = lambda sdp: [line for line in sdp.splitlines() if not line.startswith(("o=", "a=path:"))]
+    return strip(before) == strip(after) and origin_version(after) == origin_version(before) + 1
+
+
+def test_the_focus_reinvites_a_file_transfer_with_its_new_relay_path(janus, relay):
+    """A phone sends a file to a room through the relay: the transfer's MSRP session is moved at
+    the relay's refresh like a chat's, the focus re-INVITEs the phone with the new path (nothing
+    else changed), and the file, sent only after the old path died, reaches the room's web user."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+    room = "repath-file-room"
+    payload = os.urandom(200 * 1024)
+    selector = 'name:"moved.bin" type:application/octet-stream size:%d' % len(payload)
+
+    async def body():
+        await relay_ready(janus)
+        endpoint = MsrpEndpoint(host="10.77.0.2")
+        grant = await endpoint.authenticate(relay.uri, relay.user, relay.password)
+        assert grant.status == 200
+        transfer = endpoint.session()
+        session = await Session.create(janus.ws_url)
+        try:
+            web = await session.attach("janus.plugin.sylk.videoroom")
+            await web.send({"request": "join", "ptype": "publisher", "room": room, "display": "Web"})
+            call = await sipp("file_call_repath.xml", trace_dir, ("room", room), ("selector", selector),
+                              ("msrppath", " ".join(str(hop) for hop in transfer.path)))
+            answer = await answer_of(trace_dir)
+            offer, sent = await send_file_after_move(trace_dir, transfer, answer, payload)
+            event = await web.next_event(timeout=30, predicate=lambda e: "file" in e.get("plugindata", {}).get("data", {}))
+            await finish(call, trace_dir)   # the second re-INVITE answered too, then BYE
+            return answer, offer, sent, event["plugindata"]["data"]["file"], reinvites_to(trace_dir, "filer")
+        finally:
+            await endpoint.close()
+            await session.close()
+
+    with relay.log_on_failure():
+        answer, offer, sent, announced, offers = run(body(), 120)
+    assert re.search(r"^a=recvonly$", answer, re.M) and attribute(answer, "file-selector"), answer
+    first, moved = parse_path(attribute(answer, "path")), parse_path(attribute(offer, "path"))
+    assert moved[1] == first[1] and moved[0].session_id != first[0].session_id, (first, moved)
+    assert only_path_changed(answer, offer), (answer, offer)
+    assert len(offers) == 2
+    assert set(sent.statuses) == {200}, sent.statuses
+    assert announced["name"] == "moved.bin" and announced["size"] == len(payload), announced
+    assert announced["sha1"] == hashlib.sha1(payload).hexdigest(), announced
+
+
+def test_the_gateway_reinvites_a_file_transfer_with_its_new_relay_path(janus, relay):
+    """The same for a file a phone sends a web user of the gateway (accepted over the Janus API):
+    its dialog is re-INVITEd with the new path, and the file sent after the old path died is
+    stored for the web user ("filereceived", byte-identical)."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+    payload = os.urandom(150 * 1024)
+    selector = 'name:"moved to web.bin" type:application/octet-stream size:%d' % len(payload)
+
+    async def body():
+        await relay_ready(janus)
+        endpoint = MsrpEndpoint(host="10.77.0.2")
+        grant = await endpoint.authenticate(relay.uri, relay.user, relay.password)
+        assert grant.status == 200
+        transfer = endpoint.session()
+        session = await Session.create(janus.ws_url)
+        try:
+            web = await session.attach("janus.plugin.sylk.sip")
+            registered, _ = await web.send({"request": "register", "username": "sip:webuser@sylk.test", "type": "guest"})
+            if "contact_user" not in json.dumps(registered):
+                registered = await web.next_event(predicate=lambda e: "contact_user" in json.dumps(e), timeout=10)
+            contact_user = re.search(r'"contact_user": "([^"]+)"', json.dumps(registered)).group(1)
+            call = await sipp("file_call_repath.xml", trace_dir, ("room", contact_user), ("selector", selector),
+                              ("msrppath", " ".join(str(hop) for hop in transfer.path)))
+            offered = await web.next_event(predicate=lambda e: '"fileoffer"' in json.dumps(e), timeout=20)
+            await web.send({"request": "acceptfile", "transfer": offered["plugindata"]["data"]["result"]["transfer"]})
+            answer = await answer_of(trace_dir)
+            offer, sent = await send_file_after_move(trace_dir, transfer, answer, payload)
+            received = await web.next_event(predicate=lambda e: '"filereceived"' in json.dumps(e), timeout=30)
+            await finish(call, trace_dir)
+            return answer, offer, sent, received["plugindata"]["data"]["result"]
+        finally:
+            await endpoint.close()
+            await session.close()
+
+    with relay.log_on_failure():
+        answer, offer, sent, received = run(body(), 120)
+    first, moved = parse_path(attribute(answer, "path")), parse_path(attribute(offer, "path"))
+    assert moved[1] == first[1] and moved[0].session_id != first[0].session_id, (first, moved)
+    assert only_path_changed(answer, offer), (answer, offer)
+    assert set(sent.statuses) == {200}, sent.statuses
+    assert received["size"] == len(payload) and received["sha1"] == hashlib.sha1(payload).hexdigest(), received
