@@ -123,7 +123,13 @@ Reply VideoRoomPlugin::message(Session& session, RequestReader& reader, const Re
 Reply VideoRoomPlugin::composing(Session& session, RequestReader& reader, const Request&) {
     auto publisher = requireParticipant(session);
     bool active = reader.optionalBool("active").value_or(true);
-    auto to = reader.optionalInt("to", 1, kMaxId);
+    // As for messages: our participants by number, other plugins' members by member id.
+    std::optional<int64_t> to;
+    std::string toMember;
+    if (json_is_string(reader.optionalRaw("to")))
+        toMember = reader.requireString("to", 256);
+    else
+        to = reader.optionalInt("to", 1, kMaxId);
     reader.rejectUnknownFields();
     auto& room = *publisher->room;
     hub::ComposingState state;
@@ -134,6 +140,13 @@ Reply VideoRoomPlugin::composing(Session& session, RequestReader& reader, const 
         if (!recipient)
             throw RequestError(ErrorCode::VideoRoomNoSuchRecipient, "no participant " + std::to_string(*to) + " in this room");
         state.to = recipient->memberId();
+    } else if (!toMember.empty()) {
+        // Another plugin's member (an MSRP client): typing privately to it, relayed by the hub
+        // like a private message; it must be in the room now.
+        auto members = room.hubRoom()->members();
+        if (std::none_of(members.begin(), members.end(), [&](const hub::Member& m) { return m.id == toMember; }))
+            throw RequestError(ErrorCode::VideoRoomNoSuchRecipient, "no member " + toMember + " in this room");
+        state.to = toMember;
     }
     room.hubRoom()->post(kPackage, publisher->memberId(), hub::composing(state));
     Reply reply{makeEvent(), {}};
@@ -169,6 +182,9 @@ void VideoRoomPlugin::deliverHubEvent(const std::shared_ptr<VideoRoom>& room, co
         ComposingState state = readComposing(event);
         Json composing = Json::object();
         composing.set("id", clientRef(event.member)).set("display", state.display).setBool("active", state.active);
+        composing.setBool("private", state.isPrivate());
+        if (state.isPrivate())
+            composing.set("to", clientRef(state.to));
         Json out = roomEvent(*room);
         out.set("composing", composing);
         if (!state.isPrivate()) {

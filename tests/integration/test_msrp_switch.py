@@ -624,3 +624,51 @@ def test_images_cross_byte_identical(janus):
     assert at_bob.content_type == "image/png" and at_bob.body == image
     assert hub_chat["content_type"] == "image/png" and hub_chat["encoding"] == "base64"
     assert base64.b64decode(hub_chat["text"]) == image
+
+
+def test_private_is_composing_crosses_plugins(janus):
+    """Typing privately across plugins, relayed through the hub like private messages: a web user
+    of the video room typing to an MSRP client (its member id as `to`) reaches that client only,
+    as a CPIM is-composing addressed to it; the client's is-composing with the web user as its
+    one CPIM recipient reaches that web user only, marked private. The others see the public
+    message sent next, not the private typing."""
+    room = "private-typing@conference.sylk.test"
+
+    async def body():
+        probe_session, caller = await caller_for(janus)
+        web = await WebUser.join(janus.ws_url, room, "Webby")
+        other_web = await WebUser.join(janus.ws_url, room, "Other")
+        try:
+            alice = await ChatClient.join(caller, room, "sip:alice@sylk.test", "Alice")
+            bob = await ChatClient.join(caller, room, "sip:bob@sylk.test", "Bob")
+            reply, _ = await web.handle.send({"request": "composing", "active": True, "to": alice.member})
+            assert "error" not in reply, reply
+            await web.say("public after the typing")
+            at_alice = await alice.next()
+            at_bob = await bob.next()   # the public message: bob got no typing before it
+            body = is_composing("active", refresh=60).decode()
+            await alice.say(body, to=web.uri, content_type="application/im-iscomposing+xml")
+            at_web = await web.next_composing()
+            await alice.say("public from alice")
+            other_saw = []  # what the other web user saw, up to alice's public message
+            while not other_saw or (other_saw[-1].get("message") or {}).get("text") != "public from alice":
+                event = await other_web.handle.next_event(
+                    timeout=5, predicate=lambda e: any(k in e.get("plugindata", {}).get("data", {}) for k in ("composing", "message")))
+                other_saw.append(event["plugindata"]["data"])
+            unknown, _ = await web.handle.send({"request": "composing", "active": True, "to": "janus.plugin.sylk.msrp/none"})
+            return at_alice, at_bob, at_web, other_saw, unknown, alice, web
+        finally:
+            await web.close()
+            await other_web.close()
+            await probe_session.close()
+
+    at_alice, at_bob, at_web, other_saw, unknown, alice, web = run(body())
+    assert at_alice.content_type == "application/im-iscomposing+xml", at_alice.content_type
+    assert parse_is_composing(at_alice.body)["state"] == "active"
+    assert at_alice.header("To") == "<sip:alice@sylk.test>", at_alice.header("To")
+    assert at_alice.header("From") == '"Webby" <%s>' % web.uri
+    assert at_bob.text() == "public after the typing", at_bob.text()
+    assert at_web["active"] is True and at_web["display"] == "Alice" and at_web["private"] is True, at_web
+    assert at_web["id"] == alice.member and at_web["to"] == web.id, at_web
+    assert [seen["message"]["text"] for seen in other_saw] == ["public after the typing", "public from alice"], other_saw
+    assert unknown.get("error_code"), unknown
