@@ -20,6 +20,8 @@ const state = {
   feedsByMid: new Map(),    // subscriber mid -> {feed, display, type}
   tracks: new Map(),        // remote track id -> feed id
   messages: [],
+  attendees: new Map(),     // members through other plugins (MSRP, SIP, XMPP): member id -> display
+  chatTo: "",               // the private recipient picked in #chat-to: "" (everyone), a number or a member id
   janus: null, publisher: null, subscriber: null, subscriberJoined: false,
 };
 window.sylkRoom = state;
@@ -113,6 +115,41 @@ state.sendChat = (text, to) => new Promise((resolve, reject) => {
   state.publisher.send({ message, success: resolve, error: reject });
 });
 
+// Everyone the chat can go to privately: our participants (by number) and other plugins'
+// members (by member id), as the video room's message and composing take them.
+function recipients() {
+  return [...[...state.participants].map(([id, display]) => ({ to: id, display })),
+          ...[...state.attendees].map(([id, display]) => ({ to: id, display }))];
+}
+
+function displayOf(ref) {
+  return state.participants.get(ref) ?? state.attendees.get(ref) ?? String(ref);
+}
+
+// Picks the private recipient ("" for everyone): the select, the input's placeholder, state.chatTo.
+state.chooseRecipient = (to) => {
+  const known = to === "" || recipients().some((r) => r.to === to);
+  state.chatTo = known ? to : "";
+  $("chat-to").value = String(state.chatTo);
+  $("chat-text").placeholder = state.chatTo === "" ? "Message to everyone"
+                                                   : `Private message to ${displayOf(state.chatTo)}`;
+  $("chat-form").classList.toggle("private", state.chatTo !== "");
+};
+
+function renderRecipients() {
+  const select = $("chat-to");
+  const everyone = document.createElement("option");
+  everyone.value = "";
+  everyone.textContent = "Everyone";
+  select.replaceChildren(everyone, ...recipients().map(({ to, display }) => {
+    const option = document.createElement("option");
+    option.value = String(to);
+    option.textContent = `${display} (private)`;
+    return option;
+  }));
+  state.chooseRecipient(state.chatTo);  // a recipient who left falls back to everyone
+}
+
 function renderParticipants() {
   const list = $("participants");
   list.replaceChildren();
@@ -120,11 +157,25 @@ function renderParticipants() {
   me.textContent = `${$("display").value} (you)`;
   list.appendChild(me);
   if (state.handRaised) me.textContent += " ✋";
-  for (const [id, display] of state.participants) {
+  for (const { to, display } of recipients()) {
     const item = document.createElement("li");
-    item.textContent = display + (state.hands.has(id) ? " ✋" : "");
+    item.textContent = display + (state.hands.has(to) ? " ✋" : "");
+    const pick = document.createElement("button");
+    pick.type = "button";
+    pick.className = "message-privately";
+    pick.textContent = "Message privately";
+    pick.dataset.to = String(to);
+    pick.onclick = () => { state.chooseRecipient(to); $("chat-text").focus(); };
+    item.append(" ", pick);
     list.appendChild(item);
   }
+  renderRecipients();
+}
+
+function onAttendee(attendee) {
+  if (attendee.present) state.attendees.set(attendee.id, attendee.display || attendee.id);
+  else state.attendees.delete(attendee.id);
+  renderParticipants();
 }
 
 function addMessage(message) {
@@ -132,7 +183,14 @@ function addMessage(message) {
   const item = document.createElement("li");
   const from = document.createElement("span");
   from.className = "from";
-  from.textContent = `${message.display}${message.private ? " (private)" : ""}:`;
+  let label = message.display;
+  if (message.private) {
+    // Ours (sent to someone) or to us: who it went to is said, not only that it was private.
+    label = message.from === state.myId ? `${message.display} (private to ${displayOf(message.to)})`
+                                        : `${message.display} (private)`;
+    item.classList.add("private");
+  }
+  from.textContent = `${label}:`;
   item.append(from, document.createTextNode(message.text));
   $("messages").appendChild(item);
   $("messages").scrollTop = $("messages").scrollHeight;
@@ -335,6 +393,9 @@ function onPublisherMessage(msg, jsep) {
     state.moderator = Boolean(msg.moderator);
     $("mute-all").hidden = !state.moderator;
     attachSubscriber();
+    // Who is here through other plugins (MSRP and SIP clients, ...): private recipients too.
+    state.publisher.send({ message: { request: "listparticipants", room: state.room },
+                           success: (reply) => (reply?.attendees || []).forEach((a) => onAttendee({ ...a, present: true })) });
     if (params.has("listen")) state.status = "listening";  // join to watch, without a camera
     else publishOwnFeed();
     // wait for the subscriber handle before subscribing to those already publishing
@@ -345,6 +406,7 @@ function onPublisherMessage(msg, jsep) {
     if (msg.unpublished !== undefined && msg.unpublished !== "ok") onGone(msg.unpublished);
     if (msg.leaving !== undefined && msg.leaving !== "ok") onGone(msg.leaving);
     if (msg.message) addMessage(msg.message);
+    if (msg.attendee) onAttendee(msg.attendee);
     if (msg.file) addFile(msg.file);
     if (msg.dominant_speaker !== undefined) {
       state.dominant = msg.dominant_speaker;
@@ -405,8 +467,12 @@ $("join-form").addEventListener("submit", join);
 $("chat-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const text = $("chat-text").value.trim();
-  if (text) state.sendChat(text).catch((e) => fail(`chat: ${e}`));
+  if (text) state.sendChat(text, state.chatTo === "" ? undefined : state.chatTo).catch((e) => fail(`chat: ${e}`));
   $("chat-text").value = "";
+});
+$("chat-to").addEventListener("change", () => {
+  const value = $("chat-to").value;
+  state.chooseRecipient(/^\d+$/.test(value) ? Number(value) : value);
 });
 $("mute-audio").addEventListener("click", () => {
   const muted = state.publisher.isAudioMuted();

@@ -303,3 +303,56 @@ def test_web_user_and_msrp_client_message_privately(janus):
     assert web_uri in at_alice.header("From") and "Webby" in at_alice.header("From")
     assert received["private"] is True and received["display"] == "Alice" and received["from"] == alice_member
     assert at_carol == []
+
+
+def test_room_page_picks_a_private_recipient_from_the_roster(janus):
+    """room.html's own control: the web user clicks "Message privately" next to an MSRP client in
+    the roster (listed through the video room's attendees), the "To" select and the input say so,
+    and the form sends the message to that client only; the client's private answer and the sent
+    message are shown marked private (the sent one naming its recipient); a third MSRP client
+    gets neither."""
+    room = "picker-room"
+
+    async def body():
+        probe_session, caller = await caller_for(janus)
+        browser = None
+        try:
+            alice = await ChatClient.join(caller, room, "sip:alice@sylk.test", "Alice")
+            carol = await ChatClient.join(caller, room, "sip:carol@sylk.test", "Carol")
+            browser = await spawn("node", os.path.join(TOP, "tests", "browser", "room_private_picker.mjs"),
+                                  janus.http_url + "room.html", room, "Webby", "Alice", "picked alice privately",
+                                  "answer to the web privately", stdout=asyncio.subprocess.PIPE,
+                                  stderr=asyncio.subprocess.PIPE)
+
+            async def line_with(key):
+                while True:
+                    line = await asyncio.wait_for(browser.stdout.readline(), 60)
+                    assert line, "the browser ended: %s" % (await browser.stderr.read()).decode(errors="replace")[-2000:]
+                    found = json.loads(line) if line.startswith(b"{") else {}
+                    assert "error" not in found or found["error"] is None, found
+                    if key in found:
+                        return found
+
+            my_id = (await line_with("joined"))["myId"]
+            sent = (await line_with("sent"))["sent"]
+            at_alice = await alice.next(timeout=10)
+            await alice.say("answer to the web privately", to="urn:sylk:janus.plugin.sylk.videoroom:%d" % my_id)
+            shown = await line_with("received")
+            at_carol = await people_messages(carol, timeout=1)
+            await browser.wait()
+            return sent, at_alice, shown, at_carol, alice.member
+        finally:
+            if browser and browser.returncode is None:
+                browser.kill()
+                await browser.wait()
+            await probe_session.close()
+
+    sent, at_alice, shown, at_carol, alice_member = run(body(), timeout=120)
+    assert sent["to"] == alice_member and sent["selected"] == "Alice (private)", sent
+    assert sent["placeholder"] == "Private message to Alice", sent
+    assert sent["options"][0] == "Everyone" and "Carol (private)" in sent["options"], sent
+    assert at_alice.text() == "picked alice privately" and at_alice.header("To") == "<sip:alice@sylk.test>"
+    assert shown["received"]["text"] == "Alice (private):answer to the web privately", shown
+    assert "private" in shown["received"]["classes"], shown
+    assert shown["mine"]["text"] == "Webby (private to Alice):picked alice privately", shown
+    assert at_carol == [], at_carol
