@@ -9,6 +9,7 @@ MSRP peer receives the file, html/phone.html in headless Chromium is the web use
   the page only shows that it was."""
 import asyncio
 import hashlib
+import json
 import os
 import re
 import tempfile
@@ -134,4 +135,51 @@ def test_a_file_sent_to_a_sip_client_is_served_again_by_its_hash(janus):
     assert "filerequestserved" in final["events"] and "filerequest" not in final["events"], final
     served = [f for f in final["files"].values() if f.get("served")]
     assert len(served) == 1 and served[0]["state"] == "sent" and served[0]["name"] == "shared before.bin", final
+    assert janus.alive()
+
+
+def test_a_request_by_hash_takes_only_that_file_and_can_be_declined(janus):
+    """Over the Janus API (what phone.html sends): a request naming a sha-1 is not answered with
+    another file (error, the request stays open and the client keeps ringing), then the web user
+    declines it: the client gets 180 then 603 (sipp checks both) and no MSRP session was opened."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-gwpull-")
+    wanted = hashlib.sha1(b"the file the client wants").hexdigest()
+
+    async def body():
+        from harness.janus_api import Admin, Session
+        from test_msrp_files import Http
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        session = await Session.create(janus.ws_url)
+        try:
+            web = await session.attach("janus.plugin.sylk.sip")
+            registered, _ = await web.send({"request": "register", "username": "sip:webuser@sylk.test", "type": "guest"})
+            if "contact_user" not in json.dumps(registered):
+                registered = await web.next_event(predicate=lambda e: "contact_user" in json.dumps(e), timeout=10)
+            contact_user = re.search(r'"contact_user": "([^"]+)"', json.dumps(registered)).group(1)
+            token = (await web.send({"request": "filetoken"}))[0]["result"]["token"]
+            status, uploaded = Http(janus).upload(token, "another.txt", b"not what was asked for")
+            assert status == 201, (status, uploaded)
+            call = await sipp("file_call_declined.xml", trace_dir, ("room", contact_user), ("msrpport", 2999),
+                              ("msrpsession", "pulldeclined1"), ("direction", "recvonly"),
+                              ("selector", 'name:"wanted.txt" hash:sha-1:%s' % colon_hex(wanted)),
+                              ("transferid", "gwpull3"))
+            request = await web.next_event(predicate=lambda e: '"filerequest"' in json.dumps(e), timeout=20)
+            request = request["plugindata"]["data"]["result"]
+            wrong, _ = await web.send({"request": "acceptfile", "transfer": request["transfer"],
+                                       "id": json.loads(uploaded)["id"]})
+            declined, _ = await web.send({"request": "declinefile", "transfer": request["transfer"]})
+            await finish(call, trace_dir)
+            ended = await web.next_event(predicate=lambda e: '"fileended"' in json.dumps(e), timeout=20)
+            status = (await admin.message_plugin("janus.plugin.sylk.msrp", {"request": "status"}))["status"]
+            return request, wrong, declined, ended["plugindata"]["data"]["result"], status
+        finally:
+            await session.close()
+            await admin.close()
+
+    request, wrong, declined, ended, status = run(body(), timeout=120)
+    assert request["name"] == "wanted.txt" and request["sha1"] == wanted, request
+    assert wrong.get("error_code") == 1003 and "another file" in wrong.get("error", ""), wrong
+    assert declined["result"]["event"] == "filedeclining" and declined["result"]["code"] == 603, declined
+    assert ended["code"] == 603, ended
+    assert status["file_transfers"] == [], status
     assert janus.alive()
