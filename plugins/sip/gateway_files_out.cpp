@@ -30,6 +30,7 @@ using namespace gateway_detail;
 namespace {
 
 constexpr size_t kMaxFileCalls = 8;  // file dialogs per web user, both ways
+constexpr size_t kMaxSharedRemembered = 256;  // (peer, file) pairs a page session's sendfile made
 
 }  // namespace
 
@@ -128,7 +129,10 @@ Json Gateway::sendFile(const std::shared_ptr<GatewaySession>& session, const std
     event.set("transfer", file.callId).set("uri", uri).set("name", stored->name).set("size",
                                                                                     static_cast<json_int_t>(stored->size));
     session->files[file.callId] = std::move(file);
-    session->fileRoom.shared.emplace_back(peerAddress(uri), stored->id);  // that peer may pull it again
+    auto& shared = session->fileRoom.shared;  // that peer may pull it again (gateway_files_pull.cpp)
+    shared.emplace_back(peerAddress(uri), stored->id);
+    if (shared.size() > kMaxSharedRemembered)
+        shared.erase(shared.begin());  // the oldest is forgotten: asking for it again rings the page
     return event;
 }
 
