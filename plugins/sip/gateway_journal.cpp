@@ -1,0 +1,258 @@
+// The gateway's message journal (issue 13, docs/message-store.md): every message to or from a
+// gateway account, and every IMDN state, read mark and removal, is stored before it is
+// acknowledged, and the sync requests (sync_conversations, mark_read, remove_message,
+// remove_conversation) read and change it. Part of class Gateway (gateway.hpp). The journal
+// has its own thread (store::JournalWriter); its answers come back to the SIP thread through
+// SipStack::post, so all account state stays on the SIP thread.
+#include "gateway.hpp"
+
+#include <glib.h>
+
+#include "sofia.hpp"
+#include <sofia-sip/msg.h>
+
+#include "sip_stack.hpp"
+#include "sylkcore/log.hpp"
+#include "sylkcore/request_error.hpp"
+
+#include "gateway_detail.hpp"
+
+namespace sylk::sip {
+
+using namespace gateway_detail;
+
+namespace {
+
+constexpr char kComponent[] = "janus.plugin.sylk.sip";
+
+// A journal entry as the API shows it. Bodies are bytes; one that is not UTF-8 goes as base64.
+Json entryJson(const store::JournalEntry& entry) {
+    Json item = Json::object();
+    item.set("seq", static_cast<json_int_t>(entry.seq)).set("kind", entry.kind);
+    if (!entry.messageId.empty())
+        item.set("message_id", entry.messageId);
+    item.set("conversation", entry.conversation);
+    item.set("timestamp", static_cast<json_int_t>(entry.timestampUs / G_USEC_PER_SEC));
+    if (entry.kind == store::kind::kMessage) {
+        item.set("direction", entry.direction).set("content_type", entry.contentType).set("state", entry.state);
+        item.setBool("read", entry.read);
+        if (g_utf8_validate(entry.content.data(), static_cast<gssize>(entry.content.size()), nullptr)) {
+            item.set("content", entry.content);
+        } else {
+            gchar* encoded = g_base64_encode(reinterpret_cast<const guchar*>(entry.content.data()), entry.content.size());
+            item.set("content", encoded).set("content_encoding", "base64");
+            g_free(encoded);
+        }
+    } else if (entry.kind == store::kind::kState) {
+        item.set("state", entry.state);
+    }
+    return item;
+}
+
+}  // namespace
+
+void Gateway::setJournal(std::unique_ptr<store::JournalWriter> journal) { journal_ = std::move(journal); }
+
+std::vector<std::shared_ptr<GatewaySession>> Gateway::handlesOf(const std::string& aor,
+                                                                 const GatewaySession* except) const {
+    std::vector<std::shared_ptr<GatewaySession>> found;
+    for (const auto& [contact, weak] : contacts_) {
+        auto session = weak.lock();
+        if (session && session.get() != except && session->account.active && session->account.aor == aor)
+            found.push_back(session);
+    }
+    return found;
+}
+
+void Gateway::answerOnceJournaled(nua_handle_s* handle, bool inCall, std::vector<store::JournalEntry> entries,
+                                  std::function<void(bool duplicate)> stored) {
+    // Sofia answers a request later when it is named by its message (NUTAG_WITH): keep both
+    // the message and the handle until then.
+    msg_t* request = msg_ref_create(nua_current_request(stack_.nua()));
+    nua_handle_ref(handle);
+    journal_->append(std::move(entries), [this, handle, request, inCall, stored = std::move(stored)](
+                                             const store::AppendOutcome& outcome) {
+        bool posted = stack_.post([this, handle, request, inCall, stored, outcome] {
+            if (outcome.stored) {
+                nua_respond(handle, 200, sip_200_OK, NUTAG_WITH(request), TAG_END());
+            } else {
+                // Nothing is acknowledged that was not stored: the sender keeps the message.
+                SYLK_LOG(LOG_ERR, kComponent, "a MESSAGE was refused (500): the journal could not store it: %s",
+                         outcome.error.c_str());
+                nua_respond(handle, 500, "Message Not Stored", NUTAG_WITH(request),
+                            SIPTAG_WARNING_STR("399 sylk \"the message store failed\""), TAG_END());
+            }
+            if (!inCall)
+                stack_.retire(handle);
+            nua_handle_unref(handle);
+            msg_destroy(request);
+            if (outcome.stored)
+                stored(outcome.results[0].duplicate);
+        });
+        if (!posted)  // shutting down: the request stays unanswered (the sender retries elsewhere)
+            SYLK_LOG(LOG_WARN, kComponent, "a journaled MESSAGE could not be answered: the SIP stack stopped");
+    });
+}
+
+void Gateway::journalAndForward(GatewaySession& session, std::vector<store::JournalEntry> entries, Json result,
+                                DeferredAnswer answer) {
+    std::weak_ptr<GatewaySession> weak = session.shared_from_this();
+    std::string aor = session.account.aor;
+    journal_->append(std::move(entries), [this, weak, aor, result, answer](const store::AppendOutcome& outcome) {
+        stack_.post([this, weak, aor, result, answer, outcome] {
+            if (!outcome.stored) {
+                answer.failed(ErrorCode::SipIoError, "the message journal could not store it: " + outcome.error);
+                return;
+            }
+            Json done = result;
+            done.set("seq", static_cast<json_int_t>(outcome.results.back().seq));
+            answer.done(done);
+            auto session = weak.lock();
+            for (const auto& other : handlesOf(aor, session.get()))
+                emit(*other, done);
+        });
+    });
+}
+
+void Gateway::journalChangeIfKnown(GatewaySession& session, std::function<void(store::MessageJournal&)> check,
+                                   store::JournalEntry entry, Json result, DeferredAnswer answer) {
+    std::weak_ptr<GatewaySession> weak = session.shared_from_this();
+    std::string aor = session.account.aor;
+    journal_->run([this, weak, aor, check, entry, result, answer](store::MessageJournal& journal) {
+        store::AppendOutcome outcome;
+        ErrorCode code = ErrorCode::SipIoError;
+        try {
+            check(journal);
+            outcome.results = journal.append({entry});
+            outcome.stored = true;
+        } catch (const store::JournalError& e) {
+            outcome.error = e.what();
+            if (e.kind() == store::JournalError::Kind::NotFound)
+                code = ErrorCode::NotFound;
+            else if (e.kind() == store::JournalError::Kind::Invalid)
+                code = ErrorCode::InvalidField;
+            else
+                SYLK_LOG(LOG_ERR, kComponent, "%s", e.what());
+        }
+        stack_.post([this, weak, aor, result, answer, outcome, code] {
+            if (!outcome.stored) {
+                answer.failed(code, outcome.error);
+                return;
+            }
+            Json done = result;
+            done.set("seq", static_cast<json_int_t>(outcome.results.back().seq));
+            answer.done(done);
+            auto session = weak.lock();
+            for (const auto& other : handlesOf(aor, session.get()))
+                emit(*other, done);
+        });
+    });
+}
+
+namespace {
+
+store::JournalEntry changeEntry(const GatewaySession& session, const char* kind) {
+    store::JournalEntry entry;
+    entry.account = session.account.aor;
+    entry.kind = kind;
+    entry.timestampUs = g_get_real_time();
+    return entry;
+}
+
+void needJournal(const GatewaySession& session, const store::JournalWriter* journal) {
+    if (!journal)
+        throw RequestError(ErrorCode::WrongState, "the message journal is off (journal_backend = none)");
+    if (!session.account.active)
+        throw RequestError(ErrorCode::SipWrongState, "register first (or register as a guest)");
+}
+
+}  // namespace
+
+void Gateway::syncConversations(GatewaySession& session, const SyncRequest& request, DeferredAnswer answer) {
+    needJournal(session, journal_.get());
+    store::SyncQuery query;
+    query.account = session.account.aor;
+    query.afterSeq = request.sinceSeq;
+    query.afterMessageId = request.sinceId;
+    query.sinceUs = request.sinceTime * G_USEC_PER_SEC;
+    query.conversation = request.conversation;
+    query.limit = request.limit + 1;  // one more: is there more after this page?
+    journal_->run([this, query, limit = request.limit, answer](store::MessageJournal& journal) {
+        Json result;
+        ErrorCode code = ErrorCode::SipIoError;
+        std::string error;
+        try {
+            auto entries = journal.fetch(query);
+            bool more = entries.size() > static_cast<size_t>(limit);
+            if (more)
+                entries.pop_back();
+            Json list = Json::array();
+            for (const auto& entry : entries)
+                list.append(entryJson(entry));
+            result = Json::object();
+            result.set("event", "sync").set("entries", list);
+            result.set("last_seq", static_cast<json_int_t>(entries.empty() ? query.afterSeq : entries.back().seq));
+            result.setBool("more", more);
+        } catch (const store::JournalError& e) {
+            error = e.what();
+            if (e.kind() == store::JournalError::Kind::NotFound)
+                code = ErrorCode::NotFound;
+        }
+        stack_.post([result, code, error, answer] {
+            if (result)
+                answer.done(result);
+            else
+                answer.failed(code, error);
+        });
+    });
+}
+
+void Gateway::markRead(GatewaySession& session, const std::string& conversation, DeferredAnswer answer) {
+    needJournal(session, journal_.get());
+    auto entry = changeEntry(session, store::kind::kRead);
+    entry.conversation = conversation;
+    Json reply = result("conversation_read");
+    reply.set("conversation", conversation);
+    std::string aor = session.account.aor;
+    journalChangeIfKnown(
+        session,
+        [aor, conversation](store::MessageJournal& journal) {
+            if (!journal.hasConversation(aor, conversation))
+                throw store::JournalError(store::JournalError::Kind::NotFound, "no conversation with " + conversation);
+        },
+        entry, reply, std::move(answer));
+}
+
+void Gateway::removeMessage(GatewaySession& session, const std::string& messageId, DeferredAnswer answer) {
+    needJournal(session, journal_.get());
+    auto entry = changeEntry(session, store::kind::kRemove);
+    entry.messageId = messageId;
+    Json reply = result("message_removed");
+    reply.set("message_id", messageId);
+    std::string aor = session.account.aor;
+    journalChangeIfKnown(
+        session,
+        [aor, messageId](store::MessageJournal& journal) {
+            if (!journal.hasMessage(aor, messageId))
+                throw store::JournalError(store::JournalError::Kind::NotFound, "no message " + messageId);
+        },
+        entry, reply, std::move(answer));
+}
+
+void Gateway::removeConversation(GatewaySession& session, const std::string& conversation, DeferredAnswer answer) {
+    needJournal(session, journal_.get());
+    auto entry = changeEntry(session, store::kind::kRemoveConversation);
+    entry.conversation = conversation;
+    Json reply = result("conversation_removed");
+    reply.set("conversation", conversation);
+    std::string aor = session.account.aor;
+    journalChangeIfKnown(
+        session,
+        [aor, conversation](store::MessageJournal& journal) {
+            if (!journal.hasConversation(aor, conversation))
+                throw store::JournalError(store::JournalError::Kind::NotFound, "no conversation with " + conversation);
+        },
+        entry, reply, std::move(answer));
+}
+
+}  // namespace sylk::sip
