@@ -40,6 +40,8 @@ private:
     int64_t scalar(const std::string& sql, const std::vector<std::string>& params);
     void migrate();
     AppendResult appendOne(const JournalEntry& entry);
+    // Inserts messages (no side effects) in one round trip: libpq's pipeline mode.
+    void appendMessages(const JournalEntry* first, size_t count, std::vector<AppendResult>& results);
 
     std::string conninfo_;
     pg_conn* conn_ = nullptr;
