@@ -95,6 +95,7 @@ public:
 
     // The message journal (gateway_journal.cpp); none: messages are not journaled.
     void setJournal(std::unique_ptr<store::JournalWriter> journal);
+    void setOfflineDelivery(bool fromTrustedPeers) { offlineFromTrustedPeers_ = fromTrustedPeers; }
     store::JournalWriter* journal() const { return journal_.get(); }
     // Sync requests: each is journaled and forwarded to the account's other handles.
     void syncConversations(GatewaySession& session, const SyncRequest& request, DeferredAnswer answer);
@@ -160,6 +161,13 @@ private:
     void journalChangeIfKnown(GatewaySession& session, std::function<void(store::MessageJournal&)> check,
                               store::JournalEntry entry, Json result, DeferredAnswer answer);
     std::unique_ptr<store::JournalWriter> journal_;
+    // Offline delivery, SylkServer's way: the proxy forks MESSAGEs for an account's address to
+    // us too (from trusted_peers); one for an account the journal knows is stored while no
+    // handle is connected, and synced when one connects.
+    bool offlineFromTrustedPeers_ = false;
+    // An out-of-dialog MESSAGE from a trusted peer to an address none of our contacts is.
+    bool offlineCandidate(const sip_s* sip) const;
+    void onOfflineMessage(nua_handle_s* handle, const sip_s* sip);
 
     // Chat-only calls (gateway_chat.cpp): the MSRP session opened in the msrp plugin's direct
     // mode when the web user accepts, our m=message answered; closed with the call.

@@ -11,7 +11,11 @@
 #include "sofia.hpp"
 #include <sofia-sip/msg.h>
 
+#include <algorithm>
+
+#include "sip_message.hpp"
 #include "sip_stack.hpp"
+#include "sylkcore/cpim/cpim.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/request_error.hpp"
 
@@ -253,6 +257,92 @@ void Gateway::removeConversation(GatewaySession& session, const std::string& con
                 throw store::JournalError(store::JournalError::Kind::NotFound, "no conversation with " + conversation);
         },
         entry, reply, std::move(answer));
+}
+
+bool Gateway::offlineCandidate(const sip_s* sip) const {
+    if (!offlineFromTrustedPeers_ || !journal_ || !sip || !sip->sip_request || !sip->sip_to || sip->sip_to->a_tag)
+        return false;  // off, or an in-dialog request (a call's, a room's)
+    const url_t* uri = sip->sip_request->rq_url;
+    if (!uri->url_user || !uri->url_host)
+        return false;
+    const auto& trusted = stack_.settings().trustedPeers;
+    return std::find(trusted.begin(), trusted.end(), sourceAddress(sip)) != trusted.end();
+}
+
+void Gateway::onOfflineMessage(nua_handle_s* handle, const sip_s* sip) {
+    const url_t* uri = sip->sip_request->rq_url;
+    std::string aor = std::string("sip:") + uri->url_user + "@" + uri->url_host;
+    std::string type = contentTypeOf(sip);
+    std::string body = bodyOf(sip);
+    if (body.empty() || body.size() > 64 * 1024) {
+        stack_.refuse(handle, body.empty() ? 400 : 413, body.empty() ? sip_400_Bad_request : sip_413_Request_too_large);
+        return;
+    }
+    store::JournalEntry entry;
+    entry.account = aor;
+    entry.kind = store::kind::kMessage;
+    entry.conversation = fromUri(sip);
+    entry.direction = "incoming";
+    entry.state = "received";
+    entry.timestampUs = g_get_real_time();
+    entry.contentType = type;
+    entry.content = body;
+    if (type == "message/cpim") {
+        auto cpim = cpim::parseCpim(body);
+        if (!cpim || cpim->contentType.rfind("message/imdn+xml", 0) == 0) {
+            // Notifications for an absent account are not kept (its sent messages' states
+            // arrive when it is online); a malformed CPIM is refused as always.
+            stack_.refuse(handle, cpim ? 404 : 400, cpim ? sip_404_Not_found : sip_400_Bad_request);
+            return;
+        }
+        entry.messageId = cpim->header("imdn.Message-ID");
+        entry.contentType = cpim->contentType;
+        entry.content = cpim->body;
+    } else if (type == "application/im-iscomposing+xml") {
+        stack_.refuse(handle, 404, sip_404_Not_found, "nobody is connected to see it");
+        return;
+    }
+    if (entry.messageId.empty())
+        entry.messageId = "sip:" + callIdOf(sip) + ";cseq=" + std::to_string(sip->sip_cseq ? sip->sip_cseq->cs_seq : 0);
+    Json event = result("message");
+    event.set("sender", entry.conversation).set("displayname", displayOf(sip)).set("content_type", entry.contentType)
+        .set("content", entry.content).set("message_id", entry.messageId);
+    bool online = !handlesOf(aor, nullptr).empty();
+    msg_t* request = msg_ref_create(nua_current_request(stack_.nua()));
+    nua_handle_ref(handle);
+    // Known accounts only: one with a connected handle, or one the journal has entries of.
+    journal_->run([this, handle, request, entry, event, online](store::MessageJournal& journal) {
+        int status = 200;
+        bool duplicate = false;
+        try {
+            store::SyncQuery any;
+            any.account = entry.account;
+            any.limit = 1;
+            if (!online && journal.fetch(any).empty())
+                status = 404;
+            else
+                duplicate = journal.append({entry})[0].duplicate;
+        } catch (const store::JournalError& e) {
+            SYLK_LOG(LOG_ERR, kComponent, "a MESSAGE for %s was refused (500): %s", entry.account.c_str(), e.what());
+            status = 500;
+        }
+        stack_.post([this, handle, request, entry, event, status, duplicate] {
+            if (status == 200)
+                nua_respond(handle, 200, sip_200_OK, NUTAG_WITH(request), TAG_END());
+            else if (status == 404)
+                nua_respond(handle, 404, sip_404_Not_found, NUTAG_WITH(request), TAG_END());
+            else
+                nua_respond(handle, 500, "Message Not Stored", NUTAG_WITH(request),
+                            SIPTAG_WARNING_STR("399 sylk \"the message store failed\""), TAG_END());
+            stack_.retire(handle);
+            nua_handle_unref(handle);
+            msg_destroy(request);
+            if (status == 200 && !duplicate) {
+                for (const auto& session : handlesOf(entry.account, nullptr))
+                    events_(*session, "", event, Json());
+            }
+        });
+    });
 }
 
 }  // namespace sylk::sip

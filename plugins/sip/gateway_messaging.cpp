@@ -195,6 +195,10 @@ void Gateway::onIncomingMessage(nua_handle_s* handle, const sip_s* sip) {
     bool inCall = session && session->call.handle == handle;
     if (!session)
         session = contacts_[requestUser(sip)].lock();
+    if (!session && offlineCandidate(sip)) {
+        onOfflineMessage(handle, sip);
+        return;
+    }
     if (!session) {
         stack_.refuse(handle, 404, sip_404_Not_found, "no such user");
         return;

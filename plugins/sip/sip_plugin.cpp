@@ -111,6 +111,12 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
             events().notify(session.handle(), [&] { return SipEvents::fromGatewayResult(session, callId, result); });
         });
     gateway_->setJournal(std::move(journal));
+    std::string offline = config.getString("offline_delivery", "none");
+    if (offline != "none" && offline != "trusted_peers")
+        throw std::invalid_argument("offline_delivery must be none or trusted_peers");
+    if (offline == "trusted_peers" && journalBackend == "none")
+        throw std::invalid_argument("offline_delivery = trusted_peers needs the message journal");
+    gateway_->setOfflineDelivery(offline == "trusted_peers");
     focus_->reportTo(events());
     stack_->addRole(gateway_.get());
     stack_->addRole(focus_.get());

@@ -24,6 +24,9 @@ SIP = "janus.plugin.sylk.sip"
 SCENARIOS = os.path.join(os.path.dirname(__file__), "sip")
 GATEWAY = ("127.0.0.1", 5060)
 ACCOUNT = "sip:alice@sylk.test"
+# SylkServer's offline delivery: the proxy (here: a raw client on a trusted address) forks
+# MESSAGEs for an account's address to the server.
+SIP_OPTIONS = {"offline_delivery": "trusted_peers"}
 
 
 def journal_path(janus):
@@ -44,8 +47,10 @@ async def result_event(handle, name, timeout=10):
     return event["plugindata"]["data"]["result"]
 
 
-def sip_message(contact_user, body, content_type="text/plain", call_id=None, transport="UDP", port=0):
-    """Sends one MESSAGE from a raw socket; returns the status of the final answer."""
+def sip_message(contact_user, body, content_type="text/plain", call_id=None, transport="UDP", port=0,
+                request_uri=None):
+    """Sends one MESSAGE from a raw socket to sip:contact_user@gateway (or request_uri); returns
+    the status of the final answer."""
     call_id = call_id or uuid.uuid4().hex
     kind = socket.SOCK_DGRAM if transport == "UDP" else socket.SOCK_STREAM
     with socket.socket(socket.AF_INET, kind) as sock:
@@ -55,11 +60,11 @@ def sip_message(contact_user, body, content_type="text/plain", call_id=None, tra
             sock.connect(GATEWAY)
         local_port = sock.getsockname()[1]
         payload = body.encode() if isinstance(body, str) else body
-        request = ("MESSAGE sip:%s@127.0.0.1:5060 SIP/2.0\r\n"
+        request = ("MESSAGE %s SIP/2.0\r\n"
                    "Via: SIP/2.0/%s 127.0.0.1:%d;rport;branch=z9hG4bK%s\r\n"
                    "From: <sip:bob@127.0.0.1:%d>;tag=%s\r\nTo: <sip:%s@127.0.0.1>\r\n"
                    "Call-ID: %s\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Type: %s\r\n"
-                   "Content-Length: %d\r\n\r\n" % (contact_user, transport, local_port, uuid.uuid4().hex, local_port,
+                   "Content-Length: %d\r\n\r\n" % (request_uri or "sip:%s@127.0.0.1:5060" % contact_user, transport, local_port, uuid.uuid4().hex, local_port,
                                                    uuid.uuid4().hex[:8], contact_user, call_id, content_type,
                                                    len(payload))).encode() + payload
         if transport == "UDP":
@@ -213,3 +218,32 @@ def test_imdn_states_are_journaled(janus):
         finally:
             await session.close()
     run(body())
+
+
+def test_offline_account_gets_messages_forked_by_a_trusted_proxy(janus):
+    """A MESSAGE to the account's address (as a forking proxy sends it) while no handle is
+    connected is stored (200) and synced by the handle that connects later; an address the
+    journal does not know is 404."""
+    async def body():
+        session, handle, contact = await web_user()  # the account is known: it has a journal
+        assert await asyncio.to_thread(sip_message, contact, "while online") == 200
+        await session.close()
+        # Nobody is connected now.
+        status = await asyncio.to_thread(sip_message, "", cpim("offline-1", "while you were away"), "message/cpim",
+                                         request_uri=ACCOUNT)
+        assert status == 200
+        assert ("message", "offline-1") in [(r[0], r[1]) for r in rows(janus, " WHERE account = ?", (ACCOUNT,))]
+        assert await asyncio.to_thread(sip_message, "", "hello?", request_uri="sip:nobody@sylk.test") == 404
+        session, handle, _ = await web_user()
+        try:
+            data, _ = await handle.send({"request": "sync_conversations"})
+            contents = [e.get("content") for e in data["result"]["entries"] if e.get("message_id") == "offline-1"]
+            assert contents == ["while you were away"]
+            # Connected now: a forked MESSAGE to the address is delivered live as well.
+            assert await asyncio.to_thread(sip_message, "", cpim("online-2", "live"), "message/cpim",
+                                           request_uri=ACCOUNT) == 200
+            assert (await result_event(handle, "message"))["message_id"] == "online-2"
+        finally:
+            await session.close()
+    run(body())
+
