@@ -69,6 +69,7 @@ public:
                                          const Json& jsep)>;
 
     Gateway(SipStack& stack, RtpReceiver& receiver, janus::Gateway janusGateway, EventSink events);
+    ~Gateway() override;  // takes the journal back from store::HistoryAccess
 
     bool claims(int event, nua_handle_s* handle, const sip_s* sip) override;
     void onEvent(int event, int status, const char* phrase, nua_handle_s* handle, const sip_s* sip,
@@ -95,6 +96,8 @@ public:
 
     // The message journal (gateway_journal.cpp); none: messages are not journaled.
     void setJournal(std::unique_ptr<store::JournalWriter> journal);
+    // A token for GET /messages/history/<account> on the web app server (Apikey).
+    Json historyToken(GatewaySession& session);
     void setOfflineDelivery(bool fromTrustedPeers) { offlineFromTrustedPeers_ = fromTrustedPeers; }
     store::JournalWriter* journal() const { return journal_.get(); }
     // Sync requests: each is journaled and forwarded to the account's other handles.

@@ -16,6 +16,8 @@
 #include "sip_message.hpp"
 #include "sip_stack.hpp"
 #include "sylkcore/cpim/cpim.hpp"
+#include "sylkcore/store/history_access.hpp"
+#include "sylkcore/store/journal_json.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/request_error.hpp"
 
@@ -29,33 +31,29 @@ namespace {
 
 constexpr char kComponent[] = "janus.plugin.sylk.sip";
 
-// A journal entry as the API shows it. Bodies are bytes; one that is not UTF-8 goes as base64.
-Json entryJson(const store::JournalEntry& entry) {
-    Json item = Json::object();
-    item.set("seq", static_cast<json_int_t>(entry.seq)).set("kind", entry.kind);
-    if (!entry.messageId.empty())
-        item.set("message_id", entry.messageId);
-    item.set("conversation", entry.conversation);
-    item.set("timestamp", static_cast<json_int_t>(entry.timestampUs / G_USEC_PER_SEC));
-    if (entry.kind == store::kind::kMessage) {
-        item.set("direction", entry.direction).set("content_type", entry.contentType).set("state", entry.state);
-        item.setBool("read", entry.read);
-        if (g_utf8_validate(entry.content.data(), static_cast<gssize>(entry.content.size()), nullptr)) {
-            item.set("content", entry.content);
-        } else {
-            gchar* encoded = g_base64_encode(reinterpret_cast<const guchar*>(entry.content.data()), entry.content.size());
-            item.set("content", encoded).set("content_encoding", "base64");
-            g_free(encoded);
-        }
-    } else if (entry.kind == store::kind::kState) {
-        item.set("state", entry.state);
-    }
-    return item;
+void needJournal(const GatewaySession& session, const store::JournalWriter* journal) {
+    if (!journal)
+        throw RequestError(ErrorCode::WrongState, "the message journal is off (journal_backend = none)");
+    if (!session.account.active)
+        throw RequestError(ErrorCode::SipWrongState, "register first (or register as a guest)");
 }
 
 }  // namespace
 
-void Gateway::setJournal(std::unique_ptr<store::JournalWriter> journal) { journal_ = std::move(journal); }
+void Gateway::setJournal(std::unique_ptr<store::JournalWriter> journal) {
+    store::HistoryAccess::instance().lend(nullptr);
+    journal_ = std::move(journal);
+    store::HistoryAccess::instance().lend(journal_.get());
+}
+
+Gateway::~Gateway() { store::HistoryAccess::instance().lend(nullptr); }
+
+Json Gateway::historyToken(GatewaySession& session) {
+    needJournal(session, journal_.get());
+    Json reply = result("history_token");
+    reply.set("account", session.account.aor).set("token", store::HistoryAccess::instance().grant(session.account.aor));
+    return reply;
+}
 
 std::vector<std::shared_ptr<GatewaySession>> Gateway::handlesOf(const std::string& aor,
                                                                  const GatewaySession* except) const {
@@ -163,13 +161,6 @@ store::JournalEntry changeEntry(const GatewaySession& session, const char* kind)
     return entry;
 }
 
-void needJournal(const GatewaySession& session, const store::JournalWriter* journal) {
-    if (!journal)
-        throw RequestError(ErrorCode::WrongState, "the message journal is off (journal_backend = none)");
-    if (!session.account.active)
-        throw RequestError(ErrorCode::SipWrongState, "register first (or register as a guest)");
-}
-
 }  // namespace
 
 void Gateway::syncConversations(GatewaySession& session, const SyncRequest& request, DeferredAnswer answer) {
@@ -192,7 +183,7 @@ void Gateway::syncConversations(GatewaySession& session, const SyncRequest& requ
                 entries.pop_back();
             Json list = Json::array();
             for (const auto& entry : entries)
-                list.append(entryJson(entry));
+                list.append(store::entryToJson(entry));
             result = Json::object();
             result.set("event", "sync").set("entries", list);
             result.set("last_seq", static_cast<json_int_t>(entries.empty() ? query.afterSeq : entries.back().seq));

@@ -139,6 +139,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     onRequest<GatewaySession>("mark_read", Execution::Inline, &SipPlugin::markRead);
     onRequest<GatewaySession>("remove_message", Execution::Inline, &SipPlugin::removeMessage);
     onRequest<GatewaySession>("remove_conversation", Execution::Inline, &SipPlugin::removeConversation);
+    onRequest<GatewaySession>("history_token", Execution::Inline, &SipPlugin::historyToken);
     onRequest<GatewaySession>("displayed", Execution::Inline, &SipPlugin::displayed);
     onRequest<GatewaySession>("acceptfile", Execution::Inline, &SipPlugin::acceptFile);
     onRequest<GatewaySession>("declinefile", Execution::Inline, &SipPlugin::declineFile);
@@ -272,6 +273,10 @@ Reply SipPlugin::removeConversation(GatewaySession& session, RequestReader& read
     return onSipThreadDeferred(session, janusRequest, [this, conversation](GatewaySession& s, DeferredAnswer answer) {
         gateway_->removeConversation(s, conversation, std::move(answer));
     });
+}
+
+Reply SipPlugin::historyToken(GatewaySession& session, RequestReader&, const Request& janusRequest) {
+    return onSipThread(session, janusRequest, [this](GatewaySession& s) { return gateway_->historyToken(s); });
 }
 
 Reply SipPlugin::registerAccount(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {

@@ -50,6 +50,7 @@ private:
     Reply markRead(GatewaySession&, RequestReader&, const Request&);
     Reply removeMessage(GatewaySession&, RequestReader&, const Request&);
     Reply removeConversation(GatewaySession&, RequestReader&, const Request&);
+    Reply historyToken(GatewaySession&, RequestReader&, const Request&);
     Reply composing(GatewaySession&, RequestReader&, const Request&);
     Reply displayed(GatewaySession&, RequestReader&, const Request&);
     Reply acceptFile(GatewaySession&, RequestReader&, const Request&);

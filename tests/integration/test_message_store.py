@@ -247,3 +247,48 @@ def test_offline_account_gets_messages_forked_by_a_trusted_proxy(janus):
             await session.close()
     run(body())
 
+
+def test_history_over_http_with_an_api_token(janus):
+    """GET /messages/history/<account> on the web app server, Authorization: Apikey <token>
+    (a token from the gateway API's history_token), for apps that are not connected."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    def get(path, token=None, method="GET"):
+        request = urllib.request.Request(janus.http_url.rstrip("/") + path, method=method)
+        if token is not None:
+            request.add_header("Authorization", "Apikey " + token)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}")
+
+    async def body():
+        session, handle, contact = await web_user()
+        try:
+            assert await asyncio.to_thread(sip_message, contact, cpim("http-1", "over http"), "message/cpim") == 200
+            data, _ = await handle.send({"request": "history_token"})
+            token = data["result"]["token"]
+            assert data["result"]["account"] == ACCOUNT and len(token) == 64
+        finally:
+            await session.close()
+        # The app is not connected: the token alone reads the history.
+        status, page = await asyncio.to_thread(get, "/messages/history/" + ACCOUNT, token)
+        assert status == 200, page
+        assert "over http" in [e.get("content") for e in page["entries"]]
+        status, page = await asyncio.to_thread(get, "/messages/history/%s?limit=1" % ACCOUNT, token)
+        assert status == 200 and len(page["entries"]) == 1 and page["more"] is True
+        status, rest = await asyncio.to_thread(get, "/messages/history/%s?since_seq=%d" % (ACCOUNT, page["last_seq"]),
+                                               token)
+        assert status == 200 and rest["entries"][0]["seq"] > page["last_seq"]
+        # Wrong, missing or another account's token: 401; bad input: 400; not GET: 405.
+        assert (await asyncio.to_thread(get, "/messages/history/" + ACCOUNT, "0" * 64))[0] == 401
+        assert (await asyncio.to_thread(get, "/messages/history/" + ACCOUNT))[0] == 401
+        assert (await asyncio.to_thread(get, "/messages/history/sip:bob@sylk.test", token))[0] == 401
+        assert (await asyncio.to_thread(get, "/messages/history/%s?limit=0" % ACCOUNT, token))[0] == 400
+        assert (await asyncio.to_thread(get, "/messages/history/%s?since_id=nope" % ACCOUNT, token))[0] == 404
+        assert (await asyncio.to_thread(get, "/messages/history/" + ACCOUNT, token, "DELETE"))[0] == 405
+    run(body())
+
