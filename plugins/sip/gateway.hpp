@@ -164,6 +164,12 @@ private:
     void journalChangeIfKnown(GatewaySession& session, std::function<void(store::MessageJournal&)> check,
                               store::JournalEntry entry, Json result, DeferredAnswer answer);
     std::unique_ptr<store::JournalWriter> journal_;
+    // MSRP chat (chat calls): the msrp plugin has acknowledged the SEND before the message
+    // reaches us, so these are journaled as they pass, not before an acknowledgement; a
+    // failure is logged. kind: store::kind::kMessage or kState.
+    void journalChat(GatewaySession& session, const char* kind, const std::string& messageId,
+                     const std::string& direction, const std::string& contentType, const std::string& content,
+                     const std::string& state);
     // Offline delivery, SylkServer's way: the proxy forks MESSAGEs for an account's address to
     // us too (from trusted_peers); one for an account the journal knows is stored while no
     // handle is connected, and synced when one connects.

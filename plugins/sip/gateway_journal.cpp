@@ -336,4 +336,30 @@ void Gateway::onOfflineMessage(nua_handle_s* handle, const sip_s* sip) {
     });
 }
 
+void Gateway::journalChat(GatewaySession& session, const char* kind, const std::string& messageId,
+                          const std::string& direction, const std::string& contentType, const std::string& content,
+                          const std::string& state) {
+    if (!journal_ || !session.account.active)
+        return;
+    store::JournalEntry entry;
+    entry.account = session.account.aor;
+    entry.kind = kind;
+    entry.messageId = messageId;
+    if (entry.messageId.empty()) {  // a plain (not CPIM) chat message names itself nowhere
+        gchar* uuid = g_uuid_string_random();
+        entry.messageId = std::string("msrp:") + uuid;
+        g_free(uuid);
+    }
+    entry.conversation = session.call.peerUri;
+    entry.direction = direction;
+    entry.contentType = contentType;
+    entry.content = content;
+    entry.state = state;
+    entry.timestampUs = g_get_real_time();
+    journal_->append({entry}, [](const store::AppendOutcome& outcome) {
+        if (!outcome.stored)
+            SYLK_LOG(LOG_ERR, kComponent, "a chat (MSRP) message could not be journaled: %s", outcome.error.c_str());
+    });
+}
+
 }  // namespace sylk::sip
