@@ -9,6 +9,7 @@ import shutil
 import signal
 import sqlite3
 import tempfile
+import time
 
 from conftest import BUILD, run
 from harness.janus_process import JanusProcess, sanitizer_env
@@ -72,8 +73,11 @@ def test_kill_9_during_a_burst_loses_no_acknowledged_message():
             try:
                 seen, since = set(), 0
                 while True:
+                    started = time.monotonic()
                     data, _ = await handle.send({"request": "sync_conversations", "since_seq": since, "limit": 5000})
                     page = data["result"]
+                    print("sync of %d entries over the gateway API: %.0f ms" % (len(page["entries"]),
+                                                                             (time.monotonic() - started) * 1000))
                     seen.update(e["message_id"] for e in page["entries"] if e["kind"] == "message")
                     since = page["last_seq"]
                     if not page["more"]:
