@@ -38,7 +38,9 @@ bool Gateway::claims(int event, nua_handle_s* handle, const sip_s* sip) {
         return true;
     if (event == nua_i_invite || event == nua_i_message) {
         auto contact = contacts_.find(requestUser(sip));
-        return contact != contacts_.end() && !contact->second.expired();
+        if (contact != contacts_.end() && !contact->second.expired())
+            return true;
+        return event == nua_i_message && offlineCandidate(sip);
     }
     return false;
 }

@@ -16,8 +16,10 @@
 #include "gateway_session.hpp"
 #include "sip_role.hpp"
 #include "sylkcore/janus/gateway.hpp"
+#include "sylkcore/error_code.hpp"
 #include "sylkcore/hub/events.hpp"
 #include "sylkcore/json.hpp"
+#include "sylkcore/store/journal_writer.hpp"
 
 namespace sylk::sip {
 
@@ -44,6 +46,22 @@ struct MessageRequest {
     bool imdn = false;               // wrap in CPIM asking for delivery and display notifications
 };
 
+// The answer to a request that waits for the message journal (gateway_journal.cpp): one of
+// the two is called once, on the SIP thread.
+struct DeferredAnswer {
+    std::function<void(const Json& result)> done;
+    std::function<void(ErrorCode code, const std::string& error)> failed;
+};
+
+// sync_conversations (SylkServer's name): the account's journal after a point.
+struct SyncRequest {
+    std::optional<std::string> sinceId;   // after this message
+    int64_t sinceSeq = 0;                 // after this sequence number (the last sync's last_seq)
+    int64_t sinceTime = 0;                // at or after this time (seconds since 1970)
+    std::string conversation;             // "" = every conversation
+    int limit = 1000;
+};
+
 class Gateway : public SipRole {
 public:
     // Pushes {"sip": "event", "call_id"?: ..., "result": result} (and jsep) to the session.
@@ -51,6 +69,7 @@ public:
                                          const Json& jsep)>;
 
     Gateway(SipStack& stack, RtpReceiver& receiver, janus::Gateway janusGateway, EventSink events);
+    ~Gateway() override;  // takes the journal back from store::HistoryAccess
 
     bool claims(int event, nua_handle_s* handle, const sip_s* sip) override;
     void onEvent(int event, int status, const char* phrase, nua_handle_s* handle, const sip_s* sip,
@@ -71,7 +90,21 @@ public:
     Json hangup(GatewaySession& session);
     Json hold(GatewaySession& session, bool hold, const std::string& direction);
     Json dtmfInfo(GatewaySession& session, const std::string& digit, int durationMs);
-    Json message(const std::shared_ptr<GatewaySession>& session, const MessageRequest& request);
+    // Answered through answer once journaled (at once without a journal); the MESSAGE leaves
+    // only after the journal has it.
+    void message(const std::shared_ptr<GatewaySession>& session, const MessageRequest& request, DeferredAnswer answer);
+
+    // The message journal (gateway_journal.cpp); none: messages are not journaled.
+    void setJournal(std::unique_ptr<store::JournalWriter> journal);
+    // A token for GET /messages/history/<account> on the web app server (Apikey).
+    Json historyToken(GatewaySession& session);
+    void setOfflineDelivery(bool fromTrustedPeers) { offlineFromTrustedPeers_ = fromTrustedPeers; }
+    store::JournalWriter* journal() const { return journal_.get(); }
+    // Sync requests: each is journaled and forwarded to the account's other handles.
+    void syncConversations(GatewaySession& session, const SyncRequest& request, DeferredAnswer answer);
+    void markRead(GatewaySession& session, const std::string& conversation, DeferredAnswer answer);
+    void removeMessage(GatewaySession& session, const std::string& messageId, DeferredAnswer answer);
+    void removeConversation(GatewaySession& session, const std::string& conversation, DeferredAnswer answer);
     // RFC 3994 is-composing to the peer (uri, or the call's).
     Json composing(const std::shared_ptr<GatewaySession>& session, bool active, const std::optional<std::string>& uri);
     void onTick() override;
@@ -115,6 +148,35 @@ private:
         std::string body;    // message/cpim
     };
     std::vector<PendingMessage> pending_;  // SIP thread only
+
+    // The journal (gateway_journal.cpp). Appends entries, then on the SIP thread answers the
+    // request Sofia is handling now (its message kept meanwhile) with 200, or 500 when the
+    // journal failed, and calls stored(duplicate) after a 200.
+    void answerOnceJournaled(nua_handle_s* handle, bool inCall, std::vector<store::JournalEntry> entries,
+                             std::function<void(bool duplicate)> stored);
+    // Appends entries; then (SIP thread) answer.done(result with "seq") and the same result to
+    // every other handle of the account, or answer.failed.
+    void journalAndForward(GatewaySession& session, std::vector<store::JournalEntry> entries, Json result,
+                           DeferredAnswer answer);
+    // Every handle whose account is aor, but except.
+    std::vector<std::shared_ptr<GatewaySession>> handlesOf(const std::string& aor, const GatewaySession* except) const;
+    // Runs check on the journal thread; when it throws JournalError the request fails with it.
+    void journalChangeIfKnown(GatewaySession& session, std::function<void(store::MessageJournal&)> check,
+                              store::JournalEntry entry, Json result, DeferredAnswer answer);
+    std::unique_ptr<store::JournalWriter> journal_;
+    // MSRP chat (chat calls): the msrp plugin has acknowledged the SEND before the message
+    // reaches us, so these are journaled as they pass, not before an acknowledgement; a
+    // failure is logged. kind: store::kind::kMessage or kState.
+    void journalChat(GatewaySession& session, const char* kind, const std::string& messageId,
+                     const std::string& direction, const std::string& contentType, const std::string& content,
+                     const std::string& state);
+    // Offline delivery, SylkServer's way: the proxy forks MESSAGEs for an account's address to
+    // us too (from trusted_peers); one for an account the journal knows is stored while no
+    // handle is connected, and synced when one connects.
+    bool offlineFromTrustedPeers_ = false;
+    // An out-of-dialog MESSAGE from a trusted peer to an address none of our contacts is.
+    bool offlineCandidate(const sip_s* sip) const;
+    void onOfflineMessage(nua_handle_s* handle, const sip_s* sip);
 
     // Chat-only calls (gateway_chat.cpp): the MSRP session opened in the msrp plugin's direct
     // mode when the web user accepts, our m=message answered; closed with the call.

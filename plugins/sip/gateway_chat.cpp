@@ -308,6 +308,7 @@ void Gateway::onChatMessage(GatewaySession& session, const hub::DirectMessage& m
     Json event = result("message");
     if (type != "message/cpim") {
         event.set("sender", call.peerUri).set("content_type", message.contentType).set("content", message.body);
+        journalChat(session, store::kind::kMessage, "", "incoming", message.contentType, message.body, "received");
         events_(session, call.callId, event, Json());
         return;
     }
@@ -332,6 +333,8 @@ void Gateway::onChatMessage(GatewaySession& session, const hub::DirectMessage& m
         }
         Json imdn = result("imdn");
         imdn.set("sender", sender).set("message_id", notification->messageId).set("status", notification->status);
+        if (notification->status == "delivered" || notification->status == "displayed")
+            journalChat(session, store::kind::kState, notification->messageId, "", "", "", notification->status);
         events_(session, call.callId, imdn, Json());
         return;
     }
@@ -348,6 +351,7 @@ void Gateway::onChatMessage(GatewaySession& session, const hub::DirectMessage& m
         .set("content_type", cpim->contentType)
         .set("content", cpim->body)
         .set("cpim", envelope);
+    journalChat(session, store::kind::kMessage, messageId, "incoming", cpim->contentType, cpim->body, "received");
     events_(session, call.callId, event, Json());
     // Delivered to the web user: tell the sender if it asked (RFC 5438), over the same session.
     if (auto reply = imdnReply(*cpim, "delivered", fromHeader(session)))
@@ -371,6 +375,7 @@ Json Gateway::displayed(GatewaySession& session, const std::string& messageId) {
     call.displayAsked.erase(asked);
     if (reply)
         call.chatLink->send("message/cpim", cpim::buildCpim(*reply));
+    journalChat(session, store::kind::kState, messageId, "", "", "", "displayed");
     Json event = result("displayedsent");
     event.set("message_id", messageId);
     return event;
@@ -390,6 +395,7 @@ Json Gateway::chatMessage(GatewaySession& session, const MessageRequest& request
         cpim.headers.emplace_back("imdn.Disposition-Notification", "positive-delivery, display");
     cpim.contentType = request.contentType;
     cpim.body = request.content;
+    journalChat(session, store::kind::kMessage, messageId, "outgoing", request.contentType, request.content, "sent");
     session.call.chatLink->send("message/cpim", cpim::buildCpim(cpim));
     Json event = result("messagesent");
     event.set("message_id", messageId);

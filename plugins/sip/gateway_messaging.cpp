@@ -75,7 +75,8 @@ void Gateway::sendMessage(const std::shared_ptr<GatewaySession>& session, const 
                 TAG_END());
 }
 
-Json Gateway::message(const std::shared_ptr<GatewaySession>& session, const MessageRequest& request) {
+void Gateway::message(const std::shared_ptr<GatewaySession>& session, const MessageRequest& request,
+                      DeferredAnswer answer) {
     if (!session->account.active)
         throw RequestError(ErrorCode::SipWrongState, "register first (or register as a guest)");
     bool inCall = !request.uri && session->call.state == CallState::Established;
@@ -83,28 +84,79 @@ Json Gateway::message(const std::shared_ptr<GatewaySession>& session, const Mess
         throw RequestError(ErrorCode::SipInvalidAddress, "uri must be a SIP URI");
     if (!request.uri && !inCall)
         throw RequestError(ErrorCode::MissingField, "uri is needed outside a call");
-    if (inCall && session->call.chatLink)  // a chat-only call: over its MSRP session
-        return chatMessage(*session, request);
-    Json event = result("messagesent");
-    if (!request.imdn) {
-        sendMessage(session, request.uri.value_or(""), inCall, request.contentType, request.content);
-        return event;
+    if (inCall && session->call.chatLink) {  // a chat-only call: over its MSRP session
+        answer.done(chatMessage(*session, request));
+        return;
     }
-    cpim::CpimMessage cpim;
-    cpim.from = fromHeader(*session);
-    cpim.to = "<" + (request.uri ? *request.uri : session->call.peerUri) + ">";
-    cpim.dateTime = cpim::cpimNow();
+    Json event = result("messagesent");
+    std::string peer = request.uri ? *request.uri : session->call.peerUri;
     gchar* uuid = g_uuid_string_random();
     std::string messageId = uuid;
     g_free(uuid);
-    cpim.headers = {{"NS", "imdn <urn:ietf:params:imdn>"},
-                    {"imdn.Message-ID", messageId},
-                    {"imdn.Disposition-Notification", "positive-delivery, display"}};
-    cpim.contentType = request.contentType;
-    cpim.body = request.content;
-    sendMessage(session, request.uri.value_or(""), inCall, "message/cpim", cpim::buildCpim(cpim));
+    std::string contentType = request.contentType;
+    std::string body = request.content;
+    if (request.imdn) {
+        cpim::CpimMessage cpim;
+        cpim.from = fromHeader(*session);
+        cpim.to = "<" + peer + ">";
+        cpim.dateTime = cpim::cpimNow();
+        cpim.headers = {{"NS", "imdn <urn:ietf:params:imdn>"},
+                        {"imdn.Message-ID", messageId},
+                        {"imdn.Disposition-Notification", "positive-delivery, display"}};
+        cpim.contentType = request.contentType;
+        cpim.body = request.content;
+        contentType = "message/cpim";
+        body = cpim::buildCpim(cpim);
+    }
     event.set("message_id", messageId);
-    return event;
+    std::string uri = request.uri.value_or("");
+    if (!journal_) {
+        sendMessage(session, uri, inCall, contentType, body);
+        answer.done(event);
+        return;
+    }
+    // Journaled first: the web user's "messagesent" means it is stored and on its way.
+    store::JournalEntry entry;
+    entry.account = session->account.aor;
+    entry.kind = store::kind::kMessage;
+    entry.messageId = messageId;
+    entry.conversation = peer;
+    entry.direction = "outgoing";
+    entry.contentType = request.contentType;
+    entry.content = request.content;
+    entry.state = "sent";
+    entry.timestampUs = g_get_real_time();
+    std::weak_ptr<GatewaySession> weak = session;
+    journal_->append({entry}, [this, weak, uri, inCall, contentType, body, event, answer, entry](
+                                  const store::AppendOutcome& outcome) {
+        stack_.post([this, weak, uri, inCall, contentType, body, event, answer, entry, outcome] {
+            auto session = weak.lock();
+            if (!outcome.stored) {
+                answer.failed(ErrorCode::SipIoError, "not sent: the message journal could not store it: " + outcome.error);
+                return;
+            }
+            if (!session || !session->account.active || (inCall && session->call.state != CallState::Established)) {
+                answer.failed(ErrorCode::SipWrongState, "the account or call ended while the message was stored");
+                return;
+            }
+            try {
+                sendMessage(session, uri, inCall, contentType, body);
+            } catch (const RequestError& e) {
+                answer.failed(e.code(), e.what());
+                return;
+            }
+            Json done = event;
+            done.set("seq", static_cast<json_int_t>(outcome.results[0].seq));
+            answer.done(done);
+            // The account's other handles (devices) see what this one sent.
+            Json copy = result("outgoing_message");
+            copy.set("message_id", entry.messageId).set("recipient", entry.conversation)
+                .set("content_type", entry.contentType).set("content", entry.content)
+                .set("seq", static_cast<json_int_t>(outcome.results[0].seq));
+            for (const auto& other : handlesOf(entry.account, session.get()))
+                emit(*other, copy);
+        });
+    });
 }
 
 Json Gateway::composing(const std::shared_ptr<GatewaySession>& session, bool active,
@@ -143,6 +195,10 @@ void Gateway::onIncomingMessage(nua_handle_s* handle, const sip_s* sip) {
     bool inCall = session && session->call.handle == handle;
     if (!session)
         session = contacts_[requestUser(sip)].lock();
+    if (!session && offlineCandidate(sip)) {
+        onOfflineMessage(handle, sip);
+        return;
+    }
     if (!session) {
         stack_.refuse(handle, 404, sip_404_Not_found, "no such user");
         return;
@@ -174,6 +230,26 @@ void Gateway::onIncomingMessage(nua_handle_s* handle, const sip_s* sip) {
     }
     Json event = result("message");
     event.set("sender", sender).set("displayname", displayOf(sip));
+    std::string aor = session->account.aor;
+    std::weak_ptr<GatewaySession> weak = session;
+    // Delivers event to the handle the MESSAGE came to and the account's other handles, once:
+    // a duplicate (a retransmission by another route, or the proxy's fork of the same message to
+    // another handle of the account) was delivered already.
+    auto deliver = [this, weak, callId, aor](const Json& event) {
+        auto session = weak.lock();
+        if (session)
+            events_(*session, callId, event, Json());
+        for (const auto& other : handlesOf(aor, session.get()))
+            events_(*other, "", event, Json());
+    };
+    store::JournalEntry entry;
+    entry.account = aor;
+    entry.kind = store::kind::kMessage;
+    entry.conversation = sender;
+    entry.direction = "incoming";
+    entry.state = "received";
+    entry.timestampUs = g_get_real_time();
+    std::optional<std::string> deliveredImdn;
     if (type == "message/cpim") {
         auto cpim = cpim::parseCpim(body);
         if (!cpim) {
@@ -188,8 +264,19 @@ void Gateway::onIncomingMessage(nua_handle_s* handle, const sip_s* sip) {
             }
             Json imdn = result("imdn");
             imdn.set("sender", sender).set("message_id", notification->messageId).set("status", notification->status);
-            events_(*session, callId, imdn, Json());
-            finish(200, sip_200_OK);
+            bool journaled = notification->status == "delivered" || notification->status == "displayed";
+            if (!journal_ || !journaled) {
+                deliver(imdn);
+                finish(200, sip_200_OK);
+                return;
+            }
+            entry.kind = store::kind::kState;
+            entry.messageId = notification->messageId;
+            entry.state = notification->status;
+            answerOnceJournaled(handle, inCall, {entry}, [deliver, imdn](bool duplicate) {
+                if (!duplicate)
+                    deliver(imdn);
+            });
             return;
         }
         Json envelope = Json::object();
@@ -198,16 +285,36 @@ void Gateway::onIncomingMessage(nua_handle_s* handle, const sip_s* sip) {
         if (!messageId.empty())
             envelope.set("message_id", messageId);
         event.set("content_type", cpim->contentType).set("content", cpim->body).set("cpim", envelope);
-        events_(*session, callId, event, Json());
-        finish(200, sip_200_OK);
+        entry.messageId = messageId;
+        entry.contentType = cpim->contentType;
+        entry.content = cpim->body;
         // Delivered to the web user: tell the sender if it asked (RFC 5438), after our 200.
         if (auto reply = imdnReply(*cpim, "delivered", fromHeader(*session)))
-            pending_.push_back({session, sender, inCall, cpim::buildCpim(*reply)});
+            deliveredImdn = cpim::buildCpim(*reply);
+    } else {
+        entry.contentType = type;
+        entry.content = body;
+        event.set("content_type", type).set("content", body);
+    }
+    if (entry.messageId.empty()) {
+        // No imdn.Message-ID: the SIP transaction names the message, the same on every fork.
+        entry.messageId = "sip:" + callId + ";cseq=" + std::to_string(sip->sip_cseq ? sip->sip_cseq->cs_seq : 0);
+    }
+    event.set("message_id", entry.messageId);
+    auto afterwards = [this, weak, deliver, event, sender, inCall, deliveredImdn](bool duplicate) {
+        if (duplicate)
+            return;
+        deliver(event);
+        auto session = weak.lock();
+        if (session && deliveredImdn)
+            pending_.push_back({session, sender, inCall, *deliveredImdn});
+    };
+    if (!journal_) {
+        finish(200, sip_200_OK);
+        afterwards(false);
         return;
     }
-    event.set("content_type", type).set("content", body);
-    events_(*session, callId, event, Json());
-    finish(200, sip_200_OK);
+    answerOnceJournaled(handle, inCall, {entry}, afterwards);
 }
 
 }  // namespace sylk::sip

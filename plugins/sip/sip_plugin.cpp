@@ -81,6 +81,26 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     settings.roomSamplingRate = static_cast<int>(config.getInt("room_sampling_rate", 0, 0, 48000));
     if (settings.roomSamplingRate != 0 && 48000 % settings.roomSamplingRate != 0)
         throw std::invalid_argument("room_sampling_rate must be 8000, 12000, 16000, 24000 or 48000 (or 0)");
+    // The message journal (docs/message-store.md): opened before the stack starts, so no
+    // MESSAGE is taken that could not be stored. A journal that cannot open stops the plugin.
+    std::string journalBackend = config.getString("journal_backend", "sqlite");
+    std::unique_ptr<store::JournalWriter> journal;
+    if (journalBackend != "none") {
+        store::JournalSettings journalSettings;
+        journalSettings.backend = journalBackend;
+        std::string stateDir = config.getString("state_dir", "/var/lib/sylk-janus");
+        journalSettings.sqlitePath = config.getString("journal_path", stateDir + "/message-journal.sqlite");
+        journalSettings.postgresConninfo = config.getString("journal_postgres", "");
+        journalSettings.retentionDays = static_cast<int>(config.getInt("journal_retention_days", 365, 0, 36500));
+        try {
+            journal = std::make_unique<store::JournalWriter>(store::MessageJournal::open(journalSettings),
+                                                             journalSettings.retentionDays);
+        } catch (const store::JournalError& e) {
+            throw std::invalid_argument(std::string(e.what()) + " (journal_backend = none turns the journal off)");
+        }
+        SYLK_LOG(LOG_INFO, "janus.plugin.sylk.sip", "message journal: %s%s%s", journalBackend.c_str(),
+                 journalBackend == "sqlite" ? " " : "", journalBackend == "sqlite" ? journalSettings.sqlitePath.c_str() : "");
+    }
     stack_ = std::make_unique<SipStack>(settings);
     receiver_ = std::make_unique<RtpReceiver>();
     focus_ = std::make_unique<ConferenceFocus>(*stack_);
@@ -90,6 +110,13 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
             pushEventTo(session.handle(), "", event(callId, result), jsep);
             events().notify(session.handle(), [&] { return SipEvents::fromGatewayResult(session, callId, result); });
         });
+    gateway_->setJournal(std::move(journal));
+    std::string offline = config.getString("offline_delivery", "none");
+    if (offline != "none" && offline != "trusted_peers")
+        throw std::invalid_argument("offline_delivery must be none or trusted_peers");
+    if (offline == "trusted_peers" && journalBackend == "none")
+        throw std::invalid_argument("offline_delivery = trusted_peers needs the message journal");
+    gateway_->setOfflineDelivery(offline == "trusted_peers");
     focus_->reportTo(events());
     stack_->addRole(gateway_.get());
     stack_->addRole(focus_.get());
@@ -108,6 +135,11 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     onRequest<GatewaySession>("dtmf_info", Execution::Inline, &SipPlugin::dtmfInfo);
     onRequest<GatewaySession>("message", Execution::Inline, &SipPlugin::message);
     onRequest<GatewaySession>("composing", Execution::Inline, &SipPlugin::composing);
+    onRequest<GatewaySession>("sync_conversations", Execution::Inline, &SipPlugin::syncConversations);
+    onRequest<GatewaySession>("mark_read", Execution::Inline, &SipPlugin::markRead);
+    onRequest<GatewaySession>("remove_message", Execution::Inline, &SipPlugin::removeMessage);
+    onRequest<GatewaySession>("remove_conversation", Execution::Inline, &SipPlugin::removeConversation);
+    onRequest<GatewaySession>("history_token", Execution::Inline, &SipPlugin::historyToken);
     onRequest<GatewaySession>("displayed", Execution::Inline, &SipPlugin::displayed);
     onRequest<GatewaySession>("acceptfile", Execution::Inline, &SipPlugin::acceptFile);
     onRequest<GatewaySession>("declinefile", Execution::Inline, &SipPlugin::declineFile);
@@ -181,6 +213,70 @@ Reply SipPlugin::onSipThread(GatewaySession& session, const Request& request, Si
     if (!posted)
         throw RequestError(ErrorCode::SipStackError, "the SIP stack is not running");
     return Reply{};
+}
+
+Reply SipPlugin::onSipThreadDeferred(GatewaySession& session, const Request& request, DeferredWork work) {
+    auto self = session.shared_from_this();
+    bool posted = stack_->post([this, self, transaction = request.transaction, work = std::move(work)] {
+        if (self->stopped())
+            return;
+        DeferredAnswer answer;
+        answer.done = [this, self, transaction](const Json& result) {
+            events().notify(self->handle(), [&] { return SipEvents::fromGatewayResult(*self, "", result); });
+            pushEventTo(self->handle(), transaction, event("", result), Json());
+        };
+        answer.failed = [this, self, transaction](ErrorCode code, const std::string& error) {
+            pushEventTo(self->handle(), transaction, errorEvent(code, error), Json());
+        };
+        try {
+            work(*self, answer);
+        } catch (const RequestError& e) {
+            answer.failed(e.code(), e.what());
+        } catch (const std::exception& e) {
+            SYLK_LOG(LOG_ERR, "janus.plugin.sylk.sip", "SIP request failed: %s", e.what());
+            answer.failed(ErrorCode::InternalError, "internal error");
+        }
+    });
+    if (!posted)
+        throw RequestError(ErrorCode::SipStackError, "the SIP stack is not running");
+    return Reply{};
+}
+
+Reply SipPlugin::syncConversations(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
+    SyncRequest request;
+    request.sinceId = reader.optionalString("since_id", 256);
+    request.sinceSeq = reader.optionalInt("since_seq", 0, INT64_MAX).value_or(0);
+    request.sinceTime = reader.optionalInt("since_time", 0, INT64_MAX / G_USEC_PER_SEC).value_or(0);
+    request.conversation = reader.optionalString("conversation", 512).value_or("");
+    request.limit = static_cast<int>(reader.optionalInt("limit", 1, 5000).value_or(1000));
+    return onSipThreadDeferred(session, janusRequest, [this, request](GatewaySession& s, DeferredAnswer answer) {
+        gateway_->syncConversations(s, request, std::move(answer));
+    });
+}
+
+Reply SipPlugin::markRead(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
+    std::string conversation = reader.requireString("conversation", 512);
+    return onSipThreadDeferred(session, janusRequest, [this, conversation](GatewaySession& s, DeferredAnswer answer) {
+        gateway_->markRead(s, conversation, std::move(answer));
+    });
+}
+
+Reply SipPlugin::removeMessage(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
+    std::string messageId = reader.requireString("message_id", 256);
+    return onSipThreadDeferred(session, janusRequest, [this, messageId](GatewaySession& s, DeferredAnswer answer) {
+        gateway_->removeMessage(s, messageId, std::move(answer));
+    });
+}
+
+Reply SipPlugin::removeConversation(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
+    std::string conversation = reader.requireString("conversation", 512);
+    return onSipThreadDeferred(session, janusRequest, [this, conversation](GatewaySession& s, DeferredAnswer answer) {
+        gateway_->removeConversation(s, conversation, std::move(answer));
+    });
+}
+
+Reply SipPlugin::historyToken(GatewaySession& session, RequestReader&, const Request& janusRequest) {
+    return onSipThread(session, janusRequest, [this](GatewaySession& s) { return gateway_->historyToken(s); });
 }
 
 Reply SipPlugin::registerAccount(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
@@ -266,8 +362,9 @@ Reply SipPlugin::message(GatewaySession& session, RequestReader& reader, const R
         if (c <= 0x20 || c >= 0x7f)
             throw RequestError(ErrorCode::InvalidField, "content_type must be a MIME type like text/plain");
     }
-    return onSipThread(session, janusRequest,
-                       [this, request](GatewaySession& s) { return gateway_->message(s.shared_from_this(), request); });
+    return onSipThreadDeferred(session, janusRequest, [this, request](GatewaySession& s, DeferredAnswer answer) {
+        gateway_->message(s.shared_from_this(), request, std::move(answer));
+    });
 }
 
 Reply SipPlugin::transfer(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {

@@ -29,6 +29,10 @@ private:
     // answer event; the returned Reply is empty, which Janus answers with an ack.
     using SipWork = std::function<Json(GatewaySession&)>;
     Reply onSipThread(GatewaySession& session, const Request& request, SipWork work);
+    // The same for a request answered later (after the message journal): work gets the answer
+    // to call once; an exception it throws is the answer.
+    using DeferredWork = std::function<void(GatewaySession&, DeferredAnswer)>;
+    Reply onSipThreadDeferred(GatewaySession& session, const Request& request, DeferredWork work);
     Json event(const std::string& callId, const Json& result) const;
 
     Reply registerAccount(GatewaySession&, RequestReader&, const Request&);
@@ -41,6 +45,12 @@ private:
     Reply unhold(GatewaySession&, RequestReader&, const Request&);
     Reply dtmfInfo(GatewaySession&, RequestReader&, const Request&);
     Reply message(GatewaySession&, RequestReader&, const Request&);
+    // The message journal's sync requests (docs/sip-api.md, "Message store").
+    Reply syncConversations(GatewaySession&, RequestReader&, const Request&);
+    Reply markRead(GatewaySession&, RequestReader&, const Request&);
+    Reply removeMessage(GatewaySession&, RequestReader&, const Request&);
+    Reply removeConversation(GatewaySession&, RequestReader&, const Request&);
+    Reply historyToken(GatewaySession&, RequestReader&, const Request&);
     Reply composing(GatewaySession&, RequestReader&, const Request&);
     Reply displayed(GatewaySession&, RequestReader&, const Request&);
     Reply acceptFile(GatewaySession&, RequestReader&, const Request&);

@@ -151,6 +151,13 @@ def test_a_sip_chat_client_chats_with_a_web_phone_user(janus):
     assert "displayedsent" in result["events"], result   # the gateway took the page's displayed
     assert left == [], left          # the BYE closed the direct session
     assert janus.alive()
+    # The chat is in the message journal (issue 13): both messages, each with its displayed state.
+    import sqlite3
+    with sqlite3.connect(os.path.join(janus.run_dir, "state", "message-journal.sqlite")) as db:
+        journal = dict(db.execute("SELECT message_id, direction || ':' || state FROM message_journal"
+                                  " WHERE kind = 'message' AND account = 'sip:webuser@sylk.test'").fetchall())
+    assert journal.get("chat-msg-1") == "incoming:displayed", journal
+    assert journal.get(message_id) == "outgoing:displayed", journal
 
 
 def test_a_declined_chat_call_opens_no_msrp_session(janus):

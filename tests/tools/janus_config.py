@@ -203,6 +203,8 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
                   % (sip_tls_port, certificate, key))
         if sip_rtp_timeout is not None:
             out.write('\trtp_timeout = %d\n' % sip_rtp_timeout)
+        if "state_dir" not in (sip_options or {}):  # the message journal, kept with the run
+            out.write('\tstate_dir = "%s"\n' % os.path.join(run, "state"))
         for key, value in (sip_options or {}).items():
             out.write('\t%s = "%s"\n' % (key, value))
         out.write('}\n')

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "sylkcore/files/file_store.hpp"
+#include "sylkcore/store/history_access.hpp"
+#include "sylkcore/store/journal_json.hpp"
 #include "sylkcore/json.hpp"
 
 namespace sylk::http {
@@ -169,6 +171,11 @@ int HttpServer::answer(MHD_Connection* connection, const char* url, const char* 
         *uploadSize = 0;  // static site: request bodies are discarded
         return MHD_YES;
     }
+    if (path.rfind("/messages/history/", 0) == 0) {
+        if (strcmp(method, "GET") != 0)
+            return sendError(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "the message history takes GET");
+        return serveHistory(connection, path.substr(std::strlen("/messages/history/")));
+    }
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return sendText(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are served here\n");
     if (path == "/config.json" && !clientConfig_.empty())
@@ -301,6 +308,66 @@ int HttpServer::listFiles(MHD_Connection* connection, const std::string& token) 
     if (!grant)
         return sendError(connection, MHD_HTTP_FORBIDDEN, "unknown or expired file token");
     return sendJson(connection, MHD_HTTP_OK, Json::object().set("files", files::FileStore::instance().listJson(grant->room)));
+}
+
+int HttpServer::serveHistory(MHD_Connection* connection, const std::string& account) {
+    auto& history = store::HistoryAccess::instance();
+    const char* authorization = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    std::string given = authorization ? authorization : "";
+    std::string token = given.rfind("Apikey ", 0) == 0 ? given.substr(7) : "";
+    auto granted = token.empty() ? std::nullopt : history.accountOf(token);
+    if (!granted || *granted != account) {
+        // The same answer for an unknown token and another account's: nothing to probe with.
+        std::string body = Json::object().set("error", "give Authorization: Apikey <token> of this account").dump();
+        MHD_Response* response = MHD_create_response_from_buffer(body.size(), body.data(), MHD_RESPMEM_MUST_COPY);
+        MHD_add_response_header(response, "Content-Type", "application/json");
+        MHD_add_response_header(response, "WWW-Authenticate", "Apikey");
+        MHD_Result result = MHD_queue_response(connection, MHD_HTTP_UNAUTHORIZED, response);
+        MHD_destroy_response(response);
+        return result;
+    }
+    store::SyncQuery query;
+    query.account = account;
+    const char* since = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "since_seq");
+    const char* sinceId = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "since_id");
+    const char* limit = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "limit");
+    char* end = nullptr;
+    if (since) {
+        long long value = std::strtoll(since, &end, 10);
+        if (!*since || *end || value < 0)
+            return sendError(connection, MHD_HTTP_BAD_REQUEST, "since_seq must be a sequence number (0 or more)");
+        query.afterSeq = value;
+    }
+    if (sinceId)
+        query.afterMessageId = sinceId;
+    int pageSize = 1000;
+    if (limit) {
+        long long value = std::strtoll(limit, &end, 10);
+        if (!*limit || *end || value < 1 || value > 5000)
+            return sendError(connection, MHD_HTTP_BAD_REQUEST, "limit must be 1 to 5000");
+        pageSize = static_cast<int>(value);
+    }
+    query.limit = pageSize + 1;
+    std::vector<store::JournalEntry> entries;
+    try {
+        entries = history.fetch(query);
+    } catch (const store::JournalError& e) {
+        if (e.kind() == store::JournalError::Kind::NotFound)
+            return sendError(connection, MHD_HTTP_NOT_FOUND, e.what());
+        return sendError(connection, MHD_HTTP_SERVICE_UNAVAILABLE, e.what());
+    }
+    bool more = entries.size() > static_cast<size_t>(pageSize);
+    if (more)
+        entries.pop_back();
+    Json list = Json::array();
+    for (const auto& entry : entries)
+        list.append(store::entryToJson(entry));
+    Json body = Json::object();
+    body.set("account", account).set("entries", list);
+    body.set("last_seq", static_cast<json_int_t>(entries.empty() ? query.afterSeq : entries.back().seq));
+    body.setBool("more", more);
+    ++served_;
+    return sendJson(connection, MHD_HTTP_OK, body);
 }
 
 }  // namespace sylk::http

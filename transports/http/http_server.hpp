@@ -47,6 +47,8 @@ private:
                RequestState& state);
     int download(MHD_Connection* connection, const std::string& token, const std::string& id);
     int listFiles(MHD_Connection* connection, const std::string& token);
+    // GET /messages/history/<account> with Authorization: Apikey <token> (docs/message-store.md).
+    int serveHistory(MHD_Connection* connection, const std::string& account);
 
     StaticSite site_;
     std::string address_;
