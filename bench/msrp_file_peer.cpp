@@ -5,8 +5,11 @@
 // sockets, the same chunk size per write, one read buffer of 1 MiB), so both sides of the ratio
 // pay the same peer costs.
 //
-//   msrp_file_peer raw-sink HOST BYTES              listens on HOST (port printed on stdout), reads
-//                                                   BYTES from one connection, then writes one byte
+//   msrp_file_peer raw-sink HOST BYTES [STORE]      listens on HOST (port printed on stdout), reads
+//                                                   BYTES from one connection, then writes one byte;
+//                                                   with STORE (a path) it also writes them there
+//                                                   and SHA-1 hashes them on the way, on its one
+//                                                   thread: what storing costs a plain receiver
 //   msrp_file_peer raw-send LOCAL HOST PORT FILE CHUNK
 //                                                   writes FILE in CHUNK-byte writes; waits for the
 //                                                   sink's byte
@@ -24,6 +27,8 @@
 // success stdout's last line is {"seconds": S, "bytes": N} (S from the first byte written to the
 // end); a protocol error exits 1 with the reason on stderr.
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -100,7 +105,7 @@ void report(double seconds, uint64_t bytes) {
 
 // ---------------------------------------------------------------- raw copy
 
-int rawSink(const std::string& host, uint64_t bytes) {
+int rawSink(const std::string& host, uint64_t bytes, const std::string& store) {
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr = address(host, 0);
     socklen_t length = sizeof addr;
@@ -112,6 +117,11 @@ int rawSink(const std::string& host, uint64_t bytes) {
     int fd = accept(listener, nullptr, nullptr);
     if (fd < 0)
         die(std::string("accept failed: ") + strerror(errno));
+    int file = store.empty() ? -1 : open(store.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (!store.empty() && file < 0)
+        die("cannot write " + store);
+    EVP_MD_CTX* sha1 = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(sha1, EVP_sha1(), nullptr);
     std::string buffer(kReadSize, '\0');
     uint64_t got = 0;
     while (got < bytes) {
@@ -120,8 +130,20 @@ int rawSink(const std::string& host, uint64_t bytes) {
             continue;
         if (n <= 0)
             die("the sender stopped after " + std::to_string(got) + " bytes");
+        if (file >= 0) {
+            if (pwrite(file, buffer.data(), static_cast<size_t>(n), static_cast<off_t>(got)) != n)
+                die("cannot write " + store);
+            EVP_DigestUpdate(sha1, buffer.data(), static_cast<size_t>(n));
+        }
         got += static_cast<uint64_t>(n);
     }
+    if (file >= 0) {
+        unsigned char digest[EVP_MAX_MD_SIZE];
+        unsigned int size = 0;
+        EVP_DigestFinal_ex(sha1, digest, &size);
+        close(file);  // stored and hashed, as the server has it when it reports
+    }
+    EVP_MD_CTX_free(sha1);
     writeAll(fd, "k");
     close(fd);
     close(listener);
@@ -372,8 +394,8 @@ int msrpRecv(const std::string& local, const std::string& host, uint16_t port, c
 
 int main(int argc, char** argv) {
     std::string mode = argc > 1 ? argv[1] : "";
-    if (mode == "raw-sink" && argc == 4)
-        return rawSink(argv[2], std::stoull(argv[3]));
+    if (mode == "raw-sink" && (argc == 4 || argc == 5))
+        return rawSink(argv[2], std::stoull(argv[3]), argc == 5 ? argv[4] : "");
     if (mode == "raw-send" && argc == 7)
         return rawSend(argv[2], argv[3], static_cast<uint16_t>(std::stoi(argv[4])), argv[5], std::stoul(argv[6]));
     if (mode == "send" && argc == 9)
