@@ -293,7 +293,7 @@ void Session::pump() {
     auto self = shared_from_this();
     size_t written = 0;
     while (open_ && connection_ && !queue_.empty() && connection_->writable()) {
-        if (written >= stack_.config().writeBytesPerTurn) {
+        if (written > 0 && written >= stack_.config().writeBytesPerTurn) {  // one chunk at least
             pumpLater();  // the other sessions on this thread get their turn first
             break;
         }
