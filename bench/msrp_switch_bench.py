@@ -35,11 +35,13 @@ import json
 import os
 import re
 import secrets
+import selectors
 import shutil
 import socket
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 
 from bench_common import (JANUS_CPU, LOAD_CPU, RESULTS, SATURATED_PCT, TOP, LogWatch, cpu_busy, cpu_clock,
@@ -105,6 +107,82 @@ def host_port(uri):
     return host, int(port)
 
 
+class SetupReader:
+    """Reads the sessions' sockets while the bench sets up the rest, before the load client takes
+    them over: answers every SEND 200 (the switch's join notices, N x N of them in all, and its
+    welcome notice) so that no transaction of the switch times out and no socket's buffers fill
+    while later sessions join. One thread, one selector for all sockets. The hand-over waits for a
+    quiet moment with every socket at a frame boundary, so the load client starts on a whole frame."""
+
+    def __init__(self):
+        self.selector = selectors.DefaultSelector()
+        self.lock = threading.Lock()
+        self.last_data = time.monotonic()
+        self.answered = 0
+        self.error = None
+        self.stopping = False
+        self.thread = threading.Thread(target=self.run, name="setup-reader", daemon=True)
+        self.thread.start()
+
+    def add(self, sock, own):
+        """Reads sock from now on; own: our URI there (the From-Path of our responses)."""
+        sock.settimeout(5)  # recv only when select says so; sendall of a response may wait a little
+        with self.lock:
+            self.selector.register(sock, selectors.EVENT_READ, {"parser": FrameParser(), "own": own})
+
+    def run(self):
+        while not self.stopping:
+            with self.lock:
+                ready = self.selector.select(timeout=0.02) if self.selector.get_map() else []
+            if not ready:
+                time.sleep(0.005)
+                continue
+            for key, _ in ready:
+                try:
+                    self.read(key.fileobj, key.data)
+                except Exception as error:  # noqa: BLE001 - reported by handover()
+                    self.error = self.error or "%s: %s" % (key.data["own"], error)
+
+    def read(self, sock, state):
+        data = sock.recv(262144)
+        if not data:
+            raise RuntimeError("the switch closed the connection during set-up")
+        self.last_data = time.monotonic()
+        replies = []
+        for frame in state["parser"].feed(data):
+            if frame.is_request and frame.method == "SEND" and frame.header("Failure-Report", "yes") != "no":
+                replies.append("MSRP %s 200 OK\r\nTo-Path: %s\r\nFrom-Path: %s\r\n-------%s$\r\n"
+                               % (frame.tid, frame.from_path[0], state["own"], frame.tid))
+        if replies:
+            sock.sendall("".join(replies).encode())
+            self.answered += len(replies)
+
+    def at_frame_boundary(self):
+        with self.lock:
+            return all(not key.data["parser"].buffer and key.data["parser"].frame is None
+                       for key in self.selector.get_map().values())
+
+    async def handover(self, quiet_s=1.0, timeout=120):
+        """Waits until nothing came for quiet_s and every socket is at a frame boundary, then stops
+        reading (the sockets are blocking again, as the load client expects them)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() - self.last_data < quiet_s or not self.at_frame_boundary():
+            if self.error:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("the sessions did not go quiet during set-up")
+            await asyncio.sleep(0.1)
+        self.stopping = True
+        await asyncio.to_thread(self.thread.join)
+        if self.error:
+            raise RuntimeError("set-up: " + self.error)
+        for key in list(self.selector.get_map().values()):
+            self.selector.unregister(key.fileobj)
+            key.fileobj.settimeout(None)
+        self.selector.close()
+        return self.answered
+
+
 # ------------------------------------------------------------------ the two targets
 
 
@@ -154,15 +232,22 @@ class JanusTarget:
              "-d", str(int(self.hold_s * 1000)), "-trace_msg", "-message_file", messages,
              "-set", "room", room, "-set", "msrpport", str(PHONE_MSRP_PORT)],
             cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        answers = await self.sip_answers(messages, n)
+        # Each call's MSRP connection is made as soon as its answer is in sipp's trace (the switch
+        # gives a session 30 s to bind), and read from then on (join notices): see SetupReader.
         self.session = await Session.create(self.process.ws_url)
         self.caller = None
         self.socks = []
-        for offered, answered in answers:
-            sock = client_socket(*host_port(answered))
-            sock.sendall(request(new_id(), "SEND", answered, offered, [("Message-ID", new_id()),
-                                                                     ("Byte-Range", "1-0/0")]).encode())
-            self.socks.append((sock, offered, answered))
+        reader = SetupReader()
+        try:
+            async for offered, answered in self.sip_answers(messages, n):
+                sock = client_socket(*host_port(answered))
+                sock.sendall(request(new_id(), "SEND", answered, offered, [("Message-ID", new_id()),
+                                                                         ("Byte-Range", "1-0/0")]).encode())
+                reader.add(sock, offered)
+                self.socks.append((sock, offered, answered))
+        except BaseException:
+            reader.stopping = True
+            raise
         # the sessions' identities (CPIM From must be the caller's URI), as the switch has them
         handle = await self.session.attach(MSRP)
         deadline = time.monotonic() + 20
@@ -171,10 +256,11 @@ class JanusTarget:
             sessions = [x for r in status.get("rooms", []) if r.get("room") == room for x in r.get("sessions", [])]
             if len(sessions) == n and all(x.get("bound") for x in sessions):
                 break
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or reader.error:
                 raise RuntimeError("%d of %d SIP chat sessions bound in room %s" % (
                     sum(1 for x in sessions if x.get("bound")), n, room))
             await asyncio.sleep(0.2)  # polling the switch's status, which has no event for this
+        self.setup_answered = await reader.handover()
         by_display = {x["display"]: x for x in sessions}
         self.ids = [x["session"] for x in sessions]
         lines = []
@@ -184,13 +270,21 @@ class JanusTarget:
         self.socks = [sock for sock, _, _ in self.socks]
         return lines
 
-    async def sip_answers(self, messages, n, timeout=30):
-        """(offered a=path, answered a=path) of every call, paired by Call-ID in sipp's message trace."""
+    async def sip_answers(self, messages, n, timeout=60):
+        """Yields (offered a=path, answered a=path) of each call as its 200 appears in sipp's message
+        trace (paired with its INVITE by Call-ID), until all n are answered."""
         deadline = time.monotonic() + timeout
-        while True:
-            text = open(messages, errors="replace").read() if os.path.exists(messages) else ""
-            offered, answered = {}, {}
-            for block in text.split("-----------------------------------------------"):
+        given, offset, pending = set(), 0, ""
+        offered, answered = {}, {}
+        while len(given) < n:
+            if os.path.exists(messages):
+                with open(messages, errors="replace") as trace:
+                    trace.seek(offset)
+                    pending += trace.read()
+                    offset = trace.tell()
+            blocks = pending.split("-----------------------------------------------")
+            pending = blocks.pop()  # the last block may still be being written
+            for block in blocks:
                 call_id = re.search(r"^Call-ID:\s*(\S+)", block, re.M | re.I)
                 path = re.search(r"^a=path:(\S+)", block, re.M)
                 if not call_id or not path:
@@ -199,13 +293,17 @@ class JanusTarget:
                     offered[call_id.group(1)] = path.group(1)
                 elif re.search(r"^SIP/2\.0 200 ", block, re.M) and re.search(r"^CSeq:\s*1 INVITE", block, re.M | re.I):
                     answered[call_id.group(1)] = path.group(1)
-            if len(answered) >= n:
-                return [(offered[c], answered[c]) for c in answered]
+            for call in list(answered):
+                if call not in given and call in offered:
+                    given.add(call)
+                    yield offered[call], answered[call]
+            if len(given) >= n:
+                return
             if self.sipp.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("%d of %d chat calls answered (sipp %s): %s" % (
-                    len(answered), n, self.sipp.poll(), self.sipp.stderr.read()[-1000:] if self.sipp.poll() is not None
+                    len(given), n, self.sipp.poll(), self.sipp.stderr.read()[-1000:] if self.sipp.poll() is not None
                     else ""))
-            await asyncio.sleep(0.2)  # polling sipp's trace file
+            await asyncio.sleep(0.05)  # polling sipp's trace file
 
     async def open_by_service(self, n):
         """N sessions in a new room: msrp.open_session (passive: we connect), then the binding SEND."""
@@ -214,6 +312,7 @@ class JanusTarget:
         self.session = await Session.create(self.process.ws_url)
         caller = await self.session.attach(PROBE)
         self.ids, self.socks, lines = [], [], []
+        reader = SetupReader()
         for i in range(n):
             uri = "sip:u%d@bench.test" % i
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -235,8 +334,10 @@ class JanusTarget:
             # 200, the welcome notice and the rest are read by the load client
             sock.sendall(request(tid, "SEND", " ".join(path), mine, [("Message-ID", new_id()),
                                                                      ("Byte-Range", "1-0/0")]).encode())
+            reader.add(sock, mine)
             self.socks.append(sock)
             lines.append((sock.fileno(), mine, " ".join(path), '"User %d" <%s>' % (i, uri)))
+        self.setup_answered = await reader.handover()
         self.caller = caller
         return lines
 

@@ -21,9 +21,10 @@ DirectIncomingFileTransfer::~DirectIncomingFileTransfer() {
 }
 
 void DirectIncomingFileTransfer::onData(msrp::Session& session, const std::string& messageId, uint64_t offset,
-                                        std::string_view data) {
-    IncomingFileTransfer::onData(session, messageId, offset, data);
-    received_ = std::max(received_, offset + data.size());
+                                        std::string data) {
+    uint64_t end = offset + data.size();
+    IncomingFileTransfer::onData(session, messageId, offset, std::move(data));
+    received_ = std::max(received_, end);
     if (received_ - posted_ >= kProgressStep)
         postProgress();
 }

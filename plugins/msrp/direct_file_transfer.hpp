@@ -24,7 +24,7 @@ public:
     DirectIncomingFileTransfer(FileParty party, msrp::FileSelector selector, std::string transferId, Report report);
     ~DirectIncomingFileTransfer() override;
 
-    void onData(msrp::Session& session, const std::string& messageId, uint64_t offset, std::string_view data) override;
+    void onData(msrp::Session& session, const std::string& messageId, uint64_t offset, std::string data) override;
     void onMessage(msrp::Session& session, msrp::IncomingMessage message) override;
 
 private:

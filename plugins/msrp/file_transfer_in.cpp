@@ -38,11 +38,11 @@ bool IncomingFileTransfer::streams(msrp::Session&, const msrp::Message& firstChu
     return true;
 }
 
-void IncomingFileTransfer::onData(msrp::Session&, const std::string& messageId, uint64_t offset, std::string_view data) {
+void IncomingFileTransfer::onData(msrp::Session&, const std::string& messageId, uint64_t offset, std::string data) {
     if (!file_ || messageId != messageId_)
         return;
     try {
-        file_->write(offset, data);
+        file_->writeOwned(offset, std::move(data));  // written and hashed on the file's own thread
     } catch (const files::FileRefused& e) {
         fail(e.what());
     }

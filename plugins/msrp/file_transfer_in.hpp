@@ -24,7 +24,7 @@ public:
 
     // msrp::SessionHandler
     bool streams(msrp::Session& session, const msrp::Message& firstChunk) override;
-    void onData(msrp::Session& session, const std::string& messageId, uint64_t offset, std::string_view data) override;
+    void onData(msrp::Session& session, const std::string& messageId, uint64_t offset, std::string data) override;
     void onMessage(msrp::Session& session, msrp::IncomingMessage message) override;
     void onDropped(msrp::Session& session, const std::string& messageId, int status) override;
     void onClosed(msrp::Session& session, const std::string& reason) override;

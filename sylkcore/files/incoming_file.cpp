@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 namespace sylk::files {
 
@@ -30,6 +31,7 @@ IncomingFile::IncomingFile(const std::string& room, const std::string& name, con
     fd_ = open(file_.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd_ < 0)
         throw FileRefused(FileRefused::Reason::Io, std::string("cannot store the file: ") + strerror(errno));
+    writer_ = std::make_unique<BackgroundWriter>(fd_);
 }
 
 IncomingFile::~IncomingFile() {
@@ -38,6 +40,7 @@ IncomingFile::~IncomingFile() {
 }
 
 void IncomingFile::discard() {
+    writer_.reset();  // stops writing before the descriptor goes
     if (fd_ >= 0) {
         close(fd_);
         fd_ = -1;
@@ -46,7 +49,9 @@ void IncomingFile::discard() {
         unlink(file_.path.c_str());
 }
 
-void IncomingFile::write(uint64_t offset, std::string_view bytes) {
+void IncomingFile::write(uint64_t offset, std::string_view bytes) { writeOwned(offset, std::string(bytes)); }
+
+void IncomingFile::writeOwned(uint64_t offset, std::string bytes) {
     if (fd_ < 0)
         throw FileRefused(FileRefused::Reason::Io, "the file is closed");
     uint64_t end = offset + bytes.size();
@@ -56,19 +61,10 @@ void IncomingFile::write(uint64_t offset, std::string_view bytes) {
     if (announcedSize_ && end > *announcedSize_)
         throw FileRefused(FileRefused::Reason::TooLarge,
                           "more bytes than the announced size of " + std::to_string(*announcedSize_));
-    for (size_t written = 0; written < bytes.size();) {
-        ssize_t n = pwrite(fd_, bytes.data() + written, bytes.size() - written, static_cast<off_t>(offset + written));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            throw FileRefused(FileRefused::Reason::Io, std::string("cannot store the file: ") + strerror(errno));
-        written += static_cast<size_t>(n);
-    }
-    if (inOrder_ && offset == hashedUpTo_) {
-        checksum_.update(bytes);
-        hashedUpTo_ = end;
-    } else {
-        inOrder_ = false;  // a piece out of order (or again): hash the file from disk at the end
+    try {
+        writer_->write(offset, std::move(bytes));
+    } catch (const std::system_error& e) {
+        throw FileRefused(FileRefused::Reason::Io, e.what());
     }
     file_.size = std::max(file_.size, end);
 }
@@ -78,6 +74,14 @@ std::string IncomingFile::sha1FromDisk() const { return FileStore::sha1Of(file_.
 SharedFile IncomingFile::finish(const std::string& postedBy, const std::string& type, const std::string& expectedSha1) {
     if (fd_ < 0)
         throw FileRefused(FileRefused::Reason::Io, "the file is closed");
+    std::string hashedOnTheWay;
+    try {
+        hashedOnTheWay = writer_->finish();  // every piece written
+    } catch (const std::system_error& e) {
+        discard();
+        throw FileRefused(FileRefused::Reason::Io, e.what());
+    }
+    writer_.reset();
     bool closed = close(fd_) == 0;
     fd_ = -1;
     if (!closed) {
@@ -89,7 +93,7 @@ SharedFile IncomingFile::finish(const std::string& postedBy, const std::string& 
         throw FileRefused(FileRefused::Reason::Io, "the file has " + std::to_string(file_.size) +
                                                        " bytes, the announced size is " + std::to_string(*announcedSize_));
     }
-    file_.sha1 = inOrder_ && hashedUpTo_ == file_.size ? checksum_.hex() : sha1FromDisk();
+    file_.sha1 = hashedOnTheWay.empty() ? sha1FromDisk() : hashedOnTheWay;
     if (!expectedSha1.empty() && g_ascii_strcasecmp(expectedSha1.c_str(), file_.sha1.c_str()) != 0) {
         discard();
         throw FileRefused(FileRefused::Reason::HashMismatch,

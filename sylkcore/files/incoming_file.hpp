@@ -1,6 +1,7 @@
 // A file arriving into a room's store piece by piece (an MSRP file transfer, RFC 5547): each
 // piece goes to disk as it comes, so a file of any allowed size costs no memory, and the SHA-1
-// is computed on the way. Until finish() the file is nobody's: destroying an unfinished
+// is computed on the way; both on a thread of the file's own (BackgroundWriter), so that the
+// caller's thread (an MSRP stack thread) only queues the pieces. Until finish() the file is nobody's: destroying an unfinished
 // IncomingFile deletes what was written. The name is only metadata (the store names the file
 // on disk), so it cannot reach outside the room's folder.
 #pragma once
@@ -8,6 +9,7 @@
 #include <glib.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,7 +17,7 @@
 #include "../api.hpp"
 #include "file_refused.hpp"
 #include "file_store.hpp"
-#include "sha1_hasher.hpp"
+#include "background_writer.hpp"
 
 namespace sylk::files {
 
@@ -31,7 +33,9 @@ public:
     // Writes bytes at offset (0-based). Pieces usually come in order; any order is written
     // correctly (the hash is then computed again from disk at the end). Throws FileRefused:
     // TooLarge (past max_file_bytes or past the announced size), Io.
+    // Throws them for the pieces written before too (a disk error shows at the next call).
     void write(uint64_t offset, std::string_view bytes);
+    void writeOwned(uint64_t offset, std::string bytes);  // the same, taking the bytes without a copy
     uint64_t size() const { return file_.size; }
     const std::string& id() const { return file_.id; }
 
@@ -48,9 +52,7 @@ private:
     std::optional<uint64_t> announcedSize_;
     uint64_t limit_ = 0;
     int fd_ = -1;
-    Sha1Hasher checksum_;
-    uint64_t hashedUpTo_ = 0;  // bytes fed to checksum_, in order
-    bool inOrder_ = true;
+    std::unique_ptr<BackgroundWriter> writer_;  // writes to fd_ (and hashes) until finish()
     bool finished_ = false;
 };
 

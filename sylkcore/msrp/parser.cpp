@@ -31,6 +31,14 @@ void Parser::fail(const std::string& why) {
 void Parser::feed(std::string_view bytes, std::vector<Message>& out) {
     if (failed_)
         throw ParseError(failure_);
+    if (state_ == State::Body) {
+        // A body's bytes go straight into the frame's body: one copy of them, not two (into the
+        // buffer, then out of it). The end-line is searched there (readBody).
+        current_.body.append(bytes);
+        while (step(out)) {
+        }
+        return;
+    }
     // Drop what earlier frames used before growing the buffer again.
     if (consumed_ > 0 && (consumed_ >= buffer_.size() / 2 || consumed_ > 64 * 1024)) {
         buffer_.erase(0, consumed_);
@@ -123,12 +131,11 @@ bool Parser::readHeaders(std::vector<Message>& out) {
         std::string_view line = all.substr(scanFrom_, lineEnd - scanFrom_);
         scanFrom_ = lineEnd + kCrlf.size();
         if (line.empty()) {
-            // The body starts after this empty line; its end-line is searched from the CRLF
-            // before it, so that an empty body ("\r\n\r\n-------tid$") ends there too.
+            // The body starts after this empty line and is gathered in the frame's body itself:
+            // what is buffered after the headers moves there now, later bytes go there directly.
             bodyStart_ = scanFrom_;
-            scanFrom_ = bodyStart_ - kCrlf.size();
             finishHeaders();
-            state_ = State::Body;
+            startBody();
             return true;
         }
         if (line.substr(0, kDashes.size()) == kDashes) {
@@ -145,36 +152,78 @@ bool Parser::readHeaders(std::vector<Message>& out) {
     }
 }
 
+void Parser::startBody() {
+    std::string& body = current_.body;
+    body.clear();
+    // Room for the whole chunk at once when Byte-Range says its size (one allocation, no
+    // regrowth copies); a bigger claim than the limit is left to the limit check.
+    try {
+        if (auto value = current_.header("Byte-Range")) {
+            ByteRange range = ByteRange::parse(*value);
+            if (range.end && *range.end >= range.start && *range.end - range.start < limits_.maxBodyBytes)
+                body.reserve(static_cast<size_t>(*range.end - range.start + 1) + endMarker_.size() + 3);
+        }
+    } catch (const ParseError&) {
+        // malformed already says so (finishHeaders); the body is read all the same
+    }
+    body.append(buffer_, bodyStart_, std::string::npos);
+    consumed_ = buffer_.size();
+    scanFrom_ = 0;
+    bodyStartChecked_ = false;
+    state_ = State::Body;
+}
+
+void Parser::endBody(size_t bodyEnd, size_t frameEnd, char flag, std::vector<Message>& out) {
+    // What follows the end-line is the next frames': back to the buffer, all of whose bytes
+    // were consumed when the body began.
+    buffer_.append(current_.body, frameEnd, std::string::npos);
+    current_.body.resize(bodyEnd);
+    current_.continuation = static_cast<Continuation>(flag);
+    out.push_back(std::move(current_));
+    state_ = State::StartLine;
+}
+
 bool Parser::readBody(std::vector<Message>& out) {
-    std::string_view all(buffer_);
+    const std::string& body = current_.body;
+    const std::string_view endLine = std::string_view(endMarker_).substr(kCrlf.size());  // "-------tid"
     const size_t tail = endMarker_.size() + 1 + kCrlf.size();  // marker, flag, CRLF
+    if (!bodyStartChecked_) {
+        // An empty body: the end-line follows the empty line at once, whose CRLF is also the
+        // one before the end-line ("\r\n\r\n-------tid$").
+        size_t known = std::min(body.size(), endLine.size());
+        bool couldBe = body.compare(0, known, endLine, 0, known) == 0 &&
+                       (body.size() <= endLine.size() || isFlag(body[endLine.size()])) &&
+                       (body.size() <= endLine.size() + 1 || body[endLine.size() + 1] == '\r') &&
+                       (body.size() <= endLine.size() + 2 || body[endLine.size() + 2] == '\n');
+        if (couldBe && body.size() < endLine.size() + kCrlf.size() + 1)
+            return false;  // undecided yet
+        if (couldBe) {
+            endBody(0, endLine.size() + 1 + kCrlf.size(), body[endLine.size()], out);
+            return true;
+        }
+        bodyStartChecked_ = true;
+    }
     while (true) {
-        auto found = all.find(endMarker_, scanFrom_);
-        if (found == std::string_view::npos) {
+        auto found = body.find(endMarker_, scanFrom_);
+        if (found == std::string::npos) {
             // Keep the bytes that may still begin an end-line undecided.
             size_t keep = endMarker_.size() - 1;
-            size_t from = all.size() > keep ? all.size() - keep : 0;
-            scanFrom_ = std::max(scanFrom_, std::max(from, bodyStart_ - kCrlf.size()));
-            if (all.size() - bodyStart_ > limits_.maxBodyBytes + tail)
+            scanFrom_ = std::max(scanFrom_, body.size() > keep ? body.size() - keep : 0);
+            if (body.size() > limits_.maxBodyBytes + tail)
                 fail("chunk too big");
             return false;
         }
-        if (found + tail > all.size()) {
+        if (found + tail > body.size()) {
             scanFrom_ = found;
-            if (all.size() - bodyStart_ > limits_.maxBodyBytes + tail)
+            if (body.size() > limits_.maxBodyBytes + tail)
                 fail("chunk too big");
             return false;
         }
-        char flag = all[found + endMarker_.size()];
-        if (isFlag(flag) && all.substr(found + endMarker_.size() + 1, kCrlf.size()) == kCrlf) {
-            size_t bodyEnd = std::max(found, bodyStart_);
-            if (bodyEnd - bodyStart_ > limits_.maxBodyBytes)
+        char flag = body[found + endMarker_.size()];
+        if (isFlag(flag) && body.compare(found + endMarker_.size() + 1, kCrlf.size(), kCrlf) == 0) {
+            if (found > limits_.maxBodyBytes)
                 fail("chunk too big");
-            current_.body = std::string(all.substr(bodyStart_, bodyEnd - bodyStart_));
-            current_.continuation = static_cast<Continuation>(flag);
-            out.push_back(std::move(current_));
-            consumed_ = found + tail;
-            state_ = State::StartLine;
+            endBody(found, found + tail, flag, out);
             return true;
         }
         // "-------<tid>" followed by something else is body text (another tid's prefix).

@@ -31,7 +31,7 @@ public:
     // every later feed throws too).
     void feed(std::string_view bytes, std::vector<Message>& out);
     // Bytes received and not yet part of a complete frame.
-    size_t pending() const { return buffer_.size() - consumed_; }
+    size_t pending() const { return buffer_.size() - consumed_ + (state_ == State::Body ? current_.body.size() : 0); }
 
 private:
     enum class State { StartLine, Headers, Body };
@@ -39,6 +39,9 @@ private:
     bool readStartLine();
     bool readHeaders(std::vector<Message>& out);
     bool readBody(std::vector<Message>& out);
+    void startBody();
+    // The body ends at bodyEnd, the frame (end-line included) at frameEnd, both in the body.
+    void endBody(size_t bodyEnd, size_t frameEnd, char flag, std::vector<Message>& out);
     void finishHeaders();
     [[noreturn]] void fail(const std::string& why);
 
@@ -47,8 +50,11 @@ private:
     size_t consumed_ = 0;  // bytes of buffer_ already turned into frames
     State state_ = State::StartLine;
     size_t frameStart_ = 0;   // offset of the current frame in buffer_
-    size_t bodyStart_ = 0;    // offset of the CRLF before the body (see readBody)
-    size_t scanFrom_ = 0;     // where the search for the end-line goes on
+    size_t bodyStart_ = 0;    // offset of the body in buffer_ when its headers ended
+    // Where the search for the end-line goes on: in buffer_ while reading headers, in the
+    // frame's body while reading it (a body is gathered there, see feed()).
+    size_t scanFrom_ = 0;
+    bool bodyStartChecked_ = false;  // the body is known not to be empty
     std::string endMarker_;   // "\r\n-------<tid>"
     std::vector<std::string> headerLines_;
     Message current_;

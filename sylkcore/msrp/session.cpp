@@ -291,8 +291,13 @@ void Session::pump() {
     if (!open_ || !connection_ || !connection_->connected())
         return;
     auto self = shared_from_this();
+    size_t written = 0;
     while (open_ && connection_ && !queue_.empty() && connection_->writable()) {
-        writeNextChunk();
+        if (written > 0 && written >= stack_.config().writeBytesPerTurn) {  // one chunk at least
+            pumpLater();  // the other sessions on this thread get their turn first
+            break;
+        }
+        written += writeNextChunk();
     }
     if (open_ && !wasSendable_ && sendable()) {
         wasSendable_ = true;
@@ -300,7 +305,20 @@ void Session::pump() {
     }
 }
 
-void Session::writeNextChunk() {
+void Session::pumpLater() {
+    if (pumpPosted_)
+        return;
+    pumpPosted_ = true;
+    std::weak_ptr<Session> weak = weak_from_this();
+    stack_.thread().post([weak] {
+        if (auto self = weak.lock()) {
+            self->pumpPosted_ = false;
+            self->pump();
+        }
+    });
+}
+
+size_t Session::writeNextChunk() {
     auto outgoing = queue_.front();
     OutgoingMessage& message = outgoing->message;
     const std::string id = message.messageId;
@@ -376,6 +394,7 @@ void Session::writeNextChunk() {
         }
     }
 
+    size_t frameBytes = frame.size();
     if (message.failureReport == Report::Yes) {
         ++outgoing->chunksUnanswered;
         std::weak_ptr<Session> weak = weak_from_this();
@@ -400,6 +419,7 @@ void Session::writeNextChunk() {
                 self->finish(id, 200, "OK");
         });
     }
+    return frameBytes;
 }
 
 void Session::chunkAnswered(const std::string& messageId, const Message* response, const std::string& why) {
@@ -593,7 +613,9 @@ void Session::receiveSend(Message& request) {
     }
     connection_->answer(request, 200, "OK");
     if (assembly.streaming() && !fresh.empty()) {
-        handler_.onData(*this, id, newOffset, fresh);
+        // All of the chunk is new (the usual case): its body is handed over, not copied.
+        bool whole = fresh.data() == request.body.data() && fresh.size() == request.body.size();
+        handler_.onData(*this, id, newOffset, whole ? std::move(request.body) : std::string(fresh));
         if (!open_)
             return;
     }

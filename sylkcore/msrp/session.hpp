@@ -110,7 +110,9 @@ private:
     void refuse(const Message& request, int status, const ByteRange& range);
     int refusedStatus(const std::string& messageId) const;  // 0: not refused
     void pump();
-    void writeNextChunk();
+    // Once: pump() again from the loop (a turn's bytes were written and more is queued).
+    void pumpLater();
+    size_t writeNextChunk();  // the frame's bytes
     void chunkAnswered(const std::string& messageId, const Message* response, const std::string& why);
     void finish(const std::string& messageId, int status, const std::string& comment);
     void sendReport(const Message& request, int status, const std::string& comment, const ByteRange& range);
@@ -139,6 +141,7 @@ private:
     std::unordered_map<std::string, std::shared_ptr<Outgoing>> sending_;  // by Message-ID, until finished
     size_t queuedBytes_ = 0;
     bool wasSendable_ = true;
+    bool pumpPosted_ = false;
     bool started_ = false;
     bool bindingSent_ = false;
     std::map<std::string, IncomingAssembly> incoming_;  // by Message-ID

@@ -44,9 +44,10 @@ public:
     virtual void onDropped(Session&, const std::string& /*messageId*/, int /*status*/) {}
     // Large messages kept elsewhere (files): true for a message's first chunk makes its data go
     // to onData (each range once, in arrival order, offset from 0) instead of being held; its
-    // onMessage then comes with an empty body.
+    // onMessage then comes with an empty body. The data is the handler's (moved out of the chunk
+    // when it is all new: a file's bytes are not copied on the stack thread to be kept).
     virtual bool streams(Session&, const Message& /*firstChunk*/) { return false; }
-    virtual void onData(Session&, const std::string& /*messageId*/, uint64_t /*offset*/, std::string_view /*data*/) {}
+    virtual void onData(Session&, const std::string& /*messageId*/, uint64_t /*offset*/, std::string /*data*/) {}
     // The queue of outgoing bytes went below its bound again (Session::sendable()).
     virtual void onDrained(Session&) {}
     // The session ended (its connection failed, the peer never came, a transaction timed

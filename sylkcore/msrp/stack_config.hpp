@@ -29,6 +29,11 @@ struct StackConfig {
     uint64_t maxMessageSize = 10 * 1024 * 1024;   // incoming, when a session does not say
     size_t sendQueueBytes = 1024 * 1024;          // a session's held outgoing bytes (sendable())
     size_t connectionHighWater = 256 * 1024;      // a connection's write queue before pausing senders
+    // Bytes of chunks one session writes in one turn of the stack thread's loop; the rest is
+    // posted to the loop, behind the other sessions' work. Plain TCP takes writes at once and a
+    // fast reader keeps the socket writable, so without it one file sent to a fast peer held
+    // the thread for tens of MB while every other session on it waited. One chunk at least.
+    size_t writeBytesPerTurn = 256 * 1024;
     std::chrono::milliseconds transactionTimeout{30000};
     // A Passive session waits this long for its peer; an idle connection (no session) lives so long.
     std::chrono::milliseconds bindTimeout{30000};

@@ -1,12 +1,16 @@
+#include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <functional>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <vector>
 
+#include "sylkcore/files/background_writer.hpp"
 #include "sylkcore/files/file_store.hpp"
 #include "sylkcore/files/incoming_file.hpp"
 #include "sylkcore/hub/events.hpp"
@@ -162,6 +166,47 @@ static void incoming_file_in_pieces(void**) {
     store.removeRoom("pieces@x");
     assert_false(g_file_test(shared.path.c_str(), G_FILE_TEST_EXISTS));
     sylk::hub::Hub::instance().closeIfIdle("pieces@x");
+    removeRoot(root);
+}
+
+// The writer thread: pieces past its small bound wait (and all arrive, in place, hashed in
+// order); a descriptor that cannot be written to fails the next call with the errno.
+static void background_writer(void**) {
+    std::string root = makeRoot();
+    std::string path = root + "/written.bin";
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    std::string content = pattern(300000);
+    {
+        sylk::files::BackgroundWriter writer(fd, 4096);  // a bound far below the file: write() waits
+        for (size_t at = 0; at < content.size(); at += 1000)
+            writer.write(at, content.substr(at, 1000));
+        assert_string_equal(writer.finish().c_str(), sha1(content).c_str());
+        assert_int_equal(writer.queuedBytes(), 0);
+    }
+    close(fd);
+    assert_true(readFile(path) == content);
+    {
+        int out = open(path.c_str(), O_WRONLY);
+        sylk::files::BackgroundWriter outOfOrder(out);
+        outOfOrder.write(5, "56789");
+        outOfOrder.write(0, "01234");
+        assert_string_equal(outOfOrder.finish().c_str(), "");  // not in order: hashed from disk by the owner
+        close(out);
+    }
+    int readOnly = open(path.c_str(), O_RDONLY);
+    bool thrown = false;
+    {
+        sylk::files::BackgroundWriter failing(readOnly);
+        failing.write(0, "cannot go");
+        try {
+            failing.finish();
+        } catch (const std::system_error& e) {
+            thrown = e.code().value() == EBADF;
+        }
+    }
+    close(readOnly);
+    assert_true(thrown);
     removeRoot(root);
 }
 
@@ -358,6 +403,7 @@ int main() {
         cmocka_unit_test(tokens_and_paths),
         cmocka_unit_test(incoming_file_in_pieces),
         cmocka_unit_test(incoming_file_refusals),
+        cmocka_unit_test(background_writer),
         cmocka_unit_test(persistent_rooms),
         cmocka_unit_test(persistent_history),
     };
