@@ -1,13 +1,27 @@
-// The SIP users' component domain (sip.<domain>): SIP users as XMPP sees them. This session
-// only links it and answers for the domain (disco#info: a SIP gateway; ping); messages and
-// presence to SIP users (RFC 7247/7248/7572 interworking) come later and get
-// service-unavailable until then, so XMPP clients learn at once that nothing was delivered.
-// Stack thread only.
+// The SIP users' component domain (sip.<domain>): SIP users as XMPP sees them (RFC 7247), and
+// 1:1 chat between them and XMPP users (RFC 7572).
+//
+// - From SIP: the SIP plugin hands a SIP user's MESSAGE to an XMPP user through the hub service
+//   "xmpp.stox.message" (XmppPlugin posts it here); it goes out as a type='chat' message from
+//   the SIP user's JID in this domain (stox_address.hpp). The SIP plugin holds the MESSAGE's
+//   transaction until "sip.stox.answer" tells it how it went: an error the server bounces
+//   within bounceWait is mapped to a SIP status (RFC 7247 §8), otherwise 200.
+// - To SIP: a chat message to user\40host@sip.<domain> goes to the SIP plugin through
+//   "sip.stox.message"; its final SIP status comes back through "xmpp.stox.answer", and a
+//   failure is bounced to the XMPP sender as the mapped stanza error.
+// Chat states (XEP-0085) travel as is-composing, XEP-0184 receipts and XEP-0333 displayed
+// markers as IMDN. Presence (RFC 7248) is not interworked yet: presence stanzas are not answered.
+// Also answers for the domain (disco#info: a SIP gateway; ping). Stack thread only.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
 
 #include "component_link.hpp"
+#include "sylkcore/json.hpp"
 #include "xmpp_settings.hpp"
 
 namespace sylk::xmpp {
@@ -20,12 +34,39 @@ public:
     void start();
     Json status() const;
 
+    // Hub service "xmpp.stox.message": a SIP user's message, composing state or IMDN for an
+    // XMPP user (docs/architecture.md lists the fields).
+    void fromSip(const Json& request);
+    // Hub service "xmpp.stox.answer": the final SIP status of a message we handed to SIP.
+    void sipAnswered(const Json& answer);
+
     void onLinkUp() override {}
     void onLinkDown() override {}
     void onStanza(const gloox::Tag& stanza) override;
 
 private:
+    void onChat(const gloox::Tag& stanza, const StanzaHeader& header);
+    void onBounce(const gloox::Tag& stanza, const StanzaHeader& header);
+    // Tells the SIP plugin the outcome of its request token (no-op for token 0).
+    void answerSip(int64_t token, int status, const std::string& reason);
+    void refuse(const gloox::Tag& stanza, const std::string& type, const std::string& condition,
+                const std::string& text);
+
+    net::StackThread& thread_;
+    const XmppSettings& settings_;
     std::shared_ptr<ComponentLink> link_;
+    // From SIP: messages sent, by stanza id, waiting out bounceWait for an error.
+    struct Waiting {
+        int64_t token = 0;
+        net::SourceHandle timer;
+    };
+    std::map<std::string, Waiting> waiting_;
+    // To SIP: the XMPP messages whose SIP final status is awaited, by our token.
+    std::map<int64_t, std::unique_ptr<gloox::Tag>> toSip_;
+    int64_t nextToken_ = 1;
+    uint64_t fromSipCount_ = 0;
+    uint64_t toSipCount_ = 0;
+    uint64_t refused_ = 0;
 };
 
 }  // namespace sylk::xmpp
