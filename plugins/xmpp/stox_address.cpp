@@ -163,19 +163,22 @@ std::optional<SipAddress> parseSipAddress(std::string_view uri) {
         uri.remove_prefix(5);
     else
         return std::nullopt;
-    size_t end = uri.find_first_of(";?");
-    if (end != std::string_view::npos)
-        uri = uri.substr(0, end);
-    size_t at = uri.rfind('@');
+    // A user part has no raw '@' (RFC 3261 escapes it) but may have ';' and '?': the first '@'
+    // ends it, and parameters or headers start after the host.
+    size_t at = uri.find('@');
     if (at == std::string_view::npos)
         return std::nullopt;
     std::string_view userPart = uri.substr(0, at);
+    std::string_view hostPart = uri.substr(at + 1);
+    size_t end = hostPart.find_first_of(";?");
+    if (end != std::string_view::npos)
+        hostPart = hostPart.substr(0, end);
     if (userPart.find(':') != std::string_view::npos)
         userPart = userPart.substr(0, userPart.find(':'));  // user:password: the password is dropped
     auto user = percentDecode(userPart);
     if (!user)
         return std::nullopt;
-    return makeAddress(*user, uri.substr(at + 1));
+    return makeAddress(*user, hostPart);
 }
 
 std::string sipUri(const SipAddress& address) {
