@@ -8,6 +8,7 @@
 #include <cctype>
 
 #include "imdn.hpp"
+#include "pidf.hpp"
 #include "sip_message.hpp"
 #include "sip_stack.hpp"
 #include "sylkcore/cpim/cpim.hpp"
@@ -71,9 +72,9 @@ XmppInterworking::~XmppInterworking() {
 }
 
 bool XmppInterworking::claims(int event, nua_handle_s* handle, const sip_s* sip) {
-    if (sent_.count(handle))
+    if (sent_.count(handle) || watches_.count(handle))
         return true;
-    if (event != nua_i_message || settings_.domains.empty() || !sip || !sip->sip_request ||
+    if ((event != nua_i_message && event != nua_i_subscribe) || settings_.domains.empty() || !sip || !sip->sip_request ||
         !sip->sip_request->rq_url->url_host)
         return false;
     std::string host = lower(sip->sip_request->rq_url->url_host);
@@ -86,6 +87,12 @@ void XmppInterworking::onEvent(int event, int status, const char* phrase, nua_ha
         onIncomingMessage(handle, sip);
     else if (event == nua_r_message)
         onMessageResponse(handle, status, phrase);
+    else if (event == nua_i_subscribe)
+        onSubscribe(handle, sip);
+    else if (event == nua_r_notify && status >= 300)
+        dropWatch(handle, true);  // the subscriber is gone (481...)
+    else if (event == nua_i_terminated)
+        dropWatch(handle, true);
 }
 
 // ---------------------------------------------------------------- SIP to XMPP
@@ -195,6 +202,20 @@ void XmppInterworking::xmppAnswered(const Json& answer) {
 }
 
 void XmppInterworking::onTick() {
+    std::vector<nua_handle_s*> ended;
+    for (auto& [handle, watch] : watches_) {
+        if (!watch.dirty)
+            continue;
+        watch.dirty = false;
+        std::string pidf = buildPidf(watch.entity, watch.open, watch.note);
+        nua_notify(handle, NUTAG_SUBSTATE(watch.ending ? nua_substate_terminated : nua_substate_active),
+                   SIPTAG_EVENT_STR("presence"), SIPTAG_CONTENT_TYPE_STR("application/pidf+xml"),
+                   SIPTAG_PAYLOAD_STR(pidf.c_str()), TAG_END());
+        if (watch.ending)
+            ended.push_back(handle);
+    }
+    for (nua_handle_s* handle : ended)
+        dropWatch(handle, false);
     int64_t now = g_get_monotonic_time();
     std::vector<int64_t> late;
     for (const auto& [token, held] : held_) {
@@ -203,6 +224,85 @@ void XmppInterworking::onTick() {
     }
     for (int64_t token : late)
         respond(token, 504, "no answer from the XMPP gateway");
+}
+
+// ---------------------------------------------------------------- presence (RFC 7248)
+
+void XmppInterworking::tellXmppSubscription(int64_t token, const std::string& from, const std::string& to,
+                                            bool subscribe) {
+    Json request = Json::object();
+    request.set("token", static_cast<json_int_t>(token)).set("from", from).set("to", to).setBool("subscribe", subscribe);
+    hub::Services::instance().call("xmpp.stox.subscribe", request);
+}
+
+void XmppInterworking::onSubscribe(nua_handle_s* handle, const sip_s* sip) {
+    std::string event = sip && sip->sip_event && sip->sip_event->o_type ? sip->sip_event->o_type : "";
+    if (event != "presence") {
+        ++refused_;
+        stack_.refuse(handle, 489, sip_489_Bad_event, "XMPP users take Event: presence");
+        return;
+    }
+    unsigned expires = sip->sip_expires ? static_cast<unsigned>(sip->sip_expires->ex_delta) : 3600;
+    expires = std::min(expires, 3600u);
+    bool ending = expires == 0;
+    auto it = watches_.find(handle);
+    if (it == watches_.end()) {
+        Watch watch;
+        watch.entity = uriOfHeader(sip->sip_request->rq_url);
+        watch.token = nextToken_++;
+        try {
+            // A fetch (Expires: 0 on a new subscription) still asks: the NOTIFY says closed
+            // unless the XMPP side already knew the user's presence.
+            tellXmppSubscription(watch.token, fromUri(sip), watch.entity, !ending);
+        } catch (const std::exception& e) {
+            ++refused_;
+            stack_.refuse(handle, 503, sip_503_Service_unavailable, std::string("XMPP is not reachable: ") + e.what());
+            return;
+        }
+        watchTokens_[watch.token] = handle;
+        it = watches_.emplace(handle, std::move(watch)).first;
+        watchCount_ = watches_.size();
+    } else if (ending) {
+        try {
+            tellXmppSubscription(it->second.token, fromUri(sip), it->second.entity, false);
+        } catch (const std::exception&) {
+            // the xmpp plugin is gone: nothing to unsubscribe there
+        }
+    }
+    it->second.ending = ending;
+    it->second.dirty = true;  // the NOTIFY goes on the next tick, after this 202
+    std::string contact = stack_.contactFor(requestUser(sip), stack_.currentListener());
+    std::string expiresText = std::to_string(expires);
+    nua_respond(handle, ending ? 200 : 202, ending ? sip_200_OK : sip_202_Accepted, NUTAG_WITH_THIS(stack_.nua()),
+                SIPTAG_CONTACT_STR(contact.c_str()), SIPTAG_EXPIRES_STR(expiresText.c_str()), TAG_END());
+}
+
+void XmppInterworking::dropWatch(nua_handle_s* handle, bool tellXmpp) {
+    auto it = watches_.find(handle);
+    if (it == watches_.end())
+        return;
+    if (tellXmpp && !it->second.ending) {
+        try {
+            tellXmppSubscription(it->second.token, "", it->second.entity, false);
+        } catch (const std::exception&) {
+            // the xmpp plugin is gone
+        }
+    }
+    watchTokens_.erase(it->second.token);
+    watches_.erase(it);
+    watchCount_ = watches_.size();
+    stack_.retire(handle);
+}
+
+void XmppInterworking::presenceFromXmpp(const Json& presence) {
+    auto token = watchTokens_.find(integer(presence, "token"));
+    if (token == watchTokens_.end())
+        return;
+    Watch& watch = watches_.at(token->second);
+    watch.open = json_is_true(presence.member("open"));
+    watch.note = text(presence, "note");
+    watch.ending = watch.ending || json_is_true(presence.member("end"));
+    watch.dirty = true;
 }
 
 // ---------------------------------------------------------------- XMPP to SIP
@@ -294,6 +394,13 @@ void XmppInterworking::onMessageResponse(nua_handle_s* handle, int status, const
 }
 
 void XmppInterworking::close() {
+    for (auto& [handle, watch] : watches_) {
+        try {
+            tellXmppSubscription(watch.token, "", watch.entity, false);
+        } catch (const std::exception&) {
+            // the xmpp plugin is gone
+        }
+    }
     std::vector<int64_t> tokens;
     for (const auto& [token, held] : held_)
         tokens.push_back(token);
@@ -310,6 +417,7 @@ Json XmppInterworking::status() const {
         .set("to_xmpp", static_cast<json_int_t>(toXmpp_.load()))
         .set("from_xmpp", static_cast<json_int_t>(fromXmpp_.load()))
         .set("held", static_cast<json_int_t>(heldCount_.load()))
+        .set("presence_subscriptions", static_cast<json_int_t>(watchCount_.load()))
         .set("refused", static_cast<json_int_t>(refused_.load()));
     return json;
 }

@@ -47,6 +47,8 @@ public:
     // The hub services' work, on the SIP thread.
     void sendToSip(const Json& request);     // "sip.stox.message"
     void xmppAnswered(const Json& answer);   // "sip.stox.answer"
+    // "sip.stox.presence": {token, open, note, end} for a presence subscription (RFC 7248).
+    void presenceFromXmpp(const Json& presence);
     // Answers the held transactions (503); the stack is stopping.
     void close();
     Json status() const;
@@ -54,6 +56,11 @@ public:
 private:
     void onIncomingMessage(nua_handle_s* handle, const sip_s* sip);
     void onMessageResponse(nua_handle_s* handle, int status, const char* phrase);
+    // SUBSCRIBE (Event: presence) to an XMPP user: 202 and NOTIFYs with PIDF (RFC 3856/3863)
+    // that follow the XMPP user's presence, which the xmpp plugin subscribes to for us.
+    void onSubscribe(nua_handle_s* handle, const sip_s* sip);
+    void dropWatch(nua_handle_s* handle, bool tellXmpp);
+    void tellXmppSubscription(int64_t token, const std::string& from, const std::string& to, bool subscribe);
     // Answers a held MESSAGE and forgets it.
     void respond(int64_t token, int status, const std::string& reason);
     void answerXmpp(int64_t token, int status, const std::string& reason);
@@ -67,12 +74,23 @@ private:
     };
     std::map<int64_t, Held> held_;
     std::map<nua_handle_s*, int64_t> sent_;  // our MESSAGEs to SIP users -> the xmpp plugin's token
+    struct Watch {  // a SIP user's presence subscription to an XMPP user
+        std::string entity;  // the XMPP user's SIP URI (the request URI)
+        int64_t token = 0;
+        bool open = false;
+        std::string note;
+        bool dirty = true;    // a NOTIFY is due (sent on the next tick, after the 202)
+        bool ending = false;  // the next NOTIFY terminates it
+    };
+    std::map<nua_handle_s*, Watch> watches_;
+    std::map<int64_t, nua_handle_s*> watchTokens_;
     int64_t nextToken_ = 1;
     // Read by status() on Janus's request thread.
     std::atomic<uint64_t> toXmpp_{0};
     std::atomic<uint64_t> fromXmpp_{0};
     std::atomic<uint64_t> refused_{0};
     std::atomic<size_t> heldCount_{0};
+    std::atomic<size_t> watchCount_{0};
 };
 
 }  // namespace sylk::sip

@@ -70,8 +70,10 @@ void SipDomainService::onStanza(const gloox::Tag& stanza) {
     }
     if (header.type == "result" || header.type == "headline" || !header.from)
         return;  // never answered
-    if (header.name == "presence")
-        return;  // presence interworking (RFC 7248) is not built yet: presence is not answered
+    if (header.name == "presence") {
+        onPresence(stanza, header);
+        return;
+    }
     if (header.name == "iq" && header.to && header.to->local.empty() && header.type == "get") {
         IqRead iq = readIq(stanza);
         if (iq.payloads == 1 && iq.payload == "query" && iq.xmlns == ns::kDiscoInfo) {
@@ -248,6 +250,10 @@ void SipDomainService::fromSip(const Json& request) {
 }
 
 void SipDomainService::onBounce(const gloox::Tag& stanza, const StanzaHeader& header) {
+    if (header.name == "presence") {
+        onPresence(stanza, header);  // our subscription or probe bounced
+        return;
+    }
     if (header.name != "message")
         return;
     auto it = waiting_.find(header.id);
@@ -261,12 +267,153 @@ void SipDomainService::onBounce(const gloox::Tag& stanza, const StanzaHeader& he
     answerSip(token, status, "XMPP " + (condition.empty() ? std::string("error") : condition));
 }
 
+// ---------------------------------------------------------------- presence (RFC 7248)
+
+void SipDomainService::sendPresence(const std::string& type, const WatchKey& key) {
+    auto tag = std::make_unique<gloox::Tag>("presence");
+    tag->addAttribute("type", type);
+    tag->addAttribute("from", key.second + "@" + settings_.sipDomain);
+    tag->addAttribute("to", key.first);
+    link_->send(std::move(tag));
+}
+
+void SipDomainService::subscribeFromSip(const Json& request) {
+    int64_t token = integer(request, "token");
+    if (!flag(request, "subscribe")) {
+        auto it = watchKeys_.find(token);
+        if (it == watchKeys_.end())
+            return;
+        WatchKey key = it->second;
+        watchKeys_.erase(it);
+        auto watched = watched_.find(key);
+        if (watched != watched_.end() && (watched->second.tokens.erase(token), watched->second.tokens.empty())) {
+            sendPresence("unsubscribe", key);  // RFC 7248 §5: the last SIP watcher is gone
+            watched_.erase(watched);
+        }
+        return;
+    }
+    auto sender = parseSipAddress(text(request, "from"));
+    auto target = parseSipAddress(text(request, "to"));
+    std::optional<Jid> user = target ? xmppUserOfSip(*target) : std::nullopt;
+    std::string local = sender ? jidLocalOfSip(*sender) : "";
+    Json answer = Json::object();
+    answer.set("token", static_cast<json_int_t>(token));
+    if (local.empty() || !user) {
+        answer.setBool("open", false).setBool("end", true);
+        try {
+            hub::Services::instance().call("sip.stox.presence", answer);
+        } catch (const std::exception&) {
+        }
+        return;
+    }
+    WatchKey key{user->bare(), local};
+    Watched& watched = watched_[key];
+    bool first = watched.tokens.empty();
+    watched.tokens.insert(token);
+    watchKeys_[token] = key;
+    if (first) {
+        // RFC 7248 §4: a subscription request. No probe with it: the XMPP user's server sends
+        // the current presence once the user approves, and answers a probe from a JID not yet
+        // approved with 'unsubscribed' (Prosody does), which would end the subscription.
+        sendPresence("subscribe", key);
+    } else if (watched.known) {
+        tellWatchers(key, false);
+    }
+}
+
+void SipDomainService::tellWatchers(const WatchKey& key, bool end) {
+    auto it = watched_.find(key);
+    if (it == watched_.end())
+        return;
+    bool open = !it->second.resources.empty();
+    std::string note;
+    for (const auto& [resource, status] : it->second.resources) {
+        if (!status.empty()) {
+            note = status;
+            break;
+        }
+    }
+    std::set<int64_t> tokens = it->second.tokens;
+    if (end) {
+        for (int64_t token : tokens)
+            watchKeys_.erase(token);
+        watched_.erase(it);
+    }
+    for (int64_t token : tokens) {
+        Json presence = Json::object();
+        presence.set("token", static_cast<json_int_t>(token)).setBool("open", open).set("note", note).setBool("end", end);
+        try {
+            hub::Services::instance().call("sip.stox.presence", presence);
+        } catch (const std::exception& e) {
+            SYLK_LOG(LOG_WARN, kPackage, "presence to the SIP plugin: %s", e.what());
+        }
+    }
+}
+
+void SipDomainService::onPresence(const gloox::Tag& stanza, const StanzaHeader& header) {
+    if (!header.from || !header.to || header.to->local.empty())
+        return;  // presence to the domain itself: nothing to say
+    WatchKey key{header.from->bare(), header.to->local};
+    auto it = watched_.find(key);
+    if (it == watched_.end()) {
+        // An XMPP user subscribing to a SIP user: not interworked (yet); declined at once, so
+        // the client does not wait for an answer that never comes.
+        if (header.type == "subscribe")
+            sendPresence("unsubscribed", {header.from->bare(), header.to->local});
+        return;
+    }
+    Watched& watched = it->second;
+    if (header.type.empty()) {
+        const gloox::Tag* status = stanza.findChild("status");
+        const gloox::Tag* show = stanza.findChild("show");
+        std::string note = status ? status->cdata() : "";
+        if (note.empty() && show)
+            note = show->cdata();  // away, dnd, xa, chat
+        watched.resources[header.from->resource] = note.substr(0, 1024);
+        watched.known = true;
+        tellWatchers(key, false);
+    } else if (header.type == "unavailable") {
+        watched.resources.erase(header.from->resource);
+        watched.known = true;
+        tellWatchers(key, false);
+    } else if (header.type == "unsubscribed" || header.type == "error") {
+        // Refused or revoked, or the user does not exist: the SIP subscriptions end.
+        watched.resources.clear();
+        tellWatchers(key, true);
+    } else if (header.type == "subscribe") {
+        sendPresence("unsubscribed", key);  // the reverse direction is not interworked
+    } else if (header.type == "probe") {
+        // The XMPP user's server asks for the SIP user's presence: unknown here (SIP presence
+        // of SIP users is not fetched), so it is reported unavailable.
+        sendPresence("unavailable", key);
+    }
+}
+
+void SipDomainService::onLinkUp() {
+    for (const auto& [key, watched] : watched_) {
+        sendPresence("subscribe", key);
+        sendPresence("probe", key);
+    }
+}
+
+void SipDomainService::onLinkDown() {
+    // The server is gone and the presence it sent with it: closed until it is back.
+    std::vector<WatchKey> keys;
+    for (auto& [key, watched] : watched_) {
+        watched.resources.clear();
+        keys.push_back(key);
+    }
+    for (const auto& key : keys)
+        tellWatchers(key, false);
+}
+
 Json SipDomainService::status() const {
     Json json = Json::object();
     json.set("link", link_->status())
         .set("from_sip", static_cast<json_int_t>(fromSipCount_))
         .set("to_sip", static_cast<json_int_t>(toSipCount_))
         .set("awaiting_sip", static_cast<json_int_t>(toSip_.size()))
+        .set("presence_watched", static_cast<json_int_t>(watched_.size()))
         .set("refused", static_cast<json_int_t>(refused_));
     return json;
 }

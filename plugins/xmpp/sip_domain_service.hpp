@@ -10,13 +10,19 @@
 //   "sip.stox.message"; its final SIP status comes back through "xmpp.stox.answer", and a
 //   failure is bounced to the XMPP sender as the mapped stanza error.
 // Chat states (XEP-0085) travel as is-composing, XEP-0184 receipts and XEP-0333 displayed
-// markers as IMDN. Presence (RFC 7248) is not interworked yet: presence stanzas are not answered.
+// markers as IMDN.
+// Presence (RFC 7248), SIP to XMPP: "xmpp.stox.subscribe" makes the SIP user's JID subscribe
+// to (and probe) the XMPP user; the presence that user's server then sends to that JID goes
+// to the SIP plugin's subscriptions through "sip.stox.presence" (open/closed and a note). An
+// XMPP user's subscription to a SIP user is not interworked: it is declined (unsubscribed).
 // Also answers for the domain (disco#info: a SIP gateway; ping). Stack thread only.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <set>
+#include <utility>
 #include <memory>
 #include <string>
 
@@ -39,14 +45,22 @@ public:
     void fromSip(const Json& request);
     // Hub service "xmpp.stox.answer": the final SIP status of a message we handed to SIP.
     void sipAnswered(const Json& answer);
+    // Hub service "xmpp.stox.subscribe": {token, from, to, subscribe} a SIP user's presence
+    // subscription to an XMPP user starts (true) or ends (false; from/to may be empty).
+    void subscribeFromSip(const Json& request);
 
-    void onLinkUp() override {}
-    void onLinkDown() override {}
+    void onLinkUp() override;
+    void onLinkDown() override;
     void onStanza(const gloox::Tag& stanza) override;
 
 private:
     void onChat(const gloox::Tag& stanza, const StanzaHeader& header);
     void onBounce(const gloox::Tag& stanza, const StanzaHeader& header);
+    void onPresence(const gloox::Tag& stanza, const StanzaHeader& header);
+    using WatchKey = std::pair<std::string, std::string>;  // (XMPP user's bare JID, SIP user's local part)
+    // Sends the aggregated presence of key to every SIP subscription on it (end: they end).
+    void tellWatchers(const WatchKey& key, bool end);
+    void sendPresence(const std::string& type, const WatchKey& key);
     // Tells the SIP plugin the outcome of its request token (no-op for token 0).
     void answerSip(int64_t token, int status, const std::string& reason);
     void refuse(const gloox::Tag& stanza, const std::string& type, const std::string& condition,
@@ -63,6 +77,13 @@ private:
     std::map<std::string, Waiting> waiting_;
     // To SIP: the XMPP messages whose SIP final status is awaited, by our token.
     std::map<int64_t, std::unique_ptr<gloox::Tag>> toSip_;
+    struct Watched {
+        std::set<int64_t> tokens;  // the SIP plugin's subscriptions
+        std::map<std::string, std::string> resources;  // available resource -> its status text
+        bool known = false;  // some presence has arrived
+    };
+    std::map<WatchKey, Watched> watched_;
+    std::map<int64_t, WatchKey> watchKeys_;
     int64_t nextToken_ = 1;
     uint64_t fromSipCount_ = 0;
     uint64_t toSipCount_ = 0;

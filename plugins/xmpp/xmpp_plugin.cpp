@@ -62,11 +62,13 @@ void XmppPlugin::offerStoxServices() {
     };
     hub::Services::instance().offer("xmpp.stox.message", onSipDomain(&SipDomainService::fromSip));
     hub::Services::instance().offer("xmpp.stox.answer", onSipDomain(&SipDomainService::sipAnswered));
+    hub::Services::instance().offer("xmpp.stox.subscribe", onSipDomain(&SipDomainService::subscribeFromSip));
 }
 
 void XmppPlugin::onShutdown() {
     hub::Services::instance().withdraw("xmpp.stox.message");
     hub::Services::instance().withdraw("xmpp.stox.answer");
+    hub::Services::instance().withdraw("xmpp.stox.subscribe");
     if (!thread_)
         return;
     try {

@@ -68,14 +68,14 @@ async def finish(process, trace_dir, timeout=45):
         process.returncode, errors.decode(errors="replace"), trace(trace_dir)[-4000:])
 
 
-def received_requests(trace_dir):
-    """The SIP requests sipp received, as text, in order."""
+def received_requests(trace_dir, method="MESSAGE"):
+    """The SIP requests of method sipp received, as text, in order."""
     requests = []
     for block in trace(trace_dir).split("----------------------------------------------- ")[1:]:
         lines = block.split("\n")
         if len(lines) > 3 and "message received" in lines[1]:
             text = "\n".join(lines[3:]).strip()
-            if text.startswith("MESSAGE "):
+            if text.startswith(method + " "):
                 requests.append(text)
     return requests
 
@@ -168,6 +168,43 @@ def test_errors_map_between_sip_and_xmpp(janus, prosody):
         finally:
             if uas and uas.returncode is None:
                 uas.kill()
+            await alice.disconnect()
+
+    run(body(), timeout=120)
+
+
+def test_sip_user_watches_xmpp_user_presence(janus, prosody):
+    """RFC 7248, SIP to XMPP: bob's SUBSCRIBE (Event: presence) to sip:alice@localhost becomes a
+    presence subscription from bob's JID to alice (slixmpp approves it); alice's presence, her
+    status text included, arrives at sipp as PIDF NOTIFYs (open, with the note); bob's
+    unsubscribe ends the SIP subscription (NOTIFY terminated) and the XMPP one (alice's roster).
+    The reverse direction, an XMPP user subscribing to a SIP user, is not built: declined."""
+    async def body():
+        uac_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+        alice = await XmppClient.connect(prosody, "alice")
+        try:
+            uac = await sipp("stox_subscribe.xml", uac_dir, ("user", "alice"), ("domain", "localhost"), port=UAC_PORT)
+            try:
+                asked = await alice.wait_presence(lambda p: p.sender == BOB_JID and p.type == "subscribe", timeout=15)
+            except AssertionError:
+                if uac.returncode is None:
+                    uac.kill()
+                await finish(uac, uac_dir, timeout=5)
+                raise
+            assert asked.to.split("/")[0] == "alice@localhost", asked
+            await asyncio.sleep(1)
+            alice.send_raw("<presence><show>dnd</show><status>in a meeting</status></presence>")
+            await finish(uac, uac_dir)
+            notifies = [r for r in received_requests(uac_dir, "NOTIFY")]
+            assert any("<basic>open</basic>" in n and "<note>in a meeting</note>" in n for n in notifies), notifies
+            assert all("application/pidf+xml" in n and 'entity="sip:alice@localhost"' in n for n in notifies), notifies
+            assert "terminated" in notifies[-1].split("\n\n")[0], notifies[-1]
+            # Prosody hands the unsubscribe only to resources that fetched the roster: the roster
+            # shows it (bob no longer has alice's presence: no 'from' subscription left)
+            roster = await alice.iq("alice@localhost", "<query xmlns='jabber:iq:roster'/>")
+            items = [item for item in roster.xml.iter("{jabber:iq:roster}item") if item.get("jid") == BOB_JID]
+            assert [item.get("subscription") for item in items] == ["none"], repr(roster)
+        finally:
             await alice.disconnect()
 
     run(body(), timeout=120)
