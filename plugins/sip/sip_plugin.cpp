@@ -162,12 +162,14 @@ void SipPlugin::offerXmppServices() {
     hub::Services::instance().offer("sip.stox.message", onSipThread(&XmppInterworking::sendToSip));
     hub::Services::instance().offer("sip.stox.answer", onSipThread(&XmppInterworking::xmppAnswered));
     hub::Services::instance().offer("sip.stox.presence", onSipThread(&XmppInterworking::presenceFromXmpp));
+    hub::Services::instance().offer("sip.stox.subscribe", onSipThread(&XmppInterworking::subscribeToSip));
 }
 
 void SipPlugin::onShutdown() {
     hub::Services::instance().withdraw("sip.stox.message");
     hub::Services::instance().withdraw("sip.stox.answer");
     hub::Services::instance().withdraw("sip.stox.presence");
+    hub::Services::instance().withdraw("sip.stox.subscribe");
     if (stack_ && xmpp_) {
         try {
             stack_->execute([this] { xmpp_->close(); });

@@ -72,7 +72,7 @@ XmppInterworking::~XmppInterworking() {
 }
 
 bool XmppInterworking::claims(int event, nua_handle_s* handle, const sip_s* sip) {
-    if (sent_.count(handle) || watches_.count(handle))
+    if (sent_.count(handle) || watches_.count(handle) || outSubscriptions_.count(handle))
         return true;
     if ((event != nua_i_message && event != nua_i_subscribe) || settings_.domains.empty() || !sip || !sip->sip_request ||
         !sip->sip_request->rq_url->url_host)
@@ -82,7 +82,27 @@ bool XmppInterworking::claims(int event, nua_handle_s* handle, const sip_s* sip)
 }
 
 void XmppInterworking::onEvent(int event, int status, const char* phrase, nua_handle_s* handle, const sip_s* sip,
-                               const void*) {
+                               const void* tags) {
+    if (auto out = outSubscriptions_.find(handle); out != outSubscriptions_.end()) {
+        int64_t token = out->second;
+        if (event == nua_i_notify) {
+            // Sofia answers the NOTIFY itself; we read its state and its PIDF.
+            int state = nua_substate_active;
+            tl_gets(static_cast<const tagi_t*>(tags), NUTAG_SUBSTATE_REF(state), TAG_END());
+            bool ended = state == nua_substate_terminated;
+            auto pidf = contentTypeOf(sip) == "application/pidf+xml" ? parsePidf(bodyOf(sip)) : std::nullopt;
+            if (pidf || ended)
+                tellXmppPresence(token, pidf && pidf->open, pidf ? pidf->note : "", ended);
+            if (ended)
+                endOutSubscription(handle);
+        } else if ((event == nua_r_subscribe && status >= 300) || event == nua_r_unsubscribe ||
+                   event == nua_i_terminated) {
+            if (event == nua_r_subscribe)
+                tellXmppPresence(token, false, "", true);
+            endOutSubscription(handle);
+        }
+        return;
+    }
     if (event == nua_i_message)
         onIncomingMessage(handle, sip);
     else if (event == nua_r_message)
@@ -305,6 +325,59 @@ void XmppInterworking::presenceFromXmpp(const Json& presence) {
     watch.dirty = true;
 }
 
+void XmppInterworking::tellXmppPresence(int64_t token, bool open, const std::string& note, bool end) {
+    Json presence = Json::object();
+    presence.set("token", static_cast<json_int_t>(token)).setBool("open", open).set("note", note).setBool("end", end);
+    try {
+        hub::Services::instance().call("xmpp.stox.presence", presence);
+    } catch (const std::exception& e) {
+        SYLK_LOG(LOG_WARN, kPackage, "presence to the xmpp plugin: %s", e.what());
+    }
+}
+
+void XmppInterworking::endOutSubscription(nua_handle_s* handle) {
+    auto it = outSubscriptions_.find(handle);
+    if (it == outSubscriptions_.end())
+        return;
+    outTokens_.erase(it->second);
+    outSubscriptions_.erase(it);
+    stack_.retire(handle);
+}
+
+void XmppInterworking::subscribeToSip(const Json& request) {
+    int64_t token = integer(request, "token");
+    if (!json_is_true(request.member("subscribe"))) {
+        auto it = outTokens_.find(token);
+        if (it != outTokens_.end())
+            nua_unsubscribe(it->second, TAG_END());  // its answer ends it (nua_r_unsubscribe)
+        return;
+    }
+    std::string from = text(request, "from");
+    std::string to = text(request, "to");
+    if (from.rfind("sip:", 0) != 0 || to.rfind("sip:", 0) != 0 || outTokens_.count(token)) {
+        tellXmppPresence(token, false, "", true);
+        return;
+    }
+    int listener = stack_.listenerFor(settings_.outboundProxy.empty() ? to : settings_.outboundProxy);
+    std::string fromHeader = "<" + from + ">";
+    nua_handle_s* handle = nua_handle(stack_.nua(listener), nullptr, SIPTAG_TO_STR(to.c_str()),
+                                      SIPTAG_FROM_STR(fromHeader.c_str()), TAG_END());
+    if (!handle) {
+        tellXmppPresence(token, false, "", true);
+        return;
+    }
+    stack_.adopt(handle);
+    outSubscriptions_[handle] = token;
+    outTokens_[token] = handle;
+    // Our Contact in the XMPP user's name, plain sip: on the listener used (Sofia would pick its
+    // sips: one when TLS is configured, which a UDP presence server cannot NOTIFY).
+    std::string user = from.substr(4, from.find('@') == std::string::npos ? 0 : from.find('@') - 4);
+    std::string contact = stack_.contactFor(user, listener);
+    nua_subscribe(handle, SIPTAG_EVENT_STR("presence"), SIPTAG_ACCEPT_STR("application/pidf+xml"),
+                  SIPTAG_EXPIRES_STR("3600"), SIPTAG_CONTACT_STR(contact.c_str()),
+                  TAG_IF(!settings_.outboundProxy.empty(), NUTAG_PROXY(settings_.outboundProxy.c_str())), TAG_END());
+}
+
 // ---------------------------------------------------------------- XMPP to SIP
 
 void XmppInterworking::answerXmpp(int64_t token, int status, const std::string& reason) {
@@ -394,6 +467,8 @@ void XmppInterworking::onMessageResponse(nua_handle_s* handle, int status, const
 }
 
 void XmppInterworking::close() {
+    for (auto& [handle, token] : outSubscriptions_)
+        nua_unsubscribe(handle, TAG_END());
     for (auto& [handle, watch] : watches_) {
         try {
             tellXmppSubscription(watch.token, "", watch.entity, false);

@@ -49,6 +49,10 @@ public:
     void xmppAnswered(const Json& answer);   // "sip.stox.answer"
     // "sip.stox.presence": {token, open, note, end} for a presence subscription (RFC 7248).
     void presenceFromXmpp(const Json& presence);
+    // "sip.stox.subscribe": {token, from, to, subscribe}: an XMPP user's presence subscription
+    // to a SIP user becomes (or ends) a SUBSCRIBE (Event: presence) to that user; its NOTIFYs go
+    // back through "xmpp.stox.presence".
+    void subscribeToSip(const Json& request);
     // Answers the held transactions (503); the stack is stopping.
     void close();
     Json status() const;
@@ -83,6 +87,11 @@ private:
         bool ending = false;  // the next NOTIFY terminates it
     };
     std::map<nua_handle_s*, Watch> watches_;
+    // Our SUBSCRIBEs to SIP users for XMPP watchers: handle <-> the xmpp plugin's token.
+    std::map<nua_handle_s*, int64_t> outSubscriptions_;
+    std::map<int64_t, nua_handle_s*> outTokens_;
+    void tellXmppPresence(int64_t token, bool open, const std::string& note, bool end);
+    void endOutSubscription(nua_handle_s* handle);
     std::map<int64_t, nua_handle_s*> watchTokens_;
     int64_t nextToken_ = 1;
     // Read by status() on Janus's request thread.

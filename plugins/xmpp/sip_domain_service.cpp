@@ -353,15 +353,12 @@ void SipDomainService::tellWatchers(const WatchKey& key, bool end) {
 void SipDomainService::onPresence(const gloox::Tag& stanza, const StanzaHeader& header) {
     if (!header.from || !header.to || header.to->local.empty())
         return;  // presence to the domain itself: nothing to say
+    if (onSipUserSubscription(header))
+        return;
     WatchKey key{header.from->bare(), header.to->local};
     auto it = watched_.find(key);
-    if (it == watched_.end()) {
-        // An XMPP user subscribing to a SIP user: not interworked (yet); declined at once, so
-        // the client does not wait for an answer that never comes.
-        if (header.type == "subscribe")
-            sendPresence("unsubscribed", {header.from->bare(), header.to->local});
+    if (it == watched_.end())
         return;
-    }
     Watched& watched = it->second;
     if (header.type.empty()) {
         const gloox::Tag* status = stanza.findChild("status");
@@ -380,13 +377,103 @@ void SipDomainService::onPresence(const gloox::Tag& stanza, const StanzaHeader& 
         // Refused or revoked, or the user does not exist: the SIP subscriptions end.
         watched.resources.clear();
         tellWatchers(key, true);
-    } else if (header.type == "subscribe") {
-        sendPresence("unsubscribed", key);  // the reverse direction is not interworked
-    } else if (header.type == "probe") {
-        // The XMPP user's server asks for the SIP user's presence: unknown here (SIP presence
-        // of SIP users is not fetched), so it is reported unavailable.
-        sendPresence("unavailable", key);
     }
+}
+
+bool SipDomainService::onSipUserSubscription(const StanzaHeader& header) {
+    const std::string& type = header.type;
+    if (type != "subscribe" && type != "unsubscribe" && type != "probe")
+        return false;
+    WatchKey key{header.from->bare(), header.to->local};
+    auto it = sipWatches_.find(key);
+    if (type == "probe") {
+        // The XMPP user's server asks for the SIP user's presence (a login, say).
+        if (it != sipWatches_.end() && it->second.known)
+            sendSipUserPresence(key, it->second);
+        else
+            sendPresence("unavailable", key);
+        return true;
+    }
+    if (type == "unsubscribe") {
+        if (it == sipWatches_.end())
+            return true;
+        Json request = Json::object();
+        request.set("token", static_cast<json_int_t>(it->second.token)).setBool("subscribe", false);
+        try {
+            hub::Services::instance().call("sip.stox.subscribe", request);
+        } catch (const std::exception&) {
+            // the SIP plugin is gone, and its subscription with it
+        }
+        sipWatchKeys_.erase(it->second.token);
+        sipWatches_.erase(it);
+        sendPresence("unavailable", key);
+        return true;
+    }
+    if (it != sipWatches_.end()) {  // a repeated request: answered from what we know
+        if (it->second.approved) {
+            sendPresence("subscribed", key);
+            sendSipUserPresence(key, it->second);
+        }
+        return true;
+    }
+    auto target = sipOfJidLocal(key.second);
+    auto watcher = sipOfXmppUser(*header.from);
+    if (!target || !watcher) {
+        sendPresence("unsubscribed", key);  // no SIP user there
+        return true;
+    }
+    SipWatch watch;
+    watch.token = nextToken_++;
+    Json request = Json::object();
+    request.set("token", static_cast<json_int_t>(watch.token)).set("from", sipUri(*watcher)).set("to", sipUri(*target))
+        .setBool("subscribe", true);
+    sipWatches_[key] = watch;
+    sipWatchKeys_[watch.token] = key;
+    try {
+        hub::Services::instance().call("sip.stox.subscribe", request);
+    } catch (const std::exception&) {
+        sipWatchKeys_.erase(watch.token);
+        sipWatches_.erase(key);
+        sendPresence("unsubscribed", key);
+    }
+    return true;
+}
+
+void SipDomainService::sendSipUserPresence(const WatchKey& key, const SipWatch& watch) {
+    auto tag = std::make_unique<gloox::Tag>("presence");
+    if (!watch.open)
+        tag->addAttribute("type", "unavailable");
+    tag->addAttribute("from", key.second + "@" + settings_.sipDomain);
+    tag->addAttribute("to", key.first);
+    if (!watch.note.empty())
+        new gloox::Tag(tag.get(), "status", watch.note);
+    link_->send(std::move(tag));
+}
+
+void SipDomainService::presenceFromSip(const Json& presence) {
+    auto keyIt = sipWatchKeys_.find(integer(presence, "token"));
+    if (keyIt == sipWatchKeys_.end())
+        return;
+    WatchKey key = keyIt->second;
+    SipWatch& watch = sipWatches_.at(key);
+    if (flag(presence, "end")) {
+        // Refused, or ended by the SIP side: the XMPP user's subscription ends with it.
+        watch.open = false;
+        if (watch.approved)
+            sendSipUserPresence(key, watch);
+        sendPresence("unsubscribed", key);
+        sipWatchKeys_.erase(keyIt);
+        sipWatches_.erase(key);
+        return;
+    }
+    watch.open = flag(presence, "open");
+    watch.note = text(presence, "note");
+    watch.known = true;
+    if (!watch.approved) {
+        watch.approved = true;
+        sendPresence("subscribed", key);  // RFC 7248 §5: the SIP subscription is active
+    }
+    sendSipUserPresence(key, watch);
 }
 
 void SipDomainService::onLinkUp() {
@@ -414,6 +501,7 @@ Json SipDomainService::status() const {
         .set("to_sip", static_cast<json_int_t>(toSipCount_))
         .set("awaiting_sip", static_cast<json_int_t>(toSip_.size()))
         .set("presence_watched", static_cast<json_int_t>(watched_.size()))
+        .set("sip_presence_watched", static_cast<json_int_t>(sipWatches_.size()))
         .set("refused", static_cast<json_int_t>(refused_));
     return json;
 }

@@ -13,8 +13,10 @@
 // markers as IMDN.
 // Presence (RFC 7248), SIP to XMPP: "xmpp.stox.subscribe" makes the SIP user's JID subscribe
 // to (and probe) the XMPP user; the presence that user's server then sends to that JID goes
-// to the SIP plugin's subscriptions through "sip.stox.presence" (open/closed and a note). An
-// XMPP user's subscription to a SIP user is not interworked: it is declined (unsubscribed).
+// to the SIP plugin's subscriptions through "sip.stox.presence" (open/closed and a note).
+// XMPP to SIP: a subscription to a SIP user's JID becomes a SIP SUBSCRIBE (Event: presence)
+// through "sip.stox.subscribe"; its first NOTIFY approves it ('subscribed') and every NOTIFY's
+// PIDF is that JID's presence ("xmpp.stox.presence"); unsubscribe ends the SIP subscription.
 // Also answers for the domain (disco#info: a SIP gateway; ping). Stack thread only.
 #pragma once
 
@@ -48,6 +50,8 @@ public:
     // Hub service "xmpp.stox.subscribe": {token, from, to, subscribe} a SIP user's presence
     // subscription to an XMPP user starts (true) or ends (false; from/to may be empty).
     void subscribeFromSip(const Json& request);
+    // Hub service "xmpp.stox.presence": {token, open, note, end} from our SUBSCRIBE to a SIP user.
+    void presenceFromSip(const Json& presence);
 
     void onLinkUp() override;
     void onLinkDown() override;
@@ -84,6 +88,19 @@ private:
     };
     std::map<WatchKey, Watched> watched_;
     std::map<int64_t, WatchKey> watchKeys_;
+    // XMPP users watching SIP users (our SUBSCRIBEs), by (XMPP bare JID, SIP local part).
+    struct SipWatch {
+        int64_t token = 0;
+        bool approved = false;  // 'subscribed' sent (at the first NOTIFY)
+        bool known = false;
+        bool open = false;
+        std::string note;
+    };
+    std::map<WatchKey, SipWatch> sipWatches_;
+    std::map<int64_t, WatchKey> sipWatchKeys_;
+    // An XMPP user's subscribe/unsubscribe/probe for a SIP user's JID; true if handled.
+    bool onSipUserSubscription(const StanzaHeader& header);
+    void sendSipUserPresence(const WatchKey& key, const SipWatch& watch);
     int64_t nextToken_ = 1;
     uint64_t fromSipCount_ = 0;
     uint64_t toSipCount_ = 0;

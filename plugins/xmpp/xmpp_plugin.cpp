@@ -63,12 +63,14 @@ void XmppPlugin::offerStoxServices() {
     hub::Services::instance().offer("xmpp.stox.message", onSipDomain(&SipDomainService::fromSip));
     hub::Services::instance().offer("xmpp.stox.answer", onSipDomain(&SipDomainService::sipAnswered));
     hub::Services::instance().offer("xmpp.stox.subscribe", onSipDomain(&SipDomainService::subscribeFromSip));
+    hub::Services::instance().offer("xmpp.stox.presence", onSipDomain(&SipDomainService::presenceFromSip));
 }
 
 void XmppPlugin::onShutdown() {
     hub::Services::instance().withdraw("xmpp.stox.message");
     hub::Services::instance().withdraw("xmpp.stox.answer");
     hub::Services::instance().withdraw("xmpp.stox.subscribe");
+    hub::Services::instance().withdraw("xmpp.stox.presence");
     if (!thread_)
         return;
     try {

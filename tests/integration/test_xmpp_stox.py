@@ -53,6 +53,13 @@ async def listening(port, timeout=10):
     raise AssertionError("nothing listens on UDP port %d" % port)
 
 
+async def roster_subscription(client, jid):
+    """The subscription state of jid in client's roster (None: no item)."""
+    roster = await client.iq(client.bare_jid, "<query xmlns='jabber:iq:roster'/>")
+    items = [item for item in roster.xml.iter("{jabber:iq:roster}item") if item.get("jid") == jid]
+    return items[0].get("subscription") if items else None
+
+
 def trace(trace_dir):
     path = os.path.join(trace_dir, "messages.log")
     return open(path, errors="replace").read() if os.path.exists(path) else ""
@@ -201,10 +208,44 @@ def test_sip_user_watches_xmpp_user_presence(janus, prosody):
             assert "terminated" in notifies[-1].split("\n\n")[0], notifies[-1]
             # Prosody hands the unsubscribe only to resources that fetched the roster: the roster
             # shows it (bob no longer has alice's presence: no 'from' subscription left)
-            roster = await alice.iq("alice@localhost", "<query xmlns='jabber:iq:roster'/>")
-            items = [item for item in roster.xml.iter("{jabber:iq:roster}item") if item.get("jid") == BOB_JID]
-            assert [item.get("subscription") for item in items] == ["none"], repr(roster)
+            assert await roster_subscription(alice, BOB_JID) == "none"
         finally:
+            await alice.disconnect()
+
+    run(body(), timeout=120)
+
+
+def test_xmpp_user_watches_sip_user_presence(janus, prosody):
+    """RFC 7248, XMPP to SIP: alice's subscription to bob's JID becomes a SUBSCRIBE (Event:
+    presence) through xmpp_outbound_proxy to bob's presence server (sipp); its NOTIFY approves
+    the subscription ('subscribed': alice's roster says 'to') and its PIDF (open, "on the phone") is bob's presence to
+    alice; alice's unsubscribe ends the SIP subscription (SUBSCRIBE Expires: 0, sipp's
+    terminated NOTIFY answered)."""
+    async def body():
+        uas_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+        alice = await XmppClient.connect(prosody, "alice")
+        uas = None
+        try:
+            uas = await sipp("stox_presence_server.xml", uas_dir, port=UAS_PORT, target=None)
+            await listening(UAS_PORT)
+            start = alice.mark()
+            alice.send_raw("<presence type='subscribe' to='%s'/>" % BOB_JID)
+            available = await alice.wait_presence(lambda p: p.sender.split("/")[0] == BOB_JID and p.type == "available",
+                                                  timeout=15, start=start)
+            assert available.status == "on the phone", available
+            # the approval ('subscribed') went to alice's server, which delivers it only to
+            # resources that fetched the roster: the roster shows it
+            assert await roster_subscription(alice, BOB_JID) == "to"
+            alice.send_raw("<presence type='unsubscribe' to='%s'/>" % BOB_JID)
+            await finish(uas, uas_dir)
+            assert await roster_subscription(alice, BOB_JID) == "none"
+            subscribes = received_requests(uas_dir, "SUBSCRIBE")
+            assert len(subscribes) == 2, subscribes
+            assert "sip:alice@localhost" in subscribes[0].split("\n\n")[0] and "Event: presence" in subscribes[0]
+            assert "Expires: 0" in subscribes[1], subscribes[1]
+        finally:
+            if uas and uas.returncode is None:
+                uas.kill()
             await alice.disconnect()
 
     run(body(), timeout=120)
