@@ -143,7 +143,7 @@ def test_sip_and_xmpp_users_chat_both_ways(janus, prosody):
 def test_errors_map_between_sip_and_xmpp(janus, prosody):
     """RFC 7247 §8 both ways, and bad input: Prosody's service-unavailable for an unknown XMPP
     user becomes 503 to SIP; malformed CPIM 400, an image 415, a user part that cannot be a JID
-    404. A SIP 404 to alice's message becomes item-not-found for alice; a JID in sip.localhost
+    404, a SUBSCRIBE for another event than presence 489. A SIP 404 to alice's message becomes item-not-found for alice; a JID in sip.localhost
     that is no SIP address gets jid-malformed, and an oversized body not-acceptable."""
     async def body():
         uas_dir, uac_dir = tempfile.mkdtemp(prefix="sylk-sipp-"), tempfile.mkdtemp(prefix="sylk-sipp-")
@@ -155,6 +155,7 @@ def test_errors_map_between_sip_and_xmpp(janus, prosody):
             log = trace(uac_dir)
             assert "service-unavailable" in log, log[-3000:]  # the Warning of the 503 says why
             assert "malformed CPIM" in log, log[-3000:]
+            assert "XMPP users take Event: presence" in log, log[-3000:]  # the 489's Warning
 
             uas = await sipp("stox_uas_404.xml", uas_dir, port=UAS_PORT, calls=1, target=None)
             await listening(UAS_PORT)
