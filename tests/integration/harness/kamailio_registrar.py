@@ -3,6 +3,7 @@ users of the SIP gateway register with it, it relays requests for an XMPP domain
 plugin and everything else to the registered contact. Started and ended by PID."""
 import os
 import signal
+import socket
 import subprocess
 import time
 
@@ -51,7 +52,7 @@ class KamailioRegistrar:
         raise RuntimeError("kamailio did not start within %ss:\n%s" % (timeout, self.log_tail()))
 
     def _bound(self):
-        import socket
+        """Kamailio has bound its UDP port (a bind of ours fails)."""
         probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             probe.bind((self.host, self.port))
