@@ -100,6 +100,10 @@ void ConferenceFocus::unwatchIfUnused(const std::string& room) {
 }
 
 void ConferenceFocus::onSubscribe(nua_handle_s* handle, const sip_s* sip) {
+    if (!sip || !sip->sip_event || !sip->sip_event->o_type || std::string(sip->sip_event->o_type) != "conference") {
+        stack_.refuse(handle, 489, sip_489_Bad_event, "rooms take Event: conference");  // presence is for XMPP users
+        return;
+    }
     if (!subscriptions_.count(handle) && !admitCaller(handle, sip))
         return;  // a room's roster is for those who may call it
     std::string room = requestUser(sip);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sip_events.hpp"
+#include "sylkcore/hub/services.hpp"
 #include "sylkcore/janus/plugin_binding.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/request_error.hpp"
@@ -118,9 +119,19 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
         throw std::invalid_argument("offline_delivery = trusted_peers needs the message journal");
     gateway_->setOfflineDelivery(offline == "trusted_peers");
     focus_->reportTo(events());
+    XmppInterworkingSettings xmpp;
+    for (std::string domain : splitList(config.getString("xmpp_domains", ""))) {
+        for (char& c : domain)
+            c = g_ascii_tolower(c);
+        xmpp.domains.push_back(domain);
+    }
+    xmpp.outboundProxy = config.getString("xmpp_outbound_proxy", "");
+    xmpp_ = std::make_unique<XmppInterworking>(*stack_, xmpp);
     stack_->addRole(gateway_.get());
+    stack_->addRole(xmpp_.get());  // before the focus, which takes every request left
     stack_->addRole(focus_.get());
     stack_->start();
+    offerXmppServices();
 
     // Requests run on Janus's request thread and are queued to the SIP thread (SipStack::post),
     // where all SIP state lives; none waits for the network.
@@ -170,10 +181,38 @@ bool SipPlugin::postToStateThread(std::function<void()> work) {
     return stack_ && stack_->post(std::move(work));
 }
 
+void SipPlugin::offerXmppServices() {
+    // The xmpp plugin's messages to SIP users and its answers to ours: queued to the SIP thread,
+    // so the xmpp plugin's thread never waits for ours (nor ours for it).
+    auto onSipThread = [this](void (XmppInterworking::*what)(const Json&)) {
+        return [this, what](const Json& request) {
+            if (!stack_->post([this, what, request] { (xmpp_.get()->*what)(request); }))
+                throw RequestError(ErrorCode::SipStackError, "the SIP stack is not running");
+            return Json::object();
+        };
+    };
+    hub::Services::instance().offer("sip.stox.message", onSipThread(&XmppInterworking::sendToSip));
+    hub::Services::instance().offer("sip.stox.answer", onSipThread(&XmppInterworking::xmppAnswered));
+    hub::Services::instance().offer("sip.stox.presence", onSipThread(&XmppInterworking::presenceFromXmpp));
+    hub::Services::instance().offer("sip.stox.subscribe", onSipThread(&XmppInterworking::subscribeToSip));
+}
+
 void SipPlugin::onShutdown() {
+    hub::Services::instance().withdraw("sip.stox.message");
+    hub::Services::instance().withdraw("sip.stox.answer");
+    hub::Services::instance().withdraw("sip.stox.presence");
+    hub::Services::instance().withdraw("sip.stox.subscribe");
+    if (stack_ && xmpp_) {
+        try {
+            stack_->execute([this] { xmpp_->close(); });
+        } catch (const std::exception& e) {
+            SYLK_LOG(LOG_VERB, info().package, "answering held XMPP messages: %s", e.what());
+        }
+    }
     if (stack_)
         stack_->stop();
     gateway_.reset();
+    xmpp_.reset();
     focus_.reset();
     receiver_.reset();
     stack_.reset();
@@ -420,7 +459,8 @@ Json SipPlugin::statusBody() const {
         .set("port", stack_->settings().port)
         .set("handles", stack_->liveHandles())
         .set("focus", focus_->status())
-        .set("gateway", gateway_->status());
+        .set("gateway", gateway_->status())
+        .set("xmpp", xmpp_->status());
     return body;
 }
 

@@ -10,6 +10,7 @@
 #include "rtp_receiver.hpp"
 #include "sip_stack.hpp"
 #include "sylkcore/janus/plugin.hpp"
+#include "xmpp_interworking.hpp"
 
 namespace sylk::sip {
 
@@ -66,6 +67,8 @@ private:
     std::unique_ptr<RtpReceiver> receiver_;
     std::unique_ptr<ConferenceFocus> focus_;
     std::unique_ptr<Gateway> gateway_;
+    std::unique_ptr<XmppInterworking> xmpp_;  // 1:1 chat with XMPP users (xmpp_domains)
+    void offerXmppServices();
 };
 
 }  // namespace sylk::sip

@@ -189,7 +189,8 @@ nua_s* SipStack::makeStack(const std::string& ip) {
                             NUTAG_MIN_SE(90),
                             NUTAG_SESSION_REFRESHER(nua_remote_refresher),
                             SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, SUBSCRIBE, NOTIFY, REFER"),
-                            SIPTAG_ALLOW_EVENTS_STR("conference"),  // others: 489 Bad Event
+                            // others: 489 Bad Event (presence: XMPP users; the focus refuses it)
+                            SIPTAG_ALLOW_EVENTS_STR("conference, presence"),
                             SIPTAG_USER_AGENT_STR(settings_.userAgent.c_str()),
                             TAG_NULL());
     if (nua)

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "sylkcore/hub/services.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/request_error.hpp"
 #include "xmpp_config.hpp"
@@ -37,6 +38,7 @@ void XmppPlugin::configure(const janus::PluginConfig& config) {
         muc_->start();
         sip_->start();
     });
+    offerStoxServices();
     onRequest<XmppHandle>("status", Execution::Inline, &XmppPlugin::status);
     onAdminRequest("status", &XmppPlugin::adminStatus);
 }
@@ -45,7 +47,30 @@ std::shared_ptr<janus::PluginSession> XmppPlugin::newSession(janus::Handle* hand
     return std::make_shared<XmppHandle>(handle);
 }
 
+void XmppPlugin::offerStoxServices() {
+    // The SIP plugin's 1:1 chat with XMPP users (RFC 7572): handed to the stack thread and
+    // answered later through "sip.stox.answer", so neither plugin's thread waits for the other.
+    auto onSipDomain = [this](void (SipDomainService::*what)(const Json&)) {
+        return [this, what](const Json& request) {
+            if (!thread_->post([this, what, request] {
+                    if (sip_)
+                        (sip_.get()->*what)(request);
+                }))
+                throw RequestError(ErrorCode::XmppUnavailable, "the XMPP stack is not running");
+            return Json::object();
+        };
+    };
+    hub::Services::instance().offer("xmpp.stox.message", onSipDomain(&SipDomainService::fromSip));
+    hub::Services::instance().offer("xmpp.stox.answer", onSipDomain(&SipDomainService::sipAnswered));
+    hub::Services::instance().offer("xmpp.stox.subscribe", onSipDomain(&SipDomainService::subscribeFromSip));
+    hub::Services::instance().offer("xmpp.stox.presence", onSipDomain(&SipDomainService::presenceFromSip));
+}
+
 void XmppPlugin::onShutdown() {
+    hub::Services::instance().withdraw("xmpp.stox.message");
+    hub::Services::instance().withdraw("xmpp.stox.answer");
+    hub::Services::instance().withdraw("xmpp.stox.subscribe");
+    hub::Services::instance().withdraw("xmpp.stox.presence");
     if (!thread_)
         return;
     try {

@@ -29,6 +29,8 @@ protected:
 
 private:
     Json stackStatus();
+    // Offers the hub services through which the SIP plugin chats with XMPP users.
+    void offerStoxServices();
     Reply status(XmppHandle& handle, RequestReader& reader, const Request& request);
     Reply adminStatus(RequestReader& reader, const Request& request);
 

@@ -16,6 +16,8 @@ struct XmppSettings {
     std::string secret;      // component_secret: never logged
     size_t history = 20;     // messages replayed on join
     size_t maxBodyBytes = 64 * 1024;
+    // How long a message from SIP waits for an error the XMPP server bounces before SIP gets 200.
+    std::chrono::milliseconds stoxBounceWait{1000};
     std::chrono::milliseconds backoffMin{1000};
     std::chrono::milliseconds backoffMax{30000};
 };
