@@ -30,6 +30,7 @@ bool hexOrColon(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'
 bool hostChar(char c) { return alnum(c) || c == '.' || c == ':' || c == '-'; }
 // Visible ASCII but the separators of the lines they go into (fmtp values, URIs).
 bool valueChar(char c) { return c > 0x20 && c < 0x7f && c != ';' && c != '<' && c != '>' && c != '"' && c != '\''; }
+bool parameterNameChar(char c) { return valueChar(c) && c != '='; }
 // A source's msid is "stream track": one space inside.
 bool sourceValueChar(char c) { return valueChar(c) || c == ' '; }
 bool digit(char c) { return c >= '0' && c <= '9'; }
@@ -130,8 +131,10 @@ bool readPayload(const gloox::Tag& tag, JinglePayload& payload, std::string& err
         return fail(error, "a dynamic payload-type needs a name"), false;
     for (const gloox::Tag* child : tag.children()) {
         if (child->name() == "parameter") {
+            // A bare fmtp value (RED's "111/111") comes as a parameter with a name only.
             std::string name = child->findAttribute("name"), value = child->findAttribute("value");
-            if (!isToken(name, 64) || !within(value, 0, 256) || !allOf(value, valueChar))
+            if (!within(name, 1, 64) || !allOf(name, parameterNameChar) || !within(value, 0, 256) ||
+                !allOf(value, valueChar))
                 return fail(error, "payload-type parameter malformed"), false;
             payload.parameters.emplace_back(name, value);
         } else if (child->name() == "rtcp-fb" && child->xmlns() == jingle_ns::kRtcpFb) {
@@ -385,7 +388,8 @@ std::string JingleSdp::offer(const JingleContent& content, uint64_t sessionId) {
         if (!payload.parameters.empty()) {
             std::string fmtp = "a=fmtp:" + id + " ";
             for (size_t i = 0; i < payload.parameters.size(); ++i)
-                fmtp += (i ? ";" : "") + payload.parameters[i].first + "=" + payload.parameters[i].second;
+                fmtp += (i ? ";" : "") + payload.parameters[i].first +
+                        (payload.parameters[i].second.empty() ? "" : "=" + payload.parameters[i].second);
             line(fmtp);
         }
         for (const auto& [type, subtype] : payload.feedback)
@@ -495,7 +499,8 @@ std::optional<JingleContent> JingleSdp::answer(const std::string& sdp, const std
                     auto equals = parameter.find('=');
                     std::string key = parameter.substr(0, equals);
                     std::string val = equals == std::string::npos ? "" : parameter.substr(equals + 1);
-                    if (isToken(key) && within(val, 0, 256) && allOf(val, valueChar))
+                    if (within(key, 1, 64) && allOf(key, parameterNameChar) && within(val, 0, 256) &&
+                        allOf(val, valueChar))
                         payload.parameters.emplace_back(key, val);
                 }
             } else {

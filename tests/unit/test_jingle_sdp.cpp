@@ -52,6 +52,7 @@ std::string initiate(const std::string& transportExtra = "", const std::string& 
            "<payload-type id='111' name='opus' clockrate='48000' channels='2'>"
            "<parameter name='minptime' value='10'/><parameter name='useinbandfec' value='1'/>"
            "<rtcp-fb xmlns='urn:xmpp:jingle:apps:rtp:rtcp-fb:0' type='transport-cc'/></payload-type>"
+           "<payload-type id='63' name='red' clockrate='48000' channels='2'><parameter name='111/111'/></payload-type>"
            "<payload-type id='18' name='G729'/><payload-type id='0' name='PCMU'/>"
            "<rtp-hdrext xmlns='urn:xmpp:jingle:apps:rtp:rtp-hdrext:0' id='1' "
            "uri='urn:ietf:params:rtp-hdrext:ssrc-audio-level'/>"
@@ -100,10 +101,11 @@ static void xep0167_initiate_becomes_an_sdp_offer(void**) {
     assert_int_equal(read.contents.size(), 1);
     const JingleContent& content = read.contents[0];
     assert_string_equal(JingleSdp::offerProblem(content).c_str(), "");
-    assert_int_equal(content.payloads.size(), 3);
+    assert_int_equal(content.payloads.size(), 4);
     assert_int_equal(content.candidates.size(), 2);
     std::string sdp = JingleSdp::offer(content, 42);
-    assert_true(contains(sdp, "m=audio 9 UDP/TLS/RTP/SAVPF 111 18 0\r\n"));
+    assert_true(contains(sdp, "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 18 0\r\n"));
+    assert_true(contains(sdp, "a=fmtp:63 111/111\r\n"));  // a bare fmtp value (StanzaJS sends RED so)
     assert_true(contains(sdp, "a=group:BUNDLE voice\r\n"));
     assert_true(contains(sdp, "a=mid:voice\r\n"));
     assert_true(contains(sdp, "a=ice-ufrag:8hhy\r\na=ice-pwd:asd88fgpdd777uzjYhagZg\r\n"));
