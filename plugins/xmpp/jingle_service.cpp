@@ -1,6 +1,9 @@
 #include "jingle_service.hpp"
 
+#include <glib.h>
 #include <gloox/tag.h>
+
+#include <iterator>
 
 #include "jingle_namespaces.hpp"
 #include "jingle_sdp.hpp"
@@ -15,6 +18,8 @@ namespace {
 
 constexpr char kLog[] = "janus.plugin.sylk.xmpp";
 constexpr char kDirectRoomPrefix[] = "direct/";
+constexpr int64_t kEndedMemoryUs = 30 * G_USEC_PER_SEC;
+constexpr size_t kEndedMax = 4096;
 
 std::string callKey(const std::string& peer, const std::string& sid) { return peer + " " + sid; }
 
@@ -44,8 +49,14 @@ void JingleService::drop(const std::string& key) {
     // Never from inside the call: it asked to be dropped from one of its own callbacks.
     std::weak_ptr<bool> alive = alive_;
     thread_.post([this, alive, key] {
-        if (alive.lock() && *alive.lock())
-            calls_.erase(key);
+        if (!alive.lock() || !*alive.lock())
+            return;
+        calls_.erase(key);
+        int64_t now = g_get_monotonic_time();
+        for (auto it = ended_.begin(); it != ended_.end();)
+            it = now - it->second > kEndedMemoryUs ? ended_.erase(it) : std::next(it);
+        if (ended_.size() < kEndedMax)
+            ended_[key] = now;
     });
 }
 
@@ -60,6 +71,11 @@ void JingleService::onIq(const gloox::Tag& stanza, const StanzaHeader& header) {
     if (read.action == "session-initiate")
         return initiate(stanza, header, read);
     auto it = calls_.find(callKey(peer, read.sid));
+    if (it == calls_.end() && ended_.count(callKey(peer, read.sid)) &&
+        (read.action == "session-terminate" || read.action == "transport-info" || read.action == "session-info")) {
+        link_.send(iqResult(stanza));  // it crossed our session-terminate: the call is over either way
+        return;
+    }
     if (it == calls_.end())
         return refuse(stanza, "cancel", "item-not-found", "no such Jingle session", "unknown-session");
     if (read.action == "transport-info") {

@@ -40,6 +40,9 @@ private:
     const XmppSettings& settings_;
     ComponentLink& link_;
     std::map<std::string, std::unique_ptr<JingleCall>> calls_;  // by "<peer full JID> <sid>"
+    // Calls that ended lately (key -> when, monotonic µs): the peer's session-terminate or
+    // transport-info that crossed our own session-terminate is acknowledged, not refused.
+    std::map<std::string, int64_t> ended_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     uint64_t refused_ = 0;
     uint64_t started_ = 0;

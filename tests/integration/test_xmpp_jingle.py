@@ -13,7 +13,7 @@ import tempfile
 import numpy
 
 from conftest import run
-from harness.janus_api import Admin
+from harness.janus_api import Admin, Session
 from harness.xmpp_client import XmppClient
 from test_audiomixer import Voice, tone_db
 
@@ -166,6 +166,7 @@ def test_bad_jingle_requests_get_errors_and_leave_nothing(janus, prosody):
         bob = await XmppClient.connect(prosody, "bob")
         try:
             assert (await bob.join(room, "Bob")).error is None  # someone is in the room
+            before = await jingle_status(admin)
             answers = {
                 "no sid": await alice.iq(room, "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate'/>", "set"),
                 "bad action": await alice.iq(room, "<jingle xmlns='urn:xmpp:jingle:1' action='dance' sid='x'/>", "set"),
@@ -189,13 +190,13 @@ def test_bad_jingle_requests_get_errors_and_leave_nothing(janus, prosody):
             await asyncio.sleep(2)
             status_after = await jingle_status(admin)
             participants_after = await mixer_participants(admin, name)
-            return answers, status, participants, good, terminate, status_after, participants_after
+            return answers, before, status, participants, good, terminate, status_after, participants_after
         finally:
             await alice.disconnect()
             await bob.disconnect()
             await admin.close()
 
-    answers, status, participants, good, terminate, status_after, participants_after = run(body(), timeout=90)
+    answers, before, status, participants, good, terminate, status_after, participants_after = run(body(), timeout=90)
     expected = {"no sid": "bad-request", "bad action": "bad-request", "get": "bad-request",
                 "injected ufrag": "bad-request", "no dtls": "bad-request", "video": "feature-not-implemented",
                 "empty room": "item-not-found", "not a room": "service-unavailable",
@@ -206,8 +207,45 @@ def test_bad_jingle_requests_get_errors_and_leave_nothing(janus, prosody):
     assert unknown.find("{%s}unknown-session" % NS_JINGLE_ERRORS) is not None
     video = answers["video"].xml.find("{jabber:client}error")
     assert video.find("{%s}unsupported-applications" % NS_JINGLE_ERRORS) is not None
-    assert status["calls"] == [] and status["refused"] >= len(expected), status
+    assert status["calls"] == [] and status["refused"] - before["refused"] == len(expected), (before, status)
     assert participants == []  # the mixer never saw any of them
     assert good.type == "result" and terminate.type == "result", (good, terminate)
-    assert status_after["calls"] == [] and status_after["started"] == 1, status_after
+    assert status_after["calls"] == [] and status_after["started"] - before["started"] == 1, (before, status_after)
     assert participants_after == [], participants_after
+
+
+def test_a_caller_the_room_kicks_gets_session_terminate(janus, prosody):
+    """The other way round: the mix ends the call (a moderator kicks the caller), and the XMPP
+    user is told with session-terminate; nothing stays behind."""
+    name = "jingle-kick"
+
+    async def body():
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        moderator = await Session.create(janus.ws_url)
+        web = Voice(janus, name, "Web", WEB_TONE)
+        caller = JinglePeer()
+        try:
+            mixer = await moderator.attach(MIXER)
+            created, _ = await mixer.send({"request": "create", "room": name, "secret": "mod-secret"})
+            assert created.get("audiobridge") == "created", created
+            await web.join()
+            await caller.start(prosody, "bob", room_jid(prosody, name), CALLER_TONE, 60)
+            await caller.wait_event("accepted")
+            await caller.wait_event("track")
+            [jingle] = [p for p in await mixer_participants(admin, name) if p["display"] == "bob"]
+            kicked, _ = await mixer.send({"request": "kick", "room": name, "secret": "mod-secret", "id": jingle["id"]})
+            terminated = await caller.wait_event("terminated", timeout=15)
+            await caller.finish()
+            await asyncio.sleep(1)
+            return kicked, terminated, await mixer_participants(admin, name), await jingle_status(admin)
+        finally:
+            caller.kill()
+            await web.close()
+            await moderator.close()
+            await admin.close()
+
+    kicked, terminated, participants, status = run(body(), timeout=120)
+    assert kicked.get("audiobridge") == "success", kicked
+    assert terminated["reason"] in ("success", "connectivity-error"), terminated
+    assert [p["display"] for p in participants] == ["Web"], participants
+    assert status["calls"] == [], status
