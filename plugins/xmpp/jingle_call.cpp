@@ -47,16 +47,25 @@ JingleCall::~JingleCall() {
     channel_.reset();
 }
 
+void JingleCall::sendApi(Json message, hub::ApiChannel::Handler onReply) {
+    try {
+        channel_->request(std::move(message), std::move(onReply));
+    } catch (const std::exception& e) {
+        // The loopback transport went (janus is stopping): the call cannot go on.
+        end("failed-application", std::string("the Janus API is gone: ") + e.what());
+    }
+}
+
 void JingleCall::start() {
     channel_ = std::make_unique<hub::ApiChannel>([this](std::function<void()> work) { return thread_.post(std::move(work)); },
                                                  [this](const Json& message) { onEvent(message); });
-    channel_->request(Json::object().set("janus", "create"), [this](const Json& reply) {
+    sendApi(Json::object().set("janus", "create"), [this](const Json& reply) {
         sessionId_ = idIn(reply);
         if (!sessionId_)
             return end("failed-application", "janus: " + errorIn(reply));
         keepalive_ = thread_.every(kKeepalive, [this] {
             if (!over_)
-                channel_->request(Json::object().set("janus", "keepalive").set("session_id", static_cast<json_int_t>(sessionId_)));
+                sendApi(Json::object().set("janus", "keepalive").set("session_id", static_cast<json_int_t>(sessionId_)));
         });
         attach();
     });
@@ -65,7 +74,7 @@ void JingleCall::start() {
 void JingleCall::attach() {
     Json request = Json::object();
     request.set("janus", "attach").set("session_id", static_cast<json_int_t>(sessionId_)).set("plugin", kMixer);
-    channel_->request(request, [this](const Json& reply) {
+    sendApi(request, [this](const Json& reply) {
         handleId_ = idIn(reply);
         if (!handleId_)
             return end("failed-application", "the audio mixer is not available: " + errorIn(reply));
@@ -83,7 +92,7 @@ void JingleCall::join() {
     Json request = Json::object();
     request.set("janus", "message").set("session_id", static_cast<json_int_t>(sessionId_))
         .set("handle_id", static_cast<json_int_t>(handleId_)).set("body", body).set("jsep", jsep);
-    channel_->request(request, [this](const Json& reply) { onJoined(reply); });
+    sendApi(request, [this](const Json& reply) { onJoined(reply); });
     joinSent_ = true;
     for (const auto& line : pendingCandidates_)
         trickle(line);
@@ -160,7 +169,7 @@ void JingleCall::trickle(const std::string& candidateLine) {
     Json request = Json::object();
     request.set("janus", "trickle").set("session_id", static_cast<json_int_t>(sessionId_))
         .set("handle_id", static_cast<json_int_t>(handleId_)).set("candidate", candidate);
-    channel_->request(request);
+    sendApi(request);
 }
 
 void JingleCall::terminatedByPeer() {

@@ -53,6 +53,8 @@ public:
     bool accepted() const { return accepted_; }
 
 private:
+    // A request on the channel; a channel that can no longer send ends the call.
+    void sendApi(Json message, hub::ApiChannel::Handler onReply = nullptr);
     void attach();
     void join();
     void onJoined(const Json& message);
