@@ -20,6 +20,9 @@ constexpr char kLog[] = "janus.plugin.sylk.xmpp";
 constexpr char kDirectRoomPrefix[] = "direct/";
 constexpr int64_t kEndedMemoryUs = 30 * G_USEC_PER_SEC;
 constexpr size_t kEndedMax = 4096;
+// Each call is a Janus session and a mixer participant: one user cannot make many.
+constexpr size_t kMaxCallsPerUser = 4;
+constexpr size_t kMaxCalls = 500;
 
 std::string callKey(const std::string& peer, const std::string& sid) { return peer + " " + sid; }
 
@@ -108,6 +111,12 @@ void JingleService::initiate(const gloox::Tag& stanza, const StanzaHeader& heade
         return refuse(stanza, "cancel", "item-not-found", "nobody is in room " + *room);
     if (calls_.count(callKey(peer, read.sid)))
         return refuse(stanza, "cancel", "conflict", "a session with this sid is already going on", "out-of-order");
+    size_t mine = 0;
+    std::string bare = header.from->bare();
+    for (const auto& [key, call] : calls_)
+        mine += key.rfind(bare + "/", 0) == 0 || key.rfind(bare + " ", 0) == 0;
+    if (mine >= kMaxCallsPerUser || calls_.size() >= kMaxCalls)
+        return refuse(stanza, "wait", "resource-constraint", "too many calls going on");
     if (read.contents.size() != 1)
         return refuse(stanza, "cancel", "feature-not-implemented", "calls to rooms carry one audio content",
                       "unsupported-applications");

@@ -249,3 +249,35 @@ def test_a_caller_the_room_kicks_gets_session_terminate(janus, prosody):
     assert terminated["reason"] in ("success", "connectivity-error"), terminated
     assert [p["display"] for p in participants] == ["Web"], participants
     assert status["calls"] == [], status
+
+
+def test_one_user_cannot_open_many_calls(janus, prosody):
+    name = "jingle-many"
+    room = room_jid(prosody, name)
+
+    async def body():
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        alice = await XmppClient.connect(prosody, "alice")
+        bob = await XmppClient.connect(prosody, "bob")
+        try:
+            assert (await bob.join(room, "Bob")).error is None
+            answers = [await alice.iq(room, initiate("many%d" % n), "set") for n in range(5)]
+            await asyncio.sleep(1)
+            during = await jingle_status(admin)
+            in_mix = await mixer_participants(admin, name)
+            for n in range(4):
+                await alice.iq(room, "<jingle xmlns='urn:xmpp:jingle:1' action='session-terminate' sid='many%d'>"
+                                     "<reason><success/></reason></jingle>" % n, "set")
+            await asyncio.sleep(2)
+            return answers, during, in_mix, await jingle_status(admin), await mixer_participants(admin, name)
+        finally:
+            await alice.disconnect()
+            await bob.disconnect()
+            await admin.close()
+
+    answers, during, in_mix, after, in_mix_after = run(body(), timeout=90)
+    assert [a.type for a in answers[:4]] == ["result"] * 4, answers
+    assert answers[4].type == "error" and answers[4].error_condition == "resource-constraint", answers[4]
+    assert len([c for c in during["calls"] if c["room"] == name]) == 4, during
+    assert len(in_mix) == 4, in_mix  # each call is a participant of the mix (media never came up)
+    assert after["calls"] == [] and in_mix_after == [], (after, in_mix_after)
