@@ -2,6 +2,7 @@
 
 #include <gloox/tag.h>
 
+#include "jingle_namespaces.hpp"
 #include "muc_naming.hpp"
 #include "sylkcore/hub/hub.hpp"
 #include "sylkcore/log.hpp"
@@ -23,10 +24,12 @@ MucService::MucService(net::StackThread& thread, const XmppSettings& settings) :
     link.backoffMin = settings.backoffMin;
     link.backoffMax = settings.backoffMax;
     link_ = std::make_shared<ComponentLink>(thread, link, *this);
+    jingle_ = std::make_unique<JingleService>(thread, settings, *link_);
 }
 
 MucService::~MucService() {
     rooms_.clear();  // each leaves the hub room with its occupants
+    jingle_.reset();  // the calls end: janus drops their sessions
     link_.reset();
 }
 
@@ -35,6 +38,7 @@ void MucService::start() { link_->start(); }
 void MucService::onLinkUp() {}
 
 void MucService::onLinkDown() {
+    jingle_->onLinkDown();
     // The server has gone, and its users' sessions with it as far as it is concerned: our
     // occupants leave the hub rooms and join again with a new presence once it is back.
     for (auto& [name, room] : rooms_) {
@@ -177,6 +181,8 @@ void MucService::onIq(const gloox::Tag& stanza, const StanzaHeader& header) {
         discoItems(stanza, header);
     else if (get && iq.payload == "ping" && iq.xmlns == ns::kPing)
         ping(stanza, header);
+    else if (iq.payload == "jingle" && iq.xmlns == jingle_ns::kJingle)
+        jingle_->onIq(stanza, header);
     else if (iq.xmlns == ns::kMucAdmin || iq.xmlns == "http://jabber.org/protocol/muc#owner") {
         ++refused_;
         // Kicks and room configuration need moderators, and no plugin tells the hub who moderates.
@@ -215,7 +221,8 @@ void MucService::discoInfo(const gloox::Tag& stanza, const StanzaHeader& header)
     }
     if (to.local.empty()) {
         reply(discoInfoResult(stanza, {{"conference", "text", "Sylk rooms"}},
-                              {ns::kDiscoInfo, ns::kDiscoItems, ns::kMuc, ns::kPing}));
+                              {ns::kDiscoInfo, ns::kDiscoItems, ns::kMuc, ns::kPing, jingle_ns::kJingle, jingle_ns::kRtp,
+                           jingle_ns::kRtpAudio, jingle_ns::kIceUdp, jingle_ns::kDtls}));
         return;
     }
     auto roomName = roomFromLocal(to.local);
@@ -227,7 +234,8 @@ void MucService::discoInfo(const gloox::Tag& stanza, const StanzaHeader& header)
     // Any valid name is a room: hub rooms are made by their first member, whichever plugin's.
     reply(discoInfoResult(stanza, {{"conference", "text", *roomName}},
                           {ns::kDiscoInfo, ns::kMuc, "muc_open", "muc_public", "muc_semianonymous",
-                           "muc_temporary", "muc_unmoderated", "muc_unsecured", "muc_nonpersistent"}));
+                           "muc_temporary", "muc_unmoderated", "muc_unsecured", "muc_nonpersistent",
+                           jingle_ns::kJingle, jingle_ns::kRtp, jingle_ns::kRtpAudio, jingle_ns::kIceUdp, jingle_ns::kDtls}));
 }
 
 void MucService::discoItems(const gloox::Tag& stanza, const StanzaHeader& header) {
@@ -257,7 +265,8 @@ Json MucService::status() const {
     json.set("link", link_->status())
         .set("rooms", rooms)
         .set("occupants", static_cast<json_int_t>(occupants))
-        .set("refused", static_cast<json_int_t>(refused_));
+        .set("refused", static_cast<json_int_t>(refused_))
+        .set("jingle", jingle_->status());
     return json;
 }
 

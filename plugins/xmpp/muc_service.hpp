@@ -11,6 +11,7 @@
 #include <string>
 
 #include "component_link.hpp"
+#include "jingle_service.hpp"
 #include "muc_room.hpp"
 #include "xmpp_settings.hpp"
 
@@ -44,6 +45,7 @@ private:
     net::StackThread& thread_;
     const XmppSettings& settings_;
     std::shared_ptr<ComponentLink> link_;
+    std::unique_ptr<JingleService> jingle_;  // audio calls to rooms (urn:xmpp:jingle:1 iqs)
     std::map<std::string, std::shared_ptr<MucRoom>> rooms_;  // by hub room name
     uint64_t nextMember_ = 1;
     uint64_t refused_ = 0;  // stanzas answered with an error

@@ -233,6 +233,8 @@ def test_files_go_where_janus_looks(installed):
     for plugin in ("echo", "videoroom", "audiomixer", "sip", "msrp"):
         assert "%s/janus/plugins/libjanus_sylk_%s.so" % (lib, plugin) in files
     assert "%s/janus/transports/libjanus_sylk_http.so" % lib in files
+    assert "%s/janus/transports/libjanus_sylk_loopback.so" % lib in files  # Jingle calls' Janus API
+    assert "/etc/janus/janus.transport.sylk.loopback.jcfg" in installed["conffiles"]
     assert "%s/sylk-janus/libsylkcore.so" % lib in files
     assert UNIT in files
     # configs are conffiles; janus's own janus.jcfg stays the janus package's

@@ -35,7 +35,8 @@ TEST_PLUGINS = {
     "hubprobe.a": "tests/plugins/hubprobe/.libs/libjanus_sylk_hubprobe_a.so",
     "hubprobe.b": "tests/plugins/hubprobe/.libs/libjanus_sylk_hubprobe_b.so",
 }
-OUR_TRANSPORTS = ["transports/http/.libs/libjanus_sylk_http.so"]
+OUR_TRANSPORTS = ["transports/http/.libs/libjanus_sylk_http.so",
+                  "transports/loopback/.libs/libjanus_sylk_loopback.so"]
 
 
 def janus_lib_dir():

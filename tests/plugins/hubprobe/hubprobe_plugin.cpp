@@ -1,6 +1,11 @@
 #include "hubprobe_plugin.hpp"
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <optional>
+
+#include "sylkcore/hub/api_channel.hpp"
 
 #include "sylkcore/hub/services.hpp"
 #include "sylkcore/janus/plugin_binding.hpp"
@@ -42,6 +47,7 @@ void HubProbePlugin::configure(const janus::PluginConfig&) {
     onRequest<ProbeSession>("leave", Execution::ControlLoop, &HubProbePlugin::leave);
     onRequest<ProbeSession>("info", Execution::Inline, &HubProbePlugin::hubInfo);
     onRequest<ProbeSession>("call", Execution::ControlLoop, &HubProbePlugin::callService);
+    onRequest<ProbeSession>("api_probe", Execution::ControlLoop, &HubProbePlugin::apiProbe);
 }
 
 std::shared_ptr<janus::PluginSession> HubProbePlugin::newSession(janus::Handle* handle) {
@@ -129,6 +135,78 @@ Reply HubProbePlugin::callService(ProbeSession&, RequestReader& reader, const Re
     Json body = makeEvent();
     body.set("service", service).set("result", result);
     return Reply{body, {}};
+}
+
+namespace {
+
+// Runs ApiChannel's deliveries inline on janus's threads under one mutex, and lets the control
+// loop wait for the next reply: a blocking client is fine for a test plugin.
+class BlockingApiClient {
+public:
+    BlockingApiClient()
+        : channel_([this](std::function<void()> work) {
+                       std::lock_guard lock(mutex_);
+                       work();
+                       arrived_.notify_all();
+                       return true;
+                   },
+                   [this](const Json& event) { events_.append(event); }) {}
+
+    Json call(Json request) {
+        std::unique_lock lock(mutex_);
+        std::optional<Json> reply;
+        channel_.request(std::move(request), [&reply](const Json& message) { reply = message; });
+        if (!arrived_.wait_for(lock, std::chrono::seconds(5), [&] { return reply.has_value(); }))
+            throw RequestError(ErrorCode::NotFound, "no reply from janus through the loopback within 5 s");
+        return *reply;
+    }
+    Json events() {
+        std::lock_guard lock(mutex_);
+        return events_;
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable arrived_;
+    Json events_ = Json::array();
+    hub::ApiChannel channel_;  // last: closed first, while the mutex still exists
+};
+
+json_int_t idOf(const Json& reply) {
+    json_t* data = reply.member("data");
+    json_t* id = data ? json_object_get(data, "id") : nullptr;
+    if (!json_is_integer(id))
+        throw RequestError(ErrorCode::NotFound, "janus refused: " + reply.dump());
+    return json_integer_value(id);
+}
+
+}  // namespace
+
+Reply HubProbePlugin::apiProbe(ProbeSession&, RequestReader& reader, const Request&) {
+    std::string plugin = reader.requireString("plugin", 128);
+    json_t* body = reader.optionalObject("body");
+    bool leaveOpen = reader.optionalBool("leave_open").value_or(false);
+    Json replies = Json::array();
+    {
+        BlockingApiClient client;
+        Json created = client.call(Json::object().set("janus", "create"));
+        replies.append(created);
+        json_int_t sessionId = idOf(created);
+        Json attached = client.call(Json::object().set("janus", "attach").set("session_id", sessionId).set("plugin", plugin));
+        replies.append(attached);
+        json_int_t handleId = idOf(attached);
+        Json message = Json::object();
+        message.set("janus", "message").set("session_id", sessionId).set("handle_id", handleId)
+            .set("body", body ? Json::borrow(body) : Json::object());
+        replies.append(client.call(message));
+        if (!leaveOpen) {
+            replies.append(client.call(Json::object().set("janus", "detach").set("session_id", sessionId).set("handle_id", handleId)));
+            replies.append(client.call(Json::object().set("janus", "destroy").set("session_id", sessionId)));
+        }
+        Json answer = makeEvent();
+        answer.set("replies", replies).set("events", client.events()).set("session_id", sessionId);
+        return Reply{answer, {}};
+    }
 }
 
 void HubProbePlugin::retire(std::shared_ptr<ProbeSession> session) {

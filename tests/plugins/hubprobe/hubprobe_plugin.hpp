@@ -38,6 +38,11 @@ private:
     Reply hubInfo(ProbeSession& session, RequestReader& reader, const Request& request);
     // Calls a hub service offered by another plugin: {"service", "args"}.
     Reply callService(ProbeSession& session, RequestReader& reader, const Request& request);
+    // A Janus API client inside janus (hub::ApiChannel through the loopback transport): creates
+    // a session, attaches to {"plugin"}, sends {"body"} to it and answers every reply it got;
+    // the channel then closes without detaching or destroying ({"leave_open": true}), which
+    // must make janus destroy the session itself.
+    Reply apiProbe(ProbeSession& session, RequestReader& reader, const Request& request);
 };
 
 class ProbeSession : public janus::PluginSession, public hub::RoomListener,
