@@ -48,8 +48,7 @@ void MucRoom::presence(const gloox::Tag& stanza, const Jid& user, const std::str
                        const std::string& memberId) {
     if (auto it = occupants_.find(user.full()); it != occupants_.end()) {
         if (it->second.nick != nick) {
-            send(errorReply(stanza, "modify", "not-acceptable",
-                            "changing the nickname is not supported: leave the room and join again"));
+            changeNick(stanza, it->second, nick);
             return;
         }
         // Joining again with the same nickname (a client that lost track): the room state
@@ -68,7 +67,10 @@ void MucRoom::presence(const gloox::Tag& stanza, const Jid& user, const std::str
         return;
     }
     nicks_.claim(memberId, nick);
-    Occupant& joiner = occupants_[user.full()] = Occupant{user, nick, memberId};
+    bool moderator = settings_.moderators.count(user.bare()) != 0;
+    Occupant& joiner = occupants_[user.full()] = Occupant{user, nick, memberId, moderator};
+    if (moderator)
+        moderatorMembers_.insert(memberId);
     // The others see the newcomer now; its own hub 'joined' event is not needed for that.
     for (const auto& [full, other] : occupants_) {
         if (full != user.full())
@@ -79,9 +81,133 @@ void MucRoom::presence(const gloox::Tag& stanza, const Jid& user, const std::str
         historyMax = 0;  // maxchars='0': no history (other character limits are not counted)
     int64_t since = read.seconds ? hub::nowMs() - static_cast<int64_t>(*read.seconds) * 1000 : 0;
     sendRoomState(joiner, historyMax, since);
-    hubRoom_->join(hub::Member{memberId, nick, kPackage});
-    SYLK_LOG(LOG_INFO, kPackage, "room %s: %s joined as %s (%s)", name_.c_str(), user.bare().c_str(), nick.c_str(),
-             memberId.c_str());
+    joinHub(joiner);
+    SYLK_LOG(LOG_INFO, kPackage, "room %s: %s joined as %s (%s)%s", name_.c_str(), user.bare().c_str(), nick.c_str(),
+             memberId.c_str(), moderator ? ", a moderator" : "");
+}
+
+void MucRoom::joinHub(const Occupant& occupant) {
+    hub::Member member{occupant.memberId, occupant.nick, kPackage};
+    member.moderator = occupant.moderator;
+    hubRoom_->join(member);  // again for a known member: an `updated` event (a new display)
+}
+
+std::string MucRoom::roleOf(const std::string& memberId) const {
+    bool moderator = moderatorMembers_.count(memberId) != 0 || hubRoom_->isModerator(memberId);
+    return moderator ? "moderator" : "participant";
+}
+
+void MucRoom::changeNick(const gloox::Tag& stanza, Occupant& occupant, const std::string& nick) {
+    // XEP-0045 §7.6: refused (409) when anyone holds the new nickname; else every occupant,
+    // the changer included (with 110), sees the old one go with 303 and the new one come.
+    if (nicks_.taken(nick)) {
+        send(errorReply(stanza, "cancel", "conflict", "that nickname is in use in the room"));
+        return;
+    }
+    std::string old = occupant.nick;
+    nicks_.release(occupant.memberId);
+    nicks_.claim(occupant.memberId, nick);
+    occupant.nick = nick;
+    std::string role = roleOf(occupant.memberId);
+    for (const auto& [full, other] : occupants_) {
+        bool self = other.memberId == occupant.memberId;
+        OccupantPresence gone;
+        gone.from = nickJid(old);
+        gone.to = full;
+        gone.available = false;
+        gone.role = role;
+        gone.newNick = nick;
+        gone.statusCodes = self ? std::vector<int>{303, kSelfPresence} : std::vector<int>{303};
+        send(occupantPresence(gone));
+        sendPresence(nick, other, true, self ? std::vector<int>{kSelfPresence} : std::vector<int>{});
+    }
+    joinHub(occupant);
+    SYLK_LOG(LOG_INFO, kPackage, "room %s: %s is now %s (%s)", name_.c_str(), old.c_str(), nick.c_str(),
+             occupant.memberId.c_str());
+}
+
+void MucRoom::admin(const gloox::Tag& stanza, const Jid& user, const AdminRead& read) {
+    // XEP-0045 §8.2: only a kick (role none of one occupant, by nick) is served.
+    if (read.items != 1) {
+        send(errorReply(stanza, "modify", "bad-request", "one <item/> per request"));
+        return;
+    }
+    if (!read.affiliation.empty() || read.role != "none") {
+        send(errorReply(stanza, "cancel", "feature-not-implemented",
+                        "only kicks (role none) are supported; affiliations and other roles are not"));
+        return;
+    }
+    if (read.nick.empty()) {
+        send(errorReply(stanza, "modify", "bad-request", "a kick names the occupant by nick"));
+        return;
+    }
+    auto it = occupants_.find(user.full());
+    if (it == occupants_.end()) {
+        send(errorReply(stanza, "auth", "forbidden", "you are not an occupant of this room"));
+        return;
+    }
+    const Occupant& kicker = it->second;
+    if (!kicker.moderator) {
+        send(errorReply(stanza, "auth", "forbidden", "only a moderator may kick"));
+        return;
+    }
+    auto target = nicks_.memberOf(read.nick);
+    if (!target) {
+        send(errorReply(stanza, "cancel", "item-not-found", "no occupant " + read.nick + " in the room"));
+        return;
+    }
+    if (roleOf(*target) == "moderator") {
+        send(errorReply(stanza, "cancel", "not-allowed", "a moderator cannot be kicked"));
+        return;
+    }
+    // The plugin serving the target removes it (for ours: kicked() below, on the hub event).
+    hub::KickOrder order;
+    order.target = *target;
+    order.display = kicker.nick;
+    order.reason = read.reason;
+    SYLK_LOG(LOG_INFO, kPackage, "room %s: %s (%s) kicks %s (%s)", name_.c_str(), kicker.nick.c_str(),
+             kicker.memberId.c_str(), read.nick.c_str(), target->c_str());
+    hubRoom_->post(kPackage, kicker.memberId, hub::kick(order));
+    send(iqResult(stanza));
+}
+
+void MucRoom::kicked(const hub::RoomEvent& event) {
+    hub::KickOrder order = hub::readKick(event);
+    Occupant* target = occupantByMember(order.target);
+    if (!target)
+        return;  // another plugin's member (it removes it), or gone already
+    if (moderatorMembers_.count(event.member) == 0 && !hubRoom_->isModerator(event.member)) {
+        SYLK_LOG(LOG_WARN, kPackage, "room %s: kick of %s by %s ignored: not a moderator", name_.c_str(),
+                 order.target.c_str(), event.member.c_str());
+        return;
+    }
+    Occupant gone = *target;
+    occupants_.erase(gone.jid.full());
+    std::string actor = nicks_.nickOf(event.member);
+    if (actor.empty())
+        actor = order.display;
+    // XEP-0045 §8.2: the kicked occupant gets 110 and 307, the others 307.
+    OccupantPresence presence;
+    presence.from = nickJid(gone.nick);
+    presence.to = gone.jid.full();
+    presence.available = false;
+    presence.statusCodes = {kSelfPresence, 307};
+    presence.actorNick = actor;
+    presence.reason = order.reason;
+    send(occupantPresence(presence));
+    presence.statusCodes = {307};
+    for (const auto& [full, other] : occupants_) {
+        presence.to = full;
+        send(occupantPresence(presence));
+    }
+    nicks_.release(gone.memberId);
+    moderatorMembers_.erase(gone.memberId);
+    ++kicks_;
+    hubRoom_->leave(gone.memberId);
+    SYLK_LOG(LOG_INFO, kPackage, "room %s: %s (%s) kicked by %s", name_.c_str(), gone.nick.c_str(),
+             gone.memberId.c_str(), event.member.c_str());
+    if (occupants_.empty() && emptied_)
+        emptied_(name_);  // last: the service may drop this room (its caller still holds it)
 }
 
 void MucRoom::sendRoomState(const Occupant& joiner, size_t historyMax, int64_t historySinceMs) {
@@ -117,6 +243,8 @@ void MucRoom::sendPresence(const std::string& nick, const Occupant& to, bool ava
     presence.to = to.jid.full();
     presence.available = available;
     presence.statusCodes = std::move(codes);
+    if (auto member = nicks_.memberOf(nick))
+        presence.role = roleOf(*member);
     send(occupantPresence(presence));
 }
 
@@ -130,6 +258,7 @@ void MucRoom::leave(const Jid& user) {
     for (const auto& [full, other] : occupants_)
         sendPresence(gone.nick, other, false);
     nicks_.release(gone.memberId);
+    moderatorMembers_.erase(gone.memberId);
     hubRoom_->leave(gone.memberId);
     SYLK_LOG(LOG_INFO, kPackage, "room %s: %s (%s) left", name_.c_str(), gone.nick.c_str(), gone.memberId.c_str());
 }
@@ -140,6 +269,7 @@ void MucRoom::evictAll() {
         hubRoom_->leave(occupant.memberId);
     }
     occupants_.clear();
+    moderatorMembers_.clear();
 }
 
 void MucRoom::message(const gloox::Tag& stanza, const StanzaHeader& header, const MessageRead& read) {
@@ -248,6 +378,8 @@ void MucRoom::handle(const hub::RoomEvent& event) {
             deliverComposing(event);
         else if (event.kind == hub::kind::Joined || event.kind == hub::kind::Updated || event.kind == hub::kind::Left)
             rosterChanged(event);
+        else if (event.kind == hub::kind::Kick)
+            kicked(event);
     } catch (const hub::InvalidHubEvent& e) {
         SYLK_LOG(LOG_WARN, kPackage, "room %s: dropped %s", name_.c_str(), e.what());
     }
@@ -341,14 +473,15 @@ void MucRoom::deliverComposing(const hub::RoomEvent& event) {
 Json MucRoom::status() const {
     Json occupants = Json::array();
     for (const auto& [full, occupant] : occupants_)
-        occupants.append(Json::object().set("nick", occupant.nick).set("member", occupant.memberId));
+        occupants.append(Json::object().set("nick", occupant.nick).set("member", occupant.memberId).setBool("moderator", occupant.moderator));
     Json json = Json::object();
     json.set("room", name_)
         .set("jid", jid_)
         .set("occupants", occupants)
         .set("members", static_cast<json_int_t>(nicks_.size()))
         .set("messages_in", static_cast<json_int_t>(messagesIn_))
-        .set("messages_out", static_cast<json_int_t>(messagesOut_));
+        .set("messages_out", static_cast<json_int_t>(messagesOut_))
+        .set("kicks", static_cast<json_int_t>(kicks_));
     return json;
 }
 

@@ -9,12 +9,20 @@
 // - Groupchat from an occupant becomes one hub `chat`; every hub `chat` (that one included,
 //   which is the sender's echo) becomes one groupchat to each XMPP occupant. Private messages,
 //   chat states <-> `composing` likewise, to and from one member.
+// - Moderation: an occupant moderates when its bare JID is in the `moderators` setting; every
+//   hub member that moderates (hub::Member::moderator, e.g. a web user holding the room's
+//   secret) shows with role moderator. A moderator's kick (muc#admin role none) becomes a hub
+//   `kick` of any member; the plugin serving it removes it; ours leave with status 307.
+// - Nickname change (§7.6): unavailable with 303 and the new nick, then available; the hub
+//   member's display follows (an `updated` event every plugin sees).
 // Hub events arrive on the poster's thread and are posted to the stack thread; everything else
 // runs there.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "component_link.hpp"
@@ -53,6 +61,10 @@ public:
                   const std::string& memberId);
     // An unavailable presence (or a presence error bounce): the occupant leaves.
     void leave(const Jid& user);
+    // A muc#admin iq set to the room from user: a kick (role none) by a moderator, answered here.
+    void admin(const gloox::Tag& stanza, const Jid& user, const AdminRead& read);
+    // Called (on the stack thread) when hub events (a kick) leave the room without occupants.
+    void onEmptied(std::function<void(const std::string& room)> emptied) { emptied_ = std::move(emptied); }
     // A message to the room (nick empty) or to room/nick.
     void message(const gloox::Tag& stanza, const StanzaHeader& header, const MessageRead& read);
     // The link went: every XMPP occupant leaves the hub room, without stanzas (the server has
@@ -67,6 +79,7 @@ private:
         Jid jid;
         std::string nick;
         std::string memberId;
+        bool moderator = false;  // bare JID in settings.moderators
     };
 
     void handle(const hub::RoomEvent& event);
@@ -76,6 +89,12 @@ private:
     // The room's state for a joiner: presences, its own last, the history it asked for, the subject.
     void sendRoomState(const Occupant& joiner, size_t historyMax, int64_t historySinceMs = 0);
     void sendPresence(const std::string& nick, const Occupant& to, bool available, std::vector<int> codes = {});
+    // A member's role as XMPP shows it: moderator when the hub says it moderates.
+    std::string roleOf(const std::string& memberId) const;
+    void changeNick(const gloox::Tag& stanza, Occupant& occupant, const std::string& nick);
+    void joinHub(const Occupant& occupant);
+    // A hub `kick` of one of our occupants by a moderator: it leaves with 307.
+    void kicked(const hub::RoomEvent& event);
     Occupant* occupantByMember(const std::string& memberId);
     std::string nickJid(const std::string& nick) const { return jid_ + "/" + nick; }
     // The nickname a hub event's sender shows as: its roster nickname, else its display.
@@ -94,9 +113,12 @@ private:
     hub::Subscription subscription_;
     OccupantNicks nicks_;
     std::map<std::string, Occupant> occupants_;   // by full JID
+    std::set<std::string> moderatorMembers_;      // our occupants that moderate, by member id
     std::map<std::string, std::string> origins_;  // hub message id -> the sender's stanza id
     uint64_t messagesIn_ = 0;
     uint64_t messagesOut_ = 0;
+    uint64_t kicks_ = 0;  // occupants removed by a moderator
+    std::function<void(const std::string&)> emptied_;
 };
 
 }  // namespace sylk::xmpp

@@ -131,6 +131,7 @@ void MucService::onPresence(const gloox::Tag& stanza, const StanzaHeader& header
     std::shared_ptr<MucRoom> room = findRoom(*roomName);
     if (!room) {
         room = std::make_shared<MucRoom>(*roomName, to.bare(), settings_, *link_, thread_);
+        room->onEmptied([this](const std::string& name) { dropIfEmpty(name); });
         room->start();
         rooms_[*roomName] = room;
     }
@@ -177,15 +178,35 @@ void MucService::onIq(const gloox::Tag& stanza, const StanzaHeader& header) {
         discoItems(stanza, header);
     else if (get && iq.payload == "ping" && iq.xmlns == ns::kPing)
         ping(stanza, header);
+    else if (!get && iq.payload == "query" && iq.xmlns == ns::kMucAdmin)
+        admin(stanza, header);
     else if (iq.xmlns == ns::kMucAdmin || iq.xmlns == "http://jabber.org/protocol/muc#owner") {
         ++refused_;
-        // Kicks and room configuration need moderators, and no plugin tells the hub who moderates.
+        // Lists of roles and affiliations, and room configuration: the rooms are the hub's,
+        // configured by whoever made them; only kicks are served (admin()).
         reply(errorReply(stanza, "cancel", "feature-not-implemented",
-                         "room administration is not supported: the rooms have no moderators here"));
+                         "room configuration and role or affiliation lists are not supported"));
     } else {
         ++refused_;
         reply(errorReply(stanza, "cancel", "service-unavailable"));
     }
+}
+
+void MucService::admin(const gloox::Tag& stanza, const StanzaHeader& header) {
+    const Jid& to = *header.to;
+    auto roomName = roomFromLocal(to.local);
+    if (to.local.empty() || !to.resource.empty() || !roomName) {
+        ++refused_;
+        reply(errorReply(stanza, "modify", "bad-request", "room administration goes to the room's bare JID"));
+        return;
+    }
+    auto room = findRoom(*roomName);
+    if (!room) {
+        ++refused_;
+        reply(errorReply(stanza, "auth", "forbidden", "you are not an occupant of this room"));
+        return;
+    }
+    room->admin(stanza, *header.from, readAdmin(stanza));
 }
 
 void MucService::ping(const gloox::Tag& stanza, const StanzaHeader& header) {

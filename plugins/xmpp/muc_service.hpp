@@ -34,6 +34,8 @@ private:
     void onMessage(const gloox::Tag& stanza, const StanzaHeader& header);
     void onIq(const gloox::Tag& stanza, const StanzaHeader& header);
     void ping(const gloox::Tag& stanza, const StanzaHeader& header);
+    // muc#admin set: a kick, which the room checks and serves.
+    void admin(const gloox::Tag& stanza, const StanzaHeader& header);
     void discoInfo(const gloox::Tag& stanza, const StanzaHeader& header);
     void discoItems(const gloox::Tag& stanza, const StanzaHeader& header);
     // The room a JID's local part names, if one of our rooms is open there.

@@ -26,7 +26,10 @@ struct OccupantPresence {
     bool available = true;
     std::string affiliation = "none";
     std::string role = "participant";  // "none" when unavailable
-    std::vector<int> statusCodes;      // 110 (self), 307 (kicked), ...
+    std::vector<int> statusCodes;      // 110 (self), 307 (kicked), 303 (new nickname), ...
+    std::string newNick;               // unavailable with 303: the nickname taken (the role stays)
+    std::string actorNick;             // a kick's moderator (<actor nick/>)
+    std::string reason;                // a kick's reason
 };
 TagPtr occupantPresence(const OccupantPresence& presence);
 

@@ -100,4 +100,22 @@ IqRead readIq(const gloox::Tag& iq) {
     return read;
 }
 
+AdminRead readAdmin(const gloox::Tag& iq) {
+    AdminRead read;
+    const gloox::Tag* query = iq.findChild("query", "xmlns", ns::kMucAdmin);
+    if (!query)
+        return read;
+    for (const gloox::Tag* item : query->findChildren("item")) {
+        if (read.items++ != 0)
+            continue;
+        read.nick = item->findAttribute("nick");
+        read.role = item->findAttribute("role");
+        read.affiliation = item->findAttribute("affiliation");
+        read.jid = item->findAttribute("jid");
+        if (const gloox::Tag* reason = item->findChild("reason"))
+            read.reason = reason->cdata();
+    }
+    return read;
+}
+
 }  // namespace sylk::xmpp

@@ -58,6 +58,18 @@ struct IqRead {
 };
 IqRead readIq(const gloox::Tag& iq);
 
+// A muc#admin query (XEP-0045 §8-§10): the first <item/>'s attributes and reason, and how many
+// items there were (we act on one at a time).
+struct AdminRead {
+    size_t items = 0;
+    std::string nick;         // the occupant it is about (role changes)
+    std::string role;         // "none" is a kick (§8.2)
+    std::string affiliation;  // bans and affiliation changes (§9-§10)
+    std::string jid;
+    std::string reason;       // <reason/>'s text
+};
+AdminRead readAdmin(const gloox::Tag& iq);
+
 // The decimal number text is, if it is one of at most 9 digits.
 std::optional<size_t> readCount(const std::string& text);
 

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <set>
 #include <string>
 
 namespace sylk::xmpp {
@@ -18,6 +19,9 @@ struct XmppSettings {
     size_t maxBodyBytes = 64 * 1024;
     std::chrono::milliseconds backoffMin{1000};
     std::chrono::milliseconds backoffMax{30000};
+    // Bare JIDs whose occupants moderate every room (role moderator: may kick). Other members
+    // moderate as their own plugin says (hub::Member::moderator).
+    std::set<std::string> moderators;
 };
 
 }  // namespace sylk::xmpp

@@ -28,6 +28,7 @@ public:
         (void)readPresence(*tag);
         MessageRead message = readMessage(*tag);
         (void)readIq(*tag);
+        (void)readAdmin(*tag);
         std::string reply = errorReply(*tag, "cancel", "service-unavailable", "fuzz")->xml();
         // The service answers only stanzas (gloox's parser can hand over an element without a
         // name, which it ignores); those always get a well-formed error.

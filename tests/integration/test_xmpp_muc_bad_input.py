@@ -97,9 +97,9 @@ def test_messages_from_outside_or_too_big_are_refused_and_not_delivered(janus, p
             answer = await error_for(alice, "<message id='nobody' to='%s/Nobody' type='chat'><body>hi</body></message>"
                                      % room, "nobody")
             assert answer.error_condition == "item-not-found", answer
-            # a nickname change is refused (leave and join again), an invitation too
-            answer = await error_for(alice, "<presence id='renick' to='%s/Alicia'/>" % room, "renick")
-            assert answer.error_condition == "not-acceptable", answer
+            # a nickname change to a nickname a web user holds is refused (409), an invitation too
+            answer = await error_for(alice, "<presence id='renick' to='%s/Wendy'/>" % room, "renick")
+            assert answer.error_condition == "conflict", answer
             answer = await error_for(alice, "<message id='invite' to='%s'><x xmlns='http://jabber.org/protocol/muc#user'>"
                                      "<invite to='bob@localhost'/></x></message>" % room, "invite")
             assert answer.error_condition == "feature-not-implemented", answer
