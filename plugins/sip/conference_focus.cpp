@@ -102,12 +102,16 @@ void ConferenceFocus::onTick() {
     std::set<std::string> changed;
     std::vector<QueuedChat> chats;
     std::vector<hub::MsrpPathChange> pathChanges;
+    std::vector<std::pair<std::string, hub::KickOrder>> kicks;
     {
         std::lock_guard lock(changedMutex_);
         changed.swap(changed_);
         chats.swap(chats_);
         pathChanges.swap(pathChanges_);
+        kicks.swap(kicks_);
     }
+    for (const auto& [room, order] : kicks)
+        kickCall(room, order);
     for (const auto& chat : chats)
         deliverChat(chat.room, chat.member, chat.display, chat.text);
     for (const auto& change : pathChanges)

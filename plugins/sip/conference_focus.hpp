@@ -130,6 +130,11 @@ private:
     // msrp-path): a re-INVITE with our SDP, its a=path replaced. Queued by the hub listener.
     void queuePathChange(hub::MsrpPathChange change);
     void repathChat(const hub::MsrpPathChange& change);
+    // A moderator of the room (another plugin's: an XMPP occupant, a web user) kicked one of
+    // our calls' members (hub event kick): the call gets a BYE. Queued by the hub listener,
+    // which checked the kicker moderates the room.
+    void queueKick(const std::string& room, const hub::KickOrder& order);
+    void kickCall(const std::string& room, const hub::KickOrder& order);
     // Room chat from another participant, queued by the hub listener for the SIP thread.
     void queueChat(const std::string& room, const std::string& member, const std::string& display,
                    const std::string& text);
@@ -159,6 +164,7 @@ private:
     };
     std::vector<QueuedChat> chats_;  // under changedMutex_
     std::vector<hub::MsrpPathChange> pathChanges_;  // chat sessions the msrp plugin moved, under changedMutex_
+    std::vector<std::pair<std::string, hub::KickOrder>> kicks_;  // (room, order) for the next tick, under changedMutex_
     std::map<std::string, std::map<std::string, std::string>> nicknames_;  // room -> member -> nickname, under changedMutex_
     const janus::EventNotifier* events_ = nullptr;
 };

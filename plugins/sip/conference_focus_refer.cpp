@@ -194,4 +194,25 @@ void ConferenceFocus::onDialOutResponse(nua_handle_s* handle, int status, const 
     enterRoom(handle, std::move(call));
 }
 
+// ---------------------------------------------------------------- kicks through the hub
+
+void ConferenceFocus::queueKick(const std::string& room, const hub::KickOrder& order) {
+    std::lock_guard lock(changedMutex_);
+    if (kicks_.size() < 1000)  // a stalled SIP thread must not grow this without bound
+        kicks_.emplace_back(room, order);
+}
+
+void ConferenceFocus::kickCall(const std::string& room, const hub::KickOrder& order) {
+    for (auto& [handle, call] : calls_) {
+        if (call.room != room || call.memberId != order.target)
+            continue;
+        // RFC 3326 Reason; the kicker's name and reason stay out of the header (free text from
+        // another protocol), the log has them.
+        nua_bye(handle, SIPTAG_REASON_STR("SIP;cause=403;text=\"removed by a moderator\""), TAG_END());
+        SYLK_LOG(LOG_INFO, kPackage, "%s removed from room %s by moderator %s", call.display.c_str(), room.c_str(),
+                 order.display.c_str());
+        return;
+    }
+}
+
 }  // namespace sylk::sip

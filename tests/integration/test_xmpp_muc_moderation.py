@@ -5,10 +5,11 @@ any member, whichever plugin serves it (status 307 to XMPP occupants, a `kicked`
 users); everyone else gets clear errors. A nickname change is seen by the XMPP occupants (303)
 and by the web users (an updated attendee). Every assertion is what a real peer received."""
 import asyncio
+import re
 
 from conftest import run
 from harness.janus_api import Admin
-from harness.room_members import ApiWebUser
+from harness.room_members import ApiWebUser, RoomPhone
 from harness.xmpp_client import XmppClient
 
 XMPP = {"moderators": "alice@localhost"}
@@ -204,4 +205,32 @@ def test_nickname_change_is_seen_everywhere(janus, prosody):
             assert got.sender == room + "/Bob" and got.type == "chat"
         finally:
             await close_all(wendy, alice, bob, carol)
+    run(body(), timeout=120)
+
+
+def test_a_moderator_kicks_a_phone_out_of_the_room(janus, prosody):
+    """A phone through the SIP focus is a member of the audio mixer: Alice's kick reaches the
+    focus over the hub, which hangs the call up (BYE with an RFC 3326 Reason)."""
+    name = "kick-phone"
+    room = room_jid(prosody, name)
+
+    async def body():
+        alice = bob = phone = None
+        try:
+            alice, bob = [await XmppClient.connect(prosody, user) for user in ("alice", "bob")]
+            assert (await alice.join(room, "Alice")).error is None
+            phone = await RoomPhone(name, "xmpp_room_phone_kicked.xml").call()
+            await alice.wait_presence(lambda p: p.sender == room + "/Phone" and p.type == "available", DELIVERY_S)
+            answer = await bob.iq(room, kick_query("Phone"), "set")  # not even an occupant
+            assert answer.error_condition == "forbidden", answer
+            answer = await alice.iq(room, kick_query("Phone", "noise"), "set")
+            assert answer.type == "result", answer
+            status, errors = await phone.finish()
+            assert status == 0, "sipp failed (%s): %s\n%s" % (status, errors[-1000:], phone.trace()[-3000:])
+            assert re.search(r"BYE sip:.*Reason: SIP;cause=403", phone.trace(), re.S), phone.trace()[-2000:]
+            gone = await alice.wait_presence(lambda p: p.sender == room + "/Phone" and p.type == "unavailable",
+                                             DELIVERY_S)
+            assert gone is not None
+        finally:
+            await close_all(phone, alice, bob)
     run(body(), timeout=120)
