@@ -19,8 +19,18 @@ bool typing(ChatState state) { return state == ChatState::Composing; }
 }  // namespace
 
 MucRoom::MucRoom(std::string name, std::string jid, const XmppSettings& settings, ComponentLink& link,
-                 net::StackThread& thread)
-    : name_(std::move(name)), jid_(std::move(jid)), settings_(settings), link_(link), thread_(thread) {}
+                 net::StackThread& thread, const MucEvents& events)
+    : name_(std::move(name)), jid_(std::move(jid)), settings_(settings), link_(link), thread_(thread), events_(events) {}
+
+Json MucRoom::occupantEvent(const char* what, const Occupant& occupant) const {
+    Json event = Json::object();
+    event.set("event", what)
+        .set("room", name_)
+        .set("nick", occupant.nick)
+        .set("member", occupant.memberId)
+        .set("jid", occupant.jid.bare());
+    return event;
+}
 
 MucRoom::~MucRoom() {
     subscription_.reset();
@@ -82,6 +92,7 @@ void MucRoom::presence(const gloox::Tag& stanza, const Jid& user, const std::str
     int64_t since = read.seconds ? hub::nowMs() - static_cast<int64_t>(*read.seconds) * 1000 : 0;
     sendRoomState(joiner, historyMax, since);
     joinHub(joiner);
+    events_.notify([&] { return occupantEvent("joined", joiner).setBool("moderator", joiner.moderator); });
     SYLK_LOG(LOG_INFO, kPackage, "room %s: %s joined as %s (%s)%s", name_.c_str(), user.bare().c_str(), nick.c_str(),
              memberId.c_str(), moderator ? ", a moderator" : "");
 }
@@ -122,6 +133,7 @@ void MucRoom::changeNick(const gloox::Tag& stanza, Occupant& occupant, const std
         sendPresence(nick, other, true, self ? std::vector<int>{kSelfPresence} : std::vector<int>{});
     }
     joinHub(occupant);
+    events_.notify([&] { return occupantEvent("nick_changed", occupant).set("old_nick", old); });
     SYLK_LOG(LOG_INFO, kPackage, "room %s: %s is now %s (%s)", name_.c_str(), old.c_str(), nick.c_str(),
              occupant.memberId.c_str());
 }
@@ -204,6 +216,12 @@ void MucRoom::kicked(const hub::RoomEvent& event) {
     moderatorMembers_.erase(gone.memberId);
     ++kicks_;
     hubRoom_->leave(gone.memberId);
+    events_.notify([&] {
+        Json report = occupantEvent("kicked", gone).set("by", event.member).set("actor", actor);
+        if (!order.reason.empty())
+            report.set("reason", order.reason);
+        return report;
+    });
     SYLK_LOG(LOG_INFO, kPackage, "room %s: %s (%s) kicked by %s", name_.c_str(), gone.nick.c_str(),
              gone.memberId.c_str(), event.member.c_str());
     if (occupants_.empty() && emptied_)
@@ -260,6 +278,7 @@ void MucRoom::leave(const Jid& user) {
     nicks_.release(gone.memberId);
     moderatorMembers_.erase(gone.memberId);
     hubRoom_->leave(gone.memberId);
+    events_.notify([&] { return occupantEvent("left", gone).set("reason", "unavailable"); });
     SYLK_LOG(LOG_INFO, kPackage, "room %s: %s (%s) left", name_.c_str(), gone.nick.c_str(), gone.memberId.c_str());
 }
 
@@ -267,6 +286,7 @@ void MucRoom::evictAll() {
     for (const auto& [full, occupant] : occupants_) {
         nicks_.release(occupant.memberId);
         hubRoom_->leave(occupant.memberId);
+        events_.notify([&] { return occupantEvent("left", occupant).set("reason", "link down"); });
     }
     occupants_.clear();
     moderatorMembers_.clear();

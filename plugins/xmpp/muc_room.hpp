@@ -35,12 +35,25 @@
 
 namespace sylk::xmpp {
 
+// Reports to Janus's event handlers (docs/events.md), as the plugin provides them: the event is
+// built only when wanted() (someone listens), then handed to report().
+struct MucEvents {
+    std::function<bool()> wanted;
+    std::function<void(Json)> report;
+
+    template <class Build>
+    void notify(Build&& build) const {
+        if (wanted && report && wanted())
+            report(build());
+    }
+};
+
 class MucRoom : public hub::RoomListener, public std::enable_shared_from_this<MucRoom> {
 public:
     static constexpr char kPackage[] = "janus.plugin.sylk.xmpp";
 
     MucRoom(std::string name, std::string jid, const XmppSettings& settings, ComponentLink& link,
-            net::StackThread& thread);
+            net::StackThread& thread, const MucEvents& events);
     ~MucRoom() override;
 
     // Opens the hub room, listens to it and learns its members (after construction).
@@ -103,12 +116,15 @@ private:
     void privateMessage(const gloox::Tag& stanza, const Occupant& from, const std::string& toNick,
                         const MessageRead& read);
     void send(TagPtr stanza) { link_.send(std::move(stanza)); }
+    // An event handler report about an occupant: {"event", "room", "nick", "member", "jid"}.
+    Json occupantEvent(const char* what, const Occupant& occupant) const;
 
     const std::string name_;
     const std::string jid_;
     const XmppSettings& settings_;
     ComponentLink& link_;
     net::StackThread& thread_;
+    const MucEvents& events_;
     std::shared_ptr<hub::Room> hubRoom_;
     hub::Subscription subscription_;
     OccupantNicks nicks_;

@@ -14,7 +14,8 @@ constexpr char kDirectRoomPrefix[] = "direct/";  // the hub's private 1:1 rooms:
 
 }  // namespace
 
-MucService::MucService(net::StackThread& thread, const XmppSettings& settings) : thread_(thread), settings_(settings) {
+MucService::MucService(net::StackThread& thread, const XmppSettings& settings, MucEvents events)
+    : thread_(thread), settings_(settings), events_(std::move(events)) {
     LinkSettings link;
     link.host = settings.serverHost;
     link.port = settings.serverPort;
@@ -32,9 +33,25 @@ MucService::~MucService() {
 
 void MucService::start() { link_->start(); }
 
-void MucService::onLinkUp() {}
+void MucService::onLinkUp() {
+    events_.notify([&] {
+        Json event = Json::object();
+        event.set("event", "link_up").set("domain", settings_.mucDomain)
+            .set("server", settings_.serverHost + ":" + std::to_string(settings_.serverPort));
+        return event;
+    });
+}
 
 void MucService::onLinkDown() {
+    events_.notify([&] {
+        size_t occupants = 0;
+        for (const auto& [name, room] : rooms_)
+            occupants += room->occupantCount();
+        Json event = Json::object();
+        event.set("event", "link_down").set("domain", settings_.mucDomain)
+            .set("occupants", static_cast<json_int_t>(occupants));
+        return event;
+    });
     // The server has gone, and its users' sessions with it as far as it is concerned: our
     // occupants leave the hub rooms and join again with a new presence once it is back.
     for (auto& [name, room] : rooms_) {
@@ -130,7 +147,7 @@ void MucService::onPresence(const gloox::Tag& stanza, const StanzaHeader& header
     }
     std::shared_ptr<MucRoom> room = findRoom(*roomName);
     if (!room) {
-        room = std::make_shared<MucRoom>(*roomName, to.bare(), settings_, *link_, thread_);
+        room = std::make_shared<MucRoom>(*roomName, to.bare(), settings_, *link_, thread_, events_);
         room->onEmptied([this](const std::string& name) { dropIfEmpty(name); });
         room->start();
         rooms_[*roomName] = room;

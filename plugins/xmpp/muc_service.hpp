@@ -18,7 +18,7 @@ namespace sylk::xmpp {
 
 class MucService : public LinkListener {
 public:
-    MucService(net::StackThread& thread, const XmppSettings& settings);
+    MucService(net::StackThread& thread, const XmppSettings& settings, MucEvents events = MucEvents{});
     ~MucService() override;
 
     void start();
@@ -45,6 +45,7 @@ private:
 
     net::StackThread& thread_;
     const XmppSettings& settings_;
+    const MucEvents events_;  // the rooms hold a reference: declared before them
     std::shared_ptr<ComponentLink> link_;
     std::map<std::string, std::shared_ptr<MucRoom>> rooms_;  // by hub room name
     uint64_t nextMember_ = 1;
