@@ -103,13 +103,17 @@ void ConferenceFocus::onTick() {
     std::vector<QueuedChat> chats;
     std::vector<hub::MsrpPathChange> pathChanges;
     std::vector<std::pair<std::string, hub::KickOrder>> kicks;
+    std::vector<std::pair<std::string, std::string>> invites;
     {
         std::lock_guard lock(changedMutex_);
         changed.swap(changed_);
         chats.swap(chats_);
         pathChanges.swap(pathChanges_);
         kicks.swap(kicks_);
+        invites.swap(invites_);
     }
+    for (const auto& [room, uri] : invites)
+        dialOut(nullptr, room, uri);
     for (const auto& [room, order] : kicks)
         kickCall(room, order);
     for (const auto& chat : chats)

@@ -39,6 +39,12 @@ public:
     // Phones joining and leaving rooms go to Janus's event handlers through events.
     void reportTo(const janus::EventNotifier& events) { events_ = &events; }
 
+    // Hub service sip.focus.invite {"room", "uri", "display"?}: the room calls that SIP user in
+    // (as a REFER method=INVITE does, without a referrer to tell), on the next tick. Any thread:
+    // it only checks and queues. The caller (the xmpp plugin, for a moderator's XEP-0045
+    // invitation) authorized it.
+    Json queueInvite(const Json& request);
+
 private:
     struct Call {
         std::string room;
@@ -165,6 +171,7 @@ private:
     std::vector<QueuedChat> chats_;  // under changedMutex_
     std::vector<hub::MsrpPathChange> pathChanges_;  // chat sessions the msrp plugin moved, under changedMutex_
     std::vector<std::pair<std::string, hub::KickOrder>> kicks_;  // (room, order) for the next tick, under changedMutex_
+    std::vector<std::pair<std::string, std::string>> invites_;   // (room, SIP URI) to dial out, under changedMutex_
     std::map<std::string, std::map<std::string, std::string>> nicknames_;  // room -> member -> nickname, under changedMutex_
     const janus::EventNotifier* events_ = nullptr;
 };

@@ -8,6 +8,7 @@
 #include "sip_events.hpp"
 #include "sylkcore/janus/plugin_binding.hpp"
 #include "sylkcore/log.hpp"
+#include "sylkcore/hub/services.hpp"
 #include "sylkcore/request_error.hpp"
 
 namespace sylk::sip {
@@ -94,6 +95,8 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     stack_->addRole(gateway_.get());
     stack_->addRole(focus_.get());
     stack_->start();
+    // The xmpp plugin's mediated invitations (XEP-0045) to SIP users: the room calls them in.
+    hub::Services::instance().offer("sip.focus.invite", [this](const Json& request) { return focus_->queueInvite(request); });
 
     // Requests run on Janus's request thread and are queued to the SIP thread (SipStack::post),
     // where all SIP state lives; none waits for the network.
@@ -139,6 +142,7 @@ bool SipPlugin::postToStateThread(std::function<void()> work) {
 }
 
 void SipPlugin::onShutdown() {
+    hub::Services::instance().withdraw("sip.focus.invite");
     if (stack_)
         stack_->stop();
     gateway_.reset();

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 
+#include "muc_naming.hpp"
 #include "muc_stanzas.hpp"
 #include "sylkcore/hub/events.hpp"
 #include "sylkcore/hub/hub.hpp"
+#include "sylkcore/hub/services.hpp"
 #include "sylkcore/log.hpp"
 
 namespace sylk::xmpp {
@@ -313,7 +315,7 @@ void MucRoom::message(const gloox::Tag& stanza, const StanzaHeader& header, cons
         return;
     }
     if (read.invite) {
-        send(errorReply(stanza, "cancel", "feature-not-implemented", "invitations are not supported"));
+        invite(stanza, from->second, read);
         return;
     }
     if (nick.empty()) {
@@ -348,6 +350,51 @@ void MucRoom::groupchat(const gloox::Tag& stanza, const Occupant& from, const Me
     origins_[chat.id] = stanzaId.empty() ? chat.id : stanzaId;
     ++messagesIn_;
     hubRoom_->post(kPackage, from.memberId, hub::chat(chat));
+}
+
+void MucRoom::invite(const gloox::Tag& stanza, const Occupant& from, const MessageRead& read) {
+    // All invitees are checked before any is invited: one bad address refuses the message.
+    std::vector<Jid> invitees;
+    for (const auto& to : read.inviteTo) {
+        auto jid = Jid::parse(to);
+        if (!jid || jid->local.empty()) {
+            send(errorReply(stanza, "modify", "jid-malformed", "invite to='" + to + "' is not a user's JID"));
+            return;
+        }
+        if (jid->domain == settings_.sipDomain && !from.moderator) {
+            send(errorReply(stanza, "auth", "forbidden", "only a moderator may call SIP users into the room"));
+            return;
+        }
+        if (jid->domain == settings_.mucDomain) {
+            send(errorReply(stanza, "modify", "bad-request", "an occupant of a room cannot be invited"));
+            return;
+        }
+        invitees.push_back(*jid);
+    }
+    for (const Jid& invitee : invitees) {
+        if (invitee.domain != settings_.sipDomain) {
+            send(invitationMessage(jid_, invitee.bare(), from.jid.bare(), read.inviteReason));
+            events_.notify([&] { return occupantEvent("invited", from).set("invitee", "xmpp:" + invitee.bare()); });
+            continue;
+        }
+        // RFC 7247 address mapping, as the sip domain's: the local part is the SIP user@host,
+        // XEP-0106 escaped.
+        std::string uri = "sip:" + roomFromLocal(invitee.local).value_or("");
+        if (uri.find('@') == std::string::npos) {
+            send(errorReply(stanza, "modify", "jid-malformed", "a SIP user is user\\40host@" + settings_.sipDomain));
+            return;
+        }
+        try {
+            Json request = Json::object();
+            request.set("room", name_).set("uri", uri).set("display", from.nick);
+            hub::Services::instance().call("sip.focus.invite", request);
+        } catch (const std::exception& e) {
+            send(errorReply(stanza, "cancel", "service-unavailable", std::string("cannot call ") + uri + ": " + e.what()));
+            return;
+        }
+        events_.notify([&] { return occupantEvent("invited", from).set("invitee", uri); });
+        SYLK_LOG(LOG_INFO, kPackage, "room %s: %s calls %s into the room", name_.c_str(), from.nick.c_str(), uri.c_str());
+    }
 }
 
 void MucRoom::privateMessage(const gloox::Tag& stanza, const Occupant& from, const std::string& toNick,

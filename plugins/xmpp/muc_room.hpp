@@ -115,6 +115,10 @@ private:
     void groupchat(const gloox::Tag& stanza, const Occupant& from, const MessageRead& read);
     void privateMessage(const gloox::Tag& stanza, const Occupant& from, const std::string& toNick,
                         const MessageRead& read);
+    // XEP-0045 §7.8.2: to an XMPP user, the room's invitation; to a SIP user (a JID of the
+    // sip domain, user\40host@sip.<domain>), a moderator's invitation becomes the SIP focus
+    // calling that user into the room (hub service sip.focus.invite).
+    void invite(const gloox::Tag& stanza, const Occupant& from, const MessageRead& read);
     void send(TagPtr stanza) { link_.send(std::move(stanza)); }
     // An event handler report about an occupant: {"event", "room", "nick", "member", "jid"}.
     Json occupantEvent(const char* what, const Occupant& occupant) const;

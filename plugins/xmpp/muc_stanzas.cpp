@@ -60,6 +60,16 @@ TagPtr historyMessage(const RoomMessage& message, int64_t stampMs, const std::st
     return tag;
 }
 
+TagPtr invitationMessage(const std::string& roomJid, const std::string& to, const std::string& inviter,
+                         const std::string& reason) {
+    TagPtr tag = stanza("message", "", roomJid, to, "");
+    auto* x = new gloox::Tag(tag.get(), "x", "xmlns", ns::kMucUser);
+    auto* invite = new gloox::Tag(x, "invite", "from", inviter);
+    if (!reason.empty())
+        new gloox::Tag(invite, "reason", reason);
+    return tag;
+}
+
 TagPtr subjectMessage(const std::string& roomJid, const std::string& to, const std::string& subject) {
     TagPtr tag = stanza("message", "groupchat", roomJid, to, "");
     new gloox::Tag(tag.get(), "subject", subject);

@@ -46,6 +46,10 @@ struct RoomMessage {
 TagPtr roomMessage(const RoomMessage& message);
 // A message of the room's history: a groupchat with <delay stamp from=room/> (XEP-0045 §7.2.15).
 TagPtr historyMessage(const RoomMessage& message, int64_t stampMs, const std::string& roomJid);
+// A mediated invitation from the room to the invitee (XEP-0045 §7.8.2): <x muc#user><invite
+// from=inviter><reason/></invite></x>.
+TagPtr invitationMessage(const std::string& roomJid, const std::string& to, const std::string& inviter,
+                         const std::string& reason);
 // The subject, which ends the join (XEP-0045 §7.2.16); empty: the room has none.
 TagPtr subjectMessage(const std::string& roomJid, const std::string& to, const std::string& subject);
 

@@ -80,7 +80,13 @@ MessageRead readMessage(const gloox::Tag& message) {
             else if (name == "gone")
                 read.state = ChatState::Gone;
         } else if (name == "x" && xmlns == ns::kMucUser) {
-            read.invite = read.invite || child->findChild("invite") != nullptr;
+            for (const gloox::Tag* invite : child->findChildren("invite")) {
+                read.invite = true;
+                if (read.inviteTo.size() < 16)  // more in one message is not an invitation, it is a flood
+                    read.inviteTo.push_back(invite->findAttribute("to"));
+                if (const gloox::Tag* reason = invite->findChild("reason"); reason && read.inviteReason.empty())
+                    read.inviteReason = reason->cdata();
+            }
         }
     }
     return read;

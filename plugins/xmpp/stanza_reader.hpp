@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "jid.hpp"
 
@@ -46,6 +47,8 @@ struct MessageRead {
     bool subject = false;             // sets a subject
     ChatState state = ChatState::None;
     bool invite = false;              // a mediated invitation (<x muc#user><invite/>)
+    std::vector<std::string> inviteTo;  // each <invite to=.../> (XEP-0045 §7.8.2), as written
+    std::string inviteReason;           // the first invite's <reason/>
 };
 MessageRead readMessage(const gloox::Tag& message);
 

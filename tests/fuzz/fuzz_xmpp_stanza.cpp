@@ -41,6 +41,8 @@ public:
         echo.id = header.id;
         echo.body = message.body.value_or("");
         echo.state = message.state;
+        for (const auto& to : message.inviteTo)
+            (void)invitationMessage(echo.from, to, echo.to, message.inviteReason)->xml();
         (void)roomMessage(echo)->xml();
         (void)discoInfoResult(*tag, {{"conference", "text", header.id}}, {header.type})->xml();
     }

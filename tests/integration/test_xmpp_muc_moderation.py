@@ -5,12 +5,19 @@ any member, whichever plugin serves it (status 307 to XMPP occupants, a `kicked`
 users); everyone else gets clear errors. A nickname change is seen by the XMPP occupants (303)
 and by the web users (an updated attendee). Every assertion is what a real peer received."""
 import asyncio
+import json
+import os
 import re
+import shutil
+import tempfile
 
 from conftest import run
 from harness.janus_api import Admin
+from harness.processes import spawn
 from harness.room_members import ApiWebUser, RoomPhone
+from harness.rtp_peer import RtpPeer
 from harness.xmpp_client import XmppClient
+from test_sip_focus import SCENARIOS
 
 XMPP = {"moderators": "alice@localhost"}
 PLUGIN = "janus.plugin.sylk.xmpp"
@@ -234,3 +241,111 @@ def test_a_moderator_kicks_a_phone_out_of_the_room(janus, prosody):
         finally:
             await close_all(phone, alice, bob)
     run(body(), timeout=120)
+
+
+async def focus_calls(janus, count, timeout=DELIVERY_S):
+    """Waits until the SIP focus's admin status counts `count` active calls."""
+    admin = await Admin.open(janus.admin_url, janus.admin_secret)
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            reply = await admin.message_plugin("janus.plugin.sylk.sip", {"request": "status"})
+            found = re.search(r'"active_calls": (\d+)', json.dumps(reply))
+            if found and int(found.group(1)) == count:
+                return
+            if loop.time() > deadline:
+                raise AssertionError("the focus never had %d calls: %s" % (count, reply))
+            await asyncio.sleep(0.1)
+    finally:
+        await admin.close()
+
+
+def invitation_of(message):
+    """(from, reason) of a muc#user <invite/> in a message, or None."""
+    x = message.child("http://jabber.org/protocol/muc#user", "x")
+    invite = None if x is None else x.find("{http://jabber.org/protocol/muc#user}invite")
+    if invite is None:
+        return None
+    reason = invite.find("{http://jabber.org/protocol/muc#user}reason")
+    return invite.get("from"), (reason.text if reason is not None else None)
+
+
+def invite_stanza(room, to, reason="", stanza_id="inv"):
+    why = "<reason>%s</reason>" % reason if reason else ""
+    return ("<message id='%s' to='%s'><x xmlns='http://jabber.org/protocol/muc#user'><invite to='%s'>%s</invite>"
+            "</x></message>" % (stanza_id, room, to, why))
+
+
+def test_invitations_reach_xmpp_users_and_call_sip_users_in(janus, prosody):
+    """XEP-0045 §7.8.2 mediated invitations: to an XMPP user the room sends the invitation; to a
+    SIP user (user\\40host@sip.<domain>) a moderator's invitation makes the SIP focus call that
+    user into the room, as a REFER would (a sipp UAS answers; the moderator then kicks it)."""
+    name = "invitations"
+    room = room_jid(prosody, name)
+    trace_dir = tempfile.mkdtemp(prefix="sylk-invite-")
+
+    async def body():
+        alice = bob = dave = target = rtp = None
+        try:
+            alice, bob, dave = [await XmppClient.connect(prosody, user) for user in ("alice", "bob", "dave")]
+            assert (await alice.join(room, "Alice")).error is None
+            assert (await bob.join(room, "Bob")).error is None
+
+            # to XMPP users: the room's invitation, from the inviter, with the reason
+            mark = dave.mark()
+            alice.send_raw(invite_stanza(room, "dave@localhost", "come and see"))
+            got = await dave.wait_message(lambda m: invitation_of(m) is not None, DELIVERY_S, mark)
+            assert got.sender == room and invitation_of(got) == ("alice@localhost", "come and see"), got
+            bob.send_raw(invite_stanza(room, "dave@localhost", stanza_id="inv-bob"))  # anyone may invite XMPP users
+            got = await dave.wait_message(lambda m: invitation_of(m) is not None and invitation_of(m)[0] == "bob@localhost",
+                                          DELIVERY_S, mark)
+            assert invitation_of(got) == ("bob@localhost", None)
+
+            # bad invitations: clear errors, nobody called
+            sip_user = "bob\\40127.0.0.1\\3a5079@%s" % prosody.sip_domain
+            for client, to, condition in ((bob, sip_user, "forbidden"),          # only moderators call phones
+                                          (alice, "@localhost", "jid-malformed"),
+                                          (alice, "nobody@%s" % prosody.sip_domain, "jid-malformed"),  # no SIP host
+                                          (alice, room + "/Bob", "bad-request")):
+                mark = client.mark()
+                client.send_raw(invite_stanza(room, to, stanza_id="bad"))
+                answer = await client.wait_for(lambda s: s.id == "bad" and s.type == "error", DELIVERY_S, mark)
+                assert answer.error_condition == condition, (to, answer)
+
+            # to a SIP user: the focus calls it in; it appears as an occupant; Alice kicks it
+            rtp = await RtpPeer("pcmu", 600).open()
+            target = await spawn(
+                "sipp", "-sf", os.path.join(SCENARIOS, "refer_target.xml"), "-m", "1", "-i", "127.0.0.1", "-p", "5079",
+                "-nostdin", "-timeout", "60s", "-trace_msg", "-message_file", os.path.join(trace_dir, "target.log"),
+                "-set", "rtpport", str(rtp.port), cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE)
+            await asyncio.sleep(0.5)
+            mark = alice.mark()
+            alice.send_raw(invite_stanza(room, sip_user, "join us", stanza_id="inv-sip"))
+            arrived = await alice.wait_presence(lambda p: p.bare_from == room and p.resource == "bob"
+                                                and p.type == "available", DELIVERY_S, mark)
+            assert [s for s in alice.received[mark:] if s.id == "inv-sip" and s.type == "error"] == []
+            # the occupant appears when the room's mixer leg is made, before the phone answers:
+            # kick once the focus counts the call as answered (a kick before cancels the call)
+            await focus_calls(janus, 1)
+            answer = await alice.iq(room, kick_query(arrived.resource), "set")
+            assert answer.type == "result", answer
+            _, errors = await asyncio.wait_for(target.communicate(), 30)
+            assert target.returncode == 0, errors.decode(errors="replace")[-1000:]
+            trace = open(os.path.join(trace_dir, "target.log"), errors="replace").read()  # complete once sipp ended
+            assert re.search(r"INVITE sip:bob@127\.0\.0\.1:5079", trace), trace[-2000:]
+            assert re.search(r"BYE sip:.*Reason: SIP;cause=403", trace, re.S), trace[-2000:]
+            await alice.wait_presence(lambda p: p.bare_from == room and p.resource == "bob" and p.type == "unavailable",
+                                      DELIVERY_S, mark)
+        finally:
+            if target and target.returncode is None:
+                target.kill()
+                await target.wait()
+            if rtp:
+                rtp.close()
+            await close_all(alice, bob, dave)
+    try:
+        run(body(), timeout=120)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)

@@ -260,6 +260,18 @@ static void kicks_and_nickname_changes_are_read_and_built(void**) {
     auto other = parse("<iq type='set'><query xmlns='urn:other'><item nick='A' role='none'/></query></iq>");
     assert_int_equal(readAdmin(*other).items, 0);
 
+    auto invite = parse("<message to='room@c' from='a@b/c'><x xmlns='http://jabber.org/protocol/muc#user'>"
+                        "<invite to='d@b'><reason>come</reason></invite><invite to='e@b'/></x></message>");
+    MessageRead message = readMessage(*invite);
+    assert_true(message.invite);
+    assert_int_equal(message.inviteTo.size(), 2);
+    assert_string_equal(message.inviteTo[1].c_str(), "e@b");
+    assert_string_equal(message.inviteReason.c_str(), "come");
+    std::string invitation = invitationMessage("room@c", "d@b", "a@b", "come & see")->xml();
+    assert_true(contains(invitation, "from='room@c' to='d@b'"));
+    assert_true(contains(invitation, "<x xmlns='http://jabber.org/protocol/muc#user'><invite from='a@b'>"
+                                     "<reason>come &amp; see</reason></invite></x>"));
+
     OccupantPresence kicked;
     kicked.from = "room@c/Bob";
     kicked.to = "b@localhost/r";
