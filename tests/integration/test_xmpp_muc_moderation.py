@@ -349,3 +349,51 @@ def test_invitations_reach_xmpp_users_and_call_sip_users_in(janus, prosody):
         run(body(), timeout=120)
     finally:
         shutil.rmtree(trace_dir, ignore_errors=True)
+
+
+def test_a_moderator_kicks_an_msrp_chat_client(janus, prosody):
+    """A chat-only SIP call (its chat an MSRP session of the msrp plugin) is an occupant under
+    its caller's name: Alice's kick makes the focus hang the call up, which closes the session."""
+    from harness.msrp_peer import MsrpEndpoint, cpim, parse_path
+    from test_sip_msrp_chat import answered, attribute, finish, msrp_sessions, sipp as chat_sipp
+    name = "kick-msrp"
+    room = room_jid(prosody, name)
+    trace_dir = tempfile.mkdtemp(prefix="sylk-kick-msrp-")
+
+    async def body():
+        peer = MsrpEndpoint("127.0.0.1")
+        chat = peer.session()
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        alice = None
+        try:
+            call = await chat_sipp("chat_call_removed.xml", trace_dir, ("room", name), ("msrpport", chat.uri.port),
+                                   ("msrpsession", chat.session_id), ("setup", "active"))
+            caller, sdp = await answered(trace_dir)
+            await chat.connect(remote_path=parse_path(attribute(sdp, "path")))
+            alice = await XmppClient.connect(prosody, "alice")
+            joined = await alice.join(room, "Alice")
+            assert joined.occupants == ["Chatter"], joined.order
+            sent = await chat.send_message(cpim("from the chat client", sender="Chatter <%s>" % caller), "message/cpim")
+            assert sent.statuses == [200]
+            got = await alice.wait_message(lambda m: m.body == "from the chat client", DELIVERY_S)
+            assert got.sender == room + "/Chatter"
+            answer = await alice.iq(room, kick_query("Chatter"), "set")
+            assert answer.type == "result", answer
+            await finish(call, trace_dir)  # sipp got the focus's BYE and answered it
+            text = open(os.path.join(trace_dir, "messages.log"), errors="replace").read()
+            assert re.search(r"BYE sip:.*Reason: SIP;cause=403", text, re.S), text[-2000:]
+            await alice.wait_presence(lambda p: p.sender == room + "/Chatter" and p.type == "unavailable", DELIVERY_S)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 5
+            while loop.time() < deadline and (await msrp_sessions(admin, name))[1]:
+                await asyncio.sleep(0.1)
+            assert not (await msrp_sessions(admin, name))[1]
+        finally:
+            if alice:
+                await alice.disconnect()
+            await peer.close()
+            await admin.close()
+    try:
+        run(body(), timeout=90)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
