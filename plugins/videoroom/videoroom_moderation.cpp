@@ -58,6 +58,15 @@ Reply VideoRoomPlugin::kick(Session& session, RequestReader& reader, const Reque
         throw RequestError(ErrorCode::VideoRoomNoSuchFeed, "no such participant in this room");
     Json kicked = roomEvent(*room);
     kicked.set("leaving", "ok").set("reason", "kicked");
+    // Sylk: the other plugins hear it was a kick (an XMPP room shows 307), when a moderating
+    // participant did it; ours is removed right below, so the event finds nobody here.
+    auto kicker = session.publisher();
+    if (room->hubRoom() && kicker && !session.left && kicker->room == room && kicker->moderator) {
+        hub::KickOrder order;
+        order.target = target->memberId();
+        order.display = kicker->display;
+        room->hubRoom()->post(kPackage, kicker->memberId(), hub::kick(order));
+    }
     removeKicked(target, kicked);
     Json reply = Json::object();
     reply.set("videoroom", "success");

@@ -181,25 +181,33 @@ void MucRoom::admin(const gloox::Tag& stanza, const Jid& user, const AdminRead& 
     order.reason = read.reason;
     SYLK_LOG(LOG_INFO, kPackage, "room %s: %s (%s) kicks %s (%s)", name_.c_str(), kicker.nick.c_str(),
              kicker.memberId.c_str(), read.nick.c_str(), target->c_str());
+    if (!occupantByMember(*target) && kickedOthers_.size() < 1000)
+        kickedOthers_[*target] = {kicker.nick, read.reason};  // its `left` shows as a kick (307)
     hubRoom_->post(kPackage, kicker.memberId, hub::kick(order));
     send(iqResult(stanza));
 }
 
 void MucRoom::kicked(const hub::RoomEvent& event) {
     hub::KickOrder order = hub::readKick(event);
-    Occupant* target = occupantByMember(order.target);
-    if (!target)
-        return;  // another plugin's member (it removes it), or gone already
     if (moderatorMembers_.count(event.member) == 0 && !hubRoom_->isModerator(event.member)) {
         SYLK_LOG(LOG_WARN, kPackage, "room %s: kick of %s by %s ignored: not a moderator", name_.c_str(),
                  order.target.c_str(), event.member.c_str());
         return;
     }
-    Occupant gone = *target;
-    occupants_.erase(gone.jid.full());
     std::string actor = nicks_.nickOf(event.member);
     if (actor.empty())
         actor = order.display;
+    Occupant* target = occupantByMember(order.target);
+    if (!target) {
+        // Another plugin's member: that plugin removes it; its `left` then shows as a kick. Our
+        // own kicks were noted when posted (admin()): the target's plugin may act, and its
+        // `left` reach us, before this event does.
+        if (event.plugin != kPackage && !nicks_.nickOf(order.target).empty() && kickedOthers_.size() < 1000)
+            kickedOthers_[order.target] = {actor, order.reason};
+        return;
+    }
+    Occupant gone = *target;
+    occupants_.erase(gone.jid.full());
     // XEP-0045 §8.2: the kicked occupant gets 110 and 307, the others 307.
     OccupantPresence presence;
     presence.from = nickJid(gone.nick);
@@ -461,8 +469,23 @@ void MucRoom::rosterChanged(const hub::RoomEvent& event) {
         if (nick.empty())
             return;
         nicks_.release(member.id);
-        for (const auto& [full, occupant] : occupants_)
-            sendPresence(nick, occupant, false);
+        auto kick = kickedOthers_.find(member.id);
+        if (kick == kickedOthers_.end()) {
+            for (const auto& [full, occupant] : occupants_)
+                sendPresence(nick, occupant, false);
+            return;
+        }
+        OccupantPresence presence;  // XEP-0045 §8.2: the others see a kick
+        presence.from = nickJid(nick);
+        presence.available = false;
+        presence.statusCodes = {307};
+        presence.actorNick = kick->second.first;
+        presence.reason = kick->second.second;
+        kickedOthers_.erase(kick);
+        for (const auto& [full, occupant] : occupants_) {
+            presence.to = full;
+            send(occupantPresence(presence));
+        }
         return;
     }
     if (!nicks_.nickOf(member.id).empty())

@@ -134,6 +134,9 @@ private:
     OccupantNicks nicks_;
     std::map<std::string, Occupant> occupants_;   // by full JID
     std::set<std::string> moderatorMembers_;      // our occupants that moderate, by member id
+    // Other plugins' members a moderator kicked, until their `left`: (actor nick, reason), so
+    // that XMPP shows their leaving as a kick (307). Bounded: a target that never leaves.
+    std::map<std::string, std::pair<std::string, std::string>> kickedOthers_;
     std::map<std::string, std::string> origins_;  // hub message id -> the sender's stanza id
     uint64_t messagesIn_ = 0;
     uint64_t messagesOut_ = 0;

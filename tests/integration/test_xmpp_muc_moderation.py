@@ -123,8 +123,9 @@ def test_moderators_kick_members_of_every_plugin(janus, prosody):
             leaving = await walter.wait(lambda: [e for e in walter.events if e.get("leaving") == "ok"], DELIVERY_S,
                                         "Walter kicked")
             assert leaving[0]["reason"] == "kicked" and leaving[0]["by"] == "Alice" and leaving[0]["why"] == "off topic"
-            await bob.wait_presence(lambda p: p.sender == room + "/Walter" and p.type == "unavailable",
-                                    DELIVERY_S, mark_bob)
+            seen = await bob.wait_presence(lambda p: p.sender == room + "/Walter" and p.type == "unavailable",
+                                           DELIVERY_S, mark_bob)
+            assert 307 in seen.status_codes and actor_of(seen) == "Alice", seen  # a kick, also for a web user
             participants, _ = await wendy.listing(name)
             assert [p["display"] for p in participants] == ["Wendy"], participants
             said = await walter.say("am I still here?")
@@ -139,6 +140,19 @@ def test_moderators_kick_members_of_every_plugin(janus, prosody):
             assert {110, 307} <= own.status_codes and actor_of(own) == "Wendy", own
             await alice.wait_presence(lambda p: p.sender == room + "/Bob" and 307 in p.status_codes,
                                       DELIVERY_S, mark_alice)
+
+            # Wendy kicks a web user the video room's own way (by id): XMPP sees a kick too
+            wanda = await ApiWebUser.join(janus.ws_url, name, "Wanda")
+            try:
+                mark_alice = alice.mark()
+                await alice.wait_presence(lambda p: p.sender == room + "/Wanda" and p.type == "available", DELIVERY_S)
+                done = await wendy.handle.send({"request": "kick", "id": wanda.id})
+                assert done[0].get("videoroom") == "success", done
+                seen = await alice.wait_presence(lambda p: p.sender == room + "/Wanda" and p.type == "unavailable",
+                                                 DELIVERY_S, mark_alice)
+                assert 307 in seen.status_codes and actor_of(seen) == "Wendy", seen
+            finally:
+                await wanda.close()
 
             # the room goes on for those left
             alice.groupchat(room, "order restored")
@@ -237,7 +251,7 @@ def test_a_moderator_kicks_a_phone_out_of_the_room(janus, prosody):
             assert re.search(r"BYE sip:.*Reason: SIP;cause=403", phone.trace(), re.S), phone.trace()[-2000:]
             gone = await alice.wait_presence(lambda p: p.sender == room + "/Phone" and p.type == "unavailable",
                                              DELIVERY_S)
-            assert gone is not None
+            assert 307 in gone.status_codes and actor_of(gone) == "Alice", gone
         finally:
             await close_all(phone, alice, bob)
     run(body(), timeout=120)
