@@ -101,12 +101,20 @@ void ConferenceFocus::onTick() {
     std::set<std::string> changed;
     std::vector<QueuedChat> chats;
     std::vector<hub::MsrpPathChange> pathChanges;
+    std::vector<std::pair<std::string, hub::KickOrder>> kicks;
+    std::vector<std::pair<std::string, std::string>> invites;
     {
         std::lock_guard lock(changedMutex_);
         changed.swap(changed_);
         chats.swap(chats_);
         pathChanges.swap(pathChanges_);
+        kicks.swap(kicks_);
+        invites.swap(invites_);
     }
+    for (const auto& [room, uri] : invites)
+        dialOut(nullptr, room, uri);
+    for (const auto& [room, order] : kicks)
+        kickCall(room, order);
     for (const auto& chat : chats)
         deliverChat(chat.room, chat.member, chat.display, chat.text);
     for (const auto& change : pathChanges)

@@ -39,6 +39,12 @@ public:
     // Phones joining and leaving rooms go to Janus's event handlers through events.
     void reportTo(const janus::EventNotifier& events) { events_ = &events; }
 
+    // Hub service sip.focus.invite {"room", "uri", "display"?}: the room calls that SIP user in
+    // (as a REFER method=INVITE does, without a referrer to tell), on the next tick. Any thread:
+    // it only checks and queues. The caller (the xmpp plugin, for a moderator's XEP-0045
+    // invitation) authorized it.
+    Json queueInvite(const Json& request);
+
 private:
     struct Call {
         std::string room;
@@ -134,6 +140,11 @@ private:
     // The answer to our own re-INVITE of a call: a refusal is logged; a refused new MSRP path
     // ends a call without audio (BYE with a Reason), since its peer can no longer reach us.
     void onRepathAnswer(nua_handle_s* handle, Call& call, int status, const char* phrase);
+    // A moderator of the room (another plugin's: an XMPP occupant, a web user) kicked one of
+    // our calls' members (hub event kick): the call gets a BYE. Queued by the hub listener,
+    // which checked the kicker moderates the room.
+    void queueKick(const std::string& room, const hub::KickOrder& order);
+    void kickCall(const std::string& room, const hub::KickOrder& order);
     // Room chat from another participant, queued by the hub listener for the SIP thread.
     void queueChat(const std::string& room, const std::string& member, const std::string& display,
                    const std::string& text);
@@ -163,6 +174,8 @@ private:
     };
     std::vector<QueuedChat> chats_;  // under changedMutex_
     std::vector<hub::MsrpPathChange> pathChanges_;  // chat sessions the msrp plugin moved, under changedMutex_
+    std::vector<std::pair<std::string, hub::KickOrder>> kicks_;  // (room, order) for the next tick, under changedMutex_
+    std::vector<std::pair<std::string, std::string>> invites_;   // (room, SIP URI) to dial out, under changedMutex_
     std::map<std::string, std::map<std::string, std::string>> nicknames_;  // room -> member -> nickname, under changedMutex_
     const janus::EventNotifier* events_ = nullptr;
 };

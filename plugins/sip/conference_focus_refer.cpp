@@ -15,6 +15,8 @@
 #include "sip_stack.hpp"
 #include "sylkcore/hub/services.hpp"
 #include "sylkcore/log.hpp"
+#include "sylkcore/request_error.hpp"
+#include "sylkcore/request_reader.hpp"
 
 #include "conference_focus_detail.hpp"
 
@@ -122,6 +124,8 @@ void ConferenceFocus::dialOut(nua_handle_s* refer, const std::string& room, cons
         call.answerPort = static_cast<uint16_t>(json_integer_value(json_object_get(legRtp, "port")));
     } catch (const std::exception& e) {
         SYLK_LOG(LOG_WARN, kPackage, "cannot invite %s into room %s: %s", target.c_str(), room.c_str(), e.what());
+        if (!refer)
+            return;  // an invitation through the hub (sip.focus.invite): nobody to tell
         nua_notify(refer, NUTAG_SUBSTATE(nua_substate_terminated), SIPTAG_EVENT_STR("refer"),
                    SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"),
                    SIPTAG_PAYLOAD_STR("SIP/2.0 503 Service Unavailable\r\n"), TAG_END());
@@ -139,7 +143,7 @@ void ConferenceFocus::dialOut(nua_handle_s* refer, const std::string& room, cons
     nua_invite(handle, SIPTAG_CONTACT_STR(contact.c_str()),
                SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());
     dialOuts_[handle] = DialOut{std::move(call), refer};
-    SYLK_LOG(LOG_INFO, kPackage, "room %s invites %s (REFER)", room.c_str(), target.c_str());
+    SYLK_LOG(LOG_INFO, kPackage, "room %s invites %s (%s)", room.c_str(), target.c_str(), refer ? "REFER" : "hub");
     if (!handle)
         onDialOutResponse(handle, 500, nullptr);
 }
@@ -150,7 +154,7 @@ void ConferenceFocus::onDialOutResponse(nua_handle_s* handle, int status, const 
     // the final one ending the implicit subscription.
     std::string fragment = "SIP/2.0 " + std::to_string(status) + " " +
                            (sip && sip->sip_status && sip->sip_status->st_phrase ? sip->sip_status->st_phrase : "") + "\r\n";
-    if (status >= 100 && status < 700)
+    if (found->second.refer && status >= 100 && status < 700)
         nua_notify(found->second.refer, NUTAG_SUBSTATE(status < 200 ? nua_substate_active : nua_substate_terminated),
                    SIPTAG_EVENT_STR("refer"), SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"),
                    SIPTAG_PAYLOAD_STR(fragment.c_str()), TAG_END());
@@ -158,7 +162,8 @@ void ConferenceFocus::onDialOutResponse(nua_handle_s* handle, int status, const 
         return;
     DialOut dialOut = std::move(found->second);
     dialOuts_.erase(found);
-    stack_.retire(dialOut.refer, 32);
+    if (dialOut.refer)
+        stack_.retire(dialOut.refer, 32);
     Call& call = dialOut.call;
     std::string reason;
     std::string answer = bodyOf(sip);
@@ -192,6 +197,59 @@ void ConferenceFocus::onDialOutResponse(nua_handle_s* handle, int status, const 
     call.callId = callIdOf(sip);
     call.dialOut = true;
     enterRoom(handle, std::move(call));
+}
+
+// ---------------------------------------------------------------- kicks through the hub
+
+void ConferenceFocus::queueKick(const std::string& room, const hub::KickOrder& order) {
+    std::lock_guard lock(changedMutex_);
+    if (kicks_.size() < 1000)  // a stalled SIP thread must not grow this without bound
+        kicks_.emplace_back(room, order);
+}
+
+void ConferenceFocus::kickCall(const std::string& room, const hub::KickOrder& order) {
+    for (auto& [handle, call] : calls_) {
+        if (call.room != room || call.memberId != order.target)
+            continue;
+        // RFC 3326 Reason; the kicker's name and reason stay out of the header (free text from
+        // another protocol), the log has them.
+        nua_bye(handle, SIPTAG_REASON_STR("SIP;cause=403;text=\"removed by a moderator\""), TAG_END());
+        SYLK_LOG(LOG_INFO, kPackage, "%s removed from room %s by moderator %s", call.display.c_str(), room.c_str(),
+                 order.display.c_str());
+        return;
+    }
+    // A phone the room is still calling (its mixer leg, hence its member, exists from the start):
+    // the call is cancelled; its final response detaches the leg (onDialOutResponse).
+    for (auto& [handle, dialOut] : dialOuts_) {
+        if (dialOut.call.room == room && dialOut.call.memberId == order.target) {
+            nua_cancel(handle, TAG_END());
+            SYLK_LOG(LOG_INFO, kPackage, "call to %s for room %s cancelled by moderator %s", dialOut.call.uri.c_str(),
+                     room.c_str(), order.display.c_str());
+            return;
+        }
+    }
+}
+
+// ---------------------------------------------------------------- invitations through the hub
+
+Json ConferenceFocus::queueInvite(const Json& request) {
+    RequestReader reader(request.get());
+    std::string room = reader.requireString("room", 256);
+    std::string uri = reader.requireString("uri", 512);
+    (void)reader.optionalString("display", 256);
+    reader.rejectUnknownFields();
+    if (room.empty())
+        throw RequestError(ErrorCode::InvalidField, "field 'room' must not be empty");
+    bool sip = uri.rfind("sip:", 0) == 0 || uri.rfind("sips:", 0) == 0;
+    if (!sip || uri.find('@') == std::string::npos || uri.find_first_of(" <>\"\r\n") != std::string::npos)
+        throw RequestError(ErrorCode::InvalidField, "field 'uri' must be a SIP URI of a user (sip:user@host)");
+    {
+        std::lock_guard lock(changedMutex_);
+        if (invites_.size() >= 100)
+            throw RequestError(ErrorCode::InvalidField, "too many invitations waiting: try again");
+        invites_.emplace_back(room, uri);
+    }
+    return Json::object().setBool("queued", true);
 }
 
 }  // namespace sylk::sip

@@ -51,6 +51,11 @@ struct ConferenceFocus::Watcher : hub::RoomListener {
                     focus.queueChat(room, event.member, message.senderName(event), message.text);
             } else if (event.kind == hub::kind::MsrpPath) {
                 focus.queuePathChange(hub::readMsrpPath(event));
+            } else if (event.kind == hub::kind::Kick) {
+                hub::KickOrder order = hub::readKick(event);
+                auto hubRoom = hub::Hub::instance().find(room);
+                if (hubRoom && hubRoom->isModerator(event.member))
+                    focus.queueKick(room, order);
             }
         } catch (const hub::InvalidHubEvent& e) {
             SYLK_LOG(LOG_WARN, kPackage, "room %s: dropped %s", room.c_str(), e.what());

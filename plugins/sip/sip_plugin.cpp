@@ -132,6 +132,8 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     stack_->addRole(focus_.get());
     stack_->start();
     offerXmppServices();
+    // The xmpp plugin's mediated invitations (XEP-0045) to SIP users: the room calls them in.
+    hub::Services::instance().offer("sip.focus.invite", [this](const Json& request) { return focus_->queueInvite(request); });
 
     // Requests run on Janus's request thread and are queued to the SIP thread (SipStack::post),
     // where all SIP state lives; none waits for the network.
@@ -209,6 +211,7 @@ void SipPlugin::onShutdown() {
             SYLK_LOG(LOG_VERB, info().package, "answering held XMPP messages: %s", e.what());
         }
     }
+    hub::Services::instance().withdraw("sip.focus.invite");
     if (stack_)
         stack_->stop();
     gateway_.reset();

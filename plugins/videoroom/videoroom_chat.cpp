@@ -165,12 +165,18 @@ void VideoRoomPlugin::deliverChat(const std::shared_ptr<VideoRoom>& room, const 
 
 void VideoRoomPlugin::deliverHubEvent(const std::shared_ptr<VideoRoom>& room, const hub::RoomEvent& event) {
     using namespace hub;
-    if ((event.kind == kind::Joined || event.kind == kind::Left) && event.plugin != kPackage) {
-        // Someone in the room through another plugin (a phone in the audio mixer, ...).
+    if ((event.kind == kind::Joined || event.kind == kind::Updated || event.kind == kind::Left) &&
+        event.plugin != kPackage) {
+        // Someone in the room through another plugin (a phone in the audio mixer, ...); an
+        // update is a new display (an XMPP nickname change) or media state, or a moderator.
         Member member = readMember(event);
         Json attendee = Json::object();
-        attendee.set("id", member.id).set("plugin", member.plugin).setBool("present", event.kind == kind::Joined);
+        attendee.set("id", member.id).set("plugin", member.plugin).setBool("present", event.kind != kind::Left);
         attendee.set("display", member.display);
+        if (event.kind == kind::Updated)
+            attendee.setBool("updated", true);
+        if (member.moderator)
+            attendee.setBool("moderator", true);
         Json out = roomEvent(*room);
         out.set("attendee", attendee);
         broadcast(*room, out);
@@ -194,6 +200,10 @@ void VideoRoomPlugin::deliverHubEvent(const std::shared_ptr<VideoRoom>& room, co
         }
     } else if (event.kind == kind::Chat) {
         deliverMessage(*room, event, readChat(event));
+    } else if (event.kind == kind::Kick) {
+        KickOrder order = readKick(event);
+        if (auto target = room->findParticipant(participantOf(order.target)))
+            kickedThroughHub(room, target, event.member, order);
     }
 }
 

@@ -1,6 +1,11 @@
 // Moderator actions of janus.plugin.sylk.videoroom (kick, moderate, mute_all, lock) and the
 // participants' raised hands. Authorization: the room secret in the request, or a participant
 // of that room who is a moderator (joined with the secret, or made the room by joining it).
+#include <algorithm>
+
+#include "sylkcore/hub/events.hpp"
+#include "sylkcore/log.hpp"
+#include "videoroom_common.hpp"
 #include "videoroom_events.hpp"
 #include "videoroom_plugin.hpp"
 #include "videoroom_requests.hpp"
@@ -42,11 +47,70 @@ void VideoRoomPlugin::setModerated(const std::shared_ptr<Publisher>& publisher, 
 
 Reply VideoRoomPlugin::kick(Session& session, RequestReader& reader, const Request&) {
     auto room = moderatedRoom(session, reader, "kick participants");
+    if (auto member = reader.optionalString("member", 256)) {
+        kickMember(session, *room, *member);
+        Json reply = Json::object();
+        reply.set("videoroom", "success");
+        return Reply{reply, {}};
+    }
     auto target = room->findParticipant(static_cast<uint64_t>(reader.requireInt("id", 1, kMaxId)));
     if (!target)
         throw RequestError(ErrorCode::VideoRoomNoSuchFeed, "no such participant in this room");
     Json kicked = roomEvent(*room);
     kicked.set("leaving", "ok").set("reason", "kicked");
+    // Sylk: the other plugins hear it was a kick (an XMPP room shows 307), when a moderating
+    // participant did it; ours is removed right below, so the event finds nobody here.
+    auto kicker = session.publisher();
+    if (room->hubRoom() && kicker && !session.left && kicker->room == room && kicker->moderator) {
+        hub::KickOrder order;
+        order.target = target->memberId();
+        order.display = kicker->display;
+        room->hubRoom()->post(kPackage, kicker->memberId(), hub::kick(order));
+    }
+    removeKicked(target, kicked);
+    Json reply = Json::object();
+    reply.set("videoroom", "success");
+    return Reply{reply, {}};
+}
+
+// Sylk: a member of another plugin (an XMPP occupant, a phone...) is kicked through the hub:
+// its plugin removes it. Only a participant who moderates (not the bare secret) can, since
+// the hub names the kicker and every plugin checks it moderates.
+void VideoRoomPlugin::kickMember(Session& session, VideoRoom& room, const std::string& memberId) {
+    auto publisher = session.publisher();
+    if (!publisher || session.left || publisher->room.get() != &room || !publisher->moderator)
+        throw RequestError(ErrorCode::VideoRoomUnauthorized, "only a moderator in the room may kick members of other plugins");
+    if (!room.hubRoom())
+        throw RequestError(ErrorCode::VideoRoomNoSuchFeed, "no such member in this room");
+    auto members = room.hubRoom()->members();
+    auto it = std::find_if(members.begin(), members.end(), [&](const hub::Member& m) { return m.id == memberId; });
+    if (it == members.end() || it->plugin == kPackage)
+        throw RequestError(ErrorCode::VideoRoomNoSuchFeed, "no member '" + memberId + "' of another plugin in this room");
+    if (it->moderator)
+        throw RequestError(ErrorCode::VideoRoomUnauthorized, "a moderator cannot be kicked");
+    hub::KickOrder order;
+    order.target = memberId;
+    order.display = publisher->display;
+    room.hubRoom()->post(kPackage, publisher->memberId(), hub::kick(order));
+}
+
+// Sylk: a moderator of another plugin (an XMPP occupant of the moderators list) kicked one of
+// ours through the hub; honoured only if the hub says the kicker moderates the room.
+void VideoRoomPlugin::kickedThroughHub(const std::shared_ptr<VideoRoom>& room, const std::shared_ptr<Publisher>& target,
+                                       const std::string& kicker, const hub::KickOrder& order) {
+    if (!room->hubRoom() || !room->hubRoom()->isModerator(kicker)) {
+        SYLK_LOG(LOG_WARN, kPackage, "room %s: kick of %s by %s ignored: not a moderator", room->id.key.c_str(),
+                 order.target.c_str(), kicker.c_str());
+        return;
+    }
+    Json kicked = roomEvent(*room);
+    kicked.set("leaving", "ok").set("reason", "kicked").set("by", order.display);
+    if (!order.reason.empty())
+        kicked.set("why", order.reason);
+    removeKicked(target, kicked);
+}
+
+void VideoRoomPlugin::removeKicked(const std::shared_ptr<Publisher>& target, const Json& kicked) {
     notify(target->handle(), kicked);
     removeParticipant(target, "kicked");
     for (const auto& candidate : sessions()) {
@@ -55,9 +119,6 @@ Reply VideoRoomPlugin::kick(Session& session, RequestReader& reader, const Reque
             other.left = true;
     }
     gateway().closePc(target->handle());
-    Json reply = Json::object();
-    reply.set("videoroom", "success");
-    return Reply{reply, {}};
 }
 
 Reply VideoRoomPlugin::moderate(Session& session, RequestReader& reader, const Request&) {

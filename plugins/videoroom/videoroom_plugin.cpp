@@ -262,7 +262,9 @@ Reply VideoRoomPlugin::admitPublisher(Session& session, RequestReader& reader, c
     room->speakers.push_back(participantId);
     session.becomePublisher(publisher);
     events().notify(session.handle(), [&] { return VideoRoomEvents::joined(*publisher); });
-    room->hubRoom()->join(hub::Member{publisher->memberId(), display, kPackage});
+    hub::Member member{publisher->memberId(), display, kPackage};
+    member.moderator = publisher->moderator;  // other plugins honour its kicks (hub `kick`)
+    room->hubRoom()->join(member);
     if (request.jsep) {
         // joinandconfigure: the answer comes with the "joined" event.
         Reply configured{makeEvent(), {}};

@@ -90,6 +90,12 @@ private:
     std::shared_ptr<Subscriber> requireSubscriber(Session& session);
     // Participant leaves its room: unpublishes, tells the others, frees the slot.
     void removeParticipant(const std::shared_ptr<Publisher>& publisher, const char* why);
+    // Kicks: ours by a moderator's request, another plugin's member through the hub (`kick`),
+    // ours when the hub says another plugin's moderator kicked them.
+    void removeKicked(const std::shared_ptr<Publisher>& target, const Json& kicked);
+    void kickMember(Session& session, VideoRoom& room, const std::string& memberId);
+    void kickedThroughHub(const std::shared_ptr<VideoRoom>& room, const std::shared_ptr<Publisher>& target,
+                          const std::string& kicker, const hub::KickOrder& order);
     void unpublishStreams(const std::shared_ptr<Publisher>& publisher);
     void announcePublisher(const std::shared_ptr<Publisher>& publisher);
     // Starts or stops recording a publisher's streams (.mjr files in recordingsDir_).

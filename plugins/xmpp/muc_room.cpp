@@ -4,9 +4,11 @@
 
 #include <algorithm>
 
+#include "muc_naming.hpp"
 #include "muc_stanzas.hpp"
 #include "sylkcore/hub/events.hpp"
 #include "sylkcore/hub/hub.hpp"
+#include "sylkcore/hub/services.hpp"
 #include "sylkcore/log.hpp"
 
 namespace sylk::xmpp {
@@ -19,8 +21,18 @@ bool typing(ChatState state) { return state == ChatState::Composing; }
 }  // namespace
 
 MucRoom::MucRoom(std::string name, std::string jid, const XmppSettings& settings, ComponentLink& link,
-                 net::StackThread& thread)
-    : name_(std::move(name)), jid_(std::move(jid)), settings_(settings), link_(link), thread_(thread) {}
+                 net::StackThread& thread, const MucEvents& events)
+    : name_(std::move(name)), jid_(std::move(jid)), settings_(settings), link_(link), thread_(thread), events_(events) {}
+
+Json MucRoom::occupantEvent(const char* what, const Occupant& occupant) const {
+    Json event = Json::object();
+    event.set("event", what)
+        .set("room", name_)
+        .set("nick", occupant.nick)
+        .set("member", occupant.memberId)
+        .set("jid", occupant.jid.bare());
+    return event;
+}
 
 MucRoom::~MucRoom() {
     subscription_.reset();
@@ -48,8 +60,7 @@ void MucRoom::presence(const gloox::Tag& stanza, const Jid& user, const std::str
                        const std::string& memberId) {
     if (auto it = occupants_.find(user.full()); it != occupants_.end()) {
         if (it->second.nick != nick) {
-            send(errorReply(stanza, "modify", "not-acceptable",
-                            "changing the nickname is not supported: leave the room and join again"));
+            changeNick(stanza, it->second, nick);
             return;
         }
         // Joining again with the same nickname (a client that lost track): the room state
@@ -68,7 +79,10 @@ void MucRoom::presence(const gloox::Tag& stanza, const Jid& user, const std::str
         return;
     }
     nicks_.claim(memberId, nick);
-    Occupant& joiner = occupants_[user.full()] = Occupant{user, nick, memberId};
+    bool moderator = settings_.moderators.count(user.bare()) != 0;
+    Occupant& joiner = occupants_[user.full()] = Occupant{user, nick, memberId, moderator};
+    if (moderator)
+        moderatorMembers_.insert(memberId);
     // The others see the newcomer now; its own hub 'joined' event is not needed for that.
     for (const auto& [full, other] : occupants_) {
         if (full != user.full())
@@ -79,9 +93,149 @@ void MucRoom::presence(const gloox::Tag& stanza, const Jid& user, const std::str
         historyMax = 0;  // maxchars='0': no history (other character limits are not counted)
     int64_t since = read.seconds ? hub::nowMs() - static_cast<int64_t>(*read.seconds) * 1000 : 0;
     sendRoomState(joiner, historyMax, since);
-    hubRoom_->join(hub::Member{memberId, nick, kPackage});
-    SYLK_LOG(LOG_INFO, kPackage, "room %s: %s joined as %s (%s)", name_.c_str(), user.bare().c_str(), nick.c_str(),
-             memberId.c_str());
+    joinHub(joiner);
+    events_.notify([&] { return occupantEvent("joined", joiner).setBool("moderator", joiner.moderator); });
+    SYLK_LOG(LOG_INFO, kPackage, "room %s: %s joined as %s (%s)%s", name_.c_str(), user.bare().c_str(), nick.c_str(),
+             memberId.c_str(), moderator ? ", a moderator" : "");
+}
+
+void MucRoom::joinHub(const Occupant& occupant) {
+    hub::Member member{occupant.memberId, occupant.nick, kPackage};
+    member.moderator = occupant.moderator;
+    hubRoom_->join(member);  // again for a known member: an `updated` event (a new display)
+}
+
+std::string MucRoom::roleOf(const std::string& memberId) const {
+    bool moderator = moderatorMembers_.count(memberId) != 0 || hubRoom_->isModerator(memberId);
+    return moderator ? "moderator" : "participant";
+}
+
+void MucRoom::changeNick(const gloox::Tag& stanza, Occupant& occupant, const std::string& nick) {
+    // XEP-0045 §7.6: refused (409) when anyone holds the new nickname; else every occupant,
+    // the changer included (with 110), sees the old one go with 303 and the new one come.
+    if (nicks_.taken(nick)) {
+        send(errorReply(stanza, "cancel", "conflict", "that nickname is in use in the room"));
+        return;
+    }
+    std::string old = occupant.nick;
+    nicks_.release(occupant.memberId);
+    nicks_.claim(occupant.memberId, nick);
+    occupant.nick = nick;
+    std::string role = roleOf(occupant.memberId);
+    for (const auto& [full, other] : occupants_) {
+        bool self = other.memberId == occupant.memberId;
+        OccupantPresence gone;
+        gone.from = nickJid(old);
+        gone.to = full;
+        gone.available = false;
+        gone.role = role;
+        gone.newNick = nick;
+        gone.statusCodes = self ? std::vector<int>{303, kSelfPresence} : std::vector<int>{303};
+        send(occupantPresence(gone));
+        sendPresence(nick, other, true, self ? std::vector<int>{kSelfPresence} : std::vector<int>{});
+    }
+    joinHub(occupant);
+    events_.notify([&] { return occupantEvent("nick_changed", occupant).set("old_nick", old); });
+    SYLK_LOG(LOG_INFO, kPackage, "room %s: %s is now %s (%s)", name_.c_str(), old.c_str(), nick.c_str(),
+             occupant.memberId.c_str());
+}
+
+void MucRoom::admin(const gloox::Tag& stanza, const Jid& user, const AdminRead& read) {
+    // XEP-0045 §8.2: only a kick (role none of one occupant, by nick) is served.
+    if (read.items != 1) {
+        send(errorReply(stanza, "modify", "bad-request", "one <item/> per request"));
+        return;
+    }
+    if (!read.affiliation.empty() || read.role != "none") {
+        send(errorReply(stanza, "cancel", "feature-not-implemented",
+                        "only kicks (role none) are supported; affiliations and other roles are not"));
+        return;
+    }
+    if (read.nick.empty()) {
+        send(errorReply(stanza, "modify", "bad-request", "a kick names the occupant by nick"));
+        return;
+    }
+    auto it = occupants_.find(user.full());
+    if (it == occupants_.end()) {
+        send(errorReply(stanza, "auth", "forbidden", "you are not an occupant of this room"));
+        return;
+    }
+    const Occupant& kicker = it->second;
+    if (!kicker.moderator) {
+        send(errorReply(stanza, "auth", "forbidden", "only a moderator may kick"));
+        return;
+    }
+    auto target = nicks_.memberOf(read.nick);
+    if (!target) {
+        send(errorReply(stanza, "cancel", "item-not-found", "no occupant " + read.nick + " in the room"));
+        return;
+    }
+    if (roleOf(*target) == "moderator") {
+        send(errorReply(stanza, "cancel", "not-allowed", "a moderator cannot be kicked"));
+        return;
+    }
+    // The plugin serving the target removes it (for ours: kicked() below, on the hub event).
+    hub::KickOrder order;
+    order.target = *target;
+    order.display = kicker.nick;
+    order.reason = read.reason;
+    SYLK_LOG(LOG_INFO, kPackage, "room %s: %s (%s) kicks %s (%s)", name_.c_str(), kicker.nick.c_str(),
+             kicker.memberId.c_str(), read.nick.c_str(), target->c_str());
+    if (!occupantByMember(*target) && kickedOthers_.size() < 1000)
+        kickedOthers_[*target] = {kicker.nick, read.reason};  // its `left` shows as a kick (307)
+    hubRoom_->post(kPackage, kicker.memberId, hub::kick(order));
+    send(iqResult(stanza));
+}
+
+void MucRoom::kicked(const hub::RoomEvent& event) {
+    hub::KickOrder order = hub::readKick(event);
+    if (moderatorMembers_.count(event.member) == 0 && !hubRoom_->isModerator(event.member)) {
+        SYLK_LOG(LOG_WARN, kPackage, "room %s: kick of %s by %s ignored: not a moderator", name_.c_str(),
+                 order.target.c_str(), event.member.c_str());
+        return;
+    }
+    std::string actor = nicks_.nickOf(event.member);
+    if (actor.empty())
+        actor = order.display;
+    Occupant* target = occupantByMember(order.target);
+    if (!target) {
+        // Another plugin's member: that plugin removes it; its `left` then shows as a kick. Our
+        // own kicks were noted when posted (admin()): the target's plugin may act, and its
+        // `left` reach us, before this event does.
+        if (event.plugin != kPackage && !nicks_.nickOf(order.target).empty() && kickedOthers_.size() < 1000)
+            kickedOthers_[order.target] = {actor, order.reason};
+        return;
+    }
+    Occupant gone = *target;
+    occupants_.erase(gone.jid.full());
+    // XEP-0045 §8.2: the kicked occupant gets 110 and 307, the others 307.
+    OccupantPresence presence;
+    presence.from = nickJid(gone.nick);
+    presence.to = gone.jid.full();
+    presence.available = false;
+    presence.statusCodes = {kSelfPresence, 307};
+    presence.actorNick = actor;
+    presence.reason = order.reason;
+    send(occupantPresence(presence));
+    presence.statusCodes = {307};
+    for (const auto& [full, other] : occupants_) {
+        presence.to = full;
+        send(occupantPresence(presence));
+    }
+    nicks_.release(gone.memberId);
+    moderatorMembers_.erase(gone.memberId);
+    ++kicks_;
+    hubRoom_->leave(gone.memberId);
+    events_.notify([&] {
+        Json report = occupantEvent("kicked", gone).set("by", event.member).set("actor", actor);
+        if (!order.reason.empty())
+            report.set("reason", order.reason);
+        return report;
+    });
+    SYLK_LOG(LOG_INFO, kPackage, "room %s: %s (%s) kicked by %s", name_.c_str(), gone.nick.c_str(),
+             gone.memberId.c_str(), event.member.c_str());
+    if (occupants_.empty() && emptied_)
+        emptied_(name_);  // last: the service may drop this room (its caller still holds it)
 }
 
 void MucRoom::sendRoomState(const Occupant& joiner, size_t historyMax, int64_t historySinceMs) {
@@ -117,6 +271,8 @@ void MucRoom::sendPresence(const std::string& nick, const Occupant& to, bool ava
     presence.to = to.jid.full();
     presence.available = available;
     presence.statusCodes = std::move(codes);
+    if (auto member = nicks_.memberOf(nick))
+        presence.role = roleOf(*member);
     send(occupantPresence(presence));
 }
 
@@ -130,7 +286,9 @@ void MucRoom::leave(const Jid& user) {
     for (const auto& [full, other] : occupants_)
         sendPresence(gone.nick, other, false);
     nicks_.release(gone.memberId);
+    moderatorMembers_.erase(gone.memberId);
     hubRoom_->leave(gone.memberId);
+    events_.notify([&] { return occupantEvent("left", gone).set("reason", "unavailable"); });
     SYLK_LOG(LOG_INFO, kPackage, "room %s: %s (%s) left", name_.c_str(), gone.nick.c_str(), gone.memberId.c_str());
 }
 
@@ -138,8 +296,10 @@ void MucRoom::evictAll() {
     for (const auto& [full, occupant] : occupants_) {
         nicks_.release(occupant.memberId);
         hubRoom_->leave(occupant.memberId);
+        events_.notify([&] { return occupantEvent("left", occupant).set("reason", "link down"); });
     }
     occupants_.clear();
+    moderatorMembers_.clear();
 }
 
 void MucRoom::message(const gloox::Tag& stanza, const StanzaHeader& header, const MessageRead& read) {
@@ -163,7 +323,7 @@ void MucRoom::message(const gloox::Tag& stanza, const StanzaHeader& header, cons
         return;
     }
     if (read.invite) {
-        send(errorReply(stanza, "cancel", "feature-not-implemented", "invitations are not supported"));
+        invite(stanza, from->second, read);
         return;
     }
     if (nick.empty()) {
@@ -198,6 +358,51 @@ void MucRoom::groupchat(const gloox::Tag& stanza, const Occupant& from, const Me
     origins_[chat.id] = stanzaId.empty() ? chat.id : stanzaId;
     ++messagesIn_;
     hubRoom_->post(kPackage, from.memberId, hub::chat(chat));
+}
+
+void MucRoom::invite(const gloox::Tag& stanza, const Occupant& from, const MessageRead& read) {
+    // All invitees are checked before any is invited: one bad address refuses the message.
+    std::vector<Jid> invitees;
+    for (const auto& to : read.inviteTo) {
+        auto jid = Jid::parse(to);
+        if (!jid || jid->local.empty()) {
+            send(errorReply(stanza, "modify", "jid-malformed", "invite to='" + to + "' is not a user's JID"));
+            return;
+        }
+        if (jid->domain == settings_.sipDomain && !from.moderator) {
+            send(errorReply(stanza, "auth", "forbidden", "only a moderator may call SIP users into the room"));
+            return;
+        }
+        if (jid->domain == settings_.mucDomain) {
+            send(errorReply(stanza, "modify", "bad-request", "an occupant of a room cannot be invited"));
+            return;
+        }
+        invitees.push_back(*jid);
+    }
+    for (const Jid& invitee : invitees) {
+        if (invitee.domain != settings_.sipDomain) {
+            send(invitationMessage(jid_, invitee.bare(), from.jid.bare(), read.inviteReason));
+            events_.notify([&] { return occupantEvent("invited", from).set("invitee", "xmpp:" + invitee.bare()); });
+            continue;
+        }
+        // RFC 7247 address mapping, as the sip domain's: the local part is the SIP user@host,
+        // XEP-0106 escaped.
+        std::string uri = "sip:" + roomFromLocal(invitee.local).value_or("");
+        if (uri.find('@') == std::string::npos) {
+            send(errorReply(stanza, "modify", "jid-malformed", "a SIP user is user\\40host@" + settings_.sipDomain));
+            return;
+        }
+        try {
+            Json request = Json::object();
+            request.set("room", name_).set("uri", uri).set("display", from.nick);
+            hub::Services::instance().call("sip.focus.invite", request);
+        } catch (const std::exception& e) {
+            send(errorReply(stanza, "cancel", "service-unavailable", std::string("cannot call ") + uri + ": " + e.what()));
+            return;
+        }
+        events_.notify([&] { return occupantEvent("invited", from).set("invitee", uri); });
+        SYLK_LOG(LOG_INFO, kPackage, "room %s: %s calls %s into the room", name_.c_str(), from.nick.c_str(), uri.c_str());
+    }
 }
 
 void MucRoom::privateMessage(const gloox::Tag& stanza, const Occupant& from, const std::string& toNick,
@@ -248,6 +453,8 @@ void MucRoom::handle(const hub::RoomEvent& event) {
             deliverComposing(event);
         else if (event.kind == hub::kind::Joined || event.kind == hub::kind::Updated || event.kind == hub::kind::Left)
             rosterChanged(event);
+        else if (event.kind == hub::kind::Kick)
+            kicked(event);
     } catch (const hub::InvalidHubEvent& e) {
         SYLK_LOG(LOG_WARN, kPackage, "room %s: dropped %s", name_.c_str(), e.what());
     }
@@ -262,8 +469,23 @@ void MucRoom::rosterChanged(const hub::RoomEvent& event) {
         if (nick.empty())
             return;
         nicks_.release(member.id);
-        for (const auto& [full, occupant] : occupants_)
-            sendPresence(nick, occupant, false);
+        auto kick = kickedOthers_.find(member.id);
+        if (kick == kickedOthers_.end()) {
+            for (const auto& [full, occupant] : occupants_)
+                sendPresence(nick, occupant, false);
+            return;
+        }
+        OccupantPresence presence;  // XEP-0045 §8.2: the others see a kick
+        presence.from = nickJid(nick);
+        presence.available = false;
+        presence.statusCodes = {307};
+        presence.actorNick = kick->second.first;
+        presence.reason = kick->second.second;
+        kickedOthers_.erase(kick);
+        for (const auto& [full, occupant] : occupants_) {
+            presence.to = full;
+            send(occupantPresence(presence));
+        }
         return;
     }
     if (!nicks_.nickOf(member.id).empty())
@@ -341,14 +563,15 @@ void MucRoom::deliverComposing(const hub::RoomEvent& event) {
 Json MucRoom::status() const {
     Json occupants = Json::array();
     for (const auto& [full, occupant] : occupants_)
-        occupants.append(Json::object().set("nick", occupant.nick).set("member", occupant.memberId));
+        occupants.append(Json::object().set("nick", occupant.nick).set("member", occupant.memberId).setBool("moderator", occupant.moderator));
     Json json = Json::object();
     json.set("room", name_)
         .set("jid", jid_)
         .set("occupants", occupants)
         .set("members", static_cast<json_int_t>(nicks_.size()))
         .set("messages_in", static_cast<json_int_t>(messagesIn_))
-        .set("messages_out", static_cast<json_int_t>(messagesOut_));
+        .set("messages_out", static_cast<json_int_t>(messagesOut_))
+        .set("kicks", static_cast<json_int_t>(kicks_));
     return json;
 }
 

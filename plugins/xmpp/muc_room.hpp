@@ -9,12 +9,20 @@
 // - Groupchat from an occupant becomes one hub `chat`; every hub `chat` (that one included,
 //   which is the sender's echo) becomes one groupchat to each XMPP occupant. Private messages,
 //   chat states <-> `composing` likewise, to and from one member.
+// - Moderation: an occupant moderates when its bare JID is in the `moderators` setting; every
+//   hub member that moderates (hub::Member::moderator, e.g. a web user holding the room's
+//   secret) shows with role moderator. A moderator's kick (muc#admin role none) becomes a hub
+//   `kick` of any member; the plugin serving it removes it; ours leave with status 307.
+// - Nickname change (§7.6): unavailable with 303 and the new nick, then available; the hub
+//   member's display follows (an `updated` event every plugin sees).
 // Hub events arrive on the poster's thread and are posted to the stack thread; everything else
 // runs there.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "component_link.hpp"
@@ -27,12 +35,25 @@
 
 namespace sylk::xmpp {
 
+// Reports to Janus's event handlers (docs/events.md), as the plugin provides them: the event is
+// built only when wanted() (someone listens), then handed to report().
+struct MucEvents {
+    std::function<bool()> wanted;
+    std::function<void(Json)> report;
+
+    template <class Build>
+    void notify(Build&& build) const {
+        if (wanted && report && wanted())
+            report(build());
+    }
+};
+
 class MucRoom : public hub::RoomListener, public std::enable_shared_from_this<MucRoom> {
 public:
     static constexpr char kPackage[] = "janus.plugin.sylk.xmpp";
 
     MucRoom(std::string name, std::string jid, const XmppSettings& settings, ComponentLink& link,
-            net::StackThread& thread);
+            net::StackThread& thread, const MucEvents& events);
     ~MucRoom() override;
 
     // Opens the hub room, listens to it and learns its members (after construction).
@@ -53,6 +74,10 @@ public:
                   const std::string& memberId);
     // An unavailable presence (or a presence error bounce): the occupant leaves.
     void leave(const Jid& user);
+    // A muc#admin iq set to the room from user: a kick (role none) by a moderator, answered here.
+    void admin(const gloox::Tag& stanza, const Jid& user, const AdminRead& read);
+    // Called (on the stack thread) when hub events (a kick) leave the room without occupants.
+    void onEmptied(std::function<void(const std::string& room)> emptied) { emptied_ = std::move(emptied); }
     // A message to the room (nick empty) or to room/nick.
     void message(const gloox::Tag& stanza, const StanzaHeader& header, const MessageRead& read);
     // The link went: every XMPP occupant leaves the hub room, without stanzas (the server has
@@ -67,6 +92,7 @@ private:
         Jid jid;
         std::string nick;
         std::string memberId;
+        bool moderator = false;  // bare JID in settings.moderators
     };
 
     void handle(const hub::RoomEvent& event);
@@ -76,6 +102,12 @@ private:
     // The room's state for a joiner: presences, its own last, the history it asked for, the subject.
     void sendRoomState(const Occupant& joiner, size_t historyMax, int64_t historySinceMs = 0);
     void sendPresence(const std::string& nick, const Occupant& to, bool available, std::vector<int> codes = {});
+    // A member's role as XMPP shows it: moderator when the hub says it moderates.
+    std::string roleOf(const std::string& memberId) const;
+    void changeNick(const gloox::Tag& stanza, Occupant& occupant, const std::string& nick);
+    void joinHub(const Occupant& occupant);
+    // A hub `kick` of one of our occupants by a moderator: it leaves with 307.
+    void kicked(const hub::RoomEvent& event);
     Occupant* occupantByMember(const std::string& memberId);
     std::string nickJid(const std::string& nick) const { return jid_ + "/" + nick; }
     // The nickname a hub event's sender shows as: its roster nickname, else its display.
@@ -83,20 +115,33 @@ private:
     void groupchat(const gloox::Tag& stanza, const Occupant& from, const MessageRead& read);
     void privateMessage(const gloox::Tag& stanza, const Occupant& from, const std::string& toNick,
                         const MessageRead& read);
+    // XEP-0045 §7.8.2: to an XMPP user, the room's invitation; to a SIP user (a JID of the
+    // sip domain, user\40host@sip.<domain>), a moderator's invitation becomes the SIP focus
+    // calling that user into the room (hub service sip.focus.invite).
+    void invite(const gloox::Tag& stanza, const Occupant& from, const MessageRead& read);
     void send(TagPtr stanza) { link_.send(std::move(stanza)); }
+    // An event handler report about an occupant: {"event", "room", "nick", "member", "jid"}.
+    Json occupantEvent(const char* what, const Occupant& occupant) const;
 
     const std::string name_;
     const std::string jid_;
     const XmppSettings& settings_;
     ComponentLink& link_;
     net::StackThread& thread_;
+    const MucEvents& events_;
     std::shared_ptr<hub::Room> hubRoom_;
     hub::Subscription subscription_;
     OccupantNicks nicks_;
     std::map<std::string, Occupant> occupants_;   // by full JID
+    std::set<std::string> moderatorMembers_;      // our occupants that moderate, by member id
+    // Other plugins' members a moderator kicked, until their `left`: (actor nick, reason), so
+    // that XMPP shows their leaving as a kick (307). Bounded: a target that never leaves.
+    std::map<std::string, std::pair<std::string, std::string>> kickedOthers_;
     std::map<std::string, std::string> origins_;  // hub message id -> the sender's stanza id
     uint64_t messagesIn_ = 0;
     uint64_t messagesOut_ = 0;
+    uint64_t kicks_ = 0;  // occupants removed by a moderator
+    std::function<void(const std::string&)> emptied_;
 };
 
 }  // namespace sylk::xmpp

@@ -15,7 +15,8 @@ constexpr char kDirectRoomPrefix[] = "direct/";  // the hub's private 1:1 rooms:
 
 }  // namespace
 
-MucService::MucService(net::StackThread& thread, const XmppSettings& settings) : thread_(thread), settings_(settings) {
+MucService::MucService(net::StackThread& thread, const XmppSettings& settings, MucEvents events)
+    : thread_(thread), settings_(settings), events_(std::move(events)) {
     LinkSettings link;
     link.host = settings.serverHost;
     link.port = settings.serverPort;
@@ -35,10 +36,26 @@ MucService::~MucService() {
 
 void MucService::start() { link_->start(); }
 
-void MucService::onLinkUp() {}
+void MucService::onLinkUp() {
+    events_.notify([&] {
+        Json event = Json::object();
+        event.set("event", "link_up").set("domain", settings_.mucDomain)
+            .set("server", settings_.serverHost + ":" + std::to_string(settings_.serverPort));
+        return event;
+    });
+}
 
 void MucService::onLinkDown() {
     jingle_->onLinkDown();
+    events_.notify([&] {
+        size_t occupants = 0;
+        for (const auto& [name, room] : rooms_)
+            occupants += room->occupantCount();
+        Json event = Json::object();
+        event.set("event", "link_down").set("domain", settings_.mucDomain)
+            .set("occupants", static_cast<json_int_t>(occupants));
+        return event;
+    });
     // The server has gone, and its users' sessions with it as far as it is concerned: our
     // occupants leave the hub rooms and join again with a new presence once it is back.
     for (auto& [name, room] : rooms_) {
@@ -134,7 +151,8 @@ void MucService::onPresence(const gloox::Tag& stanza, const StanzaHeader& header
     }
     std::shared_ptr<MucRoom> room = findRoom(*roomName);
     if (!room) {
-        room = std::make_shared<MucRoom>(*roomName, to.bare(), settings_, *link_, thread_);
+        room = std::make_shared<MucRoom>(*roomName, to.bare(), settings_, *link_, thread_, events_);
+        room->onEmptied([this](const std::string& name) { dropIfEmpty(name); });
         room->start();
         rooms_[*roomName] = room;
     }
@@ -183,15 +201,35 @@ void MucService::onIq(const gloox::Tag& stanza, const StanzaHeader& header) {
         ping(stanza, header);
     else if (iq.payload == "jingle" && iq.xmlns == jingle_ns::kJingle)
         jingle_->onIq(stanza, header);
+    else if (!get && iq.payload == "query" && iq.xmlns == ns::kMucAdmin)
+        admin(stanza, header);
     else if (iq.xmlns == ns::kMucAdmin || iq.xmlns == "http://jabber.org/protocol/muc#owner") {
         ++refused_;
-        // Kicks and room configuration need moderators, and no plugin tells the hub who moderates.
+        // Lists of roles and affiliations, and room configuration: the rooms are the hub's,
+        // configured by whoever made them; only kicks are served (admin()).
         reply(errorReply(stanza, "cancel", "feature-not-implemented",
-                         "room administration is not supported: the rooms have no moderators here"));
+                         "room configuration and role or affiliation lists are not supported"));
     } else {
         ++refused_;
         reply(errorReply(stanza, "cancel", "service-unavailable"));
     }
+}
+
+void MucService::admin(const gloox::Tag& stanza, const StanzaHeader& header) {
+    const Jid& to = *header.to;
+    auto roomName = roomFromLocal(to.local);
+    if (to.local.empty() || !to.resource.empty() || !roomName) {
+        ++refused_;
+        reply(errorReply(stanza, "modify", "bad-request", "room administration goes to the room's bare JID"));
+        return;
+    }
+    auto room = findRoom(*roomName);
+    if (!room) {
+        ++refused_;
+        reply(errorReply(stanza, "auth", "forbidden", "you are not an occupant of this room"));
+        return;
+    }
+    room->admin(stanza, *header.from, readAdmin(stanza));
 }
 
 void MucService::ping(const gloox::Tag& stanza, const StanzaHeader& header) {

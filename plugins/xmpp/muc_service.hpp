@@ -19,7 +19,7 @@ namespace sylk::xmpp {
 
 class MucService : public LinkListener {
 public:
-    MucService(net::StackThread& thread, const XmppSettings& settings);
+    MucService(net::StackThread& thread, const XmppSettings& settings, MucEvents events = MucEvents{});
     ~MucService() override;
 
     void start();
@@ -35,6 +35,8 @@ private:
     void onMessage(const gloox::Tag& stanza, const StanzaHeader& header);
     void onIq(const gloox::Tag& stanza, const StanzaHeader& header);
     void ping(const gloox::Tag& stanza, const StanzaHeader& header);
+    // muc#admin set: a kick, which the room checks and serves.
+    void admin(const gloox::Tag& stanza, const StanzaHeader& header);
     void discoInfo(const gloox::Tag& stanza, const StanzaHeader& header);
     void discoItems(const gloox::Tag& stanza, const StanzaHeader& header);
     // The room a JID's local part names, if one of our rooms is open there.
@@ -44,6 +46,7 @@ private:
 
     net::StackThread& thread_;
     const XmppSettings& settings_;
+    const MucEvents events_;  // the rooms hold a reference: declared before them
     std::shared_ptr<ComponentLink> link_;
     std::unique_ptr<JingleService> jingle_;  // audio calls to rooms (urn:xmpp:jingle:1 iqs)
     std::map<std::string, std::shared_ptr<MucRoom>> rooms_;  // by hub room name

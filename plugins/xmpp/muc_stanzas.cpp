@@ -28,7 +28,14 @@ TagPtr occupantPresence(const OccupantPresence& presence) {
     auto* x = new gloox::Tag(tag.get(), "x", "xmlns", ns::kMucUser);
     auto* item = new gloox::Tag(x, "item");
     item->addAttribute("affiliation", presence.affiliation);
-    item->addAttribute("role", presence.available ? presence.role : "none");
+    // A nickname change's unavailable keeps the role (XEP-0045 §7.6.3): the occupant stays.
+    item->addAttribute("role", presence.available || !presence.newNick.empty() ? presence.role : "none");
+    if (!presence.newNick.empty())
+        item->addAttribute("nick", presence.newNick);
+    if (!presence.actorNick.empty())
+        new gloox::Tag(item, "actor", "nick", presence.actorNick);
+    if (!presence.reason.empty())
+        new gloox::Tag(item, "reason", presence.reason);
     for (int code : presence.statusCodes)
         new gloox::Tag(x, "status", "code", std::to_string(code));
     return tag;
@@ -50,6 +57,16 @@ TagPtr historyMessage(const RoomMessage& message, int64_t stampMs, const std::st
     auto* delay = new gloox::Tag(tag.get(), "delay", "xmlns", ns::kDelay);
     delay->addAttribute("stamp", xmppTimestamp(stampMs));
     delay->addAttribute("from", roomJid);
+    return tag;
+}
+
+TagPtr invitationMessage(const std::string& roomJid, const std::string& to, const std::string& inviter,
+                         const std::string& reason) {
+    TagPtr tag = stanza("message", "", roomJid, to, "");
+    auto* x = new gloox::Tag(tag.get(), "x", "xmlns", ns::kMucUser);
+    auto* invite = new gloox::Tag(x, "invite", "from", inviter);
+    if (!reason.empty())
+        new gloox::Tag(invite, "reason", reason);
     return tag;
 }
 

@@ -26,7 +26,10 @@ struct OccupantPresence {
     bool available = true;
     std::string affiliation = "none";
     std::string role = "participant";  // "none" when unavailable
-    std::vector<int> statusCodes;      // 110 (self), 307 (kicked), ...
+    std::vector<int> statusCodes;      // 110 (self), 307 (kicked), 303 (new nickname), ...
+    std::string newNick;               // unavailable with 303: the nickname taken (the role stays)
+    std::string actorNick;             // a kick's moderator (<actor nick/>)
+    std::string reason;                // a kick's reason
 };
 TagPtr occupantPresence(const OccupantPresence& presence);
 
@@ -43,6 +46,10 @@ struct RoomMessage {
 TagPtr roomMessage(const RoomMessage& message);
 // A message of the room's history: a groupchat with <delay stamp from=room/> (XEP-0045 §7.2.15).
 TagPtr historyMessage(const RoomMessage& message, int64_t stampMs, const std::string& roomJid);
+// A mediated invitation from the room to the invitee (XEP-0045 §7.8.2): <x muc#user><invite
+// from=inviter><reason/></invite></x>.
+TagPtr invitationMessage(const std::string& roomJid, const std::string& to, const std::string& inviter,
+                         const std::string& reason);
 // The subject, which ends the join (XEP-0045 §7.2.16); empty: the room has none.
 TagPtr subjectMessage(const std::string& roomJid, const std::string& to, const std::string& subject);
 

@@ -80,7 +80,13 @@ MessageRead readMessage(const gloox::Tag& message) {
             else if (name == "gone")
                 read.state = ChatState::Gone;
         } else if (name == "x" && xmlns == ns::kMucUser) {
-            read.invite = read.invite || child->findChild("invite") != nullptr;
+            for (const gloox::Tag* invite : child->findChildren("invite")) {
+                read.invite = true;
+                if (read.inviteTo.size() < 16)  // more in one message is not an invitation, it is a flood
+                    read.inviteTo.push_back(invite->findAttribute("to"));
+                if (const gloox::Tag* reason = invite->findChild("reason"); reason && read.inviteReason.empty())
+                    read.inviteReason = reason->cdata();
+            }
         }
     }
     return read;
@@ -96,6 +102,24 @@ IqRead readIq(const gloox::Tag& iq) {
             read.xmlns = child->findAttribute("xmlns");
             read.node = child->findAttribute("node");
         }
+    }
+    return read;
+}
+
+AdminRead readAdmin(const gloox::Tag& iq) {
+    AdminRead read;
+    const gloox::Tag* query = iq.findChild("query", "xmlns", ns::kMucAdmin);
+    if (!query)
+        return read;
+    for (const gloox::Tag* item : query->findChildren("item")) {
+        if (read.items++ != 0)
+            continue;
+        read.nick = item->findAttribute("nick");
+        read.role = item->findAttribute("role");
+        read.affiliation = item->findAttribute("affiliation");
+        read.jid = item->findAttribute("jid");
+        if (const gloox::Tag* reason = item->findChild("reason"))
+            read.reason = reason->cdata();
     }
     return read;
 }

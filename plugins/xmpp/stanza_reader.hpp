@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "jid.hpp"
 
@@ -46,6 +47,8 @@ struct MessageRead {
     bool subject = false;             // sets a subject
     ChatState state = ChatState::None;
     bool invite = false;              // a mediated invitation (<x muc#user><invite/>)
+    std::vector<std::string> inviteTo;  // each <invite to=.../> (XEP-0045 §7.8.2), as written
+    std::string inviteReason;           // the first invite's <reason/>
 };
 MessageRead readMessage(const gloox::Tag& message);
 
@@ -57,6 +60,18 @@ struct IqRead {
     size_t payloads = 0;    // an iq get/set has exactly one (RFC 6120 §8.2.3)
 };
 IqRead readIq(const gloox::Tag& iq);
+
+// A muc#admin query (XEP-0045 §8-§10): the first <item/>'s attributes and reason, and how many
+// items there were (we act on one at a time).
+struct AdminRead {
+    size_t items = 0;
+    std::string nick;         // the occupant it is about (role changes)
+    std::string role;         // "none" is a kick (§8.2)
+    std::string affiliation;  // bans and affiliation changes (§9-§10)
+    std::string jid;
+    std::string reason;       // <reason/>'s text
+};
+AdminRead readAdmin(const gloox::Tag& iq);
 
 // The decimal number text is, if it is one of at most 9 digits.
 std::optional<size_t> readCount(const std::string& text);

@@ -16,6 +16,28 @@ std::string domainOption(const janus::PluginConfig& config, const char* name, co
     return jid->domain;
 }
 
+// "alice@example.com, bob@example.com": bare JIDs, as Jid::parse prepares them.
+std::set<std::string> moderatorList(const std::string& text) {
+    std::set<std::string> list;
+    size_t start = 0;
+    while (start <= text.size()) {
+        size_t comma = text.find(',', start);
+        std::string entry = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        entry.erase(0, entry.find_first_not_of(" \t"));
+        entry.erase(entry.find_last_not_of(" \t") + 1);
+        if (!entry.empty()) {
+            auto jid = Jid::parse(entry);
+            if (!jid || jid->local.empty() || !jid->resource.empty())
+                throw std::invalid_argument("moderators must list bare JIDs (user@domain), not '" + entry + "'");
+            list.insert(jid->bare());
+        }
+        if (comma == std::string::npos)
+            break;
+        start = comma + 1;
+    }
+    return list;
+}
+
 }  // namespace
 
 XmppSettings readSettings(const janus::PluginConfig& config) {
@@ -33,6 +55,7 @@ XmppSettings readSettings(const janus::PluginConfig& config) {
     settings.stoxBounceWait = std::chrono::milliseconds(config.getInt("stox_bounce_ms", 1000, 0, 30000));
     settings.backoffMin = std::chrono::milliseconds(config.getInt("reconnect_min_ms", 1000, 10, 600000));
     settings.backoffMax = std::chrono::milliseconds(config.getInt("reconnect_max_ms", 30000, 10, 3600000));
+    settings.moderators = moderatorList(config.getString("moderators", ""));
     if (settings.backoffMax < settings.backoffMin)
         throw std::invalid_argument("reconnect_max_ms must not be below reconnect_min_ms");
     return settings;

@@ -33,7 +33,9 @@ void XmppPlugin::configure(const janus::PluginConfig& config) {
     // The services are made on their thread; they connect from there and keep trying while the
     // server is away, so a server that is not up yet does not stop the plugin.
     thread_->execute([this] {
-        muc_ = std::make_unique<MucService>(*thread_, settings_);
+        MucEvents reports{[this] { return events().enabled(); },
+                          [this](Json event) { events().notify(nullptr, std::move(event)); }};
+        muc_ = std::make_unique<MucService>(*thread_, settings_, std::move(reports));
         sip_ = std::make_unique<SipDomainService>(*thread_, settings_);
         muc_->start();
         sip_->start();

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <set>
 #include <string>
 
 namespace sylk::xmpp {
@@ -20,6 +21,9 @@ struct XmppSettings {
     std::chrono::milliseconds stoxBounceWait{1000};
     std::chrono::milliseconds backoffMin{1000};
     std::chrono::milliseconds backoffMax{30000};
+    // Bare JIDs whose occupants moderate every room (role moderator: may kick). Other members
+    // moderate as their own plugin says (hub::Member::moderator).
+    std::set<std::string> moderators;
 };
 
 }  // namespace sylk::xmpp

@@ -54,6 +54,7 @@ Json memberPayload(const Member& member) {
     Json data = Json::object();
     data.set("display", member.display).set("plugin", member.plugin);
     data.setBool("muted", member.muted).setBool("muted_by_moderator", member.mutedByModerator).setBool("on_hold", member.onHold);
+    data.setBool("moderator", member.moderator);
     return data;
 }
 
@@ -74,6 +75,7 @@ Member readMember(const RoomEvent& event) {
         member.muted = reader.optionalBool("muted").value_or(false);
         member.mutedByModerator = reader.optionalBool("muted_by_moderator").value_or(false);
         member.onHold = reader.optionalBool("on_hold").value_or(false);
+        member.moderator = reader.optionalBool("moderator").value_or(false);
         return member;
     });
 }
@@ -242,6 +244,30 @@ MsrpPathChange readMsrpPath(const RoomEvent& event) {
             change.path.emplace_back(json_string_value(uri));
         }
         return change;
+    });
+}
+
+// ------------------------------------------------------------------ kick
+
+EventPayload kick(const KickOrder& order) {
+    Json data = Json::object();
+    data.set("target", order.target);
+    data = withOptional(std::move(data), "display", order.display);
+    data = withOptional(std::move(data), "reason", order.reason);
+    return EventPayload{kind::Kick, std::move(data)};
+}
+
+KickOrder readKick(const RoomEvent& event) {
+    return readPayload(event, {kind::Kick}, [&](RequestReader& reader) {
+        if (event.member.empty())
+            throw RequestError(ErrorCode::MissingField, "the event names no kicker");
+        KickOrder order;
+        order.target = reader.requireString("target", kMaxId);
+        if (order.target.empty())
+            throw RequestError(ErrorCode::InvalidField, "field 'target' must not be empty");
+        order.display = reader.optionalString("display", kMaxName).value_or("");
+        order.reason = reader.optionalString("reason", kMaxName).value_or("");
+        return order;
     });
 }
 

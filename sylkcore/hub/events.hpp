@@ -32,6 +32,7 @@ inline constexpr char StoppedTalking[] = "stopped-talking";
 inline constexpr char Nickname[] = "nickname";      // a member took a nickname (RFC 7701 NICKNAME)
 inline constexpr char Direct[] = "direct";          // one message of a 1:1 conversation, as its protocol carries it
 inline constexpr char MsrpPath[] = "msrp-path";     // an MSRP session now announces another path (relay refresh)
+inline constexpr char Kick[] = "kick";              // a moderator removes a member from the room
 }  // namespace kind
 
 // What a builder gives Room::post: the kind and its payload.
@@ -126,5 +127,16 @@ struct MsrpPathChange {
 };
 SYLK_API EventPayload msrpPath(const MsrpPathChange& change);
 SYLK_API MsrpPathChange readMsrpPath(const RoomEvent& event);
+
+// ---- kick: a moderator (the event's member, a Member with moderator set) removes another
+// member from the room. The plugin that serves the target removes it (telling its client why)
+// after checking the kicker is a moderator of the room (Room::isModerator); others ignore it.
+struct KickOrder {
+    std::string target;   // the member to remove (member id), not empty
+    std::string display;  // the kicker's display name; may be empty
+    std::string reason;   // why, shown to the kicked member; may be empty
+};
+SYLK_API EventPayload kick(const KickOrder& order);
+SYLK_API KickOrder readKick(const RoomEvent& event);
 
 }  // namespace sylk::hub

@@ -39,6 +39,12 @@ std::vector<Member> Room::members() const {
     return list;
 }
 
+bool Room::isModerator(const std::string& memberId) const {
+    std::lock_guard lock(mutex_);
+    auto it = members_.find(memberId);
+    return it != members_.end() && it->second.moderator;
+}
+
 Json Room::membersJsonExcept(const std::string& plugin) const {
     Json list = Json::array();
     for (const auto& member : members()) {

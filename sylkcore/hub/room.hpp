@@ -26,6 +26,8 @@ public:
     // Removes a member and posts "left"; false if it was not there.
     bool leave(const std::string& memberId);
     std::vector<Member> members() const;
+    // The member is in the room and moderates it (Member::moderator).
+    bool isModerator(const std::string& memberId) const;
     // The members other plugins serve: a plugin's view of who else is in "its" room.
     Json membersJsonExcept(const std::string& plugin) const;
     bool idle() const;

@@ -18,6 +18,10 @@ struct Member {
     bool muted = false;              // by themselves
     bool mutedByModerator = false;
     bool onHold = false;
+    // May remove others from the room (a `kick` event): the plugin that serves the member
+    // decides (the video room: joined with the room's secret or made the room; the xmpp
+    // plugin: a JID of its `moderators` list). Readers of a kick check the kicker is one.
+    bool moderator = false;
 };
 
 struct RoomEvent {

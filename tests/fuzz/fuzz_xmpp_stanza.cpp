@@ -28,6 +28,7 @@ public:
         (void)readPresence(*tag);
         MessageRead message = readMessage(*tag);
         (void)readIq(*tag);
+        (void)readAdmin(*tag);
         std::string reply = errorReply(*tag, "cancel", "service-unavailable", "fuzz")->xml();
         // The service answers only stanzas (gloox's parser can hand over an element without a
         // name, which it ignores); those always get a well-formed error.
@@ -40,6 +41,8 @@ public:
         echo.id = header.id;
         echo.body = message.body.value_or("");
         echo.state = message.state;
+        for (const auto& to : message.inviteTo)
+            (void)invitationMessage(echo.from, to, echo.to, message.inviteReason)->xml();
         (void)roomMessage(echo)->xml();
         (void)discoInfoResult(*tag, {{"conference", "text", header.id}}, {header.type})->xml();
     }

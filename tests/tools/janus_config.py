@@ -319,7 +319,8 @@ def main():
                           ice_interfaces=args.ice_interfaces, debug_level=args.debug_level,
                           public_host=args.public, https_port=args.https_port, wss_port=args.wss_port,
                           tls_cert=args.cert, tls_key=args.key, nat=nat,
-                          xmpp_options={"component_secret": open(args.xmpp_secret_file).read().strip()}
+                          xmpp_options={"component_secret": open(args.xmpp_secret_file).read().strip(),
+                                        "moderators": "alice@localhost"}  # ./sylk run's demo moderator
                           if args.xmpp_secret_file else None)
     if args.public and not args.cert:
         print(public_certificate(args.run, args.public)[0])

@@ -191,6 +191,44 @@ static void nickname_round_trips_and_refuses_an_empty_one(void**) {
     assert_true(contains(other, "a different kind"));
 }
 
+static void kick_round_trips_and_moderators_are_known_to_the_room(void**) {
+    EventPayload payload = kick(KickOrder{"janus.plugin.sylk.videoroom/7", "Alice", "spam"});
+    assert_string_equal(payload.kind, kind::Kick);
+    KickOrder back = readKick(RoomEvent{"r", payload.kind, "janus.plugin.sylk.xmpp", "janus.plugin.sylk.xmpp/1", payload.data, 1});
+    assert_string_equal(back.target.c_str(), "janus.plugin.sylk.videoroom/7");
+    assert_string_equal(back.display.c_str(), "Alice");
+    assert_string_equal(back.reason.c_str(), "spam");
+    KickOrder bare = readKick(eventOf(kind::Kick, R"({"target": "x/1"})"));
+    assert_true(bare.display.empty() && bare.reason.empty());
+    std::string noTarget = refusal([] { readKick(eventOf(kind::Kick, R"({"reason": "r"})")); });
+    assert_true(contains(noTarget, "hub event 'kick' from janus.plugin.sylk.sip"));
+    assert_true(contains(noTarget, "'target'"));
+    std::string empty = refusal([] { readKick(eventOf(kind::Kick, R"({"target": ""})")); });
+    assert_true(contains(empty, "'target'"));
+    std::string typed = refusal([] { readKick(eventOf(kind::Kick, R"({"target": "x/1", "reason": 3})")); });
+    assert_true(contains(typed, "'reason'"));
+    std::string nobody = refusal([] { readKick(eventOf(kind::Kick, R"({"target": "x/1"})", "")); });
+    assert_true(contains(nobody, "no kicker"));
+
+    // The moderator flag travels in the roster events and the room answers isModerator.
+    Hub hub;
+    auto room = hub.open("moderated");
+    auto recorder = std::make_shared<Recorder>();
+    Subscription subscription = room->subscribe(recorder);
+    Member chair{"janus.plugin.sylk.videoroom/1", "Chair", "janus.plugin.sylk.videoroom"};
+    chair.moderator = true;
+    room->join(chair);
+    room->join(Member{"janus.plugin.sylk.xmpp/2", "Guest", "janus.plugin.sylk.xmpp"});
+    assert_true(readMember(recorder->events[0]).moderator);
+    assert_false(readMember(recorder->events[1]).moderator);
+    assert_true(room->isModerator("janus.plugin.sylk.videoroom/1"));
+    assert_false(room->isModerator("janus.plugin.sylk.xmpp/2"));
+    assert_false(room->isModerator("nobody/3"));
+    assert_false(readMember(eventOf(kind::Joined, R"({"display": "Old"})")).moderator);  // absent: not one
+    std::string badFlag = refusal([] { readMember(eventOf(kind::Joined, R"({"display": "B", "moderator": 1})")); });
+    assert_true(contains(badFlag, "'moderator'"));
+}
+
 static void direct_round_trips_unparsed_and_refuses_an_empty_type(void**) {
     std::string cpim = "From: <sip:a@x>\r\n\r\nContent-Type: text/plain\r\n\r\nh\u00e9llo \"quoted\"\r\n";
     EventPayload payload = direct(DirectMessage{"message/cpim", cpim});
@@ -230,6 +268,7 @@ int main() {
         cmocka_unit_test(composing_and_files_round_trip),
         cmocka_unit_test(talking_kinds_follow_the_state),
         cmocka_unit_test(nickname_round_trips_and_refuses_an_empty_one),
+        cmocka_unit_test(kick_round_trips_and_moderators_are_known_to_the_room),
         cmocka_unit_test(direct_round_trips_unparsed_and_refuses_an_empty_type),
         cmocka_unit_test(msrp_path_round_trips_and_refuses_an_empty_path),
     };

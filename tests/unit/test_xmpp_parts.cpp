@@ -241,6 +241,62 @@ static void presence_and_history_are_built(void**) {
     assert_string_equal(xmppTimestamp(0).c_str(), "1970-01-01T00:00:00.000Z");
 }
 
+static void kicks_and_nickname_changes_are_read_and_built(void**) {
+    auto kick = parse("<iq type='set' id='k1' to='room@c' from='a@b/c'><query xmlns='http://jabber.org/protocol/muc#admin'>"
+                      "<item nick='Bob' role='none'><reason>spam &amp; eggs</reason></item></query></iq>");
+    AdminRead read = readAdmin(*kick);
+    assert_int_equal(read.items, 1);
+    assert_string_equal(read.nick.c_str(), "Bob");
+    assert_string_equal(read.role.c_str(), "none");
+    assert_true(read.affiliation.empty());
+    assert_string_equal(read.reason.c_str(), "spam & eggs");
+    auto two = parse("<iq type='set'><query xmlns='http://jabber.org/protocol/muc#admin'>"
+                     "<item nick='A' role='none'/><item nick='B' role='none'/></query></iq>");
+    assert_int_equal(readAdmin(*two).items, 2);
+    assert_string_equal(readAdmin(*two).nick.c_str(), "A");
+    auto ban = parse("<iq type='set'><query xmlns='http://jabber.org/protocol/muc#admin'>"
+                     "<item affiliation='outcast' jid='x@y'/></query></iq>");
+    assert_string_equal(readAdmin(*ban).affiliation.c_str(), "outcast");
+    auto other = parse("<iq type='set'><query xmlns='urn:other'><item nick='A' role='none'/></query></iq>");
+    assert_int_equal(readAdmin(*other).items, 0);
+
+    auto invite = parse("<message to='room@c' from='a@b/c'><x xmlns='http://jabber.org/protocol/muc#user'>"
+                        "<invite to='d@b'><reason>come</reason></invite><invite to='e@b'/></x></message>");
+    MessageRead message = readMessage(*invite);
+    assert_true(message.invite);
+    assert_int_equal(message.inviteTo.size(), 2);
+    assert_string_equal(message.inviteTo[1].c_str(), "e@b");
+    assert_string_equal(message.inviteReason.c_str(), "come");
+    std::string invitation = invitationMessage("room@c", "d@b", "a@b", "come & see")->xml();
+    assert_true(contains(invitation, "from='room@c' to='d@b'"));
+    assert_true(contains(invitation, "<x xmlns='http://jabber.org/protocol/muc#user'><invite from='a@b'>"
+                                     "<reason>come &amp; see</reason></invite></x>"));
+
+    OccupantPresence kicked;
+    kicked.from = "room@c/Bob";
+    kicked.to = "b@localhost/r";
+    kicked.available = false;
+    kicked.statusCodes = {110, 307};
+    kicked.actorNick = "Ali";
+    kicked.reason = "spam";
+    std::string xml = occupantPresence(kicked)->xml();
+    assert_true(contains(xml, "role='none'"));
+    assert_true(contains(xml, "<actor nick='Ali'/><reason>spam</reason></item>"));
+    assert_true(contains(xml, "<status code='110'/><status code='307'/>"));
+    OccupantPresence renamed;
+    renamed.from = "room@c/Bob";
+    renamed.to = "a@localhost/r";
+    renamed.available = false;
+    renamed.role = "moderator";
+    renamed.newNick = "Robert";
+    renamed.statusCodes = {303};
+    xml = occupantPresence(renamed)->xml();
+    assert_true(contains(xml, "type='unavailable'"));
+    assert_true(contains(xml, "role='moderator'"));  // the occupant stays: its role too
+    assert_true(contains(xml, "nick='Robert'"));
+    assert_true(contains(xml, "<status code='303'/>"));
+}
+
 static void errors_and_disco_answers_are_built(void**) {
     auto join = parse("<presence from='a@localhost/r' to='room@conference.localhost/Ali' id='j1'>"
                       "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
@@ -271,6 +327,7 @@ int main(void) {
         cmocka_unit_test(occupant_nicknames_are_unique),
         cmocka_unit_test(stanzas_are_read),
         cmocka_unit_test(presence_and_history_are_built),
+        cmocka_unit_test(kicks_and_nickname_changes_are_read_and_built),
         cmocka_unit_test(errors_and_disco_answers_are_built),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
