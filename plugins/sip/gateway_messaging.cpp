@@ -200,6 +200,7 @@ void Gateway::onIncomingMessage(nua_handle_s* handle, const sip_s* sip) {
         event.set("content_type", cpim->contentType).set("content", cpim->body).set("cpim", envelope);
         events_(*session, callId, event, Json());
         finish(200, sip_200_OK);
+        pushMessage(*session, sender, displayOf(sip));
         // Delivered to the web user: tell the sender if it asked (RFC 5438), after our 200.
         if (auto reply = imdnReply(*cpim, "delivered", fromHeader(*session)))
             pending_.push_back({session, sender, inCall, cpim::buildCpim(*reply)});
@@ -208,6 +209,7 @@ void Gateway::onIncomingMessage(nua_handle_s* handle, const sip_s* sip) {
     event.set("content_type", type).set("content", body);
     events_(*session, callId, event, Json());
     finish(200, sip_200_OK);
+    pushMessage(*session, sender, displayOf(sip));
 }
 
 }  // namespace sylk::sip

@@ -81,6 +81,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     settings.roomSamplingRate = static_cast<int>(config.getInt("room_sampling_rate", 0, 0, 48000));
     if (settings.roomSamplingRate != 0 && 48000 % settings.roomSamplingRate != 0)
         throw std::invalid_argument("room_sampling_rate must be 8000, 12000, 16000, 24000 or 48000 (or 0)");
+    configurePush(config);
     stack_ = std::make_unique<SipStack>(settings);
     receiver_ = std::make_unique<RtpReceiver>();
     focus_ = std::make_unique<ConferenceFocus>(*stack_);
@@ -91,6 +92,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
             events().notify(session.handle(), [&] { return SipEvents::fromGatewayResult(session, callId, result); });
         });
     focus_->reportTo(events());
+    gateway_->setPush(push_.get());
     stack_->addRole(gateway_.get());
     stack_->addRole(focus_.get());
     stack_->start();
@@ -116,6 +118,10 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     onRequest<GatewaySession>("transfer", Execution::Inline, &SipPlugin::transfer);
     onRequest<GatewaySession>("status", Execution::Inline, &SipPlugin::status);
     onAdminRequest("status", &SipPlugin::adminStatus);
+    onRequest<GatewaySession>("push_register", Execution::Inline, &SipPlugin::pushRegister);
+    onAdminRequest("push_tokens", &SipPlugin::adminPushTokens);
+    onAdminRequest("push_remove", &SipPlugin::adminPushRemove);
+    onAdminRequest("push_status", &SipPlugin::adminPushStatus);
 }
 
 std::shared_ptr<janus::PluginSession> SipPlugin::newSession(janus::Handle* handle) {
@@ -145,6 +151,8 @@ void SipPlugin::onShutdown() {
     focus_.reset();
     receiver_.reset();
     stack_.reset();
+    pushApi_.reset();
+    push_.reset();
 }
 
 Json SipPlugin::event(const std::string& callId, const Json& result) const {

@@ -1,0 +1,278 @@
+"""Push notifications (issue 13): a real janus with the SIP plugin's push service pointed at the
+HTTP/2 TLS stand-in for APNs, Google OAuth2 and FCM (harness/push_standin.py, under hypercorn).
+
+- the Sylk Pushserver REST API registers tokens and sends pushes; the stand-in verifies the
+  ES256 provider token and the RS256 JWT-bearer assertion, the topics and push types, and that
+  every push came over HTTP/2, all on one connection per app;
+- a token the service calls gone (APNs 410, FCM 404 UNREGISTERED) is deleted (admin API);
+- wrong API tokens get 401, hosts not listed 403;
+- a gateway account registers a device (push_register) and learns another from its registrar's
+  RFC 8599 Contact parameters; a SIP MESSAGE to it is pushed with an unread badge, and a
+  stalled or failing push service delays neither the MESSAGE's 200 nor the browser's event.
+"""
+import asyncio
+import http.client
+import json
+import os
+import socket
+import tempfile
+import time
+import uuid
+
+import pytest
+
+from conftest import run
+from harness.janus_api import Admin, Session
+from harness.push_service import PushStandIn, free_port
+
+SIP = "janus.plugin.sylk.sip"
+API_TOKEN = "test-api-token"
+STANDIN = PushStandIn(tempfile.mkdtemp(prefix="sylk-push-"))
+API_PORT = free_port()
+SIP_OPTIONS = dict(STANDIN.sip_options(), push_api_port=API_PORT, push_api_hosts="127.0.0.1",
+                   push_api_token=API_TOKEN, push_database=STANDIN.path("tokens.sqlite"), push_timeout_ms=1500,
+                   push_attempts=2)
+APP = STANDIN.APNS_TOPICS[0]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def standin():
+    STANDIN.start()
+    yield STANDIN
+    STANDIN.stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh_standin(standin):
+    standin.reset()
+
+
+def rest(method, path, body=None, token=API_TOKEN, source="127.0.0.1"):
+    connection = http.client.HTTPConnection("127.0.0.1", API_PORT, timeout=10, source_address=(source, 0))
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    connection.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+    answer = connection.getresponse()
+    data = answer.read()
+    connection.close()
+    return answer.status, json.loads(data) if data else None
+
+
+async def admin_request(janus, request):
+    admin = await Admin.open(janus.admin_url, janus.admin_secret)
+    try:
+        return await admin.message_plugin(SIP, request)
+    finally:
+        await admin.close()
+
+
+def wait_for_received(standin, predicate, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = [r for r in standin.received() if predicate(r)]
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("the stand-in got nothing matching; it got: %s" % json.dumps(standin.received())[:3000])
+
+
+def test_rest_push_reaches_apns_and_fcm_with_valid_tokens(janus, standin):
+    account = "alice@example.com"
+    assert rest("POST", "/v2/tokens/" + account, {"app-id": APP + ".voip", "platform": "ios", "token": "a1b2c3",
+                                                  "device-id": "iphone"})[0] == 200
+    assert rest("POST", "/v2/tokens/" + account, {"app-id": "com.example.sylk.android", "platform": "android",
+                                                  "token": "fcm-token-1", "device-id": "pixel"})[0] == 200
+    status, answer = rest("POST", "/v2/tokens/%s/push" % account,
+                          {"event": "incoming_session", "call-id": "call-1", "sip-from": "sip:bob@example.com",
+                           "from_display_name": "Bob"})
+    assert status == 200, answer
+    results = {r["device-id"]: r for r in answer["data"]["results"]}
+    assert results["iphone"]["result"] == "delivered" and results["pixel"]["result"] == "delivered", answer
+    apns = wait_for_received(standin, lambda r: r.get("service") == "apns")[0]
+    assert apns["http_version"] == "2" and "error" not in apns, apns
+    assert apns["headers"]["apns-push-type"] == "voip" and apns["headers"]["apns-topic"] == APP + ".voip"
+    assert apns["headers"]["apns-priority"] == "10"
+    assert apns["body"]["event"] == "incoming_session" and apns["body"]["call-id"] == "call-1"
+    oauth = [r for r in standin.received("oauth2")]
+    assert len(oauth) == 1 and oauth[0]["error"] is None, oauth
+    fcm = wait_for_received(standin, lambda r: r.get("service") == "fcm")[0]
+    assert fcm["http_version"] == "2" and "error" not in fcm, fcm
+    assert fcm["body"]["message"]["token"] == "fcm-token-1"
+    assert fcm["body"]["message"]["data"]["event"] == "incoming_session"
+
+    # Twenty more: still one connection per app, and the access token is reused.
+    for index in range(20):
+        status, _ = rest("POST", "/v2/tokens/%s/push" % account,
+                         {"event": "cancel", "call-id": "call-%d" % index, "reason": "answered elsewhere"})
+        assert status == 200
+    assert len(standin.received("apns")) == 21 and len(standin.received("fcm")) == 21
+    assert all("error" not in r for r in standin.received("apns") + standin.received("fcm"))
+    push_status = run(admin_request(janus, {"request": "push_status"}))
+    channels = {c["provider"]: c for c in push_status["channels"]}
+    assert channels["apns"]["connections_opened"] == 1, push_status
+    assert channels["fcm"]["connections_opened"] == 1, push_status
+    assert channels["apns"]["http2_responses"] == 21 and channels["fcm"]["access_tokens_fetched"] == 1, push_status
+
+    # Direct POST /push (no registration) works too; a refused topic is not retried.
+    status, answer = rest("POST", "/push", {"app-id": APP, "platform": "apple", "token": "d00d", "event": "message",
+                                            "sip-from": "sip:bob@example.com", "sip-to": account, "badge": 4})
+    assert status == 200, answer
+    alert = wait_for_received(standin, lambda r: r.get("token") == "d00d")[0]
+    assert alert["headers"]["apns-push-type"] == "alert" and alert["body"]["aps"]["badge"] == 4
+
+
+def test_gone_tokens_are_deleted(janus, standin):
+    account = "gone@example.com"
+    for body in ({"app-id": APP, "platform": "ios", "token": "gone-apns", "device-id": "old-iphone"},
+                 {"app-id": "com.example.sylk.android", "platform": "android", "token": "gone-fcm",
+                  "device-id": "old-pixel"},
+                 {"app-id": APP, "platform": "ios", "token": "live-apns", "device-id": "new-iphone"}):
+        assert rest("POST", "/v2/tokens/" + account, body)[0] == 200
+    listed = run(admin_request(janus, {"request": "push_tokens", "account": account}))
+    assert len(listed["tokens"]) == 3
+    assert all("token" not in t for t in listed["tokens"])  # tokens are not shown whole
+    status, answer = rest("POST", "/v2/tokens/%s/push/old-iphone" % account, {"event": "message"})
+    assert status == 410, answer
+    status, answer = rest("POST", "/v2/tokens/%s/push" % account, {"event": "missed_call", "sip-from": "sip:x@y"})
+    assert status == 200, answer
+    results = {r["device-id"]: r["result"] for r in answer["data"]["results"]}
+    assert results == {"old-pixel": "gone", "new-iphone": "delivered"}, answer
+    listed = run(admin_request(janus, {"request": "push_tokens", "account": account}))
+    assert [t["device_id"] for t in listed["tokens"]] == ["new-iphone"], listed
+    # The admin API removes the rest; DELETE of what is gone is a 404.
+    assert run(admin_request(janus, {"request": "push_remove", "account": account, "device_id": "new-iphone"}))["removed"] == 1
+    assert rest("DELETE", "/v2/tokens/" + account, {"app-id": APP, "device-id": "new-iphone"})[0] == 404
+
+
+def test_api_access_and_bad_requests(janus, standin):
+    path = "/v2/tokens/eve@example.com"
+    body = {"app-id": APP, "platform": "ios", "token": "abc"}
+    assert rest("POST", path, body, token=None)[0] == 401
+    assert rest("POST", path, body, token="wrong")[0] == 401
+    assert rest("POST", path, body, source="127.0.0.2")[0] == 403  # not in push_api_hosts
+    assert rest("POST", path, {"app-id": APP, "platform": "ios"})[0] == 400
+    assert rest("POST", path, {"app-id": "com.other.app", "platform": "ios", "token": "abc"})[0] == 400
+    assert rest("GET", "/push")[0] == 405
+    assert rest("POST", "/v2/tokens/not-an-account", body)[0] == 404
+    status, answer = rest("POST", path + "/push", {"event": "reboot"})
+    assert status == 400 and "event" in answer["description"]
+    connection = http.client.HTTPConnection("127.0.0.1", API_PORT, timeout=10)
+    connection.request("POST", path, body=b"{" * 70000, headers={"Authorization": "Bearer " + API_TOKEN})
+    assert connection.getresponse().status == 413
+    connection.close()
+    assert standin.received() == []
+
+
+class Registrar(asyncio.DatagramProtocol):
+    """A UDP registrar that accepts every REGISTER and lists, next to the gateway's own binding,
+    the account's phone app's binding with RFC 8599 push parameters."""
+
+    def __init__(self, phone_contact):
+        self.phone_contact = phone_contact
+        self.registers = 0
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, address):
+        text = data.decode(errors="replace")
+        if not text.startswith("REGISTER "):
+            return
+        self.registers += 1
+        head = {}
+        for line in text.split("\r\n")[1:]:
+            if not line:
+                break
+            name, _, value = line.partition(":")
+            head.setdefault(name.strip().lower(), []).append(value.strip())
+        contact = head.get("contact", head.get("m", [""]))[0]
+        lines = ["SIP/2.0 200 OK"] + ["Via: " + v for v in head.get("via", head.get("v", []))]
+        lines += ["From: " + head.get("from", head.get("f", [""]))[0],
+                  "To: " + head.get("to", head.get("t", [""]))[0] + ";tag=reg1",
+                  "Call-ID: " + head.get("call-id", head.get("i", [""]))[0],
+                  "CSeq: " + head["cseq"][0],
+                  "Contact: %s;expires=600" % contact.split(";expires")[0],
+                  "Contact: <%s>;expires=3600" % self.phone_contact,
+                  "Content-Length: 0", "", ""]
+        self.transport.sendto("\r\n".join(lines).encode(), address)
+
+
+def sip_message(contact_user, body, port=5060):
+    """Sends a SIP MESSAGE to the gateway account's Contact over UDP; (status, seconds to the answer)."""
+    call_id = uuid.uuid4().hex
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        local = sock.getsockname()[1]
+        request = ("MESSAGE sip:%s@127.0.0.1:%d SIP/2.0\r\n"
+                   "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK%s;rport\r\n"
+                   "Max-Forwards: 70\r\nFrom: \"Bob\" <sip:bob@example.com>;tag=%s\r\n"
+                   "To: <sip:carol@example.com>\r\nCall-ID: %s\r\nCSeq: 1 MESSAGE\r\n"
+                   "Content-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s"
+                   % (contact_user, port, local, call_id[:10], call_id[10:16], call_id, len(body), body))
+        started = time.monotonic()
+        sock.sendto(request.encode(), ("127.0.0.1", port))
+        sock.settimeout(5)
+        while True:
+            answer = sock.recv(65536).decode(errors="replace")
+            status = int(answer.split(" ", 2)[1])
+            if status >= 200:
+                return status, time.monotonic() - started
+
+
+def test_gateway_account_devices_and_message_pushes(janus, standin):
+    async def body():
+        loop = asyncio.get_running_loop()
+        phone = ("sip:carol@10.1.2.3:5060;transport=tcp;pn-provider=apns;pn-prid=feedface01;"
+                 "pn-param=%s.%s.voip" % (STANDIN.TEAM, APP))
+        registrar_port = free_port()
+        transport, registrar = await loop.create_datagram_endpoint(lambda: Registrar(phone),
+                                                                   local_addr=("127.0.0.1", registrar_port))
+        session = await Session.create(janus.ws_url)
+        try:
+            handle = await session.attach(SIP)
+            await handle.send({"request": "register", "username": "sip:carol@example.com", "secret": "x",
+                               "proxy": "sip:127.0.0.1:%d" % registrar_port})
+            registered = await handle.next_event(predicate=lambda e: e.get("plugindata", {}).get("data", {})
+                                                 .get("result", {}).get("event") == "registered")
+            contact_user = registered["plugindata"]["data"]["result"]["contact_user"]
+            await handle.send({"request": "push_register", "platform": "android",
+                               "app_id": "com.example.sylk.android", "token": "fcm-carol", "device_id": "tablet"})
+            answer = await handle.next_event(predicate=lambda e: e.get("plugindata", {}).get("data", {})
+                                             .get("result", {}).get("event") == "push_registered")
+            assert answer["plugindata"]["data"]["result"]["account"] == "carol@example.com"
+            listed = await admin_request(janus, {"request": "push_tokens", "account": "carol@example.com"})
+            devices = {t["device_id"]: t for t in listed["tokens"]}
+            assert set(devices) == {"tablet", "feedface01"}, listed  # the second from the registrar's 200
+            assert devices["feedface01"]["voip"] is True and devices["feedface01"]["provider"] == "apns"
+
+            # A MESSAGE: the browser gets it, the two devices get a message push with badge 1, then 2.
+            for badge in (1, 2):
+                status, seconds = await loop.run_in_executor(None, sip_message, contact_user, "hello %d" % badge)
+                assert status == 200
+                await handle.next_event(predicate=lambda e: e.get("plugindata", {}).get("data", {})
+                                        .get("result", {}).get("event") == "message")
+                got = await loop.run_in_executor(None, wait_for_received, standin,
+                                                 lambda r, b=badge: r.get("service") in ("apns", "fcm")
+                                                 and ((r.get("body") or {}).get("aps", {}).get("badge") == b
+                                                      or (r.get("body") or {}).get("message", {}).get("data", {})
+                                                      .get("badge") == str(b)))
+                assert {r["service"] for r in got} == {"apns", "fcm"}, got
+                assert all("error" not in r for r in got), got
+
+            # A stalled service, then one answering 503: messages are not delayed by either.
+            for mode in ("stall", "error503"):
+                standin.mode(mode)
+                started = time.monotonic()
+                status, seconds = await loop.run_in_executor(None, sip_message, contact_user, "during " + mode)
+                assert status == 200 and seconds < 0.5, (mode, seconds)
+                await handle.next_event(timeout=2, predicate=lambda e: e.get("plugindata", {}).get("data", {})
+                                        .get("result", {}).get("content") == "during " + mode)
+                assert time.monotonic() - started < 1.0, mode
+                standin.mode("normal")
+            status_after = await admin_request(janus, {"request": "push_status"})
+            assert sum(c["retried"] for c in status_after["channels"]) >= 2, status_after
+        finally:
+            await session.close()
+            transport.close()
+    run(body())
