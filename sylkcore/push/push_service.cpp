@@ -16,6 +16,11 @@ std::string providerForPlatform(const std::string& platform) {
     return "";
 }
 
+bool wakesForCall(PushEvent::Kind kind) {
+    return kind == PushEvent::Kind::IncomingCall || kind == PushEvent::Kind::Cancel ||
+           kind == PushEvent::Kind::ConferenceInvite;
+}
+
 PushService::PushService(PushSettings settings) : settings_(std::move(settings)) {
     tokens_ = std::make_unique<TokenRegistry>(settings_.databasePath);
     auto onGone = [this](const PushTarget& target) {
@@ -79,6 +84,10 @@ int PushService::notify(const std::string& account, const PushEvent& event, cons
     int queued = 0;
     for (const PushTarget& target : tokens_->list(account)) {
         if (!device.empty() && target.device != device)
+            continue;
+        // A PushKit (voip) token takes only calls: iOS ends an app that gets a voip push and
+        // reports no call, and Apple refuses alert pushes to PushKit tokens.
+        if (target.voip && !wakesForCall(event.kind))
             continue;
         PushEvent forTarget = event;
         if (forTarget.to.empty())

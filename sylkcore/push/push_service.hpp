@@ -37,7 +37,8 @@ public:
     ~PushService();
 
     TokenRegistry& tokens() { return *tokens_; }
-    // Queues event to every device of account (or just device); returns how many pushes were queued.
+    // Queues event to every device of account (or just device), except non-call events to
+    // PushKit tokens; returns how many pushes were queued.
     int notify(const std::string& account, const PushEvent& event, const std::string& device = "",
                PushChannel::Done done = {});
     // Queues event to one target (REST POST /push); false when no channel serves its app.
@@ -59,6 +60,9 @@ private:
     mutable std::mutex unreadMutex_;
     std::map<std::string, int> unread_;
 };
+
+// Whether an event is about a call (what a PushKit token may be sent).
+SYLK_API bool wakesForCall(PushEvent::Kind kind);
 
 // Maps Sylk Pushserver's platform names to a provider: apple/ios -> apns, android/firebase/fcm -> fcm.
 SYLK_API std::string providerForPlatform(const std::string& platform);
