@@ -1,5 +1,7 @@
 #include "push_api_request.hpp"
 
+#include <algorithm>
+
 #include "pn_params.hpp"
 #include "push_service.hpp"
 
@@ -66,6 +68,16 @@ bool boolField(const Json& body, const char* name, bool& out, std::string* error
 }
 
 }  // namespace
+
+std::string providerForPlatform(const std::string& platform) {
+    std::string p = platform;
+    std::transform(p.begin(), p.end(), p.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (p == "apple" || p == "ios" || p == "apns")
+        return "apns";
+    if (p == "android" || p == "firebase" || p == "fcm")
+        return "fcm";
+    return "";
+}
 
 ApiRoute routeOf(std::string_view method, std::string_view path) {
     ApiRoute route;

@@ -6,16 +6,6 @@
 
 namespace sylk::push {
 
-std::string providerForPlatform(const std::string& platform) {
-    std::string p = platform;
-    std::transform(p.begin(), p.end(), p.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (p == "apple" || p == "ios" || p == "apns")
-        return "apns";
-    if (p == "android" || p == "firebase" || p == "fcm")
-        return "fcm";
-    return "";
-}
-
 bool wakesForCall(PushEvent::Kind kind) {
     return kind == PushEvent::Kind::IncomingCall || kind == PushEvent::Kind::Cancel ||
            kind == PushEvent::Kind::ConferenceInvite;
