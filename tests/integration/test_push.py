@@ -7,7 +7,9 @@ HTTP/2 TLS stand-in for APNs, Google OAuth2 and FCM (harness/push_standin.py, un
 - a token the service calls gone (APNs 410, FCM 404 UNREGISTERED) is deleted (admin API);
 - wrong API tokens get 401, hosts not listed 403;
 - a gateway account registers a device (push_register) and learns another from its registrar's
-  RFC 8599 Contact parameters; a SIP MESSAGE to it is pushed with an unread badge, and a
+  RFC 8599 Contact parameters; a call rings them (voip to the PushKit token), a decline in
+  the browser or the caller's CANCEL stops them (cancel; missed_call after a CANCEL, not to the
+  PushKit token); a SIP MESSAGE to it is pushed with an unread badge, and a
   stalled or failing push service delays neither the MESSAGE's 200 nor the browser's event.
 """
 import asyncio
@@ -220,6 +222,71 @@ def sip_message(contact_user, body, port=5060):
                 return status, time.monotonic() - started
 
 
+class SipCaller:
+    """A phone calling the web account's Contact over UDP (INVITE with PCMU), which can CANCEL."""
+
+    def __init__(self, contact_user, port=5060):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(5)
+        self.local = self.sock.getsockname()[1]
+        self.port = port
+        self.uri = "sip:%s@127.0.0.1:%d" % (contact_user, port)
+        self.call_id = uuid.uuid4().hex
+        self.branch = "z9hG4bK" + uuid.uuid4().hex[:12]
+        self.tag = uuid.uuid4().hex[:8]
+
+    def _head(self, method, to_tag=""):
+        return ("%s %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=%s;rport\r\nMax-Forwards: 70\r\n"
+                "From: \"Bob\" <sip:bob@example.com>;tag=%s\r\nTo: <sip:carol@example.com>%s\r\n"
+                "Call-ID: %s\r\nCSeq: 1 %s\r\n"
+                % (method, self.uri, self.local, self.branch, self.tag, to_tag, self.call_id, method))
+
+    def invite(self):
+        sdp = ("v=0\r\no=bob 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+               "m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n")
+        message = (self._head("INVITE") + "Contact: <sip:bob@127.0.0.1:%d>\r\nContent-Type: application/sdp\r\n"
+                   "Content-Length: %d\r\n\r\n%s" % (self.local, len(sdp), sdp))
+        self.sock.sendto(message.encode(), ("127.0.0.1", self.port))
+        return self.wait(lambda status, cseq: status == 180)
+
+    def wait(self, predicate):
+        while True:
+            answer = self.sock.recv(65536).decode(errors="replace")
+            status = int(answer.split(" ", 2)[1])
+            cseq = next(line for line in answer.split("\r\n") if line.lower().startswith("cseq:"))
+            to = next(line for line in answer.split("\r\n") if line.lower().startswith(("to:", "t:")))
+            if status >= 300 and "INVITE" in cseq:
+                self.ack(to.split(":", 1)[1].strip())
+            if predicate(status, cseq):
+                return status
+
+    def ack(self, to):
+        message = ("ACK %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=%s;rport\r\nMax-Forwards: 70\r\n"
+                   "From: \"Bob\" <sip:bob@example.com>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 1 ACK\r\n"
+                   "Content-Length: 0\r\n\r\n" % (self.uri, self.local, self.branch, self.tag, to, self.call_id))
+        self.sock.sendto(message.encode(), ("127.0.0.1", self.port))
+
+    def cancel(self):
+        self.sock.sendto((self._head("CANCEL") + "Content-Length: 0\r\n\r\n").encode(), ("127.0.0.1", self.port))
+        return self.wait(lambda status, cseq: status >= 300 and "INVITE" in cseq)
+
+    def final(self):
+        return self.wait(lambda status, cseq: status >= 300 and "INVITE" in cseq)
+
+    def close(self):
+        self.sock.close()
+
+
+def call_pushes(standin, call_id):
+    """(service, token, event, reason) of every push about call_id, in arrival order."""
+    return sorted(((r["service"], r["token"], (r["body"].get("message", {}).get("data") or r["body"])["event"],
+                    (r["body"].get("message", {}).get("data") or r["body"]).get("reason", ""), r["arrived"])
+                   for r in standin.received() if r.get("service") in ("apns", "fcm") and r.get("body")
+                   and (r["body"].get("message", {}).get("data") or r["body"]).get("call-id") == call_id),
+                  key=lambda item: item[4])
+
+
 def test_gateway_account_devices_and_message_pushes(janus, standin):
     async def body():
         loop = asyncio.get_running_loop()
@@ -262,6 +329,40 @@ def test_gateway_account_devices_and_message_pushes(janus, standin):
                 assert [r["token"] for r in got] == ["fcm-carol"], got
                 assert "error" not in got[0], got
             assert standin.received("apns") == []
+
+            # Calls: the phone (PushKit) and the tablet ring with the browser; declined in the
+            # browser, they are told to stop; given up by the caller, they also get a missed call.
+            for how in ("declined", "cancelled"):
+                caller = SipCaller(contact_user)
+                try:
+                    assert await loop.run_in_executor(None, caller.invite) == 180
+                    await handle.next_event(predicate=lambda e: e.get("plugindata", {}).get("data", {})
+                                            .get("result", {}).get("event") == "incomingcall")
+                    if how == "declined":
+                        await handle.send({"request": "decline", "code": 603})
+                        assert await loop.run_in_executor(None, caller.final) == 603
+                    else:
+                        assert await loop.run_in_executor(None, caller.cancel) == 487
+                    expected = 5 if how == "cancelled" else 4
+                    deadline = time.monotonic() + 5
+                    while len(call_pushes(standin, caller.call_id)) < expected and time.monotonic() < deadline:
+                        await asyncio.sleep(0.05)
+                    pushes = call_pushes(standin, caller.call_id)
+                    got = sorted((service, token, event, reason) for service, token, event, reason, _ in pushes)
+                    reason = "declined elsewhere" if how == "declined" else got[0][3]
+                    wanted = [("apns", "feedface01", "cancel", reason), ("apns", "feedface01", "incoming_session", ""),
+                              ("fcm", "fcm-carol", "cancel", reason), ("fcm", "fcm-carol", "incoming_session", "")]
+                    if how == "cancelled":
+                        wanted = sorted(wanted + [("fcm", "fcm-carol", "missed_call", reason)])
+                        # A missed call is not a call event: not to the PushKit token.
+                        assert len(got) == 5, got
+                    assert got == sorted(wanted), (how, got)
+                    voip = [r for r in standin.received("apns") if r["body"].get("call-id") == caller.call_id]
+                    assert all(r["headers"]["apns-push-type"] == "voip" and "error" not in r for r in voip), voip
+                    await handle.next_event(predicate=lambda e: e.get("plugindata", {}).get("data", {})
+                                            .get("result", {}).get("event") == "hangup")
+                finally:
+                    caller.close()
 
             # A stalled service, then one answering 503: messages are not delayed by either.
             before = next(c for c in (await admin_request(janus, {"request": "push_status"}))["channels"]
