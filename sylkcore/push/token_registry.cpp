@@ -54,6 +54,9 @@ TokenRegistry::TokenRegistry(const std::string& path) {
     }
     sqlite3_busy_timeout(db_, 2000);
     exec("PRAGMA journal_mode=WAL");
+    // WAL with NORMAL: no fsync per registration on the SIP thread; a power cut may lose the
+    // last registrations, which the apps repeat on their next start.
+    exec("PRAGMA synchronous=NORMAL");
     exec("CREATE TABLE IF NOT EXISTS push_tokens ("
          " account TEXT NOT NULL, app TEXT NOT NULL, device TEXT NOT NULL,"
          " provider TEXT NOT NULL, token TEXT NOT NULL, voip INTEGER NOT NULL DEFAULT 0,"
