@@ -328,12 +328,14 @@ Json Gateway::accept(GatewaySession& session, const Json& answer) {
     SipCall& call = session.call;
     if (call.state != CallState::Ringing || !call.incoming)
         throw RequestError(ErrorCode::SipWrongState, "no incoming call to accept");
-    pushCall(session, push::PushEvent::Kind::Cancel, "answered elsewhere");
-    if (call.chatOnly)  // no JSEP: the chat is not in the browser's PeerConnection
+    if (call.chatOnly) {  // no JSEP: the chat is not in the browser's PeerConnection
+        pushCall(session, push::PushEvent::Kind::Cancel, "answered elsewhere");
         return acceptChat(session);
+    }
     json_t* type = answer.member("type");
     if (!answer.get() || !json_is_string(type) || std::string(json_string_value(type)) != "answer")
         throw RequestError(ErrorCode::SipMissingSdp, "accept needs the browser's JSEP answer to the incomingcall offer");
+    pushCall(session, push::PushEvent::Kind::Cancel, "answered elsewhere");  // the phones stop ringing
     auto bridge = makeBridge(session.shared_from_this(), call.listener);
     session.setBridge(bridge);
     receiver_.add(bridge);

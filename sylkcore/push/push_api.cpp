@@ -191,7 +191,8 @@ PushApi::Answer PushApi::pushAndWait(const ApiRoute& route, const std::vector<Pu
     bool all = results->done.wait_for(lock, std::chrono::milliseconds(settings_.waitMs),
                                       [&] { return json_array_size(results->list.get()) >= queued; });
     Json data = Json::object();
-    data.set("queued", static_cast<json_int_t>(queued)).set("results", Json::borrow(results->list.get()));
+    // A copy: pushes still running append to the list from their channel's thread meanwhile.
+    data.set("queued", static_cast<json_int_t>(queued)).set("results", Json::adopt(json_deep_copy(results->list.get())));
     if (!all)
         return {202, reply(202, "queued; not all answered yet", std::move(data))};
     // One target (POST /push, or a single device): answer with its result, as Sylk Pushserver does.

@@ -146,11 +146,11 @@ async def app(scope, receive, send):
             RECEIVED.append(record)
             return await respond(send, 505, {"reason": "HTTP/2 required"})
         failure = check_apns(headers, record["token"])
+        RECEIVED.append(record)  # listed on arrival: a stalled push shows before it is answered
         status = await push_mode() if failure is None else None
         record["answered"] = status or (failure[0] if failure else 200)
         if failure:
             record["error"] = failure[1]
-        RECEIVED.append(record)
         if status:
             return await respond(send, status, {"reason": "ServiceUnavailable"})
         if failure:
@@ -185,11 +185,11 @@ async def app(scope, receive, send):
             failure = (400, "INVALID_ARGUMENT")
         elif record["token"].startswith("gone-"):
             failure = (404, "UNREGISTERED")
+        RECEIVED.append(record)
         status = await push_mode() if failure is None else None
         record["answered"] = status or (failure[0] if failure else 200)
         if failure:
             record["error"] = failure[1]
-        RECEIVED.append(record)
         if status:
             return await respond(send, status, {"error": {"code": status, "status": "UNAVAILABLE"}})
         if failure:
