@@ -46,6 +46,7 @@ std::string_view errorName(ErrorCode code) {
     case ErrorCode::SipMissingSdp: return "missing_sdp";
     case ErrorCode::SipStackError: return "sip_stack_error";
     case ErrorCode::SipIoError: return "io_error";
+    case ErrorCode::SipPushUnavailable: return "push_unavailable";
     case ErrorCode::MsrpNoSuchSession: return "no_such_session";
     case ErrorCode::MsrpBadPath: return "bad_path";
     case ErrorCode::MsrpUnsupported: return "unsupported";

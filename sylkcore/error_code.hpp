@@ -65,6 +65,7 @@ enum class ErrorCode : int {
     SipMissingSdp = 448,
     SipStackError = 449,   // stock JANUS_SIP_ERROR_LIBSOFIA_ERROR
     SipIoError = 450,
+    SipPushUnavailable = 1410,  // push_register, push admin requests: no push service configured
     // msrp
     MsrpNoSuchSession = 1601,   // msrp.close_session of a session that is not (or no longer) open
     MsrpBadPath = 1602,         // a remote a=path that is not a list of MSRP URIs

@@ -163,6 +163,7 @@ void Gateway::onRegisterResponse(GatewaySession& session, int status, const char
         return;
     if (status < 300) {
         account.authAttempts = 0;
+        learnPushBindings(session, sip);
         if (!account.registered) {
             account.registered = true;
             Json event = result("registered");

@@ -20,6 +20,7 @@
 #include "sylkcore/hub/events.hpp"
 #include "sylkcore/json.hpp"
 #include "sylkcore/store/journal_writer.hpp"
+#include "sylkcore/push/push_service.hpp"
 
 namespace sylk::sip {
 
@@ -108,6 +109,10 @@ public:
     // RFC 3994 is-composing to the peer (uri, or the call's).
     Json composing(const std::shared_ptr<GatewaySession>& session, bool active, const std::optional<std::string>& uri);
     void onTick() override;
+    // Push notifications (gateway_push.cpp); push may be null (not configured).
+    void setPush(push::PushService* push) { push_ = push; }
+    // The account's push name (user@domain), "" when the session has no account.
+    std::string pushAccount(const GatewaySession& session) const;
     // The browser's PeerConnection went away: end the call, keep the account.
     void mediaGone(GatewaySession& session);
     // The handle is gone: end the call and unregister.
@@ -242,6 +247,13 @@ public:
     Json callChat(const std::shared_ptr<GatewaySession>& session, const std::string& uri);
 
 private:
+    // Push triggers (gateway_push.cpp): each only queues to the push service's threads.
+    void pushCall(GatewaySession& session, push::PushEvent::Kind kind, const std::string& reason);
+    void pushMessage(GatewaySession& session, const std::string& sender, const std::string& display);
+    // RFC 8599 bindings listed in a 2xx to our REGISTER: the account's other devices' tokens.
+    void learnPushBindings(GatewaySession& session, const sip_s* sip);
+    push::PushService* push_ = nullptr;
+
     std::map<uint64_t, nua_handle_s*> refers_;  // transfers asked of our users, by refer_id
     std::map<nua_handle_s*, SipAccount> unregistering_;  // credentials until the registrar answers
     int ticks_ = 0;

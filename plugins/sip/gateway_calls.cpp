@@ -345,17 +345,22 @@ void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
     if (peer->srtp())
         event.set("srtp", "sdes_optional");
     emit(*session, event, browserOffer.jsep);
+    // The account's phone apps ring too (woken by a voip push), as the proxy forks to them.
+    pushCall(*session, push::PushEvent::Kind::IncomingCall, "");
 }
 
 Json Gateway::accept(GatewaySession& session, const Json& answer) {
     SipCall& call = session.call;
     if (call.state != CallState::Ringing || !call.incoming)
         throw RequestError(ErrorCode::SipWrongState, "no incoming call to accept");
-    if (call.chatOnly)  // no JSEP: the chat is not in the browser's PeerConnection
+    if (call.chatOnly) {  // no JSEP: the chat is not in the browser's PeerConnection
+        pushCall(session, push::PushEvent::Kind::Cancel, "answered elsewhere");
         return acceptChat(session);
+    }
     json_t* type = answer.member("type");
     if (!answer.get() || !json_is_string(type) || std::string(json_string_value(type)) != "answer")
         throw RequestError(ErrorCode::SipMissingSdp, "accept needs the browser's JSEP answer to the incomingcall offer");
+    pushCall(session, push::PushEvent::Kind::Cancel, "answered elsewhere");  // the phones stop ringing
     auto bridge = makeBridge(session.shared_from_this(), call.listener);
     session.setBridge(bridge);
     receiver_.add(bridge);
@@ -398,6 +403,7 @@ Json Gateway::decline(GatewaySession& session, int code) {
     SipCall& call = session.call;
     if (call.state != CallState::Ringing || !call.incoming)
         throw RequestError(ErrorCode::SipWrongState, "no incoming call to decline");
+    pushCall(session, push::PushEvent::Kind::Cancel, "declined elsewhere");
     const char* phrase = sip_status_phrase(code);
     nua_respond(call.handle, code, phrase ? phrase : "Declined", TAG_END());
     Json event = result("declining");
@@ -427,6 +433,11 @@ void Gateway::endCall(GatewaySession& session, int code, const std::string& reas
     SipCall& call = session.call;
     if (call.state == CallState::Idle)
         return;
+    if (call.incoming && call.state == CallState::Ringing && !call.pushCancelled) {
+        // Nobody answered: the phones stop ringing and show a missed call.
+        pushCall(session, push::PushEvent::Kind::Cancel, reason);
+        pushCall(session, push::PushEvent::Kind::MissedCall, reason);
+    }
     if (!call.hangupReported) {
         Json event = result("hangup");
         event.set("code", code).set("reason", reason);

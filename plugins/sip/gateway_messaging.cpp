@@ -301,13 +301,17 @@ void Gateway::onIncomingMessage(nua_handle_s* handle, const sip_s* sip) {
         entry.messageId = "sip:" + callId + ";cseq=" + std::to_string(sip->sip_cseq ? sip->sip_cseq->cs_seq : 0);
     }
     event.set("message_id", entry.messageId);
-    auto afterwards = [this, weak, deliver, event, sender, inCall, deliveredImdn](bool duplicate) {
+    std::string display = displayOf(sip);
+    auto afterwards = [this, weak, deliver, event, sender, display, inCall, deliveredImdn](bool duplicate) {
         if (duplicate)
             return;
         deliver(event);
         auto session = weak.lock();
         if (session && deliveredImdn)
             pending_.push_back({session, sender, inCall, *deliveredImdn});
+        // The account's phones learn of it too (the unread badge), once it is stored.
+        if (session)
+            pushMessage(*session, sender, display);
     };
     if (!journal_) {
         finish(200, sip_200_OK);

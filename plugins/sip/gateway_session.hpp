@@ -50,6 +50,7 @@ enum class CallState { Idle, Calling, Ringing, Established };
 struct SipCall {
     CallState state = CallState::Idle;
     bool incoming = false;
+    bool pushCancelled = false;  // the account's phones were told the call is over
     nua_handle_s* handle = nullptr;
     std::string callId;
     std::string peerUri;

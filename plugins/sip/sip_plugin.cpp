@@ -11,6 +11,10 @@
 #include "sylkcore/log.hpp"
 #include "sylkcore/request_error.hpp"
 
+#ifndef SYLK_STATE_DIR
+#define SYLK_STATE_DIR "/var/lib/sylk-janus"  // Makefile.am sets it from localstatedir
+#endif
+
 namespace sylk::sip {
 namespace {
 
@@ -89,7 +93,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     if (journalBackend != "none") {
         store::JournalSettings journalSettings;
         journalSettings.backend = journalBackend;
-        std::string stateDir = config.getString("state_dir", "/var/lib/sylk-janus");
+        std::string stateDir = config.getString("state_dir", SYLK_STATE_DIR);
         journalSettings.sqlitePath = config.getString("journal_path", stateDir + "/message-journal.sqlite");
         journalSettings.postgresConninfo = config.getString("journal_postgres", "");
         journalSettings.retentionDays = static_cast<int>(config.getInt("journal_retention_days", 365, 0, 36500));
@@ -102,6 +106,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
         SYLK_LOG(LOG_INFO, "janus.plugin.sylk.sip", "message journal: %s%s%s", journalBackend.c_str(),
                  journalBackend == "sqlite" ? " " : "", journalBackend == "sqlite" ? journalSettings.sqlitePath.c_str() : "");
     }
+    configurePush(config);
     stack_ = std::make_unique<SipStack>(settings);
     receiver_ = std::make_unique<RtpReceiver>();
     focus_ = std::make_unique<ConferenceFocus>(*stack_);
@@ -127,6 +132,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     }
     xmpp.outboundProxy = config.getString("xmpp_outbound_proxy", "");
     xmpp_ = std::make_unique<XmppInterworking>(*stack_, xmpp);
+    gateway_->setPush(push_.get());
     stack_->addRole(gateway_.get());
     stack_->addRole(xmpp_.get());  // before the focus, which takes every request left
     stack_->addRole(focus_.get());
@@ -161,6 +167,10 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     onRequest<GatewaySession>("transfer", Execution::Inline, &SipPlugin::transfer);
     onRequest<GatewaySession>("status", Execution::Inline, &SipPlugin::status);
     onAdminRequest("status", &SipPlugin::adminStatus);
+    onRequest<GatewaySession>("push_register", Execution::Inline, &SipPlugin::pushRegister);
+    onAdminRequest("push_tokens", &SipPlugin::adminPushTokens);
+    onAdminRequest("push_remove", &SipPlugin::adminPushRemove);
+    onAdminRequest("push_status", &SipPlugin::adminPushStatus);
 }
 
 std::shared_ptr<janus::PluginSession> SipPlugin::newSession(janus::Handle* handle) {
@@ -219,6 +229,8 @@ void SipPlugin::onShutdown() {
     focus_.reset();
     receiver_.reset();
     stack_.reset();
+    pushApi_.reset();
+    push_.reset();
 }
 
 Json SipPlugin::event(const std::string& callId, const Json& result) const {

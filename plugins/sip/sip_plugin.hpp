@@ -11,6 +11,8 @@
 #include "sip_stack.hpp"
 #include "sylkcore/janus/plugin.hpp"
 #include "xmpp_interworking.hpp"
+#include "sylkcore/push/push_api.hpp"
+#include "sylkcore/push/push_service.hpp"
 
 namespace sylk::sip {
 
@@ -62,6 +64,18 @@ private:
     Reply status(GatewaySession&, RequestReader&, const Request&);
     Reply adminStatus(RequestReader&, const Request&);
     Json statusBody() const;
+
+    // Push notifications (sip_push.cpp): the service and its REST API when push_* is configured,
+    // the gateway request that registers a device token, the admin requests that list and
+    // remove tokens.
+    void configurePush(const janus::PluginConfig& config);
+    Reply pushRegister(GatewaySession&, RequestReader&, const Request&);
+    Reply adminPushTokens(RequestReader&, const Request&);
+    Reply adminPushRemove(RequestReader&, const Request&);
+    Reply adminPushStatus(RequestReader&, const Request&);
+    // Declared before the stack and the gateway, which use it: destroyed after them.
+    std::unique_ptr<push::PushService> push_;
+    std::unique_ptr<push::PushApi> pushApi_;
 
     std::unique_ptr<SipStack> stack_;
     std::unique_ptr<RtpReceiver> receiver_;
