@@ -19,6 +19,7 @@
 #include "sylkcore/error_code.hpp"
 #include "sylkcore/hub/events.hpp"
 #include "sylkcore/json.hpp"
+#include "sylkcore/msrp/file_selector.hpp"
 #include "sylkcore/store/journal_writer.hpp"
 #include "sylkcore/push/push_service.hpp"
 
@@ -207,6 +208,11 @@ private:
     Json chatComposing(GatewaySession& session, bool active);
 
     // Files offered to the web user (gateway_files.cpp): each its own dialog.
+    // The checks every incoming file dialog passes (a free slot, a valid file-selector, a Call-ID
+    // of its own): the new FileCall, or nothing once the INVITE has been refused.
+    std::optional<FileCall> admitFileCall(GatewaySession& session, nua_handle_s* handle, const sip_s* sip,
+                                          const MsrpOffer& offer, const std::string& sdp,
+                                          msrp::FileSelector& selector);
     void offerFile(const std::shared_ptr<GatewaySession>& session, nua_handle_s* handle, const sip_s* sip,
                    const MsrpOffer& offer, const std::string& sdp);
     FileCall* fileOf(GatewaySession& session, nua_handle_s* handle);

@@ -18,6 +18,8 @@ struct FileSelector;
 namespace sylk::sip::gateway_detail {
 
 inline constexpr const char* kPackage = "janus.plugin.sylk.sip";
+// File dialogs per web user, offered, requested or sent (more get 486, or an error to the page).
+inline constexpr size_t kMaxFileCalls = 8;
 
 // {"event": event}: the "result" of every gateway event.
 Json result(const char* event);

@@ -30,23 +30,22 @@ using namespace gateway_detail;
 
 namespace {
 
-constexpr size_t kMaxFileOffers = 8;  // open file dialogs per web user; more get 486
 constexpr char kMsrpMemberPrefix[] = "janus.plugin.sylk.msrp/";
 
 }  // namespace
 
-void Gateway::offerFile(const std::shared_ptr<GatewaySession>& session, nua_handle_s* handle, const sip_s* sip,
-                        const MsrpOffer& offer, const std::string& sdp) {
-    if (session->files.size() >= kMaxFileOffers) {
+std::optional<FileCall> Gateway::admitFileCall(GatewaySession& session, nua_handle_s* handle, const sip_s* sip,
+                                               const MsrpOffer& offer, const std::string& sdp,
+                                               msrp::FileSelector& selector) {
+    if (session.files.size() >= kMaxFileCalls) {
         stack_.refuse(handle, 486, sip_486_Busy_here, "too many file transfers to this user");
-        return;
+        return std::nullopt;
     }
-    msrp::FileSelector selector;
     try {
         selector = msrp::FileSelector::parse(*offer.fileSelector);
     } catch (const msrp::FileSelectorError& e) {
         stack_.refuse(handle, 488, sip_488_Not_acceptable, std::string("file-selector: ") + e.what());
-        return;
+        return std::nullopt;
     }
     FileCall file;
     file.handle = handle;
@@ -55,10 +54,20 @@ void Gateway::offerFile(const std::shared_ptr<GatewaySession>& session, nua_hand
     file.listener = stack_.currentListener();
     file.offer = offer;
     file.offeredLines = mediaLines(sdp);
-    if (file.callId.empty() || session->files.count(file.callId)) {
+    if (file.callId.empty() || session.files.count(file.callId)) {
         stack_.refuse(handle, 400, sip_400_Bad_request, "a Call-ID of its own is needed");
-        return;
+        return std::nullopt;
     }
+    return file;
+}
+
+void Gateway::offerFile(const std::shared_ptr<GatewaySession>& session, nua_handle_s* handle, const sip_s* sip,
+                        const MsrpOffer& offer, const std::string& sdp) {
+    msrp::FileSelector selector;
+    std::optional<FileCall> admitted = admitFileCall(*session, handle, sip, offer, sdp, selector);
+    if (!admitted)
+        return;
+    FileCall& file = *admitted;
     handles_[handle] = session;
     nua_respond(handle, 180, sip_180_Ringing, TAG_END());
     Json event = result("fileoffer");

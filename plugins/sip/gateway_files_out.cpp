@@ -29,7 +29,6 @@ using namespace gateway_detail;
 
 namespace {
 
-constexpr size_t kMaxFileCalls = 8;  // file dialogs per web user, both ways
 constexpr size_t kMaxSharedRemembered = 256;  // (peer, file) pairs a page session's sendfile made
 
 }  // namespace

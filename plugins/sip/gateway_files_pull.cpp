@@ -33,12 +33,6 @@ namespace sylk::sip {
 
 using namespace gateway_detail;
 
-namespace {
-
-constexpr size_t kMaxFileCalls = 8;  // file dialogs per web user, as for offers
-
-}  // namespace
-
 std::string gateway_detail::peerAddress(const std::string& uri) {
     std::string rest = uri;
     if (auto colon = rest.find(':'); colon != std::string::npos && rest.compare(0, 3, "sip") == 0)
@@ -67,29 +61,12 @@ msrp::FileSelector gateway_detail::storedFileSelector(const files::SharedFile& s
 
 void Gateway::requestFile(const std::shared_ptr<GatewaySession>& session, nua_handle_s* handle, const sip_s* sip,
                           const MsrpOffer& offer, const std::string& sdp) {
-    if (session->files.size() >= kMaxFileCalls) {
-        stack_.refuse(handle, 486, sip_486_Busy_here, "too many file transfers to this user");
-        return;
-    }
     msrp::FileSelector selector;
-    try {
-        selector = msrp::FileSelector::parse(*offer.fileSelector);
-    } catch (const msrp::FileSelectorError& e) {
-        stack_.refuse(handle, 488, sip_488_Not_acceptable, std::string("file-selector: ") + e.what());
+    std::optional<FileCall> admitted = admitFileCall(*session, handle, sip, offer, sdp, selector);
+    if (!admitted)
         return;
-    }
-    FileCall file;
-    file.handle = handle;
-    file.callId = callIdOf(sip);
-    file.peerUri = fromUri(sip);
-    file.listener = stack_.currentListener();
-    file.offer = offer;
-    file.offeredLines = mediaLines(sdp);
+    FileCall& file = *admitted;
     file.request = true;
-    if (file.callId.empty() || session->files.count(file.callId)) {
-        stack_.refuse(handle, 400, sip_400_Bad_request, "a Call-ID of its own is needed");
-        return;
-    }
     handles_[handle] = session;
     const std::string transfer = file.callId;
     FileCall& stored = session->files[transfer] = std::move(file);
