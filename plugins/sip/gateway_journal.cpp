@@ -293,6 +293,11 @@ void Gateway::onOfflineMessage(nua_handle_s* handle, const sip_s* sip) {
         stack_.refuse(handle, 404, sip_404_Not_found, "nobody is connected to see it");
         return;
     }
+    if (std::string refusal = keepPublicKey(aor, entry.conversation, entry.contentType, entry.content);
+        !refusal.empty()) {
+        stack_.refuse(handle, 400, "Bad Public Key", refusal);
+        return;
+    }
     if (entry.messageId.empty())
         entry.messageId = "sip:" + callIdOf(sip) + ";cseq=" + std::to_string(sip->sip_cseq ? sip->sip_cseq->cs_seq : 0);
     Json event = result("message");

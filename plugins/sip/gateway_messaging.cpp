@@ -88,6 +88,10 @@ void Gateway::message(const std::shared_ptr<GatewaySession>& session, const Mess
         answer.done(chatMessage(*session, request));
         return;
     }
+    if (std::string refusal = keepPublicKey(session->account.aor, session->account.aor, request.contentType,
+                                            request.content);
+        !refusal.empty())
+        throw RequestError(ErrorCode::InvalidField, refusal);
     Json event = result("messagesent");
     std::string peer = request.uri ? *request.uri : session->call.peerUri;
     gchar* uuid = g_uuid_string_random();
@@ -295,6 +299,14 @@ void Gateway::onIncomingMessage(nua_handle_s* handle, const sip_s* sip) {
         entry.contentType = type;
         entry.content = body;
         event.set("content_type", type).set("content", body);
+    }
+    if (std::string refusal = keepPublicKey(aor, sender, entry.contentType, entry.content); !refusal.empty()) {
+        std::string warning = "399 sylk \"" + refusal + "\"";
+        nua_respond(handle, 400, "Bad Public Key", NUTAG_WITH_THIS(stack_.nua()), SIPTAG_WARNING_STR(warning.c_str()),
+                    TAG_END());
+        if (!inCall)
+            stack_.retire(handle);
+        return;
     }
     if (entry.messageId.empty()) {
         // No imdn.Message-ID: the SIP transaction names the message, the same on every fork.
