@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "sip_stack.hpp"
 #include "sylkcore/log.hpp"
@@ -34,34 +35,40 @@ bool Gateway::isPublicKeyType(const std::string& contentType) {
     return type == "text/pgp-public-key";
 }
 
-std::string Gateway::keepPublicKey(const std::string& account, const std::string& sender,
-                                   const std::string& contentType, const std::string& body) {
+std::string Gateway::checkPublicKey(const std::string& contentType, const std::string& body,
+                                    std::optional<store::StoredPublicKey>* key) {
+    key->reset();
     if (!isPublicKeyType(contentType))
         return "";
-    store::StoredPublicKey stored;
     try {
-        auto key = pgp::PublicKey::parse(body);
-        stored.fingerprint = key.fingerprint();
-        stored.armored = key.armored();
+        auto parsed = pgp::PublicKey::parse(body);
+        store::StoredPublicKey stored;
+        stored.fingerprint = parsed.fingerprint();
+        stored.armored = parsed.armored();
+        *key = stored;
+        return "";
     } catch (const pgp::PublicKeyRefused& e) {
         std::string why = std::string("public key refused: ") + e.what();
         std::replace(why.begin(), why.end(), '"', '\'');  // it goes into a Warning header's quoted text
-        SYLK_LOG(LOG_INFO, kComponent, "%s (from %s for %s)", why.c_str(), sender.c_str(), account.c_str());
+        SYLK_LOG(LOG_INFO, kComponent, "%s", why.c_str());
         return why;
     }
-    if (!journal_)
-        return "";  // checked, but there is nowhere to keep it
-    stored.account = account;
-    stored.address = sender;
-    stored.updatedUs = g_get_real_time();
-    journal_->run([stored](store::MessageJournal& journal) {
+}
+
+void Gateway::keepPublicKey(const std::string& account, const std::string& sender,
+                            std::optional<store::StoredPublicKey> key) {
+    if (!key || !journal_)
+        return;
+    key->account = account;
+    key->address = sender;
+    key->updatedUs = g_get_real_time();
+    journal_->run([stored = *key](store::MessageJournal& journal) {
         try {
             journal.storePublicKey(stored);
         } catch (const store::JournalError& e) {
             SYLK_LOG(LOG_ERR, kComponent, "the public key of %s could not be stored: %s", stored.address.c_str(), e.what());
         }
     });
-    return "";
 }
 
 void Gateway::lookupPublicKey(GatewaySession& session, const std::string& uri, DeferredAnswer answer) {
