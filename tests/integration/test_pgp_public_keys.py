@@ -14,6 +14,8 @@ from conftest import run
 from test_message_store import cpim, journal_path, result_event, sip_message, web_user
 
 ACCOUNT = "sip:alice@sylk.test"
+# Offline delivery from a forking proxy (a raw client on a trusted address), as test_message_store.
+SIP_OPTIONS = {"offline_delivery": "trusted_peers"}
 
 
 def gpg(home, *args, data=None):
@@ -125,4 +127,29 @@ def test_public_keys_are_checked_stored_and_looked_up(janus):
             assert all(row[0] == ACCOUNT for row in keys)
         finally:
             await session.close()
+    run(body())
+
+
+def test_offline_account_keeps_keys_and_unknown_accounts_do_not(janus):
+    """A key forked to a known account's address while no handle is connected is stored with its
+    message; one to an address the journal does not know is 404 and stored nowhere; a tampered
+    one is 400."""
+    home = tempfile.mkdtemp(prefix="sylk-gpg-")
+    dave = make_key(home, "Dave", "dave@example.test")
+    dave_key = gpg(home, "--armor", "--export", dave).decode()
+    tampered = armor(gpg(home, "--export", dave).replace(b"Dave Work", b"Eve!!Work"))
+
+    async def body():
+        session, _, contact = await web_user()  # the account is known: it has a journal
+        assert await asyncio.to_thread(sip_message, contact, "hello") == 200
+        await session.close()
+        # Nobody is connected now.
+        assert await asyncio.to_thread(sip_message, "", dave_key, "text/pgp-public-key",
+                                       request_uri="sip:nobody@sylk.test") == 404
+        assert await asyncio.to_thread(sip_message, "", tampered, "text/pgp-public-key", request_uri=ACCOUNT) == 400
+        assert [row for row in stored_keys(janus) if row[2] == dave] == []
+        assert await asyncio.to_thread(sip_message, "", dave_key, "text/pgp-public-key", request_uri=ACCOUNT) == 200
+        rows = [row for row in stored_keys(janus) if row[2] == dave]
+        assert len(rows) == 1 and rows[0][0] == ACCOUNT and rows[0][1].startswith("sip:bob@127.0.0.1")
+        assert fingerprint_of(rows[0][3]) == dave
     run(body())
