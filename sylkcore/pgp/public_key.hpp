@@ -7,19 +7,13 @@
 #pragma once
 
 #include <cstddef>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "../api.hpp"
+#include "public_key_refused.hpp"
 
 namespace sylk::pgp {
-
-// Why a key was refused; what() is the clear text for the sender.
-class SYLK_API PublicKeyRefused : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
 
 class SYLK_API PublicKey {
 public:
