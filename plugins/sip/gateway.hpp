@@ -107,6 +107,8 @@ public:
     void markRead(GatewaySession& session, const std::string& conversation, DeferredAnswer answer);
     void removeMessage(GatewaySession& session, const std::string& messageId, DeferredAnswer answer);
     void removeConversation(GatewaySession& session, const std::string& conversation, DeferredAnswer answer);
+    // The stored OpenPGP public key of uri for the session's account (gateway_public_keys.cpp).
+    void lookupPublicKey(GatewaySession& session, const std::string& uri, DeferredAnswer answer);
     // RFC 3994 is-composing to the peer (uri, or the call's).
     Json composing(const std::shared_ptr<GatewaySession>& session, bool active, const std::optional<std::string>& uri);
     void onTick() override;
@@ -183,6 +185,15 @@ private:
     // An out-of-dialog MESSAGE from a trusted peer to an address none of our contacts is.
     bool offlineCandidate(const sip_s* sip) const;
     void onOfflineMessage(nua_handle_s* handle, const sip_s* sip);
+    // OpenPGP public keys (gateway_public_keys.cpp). checkPublicKey: a text/pgp-public-key body
+    // is checked; returns why it was refused, or "" (key is set when the body is a valid key).
+    // keepPublicKey queues a checked key for the journal's public_keys under (account, sender):
+    // called once the message that carried it is stored, so a refused or unstored message
+    // leaves no key behind.
+    static bool isPublicKeyType(const std::string& contentType);
+    static std::string checkPublicKey(const std::string& contentType, const std::string& body,
+                                      std::optional<store::StoredPublicKey>* key);
+    void keepPublicKey(const std::string& account, const std::string& sender, std::optional<store::StoredPublicKey> key);
 
     // Chat-only calls (gateway_chat.cpp): the MSRP session opened in the msrp plugin's direct
     // mode when the web user accepts, our m=message answered; closed with the call.

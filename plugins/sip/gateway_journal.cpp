@@ -293,6 +293,11 @@ void Gateway::onOfflineMessage(nua_handle_s* handle, const sip_s* sip) {
         stack_.refuse(handle, 404, sip_404_Not_found, "nobody is connected to see it");
         return;
     }
+    std::optional<store::StoredPublicKey> publicKey;
+    if (std::string refusal = checkPublicKey(entry.contentType, entry.content, &publicKey); !refusal.empty()) {
+        stack_.refuse(handle, 400, "Bad Public Key", refusal);
+        return;
+    }
     if (entry.messageId.empty())
         entry.messageId = "sip:" + callIdOf(sip) + ";cseq=" + std::to_string(sip->sip_cseq ? sip->sip_cseq->cs_seq : 0);
     Json event = result("message");
@@ -302,7 +307,7 @@ void Gateway::onOfflineMessage(nua_handle_s* handle, const sip_s* sip) {
     msg_t* request = msg_ref_create(nua_current_request(stack_.nua()));
     nua_handle_ref(handle);
     // Known accounts only: one with a connected handle, or one the journal has entries of.
-    journal_->run([this, handle, request, entry, event, online](store::MessageJournal& journal) {
+    journal_->run([this, handle, request, entry, event, online, publicKey](store::MessageJournal& journal) {
         int status = 200;
         bool duplicate = false;
         try {
@@ -313,6 +318,13 @@ void Gateway::onOfflineMessage(nua_handle_s* handle, const sip_s* sip) {
                 status = 404;
             else
                 duplicate = journal.append({entry})[0].duplicate;
+            if (status == 200 && !duplicate && publicKey) {  // a known account's key, stored with its message
+                store::StoredPublicKey key = *publicKey;
+                key.account = entry.account;
+                key.address = entry.conversation;
+                key.updatedUs = entry.timestampUs;
+                journal.storePublicKey(key);
+            }
         } catch (const store::JournalError& e) {
             SYLK_LOG(LOG_ERR, kComponent, "a MESSAGE for %s was refused (500): %s", entry.account.c_str(), e.what());
             status = 500;

@@ -88,6 +88,9 @@ void Gateway::message(const std::shared_ptr<GatewaySession>& session, const Mess
         answer.done(chatMessage(*session, request));
         return;
     }
+    std::optional<store::StoredPublicKey> publicKey;
+    if (std::string refusal = checkPublicKey(request.contentType, request.content, &publicKey); !refusal.empty())
+        throw RequestError(ErrorCode::InvalidField, refusal);
     Json event = result("messagesent");
     std::string peer = request.uri ? *request.uri : session->call.peerUri;
     gchar* uuid = g_uuid_string_random();
@@ -127,14 +130,15 @@ void Gateway::message(const std::shared_ptr<GatewaySession>& session, const Mess
     entry.state = "sent";
     entry.timestampUs = g_get_real_time();
     std::weak_ptr<GatewaySession> weak = session;
-    journal_->append({entry}, [this, weak, uri, inCall, contentType, body, event, answer, entry](
+    journal_->append({entry}, [this, weak, uri, inCall, contentType, body, event, answer, entry, publicKey](
                                   const store::AppendOutcome& outcome) {
-        stack_.post([this, weak, uri, inCall, contentType, body, event, answer, entry, outcome] {
+        stack_.post([this, weak, uri, inCall, contentType, body, event, answer, entry, outcome, publicKey] {
             auto session = weak.lock();
             if (!outcome.stored) {
                 answer.failed(ErrorCode::SipIoError, "not sent: the message journal could not store it: " + outcome.error);
                 return;
             }
+            keepPublicKey(entry.account, entry.account, publicKey);
             if (!session || !session->account.active || (inCall && session->call.state != CallState::Established)) {
                 answer.failed(ErrorCode::SipWrongState, "the account or call ended while the message was stored");
                 return;
@@ -296,15 +300,26 @@ void Gateway::onIncomingMessage(nua_handle_s* handle, const sip_s* sip) {
         entry.content = body;
         event.set("content_type", type).set("content", body);
     }
+    std::optional<store::StoredPublicKey> publicKey;
+    if (std::string refusal = checkPublicKey(entry.contentType, entry.content, &publicKey); !refusal.empty()) {
+        std::string warning = "399 sylk \"" + refusal + "\"";
+        nua_respond(handle, 400, "Bad Public Key", NUTAG_WITH_THIS(stack_.nua()), SIPTAG_WARNING_STR(warning.c_str()),
+                    TAG_END());
+        if (!inCall)
+            stack_.retire(handle);
+        return;
+    }
     if (entry.messageId.empty()) {
         // No imdn.Message-ID: the SIP transaction names the message, the same on every fork.
         entry.messageId = "sip:" + callId + ";cseq=" + std::to_string(sip->sip_cseq ? sip->sip_cseq->cs_seq : 0);
     }
     event.set("message_id", entry.messageId);
     std::string display = displayOf(sip);
-    auto afterwards = [this, weak, deliver, event, sender, display, inCall, deliveredImdn](bool duplicate) {
+    auto afterwards = [this, weak, deliver, event, sender, display, inCall, deliveredImdn, aor,
+                       publicKey](bool duplicate) {
         if (duplicate)
             return;
+        keepPublicKey(aor, sender, publicKey);
         deliver(event);
         auto session = weak.lock();
         if (session && deliveredImdn)

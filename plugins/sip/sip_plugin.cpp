@@ -159,6 +159,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     onRequest<GatewaySession>("remove_message", Execution::Inline, &SipPlugin::removeMessage);
     onRequest<GatewaySession>("remove_conversation", Execution::Inline, &SipPlugin::removeConversation);
     onRequest<GatewaySession>("history_token", Execution::Inline, &SipPlugin::historyToken);
+    onRequest<GatewaySession>("lookup_public_key", Execution::Inline, &SipPlugin::lookupPublicKey);
     onRequest<GatewaySession>("displayed", Execution::Inline, &SipPlugin::displayed);
     onRequest<GatewaySession>("acceptfile", Execution::Inline, &SipPlugin::acceptFile);
     onRequest<GatewaySession>("declinefile", Execution::Inline, &SipPlugin::declineFile);
@@ -326,6 +327,13 @@ Reply SipPlugin::removeConversation(GatewaySession& session, RequestReader& read
     std::string conversation = reader.requireString("conversation", 512);
     return onSipThreadDeferred(session, janusRequest, [this, conversation](GatewaySession& s, DeferredAnswer answer) {
         gateway_->removeConversation(s, conversation, std::move(answer));
+    });
+}
+
+Reply SipPlugin::lookupPublicKey(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
+    std::string uri = reader.requireString("uri", 512);
+    return onSipThreadDeferred(session, janusRequest, [this, uri](GatewaySession& s, DeferredAnswer answer) {
+        gateway_->lookupPublicKey(s, uri, std::move(answer));
     });
 }
 

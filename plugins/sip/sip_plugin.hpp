@@ -54,6 +54,7 @@ private:
     Reply removeMessage(GatewaySession&, RequestReader&, const Request&);
     Reply removeConversation(GatewaySession&, RequestReader&, const Request&);
     Reply historyToken(GatewaySession&, RequestReader&, const Request&);
+    Reply lookupPublicKey(GatewaySession&, RequestReader&, const Request&);
     Reply composing(GatewaySession&, RequestReader&, const Request&);
     Reply displayed(GatewaySession&, RequestReader&, const Request&);
     Reply acceptFile(GatewaySession&, RequestReader&, const Request&);

@@ -41,6 +41,13 @@ inline constexpr Migration kMigrations[] = {
     {2, "conversation look-ups (read marks, removals) without a scan of the account",
      "CREATE INDEX message_journal_conversation ON message_journal (account, conversation, seq);",
      "CREATE INDEX message_journal_conversation ON message_journal (account, conversation, seq);"},
+    {3, "OpenPGP public keys seen in text/pgp-public-key messages, per account and sender (public only)",
+     "CREATE TABLE public_keys ("
+     " account TEXT NOT NULL, address TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+     " armored TEXT NOT NULL, updated_us INTEGER NOT NULL, PRIMARY KEY (account, address));",
+     "CREATE TABLE public_keys ("
+     " account TEXT NOT NULL, address TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+     " armored TEXT NOT NULL, updated_us BIGINT NOT NULL, PRIMARY KEY (account, address));"},
 };
 
 inline constexpr int kSchemaVersion = kMigrations[sizeof(kMigrations) / sizeof(kMigrations[0]) - 1].version;

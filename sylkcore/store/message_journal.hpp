@@ -12,6 +12,7 @@
 #include "../api.hpp"
 #include "journal_entry.hpp"
 #include "journal_error.hpp"
+#include "stored_public_key.hpp"
 
 namespace sylk::store {
 
@@ -49,6 +50,10 @@ public:
     virtual int64_t countMessages(const std::string& account) = 0;
     // Deletes entries older than the time; returns how many.
     virtual int64_t expire(int64_t olderThanUs) = 0;
+    // Stores (or replaces) the public key of key.address for key.account. Throws JournalError.
+    virtual void storePublicKey(const StoredPublicKey& key) = 0;
+    // The stored public key of address for account, if any.
+    virtual std::optional<StoredPublicKey> publicKey(const std::string& account, const std::string& address) = 0;
     virtual int schemaVersion() = 0;
     virtual std::string backend() const = 0;
 

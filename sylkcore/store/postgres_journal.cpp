@@ -110,6 +110,24 @@ int64_t PostgresJournal::scalar(const std::string& sql, const std::vector<std::s
     return std::strtoll(PQgetvalue(result.get(), 0, 0), nullptr, 10);
 }
 
+void PostgresJournal::storePublicKey(const StoredPublicKey& key) {
+    ensureConnected();
+    exec("INSERT INTO public_keys (account, address, fingerprint, armored, updated_us) VALUES ($1, $2, $3, $4, $5)"
+         " ON CONFLICT (account, address) DO UPDATE SET fingerprint = excluded.fingerprint,"
+         " armored = excluded.armored, updated_us = excluded.updated_us",
+         {key.account, key.address, key.fingerprint, key.armored, std::to_string(key.updatedUs)});
+}
+
+std::optional<StoredPublicKey> PostgresJournal::publicKey(const std::string& account, const std::string& address) {
+    ensureConnected();
+    Result found(run("SELECT fingerprint, armored, updated_us FROM public_keys WHERE account = $1 AND address = $2",
+                     {account, address}));
+    if (PQntuples(found.get()) == 0)
+        return std::nullopt;
+    return StoredPublicKey{account, address, field(found.get(), 0, 0), field(found.get(), 0, 1),
+                           std::strtoll(PQgetvalue(found.get(), 0, 2), nullptr, 10)};
+}
+
 int PostgresJournal::schemaVersion() {
     ensureConnected();
     return static_cast<int>(scalar("SELECT COALESCE(MAX(version), 0) FROM journal_schema", {}));

@@ -26,6 +26,8 @@ public:
     bool hasConversation(const std::string& account, const std::string& conversation) override;
     int64_t countMessages(const std::string& account) override;
     int64_t expire(int64_t olderThanUs) override;
+    void storePublicKey(const StoredPublicKey& key) override;
+    std::optional<StoredPublicKey> publicKey(const std::string& account, const std::string& address) override;
     int schemaVersion() override;
     std::string backend() const override { return "postgresql"; }
 

@@ -109,6 +109,23 @@ int64_t SqliteJournal::scalar(const std::string& sql, const std::vector<std::str
     return statement.step() ? statement.integer(0) : 0;
 }
 
+void SqliteJournal::storePublicKey(const StoredPublicKey& key) {
+    Statement upsert(db_,
+                     "INSERT INTO public_keys (account, address, fingerprint, armored, updated_us) VALUES (?, ?, ?, ?, ?)"
+                     " ON CONFLICT (account, address) DO UPDATE SET fingerprint = excluded.fingerprint,"
+                     " armored = excluded.armored, updated_us = excluded.updated_us");
+    upsert.bind(1, key.account).bind(2, key.address).bind(3, key.fingerprint).bind(4, key.armored).bind(5, key.updatedUs);
+    upsert.step();
+}
+
+std::optional<StoredPublicKey> SqliteJournal::publicKey(const std::string& account, const std::string& address) {
+    Statement select(db_, "SELECT fingerprint, armored, updated_us FROM public_keys WHERE account = ? AND address = ?");
+    select.bind(1, account).bind(2, address);
+    if (!select.step())
+        return std::nullopt;
+    return StoredPublicKey{account, address, select.text(0), select.text(1), select.integer(2)};
+}
+
 int SqliteJournal::schemaVersion() {
     return static_cast<int>(scalar("SELECT COALESCE(MAX(version), 0) FROM journal_schema", {}));
 }

@@ -100,7 +100,7 @@ struct PostgresServer {
 
     // Each test gets an empty database.
     void reset() {
-        sql("SET client_min_messages = warning; DROP TABLE IF EXISTS message_journal, journal_schema");
+        sql("SET client_min_messages = warning; DROP TABLE IF EXISTS message_journal, public_keys, journal_schema");
     }
 
     // Runs one statement on the server; "" or the error.
@@ -451,6 +451,26 @@ static void full_disk_stores_nothing(void** state) {
     assert_int_equal(reopened->countMessages("sip:alice@example.test"), 2);
 }
 
+// OpenPGP public keys (migration 3): kept per account and address, the newest replacing the older.
+static void public_keys_per_account_and_address(void** state) {
+    auto journal = fixtureOf(state).open();
+    assert_false(journal->publicKey("sip:alice@example.test", "sip:bob@example.test").has_value());
+    StoredPublicKey key{"sip:alice@example.test", "sip:bob@example.test", "AAAA", "-----BEGIN PGP PUBLIC KEY BLOCK-----", 5};
+    journal->storePublicKey(key);
+    auto found = journal->publicKey("sip:alice@example.test", "sip:bob@example.test");
+    assert_true(found.has_value());
+    assert_string_equal(found->fingerprint.c_str(), "AAAA");
+    assert_string_equal(found->armored.c_str(), "-----BEGIN PGP PUBLIC KEY BLOCK-----");
+    assert_int_equal(found->updatedUs, 5);
+    assert_false(journal->publicKey("sip:carol@example.test", "sip:bob@example.test").has_value());
+    key.fingerprint = "BBBB";
+    key.updatedUs = 6;
+    journal->storePublicKey(key);
+    found = journal->publicKey("sip:alice@example.test", "sip:bob@example.test");
+    assert_string_equal(found->fingerprint.c_str(), "BBBB");
+    assert_int_equal(found->updatedUs, 6);
+}
+
 // One TAP plan for both backends: each test twice, named by its backend.
 #define ON(backend, test, setup) {backend ": " #test, test, setup, teardown, nullptr}
 #define JOURNAL_TESTS(backend, setup)                                                                  \
@@ -459,7 +479,8 @@ static void full_disk_stores_nothing(void** state) {
     ON(backend, fetch_since_id_time_limit, setup), ON(backend, expires_old_entries, setup),            \
     ON(backend, refuses_invalid_entries_whole, setup),                                                 \
     ON(backend, migrations_apply_once_and_refuse_newer, setup), ON(backend, writer_commits_in_groups, setup), \
-    ON(backend, writer_reports_failures_per_append, setup)
+    ON(backend, writer_reports_failures_per_append, setup),                                            \
+    ON(backend, public_keys_per_account_and_address, setup)
 
 int main() {
     const struct CMUnitTest tests[] = {
