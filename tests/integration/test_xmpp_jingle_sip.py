@@ -6,7 +6,7 @@ calls sip:bob@127.0.0.1:PORT with the caller's offer; janus core terminates the 
 DTLS-SRTP, the gateway transcodes Opus to the phone's PCMU. The phone is sipp for signalling
 with a Python RTP peer for its media. Each side sends its own tone and must hear the other's;
 ringing, the answer and hangups either way cross over, and nothing stays behind (no Janus
-session, no gateway call, no Jingle call)."""
+session, no gateway call, no Jingle call). Bad Jingle requests to SIP users get stanza errors."""
 import asyncio
 import os
 import shutil
@@ -15,10 +15,11 @@ import tempfile
 from conftest import run
 from harness.janus_api import Admin
 from harness.rtp_peer import RtpPeer
+from harness.xmpp_client import XmppClient
 from test_audiomixer import tone_db
 from test_sip_focus import wait_for
 from test_sip_gateway import sipp_uas
-from test_xmpp_jingle import JinglePeer
+from test_xmpp_jingle import NS_JINGLE_ERRORS, JinglePeer, initiate
 
 XMPP = True
 PLUGIN = "janus.plugin.sylk.xmpp"
@@ -160,4 +161,48 @@ def test_the_sip_phone_hangs_up_or_is_busy(janus, prosody):
     assert not [e for e in busy_events if e["event"] == "accepted"], busy_events
     assert busy_status == 0, busy_errors.decode(errors="replace")[-1000:]
     assert after_busy[0] == [] and after_busy[1] == 0 and after_busy[2] <= sessions_before, after_busy
+    assert janus.alive()
+
+
+def test_bad_jingle_requests_to_sip_users_get_errors_and_leave_nothing(janus, prosody):
+    async def body():
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        alice = await XmppClient.connect(prosody, "alice")
+        try:
+            sessions_before = await session_count(admin)
+            before = await jingle_status(admin)
+            bob = sip_user_jid(prosody, 5116)
+            answers = {
+                "not a SIP user": await alice.iq("nobody@sip." + prosody.domain, initiate("s1"), "set"),
+                "the domain": await alice.iq("sip." + prosody.domain, initiate("s2"), "set"),
+                "video": await alice.iq(bob, initiate("s3", media="video"), "set"),
+                "no dtls": await alice.iq(bob, initiate("s4", fingerprint=False), "set"),
+                "unknown session": await alice.iq(bob, "<jingle xmlns='urn:xmpp:jingle:1' action='transport-info' "
+                                                       "sid='never'><content creator='initiator' name='0'/></jingle>",
+                                                  "set"),
+            }
+            status = await jingle_status(admin)
+            # a good first step is acknowledged; the caller's session-terminate ends it before any answer
+            good = await alice.iq(bob, initiate("good"), "set")
+            await asyncio.sleep(0.5)
+            terminate = await alice.iq(bob, "<jingle xmlns='urn:xmpp:jingle:1' action='session-terminate' sid='good'>"
+                                            "<reason><success/></reason></jingle>", "set")
+            left = await settle(admin, sessions_before)
+            status_after = await jingle_status(admin)
+            return answers, before, status, good, terminate, left, status_after, sessions_before
+        finally:
+            await alice.disconnect()
+            await admin.close()
+
+    answers, before, status, good, terminate, left, status_after, sessions_before = run(body(), timeout=90)
+    expected = {"not a SIP user": "jid-malformed", "the domain": "jid-malformed", "video": "feature-not-implemented",
+                "no dtls": "bad-request", "unknown session": "item-not-found"}
+    for case, condition in expected.items():
+        assert answers[case].type == "error" and answers[case].error_condition == condition, (case, answers[case])
+    unknown = answers["unknown session"].xml.find("{jabber:client}error")
+    assert unknown.find("{%s}unknown-session" % NS_JINGLE_ERRORS) is not None
+    assert status["calls"] == [] and status["refused"] - before["refused"] == len(expected), (before, status)
+    assert good.type == "result" and terminate.type == "result", (good, terminate)
+    assert status_after["started"] - before["started"] == 1, (before, status_after)
+    assert left[0] == [] and left[1] == 0 and left[2] <= sessions_before, left
     assert janus.alive()
