@@ -11,6 +11,7 @@
 #include "sylkcore/hub/hub.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/request_error.hpp"
+#include "stox_address.hpp"
 #include "xmpp_namespaces.hpp"
 
 namespace sylk::xmpp {
@@ -28,8 +29,9 @@ std::string callKey(const std::string& peer, const std::string& sid) { return pe
 
 }  // namespace
 
-JingleService::JingleService(net::StackThread& thread, const XmppSettings& settings, ComponentLink& link)
-    : thread_(thread), settings_(settings), link_(link) {}
+JingleService::JingleService(net::StackThread& thread, const XmppSettings& settings, ComponentLink& link,
+                             JingleTarget target)
+    : thread_(thread), settings_(settings), link_(link), target_(target) {}
 
 JingleService::~JingleService() {
     *alive_ = false;
@@ -89,26 +91,15 @@ void JingleService::onIq(const gloox::Tag& stanza, const StanzaHeader& header) {
         link_.send(iqResult(stanza));
         it->second->terminatedByPeer();
     } else if (read.action == "session-info") {
-        link_.send(iqResult(stanza));  // ringing, mute, hold: nothing for the mix to do
+        link_.send(iqResult(stanza));  // ringing, mute, hold: nothing for the mix or the SIP call to do
     } else {
-        refuse(stanza, "cancel", "feature-not-implemented", read.action + " is not supported in calls to rooms",
+        refuse(stanza, "cancel", "feature-not-implemented", read.action + " is not supported in audio calls",
                "unsupported-info");
     }
 }
 
 void JingleService::initiate(const gloox::Tag& stanza, const StanzaHeader& header, const JingleRead& read) {
-    const Jid& to = *header.to;
     std::string peer = header.from->full();
-    if (to.local.empty() || !to.resource.empty())
-        return refuse(stanza, "cancel", "service-unavailable", "call a room: room@" + settings_.mucDomain);
-    auto room = roomFromLocal(to.local);
-    if (!room || room->rfind(kDirectRoomPrefix, 0) == 0)
-        return refuse(stanza, "cancel", "item-not-found", "that is not a room name");
-    // A room is there when someone is in it (rooms are made by their first member); calling an
-    // empty room would make a mix for one.
-    auto hubRoom = hub::Hub::instance().find(*room);
-    if (!hubRoom || hubRoom->members().empty())
-        return refuse(stanza, "cancel", "item-not-found", "nobody is in room " + *room);
     if (calls_.count(callKey(peer, read.sid)))
         return refuse(stanza, "cancel", "conflict", "a session with this sid is already going on", "out-of-order");
     size_t mine = 0;
@@ -118,36 +109,86 @@ void JingleService::initiate(const gloox::Tag& stanza, const StanzaHeader& heade
     if (mine >= kMaxCallsPerUser || calls_.size() >= kMaxCalls)
         return refuse(stanza, "wait", "resource-constraint", "too many calls going on");
     if (read.contents.size() != 1)
-        return refuse(stanza, "cancel", "feature-not-implemented", "calls to rooms carry one audio content",
+        return refuse(stanza, "cancel", "feature-not-implemented", "audio calls carry one audio content",
                       "unsupported-applications");
     const JingleContent& content = read.contents.front();
     if (content.media != "audio")
-        return refuse(stanza, "cancel", "feature-not-implemented", "calls to rooms are audio only",
-                      "unsupported-applications");
+        return refuse(stanza, "cancel", "feature-not-implemented", "calls are audio only", "unsupported-applications");
     if (std::string problem = JingleSdp::offerProblem(content); !problem.empty())
         return refuse(stanza, "modify", "bad-request", problem);
 
-    JingleCallSettings call;
-    call.peer = peer;
-    call.roomJid = to.bare();
-    call.room = *room;
-    call.display = header.from->local.empty() ? header.from->domain : header.from->local;
-    call.sid = read.sid;
-    call.initiator = read.initiator.empty() ? peer : read.initiator;
-    call.offer = content;
     std::string key = callKey(peer, read.sid);
-    auto made = std::make_unique<JingleCall>(
-        thread_, std::move(call), [this](TagPtr stanza) { return link_.send(std::move(stanza)); },
-        [this, key] { drop(key); });
+    auto made = target_ == JingleTarget::SipUsers ? sipCall(stanza, header, read, key) : roomCall(stanza, header, read, key);
+    if (!made)
+        return;  // refused
     try {
         made->start();
     } catch (const RequestError& e) {
-        SYLK_LOG(LOG_WARN, kLog, "Jingle call to %s refused: %s", room->c_str(), e.what());
+        SYLK_LOG(LOG_WARN, kLog, "Jingle call to %s refused: %s", header.to->full().c_str(), e.what());
         return refuse(stanza, "cancel", "service-unavailable", "audio calls are not available here");
     }
-    link_.send(iqResult(stanza));  // XEP-0166 §6.3.2: acknowledge, then accept when the mix answers
+    link_.send(iqResult(stanza));  // XEP-0166 §6.3.2: acknowledge, then accept when the callee answers
     calls_[key] = std::move(made);
     ++started_;
+}
+
+std::unique_ptr<JingleSession> JingleService::roomCall(const gloox::Tag& stanza, const StanzaHeader& header,
+                                                       const JingleRead& read, const std::string& key) {
+    const Jid& to = *header.to;
+    if (to.local.empty() || !to.resource.empty()) {
+        refuse(stanza, "cancel", "service-unavailable", "call a room: room@" + settings_.mucDomain);
+        return nullptr;
+    }
+    auto room = roomFromLocal(to.local);
+    if (!room || room->rfind(kDirectRoomPrefix, 0) == 0) {
+        refuse(stanza, "cancel", "item-not-found", "that is not a room name");
+        return nullptr;
+    }
+    // A room is there when someone is in it (rooms are made by their first member); calling an
+    // empty room would make a mix for one.
+    auto hubRoom = hub::Hub::instance().find(*room);
+    if (!hubRoom || hubRoom->members().empty()) {
+        refuse(stanza, "cancel", "item-not-found", "nobody is in room " + *room);
+        return nullptr;
+    }
+    JingleCallSettings call;
+    call.peer = header.from->full();
+    call.ourJid = to.bare();
+    call.room = *room;
+    call.display = header.from->local.empty() ? header.from->domain : header.from->local;
+    call.sid = read.sid;
+    call.initiator = read.initiator.empty() ? call.peer : read.initiator;
+    call.offer = read.contents.front();
+    return std::make_unique<JingleCall>(
+        thread_, std::move(call), [this](TagPtr stanza) { return link_.send(std::move(stanza)); },
+        [this, key] { drop(key); });
+}
+
+std::unique_ptr<JingleSession> JingleService::sipCall(const gloox::Tag& stanza, const StanzaHeader& header,
+                                                      const JingleRead& read, const std::string& key) {
+    const Jid& to = *header.to;
+    auto callee = to.local.empty() ? std::nullopt : sipOfJidLocal(to.local);
+    if (!callee) {
+        refuse(stanza, "modify", "jid-malformed", "call a SIP user: user\\40host@" + settings_.sipDomain);
+        return nullptr;
+    }
+    auto caller = sipOfXmppUser(*header.from);
+    if (!caller) {
+        refuse(stanza, "modify", "jid-malformed", "the caller has no SIP address (no local part)");
+        return nullptr;
+    }
+    JingleSipCallSettings call;
+    call.peer = header.from->full();
+    call.ourJid = to.bare();
+    call.from = sipUri(*caller);
+    call.display = header.from->local;
+    call.uri = sipUri(*callee);
+    call.sid = read.sid;
+    call.initiator = read.initiator.empty() ? call.peer : read.initiator;
+    call.offer = read.contents.front();
+    return std::make_unique<JingleSipCall>(
+        thread_, std::move(call), [this](TagPtr stanza) { return link_.send(std::move(stanza)); },
+        [this, key] { drop(key); });
 }
 
 Json JingleService::status() const {

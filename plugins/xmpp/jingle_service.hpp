@@ -4,6 +4,8 @@
 // item-not-found, a video or non-RTP content feature-not-implemented with
 // <unsupported-applications/>, an unknown session item-not-found with <unknown-session/>),
 // acknowledges it and hands it to its call. Stack thread only; owned by MucService.
+// The same service on the SIP users' domain (JingleTarget::SipUsers, owned by SipDomainService):
+// a session-initiate to user\40host@sip.<domain> is a SIP call to that user (JingleSipCall).
 #pragma once
 
 #include <map>
@@ -12,6 +14,7 @@
 
 #include "component_link.hpp"
 #include "jingle_call.hpp"
+#include "jingle_sip_call.hpp"
 #include "stanza_reader.hpp"
 #include "xmpp_settings.hpp"
 
@@ -19,9 +22,13 @@ namespace sylk::xmpp {
 
 struct JingleRead;
 
+// Whom the component's Jingle calls reach: rooms' audio mixes, or SIP users.
+enum class JingleTarget { Rooms, SipUsers };
+
 class JingleService {
 public:
-    JingleService(net::StackThread& thread, const XmppSettings& settings, ComponentLink& link);
+    JingleService(net::StackThread& thread, const XmppSettings& settings, ComponentLink& link,
+                  JingleTarget target = JingleTarget::Rooms);
     ~JingleService();
 
     // An iq get/set whose payload is urn:xmpp:jingle:1.
@@ -32,6 +39,11 @@ public:
 
 private:
     void initiate(const gloox::Tag& stanza, const StanzaHeader& header, const JingleRead& read);
+    // The call the session-initiate asks for, or nullptr (the request refused).
+    std::unique_ptr<JingleSession> roomCall(const gloox::Tag& stanza, const StanzaHeader& header,
+                                            const JingleRead& read, const std::string& key);
+    std::unique_ptr<JingleSession> sipCall(const gloox::Tag& stanza, const StanzaHeader& header,
+                                           const JingleRead& read, const std::string& key);
     void refuse(const gloox::Tag& stanza, const std::string& type, const std::string& condition,
                 const std::string& text, const std::string& jingleCondition = "");
     void drop(const std::string& key);
@@ -39,7 +51,8 @@ private:
     net::StackThread& thread_;
     const XmppSettings& settings_;
     ComponentLink& link_;
-    std::map<std::string, std::unique_ptr<JingleCall>> calls_;  // by "<peer full JID> <sid>"
+    const JingleTarget target_;
+    std::map<std::string, std::unique_ptr<JingleSession>> calls_;  // by "<peer full JID> <sid>"
     // Calls that ended lately (key -> when, monotonic µs): the peer's session-terminate or
     // transport-info that crossed our own session-terminate is acknowledged, not refused.
     std::map<std::string, int64_t> ended_;

@@ -2,6 +2,7 @@
 
 #include <gloox/tag.h>
 
+#include "jingle_namespaces.hpp"
 #include "stanza_reader.hpp"
 #include "stox_address.hpp"
 #include "stox_errors.hpp"
@@ -45,6 +46,7 @@ SipDomainService::SipDomainService(net::StackThread& thread, const XmppSettings&
     link.backoffMin = settings.backoffMin;
     link.backoffMax = settings.backoffMax;
     link_ = std::make_shared<ComponentLink>(thread, link, *this);
+    jingle_ = std::make_unique<JingleService>(thread, settings, *link_, JingleTarget::SipUsers);
 }
 
 SipDomainService::~SipDomainService() {
@@ -78,13 +80,19 @@ void SipDomainService::onStanza(const gloox::Tag& stanza) {
         IqRead iq = readIq(stanza);
         if (iq.payloads == 1 && iq.payload == "query" && iq.xmlns == ns::kDiscoInfo) {
             link_->send(discoInfoResult(stanza, {{"gateway", "sip", "Sylk SIP users"}},
-                                        {ns::kDiscoInfo, ns::kPing, ns::kChatStates, ns::kReceipts, ns::kMarkers}));
+                                        {ns::kDiscoInfo, ns::kPing, ns::kChatStates, ns::kReceipts, ns::kMarkers,
+                                         jingle_ns::kJingle, jingle_ns::kRtp, jingle_ns::kRtpAudio, jingle_ns::kIceUdp,
+                                         jingle_ns::kDtls}));
             return;
         }
         if (iq.payloads == 1 && iq.payload == "ping" && iq.xmlns == ns::kPing) {
             link_->send(iqResult(stanza));
             return;
         }
+    }
+    if (header.name == "iq" && stanza.findChild("jingle", "xmlns", jingle_ns::kJingle)) {
+        jingle_->onIq(stanza, header);
+        return;
     }
     if (header.name == "message" && header.type != "groupchat") {
         onChat(stanza, header);
@@ -484,6 +492,7 @@ void SipDomainService::onLinkUp() {
 }
 
 void SipDomainService::onLinkDown() {
+    jingle_->onLinkDown();
     // The server is gone and the presence it sent with it: closed until it is back.
     std::vector<WatchKey> keys;
     for (auto& [key, watched] : watched_) {
@@ -502,7 +511,8 @@ Json SipDomainService::status() const {
         .set("awaiting_sip", static_cast<json_int_t>(toSip_.size()))
         .set("presence_watched", static_cast<json_int_t>(watched_.size()))
         .set("sip_presence_watched", static_cast<json_int_t>(sipWatches_.size()))
-        .set("refused", static_cast<json_int_t>(refused_));
+        .set("refused", static_cast<json_int_t>(refused_))
+        .set("jingle", jingle_->status());
     return json;
 }
 

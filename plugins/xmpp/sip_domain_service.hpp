@@ -17,6 +17,8 @@
 // XMPP to SIP: a subscription to a SIP user's JID becomes a SIP SUBSCRIBE (Event: presence)
 // through "sip.stox.subscribe"; its first NOTIFY approves it ('subscribed') and every NOTIFY's
 // PIDF is that JID's presence ("xmpp.stox.presence"); unsubscribe ends the SIP subscription.
+// Jingle: a session-initiate to a SIP user's JID is a SIP call to that user through the SIP
+// gateway (JingleService with JingleTarget::SipUsers, JingleSipCall).
 // Also answers for the domain (disco#info: a SIP gateway; ping). Stack thread only.
 #pragma once
 
@@ -29,6 +31,7 @@
 #include <string>
 
 #include "component_link.hpp"
+#include "jingle_service.hpp"
 #include "sylkcore/json.hpp"
 #include "xmpp_settings.hpp"
 
@@ -105,6 +108,8 @@ private:
     uint64_t fromSipCount_ = 0;
     uint64_t toSipCount_ = 0;
     uint64_t refused_ = 0;
+    // Jingle calls to SIP users; last, so its calls end before the link goes.
+    std::unique_ptr<JingleService> jingle_;
 };
 
 }  // namespace sylk::xmpp

@@ -1,8 +1,9 @@
 // A real Jingle audio caller for the integration tests: StanzaJS (XEP-0166/0167/0176/0320)
 // with libwebrtc for node (@roamhq/wrtc), logged in over Prosody's WebSocket. It calls ROOM_JID,
 // sends a sine tone of TONE_HZ, records what it receives into OUT_FILE (16-bit mono, raw) and
-// prints one JSON line per event on stdout: connected, accepted, track, connection states,
+// prints one JSON line per event on stdout: connected, ringing, accepted, track, connection states,
 // terminated, and at the end {"event":"done", received_frames, sample_rate}.
+// ROOM_JID may as well be a SIP user's JID (user\40host@sip.<domain>): a call through the SIP gateway.
 // Usage: node jingle_peer.js WS_URL JID PASSWORD ROOM_JID TONE_HZ SECONDS OUT_FILE
 'use strict';
 const fs = require('fs');
@@ -74,6 +75,7 @@ client.jingle.on('peerTrackAdded', (s, remoteTrack) => {
     };
 });
 client.on('jingle:accepted', () => say('accepted'));
+client.on('jingle:ringing', () => say('ringing'));
 client.on('jingle:connectionState', (s, state) => say('connection', {state}));
 client.on('jingle:terminated', (s, reason) => {
     say('terminated', {reason: reason && reason.condition, text: reason && reason.text});
