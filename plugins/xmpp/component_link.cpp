@@ -166,6 +166,18 @@ bool ComponentLink::send(TagPtr stanza) {
     return true;
 }
 
+bool ComponentLink::sendText(const std::string& xml, size_t stanzas) {
+    if (state_ != State::Connected || !stream_) {
+        dropped_ += stanzas;
+        return false;
+    }
+    if (xml.empty())
+        return true;
+    stanzasOut_ += stanzas;
+    stream_->sendText(xml);
+    return true;
+}
+
 void ComponentLink::handleLog(gloox::LogLevel level, gloox::LogArea, const std::string& message) {
     if (level == gloox::LogLevelError)
         SYLK_LOG(LOG_ERR, kLog, "component %s (gloox): %s", settings_.domain.c_str(), message.c_str());

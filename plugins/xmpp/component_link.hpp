@@ -37,6 +37,9 @@ public:
     void start();
     // Sends (and frees) stanza; false if the link is down (the stanza is dropped).
     bool send(TagPtr stanza);
+    // Sends `stanzas` stanzas already serialised into xml (one buffer, one write); false if the
+    // link is down (they are dropped).
+    bool sendText(const std::string& xml, size_t stanzas);
     bool connected() const { return state_ == State::Connected; }
     const std::string& domain() const { return settings_.domain; }
     Json status() const;

@@ -20,6 +20,10 @@ public:
     ComponentStream(const std::string& host, int port, const std::string& domain, const std::string& secret,
                     StanzaSink sink);
 
+    // Writes stanzas already serialised (a room's fan-out: N copies in one buffer) to the
+    // server in one send, where send(Tag*) serialises and writes each stanza on its own.
+    void sendText(const std::string& xml) { send(xml); }
+
     // The connected socket, or -1.
     int socketFd() const;
 

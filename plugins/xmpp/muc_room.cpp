@@ -531,11 +531,7 @@ void MucRoom::deliverChat(const hub::RoomEvent& event) {
         send(roomMessage(message));
         return;
     }
-    for (const auto& [full, occupant] : occupants_) {
-        message.to = full;
-        ++messagesOut_;
-        send(roomMessage(message));
-    }
+    messagesOut_ += sendToOccupants(*roomMessage(message));
 }
 
 void MucRoom::deliverComposing(const hub::RoomEvent& event) {
@@ -552,12 +548,25 @@ void MucRoom::deliverComposing(const hub::RoomEvent& event) {
         send(roomMessage(message));
         return;
     }
+    sendToOccupants(*roomMessage(message), event.member);  // not told about one's own typing
+}
+
+size_t MucRoom::sendToOccupants(const gloox::Tag& unaddressed, const std::string& skipMember) {
+    // The room's fan-out is most of what goes to the server: serialising the stanza once and
+    // handing the N copies over in one write spares gloox's N serialisations and N send()s, and
+    // lets the server read them in one go.
+    std::string text = unaddressedText(unaddressed);
+    std::string copies;
+    copies.reserve(occupants_.size() * (text.size() + 64));
+    size_t count = 0;
     for (const auto& [full, occupant] : occupants_) {
-        if (occupant.memberId == event.member)
-            continue;  // not told about one's own typing
-        message.to = full;
-        send(roomMessage(message));
+        if (!skipMember.empty() && occupant.memberId == skipMember)
+            continue;
+        appendAddressed(copies, text, full);
+        ++count;
     }
+    link_.sendText(copies, count);
+    return count;
 }
 
 Json MucRoom::status() const {

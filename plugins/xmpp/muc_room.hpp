@@ -120,6 +120,9 @@ private:
     // calling that user into the room (hub service sip.focus.invite).
     void invite(const gloox::Tag& stanza, const Occupant& from, const MessageRead& read);
     void send(TagPtr stanza) { link_.send(std::move(stanza)); }
+    // Sends one stanza (built without `to`) to every occupant but `skipMember`'s, serialised
+    // once, the copies in one write; returns how many were sent.
+    size_t sendToOccupants(const gloox::Tag& unaddressed, const std::string& skipMember = "");
     // An event handler report about an occupant: {"event", "room", "nick", "member", "jid"}.
     Json occupantEvent(const char* what, const Occupant& occupant) const;
 

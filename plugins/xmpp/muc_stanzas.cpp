@@ -1,8 +1,10 @@
 #include "muc_stanzas.hpp"
 
 #include <gloox/tag.h>
+#include <gloox/util.h>
 
 #include <ctime>
+#include <stdexcept>
 
 #include "xmpp_namespaces.hpp"
 
@@ -15,7 +17,8 @@ TagPtr stanza(const char* name, const std::string& type, const std::string& from
     if (!type.empty())
         tag->addAttribute("type", type);
     tag->addAttribute("from", from);
-    tag->addAttribute("to", to);
+    if (!to.empty())  // empty: a fan-out's text, addressed per copy (appendAddressed)
+        tag->addAttribute("to", to);
     if (!id.empty())
         tag->addAttribute("id", id);
     return tag;
@@ -123,6 +126,24 @@ TagPtr discoItemsResult(const gloox::Tag& iq, const std::vector<std::pair<std::s
             item->addAttribute("name", name);
     }
     return tag;
+}
+
+std::string unaddressedText(const gloox::Tag& stanza) {
+    if (stanza.hasAttribute("to"))
+        throw std::logic_error("a fan-out's stanza is addressed per copy, not before");
+    return stanza.xml();
+}
+
+void appendAddressed(std::string& out, const std::string& unaddressed, const std::string& to) {
+    // gloox writes "<name" then " attr='...'" or ">" or "/>": the name ends at the first of those.
+    size_t nameEnd = unaddressed.find_first_of(" />");
+    if (unaddressed.empty() || unaddressed[0] != '<' || nameEnd == std::string::npos)
+        throw std::logic_error("not a serialised stanza");
+    out.append(unaddressed, 0, nameEnd);
+    out += " to='";
+    gloox::util::appendEscaped(out, to);
+    out += '\'';
+    out.append(unaddressed, nameEnd, std::string::npos);
 }
 
 std::string xmppTimestamp(int64_t ms) {

@@ -69,6 +69,14 @@ TagPtr discoInfoResult(const gloox::Tag& iq, const std::vector<DiscoIdentity>& i
 // items: (jid, name)
 TagPtr discoItemsResult(const gloox::Tag& iq, const std::vector<std::pair<std::string, std::string>>& items);
 
+// One stanza for many recipients as wire text (a room's fan-out): the stanza is serialised once,
+// without `to`, and each copy is that text with the recipient's escaped `to` spliced in after
+// the element name, so N copies cost one serialisation plus N short appends, and they can go
+// to the server in one write. stanza must have no `to` (build it with an empty one).
+std::string unaddressedText(const gloox::Tag& stanza);
+// Appends unaddressed (from unaddressedText) addressed to `to` (escaped here) to out.
+void appendAddressed(std::string& out, const std::string& unaddressed, const std::string& to);
+
 // XEP-0082 date-time, UTC with milliseconds: 2026-12-04T21:53:37.123Z.
 std::string xmppTimestamp(int64_t ms);
 

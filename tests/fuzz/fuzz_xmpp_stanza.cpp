@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "plugins/xmpp/muc_stanzas.hpp"
 #include "plugins/xmpp/stanza_reader.hpp"
@@ -16,6 +17,26 @@
 using namespace sylk::xmpp;
 
 namespace {
+
+// What the server's parser makes of xml: the `to` of each stanza, or nothing if it is malformed.
+class ToCollector : public gloox::TagHandler {
+public:
+    void handleTag(gloox::Tag* tag) override {
+        if (tag && tag->name() != "stream")
+            tos.push_back(tag->findAttribute("to"));
+    }
+    std::vector<std::string> tos;
+};
+
+std::vector<std::string> parsedTos(const std::string& xml) {
+    ToCollector collector;
+    gloox::Parser parser(&collector);
+    std::string stream =
+        "<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams'>" + xml;
+    if (parser.feed(stream) != -1)
+        return {};
+    return collector.tos;
+}
 
 class Reader : public gloox::TagHandler {
 public:
@@ -43,7 +64,14 @@ public:
         echo.state = message.state;
         for (const auto& to : message.inviteTo)
             (void)invitationMessage(echo.from, to, echo.to, message.inviteReason)->xml();
-        (void)roomMessage(echo)->xml();
+        std::string addressed = roomMessage(echo)->xml();
+        // The fan-out's spliced copy reads back as the stanza built with its `to`.
+        RoomMessage fanout = echo;
+        fanout.to.clear();
+        std::string copy;
+        appendAddressed(copy, unaddressedText(*roomMessage(fanout)), echo.to);
+        if (parsedTos(copy) != parsedTos(addressed))
+            __builtin_trap();
         (void)discoInfoResult(*tag, {{"conference", "text", header.id}}, {header.type})->xml();
     }
 };

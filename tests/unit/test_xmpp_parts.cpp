@@ -6,6 +6,7 @@
 #include <gloox/taghandler.h>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -241,6 +242,71 @@ static void presence_and_history_are_built(void**) {
     assert_string_equal(xmppTimestamp(0).c_str(), "1970-01-01T00:00:00.000Z");
 }
 
+// A room's fan-out: one serialisation, each copy addressed by splicing its escaped `to` in.
+// Every copy must parse to the same stanza roomMessage builds for that recipient, whatever the
+// nick, body, id and recipient JIDs hold (quotes, ampersands, angle brackets, non-ASCII).
+static void fanout_copies_are_the_addressed_stanza(void**) {
+    RoomMessage message;
+    message.from = "r'o&om@conference.localhost/Bo\"b <&> 'x' \xc3\xa9";
+    message.id = "id'&<1>";
+    message.body = "<b>bold</b> & 'single' \"double\" ]]> \xe2\x82\xac";
+    std::vector<std::string> recipients = {"a@b/c", "q'u&ote@localhost/re<s>\"", "\xc3\xa9l\xc3\xa8ve@localhost/\xe2\x82\xac"};
+
+    std::string text = unaddressedText(*roomMessage(message));
+    assert_false(contains(text, " to="));
+    std::string copies;
+    for (const auto& to : recipients)
+        appendAddressed(copies, text, to);
+
+    Collector collector;
+    gloox::Parser parser(&collector);
+    std::string data = "<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams'>" + copies;
+    assert_int_equal(parser.feed(data), -1);
+    assert_int_equal(collector.tags.size(), recipients.size());
+    for (size_t i = 0; i < recipients.size(); ++i) {
+        const gloox::Tag& copy = *collector.tags[i];
+        RoomMessage addressed = message;
+        addressed.to = recipients[i];
+        auto expected = parse(roomMessage(addressed)->xml());
+        assert_string_equal(copy.name().c_str(), "message");
+        assert_string_equal(copy.findAttribute("to").c_str(), recipients[i].c_str());
+        assert_string_equal(copy.findAttribute("from").c_str(), message.from.c_str());
+        assert_string_equal(copy.findAttribute("id").c_str(), message.id.c_str());
+        assert_string_equal(copy.findAttribute("type").c_str(), "groupchat");
+        assert_string_equal(readMessage(copy).body.value().c_str(), message.body.c_str());
+        // the same attributes and children as the stanza built for that recipient
+        assert_int_equal(copy.attributes().size(), expected->attributes().size());
+        assert_string_equal(copy.findAttribute("to").c_str(), expected->findAttribute("to").c_str());
+        assert_int_equal(copy.children().size(), expected->children().size());
+        assert_string_equal(copy.findChild("body")->xml().c_str(), expected->findChild("body")->xml().c_str());
+    }
+
+    // a chat state without body (the composing fan-out) splices the same way
+    RoomMessage typing;
+    typing.from = "room@c/n";
+    typing.state = ChatState::Composing;
+    std::string one;
+    appendAddressed(one, unaddressedText(*roomMessage(typing)), "a@b/c");
+    assert_true(contains(one, "<message to='a@b/c' type='groupchat' from='room@c/n'>"));
+    // an addressed stanza, or text that is not a stanza, is refused rather than spliced wrongly
+    RoomMessage addressed = message;
+    addressed.to = "a@b/c";
+    bool refused = false;
+    try {
+        (void)unaddressedText(*roomMessage(addressed));
+    } catch (const std::logic_error&) {
+        refused = true;
+    }
+    assert_true(refused);
+    refused = false;
+    try {
+        appendAddressed(one, "message", "a@b/c");
+    } catch (const std::logic_error&) {
+        refused = true;
+    }
+    assert_true(refused);
+}
+
 static void kicks_and_nickname_changes_are_read_and_built(void**) {
     auto kick = parse("<iq type='set' id='k1' to='room@c' from='a@b/c'><query xmlns='http://jabber.org/protocol/muc#admin'>"
                       "<item nick='Bob' role='none'><reason>spam &amp; eggs</reason></item></query></iq>");
@@ -327,6 +393,7 @@ int main(void) {
         cmocka_unit_test(occupant_nicknames_are_unique),
         cmocka_unit_test(stanzas_are_read),
         cmocka_unit_test(presence_and_history_are_built),
+        cmocka_unit_test(fanout_copies_are_the_addressed_stanza),
         cmocka_unit_test(kicks_and_nickname_changes_are_read_and_built),
         cmocka_unit_test(errors_and_disco_answers_are_built),
     };
