@@ -41,8 +41,15 @@ constexpr char kColumns[] =
 }  // namespace
 
 PostgresJournal::PostgresJournal(const std::string& conninfo) : conninfo_(conninfo) {
-    connect();
-    migrate();
+    try {
+        connect();
+        migrate();
+    } catch (...) {
+        // A constructor that throws runs no destructor: the connection is closed here.
+        PQfinish(conn_);
+        conn_ = nullptr;
+        throw;
+    }
 }
 
 PostgresJournal::~PostgresJournal() { PQfinish(conn_); }
