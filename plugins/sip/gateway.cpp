@@ -34,7 +34,7 @@ std::shared_ptr<GatewaySession> Gateway::sessionOf(nua_handle_s* handle) const {
 }
 
 bool Gateway::claims(int event, nua_handle_s* handle, const sip_s* sip) {
-    if (handles_.count(handle))
+    if (handles_.count(handle) || kept_.count(handle) || isKeptRing(handle))  // kept: gateway_keep.cpp
         return true;
     if (event == nua_i_invite || event == nua_i_message) {
         auto contact = contacts_.find(requestUser(sip));
