@@ -14,6 +14,7 @@ import sqlite3
 import stat
 import tempfile
 import time
+import uuid
 
 import pytest
 
@@ -87,7 +88,9 @@ async def register(world, secret=SECRET, **extra):
 async def sipp(world, scenario, user="carol"):
     trace = tempfile.mkdtemp(prefix="sylk-sipp-", dir=world["base"])
     process = await spawn("sipp", world["registrar"].uri[4:], "-sf", os.path.join(SCENARIOS, scenario), "-s", user,
-                          "-m", "1", "-i", "127.0.0.1", "-p", "0", "-nostdin", "-timeout", "30s", "-timeout_error",
+                          "-m", "1", "-i", "127.0.0.1", "-p", "0", "-nostdin",
+                          # a Call-ID of its own (the message's id in the journal: dedupe)
+                          "-cid_str", uuid.uuid4().hex + "-%u-%p@%s", "-timeout", "30s", "-timeout_error",
                           cwd=trace, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
     _, errors = await asyncio.wait_for(process.communicate(), 40)
     return process.returncode
@@ -219,3 +222,33 @@ def test_wrong_credentials_keep_nothing(world):
         finally:
             await session.close()
     run(body())
+
+
+def test_kept_registration_is_refreshed_with_no_browser(world):
+    """register_ttl 30: Sofia refreshes the kept registration (answering the registrar's challenge
+    with the stored credentials) after the page is gone, so the registrar still routes to it
+    past the first expiry."""
+    log = world["registrar"].log_path
+
+    def registers(contact):
+        with open(log, errors="replace") as handle:
+            return sum(1 for line in handle if "REGISTER" in line and contact in line)
+
+    async def body():
+        session, _, event = await register(world, keep_registered=True, register_ttl=30)
+        assert event.get("event") == "registered", event
+        contact = event["contact_user"]
+        await session.close()
+        before = registers(contact)
+        closed = time.monotonic()
+        assert await wait_for(lambda: registers(contact) >= before + 2, timeout=75), \
+            "no refresh (challenge and answer) of the kept registration"
+        await asyncio.sleep(max(0.0, 31 - (time.monotonic() - closed)))  # past the first expiry
+        assert await sipp(world, "message_burst.xml") == 0
+        session, handle, event = await register(world)
+        try:
+            assert event.get("kept") is True, event
+            await handle.send({"request": "unregister"})
+        finally:
+            await session.close()
+    run(body(), timeout=150)
