@@ -32,8 +32,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (space == std::string::npos)
             break;
         ApiRoute route = routeOf(input.substr(0, space), input.substr(space + 1));
-        if (route.kind != ApiRoute::Kind::NotFound && route.kind != ApiRoute::Kind::Push &&
-            (route.account.empty() || route.account.find('/') != std::string::npos))
+        // Routes under /v2/tokens/ name an account with no '/'; /push (and its 405) names none.
+        bool namesAccount = route.kind == ApiRoute::Kind::AddToken || route.kind == ApiRoute::Kind::RemoveToken ||
+                            route.kind == ApiRoute::Kind::PushAccount;
+        if (namesAccount && route.account.empty())
+            abort();
+        if (route.account.find('/') != std::string::npos || (route.kind == ApiRoute::Kind::Push && !route.account.empty()))
             abort();
         break;
     }
