@@ -13,10 +13,7 @@ std::string Gateway::pushAccount(const GatewaySession& session) const {
     const SipAccount& account = session.account;
     if (!account.active || account.aor.empty())
         return "";
-    return pushAccountOf(account.aor);
-}
-
-std::string Gateway::pushAccountOf(std::string aor) {
+    std::string aor = account.aor;
     for (const char* scheme : {"sip:", "sips:"}) {
         if (aor.rfind(scheme, 0) == 0) {
             aor = aor.substr(std::string(scheme).size());
@@ -53,11 +50,10 @@ void Gateway::pushCall(GatewaySession& session, push::PushEvent::Kind kind, cons
 }
 
 void Gateway::pushMessage(GatewaySession& session, const std::string& sender, const std::string& display) {
-    pushMessageTo(pushAccount(session), sender, display);
-}
-
-void Gateway::pushMessageTo(const std::string& account, const std::string& sender, const std::string& display) {
-    if (!push_ || account.empty())
+    if (!push_)
+        return;
+    std::string account = pushAccount(session);
+    if (account.empty())
         return;
     push::PushEvent event;
     event.kind = push::PushEvent::Kind::Message;
