@@ -1,27 +1,15 @@
 #include "muc_naming.hpp"
 
 #include "jid.hpp"
+#include "xep0106.hpp"
 
 namespace sylk::xmpp {
 namespace {
 
 constexpr size_t kMaxRoomName = 256;
 
-// XEP-0106 §3.2: the ten characters a local part escapes, and their escapes.
-constexpr std::pair<char, const char*> kEscapes[] = {
-    {' ', "\\20"}, {'"', "\\22"}, {'&', "\\26"}, {'\'', "\\27"}, {'/', "\\2f"},
-    {':', "\\3a"}, {'<', "\\3c"}, {'>', "\\3e"}, {'@', "\\40"}, {'\\', "\\5c"},
-};
-
-int hexValue(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+using xep0106::hexValue;
+using xep0106::kEscapes;
 
 }  // namespace
 

@@ -1,4 +1,5 @@
 #include "stox_address.hpp"
+#include "xep0106.hpp"
 
 #include <cctype>
 #include <utility>
@@ -10,21 +11,8 @@ constexpr size_t kMaxUserBytes = 256;
 constexpr size_t kMaxLocalBytes = 1023;
 constexpr std::string_view kLocalForbidden = " \"&'/:<>@";
 
-// XEP-0106 §3.2: the ten characters escaped in a local part.
-constexpr std::pair<char, const char*> kEscapes[] = {
-    {' ', "\\20"}, {'"', "\\22"}, {'&', "\\26"}, {'\'', "\\27"}, {'/', "\\2f"},
-    {':', "\\3a"}, {'<', "\\3c"}, {'>', "\\3e"}, {'@', "\\40"}, {'\\', "\\5c"},
-};
-
-int hexValue(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+using xep0106::hexValue;
+using xep0106::kEscapes;
 
 std::string lower(std::string_view text) {
     std::string out(text);
