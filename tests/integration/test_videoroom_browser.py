@@ -90,6 +90,13 @@ def test_simulcast_subscribers_get_the_layer_they_ask_for(janus):
                 configured, _ = await handle.send({"request": "configure", "streams": [{"mid": video_mid, "substream": layer}]})
                 handles[layer] = handle
             await asyncio.sleep(4)  # layers settle after keyframes
+            # A loaded machine (CI runs two shards side by side) may take longer for the first
+            # frame of a layer to arrive and decode: wait for it rather than failing.
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 20
+            while loop.time() < deadline and not (
+                    len(collectors) >= 2 and all(c.size for c in collectors if c.track.kind == "video")):
+                await asyncio.sleep(0.25)
             before = {layer: video_bytes(await h.info(admin)) for layer, h in handles.items()}
             await asyncio.sleep(4)
             after = {layer: video_bytes(await h.info(admin)) for layer, h in handles.items()}
