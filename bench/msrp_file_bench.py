@@ -143,7 +143,8 @@ async def download(caller, room, size, sha1, scratch):
     own, to_path, answer = await open_session(caller, room, "hash:sha-1:%s" % colon_hex(sha1), "recvonly")
     out = os.path.join(scratch, "pulled.bin")
     try:
-        result = await run_peer("recv", CLIENT_HOST, answer["local"]["host"], answer["local"]["port"], to_path, own, out)
+        result = await run_peer("recv", CLIENT_HOST, answer["local"]["host"], answer["local"]["port"], to_path, own, out,
+                                size)
         with open(out, "rb") as f:
             body = f.read()
         os.unlink(out)
