@@ -178,8 +178,69 @@ function onAttendee(attendee) {
   renderParticipants();
 }
 
+// Who is typing (a web user's composing, a SIP client's RFC 3994 is-composing, an XMPP chat
+// state: the video room relays them all as "composing"), by member ref. Shown under the chat
+// until they stop, send a message, or go quiet for 15 s (RFC 3994's idle timeout for an active
+// state without a refresh).
+const kTypingQuietMs = 15000;
+state.typing = new Map();  // ref -> { display, private, timer }
+
+function renderTyping() {
+  const names = [...state.typing.values()].map((t) => (t.private ? `${t.display} (privately)` : t.display));
+  $("typing").textContent = names.length === 0 ? ""
+    : names.length === 1 ? `${names[0]} is typing…`
+    : `${names.slice(0, -1).join(", ")} and ${names.at(-1)} are typing…`;
+}
+
+function stopTyping(ref) {
+  const typing = state.typing.get(ref);
+  if (!typing) return;
+  clearTimeout(typing.timer);
+  state.typing.delete(ref);
+  renderTyping();
+}
+
+function onComposing(composing) {
+  if (composing.id === state.myId) return;
+  stopTyping(composing.id);
+  if (!composing.active) return;
+  const timer = setTimeout(() => stopTyping(composing.id), kTypingQuietMs);
+  state.typing.set(composing.id, { display: composing.display || displayOf(composing.id),
+                                   private: Boolean(composing.private), timer });
+  renderTyping();
+}
+
+// Our own typing, told to the room (or to the private recipient): "active" when typing starts and
+// again every 10 s while it goes on, "idle" when the input is emptied; a sent message ends it at
+// the receivers by itself.
+const kTypingRefreshMs = 10000;
+let typingSentAt = 0;
+let typingSentTo = null;
+
+function sendComposing(active) {
+  if (!state.publisher || !state.myId) return;
+  const message = { request: "composing", active };
+  if (state.chatTo !== "" && state.chatTo !== undefined) message.to = state.chatTo;
+  state.publisher.send({ message, error: () => {} });  // best effort: a lost typing notice harms nothing
+}
+
+function onChatInput() {
+  const text = $("chat-text").value;
+  const now = Date.now();
+  if (text.trim() === "") {
+    if (typingSentAt) sendComposing(false);
+    typingSentAt = 0;
+    return;
+  }
+  if (typingSentAt && now - typingSentAt < kTypingRefreshMs && typingSentTo === state.chatTo) return;
+  typingSentAt = now;
+  typingSentTo = state.chatTo;
+  sendComposing(true);
+}
+
 function addMessage(message) {
   state.messages.push(message);
+  if (message.from !== undefined) stopTyping(message.from);
   const item = document.createElement("li");
   const from = document.createElement("span");
   from.className = "from";
@@ -406,6 +467,7 @@ function onPublisherMessage(msg, jsep) {
     if (msg.unpublished !== undefined && msg.unpublished !== "ok") onGone(msg.unpublished);
     if (msg.leaving !== undefined && msg.leaving !== "ok") onGone(msg.leaving);
     if (msg.message) addMessage(msg.message);
+    if (msg.composing) onComposing(msg.composing);
     if (msg.attendee) onAttendee(msg.attendee);
     if (msg.file) addFile(msg.file);
     if (msg.dominant_speaker !== undefined) {
@@ -469,7 +531,9 @@ $("chat-form").addEventListener("submit", (event) => {
   const text = $("chat-text").value.trim();
   if (text) state.sendChat(text, state.chatTo === "" ? undefined : state.chatTo).catch((e) => fail(`chat: ${e}`));
   $("chat-text").value = "";
+  typingSentAt = 0;  // the message ended our typing at the receivers
 });
+$("chat-text").addEventListener("input", onChatInput);
 $("chat-to").addEventListener("change", () => {
   const value = $("chat-to").value;
   state.chooseRecipient(/^\d+$/.test(value) ? Number(value) : value);

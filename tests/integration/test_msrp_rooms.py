@@ -30,7 +30,7 @@ from conftest import BUILD, TOP, run
 from harness.janus_api import Session
 from harness.janus_process import JanusProcess, sanitizer_env
 from test_msrp_files import Http, close_file_session, colon_hex, open_file_session, wait_transfer
-from harness.msrp_peer import cpim
+from harness.msrp_peer import cpim, is_composing, parse_is_composing
 from harness.processes import spawn
 from test_msrp_switch import ChatClient, WebUser, caller_for
 from test_sip_msrp_chat import ConferenceWatcher
@@ -356,3 +356,50 @@ def test_room_page_picks_a_private_recipient_from_the_roster(janus):
     assert "private" in shown["received"]["classes"], shown
     assert shown["mine"]["text"] == "Webby (private to Alice):picked alice privately", shown
     assert at_carol == [], at_carol
+
+
+def test_room_page_shows_who_is_typing(janus):
+    """room.html's typing line: an MSRP client's is-composing (RFC 3994) shows "Alice is typing…"
+    under the chat; the web user typing in the page's input reaches the client as is-composing
+    active; Alice's message clears the line."""
+    room = "typing-page-room"
+
+    async def body():
+        probe_session, caller = await caller_for(janus)
+        browser = None
+        try:
+            alice = await ChatClient.join(caller, room, "sip:alice@sylk.test", "Alice")
+            browser = await spawn("node", os.path.join(TOP, "tests", "browser", "room_typing.mjs"),
+                                  janus.http_url + "room.html", room, "Webby", "Alice", "hello the",
+                                  stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+            async def line_with(key):
+                while True:
+                    line = await asyncio.wait_for(browser.stdout.readline(), 60)
+                    assert line, "the browser ended: %s" % (await browser.stderr.read()).decode(errors="replace")[-2000:]
+                    found = json.loads(line) if line.startswith(b"{") else {}
+                    assert "error" not in found, found
+                    if key in found:
+                        return found
+
+            await line_with("joined")
+            await alice.say(is_composing("active").decode(), content_type="application/im-iscomposing+xml")
+            shown = (await line_with("shown"))["shown"]
+            await line_with("typed")
+            from_web = await alice.next(timeout=10)
+            await alice.say("done typing")
+            cleared = (await line_with("cleared"))["cleared"]
+            await browser.wait()
+            return shown, from_web, cleared
+        finally:
+            if browser and browser.returncode is None:
+                browser.kill()
+                await browser.wait()
+            await probe_session.close()
+
+    shown, from_web, cleared = run(body(), timeout=120)
+    assert shown == "Alice is typing…"
+    assert from_web.content_type == "application/im-iscomposing+xml"
+    assert parse_is_composing(from_web.body)["state"] == "active"
+    assert 'Webby' in from_web.header("From")
+    assert cleared["typing"] == "" and "done typing" in cleared["messages"] and cleared["error"] is None
