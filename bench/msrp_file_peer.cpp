@@ -29,14 +29,16 @@
 //                                                   50 MB of fresh pages (up to 5 ms/MB here)
 //
 // LOCAL is the address to connect from. The file is read into memory before the clock starts. On
-// success stdout's last line is {"seconds": S, "bytes": N} (S from the first byte written to the
-// end); a protocol error exits 1 with the reason on stderr.
+// success stdout's last line is {"seconds": S, "bytes": N, "cpu": C} (S from the first byte written
+// to the end, C this process's CPU seconds over the same span); the raw sink's last line is
+// {"cpu": C} from the accept to its answer. A protocol error exits 1 with the reason on stderr.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -105,8 +107,17 @@ void writeAll(int fd, std::string_view bytes) {
     }
 }
 
-void report(double seconds, uint64_t bytes) {
-    printf("{\"seconds\": %.6f, \"bytes\": %llu}\n", seconds, static_cast<unsigned long long>(bytes));
+// This process's CPU seconds (user + system): what a transfer costs an end, whatever the load.
+double cpuNow() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+void report(double seconds, uint64_t bytes, double cpu) {
+    printf("{\"seconds\": %.6f, \"bytes\": %llu, \"cpu\": %.6f}\n", seconds, static_cast<unsigned long long>(bytes),
+           cpu);
 }
 
 // ---------------------------------------------------------------- raw copy
@@ -123,6 +134,7 @@ int rawSink(const std::string& host, uint64_t bytes, const std::string& store) {
     int fd = accept(listener, nullptr, nullptr);
     if (fd < 0)
         die(std::string("accept failed: ") + strerror(errno));
+    double cpuStart = cpuNow();
     int file = store.empty() ? -1 : open(store.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (!store.empty() && file < 0)
         die("cannot write " + store);
@@ -151,6 +163,7 @@ int rawSink(const std::string& host, uint64_t bytes, const std::string& store) {
     }
     EVP_MD_CTX_free(sha1);
     writeAll(fd, "k");
+    printf("{\"cpu\": %.6f}\n", cpuNow() - cpuStart);
     close(fd);
     close(listener);
     return 0;
@@ -159,13 +172,14 @@ int rawSink(const std::string& host, uint64_t bytes, const std::string& store) {
 int rawSend(const std::string& local, const std::string& host, uint16_t port, const std::string& file, size_t chunk) {
     std::string payload = readFile(file);
     int fd = connectFrom(local, host, port);
+    double cpuStart = cpuNow();
     double start = now();
     for (size_t offset = 0; offset < payload.size(); offset += chunk)
         writeAll(fd, std::string_view(payload).substr(offset, chunk));
     char ack = 0;
     if (read(fd, &ack, 1) != 1)
         die("no acknowledgement from the sink");
-    report(now() - start, payload.size());
+    report(now() - start, payload.size(), cpuNow() - cpuStart);
     close(fd);
     return 0;
 }
@@ -293,6 +307,7 @@ int msrpSend(const std::string& local, const std::string& host, uint16_t port, c
     int fd = connectFrom(local, host, port);
     // The chunks are written as fast as the socket takes them; responses are read meanwhile.
     size_t chunks = (payload.size() + chunk - 1) / chunk;
+    double cpuStart = cpuNow();
     double start = now();
     size_t sent = 0, written = 0;
     std::string pending;  // the frame being written
@@ -346,7 +361,7 @@ int msrpSend(const std::string& local, const std::string& host, uint16_t port, c
     double seconds = now() - start;
     if (answered < chunks)  // the last responses may trail the REPORT by a frame or two
         fprintf(stderr, "msrp_file_peer: %zu of %zu chunks answered at the REPORT\n", answered, chunks);
-    report(seconds, payload.size());
+    report(seconds, payload.size(), cpuNow() - cpuStart);
     close(fd);
     return 0;
 }
@@ -358,6 +373,7 @@ int msrpRecv(const std::string& local, const std::string& host, uint16_t port, c
         body.reset(new char[expected]);
         memset(body.get(), 0, expected);  // touched now, outside the clock
     }
+    double cpuStart = cpuNow();
     double start = now();
     int fd = connectFrom(local, host, port);
     // RFC 4975 section 5.4: a bodiless SEND binds the session; the server then sends the file.
@@ -399,8 +415,9 @@ int msrpRecv(const std::string& local, const std::string& host, uint16_t port, c
         answers.clear();
     }
     double seconds = now() - start;
+    double cpu = cpuNow() - cpuStart;
     std::ofstream(out, std::ios::binary).write(body.get(), static_cast<std::streamsize>(total));
-    report(seconds, received);
+    report(seconds, received, cpu);
     close(fd);
     return 0;
 }
