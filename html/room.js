@@ -175,14 +175,15 @@ function renderParticipants() {
 function onAttendee(attendee) {
   if (attendee.present) state.attendees.set(attendee.id, attendee.display || attendee.id);
   else state.attendees.delete(attendee.id);
+  if (!attendee.present) stopTyping(attendee.id);
   renderParticipants();
 }
 
 // Who is typing (a web user's composing, a SIP client's RFC 3994 is-composing, an XMPP chat
 // state: the video room relays them all as "composing"), by member ref. Shown under the chat
-// until they stop, send a message, or go quiet for 15 s (RFC 3994's idle timeout for an active
-// state without a refresh).
-const kTypingQuietMs = 15000;
+// until they say idle, send a message or leave, or 120 s after their last refresh (RFC 3994's
+// receiver timeout for an active state; a sender says idle itself after 15 s without typing).
+const kTypingQuietMs = 120000;
 state.typing = new Map();  // ref -> { display, private, timer }
 
 function renderTyping() {
@@ -210,12 +211,15 @@ function onComposing(composing) {
   renderTyping();
 }
 
-// Our own typing, told to the room (or to the private recipient): "active" when typing starts and
-// again every 10 s while it goes on, "idle" when the input is emptied; a sent message ends it at
-// the receivers by itself.
-const kTypingRefreshMs = 10000;
+// Our own typing, told to the room (or to the private recipient), as an RFC 3994 sender: "active"
+// when typing starts and again every 30 s while it goes on (SIP receivers hear a 60 s refresh),
+// "idle" when the input is emptied or after 15 s without a key; a sent message ends it at the
+// receivers by itself.
+const kTypingRefreshMs = 30000;
+const kTypingIdleMs = 15000;
 let typingSentAt = 0;
 let typingSentTo = null;
+let typingIdleTimer = null;
 
 function sendComposing(active) {
   if (!state.publisher || !state.myId) return;
@@ -224,14 +228,21 @@ function sendComposing(active) {
   state.publisher.send({ message, error: () => {} });  // best effort: a lost typing notice harms nothing
 }
 
+function typingEnded(tell) {
+  clearTimeout(typingIdleTimer);
+  if (tell && typingSentAt) sendComposing(false);
+  typingSentAt = 0;
+}
+
 function onChatInput() {
   const text = $("chat-text").value;
   const now = Date.now();
   if (text.trim() === "") {
-    if (typingSentAt) sendComposing(false);
-    typingSentAt = 0;
+    typingEnded(true);
     return;
   }
+  clearTimeout(typingIdleTimer);
+  typingIdleTimer = setTimeout(() => typingEnded(true), kTypingIdleMs);
   if (typingSentAt && now - typingSentAt < kTypingRefreshMs && typingSentTo === state.chatTo) return;
   typingSentAt = now;
   typingSentTo = state.chatTo;
@@ -357,6 +368,7 @@ function onPublishers(publishers) {
 
 function onGone(feed) {
   state.participants.delete(feed);
+  stopTyping(feed);
   removeTile(feed);
   removeTile(`${feed}-screen`);
   renderParticipants();
@@ -531,7 +543,7 @@ $("chat-form").addEventListener("submit", (event) => {
   const text = $("chat-text").value.trim();
   if (text) state.sendChat(text, state.chatTo === "" ? undefined : state.chatTo).catch((e) => fail(`chat: ${e}`));
   $("chat-text").value = "";
-  typingSentAt = 0;  // the message ended our typing at the receivers
+  typingEnded(false);  // the message ended our typing at the receivers
 });
 $("chat-text").addEventListener("input", onChatInput);
 $("chat-to").addEventListener("change", () => {

@@ -310,7 +310,7 @@ def test_room_page_picks_a_private_recipient_from_the_roster(janus):
     the roster (listed through the video room's attendees), the "To" select and the input say so,
     and the form sends the message to that client only; the client's private answer and the sent
     message are shown marked private (the sent one naming its recipient); a third MSRP client
-    gets neither."""
+    gets neither, nor the web user's typing (is-composing went to the picked client only)."""
     room = "picker-room"
 
     async def body():
@@ -336,18 +336,23 @@ def test_room_page_picks_a_private_recipient_from_the_roster(janus):
             my_id = (await line_with("joined"))["myId"]
             sent = (await line_with("sent"))["sent"]
             at_alice = await alice.next(timeout=10)
+            typing_at_alice = []  # the page tells its typing to the picked recipient first
+            while at_alice.content_type == "application/im-iscomposing+xml":
+                typing_at_alice.append(parse_is_composing(at_alice.body)["state"])
+                at_alice = await alice.next(timeout=10)
             await alice.say("answer to the web privately", to="urn:sylk:janus.plugin.sylk.videoroom:%d" % my_id)
             shown = await line_with("received")
             at_carol = await people_messages(carol, timeout=1)
             await browser.wait()
-            return sent, at_alice, shown, at_carol, alice.member
+            return sent, at_alice, typing_at_alice, shown, at_carol, alice.member
         finally:
             if browser and browser.returncode is None:
                 browser.kill()
                 await browser.wait()
             await probe_session.close()
 
-    sent, at_alice, shown, at_carol, alice_member = run(body(), timeout=120)
+    sent, at_alice, typing_at_alice, shown, at_carol, alice_member = run(body(), timeout=120)
+    assert typing_at_alice == ["active"], typing_at_alice
     assert sent["to"] == alice_member and sent["selected"] == "Alice (private)", sent
     assert sent["placeholder"] == "Private message to Alice", sent
     assert sent["options"][0] == "Everyone" and "Carol (private)" in sent["options"], sent
