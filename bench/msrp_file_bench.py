@@ -19,11 +19,15 @@ sides of the ratio pay the same peer costs:
   until the success REPORT, which the server sends once the file is stored (written, SHA-1
   checked, listed). The plugin's status must then say "done".
 - down: the same peer pulls that file back by its sha-1 (recvonly); timed from connecting until
-  the last byte is in (every chunk answered 200); the body's SHA-1 is checked afterwards.
+  the last byte is in (every chunk answered 200); the body's SHA-1 is checked afterwards. The
+  peer's 50 MB body is allocated and touched before the clock, as the raw sink's buffer is warm
+  (on this project's VMs a fresh page costs a fault from the host on first touch).
 
 For each: the median and range of MB/s over the rounds, and the ratios up/raw and down/raw (the
-goal: >= 0.5), the CPU seconds of janus and of the peer processes per transfer, and the machine's
-load average. Writes bench/results/msrp-files-<UTC time>.json and bench/results/msrp-files-latest.md.
+goal: >= 0.5), the CPU seconds of janus and of the peer processes per transfer, the CPU per MB of
+each end inside the clock (janus is an upload's receiving end and a pull's sending end; a raw
+copy's ends are its two peers; load does not change these as it changes wall time), and the
+machine's load average. Writes bench/results/msrp-files-<UTC time>.json and bench/results/msrp-files-latest.md.
 One command (about a minute); needs the private network namespace:
 
     tests/integration/netns.sh /usr/bin/python3 bench/msrp_file_bench.py [--mb 50 --rounds 7 --chunk 65536]
@@ -94,12 +98,13 @@ async def raw_copy(path, size, chunk, store=None):
                                                 stdout=asyncio.subprocess.PIPE)
     port = int((await sink.stdout.readline()).decode())
     result = await run_peer("raw-send", CLIENT_HOST, SERVER_HOST, port, path, chunk)
+    sink_line = (await sink.stdout.read()).decode().strip().splitlines()[-1]
     if await sink.wait() != 0:
         raise RuntimeError("raw sink failed")
     if store:
         os.unlink(store)
     assert result["bytes"] == size, result
-    return result["seconds"]
+    return result["seconds"], {"send": result["cpu"], "receive": json.loads(sink_line)["cpu"]}
 
 
 async def transfer_state(status_handle, session_id):
@@ -134,7 +139,7 @@ async def upload(status_handle, caller, room, path, size, sha1, chunk):
         state = await transfer_state(status_handle, answer["session"])
         if state.get("state") != "done":
             raise RuntimeError("the plugin did not store the file: %r" % state)
-        return result["seconds"]
+        return result["seconds"], {"send": result["cpu"]}
     finally:
         await close_session(caller, answer)
 
@@ -143,12 +148,13 @@ async def download(caller, room, size, sha1, scratch):
     own, to_path, answer = await open_session(caller, room, "hash:sha-1:%s" % colon_hex(sha1), "recvonly")
     out = os.path.join(scratch, "pulled.bin")
     try:
-        result = await run_peer("recv", CLIENT_HOST, answer["local"]["host"], answer["local"]["port"], to_path, own, out)
+        result = await run_peer("recv", CLIENT_HOST, answer["local"]["host"], answer["local"]["port"], to_path, own, out,
+                                size)
         with open(out, "rb") as f:
             body = f.read()
         os.unlink(out)
         assert len(body) == size and hashlib.sha1(body).hexdigest() == sha1, "the pulled file differs"
-        return result["seconds"]
+        return result["seconds"], {"receive": result["cpu"]}
     finally:
         await close_session(caller, answer)
 
@@ -181,6 +187,7 @@ async def bench(janus, args):
     server_cpu = {kind: [] for kind in times}
     stack_cpu = {kind: [] for kind in times}  # of those, the msrp stack thread's (10 ms ticks)
     client_cpu = {kind: [] for kind in times}
+    end_cpu_ms_mb = {"send": {kind: [] for kind in times}, "receive": {kind: [] for kind in times}}
     pid = janus.process.pid
     order = ["raw", "up", "stored", "down"]
     try:
@@ -188,14 +195,21 @@ async def bench(janus, args):
             for kind in order[round_number % len(order):] + order[:round_number % len(order)]:
                 server_before, client_before, stack_before = cpu_clock(pid), children_cpu(), thread_cpu(pid, "msrp")
                 if kind == "raw":
-                    times[kind].append(await raw_copy(path, size, args.chunk))
+                    seconds, ends = await raw_copy(path, size, args.chunk)
                 elif kind == "stored":
-                    times[kind].append(await raw_copy(path, size, args.chunk, os.path.join(scratch, "stored.bin")))
+                    seconds, ends = await raw_copy(path, size, args.chunk, os.path.join(scratch, "stored.bin"))
                 elif kind == "up":
-                    times[kind].append(await upload(status_handle, caller, room, path, size, sha1, args.chunk))
+                    seconds, ends = await upload(status_handle, caller, room, path, size, sha1, args.chunk)
                 else:
-                    times[kind].append(await download(caller, room, size, sha1, scratch))
+                    seconds, ends = await download(caller, room, size, sha1, scratch)
+                times[kind].append(seconds)
                 server_cpu[kind].append(cpu_clock(pid) - server_before)
+                # The CPU of each end within the clock, per MB: janus is the receiving end of an
+                # upload and the sending end of a pull; a raw copy's ends are its two peers.
+                if kind in ("up", "down"):
+                    ends["receive" if kind == "up" else "send"] = server_cpu[kind][-1]
+                for end, cpu in ends.items():
+                    end_cpu_ms_mb[end][kind].append(1000 * cpu / args.mb)
                 client_cpu[kind].append(children_cpu() - client_before)
                 stack_cpu[kind].append(thread_cpu(pid, "msrp") - stack_before)
                 print("round %d %s: %.1f MB/s (janus CPU %.3f s, its msrp thread %.2f s, peer CPU %.3f s, wall %.3f s)"
@@ -211,6 +225,12 @@ async def bench(janus, args):
         result[kind]["janus_cpu_s_median"] = round(statistics.median(server_cpu[kind]), 3)
         result[kind]["peer_cpu_s_median"] = round(statistics.median(client_cpu[kind]), 3)
         result[kind]["msrp_thread_cpu_s_median"] = round(statistics.median(stack_cpu[kind]), 3)
+        for end in ("send", "receive"):
+            if end_cpu_ms_mb[end][kind]:
+                values = end_cpu_ms_mb[end][kind]
+                result[kind]["%s_end_cpu_ms_per_mb" % end] = {
+                    "median": round(statistics.median(values), 2), "min": round(min(values), 2),
+                    "max": round(max(values), 2)}
     for kind in ("stored", "up", "down"):
         result[kind]["ratio_to_raw"] = round(result[kind]["median_mb_s"] / result["raw"]["median_mb_s"], 3)
     return result
@@ -249,19 +269,24 @@ def main():
              "Every peer is bench/msrp_file_peer (C++): the raw copy is two of its processes (writer, reader), the "
              "MSRP rows one of them against janus. Load average (1, 5, 15 min) before %s, after %s; %d CPUs."
              % (args.mb, args.rounds, args.chunk, load["before"], load["after"], os.cpu_count()), "",
-             "| transfer | MB/s | ratio to raw | janus CPU s | of it the msrp thread | peer CPU s |",
-             "|---|---|---|---|---|---|"]
+             "| transfer | MB/s | ratio to raw | janus CPU s | of it the msrp thread | peer CPU s | sending end CPU ms/MB | receiving end CPU ms/MB |",
+             "|---|---|---|---|---|---|---|---|"]
     for kind, label in (("raw", "raw TCP copy 10.77.0.2 -> 10.77.0.1 (peer to peer)"), ("stored", "raw+store: the same, the reader writing and hashing"), ("up", "MSRP client -> room (stored, hashed)"),
                         ("down", "room -> MSRP client (pull by sha-1)")):
         row = result[kind]
-        lines.append("| %s | %s (%s-%s) | %s | %s | %s | %s |" % (
+        ends = ["%s (%s-%s)" % (row[key]["median"], row[key]["min"], row[key]["max"]) if key in row else "-"
+                for key in ("send_end_cpu_ms_per_mb", "receive_end_cpu_ms_per_mb")]
+        lines.append("| %s | %s (%s-%s) | %s | %s | %s | %s | %s | %s |" % (
             label, row["median_mb_s"], row["min_mb_s"], row["max_mb_s"], row.get("ratio_to_raw", "1"),
-            row["janus_cpu_s_median"], row["msrp_thread_cpu_s_median"], row["peer_cpu_s_median"]))
+            row["janus_cpu_s_median"], row["msrp_thread_cpu_s_median"], row["peer_cpu_s_median"], *ends))
     lines += ["", "janus CPU: the whole process (ns clock); of it the msrp thread: the MSRP stack thread alone (10 ms "
               "ticks; an upload's writes and SHA-1 run on a thread of the file's own); peer CPU: the peer processes, "
               "loading the 50 MB payload from disk included. raw+store: the raw copy whose reader also writes the "
               "bytes to a file and SHA-1 hashes them on its one thread (what storing costs a plain receiver; "
-              "for reference, not the goal's baseline)."]
+              "for reference, not the goal's baseline). Sending/receiving end CPU ms/MB: the CPU of each end "
+              "within the clock (the peers' getrusage, janus's process clock), per MB: load does not change it "
+              "as it changes wall time. janus is an upload's receiving end (to compare with the raw sink's) and a "
+              "pull's sending end (to compare with the raw sender's)."]
     with open(os.path.join(RESULTS, "msrp-files-latest.md"), "w") as out:
         out.write("\n".join(lines) + "\n")
     print("\n".join(lines))

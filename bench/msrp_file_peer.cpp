@@ -18,20 +18,27 @@
 //                                                   chunks (pipelined, Success-Report: yes), every
 //                                                   chunk's 200 read; ends at the success REPORT
 //                                                   (the server sends it once the file is stored)
-//   msrp_file_peer recv LOCAL HOST PORT TO FROM OUT
+//   msrp_file_peer recv LOCAL HOST PORT TO FROM OUT [BYTES]
 //                                                   binds the session with an empty SEND, answers
 //                                                   every chunk of the incoming message 200, writes
-//                                                   the body to OUT (after the clock stops)
+//                                                   the body to OUT (after the clock stops); with
+//                                                   BYTES (the expected size) the body's memory is
+//                                                   allocated and touched before the clock starts,
+//                                                   as the raw sink's read buffer is: the clock then
+//                                                   measures the copy, not this VM's first touch of
+//                                                   50 MB of fresh pages (up to 5 ms/MB here)
 //
 // LOCAL is the address to connect from. The file is read into memory before the clock starts. On
-// success stdout's last line is {"seconds": S, "bytes": N} (S from the first byte written to the
-// end); a protocol error exits 1 with the reason on stderr.
+// success stdout's last line is {"seconds": S, "bytes": N, "cpu": C} (S from the first byte written
+// to the end, C this process's CPU seconds over the same span); the raw sink's last line is
+// {"cpu": C} from the accept to its answer. A protocol error exits 1 with the reason on stderr.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -100,8 +107,17 @@ void writeAll(int fd, std::string_view bytes) {
     }
 }
 
-void report(double seconds, uint64_t bytes) {
-    printf("{\"seconds\": %.6f, \"bytes\": %llu}\n", seconds, static_cast<unsigned long long>(bytes));
+// This process's CPU seconds (user + system): what a transfer costs an end, whatever the load.
+double cpuNow() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+void report(double seconds, uint64_t bytes, double cpu) {
+    printf("{\"seconds\": %.6f, \"bytes\": %llu, \"cpu\": %.6f}\n", seconds, static_cast<unsigned long long>(bytes),
+           cpu);
 }
 
 // ---------------------------------------------------------------- raw copy
@@ -118,6 +134,7 @@ int rawSink(const std::string& host, uint64_t bytes, const std::string& store) {
     int fd = accept(listener, nullptr, nullptr);
     if (fd < 0)
         die(std::string("accept failed: ") + strerror(errno));
+    double cpuStart = cpuNow();
     int file = store.empty() ? -1 : open(store.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (!store.empty() && file < 0)
         die("cannot write " + store);
@@ -146,6 +163,7 @@ int rawSink(const std::string& host, uint64_t bytes, const std::string& store) {
     }
     EVP_MD_CTX_free(sha1);
     writeAll(fd, "k");
+    printf("{\"cpu\": %.6f}\n", cpuNow() - cpuStart);
     close(fd);
     close(listener);
     return 0;
@@ -154,13 +172,14 @@ int rawSink(const std::string& host, uint64_t bytes, const std::string& store) {
 int rawSend(const std::string& local, const std::string& host, uint16_t port, const std::string& file, size_t chunk) {
     std::string payload = readFile(file);
     int fd = connectFrom(local, host, port);
+    double cpuStart = cpuNow();
     double start = now();
     for (size_t offset = 0; offset < payload.size(); offset += chunk)
         writeAll(fd, std::string_view(payload).substr(offset, chunk));
     char ack = 0;
     if (read(fd, &ack, 1) != 1)
         die("no acknowledgement from the sink");
-    report(now() - start, payload.size());
+    report(now() - start, payload.size(), cpuNow() - cpuStart);
     close(fd);
     return 0;
 }
@@ -288,6 +307,7 @@ int msrpSend(const std::string& local, const std::string& host, uint16_t port, c
     int fd = connectFrom(local, host, port);
     // The chunks are written as fast as the socket takes them; responses are read meanwhile.
     size_t chunks = (payload.size() + chunk - 1) / chunk;
+    double cpuStart = cpuNow();
     double start = now();
     size_t sent = 0, written = 0;
     std::string pending;  // the frame being written
@@ -341,21 +361,26 @@ int msrpSend(const std::string& local, const std::string& host, uint16_t port, c
     double seconds = now() - start;
     if (answered < chunks)  // the last responses may trail the REPORT by a frame or two
         fprintf(stderr, "msrp_file_peer: %zu of %zu chunks answered at the REPORT\n", answered, chunks);
-    report(seconds, payload.size());
+    report(seconds, payload.size(), cpuNow() - cpuStart);
     close(fd);
     return 0;
 }
 
 int msrpRecv(const std::string& local, const std::string& host, uint16_t port, const std::string& to,
-             const std::string& from, const std::string& out) {
+             const std::string& from, const std::string& out, uint64_t expected) {
+    std::unique_ptr<char[]> body;  // not zero-filled: every byte is written by a chunk
+    if (expected > 0) {
+        body.reset(new char[expected]);
+        memset(body.get(), 0, expected);  // touched now, outside the clock
+    }
+    double cpuStart = cpuNow();
     double start = now();
     int fd = connectFrom(local, host, port);
     // RFC 4975 section 5.4: a bodiless SEND binds the session; the server then sends the file.
     writeAll(fd, "MSRP bind1 SEND\r\nTo-Path: " + to + "\r\nFrom-Path: " + from +
                      "\r\nMessage-ID: bind1\r\nByte-Range: 1-0/0\r\n-------bind1$\r\n");
     FrameReader reader(fd);
-    std::unique_ptr<char[]> body;  // not zero-filled: every byte is written by a chunk
-    uint64_t received = 0, total = 0;
+    uint64_t received = 0, total = expected;
     bool complete = false;
     std::string answers;
     while (!complete) {
@@ -378,6 +403,7 @@ int msrpRecv(const std::string& local, const std::string& host, uint16_t port, c
                 body.reset(new char[size ? size : 1]);
                 total = size;
             }
+            // (with BYTES given, a different announced size fails below)
             if (size != total || first - 1 + frame.body.size() > total)
                 die("a chunk past the announced size");
             memcpy(body.get() + first - 1, frame.body.data(), frame.body.size());
@@ -389,8 +415,9 @@ int msrpRecv(const std::string& local, const std::string& host, uint16_t port, c
         answers.clear();
     }
     double seconds = now() - start;
+    double cpu = cpuNow() - cpuStart;
     std::ofstream(out, std::ios::binary).write(body.get(), static_cast<std::streamsize>(total));
-    report(seconds, received);
+    report(seconds, received, cpu);
     close(fd);
     return 0;
 }
@@ -406,7 +433,8 @@ int main(int argc, char** argv) {
     if (mode == "send" && argc == 9)
         return msrpSend(argv[2], argv[3], static_cast<uint16_t>(std::stoi(argv[4])), argv[5], argv[6], argv[7],
                         std::stoul(argv[8]));
-    if (mode == "recv" && argc == 8)
-        return msrpRecv(argv[2], argv[3], static_cast<uint16_t>(std::stoi(argv[4])), argv[5], argv[6], argv[7]);
+    if (mode == "recv" && (argc == 8 || argc == 9))
+        return msrpRecv(argv[2], argv[3], static_cast<uint16_t>(std::stoi(argv[4])), argv[5], argv[6], argv[7],
+                        argc == 9 ? std::stoull(argv[8]) : 0);
     die("usage: see the comment at the top of bench/msrp_file_peer.cpp");
 }

@@ -175,11 +175,83 @@ function renderParticipants() {
 function onAttendee(attendee) {
   if (attendee.present) state.attendees.set(attendee.id, attendee.display || attendee.id);
   else state.attendees.delete(attendee.id);
+  if (!attendee.present) stopTyping(attendee.id);
   renderParticipants();
+}
+
+// Who is typing (a web user's composing, a SIP client's RFC 3994 is-composing, an XMPP chat
+// state: the video room relays them all as "composing"), by member ref. Shown under the chat
+// until they say idle, send a message or leave, or 120 s after their last refresh (RFC 3994's
+// receiver timeout for an active state; a sender says idle itself after 15 s without typing).
+const kTypingQuietMs = 120000;
+state.typing = new Map();  // ref -> { display, private, timer }
+
+function renderTyping() {
+  const names = [...state.typing.values()].map((t) => (t.private ? `${t.display} (privately)` : t.display));
+  $("typing").textContent = names.length === 0 ? ""
+    : names.length === 1 ? `${names[0]} is typing…`
+    : `${names.slice(0, -1).join(", ")} and ${names.at(-1)} are typing…`;
+}
+
+function stopTyping(ref) {
+  const typing = state.typing.get(ref);
+  if (!typing) return;
+  clearTimeout(typing.timer);
+  state.typing.delete(ref);
+  renderTyping();
+}
+
+function onComposing(composing) {
+  if (composing.id === state.myId) return;
+  stopTyping(composing.id);
+  if (!composing.active) return;
+  const timer = setTimeout(() => stopTyping(composing.id), kTypingQuietMs);
+  state.typing.set(composing.id, { display: composing.display || displayOf(composing.id),
+                                   private: Boolean(composing.private), timer });
+  renderTyping();
+}
+
+// Our own typing, told to the room (or to the private recipient), as an RFC 3994 sender: "active"
+// when typing starts and again every 30 s while it goes on (SIP receivers hear a 60 s refresh),
+// "idle" when the input is emptied or after 15 s without a key; a sent message ends it at the
+// receivers by itself.
+const kTypingRefreshMs = 30000;
+const kTypingIdleMs = 15000;
+let typingSentAt = 0;
+let typingSentTo = null;
+let typingIdleTimer = null;
+
+function sendComposing(active) {
+  if (!state.publisher || !state.myId) return;
+  const message = { request: "composing", active };
+  if (state.chatTo !== "" && state.chatTo !== undefined) message.to = state.chatTo;
+  state.publisher.send({ message, error: () => {} });  // best effort: a lost typing notice harms nothing
+}
+
+function typingEnded(tell) {
+  clearTimeout(typingIdleTimer);
+  if (tell && typingSentAt) sendComposing(false);
+  typingSentAt = 0;
+}
+
+function onChatInput() {
+  const text = $("chat-text").value;
+  const now = Date.now();
+  if (text.trim() === "") {
+    typingEnded(true);
+    return;
+  }
+  clearTimeout(typingIdleTimer);
+  typingIdleTimer = setTimeout(() => typingEnded(true), kTypingIdleMs);
+  if (typingSentAt && now - typingSentAt < kTypingRefreshMs && typingSentTo === state.chatTo) return;
+  typingSentAt = now;
+  typingSentTo = state.chatTo;
+  sendComposing(true);
 }
 
 function addMessage(message) {
   state.messages.push(message);
+  if (message.from !== undefined) stopTyping(message.from);
   const item = document.createElement("li");
   const from = document.createElement("span");
   from.className = "from";
@@ -296,6 +368,7 @@ function onPublishers(publishers) {
 
 function onGone(feed) {
   state.participants.delete(feed);
+  stopTyping(feed);
   removeTile(feed);
   removeTile(`${feed}-screen`);
   renderParticipants();
@@ -406,6 +479,7 @@ function onPublisherMessage(msg, jsep) {
     if (msg.unpublished !== undefined && msg.unpublished !== "ok") onGone(msg.unpublished);
     if (msg.leaving !== undefined && msg.leaving !== "ok") onGone(msg.leaving);
     if (msg.message) addMessage(msg.message);
+    if (msg.composing) onComposing(msg.composing);
     if (msg.attendee) onAttendee(msg.attendee);
     if (msg.file) addFile(msg.file);
     if (msg.dominant_speaker !== undefined) {
@@ -469,7 +543,9 @@ $("chat-form").addEventListener("submit", (event) => {
   const text = $("chat-text").value.trim();
   if (text) state.sendChat(text, state.chatTo === "" ? undefined : state.chatTo).catch((e) => fail(`chat: ${e}`));
   $("chat-text").value = "";
+  typingEnded(false);  // the message ended our typing at the receivers
 });
+$("chat-text").addEventListener("input", onChatInput);
 $("chat-to").addEventListener("change", () => {
   const value = $("chat-to").value;
   state.chooseRecipient(/^\d+$/.test(value) ? Number(value) : value);

@@ -8,13 +8,22 @@
 // (hashedInOrder() false). The queue is bounded: write() waits while queuedBytes() is past the
 // bound, so a slow disk pushes back on the network (as writing on the caller's thread did) and
 // memory stays bounded. A write error is kept and thrown by the next write() or by finish().
+//
+// Pieces that come in order are gathered in an aligned 1 MiB stage and written with O_DIRECT
+// where the file system takes it: a stored upload skips the page cache. The copy into cache
+// pages was the writer's whole cost (on this project's VMs, whose fresh pages are faulted in from
+// the host on first touch, ~7 ms/MB of a 50 MB upload against ~1.5 ms/MB direct); a room file is
+// read back rarely, and then once from the disk. The tail (under 1 MiB), pieces out of order and
+// file systems without O_DIRECT take the ordinary buffered pwrite().
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "../api.hpp"
@@ -44,8 +53,15 @@ private:
         uint64_t offset;
         std::string bytes;
     };
+    struct AlignedFree {
+        void operator()(char* p) const;
+    };
     void run();
     void throwIfFailed() const;
+    int writePiece(const Piece& piece);                         // errno, 0 when written
+    int stage(std::string_view bytes);                          // in order: gathered, whole stages go direct
+    int flushStage();                                           // what is staged, buffered; direct IO ends
+    static int writeAt(int fd, const char* data, size_t size, uint64_t offset);
 
     int fd_;
     size_t maxQueuedBytes_;
@@ -61,6 +77,11 @@ private:
     Sha1Hasher checksum_;
     uint64_t hashedUpTo_ = 0;
     bool inOrder_ = true;
+    // The writer thread's own, then finish()'s (after the join): the direct IO stage.
+    bool direct_ = false;                     // O_DIRECT is on for fd_
+    std::unique_ptr<char[], AlignedFree> stage_;
+    uint64_t stageOffset_ = 0;                // the file offset of stage_[0] (a multiple of its size)
+    size_t staged_ = 0;
     std::thread thread_;  // last: started once everything above exists
 };
 

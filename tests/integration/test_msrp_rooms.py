@@ -30,7 +30,7 @@ from conftest import BUILD, TOP, run
 from harness.janus_api import Session
 from harness.janus_process import JanusProcess, sanitizer_env
 from test_msrp_files import Http, close_file_session, colon_hex, open_file_session, wait_transfer
-from harness.msrp_peer import cpim
+from harness.msrp_peer import cpim, is_composing, parse_is_composing
 from harness.processes import spawn
 from test_msrp_switch import ChatClient, WebUser, caller_for
 from test_sip_msrp_chat import ConferenceWatcher
@@ -310,7 +310,7 @@ def test_room_page_picks_a_private_recipient_from_the_roster(janus):
     the roster (listed through the video room's attendees), the "To" select and the input say so,
     and the form sends the message to that client only; the client's private answer and the sent
     message are shown marked private (the sent one naming its recipient); a third MSRP client
-    gets neither."""
+    gets neither, nor the web user's typing (is-composing went to the picked client only)."""
     room = "picker-room"
 
     async def body():
@@ -336,18 +336,23 @@ def test_room_page_picks_a_private_recipient_from_the_roster(janus):
             my_id = (await line_with("joined"))["myId"]
             sent = (await line_with("sent"))["sent"]
             at_alice = await alice.next(timeout=10)
+            typing_at_alice = []  # the page tells its typing to the picked recipient first
+            while at_alice.content_type == "application/im-iscomposing+xml":
+                typing_at_alice.append(parse_is_composing(at_alice.body)["state"])
+                at_alice = await alice.next(timeout=10)
             await alice.say("answer to the web privately", to="urn:sylk:janus.plugin.sylk.videoroom:%d" % my_id)
             shown = await line_with("received")
             at_carol = await people_messages(carol, timeout=1)
             await browser.wait()
-            return sent, at_alice, shown, at_carol, alice.member
+            return sent, at_alice, typing_at_alice, shown, at_carol, alice.member
         finally:
             if browser and browser.returncode is None:
                 browser.kill()
                 await browser.wait()
             await probe_session.close()
 
-    sent, at_alice, shown, at_carol, alice_member = run(body(), timeout=120)
+    sent, at_alice, typing_at_alice, shown, at_carol, alice_member = run(body(), timeout=120)
+    assert typing_at_alice == ["active"], typing_at_alice
     assert sent["to"] == alice_member and sent["selected"] == "Alice (private)", sent
     assert sent["placeholder"] == "Private message to Alice", sent
     assert sent["options"][0] == "Everyone" and "Carol (private)" in sent["options"], sent
@@ -356,3 +361,50 @@ def test_room_page_picks_a_private_recipient_from_the_roster(janus):
     assert "private" in shown["received"]["classes"], shown
     assert shown["mine"]["text"] == "Webby (private to Alice):picked alice privately", shown
     assert at_carol == [], at_carol
+
+
+def test_room_page_shows_who_is_typing(janus):
+    """room.html's typing line: an MSRP client's is-composing (RFC 3994) shows "Alice is typing…"
+    under the chat; the web user typing in the page's input reaches the client as is-composing
+    active; Alice's message clears the line."""
+    room = "typing-page-room"
+
+    async def body():
+        probe_session, caller = await caller_for(janus)
+        browser = None
+        try:
+            alice = await ChatClient.join(caller, room, "sip:alice@sylk.test", "Alice")
+            browser = await spawn("node", os.path.join(TOP, "tests", "browser", "room_typing.mjs"),
+                                  janus.http_url + "room.html", room, "Webby", "Alice", "hello the",
+                                  stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+            async def line_with(key):
+                while True:
+                    line = await asyncio.wait_for(browser.stdout.readline(), 60)
+                    assert line, "the browser ended: %s" % (await browser.stderr.read()).decode(errors="replace")[-2000:]
+                    found = json.loads(line) if line.startswith(b"{") else {}
+                    assert "error" not in found, found
+                    if key in found:
+                        return found
+
+            await line_with("joined")
+            await alice.say(is_composing("active").decode(), content_type="application/im-iscomposing+xml")
+            shown = (await line_with("shown"))["shown"]
+            await line_with("typed")
+            from_web = await alice.next(timeout=10)
+            await alice.say("done typing")
+            cleared = (await line_with("cleared"))["cleared"]
+            await browser.wait()
+            return shown, from_web, cleared
+        finally:
+            if browser and browser.returncode is None:
+                browser.kill()
+                await browser.wait()
+            await probe_session.close()
+
+    shown, from_web, cleared = run(body(), timeout=120)
+    assert shown == "Alice is typing…"
+    assert from_web.content_type == "application/im-iscomposing+xml"
+    assert parse_is_composing(from_web.body)["state"] == "active"
+    assert 'Webby' in from_web.header("From")
+    assert cleared["typing"] == "" and "done typing" in cleared["messages"] and cleared["error"] is None

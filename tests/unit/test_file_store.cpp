@@ -194,6 +194,31 @@ static void background_writer(void**) {
         assert_string_equal(outOfOrder.finish().c_str(), "");  // not in order: hashed from disk by the owner
         close(out);
     }
+    {
+        // Past the 1 MiB direct IO stage: whole stages go direct, the tail and a piece out of
+        // order after them buffered; every byte lands in place either way.
+        std::string big = pattern(3 * 1024 * 1024 + 12345);
+        std::string bigPath = root + "/big.bin";
+        int out = open(bigPath.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+        assert_true(out >= 0);
+        sylk::files::BackgroundWriter inOrder(out);
+        for (size_t at = 0; at < big.size(); at += 65599)  // pieces that never align with a stage
+            inOrder.write(at, big.substr(at, 65599));
+        assert_string_equal(inOrder.finish().c_str(), sha1(big).c_str());
+        assert_int_equal(fcntl(out, F_GETFL) & O_DIRECT, 0);  // the descriptor as it was given
+        close(out);
+        assert_true(readFile(bigPath) == big);
+        unlink(bigPath.c_str());
+        out = open(bigPath.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+        sylk::files::BackgroundWriter mixed(out);
+        size_t split = 2 * 1024 * 1024 + 777;
+        mixed.write(0, big.substr(0, split - 1000));
+        mixed.write(split, big.substr(split));
+        mixed.write(split - 1000, big.substr(split - 1000, 1000));
+        assert_string_equal(mixed.finish().c_str(), "");
+        close(out);
+        assert_true(readFile(bigPath) == big);
+    }
     int readOnly = open(path.c_str(), O_RDONLY);
     bool thrown = false;
     {
