@@ -390,6 +390,8 @@ void IlbcEncoder::encode(const int16_t* pcm, uint8_t* out) {
             std::copy(reversedDecoded + sub * kSubframe, reversedDecoded + (sub + 1) * kSubframe,
                       memory + kMemoryLength - kSubframe);
         }
+        for (int i = 0; i < kSubframe * backward; ++i)
+            decoded[kSubframe * backward - 1 - i] = reversedDecoded[i];
     }
     params.write(mode_, out);
 }

@@ -91,6 +91,7 @@ bool FrameParameters::read(const FrameMode& mode, const uint8_t* in) {
     if (in[mode.bytes - 1] & 1)
         return false;
     *this = FrameParameters{};
+    start = 0;  // every field is assembled from its bits
     int bit = 0;
     for (int cls = 0; cls < 3; ++cls) {
         forEachField(mode, *this, [&](int& value, const int (&widths)[3]) {
