@@ -176,6 +176,11 @@ void IlbcDecoder::synthesize(const float* residual, const float (*synthesis)[kOr
     float* m = highpassState_;  // x[n-1], x[n-2], y[n-1], y[n-2]
     for (int n = 0; n < mode_.blockLength; ++n) {
         float x = buffer[kOrder + n];
+        if (!std::isfinite(x)) {  // no state of a decodable frame gets here; never let one stick
+            x = 0;
+            std::fill(synthesisState_, synthesisState_ + kOrder, 0.0f);
+            std::fill(m, m + 4, 0.0f);
+        }
         float y = kOutputHighpassZeros[0] * x + kOutputHighpassZeros[1] * m[0] + kOutputHighpassZeros[2] * m[1] -
                   kOutputHighpassPoles[1] * m[2] - kOutputHighpassPoles[2] * m[3];
         m[1] = m[0];
