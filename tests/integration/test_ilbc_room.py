@@ -133,3 +133,38 @@ def test_ilbc_phones_of_both_modes_talk_with_a_pcmu_phone(janus):
             levels = {f: band_db(samples, rate, f) for f in [own] + others}
             assert min(levels[f] for f in others) - levels[own] >= 20, (name, levels)
     assert janus.alive()
+
+
+def test_ilbc_only_phone_calls_a_room_through_the_sip_focus(janus):
+    """sipp offers only iLBC with a=fmtp mode=20 (RFC 3952); the focus answers iLBC in that mode
+    and puts the call in the room, where a WebRTC participant (aiortc, Opus) and the phone hear
+    each other (FFT; the phone's side decoded by ffmpeg)."""
+    from test_audiomixer import Voice, tone_db
+    from test_sip_focus import sipp, wait_for
+
+    async def body(workdir):
+        ann = Voice(janus, "ilbc-focus-room", "Ann", 440)
+        phone = await IlbcPhone(workdir, 20, 1000, 97).open()
+        try:
+            await ann.join()
+            call = await sipp("ilbc_call.xml", workdir, ("room", "ilbc-focus-room"), ("rtpport", phone.port),
+                              ("pt", 97), ("fmtp", "mode=20"))
+            answer = await wait_for(os.path.join(workdir, "messages.log"),
+                                    r"SIP/2\.0 200 OK.*?(m=audio (\d+) RTP/AVP 97.*?a=ptime:\d+)")
+            await phone.stream(("127.0.0.1", int(answer.group(2))), 3)
+            heard = ann.heard()
+            _, errors = await asyncio.wait_for(call.communicate(), 30)
+            return answer.group(1), heard, phone, call.returncode, errors
+        finally:
+            phone.close()
+            await ann.close()
+
+    with tempfile.TemporaryDirectory(prefix="sylk-ilbc-focus-") as workdir:
+        media, heard, phone, status, errors = run(body(workdir), timeout=60)
+        assert "a=rtpmap:97 iLBC/8000" in media and "a=fmtp:97 mode=20" in media and "a=ptime:20" in media, media
+        assert phone.payloads and all(len(p) == 38 for p in phone.payloads)
+        phone_heard = phone.heard()
+        assert tone_db(*heard, 1000) - tone_db(*heard, 440) >= 20, (tone_db(*heard, 1000), tone_db(*heard, 440))
+        assert band_db(phone_heard, 8000, 440) - band_db(phone_heard, 8000, 1000) >= 20
+        assert status == 0, errors.decode(errors="replace")[-1000:]
+    assert janus.alive()
