@@ -168,3 +168,58 @@ def test_ilbc_only_phone_calls_a_room_through_the_sip_focus(janus):
         assert band_db(phone_heard, 8000, 440) - band_db(phone_heard, 8000, 1000) >= 20
         assert status == 0, errors.decode(errors="replace")[-1000:]
     assert janus.alive()
+
+
+def test_ilbc_only_phone_calls_a_web_user_through_the_gateway(janus):
+    """The gateway transcodes: a phone offering only iLBC (no a=fmtp, so 30 ms frames) calls a
+    web user (aiortc, Opus): the answer is iLBC mode=30, and each side hears the other's tone."""
+    from test_audiomixer import tone_db
+    from test_sip_focus import SCENARIOS, wait_for
+    from test_sip_gateway import WebUser, sip_event
+    from harness.processes import spawn
+
+    with open(os.path.join(SCENARIOS, "call_web_user.xml")) as original:
+        scenario = original.read()
+    offer = "m=audio [$rtpport] RTP/AVP 9 101\n      a=rtpmap:9 G722/8000\n"
+    assert offer in scenario
+
+    async def body(workdir):
+        scenario_path = os.path.join(workdir, "call_web_user_ilbc.xml")
+        with open(scenario_path, "w") as variant:
+            variant.write(scenario.replace(offer, "m=audio [$rtpport] RTP/AVP 97 101\n      a=rtpmap:97 iLBC/8000\n"))
+        phone = await IlbcPhone(workdir, 30, 1000, 97).open()
+        user = await WebUser(janus, 440).open()
+        caller = None
+        try:
+            contact_user = (await user.register_guest())["result"]["contact_user"]
+            caller = await spawn("sipp", "127.0.0.1:5060", "-sf", scenario_path, "-m", "1", "-i", "127.0.0.1", "-p", "0",
+                                 "-nostdin", "-timeout", "60s", "-trace_msg", "-message_file",
+                                 os.path.join(workdir, "caller.log"), "-set", "user", contact_user,
+                                 "-set", "rtpport", str(phone.port), cwd=workdir,
+                                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            _, jsep = await sip_event(user.handle, ("incomingcall",))
+            accepted, _ = await user.handle.send({"request": "accept"}, jsep=await user.answer(jsep))
+            answer = await wait_for(os.path.join(workdir, "caller.log"),
+                                    r"SIP/2\.0 200 OK.*?(m=audio (\d+) RTP/AVP 97.*?a=ptime:\d+)")
+            await phone.stream(("127.0.0.1", int(answer.group(2))), 3)
+            web_heard = user.heard()
+            await user.handle.send({"request": "hangup"})
+            return answer.group(1), web_heard, phone
+        finally:
+            if caller and caller.returncode is None:
+                caller.kill()
+                await caller.wait()
+            phone.close()
+            await user.close()
+
+    with tempfile.TemporaryDirectory(prefix="sylk-ilbc-gw-") as workdir:
+        media, web_heard, phone = run(body(workdir), timeout=60)
+        assert "a=rtpmap:97 iLBC/8000" in media and "a=fmtp:97 mode=30" in media and "a=ptime:30" in media, media
+        assert phone.payloads and all(len(p) == 50 for p in phone.payloads)
+        steps = numpy.diff(numpy.array(phone.timestamps, dtype=numpy.int64)) % 2**32
+        assert numpy.median(steps) == 240, steps[:10]
+        phone_heard = phone.heard()
+        assert tone_db(*web_heard, 1000) - tone_db(*web_heard, 440) >= 20, (tone_db(*web_heard, 1000),
+                                                                            tone_db(*web_heard, 440))
+        assert band_db(phone_heard, 8000, 440) - band_db(phone_heard, 8000, 1000) >= 20
+    assert janus.alive()
