@@ -161,7 +161,7 @@ Reply AudioMixerPlugin::join(Session& session, RequestReader& reader, const Requ
     auto codec = audio::codecFromName(codecName);
     if (!codec)
         throw RequestError(ErrorCode::AudioMixerUnsupportedCodec,
-                           "unsupported codec '" + codecName + "' (opus, g722, pcmu, pcma; iLBC is not available)");
+                           "unsupported codec '" + codecName + "' (opus, g722, pcmu, pcma, ilbc, ilbc20)");
     bool plainRtp = reader.optionalObject("rtp") != nullptr;
     if (plainRtp)
         readPlainRtp(reader, *codec);

@@ -12,7 +12,7 @@ namespace sylk::audiomixer {
 MixParticipant::MixParticipant(uint64_t participantId, std::string name, audio::CodecId codecId, int pt, int roomRate,
                                std::unique_ptr<AudioSink> sink)
     : id(participantId), display(std::move(name)), codec(codecId), payloadType(pt), mixRate_(roomRate),
-      sink_(std::move(sink)), jitter_(audio::codecInfo(codecId).clockRate), packet_(1500), talk_(25, 45),
+      sink_(std::move(sink)), jitter_(audio::codecInfo(codecId).clockRate, audio::codecInfo(codecId).frameMs), packet_(1500), talk_(25, 45),
       sequence_(static_cast<uint16_t>(g_random_int())), timestamp_(g_random_int()), ssrc_(g_random_int()) {
     buildForRate();
 }
@@ -63,7 +63,9 @@ bool MixParticipant::pullFrame() {
     int samples = 0;
     std::vector<uint8_t>& payload = frame_;  // reused tick after tick: no allocation per packet
     int codecFrame = audio::pcmRate(codec, mixRate_) / 50;
-    switch (jitter_.pop(payload)) {
+    // Packets longer than a tick (iLBC's 30 ms) leave audio for the next tick: take that first.
+    bool enoughPending = audio::codecInfo(codec).frameMs > 20 && pending_.size() >= input_.size();
+    switch (enoughPending ? audio::JitterBuffer::Pop::Empty : jitter_.pop(payload)) {
     case audio::JitterBuffer::Pop::Frame:
         samples = decoder_->decode(payload.data(), payload.size(), decoded, static_cast<int>(std::size(decoded)));
         if (samples < 0) {
@@ -136,7 +138,7 @@ void MixParticipant::sendPayload(const uint8_t* payload, size_t length) {
     size_t header = audio::writeRtpHeader(packet_.data(), static_cast<uint8_t>(payloadType), firstPacket_, sequence_++,
                                           timestamp_, ssrc_);
     firstPacket_ = false;
-    timestamp_ += static_cast<uint32_t>(audio::codecInfo(codec).clockRate / 50);
+    timestamp_ += static_cast<uint32_t>(audio::codecInfo(codec).clockRate * audio::codecInfo(codec).frameMs / 1000);
     std::copy(payload, payload + length, packet_.begin() + static_cast<long>(header));
     sink_->send(packet_.data(), header + length);
     ++stats.packetsOut;

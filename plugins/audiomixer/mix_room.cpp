@@ -7,7 +7,7 @@
 
 namespace sylk::audiomixer {
 
-static_assert(static_cast<int>(audio::CodecId::Pcma) == 3, "sharedPackets_ has one slot per codec");
+static_assert(static_cast<int>(audio::CodecId::Ilbc20) == 5, "sharedPackets_ has one slot per codec");
 
 MixRoom::MixRoom(std::string roomId, MixRoomSettings roomSettings, TalkListener onTalk)
     : id(std::move(roomId)), settings(std::move(roomSettings)), onTalk_(std::move(onTalk)),

@@ -89,7 +89,7 @@ private:
         size_t length = 0;
         uint8_t data[1500];
     };
-    std::array<SharedPacket, 4> sharedPackets_{};
+    std::array<SharedPacket, 6> sharedPackets_{};
     std::vector<MixParticipant*> talkers_;  // this tick's, reused
     std::atomic<int> mixRate_;
     std::vector<int32_t> mix_;

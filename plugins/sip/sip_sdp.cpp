@@ -28,6 +28,7 @@ struct Media {
         unsigned long rate = 0;
     };
     std::map<int, Format> rtpmap;  // pt -> its a=rtpmap
+    std::map<int, std::string> fmtp;  // pt -> its a=fmtp parameters, as written (iLBC's mode)
     std::string connection;
     std::string direction = "sendrecv";
     struct Crypto {
@@ -105,7 +106,7 @@ bool ipAddress(const std::string& address) {
     return true;
 }
 
-const char* kSupported[] = {"opus", "g722", "pcmu", "pcma"};
+const char* kSupported[] = {"opus", "g722", "pcmu", "pcma", "ilbc"};
 const std::map<int, std::string> kStatic = {{0, "pcmu"}, {8, "pcma"}, {9, "g722"}};
 
 // The RTP clock rate of the codecs we take (G.722's is 8000 by RFC 3551's historical error).
@@ -186,6 +187,13 @@ bool parse(const std::string& text, Description* sdp, std::string* why) {
                 if (!key.empty())
                     media.back().crypto.push_back({static_cast<int>(tag), parts[1], key});
             }
+        } else if (kind == 'a' && value.rfind("fmtp:", 0) == 0) {
+            // a=fmtp:<pt> <parameters>: kept for the codecs whose parameters we act on (iLBC)
+            size_t space = value.find(' ');
+            unsigned long pt;
+            if (space != std::string::npos && number(value.substr(5, space - 5), 127, &pt) &&
+                media.back().fmtp.size() < 32 && value.size() - space <= 256)
+                media.back().fmtp[static_cast<int>(pt)] = lower(value.substr(space + 1));
         } else if (kind == 'a' && value.rfind("rtpmap:", 0) == 0) {
             auto parts = split(value.substr(7), ' ');
             unsigned long pt;
@@ -284,11 +292,16 @@ std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* rea
                 if (name == supported && chosen.codec.empty()) {
                     chosen.codec = name;
                     chosen.payloadType = pt;
+                    // RFC 3952 section 5: the mode the offer asks (a=fmtp mode=20|30); 30 when absent
+                    auto parameters = entry.fmtp.find(pt);
+                    if (name == "ilbc" && parameters != entry.fmtp.end() &&
+                        parameters->second.find("mode=20") != std::string::npos)
+                        chosen.codec = "ilbc20";
                 }
             }
         }
         if (chosen.codec.empty()) {
-            why = "no common codec (we take Opus, G.722, PCMU, PCMA)";
+            why = "no common codec (we take Opus, G.722, PCMU, PCMA, iLBC)";
             continue;
         }
         for (int pt : entry.formats) {
@@ -335,19 +348,25 @@ std::string audioSection(uint16_t localPort, const AudioOffer& chosen, const std
         rtpmap = "G722/8000";
     else if (chosen.codec == "pcmu")
         rtpmap = "PCMU/8000";
+    else if (chosen.codec == "ilbc" || chosen.codec == "ilbc20")
+        rtpmap = "iLBC/8000";
     else
         rtpmap = "PCMA/8000";
+    const bool ilbc20 = chosen.codec == "ilbc20";
+    const bool ilbc = ilbc20 || chosen.codec == "ilbc";
     std::string formats = std::to_string(chosen.payloadType);
     if (chosen.telephoneEventPt >= 0)
         formats += " " + std::to_string(chosen.telephoneEventPt);
     std::string sdp = "m=audio " + std::to_string(localPort) + (chosen.srtp() ? " RTP/SAVP " : " RTP/AVP ") + formats + "\r\n"
                       "a=rtpmap:" + std::to_string(chosen.payloadType) + " " + rtpmap + "\r\n";
+    if (ilbc)  // the mode the offer asked, so both ends send the same frames (RFC 3952 section 5)
+        sdp += "a=fmtp:" + std::to_string(chosen.payloadType) + (ilbc20 ? " mode=20\r\n" : " mode=30\r\n");
     if (chosen.srtp())
         sdp += "a=crypto:" + std::to_string(chosen.cryptoTag) + " " + chosen.cryptoSuite + " inline:" + localKey + "\r\n";
     if (chosen.telephoneEventPt >= 0)
         sdp += "a=rtpmap:" + std::to_string(chosen.telephoneEventPt) + " telephone-event/" +
                std::to_string(chosen.telephoneEventRate) + "\r\n";
-    sdp += "a=ptime:20\r\na=" + direction + "\r\n";
+    sdp += std::string(ilbc && !ilbc20 ? "a=ptime:30\r\n" : "a=ptime:20\r\n") + "a=" + direction + "\r\n";
     return sdp;
 }
 

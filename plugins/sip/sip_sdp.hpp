@@ -13,7 +13,7 @@ struct AudioOffer {
     int index = -1;        // its place among the SDP's m= lines (from 0)
     std::string address;   // where the phone wants our RTP
     uint16_t port = 0;
-    std::string codec;     // "opus", "g722", "pcmu" or "pcma"
+    std::string codec;     // "opus", "g722", "pcmu", "pcma", "ilbc" (30 ms mode) or "ilbc20"
     int payloadType = -1;
     int telephoneEventPt = -1;  // RFC 4733 DTMF, if offered
     int telephoneEventRate = 8000;  // its clock rate as offered: the answer keeps it (RFC 3264 §6.1)

@@ -1,5 +1,10 @@
 #include "codec.hpp"
 
+#include <vector>
+
+#include "ilbc_decoder.hpp"
+#include "ilbc_encoder.hpp"
+
 #include <opus/opus.h>
 
 #include <algorithm>
@@ -22,6 +27,8 @@ const CodecInfo kCodecs[] = {
     {CodecId::G722, "g722", 8000, 9},
     {CodecId::Pcmu, "pcmu", 8000, 0},
     {CodecId::Pcma, "pcma", 8000, 8},
+    {CodecId::Ilbc, "ilbc", 8000, -1, 30},
+    {CodecId::Ilbc20, "ilbc20", 8000, -1, 20},
 };
 
 class OpusDecoderImpl : public Decoder {
@@ -150,6 +157,77 @@ private:
     bool ulaw_;
 };
 
+// iLBC: the payload's length tells the mode (RFC 3952: n * 38 bytes for 20 ms frames, n * 50
+// for 30 ms), so one decoder object per mode serves a peer whatever it sends.
+class IlbcDecoderImpl : public Decoder {
+public:
+    explicit IlbcDecoderImpl(int milliseconds) : preferred_(milliseconds) {}
+    int sampleRate() const override { return 8000; }
+    int decode(const uint8_t* payload, size_t length, int16_t* pcm, int maxSamples) override {
+        int milliseconds = length > 0 && length % 50 == 0 && (preferred_ == 30 || length % 38 != 0) ? 30
+                           : length > 0 && length % 38 == 0                                          ? 20
+                                                                                                     : 0;
+        if (milliseconds == 0)
+            return -1;
+        ilbc::IlbcDecoder& decoder = forMode(milliseconds);
+        size_t frameBytes = static_cast<size_t>(decoder.mode().bytes);
+        int frameSamples = decoder.mode().blockLength;
+        if (static_cast<int>(length / frameBytes) * frameSamples > maxSamples)
+            return -1;
+        bool anyGood = false;
+        for (size_t at = 0; at < length; at += frameBytes) {
+            anyGood = decoder.decode(payload + at, frameBytes, pcm) || anyGood;  // bad frames are concealed
+            pcm += frameSamples;
+        }
+        last_ = milliseconds;
+        return anyGood ? static_cast<int>(length / frameBytes) * frameSamples : -1;
+    }
+    int conceal(int16_t* pcm, int samples) override {
+        ilbc::IlbcDecoder& decoder = forMode(last_);
+        if (samples < decoder.mode().blockLength) {
+            std::fill(pcm, pcm + samples, 0);
+            return samples;
+        }
+        decoder.conceal(pcm);
+        return decoder.mode().blockLength;
+    }
+
+private:
+    ilbc::IlbcDecoder& forMode(int milliseconds) {
+        auto& slot = milliseconds == 20 ? decoder20_ : decoder30_;
+        if (!slot)
+            slot = std::make_unique<ilbc::IlbcDecoder>(milliseconds);
+        return *slot;
+    }
+
+    int preferred_;
+    int last_ = preferred_;
+    std::unique_ptr<ilbc::IlbcDecoder> decoder20_, decoder30_;
+};
+
+class IlbcEncoderImpl : public Encoder {
+public:
+    explicit IlbcEncoderImpl(int milliseconds) : encoder_(milliseconds) {}
+    int sampleRate() const override { return 8000; }
+    int encode(const int16_t* pcm, int samples, uint8_t* out, int maxBytes) override {
+        const int frame = encoder_.mode().blockLength;
+        if (samples < 0 || maxBytes < encoder_.mode().bytes)
+            return -1;
+        pending_.insert(pending_.end(), pcm, pcm + samples);
+        if (static_cast<int>(pending_.size()) < frame)
+            return 0;
+        encoder_.encode(pending_.data(), out);
+        pending_.erase(pending_.begin(), pending_.begin() + frame);
+        if (static_cast<int>(pending_.size()) > 4 * frame)
+            pending_.clear();  // a caller feeding faster than frames go out: stay near real time
+        return encoder_.mode().bytes;
+    }
+
+private:
+    ilbc::IlbcEncoder encoder_;
+    std::vector<int16_t> pending_;
+};
+
 }  // namespace
 
 std::optional<CodecId> codecFromName(std::string_view name) {
@@ -169,7 +247,9 @@ int pcmRate(CodecId id, int opusRate) {
     case CodecId::Opus: return opusRate;
     case CodecId::G722: return 16000;
     case CodecId::Pcmu:
-    case CodecId::Pcma: return 8000;
+    case CodecId::Pcma:
+    case CodecId::Ilbc:
+    case CodecId::Ilbc20: return 8000;
     }
     return opusRate;
 }
@@ -180,6 +260,8 @@ std::unique_ptr<Decoder> makeDecoder(CodecId id, int opusRate) {
     case CodecId::G722: return std::make_unique<G722DecoderImpl>();
     case CodecId::Pcmu: return std::make_unique<G711DecoderImpl>(true);
     case CodecId::Pcma: return std::make_unique<G711DecoderImpl>(false);
+    case CodecId::Ilbc: return std::make_unique<IlbcDecoderImpl>(30);
+    case CodecId::Ilbc20: return std::make_unique<IlbcDecoderImpl>(20);
     }
     return nullptr;
 }
@@ -190,6 +272,8 @@ std::unique_ptr<Encoder> makeEncoder(CodecId id, int opusRate, int opusComplexit
     case CodecId::G722: return std::make_unique<G722EncoderImpl>();
     case CodecId::Pcmu: return std::make_unique<G711EncoderImpl>(true);
     case CodecId::Pcma: return std::make_unique<G711EncoderImpl>(false);
+    case CodecId::Ilbc: return std::make_unique<IlbcEncoderImpl>(30);
+    case CodecId::Ilbc20: return std::make_unique<IlbcEncoderImpl>(20);
     }
     return nullptr;
 }

@@ -1,5 +1,5 @@
-// Audio codecs for mixing and transcoding: Opus (libopus), G.722 and G.711 (spandsp). Mono,
-// 16-bit PCM, one RTP packet per call. Shared by the audio mixer and (later) the SIP gateway.
+// Audio codecs for mixing and transcoding: Opus (libopus), G.722 and G.711 (spandsp), iLBC (ours,
+// ilbc_encoder/ilbc_decoder). Mono, 16-bit PCM, one RTP packet per call. Shared by the audio mixer and (later) the SIP gateway.
 #pragma once
 
 #include <cstddef>
@@ -12,13 +12,16 @@
 
 namespace sylk::audio {
 
-enum class CodecId { Opus, G722, Pcmu, Pcma };
+// Ilbc is iLBC's 30 ms mode (RFC 3952's default), Ilbc20 its 20 ms mode: SDP names both "iLBC"
+// and tells them apart by a=fmtp mode=20|30.
+enum class CodecId { Opus, G722, Pcmu, Pcma, Ilbc, Ilbc20 };
 
 struct CodecInfo {
     CodecId id;
-    const char* name;    // as in SDP, lower case: "opus", "g722", "pcmu", "pcma"
+    const char* name;    // as in SDP, lower case: "opus", "g722", "pcmu", "pcma"; "ilbc" (30 ms), "ilbc20"
     int clockRate;       // RTP timestamp rate (G.722's is 8000 for 16 kHz audio, RFC 3551)
     int staticPt;        // -1 for dynamic payload types
+    int frameMs = 20;    // one packet's audio: 20, or 30 for iLBC's 30 ms mode
 };
 
 SYLK_API std::optional<CodecId> codecFromName(std::string_view name);
@@ -32,7 +35,8 @@ public:
     // Decodes one packet into at most maxSamples samples; returns the count, or -1 for a
     // payload that does not decode (counted, concealed by the caller).
     virtual int decode(const uint8_t* payload, size_t length, int16_t* pcm, int maxSamples) = 0;
-    // Fills samples of a lost packet (Opus PLC; silence for the others).
+    // Fills samples of a lost packet (Opus and iLBC PLC; silence for the others). iLBC fills one
+    // frame of its mode (160 or 240 samples) and returns that count.
     virtual int conceal(int16_t* pcm, int samples) = 0;
     // Recovers a lost packet from the forward error correction in the next one (Opus in-band
     // FEC); falls back to conceal where the codec has none.
@@ -47,7 +51,8 @@ class SYLK_API Encoder {
 public:
     virtual ~Encoder() = default;
     virtual int sampleRate() const = 0;
-    // Encodes samples (one packet's worth) into out; returns bytes, or -1.
+    // Encodes samples (one packet's worth) into out; returns bytes, or -1. iLBC in 30 ms mode
+    // takes 20 ms calls too: it buffers and returns 0 (nothing to send) until a frame is full.
     virtual int encode(const int16_t* pcm, int samples, uint8_t* out, int maxBytes) = 0;
 };
 

@@ -20,7 +20,8 @@ Transcoder::Transcoder(CodecId from, CodecId to)
     : from_(from),
       to_(to),
       pcmRate_(commonRate(from, to)),
-      frameSamples_(pcmRate_ / 50),
+      // one frame of the output codec: 20 ms, or 30 ms for iLBC's 30 ms mode
+      frameSamples_(pcmRate_ * codecInfo(to).frameMs / 1000),
       inTicksPerSample_(static_cast<double>(codecInfo(from).clockRate) / pcmRate_),
       outTicksPerSample_(static_cast<double>(codecInfo(to).clockRate) / pcmRate_),
       decoder_(makeDecoder(from, pcmRate_)),

@@ -50,8 +50,48 @@ static void codecs_round_trip_a_tone(void**) {
         assert_true(wanted > 1000 * power(decoded, 2500, rate));
     }
     assert_true(codecFromName("PCMU") == CodecId::Pcmu);
-    assert_false(codecFromName("ilbc").has_value());
+    assert_true(codecFromName("iLBC") == CodecId::Ilbc);
+    assert_false(codecFromName("speex").has_value());
     assert_int_equal(codecInfo(CodecId::G722).clockRate, 8000);
+}
+
+// iLBC through the mixer's interface: 20 ms calls in, 38-byte packets every call (20 ms mode) or
+// 50-byte packets two calls in three (30 ms mode); a lost packet conceals one frame of audio.
+static void ilbc_round_trips_a_tone_in_20_ms_calls(void**) {
+    for (CodecId id : {CodecId::Ilbc20, CodecId::Ilbc}) {
+        auto encoder = makeEncoder(id, 16000);
+        auto decoder = makeDecoder(id, 16000);
+        assert_int_equal(pcmRate(id, 48000), 8000);
+        int expectedBytes = id == CodecId::Ilbc ? 50 : 38;
+        int expectedSamples = id == CodecId::Ilbc ? 240 : 160;
+        std::vector<int16_t> decoded;
+        int packets = 0;
+        for (int call = 0; call < 60; ++call) {
+            auto pcm = tone(700, 8000, 160, call * 160);
+            uint8_t bytes[1500];
+            int length = encoder->encode(pcm.data(), 160, bytes, sizeof(bytes));
+            assert_true(length == 0 || length == expectedBytes);
+            if (length == 0)
+                continue;
+            ++packets;
+            std::vector<int16_t> out(960);
+            int samples = decoder->decode(bytes, static_cast<size_t>(length), out.data(), static_cast<int>(out.size()));
+            assert_int_equal(samples, expectedSamples);
+            if (call >= 10)
+                decoded.insert(decoded.end(), out.begin(), out.begin() + samples);
+        }
+        assert_int_equal(packets, id == CodecId::Ilbc ? 40 : 60);
+        double wanted = power(decoded, 700, 8000);
+        assert_true(wanted > 100 * power(decoded, 2000, 8000));
+        std::vector<int16_t> concealed(960);
+        assert_int_equal(decoder->conceal(concealed.data(), 960), expectedSamples);
+        concealed.resize(static_cast<size_t>(expectedSamples));
+        assert_true(power(concealed, 700, 8000) > 10 * power(concealed, 2000, 8000));
+        // lengths that are no whole number of frames do not decode
+        uint8_t odd[37] = {};
+        std::vector<int16_t> out(960);
+        assert_int_equal(decoder->decode(odd, sizeof(odd), out.data(), 960), -1);
+    }
 }
 
 static void garbage_payloads_do_not_decode_as_audio(void**) {
@@ -114,6 +154,7 @@ static void jitter_buffer_orders_conceals_and_resets(void**) {
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(codecs_round_trip_a_tone),
+        cmocka_unit_test(ilbc_round_trips_a_tone_in_20_ms_calls),
         cmocka_unit_test(garbage_payloads_do_not_decode_as_audio),
         cmocka_unit_test(resampler_keeps_the_rate_ratio),
         cmocka_unit_test(jitter_buffer_orders_conceals_and_resets),

@@ -42,6 +42,34 @@ static void explains_what_it_cannot_take(void**) {
     assert_false(reason.empty());
 }
 
+// RFC 3952: a phone offering only iLBC gets the mode it asked for (a=fmtp mode=20), 30 ms when
+// its offer names none; the answer repeats the mode and the packet time that goes with it.
+static void takes_ilbc_in_the_mode_offered(void**) {
+    std::string reason;
+    auto twenty = chooseAudio("v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 4000 RTP/AVP 97\r\na=rtpmap:97 iLBC/8000\r\n"
+                              "a=fmtp:97 mode=20\r\n", &reason);
+    assert_true(twenty.has_value());
+    assert_string_equal(twenty->codec.c_str(), "ilbc20");
+    assert_int_equal(twenty->payloadType, 97);
+    std::string answer = buildAnswer("127.0.0.1", 30000, *twenty, 5, 1);
+    assert_non_null(std::strstr(answer.c_str(), "a=rtpmap:97 iLBC/8000\r\n"));
+    assert_non_null(std::strstr(answer.c_str(), "a=fmtp:97 mode=20\r\n"));
+    assert_non_null(std::strstr(answer.c_str(), "a=ptime:20\r\n"));
+    auto back = chooseAudio(answer, &reason);
+    assert_true(back.has_value());
+    assert_string_equal(back->codec.c_str(), "ilbc20");
+
+    auto thirty = chooseAudio("v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 4000 RTP/AVP 102\r\na=rtpmap:102 ILBC/8000\r\n", &reason);
+    assert_true(thirty.has_value());
+    assert_string_equal(thirty->codec.c_str(), "ilbc");
+    answer = buildAnswer("127.0.0.1", 30000, *thirty, 5, 1);
+    assert_non_null(std::strstr(answer.c_str(), "a=fmtp:102 mode=30\r\n"));
+    assert_non_null(std::strstr(answer.c_str(), "a=ptime:30\r\n"));
+    // iLBC at another clock rate is not iLBC
+    assert_false(chooseAudio("v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 4000 RTP/AVP 97\r\na=rtpmap:97 iLBC/16000\r\n", &reason)
+                     .has_value());
+}
+
 static void takes_sdes_srtp(void**) {
     std::string reason;
     std::string peerKey = sylk::net::SrtpSession::makeKey();
@@ -442,6 +470,7 @@ int main() {
         cmocka_unit_test(reads_rfc_6135_setup_and_fingerprint),
         cmocka_unit_test(explains_the_msrp_streams_it_cannot_take),
         cmocka_unit_test(answers_audio_and_chat_in_the_offers_order),
+        cmocka_unit_test(takes_ilbc_in_the_mode_offered),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
