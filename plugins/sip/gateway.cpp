@@ -40,7 +40,7 @@ bool Gateway::claims(int event, nua_handle_s* handle, const sip_s* sip) {
         auto contact = contacts_.find(requestUser(sip));
         if (contact != contacts_.end() && !contact->second.expired())
             return true;
-        if (keptAccountFor(sip))  // a kept registration's (gateway_keep.cpp)
+        if (!keptAccountFor(sip).empty())  // a kept account's (gateway_keep.cpp)
             return true;
         return event == nua_i_message && offlineCandidate(sip);
     }
@@ -344,7 +344,7 @@ Json Gateway::status() const {
         .set("calls_received", static_cast<json_int_t>(callsReceived_.load()))
         .set("calls_transcoded", static_cast<json_int_t>(callsTranscoded_.load()))
         .set("rtp_legs", static_cast<json_int_t>(receiver_.size()));
-    json.set("kept_registrations", static_cast<json_int_t>(kept_.size()));
+    json.set("kept_registrations", keptCount_.load()).set("kept_registered", keptRegistered_.load());
     return json;
 }
 

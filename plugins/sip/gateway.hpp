@@ -303,7 +303,10 @@ public:
     // Kept registrations (gateway_keep.cpp; issue 13 offline delivery without proxy help). Without
     // a vault, keep_registered is refused.
     void setCredentialVault(std::unique_ptr<store::CredentialVault> vault) { vault_ = std::move(vault); }
-    // On the SIP thread once the stack runs: registers every stored account again.
+    // Before the stack starts: reads every stored account, whose Contact the gateway owns from
+    // then on (a request to it is never another role's, even while its REGISTER is in flight).
+    void loadKeptAccounts();
+    // On the SIP thread once the stack runs: registers every loaded account again.
     void restoreKeptAccounts();
     // How long an INVITE to a kept account rings (180) before 480 (kept_ring_seconds).
     void setKeptRingSeconds(int seconds) { keptRingSeconds_ = seconds; }
@@ -318,7 +321,14 @@ private:
     };
     std::unique_ptr<store::CredentialVault> vault_;
     std::map<nua_handle_s*, SipAccount> kept_;            // by registration handle; SIP thread only
-    std::map<std::string, nua_handle_s*> keptContacts_;   // contact user -> registration
+    // contact user -> account (AoR) of every kept account, registered or not: loaded from the
+    // vault before the stack starts, dropped only when the account is unregistered or taken over.
+    std::map<std::string, std::string> keptContacts_;
+    std::vector<SipAccount> loadedKept_;                  // loadKeptAccounts -> restoreKeptAccounts
+    // For status() on other threads: kept registrations, and those the registrar has taken (2xx).
+    std::atomic<int> keptCount_{0};
+    std::atomic<int> keptRegistered_{0};
+    void countKept();
     std::vector<KeptRing> keptRings_;
     int keptRingSeconds_ = 30;
     // sessionGone: true when the account's registration went to kept_ (nothing left to undo).
@@ -328,13 +338,13 @@ private:
     std::optional<Json> takeOverKept(const std::shared_ptr<GatewaySession>& session, const RegisterRequest& request);
     void storeKept(const SipAccount& account);
     void forgetKept(const std::string& aor);
-    // The kept registration an out-of-dialog request is for, or null.
-    const SipAccount* keptAccountFor(const sip_s* sip) const;
+    // The kept account (AoR) an out-of-dialog request is for, or "".
+    std::string keptAccountFor(const sip_s* sip) const;
     bool isKeptRing(nua_handle_s* handle) const;
     // Events of kept registrations and their ringing INVITEs; true when handled.
     bool onKeptEvent(int event, int status, const char* phrase, nua_handle_s* handle, const sip_s* sip,
                      const void* tags);
-    void onKeptInvite(const SipAccount& account, nua_handle_s* handle, const sip_s* sip);
+    void onKeptInvite(const std::string& aor, nua_handle_s* handle, const sip_s* sip);
     void endKeptRing(size_t index, int status, const char* reason);
     void checkKeptRings();
     void pushCallTo(const std::string& account, push::PushEvent::Kind kind, const std::string& callId,

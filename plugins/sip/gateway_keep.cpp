@@ -1,6 +1,8 @@
 // Kept registrations (issue 13, offline delivery without proxy help): an account registered with
 // "keep_registered": true stays registered after its last handle goes, and after a restart (its
-// credentials sealed in the credential vault). While kept, a MESSAGE to it is journaled and
+// credentials sealed in the credential vault). From the start on, before its REGISTER is
+// answered, the gateway owns a kept account's Contact: a MESSAGE to it is this account's (never
+// room chat), journaled before its 200. While kept, a MESSAGE to it is journaled and
 // answered 200 (synced when a browser registers the account again) and pushed to its phones;
 // an INVITE rings (180) while a voip push wakes them, then 480. A browser registering the same
 // account with the same credentials takes the registration over; unregister ends it and deletes
@@ -55,7 +57,16 @@ void Gateway::storeKept(const SipAccount& account) {
     }
 }
 
+void Gateway::countKept() {
+    int registered = 0;
+    for (const auto& [handle, account] : kept_)
+        registered += account.registered ? 1 : 0;
+    keptCount_ = static_cast<int>(kept_.size());
+    keptRegistered_ = registered;
+}
+
 void Gateway::forgetKept(const std::string& aor) {
+    std::erase_if(keptContacts_, [&](const auto& contact) { return contact.second == aor; });
     if (vault_ && vault_->remove(aor))
         SYLK_LOG(LOG_INFO, kPackage, "%s: no longer kept registered; its stored credentials are deleted", aor.c_str());
 }
@@ -67,8 +78,9 @@ bool Gateway::keepOnLeave(GatewaySession& session) {
     contacts_.erase(account.contactUser);
     handles_.erase(account.registration);
     --accounts_;
-    keptContacts_[account.contactUser] = account.registration;
+    keptContacts_[account.contactUser] = account.aor;
     kept_[account.registration] = account;
+    countKept();
     SYLK_LOG(LOG_INFO, kPackage, "%s: kept registered with no browser connected", account.aor.c_str());
     account = SipAccount{};
     return true;
@@ -98,6 +110,7 @@ std::optional<Json> Gateway::takeOverKept(const std::shared_ptr<GatewaySession>&
     account.displayName = request.displayName.value_or(kept.displayName);
     nua_handle_s* registration = found->first;
     kept_.erase(found);
+    countKept();
     keptContacts_.erase(account.contactUser);
     contacts_[account.contactUser] = session;
     handles_[registration] = session;
@@ -111,7 +124,7 @@ std::optional<Json> Gateway::takeOverKept(const std::shared_ptr<GatewaySession>&
     return registered;
 }
 
-void Gateway::restoreKeptAccounts() {
+void Gateway::loadKeptAccounts() {
     if (!vault_)
         return;
     std::vector<std::string> skipped;
@@ -136,14 +149,25 @@ void Gateway::restoreKeptAccounts() {
         account.ttl = json_is_integer(ttl) ? static_cast<int>(json_integer_value(ttl)) : 3600;
         if (account.aor.empty() || account.contactUser.empty())
             continue;
+        keptContacts_[account.contactUser] = account.aor;
+        loadedKept_.push_back(std::move(account));
+    }
+}
+
+void Gateway::restoreKeptAccounts() {
+    std::vector<SipAccount> loaded;
+    loaded.swap(loadedKept_);
+    for (auto& account : loaded) {
         std::string from = account.displayName.empty() ? "<" + account.aor + ">" : "\"" + account.displayName + "\" <" + account.aor + ">";
         account.listener = stack_.listenerFor(!account.outboundProxy.empty() ? account.outboundProxy
                                               : !account.registrar.empty()   ? account.registrar
                                                                              : account.aor);
         account.registration = nua_handle(stack_.nua(account.listener), nullptr, SIPTAG_FROM_STR(from.c_str()),
                                           SIPTAG_TO_STR(account.aor.c_str()), TAG_END());
-        if (!account.registration)
+        if (!account.registration) {
+            SYLK_LOG(LOG_ERR, kPackage, "%s: the kept registration could not be made", account.aor.c_str());
             continue;
+        }
         stack_.adopt(account.registration);
         std::string expires = std::to_string(account.ttl);
         // The same Contact as before the restart: the registrar replaces its binding.
@@ -153,18 +177,15 @@ void Gateway::restoreKeptAccounts() {
                      TAG_IF(!account.registrar.empty(), NUTAG_REGISTRAR(account.registrar.c_str())),
                      TAG_IF(!account.outboundProxy.empty(), NUTAG_PROXY(account.outboundProxy.c_str())),
                      SIPTAG_EXPIRES_STR(expires.c_str()), TAG_END());
-        keptContacts_[account.contactUser] = account.registration;
         kept_[account.registration] = account;
         SYLK_LOG(LOG_INFO, kPackage, "%s: registering again (kept registration)", account.aor.c_str());
     }
+    countKept();
 }
 
-const SipAccount* Gateway::keptAccountFor(const sip_s* sip) const {
+std::string Gateway::keptAccountFor(const sip_s* sip) const {
     auto contact = keptContacts_.find(requestUser(sip));
-    if (contact == keptContacts_.end())
-        return nullptr;
-    auto account = kept_.find(contact->second);
-    return account == kept_.end() ? nullptr : &account->second;
+    return contact == keptContacts_.end() ? "" : contact->second;
 }
 
 bool Gateway::isKeptRing(nua_handle_s* handle) const {
@@ -185,15 +206,17 @@ bool Gateway::onKeptEvent(int event, int status, const char* phrase, nua_handle_
         if (status < 300) {
             account.authAttempts = 0;
             account.registered = true;
+            countKept();
             return true;
         }
         if ((status == 401 || status == 407) && authenticate(account, handle, sip, account.authAttempts))
             return true;
-        // Refused or unreachable: dropped until the next start (the credentials stay stored).
+        // Refused or unreachable: dropped until the next start (the credentials stay stored, and
+        // with them the account: a request that still reaches its Contact is journaled).
         SYLK_LOG(LOG_WARN, kPackage, "%s: the kept registration failed: %d %s", account.aor.c_str(), status,
                  phrase ? phrase : "");
-        keptContacts_.erase(account.contactUser);
         kept_.erase(kept);
+        countKept();
         stack_.retire(handle);
         return true;
     }
@@ -211,29 +234,29 @@ bool Gateway::onKeptEvent(int event, int status, const char* phrase, nua_handle_
         return true;
     }
     if ((event == nua_i_invite || event == nua_i_message) && !handles_.count(handle)) {
-        const SipAccount* account = keptAccountFor(sip);
-        if (!account)
+        std::string aor = keptAccountFor(sip);
+        if (aor.empty())
             return false;
         if (event == nua_i_message)
-            onOfflineMessage(handle, sip, account->aor);
+            onOfflineMessage(handle, sip, aor);
         else
-            onKeptInvite(*account, handle, sip);
+            onKeptInvite(aor, handle, sip);
         return true;
     }
     return false;
 }
 
-void Gateway::onKeptInvite(const SipAccount& account, nua_handle_s* handle, const sip_s* sip) {
+void Gateway::onKeptInvite(const std::string& aor, nua_handle_s* handle, const sip_s* sip) {
     KeptRing ring;
     ring.handle = handle;
-    ring.account = pushAccountOf(account.aor);
+    ring.account = pushAccountOf(aor);
     ring.callId = callIdOf(sip);
     ring.caller = fromUri(sip);
     ring.deadlineUs = g_get_monotonic_time() + static_cast<int64_t>(keptRingSeconds_) * G_USEC_PER_SEC;
     nua_respond(handle, 180, sip_180_Ringing, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
     keptRings_.push_back(ring);
     SYLK_LOG(LOG_INFO, kPackage, "%s: a call to the kept registration rings for %d s (pushed to its phones)",
-             account.aor.c_str(), keptRingSeconds_);
+             aor.c_str(), keptRingSeconds_);
     pushCallTo(ring.account, push::PushEvent::Kind::IncomingCall, ring.callId, ring.caller, "");
 }
 

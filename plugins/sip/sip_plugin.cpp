@@ -148,6 +148,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     stack_->addRole(gateway_.get());
     stack_->addRole(xmpp_.get());  // before the focus, which takes every request left
     stack_->addRole(focus_.get());
+    gateway_->loadKeptAccounts();  // before the stack runs: their Contacts are the gateway's at once
     stack_->start();
     stack_->post([this] { gateway_->restoreKeptAccounts(); });
     offerXmppServices();
