@@ -145,6 +145,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     xmpp.outboundProxy = config.getString("xmpp_outbound_proxy", "");
     xmpp_ = std::make_unique<XmppInterworking>(*stack_, xmpp);
     gateway_->setPush(push_.get());
+    focus_->setPush(push_.get());
     stack_->addRole(gateway_.get());
     stack_->addRole(xmpp_.get());  // before the focus, which takes every request left
     stack_->addRole(focus_.get());

@@ -436,3 +436,50 @@ def test_gateway_account_devices_and_message_pushes(janus, standin):
             await session.close()
             transport.close()
     run(body())
+
+
+def test_conference_invitation_is_pushed(janus, standin):
+    """A REFER (RFC 4579) makes a room invite an account whose only device is a phone app: the
+    room's call to it fails (480), and the app gets an incoming_conference_request push naming
+    the room and who invited (Sylk Pushserver's conference invitation)."""
+    assert rest("POST", "/v2/tokens/dave@127.0.0.1", {"app-id": "com.example.sylk.android", "platform": "android",
+                                                      "token": "fcm-dave", "device-id": "phone"})[0] == 200
+
+    def refer():
+        """REFERs sip:dave@<this socket> into the room from the same socket, answers the NOTIFYs
+        (200) and the room's INVITE (480: no SIP device); the last NOTIFY's sipfrag."""
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            s.settimeout(10)
+            port = s.getsockname()[1]
+            request = ("REFER sip:invite-room@127.0.0.1:5060 SIP/2.0\r\n"
+                       "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK%s;rport\r\n"
+                       "From: \"Ann\" <sip:ann@127.0.0.1:%d>;tag=%s\r\nTo: <sip:invite-room@127.0.0.1:5060>\r\n"
+                       "Call-ID: %s\r\nCSeq: 1 REFER\r\nContact: <sip:ann@127.0.0.1:%d>\r\n"
+                       "Refer-To: <sip:dave@127.0.0.1:%d;method=INVITE>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+                       % (port, uuid.uuid4().hex[:10], port, uuid.uuid4().hex[:8], uuid.uuid4().hex, port, port))
+            s.sendto(request.encode(), ("127.0.0.1", 5060))
+            while True:
+                data, address = s.recvfrom(65535)
+                head, _, body = data.decode(errors="replace").partition("\r\n\r\n")
+                echoed = [line for line in head.split("\r\n")[1:]
+                          if line.split(":")[0].lower() in ("via", "from", "to", "call-id", "cseq")]
+                if head.startswith("INVITE"):
+                    echoed = [line + (";tag=dave1" if line.lower().startswith("to:") else "") for line in echoed]
+                    status = "480 Temporarily Unavailable"
+                elif head.startswith("NOTIFY"):
+                    status = "200 OK"
+                else:
+                    continue  # the 202, the ACK of our 480
+                s.sendto(("SIP/2.0 %s\r\n" % status + "\r\n".join(echoed) + "\r\nContent-Length: 0\r\n\r\n").encode(),
+                         address)
+                if head.startswith("NOTIFY") and "terminated" in head:
+                    return body.split("\r\n")[0]
+
+    assert "480" in refer()
+    pushed = wait_for_received(standin, lambda r: r.get("token") == "fcm-dave")
+    data = pushed[0]["body"]["message"]["data"]
+    assert len(pushed) == 1 and "error" not in pushed[0], pushed
+    assert data["event"] == "incoming_conference_request", data
+    assert data["to_uri"].startswith("sip:invite-room@") and data["from_uri"].startswith("sip:ann@127.0.0.1"), data
+    assert data["from_display_name"] == "Ann", data
