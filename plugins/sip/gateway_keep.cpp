@@ -128,11 +128,16 @@ void Gateway::loadKeptAccounts() {
     if (!vault_)
         return;
     std::vector<std::string> skipped;
-    auto records = vault_->loadAll(&skipped);
+    std::vector<std::string> records;
+    try {  // at janus's start: a vault that cannot be read costs the kept accounts, not the plugin
+        records = vault_->loadAll(&skipped);
+    } catch (const std::exception& e) {
+        SYLK_LOG(LOG_ERR, kPackage, "the kept registrations could not be read: %s", e.what());
+    }
     for (const auto& name : skipped)
         SYLK_LOG(LOG_WARN, kPackage, "kept registration %s does not open with this server key: skipped", name.c_str());
     for (const auto& stored : records) {
-        Json record = Json::parse(stored);
+        Json record = Json::parse(stored);  // not JSON (only a bug could seal one): no aor, skipped below
         SipAccount account;
         account.active = true;
         account.keep = true;
