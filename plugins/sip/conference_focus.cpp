@@ -102,7 +102,7 @@ void ConferenceFocus::onTick() {
     std::vector<QueuedChat> chats;
     std::vector<hub::MsrpPathChange> pathChanges;
     std::vector<std::pair<std::string, hub::KickOrder>> kicks;
-    std::vector<std::pair<std::string, std::string>> invites;
+    std::vector<QueuedInvite> invites;
     {
         std::lock_guard lock(changedMutex_);
         changed.swap(changed_);
@@ -111,8 +111,8 @@ void ConferenceFocus::onTick() {
         kicks.swap(kicks_);
         invites.swap(invites_);
     }
-    for (const auto& [room, uri] : invites)
-        dialOut(nullptr, room, uri);
+    for (const auto& invite : invites)
+        dialOut(nullptr, invite.room, invite.uri, "", invite.display);
     for (const auto& [room, order] : kicks)
         kickCall(room, order);
     for (const auto& chat : chats)

@@ -22,6 +22,7 @@
 #include "sylkcore/hub/room.hpp"
 #include "sylkcore/janus/event_notifier.hpp"
 #include "sylkcore/json.hpp"
+#include "sylkcore/push/push_service.hpp"
 
 namespace sylk::sip {
 
@@ -44,6 +45,9 @@ public:
     // it only checks and queues. The caller (the xmpp plugin, for a moderator's XEP-0045
     // invitation) authorized it.
     Json queueInvite(const Json& request);
+    // Push notifications (issue 13): each invitation into a room is also pushed to the invitee's
+    // phone apps (incoming_conference_request), so an account with only a mobile token can join.
+    void setPush(push::PushService* push) { push_ = push; }
 
 private:
     struct Call {
@@ -116,7 +120,12 @@ private:
     // RFC 4579: REFER to the room with Refer-To <uri;method=INVITE> invites uri into the room,
     // with method=BYE removes that participant.
     void onRefer(nua_handle_s* handle, const sip_s* sip);
-    void dialOut(nua_handle_s* refer, const std::string& room, const std::string& target);
+    // inviter/inviterDisplay: who asked (the REFER's From, or the hub caller's display name).
+    void dialOut(nua_handle_s* refer, const std::string& room, const std::string& target, const std::string& inviter,
+                 const std::string& inviterDisplay);
+    void pushInvitation(const std::string& room, const std::string& target, const std::string& inviter,
+                        const std::string& inviterDisplay, int listener);
+    push::PushService* push_ = nullptr;
     void onDialOutResponse(nua_handle_s* handle, int status, const sip_s* sip);
     // Ends calls whose phone has sent no RTP for the configured time (not while on hold).
     void checkRtpTimeouts();
@@ -175,7 +184,12 @@ private:
     std::vector<QueuedChat> chats_;  // under changedMutex_
     std::vector<hub::MsrpPathChange> pathChanges_;  // chat sessions the msrp plugin moved, under changedMutex_
     std::vector<std::pair<std::string, hub::KickOrder>> kicks_;  // (room, order) for the next tick, under changedMutex_
-    std::vector<std::pair<std::string, std::string>> invites_;   // (room, SIP URI) to dial out, under changedMutex_
+    struct QueuedInvite {
+        std::string room;
+        std::string uri;
+        std::string display;  // the inviter's
+    };
+    std::vector<QueuedInvite> invites_;   // to dial out, under changedMutex_
     std::map<std::string, std::map<std::string, std::string>> nicknames_;  // room -> member -> nickname, under changedMutex_
     const janus::EventNotifier* events_ = nullptr;
 };

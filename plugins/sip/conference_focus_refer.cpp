@@ -93,10 +93,29 @@ void ConferenceFocus::onRefer(nua_handle_s* handle, const sip_s* sip) {
     }
     nua_respond(handle, 202, sip_202_Accepted, NUTAG_WITH_THIS(stack_.nua()), SIPTAG_CONTACT_STR(roomContact(room).c_str()),
                             TAG_END());
-    dialOut(handle, room, targetUri);
+    dialOut(handle, room, targetUri, fromUri(sip), displayOf(sip));
 }
 
-void ConferenceFocus::dialOut(nua_handle_s* refer, const std::string& room, const std::string& target) {
+void ConferenceFocus::pushInvitation(const std::string& room, const std::string& target, const std::string& inviter,
+                                     const std::string& inviterDisplay, int listener) {
+    if (!push_)
+        return;
+    push::PushEvent event;
+    event.kind = push::PushEvent::Kind::ConferenceInvite;
+    event.to = "sip:" + room + "@" + stack_.hostPort(listener);  // the conference to join (Sylk Pushserver's to_uri)
+    event.callId = event.to;
+    event.from = inviter.empty() ? event.to : inviter;
+    event.fromDisplay = inviterDisplay;
+    std::string account = userAtHost(target);
+    try {  // queued to the push service's threads; an account without tokens gets nothing
+        push_->notify(account, event);
+    } catch (const std::exception& e) {  // the registry's database: the invitation goes on regardless
+        SYLK_LOG(LOG_ERR, kPackage, "conference invitation push for %s: %s", account.c_str(), e.what());
+    }
+}
+
+void ConferenceFocus::dialOut(nua_handle_s* refer, const std::string& room, const std::string& target,
+                              const std::string& inviter, const std::string& inviterDisplay) {
     // The leg comes first so that the offer can name its port; its peer is known from the answer.
     // Dial-outs offer PCMU (every phone has it): the mixer's leg is made for one codec.
     AudioOffer media;
@@ -144,6 +163,7 @@ void ConferenceFocus::dialOut(nua_handle_s* refer, const std::string& room, cons
                SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());
     dialOuts_[handle] = DialOut{std::move(call), refer};
     SYLK_LOG(LOG_INFO, kPackage, "room %s invites %s (%s)", room.c_str(), target.c_str(), refer ? "REFER" : "hub");
+    pushInvitation(room, target, inviter, inviterDisplay, listener);
     if (!handle)
         onDialOutResponse(handle, 500, nullptr);
 }
@@ -236,7 +256,7 @@ Json ConferenceFocus::queueInvite(const Json& request) {
     RequestReader reader(request.get());
     std::string room = reader.requireString("room", 256);
     std::string uri = reader.requireString("uri", 512);
-    (void)reader.optionalString("display", 256);
+    std::string display = reader.optionalString("display", 256).value_or("");
     reader.rejectUnknownFields();
     if (room.empty())
         throw RequestError(ErrorCode::InvalidField, "field 'room' must not be empty");
@@ -247,7 +267,7 @@ Json ConferenceFocus::queueInvite(const Json& request) {
         std::lock_guard lock(changedMutex_);
         if (invites_.size() >= 100)
             throw RequestError(ErrorCode::InvalidField, "too many invitations waiting: try again");
-        invites_.emplace_back(room, uri);
+        invites_.push_back({room, uri, display});
     }
     return Json::object().setBool("queued", true);
 }

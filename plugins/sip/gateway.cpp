@@ -34,11 +34,13 @@ std::shared_ptr<GatewaySession> Gateway::sessionOf(nua_handle_s* handle) const {
 }
 
 bool Gateway::claims(int event, nua_handle_s* handle, const sip_s* sip) {
-    if (handles_.count(handle))
+    if (handles_.count(handle) || kept_.count(handle) || isKeptRing(handle))  // kept: gateway_keep.cpp
         return true;
     if (event == nua_i_invite || event == nua_i_message) {
         auto contact = contacts_.find(requestUser(sip));
         if (contact != contacts_.end() && !contact->second.expired())
+            return true;
+        if (!keptAccountFor(sip).empty())  // a kept account's (gateway_keep.cpp)
             return true;
         return event == nua_i_message && offlineCandidate(sip);
     }
@@ -67,6 +69,13 @@ Json Gateway::registerAccount(const std::shared_ptr<GatewaySession>& session, co
     SipAccount& account = session->account;
     if (account.active)
         throw RequestError(ErrorCode::SipAlreadyRegistered, "already registered as " + account.aor + " (unregister first)");
+    if (request.keep.value_or(false) && (!vault_ || request.guest))
+        throw RequestError(ErrorCode::InvalidField, request.guest ? "a guest (no REGISTER) cannot be kept registered"
+                                                                  : "keep_registered is off on this server (no state_dir)");
+    if (!request.guest) {
+        if (auto taken = takeOverKept(session, request))
+            return *taken;
+    }
     std::string user;
     if (!splitUri(request.username, &user))
         throw RequestError(ErrorCode::SipInvalidAddress, "username must be a SIP URI like sip:alice@example.com");
@@ -88,6 +97,7 @@ Json Gateway::registerAccount(const std::shared_ptr<GatewaySession>& session, co
     account.registrar = request.proxy.value_or("");
     account.outboundProxy = request.outboundProxy.value_or("");
     account.ttl = request.ttl;
+    account.keep = request.keep.value_or(false);
     account.contactUser = user + "-" + randomToken();
     contacts_[account.contactUser] = session;
     ++accounts_;
@@ -123,6 +133,8 @@ Json Gateway::unregister(GatewaySession& session) {
     SipAccount& account = session.account;
     if (!account.active)
         throw RequestError(ErrorCode::SipWrongState, "not registered");
+    if (account.keep)
+        forgetKept(account.aor);
     contacts_.erase(account.contactUser);
     --accounts_;
     Json event = result(account.sendRegister ? "unregistering" : "unregistered");
@@ -168,6 +180,10 @@ void Gateway::onRegisterResponse(GatewaySession& session, int status, const char
             account.registered = true;
             Json event = result("registered");
             event.set("username", account.aor).setBool("register_sent", true).set("contact_user", account.contactUser);
+            if (account.keep) {  // stored only once the registrar took the credentials
+                storeKept(account);
+                event.setBool("keep_registered", true);
+            }
             emit(session, event);
         }
         return;
@@ -213,6 +229,8 @@ void Gateway::onUnregisterResponse(int status, const char* phrase, nua_handle_s*
 
 void Gateway::onEvent(int event, int status, const char* phrase, nua_handle_s* handle, const sip_s* sip,
                       const void* tags) {
+    if (onKeptEvent(event, status, phrase, handle, sip, tags))  // kept registrations (gateway_keep.cpp)
+        return;
     if (event == nua_i_invite && !handles_.count(handle)) {
         onIncomingInvite(handle, sip);
         return;
@@ -326,6 +344,7 @@ Json Gateway::status() const {
         .set("calls_received", static_cast<json_int_t>(callsReceived_.load()))
         .set("calls_transcoded", static_cast<json_int_t>(callsTranscoded_.load()))
         .set("rtp_legs", static_cast<json_int_t>(receiver_.size()));
+    json.set("kept_registrations", keptCount_.load()).set("kept_registered", keptRegistered_.load());
     return json;
 }
 

@@ -22,6 +22,7 @@
 #include "sylkcore/msrp/file_selector.hpp"
 #include "sylkcore/store/journal_writer.hpp"
 #include "sylkcore/push/push_service.hpp"
+#include "sylkcore/store/credential_vault.hpp"
 
 namespace sylk::sip {
 
@@ -39,6 +40,9 @@ struct RegisterRequest {
     std::optional<std::string> outboundProxy;
     int ttl = 3600;
     bool guest = false;         // type "guest" or send_register false: no REGISTER
+    // keep_registered: true = the gateway keeps the registration while no browser is connected
+    // (gateway_keep.cpp); false = stop keeping it; unset = as it was (a kept account stays kept).
+    std::optional<bool> keep;
 };
 
 struct MessageRequest {
@@ -184,7 +188,8 @@ private:
     bool offlineFromTrustedPeers_ = false;
     // An out-of-dialog MESSAGE from a trusted peer to an address none of our contacts is.
     bool offlineCandidate(const sip_s* sip) const;
-    void onOfflineMessage(nua_handle_s* handle, const sip_s* sip);
+    // aor: the kept account the MESSAGE is for (gateway_keep.cpp); "" = the request URI's.
+    void onOfflineMessage(nua_handle_s* handle, const sip_s* sip, std::string aor = "");
     // OpenPGP public keys (gateway_public_keys.cpp). checkPublicKey: a text/pgp-public-key body
     // is checked; returns why it was refused, or "" (key is set when the body is a valid key).
     // keepPublicKey queues a checked key for the journal's public_keys under (account, sender):
@@ -267,6 +272,10 @@ private:
     // Push triggers (gateway_push.cpp): each only queues to the push service's threads.
     void pushCall(GatewaySession& session, push::PushEvent::Kind kind, const std::string& reason);
     void pushMessage(GatewaySession& session, const std::string& sender, const std::string& display);
+    // The same for an account with no session (stored offline, kept registrations).
+    void pushMessageTo(const std::string& account, const std::string& sender, const std::string& display);
+    // user@domain of a SIP URI: the push registry's account name.
+    static std::string pushAccountOf(std::string aor);
     // RFC 8599 bindings listed in a 2xx to our REGISTER: the account's other devices' tokens.
     void learnPushBindings(GatewaySession& session, const sip_s* sip);
     push::PushService* push_ = nullptr;
@@ -289,6 +298,57 @@ private:
     std::atomic<uint64_t> callsPlaced_{0};
     std::atomic<uint64_t> callsReceived_{0};
     std::atomic<uint64_t> callsTranscoded_{0};
+
+public:
+    // Kept registrations (gateway_keep.cpp; issue 13 offline delivery without proxy help). Without
+    // a vault, keep_registered is refused.
+    void setCredentialVault(std::unique_ptr<store::CredentialVault> vault) { vault_ = std::move(vault); }
+    // Before the stack starts: reads every stored account, whose Contact the gateway owns from
+    // then on (a request to it is never another role's, even while its REGISTER is in flight).
+    void loadKeptAccounts();
+    // On the SIP thread once the stack runs: registers every loaded account again.
+    void restoreKeptAccounts();
+    // How long an INVITE to a kept account rings (180) before 480 (kept_ring_seconds).
+    void setKeptRingSeconds(int seconds) { keptRingSeconds_ = seconds; }
+
+private:
+    struct KeptRing {  // an INVITE to a kept account: 180 while its phones are woken, then 480
+        nua_handle_s* handle = nullptr;
+        std::string account;   // push account (user@domain)
+        std::string callId;
+        std::string caller;
+        int64_t deadlineUs = 0;
+    };
+    std::unique_ptr<store::CredentialVault> vault_;
+    std::map<nua_handle_s*, SipAccount> kept_;            // by registration handle; SIP thread only
+    // contact user -> account (AoR) of every kept account, registered or not: loaded from the
+    // vault before the stack starts, dropped only when the account is unregistered or taken over.
+    std::map<std::string, std::string> keptContacts_;
+    std::vector<SipAccount> loadedKept_;                  // loadKeptAccounts -> restoreKeptAccounts
+    // For status() on other threads: kept registrations, and those the registrar has taken (2xx).
+    std::atomic<int> keptCount_{0};
+    std::atomic<int> keptRegistered_{0};
+    void countKept();
+    std::vector<KeptRing> keptRings_;
+    int keptRingSeconds_ = 30;
+    // sessionGone: true when the account's registration went to kept_ (nothing left to undo).
+    bool keepOnLeave(GatewaySession& session);
+    // registerAccount: the "registered" result when session took over a kept registration of
+    // the same account (same credentials), nothing when there is none.
+    std::optional<Json> takeOverKept(const std::shared_ptr<GatewaySession>& session, const RegisterRequest& request);
+    void storeKept(const SipAccount& account);
+    void forgetKept(const std::string& aor);
+    // The kept account (AoR) an out-of-dialog request is for, or "".
+    std::string keptAccountFor(const sip_s* sip) const;
+    bool isKeptRing(nua_handle_s* handle) const;
+    // Events of kept registrations and their ringing INVITEs; true when handled.
+    bool onKeptEvent(int event, int status, const char* phrase, nua_handle_s* handle, const sip_s* sip,
+                     const void* tags);
+    void onKeptInvite(const std::string& aor, nua_handle_s* handle, const sip_s* sip);
+    void endKeptRing(size_t index, int status, const char* reason);
+    void checkKeptRings();
+    void pushCallTo(const std::string& account, push::PushEvent::Kind kind, const std::string& callId,
+                    const std::string& caller, const std::string& reason);
 };
 
 }  // namespace sylk::sip

@@ -512,6 +512,8 @@ void Gateway::sessionGone(GatewaySession& session) {
         session.call.hangupReported = true;
         endCall(session, 200, "gone");
     }
+    if (session.account.active && keepOnLeave(session))  // kept registered (gateway_keep.cpp)
+        return;
     if (session.account.active) {
         contacts_.erase(session.account.contactUser);
         --accounts_;

@@ -260,9 +260,12 @@ bool Gateway::offlineCandidate(const sip_s* sip) const {
     return std::find(trusted.begin(), trusted.end(), sourceAddress(sip)) != trusted.end();
 }
 
-void Gateway::onOfflineMessage(nua_handle_s* handle, const sip_s* sip) {
-    const url_t* uri = sip->sip_request->rq_url;
-    std::string aor = std::string("sip:") + uri->url_user + "@" + uri->url_host;
+void Gateway::onOfflineMessage(nua_handle_s* handle, const sip_s* sip, std::string aor) {
+    bool kept = !aor.empty();  // to a kept registration's contact (gateway_keep.cpp): a known account
+    if (!kept) {
+        const url_t* uri = sip->sip_request->rq_url;
+        aor = std::string("sip:") + uri->url_user + "@" + uri->url_host;
+    }
     std::string type = contentTypeOf(sip);
     std::string body = bodyOf(sip);
     if (body.empty() || body.size() > 64 * 1024) {
@@ -303,11 +306,12 @@ void Gateway::onOfflineMessage(nua_handle_s* handle, const sip_s* sip) {
     Json event = result("message");
     event.set("sender", entry.conversation).set("displayname", displayOf(sip)).set("content_type", entry.contentType)
         .set("content", entry.content).set("message_id", entry.messageId);
-    bool online = !handlesOf(aor, nullptr).empty();
+    bool online = kept || !handlesOf(aor, nullptr).empty();
     msg_t* request = msg_ref_create(nua_current_request(stack_.nua()));
     nua_handle_ref(handle);
     // Known accounts only: one with a connected handle, or one the journal has entries of.
-    journal_->run([this, handle, request, entry, event, online, publicKey](store::MessageJournal& journal) {
+    std::string display = displayOf(sip);
+    journal_->run([this, handle, request, entry, event, online, publicKey, display](store::MessageJournal& journal) {
         int status = 200;
         bool duplicate = false;
         try {
@@ -329,7 +333,7 @@ void Gateway::onOfflineMessage(nua_handle_s* handle, const sip_s* sip) {
             SYLK_LOG(LOG_ERR, kComponent, "a MESSAGE for %s was refused (500): %s", entry.account.c_str(), e.what());
             status = 500;
         }
-        stack_.post([this, handle, request, entry, event, status, duplicate] {
+        stack_.post([this, handle, request, entry, event, status, duplicate, display] {
             if (status == 200)
                 nua_respond(handle, 200, sip_200_OK, NUTAG_WITH(request), TAG_END());
             else if (status == 404)
@@ -341,8 +345,11 @@ void Gateway::onOfflineMessage(nua_handle_s* handle, const sip_s* sip) {
             nua_handle_unref(handle);
             msg_destroy(request);
             if (status == 200 && !duplicate) {
-                for (const auto& session : handlesOf(entry.account, nullptr))
+                auto sessions = handlesOf(entry.account, nullptr);
+                for (const auto& session : sessions)
                     events_(*session, "", event, Json());
+                if (sessions.empty())  // stored for later: the account's phone apps are told now
+                    pushMessageTo(pushAccountOf(entry.account), entry.conversation, display);
             }
         });
     });

@@ -179,8 +179,10 @@ Json Gateway::composing(const std::shared_ptr<GatewaySession>& session, bool act
 }
 
 void Gateway::onTick() {
-    if (++ticks_ % 10 == 0)  // once a second
+    if (++ticks_ % 10 == 0) {  // once a second
         checkRtpTimeouts();
+        checkKeptRings();
+    }
     std::vector<PendingMessage> pending;
     pending.swap(pending_);
     for (const auto& message : pending) {

@@ -13,7 +13,10 @@ std::string Gateway::pushAccount(const GatewaySession& session) const {
     const SipAccount& account = session.account;
     if (!account.active || account.aor.empty())
         return "";
-    std::string aor = account.aor;
+    return pushAccountOf(account.aor);
+}
+
+std::string Gateway::pushAccountOf(std::string aor) {
     for (const char* scheme : {"sip:", "sips:"}) {
         if (aor.rfind(scheme, 0) == 0) {
             aor = aor.substr(std::string(scheme).size());
@@ -50,10 +53,11 @@ void Gateway::pushCall(GatewaySession& session, push::PushEvent::Kind kind, cons
 }
 
 void Gateway::pushMessage(GatewaySession& session, const std::string& sender, const std::string& display) {
-    if (!push_)
-        return;
-    std::string account = pushAccount(session);
-    if (account.empty())
+    pushMessageTo(pushAccount(session), sender, display);
+}
+
+void Gateway::pushMessageTo(const std::string& account, const std::string& sender, const std::string& display) {
+    if (!push_ || account.empty())
         return;
     push::PushEvent event;
     event.kind = push::PushEvent::Kind::Message;

@@ -43,6 +43,7 @@ struct SipAccount {
     nua_handle_s* registration = nullptr;
     int authAttempts = 0;
     int listener = 0;           // the SIP stack's listener (address family) it registers through
+    bool keep = false;          // keep_registered: the gateway keeps it when the handle goes
 };
 
 enum class CallState { Idle, Calling, Ringing, Established };

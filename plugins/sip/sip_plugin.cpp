@@ -123,6 +123,18 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     if (offline == "trusted_peers" && journalBackend == "none")
         throw std::invalid_argument("offline_delivery = trusted_peers needs the message journal");
     gateway_->setOfflineDelivery(offline == "trusted_peers");
+    // Kept registrations (issue 13): credentials sealed under a server key in the state directory.
+    if (config.getBool("keep_registrations", true) && journalBackend != "none") {
+        std::string stateDir = config.getString("state_dir", SYLK_STATE_DIR);
+        try {
+            gateway_->setCredentialVault(std::make_unique<store::CredentialVault>(
+                config.getString("kept_registrations_dir", stateDir + "/kept-registrations"),
+                config.getString("server_key", stateDir + "/server.key")));
+        } catch (const store::CredentialVaultError& e) {
+            throw std::invalid_argument(std::string(e.what()) + " (keep_registrations = false turns it off)");
+        }
+        gateway_->setKeptRingSeconds(static_cast<int>(config.getInt("kept_ring_seconds", 30, 1, 300)));
+    }
     focus_->reportTo(events());
     XmppInterworkingSettings xmpp;
     for (std::string domain : splitList(config.getString("xmpp_domains", ""))) {
@@ -133,10 +145,13 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     xmpp.outboundProxy = config.getString("xmpp_outbound_proxy", "");
     xmpp_ = std::make_unique<XmppInterworking>(*stack_, xmpp);
     gateway_->setPush(push_.get());
+    focus_->setPush(push_.get());
     stack_->addRole(gateway_.get());
     stack_->addRole(xmpp_.get());  // before the focus, which takes every request left
     stack_->addRole(focus_.get());
+    gateway_->loadKeptAccounts();  // before the stack runs: their Contacts are the gateway's at once
     stack_->start();
+    stack_->post([this] { gateway_->restoreKeptAccounts(); });
     offerXmppServices();
     // The xmpp plugin's mediated invitations (XEP-0045) to SIP users: the room calls them in.
     hub::Services::instance().offer("sip.focus.invite", [this](const Json& request) { return focus_->queueInvite(request); });
@@ -355,6 +370,7 @@ Reply SipPlugin::registerAccount(GatewaySession& session, RequestReader& reader,
     if (type && *type != "guest" && *type != "helper")
         throw RequestError(ErrorCode::InvalidField, "type must be 'guest' (no REGISTER)");
     request.guest = (type && *type == "guest") || !reader.optionalBool("send_register").value_or(true);
+    request.keep = reader.optionalBool("keep_registered");
     return onSipThread(session, janusRequest,
                        [this, request](GatewaySession& s) { return gateway_->registerAccount(s.shared_from_this(), request); });
 }

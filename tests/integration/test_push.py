@@ -22,9 +22,11 @@ import time
 import uuid
 
 import pytest
+from aiortc import RTCSessionDescription
 
 from conftest import run
 from harness.janus_api import Admin, Session
+from harness.peers import make_peer
 from harness.push_service import PushStandIn, free_port
 
 SIP = "janus.plugin.sylk.sip"
@@ -274,6 +276,29 @@ class SipCaller:
     def final(self):
         return self.wait(lambda status, cseq: status >= 300 and "INVITE" in cseq)
 
+    def answered(self):
+        """Waits for the INVITE's 200 and ACKs it (a new transaction)."""
+        while True:
+            answer = self.sock.recv(65536).decode(errors="replace")
+            lines = answer.split("\r\n")
+            if int(answer.split(" ", 2)[1]) == 200 and any("INVITE" in l for l in lines if l.lower().startswith("cseq:")):
+                break
+        to = next(l for l in lines if l.lower().startswith(("to:", "t:"))).split(":", 1)[1].strip()
+        self.branch = "z9hG4bK" + uuid.uuid4().hex[:12]
+        self.ack(to)
+        return 200
+
+    def answer_bye(self):
+        """Answers the callee's BYE with 200."""
+        while True:
+            request = self.sock.recv(65536).decode(errors="replace")
+            if request.startswith("BYE "):
+                break
+        head = [l for l in request.split("\r\n") if l.lower().startswith(("via:", "v:", "from:", "f:", "to:", "t:",
+                                                                          "call-id:", "i:", "cseq:"))]
+        self.sock.sendto(("SIP/2.0 200 OK\r\n" + "\r\n".join(head) + "\r\nContent-Length: 0\r\n\r\n").encode(),
+                         ("127.0.0.1", self.port))
+
     def close(self):
         self.sock.close()
 
@@ -330,15 +355,24 @@ def test_gateway_account_devices_and_message_pushes(janus, standin):
                 assert "error" not in got[0], got
             assert standin.received("apns") == []
 
-            # Calls: the phone (PushKit) and the tablet ring with the browser; declined in the
-            # browser, they are told to stop; given up by the caller, they also get a missed call.
-            for how in ("declined", "cancelled"):
+            # Calls: the phone (PushKit) and the tablet ring with the browser; declined or
+            # answered in the browser, they are told to stop; given up by the caller, they also
+            # get a missed call.
+            for how in ("declined", "cancelled", "accepted"):
                 caller = SipCaller(contact_user)
                 try:
                     assert await loop.run_in_executor(None, caller.invite) == 180
-                    await handle.next_event(predicate=lambda e: e.get("plugindata", {}).get("data", {})
-                                            .get("result", {}).get("event") == "incomingcall")
-                    if how == "declined":
+                    incoming = await handle.next_event(predicate=lambda e: e.get("plugindata", {}).get("data", {})
+                                                       .get("result", {}).get("event") == "incomingcall")
+                    if how == "accepted":  # an aiortc browser answers the offer
+                        pc, _ = await make_peer(data_channel=False)
+                        await pc.setRemoteDescription(RTCSessionDescription(sdp=incoming["jsep"]["sdp"], type="offer"))
+                        await pc.setLocalDescription(await pc.createAnswer())
+                        accepted, _ = await handle.send({"request": "accept"},
+                                                        jsep={"type": "answer", "sdp": pc.localDescription.sdp})
+                        assert "error" not in accepted, accepted
+                        assert await loop.run_in_executor(None, caller.answered) == 200
+                    elif how == "declined":
                         await handle.send({"request": "decline", "code": 603})
                         assert await loop.run_in_executor(None, caller.final) == 603
                     else:
@@ -349,7 +383,7 @@ def test_gateway_account_devices_and_message_pushes(janus, standin):
                         await asyncio.sleep(0.05)
                     pushes = call_pushes(standin, caller.call_id)
                     got = sorted((service, token, event, reason) for service, token, event, reason, _ in pushes)
-                    reason = "declined elsewhere" if how == "declined" else got[0][3]
+                    reason = {"declined": "declined elsewhere", "accepted": "answered elsewhere"}.get(how, got[0][3])
                     wanted = [("apns", "feedface01", "cancel", reason), ("apns", "feedface01", "incoming_session", ""),
                               ("fcm", "fcm-carol", "cancel", reason), ("fcm", "fcm-carol", "incoming_session", "")]
                     if how == "cancelled":
@@ -359,6 +393,10 @@ def test_gateway_account_devices_and_message_pushes(janus, standin):
                     assert got == sorted(wanted), (how, got)
                     voip = [r for r in standin.received("apns") if r["body"].get("call-id") == caller.call_id]
                     assert all(r["headers"]["apns-push-type"] == "voip" and "error" not in r for r in voip), voip
+                    if how == "accepted":  # no missed call for it; the browser hangs up
+                        await handle.send({"request": "hangup"})
+                        await loop.run_in_executor(None, caller.answer_bye)
+                        await pc.close()
                     await handle.next_event(predicate=lambda e: e.get("plugindata", {}).get("data", {})
                                             .get("result", {}).get("event") == "hangup")
                 finally:
@@ -398,3 +436,50 @@ def test_gateway_account_devices_and_message_pushes(janus, standin):
             await session.close()
             transport.close()
     run(body())
+
+
+def test_conference_invitation_is_pushed(janus, standin):
+    """A REFER (RFC 4579) makes a room invite an account whose only device is a phone app: the
+    room's call to it fails (480), and the app gets an incoming_conference_request push naming
+    the room and who invited (Sylk Pushserver's conference invitation)."""
+    assert rest("POST", "/v2/tokens/dave@127.0.0.1", {"app-id": "com.example.sylk.android", "platform": "android",
+                                                      "token": "fcm-dave", "device-id": "phone"})[0] == 200
+
+    def refer():
+        """REFERs sip:dave@<this socket> into the room from the same socket, answers the NOTIFYs
+        (200) and the room's INVITE (480: no SIP device); the last NOTIFY's sipfrag."""
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            s.settimeout(10)
+            port = s.getsockname()[1]
+            request = ("REFER sip:invite-room@127.0.0.1:5060 SIP/2.0\r\n"
+                       "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK%s;rport\r\n"
+                       "From: \"Ann\" <sip:ann@127.0.0.1:%d>;tag=%s\r\nTo: <sip:invite-room@127.0.0.1:5060>\r\n"
+                       "Call-ID: %s\r\nCSeq: 1 REFER\r\nContact: <sip:ann@127.0.0.1:%d>\r\n"
+                       "Refer-To: <sip:dave@127.0.0.1:%d;method=INVITE>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+                       % (port, uuid.uuid4().hex[:10], port, uuid.uuid4().hex[:8], uuid.uuid4().hex, port, port))
+            s.sendto(request.encode(), ("127.0.0.1", 5060))
+            while True:
+                data, address = s.recvfrom(65535)
+                head, _, body = data.decode(errors="replace").partition("\r\n\r\n")
+                echoed = [line for line in head.split("\r\n")[1:]
+                          if line.split(":")[0].lower() in ("via", "from", "to", "call-id", "cseq")]
+                if head.startswith("INVITE"):
+                    echoed = [line + (";tag=dave1" if line.lower().startswith("to:") else "") for line in echoed]
+                    status = "480 Temporarily Unavailable"
+                elif head.startswith("NOTIFY"):
+                    status = "200 OK"
+                else:
+                    continue  # the 202, the ACK of our 480
+                s.sendto(("SIP/2.0 %s\r\n" % status + "\r\n".join(echoed) + "\r\nContent-Length: 0\r\n\r\n").encode(),
+                         address)
+                if head.startswith("NOTIFY") and "terminated" in head:
+                    return body.split("\r\n")[0]
+
+    assert "480" in refer()
+    pushed = wait_for_received(standin, lambda r: r.get("token") == "fcm-dave")
+    data = pushed[0]["body"]["message"]["data"]
+    assert len(pushed) == 1 and "error" not in pushed[0], pushed
+    assert data["event"] == "incoming_conference_request", data
+    assert data["to_uri"].startswith("sip:invite-room@") and data["from_uri"].startswith("sip:ann@127.0.0.1"), data
+    assert data["from_display_name"] == "Ann", data

@@ -14,7 +14,8 @@ MODULES = "/usr/lib/x86_64-linux-gnu/kamailio/modules/"
 
 class KamailioRegistrar:
     def __init__(self, run_dir, host="127.0.0.1", port=5080, xmpp_domain="localhost", janus_sip="127.0.0.1:5060",
-                 debug=2):
+                 debug=2, template=TEMPLATE, values=None):
+        self.template, self.values = template, dict(values or {})
         self.run_dir, self.host, self.port = run_dir, host, port
         self.xmpp_domain, self.janus_sip, self.debug = xmpp_domain, janus_sip, debug
         self.process = None
@@ -25,10 +26,11 @@ class KamailioRegistrar:
         return "sip:%s:%d" % (self.host, self.port)
 
     def start(self, timeout=15):
-        with open(TEMPLATE) as handle:
+        with open(self.template) as handle:
             text = handle.read()
         values = {"DEBUG": self.debug, "HOST": self.host, "PORT": self.port, "MODULES": MODULES,
                   "XMPP_DOMAIN": self.xmpp_domain, "JANUS_SIP": self.janus_sip}
+        values.update(self.values)
         for name, value in values.items():
             text = text.replace("@@%s@@" % name, str(value))
         config = os.path.join(self.run_dir, "kamailio-registrar.cfg")
