@@ -121,9 +121,17 @@ void MucRoom::changeNick(const gloox::Tag& stanza, Occupant& occupant, const std
     nicks_.release(occupant.memberId);
     nicks_.claim(occupant.memberId, nick);
     occupant.nick = nick;
-    std::string role = roleOf(occupant.memberId);
+    announceNickChange(occupant.memberId, old, nick);
+    joinHub(occupant);
+    events_.notify([&] { return occupantEvent("nick_changed", occupant).set("old_nick", old); });
+    SYLK_LOG(LOG_INFO, kPackage, "room %s: %s is now %s (%s)", name_.c_str(), old.c_str(), nick.c_str(),
+             occupant.memberId.c_str());
+}
+
+void MucRoom::announceNickChange(const std::string& memberId, const std::string& old, const std::string& nick) {
+    std::string role = roleOf(memberId);
     for (const auto& [full, other] : occupants_) {
-        bool self = other.memberId == occupant.memberId;
+        bool self = other.memberId == memberId;
         OccupantPresence gone;
         gone.from = nickJid(old);
         gone.to = full;
@@ -134,10 +142,6 @@ void MucRoom::changeNick(const gloox::Tag& stanza, Occupant& occupant, const std
         send(occupantPresence(gone));
         sendPresence(nick, other, true, self ? std::vector<int>{kSelfPresence} : std::vector<int>{});
     }
-    joinHub(occupant);
-    events_.notify([&] { return occupantEvent("nick_changed", occupant).set("old_nick", old); });
-    SYLK_LOG(LOG_INFO, kPackage, "room %s: %s is now %s (%s)", name_.c_str(), old.c_str(), nick.c_str(),
-             occupant.memberId.c_str());
 }
 
 void MucRoom::admin(const gloox::Tag& stanza, const Jid& user, const AdminRead& read) {
@@ -488,8 +492,17 @@ void MucRoom::rosterChanged(const hub::RoomEvent& event) {
         }
         return;
     }
-    if (!nicks_.nickOf(member.id).empty())
-        return;  // known already (a roster update keeps the nickname: it names the occupant)
+    if (std::string old = nicks_.nickOf(member.id); !old.empty()) {
+        // Known already: only a new display (a web user's `configure` with `display`) changes
+        // its nickname, shown as an XMPP user's change is (§7.6: 303, then the new presence).
+        if (event.kind != hub::kind::Updated || nicks_.displayOf(member.id) == member.display)
+            return;
+        nicks_.release(member.id);
+        std::string nick = nicks_.assign(member.id, member.display);
+        if (nick != old)
+            announceNickChange(member.id, old, nick);
+        return;
+    }
     const std::string& nick = nicks_.assign(member.id, member.display);
     for (const auto& [full, occupant] : occupants_)
         sendPresence(nick, occupant, true);

@@ -105,6 +105,9 @@ private:
     // A member's role as XMPP shows it: moderator when the hub says it moderates.
     std::string roleOf(const std::string& memberId) const;
     void changeNick(const gloox::Tag& stanza, Occupant& occupant, const std::string& nick);
+    // XEP-0045 §7.6 to every occupant: old's unavailable with 303 and the new nick, then the new
+    // nick's presence (with 110 to the member itself when it is an occupant).
+    void announceNickChange(const std::string& memberId, const std::string& old, const std::string& nick);
     void joinHub(const Occupant& occupant);
     // A hub `kick` of one of our occupants by a moderator: it leaves with 307.
     void kicked(const hub::RoomEvent& event);

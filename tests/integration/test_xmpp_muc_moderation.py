@@ -211,6 +211,17 @@ def test_nickname_change_is_seen_everywhere(janus, prosody):
             _, attendees = await wendy.listing(name)
             assert sorted(a["display"] for a in attendees) == ["Alice", "Robert"], attendees
 
+            # the web user renames itself (configure display): the XMPP occupants see 303 + new presence
+            mark = alice.mark()
+            reply, _ = await wendy.handle.send({"request": "configure", "display": "Wendolyn"})
+            assert reply.get("configured") == "ok", reply
+            gone = await alice.wait_presence(lambda p: p.sender == room + "/Wendy" and p.type == "unavailable",
+                                             DELIVERY_S, mark)
+            assert gone.status_codes == {303} and gone.muc_item.get("nick") == "Wendolyn", gone
+            back = await alice.wait_presence(lambda p: p.sender == room + "/Wendolyn" and p.type == "available",
+                                             DELIVERY_S, mark)
+            assert alice.received.index(gone) < alice.received.index(back)
+
             # he speaks as Robert; Bob is free again; a newcomer sees Robert
             bob.groupchat(room, "call me Robert")
             got = await wendy.wait_message(lambda m: m["text"] == "call me Robert", DELIVERY_S)
@@ -219,7 +230,7 @@ def test_nickname_change_is_seen_everywhere(janus, prosody):
             assert echo.sender == room + "/Robert"
             joined = await carol.join(room, "Bob")
             assert joined.error is None, joined.error
-            assert sorted(joined.occupants) == ["Alice", "Robert", "Wendy"], joined.order
+            assert sorted(joined.occupants) == ["Alice", "Robert", "Wendolyn"], joined.order
             # a private message to the new nick reaches him
             carol.private(room, "Robert", "hello Robert")
             got = await bob.wait_message(lambda m: m.body == "hello Robert", DELIVERY_S)
