@@ -121,6 +121,10 @@ public:
     // The handle is gone: end the call and unregister.
     void sessionGone(GatewaySession& session);
     Json status() const;
+    // A conference invitation ({"uri", "room", "from", "display"?, "reason"?}) as the event
+    // `conference_invitation` to every handle of account uri (gateway_invitation.cpp);
+    // answers {"delivered": number of handles}. On the SIP thread.
+    Json conferenceInvitation(const Json& request);
 
 private:
     std::shared_ptr<GatewaySession> sessionOf(nua_handle_s* handle) const;

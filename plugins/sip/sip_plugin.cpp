@@ -140,6 +140,14 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     offerXmppServices();
     // The xmpp plugin's mediated invitations (XEP-0045) to SIP users: the room calls them in.
     hub::Services::instance().offer("sip.focus.invite", [this](const Json& request) { return focus_->queueInvite(request); });
+    // ... and of web users of the gateway: an event on their handles. The xmpp plugin waits for the
+    // answer (whether any handle got it decides between this and a call); the SIP thread never
+    // waits for the xmpp plugin's, so this cannot deadlock.
+    hub::Services::instance().offer("sip.gateway.invite", [this](const Json& request) {
+        Json answer;
+        stack_->execute([&] { answer = gateway_->conferenceInvitation(request); });
+        return answer;
+    });
 
     // Requests run on Janus's request thread and are queued to the SIP thread (SipStack::post),
     // where all SIP state lives; none waits for the network.
@@ -223,6 +231,7 @@ void SipPlugin::onShutdown() {
         }
     }
     hub::Services::instance().withdraw("sip.focus.invite");
+    hub::Services::instance().withdraw("sip.gateway.invite");
     if (stack_)
         stack_->stop();
     gateway_.reset();

@@ -373,12 +373,12 @@ void MucRoom::invite(const gloox::Tag& stanza, const Occupant& from, const Messa
             send(errorReply(stanza, "modify", "jid-malformed", "invite to='" + to + "' is not a user's JID"));
             return;
         }
-        if (jid->domain == settings_.sipDomain && !from.moderator) {
-            send(errorReply(stanza, "auth", "forbidden", "only a moderator may call SIP users into the room"));
-            return;
-        }
         if (jid->domain == settings_.mucDomain) {
             send(errorReply(stanza, "modify", "bad-request", "an occupant of a room cannot be invited"));
+            return;
+        }
+        if (jid->domain == settings_.sipDomain && sipUserOf(*jid).find('@') == std::string::npos) {
+            send(errorReply(stanza, "modify", "jid-malformed", "a SIP user is user\\40host@" + settings_.sipDomain));
             return;
         }
         invitees.push_back(*jid);
@@ -389,24 +389,56 @@ void MucRoom::invite(const gloox::Tag& stanza, const Occupant& from, const Messa
             events_.notify([&] { return occupantEvent("invited", from).set("invitee", "xmpp:" + invitee.bare()); });
             continue;
         }
-        // RFC 7247 address mapping, as the sip domain's: the local part is the SIP user@host,
-        // XEP-0106 escaped.
-        std::string uri = "sip:" + roomFromLocal(invitee.local).value_or("");
-        if (uri.find('@') == std::string::npos) {
-            send(errorReply(stanza, "modify", "jid-malformed", "a SIP user is user\\40host@" + settings_.sipDomain));
+        if (!inviteSipUser(stanza, from, sipUserOf(invitee), read.inviteReason))
             return;
-        }
-        try {
-            Json request = Json::object();
-            request.set("room", name_).set("uri", uri).set("display", from.nick);
-            hub::Services::instance().call("sip.focus.invite", request);
-        } catch (const std::exception& e) {
-            send(errorReply(stanza, "cancel", "service-unavailable", std::string("cannot call ") + uri + ": " + e.what()));
-            return;
-        }
-        events_.notify([&] { return occupantEvent("invited", from).set("invitee", uri); });
-        SYLK_LOG(LOG_INFO, kPackage, "room %s: %s calls %s into the room", name_.c_str(), from.nick.c_str(), uri.c_str());
     }
+}
+
+std::string MucRoom::sipUserOf(const Jid& invitee) const {
+    // RFC 7247 address mapping, as the sip domain's: the local part is the SIP user@host,
+    // XEP-0106 escaped.
+    return "sip:" + roomFromLocal(invitee.local).value_or("");
+}
+
+bool MucRoom::inviteSipUser(const gloox::Tag& stanza, const Occupant& from, const std::string& uri,
+                            const std::string& reason) {
+    // A web user of the SIP gateway gets the invitation as an event on its handles: a notice,
+    // which any occupant may send (as to an XMPP user). Else the SIP focus calls the user in,
+    // which only a moderator may have it do.
+    try {
+        if (hub::Services::instance().offered("sip.gateway.invite")) {
+            Json request = Json::object();
+            request.set("uri", uri).set("room", name_).set("from", "xmpp:" + from.jid.bare()).set("display", from.nick);
+            if (!reason.empty())
+                request.set("reason", reason);
+            Json answer = hub::Services::instance().call("sip.gateway.invite", request);
+            json_t* delivered = answer.member("delivered");
+            if (delivered && json_integer_value(delivered) > 0) {
+                events_.notify([&] { return occupantEvent("invited", from).set("invitee", uri).setBool("web", true); });
+                SYLK_LOG(LOG_INFO, kPackage, "room %s: %s invites web user %s", name_.c_str(), from.nick.c_str(),
+                         uri.c_str());
+                return true;
+            }
+        }
+    } catch (const std::exception& e) {
+        SYLK_LOG(LOG_WARN, kPackage, "room %s: invitation of %s to the gateway's web users: %s", name_.c_str(),
+                 uri.c_str(), e.what());
+    }
+    if (!from.moderator) {
+        send(errorReply(stanza, "auth", "forbidden", "only a moderator may call SIP users into the room"));
+        return false;
+    }
+    try {
+        Json request = Json::object();
+        request.set("room", name_).set("uri", uri).set("display", from.nick);
+        hub::Services::instance().call("sip.focus.invite", request);
+    } catch (const std::exception& e) {
+        send(errorReply(stanza, "cancel", "service-unavailable", std::string("cannot call ") + uri + ": " + e.what()));
+        return false;
+    }
+    events_.notify([&] { return occupantEvent("invited", from).set("invitee", uri); });
+    SYLK_LOG(LOG_INFO, kPackage, "room %s: %s calls %s into the room", name_.c_str(), from.nick.c_str(), uri.c_str());
+    return true;
 }
 
 void MucRoom::privateMessage(const gloox::Tag& stanza, const Occupant& from, const std::string& toNick,
