@@ -132,6 +132,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     }
     xmpp.outboundProxy = config.getString("xmpp_outbound_proxy", "");
     xmpp_ = std::make_unique<XmppInterworking>(*stack_, xmpp);
+    gateway_->setXmppDomains(xmpp.domains);
     gateway_->setPush(push_.get());
     stack_->addRole(gateway_.get());
     stack_->addRole(xmpp_.get());  // before the focus, which takes every request left
@@ -364,6 +365,10 @@ Reply SipPlugin::registerAccount(GatewaySession& session, RequestReader& reader,
     if (type && *type != "guest" && *type != "helper")
         throw RequestError(ErrorCode::InvalidField, "type must be 'guest' (no REGISTER)");
     request.guest = (type && *type == "guest") || !reader.optionalBool("send_register").value_or(true);
+    // The xmpp plugin's handles for SIP sessions to XMPP users (RFC 7573): guests, no REGISTER.
+    request.xmppSessions = reader.optionalBool("xmpp_sessions").value_or(false);
+    if (request.xmppSessions && !request.guest)
+        throw RequestError(ErrorCode::InvalidField, "xmpp_sessions needs type 'guest'");
     return onSipThread(session, janusRequest,
                        [this, request](GatewaySession& s) { return gateway_->registerAccount(s.shared_from_this(), request); });
 }
