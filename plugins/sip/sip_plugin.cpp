@@ -133,6 +133,10 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     xmpp.outboundProxy = config.getString("xmpp_outbound_proxy", "");
     xmpp_ = std::make_unique<XmppInterworking>(*stack_, xmpp);
     gateway_->setXmppDomains(xmpp.domains);
+    // Tells the xmpp plugin that INVITEs to XMPP users will come (RFC 7573 sessions): it keeps a
+    // handle waiting for them only then.
+    if (!xmpp.domains.empty())
+        hub::Services::instance().offer("sip.stox.sessions", [](const Json&) { return Json::object(); });
     gateway_->setPush(push_.get());
     stack_->addRole(gateway_.get());
     stack_->addRole(xmpp_.get());  // before the focus, which takes every request left
@@ -233,6 +237,7 @@ void SipPlugin::onShutdown() {
     }
     hub::Services::instance().withdraw("sip.focus.invite");
     hub::Services::instance().withdraw("sip.gateway.invite");
+    hub::Services::instance().withdraw("sip.stox.sessions");
     if (stack_)
         stack_->stop();
     gateway_.reset();

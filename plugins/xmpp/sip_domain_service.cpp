@@ -496,8 +496,10 @@ void SipDomainService::presenceFromSip(const Json& presence) {
 void SipDomainService::makeWaitingChat() {
     if (waitingChat_)
         return;
-    if (!hub::Services::instance().offered("sip.stox.message")) {  // the SIP plugin is not (yet) there
-        chatRetry_ = thread_.after(std::chrono::seconds(2), [this] { makeWaitingChat(); });
+    if (!hub::Services::instance().offered("sip.stox.sessions")) {
+        // No SIP plugin (yet), or one without xmpp_domains: no INVITE can come; look again later
+        // (a cheap check: no Janus session is made until it is offered).
+        chatRetry_ = thread_.after(std::chrono::seconds(1), [this] { makeWaitingChat(); });
         return;
     }
     uint64_t id = nextChat_++;

@@ -132,8 +132,11 @@ void StoxChatSession::incomingCall(json_t* result, bool withAudio) {
         refusal = 404;
     if (refusal) {
         SYLK_LOG(LOG_INFO, kLog, "a SIP session from %s to %s refused (%d)", caller.c_str(), callee.c_str(), refusal);
-        sendMessage(Json::object().set("request", "decline").set("code", refusal));
-        return end("declined");
+        // Ended once the gateway answered: closing the channel first would make janus destroy the
+        // handle, and the gateway answer 480 instead.
+        sendMessage(Json::object().set("request", "decline").set("code", refusal),
+                    [this](const Json&) { end("declined"); });
+        return;
     }
     xmppUser_ = user->bare();
     sipJid_ = local + "@" + sipDomain_;
@@ -168,8 +171,8 @@ void StoxChatSession::fromXmpp(const ChatRead& chat) {
         sendMessage(Json::object().set("request", "message").set("content", *chat.message.body));
     }
     if (chat.message.state == ChatState::Gone) {  // XEP-0085 §5.1: the XMPP user left the chat
-        sendMessage(Json::object().set("request", "hangup"));
-        end("the XMPP user left");
+        chatting_ = false;  // her <gone/> is not echoed back when the gateway reports the hangup
+        sendMessage(Json::object().set("request", "hangup"), [this](const Json&) { end("the XMPP user left"); });
     } else if (!chat.message.body && chat.message.state != ChatState::None) {
         sendMessage(Json::object().set("request", "composing").setBool("active", chat.message.state == ChatState::Composing));
     }

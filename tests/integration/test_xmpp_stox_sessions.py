@@ -4,7 +4,7 @@ XMPP user of a real Prosody. The SIP gateway routes the INVITE to an XMPP user t
 xmpp plugin keeps waiting, which accepts it (the msrp plugin terminates MSRP): the session's
 messages and is-composing become chat messages and chat states between the SIP user's JID
 (chatter\\40127.0.0.1\\3aPORT@sip.localhost) and alice, both ways; the SIP side's BYE is a
-<gone/> to alice, and alice's <gone/> a BYE. Every assertion is what sipp, the MSRP peer or the
+<gone/> to alice, and alice's <gone/> a BYE; an audio call is refused (488). Every assertion is what sipp, the MSRP peer or the
 XMPP client received."""
 import asyncio
 import json
@@ -116,7 +116,12 @@ def test_sip_chat_sessions_with_an_xmpp_user(janus, prosody):
             await finish(call, trace_dir)
             gone = await alice.wait_message(lambda m: m.sender == jid_of(caller) and m.chat_state == "gone", 15, mark)
             assert gone.body is None, gone
-            await sip_status(admin, lambda s: not s["chat_sessions"])
+            await sip_status(admin, lambda s: not s["chat_sessions"] and s.get("chat_session_ready"))
+
+            # 3. an audio call to an XMPP user is refused (488: SIP-to-Jingle calls are not done)
+            call = await sipp("xmpp_audio_refused.xml", trace_dir, ("user", "alice"), ("domain", "localhost"))
+            await finish(call, trace_dir)
+            await sip_status(admin, lambda s: not s["chat_sessions"] and s.get("chat_session_ready"))
         finally:
             await alice.disconnect()
             await peer.close()
