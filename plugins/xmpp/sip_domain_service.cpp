@@ -92,6 +92,8 @@ void SipDomainService::onStanza(const gloox::Tag& stanza) {
             return;
         }
     }
+    if (routeCallStanza(stanza, header))
+        return;
     if (header.name == "iq" && stanza.findChild("jingle", "xmlns", jingle_ns::kJingle)) {
         jingle_->onIq(stanza, header);
         return;
@@ -513,6 +515,7 @@ void SipDomainService::makeWaitingChat() {
         chatKeys_[{xmppUser, sipLocal}] = id;
     };
     hooks.send = [this](TagPtr stanza) { return link_->send(std::move(stanza)); };
+    hooks.calling = [this, id](const std::string& sid) { callSids_[sid] = id; };
     hooks.ended = [this, id] {
         thread_.post([this, id] { chatEnded(id); });
     };
@@ -533,11 +536,41 @@ void SipDomainService::chatEnded(uint64_t id) {
     for (auto it = chatKeys_.begin(); it != chatKeys_.end();) {
         it = it->second == id ? chatKeys_.erase(it) : std::next(it);
     }
+    for (auto it = callSids_.begin(); it != callSids_.end();) {
+        it = it->second == id ? callSids_.erase(it) : std::next(it);
+    }
     chatSessions_.erase(id);
     if (waitingChat_ == id) {  // the waiting handle failed: try again a little later
         waitingChat_ = 0;
         chatRetry_ = thread_.after(std::chrono::seconds(2), [this] { makeWaitingChat(); });
     }
+}
+
+bool SipDomainService::routeCallStanza(const gloox::Tag& stanza, const StanzaHeader& header) {
+    if (callSids_.empty())
+        return false;
+    std::string sid;
+    bool iq = header.name == "iq";
+    if (iq) {
+        const gloox::Tag* jingle = stanza.findChild("jingle", "xmlns", jingle_ns::kJingle);
+        sid = jingle && header.type == "set" ? jingle->findAttribute("sid") : "";
+    } else if (header.name == "message") {
+        for (const char* name : {"proceed", "reject"}) {
+            if (const gloox::Tag* jmi = stanza.findChild(name, "xmlns", "urn:xmpp:jingle-message:0"))
+                sid = jmi->findAttribute("id");
+        }
+    }
+    auto it = sid.empty() ? callSids_.end() : callSids_.find(sid);
+    if (it == callSids_.end())
+        return false;
+    auto session = chatSessions_.find(it->second);
+    if (session == chatSessions_.end())
+        return false;
+    if (iq)
+        session->second->onJingleIq(stanza, header);
+    else
+        session->second->onJingleMessage(stanza, header);
+    return true;
 }
 
 void SipDomainService::onLinkUp() {

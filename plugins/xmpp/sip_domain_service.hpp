@@ -116,6 +116,9 @@ private:
     void chatEnded(uint64_t id);
     std::map<uint64_t, std::unique_ptr<StoxChatSession>> chatSessions_;
     std::map<WatchKey, uint64_t> chatKeys_;
+    std::map<std::string, uint64_t> callSids_;  // Jingle calls from SIP users, by sid
+    // An XEP-0353 message or a Jingle iq of one of those calls; false if it is none's.
+    bool routeCallStanza(const gloox::Tag& stanza, const StanzaHeader& header);
     uint64_t waitingChat_ = 0;
     uint64_t nextChat_ = 1;
     net::SourceHandle chatRetry_;

@@ -96,12 +96,23 @@ void StoxChatSession::onEvent(const Json& message) {
     std::string kind = text(message.member("janus"));
     if (kind == "detached" || kind == "timeout")
         return end("janus ended the handle (" + kind + ")");
+    if (kind == "trickle" && calling_) {
+        json_t* candidate = message.member("candidate");
+        std::string line = candidate ? text(json_object_get(candidate, "candidate")) : "";
+        if (!line.empty())
+            trickle(line);
+        return;
+    }
     if (kind != "event")
         return;
     json_t* result = resultOf(message);
     std::string event = text(result ? json_object_get(result, "event") : nullptr);
     if (event == "incomingcall") {
         incomingCall(result, message.member("jsep") && !json_is_true(json_object_get(result, "chat")));
+        if (calling_ && !over_)
+            startCall(message.member("jsep"));
+    } else if (calling_) {
+        callEvent(event, result);
     } else if (event == "message" && chatting_) {
         std::string type = text(json_object_get(result, "content_type"));
         if (type.rfind("text/plain", 0) == 0)
@@ -126,10 +137,10 @@ void StoxChatSession::incomingCall(json_t* result, bool withAudio) {
     auto user = callee_address ? xmppUserOfSip(*callee_address) : std::nullopt;
     std::string local = sip ? jidLocalOfSip(*sip) : "";
     int refusal = 0;
-    if (withAudio || !json_is_true(json_object_get(result, "chat")))
-        refusal = 488;  // audio: SIP calls to XMPP users (Jingle) are not done
-    else if (local.empty() || !user)
+    if (local.empty() || !user)
         refusal = 404;
+    else if (!withAudio && !json_is_true(json_object_get(result, "chat")))
+        refusal = 488;
     if (refusal) {
         SYLK_LOG(LOG_INFO, kLog, "a SIP session from %s to %s refused (%d)", caller.c_str(), callee.c_str(), refusal);
         // Ended once the gateway answered: closing the channel first would make janus destroy the
@@ -141,6 +152,10 @@ void StoxChatSession::incomingCall(json_t* result, bool withAudio) {
     xmppUser_ = user->bare();
     sipJid_ = local + "@" + sipDomain_;
     sipUri_ = sipUri(*sip);
+    if (withAudio) {
+        calling_ = true;  // a Jingle call: startCall follows
+        return;
+    }
     sendMessage(Json::object().set("request", "accept"), [this](const Json& reply) {
         json_t* accepted = resultOf(reply);
         if (text(accepted ? json_object_get(accepted, "event") : nullptr) != "accepted")

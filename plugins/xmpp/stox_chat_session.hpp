@@ -12,7 +12,10 @@
 //   here) go out as the call's `message` (an MSRP SEND), `composing` (is-composing) and hangup
 //   (BYE);
 // - the SIP side's BYE (hangup) sends <gone/> to the XMPP user and ends the session.
-// A call with audio is declined (488): SIP calls to XMPP users (Jingle) are not done.
+// A call with audio is a Jingle call to the XMPP user (stox_chat_session_call.cpp): XEP-0353
+// <propose/> to her bare JID, session-initiate (janus's offer) to the resource that answers
+// <proceed/>, her session-accept is the gateway's `accept` with the answer SDP; candidates cross
+// as transport-info and trickle; session-terminate <-> hangup.
 // Made, used and destroyed on the XMPP stack thread.
 #pragma once
 
@@ -20,7 +23,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "jingle_content.hpp"
+#include "jingle_sdp.hpp"
 #include "muc_stanzas.hpp"
 #include "stanza_reader.hpp"
 #include "stox_stanzas.hpp"
@@ -35,6 +41,8 @@ struct StoxChatSessionHooks {
     std::function<void()> taken;
     // The session is accepted: file it under (XMPP user's bare JID, SIP user's JID local part).
     std::function<void(const std::string& xmppUser, const std::string& sipLocal)> chatting;
+    // A Jingle call: file it under its sid (XEP-0353 messages and Jingle iqs with it come here).
+    std::function<void(const std::string& sid)> calling;
     std::function<bool(TagPtr)> send;
     // The session is over; the owner drops it on a later turn of the thread.
     std::function<void()> ended;
@@ -51,6 +59,10 @@ public:
     void start();
     // The XMPP user wrote to the SIP user's JID in this session.
     void fromXmpp(const ChatRead& chat);
+    // XEP-0353 <proceed/> or <reject/> for our sid (a message to the SIP user's JID).
+    void onJingleMessage(const gloox::Tag& message, const StanzaHeader& header);
+    // An iq with <jingle sid=ours>: acknowledged here.
+    void onJingleIq(const gloox::Tag& iq, const StanzaHeader& header);
     bool chatting() const { return chatting_; }
     bool taken() const { return taken_; }
     // Registered with the gateway: an INVITE to an XMPP user can come to it.
@@ -65,6 +77,11 @@ private:
     void incomingCall(json_t* result, bool withAudio);
     void toXmpp(const std::string& body, ChatState state);
     void end(const std::string& why);
+    // The Jingle call (stox_chat_session_call.cpp).
+    void startCall(json_t* jsep);
+    bool sendJingle(const std::string& action, TagPtr content, const std::string& reason = "");
+    void trickle(const std::string& line);
+    void callEvent(const std::string& event, json_t* result);
 
     net::StackThread& thread_;
     const std::string sipDomain_;
@@ -80,6 +97,15 @@ private:
     std::string xmppUser_;  // bare JID
     std::string sipJid_;    // the SIP user's JID in the sip domain
     std::string sipUri_;
+    // the Jingle call
+    bool calling_ = false;
+    bool initiated_ = false;  // session-initiate sent
+    bool callAccepted_ = false;
+    std::string sid_;
+    std::string peerFull_;    // the XMPP user's resource that proceeded
+    JingleContent offer_;     // janus's offer as Jingle
+    std::vector<std::string> pendingTrickles_;  // janus's candidates before session-initiate
+    uint64_t nextIq_ = 1;
     uint64_t toXmppCount_ = 0;
     uint64_t toSipCount_ = 0;
 };

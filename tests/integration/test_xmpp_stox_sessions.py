@@ -4,7 +4,10 @@ XMPP user of a real Prosody. The SIP gateway routes the INVITE to an XMPP user t
 xmpp plugin keeps waiting, which accepts it (the msrp plugin terminates MSRP): the session's
 messages and is-composing become chat messages and chat states between the SIP user's JID
 (chatter\\40127.0.0.1\\3aPORT@sip.localhost) and alice, both ways; the SIP side's BYE is a
-<gone/> to alice, and alice's <gone/> a BYE; an audio call is refused (488). Every assertion is what sipp, the MSRP peer or the
+<gone/> to alice, and alice's <gone/> a BYE. An audio call to alice is a Jingle call to her
+(StanzaJS + @roamhq/wrtc, tests/jingle/jingle_peer.js in its answering mode: XEP-0353, then
+session-initiate from the SIP user's JID): each side hears the other's tone (FFT), and either
+side's hangup ends the other's. Every assertion is what sipp, the MSRP peer or the
 XMPP client received."""
 import asyncio
 import json
@@ -16,8 +19,12 @@ from conftest import run
 from harness.janus_api import Admin
 from harness.msrp_peer import MsrpEndpoint, cpim, is_composing, parse_cpim, parse_path
 from harness.processes import spawn
+from harness.rtp_peer import RtpPeer
 from harness.xmpp_client import XmppClient
+from test_audiomixer import tone_db
 from test_sip_msrp_chat import answered, attribute, finish
+from test_xmpp_jingle import JinglePeer
+from test_xmpp_jingle_sip import session_count
 
 XMPP = True
 SIP_OPTIONS = {"xmpp_domains": "localhost"}
@@ -118,14 +125,85 @@ def test_sip_chat_sessions_with_an_xmpp_user(janus, prosody):
             assert gone.body is None, gone
             await sip_status(admin, lambda s: not s["chat_sessions"] and s.get("chat_session_ready"))
 
-            # 3. an audio call to an XMPP user is refused (488: SIP-to-Jingle calls are not done)
-            call = await sipp("xmpp_audio_refused.xml", trace_dir, ("user", "alice"), ("domain", "localhost"))
-            await finish(call, trace_dir)
-            await sip_status(admin, lambda s: not s["chat_sessions"] and s.get("chat_session_ready"))
         finally:
             await alice.disconnect()
             await peer.close()
             await admin.close()
 
     run(body(), timeout=90)
+    assert janus.alive()
+
+
+PHONE_TONE, ALICE_TONE = 600, 1000
+
+
+def answer_port(trace_dir):
+    """janus's RTP port: the m=audio of the 200 to the INVITE in sipp's trace."""
+    text = open(os.path.join(trace_dir, "messages.log"), errors="replace").read()
+    found = re.search(r"SIP/2\.0 200 OK.*?CSeq: 1 INVITE.*?m=audio (\d+) RTP/AVP", text, re.S)
+    assert found, text[-3000:]
+    return int(found.group(1))
+
+
+def test_a_sip_call_to_an_xmpp_user_is_a_jingle_call(janus, prosody):
+    """The phone calls sip:alice@localhost; alice (answering) hears its tone and it hers; she
+    hangs up (a BYE to the phone). Then the phone calls again and hangs up (session-terminate)."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sip-jingle-")
+
+    async def body():
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        phone = await RtpPeer("pcmu", PHONE_TONE).open()
+        alice = JinglePeer()
+        try:
+            await sip_status(admin, lambda s: s.get("chat_session_ready"))
+            sessions_before = await session_count(admin)
+            await alice.start(prosody, "alice", "answer", ALICE_TONE, 6)
+            await alice.wait_event("connected")
+            await asyncio.sleep(0.3)  # her initial presence reaches the server (it routes the propose by it)
+            call = await sipp("xmpp_audio_call_bye.xml", trace_dir, ("user", "alice"), ("domain", "localhost"),
+                              ("rtpport", phone.port))
+            proposed = await alice.wait_event("proposed")
+            incoming = await alice.wait_event("incoming")
+            await alice.wait_event("track")
+            await phone.stream(("127.0.0.1", answer_port(trace_dir)), 3)
+            phone_heard = phone.heard(2.0)
+            heard_by_alice = await alice.finish()  # she hangs up after 6 s: our BYE to the phone
+            await finish(call, trace_dir)
+            first = (proposed, incoming, phone_heard, heard_by_alice, alice.events)
+
+            os.remove(os.path.join(trace_dir, "messages.log"))
+            await sip_status(admin, lambda s: s.get("chat_session_ready") and not s["chat_sessions"])
+            alice = JinglePeer()
+            await alice.start(prosody, "alice", "answer", ALICE_TONE, 30)
+            await alice.wait_event("connected")
+            await asyncio.sleep(0.3)
+            call = await sipp("xmpp_audio_call.xml", trace_dir, ("user", "alice"), ("domain", "localhost"),
+                              ("rtpport", phone.port), call_ms=1500)
+            await alice.wait_event("accepted")
+            await finish(call, trace_dir)  # the phone's BYE
+            terminated = await alice.wait_event("terminated", 15)
+            await alice.finish()
+            left = None
+            for _ in range(100):
+                left = await session_count(admin)
+                if left <= sessions_before:
+                    break
+                await asyncio.sleep(0.1)
+            return first, terminated, left, sessions_before
+        finally:
+            alice.kill()
+            phone.close()
+            await admin.close()
+
+    (proposed, incoming, phone_heard, heard_by_alice, events), terminated, left, before = run(body(), timeout=90)
+    assert proposed["from"] == incoming["from"] and incoming["from"].endswith("@sip.localhost"), (proposed, incoming)
+    samples, rate = phone_heard
+    assert tone_db(samples, rate, ALICE_TONE) - tone_db(samples, rate, PHONE_TONE) >= 20, "the phone does not hear alice"
+    done = [e for e in events if e["event"] == "done"][0]
+    rate = done["sample_rate"]
+    assert done["received_frames"] > 200, done
+    heard = heard_by_alice[-3 * rate:]
+    assert tone_db(heard, rate, PHONE_TONE) - tone_db(heard, rate, ALICE_TONE) >= 20, "alice does not hear the phone"
+    assert terminated["reason"] == "success", terminated
+    assert left <= before, (left, before)
     assert janus.alive()
