@@ -605,7 +605,7 @@ Json SipDomainService::status() const {
         .set("jingle", jingle_->status());
     Json sessions = Json::array();
     for (const auto& [id, session] : chatSessions_) {
-        if (session->taken())
+        if (session->taken() && !session->over())
             sessions.append(session->status());
     }
     auto waiting = chatSessions_.find(waitingChat_);

@@ -206,6 +206,9 @@ Json StoxChatSession::status() const {
     Json json = Json::object();
     json.set("xmpp_user", xmppUser_).set("sip_user", sipUri_).set("jid", sipJid_).setBool("chatting", chatting_)
         .set("to_xmpp", static_cast<json_int_t>(toXmppCount_)).set("to_sip", static_cast<json_int_t>(toSipCount_));
+    if (calling_)
+        json.set("call", Json::object().set("sid", sid_).set("peer", peerFull_).setBool("initiated", initiated_)
+                             .setBool("accepted", callAccepted_));
     return json;
 }
 
