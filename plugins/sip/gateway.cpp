@@ -42,6 +42,8 @@ bool Gateway::claims(int event, nua_handle_s* handle, const sip_s* sip) {
             return true;
         if (!keptAccountFor(sip).empty())  // a kept account's (gateway_keep.cpp)
             return true;
+        if (event == nua_i_invite && forXmppUser(sip))
+            return true;  // a session to an XMPP user (RFC 7573): the xmpp plugin's handle
         return event == nua_i_message && offlineCandidate(sip);
     }
     return false;
@@ -101,6 +103,8 @@ Json Gateway::registerAccount(const std::shared_ptr<GatewaySession>& session, co
     account.contactUser = user + "-" + randomToken();
     contacts_[account.contactUser] = session;
     ++accounts_;
+    if (request.xmppSessions)
+        xmppSessions_.push_back(session);
     if (!account.sendRegister) {
         account.registered = true;
         Json registered = result("registered");

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <functional>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,6 +44,7 @@ struct RegisterRequest {
     // keep_registered: true = the gateway keeps the registration while no browser is connected
     // (gateway_keep.cpp); false = stop keeping it; unset = as it was (a kept account stays kept).
     std::optional<bool> keep;
+    bool xmppSessions = false;  // the xmpp plugin's handle for a SIP session to an XMPP user
 };
 
 struct MessageRequest {
@@ -125,6 +127,13 @@ public:
     // The handle is gone: end the call and unregister.
     void sessionGone(GatewaySession& session);
     Json status() const;
+    // A conference invitation ({"uri", "room", "from", "display"?, "reason"?}) as the event
+    // `conference_invitation` to every handle of account uri (gateway_invitation.cpp);
+    // answers {"delivered": number of handles}. On the SIP thread.
+    Json conferenceInvitation(const Json& request);
+    // The XMPP domains (the SIP plugin's xmpp_domains): an INVITE to a user there goes to one
+    // of the xmpp plugin's waiting handles (register with xmpp_sessions; gateway_xmpp.cpp).
+    void setXmppDomains(std::vector<std::string> domains) { xmppDomains_ = std::move(domains); }
 
 private:
     std::shared_ptr<GatewaySession> sessionOf(nua_handle_s* handle) const;
@@ -292,6 +301,12 @@ private:
     // SIP thread only.
     std::map<nua_handle_s*, std::weak_ptr<GatewaySession>> handles_;    // registrations, calls, messages
     std::map<std::string, std::weak_ptr<GatewaySession>> contacts_;    // contact user -> account
+    std::vector<std::string> xmppDomains_;
+    std::deque<std::weak_ptr<GatewaySession>> xmppSessions_;  // the xmpp plugin's waiting handles
+    bool forXmppUser(const sip_s* sip) const;
+    // A waiting xmpp plugin handle for an INVITE to an XMPP user, which becomes that user's
+    // account (its aor the request URI); nullptr when none waits.
+    std::shared_ptr<GatewaySession> takeXmppSession(const sip_s* sip);
     uint64_t sessionIds_ = 1;
     std::atomic<int> accounts_{0};
     std::atomic<int> calls_{0};

@@ -264,6 +264,13 @@ void Gateway::onInviteResponse(GatewaySession& session, int status, const char* 
 
 void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
     auto session = contacts_[requestUser(sip)].lock();
+    if (!session && forXmppUser(sip)) {
+        session = takeXmppSession(sip);
+        if (!session) {
+            stack_.refuse(handle, 480, sip_480_Temporarily_unavailable, "the XMPP gateway is not ready");
+            return;
+        }
+    }
     if (!session) {
         stack_.refuse(handle, 404, sip_404_Not_found, "no such user");
         return;

@@ -144,6 +144,11 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     }
     xmpp.outboundProxy = config.getString("xmpp_outbound_proxy", "");
     xmpp_ = std::make_unique<XmppInterworking>(*stack_, xmpp);
+    gateway_->setXmppDomains(xmpp.domains);
+    // Tells the xmpp plugin that INVITEs to XMPP users will come (RFC 7573 sessions): it keeps a
+    // handle waiting for them only then.
+    if (!xmpp.domains.empty())
+        hub::Services::instance().offer("sip.stox.sessions", [](const Json&) { return Json::object(); });
     gateway_->setPush(push_.get());
     focus_->setPush(push_.get());
     stack_->addRole(gateway_.get());
@@ -155,6 +160,14 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     offerXmppServices();
     // The xmpp plugin's mediated invitations (XEP-0045) to SIP users: the room calls them in.
     hub::Services::instance().offer("sip.focus.invite", [this](const Json& request) { return focus_->queueInvite(request); });
+    // ... and of web users of the gateway: an event on their handles. The xmpp plugin waits for the
+    // answer (whether any handle got it decides between this and a call); the SIP thread never
+    // waits for the xmpp plugin's, so this cannot deadlock.
+    hub::Services::instance().offer("sip.gateway.invite", [this](const Json& request) {
+        Json answer;
+        stack_->execute([&] { answer = gateway_->conferenceInvitation(request); });
+        return answer;
+    });
 
     // Requests run on Janus's request thread and are queued to the SIP thread (SipStack::post),
     // where all SIP state lives; none waits for the network.
@@ -238,6 +251,8 @@ void SipPlugin::onShutdown() {
         }
     }
     hub::Services::instance().withdraw("sip.focus.invite");
+    hub::Services::instance().withdraw("sip.gateway.invite");
+    hub::Services::instance().withdraw("sip.stox.sessions");
     if (stack_)
         stack_->stop();
     gateway_.reset();
@@ -371,6 +386,10 @@ Reply SipPlugin::registerAccount(GatewaySession& session, RequestReader& reader,
         throw RequestError(ErrorCode::InvalidField, "type must be 'guest' (no REGISTER)");
     request.guest = (type && *type == "guest") || !reader.optionalBool("send_register").value_or(true);
     request.keep = reader.optionalBool("keep_registered");
+    // The xmpp plugin's handles for SIP sessions to XMPP users (RFC 7573): guests, no REGISTER.
+    request.xmppSessions = reader.optionalBool("xmpp_sessions").value_or(false);
+    if (request.xmppSessions && !request.guest)
+        throw RequestError(ErrorCode::InvalidField, "xmpp_sessions needs type 'guest'");
     return onSipThread(session, janusRequest,
                        [this, request](GatewaySession& s) { return gateway_->registerAccount(s.shared_from_this(), request); });
 }

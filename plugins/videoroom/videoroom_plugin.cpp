@@ -348,8 +348,14 @@ std::shared_ptr<Subscriber> VideoRoomPlugin::requireSubscriber(Session& session)
 void VideoRoomPlugin::negotiatePublisher(Session& session, RequestReader& reader, const Request& request, Reply& reply) {
     auto publisher = requireParticipant(session);
     auto& room = *publisher->room;
-    if (auto display = reader.optionalString("display", 256))
+    if (auto display = reader.optionalString("display", 256); display && *display != publisher->display) {
         publisher->display = *display;
+        // The other plugins' users see the new name: the hub's `updated` roster event (an XMPP
+        // occupant's nickname change, the SIP focus's conference-info).
+        hub::Member member{publisher->memberId(), *display, kPackage};
+        member.moderator = publisher->moderator;
+        room.hubRoom()->join(member);
+    }
     if (auto bitrate = reader.optionalInt("bitrate", 0, 100'000'000))
         publisher->setBitrateCap(static_cast<uint32_t>(*bitrate));
     auto record = reader.optionalBool("record");

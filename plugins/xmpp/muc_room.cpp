@@ -121,9 +121,17 @@ void MucRoom::changeNick(const gloox::Tag& stanza, Occupant& occupant, const std
     nicks_.release(occupant.memberId);
     nicks_.claim(occupant.memberId, nick);
     occupant.nick = nick;
-    std::string role = roleOf(occupant.memberId);
+    announceNickChange(occupant.memberId, old, nick);
+    joinHub(occupant);
+    events_.notify([&] { return occupantEvent("nick_changed", occupant).set("old_nick", old); });
+    SYLK_LOG(LOG_INFO, kPackage, "room %s: %s is now %s (%s)", name_.c_str(), old.c_str(), nick.c_str(),
+             occupant.memberId.c_str());
+}
+
+void MucRoom::announceNickChange(const std::string& memberId, const std::string& old, const std::string& nick) {
+    std::string role = roleOf(memberId);
     for (const auto& [full, other] : occupants_) {
-        bool self = other.memberId == occupant.memberId;
+        bool self = other.memberId == memberId;
         OccupantPresence gone;
         gone.from = nickJid(old);
         gone.to = full;
@@ -134,10 +142,6 @@ void MucRoom::changeNick(const gloox::Tag& stanza, Occupant& occupant, const std
         send(occupantPresence(gone));
         sendPresence(nick, other, true, self ? std::vector<int>{kSelfPresence} : std::vector<int>{});
     }
-    joinHub(occupant);
-    events_.notify([&] { return occupantEvent("nick_changed", occupant).set("old_nick", old); });
-    SYLK_LOG(LOG_INFO, kPackage, "room %s: %s is now %s (%s)", name_.c_str(), old.c_str(), nick.c_str(),
-             occupant.memberId.c_str());
 }
 
 void MucRoom::admin(const gloox::Tag& stanza, const Jid& user, const AdminRead& read) {
@@ -369,12 +373,12 @@ void MucRoom::invite(const gloox::Tag& stanza, const Occupant& from, const Messa
             send(errorReply(stanza, "modify", "jid-malformed", "invite to='" + to + "' is not a user's JID"));
             return;
         }
-        if (jid->domain == settings_.sipDomain && !from.moderator) {
-            send(errorReply(stanza, "auth", "forbidden", "only a moderator may call SIP users into the room"));
-            return;
-        }
         if (jid->domain == settings_.mucDomain) {
             send(errorReply(stanza, "modify", "bad-request", "an occupant of a room cannot be invited"));
+            return;
+        }
+        if (jid->domain == settings_.sipDomain && sipUserOf(*jid).find('@') == std::string::npos) {
+            send(errorReply(stanza, "modify", "jid-malformed", "a SIP user is user\\40host@" + settings_.sipDomain));
             return;
         }
         invitees.push_back(*jid);
@@ -385,24 +389,56 @@ void MucRoom::invite(const gloox::Tag& stanza, const Occupant& from, const Messa
             events_.notify([&] { return occupantEvent("invited", from).set("invitee", "xmpp:" + invitee.bare()); });
             continue;
         }
-        // RFC 7247 address mapping, as the sip domain's: the local part is the SIP user@host,
-        // XEP-0106 escaped.
-        std::string uri = "sip:" + roomFromLocal(invitee.local).value_or("");
-        if (uri.find('@') == std::string::npos) {
-            send(errorReply(stanza, "modify", "jid-malformed", "a SIP user is user\\40host@" + settings_.sipDomain));
+        if (!inviteSipUser(stanza, from, sipUserOf(invitee), read.inviteReason))
             return;
-        }
-        try {
-            Json request = Json::object();
-            request.set("room", name_).set("uri", uri).set("display", from.nick);
-            hub::Services::instance().call("sip.focus.invite", request);
-        } catch (const std::exception& e) {
-            send(errorReply(stanza, "cancel", "service-unavailable", std::string("cannot call ") + uri + ": " + e.what()));
-            return;
-        }
-        events_.notify([&] { return occupantEvent("invited", from).set("invitee", uri); });
-        SYLK_LOG(LOG_INFO, kPackage, "room %s: %s calls %s into the room", name_.c_str(), from.nick.c_str(), uri.c_str());
     }
+}
+
+std::string MucRoom::sipUserOf(const Jid& invitee) const {
+    // RFC 7247 address mapping, as the sip domain's: the local part is the SIP user@host,
+    // XEP-0106 escaped.
+    return "sip:" + roomFromLocal(invitee.local).value_or("");
+}
+
+bool MucRoom::inviteSipUser(const gloox::Tag& stanza, const Occupant& from, const std::string& uri,
+                            const std::string& reason) {
+    // A web user of the SIP gateway gets the invitation as an event on its handles: a notice,
+    // which any occupant may send (as to an XMPP user). Else the SIP focus calls the user in,
+    // which only a moderator may have it do.
+    try {
+        if (hub::Services::instance().offered("sip.gateway.invite")) {
+            Json request = Json::object();
+            request.set("uri", uri).set("room", name_).set("from", "xmpp:" + from.jid.bare()).set("display", from.nick);
+            if (!reason.empty())
+                request.set("reason", reason);
+            Json answer = hub::Services::instance().call("sip.gateway.invite", request);
+            json_t* delivered = answer.member("delivered");
+            if (delivered && json_integer_value(delivered) > 0) {
+                events_.notify([&] { return occupantEvent("invited", from).set("invitee", uri).setBool("web", true); });
+                SYLK_LOG(LOG_INFO, kPackage, "room %s: %s invites web user %s", name_.c_str(), from.nick.c_str(),
+                         uri.c_str());
+                return true;
+            }
+        }
+    } catch (const std::exception& e) {
+        SYLK_LOG(LOG_WARN, kPackage, "room %s: invitation of %s to the gateway's web users: %s", name_.c_str(),
+                 uri.c_str(), e.what());
+    }
+    if (!from.moderator) {
+        send(errorReply(stanza, "auth", "forbidden", "only a moderator may call SIP users into the room"));
+        return false;
+    }
+    try {
+        Json request = Json::object();
+        request.set("room", name_).set("uri", uri).set("display", from.nick);
+        hub::Services::instance().call("sip.focus.invite", request);
+    } catch (const std::exception& e) {
+        send(errorReply(stanza, "cancel", "service-unavailable", std::string("cannot call ") + uri + ": " + e.what()));
+        return false;
+    }
+    events_.notify([&] { return occupantEvent("invited", from).set("invitee", uri); });
+    SYLK_LOG(LOG_INFO, kPackage, "room %s: %s calls %s into the room", name_.c_str(), from.nick.c_str(), uri.c_str());
+    return true;
 }
 
 void MucRoom::privateMessage(const gloox::Tag& stanza, const Occupant& from, const std::string& toNick,
@@ -488,8 +524,17 @@ void MucRoom::rosterChanged(const hub::RoomEvent& event) {
         }
         return;
     }
-    if (!nicks_.nickOf(member.id).empty())
-        return;  // known already (a roster update keeps the nickname: it names the occupant)
+    if (std::string old = nicks_.nickOf(member.id); !old.empty()) {
+        // Known already: only a new display (a web user's `configure` with `display`) changes
+        // its nickname, shown as an XMPP user's change is (§7.6: 303, then the new presence).
+        if (event.kind != hub::kind::Updated || nicks_.displayOf(member.id) == member.display)
+            return;
+        nicks_.release(member.id);
+        std::string nick = nicks_.assign(member.id, member.display);
+        if (nick != old)
+            announceNickChange(member.id, old, nick);
+        return;
+    }
     const std::string& nick = nicks_.assign(member.id, member.display);
     for (const auto& [full, occupant] : occupants_)
         sendPresence(nick, occupant, true);

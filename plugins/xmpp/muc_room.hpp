@@ -105,6 +105,9 @@ private:
     // A member's role as XMPP shows it: moderator when the hub says it moderates.
     std::string roleOf(const std::string& memberId) const;
     void changeNick(const gloox::Tag& stanza, Occupant& occupant, const std::string& nick);
+    // XEP-0045 §7.6 to every occupant: old's unavailable with 303 and the new nick, then the new
+    // nick's presence (with 110 to the member itself when it is an occupant).
+    void announceNickChange(const std::string& memberId, const std::string& old, const std::string& nick);
     void joinHub(const Occupant& occupant);
     // A hub `kick` of one of our occupants by a moderator: it leaves with 307.
     void kicked(const hub::RoomEvent& event);
@@ -116,9 +119,16 @@ private:
     void privateMessage(const gloox::Tag& stanza, const Occupant& from, const std::string& toNick,
                         const MessageRead& read);
     // XEP-0045 §7.8.2: to an XMPP user, the room's invitation; to a SIP user (a JID of the
-    // sip domain, user\40host@sip.<domain>), a moderator's invitation becomes the SIP focus
-    // calling that user into the room (hub service sip.focus.invite).
+    // sip domain, user\40host@sip.<domain>): an event on the handles of that account's web
+    // users of the SIP gateway if it has any (hub service sip.gateway.invite), else a
+    // moderator's invitation becomes the SIP focus calling that user into the room (hub
+    // service sip.focus.invite).
     void invite(const gloox::Tag& stanza, const Occupant& from, const MessageRead& read);
+    // The SIP URI a JID of the sip domain names ("sip:" alone when it names none).
+    std::string sipUserOf(const Jid& invitee) const;
+    // false when the invitation was refused with a stanza error (sent).
+    bool inviteSipUser(const gloox::Tag& stanza, const Occupant& from, const std::string& uri,
+                       const std::string& reason);
     void send(TagPtr stanza) { link_.send(std::move(stanza)); }
     // Sends one stanza (built without `to`) to every occupant but `skipMember`'s, serialised
     // once, the copies in one write; returns how many were sent.

@@ -34,6 +34,7 @@ const std::string& OccupantNicks::assign(const std::string& memberId, const std:
             nick = numbered(memberId, n);
     }
     byNick_[nick] = memberId;
+    displays_[memberId] = display;
     return byMember_[memberId] = nick;
 }
 
@@ -43,6 +44,7 @@ bool OccupantNicks::claim(const std::string& memberId, const std::string& nick) 
     release(memberId);
     byNick_[nick] = memberId;
     byMember_[memberId] = nick;
+    displays_[memberId] = nick;
     return true;
 }
 
@@ -52,11 +54,17 @@ void OccupantNicks::release(const std::string& memberId) {
         return;
     byNick_.erase(it->second);
     byMember_.erase(it);
+    displays_.erase(memberId);
 }
 
 std::string OccupantNicks::nickOf(const std::string& memberId) const {
     auto it = byMember_.find(memberId);
     return it == byMember_.end() ? "" : it->second;
+}
+
+std::string OccupantNicks::displayOf(const std::string& memberId) const {
+    auto it = displays_.find(memberId);
+    return it == displays_.end() ? "" : it->second;
 }
 
 std::optional<std::string> OccupantNicks::memberOf(const std::string& nick) const {

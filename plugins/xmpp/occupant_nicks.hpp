@@ -4,6 +4,8 @@
 // - A member of another plugin gets its display, or "display (2)", "(3)"... when taken; a
 //   member without a display its member id.
 // - An XMPP user asks for an exact nickname: refused (409) when any member holds it.
+// - A member of another plugin whose display changes is released and assigned again (the room
+//   shows it as a nickname change).
 // Nicknames compare exactly, as the server compares JID resources (after its own preparation).
 #pragma once
 
@@ -24,6 +26,8 @@ public:
 
     // "" if the member is unknown.
     std::string nickOf(const std::string& memberId) const;
+    // The display the member's nickname was made from (its nickname for an XMPP user); "" if unknown.
+    std::string displayOf(const std::string& memberId) const;
     std::optional<std::string> memberOf(const std::string& nick) const;
     bool taken(const std::string& nick) const { return byNick_.count(nick) != 0; }
     size_t size() const { return byMember_.size(); }
@@ -32,6 +36,7 @@ public:
 private:
     std::map<std::string, std::string> byMember_;  // member id -> nick
     std::map<std::string, std::string> byNick_;    // nick -> member id
+    std::map<std::string, std::string> displays_;  // member id -> the display its nick was made from
 };
 
 }  // namespace sylk::xmpp

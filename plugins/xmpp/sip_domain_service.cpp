@@ -1,5 +1,7 @@
 #include "sip_domain_service.hpp"
 
+#include <iterator>
+
 #include <gloox/tag.h>
 
 #include "jingle_namespaces.hpp"
@@ -90,6 +92,8 @@ void SipDomainService::onStanza(const gloox::Tag& stanza) {
             return;
         }
     }
+    if (routeCallStanza(stanza, header))
+        return;
     if (header.name == "iq" && stanza.findChild("jingle", "xmlns", jingle_ns::kJingle)) {
         jingle_->onIq(stanza, header);
         return;
@@ -123,6 +127,13 @@ void SipDomainService::onChat(const gloox::Tag& stanza, const StanzaHeader& head
     if (chat.message.body && chat.message.body->size() > settings_.maxBodyBytes) {
         refuse(stanza, "modify", "not-acceptable", "the body is longer than " + std::to_string(settings_.maxBodyBytes) + " bytes");
         return;
+    }
+    // In a SIP chat session with this SIP user (RFC 7573): over its MSRP session, not MESSAGE.
+    if (auto chat_key = chatKeys_.find({header.from->bare(), header.to->local}); chat_key != chatKeys_.end()) {
+        if (auto session = chatSessions_.find(chat_key->second); session != chatSessions_.end()) {
+            session->second->fromXmpp(chat);
+            return;
+        }
     }
     Json request = Json::object();
     request.set("from", sipUri(*sender)).set("to", sipUri(*target));
@@ -484,7 +495,86 @@ void SipDomainService::presenceFromSip(const Json& presence) {
     sendSipUserPresence(key, watch);
 }
 
+void SipDomainService::makeWaitingChat() {
+    if (waitingChat_)
+        return;
+    if (!hub::Services::instance().offered("sip.stox.sessions")) {
+        // No SIP plugin (yet), or one without xmpp_domains: no INVITE can come; look again later
+        // (a cheap check: no Janus session is made until it is offered).
+        chatRetry_ = thread_.after(std::chrono::seconds(1), [this] { makeWaitingChat(); });
+        return;
+    }
+    uint64_t id = nextChat_++;
+    StoxChatSessionHooks hooks;
+    hooks.taken = [this, id] {
+        if (waitingChat_ == id)
+            waitingChat_ = 0;
+        makeWaitingChat();
+    };
+    hooks.chatting = [this, id](const std::string& xmppUser, const std::string& sipLocal) {
+        chatKeys_[{xmppUser, sipLocal}] = id;
+    };
+    hooks.send = [this](TagPtr stanza) { return link_->send(std::move(stanza)); };
+    hooks.calling = [this, id](const std::string& sid) { callSids_[sid] = id; };
+    hooks.ended = [this, id] {
+        thread_.post([this, id] { chatEnded(id); });
+    };
+    auto session = std::make_unique<StoxChatSession>(thread_, settings_.sipDomain, std::move(hooks));
+    waitingChat_ = id;
+    StoxChatSession* started = session.get();
+    chatSessions_[id] = std::move(session);
+    try {
+        started->start();
+    } catch (const std::exception& e) {
+        SYLK_LOG(LOG_WARN, kPackage, "no handle for SIP chat sessions to XMPP users: %s", e.what());
+        chatSessions_.erase(id);
+        waitingChat_ = 0;
+    }
+}
+
+void SipDomainService::chatEnded(uint64_t id) {
+    for (auto it = chatKeys_.begin(); it != chatKeys_.end();) {
+        it = it->second == id ? chatKeys_.erase(it) : std::next(it);
+    }
+    for (auto it = callSids_.begin(); it != callSids_.end();) {
+        it = it->second == id ? callSids_.erase(it) : std::next(it);
+    }
+    chatSessions_.erase(id);
+    if (waitingChat_ == id) {  // the waiting handle failed: try again a little later
+        waitingChat_ = 0;
+        chatRetry_ = thread_.after(std::chrono::seconds(2), [this] { makeWaitingChat(); });
+    }
+}
+
+bool SipDomainService::routeCallStanza(const gloox::Tag& stanza, const StanzaHeader& header) {
+    if (callSids_.empty())
+        return false;
+    std::string sid;
+    bool iq = header.name == "iq";
+    if (iq) {
+        const gloox::Tag* jingle = stanza.findChild("jingle", "xmlns", jingle_ns::kJingle);
+        sid = jingle && header.type == "set" ? jingle->findAttribute("sid") : "";
+    } else if (header.name == "message") {
+        for (const char* name : {"proceed", "reject"}) {
+            if (const gloox::Tag* jmi = stanza.findChild(name, "xmlns", "urn:xmpp:jingle-message:0"))
+                sid = jmi->findAttribute("id");
+        }
+    }
+    auto it = sid.empty() ? callSids_.end() : callSids_.find(sid);
+    if (it == callSids_.end())
+        return false;
+    auto session = chatSessions_.find(it->second);
+    if (session == chatSessions_.end())
+        return false;
+    if (iq)
+        session->second->onJingleIq(stanza, header);
+    else
+        session->second->onJingleMessage(stanza, header);
+    return true;
+}
+
 void SipDomainService::onLinkUp() {
+    makeWaitingChat();
     for (const auto& [key, watched] : watched_) {
         sendPresence("subscribe", key);
         sendPresence("probe", key);
@@ -513,6 +603,13 @@ Json SipDomainService::status() const {
         .set("sip_presence_watched", static_cast<json_int_t>(sipWatches_.size()))
         .set("refused", static_cast<json_int_t>(refused_))
         .set("jingle", jingle_->status());
+    Json sessions = Json::array();
+    for (const auto& [id, session] : chatSessions_) {
+        if (session->taken() && !session->over())
+            sessions.append(session->status());
+    }
+    auto waiting = chatSessions_.find(waitingChat_);
+    json.set("chat_sessions", sessions).setBool("chat_session_ready", waiting != chatSessions_.end() && waiting->second->ready());
     return json;
 }
 

@@ -32,6 +32,7 @@
 
 #include "component_link.hpp"
 #include "jingle_service.hpp"
+#include "stox_chat_session.hpp"
 #include "sylkcore/json.hpp"
 #include "xmpp_settings.hpp"
 
@@ -108,6 +109,19 @@ private:
     uint64_t fromSipCount_ = 0;
     uint64_t toSipCount_ = 0;
     uint64_t refused_ = 0;
+    // SIP chat sessions with XMPP users (RFC 7573, stox_chat_session.hpp): one waits for the
+    // gateway's next INVITE to an XMPP user; the others by id, those chatting also by
+    // (XMPP user's bare JID, SIP user's JID local part).
+    void makeWaitingChat();
+    void chatEnded(uint64_t id);
+    std::map<uint64_t, std::unique_ptr<StoxChatSession>> chatSessions_;
+    std::map<WatchKey, uint64_t> chatKeys_;
+    std::map<std::string, uint64_t> callSids_;  // Jingle calls from SIP users, by sid
+    // An XEP-0353 message or a Jingle iq of one of those calls; false if it is none's.
+    bool routeCallStanza(const gloox::Tag& stanza, const StanzaHeader& header);
+    uint64_t waitingChat_ = 0;
+    uint64_t nextChat_ = 1;
+    net::SourceHandle chatRetry_;
     // Jingle calls to SIP users; last, so its calls end before the link goes.
     std::unique_ptr<JingleService> jingle_;
 };

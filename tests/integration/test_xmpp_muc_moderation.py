@@ -12,7 +12,7 @@ import shutil
 import tempfile
 
 from conftest import run
-from harness.janus_api import Admin
+from harness.janus_api import Admin, Session
 from harness.processes import spawn
 from harness.room_members import ApiWebUser, RoomPhone
 from harness.rtp_peer import RtpPeer
@@ -211,6 +211,17 @@ def test_nickname_change_is_seen_everywhere(janus, prosody):
             _, attendees = await wendy.listing(name)
             assert sorted(a["display"] for a in attendees) == ["Alice", "Robert"], attendees
 
+            # the web user renames itself (configure display): the XMPP occupants see 303 + new presence
+            mark = alice.mark()
+            reply, _ = await wendy.handle.send({"request": "configure", "display": "Wendolyn"})
+            assert reply.get("configured") == "ok", reply
+            gone = await alice.wait_presence(lambda p: p.sender == room + "/Wendy" and p.type == "unavailable",
+                                             DELIVERY_S, mark)
+            assert gone.status_codes == {303} and gone.muc_item.get("nick") == "Wendolyn", gone
+            back = await alice.wait_presence(lambda p: p.sender == room + "/Wendolyn" and p.type == "available",
+                                             DELIVERY_S, mark)
+            assert alice.received.index(gone) < alice.received.index(back)
+
             # he speaks as Robert; Bob is free again; a newcomer sees Robert
             bob.groupchat(room, "call me Robert")
             got = await wendy.wait_message(lambda m: m["text"] == "call me Robert", DELIVERY_S)
@@ -219,7 +230,7 @@ def test_nickname_change_is_seen_everywhere(janus, prosody):
             assert echo.sender == room + "/Robert"
             joined = await carol.join(room, "Bob")
             assert joined.error is None, joined.error
-            assert sorted(joined.occupants) == ["Alice", "Robert", "Wendy"], joined.order
+            assert sorted(joined.occupants) == ["Alice", "Robert", "Wendolyn"], joined.order
             # a private message to the new nick reaches him
             carol.private(room, "Robert", "hello Robert")
             got = await bob.wait_message(lambda m: m.body == "hello Robert", DELIVERY_S)
@@ -293,14 +304,14 @@ def invite_stanza(room, to, reason="", stanza_id="inv"):
 
 def test_invitations_reach_xmpp_users_and_call_sip_users_in(janus, prosody):
     """XEP-0045 §7.8.2 mediated invitations: to an XMPP user the room sends the invitation; to a
-    SIP user (user\\40host@sip.<domain>) a moderator's invitation makes the SIP focus call that
+    web user of the SIP gateway an event on its handle; to another SIP user (user\\40host@sip.<domain>) a moderator's invitation makes the SIP focus call that
     user into the room, as a REFER would (a sipp UAS answers; the moderator then kicks it)."""
     name = "invitations"
     room = room_jid(prosody, name)
     trace_dir = tempfile.mkdtemp(prefix="sylk-invite-")
 
     async def body():
-        alice = bob = dave = target = rtp = None
+        alice = bob = dave = target = rtp = web = None
         try:
             alice, bob, dave = [await XmppClient.connect(prosody, user) for user in ("alice", "bob", "dave")]
             assert (await alice.join(room, "Alice")).error is None
@@ -326,6 +337,23 @@ def test_invitations_reach_xmpp_users_and_call_sip_users_in(janus, prosody):
                 client.send_raw(invite_stanza(room, to, stanza_id="bad"))
                 answer = await client.wait_for(lambda s: s.id == "bad" and s.type == "error", DELIVERY_S, mark)
                 assert answer.error_condition == condition, (to, answer)
+
+            # to a web user of the SIP gateway (here a guest account): an event on its handle; any
+            # occupant may send it, as to an XMPP user; nobody is called
+            web = await Session.create(janus.ws_url)
+            phone_page = await web.attach("janus.plugin.sylk.sip")
+            data, _ = await phone_page.send({"request": "register", "type": "guest", "username": "sip:wendy@sylk.test"})
+            assert data["result"]["event"] == "registered", data
+            mark = bob.mark()
+            bob.send_raw(invite_stanza(room, "wendy\\40sylk.test@%s" % prosody.sip_domain, "see you", "inv-web"))
+            event = await phone_page.next_event(timeout=DELIVERY_S, predicate=lambda e: e.get("plugindata", {})
+                                                .get("data", {}).get("result", {}).get("event") == "conference_invitation")
+            invitation = event["plugindata"]["data"]["result"]
+            assert invitation == {"event": "conference_invitation", "room": name, "from": "xmpp:bob@localhost",
+                                  "display": "Bob", "reason": "see you"}, invitation
+            await web.close()
+            web = None
+            assert [s for s in bob.received[mark:] if s.id == "inv-web" and s.type == "error"] == []
 
             # to a SIP user: the focus calls it in; it appears as an occupant; Alice kicks it
             rtp = await RtpPeer("pcmu", 600).open()
@@ -358,7 +386,7 @@ def test_invitations_reach_xmpp_users_and_call_sip_users_in(janus, prosody):
                 await target.wait()
             if rtp:
                 rtp.close()
-            await close_all(alice, bob, dave)
+            await close_all(alice, bob, dave, web)
     try:
         run(body(), timeout=120)
     finally:

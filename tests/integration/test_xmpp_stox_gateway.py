@@ -4,7 +4,8 @@ registrar/proxy (Kamailio, harness/kamailio_registrar.py), its MESSAGE to sip:al
 goes out through that proxy, which relays the XMPP domain to janus's SIP plugin (its XMPP
 interworking) and on to Prosody; alice's reply to wendy\\40sylk.test@sip.localhost goes back as
 a MESSAGE through xmpp_outbound_proxy (the same Kamailio), which finds the web user's
-registered contact: the gateway's `message` event. A slixmpp client and the Janus API are the
+registered contact: the gateway's `message` event; both are in the account's message journal
+(`sync_conversations`). A slixmpp client and the Janus API are the
 peers."""
 import tempfile
 
@@ -69,6 +70,13 @@ def test_web_user_and_xmpp_user_chat(janus, prosody, registrar):
             alice.send_raw("<message type='chat' to='%s' id='r1'><body>hello wendy</body></message>" % WENDY_JID)
             message = await sip_event(handle, ("message",))
             assert message["content"] == "hello wendy" and message["sender"] == "sip:alice@localhost", message
+
+            # the account's journal (issue 13's message store) has the chat both ways, under alice's address
+            data, _ = await handle.send({"request": "sync_conversations", "conversation": "sip:alice@localhost"})
+            synced = data["result"]
+            assert synced["event"] == "sync", data
+            chat = [(e["direction"], e["content"]) for e in synced["entries"] if e["kind"] == "message"]
+            assert chat == [("outgoing", "hello alice"), ("incoming", "hello wendy")], synced["entries"]
 
             # an XMPP user the server does not know: Prosody's service-unavailable is our 503,
             # which the proxy passes on as 500 (RFC 3261 §16.7: a proxy does not forward 503)

@@ -4,6 +4,9 @@
 // prints one JSON line per event on stdout: connected, ringing, accepted, track, connection states,
 // terminated, and at the end {"event":"done", received_frames, sample_rate}.
 // ROOM_JID may as well be a SIP user's JID (user\40host@sip.<domain>): a call through the SIP gateway.
+// ROOM_JID "answer": it makes no call but waits for one (a SIP call to this XMPP user): it
+// answers an XEP-0353 <propose/> with <proceed/>, accepts the session-initiate with its tone and
+// hangs up after SECONDS unless the caller hangs up first.
 // Usage: node jingle_peer.js WS_URL JID PASSWORD ROOM_JID TONE_HZ SECONDS OUT_FILE
 'use strict';
 const fs = require('fs');
@@ -81,8 +84,40 @@ client.on('jingle:terminated', (s, reason) => {
     say('terminated', {reason: reason && reason.condition, text: reason && reason.text});
     finish(0);
 });
+const answering = roomJid === 'answer';
+if (answering) {
+    // XEP-0353 (StanzaJS has no support): the propose comes to the bare JID; proceed from here.
+    client.on('raw:incoming', (xml) => {
+        const propose = /<propose\b/.test(xml) && /^<message[^>]*\sfrom=['"]([^'"]+)['"]/.exec(xml);
+        const sid = /<propose[^>]*\sid=['"]([^'"]+)['"]/.exec(xml);
+        if (propose && sid) {
+            say('proposed', {from: propose[1], sid: sid[1]});
+            client.transport.write(`<message xmlns='jabber:client' to='${propose[1]}' id='proceed-${sid[1]}'>` +
+                `<proceed xmlns='urn:xmpp:jingle-message:0' id='${sid[1]}'/></message>`);
+        }
+    });
+    client.on('jingle:incoming', async (incoming) => {
+        session = incoming;
+        say('incoming', {from: incoming.peerID, sid: incoming.sid});
+        const stream = new wrtc.MediaStream([track]);
+        session.addTrack(track, stream);
+        await session.accept();
+        say('accepted');
+        setTimeout(() => {
+            if (!finished) {
+                say('hangup');
+                session.end('success');
+                setTimeout(() => finish(0), 1000);
+            }
+        }, seconds * 1000);
+    });
+}
 client.on('session:started', async () => {
     say('connected');
+    if (answering) {
+        client.sendPresence();
+        return;
+    }
     const stream = new wrtc.MediaStream([track]);
     session = client.jingle.createMediaSession(roomJid, undefined, stream);
     await session.start({offerToReceiveAudio: true});

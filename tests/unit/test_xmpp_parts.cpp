@@ -132,6 +132,12 @@ static void occupant_nicknames_are_unique(void**) {
     nicks.release("nobody");
     assert_int_equal(nicks.size(), 11);
     assert_string_equal(nicks.nickOf("nobody").c_str(), "");
+    // the display a nickname was made from, to tell a renamed member (a web user's new display)
+    assert_string_equal(nicks.displayOf("sip/6").c_str(), "Alice");
+    assert_string_equal(nicks.displayOf("videoroom/5").c_str(), "a\nb");
+    assert_string_equal(nicks.displayOf("xmpp/1").c_str(), "alice");  // an XMPP user's: its nick
+    nicks.release("sip/6");
+    assert_string_equal(nicks.displayOf("sip/6").c_str(), "");
 }
 
 static void stanzas_are_read(void**) {

@@ -1,0 +1,209 @@
+"""SIP chat sessions with XMPP users (issue 12, RFC 7573): a SIP chat client (sipp for the INVITE
+with m=message to sip:alice@localhost, the Python MSRP peer for the session) and a slixmpp
+XMPP user of a real Prosody. The SIP gateway routes the INVITE to an XMPP user to a handle the
+xmpp plugin keeps waiting, which accepts it (the msrp plugin terminates MSRP): the session's
+messages and is-composing become chat messages and chat states between the SIP user's JID
+(chatter\\40127.0.0.1\\3aPORT@sip.localhost) and alice, both ways; the SIP side's BYE is a
+<gone/> to alice, and alice's <gone/> a BYE. An audio call to alice is a Jingle call to her
+(StanzaJS + @roamhq/wrtc, tests/jingle/jingle_peer.js in its answering mode: XEP-0353, then
+session-initiate from the SIP user's JID): each side hears the other's tone (FFT), and either
+side's hangup ends the other's. Every assertion is what sipp, the MSRP peer or the
+XMPP client received."""
+import asyncio
+import json
+import os
+import re
+import tempfile
+
+from conftest import run
+from harness.janus_api import Admin
+from harness.msrp_peer import MsrpEndpoint, cpim, is_composing, parse_cpim, parse_path
+from harness.processes import spawn
+from harness.rtp_peer import RtpPeer
+from harness.xmpp_client import XmppClient
+from test_audiomixer import tone_db
+from test_sip_msrp_chat import answered, attribute, finish
+from test_xmpp_jingle import JinglePeer
+from test_xmpp_jingle_sip import session_count
+
+XMPP = True
+SIP_OPTIONS = {"xmpp_domains": "localhost"}
+SCENARIOS = os.path.join(os.path.dirname(__file__), "sip")
+CHATSTATES = "http://jabber.org/protocol/chatstates"
+
+
+async def sipp(scenario, trace_dir, *sets, call_ms=None):
+    arguments = ["sipp", "127.0.0.1:5060", "-sf", os.path.join(SCENARIOS, scenario), "-m", "1", "-i", "127.0.0.1",
+                 "-p", "0", "-nostdin", "-timeout", "40s", "-trace_msg",
+                 "-message_file", os.path.join(trace_dir, "messages.log")]
+    if call_ms is not None:
+        arguments += ["-d", str(call_ms)]
+    for name, value in sets:
+        arguments += ["-set", name, str(value)]
+    return await spawn(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+
+
+async def sip_status(admin, probe, timeout=15):
+    """The xmpp plugin's status of its SIP users' domain, once probe(it) is true."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        status = (await admin.message_plugin("janus.plugin.sylk.xmpp", {"request": "status"}))["status"]["sip"]
+        if probe(status):
+            return status
+        if loop.time() > deadline:
+            raise AssertionError("xmpp plugin status: %s" % json.dumps(status))
+        await asyncio.sleep(0.1)
+
+
+def jid_of(caller):
+    """RFC 7247 with XEP-0106: sip:chatter@127.0.0.1:PORT is chatter\\40127.0.0.1\\3aPORT@sip.localhost."""
+    user, host = re.match(r"sip:([^@]+)@(.+)$", caller).groups()
+    return "%s\\40%s@sip.localhost" % (user, host.replace(":", "\\3a"))
+
+
+def cpim_text(message):
+    """(content type, text) inside a message/cpim MSRP message."""
+    inner = parse_cpim(message.body)
+    return (inner.content_type or "").split(";")[0], inner.body.decode()
+
+
+def test_sip_chat_sessions_with_an_xmpp_user(janus, prosody):
+    trace_dir = tempfile.mkdtemp(prefix="sylk-stox-session-")
+
+    async def body():
+        peer = MsrpEndpoint("127.0.0.1")
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        alice = await XmppClient.connect(prosody, "alice")
+        try:
+            await sip_status(admin, lambda s: s.get("chat_session_ready"))
+
+            # 1. alice ends it: her <gone/> is our BYE
+            chat = peer.session()
+            call = await sipp("xmpp_chat_call_bye.xml", trace_dir, ("user", "alice"), ("domain", "localhost"),
+                              ("msrpport", chat.uri.port), ("msrpsession", chat.session_id))
+            caller, sdp = await answered(trace_dir, timeout=20)
+            jid = jid_of(caller)
+            opened = await alice.wait_message(lambda m: m.sender == jid and m.chat_state == "active", 15)
+            assert opened.body is None and opened.type == "chat", opened
+            await chat.connect(remote_path=parse_path(attribute(sdp, "path")))
+
+            sent = await chat.send_message(cpim("hello alice", sender="Chatter <%s>" % caller,
+                                                recipients=["sip:alice@localhost"]), "message/cpim")
+            assert sent.statuses == [200], sent.statuses
+            got = await alice.wait_message(lambda m: m.body == "hello alice", 15)
+            assert got.sender == jid and got.type == "chat", got
+            await chat.send_message(cpim(is_composing("active"), content_type="application/im-iscomposing+xml",
+                                         sender="Chatter <%s>" % caller), "message/cpim")
+            await alice.wait_message(lambda m: m.sender == jid and m.chat_state == "composing", 15)
+
+            alice.send_raw("<message type='chat' to='%s'><composing xmlns='%s'/></message>" % (jid, CHATSTATES))
+            typing = await chat.wait_message(lambda m: cpim_text(m)[0] == "application/im-iscomposing+xml", 15)
+            assert "<state>active</state>" in cpim_text(typing)[1], typing
+            alice.send_raw("<message type='chat' to='%s' id='a1'><body>hello chatter</body></message>" % jid)
+            reply = await chat.wait_message(lambda m: cpim_text(m) == ("text/plain", "hello chatter"), 15)
+            assert "sip:alice@localhost" in parse_cpim(reply.body).header("From"), parse_cpim(reply.body).headers
+            status = await sip_status(admin, lambda s: s["chat_sessions"])
+            assert [(c["xmpp_user"], c["jid"], c["to_xmpp"], c["to_sip"]) for c in status["chat_sessions"]] == \
+                [("alice@localhost", jid, 1, 1)], status
+            assert status["to_sip"] == 0  # nothing went out as MESSAGE
+
+            alice.send_raw("<message type='chat' to='%s'><gone xmlns='%s'/></message>" % (jid, CHATSTATES))
+            await finish(call, trace_dir)  # sipp got our BYE and answered it
+            await sip_status(admin, lambda s: not s["chat_sessions"] and s.get("chat_session_ready"))
+
+            # 2. the SIP side ends it: its BYE is a <gone/> to alice
+            os.remove(os.path.join(trace_dir, "messages.log"))
+            second = peer.session()
+            mark = alice.mark()
+            call = await sipp("xmpp_chat_call.xml", trace_dir, ("user", "alice"), ("domain", "localhost"),
+                              ("msrpport", second.uri.port), ("msrpsession", second.session_id), call_ms=300)
+            caller, sdp = await answered(trace_dir, timeout=20)
+            await second.connect(remote_path=parse_path(attribute(sdp, "path")))
+            await finish(call, trace_dir)
+            gone = await alice.wait_message(lambda m: m.sender == jid_of(caller) and m.chat_state == "gone", 15, mark)
+            assert gone.body is None, gone
+            await sip_status(admin, lambda s: not s["chat_sessions"] and s.get("chat_session_ready"))
+
+        finally:
+            await alice.disconnect()
+            await peer.close()
+            await admin.close()
+
+    run(body(), timeout=90)
+    assert janus.alive()
+
+
+PHONE_TONE, ALICE_TONE = 600, 1000
+
+
+def answer_port(trace_dir):
+    """janus's RTP port: the m=audio of the 200 to the INVITE in sipp's trace."""
+    text = open(os.path.join(trace_dir, "messages.log"), errors="replace").read()
+    found = re.search(r"SIP/2\.0 200 OK.*?CSeq: 1 INVITE.*?m=audio (\d+) RTP/AVP", text, re.S)
+    assert found, text[-3000:]
+    return int(found.group(1))
+
+
+def test_a_sip_call_to_an_xmpp_user_is_a_jingle_call(janus, prosody):
+    """The phone calls sip:alice@localhost; alice (answering) hears its tone and it hers; she
+    hangs up (a BYE to the phone). Then the phone calls again and hangs up (session-terminate)."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sip-jingle-")
+
+    async def body():
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        phone = await RtpPeer("pcmu", PHONE_TONE).open()
+        alice = JinglePeer()
+        try:
+            await sip_status(admin, lambda s: s.get("chat_session_ready"))
+            sessions_before = await session_count(admin)
+            await alice.start(prosody, "alice", "answer", ALICE_TONE, 6)
+            await alice.wait_event("connected")
+            await asyncio.sleep(0.3)  # her initial presence reaches the server (it routes the propose by it)
+            call = await sipp("xmpp_audio_call_bye.xml", trace_dir, ("user", "alice"), ("domain", "localhost"),
+                              ("rtpport", phone.port))
+            proposed = await alice.wait_event("proposed")
+            incoming = await alice.wait_event("incoming")
+            await alice.wait_event("track")
+            await phone.stream(("127.0.0.1", answer_port(trace_dir)), 3)
+            phone_heard = phone.heard(2.0)
+            heard_by_alice = await alice.finish()  # she hangs up after 6 s: our BYE to the phone
+            await finish(call, trace_dir)
+            first = (proposed, incoming, phone_heard, heard_by_alice, alice.events)
+
+            os.remove(os.path.join(trace_dir, "messages.log"))
+            await sip_status(admin, lambda s: s.get("chat_session_ready") and not s["chat_sessions"])
+            alice = JinglePeer()
+            await alice.start(prosody, "alice", "answer", ALICE_TONE, 30)
+            await alice.wait_event("connected")
+            await asyncio.sleep(0.3)
+            call = await sipp("xmpp_audio_call.xml", trace_dir, ("user", "alice"), ("domain", "localhost"),
+                              ("rtpport", phone.port), call_ms=1500)
+            await alice.wait_event("accepted")
+            await finish(call, trace_dir)  # the phone's BYE
+            terminated = await alice.wait_event("terminated", 15)
+            await alice.finish()
+            left = None
+            for _ in range(100):
+                left = await session_count(admin)
+                if left <= sessions_before:
+                    break
+                await asyncio.sleep(0.1)
+            return first, terminated, left, sessions_before
+        finally:
+            alice.kill()
+            phone.close()
+            await admin.close()
+
+    (proposed, incoming, phone_heard, heard_by_alice, events), terminated, left, before = run(body(), timeout=90)
+    assert proposed["from"] == incoming["from"] and incoming["from"].endswith("@sip.localhost"), (proposed, incoming)
+    samples, rate = phone_heard
+    assert tone_db(samples, rate, ALICE_TONE) - tone_db(samples, rate, PHONE_TONE) >= 20, "the phone does not hear alice"
+    done = [e for e in events if e["event"] == "done"][0]
+    rate = done["sample_rate"]
+    assert done["received_frames"] > 200, done
+    heard = heard_by_alice[-3 * rate:]
+    assert tone_db(heard, rate, PHONE_TONE) - tone_db(heard, rate, ALICE_TONE) >= 20, "alice does not hear the phone"
+    assert terminated["reason"] == "success", terminated
+    assert left <= before, (left, before)
+    assert janus.alive()
