@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "sylkcore/audio/rtp_packet.hpp"
+#include "sylkcore/log.hpp"
 
 namespace sylk::sip {
 namespace {
@@ -85,8 +86,11 @@ void MediaBridge::enableZrtp(ZrtpCache* cache, const std::string& selfUri, const
 std::string MediaBridge::zrtpHelloHash() { return zrtp_ ? zrtp_->helloHash() : ""; }
 
 void MediaBridge::zrtpTick() {
-    if (zrtp_ && zrtpRunning_.load(std::memory_order_relaxed))
-        zrtp_->tick();
+    if (zrtp_ && zrtpRunning_.load(std::memory_order_relaxed) && !zrtp_->tick() && !zrtp_->secure()) {
+        // Given up: the call goes on with plain RTP, as before the exchange; no timer runs for it
+        zrtpRunning_.store(false, std::memory_order_relaxed);
+        SYLK_LOG(LOG_WARN, "janus.plugin.sylk.sip", "ZRTP did not reach SECURE; the call stays on plain RTP");
+    }
 }
 
 bool MediaBridge::transcoding() const { return toSipTranscoder_ != nullptr; }

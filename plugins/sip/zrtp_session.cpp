@@ -73,6 +73,7 @@ void ZrtpSession::start(const std::string& peerHelloHash) {
         bzrtp_setPeerHelloHash(context_, selfSsrc_, hash.data(), peerHelloHash.size());
     }
     started_ = true;
+    startedUs_ = g_get_monotonic_time();
     bzrtp_startChannelEngine(context_, selfSsrc_);
 }
 
@@ -90,10 +91,15 @@ void ZrtpSession::receive(const uint8_t* packet, size_t length) {
     bzrtp_processMessage(context_, selfSsrc_, copy.data(), static_cast<uint16_t>(length));
 }
 
-void ZrtpSession::tick() {
+bool ZrtpSession::tick() {
     std::lock_guard lock(mutex_);
-    if (started_ && !secure_)
-        bzrtp_iterate(context_, selfSsrc_, nowMs());
+    if (!started_ || secure_)
+        return false;
+    bzrtp_iterate(context_, selfSsrc_, nowMs());
+    if (secure_)
+        return false;
+    return bzrtp_getChannelStatus(context_, selfSsrc_) != BZRTP_CHANNEL_ERROR &&
+           g_get_monotonic_time() - startedUs_ < kGiveUpUs;
 }
 
 bool ZrtpSession::isZrtp(const uint8_t* packet, size_t length) {

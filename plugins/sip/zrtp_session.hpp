@@ -50,8 +50,11 @@ public:
     bool secure();
     // A packet from the leg that is ZRTP (see isZrtp); ignored before start().
     void receive(const uint8_t* packet, size_t length);
-    // Retransmissions are due: call every few tens of milliseconds once started.
-    void tick();
+    // Retransmissions are due: call every few tens of milliseconds once started. False once
+    // there is nothing more to do: SECURE, or given up (bzrtp's error state, or no SECURE
+    // within kGiveUpUs of the start: a peer that offered a=zrtp-hash and never answers).
+    bool tick();
+    static constexpr int64_t kGiveUpUs = 30 * 1000000;
 
     // RFC 6189 §5: version 0001 in the first nibble and the magic cookie "ZRTP" at bytes 4-7.
     static bool isZrtp(const uint8_t* packet, size_t length);
@@ -67,6 +70,7 @@ private:
     Sender sender_;
     SecureListener listener_;
     bool started_ = false;
+    int64_t startedUs_ = 0;
     bool secure_ = false;
 };
 
