@@ -149,9 +149,15 @@ function onEvent(msg, jsep) {
       renderChat();
       show("the chat ended; the call goes on");
       break;
+    case "zrtp":  // ZRTP (RFC 6189) keyed the phone leg: read the SAS to the other side to check it
+      $("sas").textContent = `secured with ZRTP, SAS: ${result.sas}` +
+        (result.verified ? " (verified before)" : "") + (result.cache_mismatch ? " (WARNING: the secret from earlier calls did not match)" : "");
+      $("sas").hidden = false;
+      break;
     case "holding": setCall("held"); show("on hold"); break;
     case "resuming": setCall("talking"); show("in a call"); break;
     case "hangup":
+      $("sas").hidden = true;
       setCall("idle");
       state.handle.hangup();
       state.chat.active = false;

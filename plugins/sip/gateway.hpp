@@ -16,6 +16,7 @@
 
 #include "gateway_session.hpp"
 #include "sip_role.hpp"
+#include "zrtp_cache.hpp"
 #include "sylkcore/janus/gateway.hpp"
 #include "sylkcore/error_code.hpp"
 #include "sylkcore/hub/events.hpp"
@@ -104,6 +105,12 @@ public:
 
     // The message journal (gateway_journal.cpp); none: messages are not journaled.
     void setJournal(std::unique_ptr<store::JournalWriter> journal);
+    // ZRTP (RFC 6189) for calls whose peer offers or answers a=zrtp-hash; cache: the retained
+    // secrets (may be null: every call then starts without them).
+    void enableZrtp(std::unique_ptr<ZrtpCache> cache) {
+        zrtpCache_ = std::move(cache);
+        zrtp_ = true;
+    }
     // A token for GET /messages/history/<account> on the web app server (Apikey).
     Json historyToken(GatewaySession& session);
     void setOfflineDelivery(bool fromTrustedPeers) { offlineFromTrustedPeers_ = fromTrustedPeers; }
@@ -153,7 +160,8 @@ private:
     // when there are none or they were already refused.
     bool authenticate(const SipAccount& account, nua_handle_s* handle, const sip_s* sip, int& attempts);
     // The call's RTP socket, on the address of its SIP listener.
-    std::shared_ptr<MediaBridge> makeBridge(const std::shared_ptr<GatewaySession>& session, int listener);
+    std::shared_ptr<MediaBridge> makeBridge(const std::shared_ptr<GatewaySession>& session, int listener,
+                                            const std::string& peerUri);
     void startMedia(GatewaySession& session, const AudioOffer& peer);
     void endCall(GatewaySession& session, int code, const std::string& reason);
     std::string ourSdp(GatewaySession& session, bool offer, const std::string& direction);
@@ -296,6 +304,8 @@ private:
 
     SipStack& stack_;
     RtpReceiver& receiver_;
+    bool zrtp_ = false;
+    std::unique_ptr<ZrtpCache> zrtpCache_;
     janus::Gateway janusGateway_;
     EventSink events_;
     // SIP thread only.

@@ -33,13 +33,14 @@ using namespace gateway_detail;
 std::string Gateway::ourSdp(GatewaySession& session, bool offer, const std::string& direction) {
     auto bridge = session.bridge();
     uint16_t port = bridge ? bridge->localPort() : 9;
+    std::string zrtpHash = bridge ? bridge->zrtpHelloHash() : "";
     uint64_t version = session.call.sdpVersion++;
     if (offer)
         session.call.localSdp = buildOffer(stack_.ip(session.call.listener), port, sessionIds_, version, direction,
-                                           session.call.srtpMode, session.call.localKey);
+                                           session.call.srtpMode, session.call.localKey, zrtpHash);
     else
         session.call.localSdp = buildAnswer(stack_.ip(session.call.listener), port, session.call.peer, sessionIds_, version,
-                                            direction, session.call.localKey);
+                                            direction, session.call.localKey, zrtpHash);
     return session.call.localSdp;
 }
 
@@ -69,7 +70,7 @@ Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::st
         throw RequestError(ErrorCode::InvalidSdp, "the offer has no Opus audio");
 
     const int listener = stack_.listenerFor(session->account.outboundProxy.empty() ? uri : session->account.outboundProxy);
-    auto bridge = makeBridge(session, listener);
+    auto bridge = makeBridge(session, listener, uri);
     SipCall& call = session->call;
     call = SipCall{};
     call.listener = listener;
@@ -119,10 +120,22 @@ Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::st
     return event;
 }
 
-std::shared_ptr<MediaBridge> Gateway::makeBridge(const std::shared_ptr<GatewaySession>& session, int listener) {
+std::shared_ptr<MediaBridge> Gateway::makeBridge(const std::shared_ptr<GatewaySession>& session, int listener,
+                                                 const std::string& peerUri) {
     auto bridge = std::make_shared<MediaBridge>(janusGateway_, session->handle(), stack_.ip(listener));
     // Called on the RTP receiver thread: only the event sink, which is thread-safe, is used.
     std::weak_ptr<GatewaySession> weak = session;
+    if (zrtp_) {
+        // The retained secrets are per pair of identities: the web user's AOR and the peer's.
+        bridge->enableZrtp(zrtpCache_.get(), session->account.aor, peerUri, [this, weak](const ZrtpKeys& keys) {
+            if (auto owner = weak.lock()) {
+                Json secure = result("zrtp");
+                secure.setBool("secure", true).set("sas", keys.sas).setBool("verified", keys.verified)
+                    .setBool("cache_mismatch", keys.cacheMismatch).set("suite", keys.suite);
+                events_(*owner, "", secure, Json());
+            }
+        });
+    }
     bridge->setDtmfListener([this, weak](char digit, int durationMs) {
         if (auto owner = weak.lock()) {
             Json dtmf = result("dtmf");
@@ -155,6 +168,7 @@ void Gateway::startMedia(GatewaySession& session, const AudioOffer& peer) {
         media.localKey = session.call.localKey;
         media.remoteKey = peer.cryptoKey;
     }
+    media.zrtpHash = peer.zrtpHash;
     bool wasTranscoding = bridge->transcoding();
     bridge->start(media);
     if (bridge->transcoding() && !wasTranscoding)
@@ -368,7 +382,7 @@ Json Gateway::accept(GatewaySession& session, const Json& answer) {
     if (!answer.get() || !json_is_string(type) || std::string(json_string_value(type)) != "answer")
         throw RequestError(ErrorCode::SipMissingSdp, "accept needs the browser's JSEP answer to the incomingcall offer");
     pushCall(session, push::PushEvent::Kind::Cancel, "answered elsewhere");  // the phones stop ringing
-    auto bridge = makeBridge(session.shared_from_this(), call.listener);
+    auto bridge = makeBridge(session.shared_from_this(), call.listener, call.peerUri);
     session.setBridge(bridge);
     receiver_.add(bridge);
     startMedia(session, call.peer);
@@ -386,6 +400,7 @@ Json Gateway::accept(GatewaySession& session, const Json& answer) {
         streams.audioPort = bridge->localPort();
         streams.audioDirection = answerDirection(call.peer.direction);
         streams.localKey = call.localKey;
+        streams.zrtpHash = bridge->zrtpHelloHash();
         if (chat) {
             streams.msrpIndex = call.msrpOffer->index;
             streams.msrp = &chatAnswer;
@@ -401,6 +416,8 @@ Json Gateway::accept(GatewaySession& session, const Json& answer) {
     call.state = CallState::Established;
     Json event = result("accepted");
     event.setBool("transcoding", bridge->transcoding()).set("codec", call.peer.codec).setBool("srtp", call.peer.srtp());
+    if (zrtp_ && !call.peer.srtp() && !call.peer.zrtpHash.empty())
+        event.setBool("zrtp", true);  // a zrtp event follows with the SAS once the exchange ends
     if (chat)
         event.set("username", call.peerUri).setBool("chat", true);
     return event;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "sylkcore/audio/rtp_packet.hpp"
+#include "sylkcore/log.hpp"
 
 namespace sylk::sip {
 namespace {
@@ -28,12 +29,23 @@ MediaBridge::MediaBridge(janus::Gateway gateway, janus::Handle* handle, const st
 }
 
 void MediaBridge::start(const BridgeMedia& media) {
+    startLocked(media);
+    // Outside our lock: the ZRTP session's lock comes first (its SECURE callback takes ours)
+    if (zrtp_ && media.srtpSuite.empty() && !media.zrtpHash.empty()) {
+        zrtp_->start(media.zrtpHash);  // once; a re-INVITE's call does nothing
+        zrtpRunning_.store(!zrtp_->secure(), std::memory_order_relaxed);
+    }
+}
+
+void MediaBridge::startLocked(const BridgeMedia& media) {
     std::lock_guard lock(mutex_);
     if (!socket_.setPeer(media.peerIp, media.peerPort))
         throw std::runtime_error("the peer's RTP address " + media.peerIp + " is not of our address family");
     bool codecChanged = !started_ || media.sipCodec != media_.sipCodec;
     bool keysChanged = !started_ || media.srtpSuite != media_.srtpSuite || media.localKey != media_.localKey ||
                        media.remoteKey != media_.remoteKey;
+    if (zrtpKeyed_)
+        keysChanged = false;  // SDP carries no keys under ZRTP; ours came from the exchange
     if (keysChanged) {
         // Throws std::invalid_argument for keys that are not usable (the SDP reader checked them).
         srtp_ = media.srtpSuite.empty() ? nullptr
@@ -50,6 +62,35 @@ void MediaBridge::start(const BridgeMedia& media) {
         }
     }
     started_ = true;
+}
+
+void MediaBridge::enableZrtp(ZrtpCache* cache, const std::string& selfUri, const std::string& peerUri,
+                             ZrtpListener listener) {
+    zrtpListener_ = std::move(listener);
+    zrtp_ = std::make_unique<ZrtpSession>(
+        sipOut_.ssrc, cache, selfUri, peerUri,
+        [this](const uint8_t* packet, size_t length) { socket_.send(packet, length); },
+        [this](const ZrtpKeys& keys) {
+            // On SECURE (inside the ZRTP session's lock; we take ours after it, never before)
+            {
+                std::lock_guard lock(mutex_);
+                srtp_ = std::make_unique<net::SrtpSession>(keys.suite, keys.localKey, keys.remoteKey);
+                zrtpKeyed_ = true;
+            }
+            zrtpRunning_.store(false, std::memory_order_relaxed);
+            if (zrtpListener_)
+                zrtpListener_(keys);
+        });
+}
+
+std::string MediaBridge::zrtpHelloHash() { return zrtp_ ? zrtp_->helloHash() : ""; }
+
+void MediaBridge::zrtpTick() {
+    if (zrtp_ && zrtpRunning_.load(std::memory_order_relaxed) && !zrtp_->tick() && !zrtp_->secure()) {
+        // Given up: the call goes on with plain RTP, as before the exchange; no timer runs for it
+        zrtpRunning_.store(false, std::memory_order_relaxed);
+        SYLK_LOG(LOG_WARN, "janus.plugin.sylk.sip", "ZRTP did not reach SECURE; the call stays on plain RTP");
+    }
 }
 
 bool MediaBridge::transcoding() const { return toSipTranscoder_ != nullptr; }
@@ -90,6 +131,10 @@ void MediaBridge::fromSip() {
     // SRTP's authentication tells the peer's packets apart wherever they come from; plain RTP
     // is taken from the peer's host only.
     socket_.drain([this](const uint8_t* received, size_t length) {
+        if (zrtp_ && ZrtpSession::isZrtp(received, length)) {
+            zrtp_->receive(received, length);  // before our lock: the session takes its own first
+            return;
+        }
         if (held_.load(std::memory_order_relaxed)) {
             lastSipPacket_.store(g_get_monotonic_time(), std::memory_order_relaxed);
             return;

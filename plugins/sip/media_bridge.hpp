@@ -17,6 +17,7 @@
 #include "sylkcore/janus/media_output.hpp"
 #include "sylkcore/net/srtp_session.hpp"
 #include "sylkcore/net/udp_socket.hpp"
+#include "zrtp_session.hpp"
 
 namespace sylk::sip {
 
@@ -33,6 +34,7 @@ struct BridgeMedia {
     std::string srtpSuite;    // SDES-SRTP toward the peer, when negotiated
     std::string localKey;
     std::string remoteKey;
+    std::string zrtpHash;     // the peer's a=zrtp-hash: run ZRTP on the leg (when not SDES)
 };
 
 class MediaBridge {
@@ -47,6 +49,16 @@ public:
     uint16_t localPort() const { return socket_.localPort(); }
     int fd() const { return socket_.fd(); }
     void setDtmfListener(DtmfListener listener) { dtmfListener_ = std::move(listener); }
+    // ZRTP (RFC 6189) on this leg: makes the ZRTP context (its hello hash goes in our SDP);
+    // the exchange starts once start() is given a peer's a=zrtp-hash. listener hears of SECURE
+    // (on the RTP receiver thread). Throws std::runtime_error if bzrtp cannot.
+    using ZrtpListener = std::function<void(const ZrtpKeys& keys)>;
+    void enableZrtp(ZrtpCache* cache, const std::string& selfUri, const std::string& peerUri, ZrtpListener listener);
+    // Our a=zrtp-hash value; "" without enableZrtp().
+    std::string zrtpHelloHash();
+    // Retransmissions of a ZRTP exchange under way (the RTP receiver's timer).
+    void zrtpTick();
+    bool zrtpRunning() const { return zrtpRunning_.load(std::memory_order_relaxed); }
     // Starts (or changes, after a re-INVITE) the media; throws std::runtime_error for a peer
     // address of the wrong family.
     void start(const BridgeMedia& media);
@@ -68,6 +80,7 @@ private:
         uint32_t ssrc = 0;
         uint16_t sequence = 0;
     };
+    void startLocked(const BridgeMedia& media);
     void sendToSip(uint8_t pt, bool marker, uint16_t sequence, uint32_t timestamp, const uint8_t* payload, size_t length);
     void sendToWebRtc(uint8_t pt, bool marker, uint16_t sequence, uint32_t timestamp, const uint8_t* payload,
                       size_t length, int mindex);
@@ -81,6 +94,10 @@ private:
     std::unique_ptr<audio::Transcoder> toSipTranscoder_;
     std::unique_ptr<audio::Transcoder> toWebRtcTranscoder_;
     std::unique_ptr<net::SrtpSession> srtp_;
+    std::unique_ptr<ZrtpSession> zrtp_;   // set once by enableZrtp, before the bridge is shared
+    ZrtpListener zrtpListener_;
+    bool zrtpKeyed_ = false;              // srtp_ holds ZRTP's keys (a re-INVITE keeps them)
+    std::atomic<bool> zrtpRunning_{false};
     Outgoing sipOut_;
     Outgoing webrtcOut_;
     uint32_t lastDtmfTimestamp_ = 0;

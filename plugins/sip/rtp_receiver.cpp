@@ -1,5 +1,7 @@
 #include "rtp_receiver.hpp"
 
+#include <vector>
+
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -59,7 +61,19 @@ size_t RtpReceiver::size() const {
 void RtpReceiver::run() {
     epoll_event events[64];
     for (;;) {
-        int ready = epoll_wait(epoll_, events, 64, 200);
+        // ZRTP exchanges under way need their retransmission timers run (RFC 6189 §6: T1
+        // starts at 50 ms): wake every 20 ms while any runs, else only for packets.
+        std::vector<std::shared_ptr<MediaBridge>> zrtp;
+        {
+            std::lock_guard lock(mutex_);
+            for (const auto& [fd, bridge] : bridges_) {
+                if (bridge->zrtpRunning())
+                    zrtp.push_back(bridge);
+            }
+        }
+        for (const auto& bridge : zrtp)
+            bridge->zrtpTick();
+        int ready = epoll_wait(epoll_, events, 64, zrtp.empty() ? 200 : 20);
         for (int i = 0; i < ready; ++i) {
             if (events[i].data.fd == wakeup_)
                 return;

@@ -117,6 +117,18 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
             events().notify(session.handle(), [&] { return SipEvents::fromGatewayResult(session, callId, result); });
         });
     gateway_->setJournal(std::move(journal));
+    // ZRTP (RFC 6189) with retained secrets in the state folder; a cache that cannot open stops
+    // the plugin, as the journal does, rather than running without continuity unnoticed.
+    if (config.getBool("zrtp", true)) {
+        std::string path = config.getString("zrtp_cache_path", config.getString("state_dir", SYLK_STATE_DIR) +
+                                                                   "/zrtp-cache.sqlite");
+        try {
+            gateway_->enableZrtp(std::make_unique<ZrtpCache>(path));
+        } catch (const std::runtime_error& e) {
+            throw std::invalid_argument(std::string(e.what()) + " (zrtp = false turns ZRTP off)");
+        }
+        SYLK_LOG(LOG_INFO, "janus.plugin.sylk.sip", "ZRTP on, cache %s", path.c_str());
+    }
     std::string offline = config.getString("offline_delivery", "none");
     if (offline != "none" && offline != "trusted_peers")
         throw std::invalid_argument("offline_delivery must be none or trusted_peers");

@@ -37,6 +37,7 @@ struct Media {
         std::string key;
     };
     std::vector<Crypto> crypto;  // the usable ones (suite we have, a 30-byte inline key)
+    std::string zrtpHash;        // a=zrtp-hash (RFC 6189 §8.1), when well formed
     // MSRP (m=message): the attributes' values as written; chooseMessage checks them.
     std::optional<std::string> path, acceptTypes, acceptWrappedTypes, setup, fingerprint, maxSize;
     std::optional<std::string> fileSelector, fileTransferId, fileDisposition, fileDate, fileIcon;
@@ -46,6 +47,7 @@ struct Media {
 struct Description {
     std::string connection;  // session-level c=
     std::optional<std::string> setup, fingerprint;  // session-level (RFC 4145 / 4572 allow it)
+    std::string zrtpHash;    // session-level a=zrtp-hash
     std::vector<Media> media;
 };
 
@@ -112,6 +114,23 @@ const std::map<int, std::string> kStatic = {{0, "pcmu"}, {8, "pcma"}, {9, "g722"
 // The RTP clock rate of the codecs we take (G.722's is 8000 by RFC 3551's historical error).
 unsigned long clockRate(const std::string& codec) { return codec == "opus" ? 48000 : 8000; }
 
+// An a=zrtp-hash value, "<version> <64 hex digits>" (RFC 6189 §8.1: SHA-256 of our Hello), as
+// written; "" when it is not of that form.
+std::string zrtpHashOf(const std::string& value) {
+    size_t space = value.find(' ');
+    if (space == std::string::npos || space == 0 || space > 8 || value.size() != space + 65)
+        return "";
+    for (size_t i = 0; i < space; ++i) {
+        if (!std::isdigit(static_cast<unsigned char>(value[i])) && value[i] != '.')
+            return "";
+    }
+    for (size_t i = space + 1; i < value.size(); ++i) {
+        if (!std::isxdigit(static_cast<unsigned char>(value[i])))
+            return "";
+    }
+    return value;
+}
+
 // The value of "a=<name>:<value>" (or "a=<name>" alone, as "") when value names that attribute.
 std::optional<std::string> attribute(const std::string& value, const char* name) {
     size_t length = std::char_traits<char>::length(name);
@@ -169,6 +188,9 @@ bool parse(const std::string& text, Description* sdp, std::string* why) {
                 entry.formatText += (i > 3 ? " " : "") + parts[i];
             }
             media.push_back(std::move(entry));
+        } else if (kind == 'a' && value.rfind("zrtp-hash:", 0) == 0) {
+            std::string hash = zrtpHashOf(value.substr(10));
+            (media.empty() ? sdp->zrtpHash : media.back().zrtpHash) = hash;
         } else if (kind == 'a' && media.empty()) {
             if (auto setup = attribute(value, "setup"))
                 sdp->setup = setup;
@@ -276,6 +298,7 @@ std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* rea
         chosen.address = address;
         chosen.port = static_cast<uint16_t>(entry.port);
         chosen.direction = entry.direction;
+        chosen.zrtpHash = entry.zrtpHash.empty() ? sdp.zrtpHash : entry.zrtpHash;
         if (!entry.crypto.empty()) {
             chosen.cryptoTag = entry.crypto.front().tag;
             chosen.cryptoSuite = entry.crypto.front().suite;
@@ -340,7 +363,7 @@ std::string sessionHeader(const std::string& localIp, uint64_t sessionId, uint64
 }
 
 std::string audioSection(uint16_t localPort, const AudioOffer& chosen, const std::string& direction,
-                         const std::string& localKey) {
+                         const std::string& localKey, const std::string& zrtpHash) {
     std::string rtpmap;
     if (chosen.codec == "opus")
         rtpmap = "opus/48000/2";
@@ -366,6 +389,9 @@ std::string audioSection(uint16_t localPort, const AudioOffer& chosen, const std
     if (chosen.telephoneEventPt >= 0)
         sdp += "a=rtpmap:" + std::to_string(chosen.telephoneEventPt) + " telephone-event/" +
                std::to_string(chosen.telephoneEventRate) + "\r\n";
+    // ZRTP only when the peer offered it (RFC 6189 §8.1) and SDES did not already key the call
+    if (!chosen.zrtpHash.empty() && !chosen.srtp() && !zrtpHash.empty())
+        sdp += "a=zrtp-hash:" + zrtpHash + "\r\n";
     sdp += std::string(ilbc && !ilbc20 ? "a=ptime:30\r\n" : "a=ptime:20\r\n") + "a=" + direction + "\r\n";
     return sdp;
 }
@@ -402,8 +428,9 @@ std::string msrpSection(const MsrpAnswer& msrp, const std::string& sessionIp) {
 }  // namespace
 
 std::string buildAnswer(const std::string& localIp, uint16_t localPort, const AudioOffer& chosen, uint64_t sessionId,
-                        uint64_t version, const std::string& direction, const std::string& localKey) {
-    return sessionHeader(localIp, sessionId, version) + audioSection(localPort, chosen, direction, localKey);
+                        uint64_t version, const std::string& direction, const std::string& localKey,
+                        const std::string& zrtpHash) {
+    return sessionHeader(localIp, sessionId, version) + audioSection(localPort, chosen, direction, localKey, zrtpHash);
 }
 
 std::string buildStreamsAnswer(const std::string& localIp, uint64_t sessionId, uint64_t version,
@@ -413,7 +440,8 @@ std::string buildStreamsAnswer(const std::string& localIp, uint64_t sessionId, u
         const int index = static_cast<int>(i);
         const SdpMediaLine& line = streams.offered[i];
         if (streams.audio && streams.audio->index == index)
-            sdp += audioSection(streams.audioPort, *streams.audio, streams.audioDirection, streams.localKey);
+            sdp += audioSection(streams.audioPort, *streams.audio, streams.audioDirection, streams.localKey,
+                                streams.zrtpHash);
         else if (streams.msrp && streams.msrpIndex == index)
             sdp += msrpSection(*streams.msrp, localIp);
         else
@@ -423,7 +451,8 @@ std::string buildStreamsAnswer(const std::string& localIp, uint64_t sessionId, u
 }
 
 std::string buildOffer(const std::string& localIp, uint16_t localPort, uint64_t sessionId, uint64_t version,
-                       const std::string& direction, const std::string& srtp, const std::string& localKey) {
+                       const std::string& direction, const std::string& srtp, const std::string& localKey,
+                       const std::string& zrtpHash) {
     const bool v6 = localIp.find(':') != std::string::npos;
     std::string ipType = v6 ? "IP6" : "IP4";
     std::string opus = std::to_string(kOfferOpusPt);
@@ -443,7 +472,8 @@ std::string buildOffer(const std::string& localIp, uint16_t localPort, uint64_t 
            "a=rtpmap:8 PCMA/8000\r\n"
            "a=rtpmap:" + dtmf + " telephone-event/8000\r\n"
            "a=fmtp:" + dtmf + " 0-16\r\n"
-           "a=ptime:20\r\n"
+           "a=ptime:20\r\n" +
+           (srtp.empty() && !zrtpHash.empty() ? "a=zrtp-hash:" + zrtpHash + "\r\n" : "") +
            "a=" + direction + "\r\n";
 }
 

@@ -25,6 +25,8 @@ struct AudioOffer {
     int cryptoTag = -1;
     std::string cryptoSuite;
     std::string cryptoKey;      // the peer's master key and salt, base64
+    // ZRTP (RFC 6189 §8.1): the peer's a=zrtp-hash ("<version> <hex>"), "" when it has none.
+    std::string zrtpHash;
     bool srtp() const { return cryptoTag >= 0; }
     bool held() const { return direction == "sendonly" || direction == "inactive" || address == "0.0.0.0"; }
 };
@@ -41,18 +43,21 @@ std::optional<AudioOffer> chooseAudio(const std::string& offer, std::string* rea
 // Our answer: RTP to localIp:localPort with the chosen codec (and DTMF if offered), under the
 // offer's payload type numbers and clock rates (RFC 3264 §6.1: an answer never redefines them).
 // With chosen.srtp(), the answer is RTP/SAVP with our a=crypto (same tag and suite, localKey).
+// Without it, an offer's a=zrtp-hash is answered with ours (zrtpHash, when given).
 std::string buildAnswer(const std::string& localIp, uint16_t localPort, const AudioOffer& chosen, uint64_t sessionId,
-                        uint64_t version, const std::string& direction = "sendrecv", const std::string& localKey = "");
+                        uint64_t version, const std::string& direction = "sendrecv", const std::string& localKey = "",
+                        const std::string& zrtpHash = "");
 
 // Our offer for a call to a SIP peer: plain RTP with Opus, G.722, PCMU, PCMA and RFC 4733
 // telephone-event, in that order (the peer picks; we transcode when it is not Opus).
 constexpr int kOfferOpusPt = 111;
 constexpr int kOfferDtmfPt = 101;
 // srtp: "" (plain RTP), "optional" (RTP/AVP with a=crypto: best effort) or "mandatory"
-// (RTP/SAVP), both with localKey for AES_CM_128_HMAC_SHA1_80.
+// (RTP/SAVP), both with localKey for AES_CM_128_HMAC_SHA1_80. zrtpHash: our a=zrtp-hash, offered
+// when not empty and srtp is "".
 std::string buildOffer(const std::string& localIp, uint16_t localPort, uint64_t sessionId, uint64_t version,
                        const std::string& direction = "sendrecv", const std::string& srtp = "",
-                       const std::string& localKey = "");
+                       const std::string& localKey = "", const std::string& zrtpHash = "");
 
 // ---------------------------------------------------------------- MSRP (RFC 4975, 6135, 5547)
 
@@ -124,6 +129,7 @@ struct AnswerStreams {
     uint16_t audioPort = 0;
     std::string audioDirection = "sendrecv";
     std::string localKey;
+    std::string zrtpHash;  // ours, answering an offered a=zrtp-hash
     int msrpIndex = -1;
     const MsrpAnswer* msrp = nullptr;
 };

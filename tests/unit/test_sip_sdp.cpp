@@ -70,6 +70,28 @@ static void takes_ilbc_in_the_mode_offered(void**) {
                      .has_value());
 }
 
+static void answers_zrtp_hash_and_offers_ours(void**) {
+    std::string reason;
+    const std::string hash = "1.10 " + std::string(64, 'a');
+    std::string offer = std::string("v=0\r\nc=IN IP4 192.0.2.7\r\na=zrtp-hash:") + hash +    // session level
+                        "\r\nm=audio 40000 RTP/AVP 0\r\n";
+    auto audio = chooseAudio(offer, &reason);
+    assert_true(audio.has_value());
+    assert_string_equal(audio->zrtpHash.c_str(), hash.c_str());
+    const std::string ours = "1.10 " + std::string(64, 'b');
+    std::string answer = buildAnswer("127.0.0.1", 30000, *audio, 5, 1, "sendrecv", "", ours);
+    assert_non_null(strstr(answer.c_str(), ("a=zrtp-hash:" + ours + "\r\n").c_str()));
+    // a malformed hash (short, not hex) is not taken, and no ZRTP is answered
+    audio = chooseAudio("v=0\r\nc=IN IP4 192.0.2.7\r\nm=audio 4 RTP/AVP 0\r\na=zrtp-hash:1.10 xyz\r\n", &reason);
+    assert_true(audio.has_value() && audio->zrtpHash.empty());
+    answer = buildAnswer("127.0.0.1", 30000, *audio, 5, 1, "sendrecv", "", ours);
+    assert_null(strstr(answer.c_str(), "zrtp-hash"));
+    // our offers carry it on plain RTP only (SDES keys make it moot)
+    assert_non_null(strstr(buildOffer("127.0.0.1", 30000, 5, 1, "sendrecv", "", "", ours).c_str(), "a=zrtp-hash:1.10 "));
+    assert_null(strstr(buildOffer("127.0.0.1", 30000, 5, 1, "sendrecv", "mandatory",
+                                  sylk::net::SrtpSession::makeKey(), ours).c_str(), "zrtp-hash"));
+}
+
 static void takes_sdes_srtp(void**) {
     std::string reason;
     std::string peerKey = sylk::net::SrtpSession::makeKey();
@@ -471,6 +493,7 @@ int main() {
         cmocka_unit_test(explains_the_msrp_streams_it_cannot_take),
         cmocka_unit_test(answers_audio_and_chat_in_the_offers_order),
         cmocka_unit_test(takes_ilbc_in_the_mode_offered),
+        cmocka_unit_test(answers_zrtp_hash_and_offers_ours),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
