@@ -172,12 +172,14 @@ private:
     void journalChangeIfKnown(GatewaySession& session, std::function<void(store::MessageJournal&)> check,
                               store::JournalEntry entry, Json result, DeferredAnswer answer);
     std::unique_ptr<store::JournalWriter> journal_;
-    // MSRP chat (chat calls): the msrp plugin has acknowledged the SEND before the message
-    // reaches us, so these are journaled as they pass, not before an acknowledgement; a
-    // failure is logged. kind: store::kind::kMessage or kState.
+    // MSRP chat (chat calls): the msrp plugin holds the SEND's 200 (hold_answer) until we post
+    // its direct-ack, which the continuation does once the entry is stored. kind:
+    // store::kind::kMessage or kState. then (SIP thread, may be empty) learns whether it was
+    // stored and whether it was there already; with no journal (or no account) it runs at once.
+    using ChatStored = std::function<void(bool stored, bool duplicate, int64_t seq)>;
     void journalChat(GatewaySession& session, const char* kind, const std::string& messageId,
                      const std::string& direction, const std::string& contentType, const std::string& content,
-                     const std::string& state);
+                     const std::string& state, ChatStored then = nullptr);
     // Offline delivery, SylkServer's way: the proxy forks MESSAGEs for an account's address to
     // us too (from trusted_peers); one for an account the journal knows is stored while no
     // handle is connected, and synced when one connects.

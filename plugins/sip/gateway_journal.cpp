@@ -350,9 +350,12 @@ void Gateway::onOfflineMessage(nua_handle_s* handle, const sip_s* sip) {
 
 void Gateway::journalChat(GatewaySession& session, const char* kind, const std::string& messageId,
                           const std::string& direction, const std::string& contentType, const std::string& content,
-                          const std::string& state) {
-    if (!journal_ || !session.account.active)
+                          const std::string& state, ChatStored then) {
+    if (!journal_ || !session.account.active) {
+        if (then)
+            then(true, false, 0);
         return;
+    }
     store::JournalEntry entry;
     entry.account = session.account.aor;
     entry.kind = kind;
@@ -368,9 +371,15 @@ void Gateway::journalChat(GatewaySession& session, const char* kind, const std::
     entry.content = content;
     entry.state = state;
     entry.timestampUs = g_get_real_time();
-    journal_->append({entry}, [](const store::AppendOutcome& outcome) {
+    journal_->append({entry}, [this, then](const store::AppendOutcome& outcome) {
         if (!outcome.stored)
             SYLK_LOG(LOG_ERR, kComponent, "a chat (MSRP) message could not be journaled: %s", outcome.error.c_str());
+        if (!then)
+            return;
+        bool duplicate = outcome.stored && outcome.results[0].duplicate;
+        int64_t seq = outcome.stored ? outcome.results[0].seq : 0;
+        if (!stack_.post([then, outcome, duplicate, seq] { then(outcome.stored, duplicate, seq); }))
+            SYLK_LOG(LOG_WARN, kComponent, "a journaled chat message could not be answered: the SIP stack stopped");
     });
 }
 
