@@ -98,8 +98,9 @@ public:
 
     // The message journal (gateway_journal.cpp); none: messages are not journaled.
     void setJournal(std::unique_ptr<store::JournalWriter> journal);
-    // A token for GET /messages/history/<account> on the web app server (Apikey).
-    Json historyToken(GatewaySession& session);
+    // A token for GET /messages/history/<account> on the web app server (Apikey), stored in
+    // the journal (so it outlives a restart) before it is answered.
+    void historyToken(GatewaySession& session, DeferredAnswer answer);
     void setOfflineDelivery(bool fromTrustedPeers) { offlineFromTrustedPeers_ = fromTrustedPeers; }
     store::JournalWriter* journal() const { return journal_.get(); }
     // Sync requests: each is journaled and forwarded to the account's other handles.
@@ -269,6 +270,9 @@ private:
     // Push triggers (gateway_push.cpp): each only queues to the push service's threads.
     void pushCall(GatewaySession& session, push::PushEvent::Kind kind, const std::string& reason);
     void pushMessage(GatewaySession& session, const std::string& sender, const std::string& display);
+    // The account's badge count starts again (read on a device: displayed, mark_read); kept in
+    // the journal with the count pushMessage raises.
+    void clearUnread(GatewaySession& session);
     // RFC 8599 bindings listed in a 2xx to our REGISTER: the account's other devices' tokens.
     void learnPushBindings(GatewaySession& session, const sip_s* sip);
     push::PushService* push_ = nullptr;

@@ -417,8 +417,7 @@ Json Gateway::displayed(GatewaySession& session, const std::string& messageId) {
     auto asked = call.displayAsked.find(messageId);
     if (asked == call.displayAsked.end())
         throw RequestError(ErrorCode::InvalidField, "no message '" + messageId + "' waiting for a display notification");
-    if (push_)
-        push_->clearUnread(pushAccount(session));  // read on this device: the badge starts again
+    clearUnread(session);  // read on this device: the badge starts again
     auto reply = imdnReply(asked->second, "displayed", fromHeader(session));
     call.displayAsked.erase(asked);
     if (reply)

@@ -48,11 +48,21 @@ void Gateway::setJournal(std::unique_ptr<store::JournalWriter> journal) {
 
 Gateway::~Gateway() { store::HistoryAccess::instance().lend(nullptr); }
 
-Json Gateway::historyToken(GatewaySession& session) {
+void Gateway::historyToken(GatewaySession& session, DeferredAnswer answer) {
     needJournal(session, journal_.get());
-    Json reply = result("history_token");
-    reply.set("account", session.account.aor).set("token", store::HistoryAccess::instance().grant(session.account.aor));
-    return reply;
+    std::string aor = session.account.aor;
+    // Stored in the journal (as its digest) before the app gets it: it outlives a restart.
+    store::HistoryAccess::instance().grant(aor, [this, aor, answer](const std::string& token, const std::string& error) {
+        stack_.post([aor, answer, token, error] {
+            if (token.empty()) {
+                answer.failed(ErrorCode::SipIoError, "no history token: " + error);
+                return;
+            }
+            Json reply = result("history_token");
+            reply.set("account", aor).set("token", token);
+            answer.done(reply);
+        });
+    });
 }
 
 std::vector<std::shared_ptr<GatewaySession>> Gateway::handlesOf(const std::string& aor,
@@ -208,6 +218,7 @@ void Gateway::markRead(GatewaySession& session, const std::string& conversation,
     entry.conversation = conversation;
     Json reply = result("conversation_read");
     reply.set("conversation", conversation);
+    clearUnread(session);  // read on a device: the phones' badge starts again
     std::string aor = session.account.aor;
     journalChangeIfKnown(
         session,
