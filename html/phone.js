@@ -95,9 +95,9 @@ function onEvent(msg, jsep) {
     return;
   }
   const result = msg.result || {};
+  if (onHistoryEvent(result)) return;  // the answer to its own sync request
   state.events.push(result.event);
   if (onFileEvent(result)) return;
-  onHistoryEvent(result);
   switch (result.event) {
     case "registered":
       state.registered = true;

@@ -44,10 +44,11 @@ export function setupHistory(state, send) {
       if (message.conversation === conversation) delete state.history[messageId];
   };
 
-  // Called with every result; never consumes one (phone.js handles the same events too).
+  // Called with every result first: true for the answer to our own sync request, which is this
+  // module's alone; the other events are phone.js's too (false).
   return (result) => {
     switch (result.event) {
-      case "registered": send({ request: "sync_conversations" }); return;
+      case "registered": send({ request: "sync_conversations" }); return false;
       case "sync":  // the journal's entries in order: apply each as if it came live
         for (const entry of result.entries) {
           if (entry.kind === "message")
@@ -63,8 +64,9 @@ export function setupHistory(state, send) {
       case "conversation_read": readConversation(result.conversation); break;
       case "message_removed": delete state.history[result.message_id]; break;
       case "conversation_removed": removeConversation(result.conversation); break;
-      default: return;
+      default: return false;
     }
     render();
+    return result.event === "sync";
   };
 }
