@@ -6,6 +6,7 @@
 // window.sylkPhone exposes the state for automated browser tests.
 import { connectionSettings } from "./connection.js";
 import { setupFiles } from "./phone_files.js";
+import { setupHistory } from "./phone_history.js";
 const PLUGIN = "janus.plugin.sylk.sip";
 const query = new URLSearchParams(location.search);
 const { server: serverUrl, iceServers } = await connectionSettings(query.get("server"));
@@ -86,6 +87,7 @@ state.inboundStats = async () => {
 };
 
 const onFileEvent = setupFiles(state, send);  // files offered by SIP clients (phone_files.js)
+const onHistoryEvent = setupHistory(state, send);  // the account's conversations (phone_history.js)
 
 function onEvent(msg, jsep) {
   if (msg.error) {
@@ -93,6 +95,7 @@ function onEvent(msg, jsep) {
     return;
   }
   const result = msg.result || {};
+  if (onHistoryEvent(result)) return;  // the answer to its own sync request
   state.events.push(result.event);
   if (onFileEvent(result)) return;
   switch (result.event) {

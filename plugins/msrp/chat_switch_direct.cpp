@@ -40,6 +40,7 @@ Json ChatSwitch::openDirect(const OpenSessionRequest& request) {
     setup.maxMessageSize = settings_.maxMessageBytes;
     setup.chunkSize = settings_.chunkSize;
     setup.fingerprint = request.fingerprint;
+    setup.holdLastAnswer = request.holdAnswer;
     auto session = std::make_shared<DirectSession>(*stack_, request.room, request.uri, settings_.maxMessageBytes);
     try {
         session->open(std::move(setup));

@@ -48,17 +48,22 @@ Json DirectSession::status() const {
 void DirectSession::onMessage(msrp::Session&, msrp::IncomingMessage message) {
     // Hub payloads are JSON strings: text only. A binary body (an image sent bare) is not
     // something the web user's side can take yet; it is counted and logged, not posted.
+    const bool held = session_->setup().holdLastAnswer;
     if (message.body.size() > maxMessageBytes_ ||
         !g_utf8_validate(message.body.data(), static_cast<gssize>(message.body.size()), nullptr) ||
         message.body.find('\0') != std::string::npos) {
         ++refused_;
         SYLK_LOG(LOG_WARN, ChatRoom::kPackage, "direct session %s: message %s (%s) is not text: not delivered", id().c_str(),
                  message.messageId.c_str(), message.contentType.c_str());
+        if (held)  // its answer was held for the user's side, which will never see it
+            session_->answerHeld(message.messageId, 415);
         return;
     }
     ++received_;
+    // Held: the user's side answers with a direct-ack naming the MSRP Message-ID once stored.
     hubRoom_->post(ChatRoom::kPackage, std::string(ChatRoom::kPackage) + "/" + id(),
-                   hub::direct(hub::DirectMessage{message.contentType, std::move(message.body)}));
+                   hub::direct(hub::DirectMessage{message.contentType, std::move(message.body),
+                                                  held ? message.messageId : std::string()}));
 }
 
 void DirectSession::onClosed(msrp::Session&, const std::string& reason) {
@@ -67,13 +72,35 @@ void DirectSession::onClosed(msrp::Session&, const std::string& reason) {
 }
 
 void DirectSession::onRoomEvent(const hub::RoomEvent& event) {
-    if (event.kind != hub::kind::Direct || event.plugin == ChatRoom::kPackage)
-        return;  // ours (what the peer sent), or not a message
+    if (event.plugin == ChatRoom::kPackage)
+        return;  // ours (what the peer sent)
     std::weak_ptr<DirectSession> weak = weak_from_this();
+    if (event.kind == hub::kind::DirectAck) {
+        stack_.thread().post([weak, event] {
+            if (auto self = weak.lock())
+                self->answerSender(event);
+        });
+        return;
+    }
+    if (event.kind != hub::kind::Direct)
+        return;  // not a message
     stack_.thread().post([weak, event] {
         if (auto self = weak.lock())
             self->toPeer(event);
     });
+}
+
+void DirectSession::answerSender(const hub::RoomEvent& event) {
+    hub::DirectAck ack;
+    try {
+        ack = hub::readDirectAck(event);
+    } catch (const hub::InvalidHubEvent& e) {
+        SYLK_LOG(LOG_WARN, ChatRoom::kPackage, "direct session %s: %s", id().c_str(), e.what());
+        return;
+    }
+    if (!session_->answerHeld(ack.ackId, ack.status))
+        SYLK_LOG(LOG_VERB, ChatRoom::kPackage, "direct session %s: no answer held for message %s", id().c_str(),
+                 ack.ackId.c_str());
 }
 
 void DirectSession::toPeer(const hub::RoomEvent& event) {

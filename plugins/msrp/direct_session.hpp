@@ -4,7 +4,8 @@
 // that serves the user (the SIP gateway for a web user) listens; every `direct` event another
 // plugin posts there is SENT to the peer as it is. IM semantics (CPIM, IMDN, is-composing) stay
 // with the user's side, which already speaks them for SIP MESSAGE. Stack thread only, but for
-// onRoomEvent (any thread), which posts to the stack thread.
+// onRoomEvent (any thread), which posts to the stack thread. Opened with hold_answer, the SEND's
+// final 200 waits for the user's side's `direct-ack` (it journals the message first).
 #pragma once
 
 #include <cstdint>
@@ -52,6 +53,8 @@ public:
 
 private:
     void toPeer(const hub::RoomEvent& event);
+    // A direct-ack from the user's side: the held answer to the peer's SEND goes out.
+    void answerSender(const hub::RoomEvent& event);
 
     msrp::Stack& stack_;
     const std::string room_;

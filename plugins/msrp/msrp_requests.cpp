@@ -51,6 +51,9 @@ OpenSessionRequest parseOpenSession(RequestReader& reader) {
     if (mode != "conference" && mode != "direct")
         throw RequestError(ErrorCode::InvalidField, "field 'mode' must be \"conference\" or \"direct\"");
     request.direct = mode == "direct";
+    request.holdAnswer = reader.optionalBool("hold_answer").value_or(false);
+    if (request.holdAnswer && !request.direct)
+        throw RequestError(ErrorCode::InvalidField, "field 'hold_answer' is for \"mode\": \"direct\" only");
     if (json_t* file = reader.optionalObject("file")) {
         RequestReader fileReader(file);
         FileOffer offer;

@@ -30,10 +30,14 @@ struct OpenSessionRequest {
     std::string fingerprint;  // msrps: "sha-256 AB:CD:..."
     std::optional<FileOffer> file;
     bool direct = false;  // "mode": "direct": a 1:1 session into room (a private hub room), no switch
+    // "hold_answer": true (direct only): a SEND's final 200 waits for the user's side to post a
+    // `direct-ack` (it stores the message first); each `direct` event then carries its ack_id.
+    bool holdAnswer = false;
 };
 
 // {"room", "uri", "display"?, "member"?, "role": "active"|"passive", "remote": {"path": [...],
-//  "accept_types"?: [...], "accept_wrapped_types"?: [...], "fingerprint"?}, "file"?: {...}}.
+//  "accept_types"?: [...], "accept_wrapped_types"?: [...], "fingerprint"?}, "file"?: {...},
+//  "mode"?: "conference"|"direct", "hold_answer"?: bool}.
 // Fields this version does not know are ignored (the caller may be newer). Throws RequestError.
 OpenSessionRequest parseOpenSession(RequestReader& reader);
 

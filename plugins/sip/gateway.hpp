@@ -111,8 +111,9 @@ public:
         zrtpCache_ = std::move(cache);
         zrtp_ = true;
     }
-    // A token for GET /messages/history/<account> on the web app server (Apikey).
-    Json historyToken(GatewaySession& session);
+    // A token for GET /messages/history/<account> on the web app server (Apikey), stored in
+    // the journal (so it outlives a restart) before it is answered.
+    void historyToken(GatewaySession& session, DeferredAnswer answer);
     void setOfflineDelivery(bool fromTrustedPeers) { offlineFromTrustedPeers_ = fromTrustedPeers; }
     store::JournalWriter* journal() const { return journal_.get(); }
     // Sync requests: each is journaled and forwarded to the account's other handles.
@@ -193,12 +194,14 @@ private:
     void journalChangeIfKnown(GatewaySession& session, std::function<void(store::MessageJournal&)> check,
                               store::JournalEntry entry, Json result, DeferredAnswer answer);
     std::unique_ptr<store::JournalWriter> journal_;
-    // MSRP chat (chat calls): the msrp plugin has acknowledged the SEND before the message
-    // reaches us, so these are journaled as they pass, not before an acknowledgement; a
-    // failure is logged. kind: store::kind::kMessage or kState.
+    // MSRP chat (chat calls): the msrp plugin holds the SEND's 200 (hold_answer) until we post
+    // its direct-ack, which the continuation does once the entry is stored. kind:
+    // store::kind::kMessage or kState. then (SIP thread, may be empty) learns whether it was
+    // stored and whether it was there already; with no journal (or no account) it runs at once.
+    using ChatStored = std::function<void(bool stored, bool duplicate, int64_t seq)>;
     void journalChat(GatewaySession& session, const char* kind, const std::string& messageId,
                      const std::string& direction, const std::string& contentType, const std::string& content,
-                     const std::string& state);
+                     const std::string& state, ChatStored then = nullptr);
     // Offline delivery, SylkServer's way: the proxy forks MESSAGEs for an account's address to
     // us too (from trusted_peers); one for an account the journal knows is stored while no
     // handle is connected, and synced when one connects.
@@ -293,6 +296,9 @@ private:
     void pushMessageTo(const std::string& account, const std::string& sender, const std::string& display);
     // user@domain of a SIP URI: the push registry's account name.
     static std::string pushAccountOf(std::string aor);
+    // The account's badge count starts again (read on a device: displayed, mark_read); kept in
+    // the journal with the count pushMessage raises.
+    void clearUnread(GatewaySession& session);
     // RFC 8599 bindings listed in a 2xx to our REGISTER: the account's other devices' tokens.
     void learnPushBindings(GatewaySession& session, const sip_s* sip);
     push::PushService* push_ = nullptr;

@@ -119,6 +119,7 @@ bool Gateway::openOfferedChat(GatewaySession& session, MsrpAnswer* answer, std::
         .set("uri", call.peerUri)
         .set("display", session.account.displayName)
         .set("role", msrpAnswerRole(offer.setup))
+        .setBool("hold_answer", true)  // we answer each SEND once its message is journaled
         .set("remote", remote);
     std::string chatSession, chatMember;  // the member is the conference's concern, not ours
     try {
@@ -199,7 +200,8 @@ Json Gateway::callChat(const std::shared_ptr<GatewaySession>& session, const std
         .set("mode", "direct")
         .set("uri", uri)
         .set("display", session->account.displayName)
-        .set("role", "passive");
+        .set("role", "passive")
+        .setBool("hold_answer", true);  // we answer each SEND once its message is journaled
     std::string chatSession, chatMember;  // the member is the conference's concern, not ours
     MsrpAnswer ours;
     std::string reason;
@@ -291,12 +293,30 @@ void Gateway::closeChat(GatewaySession& session) {
 void Gateway::onChatMessage(GatewaySession& session, const hub::DirectMessage& message) {
     SipCall& call = session.call;
     std::string type = baseType(message.contentType);
+    // The msrp plugin holds the sender's 200 (hold_answer) until this: after the journal.
+    auto link = call.chatLink;
+    std::string ackId = message.ackId;
+    auto ack = [link, ackId](int status) { link->ack(ackId, status); };
+    std::weak_ptr<GatewaySession> weak = session.shared_from_this();
+    std::string callId = call.callId;
+    std::string aor = session.account.aor;
+    // To the handle of the call and, once stored, the account's other handles (devices).
+    auto deliver = [this, weak, callId, aor](const Json& event) {
+        auto owner = weak.lock();
+        if (owner)
+            events_(*owner, callId, event, Json());
+        if (!aor.empty())
+            for (const auto& other : handlesOf(aor, owner.get()))
+                events_(*other, "", event, Json());
+    };
     auto composing = [&](const std::string& xml, const std::string& sender) {
         auto state = parseIsComposing(xml);
         if (!state) {
             SYLK_LOG(LOG_WARN, kPackage, "chat call %s: an is-composing document we cannot read", call.callId.c_str());
+            ack(400);
             return;
         }
+        ack(200);
         Json event = result("composing");
         event.set("sender", sender).set("state", *state);
         events_(session, call.callId, event, Json());
@@ -308,13 +328,18 @@ void Gateway::onChatMessage(GatewaySession& session, const hub::DirectMessage& m
     Json event = result("message");
     if (type != "message/cpim") {
         event.set("sender", call.peerUri).set("content_type", message.contentType).set("content", message.body);
-        journalChat(session, store::kind::kMessage, "", "incoming", message.contentType, message.body, "received");
-        events_(session, call.callId, event, Json());
+        journalChat(session, store::kind::kMessage, "", "incoming", message.contentType, message.body, "received",
+                    [ack, deliver, event](bool stored, bool duplicate, int64_t) {
+                        ack(stored ? 200 : 500);
+                        if (stored && !duplicate)
+                            deliver(event);
+                    });
         return;
     }
     auto cpim = cpim::parseCpim(message.body);
     if (!cpim) {
         SYLK_LOG(LOG_WARN, kPackage, "chat call %s: a CPIM message we cannot read, dropped", call.callId.c_str());
+        ack(400);
         return;
     }
     std::string sender = cpim::addressUri(cpim->from);
@@ -329,13 +354,21 @@ void Gateway::onChatMessage(GatewaySession& session, const hub::DirectMessage& m
         auto notification = parseImdnXml(cpim->body);
         if (!notification) {
             SYLK_LOG(LOG_WARN, kPackage, "chat call %s: an IMDN we cannot read, dropped", call.callId.c_str());
+            ack(400);
             return;
         }
         Json imdn = result("imdn");
         imdn.set("sender", sender).set("message_id", notification->messageId).set("status", notification->status);
+        auto afterwards = [ack, deliver, imdn](bool stored, bool duplicate, int64_t) {
+            ack(stored ? 200 : 500);
+            if (stored && !duplicate)
+                deliver(imdn);
+        };
         if (notification->status == "delivered" || notification->status == "displayed")
-            journalChat(session, store::kind::kState, notification->messageId, "", "", "", notification->status);
-        events_(session, call.callId, imdn, Json());
+            journalChat(session, store::kind::kState, notification->messageId, "", "", "", notification->status,
+                        afterwards);
+        else
+            afterwards(true, false, 0);
         return;
     }
     Json envelope = Json::object();
@@ -351,17 +384,30 @@ void Gateway::onChatMessage(GatewaySession& session, const hub::DirectMessage& m
         .set("content_type", cpim->contentType)
         .set("content", cpim->body)
         .set("cpim", envelope);
-    journalChat(session, store::kind::kMessage, messageId, "incoming", cpim->contentType, cpim->body, "received");
-    events_(session, call.callId, event, Json());
-    // Delivered to the web user: tell the sender if it asked (RFC 5438), over the same session.
-    if (auto reply = imdnReply(*cpim, "delivered", fromHeader(session)))
-        call.chatLink->send("message/cpim", cpim::buildCpim(*reply));
-    if (!messageId.empty() && cpim->header("imdn.Disposition-Notification").find("display") != std::string::npos) {
-        constexpr size_t kMaxAsked = 256;  // a peer asking for thousands nobody displays holds no more
-        if (call.displayAsked.size() >= kMaxAsked)
-            call.displayAsked.erase(call.displayAsked.begin());
-        call.displayAsked[messageId] = *cpim;
-    }
+    if (!messageId.empty())
+        event.set("message_id", messageId);
+    auto stored = [this, weak, callId, ack, deliver, event, document = *cpim, messageId](bool stored, bool duplicate,
+                                                                                         int64_t) {
+        ack(stored ? 200 : 500);
+        if (!stored || duplicate)
+            return;  // not stored: the sender has its failure and sends it again; a copy: seen already
+        deliver(event);
+        auto owner = weak.lock();
+        if (!owner || owner->call.callId != callId || !owner->call.chatLink)
+            return;
+        SipCall& call = owner->call;
+        // Delivered to the web user: tell the sender if it asked (RFC 5438), over the same session.
+        if (auto reply = imdnReply(document, "delivered", fromHeader(*owner)))
+            call.chatLink->send("message/cpim", cpim::buildCpim(*reply));
+        if (!messageId.empty() && document.header("imdn.Disposition-Notification").find("display") != std::string::npos) {
+            constexpr size_t kMaxAsked = 256;  // a peer asking for thousands nobody displays holds no more
+            if (call.displayAsked.size() >= kMaxAsked)
+                call.displayAsked.erase(call.displayAsked.begin());
+            call.displayAsked[messageId] = document;
+        }
+    };
+    journalChat(session, store::kind::kMessage, messageId, "incoming", cpim->contentType, cpim->body, "received",
+                stored);
 }
 
 Json Gateway::displayed(GatewaySession& session, const std::string& messageId) {
@@ -371,8 +417,7 @@ Json Gateway::displayed(GatewaySession& session, const std::string& messageId) {
     auto asked = call.displayAsked.find(messageId);
     if (asked == call.displayAsked.end())
         throw RequestError(ErrorCode::InvalidField, "no message '" + messageId + "' waiting for a display notification");
-    if (push_)
-        push_->clearUnread(pushAccount(session));  // read on this device: the badge starts again
+    clearUnread(session);  // read on this device: the badge starts again
     auto reply = imdnReply(asked->second, "displayed", fromHeader(session));
     call.displayAsked.erase(asked);
     if (reply)
@@ -397,7 +442,22 @@ Json Gateway::chatMessage(GatewaySession& session, const MessageRequest& request
         cpim.headers.emplace_back("imdn.Disposition-Notification", "positive-delivery, display");
     cpim.contentType = request.contentType;
     cpim.body = request.content;
-    journalChat(session, store::kind::kMessage, messageId, "outgoing", request.contentType, request.content, "sent");
+    // The account's other handles (devices) see what this one sent, as for a SIP MESSAGE.
+    Json copy = result("outgoing_message");
+    copy.set("message_id", messageId).set("recipient", session.call.peerUri)
+        .set("content_type", request.contentType).set("content", request.content);
+    std::weak_ptr<GatewaySession> weak = session.shared_from_this();
+    std::string aor = session.account.aor;
+    journalChat(session, store::kind::kMessage, messageId, "outgoing", request.contentType, request.content, "sent",
+                [this, weak, aor, copy](bool stored, bool, int64_t seq) {
+                    if (!stored)
+                        return;
+                    Json done = copy;
+                    done.set("seq", static_cast<json_int_t>(seq));
+                    auto owner = weak.lock();
+                    for (const auto& other : handlesOf(aor, owner.get()))
+                        emit(*other, done);
+                });
     session.call.chatLink->send("message/cpim", cpim::buildCpim(cpim));
     Json event = result("messagesent");
     event.set("message_id", messageId);

@@ -27,6 +27,11 @@ void GatewayChatLink::send(const std::string& contentType, const std::string& bo
         hubRoom_->post(gateway_detail::kPackage, member_, hub::direct(hub::DirectMessage{contentType, body}));
 }
 
+void GatewayChatLink::ack(const std::string& ackId, int status) {
+    if (hubRoom_ && !ackId.empty())
+        hubRoom_->post(gateway_detail::kPackage, member_, hub::directAck(hub::DirectAck{ackId, status}));
+}
+
 void GatewayChatLink::onRoomEvent(const hub::RoomEvent& event) {
     if (event.kind == hub::kind::FileShared && fileListener_) {
         try {

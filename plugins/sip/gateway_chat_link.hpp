@@ -38,6 +38,8 @@ public:
     const std::string& room() const { return room_; }
     // To the peer: posted for the msrp plugin's session.
     void send(const std::string& contentType, const std::string& body);
+    // The answer to a message that came with an ack_id (hold_answer): 200 once stored.
+    void ack(const std::string& ackId, int status);
 
     void onRoomEvent(const hub::RoomEvent& event) override;
 

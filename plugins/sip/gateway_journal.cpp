@@ -48,11 +48,21 @@ void Gateway::setJournal(std::unique_ptr<store::JournalWriter> journal) {
 
 Gateway::~Gateway() { store::HistoryAccess::instance().lend(nullptr); }
 
-Json Gateway::historyToken(GatewaySession& session) {
+void Gateway::historyToken(GatewaySession& session, DeferredAnswer answer) {
     needJournal(session, journal_.get());
-    Json reply = result("history_token");
-    reply.set("account", session.account.aor).set("token", store::HistoryAccess::instance().grant(session.account.aor));
-    return reply;
+    std::string aor = session.account.aor;
+    // Stored in the journal (as its digest) before the app gets it: it outlives a restart.
+    store::HistoryAccess::instance().grant(aor, [this, aor, answer](const std::string& token, const std::string& error) {
+        stack_.post([aor, answer, token, error] {
+            if (token.empty()) {
+                answer.failed(ErrorCode::SipIoError, "no history token: " + error);
+                return;
+            }
+            Json reply = result("history_token");
+            reply.set("account", aor).set("token", token);
+            answer.done(reply);
+        });
+    });
 }
 
 std::vector<std::shared_ptr<GatewaySession>> Gateway::handlesOf(const std::string& aor,
@@ -208,6 +218,7 @@ void Gateway::markRead(GatewaySession& session, const std::string& conversation,
     entry.conversation = conversation;
     Json reply = result("conversation_read");
     reply.set("conversation", conversation);
+    clearUnread(session);  // read on a device: the phones' badge starts again
     std::string aor = session.account.aor;
     journalChangeIfKnown(
         session,
@@ -357,9 +368,12 @@ void Gateway::onOfflineMessage(nua_handle_s* handle, const sip_s* sip, std::stri
 
 void Gateway::journalChat(GatewaySession& session, const char* kind, const std::string& messageId,
                           const std::string& direction, const std::string& contentType, const std::string& content,
-                          const std::string& state) {
-    if (!journal_ || !session.account.active)
+                          const std::string& state, ChatStored then) {
+    if (!journal_ || !session.account.active) {
+        if (then)
+            then(true, false, 0);
         return;
+    }
     store::JournalEntry entry;
     entry.account = session.account.aor;
     entry.kind = kind;
@@ -375,9 +389,15 @@ void Gateway::journalChat(GatewaySession& session, const char* kind, const std::
     entry.content = content;
     entry.state = state;
     entry.timestampUs = g_get_real_time();
-    journal_->append({entry}, [](const store::AppendOutcome& outcome) {
+    journal_->append({entry}, [this, then](const store::AppendOutcome& outcome) {
         if (!outcome.stored)
             SYLK_LOG(LOG_ERR, kComponent, "a chat (MSRP) message could not be journaled: %s", outcome.error.c_str());
+        if (!then)
+            return;
+        bool duplicate = outcome.stored && outcome.results[0].duplicate;
+        int64_t seq = outcome.stored ? outcome.results[0].seq : 0;
+        if (!stack_.post([then, outcome, duplicate, seq] { then(outcome.stored, duplicate, seq); }))
+            SYLK_LOG(LOG_WARN, kComponent, "a journaled chat message could not be answered: the SIP stack stopped");
     });
 }
 

@@ -4,6 +4,7 @@
 #include "gateway.hpp"
 #include "sofia.hpp"
 #include "sip_message.hpp"
+#include "sip_stack.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/push/pn_params.hpp"
 
@@ -68,10 +69,46 @@ void Gateway::pushMessageTo(const std::string& account, const std::string& sende
     try {
         if (push_->tokens().list(account).empty())
             return;
-        event.badge = push_->bumpUnread(account);
-        push_->notify(account, event);
+        if (!journal_) {
+            event.badge = push_->bumpUnread(account);
+            push_->notify(account, event);
+            return;
+        }
     } catch (const std::exception& e) {
         SYLK_LOG(LOG_ERR, "janus.plugin.sylk.sip", "push for %s: %s", account.c_str(), e.what());
+        return;
+    }
+    // The badge count is kept in the journal (it survives a restart); counted on its thread.
+    journal_->run([this, account, event](store::MessageJournal& journal) mutable {
+        try {
+            event.badge = journal.bumpUnread(account);
+        } catch (const store::JournalError& e) {
+            SYLK_LOG(LOG_ERR, "janus.plugin.sylk.sip", "the unread count of %s: %s", account.c_str(), e.what());
+            event.badge = push_->bumpUnread(account);  // the push still goes, with a count from memory
+        }
+        stack_.post([this, account, event] {
+            try {
+                push_->notify(account, event);
+            } catch (const std::exception& e) {
+                SYLK_LOG(LOG_ERR, "janus.plugin.sylk.sip", "push for %s: %s", account.c_str(), e.what());
+            }
+        });
+    });
+}
+
+void Gateway::clearUnread(GatewaySession& session) {
+    if (!push_)
+        return;
+    std::string account = pushAccount(session);
+    push_->clearUnread(account);
+    if (journal_) {
+        journal_->run([account](store::MessageJournal& journal) {
+            try {
+                journal.clearUnread(account);
+            } catch (const store::JournalError& e) {
+                SYLK_LOG(LOG_ERR, "janus.plugin.sylk.sip", "the unread count of %s: %s", account.c_str(), e.what());
+            }
+        });
     }
 }
 

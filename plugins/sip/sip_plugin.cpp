@@ -380,7 +380,9 @@ Reply SipPlugin::lookupPublicKey(GatewaySession& session, RequestReader& reader,
 }
 
 Reply SipPlugin::historyToken(GatewaySession& session, RequestReader&, const Request& janusRequest) {
-    return onSipThread(session, janusRequest, [this](GatewaySession& s) { return gateway_->historyToken(s); });
+    return onSipThreadDeferred(session, janusRequest, [this](GatewaySession& s, DeferredAnswer answer) {
+        gateway_->historyToken(s, std::move(answer));
+    });
 }
 
 Reply SipPlugin::registerAccount(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {

@@ -205,6 +205,8 @@ EventPayload talking(bool talking) { return EventPayload{talking ? kind::Talking
 EventPayload direct(const DirectMessage& message) {
     Json data = Json::object();
     data.set("content_type", message.contentType).set("body", message.body);
+    if (!message.ackId.empty())
+        data.set("ack_id", message.ackId);
     return EventPayload{kind::Direct, std::move(data)};
 }
 
@@ -215,7 +217,25 @@ DirectMessage readDirect(const RoomEvent& event) {
         if (message.contentType.empty())
             throw RequestError(ErrorCode::InvalidField, "field 'content_type' must not be empty");
         message.body = reader.requireString("body", 64 * 1024 * 1024);
+        message.ackId = reader.optionalString("ack_id", 256).value_or("");
         return message;
+    });
+}
+
+EventPayload directAck(const DirectAck& ack) {
+    Json data = Json::object();
+    data.set("ack_id", ack.ackId).set("status", static_cast<json_int_t>(ack.status));
+    return EventPayload{kind::DirectAck, std::move(data)};
+}
+
+DirectAck readDirectAck(const RoomEvent& event) {
+    return readPayload(event, {kind::DirectAck}, [](RequestReader& reader) {
+        DirectAck ack;
+        ack.ackId = reader.requireString("ack_id", 256);
+        if (ack.ackId.empty())
+            throw RequestError(ErrorCode::InvalidField, "field 'ack_id' must not be empty");
+        ack.status = static_cast<int>(reader.requireInt("status", 200, 699));
+        return ack;
     });
 }
 

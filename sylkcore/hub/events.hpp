@@ -31,6 +31,7 @@ inline constexpr char Talking[] = "talking";        // a member's audio became a
 inline constexpr char StoppedTalking[] = "stopped-talking";
 inline constexpr char Nickname[] = "nickname";      // a member took a nickname (RFC 7701 NICKNAME)
 inline constexpr char Direct[] = "direct";          // one message of a 1:1 conversation, as its protocol carries it
+inline constexpr char DirectAck[] = "direct-ack";   // the user's side stored a direct message: answer its sender
 inline constexpr char MsrpPath[] = "msrp-path";     // an MSRP session now announces another path (relay refresh)
 inline constexpr char Kick[] = "kick";              // a moderator removes a member from the room
 }  // namespace kind
@@ -114,9 +115,21 @@ SYLK_API EventPayload talking(bool talking);
 struct DirectMessage {
     std::string contentType;  // not empty
     std::string body;
+    // Not empty: the sender's answer waits (msrp hold_answer) until the user's side posts a
+    // direct-ack with this id, once it has stored the message (or could not).
+    std::string ackId;
 };
 SYLK_API EventPayload direct(const DirectMessage& message);
 SYLK_API DirectMessage readDirect(const RoomEvent& event);
+
+// ---- direct-ack: the answer to a DirectMessage with an ackId: 200 stored (the sender gets its
+// 200), another status (400 unreadable, 500 not stored) refuses it.
+struct DirectAck {
+    std::string ackId;  // not empty
+    int status = 200;   // 200-699
+};
+SYLK_API EventPayload directAck(const DirectAck& ack);
+SYLK_API DirectAck readDirectAck(const RoomEvent& event);
 
 // ---- msrp-path: the msrp plugin moved one of its sessions to a new local path (the relay named
 // a new Use-Path at an AUTH refresh; the old one dies with its grant). Posted to the session's

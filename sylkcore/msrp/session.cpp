@@ -543,6 +543,8 @@ void Session::receiveSend(Message& request) {
         connection_->answer(request, status, reasonOf(status));
         return;
     }
+    if (first && held_.count(id))
+        return;  // a copy of a message being stored: its held answer is the one the sender gets
     if (first && std::find(delivered_.begin(), delivered_.end(), id) != delivered_.end()) {
         connection_->answer(request, 200, "OK");
         return;
@@ -611,7 +613,10 @@ void Session::receiveSend(Message& request) {
         refuse(request, 413, range);
         return;
     }
-    connection_->answer(request, 200, "OK");
+    // The handler stores the message before the sender may forget it: its last chunk's 200 waits.
+    const bool hold = setup_.holdLastAnswer && !assembly.streaming() && assembly.complete();
+    if (!hold)
+        connection_->answer(request, 200, "OK");
     if (assembly.streaming() && !fresh.empty()) {
         // All of the chunk is new (the usual case): its body is handed over, not copied.
         bool whole = fresh.data() == request.body.data() && fresh.size() == request.body.size();
@@ -641,6 +646,14 @@ void Session::receiveSend(Message& request) {
         delivered_.pop_front();
     bool report = request.successReportWanted();
     uint64_t size = message.size;
+    if (hold) {
+        Held& held = held_[id];
+        held.lastChunk = request;  // the caller's: copied (one chunk at most), without its body
+        held.lastChunk.body.clear();
+        held.size = size;
+        handler_.onMessage(*this, std::move(message));
+        return;
+    }
     handler_.onMessage(*this, std::move(message));
     if (report && open_ && connection_) {
         ByteRange whole;
@@ -649,6 +662,32 @@ void Session::receiveSend(Message& request) {
         whole.total = size;
         sendReport(request, 200, "OK", whole);
     }
+}
+
+bool Session::answerHeld(const std::string& messageId, int status) {
+    auto found = held_.find(messageId);
+    if (found == held_.end())
+        return false;
+    Held held = std::move(found->second);
+    held_.erase(found);
+    if (!open_ || !connection_)
+        return true;  // the connection went: the sender learns nothing and sends it again
+    ByteRange whole;
+    whole.start = 1;
+    whole.end = held.size;
+    whole.total = held.size;
+    if (status == 200) {
+        connection_->answer(held.lastChunk, 200, "OK");
+        if (held.lastChunk.successReportWanted())
+            sendReport(held.lastChunk, 200, "OK", whole);
+        return true;
+    }
+    // Not stored: a later copy of it (the sender's retry) is a new message, not a retransmission.
+    delivered_.erase(std::remove(delivered_.begin(), delivered_.end(), messageId), delivered_.end());
+    connection_->answer(held.lastChunk, status, reasonOf(status));
+    if (held.lastChunk.failureReport() != "no")
+        sendReport(held.lastChunk, status, reasonOf(status), whole);
+    return true;
 }
 
 void Session::sendReport(const Message& request, int status, const std::string& comment, const ByteRange& range) {
@@ -702,6 +741,7 @@ void Session::release(int status, const std::string& comment) {
     queue_.clear();
     queuedBytes_ = 0;
     incoming_.clear();
+    held_.clear();
     stack_.forget(this);
 }
 

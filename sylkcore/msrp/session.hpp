@@ -82,6 +82,12 @@ public:
     // Ends the session without calling the handler again; messages still queued fail (481).
     void close();
 
+    // SessionSetup::holdLastAnswer: answers the held last chunk of the message onMessage gave
+    // (200, or a failure such as 500 when it could not be stored) and sends its report (the
+    // Success-Report if asked, a Failure-Report unless refused). False when nothing is held
+    // under that id (answered already, or the session closed).
+    bool answerHeld(const std::string& messageId, int status);
+
 private:
     friend class Stack;
     friend class Connection;
@@ -149,6 +155,13 @@ private:
     std::deque<std::pair<std::string, int>> refused_;
     // Messages delivered lately: a chunk of one again (a retransmission) is answered and ignored.
     std::deque<std::string> delivered_;
+    // holdLastAnswer: the last chunks waiting for answerHeld (body dropped), by Message-ID;
+    // size is the whole message's, for the Success-Report's Byte-Range.
+    struct Held {
+        Message lastChunk;
+        uint64_t size = 0;
+    };
+    std::map<std::string, Held> held_;
     net::SourceHandle bindTimer_;
     std::string toPathText_;
     std::string fromPathText_;

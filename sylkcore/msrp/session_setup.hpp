@@ -37,6 +37,10 @@ struct SessionSetup {
     // msrps Active: the peer's a=fingerprint to pin ("sha-256 AB:CD:..."); "" checks nothing more
     // than TLS itself (no CA: MSRP peers are self-signed).
     std::string fingerprint;
+    // The 200 to a message's last chunk (and its Success-Report) waits for the handler's
+    // Session::answerHeld: the receiver stores the message first (a journal), so that a sender
+    // that forgets a message on our 200 never loses it. Whole messages only (not streamed ones).
+    bool holdLastAnswer = false;
 };
 
 enum class Report { No, Yes, Partial };

@@ -48,6 +48,15 @@ inline constexpr Migration kMigrations[] = {
      "CREATE TABLE public_keys ("
      " account TEXT NOT NULL, address TEXT NOT NULL, fingerprint TEXT NOT NULL,"
      " armored TEXT NOT NULL, updated_us BIGINT NOT NULL, PRIMARY KEY (account, address));"},
+    {4, "history API tokens (their SHA-256, never the token) and unread badge counts survive a restart",
+     "CREATE TABLE history_tokens ("
+     " token_sha256 TEXT PRIMARY KEY, account TEXT NOT NULL, created_us INTEGER NOT NULL);"
+     "CREATE INDEX history_tokens_account ON history_tokens (account, created_us);"
+     "CREATE TABLE unread_counts (account TEXT PRIMARY KEY, unread INTEGER NOT NULL);",
+     "CREATE TABLE history_tokens ("
+     " token_sha256 TEXT PRIMARY KEY, account TEXT NOT NULL, created_us BIGINT NOT NULL);"
+     "CREATE INDEX history_tokens_account ON history_tokens (account, created_us);"
+     "CREATE TABLE unread_counts (account TEXT PRIMARY KEY, unread INTEGER NOT NULL);"},
 };
 
 inline constexpr int kSchemaVersion = kMigrations[sizeof(kMigrations) / sizeof(kMigrations[0]) - 1].version;

@@ -54,6 +54,15 @@ public:
     virtual void storePublicKey(const StoredPublicKey& key) = 0;
     // The stored public key of address for account, if any.
     virtual std::optional<StoredPublicKey> publicKey(const std::string& account, const std::string& address) = 0;
+    // History API tokens (HistoryAccess), kept as their SHA-256 (hex): stores one for account
+    // and drops the account's oldest beyond keepPerAccount, in one transaction.
+    virtual void storeHistoryToken(const std::string& account, const std::string& tokenSha256, int64_t createdUs,
+                                   size_t keepPerAccount) = 0;
+    // The account a token (by its SHA-256) was granted for.
+    virtual std::optional<std::string> historyTokenAccount(const std::string& tokenSha256) = 0;
+    // The unread badge count of an account's phones: one more (returns the new count), reset.
+    virtual int bumpUnread(const std::string& account) = 0;
+    virtual void clearUnread(const std::string& account) = 0;
     virtual int schemaVersion() = 0;
     virtual std::string backend() const = 0;
 

@@ -135,6 +135,43 @@ std::optional<StoredPublicKey> PostgresJournal::publicKey(const std::string& acc
                            std::strtoll(PQgetvalue(found.get(), 0, 2), nullptr, 10)};
 }
 
+void PostgresJournal::storeHistoryToken(const std::string& account, const std::string& tokenSha256,
+                                        int64_t createdUs, size_t keepPerAccount) {
+    ensureConnected();
+    exec("BEGIN");
+    try {
+        exec("INSERT INTO history_tokens (token_sha256, account, created_us) VALUES ($1, $2, $3)",
+             {tokenSha256, account, std::to_string(createdUs)});
+        exec("DELETE FROM history_tokens WHERE account = $1 AND token_sha256 NOT IN (SELECT token_sha256 FROM"
+             " history_tokens WHERE account = $1 ORDER BY created_us DESC, token_sha256 LIMIT $2)",
+             {account, std::to_string(keepPerAccount)});
+        exec("COMMIT");
+    } catch (...) {
+        Result rolledBack(PQexec(conn_, "ROLLBACK"));
+        throw;
+    }
+}
+
+std::optional<std::string> PostgresJournal::historyTokenAccount(const std::string& tokenSha256) {
+    ensureConnected();
+    Result found(run("SELECT account FROM history_tokens WHERE token_sha256 = $1", {tokenSha256}));
+    if (PQntuples(found.get()) == 0)
+        return std::nullopt;
+    return field(found.get(), 0, 0);
+}
+
+int PostgresJournal::bumpUnread(const std::string& account) {
+    ensureConnected();
+    return static_cast<int>(scalar("INSERT INTO unread_counts (account, unread) VALUES ($1, 1) ON CONFLICT (account)"
+                                   " DO UPDATE SET unread = unread_counts.unread + 1 RETURNING unread",
+                                   {account}));
+}
+
+void PostgresJournal::clearUnread(const std::string& account) {
+    ensureConnected();
+    exec("DELETE FROM unread_counts WHERE account = $1", {account});
+}
+
 int PostgresJournal::schemaVersion() {
     ensureConnected();
     return static_cast<int>(scalar("SELECT COALESCE(MAX(version), 0) FROM journal_schema", {}));

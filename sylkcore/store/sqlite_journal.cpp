@@ -126,6 +126,52 @@ std::optional<StoredPublicKey> SqliteJournal::publicKey(const std::string& accou
     return StoredPublicKey{account, address, select.text(0), select.text(1), select.integer(2)};
 }
 
+void SqliteJournal::storeHistoryToken(const std::string& account, const std::string& tokenSha256, int64_t createdUs,
+                                      size_t keepPerAccount) {
+    exec("BEGIN IMMEDIATE");
+    try {
+        Statement insert(db_, "INSERT INTO history_tokens (token_sha256, account, created_us) VALUES (?, ?, ?)");
+        insert.bind(1, tokenSha256).bind(2, account).bind(3, createdUs);
+        insert.step();
+        // The newest keepPerAccount stay (rowid breaks ties of one microsecond).
+        Statement trim(db_,
+                       "DELETE FROM history_tokens WHERE account = ? AND rowid NOT IN (SELECT rowid FROM history_tokens"
+                       " WHERE account = ? ORDER BY created_us DESC, rowid DESC LIMIT ?)");
+        trim.bind(1, account).bind(2, account).bind(3, static_cast<int64_t>(keepPerAccount));
+        trim.step();
+        exec("COMMIT");
+    } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+}
+
+std::optional<std::string> SqliteJournal::historyTokenAccount(const std::string& tokenSha256) {
+    Statement select(db_, "SELECT account FROM history_tokens WHERE token_sha256 = ?");
+    select.bind(1, tokenSha256);
+    if (!select.step())
+        return std::nullopt;
+    return select.text(0);
+}
+
+int SqliteJournal::bumpUnread(const std::string& account) {
+    Statement upsert(db_,
+                     "INSERT INTO unread_counts (account, unread) VALUES (?, 1)"
+                     " ON CONFLICT (account) DO UPDATE SET unread = unread + 1 RETURNING unread");
+    upsert.bind(1, account);
+    if (!upsert.step())
+        throw JournalError(JournalError::Kind::Storage, "journal: no unread count returned");
+    int unread = static_cast<int>(upsert.integer(0));
+    upsert.step();  // to the end: the statement's change is complete before it is finalized
+    return unread;
+}
+
+void SqliteJournal::clearUnread(const std::string& account) {
+    Statement remove(db_, "DELETE FROM unread_counts WHERE account = ?");
+    remove.bind(1, account);
+    remove.step();
+}
+
 int SqliteJournal::schemaVersion() {
     return static_cast<int>(scalar("SELECT COALESCE(MAX(version), 0) FROM journal_schema", {}));
 }

@@ -29,6 +29,11 @@ public:
     int64_t expire(int64_t olderThanUs) override;
     void storePublicKey(const StoredPublicKey& key) override;
     std::optional<StoredPublicKey> publicKey(const std::string& account, const std::string& address) override;
+    void storeHistoryToken(const std::string& account, const std::string& tokenSha256, int64_t createdUs,
+                           size_t keepPerAccount) override;
+    std::optional<std::string> historyTokenAccount(const std::string& tokenSha256) override;
+    int bumpUnread(const std::string& account) override;
+    void clearUnread(const std::string& account) override;
     int schemaVersion() override;
     std::string backend() const override { return "sqlite"; }
 

@@ -292,3 +292,67 @@ def test_history_over_http_with_an_api_token(janus):
         assert (await asyncio.to_thread(get, "/messages/history/" + ACCOUNT, token, "DELETE"))[0] == 405
     run(body())
 
+
+
+def test_msrp_chat_is_journaled_before_its_200_and_reaches_every_handle(janus):
+    """A SIP chat client's MSRP session to a web user (sipp for the INVITE, the Python MSRP peer
+    for the session): the gateway answers the SEND with 200 only once the message is in the
+    journal (the msrp plugin holds the answer, hold_answer), shows it to the account's other
+    handle too, and a handle that connects later syncs it; the web user's answer over the chat
+    is shown to the other handle as an outgoing_message."""
+    from harness.msrp_peer import MsrpEndpoint, parse_path
+    from harness.msrp_peer import cpim as msrp_cpim
+    from test_sip_msrp_chat import answered, attribute, finish
+    from test_sip_msrp_chat import sipp as chat_sipp
+    trace_dir = tempfile.mkdtemp(prefix="sylk-store-msrp-")
+
+    async def body():
+        peer = MsrpEndpoint("127.0.0.1")
+        chat = peer.session()
+        session1, one, contact1 = await web_user()
+        session2, two, _ = await web_user()
+        try:
+            call = await chat_sipp("chat_call.xml", trace_dir, ("room", contact1), ("msrpport", chat.uri.port),
+                                   ("msrpsession", chat.session_id), ("setup", "active"), call_ms=3000)
+            incoming = await result_event(one, "incomingcall", timeout=20)
+            assert incoming["chat"] is True
+            data, _ = await one.send({"request": "accept"})
+            assert data["result"]["event"] == "accepted", data
+            caller, sdp = await answered(trace_dir, timeout=20)
+            await chat.connect(remote_path=parse_path(attribute(sdp, "path")))
+            sent = await chat.send_message(
+                msrp_cpim("stored first", sender="Chatter <%s>" % caller, recipients=[ACCOUNT],
+                          namespaces={"imdn": "urn:ietf:params:imdn"}, headers=[("imdn.Message-ID", "msrp-1")]),
+                "message/cpim")
+            # The 200 came: the row is there already (it was committed before the answer left).
+            assert sent.statuses == [200], sent.statuses
+            assert ("message", "msrp-1", caller, b"stored first") in [r[:4] for r in rows(janus)]
+            for handle in (one, two):  # the handle of the call and the account's other one
+                event = await result_event(handle, "message")
+                assert event["message_id"] == "msrp-1" and event["content"] == "stored first", event
+            # A plain text SEND (no id of its own): stored, then answered, also to both.
+            plain = await chat.send_message("plain chat", "text/plain")
+            assert plain.statuses == [200], plain.statuses
+            assert b"plain chat" in [r[3] for r in rows(janus)]
+            assert (await result_event(two, "message"))["content"] == "plain chat"
+            # The web user answers over the chat: the other handle sees what it sent.
+            data, _ = await one.send({"request": "message", "content": "from the web"})
+            assert data["result"]["event"] == "messagesent", data
+            copy = await result_event(two, "outgoing_message")
+            assert copy["message_id"] == data["result"]["message_id"] and copy["content"] == "from the web"
+            await chat.wait_message(lambda m: b"from the web" in m.body, timeout=10)
+
+            session3, three, _ = await web_user()  # connects later: syncs the same conversation
+            try:
+                data, _ = await three.send({"request": "sync_conversations", "conversation": caller})
+                synced = {(e["direction"], e["content"]) for e in data["result"]["entries"] if e["kind"] == "message"}
+                assert synced == {("incoming", "stored first"), ("incoming", "plain chat"),
+                                  ("outgoing", "from the web")}, data
+            finally:
+                await session3.close()
+            await finish(call, trace_dir)  # sipp's BYE
+        finally:
+            await peer.close()
+            await session1.close()
+            await session2.close()
+    run(body(), timeout=60)

@@ -244,6 +244,20 @@ static void direct_round_trips_unparsed_and_refuses_an_empty_type(void**) {
     assert_true(contains(other, "a different kind"));
 }
 
+static void direct_ack_round_trips_and_refuses_a_bad_status(void**) {
+    EventPayload asked = direct(DirectMessage{"text/plain", "hi", "msrp-id-1"});
+    assert_string_equal(readDirect(RoomEvent{"direct/u/c", asked.kind, "p", "", asked.data, 1}).ackId.c_str(), "msrp-id-1");
+    EventPayload payload = directAck(DirectAck{"msrp-id-1", 500});
+    assert_string_equal(payload.kind, kind::DirectAck);
+    DirectAck back = readDirectAck(RoomEvent{"direct/u/c", payload.kind, "janus.plugin.sylk.sip", "", payload.data, 1});
+    assert_string_equal(back.ackId.c_str(), "msrp-id-1");
+    assert_int_equal(back.status, 500);
+    std::string empty = refusal([] { readDirectAck(eventOf(kind::DirectAck, R"({"ack_id": "", "status": 200})")); });
+    assert_true(contains(empty, "'ack_id'"));
+    std::string status = refusal([] { readDirectAck(eventOf(kind::DirectAck, R"({"ack_id": "x", "status": 99})")); });
+    assert_true(contains(status, "'status'"));
+}
+
 static void msrp_path_round_trips_and_refuses_an_empty_path(void**) {
     EventPayload payload = msrpPath(MsrpPathChange{"s1", {"msrp://relay:2855/abc;tcp", "msrp://10.0.0.1:2855/s1;tcp"}});
     assert_string_equal(payload.kind, kind::MsrpPath);
@@ -270,6 +284,7 @@ int main() {
         cmocka_unit_test(nickname_round_trips_and_refuses_an_empty_one),
         cmocka_unit_test(kick_round_trips_and_moderators_are_known_to_the_room),
         cmocka_unit_test(direct_round_trips_unparsed_and_refuses_an_empty_type),
+        cmocka_unit_test(direct_ack_round_trips_and_refuses_a_bad_status),
         cmocka_unit_test(msrp_path_round_trips_and_refuses_an_empty_path),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -100,7 +100,7 @@ struct PostgresServer {
 
     // Each test gets an empty database.
     void reset() {
-        sql("SET client_min_messages = warning; DROP TABLE IF EXISTS message_journal, public_keys, journal_schema");
+        sql("SET client_min_messages = warning; DROP TABLE IF EXISTS message_journal, public_keys, history_tokens, unread_counts, journal_schema");
     }
 
     // Runs one statement on the server; "" or the error.
@@ -471,6 +471,29 @@ static void public_keys_per_account_and_address(void** state) {
     assert_int_equal(found->updatedUs, 6);
 }
 
+static void history_tokens_and_unread_counts_survive_a_reopen(void** state) {
+    const Fixture& fixture = fixtureOf(state);
+    {
+        auto journal = fixture.open();
+        for (int i = 0; i < 3; ++i)  // keep 2 per account: the oldest goes
+            journal->storeHistoryToken("sip:alice@example.test", "digest-" + std::to_string(i), 10 + i, 2);
+        journal->storeHistoryToken("sip:bob@example.test", "digest-bob", 5, 2);
+        assert_int_equal(journal->bumpUnread("sip:alice@example.test"), 1);
+        assert_int_equal(journal->bumpUnread("sip:alice@example.test"), 2);
+        assert_int_equal(journal->bumpUnread("sip:bob@example.test"), 1);
+    }
+    auto journal = fixture.open();  // as after a restart
+    assert_false(journal->historyTokenAccount("digest-0").has_value());
+    assert_string_equal(journal->historyTokenAccount("digest-1").value_or("").c_str(), "sip:alice@example.test");
+    assert_string_equal(journal->historyTokenAccount("digest-2").value_or("").c_str(), "sip:alice@example.test");
+    assert_string_equal(journal->historyTokenAccount("digest-bob").value_or("").c_str(), "sip:bob@example.test");
+    assert_false(journal->historyTokenAccount("no-such-digest").has_value());
+    assert_int_equal(journal->bumpUnread("sip:alice@example.test"), 3);  // counts on
+    journal->clearUnread("sip:alice@example.test");
+    assert_int_equal(journal->bumpUnread("sip:alice@example.test"), 1);
+    assert_int_equal(journal->bumpUnread("sip:bob@example.test"), 2);
+}
+
 // One TAP plan for both backends: each test twice, named by its backend.
 #define ON(backend, test, setup) {backend ": " #test, test, setup, teardown, nullptr}
 #define JOURNAL_TESTS(backend, setup)                                                                  \
@@ -480,7 +503,8 @@ static void public_keys_per_account_and_address(void** state) {
     ON(backend, refuses_invalid_entries_whole, setup),                                                 \
     ON(backend, migrations_apply_once_and_refuse_newer, setup), ON(backend, writer_commits_in_groups, setup), \
     ON(backend, writer_reports_failures_per_append, setup),                                            \
-    ON(backend, public_keys_per_account_and_address, setup)
+    ON(backend, public_keys_per_account_and_address, setup),                                          \
+    ON(backend, history_tokens_and_unread_counts_survive_a_reopen, setup)
 
 int main() {
     const struct CMUnitTest tests[] = {

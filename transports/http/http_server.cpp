@@ -315,7 +315,13 @@ int HttpServer::serveHistory(MHD_Connection* connection, const std::string& acco
     const char* authorization = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     std::string given = authorization ? authorization : "";
     std::string token = given.rfind("Apikey ", 0) == 0 ? given.substr(7) : "";
-    auto granted = token.empty() ? std::nullopt : history.accountOf(token);
+    std::optional<std::string> granted;
+    try {
+        if (!token.empty() && token.size() <= 128)  // ours are 64 hex digits
+            granted = history.accountOf(token);
+    } catch (const store::JournalError& e) {  // tokens live in the journal: without it, nobody is known
+        return sendError(connection, MHD_HTTP_SERVICE_UNAVAILABLE, e.what());
+    }
     if (!granted || *granted != account) {
         // The same answer for an unknown token and another account's: nothing to probe with.
         std::string body = Json::object().set("error", "give Authorization: Apikey <token> of this account").dump();
