@@ -60,6 +60,8 @@ Message Message::parse(std::string_view line) {
     line.remove_prefix(std::min(line.find_first_not_of(' '), line.size()));
     if (!line.empty() && line.front() == ':') {
         line.remove_prefix(1);
+        if (line.empty() || line.front() == ' ')
+            throw MessageError("an empty prefix");
         std::string_view prefix = nextWord(line);
         if (prefix.empty())
             throw MessageError("an empty prefix");

@@ -1,0 +1,222 @@
+"""The IRC bridge (issue 14): janus.plugin.sylk.irc bridges the room "ircroom" to #ircroom of a
+real ngircd. In the room: a web user over the Janus API (the video room) and a phone through the
+SIP focus (sipp); in the channel: IRC users of the test (harness/irc_peer.py). Every assertion
+is what one of those peers received."""
+import asyncio
+
+import pytest
+
+from conftest import run
+from harness.irc_peer import IrcUser, Ngircd
+from harness.janus_api import Session
+from harness.room_members import ApiWebUser, RoomPhone
+
+PLUGIN = "janus.plugin.sylk.irc"
+ROOM, CHANNEL = "ircroom", "#ircroom"
+TLS_ROOM, TLS_CHANNEL = "ircsecure", "#ircsecure"
+IRC_PORT, IRC_TLS_PORT = 6667, 6697
+MAX_NICK = 12
+# 13 bytes: ngircd refuses it (432, "max. 12"), the bot takes "sylkbridgebo", which a squatter holds
+# (433), so it ends up "sylkbridgeb1".
+BOT = "sylkbridgebot"
+DELIVERY_S = 15  # generous: the machine is shared (a delivery takes milliseconds)
+
+# the TLS bridge trusts the test server's self-signed certificate (tls_ca_file): the fixture
+# `ngircd` makes it when it starts, before `janus` (every test names ngircd first)
+SERVER = Ngircd(port=IRC_PORT, max_nick_length=MAX_NICK, tls_port=IRC_TLS_PORT)
+IRC_CONFIG = {
+    "general": {"reconnect_min_ms": 300, "reconnect_max_ms": 2400, "lines_per_10s": 50, "burst": 10,
+                "timeout_ms": 10000},
+    "bridge-ircroom": {"server": "127.0.0.1", "port": IRC_PORT, "channel": CHANNEL, "nick": BOT},
+    "bridge-ircsecure": {"server": "127.0.0.1", "port": IRC_TLS_PORT, "tls": True,
+                         "tls_ca_file": SERVER.certificate, "tls_server_name": "localhost",
+                         "channel": TLS_CHANNEL, "nick": "securebot"},
+}
+
+
+@pytest.fixture(scope="module")
+def ngircd():
+    SERVER.start()
+    yield SERVER
+    alive = SERVER.alive()
+    SERVER.stop()
+    if not alive:
+        pytest.fail("ngircd died during the tests:\n" + SERVER.log_tail())
+
+
+async def close_all(*peers):
+    for peer in peers:
+        if peer is None:
+            continue
+        try:
+            await peer.close()
+        except Exception:  # noqa: BLE001 - closing what a failed test left; the failure is reported already
+            pass
+
+
+def attendee(user, display, present=True):
+    return lambda: [a for a in user.attendee_events()
+                    if a["display"] == display and a["present"] == present and a["plugin"] == PLUGIN]
+
+
+def privmsg(channel, text):
+    return lambda nick, command, params: command == "PRIVMSG" and params == [channel, text]
+
+
+async def bridge_status(janus, room):
+    session = await Session.create(janus.ws_url)
+    try:
+        handle = await session.attach(PLUGIN)
+        data, _ = await handle.send({"request": "status"})
+        return next(b for b in data["bridges"] if b["room"] == room)
+    finally:
+        await session.close()
+
+
+async def wait_status(janus, room, probe, what, timeout=DELIVERY_S):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        status = await bridge_status(janus, room)
+        if probe(status):
+            return status
+        if loop.time() > deadline:
+            raise AssertionError("bridge of %s: no %s: %s" % (room, what, status))
+        await asyncio.sleep(0.05)
+
+
+def test_chat_and_roster_cross_the_bridge(ngircd, janus):
+    """The room starts with a web user: the bot joins the channel (past a 432 and a 433); web
+    user, phone and IRC users hear each other; IRC users are room attendees through JOIN, NICK,
+    PART and QUIT; a private message to the bot is refused; the bot quits when the room ends."""
+    async def body():
+        squatter = alice = bob = wendy = phone = None
+        try:
+            squatter = await IrcUser.connect(ngircd, "sylkbridgebo")
+            alice = await IrcUser.connect(ngircd, "alice")
+            assert await alice.join(CHANNEL) == []
+            wendy = await ApiWebUser.join(janus.ws_url, ROOM, "Wendy")
+
+            bot, _, _ = await alice.wait(lambda n, c, p: c == "JOIN" and n.startswith("sylk"), DELIVERY_S,
+                                         "the bot's JOIN")
+            assert bot == "sylkbridgeb1"
+            await wendy.wait(attendee(wendy, "alice"), DELIVERY_S, "alice as an attendee")
+            _, attendees = await wendy.listing(ROOM)
+            assert [(a["display"], a["plugin"]) for a in attendees] == [("alice", PLUGIN)]
+
+            phone = await RoomPhone(ROOM, scenario="irc_room_phone.xml").call()
+            from_phone = await alice.wait(privmsg(CHANNEL, "Phone: hello from the phone"), DELIVERY_S)
+            assert from_phone[0] == bot
+
+            await wendy.say("hello IRC")
+            await alice.wait(privmsg(CHANNEL, "Wendy: hello IRC"), DELIVERY_S)
+            alice.say(CHANNEL, "hello room")
+            got = await wendy.wait_message(lambda m: m["text"] == "hello room", DELIVERY_S)
+            assert got["display"] == "alice" and got["origin"] == PLUGIN
+
+            status, errors = await phone.finish()
+            assert status == 0, "sipp failed (%s): %s\n%s" % (status, errors[-1000:], phone.trace()[-3000:])
+            texts = [body for _, body in phone.received_messages()]
+            for text in ("hello IRC", "hello room"):
+                assert sum(text in body for body in texts) == 1, (text, texts)
+            assert any('"alice"' in body and "hello room" in body for body in texts), texts
+
+            # a message with line breaks becomes one line each, every one with the sender
+            await wendy.say("first line\nsecond line")
+            await alice.wait(privmsg(CHANNEL, "Wendy: second line"), DELIVERY_S)
+            lines = [t for n, t in alice.privmsgs(CHANNEL) if n == bot]
+            assert lines[-2:] == ["Wendy: first line", "Wendy: second line"], lines
+
+            # private messages to the bot are refused politely and go nowhere
+            squatter.say(bot, "psst, are you a bot?")
+            notice = await squatter.wait(lambda n, c, p: c == "NOTICE" and n == bot, DELIVERY_S, "the refusal")
+            assert "private messages" in notice[2][1]
+            assert not wendy.messages(lambda m: "psst" in m["text"])
+
+            # the roster follows the channel: JOIN, NICK, PART, QUIT
+            bob = await IrcUser.connect(ngircd, "bob")
+            await bob.join(CHANNEL)
+            await wendy.wait(attendee(wendy, "bob"), DELIVERY_S, "bob joining")
+            bob.change_nick("bobby")
+            await wendy.wait(lambda: [a for a in wendy.attendee_events() if a["display"] == "bobby" and a.get("updated")],
+                             DELIVERY_S, "bob renamed bobby")
+            bob.part(CHANNEL)
+            await wendy.wait(attendee(wendy, "bobby", present=False), DELIVERY_S, "bobby parting")
+            await alice.quit()
+            alice = None
+            await wendy.wait(lambda: attendee(wendy, "alice", present=False)(), DELIVERY_S, "alice quitting")
+            _, attendees = await wendy.listing(ROOM)
+            assert attendees == []
+
+            # the room ends with its last member: the bot quits the channel
+            await squatter.join(CHANNEL)
+            mark = len(squatter.lines)
+            await wendy.close()
+            wendy = None
+            await squatter.wait(lambda n, c, p: c == "QUIT" and n == bot, DELIVERY_S, "the bot's QUIT", mark)
+            await wait_status(janus, ROOM, lambda s: not s["active"], "end")
+        finally:
+            await close_all(phone, wendy, alice, bob, squatter)
+
+    run(body())
+
+
+def test_reconnect_after_server_restart_loses_nothing(ngircd, janus):
+    """ngircd restarts while the room chats: what the room said meanwhile reaches the channel,
+    in order, once the bot is back; the IRC user leaves the roster and comes back."""
+    async def body():
+        carol = wendy = None
+        try:
+            carol = await IrcUser.connect(ngircd, "carol")
+            await carol.join(CHANNEL)
+            wendy = await ApiWebUser.join(janus.ws_url, ROOM, "Wendy")
+            await carol.wait(lambda n, c, p: c == "JOIN" and n.startswith("sylkbridge"), DELIVERY_S, "the bot's JOIN")
+            await wendy.wait(attendee(wendy, "carol"), DELIVERY_S, "carol as an attendee")
+            before = await bridge_status(janus, ROOM)
+
+            await carol.close()
+            carol = None
+            ngircd.stop()
+            await wendy.wait(attendee(wendy, "carol", present=False), DELIVERY_S, "carol gone with the server")
+            # two failed attempts: the next one is at least 1.2 s away, time for carol to be there first
+            await wait_status(janus, ROOM, lambda s: s["client"]["state"] == "waiting"
+                              and s["client"]["connections"] >= before["client"]["connections"] + 2, "retries")
+            for n in range(3):
+                await wendy.say("while away %d" % n)
+            await wait_status(janus, ROOM, lambda s: s["client"]["queued"] == 3, "3 queued lines")
+
+            ngircd.start()
+            carol = await IrcUser.connect(ngircd, "carol")
+            await carol.join(CHANNEL)
+            await carol.wait(privmsg(CHANNEL, "Wendy: while away 2"), DELIVERY_S)
+            bot = [n for n, c, p in carol.lines if c == "JOIN" and n.startswith("sylkbridge")][-1]
+            assert [t for n, t in carol.privmsgs(CHANNEL) if n == bot] == ["Wendy: while away %d" % n for n in range(3)]
+            await wendy.wait(lambda: len(attendee(wendy, "carol")()) >= 2, DELIVERY_S, "carol back")
+            status = await wait_status(janus, ROOM, lambda s: s["client"]["queued"] == 0, "the queue confirmed")
+            assert status["client"]["dropped_lines"] == 0
+        finally:
+            await close_all(wendy, carol)
+
+    run(body())
+
+
+def test_tls_bridge(ngircd, janus):
+    """A bridge over TLS (the server's certificate checked against its CA file): chat both ways."""
+    async def body():
+        dave = wendy = None
+        try:
+            dave = await IrcUser.connect(ngircd, "dave")
+            await dave.join(TLS_CHANNEL)
+            wendy = await ApiWebUser.join(janus.ws_url, TLS_ROOM, "Wendy")
+            await dave.wait(lambda n, c, p: c == "JOIN" and n == "securebot", DELIVERY_S, "the bot's JOIN")
+            await wendy.say("over TLS")
+            await dave.wait(privmsg(TLS_CHANNEL, "Wendy: over TLS"), DELIVERY_S)
+            dave.say(TLS_CHANNEL, "back over TLS")
+            got = await wendy.wait_message(lambda m: m["text"] == "back over TLS", DELIVERY_S)
+            assert got["display"] == "dave"
+            status = await bridge_status(janus, TLS_ROOM)
+            assert status["client"]["tls"] is True and status["client"]["state"] == "in-channel"
+        finally:
+            await close_all(wendy, dave)
+
+    run(body())
