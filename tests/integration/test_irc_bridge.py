@@ -3,13 +3,18 @@ real ngircd. In the room: a web user over the Janus API (the video room) and a p
 SIP focus (sipp); in the channel: IRC users of the test (harness/irc_peer.py). Every assertion
 is what one of those peers received."""
 import asyncio
+import os
+import re
+import shutil
+import tempfile
 
 import pytest
 
 from conftest import run
 from harness.irc_peer import IrcUser, Ngircd
 from harness.janus_api import Session
-from harness.room_members import ApiWebUser, RoomPhone
+from harness.processes import spawn
+from harness.room_members import SCENARIOS, ApiWebUser, RoomPhone
 
 PLUGIN = "janus.plugin.sylk.irc"
 ROOM, CHANNEL = "ircroom", "#ircroom"
@@ -63,6 +68,23 @@ def privmsg(channel, text):
     return lambda nick, command, params: command == "PRIVMSG" and params == [channel, text]
 
 
+async def conference_state(room):
+    """The full conference-info (RFC 4575) the SIP focus NOTIFYs to a watcher of the room."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+    log = os.path.join(trace_dir, "messages.log")
+    try:
+        watcher = await spawn("sipp", "127.0.0.1:5060", "-sf", os.path.join(SCENARIOS, "irc_conference_state.xml"),
+                              "-m", "1", "-i", "127.0.0.1", "-p", "0", "-nostdin", "-timeout", "30s", "-trace_msg",
+                              "-message_file", log, "-set", "room", room, cwd=trace_dir,
+                              stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        _, errors = await asyncio.wait_for(watcher.communicate(), 30)
+        trace = open(log, errors="replace").read() if os.path.exists(log) else ""
+        assert watcher.returncode == 0, errors.decode(errors="replace")[-1000:] + trace[-2000:]
+        return re.findall(r"NOTIFY sip:.*?(<\?xml.*?</conference-info>)", trace, re.S)[0]
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+
+
 async def bridge_status(janus, room):
     session = await Session.create(janus.ws_url)
     try:
@@ -103,6 +125,8 @@ def test_chat_and_roster_cross_the_bridge(ngircd, janus):
             await wendy.wait(attendee(wendy, "alice"), DELIVERY_S, "alice as an attendee")
             _, attendees = await wendy.listing(ROOM)
             assert [(a["display"], a["plugin"]) for a in attendees] == [("alice", PLUGIN)]
+            state = await conference_state(ROOM)  # phones see the IRC users too
+            assert "<display-text>alice</display-text>" in state and "<display-text>Wendy</display-text>" in state
 
             phone = await RoomPhone(ROOM, scenario="irc_room_phone.xml").call()
             from_phone = await alice.wait(privmsg(CHANNEL, "Phone: hello from the phone"), DELIVERY_S)
