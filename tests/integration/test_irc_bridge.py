@@ -224,8 +224,9 @@ def test_reconnect_after_server_restart_loses_nothing(ngircd, janus):
     run(body())
 
 
-def test_tls_bridge(ngircd, janus):
-    """A bridge over TLS (the server's certificate checked against its CA file): chat both ways."""
+def test_tls_bridge_with_flood_control(ngircd, janus):
+    """A bridge over TLS (the server's certificate checked against its CA file): chat both ways;
+    a burst of lines is throttled by the token bucket."""
     async def body():
         dave = wendy = None
         try:
@@ -240,6 +241,16 @@ def test_tls_bridge(ngircd, janus):
             assert got["display"] == "dave"
             status = await bridge_status(janus, TLS_ROOM)
             assert status["client"]["tls"] is True and status["client"]["state"] == "in-channel"
+
+            # flood control: 12 lines at once against a burst of 10 and 5 lines a second: all come,
+            # in order, the two past the burst no faster than the rate allows
+            mark = len(dave.lines)
+            await wendy.say("\n".join("line %d" % n for n in range(12)))
+            await dave.wait(privmsg(TLS_CHANNEL, "Wendy: line 11"), DELIVERY_S, "the last line", mark)
+            got = [i for i, (n, c, p) in enumerate(dave.lines) if i >= mark and c == "PRIVMSG"]
+            assert [dave.lines[i][2][1] for i in got] == ["Wendy: line %d" % n for n in range(12)]
+            spread = dave.times[got[-1]] - dave.times[got[0]]
+            assert spread >= 0.35, spread  # two lines past the burst, 0.2 s each
         finally:
             await close_all(wendy, dave)
 

@@ -104,6 +104,7 @@ class IrcUser:
     def __init__(self, nick):
         self.nick = nick
         self.lines = []
+        self.times = []  # time.monotonic() of each line's arrival
         self._changed = asyncio.Event()
         self.reader = self.writer = self._task = None
 
@@ -134,6 +135,7 @@ class IrcUser:
             if command == "PING":
                 self.send("PONG :%s" % (params[0] if params else ""))
             self.lines.append((nick, command, params))
+            self.times.append(time.monotonic())
             self._changed.set()
 
     async def wait(self, predicate, timeout=10, what="line", start=0):
