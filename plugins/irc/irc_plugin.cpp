@@ -1,6 +1,8 @@
 #include "irc_plugin.hpp"
 
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include "irc_config.hpp"
 #include "irc_handle.hpp"
@@ -59,6 +61,11 @@ void IrcPlugin::onShutdown() {
                 bridge->end();  // the bots QUIT; the IRC users leave their rooms
             bridges_.clear();
         });
+        // The bots QUIT and keep themselves until their servers close (each at most 2 s): give
+        // them a moment, so the QUITs go out and no client is left holding itself.
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        while (Client::lingering() > 0 && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
     } catch (const std::exception& e) {
         SYLK_LOG(LOG_WARN, kInfo.package, "stopping the IRC bridges: %s", e.what());
     }

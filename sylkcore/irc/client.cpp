@@ -1,6 +1,7 @@
 #include "client.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 
 #include "../log.hpp"
@@ -16,6 +17,8 @@ constexpr auto kStopGrace = std::chrono::seconds(2);
 constexpr size_t kClassicNickLength = 9;  // RFC 1459's, what every server takes
 
 std::chrono::steady_clock::time_point now() { return std::chrono::steady_clock::now(); }
+
+std::atomic<int> lingeringClients{0};
 
 }  // namespace
 
@@ -512,6 +515,7 @@ void Client::stop() {
         write(Message{"", "QUIT", {settings_.quitMessage}});
     state_ = State::Stopping;
     selfWhileStopping_ = shared_from_this();
+    ++lingeringClients;
     stream_->close();
     std::weak_ptr<Client> weak = selfWhileStopping_;
     stopTimer_ = thread_.after(kStopGrace, [weak] {
@@ -524,6 +528,7 @@ void Client::finishStop() {
     if (state_ != State::Stopping)
         return;
     state_ = State::Stopped;
+    --lingeringClients;
     stopTimer_.cancel();
     if (stream_)
         stream_->abort();
@@ -532,6 +537,8 @@ void Client::finishStop() {
         self.reset();
     });
 }
+
+int Client::lingering() { return lingeringClients.load(); }
 
 Json Client::status() const {
     Json status = Json::object();

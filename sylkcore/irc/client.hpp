@@ -66,6 +66,10 @@ public:
     // Sends what is queued and QUIT, then closes. No event after it.
     void stop();
 
+    // Clients between stop() and the server's close, process-wide: a plugin stopping waits
+    // (briefly) for none to be left, so the QUITs go out and nothing is left holding itself.
+    static int lingering();
+
     const std::string& nick() const { return nick_; }
     bool inChannel() const { return state_ == State::InChannel; }
     size_t queued() const { return pending_.size(); }
