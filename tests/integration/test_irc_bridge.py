@@ -112,19 +112,21 @@ def test_chat_and_roster_cross_the_bridge(ngircd, janus):
     user, phone and IRC users hear each other; IRC users are room attendees through JOIN, NICK,
     PART and QUIT; a private message to the bot is refused; the bot quits when the room ends."""
     async def body():
-        squatter = alice = bob = wendy = phone = None
+        squatter = alice = bob = carol = wendy = phone = None
         try:
             squatter = await IrcUser.connect(ngircd, "sylkbridgebo")
-            alice = await IrcUser.connect(ngircd, "alice")
-            assert await alice.join(CHANNEL) == []
+            alice, bob, carol = [await IrcUser.connect(ngircd, nick) for nick in ("alice", "bob", "carol")]
+            # together: ngircd holds a new client's first JOIN for a second
+            await asyncio.gather(alice.join(CHANNEL), bob.join(CHANNEL), carol.join(CHANNEL))
             wendy = await ApiWebUser.join(janus.ws_url, ROOM, "Wendy")
 
             bot, _, _ = await alice.wait(lambda n, c, p: c == "JOIN" and n.startswith("sylk"), DELIVERY_S,
                                          "the bot's JOIN")
             assert bot == "sylkbridgeb1"
-            await wendy.wait(attendee(wendy, "alice"), DELIVERY_S, "alice as an attendee")
+            await wendy.wait(attendee(wendy, "carol"), DELIVERY_S, "carol as an attendee")
             _, attendees = await wendy.listing(ROOM)
-            assert [(a["display"], a["plugin"]) for a in attendees] == [("alice", PLUGIN)]
+            assert sorted((a["display"], a["plugin"]) for a in attendees) == [
+                ("alice", PLUGIN), ("bob", PLUGIN), ("carol", PLUGIN)]
             state = await conference_state(ROOM)  # phones see the IRC users too
             assert "<display-text>alice</display-text>" in state and "<display-text>Wendy</display-text>" in state
 
@@ -157,30 +159,31 @@ def test_chat_and_roster_cross_the_bridge(ngircd, janus):
             assert "private messages" in notice[2][1]
             assert not wendy.messages(lambda m: "psst" in m["text"])
 
-            # the roster follows the channel: JOIN, NICK, PART, QUIT
-            bob = await IrcUser.connect(ngircd, "bob")
-            await bob.join(CHANNEL)
-            await wendy.wait(attendee(wendy, "bob"), DELIVERY_S, "bob joining")
+            # the roster follows the channel: JOIN (above, and a late one), NICK, PART, QUIT
+            dave = await IrcUser.connect(ngircd, "dave")
+            await dave.join(CHANNEL)
+            await wendy.wait(attendee(wendy, "dave"), DELIVERY_S, "dave joining")
+            await dave.close()  # a connection closed without QUIT: the server QUITs it
+            await wendy.wait(attendee(wendy, "dave", present=False), DELIVERY_S, "dave gone")
             bob.change_nick("bobby")
             await wendy.wait(lambda: [a for a in wendy.attendee_events() if a["display"] == "bobby" and a.get("updated")],
                              DELIVERY_S, "bob renamed bobby")
-            bob.part(CHANNEL)
-            await wendy.wait(attendee(wendy, "bobby", present=False), DELIVERY_S, "bobby parting")
-            await alice.quit()
-            alice = None
-            await wendy.wait(lambda: attendee(wendy, "alice", present=False)(), DELIVERY_S, "alice quitting")
+            alice.part(CHANNEL)
+            await wendy.wait(attendee(wendy, "alice", present=False), DELIVERY_S, "alice parting")
+            await carol.quit()
+            carol = None
+            await wendy.wait(attendee(wendy, "carol", present=False), DELIVERY_S, "carol quitting")
             _, attendees = await wendy.listing(ROOM)
-            assert attendees == []
+            assert [a["display"] for a in attendees] == ["bobby"]
 
             # the room ends with its last member: the bot quits the channel
-            await squatter.join(CHANNEL)
-            mark = len(squatter.lines)
+            mark = len(bob.lines)
             await wendy.close()
             wendy = None
-            await squatter.wait(lambda n, c, p: c == "QUIT" and n == bot, DELIVERY_S, "the bot's QUIT", mark)
+            await bob.wait(lambda n, c, p: c == "QUIT" and n == bot, DELIVERY_S, "the bot's QUIT", mark)
             await wait_status(janus, ROOM, lambda s: not s["active"], "end")
         finally:
-            await close_all(phone, wendy, alice, bob, squatter)
+            await close_all(phone, wendy, alice, bob, carol, squatter)
 
     run(body())
 

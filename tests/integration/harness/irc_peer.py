@@ -28,7 +28,8 @@ class Ngircd:
         self.process = None
         self.lines = ["[Global]", "Name = irc.test", "Info = Sylk test server", "Listen = 127.0.0.1",
                       "Ports = %d" % port, "MotdPhrase = test",
-                      "[Limits]", "MaxNickLength = %d" % max_nick_length, "PingTimeout = 120", "PongTimeout = 20",
+                      "[Limits]", "MaxNickLength = %d" % max_nick_length, "MaxConnectionsIP = 0",
+                      "PingTimeout = 120", "PongTimeout = 20",
                       "[Options]", "DNS = no", "Ident = no", "PAM = no"]
         if tls_port:
             # DHFile: without it ngircd generates DH parameters at start (slow); RFC 7919's group is instant
