@@ -109,11 +109,11 @@ void Client::onConnected() {
     state_ = State::Registering;
     stateSince_ = lastHeard_ = now();
     nickAttempt_ = 0;
-    SYLK_LOG(LOG_INFO, kLog, "connected to %s:%u%s, registering as %s", settings_.host.c_str(), settings_.port,
-             settings_.tls.enabled ? " (TLS)" : "", settings_.nick.c_str());
     if (!settings_.password.empty())
         write(Message{"", "PASS", {settings_.password}});
     tryNick();
+    SYLK_LOG(LOG_INFO, kLog, "connected to %s:%u%s, registering as %s", settings_.host.c_str(), settings_.port,
+             settings_.tls.enabled ? " (TLS)" : "", nick_.c_str());
     write(Message{"", "USER", {settings_.user, "0", "*", settings_.realname}});
 }
 
