@@ -103,6 +103,8 @@ void RoomBridge::end() {
 void RoomBridge::onRoomEvent(const hub::RoomEvent& event) {
     if (event.plugin == kPackage)
         return;  // our own members' joins and chat
+    if (event.kind != hub::kind::Chat && event.kind != hub::kind::Left)
+        return;  // talking, composing, files...: nothing IRC carries, not worth a post
     std::weak_ptr<RoomBridge> weak = shared_from_this();
     thread_.post([weak, event] {
         if (auto self = weak.lock())
