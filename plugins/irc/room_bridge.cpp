@@ -223,7 +223,9 @@ void RoomBridge::channelMessage(const std::string& nick, const std::string& text
     message.id = hub::newMessageId();
     message.display = nick;
     message.uri = identity(nick);
-    message.text = text;
+    message.text = plainText(text);
+    if (message.text.empty())
+        return;  // formatting only
     message.timestamp = hub::nowMs();
     room_->post(kPackage, member, hub::chat(message));
     ++fromIrc_;

@@ -52,4 +52,29 @@ std::vector<std::string> splitText(std::string_view lead, std::string_view text,
     return lines;
 }
 
+std::string plainText(std::string_view line) {
+    std::string text;
+    text.reserve(line.size());
+    auto digit = [&](size_t at) { return at < line.size() && line[at] >= '0' && line[at] <= '9'; };
+    for (size_t i = 0; i < line.size(); ++i) {
+        char c = line[i];
+        if (c == '\x03') {  // colour: up to two digits, then ",bg" with up to two digits
+            size_t at = i + 1;
+            for (int n = 0; n < 2 && digit(at); ++n)
+                ++at;
+            if (at > i + 1 && at < line.size() && line[at] == ',' && digit(at + 1)) {
+                ++at;
+                for (int n = 0; n < 2 && digit(at); ++n)
+                    ++at;
+            }
+            i = at - 1;
+            continue;
+        }
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t')
+            continue;  // ^B ^O ^V ^] ^^ ^Q ^_ and any other control byte
+        text += c;
+    }
+    return text;
+}
+
 }  // namespace sylk::irc

@@ -16,4 +16,9 @@ namespace sylk::irc {
 // Every line starts with lead ("nick: ") and is at most maxBytes long, lead included.
 SYLK_API std::vector<std::string> splitText(std::string_view lead, std::string_view text, size_t maxBytes);
 
+// An IRC line as room chat: mIRC formatting (bold ^B, colour ^C with its "fg[,bg]" digits,
+// reset ^O, reverse ^V, italics ^], strike ^^, monospace ^Q, underline ^_) removed, other
+// control bytes dropped, the text itself kept.
+SYLK_API std::string plainText(std::string_view line);
+
 }  // namespace sylk::irc

@@ -63,6 +63,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string nick = sylk::irc::retryNick(text.substr(0, 40), static_cast<unsigned>(size % 1000), 1 + size % 30);
     if (nick.size() > 1 + size % 30 + 3)
         __builtin_trap();
+    std::string plain = sylk::irc::plainText(text);
+    if (plain.size() > text.size())
+        __builtin_trap();
+    for (char c : plain)
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t')
+            __builtin_trap();
     (void)sylk::irc::isValidNick(text);
     (void)sylk::irc::isValidChannel(text);
     if (sylk::irc::lowerName(text).size() != text.size())

@@ -165,6 +165,14 @@ void room_chat_becomes_lines(void**) {
     assert_int_equal(splitText("D: ", "\n\n", 50).size(), 0);
 }
 
+void irc_formatting_is_removed(void**) {
+    assert_string_equal(plainText("\x02" "bold\x02 and \x1ditalic\x0f").c_str(), "bold and italic");
+    assert_string_equal(plainText("\x03" "4red\x03 \x03" "12,01blue on black\x03").c_str(), "red blue on black");
+    assert_string_equal(plainText("\x03,5 comma kept").c_str(), ",5 comma kept");  // no foreground: no colour
+    assert_string_equal(plainText("5\x03" "123").c_str(), "53");                 // two digits at most
+    assert_string_equal(plainText("caf\xc3\xa9\x01").c_str(), "caf\xc3\xa9");
+}
+
 void the_bucket_allows_a_burst_then_a_rate(void**) {
     auto start = TokenBucket::Clock::time_point{};
     TokenBucket bucket(2.0, 3.0, start);
@@ -192,6 +200,7 @@ int main() {
         cmocka_unit_test(messages_are_written),
         cmocka_unit_test(nicks_are_retried_and_compared),
         cmocka_unit_test(room_chat_becomes_lines),
+        cmocka_unit_test(irc_formatting_is_removed),
         cmocka_unit_test(the_bucket_allows_a_burst_then_a_rate),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
