@@ -136,7 +136,7 @@ def test_chat_and_roster_cross_the_bridge(ngircd, janus):
 
             await wendy.say("hello IRC")
             await alice.wait(privmsg(CHANNEL, "Wendy: hello IRC"), DELIVERY_S)
-            alice.say(CHANNEL, "hello room")
+            alice.say(CHANNEL, "\x02hello\x02 room")  # bold on IRC, plain text in the room
             got = await wendy.wait_message(lambda m: m["text"] == "hello room", DELIVERY_S)
             assert got["display"] == "alice" and got["origin"] == PLUGIN
 
