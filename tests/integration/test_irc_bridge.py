@@ -45,8 +45,10 @@ def ngircd():
     yield SERVER
     alive = SERVER.alive()
     SERVER.stop()
+    log = SERVER.log_tail()
+    SERVER.remove()
     if not alive:
-        pytest.fail("ngircd died during the tests:\n" + SERVER.log_tail())
+        pytest.fail("ngircd died during the tests:\n" + log)
 
 
 async def close_all(*peers):

@@ -3,6 +3,7 @@ a few lines of asyncio over a socket, keeping every message they receive in orde
 import asyncio
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,7 +20,9 @@ class Ngircd:
 
     def __init__(self, port=6667, max_nick_length=12, tls_port=None):
         self.port, self.tls_port = port, tls_port
-        self.folder = tempfile.mkdtemp(prefix="sylk-ngircd-")
+        # named now (a janus config may point at the certificate), made by start(): a module
+        # that is only collected leaves nothing behind
+        self.folder = os.path.join(tempfile.gettempdir(), "sylk-ngircd-%d-%d" % (os.getpid(), port))
         self.conf = os.path.join(self.folder, "ngircd.conf")
         self.log_path = os.path.join(self.folder, "ngircd.log")
         self.certificate = os.path.join(self.folder, "cert.pem")
@@ -38,6 +41,7 @@ class Ngircd:
 
     def start(self, timeout=10):
         if not os.path.exists(self.conf):
+            os.makedirs(self.folder, exist_ok=True)
             if self.tls_port:
                 subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                                 "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
@@ -71,6 +75,10 @@ class Ngircd:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+    def remove(self):
+        """Deletes the configuration, certificate and log (after stop())."""
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def log_tail(self):
         try:
