@@ -55,6 +55,7 @@ std::string_view errorName(ErrorCode code) {
     case ErrorCode::MsrpBadFileOffer: return "bad_file_offer";
     case ErrorCode::MsrpFileRefused: return "file_refused";
     case ErrorCode::XmppUnavailable: return "unavailable";
+    case ErrorCode::IrcUnavailable: return "unavailable";
     case ErrorCode::HubProbeNotJoined: return "not_joined";
     }
     return "unknown_error";

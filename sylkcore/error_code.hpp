@@ -3,6 +3,7 @@
 //   1000-1099 sylkcore: request-level errors every plugin shares
 //   1100-1199 echo          1200-1299 videoroom     1300-1399 audiomixer
 //   1400-1499 sip           1500-1599 xmpp          1600-1699 msrp
+//   1700-1799 irc
 //   1900-1999 test-only plugins
 // Plugins that promise API compatibility with a stock Janus plugin answer with the stock code
 // where janus.js applications test for it (the videoroom's 426 "no such room", ...): those
@@ -77,6 +78,8 @@ enum class ErrorCode : int {
     MsrpFileRefused = 1622,     // the room's store will not take the file (sharing off, bad name, too large): SIP 488
     // xmpp
     XmppUnavailable = 1501,     // the XMPP stack thread is not running (stopping)
+    // irc
+    IrcUnavailable = 1701,      // the IRC stack thread is not running (stopping)
     // hubprobe (test plugin)
     HubProbeNotJoined = 1901,
 };

@@ -56,6 +56,9 @@ def janus(request):
                    "component_secret": server.secret}
         options.update(xmpp if isinstance(xmpp, dict) else {})
         run_options["xmpp_options"] = options
+    # A module may set IRC_CONFIG = {category: {option: value}}: janus.plugin.sylk.irc.jcfg.
+    if getattr(request.module, "IRC_CONFIG", None):
+        run_options["irc_config"] = request.module.IRC_CONFIG
     # A module may set SIP_OPTIONS = {"option": value} for janus.plugin.sylk.sip's config.
     process = JanusProcess(BUILD, run_dir, env=env, sip_options=getattr(request.module, "SIP_OPTIONS", None),
                            event_handler=event_options, run_options=run_options)

@@ -27,10 +27,11 @@ OUR_PLUGINS = {
     "sip": "plugins/sip/.libs/libjanus_sylk_sip.so",
     "msrp": "plugins/msrp/.libs/libjanus_sylk_msrp.so",
     "xmpp": "plugins/xmpp/.libs/libjanus_sylk_xmpp.so",
+    "irc": "plugins/irc/.libs/libjanus_sylk_irc.so",
 }
 # Linked only when the build tree was configured with them (a branch that does not have the
 # plugin yet still runs janus); once configured, a missing .so fails as loudly as the others.
-CONFIGURED_ONLY = {"xmpp": "plugins/xmpp/.deps"}  # made by configure (non-recursive make: no Makefile there)
+CONFIGURED_ONLY = {"xmpp": "plugins/xmpp/.deps", "irc": "plugins/irc/.deps"}  # made by configure (non-recursive make: no Makefile there)
 TEST_PLUGINS = {
     "hubprobe.a": "tests/plugins/hubprobe/.libs/libjanus_sylk_hubprobe_a.so",
     "hubprobe.b": "tests/plugins/hubprobe/.libs/libjanus_sylk_hubprobe_b.so",
@@ -113,7 +114,7 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
                  sip_options=None, event_loops=0, mixer_threads=None, event_handler=None,
                  public_host=None, https_port=8443, wss_port=8989, tls_cert=None, tls_key=None, nat=None,
                  msrp_options=None, without_plugins=(), xmpp_options=None, files_dir=None,
-                 videoroom_rooms=()):
+                 videoroom_rooms=(), irc_config=None):
     """Creates RUN afresh; returns the admin secret. event_loops > 0 makes janus serve every
     handle from that many shared loop threads instead of one thread per handle. mixer_threads
     sets the audio mixer's (default: one per core). event_handler = {"backend": URL, "events":
@@ -219,6 +220,8 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
         out.write("}\n")
 
     write_xmpp_config(conf, xmpp_options)
+    if irc_config:
+        write_irc_config(conf, irc_config)
 
     plugins = dict(OUR_PLUGINS)
     for name, marker in CONFIGURED_ONLY.items():
@@ -262,6 +265,18 @@ def write_xmpp_config(conf, options=None):
         for key, value in settings.items():
             out.write("\t%s = %s\n" % (key, jcfg_value(value)))
         out.write("}\n")
+
+
+def write_irc_config(conf, categories):
+    """janus.plugin.sylk.irc.jcfg from {category: {option: value}} ("general", "bridge-<name>";
+    mode 600: a bridge may hold a server password)."""
+    fd = os.open(os.path.join(conf, "janus.plugin.sylk.irc.jcfg"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        for category, options in categories.items():
+            out.write("%s: {\n" % category)
+            for key, value in options.items():
+                out.write("\t%s = %s\n" % (key, jcfg_value(value)))
+            out.write("}\n")
 
 
 def enable_event_handler(janus_jcfg, run, conf, options):
