@@ -132,9 +132,23 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     }
     xmpp.outboundProxy = config.getString("xmpp_outbound_proxy", "");
     xmpp_ = std::make_unique<XmppInterworking>(*stack_, xmpp);
+    SipApplicationSettings applications;
+    applications.echoUris = splitList(config.getString("echo_uris", "echo"));
+    for (const auto& entry : splitList(config.getString("playback_uris", ""))) {
+        auto equals = entry.find('=');
+        if (equals == std::string::npos || equals == 0 || equals + 1 == entry.size())
+            throw std::invalid_argument("playback_uris: \"" + entry + "\" is not user=file");
+        applications.playbackUris.emplace_back(entry.substr(0, equals), entry.substr(equals + 1));
+    }
+    try {
+        applications_ = std::make_unique<SipApplications>(*stack_, applications);
+    } catch (const std::runtime_error& e) {
+        throw std::invalid_argument(e.what());
+    }
     gateway_->setPush(push_.get());
     stack_->addRole(gateway_.get());
     stack_->addRole(xmpp_.get());  // before the focus, which takes every request left
+    stack_->addRole(applications_.get());  // echo and playback URIs, before the focus takes them as rooms
     stack_->addRole(focus_.get());
     stack_->start();
     offerXmppServices();
@@ -228,6 +242,7 @@ void SipPlugin::onShutdown() {
     gateway_.reset();
     xmpp_.reset();
     focus_.reset();
+    applications_.reset();
     receiver_.reset();
     stack_.reset();
     pushApi_.reset();
@@ -482,6 +497,7 @@ Json SipPlugin::statusBody() const {
         .set("port", stack_->settings().port)
         .set("handles", stack_->liveHandles())
         .set("focus", focus_->status())
+        .set("applications", applications_->status())
         .set("gateway", gateway_->status())
         .set("xmpp", xmpp_->status());
     return body;
