@@ -252,6 +252,8 @@ void SipApplications::onMessage(nua_handle_s* handle, const sip_s* sip) {
         return;
     }
     respond(200, sip_200_OK, "");
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+        text.pop_back();  // the body's line ending is not part of what was said
     // Notifications (is-composing, IMDN) are taken and not answered: echoing them would loop.
     if (text.empty())
         return;
