@@ -35,10 +35,10 @@ std::string Gateway::ourSdp(GatewaySession& session, bool offer, const std::stri
     uint16_t port = bridge ? bridge->localPort() : 9;
     uint64_t version = session.call.sdpVersion++;
     if (offer)
-        session.call.localSdp = buildOffer(stack_.ip(session.call.listener), port, sessionIds_, version, direction,
+        session.call.localSdp = buildOffer(stack_.ip(session.call.mediaListenerOr()), port, sessionIds_, version, direction,
                                            session.call.srtpMode, session.call.localKey);
     else
-        session.call.localSdp = buildAnswer(stack_.ip(session.call.listener), port, session.call.peer, sessionIds_, version,
+        session.call.localSdp = buildAnswer(stack_.ip(session.call.mediaListenerOr()), port, session.call.peer, sessionIds_, version,
                                             direction, session.call.localKey);
     return session.call.localSdp;
 }
@@ -319,6 +319,11 @@ void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
     call.state = CallState::Ringing;
     call.incoming = true;
     call.listener = stack_.currentListener();
+    // The media follows the offer's family, which may differ from the INVITE's (dual stack).
+    for (int i = 0; i < stack_.listeners(); ++i) {
+        if ((stack_.ip(i).find(':') != std::string::npos) == (peer->address.find(':') != std::string::npos))
+            call.mediaListener = i;
+    }
     call.handle = handle;
     call.callId = callIdOf(sip);
     call.peerUri = caller;
@@ -361,7 +366,7 @@ Json Gateway::accept(GatewaySession& session, const Json& answer) {
     if (!answer.get() || !json_is_string(type) || std::string(json_string_value(type)) != "answer")
         throw RequestError(ErrorCode::SipMissingSdp, "accept needs the browser's JSEP answer to the incomingcall offer");
     pushCall(session, push::PushEvent::Kind::Cancel, "answered elsewhere");  // the phones stop ringing
-    auto bridge = makeBridge(session.shared_from_this(), call.listener);
+    auto bridge = makeBridge(session.shared_from_this(), call.mediaListenerOr());
     session.setBridge(bridge);
     receiver_.add(bridge);
     startMedia(session, call.peer);
@@ -383,7 +388,7 @@ Json Gateway::accept(GatewaySession& session, const Json& answer) {
             streams.msrpIndex = call.msrpOffer->index;
             streams.msrp = &chatAnswer;
         }
-        sdp = buildStreamsAnswer(stack_.ip(call.listener), sessionIds_, call.sdpVersion++, streams);
+        sdp = buildStreamsAnswer(stack_.ip(call.mediaListenerOr()), sessionIds_, call.sdpVersion++, streams);
         call.localSdp = sdp;
     } else {
         sdp = ourSdp(session, false, answerDirection(call.peer.direction));
