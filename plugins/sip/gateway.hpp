@@ -86,7 +86,9 @@ public:
     Json call(const std::shared_ptr<GatewaySession>& session, const std::string& uri, const Json& offer,
               const std::string& srtp = "", uint64_t referId = 0);
     // Blind transfer (RFC 3515): REFER the peer of the established call to uri.
-    Json transfer(GatewaySession& session, const std::string& uri);
+    // Attended with replaces: the Call-ID of another established call of the same account (the consulted one), whose peer the REFER's Refer-To names with an RFC 3891
+    // Replaces for that dialog (uri, if given, instead of its peer's URI).
+    Json transfer(GatewaySession& session, const std::string& uri, const std::string& replaces = "");
     Json accept(GatewaySession& session, const Json& answer);
     Json decline(GatewaySession& session, int code);
     Json hangup(GatewaySession& session);

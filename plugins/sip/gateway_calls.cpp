@@ -226,6 +226,11 @@ void Gateway::onInviteResponse(GatewaySession& session, int status, const char* 
         return;
     }
     if (status < 300) {
+        // The dialog's tags, for an attended transfer that names this call (Replaces).
+        if (sip && sip->sip_from && sip->sip_from->a_tag && sip->sip_to && sip->sip_to->a_tag) {
+            call.localTag = sip->sip_from->a_tag;
+            call.remoteTag = sip->sip_to->a_tag;
+        }
         std::string reason = "no SDP answer";
         auto peer = sdp.empty() ? std::nullopt : chooseAudio(sdp, &reason);
         if (peer && call.srtpMode == "mandatory" && !peer->srtp()) {
@@ -538,17 +543,66 @@ void Gateway::sessionGone(GatewaySession& session) {
 
 // ---------------------------------------------------------------- transfer (REFER)
 
-Json Gateway::transfer(GatewaySession& session, const std::string& uri) {
+namespace {
+
+// RFC 3261 URI header values: what is not unreserved or "[]/?:+$" goes %-escaped.
+std::string uriHeaderEscaped(const std::string& value) {
+    static const char* kHex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : value) {
+        if (g_ascii_isalnum(c) || std::strchr("-_.!~*'()[]/?:+$", c) != nullptr) {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+Json Gateway::transfer(GatewaySession& session, const std::string& uri, const std::string& replaces) {
     if (session.call.state != CallState::Established)
         throw RequestError(ErrorCode::SipWrongState, "no established call to transfer");
-    if (!validUri(uri))
+    std::string target = uri;
+    std::string replacesHeader;
+    if (!replaces.empty()) {
+        // Attended transfer (RFC 5589 §7): the consulted call, another of this account's calls.
+        std::shared_ptr<GatewaySession> consulted;
+        for (const auto& [handle, weak] : handles_) {
+            auto other = weak.lock();
+            if (other && other.get() != &session && other->call.handle == handle && other->call.callId == replaces &&
+                other->account.aor == session.account.aor)
+                consulted = other;
+        }
+        if (!consulted || consulted->call.state != CallState::Established)
+            throw RequestError(ErrorCode::SipWrongState, "replaces names no established call of this account");
+        std::string localTag = consulted->call.localTag, remoteTag = consulted->call.remoteTag;
+        if (remoteTag.empty()) {  // a call the peer made: Sofia's view of the dialog
+            const sip_to_t* remote = nua_handle_remote(consulted->call.handle);
+            const sip_from_t* local = nua_handle_local(consulted->call.handle);
+            localTag = local && local->a_tag ? local->a_tag : "";
+            remoteTag = remote && remote->a_tag ? remote->a_tag : "";
+        }
+        if (localTag.empty() || remoteTag.empty())
+            throw RequestError(ErrorCode::SipWrongState, "the consulted call has no confirmed dialog");
+        // Its peer matches the dialog by its own tag as to-tag, ours as from-tag (RFC 3891 §3).
+        replacesHeader = replaces + ";to-tag=" + remoteTag + ";from-tag=" + localTag;
+        if (target.empty())
+            target = consulted->call.peerUri;
+    }
+    if (!validUri(target) || target.find('?') != std::string::npos)
         throw RequestError(ErrorCode::SipInvalidAddress, "uri must be a SIP URI");
-    std::string referTo = "<" + uri + ">";
+    std::string referTo = "<" + target + (replacesHeader.empty() ? "" : "?Replaces=" + uriHeaderEscaped(replacesHeader)) + ">";
     std::string referredBy = "<" + session.account.aor + ">";
     nua_refer(session.call.handle, SIPTAG_REFER_TO_STR(referTo.c_str()), SIPTAG_REFERRED_BY_STR(referredBy.c_str()),
               TAG_END());
     Json event = result("transferring");
-    event.set("refer_to", uri);
+    event.set("refer_to", target);
+    if (!replaces.empty())
+        event.set("replaces", replaces);
     return event;
 }
 

@@ -445,8 +445,11 @@ Reply SipPlugin::message(GatewaySession& session, RequestReader& reader, const R
 }
 
 Reply SipPlugin::transfer(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
-    std::string uri = reader.requireString("uri", 512);
-    return onSipThread(session, janusRequest, [this, uri](GatewaySession& s) { return gateway_->transfer(s, uri); });
+    // Attended (extension): "replaces" names the consulted call by its call_id; uri is optional then.
+    std::string replaces = reader.optionalString("replaces", 256).value_or("");
+    std::string uri = replaces.empty() ? reader.requireString("uri", 512) : reader.optionalString("uri", 512).value_or("");
+    return onSipThread(session, janusRequest,
+                       [this, uri, replaces](GatewaySession& s) { return gateway_->transfer(s, uri, replaces); });
 }
 
 Reply SipPlugin::composing(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
