@@ -131,6 +131,10 @@ private:
     void onUnregisterResponse(int status, const char* phrase, nua_handle_s* handle, const sip_s* sip);
     void onInviteResponse(GatewaySession& session, int status, const char* phrase, const sip_s* sip);
     void onIncomingInvite(nua_handle_s* handle, const sip_s* sip);
+    // An INVITE with Replaces (RFC 3891) naming the web user's established call: the new dialog
+    // takes the call over (the bridge follows its media, the old dialog gets BYE, the page a
+    // "replaced" event); 481 when it names no such dialog.
+    void replaceCall(GatewaySession& session, nua_handle_s* handle, const sip_s* sip);
     void onReInvite(GatewaySession& session, const sip_s* sip);
     void onIncomingMessage(nua_handle_s* handle, const sip_s* sip);
     void onInfo(GatewaySession& session, const sip_s* sip);

@@ -295,6 +295,10 @@ void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
             return;
         }
     }
+    if (sip && sip->sip_replaces) {
+        replaceCall(*session, handle, sip);
+        return;
+    }
     if (session->call.state != CallState::Idle) {
         // One call per handle, as in the stock plugin: the second is refused and reported.
         stack_.refuse(handle, 486, sip_486_Busy_here, "");
@@ -668,6 +672,67 @@ void Gateway::checkRtpTimeouts() {
         emit(*session, event);
         call.hangupReported = true;
     }
+}
+
+void Gateway::replaceCall(GatewaySession& session, nua_handle_s* handle, const sip_s* sip) {
+    SipCall& call = session.call;
+    const sip_replaces_t* replaces = sip->sip_replaces;
+    std::string localTag = call.localTag, remoteTag = call.remoteTag;
+    if (call.handle && (localTag.empty() || remoteTag.empty())) {  // a call the peer made: Sofia's view
+        const sip_from_t* local = nua_handle_local(call.handle);
+        const sip_to_t* remote = nua_handle_remote(call.handle);
+        localTag = local && local->a_tag ? local->a_tag : localTag;
+        remoteTag = remote && remote->a_tag ? remote->a_tag : remoteTag;
+    }
+    // RFC 3891 section 3: the to-tag is ours, the from-tag the peer's.
+    if (call.state != CallState::Established || !replaces->rp_call_id || call.callId != replaces->rp_call_id ||
+        !replaces->rp_to_tag || localTag != replaces->rp_to_tag || !replaces->rp_from_tag ||
+        remoteTag != replaces->rp_from_tag) {
+        stack_.refuse(handle, 481, sip_481_No_transaction, "Replaces names no established call here");
+        return;
+    }
+    if (replaces->rp_early_only) {  // the call is confirmed, not early
+        stack_.refuse(handle, 486, sip_486_Busy_here, "the call is no longer early");
+        return;
+    }
+    if (!stack_.takesSdpOffer(handle, sip))
+        return;
+    std::string reason = "an SDP offer is needed";
+    std::string offer = bodyOf(sip);
+    auto peer = offer.empty() ? std::nullopt : chooseAudio(offer, &reason);
+    auto bridge = session.bridge();
+    if (!peer || !bridge || call.chatOnly) {
+        stack_.refuse(handle, 488, sip_488_Not_acceptable, peer ? "the call has no audio to take over" : reason);
+        return;
+    }
+    if ((peer->address.find(':') != std::string::npos) != (stack_.ip(call.mediaListenerOr()).find(':') != std::string::npos)) {
+        stack_.refuse(handle, 488, sip_488_Not_acceptable, "the call's media is of the other address family");
+        return;
+    }
+    nua_handle_s* old = call.handle;
+    std::string oldCallId = call.callId;
+    nua_bye(old, SIPTAG_REASON_STR("SIP;cause=200;text=\"call replaced\""), TAG_END());
+    handles_.erase(old);
+    stack_.retire(old, 33);  // after the BYE's transaction
+    std::erase_if(refers_, [&](const auto& refer) { return refer.second == old; });
+    call.handle = handle;
+    call.callId = callIdOf(sip);
+    call.peerUri = fromUri(sip);
+    call.listener = stack_.currentListener();
+    call.localTag.clear();
+    call.remoteTag = sip->sip_from && sip->sip_from->a_tag ? sip->sip_from->a_tag : "";
+    call.transferor = nullptr;
+    handles_[handle] = session.shared_from_this();
+    startMedia(session, *peer);  // the bridge now sends to and takes from the new peer
+    std::string sdp = ourSdp(session, false, answerDirection(peer->direction));
+    std::string contact = stack_.contactFor(session.account.contactUser, call.listener);
+    nua_respond(handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    SYLK_LOG(LOG_INFO, kPackage, "call %s replaced by %s (RFC 3891)", oldCallId.c_str(), call.callId.c_str());
+    Json event = result("replaced");
+    event.set("username", call.peerUri).set("displayname", displayOf(sip)).set("replaced_call_id", oldCallId)
+        .set("codec", peer->codec);
+    emit(session, event);
 }
 
 }  // namespace sylk::sip
