@@ -175,6 +175,7 @@ void SipApplications::onInvite(nua_handle_s* handle, const sip_s* sip) {
         return;
     }
     call.application = application.substr(0, application.find(':'));
+    call.serial = ++serials_;
     AnswerStreams streams;
     streams.offered = mediaLines(offer);
     streams.audio = &*audio;
@@ -198,10 +199,10 @@ void SipApplications::onCallState(nua_handle_s* handle, int state) {
     // The playback starts once the call is up (our 200 acknowledged), and ends it.
     if (state == nua_callstate_ready && it->second.playback && !it->second.playing) {
         it->second.playing = true;
-        it->second.playback->start(*media_, [this, handle] {
-            stack_.post([this, handle] {
+        it->second.playback->start(*media_, [this, handle, serial = it->second.serial] {
+            stack_.post([this, handle, serial] {
                 auto call = calls_.find(handle);
-                if (call == calls_.end() || call->second.hangingUp)
+                if (call == calls_.end() || call->second.serial != serial || call->second.hangingUp)
                     return;
                 call->second.hangingUp = true;
                 nua_bye(handle, SIPTAG_REASON_STR("SIP;cause=200;text=\"playback finished\""), TAG_END());

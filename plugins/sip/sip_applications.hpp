@@ -52,6 +52,7 @@ private:
         std::string answer;       // our SDP, repeated for re-INVITEs
         std::unique_ptr<EchoLeg> echo;
         std::unique_ptr<PlaybackLeg> playback;
+        uint64_t serial = 0;      // tells this call from a later one that got the same handle
         bool playing = false;
         bool hangingUp = false;
     };
@@ -74,6 +75,7 @@ private:
     std::set<nua_handle_s*> sent_;             // our MESSAGEs awaiting their answer
     std::set<nua_handle_s*> ended_;            // calls gone, their handles' last events still to come
     uint64_t sessionIds_ = 1;
+    uint64_t serials_ = 0;
     std::atomic<uint64_t> echoCalls_{0}, playbackCalls_{0}, messagesAnswered_{0};
 };
 
