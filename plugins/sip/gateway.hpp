@@ -135,6 +135,11 @@ private:
     // takes the call over (the bridge follows its media, the old dialog gets BYE, the page a
     // "replaced" event); 481 when it names no such dialog.
     void replaceCall(GatewaySession& session, nua_handle_s* handle, const sip_s* sip);
+    // Dual stack: a call to a host name failed in our stack before reaching the network (Sofia's
+    // 503 "DNS Error": e.g. the name has no address of the listener's family, only AAAA). Places it
+    // once more from the other listener, with a media socket and offer of that family; false
+    // when that does not apply or cannot be done.
+    bool placeOnOtherFamily(GatewaySession& session);
     void onReInvite(GatewaySession& session, const sip_s* sip);
     void onIncomingMessage(nua_handle_s* handle, const sip_s* sip);
     void onInfo(GatewaySession& session, const sip_s* sip);

@@ -177,6 +177,10 @@ void Gateway::notifyTransferor(SipCall& call, int status, const char* phrase) {
 
 void Gateway::onInviteResponse(GatewaySession& session, int status, const char* phrase, const sip_s* sip) {
     SipCall& call = session.call;
+    // Sofia's resolver failing on our stack's family comes as its own 503 "DNS Error".
+    if (call.state == CallState::Calling && status == 503 && (!sip || (phrase && std::strcmp(phrase, "DNS Error") == 0)) &&
+        placeOnOtherFamily(session))
+        return;
     if (call.state == CallState::Calling)
         notifyTransferor(call, status, phrase);
     if (onChatInviteResponse(session, status, sip))
@@ -733,6 +737,55 @@ void Gateway::replaceCall(GatewaySession& session, nua_handle_s* handle, const s
     event.set("username", call.peerUri).set("displayname", displayOf(sip)).set("replaced_call_id", oldCallId)
         .set("codec", peer->codec);
     emit(session, event);
+}
+
+bool Gateway::placeOnOtherFamily(GatewaySession& session) {
+    SipCall& call = session.call;
+    const std::string& target = session.account.outboundProxy.empty() ? call.peerUri : session.account.outboundProxy;
+    if (call.familyRetried || stack_.listeners() < 2 || call.answerSent)
+        return false;
+    // Only names: a literal address went out on its own family already.
+    std::string bare = target.size() > 1 && target.front() == '<' ? target.substr(1, target.size() - 2) : target;
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    url_t* url = url_make(home, bare.c_str());
+    std::string host = url && url->url_host ? url->url_host : "";
+    su_home_deinit(home);
+    if (host.empty() || host.front() == '[' || g_hostname_is_ip_address(host.c_str()))
+        return false;
+    const int other = call.listener == 0 ? 1 : 0;
+    auto owner = session.shared_from_this();
+    std::string from = fromHeader(session);
+    nua_handle_s* handle = nua_handle(stack_.nua(other), nullptr, SIPTAG_TO_STR(call.peerUri.c_str()),
+                                      SIPTAG_FROM_STR(from.c_str()), SIPTAG_CALL_ID_STR(call.callId.c_str()), TAG_END());
+    if (!handle)
+        return false;
+    std::shared_ptr<MediaBridge> bridge;
+    try {
+        bridge = makeBridge(owner, other);
+    } catch (const std::exception& e) {
+        SYLK_LOG(LOG_WARN, kPackage, "call %s: no media socket on %s: %s", call.callId.c_str(), stack_.ip(other).c_str(), e.what());
+        nua_handle_destroy(handle);
+        return false;
+    }
+    SYLK_LOG(LOG_INFO, kPackage, "call %s: placed again from %s (the target's name has no address of the other family)",
+             call.callId.c_str(), stack_.ip(other).c_str());
+    if (auto old = session.bridge())
+        receiver_.remove(old.get());
+    session.setBridge(bridge);
+    receiver_.add(bridge);
+    handles_.erase(call.handle);
+    stack_.retire(call.handle);
+    stack_.adopt(handle);
+    handles_[handle] = owner;
+    call.handle = handle;
+    call.listener = other;
+    call.familyRetried = true;
+    std::string sdp = ourSdp(session, true, "sendrecv");
+    std::string contact = stack_.contactFor(session.account.contactUser, other);
+    nua_invite(handle, SIPTAG_CONTACT_STR(contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+               SIPTAG_PAYLOAD_STR(sdp.c_str()),
+               TAG_IF(!session.account.outboundProxy.empty(), NUTAG_PROXY(session.account.outboundProxy.c_str())), TAG_END());
+    return true;
 }
 
 }  // namespace sylk::sip
