@@ -93,7 +93,9 @@ public:
     Json call(const std::shared_ptr<GatewaySession>& session, const std::string& uri, const Json& offer,
               const std::string& srtp = "", uint64_t referId = 0);
     // Blind transfer (RFC 3515): REFER the peer of the established call to uri.
-    Json transfer(GatewaySession& session, const std::string& uri);
+    // Attended with replaces: the Call-ID of another established call of the same account (the consulted one), whose peer the REFER's Refer-To names with an RFC 3891
+    // Replaces for that dialog (uri, if given, instead of its peer's URI).
+    Json transfer(GatewaySession& session, const std::string& uri, const std::string& replaces = "");
     Json accept(GatewaySession& session, const Json& answer);
     Json decline(GatewaySession& session, int code);
     Json hangup(GatewaySession& session);
@@ -150,6 +152,15 @@ private:
     void onUnregisterResponse(int status, const char* phrase, nua_handle_s* handle, const sip_s* sip);
     void onInviteResponse(GatewaySession& session, int status, const char* phrase, const sip_s* sip);
     void onIncomingInvite(nua_handle_s* handle, const sip_s* sip);
+    // An INVITE with Replaces (RFC 3891) naming the web user's established call: the new dialog
+    // takes the call over (the bridge follows its media, the old dialog gets BYE, the page a
+    // "replaced" event); 481 when it names no such dialog.
+    void replaceCall(GatewaySession& session, nua_handle_s* handle, const sip_s* sip);
+    // Dual stack: a call to a host name failed in our stack before reaching the network (Sofia's
+    // 503 "DNS Error": e.g. the name has no address of the listener's family, only AAAA). Places it
+    // once more from the other listener, with a media socket and offer of that family; false
+    // when that does not apply or cannot be done.
+    bool placeOnOtherFamily(GatewaySession& session);
     void onReInvite(GatewaySession& session, const sip_s* sip);
     void onIncomingMessage(nua_handle_s* handle, const sip_s* sip);
     void onInfo(GatewaySession& session, const sip_s* sip);

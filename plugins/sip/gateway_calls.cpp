@@ -36,10 +36,10 @@ std::string Gateway::ourSdp(GatewaySession& session, bool offer, const std::stri
     std::string zrtpHash = bridge ? bridge->zrtpHelloHash() : "";
     uint64_t version = session.call.sdpVersion++;
     if (offer)
-        session.call.localSdp = buildOffer(stack_.ip(session.call.listener), port, sessionIds_, version, direction,
+        session.call.localSdp = buildOffer(stack_.ip(session.call.mediaListenerOr()), port, sessionIds_, version, direction,
                                            session.call.srtpMode, session.call.localKey, zrtpHash);
     else
-        session.call.localSdp = buildAnswer(stack_.ip(session.call.listener), port, session.call.peer, sessionIds_, version,
+        session.call.localSdp = buildAnswer(stack_.ip(session.call.mediaListenerOr()), port, session.call.peer, sessionIds_, version,
                                             direction, session.call.localKey, zrtpHash);
     return session.call.localSdp;
 }
@@ -191,6 +191,10 @@ void Gateway::notifyTransferor(SipCall& call, int status, const char* phrase) {
 
 void Gateway::onInviteResponse(GatewaySession& session, int status, const char* phrase, const sip_s* sip) {
     SipCall& call = session.call;
+    // Sofia's resolver failing on our stack's family comes as its own 503 "DNS Error".
+    if (call.state == CallState::Calling && status == 503 && (!sip || (phrase && std::strcmp(phrase, "DNS Error") == 0)) &&
+        placeOnOtherFamily(session))
+        return;
     if (call.state == CallState::Calling)
         notifyTransferor(call, status, phrase);
     if (onChatInviteResponse(session, status, sip))
@@ -240,6 +244,11 @@ void Gateway::onInviteResponse(GatewaySession& session, int status, const char* 
         return;
     }
     if (status < 300) {
+        // The dialog's tags, for an attended transfer that names this call (Replaces).
+        if (sip && sip->sip_from && sip->sip_from->a_tag && sip->sip_to && sip->sip_to->a_tag) {
+            call.localTag = sip->sip_from->a_tag;
+            call.remoteTag = sip->sip_to->a_tag;
+        }
         std::string reason = "no SDP answer";
         auto peer = sdp.empty() ? std::nullopt : chooseAudio(sdp, &reason);
         if (peer && call.srtpMode == "mandatory" && !peer->srtp()) {
@@ -311,6 +320,10 @@ void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
             return;
         }
     }
+    if (sip && sip->sip_replaces) {
+        replaceCall(*session, handle, sip);
+        return;
+    }
     if (session->call.state != CallState::Idle) {
         // One call per handle, as in the stock plugin: the second is refused and reported.
         stack_.refuse(handle, 486, sip_486_Busy_here, "");
@@ -340,6 +353,11 @@ void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
     call.state = CallState::Ringing;
     call.incoming = true;
     call.listener = stack_.currentListener();
+    // The media follows the offer's family, which may differ from the INVITE's (dual stack).
+    for (int i = 0; i < stack_.listeners(); ++i) {
+        if ((stack_.ip(i).find(':') != std::string::npos) == (peer->address.find(':') != std::string::npos))
+            call.mediaListener = i;
+    }
     call.handle = handle;
     call.callId = callIdOf(sip);
     call.peerUri = caller;
@@ -382,7 +400,7 @@ Json Gateway::accept(GatewaySession& session, const Json& answer) {
     if (!answer.get() || !json_is_string(type) || std::string(json_string_value(type)) != "answer")
         throw RequestError(ErrorCode::SipMissingSdp, "accept needs the browser's JSEP answer to the incomingcall offer");
     pushCall(session, push::PushEvent::Kind::Cancel, "answered elsewhere");  // the phones stop ringing
-    auto bridge = makeBridge(session.shared_from_this(), call.listener, call.peerUri);
+    auto bridge = makeBridge(session.shared_from_this(), call.mediaListenerOr(), call.peerUri);
     session.setBridge(bridge);
     receiver_.add(bridge);
     startMedia(session, call.peer);
@@ -405,7 +423,7 @@ Json Gateway::accept(GatewaySession& session, const Json& answer) {
             streams.msrpIndex = call.msrpOffer->index;
             streams.msrp = &chatAnswer;
         }
-        sdp = buildStreamsAnswer(stack_.ip(call.listener), sessionIds_, call.sdpVersion++, streams);
+        sdp = buildStreamsAnswer(stack_.ip(call.mediaListenerOr()), sessionIds_, call.sdpVersion++, streams);
         call.localSdp = sdp;
     } else {
         sdp = ourSdp(session, false, answerDirection(call.peer.direction));
@@ -559,17 +577,66 @@ void Gateway::sessionGone(GatewaySession& session) {
 
 // ---------------------------------------------------------------- transfer (REFER)
 
-Json Gateway::transfer(GatewaySession& session, const std::string& uri) {
+namespace {
+
+// RFC 3261 URI header values: what is not unreserved or "[]/?:+$" goes %-escaped.
+std::string uriHeaderEscaped(const std::string& value) {
+    static const char* kHex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : value) {
+        if (g_ascii_isalnum(c) || std::strchr("-_.!~*'()[]/?:+$", c) != nullptr) {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+Json Gateway::transfer(GatewaySession& session, const std::string& uri, const std::string& replaces) {
     if (session.call.state != CallState::Established)
         throw RequestError(ErrorCode::SipWrongState, "no established call to transfer");
-    if (!validUri(uri))
+    std::string target = uri;
+    std::string replacesHeader;
+    if (!replaces.empty()) {
+        // Attended transfer (RFC 5589 §7): the consulted call, another of this account's calls.
+        std::shared_ptr<GatewaySession> consulted;
+        for (const auto& [handle, weak] : handles_) {
+            auto other = weak.lock();
+            if (other && other.get() != &session && other->call.handle == handle && other->call.callId == replaces &&
+                other->account.aor == session.account.aor)
+                consulted = other;
+        }
+        if (!consulted || consulted->call.state != CallState::Established)
+            throw RequestError(ErrorCode::SipWrongState, "replaces names no established call of this account");
+        std::string localTag = consulted->call.localTag, remoteTag = consulted->call.remoteTag;
+        if (remoteTag.empty()) {  // a call the peer made: Sofia's view of the dialog
+            const sip_to_t* remote = nua_handle_remote(consulted->call.handle);
+            const sip_from_t* local = nua_handle_local(consulted->call.handle);
+            localTag = local && local->a_tag ? local->a_tag : "";
+            remoteTag = remote && remote->a_tag ? remote->a_tag : "";
+        }
+        if (localTag.empty() || remoteTag.empty())
+            throw RequestError(ErrorCode::SipWrongState, "the consulted call has no confirmed dialog");
+        // Its peer matches the dialog by its own tag as to-tag, ours as from-tag (RFC 3891 §3).
+        replacesHeader = replaces + ";to-tag=" + remoteTag + ";from-tag=" + localTag;
+        if (target.empty())
+            target = consulted->call.peerUri;
+    }
+    if (!validUri(target) || target.find('?') != std::string::npos)
         throw RequestError(ErrorCode::SipInvalidAddress, "uri must be a SIP URI");
-    std::string referTo = "<" + uri + ">";
+    std::string referTo = "<" + target + (replacesHeader.empty() ? "" : "?Replaces=" + uriHeaderEscaped(replacesHeader)) + ">";
     std::string referredBy = "<" + session.account.aor + ">";
     nua_refer(session.call.handle, SIPTAG_REFER_TO_STR(referTo.c_str()), SIPTAG_REFERRED_BY_STR(referredBy.c_str()),
               TAG_END());
     Json event = result("transferring");
-    event.set("refer_to", uri);
+    event.set("refer_to", target);
+    if (!replaces.empty())
+        event.set("replaces", replaces);
     return event;
 }
 
@@ -635,6 +702,116 @@ void Gateway::checkRtpTimeouts() {
         emit(*session, event);
         call.hangupReported = true;
     }
+}
+
+void Gateway::replaceCall(GatewaySession& session, nua_handle_s* handle, const sip_s* sip) {
+    SipCall& call = session.call;
+    const sip_replaces_t* replaces = sip->sip_replaces;
+    std::string localTag = call.localTag, remoteTag = call.remoteTag;
+    if (call.handle && (localTag.empty() || remoteTag.empty())) {  // a call the peer made: Sofia's view
+        const sip_from_t* local = nua_handle_local(call.handle);
+        const sip_to_t* remote = nua_handle_remote(call.handle);
+        localTag = local && local->a_tag ? local->a_tag : localTag;
+        remoteTag = remote && remote->a_tag ? remote->a_tag : remoteTag;
+    }
+    // RFC 3891 section 3: the to-tag is ours, the from-tag the peer's.
+    if (call.state != CallState::Established || !replaces->rp_call_id || call.callId != replaces->rp_call_id ||
+        !replaces->rp_to_tag || localTag != replaces->rp_to_tag || !replaces->rp_from_tag ||
+        remoteTag != replaces->rp_from_tag) {
+        stack_.refuse(handle, 481, sip_481_No_transaction, "Replaces names no established call here");
+        return;
+    }
+    if (replaces->rp_early_only) {  // the call is confirmed, not early
+        stack_.refuse(handle, 486, sip_486_Busy_here, "the call is no longer early");
+        return;
+    }
+    if (!stack_.takesSdpOffer(handle, sip))
+        return;
+    std::string reason = "an SDP offer is needed";
+    std::string offer = bodyOf(sip);
+    auto peer = offer.empty() ? std::nullopt : chooseAudio(offer, &reason);
+    auto bridge = session.bridge();
+    if (!peer || !bridge || call.chatOnly) {
+        stack_.refuse(handle, 488, sip_488_Not_acceptable, peer ? "the call has no audio to take over" : reason);
+        return;
+    }
+    if ((peer->address.find(':') != std::string::npos) != (stack_.ip(call.mediaListenerOr()).find(':') != std::string::npos)) {
+        stack_.refuse(handle, 488, sip_488_Not_acceptable, "the call's media is of the other address family");
+        return;
+    }
+    nua_handle_s* old = call.handle;
+    std::string oldCallId = call.callId;
+    nua_bye(old, SIPTAG_REASON_STR("SIP;cause=200;text=\"call replaced\""), TAG_END());
+    handles_.erase(old);
+    stack_.retire(old, 33);  // after the BYE's transaction
+    std::erase_if(refers_, [&](const auto& refer) { return refer.second == old; });
+    call.handle = handle;
+    call.callId = callIdOf(sip);
+    call.peerUri = fromUri(sip);
+    call.listener = stack_.currentListener();
+    call.localTag.clear();
+    call.remoteTag = sip->sip_from && sip->sip_from->a_tag ? sip->sip_from->a_tag : "";
+    call.transferor = nullptr;
+    handles_[handle] = session.shared_from_this();
+    startMedia(session, *peer);  // the bridge now sends to and takes from the new peer
+    std::string sdp = ourSdp(session, false, answerDirection(peer->direction));
+    std::string contact = stack_.contactFor(session.account.contactUser, call.listener);
+    nua_respond(handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    SYLK_LOG(LOG_INFO, kPackage, "call %s replaced by %s (RFC 3891)", oldCallId.c_str(), call.callId.c_str());
+    Json event = result("replaced");
+    event.set("username", call.peerUri).set("displayname", displayOf(sip)).set("replaced_call_id", oldCallId)
+        .set("codec", peer->codec);
+    emit(session, event);
+}
+
+bool Gateway::placeOnOtherFamily(GatewaySession& session) {
+    SipCall& call = session.call;
+    const std::string& target = session.account.outboundProxy.empty() ? call.peerUri : session.account.outboundProxy;
+    if (call.familyRetried || stack_.listeners() < 2 || call.answerSent)
+        return false;
+    // Only names: a literal address went out on its own family already.
+    std::string bare = target.size() > 1 && target.front() == '<' ? target.substr(1, target.size() - 2) : target;
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    url_t* url = url_make(home, bare.c_str());
+    std::string host = url && url->url_host ? url->url_host : "";
+    su_home_deinit(home);
+    if (host.empty() || host.front() == '[' || g_hostname_is_ip_address(host.c_str()))
+        return false;
+    const int other = call.listener == 0 ? 1 : 0;
+    auto owner = session.shared_from_this();
+    std::string from = fromHeader(session);
+    nua_handle_s* handle = nua_handle(stack_.nua(other), nullptr, SIPTAG_TO_STR(call.peerUri.c_str()),
+                                      SIPTAG_FROM_STR(from.c_str()), SIPTAG_CALL_ID_STR(call.callId.c_str()), TAG_END());
+    if (!handle)
+        return false;
+    std::shared_ptr<MediaBridge> bridge;
+    try {
+        bridge = makeBridge(owner, other);
+    } catch (const std::exception& e) {
+        SYLK_LOG(LOG_WARN, kPackage, "call %s: no media socket on %s: %s", call.callId.c_str(), stack_.ip(other).c_str(), e.what());
+        nua_handle_destroy(handle);
+        return false;
+    }
+    SYLK_LOG(LOG_INFO, kPackage, "call %s: placed again from %s (the target's name has no address of the other family)",
+             call.callId.c_str(), stack_.ip(other).c_str());
+    if (auto old = session.bridge())
+        receiver_.remove(old.get());
+    session.setBridge(bridge);
+    receiver_.add(bridge);
+    handles_.erase(call.handle);
+    stack_.retire(call.handle);
+    stack_.adopt(handle);
+    handles_[handle] = owner;
+    call.handle = handle;
+    call.listener = other;
+    call.familyRetried = true;
+    std::string sdp = ourSdp(session, true, "sendrecv");
+    std::string contact = stack_.contactFor(session.account.contactUser, other);
+    nua_invite(handle, SIPTAG_CONTACT_STR(contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+               SIPTAG_PAYLOAD_STR(sdp.c_str()),
+               TAG_IF(!session.account.outboundProxy.empty(), NUTAG_PROXY(session.account.outboundProxy.c_str())), TAG_END());
+    return true;
 }
 
 }  // namespace sylk::sip

@@ -113,7 +113,7 @@ bool Gateway::onChatReInvite(GatewaySession& session, const std::string& offer) 
         streams.msrp = &ours;
         streams.msrpIndex = chat->index;
     }
-    std::string ip = audio ? stack_.ip(call.listener) : ours.host;
+    std::string ip = audio ? stack_.ip(call.mediaListenerOr()) : ours.host;
     std::string sdp = buildStreamsAnswer(ip, sessionIds_, call.sdpVersion++, streams);
     call.localSdp = sdp;
     nua_respond(call.handle, 200, sip_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),

@@ -72,6 +72,12 @@ struct SipCall {
     int authAttempts = 0;
     nua_handle_s* transferor = nullptr;  // the REFER this call carries out, if any
     int listener = 0;           // the listener (address family) of its dialog: our SDP's address
+    // The listener whose address carries the media when the peer's SDP is of the other family
+    // than its signalling (an incoming IPv4 INVITE offering IPv6 media); -1: listener's.
+    int mediaListener = -1;
+    bool familyRetried = false;  // placed again on the other listener after a DNS failure (dual stack)
+    std::string localTag, remoteTag;  // the dialog's tags (our From's, the peer's To's) once answered
+    int mediaListenerOr() const { return mediaListener >= 0 ? mediaListener : listener; }
     // A chat-only call (m=message, RFC 4975): its MSRP session is the msrp plugin's, in direct
     // mode; messages cross the private hub room link->room() (gateway_chat.cpp).
     bool chatOnly = false;

@@ -161,10 +161,24 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     // handle waiting for them only then.
     if (!xmpp.domains.empty())
         hub::Services::instance().offer("sip.stox.sessions", [](const Json&) { return Json::object(); });
+    SipApplicationSettings applications;
+    applications.echoUris = splitList(config.getString("echo_uris", "echo"));
+    for (const auto& entry : splitList(config.getString("playback_uris", ""))) {
+        auto equals = entry.find('=');
+        if (equals == std::string::npos || equals == 0 || equals + 1 == entry.size())
+            throw std::invalid_argument("playback_uris: \"" + entry + "\" is not user=file");
+        applications.playbackUris.emplace_back(entry.substr(0, equals), entry.substr(equals + 1));
+    }
+    try {
+        applications_ = std::make_unique<SipApplications>(*stack_, applications);
+    } catch (const std::runtime_error& e) {
+        throw std::invalid_argument(e.what());
+    }
     gateway_->setPush(push_.get());
     focus_->setPush(push_.get());
     stack_->addRole(gateway_.get());
     stack_->addRole(xmpp_.get());  // before the focus, which takes every request left
+    stack_->addRole(applications_.get());  // echo and playback URIs, before the focus takes them as rooms
     stack_->addRole(focus_.get());
     gateway_->loadKeptAccounts();  // before the stack runs: their Contacts are the gateway's at once
     stack_->start();
@@ -270,6 +284,7 @@ void SipPlugin::onShutdown() {
     gateway_.reset();
     xmpp_.reset();
     focus_.reset();
+    applications_.reset();
     receiver_.reset();
     stack_.reset();
     pushApi_.reset();
@@ -479,8 +494,11 @@ Reply SipPlugin::message(GatewaySession& session, RequestReader& reader, const R
 }
 
 Reply SipPlugin::transfer(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
-    std::string uri = reader.requireString("uri", 512);
-    return onSipThread(session, janusRequest, [this, uri](GatewaySession& s) { return gateway_->transfer(s, uri); });
+    // Attended (extension): "replaces" names the consulted call by its call_id; uri is optional then.
+    std::string replaces = reader.optionalString("replaces", 256).value_or("");
+    std::string uri = replaces.empty() ? reader.requireString("uri", 512) : reader.optionalString("uri", 512).value_or("");
+    return onSipThread(session, janusRequest,
+                       [this, uri, replaces](GatewaySession& s) { return gateway_->transfer(s, uri, replaces); });
 }
 
 Reply SipPlugin::composing(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
@@ -531,6 +549,7 @@ Json SipPlugin::statusBody() const {
         .set("port", stack_->settings().port)
         .set("handles", stack_->liveHandles())
         .set("focus", focus_->status())
+        .set("applications", applications_->status())
         .set("gateway", gateway_->status())
         .set("xmpp", xmpp_->status());
     return body;

@@ -7,6 +7,7 @@
 
 #include "conference_focus.hpp"
 #include "gateway.hpp"
+#include "sip_applications.hpp"
 #include "rtp_receiver.hpp"
 #include "sip_stack.hpp"
 #include "sylkcore/janus/plugin.hpp"
@@ -81,6 +82,7 @@ private:
     std::unique_ptr<SipStack> stack_;
     std::unique_ptr<RtpReceiver> receiver_;
     std::unique_ptr<ConferenceFocus> focus_;
+    std::unique_ptr<SipApplications> applications_;
     std::unique_ptr<Gateway> gateway_;
     std::unique_ptr<XmppInterworking> xmpp_;  // 1:1 chat with XMPP users (xmpp_domains)
     void offerXmppServices();

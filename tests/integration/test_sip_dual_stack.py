@@ -104,3 +104,50 @@ def test_a_web_user_calls_an_ipv6_phone(janus):
     assert tone_db(*phone_heard, 440) - tone_db(*phone_heard, 600) >= 20
     assert code == 0, errors.decode(errors="replace")[-1000:]
     assert janus.alive()
+
+
+def test_calls_whose_media_family_differs_from_their_signalling(janus):
+    """An IPv4 INVITE offering IPv6 media (c=IN IP6 ::1) gets an IPv6 answer and media: to the
+    echo application (the tone comes back) and to a web user (both hear each other)."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-dual-cross-")
+
+    async def body():
+        echo_phone = await RtpPeer("pcmu", 600).open(host="::1")
+        phone = await RtpPeer("pcmu", 700).open(host="::1")
+        user = await WebUser(janus, 500).open()
+        try:
+            echo = await sipp("cross_family_call.xml", trace_dir, ("app", "echo"), ("rtpport", echo_phone.port),
+                              ("pt", 0), ("rtpmap", "PCMU/8000"), log="echo.log")
+            pattern = r"SIP/2\.0 200 OK.*?c=IN IP([46]) ([0-9a-f:.]+).*?m=audio (\d+) RTP/AVP"
+            echo_answer = await wait_for(os.path.join(trace_dir, "echo.log"), pattern)
+            await echo_phone.stream((echo_answer.group(2), int(echo_answer.group(3))), 1.5)
+            echo_heard = echo_phone.heard()
+            data, _ = await user.handle.send({"request": "register", "username": "sip:alice@sylk.test", "type": "guest"})
+            caller = await sipp("cross_family_call.xml", trace_dir, ("app", data["result"]["contact_user"]),
+                                ("rtpport", phone.port), ("pt", 0), ("rtpmap", "PCMU/8000"), log="web.log")
+            incoming, jsep = await sip_event(user.handle, ("incomingcall",))
+            await user.handle.send({"request": "accept"}, jsep=await user.answer(jsep))
+            answer = await wait_for(os.path.join(trace_dir, "web.log"), pattern)
+            await phone.stream((answer.group(2), int(answer.group(3))), 2)
+            web_heard, phone_heard = user.heard(), phone.heard()
+            results = []
+            for process in (echo, caller):
+                _, errors = await asyncio.wait_for(process.communicate(), 30)
+                results.append((process.returncode, errors))
+            return echo_answer.groups(), echo_heard, answer.groups(), web_heard, phone_heard, results
+        finally:
+            echo_phone.close()
+            phone.close()
+            await user.close()
+
+    try:
+        echo_answer, echo_heard, answer, web_heard, phone_heard, results = run(body(), timeout=90)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert echo_answer[:2] == ("6", "::1") and answer[:2] == ("6", "::1"), (echo_answer, answer)
+    assert tone_db(*echo_heard, 600) > 100 and tone_db(*echo_heard, 600) - tone_db(*echo_heard, 1000) >= 30
+    assert tone_db(*web_heard, 700) - tone_db(*web_heard, 500) >= 20     # the web user hears the phone
+    assert tone_db(*phone_heard, 500) - tone_db(*phone_heard, 700) >= 20  # and the phone the web user
+    for code, errors in results:
+        assert code == 0, errors.decode(errors="replace")[-1000:]
+    assert janus.alive()

@@ -1,0 +1,144 @@
+"""SylkServer's SIP applications on janus.plugin.sylk.sip, with sipp phones: a call to echo
+hears its own tone back (under another SSRC), a call to a playback URI hears the configured
+file and gets the BYE at its end, a MESSAGE to echo gets its delivery IMDN and a quoting reply."""
+import asyncio
+import atexit
+import math
+import os
+import re
+import socket
+import shutil
+import tempfile
+import wave
+
+import numpy
+
+from conftest import run
+from harness.processes import spawn
+from harness.rtp_peer import RtpPeer
+from test_audiomixer import tone_db
+from test_sip_focus import SCENARIOS, sipp, wait_for
+
+CLIP_SECONDS, CLIP_TONE = 1.5, 700
+CLIP_DIR = tempfile.mkdtemp(prefix="sylk-playback-")
+atexit.register(shutil.rmtree, CLIP_DIR, True)
+CLIP = os.path.join(CLIP_DIR, "tone.wav")
+
+
+def write_clip():
+    """1.5 s of a 700 Hz tone at 22050 Hz, stereo: resampled and downmixed for every codec."""
+    rate = 22050
+    t = numpy.arange(int(CLIP_SECONDS * rate)) / rate
+    tone = (numpy.sin(2 * math.pi * CLIP_TONE * t) * 12000).astype(numpy.int16)
+    with wave.open(CLIP, "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(numpy.repeat(tone, 2).tobytes())
+
+
+write_clip()
+SIP_OPTIONS = {"playback_uris": "welcome=" + CLIP}
+
+
+class SsrcPeer(RtpPeer):
+    """An RtpPeer that also keeps the SSRCs it receives."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ssrcs = set()
+
+    def datagram_received(self, data, addr):
+        if len(data) >= 12:
+            self.ssrcs.add(int.from_bytes(data[8:12], "big"))
+        super().datagram_received(data, addr)
+
+
+async def finished(process, trace_dir, timeout=30):
+    try:
+        _, errors = await asyncio.wait_for(process.communicate(), timeout)
+    except asyncio.TimeoutError:
+        process.kill()
+        raise AssertionError("sipp stuck:\n" + open(os.path.join(trace_dir, "messages.log"), errors="replace").read()[-3000:])
+    assert process.returncode == 0, errors.decode(errors="replace")[-1500:]
+
+
+def test_echo_call_hears_its_own_tone(janus):
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+
+    async def body():
+        phone = await SsrcPeer("pcmu", 600).open()
+        try:
+            call = await sipp("app_call.xml", trace_dir, ("app", "echo"), ("rtpport", phone.port), ("pt", 0),
+                              ("rtpmap", "PCMU/8000"))
+            answer = await wait_for(os.path.join(trace_dir, "messages.log"), r"SIP/2\.0 200 OK.*?m=audio (\d+) RTP/AVP 0")
+            await phone.stream(("127.0.0.1", int(answer.group(1))), 1.5)
+            heard = phone.heard()
+            await finished(call, trace_dir)
+            return heard, phone.ssrcs, phone.ssrc
+        finally:
+            phone.close()
+
+    try:
+        (samples, rate), ssrcs, own = run(body(), timeout=60)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert tone_db(samples, rate, 600) - tone_db(samples, rate, 1000) >= 30  # the tone came back
+    assert tone_db(samples, rate, 600) > 100
+    assert ssrcs and own not in ssrcs  # reflected as a stream of the echo's own
+
+
+def test_playback_plays_the_file_and_hangs_up(janus):
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+
+    async def body():
+        phone = await RtpPeer("g722", 440).open()
+        try:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            call = await sipp("playback_call.xml", trace_dir, ("app", "welcome"), ("rtpport", phone.port), ("pt", 9),
+                              ("rtpmap", "G722/8000"))
+            await finished(call, trace_dir)
+            return phone.heard(1.0), phone.packets_in, loop.time() - started
+        finally:
+            phone.close()
+
+    try:
+        (samples, rate), packets, seconds = run(body(), timeout=60)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert tone_db(samples, rate, CLIP_TONE) - tone_db(samples, rate, 440) >= 30  # the file's tone, heard
+    assert tone_db(samples, rate, CLIP_TONE) > 100
+    assert abs(packets - CLIP_SECONDS * 50) <= 2     # the whole clip, 20 ms packets
+    assert CLIP_SECONDS <= seconds < CLIP_SECONDS + 3  # the BYE came at its end
+
+
+def test_message_to_echo_gets_an_imdn_and_a_quoting_reply(janus):
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+    inbox_log = os.path.join(trace_dir, "inbox.log")
+
+    async def body():
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:  # a free port for the inbox
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        inbox = await spawn("sipp", "-sf", os.path.join(SCENARIOS, "message_inbox.xml"), "-m", "2", "-i", "127.0.0.1",
+                            "-p", str(port), "-nostdin", "-timeout", "30s", "-trace_msg", "-message_file", inbox_log,
+                            cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        sender = await sipp("echo_message.xml", trace_dir, ("app", "echo"), ("inbox", "127.0.0.1:%d" % port))
+        await finished(sender, trace_dir)
+        await finished(inbox, trace_dir)
+        return open(inbox_log, errors="replace").read()
+
+    try:
+        received = run(body(), timeout=60)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    chunks = [c.split("\n-----")[0] for c in received.split("received [")[1:]]
+    messages = [c for c in chunks if c.split("\n", 2)[2].startswith("MESSAGE ")]
+    assert len(messages) == 2, received[-3000:]
+    imdn, reply = messages
+    assert re.search(r"Content-Type: message/cpim", imdn)
+    assert "<message-id>echo-test-1</message-id>" in imdn and "<delivered/>" in imdn
+    assert re.search(r"From: <sip:echo@", reply) and re.search(r"Content-Type: text/plain", reply)
+    assert reply.rstrip().endswith("> hello echo")
+    assert janus.alive()
