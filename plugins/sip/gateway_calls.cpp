@@ -787,7 +787,7 @@ bool Gateway::placeOnOtherFamily(GatewaySession& session) {
         return false;
     std::shared_ptr<MediaBridge> bridge;
     try {
-        bridge = makeBridge(owner, other);
+        bridge = makeBridge(owner, other, call.peerUri);
     } catch (const std::exception& e) {
         SYLK_LOG(LOG_WARN, kPackage, "call %s: no media socket on %s: %s", call.callId.c_str(), stack_.ip(other).c_str(), e.what());
         nua_handle_destroy(handle);
