@@ -61,8 +61,9 @@ def test_history_token_and_badge_count_survive_a_restart():
         token = run(message_and_badge(standin, "before the restart", "1", register_device=True))
         assert token and len(token) == 64
         janus.stop()
-        for name in os.listdir(state_dir):  # the database, its WAL: only the token's digest is kept
-            with open(os.path.join(state_dir, name), "rb") as stored:
+        # the database, its WAL (and any other state file): only the token's digest is kept
+        for name in (os.path.join(folder, file) for folder, _, files in os.walk(state_dir) for file in files):
+            with open(name, "rb") as stored:
                 assert token.encode() not in stored.read(), name
         janus.start()
         request = urllib.request.Request(janus.http_url.rstrip("/") + "/messages/history/" + ACCOUNT,
