@@ -215,8 +215,16 @@ Reply AudioMixerPlugin::join(Session& session, RequestReader& reader, const Requ
         throw;
     }
     if (request.jsep && session.sink) {
-        Reply configured = configure(session, reader, request);
-        reply.jsep = configured.jsep;
+        try {
+            Reply configured = configure(session, reader, request);
+            reply.jsep = configured.jsep;
+        } catch (...) {
+            // An offer the room cannot answer (no Opus, no iLBC, bad SDP): the peer gets an
+            // error, so it must not keep a seat it cannot hear from.
+            removeParticipant(key, session.participant->id, "leaving");
+            closeIfUnused(key);
+            throw;
+        }
     }
     return reply;
 }

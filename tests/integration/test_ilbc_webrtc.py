@@ -12,8 +12,10 @@ import re
 import numpy
 
 from conftest import run
+from harness.janus_api import Admin, Session
+from harness.peers import make_peer, offer
 from harness.processes import spawn
-from test_audiomixer import Voice, tone_db
+from test_audiomixer import MIXER, Voice, tone_db
 
 PEER = os.path.join(os.path.dirname(__file__), "..", "jingle", "ilbc_mixer_peer.js")
 WEB_TONE, ILBC_TONE = 440, 1000
@@ -41,13 +43,23 @@ def test_ilbc_only_webrtc_peer_is_answered_with_ilbc_and_mixed(janus):
             answer = await next_line(peer)
             heard = await next_line(peer, timeout=40)
             ann_heard = ann.heard()  # the peer is still sending
+            admin = await Admin.open(janus.admin_url, janus.admin_secret)
+            try:
+                listed = await admin.message_plugin(MIXER, {"request": "list"})
+            finally:
+                await admin.close()
             peer.stdin.close()
             await asyncio.wait_for(peer.wait(), 15)
-            return answer["sdp"], heard, ann_heard
+            return answer["sdp"], heard, ann_heard, listed
         finally:
             await ann.close()
 
-    sdp, heard, (ann_samples, ann_rate) = run(body(), timeout=90)
+    sdp, heard, (ann_samples, ann_rate), listed = run(body(), timeout=90)
+    room = next(r for r in listed["list"] if r["room"] == "ilbc-webrtc-room")
+    codecs = {p["display"]: p["codec"] for p in room["participants"]}
+    assert codecs == {"Ann": "opus", "Ilse": "ilbc"}, room
+    ilse = next(p["stats"] for p in room["participants"] if p["display"] == "Ilse")
+    assert ilse["packets_in"] > 40 and ilse["malformed"] == 0 and ilse["wrong_payload_type"] == 0, ilse
     audio = re.search(r"m=audio \d+ UDP/TLS/RTP/SAVPF (\d+)\r\n", sdp)
     assert audio, sdp
     pt = audio.group(1)
@@ -67,4 +79,39 @@ def test_ilbc_only_webrtc_peer_is_answered_with_ilbc_and_mixed(janus):
     assert peer_levels[0] - peer_levels[1] >= 20, peer_levels
     ann_levels = (tone_db(ann_samples, ann_rate, ILBC_TONE), tone_db(ann_samples, ann_rate, WEB_TONE))
     assert ann_levels[0] - ann_levels[1] >= 20, ann_levels
+    assert janus.alive()
+
+
+def test_webrtc_offer_without_opus_or_ilbc_is_refused(janus):
+    """aiortc's offer cut down to PCMU: the mixer answers WebRTC peers with Opus or iLBC only, and
+    a join whose offer it refuses leaves nobody in the room."""
+    async def body():
+        pc, _ = await make_peer(data_channel=False)
+        pc.addTransceiver("audio", direction="sendrecv")
+        jsep = await offer(pc)
+        lines = jsep["sdp"].split("\r\n")
+        audio = next(i for i, line in enumerate(lines) if line.startswith("m=audio"))
+        lines[audio] = " ".join(lines[audio].split(" ")[:3] + ["0"])
+        jsep["sdp"] = "\r\n".join(line for line in lines if not re.match(r"a=(rtpmap|fmtp|rtcp-fb):(?!0 )", line))
+        session = await Session.create(janus.ws_url)
+        try:
+            handle = await session.attach(MIXER)
+            refused, answer = await handle.send({"request": "join", "room": "pcmu-webrtc-room", "display": "Pat"},
+                                                jsep=jsep)
+            admin = await Admin.open(janus.admin_url, janus.admin_secret)
+            try:
+                listed = await admin.message_plugin(MIXER, {"request": "list"})
+            finally:
+                await admin.close()
+            return jsep["sdp"], refused, answer, listed
+        finally:
+            await session.close()
+            await pc.close()
+
+    sdp, refused, answer, listed = run(body(), timeout=30)
+    assert "a=rtpmap:0 PCMU/8000" in sdp and "opus" not in sdp.lower(), sdp
+    assert refused.get("error_code") == 1302 and "neither Opus nor iLBC" in refused.get("error", ""), refused
+    assert not answer
+    # the refused join keeps no seat: the room it opened on demand is gone again
+    assert all(r["room"] != "pcmu-webrtc-room" for r in listed["list"]), listed
     assert janus.alive()
