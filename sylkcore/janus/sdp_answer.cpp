@@ -62,7 +62,7 @@ void addAttribute(janus_sdp_mline* mline, janus_sdp_attribute* attribute) {
 
 // Janus's SDP utilities know no iLBC: they reject an m-line asked to carry it. Write the
 // accepted m-line ourselves, as Janus writes its own (direction from the offer's, one payload
-// type, rtpmap and fmtp, the header extensions we accept); Janus's core adds ICE, DTLS, mid,
+// type, rtpmap, fmtp and ptime, the header extensions we accept); Janus's core adds ICE, DTLS, mid,
 // msid and ssrc when it merges the answer, as for any codec.
 void answerWithIlbc(janus_sdp* answer, const janus_sdp_mline* offered, const IlbcOffer& ilbc, bool receiveOnly) {
     janus_sdp_mline* mline = janus_sdp_mline_find_by_index(answer, offered->index);
@@ -81,6 +81,8 @@ void answerWithIlbc(janus_sdp* answer, const janus_sdp_mline* offered, const Ilb
                                            : JANUS_SDP_INACTIVE;
     addAttribute(mline, janus_sdp_attribute_create("rtpmap", "%d iLBC/8000", ilbc.pt));
     addAttribute(mline, janus_sdp_attribute_create("fmtp", "%d mode=%d", ilbc.pt, ilbc.mode));
+    // RFC 3952: ptime a multiple of the mode's frame; libwebrtc sizes its packets by it.
+    addAttribute(mline, janus_sdp_attribute_create("ptime", "%d", ilbc.mode));
     for (GList* item = offered->attributes; item; item = item->next) {
         auto* attribute = static_cast<janus_sdp_attribute*>(item->data);
         if (!attribute->name || !attribute->value || std::strcmp(attribute->name, "extmap") != 0)

@@ -10,6 +10,7 @@ import os
 import re
 
 import numpy
+import pytest
 
 from conftest import run
 from harness.janus_api import Admin, Session
@@ -32,11 +33,16 @@ async def next_line(process, timeout=30):
         return message
 
 
-def test_ilbc_only_webrtc_peer_is_answered_with_ilbc_and_mixed(janus):
+@pytest.mark.parametrize("mode", [30, 20])
+def test_ilbc_only_webrtc_peer_is_answered_with_ilbc_and_mixed(janus, mode):
+    """No a=fmtp (libwebrtc's own offer) means 30 ms frames; mode=20 added to the offer, 20 ms."""
+    room_name = "ilbc-webrtc-%d" % mode
+
     async def body():
-        ann = Voice(janus, "ilbc-webrtc-room", "Ann", WEB_TONE)
+        ann = Voice(janus, room_name, "Ann", WEB_TONE)
         await ann.join()
-        peer = await spawn("node", PEER, janus.ws_url, "ilbc-webrtc-room", "Ilse", str(ILBC_TONE), "2",
+        extra = [str(mode)] if mode == 20 else []
+        peer = await spawn("node", PEER, janus.ws_url, room_name, "Ilse", str(ILBC_TONE), "2", *extra,
                            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
                            stderr=asyncio.subprocess.PIPE)
         try:
@@ -55,23 +61,25 @@ def test_ilbc_only_webrtc_peer_is_answered_with_ilbc_and_mixed(janus):
             await ann.close()
 
     sdp, heard, (ann_samples, ann_rate), listed = run(body(), timeout=90)
-    room = next(r for r in listed["list"] if r["room"] == "ilbc-webrtc-room")
+    room = next(r for r in listed["list"] if r["room"] == room_name)
     codecs = {p["display"]: p["codec"] for p in room["participants"]}
-    assert codecs == {"Ann": "opus", "Ilse": "ilbc"}, room
+    assert codecs == {"Ann": "opus", "Ilse": "ilbc" if mode == 30 else "ilbc20"}, room
     ilse = next(p["stats"] for p in room["participants"] if p["display"] == "Ilse")
     assert ilse["packets_in"] > 40 and ilse["malformed"] == 0 and ilse["wrong_payload_type"] == 0, ilse
     audio = re.search(r"m=audio \d+ UDP/TLS/RTP/SAVPF (\d+)\r\n", sdp)
     assert audio, sdp
     pt = audio.group(1)
-    assert "a=rtpmap:%s iLBC/8000\r\n" % pt in sdp and "a=fmtp:%s mode=30\r\n" % pt in sdp, sdp
+    assert "a=rtpmap:%s iLBC/8000\r\n" % pt in sdp and "a=fmtp:%s mode=%d\r\n" % (pt, mode) in sdp, sdp
+    assert "a=ptime:%d\r\n" % mode in sdp, sdp
     assert "a=sendrecv" in sdp, sdp
-    # libwebrtc's statistics: both directions ran on iLBC, 30 ms frames (about 33 packets a second)
+    # libwebrtc's statistics: both directions ran on iLBC, one frame of the mode per packet
     codecs = {s["id"]: s["mimeType"].lower() for s in heard["stats"] if s["type"] == "codec"}
     streams = {s["type"]: s for s in heard["stats"] if s["type"] in ("inbound-rtp", "outbound-rtp")}
     assert set(streams) == {"inbound-rtp", "outbound-rtp"}, heard["stats"]
     for stream in streams.values():
         assert codecs.get(stream["codecId"]) == "audio/ilbc", (stream, codecs)
-        assert stream["packets"] > 40, stream
+        rate = stream["packets"] / heard["seconds"]
+        assert 0.8 * 1000 / mode < rate < 1.2 * 1000 / mode, (stream, heard["seconds"])
     samples = numpy.frombuffer(base64.b64decode(heard["samples"]), "<i2").astype(numpy.float64)
     assert samples.size >= heard["rate"] // 2, (samples.size, heard["rate"])
     # the iLBC peer hears the web user, not itself; the web user hears the iLBC peer

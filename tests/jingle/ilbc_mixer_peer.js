@@ -3,21 +3,24 @@
 // It sends a tone (nonstandard RTCAudioSource) and records what the room sends back
 // (RTCAudioSink). Lives here for this directory's node_modules.
 //
-//   node ilbc_mixer_peer.js WS_URL ROOM DISPLAY FREQUENCY SECONDS
+//   node ilbc_mixer_peer.js WS_URL ROOM DISPLAY FREQUENCY SECONDS [MODE]
+//
+// MODE 20 adds "a=fmtp:<pt> mode=20" (RFC 3952's 20 ms frames) to the offer; none asks for 30 ms.
 //
 // Writes JSON lines to stdout: {"event":"answer","sdp"} once janus answered, then after SECONDS
-// of connected audio {"event":"heard","rate","samples"(base64 s16le, the last second),"stats"}.
+// of connected audio {"event":"heard","rate","samples"(base64 s16le, the last second),"stats",
+// "seconds" (from connected to the stats)}.
 // It keeps sending until stdin closes, so the room still hears it while the test looks.
 'use strict';
 const wrtc = require('@roamhq/wrtc');
 const WebSocket = require('ws');
 
-const [url, room, display, frequency, seconds] = process.argv.slice(2);
+const [url, room, display, frequency, seconds, mode] = process.argv.slice(2);
 const print = (message) => process.stdout.write(JSON.stringify(message) + '\n');
 const fail = (why) => { print({ event: 'error', reason: String(why) }); process.exit(1); };
 
 // Keeps only iLBC (and nothing else) on the audio m-line of an SDP.
-function onlyIlbc(sdp) {
+function onlyIlbc(sdp, mode) {
   const lines = sdp.split('\r\n');
   const ilbc = lines.map((l) => /^a=rtpmap:(\d+) ILBC\/8000/i.exec(l)).find(Boolean);
   if (!ilbc) throw new Error('libwebrtc offered no iLBC');
@@ -25,7 +28,11 @@ function onlyIlbc(sdp) {
   return lines.filter((l) => {
     const attribute = /^a=(rtpmap|fmtp|rtcp-fb):(\d+)/.exec(l);
     return !attribute || attribute[2] === pt;
-  }).map((l) => (l.startsWith('m=audio') ? l.split(' ').slice(0, 3).concat(pt).join(' ') : l)).join('\r\n');
+  }).flatMap((l) => {
+    if (l.startsWith('m=audio')) return [l.split(' ').slice(0, 3).concat(pt).join(' ')];
+    if (mode && l.startsWith('a=rtpmap:' + pt + ' ')) return [l, 'a=fmtp:' + pt + ' mode=' + mode];
+    return [l];
+  }).join('\r\n');
 }
 
 class Janus {
@@ -72,7 +79,7 @@ async function main() {
   const gathered = new Promise((resolve) => { pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && resolve(); });
   await pc.setLocalDescription(await pc.createOffer());
   await gathered;
-  const offer = { type: 'offer', sdp: onlyIlbc(pc.localDescription.sdp) };
+  const offer = { type: 'offer', sdp: onlyIlbc(pc.localDescription.sdp, mode) };
   const reply = await janus.call({ janus: 'message', session_id: session, handle_id: handle, jsep: offer,
                                    body: { request: 'join', room, display } });
   if (!reply.jsep) fail('no answer: ' + JSON.stringify(reply.plugindata || reply));
@@ -97,6 +104,7 @@ async function main() {
     pc.onconnectionstatechange = () => { if (pc.connectionState === 'connected') { clearTimeout(timer); resolve(); } };
     if (pc.connectionState === 'connected') { clearTimeout(timer); resolve(); }
   });
+  const connected = Date.now();
   await new Promise((resolve) => setTimeout(resolve, Number(seconds) * 1000));
   const stats = [];
   (await pc.getStats()).forEach((s) => {
@@ -105,7 +113,8 @@ async function main() {
       stats.push({ type: s.type, packets: s.packetsReceived ?? s.packetsSent, codecId: s.codecId });
   });
   const last = Int16Array.from(heard.slice(-rate));
-  print({ event: 'heard', rate, samples: Buffer.from(last.buffer).toString('base64'), stats });
+  print({ event: 'heard', rate, samples: Buffer.from(last.buffer).toString('base64'), stats,
+          seconds: (Date.now() - connected) / 1000 });
 
   process.stdin.resume();
   process.stdin.on('end', () => {
