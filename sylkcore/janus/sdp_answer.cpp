@@ -118,6 +118,7 @@ SdpAnswer answerOffer(const Json& jsep, const AnswerOptions& options) {
 
     SdpPtr answer(janus_sdp_generate_answer(offer.get()));
     std::string ilbcCodec;  // "ilbc" or "ilbc20" once an audio m-line took iLBC
+    int ilbcIndex = -1;     // that m-line's index: Janus's codec lookups log an error on it
     for (GList* item = offer->m_lines; item; item = item->next) {
         auto* mline = static_cast<janus_sdp_mline*>(item->data);
         bool enabled = (mline->type == JANUS_SDP_AUDIO && options.audio) ||
@@ -147,6 +148,7 @@ SdpAnswer answerOffer(const Json& jsep, const AnswerOptions& options) {
                                             JANUS_SDP_OA_ENABLED, FALSE, JANUS_SDP_OA_DONE);
             answerWithIlbc(answer.get(), mline, ilbc, options.receiveOnly);
             ilbcCodec = ilbc.mode == 20 ? "ilbc20" : "ilbc";
+            ilbcIndex = mline->index;
             continue;
         }
         if (isIlbcName(codec))
@@ -169,7 +171,8 @@ SdpAnswer answerOffer(const Json& jsep, const AnswerOptions& options) {
     SdpAnswer result;
     const char* audioCodec = nullptr;
     const char* videoCodec = nullptr;
-    janus_sdp_find_first_codec(answer.get(), JANUS_SDP_AUDIO, -1, &audioCodec);
+    if (ilbcCodec.empty())
+        janus_sdp_find_first_codec(answer.get(), JANUS_SDP_AUDIO, -1, &audioCodec);
     janus_sdp_find_first_codec(answer.get(), JANUS_SDP_VIDEO, -1, &videoCodec);
     result.audioCodec = audioCodec ? audioCodec : ilbcCodec;
     result.videoCodec = videoCodec ? videoCodec : "";
@@ -189,16 +192,16 @@ SdpAnswer answerOffer(const Json& jsep, const AnswerOptions& options) {
                 media.mid = attribute->value;
         }
         if (mline->type != JANUS_SDP_APPLICATION) {
-            const char* codec = nullptr;
-            janus_sdp_find_first_codec(answer.get(), mline->type, mline->index, &codec);
-            if (codec) {
-                media.codec = codec;
-                media.pt = janus_sdp_get_codec_pt(answer.get(), mline->index, codec);
-            } else if (mline->type == JANUS_SDP_AUDIO && !ilbcCodec.empty() && mline->ptypes) {
-                media.codec = ilbcCodec;  // the m-line answerWithIlbc wrote
+            if (mline->index == ilbcIndex) {
+                media.codec = ilbcCodec;  // the m-line answerWithIlbc wrote: one payload type
                 media.pt = GPOINTER_TO_INT(mline->ptypes->data);
             } else {
-                continue;
+                const char* codec = nullptr;
+                janus_sdp_find_first_codec(answer.get(), mline->type, mline->index, &codec);
+                if (!codec)
+                    continue;
+                media.codec = codec;
+                media.pt = janus_sdp_get_codec_pt(answer.get(), mline->index, codec);
             }
         }
         result.media.push_back(std::move(media));
