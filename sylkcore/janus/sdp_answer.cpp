@@ -39,8 +39,9 @@ IlbcOffer findIlbc(const janus_sdp_mline* offered) {
             continue;
         char encoding[32] = "";
         int pt = -1;
-        if (std::sscanf(attribute->value, "%d %31[^/]/8000", &pt, encoding) == 2 && pt >= 0 && pt < 128 &&
-            g_ascii_strcasecmp(encoding, "iLBC") == 0) {
+        int clockRate = 0;
+        if (std::sscanf(attribute->value, "%d %31[^/]/%d", &pt, encoding, &clockRate) == 3 && pt >= 0 && pt < 128 &&
+            clockRate == 8000 && g_ascii_strcasecmp(encoding, "iLBC") == 0) {
             found.pt = pt;
             break;
         }

@@ -9,7 +9,7 @@
 //
 // Writes JSON lines to stdout: {"event":"answer","sdp"} once janus answered, then after SECONDS
 // of connected audio {"event":"heard","rate","samples"(base64 s16le, the last second),"stats"
-// (codecs; inbound and outbound streams with packetsPerSecond over the last second)}.
+// (codecs; inbound and outbound streams with packets and payload bytes)}.
 // It keeps sending until stdin closes, so the room still hears it while the test looks.
 'use strict';
 const wrtc = require('@roamhq/wrtc');
@@ -104,27 +104,17 @@ async function main() {
     pc.onconnectionstatechange = () => { if (pc.connectionState === 'connected') { clearTimeout(timer); resolve(); } };
     if (pc.connectionState === 'connected') { clearTimeout(timer); resolve(); }
   });
-  // Packet rates over the last second (after the start, whose timing varies with load).
-  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-  const snapshot = async () => {
-    const stats = [];
-    (await pc.getStats()).forEach((s) => {
-      if (s.type === 'codec') stats.push({ type: s.type, id: s.id, mimeType: s.mimeType, payloadType: s.payloadType });
-      if (s.type === 'inbound-rtp' || s.type === 'outbound-rtp')
-        stats.push({ type: s.type, packets: s.packetsReceived ?? s.packetsSent, codecId: s.codecId });
-    });
-    return { at: Date.now(), stats };
-  };
-  await sleep(Math.max(0, Number(seconds) - 1) * 1000);
-  const before = await snapshot();
-  await sleep(1000);
-  const after = await snapshot();
-  for (const stream of after.stats.filter((s) => s.type !== 'codec')) {
-    const earlier = before.stats.find((s) => s.type === stream.type);
-    stream.packetsPerSecond = ((stream.packets - (earlier ? earlier.packets : 0)) * 1000) / (after.at - before.at);
-  }
+  await new Promise((resolve) => setTimeout(resolve, Number(seconds) * 1000));
+  const stats = [];
+  (await pc.getStats()).forEach((s) => {
+    if (s.type === 'codec') stats.push({ type: s.type, id: s.id, mimeType: s.mimeType, payloadType: s.payloadType });
+    if (s.type === 'inbound-rtp' || s.type === 'outbound-rtp') {
+      stats.push({ type: s.type, codecId: s.codecId, packets: s.packetsReceived ?? s.packetsSent,
+                   payloadBytes: s.bytesReceived ?? s.bytesSent });
+    }
+  });
   const last = Int16Array.from(heard.slice(-rate));
-  print({ event: 'heard', rate, samples: Buffer.from(last.buffer).toString('base64'), stats: after.stats });
+  print({ event: 'heard', rate, samples: Buffer.from(last.buffer).toString('base64'), stats });
 
   process.stdin.resume();
   process.stdin.on('end', () => {
