@@ -57,10 +57,6 @@ IlbcOffer findIlbc(const janus_sdp_mline* offered) {
     return found;
 }
 
-void addAttribute(janus_sdp_mline* mline, janus_sdp_attribute* attribute) {
-    janus_sdp_attribute_add_to_mline(mline, attribute);
-}
-
 // Janus's SDP utilities know no iLBC: they reject an m-line asked to carry it. Write the
 // accepted m-line ourselves, as Janus writes its own (direction from the offer's, one payload
 // type, rtpmap, fmtp and ptime, the header extensions we accept); Janus's core adds ICE, DTLS, mid,
@@ -80,10 +76,10 @@ void answerWithIlbc(janus_sdp* answer, const janus_sdp_mline* offered, const Ilb
                        : weSend            ? JANUS_SDP_SENDONLY
                        : weReceive         ? JANUS_SDP_RECVONLY
                                            : JANUS_SDP_INACTIVE;
-    addAttribute(mline, janus_sdp_attribute_create("rtpmap", "%d iLBC/8000", ilbc.pt));
-    addAttribute(mline, janus_sdp_attribute_create("fmtp", "%d mode=%d", ilbc.pt, ilbc.mode));
+    janus_sdp_attribute_add_to_mline(mline, janus_sdp_attribute_create("rtpmap", "%d iLBC/8000", ilbc.pt));
+    janus_sdp_attribute_add_to_mline(mline, janus_sdp_attribute_create("fmtp", "%d mode=%d", ilbc.pt, ilbc.mode));
     // RFC 3952: ptime a multiple of the mode's frame; libwebrtc sizes its packets by it.
-    addAttribute(mline, janus_sdp_attribute_create("ptime", "%d", ilbc.mode));
+    janus_sdp_attribute_add_to_mline(mline, janus_sdp_attribute_create("ptime", "%d", ilbc.mode));
     for (GList* item = offered->attributes; item; item = item->next) {
         auto* attribute = static_cast<janus_sdp_attribute*>(item->data);
         if (!attribute->name || !attribute->value || std::strcmp(attribute->name, "extmap") != 0)
@@ -95,8 +91,8 @@ void answerWithIlbc(janus_sdp* answer, const janus_sdp_mline* offered, const Ilb
                                     : attribute->direction == JANUS_SDP_RECVONLY ? "/sendonly"
                                     : attribute->direction == JANUS_SDP_INACTIVE ? "/inactive"
                                                                                  : "";
-            addAttribute(mline, janus_sdp_attribute_create("extmap", "%d%s %s", std::atoi(attribute->value), direction,
-                                                           extension));
+            janus_sdp_attribute_add_to_mline(
+                mline, janus_sdp_attribute_create("extmap", "%d%s %s", std::atoi(attribute->value), direction, extension));
         }
     }
 }
