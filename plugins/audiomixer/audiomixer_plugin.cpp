@@ -166,7 +166,8 @@ Reply AudioMixerPlugin::join(Session& session, RequestReader& reader, const Requ
     if (plainRtp)
         readPlainRtp(reader, *codec);
     else if (*codec != audio::CodecId::Opus)
-        throw RequestError(ErrorCode::AudioMixerUnsupportedCodec, "WebRTC participants use Opus");
+        throw RequestError(ErrorCode::AudioMixerUnsupportedCodec,
+                           "a WebRTC participant's codec comes from its offer (Opus, or iLBC when it has no Opus)");
     bool muted = reader.optionalBool("muted").value_or(false);
     auto volume = reader.optionalInt("volume", 0, 1000);
 
@@ -214,8 +215,16 @@ Reply AudioMixerPlugin::join(Session& session, RequestReader& reader, const Requ
         throw;
     }
     if (request.jsep && session.sink) {
-        Reply configured = configure(session, reader, request);
-        reply.jsep = configured.jsep;
+        try {
+            Reply configured = configure(session, reader, request);
+            reply.jsep = configured.jsep;
+        } catch (...) {
+            // An offer the room cannot answer (no Opus, no iLBC, bad SDP): the peer gets an
+            // error, so it must not keep a seat it cannot hear from.
+            removeParticipant(key, session.participant->id, "leaving");
+            closeIfUnused(key);
+            throw;
+        }
     }
     return reply;
 }
@@ -483,7 +492,9 @@ Reply AudioMixerPlugin::configure(Session& session, RequestReader& reader, const
         janus::AnswerOptions options;
         options.video = false;
         options.data = false;
-        options.audioCodecs = {"opus"};
+        // Opus first; iLBC (our own codec: the answer is written by hand, Janus knows no iLBC)
+        // for a peer that offers no Opus.
+        options.audioCodecs = {"opus", "ilbc"};
         janus::SdpAnswer answer;
         try {
             answer = janus::answerOffer(request.jsep, options);
@@ -492,13 +503,16 @@ Reply AudioMixerPlugin::configure(Session& session, RequestReader& reader, const
         }
         auto audio = std::find_if(answer.media.begin(), answer.media.end(), [](const auto& m) { return m.type == "audio"; });
         if (audio == answer.media.end())
-            throw RequestError(ErrorCode::AudioMixerUnsupportedCodec, "the offer has no Opus audio");
-        if (audio->pt != participant.payloadType) {
-            // The browser chose another payload type for Opus: this participant's output must
-            // use it, so rebuild the participant with the negotiated one.
+            throw RequestError(ErrorCode::AudioMixerUnsupportedCodec, "the offer has neither Opus nor iLBC audio");
+        auto negotiated = audio::codecFromName(audio->codec);
+        if (!negotiated)
+            throw RequestError(ErrorCode::AudioMixerUnsupportedCodec, "the answer chose '" + audio->codec + "'");
+        if (audio->pt != participant.payloadType || *negotiated != participant.codec) {
+            // The peer chose another payload type or codec: this participant's output must use
+            // it, so rebuild the participant with the negotiated one.
             auto sink = std::make_unique<WebRtcSink>(gateway(), session.handle());
             WebRtcSink* raw = sink.get();
-            auto replacement = std::make_shared<MixParticipant>(participant.id, participant.display, participant.codec,
+            auto replacement = std::make_shared<MixParticipant>(participant.id, participant.display, *negotiated,
                                                                 audio->pt, room->mixer->settings.sampleRate, std::move(sink));
             replacement->muted = participant.muted.load();
             replacement->volumePercent = participant.volumePercent.load();
