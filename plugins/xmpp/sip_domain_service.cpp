@@ -131,7 +131,7 @@ void SipDomainService::onChat(const gloox::Tag& stanza, const StanzaHeader& head
     // In a SIP chat session with this SIP user (RFC 7573): over its MSRP session, not MESSAGE.
     if (auto chat_key = chatKeys_.find({header.from->bare(), header.to->local}); chat_key != chatKeys_.end()) {
         if (auto session = chatSessions_.find(chat_key->second); session != chatSessions_.end()) {
-            session->second->fromXmpp(chat);
+            session->second->fromXmpp(chat, usableId(header.id) ? header.id : "");
             return;
         }
     }
@@ -512,7 +512,14 @@ void SipDomainService::makeWaitingChat() {
         makeWaitingChat();
     };
     hooks.chatting = [this, id](const std::string& xmppUser, const std::string& sipLocal) {
-        chatKeys_[{xmppUser, sipLocal}] = id;
+        // RFC 7573: one session per pair of users. The newer replaces the older, which ends with
+        // a BYE (docs/decisions.md): else the older would silently lose alice's messages.
+        auto& holder = chatKeys_[{xmppUser, sipLocal}];
+        if (holder && holder != id) {
+            if (auto older = chatSessions_.find(holder); older != chatSessions_.end())
+                older->second->replace();
+        }
+        holder = id;
     };
     hooks.send = [this](TagPtr stanza) { return link_->send(std::move(stanza)); };
     hooks.calling = [this, id](const std::string& sid) { callSids_[sid] = id; };

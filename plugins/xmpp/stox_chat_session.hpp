@@ -20,7 +20,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,8 +59,11 @@ public:
 
     // Throws RequestError(NotFound) when the loopback transport is not loaded.
     void start();
-    // The XMPP user wrote to the SIP user's JID in this session.
-    void fromXmpp(const ChatRead& chat);
+    // The XMPP user wrote to the SIP user's JID in this session; stanzaId: the stanza's id when
+    // usable (a receipt or marker for the message names it), else "".
+    void fromXmpp(const ChatRead& chat, const std::string& stanzaId);
+    // A newer session between the same two users took over (RFC 7573: one per pair): BYE.
+    void replace();
     // XEP-0353 <proceed/> or <reject/> for our sid (a message to the SIP user's JID).
     void onJingleMessage(const gloox::Tag& message, const StanzaHeader& header);
     // An iq with <jingle sid=ours>: acknowledged here.
@@ -76,6 +81,9 @@ private:
     void onEvent(const Json& message);
     void incomingCall(json_t* result, bool withAudio);
     void toXmpp(const std::string& body, ChatState state);
+    void messageToXmpp(json_t* result);
+    void imdnToXmpp(json_t* result);
+    void receiptToSip(const ChatRead& chat);
     void end(const std::string& why);
     // The Jingle call (stox_chat_session_call.cpp).
     void startCall(json_t* jsep);
@@ -105,6 +113,11 @@ private:
     std::string peerFull_;    // the XMPP user's resource that proceeded
     JingleContent offer_;     // janus's offer as Jingle
     std::vector<std::string> pendingTrickles_;  // janus's candidates before session-initiate
+    // IMDN (RFC 5438) <-> receipts (XEP-0184) and markers (XEP-0333) in the session: the
+    // gateway names what alice sent by its own imdn.Message-ID; her stanza id is what her
+    // client waits a receipt for. Bounded (the oldest forgotten: its IMDN then is dropped).
+    std::map<std::string, std::string> stanzaIdOfImdn_;
+    std::deque<std::string> imdnOrder_;
     uint64_t nextIq_ = 1;
     uint64_t toXmppCount_ = 0;
     uint64_t toSipCount_ = 0;

@@ -30,6 +30,8 @@ XMPP = True
 SIP_OPTIONS = {"xmpp_domains": "localhost"}
 SCENARIOS = os.path.join(os.path.dirname(__file__), "sip")
 CHATSTATES = "http://jabber.org/protocol/chatstates"
+RECEIPTS, MARKERS = "urn:xmpp:receipts", "urn:xmpp:chat-markers:0"
+IMDN_NS = "urn:ietf:params:imdn"
 
 
 async def sipp(scenario, trace_dir, *sets, call_ms=None):
@@ -66,6 +68,30 @@ def cpim_text(message):
     """(content type, text) inside a message/cpim MSRP message."""
     inner = parse_cpim(message.body)
     return (inner.content_type or "").split(";")[0], inner.body.decode()
+
+
+def imdn_body(message_id, status):
+    """An IMDN document (RFC 5438) for message_id: delivered or displayed."""
+    kind = "delivery" if status == "delivered" else "display"
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<imdn xmlns="urn:ietf:params:xml:ns:imdn">\n'
+            "<message-id>%s</message-id>\n<datetime>2026-12-05T06:00:00Z</datetime>\n"
+            "<%s-notification><status><%s/></status></%s-notification>\n</imdn>\n"
+            % (message_id, kind, status, kind))
+
+
+def child_id(stanza, namespace, name):
+    element = stanza.child(namespace, name)
+    return None if element is None else element.get("id")
+
+
+def imdn_of(message_id, status):
+    """A predicate: an MSRP message that is the IMDN `status` for message_id."""
+    def match(message):
+        if cpim_text(message)[0] != "message/imdn+xml":
+            return False
+        document = cpim_text(message)[1]
+        return "<message-id>%s</message-id>" % message_id in document and "<%s/>" % status in document
+    return match
 
 
 def test_sip_chat_sessions_with_an_xmpp_user(janus, prosody):
@@ -107,6 +133,34 @@ def test_sip_chat_sessions_with_an_xmpp_user(janus, prosody):
             assert [(c["xmpp_user"], c["jid"], c["to_xmpp"], c["to_sip"]) for c in status["chat_sessions"]] == \
                 [("alice@localhost", jid, 1, 1)], status
             assert status["to_sip"] == 0  # nothing went out as MESSAGE
+
+            # IMDN in the session <-> XEP-0184 receipts and XEP-0333 markers, both ways
+            await chat.send_message(cpim("read me", sender="Chatter <%s>" % caller, namespaces={"imdn": IMDN_NS},
+                                         headers=[("imdn.Message-ID", "sip-msg-1"),
+                                                  ("imdn.Disposition-Notification", "positive-delivery, display")]),
+                                    "message/cpim")
+            asking = await alice.wait_message(lambda m: m.body == "read me", 15)
+            assert asking.id == "sip-msg-1" and asking.child(RECEIPTS, "request") is not None \
+                and asking.child(MARKERS, "markable") is not None, asking
+            await chat.wait_message(imdn_of("sip-msg-1", "delivered"), 15)
+            alice.send_raw("<message type='chat' to='%s'><displayed xmlns='%s' id='sip-msg-1'/></message>"
+                           % (jid, MARKERS))
+            await chat.wait_message(imdn_of("sip-msg-1", "displayed"), 15)
+
+            alice.send_raw("<message type='chat' to='%s' id='a2'><body>seen it?</body><request xmlns='%s'/>"
+                           "<markable xmlns='%s'/></message>" % (jid, RECEIPTS, MARKERS))
+            outgoing = parse_cpim((await chat.wait_message(lambda m: cpim_text(m) == ("text/plain", "seen it?"),
+                                                           15)).body)
+            message_id = outgoing.namespaced(IMDN_NS, "Message-ID")
+            assert message_id and "display" in outgoing.namespaced(IMDN_NS, "Disposition-Notification"), \
+                outgoing.headers
+            mark = alice.mark()
+            for status in ("delivered", "displayed"):
+                await chat.send_message(cpim(imdn_body(message_id, status), content_type="message/imdn+xml",
+                                             sender="Chatter <%s>" % caller, namespaces={"imdn": IMDN_NS},
+                                             headers=[("imdn.Message-ID", "sip-imdn-" + status)]), "message/cpim")
+            await alice.wait_message(lambda m: child_id(m, RECEIPTS, "received") == "a2", 15, mark)
+            await alice.wait_message(lambda m: child_id(m, MARKERS, "displayed") == "a2", 15, mark)
 
             alice.send_raw("<message type='chat' to='%s'><gone xmlns='%s'/></message>" % (jid, CHATSTATES))
             await finish(call, trace_dir)  # sipp got our BYE and answered it
