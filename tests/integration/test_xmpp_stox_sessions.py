@@ -188,6 +188,50 @@ def test_sip_chat_sessions_with_an_xmpp_user(janus, prosody):
     assert janus.alive()
 
 
+def test_a_second_session_between_the_same_users_replaces_the_first(janus, prosody):
+    """RFC 7573, one session per pair: the same SIP user (two sipps, one From) opens a second
+    session with alice while the first lasts; the first gets our BYE, alice no <gone/>, and her
+    next message goes into the second only."""
+    first_dir, second_dir = tempfile.mkdtemp(prefix="sylk-stox-first-"), tempfile.mkdtemp(prefix="sylk-stox-second-")
+
+    async def body():
+        peer = MsrpEndpoint("127.0.0.1")
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        alice = await XmppClient.connect(prosody, "alice")
+        try:
+            sessions = []
+            for trace_dir in (first_dir, second_dir):
+                await sip_status(admin, lambda s: s.get("chat_session_ready"))
+                chat = peer.session()
+                call = await sipp("xmpp_chat_call_same_user.xml", trace_dir, ("user", "alice"),
+                                  ("domain", "localhost"), ("msrpport", chat.uri.port), ("msrpsession", chat.session_id))
+                caller, sdp = await answered(trace_dir, timeout=20)
+                await chat.connect(remote_path=parse_path(attribute(sdp, "path")))
+                sessions.append((call, chat, caller))
+            (first_call, first, caller), (second_call, second, second_caller) = sessions
+            assert caller == second_caller, (caller, second_caller)
+            jid = jid_of(caller)
+            await finish(first_call, first_dir)  # the older session got our BYE and answered it
+
+            alice.send_raw("<message type='chat' to='%s' id='r1'><body>to the live one</body></message>" % jid)
+            await second.wait_message(lambda m: cpim_text(m) == ("text/plain", "to the live one"), 15)
+            status = await sip_status(admin, lambda s: len(s["chat_sessions"]) == 1)
+            assert status["chat_sessions"][0]["jid"] == jid, status
+            assert not [m for m in first.complete_messages() if cpim_text(m)[1] == "to the live one"]
+            assert not [m for m in alice.received if m.kind == "message" and m.chat_state == "gone"], alice.received
+
+            alice.send_raw("<message type='chat' to='%s'><gone xmlns='%s'/></message>" % (jid, CHATSTATES))
+            await finish(second_call, second_dir)
+            await sip_status(admin, lambda s: not s["chat_sessions"] and s.get("chat_session_ready"))
+        finally:
+            await alice.disconnect()
+            await peer.close()
+            await admin.close()
+
+    run(body(), timeout=60)
+    assert janus.alive()
+
+
 PHONE_TONE, ALICE_TONE = 600, 1000
 
 
