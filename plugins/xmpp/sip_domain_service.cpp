@@ -526,7 +526,8 @@ void SipDomainService::makeWaitingChat() {
     hooks.ended = [this, id] {
         thread_.post([this, id] { chatEnded(id); });
     };
-    auto session = std::make_unique<StoxChatSession>(thread_, settings_.sipDomain, std::move(hooks));
+    auto session = std::make_unique<StoxChatSession>(thread_, settings_.sipDomain, settings_.stoxRingTimeout,
+                                                     std::move(hooks));
     waitingChat_ = id;
     StoxChatSession* started = session.get();
     chatSessions_[id] = std::move(session);
@@ -562,10 +563,13 @@ bool SipDomainService::routeCallStanza(const gloox::Tag& stanza, const StanzaHea
         const gloox::Tag* jingle = stanza.findChild("jingle", "xmlns", jingle_ns::kJingle);
         sid = jingle && header.type == "set" ? jingle->findAttribute("sid") : "";
     } else if (header.name == "message") {
-        for (const char* name : {"proceed", "reject"}) {
+        for (const char* name : {"proceed", "reject", "ringing"}) {
             if (const gloox::Tag* jmi = stanza.findChild(name, "xmlns", "urn:xmpp:jingle-message:0"))
                 sid = jmi->findAttribute("id");
         }
+        // A XEP-0184 receipt for the propose (its message id is the sid): a device has it.
+        if (const gloox::Tag* received = sid.empty() ? stanza.findChild("received", "xmlns", ns::kReceipts) : nullptr)
+            sid = received->findAttribute("id");
     }
     auto it = sid.empty() ? callSids_.end() : callSids_.find(sid);
     if (it == callSids_.end())

@@ -40,11 +40,13 @@ json_t* resultOf(const Json& message) {
 
 }  // namespace
 
-StoxChatSession::StoxChatSession(net::StackThread& thread, std::string sipDomain, StoxChatSessionHooks hooks)
-    : thread_(thread), sipDomain_(std::move(sipDomain)), hooks_(std::move(hooks)) {}
+StoxChatSession::StoxChatSession(net::StackThread& thread, std::string sipDomain, std::chrono::milliseconds ringTimeout,
+                                 StoxChatSessionHooks hooks)
+    : thread_(thread), sipDomain_(std::move(sipDomain)), ringTimeout_(ringTimeout), hooks_(std::move(hooks)) {}
 
 StoxChatSession::~StoxChatSession() {
     keepalive_.cancel();
+    ringTimer_.cancel();
     channel_.reset();  // janus destroys the session: the gateway hangs up what is left
 }
 
@@ -284,6 +286,7 @@ void StoxChatSession::end(const std::string& why) {
         return;
     over_ = true;
     keepalive_.cancel();
+    ringTimer_.cancel();
     SYLK_LOG(LOG_VERB, kLog, "SIP chat session %s <-> %s over: %s", sipUri_.c_str(), xmppUser_.c_str(), why.c_str());
     hooks_.ended();  // a waiting handle that failed (not taken): the owner tries again later
 }
@@ -294,7 +297,7 @@ Json StoxChatSession::status() const {
         .set("to_xmpp", static_cast<json_int_t>(toXmppCount_)).set("to_sip", static_cast<json_int_t>(toSipCount_));
     if (calling_)
         json.set("call", Json::object().set("sid", sid_).set("peer", peerFull_).setBool("initiated", initiated_)
-                             .setBool("accepted", callAccepted_));
+                             .setBool("accepted", callAccepted_).setBool("ringing", ringing_).setBool("retracted", retracted_));
     return json;
 }
 

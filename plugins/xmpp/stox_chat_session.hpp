@@ -19,6 +19,7 @@
 // Made, used and destroyed on the XMPP stack thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -52,7 +53,8 @@ struct StoxChatSessionHooks {
 
 class StoxChatSession {
 public:
-    StoxChatSession(net::StackThread& thread, std::string sipDomain, StoxChatSessionHooks hooks);
+    StoxChatSession(net::StackThread& thread, std::string sipDomain, std::chrono::milliseconds ringTimeout,
+                    StoxChatSessionHooks hooks);
     ~StoxChatSession();
     StoxChatSession(const StoxChatSession&) = delete;
     StoxChatSession& operator=(const StoxChatSession&) = delete;
@@ -64,7 +66,8 @@ public:
     void fromXmpp(const ChatRead& chat, const std::string& stanzaId);
     // A newer session between the same two users took over (RFC 7573: one per pair): BYE.
     void replace();
-    // XEP-0353 <proceed/> or <reject/> for our sid (a message to the SIP user's JID).
+    // XEP-0353 <proceed/>, <reject/> or <ringing/> for our sid, or a XEP-0184 receipt for the
+    // propose (a message to the SIP user's JID).
     void onJingleMessage(const gloox::Tag& message, const StanzaHeader& header);
     // An iq with <jingle sid=ours>: acknowledged here.
     void onJingleIq(const gloox::Tag& iq, const StanzaHeader& header);
@@ -90,9 +93,13 @@ private:
     bool sendJingle(const std::string& action, TagPtr content, const std::string& reason = "");
     void trickle(const std::string& line);
     void callEvent(const std::string& event, json_t* result);
+    void ringing();
+    void retract();
+    void ringTimedOut();
 
     net::StackThread& thread_;
     const std::string sipDomain_;
+    const std::chrono::milliseconds ringTimeout_;
     StoxChatSessionHooks hooks_;
     std::unique_ptr<hub::ApiChannel> channel_;
     net::SourceHandle keepalive_;
@@ -109,6 +116,9 @@ private:
     bool calling_ = false;
     bool initiated_ = false;  // session-initiate sent
     bool callAccepted_ = false;
+    bool ringing_ = false;    // a resource rings: the caller has its 180
+    bool retracted_ = false;  // <retract/> sent (nobody proceeded in time)
+    net::SourceHandle ringTimer_;
     std::string sid_;
     std::string peerFull_;    // the XMPP user's resource that proceeded
     JingleContent offer_;     // janus's offer as Jingle

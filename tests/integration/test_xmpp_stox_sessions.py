@@ -22,16 +22,18 @@ from harness.processes import spawn
 from harness.rtp_peer import RtpPeer
 from harness.xmpp_client import XmppClient
 from test_audiomixer import tone_db
-from test_sip_msrp_chat import answered, attribute, finish
+from test_sip_msrp_chat import answered, attribute, finish, trace
 from test_xmpp_jingle import JinglePeer
 from test_xmpp_jingle_sip import session_count
 
-XMPP = True
+XMPP = {"stox_ring_timeout_ms": 3000}  # XEP-0353: how long a SIP call waits for a proceed
+RING_TIMEOUT = 3.0
 SIP_OPTIONS = {"xmpp_domains": "localhost"}
 SCENARIOS = os.path.join(os.path.dirname(__file__), "sip")
 CHATSTATES = "http://jabber.org/protocol/chatstates"
 RECEIPTS, MARKERS = "urn:xmpp:receipts", "urn:xmpp:chat-markers:0"
 IMDN_NS = "urn:ietf:params:imdn"
+JMI = "urn:xmpp:jingle-message:0"
 
 
 async def sipp(scenario, trace_dir, *sets, call_ms=None):
@@ -304,4 +306,46 @@ def test_a_sip_call_to_an_xmpp_user_is_a_jingle_call(janus, prosody):
     assert tone_db(heard, rate, PHONE_TONE) - tone_db(heard, rate, ALICE_TONE) >= 20, "alice does not hear the phone"
     assert terminated["reason"] == "success", terminated
     assert left <= before, (left, before)
+    assert janus.alive()
+
+
+async def sipp_got(trace_dir, status, timeout=15):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while "SIP/2.0 %d " % status not in trace(trace_dir):
+        if loop.time() > deadline:
+            raise AssertionError("no %d in sipp's trace:\n%s" % (status, trace(trace_dir)[-3000:]))
+        await asyncio.sleep(0.05)
+
+
+def test_an_unanswered_call_rings_when_her_device_rings_then_ends(janus, prosody):
+    """XEP-0353 ringing: the phone hears 180 only once alice's device sends <ringing/> for the
+    propose, and when nobody proceeds within stox_ring_timeout_ms the call ends (480) and alice
+    gets a <retract/>."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-stox-ring-")
+
+    async def body():
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        alice = await XmppClient.connect(prosody, "alice")
+        try:
+            await alice.iq("localhost", "<ping xmlns='urn:xmpp:ping'/>")  # her presence is in: she gets the propose
+            await sip_status(admin, lambda s: s.get("chat_session_ready"))
+            call = await sipp("xmpp_audio_call_unanswered.xml", trace_dir, ("user", "alice"), ("domain", "localhost"),
+                              ("rtpport", 4000))
+            propose = await alice.wait_message(lambda m: m.child(JMI, "propose") is not None, 15)
+            sid = propose.child(JMI, "propose").get("id")
+            assert sid and propose.sender.endswith("@sip.localhost"), propose
+            assert "SIP/2.0 180 " not in trace(trace_dir), "180 before any device rang"
+            alice.send_raw("<message to='%s'><ringing xmlns='%s' id='%s'/></message>" % (propose.sender, JMI, sid))
+            await sipp_got(trace_dir, 180)
+            retract = await alice.wait_message(lambda m: child_id(m, JMI, "retract") == sid, RING_TIMEOUT + 10)
+            await finish(call, trace_dir)  # sipp had its 480 and ACKed it
+            rang_for = retract.received_at - propose.received_at
+            assert RING_TIMEOUT - 0.5 <= rang_for <= RING_TIMEOUT + 5, rang_for
+            await sip_status(admin, lambda s: not s["chat_sessions"] and s.get("chat_session_ready"))
+        finally:
+            await alice.disconnect()
+            await admin.close()
+
+    run(body(), timeout=60)
     assert janus.alive()
