@@ -1,5 +1,6 @@
 #include "sip_domain_service.hpp"
 
+#include <algorithm>
 #include <iterator>
 
 #include <gloox/tag.h>
@@ -514,12 +515,12 @@ void SipDomainService::makeWaitingChat() {
     hooks.chatting = [this, id](const std::string& xmppUser, const std::string& sipLocal) {
         // RFC 7573: one session per pair of users. The newer replaces the older, which ends with
         // a BYE (docs/decisions.md): else the older would silently lose alice's messages.
+        // Ids grow with each INVITE taken: the lower is the older even when its accept came later.
         auto& holder = chatKeys_[{xmppUser, sipLocal}];
-        if (holder && holder != id) {
-            if (auto older = chatSessions_.find(holder); older != chatSessions_.end())
-                older->second->replace();
-        }
-        holder = id;
+        uint64_t older = holder && holder != id ? std::min(holder, id) : 0;
+        holder = std::max(holder, id);
+        if (auto replaced = older ? chatSessions_.find(older) : chatSessions_.end(); replaced != chatSessions_.end())
+            replaced->second->replace();
     };
     hooks.send = [this](TagPtr stanza) { return link_->send(std::move(stanza)); };
     hooks.calling = [this, id](const std::string& sid) { callSids_[sid] = id; };

@@ -170,6 +170,8 @@ void StoxChatSession::incomingCall(json_t* result, bool withAudio) {
             return end("the SIP gateway could not accept the chat session");
         chatting_ = true;
         hooks_.chatting(xmppUser_, sipJid_.substr(0, sipJid_.size() - sipDomain_.size() - 1));
+        if (!chatting_)
+            return;  // a newer session between the same users was accepted first: this one ended
         toXmpp("", ChatState::Active);  // XEP-0085: the session opens
         SYLK_LOG(LOG_INFO, kLog, "SIP chat session %s <-> %s", sipUri_.c_str(), xmppUser_.c_str());
     });
