@@ -11,11 +11,15 @@
 // - the XMPP user's body, composing/paused and gone to that JID (SipDomainService hands them
 //   here) go out as the call's `message` (an MSRP SEND), `composing` (is-composing) and hangup
 //   (BYE);
-// - the SIP side's BYE (hangup) sends <gone/> to the XMPP user and ends the session.
+// - the SIP side's BYE (hangup) sends <gone/> to the XMPP user and ends the session;
+// - IMDN (the gateway's `imdn` events, `displayed` request) <-> XEP-0184 receipts and XEP-0333
+//   markers, as the page-mode path maps them, with the gateway's message ids translated;
+// - a newer session between the same two users replaces this one (replace(): BYE).
 // A call with audio is a Jingle call to the XMPP user (stox_chat_session_call.cpp): XEP-0353
 // <propose/> to her bare JID, session-initiate (janus's offer) to the resource that answers
 // <proceed/>, her session-accept is the gateway's `accept` with the answer SDP; candidates cross
-// as transport-info and trickle; session-terminate <-> hangup.
+// as transport-info and trickle; session-terminate <-> hangup. Her <ringing/> (or a receipt for
+// the propose) is the caller's 180; nobody proceeding within the ring timeout is 480 + <retract/>.
 // Made, used and destroyed on the XMPP stack thread.
 #pragma once
 

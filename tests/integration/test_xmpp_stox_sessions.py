@@ -4,10 +4,12 @@ XMPP user of a real Prosody. The SIP gateway routes the INVITE to an XMPP user t
 xmpp plugin keeps waiting, which accepts it (the msrp plugin terminates MSRP): the session's
 messages and is-composing become chat messages and chat states between the SIP user's JID
 (chatter\\40127.0.0.1\\3aPORT@sip.localhost) and alice, both ways; the SIP side's BYE is a
-<gone/> to alice, and alice's <gone/> a BYE. An audio call to alice is a Jingle call to her
+<gone/> to alice, and alice's <gone/> a BYE; IMDN in the session is receipts and markers both
+ways; a second session of the same SIP user replaces the first (BYE). An audio call to alice is a Jingle call to her
 (StanzaJS + @roamhq/wrtc, tests/jingle/jingle_peer.js in its answering mode: XEP-0353, then
 session-initiate from the SIP user's JID): each side hears the other's tone (FFT), and either
-side's hangup ends the other's. Every assertion is what sipp, the MSRP peer or the
+side's hangup ends the other's; an unanswered call rings (180) only once her device sends
+XEP-0353 <ringing/>, and ends with 480 and a <retract/> after stox_ring_timeout_ms. Every assertion is what sipp, the MSRP peer or the
 XMPP client received."""
 import asyncio
 import json
