@@ -103,6 +103,7 @@ Json Gateway::registerAccount(const std::shared_ptr<GatewaySession>& session, co
     account.contactUser = user + "-" + randomToken();
     contacts_[account.contactUser] = session;
     ++accounts_;
+    account.xmppSessions = request.xmppSessions;
     if (request.xmppSessions)
         xmppSessions_.push_back(session);
     if (!account.sendRegister) {

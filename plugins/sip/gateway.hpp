@@ -98,6 +98,8 @@ public:
     Json transfer(GatewaySession& session, const std::string& uri, const std::string& replaces = "");
     Json accept(GatewaySession& session, const Json& answer);
     Json decline(GatewaySession& session, int code);
+    // The xmpp plugin's handle: the XMPP user's device rings (XEP-0353), 180 to the caller.
+    Json ringing(GatewaySession& session);
     Json hangup(GatewaySession& session);
     Json hold(GatewaySession& session, bool hold, const std::string& direction);
     Json dtmfInfo(GatewaySession& session, const std::string& digit, int durationMs);

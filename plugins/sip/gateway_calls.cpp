@@ -376,7 +376,9 @@ void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
     handles_[handle] = session;
     ++calls_;
     ++callsReceived_;
-    nua_respond(handle, 180, sip_180_Ringing, TAG_END());
+    // A call to an XMPP user rings when her device says so (XEP-0353 <ringing/>: `ringing`).
+    if (!session->account.xmppSessions)
+        nua_respond(handle, 180, sip_180_Ringing, TAG_END());
     Json event = result("incomingcall");
     event.set("username", caller).set("displayname", displayOf(sip)).set("callee", callee).set("codec", peer->codec);
     if (call.msrpOffer)

@@ -43,6 +43,7 @@ struct SipAccount {
     nua_handle_s* registration = nullptr;
     int authAttempts = 0;
     int listener = 0;           // the SIP stack's listener (address family) it registers through
+    bool xmppSessions = false;  // the xmpp plugin's: it says when the XMPP user's device rings (ringing)
     bool keep = false;          // keep_registered: the gateway keeps it when the handle goes
 };
 
@@ -51,6 +52,7 @@ enum class CallState { Idle, Calling, Ringing, Established };
 struct SipCall {
     CallState state = CallState::Idle;
     bool incoming = false;
+    bool ringSent = false;  // 180 sent for the xmpp plugin's incoming call (ringing)
     bool pushCancelled = false;  // the account's phones were told the call is over
     nua_handle_s* handle = nullptr;
     std::string callId;

@@ -9,9 +9,11 @@
 
 #include <algorithm>
 
+#include "gateway_detail.hpp"
 #include "sofia.hpp"
 
 #include "sip_message.hpp"
+#include "sylkcore/request_error.hpp"
 
 namespace sylk::sip {
 
@@ -36,6 +38,20 @@ std::shared_ptr<GatewaySession> Gateway::takeXmppSession(const sip_s* sip) {
         return session;
     }
     return nullptr;
+}
+
+Json Gateway::ringing(GatewaySession& session) {
+    using gateway_detail::result;
+    SipCall& call = session.call;
+    if (!session.account.xmppSessions)
+        throw RequestError(ErrorCode::InvalidField, "ringing is for the xmpp plugin's handles (web users' calls ring at once)");
+    if (call.state != CallState::Ringing || !call.incoming)
+        throw RequestError(ErrorCode::SipWrongState, "no incoming call to ring");
+    if (!call.ringSent) {  // one 180: every resource of the XMPP user may say it rings
+        call.ringSent = true;
+        nua_respond(call.handle, 180, sip_180_Ringing, TAG_END());
+    }
+    return result("ringingsent");
 }
 
 }  // namespace sylk::sip

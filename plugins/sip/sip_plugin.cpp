@@ -202,6 +202,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     onRequest<GatewaySession>("call", Execution::Inline, &SipPlugin::call);
     onRequest<GatewaySession>("accept", Execution::Inline, &SipPlugin::accept);
     onRequest<GatewaySession>("decline", Execution::Inline, &SipPlugin::decline);
+    onRequest<GatewaySession>("ringing", Execution::Inline, &SipPlugin::ringing);
     onRequest<GatewaySession>("hangup", Execution::Inline, &SipPlugin::hangup);
     onRequest<GatewaySession>("hold", Execution::Inline, &SipPlugin::hold);
     onRequest<GatewaySession>("unhold", Execution::Inline, &SipPlugin::unhold);
@@ -453,6 +454,10 @@ Reply SipPlugin::accept(GatewaySession& session, RequestReader&, const Request& 
 Reply SipPlugin::decline(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
     int code = static_cast<int>(reader.optionalInt("code", 400, 699).value_or(486));
     return onSipThread(session, janusRequest, [this, code](GatewaySession& s) { return gateway_->decline(s, code); });
+}
+
+Reply SipPlugin::ringing(GatewaySession& session, RequestReader&, const Request& janusRequest) {
+    return onSipThread(session, janusRequest, [this](GatewaySession& s) { return gateway_->ringing(s); });
 }
 
 Reply SipPlugin::hangup(GatewaySession& session, RequestReader&, const Request& janusRequest) {

@@ -44,6 +44,7 @@ private:
     Reply call(GatewaySession&, RequestReader&, const Request&);
     Reply accept(GatewaySession&, RequestReader&, const Request&);
     Reply decline(GatewaySession&, RequestReader&, const Request&);
+    Reply ringing(GatewaySession&, RequestReader&, const Request&);
     Reply hangup(GatewaySession&, RequestReader&, const Request&);
     Reply hold(GatewaySession&, RequestReader&, const Request&);
     Reply unhold(GatewaySession&, RequestReader&, const Request&);

@@ -1,5 +1,6 @@
 #include "sip_domain_service.hpp"
 
+#include <algorithm>
 #include <iterator>
 
 #include <gloox/tag.h>
@@ -131,7 +132,7 @@ void SipDomainService::onChat(const gloox::Tag& stanza, const StanzaHeader& head
     // In a SIP chat session with this SIP user (RFC 7573): over its MSRP session, not MESSAGE.
     if (auto chat_key = chatKeys_.find({header.from->bare(), header.to->local}); chat_key != chatKeys_.end()) {
         if (auto session = chatSessions_.find(chat_key->second); session != chatSessions_.end()) {
-            session->second->fromXmpp(chat);
+            session->second->fromXmpp(chat, usableId(header.id) ? header.id : "");
             return;
         }
     }
@@ -512,14 +513,22 @@ void SipDomainService::makeWaitingChat() {
         makeWaitingChat();
     };
     hooks.chatting = [this, id](const std::string& xmppUser, const std::string& sipLocal) {
-        chatKeys_[{xmppUser, sipLocal}] = id;
+        // RFC 7573: one session per pair of users. The newer replaces the older, which ends with
+        // a BYE (docs/decisions.md): else the older would silently lose alice's messages.
+        // Ids grow with each INVITE taken: the lower is the older even when its accept came later.
+        auto& holder = chatKeys_[{xmppUser, sipLocal}];
+        uint64_t older = holder && holder != id ? std::min(holder, id) : 0;
+        holder = std::max(holder, id);
+        if (auto replaced = older ? chatSessions_.find(older) : chatSessions_.end(); replaced != chatSessions_.end())
+            replaced->second->replace();
     };
     hooks.send = [this](TagPtr stanza) { return link_->send(std::move(stanza)); };
     hooks.calling = [this, id](const std::string& sid) { callSids_[sid] = id; };
     hooks.ended = [this, id] {
         thread_.post([this, id] { chatEnded(id); });
     };
-    auto session = std::make_unique<StoxChatSession>(thread_, settings_.sipDomain, std::move(hooks));
+    auto session = std::make_unique<StoxChatSession>(thread_, settings_.sipDomain, settings_.stoxRingTimeout,
+                                                     std::move(hooks));
     waitingChat_ = id;
     StoxChatSession* started = session.get();
     chatSessions_[id] = std::move(session);
@@ -555,10 +564,13 @@ bool SipDomainService::routeCallStanza(const gloox::Tag& stanza, const StanzaHea
         const gloox::Tag* jingle = stanza.findChild("jingle", "xmlns", jingle_ns::kJingle);
         sid = jingle && header.type == "set" ? jingle->findAttribute("sid") : "";
     } else if (header.name == "message") {
-        for (const char* name : {"proceed", "reject"}) {
+        for (const char* name : {"proceed", "reject", "ringing"}) {
             if (const gloox::Tag* jmi = stanza.findChild(name, "xmlns", "urn:xmpp:jingle-message:0"))
                 sid = jmi->findAttribute("id");
         }
+        // A XEP-0184 receipt for the propose (its message id is the sid): a device has it.
+        if (const gloox::Tag* received = sid.empty() ? stanza.findChild("received", "xmlns", ns::kReceipts) : nullptr)
+            sid = received->findAttribute("id");
     }
     auto it = sid.empty() ? callSids_.end() : callSids_.find(sid);
     if (it == callSids_.end())

@@ -17,6 +17,12 @@ constexpr char kLog[] = "janus.plugin.sylk.xmpp";
 constexpr char kGateway[] = "janus.plugin.sylk.sip";
 // Janus drops a session without a request for session_timeout (60 s by default).
 constexpr std::chrono::seconds kKeepalive{20};
+// alice's messages whose IMDN may still come (RFC 5438 sets no bound; a chat keeps few open).
+constexpr size_t kMaxAwaitingImdn = 256;
+// As the page-mode path (SipDomainService): ids an XMPP client can carry back in a receipt.
+constexpr size_t kMaxIdBytes = 128;
+
+bool usableId(const std::string& id) { return !id.empty() && id.size() <= kMaxIdBytes && printableUtf8(id); }
 
 std::string text(json_t* value) { return json_is_string(value) ? json_string_value(value) : ""; }
 
@@ -34,11 +40,13 @@ json_t* resultOf(const Json& message) {
 
 }  // namespace
 
-StoxChatSession::StoxChatSession(net::StackThread& thread, std::string sipDomain, StoxChatSessionHooks hooks)
-    : thread_(thread), sipDomain_(std::move(sipDomain)), hooks_(std::move(hooks)) {}
+StoxChatSession::StoxChatSession(net::StackThread& thread, std::string sipDomain, std::chrono::milliseconds ringTimeout,
+                                 StoxChatSessionHooks hooks)
+    : thread_(thread), sipDomain_(std::move(sipDomain)), ringTimeout_(ringTimeout), hooks_(std::move(hooks)) {}
 
 StoxChatSession::~StoxChatSession() {
     keepalive_.cancel();
+    ringTimer_.cancel();
     channel_.reset();  // janus destroys the session: the gateway hangs up what is left
 }
 
@@ -114,9 +122,9 @@ void StoxChatSession::onEvent(const Json& message) {
     } else if (calling_) {
         callEvent(event, result);
     } else if (event == "message" && chatting_) {
-        std::string type = text(json_object_get(result, "content_type"));
-        if (type.rfind("text/plain", 0) == 0)
-            toXmpp(text(json_object_get(result, "content")), ChatState::Active);
+        messageToXmpp(result);
+    } else if (event == "imdn" && chatting_) {
+        imdnToXmpp(result);
     } else if (event == "composing" && chatting_) {
         toXmpp("", text(json_object_get(result, "state")) == "active" ? ChatState::Composing : ChatState::Paused);
     } else if (event == "hangup") {
@@ -162,6 +170,8 @@ void StoxChatSession::incomingCall(json_t* result, bool withAudio) {
             return end("the SIP gateway could not accept the chat session");
         chatting_ = true;
         hooks_.chatting(xmppUser_, sipJid_.substr(0, sipJid_.size() - sipDomain_.size() - 1));
+        if (!chatting_)
+            return;  // a newer session between the same users was accepted first: this one ended
         toXmpp("", ChatState::Active);  // XEP-0085: the session opens
         SYLK_LOG(LOG_INFO, kLog, "SIP chat session %s <-> %s", sipUri_.c_str(), xmppUser_.c_str());
     });
@@ -178,13 +188,85 @@ void StoxChatSession::toXmpp(const std::string& body, ChatState state) {
     hooks_.send(chatMessage(message));
 }
 
-void StoxChatSession::fromXmpp(const ChatRead& chat) {
+// A message of the session to alice: as the page-mode path (RFC 7572) maps a CPIM MESSAGE, an
+// IMDN request becomes a receipt request and markable, the imdn.Message-ID the stanza id, so that
+// her <displayed id/> names the message to the gateway's `displayed` (receiptToSip).
+void StoxChatSession::messageToXmpp(json_t* result) {
+    if (text(json_object_get(result, "content_type")).rfind("text/plain", 0) != 0)
+        return;
+    ChatMessage message;
+    message.from = sipJid_;
+    message.to = xmppUser_;
+    message.body = text(json_object_get(result, "content"));
+    message.state = ChatState::Active;  // XEP-0085 §5.1: a message ends composing
+    std::string messageId = text(json_object_get(result, "message_id"));
+    json_t* cpim = json_object_get(result, "cpim");
+    std::string asked = cpim ? text(json_object_get(cpim, "disposition_notification")) : "";
+    if (usableId(messageId)) {
+        message.id = messageId;
+        message.requestReceipt = asked.find("display") != std::string::npos || asked.find("delivery") != std::string::npos;
+    }
+    if (message.body.empty())
+        return;
+    ++toXmppCount_;
+    hooks_.send(chatMessage(message));
+}
+
+// The SIP user's IMDN for a message alice sent in the session: a receipt (delivered) or a
+// displayed marker for her stanza's id.
+void StoxChatSession::imdnToXmpp(json_t* result) {
+    auto found = stanzaIdOfImdn_.find(text(json_object_get(result, "message_id")));
+    if (found == stanzaIdOfImdn_.end())
+        return;  // not one of hers that asked, or forgotten
+    std::string status = text(json_object_get(result, "status"));
+    ChatMessage message;
+    message.from = sipJid_;
+    message.to = xmppUser_;
+    if (status == "delivered")
+        message.receivedId = found->second;
+    else if (status == "displayed")
+        message.displayedId = found->second;
+    else
+        return;  // failed, forbidden, ...: XEP-0184 and XEP-0333 have nothing for them
+    hooks_.send(chatMessage(message));
+}
+
+// alice's <displayed id/> for a message of the session is the gateway's `displayed` (a displayed
+// IMDN, when the SIP user asked for one). Her XEP-0184 <received/> goes nowhere: the gateway
+// already sent the delivered IMDN when it handed the message over (docs/decisions.md).
+void StoxChatSession::receiptToSip(const ChatRead& chat) {
+    if (!usableId(chat.displayedId))
+        return;
+    sendMessage(Json::object().set("request", "displayed").set("message_id", chat.displayedId), [this](const Json& reply) {
+        json_t* result = resultOf(reply);
+        if (text(result ? json_object_get(result, "event") : nullptr) != "displayedsent")
+            SYLK_LOG(LOG_VERB, kLog, "SIP chat session %s: a displayed marker the SIP user did not ask for, dropped",
+                     sipUri_.c_str());
+    });
+}
+
+void StoxChatSession::fromXmpp(const ChatRead& chat, const std::string& stanzaId) {
     if (!chatting_ || over_)
         return;
     if (chat.message.body && !chat.message.body->empty()) {
         ++toSipCount_;
-        sendMessage(Json::object().set("request", "message").set("content", *chat.message.body));
+        bool wantsImdn = (chat.receiptRequest || chat.markable) && usableId(stanzaId);
+        Json request = Json::object();
+        request.set("request", "message").set("content", *chat.message.body).setBool("imdn", wantsImdn);
+        sendMessage(request, [this, wantsImdn, stanzaId](const Json& reply) {
+            json_t* result = resultOf(reply);
+            std::string messageId = result ? text(json_object_get(result, "message_id")) : "";
+            if (!wantsImdn || messageId.empty())
+                return;
+            if (imdnOrder_.size() >= kMaxAwaitingImdn) {
+                stanzaIdOfImdn_.erase(imdnOrder_.front());
+                imdnOrder_.pop_front();
+            }
+            stanzaIdOfImdn_[messageId] = stanzaId;
+            imdnOrder_.push_back(messageId);
+        });
     }
+    receiptToSip(chat);
     if (chat.message.state == ChatState::Gone) {  // XEP-0085 §5.1: the XMPP user left the chat
         chatting_ = false;  // her <gone/> is not echoed back when the gateway reports the hangup
         sendMessage(Json::object().set("request", "hangup"), [this](const Json&) { end("the XMPP user left"); });
@@ -193,11 +275,20 @@ void StoxChatSession::fromXmpp(const ChatRead& chat) {
     }
 }
 
+void StoxChatSession::replace() {
+    if (!chatting_ || over_)
+        return;
+    chatting_ = false;  // alice stays in the conversation (the newer session): no <gone/> to her
+    sendMessage(Json::object().set("request", "hangup"),
+                [this](const Json&) { end("a newer session between the same users replaced it"); });
+}
+
 void StoxChatSession::end(const std::string& why) {
     if (over_)
         return;
     over_ = true;
     keepalive_.cancel();
+    ringTimer_.cancel();
     SYLK_LOG(LOG_VERB, kLog, "SIP chat session %s <-> %s over: %s", sipUri_.c_str(), xmppUser_.c_str(), why.c_str());
     hooks_.ended();  // a waiting handle that failed (not taken): the owner tries again later
 }
@@ -208,7 +299,7 @@ Json StoxChatSession::status() const {
         .set("to_xmpp", static_cast<json_int_t>(toXmppCount_)).set("to_sip", static_cast<json_int_t>(toSipCount_));
     if (calling_)
         json.set("call", Json::object().set("sid", sid_).set("peer", peerFull_).setBool("initiated", initiated_)
-                             .setBool("accepted", callAccepted_));
+                             .setBool("accepted", callAccepted_).setBool("ringing", ringing_).setBool("retracted", retracted_));
     return json;
 }
 

@@ -11,16 +11,23 @@
 // - the XMPP user's body, composing/paused and gone to that JID (SipDomainService hands them
 //   here) go out as the call's `message` (an MSRP SEND), `composing` (is-composing) and hangup
 //   (BYE);
-// - the SIP side's BYE (hangup) sends <gone/> to the XMPP user and ends the session.
+// - the SIP side's BYE (hangup) sends <gone/> to the XMPP user and ends the session;
+// - IMDN (the gateway's `imdn` events, `displayed` request) <-> XEP-0184 receipts and XEP-0333
+//   markers, as the page-mode path maps them, with the gateway's message ids translated;
+// - a newer session between the same two users replaces this one (replace(): BYE).
 // A call with audio is a Jingle call to the XMPP user (stox_chat_session_call.cpp): XEP-0353
 // <propose/> to her bare JID, session-initiate (janus's offer) to the resource that answers
 // <proceed/>, her session-accept is the gateway's `accept` with the answer SDP; candidates cross
-// as transport-info and trickle; session-terminate <-> hangup.
+// as transport-info and trickle; session-terminate <-> hangup. Her <ringing/> (or a receipt for
+// the propose) is the caller's 180; nobody proceeding within the ring timeout is 480 + <retract/>.
 // Made, used and destroyed on the XMPP stack thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,16 +57,21 @@ struct StoxChatSessionHooks {
 
 class StoxChatSession {
 public:
-    StoxChatSession(net::StackThread& thread, std::string sipDomain, StoxChatSessionHooks hooks);
+    StoxChatSession(net::StackThread& thread, std::string sipDomain, std::chrono::milliseconds ringTimeout,
+                    StoxChatSessionHooks hooks);
     ~StoxChatSession();
     StoxChatSession(const StoxChatSession&) = delete;
     StoxChatSession& operator=(const StoxChatSession&) = delete;
 
     // Throws RequestError(NotFound) when the loopback transport is not loaded.
     void start();
-    // The XMPP user wrote to the SIP user's JID in this session.
-    void fromXmpp(const ChatRead& chat);
-    // XEP-0353 <proceed/> or <reject/> for our sid (a message to the SIP user's JID).
+    // The XMPP user wrote to the SIP user's JID in this session; stanzaId: the stanza's id when
+    // usable (a receipt or marker for the message names it), else "".
+    void fromXmpp(const ChatRead& chat, const std::string& stanzaId);
+    // A newer session between the same two users took over (RFC 7573: one per pair): BYE.
+    void replace();
+    // XEP-0353 <proceed/>, <reject/> or <ringing/> for our sid, or a XEP-0184 receipt for the
+    // propose (a message to the SIP user's JID).
     void onJingleMessage(const gloox::Tag& message, const StanzaHeader& header);
     // An iq with <jingle sid=ours>: acknowledged here.
     void onJingleIq(const gloox::Tag& iq, const StanzaHeader& header);
@@ -76,15 +88,22 @@ private:
     void onEvent(const Json& message);
     void incomingCall(json_t* result, bool withAudio);
     void toXmpp(const std::string& body, ChatState state);
+    void messageToXmpp(json_t* result);
+    void imdnToXmpp(json_t* result);
+    void receiptToSip(const ChatRead& chat);
     void end(const std::string& why);
     // The Jingle call (stox_chat_session_call.cpp).
     void startCall(json_t* jsep);
     bool sendJingle(const std::string& action, TagPtr content, const std::string& reason = "");
     void trickle(const std::string& line);
     void callEvent(const std::string& event, json_t* result);
+    void ringing();
+    void retract();
+    void ringTimedOut();
 
     net::StackThread& thread_;
     const std::string sipDomain_;
+    const std::chrono::milliseconds ringTimeout_;
     StoxChatSessionHooks hooks_;
     std::unique_ptr<hub::ApiChannel> channel_;
     net::SourceHandle keepalive_;
@@ -101,10 +120,18 @@ private:
     bool calling_ = false;
     bool initiated_ = false;  // session-initiate sent
     bool callAccepted_ = false;
+    bool ringing_ = false;    // a resource rings: the caller has its 180
+    bool retracted_ = false;  // <retract/> sent (nobody proceeded in time)
+    net::SourceHandle ringTimer_;
     std::string sid_;
     std::string peerFull_;    // the XMPP user's resource that proceeded
     JingleContent offer_;     // janus's offer as Jingle
     std::vector<std::string> pendingTrickles_;  // janus's candidates before session-initiate
+    // IMDN (RFC 5438) <-> receipts (XEP-0184) and markers (XEP-0333) in the session: the
+    // gateway names what alice sent by its own imdn.Message-ID; her stanza id is what her
+    // client waits a receipt for. Bounded (the oldest forgotten: its IMDN then is dropped).
+    std::map<std::string, std::string> stanzaIdOfImdn_;
+    std::deque<std::string> imdnOrder_;
     uint64_t nextIq_ = 1;
     uint64_t toXmppCount_ = 0;
     uint64_t toSipCount_ = 0;

@@ -53,19 +53,30 @@ void StoxChatSession::startCall(json_t* jsep) {
     propose->addAttribute("id", sid_);
     auto* description = new gloox::Tag(propose, "description", "xmlns", jingle_ns::kRtp);
     description->addAttribute("media", "audio");
+    // XEP-0184 on the propose: a client that does not send <ringing/> still says it has it.
+    new gloox::Tag(message.get(), "request", "xmlns", ns::kReceipts);
+    new gloox::Tag(message.get(), "store", "xmlns", "urn:xmpp:hints");
     hooks_.send(std::move(message));
+    // Nobody proceeds in time: 480 to the caller and a retract to her devices (they stop ringing).
+    ringTimer_ = thread_.after(ringTimeout_, [this] { ringTimedOut(); });
     SYLK_LOG(LOG_INFO, kLog, "SIP call %s -> %s: Jingle %s proposed", sipUri_.c_str(), xmppUser_.c_str(), sid_.c_str());
 }
 
 void StoxChatSession::onJingleMessage(const gloox::Tag& message, const StanzaHeader& header) {
     if (over_ || initiated_ || !header.from || header.from->bare() != xmppUser_)
         return;
+    if (message.findChild("ringing", "xmlns", kJmi) || message.findChild("received", "xmlns", ns::kReceipts)) {
+        ringing();
+        return;
+    }
     if (message.findChild("reject", "xmlns", kJmi)) {
+        ringTimer_.cancel();
         sendMessage(Json::object().set("request", "decline").set("code", 603), [this](const Json&) { end("rejected"); });
         return;
     }
     if (!message.findChild("proceed", "xmlns", kJmi))
         return;
+    ringTimer_.cancel();
     peerFull_ = header.from->full();
     initiated_ = sendJingle("session-initiate", JingleSdp::contentTag(offer_, false));
     for (const auto& line : pendingTrickles_)
@@ -140,14 +151,40 @@ void StoxChatSession::callEvent(const std::string& event, json_t* result) {
         sendJingle("session-terminate", nullptr, jingleReasonOfSip(code));
         initiated_ = false;
     } else if (!sid_.empty() && !over_) {
-        auto message = std::make_unique<gloox::Tag>("message");  // XEP-0353: the caller gave up
-        message->addAttribute("from", sipJid_);
-        message->addAttribute("to", xmppUser_);
-        new gloox::Tag(message.get(), "retract", "xmlns", kJmi);
-        message->findChild("retract")->addAttribute("id", sid_);
-        hooks_.send(std::move(message));
+        retract();  // XEP-0353: the caller gave up
     }
     end("SIP " + std::to_string(code) + " " + text(json_object_get(result, "reason")));
+}
+
+void StoxChatSession::retract() {
+    if (retracted_)
+        return;
+    retracted_ = true;
+    auto message = std::make_unique<gloox::Tag>("message");
+    message->addAttribute("from", sipJid_);
+    message->addAttribute("to", xmppUser_);
+    (new gloox::Tag(message.get(), "retract", "xmlns", kJmi))->addAttribute("id", sid_);
+    new gloox::Tag(message.get(), "store", "xmlns", "urn:xmpp:hints");
+    hooks_.send(std::move(message));
+}
+
+// A resource of hers rings (XEP-0353 <ringing/>, or a receipt for the propose): the caller
+// hears it ring (180) from now, not from the INVITE (the gateway holds its 180 for us).
+void StoxChatSession::ringing() {
+    if (ringing_ || initiated_ || over_)
+        return;
+    ringing_ = true;
+    sendMessage(Json::object().set("request", "ringing"));
+}
+
+void StoxChatSession::ringTimedOut() {
+    if (initiated_ || over_)
+        return;
+    SYLK_LOG(LOG_INFO, kLog, "SIP call %s -> %s: nobody proceeded in %lld ms, 480", sipUri_.c_str(), xmppUser_.c_str(),
+             static_cast<long long>(ringTimeout_.count()));
+    retract();
+    sendMessage(Json::object().set("request", "decline").set("code", 480),
+                [this](const Json&) { end("nobody proceeded"); });
 }
 
 bool StoxChatSession::sendJingle(const std::string& action, TagPtr content, const std::string& reason) {

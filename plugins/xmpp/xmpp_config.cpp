@@ -53,6 +53,7 @@ XmppSettings readSettings(const janus::PluginConfig& config) {
     settings.history = static_cast<size_t>(config.getInt("history", 20, 0, 1000));
     settings.maxBodyBytes = static_cast<size_t>(config.getInt("max_body_bytes", 64 * 1024, 1, 16 * 1024 * 1024));
     settings.stoxBounceWait = std::chrono::milliseconds(config.getInt("stox_bounce_ms", 1000, 0, 30000));
+    settings.stoxRingTimeout = std::chrono::milliseconds(config.getInt("stox_ring_timeout_ms", 45000, 1000, 300000));
     settings.backoffMin = std::chrono::milliseconds(config.getInt("reconnect_min_ms", 1000, 10, 600000));
     settings.backoffMax = std::chrono::milliseconds(config.getInt("reconnect_max_ms", 30000, 10, 3600000));
     settings.moderators = moderatorList(config.getString("moderators", ""));

@@ -19,6 +19,8 @@ struct XmppSettings {
     size_t maxBodyBytes = 64 * 1024;
     // How long a message from SIP waits for an error the XMPP server bounces before SIP gets 200.
     std::chrono::milliseconds stoxBounceWait{1000};
+    // How long a SIP call to an XMPP user waits for a resource to proceed (XEP-0353) before 480.
+    std::chrono::milliseconds stoxRingTimeout{45000};
     std::chrono::milliseconds backoffMin{1000};
     std::chrono::milliseconds backoffMax{30000};
     // Bare JIDs whose occupants moderate every room (role moderator: may kick). Other members

@@ -4,10 +4,12 @@ XMPP user of a real Prosody. The SIP gateway routes the INVITE to an XMPP user t
 xmpp plugin keeps waiting, which accepts it (the msrp plugin terminates MSRP): the session's
 messages and is-composing become chat messages and chat states between the SIP user's JID
 (chatter\\40127.0.0.1\\3aPORT@sip.localhost) and alice, both ways; the SIP side's BYE is a
-<gone/> to alice, and alice's <gone/> a BYE. An audio call to alice is a Jingle call to her
+<gone/> to alice, and alice's <gone/> a BYE; IMDN in the session is receipts and markers both
+ways; a second session of the same SIP user replaces the first (BYE). An audio call to alice is a Jingle call to her
 (StanzaJS + @roamhq/wrtc, tests/jingle/jingle_peer.js in its answering mode: XEP-0353, then
 session-initiate from the SIP user's JID): each side hears the other's tone (FFT), and either
-side's hangup ends the other's. Every assertion is what sipp, the MSRP peer or the
+side's hangup ends the other's; an unanswered call rings (180) only once her device sends
+XEP-0353 <ringing/>, and ends with 480 and a <retract/> after stox_ring_timeout_ms. Every assertion is what sipp, the MSRP peer or the
 XMPP client received."""
 import asyncio
 import json
@@ -22,14 +24,18 @@ from harness.processes import spawn
 from harness.rtp_peer import RtpPeer
 from harness.xmpp_client import XmppClient
 from test_audiomixer import tone_db
-from test_sip_msrp_chat import answered, attribute, finish
+from test_sip_msrp_chat import answered, attribute, finish, trace
 from test_xmpp_jingle import JinglePeer
 from test_xmpp_jingle_sip import session_count
 
-XMPP = True
+XMPP = {"stox_ring_timeout_ms": 3000}  # XEP-0353: how long a SIP call waits for a proceed
+RING_TIMEOUT = 3.0
 SIP_OPTIONS = {"xmpp_domains": "localhost"}
 SCENARIOS = os.path.join(os.path.dirname(__file__), "sip")
 CHATSTATES = "http://jabber.org/protocol/chatstates"
+RECEIPTS, MARKERS = "urn:xmpp:receipts", "urn:xmpp:chat-markers:0"
+IMDN_NS = "urn:ietf:params:imdn"
+JMI = "urn:xmpp:jingle-message:0"
 
 
 async def sipp(scenario, trace_dir, *sets, call_ms=None):
@@ -66,6 +72,30 @@ def cpim_text(message):
     """(content type, text) inside a message/cpim MSRP message."""
     inner = parse_cpim(message.body)
     return (inner.content_type or "").split(";")[0], inner.body.decode()
+
+
+def imdn_body(message_id, status):
+    """An IMDN document (RFC 5438) for message_id: delivered or displayed."""
+    kind = "delivery" if status == "delivered" else "display"
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<imdn xmlns="urn:ietf:params:xml:ns:imdn">\n'
+            "<message-id>%s</message-id>\n<datetime>2026-12-05T06:00:00Z</datetime>\n"
+            "<%s-notification><status><%s/></status></%s-notification>\n</imdn>\n"
+            % (message_id, kind, status, kind))
+
+
+def child_id(stanza, namespace, name):
+    element = stanza.child(namespace, name)
+    return None if element is None else element.get("id")
+
+
+def imdn_of(message_id, status):
+    """A predicate: an MSRP message that is the IMDN `status` for message_id."""
+    def match(message):
+        if cpim_text(message)[0] != "message/imdn+xml":
+            return False
+        document = cpim_text(message)[1]
+        return "<message-id>%s</message-id>" % message_id in document and "<%s/>" % status in document
+    return match
 
 
 def test_sip_chat_sessions_with_an_xmpp_user(janus, prosody):
@@ -108,6 +138,34 @@ def test_sip_chat_sessions_with_an_xmpp_user(janus, prosody):
                 [("alice@localhost", jid, 1, 1)], status
             assert status["to_sip"] == 0  # nothing went out as MESSAGE
 
+            # IMDN in the session <-> XEP-0184 receipts and XEP-0333 markers, both ways
+            await chat.send_message(cpim("read me", sender="Chatter <%s>" % caller, namespaces={"imdn": IMDN_NS},
+                                         headers=[("imdn.Message-ID", "sip-msg-1"),
+                                                  ("imdn.Disposition-Notification", "positive-delivery, display")]),
+                                    "message/cpim")
+            asking = await alice.wait_message(lambda m: m.body == "read me", 15)
+            assert asking.id == "sip-msg-1" and asking.child(RECEIPTS, "request") is not None \
+                and asking.child(MARKERS, "markable") is not None, asking
+            await chat.wait_message(imdn_of("sip-msg-1", "delivered"), 15)
+            alice.send_raw("<message type='chat' to='%s'><displayed xmlns='%s' id='sip-msg-1'/></message>"
+                           % (jid, MARKERS))
+            await chat.wait_message(imdn_of("sip-msg-1", "displayed"), 15)
+
+            alice.send_raw("<message type='chat' to='%s' id='a2'><body>seen it?</body><request xmlns='%s'/>"
+                           "<markable xmlns='%s'/></message>" % (jid, RECEIPTS, MARKERS))
+            outgoing = parse_cpim((await chat.wait_message(lambda m: cpim_text(m) == ("text/plain", "seen it?"),
+                                                           15)).body)
+            message_id = outgoing.namespaced(IMDN_NS, "Message-ID")
+            assert message_id and "display" in outgoing.namespaced(IMDN_NS, "Disposition-Notification"), \
+                outgoing.headers
+            mark = alice.mark()
+            for status in ("delivered", "displayed"):
+                await chat.send_message(cpim(imdn_body(message_id, status), content_type="message/imdn+xml",
+                                             sender="Chatter <%s>" % caller, namespaces={"imdn": IMDN_NS},
+                                             headers=[("imdn.Message-ID", "sip-imdn-" + status)]), "message/cpim")
+            await alice.wait_message(lambda m: child_id(m, RECEIPTS, "received") == "a2", 15, mark)
+            await alice.wait_message(lambda m: child_id(m, MARKERS, "displayed") == "a2", 15, mark)
+
             alice.send_raw("<message type='chat' to='%s'><gone xmlns='%s'/></message>" % (jid, CHATSTATES))
             await finish(call, trace_dir)  # sipp got our BYE and answered it
             await sip_status(admin, lambda s: not s["chat_sessions"] and s.get("chat_session_ready"))
@@ -131,6 +189,50 @@ def test_sip_chat_sessions_with_an_xmpp_user(janus, prosody):
             await admin.close()
 
     run(body(), timeout=90)
+    assert janus.alive()
+
+
+def test_a_second_session_between_the_same_users_replaces_the_first(janus, prosody):
+    """RFC 7573, one session per pair: the same SIP user (two sipps, one From) opens a second
+    session with alice while the first lasts; the first gets our BYE, alice no <gone/>, and her
+    next message goes into the second only."""
+    first_dir, second_dir = tempfile.mkdtemp(prefix="sylk-stox-first-"), tempfile.mkdtemp(prefix="sylk-stox-second-")
+
+    async def body():
+        peer = MsrpEndpoint("127.0.0.1")
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        alice = await XmppClient.connect(prosody, "alice")
+        try:
+            sessions = []
+            for trace_dir in (first_dir, second_dir):
+                await sip_status(admin, lambda s: s.get("chat_session_ready"))
+                chat = peer.session()
+                call = await sipp("xmpp_chat_call_same_user.xml", trace_dir, ("user", "alice"),
+                                  ("domain", "localhost"), ("msrpport", chat.uri.port), ("msrpsession", chat.session_id))
+                caller, sdp = await answered(trace_dir, timeout=20)
+                await chat.connect(remote_path=parse_path(attribute(sdp, "path")))
+                sessions.append((call, chat, caller))
+            (first_call, first, caller), (second_call, second, second_caller) = sessions
+            assert caller == second_caller, (caller, second_caller)
+            jid = jid_of(caller)
+            await finish(first_call, first_dir)  # the older session got our BYE and answered it
+
+            alice.send_raw("<message type='chat' to='%s' id='r1'><body>to the live one</body></message>" % jid)
+            await second.wait_message(lambda m: cpim_text(m) == ("text/plain", "to the live one"), 15)
+            status = await sip_status(admin, lambda s: len(s["chat_sessions"]) == 1)
+            assert status["chat_sessions"][0]["jid"] == jid, status
+            assert not [m for m in first.complete_messages() if cpim_text(m)[1] == "to the live one"]
+            assert not [m for m in alice.received if m.kind == "message" and m.chat_state == "gone"], alice.received
+
+            alice.send_raw("<message type='chat' to='%s'><gone xmlns='%s'/></message>" % (jid, CHATSTATES))
+            await finish(second_call, second_dir)
+            await sip_status(admin, lambda s: not s["chat_sessions"] and s.get("chat_session_ready"))
+        finally:
+            await alice.disconnect()
+            await peer.close()
+            await admin.close()
+
+    run(body(), timeout=60)
     assert janus.alive()
 
 
@@ -206,4 +308,46 @@ def test_a_sip_call_to_an_xmpp_user_is_a_jingle_call(janus, prosody):
     assert tone_db(heard, rate, PHONE_TONE) - tone_db(heard, rate, ALICE_TONE) >= 20, "alice does not hear the phone"
     assert terminated["reason"] == "success", terminated
     assert left <= before, (left, before)
+    assert janus.alive()
+
+
+async def sipp_got(trace_dir, status, timeout=15):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while "SIP/2.0 %d " % status not in trace(trace_dir):
+        if loop.time() > deadline:
+            raise AssertionError("no %d in sipp's trace:\n%s" % (status, trace(trace_dir)[-3000:]))
+        await asyncio.sleep(0.05)
+
+
+def test_an_unanswered_call_rings_when_her_device_rings_then_ends(janus, prosody):
+    """XEP-0353 ringing: the phone hears 180 only once alice's device sends <ringing/> for the
+    propose, and when nobody proceeds within stox_ring_timeout_ms the call ends (480) and alice
+    gets a <retract/>."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-stox-ring-")
+
+    async def body():
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        alice = await XmppClient.connect(prosody, "alice")
+        try:
+            await alice.iq("localhost", "<ping xmlns='urn:xmpp:ping'/>")  # her presence is in: she gets the propose
+            await sip_status(admin, lambda s: s.get("chat_session_ready"))
+            call = await sipp("xmpp_audio_call_unanswered.xml", trace_dir, ("user", "alice"), ("domain", "localhost"),
+                              ("rtpport", 4000))
+            propose = await alice.wait_message(lambda m: m.child(JMI, "propose") is not None, 15)
+            sid = propose.child(JMI, "propose").get("id")
+            assert sid and propose.sender.endswith("@sip.localhost"), propose
+            assert "SIP/2.0 180 " not in trace(trace_dir), "180 before any device rang"
+            alice.send_raw("<message to='%s'><ringing xmlns='%s' id='%s'/></message>" % (propose.sender, JMI, sid))
+            await sipp_got(trace_dir, 180)
+            retract = await alice.wait_message(lambda m: child_id(m, JMI, "retract") == sid, RING_TIMEOUT + 10)
+            await finish(call, trace_dir)  # sipp had its 480 and ACKed it
+            rang_for = retract.received_at - propose.received_at
+            assert RING_TIMEOUT - 0.5 <= rang_for <= RING_TIMEOUT + 5, rang_for
+            await sip_status(admin, lambda s: not s["chat_sessions"] and s.get("chat_session_ready"))
+        finally:
+            await alice.disconnect()
+            await admin.close()
+
+    run(body(), timeout=60)
     assert janus.alive()
