@@ -555,64 +555,99 @@ def msrp_session_ids(status):
     return [entry["session"] for entry in status["direct"]]
 
 
-def test_the_gateway_ends_only_the_chat_of_an_audio_call_whose_peer_refuses_the_new_path(janus, relay):
-    """A phone calls a web user of the gateway with audio and chat (the page answers the audio
-    with aiortc); the phone answers the re-INVITE with the new relay path 488. The audio goes on
-    (no BYE, no hangup) while the chat ends at once: the page gets "chatclosed" with the code and
-    why, and the call's MSRP session is closed."""
+async def gateway_audio_chat_call(janus, relay, scenario, during_call):
+    """A phone (sipp running scenario, its MSRP side the test peer behind the relay) calls a web
+    user of the gateway with audio and chat; the page answers the audio with aiortc, the phone
+    streams PCMU. Returns what during_call(user, trace_dir, our MSRP session id) returns, then
+    the phone's trace once sipp ended, and the page's hangup."""
     from test_sip_gateway import WebUser, sip_event
+    await relay_ready(janus)
+    endpoint = MsrpEndpoint(host="10.77.0.2")
+    grant = await endpoint.authenticate(relay.uri, relay.user, relay.password)
+    assert grant.status == 200
+    chat = endpoint.session()
+    user = await WebUser(janus, 440).open()
+    phone = await RtpPeer("pcmu", 600).open()
+    streaming = None
+    try:
+        registered, _ = await user.handle.send({"request": "register", "username": "sip:webuser@sylk.test", "type": "guest"})
+        if "contact_user" not in json.dumps(registered):
+            registered = await user.handle.next_event(predicate=lambda e: "contact_user" in json.dumps(e), timeout=10)
+        contact_user = re.search(r'"contact_user": "([^"]+)"', json.dumps(registered)).group(1)
+        trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+        call = await sipp(scenario(trace_dir), trace_dir, ("room", contact_user), ("rtpport", phone.port),
+                          ("msrppath", " ".join(str(hop) for hop in chat.path)), call_ms=1000)
+        _, jsep = await sip_event(user.handle, ("incomingcall",), timeout=20)
+        await user.handle.send({"request": "accept"}, jsep=await user.answer(jsep))
+        _, answer = await answered(trace_dir)
+        audio_port = int(re.search(r"^m=audio (\d+) ", answer, re.M).group(1))
+        streaming = asyncio.ensure_future(phone.stream(("127.0.0.1", audio_port), 30))
+        chat.remote_path = parse_path(attribute(answer, "path"))
+        await chat.wait_bound()
+        seen = await during_call(user, trace_dir, parse_path(attribute(answer, "path"))[-1].session_id)
+        await finish(call, trace_dir)  # the phone's own BYE, after -d
+        hangup, _ = await sip_event(user.handle, ("hangup",), timeout=10)
+        return seen, trace(trace_dir), hangup["result"]
+    finally:
+        if streaming:
+            streaming.cancel()
+        phone.close()
+        await endpoint.close()
+        await user.close()
 
-    async def body():
-        await relay_ready(janus)
-        endpoint = MsrpEndpoint(host="10.77.0.2")
-        grant = await endpoint.authenticate(relay.uri, relay.user, relay.password)
-        assert grant.status == 200
-        chat = endpoint.session()
-        user = await WebUser(janus, 440).open()
-        phone = await RtpPeer("pcmu", 600).open()
-        streaming = None
-        try:
-            registered, _ = await user.handle.send({"request": "register", "username": "sip:webuser@sylk.test",
-                                                    "type": "guest"})
-            if "contact_user" not in json.dumps(registered):
-                registered = await user.handle.next_event(predicate=lambda e: "contact_user" in json.dumps(e), timeout=10)
-            contact_user = re.search(r'"contact_user": "([^"]+)"', json.dumps(registered)).group(1)
-            trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
-            # The same phone without the focus's MESSAGE step: the gateway's page is told instead.
-            scenario = os.path.join(trace_dir, "refused_no_message.xml")
-            with open(os.path.join(SCENARIOS, "audio_chat_call_repath_refused.xml")) as source:
-                text = re.sub(r"  <!-- the room's notice.*?</send>\n", "", source.read(), flags=re.S)
-            with open(scenario, "w") as copy:
-                copy.write(text)
-            call = await sipp(scenario, trace_dir, ("room", contact_user), ("rtpport", phone.port),
-                              ("msrppath", " ".join(str(hop) for hop in chat.path)), call_ms=1000)
-            _, jsep = await sip_event(user.handle, ("incomingcall",), timeout=20)
-            await user.handle.send({"request": "accept"}, jsep=await user.answer(jsep))
-            _, answer = await answered(trace_dir)
-            audio_port = int(re.search(r"^m=audio (\d+) ", answer, re.M).group(1))
-            streaming = asyncio.ensure_future(phone.stream(("127.0.0.1", audio_port), 30))
-            chat.remote_path = parse_path(attribute(answer, "path"))
-            await chat.wait_bound()
-            ours = parse_path(attribute(answer, "path"))[-1].session_id  # the msrp plugin's session
-            during = msrp_session_ids(await msrp_status(janus))
-            closed, _ = await sip_event(user.handle, ("chatclosed", "hangup"), timeout=15)
-            after = msrp_session_ids(await msrp_status(janus))
-            bye_before_phone = bye_to_phone(trace_dir)
-            await finish(call, trace_dir)  # the phone's own BYE, after -d
-            hangup, _ = await sip_event(user.handle, ("hangup",), timeout=10)
-            return closed["result"], ours, during, after, bye_before_phone, hangup["result"], janus_log(janus)
-        finally:
-            if streaming:
-                streaming.cancel()
-            phone.close()
-            await endpoint.close()
-            await user.close()
+
+def test_the_gateway_ends_only_the_chat_of_an_audio_call_whose_peer_refuses_the_new_path(janus, relay):
+    """A phone calls a web user of the gateway with audio and chat; the phone answers the
+    re-INVITE with the new relay path 488. The audio goes on (no BYE, no hangup until the
+    phone's) while the chat ends at once: the page gets "chatclosed" with the code and why, and
+    the call's MSRP session is closed."""
+    from test_sip_gateway import sip_event
+
+    def scenario(trace_dir):
+        # The same phone without the focus's MESSAGE step: the gateway's page is told instead.
+        copy = os.path.join(trace_dir, "refused_no_message.xml")
+        with open(os.path.join(SCENARIOS, "audio_chat_call_repath_refused.xml")) as source:
+            text = re.sub(r"  <!-- the room's notice.*?</send>\n", "", source.read(), flags=re.S)
+        with open(copy, "w") as out:
+            out.write(text)
+        return copy
+
+    async def during_call(user, trace_dir, ours):
+        during = msrp_session_ids(await msrp_status(janus))
+        closed, _ = await sip_event(user.handle, ("chatclosed", "hangup"), timeout=15)
+        after = msrp_session_ids(await msrp_status(janus))
+        return closed["result"], ours, during, after, bye_to_phone(trace_dir)
 
     with relay.log_on_failure():
-        closed, ours, during, after, bye, hangup, log = run(body(), 60)
+        seen, _, hangup = run(gateway_audio_chat_call(janus, relay, scenario, during_call), 60)
+    closed, ours, during, after, bye = seen
     assert closed["event"] == "chatclosed" and closed["code"] == 488, closed
     assert closed["reason"] == "the peer refused the chat's new MSRP path: 488 Not Acceptable Here", closed
     assert bye is None, bye                       # the audio went on until the phone hung up
     assert hangup["event"] == "hangup", hangup
-    assert re.search(r"the chat of call \S+ ended: its peer refused the new MSRP path \(488\); the audio goes on", log)
     assert ours in during and ours not in after, (ours, during, after)
+    assert re.search(r"the chat of call \S+ ended: its peer refused the new MSRP path \(488\); the audio goes on",
+                     janus_log(janus))
+
+
+def test_the_gateway_retries_a_new_path_answered_491(janus, relay):
+    """The same call, the phone answering the first re-INVITE with the new path 491 (glare):
+    the gateway sends the same offer again 0 to 2 s later (the phone made the Call-ID), the
+    phone takes it, and the chat stays (no chatclosed, the MSRP session still open)."""
+    from test_sip_gateway import sip_event
+
+    async def during_call(user, trace_dir, ours):
+        await nth_reinvite_to(trace_dir, "chatter", 2)
+        await answered(trace_dir, cseq=int(re.findall(r"^CSeq: (\d+) INVITE$", trace(trace_dir), re.M)[-1]))
+        return ours, msrp_session_ids(await msrp_status(janus))
+
+    with relay.log_on_failure():
+        (ours, sessions), phone_trace, hangup = run(
+            gateway_audio_chat_call(janus, relay, lambda _: "audio_chat_call_repath_glare.xml", during_call), 60)
+    found = [body for head, body in messages(phone_trace) if head.startswith("INVITE sip:chatter@")]
+    assert len(found) == 2 and found[0] == found[1], found   # the same offer, once more
+    assert ours in sessions, (ours, sessions)
+    assert hangup["event"] == "hangup", hangup
+    log = janus_log(janus)
+    retried = re.findall(r"re-INVITE of call \S+ with a new MSRP path: 491, again in (\d+) ms", log)
+    assert retried and 0 <= int(retried[-1]) <= 2000, log[-3000:]
