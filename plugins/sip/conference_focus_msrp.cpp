@@ -6,6 +6,8 @@
 // Part of class ConferenceFocus (conference_focus.hpp).
 #include "conference_focus.hpp"
 
+#include <algorithm>
+
 #include <glib.h>
 
 #include "glare_backoff.hpp"
@@ -121,7 +123,10 @@ void ConferenceFocus::repathChat(const hub::MsrpPathChange& change) {
         call.chat.path = change.path;  // answers to the phone's re-INVITEs repeat it
         SYLK_LOG(LOG_INFO, kPackage, "re-INVITE of a call in room %s: its chat's MSRP path is now %s", call.room.c_str(),
                  change.path.front().c_str());
-        call.repathRetried = false;  // a new path: its own 491 retry
+        call.repathRetried = false;  // a new path: its own 491 retry, the old path's is moot
+        repathRetries_.erase(std::remove_if(repathRetries_.begin(), repathRetries_.end(),
+                                            [handle = handle](const auto& retry) { return retry.first == handle; }),
+                             repathRetries_.end());
         sendRepath(handle, call);
         return;
     }
@@ -186,8 +191,8 @@ void ConferenceFocus::onRepathAnswer(nua_handle_s* handle, Call& call, int statu
 
 void ConferenceFocus::dropChat(Call& call, int status) {
     // Its peer keeps sending to the old path, which dies with the relay's grant: the chat is
-    // over now, visibly, and the audio goes on (docs/decisions.md). Our later answers carry
-    // the m=message with port 0 (answerFor: no chat session).
+    // over now, visibly, and the audio goes on (docs/decisions.md). A later re-INVITE of the
+    // phone that offers the chat again opens a new session (onReInvite), as for chat added.
     SYLK_LOG(LOG_WARN, kPackage, "the chat of call %s in room %s ended: its peer refused the new MSRP path (%d); the audio goes on",
              call.callId.c_str(), call.room.c_str(), status);
     closeChat(call);

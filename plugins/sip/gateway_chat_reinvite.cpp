@@ -17,6 +17,8 @@
 // Part of class Gateway (gateway.hpp).
 #include "gateway.hpp"
 
+#include <algorithm>
+
 #include <glib.h>
 
 #include "glare_backoff.hpp"
@@ -148,7 +150,10 @@ void Gateway::onChatPathMoved(GatewaySession& session, const hub::MsrpPathChange
     call.chatAnswer.path = change.path;  // answers to the peer's re-INVITEs repeat it
     SYLK_LOG(LOG_INFO, kPackage, "re-INVITE of call %s: its chat's MSRP path is now %s", call.callId.c_str(),
              change.path.front().c_str());
-    call.repathRetried = false;  // a new path: its own 491 retry
+    call.repathRetried = false;  // a new path: its own 491 retry, the old path's is moot
+    repathRetries_.erase(std::remove_if(repathRetries_.begin(), repathRetries_.end(),
+                                        [&call](const auto& retry) { return retry.first == call.handle; }),
+                         repathRetries_.end());
     sendRepath(call);
 }
 
