@@ -146,11 +146,11 @@ function onEvent(msg, jsep) {
       show("incoming call");
       break;
     case "missed_call": show(`missed call from ${result.caller}`); break;
-    case "chatclosed":  // the peer dropped the chat of an audio call (re-INVITE); the audio goes on
+    case "chatclosed":  // the chat of an audio call ended (the peer dropped it, or refused its new MSRP path); the audio goes on
       state.chat.active = false;
       state.chat.peerComposing = false;
       renderChat();
-      show("the chat ended; the call goes on");
+      show(result.reason ? `the chat ended (${result.reason}); the call goes on` : "the chat ended; the call goes on");
       break;
     case "zrtp":  // ZRTP (RFC 6189) keyed the phone leg: read the SAS to the other side to check it
       $("sas").textContent = `secured with ZRTP, SAS: ${result.sas}` +

@@ -119,6 +119,7 @@ void ConferenceFocus::onTick() {
         deliverChat(chat.room, chat.member, chat.display, chat.text);
     for (const auto& change : pathChanges)
         repathChat(change);
+    retryRepaths();
     for (const auto& [refer, fragment] : referResults_) {
         nua_notify(refer, NUTAG_SUBSTATE(nua_substate_terminated), SIPTAG_EVENT_STR("refer"),
                    SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"), SIPTAG_PAYLOAD_STR(fragment.c_str()), TAG_END());

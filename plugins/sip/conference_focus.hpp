@@ -76,6 +76,7 @@ private:
         MsrpAnswer chat;            // our side of the m=message, repeated for re-INVITEs
         int chatIndex = -1;         // the m=message's place in the last offer
         bool repathing = false;     // our re-INVITE with a new MSRP path awaits its answer
+        bool repathRetried = false;  // that re-INVITE was answered 491 once and sent again
         std::vector<SdpMediaLine> lines;  // the last offer's m= lines (empty: we made the offer)
     };
     struct Watcher;  // a hub listener that marks its room's roster changed
@@ -146,9 +147,18 @@ private:
     // msrp-path): a re-INVITE with our SDP, its a=path replaced. Queued by the hub listener.
     void queuePathChange(hub::MsrpPathChange change);
     void repathChat(const hub::MsrpPathChange& change);
-    // The answer to our own re-INVITE of a call: a refusal is logged; a refused new MSRP path
-    // ends a call without audio (BYE with a Reason), since its peer can no longer reach us.
+    // The answer to our own re-INVITE of a call: a refusal is logged. A new MSRP path answered
+    // 491 is offered once more after RFC 3261 §14.1's wait (retryRepaths); refused otherwise,
+    // it ends a call without audio (BYE with a Reason), since its peer can no longer reach us,
+    // and ends the chat of an audio call (dropChat), whose audio goes on.
     void onRepathAnswer(nua_handle_s* handle, Call& call, int status, const char* phrase);
+    void sendRepath(nua_handle_s* handle, Call& call);
+    // On the tick: the re-INVITEs answered 491 whose wait is over go again.
+    void retryRepaths();
+    // The chat of an audio call whose peer refused its new MSRP path: the MSRP session closes
+    // now (not when the relay's old grant ends), the room is told in a status notice, and
+    // conference-info no longer lists the participant's chat.
+    void dropChat(Call& call, int status);
     // A moderator of the room (another plugin's: an XMPP occupant, a web user) kicked one of
     // our calls' members (hub event kick): the call gets a BYE. Queued by the hub listener,
     // which checked the kicker moderates the room.
@@ -183,6 +193,7 @@ private:
     };
     std::vector<QueuedChat> chats_;  // under changedMutex_
     std::vector<hub::MsrpPathChange> pathChanges_;  // chat sessions the msrp plugin moved, under changedMutex_
+    std::vector<std::pair<nua_handle_s*, int64_t>> repathRetries_;  // (call, when to re-INVITE again), SIP thread only
     std::vector<std::pair<std::string, hub::KickOrder>> kicks_;  // (room, order) for the next tick, under changedMutex_
     struct QueuedInvite {
         std::string room;

@@ -6,8 +6,16 @@
 // Part of class ConferenceFocus (conference_focus.hpp).
 #include "conference_focus.hpp"
 
+#include <algorithm>
+
+#include <glib.h>
+
+#include "glare_backoff.hpp"
 #include "sip_sdp.hpp"
+#include "sip_stack.hpp"
 #include "sofia.hpp"
+#include "sylkcore/hub/events.hpp"
+#include "sylkcore/hub/hub.hpp"
 #include "sylkcore/hub/services.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/error_code.hpp"
@@ -115,10 +123,38 @@ void ConferenceFocus::repathChat(const hub::MsrpPathChange& change) {
         call.chat.path = change.path;  // answers to the phone's re-INVITEs repeat it
         SYLK_LOG(LOG_INFO, kPackage, "re-INVITE of a call in room %s: its chat's MSRP path is now %s", call.room.c_str(),
                  change.path.front().c_str());
-        call.repathing = true;  // its answer: onRepathAnswer
-        nua_invite(handle, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());
+        call.repathRetried = false;  // a new path: its own 491 retry, the old path's is moot
+        repathRetries_.erase(std::remove_if(repathRetries_.begin(), repathRetries_.end(),
+                                            [handle = handle](const auto& retry) { return retry.first == handle; }),
+                             repathRetries_.end());
+        sendRepath(handle, call);
         return;
     }
+}
+
+void ConferenceFocus::sendRepath(nua_handle_s* handle, Call& call) {
+    call.repathing = true;  // its answer: onRepathAnswer
+    nua_invite(handle, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());
+}
+
+void ConferenceFocus::retryRepaths() {
+    if (repathRetries_.empty())
+        return;
+    const int64_t now = g_get_monotonic_time();
+    std::vector<std::pair<nua_handle_s*, int64_t>> waiting;
+    for (const auto& [handle, at] : repathRetries_) {
+        auto call = calls_.find(handle);
+        if (call == calls_.end() || call->second.chatSession.empty())
+            continue;  // the call or its chat ended meanwhile
+        if (at > now) {
+            waiting.emplace_back(handle, at);
+            continue;
+        }
+        SYLK_LOG(LOG_INFO, kPackage, "re-INVITE of a call in room %s with its chat's new MSRP path, again after 491",
+                 call->second.room.c_str());
+        sendRepath(handle, call->second);  // the same offer: the refused one changed nothing
+    }
+    repathRetries_.swap(waiting);
 }
 
 void ConferenceFocus::onRepathAnswer(nua_handle_s* handle, Call& call, int status, const char* phrase) {
@@ -128,8 +164,22 @@ void ConferenceFocus::onRepathAnswer(nua_handle_s* handle, Call& call, int statu
         return;
     SYLK_LOG(LOG_WARN, kPackage, "re-INVITE of a call in room %s refused: %d %s", call.room.c_str(), status,
              phrase ? phrase : "");
-    if (!repath || call.audio)
-        return;  // audio goes on; its chat works until the relay's old grant ends (docs/decisions.md)
+    if (!repath)
+        return;  // a hold or refresh of ours: the call stays as it was
+    if (status == 491 && !call.repathRetried) {
+        // Glare (our re-INVITE crossed one of the peer's): not a refusal of the path. Once more,
+        // after RFC 3261 §14.1's wait; the focus generated the Call-ID of its dial-outs only.
+        call.repathRetried = true;
+        int64_t wait = glareBackoffUs(call.dialOut);
+        SYLK_LOG(LOG_INFO, kPackage, "re-INVITE of a call in room %s with a new MSRP path: 491, again in %lld ms",
+                 call.room.c_str(), static_cast<long long>(wait / 1000));
+        repathRetries_.emplace_back(handle, g_get_monotonic_time() + wait);
+        return;
+    }
+    if (call.audio) {
+        dropChat(call, status);
+        return;
+    }
     // A chat-only call (or a file transfer) whose peer will not send to the only path we can
     // still be reached on: it is over. Ended now, with the reason, rather than left to fail
     // silently when the old grant ends; the BYE's end leaves the room as any other.
@@ -137,6 +187,27 @@ void ConferenceFocus::onRepathAnswer(nua_handle_s* handle, Call& call, int statu
              call.room.c_str(), status);
     std::string reason = "SIP;cause=" + std::to_string(status) + ";text=\"new MSRP path refused\"";
     nua_bye(handle, SIPTAG_REASON_STR(reason.c_str()), TAG_END());
+}
+
+void ConferenceFocus::dropChat(Call& call, int status) {
+    // Its peer keeps sending to the old path, which dies with the relay's grant: the chat is
+    // over now, visibly, and the audio goes on (docs/decisions.md). A later re-INVITE of the
+    // phone that offers the chat again opens a new session (onReInvite), as for chat added.
+    SYLK_LOG(LOG_WARN, kPackage, "the chat of call %s in room %s ended: its peer refused the new MSRP path (%d); the audio goes on",
+             call.callId.c_str(), call.room.c_str(), status);
+    closeChat(call);
+    reportPhone("updated", call);  // the phone's streams, chat now false
+    markChanged(call.room);        // conference-info: the participant's media without "message"
+    if (auto room = hub::Hub::instance().find(call.room)) {
+        hub::ChatMessage notice;
+        notice.id = hub::newMessageId();
+        notice.display = call.room;  // from the room itself, as the msrp plugin's notices are
+        notice.uri = "sip:" + call.room + "@" + stack_.hostPort();
+        notice.text = (call.display.empty() ? call.uri : call.display) +
+                      "'s chat ended: the new MSRP path was refused (" + std::to_string(status) + "); the call goes on";
+        notice.timestamp = hub::nowMs();
+        room->post(kPackage, std::string(kPackage) + "/focus", hub::chat(notice));
+    }
 }
 
 }  // namespace sylk::sip

@@ -191,6 +191,7 @@ private:
         std::string body;    // message/cpim
     };
     std::vector<PendingMessage> pending_;  // SIP thread only
+    std::vector<std::pair<nua_handle_s*, int64_t>> repathRetries_;  // (call, when to re-INVITE again), SIP thread only
 
     // The journal (gateway_journal.cpp). Appends entries, then on the SIP thread answers the
     // request Sofia is handling now (its message kept meanwhile) with 200, or 500 when the
@@ -248,6 +249,13 @@ private:
     // The msrp plugin moved the call's chat to a new local path (relay refresh): a re-INVITE
     // tells the peer (gateway_chat_reinvite.cpp); its failure is logged, the call goes on.
     void onChatPathMoved(GatewaySession& session, const hub::MsrpPathChange& change);
+    // The peer refused that re-INVITE: a 491 is retried once after RFC 3261 §14.1's wait
+    // (retryRepaths, on the tick); any other refusal of an audio call's new path ends its chat
+    // at once ("chatclosed" with the code), the audio goes on. True if handled (a chat-only
+    // call is left to onInviteResponse, which ends it).
+    bool onRepathRefused(GatewaySession& session, int status, const char* phrase);
+    void sendRepath(SipCall& call);
+    void retryRepaths();
     // The 2xx to our chat-only INVITE: the answer's path to the msrp plugin; true if handled.
     bool onChatInviteResponse(GatewaySession& session, int status, const sip_s* sip);
     void closeChat(GatewaySession& session);

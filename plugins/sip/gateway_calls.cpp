@@ -206,6 +206,8 @@ void Gateway::onInviteResponse(GatewaySession& session, int status, const char* 
         if (status >= 300)
             SYLK_LOG(LOG_WARN, kPackage, "re-INVITE of call %s refused: %d %s", call.callId.c_str(), status,
                      phrase ? phrase : "");
+        if (status >= 300 && repath && onRepathRefused(session, status, phrase))
+            return;
         if (status >= 300 && repath && call.chatOnly) {
             // The peer refused our chat's new MSRP path (the relay moved it): it can no longer
             // reach us once the old grant ends, so the chat-only call ends now, with the reason

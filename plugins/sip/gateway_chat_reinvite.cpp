@@ -17,6 +17,11 @@
 // Part of class Gateway (gateway.hpp).
 #include "gateway.hpp"
 
+#include <algorithm>
+
+#include <glib.h>
+
+#include "glare_backoff.hpp"
 #include "sofia.hpp"
 
 #include "sip_stack.hpp"
@@ -145,11 +150,67 @@ void Gateway::onChatPathMoved(GatewaySession& session, const hub::MsrpPathChange
     call.chatAnswer.path = change.path;  // answers to the peer's re-INVITEs repeat it
     SYLK_LOG(LOG_INFO, kPackage, "re-INVITE of call %s: its chat's MSRP path is now %s", call.callId.c_str(),
              change.path.front().c_str());
-    // Its answer comes to onInviteResponse: a refusal ends a chat-only call (the peer will not
-    // send where we can still be reached), an audio call goes on.
+    call.repathRetried = false;  // a new path: its own 491 retry, the old path's is moot
+    repathRetries_.erase(std::remove_if(repathRetries_.begin(), repathRetries_.end(),
+                                        [&call](const auto& retry) { return retry.first == call.handle; }),
+                         repathRetries_.end());
+    sendRepath(call);
+}
+
+void Gateway::sendRepath(SipCall& call) {
+    // Its answer comes to onInviteResponse: onRepathRefused, then a refusal ends a chat-only
+    // call (the peer will not send where we can still be reached).
     call.repathing = true;
     nua_invite(call.handle, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.localSdp.c_str()),
                TAG_END());
+}
+
+void Gateway::retryRepaths() {
+    if (repathRetries_.empty())
+        return;
+    const int64_t now = g_get_monotonic_time();
+    std::vector<std::pair<nua_handle_s*, int64_t>> waiting;
+    for (const auto& [handle, at] : repathRetries_) {
+        auto session = sessionOf(handle);
+        if (!session || session->call.handle != handle || session->call.state != CallState::Established ||
+            session->call.chatSession.empty())
+            continue;  // the call or its chat ended meanwhile
+        if (at > now) {
+            waiting.emplace_back(handle, at);
+            continue;
+        }
+        SYLK_LOG(LOG_INFO, kPackage, "re-INVITE of call %s with its chat's new MSRP path, again after 491",
+                 session->call.callId.c_str());
+        sendRepath(session->call);  // the same offer: the refused one changed nothing
+    }
+    repathRetries_.swap(waiting);
+}
+
+bool Gateway::onRepathRefused(GatewaySession& session, int status, const char* phrase) {
+    SipCall& call = session.call;
+    if (status == 491 && !call.repathRetried) {
+        // Glare (our re-INVITE crossed one of the peer's): not a refusal of the path. Once more,
+        // after RFC 3261 §14.1's wait; we generated the Call-ID of the calls we placed.
+        call.repathRetried = true;
+        int64_t wait = glareBackoffUs(!call.incoming);
+        SYLK_LOG(LOG_INFO, kPackage, "re-INVITE of call %s with a new MSRP path: 491, again in %lld ms", call.callId.c_str(),
+                 static_cast<long long>(wait / 1000));
+        repathRetries_.emplace_back(call.handle, g_get_monotonic_time() + wait);
+        return true;
+    }
+    if (call.chatOnly)
+        return false;
+    // The peer keeps sending to the old path, which dies with the relay's grant: the chat ends
+    // now, visibly, and the audio goes on (docs/decisions.md). Our later answers carry the
+    // m=message with port 0 (onChatReInvite: no chat session).
+    SYLK_LOG(LOG_WARN, kPackage, "the chat of call %s ended: its peer refused the new MSRP path (%d); the audio goes on",
+             call.callId.c_str(), status);
+    closeChat(session);
+    Json event = result("chatclosed");
+    event.set("code", status).set("reason", "the peer refused the chat's new MSRP path: " + std::to_string(status) + " " +
+                                                (phrase ? phrase : ""));
+    emit(session, event);
+    return true;
 }
 
 }  // namespace sylk::sip

@@ -183,6 +183,7 @@ void Gateway::onTick() {
         checkRtpTimeouts();
         checkKeptRings();
     }
+    retryRepaths();
     std::vector<PendingMessage> pending;
     pending.swap(pending_);
     for (const auto& message : pending) {

@@ -94,6 +94,7 @@ struct SipCall {
     // new MSRP path (the relay moved it) is this with the a=path replaced.
     std::string localSdp;
     bool repathing = false;     // that re-INVITE awaits its answer (onInviteResponse)
+    bool repathRetried = false; // that re-INVITE was answered 491 once and sent again
     // The peer's messages that asked for a display notification, by imdn.Message-ID, until the
     // web user says it displayed them (bounded: the oldest go first).
     std::map<std::string, cpim::CpimMessage> displayAsked;

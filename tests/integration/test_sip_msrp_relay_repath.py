@@ -19,13 +19,15 @@ import tempfile
 import pytest
 
 from conftest import BUILD, run
-from harness.janus_api import Session
+from harness.janus_api import Admin, Session
 from harness.janus_process import JanusProcess, sanitizer_env
 from harness.kamailio_msrp import KamailioMsrpRelay
+from harness.rtp_peer import RtpPeer
 from harness.msrp_peer import MsrpEndpoint, cpim, parse_cpim, parse_path
 from test_gateway_msrp_files import answer_of
 from test_msrp_switch_relay import msrp_status
-from test_sip_msrp_chat import SCENARIOS, answered, attribute, finish, messages, sipp, trace
+from test_sip_msrp_chat import (SCENARIOS, ConferenceWatcher, answered, attribute, finish, messages, msrp_sessions, sipp,
+                                trace, user_of)
 
 EXPIRES = 8  # the plugin refreshes at 3/4 of it: a new path every 6 s, the old one dead 2 s later
 REINVITES = 3  # what chat_call_repath.xml answers before its BYE
@@ -438,3 +440,214 @@ def test_the_gateway_reinvites_a_file_transfer_with_its_new_relay_path(janus, re
     assert only_path_changed(answer, offer), (answer, offer)
     assert set(sent.statuses) == {200}, sent.statuses
     assert received["size"] == len(payload) and received["sha1"] == hashlib.sha1(payload).hexdigest(), received
+
+
+def media_of(xml, entity):
+    """The media conference-info lists for a user (its <type>s), or None when it is not listed."""
+    user = user_of(xml, entity)
+    return re.findall(r"<type>(\w+)</type>", user) if user else None
+
+
+async def audio_chat_call_in_room(janus, relay, room, scenario, call_ms):
+    """A web user in room, then an audio + chat call from sipp (its RTP the phone below, its
+    MSRP side the test peer behind the relay, bound): (sipp, the MSRP endpoint, its session, the
+    Janus session, the web handle, the admin API); chat.phone streams PCMU to the room until
+    closed, so that the call outlives the focus's RTP timeout."""
+    await relay_ready(janus)
+    endpoint = MsrpEndpoint(host="10.77.0.2")
+    grant = await endpoint.authenticate(relay.uri, relay.user, relay.password)
+    assert grant.status == 200
+    chat = endpoint.session()
+    session = await Session.create(janus.ws_url)
+    admin = await Admin.open(janus.admin_url, janus.admin_secret)
+    web = await session.attach("janus.plugin.sylk.videoroom")
+    await web.send({"request": "join", "ptype": "publisher", "room": room, "display": "Web"})
+    chat.phone = await RtpPeer("pcmu", 600).open()
+    trace_dir = chat.trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+    call = await sipp(scenario, trace_dir, ("room", room), ("rtpport", chat.phone.port),
+                      ("msrppath", " ".join(str(hop) for hop in chat.path)), call_ms=call_ms)
+    _, answer = await answered(trace_dir)
+    audio_port = int(re.search(r"^m=audio (\d+) ", answer, re.M).group(1))
+    chat.streaming = asyncio.ensure_future(chat.phone.stream(("127.0.0.1", audio_port), 30))
+    chat.remote_path = parse_path(attribute(answer, "path"))
+    await chat.wait_bound()
+    return call, endpoint, chat, session, web, admin
+
+
+async def end_call_in_room(endpoint, chat, session, admin):
+    chat.streaming.cancel()
+    chat.phone.close()
+    await endpoint.close()
+    await admin.close()
+    await session.close()
+
+
+def in_mix(rooms, room):
+    return [p["display"] for entry in rooms["list"] if entry["room"] == room for p in entry["participants"]]
+
+
+def test_the_focus_ends_only_the_chat_of_an_audio_call_whose_phone_refuses_the_new_path(janus, relay):
+    """An audio + chat call in a room; the phone answers the re-INVITE with the new relay path
+    488. The audio goes on (no BYE, still in the mix) while the chat ends at once: its MSRP
+    session leaves the msrp plugin, the room's chat gets a notice, and conference-info lists the
+    participant with audio only. The phone hangs up later itself."""
+    room = "repath-audio-refused-room"
+
+    async def body():
+        call, endpoint, chat, session, web, admin = await audio_chat_call_in_room(
+            janus, relay, room, "audio_chat_call_repath_refused.xml", call_ms=1000)
+        watcher = ConferenceWatcher(room)
+        try:
+            caller = re.search(r"^From: \"Chatter\" <([^>]+)>", trace(chat.trace_dir), re.M).group(1)
+            await watcher.start()
+            before = await watcher.wait(lambda xml: (media_of(xml, caller) or []) == ["audio", "message"], timeout=10)
+            notice = await web.next_event(timeout=15, predicate=lambda e: "chat ended" in str(
+                (e.get("plugindata", {}).get("data", {}).get("message") or {}).get("text")))
+            after = await watcher.wait(lambda xml: media_of(xml, caller) == ["audio"], timeout=10)
+            _, sessions = await msrp_sessions(admin, room)
+            mixed = in_mix(await admin.message_plugin("janus.plugin.sylk.audiomixer", {"request": "list"}), room)
+            bye_before_phone = bye_to_phone(chat.trace_dir)
+            await finish(call, chat.trace_dir)  # the phone's own BYE, after -d
+            return (before, after, notice["plugindata"]["data"]["message"]["text"], sessions, mixed, bye_before_phone,
+                    trace(chat.trace_dir), janus_log(janus))
+        finally:
+            await watcher.stop()
+            await end_call_in_room(endpoint, chat, session, admin)
+
+    with relay.log_on_failure():
+        before, after, notice, sessions, mixed, bye, phone_trace, log = run(body(), 60)
+    assert "Chatter's chat ended: the new MSRP path was refused (488); the call goes on" == notice, notice
+    assert sessions == [], sessions
+    assert mixed == ["Chatter"], mixed
+    assert bye is None, bye
+    # the phone itself is told too: its room chat is now in-dialog MESSAGEs, the notice the first
+    told = [body for head, body in messages(phone_trace) if head.startswith("MESSAGE sip:chatter@")]
+    assert told and "Chatter's chat ended" in told[0], told
+    assert re.search(r"the chat of call \S+ in room %s ended: its peer refused the new MSRP path \(488\)" % room, log)
+
+
+def test_the_focus_retries_a_new_path_answered_491(janus, relay):
+    """The phone answers the first re-INVITE with the new relay path 491 (glare): the focus sends
+    the same offer again after RFC 3261 §14.1's wait (0 to 2 s: the phone made the Call-ID), the
+    phone takes it, and the chat goes on (its MSRP session stays, no notice)."""
+    room = "repath-audio-glare-room"
+
+    async def body():
+        call, endpoint, chat, session, web, admin = await audio_chat_call_in_room(
+            janus, relay, room, "audio_chat_call_repath_glare.xml", call_ms=1000)
+        try:
+            await finish(call, chat.trace_dir)  # 491, the retry 200, then the phone's BYE
+            found = [(head, body) for head, body in messages(trace(chat.trace_dir)) if head.startswith("INVITE sip:chatter@")]
+            return found, trace(chat.trace_dir), janus_log(janus)
+        finally:
+            await end_call_in_room(endpoint, chat, session, admin)
+
+    with relay.log_on_failure():
+        found, sipp_trace, log = run(body(), 60)
+    assert len(found) == 2 and found[0][1] == found[1][1], found   # the same offer, once more
+    retried = re.search(r"in room %s with a new MSRP path: 491, again in (\d+) ms" % room, log)
+    assert retried and 0 <= int(retried.group(1)) <= 2000, log[-3000:]
+    assert not re.search(r"in room %s ended" % room, log)
+
+
+def msrp_session_ids(status):
+    """The msrp plugin's 1:1 (direct) sessions: a gateway call's chat is one."""
+    return [entry["session"] for entry in status["direct"]]
+
+
+async def gateway_audio_chat_call(janus, relay, scenario, during_call):
+    """A phone (sipp running scenario, its MSRP side the test peer behind the relay) calls a web
+    user of the gateway with audio and chat; the page answers the audio with aiortc, the phone
+    streams PCMU. Returns what during_call(user, trace_dir, our MSRP session id) returns, then
+    the phone's trace once sipp ended, and the page's hangup."""
+    from test_sip_gateway import WebUser, sip_event
+    await relay_ready(janus)
+    endpoint = MsrpEndpoint(host="10.77.0.2")
+    grant = await endpoint.authenticate(relay.uri, relay.user, relay.password)
+    assert grant.status == 200
+    chat = endpoint.session()
+    user = await WebUser(janus, 440).open()
+    phone = await RtpPeer("pcmu", 600).open()
+    streaming = None
+    try:
+        registered, _ = await user.handle.send({"request": "register", "username": "sip:webuser@sylk.test", "type": "guest"})
+        if "contact_user" not in json.dumps(registered):
+            registered = await user.handle.next_event(predicate=lambda e: "contact_user" in json.dumps(e), timeout=10)
+        contact_user = re.search(r'"contact_user": "([^"]+)"', json.dumps(registered)).group(1)
+        trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+        call = await sipp(scenario(trace_dir), trace_dir, ("room", contact_user), ("rtpport", phone.port),
+                          ("msrppath", " ".join(str(hop) for hop in chat.path)), call_ms=1000)
+        _, jsep = await sip_event(user.handle, ("incomingcall",), timeout=20)
+        await user.handle.send({"request": "accept"}, jsep=await user.answer(jsep))
+        _, answer = await answered(trace_dir)
+        audio_port = int(re.search(r"^m=audio (\d+) ", answer, re.M).group(1))
+        streaming = asyncio.ensure_future(phone.stream(("127.0.0.1", audio_port), 30))
+        chat.remote_path = parse_path(attribute(answer, "path"))
+        await chat.wait_bound()
+        seen = await during_call(user, trace_dir, parse_path(attribute(answer, "path"))[-1].session_id)
+        await finish(call, trace_dir)  # the phone's own BYE, after -d
+        hangup, _ = await sip_event(user.handle, ("hangup",), timeout=10)
+        return seen, trace(trace_dir), hangup["result"]
+    finally:
+        if streaming:
+            streaming.cancel()
+        phone.close()
+        await endpoint.close()
+        await user.close()
+
+
+def test_the_gateway_ends_only_the_chat_of_an_audio_call_whose_peer_refuses_the_new_path(janus, relay):
+    """A phone calls a web user of the gateway with audio and chat; the phone answers the
+    re-INVITE with the new relay path 488. The audio goes on (no BYE, no hangup until the
+    phone's) while the chat ends at once: the page gets "chatclosed" with the code and why, and
+    the call's MSRP session is closed."""
+    from test_sip_gateway import sip_event
+
+    def scenario(trace_dir):
+        # The same phone without the focus's MESSAGE step: the gateway's page is told instead.
+        copy = os.path.join(trace_dir, "refused_no_message.xml")
+        with open(os.path.join(SCENARIOS, "audio_chat_call_repath_refused.xml")) as source:
+            text = re.sub(r"  <!-- the room's notice.*?</send>\n", "", source.read(), flags=re.S)
+        with open(copy, "w") as out:
+            out.write(text)
+        return copy
+
+    async def during_call(user, trace_dir, ours):
+        during = msrp_session_ids(await msrp_status(janus))
+        closed, _ = await sip_event(user.handle, ("chatclosed", "hangup"), timeout=15)
+        after = msrp_session_ids(await msrp_status(janus))
+        return closed["result"], ours, during, after, bye_to_phone(trace_dir)
+
+    with relay.log_on_failure():
+        seen, _, hangup = run(gateway_audio_chat_call(janus, relay, scenario, during_call), 60)
+    closed, ours, during, after, bye = seen
+    assert closed["event"] == "chatclosed" and closed["code"] == 488, closed
+    assert closed["reason"] == "the peer refused the chat's new MSRP path: 488 Not Acceptable Here", closed
+    assert bye is None, bye                       # the audio went on until the phone hung up
+    assert hangup["event"] == "hangup", hangup
+    assert ours in during and ours not in after, (ours, during, after)
+    assert re.search(r"the chat of call \S+ ended: its peer refused the new MSRP path \(488\); the audio goes on",
+                     janus_log(janus))
+
+
+def test_the_gateway_retries_a_new_path_answered_491(janus, relay):
+    """The same call, the phone answering the first re-INVITE with the new path 491 (glare):
+    the gateway sends the same offer again 0 to 2 s later (the phone made the Call-ID), the
+    phone takes it, and the chat stays (no chatclosed, the MSRP session still open)."""
+    from test_sip_gateway import sip_event
+
+    async def during_call(user, trace_dir, ours):
+        await nth_reinvite_to(trace_dir, "chatter", 2)
+        await answered(trace_dir, cseq=int(re.findall(r"^CSeq: (\d+) INVITE$", trace(trace_dir), re.M)[-1]))
+        return ours, msrp_session_ids(await msrp_status(janus))
+
+    with relay.log_on_failure():
+        (ours, sessions), phone_trace, hangup = run(
+            gateway_audio_chat_call(janus, relay, lambda _: "audio_chat_call_repath_glare.xml", during_call), 60)
+    found = [body for head, body in messages(phone_trace) if head.startswith("INVITE sip:chatter@")]
+    assert len(found) == 2 and found[0] == found[1], found   # the same offer, once more
+    assert ours in sessions, (ours, sessions)
+    assert hangup["event"] == "hangup", hangup
+    log = janus_log(janus)
+    retried = re.findall(r"re-INVITE of call \S+ with a new MSRP path: 491, again in (\d+) ms", log)
+    assert retried and 0 <= int(retried[-1]) <= 2000, log[-3000:]
