@@ -249,6 +249,12 @@ void AudioMixerPlugin::readPlainRtp(RequestReader& reader, audio::CodecId codec)
         srtpReader.requireString("local_key", 64);
         srtpReader.requireString("remote_key", 64);
     }
+    if (json_t* zrtp = rtpReader.optionalObject("zrtp")) {
+        RequestReader zrtpReader(zrtp);
+        zrtpReader.requireString("hash", 80);
+        zrtpReader.requireString("peer_uri", 512);
+        zrtpReader.optionalString("self_uri", 512);
+    }
 }
 
 std::shared_ptr<MixParticipant> AudioMixerPlugin::makePlainParticipant(RequestReader& reader, uint64_t id,
