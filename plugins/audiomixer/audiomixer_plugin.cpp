@@ -38,6 +38,21 @@ void AudioMixerPlugin::configure(const janus::PluginConfig& config) {
     rtpAddressV6_ = config.getString("rtp_ip6", "::1");
     defaults_.tones = config.getBool("notification_tones", false);
     recordingsDir_ = config.getString("recordings_dir", SYLK_RECORDINGS_DIR);
+    // ZRTP on the SIP focus's room calls (their leg is ours), with its own cache of retained
+    // secrets: the SIP plugin's file is its own SQLite handle's, and the peer a phone meets
+    // here is the room, not a web user.
+    if (config.getBool("zrtp", true)) {
+        std::string path = config.getString("zrtp_cache_path", config.getString("state_dir", SYLK_STATE_DIR) +
+                                                                   "/zrtp-rooms-cache.sqlite");
+        gchar* folder = g_path_get_dirname(path.c_str());
+        g_mkdir_with_parents(folder, 0700);  // the SIP plugin's journal may not have made it yet
+        g_free(folder);
+        try {
+            zrtpCache_ = std::make_unique<net::ZrtpCache>(path);
+        } catch (const std::runtime_error& e) {
+            throw std::invalid_argument(std::string(e.what()) + " (zrtp = false turns ZRTP off)");
+        }
+    }
     for (const auto& category : config.categories("room-")) {
         const char* name = category.c_str();
         MixRoomSettings settings = defaults_;
@@ -243,6 +258,12 @@ void AudioMixerPlugin::readPlainRtp(RequestReader& reader, audio::CodecId codec)
         srtpReader.requireString("local_key", 64);
         srtpReader.requireString("remote_key", 64);
     }
+    if (json_t* zrtp = rtpReader.optionalObject("zrtp")) {
+        RequestReader zrtpReader(zrtp);
+        zrtpReader.requireString("hash", 80);
+        zrtpReader.requireString("peer_uri", 512);
+        zrtpReader.optionalString("self_uri", 512);
+    }
 }
 
 std::shared_ptr<MixParticipant> AudioMixerPlugin::makePlainParticipant(RequestReader& reader, uint64_t id,
@@ -307,6 +328,12 @@ Json AudioMixerPlugin::attachRtpLeg(const Json& request) {
         std::shared_ptr<MixParticipant> participant;
         try {
             participant = makePlainParticipant(reader, id, display, *codec, room.mixer->settings.sampleRate, rtpInfo, endpoint);
+        } catch (...) {
+            closeIfUnused(key);
+            throw;
+        }
+        try {
+            startZrtp(reader, key, *participant, *endpoint, rtpInfo);  // before the mixer thread has the leg
         } catch (...) {
             closeIfUnused(key);
             throw;
@@ -657,6 +684,66 @@ void AudioMixerPlugin::onTalk(const std::string& key, uint64_t participantId, bo
     }
     events().notify(talker, [&] { return AudioMixerEvents::talking(roomValue(key), participantId, talking, level); });
     room->hub->post(kPackage, std::string(kPackage) + "/" + std::to_string(participantId), hub::talking(talking));
+}
+
+void AudioMixerPlugin::startZrtp(RequestReader& reader, const std::string& key, const MixParticipant& participant,
+                                 RtpEndpoint& endpoint, Json& rtpInfo) {
+    // rtp.zrtp = {"hash": the phone's a=zrtp-hash, "self_uri", "peer_uri"}; ignored when ZRTP is
+    // off or SDES already keyed the leg (the focus then answers without a=zrtp-hash).
+    RequestReader rtpReader(reader.optionalObject("rtp"));
+    json_t* zrtp = rtpReader.optionalObject("zrtp");
+    if (!zrtp || !zrtpCache_ || rtpReader.optionalObject("srtp"))
+        return;
+    RequestReader zrtpReader(zrtp);
+    std::string peerHash = zrtpReader.requireString("hash", 80);
+    std::string selfUri = zrtpReader.optionalString("self_uri", 512).value_or("sip:" + key);
+    std::string peerUri = zrtpReader.requireString("peer_uri", 512);
+    uint64_t id = participant.id;
+    std::string hash;
+    try {
+        hash = endpoint.startZrtp(zrtpCache_.get(), selfUri, peerUri, peerHash, participant.ssrc(),
+                                  [this, key, id, peerUri](const net::ZrtpKeys& keys) {
+                                      // Mixer thread, inside the ZRTP session's lock: hand over.
+                                      loop().post([this, key, id, peerUri, sas = keys.sas, verified = keys.verified] {
+                                          onZrtpSecure(key, id, peerUri, sas, verified);
+                                      });
+                                  });
+    } catch (const std::runtime_error& e) {
+        throw RequestError(ErrorCode::AudioMixerRtpUnavailable, std::string("ZRTP: ") + e.what());
+    }
+    rtpInfo.set("zrtp_hash", hash);
+}
+
+void AudioMixerPlugin::onZrtpSecure(const std::string& key, uint64_t participantId, const std::string& peerUri,
+                                    const std::string& sas, bool verified) {
+    Room* room = findRoom(key);
+    auto participant = room ? room->mixer->find(participantId) : nullptr;
+    if (!participant)
+        return;  // gone before the SAS arrived
+    SYLK_LOG(LOG_INFO, kPackage, "ZRTP secure for participant %llu in room %s", (unsigned long long)participantId,
+             key.c_str());
+    // Web users: an audiobridge event (as talking is), so a page can show the SAS by the name.
+    Json event = roomEvent(key);
+    Json zrtp = Json::object();
+    zrtp.set("id", static_cast<json_int_t>(participantId))
+        .set("display", participant->display)
+        .set("uri", peerUri)
+        .set("sas", sas)
+        .setBool("verified", verified);
+    event.set("audiobridge", "event").set("zrtp", zrtp);
+    broadcast(*room, event);
+    // Everyone in the room (web, phones, MSRP, XMPP): a status notice in the chat, as SylkServer
+    // sends the SAS of a ZRTP stream: the room is the phone's ZRTP peer, so its user compares
+    // this SAS with the one the phone shows.
+    hub::ChatMessage message;
+    message.id = hub::newMessageId();
+    message.display = "Conference Room";
+    std::string who = participant->display.empty() ? peerUri : participant->display + " <" + peerUri + ">";
+    message.text = who + " is ZRTP-secured, SAS: " + sas + (verified ? " (verified)" : "");
+    message.timestamp = hub::nowMs();
+    // From the room itself, not from the phone's member: the focus sends the room's chat to
+    // every phone but the sender, and this phone's user is the one who needs it most.
+    room->hub->post(kPackage, std::string(kPackage) + "/room", hub::chat(message));
 }
 
 void AudioMixerPlugin::onHangup(std::shared_ptr<AudioMixerSession> session) {

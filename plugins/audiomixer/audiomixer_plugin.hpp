@@ -14,6 +14,7 @@
 #include "mixer_clock.hpp"
 #include "rtp_endpoint.hpp"
 #include "sylkcore/hub/hub.hpp"
+#include "sylkcore/net/zrtp_cache.hpp"
 #include "sylkcore/janus/plugin.hpp"
 
 namespace sylk::audiomixer {
@@ -93,6 +94,12 @@ private:
     void setMute(Session&, RequestReader&, bool muted);
     void refreshClock();
     void onTalk(const std::string& roomKey, uint64_t participantId, bool talking, int level);
+    // ZRTP on an attached leg whose request carried rtp.zrtp: our hello hash goes in rtpInfo.
+    void startZrtp(RequestReader& reader, const std::string& key, const MixParticipant& participant,
+                   RtpEndpoint& endpoint, Json& rtpInfo);
+    // A leg's ZRTP reached SECURE (control loop): the SAS to the room, as SylkServer does.
+    void onZrtpSecure(const std::string& roomKey, uint64_t participantId, const std::string& peerUri,
+                      const std::string& sas, bool verified);
 
     std::map<std::string, Room> rooms_;
     std::map<std::string, Json> roomValues_;  // the JSON form rooms were named with
@@ -103,6 +110,7 @@ private:
     std::string rtpAddress_ = "127.0.0.1";
     std::string rtpAddressV6_ = "::1";
     std::string recordingsDir_;
+    std::unique_ptr<net::ZrtpCache> zrtpCache_;  // null: ZRTP off (zrtp = false)
 };
 
 }  // namespace sylk::audiomixer

@@ -69,6 +69,7 @@ public:
     bool talking() const { return talk_.talking(); }
 
     Json describe() const;  // for listparticipants and admin stats (any thread)
+    uint32_t ssrc() const { return ssrc_; }  // of what we send (ZRTP packets carry it too)
 
 private:
     void sendPayload(const uint8_t* payload, size_t length);

@@ -63,6 +63,7 @@ private:
         uint64_t sessionId = 0;     // of our SDP (o= line) and its version
         uint64_t version = 1;
         std::string localKey;       // our SDES-SRTP key, when the phone offered SRTP
+        std::string zrtpHash;       // our a=zrtp-hash (the mixer's leg runs ZRTP), when the phone offered ZRTP
         bool held = false;   // the phone put the call on hold: out of the mix
         bool timedOut = false;
         int64_t packetsIn = -1;     // the mixer's count for the leg at the last check

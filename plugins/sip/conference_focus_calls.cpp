@@ -96,6 +96,11 @@ bool ConferenceFocus::attachAudio(nua_handle_s* handle, Call& call, const AudioO
         Json srtp = Json::object();
         srtp.set("suite", audio.cryptoSuite).set("local_key", call.localKey).set("remote_key", audio.cryptoKey);
         rtp.set("srtp", srtp);
+    } else if (!audio.zrtpHash.empty()) {
+        // ZRTP runs on the mixer's leg (its socket); it answers with its hello hash.
+        Json zrtp = Json::object();
+        zrtp.set("hash", audio.zrtpHash).set("self_uri", "sip:" + call.room).set("peer_uri", call.uri);
+        rtp.set("zrtp", zrtp);
     }
     request.set("room", call.room).set("display", call.display).set("codec", audio.codec).set("rtp", rtp);
     if (stack_.settings().roomSamplingRate > 0)  // for a room this call opens; an open room keeps its rate
@@ -119,6 +124,8 @@ bool ConferenceFocus::attachAudio(nua_handle_s* handle, Call& call, const AudioO
     call.memberId = "janus.plugin.sylk.audiomixer/" + std::to_string(call.legId);
     call.answerIp = json_string_value(json_object_get(legRtp, "ip"));
     call.answerPort = static_cast<uint16_t>(json_integer_value(json_object_get(legRtp, "port")));
+    if (const char* zrtpHash = json_string_value(json_object_get(legRtp, "zrtp_hash")))
+        call.zrtpHash = zrtpHash;
     return true;
 }
 
@@ -184,7 +191,7 @@ void ConferenceFocus::onReInvite(nua_handle_s* handle, Call& call, const sip_s* 
 std::string ConferenceFocus::answerFor(const Call& call, const std::string& audioDirection) const {
     if (call.lines.empty())  // a dial-out: we offered audio alone
         return buildAnswer(call.answerIp, call.answerPort, call.media, call.sessionId, call.version, audioDirection,
-                           call.localKey);
+                           call.localKey, call.zrtpHash);
     AnswerStreams streams;
     streams.offered = call.lines;
     if (call.audio) {
@@ -192,6 +199,7 @@ std::string ConferenceFocus::answerFor(const Call& call, const std::string& audi
         streams.audioPort = call.answerPort;
         streams.audioDirection = audioDirection;
         streams.localKey = call.localKey;
+        streams.zrtpHash = call.zrtpHash;
     }
     if (!call.chatSession.empty()) {
         streams.msrpIndex = call.chatIndex;

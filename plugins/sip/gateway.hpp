@@ -16,7 +16,7 @@
 
 #include "gateway_session.hpp"
 #include "sip_role.hpp"
-#include "zrtp_cache.hpp"
+#include "sylkcore/net/zrtp_cache.hpp"
 #include "sylkcore/janus/gateway.hpp"
 #include "sylkcore/error_code.hpp"
 #include "sylkcore/hub/events.hpp"
@@ -27,6 +27,8 @@
 #include "sylkcore/store/credential_vault.hpp"
 
 namespace sylk::sip {
+
+using net::ZrtpCache;
 
 class GatewayChatLink;
 class RtpReceiver;

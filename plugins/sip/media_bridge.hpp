@@ -17,9 +17,13 @@
 #include "sylkcore/janus/media_output.hpp"
 #include "sylkcore/net/srtp_session.hpp"
 #include "sylkcore/net/udp_socket.hpp"
-#include "zrtp_session.hpp"
+#include "sylkcore/net/zrtp_session.hpp"
 
 namespace sylk::sip {
+
+using net::ZrtpKeys;
+using net::ZrtpCache;
+using net::ZrtpSession;  // in sylkcore: the audio mixer runs it on room calls too
 
 struct BridgeMedia {
     std::string peerIp;       // where the SIP peer takes RTP

@@ -189,6 +189,7 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
         out.write('general: {\n\trecordings_dir = "%s"\n' % os.path.join(run, "recordings"))
         if mixer_threads:
             out.write('\tmixer_threads = %d\n' % mixer_threads)
+        out.write('\tstate_dir = "%s"\n' % os.path.join(run, "state"))  # its ZRTP cache
         out.write('}\n')
 
     # SIP over TLS with a self-signed pair made here (kept across runs of the same folder's parent)

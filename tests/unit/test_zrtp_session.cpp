@@ -10,12 +10,12 @@
 #include <utility>
 #include <vector>
 
-#include "plugins/sip/zrtp_cache.hpp"
-#include "plugins/sip/zrtp_session.hpp"
+#include "sylkcore/net/zrtp_cache.hpp"
+#include "sylkcore/net/zrtp_session.hpp"
 // cmocka defines fail(): include it after the C++ library headers
 #include "cmocka_cpp.hpp"
 
-using namespace sylk::sip;
+using namespace sylk::net;
 
 namespace {
 

@@ -7,11 +7,13 @@
 
 #include <string>
 
+#include "../api.hpp"
+
 struct sqlite3;
 
-namespace sylk::sip {
+namespace sylk::net {
 
-class ZrtpCache {
+class SYLK_API ZrtpCache {
 public:
     // Opens (or creates) the file; throws std::runtime_error if SQLite or bzrtp refuse it.
     explicit ZrtpCache(const std::string& path);
@@ -29,4 +31,4 @@ private:
     pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
 };
 
-}  // namespace sylk::sip
+}  // namespace sylk::net

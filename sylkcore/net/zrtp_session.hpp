@@ -1,5 +1,5 @@
-// ZRTP (RFC 6189) on one call's phone leg, with libbzrtp: bzrtp builds and parses the ZRTP
-// messages and keeps the state machine; we carry its packets on the leg's RTP socket, call it
+// ZRTP (RFC 6189) on one plain RTP leg (a gateway call; a room call's leg in the audio mixer),
+// with libbzrtp: bzrtp builds and parses the ZRTP messages and keeps the state machine; we carry its packets on the leg's RTP socket, call it
 // on a timer for its retransmissions, and on SECURE hand the SRTP keys it derived (and the SAS)
 // to our owner. Thread-safe: packets arrive on the RTP receiver thread, the timer runs there
 // too, the hello hash and the peer's are exchanged on the signalling thread.
@@ -11,10 +11,12 @@
 #include <mutex>
 #include <string>
 
+#include "../api.hpp"
+
 struct bzrtpContext_struct;
 struct bzrtpSrtpSecrets_struct;
 
-namespace sylk::sip {
+namespace sylk::net {
 
 class ZrtpCache;
 
@@ -27,7 +29,7 @@ struct ZrtpKeys {
     bool cacheMismatch = false;  // we had a retained secret for this peer and it did not match
 };
 
-class ZrtpSession {
+class SYLK_API ZrtpSession {
 public:
     // Sends one ZRTP packet (already framed) to the peer's RTP address.
     using Sender = std::function<void(const uint8_t* packet, size_t length)>;
@@ -74,4 +76,4 @@ private:
     bool secure_ = false;
 };
 
-}  // namespace sylk::sip
+}  // namespace sylk::net

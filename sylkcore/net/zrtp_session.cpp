@@ -8,7 +8,7 @@
 
 #include "zrtp_cache.hpp"
 
-namespace sylk::sip {
+namespace sylk::net {
 namespace {
 
 // Master key and salt as SrtpSession takes them (RFC 4568's inline: form): base64 of both.
@@ -135,4 +135,4 @@ int ZrtpSession::startSrtp(void* self, const bzrtpSrtpSecrets_struct* secrets, i
     return 0;
 }
 
-}  // namespace sylk::sip
+}  // namespace sylk::net

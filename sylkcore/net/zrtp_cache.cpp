@@ -5,7 +5,7 @@
 
 #include <stdexcept>
 
-namespace sylk::sip {
+namespace sylk::net {
 
 ZrtpCache::ZrtpCache(const std::string& path) : path_(path) {
     // Calls run on several threads (signalling, RTP): SQLite serialises them as well.
@@ -29,4 +29,4 @@ ZrtpCache::~ZrtpCache() {
         sqlite3_close(db_);
 }
 
-}  // namespace sylk::sip
+}  // namespace sylk::net
