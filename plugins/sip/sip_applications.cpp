@@ -10,12 +10,15 @@
 #include "audio_clip.hpp"
 #include "conference_focus_detail.hpp"
 #include "echo_leg.hpp"
+#include "gateway_chat_link.hpp"
 #include "imdn.hpp"
+#include "msrp_answer.hpp"
 #include "playback_leg.hpp"
 #include "sip_message.hpp"
 #include "sip_stack.hpp"
 #include "sylkcore/audio/codec.hpp"
 #include "sylkcore/cpim/cpim.hpp"
+#include "sylkcore/hub/services.hpp"
 #include "sylkcore/log.hpp"
 
 namespace sylk::sip {
@@ -134,19 +137,27 @@ void SipApplications::onInvite(nua_handle_s* handle, const sip_s* sip) {
     std::string offer = bodyOf(sip);
     std::string reason = "an SDP offer is needed";
     auto audio = offer.empty() ? std::nullopt : chooseAudio(offer, &reason);
-    if (!audio) {
+    // The echo takes a chat stream too (alone or next to audio); a file transfer is no chat.
+    std::optional<MsrpOffer> chat;
+    if (application == "echo" && !offer.empty()) {
+        std::string whyNot;
+        chat = chooseMessage(offer, &whyNot);
+        if (chat && chat->fileTransfer())
+            chat.reset();
+    }
+    if (!audio && !chat) {
         stack_.refuse(handle, 488, sip_488_Not_acceptable, conference_focus_detail::quotable(reason));
         return;
     }
-    if (audio->srtp()) {
+    if (audio && audio->srtp()) {
         stack_.refuse(handle, 488, sip_488_Not_acceptable, "the " + application.substr(0, application.find(':')) +
                                                                  " application takes plain RTP only");
         return;
     }
     // The media socket follows the SDP's address family, not the signalling's: an IPv4 call may
     // carry IPv6 media and the other way round when both listeners exist.
-    int listener = -1;
-    for (int i = 0; i < stack_.listeners(); ++i) {
+    int listener = audio ? -1 : stack_.currentListener();
+    for (int i = 0; audio && i < stack_.listeners(); ++i) {
         if (isIpv6(stack_.ip(i)) == isIpv6(audio->address))
             listener = i;
     }
@@ -154,38 +165,138 @@ void SipApplications::onInvite(nua_handle_s* handle, const sip_s* sip) {
         stack_.refuse(handle, 488, sip_488_Not_acceptable, "no media address of the offer's family");
         return;
     }
-    auto codec = audio::codecFromName(audio->codec);
     Call call;
-    uint16_t port = 0;
-    try {
-        if (application == "echo") {
-            call.echo = std::make_unique<EchoLeg>(*media_, stack_.ip(listener), audio->address, audio->port);
-            port = call.echo->localPort();
-            ++echoCalls_;
-        } else {
-            const auto& clip = *playbacks_.at(std::stoul(application.substr(application.find(':') + 1))).second;
-            call.playback = std::make_unique<PlaybackLeg>(clip, *codec, audio->payloadType, stack_.ip(listener),
-                                                          audio->address, audio->port);
-            port = call.playback->localPort();
-            ++playbackCalls_;
-        }
-    } catch (const std::exception& e) {
-        SYLK_LOG(LOG_ERR, kPackage, "%s call: %s", application.c_str(), e.what());
-        stack_.refuse(handle, 500, sip_500_Internal_server_error, "no media socket");
-        return;
-    }
     call.application = application.substr(0, application.find(':'));
     call.serial = ++serials_;
+    call.uri = toUri(sip);
+    call.peerUri = fromUri(sip);
+    uint16_t port = 0;
+    if (audio) {
+        auto codec = audio::codecFromName(audio->codec);
+        try {
+            if (application == "echo") {
+                call.echo = std::make_unique<EchoLeg>(*media_, stack_.ip(listener), audio->address, audio->port);
+                port = call.echo->localPort();
+            } else {
+                const auto& clip = *playbacks_.at(std::stoul(application.substr(application.find(':') + 1))).second;
+                call.playback = std::make_unique<PlaybackLeg>(clip, *codec, audio->payloadType, stack_.ip(listener),
+                                                              audio->address, audio->port);
+                port = call.playback->localPort();
+            }
+        } catch (const std::exception& e) {
+            SYLK_LOG(LOG_ERR, kPackage, "%s call: %s", application.c_str(), e.what());
+            stack_.refuse(handle, 500, sip_500_Internal_server_error, "no media socket");
+            return;
+        }
+    }
+    MsrpAnswer chatAnswer;
+    bool chatOpen = chat && openChat(handle, call, *chat, callIdOf(sip), &chatAnswer);
+    if (!audio && !chatOpen) {
+        stack_.refuse(handle, 488, sip_488_Not_acceptable, "the chat could not be opened");
+        return;
+    }
+    ++(call.playback ? playbackCalls_ : echoCalls_);
     AnswerStreams streams;
     streams.offered = mediaLines(offer);
-    streams.audio = &*audio;
-    streams.audioPort = port;
-    call.answer = buildStreamsAnswer(stack_.ip(listener), sessionIds_++, 1, streams);
+    if (audio) {
+        streams.audio = &*audio;
+        streams.audioPort = port;
+    }
+    if (chatOpen) {
+        streams.msrpIndex = chat->index;
+        streams.msrp = &chatAnswer;
+    }
+    call.answer = buildStreamsAnswer(audio ? stack_.ip(listener) : chatAnswer.host, sessionIds_++, 1, streams);
     std::string contact = stack_.contactFor(requestUser(sip), stack_.currentListener());
     nua_respond(handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                 SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());
-    SYLK_LOG(LOG_INFO, kPackage, "%s call answered (%s)", application.c_str(), audio->codec.c_str());
+    SYLK_LOG(LOG_INFO, kPackage, "%s call answered (%s%s)", application.c_str(), audio ? audio->codec.c_str() : "",
+             chatOpen ? (audio ? " and chat" : "chat") : "");
     calls_.emplace(handle, std::move(call));
+}
+
+bool SipApplications::openChat(nua_handle_s* handle, Call& call, const MsrpOffer& offer, const std::string& callId,
+                               MsrpAnswer* answer) {
+    // A private hub room as the gateway's 1:1 chats have (docs/msrp-api.md, direct mode): the
+    // peer's messages come to it unparsed and what we post there is sent to the peer.
+    std::string room = "direct/" + call.application + "/" + callId;
+    auto link = std::make_shared<GatewayChatLink>(room, std::string(kPackage) + "/" + call.application,
+                                                  [this, handle, serial = call.serial](hub::DirectMessage message) {
+        // On the msrp plugin's thread: to ours.
+        stack_.post([this, handle, serial, message = std::move(message)] { onChatMessage(handle, serial, message); });
+    });
+    link->start();  // listening before the session exists: nothing the peer sends is missed
+    Json remote = Json::object();
+    remote.set("path", Json::stringArray(offer.path))
+        .set("accept_types", Json::stringArray(offer.acceptTypes))
+        .set("accept_wrapped_types", Json::stringArray(offer.acceptWrappedTypes));
+    if (!offer.fingerprint.empty())
+        remote.set("fingerprint", offer.fingerprint);
+    Json request = Json::object();
+    request.set("room", room)
+        .set("mode", "direct")
+        .set("uri", call.peerUri)
+        .set("role", msrpAnswerRole(offer.setup))
+        .set("remote", remote);
+    std::string session, member;
+    std::string reason;
+    try {
+        Json reply = hub::Services::instance().call("msrp.open_session", request);
+        if (!readMsrpAnswer(reply, &session, &member, answer))
+            reason = "the msrp plugin's answer was incomplete";
+    } catch (const std::exception& e) {
+        reason = e.what();
+    }
+    if (!reason.empty()) {
+        SYLK_LOG(LOG_WARN, kPackage, "echo chat of call %s: %s", callId.c_str(), reason.c_str());
+        if (!session.empty())
+            closeMsrpSession(session, "the echo chat of call " + callId);
+        return false;
+    }
+    answer->direction = answerDirection(offer.direction);
+    call.chatSession = session;
+    call.chat = std::move(link);
+    return true;
+}
+
+void SipApplications::onChatMessage(nua_handle_s* handle, uint64_t serial, const hub::DirectMessage& message) {
+    auto it = calls_.find(handle);
+    if (it == calls_.end() || it->second.serial != serial || !it->second.chat)
+        return;  // the call is gone, or another one has its handle
+    Call& call = it->second;
+    std::string type = message.contentType.substr(0, message.contentType.find(';'));
+    for (auto& c : type)
+        c = static_cast<char>(g_ascii_tolower(c));
+    // Only text comes back: is-composing and IMDNs are taken and not answered (they would loop).
+    if (type.rfind("text/", 0) == 0) {
+        ++messagesAnswered_;
+        call.chat->send(message.contentType, message.body);
+        return;
+    }
+    if (type != "message/cpim")
+        return;
+    auto cpim = cpim::parseCpim(message.body);
+    if (!cpim || cpim->contentType.rfind("text/", 0) != 0)
+        return;
+    ++messagesAnswered_;
+    std::string echo = "<" + call.uri + ">";
+    if (auto delivered = imdnReply(*cpim, "delivered", echo))
+        call.chat->send("message/cpim", cpim::buildCpim(*delivered));
+    cpim::CpimMessage reply;
+    reply.from = echo;
+    reply.to = cpim->from.empty() ? "<" + call.peerUri + ">" : cpim->from;
+    reply.dateTime = cpim::cpimNow();
+    reply.contentType = cpim->contentType;
+    reply.body = cpim->body;
+    call.chat->send("message/cpim", cpim::buildCpim(reply));
+}
+
+void SipApplications::closeChat(Call& call) {
+    call.chat.reset();
+    if (call.chatSession.empty())
+        return;
+    closeMsrpSession(call.chatSession, "the echo chat");
+    call.chatSession.clear();
 }
 
 void SipApplications::onCallState(nua_handle_s* handle, int state) {
@@ -212,8 +323,12 @@ void SipApplications::onCallState(nua_handle_s* handle, int state) {
 }
 
 void SipApplications::endCall(nua_handle_s* handle) {
-    if (calls_.erase(handle))
-        stack_.retire(handle);
+    auto it = calls_.find(handle);
+    if (it == calls_.end())
+        return;
+    closeChat(it->second);
+    calls_.erase(it);
+    stack_.retire(handle);
 }
 
 void SipApplications::onMessage(nua_handle_s* handle, const sip_s* sip) {

@@ -2,6 +2,8 @@
 // requests to configured URIs before the conference focus would (which takes every other
 // Request-URI as a room):
 // - echo (echo_uris, default "echo"): a call is answered and its RTP sent back to it (EchoLeg);
+//   its m=message stream (MSRP chat, alone or next to audio) gets a direct session of the msrp
+//   plugin, and every text message the caller sends there comes back to it, from the echo URI;
 //   a MESSAGE gets a 200, then a MESSAGE back that quotes its text, preceded by a "delivered"
 //   IMDN (RFC 5438) when the message (CPIM) asked for one;
 // - playback (playback_uris, "user=file"): a call is answered, the file is played to it in the
@@ -20,6 +22,7 @@
 
 #include "sip_role.hpp"
 #include "sip_sdp.hpp"
+#include "sylkcore/hub/events.hpp"
 #include "sylkcore/json.hpp"
 #include "sylkcore/net/stack_thread.hpp"
 
@@ -27,6 +30,7 @@ namespace sylk::sip {
 
 class AudioClip;
 class EchoLeg;
+class GatewayChatLink;
 class PlaybackLeg;
 class SipStack;
 
@@ -52,6 +56,10 @@ private:
         std::string answer;       // our SDP, repeated for re-INVITEs
         std::unique_ptr<EchoLeg> echo;
         std::unique_ptr<PlaybackLeg> playback;
+        std::shared_ptr<GatewayChatLink> chat;  // the echo's MSRP chat: its hub room
+        std::string chatSession;                // the msrp plugin's session id, "" when none
+        std::string uri;                        // the Request-URI called (the echo's CPIM From)
+        std::string peerUri;                    // the caller's From URI
         uint64_t serial = 0;      // tells this call from a later one that got the same handle
         bool playing = false;
         bool hangingUp = false;
@@ -64,6 +72,12 @@ private:
     void onMessage(nua_handle_s* handle, const sip_s* sip);
     void onCallState(nua_handle_s* handle, int state);
     void endCall(nua_handle_s* handle);
+    // The echo's chat: an msrp direct session for offer; false (logged) when the msrp plugin
+    // cannot open one, and the stream is answered with port 0.
+    bool openChat(nua_handle_s* handle, Call& call, const MsrpOffer& offer, const std::string& callId,
+                  MsrpAnswer* answer);
+    void onChatMessage(nua_handle_s* handle, uint64_t serial, const hub::DirectMessage& message);
+    void closeChat(Call& call);
     // A MESSAGE of ours to the sender of sip (in the dialog of handle when it is a call's).
     void sendMessage(nua_handle_s* dialog, const sip_s* sip, const std::string& contentType, const std::string& body);
 

@@ -1,6 +1,7 @@
 """SylkServer's SIP applications on janus.plugin.sylk.sip, with sipp phones: a call to echo
 hears its own tone back (under another SSRC), a call to a playback URI hears the configured
-file and gets the BYE at its end, a MESSAGE to echo gets its delivery IMDN and a quoting reply."""
+file and gets the BYE at its end, a MESSAGE to echo gets its delivery IMDN and a quoting reply,
+and a chat call to echo (m=message, MSRP with the test peer) gets each message back."""
 import asyncio
 import atexit
 import math
@@ -14,10 +15,14 @@ import wave
 import numpy
 
 from conftest import run
+from harness.janus_api import Admin
+from harness.msrp_peer import MsrpEndpoint, cpim, parse_cpim, parse_path
 from harness.processes import spawn
 from harness.rtp_peer import RtpPeer
 from test_audiomixer import tone_db
 from test_sip_focus import SCENARIOS, sipp, wait_for
+from test_sip_msrp_chat import answered, attribute
+from test_sip_msrp_chat import sipp as chat_sipp
 
 CLIP_SECONDS, CLIP_TONE = 1.5, 700
 CLIP_DIR = tempfile.mkdtemp(prefix="sylk-playback-")
@@ -141,4 +146,54 @@ def test_message_to_echo_gets_an_imdn_and_a_quoting_reply(janus):
     assert "<message-id>echo-test-1</message-id>" in imdn and "<delivered/>" in imdn
     assert re.search(r"From: <sip:echo@", reply) and re.search(r"Content-Type: text/plain", reply)
     assert reply.rstrip().endswith("> hello echo")
+    assert janus.alive()
+
+
+def test_echo_chat_call_sends_each_message_back(janus):
+    """A chat-only call to echo: the peer's CPIM message comes back over MSRP with its text, from
+    the echo URI, after the delivery IMDN it asked for; the BYE closes the msrp plugin's session."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+
+    async def direct_sessions(admin):
+        status = (await admin.message_plugin("janus.plugin.sylk.msrp", {"request": "status"}))["status"]
+        return [entry["session"] for entry in status.get("direct", [])]
+
+    async def body():
+        peer = MsrpEndpoint("127.0.0.1")
+        chat = peer.session()
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        try:
+            call = await chat_sipp("chat_call.xml", trace_dir, ("room", "echo"), ("msrpport", chat.uri.port),
+                                   ("msrpsession", chat.session_id), ("setup", "active"), call_ms=2000)
+            caller, sdp = await answered(trace_dir)
+            path = parse_path(attribute(sdp, "path"))
+            assert re.search(r"^m=message [1-9]\d* TCP/MSRP \*", sdp, re.M), sdp
+            assert path[0].session_id in await direct_sessions(admin)
+            await chat.connect(remote_path=path)
+            sent = await chat.send_message(cpim("hello echo chat", sender="Chatter <%s>" % caller,
+                                                recipients=["sip:echo@127.0.0.1"], namespaces={"imdn": "urn:ietf:params:imdn"},
+                                                headers=[("imdn.Message-ID", "echo-chat-1"),
+                                                         ("imdn.Disposition-Notification", "positive-delivery")]),
+                                           "message/cpim")
+            assert sent.statuses == [200], sent.statuses
+            back = await chat.wait_message(lambda m: (parse_cpim(m.body).content_type or "").startswith("text/plain"), timeout=10)
+            imdn = await chat.wait_message(lambda m: b"<delivered/>" in m.body, timeout=10)
+            await finished(call, trace_dir)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 5
+            while loop.time() < deadline and path[0].session_id in await direct_sessions(admin):
+                await asyncio.sleep(0.1)
+            return parse_cpim(back.body), imdn.body, await direct_sessions(admin), path[0].session_id
+        finally:
+            await peer.close()
+            await admin.close()
+
+    try:
+        back, imdn, sessions, session = run(body(), timeout=60)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert back.text() == "hello echo chat"
+    assert back.header("From").startswith("<sip:echo@"), back.headers
+    assert b"<message-id>echo-chat-1</message-id>" in imdn
+    assert session not in sessions  # the BYE closed the echo's MSRP session
     assert janus.alive()
