@@ -5,8 +5,8 @@
 // room chat), journaled before its 200. While kept, a MESSAGE to it is journaled and
 // answered 200 (synced when a browser registers the account again) and pushed to its phones;
 // an INVITE rings (180) while a voip push wakes them, then 480. A browser registering the same
-// account with the same credentials takes the registration over; unregister ends it and deletes
-// the stored credentials. The secret is never logged.
+// account with the same credentials takes the registration over (and a call still ringing, the
+// woken app's way to answer it); unregister ends it and deletes the stored credentials. The secret is never logged.
 #include "gateway.hpp"
 
 #include <glib.h>
