@@ -156,6 +156,9 @@ private:
     void onUnregisterResponse(int status, const char* phrase, nua_handle_s* handle, const sip_s* sip);
     void onInviteResponse(GatewaySession& session, int status, const char* phrase, const sip_s* sip);
     void onIncomingInvite(nua_handle_s* handle, const sip_s* sip);
+    // The same for an INVITE received earlier (a kept ring handed to the handle that took the
+    // account over): on listener; alreadyRinging: its 180 and incoming_session push are out.
+    void deliverInvite(nua_handle_s* handle, const sip_s* sip, int listener, bool alreadyRinging);
     // An INVITE with Replaces (RFC 3891) naming the web user's established call: the new dialog
     // takes the call over (the bridge follows its media, the old dialog gets BYE, the page a
     // "replaced" event); 481 when it names no such dialog.
@@ -371,6 +374,9 @@ private:
         std::string account;   // push account (user@domain)
         std::string callId;
         std::string caller;
+        std::string aor;       // the kept account (SIP AoR)
+        int listener = 0;      // the stack it came in on
+        std::shared_ptr<msg_s> request;  // the INVITE, kept for a handle that takes the account over
         int64_t deadlineUs = 0;
     };
     std::unique_ptr<store::CredentialVault> vault_;
@@ -395,6 +401,8 @@ private:
     // The kept account (AoR) an out-of-dialog request is for, or "".
     std::string keptAccountFor(const sip_s* sip) const;
     bool isKeptRing(nua_handle_s* handle) const;
+    // After a takeover: the ringing INVITEs of aor go to the account's handle as incomingcall.
+    void handKeptRingsTo(const std::string& aor);
     // Events of kept registrations and their ringing INVITEs; true when handled.
     bool onKeptEvent(int event, int status, const char* phrase, nua_handle_s* handle, const sip_s* sip,
                      const void* tags);

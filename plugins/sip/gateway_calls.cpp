@@ -288,6 +288,10 @@ void Gateway::onInviteResponse(GatewaySession& session, int status, const char* 
 }
 
 void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
+    deliverInvite(handle, sip, stack_.currentListener(), false);
+}
+
+void Gateway::deliverInvite(nua_handle_s* handle, const sip_s* sip, int listener, bool alreadyRinging) {
     auto session = contacts_[requestUser(sip)].lock();
     if (!session && forXmppUser(sip)) {
         session = takeXmppSession(sip);
@@ -354,7 +358,7 @@ void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
     call = SipCall{};
     call.state = CallState::Ringing;
     call.incoming = true;
-    call.listener = stack_.currentListener();
+    call.listener = listener;
     // The media follows the offer's family, which may differ from the INVITE's (dual stack).
     for (int i = 0; i < stack_.listeners(); ++i) {
         if ((stack_.ip(i).find(':') != std::string::npos) == (peer->address.find(':') != std::string::npos))
@@ -379,7 +383,7 @@ void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
     ++calls_;
     ++callsReceived_;
     // A call to an XMPP user rings when her device says so (XEP-0353 <ringing/>: `ringing`).
-    if (!session->account.xmppSessions)
+    if (!session->account.xmppSessions && !alreadyRinging)
         nua_respond(handle, 180, sip_180_Ringing, TAG_END());
     Json event = result("incomingcall");
     event.set("username", caller).set("displayname", displayOf(sip)).set("callee", callee).set("codec", peer->codec);
@@ -389,7 +393,8 @@ void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
         event.set("srtp", "sdes_optional");
     emit(*session, event, browserOffer.jsep);
     // The account's phone apps ring too (woken by a voip push), as the proxy forks to them.
-    pushCall(*session, push::PushEvent::Kind::IncomingCall, "");
+    if (!alreadyRinging)
+        pushCall(*session, push::PushEvent::Kind::IncomingCall, "");
 }
 
 Json Gateway::accept(GatewaySession& session, const Json& answer) {

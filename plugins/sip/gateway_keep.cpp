@@ -5,8 +5,8 @@
 // room chat), journaled before its 200. While kept, a MESSAGE to it is journaled and
 // answered 200 (synced when a browser registers the account again) and pushed to its phones;
 // an INVITE rings (180) while a voip push wakes them, then 480. A browser registering the same
-// account with the same credentials takes the registration over; unregister ends it and deletes
-// the stored credentials. The secret is never logged.
+// account with the same credentials takes the registration over (and a call still ringing, the
+// woken app's way to answer it); unregister ends it and deletes the stored credentials. The secret is never logged.
 #include "gateway.hpp"
 
 #include <glib.h>
@@ -118,6 +118,10 @@ std::optional<Json> Gateway::takeOverKept(const std::shared_ptr<GatewaySession>&
     if (!account.keep)
         forgetKept(account.aor);
     SYLK_LOG(LOG_INFO, kPackage, "%s: a browser took over the kept registration", account.aor.c_str());
+    // An app woken by the incoming_session push registers to take the call: after the
+    // registered answer, the call still ringing is its incomingcall.
+    std::string aor = account.aor;
+    stack_.post([this, aor] { handKeptRingsTo(aor); });
     Json registered = result("registered");
     registered.set("username", account.aor).setBool("register_sent", true).set("contact_user", account.contactUser)
         .setBool("kept", true).setBool("keep_registered", account.keep);
@@ -257,12 +261,29 @@ void Gateway::onKeptInvite(const std::string& aor, nua_handle_s* handle, const s
     ring.account = pushAccountOf(aor);
     ring.callId = callIdOf(sip);
     ring.caller = fromUri(sip);
+    ring.aor = aor;
+    ring.listener = stack_.currentListener();
+    ring.request = std::shared_ptr<msg_s>(msg_ref_create(nua_current_request(stack_.nua())), msg_destroy);
     ring.deadlineUs = g_get_monotonic_time() + static_cast<int64_t>(keptRingSeconds_) * G_USEC_PER_SEC;
     nua_respond(handle, 180, sip_180_Ringing, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
     keptRings_.push_back(ring);
     SYLK_LOG(LOG_INFO, kPackage, "%s: a call to the kept registration rings for %d s (pushed to its phones)",
              aor.c_str(), keptRingSeconds_);
     pushCallTo(ring.account, push::PushEvent::Kind::IncomingCall, ring.callId, ring.caller, "");
+}
+
+void Gateway::handKeptRingsTo(const std::string& aor) {
+    for (size_t i = 0; i < keptRings_.size();) {
+        if (keptRings_[i].aor != aor || !keptRings_[i].request) {
+            ++i;
+            continue;
+        }
+        KeptRing ring = keptRings_[i];
+        keptRings_.erase(keptRings_.begin() + static_cast<std::ptrdiff_t>(i));
+        SYLK_LOG(LOG_INFO, kPackage, "%s: the ringing call goes to the handle that took the account over", aor.c_str());
+        // As any incoming call from here on: the handle accepts or declines; no ring bound.
+        deliverInvite(ring.handle, sip_object(ring.request.get()), ring.listener, true);
+    }
 }
 
 void Gateway::endKeptRing(size_t index, int status, const char* reason) {

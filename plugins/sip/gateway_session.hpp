@@ -19,6 +19,7 @@
 #include "sylkcore/janus/plugin_session.hpp"
 
 struct nua_handle_s;
+struct msg_s;
 
 namespace sylk::sip {
 class GatewayChatLink;

@@ -18,11 +18,13 @@ import time
 import uuid
 
 import pytest
+from aiortc import RTCSessionDescription
 
 from conftest import BUILD, run
 from harness.janus_api import Admin, Session
 from harness.janus_process import JanusProcess, sanitizer_env
 from harness.kamailio_registrar import KamailioRegistrar
+from harness.peers import make_peer
 from harness.processes import spawn
 from harness.push_service import PushStandIn, free_port
 
@@ -219,6 +221,50 @@ def test_kept_registration_takes_messages_and_calls_with_no_browser(world):
         # Unregistered: the registrar has no binding any more and nothing is kept.
         assert await sipp(world, "message_burst.xml") != 0
     run(body(), timeout=120)
+
+
+def test_app_woken_by_the_push_answers_the_ringing_call(world):
+    """An account with only a mobile token: the incoming_session push wakes the app (an aiortc
+    handle here), which registers the account while the call rings and gets it as incomingcall;
+    its accept is the caller's 200 within kept_ring_seconds, and the ring bound no longer ends it."""
+    standin = world["standin"]
+    standin.reset()
+
+    async def body():
+        session, handle, event = await register(world, keep_registered=True)
+        assert event.get("event") == "registered", event
+        answer, _ = await handle.send({"request": "push_register", "platform": "android",
+                                       "app_id": "com.example.sylk.android", "token": "fcm-kept-carol",
+                                       "device_id": "phone"})
+        assert result_of(answer).get("event") == "push_registered", answer
+        await session.close()  # only the phone now
+        await wait_kept_registered(world, 1)
+
+        started = time.monotonic()
+        caller = asyncio.ensure_future(sipp(world, "kept_call_answered.xml"))  # 180, 200, ACK, BYE
+        assert await wait_for(lambda: pushes(standin, "incoming_session"), timeout=5), standin.received()
+        session, handle, event = await register(world)  # the woken app
+        pc = None
+        try:
+            assert event.get("event") == "registered" and event.get("kept") is True, event
+            incoming = await handle.next_event(predicate=lambda e: result_of(e).get("event") == "incomingcall")
+            assert "phone@" in result_of(incoming).get("username", ""), incoming
+            pc, _ = await make_peer(data_channel=False)
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=incoming["jsep"]["sdp"], type="offer"))
+            await pc.setLocalDescription(await pc.createAnswer())
+            accepted, _ = await handle.send({"request": "accept"}, jsep={"type": "answer", "sdp": pc.localDescription.sdp})
+            assert "error" not in accepted, accepted
+            assert await caller == 0  # 200 (not 480), then the phone's BYE answered 200
+            assert time.monotonic() - started < 3 + 2  # answered before the ring bound (3 s) had a 480 out
+            await handle.next_event(predicate=lambda e: result_of(e).get("event") == "hangup")
+            assert not pushes(standin, "missed_call"), standin.received()
+            assert [p.get("reason") for p in pushes(standin, "cancel")] == ["answered elsewhere"], standin.received()
+            await handle.send({"request": "unregister"})
+        finally:
+            if pc:
+                await pc.close()
+            await session.close()
+    run(body(), timeout=60)
 
 
 def test_kept_registration_is_made_again_after_a_restart(world):
