@@ -1,6 +1,6 @@
 """The non-XMPP members of a room for the XMPP room tests, each seen from its own side:
 
-- `ApiWebUser`: a video room participant over the Janus API (what room.js does, without media),
+- `ApiWebUser`: a video room participant over the Janus API (what the room page does, without media),
   keeping every event it gets (messages, attendee roster changes, composing) in order;
 - `BrowserWebUser`: html/room.html in headless Chromium (tests/browser/room_chat_user.mjs),
   driven line by line: `say()`, `state()` (its messages, participants and attendees);

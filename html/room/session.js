@@ -1,0 +1,178 @@
+// The Janus session: joining as publisher, the subscriber handle, and the dispatcher of the
+// room's events to the modules that show them.
+import { addMessage, onAttendee, onComposing, renderParticipants, stopTyping } from "./chat.js";
+import { addFile } from "./files.js";
+import { publishOwnFeed } from "./media.js";
+import { $, PLUGIN, explain, fail, iceServers, params, serverUrl, state } from "./state.js";
+import { removeTile, tile } from "./tiles.js";
+
+function onPublishers(publishers) {
+  const streams = [];
+  for (const publisher of publishers) {
+    if (publisher.id === state.myId) continue;
+    state.participants.set(publisher.id, publisher.display || `participant ${publisher.id}`);
+    streams.push({ feed: publisher.id });
+  }
+  renderParticipants();
+  if (streams.length) subscribeTo(streams);
+}
+
+function onGone(feed) {
+  state.participants.delete(feed);
+  stopTyping(feed);
+  removeTile(feed);
+  removeTile(`${feed}-screen`);
+  renderParticipants();
+}
+
+function subscribeTo(streams) {
+  if (state.subscriberJoined) {
+    state.subscriber.send({ message: { request: "subscribe", streams } });
+    return;
+  }
+  state.subscriberJoined = true;
+  state.subscriber.send({
+    message: { request: "join", ptype: "subscriber", room: state.room, streams, private_id: state.privateId,
+               pin: $("pin").value || undefined },
+  });
+}
+
+function attachSubscriber() {
+  state.janus.attach({
+    plugin: PLUGIN,
+    success: (handle) => { state.subscriber = handle; },
+    error: (e) => fail(`cannot attach the subscriber: ${e}`),
+    onmessage: (msg, jsep) => {
+      if (msg.error) return fail(explain(msg));
+      if (msg.streams) {
+        for (const stream of msg.streams) {
+          if (stream.feed_id !== undefined)
+            state.feedsByMid.set(stream.mid, { feed: stream.feed_id, type: stream.type, screen: stream.feed_description === "screen" });
+        }
+      }
+      if (jsep) {
+        state.subscriber.createAnswer({
+          jsep,
+          tracks: [{ type: "data" }],
+          success: (answer) => state.subscriber.send({ message: { request: "start" }, jsep: answer }),
+          error: (e) => fail(`cannot answer the room's offer: ${e}`),
+        });
+      }
+    },
+    onremotetrack: (track, mid, on) => {
+      const info = state.feedsByMid.get(mid);
+      if (!info) return;
+      if (!on) return;
+      state.tracks.set(track.id, info);
+      const name = state.participants.get(info.feed) || "";
+      const video = info.screen ? tile(`${info.feed}-screen`, `${name} (screen)`) : tile(info.feed, name);
+      const stream = video.srcObject || new MediaStream();
+      stream.getTracks().filter((t) => t.kind === track.kind).forEach((t) => stream.removeTrack(t));
+      stream.addTrack(track);
+      video.srcObject = stream;
+    },
+  });
+}
+
+function onPublisherMessage(msg, jsep) {
+  if (msg.error) {
+    fail(explain(msg));
+    if (!state.myId) $("join").disabled = false;
+    return;
+  }
+  const event = msg.videoroom;
+  if (event === "joined") {
+    state.myId = msg.id;
+    state.privateId = msg.private_id;
+    state.room = msg.room;
+    state.status = "joined";
+    $("join-form").hidden = true;
+    $("conference").hidden = false;
+    $("room-title").textContent = msg.description || String(msg.room);
+    (msg.history || []).forEach(addMessage);
+    (msg.raised_hands || []).forEach((id) => state.hands.add(id));
+    state.fileToken = msg.file_token || null;
+    $("files-panel").hidden = !state.fileToken;
+    (msg.files || []).forEach(addFile);
+    state.moderator = Boolean(msg.moderator);
+    $("mute-all").hidden = !state.moderator;
+    attachSubscriber();
+    // Who is here through other plugins (MSRP and SIP clients, ...): private recipients too.
+    state.publisher.send({ message: { request: "listparticipants", room: state.room },
+                           success: (reply) => (reply?.attendees || []).forEach((a) => onAttendee({ ...a, present: true })) });
+    if (params.has("listen")) state.status = "listening";  // join to watch, without a camera
+    else publishOwnFeed();
+    // wait for the subscriber handle before subscribing to those already publishing
+    const waitForSubscriber = () => (state.subscriber ? onPublishers(msg.publishers || []) : setTimeout(waitForSubscriber, 50));
+    waitForSubscriber();
+  } else if (event === "event") {
+    if (msg.publishers) onPublishers(msg.publishers);
+    if (msg.unpublished !== undefined && msg.unpublished !== "ok") onGone(msg.unpublished);
+    if (msg.leaving !== undefined && msg.leaving !== "ok") onGone(msg.leaving);
+    if (msg.message) addMessage(msg.message);
+    if (msg.composing) onComposing(msg.composing);
+    if (msg.attendee) onAttendee(msg.attendee);
+    if (msg.file) addFile(msg.file);
+    if (msg.dominant_speaker !== undefined) {
+      state.dominant = msg.dominant_speaker;
+      document.querySelectorAll(".tile.dominant").forEach((t) => t.classList.remove("dominant"));
+      document.getElementById(`tile-${msg.dominant_speaker}`)?.classList.add("dominant");
+    }
+    if (msg.hand) {
+      msg.hand.raised ? state.hands.add(msg.hand.id) : state.hands.delete(msg.hand.id);
+      renderParticipants();
+    }
+    if (msg.moderation && msg.moderation.id === state.myId)
+      $("error").textContent = `A moderator ${msg.moderation.muted ? "muted" : "unmuted"} your ${msg.moderation.type === "audio" ? "microphone" : "camera"}.`;
+    if (msg.reason === "kicked") fail("A moderator removed you from the room.");
+    if (msg.configured === "ok") state.status = "publishing";
+  } else if (event === "talking" || event === "stopped-talking") {
+    const tileElement = document.getElementById(`tile-${msg.id === state.myId ? "local" : msg.id}`);
+    tileElement?.classList.toggle("talking", event === "talking");
+  } else if (event === "destroyed") {
+    fail("The room was closed.");
+  }
+  if (jsep) state.publisher.handleRemoteJsep({ jsep });
+}
+
+export function join(event) {
+  event.preventDefault();
+  $("join").disabled = true;
+  $("error").textContent = "";
+  state.error = null;
+  Janus.init({
+    debug: false,
+    dependencies: Janus.useDefaultDependencies({ adapter: window.adapter }),
+    callback: () => {
+      state.janus = new Janus({
+        server: serverUrl,
+        iceServers,
+        success: () => state.janus.attach({
+          plugin: PLUGIN,
+          success: (handle) => {
+            state.publisher = handle;
+            const room = $("room").value.trim();
+            handle.send({ message: { request: "join", ptype: "publisher", room: /^\d+$/.test(room) ? Number(room) : room,
+                                     display: $("display").value.trim(), pin: $("pin").value || undefined } });
+          },
+          error: (e) => fail(`cannot attach to ${PLUGIN}: ${e}`),
+          onmessage: onPublisherMessage,
+          onlocaltrack: (track, on) => {
+            if (track.kind !== "video" || !on) return;
+            tile("local", `${$("display").value} (you)`).srcObject = new MediaStream([track]);
+          },
+        }),
+        error: (e) => { fail(`cannot reach the server at ${serverUrl}: ${e}`); $("join").disabled = false; },
+      });
+    },
+  });
+}
+
+
+export function initSession() {
+  $("join-form").addEventListener("submit", join);
+  $("leave").addEventListener("click", () => {
+    state.janus?.destroy();
+    location.reload();
+  });
+}

@@ -1,0 +1,42 @@
+// The conference page's shared state and small helpers. window.sylkRoom exposes the state for
+// automated browser tests (and the console); every room module reads and writes it.
+import { connectionSettings } from "../connection.js";
+
+export const PLUGIN = "janus.plugin.sylk.videoroom";
+export const params = new URLSearchParams(location.search);
+export const { server: serverUrl, iceServers } = await connectionSettings(params.get("server"));
+export const $ = (id) => document.getElementById(id);
+
+export const state = {
+  status: "idle", error: null, room: null, myId: null, privateId: null,
+  participants: new Map(),  // id -> display (those publishing)
+  hands: new Set(),         // ids of participants with a raised hand
+  moderator: false,
+  fileToken: null,
+  files: [],                // shared in the room: {id, name, size, display}
+  uploadProgress: [],       // fractions seen while uploading, for tests and the progress bar
+  downloadProgress: [],
+  feedsByMid: new Map(),    // subscriber mid -> {feed, display, type}
+  tracks: new Map(),        // remote track id -> feed id
+  messages: [],
+  attendees: new Map(),     // members through other plugins (MSRP, SIP, XMPP): member id -> display
+  chatTo: "",               // the private recipient picked in #chat-to: "" (everyone), a number or a member id
+  janus: null, publisher: null, subscriber: null, subscriberJoined: false,
+};
+window.sylkRoom = state;
+
+export function fail(message) {
+  state.error = String(message);
+  $("error").textContent = state.error;
+}
+
+export const ERROR_TEXT = {
+  433: "Wrong PIN for this room.",
+  432: "The room is full: it has its maximum number of publishers.",
+  426: "There is no such room.",
+};
+
+export function explain(msg) {
+  return ERROR_TEXT[msg.error_code] || `${msg.error} (code ${msg.error_code})`;
+}
+
