@@ -186,7 +186,7 @@ export function onRoomEvent(msg) {
 
 // A member of another plugin came, changed or left.
 export function onAttendee(attendee) {
-  if (attendee.present) memberTile(attendee.id, attendee.display);
+  if (attendee.present) memberTile(attendee.id, attendee.display, attendee.plugin);
   else removeMemberTile(attendee.id);
 }
 

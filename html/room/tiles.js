@@ -106,13 +106,14 @@ export function removeTile(id) {
 const memberTiles = new Map();  // member id -> tile id suffix
 let memberTileCount = 0;
 
-export function memberTile(member, display) {
+export function memberTile(member, display, plugin) {
   let suffix = memberTiles.get(member);
   if (suffix === undefined) {
     suffix = `member-${++memberTileCount}`;
     memberTiles.set(member, suffix);
     const element = build(suffix, true);
     element.dataset.member = member;
+    if (plugin) element.dataset.plugin = plugin;  // which plugin brought it: janus.plugin.sylk.sip, ...xmpp
     $("grid").appendChild(element);
   }
   setLabel(document.getElementById(`tile-${suffix}`), display || member);

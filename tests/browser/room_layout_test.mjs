@@ -85,7 +85,7 @@ try {
     const tile = document.querySelector("#grid > .tile.audio-only[data-member]");
     return tile && { id: tile.id, name: tile.querySelector(".name").textContent, initials: tile.querySelector(".avatar").textContent,
                      label: tile.getAttribute("aria-label"), avatarShown: getComputedStyle(tile.querySelector(".avatar")).display !== "none",
-                     member: tile.dataset.member };
+                     member: tile.dataset.member, plugin: tile.dataset.plugin };
   }, null, 15000, "the phone's audio tile");
   await checkStep(ann, "grid");
 
@@ -95,7 +95,8 @@ try {
   // Quality: good on loopback, on every remote tile
   result.qualityLoopback = await poll(ann, (feeds) => {
     const words = feeds.map((feed) => document.querySelector(`#tile-${feed} .quality:not([hidden]) .word`)?.textContent);
-    if (!words.every((w) => w === "good")) return null;
+    const measured = feeds.map((feed) => window.sylkRoom.quality[`tile-${feed}`]);
+    if (!words.every((w) => w === "good") || !measured.every((m) => m?.fps !== undefined)) return null;  // fps: from the 2nd sample
     return feeds.map((feed) => ({ word: document.querySelector(`#tile-${feed} .quality .word`).textContent,
                                   label: document.querySelector(`#tile-${feed} .quality`).getAttribute("aria-label"),
                                   measured: window.sylkRoom.quality[`tile-${feed}`] }));
