@@ -10,9 +10,13 @@ import { WIDTHS, checkStep } from "./ui_check.mjs";
 
 const base = process.argv[2] || "http://127.0.0.1:8080/room.html";
 const room = process.argv[3] || "layout-room";
-const result = { console: [] };
+const result = { console: [], timings: {} };
+const started = Date.now();
+const mark = (step) => { result.timings[step] = Date.now() - started; };
 const chromium = await launchChromium();
 let firefox;
+// Firefox starts while the Chromium pages work (its launch takes seconds on a loaded machine).
+const firefoxLaunch = launchFirefox().catch((error) => ({ error }));
 
 async function poll(page, fn, arg, timeoutMs, what) {
   const deadline = Date.now() + timeoutMs;
@@ -49,6 +53,13 @@ function tileGeometry() {
     const h = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
     if (w > 1 && h > 1) overlapping.push([a.id, b.id]);
   }));
+  // nor under the side panel (participants, chat)
+  const side = document.querySelector(".side").getBoundingClientRect();
+  rects.forEach((a) => {
+    const w = Math.min(a.x + a.w, side.right) - Math.max(a.x, side.left);
+    const h = Math.min(a.y + a.h, side.bottom) - Math.max(a.y, side.top);
+    if (w > 1 && h > 1) overlapping.push([a.id, "side"]);
+  });
   return { width: innerWidth, height: innerHeight, count: rects.length, inside, overlapping, rects };
 }
 
@@ -87,7 +98,9 @@ try {
                      label: tile.getAttribute("aria-label"), avatarShown: getComputedStyle(tile.querySelector(".avatar")).display !== "none",
                      member: tile.dataset.member, plugin: tile.dataset.plugin };
   }, null, 15000, "the phone's audio tile");
+  mark("grid");
   await checkStep(ann, "grid");
+  mark("grid-checked");
 
   // The grid fits at phone and desktop widths
   result.gridFits = await gridFits(ann, (size) => ann.setViewportSize(size), 4);
@@ -131,14 +144,18 @@ try {
   result.dominant = await poll(ann, (feed) => window.sylkRoom.stageTile === `tile-${feed}` && window.sylkRoom.stageTile, ids.Ben, 15000, "Ben on stage");
   result.dominantAtCat = await poll(cat, (feed) => window.sylkRoom.dominant === feed && document.querySelector(`#tile-${feed}`).classList.contains("dominant"), ids.Ben, 15000, "Ben dominant at Cat");
   result.speakerGeometry = await ann.evaluate(tileGeometry);
+  mark("speaker-view");
   await checkStep(ann, "speaker-view");
+  mark("speaker-view-checked");
 
   // Pin Cat by keyboard: she stays on stage although Ben speaks
   const pinCat = ann.getByRole("button", { name: "Pin Cat" });
   await pinCat.focus();
   await ann.keyboard.press("Enter");
   result.pinned = { pressed: await pinCat.getAttribute("aria-pressed"), ...(await stageOf(ann)) };
+  mark("pinned");
   await checkStep(ann, "pinned");
+  mark("pinned-checked");
   await pinCat.focus();
   await ann.keyboard.press(" ");
   result.unpinned = await stageOf(ann);
@@ -158,7 +175,9 @@ try {
     layout: window.sylkRoom.layout, stage: window.sylkRoom.stageTile,
     pressed: document.getElementById("layout-switch").getAttribute("aria-pressed") }, ids.Ben, 20000, "Ben's screen on stage");
   result.screenGeometry = await ann.evaluate(tileGeometry);
+  mark("screen-share");
   await checkStep(ann, "screen-share");
+  mark("screen-share-checked");
   await ben.evaluate(() => window.sylkRoom.stopScreen());
   result.shareEnded = await poll(ann, () => !document.querySelector("#grid .tile[id$='-screen']") && window.sylkRoom.layout, null, 15000, "share ended");
 
@@ -174,7 +193,9 @@ try {
                      return items.length === 2 && items;
                    }, null, 10000, "two hands") };
   result.handsLate = await ann.evaluate(() => window.sylkRoom.handQueue);
+  mark("hands");
   await checkStep(ann, "hands");
+  mark("hands-checked");
 
   // Throttled: Ben's camera capped to 2 frames per second; Ann's indicator for him changes
   await ben.evaluate(() => {
@@ -188,10 +209,13 @@ try {
     return word === "poor" && { word, label: document.querySelector(`#tile-${feed} .quality`).getAttribute("aria-label"),
                                         measured: window.sylkRoom.quality[`tile-${feed}`] };
   }, ids.Ben, 20000, "Ben's quality poor");
+  mark("quality-throttled");
   await checkStep(ann, "quality-throttled");
+  mark("quality-throttled-checked");
 
   // Firefox: the main flow (grid fits, speaker view by its button, pin by keyboard)
-  firefox = await launchFirefox();
+  firefox = await firefoxLaunch;
+  if (firefox.error) throw firefox.error;
   const fox = await firefox.browser.newPage();
   await fox.setViewport(WIDTHS.desktop);
   await fox.goto(`${base}?room=${encodeURIComponent(room)}&name=Fox&autojoin=1`);
@@ -203,6 +227,7 @@ try {
         (t) => [t.id, t.className, t.querySelector("video")?.videoWidth, t.querySelector("video")?.readyState])))}`);
     });
   result.firefox = { gridFits: await gridFits(fox, (size) => fox.setViewport(size), 5) };
+  mark("firefox-joined");
   await checkStep(fox, "firefox-grid");
   await fox.click("#layout-switch");
   result.firefox.speaker = { pressed: await fox.$eval("#layout-switch", (b) => b.getAttribute("aria-pressed")), ...(await stageOf(fox)) };
@@ -211,10 +236,12 @@ try {
   result.firefox.pinned = { ...(await stageOf(fox)), pressed: await fox.$eval(`#tile-${ids.Ann} .pin`, (b) => b.getAttribute("aria-pressed")),
                             geometry: await fox.evaluate(tileGeometry) };
   await checkStep(fox, "firefox-pinned");
+  mark("firefox-done");
 } catch (error) {
   result.error = String(error?.stack || error);
 } finally {
   await chromium.close();
-  if (firefox) await firefox.close();
+  firefox = await firefoxLaunch;
+  if (firefox && !firefox.error) await firefox.close();
 }
 console.log(JSON.stringify(result));
