@@ -181,7 +181,8 @@ export function onRoomEvent(msg) {
   }
   if (msg.hand) onHand(msg.hand.id, msg.hand.raised);
   if (msg.attendee) onAttendee(msg.attendee);
-  if (msg.leaving !== undefined || msg.unpublished !== undefined) renderHands();
+  if (msg.leaving !== undefined && msg.leaving !== "ok") onHand(msg.leaving, false);  // gone: out of the queue
+  else if (msg.unpublished !== undefined) renderHands();  // still here: the hand stays, on no tile
 }
 
 // A member of another plugin came, changed or left.

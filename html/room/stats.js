@@ -37,7 +37,8 @@ function fromInbound(reports, out) {
     entry.lost += Math.max(0, delta(report, "packetsLost"));
     entry.received += Math.max(0, delta(report, "packetsReceived"));
     entry.jitter = Math.max(entry.jitter, report.jitter || 0);
-    if (report.kind === "video" && previous.has(report.id) && delta(report, "bytesReceived") > 0) {
+    // A shared screen sends frames when it changes: a low rate is no trouble there.
+    if (report.kind === "video" && !source.screen && previous.has(report.id) && delta(report, "bytesReceived") > 0) {
       // Frames per second over the period (framesPerSecond is not in every browser's report).
       const seconds = (report.timestamp - previous.get(report.id).timestamp) / 1000;
       entry.fps = seconds > 0 ? delta(report, "framesDecoded") / seconds : report.framesPerSecond;
