@@ -113,7 +113,7 @@ try {
     return feeds.map((feed) => ({ word: document.querySelector(`#tile-${feed} .quality .word`).textContent,
                                   label: document.querySelector(`#tile-${feed} .quality`).getAttribute("aria-label"),
                                   measured: window.sylkRoom.quality[`tile-${feed}`] }));
-  }, [ids.Ben, ids.Cat], 20000, "quality good on Ben's and Cat's tiles");
+  }, [ids.Ben, ids.Cat], 30000, "quality good on Ben's and Cat's tiles");
 
   // Speaker view by its button
   const switchButton = ann.getByRole("button", { name: "Speaker view" });
