@@ -4,16 +4,20 @@
 // this one wires them up and applies the address's parameters (?room=&name=&pin=&autojoin=1).
 import { initChat } from "./chat.js";
 import { initFiles } from "./files.js";
+import { initLayout } from "./layout.js";
 import { initMedia } from "./media.js";
 import { initModerator } from "./moderator.js";
 import { initSession } from "./session.js";
 import { $, params } from "./state.js";
+import { initStats } from "./stats.js";
 
 initSession();
 initChat();
 initMedia();
 initFiles();
 initModerator();
+initLayout();
+initStats();
 for (const [field, key] of [["room", "room"], ["display", "name"], ["pin", "pin"]]) {
   if (params.has(key)) $(field).value = params.get(key);
 }

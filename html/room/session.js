@@ -2,6 +2,7 @@
 // room's events to the modules that show them.
 import { addMessage, onAttendee, onComposing, renderParticipants, stopTyping } from "./chat.js";
 import { addFile } from "./files.js";
+import { onAttendee as attendeeTile, onRoomEvent } from "./layout.js";
 import { publishOwnFeed } from "./media.js";
 import { $, PLUGIN, explain, fail, iceServers, params, serverUrl, state } from "./state.js";
 import { removeTile, tile } from "./tiles.js";
@@ -62,6 +63,7 @@ function attachSubscriber() {
     onremotetrack: (track, mid, on) => {
       const info = state.feedsByMid.get(mid);
       if (!info) return;
+      if (!on && info.screen) removeTile(`${info.feed}-screen`);  // the share ended: its tile goes
       if (!on) return;
       state.tracks.set(track.id, info);
       const name = state.participants.get(info.feed) || "";
@@ -99,7 +101,7 @@ function onPublisherMessage(msg, jsep) {
     attachSubscriber();
     // Who is here through other plugins (MSRP and SIP clients, ...): private recipients too.
     state.publisher.send({ message: { request: "listparticipants", room: state.room },
-                           success: (reply) => (reply?.attendees || []).forEach((a) => onAttendee({ ...a, present: true })) });
+                           success: (reply) => (reply?.attendees || []).forEach((a) => { onAttendee({ ...a, present: true }); attendeeTile({ ...a, present: true }); }) });
     if (params.has("listen")) state.status = "listening";  // join to watch, without a camera
     else publishOwnFeed();
     // wait for the subscriber handle before subscribing to those already publishing
@@ -132,6 +134,7 @@ function onPublisherMessage(msg, jsep) {
   } else if (event === "destroyed") {
     fail("The room was closed.");
   }
+  onRoomEvent(msg);  // layouts, audio tiles, the raised hands' queue
   if (jsep) state.publisher.handleRemoteJsep({ jsep });
 }
 
