@@ -187,7 +187,10 @@ export function onRoomEvent(msg) {
 
 // A member of another plugin came, changed or left.
 export function onAttendee(attendee) {
-  if (attendee.present) memberTile(attendee.id, attendee.display, attendee.plugin);
+  if (attendee.present) {
+    const tile = memberTile(attendee.id, attendee.display, attendee.plugin);
+    if (attendee.talking) tile?.classList.add("talking");  // talking when we joined
+  }
   else removeMemberTile(attendee.id);
 }
 

@@ -129,7 +129,10 @@ function onPublisherMessage(msg, jsep) {
     if (msg.reason === "kicked") fail("A moderator removed you from the room.");
     if (msg.configured === "ok") state.status = "publishing";
   } else if (event === "talking" || event === "stopped-talking") {
-    const tileElement = document.getElementById(`tile-${msg.id === state.myId ? "local" : msg.id}`);
+    // a phone's talking (another plugin's member) names its audio tile by member id
+    const tileElement = msg.member !== undefined
+      ? document.querySelector(`#grid > .tile[data-member="${CSS.escape(String(msg.member))}"]`)
+      : document.getElementById(`tile-${msg.id === state.myId ? "local" : msg.id}`);
     tileElement?.classList.toggle("talking", event === "talking");
   } else if (event === "destroyed") {
     fail("The room was closed.");

@@ -116,7 +116,9 @@ export function memberTile(member, display, plugin) {
     if (plugin) element.dataset.plugin = plugin;  // which plugin brought it: janus.plugin.sylk.sip, ...xmpp
     $("grid").appendChild(element);
   }
-  setLabel(document.getElementById(`tile-${suffix}`), display || member);
+  const element = document.getElementById(`tile-${suffix}`);
+  setLabel(element, display || member);
+  return element;
 }
 
 export function removeMemberTile(member) {

@@ -170,6 +170,8 @@ void VideoRoomPlugin::deliverHubEvent(const std::shared_ptr<VideoRoom>& room, co
         // Someone in the room through another plugin (a phone in the audio mixer, ...); an
         // update is a new display (an XMPP nickname change) or media state, or a moderator.
         Member member = readMember(event);
+        if (event.kind == kind::Left)
+            room->talkingMembers.erase(member.id);
         Json attendee = Json::object();
         attendee.set("id", member.id).set("plugin", member.plugin).setBool("present", event.kind != kind::Left);
         attendee.set("display", member.display);
@@ -198,6 +200,19 @@ void VideoRoomPlugin::deliverHubEvent(const std::shared_ptr<VideoRoom>& room, co
         } else if (auto recipient = room->findParticipant(participantOf(state.to))) {
             notify(recipient->handle(), out);
         }
+    } else if ((event.kind == kind::Talking || event.kind == kind::StoppedTalking) && event.plugin != kPackage) {
+        // A phone or another plugin's member talking (the audio mixer's voice detection): web
+        // pages light its audio tile. Named by "member" (its member id, as in "attendee"),
+        // never "id", which stock pages read as one of our publishers.
+        if (event.kind == kind::Talking)
+            room->talkingMembers.insert(event.member);
+        else
+            room->talkingMembers.erase(event.member);
+        Json out = Json::object();
+        out.set("videoroom", event.kind == kind::Talking ? "talking" : "stopped-talking")
+            .set("room", room->id.value)
+            .set("member", event.member);
+        broadcast(*room, out);
     } else if (event.kind == kind::Chat) {
         deliverMessage(*room, event, readChat(event));
     } else if (event.kind == kind::Kick) {

@@ -14,10 +14,19 @@ janus_sdp_mtype mediaType(SdpMedia type) {
     return JANUS_SDP_AUDIO;
 }
 
+// The s= line as printable ASCII: RFC 4566 allows UTF-8 there, but Firefox refuses a whole
+// description with "SDP contains non ASCII characters" (a room named "café" got no video).
+std::string asciiSessionName(const std::string& name) {
+    std::string out;
+    for (unsigned char c : name)
+        out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+    return out.empty() ? "-" : out;
+}
+
 }  // namespace
 
 SdpOfferBuilder::SdpOfferBuilder(const std::string& sessionName)
-    : sdp_(janus_sdp_generate_offer(sessionName.c_str(), "0.0.0.0", JANUS_SDP_OA_DONE)) {
+    : sdp_(janus_sdp_generate_offer(asciiSessionName(sessionName).c_str(), "0.0.0.0", JANUS_SDP_OA_DONE)) {
     if (!sdp_)
         throw std::runtime_error("cannot start an SDP offer");
 }

@@ -98,6 +98,11 @@ try {
                      label: tile.getAttribute("aria-label"), avatarShown: getComputedStyle(tile.querySelector(".avatar")).display !== "none",
                      member: tile.dataset.member, plugin: tile.dataset.plugin };
   }, null, 15000, "the phone's audio tile");
+  // The phone's tone is voice to the mixer: its talking reaches the pages through the room
+  result.phoneTalking = await poll(ann, () => {
+    const tile = document.querySelector("#grid > .tile.audio-only[data-member]");
+    return tile?.classList.contains("talking") && tile.getAttribute("aria-label");
+  }, null, 15000, "the phone's tile talking");
   mark("grid");
   await checkStep(ann, "grid");
   mark("grid-checked");

@@ -57,6 +57,7 @@ def test_layouts_stage_pin_share_phone_hands_and_quality(janus):
     phone = result["phoneTile"]
     assert phone["name"] == "Phone" and phone["initials"] == "PH" and phone["avatarShown"], phone
     assert phone["plugin"] == "janus.plugin.sylk.audiomixer" and phone["member"], phone  # the focus mixes phones there
+    assert "talking" in result["phoneTalking"], result["phoneTalking"]  # the mixer's voice detection, relayed by the room
 
     # the grid fits at both widths (three cameras and the phone), in Chromium and Firefox
     for width in ("phone", "desktop"):
