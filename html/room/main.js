@@ -6,9 +6,11 @@ import { initChat } from "./chat.js";
 import { initFiles } from "./files.js";
 import { initMedia } from "./media.js";
 import { initModerator } from "./moderator.js";
+import { initPrejoin } from "./prejoin.js";
 import { initSession } from "./session.js";
 import { $, params } from "./state.js";
 
+initPrejoin();  // first: its submit handler runs before the session's
 initSession();
 initChat();
 initMedia();
