@@ -22,6 +22,7 @@ async function open(url, who) {
   page.on("console", (m) => { if (m.type() === "error") result.console.push(`${who}: ${m.text()}`); });
   page.on("response", (r) => { if (r.status() >= 400) result.console.push(`${who}: ${r.status()} ${r.url()}`); });
   await page.goto(url);
+  await page.waitForFunction(() => window.sylkRoom?.prejoin);  // the modules are in (state.js awaits /config.json)
   return page;
 }
 
@@ -96,11 +97,12 @@ try {
   result.annMuted = await ann.evaluate(() => window.sylkRoom.publisher.isAudioMuted());
   result.annSendingCamera = await ann.evaluate(() => window.sylkRoom.publisher.webrtcStuff.pc.getSenders().find((s) => s.track?.kind === "video")?.track.label);
   await checkStep(ann, "in-room");
-  // the camera picked in the call is the one a new tab starts with
-  const later = await open(link, "Ann later");
-  result.rememberedCameraAfterSwitch = await waitFor("the pickers", () => later.getByLabel("Camera", { exact: true })
-    .evaluate((select) => select.selectedOptions[0]?.textContent));
-  await later.close();
+  // the room's link again, in a new tab: her name and camera remembered
+  const again = await open(link, "Ann again");
+  await waitFor("the preview's frames", async () => (await previewFrames(again)) > 2);
+  result.rememberedName = await again.getByLabel("Your name", { exact: true }).inputValue();
+  result.rememberedCamera = await again.getByLabel("Camera", { exact: true }).evaluate((select) => select.selectedOptions[0]?.textContent);
+  await again.close();
 
   // Ben: the room.html#<room> link, microphone and camera on
   const ben = await open(`${base}room.html#${encodeURIComponent(room)}`, "Ben");
