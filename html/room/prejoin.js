@@ -132,7 +132,7 @@ function lookUpRoom(room) {
             if (!info || state.status !== "idle") return;
             if (info.pin_required) showPin("This room needs a PIN.");
             const count = info.num_participants;
-            if (count) status(`${count} ${count === 1 ? "person is" : "people are"} in the room.`);
+            if (count && !$("prejoin-status").textContent) status(`${count} ${count === 1 ? "person is" : "people are"} in the room.`);
           },
           error: () => janus.destroy(),
         }),

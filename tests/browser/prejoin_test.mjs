@@ -156,15 +156,19 @@ async function main() {
   result.linkField = await ann.getByLabel("Room link", { exact: true }).inputValue();
   result.expectedLink = link;
 
-  // the camera picked in the call is the one a new tab starts with
-  const later = await open(link, "Ann later");
-  result.rememberedCameraAfterSwitch = await waitFor("the pickers", () => later.getByLabel("Camera", { exact: true })
-    .evaluate((select) => select.selectedOptions[0]?.textContent));
-  await later.close();
-
+  // the camera picked in the call is the one kept for the next pre-join screen
+  result.rememberedCameraAfterSwitch = await ann.evaluate(() => {
+    const kept = JSON.parse(localStorage.getItem("sylk.room.devices")).videoinput;
+    return [...document.getElementById("camera-select").options].find((o) => o.value === kept)?.textContent;
+  });
 }
 
 async function pinRoomFlow() {
+  // a public room with a PIN: the screen asks for it before joining (the room's "list" entry)
+  const publicRoom = await open(`${base}r/${encodeURIComponent(`${pinRoom}-public`)}`, "Cat (public room)");
+  result.publicPinShown = await waitFor("the PIN field of a public room", () => publicRoom.getByLabel("PIN", { exact: true }).isVisible());
+  result.publicPinHelp = await publicRoom.locator("#pin-help").textContent();
+  await publicRoom.close();
   // Cat: a private room with a PIN
   const cat = await open(`${base}r/${encodeURIComponent(pinRoom)}`, "Cat");
   await waitFor("Cat's preview", async () => (await previewFrames(cat)) > 2);

@@ -83,13 +83,16 @@ def test_pin_room_asks_refuses_and_admits_in_chromium(janus):
         session = await Session.create(janus.ws_url)
         try:
             handle = await session.attach("janus.plugin.sylk.videoroom")
-            reply, _ = await handle.send({"request": "create", "room": PIN_ROOM, "pin": PIN, "is_private": True})
-            assert reply.get("videoroom") == "created", reply
+            for room, private in [(PIN_ROOM, True), (PIN_ROOM + "-public", False)]:
+                reply, _ = await handle.send({"request": "create", "room": room, "pin": PIN, "is_private": private})
+                assert reply.get("videoroom") == "created", reply
         finally:
             await session.close()
     run(make_pin_room())
     result = run_browser_script("prejoin_test.mjs", janus.http_url, "pin", "-", PIN_ROOM, PIN)
     assert "error" not in result, json.dumps(result, indent=1)
+    # a public room's listing says it needs a PIN: asked before joining
+    assert result["publicPinShown"] is True and result["publicPinHelp"] == "This room needs a PIN."
     # a private room: nothing tells before joining; the join asks, refuses a wrong PIN, admits
     assert result["pinFieldAtFirst"] is False and result["pinFieldAfter"] is True
     assert result["noPinError"] == "This room needs a PIN."
