@@ -170,8 +170,8 @@ function onJoinError(msg) {
 }
 
 // Before session.js's own submit handler: the name is remembered, the preview's devices are
-// let go (the publisher captures the same ones again: Chromium sent no video from a preview
-// track handed over), and with no device at all we join to listen. A microphone or camera
+// let go (the publisher captures the chosen ones again, so janus.js owns every track it
+// sends), and with no device at all we join to listen. A microphone or camera
 // switched off here is published muted (the room gets the track, silent or black; unmuting
 // later needs no renegotiation).
 function beforeJoin() {
