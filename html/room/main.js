@@ -7,10 +7,12 @@ import { initFiles } from "./files.js";
 import { initLayout } from "./layout.js";
 import { initMedia } from "./media.js";
 import { initModerator } from "./moderator.js";
+import { initPrejoin } from "./prejoin.js";
 import { initSession } from "./session.js";
 import { $, params } from "./state.js";
 import { initStats } from "./stats.js";
 
+initPrejoin();  // first: its submit handler runs before the session's
 initSession();
 initChat();
 initMedia();

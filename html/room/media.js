@@ -1,5 +1,6 @@
 // What we send: camera and microphone, screen sharing, and what we ask to receive (last-N,
 // simulcast/SVC layers); the toolbar's media buttons.
+import { captureFor } from "./prejoin.js";
 import { $, fail, params, state } from "./state.js";
 
 // Screen sharing: a second video m-line on the publisher's PeerConnection, described as
@@ -53,13 +54,13 @@ state.raiseHand = (raised) => state.publisher.send({ message: { request: "raise_
 export function publishOwnFeed() {
   state.publisher.createOffer({
     tracks: [
-      { type: "audio", capture: true, recv: false },
+      { type: "audio", capture: captureFor("audio", true), recv: false },
       params.has("simulcast")
-        ? { type: "video", capture: { width: 1280, height: 720 }, simulcast: true, recv: false }
+        ? { type: "video", capture: captureFor("video", { width: 1280, height: 720 }), simulcast: true, recv: false }
         : params.has("svc")
-          ? { type: "video", capture: { width: 1280, height: 720 }, svc: "L3T3_KEY", recv: false }
-          : { type: "video", capture: { width: 320, height: 240 }, recv: false },
-    ],
+          ? { type: "video", capture: captureFor("video", { width: 1280, height: 720 }), svc: "L3T3_KEY", recv: false }
+          : { type: "video", capture: captureFor("video", { width: 320, height: 240 }), recv: false },
+    ].filter((track) => track.capture),  // prejoin.js: none for a device the person does not have
     success: (jsep) => state.publisher.send({
       message: { request: "configure", audio: true, video: true, videocodec: params.has("svc") ? "vp9" : undefined },
       jsep,

@@ -80,6 +80,7 @@ function onPublisherMessage(msg, jsep) {
   if (msg.error) {
     fail(explain(msg));
     if (!state.myId) $("join").disabled = false;
+    if (!state.myId) state.onJoinError?.(msg);  // prejoin.js: ask again (PIN), say why
     return;
   }
   const event = msg.videoroom;
@@ -102,7 +103,7 @@ function onPublisherMessage(msg, jsep) {
     // Who is here through other plugins (MSRP and SIP clients, ...): private recipients too.
     state.publisher.send({ message: { request: "listparticipants", room: state.room },
                            success: (reply) => (reply?.attendees || []).forEach((a) => { onAttendee({ ...a, present: true }); attendeeTile({ ...a, present: true }); }) });
-    if (params.has("listen")) state.status = "listening";  // join to watch, without a camera
+    if (params.has("listen") || state.listenOnly) state.status = "listening";  // join to watch, without a camera
     else publishOwnFeed();
     // wait for the subscriber handle before subscribing to those already publishing
     const waitForSubscriber = () => (state.subscriber ? onPublishers(msg.publishers || []) : setTimeout(waitForSubscriber, 50));
@@ -164,6 +165,7 @@ export function join(event) {
           error: (e) => fail(`cannot attach to ${PLUGIN}: ${e}`),
           onmessage: onPublisherMessage,
           onlocaltrack: (track, on) => {
+            state.onLocalTrack?.(track, on);  // prejoin.js: muted before joining
             if (track.kind !== "video" || !on) return;
             tile("local", `${$("display").value} (you)`).srcObject = new MediaStream([track]);
           },

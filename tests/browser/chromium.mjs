@@ -12,12 +12,16 @@ export const CHROMIUM_ARGS = [
 ];
 
 // env: extra environment for the browser, e.g. HOME whose .pki/nssdb holds a test CA.
-export async function launchChromium({ env } = {}) {
+// args: replacements or additions to CHROMIUM_ARGS, matched by switch name
+// (e.g. "--use-fake-device-for-media-stream=device-count=2" for two fake cameras).
+export async function launchChromium({ env, args = [] } = {}) {
+  const name = (arg) => arg.split("=")[0];
+  const launchArgs = CHROMIUM_ARGS.filter((arg) => !args.some((extra) => name(extra) === name(arg))).concat(args);
   const profile = mkdtempSync(join(tmpdir(), "sylk-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: launchArgs,
     ...(env ? { env: { ...process.env, ...env } } : {}),
   });
   const close = async () => {

@@ -1,5 +1,5 @@
-// Fuzz target: URL paths against the web app's static site. Any path that resolves must be a
-// regular file inside the mounted root; the process aborts otherwise.
+// Fuzz target: URL paths against the web app's static site and its room links. Any path that
+// resolves must be a regular file inside the mounted root; the process aborts otherwise.
 #include <glib.h>
 #include <glib/gstdio.h>
 
@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "transports/http/room_link.hpp"
 #include "transports/http/static_site.hpp"
 
 namespace {
@@ -39,5 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (resolved && resolved->compare(0, fixture.root.size() + 1, fixture.root + "/") != 0)
         abort();
     sylk::http::StaticSite::safeRelativePath(path);
+    // A room link names a room (any text) and never a file: its name is the path's rest.
+    if (auto room = sylk::http::RoomLink::roomOf(path); room && "/r/" + *room != path)
+        abort();
     return 0;
 }

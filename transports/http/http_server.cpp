@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "room_link.hpp"
 #include "sylkcore/files/file_store.hpp"
 #include "sylkcore/store/history_access.hpp"
 #include "sylkcore/store/journal_json.hpp"
@@ -180,6 +181,10 @@ int HttpServer::answer(MHD_Connection* connection, const char* url, const char* 
         return sendText(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are served here\n");
     if (path == "/config.json" && !clientConfig_.empty())
         return serveClientConfig(connection);
+    // /r/<room>: the conference page itself; it reads the room from its address. The room's
+    // name never reaches the file system.
+    if (RoomLink::roomOf(path))
+        return serveStatic(connection, std::string(RoomLink::kPage).c_str());
     return serveStatic(connection, url);
 }
 

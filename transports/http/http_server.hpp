@@ -2,7 +2,8 @@
 // (POST /files/<token>?name=..., GET /files/<token>/<id>, GET /files/<token>). One internal
 // thread with epoll; uploads stream to disk, downloads stream from it. With a certificate it
 // speaks https only (libmicrohttpd's own TLS, GnuTLS). GET /config.json answers with what the
-// pages need to reach janus (ClientConfig), when one was given.
+// pages need to reach janus (ClientConfig), when one was given. GET /r/<room> answers with
+// room.html (RoomLink).
 #pragma once
 
 #include <atomic>
