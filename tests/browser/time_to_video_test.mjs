@@ -48,6 +48,7 @@ async function joinByLink(name, { expectVideo = true, check = false } = {}) {
   const nameField = page.getByLabel(/your name|display name|^name$/i).first();
   await nameField.fill(name);
   if (check) await checkStep(page, "ttv-prejoin");  // not in a measured run: it takes its own time
+  const formReady = Date.now();
   await page.getByRole("button", { name: /join/i }).first().click();
   const done = expectVideo ? () => window.sylkRoom?.error || (window.__ttv.frame && window.__ttv.stats)
                            : () => window.sylkRoom?.error || window.sylkRoom?.status === "publishing";
@@ -55,7 +56,7 @@ async function joinByLink(name, { expectVideo = true, check = false } = {}) {
   const error = await page.evaluate(() => window.sylkRoom.error);
   if (error) throw new Error(`${name}: ${error}`);
   const { frame, stats } = await page.evaluate(() => window.__ttv);
-  return { page, frameMs: frame - start, statsMs: stats - start };
+  return { page, frameMs: frame - start, statsMs: stats - start, formMs: formReady - start };
 }
 
 try {
