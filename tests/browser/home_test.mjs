@@ -3,20 +3,12 @@
 // empty field; no horizontal scrolling at phone width. Prints one JSON line for pytest.
 //   node home_test.mjs http://127.0.0.1:8080/
 import { launchChromium } from "./chromium.mjs";
-import { WIDTHS, checkStep } from "./ui_check.mjs";
+import { phoneOverflow } from "./layout_check.mjs";
+import { checkStep } from "./ui_check.mjs";
 
 const base = process.argv[2] || "http://127.0.0.1:8080/";
 const result = { console: [] };
 const { context, close } = await launchChromium();
-
-// Width of the page's content at phone width: more than the viewport means sideways scrolling.
-async function phoneOverflow(page) {
-  const original = page.viewportSize();
-  await page.setViewportSize(WIDTHS.phone);
-  const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  await page.setViewportSize(original);
-  return width - WIDTHS.phone.width;
-}
 
 try {
   const page = await context.newPage();

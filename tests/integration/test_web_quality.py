@@ -68,6 +68,7 @@ def test_home_and_echo_pages_work_with_the_keyboard_only(janus):
     assert echo["focusAfterStart"] == "stop" and echo["focusAfterStop"] == "start", echo
     assert echo["replies"] == ["typed and Enter", "typed and Space on Send"], echo
     assert echo["framesDecoded"] > 0 and echo["error"] is None, echo
+    assert echo["phoneOverflow"] <= 0, echo  # no sideways scrolling at phone width
 
 
 def test_time_from_room_link_to_remote_video(janus):
