@@ -7,19 +7,26 @@
 import { launchChromium } from "./chromium.mjs";
 import { launchFirefox } from "./firefox.mjs";
 import { checkStep } from "./ui_check.mjs";
+import { until } from "./wait.mjs";
 
 const base = process.argv[2] || "http://127.0.0.1:8080/";
 const room = process.argv[3] || "firefox-room";
 const result = { decoding: {}, chat: {}, echo: {}, console: [], timeline: [] };
-const chromium = await launchChromium();
-let firefox;
-
-const isPlaywright = (page) => typeof page.setViewportSize === "function";
 const t0 = Date.now();
 const mark = (what) => { result.timeline.push(`${what} ${Date.now() - t0}`); };
-const wait = (page, fn, timeout, arg) => (isPlaywright(page)
-  ? page.waitForFunction(fn, arg, { timeout, polling: 100 })
-  : page.waitForFunction(fn, { timeout, polling: 100 }, arg));
+
+// Both browsers start side by side: Firefox takes seconds to start, more on a loaded machine.
+const launched = await Promise.allSettled([launchChromium(), launchFirefox()]);
+if (launched.some((l) => l.status === "rejected")) {
+  await Promise.all(launched.filter((l) => l.status === "fulfilled").map((l) => l.value.close()));
+  result.error = `cannot start the browsers: ${launched.map((l) => l.reason).filter(Boolean).join("; ")}`;
+  console.log(JSON.stringify(result));
+  process.exit(0);
+}
+const [chromium, firefox] = launched.map((l) => l.value);
+
+const isPlaywright = (page) => typeof page.setViewportSize === "function";
+const wait = (page, fn, timeout, arg) => until(page, fn, { arg, timeout, what: String(fn) });
 
 // The join form, as a person fills it: the name field, then the Join button.
 async function join(page, name) {
@@ -55,26 +62,24 @@ const seen = (page, text) => wait(page, (t) => window.sylkRoom.messages.some((m)
   .then(() => page.evaluate((t) => window.sylkRoom.messages.find((m) => m.text === t).display, text));
 
 try {
-  firefox = await launchFirefox();
   result.firefoxVersion = await firefox.browser.version();
-  mark("firefox launched");
+  mark("browsers started");
   const names = ["Fox1", "Fox2", "Chro"];
   const pages = [await firefox.browser.newPage(), await firefox.browser.newPage(), await chromium.context.newPage()];
   pages[0].on("pageerror", (error) => result.console.push(`Fox1 pageerror: ${error.message}`));
   await pages[0].goto(`${base}room.html?room=${encodeURIComponent(room)}`);
   await checkStep(pages[0], "firefox-room-join-form");
   mark("join form checked");
-  for (let i = 0; i < names.length; i++) {
-    await join(pages[i], names[i]);
-    mark(`${names[i]} joined`);
-  }
-  for (let i = 0; i < names.length; i++) {
-    const others = names.filter((n) => n !== names[i]);
+  // Chromium's participant joins while the two Firefox ones do, one after the other (a person
+  // switches between the two Firefox tabs)
+  const joined = async (i) => { await join(pages[i], names[i]); mark(`${names[i]} joined`); };
+  await Promise.all([joined(0).then(() => joined(1)), joined(2)]);
+  await Promise.all(names.map(async (name, i) => {
     await wait(pages[i], async (count) => Object.values(await window.sylkRoom.feedStats())
-      .filter((s) => s.framesDecoded > 10).length >= count, 30000, others.length)
-      .catch(() => {});  // reported below with what was decoded
-    result.decoding[names[i]] = await decoding(pages[i]);
-  }
+      .filter((s) => s.framesDecoded > 10).length >= count, 30000, names.length - 1)
+      .catch((error) => result.console.push(`${name} decoding: ${error}`));  // reported below with what was decoded
+    result.decoding[name] = await decoding(pages[i]);
+  }));
 
   mark("decoding");
   await say(pages[0], "hello from Firefox");
@@ -108,7 +113,6 @@ try {
 } catch (error) {
   result.error = String(error);
 } finally {
-  await chromium.close();
-  if (firefox) await firefox.close();
+  await Promise.all([chromium.close(), firefox.close()]);
 }
 console.log(JSON.stringify(result));

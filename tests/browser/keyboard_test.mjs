@@ -5,6 +5,7 @@ import { launchChromium } from "./chromium.mjs";
 import { focusableControls, tabTo, tabWalk } from "./keyboard.mjs";
 import { phoneOverflow } from "./layout_check.mjs";
 import { checkStep } from "./ui_check.mjs";
+import { until } from "./wait.mjs";
 
 const base = process.argv[2] || "http://127.0.0.1:8080/";
 const result = { home: {}, echo: {}, console: [] };
@@ -69,8 +70,8 @@ try {
   await page.waitForFunction(() => document.querySelectorAll("#replies li").length >= 2 || window.sylkEcho.error,
                              null, { timeout: 10000 });
   echo.replies = await page.evaluate(() => [...document.querySelectorAll("#replies li")].map((li) => li.textContent));
-  await page.waitForFunction(async () => (await window.sylkEcho.inboundStats()).framesDecoded > 0, null,
-                             { timeout: 15000, polling: 100 });
+  await until(page, async () => (await window.sylkEcho.inboundStats()).framesDecoded > 0,
+              { timeout: 15000, what: "echoed video decoded" });
   echo.framesDecoded = (await page.evaluate(() => window.sylkEcho.inboundStats())).framesDecoded;
   echo.phoneOverflow = await phoneOverflow(page);  // videos and replies showing
   await checkStep(page, "echo-keyboard-replies");

@@ -8,6 +8,7 @@
 //   node time_to_video_test.mjs http://127.0.0.1:8080/room.html ROOM [RUNS]
 import { launchChromium } from "./chromium.mjs";
 import { checkStep } from "./ui_check.mjs";
+import { until } from "./wait.mjs";
 
 const base = process.argv[2] || "http://127.0.0.1:8080/room.html";
 const room = process.argv[3] || "ttv-room";
@@ -65,8 +66,8 @@ try {
   await joinByLink("Ben");
   for (let i = 0; i < runs; i++) {
     const run = await joinByLink("Cat");
-    await run.page.waitForFunction(async () => Object.values(await window.sylkRoom.feedStats())
-      .filter((s) => s.framesDecoded > 0).length >= 2, null, { timeout: 10000, polling: 100 });
+    await until(run.page, async () => Object.values(await window.sylkRoom.feedStats())
+      .filter((s) => s.framesDecoded > 0).length >= 2, { what: "Cat decoding Ann and Ben" });
     run.feeds = Object.values(await run.page.evaluate(() => window.sylkRoom.feedStats())).map((s) => s.display).sort();
     if (i === runs - 1) await checkStep(run.page, "ttv-in-room");
     await run.page.close();  // leaves: the room sees Cat go before the next run comes

@@ -9,7 +9,7 @@ from test_videoroom_browser import run_browser_script
 
 def test_two_firefox_and_one_chromium_in_a_room_and_the_echo_test(janus):
     result = run_browser_script("firefox_room_test.mjs", janus.http_url, "firefox-room")
-    print("timeline (ms):", result.get("timeline"))
+    print("timeline (ms):", result.get("timeline"), "decoding:", result.get("decoding"))
     assert "error" not in result, json.dumps(result, indent=1)
     assert result["decoding"] == {"Fox1": ["Chro", "Fox2"], "Fox2": ["Chro", "Fox1"], "Chro": ["Fox1", "Fox2"]}, result
     assert set(result["chat"].values()) == {"Fox1", "Chro"}, result
