@@ -89,6 +89,7 @@ function attachEcho() {
 function start() {
   $("start").disabled = true;
   $("stop").disabled = false;
+  $("stop").focus();  // the focused Start button is now disabled: keep keyboard users in place
   show("connecting");
   Janus.init({
     debug: false,
@@ -109,10 +110,15 @@ function start() {
 $("start").addEventListener("click", start);
 $("stop").addEventListener("click", () => {
   state.janus?.destroy();
+  state.dataOpen = false;
+  $("text").disabled = true;
+  $("send").disabled = true;
   $("start").disabled = false;
   $("stop").disabled = true;
+  $("start").focus();  // the focused Stop button is now disabled: keep keyboard users in place
 });
-$("send").addEventListener("click", () => {
+$("data-form").addEventListener("submit", (event) => {
+  event.preventDefault();
   const text = $("text").value;
   if (text) state.sendData(text);
   $("text").value = "";
