@@ -6,7 +6,7 @@ import { choice, constraints, initDevices, listDevices } from "./devices.js";
 import { $, PLUGIN, iceServers, params, serverUrl, state } from "./state.js";
 
 const NAME_KEY = "sylk.room.name";
-const preview = { stream: null, audio: null, frame: 0 };
+const preview = { stream: null, audio: null, frame: 0, generation: 0, pending: false };
 state.prejoin = { shown: false, has: null, audioOn: true, videoOn: true, maxLevel: 0, pinRequired: false };
 
 function decode(text) {
@@ -96,14 +96,24 @@ function applyToggles() {
 
 async function startPreview() {
   stopPreview();
+  const generation = ++preview.generation;
+  preview.pending = true;
   try {
-    preview.stream = await capture();
+    const stream = await capture();
+    if (generation !== preview.generation) {  // joined (or restarted) while the browser asked
+      stream.getTracks().forEach((track) => track.stop());
+      return;
+    }
+    preview.pending = false;
+    preview.stream = stream;
     $("preview").srcObject = preview.stream;
     meter(preview.stream);
     const missing = [!preview.stream.getVideoTracks().length && "camera", !preview.stream.getAudioTracks().length && "microphone"]
       .filter(Boolean);
     status(missing.length ? `No ${missing.join(" or ")} found: you can still join${missing.length === 2 ? " to listen and chat" : ""}.` : "");
   } catch (e) {
+    if (generation !== preview.generation) return;
+    preview.pending = false;
     $("preview").srcObject = null;
     status(e?.name === "NotAllowedError"
       ? "The browser did not allow the camera and microphone: you can still join to listen and chat."
@@ -179,7 +189,14 @@ function beforeJoin() {
   try { localStorage.setItem(NAME_KEY, name); } catch { /* not kept */ }
   if (!state.prejoin.shown) return;
   const stream = preview.stream;
-  state.prejoin.has = { audio: Boolean(stream?.getAudioTracks().length), video: Boolean(stream?.getVideoTracks().length) };
+  // Join pressed before the preview had its devices: we do not know what there is, so the
+  // publisher asks for both as if there were no pre-join screen (not "no devices": that
+  // would join to listen only).
+  const known = !preview.pending;
+  state.prejoin.has = known ? { audio: Boolean(stream?.getAudioTracks().length), video: Boolean(stream?.getVideoTracks().length) }
+                            : { audio: true, video: true };
+  preview.generation++;  // a capture still under way is let go when it ends
+  preview.pending = false;
   stopPreview();
   $("preview").srcObject = null;
   state.listenOnly = !state.prejoin.has.audio && !state.prejoin.has.video;
