@@ -8,7 +8,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -53,7 +52,6 @@ public:
     std::vector<std::weak_ptr<Subscriber>> subscribers;
     bool locked = false;       // no new participants (moderator action)
     std::vector<uint64_t> speakers;  // participant ids, most recent talker first
-    std::set<std::string> talkingMembers;  // other plugins' members talking now (for late joiners)
 
     void openHub();   // joins the hub room of the same name (after construction)
     void closeHub();

@@ -170,8 +170,6 @@ void VideoRoomPlugin::deliverHubEvent(const std::shared_ptr<VideoRoom>& room, co
         // Someone in the room through another plugin (a phone in the audio mixer, ...); an
         // update is a new display (an XMPP nickname change) or media state, or a moderator.
         Member member = readMember(event);
-        if (event.kind == kind::Left)
-            room->talkingMembers.erase(member.id);
         Json attendee = Json::object();
         attendee.set("id", member.id).set("plugin", member.plugin).setBool("present", event.kind != kind::Left);
         attendee.set("display", member.display);
@@ -204,10 +202,6 @@ void VideoRoomPlugin::deliverHubEvent(const std::shared_ptr<VideoRoom>& room, co
         // A phone or another plugin's member talking (the audio mixer's voice detection): web
         // pages light its audio tile. Named by "member" (its member id, as in "attendee"),
         // never "id", which stock pages read as one of our publishers.
-        if (event.kind == kind::Talking)
-            room->talkingMembers.insert(event.member);
-        else
-            room->talkingMembers.erase(event.member);
         Json out = Json::object();
         out.set("videoroom", event.kind == kind::Talking ? "talking" : "stopped-talking")
             .set("room", room->id.value)

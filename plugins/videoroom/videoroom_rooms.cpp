@@ -124,25 +124,6 @@ Reply VideoRoomPlugin::adminListRooms(RequestReader&, const Request&) {
     return Reply{reply, {}};
 }
 
-namespace {
-
-// Who is in the room through other plugins (the audio mixer, SIP, ...), each with whether it is
-// talking now: a page that joins while a phone talks lights its tile without waiting for the
-// next change.
-Json attendeesJson(const VideoRoom& room) {
-    Json attendees = room.hubRoom()->membersJsonExcept(kPackage);
-    size_t index;
-    json_t* entry;
-    json_array_foreach(attendees.get(), index, entry) {
-        const char* id = json_string_value(json_object_get(entry, "id"));
-        if (id && room.talkingMembers.count(id))
-            json_object_set_new(entry, "talking", json_true());
-    }
-    return attendees;
-}
-
-}  // namespace
-
 Reply VideoRoomPlugin::listParticipants(Session&, RequestReader& reader, const Request&) {
     RoomId id = RoomId::read(reader);
     auto room = findRoom(id);
@@ -161,7 +142,7 @@ Reply VideoRoomPlugin::listParticipants(Session&, RequestReader& reader, const R
     Json reply = Json::object();
     reply.set("videoroom", "participants").set("room", room->id.value).set("participants", participants);
     if (room->hubRoom())  // Sylk: who is in the room through other plugins (the audio mixer, SIP, ...)
-        reply.set("attendees", attendeesJson(*room));
+        reply.set("attendees", room->hubRoom()->membersJsonExcept(kPackage));
     return Reply{reply, {}};
 }
 

@@ -25,6 +25,7 @@ bool Room::leave(const std::string& memberId) {
             return false;
         gone = it->second;
         members_.erase(it);
+        talking_.erase(memberId);
     }
     post(kind::Left, gone.plugin, gone.id, leftPayload(gone));
     return true;
@@ -45,11 +46,18 @@ bool Room::isModerator(const std::string& memberId) const {
     return it != members_.end() && it->second.moderator;
 }
 
+// Each with whether it talks now: a page that joins while a phone talks lights its tile without
+// waiting for the next change.
 Json Room::membersJsonExcept(const std::string& plugin) const {
+    std::lock_guard lock(mutex_);
     Json list = Json::array();
-    for (const auto& member : members()) {
-        if (member.plugin != plugin)
-            list.append(Json::object().set("id", member.id).set("display", member.display).set("plugin", member.plugin));
+    for (const auto& [id, member] : members_) {
+        if (member.plugin == plugin)
+            continue;
+        Json entry = Json::object().set("id", member.id).set("display", member.display).set("plugin", member.plugin);
+        if (talking_.count(id))
+            entry.setBool("talking", true);
+        list.append(std::move(entry));
     }
     return list;
 }
@@ -118,6 +126,10 @@ void Room::post(const std::string& kind, const std::string& plugin, const std::s
     {
         std::lock_guard lock(mutex_);
         event.sequence = ++sequence_;
+        if (event.kind == kind::Talking && members_.count(member))
+            talking_.insert(member);
+        else if (event.kind == kind::StoppedTalking)
+            talking_.erase(member);
         if (remembered) {
             // Kept in the same step that numbers it, so history and live delivery agree on order.
             history_.push_back(event);

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,7 @@ private:
     const std::string id_;
     mutable std::mutex mutex_;
     std::map<std::string, Member> members_;
+    std::set<std::string> talking_;  // members whose last talking event said talking
     std::map<uint64_t, std::weak_ptr<RoomListener>> listeners_;
     uint64_t nextToken_ = 1;
     uint64_t sequence_ = 0;

@@ -41,6 +41,28 @@ static void join_post_leave_reach_listeners_in_order(void**) {
         assert_int_equal(recorder->events[i].sequence, i + 1);
 }
 
+// A page joining while a phone talks reads it from the roster (no event will come until the
+// phone stops); stopping, or leaving, clears it.
+static void roster_says_who_is_talking(void**) {
+    Hub hub;
+    auto room = hub.open("talk");
+    room->join(Member{"mixer/1", "Phone", "janus.plugin.sylk.audiomixer"});
+    room->join(Member{"room/2", "Ann", "janus.plugin.sylk.videoroom"});
+    room->post("janus.plugin.sylk.audiomixer", "mixer/1", talking(true));
+    room->post("janus.plugin.sylk.audiomixer", "mixer/9", talking(true));  // not a member: not kept
+    Json roster = room->membersJsonExcept("janus.plugin.sylk.videoroom");
+    assert_int_equal(json_array_size(roster.get()), 1);
+    assert_true(json_is_true(json_object_get(json_array_get(roster.get(), 0), "talking")));
+    room->post("janus.plugin.sylk.audiomixer", "mixer/1", talking(false));
+    roster = room->membersJsonExcept("janus.plugin.sylk.videoroom");
+    assert_null(json_object_get(json_array_get(roster.get(), 0), "talking"));
+    room->post("janus.plugin.sylk.audiomixer", "mixer/1", talking(true));
+    assert_true(room->leave("mixer/1"));
+    room->join(Member{"mixer/1", "Phone", "janus.plugin.sylk.audiomixer"});  // back: silent until it talks
+    roster = room->membersJsonExcept("janus.plugin.sylk.videoroom");
+    assert_null(json_object_get(json_array_get(roster.get(), 0), "talking"));
+}
+
 static void subscription_ends_delivery(void**) {
     Hub hub;
     auto room = hub.open("r");
@@ -244,6 +266,7 @@ int main() {
         cmocka_unit_test(services_are_offered_called_and_withdrawn),
         cmocka_unit_test(history_keeps_the_last_public_messages),
         cmocka_unit_test(history_length_is_the_largest_asked),
+        cmocka_unit_test(roster_says_who_is_talking),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
