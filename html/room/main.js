@@ -6,6 +6,7 @@ import { initChat } from "./chat.js";
 import { initFiles } from "./files.js";
 import { initMedia } from "./media.js";
 import { initModerator } from "./moderator.js";
+import { initReconnect } from "./reconnect.js";
 import { initSession } from "./session.js";
 import { $, params } from "./state.js";
 
@@ -14,6 +15,7 @@ initChat();
 initMedia();
 initFiles();
 initModerator();
+initReconnect();
 for (const [field, key] of [["room", "room"], ["display", "name"], ["pin", "pin"]]) {
   if (params.has(key)) $(field).value = params.get(key);
 }
