@@ -72,7 +72,9 @@ function checkHealthy(looks = 0) {
   if (pending || (state.participants.size > 0 && !pc)) return;  // an ICE change calls again
   const sample = async () => {
     let total = 0;
-    if (pc) (await pc.getStats()).forEach((r) => { if (r.type === "inbound-rtp") total += r.bytesReceived || 0; });
+    // Firefox may never settle getStats() of a PeerConnection closed meanwhile: 1 s at most
+    const stats = pc && await Promise.race([pc.getStats(), new Promise((resolve) => setTimeout(resolve, 1000, null))]);
+    stats?.forEach((r) => { if (r.type === "inbound-rtp") total += r.bytesReceived || 0; });
     return total;
   };
   sample().then(async (before) => {
@@ -133,15 +135,18 @@ function onWebrtcState(kind, up, reason) {
   repairs[kind].timer = setTimeout(() => repair(kind), 500);
 }
 
-// One step of a repair: even steps restart ICE, odd ones renew the PeerConnection; each waits
-// longer than the one before for ICE to come back.
+// One step of a repair, each waiting longer than the one before for ICE to come back. The
+// subscriber alternates ICE restarts and new handles. The publisher restarts ICE again and
+// renews its PeerConnection only when ICE failed outright: a new one makes everyone else
+// renegotiate (the room unpublishes and publishes it again).
 function repair(kind) {
   const current = repairs[kind];
   if (!current || signalling !== "ok") return;
   clearTimeout(current.timer);
   const ice = iceStateOf(kind);
   if (ice === "connected" || ice === "completed") return onIceState(kind, ice);
-  const renew = current.stage % 2 === 1 || !handleOf(kind)?.webrtcStuff?.pc;
+  const odd = current.stage % 2 === 1;
+  const renew = !handleOf(kind)?.webrtcStuff?.pc || (odd && (kind === "subscriber" || ice === "failed"));
   if (renew) kind === "publisher" ? republish() : resubscribe();
   else kind === "publisher" ? restartPublisher() : restartSubscriber();
   const wait = kRepairWaitMs * Math.min(4, 1 + Math.floor(current.stage / 2));
