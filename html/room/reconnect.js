@@ -128,6 +128,9 @@ function onWebrtcState(kind, up, reason) {
     setTimeout(publishOwnFeed, 0);  // janus.js cleans the handle up right after telling us
     return;
   }
+  // Only a broken connection is repaired: the room closing a PeerConnection (a moderator's kick,
+  // "Close PC") is not network trouble.
+  if (!/ICE failed|DTLS/i.test(String(reason))) return;
   note(`${kind} hung up`, reason);
   troubled();
   clearTimeout(repairs[kind]?.timer);
