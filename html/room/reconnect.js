@@ -4,7 +4,8 @@
 //  - media: a PeerConnection whose ICE stays disconnected is restarted (publisher: an offer with
 //    new ICE credentials; subscriber: the room's `configure {restart: true}` for a fresh offer);
 //    if that does not bring media back in a few seconds the subscriber gets a new handle and
-//    subscribes again, the publisher publishes again; repeated with a growing pause.
+//    subscribes again (the publisher restarts again; it publishes on a new PeerConnection only
+//    when ICE failed or janus hung it up); repeated with a growing pause.
 //  - signalling: janus.js reconnects and claims the session (janus keeps it for
 //    reclaim_session_timeout after its WebSocket went); a session that is gone (a restarted
 //    server, a long outage) is replaced: the page joins the room again with the same name and
