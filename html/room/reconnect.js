@@ -280,6 +280,7 @@ function rejoin() {
 export function onRoomJoined() {
   if (signalling !== "lost") return;
   note("rejoined", `as ${state.myId}`);
+  if (state.handRaised) state.raiseHand(true);  // the new participant keeps the raised hand
   signalling = "ok";
   attempt = 0;
   checkHealthy();
