@@ -115,8 +115,7 @@ async function dropMedia({ seconds = 5 }) {
     shownMs[name] = Date.now() - dropped;
   }));
   const during = { Ann: await view(pages.Ann), Fox: await view(pages.Fox) };
-  await checkStep(pages.Ann, "reconnecting");
-  await checkStep(pages.Fox, "reconnecting");
+  await Promise.all([checkStep(pages.Ann, "reconnecting"), checkStep(pages.Fox, "reconnecting")]);
   await sleep(Math.max(0, seconds * 1000 - (Date.now() - dropped)));
   nft(["delete", "table", "inet", NFT_TABLE]);
   const restored = Date.now();
@@ -145,8 +144,7 @@ async function dropWebsocket({ port }) {
 async function expectGone() {
   await Promise.all(names.map((name) => bannerSays(name, "The server cannot be reached", 15000)));
   await pages.Ann.getByRole("button", { name: "Try again" }).waitFor({ timeout: 1000 });
-  await checkStep(pages.Ann, "server-gone");
-  await checkStep(pages.Fox, "server-gone");
+  await Promise.all([checkStep(pages.Ann, "server-gone"), checkStep(pages.Fox, "server-gone")]);
   return { views: await views() };
 }
 
