@@ -8,6 +8,7 @@ import { initLayout } from "./layout.js";
 import { initMedia } from "./media.js";
 import { initModerator } from "./moderator.js";
 import { initPrejoin } from "./prejoin.js";
+import { initReconnect } from "./reconnect.js";
 import { initSession } from "./session.js";
 import { $, params } from "./state.js";
 import { initStats } from "./stats.js";
@@ -20,6 +21,7 @@ initFiles();
 initModerator();
 initLayout();
 initStats();
+initReconnect();
 for (const [field, key] of [["room", "room"], ["display", "name"], ["pin", "pin"]]) {
   if (params.has(key)) $(field).value = params.get(key);
 }

@@ -4,10 +4,11 @@ import { addMessage, onAttendee, onComposing, renderParticipants, stopTyping } f
 import { addFile } from "./files.js";
 import { onAttendee as attendeeTile, onRoomEvent } from "./layout.js";
 import { publishOwnFeed } from "./media.js";
+import { isNewMessage, mediaHooks, onRoomJoined, onServerLost } from "./reconnect.js";
 import { $, PLUGIN, explain, fail, iceServers, params, serverUrl, state } from "./state.js";
 import { removeTile, tile } from "./tiles.js";
 
-function onPublishers(publishers) {
+export function onPublishers(publishers) {
   const streams = [];
   for (const publisher of publishers) {
     if (publisher.id === state.myId) continue;
@@ -18,7 +19,7 @@ function onPublishers(publishers) {
   if (streams.length) subscribeTo(streams);
 }
 
-function onGone(feed) {
+export function onGone(feed) {
   state.participants.delete(feed);
   stopTyping(feed);
   removeTile(feed);
@@ -26,7 +27,7 @@ function onGone(feed) {
   renderParticipants();
 }
 
-function subscribeTo(streams) {
+export function subscribeTo(streams) {
   if (state.subscriberJoined) {
     state.subscriber.send({ message: { request: "subscribe", streams } });
     return;
@@ -38,10 +39,11 @@ function subscribeTo(streams) {
   });
 }
 
-function attachSubscriber() {
+export function attachSubscriber(attached) {
   state.janus.attach({
     plugin: PLUGIN,
-    success: (handle) => { state.subscriber = handle; },
+    ...mediaHooks("subscriber"),
+    success: (handle) => { state.subscriber = handle; attached?.(handle); },
     error: (e) => fail(`cannot attach the subscriber: ${e}`),
     onmessage: (msg, jsep) => {
       if (msg.error) return fail(explain(msg));
@@ -92,7 +94,7 @@ function onPublisherMessage(msg, jsep) {
     $("join-form").hidden = true;
     $("conference").hidden = false;
     $("room-title").textContent = msg.description || String(msg.room);
-    (msg.history || []).forEach(addMessage);
+    (msg.history || []).filter(isNewMessage).forEach(addMessage);  // a rejoin keeps what is shown
     (msg.raised_hands || []).forEach((id) => state.hands.add(id));
     state.fileToken = msg.file_token || null;
     $("files-panel").hidden = !state.fileToken;
@@ -108,6 +110,7 @@ function onPublisherMessage(msg, jsep) {
     // wait for the subscriber handle before subscribing to those already publishing
     const waitForSubscriber = () => (state.subscriber ? onPublishers(msg.publishers || []) : setTimeout(waitForSubscriber, 50));
     waitForSubscriber();
+    onRoomJoined();
   } else if (event === "event") {
     if (msg.publishers) onPublishers(msg.publishers);
     if (msg.unpublished !== undefined && msg.unpublished !== "ok") onGone(msg.unpublished);
@@ -147,15 +150,23 @@ export function join(event) {
   $("join").disabled = true;
   $("error").textContent = "";
   state.error = null;
+  connect((e) => { fail(`cannot reach the server at ${serverUrl}: ${e}`); $("join").disabled = false; });
+}
+
+// A Janus session, the publisher handle and the join (also how reconnect.js joins again).
+// unreachable(error): the session could not be made or was lost before joining; a session
+// lost once in the room goes to reconnect.js.
+export function connect(unreachable) {
   Janus.init({
     debug: false,
     dependencies: Janus.useDefaultDependencies({ adapter: window.adapter }),
     callback: () => {
-      state.janus = new Janus({
+      const janus = new Janus({
         server: serverUrl,
         iceServers,
-        success: () => state.janus.attach({
+        success: () => janus.attach({
           plugin: PLUGIN,
+          ...mediaHooks("publisher"),
           success: (handle) => {
             state.publisher = handle;
             const room = $("room").value.trim();
@@ -170,8 +181,12 @@ export function join(event) {
             tile("local", `${$("display").value} (you)`).srcObject = new MediaStream([track]);
           },
         }),
-        error: (e) => { fail(`cannot reach the server at ${serverUrl}: ${e}`); $("join").disabled = false; },
+        error: (e) => {
+          if (state.janus !== janus) return;  // a session reconnect.js left behind
+          state.myId ? onServerLost(e) : unreachable(e);
+        },
       });
+      state.janus = janus;
     },
   });
 }

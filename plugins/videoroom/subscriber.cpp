@@ -200,7 +200,8 @@ void Subscriber::onRtcp(janus::RtcpPacket* packet) {
             if (slot->kind == MediaKind::Video && slot->autoLayer.load(std::memory_order_relaxed))
                 slot->substreamTarget.store(layer, std::memory_order_relaxed);
         }
-        return;
+        // no return: Chromium sends its REMB and a PLI in one compound packet, and a decoder
+        // that lost a frame (packets lost in a network outage) waits for that keyframe
     }
     if (!janus::rtcpHasPli(packet->buffer, packet->length) && !janus::rtcpHasFir(packet->buffer, packet->length))
         return;

@@ -525,6 +525,13 @@ Reply VideoRoomPlugin::configure(Session& session, RequestReader& reader, const 
         }
         Reply reply{makeEvent(), {}};
         reply.body.set("room", subscriber->room->id.value).set("configured", "ok").set("last_n", subscriber->lastN);
+        if (reader.optionalBool("restart").value_or(false)) {
+            // ICE restart, as the stock plugin: a subscriber cannot offer, so it asks for a fresh
+            // offer of the same streams; "restart" in the jsep makes Janus core renew its ICE
+            // credentials and gather again (its network changed, or its connection failed).
+            reply.jsep = subscriber->offer();
+            reply.jsep.setBool("restart", true);
+        }
         return reply;
     }
     Reply reply{makeEvent(), {}};

@@ -114,7 +114,7 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
                  sip_options=None, event_loops=0, mixer_threads=None, event_handler=None,
                  public_host=None, https_port=8443, wss_port=8989, tls_cert=None, tls_key=None, nat=None,
                  msrp_options=None, without_plugins=(), xmpp_options=None, files_dir=None,
-                 videoroom_rooms=(), irc_config=None):
+                 videoroom_rooms=(), irc_config=None, general_options=None):
     """Creates RUN afresh; returns the admin secret. event_loops > 0 makes janus serve every
     handle from that many shared loop threads instead of one thread per handle. mixer_threads
     sets the audio mixer's (default: one per core). event_handler = {"backend": URL, "events":
@@ -135,7 +135,8 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
     plugin, to test what the others do when its services are absent).
     files_dir: the room files folder (default RUN/files, deleted with RUN); one outside RUN
     survives a restart on a fresh RUN. videoroom_rooms: names of rooms configured (persistent)
-    in the video room's jcfg."""
+    in the video room's jcfg. general_options: more janus.jcfg `general` settings, e.g.
+    {"reclaim_session_timeout": 10} (a session outlives its WebSocket that long for a claim)."""
     run = os.path.abspath(run)
     build = os.path.abspath(build)
     if os.path.exists(run):
@@ -155,6 +156,8 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
         text = fill("janus.jcfg.in", values)
         if event_loops:
             text = text.replace("general: {", "general: {\n\tevent_loops = %d" % event_loops, 1)
+        for key, value in (general_options or {}).items():
+            text = text.replace("general: {", "general: {\n\t%s = %s" % (key, jcfg_value(value)), 1)
         if event_handler:
             text = enable_event_handler(text, run, folders["conf"], event_handler)
         for key, value in (nat or {}).items():
