@@ -198,8 +198,9 @@ function showUnread() {
   const badge = $("chat-unread");
   badge.hidden = state.unread === 0;
   badge.textContent = String(state.unread);
+  // The visible "Chat 3" begins the name (WCAG 2.5.3).
   $("chat-toggle").setAttribute("aria-label", state.unread === 0 ? "Chat"
-    : `Chat, ${state.unread} unread message${state.unread === 1 ? "" : "s"}`);
+    : `Chat ${state.unread} unread message${state.unread === 1 ? "" : "s"}`);
 }
 
 function countUnread() {

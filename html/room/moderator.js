@@ -59,7 +59,8 @@ export function moderatorControls(to, display) {
       const isMuted = muted.has(kind);
       const button = toggle(isMuted ? `Unmute ${what}` : `Mute ${what}`, isMuted, () =>
         state.moderate(to, kind, !isMuted).catch((e) => fail(e.message)));
-      button.setAttribute("aria-label", `${isMuted ? "Unmute" : "Mute"} ${display}'s ${what}`);
+      // The visible text begins the name (WCAG 2.5.3), the participant's name follows.
+      button.setAttribute("aria-label", `${isMuted ? "Unmute" : "Mute"} ${what} of ${display}`);
       controls.push(button);
     }
   }

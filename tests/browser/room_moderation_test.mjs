@@ -35,9 +35,13 @@ async function joinAs(name) {
   return page;
 }
 
+const started = Date.now();
 async function step(page, name) {
+  const at = Date.now();
   await checkStep(page, name);
   result.steps.push(name);
+  result.timing = result.timing || [];
+  result.timing.push(`${name}: at ${at - started} ms, check ${Date.now() - at} ms`);
 }
 
 const audioFrom = async (page, display) => {
@@ -79,7 +83,7 @@ try {
   await cat.getByRole("button", { name: "Chat", exact: true }).click();
   result.catPanelClosed = await cat.locator("#chat-panel").isHidden();
   await send(ann, "hello from Ann");
-  const unread = cat.getByRole("button", { name: "Chat, 1 unread message" });
+  const unread = cat.getByRole("button", { name: "Chat 1 unread message" });
   await unread.waitFor({ timeout: 10000 });
   result.catUnreadLabel = await unread.getAttribute("aria-label");
   result.catBadge = await cat.locator("#chat-unread").textContent();
@@ -135,7 +139,6 @@ try {
   await cdp.send("Network.enable");
   await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 256 * 1024 });
   writeFileSync(join(folder, "big.bin"), Buffer.alloc(4 * 1024 * 1024, 1));
-  await cat.getByRole("button", { name: "Chat", exact: false }).first().isVisible();
   await cat.getByLabel("Share a file").setInputFiles(join(folder, "big.bin"));
   const cancel = cat.getByRole("button", { name: "Cancel upload" });
   await cancel.waitFor({ timeout: 5000 });
@@ -151,11 +154,10 @@ try {
     const stats = await window.sylkRoom.feedStats();
     return (Object.values(stats).find((s) => s.display === "Ben")?.audioBytes ?? 0) > was;
   }, before, { timeout: 10000, polling: 200 });
-  await ann.getByRole("button", { name: "Mute Ben's microphone" }).click();
+  await ann.getByRole("button", { name: "Mute microphone of Ben" }).click();
   await ben.getByText("A moderator muted your microphone.").waitFor({ timeout: 10000 });
   await step(ben, "muted-by-moderator");
-  await cat.getByRole("button", { name: "Unmute Ben's microphone" }).waitFor({ timeout: 10000 }).catch(() => {});
-  await ann.getByRole("button", { name: "Unmute Ben's microphone" }).waitFor({ timeout: 10000 });
+  await ann.getByRole("button", { name: "Unmute microphone of Ben" }).waitFor({ timeout: 10000 });
   await cat.waitForTimeout(500);  // what was in flight when the room stopped forwarding
   const mutedFrom = await audioFrom(cat, "Ben");
   await cat.waitForTimeout(1500);
