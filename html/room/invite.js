@@ -39,8 +39,8 @@ function renderDial(token) {
 
 // From the session's dispatcher: a "dial" event about a call this page asked for.
 export function onDialProgress(dial) {
-  const known = state.dials.get(dial.token) || { uri: dial.uri };
-  state.dials.set(dial.token, { ...known, ...dial });
+  const known = state.dials.get(dial.token) || { uri: dial.uri, seen: [] };
+  state.dials.set(dial.token, { ...known, ...dial, seen: [...known.seen, dial.state] });
   renderDial(dial.token);
 }
 
@@ -73,7 +73,8 @@ export function initInvite() {
     const uri = $("dial-uri").value.trim();
     if (!uri) return;
     state.dial(uri).then((dial) => {
-      if (dial) onDialProgress(dial);
+      // The reply says "calling"; a "ringing" event that overtook it stays.
+      if (dial && !state.dials.has(dial.token)) onDialProgress(dial);
       $("dial-uri").value = "";
     }).catch((e) => fail(`cannot call ${uri}: ${e.message}`));
   });
