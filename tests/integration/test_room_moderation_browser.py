@@ -46,6 +46,20 @@ def test_chat_files_and_moderation_in_chromium(janus):
     assert janus.alive()
 
 
+def test_chat_and_moderation_in_firefox(janus):
+    result = run_browser_script("room_moderation_firefox_test.mjs", janus.http_url + "room.html", "firefox-moderated")
+    assert "error" not in result, json.dumps(result, indent=1)
+    assert result["benPanel"] is False
+    assert result["benUnread"] == "Chat 1 unread message"
+    assert result["benPrivate"] == "Ann (private):private to Ben"
+    assert result["annPrivate"] == "Ben (private):private to Ann"
+    assert result["benMuted"] == "A moderator muted your microphone."
+    assert result["benLock"] == "Room locked: nobody else can join"
+    assert result["benKicked"] == "A moderator removed you from the room."
+    assert len(result["steps"]) == 4, result["steps"]
+    assert janus.alive()
+
+
 def test_invite_dialog_calls_a_phone_into_the_room(janus):
     """Ann (moderator) calls a sipp phone in from the Invite dialog: the dialog shows it ringing
     and answered, the phone is in both pages' rosters, and the room (an audio mixer member of
