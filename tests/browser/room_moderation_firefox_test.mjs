@@ -7,7 +7,12 @@ import { launchFirefox } from "./firefox.mjs";
 import { checkStep } from "./ui_check.mjs";
 
 const [base = "http://127.0.0.1:8080/room.html", room = "firefox-moderated"] = process.argv.slice(2);
-const result = { steps: [], at: "start" };
+const result = { steps: [], at: "start", trace: [] };
+const started = Date.now();
+function mark(at) {
+  result.at = at;
+  result.trace.push(`${Date.now() - started} ms: ${at}`);
+}
 // A stuck BiDi command must still end the script with what it got to.
 setTimeout(() => { console.log(JSON.stringify({ ...result, error: `stuck at ${result.at}` })); process.exit(1); }, 150000).unref();
 let firefox;
@@ -39,6 +44,8 @@ async function step(page, name) {
   result.steps.push(name);
 }
 
+// Two tabs of one window: the one a person acts in is brought to the front first (Firefox
+// throttles a background tab's timers ever harder, and the clicks there waited seconds).
 async function say(page, text) {
   await page.type("#chat-text", text);
   await page.keyboard.press("Enter");
@@ -50,57 +57,70 @@ try {
   firefox = await launchFirefox();
   const ann = await joinAs("Ann");
   const ben = await joinAs("Ben");
-  result.at = `await waitFor(ann, "Ben in Ann's roster", () => Boolean(docu`;
+  mark(`await waitFor(ann, "Ben in Ann's roster", () => Boolean(docu`);
   await waitFor(ann, "Ben in Ann's roster", () => Boolean(document.querySelector('[aria-label="Remove Ben from the room"]')));
-  result.at = `result.benPanel = await ben.$eval("#moderator-panel", (panel`;
+  mark(`result.benPanel = await ben.$eval("#moderator-panel", (panel`);
   result.benPanel = await ben.$eval("#moderator-panel", (panel) => !panel.hidden);
-  result.at = `await step(ann, "firefox-moderator");`;
+  mark(`await step(ann, "firefox-moderator");`);
   await step(ann, "firefox-moderator");
-  result.at = `await ben.click("#chat-toggle");`;
+  mark(`await ben.click("#chat-toggle");`);
+  await ben.bringToFront();
   await ben.click("#chat-toggle");
-  result.at = `await say(ann, "hello Firefox");`;
+  mark(`await say(ann, "hello Firefox");`);
+  await ann.bringToFront();
   await say(ann, "hello Firefox");
-  result.at = `result.benUnread = await waitFor(ben, "the unread count", ()`;
+  mark(`result.benUnread = await waitFor(ben, "the unread count", ()`);
   result.benUnread = await waitFor(ben, "the unread count", () => {
     const label = document.getElementById("chat-toggle").getAttribute("aria-label");
     return label !== "Chat" && label;
   });
-  result.at = `await step(ben, "firefox-unread");`;
+  mark(`await step(ben, "firefox-unread");`);
   await step(ben, "firefox-unread");
-  result.at = `await ben.click("#chat-toggle");`;
+  mark(`await ben.click("#chat-toggle");`);
+  await ben.bringToFront();
   await ben.click("#chat-toggle");
-  result.at = `await ann.click("#participants button.message-privately");`;
+  mark(`await ann.click("#participants button.message-privately");`);
+  await ann.bringToFront();
   await ann.click("#participants button.message-privately");
-  result.at = `await say(ann, "private to Ben");`;
+  mark(`await say(ann, "private to Ben");`);
+  await ann.bringToFront();
   await say(ann, "private to Ben");
-  result.at = `result.benPrivate = await waitFor(ben, "the private message"`;
+  mark(`result.benPrivate = await waitFor(ben, "the private message"`);
   result.benPrivate = await waitFor(ben, "the private message", lineWith, "private to Ben");
-  result.at = `await ben.click("#messages li.private .reply-privately");`;
+  mark(`await ben.click("#messages li.private .reply-privately");`);
+  await ben.bringToFront();
   await ben.click("#messages li.private .reply-privately");
-  result.at = `await say(ben, "private to Ann");`;
+  mark(`await say(ben, "private to Ann");`);
+  await ben.bringToFront();
   await say(ben, "private to Ann");
-  result.at = `result.annPrivate = await waitFor(ann, "the private reply", `;
+  mark(`result.annPrivate = await waitFor(ann, "the private reply", `);
   result.annPrivate = await waitFor(ann, "the private reply", lineWith, "private to Ann");
-  result.at = `await step(ben, "firefox-private");`;
+  mark(`await step(ben, "firefox-private");`);
   await step(ben, "firefox-private");
-  result.at = `await ann.click('[aria-label="Mute microphone of Ben"]');`;
+  mark(`await ann.click('[aria-label="Mute microphone of Ben"]');`);
+  await ann.bringToFront();
   await ann.click('[aria-label="Mute microphone of Ben"]');
-  result.at = `result.benMuted = await waitFor(ben, "Ben told", () => docum`;
+  mark(`result.benMuted = await waitFor(ben, "Ben told", () => docum`);
   result.benMuted = await waitFor(ben, "Ben told", () => document.getElementById("error").textContent);
-  result.at = `await ann.click("#lock-room");`;
+  mark(`await ann.click("#lock-room");`);
+  await ann.bringToFront();
   await ann.click("#lock-room");
-  result.at = `result.benLock = await waitFor(ben, "the lock shown", () => `;
+  mark(`result.benLock = await waitFor(ben, "the lock shown", () => `);
   result.benLock = await waitFor(ben, "the lock shown", () => document.getElementById("room-lock").textContent);
-  result.at = `await ann.click('[aria-label="Remove Ben from the room"]');`;
+  mark(`await ann.click('[aria-label="Remove Ben from the room"]');`);
+  await ann.bringToFront();
   await ann.click('[aria-label="Remove Ben from the room"]');
-  result.at = `await waitFor(ann, "the confirmation", () => document.getEle`;
+  mark(`await waitFor(ann, "the confirmation", () => document.getEle`);
   await waitFor(ann, "the confirmation", () => document.getElementById("kick-dialog").open);
-  result.at = `await ann.click("#kick-confirm");`;
+  mark(`await step(ann, "firefox-kick-confirm");`);
+  await step(ann, "firefox-kick-confirm");
+  mark(`await ann.click("#kick-confirm");`);
+  await ann.bringToFront();
   await ann.click("#kick-confirm");
-  result.at = `result.benKicked = await waitFor(ben, "Ben removed", () => d`;
+  mark(`result.benKicked = await waitFor(ben, "Ben removed", () => d`);
   result.benKicked = await waitFor(ben, "Ben removed", () => document.getElementById("error").textContent.includes("removed")
     && document.getElementById("error").textContent);
-  result.at = `await step(ben, "firefox-kicked");`;
+  mark(`await step(ben, "firefox-kicked");`);
   await step(ben, "firefox-kicked");
 } catch (error) {
   result.error = String(error.stack || error);
@@ -108,6 +128,7 @@ try {
     status: window.sylkRoom.status, error: window.sylkRoom.error, moderator: window.sylkRoom.moderator,
     roster: document.getElementById("participants").innerHTML.slice(0, 1500) })).catch((e) => String(e))));
 } finally {
-  if (firefox) await firefox.close();
+  mark("closing");
   console.log(JSON.stringify(result));
+  if (firefox) await firefox.close();
 }

@@ -49,6 +49,7 @@ def test_chat_files_and_moderation_in_chromium(janus):
 def test_chat_and_moderation_in_firefox(janus):
     result = run_browser_script("room_moderation_firefox_test.mjs", janus.http_url + "room.html", "firefox-moderated")
     assert "error" not in result, json.dumps(result, indent=1)
+    print("\n".join(result["trace"]))
     assert result["benPanel"] is False
     assert result["benUnread"] == "Chat 1 unread message"
     assert result["benPrivate"] == "Ann (private):private to Ben"
@@ -56,7 +57,7 @@ def test_chat_and_moderation_in_firefox(janus):
     assert result["benMuted"] == "A moderator muted your microphone."
     assert result["benLock"] == "Room locked: nobody else can join"
     assert result["benKicked"] == "A moderator removed you from the room."
-    assert len(result["steps"]) == 4, result["steps"]
+    assert len(result["steps"]) == 5, result["steps"]
     assert janus.alive()
 
 
