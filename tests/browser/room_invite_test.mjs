@@ -47,6 +47,13 @@ try {
   result.states = [await call.textContent()];
   result.seen = await ann.evaluate(() => [...window.sylkRoom.dials.values()][0].seen);
   await step(ann, "invite-answered");
+  // A phone that is not there: the dialog says the call failed, with the SIP status.
+  await dialog.getByLabel("Call a phone into the room").fill("sip:nobody@127.0.0.1:5081");
+  await dialog.getByRole("button", { name: "Call", exact: true }).click();
+  const failed = dialog.locator(".dial-calls li", { hasText: "nobody" });
+  await ann.waitForFunction(() => [...document.querySelectorAll(".dial-calls li")].some((li) => li.className.includes("failed")),
+                            null, { timeout: 40000, polling: 100 });
+  result.failed = await failed.textContent();
   await dialog.getByRole("button", { name: "Close" }).click();
   await ann.locator("#participants li", { hasText: phoneName }).waitFor({ timeout: 10000 });
   result.annRoster = await ann.locator("#participants").textContent();

@@ -113,6 +113,7 @@ def test_invite_dialog_calls_a_phone_into_the_room(janus):
     assert result["link"].endswith("/r/invite-room") and result["clipboard"] == result["link"], result
     assert result["states"] == ["sip:bob@127.0.0.1:5079: answered: in the room"], result
     assert result["seen"] == ["calling", "ringing", "answered"], result      # the reply, then the focus's reports
+    assert result["failed"].startswith("sip:nobody@127.0.0.1:5081: did not answer (5"), result["failed"]
     assert "bob" in result["annRoster"], result["annRoster"]
     assert result["benForm"] is False and result["benNote"] is True
     assert "only a moderator" in result["benDial"], result["benDial"]
