@@ -1,5 +1,6 @@
 // Room chat: everyone and private recipients, the participants list, is-composing both ways,
 // the message list.
+import { moderatorControls } from "./moderator.js";
 import { $, fail, state } from "./state.js";
 
 state.sendChat = (text, to) => new Promise((resolve, reject) => {
@@ -58,8 +59,8 @@ export function renderParticipants() {
     pick.className = "message-privately";
     pick.textContent = "Message privately";
     pick.dataset.to = String(to);
-    pick.onclick = () => { state.chooseRecipient(to); $("chat-text").focus(); };
-    item.append(" ", pick);
+    pick.onclick = () => { state.chooseRecipient(to); setChatOpen(true); $("chat-text").focus(); };
+    item.append(" ", pick, ...moderatorControls(to, display));
     list.appendChild(item);
   }
   renderRecipients();
@@ -142,25 +143,82 @@ function onChatInput() {
   sendComposing(true);
 }
 
+// A label part shown as a chip, whose parentheses stay in the text (screen readers and the
+// message's plain text read "Ann (private):") but not on screen.
+function chip(text, className) {
+  const span = document.createElement("span");
+  span.className = className;
+  const open = document.createElement("span");
+  open.className = "visually-hidden";
+  open.textContent = " (";
+  const close = document.createElement("span");
+  close.className = "visually-hidden";
+  close.textContent = ")";
+  const body = document.createElement("span");
+  body.className = "chip";
+  body.textContent = text;
+  span.append(open, body, close);
+  return span;
+}
+
 export function addMessage(message) {
   state.messages.push(message);
   if (message.from !== undefined) stopTyping(message.from);
   const item = document.createElement("li");
   const from = document.createElement("span");
   from.className = "from";
-  let label = message.display;
+  from.textContent = message.display;
+  const mine = message.from === state.myId;
   if (message.private) {
     // Ours (sent to someone) or to us: who it went to is said, not only that it was private.
-    label = message.from === state.myId ? `${message.display} (private to ${displayOf(message.to)})`
-                                        : `${message.display} (private)`;
+    from.append(chip(mine ? `private to ${displayOf(message.to)}` : "private", "private-chip"));
     item.classList.add("private");
   }
-  from.textContent = `${label}:`;
+  from.append(":");
   item.append(from, document.createTextNode(message.text));
+  if (message.private && !mine && message.from !== undefined) {
+    // Its name is in aria-label only: the message's text stays what was said.
+    const reply = document.createElement("button");
+    reply.type = "button";
+    reply.className = "reply-privately";
+    reply.setAttribute("aria-label", `Reply privately to ${message.display}`);
+    reply.onclick = () => { state.chooseRecipient(message.from); setChatOpen(true); $("chat-text").focus(); };
+    item.append(reply);
+  }
   $("messages").appendChild(item);
   $("messages").scrollTop = $("messages").scrollHeight;
+  if (!mine) countUnread();
 }
 
+// The chat panel: open or closed (on phone widths a sheet over the room), and while closed a
+// count of messages from others on its toggle.
+state.unread = 0;
+
+function showUnread() {
+  const badge = $("chat-unread");
+  badge.hidden = state.unread === 0;
+  badge.textContent = String(state.unread);
+  // The visible "Chat 3" begins the name (WCAG 2.5.3).
+  $("chat-toggle").setAttribute("aria-label", state.unread === 0 ? "Chat"
+    : `Chat ${state.unread} unread message${state.unread === 1 ? "" : "s"}`);
+}
+
+function countUnread() {
+  if (!$("chat-panel").hidden || !state.myId) return;
+  state.unread += 1;
+  showUnread();
+}
+
+export function setChatOpen(open) {
+  $("chat-panel").hidden = !open;
+  $("chat-toggle").setAttribute("aria-expanded", String(open));
+  $("chat-toggle").setAttribute("aria-pressed", String(open));
+  if (open) {
+    state.unread = 0;
+    showUnread();
+    $("messages").scrollTop = $("messages").scrollHeight;
+  }
+}
 
 export function initChat() {
   $("chat-form").addEventListener("submit", (event) => {
@@ -171,6 +229,13 @@ export function initChat() {
     typingEnded(false);  // the message ended our typing at the receivers
   });
   $("chat-text").addEventListener("input", onChatInput);
+  $("chat-toggle").addEventListener("click", () => {
+    setChatOpen($("chat-panel").hidden);
+    if (!$("chat-panel").hidden) $("chat-text").focus();
+  });
+  $("chat-close").addEventListener("click", () => { setChatOpen(false); $("chat-toggle").focus(); });
+  // Phones start with the chat closed: the room's video gets the screen.
+  if (matchMedia("(max-width: 700px)").matches) setChatOpen(false);
   $("chat-to").addEventListener("change", () => {
     const value = $("chat-to").value;
     state.chooseRecipient(/^\d+$/.test(value) ? Number(value) : value);

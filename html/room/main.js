@@ -4,6 +4,7 @@
 // this one wires them up and applies the address's parameters (?room=&name=&pin=&autojoin=1).
 import { initChat } from "./chat.js";
 import { initFiles } from "./files.js";
+import { initInvite } from "./invite.js";
 import { initLayout } from "./layout.js";
 import { initMedia } from "./media.js";
 import { initModerator } from "./moderator.js";
@@ -22,6 +23,7 @@ initModerator();
 initLayout();
 initStats();
 initReconnect();
+initInvite();
 for (const [field, key] of [["room", "room"], ["display", "name"], ["pin", "pin"]]) {
   if (params.has(key)) $(field).value = params.get(key);
 }

@@ -2,8 +2,10 @@
 // room's events to the modules that show them.
 import { addMessage, onAttendee, onComposing, renderParticipants, stopTyping } from "./chat.js";
 import { addFile } from "./files.js";
+import { onDialProgress } from "./invite.js";
 import { onAttendee as attendeeTile, onRoomEvent } from "./layout.js";
 import { publishOwnFeed } from "./media.js";
+import { onJoinedModeration, onLocked, onModeration, onPublisherStreams } from "./moderator.js";
 import { isNewMessage, mediaHooks, onRoomJoined, onServerLost } from "./reconnect.js";
 import { $, PLUGIN, explain, fail, iceServers, params, serverUrl, state } from "./state.js";
 import { removeTile, tile } from "./tiles.js";
@@ -13,6 +15,7 @@ export function onPublishers(publishers) {
   for (const publisher of publishers) {
     if (publisher.id === state.myId) continue;
     state.participants.set(publisher.id, publisher.display || `participant ${publisher.id}`);
+    onPublisherStreams(publisher);
     streams.push({ feed: publisher.id });
   }
   renderParticipants();
@@ -99,8 +102,7 @@ function onPublisherMessage(msg, jsep) {
     state.fileToken = msg.file_token || null;
     $("files-panel").hidden = !state.fileToken;
     (msg.files || []).forEach(addFile);
-    state.moderator = Boolean(msg.moderator);
-    $("mute-all").hidden = !state.moderator;
+    onJoinedModeration(msg);
     attachSubscriber();
     // Who is here through other plugins (MSRP and SIP clients, ...): private recipients too.
     state.publisher.send({ message: { request: "listparticipants", room: state.room },
@@ -128,8 +130,9 @@ function onPublisherMessage(msg, jsep) {
       msg.hand.raised ? state.hands.add(msg.hand.id) : state.hands.delete(msg.hand.id);
       renderParticipants();
     }
-    if (msg.moderation && msg.moderation.id === state.myId)
-      $("error").textContent = `A moderator ${msg.moderation.muted ? "muted" : "unmuted"} your ${msg.moderation.type === "audio" ? "microphone" : "camera"}.`;
+    if (msg.moderation) onModeration(msg.moderation, renderParticipants);
+    if (msg.locked !== undefined) onLocked(msg.locked);
+    if (msg.dial) onDialProgress(msg.dial);
     if (msg.reason === "kicked") fail("A moderator removed you from the room.");
     if (msg.configured === "ok") state.status = "publishing";
   } else if (event === "talking" || event === "stopped-talking") {

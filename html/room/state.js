@@ -37,6 +37,7 @@ export const ERROR_TEXT = {
 };
 
 export function explain(msg) {
+  if (/room is locked/.test(msg.error || "")) return "This room is locked: a moderator has to unlock it before you can join.";
   return ERROR_TEXT[msg.error_code] || `${msg.error} (code ${msg.error_code})`;
 }
 

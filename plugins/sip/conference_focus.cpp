@@ -112,7 +112,7 @@ void ConferenceFocus::onTick() {
         invites.swap(invites_);
     }
     for (const auto& invite : invites)
-        dialOut(nullptr, invite.room, invite.uri, "", invite.display);
+        dialOut(nullptr, invite.room, invite.uri, "", invite.display, invite.progress);
     for (const auto& [room, order] : kicks)
         kickCall(room, order);
     for (const auto& chat : chats)

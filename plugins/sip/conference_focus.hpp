@@ -40,8 +40,10 @@ public:
     // Phones joining and leaving rooms go to Janus's event handlers through events.
     void reportTo(const janus::EventNotifier& events) { events_ = &events; }
 
-    // Hub service sip.focus.invite {"room", "uri", "display"?}: the room calls that SIP user in
-    // (as a REFER method=INVITE does, without a referrer to tell), on the next tick. Any thread:
+    // Hub service sip.focus.invite {"room", "uri", "display"?, "token"?, "progress"?}: the room
+    // calls that SIP user in (as a REFER method=INVITE does, without a referrer to tell), on the
+    // next tick; with "progress" (a hub service name) and "token", each step of the call is
+    // reported there as {"token", "state", "status", "reason"?}. Any thread:
     // it only checks and queues. The caller (the xmpp plugin, for a moderator's XEP-0045
     // invitation) authorized it.
     Json queueInvite(const Json& request);
@@ -122,9 +124,17 @@ private:
     // RFC 4579: REFER to the room with Refer-To <uri;method=INVITE> invites uri into the room,
     // with method=BYE removes that participant.
     void onRefer(nua_handle_s* handle, const sip_s* sip);
+    // Who hears how an invitation through the hub goes: the caller's hub service (a video
+    // room's videoroom.dial_progress) with its token; empty service: nobody.
+    struct DialProgress {
+        std::string service;
+        json_int_t token = 0;
+    };
     // inviter/inviterDisplay: who asked (the REFER's From, or the hub caller's display name).
     void dialOut(nua_handle_s* refer, const std::string& room, const std::string& target, const std::string& inviter,
-                 const std::string& inviterDisplay);
+                 const std::string& inviterDisplay, const DialProgress& progress);
+    // Reports state (ringing, answered, failed) with the SIP status to progress's service.
+    void reportDial(const DialProgress& progress, const char* state, int status, const std::string& reason = "");
     void pushInvitation(const std::string& room, const std::string& target, const std::string& inviter,
                         const std::string& inviterDisplay, int listener);
     push::PushService* push_ = nullptr;
@@ -183,6 +193,7 @@ private:
     struct DialOut {
         Call call;                  // becomes a call of the room when answered
         nua_handle_s* refer = nullptr;
+        DialProgress progress;
     };
     std::map<nua_handle_s*, DialOut> dialOuts_;                        // SIP thread only
     std::vector<std::pair<nua_handle_s*, std::string>> referResults_;  // final sipfrags for the next tick
@@ -200,6 +211,7 @@ private:
         std::string room;
         std::string uri;
         std::string display;  // the inviter's
+        DialProgress progress;
     };
     std::vector<QueuedInvite> invites_;   // to dial out, under changedMutex_
     std::map<std::string, std::map<std::string, std::string>> nicknames_;  // room -> member -> nickname, under changedMutex_

@@ -93,7 +93,7 @@ void ConferenceFocus::onRefer(nua_handle_s* handle, const sip_s* sip) {
     }
     nua_respond(handle, 202, sip_202_Accepted, NUTAG_WITH_THIS(stack_.nua()), SIPTAG_CONTACT_STR(roomContact(room).c_str()),
                             TAG_END());
-    dialOut(handle, room, targetUri, fromUri(sip), displayOf(sip));
+    dialOut(handle, room, targetUri, fromUri(sip), displayOf(sip), DialProgress{});
 }
 
 void ConferenceFocus::pushInvitation(const std::string& room, const std::string& target, const std::string& inviter,
@@ -115,7 +115,7 @@ void ConferenceFocus::pushInvitation(const std::string& room, const std::string&
 }
 
 void ConferenceFocus::dialOut(nua_handle_s* refer, const std::string& room, const std::string& target,
-                              const std::string& inviter, const std::string& inviterDisplay) {
+                              const std::string& inviter, const std::string& inviterDisplay, const DialProgress& progress) {
     // The leg comes first so that the offer can name its port; its peer is known from the answer.
     // Dial-outs offer PCMU (every phone has it): the mixer's leg is made for one codec.
     AudioOffer media;
@@ -143,6 +143,7 @@ void ConferenceFocus::dialOut(nua_handle_s* refer, const std::string& room, cons
         call.answerPort = static_cast<uint16_t>(json_integer_value(json_object_get(legRtp, "port")));
     } catch (const std::exception& e) {
         SYLK_LOG(LOG_WARN, kPackage, "cannot invite %s into room %s: %s", target.c_str(), room.c_str(), e.what());
+        reportDial(progress, "failed", 503, "the room has no audio mixer");
         if (!refer)
             return;  // an invitation through the hub (sip.focus.invite): nobody to tell
         nua_notify(refer, NUTAG_SUBSTATE(nua_substate_terminated), SIPTAG_EVENT_STR("refer"),
@@ -161,7 +162,7 @@ void ConferenceFocus::dialOut(nua_handle_s* refer, const std::string& room, cons
     stack_.adopt(handle);
     nua_invite(handle, SIPTAG_CONTACT_STR(contact.c_str()),
                SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());
-    dialOuts_[handle] = DialOut{std::move(call), refer};
+    dialOuts_[handle] = DialOut{std::move(call), refer, progress};
     SYLK_LOG(LOG_INFO, kPackage, "room %s invites %s (%s)", room.c_str(), target.c_str(), refer ? "REFER" : "hub");
     pushInvitation(room, target, inviter, inviterDisplay, listener);
     if (!handle)
@@ -178,6 +179,8 @@ void ConferenceFocus::onDialOutResponse(nua_handle_s* handle, int status, const 
         nua_notify(found->second.refer, NUTAG_SUBSTATE(status < 200 ? nua_substate_active : nua_substate_terminated),
                    SIPTAG_EVENT_STR("refer"), SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"),
                    SIPTAG_PAYLOAD_STR(fragment.c_str()), TAG_END());
+    if (status > 100 && status < 200)
+        reportDial(found->second.progress, "ringing", status);
     if (status < 200)
         return;
     DialOut dialOut = std::move(found->second);
@@ -205,6 +208,8 @@ void ConferenceFocus::onDialOutResponse(nua_handle_s* handle, int status, const 
             stack_.retire(handle);
         SYLK_LOG(LOG_INFO, kPackage, "%s did not join room %s: %d %s", call.uri.c_str(), call.room.c_str(), status,
                  reason.c_str());
+        std::string phrase = sip && sip->sip_status && sip->sip_status->st_phrase ? sip->sip_status->st_phrase : "";
+        reportDial(dialOut.progress, "failed", status, reason.empty() ? phrase : reason);
         return;
     }
     Json request = Json::object();
@@ -217,6 +222,21 @@ void ConferenceFocus::onDialOutResponse(nua_handle_s* handle, int status, const 
     call.callId = callIdOf(sip);
     call.dialOut = true;
     enterRoom(handle, std::move(call));
+    reportDial(dialOut.progress, "answered", status);
+}
+
+void ConferenceFocus::reportDial(const DialProgress& progress, const char* state, int status, const std::string& reason) {
+    if (progress.service.empty())
+        return;
+    Json report = Json::object();
+    report.set("token", progress.token).set("state", state).set("status", static_cast<json_int_t>(status));
+    if (!reason.empty())
+        report.set("reason", reason.substr(0, 256));
+    try {  // the asker's plugin only queues it: the SIP thread does not wait on it
+        hub::Services::instance().call(progress.service, report);
+    } catch (const std::exception& e) {  // gone (shut down): the call goes on regardless
+        SYLK_LOG(LOG_WARN, kPackage, "dial progress to %s: %s", progress.service.c_str(), e.what());
+    }
 }
 
 // ---------------------------------------------------------------- kicks through the hub
@@ -257,6 +277,9 @@ Json ConferenceFocus::queueInvite(const Json& request) {
     std::string room = reader.requireString("room", 256);
     std::string uri = reader.requireString("uri", 512);
     std::string display = reader.optionalString("display", 256).value_or("");
+    DialProgress progress;
+    progress.token = reader.optionalInt("token", 0, (json_int_t(1) << 53) - 1).value_or(0);
+    progress.service = reader.optionalString("progress", 128).value_or("");
     reader.rejectUnknownFields();
     if (room.empty())
         throw RequestError(ErrorCode::InvalidField, "field 'room' must not be empty");
@@ -267,7 +290,7 @@ Json ConferenceFocus::queueInvite(const Json& request) {
         std::lock_guard lock(changedMutex_);
         if (invites_.size() >= 100)
             throw RequestError(ErrorCode::InvalidField, "too many invitations waiting: try again");
-        invites_.push_back({room, uri, display});
+        invites_.push_back({room, uri, display, progress});
     }
     return Json::object().setBool("queued", true);
 }

@@ -6,6 +6,7 @@
 
 #include "sylkcore/janus/sdp_answer.hpp"
 #include "sylkcore/files/file_store.hpp"
+#include "sylkcore/hub/services.hpp"
 #include "sylkcore/log.hpp"
 #include "recording.hpp"
 #include "videoroom_events.hpp"
@@ -41,6 +42,7 @@ void VideoRoomPlugin::configure(const janus::PluginConfig& config) {
     defaults_.bitrate = static_cast<uint32_t>(config.getInt("bitrate", 0, 0, 100'000'000));
     maxMessageBytes_ = static_cast<size_t>(config.getInt("max_message_bytes", 16 * 1024, 16, 1024 * 1024));
     recordingsDir_ = config.getString("recordings_dir", SYLK_VIDEOROOM_RECORDINGS_DIR);
+    dialDomain_ = config.getString("dial_domain", "");
     // Persistent rooms: one category per room, "room-<name>: { ... }".
     for (const auto& category : config.categories("room-")) {
         const char* name = category.c_str();
@@ -84,6 +86,8 @@ void VideoRoomPlugin::configure(const janus::PluginConfig& config) {
     onRequest<Session>("mute_all", Execution::LoopSync, &VideoRoomPlugin::muteAll);
     onRequest<Session>("lock", Execution::LoopSync, &VideoRoomPlugin::lock);
     onRequest<Session>("raise_hand", Execution::ControlLoop, &VideoRoomPlugin::raiseHand);
+    onRequest<Session>("dial", Execution::LoopSync, &VideoRoomPlugin::dial);
+    hub::Services::instance().offer("videoroom.dial_progress", [this](const Json& report) { return queueDialProgress(report); });
     onAdminRequest("list", &VideoRoomPlugin::adminListRooms, Execution::LoopSync);
     onAdminRequest("create", &VideoRoomPlugin::adminCreate, Execution::LoopSync);
     onAdminRequest("destroy", &VideoRoomPlugin::adminDestroy, Execution::LoopSync);
@@ -94,6 +98,7 @@ std::shared_ptr<janus::PluginSession> VideoRoomPlugin::newSession(janus::Handle*
 }
 
 void VideoRoomPlugin::onShutdown() {
+    hub::Services::instance().withdraw("videoroom.dial_progress");
     for (auto& [key, room] : rooms_)
         room->closeHub();
     rooms_.clear();

@@ -57,6 +57,12 @@ private:
     Reply muteAll(Session&, RequestReader&, const Request&);
     Reply lock(Session&, RequestReader&, const Request&);
     Reply raiseHand(Session&, RequestReader&, const Request&);
+    // Sylk: a moderator has the SIP focus call a phone into the room (hub service
+    // sip.focus.invite); its progress comes back through our service videoroom.dial_progress
+    // (any thread: posted to the control loop) and reaches that moderator as "dial" events.
+    Reply dial(Session&, RequestReader&, const Request&);
+    Json queueDialProgress(const Json& report);
+    void deliverDialProgress(uint64_t token, const std::string& state, int status, const std::string& reason);
     Reply edit(Session&, RequestReader&, const Request&);
     Reply composing(Session&, RequestReader&, const Request&);
     Reply adminListRooms(RequestReader&, const Request&);
@@ -120,6 +126,14 @@ private:
     RoomSettings defaults_;
     size_t maxMessageBytes_ = 16 * 1024;
     std::string recordingsDir_;
+    std::string dialDomain_;  // phone numbers in "dial" become sip:<number>@dialDomain_
+    struct PendingDial {
+        std::weak_ptr<VideoRoom> room;
+        uint64_t participant = 0;  // who asked: hears the progress
+        std::string uri;
+    };
+    std::map<uint64_t, PendingDial> dials_;  // by token, until answered or failed; control loop only
+    uint64_t nextDialToken_ = 1;
 };
 
 }  // namespace sylk::videoroom

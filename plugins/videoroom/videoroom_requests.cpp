@@ -42,4 +42,39 @@ ChatRequest parseChat(RequestReader& reader, size_t maxBytes) {
     return chat;
 }
 
+std::string parseDialTarget(const std::string& input, const std::string& phoneDomain) {
+    size_t first = input.find_first_not_of(" \t");
+    size_t last = input.find_last_not_of(" \t");
+    std::string target = first == std::string::npos ? "" : input.substr(first, last - first + 1);
+    if (target.empty())
+        throw RequestError(ErrorCode::InvalidField, "field 'uri' is empty: give a SIP URI or a phone number");
+    std::string number;
+    bool phone = true;
+    for (size_t i = 0; i < target.size() && phone; ++i) {
+        char c = target[i];
+        if ((c >= '0' && c <= '9') || (c == '+' && i == 0))
+            number += c;
+        else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')')
+            phone = false;
+    }
+    size_t digits = number.size() - (number.rfind('+', 0) == 0 ? 1 : 0);
+    if (phone && digits >= 3 && digits <= 20) {
+        if (phoneDomain.empty())
+            throw RequestError(ErrorCode::InvalidField,
+                               "this server dials no phone numbers (no 'dial_domain' configured): give a SIP URI (sip:user@host)");
+        return "sip:" + number + "@" + phoneDomain;
+    }
+    bool hasScheme = target.rfind("sip:", 0) == 0 || target.rfind("sips:", 0) == 0;
+    // user@host gets "sip:"; another scheme (tel:, http:) is no SIP URI and is refused below.
+    bool otherScheme = !hasScheme && target.find(':') < target.find('@');
+    if (!hasScheme)
+        target = "sip:" + target;
+    size_t at = target.find('@');
+    bool usable = !otherScheme && at != std::string::npos && at > target.find(':') + 1 && at + 1 < target.size() &&
+                  target.find_first_of(" <>\"\r\n\t,") == std::string::npos && target.size() <= 512;
+    if (!usable)
+        throw RequestError(ErrorCode::InvalidField, "field 'uri' must be a SIP URI (sip:user@host) or a phone number");
+    return target;
+}
+
 }  // namespace sylk::videoroom

@@ -30,4 +30,10 @@ struct ChatRequest {
 };
 ChatRequest parseChat(RequestReader& reader, size_t maxBytes);
 
+// Whom a "dial" request calls into the room, as a SIP URI for the focus: a SIP URI of a user
+// (sip:/sips:, with "@"), a bare user@host, or a phone number (+, digits and the separators
+// " -.()", 3 to 20 digits) made sip:<number>@<phoneDomain>. Throws InvalidField for anything
+// else, and for a number when no phoneDomain is configured.
+std::string parseDialTarget(const std::string& input, const std::string& phoneDomain);
+
 }  // namespace sylk::videoroom

@@ -1,5 +1,5 @@
 // Fuzz target: videoroom request bodies from raw bytes, through the dispatcher and the
-// videoroom's own parsers (room ids, stream selectors, chat messages).
+// videoroom's own parsers (room ids, stream selectors, chat messages, dial targets).
 #include <cstddef>
 #include <cstdint>
 
@@ -36,6 +36,12 @@ sylk::Dispatcher<FuzzNoState> makeDispatcher() {
         });
     dispatcher.add("message", Execution::ControlLoop, [](FuzzNoState&, RequestReader& reader, const Request&) {
         parseChat(reader, 16 * 1024);
+        return Reply{};
+    });
+    dispatcher.add("dial", Execution::LoopSync, [](FuzzNoState&, RequestReader& reader, const Request&) {
+        std::string uri = reader.requireString("uri", 512);
+        parseDialTarget(uri, "");
+        parseDialTarget(uri, "pstn.example.com");
         return Reply{};
     });
     for (const char* verb : {"exists", "destroy", "listparticipants", "create"})

@@ -61,11 +61,26 @@ static void chat_messages(void**) {
     assert_int_equal(errorOf([&] { parseChat(extraReader, 100); }), 1003);
 }
 
+static void dial_targets(void**) {
+    assert_string_equal(parseDialTarget("sip:bob@example.com", "").c_str(), "sip:bob@example.com");
+    assert_string_equal(parseDialTarget("  sips:bob@example.com:5061 ", "").c_str(), "sips:bob@example.com:5061");
+    assert_string_equal(parseDialTarget("bob@127.0.0.1:5078", "").c_str(), "sip:bob@127.0.0.1:5078");
+    assert_string_equal(parseDialTarget("+31 (20) 555-0100", "pstn.example.com").c_str(),
+                        "sip:+31205550100@pstn.example.com");
+    assert_string_equal(parseDialTarget("112", "gw.example").c_str(), "sip:112@gw.example");
+    // A number with no dial_domain configured, and what is neither a number nor a SIP URI.
+    for (const char* bad : {"+31 20 555 0100", "", "   ", "sip:nobody", "tel:+3120555", "http://x@y", "sip:@host",
+                            "sip:a@", "sip:a b@host", "sip:a@host>", "12", "bob"})
+        assert_int_equal(errorOf([&] { parseDialTarget(bad, ""); }), 1003);
+    assert_int_equal(errorOf([&] { parseDialTarget("sip:" + std::string(600, 'a') + "@h", ""); }), 1003);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(room_ids_by_number_or_name),
         cmocka_unit_test(feed_selectors),
         cmocka_unit_test(chat_messages),
+        cmocka_unit_test(dial_targets),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -1,0 +1,123 @@
+"""The conference page's chat panel, private messages, file cards, moderator panel and invite
+dialog, driven through the UI in real browsers against the real janus (one janus for the
+module): Chromium for every flow, Firefox ESR for the main one (chat and moderation); the
+invite dialog makes the SIP focus call a sipp phone, which answers and is heard in the room."""
+import asyncio
+import json
+import os
+import shutil
+import tempfile
+
+from conftest import TOP, run
+from harness.processes import spawn
+from harness.rtp_peer import RtpPeer
+from test_audiomixer import Voice, tone_db
+from test_sip_focus import SCENARIOS, wait_for
+from test_videoroom_browser import run_browser_script
+
+
+def test_chat_files_and_moderation_in_chromium(janus):
+    result = run_browser_script("room_moderation_test.mjs", janus.http_url + "room.html", "moderated-room")
+    assert "error" not in result, json.dumps(result, indent=1)
+    print("\n".join(result.get("timing", [])))
+    assert result["annPanel"] is True and result["benPanel"] is False and result["benControls"] == 0
+    for request, answer in result["forged"].items():  # the server refuses a non-moderator
+        assert "only a moderator" in answer, (request, answer)
+    assert result["catPanelClosed"] is True
+    assert result["catUnreadLabel"] == "Chat 1 unread message" and result["catBadge"] == "1"
+    assert result["catAfterOpen"] == {"label": "Chat", "seen": True}
+    assert result["benPrivate"] == {"text": "Ann (private):just for Ben", "chip": "private"}
+    assert result["benPlaceholder"] == "Private message to Ann"
+    assert result["annPrivate"] == {"text": "Ben (private):a private reply", "chip": "private"}
+    assert result["annSentChip"] == "private to Ben"
+    assert result["catLeaks"] == 0
+    assert "notes.bin" in result["benCard"] and "300 kB, from Ann" in result["benCard"]
+    assert result["thumbnailWidth"] == 1
+    assert result["download"] == {"name": "notes.bin", "same": True, "progress": 1}
+    assert result["cancelled"] == {"bar": True}
+    audio = result["benAudioAtCat"]
+    assert audio["mutedFrom"] > audio["before"] > 0, audio            # Ben was heard before
+    assert audio["after"] - audio["mutedFrom"] < 200, audio           # and is not after the mute
+    assert result["catAudioFromAnn"] > 0
+    assert result["lockShownToBen"] is True
+    assert "This room is locked" in result["danError"], result["danError"]
+    assert "Cat" not in result["annRosterAfterKick"] and result["unlocked"] is True
+    assert len(result["steps"]) == 12, result["steps"]
+    assert janus.alive()
+
+
+def test_chat_and_moderation_in_firefox(janus):
+    result = run_browser_script("room_moderation_firefox_test.mjs", janus.http_url + "room.html", "firefox-moderated")
+    assert "error" not in result, json.dumps(result, indent=1)
+    print("\n".join(result["trace"]))
+    assert result["benPanel"] is False
+    assert result["benUnread"] == "Chat 1 unread message"
+    assert result["benPrivate"] == "Ann (private):private to Ben"
+    assert result["annPrivate"] == "Ben (private):private to Ann"
+    assert result["benMuted"] == "A moderator muted your microphone."
+    assert result["benLock"] == "Room locked: nobody else can join"
+    assert result["benKicked"] == "A moderator removed you from the room."
+    assert len(result["steps"]) == 5, result["steps"]
+    assert janus.alive()
+
+
+def test_invite_dialog_calls_a_phone_into_the_room(janus):
+    """Ann (moderator) calls a sipp phone in from the Invite dialog: the dialog shows it ringing
+    and answered, the phone is in both pages' rosters, and the room (an audio mixer member of
+    the same room) hears the phone's tone, as the focus's REFER test asserts."""
+    room = "invite-room"
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+
+    async def body():
+        voice = Voice(janus, room, "Listener", 440)
+        bob = await RtpPeer("pcmu", 600).open()
+        phone = await spawn(
+            "sipp", "-sf", os.path.join(SCENARIOS, "dial_target.xml"), "-m", "1", "-i", "127.0.0.1", "-p", "5079",
+            "-nostdin", "-timeout", "60s", "-trace_msg", "-message_file", os.path.join(trace_dir, "bob.log"),
+            "-set", "rtpport", str(bob.port), cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE)
+        browser = None
+        try:
+            await voice.join()
+            browser = await spawn("node", os.path.join(TOP, "tests", "browser", "room_invite_test.mjs"),
+                                  janus.http_url + "room.html", room, "sip:bob@127.0.0.1:5079", "bob",
+                                  stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            try:
+                offer = await wait_for(os.path.join(trace_dir, "bob.log"), r"INVITE sip:bob.*?m=audio (\d+) RTP/AVP 0", 60)
+                await wait_for(os.path.join(trace_dir, "bob.log"), r"ACK sip:bob", 20)
+            except AssertionError as error:  # say what the page saw
+                out, _ = await asyncio.wait_for(browser.communicate(), 60)
+                log = [line for line in open(janus.log_path, errors="replace") if "invite" in line.lower() or "dial" in line]
+                raise AssertionError("%s; the page: %s; janus: %s" % (error, out.decode(errors="replace")[-3000:], log[-20:]))
+            await bob.stream(("127.0.0.1", int(offer.group(1))), 2)
+            heard = voice.heard()
+            out, err = await asyncio.wait_for(browser.communicate(), 90)
+            lines = [line for line in out.decode().splitlines() if line.startswith("{")]
+            assert lines, err.decode(errors="replace")[-2000:]
+            return json.loads(lines[-1]), heard
+        finally:
+            if browser and browser.returncode is None:
+                browser.kill()
+                await browser.wait()
+            if phone.returncode is None:
+                phone.kill()
+                await phone.wait()
+            bob.close()
+            await voice.close()
+
+    try:
+        result, heard = run(body(), timeout=120)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert "error" not in result, json.dumps(result, indent=1)
+    assert result["link"].endswith("/r/invite-room") and result["clipboard"] == result["link"], result
+    assert result["states"] == ["sip:bob@127.0.0.1:5079: answered: in the room"], result
+    assert result["seen"] == ["calling", "ringing", "answered"], result      # the reply, then the focus's reports
+    assert result["failed"].startswith("sip:nobody@127.0.0.1:5081: did not answer (5"), result["failed"]
+    assert "bob" in result["annRoster"], result["annRoster"]
+    assert result["benForm"] is False and result["benNote"] is True
+    assert "only a moderator" in result["benDial"], result["benDial"]
+    assert "must be a SIP URI" in result["refused"], result["refused"]
+    assert tone_db(*heard, 600) > 120                                       # the room hears the phone
+    assert len(result["steps"]) == 3, result["steps"]
+    assert janus.alive()
