@@ -1,0 +1,159 @@
+// The phone page as people use it (issue 16), in one browser with two pages: Ann and Bob sign in
+// with SIP accounts at a registrar (the pytest side runs Kamailio), Ann opens a conversation with
+// Bob and sends a message; Bob sees it in his conversations list (unread), opens it, and Ann's
+// message shows "read" (Bob's display notification came back); Ann calls Bob from the
+// conversation, Bob answers on the incoming-call screen, both hear audio (inbound bytes and
+// energy), Ann sends tones with the keypad's keys and buttons and Bob receives them, Ann hangs up
+// and both call histories list the call. checkStep() at each screen. With "firefox" as the third
+// argument it runs the sign-in and conversation part in Firefox ESR (puppeteer-core).
+//   node phone_conversation_test.mjs http://127.0.0.1:8088/phone.html sip:127.0.0.1:5090 [chromium|firefox]
+import { checkStep } from "./ui_check.mjs";
+
+const [url, proxy, browserName = "chromium"] = process.argv.slice(2);
+const firefox = browserName === "firefox";
+const ANN = "sip:ann@127.0.0.1";
+const BOB = "sip:bob@127.0.0.1";
+const TEXT = `Hello Bob <b>not bold</b> ${Date.now()}`;
+const result = { browser: browserName, console: [], steps: [] };
+const pages = [];
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const waitFor = async (page, predicate, arg, timeout = 15000) => {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    if (await page.evaluate(predicate, arg)) return;
+    await sleep(50);
+  }
+  throw new Error(`timed out at step ${result.step}: ${predicate} (${arg})`);
+};
+const step = async (page, name) => {
+  result.step = name;
+  await checkStep(page, name);
+  result.steps.push(name);
+};
+// What a person does, in either browser: type into a labelled field, press a named button.
+const act = {
+  fill: async (page, label, id, text) => {
+    if (firefox) {
+      await page.click(`#${id}`);  // select what is there (a remembered address), then type over it
+      await page.keyboard.down("Control");
+      await page.keyboard.press("a");
+      await page.keyboard.up("Control");
+      await page.type(`#${id}`, text);
+    } else {
+      await page.getByLabel(label, { exact: true }).fill(text);
+    }
+  },
+  press: async (page, name, id) => {
+    if (firefox) await page.click(`#${id}`);
+    else await page.getByRole("button", { name, exact: true }).and(page.locator(`#${id}`)).click();
+  },
+};
+
+let launched;
+if (firefox) {
+  const { launchFirefox } = await import("./firefox.mjs");
+  launched = await launchFirefox();
+} else {
+  const { launchChromium } = await import("./chromium.mjs");
+  launched = await launchChromium();
+}
+const newPage = async () => {
+  const page = firefox ? await launched.browser.newPage() : await launched.context.newPage();
+  if (firefox) await page.setViewport({ width: 1280, height: 800 });
+  page.on("console", (message) => message.type() === "error" && result.console.push(`${message.text()}`));
+  page.on("pageerror", (error) => result.console.push(`pageerror: ${error.message}`));
+  pages.push(page);
+  return page;
+};
+
+const signIn = async (page, who, check) => {
+  await page.goto(url);
+  await waitFor(page, () => !document.getElementById("register").disabled || window.sylkPhone?.error);
+  if (check) await step(page, "signin");
+  await act.fill(page, "SIP address", "username", who);
+  await act.fill(page, "Proxy (optional)", "proxy", proxy);
+  await act.press(page, "Sign in", "register");
+  await waitFor(page, () => window.sylkPhone.registered || window.sylkPhone.error);
+};
+
+try {
+  const ann = await newPage();
+  const bob = await newPage();
+  await signIn(ann, ANN, true);
+  await signIn(bob, BOB, false);
+  await step(ann, "signed-in");
+
+  // Ann opens a conversation with Bob and sends a message (Enter in the message field).
+  await act.fill(ann, "Address", "uri", BOB);
+  await act.press(ann, "Message", "open-conv");
+  await waitFor(ann, () => !document.getElementById("conversation").hidden);
+  await act.fill(ann, "Message", "text", TEXT);
+  if (firefox) await ann.keyboard.press("Enter");
+  else await ann.getByLabel("Message", { exact: true }).press("Enter");
+  await waitFor(ann, (text) => [...document.querySelectorAll("#conv-messages li.message-outgoing")].pop()
+    ?.querySelector(".message-text").textContent === text, TEXT);
+
+  // Bob's list shows the conversation with one unread message; he opens it.
+  await waitFor(bob, () => document.querySelector("#conversations .badge")?.textContent === "1");
+  result.bobList = await bob.evaluate(() => document.querySelector("#conversations li").textContent);
+  result.bobUnreadTitle = await bob.evaluate(() => document.title);
+  await step(bob, "conversation-unread");
+  if (firefox) await bob.click("#conversations button.conversation");
+  else await bob.getByRole("button", { name: /ann@127\.0\.0\.1/ }).click();
+  await waitFor(bob, (text) => [...document.querySelectorAll("#conv-messages li.message-incoming .message-text")]
+    .some((item) => item.textContent === text), TEXT);
+  result.bobShown = await bob.evaluate(() => [...document.querySelectorAll("#conv-messages li.message-incoming .message-text")].pop().textContent);
+  result.bobBold = await bob.evaluate(() => document.querySelectorAll("#conv-messages b").length);
+  await waitFor(bob, () => !document.querySelector("#conversations .badge"));
+  await waitFor(bob, () => document.getElementById("conv-key").dataset.state !== "unknown");
+  result.bobKeyState = await bob.evaluate(() => document.getElementById("conv-key").textContent);
+  await step(bob, "conversation-open");
+
+  // The read receipt: Ann's message turns "read".
+  await waitFor(ann, () => [...document.querySelectorAll("#conv-messages li.message-outgoing")].pop()?.dataset.receipt === "displayed");
+  result.annReceipt = await ann.evaluate(() => document.querySelector("#conv-messages li.message-outgoing .message-meta").textContent);
+  await step(ann, "message-read");
+
+  if (!firefox) {
+    // Ann calls Bob from the conversation; Bob answers on the incoming-call screen.
+    await ann.locator("#conv-call").click();
+    await bob.getByRole("dialog", { name: "Incoming call" }).waitFor();
+    result.incoming = await bob.evaluate(() => document.getElementById("caller").textContent);
+    await step(bob, "incoming-call");
+    await bob.getByRole("dialog").getByRole("button", { name: "Accept" }).click();
+    await waitFor(ann, () => window.sylkPhone.call === "talking");
+    await waitFor(bob, () => window.sylkPhone.call === "talking");
+    // Audio both ways: inbound bytes and energy growing (the fake microphone's tone).
+    await waitFor(ann, async () => (await window.sylkPhone.inboundStats()).audioEnergy > 0);
+    await waitFor(bob, async () => (await window.sylkPhone.inboundStats()).audioEnergy > 0);
+    result.annAudio = await ann.evaluate(() => window.sylkPhone.inboundStats());
+    result.bobAudio = await bob.evaluate(() => window.sylkPhone.inboundStats());
+
+    // DTMF: keys on the keyboard (focus on the page, not a text field), then a pad button.
+    await ann.locator("#call-title").click();
+    for (const key of ["1", "2", "#"]) await ann.keyboard.press(key);
+    await ann.getByRole("button", { name: "Tone 5" }).click();
+    await waitFor(ann, () => window.sylkPhone.dtmfSent === "12#5");
+    await waitFor(bob, () => window.sylkPhone.dtmfReceived.length >= 4);
+    result.dtmfSent = await ann.evaluate(() => document.getElementById("dtmf-sent").textContent);
+    result.dtmfReceived = await bob.evaluate(() => window.sylkPhone.dtmfReceived);
+    await step(ann, "in-call-keypad");
+
+    await ann.getByRole("button", { name: "Hang up" }).click();
+    await waitFor(ann, () => window.sylkPhone.call === "idle");
+    await waitFor(bob, () => window.sylkPhone.call === "idle");
+    result.annCalls = await ann.evaluate(() => [...document.querySelectorAll("#call-history li span")].map((s) => s.textContent));
+    result.bobCalls = await bob.evaluate(() => [...document.querySelectorAll("#call-history li span")].map((s) => s.textContent));
+    await step(ann, "call-history");
+  }
+  result.errors = await Promise.all(pages.map((page) => page.evaluate(() => window.sylkPhone.error)));
+} catch (error) {
+  result.error = String(error);
+  result.pageState = await Promise.all(pages.map((page) => page.evaluate(() => ({
+    status: window.sylkPhone?.status, call: window.sylkPhone?.call, events: window.sylkPhone?.events,
+    history: window.sylkPhone?.history })).catch(() => null)));
+} finally {
+  await launched.close();
+}
+console.log(JSON.stringify(result));
