@@ -2,9 +2,9 @@
 // with SIP accounts at a registrar (the pytest side runs Kamailio), Ann opens a conversation with
 // Bob and sends a message; Bob sees it in his conversations list (unread), opens it, and Ann's
 // message shows "read" (Bob's display notification came back); Ann calls Bob from the
-// conversation, Bob answers on the incoming-call screen, both hear audio (inbound bytes and
-// energy), Ann sends tones with the keypad's keys and buttons and Bob receives them, Ann hangs up
-// and both call histories list the call. checkStep() at each screen. With "firefox" as the third
+// conversation, Bob answers on the incoming-call screen, both hear audio (inbound energy
+// growing), the keypad is up, Ann hangs up and both call histories list the call. (The keypad's
+// tones are not sent here: see docs/webapp.md, a looped INFO ends the caller's leg.) checkStep() at each screen. With "firefox" as the third
 // argument it runs the sign-in and conversation part in Firefox ESR (puppeteer-core).
 //   node phone_conversation_test.mjs http://127.0.0.1:8088/phone.html sip:127.0.0.1:5090 [chromium|firefox]
 import { checkStep } from "./ui_check.mjs";
@@ -28,12 +28,14 @@ const waitFor = async (page, predicate, arg, timeout = 15000) => {
 };
 const step = async (page, name) => {
   result.step = name;
+  console.error(`step ${name}`);  // where a hung run stopped, for the pytest side
   await checkStep(page, name);
   result.steps.push(name);
 };
 // What a person does, in either browser: type into a labelled field, press a named button.
 const act = {
   fill: async (page, label, id, text) => {
+    console.error(`fill ${id}`);
     if (firefox) {
       await page.click(`#${id}`);  // select what is there (a remembered address), then type over it
       await page.keyboard.down("Control");
@@ -45,6 +47,7 @@ const act = {
     }
   },
   press: async (page, name, id) => {
+    console.error(`press ${id}`);
     if (firefox) await page.click(`#${id}`);
     else await page.getByRole("button", { name, exact: true }).and(page.locator(`#${id}`)).click();
   },
@@ -124,20 +127,21 @@ try {
     await bob.getByRole("dialog").getByRole("button", { name: "Accept" }).click();
     await waitFor(ann, () => window.sylkPhone.call === "talking");
     await waitFor(bob, () => window.sylkPhone.call === "talking");
-    // What arrived of the other side's audio (reported, not asserted: web to web through the
-    // gateway's two SIP legs carries no audio yet, see the report).
+    // Audio both ways: the other side's fake microphone (a tone) decoded, inbound energy growing.
+    const energy = () => window.sylkPhone.inboundStats().then((stats) => stats.audioEnergy);
+    for (const page of [ann, bob]) {
+      const first = await page.evaluate(energy);
+      await waitFor(page, (before) => window.sylkPhone.inboundStats().then((stats) => stats.audioEnergy > before + 0.01), first);
+    }
     result.annAudio = await ann.evaluate(() => window.sylkPhone.inboundStats());
     result.bobAudio = await bob.evaluate(() => window.sylkPhone.inboundStats());
-
-    // The keypad is up during the call (its keys and tones are not driven here: see the report;
-    // web to web through the gateway's two legs of one dialog drops soon).
     result.keypadShown = await ann.evaluate(() => !document.getElementById("keypad").hidden);
-    if (await ann.evaluate(() => window.sylkPhone.call !== "idle"))
-      await ann.getByRole("button", { name: "Hang up" }).click().catch(() => {});
+    await step(ann, "in-call");
+    await ann.getByRole("button", { name: "Hang up" }).click();
     await waitFor(ann, () => window.sylkPhone.call === "idle");
-    await waitFor(ann, () => document.querySelectorAll("#call-history li").length > 0);
+    await waitFor(bob, () => window.sylkPhone.call === "idle");
     result.annCalls = await ann.evaluate(() => [...document.querySelectorAll("#call-history li span")].map((s) => s.textContent));
-    result.errors = [null, await bob.evaluate(() => window.sylkPhone.error)];
+    result.bobCalls = await bob.evaluate(() => [...document.querySelectorAll("#call-history li span")].map((s) => s.textContent));
     await step(ann, "call-history");
   }
   result.errors ??= await Promise.all(pages.map((page) => page.evaluate(() => window.sylkPhone.error)));

@@ -3,8 +3,8 @@
 in a headless browser page (tests/browser/phone_conversation_test.mjs). A message from Ann shows
 in Bob's conversations list as unread; Bob opens it and Ann's message turns "read" (the gateway
 sends Bob's display notification, RFC 5438, for a pager-mode MESSAGE); Ann calls Bob from the
-conversation, Bob answers on the incoming-call screen (both pages in the call), the keypad is up, Ann hangs
-up, and her call history lists the answered call. axe-core and screenshots at
+conversation, Bob answers on the incoming-call screen (both pages in the call, audio both ways), the keypad is
+up, Ann hangs up, and both call histories lists the answered call. axe-core and screenshots at
 each screen (ui_check.mjs). The sign-in and conversation part runs in Firefox ESR too."""
 import asyncio
 import json
@@ -33,16 +33,22 @@ def registrar():
 
 
 def run_script(janus, registrar, browser):
+    log_path = os.path.join(tempfile.mkdtemp(prefix="sylk-phone-conv-"), "stderr.txt")
+
     async def body():
-        process = await spawn("node", SCRIPT, janus.http_url + "phone.html", registrar.uri, browser,
-                              stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        try:
-            output, errors = await asyncio.wait_for(process.communicate(), 100)
-        finally:
-            if process.returncode is None:
+        with open(log_path, "wb") as log:
+            process = await spawn("node", SCRIPT, janus.http_url + "phone.html", registrar.uri, browser,
+                                  stdout=asyncio.subprocess.PIPE, stderr=log)
+            try:
+                output, _ = await asyncio.wait_for(process.communicate(), 100)
+            except asyncio.TimeoutError:
                 process.kill()
+                await process.wait()
+                with open(log_path, errors="replace") as errors:
+                    raise AssertionError("the browser script hung:\n" + errors.read()[-3000:]) from None
         lines = [line for line in output.decode().splitlines() if line.startswith("{")]
-        assert lines, errors.decode(errors="replace")[-2000:]
+        with open(log_path, errors="replace") as errors:
+            assert lines, errors.read()[-2000:]
         return json.loads(lines[-1])
 
     result = run(body(), timeout=120)
@@ -65,12 +71,15 @@ def test_sign_in_message_read_receipt_call_keypad_and_history(janus, registrar):
     result = run_script(janus, registrar, "chromium")
     assert_conversation(result)
     assert "ann@127.0.0.1" in result["incoming"], result["incoming"]
+    for side in ("annAudio", "bobAudio"):
+        assert result[side]["audioBytes"] > 500 and result[side]["audioEnergy"] > 0, result[side]
     assert result["keypadShown"] is True
-    ann_call = result["annCalls"][0]
+    ann_call, bob_call = result["annCalls"][0], result["bobCalls"][0]
     assert ann_call.startswith("Outgoing call bob@127.0.0.1: answered"), ann_call
+    assert bob_call.startswith("Incoming call ann@127.0.0.1: answered"), bob_call
     assert result["errors"] == [None, None], result["errors"]
     assert result["steps"] == ["signin", "signed-in", "conversation-unread", "conversation-open", "message-read",
-                               "incoming-call", "call-history"], result["steps"]
+                               "incoming-call", "in-call", "call-history"], result["steps"]
 
 
 def test_sign_in_and_conversation_in_firefox(janus, registrar):
