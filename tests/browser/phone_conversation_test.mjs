@@ -4,8 +4,10 @@
 // message shows "read" (Bob's display notification came back); Ann calls Bob from the
 // conversation, Bob answers on the incoming-call screen, both hear audio (inbound energy
 // growing), the keypad is up, Ann hangs up and both call histories list the call. (The keypad's
-// tones are not sent here: see docs/webapp.md, a looped INFO ends the caller's leg.) checkStep() at each screen. With "firefox" as the third
-// argument it runs the sign-in and conversation part in Firefox ESR (puppeteer-core).
+// tones are not sent here: see docs/webapp.md, a looped INFO ends the caller's leg.) checkStep()
+// at each screen. With "firefox" as the third
+// argument it runs the sign-in and conversation part with Ann in Firefox ESR (puppeteer-core) and
+// Bob in Chromium (one page per browser: a second Firefox page in the background stalled).
 //   node phone_conversation_test.mjs http://127.0.0.1:8088/phone.html sip:127.0.0.1:5090 [chromium|firefox]
 import { checkStep } from "./ui_check.mjs";
 
@@ -33,10 +35,11 @@ const step = async (page, name) => {
   result.steps.push(name);
 };
 // What a person does, in either browser: type into a labelled field, press a named button.
+const isPlaywright = (page) => typeof page.getByLabel === "function";
 const act = {
   fill: async (page, label, id, text) => {
     console.error(`fill ${id}`);
-    if (firefox) {
+    if (!isPlaywright(page)) {
       await page.click(`#${id}`);  // select what is there (a remembered address), then type over it
       await page.keyboard.down("Control");
       await page.keyboard.press("a");
@@ -48,22 +51,17 @@ const act = {
   },
   press: async (page, name, id) => {
     console.error(`press ${id}`);
-    if (firefox) await page.click(`#${id}`);
+    if (!isPlaywright(page)) await page.click(`#${id}`);
     else await page.getByRole("button", { name, exact: true }).and(page.locator(`#${id}`)).click();
   },
 };
 
-let launched;
-if (firefox) {
-  const { launchFirefox } = await import("./firefox.mjs");
-  launched = await launchFirefox();
-} else {
-  const { launchChromium } = await import("./chromium.mjs");
-  launched = await launchChromium();
-}
-const newPage = async () => {
-  const page = firefox ? await launched.browser.newPage() : await launched.context.newPage();
-  if (firefox) await page.setViewport({ width: 1280, height: 800 });
+const { launchChromium } = await import("./chromium.mjs");
+const chromium = await launchChromium();
+const fox = firefox ? await (await import("./firefox.mjs")).launchFirefox() : null;
+const newPage = async (inFirefox) => {
+  const page = inFirefox ? await fox.browser.newPage() : await chromium.context.newPage();
+  if (inFirefox) await page.setViewport({ width: 1280, height: 800 });
   page.on("console", (message) => message.type() === "error" && result.console.push(`${message.text()}`));
   page.on("pageerror", (error) => result.console.push(`pageerror: ${error.message}`));
   pages.push(page);
@@ -81,8 +79,8 @@ const signIn = async (page, who, check) => {
 };
 
 try {
-  const ann = await newPage();
-  const bob = await newPage();
+  const ann = await newPage(firefox);
+  const bob = await newPage(false);
   await signIn(ann, ANN, true);
   await signIn(bob, BOB, false);
   await step(ann, "signed-in");
@@ -92,7 +90,7 @@ try {
   await act.press(ann, "Message", "open-conv");
   await waitFor(ann, () => !document.getElementById("conversation").hidden);
   await act.fill(ann, "Message", "text", TEXT);
-  if (firefox) await ann.keyboard.press("Enter");
+  if (!isPlaywright(ann)) await ann.keyboard.press("Enter");
   else await ann.getByLabel("Message", { exact: true }).press("Enter");
   await waitFor(ann, (text) => [...document.querySelectorAll("#conv-messages li.message-outgoing")].pop()
     ?.querySelector(".message-text").textContent === text, TEXT);
@@ -102,8 +100,7 @@ try {
   result.bobList = await bob.evaluate(() => document.querySelector("#conversations li").textContent);
   result.bobUnreadTitle = await bob.evaluate(() => document.title);
   await step(bob, "conversation-unread");
-  if (firefox) await bob.click("#conversations button.conversation");
-  else await bob.getByRole("button", { name: /ann@127\.0\.0\.1/ }).click();
+  await bob.getByRole("button", { name: /ann@127\.0\.0\.1/ }).click();
   await waitFor(bob, (text) => [...document.querySelectorAll("#conv-messages li.message-incoming .message-text")]
     .some((item) => item.textContent === text), TEXT);
   result.bobShown = await bob.evaluate(() => [...document.querySelectorAll("#conv-messages li.message-incoming .message-text")].pop().textContent);
@@ -152,6 +149,7 @@ try {
     keypadHidden: document.getElementById("keypad")?.hidden,
     history: window.sylkPhone?.history })).catch(() => null)));
 } finally {
-  await launched.close();
+  await chromium.close();
+  if (fox) await fox.close();
 }
 console.log(JSON.stringify(result));
