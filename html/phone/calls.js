@@ -61,6 +61,7 @@ export function initCalls() {
     $("call-peer").textContent = current ? shortAddress(current.peer) : "";
     const wasOpen = !$("incoming").hidden;
     $("incoming").hidden = callState !== "ringing-in";
+    $("app").inert = callState === "ringing-in";  // a modal dialog: the rest waits for the answer
     if (callState === "ringing-in" && !wasOpen) $("accept").focus();
     $("keypad").hidden = callState !== "talking";
     for (const again of document.querySelectorAll(".call-again")) again.disabled = inCall;
