@@ -196,6 +196,10 @@ private:
         std::string body;    // message/cpim
     };
     std::vector<PendingMessage> pending_;  // SIP thread only
+    // Pager-mode MESSAGEs to an account that asked for a display notification: the "displayed"
+    // IMDN to send its sender when a tab of the account shows it, by "<aor> <imdn.Message-ID>"
+    // (bounded; SIP thread only).
+    std::map<std::string, PendingMessage> pagerDisplayAsked_;
     std::vector<std::pair<nua_handle_s*, int64_t>> repathRetries_;  // (call, when to re-INVITE again), SIP thread only
 
     // The journal (gateway_journal.cpp). Appends entries, then on the SIP thread answers the
@@ -267,6 +271,8 @@ private:
     // A message the peer sent (on the SIP thread): message, composing or imdn events.
     void onChatMessage(GatewaySession& session, const hub::DirectMessage& message);
     Json chatMessage(GatewaySession& session, const MessageRequest& request);
+    // displayed() for a pager-mode MESSAGE (no chat call): its IMDN as a MESSAGE to the sender.
+    Json pagerDisplayed(GatewaySession& session, const std::string& messageId);
     Json chatComposing(GatewaySession& session, bool active);
 
     // Files offered to the web user (gateway_files.cpp): each its own dialog.
@@ -308,8 +314,8 @@ public:
     // Offers the uploaded file id to uri (RFC 5547, a=sendonly) and sends it once accepted.
     Json sendFile(const std::shared_ptr<GatewaySession>& session, const std::string& uri, const std::string& id);
 
-    // The web user saw message_id (a message of the chat call that asked for display
-    // notifications): a "displayed" IMDN (RFC 5438) to its sender.
+    // The web user saw message_id (a message of the chat call, or a pager-mode MESSAGE to the
+    // account, that asked for display notifications): a "displayed" IMDN (RFC 5438) to its sender.
     Json displayed(GatewaySession& session, const std::string& messageId);
     // A chat-only call (m=message, we listen) from the web user to uri; no JSEP.
     Json callChat(const std::shared_ptr<GatewaySession>& session, const std::string& uri);

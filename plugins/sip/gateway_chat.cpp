@@ -413,7 +413,7 @@ void Gateway::onChatMessage(GatewaySession& session, const hub::DirectMessage& m
 Json Gateway::displayed(GatewaySession& session, const std::string& messageId) {
     SipCall& call = session.call;
     if (call.state != CallState::Established || !call.chatLink)
-        throw RequestError(ErrorCode::SipWrongState, "no chat call");
+        return pagerDisplayed(session, messageId);
     auto asked = call.displayAsked.find(messageId);
     if (asked == call.displayAsked.end())
         throw RequestError(ErrorCode::InvalidField, "no message '" + messageId + "' waiting for a display notification");
@@ -423,6 +423,18 @@ Json Gateway::displayed(GatewaySession& session, const std::string& messageId) {
     if (reply)
         call.chatLink->send("message/cpim", cpim::buildCpim(*reply));
     journalChat(session, store::kind::kState, messageId, "", "", "", "displayed");
+    Json event = result("displayedsent");
+    event.set("message_id", messageId);
+    return event;
+}
+
+Json Gateway::pagerDisplayed(GatewaySession& session, const std::string& messageId) {
+    auto asked = pagerDisplayAsked_.find(session.account.aor + " " + messageId);
+    if (!session.account.active || asked == pagerDisplayAsked_.end())
+        throw RequestError(ErrorCode::InvalidField, "no message '" + messageId + "' waiting for a display notification");
+    clearUnread(session);
+    sendMessage(session.shared_from_this(), asked->second.uri, false, "message/cpim", asked->second.body);
+    pagerDisplayAsked_.erase(asked);
     Json event = result("displayedsent");
     event.set("message_id", messageId);
     return event;

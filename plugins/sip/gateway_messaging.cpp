@@ -298,6 +298,18 @@ void Gateway::onIncomingMessage(nua_handle_s* handle, const sip_s* sip) {
         // Delivered to the web user: tell the sender if it asked (RFC 5438), after our 200.
         if (auto reply = imdnReply(*cpim, "delivered", fromHeader(*session)))
             deliveredImdn = cpim::buildCpim(*reply);
+        std::string disposition = cpim->header("imdn.Disposition-Notification");
+        if (!disposition.empty())  // what the sender asked for: "display" -> the page may send displayed
+            envelope.set("disposition_notification", disposition);
+        if (!messageId.empty() && disposition.find("display") != std::string::npos) {
+            if (auto reply = imdnReply(*cpim, "displayed", fromHeader(*session))) {
+                constexpr size_t kMaxAsked = 1024;  // a sender asking for thousands nobody displays holds no more
+                if (pagerDisplayAsked_.size() >= kMaxAsked)
+                    pagerDisplayAsked_.erase(pagerDisplayAsked_.begin());
+                pagerDisplayAsked_[aor + " " + messageId] = {session, sender, false, cpim::buildCpim(*reply)};
+            }
+        }
+        event.set("cpim", envelope);
     } else {
         entry.contentType = type;
         entry.content = body;

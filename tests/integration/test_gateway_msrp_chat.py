@@ -94,7 +94,7 @@ def test_a_sip_chat_client_chats_with_a_web_phone_user(janus):
             document = delivered.body.decode()
             assert "<message-id>chat-msg-1</message-id>" in document, document
             assert "urn:ietf:params:xml:ns:imdn" in document and "<delivery-notification>" in document, document
-            # The page showed it: "displayed" too (phone.js's displayed request), from the web user.
+            # The page showed it: "displayed" too (html/phone/calls.js's displayed request), from the web user.
             shown = parse_cpim((await chat.wait_message(notification("displayed"), timeout=20)).body)
             assert "<message-id>chat-msg-1</message-id>" in shown.body.decode(), shown.body
             assert "sip:webuser@sylk.test" in shown.header("From") and caller in shown.header("To"), shown.headers

@@ -10,7 +10,7 @@
 // and what it names; the web user picks a file (uploaded, then "acceptfile" with its id) or
 // declines. Asked again for a file the web user sent that client, it is served at once
 // ("filerequestserved").
-const $ = (id) => document.getElementById(id);
+import { $ } from "./state.js";
 
 export function setupFiles(state, send) {
   state.files = {};
@@ -114,7 +114,7 @@ export function setupFiles(state, send) {
 
   $("file-send").onclick = () => {
     const picked = $("file-pick").files[0];
-    const uri = $("uri").value.trim();
+    const uri = state.peer || $("uri").value.trim();  // the open conversation, or the address typed
     if (picked && uri) state.sendFile(picked, picked.name, uri).catch((e) => { state.error = String(e); });
   };
 
