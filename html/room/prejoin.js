@@ -3,7 +3,7 @@
 // remembered, a PIN when the room has one, and clear errors. ?autojoin=1 skips all of it.
 // In the call: the "Copy link" button.
 import { choice, constraints, initDevices, listDevices } from "./devices.js";
-import { $, PLUGIN, iceServers, params, serverUrl, state } from "./state.js";
+import { $, PLUGIN, explain, iceServers, params, serverUrl, state } from "./state.js";
 
 const NAME_KEY = "sylk.room.name";
 const preview = { stream: null, audio: null, frame: 0, generation: 0, pending: false };
@@ -174,7 +174,7 @@ function onJoinError(msg) {
     $("pin").select();
     $("pin").focus();
   } else if (msg.error_code === 433 && /locked/i.test(msg.error || "")) {
-    $("error").textContent = state.error = "The room is locked by its moderator.";
+    $("error").textContent = state.error = explain(msg);
   }
   $("join").disabled = false;
 }

@@ -153,7 +153,7 @@ async function main() {
   await waitFor("the copied link", () => ann.evaluate(() => document.getElementById("copy-status").textContent));
   result.copyStatus = await ann.evaluate(() => document.getElementById("copy-status").textContent);
   result.clipboard = await ann.evaluate(() => navigator.clipboard.readText());
-  result.linkField = await ann.getByLabel("Room link", { exact: true }).inputValue();
+  result.linkField = await ann.locator("#room-link").inputValue();
   result.expectedLink = link;
 
   // the camera picked in the call is the one kept for the next pre-join screen

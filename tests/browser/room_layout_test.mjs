@@ -128,9 +128,9 @@ try {
 
   // The dominant speaker on stage: Ann and Cat mute; Ben stops, then speaks loudly (a steady
   // tone instead of the fake device's beeps)
-  await ann.getByRole("button", { name: "Mute microphone" }).click();
-  await cat.getByRole("button", { name: "Mute microphone" }).click();
-  await ben.getByRole("button", { name: "Mute microphone" }).click();
+  await ann.getByRole("button", { name: "Mute microphone", exact: true }).click();
+  await cat.getByRole("button", { name: "Mute microphone", exact: true }).click();
+  await ben.getByRole("button", { name: "Mute microphone", exact: true }).click();
   await poll(ann, (feed) => !document.querySelector(`#tile-${feed}`).classList.contains("talking"), ids.Ben, 10000, "Ben quiet");
   await ben.evaluate(() => {
     const audio = new AudioContext();

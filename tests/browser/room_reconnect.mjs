@@ -93,7 +93,7 @@ async function views() {
 // its text (Firefox: puppeteer's role selectors need CDP).
 function bannerSays(name, text, timeoutMs) {
   if (name === "Fox")
-    return until(pages.Fox, (t) => document.querySelector('[role="status"]').textContent.includes(t), timeoutMs, `Fox: ${text}`, text);
+    return until(pages.Fox, (t) => document.querySelector("#connection-status").textContent.includes(t), timeoutMs, `Fox: ${text}`, text);
   return pages[name].getByRole("status").filter({ hasText: text }).waitFor({ timeout: timeoutMs });
 }
 
