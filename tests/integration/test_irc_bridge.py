@@ -131,6 +131,9 @@ def test_chat_and_roster_cross_the_bridge(ngircd, janus):
                 ("alice", PLUGIN), ("bob", PLUGIN), ("carol", PLUGIN)]
             state = await conference_state(ROOM)  # phones see the IRC users too
             assert "<display-text>alice</display-text>" in state and "<display-text>Wendy</display-text>" in state
+            # an IRC user's identity is SylkServer's sip:<nick>@<ircserver>, not an internal member URI
+            entities = re.findall(r'<user entity="([^"]*)"[^>]*>\s*<display-text>(\w+)</display-text>', state)
+            assert ("sip:alice@127.0.0.1", "alice") in entities, entities
 
             phone = await RoomPhone(ROOM, scenario="irc_room_phone.xml").call()
             from_phone = await alice.wait(privmsg(CHANNEL, "Phone: hello from the phone"), DELIVERY_S)
@@ -147,7 +150,7 @@ def test_chat_and_roster_cross_the_bridge(ngircd, janus):
             texts = [body for _, body in phone.received_messages()]
             for text in ("hello IRC", "hello room"):
                 assert sum(text in body for body in texts) == 1, (text, texts)
-            assert any('"alice"' in body and "hello room" in body for body in texts), texts
+            assert any('From: "alice" <sip:alice@127.0.0.1>' in body and "hello room" in body for body in texts), texts
 
             # a message with line breaks becomes one line each, every one with the sender
             await wendy.say("first line\nsecond line")
@@ -186,6 +189,31 @@ def test_chat_and_roster_cross_the_bridge(ngircd, janus):
             await wait_status(janus, ROOM, lambda s: not s["active"], "end")
         finally:
             await close_all(phone, wendy, alice, bob, carol, squatter)
+
+    run(body())
+
+
+def test_chat_said_as_the_room_starts_reaches_the_channel(ngircd, janus):
+    """The bridge finds a new room on its next 200 ms tick: what the room says before that (here
+    the first words of its first member, right after joining) still reaches the channel, once,
+    after the bot joined."""
+    async def body():
+        carol = wendy = None
+        try:
+            carol = await IrcUser.connect(ngircd, "carol")
+            await carol.join(CHANNEL)
+            await wait_status(janus, ROOM, lambda s: not s["active"], "a quiet room")
+            wendy = await ApiWebUser.join(janus.ws_url, ROOM, "Wendy")
+            await wendy.say("first words")
+            mark = len(carol.lines)
+            await carol.wait(lambda n, c, p: c == "JOIN" and n.startswith("sylkbridge"), DELIVERY_S, "the bot's JOIN")
+            await carol.wait(privmsg(CHANNEL, "Wendy: first words"), DELIVERY_S)
+            await wendy.say("second words")  # the live path after the replay: no repeat of the first
+            await carol.wait(privmsg(CHANNEL, "Wendy: second words"), DELIVERY_S, "the second line", mark)
+            assert [t for n, t in carol.privmsgs(CHANNEL) if t.startswith("Wendy:")] == [
+                "Wendy: first words", "Wendy: second words"]
+        finally:
+            await close_all(wendy, carol)
 
     run(body())
 
