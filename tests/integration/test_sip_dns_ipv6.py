@@ -1,8 +1,10 @@
 """Dual stack and DNS: a web user calls a phone whose host name resolves to an IPv6 address only
 (dnsmasq serves an AAAA record and no A): the call goes out on the IPv6 stack and is answered.
-The focus's dial-out (a REFER to a room) to such a name is placed from the IPv6 listener too."""
+The focus's dial-out (a REFER to a room) to such a name, a REGISTER to a registrar of such a name
+and a MESSAGE to such a name go out from the IPv6 listener too."""
 import asyncio
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -23,6 +25,8 @@ with open(RESOLV_CONF, "w") as out:
 SIP_OPTIONS = {"dns_resolv_conf": RESOLV_CONF, "sip_ip6": "::1"}
 PHONE_PORT = 5196
 INVITED_PORT = 5197
+REGISTRAR_PORT = 5198
+INBOX_PORT = 5199
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -166,4 +170,66 @@ def test_a_room_dials_out_to_a_host_name_with_only_an_ipv6_address(janus):
         shutil.rmtree(trace_dir, ignore_errors=True)
     assert invited[0] == 202 and invited[1][-1] == "SIP/2.0 200 OK", invited
     assert tone_db(*heard, 600) - tone_db(*heard, 440) >= 20  # the room hears bob over IPv6
+    assert janus.alive()
+
+
+def test_a_registrar_with_only_an_ipv6_address_takes_the_registration(janus):
+    """A web user registers sip:alice@v6phone.test (the registrar, sipp on ::1, challenges with
+    digest): the REGISTER that found no IPv4 address goes again from the IPv6 listener, the
+    registrar takes it (Contact on [::1]) and later the unregister."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-dns6-")
+
+    async def body():
+        registrar = await sipp_uas("registrar.xml", REGISTRAR_PORT, trace_dir, "registrar", host="::1")
+        user = await WebUser(janus, 440).open()
+        try:
+            data, _ = await user.handle.send({"request": "register", "secret": "secret",
+                                              "username": "sip:alice@v6phone.test:%d" % REGISTRAR_PORT})
+            assert data["result"]["event"] == "registering", data
+            registered, _ = await sip_event(user.handle, ("registered", "registration_failed"))
+            await user.handle.send({"request": "unregister"})
+            unregistered, _ = await sip_event(user.handle, ("unregistered", "unregistration_failed"))
+            _, errors = await asyncio.wait_for(registrar.communicate(), 20)
+            log = open(os.path.join(trace_dir, "registrar.log"), errors="replace").read()
+            return registered, unregistered, registrar.returncode, errors, log
+        finally:
+            await user.close()
+
+    try:
+        registered, unregistered, code, errors, log = run(body(), timeout=60)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert registered["result"]["event"] == "registered", registered
+    assert unregistered["result"]["event"] == "unregistered", unregistered
+    assert code == 0, errors.decode(errors="replace")[-1000:]
+    assert re.search(r"Contact: <sips?:alice-[^@>]+@\[::1\]:\d+>", log), log[-2000:]  # our IPv6 listener's Contact
+    assert janus.alive()
+
+
+def test_a_message_to_a_host_name_with_only_an_ipv6_address_is_delivered(janus):
+    """A web user's MESSAGE (out of a call) to sip:dora@v6phone.test: sent again from the IPv6
+    listener, the inbox (sipp on ::1) takes it and the web user gets its 200 delivery."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-dns6-")
+
+    async def body():
+        inbox = await sipp_uas("message_inbox.xml", INBOX_PORT, trace_dir, "inbox", host="::1")
+        user = await WebUser(janus, 440).open()
+        try:
+            await user.register_guest()
+            sent, _ = await user.handle.send({"request": "message", "content": "hello over IPv6",
+                                              "uri": "sip:dora@v6phone.test:%d" % INBOX_PORT})
+            delivery, _ = await sip_event(user.handle, ("messagedelivery",))
+            _, errors = await asyncio.wait_for(inbox.communicate(), 20)
+            return sent, delivery, inbox.returncode, errors, open(os.path.join(trace_dir, "inbox.log"), errors="replace").read()
+        finally:
+            await user.close()
+
+    try:
+        sent, delivery, code, errors, log = run(body(), timeout=60)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert sent["result"]["event"] == "messagesent", sent
+    assert delivery["result"]["code"] == 200, delivery
+    assert code == 0, errors.decode(errors="replace")[-1000:]
+    assert "MESSAGE sip:dora@v6phone.test" in log and "hello over IPv6" in log, log[-2000:]
     assert janus.alive()
