@@ -1,7 +1,7 @@
 """The IRC bridge (issue 14): janus.plugin.sylk.irc bridges the room "ircroom" to #ircroom of a
-real ngircd. In the room: a web user over the Janus API (the video room) and a phone through the
-SIP focus (sipp); in the channel: IRC users of the test (harness/irc_peer.py). Every assertion
-is what one of those peers received."""
+real ngircd. In the room: a web user over the Janus API (the video room) and phones through the
+SIP focus (sipp; a chat-only one with the MSRP test peer); in the channel: IRC users of the test
+(harness/irc_peer.py). Every assertion is what one of those peers received."""
 import asyncio
 import os
 import re
@@ -13,8 +13,11 @@ import pytest
 from conftest import run
 from harness.irc_peer import IrcUser, Ngircd
 from harness.janus_api import Session
+from harness.msrp_peer import MsrpEndpoint, parse_cpim, parse_path
 from harness.processes import spawn
 from harness.room_members import SCENARIOS, ApiWebUser, RoomPhone
+from test_sip_msrp_chat import answered, attribute, finish
+from test_sip_msrp_chat import sipp as chat_sipp
 
 PLUGIN = "janus.plugin.sylk.irc"
 ROOM, CHANNEL = "ircroom", "#ircroom"
@@ -216,6 +219,42 @@ def test_chat_said_as_the_room_starts_reaches_the_channel(ngircd, janus):
             await close_all(wendy, carol)
 
     run(body())
+
+
+def test_msrp_chat_participant_gets_irc_users_as_sip_identities(ngircd, janus):
+    """A phone in the room by chat alone (m=message, MSRP with the test peer) starts the room:
+    a channel message reaches it over MSRP as CPIM From "nick" <sip:nick@ircserver>."""
+    async def body():
+        trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+        carol = peer = call = None
+        try:
+            carol = await IrcUser.connect(ngircd, "carol")
+            await carol.join(CHANNEL)
+            await wait_status(janus, ROOM, lambda s: not s["active"], "a quiet room")
+            peer = MsrpEndpoint("127.0.0.1")
+            chat = peer.session()
+            # the call (and so the room) lasts 6 s: long enough for the bot's JOIN on a loaded machine
+            call = await chat_sipp("chat_call.xml", trace_dir, ("room", ROOM), ("msrpport", chat.uri.port),
+                                   ("msrpsession", chat.session_id), ("setup", "active"), call_ms=6000)
+            caller, sdp = await answered(trace_dir)
+            await chat.connect(remote_path=parse_path(attribute(sdp, "path")))
+            await carol.wait(lambda n, c, p: c == "JOIN" and n.startswith("sylkbridge"), DELIVERY_S, "the bot's JOIN")
+            carol.say(CHANNEL, "hello chat phone")
+            got = await chat.wait_message(lambda m: b"hello chat phone" in m.body, timeout=DELIVERY_S)
+            await finish(call, trace_dir)
+            call = None
+            return parse_cpim(got.body)
+        finally:
+            if call is not None and call.returncode is None:
+                call.kill()
+            if peer is not None:
+                await peer.close()
+            await close_all(carol)
+            shutil.rmtree(trace_dir, ignore_errors=True)
+
+    message = run(body())
+    assert message.header("From") == '"carol" <sip:carol@127.0.0.1>', message.headers
+    assert message.text() == "hello chat phone"
 
 
 def test_reconnect_after_server_restart_loses_nothing(ngircd, janus):
