@@ -1,5 +1,7 @@
 #include "room_bridge.hpp"
 
+#include <algorithm>
+
 #include "sylkcore/hub/events.hpp"
 #include "sylkcore/hub/hub.hpp"
 #include "sylkcore/irc/nicks.hpp"
@@ -31,7 +33,7 @@ std::string sipUser(const std::string& nick) {
 }  // namespace
 
 RoomBridge::RoomBridge(net::StackThread& thread, BridgeSettings settings, size_t index)
-    : thread_(thread), settings_(std::move(settings)), index_(index) {}
+    : thread_(thread), settings_(std::move(settings)), index_(index), quietSinceMs_(hub::nowMs()) {}
 
 RoomBridge::~RoomBridge() { end(); }
 
@@ -50,6 +52,7 @@ void RoomBridge::check() {
             }
         }
     }
+    quietSinceMs_ = hub::nowMs();  // nobody to chat yet: what the room says from now on is for IRC
 }
 
 bool RoomBridge::othersPresent() const {
@@ -84,6 +87,28 @@ void RoomBridge::begin(std::shared_ptr<hub::Room> room) {
              settings_.client.channel.c_str(), settings_.client.host.c_str(), settings_.client.port);
     client_ = Client::create(thread_, settings_.client, std::move(events));
     client_->start();
+    relayEarlyChat();
+}
+
+void RoomBridge::relayEarlyChat() {
+    // The room was found up to a tick (200 ms) after it started: chat said before we subscribed
+    // is in the room's history only. What came after the last tick that saw the room quiet is
+    // this session's (older entries are an earlier session's or restored from the archive); the
+    // client queues it until the bot is in the channel. Live events already posted to us for
+    // the same messages are skipped by sequence (onHubEvent).
+    replayedUpTo_ = 0;
+    for (const auto& event : room_->history()) {
+        if (event.plugin == kPackage)
+            continue;
+        try {
+            if (hub::readChat(event).timestamp < quietSinceMs_)
+                continue;
+        } catch (const hub::InvalidHubEvent&) {
+            continue;  // never kept by the hub
+        }
+        toChannel(event);
+        replayedUpTo_ = std::max(replayedUpTo_, event.sequence);
+    }
 }
 
 void RoomBridge::end() {
@@ -115,8 +140,10 @@ void RoomBridge::onRoomEvent(const hub::RoomEvent& event) {
 void RoomBridge::onHubEvent(const hub::RoomEvent& event) {
     if (!room_ || event.room != room_->id())
         return;
-    if (event.kind == hub::kind::Chat)
-        toChannel(event);
+    if (event.kind == hub::kind::Chat) {
+        if (event.sequence > replayedUpTo_)
+            toChannel(event);
+    }
     else if (event.kind == hub::kind::Left && !othersPresent())
         end();
 }
@@ -177,7 +204,9 @@ void RoomBridge::userJoined(const std::string& nick) {
     if (users_.count(lower))
         return;
     IrcUser user{std::string(kPackage) + "/" + std::to_string(index_) + "." + std::to_string(nextMember_++), nick};
-    room_->join(hub::Member{user.memberId, nick, kPackage});
+    hub::Member member{user.memberId, nick, kPackage};
+    member.uri = identity(nick);
+    room_->join(member);
     users_.emplace(lower, std::move(user));
 }
 
@@ -198,7 +227,9 @@ void RoomBridge::nickChanged(const std::string& from, const std::string& to) {
     IrcUser user = found->second;
     users_.erase(found);
     user.nick = to;
-    room_->join(hub::Member{user.memberId, to, kPackage});  // the same member, "updated"
+    hub::Member member{user.memberId, to, kPackage};
+    member.uri = identity(to);
+    room_->join(member);  // the same member, "updated"
     users_[lowerName(to)] = user;
 }
 

@@ -4,7 +4,8 @@
 //   tick): the bridge subscribes and its bot (irc::Client) connects and joins the channel; when
 //   the last member of the other plugins leaves, the bot quits, the IRC users leave the room
 //   and the bridge lets the hub forget it;
-// - public room chat of every other plugin goes to the channel as "display: text";
+// - public room chat of every other plugin goes to the channel as "display: text", including what
+//   was said before the tick found the room (from the room's history), queued until the bot is in;
 // - channel messages come into the room from their nick, identity sip:<nick>@<server>;
 // - the channel's users are hub members (janus.plugin.sylk.irc/<bridge>.<n>, display = nick),
 //   so rosters and conference-info show them; a nick change updates the member.
@@ -44,6 +45,7 @@ private:
 
     void begin(std::shared_ptr<hub::Room> room);
     bool othersPresent() const;
+    void relayEarlyChat();
     void onHubEvent(const hub::RoomEvent& event);
     void toChannel(const hub::RoomEvent& event);
     void inChannel(const std::vector<std::string>& nicks);
@@ -67,6 +69,8 @@ private:
     uint64_t fromIrc_ = 0;
     uint64_t refused_ = 0;
     uint64_t sessions_ = 0;
+    int64_t quietSinceMs_;       // the last tick that saw the room without others' members
+    uint64_t replayedUpTo_ = 0;  // the last chat sequence relayed from history at begin()
 };
 
 }  // namespace sylk::irc

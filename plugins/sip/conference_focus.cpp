@@ -116,7 +116,7 @@ void ConferenceFocus::onTick() {
     for (const auto& [room, order] : kicks)
         kickCall(room, order);
     for (const auto& chat : chats)
-        deliverChat(chat.room, chat.member, chat.display, chat.text);
+        deliverChat(chat.room, chat.member, chat.display, chat.text, chat.senderUri);
     for (const auto& change : pathChanges)
         repathChat(change);
     retryRepaths();

@@ -131,10 +131,16 @@ private:
         json_int_t token = 0;
     };
     // inviter/inviterDisplay: who asked (the REFER's From, or the hub caller's display name).
+    // listener: the SIP listener to call from; -1: the target's family (listenerFor). A chosen
+    // listener is the retry on the other family, which sends no second push.
     void dialOut(nua_handle_s* refer, const std::string& room, const std::string& target, const std::string& inviter,
-                 const std::string& inviterDisplay, const DialProgress& progress);
+                 const std::string& inviterDisplay, const DialProgress& progress, int listener = -1);
     // Reports state (ringing, answered, failed) with the SIP status to progress's service.
     void reportDial(const DialProgress& progress, const char* state, int status, const std::string& reason = "");
+    // Dual stack: the target's host name has no address of the listener's family (Sofia's 503
+    // "DNS Error"): the dial-out is placed again from the other listener, once, as the gateway's
+    // calls are (Gateway::placeOnOtherFamily). False when that does not apply.
+    bool dialOutOnOtherFamily(nua_handle_s* handle, int status, const sip_s* sip);
     void pushInvitation(const std::string& room, const std::string& target, const std::string& inviter,
                         const std::string& inviterDisplay, int listener);
     push::PushService* push_ = nullptr;
@@ -176,10 +182,12 @@ private:
     void queueKick(const std::string& room, const hub::KickOrder& order);
     void kickCall(const std::string& room, const hub::KickOrder& order);
     // Room chat from another participant, queued by the hub listener for the SIP thread.
+    // senderUri: the sender's own address (its hub member's uri, e.g. an IRC user's
+    // sip:<nick>@<server>); empty: a phone's call URI, else one made from the member id.
     void queueChat(const std::string& room, const std::string& member, const std::string& display,
-                   const std::string& text);
+                   const std::string& text, const std::string& senderUri);
     void deliverChat(const std::string& room, const std::string& member, const std::string& display,
-                     const std::string& text);
+                     const std::string& text, const std::string& senderUri);
 
     SipStack& stack_;
     std::map<nua_handle_s*, Call> calls_;  // SIP thread only
@@ -194,6 +202,8 @@ private:
         Call call;                  // becomes a call of the room when answered
         nua_handle_s* refer = nullptr;
         DialProgress progress;
+        int listener = 0;
+        bool otherFamily = false;   // placed again from the other listener (dialOutOnOtherFamily)
     };
     std::map<nua_handle_s*, DialOut> dialOuts_;                        // SIP thread only
     std::vector<std::pair<nua_handle_s*, std::string>> referResults_;  // final sipfrags for the next tick
@@ -201,7 +211,7 @@ private:
     std::mutex changedMutex_;
     std::set<std::string> changed_;  // rooms whose roster changed, from any thread
     struct QueuedChat {
-        std::string room, member, display, text;
+        std::string room, member, display, text, senderUri;
     };
     std::vector<QueuedChat> chats_;  // under changedMutex_
     std::vector<hub::MsrpPathChange> pathChanges_;  // chat sessions the msrp plugin moved, under changedMutex_

@@ -67,20 +67,20 @@ void ConferenceFocus::onMessage(nua_handle_s* handle, const sip_s* sip) {
 }
 
 void ConferenceFocus::queueChat(const std::string& room, const std::string& member, const std::string& display,
-                                const std::string& text) {
+                                const std::string& text, const std::string& senderUri) {
     std::lock_guard lock(changedMutex_);
     if (chats_.size() < 1000)  // a stalled SIP thread must not grow this without bound
-        chats_.push_back({room, member, display, text});
+        chats_.push_back({room, member, display, text, senderUri});
 }
 
 void ConferenceFocus::deliverChat(const std::string& room, const std::string& member, const std::string& display,
-                                  const std::string& text) {
+                                  const std::string& text, const std::string& senderUri) {
     std::string name;
     for (char c : display) {
         if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20)
             name += c;
     }
-    std::string sender = memberUri(member);
+    std::string sender = senderUri.empty() ? memberUri(member) : senderUri;
     for (const auto& [handle, call] : calls_) {
         if (call.room == room && call.memberId == member)
             sender = call.uri;

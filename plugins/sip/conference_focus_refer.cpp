@@ -36,6 +36,16 @@ std::string userAtHost(const std::string& uri) {
     return rest.substr(0, end);
 }
 
+// The URI's host is a name (not an address literal), so it may resolve in one family only.
+bool hostIsName(const std::string& uri) {
+    std::string bare = uri.size() > 1 && uri.front() == '<' && uri.back() == '>' ? uri.substr(1, uri.size() - 2) : uri;
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    url_t* url = url_make(home, bare.c_str());
+    std::string host = url && url->url_host ? url->url_host : "";
+    su_home_deinit(home);
+    return !host.empty() && host.front() != '[' && !g_hostname_is_ip_address(host.c_str());
+}
+
 }  // namespace
 
 std::string ConferenceFocus::roomContact(const std::string& room) const {
@@ -115,7 +125,8 @@ void ConferenceFocus::pushInvitation(const std::string& room, const std::string&
 }
 
 void ConferenceFocus::dialOut(nua_handle_s* refer, const std::string& room, const std::string& target,
-                              const std::string& inviter, const std::string& inviterDisplay, const DialProgress& progress) {
+                              const std::string& inviter, const std::string& inviterDisplay, const DialProgress& progress,
+                              int chosenListener) {
     // The leg comes first so that the offer can name its port; its peer is known from the answer.
     // Dial-outs offer PCMU (every phone has it): the mixer's leg is made for one codec.
     AudioOffer media;
@@ -128,7 +139,7 @@ void ConferenceFocus::dialOut(nua_handle_s* refer, const std::string& room, cons
     std::string userHost = userAtHost(target);
     call.display = userHost.substr(0, userHost.find('@'));
     call.media = media;
-    const int listener = stack_.listenerFor(target);
+    const int listener = chosenListener >= 0 ? chosenListener : stack_.listenerFor(target);
     try {
         Json request = Json::object();
         Json rtp = Json::object();
@@ -162,14 +173,39 @@ void ConferenceFocus::dialOut(nua_handle_s* refer, const std::string& room, cons
     stack_.adopt(handle);
     nua_invite(handle, SIPTAG_CONTACT_STR(contact.c_str()),
                SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(call.answer.c_str()), TAG_END());
-    dialOuts_[handle] = DialOut{std::move(call), refer, progress};
+    dialOuts_[handle] = DialOut{std::move(call), refer, progress, listener, chosenListener >= 0};
     SYLK_LOG(LOG_INFO, kPackage, "room %s invites %s (%s)", room.c_str(), target.c_str(), refer ? "REFER" : "hub");
-    pushInvitation(room, target, inviter, inviterDisplay, listener);
+    if (chosenListener < 0)
+        pushInvitation(room, target, inviter, inviterDisplay, listener);
     if (!handle)
         onDialOutResponse(handle, 500, nullptr);
 }
 
+bool ConferenceFocus::dialOutOnOtherFamily(nua_handle_s* handle, int status, const sip_s* sip) {
+    auto found = dialOuts_.find(handle);
+    // Sofia's resolver failing on the stack's family comes as its own 503 "DNS Error".
+    const char* phrase = sip && sip->sip_status ? sip->sip_status->st_phrase : nullptr;
+    if (status != 503 || (sip && (!phrase || std::string(phrase) != "DNS Error")) || stack_.listeners() < 2 ||
+        found->second.otherFamily || !hostIsName(found->second.call.uri))
+        return false;
+    DialOut failed = std::move(found->second);
+    dialOuts_.erase(found);
+    stack_.retire(handle);
+    Json request = Json::object();  // the mixer's leg was made on the first listener's address
+    request.set("room", failed.call.room).set("id", static_cast<json_int_t>(failed.call.legId));
+    try {
+        hub::Services::instance().call("audiomixer.detach_rtp", request);
+    } catch (const std::exception&) {
+    }
+    SYLK_LOG(LOG_INFO, kPackage, "room %s invites %s again from %s (the name has no address of the other family)",
+             failed.call.room.c_str(), failed.call.uri.c_str(), stack_.ip(failed.listener == 0 ? 1 : 0).c_str());
+    dialOut(failed.refer, failed.call.room, failed.call.uri, "", "", failed.progress, failed.listener == 0 ? 1 : 0);
+    return true;
+}
+
 void ConferenceFocus::onDialOutResponse(nua_handle_s* handle, int status, const sip_s* sip) {
+    if (dialOutOnOtherFamily(handle, status, sip))
+        return;
     auto found = dialOuts_.find(handle);
     // The referrer hears how the invitation goes (RFC 3515): each response as a sipfrag NOTIFY,
     // the final one ending the implicit subscription.

@@ -24,6 +24,19 @@ namespace {
 // The msrp plugin: its members are in a room by chat alone.
 constexpr char kMsrpPackage[] = "janus.plugin.sylk.msrp";
 
+// The address a chat's sender has of its own: its member's uri (an IRC user's
+// sip:<nick>@<server>), or, for a message from no member (an IRC channel open to outsiders), the
+// uri the message carries. Empty: the focus names the sender itself (a phone's URI, a urn).
+std::string senderUri(const hub::RoomEvent& event, const hub::ChatMessage& message) {
+    if (event.member.empty())
+        return message.uri;
+    if (auto room = hub::Hub::instance().find(event.room))
+        for (const auto& member : room->members())
+            if (member.id == event.member)
+                return member.uri;
+    return "";
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- conference event package
@@ -48,7 +61,8 @@ struct ConferenceFocus::Watcher : hub::RoomListener {
                 hub::ChatMessage message = hub::readChat(event);
                 // Phones get the room's plain-text messages; private ones are for their recipient.
                 if (!message.isPrivate() && message.contentType.rfind("text/plain", 0) == 0)
-                    focus.queueChat(room, event.member, message.senderName(event), message.text);
+                    focus.queueChat(room, event.member, message.senderName(event), message.text,
+                                    senderUri(event, message));
             } else if (event.kind == hub::kind::MsrpPath) {
                 focus.queuePathChange(hub::readMsrpPath(event));
             } else if (event.kind == hub::kind::Kick) {
@@ -144,7 +158,7 @@ void ConferenceFocus::notify(nua_handle_s* handle, ConferenceSubscription& subsc
             // (SylkServer shows it as the display text).
             auto nickname = nicknames.find(member.id);
             user.display = nickname != nicknames.end() ? nickname->second : member.display;
-            user.entity = memberUri(member.id);
+            user.entity = member.uri.empty() ? memberUri(member.id) : member.uri;
             // The msrp plugin's members are in the room by chat alone (a chat-only call).
             const bool chatOnly = member.plugin == kMsrpPackage;
             bool chat = chatOnly;

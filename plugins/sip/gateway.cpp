@@ -112,16 +112,23 @@ Json Gateway::registerAccount(const std::shared_ptr<GatewaySession>& session, co
         registered.set("username", account.aor).setBool("register_sent", false).set("contact_user", account.contactUser);
         return registered;
     }
-    std::string from = fromHeader(*session);
     account.listener = stack_.listenerFor(!account.outboundProxy.empty() ? account.outboundProxy
                                           : !account.registrar.empty()   ? account.registrar
                                                                          : account.aor);
+    if (!sendRegister(*session))
+        throw RequestError(ErrorCode::SipStackError, "the SIP stack could not make a registration");
+    return result("registering");
+}
+
+bool Gateway::sendRegister(GatewaySession& session) {
+    SipAccount& account = session.account;
+    std::string from = fromHeader(session);
     account.registration = nua_handle(stack_.nua(account.listener), nullptr, SIPTAG_FROM_STR(from.c_str()),
                                       SIPTAG_TO_STR(account.aor.c_str()), TAG_END());
     if (!account.registration)
-        throw RequestError(ErrorCode::SipStackError, "the SIP stack could not make a registration");
+        return false;
     stack_.adopt(account.registration);
-    handles_[account.registration] = session;
+    handles_[account.registration] = session.shared_from_this();
     std::string expires = std::to_string(account.ttl);
     nua_register(account.registration,
                  NUTAG_M_USERNAME(account.contactUser.c_str()),
@@ -131,7 +138,30 @@ Json Gateway::registerAccount(const std::shared_ptr<GatewaySession>& session, co
                  TAG_IF(!account.outboundProxy.empty(), NUTAG_PROXY(account.outboundProxy.c_str())),
                  SIPTAG_EXPIRES_STR(expires.c_str()),
                  TAG_END());
-    return result("registering");
+    return true;
+}
+
+bool Gateway::registerOnOtherFamily(GatewaySession& session, nua_handle_s* failed) {
+    SipAccount& account = session.account;
+    const std::string& target = !account.outboundProxy.empty() ? account.outboundProxy
+                                : !account.registrar.empty()   ? account.registrar
+                                                               : account.aor;
+    // Only names: a literal address went out on its own family already.
+    if (account.familyRetried || stack_.listeners() < 2 || !hostIsName(target))
+        return false;
+    const int first = account.listener;
+    account.listener = first == 0 ? 1 : 0;
+    account.familyRetried = true;
+    if (!sendRegister(session)) {  // the failed handle stays for the caller's failure path
+        account.listener = first;
+        account.registration = failed;
+        return false;
+    }
+    handles_.erase(failed);
+    stack_.retire(failed);
+    SYLK_LOG(LOG_INFO, kPackage, "%s: registering again from %s (the registrar's name has no address of the other family)",
+             account.aor.c_str(), stack_.ip(account.listener).c_str());
+    return true;
 }
 
 Json Gateway::unregister(GatewaySession& session) {
@@ -194,6 +224,10 @@ void Gateway::onRegisterResponse(GatewaySession& session, int status, const char
         return;
     }
     if ((status == 401 || status == 407) && authenticate(account, handle, sip, account.authAttempts))
+        return;
+    // Sofia's resolver failing on our stack's family comes as its own 503 "DNS Error".
+    if (status == 503 && (!sip || (phrase && std::strcmp(phrase, "DNS Error") == 0)) &&
+        registerOnOtherFamily(session, handle))
         return;
     // Refused (wrong credentials, unknown user) or unreachable (408/503 from the stack).
     Json event = result("registration_failed");
@@ -284,6 +318,11 @@ void Gateway::onEvent(int event, int status, const char* phrase, nua_handle_s* h
     case nua_r_message: {
         if (status < 200)
             break;
+        // Sofia's resolver failing on our stack's family comes as its own 503 "DNS Error".
+        if (status == 503 && (!sip || (phrase && std::strcmp(phrase, "DNS Error") == 0)) &&
+            resendOnOtherFamily(*session, handle))
+            break;
+        outgoingMessages_.erase(handle);
         Json delivery = result("messagedelivery");
         delivery.set("code", status).set("reason", phrase ? phrase : "");
         events_(*session, callIdOf(sip), delivery, Json());

@@ -153,6 +153,11 @@ private:
     std::shared_ptr<GatewaySession> sessionOf(nua_handle_s* handle) const;
     void emit(GatewaySession& session, const Json& result, const Json& jsep = Json());
     void onRegisterResponse(GatewaySession& session, int status, const char* phrase, nua_handle_s* handle, const sip_s* sip);
+    // The account's REGISTER from a new handle on its listener (account.registration).
+    bool sendRegister(GatewaySession& session);
+    // Dual stack: the registrar's host name has no address of the listener's family (Sofia's 503
+    // "DNS Error"): REGISTER again from the other listener, once (as placeOnOtherFamily for calls).
+    bool registerOnOtherFamily(GatewaySession& session, nua_handle_s* failed);
     void onUnregisterResponse(int status, const char* phrase, nua_handle_s* handle, const sip_s* sip);
     void onInviteResponse(GatewaySession& session, int status, const char* phrase, const sip_s* sip);
     void onIncomingInvite(nua_handle_s* handle, const sip_s* sip);
@@ -337,6 +342,15 @@ private:
 
     std::map<uint64_t, nua_handle_s*> refers_;  // transfers asked of our users, by refer_id
     std::map<nua_handle_s*, SipAccount> unregistering_;  // credentials until the registrar answers
+    // Dual stack: MESSAGEs out of a call to a host name, kept until their final response so
+    // that one whose name has no address of the listener's family can go again from the other.
+    struct OutgoingMessage {
+        std::string uri, contentType, body;
+        int listener = 0;
+        bool retried = false;
+    };
+    std::map<nua_handle_s*, OutgoingMessage> outgoingMessages_;  // SIP thread only
+    bool resendOnOtherFamily(GatewaySession& session, nua_handle_s* failed);
     int ticks_ = 0;
     void checkRtpTimeouts();
 

@@ -5,6 +5,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "sofia.hpp"
+
 namespace sylk::sip::gateway_detail {
 
 Json result(const char* event) { return Json::object().set("event", event); }
@@ -69,5 +71,14 @@ bool readDtmfRelay(const std::string& body, std::string* signal, int* duration) 
 }
 
 std::optional<audio::CodecId> codecOf(const AudioOffer& audio) { return audio::codecFromName(audio.codec); }
+
+bool hostIsName(const std::string& uri) {
+    std::string bare = uri.size() > 1 && uri.front() == '<' && uri.back() == '>' ? uri.substr(1, uri.size() - 2) : uri;
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    url_t* url = url_make(home, bare.c_str());
+    std::string host = url && url->url_host ? url->url_host : "";
+    su_home_deinit(home);
+    return !host.empty() && host.front() != '[' && !g_hostname_is_ip_address(host.c_str());
+}
 
 }  // namespace sylk::sip::gateway_detail

@@ -34,6 +34,8 @@ std::string peerAddress(const std::string& uri);
 msrp::FileSelector storedFileSelector(const files::SharedFile& stored);
 // "Signal=5\r\nDuration=160" (application/dtmf-relay) -> the signal and its duration.
 bool readDtmfRelay(const std::string& body, std::string* signal, int* duration);
+// The URI's host is a name, not an address literal: it may resolve in one family only (dual stack).
+bool hostIsName(const std::string& uri);
 std::optional<audio::CodecId> codecOf(const AudioOffer& audio);
 
 }  // namespace sylk::sip::gateway_detail

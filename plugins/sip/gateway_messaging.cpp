@@ -55,6 +55,32 @@ void Gateway::onInfo(GatewaySession& session, const sip_s* sip) {
     }
 }
 
+bool Gateway::resendOnOtherFamily(GatewaySession& session, nua_handle_s* failed) {
+    auto found = outgoingMessages_.find(failed);
+    if (found == outgoingMessages_.end() || found->second.retried)
+        return false;
+    OutgoingMessage message = std::move(found->second);
+    outgoingMessages_.erase(found);
+    message.listener = message.listener == 0 ? 1 : 0;
+    message.retried = true;
+    std::string from = fromHeader(session);
+    nua_handle_s* handle = nua_handle(stack_.nua(message.listener), nullptr, SIPTAG_TO_STR(message.uri.c_str()),
+                                      SIPTAG_FROM_STR(from.c_str()), TAG_END());
+    if (!handle)
+        return false;
+    handles_.erase(failed);
+    stack_.retire(failed);
+    stack_.adopt(handle);
+    handles_[handle] = session.shared_from_this();
+    SYLK_LOG(LOG_INFO, kPackage, "MESSAGE to %s: sent again from %s (the name has no address of the other family)",
+             message.uri.c_str(), stack_.ip(message.listener).c_str());
+    nua_message(handle, SIPTAG_CONTENT_TYPE_STR(message.contentType.c_str()), SIPTAG_PAYLOAD_STR(message.body.c_str()),
+                TAG_IF(!session.account.outboundProxy.empty(), NUTAG_PROXY(session.account.outboundProxy.c_str())),
+                TAG_END());
+    outgoingMessages_[handle] = std::move(message);
+    return true;
+}
+
 void Gateway::sendMessage(const std::shared_ptr<GatewaySession>& session, const std::string& uri, bool inCall,
                           const std::string& contentType, const std::string& body) {
     nua_handle_s* handle = nullptr;
@@ -68,6 +94,10 @@ void Gateway::sendMessage(const std::shared_ptr<GatewaySession>& session, const 
             throw RequestError(ErrorCode::SipStackError, "the SIP stack could not send to " + uri);
         stack_.adopt(handle);
         handles_[handle] = session;
+        // Kept for a retry from the other listener (bounded: only names, while unanswered).
+        if (stack_.listeners() > 1 && outgoingMessages_.size() < 10000 &&
+            hostIsName(session->account.outboundProxy.empty() ? uri : session->account.outboundProxy))
+            outgoingMessages_[handle] = OutgoingMessage{uri, contentType, body, listener, false};
     }
     nua_message(handle, SIPTAG_CONTENT_TYPE_STR(contentType.c_str()), SIPTAG_PAYLOAD_STR(body.c_str()),
                 TAG_IF(!inCall && !session->account.outboundProxy.empty(),

@@ -44,6 +44,7 @@ struct SipAccount {
     nua_handle_s* registration = nullptr;
     int authAttempts = 0;
     int listener = 0;           // the SIP stack's listener (address family) it registers through
+    bool familyRetried = false; // registered again from the other listener after a DNS failure (dual stack)
     bool xmppSessions = false;  // the xmpp plugin's: it says when the XMPP user's device rings (ringing)
     bool keep = false;          // keep_registered: the gateway keeps it when the handle goes
 };

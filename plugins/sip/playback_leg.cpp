@@ -17,8 +17,9 @@ constexpr int kOpusRate = 48000;
 }  // namespace
 
 PlaybackLeg::PlaybackLeg(const AudioClip& clip, audio::CodecId codec, int payloadType, const std::string& localIp,
-                         const std::string& peerIp, uint16_t peerPort)
+                         const std::string& peerIp, uint16_t peerPort, std::unique_ptr<net::SrtpSession> srtp)
     : socket_(localIp, peerIp, peerPort),
+      srtp_(std::move(srtp)),
       encoder_(audio::makeEncoder(codec, kOpusRate)),
       payloadType_(payloadType),
       pcm_(clip.resampled(audio::pcmRate(codec, kOpusRate))),
@@ -39,7 +40,7 @@ void PlaybackLeg::sendDue() {
     socket_.drain([](const uint8_t*, size_t) {});
     uint64_t due = static_cast<uint64_t>((g_get_monotonic_time() - startUs_) / (kFrameMs * 1000)) + 1;
     std::vector<int16_t> frame(frameSamples_);
-    uint8_t packet[12 + kMaxPayload];
+    uint8_t packet[12 + kMaxPayload + net::SrtpSession::kMaxTrailer];
     while (framesSent_ < due && position_ < pcm_.size()) {
         size_t take = std::min(frameSamples_, pcm_.size() - position_);
         std::fill(frame.begin(), frame.end(), int16_t(0));  // the last frame is padded with silence
@@ -48,8 +49,9 @@ void PlaybackLeg::sendDue() {
         size_t header = audio::writeRtpHeader(packet, static_cast<uint8_t>(payloadType_), framesSent_ == 0, sequence_++,
                                               timestamp_, ssrc_);
         int bytes = encoder_->encode(frame.data(), static_cast<int>(frameSamples_), packet + header, kMaxPayload);
-        if (bytes > 0)
-            socket_.send(packet, header + static_cast<size_t>(bytes));
+        size_t total = header + static_cast<size_t>(bytes);
+        if (bytes > 0 && (!srtp_ || srtp_->protect(packet, total)))
+            socket_.send(packet, total);
         timestamp_ += frameTicks_;
         ++framesSent_;
     }

@@ -149,11 +149,6 @@ void SipApplications::onInvite(nua_handle_s* handle, const sip_s* sip) {
         stack_.refuse(handle, 488, sip_488_Not_acceptable, conference_focus_detail::quotable(reason));
         return;
     }
-    if (audio && audio->srtp()) {
-        stack_.refuse(handle, 488, sip_488_Not_acceptable, "the " + application.substr(0, application.find(':')) +
-                                                                 " application takes plain RTP only");
-        return;
-    }
     // The media socket follows the SDP's address family, not the signalling's: an IPv4 call may
     // carry IPv6 media and the other way round when both listeners exist.
     int listener = audio ? -1 : stack_.currentListener();
@@ -171,16 +166,23 @@ void SipApplications::onInvite(nua_handle_s* handle, const sip_s* sip) {
     call.uri = toUri(sip);
     call.peerUri = fromUri(sip);
     uint16_t port = 0;
+    std::string localKey;  // SDES-SRTP (RFC 4568) as the gateway answers it: our key, the offer's suite
     if (audio) {
         auto codec = audio::codecFromName(audio->codec);
         try {
+            std::unique_ptr<net::SrtpSession> srtp;
+            if (audio->srtp()) {
+                localKey = net::SrtpSession::makeKey();
+                srtp = std::make_unique<net::SrtpSession>(audio->cryptoSuite, localKey, audio->cryptoKey);
+            }
             if (application == "echo") {
-                call.echo = std::make_unique<EchoLeg>(*media_, stack_.ip(listener), audio->address, audio->port);
+                call.echo = std::make_unique<EchoLeg>(*media_, stack_.ip(listener), audio->address, audio->port,
+                                                      std::move(srtp));
                 port = call.echo->localPort();
             } else {
                 const auto& clip = *playbacks_.at(std::stoul(application.substr(application.find(':') + 1))).second;
                 call.playback = std::make_unique<PlaybackLeg>(clip, *codec, audio->payloadType, stack_.ip(listener),
-                                                              audio->address, audio->port);
+                                                              audio->address, audio->port, std::move(srtp));
                 port = call.playback->localPort();
             }
         } catch (const std::exception& e) {
@@ -201,6 +203,7 @@ void SipApplications::onInvite(nua_handle_s* handle, const sip_s* sip) {
     if (audio) {
         streams.audio = &*audio;
         streams.audioPort = port;
+        streams.localKey = localKey;
     }
     if (chatOpen) {
         streams.msrpIndex = chat->index;

@@ -22,6 +22,10 @@ struct Member {
     // decides (the video room: joined with the room's secret or made the room; the xmpp
     // plugin: a JID of its `moderators` list). Readers of a kick check the kicker is one.
     bool moderator = false;
+    // The member's own address where it has one that is not a phone's call (an IRC user:
+    // sip:<nick>@<server>, as SylkServer's ircconference); empty: readers that need a URI make
+    // one from the id. Rosters (conference-info) and chat senders show it.
+    std::string uri = {};
 };
 
 struct RoomEvent {

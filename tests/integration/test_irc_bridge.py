@@ -1,7 +1,7 @@
 """The IRC bridge (issue 14): janus.plugin.sylk.irc bridges the room "ircroom" to #ircroom of a
-real ngircd. In the room: a web user over the Janus API (the video room) and a phone through the
-SIP focus (sipp); in the channel: IRC users of the test (harness/irc_peer.py). Every assertion
-is what one of those peers received."""
+real ngircd. In the room: a web user over the Janus API (the video room) and phones through the
+SIP focus (sipp; a chat-only one with the MSRP test peer); in the channel: IRC users of the test
+(harness/irc_peer.py). Every assertion is what one of those peers received."""
 import asyncio
 import os
 import re
@@ -13,8 +13,11 @@ import pytest
 from conftest import run
 from harness.irc_peer import IrcUser, Ngircd
 from harness.janus_api import Session
+from harness.msrp_peer import MsrpEndpoint, parse_cpim, parse_path
 from harness.processes import spawn
 from harness.room_members import SCENARIOS, ApiWebUser, RoomPhone
+from test_sip_msrp_chat import answered, attribute, finish
+from test_sip_msrp_chat import sipp as chat_sipp
 
 PLUGIN = "janus.plugin.sylk.irc"
 ROOM, CHANNEL = "ircroom", "#ircroom"
@@ -131,6 +134,9 @@ def test_chat_and_roster_cross_the_bridge(ngircd, janus):
                 ("alice", PLUGIN), ("bob", PLUGIN), ("carol", PLUGIN)]
             state = await conference_state(ROOM)  # phones see the IRC users too
             assert "<display-text>alice</display-text>" in state and "<display-text>Wendy</display-text>" in state
+            # an IRC user's identity is SylkServer's sip:<nick>@<ircserver>, not an internal member URI
+            entities = re.findall(r'<user entity="([^"]*)"[^>]*>\s*<display-text>(\w+)</display-text>', state)
+            assert ("sip:alice@127.0.0.1", "alice") in entities, entities
 
             phone = await RoomPhone(ROOM, scenario="irc_room_phone.xml").call()
             from_phone = await alice.wait(privmsg(CHANNEL, "Phone: hello from the phone"), DELIVERY_S)
@@ -147,7 +153,7 @@ def test_chat_and_roster_cross_the_bridge(ngircd, janus):
             texts = [body for _, body in phone.received_messages()]
             for text in ("hello IRC", "hello room"):
                 assert sum(text in body for body in texts) == 1, (text, texts)
-            assert any('"alice"' in body and "hello room" in body for body in texts), texts
+            assert any('From: "alice" <sip:alice@127.0.0.1>' in body and "hello room" in body for body in texts), texts
 
             # a message with line breaks becomes one line each, every one with the sender
             await wendy.say("first line\nsecond line")
@@ -188,6 +194,67 @@ def test_chat_and_roster_cross_the_bridge(ngircd, janus):
             await close_all(phone, wendy, alice, bob, carol, squatter)
 
     run(body())
+
+
+def test_chat_said_as_the_room_starts_reaches_the_channel(ngircd, janus):
+    """The bridge finds a new room on its next 200 ms tick: what the room says before that (here
+    the first words of its first member, right after joining) still reaches the channel, once,
+    after the bot joined."""
+    async def body():
+        carol = wendy = None
+        try:
+            carol = await IrcUser.connect(ngircd, "carol")
+            await carol.join(CHANNEL)
+            await wait_status(janus, ROOM, lambda s: not s["active"], "a quiet room")
+            wendy = await ApiWebUser.join(janus.ws_url, ROOM, "Wendy")
+            await wendy.say("first words")
+            mark = len(carol.lines)
+            await carol.wait(lambda n, c, p: c == "JOIN" and n.startswith("sylkbridge"), DELIVERY_S, "the bot's JOIN")
+            await carol.wait(privmsg(CHANNEL, "Wendy: first words"), DELIVERY_S)
+            await wendy.say("second words")  # the live path after the replay: no repeat of the first
+            await carol.wait(privmsg(CHANNEL, "Wendy: second words"), DELIVERY_S, "the second line", mark)
+            assert [t for n, t in carol.privmsgs(CHANNEL) if t.startswith("Wendy:")] == [
+                "Wendy: first words", "Wendy: second words"]
+        finally:
+            await close_all(wendy, carol)
+
+    run(body())
+
+
+def test_msrp_chat_participant_gets_irc_users_as_sip_identities(ngircd, janus):
+    """A phone in the room by chat alone (m=message, MSRP with the test peer) starts the room:
+    a channel message reaches it over MSRP as CPIM From "nick" <sip:nick@ircserver>."""
+    async def body():
+        trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+        carol = peer = call = None
+        try:
+            carol = await IrcUser.connect(ngircd, "carol")
+            await carol.join(CHANNEL)
+            await wait_status(janus, ROOM, lambda s: not s["active"], "a quiet room")
+            peer = MsrpEndpoint("127.0.0.1")
+            chat = peer.session()
+            # the call (and so the room) lasts 6 s: long enough for the bot's JOIN on a loaded machine
+            call = await chat_sipp("chat_call.xml", trace_dir, ("room", ROOM), ("msrpport", chat.uri.port),
+                                   ("msrpsession", chat.session_id), ("setup", "active"), call_ms=6000)
+            caller, sdp = await answered(trace_dir)
+            await chat.connect(remote_path=parse_path(attribute(sdp, "path")))
+            await carol.wait(lambda n, c, p: c == "JOIN" and n.startswith("sylkbridge"), DELIVERY_S, "the bot's JOIN")
+            carol.say(CHANNEL, "hello chat phone")
+            got = await chat.wait_message(lambda m: b"hello chat phone" in m.body, timeout=DELIVERY_S)
+            await finish(call, trace_dir)
+            call = None
+            return parse_cpim(got.body)
+        finally:
+            if call is not None and call.returncode is None:
+                call.kill()
+            if peer is not None:
+                await peer.close()
+            await close_all(carol)
+            shutil.rmtree(trace_dir, ignore_errors=True)
+
+    message = run(body())
+    assert message.header("From") == '"carol" <sip:carol@127.0.0.1>', message.headers
+    assert message.text() == "hello chat phone"
 
 
 def test_reconnect_after_server_restart_loses_nothing(ngircd, janus):

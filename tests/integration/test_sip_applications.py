@@ -4,11 +4,13 @@ file and gets the BYE at its end, a MESSAGE to echo gets its delivery IMDN and a
 and a chat call to echo (m=message, MSRP with the test peer) gets each message back."""
 import asyncio
 import atexit
+import base64
 import math
 import os
 import re
 import socket
 import shutil
+import subprocess
 import tempfile
 import wave
 
@@ -43,7 +45,10 @@ def write_clip():
 
 
 write_clip()
-SIP_OPTIONS = {"playback_uris": "welcome=" + CLIP}
+# the same clip as Ogg Opus (RFC 7845), made by opus-tools' opusenc, not by the library that reads it
+OGG_CLIP = os.path.join(CLIP_DIR, "tone.opus")
+subprocess.run(["opusenc", "--quiet", "--bitrate", "48", CLIP, OGG_CLIP], check=True)
+SIP_OPTIONS = {"playback_uris": "welcome=%s,oggwelcome=%s" % (CLIP, OGG_CLIP)}
 
 
 class SsrcPeer(RtpPeer):
@@ -91,6 +96,61 @@ def test_echo_call_hears_its_own_tone(janus):
     assert tone_db(samples, rate, 600) - tone_db(samples, rate, 1000) >= 30  # the tone came back
     assert tone_db(samples, rate, 600) > 100
     assert ssrcs and own not in ssrcs  # reflected as a stream of the echo's own
+
+
+def test_echo_call_over_sdes_srtp_hears_its_own_tone(janus):
+    """An RTP/SAVP offer with a=crypto (RFC 4568) to echo: answered RTP/SAVP with the echo's own
+    key, and the tone the phone encrypts comes back encrypted with that key."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+    phone_key = base64.b64encode(os.urandom(30)).decode()
+
+    async def body():
+        phone = await SsrcPeer("pcmu", 600).open()
+        try:
+            call = await sipp("app_call_srtp.xml", trace_dir, ("app", "echo"), ("rtpport", phone.port), ("pt", 0),
+                              ("rtpmap", "PCMU/8000"), ("key", phone_key))
+            answer = await wait_for(os.path.join(trace_dir, "messages.log"),
+                                    r"SIP/2\.0 200 OK.*?m=audio (\d+) RTP/SAVP 0.*?a=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+                                    r"inline:([A-Za-z0-9+/=]{40})")
+            assert answer.group(2) != phone_key
+            phone.use_srtp(phone_key, answer.group(2))
+            await phone.stream(("127.0.0.1", int(answer.group(1))), 1.5)
+            heard = phone.heard()
+            await finished(call, trace_dir)
+            return heard, phone.packets_in, phone.srtp_failures
+        finally:
+            phone.close()
+
+    try:
+        (samples, rate), packets, failures = run(body(), timeout=60)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert packets >= 50 and failures == 0, (packets, failures)  # every packet back authenticated
+    assert tone_db(samples, rate, 600) - tone_db(samples, rate, 1000) >= 30  # the tone came back
+    assert tone_db(samples, rate, 600) > 100
+
+
+def test_playback_plays_an_ogg_opus_file(janus):
+    """The playback URI of an Ogg Opus file (opusenc's): the caller hears its tone, all of it."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+
+    async def body():
+        phone = await RtpPeer("pcmu", 440).open()
+        try:
+            call = await sipp("playback_call.xml", trace_dir, ("app", "oggwelcome"), ("rtpport", phone.port),
+                              ("pt", 0), ("rtpmap", "PCMU/8000"))
+            await finished(call, trace_dir)
+            return phone.heard(1.0), phone.packets_in
+        finally:
+            phone.close()
+
+    try:
+        (samples, rate), packets = run(body(), timeout=60)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    assert tone_db(samples, rate, CLIP_TONE) - tone_db(samples, rate, 440) >= 30  # the file's tone, heard
+    assert tone_db(samples, rate, CLIP_TONE) > 100
+    assert abs(packets - CLIP_SECONDS * 50) <= 3  # the whole clip (Ogg Opus pads up to a 20 ms frame)
 
 
 def test_playback_plays_the_file_and_hangs_up(janus):
