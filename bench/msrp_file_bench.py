@@ -181,6 +181,15 @@ async def bench(janus, args):
     room_handle = await web.attach("janus.plugin.sylk.videoroom")
     room = "msrp-file-bench"
     await room_handle.send({"request": "join", "ptype": "publisher", "room": room, "display": "Keeper"})
+
+    async def keep_alive(janus_session):
+        # A loaded machine makes a run outlast janus's 60 s session timeout: the keeper's session
+        # ending ends the room, and its files with it.
+        while True:
+            await asyncio.sleep(15)
+            await janus_session.connection.call({"janus": "keepalive", "session_id": janus_session.id}, timeout=5)
+
+    keepers = [asyncio.ensure_future(keep_alive(s)) for s in (session, web)]
     times = {"raw": [], "stored": [], "up": [], "down": []}
     # CPU seconds per transfer: janus's (the server's share) and this process's (the peer's):
     # which side a transfer's speed is bound by.
@@ -216,6 +225,8 @@ async def bench(janus, args):
                       % (round_number + 1, kind, args.mb / times[kind][-1], server_cpu[kind][-1], stack_cpu[kind][-1],
                          client_cpu[kind][-1], times[kind][-1]), flush=True)
     finally:
+        for keeper in keepers:
+            keeper.cancel()
         await web.close()
         await session.close()
         os.unlink(path)
