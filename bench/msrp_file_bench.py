@@ -181,6 +181,15 @@ async def bench(janus, args):
     room_handle = await web.attach("janus.plugin.sylk.videoroom")
     room = "msrp-file-bench"
     await room_handle.send({"request": "join", "ptype": "publisher", "room": room, "display": "Keeper"})
+
+    async def keep_alive(janus_session):
+        # A loaded machine makes a run outlast janus's 60 s session timeout: the keeper's session
+        # ending ends the room, and its files with it.
+        while True:
+            await asyncio.sleep(15)
+            await janus_session.connection.call({"janus": "keepalive", "session_id": janus_session.id}, timeout=5)
+
+    keepers = [asyncio.ensure_future(keep_alive(s)) for s in (session, web)]
     times = {"raw": [], "stored": [], "up": [], "down": []}
     # CPU seconds per transfer: janus's (the server's share) and this process's (the peer's):
     # which side a transfer's speed is bound by.
@@ -189,7 +198,7 @@ async def bench(janus, args):
     client_cpu = {kind: [] for kind in times}
     end_cpu_ms_mb = {"send": {kind: [] for kind in times}, "receive": {kind: [] for kind in times}}
     pid = janus.process.pid
-    order = ["raw", "up", "stored", "down"]
+    order = [kind for kind in ["raw", "up", "stored", "down"] if kind in args.kinds.split(",")]
     try:
         for round_number in range(args.rounds):
             for kind in order[round_number % len(order):] + order[:round_number % len(order)]:
@@ -216,10 +225,13 @@ async def bench(janus, args):
                       % (round_number + 1, kind, args.mb / times[kind][-1], server_cpu[kind][-1], stack_cpu[kind][-1],
                          client_cpu[kind][-1], times[kind][-1]), flush=True)
     finally:
+        for keeper in keepers:
+            keeper.cancel()
         await web.close()
         await session.close()
         os.unlink(path)
         os.rmdir(scratch)
+    times = {kind: seconds for kind, seconds in times.items() if seconds}
     result = {kind: summary(args.mb, seconds) for kind, seconds in times.items()}
     for kind in times:
         result[kind]["janus_cpu_s_median"] = round(statistics.median(server_cpu[kind]), 3)
@@ -232,6 +244,8 @@ async def bench(janus, args):
                     "median": round(statistics.median(values), 2), "min": round(min(values), 2),
                     "max": round(max(values), 2)}
     for kind in ("stored", "up", "down"):
+        if kind not in result or "raw" not in result:
+            continue
         result[kind]["ratio_to_raw"] = round(result[kind]["median_mb_s"] / result["raw"]["median_mb_s"], 3)
     return result
 
@@ -242,6 +256,10 @@ def main():
     parser.add_argument("--mb", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--chunk", type=int, default=65536, help="bytes per MSRP chunk (and per raw write)")
+    parser.add_argument("--kinds", default="raw,up,stored,down",
+                        help="the transfers to run (comma-separated; a profile of one, e.g. up; the report needs all)")
+    parser.add_argument("--janus-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable for janus (experiments, e.g. MALLOC_TRIM_THRESHOLD_=67108864)")
     parser.add_argument("--peer", help="the peer program (default: BUILD/bench/msrp_file_peer, made if missing)")
     args = parser.parse_args()
     build = os.path.join(TOP, "build")
@@ -251,15 +269,20 @@ def main():
         subprocess.run(["make", "-C", build, "bench/msrp_file_peer"], check=True, capture_output=True)
     load_before = os.getloadavg()
     janus = JanusProcess(build, tempfile.mkdtemp(prefix="sylk-msrp-file-bench-"),
-                         run_options={"msrp_options": {"listen_ip": SERVER_HOST}})
+                         run_options={"msrp_options": {"listen_ip": SERVER_HOST}},
+                         env=dict(setting.split("=", 1) for setting in args.janus_env))
     janus.start()
     try:
         result = asyncio.run(bench(janus, args))
     finally:
         janus.stop()
+    if set(args.kinds.split(",")) != {"raw", "up", "stored", "down"}:
+        print(json.dumps(result, indent=2))  # a partial run (profiling): no result files
+        return 0
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     load = {"before": [round(v, 2) for v in load_before], "after": [round(v, 2) for v in os.getloadavg()]}
     record = {"time": stamp, "machine": machine(), "mb": args.mb, "rounds": args.rounds, "chunk": args.chunk,
+              "janus_env": args.janus_env,
               "load_average": load, "peer": "bench/msrp_file_peer (C++)", "result": result}
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, "msrp-files-%s.json" % stamp), "w") as out:

@@ -1,7 +1,7 @@
 // A room file the phone pulls (its m=message is a=recvonly with a file-selector naming the
 // file's sha-1, RFC 5547 section 8.2): found in the room's store when the session opens (an
 // unknown hash is refused then, so the SIP side answers 404), sent as one SEND once the session
-// is bound, read from disk a chunk at a time as the stack sends (OutgoingMessage::read).
+// is bound, sent from the file a chunk at a time as the stack sends (OutgoingMessage::fileFd).
 #pragma once
 
 #include <functional>
@@ -26,7 +26,7 @@ public:
     uint64_t size() const { return file_.size; }
     Json status() const override;
 
-    // Called (on the stack thread) with the end offset of each piece the stack reads to send,
+    // Called (on the stack thread) with the end offset of each piece the stack takes to send,
     // for a sender's progress (direct transfers to SIP clients). It must not refer to this
     // object: the stack may read after it is gone. Set before the session binds.
     void reportReads(std::function<void(uint64_t end)> hook) { readHook_ = std::move(hook); }

@@ -203,7 +203,7 @@ void Connection::sendRequest(Message request, ResponseCallback callback) {
     sendFrame(std::move(request.transactionId), std::move(frame), std::move(callback));
 }
 
-void Connection::sendFrame(std::string transactionId, std::string frame, ResponseCallback callback) {
+void Connection::sendFrame(std::string transactionId, std::string frame, ResponseCallback callback, const FileBody* file) {
     if (!open_) {
         if (callback)
             callback(nullptr, "connection closed");
@@ -215,7 +215,7 @@ void Connection::sendFrame(std::string transactionId, std::string frame, Respons
     if (!deadlineTimer_.active())
         armDeadlineTimer();
     pending_.emplace(std::move(transactionId), std::move(pending));
-    writeFrame(frame);
+    writeFrame(frame, file);
 }
 
 void Connection::armDeadlineTimer() {
@@ -250,9 +250,12 @@ void Connection::expireTransactions() {
 
 bool Connection::write(const Message& frame) { return writeFrame(frame.serialize()); }
 
-bool Connection::writeFrame(std::string_view frame) {
+bool Connection::writeFrame(std::string_view frame, const FileBody* file) {
     if (!open_ || !stream_)
         return false;
+    if (file)
+        return stream_->writeFile(frame.substr(0, file->at), file->fd, file->offset, file->length, file->keep,
+                                  frame.substr(file->at));
     return stream_->write(frame);
 }
 

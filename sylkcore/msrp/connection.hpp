@@ -43,11 +43,22 @@ public:
 
     // Sends a request (a transaction id is set when empty). The callback runs once.
     void sendRequest(Message request, ResponseCallback callback);
-    // The same for a request already in its wire form, whose transaction id is transactionId.
-    void sendFrame(std::string transactionId, std::string frame, ResponseCallback callback);
+    // A chunk whose body is a file range, at offset `at` of its wire form (frame holds the
+    // rest): the range goes with net::TcpStream::writeFile.
+    struct FileBody {
+        size_t at = 0;
+        int fd = -1;
+        uint64_t offset = 0;
+        size_t length = 0;
+        std::shared_ptr<const void> keep;
+    };
+    // The same for a request already in its wire form, whose transaction id is transactionId
+    // (and whose body is file's, when given).
+    void sendFrame(std::string transactionId, std::string frame, ResponseCallback callback,
+                   const FileBody* file = nullptr);
     // Writes a frame without waiting for anything (responses, REPORTs, chunks without reports).
     bool write(const Message& frame);
-    bool writeFrame(std::string_view frame);  // already in its wire form
+    bool writeFrame(std::string_view frame, const FileBody* file = nullptr);  // already in its wire form
     bool writable() const;  // below the stream's high-water mark
     bool isOpen() const { return open_; }
     bool connected() const { return connected_; }

@@ -33,7 +33,20 @@ void Parser::feed(std::string_view bytes, std::vector<Message>& out) {
         throw ParseError(failure_);
     if (state_ == State::Body) {
         // A body's bytes go straight into the frame's body: one copy of them, not two (into the
-        // buffer, then out of it). The end-line is searched there (readBody).
+        // buffer, then out of it). The end-line is searched there (readBody). No more than the
+        // frame's end that Byte-Range gave: bytes past it would grow the body past the room
+        // reserved (a new allocation of twice the size, above malloc's mmap threshold for file
+        // chunks: fresh pages every chunk) only to be copied back to the buffer.
+        size_t have = current_.body.size();
+        if (frameExpected_ > have && bytes.size() > frameExpected_ - have) {
+            size_t take = frameExpected_ - have;
+            current_.body.append(bytes.substr(0, take));
+            frameExpected_ = 0;
+            while (step(out)) {
+            }
+            feed(bytes.substr(take), out);  // the next frames, or more of this body when Byte-Range was wrong
+            return;
+        }
         current_.body.append(bytes);
         while (step(out)) {
         }
@@ -155,28 +168,36 @@ bool Parser::readHeaders(std::vector<Message>& out) {
 void Parser::startBody() {
     std::string& body = current_.body;
     body.clear();
+    frameExpected_ = 0;
     // Room for the whole chunk at once when Byte-Range says its size (one allocation, no
     // regrowth copies); a bigger claim than the limit is left to the limit check.
     try {
         if (auto value = current_.header("Byte-Range")) {
             ByteRange range = ByteRange::parse(*value);
-            if (range.end && *range.end >= range.start && *range.end - range.start < limits_.maxBodyBytes)
-                body.reserve(static_cast<size_t>(*range.end - range.start + 1) + endMarker_.size() + 3);
+            if (range.end && *range.end >= range.start && *range.end - range.start < limits_.maxBodyBytes) {
+                frameExpected_ = static_cast<size_t>(*range.end - range.start + 1) + endMarker_.size() + 3;
+                body.reserve(frameExpected_);
+            }
         }
     } catch (const ParseError&) {
         // malformed already says so (finishHeaders); the body is read all the same
     }
-    body.append(buffer_, bodyStart_, std::string::npos);
-    consumed_ = buffer_.size();
+    // The bytes received past the frame's expected end stay in the buffer (see feed()).
+    size_t take = buffer_.size() - bodyStart_;
+    if (frameExpected_ > 0 && take > frameExpected_)
+        take = frameExpected_;
+    body.append(buffer_, bodyStart_, take);
+    consumed_ = bodyStart_ + take;
     scanFrom_ = 0;
     bodyStartChecked_ = false;
     state_ = State::Body;
 }
 
 void Parser::endBody(size_t bodyEnd, size_t frameEnd, char flag, std::vector<Message>& out) {
-    // What follows the end-line is the next frames': back to the buffer, all of whose bytes
-    // were consumed when the body began.
-    buffer_.append(current_.body, frameEnd, std::string::npos);
+    // What follows the end-line is the next frames': back to the buffer, before the bytes that
+    // startBody left there (at consumed_; usually none of either).
+    buffer_.insert(consumed_, current_.body, frameEnd, std::string::npos);
+    frameExpected_ = 0;
     current_.body.resize(bodyEnd);
     current_.continuation = static_cast<Continuation>(flag);
     out.push_back(std::move(current_));
@@ -205,6 +226,14 @@ bool Parser::readBody(std::vector<Message>& out) {
     }
     while (true) {
         auto found = body.find(endMarker_, scanFrom_);
+        if ((found == std::string::npos || found + tail > body.size()) && consumed_ < buffer_.size()) {
+            // Byte-Range promised an end that is not there: the bytes startBody left in the
+            // buffer are this body's too.
+            current_.body.append(buffer_, consumed_, std::string::npos);
+            consumed_ = buffer_.size();
+            frameExpected_ = 0;
+            continue;
+        }
         if (found == std::string::npos) {
             // Keep the bytes that may still begin an end-line undecided.
             size_t keep = endMarker_.size() - 1;

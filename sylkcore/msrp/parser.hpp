@@ -56,6 +56,9 @@ private:
     size_t scanFrom_ = 0;
     bool bodyStartChecked_ = false;  // the body is known not to be empty
     std::string endMarker_;   // "\r\n-------<tid>"
+    // Where the frame in the body ends (end-line included) when Byte-Range says; 0: unknown,
+    // or passed. Bytes past it are not put into the body (feed(), startBody()).
+    size_t frameExpected_ = 0;
     std::vector<std::string> headerLines_;
     Message current_;
     bool failed_ = false;

@@ -241,8 +241,9 @@ std::string Session::send(OutgoingMessage message) {
             throw std::invalid_argument("not a header to send: " + name.substr(0, 64));
     }
     auto outgoing = std::make_shared<Outgoing>();
-    outgoing->size = message.read ? message.size : message.body.size();
-    if (!message.read)
+    bool streamed = message.read || message.fileFd >= 0;  // read as sent, not held
+    outgoing->size = streamed ? message.size : message.body.size();
+    if (!streamed)
         queuedBytes_ += message.body.size();
     std::string id = message.messageId;
     outgoing->message = std::move(message);
@@ -326,7 +327,8 @@ size_t Session::writeNextChunk() {
     size_t length = static_cast<size_t>(std::min<uint64_t>(chunkSize, outgoing->size - outgoing->sent));
     std::string data;
     bool abortNow = outgoing->aborted;
-    if (!abortNow && length > 0) {
+    bool fromFile = message.fileFd >= 0;
+    if (!abortNow && length > 0 && !fromFile) {
         if (message.read) {
             data = message.read(outgoing->sent, length);
             if (data.empty() || data.size() > length)
@@ -370,16 +372,21 @@ size_t Session::writeNextChunk() {
         frame.append("Content-Type: ").append(message.contentType).append("\r\n");
     // RFC 4975 §7.1: a body (any frame with a Content-Type) follows an empty line and ends with
     // a CRLF before the end-line.
+    Connection::FileBody file;
     if (length > 0 || hasContentType) {
         frame.append("\r\n");
-        if (message.read)
+        if (fromFile && length > 0)
+            file = {frame.size(), message.fileFd, outgoing->sent, length, message.fileKeep};
+        else if (message.read)
             frame.append(data);
         else
             frame.append(message.body, static_cast<size_t>(outgoing->sent), length);
         frame.append("\r\n");
     }
     outgoing->sent += length;
-    if (!message.read)
+    if (fromFile && length > 0 && message.fileTaken)
+        message.fileTaken(outgoing->sent);
+    if (!message.read && !fromFile)
         queuedBytes_ -= std::min<size_t>(queuedBytes_, length);
     bool last = outgoing->sent >= outgoing->size;
     Continuation continuation = abortNow ? Continuation::Abort : last ? Continuation::End : Continuation::More;
@@ -388,24 +395,25 @@ size_t Session::writeNextChunk() {
     if (abortNow || last) {
         outgoing->allWritten = true;
         queue_.pop_front();
-        if (!message.read) {
+        if (!message.read && !fromFile) {
             queuedBytes_ -= std::min<size_t>(queuedBytes_, message.body.size() - std::min<size_t>(message.body.size(), outgoing->sent));
             std::string().swap(message.body);
         }
     }
 
-    size_t frameBytes = frame.size();
+    size_t frameBytes = frame.size() + file.length;
+    const Connection::FileBody* fileBody = file.fd >= 0 ? &file : nullptr;
     if (message.failureReport == Report::Yes) {
         ++outgoing->chunksUnanswered;
         std::weak_ptr<Session> weak = weak_from_this();
         connection_->sendFrame(std::move(tid), std::move(frame), [weak, id](const Message* response, const std::string& why) {
             if (auto self = weak.lock())
                 self->chunkAnswered(id, response, why);
-        });
+        }, fileBody);
     } else {
         // No 200s will come ("partial" only sends failures, RFC 4975 §7.1.1): no transaction
         // to wait for; a failure response finds no transaction and is left to the REPORT.
-        connection_->writeFrame(frame);
+        connection_->writeFrame(frame, fileBody);
     }
     if (abortNow) {
         finish(id, 499, "aborted");
@@ -452,7 +460,7 @@ void Session::finish(const std::string& messageId, int status, const std::string
     auto queued = std::find(queue_.begin(), queue_.end(), outgoing);
     if (queued != queue_.end()) {
         // Still being sent (a failure response stops it): its held bytes go.
-        if (!outgoing->message.read)
+        if (!outgoing->message.read && outgoing->message.fileFd < 0)
             queuedBytes_ -= std::min<size_t>(queuedBytes_, outgoing->size - outgoing->sent);
         queue_.erase(queued);
     }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,6 +62,15 @@ struct OutgoingMessage {
     // returns up to max bytes from offset ("" for an error: the message is aborted with '#').
     // When set, body is ignored.
     std::function<std::string(uint64_t offset, size_t max)> read;
+    // Or a file's bytes (size bytes from its start): fileFd open for reading, held open by
+    // fileKeep while the stack may still send from it. The chunks' bodies then go from the file
+    // to the socket (net::TcpStream::writeFile: sendfile() on plain TCP, no copy in user space);
+    // fileTaken(end) is called as each chunk is written (progress). Takes precedence over read
+    // and body. A file that cannot be read, or is shorter than size, fails the connection (the
+    // chunk's headers went out already), where read's "" ends the message with '#'.
+    int fileFd = -1;
+    std::shared_ptr<const void> fileKeep;
+    std::function<void(uint64_t end)> fileTaken;
     uint64_t size = 0;
     std::string messageId;  // "" picks a fresh one; send() returns it
     std::vector<Message::Header> headers;  // more headers for the first chunk and the rest

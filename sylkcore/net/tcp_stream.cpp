@@ -1,7 +1,15 @@
 #include "tcp_stream.hpp"
 
+#include <pthread.h>
+#include <signal.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -75,6 +83,26 @@ gboolean acceptCertificate(GTlsConnection*, GTlsCertificate* peer, GTlsCertifica
 }
 
 void freeCheck(gpointer data, GClosure*) { delete static_cast<PeerCheck*>(data); }
+
+// sendfile() has no MSG_NOSIGNAL (GSocket's sends have it): writing to a peer that is gone would
+// raise SIGPIPE, which ends the process unless it is ignored. So SIGPIPE is blocked on this
+// thread around the call, and one it raised is taken off the thread before unblocking.
+ssize_t sendFileQuietly(int socket, int file, off_t* offset, size_t count) {
+    sigset_t pipe;
+    sigset_t old;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, &old);
+    ssize_t sent = sendfile(socket, file, offset, count);
+    int error = errno;
+    if (sent < 0 && error == EPIPE && sigismember(&old, SIGPIPE) != 1) {  // else it was blocked already: left as it was
+        struct timespec none {};
+        sigtimedwait(&pipe, nullptr, &none);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    errno = error;
+    return sent;
+}
 
 }  // namespace
 
@@ -353,12 +381,50 @@ bool TcpStream::write(std::string_view bytes) {
                 return true;
         }
     }
-    queue_.emplace_back(bytes);
+    queue_.push_back(Piece{std::string(bytes)});
     queuedBytes_ += bytes.size();
     if (queuedBytes_ >= highWater_)
         pastHighWater_ = true;
     flush();
     return true;
+}
+
+bool TcpStream::writeFile(std::string_view head, int fd, uint64_t offset, size_t length, std::shared_ptr<const void> keep,
+                          std::string_view tail) {
+    if ((state_ != State::Connecting && state_ != State::Open) || shutdownRequested_ || closeRequested_)
+        return false;
+    if (tls_.enabled) {
+        // TLS encrypts in user space anyway: read the range and write it as bytes.
+        std::string bytes;
+        bytes.reserve(head.size() + length + tail.size());
+        bytes.append(head);
+        size_t at = bytes.size();
+        bytes.resize(at + length);
+        size_t got = 0;
+        while (got < length) {
+            ssize_t n = pread(fd, bytes.data() + at + got, length - got, static_cast<off_t>(offset + got));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                failLater(n == 0 ? "the file being sent ended early" : "cannot read the file being sent: " +
+                                                                           std::string(strerror(errno)));
+                return true;
+            }
+            got += static_cast<size_t>(n);
+        }
+        bytes.append(tail);
+        return write(bytes);
+    }
+    if (!write(head))
+        return false;
+    if (length > 0) {
+        queue_.push_back(Piece{std::string(), fd, offset, length, std::move(keep)});
+        queuedBytes_ += length;
+        if (queuedBytes_ >= highWater_)
+            pastHighWater_ = true;
+        flush();  // sends at once when nothing waits before it
+    }
+    return write(tail);
 }
 
 void TcpStream::flush() {
@@ -368,10 +434,14 @@ void TcpStream::flush() {
         afterFlush();
         return;
     }
-    auto* op = new WriteOp{weak_from_this(), std::move(queue_.front())};
+    if (queue_.front().fd >= 0) {
+        sendQueuedFile();
+        return;
+    }
+    auto* op = new WriteOp{weak_from_this(), std::move(queue_.front().bytes)};
     queue_.pop_front();
-    while (!queue_.empty() && op->bytes.size() + queue_.front().size() <= kCoalesce) {
-        op->bytes += queue_.front();
+    while (!queue_.empty() && queue_.front().fd < 0 && op->bytes.size() + queue_.front().bytes.size() <= kCoalesce) {
+        op->bytes += queue_.front().bytes;
         queue_.pop_front();
     }
     writing_ = true;
@@ -395,8 +465,57 @@ void TcpStream::onWritten(GObject* source, GAsyncResult* result, gpointer data) 
     }
     self->queuedBytes_ -= static_cast<size_t>(sent);
     if (static_cast<size_t>(sent) < op->bytes.size())
-        self->queue_.push_front(op->bytes.substr(static_cast<size_t>(sent)));
+        self->queue_.push_front(Piece{op->bytes.substr(static_cast<size_t>(sent))});
     self->flush();
+}
+
+void TcpStream::sendQueuedFile() {
+    Piece& piece = queue_.front();
+    int socketFd = g_socket_get_fd(g_socket_connection_get_socket(connection_));
+    while (piece.length > 0) {
+        off_t offset = static_cast<off_t>(piece.offset);
+        ssize_t sent = sendFileQuietly(socketFd, piece.fd, &offset, piece.length);
+        if (sent > 0) {
+            piece.offset += static_cast<uint64_t>(sent);
+            piece.length -= static_cast<size_t>(sent);
+            queuedBytes_ -= static_cast<size_t>(sent);
+            continue;
+        }
+        if (sent < 0 && errno == EINTR)
+            continue;
+        if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            // The socket is full: on once it is writable (GSocket's source, on this thread's loop).
+            writing_ = true;
+            GSource* source = g_socket_create_source(g_socket_connection_get_socket(connection_), G_IO_OUT, cancellable_);
+            g_source_set_callback(source, G_SOURCE_FUNC(&TcpStream::onWritable), new std::weak_ptr<TcpStream>(weak_from_this()),
+                                  [](gpointer data) { delete static_cast<std::weak_ptr<TcpStream>*>(data); });
+            g_source_attach(source, thread_.context());
+            g_source_unref(source);
+            return;
+        }
+        writing_ = true;  // nothing more goes out; the failure comes from the loop
+        failLater(sent == 0 ? "the file being sent ended early" : "sendfile failed: " + std::string(strerror(errno)));
+        return;
+    }
+    queue_.pop_front();
+    flush();
+}
+
+gboolean TcpStream::onWritable(GSocket*, GIOCondition, gpointer data) {
+    auto self = static_cast<std::weak_ptr<TcpStream>*>(data)->lock();
+    if (!self || g_cancellable_is_cancelled(self->cancellable_))
+        return G_SOURCE_REMOVE;
+    self->writing_ = false;
+    self->flush();  // a hung-up peer: sendfile() says so (EPIPE, ECONNRESET)
+    return G_SOURCE_REMOVE;
+}
+
+void TcpStream::failLater(const std::string& why) {
+    std::weak_ptr<TcpStream> weak = weak_from_this();
+    thread_.post([weak, why] {
+        if (auto self = weak.lock())
+            self->fail(why);
+    });
 }
 
 void TcpStream::afterFlush() {

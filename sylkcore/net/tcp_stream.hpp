@@ -57,6 +57,14 @@ public:
 
     // Queues bytes (allowed while connecting); false once shut for writing, closed or failed.
     bool write(std::string_view bytes);
+    // Queues head, then length bytes of the open file fd from offset, then tail, as one write of
+    // the three would: on plain TCP the file's bytes go with sendfile(), from the page cache to
+    // the socket without passing through user space (a file sent in MSRP chunks); with TLS they
+    // are read (pread) and written as bytes. keep holds fd open while the range is queued. A
+    // file that cannot be read, or ends before offset + length, fails the stream: the framing
+    // around it (head) has gone out already. False as for write().
+    bool writeFile(std::string_view head, int fd, uint64_t offset, size_t length, std::shared_ptr<const void> keep,
+                   std::string_view tail);
     size_t queued() const { return queuedBytes_; }
     size_t highWater() const { return highWater_; }
     void setHighWater(size_t bytes) { highWater_ = bytes; }
@@ -80,6 +88,14 @@ public:
 
 private:
     enum class State { Connecting, Open, Closing, Closed };
+    // A queued write: bytes, or (fd >= 0) a file range sent with sendfile().
+    struct Piece {
+        std::string bytes;
+        int fd = -1;
+        uint64_t offset = 0;
+        size_t length = 0;
+        std::shared_ptr<const void> keep;
+    };
     struct ReadOp;
     struct WriteOp;
     static void onConnect(GObject* source, GAsyncResult* result, gpointer data);
@@ -96,6 +112,12 @@ private:
     void deliver(const uint8_t* data, size_t size);
     void endOfInput();
     void flush();
+    // flush() with a file range first: sendfile() until done or the socket is full (then waits
+    // for it to be writable, writing_ set).
+    void sendQueuedFile();
+    static gboolean onWritable(GSocket* socket, GIOCondition condition, gpointer data);
+    // Fails from the loop, not from inside the write() or writeFile() that met the error.
+    void failLater(const std::string& why);
     void afterFlush();
     void fail(const std::string& why);
     void release();
@@ -117,7 +139,7 @@ private:
     // shared with the pending read, which may complete after the stream is gone.
     std::shared_ptr<std::vector<uint8_t>> readBuffer_;
     bool heldEnd_ = false;   // end of input seen while paused
-    std::deque<std::string> queue_;
+    std::deque<Piece> queue_;
     size_t queuedBytes_ = 0;
     size_t highWater_ = 1024 * 1024;
     bool pastHighWater_ = false;

@@ -436,6 +436,33 @@ static void every_split_reads_the_same(void**) {
         assert_string_equal(frames[i].serialize().c_str(), expected[i].c_str());
 }
 
+// The reader stops filling a body where Byte-Range says its frame ends (the rest waits in the
+// buffer): a Byte-Range that is wrong either way still frames by the end-line, however the
+// stream is split.
+static void a_wrong_byte_range_still_frames(void**) {
+    auto frame = [](const std::string& tid, const std::string& range, const std::string& body) {
+        return "MSRP " + tid + " SEND\r\nTo-Path: msrp://b.example:2855/s2;tcp\r\nFrom-Path: msrp://a.example:2855/s1;tcp\r\n"
+               "Message-ID: m1\r\nByte-Range: " + range + "\r\nContent-Type: text/plain\r\n\r\n" + body + "\r\n-------" +
+               tid + "+\r\n";
+    };
+    std::string all = frame("tid1", "1-5/100", "exactly ok") + frame("tid2", "1-40/100", "short") +
+                      frame("tid3", "1-3/100", "longer than said") + frame("tid4", "1-4/4", "four");
+    std::vector<std::string> bodies = {"exactly ok", "short", "longer than said", "four"};
+    for (size_t split = 0; split <= all.size(); ++split) {
+        for (size_t step : {size_t{1}, size_t{7}, all.size()}) {
+            Parser parser;
+            std::vector<Message> frames;
+            parser.feed(std::string_view(all).substr(0, split), frames);
+            for (size_t at = split; at < all.size(); at += step)
+                parser.feed(std::string_view(all).substr(at, step), frames);
+            assert_int_equal(frames.size(), bodies.size());
+            for (size_t i = 0; i < frames.size(); ++i)
+                assert_string_equal(frames[i].body.c_str(), bodies[i].c_str());
+            assert_int_equal(parser.pending(), 0);
+        }
+    }
+}
+
 static void serialize_reads_back(void**) {
     Message send = Message::makeRequest("SEND", {Uri::parse("msrp://b.example:2855/s2;tcp")},
                                         {Uri::parse("msrps://a.example:2856/s1;tcp")});
@@ -599,6 +626,7 @@ int main() {
         cmocka_unit_test(rfc7701_chat),
         cmocka_unit_test(frames_the_rfcs_do_not_print),
         cmocka_unit_test(every_split_reads_the_same),
+        cmocka_unit_test(a_wrong_byte_range_still_frames),
         cmocka_unit_test(serialize_reads_back),
         cmocka_unit_test(bad_headers_still_frame),
         cmocka_unit_test(framing_errors_and_limits),

@@ -3,6 +3,7 @@
 // (trusted, untrusted, wrong name, pinned fingerprint), a peer that vanishes mid-stream.
 #include <glib/gstdio.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -167,6 +168,80 @@ static void echo_megabytes_with_backpressure(void**) {
     });
     assert_false(lateWrite);
     assert_int_equal(failedOnStack.load(), 0);
+}
+
+// writeFile: a file range between head and tail, in order with plain writes, through a full
+// socket (the reader paused: sendfile() meets EAGAIN and waits for the socket); a range past
+// the file's end fails the stream once.
+static void a_file_range_goes_between_head_and_tail(void**) {
+    constexpr size_t kFileSize = 3 * 1024 * 1024;
+    gchar* path = nullptr;
+    int fd = g_file_open_tmp("sylk-sendfile-test-XXXXXX", &path, nullptr);
+    assert_true(fd >= 0);
+    std::string content = pattern(0, kFileSize);
+    assert_int_equal(::write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+    auto keep = std::shared_ptr<const void>(new int(fd), [](const void* p) {
+        close(*static_cast<const int*>(p));
+        delete static_cast<const int*>(p);
+    });
+    std::string expected = "head1" + content.substr(1000, 2 * 1024 * 1024) + "tail1" + "plain" + "head2" +
+                           content.substr(0, kFileSize) + "tail2" + "head3" + "tail3";
+    StackThread stack("test-sendfile");
+    std::shared_ptr<TcpStream> server, client;
+    std::unique_ptr<TcpListener> listener;
+    std::string received;
+    std::atomic<int> failures{0}, serverFailures{0};
+    std::string serverWhy;
+    std::atomic<bool> accepted{false};
+    stack.execute([&] {
+        listener = std::make_unique<TcpListener>(stack, "127.0.0.1", 0, TlsOptions{}, [&](std::shared_ptr<TcpStream> s) {
+            server = std::move(s);
+            smallBuffers(*server);
+            server->start({.failed = [&](const std::string& why) {
+                serverWhy = why;
+                ++serverFailures;
+            }});
+            expect(server->writeFile("head1", fd, 1000, 2 * 1024 * 1024, keep, "tail1"));
+            expect(server->write("plain"));
+            expect(server->writeFile("head2", fd, 0, kFileSize, keep, "tail2"));
+            expect(server->writeFile("head3", fd, 0, 0, keep, "tail3"));
+            expect(server->queued() > 0);  // the reader is paused: the socket is full
+            accepted = true;
+        });
+        client = TcpStream::connect(stack, "127.0.0.1", listener->port(), TlsOptions{},
+                                    {.connected = [&] { smallBuffers(*client); },
+                                     .received = [&](const uint8_t* data, size_t size) {
+                                         received.append(reinterpret_cast<const char*>(data), size);
+                                     },
+                                     .failed = [&](const std::string&) { ++failures; }});
+        client->pauseReading();
+    });
+    assert_true(waitFor([&] { return accepted.load(); }));
+    stack.execute([&] { client->resumeReading(); });
+    size_t have = 0;
+    assert_true(waitFor([&] {
+        stack.execute([&] { have = received.size(); });
+        return have >= expected.size();
+    }));
+    bool same = false;
+    stack.execute([&] { same = received == expected; });
+    assert_true(same);
+    // A range past the end: the head goes, then the stream fails (once, from the loop).
+    bool taken = false;
+    stack.execute([&] { taken = server->writeFile("head4", fd, kFileSize - 10, 100, keep, "tail4"); });
+    assert_true(taken);
+    assert_true(waitFor([&] { return serverFailures.load() > 0; }));
+    stack.execute([&] {
+        expect(serverWhy.find("ended early") != std::string::npos);
+        expect(!server->write("late"));
+        client.reset();
+        server.reset();
+        listener.reset();
+    });
+    assert_int_equal(serverFailures.load(), 1);
+    assert_int_equal(failedOnStack.load(), 0);
+    g_unlink(path);
+    g_free(path);
 }
 
 static void halfCloseThenCloseAfterFlush(const TlsOptions& serverTls, const TlsOptions& clientTls) {
@@ -486,6 +561,63 @@ static void tls_half_close_then_close_after_flush(void**) {
     removeCertificates(made);
 }
 
+// With TLS, writeFile reads the range and sends it encrypted, in order with the framing.
+static void tls_sends_a_file_range(void**) {
+    Certificates made = makeCertificates();
+    gchar* path = nullptr;
+    int fd = g_file_open_tmp("sylk-sendfile-tls-XXXXXX", &path, nullptr);
+    assert_true(fd >= 0);
+    std::string content = pattern(0, 300 * 1024);
+    assert_int_equal(::write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+    auto keep = std::shared_ptr<const void>(new int(fd), [](const void* p) {
+        close(*static_cast<const int*>(p));
+        delete static_cast<const int*>(p);
+    });
+    std::string expected = "head" + content.substr(7, 200 * 1024) + "tail";
+    TlsOptions serverTls;
+    serverTls.enabled = true;
+    serverTls.certificateFile = made.certificate;
+    serverTls.keyFile = made.key;
+    TlsOptions clientTls;
+    clientTls.enabled = true;
+    clientTls.caFile = made.ca;
+    clientTls.serverName = "localhost";
+    StackThread stack("test-tls-file");
+    std::shared_ptr<TcpStream> server, client;
+    std::unique_ptr<TcpListener> listener;
+    std::string received;
+    std::atomic<size_t> have{0};
+    std::atomic<int> failures{0};
+    stack.execute([&] {
+        listener = std::make_unique<TcpListener>(stack, "127.0.0.1", 0, serverTls, [&](std::shared_ptr<TcpStream> s) {
+            server = std::move(s);
+            server->start({.received =
+                               [&](const uint8_t* data, size_t size) {
+                                   received.append(reinterpret_cast<const char*>(data), size);
+                                   have = received.size();
+                               },
+                           .failed = [&](const std::string&) { ++failures; }});
+        });
+        client = TcpStream::connect(stack, "127.0.0.1", listener->port(), clientTls,
+                                    {.failed = [&](const std::string&) { ++failures; }});
+        expect(client->writeFile("head", fd, 7, 200 * 1024, keep, "tail"));  // queued while connecting
+    });
+    assert_true(waitFor([&] { return have.load() >= expected.size() || failures.load() > 0; }));
+    bool same = false;
+    stack.execute([&] {
+        same = received == expected;
+        client.reset();
+        server.reset();
+        listener.reset();
+    });
+    assert_true(same);
+    assert_int_equal(failures.load(), 0);
+    assert_int_equal(failedOnStack.load(), 0);
+    g_unlink(path);
+    g_free(path);
+    removeCertificates(made);
+}
+
 static void a_listener_refuses_bad_settings(void**) {
     StackThread stack("test-listener");
     auto refused = [&](const std::string& address, uint16_t port, const TlsOptions& tls) {
@@ -515,10 +647,12 @@ int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(echo_megabytes_with_backpressure),
         cmocka_unit_test(half_close_then_close_after_flush),
+        cmocka_unit_test(a_file_range_goes_between_head_and_tail),
         cmocka_unit_test(a_refused_connection_fails_once),
         cmocka_unit_test(a_peer_that_vanishes_mid_stream_is_one_failure),
         cmocka_unit_test(tls_checks_the_peer),
         cmocka_unit_test(tls_half_close_then_close_after_flush),
+        cmocka_unit_test(tls_sends_a_file_range),
         cmocka_unit_test(a_listener_refuses_bad_settings),
     };
     int failed = cmocka_run_group_tests(tests, nullptr, nullptr);
