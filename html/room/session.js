@@ -43,11 +43,12 @@ export function subscribeTo(streams) {
 }
 
 export function attachSubscriber(attached) {
+  state.subscriberAttaching = true;
   state.janus.attach({
     plugin: PLUGIN,
     ...mediaHooks("subscriber"),
-    success: (handle) => { state.subscriber = handle; attached?.(handle); },
-    error: (e) => fail(`cannot attach the subscriber: ${e}`),
+    success: (handle) => { state.subscriber = handle; state.subscriberAttaching = false; attached?.(handle); },
+    error: (e) => { state.subscriberAttaching = false; fail(`cannot attach the subscriber: ${e}`); },
     onmessage: (msg, jsep) => {
       if (msg.error) return fail(explain(msg));
       if (msg.streams) {
@@ -103,7 +104,7 @@ function onPublisherMessage(msg, jsep) {
     $("files-panel").hidden = !state.fileToken;
     (msg.files || []).forEach(addFile);
     onJoinedModeration(msg);
-    attachSubscriber();
+    if (!state.subscriber && !state.subscriberAttaching) attachSubscriber();  // connect() attached it already
     // Who is here through other plugins (MSRP and SIP clients, ...): private recipients too.
     state.publisher.send({ message: { request: "listparticipants", room: state.room },
                            success: (reply) => (reply?.attendees || []).forEach((a) => { onAttendee({ ...a, present: true }); attendeeTile({ ...a, present: true }); }) });
@@ -167,23 +168,28 @@ export function connect(unreachable) {
       const janus = new Janus({
         server: serverUrl,
         iceServers,
-        success: () => janus.attach({
-          plugin: PLUGIN,
-          ...mediaHooks("publisher"),
-          success: (handle) => {
-            state.publisher = handle;
-            const room = $("room").value.trim();
-            handle.send({ message: { request: "join", ptype: "publisher", room: /^\d+$/.test(room) ? Number(room) : room,
-                                     display: $("display").value.trim(), pin: $("pin").value || undefined } });
-          },
-          error: (e) => fail(`cannot attach to ${PLUGIN}: ${e}`),
-          onmessage: onPublisherMessage,
-          onlocaltrack: (track, on) => {
-            state.onLocalTrack?.(track, on);  // prejoin.js: muted before joining
-            if (track.kind !== "video" || !on) return;
-            tile("local", `${$("display").value} (you)`).srcObject = new MediaStream([track]);
-          },
-        }),
+        // The subscriber handle is attached while the publisher joins (one round trip less
+        // before the first remote frame); it joins the room once we are in.
+        success: () => {
+          attachSubscriber();
+          janus.attach({
+            plugin: PLUGIN,
+            ...mediaHooks("publisher"),
+            success: (handle) => {
+              state.publisher = handle;
+              const room = $("room").value.trim();
+              handle.send({ message: { request: "join", ptype: "publisher", room: /^\d+$/.test(room) ? Number(room) : room,
+                                       display: $("display").value.trim(), pin: $("pin").value || undefined } });
+            },
+            error: (e) => fail(`cannot attach to ${PLUGIN}: ${e}`),
+            onmessage: onPublisherMessage,
+            onlocaltrack: (track, on) => {
+              state.onLocalTrack?.(track, on);  // prejoin.js: muted before joining
+              if (track.kind !== "video" || !on) return;
+              tile("local", `${$("display").value} (you)`).srcObject = new MediaStream([track]);
+            },
+          });
+        },
         error: (e) => {
           if (state.janus !== janus) return;  // a session reconnect.js left behind
           state.myId ? onServerLost(e) : unreachable(e);

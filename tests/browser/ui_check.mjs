@@ -59,6 +59,9 @@ export async function auditPage(page) {
 // (audited at each width too: a layout that hides a label on phones is a violation there).
 // Returns {violations, screenshots}; throws when violations are found unless told not to.
 export async function checkStep(page, step, { throwOnViolation = true, widths = ["phone", "desktop"] } = {}) {
+  // The ASan pass of ./sylk test runs the same pages again for our C++'s sake: audits and
+  // screenshots are the plain pass's.
+  if (process.env.SYLK_UI_AUDIT === "0") return { violations: [], screenshots: [] };
   const dir = screenshotDir();
   const original = await viewport(page);
   const violations = [];
