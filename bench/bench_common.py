@@ -29,6 +29,20 @@ def cpu_clock(pid):
     return time.clock_gettime(((~pid) << 3) | 2)  # Linux MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)
 
 
+def threads_cpu_ns(pid):
+    """CPU time (ns, /proc/<pid>/task/<tid>/schedstat) of pid's threads, summed by thread name:
+    tells a plugin's own thread from the rest of janus (timers, other plugins' sweeps)."""
+    by_name = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as comm, open("/proc/%d/task/%s/schedstat" % (pid, tid)) as stat:
+                name = comm.read().strip()
+                by_name[name] = by_name.get(name, 0) + int(stat.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # a thread that ended between listing and reading
+    return by_name
+
+
 def threads_cpus(pid, pin_to=None):
     """Pins every thread of pid to CPU pin_to (when given); returns the CPUs its threads may use."""
     cpus = set()

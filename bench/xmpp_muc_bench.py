@@ -35,7 +35,7 @@ import statistics
 import tempfile
 import time
 
-from bench_common import JANUS_CPU, LOAD_CPU, RESULTS, SATURATED_PCT, TOP, cpu_busy, cpu_clock, machine, threads_cpus
+from bench_common import JANUS_CPU, LOAD_CPU, RESULTS, SATURATED_PCT, TOP, cpu_busy, cpu_clock, machine, threads_cpu_ns, threads_cpus
 from harness.janus_process import JanusProcess  # noqa: E402
 from harness.prosody import Prosody  # noqa: E402
 
@@ -159,12 +159,14 @@ async def run_target(clients, room, deliveries, warmup, window, drain, pids):
         now = loop.time()
         if cpu_before is None and now >= window_start:
             cpu_before = {name: cpu_clock(pid) for name, pid in pids.items()}
+            threads_before = threads_cpu_ns(pids["janus"]) if "janus" in pids else {}
             load_before = time.process_time()
             busy_before = cpu_busy(JANUS_CPU)
             received_before = sum(c.received for c in clients)
             window_start_ns = time.monotonic_ns()
         if now >= window_end:
             cpu_after = {name: cpu_clock(pid) for name, pid in pids.items()}
+            threads_after = threads_cpu_ns(pids["janus"]) if "janus" in pids else {}
             load_after = time.process_time()
             busy_after = cpu_busy(JANUS_CPU)
             received_after = sum(c.received for c in clients)
@@ -193,6 +195,11 @@ async def run_target(clients, room, deliveries, warmup, window, drain, pids):
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] / 1e6 if latencies else None,
         "cpu_s": cpu,
         "cpu_us_per_delivery": {name: 1e6 * seconds / max(1, delivered) for name, seconds in cpu.items()},
+        # janus's CPU by thread: "xmpp" is the component (link, rooms, hub delivery to them); the
+        # rest is janus beside it (other plugins' timers, the SIP plugin's connection sweep).
+        "janus_thread_us_per_delivery": {name: (threads_after[name] - threads_before.get(name, 0)) / 1e3 / max(1, delivered)
+                                         for name in threads_after
+                                         if threads_after[name] - threads_before.get(name, 0) > 0},
         "load_client_cpu_pct": 100.0 * (load_after - load_before) / elapsed,
         "others_on_cpu0_pct": 100.0 * max(0.0, (busy_after[0] - busy_before[0]) - sum(cpu.values())) / elapsed,
     }
@@ -226,7 +233,7 @@ async def bench(args, prosody, janus_pid):
                 entry[target] = await run_target(clients, room, args.deliveries, args.warmup, args.seconds,
                                                  args.drain, pids)
                 print("N=%d round %d %-7s %s" % (n, round_index + 1, target, json.dumps(
-                    {k: entry[target][k] for k in ("delivered_per_s", "delivered_pct", "p99_ms", "cpu_us_per_delivery",
+                    {k: entry[target][k] for k in ("delivered_per_s", "delivered_pct", "p99_ms", "cpu_us_per_delivery", "janus_thread_us_per_delivery",
                                                    "load_client_cpu_pct")})), flush=True)
                 if entry[target]["load_client_cpu_pct"] > SATURATED_PCT:
                     print("  (the load client was saturated: these numbers are the client's limit)", flush=True)
@@ -284,6 +291,9 @@ def main():
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--drain", type=float, default=2.0)
     parser.add_argument("--targets", default="ours,prosody", help="ours, prosody or both (the order of odd rounds)")
+    parser.add_argument("--no-sip-sweep", action="store_true",
+                        help="experiment: janus without the SIP plugin's once-a-second /proc/net/tcp sweep "
+                             "(tcp_connections_per_source = 0), to see what it costs beside the rooms")
     parser.add_argument("--quick", action="store_true", help="smoke test: N=10, 1 round, 2 s")
     parser.add_argument("--build", default=os.environ.get("SYLK_BUILD_DIR", os.path.join(TOP, "build")))
     parser.add_argument("--from-json", help="only rewrite xmpp-muc-latest.md from this result file")
@@ -308,6 +318,7 @@ def main():
     prosody.write_accounts({"bench%d" % i: secrets.token_hex(8) for i in range(max(args.sizes))})
     prosody.start()
     janus = JanusProcess(args.build, os.path.join(folder, "janus"), test_plugins=False,
+                         sip_options={"tcp_connections_per_source": 0} if args.no_sip_sweep else None,
                          run_options={"xmpp_options": {"server_host": prosody.host, "server_port": prosody.component_port,
                                                        "domain": prosody.domain, "component_secret": prosody.secret,
                                                        "history": 0}})
