@@ -8,6 +8,7 @@ import { initInvite } from "./invite.js";
 import { initLayout } from "./layout.js";
 import { initMedia } from "./media.js";
 import { initModerator } from "./moderator.js";
+import { initMutes } from "./mutes.js";
 import { initPrejoin } from "./prejoin.js";
 import { initReconnect } from "./reconnect.js";
 import { initSession } from "./session.js";
@@ -18,6 +19,7 @@ initPrejoin();  // first: its submit handler runs before the session's
 initSession();
 initChat();
 initMedia();
+initMutes();  // after media.js (its clicks first) and prejoin.js (its local-track hook)
 initFiles();
 initModerator();
 initLayout();

@@ -182,8 +182,8 @@ function onJoinError(msg) {
 // Before session.js's own submit handler: the name is remembered, the preview's devices are
 // let go (the publisher captures the chosen ones again, so janus.js owns every track it
 // sends), and with no device at all we join to listen. A microphone or camera
-// switched off here is published muted (the room gets the track, silent or black; unmuting
-// later needs no renegotiation).
+// switched off here is published muted (the track is sent switched off and mutes.js tells the
+// room, which relays nothing of it and shows it muted; unmuting later needs no renegotiation).
 function beforeJoin() {
   const name = $("display").value.trim();
   try { localStorage.setItem(NAME_KEY, name); } catch { /* not kept */ }

@@ -6,6 +6,7 @@ import { onDialProgress } from "./invite.js";
 import { onAttendee as attendeeTile, onRoomEvent } from "./layout.js";
 import { publishOwnFeed } from "./media.js";
 import { onJoinedModeration, onLocked, onModeration, onPublisherStreams } from "./moderator.js";
+import { onAttendeeMutes, onMuteEvents } from "./mutes.js";
 import { isNewMessage, mediaHooks, onRoomJoined, onServerLost } from "./reconnect.js";
 import { $, PLUGIN, explain, fail, iceServers, params, serverUrl, state } from "./state.js";
 import { removeTile, tile } from "./tiles.js";
@@ -107,7 +108,7 @@ function onPublisherMessage(msg, jsep) {
     if (!state.subscriber && !state.subscriberAttaching) attachSubscriber();  // connect() attached it already
     // Who is here through other plugins (MSRP and SIP clients, ...): private recipients too.
     state.publisher.send({ message: { request: "listparticipants", room: state.room },
-                           success: (reply) => (reply?.attendees || []).forEach((a) => { onAttendee({ ...a, present: true }); attendeeTile({ ...a, present: true }); }) });
+                           success: (reply) => (reply?.attendees || []).forEach((a) => { onAttendee({ ...a, present: true }); attendeeTile({ ...a, present: true }); onAttendeeMutes({ ...a, present: true }); }) });
     if (params.has("listen") || state.listenOnly) state.status = "listening";  // join to watch, without a camera
     else publishOwnFeed();
     // wait for the subscriber handle before subscribing to those already publishing
@@ -145,6 +146,7 @@ function onPublisherMessage(msg, jsep) {
   } else if (event === "destroyed") {
     fail("The room was closed.");
   }
+  onMuteEvents(msg, jsep);  // muted microphones and stopped cameras on the tiles
   onRoomEvent(msg);  // layouts, audio tiles, the raised hands' queue
   if (jsep) state.publisher.handleRemoteJsep({ jsep });
 }

@@ -39,6 +39,8 @@ function describe(element) {
   const words = [name];
   if (element.classList.contains("talking")) words.push("talking");
   if (element.classList.contains("hand")) words.push("hand raised");
+  if (element.classList.contains("mic-muted")) words.push("microphone muted");  // mutes.js
+  if (element.classList.contains("camera-off")) words.push("camera off");
   return words.join(", ");
 }
 

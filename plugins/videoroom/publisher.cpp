@@ -73,8 +73,8 @@ void Publisher::onRtp(janus::RtpPacket* packet) {
         return;
     if (auto recording = stream->recording.load(std::memory_order_acquire))
         recording->save(packet->buffer, packet->length);
-    if (stream->moderated.load(std::memory_order_relaxed)) {
-        stream->heldCount = 0;  // a frame cut short by a moderator's mute is not relayed later
+    if (stream->moderated.load(std::memory_order_relaxed) || stream->selfMuted.load(std::memory_order_relaxed)) {
+        stream->heldCount = 0;  // a frame cut short by a mute is not relayed later
         return;
     }
     if (!packet->video && packet->extensions.audio_level >= 0 && talkListener_) {

@@ -58,6 +58,8 @@ Json PublishedStream::describe() const {
         json.set("description", description);
     if (moderated.load())
         json.setBool("moderated", true);
+    if (selfMuted.load())
+        json.setBool("muted", true);
     if (simulcast)
         json.setBool("simulcast", true);
     return json;

@@ -73,6 +73,9 @@ struct PublishedStream {
     int pt = -1;
     std::string description;
     std::atomic<bool> moderated{false};  // muted by a moderator: not relayed
+    // Stopped by the publisher itself (a muted microphone, a stopped camera: configure
+    // {"streams": [{"mid", "send": false}]}): not relayed either, and shown as muted.
+    std::atomic<bool> selfMuted{false};
     // Simulcast (VP8/H.264 with rid or SSRC layers), set up at negotiation, then read and
     // completed (rid -> SSRC) by the publisher's media thread only.
     bool simulcast = false;

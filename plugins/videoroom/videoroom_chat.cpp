@@ -177,6 +177,10 @@ void VideoRoomPlugin::deliverHubEvent(const std::shared_ptr<VideoRoom>& room, co
             attendee.setBool("updated", true);
         if (member.moderator)
             attendee.setBool("moderator", true);
+        if (member.muted)
+            attendee.setBool("muted", true);
+        if (member.mutedByModerator)
+            attendee.setBool("muted_by_moderator", true);
         Json out = roomEvent(*room);
         out.set("attendee", attendee);
         broadcast(*room, out);

@@ -43,6 +43,38 @@ void VideoRoomPlugin::setModerated(const std::shared_ptr<Publisher>& publisher, 
     event.set("moderation", moderation);
     broadcast(*publisher->room, event);
     events().notify(publisher->handle(), [&] { return VideoRoomEvents::moderated(*publisher, stream, muted); });
+    if (stream.kind == MediaKind::Audio && publisher->room->hubRoom())
+        publisher->room->hubRoom()->join(rosterMember(*publisher));  // phones' conference-info shows it
+}
+
+void VideoRoomPlugin::setSelfMuted(const std::shared_ptr<Publisher>& publisher, PublishedStream& stream, bool muted) {
+    if (stream.selfMuted.exchange(muted) == muted)
+        return;
+    if (!muted && stream.kind == MediaKind::Video)
+        publisher->requestKeyframe(stream.mindex);  // subscribers' pictures resume at once
+    Json event = roomEvent(*publisher->room);
+    Json state = Json::object();
+    state.set("id", static_cast<json_int_t>(publisher->id))
+        .set("display", publisher->display)
+        .set("mid", stream.mid)
+        .set("type", kindName(stream.kind))
+        .setBool("muted", muted);
+    event.set("muted", state);
+    broadcast(*publisher->room, event);
+    if (stream.kind == MediaKind::Audio && publisher->room->hubRoom())
+        publisher->room->hubRoom()->join(rosterMember(*publisher));  // phones' conference-info shows it
+}
+
+hub::Member VideoRoomPlugin::rosterMember(const Publisher& publisher) const {
+    hub::Member member{publisher.memberId(), publisher.display, kPackage};
+    member.moderator = publisher.moderator;
+    for (const auto& stream : publisher.streams()) {
+        if (stream->kind != MediaKind::Audio)
+            continue;
+        member.muted = member.muted || stream->selfMuted.load();
+        member.mutedByModerator = member.mutedByModerator || stream->moderated.load();
+    }
+    return member;
 }
 
 Reply VideoRoomPlugin::kick(Session& session, RequestReader& reader, const Request&) {

@@ -267,9 +267,7 @@ Reply VideoRoomPlugin::admitPublisher(Session& session, RequestReader& reader, c
     room->speakers.push_back(participantId);
     session.becomePublisher(publisher);
     events().notify(session.handle(), [&] { return VideoRoomEvents::joined(*publisher); });
-    hub::Member member{publisher->memberId(), display, kPackage};
-    member.moderator = publisher->moderator;  // other plugins honour its kicks (hub `kick`)
-    room->hubRoom()->join(member);
+    room->hubRoom()->join(rosterMember(*publisher));  // moderator: other plugins honour its kicks
     if (request.jsep) {
         // joinandconfigure: the answer comes with the "joined" event.
         Reply configured{makeEvent(), {}};
@@ -357,9 +355,7 @@ void VideoRoomPlugin::negotiatePublisher(Session& session, RequestReader& reader
         publisher->display = *display;
         // The other plugins' users see the new name: the hub's `updated` roster event (an XMPP
         // occupant's nickname change, the SIP focus's conference-info).
-        hub::Member member{publisher->memberId(), *display, kPackage};
-        member.moderator = publisher->moderator;
-        room.hubRoom()->join(member);
+        room.hubRoom()->join(rosterMember(*publisher));
     }
     if (auto bitrate = reader.optionalInt("bitrate", 0, 100'000'000))
         publisher->setBitrateCap(static_cast<uint32_t>(*bitrate));
@@ -403,9 +399,11 @@ void VideoRoomPlugin::negotiatePublisher(Session& session, RequestReader& reader
                 }
             }
             if (auto previous = publisher->findStream(stream->mid)) {
-                // Renegotiation keeps the subscribers of a stream that stays.
+                // Renegotiation keeps the subscribers of a stream that stays, and its mutes.
                 stream->targets.store(previous->targets.load());
                 stream->description = previous->description;
+                stream->moderated.store(previous->moderated.load());
+                stream->selfMuted.store(previous->selfMuted.load());
             }
             streams.push_back(std::move(stream));
         }
@@ -450,6 +448,19 @@ void VideoRoomPlugin::negotiatePublisher(Session& session, RequestReader& reader
     }
     if (record && !request.jsep)
         setRecording(publisher, *record, recordingName);
+    if (json_t* sends = reader.optionalRaw("streams")) {
+        // The stock form of a publisher's own mute: every mid is checked before any changes.
+        auto changes = parseStreamSends(sends);
+        std::vector<std::pair<std::shared_ptr<PublishedStream>, bool>> targets;
+        for (const auto& change : changes) {
+            auto stream = publisher->findStream(change.mid);
+            if (!stream)
+                throw RequestError(ErrorCode::VideoRoomNoSuchFeed, "you publish no stream '" + change.mid + "'");
+            targets.emplace_back(std::move(stream), !change.send);
+        }
+        for (const auto& [stream, muted] : targets)
+            setSelfMuted(publisher, *stream, muted);
+    }
     reply.body.set("room", room.id.value).set("configured", "ok");
     events().notify(publisher->handle(), [&] { return VideoRoomEvents::configured(*publisher); });
 }

@@ -92,6 +92,10 @@ private:
     // in the request, or a participant of that room who is a moderator. Throws 433 otherwise.
     std::shared_ptr<VideoRoom> moderatedRoom(Session& session, RequestReader& reader, const char* action);
     void setModerated(const std::shared_ptr<Publisher>& publisher, PublishedStream& stream, bool muted);
+    // The publisher stops (or resumes) sending one of its streams: everyone gets {"muted": ...}.
+    void setSelfMuted(const std::shared_ptr<Publisher>& publisher, PublishedStream& stream, bool muted);
+    // What other plugins' rosters show of a participant: name, moderator, audio muted (and by whom).
+    hub::Member rosterMember(const Publisher& publisher) const;
     std::shared_ptr<Publisher> requireParticipant(Session& session);
     std::shared_ptr<Subscriber> requireSubscriber(Session& session);
     // Participant leaves its room: unpublishes, tells the others, frees the slot.

@@ -24,6 +24,24 @@ std::vector<FeedSelector> parseFeedSelectors(json_t* array) {
     return selectors;
 }
 
+std::vector<StreamSend> parseStreamSends(json_t* array) {
+    if (!json_is_array(array))
+        throw RequestError(ErrorCode::InvalidField, "'streams' must be an array of {\"mid\": ..., \"send\": bool}");
+    if (json_array_size(array) > 64)
+        throw RequestError(ErrorCode::InvalidField, "'streams' has more than 64 entries");
+    std::vector<StreamSend> sends;
+    size_t index;
+    json_t* entry;
+    json_array_foreach(array, index, entry) {
+        if (!json_is_object(entry))
+            throw RequestError(ErrorCode::InvalidField, "streams[" + std::to_string(index) + "] must be an object");
+        RequestReader item(entry);
+        StreamSend send{item.requireString("mid", 64), item.requireBool("send")};
+        sends.push_back(std::move(send));
+    }
+    return sends;
+}
+
 ChatRequest parseChat(RequestReader& reader, size_t maxBytes) {
     ChatRequest chat;
     chat.text = reader.requireString("text", 1024 * 1024);

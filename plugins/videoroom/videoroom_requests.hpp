@@ -22,6 +22,16 @@ struct FeedSelector {
 // Reads an array of selectors (at most 256). Throws RequestError naming the bad entry.
 std::vector<FeedSelector> parseFeedSelectors(json_t* array);
 
+// A publisher's own "configure {"streams": [{"mid", "send": bool}]}" (the stock form): which of
+// its streams it stops (a muted microphone, a stopped camera) or resumes sending to the room.
+struct StreamSend {
+    std::string mid;
+    bool send;
+};
+
+// Reads an array of {mid, send} (at most 64). Throws RequestError naming the bad entry.
+std::vector<StreamSend> parseStreamSends(json_t* array);
+
 // {"text": "...", "to": id?}; text over maxBytes throws VideoRoomMessageTooLong.
 struct ChatRequest {
     std::string text;

@@ -57,6 +57,10 @@ Json Room::membersJsonExcept(const std::string& plugin) const {
         Json entry = Json::object().set("id", member.id).set("display", member.display).set("plugin", member.plugin);
         if (talking_.count(id))
             entry.setBool("talking", true);
+        if (member.muted)
+            entry.setBool("muted", true);  // a web page shows their tiles' muted microphones
+        if (member.mutedByModerator)
+            entry.setBool("muted_by_moderator", true);
         list.append(std::move(entry));
     }
     return list;

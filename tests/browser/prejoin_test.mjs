@@ -120,7 +120,8 @@ async function main() {
   await joined(ben);
   result.benError = await ben.evaluate(() => window.sylkRoom.error);
   await waitFor("Ben decoding Ann", async () => (await received(ben, "Ann")).framesDecoded > 10, 20000);
-  // muted: audio packets come, carrying silence
+  // muted: the room relays no audio from Ann, and Ben's tile of her says so
+  await ben.getByRole("group", { name: /^Ann, microphone muted$/ }).waitFor({ timeout: 10000 });
   const mutedStart = await received(ben, "Ann");
   await ben.waitForTimeout(1500);
   const mutedEnd = await received(ben, "Ann");

@@ -142,6 +142,9 @@ try {
     const sender = window.sylkRoom.publisher.webrtcStuff.pc.getSenders().find((s) => s.track?.kind === "audio");
     return sender.replaceTrack(destination.stream.getAudioTracks()[0]);
   });
+  // The room relays nothing of a muted microphone: Ben unmutes (janus.js switches the fake
+  // device's track on, which is no longer sent; the tone goes out as it is).
+  await ben.getByRole("button", { name: "Unmute microphone", exact: true }).click();
   result.talking = await poll(ann, (feed) => {
     const tile = document.querySelector(`#tile-${feed}`);
     return tile.classList.contains("talking") && tile.getAttribute("aria-label");

@@ -164,6 +164,37 @@ try {
   result.benAudioAtCat = { before, mutedFrom, after: await audioFrom(cat, "Ben") };
   result.catAudioFromAnn = await audioFrom(ben, "Ann");
 
+  // Tiles show who is muted: Ben by the moderator (at Cat); Cat mutes herself and stops her
+  // camera (at Ann: the icon, the avatar instead of a frozen frame); Eve, joining late, sees
+  // both; Cat starts again and Ann decodes her picture again.
+  await cat.getByRole("group", { name: /^Ben(, talking)?, microphone muted$/ }).waitFor({ timeout: 10000 });
+  await cat.locator("#mute-audio").click();
+  await cat.locator("#mute-video").click();
+  const catTile = ann.getByRole("group", { name: /^Cat(, talking)?, microphone muted, camera off$/ });
+  await catTile.waitFor({ timeout: 10000 });
+  result.catTileAtAnn = {
+    icon: await catTile.getByRole("img", { name: "microphone muted" }).isVisible(),
+    avatar: await catTile.locator(".avatar").isVisible(),
+    video: await catTile.locator("video").isVisible(),
+  };
+  await step(ann, "others-muted");
+  const eve = await joinAs("Eve");
+  await eve.getByRole("group", { name: /^Cat(, talking)?, microphone muted, camera off$/ }).waitFor({ timeout: 10000 });
+  await eve.getByRole("group", { name: /^Ben(, talking)?, microphone muted$/ }).waitFor({ timeout: 10000 });
+  result.eveSees = await eve.evaluate(() => [...document.querySelectorAll("#grid > .tile")].map((t) => t.getAttribute("aria-label")).sort());
+  await eve.close();
+  const framesFrom = async (page, display) => Object.values(await page.evaluate(() => window.sylkRoom.feedStats()))
+    .find((s) => s.display === display)?.framesDecoded ?? 0;
+  const stoppedAt = await framesFrom(ann, "Cat");
+  await cat.locator("#mute-video").click();
+  await cat.locator("#mute-audio").click();
+  await ann.getByRole("group", { name: /^Cat(, talking)?$/ }).waitFor({ timeout: 10000 });
+  await ann.waitForFunction(async (was) => {
+    const stats = await window.sylkRoom.feedStats();
+    return (Object.values(stats).find((s) => s.display === "Cat")?.framesDecoded ?? 0) > was + 5;
+  }, stoppedAt, { timeout: 10000, polling: 200 });
+  result.catBackAtAnn = { icon: await ann.locator(`#tile-${await cat.evaluate(() => window.sylkRoom.myId)} .mic-off`).isVisible() };
+
   // Ann locks the room: everyone sees it, Dan cannot join.
   await ann.getByRole("button", { name: "Lock the room" }).click();
   await ben.getByText("Room locked: nobody else can join").waitFor({ timeout: 10000 });

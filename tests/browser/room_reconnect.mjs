@@ -8,6 +8,8 @@
 //        (timings in ms from the restore)
 //   {"do": "drop-websocket", "port": 8288}  aborts every page's WebSocket to janus (ss -K); each
 //        must be back (claimed or rejoined) with the two others in its roster, frames flowing
+//   {"do": "mute"}  Ann mutes her microphone and stops her camera (the toolbar's buttons) until
+//        Ben's tile of her says so; views then carry each page's sending tracks and muted tiles
 //   {"do": "expect-gone"}  (pytest has stopped janus) every page must say the server cannot be
 //        reached and offer "Try again"
 //   {"do": "try-again"}  (pytest has started janus again) a click on "Try again" in each page
@@ -81,6 +83,11 @@ const view = (page) => page.evaluate(() => ({
   shownMessages: [...document.querySelectorAll("#messages li")].map((li) => li.textContent),
   dimmed: document.getElementById("conference").classList.contains("reconnecting"),
   log: window.sylkRoom.reconnections,
+  // what our publisher sends switched on, by kind; the tiles that show someone muted
+  sending: Object.fromEntries((window.sylkRoom.publisher?.webrtcStuff?.pc?.getSenders() || [])
+    .filter((s) => s.track).map((s) => [s.track.kind, s.track.enabled])),
+  mutedTiles: [...document.querySelectorAll("#grid > .tile.mic-muted, #grid > .tile.camera-off")]
+    .map((t) => t.getAttribute("aria-label")),
 }));
 
 async function views() {
@@ -141,6 +148,18 @@ async function dropWebsocket({ port }) {
   return { ids, backMs, gained, views: await views() };
 }
 
+const annMutedAt = (name) => until(pages[name], () => [...document.querySelectorAll("#grid > .tile")].some((t) =>
+  /^Ann(, talking)?, microphone muted, camera off$/.test(t.getAttribute("aria-label"))), 15000, `Ann muted at ${name}`);
+
+let muted = false;
+async function mute() {
+  await pages.Ann.locator("#mute-audio").click();
+  await pages.Ann.locator("#mute-video").click();
+  muted = true;
+  await annMutedAt("Ben");
+  return { views: await views() };
+}
+
 async function expectGone() {
   await Promise.all(names.map((name) => bannerSays(name, "The server cannot be reached", 15000)));
   await pages.Ann.getByRole("button", { name: "Try again" }).waitFor({ timeout: 1000 });
@@ -156,11 +175,12 @@ async function tryAgain() {
   await Promise.all(names.map((name) => connectionOk(name)));
   const backMs = Date.now() - clicked;
   await Promise.all(names.map((name) => framesFlowing(name)));
+  if (muted) await Promise.all(["Ben", "Fox"].map(annMutedAt));  // Ann's new session tells the room she is still muted
   await checkStep(pages.Ann, "back-in-room");
   return { backMs, views: await views() };
 }
 
-const commands = { "drop-media": dropMedia, "drop-websocket": dropWebsocket, "expect-gone": expectGone, "try-again": tryAgain };
+const commands = { "drop-media": dropMedia, "drop-websocket": dropWebsocket, "mute": mute, "expect-gone": expectGone, "try-again": tryAgain };
 
 try {
   for (const name of names) pages[name] = await joinAs(name);

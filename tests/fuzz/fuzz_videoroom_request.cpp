@@ -34,6 +34,11 @@ sylk::Dispatcher<FuzzNoState> makeDispatcher() {
                 parseFeedSelectors(streams);
             return Reply{};
         });
+    dispatcher.add("configure", Execution::ControlLoop, [](FuzzNoState&, RequestReader& reader, const Request&) {
+        if (json_t* streams = reader.optionalRaw("streams"))
+            parseStreamSends(streams);
+        return Reply{};
+    });
     dispatcher.add("message", Execution::ControlLoop, [](FuzzNoState&, RequestReader& reader, const Request&) {
         parseChat(reader, 16 * 1024);
         return Reply{};

@@ -5,6 +5,7 @@ invite dialog makes the SIP focus call a sipp phone, which answers and is heard 
 import asyncio
 import json
 import os
+import re
 import shutil
 import tempfile
 
@@ -39,10 +40,16 @@ def test_chat_files_and_moderation_in_chromium(janus):
     assert audio["mutedFrom"] > audio["before"] > 0, audio            # Ben was heard before
     assert audio["after"] - audio["mutedFrom"] < 200, audio           # and is not after the mute
     assert result["catAudioFromAnn"] > 0
+    # muted state on others' tiles: the icon and the avatar instead of the stopped camera's frame
+    assert result["catTileAtAnn"] == {"icon": True, "avatar": True, "video": False}, result["catTileAtAnn"]
+    seen = " | ".join(label for label in result["eveSees"] if label)
+    assert re.search(r"Cat(, talking)?, microphone muted, camera off", seen), seen  # a late joiner too
+    assert re.search(r"Ben(, talking)?, microphone muted( \||$)", seen), seen      # the moderator's mute
+    assert result["catBackAtAnn"] == {"icon": False}
     assert result["lockShownToBen"] is True
     assert "This room is locked" in result["danError"], result["danError"]
     assert "Cat" not in result["annRosterAfterKick"] and result["unlocked"] is True
-    assert len(result["steps"]) == 12, result["steps"]
+    assert len(result["steps"]) == 13, result["steps"]
     assert janus.alive()
 
 

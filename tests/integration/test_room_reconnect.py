@@ -150,6 +150,8 @@ def test_websocket_drop_claims_the_session_and_stays_in_the_room(pages):
 
 def test_server_gone_says_so_and_try_again_rejoins(pages, server):
     ids = {name: pages.ready[name]["myId"] for name in NAMES}
+    muted = pages.command("mute")  # Ann's microphone and camera stay off through the rejoin
+    assert muted["views"]["Ann"]["sending"] == {"audio": False, "video": False}, muted["views"]["Ann"]
     server.stop()
     gone = pages.command("expect-gone")
     for name in NAMES:
@@ -167,3 +169,7 @@ def test_server_gone_says_so_and_try_again_rejoins(pages, server):
         assert sorted(others(view)) == sorted(other for other in NAMES if other != name), view
         assert sum("before the trouble" in line for line in view["shownMessages"]) == 1, view  # chat kept, once
         assert view["connection"] == "ok" and view["banner"] == "" and not view["retryShown"], view
+    assert back["views"]["Ann"]["sending"] == {"audio": False, "video": False}, back["views"]["Ann"]
+    for name in ("Ben", "Fox"):  # the room was told again: the others' tiles show it
+        assert any(re.match(r"Ann(, talking)?, microphone muted, camera off$", label or "")
+                   for label in back["views"][name]["mutedTiles"]), back["views"][name]

@@ -472,3 +472,71 @@ def test_recording_is_off_by_default_and_produces_playable_files(janus):
             done = subprocess.run(["janus-pp-rec", os.path.join(folder, name), target], capture_output=True, timeout=60)
             assert done.returncode == 0, done.stderr[-500:]
             assert os.path.getsize(target) > 2000, name
+
+
+def test_own_mute_is_told_listed_and_stops_relaying(janus):
+    """A publisher's configure {streams: [{mid, send: false}]} (its muted microphone, stopped
+    camera): the others get {"muted"}, the room stops relaying the stream, a late joiner finds it
+    in the publishers list; a bad mid changes nothing. An audio mixer member muted by itself is
+    an attendee with "muted" (the join's list and the updated event)."""
+    from harness.janus_api import Admin
+
+    def data_of(event):
+        return event.get("plugindata", {}).get("data", {})
+
+    async def body():
+        bob = Participant(janus, "mute-room", "Bob")
+        carol = Participant(janus, "mute-room", "Carol")
+        dave = Participant(janus, "mute-room", "Dave")
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        mixer = await Session.create(janus.ws_url)
+        try:
+            await bob.join(tone=660, colour=(0, 0, 200))
+            await carol.join()
+            await carol.subscribe([bob.joined["id"]])
+            await asyncio.sleep(1)
+            flowing = out_packets(await carol.sub.info(admin), "audio")
+            bad, _ = await bob.handle.send({"request": "configure", "streams": [
+                {"mid": bob.audio_mid, "send": False}, {"mid": "nope", "send": False}]})
+            not_bool, _ = await bob.handle.send({"request": "configure", "streams": [{"mid": bob.audio_mid, "send": "no"}]})
+            muted, _ = await bob.handle.send({"request": "configure", "streams": [
+                {"mid": bob.audio_mid, "send": False}, {"mid": bob.video_mid, "send": False}]})
+            told = [await carol.handle.next_event(predicate=lambda e: "muted" in data_of(e)) for _ in range(2)]
+            await asyncio.sleep(0.5)
+            after_mute = out_packets(await carol.sub.info(admin), "audio")
+            await asyncio.sleep(1)
+            still = out_packets(await carol.sub.info(admin), "audio")
+            late = await dave.join()
+            unmuted, _ = await bob.handle.send({"request": "configure", "streams": [{"mid": bob.audio_mid, "send": True}]})
+            told_back = await carol.handle.next_event(predicate=lambda e: "muted" in data_of(e))
+            await asyncio.sleep(1)
+            resumed = out_packets(await carol.sub.info(admin), "audio")
+            # a member of another plugin (the audio mixer, as the SIP focus's phones), muted by itself
+            member = await mixer.attach("janus.plugin.sylk.audiomixer")
+            await member.send({"request": "join", "room": "mute-room", "display": "Phone", "muted": True})
+            listed, _ = await carol.handle.send({"request": "listparticipants", "room": "mute-room"})
+            await member.send({"request": "configure", "muted": False})
+            attendee = await carol.handle.next_event(
+                predicate=lambda e: data_of(e).get("attendee", {}).get("updated") is True)
+            return locals()
+        finally:
+            await mixer.close()
+            await admin.close()
+            for p in (bob, carol, dave):
+                await p.close()
+    r = run(body())
+    assert r["bad"]["error_code"] == 428 and "nope" in r["bad"]["error"], r["bad"]
+    assert r["not_bool"]["error_code"] == 1003, r["not_bool"]
+    assert r["muted"]["configured"] == "ok"
+    bob_id = r["bob"].joined["id"]
+    told = sorted((data_of(e)["muted"]["type"], data_of(e)["muted"]["muted"], data_of(e)["muted"]["id"]) for e in r["told"])
+    assert told == [("audio", True, bob_id), ("video", True, bob_id)], told  # the bad request muted nothing first
+    assert r["flowing"] > 20 and r["still"] - r["after_mute"] <= 2, (r["flowing"], r["after_mute"], r["still"])
+    bob_listed = [p for p in r["late"]["publishers"] if p["id"] == bob_id][0]
+    assert sorted((s["type"], s.get("muted", False)) for s in bob_listed["streams"]) == [("audio", True), ("video", True)]
+    assert data_of(r["told_back"])["muted"] == {"id": bob_id, "display": "Bob", "mid": r["bob"].audio_mid,
+                                                "type": "audio", "muted": False}
+    assert r["resumed"] > r["still"] + 20, (r["still"], r["resumed"])  # relayed again
+    phone = [a for a in r["listed"]["attendees"] if a["display"] == "Phone"]
+    assert phone and phone[0].get("muted") is True, r["listed"]
+    assert data_of(r["attendee"])["attendee"]["display"] == "Phone" and "muted" not in data_of(r["attendee"])["attendee"]

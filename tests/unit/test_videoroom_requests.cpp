@@ -43,6 +43,26 @@ static void feed_selectors(void**) {
     }
 }
 
+static void stream_sends(void**) {
+    Json list = Json::parse(R"([{"mid":"0","send":false},{"mid":"1","send":true}])");
+    auto sends = parseStreamSends(list.get());
+    assert_int_equal(sends.size(), 2);
+    assert_string_equal(sends[0].mid.c_str(), "0");
+    assert_false(sends[0].send);
+    assert_true(sends[1].send);
+    assert_int_equal(parseStreamSends(Json::parse("[]").get()).size(), 0);
+    for (const char* text : {R"({"mid":"0","send":false})", R"([1])", R"([{"send":false}])", R"([{"mid":"0"}])",
+                             R"([{"mid":0,"send":false}])", R"([{"mid":"0","send":"no"}])"}) {
+        Json bad = Json::parse(text);
+        int code = errorOf([&] { parseStreamSends(bad.get()); });
+        assert_true(code == 1002 || code == 1003);
+    }
+    Json many = Json::array();
+    for (int i = 0; i < 65; ++i)
+        many.append(Json::parse(R"({"mid":"0","send":true})"));
+    assert_int_equal(errorOf([&] { parseStreamSends(many.get()); }), 1003);
+}
+
 static void chat_messages(void**) {
     Json ok = Json::parse(R"({"text":"hello","to":42})");
     RequestReader reader(ok.get());
@@ -79,6 +99,7 @@ int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(room_ids_by_number_or_name),
         cmocka_unit_test(feed_selectors),
+        cmocka_unit_test(stream_sends),
         cmocka_unit_test(chat_messages),
         cmocka_unit_test(dial_targets),
     };
