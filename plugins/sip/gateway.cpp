@@ -270,7 +270,6 @@ void Gateway::onEvent(int event, int status, const char* phrase, nua_handle_s* h
                       const void* tags) {
     if (onKeptEvent(event, status, phrase, handle, sip, tags))  // kept registrations (gateway_keep.cpp)
         return;
-    onDialogThroughProxy(event, status, handle, sip, tags);  // ACKs and the route of in-dialog requests
     if (event == nua_i_invite && !handles_.count(handle)) {
         onIncomingInvite(handle, sip);
         return;

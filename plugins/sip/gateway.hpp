@@ -11,7 +11,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -352,12 +351,6 @@ private:
     };
     std::map<nua_handle_s*, OutgoingMessage> outgoingMessages_;  // SIP thread only
     bool resendOnOtherFamily(GatewaySession& session, nua_handle_s* failed);
-    // Dialogs we start through the account's outbound proxy (Sofia's NUTAG_PROXY, which would
-    // also carry every in-dialog request): their ACK is ours (NUTAG_AUTOACK off) so that a 2xx
-    // without Record-Route first drops the proxy (gateway_calls.cpp, throughOutboundProxy).
-    std::set<nua_handle_s*> viaOutboundProxy_;  // SIP thread only
-    bool throughOutboundProxy(nua_handle_s* handle, const SipAccount& account);
-    void onDialogThroughProxy(int event, int status, nua_handle_s* handle, const sip_s* sip, const void* tags);
     int ticks_ = 0;
     void checkRtpTimeouts();
 

@@ -112,7 +112,6 @@ Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::st
                SIPTAG_CONTACT_STR(contact.c_str()),
                SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
                TAG_IF(!session->account.outboundProxy.empty(), NUTAG_PROXY(session->account.outboundProxy.c_str())),
-               TAG_IF(throughOutboundProxy(call.handle, session->account), NUTAG_AUTOACK(0)),
                TAG_END());
     ++calls_;
     ++callsPlaced_;
@@ -647,7 +646,6 @@ bool Gateway::placeOnOtherFamily(GatewaySession& session) {
     session.setBridge(bridge);
     receiver_.add(bridge);
     handles_.erase(call.handle);
-    viaOutboundProxy_.erase(call.handle);
     stack_.retire(call.handle);
     stack_.adopt(handle);
     handles_[handle] = owner;
@@ -658,44 +656,8 @@ bool Gateway::placeOnOtherFamily(GatewaySession& session) {
     std::string contact = stack_.contactFor(session.account.contactUser, other);
     nua_invite(handle, SIPTAG_CONTACT_STR(contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                SIPTAG_PAYLOAD_STR(sdp.c_str()),
-               TAG_IF(!session.account.outboundProxy.empty(), NUTAG_PROXY(session.account.outboundProxy.c_str())),
-               TAG_IF(throughOutboundProxy(handle, session.account), NUTAG_AUTOACK(0)), TAG_END());
+               TAG_IF(!session.account.outboundProxy.empty(), NUTAG_PROXY(session.account.outboundProxy.c_str())), TAG_END());
     return true;
-}
-
-}  // namespace sylk::sip
-
-namespace sylk::sip {
-
-// ---------------------------------------------------------------- dialogs through an outbound proxy
-
-bool Gateway::throughOutboundProxy(nua_handle_s* handle, const SipAccount& account) {
-    if (account.outboundProxy.empty())
-        return false;
-    viaOutboundProxy_.insert(handle);
-    return true;
-}
-
-// RFC 3261 12.1.2: a dialog's route set is the Record-Route of the answer; the outbound proxy
-// routes the initial request only. Sofia's NUTAG_PROXY would send the dialog's ACK, INFO, BYE,
-// ... to the proxy too, and a proxy that stayed out of the dialog (no Record-Route, as a plain
-// registrar does) cannot route them: it answers the INFO with 404, on which Sofia ends the
-// dialog (RFC 5057), and drops the ACK, so the peer's 2xx is never acknowledged. So on the 2xx
-// the proxy is dropped when the answer has no Record-Route, and the ACK sent only then.
-void Gateway::onDialogThroughProxy(int event, int status, nua_handle_s* handle, const sip_s* sip, const void* tags) {
-    auto found = viaOutboundProxy_.find(handle);
-    if (found == viaOutboundProxy_.end())
-        return;
-    if (event == nua_r_invite && status >= 200 && status < 300) {
-        if (!sip || !sip->sip_record_route)
-            nua_set_hparams(handle, NUTAG_PROXY(nullptr), TAG_END());  // processed before the ACK
-        nua_ack(handle, TAG_END());
-    } else if (event == nua_i_state) {
-        int state = nua_callstate_init;
-        tl_gets(static_cast<const tagi_t*>(tags), NUTAG_CALLSTATE_REF(state), TAG_END());
-        if (state == nua_callstate_terminated)
-            viaOutboundProxy_.erase(found);
-    }
 }
 
 }  // namespace sylk::sip

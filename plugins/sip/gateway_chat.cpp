@@ -242,7 +242,6 @@ Json Gateway::callChat(const std::shared_ptr<GatewaySession>& session, const std
     nua_invite(call.handle, SIPTAG_CONTACT_STR(contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                SIPTAG_PAYLOAD_STR(sdp.c_str()),
                TAG_IF(!session->account.outboundProxy.empty(), NUTAG_PROXY(session->account.outboundProxy.c_str())),
-               TAG_IF(throughOutboundProxy(call.handle, session->account), NUTAG_AUTOACK(0)),
                TAG_END());
     ++calls_;
     ++callsPlaced_;

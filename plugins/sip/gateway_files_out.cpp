@@ -121,7 +121,6 @@ Json Gateway::sendFile(const std::shared_ptr<GatewaySession>& session, const std
     nua_invite(file.handle, SIPTAG_CONTACT_STR(contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                SIPTAG_PAYLOAD_STR(sdp.c_str()),
                TAG_IF(!session->account.outboundProxy.empty(), NUTAG_PROXY(session->account.outboundProxy.c_str())),
-               TAG_IF(throughOutboundProxy(file.handle, session->account), NUTAG_AUTOACK(0)),
                TAG_END());
     SYLK_LOG(LOG_INFO, kPackage, "file %s (%llu bytes) offered to %s in call %s", stored->id.c_str(),
              static_cast<unsigned long long>(stored->size), uri.c_str(), file.callId.c_str());

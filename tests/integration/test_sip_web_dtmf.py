@@ -2,7 +2,9 @@
 registrar (Kamailio, harness/kamailio_registrar.py) through janus.plugin.sylk.sip, Ann calls Bob
 through it, and both call legs live in the gateway's one Sofia-SIP stack. Ann's dtmf_info (SIP
 INFO, application/dtmf-relay) reaches Bob's handle as "info" and "dtmf" events, and both calls stay
-up afterwards (a second tone goes through too, and each side hangs up only on the other's BYE)."""
+up afterwards (a second tone goes through too, and each side hangs up only on the other's BYE).
+The caller's in-dialog requests go through its outbound proxy, the registrar, which relays them
+to the callee's Contact (a 404 there ended the caller's leg: docs/decisions.md)."""
 import asyncio
 import tempfile
 
