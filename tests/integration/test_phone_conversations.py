@@ -3,8 +3,8 @@
 in a headless browser page (tests/browser/phone_conversation_test.mjs). A message from Ann shows
 in Bob's conversations list as unread; Bob opens it and Ann's message turns "read" (the gateway
 sends Bob's display notification, RFC 5438, for a pager-mode MESSAGE); Ann calls Bob from the
-conversation, Bob answers on the incoming-call screen (both pages in the call, audio both ways), the keypad is
-up, Ann hangs up, and both call histories lists the answered call. axe-core and screenshots at
+conversation, Bob answers on the incoming-call screen (both pages in the call, audio both ways), Ann
+presses keypad keys and Bob's page shows the tones, Ann hangs up, and both call histories lists the answered call. axe-core and screenshots at
 each screen (ui_check.mjs). The sign-in and conversation part runs in Firefox ESR too."""
 import asyncio
 import json
@@ -74,6 +74,10 @@ def test_sign_in_message_read_receipt_call_keypad_and_history(janus, registrar):
     for side in ("annAudio", "bobAudio"):
         assert result[side]["audioBytes"] > 500 and result[side]["audioEnergy"] > 0, result[side]
     assert result["keypadShown"] is True
+    # Ann's keypad tones (SIP INFO) reached Bob's page, and neither call ended on them.
+    assert result["annDtmfSent"] == "Sent: 1#5", result["annDtmfSent"]
+    assert result["bobDtmfReceived"] == "Received: 1#5", result["bobDtmfReceived"]
+    assert result["callsAfterTones"] == ["talking", "talking"], result["callsAfterTones"]
     ann_call, bob_call = result["annCalls"][0], result["bobCalls"][0]
     assert ann_call.startswith("Outgoing call bob@127.0.0.1: answered"), ann_call
     assert bob_call.startswith("Incoming call ann@127.0.0.1: answered"), bob_call
