@@ -1,6 +1,6 @@
 // Room chat: everyone and private recipients, the participants list, is-composing both ways,
 // the message list.
-import { moderatorControls } from "./moderator.js";
+import { moderatorControls, onAttendeeModeration } from "./moderator.js";
 import { $, fail, state } from "./state.js";
 
 state.sendChat = (text, to) => new Promise((resolve, reject) => {
@@ -67,6 +67,7 @@ export function renderParticipants() {
 }
 
 export function onAttendee(attendee) {
+  onAttendeeModeration(attendee);
   if (attendee.present) state.attendees.set(attendee.id, attendee.display || attendee.id);
   else state.attendees.delete(attendee.id);
   if (!attendee.present) stopTyping(attendee.id);

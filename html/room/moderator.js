@@ -7,6 +7,10 @@ import { $, fail, state } from "./state.js";
 state.streamsOf = new Map();  // participant id -> [{mid, type}] as the room announced them
 state.mutedBy = new Map();    // participant id -> Set of kinds ("audio", "video") a moderator muted
 state.locked = false;
+// phonemute16: other plugins' members a moderator can mute through the hub (the audio mixer's:
+// phones) -> whether a moderator muted them, from their attendee events.
+const mutableMembers = new Map();
+const MUTABLE_PLUGINS = new Set(["janus.plugin.sylk.audiomixer"]);  // the plugins that obey a hub mute order
 
 function moderatorRequest(message) {
   return new Promise((resolve, reject) => {
@@ -29,6 +33,15 @@ state.moderate = async (id, kind, mute) => {
 
 // Our participants by number; other plugins' members (phones, XMPP, MSRP) by member id.
 state.kick = (to) => moderatorRequest(typeof to === "number" ? { request: "kick", id: to } : { request: "kick", member: to });
+
+// A phone (another plugin's member) by member id: the room posts a hub mute order its plugin obeys.
+state.moderateMember = (member, mute) => moderatorRequest({ request: "moderate", member, mute });
+
+// chat.js, before it renders the roster: which members can be muted, and whether they are.
+export function onAttendeeModeration(attendee) {
+  if (attendee.present === false || !MUTABLE_PLUGINS.has(attendee.plugin)) mutableMembers.delete(attendee.id);
+  else mutableMembers.set(attendee.id, Boolean(attendee.muted_by_moderator));
+}
 
 state.lockRoom = (locked) => moderatorRequest({ request: "lock", locked });
 
@@ -63,6 +76,12 @@ export function moderatorControls(to, display) {
       button.setAttribute("aria-label", `${isMuted ? "Unmute" : "Mute"} ${what} of ${display}`);
       controls.push(button);
     }
+  } else if (mutableMembers.has(to)) {
+    const isMuted = mutableMembers.get(to);
+    const button = toggle(isMuted ? "Unmute microphone" : "Mute microphone", isMuted, () =>
+      state.moderateMember(to, !isMuted).catch((e) => fail(e.message)));  // the attendee update re-renders
+    button.setAttribute("aria-label", `${isMuted ? "Unmute" : "Mute"} microphone of ${display}`);
+    controls.push(button);
   }
   const remove = toggle("Remove", undefined, () => {
     kickTarget = to;

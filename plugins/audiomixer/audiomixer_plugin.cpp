@@ -624,13 +624,36 @@ void AudioMixerPlugin::setMute(Session&, RequestReader& reader, bool muted) {
     auto target = room->mixer->find(static_cast<uint64_t>(reader.requireInt("id", 1, kMaxId)));
     if (!target)
         throw RequestError(ErrorCode::AudioMixerNoSuchUser, "no such participant in this room");
-    target->moderatorMuted = muted;
-    publishMember(*room, *target);
+    applyModeratorMute(key, *room, *target, muted);
+}
+
+void AudioMixerPlugin::applyModeratorMute(const std::string& key, Room& room, MixParticipant& target, bool muted) {
+    target.moderatorMuted = muted;  // the mixer leaves it out of the mix from the next frame
+    publishMember(room, target);
     Json event = roomEvent(key);
     Json list = Json::array();
-    list.append(participantJson(*target));
+    list.append(participantJson(target));
     event.set("participants", list);
-    broadcast(*room, event);
+    broadcast(room, event);
+}
+
+void AudioMixerPlugin::mutedThroughHub(const std::string& key, const std::string& moderator, const hub::MuteOrder& order) {
+    Room* room = findRoom(key);
+    const std::string prefix = std::string(kPackage) + "/";
+    if (!room || order.target.rfind(prefix, 0) != 0)
+        return;  // not ours
+    if (!room->hub->isModerator(moderator)) {
+        SYLK_LOG(LOG_WARN, kPackage, "room %s: mute of %s by %s ignored: not a moderator", key.c_str(),
+                 order.target.c_str(), moderator.c_str());
+        return;
+    }
+    uint64_t id = std::strtoull(order.target.c_str() + prefix.size(), nullptr, 10);
+    auto target = room->mixer->find(id);
+    if (!target)
+        return;  // left meanwhile
+    applyModeratorMute(key, *room, *target, order.muted);
+    SYLK_LOG(LOG_INFO, kPackage, "room %s: %s %s by moderator %s", key.c_str(), target->display.c_str(),
+             order.muted ? "muted" : "unmuted", order.display.c_str());
 }
 
 Reply AudioMixerPlugin::moderatorMute(Session& session, RequestReader& reader, const Request&) {

@@ -13,6 +13,7 @@
 #include "mix_room.hpp"
 #include "mixer_clock.hpp"
 #include "rtp_endpoint.hpp"
+#include "sylkcore/hub/events.hpp"
 #include "sylkcore/hub/hub.hpp"
 #include "sylkcore/net/zrtp_cache.hpp"
 #include "sylkcore/janus/plugin.hpp"
@@ -33,9 +34,12 @@ protected:
 
 private:
     using Session = AudioMixerSession;
+    struct HubListener;
     struct Room {
         std::shared_ptr<MixRoom> mixer;
         std::shared_ptr<hub::Room> hub;
+        std::shared_ptr<HubListener> hubListener;  // moderators' mute orders from other plugins
+        hub::Subscription hubSubscription;
         std::map<uint64_t, std::weak_ptr<Session>> sessions;  // WebRTC participants' handles
     };
     // A plain RTP participant's socket, found again when update_rtp moves its peer (the mixer
@@ -92,6 +96,10 @@ private:
     void broadcast(Room& room, const Json& event, uint64_t except = 0);
     void removeParticipant(const std::string& roomKey, uint64_t participantId, const char* why);
     void setMute(Session&, RequestReader&, bool muted);
+    void applyModeratorMute(const std::string& key, Room& room, MixParticipant& target, bool muted);
+    // A moderator of another plugin (a web user in the video room) muted one of our
+    // participants (a phone) through the hub; on the loop.
+    void mutedThroughHub(const std::string& key, const std::string& moderator, const hub::MuteOrder& order);
     void refreshClock();
     void onTalk(const std::string& roomKey, uint64_t participantId, bool talking, int level);
     // ZRTP on an attached leg whose request carried rtp.zrtp: our hello hash goes in rtpInfo.

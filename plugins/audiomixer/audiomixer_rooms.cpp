@@ -25,6 +25,26 @@ Json AudioMixerPlugin::roomValue(const std::string& key) const {
     return it != roomValues_.end() ? it->second : Json::adopt(json_string(key.c_str()));
 }
 
+// Hears the room's hub events on the poster's thread and hands mute orders to the loop, where
+// the room's participants live. Nothing may escape to the poster.
+struct AudioMixerPlugin::HubListener : hub::RoomListener {
+    HubListener(AudioMixerPlugin& plugin, std::string key) : plugin(plugin), key(std::move(key)) {}
+    void onRoomEvent(const hub::RoomEvent& event) override {
+        if (event.kind != hub::kind::Mute)
+            return;
+        try {
+            hub::MuteOrder order = hub::readMute(event);
+            plugin.loop().post([plugin = &plugin, key = key, moderator = event.member, order] {
+                plugin->mutedThroughHub(key, moderator, order);
+            });
+        } catch (const hub::InvalidHubEvent& e) {
+            SYLK_LOG(LOG_WARN, kPackage, "room %s: dropped %s", key.c_str(), e.what());
+        }
+    }
+    AudioMixerPlugin& plugin;
+    std::string key;
+};
+
 AudioMixerPlugin::Room* AudioMixerPlugin::findRoom(const std::string& key) {
     auto it = rooms_.find(key);
     return it == rooms_.end() ? nullptr : &it->second;
@@ -36,6 +56,8 @@ AudioMixerPlugin::Room& AudioMixerPlugin::makeRoom(const std::string& key, MixRo
         loop().post([this, key, id, talking, level] { onTalk(key, id, talking, level); });
     });
     room.hub = hub::Hub::instance().open(key);
+    room.hubListener = std::make_shared<HubListener>(*this, key);
+    room.hubSubscription = room.hub->subscribe(room.hubListener);
     events().notify(nullptr, [&] { return AudioMixerEvents::room("created", roomValue(key)); });
     SYLK_LOG(LOG_INFO, kPackage, "room %s created", key.c_str());
     return rooms_[key] = std::move(room);

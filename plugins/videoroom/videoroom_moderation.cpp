@@ -109,9 +109,22 @@ Reply VideoRoomPlugin::kick(Session& session, RequestReader& reader, const Reque
 // its plugin removes it. Only a participant who moderates (not the bare secret) can, since
 // the hub names the kicker and every plugin checks it moderates.
 void VideoRoomPlugin::kickMember(Session& session, VideoRoom& room, const std::string& memberId) {
+    auto publisher = moderatorOfOtherMember(session, room, memberId, "kick", "kicked");
+    hub::KickOrder order;
+    order.target = memberId;
+    order.display = publisher->display;
+    room.hubRoom()->post(kPackage, publisher->memberId(), hub::kick(order));
+}
+
+// The calling participant, if it moderates the room and memberId is another plugin's member
+// (not a moderator) in it; refuses otherwise. The hub order then names the participant, and
+// the target's plugin checks again that it moderates.
+std::shared_ptr<Publisher> VideoRoomPlugin::moderatorOfOtherMember(Session& session, VideoRoom& room, const std::string& memberId,
+                                                                   const char* action, const char* done) {
     auto publisher = session.publisher();
     if (!publisher || session.left || publisher->room.get() != &room || !publisher->moderator)
-        throw RequestError(ErrorCode::VideoRoomUnauthorized, "only a moderator in the room may kick members of other plugins");
+        throw RequestError(ErrorCode::VideoRoomUnauthorized,
+                           std::string("only a moderator in the room may ") + action + " members of other plugins");
     if (!room.hubRoom())
         throw RequestError(ErrorCode::VideoRoomNoSuchFeed, "no such member in this room");
     auto members = room.hubRoom()->members();
@@ -119,11 +132,20 @@ void VideoRoomPlugin::kickMember(Session& session, VideoRoom& room, const std::s
     if (it == members.end() || it->plugin == kPackage)
         throw RequestError(ErrorCode::VideoRoomNoSuchFeed, "no member '" + memberId + "' of another plugin in this room");
     if (it->moderator)
-        throw RequestError(ErrorCode::VideoRoomUnauthorized, "a moderator cannot be kicked");
-    hub::KickOrder order;
+        throw RequestError(ErrorCode::VideoRoomUnauthorized, std::string("a moderator cannot be ") + done);
+    return publisher;
+}
+
+// Sylk: a phone (the audio mixer's member) or another plugin's member is muted through the hub:
+// {"member": id, "mute": bool} instead of id/mid. Its plugin applies it and republishes the
+// member (muted_by_moderator), which every page sees as an attendee update.
+void VideoRoomPlugin::muteMember(Session& session, VideoRoom& room, const std::string& memberId, bool mute) {
+    auto publisher = moderatorOfOtherMember(session, room, memberId, "mute", "muted");
+    hub::MuteOrder order;
     order.target = memberId;
+    order.muted = mute;
     order.display = publisher->display;
-    room.hubRoom()->post(kPackage, publisher->memberId(), hub::kick(order));
+    room.hubRoom()->post(kPackage, publisher->memberId(), hub::mute(order));
 }
 
 // Sylk: a moderator of another plugin (an XMPP occupant of the moderators list) kicked one of
@@ -155,6 +177,12 @@ void VideoRoomPlugin::removeKicked(const std::shared_ptr<Publisher>& target, con
 
 Reply VideoRoomPlugin::moderate(Session& session, RequestReader& reader, const Request&) {
     auto room = moderatedRoom(session, reader, "mute participants");
+    if (auto member = reader.optionalString("member", 256)) {
+        muteMember(session, *room, *member, reader.requireBool("mute"));
+        Json reply = Json::object();
+        reply.set("videoroom", "success");
+        return Reply{reply, {}};
+    }
     auto target = room->findParticipant(static_cast<uint64_t>(reader.requireInt("id", 1, kMaxId)));
     if (!target)
         throw RequestError(ErrorCode::VideoRoomNoSuchFeed, "no such participant in this room");

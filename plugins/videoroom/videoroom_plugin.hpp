@@ -104,6 +104,9 @@ private:
     // ours when the hub says another plugin's moderator kicked them.
     void removeKicked(const std::shared_ptr<Publisher>& target, const Json& kicked);
     void kickMember(Session& session, VideoRoom& room, const std::string& memberId);
+    void muteMember(Session& session, VideoRoom& room, const std::string& memberId, bool mute);
+    std::shared_ptr<Publisher> moderatorOfOtherMember(Session& session, VideoRoom& room, const std::string& memberId,
+                                                      const char* action, const char* done);
     void kickedThroughHub(const std::shared_ptr<VideoRoom>& room, const std::shared_ptr<Publisher>& target,
                           const std::string& kicker, const hub::KickOrder& order);
     void unpublishStreams(const std::shared_ptr<Publisher>& publisher);

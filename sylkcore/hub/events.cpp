@@ -291,4 +291,27 @@ KickOrder readKick(const RoomEvent& event) {
     });
 }
 
+// ------------------------------------------------------------------ mute
+
+EventPayload mute(const MuteOrder& order) {
+    Json data = Json::object();
+    data.set("target", order.target).setBool("muted", order.muted);
+    data = withOptional(std::move(data), "display", order.display);
+    return EventPayload{kind::Mute, std::move(data)};
+}
+
+MuteOrder readMute(const RoomEvent& event) {
+    return readPayload(event, {kind::Mute}, [&](RequestReader& reader) {
+        if (event.member.empty())
+            throw RequestError(ErrorCode::MissingField, "the event names no moderator");
+        MuteOrder order;
+        order.target = reader.requireString("target", kMaxId);
+        if (order.target.empty())
+            throw RequestError(ErrorCode::InvalidField, "field 'target' must not be empty");
+        order.muted = reader.requireBool("muted");  // no default: an order must say which way
+        order.display = reader.optionalString("display", kMaxName).value_or("");
+        return order;
+    });
+}
+
 }  // namespace sylk::hub

@@ -34,6 +34,7 @@ inline constexpr char Direct[] = "direct";          // one message of a 1:1 conv
 inline constexpr char DirectAck[] = "direct-ack";   // the user's side stored a direct message: answer its sender
 inline constexpr char MsrpPath[] = "msrp-path";     // an MSRP session now announces another path (relay refresh)
 inline constexpr char Kick[] = "kick";              // a moderator removes a member from the room
+inline constexpr char Mute[] = "mute";              // a moderator mutes (or unmutes) a member's microphone
 }  // namespace kind
 
 // What a builder gives Room::post: the kind and its payload.
@@ -151,5 +152,17 @@ struct KickOrder {
 };
 SYLK_API EventPayload kick(const KickOrder& order);
 SYLK_API KickOrder readKick(const RoomEvent& event);
+
+// ---- mute: a moderator (the event's member) mutes or unmutes another member's microphone.
+// The plugin that serves the target (the audio mixer for phones) applies it as its own
+// moderator mute, after checking Room::isModerator, and republishes the member with
+// mutedByModerator so every roster shows it; others ignore it.
+struct MuteOrder {
+    std::string target;   // the member (member id), not empty
+    bool muted = true;    // false: the moderator lifts the mute
+    std::string display;  // the moderator's display name; may be empty
+};
+SYLK_API EventPayload mute(const MuteOrder& order);
+SYLK_API MuteOrder readMute(const RoomEvent& event);
 
 }  // namespace sylk::hub

@@ -103,6 +103,16 @@ try {
     const tile = document.querySelector("#grid > .tile.audio-only[data-member]");
     return tile?.classList.contains("talking") && tile.getAttribute("aria-label");
   }, null, 15000, "the phone's tile talking");
+  // phonemute16: Ann made the room, so she moderates: she mutes the phone from the roster; Ben's
+  // page shows the phone's tile muted (the mixer's update through the hub), then she lifts it.
+  await ann.getByRole("button", { name: "Mute microphone of Phone", exact: true }).click();
+  await ann.getByRole("button", { name: "Unmute microphone of Phone", exact: true }).waitFor({ timeout: 15000 });
+  result.phoneMutedAtBen = await poll(ben, () => document.querySelector("#grid > .tile.audio-only[data-member]")?.classList.contains("mic-muted"),
+                                      null, 15000, "the phone's tile muted at Ben");
+  result.benHasNoPhoneMute = await ben.getByRole("button", { name: "Mute microphone of Phone", exact: true }).count() === 0;
+  await ann.getByRole("button", { name: "Unmute microphone of Phone", exact: true }).click();
+  result.phoneUnmutedAtBen = await poll(ben, () => !document.querySelector("#grid > .tile.audio-only[data-member]")?.classList.contains("mic-muted"),
+                                        null, 15000, "the phone's tile unmuted at Ben");
   mark("grid");
   await checkStep(ann, "grid");
   mark("grid-checked");

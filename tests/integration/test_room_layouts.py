@@ -58,6 +58,9 @@ def test_layouts_stage_pin_share_phone_hands_and_quality(janus):
     assert phone["name"] == "Phone" and phone["initials"] == "PH" and phone["avatarShown"], phone
     assert phone["plugin"] == "janus.plugin.sylk.audiomixer" and phone["member"], phone  # the focus mixes phones there
     assert "talking" in result["phoneTalking"], result["phoneTalking"]  # the mixer's voice detection, relayed by the room
+    # a moderator (Ann) mutes the phone from the roster (a hub mute order the mixer obeys); Ben sees it
+    assert result["phoneMutedAtBen"] is True and result["phoneUnmutedAtBen"] is True, result
+    assert result["benHasNoPhoneMute"] is True  # Ben does not moderate: no such button
 
     # the grid fits at both widths (three cameras and the phone), in Chromium and Firefox
     for width in ("phone", "desktop"):

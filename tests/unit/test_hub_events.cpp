@@ -229,6 +229,31 @@ static void kick_round_trips_and_moderators_are_known_to_the_room(void**) {
     assert_true(contains(badFlag, "'moderator'"));
 }
 
+static void mute_round_trips_and_refuses_an_order_without_target_or_direction(void**) {
+    EventPayload payload = mute(MuteOrder{"janus.plugin.sylk.audiomixer/3", true, "Chair"});
+    assert_string_equal(payload.kind, kind::Mute);
+    MuteOrder back = readMute(RoomEvent{"r", payload.kind, "janus.plugin.sylk.videoroom", "janus.plugin.sylk.videoroom/1", payload.data, 1});
+    assert_string_equal(back.target.c_str(), "janus.plugin.sylk.audiomixer/3");
+    assert_true(back.muted);
+    assert_string_equal(back.display.c_str(), "Chair");
+    MuteOrder lift = readMute(eventOf(kind::Mute, R"({"target": "x/1", "muted": false})"));
+    assert_false(lift.muted);
+    assert_true(lift.display.empty());
+    std::string noDirection = refusal([] { readMute(eventOf(kind::Mute, R"({"target": "x/1"})")); });
+    assert_true(contains(noDirection, "hub event 'mute' from janus.plugin.sylk.sip"));
+    assert_true(contains(noDirection, "'muted'"));
+    std::string noTarget = refusal([] { readMute(eventOf(kind::Mute, R"({"muted": true})")); });
+    assert_true(contains(noTarget, "'target'"));
+    std::string empty = refusal([] { readMute(eventOf(kind::Mute, R"({"target": "", "muted": true})")); });
+    assert_true(contains(empty, "'target'"));
+    std::string typed = refusal([] { readMute(eventOf(kind::Mute, R"({"target": "x/1", "muted": "yes"})")); });
+    assert_true(contains(typed, "'muted'"));
+    std::string nobody = refusal([] { readMute(eventOf(kind::Mute, R"({"target": "x/1", "muted": true})", "")); });
+    assert_true(contains(nobody, "no moderator"));
+    std::string otherKind = refusal([] { readMute(eventOf(kind::Kick, R"({"target": "x/1", "muted": true})")); });
+    assert_true(contains(otherKind, "a different kind"));
+}
+
 static void direct_round_trips_unparsed_and_refuses_an_empty_type(void**) {
     std::string cpim = "From: <sip:a@x>\r\n\r\nContent-Type: text/plain\r\n\r\nh\u00e9llo \"quoted\"\r\n";
     EventPayload payload = direct(DirectMessage{"message/cpim", cpim});
@@ -283,6 +308,7 @@ int main() {
         cmocka_unit_test(talking_kinds_follow_the_state),
         cmocka_unit_test(nickname_round_trips_and_refuses_an_empty_one),
         cmocka_unit_test(kick_round_trips_and_moderators_are_known_to_the_room),
+        cmocka_unit_test(mute_round_trips_and_refuses_an_order_without_target_or_direction),
         cmocka_unit_test(direct_round_trips_unparsed_and_refuses_an_empty_type),
         cmocka_unit_test(direct_ack_round_trips_and_refuses_a_bad_status),
         cmocka_unit_test(msrp_path_round_trips_and_refuses_an_empty_path),
