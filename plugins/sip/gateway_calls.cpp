@@ -80,6 +80,10 @@ Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::st
             call.mindex = media.mindex;
         }
     }
+    // The browser's RFC 4733 digits (RTCDTMFSender) go to the phone, and the phone's to the
+    // browser, under the payload type our answer to the browser kept.
+    if (json_t* sdp = answer.jsep.member("sdp"); json_is_string(sdp))
+        call.webrtcDtmfPt = telephoneEventPt(json_string_value(sdp));
     call.state = CallState::Calling;
     call.peerUri = uri;
     call.srtpMode = srtp;

@@ -618,6 +618,24 @@ std::string msrpAnswerRole(const std::string& offeredSetup) {
     return offeredSetup == "passive" || offeredSetup == "actpass" ? "active" : "passive";
 }
 
+int telephoneEventPt(const std::string& text, unsigned long rate) {
+    Description sdp;
+    std::string failure;
+    if (!parse(text, &sdp, &failure))
+        return -1;
+    for (const auto& entry : sdp.media) {
+        if (entry.type != "audio" || entry.port == 0)
+            continue;
+        for (int pt : entry.formats) {
+            auto mapped = entry.rtpmap.find(pt);
+            if (mapped != entry.rtpmap.end() && mapped->second.name == "telephone-event" && mapped->second.rate == rate)
+                return pt;
+        }
+        return -1;
+    }
+    return -1;
+}
+
 std::vector<SdpMediaLine> mediaLines(const std::string& text) {
     Description sdp;
     std::string failure;

@@ -31,6 +31,10 @@ struct AudioOffer {
     bool held() const { return direction == "sendonly" || direction == "inactive" || address == "0.0.0.0"; }
 };
 
+// The RFC 4733 telephone-event payload type at `rate` of an SDP's first audio stream, -1 when it has
+// none: what a WebRTC leg agreed on (Janus's answer to a browser keeps telephone-event/8000 only).
+int telephoneEventPt(const std::string& sdp, unsigned long rate = 8000);
+
 // The direction that answers a peer's: sendonly <-> recvonly, the others as they are.
 std::string answerDirection(const std::string& offered);
 

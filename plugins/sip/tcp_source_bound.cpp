@@ -12,10 +12,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <unordered_map>
 
+#include "sock_diag_query.hpp"
 #include "sylkcore/log.hpp"
 
 namespace sylk::sip {
@@ -96,12 +98,20 @@ bool TcpSourceBound::ours(uint16_t localPort) const {
 size_t TcpSourceBound::sweep() {
     if (perSource_ == 0 || ports_.empty())
         return 0;
-    std::map<std::string, std::vector<ProcNetTable::Socket>> bySource;
-    for (bool ipv6 : {false, true}) {
-        for (auto& socket : ProcNetTable::established(readFile(ipv6 ? "/proc/self/net/tcp6" : "/proc/self/net/tcp"), ipv6)) {
-            if (ours(socket.localPort))
-                bySource[socket.source].push_back(std::move(socket));
+    // The kernel's filtered answer costs a walk of its hash for our few sockets; /proc (every
+    // socket of the namespace as text, the hash rewalked per page) only when netlink is refused.
+    std::vector<ProcNetTable::Socket> found;
+    if (!SockDiagQuery::established(ports_, found)) {
+        found.clear();
+        for (bool ipv6 : {false, true}) {
+            auto table = ProcNetTable::established(readFile(ipv6 ? "/proc/self/net/tcp6" : "/proc/self/net/tcp"), ipv6);
+            found.insert(found.end(), std::make_move_iterator(table.begin()), std::make_move_iterator(table.end()));
         }
+    }
+    std::map<std::string, std::vector<ProcNetTable::Socket>> bySource;
+    for (auto& socket : found) {
+        if (ours(socket.localPort))
+            bySource[socket.source].push_back(std::move(socket));
     }
     size_t closed = 0;
     std::unordered_map<unsigned long, int> descriptors;

@@ -59,6 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         msg_destroy(msg);
     }
     std::string reason;
+    if (int pt = sylk::sip::telephoneEventPt(input); pt < -1 || pt > 127)
+        __builtin_trap();  // a payload type, or none
     if (auto audio = sylk::sip::chooseAudio(input, &reason)) {
         std::string answer = sylk::sip::buildAnswer("127.0.0.1", 40000, *audio, 1, 1);
         // Our own answer must read back as the same choice, telephone-event and its rate included

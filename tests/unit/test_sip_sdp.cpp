@@ -480,6 +480,30 @@ static void a_new_message_path_replaces_only_the_path_and_the_version(void**) {
     assert_false(withMessagePath(sdp, {}, 4).has_value());
 }
 
+// What Janus answers a browser (Chromium offers telephone-event at 48000 and 8000; Janus keeps 8000).
+static void finds_the_webrtc_legs_telephone_event(void**) {
+    const std::string answer =
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111 126\r\nc=IN IP4 127.0.0.1\r\na=sendrecv\r\na=mid:0\r\n"
+        "a=rtcp-mux\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuv\r\n"
+        "a=fingerprint:sha-256 AB:CD\r\na=setup:active\r\n"
+        "a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\n"
+        "a=rtpmap:126 telephone-event/8000\r\n";
+    assert_int_equal(telephoneEventPt(answer), 126);
+    const std::string both =
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111 110 126\r\nc=IN IP4 0.0.0.0\r\n"
+        "a=rtpmap:111 opus/48000/2\r\na=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\n";
+    assert_int_equal(telephoneEventPt(both), 126);
+    assert_int_equal(telephoneEventPt(both, 48000), 110);
+    const std::string none =
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:111 opus/48000/2\r\n";
+    assert_int_equal(telephoneEventPt(none), -1);
+    assert_int_equal(telephoneEventPt("garbage"), -1);
+    assert_int_equal(telephoneEventPt(""), -1);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_new_message_path_replaces_only_the_path_and_the_version),
@@ -494,6 +518,7 @@ int main() {
         cmocka_unit_test(answers_audio_and_chat_in_the_offers_order),
         cmocka_unit_test(takes_ilbc_in_the_mode_offered),
         cmocka_unit_test(answers_zrtp_hash_and_offers_ours),
+        cmocka_unit_test(finds_the_webrtc_legs_telephone_event),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -1,18 +1,29 @@
 // TcpSourceBound (plugins/sip/tcp_source_bound.hpp) and ProcNetTable: /proc/net/tcp lines read right (IPv4,
 // IPv6, IPv4-mapped, states other than ESTABLISHED and unreadable lines skipped), and a sweep over
 // real loopback connections accepted by this process shuts down the surplus, longest idle first,
-// leaving the bound and the connection that just talked.
+// leaving the bound and the connection that just talked. SockDiagQuery (what sweep() asks first):
+// the kernel's inet_diag answer gives the same sockets as /proc for our ports only, both families,
+// and its reader takes a mapped IPv4 peer, stops at NLMSG_DONE and refuses errors and truncation.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "plugins/sip/sock_diag_query.hpp"
 #include "plugins/sip/tcp_source_bound.hpp"
 // cmocka defines fail(): include it after the C++ library headers
 #include "cmocka_cpp.hpp"
@@ -104,12 +115,137 @@ void sweep_shuts_down_the_longest_idle_beyond_the_bound(void**) {
     close(listener);
 }
 
+// A listening socket on the loopback of `family` and `count` connections to it (client, accepted).
+struct Loopback {
+    int listener = -1;
+    uint16_t port = 0;
+    std::vector<int> fds;
+    Loopback(int family, int count) {
+        listener = socket(family, SOCK_STREAM, 0);
+        sockaddr_storage address{};
+        socklen_t size;
+        if (family == AF_INET) {
+            auto* ip = reinterpret_cast<sockaddr_in*>(&address);
+            ip->sin_family = AF_INET;
+            ip->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            size = sizeof *ip;
+        } else {
+            auto* ip = reinterpret_cast<sockaddr_in6*>(&address);
+            ip->sin6_family = AF_INET6;
+            ip->sin6_addr = in6addr_loopback;
+            size = sizeof *ip;
+        }
+        assert_int_equal(bind(listener, reinterpret_cast<sockaddr*>(&address), size), 0);
+        assert_int_equal(listen(listener, 16), 0);
+        getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
+        port = ntohs(family == AF_INET ? reinterpret_cast<sockaddr_in*>(&address)->sin_port
+                                       : reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+        for (int i = 0; i < count; ++i) {
+            int client = socket(family, SOCK_STREAM, 0);
+            assert_int_equal(connect(client, reinterpret_cast<sockaddr*>(&address), size), 0);
+            fds.push_back(client);
+            fds.push_back(accept(listener, nullptr, nullptr));
+        }
+    }
+    ~Loopback() {
+        for (int fd : fds)
+            close(fd);
+        close(listener);
+    }
+};
+
+std::string readProc(const char* path) {
+    std::ifstream file(path);
+    std::stringstream text;
+    text << file.rdbuf();
+    return text.str();
+}
+
+std::vector<unsigned long> inodesOn(const std::vector<ProcNetTable::Socket>& sockets, uint16_t port) {
+    std::vector<unsigned long> inodes;
+    for (const auto& socket : sockets) {
+        if (socket.localPort == port)
+            inodes.push_back(socket.inode);
+    }
+    std::sort(inodes.begin(), inodes.end());
+    return inodes;
+}
+
+void sock_diag_answers_as_proc_does_for_our_ports_only(void**) {
+    Loopback first(AF_INET, 2), second(AF_INET, 1), third(AF_INET6, 1);
+
+    std::vector<ProcNetTable::Socket> found;
+    assert_true(SockDiagQuery::established({first.port, third.port}, found));
+    assert_int_equal(found.size(), 3);  // the accepted ends; not the clients', not second's
+    for (const auto& socket : found)
+        assert_string_equal(socket.source.c_str(), socket.localPort == third.port ? "::1" : "127.0.0.1");
+
+    auto proc = ProcNetTable::established(readProc("/proc/self/net/tcp"), false);
+    auto proc6 = ProcNetTable::established(readProc("/proc/self/net/tcp6"), true);
+    assert_true(inodesOn(found, first.port) == inodesOn(proc, first.port));
+    assert_int_equal(inodesOn(found, first.port).size(), 2);
+    assert_true(inodesOn(found, third.port) == inodesOn(proc6, third.port));
+
+    std::vector<ProcNetTable::Socket> one;
+    assert_true(SockDiagQuery::established({second.port}, one));
+    assert_int_equal(one.size(), 1);
+    assert_int_equal(one[0].localPort, second.port);
+    std::vector<ProcNetTable::Socket> none;
+    assert_true(SockDiagQuery::established({}, none));
+    assert_true(none.empty());
+}
+
+std::vector<uint8_t> netlinkMessage(uint16_t type, const void* payload, size_t size) {
+    nlmsghdr header{};
+    header.nlmsg_len = static_cast<uint32_t>(NLMSG_LENGTH(size));
+    header.nlmsg_type = type;
+    std::vector<uint8_t> bytes(NLMSG_SPACE(size));
+    std::memcpy(bytes.data(), &header, sizeof header);
+    std::memcpy(bytes.data() + NLMSG_HDRLEN, payload, size);
+    return bytes;
+}
+
+void sock_diag_reply_is_read_right(void**) {
+    inet_diag_msg message{};
+    message.idiag_family = AF_INET6;
+    message.idiag_state = TCP_ESTABLISHED;
+    message.id.idiag_sport = htons(5060);
+    in6_addr mapped{};
+    inet_pton(AF_INET6, "::ffff:10.0.0.2", &mapped);
+    std::memcpy(message.id.idiag_dst, &mapped, sizeof mapped);
+    message.idiag_inode = 302;
+    auto datagram = netlinkMessage(SOCK_DIAG_BY_FAMILY, &message, sizeof message);
+    message.idiag_state = TCP_CLOSE_WAIT;  // not established: skipped
+    auto closing = netlinkMessage(SOCK_DIAG_BY_FAMILY, &message, sizeof message);
+    datagram.insert(datagram.end(), closing.begin(), closing.end());
+
+    std::vector<ProcNetTable::Socket> sockets;
+    assert_true(SockDiagQuery::read(datagram.data(), datagram.size(), sockets) == SockDiagQuery::Reply::More);
+    assert_int_equal(sockets.size(), 1);
+    assert_string_equal(sockets[0].source.c_str(), "10.0.0.2");
+    assert_int_equal(sockets[0].localPort, 5060);
+    assert_int_equal(sockets[0].inode, 302);
+
+    int status = 0;
+    auto done = netlinkMessage(NLMSG_DONE, &status, sizeof status);
+    assert_true(SockDiagQuery::read(done.data(), done.size(), sockets) == SockDiagQuery::Reply::Done);
+    nlmsgerr error{};
+    error.error = -EINVAL;
+    auto refused = netlinkMessage(NLMSG_ERROR, &error, sizeof error);
+    assert_true(SockDiagQuery::read(refused.data(), refused.size(), sockets) == SockDiagQuery::Reply::Failed);
+    auto cut = netlinkMessage(SOCK_DIAG_BY_FAMILY, &message, sizeof message);
+    assert_true(SockDiagQuery::read(cut.data(), cut.size() - 8, sockets) == SockDiagQuery::Reply::Failed);
+    assert_int_equal(sockets.size(), 1);
+}
+
 }  // namespace
 
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reads_established_sockets_only),
         cmocka_unit_test(sweep_shuts_down_the_longest_idle_beyond_the_bound),
+        cmocka_unit_test(sock_diag_answers_as_proc_does_for_our_ports_only),
+        cmocka_unit_test(sock_diag_reply_is_read_right),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
