@@ -29,6 +29,7 @@ public:
     bool active = false;                // PeerConnection up and streams announced (control loop)
     bool moderator = false;             // joined with the room secret, or made the room by joining
     bool handRaised = false;
+    uint64_t handRaisedOrder = 0;       // the room's handSequence when raised: the queue's order
     std::string fileToken;              // for the room's files over HTTP; revoked on leave
 
     janus::Handle* handle() const { return handle_.get(); }

@@ -1,5 +1,7 @@
 #include "room.hpp"
 
+#include <algorithm>
+
 #include "sylkcore/janus/codecs.hpp"
 #include "sylkcore/request_error.hpp"
 
@@ -101,12 +103,17 @@ Json VideoRoom::historyJson() const {
     return list;
 }
 
+// In the order they were raised (first first), as a moderator takes the floor requests.
 Json VideoRoom::raisedHandsJson() const {
-    Json list = Json::array();
+    std::vector<std::pair<uint64_t, uint64_t>> raised;  // (order, participant id)
     for (const auto& [participantId, participant] : participants) {
         if (participant->handRaised)
-            list.append(Json::adopt(json_integer(static_cast<json_int_t>(participantId))));
+            raised.emplace_back(participant->handRaisedOrder, participantId);
     }
+    std::sort(raised.begin(), raised.end());
+    Json list = Json::array();
+    for (const auto& [order, participantId] : raised)
+        list.append(Json::adopt(json_integer(static_cast<json_int_t>(participantId))));
     return list;
 }
 

@@ -52,6 +52,7 @@ public:
     std::vector<std::weak_ptr<Subscriber>> subscribers;
     bool locked = false;       // no new participants (moderator action)
     std::vector<uint64_t> speakers;  // participant ids, most recent talker first
+    uint64_t handSequence = 0;       // counts raised hands, so the queue keeps their order
 
     void openHub();   // joins the hub room of the same name (after construction)
     void closeHub();

@@ -233,8 +233,11 @@ Reply VideoRoomPlugin::lock(Session& session, RequestReader& reader, const Reque
 
 Reply VideoRoomPlugin::raiseHand(Session& session, RequestReader& reader, const Request&) {
     auto publisher = requireParticipant(session);
-    publisher->handRaised = reader.optionalBool("raised").value_or(true);
+    bool raised = reader.optionalBool("raised").value_or(true);
     reader.rejectUnknownFields();
+    if (raised && !publisher->handRaised)
+        publisher->handRaisedOrder = ++publisher->room->handSequence;
+    publisher->handRaised = raised;
     Json hand = Json::object();
     hand.set("id", static_cast<json_int_t>(publisher->id)).set("display", publisher->display).setBool("raised", publisher->handRaised);
     Json event = roomEvent(*publisher->room);

@@ -540,3 +540,31 @@ def test_own_mute_is_told_listed_and_stops_relaying(janus):
     phone = [a for a in r["listed"]["attendees"] if a["display"] == "Phone"]
     assert phone and phone[0].get("muted") is True, r["listed"]
     assert data_of(r["attendee"])["attendee"]["display"] == "Phone" and "muted" not in data_of(r["attendee"])["attendee"]
+
+
+def test_raised_hands_are_listed_in_the_order_they_were_raised(janus):
+    """A late joiner gets raised_hands first raised first (not by participant id), and a hand
+    lowered and raised again goes to the end of the queue."""
+    from harness.room_members import ApiWebUser
+
+    async def body():
+        users = [await ApiWebUser.join(janus.ws_url, "hands-room", name) for name in ("Ann", "Ben", "Cat")]
+        try:
+            # raise by descending id, so that an id-ordered list would be the reverse
+            by_id = sorted(users, key=lambda u: u.id, reverse=True)
+            for user in by_id:
+                await user.handle.send({"request": "raise_hand", "raised": True})
+            first = by_id[0]
+            await first.handle.send({"request": "raise_hand", "raised": False})
+            await first.handle.send({"request": "raise_hand", "raised": True})
+            late = await ApiWebUser.join(janus.ws_url, "hands-room", "Dan")
+            try:
+                return [u.id for u in by_id], late.joined["raised_hands"]
+            finally:
+                await late.close()
+        finally:
+            for user in users:
+                await user.close()
+
+    raised_order, listed = run(body())
+    assert listed == raised_order[1:] + raised_order[:1], (raised_order, listed)
