@@ -494,8 +494,14 @@ def test_own_mute_is_told_listed_and_stops_relaying(janus):
             await bob.join(tone=660, colour=(0, 0, 200))
             await carol.join()
             await carol.subscribe([bob.joined["id"]])
-            await asyncio.sleep(1)
-            flowing = out_packets(await carol.sub.info(admin), "audio")
+            # Bob's audio reaches Carol before the mute (waited for: a loaded CI takes longer
+            # than a second to bring the subscriber's PeerConnection up)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 20
+            flowing = 0
+            while loop.time() < deadline and flowing <= 20:
+                await asyncio.sleep(0.25)
+                flowing = out_packets(await carol.sub.info(admin), "audio")
             bad, _ = await bob.handle.send({"request": "configure", "streams": [
                 {"mid": bob.audio_mid, "send": False}, {"mid": "nope", "send": False}]})
             not_bool, _ = await bob.handle.send({"request": "configure", "streams": [{"mid": bob.audio_mid, "send": "no"}]})

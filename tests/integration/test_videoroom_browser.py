@@ -93,7 +93,7 @@ def test_simulcast_subscribers_get_the_layer_they_ask_for(janus):
             # A loaded machine (CI runs two shards side by side) may take longer for the first
             # frame of a layer to arrive and decode: wait for it rather than failing.
             loop = asyncio.get_running_loop()
-            deadline = loop.time() + 20
+            deadline = loop.time() + 40
             while loop.time() < deadline and not (
                     len(collectors) >= 2 and all(c.size for c in collectors if c.track.kind == "video")):
                 await asyncio.sleep(0.25)
