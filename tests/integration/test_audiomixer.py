@@ -1,6 +1,7 @@
 """janus.plugin.sylk.audiomixer with real peers: each of three aiortc participants sends its own
 tone and must hear the other two and not itself; a muted participant's tone disappears."""
 import asyncio
+import os
 
 import numpy
 
@@ -87,7 +88,10 @@ def test_everyone_hears_the_others_but_not_themselves(janus):
     # builds misses a few; a mixer that cannot keep up misses most).
     mixer = stats["mixer"]
     assert mixer["ticks"] >= 200, mixer
-    assert mixer["missed_deadlines"] <= max(2, mixer["ticks"] // 50), mixer
+    # Under the sanitizers (every memory access checked, the ASan pass runs beside the other
+    # shard) up to 10%: still far from a mixer that cannot keep up.
+    late_share = 10 if os.environ.get("SYLK_JANUS_SANITIZERS") else 50
+    assert mixer["missed_deadlines"] <= max(2, mixer["ticks"] // late_share), mixer
 
 
 def frame_levels(samples, rate, frequency, frame_ms=20):
