@@ -19,6 +19,7 @@
 #include "sylkcore/request_reader.hpp"
 
 #include "conference_focus_detail.hpp"
+#include "gateway_detail.hpp"  // hostIsName
 
 namespace sylk::sip {
 
@@ -34,16 +35,6 @@ std::string userAtHost(const std::string& uri) {
     std::string rest = scheme == std::string::npos ? uri : uri.substr(scheme + 1);
     size_t end = rest.find_first_of(":;>?");
     return rest.substr(0, end);
-}
-
-// The URI's host is a name (not an address literal), so it may resolve in one family only.
-bool hostIsName(const std::string& uri) {
-    std::string bare = uri.size() > 1 && uri.front() == '<' && uri.back() == '>' ? uri.substr(1, uri.size() - 2) : uri;
-    su_home_t home[1] = {SU_HOME_INIT(home)};
-    url_t* url = url_make(home, bare.c_str());
-    std::string host = url && url->url_host ? url->url_host : "";
-    su_home_deinit(home);
-    return !host.empty() && host.front() != '[' && !g_hostname_is_ip_address(host.c_str());
 }
 
 }  // namespace
@@ -186,7 +177,7 @@ bool ConferenceFocus::dialOutOnOtherFamily(nua_handle_s* handle, int status, con
     // Sofia's resolver failing on the stack's family comes as its own 503 "DNS Error".
     const char* phrase = sip && sip->sip_status ? sip->sip_status->st_phrase : nullptr;
     if (status != 503 || (sip && (!phrase || std::string(phrase) != "DNS Error")) || stack_.listeners() < 2 ||
-        found->second.otherFamily || !hostIsName(found->second.call.uri))
+        found->second.otherFamily || !gateway_detail::hostIsName(found->second.call.uri))
         return false;
     DialOut failed = std::move(found->second);
     dialOuts_.erase(found);
