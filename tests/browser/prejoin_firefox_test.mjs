@@ -5,20 +5,14 @@
 //   node prejoin_firefox_test.mjs http://127.0.0.1:8080/ ROOM
 import { launchFirefox } from "./firefox.mjs";
 import { checkStep } from "./ui_check.mjs";
+import { until } from "./wait.mjs";
 
 const [base = "http://127.0.0.1:8080/", room = "firefox prejoin"] = process.argv.slice(2);
 const result = {};
 let firefox;
 
-async function waitFor(page, what, fn, arg, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await page.evaluate(fn, arg);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+// wait.mjs's polling, the one loop of every browser script
+const waitFor = (page, what, fn, arg, timeout = 20000) => until(page, fn, { arg, timeout, what, every: 250 });
 
 try {
   firefox = await launchFirefox();

@@ -5,6 +5,7 @@
 //   node room_moderation_firefox_test.mjs http://127.0.0.1:8080/room.html ROOM
 import { launchFirefox } from "./firefox.mjs";
 import { checkStep } from "./ui_check.mjs";
+import { until } from "./wait.mjs";
 
 const [base = "http://127.0.0.1:8080/room.html", room = "firefox-moderated"] = process.argv.slice(2);
 const result = { steps: [], at: "start", trace: [] };
@@ -17,15 +18,8 @@ function mark(at) {
 setTimeout(() => { console.log(JSON.stringify({ ...result, error: `stuck at ${result.at}` })); process.exit(1); }, 150000).unref();
 let firefox;
 
-async function waitFor(page, what, fn, arg, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await page.evaluate(fn, arg);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+// wait.mjs's polling, the one loop of every browser script
+const waitFor = (page, what, fn, arg, timeout = 20000) => until(page, fn, { arg, timeout, what, every: 100 });
 
 async function joinAs(name) {
   const page = await firefox.browser.newPage();
