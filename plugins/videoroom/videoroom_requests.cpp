@@ -4,42 +4,43 @@
 
 namespace sylk::videoroom {
 
-std::vector<FeedSelector> parseFeedSelectors(json_t* array) {
+namespace {
+
+// A request's 'streams' array: at most `max` objects, each read by `read` (a subscriber's feed
+// selectors, a publisher's send switches). `shape` says what an entry looks like.
+template <typename Entry, typename Read>
+std::vector<Entry> readStreamsArray(json_t* array, size_t max, const char* shape, Read read) {
     if (!json_is_array(array))
-        throw RequestError(ErrorCode::InvalidField, "'streams' must be an array of {\"feed\": id, \"mid\": ...}");
-    if (json_array_size(array) > 256)
-        throw RequestError(ErrorCode::InvalidField, "'streams' has more than 256 entries");
-    std::vector<FeedSelector> selectors;
+        throw RequestError(ErrorCode::InvalidField, std::string("'streams' must be an array of ") + shape);
+    if (json_array_size(array) > max)
+        throw RequestError(ErrorCode::InvalidField, "'streams' has more than " + std::to_string(max) + " entries");
+    std::vector<Entry> entries;
     size_t index;
     json_t* entry;
     json_array_foreach(array, index, entry) {
         if (!json_is_object(entry))
             throw RequestError(ErrorCode::InvalidField, "streams[" + std::to_string(index) + "] must be an object");
         RequestReader item(entry);
+        entries.push_back(read(item));
+    }
+    return entries;
+}
+
+}  // namespace
+
+std::vector<FeedSelector> parseFeedSelectors(json_t* array) {
+    return readStreamsArray<FeedSelector>(array, 256, "{\"feed\": id, \"mid\": ...}", [](RequestReader& item) {
         FeedSelector selector;
         selector.feed = static_cast<uint64_t>(item.requireInt("feed", 1, kMaxId));
         selector.mid = item.optionalString("mid", 64).value_or("");
-        selectors.push_back(std::move(selector));
-    }
-    return selectors;
+        return selector;
+    });
 }
 
 std::vector<StreamSend> parseStreamSends(json_t* array) {
-    if (!json_is_array(array))
-        throw RequestError(ErrorCode::InvalidField, "'streams' must be an array of {\"mid\": ..., \"send\": bool}");
-    if (json_array_size(array) > 64)
-        throw RequestError(ErrorCode::InvalidField, "'streams' has more than 64 entries");
-    std::vector<StreamSend> sends;
-    size_t index;
-    json_t* entry;
-    json_array_foreach(array, index, entry) {
-        if (!json_is_object(entry))
-            throw RequestError(ErrorCode::InvalidField, "streams[" + std::to_string(index) + "] must be an object");
-        RequestReader item(entry);
-        StreamSend send{item.requireString("mid", 64), item.requireBool("send")};
-        sends.push_back(std::move(send));
-    }
-    return sends;
+    return readStreamsArray<StreamSend>(array, 64, "{\"mid\": ..., \"send\": bool}", [](RequestReader& item) {
+        return StreamSend{item.requireString("mid", 64), item.requireBool("send")};
+    });
 }
 
 ChatRequest parseChat(RequestReader& reader, size_t maxBytes) {
