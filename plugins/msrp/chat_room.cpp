@@ -264,8 +264,8 @@ void ChatRoom::deliverChat(const hub::RoomEvent& event) {
         return;
     std::string shared;  // a public message's CPIM is the same for every session: written once
     for (auto& [id, session] : sessions_) {
-        if (id == origin)
-            continue;
+        if (id == origin || (!chat.isPrivate() && event.sequence <= session->historyThrough))
+            continue;  // its own, or replayed to it on joining (posted before, delivered after)
         const std::string& member = session->identity().memberId;
         // Private: the recipient's sessions and the sender's other sessions.
         if (chat.isPrivate() && member != chat.to && member != event.member)
@@ -341,7 +341,9 @@ void ChatRoom::welcome(ChatSession& session) {
         others += member.id != session.identity().memberId ? 1 : 0;
     notice(session, settings_.welcome + " " + name_ + " (" + std::to_string(others) +
                         (others == 1 ? " other participant)" : " other participants)"));
-    for (const auto& event : hubRoom_->history(settings_.historyLength)) {
+    hub::Room::HistorySnapshot history = hubRoom_->historySnapshot(settings_.historyLength);
+    session.historyThrough = history.through;
+    for (const auto& event : history.events) {
         try {
             hub::ChatMessage chat = hub::readChat(event);
             if (auto body = decodedBody(chat.text, chat.encoding))

@@ -57,6 +57,9 @@ public:
     uint64_t refused = 0;    // messages from the peer refused (forged, wrong type, malformed)
     uint64_t sent = 0;       // messages queued to the peer
     uint64_t dropped = 0;    // messages to the peer dropped because it was not reading
+    // The room's last event when its history was replayed here: a public chat numbered at or
+    // below it reached this session in the replay (it was posted before the session opened).
+    uint64_t historyThrough = 0;
 
 private:
     ChatRoom& room_;

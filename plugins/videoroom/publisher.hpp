@@ -30,6 +30,9 @@ public:
     bool moderator = false;             // joined with the room secret, or made the room by joining
     bool handRaised = false;
     uint64_t handRaisedOrder = 0;       // the room's handSequence when raised: the queue's order
+    // The hub room's last event when the join reply's history was read: a public chat numbered
+    // at or below it was in that history, and is not sent again as it comes in.
+    uint64_t historyThrough = 0;
     std::string fileToken;              // for the room's files over HTTP; revoked on leave
 
     janus::Handle* handle() const { return handle_.get(); }

@@ -89,11 +89,14 @@ std::vector<std::shared_ptr<Subscriber>> VideoRoom::liveSubscribers() {
     return live;
 }
 
-Json VideoRoom::historyJson() const {
+Json VideoRoom::historyJson(uint64_t* through) const {
     Json list = Json::array();
     if (!hubRoom_)
         return list;
-    for (const auto& event : hubRoom_->history(settings.historySize)) {
+    hub::Room::HistorySnapshot history = hubRoom_->historySnapshot(settings.historySize);
+    if (through)
+        *through = history.through;
+    for (const auto& event : history.events) {
         try {
             list.append(chatMessageJson(event, hub::readChat(event)));
         } catch (const hub::InvalidHubEvent&) {

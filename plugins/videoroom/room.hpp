@@ -64,7 +64,8 @@ public:
     std::vector<std::shared_ptr<Subscriber>> liveSubscribers();
     // The room's last public messages (settings.historySize), oldest first, as clients get them:
     // the hub room's history, so messages other plugins took (MSRP, SIP) are among them.
-    Json historyJson() const;
+    // through: the hub room's last event when it was read (hub::Room::HistorySnapshot).
+    Json historyJson(uint64_t* through = nullptr) const;
     Json raisedHandsJson() const;
     Json summary() const;  // for "list"
 

@@ -238,7 +238,12 @@ void VideoRoomPlugin::deliverMessage(VideoRoom& room, const hub::RoomEvent& even
     Json out = roomEvent(room);
     out.set("message", chatMessageJson(event, chat));
     if (!chat.isPrivate()) {
-        broadcast(room, out);  // the hub room keeps it as history
+        // The hub room keeps it as history: who joined after it was posted had it in the join
+        // reply, though the event reaches this loop after the join.
+        for (const auto& [participantId, participant] : room.participants) {
+            if (event.sequence > participant->historyThrough)
+                notify(participant->handle(), out);
+        }
         return;
     }
     // Private: the recipient and the sender's own other view of it.

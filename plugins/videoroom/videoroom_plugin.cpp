@@ -246,7 +246,7 @@ Reply VideoRoomPlugin::admitPublisher(Session& session, RequestReader& reader, c
         .set("id", static_cast<json_int_t>(participantId))
         .set("private_id", static_cast<json_int_t>(publisher->privateId))
         .set("publishers", room->activePublishersJson(participantId))
-        .set("history", room->historyJson())
+        .set("history", room->historyJson(&publisher->historyThrough))
         .setBool("moderator", publisher->moderator)
         .setBool("locked", room->locked)
         .set("raised_hands", room->raisedHandsJson());

@@ -92,7 +92,7 @@ void MucRoom::presence(const gloox::Tag& stanza, const Jid& user, const std::str
     if (read.maxChars == size_t{0})
         historyMax = 0;  // maxchars='0': no history (other character limits are not counted)
     int64_t since = read.seconds ? hub::nowMs() - static_cast<int64_t>(*read.seconds) * 1000 : 0;
-    sendRoomState(joiner, historyMax, since);
+    joiner.historyThrough = sendRoomState(joiner, historyMax, since);
     joinHub(joiner);
     events_.notify([&] { return occupantEvent("joined", joiner).setBool("moderator", joiner.moderator); });
     SYLK_LOG(LOG_INFO, kPackage, "room %s: %s joined as %s (%s)%s", name_.c_str(), user.bare().c_str(), nick.c_str(),
@@ -242,7 +242,7 @@ void MucRoom::kicked(const hub::RoomEvent& event) {
         emptied_(name_);  // last: the service may drop this room (its caller still holds it)
 }
 
-void MucRoom::sendRoomState(const Occupant& joiner, size_t historyMax, int64_t historySinceMs) {
+uint64_t MucRoom::sendRoomState(const Occupant& joiner, size_t historyMax, int64_t historySinceMs) {
     // XEP-0045 §7.2.3: every other occupant's presence, then one's own with 110 last.
     for (const auto& [memberId, nick] : nicks_.byMember()) {
         if (memberId != joiner.memberId)
@@ -250,23 +250,23 @@ void MucRoom::sendRoomState(const Occupant& joiner, size_t historyMax, int64_t h
     }
     sendPresence(joiner.nick, joiner, true, {kSelfPresence});
     // §7.2.15 history, then §7.2.16 the subject (which tells clients the join is complete).
-    if (historyMax > 0) {
-        for (const auto& event : hubRoom_->history(historyMax)) {
-            try {
-                hub::ChatMessage chat = hub::readChat(event);
-                RoomMessage message;
-                message.from = nickJid(senderNick(event, chat.senderName(event)));
-                message.to = joiner.jid.full();
-                message.id = chat.id;
-                message.body = chat.text;
-                if (chat.encoding.empty() && !message.body.empty() && chat.timestamp >= historySinceMs)
-                    send(historyMessage(message, chat.timestamp, jid_));
-            } catch (const hub::InvalidHubEvent&) {
-                // never kept by the hub
-            }
+    hub::Room::HistorySnapshot history = hubRoom_->historySnapshot(historyMax);
+    for (const auto& event : history.events) {
+        try {
+            hub::ChatMessage chat = hub::readChat(event);
+            RoomMessage message;
+            message.from = nickJid(senderNick(event, chat.senderName(event)));
+            message.to = joiner.jid.full();
+            message.id = chat.id;
+            message.body = chat.text;
+            if (chat.encoding.empty() && !message.body.empty() && chat.timestamp >= historySinceMs)
+                send(historyMessage(message, chat.timestamp, jid_));
+        } catch (const hub::InvalidHubEvent&) {
+            // never kept by the hub
         }
     }
     send(subjectMessage(jid_, joiner.jid.full(), ""));
+    return history.through;
 }
 
 void MucRoom::sendPresence(const std::string& nick, const Occupant& to, bool available, std::vector<int> codes) {
@@ -576,7 +576,7 @@ void MucRoom::deliverChat(const hub::RoomEvent& event) {
         send(roomMessage(message));
         return;
     }
-    messagesOut_ += sendToOccupants(*roomMessage(message));
+    messagesOut_ += sendToOccupants(*roomMessage(message), "", event.sequence);
 }
 
 void MucRoom::deliverComposing(const hub::RoomEvent& event) {
@@ -596,7 +596,7 @@ void MucRoom::deliverComposing(const hub::RoomEvent& event) {
     sendToOccupants(*roomMessage(message), event.member);  // not told about one's own typing
 }
 
-size_t MucRoom::sendToOccupants(const gloox::Tag& unaddressed, const std::string& skipMember) {
+size_t MucRoom::sendToOccupants(const gloox::Tag& unaddressed, const std::string& skipMember, uint64_t sequence) {
     // The room's fan-out is most of what goes to the server: serialising the stanza once and
     // handing the N copies over in one write spares gloox's N serialisations and N send()s, and
     // lets the server read them in one go.
@@ -605,7 +605,8 @@ size_t MucRoom::sendToOccupants(const gloox::Tag& unaddressed, const std::string
     copies.reserve(occupants_.size() * (text.size() + 64));
     size_t count = 0;
     for (const auto& [full, occupant] : occupants_) {
-        if (!skipMember.empty() && occupant.memberId == skipMember)
+        bool inHistory = sequence != 0 && sequence <= occupant.historyThrough;
+        if (inHistory || (!skipMember.empty() && occupant.memberId == skipMember))
             continue;
         appendAddressed(copies, text, full);
         ++count;

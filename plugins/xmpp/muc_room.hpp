@@ -93,6 +93,9 @@ private:
         std::string nick;
         std::string memberId;
         bool moderator = false;  // bare JID in settings.moderators
+        // The room's last event when the joiner got its history: groupchat numbered at or
+        // below it was posted before the join (replayed, or older than what was asked for).
+        uint64_t historyThrough = 0;
     };
 
     void handle(const hub::RoomEvent& event);
@@ -100,7 +103,8 @@ private:
     void deliverChat(const hub::RoomEvent& event);
     void deliverComposing(const hub::RoomEvent& event);
     // The room's state for a joiner: presences, its own last, the history it asked for, the subject.
-    void sendRoomState(const Occupant& joiner, size_t historyMax, int64_t historySinceMs = 0);
+    // Returns the history snapshot's `through` (hub::Room::HistorySnapshot).
+    uint64_t sendRoomState(const Occupant& joiner, size_t historyMax, int64_t historySinceMs = 0);
     void sendPresence(const std::string& nick, const Occupant& to, bool available, std::vector<int> codes = {});
     // A member's role as XMPP shows it: moderator when the hub says it moderates.
     std::string roleOf(const std::string& memberId) const;
@@ -132,7 +136,8 @@ private:
     void send(TagPtr stanza) { link_.send(std::move(stanza)); }
     // Sends one stanza (built without `to`) to every occupant but `skipMember`'s, serialised
     // once, the copies in one write; returns how many were sent.
-    size_t sendToOccupants(const gloox::Tag& unaddressed, const std::string& skipMember = "");
+    // sequence: a hub chat's, skipped for occupants whose history went through it.
+    size_t sendToOccupants(const gloox::Tag& unaddressed, const std::string& skipMember = "", uint64_t sequence = 0);
     // An event handler report about an occupant: {"event", "room", "nick", "member", "jid"}.
     Json occupantEvent(const char* what, const Occupant& occupant) const;
 

@@ -91,6 +91,12 @@ std::vector<RoomEvent> Room::history(size_t max) const {
     return std::vector<RoomEvent>(history_.end() - static_cast<std::ptrdiff_t>(count), history_.end());
 }
 
+Room::HistorySnapshot Room::historySnapshot(size_t max) const {
+    std::lock_guard lock(mutex_);
+    size_t count = std::min(max, history_.size());
+    return {std::vector<RoomEvent>(history_.end() - static_cast<std::ptrdiff_t>(count), history_.end()), sequence_};
+}
+
 bool Room::attachHistory(std::vector<RoomEvent> restored, HistoryRecorder recorder) {
     std::lock_guard lock(mutex_);
     if (recorder_)

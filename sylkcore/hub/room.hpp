@@ -48,6 +48,14 @@ public:
     size_t historyLength() const;
     // The last (at most) max public chat events, oldest first.
     std::vector<RoomEvent> history(size_t max = kMaxHistory) const;
+    // The same, with the sequence of the last event posted when it was taken. A plugin that
+    // replays history to a joiner and gets live events on its own thread skips, for that
+    // joiner, the live chat numbered at or below `through`: it was in the replay (or older).
+    struct HistorySnapshot {
+        std::vector<RoomEvent> events;
+        uint64_t through = 0;
+    };
+    HistorySnapshot historySnapshot(size_t max = kMaxHistory) const;
 
     // A persistent room's history outlives the process (sylkcore/files ChatArchive): restored
     // events (public chats, oldest first) go before any kept since, and the recorder then gets

@@ -84,14 +84,15 @@ def test_everyone_hears_the_others_but_not_themselves(janus):
     assert tone_db(samples, rate, 880) - tone_db(samples, rate, 660) >= 30  # Ben's tone is gone
     room = next(r for r in stats["list"] if r["room"] == "mix-room")
     assert len(room["participants"]) == 3
-    # The mixer kept its 20 ms clock: at most 2% of its ticks late (a 2-core machine busy with
-    # builds misses a few; a mixer that cannot keep up misses most).
+    # The mixer kept its 20 ms clock. A tick that starts 20 ms late is mostly the scheduler's doing
+    # on a 2-core machine running two test shards with browsers (a CI run saw 10 of 253 ticks
+    # late in the plain pass, 14 of 229 under the sanitizers): up to 10% late, and the mixing
+    # itself under half of the wall time. A mixer that cannot keep up is busy nearly all the time
+    # and misses most ticks.
     mixer = stats["mixer"]
     assert mixer["ticks"] >= 200, mixer
-    # Under the sanitizers (every memory access checked, the ASan pass runs beside the other
-    # shard) up to 10%: still far from a mixer that cannot keep up.
-    late_share = 10 if os.environ.get("SYLK_JANUS_SANITIZERS") else 50
-    assert mixer["missed_deadlines"] <= max(2, mixer["ticks"] // late_share), mixer
+    assert mixer["missed_deadlines"] <= max(2, mixer["ticks"] // 10), mixer
+    assert mixer["busy"] < 0.5, mixer
 
 
 def frame_levels(samples, rate, frequency, frame_ms=20):

@@ -194,6 +194,14 @@ static void history_keeps_the_last_public_messages(void**) {
     room->post("chat", "p", "m", Json::object().set("text", 7));  // breaks the schema
     room->post("p", "m", composing(ComposingState{}));
     assert_string_equal(readChat(room->history(1).front()).text.c_str(), "m59");
+
+    // A snapshot says through which event it goes, private and other events included: the
+    // next public message is numbered above it.
+    auto snapshot = room->historySnapshot(2);
+    assert_int_equal(snapshot.events.size(), 2);
+    assert_true(snapshot.through > snapshot.events.back().sequence);
+    post_chat(*room, "m60");
+    assert_true(room->history(1).front().sequence == snapshot.through + 1);
 }
 
 static void history_length_is_the_largest_asked(void**) {
