@@ -187,10 +187,26 @@ void HubBridge::attach(hub::Room& room) {
         links_.emplace(roomId, std::move(link));
     }
     // Who is in the room elsewhere, and what was said there: the answers come to our inbox.
-    bus_.publishRequest(prefix + "." + kRoster, inbox_ + "." + kRoster + "." + RoomSubject::token(roomId),
-                        BusCodec::encode(BusPayload{BusPayload::Type::RosterRequest, nodeId_, {}, {}}));
+    askRoster(roomId);
     bus_.publishRequest(prefix + "." + kHistory, inbox_ + "." + kHistory + "." + RoomSubject::token(roomId),
                         BusCodec::encode(BusPayload{BusPayload::Type::HistoryRequest, nodeId_, {}, {}}));
+}
+
+void HubBridge::askRoster(const std::string& roomId) {
+    bus_.publishRequest(RoomSubject::prefix(roomId) + "." + kRoster,
+                        inbox_ + "." + kRoster + "." + RoomSubject::token(roomId),
+                        BusCodec::encode(BusPayload{BusPayload::Type::RosterRequest, nodeId_, {}, {}}));
+}
+
+void HubBridge::resync() {
+    std::vector<std::string> roomIds;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [roomId, link] : links_)
+            roomIds.push_back(roomId);
+    }
+    for (const auto& roomId : roomIds)
+        askRoster(roomId);
 }
 
 // Under the hub's lock (Lifecycle::forgotten): must not call the hub. Ending the subscriptions

@@ -50,6 +50,10 @@ public:
     // The members of `node` leave every room here: the node registry calls it when a node's
     // entry expires (a node killed with -9 says nothing on the bus).
     void forgetNode(const std::string& node);
+    // Asks the other nodes again who is in each open room: events sent while this node was cut
+    // off from NATS are lost, so the plugin calls it when its connection is back (libnats's
+    // reconnected callback; it sends and returns, the answers come on the bus's threads).
+    void resync();
 
     const std::string& nodeId() const { return nodeId_; }
     // A member id from `fromNode`'s hub as this hub names it.
@@ -68,6 +72,7 @@ private:
 
     void attach(hub::Room& room);
     void detach(const std::string& roomId);
+    void askRoster(const std::string& roomId);
     void onRoomMessage(const std::string& roomId, const BusMessage& message);
     void onInboxMessage(const BusMessage& message);
     void onNodeGone(const BusMessage& message);
