@@ -1,5 +1,7 @@
 #include "hub_bridge.hpp"
 
+#include <chrono>
+#include <iterator>
 #include <set>
 #include <stdexcept>
 #include <vector>
@@ -91,7 +93,37 @@ struct HubBridge::RoomLink {
     hub::Subscription watch;
     std::unique_ptr<BusSubscription> subscription;
     bool historyWanted = true;  // until the first answer with history in it
+    // Other nodes' members whose `left` came live, and when: a roster answer sent before they
+    // left may arrive after (another subscription) and must not bring them back.
+    std::map<std::string, std::chrono::steady_clock::time_point> departed;
 };
+
+namespace {
+// Longer than any answer takes to arrive; old entries go so the map stays small.
+constexpr auto kDepartedMemory = std::chrono::seconds(60);
+}  // namespace
+
+void HubBridge::noteDeparture(const std::string& roomId, const std::string& memberId, bool departed) {
+    std::lock_guard lock(mutex_);
+    auto it = links_.find(roomId);
+    if (it == links_.end())
+        return;
+    auto& gone = it->second->departed;
+    if (!departed) {
+        gone.erase(memberId);
+        return;
+    }
+    auto now = std::chrono::steady_clock::now();
+    for (auto entry = gone.begin(); entry != gone.end();)
+        entry = now - entry->second > kDepartedMemory ? gone.erase(entry) : std::next(entry);
+    gone[memberId] = now;
+}
+
+bool HubBridge::departedRecently(const std::string& roomId, const std::string& memberId) const {
+    std::lock_guard lock(mutex_);
+    auto it = links_.find(roomId);
+    return it != links_.end() && it->second->departed.count(memberId) > 0;
+}
 
 HubBridge::HubBridge(hub::Hub& hub, Bus& bus, std::string nodeId)
     : hub_(hub), bus_(bus), nodeId_(std::move(nodeId)), ownPrefix_(kClusterPrefix + nodeId_ + "/") {
@@ -351,8 +383,10 @@ void HubBridge::applyEvent(const std::string& roomId, const std::string& node, c
         hub::Member joined = hub::readMember(event);  // the codec checked it reads
         joined.id = member;
         joined.plugin = kPlugin;
+        noteDeparture(roomId, member, false);
         room->join(joined);
     } else if (event.kind == hub::kind::Left) {
+        noteDeparture(roomId, member, true);
         room->leave(member);
         room.reset();
         hub_.closeIfIdle(roomId);  // the last member of another node went and nobody here uses it
@@ -373,14 +407,14 @@ void HubBridge::applyRoster(const std::string& roomId, const BusPayload& roster)
     for (const auto& member : room->members())
         present.insert(member.id);
     // The answer is a snapshot that may be older than live events already applied (they travel
-    // on another subscription): it only adds the members we have not heard of, never changes
-    // or removes one.
+    // on another subscription): it only adds the members we have not heard of (nor heard leave),
+    // never changes or removes one.
     for (hub::Member member : roster.members) {
         if (isClusterId(member.id))
             continue;  // a node answers with its own members only
         member.id = toLocal(roster.node, member.id);
         member.plugin = kPlugin;
-        if (!present.count(member.id))
+        if (!present.count(member.id) && !departedRecently(roomId, member.id))
             room->join(member);
     }
 }

@@ -83,6 +83,8 @@ private:
     void applyHistory(const std::string& roomId, const BusPayload& history);
     void answerRoster(const std::string& roomId, const BusMessage& request);
     void answerHistory(const std::string& roomId, const BusMessage& request);
+    void noteDeparture(const std::string& roomId, const std::string& memberId, bool departed);
+    bool departedRecently(const std::string& roomId, const std::string& memberId) const;
     void removeMembers(const std::string& roomId, const std::string& idPrefix);
     Json mapData(const std::string& fromNode, const hub::RoomEvent& event) const;
 

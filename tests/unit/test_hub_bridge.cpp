@@ -362,6 +362,41 @@ static void resync_restores_a_missed_member(void**) {
     assert_int_equal(a.recorder->count(joinsOfBob), 2);
 }
 
+// A roster answer older than a live `left` (they travel on different subscriptions) does not
+// bring the member back. The stale answer is sent by hand to the inbox b asked on.
+static void stale_roster_answer_does_not_revive_a_member(void**) {
+    natsConnection* raw = connect();
+    natsSubscription* requests = nullptr;
+    std::string rosterSubject = RoomSubject::prefix(kRoom) + ".roster";
+    assert_int_equal(natsConnection_SubscribeSync(&requests, raw, rosterSubject.c_str()), NATS_OK);
+    assert_int_equal(natsConnection_Flush(raw), NATS_OK);
+    Node a("a"), b("b");
+    a.open();
+    b.open();
+    std::string replyOfB;
+    for (int i = 0; i < 4 && replyOfB.empty(); ++i) {
+        natsMsg* request = nullptr;
+        if (natsSubscription_NextMsg(&request, requests, 5000) != NATS_OK)
+            break;
+        if (strstr(natsMsg_GetData(request), "\"node\":\"b\""))
+            replyOfB = natsMsg_GetReply(request);
+        natsMsg_Destroy(request);
+    }
+    assert_false(replyOfB.empty());
+    const std::string annOnB = kCluster + "a/" + kAnn;
+    a.room->join(member(kAnn, "Ann"));
+    assert_true(waitUntil([&] { return b.hasMember(annOnB); }));
+    a.room->leave(kAnn);
+    assert_true(waitUntil([&] { return !b.hasMember(annOnB); }));
+    std::string stale = std::string(R"({"v":1,"type":"roster","node":"a","members":[{"id":")") + kAnn +
+                        R"(","display":"Ann"},{"id":"x/9","display":"Cy"}]})";
+    natsConnection_PublishString(raw, replyOfB.c_str(), stale.c_str());
+    assert_true(waitUntil([&] { return b.hasMember(kCluster + "a/x/9"); }));  // the answer was read
+    assert_false(b.hasMember(annOnB));
+    natsSubscription_Destroy(requests);
+    natsConnection_Destroy(raw);
+}
+
 int main(int argc, char** argv) {
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);  // one test by name, when debugging
@@ -373,6 +408,7 @@ int main(int argc, char** argv) {
         cmocka_unit_test(malformed_bus_message_is_dropped_and_logged),
         cmocka_unit_test(stopped_node_members_leave),
         cmocka_unit_test(resync_restores_a_missed_member),
+        cmocka_unit_test(stale_roster_answer_does_not_revive_a_member),
     };
     return cmocka_run_group_tests(tests, startServer, stopServer);
 }
