@@ -268,6 +268,37 @@ static void roster_and_moderation_cross(void**) {
     assert_true(b.hasMember(kBob));
 }
 
+// Talking lights a's member on b's roster; a file notice names its uploader as b knows her; a
+// moderator on b mutes a's member, and a gets the order naming its own member.
+static void talking_file_and_mute_cross(void**) {
+    Node a("a"), b("b");
+    a.open();
+    b.open();
+    a.room->join(member(kAnn, "Ann"));
+    b.room->join(member(kBob, "Bob", true));
+    const std::string annOnB = kCluster + "a/" + kAnn;
+    assert_true(waitUntil([&] { return b.hasMember(annOnB) && a.hasMember(kCluster + "b/" + kBob); }));
+    a.room->post("janus.plugin.sylk.videoroom", kAnn, talking(true));
+    assert_true(waitUntil([&] {
+        return b.room->membersJsonExcept("janus.plugin.sylk.sip").dump().find("\"talking\":true") != std::string::npos;
+    }));
+    a.room->post("janus.plugin.sylk.videoroom", kAnn,
+                 fileShared(FileNotice{"f1", "notes.txt", 12, kAnn, "Ann", nowMs(), "", "text/plain"}));
+    b.room->post("janus.plugin.sylk.sip", kBob, mute(MuteOrder{annOnB, true, "Bob"}));
+    auto isFile = [](const RoomEvent& event) { return event.kind == kind::FileShared; };
+    auto isMute = [](const RoomEvent& event) { return event.kind == kind::Mute; };
+    assert_true(waitUntil([&] { return b.recorder->count(isFile) == 1 && a.recorder->count(isMute) == 1; }));
+    for (const auto& event : b.recorder->events())
+        if (event.kind == kind::FileShared)
+            assert_string_equal(readFileShared(event).from.c_str(), annOnB.c_str());
+    for (const auto& event : a.recorder->events()) {
+        if (event.kind == kind::Mute) {
+            assert_string_equal(readMute(event).target.c_str(), kAnn);
+            assert_true(a.room->isModerator(event.member));
+        }
+    }
+}
+
 // b opens the room after a's members talked: b learns who is there and the history, in order,
 // and re-publishes none of it (a's history stays as it was).
 static void late_opener_gets_roster_and_history(void**) {
@@ -404,6 +435,7 @@ int main(int argc, char** argv) {
         cmocka_unit_test(chat_crosses_once_with_the_sender_mapped),
         cmocka_unit_test(private_chat_reaches_the_member_by_its_own_id),
         cmocka_unit_test(roster_and_moderation_cross),
+        cmocka_unit_test(talking_file_and_mute_cross),
         cmocka_unit_test(late_opener_gets_roster_and_history),
         cmocka_unit_test(malformed_bus_message_is_dropped_and_logged),
         cmocka_unit_test(stopped_node_members_leave),
