@@ -24,6 +24,9 @@ std::shared_ptr<Room> Hub::open(const std::string& roomId) {
         room = std::make_shared<Room>(roomId);
         if (lifecycle_.opened)
             lifecycle_.opened(*room);
+        for (const auto& [id, watcher] : watchers_)
+            if (watcher.opened)
+                watcher.opened(*room);
     }
     return room;
 }
@@ -58,12 +61,27 @@ bool Hub::closeIfIdle(const std::string& roomId) {
     rooms_.erase(it);
     if (lifecycle_.forgotten)
         lifecycle_.forgotten(roomId);
+    for (const auto& [id, watcher] : watchers_)
+        if (watcher.forgotten)
+            watcher.forgotten(roomId);
     return true;
 }
 
 void Hub::setLifecycle(Lifecycle lifecycle) {
     std::lock_guard lock(mutex_);
     lifecycle_ = std::move(lifecycle);
+}
+
+Hub::LifecycleId Hub::addLifecycle(Lifecycle lifecycle) {
+    std::lock_guard lock(mutex_);
+    LifecycleId id = nextWatcher_++;
+    watchers_.emplace(id, std::move(lifecycle));
+    return id;
+}
+
+void Hub::removeLifecycle(LifecycleId id) {
+    std::lock_guard lock(mutex_);
+    watchers_.erase(id);
 }
 
 }  // namespace sylk::hub

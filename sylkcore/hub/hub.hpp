@@ -5,6 +5,7 @@
 // Hub. See docs/architecture.md.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -37,12 +38,19 @@ public:
     // and files) learns when the hub makes a room and when it forgets one: forgetting is the one
     // moment a room ends, whichever plugin held it last. Both run under the hub's lock, so no
     // other thread sees the room before `opened` returns, and `forgotten` runs exactly once per
-    // room; they must not call the Hub. One watcher per process (a second replaces the first).
+    // room; they must not call the Hub. setLifecycle sets the one watcher of sylkcore/files (a
+    // second call replaces the first).
     struct Lifecycle {
         std::function<void(Room& room)> opened;
         std::function<void(const std::string& roomId)> forgotten;
     };
     void setLifecycle(Lifecycle lifecycle);
+    // More watchers (the cluster's HubBridge), each with the same guarantees, called after the
+    // setLifecycle one in the order they were added. removeLifecycle returns once no call of that
+    // watcher runs any more (the calls run under the hub's lock), so its owner may then go.
+    using LifecycleId = uint64_t;
+    LifecycleId addLifecycle(Lifecycle lifecycle);
+    void removeLifecycle(LifecycleId id);
 
     // Random per process: plugins that report the same value share this hub.
     const std::string& instanceId() const { return instanceId_; }
@@ -56,6 +64,8 @@ private:
     std::map<std::string, std::shared_ptr<Room>> rooms_;
     std::string instanceId_;
     Lifecycle lifecycle_;
+    std::map<LifecycleId, Lifecycle> watchers_;
+    LifecycleId nextWatcher_ = 1;
 };
 
 }  // namespace sylk::hub

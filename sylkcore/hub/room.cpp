@@ -68,7 +68,7 @@ Json Room::membersJsonExcept(const std::string& plugin) const {
 
 bool Room::idle() const {
     std::lock_guard lock(mutex_);
-    return members_.empty() && listeners_.empty();
+    return members_.empty() && listeners_.size() == watchers_.size();
 }
 
 void Room::post(const std::string& plugin, const std::string& member, EventPayload event) {
@@ -153,6 +153,7 @@ void Room::post(const std::string& kind, const std::string& plugin, const std::s
                 targets.push_back(std::move(listener));
                 ++it;
             } else {
+                watchers_.erase(it->first);
                 it = listeners_.erase(it);
             }
         }
@@ -169,9 +170,18 @@ Subscription Room::subscribe(const std::shared_ptr<RoomListener>& listener) {
     return Subscription(weak_from_this(), token);
 }
 
+Subscription Room::watch(const std::shared_ptr<RoomListener>& listener) {
+    std::lock_guard lock(mutex_);
+    uint64_t token = nextToken_++;
+    listeners_[token] = listener;
+    watchers_.insert(token);
+    return Subscription(weak_from_this(), token);
+}
+
 void Room::unsubscribe(uint64_t token) {
     std::lock_guard lock(mutex_);
     listeners_.erase(token);
+    watchers_.erase(token);
 }
 
 }  // namespace sylk::hub

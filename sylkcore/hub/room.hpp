@@ -67,6 +67,9 @@ public:
 
     // Listeners are held weakly: a listener that is gone is skipped and dropped.
     [[nodiscard]] Subscription subscribe(const std::shared_ptr<RoomListener>& listener);
+    // The same, for a listener that must not keep the room open: it does not count for idle().
+    // The cluster's HubBridge watches every room this way; a room nobody else uses still ends.
+    [[nodiscard]] Subscription watch(const std::shared_ptr<RoomListener>& listener);
 
 private:
     friend class Subscription;
@@ -77,6 +80,7 @@ private:
     std::map<std::string, Member> members_;
     std::set<std::string> talking_;  // members whose last talking event said talking
     std::map<uint64_t, std::weak_ptr<RoomListener>> listeners_;
+    std::set<uint64_t> watchers_;  // tokens of listeners_ that came through watch()
     uint64_t nextToken_ = 1;
     uint64_t sequence_ = 0;
     std::deque<RoomEvent> history_;

@@ -263,10 +263,38 @@ static void lifecycle_and_history_recorder(void**) {
     assert_string_equal(forgotten[0].c_str(), "r");
 }
 
+// More lifecycle watchers next to the setLifecycle one, each told once; a removed one is not
+// called again. A listener that only watches (the cluster bridge) keeps no room open.
+static void added_watchers_and_watching_listeners(void**) {
+    Hub hub;
+    std::vector<std::string> first, second, filesOpened;
+    hub.setLifecycle(Hub::Lifecycle{[&](Room& room) { filesOpened.push_back(room.id()); }, nullptr});
+    auto one = hub.addLifecycle(Hub::Lifecycle{[&](Room& room) { first.push_back("+" + room.id()); },
+                                               [&](const std::string& id) { first.push_back("-" + id); }});
+    hub.addLifecycle(Hub::Lifecycle{[&](Room& room) { second.push_back("+" + room.id()); },
+                                    [&](const std::string& id) { second.push_back("-" + id); }});
+    auto room = hub.open("r");
+    auto listener = std::make_shared<Recorder>();
+    auto watching = room->watch(listener);
+    assert_true(room->idle());
+    post_chat(*room, "seen");
+    assert_int_equal(listener->events.size(), 1);
+    room.reset();
+    assert_true(hub.closeIfIdle("r"));
+    hub.removeLifecycle(one);
+    hub.open("s");
+    assert_int_equal(filesOpened.size(), 2);
+    assert_int_equal(first.size(), 2);
+    assert_string_equal(first[1].c_str(), "-r");
+    assert_int_equal(second.size(), 3);
+    assert_string_equal(second[2].c_str(), "+s");
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(join_post_leave_reach_listeners_in_order),
         cmocka_unit_test(lifecycle_and_history_recorder),
+        cmocka_unit_test(added_watchers_and_watching_listeners),
         cmocka_unit_test(subscription_ends_delivery),
         cmocka_unit_test(rooms_are_shared_and_closed_when_idle),
         cmocka_unit_test(instance_is_one_per_process),

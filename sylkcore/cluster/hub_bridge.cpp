@@ -1,0 +1,490 @@
+#include "hub_bridge.hpp"
+
+#include <chrono>
+#include <iterator>
+#include <set>
+#include <stdexcept>
+#include <vector>
+
+#include "../hub/events.hpp"
+#include "../log.hpp"
+#include "bus_codec.hpp"
+#include "room_subject.hpp"
+
+namespace sylk::cluster {
+namespace {
+
+const std::string kClusterPrefix = std::string(HubBridge::kPlugin) + "/";
+constexpr char kEvents[] = "events";
+constexpr char kRoster[] = "roster";
+constexpr char kHistory[] = "history";
+// A history answer leaves room for the envelope under the bus's limit.
+constexpr size_t kHistoryBudget = BusCodec::kMaxPayload - 4096;
+
+bool isClusterId(const std::string& id) { return id.compare(0, kClusterPrefix.size(), kClusterPrefix) == 0; }
+
+// 1:1 conversations (direct/...) join two plugins of one node around one connection: they stay
+// on the node.
+bool bridged(const std::string& roomId) { return roomId.compare(0, 7, "direct/") != 0; }
+
+// The payload field that names one other member, by kind; nullptr if the kind names none.
+const char* addresseeField(const std::string& kind) {
+    if (kind == hub::kind::Chat || kind == hub::kind::Composing)
+        return "to";
+    if (kind == hub::kind::Kick || kind == hub::kind::Mute)
+        return "target";
+    if (kind == hub::kind::FileShared)
+        return "from";
+    return nullptr;
+}
+
+std::string stringField(const Json& data, const char* key) {
+    json_t* value = data.member(key);
+    return json_is_string(value) ? json_string_value(value) : "";
+}
+
+bool inHistory(const hub::Room& room, const std::string& messageId) {
+    for (const auto& event : room.history())
+        if (stringField(event.data, "id") == messageId)
+            return true;
+    return false;
+}
+
+std::string lastToken(const std::string& subject) {
+    size_t dot = subject.rfind('.');
+    return dot == std::string::npos ? subject : subject.substr(dot + 1);
+}
+
+}  // namespace
+
+// Publishes a room's local events. Held by the room weakly and by the bridge's RoomLink; it
+// reaches the bridge only through the gate, so a post still running when the bridge stops
+// (or is gone) does nothing.
+class HubBridge::LocalListener : public hub::RoomListener {
+public:
+    LocalListener(HubBridge* bridge, std::shared_ptr<HandlerGate> gate, std::string subject)
+        : bridge_(bridge), gate_(std::move(gate)), subject_(std::move(subject)) {}
+
+    void onRoomEvent(const hub::RoomEvent& event) override {
+        // Before the gate: what the bridge itself posts comes back here on its own thread.
+        if (event.plugin == kPlugin || !BusCodec::carries(event.kind))
+            return;
+        // Said to one member: it travels only when that member is on another node.
+        if (event.kind != hub::kind::FileShared) {
+            if (const char* field = addresseeField(event.kind)) {
+                std::string addressee = stringField(event.data, field);
+                if (!addressee.empty() && !isClusterId(addressee))
+                    return;
+            }
+        }
+        auto entry = gate_->enter();
+        if (entry)
+            bridge_->publishLocal(subject_, event);
+    }
+
+private:
+    HubBridge* bridge_;
+    std::shared_ptr<HandlerGate> gate_;
+    std::string subject_;
+};
+
+struct HubBridge::RoomLink {
+    std::shared_ptr<LocalListener> listener;
+    hub::Subscription watch;
+    std::unique_ptr<BusSubscription> subscription;
+    bool historyWanted = true;  // until the first answer with history in it
+    // Other nodes' members whose `left` came live, and when: a roster answer sent before they
+    // left may arrive after (another subscription) and must not bring them back.
+    std::map<std::string, std::chrono::steady_clock::time_point> departed;
+};
+
+namespace {
+// Longer than any answer takes to arrive; old entries go so the map stays small.
+constexpr auto kDepartedMemory = std::chrono::seconds(60);
+}  // namespace
+
+void HubBridge::noteDeparture(const std::string& roomId, const std::string& memberId, bool departed) {
+    std::lock_guard lock(mutex_);
+    auto it = links_.find(roomId);
+    if (it == links_.end())
+        return;
+    auto& gone = it->second->departed;
+    if (!departed) {
+        gone.erase(memberId);
+        return;
+    }
+    auto now = std::chrono::steady_clock::now();
+    for (auto entry = gone.begin(); entry != gone.end();)
+        entry = now - entry->second > kDepartedMemory ? gone.erase(entry) : std::next(entry);
+    gone[memberId] = now;
+}
+
+bool HubBridge::departedRecently(const std::string& roomId, const std::string& memberId) const {
+    std::lock_guard lock(mutex_);
+    auto it = links_.find(roomId);
+    return it != links_.end() && it->second->departed.count(memberId) > 0;
+}
+
+HubBridge::HubBridge(hub::Hub& hub, Bus& bus, std::string nodeId)
+    : hub_(hub), bus_(bus), nodeId_(std::move(nodeId)), ownPrefix_(kClusterPrefix + nodeId_ + "/") {
+    if (!BusCodec::validNodeId(nodeId_))
+        throw std::invalid_argument("cluster node id '" + nodeId_ + "' must be 1-128 characters of [A-Za-z0-9._-]");
+}
+
+HubBridge::~HubBridge() { stop(); }
+
+bool HubBridge::start() {
+    std::lock_guard serial(startStop_);
+    if (running_)
+        return true;
+    gate_ = std::make_shared<HandlerGate>();
+    auto gate = gate_;
+    inbox_ = bus_.newInbox();
+    if (!inbox_.empty()) {
+        inboxSubscription_ = bus_.subscribe(inbox_ + ".>", [this, gate](const BusMessage& message) {
+            if (auto entry = gate->enter())
+                onInboxMessage(message);
+        });
+    }
+    nodeGoneSubscription_ = bus_.subscribe(kNodeGoneSubject, [this, gate](const BusMessage& message) {
+        if (auto entry = gate->enter())
+            onNodeGone(message);
+    });
+    if (!inboxSubscription_ || !nodeGoneSubscription_) {
+        SYLK_LOG(LOG_ERR, "cluster", "node %s: the bus refused the bridge's subscriptions; rooms stay local",
+                 nodeId_.c_str());
+        inboxSubscription_.reset();
+        nodeGoneSubscription_.reset();
+        gate_->close();
+        return false;
+    }
+    running_ = true;
+    lifecycle_ = hub_.addLifecycle(hub::Hub::Lifecycle{
+        [this](hub::Room& room) { attach(room); },
+        [this](const std::string& roomId) { detach(roomId); },
+    });
+    // Rooms opened before: attached here, outside the hub's lock. One the hub forgets meanwhile
+    // is detached again below.
+    for (const auto& roomId : hub_.roomIds()) {
+        auto room = hub_.find(roomId);
+        if (!room)
+            continue;
+        attach(*room);
+        if (hub_.find(roomId) != room)
+            detach(roomId);
+    }
+    SYLK_LOG(LOG_INFO, "cluster", "node %s: bridging hub rooms over the bus", nodeId_.c_str());
+    return true;
+}
+
+void HubBridge::stop() {
+    std::lock_guard serial(startStop_);
+    if (!running_.exchange(false))
+        return;
+    bus_.publish(kNodeGoneSubject, BusCodec::encode(BusPayload{BusPayload::Type::NodeGone, nodeId_, {}, {}}));
+    hub_.removeLifecycle(lifecycle_);
+    gate_->close();  // no bus handler or listener of ours runs past this
+    std::map<std::string, std::unique_ptr<RoomLink>> links;
+    {
+        std::lock_guard lock(mutex_);
+        links.swap(links_);
+    }
+    inboxSubscription_.reset();
+    nodeGoneSubscription_.reset();
+    for (auto& [roomId, link] : links) {
+        link.reset();
+        removeMembers(roomId, kClusterPrefix);  // other nodes' members are no longer kept up to date
+    }
+    SYLK_LOG(LOG_INFO, "cluster", "node %s: bridge stopped", nodeId_.c_str());
+}
+
+// Under the hub's lock (Lifecycle::opened), or from start(): must not call the hub.
+void HubBridge::attach(hub::Room& room) {
+    const std::string roomId = room.id();
+    if (!running_ || !bridged(roomId))
+        return;
+    const std::string prefix = RoomSubject::prefix(roomId);
+    auto gate = gate_;
+    {
+        std::lock_guard lock(mutex_);
+        if (links_.count(roomId))
+            return;
+        auto link = std::make_unique<RoomLink>();
+        link->listener = std::make_shared<LocalListener>(this, gate, prefix + "." + kEvents);
+        link->watch = room.watch(link->listener);
+        link->subscription = bus_.subscribe(prefix + ".*", [this, gate, roomId](const BusMessage& message) {
+            if (auto entry = gate->enter())
+                onRoomMessage(roomId, message);
+        });
+        links_.emplace(roomId, std::move(link));
+    }
+    // Who is in the room elsewhere, and what was said there: the answers come to our inbox.
+    askRoster(roomId);
+    bus_.publishRequest(prefix + "." + kHistory, inbox_ + "." + kHistory + "." + RoomSubject::token(roomId),
+                        BusCodec::encode(BusPayload{BusPayload::Type::HistoryRequest, nodeId_, {}, {}}));
+}
+
+void HubBridge::askRoster(const std::string& roomId) {
+    bus_.publishRequest(RoomSubject::prefix(roomId) + "." + kRoster,
+                        inbox_ + "." + kRoster + "." + RoomSubject::token(roomId),
+                        BusCodec::encode(BusPayload{BusPayload::Type::RosterRequest, nodeId_, {}, {}}));
+}
+
+void HubBridge::resync() {
+    std::vector<std::string> roomIds;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [roomId, link] : links_)
+            roomIds.push_back(roomId);
+    }
+    for (const auto& roomId : roomIds)
+        askRoster(roomId);
+}
+
+// Under the hub's lock (Lifecycle::forgotten): must not call the hub. Ending the subscriptions
+// does not wait for a running handler (that one may be the caller), so it cannot deadlock.
+void HubBridge::detach(const std::string& roomId) {
+    std::unique_ptr<RoomLink> link;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = links_.find(roomId);
+        if (it == links_.end())
+            return;
+        link = std::move(it->second);
+        links_.erase(it);
+    }
+}
+
+std::string HubBridge::toLocal(const std::string& fromNode, const std::string& memberId) const {
+    if (memberId.empty())
+        return memberId;
+    if (memberId.compare(0, ownPrefix_.size(), ownPrefix_) == 0)
+        return memberId.substr(ownPrefix_.size());  // one of ours, as the other node named it
+    if (isClusterId(memberId))
+        return memberId;  // a third node's member: named the same on every node
+    return kClusterPrefix + fromNode + "/" + memberId;
+}
+
+HubBridge::Stats HubBridge::stats() const { return Stats{published_.load(), applied_.load(), refused_.load()}; }
+
+void HubBridge::publishLocal(const std::string& subject, const hub::RoomEvent& event) {
+    BusPayload payload{BusPayload::Type::Event, nodeId_, {event}, {}};
+    std::string text = BusCodec::encode(payload);
+    if (text.size() > BusCodec::kMaxPayload) {
+        SYLK_LOG(LOG_WARN, "cluster", "room %s: a '%s' event of %zu bytes is over the bus limit; other nodes miss it",
+                 event.room.c_str(), event.kind.c_str(), text.size());
+        return;
+    }
+    if (bus_.publish(subject, text))
+        ++published_;
+}
+
+std::optional<BusPayload> HubBridge::decode(const BusMessage& message, BusPayload::Type expected) {
+    std::string error;
+    auto payload = BusCodec::decode(message.data, &error);
+    if (payload && payload->type != expected)
+        error = "a payload of the wrong type for this subject";
+    else if (payload)
+        return payload;
+    ++refused_;
+    SYLK_LOG(LOG_WARN, "cluster", "node %s: dropped a bus message on %s: %s", nodeId_.c_str(), message.subject.c_str(),
+             error.c_str());
+    return std::nullopt;
+}
+
+void HubBridge::onRoomMessage(const std::string& roomId, const BusMessage& message) {
+    const std::string what = lastToken(message.subject);
+    if (what == kEvents) {
+        auto payload = decode(message, BusPayload::Type::Event);
+        if (payload && payload->node != nodeId_)  // our own, echoed by the server
+            applyEvent(roomId, payload->node, payload->events.front());
+    } else if (what == kRoster) {
+        answerRoster(roomId, message);
+    } else if (what == kHistory) {
+        answerHistory(roomId, message);
+    }
+    // Other subjects under the room's prefix are not the bridge's.
+}
+
+void HubBridge::onInboxMessage(const BusMessage& message) {
+    // <inbox>.<roster|history>.<token>
+    std::string rest = message.subject.substr(std::min(message.subject.size(), inbox_.size() + 1));
+    size_t dot = rest.find('.');
+    auto roomId = dot == std::string::npos ? std::nullopt : RoomSubject::roomName(rest.substr(dot + 1));
+    if (!roomId) {
+        ++refused_;
+        SYLK_LOG(LOG_WARN, "cluster", "node %s: dropped an answer on %s: no room in the subject", nodeId_.c_str(),
+                 message.subject.c_str());
+        return;
+    }
+    std::string what = rest.substr(0, dot);
+    if (what == kRoster) {
+        if (auto payload = decode(message, BusPayload::Type::Roster))
+            applyRoster(*roomId, *payload);
+    } else if (what == kHistory) {
+        if (auto payload = decode(message, BusPayload::Type::History))
+            applyHistory(*roomId, *payload);
+    }
+}
+
+void HubBridge::onNodeGone(const BusMessage& message) {
+    auto payload = decode(message, BusPayload::Type::NodeGone);
+    if (payload && payload->node != nodeId_)
+        forgetNode(payload->node);
+}
+
+void HubBridge::forgetNode(const std::string& node) {
+    if (!BusCodec::validNodeId(node) || node == nodeId_)
+        return;
+    std::vector<std::string> roomIds;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [roomId, link] : links_)
+            roomIds.push_back(roomId);
+    }
+    for (const auto& roomId : roomIds)
+        removeMembers(roomId, kClusterPrefix + node + "/");
+}
+
+void HubBridge::removeMembers(const std::string& roomId, const std::string& idPrefix) {
+    auto room = hub_.find(roomId);
+    if (!room)
+        return;
+    for (const auto& member : room->members())
+        if (member.id.compare(0, idPrefix.size(), idPrefix) == 0)
+            room->leave(member.id);
+    room.reset();
+    hub_.closeIfIdle(roomId);
+}
+
+Json HubBridge::mapData(const std::string& fromNode, const hub::RoomEvent& event) const {
+    const char* field = addresseeField(event.kind);
+    std::string addressee = field ? stringField(event.data, field) : "";
+    if (addressee.empty())
+        return event.data;
+    Json data = Json::adopt(json_deep_copy(event.data.get()));
+    data.set(field, toLocal(fromNode, addressee));
+    return data;
+}
+
+void HubBridge::applyEvent(const std::string& roomId, const std::string& node, const hub::RoomEvent& event) {
+    if (isClusterId(event.member)) {
+        ++refused_;
+        SYLK_LOG(LOG_WARN, "cluster", "node %s: dropped a '%s' event from node %s about %s: not its own member",
+                 nodeId_.c_str(), event.kind.c_str(), node.c_str(), event.member.c_str());
+        return;
+    }
+    auto room = hub_.find(roomId);
+    if (!room)
+        return;  // forgotten here meanwhile
+    const std::string member = toLocal(node, event.member);
+    ++applied_;
+    if (event.kind == hub::kind::Joined || event.kind == hub::kind::Updated) {
+        hub::Member joined = hub::readMember(event);  // the codec checked it reads
+        joined.id = member;
+        joined.plugin = kPlugin;
+        noteDeparture(roomId, member, false);
+        room->join(joined);
+    } else if (event.kind == hub::kind::Left) {
+        noteDeparture(roomId, member, true);
+        room->leave(member);
+        room.reset();
+        hub_.closeIfIdle(roomId);  // the last member of another node went and nobody here uses it
+    } else if (event.kind == hub::kind::Chat && inHistory(*room, stringField(event.data, "id"))) {
+        // Sent just before this node opened the room: the history answer brought it already.
+    } else {
+        room->post(event.kind, kPlugin, member, mapData(node, event));
+    }
+}
+
+void HubBridge::applyRoster(const std::string& roomId, const BusPayload& roster) {
+    if (roster.node == nodeId_)
+        return;
+    auto room = hub_.find(roomId);
+    if (!room)
+        return;
+    std::set<std::string> present;
+    for (const auto& member : room->members())
+        present.insert(member.id);
+    // The answer is a snapshot that may be older than live events already applied (they travel
+    // on another subscription): it only adds the members we have not heard of (nor heard leave),
+    // never changes or removes one.
+    for (hub::Member member : roster.members) {
+        if (isClusterId(member.id))
+            continue;  // a node answers with its own members only
+        member.id = toLocal(roster.node, member.id);
+        member.plugin = kPlugin;
+        if (!present.count(member.id) && !departedRecently(roomId, member.id))
+            room->join(member);
+    }
+}
+
+void HubBridge::applyHistory(const std::string& roomId, const BusPayload& history) {
+    if (history.node == nodeId_ || history.events.empty())
+        return;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = links_.find(roomId);
+        if (it == links_.end() || !it->second->historyWanted)
+            return;  // another node answered first: the nodes' histories are the same
+        it->second->historyWanted = false;
+    }
+    auto room = hub_.find(roomId);
+    if (!room)
+        return;
+    // A live chat may have arrived before the answer that also holds it: kept once.
+    std::set<std::string> known;
+    for (const auto& event : room->history())
+        known.insert(stringField(event.data, "id"));
+    for (const auto& event : history.events) {
+        if (known.count(stringField(event.data, "id")))
+            continue;
+        ++applied_;
+        room->post(event.kind, kPlugin, toLocal(history.node, event.member), mapData(history.node, event));
+    }
+}
+
+void HubBridge::answerRoster(const std::string& roomId, const BusMessage& request) {
+    auto payload = decode(request, BusPayload::Type::RosterRequest);
+    if (!payload || payload->node == nodeId_ || request.reply.empty())
+        return;
+    auto room = hub_.find(roomId);
+    if (!room)
+        return;
+    BusPayload roster{BusPayload::Type::Roster, nodeId_, {}, {}};
+    for (const auto& member : room->members())
+        if (member.plugin != kPlugin)
+            roster.members.push_back(member);
+    bus_.publish(request.reply, BusCodec::encode(roster));
+}
+
+void HubBridge::answerHistory(const std::string& roomId, const BusMessage& request) {
+    auto payload = decode(request, BusPayload::Type::HistoryRequest);
+    if (!payload || payload->node == nodeId_ || request.reply.empty())
+        return;
+    auto room = hub_.find(roomId);
+    if (!room)
+        return;
+    std::vector<hub::RoomEvent> events = room->history();
+    if (events.empty())
+        return;  // nothing to give: a node with history answers
+    // The newest that fit in one bus message, oldest first.
+    size_t budget = kHistoryBudget;
+    size_t first = events.size();
+    while (first > 0) {
+        size_t size = events[first - 1].data.serializedSize() + events[first - 1].member.size() + 64;
+        if (size > budget)
+            break;
+        budget -= size;
+        --first;
+    }
+    if (first > 0)
+        SYLK_LOG(LOG_INFO, "cluster", "room %s: history answer carries the newest %zu of %zu messages (bus limit)",
+                 roomId.c_str(), events.size() - first, events.size());
+    BusPayload history{BusPayload::Type::History, nodeId_, {}, {}};
+    history.events.assign(events.begin() + static_cast<std::ptrdiff_t>(first), events.end());
+    if (!history.events.empty())
+        bus_.publish(request.reply, BusCodec::encode(history));
+}
+
+}  // namespace sylk::cluster

@@ -1,0 +1,112 @@
+// Carries a hub's room events between the nodes of a cluster, so each node's hub sees a room as
+// if all its members were local (docs/cluster-bus.md).
+//
+// For every room the hub opens, the bridge watches the room (without keeping it open) and
+// subscribes to sylk.room.<token>.*: it publishes the room's local events on .events, re-posts
+// other nodes' events into the room with plugin janus.plugin.sylk.cluster, answers .roster and
+// .history requests, and asks both when the room opens. Members of other nodes appear here as
+// "janus.plugin.sylk.cluster/<node>/<their id>"; ids of this node's members coming back in that
+// form are mapped back to the plain id. Events of plugin janus.plugin.sylk.cluster are never
+// published: nothing loops.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "../api.hpp"
+#include "../hub/hub.hpp"
+#include "bus.hpp"
+#include "bus_payload.hpp"
+#include "handler_gate.hpp"
+
+namespace sylk::cluster {
+
+class SYLK_API HubBridge {
+public:
+    static constexpr char kPlugin[] = "janus.plugin.sylk.cluster";
+    // Where a stopping node says so; every bridge listens.
+    static constexpr char kNodeGoneSubject[] = "sylk.cluster.node-gone";
+
+    // hub and bus must outlive the bridge. Throws std::invalid_argument for a node id that
+    // BusCodec::validNodeId refuses.
+    HubBridge(hub::Hub& hub, Bus& bus, std::string nodeId);
+    ~HubBridge();  // stop()
+    HubBridge(const HubBridge&) = delete;
+    HubBridge& operator=(const HubBridge&) = delete;
+
+    // Starts bridging the rooms open now and every room opened later. Thread-safe; a second
+    // call does nothing. false (logged) if the bus refused the bridge's subscriptions.
+    bool start();
+    // Tells the other nodes this one goes (their copies of its members leave), stops bridging,
+    // removes the other nodes' members from this hub's rooms and waits until no bus callback of
+    // the bridge runs. Thread-safe, idempotent; not from a bus handler or a hub listener.
+    void stop();
+
+    // The members of `node` leave every room here: the node registry calls it when a node's
+    // entry expires (a node killed with -9 says nothing on the bus).
+    void forgetNode(const std::string& node);
+    // Asks the other nodes again who is in each open room: events sent while this node was cut
+    // off from NATS are lost, so the plugin calls it when its connection is back (libnats's
+    // reconnected callback; it sends and returns, the answers come on the bus's threads).
+    void resync();
+
+    const std::string& nodeId() const { return nodeId_; }
+    // A member id from `fromNode`'s hub as this hub names it.
+    std::string toLocal(const std::string& fromNode, const std::string& memberId) const;
+
+    struct Stats {
+        uint64_t published = 0;  // local events sent on the bus
+        uint64_t applied = 0;    // other nodes' events posted here (history included)
+        uint64_t refused = 0;    // bus messages dropped as malformed
+    };
+    Stats stats() const;
+
+private:
+    class LocalListener;
+    struct RoomLink;
+
+    void attach(hub::Room& room);
+    void detach(const std::string& roomId);
+    void askRoster(const std::string& roomId);
+    void onRoomMessage(const std::string& roomId, const BusMessage& message);
+    void onInboxMessage(const BusMessage& message);
+    void onNodeGone(const BusMessage& message);
+    void publishLocal(const std::string& subject, const hub::RoomEvent& event);
+    std::optional<BusPayload> decode(const BusMessage& message, BusPayload::Type expected);
+    void applyEvent(const std::string& roomId, const std::string& node, const hub::RoomEvent& event);
+    void applyRoster(const std::string& roomId, const BusPayload& roster);
+    void applyHistory(const std::string& roomId, const BusPayload& history);
+    void answerRoster(const std::string& roomId, const BusMessage& request);
+    void answerHistory(const std::string& roomId, const BusMessage& request);
+    void noteDeparture(const std::string& roomId, const std::string& memberId, bool departed);
+    bool departedRecently(const std::string& roomId, const std::string& memberId) const;
+    void removeMembers(const std::string& roomId, const std::string& idPrefix);
+    Json mapData(const std::string& fromNode, const hub::RoomEvent& event) const;
+
+    hub::Hub& hub_;
+    Bus& bus_;
+    const std::string nodeId_;
+    const std::string ownPrefix_;  // janus.plugin.sylk.cluster/<nodeId>/
+
+    std::mutex startStop_;  // one start() or stop() at a time
+    std::atomic<bool> running_{false};
+    std::shared_ptr<HandlerGate> gate_;
+    hub::Hub::LifecycleId lifecycle_ = 0;
+    std::string inbox_;
+    std::unique_ptr<BusSubscription> inboxSubscription_;
+    std::unique_ptr<BusSubscription> nodeGoneSubscription_;
+
+    mutable std::mutex mutex_;  // links_; never held while calling the hub
+    std::map<std::string, std::unique_ptr<RoomLink>> links_;
+
+    std::atomic<uint64_t> published_{0};
+    std::atomic<uint64_t> applied_{0};
+    std::atomic<uint64_t> refused_{0};
+};
+
+}  // namespace sylk::cluster

@@ -1,0 +1,446 @@
+// HubBridge against a real nats-server: two hubs ("a" and "b"), each with its own libnats
+// connection, NatsBus and bridge, as two janus nodes would have. The group setup starts
+// nats-server on a free loopback port and the teardown stops it by its pid.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nats/nats.h>
+
+#include "sylkcore/cluster/hub_bridge.hpp"
+#include "sylkcore/cluster/nats_bus.hpp"
+#include "sylkcore/cluster/room_subject.hpp"
+#include "sylkcore/hub/events.hpp"
+#include "sylkcore/hub/hub.hpp"
+
+// Last: cmocka defines fail(), which <fstream> declares.
+#include "cmocka_cpp.hpp"
+
+using namespace sylk;
+using namespace sylk::hub;
+using sylk::cluster::HubBridge;
+using sylk::cluster::NatsBus;
+using sylk::cluster::RoomSubject;
+
+namespace {
+
+const char kRoom[] = "team.blue";
+const char kAnn[] = "janus.plugin.sylk.videoroom/1";  // on node a
+const char kBob[] = "janus.plugin.sylk.sip/2";        // on node b
+const std::string kCluster = "janus.plugin.sylk.cluster/";
+
+pid_t serverPid = -1;
+std::string serverUrl;
+
+bool waitUntil(const std::function<bool()>& done, int ms = 5000) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline)
+            return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return true;
+}
+
+int freeLoopbackPort() {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    socklen_t length = sizeof address;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    close(fd);
+    return ntohs(address.sin_port);
+}
+
+natsConnection* connect() {
+    natsConnection* connection = nullptr;
+    waitUntil([&] { return natsConnection_ConnectTo(&connection, serverUrl.c_str()) == NATS_OK; });
+    return connection;
+}
+
+// Every event of one hub room, for counting and waiting.
+class Recorder : public RoomListener {
+public:
+    void onRoomEvent(const RoomEvent& event) override {
+        std::lock_guard lock(mutex_);
+        events_.push_back(event);
+    }
+    std::vector<RoomEvent> events() const {
+        std::lock_guard lock(mutex_);
+        return events_;
+    }
+    size_t count(const std::function<bool(const RoomEvent&)>& match) const {
+        size_t n = 0;
+        for (const auto& event : events())
+            n += match(event) ? 1 : 0;
+        return n;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<RoomEvent> events_;
+};
+
+std::function<bool(const RoomEvent&)> chatSaying(const std::string& text) {
+    return [text](const RoomEvent& event) { return event.kind == kind::Chat && readChat(event).text == text; };
+}
+
+// One node: a hub, its connection, bus and bridge, and a recorder on the test room once open.
+struct Node {
+    explicit Node(const std::string& id) : connection(connect()), bus(connection), bridge(hub, bus, id) {
+        assert_non_null(connection);
+        assert_true(bridge.start());
+    }
+    ~Node() {
+        bridge.stop();
+        natsConnection_Destroy(connection);
+    }
+    // Opens the room, watches it, and waits until the server has the bridge's subscription.
+    std::shared_ptr<Room> open() {
+        room = hub.open(kRoom);
+        subscription = room->subscribe(recorder);
+        assert_int_equal(natsConnection_Flush(connection), NATS_OK);
+        return room;
+    }
+    bool hasMember(const std::string& id) const {
+        for (const auto& member : room->members())
+            if (member.id == id)
+                return true;
+        return false;
+    }
+
+    Hub hub;
+    natsConnection* connection;
+    NatsBus bus;
+    HubBridge bridge;
+    std::shared_ptr<Room> room;
+    std::shared_ptr<Recorder> recorder = std::make_shared<Recorder>();
+    Subscription subscription;
+};
+
+void say(Room& room, const std::string& member, const std::string& text, const std::string& to = "") {
+    room.post("janus.plugin.sylk.videoroom", member,
+              chat(ChatMessage{newMessageId(), "", "", "text/plain", text, nowMs(), to, ""}));
+}
+
+Member member(const std::string& id, const std::string& display, bool moderator = false) {
+    Member m;
+    m.id = id;
+    m.display = display;
+    m.plugin = id.substr(0, id.find('/'));
+    m.moderator = moderator;
+    return m;
+}
+
+int startServer(void**) {
+    int port = freeLoopbackPort();
+    serverUrl = "nats://127.0.0.1:" + std::to_string(port);
+    serverPid = fork();
+    if (serverPid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, STDOUT_FILENO);
+        dup2(devnull, STDERR_FILENO);
+        std::string portText = std::to_string(port);
+        // Debian installs it in /usr/sbin, which a user's PATH may lack.
+        const char* server = access("/usr/sbin/nats-server", X_OK) == 0 ? "/usr/sbin/nats-server" : "nats-server";
+        execlp(server, "nats-server", "-a", "127.0.0.1", "-p", portText.c_str(), nullptr);
+        _exit(127);
+    }
+    natsConnection* probe = connect();
+    if (!probe)
+        return -1;
+    natsConnection_Destroy(probe);
+    return 0;
+}
+
+int stopServer(void**) {
+    if (serverPid > 0) {
+        kill(serverPid, SIGTERM);
+        waitpid(serverPid, nullptr, 0);
+    }
+    return 0;
+}
+
+}  // namespace
+
+// A chat on a crosses to b exactly once, from Ann as b names her, and never comes back to a.
+static void chat_crosses_once_with_the_sender_mapped(void**) {
+    Node a("a"), b("b");
+    a.open();
+    b.open();
+    a.room->join(member(kAnn, "Ann"));
+    say(*a.room, kAnn, "hello from a");
+    say(*a.room, kAnn, "second");  // a's events keep their order: once this arrives, the first did
+    assert_true(waitUntil([&] { return b.recorder->count(chatSaying("second")) == 1; }));
+    auto chats = b.recorder->events();
+    assert_int_equal(b.recorder->count(chatSaying("hello from a")), 1);
+    for (const auto& event : chats) {
+        if (event.kind == kind::Chat) {
+            assert_string_equal(event.member.c_str(), (kCluster + "a/" + kAnn).c_str());
+            assert_string_equal(event.plugin.c_str(), HubBridge::kPlugin);
+        }
+    }
+    assert_true(b.hasMember(kCluster + "a/" + kAnn));
+    // A round trip b -> a after that: if b echoed a's chat, a has it by then.
+    b.room->join(member(kBob, "Bob"));
+    say(*b.room, kBob, "from b");
+    assert_true(waitUntil([&] { return a.recorder->count(chatSaying("from b")) == 1; }));
+    assert_int_equal(a.recorder->count(chatSaying("hello from a")), 1);
+    assert_int_equal(a.room->history().size(), 3);
+    assert_int_equal(b.room->history().size(), 3);
+    assert_int_equal(a.bridge.stats().refused + b.bridge.stats().refused, 0);
+}
+
+// Bob on b writes privately to Ann on a: a gets it addressed to Ann's own id, from Bob as a
+// names him; a private chat between two members of one node stays there.
+static void private_chat_reaches_the_member_by_its_own_id(void**) {
+    Node a("a"), b("b");
+    a.open();
+    a.room->join(member(kAnn, "Ann"));
+    b.open();
+    b.room->join(member(kBob, "Bob"));
+    assert_true(waitUntil([&] { return b.hasMember(kCluster + "a/" + kAnn) && a.hasMember(kCluster + "b/" + kBob); }));
+    auto publishedBefore = b.bridge.stats().published;
+    say(*b.room, kBob, "b-local secret", "janus.plugin.sylk.sip/3");
+    assert_int_equal(b.bridge.stats().published, publishedBefore);  // addressed to b's own member
+    say(*b.room, kBob, "psst", kCluster + "a/" + kAnn);
+    assert_true(waitUntil([&] { return a.recorder->count(chatSaying("psst")) == 1; }));
+    for (const auto& event : a.recorder->events()) {
+        if (event.kind == kind::Chat) {
+            ChatMessage message = readChat(event);
+            assert_string_equal(message.to.c_str(), kAnn);
+            assert_string_equal(event.member.c_str(), (kCluster + "b/" + kBob).c_str());
+        }
+    }
+    assert_int_equal(a.recorder->count(chatSaying("b-local secret")), 0);
+    assert_int_equal(a.room->history().size(), 0);  // private: never history
+}
+
+// Joins, updates and leaves of a's members show in b's roster; a kick by a's moderator of b's
+// member reaches b naming its own member, from a kicker b knows as a moderator.
+static void roster_and_moderation_cross(void**) {
+    Node a("a"), b("b");
+    a.open();
+    b.open();
+    b.room->join(member(kBob, "Bob"));
+    a.room->join(member(kAnn, "Ann", true));
+    const std::string annOnB = kCluster + "a/" + kAnn;
+    assert_true(waitUntil([&] { return b.hasMember(annOnB) && a.hasMember(kCluster + "b/" + kBob); }));
+    assert_true(b.room->isModerator(annOnB));
+    Member muted = member(kAnn, "Ann", true);
+    muted.muted = true;
+    a.room->join(muted);
+    assert_true(waitUntil([&] {
+        for (const auto& m : b.room->members())
+            if (m.id == annOnB && m.muted)
+                return true;
+        return false;
+    }));
+    a.room->post("janus.plugin.sylk.videoroom", kAnn, kick(KickOrder{kCluster + "b/" + kBob, "Ann", "test"}));
+    auto isKick = [](const RoomEvent& event) { return event.kind == kind::Kick; };
+    assert_true(waitUntil([&] { return b.recorder->count(isKick) == 1; }));
+    for (const auto& event : b.recorder->events()) {
+        if (event.kind == kind::Kick) {
+            assert_string_equal(readKick(event).target.c_str(), kBob);
+            assert_string_equal(event.member.c_str(), annOnB.c_str());
+        }
+    }
+    a.room->leave(kAnn);
+    assert_true(waitUntil([&] { return !b.hasMember(annOnB); }));
+    assert_true(b.hasMember(kBob));
+}
+
+// Talking lights a's member on b's roster; a file notice names its uploader as b knows her; a
+// moderator on b mutes a's member, and a gets the order naming its own member.
+static void talking_file_and_mute_cross(void**) {
+    Node a("a"), b("b");
+    a.open();
+    b.open();
+    a.room->join(member(kAnn, "Ann"));
+    b.room->join(member(kBob, "Bob", true));
+    const std::string annOnB = kCluster + "a/" + kAnn;
+    assert_true(waitUntil([&] { return b.hasMember(annOnB) && a.hasMember(kCluster + "b/" + kBob); }));
+    a.room->post("janus.plugin.sylk.videoroom", kAnn, talking(true));
+    assert_true(waitUntil([&] {
+        return b.room->membersJsonExcept("janus.plugin.sylk.sip").dump().find("\"talking\":true") != std::string::npos;
+    }));
+    a.room->post("janus.plugin.sylk.videoroom", kAnn,
+                 fileShared(FileNotice{"f1", "notes.txt", 12, kAnn, "Ann", nowMs(), "", "text/plain"}));
+    b.room->post("janus.plugin.sylk.sip", kBob, mute(MuteOrder{annOnB, true, "Bob"}));
+    auto isFile = [](const RoomEvent& event) { return event.kind == kind::FileShared; };
+    auto isMute = [](const RoomEvent& event) { return event.kind == kind::Mute; };
+    assert_true(waitUntil([&] { return b.recorder->count(isFile) == 1 && a.recorder->count(isMute) == 1; }));
+    for (const auto& event : b.recorder->events())
+        if (event.kind == kind::FileShared)
+            assert_string_equal(readFileShared(event).from.c_str(), annOnB.c_str());
+    for (const auto& event : a.recorder->events()) {
+        if (event.kind == kind::Mute) {
+            assert_string_equal(readMute(event).target.c_str(), kAnn);
+            assert_true(a.room->isModerator(event.member));
+        }
+    }
+}
+
+// b opens the room after a's members talked: b learns who is there and the history, in order,
+// and re-publishes none of it (a's history stays as it was).
+static void late_opener_gets_roster_and_history(void**) {
+    Node a("a"), b("b");
+    a.open();
+    a.room->join(member(kAnn, "Ann"));
+    for (const char* text : {"one", "two", "three"})
+        say(*a.room, kAnn, text);
+    // On the server before b subscribes, so they reach b only through the history answer (a chat
+    // still on its way when a node opens the room is kept once: applyEvent skips it).
+    assert_int_equal(natsConnection_Flush(a.connection), NATS_OK);
+    b.open();
+    assert_true(waitUntil([&] { return b.hasMember(kCluster + "a/" + kAnn) && b.room->history().size() == 3; }));
+    auto history = b.room->history();
+    assert_string_equal(readChat(history[0]).text.c_str(), "one");
+    assert_string_equal(readChat(history[2]).text.c_str(), "three");
+    assert_string_equal(history[0].member.c_str(), (kCluster + "a/" + kAnn).c_str());
+    // Round trip: a chat from b reaches a after anything b may have re-published.
+    b.room->join(member(kBob, "Bob"));
+    say(*b.room, kBob, "after");
+    assert_true(waitUntil([&] { return a.recorder->count(chatSaying("after")) == 1; }));
+    assert_int_equal(a.room->history().size(), 4);
+    assert_int_equal(a.recorder->count(chatSaying("one")), 1);
+    assert_int_equal(b.bridge.stats().published, 2);  // Bob's joined and his chat
+}
+
+// Garbage on the room's subject is dropped with a log line; the next good event still arrives.
+static void malformed_bus_message_is_dropped_and_logged(void**) {
+    Node a("a"), b("b");
+    a.open();
+    b.open();
+    natsConnection* raw = connect();
+    std::string subject = RoomSubject::events(kRoom);
+    char logPath[] = "/tmp/test_hub_bridge_log_XXXXXX";
+    int logFd = mkstemp(logPath);
+    fflush(stderr);
+    int savedStderr = dup(STDERR_FILENO);
+    dup2(logFd, STDERR_FILENO);
+    for (const char* bad : {"{not json", R"({"v":1,"type":"event","node":"x","event":{"kind":"chat","member":"m","data":{"id":7}}})",
+                            R"({"v":1,"type":"event","node":"x","event":{"kind":"teleport","member":"m","data":{}}})"})
+        natsConnection_PublishString(raw, subject.c_str(), bad);
+    natsConnection_Flush(raw);
+    a.room->join(member(kAnn, "Ann"));
+    say(*a.room, kAnn, "still here");
+    bool arrived = waitUntil([&] { return b.recorder->count(chatSaying("still here")) == 1; });
+    fflush(stderr);
+    dup2(savedStderr, STDERR_FILENO);
+    close(savedStderr);
+    close(logFd);
+    std::ifstream file(logPath);
+    std::stringstream log;
+    log << file.rdbuf();
+    unlink(logPath);
+    natsConnection_Destroy(raw);
+    assert_true(arrived);
+    assert_int_equal(b.bridge.stats().refused, 3);
+    assert_non_null(strstr(log.str().c_str(), "dropped a bus message on sylk.room.team=2Eblue.events: not JSON"));
+    assert_non_null(strstr(log.str().c_str(), "kind 'teleport' does not travel on the bus"));
+    assert_non_null(strstr(log.str().c_str(), "'id'"));
+}
+
+// A node that stops says so: its members leave the other nodes' rooms.
+static void stopped_node_members_leave(void**) {
+    Node a("a");
+    auto b = std::make_unique<Node>("b");
+    a.open();
+    b->open();
+    b->room->join(member(kBob, "Bob"));
+    assert_true(waitUntil([&] { return a.hasMember(kCluster + "b/" + kBob); }));
+    b->bridge.stop();
+    assert_true(waitUntil([&] { return !a.hasMember(kCluster + "b/" + kBob); }));
+    b.reset();
+    // forgetNode (the node registry's call for a node that vanished) does the same.
+    a.room->join(Member{kCluster + "c/x/1", "Cy", HubBridge::kPlugin});
+    a.bridge.forgetNode("c");
+    assert_false(a.hasMember(kCluster + "c/x/1"));
+}
+
+// After a cut from NATS (events lost), resync() asks again who is in the rooms: a member this
+// node missed comes back. Nothing is re-added twice.
+static void resync_restores_a_missed_member(void**) {
+    Node a("a"), b("b");
+    a.open();
+    b.open();
+    b.room->join(member(kBob, "Bob"));
+    const std::string bobOnA = kCluster + "b/" + kBob;
+    assert_true(waitUntil([&] { return a.hasMember(bobOnA); }));
+    a.room->leave(bobOnA);  // as if b's joined had been lost
+    a.bridge.resync();
+    assert_true(waitUntil([&] { return a.hasMember(bobOnA); }));
+    auto joinsOfBob = [&](const RoomEvent& event) { return event.kind == kind::Joined && event.member == bobOnA; };
+    assert_int_equal(a.recorder->count(joinsOfBob), 2);
+}
+
+// A roster answer older than a live `left` (they travel on different subscriptions) does not
+// bring the member back. The stale answer is sent by hand to the inbox b asked on.
+static void stale_roster_answer_does_not_revive_a_member(void**) {
+    natsConnection* raw = connect();
+    natsSubscription* requests = nullptr;
+    std::string rosterSubject = RoomSubject::prefix(kRoom) + ".roster";
+    assert_int_equal(natsConnection_SubscribeSync(&requests, raw, rosterSubject.c_str()), NATS_OK);
+    assert_int_equal(natsConnection_Flush(raw), NATS_OK);
+    Node a("a"), b("b");
+    a.open();
+    b.open();
+    std::string replyOfB;
+    for (int i = 0; i < 4 && replyOfB.empty(); ++i) {
+        natsMsg* request = nullptr;
+        if (natsSubscription_NextMsg(&request, requests, 5000) != NATS_OK)
+            break;
+        if (strstr(natsMsg_GetData(request), "\"node\":\"b\""))
+            replyOfB = natsMsg_GetReply(request);
+        natsMsg_Destroy(request);
+    }
+    assert_false(replyOfB.empty());
+    const std::string annOnB = kCluster + "a/" + kAnn;
+    a.room->join(member(kAnn, "Ann"));
+    assert_true(waitUntil([&] { return b.hasMember(annOnB); }));
+    a.room->leave(kAnn);
+    assert_true(waitUntil([&] { return !b.hasMember(annOnB); }));
+    std::string stale = std::string(R"({"v":1,"type":"roster","node":"a","members":[{"id":")") + kAnn +
+                        R"(","display":"Ann"},{"id":"x/9","display":"Cy"}]})";
+    natsConnection_PublishString(raw, replyOfB.c_str(), stale.c_str());
+    assert_true(waitUntil([&] { return b.hasMember(kCluster + "a/x/9"); }));  // the answer was read
+    assert_false(b.hasMember(annOnB));
+    natsSubscription_Destroy(requests);
+    natsConnection_Destroy(raw);
+}
+
+int main(int argc, char** argv) {
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);  // one test by name, when debugging
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(chat_crosses_once_with_the_sender_mapped),
+        cmocka_unit_test(private_chat_reaches_the_member_by_its_own_id),
+        cmocka_unit_test(roster_and_moderation_cross),
+        cmocka_unit_test(talking_file_and_mute_cross),
+        cmocka_unit_test(late_opener_gets_roster_and_history),
+        cmocka_unit_test(malformed_bus_message_is_dropped_and_logged),
+        cmocka_unit_test(stopped_node_members_leave),
+        cmocka_unit_test(resync_restores_a_missed_member),
+        cmocka_unit_test(stale_roster_answer_does_not_revive_a_member),
+    };
+    return cmocka_run_group_tests(tests, startServer, stopServer);
+}
