@@ -100,7 +100,8 @@ try {
   result.bobList = await bob.evaluate(() => document.querySelector("#conversations li").textContent);
   result.bobUnreadTitle = await bob.evaluate(() => document.title);
   await step(bob, "conversation-unread");
-  await bob.getByRole("button", { name: /ann@127\.0\.0\.1/ }).click();
+  // the conversation (the call history lists Ann too, after an earlier call: "Call ann@...")
+  await bob.locator("#conversations").getByRole("button", { name: /ann@127\.0\.0\.1/ }).click();
   await waitFor(bob, (text) => [...document.querySelectorAll("#conv-messages li.message-incoming .message-text")]
     .some((item) => item.textContent === text), TEXT);
   result.bobShown = await bob.evaluate(() => [...document.querySelectorAll("#conv-messages li.message-incoming .message-text")].pop().textContent);
@@ -146,6 +147,8 @@ try {
     await ann.getByRole("button", { name: "Hang up" }).click();
     await waitFor(ann, () => window.sylkPhone.call === "idle");
     await waitFor(bob, () => window.sylkPhone.call === "idle");
+    // the gateway's "call" events, once it journaled the call
+    for (const page of [ann, bob]) await waitFor(page, () => document.querySelectorAll("#call-history li").length > 0);
     result.annCalls = await ann.evaluate(() => [...document.querySelectorAll("#call-history li span")].map((s) => s.textContent));
     result.bobCalls = await bob.evaluate(() => [...document.querySelectorAll("#call-history li span")].map((s) => s.textContent));
     await step(ann, "call-history");
