@@ -65,6 +65,7 @@ Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::st
     options.audioCodecs = {"opus"};
     options.video = false;
     options.data = false;
+    options.dtmf = true;
     janus::SdpAnswer answer = janus::answerOffer(offer, options);
     if (answer.audioCodec.empty())
         throw RequestError(ErrorCode::InvalidSdp, "the offer has no Opus audio");
@@ -386,8 +387,11 @@ void Gateway::deliverInvite(nua_handle_s* handle, const sip_s* sip, int listener
         call.msrpOffer = *chat;
         call.offeredLines = mediaLines(offer);
     }
-    janus::AudioOfferSdp browserOffer = janus::makeAudioOffer(false);
+    // With RFC 4733 telephone-event: the browser's keypad (RTCDTMFSender) reaches the phone in
+    // band, and the phone's digits the browser; accept() keeps it only if the answer does.
+    janus::AudioOfferSdp browserOffer = janus::makeAudioOffer(true);
     call.webrtcOpusPt = browserOffer.opusPt;
+    call.webrtcDtmfPt = browserOffer.dtmfPt;
     call.mindex = 0;
     handles_[handle] = session;
     ++calls_;
@@ -419,6 +423,8 @@ Json Gateway::accept(GatewaySession& session, const Json& answer) {
     if (!answer.get() || !json_is_string(type) || std::string(json_string_value(type)) != "answer")
         throw RequestError(ErrorCode::SipMissingSdp, "accept needs the browser's JSEP answer to the incomingcall offer");
     pushCall(session, push::PushEvent::Kind::Cancel, "answered elsewhere");  // the phones stop ringing
+    if (json_t* sdp = answer.member("sdp"); json_is_string(sdp))
+        call.webrtcDtmfPt = telephoneEventPt(json_string_value(sdp));
     auto bridge = makeBridge(session.shared_from_this(), call.mediaListenerOr(), call.peerUri);
     session.setBridge(bridge);
     receiver_.add(bridge);

@@ -3,8 +3,8 @@
 // Bob and sends a message; Bob sees it in his conversations list (unread), opens it, and Ann's
 // message shows "read" (Bob's display notification came back); Ann calls Bob from the
 // conversation, Bob answers on the incoming-call screen, both hear audio (inbound energy
-// growing), Ann presses keypad keys and Bob's page shows the tones (SIP INFO through the
-// gateway), Ann hangs up and both call histories list the call. checkStep()
+// growing), Ann presses keypad keys and Bob's page shows the tones (RFC 4733 in the audio
+// through the gateway's two legs), Ann hangs up and both call histories list the call. checkStep()
 // at each screen. With "firefox" as the third
 // argument it runs the sign-in and conversation part with Ann in Firefox ESR (puppeteer-core) and
 // Bob in Chromium (one page per browser: a second Firefox page in the background stalled).
@@ -134,13 +134,14 @@ try {
     result.annAudio = await ann.evaluate(() => window.sylkPhone.inboundStats());
     result.bobAudio = await bob.evaluate(() => window.sylkPhone.inboundStats());
     result.keypadShown = await ann.evaluate(() => !document.getElementById("keypad").hidden);
-    // Ann presses keypad keys (two clicks, one key on the keyboard): SIP INFO through the
-    // gateway; Bob's page shows the tones received, and both calls are still up.
+    // Ann presses keypad keys (two clicks, one key on the keyboard): telephone-events in the
+    // audio through the gateway; Bob's page shows the tones received, and both calls are still up.
     await ann.getByRole("button", { name: "Tone 1" }).click();
     await ann.getByRole("button", { name: "Tone #" }).click();
     await ann.keyboard.press("5");
     await waitFor(bob, () => document.getElementById("dtmf-received").textContent === "Received: 1#5");
     result.annDtmfSent = await ann.evaluate(() => document.getElementById("dtmf-sent").textContent);
+    result.annDtmfVia = await ann.evaluate(() => window.sylkPhone.dtmfVia);
     result.bobDtmfReceived = await bob.evaluate(() => document.getElementById("dtmf-received").textContent);
     result.callsAfterTones = await Promise.all([ann, bob].map((page) => page.evaluate(() => window.sylkPhone.call)));
     await step(ann, "in-call");
