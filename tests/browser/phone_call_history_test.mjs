@@ -1,18 +1,21 @@
-// The call history of one account on two tabs (issue 16): both tabs sign in as guests of one
-// account (the form, as a person does) and the first prints its contact user; the pytest side
-// then has a sipp phone call that tab twice. The first call the person accepts on the
-// incoming-call screen and hangs up; the second the phone cancels while it rings. Both tabs must
-// list both calls (from the gateway's "call" events: the second tab took no part in them), with
-// the direction and the outcome; then the second tab is reloaded and signed in again, and must
-// list the same from the journal (sync_conversations). Prints the lists as JSON.
+// The call history of one account on two tabs (issue 16): two pages sign in as guests of one
+// account (the form, as a person does): the first in Chromium, the second in Firefox ESR (another
+// device, in the other engine), and the first prints its contact user; the pytest side then has
+// a sipp phone call that page twice. The first call the person accepts on the incoming-call
+// screen and hangs up; the second the phone cancels while it rings. Both pages must list both
+// calls (from the gateway's "call" events: the second took no part in them), with the direction
+// and the outcome; then the second is reloaded and signed in again, and must list the same from
+// the journal (sync_conversations). Prints the lists as JSON.
 //   node phone_call_history_test.mjs http://127.0.0.1:8088/phone.html sip:history@sylk.test
 import { launchChromium } from "./chromium.mjs";
+import { launchFirefox } from "./firefox.mjs";
 import { checkStep } from "./ui_check.mjs";
 import { until } from "./wait.mjs";
 
 const [url, account] = process.argv.slice(2);
 const result = { console: [], steps: [] };
-const { context, close } = await launchChromium();
+const [{ context, close }, fox] = await Promise.all([launchChromium(), launchFirefox()]);
+const pages = [];
 const step = async (page, name) => {
   console.error(`step ${name}`);
   await checkStep(page, name);
@@ -23,22 +26,39 @@ const calls = (page) => page.$$eval("#call-history li", (items) => items.map((it
   outcome: item.className, text: item.querySelector("span").textContent })));
 const listed = (page, count) => until(page, (n) => document.querySelectorAll("#call-history li").length >= n,
                                       { arg: count, timeout: 20000, what: `${count} calls listed` });
+const isPlaywright = (page) => typeof page.getByLabel === "function";
+// The remembered address is typed over; guest ticked; Sign in.
 const signIn = async (page) => {
-  await page.getByLabel("SIP address").fill(account);
-  await page.getByRole("checkbox", { name: /Guest/ }).check();
-  await page.getByRole("button", { name: "Sign in" }).click();
+  if (isPlaywright(page)) {
+    await page.getByLabel("SIP address").fill(account);
+    await page.getByRole("checkbox", { name: /Guest/ }).check();
+  } else {
+    await page.click("#username");  // select what is there (a remembered address), then type over it
+    await page.keyboard.down("Control");
+    await page.keyboard.press("a");
+    await page.keyboard.up("Control");
+    await page.type("#username", account);
+    if (!await page.$eval("#guest", (box) => box.checked)) await page.click("#guest");
+  }
+  await pressSignIn(page);
+};
+const pressSignIn = async (page) => {
+  if (isPlaywright(page)) await page.getByRole("button", { name: "Sign in" }).click();
+  else await page.click("#register");
   await until(page, () => window.sylkPhone.contactUser || window.sylkPhone.error, { timeout: 15000, what: "signed in" });
 };
-const openTab = async () => {
-  const page = await context.newPage();
+const openTab = async (inFirefox) => {
+  const page = inFirefox ? await fox.browser.newPage() : await context.newPage();
+  if (inFirefox) await page.setViewport({ width: 1280, height: 800 });
   page.on("pageerror", (error) => result.console.push(`pageerror: ${error.message}`));
+  pages.push(page);
   await page.goto(url);
   await until(page, () => !document.getElementById("register").disabled, { what: "the sign-in form" });
   await signIn(page);
   return page;
 };
 try {
-  const tabs = [await openTab(), await openTab()];
+  const tabs = await Promise.all([openTab(false), openTab(true)]);
   console.log(JSON.stringify({ contact_user: await tabs[0].evaluate(() => window.sylkPhone.contactUser) }));
   // Call one: the person accepts it, then hangs up.
   const incoming = tabs[0].getByRole("dialog", { name: "Incoming call" });
@@ -54,16 +74,17 @@ try {
   result.before = await Promise.all(tabs.map(calls));
   await tabs[1].reload();
   await until(tabs[1], () => !document.getElementById("register").disabled, { what: "the sign-in form" });
-  await tabs[1].getByRole("button", { name: "Sign in" }).click();  // the form remembers the account
+  await pressSignIn(tabs[1]);  // the form remembers the account
   await listed(tabs[1], 2);
   result.reloaded = await calls(tabs[1]);
   result.errors = await Promise.all(tabs.map((page) => page.evaluate(() => window.sylkPhone.error)));
 } catch (error) {
   result.error = String(error);
-  result.state = await Promise.all(context.pages().map((page) => page.evaluate(() => ({
+  result.state = await Promise.all(pages.map((page) => page.evaluate(() => ({
     status: window.sylkPhone?.status, call: window.sylkPhone?.call, events: window.sylkPhone?.events,
     calls: window.sylkPhone?.callHistory })).catch(() => null)));
 } finally {
   await close();
+  await fox.close();
 }
 console.log(JSON.stringify(result));

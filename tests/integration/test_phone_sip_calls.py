@@ -1,8 +1,8 @@
 """A SIP phone calls web users of html/phone.html (issue 16), headless Chromium through
 playwright-core, the phone sipp.
 
-The call history of a web user's account, on every tab and device: two tabs of
-html/phone.html (headless Chromium, playwright-core) sign in as guests of one account; a sipp
+The call history of a web user's account, on every tab and device: two pages of
+html/phone.html (one in Chromium, one in Firefox ESR) sign in as guests of one account; a sipp
 phone calls the first tab's contact twice: the person answers the first call and hangs up, the
 phone cancels the second while it rings. The gateway records each call in the account's message
 journal and tells every handle of the account, so both tabs list an answered incoming call from
