@@ -35,8 +35,9 @@ export function initCalls() {
     if (state.callHistory.some((call) => call.id === entry.message_id)) return;
     state.callHistory.push({ id: entry.message_id, peer: entry.conversation, direction: entry.direction === "outgoing" ? "out" : "in",
                              result: entry.state, start: entry.timestamp * 1000, duration: entry.duration || 0,
-                             chat: entry.media === "chat", reason: entry.reason });
-    state.callHistory.sort((a, b) => b.start - a.start);
+                             chat: entry.media === "chat", reason: entry.reason, seq: entry.seq || 0 });
+    // by start (whole seconds), then by the journal's order (two calls in one second)
+    state.callHistory.sort((a, b) => b.start - a.start || b.seq - a.seq);
     renderHistory();
   };
   const begin = (peer) => {
