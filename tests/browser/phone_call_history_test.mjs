@@ -1,9 +1,9 @@
 // The call history of one account on two tabs (issue 16): two pages sign in as guests of one
 // account (the form, as a person does): the first in Chromium, the second in Firefox ESR (another
 // device, in the other engine), and the first prints its contact user; the pytest side then has
-// a sipp phone call that page twice. The first call the person accepts on the incoming-call
-// screen and hangs up; the second the phone cancels while it rings. Both pages must list both
-// calls (from the gateway's "call" events: the second took no part in them), with the direction
+// a sipp phone call that page three times. The first call the person accepts on the
+// incoming-call screen and hangs up; the second the person declines; the third the phone
+// cancels while it rings. Both pages must list the three calls (from the gateway's "call" events: the second took no part in them), with the direction
 // and the outcome; then the second is reloaded and signed in again, and must list the same from
 // the journal (sync_conversations). Prints the lists as JSON.
 //   node phone_call_history_test.mjs http://127.0.0.1:8088/phone.html sip:history@sylk.test
@@ -68,14 +68,18 @@ try {
   await until(tabs[0], () => window.sylkPhone.call === "talking", { what: "talking" });
   await tabs[0].getByRole("button", { name: "Hang up" }).click();
   await until(tabs[0], () => window.sylkPhone.call === "idle", { what: "hung up" });
-  // Call two rings and is cancelled by the phone: both tabs list both calls.
-  await Promise.all(tabs.map((page) => listed(page, 2)));
+  // Call two: the person declines it.
+  await incoming.waitFor({ timeout: 20000 });
+  await incoming.getByRole("button", { name: "Decline" }).click();
+  await until(tabs[0], () => window.sylkPhone.call === "idle", { what: "declined" });
+  // Call three rings and is cancelled by the phone: both tabs list the three calls.
+  await Promise.all(tabs.map((page) => listed(page, 3)));
   await step(tabs[1], "call-history");
   result.before = await Promise.all(tabs.map(calls));
   await tabs[1].reload();
   await until(tabs[1], () => !document.getElementById("register").disabled, { what: "the sign-in form" });
   await pressSignIn(tabs[1]);  // the form remembers the account
-  await listed(tabs[1], 2);
+  await listed(tabs[1], 3);
   result.reloaded = await calls(tabs[1]);
   result.errors = await Promise.all(tabs.map((page) => page.evaluate(() => window.sylkPhone.error)));
 } catch (error) {
@@ -84,7 +88,6 @@ try {
     status: window.sylkPhone?.status, call: window.sylkPhone?.call, events: window.sylkPhone?.events,
     calls: window.sylkPhone?.callHistory })).catch(() => null)));
 } finally {
-  await close();
-  await fox.close();
+  await Promise.all([close(), fox.close()]);
 }
 console.log(JSON.stringify(result));

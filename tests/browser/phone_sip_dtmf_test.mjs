@@ -33,6 +33,14 @@ try {
   await incoming.waitFor({ timeout: 20000 });
   await incoming.getByRole("button", { name: "Accept" }).click();
   await until(page, () => window.sylkPhone.call === "talking", { what: "talking" });
+  // the call's audio is on its way to the phone (what a person hears as the call connecting)
+  await until(page, async () => {
+    const pc = window.sylkPhone.handle.webrtcStuff.pc;
+    if (pc.connectionState !== "connected") return false;
+    let sent = 0;
+    (await pc.getStats()).forEach((report) => { if (report.type === "outbound-rtp") sent += report.packetsSent || 0; });
+    return sent > 0;
+  }, { what: "audio sent" });
   await page.getByRole("button", { name: "Tone 1" }).click();
   await page.getByRole("button", { name: "Tone #" }).click();
   await page.keyboard.press("5");

@@ -3,10 +3,11 @@ playwright-core, the phone sipp.
 
 The call history of a web user's account, on every tab and device: two pages of
 html/phone.html (one in Chromium, one in Firefox ESR) sign in as guests of one account; a sipp
-phone calls the first tab's contact twice: the person answers the first call and hangs up, the
-phone cancels the second while it rings. The gateway records each call in the account's message
-journal and tells every handle of the account, so both tabs list an answered incoming call from
-carol and a missed one from dave; the second tab, reloaded and signed in again, lists the same
+phone calls the first tab's contact three times: the person answers the first call and hangs up,
+declines the second, and the phone cancels the third while it rings. The gateway records each
+call in the account's message journal and tells every handle of the account, so both tabs list
+an answered incoming call from carol, a declined one from erin and a missed one from dave; the
+second tab, reloaded and signed in again, lists the same
 from the journal.
 
 Keypad tones in band: the phone (G.722 with RFC 4733 telephone-event) calls a web user, the
@@ -65,6 +66,7 @@ def test_two_tabs_list_the_accounts_calls_live_and_after_a_reload(janus):
             contact_user = first["contact_user"]
             # answered by the person, who hangs up (the BYE comes to the phone)
             await sipp("call_web_user_hungup.xml", trace_dir, ("user", contact_user), ("rtpport", 9))
+            await sipp("call_web_user_declined.xml", trace_dir, ("user", contact_user))  # the person declines
             await sipp("call_web_user_cancelled.xml", trace_dir, ("user", contact_user))
             output, errors = await asyncio.wait_for(browser.communicate(), 60)
         finally:
@@ -77,10 +79,12 @@ def test_two_tabs_list_the_accounts_calls_live_and_after_a_reload(janus):
     result = run(body(), timeout=120)
     assert "error" not in result, json.dumps(result, indent=1)
     first, second = result["before"]
-    # Newest first: dave's cancelled call, then carol's answered one; the same on both tabs.
+    # Newest first: dave's cancelled call, erin's declined one, carol's answered one; the same on
+    # both tabs.
     assert first == second == result["reloaded"], json.dumps(result, indent=1)
-    missed, answered = first
+    missed, declined, answered = first
     assert missed["outcome"] == "call-missed" and missed["text"].startswith("Incoming call dave@"), missed
+    assert declined["outcome"] == "call-declined" and declined["text"].startswith("Incoming call erin@"), declined
     assert answered["outcome"] == "call-answered" and answered["text"].startswith("Incoming call carol@"), answered
     assert result["errors"] == [None, None], result
     assert result["steps"] == ["incoming-call", "call-history"], result["steps"]
