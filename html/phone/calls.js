@@ -1,29 +1,23 @@
 // Calls (issue 16): audio calls with the browser's microphone, chat-only calls (MSRP) and their
 // chat view (#chat: messages, is-composing, delivery notifications), the incoming-call screen
-// (a dialog: accept or decline), hold, ZRTP's SAS, and the call history (kept in this browser
-// for the account: the gateway keeps no call journal). The requests and events are
-// janus.plugin.sip's (chat calls are an extension).
+// (a dialog: accept or decline), hold, ZRTP's SAS, and the call history: the gateway records
+// each call of the account in its journal, so every tab and device shows the same list (the
+// "call" entries of sync_conversations, then the live "call" events). The requests and events
+// are janus.plugin.sip's (chat calls are an extension).
 import { $, button, element, fail, send, shortAddress, show, state } from "./state.js";
-
-const HISTORY_LIMIT = 50;
-const historyKey = () => `sylk.phone.calls.${state.account}`;
 
 export function initCalls() {
   // The chat of a chat-only call: messages [{direction: "in"|"out", from, text, messageId}],
   // whether the peer is typing, and the IMDN statuses by message id.
   state.chat = { active: false, peer: "", messages: [], peerComposing: false, receipts: {} };
   state.sendQueue = [];  // our messages waiting for their "messagesent" (and message id), in order
-  state.callHistory = [];
-  let current = null;  // the call being made or taken: {peer, direction, start, answered}
+  state.callHistory = [];  // the server's: newest first, {id, peer, direction, result, start, duration, chat, reason}
+  let current = null;  // the call being made or taken: {peer}
 
-  const saveHistory = () => {
-    try {
-      localStorage.setItem(historyKey(), JSON.stringify(state.callHistory.slice(0, HISTORY_LIMIT)));
-    } catch { /* private mode: the list lives as long as the tab */ }
-  };
   const renderHistory = () => {
     $("call-history").replaceChildren(...state.callHistory.map((call) => {
       const item = element("li", "", `call-${call.result}`);
+      item.dataset.callId = call.id;
       const arrow = call.direction === "out" ? "Outgoing" : "Incoming";
       const length = call.duration ? `, ${Math.round(call.duration)} s` : "";
       const when = new Date(call.start).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
@@ -36,17 +30,21 @@ export function initCalls() {
     }));
     $("call-history-empty").hidden = state.callHistory.length > 0;
   };
-  const endCall = (result) => {
-    if (!current) return;
-    const duration = current.answered ? (Date.now() - current.answered) / 1000 : 0;
-    state.callHistory.unshift({ peer: current.peer, direction: current.direction, chat: current.chat,
-                                result: current.answered ? "answered" : result, start: current.start, duration });
-    current = null;
-    saveHistory();
+  // A "call" entry of the account's journal (sync) or a "call" event: each call once, newest first.
+  state.addCall = (entry) => {
+    if (state.callHistory.some((call) => call.id === entry.message_id)) return;
+    state.callHistory.push({ id: entry.message_id, peer: entry.conversation, direction: entry.direction === "outgoing" ? "out" : "in",
+                             result: entry.state, start: entry.timestamp * 1000, duration: entry.duration || 0,
+                             chat: entry.media === "chat", reason: entry.reason, seq: entry.seq || 0 });
+    // by start (whole seconds), then by the journal's order (two calls in one second)
+    state.callHistory.sort((a, b) => b.start - a.start || b.seq - a.seq);
     renderHistory();
   };
-  const begin = (peer, direction, chat) => {
-    current = { peer, direction, chat, start: Date.now(), answered: 0 };
+  const begin = (peer) => {
+    current = { peer };
+  };
+  const endCall = () => {
+    current = null;
   };
 
   const setCall = (callState) => {
@@ -101,12 +99,12 @@ export function initCalls() {
 
   state.dial = (uri) => {
     if (!uri) return;
-    begin(uri, "out", false);
+    begin(uri);
     state.handle.createOffer({
       tracks: [{ type: "audio", capture: true, recv: true }],
       success: (jsep) => send({ request: "call", uri }, jsep),
       error: (e) => {
-        endCall("failed");
+        endCall();
         fail(`cannot use the microphone: ${e?.message || e}`);
       },
     });
@@ -114,7 +112,7 @@ export function initCalls() {
   // A chat-only call (MSRP, no microphone) to uri.
   state.dialChat = (uri) => {
     if (!uri) return;
-    begin(uri, "out", true);
+    begin(uri);
     state.chat.peer = uri;
     send({ request: "call", uri, chat: true });
   };
@@ -131,7 +129,6 @@ export function initCalls() {
     });
   };
   state.decline = () => {
-    if (current) current.declined = true;
     send({ request: "decline" });
   };
   // Chat: a message to the peer of the chat call, with delivery/display notifications asked.
@@ -169,11 +166,7 @@ export function initCalls() {
 
   return {
     signedIn: () => {
-      try {
-        state.callHistory = JSON.parse(localStorage.getItem(historyKey()) || "[]");
-      } catch {
-        state.callHistory = [];
-      }
+      state.callHistory = [];  // the journal's list comes with the sync that follows
       renderHistory();
       setCall(state.call);
     },
@@ -193,7 +186,6 @@ export function initCalls() {
         case "accepted":
           if (jsep) state.handle.handleRemoteJsep({ jsep, error: (e) => fail(`remote SDP: ${e}`) });
           if (result.event !== "accepted") break;
-          if (current && !current.answered) current.answered = Date.now();
           setCall("talking");
           if (result.chat) {
             openChat(result.username || state.chat.peer);
@@ -206,17 +198,13 @@ export function initCalls() {
           state.incomingJsep = jsep;
           state.incomingChat = !!result.chat && !jsep;  // chat only; audio + chat comes with a JSEP offer
           if (result.chat) state.chat.peer = result.username;
-          begin(result.username, "in", state.incomingChat);
+          begin(result.username);
           $("caller").textContent = `${result.displayname || ""} ${result.username} ${result.chat ? (jsep ? "is calling with chat" : "wants to chat") : "is calling"}`;
           setCall("ringing-in");
           show("incoming call");
           break;
-        case "missed_call":
-          state.callHistory.unshift({ peer: result.caller, direction: "in", result: "missed", start: Date.now(), duration: 0 });
-          saveHistory();
-          renderHistory();
-          show(`missed call from ${result.caller}`);
-          break;
+        case "missed_call": show(`missed call from ${result.caller}`); break;  // busy: the "call" event lists it
+        case "call": state.addCall(result); break;
         case "chatclosed":  // the chat of an audio call ended (the peer dropped it, or refused its new MSRP path); the audio goes on
           state.chat.active = false;
           state.chat.peerComposing = false;
@@ -232,7 +220,7 @@ export function initCalls() {
         case "resuming": setCall("talking"); show("in a call"); break;
         case "hangup":
           $("sas").hidden = true;
-          endCall(current?.declined ? "declined" : current?.direction === "in" ? "missed" : "not answered");
+          endCall();
           setCall("idle");
           state.handle.hangup();
           state.chat.active = false;

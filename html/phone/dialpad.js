@@ -1,6 +1,9 @@
 // The DTMF pad of a call (issue 16): twelve buttons, and the same keys on the keyboard while a
-// call is up and no text field has the focus. Digits go as SIP INFO (dtmf_info); the digits sent
-// are shown (#dtmf-sent, a live region) and kept in state.dtmfSent for tests.
+// call is up and no text field has the focus. Digits go in the audio as RFC 4733 telephone-events
+// (the browser's RTCDTMFSender) when the call negotiated them, which every phone understands;
+// else (or while the media is still connecting) as SIP INFO (dtmf_info). The digits sent are
+// shown (#dtmf-sent, a live region) and kept in state.dtmfSent for tests; state.dtmfVia says
+// how the last one went ("rtp" or "info").
 import { $, button, send, state } from "./state.js";
 
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
@@ -8,9 +11,20 @@ const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
 export function initDialpad() {
   state.dtmfSent = "";
   state.dtmfReceived = "";  // tones the other side sent us (SIP INFO or RFC 4733)
+  // The call's audio sender, when it can send telephone-events (negotiated, track live) and the
+  // media is connected: a tone played before that is lost, INFO is not.
+  const dtmfSender = () => {
+    const pc = state.handle?.webrtcStuff?.pc;
+    if (pc?.connectionState !== "connected") return null;
+    return pc.getSenders().find((sender) => sender.track?.kind === "audio" && sender.dtmf?.canInsertDTMF)?.dtmf;
+  };
   const press = (digit) => {
     if (state.call !== "talking") return;
-    send({ request: "dtmf_info", digit });
+    const dtmf = dtmfSender();
+    // Queued after the tones still waiting: insertDTMF replaces the buffer (quick presses).
+    if (dtmf) dtmf.insertDTMF(dtmf.toneBuffer + digit);
+    else send({ request: "dtmf_info", digit });
+    state.dtmfVia = dtmf ? "rtp" : "info";
     state.dtmfSent += digit;
     $("dtmf-sent").textContent = `Sent: ${state.dtmfSent}`;
     const key = $("keypad").querySelector(`[data-digit="${CSS.escape(digit)}"]`);

@@ -69,6 +69,7 @@ export function setupHistory(state, onChange) {
           else if (entry.kind === "read") readConversation(entry.conversation);
           else if (entry.kind === "remove") delete state.history[entry.message_id];
           else if (entry.kind === "remove_conversation") removeConversation(entry.conversation);
+          else if (entry.kind === "call") state.addCall?.(entry);  // the call history (calls.js)
         }
         break;
       case "message":

@@ -44,15 +44,18 @@ export function onDialProgress(dial) {
   renderDial(dial.token);
 }
 
+// The one way to copy the room's link (docs/webapp.md says why): the link is always shown in
+// the dialog's field, so it can also be read out or copied by hand.
 async function copyLink() {
   const input = $("invite-link");
   try {
     await navigator.clipboard.writeText(input.value);
+    $("invite-copied").textContent = "Link copied.";
   } catch {
+    input.focus();
     input.select();  // no clipboard permission: the selected link can be copied by hand
-    document.execCommand?.("copy");
+    $("invite-copied").textContent = "Copy the link from the field.";
   }
-  $("invite-copied").textContent = "Link copied.";
 }
 
 function open() {

@@ -1,7 +1,6 @@
 // The pre-join screen: the room from the link (/r/<room>, room.html#<room> or ?room=), a camera
 // preview and microphone level, device pickers, microphone and camera on or off, the name
 // remembered, a PIN when the room has one, and clear errors. ?autojoin=1 skips all of it.
-// In the call: the "Copy link" button.
 import { choice, constraints, initDevices, listDevices } from "./devices.js";
 import { $, PLUGIN, explain, iceServers, params, serverUrl, state } from "./state.js";
 
@@ -19,10 +18,6 @@ export function roomFromAddress() {
   if (location.pathname.startsWith("/r/") && location.pathname.length > 3) return decode(location.pathname.slice(3));
   if (location.hash.length > 1) return decode(location.hash.slice(1));
   return null;
-}
-
-export function roomLink(room) {
-  return `${location.origin}/r/${encodeURIComponent(room)}`;
 }
 
 function status(text) {
@@ -221,28 +216,10 @@ export function captureFor(kind, fallback) {
     ? { ...(typeof fallback === "object" ? fallback : {}), deviceId: chosen.deviceId } : fallback;
 }
 
-function copyLink() {
-  const link = roomLink($("room").value.trim() || String(state.room));
-  const field = $("room-link");
-  field.value = link;
-  const fallback = () => {
-    $("room-link-field").hidden = false;
-    field.focus();
-    field.select();
-    $("copy-status").textContent = "Copy the link from the field.";
-  };
-  if (!navigator.clipboard?.writeText) return fallback();
-  navigator.clipboard.writeText(link).then(() => {
-    $("copy-status").textContent = "Link copied.";
-    $("room-link-field").hidden = false;  // visible too, for those who want to read it
-  }, fallback);
-}
-
 export function initPrejoin() {
   state.onJoinError = onJoinError;  // called by session.js on a refused join
   state.onLocalTrack = onLocalTrack;  // and for each track it captures
   $("join-form").addEventListener("submit", beforeJoin);
-  $("copy-link").addEventListener("click", copyLink);
   initDevices(startPreview);
   const room = roomFromAddress();
   if (room !== null) $("room").value = room;

@@ -136,6 +136,8 @@ void ConferenceFocus::onTick() {
             changed.insert(room);
         }
     }
+    for (const auto& room : changed)
+        tellModeratorMutes(room);
     if (changed.empty())
         return;
     std::vector<std::string> unsubscribed;

@@ -81,6 +81,9 @@ private:
         bool repathing = false;     // our re-INVITE with a new MSRP path awaits its answer
         bool repathRetried = false;  // that re-INVITE was answered 491 once and sent again
         std::vector<SdpMediaLine> lines;  // the last offer's m= lines (empty: we made the offer)
+        // Muted by a moderator, as the room's roster said at the last change: the phone is told
+        // when that changes (tellModeratorMutes).
+        bool mutedByModerator = false;
     };
     struct Watcher;  // a hub listener that marks its room's roster changed
     struct Watch {
@@ -188,6 +191,10 @@ private:
                    const std::string& text, const std::string& senderUri);
     void deliverChat(const std::string& room, const std::string& member, const std::string& display,
                      const std::string& text, const std::string& senderUri);
+    // A moderator muted (or unmuted) a phone of the room, through the hub or the audio mixer: the
+    // roster changed; each phone of the room whose mute by a moderator changed gets a MESSAGE
+    // from the room saying so (it has no other way to learn it). On the SIP thread, per change.
+    void tellModeratorMutes(const std::string& room);
 
     SipStack& stack_;
     std::map<nua_handle_s*, Call> calls_;  // SIP thread only

@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include <algorithm>
+
 #include "sofia.hpp"
 
 #include "sylkcore/cpim/cpim.hpp"
@@ -96,6 +98,31 @@ void ConferenceFocus::deliverChat(const std::string& room, const std::string& me
         message.dateTime = cpim::cpimNow();
         message.contentType = "text/plain;charset=utf-8";
         message.body = text;
+        std::string body = cpim::buildCpim(message);
+        nua_message(handle, SIPTAG_CONTENT_TYPE_STR("message/cpim"), SIPTAG_PAYLOAD_STR(body.c_str()), TAG_END());
+    }
+}
+
+void ConferenceFocus::tellModeratorMutes(const std::string& room) {
+    auto hubRoom = hub::Hub::instance().find(room);
+    if (!hubRoom)
+        return;
+    auto members = hubRoom->members();
+    for (auto& [handle, call] : calls_) {
+        if (call.room != room || !call.audio)
+            continue;
+        auto member = std::find_if(members.begin(), members.end(), [&](const auto& m) { return m.id == call.memberId; });
+        if (member == members.end() || member->mutedByModerator == call.mutedByModerator)
+            continue;
+        call.mutedByModerator = member->mutedByModerator;
+        // In the call's dialog, from the room, as its chat comes (CPIM): any phone that shows
+        // the room's chat shows it.
+        cpim::CpimMessage message;
+        message.from = "\"" + room + "\" <sip:" + room + "@" + stack_.hostPort() + ">";
+        message.to = "<" + (call.uri.empty() ? "sip:phone@invalid" : call.uri) + ">";
+        message.dateTime = cpim::cpimNow();
+        message.contentType = "text/plain;charset=utf-8";
+        message.body = call.mutedByModerator ? "You were muted by the moderator" : "You were unmuted by the moderator";
         std::string body = cpim::buildCpim(message);
         nua_message(handle, SIPTAG_CONTENT_TYPE_STR("message/cpim"), SIPTAG_PAYLOAD_STR(body.c_str()), TAG_END());
     }

@@ -360,6 +360,9 @@ void Gateway::onEvent(int event, int status, const char* phrase, nua_handle_s* h
     case nua_i_cancel:
         if (handle == session->call.handle) {
             session->call.hangupReported = true;
+            // A forked call another device answered (RFC 3326 Reason, cause 200): not missed.
+            if (sip && sip->sip_reason && sip->sip_reason->re_cause && std::strcmp(sip->sip_reason->re_cause, "200") == 0)
+                session->call.answeredElsewhere = true;
             Json cancelled = result("hangup");
             cancelled.set("code", 487).set("reason", "Request Terminated");
             emit(*session, cancelled);

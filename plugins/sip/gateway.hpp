@@ -222,6 +222,10 @@ private:
     void journalChangeIfKnown(GatewaySession& session, std::function<void(store::MessageJournal&)> check,
                               store::JournalEntry entry, Json result, DeferredAnswer answer);
     std::unique_ptr<store::JournalWriter> journal_;
+    // The call history (gateway_call_history.cpp): a call of the session's account that ends
+    // now (its own, or one refused busy), as a "call" entry of the account's journal, and the
+    // event `call` to every handle of the account.
+    void recordCall(GatewaySession& session, const SipCall& call, int code, const std::string& reason);
     // MSRP chat (chat calls): the msrp plugin holds the SEND's 200 (hold_answer) until we post
     // its direct-ack, which the continuation does once the entry is stored. kind:
     // store::kind::kMessage or kState. then (SIP thread, may be empty) learns whether it was

@@ -65,6 +65,7 @@ Json Gateway::call(const std::shared_ptr<GatewaySession>& session, const std::st
     options.audioCodecs = {"opus"};
     options.video = false;
     options.data = false;
+    options.dtmf = true;
     janus::SdpAnswer answer = janus::answerOffer(offer, options);
     if (answer.audioCodec.empty())
         throw RequestError(ErrorCode::InvalidSdp, "the offer has no Opus audio");
@@ -275,6 +276,7 @@ void Gateway::onInviteResponse(GatewaySession& session, int status, const char* 
         if (peer)
             startMedia(session, *peer);
         call.state = CallState::Established;
+        call.answeredUs = g_get_real_time();
         Json event = result("accepted");
         event.set("username", call.peerUri);
         if (auto bridge = session.bridge())
@@ -337,6 +339,11 @@ void Gateway::deliverInvite(nua_handle_s* handle, const sip_s* sip, int listener
     if (session->call.state != CallState::Idle) {
         // One call per handle, as in the stock plugin: the second is refused and reported.
         stack_.refuse(handle, 486, sip_486_Busy_here, "");
+        SipCall busy;  // a missed call in the account's history too
+        busy.incoming = true;
+        busy.callId = callIdOf(sip);
+        busy.peerUri = caller;
+        recordCall(*session, busy, 486, "Busy Here");
         Json event = result("missed_call");
         event.set("caller", caller).set("displayname", displayOf(sip)).set("callee", callee);
         events_(*session, callIdOf(sip), event, Json());
@@ -380,8 +387,11 @@ void Gateway::deliverInvite(nua_handle_s* handle, const sip_s* sip, int listener
         call.msrpOffer = *chat;
         call.offeredLines = mediaLines(offer);
     }
-    janus::AudioOfferSdp browserOffer = janus::makeAudioOffer(false);
+    // With RFC 4733 telephone-event: the browser's keypad (RTCDTMFSender) reaches the phone in
+    // band, and the phone's digits the browser; accept() keeps it only if the answer does.
+    janus::AudioOfferSdp browserOffer = janus::makeAudioOffer(true);
     call.webrtcOpusPt = browserOffer.opusPt;
+    call.webrtcDtmfPt = browserOffer.dtmfPt;
     call.mindex = 0;
     handles_[handle] = session;
     ++calls_;
@@ -413,6 +423,8 @@ Json Gateway::accept(GatewaySession& session, const Json& answer) {
     if (!answer.get() || !json_is_string(type) || std::string(json_string_value(type)) != "answer")
         throw RequestError(ErrorCode::SipMissingSdp, "accept needs the browser's JSEP answer to the incomingcall offer");
     pushCall(session, push::PushEvent::Kind::Cancel, "answered elsewhere");  // the phones stop ringing
+    if (json_t* sdp = answer.member("sdp"); json_is_string(sdp))
+        call.webrtcDtmfPt = telephoneEventPt(json_string_value(sdp));
     auto bridge = makeBridge(session.shared_from_this(), call.mediaListenerOr(), call.peerUri);
     session.setBridge(bridge);
     receiver_.add(bridge);
@@ -445,6 +457,7 @@ Json Gateway::accept(GatewaySession& session, const Json& answer) {
     nua_respond(call.handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()),
                 SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
     call.state = CallState::Established;
+    call.answeredUs = g_get_real_time();
     Json event = result("accepted");
     event.setBool("transcoding", bridge->transcoding()).set("codec", call.peer.codec).setBool("srtp", call.peer.srtp());
     if (zrtp_ && !call.peer.srtp() && !call.peer.zrtpHash.empty())
@@ -459,6 +472,7 @@ Json Gateway::decline(GatewaySession& session, int code) {
     if (call.state != CallState::Ringing || !call.incoming)
         throw RequestError(ErrorCode::SipWrongState, "no incoming call to decline");
     pushCall(session, push::PushEvent::Kind::Cancel, "declined elsewhere");
+    call.declined = true;
     const char* phrase = sip_status_phrase(code);
     nua_respond(call.handle, code, phrase ? phrase : "Declined", TAG_END());
     Json event = result("declining");
@@ -498,6 +512,7 @@ void Gateway::endCall(GatewaySession& session, int code, const std::string& reas
         event.set("code", code).set("reason", reason);
         emit(session, event);
     }
+    recordCall(session, call, code, reason);
     if (auto bridge = session.bridge()) {
         receiver_.remove(bridge.get());
         session.setBridge(nullptr);
@@ -565,6 +580,7 @@ void Gateway::sessionGone(GatewaySession& session) {
         hangup(session);
         // The handle is going away: nothing to report the hangup to.
         session.call.hangupReported = true;
+        session.call.pageGone = true;
         endCall(session, 200, "gone");
     }
     if (session.account.active && keepOnLeave(session))  // kept registered (gateway_keep.cpp)

@@ -171,6 +171,7 @@ Json Gateway::acceptChat(GatewaySession& session) {
     nua_respond(call.handle, 200, sip_200_OK, SIPTAG_CONTACT_STR(contact.c_str()),
                 SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
     call.state = CallState::Established;
+    call.answeredUs = g_get_real_time();
     Json event = result("accepted");
     event.set("username", call.peerUri).setBool("chat", true);
     return event;
@@ -266,6 +267,8 @@ bool Gateway::onChatInviteResponse(GatewaySession& session, int status, const si
         }
     }
     call.state = CallState::Established;
+    if (answer)
+        call.answeredUs = g_get_real_time();
     if (!answer) {
         SYLK_LOG(LOG_WARN, kPackage, "chat call %s answered without a usable m=message: %s", call.callId.c_str(), reason.c_str());
         nua_bye(call.handle, TAG_END());

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -100,6 +101,14 @@ struct SipCall {
     // The peer's messages that asked for a display notification, by imdn.Message-ID, until the
     // web user says it displayed them (bounded: the oldest go first).
     std::map<std::string, cpim::CpimMessage> displayAsked;
+    // The call history (gateway_call_history.cpp). Every call starts from a fresh SipCall, so
+    // its creation is the call's start.
+    int64_t startedUs = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+    int64_t answeredUs = 0;        // when it was answered (0: never)
+    bool declined = false;         // the web user declined it
+    bool answeredElsewhere = false;  // a forked leg the proxy cancelled: another device took it
+    bool pageGone = false;         // ended because the handle went: no event to it
 };
 
 // A file a SIP client offers the web user (RFC 5547: an INVITE whose m=message has a

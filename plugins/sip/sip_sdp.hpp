@@ -32,7 +32,7 @@ struct AudioOffer {
 };
 
 // The RFC 4733 telephone-event payload type at `rate` of an SDP's first audio stream, -1 when it has
-// none: what a WebRTC leg agreed on (Janus's answer to a browser keeps telephone-event/8000 only).
+// none: what a WebRTC leg agreed on (our answers and offers to a browser have telephone-event/8000 only).
 int telephoneEventPt(const std::string& sdp, unsigned long rate = 8000);
 
 // The direction that answers a peer's: sendonly <-> recvonly, the others as they are.

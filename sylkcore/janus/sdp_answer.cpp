@@ -154,6 +154,7 @@ SdpAnswer answerOffer(const Json& jsep, const AnswerOptions& options) {
             JANUS_SDP_OA_MLINE, mline->type,
             JANUS_SDP_OA_ENABLED, enabled ? TRUE : FALSE,
             JANUS_SDP_OA_CODEC, codec,
+            JANUS_SDP_OA_AUDIO_DTMF, options.dtmf && mline->type == JANUS_SDP_AUDIO ? TRUE : FALSE,
             JANUS_SDP_OA_DIRECTION, options.receiveOnly && mline->type != JANUS_SDP_APPLICATION ? JANUS_SDP_RECVONLY
                                                                                               : JANUS_SDP_DEFAULT,
             JANUS_SDP_OA_ACCEPT_EXTMAP, JANUS_RTP_EXTMAP_MID,

@@ -20,6 +20,9 @@ struct AnswerOptions {
     bool video = true;
     bool data = true;
     bool receiveOnly = false;          // a publisher's answer: we take media, send none
+    // Keep RFC 4733 telephone-event/8000 when offered (the SIP gateway: the browser's keypad in
+    // band). Janus's answers leave it out unless asked.
+    bool dtmf = false;
 };
 
 // One m-line of the answer that carries media.

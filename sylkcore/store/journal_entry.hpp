@@ -15,6 +15,11 @@ inline constexpr char kState[] = "state";                             // an IMDN
 inline constexpr char kRead[] = "read";                               // the conversation was read
 inline constexpr char kRemove[] = "remove";                           // message_id was removed
 inline constexpr char kRemoveConversation[] = "remove_conversation";  // the conversation was removed
+// A call of the account (issue 16: call history on every device): message_id names the call,
+// conversation is the peer, direction "incoming"/"outgoing", state "answered", "missed",
+// "declined" or "unanswered", the time its start; content (application/vnd.sylk.call+json)
+// holds its duration, end code and reason.
+inline constexpr char kCall[] = "call";
 }  // namespace kind
 
 struct JournalEntry {

@@ -23,6 +23,14 @@ Json entryToJson(const JournalEntry& entry) {
         }
     } else if (entry.kind == kind::kState) {
         item.set("state", entry.state);
+    } else if (entry.kind == kind::kCall) {
+        item.set("direction", entry.direction).set("state", entry.state);
+        // Its details, stored by the gateway as a JSON object: shown as the entry's own members.
+        Json details = Json::parse(entry.content);
+        for (const char* key : {"duration", "code", "reason", "media"}) {
+            if (json_t* value = details.member(key))
+                item.set(key, Json::borrow(value));
+        }
     }
     return item;
 }

@@ -61,7 +61,7 @@ inline constexpr Migration kMigrations[] = {
 
 inline constexpr int kSchemaVersion = kMigrations[sizeof(kMigrations) / sizeof(kMigrations[0]) - 1].version;
 
-// The dedupe key of an entry: a message by its id, a state by id and state, a removal by id;
+// The dedupe key of an entry: a message by its id, a state by id and state, a removal or a call by id;
 // read marks and conversation removals are never duplicates ("" = NULL).
 inline std::string eventKeyOf(const std::string& kind, const std::string& messageId, const std::string& state) {
     std::string k = kind;
@@ -71,6 +71,8 @@ inline std::string eventKeyOf(const std::string& kind, const std::string& messag
         return "s:" + state + ":" + messageId;
     if (k == "remove")
         return "r:" + messageId;
+    if (k == "call")  // one entry per call, even when two legs of a forked call end on one account
+        return "c:" + messageId;
     return "";
 }
 

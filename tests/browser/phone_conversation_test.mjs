@@ -3,8 +3,8 @@
 // Bob and sends a message; Bob sees it in his conversations list (unread), opens it, and Ann's
 // message shows "read" (Bob's display notification came back); Ann calls Bob from the
 // conversation, Bob answers on the incoming-call screen, both hear audio (inbound energy
-// growing), Ann presses keypad keys and Bob's page shows the tones (SIP INFO through the
-// gateway), Ann hangs up and both call histories list the call. checkStep()
+// growing), Ann presses keypad keys and Bob's page shows the tones (RFC 4733 in the audio
+// through the gateway's two legs), Ann hangs up and both call histories list the call. checkStep()
 // at each screen. With "firefox" as the third
 // argument it runs the sign-in and conversation part with Ann in Firefox ESR (puppeteer-core) and
 // Bob in Chromium (one page per browser: a second Firefox page in the background stalled).
@@ -100,7 +100,8 @@ try {
   result.bobList = await bob.evaluate(() => document.querySelector("#conversations li").textContent);
   result.bobUnreadTitle = await bob.evaluate(() => document.title);
   await step(bob, "conversation-unread");
-  await bob.getByRole("button", { name: /ann@127\.0\.0\.1/ }).click();
+  // the conversation (the call history lists Ann too, after an earlier call: "Call ann@...")
+  await bob.locator("#conversations").getByRole("button", { name: /ann@127\.0\.0\.1/ }).click();
   await waitFor(bob, (text) => [...document.querySelectorAll("#conv-messages li.message-incoming .message-text")]
     .some((item) => item.textContent === text), TEXT);
   result.bobShown = await bob.evaluate(() => [...document.querySelectorAll("#conv-messages li.message-incoming .message-text")].pop().textContent);
@@ -133,19 +134,22 @@ try {
     result.annAudio = await ann.evaluate(() => window.sylkPhone.inboundStats());
     result.bobAudio = await bob.evaluate(() => window.sylkPhone.inboundStats());
     result.keypadShown = await ann.evaluate(() => !document.getElementById("keypad").hidden);
-    // Ann presses keypad keys (two clicks, one key on the keyboard): SIP INFO through the
-    // gateway; Bob's page shows the tones received, and both calls are still up.
+    // Ann presses keypad keys (two clicks, one key on the keyboard): telephone-events in the
+    // audio through the gateway; Bob's page shows the tones received, and both calls are still up.
     await ann.getByRole("button", { name: "Tone 1" }).click();
     await ann.getByRole("button", { name: "Tone #" }).click();
     await ann.keyboard.press("5");
     await waitFor(bob, () => document.getElementById("dtmf-received").textContent === "Received: 1#5");
     result.annDtmfSent = await ann.evaluate(() => document.getElementById("dtmf-sent").textContent);
+    result.annDtmfVia = await ann.evaluate(() => window.sylkPhone.dtmfVia);
     result.bobDtmfReceived = await bob.evaluate(() => document.getElementById("dtmf-received").textContent);
     result.callsAfterTones = await Promise.all([ann, bob].map((page) => page.evaluate(() => window.sylkPhone.call)));
     await step(ann, "in-call");
     await ann.getByRole("button", { name: "Hang up" }).click();
     await waitFor(ann, () => window.sylkPhone.call === "idle");
     await waitFor(bob, () => window.sylkPhone.call === "idle");
+    // the gateway's "call" events, once it journaled the call
+    for (const page of [ann, bob]) await waitFor(page, () => document.querySelectorAll("#call-history li").length > 0);
     result.annCalls = await ann.evaluate(() => [...document.querySelectorAll("#call-history li span")].map((s) => s.textContent));
     result.bobCalls = await bob.evaluate(() => [...document.querySelectorAll("#call-history li span")].map((s) => s.textContent));
     await step(ann, "call-history");

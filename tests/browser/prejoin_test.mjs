@@ -149,13 +149,16 @@ async function main() {
   result.framesAfterSwitch = after.framesDecoded - switchedAt.framesDecoded;
   await ann.getByRole("button", { name: "Close" }).click();
 
-  // the link to share
-  await ann.getByRole("button", { name: "Copy link" }).click();
-  await waitFor("the copied link", () => ann.evaluate(() => document.getElementById("copy-status").textContent));
-  result.copyStatus = await ann.evaluate(() => document.getElementById("copy-status").textContent);
+  // the link to share: the Invite dialog is the one place to copy it
+  await ann.getByRole("button", { name: "Invite" }).click();
+  const invite = ann.getByRole("dialog", { name: "Invite people" });
+  await invite.getByRole("button", { name: "Copy room link" }).click();
+  await waitFor("the copied link", () => ann.evaluate(() => document.getElementById("invite-copied").textContent));
+  result.copyStatus = await ann.evaluate(() => document.getElementById("invite-copied").textContent);
   result.clipboard = await ann.evaluate(() => navigator.clipboard.readText());
-  result.linkField = await ann.locator("#room-link").inputValue();
+  result.linkField = await invite.getByLabel("Room link").inputValue();
   result.expectedLink = link;
+  await invite.getByRole("button", { name: "Close" }).click();
 
   // the camera picked in the call is the one kept for the next pre-join screen
   result.rememberedCameraAfterSwitch = await ann.evaluate(() => {

@@ -74,8 +74,8 @@ def test_sign_in_message_read_receipt_call_keypad_and_history(janus, registrar):
     for side in ("annAudio", "bobAudio"):
         assert result[side]["audioBytes"] > 500 and result[side]["audioEnergy"] > 0, result[side]
     assert result["keypadShown"] is True
-    # Ann's keypad tones (SIP INFO) reached Bob's page, and neither call ended on them.
-    assert result["annDtmfSent"] == "Sent: 1#5", result["annDtmfSent"]
+    # Ann's keypad tones (RFC 4733 in the audio) reached Bob's page, and neither call ended on them.
+    assert result["annDtmfSent"] == "Sent: 1#5" and result["annDtmfVia"] == "rtp", result
     assert result["bobDtmfReceived"] == "Received: 1#5", result["bobDtmfReceived"]
     assert result["callsAfterTones"] == ["talking", "talking"], result["callsAfterTones"]
     ann_call, bob_call = result["annCalls"][0], result["bobCalls"][0]

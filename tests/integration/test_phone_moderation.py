@@ -2,8 +2,9 @@
 phone that called in through the SIP focus (mixed by the audio mixer) with the video room's
 `moderate {"member", "mute"}`; the hub carries a `mute` order to the audio mixer, which takes
 the phone out of the mix and republishes it muted_by_moderator. Two sipp phones with RTP tones:
-the second hears the first's tone until the mute, then no longer. A participant who does not
-moderate is refused. Every assertion is what a real peer received."""
+the second hears the first's tone until the mute, then no longer. The muted phone is told by a
+MESSAGE from the room ("You were muted by the moderator", then "unmuted"). A participant who
+does not moderate is refused. Every assertion is what a real peer received."""
 import asyncio
 
 import numpy
@@ -38,7 +39,7 @@ def test_moderator_mutes_a_phone_through_the_hub(janus):
             wendy = await ApiWebUser.join(janus.ws_url, ROOM, "Wendy")  # made the room: moderates it
             walter = await ApiWebUser.join(janus.ws_url, ROOM, "Walter")
             assert wendy.joined.get("moderator") is True and walter.joined.get("moderator") is False
-            caller = await RoomPhone(ROOM, scenario="room_phone_idle.xml").call()
+            caller = await RoomPhone(ROOM, scenario="room_phone_moderated.xml").call()
             first = await wendy.wait(lambda: [a for a in wendy.attendee_events()
                                               if a.get("plugin") == MIXER and a["present"]], DELIVERY_S, "the phone")
             member = first[0]["id"]
@@ -69,6 +70,11 @@ def test_moderator_mutes_a_phone_through_the_hub(janus):
                                       if a["id"] == member and a.get("updated") and not a.get("muted_by_moderator")],
                              DELIVERY_S, "unmuted")
             unmuted = tone_db(await heard_after(listener, len(listener.rtp.received)), listener.rtp.rate, TONE_HZ)
+            # the muted phone was told both, in its call, and the other phone nothing
+            await caller.wait_trace(r"You were unmuted by the moderator")
+            told = [body.splitlines()[-1] for _, body in caller.received_messages()]
+            assert told == ["You were muted by the moderator", "You were unmuted by the moderator"], told
+            assert listener.received_messages() == [], listener.received_messages()
             return before, muted, unmuted
         finally:
             for member_ in (caller, listener, walter, wendy):

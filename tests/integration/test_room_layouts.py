@@ -39,7 +39,7 @@ def tile_area(geometry, tile_id):
 
 def test_layouts_stage_pin_share_phone_hands_and_quality(janus):
     async def body():
-        phone = await RoomPhone(ROOM, scenario="room_phone_idle.xml").call()
+        phone = await RoomPhone(ROOM, scenario="room_phone_moderated.xml").call()  # the moderator mutes it
         try:
             return await browser_script(janus.http_url + "room.html", ROOM)
         finally:

@@ -534,8 +534,8 @@ def test_the_web_phone_page_calls_a_phone(janus):
     assert result["second"]["audioEnergy"] > 0, result        # decoded sound, not silence
     assert packets > 100, packets                              # the browser's microphone reached the phone
     # a request's answer precedes the events it causes: "calling" before "accepted", "hangingup"
-    # before "hangup"
+    # before "hangup" (the call history's "call" event may follow once the call is journaled)
     assert result["events"][:3] == ["registered", "calling", "accepted"], result
-    assert result["events"][-2:] == ["hangingup", "hangup"], result
+    assert [event for event in result["events"] if event != "call"][-2:] == ["hangingup", "hangup"], result
     assert status == 0
     assert janus.alive()

@@ -19,6 +19,7 @@
 #include "sylkcore/store/journal_schema.hpp"
 #include "sylkcore/store/journal_validation.hpp"
 #include "sylkcore/store/journal_writer.hpp"
+#include "sylkcore/store/journal_json.hpp"
 #include "sylkcore/store/message_journal.hpp"
 #include "sylkcore/store/postgres_journal.hpp"
 #include "sylkcore/store/sqlite_journal.hpp"
@@ -494,6 +495,41 @@ static void history_tokens_and_unread_counts_survive_a_reopen(void** state) {
     assert_int_equal(journal->bumpUnread("sip:bob@example.test"), 2);
 }
 
+// A call of the account (issue 16): one entry per call id, its outcome checked, its details
+// (duration, end code and reason) shown as members of the entry's JSON.
+static void calls_are_entries_of_their_own(void** state) {
+    auto journal = fixtureOf(state).open();
+    JournalEntry call = change(kind::kCall, "call:incoming:abc", "sip:carol@example.test", "answered");
+    call.direction = "incoming";
+    call.contentType = "application/vnd.sylk.call+json";
+    call.content = R"({"duration":12,"code":200,"reason":"BYE","media":"audio"})";
+    auto first = journal->append({message("m1"), call});
+    JournalEntry otherLeg = call;  // the same call's forked leg, ended on another device
+    otherLeg.state = "missed";
+    assert_true(journal->append({otherLeg})[0].duplicate);
+    JournalEntry badOutcome = call;
+    badOutcome.messageId = "call:incoming:def";
+    badOutcome.state = "eaten";
+    try {
+        journal->append({badOutcome});
+        fail_msg("a call with an unknown outcome was stored");
+    } catch (const JournalError& e) {
+        assert_int_equal(static_cast<int>(e.kind()), static_cast<int>(JournalError::Kind::Invalid));
+    }
+    auto entries = journal->fetch(all());
+    assert_int_equal(entries.size(), 2);
+    assert_int_equal(entries[1].seq, first[1].seq);
+    assert_string_equal(entries[1].state.c_str(), "answered");
+    assert_int_equal(journal->countMessages("sip:alice@example.test"), 1);  // a call is not a message
+    sylk::Json shown = entryToJson(entries[1]);
+    assert_string_equal(json_string_value(shown.member("kind")), "call");
+    assert_string_equal(json_string_value(shown.member("direction")), "incoming");
+    assert_string_equal(json_string_value(shown.member("state")), "answered");
+    assert_int_equal(json_integer_value(shown.member("duration")), 12);
+    assert_string_equal(json_string_value(shown.member("reason")), "BYE");
+    assert_null(shown.member("content"));
+}
+
 // One TAP plan for both backends: each test twice, named by its backend.
 #define ON(backend, test, setup) {backend ": " #test, test, setup, teardown, nullptr}
 #define JOURNAL_TESTS(backend, setup)                                                                  \
@@ -504,7 +540,8 @@ static void history_tokens_and_unread_counts_survive_a_reopen(void** state) {
     ON(backend, migrations_apply_once_and_refuse_newer, setup), ON(backend, writer_commits_in_groups, setup), \
     ON(backend, writer_reports_failures_per_append, setup),                                            \
     ON(backend, public_keys_per_account_and_address, setup),                                          \
-    ON(backend, history_tokens_and_unread_counts_survive_a_reopen, setup)
+    ON(backend, history_tokens_and_unread_counts_survive_a_reopen, setup),                            \
+    ON(backend, calls_are_entries_of_their_own, setup)
 
 int main() {
     const struct CMUnitTest tests[] = {

@@ -1,0 +1,93 @@
+// The call history of one account on two tabs (issue 16): two pages sign in as guests of one
+// account (the form, as a person does): the first in Chromium, the second in Firefox ESR (another
+// device, in the other engine), and the first prints its contact user; the pytest side then has
+// a sipp phone call that page three times. The first call the person accepts on the
+// incoming-call screen and hangs up; the second the person declines; the third the phone
+// cancels while it rings. Both pages must list the three calls (from the gateway's "call" events: the second took no part in them), with the direction
+// and the outcome; then the second is reloaded and signed in again, and must list the same from
+// the journal (sync_conversations). Prints the lists as JSON.
+//   node phone_call_history_test.mjs http://127.0.0.1:8088/phone.html sip:history@sylk.test
+import { launchChromium } from "./chromium.mjs";
+import { launchFirefox } from "./firefox.mjs";
+import { checkStep } from "./ui_check.mjs";
+import { until } from "./wait.mjs";
+
+const [url, account] = process.argv.slice(2);
+const result = { console: [], steps: [] };
+const [{ context, close }, fox] = await Promise.all([launchChromium(), launchFirefox()]);
+const pages = [];
+const step = async (page, name) => {
+  console.error(`step ${name}`);
+  await checkStep(page, name);
+  result.steps.push(name);
+};
+// What a tab lists: each call's class (call-<outcome>) and text.
+const calls = (page) => page.$$eval("#call-history li", (items) => items.map((item) => ({
+  outcome: item.className, text: item.querySelector("span").textContent })));
+const listed = (page, count) => until(page, (n) => document.querySelectorAll("#call-history li").length >= n,
+                                      { arg: count, timeout: 20000, what: `${count} calls listed` });
+const isPlaywright = (page) => typeof page.getByLabel === "function";
+// The remembered address is typed over; guest ticked; Sign in.
+const signIn = async (page) => {
+  if (isPlaywright(page)) {
+    await page.getByLabel("SIP address").fill(account);
+    await page.getByRole("checkbox", { name: /Guest/ }).check();
+  } else {
+    await page.click("#username");  // select what is there (a remembered address), then type over it
+    await page.keyboard.down("Control");
+    await page.keyboard.press("a");
+    await page.keyboard.up("Control");
+    await page.type("#username", account);
+    if (!await page.$eval("#guest", (box) => box.checked)) await page.click("#guest");
+  }
+  await pressSignIn(page);
+};
+const pressSignIn = async (page) => {
+  if (isPlaywright(page)) await page.getByRole("button", { name: "Sign in" }).click();
+  else await page.click("#register");
+  await until(page, () => window.sylkPhone.contactUser || window.sylkPhone.error, { timeout: 15000, what: "signed in" });
+};
+const openTab = async (inFirefox) => {
+  const page = inFirefox ? await fox.browser.newPage() : await context.newPage();
+  if (inFirefox) await page.setViewport({ width: 1280, height: 800 });
+  page.on("pageerror", (error) => result.console.push(`pageerror: ${error.message}`));
+  pages.push(page);
+  await page.goto(url);
+  await until(page, () => !document.getElementById("register").disabled, { what: "the sign-in form" });
+  await signIn(page);
+  return page;
+};
+try {
+  const tabs = await Promise.all([openTab(false), openTab(true)]);
+  console.log(JSON.stringify({ contact_user: await tabs[0].evaluate(() => window.sylkPhone.contactUser) }));
+  // Call one: the person accepts it, then hangs up.
+  const incoming = tabs[0].getByRole("dialog", { name: "Incoming call" });
+  await incoming.waitFor({ timeout: 20000 });
+  await step(tabs[0], "incoming-call");
+  await incoming.getByRole("button", { name: "Accept" }).click();
+  await until(tabs[0], () => window.sylkPhone.call === "talking", { what: "talking" });
+  await tabs[0].getByRole("button", { name: "Hang up" }).click();
+  await until(tabs[0], () => window.sylkPhone.call === "idle", { what: "hung up" });
+  // Call two: the person declines it.
+  await incoming.waitFor({ timeout: 20000 });
+  await incoming.getByRole("button", { name: "Decline" }).click();
+  await until(tabs[0], () => window.sylkPhone.call === "idle", { what: "declined" });
+  // Call three rings and is cancelled by the phone: both tabs list the three calls.
+  await Promise.all(tabs.map((page) => listed(page, 3)));
+  await step(tabs[1], "call-history");
+  result.before = await Promise.all(tabs.map(calls));
+  await tabs[1].reload();
+  await until(tabs[1], () => !document.getElementById("register").disabled, { what: "the sign-in form" });
+  await pressSignIn(tabs[1]);  // the form remembers the account
+  await listed(tabs[1], 3);
+  result.reloaded = await calls(tabs[1]);
+  result.errors = await Promise.all(tabs.map((page) => page.evaluate(() => window.sylkPhone.error)));
+} catch (error) {
+  result.error = String(error);
+  result.state = await Promise.all(pages.map((page) => page.evaluate(() => ({
+    status: window.sylkPhone?.status, call: window.sylkPhone?.call, events: window.sylkPhone?.events,
+    calls: window.sylkPhone?.callHistory })).catch(() => null)));
+} finally {
+  await Promise.all([close(), fox.close()]);
+}
+console.log(JSON.stringify(result));
