@@ -164,7 +164,7 @@ Json ClusterNode::nodes() {
 
 Json ClusterNode::status() const {
     Json status = Json::object();
-    status.set("node", settings_.node).setBool("cluster", settings_.enabled())
+    status.set("node", settings_.node).setBool("enabled", settings_.enabled())
         .setBool("nats_connected", connected_.load()).setBool("ready", stores() != nullptr)
         .set("lease_ms", static_cast<json_int_t>(settings_.lease.count()))
         .set("owned", Json::stringArray(ownedRooms()));

@@ -40,6 +40,11 @@ void LeaseKeeper::run() {
     }
 }
 
+bool LeaseKeeper::stopping() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stopping_;
+}
+
 void LeaseKeeper::tick() {
     if (!node_.openStores())
         return;
@@ -49,6 +54,8 @@ void LeaseKeeper::tick() {
     std::vector<std::string> hubRooms = hub::Hub::instance().roomIds();
     std::vector<std::string> owned = node_.ownedRooms();
     for (const std::string& room : hubRooms) {
+        if (stopping())
+            return;  // each claim may wait a NATS timeout: do not hold janus's shutdown for all of them
         bool ours = std::find(owned.begin(), owned.end(), room) != owned.end();
         bool members = ClusterNode::hasLocalMembers(room);
         if (members && !ours && node_.claim(room))

@@ -24,6 +24,7 @@ public:
 private:
     void run();
     void tick();
+    bool stopping();
 
     ClusterNode& node_;
     std::mutex mutex_;

@@ -216,3 +216,31 @@ def test_rooms_spread_and_survive_a_killed_node_and_a_partition(cluster):
     assert takeover_s <= lease_s + lease_s / 3 + 0.2, takeover_s  # + 0.2 s: the 50 ms poll and scheduling
     for room, seconds in gave_up.items():
         assert seconds <= lease_s, (room, seconds)  # its local deadline: last renewal + lease - margin
+
+
+def test_without_nats_the_node_answers_as_the_single_node_and_refuses_bad_requests(janus):
+    """The default configuration (no `nats`): the plugin is idle, and a client or plugin that
+    asks who owns a room is told "this node", so it works the same with and without a cluster."""
+    async def body():
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        session = await Session.create(janus.ws_url)
+        try:
+            handle = await session.attach(CLUSTER)
+            owner, _ = await handle.send({"request": "owner", "room": 1234})
+            status = await admin.message_plugin(CLUSTER, {"request": "status"})
+            nodes = await admin.message_plugin(CLUSTER, {"request": "nodes"})
+            missing = await admin.message_plugin(CLUSTER, {"request": "owner"})
+            unknown = await admin.message_plugin(CLUSTER, {"request": "owner", "room": "r", "rooom": 1})
+            verb = await admin.message_plugin(CLUSTER, {"request": "steal"})
+            return owner, status, nodes, missing, unknown, verb
+        finally:
+            await session.close()
+            await admin.close()
+
+    owner, status, nodes, missing, unknown, verb = run(body())
+    assert owner["room"] == 1234 and owner["local"] is True and owner["node"] == status["node"], owner
+    assert status["enabled"] is False and status["owned"] == [], status
+    assert [n["node"] for n in nodes["nodes"]] == [status["node"]], nodes
+    assert missing["error_code"] == 1002 and "room" in missing["error"], missing
+    assert unknown["error_code"] == 1003 and "rooom" in unknown["error"], unknown
+    assert verb["error_code"] == 1004, verb
