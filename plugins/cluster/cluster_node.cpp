@@ -100,6 +100,8 @@ std::vector<std::string> ClusterNode::ownedRooms() const {
 }
 
 void ClusterNode::leave() {
+    if (!connected())
+        return;  // cut off: our entries expire by themselves; do not hold janus's shutdown
     if (std::shared_ptr<Stores> opened = stores()) {
         opened->leases.releaseAll();
         opened->registry.withdraw();
@@ -118,7 +120,7 @@ bool ClusterNode::hasLocalMembers(const std::string& room) {
     return false;
 }
 
-Json ClusterNode::owner(const std::string& roomKey, const Json& roomValue) {
+Json ClusterNode::owner(const std::string& room, const Json& roomValue) {
     Json answer = Json::object();
     answer.set("room", Json::borrow(roomValue.get()));
     if (!settings_.enabled()) {
@@ -128,12 +130,12 @@ Json ClusterNode::owner(const std::string& roomKey, const Json& roomValue) {
         return answer;
     }
     std::shared_ptr<Stores> opened = storesOrThrow();
-    RoomLeases::Lookup lookup = opened->leases.ownerOf(roomKey);
+    RoomLeases::Lookup lookup = opened->leases.ownerOf(room);
     if (!lookup.reachable)
         throw RequestError(ErrorCode::ClusterUnreachable, "NATS did not answer: the room's owner is unknown now");
     bool ownedHere = lookup.owner && lookup.owner->local;
     bool unowned = !lookup.owner || (lookup.owner->node == settings_.node && !ownedHere);
-    if (unowned && hasLocalMembers(roomKey) && opened->leases.claim(roomKey))
+    if (unowned && hasLocalMembers(room) && opened->leases.claim(room))
         lookup.owner = RoomLeases::Owner{settings_.node, true, 0};
     if (!lookup.owner || (lookup.owner->node == settings_.node && !lookup.owner->local)) {
         answer.set("node", Json::adopt(json_null())).setBool("local", false);

@@ -31,6 +31,9 @@ public:
     // --- The lease loop (LeaseKeeper) ---
     // Opens the buckets if not yet open; false while NATS cannot be reached.
     bool openStores();
+    // NATS is connected now. While it is not, nothing is written: a write would only wait its
+    // timeout (leases lapse by their local deadline, entries expire by their TTL).
+    bool connected() const { return connection_ && connection_->connected(); }
     bool announce();
     std::vector<std::string> renewAll();
     bool claim(const std::string& room);
@@ -42,7 +45,7 @@ public:
     // --- Answers; thread-safe. Throw RequestError. ---
     // {"room", "node", "local", "ws_url", "sip_uri", "http_url"}; claims the room first if
     // nobody owns it and it has members here. node is null when nobody owns it.
-    Json owner(const std::string& roomKey, const Json& roomValue);
+    Json owner(const std::string& room, const Json& roomValue);  // room: the hub's key (RoomId::key)
     Json nodes();
     Json status() const;
 

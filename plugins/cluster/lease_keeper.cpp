@@ -46,7 +46,7 @@ bool LeaseKeeper::stopping() {
 }
 
 void LeaseKeeper::tick() {
-    if (!node_.openStores())
+    if (!node_.openStores() || !node_.connected())
         return;
     node_.announce();
     for (const std::string& room : node_.renewAll())

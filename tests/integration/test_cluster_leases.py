@@ -148,6 +148,11 @@ def test_rooms_spread_and_survive_a_killed_node_and_a_partition(cluster):
                     assert answer["node"] == first[room], (name, room, answer)
                     assert answer["local"] == (name == first[room]), answer
                     assert answer["ws_url"] == cluster.nodes[NODES.index(first[room])].ws_url, answer
+            # The same on a client's handle (what the web app will ask).
+            client = await Session.create(cluster.nodes[2].ws_url)
+            sessions.append(client)
+            answer, _ = await (await client.attach(CLUSTER)).send({"request": "owner", "room": ROOMS[0]})
+            assert (answer["node"], answer["local"], answer["ws_url"]) == ("node0", False, cluster.nodes[0].ws_url), answer
             nodes = (await views.admins["node1"].message_plugin(CLUSTER, {"request": "nodes"}))["nodes"]
             assert sorted(n["node"] for n in nodes) == NODES, nodes
 
