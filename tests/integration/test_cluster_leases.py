@@ -35,6 +35,7 @@ class Cluster:
         self.nats = NatsServer(os.path.join(self.folder, "nats"))
         self.relay = None
         self.nodes = []
+        self.killed = set()  # nodes the test killed on purpose
 
     def start(self):
         self.nats.start()
@@ -67,6 +68,10 @@ def cluster():
     try:
         running.start()
         yield running
+        # A sanitizer report or a crash ends janus: the nodes the test did not kill must be alive.
+        dead = [(name, node) for name, node in zip(NODES, running.nodes) if name not in running.killed and not node.alive()]
+        if dead:
+            pytest.fail("%s died during the test:\n%s" % (dead[0][0], dead[0][1].log_tail()))
     finally:
         running.stop()
 
@@ -167,6 +172,7 @@ def test_rooms_spread_and_survive_a_killed_node_and_a_partition(cluster):
             before = await views.owned()
             untouched = {room: node for room, node in first.items() if node != "node0"}
             killed_at = time.monotonic()
+            cluster.killed.add("node0")
             cluster.nodes[0].process.send_signal(signal.SIGKILL)
             cluster.nodes[0].process.wait()
             views.forget("node0")
