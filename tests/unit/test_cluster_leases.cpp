@@ -25,6 +25,8 @@
 #include "sylkcore/cluster/node_registry.hpp"
 #include "sylkcore/cluster/room_key.hpp"
 #include "sylkcore/cluster/room_leases.hpp"
+#include "sylkcore/hub/hub.hpp"
+#include "plugins/cluster/cluster_node.hpp"
 
 using namespace std::chrono_literals;
 using sylk::cluster::KvBucket;
@@ -35,6 +37,8 @@ using sylk::cluster::NodeRecord;
 using sylk::cluster::NodeRegistry;
 using sylk::cluster::RoomLeases;
 using sylk::cluster::roomKey;
+using sylk::cluster::ClusterNode;
+using sylk::cluster::ClusterSettings;
 
 namespace {
 
@@ -301,6 +305,38 @@ static void the_registry_lists_live_nodes(void**) {
     assert_true(NodeRegistry::validNodeId("node-1_x"));
 }
 
+static void a_node_claims_a_room_it_is_asked_about_only_with_members_here(void**) {
+    ClusterSettings settings;
+    settings.nats = server->url();
+    settings.node = "node-x";
+    settings.lease = 3000ms;
+    ClusterNode node(settings);
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!node.openStores()) {
+        assert_true(std::chrono::steady_clock::now() < deadline);
+        std::this_thread::sleep_for(20ms);  // the background connect, polled
+    }
+    std::string name = room("asked");
+    sylk::Json value = sylk::Json::adopt(json_string(name.c_str()));
+    assert_true(json_is_null(node.owner(name, value).member("node")));  // no hub room at all
+    auto hubRoom = sylk::hub::Hub::instance().open(name);
+    // A member another node's bridge re-posted here is not a member of this node.
+    hubRoom->join(sylk::hub::Member{"janus.plugin.sylk.cluster/node-y/7", "Remote", "janus.plugin.sylk.cluster"});
+    assert_false(ClusterNode::hasLocalMembers(name));
+    assert_true(json_is_null(node.owner(name, value).member("node")));
+    hubRoom->join(sylk::hub::Member{"42", "Local", "janus.plugin.sylk.videoroom"});
+    assert_true(ClusterNode::hasLocalMembers(name));
+    sylk::Json answer = node.owner(name, value);
+    assert_string_equal(json_string_value(answer.member("node")), "node-x");
+    assert_true(json_is_true(answer.member("local")));
+    assert_string_equal(json_string_value(answer.member("room")), name.c_str());
+    assert_true(node.ownedRooms() == std::vector<std::string>{name});
+    node.leave();
+    assert_true(node.ownedRooms().empty());
+    hubRoom->leave("42");
+    hubRoom->leave("janus.plugin.sylk.cluster/node-y/7");
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(room_names_become_keys_one_to_one),
@@ -311,6 +347,7 @@ int main() {
         cmocka_unit_test(the_local_deadline_counts_from_the_last_renewal_sent),
         cmocka_unit_test(without_nats_a_lease_holds_until_its_deadline_then_ends),
         cmocka_unit_test(the_registry_lists_live_nodes),
+        cmocka_unit_test(a_node_claims_a_room_it_is_asked_about_only_with_members_here),
     };
     return cmocka_run_group_tests(tests, startServer, stopServer);
 }
