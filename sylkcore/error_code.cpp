@@ -56,6 +56,7 @@ std::string_view errorName(ErrorCode code) {
     case ErrorCode::MsrpFileRefused: return "file_refused";
     case ErrorCode::XmppUnavailable: return "unavailable";
     case ErrorCode::IrcUnavailable: return "unavailable";
+    case ErrorCode::ClusterUnreachable: return "cluster_unreachable";
     case ErrorCode::HubProbeNotJoined: return "not_joined";
     }
     return "unknown_error";

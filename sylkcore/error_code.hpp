@@ -3,7 +3,7 @@
 //   1000-1099 sylkcore: request-level errors every plugin shares
 //   1100-1199 echo          1200-1299 videoroom     1300-1399 audiomixer
 //   1400-1499 sip           1500-1599 xmpp          1600-1699 msrp
-//   1700-1799 irc
+//   1700-1799 irc           1800-1899 cluster
 //   1900-1999 test-only plugins
 // Plugins that promise API compatibility with a stock Janus plugin answer with the stock code
 // where janus.js applications test for it (the videoroom's 426 "no such room", ...): those
@@ -80,6 +80,8 @@ enum class ErrorCode : int {
     XmppUnavailable = 1501,     // the XMPP stack thread is not running (stopping)
     // irc
     IrcUnavailable = 1701,      // the IRC stack thread is not running (stopping)
+    // cluster
+    ClusterUnreachable = 1801,  // NATS did not answer: a room's owner or the node list is unknown now
     // hubprobe (test plugin)
     HubProbeNotJoined = 1901,
 };

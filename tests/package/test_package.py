@@ -230,7 +230,7 @@ def test_lintian_reports_no_errors(built):
 def test_files_go_where_janus_looks(installed):
     lib = "/usr/lib/%s" % multiarch()
     files = set(installed["files"])
-    for plugin in ("echo", "videoroom", "audiomixer", "sip", "msrp"):
+    for plugin in ("echo", "videoroom", "audiomixer", "sip", "msrp", "cluster"):
         assert "%s/janus/plugins/libjanus_sylk_%s.so" % (lib, plugin) in files
     assert "%s/janus/transports/libjanus_sylk_http.so" % lib in files
     assert "%s/janus/transports/libjanus_sylk_loopback.so" % lib in files  # Jingle calls' Janus API

@@ -28,10 +28,11 @@ OUR_PLUGINS = {
     "msrp": "plugins/msrp/.libs/libjanus_sylk_msrp.so",
     "xmpp": "plugins/xmpp/.libs/libjanus_sylk_xmpp.so",
     "irc": "plugins/irc/.libs/libjanus_sylk_irc.so",
+    "cluster": "plugins/cluster/.libs/libjanus_sylk_cluster.so",
 }
 # Linked only when the build tree was configured with them (a branch that does not have the
 # plugin yet still runs janus); once configured, a missing .so fails as loudly as the others.
-CONFIGURED_ONLY = {"xmpp": "plugins/xmpp/.deps", "irc": "plugins/irc/.deps"}  # made by configure (non-recursive make: no Makefile there)
+CONFIGURED_ONLY = {"xmpp": "plugins/xmpp/.deps", "irc": "plugins/irc/.deps", "cluster": "plugins/cluster/.deps"}  # made by configure (non-recursive make: no Makefile there)
 TEST_PLUGINS = {
     "hubprobe.a": "tests/plugins/hubprobe/.libs/libjanus_sylk_hubprobe_a.so",
     "hubprobe.b": "tests/plugins/hubprobe/.libs/libjanus_sylk_hubprobe_b.so",
@@ -114,7 +115,7 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
                  sip_options=None, event_loops=0, mixer_threads=None, event_handler=None,
                  public_host=None, https_port=8443, wss_port=8989, tls_cert=None, tls_key=None, nat=None,
                  msrp_options=None, without_plugins=(), xmpp_options=None, files_dir=None,
-                 videoroom_rooms=(), irc_config=None, general_options=None):
+                 videoroom_rooms=(), irc_config=None, general_options=None, cluster_options=None):
     """Creates RUN afresh; returns the admin secret. event_loops > 0 makes janus serve every
     handle from that many shared loop threads instead of one thread per handle. mixer_threads
     sets the audio mixer's (default: one per core). event_handler = {"backend": URL, "events":
@@ -136,7 +137,9 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
     files_dir: the room files folder (default RUN/files, deleted with RUN); one outside RUN
     survives a restart on a fresh RUN. videoroom_rooms: names of rooms configured (persistent)
     in the video room's jcfg. general_options: more janus.jcfg `general` settings, e.g.
-    {"reclaim_session_timeout": 10} (a session outlives its WebSocket that long for a claim)."""
+    {"reclaim_session_timeout": 10} (a session outlives its WebSocket that long for a claim).
+    cluster_options: janus.plugin.sylk.cluster.jcfg settings (nats, node, lease_ms, ws_url, ...);
+    none: the plugin runs without a cluster (idle), as on a single node."""
     run = os.path.abspath(run)
     build = os.path.abspath(build)
     if os.path.exists(run):
@@ -224,6 +227,12 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
         out.write("}\n")
 
     write_xmpp_config(conf, xmpp_options)
+    if cluster_options:
+        with open(os.path.join(conf, "janus.plugin.sylk.cluster.jcfg"), "w") as out:
+            out.write("general: {\n")
+            for key, value in cluster_options.items():
+                out.write("\t%s = %s\n" % (key, jcfg_value(value)))
+            out.write("}\n")
     if irc_config:
         write_irc_config(conf, irc_config)
 

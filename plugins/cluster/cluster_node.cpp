@@ -1,0 +1,176 @@
+#include "cluster_node.hpp"
+
+#include <chrono>
+#include <stdexcept>
+
+#include "sylkcore/hub/hub.hpp"
+#include "sylkcore/log.hpp"
+#include "sylkcore/request_error.hpp"
+
+namespace sylk::cluster {
+
+namespace {
+const char* const kPackage = "janus.plugin.sylk.cluster";
+
+int64_t wallClockMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+}  // namespace
+
+struct ClusterNode::Stores {
+    Stores(jsCtx* jetStream, const ClusterSettings& settings)
+        : rooms(jetStream, RoomLeases::kBucket, settings.lease),
+          nodes(jetStream, NodeRegistry::kBucket, settings.lease),
+          leases(rooms, RoomLeases::Settings{settings.node, settings.lease, settings.margin()}),
+          registry(nodes, NodeRecord{settings.node, settings.wsUrl, settings.sipUri, settings.httpUrl, wallClockMs()}) {}
+    KvBucket rooms;
+    KvBucket nodes;
+    RoomLeases leases;
+    NodeRegistry registry;
+};
+
+ClusterNode::ClusterNode(ClusterSettings settings) : settings_(std::move(settings)) {
+    if (!settings_.enabled())
+        return;
+    NatsConnection::Settings nats{settings_.nats, "sylk-" + settings_.node, settings_.requestTimeout(),
+                                  std::min(settings_.tick(), std::chrono::milliseconds(2000))};
+    connection_ = std::make_unique<NatsConnection>(nats, [this, node = settings_.node](bool connected) {
+        connected_ = connected;
+        // libnats' thread: log and return, the lease loop acts on its next tick
+        SYLK_LOG(LOG_INFO, kPackage, "node %s %s NATS", node.c_str(), connected ? "connected to" : "lost");
+    });
+}
+
+ClusterNode::~ClusterNode() = default;
+
+bool ClusterNode::openStores() {
+    if (stores())
+        return true;
+    if (!connection_)
+        return false;
+    try {
+        auto opened = std::make_shared<Stores>(connection_->jetStream(), settings_);
+        std::lock_guard<std::mutex> lock(storesMutex_);
+        stores_ = std::move(opened);
+        SYLK_LOG(LOG_INFO, kPackage, "node %s: buckets %s and %s open (lease %lld ms)", settings_.node.c_str(),
+                 RoomLeases::kBucket, NodeRegistry::kBucket, static_cast<long long>(settings_.lease.count()));
+        return true;
+    } catch (const std::exception& error) {
+        SYLK_LOG(LOG_VERB, kPackage, "%s", error.what());
+        return false;
+    }
+}
+
+std::shared_ptr<ClusterNode::Stores> ClusterNode::stores() const {
+    std::lock_guard<std::mutex> lock(storesMutex_);
+    return stores_;
+}
+
+std::shared_ptr<ClusterNode::Stores> ClusterNode::storesOrThrow() const {
+    std::shared_ptr<Stores> opened = stores();
+    if (!opened)
+        throw RequestError(ErrorCode::ClusterUnreachable, "this node has not reached NATS yet");
+    return opened;
+}
+
+bool ClusterNode::announce() {
+    std::shared_ptr<Stores> opened = stores();
+    return opened && opened->registry.announce();
+}
+
+std::vector<std::string> ClusterNode::renewAll() {
+    std::shared_ptr<Stores> opened = stores();
+    return opened ? opened->leases.renewAll() : std::vector<std::string>{};
+}
+
+bool ClusterNode::claim(const std::string& room) {
+    std::shared_ptr<Stores> opened = stores();
+    return opened && opened->leases.claim(room);
+}
+
+void ClusterNode::release(const std::string& room) {
+    if (std::shared_ptr<Stores> opened = stores())
+        opened->leases.release(room);
+}
+
+std::vector<std::string> ClusterNode::ownedRooms() const {
+    std::shared_ptr<Stores> opened = stores();
+    return opened ? opened->leases.ownedRooms() : std::vector<std::string>{};
+}
+
+void ClusterNode::leave() {
+    if (!connected())
+        return;  // cut off: our entries expire by themselves; do not hold janus's shutdown
+    if (std::shared_ptr<Stores> opened = stores()) {
+        opened->leases.releaseAll();
+        opened->registry.withdraw();
+    }
+}
+
+bool ClusterNode::hasLocalMembers(const std::string& room) {
+    std::shared_ptr<hub::Room> hubRoom = hub::Hub::instance().find(room);
+    if (!hubRoom)
+        return false;
+    for (const hub::Member& member : hubRoom->members()) {
+        // Members another node's bridge re-posted here carry our package: they are not ours.
+        if (member.plugin != kPackage)
+            return true;
+    }
+    return false;
+}
+
+Json ClusterNode::owner(const std::string& room, const Json& roomValue) {
+    Json answer = Json::object();
+    answer.set("room", Json::borrow(roomValue.get()));
+    if (!settings_.enabled()) {
+        // A single node: every room is here.
+        answer.set("node", settings_.node).setBool("local", true).set("ws_url", settings_.wsUrl)
+            .set("sip_uri", settings_.sipUri).set("http_url", settings_.httpUrl);
+        return answer;
+    }
+    std::shared_ptr<Stores> opened = storesOrThrow();
+    RoomLeases::Lookup lookup = opened->leases.ownerOf(room);
+    if (!lookup.reachable)
+        throw RequestError(ErrorCode::ClusterUnreachable, "NATS did not answer: the room's owner is unknown now");
+    bool ownedHere = lookup.owner && lookup.owner->local;
+    bool unowned = !lookup.owner || (lookup.owner->node == settings_.node && !ownedHere);
+    if (unowned && hasLocalMembers(room) && opened->leases.claim(room))
+        lookup.owner = RoomLeases::Owner{settings_.node, true, 0};
+    if (!lookup.owner || (lookup.owner->node == settings_.node && !lookup.owner->local)) {
+        answer.set("node", Json::adopt(json_null())).setBool("local", false);
+        return answer;
+    }
+    answer.set("node", lookup.owner->node).setBool("local", lookup.owner->local);
+    if (lookup.owner->local) {
+        answer.set("ws_url", settings_.wsUrl).set("sip_uri", settings_.sipUri).set("http_url", settings_.httpUrl);
+    } else if (std::optional<NodeRecord> record = opened->registry.find(lookup.owner->node)) {
+        answer.set("ws_url", record->wsUrl).set("sip_uri", record->sipUri).set("http_url", record->httpUrl);
+    }
+    return answer;
+}
+
+Json ClusterNode::nodes() {
+    Json list = Json::array();
+    if (!settings_.enabled()) {
+        list.append(NodeRecord{settings_.node, settings_.wsUrl, settings_.sipUri, settings_.httpUrl, 0}.toJson());
+        return Json::object().set("nodes", list);
+    }
+    std::optional<std::vector<NodeRecord>> records = storesOrThrow()->registry.nodes();
+    if (!records)
+        throw RequestError(ErrorCode::ClusterUnreachable, "NATS did not answer: the node list is unknown now");
+    for (const NodeRecord& record : *records)
+        list.append(record.toJson());
+    return Json::object().set("nodes", list);
+}
+
+Json ClusterNode::status() const {
+    Json status = Json::object();
+    status.set("node", settings_.node).setBool("enabled", settings_.enabled())
+        .setBool("nats_connected", connected_.load()).setBool("ready", stores() != nullptr)
+        .set("lease_ms", static_cast<json_int_t>(settings_.lease.count()))
+        .set("owned", Json::stringArray(ownedRooms()));
+    return status;
+}
+
+}  // namespace sylk::cluster

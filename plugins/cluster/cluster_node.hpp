@@ -1,0 +1,67 @@
+// This janus as a node of the cluster: its NATS connection, the two buckets, its room leases
+// and its entry in the node registry, and the answers the plugin gives from them ("owner",
+// "nodes", "status", hub service cluster.owner). The buckets open on the lease loop's first
+// tick that reaches NATS: a node started before NATS waits for it instead of failing.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cluster_settings.hpp"
+#include "sylkcore/cluster/kv_bucket.hpp"
+#include "sylkcore/cluster/nats_connection.hpp"
+#include "sylkcore/cluster/node_registry.hpp"
+#include "sylkcore/cluster/room_leases.hpp"
+#include "sylkcore/json.hpp"
+
+namespace sylk::cluster {
+
+class ClusterNode {
+public:
+    explicit ClusterNode(ClusterSettings settings);
+    ~ClusterNode();
+    ClusterNode(const ClusterNode&) = delete;
+    ClusterNode& operator=(const ClusterNode&) = delete;
+
+    const ClusterSettings& settings() const { return settings_; }
+
+    // --- The lease loop (LeaseKeeper) ---
+    // Opens the buckets if not yet open; false while NATS cannot be reached.
+    bool openStores();
+    // NATS is connected now. While it is not, nothing is written: a write would only wait its
+    // timeout (leases lapse by their local deadline, entries expire by their TTL).
+    bool connected() const { return connection_ && connection_->connected(); }
+    bool announce();
+    std::vector<std::string> renewAll();
+    bool claim(const std::string& room);
+    void release(const std::string& room);
+    std::vector<std::string> ownedRooms() const;
+    // Gives every room up and leaves the registry (shutdown), so others take over at once.
+    void leave();
+
+    // --- Answers; thread-safe. Throw RequestError. ---
+    // {"room", "node", "local", "ws_url", "sip_uri", "http_url"}; claims the room first if
+    // nobody owns it and it has members here. node is null when nobody owns it.
+    Json owner(const std::string& room, const Json& roomValue);  // room: the hub's key (RoomId::key)
+    Json nodes();
+    Json status() const;
+
+    // Members of the hub room served by plugins of this node (not the cluster's own).
+    static bool hasLocalMembers(const std::string& room);
+
+private:
+    struct Stores;
+    std::shared_ptr<Stores> stores() const;
+    std::shared_ptr<Stores> storesOrThrow() const;
+
+    const ClusterSettings settings_;
+    std::atomic<bool> connected_{false};
+    std::unique_ptr<NatsConnection> connection_;
+    mutable std::mutex storesMutex_;
+    std::shared_ptr<Stores> stores_;
+};
+
+}  // namespace sylk::cluster

@@ -1,0 +1,88 @@
+#include "cluster_plugin.hpp"
+
+#include "cluster_session.hpp"
+#include "sylkcore/hub/services.hpp"
+#include "sylkcore/log.hpp"
+#include "sylkcore/room_id.hpp"
+
+namespace sylk::cluster {
+namespace {
+
+const janus::PluginInfo kInfo{
+    1,
+    "0.1.0",
+    "Sylk cluster node: room ownership leases and node membership on NATS JetStream.",
+    "Sylk Cluster",
+    "Sylk for Janus",
+    "janus.plugin.sylk.cluster",
+    "cluster",
+};
+
+const char* const kOwnerService = "cluster.owner";
+
+}  // namespace
+
+ClusterPlugin::ClusterPlugin() : Plugin(kInfo) {}
+
+void ClusterPlugin::configure(const janus::PluginConfig& config) {
+    ClusterSettings settings = ClusterSettings::read(config);
+    node_ = std::make_unique<ClusterNode>(settings);
+    if (settings.enabled()) {
+        keeper_ = std::make_unique<LeaseKeeper>(*node_);
+        SYLK_LOG(LOG_INFO, kInfo.package, "node %s joins the cluster at %s (lease %lld ms)", settings.node.c_str(),
+                 settings.nats.c_str(), static_cast<long long>(settings.lease.count()));
+    } else {
+        SYLK_LOG(LOG_INFO, kInfo.package, "no nats configured: single node %s", settings.node.c_str());
+    }
+    // Owner lookups may wait for NATS (up to lease/3): on the control loop for handles, so
+    // Janus's request threads never wait; the admin API answers synchronously by its nature.
+    onRequest<ClusterSession>("owner", Execution::ControlLoop, &ClusterPlugin::sessionOwner);
+    onRequest<ClusterSession>("nodes", Execution::ControlLoop, &ClusterPlugin::sessionNodes);
+    onRequest<ClusterSession>("status", Execution::Inline, &ClusterPlugin::sessionStatus);
+    onAdminRequest("owner", &ClusterPlugin::owner);
+    onAdminRequest("nodes", &ClusterPlugin::nodes);
+    onAdminRequest("status", &ClusterPlugin::status);
+    hub::Services::instance().offer(kOwnerService, [this](const Json& request) { return ownerService(request); });
+}
+
+std::shared_ptr<janus::PluginSession> ClusterPlugin::newSession(janus::Handle* handle) {
+    return std::make_shared<ClusterSession>(handle);
+}
+
+void ClusterPlugin::onShutdown() {
+    hub::Services::instance().withdraw(kOwnerService);
+    keeper_.reset();  // gives our rooms up, so the other nodes take them over at once
+    node_.reset();
+}
+
+Json ClusterPlugin::ownerOf(RequestReader& reader) {
+    RoomId room = RoomId::read(reader);
+    reader.rejectUnknownFields();
+    Json answer = node_->owner(room.key, room.value);
+    answer.set("cluster", "owner");
+    return answer;
+}
+
+Reply ClusterPlugin::owner(RequestReader& reader, const Request&) { return Reply{ownerOf(reader), {}}; }
+
+Reply ClusterPlugin::nodes(RequestReader& reader, const Request&) {
+    reader.rejectUnknownFields();
+    Json answer = node_->nodes();
+    answer.set("cluster", "nodes");
+    return Reply{answer, {}};
+}
+
+Reply ClusterPlugin::status(RequestReader& reader, const Request&) {
+    reader.rejectUnknownFields();
+    Json answer = node_->status();
+    answer.set("cluster", "status");
+    return Reply{answer, {}};
+}
+
+Json ClusterPlugin::ownerService(const Json& request) {
+    RequestReader reader(request.get());
+    reader.optionalString("request");  // callers may name the request as on the API
+    return ownerOf(reader);
+}
+
+}  // namespace sylk::cluster

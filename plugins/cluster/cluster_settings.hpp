@@ -1,0 +1,36 @@
+// janus.plugin.sylk.cluster's configuration. Every option has an embedded default, and the
+// default `nats` is empty: a node without configuration is a single node, and the plugin
+// loads and stays idle, so nothing changes for anyone not running a cluster.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "sylkcore/janus/plugin_config.hpp"
+
+namespace sylk::cluster {
+
+struct ClusterSettings {
+    static constexpr int64_t kDefaultLeaseMs = 5000;
+
+    std::string nats;  // nats://host:port[,nats://...]; empty: no cluster
+    std::string node;  // this node's id in the buckets (default: the host name, made a valid id)
+    std::chrono::milliseconds lease{kDefaultLeaseMs};
+    std::string wsUrl;    // where clients reach this node (told to clients sent here)
+    std::string sipUri;
+    std::string httpUrl;
+
+    bool enabled() const { return !nats.empty(); }
+    // Renewals and the hub poll run this often: three chances to renew within a lease.
+    std::chrono::milliseconds tick() const { return lease / 3; }
+    // How much sooner than its entry a lease holder gives up (docs/cluster.md): covers the
+    // time an answer "I own it" takes to reach whoever asked.
+    std::chrono::milliseconds margin() const { return lease / 10; }
+    // A JetStream call that takes longer than this counts as NATS unreachable.
+    std::chrono::milliseconds requestTimeout() const { return tick(); }
+
+    // Throws std::invalid_argument naming the option that does not parse.
+    static ClusterSettings read(const janus::PluginConfig& config);
+};
+
+}  // namespace sylk::cluster

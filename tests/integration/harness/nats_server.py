@@ -1,0 +1,116 @@
+"""nats-server with JetStream for the cluster tests: on a free loopback port, its store in the
+test's own folder, stopped by its PID. And a TCP relay a test can black-hole, to cut one
+client off from NATS without closing its connection (what a network partition looks like)."""
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class NatsServer:
+    def __init__(self, folder):
+        self.folder = folder
+        self.port = free_port()
+        self.url = "nats://127.0.0.1:%d" % self.port
+        self.process = None
+        self.log_path = os.path.join(folder, "nats-server.log")
+
+    def start(self, timeout=10.0):
+        os.makedirs(self.folder, exist_ok=True)
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            ["nats-server", "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", os.path.join(self.folder, "store")],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.02)  # polling for the listener
+        self.stop()
+        raise RuntimeError("nats-server did not start:\n%s" % open(self.log_path).read()[-2000:])
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process:
+            self.log.close()
+
+
+class BlackholeRelay:
+    """Relays 127.0.0.1:<port> to a target; black_hole() makes it swallow every byte both ways
+    (and every new connection) while keeping the sockets open, so the client notices only by
+    silence, as in a partition."""
+
+    def __init__(self, target_port):
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.url = "nats://127.0.0.1:%d" % self.port
+        self.cut = threading.Event()
+        self.sockets = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def black_hole(self):
+        self.cut.set()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            self.sockets.append(client)
+            if self.cut.is_set():
+                threading.Thread(target=self._pump, args=(client, None), daemon=True).start()
+                continue
+            try:
+                server = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
+            self.sockets.append(server)
+            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
+
+    def _pump(self, source, sink):
+        while True:
+            try:
+                data = source.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            if sink is not None and not self.cut.is_set():
+                try:
+                    sink.sendall(data)
+                except OSError:
+                    return
+
+    def close(self):
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+        except OSError:
+            pass
+        self.listener.close()
+        for sock in self.sockets:
+            try:
+                sock.close()
+            except OSError:
+                pass

@@ -1,0 +1,257 @@
+"""janus.plugin.sylk.cluster with real engines: one nats-server (JetStream) and three janus
+nodes, web users joining video rooms over the Janus API on different nodes. Room ownership
+follows the first member's node and every node agrees on it; a node killed with SIGKILL loses
+its rooms to a node that has members in them within lease + lease/3; a node cut off from NATS
+gives its rooms up before another node claims them, and at no moment do two nodes say they own
+the same room. Node 2 reaches NATS through a relay the test black-holes for the partition."""
+import asyncio
+import os
+import shutil
+import signal
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from conftest import BUILD, run
+from harness.janus_api import Admin, Session
+from harness.janus_process import JanusProcess, sanitizer_env
+from harness.nats_server import BlackholeRelay, NatsServer
+
+CLUSTER = "janus.plugin.sylk.cluster"
+VIDEOROOM = "janus.plugin.sylk.videoroom"
+LEASE_MS = 2000
+TICK_S = LEASE_MS / 3 / 1000
+ROOMS = ["team.%d@example.com" % i for i in range(12)]  # dots: keys must encode them
+NODES = ["node0", "node1", "node2"]
+# Only what the test needs: three nodes in one namespace must not fight over SIP/MSRP ports.
+WITHOUT = ["audiomixer", "sip", "msrp", "xmpp", "irc"]
+
+
+class Cluster:
+    def __init__(self):
+        self.folder = tempfile.mkdtemp(prefix="sylk-cluster-")
+        self.nats = NatsServer(os.path.join(self.folder, "nats"))
+        self.relay = None
+        self.nodes = []
+        self.killed = set()  # nodes the test killed on purpose
+
+    def start(self):
+        self.nats.start()
+        self.relay = BlackholeRelay(self.nats.port)  # node2's way to NATS
+        for index, name in enumerate(NODES):
+            url = self.relay.url if name == "node2" else self.nats.url
+            ws_port, admin_port, http_port = 8300 + index, 7300 + index, 8400 + index
+            options = {"nats": url, "node": name, "lease_ms": LEASE_MS,
+                       "ws_url": "ws://127.0.0.1:%d/" % ws_port, "http_url": "http://127.0.0.1:%d/" % http_port}
+            self.nodes.append(JanusProcess(
+                BUILD, os.path.join(self.folder, name), ws_port=ws_port, admin_port=admin_port, http_port=http_port,
+                env=sanitizer_env(), test_plugins=False,
+                run_options={"without_plugins": WITHOUT, "cluster_options": options}))
+        with ThreadPoolExecutor(len(self.nodes)) as pool:  # the three start in parallel
+            list(pool.map(lambda node: node.start(timeout=40), self.nodes))
+        return self
+
+    def stop(self):
+        with ThreadPoolExecutor(max(1, len(self.nodes))) as pool:  # node2 waits out NATS timeouts
+            list(pool.map(lambda node: node.stop(), self.nodes))
+        if self.relay:
+            self.relay.close()
+        self.nats.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    running = Cluster()
+    try:
+        running.start()
+        yield running
+        # A sanitizer report or a crash ends janus: the nodes the test did not kill must be alive.
+        dead = [(name, node) for name, node in zip(NODES, running.nodes) if name not in running.killed and not node.alive()]
+        if dead:
+            pytest.fail("%s died during the test:\n%s" % (dead[0][0], dead[0][1].log_tail()))
+    finally:
+        running.stop()
+
+
+class Views:
+    """Admin connections to the live nodes, asking each for its own view ("status": the rooms
+    it owns now, from its local lease state) or for a room's owner."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.admins = {}
+
+    async def open(self):
+        for name, node in zip(NODES, self.cluster.nodes):
+            self.admins[name] = await Admin.open(node.admin_url, node.admin_secret)
+        return self
+
+    async def close(self):
+        for admin in self.admins.values():
+            await admin.close()
+
+    def forget(self, name):
+        self.admins.pop(name, None)
+
+    async def owned(self):
+        """{node: set of rooms it says it owns}, all nodes asked at once."""
+        names = list(self.admins)
+        answers = await asyncio.gather(*(self.admins[n].message_plugin(CLUSTER, {"request": "status"}) for n in names))
+        return {name: set(answer["owned"]) for name, answer in zip(names, answers)}
+
+    async def owner(self, name, room):
+        return await self.admins[name].message_plugin(CLUSTER, {"request": "owner", "room": room})
+
+    async def wait_owned(self, expected, timeout, check=None):
+        """Polls every 50 ms until every room of expected ({room: node}) is owned by its node.
+        check(owned) runs on every poll (the no-two-owners rule). Returns the seconds waited."""
+        started = time.monotonic()
+        while True:
+            owned = await self.owned()
+            if check:
+                check(owned)
+            if all(room in owned.get(node, ()) for room, node in expected.items()):
+                return time.monotonic() - started
+            assert time.monotonic() - started < timeout, (expected, owned)
+            await asyncio.sleep(0.05)  # the poll period the issue asks for
+
+
+def no_two_owners(owned):
+    seen = {}
+    for node, rooms in owned.items():
+        for room in rooms:
+            assert room not in seen, "room %s owned by %s and %s at once" % (room, seen[room], node)
+            seen[room] = node
+
+
+async def join(node, room, display):
+    """A web user in the video room on that node (kept open: the caller closes the session)."""
+    session = await Session.create(node.ws_url)
+    handle = await session.attach(VIDEOROOM)
+    joined, _ = await handle.send({"request": "join", "ptype": "publisher", "room": room, "display": display})
+    assert joined.get("videoroom") == "joined", joined
+    return session
+
+
+def test_rooms_spread_and_survive_a_killed_node_and_a_partition(cluster):
+    async def body():
+        views = await Views(cluster).open()
+        sessions = []
+        try:
+            # 12 rooms; each room's first member joins on node i % 3, which must own it.
+            first = {room: NODES[i % 3] for i, room in enumerate(ROOMS)}
+            sessions += await asyncio.gather(*(join(cluster.nodes[i % 3], room, "first-%d" % i)
+                                               for i, room in enumerate(ROOMS)))
+            await views.wait_owned(first, timeout=4 * TICK_S + 2, check=no_two_owners)
+            # Every node gives the same answer for every room, with the owner's address.
+            for room in ROOMS:
+                for name in NODES:
+                    answer = await views.owner(name, room)
+                    assert answer["node"] == first[room], (name, room, answer)
+                    assert answer["local"] == (name == first[room]), answer
+                    assert answer["ws_url"] == cluster.nodes[NODES.index(first[room])].ws_url, answer
+            # The same on a client's handle (what the web app will ask).
+            client = await Session.create(cluster.nodes[2].ws_url)
+            sessions.append(client)
+            answer, _ = await (await client.attach(CLUSTER)).send({"request": "owner", "room": ROOMS[0]})
+            assert (answer["node"], answer["local"], answer["ws_url"]) == ("node0", False, cluster.nodes[0].ws_url), answer
+            nodes = (await views.admins["node1"].message_plugin(CLUSTER, {"request": "nodes"}))["nodes"]
+            assert sorted(n["node"] for n in nodes) == NODES, nodes
+
+            # Second members on other nodes: node0's rooms 0 and 3 also on node1; node2's rooms 2
+            # and 5 also on node1. Owners do not change for that.
+            shared_killed = [ROOMS[0], ROOMS[3]]
+            shared_cut = [ROOMS[2], ROOMS[5]]
+            sessions += await asyncio.gather(*(join(cluster.nodes[1], room, "second")
+                                               for room in shared_killed + shared_cut))
+
+            # kill -9 node0: its shared rooms move to node1 within lease + lease/3.
+            before = await views.owned()
+            untouched = {room: node for room, node in first.items() if node != "node0"}
+            killed_at = time.monotonic()
+            cluster.killed.add("node0")
+            cluster.nodes[0].process.send_signal(signal.SIGKILL)
+            cluster.nodes[0].process.wait()
+            views.forget("node0")
+
+            def keeps_others(owned):
+                no_two_owners(owned)
+                for room, node in untouched.items():
+                    assert room in owned[node], "%s lost %s while node0 died: %s" % (node, room, owned)
+
+            await views.wait_owned({room: "node1" for room in shared_killed}, timeout=LEASE_MS / 1000 * 2,
+                                   check=keeps_others)
+            takeover_s = time.monotonic() - killed_at
+            # A room whose only member was on node0 is owned by nobody alive.
+            for room in (ROOMS[6], ROOMS[9]):
+                answer = await views.owner("node1", room)
+                assert answer["node"] in (None, "node0"), answer  # node0's entry until it expires
+
+            # Partition: node2 loses NATS (its relay swallows everything). It must stop saying
+            # it owns rooms 2 and 5 before node1 claims them, never both at once.
+            assert set(shared_cut) <= before["node2"]
+            cut_at = time.monotonic()
+            cluster.relay.black_hole()
+            gave_up = {}
+
+            def watch_partition(owned):
+                no_two_owners(owned)
+                for room in shared_cut:
+                    if room not in owned["node2"] and room not in gave_up:
+                        gave_up[room] = time.monotonic() - cut_at
+
+            await views.wait_owned({room: "node1" for room in shared_cut}, timeout=LEASE_MS / 1000 * 3,
+                                   check=watch_partition)
+            claimed_s = time.monotonic() - cut_at
+            assert set(gave_up) == set(shared_cut)
+            owned = await views.owned()
+            assert owned["node2"] == set(), owned  # its unshared rooms lapsed too: it renews nothing
+            return takeover_s, gave_up, claimed_s
+        finally:
+            await views.close()
+            for session in sessions:
+                try:
+                    await session.close()
+                except Exception:  # node0's sessions died with it
+                    pass
+
+    takeover_s, gave_up, claimed_s = run(body(), timeout=60)
+    lease_s = LEASE_MS / 1000
+    print("takeover after kill -9: %.0f ms; partition: node2 gave up after %s ms, node1 claimed after %.0f ms"
+          % (takeover_s * 1000, {r: round(s * 1000) for r, s in gave_up.items()}, claimed_s * 1000))
+    # The issue's bound: the entry expires a lease after node0's last renewal (at most one tick
+    # before the kill), and node1 claims on its next tick.
+    assert takeover_s <= lease_s + lease_s / 3 + 0.2, takeover_s  # + 0.2 s: the 50 ms poll and scheduling
+    for room, seconds in gave_up.items():
+        assert seconds <= lease_s, (room, seconds)  # its local deadline: last renewal + lease - margin
+
+
+def test_without_nats_the_node_answers_as_the_single_node_and_refuses_bad_requests(janus):
+    """The default configuration (no `nats`): the plugin is idle, and a client or plugin that
+    asks who owns a room is told "this node", so it works the same with and without a cluster."""
+    async def body():
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        session = await Session.create(janus.ws_url)
+        try:
+            handle = await session.attach(CLUSTER)
+            owner, _ = await handle.send({"request": "owner", "room": 1234})
+            status = await admin.message_plugin(CLUSTER, {"request": "status"})
+            nodes = await admin.message_plugin(CLUSTER, {"request": "nodes"})
+            missing = await admin.message_plugin(CLUSTER, {"request": "owner"})
+            unknown = await admin.message_plugin(CLUSTER, {"request": "owner", "room": "r", "rooom": 1})
+            verb = await admin.message_plugin(CLUSTER, {"request": "steal"})
+            return owner, status, nodes, missing, unknown, verb
+        finally:
+            await session.close()
+            await admin.close()
+
+    owner, status, nodes, missing, unknown, verb = run(body())
+    assert owner["room"] == 1234 and owner["local"] is True and owner["node"] == status["node"], owner
+    assert status["enabled"] is False and status["owned"] == [], status
+    assert [n["node"] for n in nodes["nodes"]] == [status["node"]], nodes
+    assert missing["error_code"] == 1002 and "room" in missing["error"], missing
+    assert unknown["error_code"] == 1003 and "rooom" in unknown["error"], unknown
+    assert verb["error_code"] == 1004, verb

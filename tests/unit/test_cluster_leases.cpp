@@ -1,0 +1,353 @@
+// Room ownership leases and the node registry (sylkcore/cluster) against a real nats-server
+// with JetStream, which the test starts itself on a free loopback port with its own store and
+// stops by its PID. Two RoomLeases with different node ids play two cluster nodes; a fake
+// clock walks a lease to its local deadline without waiting for it.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "cmocka_cpp.hpp"
+#include "sylkcore/cluster/kv_bucket.hpp"
+#include "sylkcore/cluster/lease_record.hpp"
+#include "sylkcore/cluster/nats_connection.hpp"
+#include "sylkcore/cluster/node_registry.hpp"
+#include "sylkcore/cluster/room_key.hpp"
+#include "sylkcore/cluster/room_leases.hpp"
+#include "sylkcore/hub/hub.hpp"
+#include "plugins/cluster/cluster_node.hpp"
+
+using namespace std::chrono_literals;
+using sylk::cluster::KvBucket;
+using sylk::cluster::LeaseClock;
+using sylk::cluster::LeaseRecord;
+using sylk::cluster::NatsConnection;
+using sylk::cluster::NodeRecord;
+using sylk::cluster::NodeRegistry;
+using sylk::cluster::RoomLeases;
+using sylk::cluster::roomKey;
+using sylk::cluster::ClusterNode;
+using sylk::cluster::ClusterSettings;
+
+namespace {
+
+// nats-server -js on 127.0.0.1:<free port>, its store in a fresh temporary folder.
+class NatsServer {
+public:
+    NatsServer() {
+        char pattern[] = "/tmp/sylk-nats-XXXXXX";
+        if (!mkdtemp(pattern))
+            throw std::runtime_error("mkdtemp");
+        store_ = pattern;
+        port_ = freePort();
+        start();
+    }
+    ~NatsServer() {
+        stop();
+        std::error_code ignored;
+        std::filesystem::remove_all(store_, ignored);
+    }
+    std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+
+    void start() {
+        std::string port = std::to_string(port_);
+        pid_ = fork();
+        if (pid_ == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);  // a crashed test leaves no server behind
+            int null = open("/dev/null", O_WRONLY);
+            dup2(null, STDOUT_FILENO);
+            dup2(null, STDERR_FILENO);
+            execlp("nats-server", "nats-server", "-js", "-a", "127.0.0.1", "-p", port.c_str(), "-sd", store_.c_str(),
+                   static_cast<char*>(nullptr));
+            _exit(127);
+        }
+        auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (accepts())
+                return;
+            std::this_thread::sleep_for(20ms);  // polling for the listener, not a wait for an effect
+        }
+        throw std::runtime_error("nats-server did not start");
+    }
+    void stop() {
+        if (pid_ <= 0)
+            return;
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+    }
+
+private:
+    static int freePort() {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t length = sizeof address;
+        bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+        getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+        close(fd);
+        return ntohs(address.sin_port);
+    }
+    bool accepts() const {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        address.sin_port = htons(static_cast<uint16_t>(port_));
+        bool ok = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+        close(fd);
+        return ok;
+    }
+
+    std::string store_;
+    int port_ = 0;
+    pid_t pid_ = -1;
+};
+
+class FakeClock : public LeaseClock {
+public:
+    TimePoint now() const override { return now_; }
+    void advance(std::chrono::milliseconds by) { now_ += by; }
+
+private:
+    TimePoint now_ = std::chrono::steady_clock::now();
+};
+
+// One node: its connection, its view of the rooms bucket, its leases.
+struct Node {
+    Node(const std::string& url, const std::string& id, std::chrono::milliseconds lease,
+         const LeaseClock& clock = LeaseClock::steady())
+        : connection({url, id, 300ms, 500ms}, nullptr),
+          // one bucket per lease length: a bucket's TTL is set once, by whoever makes it
+          bucket(connection.jetStream(), "rooms_" + std::to_string(lease.count()), lease),
+          leases(bucket, {id, lease, lease / 10}, clock) {}
+    NatsConnection connection;
+    KvBucket bucket;
+    RoomLeases leases;
+};
+
+NatsServer* server = nullptr;
+int bucketCount = 0;
+
+int startServer(void**) {
+    server = new NatsServer();
+    return 0;
+}
+int stopServer(void**) {
+    delete server;
+    return 0;
+}
+
+// Each test uses its own room names, so the shared bucket never carries one test into another.
+std::string room(const char* name) { return std::string(name) + ".sales@example.com " + std::to_string(++bucketCount); }
+
+}  // namespace
+
+static void room_names_become_keys_one_to_one(void**) {
+    assert_string_equal(roomKey("team-1_a").c_str(), "team-1_a");
+    assert_string_equal(roomKey("a.b c").c_str(), "a=2Eb=20c");
+    assert_string_equal(roomKey("=").c_str(), "=3D");
+    assert_string_equal(roomKey("*>").c_str(), "=2A=3E");
+    assert_string_equal(roomKey("\xc3\xa9").c_str(), "=C3=A9");
+    assert_true(roomKey("a=2E") != roomKey("a."));
+}
+
+static void lease_records_refuse_what_no_node_wrote(void**) {
+    auto record = LeaseRecord::decode(LeaseRecord{"n1", 42}.encode());
+    assert_true(record.has_value());
+    assert_string_equal(record->node.c_str(), "n1");
+    assert_int_equal(record->since, 42);
+    assert_false(LeaseRecord::decode("").has_value());
+    assert_false(LeaseRecord::decode("[1]").has_value());
+    assert_false(LeaseRecord::decode("{\"node\":5}").has_value());
+    assert_false(LeaseRecord::decode("{\"node\":\"\"}").has_value());
+    assert_false(NodeRecord::decode("{\"node\":\"n\",\"ws_url\":3}").has_value());
+    assert_true(NodeRecord::decode("{\"node\":\"n\"}").has_value());
+}
+
+static void one_claim_wins_renewals_hold_release_frees(void**) {
+    Node a(server->url(), "node-a", 3000ms);
+    Node b(server->url(), "node-b", 3000ms);
+    std::string name = room("claim");
+    assert_true(a.leases.claim(name));
+    assert_true(a.leases.claim(name));  // already ours
+    assert_false(b.leases.claim(name));
+    RoomLeases::Lookup seen = b.leases.ownerOf(name);
+    assert_true(seen.reachable);
+    assert_true(seen.owner.has_value());
+    assert_string_equal(seen.owner->node.c_str(), "node-a");
+    assert_false(seen.owner->local);
+    assert_true(a.leases.ownerOf(name).owner->local);
+    for (int i = 0; i < 3; ++i)
+        assert_true(a.leases.renewAll().empty());
+    assert_true(a.leases.ownsNow(name));
+    a.leases.release(name);
+    assert_false(a.leases.ownsNow(name));
+    assert_true(b.leases.ownerOf(name).reachable);
+    assert_false(b.leases.ownerOf(name).owner.has_value());
+    assert_true(b.leases.claim(name));  // at once, over the delete marker
+    assert_false(a.leases.claim(name));
+}
+
+static void a_wrong_revision_loses_the_room_at_once(void**) {
+    Node a(server->url(), "node-a", 3000ms);
+    Node b(server->url(), "node-b", 3000ms);
+    std::string name = room("lost");
+    assert_true(a.leases.claim(name));
+    // Somebody else writes the key (an operator, a node with a bug): our revision is stale.
+    assert_true(b.bucket.put(roomKey(name), LeaseRecord{"node-b", 1}.encode()).outcome == KvBucket::Outcome::Done);
+    std::vector<std::string> lost = a.leases.renewAll();
+    assert_int_equal(lost.size(), 1);
+    assert_string_equal(lost[0].c_str(), name.c_str());
+    assert_false(a.leases.ownsNow(name));
+    assert_string_equal(a.leases.ownerOf(name).owner->node.c_str(), "node-b");
+    // A release now must not delete the other node's entry.
+    a.leases.release(name);
+    assert_string_equal(b.leases.ownerOf(name).owner->node.c_str(), "node-b");
+}
+
+static void an_unrenewed_lease_expires_and_another_node_takes_over(void**) {
+    const auto lease = 1000ms;
+    Node a(server->url(), "node-a", lease);
+    Node b(server->url(), "node-b", lease);
+    std::string name = room("expire");
+    auto claimed = std::chrono::steady_clock::now();
+    assert_true(a.leases.claim(name));
+    // a stops renewing (as if killed); b tries every 50 ms, as its lease loop would more slowly.
+    while (!b.leases.claim(name)) {
+        assert_true(std::chrono::steady_clock::now() - claimed < lease + 3s);
+        std::this_thread::sleep_for(50ms);  // the retry period under test, not a wait for an effect
+    }
+    auto takenAfter = std::chrono::steady_clock::now() - claimed;
+    // Never before the entry's TTL; a gave up locally before that.
+    assert_true(takenAfter >= lease);
+    assert_false(a.leases.ownsNow(name));
+    assert_true(b.leases.ownsNow(name));
+    // a's renewal now hits b's revision: lost, and it stays lost.
+    assert_int_equal(a.leases.renewAll().size(), 1);
+    assert_true(a.leases.renewAll().empty());  // told once, then forgotten
+    assert_false(a.leases.claim(name));
+    fprintf(stderr, "# taken over %lld ms after the claim (lease %lld ms)\n",
+            static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(takenAfter).count()),
+            static_cast<long long>(lease.count()));
+}
+
+static void the_local_deadline_counts_from_the_last_renewal_sent(void**) {
+    FakeClock clock;
+    const auto lease = 5000ms;
+    const auto margin = lease / 10;
+    Node a(server->url(), "node-a", lease, clock);
+    std::string name = room("deadline");
+    assert_true(a.leases.claim(name));
+    clock.advance(lease - margin - 1ms);
+    assert_true(a.leases.ownsNow(name));
+    assert_true(a.leases.renewAll().empty());  // sent now: a new deadline from here
+    clock.advance(lease - margin - 1ms);
+    assert_true(a.leases.ownsNow(name));
+    clock.advance(2ms);
+    assert_false(a.leases.ownsNow(name));
+    assert_true(a.leases.ownedRooms().empty());
+    assert_false(a.leases.ownerOf(name).owner->local);  // the entry still names us, but we do not serve it
+    // The entry is still ours in NATS (real time has hardly moved): a claim takes it back with
+    // compare-and-set, and the lease holds again from this send.
+    assert_true(a.leases.claim(name));
+    assert_true(a.leases.ownsNow(name));
+}
+
+static void without_nats_a_lease_holds_until_its_deadline_then_ends(void**) {
+    FakeClock clock;
+    const auto lease = 5000ms;
+    Node a(server->url(), "node-a", lease, clock);
+    std::string name = room("partition");
+    assert_true(a.leases.claim(name));
+    server->stop();
+    clock.advance(lease / 3);
+    assert_true(a.leases.renewAll().empty());  // unreachable: not lost yet
+    assert_true(a.leases.ownsNow(name));
+    assert_true(a.leases.ownerOf(name).owner->local);  // our own lease answers without NATS
+    clock.advance(lease - lease / 3 - lease / 10);
+    assert_false(a.leases.ownsNow(name));  // given up before the entry could expire
+    std::vector<std::string> lost = a.leases.renewAll();
+    assert_int_equal(lost.size(), 1);
+    server->start();
+}
+
+static void the_registry_lists_live_nodes(void**) {
+    NatsConnection connection({server->url(), "registry", 1000ms, 500ms}, nullptr);
+    KvBucket bucket(connection.jetStream(), NodeRegistry::kBucket, 3000ms);
+    NodeRegistry one(bucket, NodeRecord{"reg-1", "ws://one/", "sip:one", "http://one/", 1});
+    NodeRegistry two(bucket, NodeRecord{"reg-2", "ws://two/", "", "", 2});
+    assert_true(one.announce());
+    assert_true(two.announce());
+    auto nodes = one.nodes();
+    assert_true(nodes.has_value());
+    int found = 0;
+    for (const NodeRecord& node : *nodes)
+        found += node.node == "reg-1" || node.node == "reg-2";
+    assert_int_equal(found, 2);
+    assert_string_equal(two.find("reg-1")->wsUrl.c_str(), "ws://one/");
+    one.withdraw();
+    assert_false(two.find("reg-1").has_value());
+    assert_false(NodeRegistry::validNodeId("a.b"));
+    assert_false(NodeRegistry::validNodeId(""));
+    assert_true(NodeRegistry::validNodeId("node-1_x"));
+}
+
+static void a_node_claims_a_room_it_is_asked_about_only_with_members_here(void**) {
+    ClusterSettings settings;
+    settings.nats = server->url();
+    settings.node = "node-x";
+    settings.lease = 3000ms;
+    ClusterNode node(settings);
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!node.openStores()) {
+        assert_true(std::chrono::steady_clock::now() < deadline);
+        std::this_thread::sleep_for(20ms);  // the background connect, polled
+    }
+    std::string name = room("asked");
+    sylk::Json value = sylk::Json::adopt(json_string(name.c_str()));
+    assert_true(json_is_null(node.owner(name, value).member("node")));  // no hub room at all
+    auto hubRoom = sylk::hub::Hub::instance().open(name);
+    // A member another node's bridge re-posted here is not a member of this node.
+    hubRoom->join(sylk::hub::Member{"janus.plugin.sylk.cluster/node-y/7", "Remote", "janus.plugin.sylk.cluster"});
+    assert_false(ClusterNode::hasLocalMembers(name));
+    assert_true(json_is_null(node.owner(name, value).member("node")));
+    hubRoom->join(sylk::hub::Member{"42", "Local", "janus.plugin.sylk.videoroom"});
+    assert_true(ClusterNode::hasLocalMembers(name));
+    sylk::Json answer = node.owner(name, value);
+    assert_string_equal(json_string_value(answer.member("node")), "node-x");
+    assert_true(json_is_true(answer.member("local")));
+    assert_string_equal(json_string_value(answer.member("room")), name.c_str());
+    assert_true(node.ownedRooms() == std::vector<std::string>{name});
+    node.leave();
+    assert_true(node.ownedRooms().empty());
+    hubRoom->leave("42");
+    hubRoom->leave("janus.plugin.sylk.cluster/node-y/7");
+}
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(room_names_become_keys_one_to_one),
+        cmocka_unit_test(lease_records_refuse_what_no_node_wrote),
+        cmocka_unit_test(one_claim_wins_renewals_hold_release_frees),
+        cmocka_unit_test(a_wrong_revision_loses_the_room_at_once),
+        cmocka_unit_test(an_unrenewed_lease_expires_and_another_node_takes_over),
+        cmocka_unit_test(the_local_deadline_counts_from_the_last_renewal_sent),
+        cmocka_unit_test(without_nats_a_lease_holds_until_its_deadline_then_ends),
+        cmocka_unit_test(the_registry_lists_live_nodes),
+        cmocka_unit_test(a_node_claims_a_room_it_is_asked_about_only_with_members_here),
+    };
+    return cmocka_run_group_tests(tests, startServer, stopServer);
+}
