@@ -37,12 +37,45 @@ ClusterNode::ClusterNode(ClusterSettings settings) : settings_(std::move(setting
                                   std::min(settings_.tick(), std::chrono::milliseconds(2000))};
     connection_ = std::make_unique<NatsConnection>(nats, [this, node = settings_.node](bool connected) {
         connected_ = connected;
+        if (connected)
+            resyncWanted_ = true;
         // libnats' thread: log and return, the lease loop acts on its next tick
         SYLK_LOG(LOG_INFO, kPackage, "node %s %s NATS", node.c_str(), connected ? "connected to" : "lost");
     });
+    bus_ = std::make_unique<NatsBus>(connection_->raw());
+    bridge_ = std::make_unique<HubBridge>(hub::Hub::instance(), *bus_, settings_.node);
+    if (!bridge_->start())
+        SYLK_LOG(LOG_ERR, kPackage, "node %s: the bus refused the bridge's subscriptions", settings_.node.c_str());
 }
 
-ClusterNode::~ClusterNode() = default;
+ClusterNode::~ClusterNode() {
+    if (bridge_)
+        bridge_->stop();  // tells the others this node goes, before the connection closes
+}
+
+void ClusterNode::keepBridge() {
+    if (!bridge_)
+        return;
+    if (resyncWanted_.exchange(false))
+        bridge_->resync();
+    std::shared_ptr<Stores> opened = stores();
+    if (!opened)
+        return;
+    std::optional<std::vector<NodeRecord>> records = opened->registry.nodes();
+    if (!records)
+        return;  // NATS did not answer: nothing is known to have gone
+    std::set<std::string> live;
+    for (const NodeRecord& record : *records)
+        live.insert(record.node);
+    for (const std::string& node : liveNodes_) {
+        if (!live.count(node) && node != settings_.node) {
+            SYLK_LOG(LOG_INFO, kPackage, "node %s: node %s left the registry; its members leave our rooms",
+                     settings_.node.c_str(), node.c_str());
+            bridge_->forgetNode(node);
+        }
+    }
+    liveNodes_ = std::move(live);
+}
 
 bool ClusterNode::openStores() {
     if (stores())
@@ -170,6 +203,13 @@ Json ClusterNode::status() const {
         .setBool("nats_connected", connected_.load()).setBool("ready", stores() != nullptr)
         .set("lease_ms", static_cast<json_int_t>(settings_.lease.count()))
         .set("owned", Json::stringArray(ownedRooms()));
+    if (bridge_) {
+        HubBridge::Stats bus = bridge_->stats();
+        status.set("bus", Json::object()
+                              .set("published", static_cast<json_int_t>(bus.published))
+                              .set("applied", static_cast<json_int_t>(bus.applied))
+                              .set("refused", static_cast<json_int_t>(bus.refused)));
+    }
     return status;
 }
 

@@ -1,5 +1,6 @@
 // This janus as a node of the cluster: its NATS connection, the two buckets, its room leases
-// and its entry in the node registry, and the answers the plugin gives from them ("owner",
+// and its entry in the node registry, the bridge that carries its hub's room events to the
+// other nodes (HubBridge over NatsBus), and the answers the plugin gives from them ("owner",
 // "nodes", "status", hub service cluster.owner). The buckets open on the lease loop's first
 // tick that reaches NATS: a node started before NATS waits for it instead of failing.
 #pragma once
@@ -11,7 +12,11 @@
 #include <vector>
 
 #include "cluster_settings.hpp"
+#include <set>
+
+#include "sylkcore/cluster/hub_bridge.hpp"
 #include "sylkcore/cluster/kv_bucket.hpp"
+#include "sylkcore/cluster/nats_bus.hpp"
 #include "sylkcore/cluster/nats_connection.hpp"
 #include "sylkcore/cluster/node_registry.hpp"
 #include "sylkcore/cluster/room_leases.hpp"
@@ -41,6 +46,10 @@ public:
     std::vector<std::string> ownedRooms() const;
     // Gives every room up and leaves the registry (shutdown), so others take over at once.
     void leave();
+    // The bridge's upkeep: after NATS came back, it asks the other nodes who is in each room
+    // again (events sent meanwhile are lost); a node whose registry entry expired (killed, cut
+    // off) has its members leave this node's rooms.
+    void keepBridge();
 
     // --- Answers; thread-safe. Throw RequestError. ---
     // {"room", "node", "local", "ws_url", "sip_uri", "http_url"}; claims the room first if
@@ -60,6 +69,11 @@ private:
     const ClusterSettings settings_;
     std::atomic<bool> connected_{false};
     std::unique_ptr<NatsConnection> connection_;
+    // Declared after the connection: destroyed (stopped) before it.
+    std::unique_ptr<NatsBus> bus_;
+    std::unique_ptr<HubBridge> bridge_;
+    std::atomic<bool> resyncWanted_{false};  // set on libnats's thread, acted on by the lease loop
+    std::set<std::string> liveNodes_;        // the lease loop's last view of the registry
     mutable std::mutex storesMutex_;
     std::shared_ptr<Stores> stores_;
 };

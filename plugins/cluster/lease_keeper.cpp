@@ -49,6 +49,7 @@ void LeaseKeeper::tick() {
     if (!node_.openStores() || !node_.connected())
         return;
     node_.announce();
+    node_.keepBridge();
     for (const std::string& room : node_.renewAll())
         SYLK_LOG(LOG_WARN, kPackage, "node %s no longer owns room %s", node_.settings().node.c_str(), room.c_str());
     std::vector<std::string> hubRooms = hub::Hub::instance().roomIds();

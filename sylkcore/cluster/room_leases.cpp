@@ -1,7 +1,7 @@
 #include "room_leases.hpp"
 
 #include "lease_record.hpp"
-#include "room_key.hpp"
+#include "room_subject.hpp"
 
 namespace sylk::cluster {
 namespace {
@@ -21,7 +21,7 @@ bool RoomLeases::claim(const std::string& room) {
     if (ownsNow(room))
         return true;
     forget(room);  // a lease past its deadline is not renewed: it is claimed afresh
-    const std::string key = roomKey(room);
+    const std::string key = RoomSubject::token(room);
     LeaseRecord record{settings_.node, wallClockMs()};
     LeaseClock::TimePoint sentAt = clock_.now();
     KvBucket::Write created = bucket_.create(key, record.encode());
@@ -45,7 +45,7 @@ bool RoomLeases::claim(const std::string& room) {
 }
 
 bool RoomLeases::renewOne(const std::string& room, Held held, LeaseClock::TimePoint sentAt) {
-    const std::string key = roomKey(room);
+    const std::string key = RoomSubject::token(room);
     LeaseRecord record{settings_.node, held.since};
     KvBucket::Write updated = bucket_.update(key, record.encode(), held.revision);
     if (updated.outcome == KvBucket::Outcome::Done) {
@@ -107,7 +107,7 @@ void RoomLeases::release(const std::string& room) {
     }
     // Only our revision is deleted: if we lost the key meanwhile, the new owner's entry stays.
     // Unreachable: the entry expires by itself within a lease.
-    bucket_.remove(roomKey(room), held->revision);
+    bucket_.remove(RoomSubject::token(room), held->revision);
 }
 
 void RoomLeases::releaseAll() {
@@ -139,7 +139,7 @@ RoomLeases::Lookup RoomLeases::ownerOf(const std::string& room) {
         if (it != held_.end() && clock_.now() < it->second.deadline)
             return {true, Owner{settings_.node, true, it->second.since}};
     }
-    KvBucket::Read read = bucket_.get(roomKey(room));
+    KvBucket::Read read = bucket_.get(RoomSubject::token(room));
     if (!read.reachable)
         return {false, std::nullopt};
     if (!read.entry)

@@ -1,4 +1,4 @@
-// Which rooms this node owns, as leases in bucket sylk_rooms (key: roomKey(room), value: a
+// Which rooms this node owns, as leases in bucket sylk_rooms (key: RoomSubject::token(room), value: a
 // LeaseRecord). The rules, and why (docs/cluster.md):
 //  - claim: create-if-absent, so of two nodes claiming at once exactly one wins;
 //  - renew: compare-and-set on the revision we last wrote; a wrong revision means somebody

@@ -8,7 +8,7 @@
 
 #include "sylkcore/cluster/lease_record.hpp"
 #include "sylkcore/cluster/node_record.hpp"
-#include "sylkcore/cluster/room_key.hpp"
+#include "sylkcore/cluster/room_subject.hpp"
 
 using sylk::cluster::LeaseRecord;
 using sylk::cluster::NodeRecord;
@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             again->httpUrl != node->httpUrl || again->started != node->started)
             __builtin_trap();
     }
-    std::string key = sylk::cluster::roomKey(std::string(bytes));
+    std::string key = sylk::cluster::RoomSubject::token(std::string(bytes));
     for (char c : key) {
         bool allowed = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
                        c == '-' || c == '=';

@@ -136,6 +136,68 @@ async def join(node, room, display):
     return session
 
 
+def data_of(event):
+    return event.get("plugindata", {}).get("data", {})
+
+
+def test_chat_and_roster_cross_nodes(cluster):
+    """Runs first, while all three nodes are up. Web users of one room on node0 and node1 see each
+    other in the roster and chat, privately too, through the bus; a user joining later on node2
+    gets what was said before (the bridge asks the other nodes for the room's history)."""
+    room = "crew.chat@example.com"
+
+    async def body():
+        sessions = []
+        try:
+            async def participant(node, display):
+                session = await Session.create(node.ws_url)
+                sessions.append(session)
+                handle = await session.attach(VIDEOROOM)
+                joined, _ = await handle.send({"request": "join", "ptype": "publisher", "room": room,
+                                               "display": display})
+                assert joined.get("videoroom") == "joined", joined
+                return handle, joined
+
+            ann, ann_joined = await participant(cluster.nodes[0], "Ann")
+            bob, bob_joined = await participant(cluster.nodes[1], "Bob")
+            ann_member = "janus.plugin.sylk.cluster/node0/janus.plugin.sylk.videoroom/%d" % ann_joined["id"]
+            bob_member = "janus.plugin.sylk.cluster/node1/janus.plugin.sylk.videoroom/%d" % bob_joined["id"]
+
+            def attendee_named(display):
+                return lambda e: data_of(e).get("attendee", {}).get("display") == display
+            # Bob learns Ann from node0's answer to his node's roster request; Ann learns Bob live.
+            bob_sees_ann = await bob.next_event(predicate=attendee_named("Ann"))
+            ann_sees_bob = await ann.next_event(predicate=attendee_named("Bob"))
+
+            await ann.send({"request": "message", "text": "hello from node0"})
+            at_bob = await bob.next_event(predicate=lambda e: "message" in data_of(e))
+            await bob.send({"request": "message", "text": "psst, node1 here", "to": data_of(bob_sees_ann)["attendee"]["id"]})
+            at_ann = await ann.next_event(predicate=lambda e: data_of(e).get("message", {}).get("private"))
+
+            # Carol opens the room on node2 after the public message: it reaches her, from the
+            # join's history or, when the other nodes' answer comes after her join, as an event.
+            carol, carol_joined = await participant(cluster.nodes[2], "Carol")
+            texts = [m["text"] for m in carol_joined.get("history", [])]
+            if "hello from node0" not in texts:
+                later = await carol.next_event(predicate=lambda e: "message" in data_of(e))
+                texts.append(data_of(later)["message"]["text"])
+            # ...and the private message was not in it.
+            return (data_of(bob_sees_ann)["attendee"], data_of(ann_sees_bob)["attendee"], data_of(at_bob)["message"],
+                    data_of(at_ann)["message"], texts, ann_member, bob_member)
+        finally:
+            for session in sessions:
+                await session.close()
+
+    bob_sees_ann, ann_sees_bob, at_bob, at_ann, carol_texts, ann_member, bob_member = run(body(), timeout=40)
+    assert bob_sees_ann["id"] == ann_member, bob_sees_ann
+    assert ann_sees_bob["id"] == bob_member, ann_sees_bob
+    assert (at_bob["text"], at_bob["display"], at_bob["from"], at_bob["private"]) == (
+        "hello from node0", "Ann", ann_member, False), at_bob
+    assert (at_ann["text"], at_ann["display"], at_ann["from"], at_ann["private"]) == (
+        "psst, node1 here", "Bob", bob_member, True), at_ann
+    assert carol_texts == ["hello from node0"], carol_texts
+
+
 def test_rooms_spread_and_survive_a_killed_node_and_a_partition(cluster):
     async def body():
         views = await Views(cluster).open()

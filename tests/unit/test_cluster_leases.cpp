@@ -23,7 +23,7 @@
 #include "sylkcore/cluster/lease_record.hpp"
 #include "sylkcore/cluster/nats_connection.hpp"
 #include "sylkcore/cluster/node_registry.hpp"
-#include "sylkcore/cluster/room_key.hpp"
+#include "sylkcore/cluster/room_subject.hpp"
 #include "sylkcore/cluster/room_leases.hpp"
 #include "sylkcore/hub/hub.hpp"
 #include "plugins/cluster/cluster_node.hpp"
@@ -36,7 +36,7 @@ using sylk::cluster::NatsConnection;
 using sylk::cluster::NodeRecord;
 using sylk::cluster::NodeRegistry;
 using sylk::cluster::RoomLeases;
-using sylk::cluster::roomKey;
+using sylk::cluster::RoomSubject;
 using sylk::cluster::ClusterNode;
 using sylk::cluster::ClusterSettings;
 
@@ -156,12 +156,12 @@ std::string room(const char* name) { return std::string(name) + ".sales@example.
 }  // namespace
 
 static void room_names_become_keys_one_to_one(void**) {
-    assert_string_equal(roomKey("team-1_a").c_str(), "team-1_a");
-    assert_string_equal(roomKey("a.b c").c_str(), "a=2Eb=20c");
-    assert_string_equal(roomKey("=").c_str(), "=3D");
-    assert_string_equal(roomKey("*>").c_str(), "=2A=3E");
-    assert_string_equal(roomKey("\xc3\xa9").c_str(), "=C3=A9");
-    assert_true(roomKey("a=2E") != roomKey("a."));
+    assert_string_equal(RoomSubject::token("team-1_a").c_str(), "team-1_a");
+    assert_string_equal(RoomSubject::token("a.b c").c_str(), "a=2Eb=20c");
+    assert_string_equal(RoomSubject::token("=").c_str(), "=3D");
+    assert_string_equal(RoomSubject::token("*>").c_str(), "=2A=3E");
+    assert_string_equal(RoomSubject::token("\xc3\xa9").c_str(), "=C3=A9");
+    assert_true(RoomSubject::token("a=2E") != RoomSubject::token("a."));
 }
 
 static void lease_records_refuse_what_no_node_wrote(void**) {
@@ -207,7 +207,7 @@ static void a_wrong_revision_loses_the_room_at_once(void**) {
     std::string name = room("lost");
     assert_true(a.leases.claim(name));
     // Somebody else writes the key (an operator, a node with a bug): our revision is stale.
-    assert_true(b.bucket.put(roomKey(name), LeaseRecord{"node-b", 1}.encode()).outcome == KvBucket::Outcome::Done);
+    assert_true(b.bucket.put(RoomSubject::token(name), LeaseRecord{"node-b", 1}.encode()).outcome == KvBucket::Outcome::Done);
     std::vector<std::string> lost = a.leases.renewAll();
     assert_int_equal(lost.size(), 1);
     assert_string_equal(lost[0].c_str(), name.c_str());
