@@ -192,6 +192,8 @@ export function resubscribe() {
   note("subscriber renewed");
   state.subscriber = null;
   state.subscriberJoined = false;
+  state.subscriberNegotiating = false;  // the old handle's offer dies with it; every feed is asked for below
+  state.pendingSubscriptions = [];
   state.feedsByMid.clear();
   state.tracks.clear();
   old?.detach({ noRequest: signalling !== "ok" });
@@ -272,7 +274,7 @@ function rejoin() {
   state.feedsByMid.clear();
   state.tracks.clear();
   Object.assign(state, { publisher: null, subscriber: null, subscriberJoined: false, myId: null, privateId: null,
-                         status: "rejoining" });
+                         subscriberNegotiating: false, pendingSubscriptions: [], status: "rejoining" });
   connect((e) => retryOrGiveUp(rejoin, e));
 }
 

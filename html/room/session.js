@@ -31,7 +31,16 @@ export function onGone(feed) {
   renderParticipants();
 }
 
+// One negotiation at a time: a second `subscribe` sent before the first offer is answered makes
+// the room send its next offer while the page still answers the first one, and the answer then
+// meets the wrong offer ("order of m-lines in answer doesn't match": two people joining at once).
+// Streams asked for meanwhile wait, and go in one request when the answer is sent.
 export function subscribeTo(streams) {
+  if (state.subscriberNegotiating) {
+    state.pendingSubscriptions.push(...streams);
+    return;
+  }
+  state.subscriberNegotiating = true;
   if (state.subscriberJoined) {
     state.subscriber.send({ message: { request: "subscribe", streams } });
     return;
@@ -43,6 +52,15 @@ export function subscribeTo(streams) {
   });
 }
 
+function negotiationDone() {
+  state.subscriberNegotiating = false;
+  const wanted = new Map();
+  for (const stream of state.pendingSubscriptions.splice(0)) {
+    if (state.participants.has(stream.feed)) wanted.set(stream.feed, stream);  // not those gone meanwhile
+  }
+  if (wanted.size) subscribeTo([...wanted.values()]);
+}
+
 export function attachSubscriber(attached) {
   state.subscriberAttaching = true;
   state.janus.attach({
@@ -51,7 +69,10 @@ export function attachSubscriber(attached) {
     success: (handle) => { state.subscriber = handle; state.subscriberAttaching = false; attached?.(handle); },
     error: (e) => { state.subscriberAttaching = false; fail(`cannot attach the subscriber: ${e}`); },
     onmessage: (msg, jsep) => {
-      if (msg.error) return fail(explain(msg));
+      if (msg.error) {
+        negotiationDone();
+        return fail(explain(msg));
+      }
       if (msg.streams) {
         for (const stream of msg.streams) {
           if (stream.feed_id !== undefined)
@@ -62,8 +83,9 @@ export function attachSubscriber(attached) {
         state.subscriber.createAnswer({
           jsep,
           tracks: [{ type: "data" }],
-          success: (answer) => state.subscriber.send({ message: { request: "start" }, jsep: answer }),
-          error: (e) => fail(`cannot answer the room's offer: ${e}`),
+          success: (answer) => state.subscriber.send({ message: { request: "start" }, jsep: answer,
+                                                       success: negotiationDone, error: negotiationDone }),
+          error: (e) => { negotiationDone(); fail(`cannot answer the room's offer: ${e}`); },
         });
       }
     },

@@ -22,6 +22,8 @@ export const state = {
   attendees: new Map(),     // members through other plugins (MSRP, SIP, XMPP): member id -> display
   chatTo: "",               // the private recipient picked in #chat-to: "" (everyone), a number or a member id
   janus: null, publisher: null, subscriber: null, subscriberJoined: false,
+  subscriberNegotiating: false,  // an offer of the room not answered yet (session.js subscribeTo)
+  pendingSubscriptions: [],      // streams asked for meanwhile
 };
 window.sylkRoom = state;
 
