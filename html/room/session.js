@@ -178,31 +178,66 @@ export function join(event) {
   $("join").disabled = true;
   $("error").textContent = "";
   state.error = null;
-  connect((e) => { fail(`cannot reach the server at ${serverUrl}: ${e}`); $("join").disabled = false; });
+  connect((e) => { fail(`cannot reach the server at ${state.server}: ${e}`); $("join").disabled = false; });
+}
+
+const CLUSTER = "janus.plugin.sylk.cluster";
+
+// In a cluster the room's media lives on its owner node (docs/cluster.md): the page asks the node
+// it reached who owns the room and, if another node does, talks to that one instead (once per
+// join: an owner that changes meanwhile is not chased). A server without the cluster plugin, or
+// a single node (its answer is "local"), goes on at once.
+function toRoomsNode(janus, room, proceed) {
+  if (state.redirected) return proceed();
+  let handle = null;
+  let settled = false;
+  const settle = (answer) => {
+    if (settled) return;
+    settled = true;
+    handle?.detach();
+    const elsewhere = answer && answer.local === false && answer.ws_url && answer.ws_url !== state.server;
+    if (!elsewhere) return proceed();
+    state.redirected = true;
+    state.server = answer.ws_url;
+    state.janus = null;  // the error callback of the session left behind is not a lost server
+    janus.destroy({ notifyDestroyed: false });
+    connect(state.unreachable);
+  };
+  janus.attach({
+    plugin: CLUSTER,
+    success: (attached) => {
+      handle = attached;
+      attached.send({ message: { request: "owner", room, joining: true }, error: () => settle(null) });
+    },
+    error: () => settle(null),  // no cluster plugin: a stock or single janus
+    onmessage: (msg) => settle(msg),  // answered on the plugin's loop (it may wait for NATS)
+  });
 }
 
 // A Janus session, the publisher handle and the join (also how reconnect.js joins again).
 // unreachable(error): the session could not be made or was lost before joining; a session
 // lost once in the room goes to reconnect.js.
 export function connect(unreachable) {
+  state.unreachable = unreachable;
   Janus.init({
     debug: false,
     dependencies: Janus.useDefaultDependencies({ adapter: window.adapter }),
     callback: () => {
+      const typed = $("room").value.trim();
+      const room = /^\d+$/.test(typed) ? Number(typed) : typed;
       const janus = new Janus({
-        server: serverUrl,
+        server: state.server,
         iceServers,
         // The subscriber handle is attached while the publisher joins (one round trip less
         // before the first remote frame); it joins the room once we are in.
-        success: () => {
+        success: () => toRoomsNode(janus, room, () => {
           attachSubscriber();
           janus.attach({
             plugin: PLUGIN,
             ...mediaHooks("publisher"),
             success: (handle) => {
               state.publisher = handle;
-              const room = $("room").value.trim();
-              handle.send({ message: { request: "join", ptype: "publisher", room: /^\d+$/.test(room) ? Number(room) : room,
+              handle.send({ message: { request: "join", ptype: "publisher", room,
                                        display: $("display").value.trim(), pin: $("pin").value || undefined } });
             },
             error: (e) => fail(`cannot attach to ${PLUGIN}: ${e}`),
@@ -213,7 +248,7 @@ export function connect(unreachable) {
               tile("local", `${$("display").value} (you)`).srcObject = new MediaStream([track]);
             },
           });
-        },
+        }),
         error: (e) => {
           if (state.janus !== janus) return;  // a session reconnect.js left behind
           state.myId ? onServerLost(e) : unreachable(e);

@@ -9,6 +9,7 @@ export const $ = (id) => document.getElementById(id);
 
 export const state = {
   status: "idle", error: null, room: null, myId: null, privateId: null,
+  server: serverUrl,        // the Janus API we talk to: the room's node in a cluster (session.js)
   participants: new Map(),  // id -> display (those publishing)
   hands: new Set(),         // ids of participants with a raised hand
   moderator: false,

@@ -153,7 +153,18 @@ bool ClusterNode::hasLocalMembers(const std::string& room) {
     return false;
 }
 
-Json ClusterNode::owner(const std::string& room, const Json& roomValue) {
+bool ClusterNode::heldForJoiner(const std::string& room) {
+    std::lock_guard<std::mutex> lock(joinersMutex_);
+    auto it = joinerClaims_.find(room);
+    if (it == joinerClaims_.end())
+        return false;
+    if (std::chrono::steady_clock::now() - it->second < settings_.lease)
+        return true;
+    joinerClaims_.erase(it);
+    return false;
+}
+
+Json ClusterNode::owner(const std::string& room, const Json& roomValue, bool joining) {
     Json answer = Json::object();
     answer.set("room", Json::borrow(roomValue.get()));
     if (!settings_.enabled()) {
@@ -168,8 +179,17 @@ Json ClusterNode::owner(const std::string& room, const Json& roomValue) {
         throw RequestError(ErrorCode::ClusterUnreachable, "NATS did not answer: the room's owner is unknown now");
     bool ownedHere = lookup.owner && lookup.owner->local;
     bool unowned = !lookup.owner || (lookup.owner->node == settings_.node && !ownedHere);
-    if (unowned && hasLocalMembers(room) && opened->leases.claim(room))
+    if (unowned && (joining || hasLocalMembers(room)) && opened->leases.claim(room)) {
         lookup.owner = RoomLeases::Owner{settings_.node, true, 0};
+        if (joining) {
+            std::lock_guard<std::mutex> lock(joinersMutex_);
+            joinerClaims_[room] = std::chrono::steady_clock::now();
+        }
+    } else if (unowned && joining) {
+        lookup = opened->leases.ownerOf(room);  // another node won the claim: that one is the answer
+        if (!lookup.reachable)
+            throw RequestError(ErrorCode::ClusterUnreachable, "NATS did not answer: the room's owner is unknown now");
+    }
     if (!lookup.owner || (lookup.owner->node == settings_.node && !lookup.owner->local)) {
         answer.set("node", Json::adopt(json_null())).setBool("local", false);
         return answer;

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -54,7 +56,12 @@ public:
     // --- Answers; thread-safe. Throw RequestError. ---
     // {"room", "node", "local", "ws_url", "sip_uri", "http_url"}; claims the room first if
     // nobody owns it and it has members here. node is null when nobody owns it.
-    Json owner(const std::string& room, const Json& roomValue);  // room: the hub's key (RoomId::key)
+    // joining: the asker is about to join the room on this node (the web app asks before it
+    // joins), so an unowned room is claimed for this node even before it has members here; the
+    // lease keeper then keeps it for a lease while the join comes.
+    Json owner(const std::string& room, const Json& roomValue, bool joining = false);  // room: RoomId::key
+    // Claimed for a joiner less than a lease ago (the lease keeper does not release it yet).
+    bool heldForJoiner(const std::string& room);
     Json nodes();
     Json status() const;
 
@@ -74,6 +81,8 @@ private:
     std::unique_ptr<HubBridge> bridge_;
     std::atomic<bool> resyncWanted_{false};  // set on libnats's thread, acted on by the lease loop
     std::set<std::string> liveNodes_;        // the lease loop's last view of the registry
+    std::mutex joinersMutex_;
+    std::map<std::string, std::chrono::steady_clock::time_point> joinerClaims_;  // room -> when claimed for a joiner
     mutable std::mutex storesMutex_;
     std::shared_ptr<Stores> stores_;
 };

@@ -57,8 +57,9 @@ void ClusterPlugin::onShutdown() {
 
 Json ClusterPlugin::ownerOf(RequestReader& reader) {
     RoomId room = RoomId::read(reader);
+    bool joining = reader.optionalBool("joining").value_or(false);
     reader.rejectUnknownFields();
-    Json answer = node_->owner(room.key, room.value);
+    Json answer = node_->owner(room.key, room.value, joining);
     answer.set("cluster", "owner");
     return answer;
 }

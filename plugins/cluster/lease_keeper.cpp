@@ -61,12 +61,12 @@ void LeaseKeeper::tick() {
         bool members = ClusterNode::hasLocalMembers(room);
         if (members && !ours && node_.claim(room))
             SYLK_LOG(LOG_INFO, kPackage, "node %s owns room %s", node_.settings().node.c_str(), room.c_str());
-        else if (!members && ours)
+        else if (!members && ours && !node_.heldForJoiner(room))
             node_.release(room);
     }
     // Rooms the hub forgot (everyone left) are released too.
     for (const std::string& room : owned) {
-        if (std::find(hubRooms.begin(), hubRooms.end(), room) == hubRooms.end())
+        if (std::find(hubRooms.begin(), hubRooms.end(), room) == hubRooms.end() && !node_.heldForJoiner(room))
             node_.release(room);
     }
 }

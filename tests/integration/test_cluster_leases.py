@@ -198,6 +198,26 @@ def test_chat_and_roster_cross_nodes(cluster):
     assert carol_texts == ["hello from node0"], carol_texts
 
 
+def test_a_page_on_another_node_moves_to_the_rooms_node(cluster):
+    """Two people open one room's link on two nodes: Ann's page (node0) asks who owns the room,
+    about to join, so node0 claims it; Bob's page on node1 is told node0 and talks to node0's
+    Janus API. Both decode each other's video and read each other's chat (Chromium)."""
+    import json
+    import subprocess
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    completed = subprocess.run(["node", os.path.join(top, "tests", "browser", "cluster_room_test.mjs"),
+                                cluster.nodes[0].http_url + "room.html", cluster.nodes[1].http_url + "room.html",
+                                "crew.video"], capture_output=True, text=True, timeout=120)
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
+    assert lines, "browser script printed nothing:\n%s\n%s" % (completed.stdout, completed.stderr)
+    result = json.loads(lines[-1])
+    assert "error" not in result, json.dumps(result, indent=1)
+    assert result["servers"] == {"Ann": cluster.nodes[0].ws_url, "Bob": cluster.nodes[0].ws_url}, result
+    assert result["pageOrigins"]["Bob"] != result["pageOrigins"]["Ann"], result  # Bob's page came from node1
+    assert result["annSees"] == ["Bob"] and result["bobSees"] == ["Ann"], result
+    assert "Bob: hello from Bob" in result["chatAtAnn"], result
+
+
 def test_rooms_spread_and_survive_a_killed_node_and_a_partition(cluster):
     async def body():
         views = await Views(cluster).open()

@@ -1,0 +1,44 @@
+// Two people open the same room's link on two nodes of a cluster: Ann on node0, then Bob on
+// node1. Node0 owns the room (Ann's page asked, about to join), so Bob's page must move to node0
+// and both must decode each other's video and read each other's chat. Prints one JSON line.
+//   node cluster_room_test.mjs http://NODE0/room.html http://NODE1/room.html ROOM
+import { launchChromium } from "./chromium.mjs";
+import { until } from "./wait.mjs";
+
+const [annBase, bobBase, room] = process.argv.slice(2);
+const result = { console: [] };
+const { context, close } = await launchChromium();
+
+async function joinAs(name, base) {
+  const page = await context.newPage();
+  page.on("pageerror", (error) => result.console.push(`${name} pageerror: ${error.message}`));
+  page.on("console", (m) => { if (m.type() === "error") result.console.push(`${name}: ${m.text()}`); });
+  await page.goto(`${base}?room=${encodeURIComponent(room)}&name=${name}&autojoin=1`);
+  await page.waitForFunction(() => window.sylkRoom?.status === "publishing" || window.sylkRoom?.error, null, { timeout: 20000 });
+  const error = await page.evaluate(() => window.sylkRoom.error);
+  if (error) throw new Error(`${name}: ${error}`);
+  return page;
+}
+
+const decodingOthers = (page) => until(page, async () => {
+  const stats = await window.sylkRoom.feedStats();
+  return Object.values(stats).some((s) => s.framesDecoded > 10) && stats;
+}, { timeout: 30000, every: 250, what: "a remote feed decoding" });
+
+try {
+  const ann = await joinAs("Ann", annBase);
+  const bob = await joinAs("Bob", bobBase);
+  const [annStats, bobStats] = await Promise.all([decodingOthers(ann), decodingOthers(bob)]);
+  result.annSees = Object.values(annStats).map((s) => s.display);
+  result.bobSees = Object.values(bobStats).map((s) => s.display);
+  result.servers = { Ann: await ann.evaluate(() => window.sylkRoom.server), Bob: await bob.evaluate(() => window.sylkRoom.server) };
+  result.pageOrigins = { Ann: new URL(ann.url()).origin, Bob: new URL(bob.url()).origin };
+  await bob.evaluate(() => window.sylkRoom.sendChat("hello from Bob"));
+  await ann.waitForFunction(() => window.sylkRoom.messages.some((m) => m.text === "hello from Bob"), null, { timeout: 10000 });
+  result.chatAtAnn = await ann.evaluate(() => window.sylkRoom.messages.map((m) => `${m.display}: ${m.text}`));
+} catch (error) {
+  result.error = String(error);
+} finally {
+  await close();
+}
+console.log(JSON.stringify(result));
