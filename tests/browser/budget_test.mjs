@@ -11,7 +11,7 @@ import { checkStep } from "./ui_check.mjs";
 const base = process.argv[2] || "http://127.0.0.1:8080/";
 const EXCLUDED = ["/javascript/janus-gateway/janus.js", "/javascript/webrtc-adapter/adapter.js"];
 const result = { pages: {}, console: [] };
-const { context, close } = await launchChromium();
+const { context, close } = await launchChromium({ shared: true });
 const origin = new URL(base).origin;
 
 async function measuredPage(name) {

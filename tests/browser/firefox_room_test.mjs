@@ -16,7 +16,7 @@ const t0 = Date.now();
 const mark = (what) => { result.timeline.push(`${what} ${Date.now() - t0}`); };
 
 // Both browsers start side by side: Firefox takes seconds to start, more on a loaded machine.
-const launched = await Promise.allSettled([launchChromium(), launchFirefox()]);
+const launched = await Promise.allSettled([launchChromium({ shared: true }), launchFirefox({ shared: true })]);
 if (launched.some((l) => l.status === "rejected")) {
   await Promise.all(launched.filter((l) => l.status === "fulfilled").map((l) => l.value.close()));
   result.error = `cannot start the browsers: ${launched.map((l) => l.reason).filter(Boolean).join("; ")}`;
@@ -68,6 +68,7 @@ try {
   const pages = [await firefox.browser.newPage(), await firefox.browser.newPage(), await chromium.context.newPage()];
   pages[0].on("pageerror", (error) => result.console.push(`Fox1 pageerror: ${error.message}`));
   await pages[0].goto(`${base}room.html?room=${encodeURIComponent(room)}`);
+  mark("join form loaded");
   await checkStep(pages[0], "firefox-room-join-form");
   mark("join form checked");
   // Chromium's participant joins while the two Firefox ones do, one after the other (a person

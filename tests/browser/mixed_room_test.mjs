@@ -8,8 +8,8 @@ const base = process.argv[2] || "http://127.0.0.1:8080/room.html";
 const room = process.argv[3] || "mixed-room";
 const result = {};
 // Both browsers start at once (Firefox's launch takes seconds on a loaded machine).
-const firefoxLaunch = launchFirefox().catch((error) => ({ error }));
-const chromium = await launchChromium();
+const firefoxLaunch = launchFirefox({ shared: true }).catch((error) => ({ error }));
+const chromium = await launchChromium({ shared: true });
 let firefox;
 
 async function waitFor(page, fn, timeoutMs, what) {

@@ -21,7 +21,7 @@ async function checkStep(page, step) {
   await auditStep(page, step);
   mark(`:${step}`);
 }
-const { context, close } = await launchChromium({ args: process.env.ONE_CAMERA ? [] : ["--use-fake-device-for-media-stream=device-count=3"] });
+const { context, close } = await launchChromium({ shared: Boolean(process.env.ONE_CAMERA), args: process.env.ONE_CAMERA ? [] : ["--use-fake-device-for-media-stream=device-count=3"] });
 await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(base).origin });
 
 async function open(url, who) {

@@ -48,7 +48,7 @@ async function say(page, text) {
 const lineWith = (text) => [...document.querySelectorAll("#messages li")].find((li) => li.textContent.includes(text))?.textContent;
 
 try {
-  firefox = await launchFirefox();
+  firefox = await launchFirefox({ shared: true });
   const ann = await joinAs("Ann");
   const ben = await joinAs("Ben");
   mark(`await waitFor(ann, "Ben in Ann's roster", () => Boolean(docu`);

@@ -26,7 +26,7 @@ const [base, room] = process.argv.slice(2);
 const NFT_TABLE = "sylk_reconnect_test";
 const names = ["Ann", "Ben", "Fox"];
 const errors = [];
-const [chromium, firefox] = await Promise.all([launchChromium(), launchFirefox()]);
+const [chromium, firefox] = await Promise.all([launchChromium({ shared: true }), launchFirefox({ shared: true })]);
 const pages = {};
 
 const say = (object) => console.log(JSON.stringify(object));

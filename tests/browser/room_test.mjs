@@ -7,7 +7,7 @@ import { launchChromium } from "./chromium.mjs";
 const base = process.argv[2] || "http://127.0.0.1:8080/room.html";
 const room = process.argv[3] || "browser-room";
 const result = { pages: {}, console: [] };
-const { context, close } = await launchChromium();
+const { context, close } = await launchChromium({ shared: true });
 
 async function joinAs(name) {
   const page = await context.newPage();

@@ -6,7 +6,7 @@ import { launchChromium } from "./chromium.mjs";
 
 const [base, room] = process.argv.slice(2);
 const result = {};
-const { context, close } = await launchChromium();
+const { context, close } = await launchChromium({ shared: true });
 
 async function open(name, extra) {
   const page = await context.newPage();

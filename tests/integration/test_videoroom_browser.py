@@ -4,7 +4,12 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from conftest import TOP
+
+# Chromium and Firefox started once for the session (conftest.py), not by each script
+pytestmark = pytest.mark.usefixtures("shared_browsers")
 
 
 def run_browser_script(script, *args, env=None):
@@ -100,6 +105,8 @@ def test_simulcast_subscribers_get_the_layer_they_ask_for(janus):
             deadline = loop.time() + 40
             while loop.time() < deadline and not on_their_layers():
                 await asyncio.sleep(0.1)
+            print("simulcast: subscribers on their layers after %.1f s: %s" % (
+                loop.time() - deadline + 40, [c.size for c in collectors if c.track.kind == "video"]))  # pytest -s
             before = {layer: video_bytes(await h.info(admin)) for layer, h in handles.items()}
             await asyncio.sleep(4)
             after = {layer: video_bytes(await h.info(admin)) for layer, h in handles.items()}
