@@ -69,6 +69,12 @@ try {
   pages[0].on("pageerror", (error) => result.console.push(`Fox1 pageerror: ${error.message}`));
   await pages[0].goto(`${base}room.html?room=${encodeURIComponent(room)}`);
   mark("join form loaded");
+  // The tab a person looks at is in front: Firefox throttles a background tab's timers and
+  // animation frames (the second Firefox tab was opened after this one), which made this one
+  // step take 10 s.
+  await pages[0].bringToFront();
+  await wait(pages[0], () => Boolean(window.sylkRoom?.prejoin), 20000);  // the page's modules are in
+  mark("join form ready");
   await checkStep(pages[0], "firefox-room-join-form");
   mark("join form checked");
   // Chromium's participant joins while the two Firefox ones do, one after the other (a person
