@@ -107,11 +107,13 @@ def shared_browsers():
     of their own in them instead of starting a browser each (seconds of CPU each, Firefox most).
     Started by the first module that asks, in the session's network namespace; ended at the end."""
     import json
+    import select
     import subprocess
     host = subprocess.Popen(["node", os.path.join(TOP, "tests", "browser", "browser_host.mjs")],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    line = host.stdout.readline()  # the endpoints, once both browsers are up
-    endpoints = json.loads(line) if line.startswith("{") else {}
+    ready, _, _ = select.select([host.stdout], [], [], 90)  # the endpoints, once both browsers are up
+    line = host.stdout.readline() if ready else ""
+    endpoints = json.loads(line) if line.startswith("{") else {}  # none: each script starts its own
     saved = {name: os.environ.get(name) for name in ("SYLK_SHARED_CHROMIUM", "SYLK_SHARED_FIREFOX")}
     if endpoints:
         os.environ["SYLK_SHARED_CHROMIUM"] = endpoints["chromium"]
