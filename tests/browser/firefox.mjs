@@ -3,7 +3,7 @@ import puppeteer from "puppeteer-core";
 
 // Every pref here was needed for WebRTC inside the test namespace: fake devices, and the two
 // permission prefs, without which Firefox gathers ICE candidates on the default route only.
-const PREFS = {
+export const FIREFOX_PREFS = {
   "media.navigator.streams.fake": true,
   "media.navigator.permission.disabled": true,
   "permissions.default.camera": 1,
@@ -12,12 +12,29 @@ const PREFS = {
   "media.peerconnection.ice.obfuscate_host_addresses": false,
 };
 
-export async function launchFirefox() {
+// shared: a browser context (user context) of the Firefox that browser_host.mjs runs
+// (SYLK_SHARED_FIREFOX, set by pytest's `shared_browsers`) when there is one; otherwise, or if
+// it cannot be reached (it takes one WebDriver BiDi session at a time), a Firefox of our own.
+// Either way `browser` has newPage() and version(), and close() ends what we started.
+export async function launchFirefox({ shared = false } = {}) {
+  const endpoint = process.env.SYLK_SHARED_FIREFOX;
+  if (shared && endpoint) {
+    let connected;
+    try {
+      connected = await puppeteer.connect({ browserWSEndpoint: endpoint, protocol: "webDriverBiDi" });
+      const context = await connected.createBrowserContext();
+      const browser = { newPage: () => context.newPage(), version: () => connected.version() };
+      return { browser, close: async () => { await context.close().catch(() => {}); await connected.disconnect(); } };
+    } catch (error) {
+      await connected?.disconnect().catch(() => {});
+      console.error(`shared Firefox at ${endpoint} not reached (${error.message}): launching one`);
+    }
+  }
   const browser = await puppeteer.launch({
     browser: "firefox",
     executablePath: process.env.FIREFOX || "/usr/bin/firefox-esr",
     headless: true,
-    extraPrefsFirefox: PREFS,
+    extraPrefsFirefox: FIREFOX_PREFS,
   });
   return { browser, close: () => browser.close() };
 }

@@ -8,7 +8,7 @@ import { checkStep } from "./ui_check.mjs";
 
 const base = process.argv[2] || "http://127.0.0.1:8080/";
 const result = { console: [] };
-const { context, close } = await launchChromium();
+const { context, close } = await launchChromium({ shared: true });
 
 try {
   const page = await context.newPage();

@@ -9,7 +9,7 @@ import { until } from "./wait.mjs";
 
 const base = process.argv[2] || "http://127.0.0.1:8080/";
 const result = { home: {}, echo: {}, console: [] };
-const { context, close } = await launchChromium();
+const { context, close } = await launchChromium({ shared: true });
 const value = (page, id) => page.evaluate((id) => document.getElementById(id).value, id);
 
 try {

@@ -7,7 +7,9 @@ import { launchFirefox } from "./firefox.mjs";
 const base = process.argv[2] || "http://127.0.0.1:8080/room.html";
 const room = process.argv[3] || "mixed-room";
 const result = {};
-const chromium = await launchChromium();
+// Both browsers start at once (Firefox's launch takes seconds on a loaded machine).
+const firefoxLaunch = launchFirefox({ shared: true }).catch((error) => ({ error }));
+const chromium = await launchChromium({ shared: true });
 let firefox;
 
 async function waitFor(page, fn, timeoutMs, what) {
@@ -16,7 +18,7 @@ async function waitFor(page, fn, timeoutMs, what) {
     const value = await page.evaluate(fn);
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
@@ -31,7 +33,8 @@ const decodes = async (page) => Object.values(await page.evaluate(() => window.s
   .filter((s) => s.framesDecoded > 10).map((s) => s.display);
 
 try {
-  firefox = await launchFirefox();
+  firefox = await firefoxLaunch;
+  if (firefox.error) throw firefox.error;
   const chromePage = await chromium.context.newPage();
   const foxPage = await firefox.browser.newPage();
   await join(chromePage, "Chro");
@@ -42,7 +45,7 @@ try {
       result[name] = await decodes(page);
       if (result[name].length >= 1) break;
       if (Date.now() > deadline) throw new Error(`${name} decodes nothing: ${JSON.stringify(await page.evaluate(() => window.sylkRoom.feedStats()))}`);
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 200));
     }
   }
   await foxPage.evaluate(() => window.sylkRoom.sendChat("hello from Firefox"));
@@ -53,6 +56,7 @@ try {
   result.error = String(error);
 } finally {
   await chromium.close();
-  if (firefox) await firefox.close();
+  firefox = await firefoxLaunch;
+  if (!firefox.error) await firefox.close();
 }
 console.log(JSON.stringify(result));

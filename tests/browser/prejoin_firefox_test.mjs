@@ -15,7 +15,7 @@ let firefox;
 const waitFor = (page, what, fn, arg, timeout = 20000) => until(page, fn, { arg, timeout, what, every: 250 });
 
 try {
-  firefox = await launchFirefox();
+  firefox = await launchFirefox({ shared: true });
   const ann = await firefox.browser.newPage();
   await ann.setViewport({ width: 1280, height: 800 });
   await ann.goto(`${base}r/${encodeURIComponent(room)}`);

@@ -21,7 +21,10 @@ async function checkStep(page, step) {
   await auditStep(page, step);
   mark(`:${step}`);
 }
-const { context, close } = await launchChromium({ args: process.env.ONE_CAMERA ? [] : ["--use-fake-device-for-media-stream=device-count=3"] });
+// Three fake cameras for the main flow's pickers (a Chromium of its own: a switch); the PIN
+// room's flow picks no camera and takes the shared Chromium.
+const threeCameras = mode === "main" && !process.env.ONE_CAMERA;
+const { context, close } = await launchChromium({ shared: !threeCameras, args: threeCameras ? ["--use-fake-device-for-media-stream=device-count=3"] : [] });
 await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(base).origin });
 
 async function open(url, who) {

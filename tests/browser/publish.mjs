@@ -5,7 +5,7 @@
 import { launchChromium } from "./chromium.mjs";
 
 const [base, room, name, extra = ""] = process.argv.slice(2);
-const { context, close } = await launchChromium();
+const { context, close } = await launchChromium({ shared: true });
 const stop = async () => { await close(); process.exit(0); };
 process.stdin.on("close", stop);
 process.stdin.resume();

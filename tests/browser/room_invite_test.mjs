@@ -8,7 +8,7 @@ import { checkStep } from "./ui_check.mjs";
 
 const [base, room, target, phoneName] = process.argv.slice(2);
 const result = { console: [], steps: [] };
-const { context, close } = await launchChromium();
+const { context, close } = await launchChromium({ shared: true });
 
 async function joinAs(name) {
   const page = await context.newPage();

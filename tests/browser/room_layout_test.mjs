@@ -13,10 +13,10 @@ const room = process.argv[3] || "layout-room";
 const result = { console: [], timings: {} };
 const started = Date.now();
 const mark = (step) => { result.timings[step] = Date.now() - started; };
-const chromium = await launchChromium();
+const chromium = await launchChromium({ shared: true });
 let firefox;
 // Firefox starts while the Chromium pages work (its launch takes seconds on a loaded machine).
-const firefoxLaunch = launchFirefox().catch((error) => ({ error }));
+const firefoxLaunch = launchFirefox({ shared: true }).catch((error) => ({ error }));
 
 async function poll(page, fn, arg, timeoutMs, what) {
   const deadline = Date.now() + timeoutMs;
@@ -84,7 +84,7 @@ const stageOf = (page) => page.evaluate(() => ({ stage: window.sylkRoom.stageTil
 try {
   const names = ["Ann", "Ben", "Cat"];
   const pages = [];
-  for (const name of names) pages.push(await joinAs(name));
+  for (const name of names) pages.push(await joinAs(name));  // one after the other: see room_test.mjs
   const [ann, ben, cat] = pages;
   const ids = Object.fromEntries(await Promise.all(names.map(async (name, i) => [name, await pages[i].evaluate(() => window.sylkRoom.myId)])));
   result.ids = ids;

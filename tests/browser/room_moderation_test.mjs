@@ -16,7 +16,7 @@ import { checkStep } from "./ui_check.mjs";
 const base = process.argv[2] || "http://127.0.0.1:8080/room.html";
 const room = process.argv[3] || "moderated-room";
 const result = { console: [], steps: [] };
-const { context, close } = await launchChromium();
+const { context, close } = await launchChromium({ shared: true });
 const folder = mkdtempSync(join(tmpdir(), "sylk-room-files-"));
 const sha = (bytes) => createHash("sha256").update(bytes).digest("hex");
 
@@ -55,6 +55,7 @@ async function send(page, text) {
 }
 
 try {
+  // One after the other (see room_test.mjs: joining at once races in the page)
   const ann = await joinAs("Ann");
   const ben = await joinAs("Ben");
   const cat = await joinAs("Cat");

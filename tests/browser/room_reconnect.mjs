@@ -26,7 +26,7 @@ const [base, room] = process.argv.slice(2);
 const NFT_TABLE = "sylk_reconnect_test";
 const names = ["Ann", "Ben", "Fox"];
 const errors = [];
-const [chromium, firefox] = await Promise.all([launchChromium(), launchFirefox()]);
+const [chromium, firefox] = await Promise.all([launchChromium({ shared: true }), launchFirefox({ shared: true })]);
 const pages = {};
 
 const say = (object) => console.log(JSON.stringify(object));
@@ -183,7 +183,7 @@ async function tryAgain() {
 const commands = { "drop-media": dropMedia, "drop-websocket": dropWebsocket, "mute": mute, "expect-gone": expectGone, "try-again": tryAgain };
 
 try {
-  for (const name of names) pages[name] = await joinAs(name);
+  for (const name of names) pages[name] = await joinAs(name);  // one after the other: see room_test.mjs
   await Promise.all(names.map((name) => until(pages[name], async () => Object.values(await Promise.race(
     [window.sylkRoom.feedStats(), new Promise((resolve) => setTimeout(resolve, 2000, {}))]))
     .filter((feed) => feed.framesDecoded > 10).length === 2, 30000, `${name} decoding the two others`)));

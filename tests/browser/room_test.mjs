@@ -7,7 +7,7 @@ import { launchChromium } from "./chromium.mjs";
 const base = process.argv[2] || "http://127.0.0.1:8080/room.html";
 const room = process.argv[3] || "browser-room";
 const result = { pages: {}, console: [] };
-const { context, close } = await launchChromium();
+const { context, close } = await launchChromium({ shared: true });
 
 async function joinAs(name) {
   const page = await context.newPage();
@@ -26,18 +26,32 @@ async function decodingFrom(page, count, timeoutMs = 30000) {
     const stats = await page.evaluate(() => window.sylkRoom.feedStats());
     if (Object.values(stats).filter((s) => s.framesDecoded > 10).length >= count) return;
     if (Date.now() > deadline) throw new Error(`not decoding ${count} feeds: ${JSON.stringify(stats)}`);
-    await page.waitForTimeout(500);
+    await page.waitForTimeout(200);
+  }
+}
+
+// Each page's statistics once every feed of `first` decoded more frames since and brought some
+// audio (what pytest asserts of them), or after timeoutMs (pytest then says which did not).
+async function statsGrownSince(page, first, timeoutMs = 10000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stats = await page.evaluate(() => window.sylkRoom.feedStats());
+    const grown = Object.entries(first).every(([feed, was]) => stats[feed]?.framesDecoded > was.framesDecoded &&
+                                                                stats[feed]?.audioBytes > 0);
+    if (grown || Date.now() > deadline) return stats;
+    await page.waitForTimeout(200);
   }
 }
 
 try {
   const names = ["Ann", "Ben", "Cat"];
   const pages = [];
+  // One after the other: two publishers appearing at once can make a page answer the room's
+  // second subscriber offer before its first (a race of the page's, left to the room's owners)
   for (const name of names) pages.push(await joinAs(name));
   await Promise.all(pages.map((page) => decodingFrom(page, 2)));
   const first = await Promise.all(pages.map((page) => page.evaluate(() => window.sylkRoom.feedStats())));
-  await pages[0].waitForTimeout(2000);
-  const second = await Promise.all(pages.map((page) => page.evaluate(() => window.sylkRoom.feedStats())));
+  const second = await Promise.all(pages.map((page, i) => statsGrownSince(page, first[i])));
   names.forEach((name, i) => { result.pages[name] = { first: first[i], second: second[i] }; });
 
   await pages[0].evaluate(() => window.sylkRoom.sendChat("hello from Ann"));
@@ -66,7 +80,7 @@ try {
       const ann = Object.values(stats).find((s) => s.display === "Ann");
       if (ann?.screen?.framesDecoded > 10) break;
       if (Date.now() > deadline) throw new Error(`no screen from Ann: ${JSON.stringify(stats)}`);
-      await page.waitForTimeout(500);
+      await page.waitForTimeout(200);
     }
   }
   result.screenTiles = await Promise.all(pages.slice(1).map((page) => page.evaluate(

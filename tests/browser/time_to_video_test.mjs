@@ -14,7 +14,7 @@ const base = process.argv[2] || "http://127.0.0.1:8080/room.html";
 const room = process.argv[3] || "ttv-room";
 const runs = Number(process.argv[4] || 3);
 const result = { runs: [], console: [] };
-const { context, close } = await launchChromium();
+const { context, close } = await launchChromium({ shared: true });
 
 // Installed before the page's own scripts: watches every <video> for the first frame of a remote
 // track (one the room's subscriber received: window.sylkRoom.tracks), and polls the subscriber's

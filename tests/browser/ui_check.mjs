@@ -42,6 +42,17 @@ function browserName(page) {
   return isPlaywright(page) ? "chromium" : "firefox";
 }
 
+// After a resize: the page's resize handlers and ResizeObserver callbacks have run, and its
+// layout with them, once two animation frames have passed (a frame runs resize events, then
+// rAF callbacks, then layout and the observers). Bounded by the 150 ms this used to wait
+// outright, for a page whose frames do not come (a hidden tab).
+async function layoutSettled(page) {
+  await page.evaluate(() => Promise.race([
+    new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))),
+    new Promise((r) => setTimeout(r, 150)),
+  ]));
+}
+
 // Runs axe-core in the page; returns the violations of serious or critical impact, each as
 // {id, impact, help, targets}.
 export async function auditPage(page) {
@@ -68,7 +79,7 @@ export async function checkStep(page, step, { throwOnViolation = true, widths = 
   const screenshots = [];
   for (const name of widths) {
     await setViewport(page, WIDTHS[name]);
-    await new Promise((r) => setTimeout(r, 150));  // let a resize-driven layout settle
+    await layoutSettled(page);
     for (const v of await auditPage(page)) violations.push({ width: name, ...v });
     const path = join(dir, `${step}-${name}-${browserName(page)}.png`);
     await page.screenshot({ path });

@@ -97,3 +97,36 @@ def prosody(request):
     if not alive:
         pytest.fail("prosody died during the tests:\n%s" % server.log_tail())
     server.remove()
+
+
+@pytest.fixture(scope="session")
+def shared_browsers():
+    """One Chromium and one Firefox for the session's browser scripts (tests/browser/browser_host.mjs):
+    a module asks for them with pytestmark = pytest.mark.usefixtures("shared_browsers"), and its
+    scripts that call launchChromium/launchFirefox with { shared: true } get a browser context
+    of their own in them instead of starting a browser each (seconds of CPU each, Firefox most).
+    Started by the first module that asks, in the session's network namespace; ended at the end."""
+    import json
+    import select
+    import subprocess
+    host = subprocess.Popen(["node", os.path.join(TOP, "tests", "browser", "browser_host.mjs")],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    ready, _, _ = select.select([host.stdout], [], [], 90)  # the endpoints, once both browsers are up
+    line = host.stdout.readline() if ready else ""
+    endpoints = json.loads(line) if line.startswith("{") else {}  # none: each script starts its own
+    saved = {name: os.environ.get(name) for name in ("SYLK_SHARED_CHROMIUM", "SYLK_SHARED_FIREFOX")}
+    if endpoints:
+        os.environ["SYLK_SHARED_CHROMIUM"] = endpoints["chromium"]
+        os.environ["SYLK_SHARED_FIREFOX"] = endpoints["firefox"]
+    yield endpoints
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    host.stdin.close()
+    try:
+        host.wait(30)
+    except subprocess.TimeoutExpired:
+        host.kill()
+        host.wait()

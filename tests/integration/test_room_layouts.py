@@ -9,8 +9,13 @@ import asyncio
 import json
 import os
 
+import pytest
+
 from conftest import run
 from harness.room_members import RoomPhone
+
+# Chromium and Firefox started once for the session (conftest.py), not by each script
+pytestmark = pytest.mark.usefixtures("shared_browsers")
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROOM = "layouts"

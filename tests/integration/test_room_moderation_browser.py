@@ -9,12 +9,17 @@ import re
 import shutil
 import tempfile
 
+import pytest
+
 from conftest import TOP, run
 from harness.processes import spawn
 from harness.rtp_peer import RtpPeer
 from test_audiomixer import Voice, tone_db
 from test_sip_focus import SCENARIOS, wait_for
 from test_videoroom_browser import run_browser_script
+
+# Chromium and Firefox started once for the session (conftest.py), not by each script
+pytestmark = pytest.mark.usefixtures("shared_browsers")
 
 
 def test_chat_files_and_moderation_in_chromium(janus):

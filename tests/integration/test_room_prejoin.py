@@ -7,8 +7,13 @@ import os
 import subprocess
 import urllib.parse
 
+import pytest
+
 from conftest import TOP, run
 from harness.janus_api import Session
+
+# Chromium and Firefox started once for the session (conftest.py), not by each script
+pytestmark = pytest.mark.usefixtures("shared_browsers")
 
 ROOM = "prejoin room ü/1"
 PIN_ROOM = "pin-room"

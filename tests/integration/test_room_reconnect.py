@@ -20,6 +20,9 @@ from conftest import BUILD, TOP, run
 from harness.janus_process import JanusProcess, sanitizer_env
 from test_videoroom_api import Participant
 
+# Chromium and Firefox started once for the session (conftest.py), not by each script
+pytestmark = pytest.mark.usefixtures("shared_browsers")
+
 WS_PORT, ADMIN_PORT, HTTP_PORT = 8288, 7288, 8180
 NFT_TABLE = "sylk_reconnect_test"
 

@@ -4,7 +4,12 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from conftest import TOP
+
+# Chromium and Firefox started once for the session (conftest.py), not by each script
+pytestmark = pytest.mark.usefixtures("shared_browsers")
 
 
 def run_browser_script(script, *args, env=None):
@@ -89,14 +94,19 @@ def test_simulcast_subscribers_get_the_layer_they_ask_for(janus):
                 await handle.send({"request": "start"}, jsep={"type": "answer", "sdp": pc.localDescription.sdp})
                 configured, _ = await handle.send({"request": "configure", "streams": [{"mid": video_mid, "substream": layer}]})
                 handles[layer] = handle
-            await asyncio.sleep(4)  # layers settle after keyframes
-            # A loaded machine (CI runs two shards side by side) may take longer for the first
-            # frame of a layer to arrive and decode: wait for it rather than failing.
+            # Each subscriber is on its layer once it decodes frames of it: the low one a
+            # picture at most half as wide as the high one's (a layer switch waits for a
+            # keyframe of the layer). A loaded machine (CI runs two shards side by side) may take
+            # long for that: wait for it, then measure; the asserts below say what was seen.
+            def on_their_layers():
+                sizes = [c.size for c in collectors if c.track.kind == "video"]
+                return len(sizes) >= 2 and all(sizes) and sizes[0][0] * 2 <= sizes[1][0]
             loop = asyncio.get_running_loop()
             deadline = loop.time() + 40
-            while loop.time() < deadline and not (
-                    len(collectors) >= 2 and all(c.size for c in collectors if c.track.kind == "video")):
-                await asyncio.sleep(0.25)
+            while loop.time() < deadline and not on_their_layers():
+                await asyncio.sleep(0.1)
+            print("simulcast: subscribers on their layers after %.1f s: %s" % (
+                loop.time() - deadline + 40, [c.size for c in collectors if c.track.kind == "video"]))  # pytest -s
             before = {layer: video_bytes(await h.info(admin)) for layer, h in handles.items()}
             await asyncio.sleep(4)
             after = {layer: video_bytes(await h.info(admin)) for layer, h in handles.items()}

@@ -4,7 +4,12 @@ get each other's chat; the echo test runs in Firefox. Every step runs axe-core a
 screenshots (tests/browser/ui_check.mjs)."""
 import json
 
+import pytest
+
 from test_videoroom_browser import run_browser_script
+
+# Chromium and Firefox started once for the session (conftest.py), not by each script
+pytestmark = pytest.mark.usefixtures("shared_browsers")
 
 
 def test_two_firefox_and_one_chromium_in_a_room_and_the_echo_test(janus):

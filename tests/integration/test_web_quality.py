@@ -7,7 +7,12 @@ import json
 import os
 import statistics
 
+import pytest
+
 from test_videoroom_browser import run_browser_script
+
+# Chromium and Firefox started once for the session (conftest.py), not by each script
+pytestmark = pytest.mark.usefixtures("shared_browsers")
 
 BUDGET_BYTES = 200 * 1024  # a page's own code and styles, uncompressed; janus.js and adapter.js not counted
 TIME_TO_VIDEO_MS = 2000
