@@ -84,7 +84,8 @@ const stageOf = (page) => page.evaluate(() => ({ stage: window.sylkRoom.stageTil
 try {
   const names = ["Ann", "Ben", "Cat"];
   const pages = [];
-  for (const name of names) pages.push(await joinAs(name));  // one after the other: see room_test.mjs
+  pages.push(await joinAs(names[0]));  // first: she makes the room, so she moderates it
+  pages.push(...await Promise.all(names.slice(1).map(joinAs)));
   const [ann, ben, cat] = pages;
   const ids = Object.fromEntries(await Promise.all(names.map(async (name, i) => [name, await pages[i].evaluate(() => window.sylkRoom.myId)])));
   result.ids = ids;

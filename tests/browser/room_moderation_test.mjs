@@ -55,10 +55,8 @@ async function send(page, text) {
 }
 
 try {
-  // One after the other (see room_test.mjs: joining at once races in the page)
-  const ann = await joinAs("Ann");
-  const ben = await joinAs("Ben");
-  const cat = await joinAs("Cat");
+  const ann = await joinAs("Ann");  // first: she makes the room, so she moderates it
+  const [ben, cat] = await Promise.all([joinAs("Ben"), joinAs("Cat")]);
   const roster = (page, name) => page.locator("#participants li", { hasText: name });
   await roster(ann, "Cat").waitFor({ timeout: 10000 });
   await roster(ben, "Cat").waitFor({ timeout: 10000 });

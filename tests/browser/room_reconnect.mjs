@@ -183,7 +183,8 @@ async function tryAgain() {
 const commands = { "drop-media": dropMedia, "drop-websocket": dropWebsocket, "mute": mute, "expect-gone": expectGone, "try-again": tryAgain };
 
 try {
-  for (const name of names) pages[name] = await joinAs(name);  // one after the other: see room_test.mjs
+  pages.Ann = await joinAs("Ann");  // first: she makes the room; Ben and Fox join at once
+  await Promise.all(["Ben", "Fox"].map(async (name) => { pages[name] = await joinAs(name); }));
   await Promise.all(names.map((name) => until(pages[name], async () => Object.values(await Promise.race(
     [window.sylkRoom.feedStats(), new Promise((resolve) => setTimeout(resolve, 2000, {}))]))
     .filter((feed) => feed.framesDecoded > 10).length === 2, 30000, `${name} decoding the two others`)));

@@ -46,9 +46,10 @@ async function statsGrownSince(page, first, timeoutMs = 10000) {
 try {
   const names = ["Ann", "Ben", "Cat"];
   const pages = [];
-  // One after the other: two publishers appearing at once can make a page answer the room's
-  // second subscriber offer before its first (a race of the page's, left to the room's owners)
-  for (const name of names) pages.push(await joinAs(name));
+  // Ann first (she makes the room, so she moderates it), then Ben and Cat at once: Ben's page
+  // gets Cat's feed while it still answers the room's first offer (session.js negotiates one at a time)
+  pages.push(await joinAs(names[0]));
+  pages.push(...await Promise.all(names.slice(1).map(joinAs)));
   await Promise.all(pages.map((page) => decodingFrom(page, 2)));
   const first = await Promise.all(pages.map((page) => page.evaluate(() => window.sylkRoom.feedStats())));
   const second = await Promise.all(pages.map((page, i) => statsGrownSince(page, first[i])));
