@@ -41,10 +41,21 @@ def wait_for_port(port, process, what, timeout=30.0):
     raise RuntimeError("%s did not listen on port %d within %.0f s" % (what, port, timeout))
 
 
-def start(command, log_path, cwd=None):
+def janus_env():
+    """A build made with ASan+UBSan (./sylk test's second pass sets SYLK_JANUS_SANITIZERS to the
+    runtimes) loads only into a janus that preloads them; other builds need nothing."""
+    env = dict(os.environ)
+    if os.environ.get("SYLK_JANUS_SANITIZERS"):
+        env.update({"LD_PRELOAD": os.environ["SYLK_JANUS_SANITIZERS"],
+                    "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1",
+                    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"})
+    return env
+
+
+def start(command, log_path, env=None):
     log = open(log_path, "w")
     # A session of its own: Ctrl-C in the shell that ran `up` does not reach the cluster.
-    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True)
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
 
 
 def up(args):
@@ -77,7 +88,8 @@ def up(args):
                 cluster_options={"nats": nats_url, "node": name, "lease_ms": args.lease_ms,
                                  "ws_url": "ws://127.0.0.1:%d/" % ws_port,
                                  "http_url": "http://127.0.0.1:%d/" % http_port})
-            process = start(["janus", "-F", os.path.join(run_dir, "conf"), "-o"], os.path.join(run_dir, "janus.log"))
+            process = start(["janus", "-F", os.path.join(run_dir, "conf"), "-o"], os.path.join(run_dir, "janus.log"),
+                            env=janus_env())
             record(name, "janus", process)
             nodes.append((name, process, ws_port, admin_port, http_port, secret))
         for name, process, ws_port, *_ in nodes:
