@@ -98,6 +98,9 @@ def front():
     try:
         running.start()
         yield running
+        # A sanitizer report or a crash ends janus: node0 must have lived through the module.
+        if not running.nodes[0].alive():
+            pytest.fail("node0 died during the test:\n%s" % running.nodes[0].log_tail())
     finally:
         running.stop()
 
@@ -156,7 +159,8 @@ def test_a_stopped_node_leaves_the_set(front):
 
     async def body():
         web = await join(node0, ROOM, "Ann")
-        node1.stop()
+        stopped = node1.stop()
+        assert stopped == 0, "node1 ended with %s:\n%s" % (stopped, node1.log_tail())
         down = "node down: sip:127.0.0.1:%d" % SIP_PORTS[1]
         started = time.monotonic()
         while down not in front.front_log():  # its OPTIONS pings go unanswered
