@@ -24,7 +24,8 @@ Json ConferenceFocus::status() const {
     Json json = Json::object();
     json.set("active_calls", activeCalls_.load())
         .set("calls_answered", static_cast<json_int_t>(callsAnswered_.load()))
-        .set("calls_refused", static_cast<json_int_t>(callsRefused_.load()));
+        .set("calls_refused", static_cast<json_int_t>(callsRefused_.load()))
+        .set("calls_redirected", static_cast<json_int_t>(callsRedirected_.load()));
     return json;
 }
 

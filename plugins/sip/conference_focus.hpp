@@ -103,6 +103,10 @@ private:
     // room_callers and room_secret: false after answering 403 or a 401 digest challenge.
     bool admitCaller(nua_handle_s* handle, const sip_s* sip);
     std::string makeNonce() const;
+    // In a cluster, a room another node owns (hub service cluster.owner, joining): answers 302
+    // with that node's Contact and returns true. Without the service, or when NATS does not
+    // answer, or the room is ours or the owner advertises no sip_uri: false, the call is ours.
+    bool redirectToOwner(nua_handle_s* handle, const std::string& room);
     bool nonceFresh(const std::string& nonce) const;
     void onMessage(nua_handle_s* handle, const sip_s* sip);
     void endCall(nua_handle_s* handle);
@@ -200,6 +204,7 @@ private:
     std::map<nua_handle_s*, Call> calls_;  // SIP thread only
     std::atomic<uint64_t> callsAnswered_{0};
     std::atomic<uint64_t> callsRefused_{0};
+    std::atomic<uint64_t> callsRedirected_{0};
     std::atomic<int> activeCalls_{0};
     uint64_t sessionIds_ = 1;
     int ticks_ = 0;

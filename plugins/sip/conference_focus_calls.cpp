@@ -40,6 +40,8 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
         stack_.refuse(handle, 404, sip_404_Not_found, "call a room: sip:room@host");
         return;
     }
+    if (redirectToOwner(handle, room))
+        return;
     // A room takes audio, chat (MSRP), or both; neither is 488 (SylkServer's behaviour).
     std::string offer = bodyOf(sip);
     if (offer.empty()) {

@@ -57,9 +57,11 @@ class JanusProcess:
             self.run_dir, self.build_dir, ws_port, admin_port, http_port, ice_interfaces=self.ice_interfaces,
             test_plugins=self.test_plugins, stock_plugins=self.stock_plugins, debug_level=4,
             sip_rtp_timeout=6,  # short, so that the RTP timeout tests end soon
-            sip_tls_port=5081,  # not 5061: sipp takes the first free port from 5061 up for itself
             sip_options=self.sip_options, event_loops=self.event_loops,
-            mixer_threads=self.mixer_threads, event_handler=self.event_handler, **self.run_options)
+            mixer_threads=self.mixer_threads, event_handler=self.event_handler,
+            # not 5061: sipp takes the first free port from 5061 up for itself (run_options may
+            # give another: nodes of a cluster on one host each need their own)
+            **{"sip_tls_port": 5081, **self.run_options})
         self.log = open(self.log_path, "w")
         env = dict(os.environ)
         env.update(self.env or {})

@@ -1,0 +1,183 @@
+"""Issue 15, the SIP front: Kamailio (conf/kamailio-cluster-front.cfg.sample, as shipped) in
+front of two janus nodes of a cluster (nats-server, each node's SIP plugin on its own port),
+sipp phones calling sip:<room>@front. The dispatcher spreads calls round robin over the nodes;
+a node that does not own the room answers 302 with the owner's Contact and the front relays
+the call there, so the phone gets its 200 from the owner without seeing the 302. A stopped
+node stops answering the front's OPTIONS pings and leaves the set: calls go to the live node."""
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from conftest import BUILD, run
+from harness.janus_api import Admin
+from harness.janus_process import JanusProcess, sanitizer_env
+from harness.kamailio_registrar import KamailioRegistrar
+from harness.nats_server import NatsServer
+from test_cluster_leases import join
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SAMPLE = os.path.join(TOP, "conf", "kamailio-cluster-front.cfg.sample")
+SCENARIO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sip", "front_call.xml")
+CLUSTER = "janus.plugin.sylk.cluster"
+SIP = "janus.plugin.sylk.sip"
+LEASE_MS = 2000
+FRONT_PORT = 5170
+SIP_PORTS = [5160, 5161]  # node i's SIP plugin
+ROOM = "front.room"       # a dot: the cluster encodes it
+WITHOUT = ["msrp", "xmpp", "irc"]  # what could clash on fixed ports and the test does not need
+
+
+class Front:
+    def __init__(self):
+        self.folder = tempfile.mkdtemp(prefix="sylk-front-")
+        self.nats = NatsServer(os.path.join(self.folder, "nats"))
+        self.nodes = []
+        self.kamailio = None
+
+    def start(self):
+        self.nats.start()
+        for index in range(2):
+            name = "node%d" % index
+            ws_port, admin_port, http_port = 8330 + index, 7330 + index, 8430 + index
+            options = {"nats": self.nats.url, "node": name, "lease_ms": LEASE_MS,
+                       "ws_url": "ws://127.0.0.1:%d/" % ws_port, "sip_uri": "sip:127.0.0.1:%d" % SIP_PORTS[index]}
+            self.nodes.append(JanusProcess(
+                BUILD, os.path.join(self.folder, name), ws_port=ws_port, admin_port=admin_port, http_port=http_port,
+                env=sanitizer_env(), test_plugins=False, sip_options={"sip_port": SIP_PORTS[index]},
+                run_options={"without_plugins": WITHOUT, "cluster_options": options, "sip_tls_port": 0}))
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda node: node.start(timeout=40), self.nodes))
+        # The shipped sample, with this test's address, node list and short timers defined first
+        # (a ping each second; 2 s for an answer, so a node slowed by a loaded machine is not
+        # taken for dead).
+        nodes_list = os.path.join(self.folder, "dispatcher.list")
+        with open(nodes_list, "w") as out:
+            out.writelines("1 sip:127.0.0.1:%d\n" % port for port in SIP_PORTS)
+        wrapper = os.path.join(self.folder, "front.cfg.in")
+        with open(wrapper, "w") as out:
+            out.write('#!define FRONT_LISTEN udp:127.0.0.1:%d\n#!define FRONT_DISPATCHER_LIST "%s"\n'
+                      '#!define FRONT_PING_INTERVAL 1\n#!define FRONT_REPLY_TIMEOUT_MS 2000\n'
+                      'include_file "%s"\n' % (FRONT_PORT, nodes_list, SAMPLE))
+        self.kamailio = KamailioRegistrar(self.folder, port=FRONT_PORT, template=wrapper).start()
+        return self
+
+    def stop(self):
+        if self.kamailio:
+            self.kamailio.stop()
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda node: node.stop(), self.nodes))
+        self.nats.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def front_log(self):
+        with open(self.kamailio.log_path, errors="replace") as handle:
+            return handle.read()
+
+    def call(self, name):
+        """One sipp phone calling the room through the front; returns what it sent and received."""
+        trace = os.path.join(self.folder, name + ".log")
+        done = subprocess.run(["sipp", "127.0.0.1:%d" % FRONT_PORT, "-sf", SCENARIO, "-m", "1", "-i", "127.0.0.1",
+                               "-p", "0", "-nostdin", "-timeout", "20s", "-trace_msg", "-message_file", trace,
+                               "-set", "room", ROOM, "-set", "rtpport", "40000"],
+                              cwd=self.folder, capture_output=True, timeout=30)
+        text = open(trace, errors="replace").read() if os.path.exists(trace) else ""
+        assert done.returncode == 0, "sipp failed (%d):\n%s\n%s" % (done.returncode, done.stderr[-1500:], text[-3000:])
+        return text
+
+
+@pytest.fixture(scope="module")
+def front():
+    running = Front()
+    try:
+        running.start()
+        yield running
+        # A sanitizer report or a crash ends janus: node0 must have lived through the module.
+        if not running.nodes[0].alive():
+            pytest.fail("node0 died during the test:\n%s" % running.nodes[0].log_tail())
+    finally:
+        running.stop()
+
+
+async def focus_counters(node):
+    admin = await Admin.open(node.admin_url, node.admin_secret)
+    try:
+        return (await admin.message_plugin(SIP, {"request": "status"}))["focus"]
+    finally:
+        await admin.close()
+
+
+async def owned_by(node):
+    admin = await Admin.open(node.admin_url, node.admin_secret)
+    try:
+        return set((await admin.message_plugin(CLUSTER, {"request": "status"}))["owned"])
+    finally:
+        await admin.close()
+
+
+def answered_by_node0(trace):
+    """The phone's 200 came from node0 (its Contact), and no 302 reached the phone."""
+    assert re.search(r"SIP/2\.0 200 OK.*?Contact: <sip:%s@127\.0\.0\.1:%d" % (re.escape(ROOM), SIP_PORTS[0]), trace, re.S), trace
+    assert "SIP/2.0 302" not in trace, trace
+
+
+def test_a_call_sent_to_another_node_reaches_the_rooms_owner(front):
+    node0, node1 = front.nodes
+
+    async def body():
+        web = await join(node0, ROOM, "Ann")  # the room's first member: node0 claims it
+        deadline = time.monotonic() + 4 * LEASE_MS / 1000
+        while ROOM not in await owned_by(node0):
+            assert time.monotonic() < deadline, "node0 never owned the room"
+            await asyncio.sleep(0.05)
+        before = [await focus_counters(node) for node in front.nodes]
+        loop = asyncio.get_running_loop()
+        # Round robin over two nodes: of two calls, one is sent to node1 first.
+        traces = [await loop.run_in_executor(None, front.call, "call%d" % i) for i in range(2)]
+        after = [await focus_counters(node) for node in front.nodes]
+        await web.close()
+        return before, traces, after
+
+    before, traces, after = run(body(), timeout=60)
+    for trace in traces:
+        answered_by_node0(trace)
+    delta = lambda i, key: after[i][key] - before[i][key]
+    assert delta(1, "calls_redirected") == 1 and delta(1, "calls_answered") == 0, (before, after)
+    assert delta(0, "calls_answered") == 2 and delta(0, "calls_redirected") == 0, (before, after)
+    log = front.front_log()
+    assert "follows the owner: sip:%s@127.0.0.1:%d" % (ROOM, SIP_PORTS[0]) in log, log[-3000:]
+
+
+def test_a_stopped_node_leaves_the_set(front):
+    node0, node1 = front.nodes
+
+    async def body():
+        web = await join(node0, ROOM, "Ann")
+        stopped = node1.stop()
+        assert stopped == 0, "node1 ended with %s:\n%s" % (stopped, node1.log_tail())
+        down = "node down: sip:127.0.0.1:%d" % SIP_PORTS[1]
+        started = time.monotonic()
+        while down not in front.front_log():  # its OPTIONS pings go unanswered
+            assert time.monotonic() - started < 8, front.front_log()[-3000:]
+            await asyncio.sleep(0.05)
+        taken_out = time.monotonic() - started
+        before = await focus_counters(node0)
+        loop = asyncio.get_running_loop()
+        traces = [await loop.run_in_executor(None, front.call, "late%d" % i) for i in range(2)]
+        after = await focus_counters(node0)
+        await web.close()
+        return taken_out, before, traces, after
+
+    taken_out, before, traces, after = run(body(), timeout=60)
+    print("node1 out of the set %.2f s after it stopped" % taken_out)
+    for trace in traces:
+        answered_by_node0(trace)
+    assert after["calls_answered"] - before["calls_answered"] == 2
+    # The calls went to node0 straight away: none waited out node1 first.
+    assert "tries the next node" not in front.front_log()
