@@ -18,6 +18,8 @@
 #include <string>
 #include <thread>
 
+#include "nats_test_server.hpp"
+// Last: cmocka defines fail(), which the standard headers declare.
 #include "cmocka_cpp.hpp"
 #include "sylkcore/cluster/kv_bucket.hpp"
 #include "sylkcore/cluster/lease_record.hpp"
@@ -42,79 +44,6 @@ using sylk::cluster::ClusterSettings;
 
 namespace {
 
-// nats-server -js on 127.0.0.1:<free port>, its store in a fresh temporary folder.
-class NatsServer {
-public:
-    NatsServer() {
-        char pattern[] = "/tmp/sylk-nats-XXXXXX";
-        if (!mkdtemp(pattern))
-            throw std::runtime_error("mkdtemp");
-        store_ = pattern;
-        port_ = freePort();
-        start();
-    }
-    ~NatsServer() {
-        stop();
-        std::error_code ignored;
-        std::filesystem::remove_all(store_, ignored);
-    }
-    std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
-
-    void start() {
-        std::string port = std::to_string(port_);
-        pid_ = fork();
-        if (pid_ == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);  // a crashed test leaves no server behind
-            int null = open("/dev/null", O_WRONLY);
-            dup2(null, STDOUT_FILENO);
-            dup2(null, STDERR_FILENO);
-            execlp("nats-server", "nats-server", "-js", "-a", "127.0.0.1", "-p", port.c_str(), "-sd", store_.c_str(),
-                   static_cast<char*>(nullptr));
-            _exit(127);
-        }
-        auto deadline = std::chrono::steady_clock::now() + 10s;
-        while (std::chrono::steady_clock::now() < deadline) {
-            if (accepts())
-                return;
-            std::this_thread::sleep_for(20ms);  // polling for the listener, not a wait for an effect
-        }
-        throw std::runtime_error("nats-server did not start");
-    }
-    void stop() {
-        if (pid_ <= 0)
-            return;
-        kill(pid_, SIGKILL);
-        waitpid(pid_, nullptr, 0);
-        pid_ = -1;
-    }
-
-private:
-    static int freePort() {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof address;
-        bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-        getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-        close(fd);
-        return ntohs(address.sin_port);
-    }
-    bool accepts() const {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        address.sin_port = htons(static_cast<uint16_t>(port_));
-        bool ok = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-        close(fd);
-        return ok;
-    }
-
-    std::string store_;
-    int port_ = 0;
-    pid_t pid_ = -1;
-};
 
 class FakeClock : public LeaseClock {
 public:

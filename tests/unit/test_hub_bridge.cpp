@@ -29,6 +29,7 @@
 #include "sylkcore/hub/events.hpp"
 #include "sylkcore/hub/hub.hpp"
 
+#include "nats_test_server.hpp"
 // Last: cmocka defines fail(), which <fstream> declares.
 #include "cmocka_cpp.hpp"
 
@@ -45,7 +46,6 @@ const char kAnn[] = "janus.plugin.sylk.videoroom/1";  // on node a
 const char kBob[] = "janus.plugin.sylk.sip/2";        // on node b
 const std::string kCluster = "janus.plugin.sylk.cluster/";
 
-pid_t serverPid = -1;
 std::string serverUrl;
 
 bool waitUntil(const std::function<bool()>& done, int ms = 5000) {
@@ -56,18 +56,6 @@ bool waitUntil(const std::function<bool()>& done, int ms = 5000) {
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     return true;
-}
-
-int freeLoopbackPort() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t length = sizeof address;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    close(fd);
-    return ntohs(address.sin_port);
 }
 
 natsConnection* connect() {
@@ -150,20 +138,11 @@ Member member(const std::string& id, const std::string& display, bool moderator 
     return m;
 }
 
+NatsServer* server = nullptr;
+
 int startServer(void**) {
-    int port = freeLoopbackPort();
-    serverUrl = "nats://127.0.0.1:" + std::to_string(port);
-    serverPid = fork();
-    if (serverPid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, STDOUT_FILENO);
-        dup2(devnull, STDERR_FILENO);
-        std::string portText = std::to_string(port);
-        // Debian installs it in /usr/sbin, which a user's PATH may lack.
-        const char* server = access("/usr/sbin/nats-server", X_OK) == 0 ? "/usr/sbin/nats-server" : "nats-server";
-        execlp(server, "nats-server", "-a", "127.0.0.1", "-p", portText.c_str(), nullptr);
-        _exit(127);
-    }
+    server = new NatsServer();
+    serverUrl = server->url();
     natsConnection* probe = connect();
     if (!probe)
         return -1;
@@ -172,10 +151,8 @@ int startServer(void**) {
 }
 
 int stopServer(void**) {
-    if (serverPid > 0) {
-        kill(serverPid, SIGTERM);
-        waitpid(serverPid, nullptr, 0);
-    }
+    delete server;
+    server = nullptr;
     return 0;
 }
 
