@@ -11,7 +11,7 @@
 //    server, a long outage) is replaced: the page joins the room again with the same name and
 //    PIN, keeping the chat shown. After kAttempts failed tries, with a growing pause, the page
 //    says the server cannot be reached and offers to try again.
-import { $, params, state } from "./state.js";
+import { $, params, serverUrl, state } from "./state.js";
 import { attachSubscriber, connect, onGone, onPublishers, subscribeTo } from "./session.js";
 import { publishOwnFeed } from "./media.js";
 
@@ -236,7 +236,9 @@ function claim() {
     },
     error: (e) => {
       if (state.janus !== janus) return;
-      if (/no such session/i.test(String(e))) rejoin();
+      // A page that moved to the room's node (cluster) asks again who owns the room rather than
+      // waiting for a node that may be gone: the room moves to a live node within its lease.
+      if (/no such session/i.test(String(e)) || state.redirected) rejoin();
       else retryOrGiveUp(claim, e);
     },
   });
@@ -275,6 +277,8 @@ function rejoin() {
   state.tracks.clear();
   Object.assign(state, { publisher: null, subscriber: null, subscriberJoined: false, myId: null, privateId: null,
                          subscriberNegotiating: false, pendingSubscriptions: [], status: "rejoining" });
+  // Through the node the page came from, which says again where the room is now (session.js).
+  Object.assign(state, { server: serverUrl, redirected: false });
   connect((e) => retryOrGiveUp(rejoin, e));
 }
 

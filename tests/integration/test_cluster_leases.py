@@ -6,18 +6,14 @@ gives its rooms up before another node claims them, and at no moment do two node
 the same room. Node 2 reaches NATS through a relay the test black-holes for the partition."""
 import asyncio
 import os
-import shutil
 import signal
-import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from conftest import BUILD, run
 from harness.janus_api import Admin, Session
-from harness.janus_process import JanusProcess, sanitizer_env
-from harness.nats_server import BlackholeRelay, NatsServer
+from harness.cluster_nodes import ClusterNodes
 
 CLUSTER = "janus.plugin.sylk.cluster"
 VIDEOROOM = "janus.plugin.sylk.videoroom"
@@ -25,53 +21,17 @@ LEASE_MS = 2000
 TICK_S = LEASE_MS / 3 / 1000
 ROOMS = ["team.%d@example.com" % i for i in range(12)]  # dots: keys must encode them
 NODES = ["node0", "node1", "node2"]
-# Only what the test needs: three nodes in one namespace must not fight over SIP/MSRP ports.
-WITHOUT = ["audiomixer", "sip", "msrp", "xmpp", "irc"]
-
-
-class Cluster:
-    def __init__(self):
-        self.folder = tempfile.mkdtemp(prefix="sylk-cluster-")
-        self.nats = NatsServer(os.path.join(self.folder, "nats"))
-        self.relay = None
-        self.nodes = []
-        self.killed = set()  # nodes the test killed on purpose
-
-    def start(self):
-        self.nats.start()
-        self.relay = BlackholeRelay(self.nats.port)  # node2's way to NATS
-        for index, name in enumerate(NODES):
-            url = self.relay.url if name == "node2" else self.nats.url
-            ws_port, admin_port, http_port = 8300 + index, 7300 + index, 8400 + index
-            options = {"nats": url, "node": name, "lease_ms": LEASE_MS,
-                       "ws_url": "ws://127.0.0.1:%d/" % ws_port, "http_url": "http://127.0.0.1:%d/" % http_port}
-            self.nodes.append(JanusProcess(
-                BUILD, os.path.join(self.folder, name), ws_port=ws_port, admin_port=admin_port, http_port=http_port,
-                env=sanitizer_env(), test_plugins=False,
-                run_options={"without_plugins": WITHOUT, "cluster_options": options}))
-        with ThreadPoolExecutor(len(self.nodes)) as pool:  # the three start in parallel
-            list(pool.map(lambda node: node.start(timeout=40), self.nodes))
-        return self
-
-    def stop(self):
-        with ThreadPoolExecutor(max(1, len(self.nodes))) as pool:  # node2 waits out NATS timeouts
-            list(pool.map(lambda node: node.stop(), self.nodes))
-        if self.relay:
-            self.relay.close()
-        self.nats.stop()
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    running = Cluster()
+    running = ClusterNodes(BUILD, NODES, LEASE_MS, relayed=["node2"])  # node2 reaches NATS through a relay
     try:
         running.start()
         yield running
-        # A sanitizer report or a crash ends janus: the nodes the test did not kill must be alive.
-        dead = [(name, node) for name, node in zip(NODES, running.nodes) if name not in running.killed and not node.alive()]
+        dead = running.dead_unexpectedly()
         if dead:
-            pytest.fail("%s died during the test:\n%s" % (dead[0][0], dead[0][1].log_tail()))
+            pytest.fail("%s died during the test:\n%s" % (dead[0], dead[1].log_tail()))
     finally:
         running.stop()
 

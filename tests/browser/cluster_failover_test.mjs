@@ -1,0 +1,44 @@
+// The room's node dies under a page that moved to it: Ann opens the room on node0 (node0 owns
+// it), Bob opens the link on node1 and moves to node0. The script prints {"ready": ...} and
+// waits for a line on stdin: the test has killed node0. Bob's page must find the room again on
+// its way back through node1 (which claims the room once node0's lease lapses), join it as Bob,
+// and publish. Prints one JSON line.
+//   node cluster_failover_test.mjs http://NODE0/room.html http://NODE1/room.html ROOM
+import readline from "node:readline";
+import { launchChromium } from "./chromium.mjs";
+import { until } from "./wait.mjs";
+
+const [annBase, bobBase, room] = process.argv.slice(2);
+const result = { console: [] };
+const { context, close } = await launchChromium();
+const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+
+async function joinAs(name, base) {
+  const page = await context.newPage();
+  page.on("pageerror", (error) => result.console.push(`${name} pageerror: ${error.message}`));
+  await page.goto(`${base}?room=${encodeURIComponent(room)}&name=${name}&autojoin=1`);
+  await page.waitForFunction(() => window.sylkRoom?.status === "publishing" || window.sylkRoom?.error, null, { timeout: 20000 });
+  const error = await page.evaluate(() => window.sylkRoom.error);
+  if (error) throw new Error(`${name}: ${error}`);
+  return page;
+}
+
+try {
+  const ann = await joinAs("Ann", annBase);
+  const bob = await joinAs("Bob", bobBase);
+  result.before = await bob.evaluate(() => ({ server: window.sylkRoom.server, id: window.sylkRoom.myId }));
+  console.log(JSON.stringify({ ready: result.before }));
+  await lines.next();  // node0 is dead now
+  const killedAt = Date.now();
+  const back = await until(bob, () => window.sylkRoom.status === "publishing" && window.sylkRoom.connection === "ok" &&
+    { server: window.sylkRoom.server, id: window.sylkRoom.myId, actions: window.sylkRoom.reconnections.map((r) => r.action) },
+  { timeout: 30000, every: 100, what: "Bob back in the room" });
+  result.after = { ...back, seconds: (Date.now() - killedAt) / 1000 };
+  result.display = await bob.evaluate(() => document.getElementById("display")?.value);
+  await ann.close();
+} catch (error) {
+  result.error = String(error);
+} finally {
+  await close();
+}
+console.log(JSON.stringify(result));

@@ -1,0 +1,67 @@
+"""A cluster for a test: one nats-server with JetStream and janus nodes that are its members
+(janus.plugin.sylk.cluster), each with its own ports and folder, started in parallel and stopped
+by PID. Node i listens on base ports + i. Nodes named in `relayed` reach NATS through a
+BlackholeRelay the test can cut (a partition)."""
+import os
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+
+from harness.janus_process import JanusProcess, sanitizer_env
+from harness.nats_server import BlackholeRelay, NatsServer
+
+# Only what the cluster tests need by default: nodes in one namespace must not fight over the
+# fixed SIP/MSRP/XMPP/IRC ports.
+WITHOUT = ["audiomixer", "sip", "msrp", "xmpp", "irc"]
+
+
+class ClusterNodes:
+    def __init__(self, build, names, lease_ms, ws_port=8300, admin_port=7300, http_port=8400,
+                 relayed=(), without_plugins=WITHOUT):
+        self.build = build
+        self.names = list(names)
+        self.lease_ms = lease_ms
+        self.ports = (ws_port, admin_port, http_port)
+        self.relayed = set(relayed)
+        self.without_plugins = without_plugins
+        self.folder = tempfile.mkdtemp(prefix="sylk-cluster-")
+        self.nats = NatsServer(os.path.join(self.folder, "nats"))
+        self.relay = None
+        self.nodes = []
+        self.killed = set()  # nodes the test killed on purpose
+
+    def start(self):
+        self.nats.start()
+        if self.relayed:
+            self.relay = BlackholeRelay(self.nats.port)
+        for index, name in enumerate(self.names):
+            url = self.relay.url if name in self.relayed else self.nats.url
+            ws_port, admin_port, http_port = (port + index for port in self.ports)
+            options = {"nats": url, "node": name, "lease_ms": self.lease_ms,
+                       "ws_url": "ws://127.0.0.1:%d/" % ws_port, "http_url": "http://127.0.0.1:%d/" % http_port}
+            self.nodes.append(JanusProcess(
+                self.build, os.path.join(self.folder, name), ws_port=ws_port, admin_port=admin_port,
+                http_port=http_port, env=sanitizer_env(), test_plugins=False,
+                run_options={"without_plugins": self.without_plugins, "cluster_options": options}))
+        with ThreadPoolExecutor(len(self.nodes)) as pool:  # they start in parallel
+            list(pool.map(lambda node: node.start(timeout=40), self.nodes))
+        return self
+
+    def node(self, name):
+        return self.nodes[self.names.index(name)]
+
+    def dead_unexpectedly(self):
+        """(name, node) of the first node the test did not kill that is not alive (a sanitizer
+        report or a crash ends janus), or None."""
+        for name, node in zip(self.names, self.nodes):
+            if name not in self.killed and not node.alive():
+                return name, node
+        return None
+
+    def stop(self):
+        with ThreadPoolExecutor(max(1, len(self.nodes))) as pool:  # a cut-off node waits out NATS timeouts
+            list(pool.map(lambda node: node.stop(), self.nodes))
+        if self.relay:
+            self.relay.close()
+        self.nats.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
