@@ -178,6 +178,7 @@ export function join(event) {
   $("join").disabled = true;
   $("error").textContent = "";
   state.error = null;
+  Object.assign(state, { server: serverUrl, redirected: false });  // a new join asks where the room is again
   connect((e) => { fail(`cannot reach the server at ${state.server}: ${e}`); $("join").disabled = false; });
 }
 
@@ -188,14 +189,19 @@ const CLUSTER = "janus.plugin.sylk.cluster";
 // join: an owner that changes meanwhile is not chased). A server without the cluster plugin, or
 // a single node (its answer is "local"), goes on at once.
 function toRoomsNode(janus, room, proceed) {
-  if (state.redirected) return proceed();
   let handle = null;
   let settled = false;
+  // A plugin that cannot answer (its node waits for NATS) does not hold the join up for long.
+  const timer = setTimeout(() => settle(null), 5000);
   const settle = (answer) => {
     if (settled) return;
     settled = true;
+    clearTimeout(timer);
     handle?.detach();
-    const elsewhere = answer && answer.local === false && answer.ws_url && answer.ws_url !== state.server;
+    // Asked again on the node it moved to (the owner then holds the room for this join), but
+    // never moved twice.
+    const elsewhere = !state.redirected && answer && answer.local === false && answer.ws_url &&
+      answer.ws_url !== state.server;
     if (!elsewhere) return proceed();
     state.redirected = true;
     state.server = answer.ws_url;

@@ -1,6 +1,7 @@
 #include "cluster_node.hpp"
 
 #include <chrono>
+#include <iterator>
 #include <stdexcept>
 
 #include "sylkcore/hub/hub.hpp"
@@ -74,7 +75,18 @@ void ClusterNode::keepBridge() {
             bridge_->forgetNode(node);
         }
     }
+    // A node that (re)appears after we forgot it (it was cut off longer than a lease) does not
+    // ask us for anything: we ask it, and everyone else, who is in our rooms.
+    bool newcomer = false;
+    for (const std::string& node : live)
+        newcomer = newcomer || (!liveNodes_.empty() && !liveNodes_.count(node) && node != settings_.node);
+    if (newcomer)
+        bridge_->resync();
     liveNodes_ = std::move(live);
+    // Claims for joiners that never came (or whose room went elsewhere) are forgotten.
+    std::lock_guard<std::mutex> lock(joinersMutex_);
+    for (auto it = joinerClaims_.begin(); it != joinerClaims_.end();)
+        it = std::chrono::steady_clock::now() - it->second >= settings_.lease ? joinerClaims_.erase(it) : std::next(it);
 }
 
 bool ClusterNode::openStores() {

@@ -137,6 +137,10 @@ bool HubBridge::start() {
     std::lock_guard serial(startStop_);
     if (running_)
         return true;
+    // A node restarted under the same id within a lease never left the registry, so nobody
+    // forgot its old process's members: this node's first word says it is gone (before any
+    // subscription, so we do not hear it ourselves; our new members' joins come after it).
+    bus_.publish(kNodeGoneSubject, BusCodec::encode(BusPayload{BusPayload::Type::NodeGone, nodeId_, {}, {}}));
     gate_ = std::make_shared<HandlerGate>();
     auto gate = gate_;
     inbox_ = bus_.newInbox();
@@ -181,9 +185,11 @@ void HubBridge::stop() {
     std::lock_guard serial(startStop_);
     if (!running_.exchange(false))
         return;
-    bus_.publish(kNodeGoneSubject, BusCodec::encode(BusPayload{BusPayload::Type::NodeGone, nodeId_, {}, {}}));
     hub_.removeLifecycle(lifecycle_);
     gate_->close();  // no bus handler or listener of ours runs past this
+    // Said after the last local event we publish: one published later (a join) would reach the
+    // others after it and stay there.
+    bus_.publish(kNodeGoneSubject, BusCodec::encode(BusPayload{BusPayload::Type::NodeGone, nodeId_, {}, {}}));
     std::map<std::string, std::unique_ptr<RoomLink>> links;
     {
         std::lock_guard lock(mutex_);

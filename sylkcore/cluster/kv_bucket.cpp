@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "../log.hpp"
+
 namespace sylk::cluster {
 namespace {
 
@@ -57,6 +59,23 @@ KvBucket::KvBucket(jsCtx* jetStream, const std::string& name, std::chrono::milli
     }
     if (status != NATS_OK)
         throw std::runtime_error("NATS bucket " + name_ + ": " + natsStatus_GetText(status));
+    // Whoever made the bucket set its TTL. A node with another lease would believe it owns a
+    // room longer (or shorter) than the entry lives, and two nodes could own it at once: refuse.
+    kvStatus* bucketStatus = nullptr;
+    if (kvStore_Status(&bucketStatus, store_) == NATS_OK) {
+        int64_t bucketTtlNs = kvStatus_TTL(bucketStatus);
+        kvStatus_Destroy(bucketStatus);
+        int64_t wantedNs = std::chrono::duration_cast<std::chrono::nanoseconds>(ttl).count();
+        if (bucketTtlNs != wantedNs) {
+            kvStore_Destroy(store_);
+            store_ = nullptr;
+            std::string why = "NATS bucket " + name_ + " has a TTL of " + std::to_string(bucketTtlNs / 1000000) +
+                              " ms, this node's lease is " + std::to_string(wantedNs / 1000000) +
+                              " ms: every node of a cluster needs the same lease_ms";
+            SYLK_LOG(LOG_ERR, "cluster", "%s", why.c_str());  // the caller retries quietly each tick
+            throw std::runtime_error(why);
+        }
+    }
 }
 
 KvBucket::~KvBucket() { kvStore_Destroy(store_); }

@@ -56,6 +56,9 @@ NatsConnection::NatsConnection(const Settings& settings, StateListener listener)
     check(natsOptions_SetReconnectWait(options, 200), "reconnect wait");
     check(natsOptions_SetPingInterval(options, settings.pingInterval.count()), "ping interval");
     check(natsOptions_SetMaxPingsOut(options, 2), "pings out");
+    // Subscriptions (one per open room on the bus) share libnats's delivery pool instead of a
+    // thread each; each keeps its order (one worker per subscription).
+    check(natsOptions_UseGlobalMessageDelivery(options, true), "global message delivery");
 
     callbacks_ = new NatsCallbackState{{}, std::move(listener)};
     try {

@@ -232,6 +232,16 @@ static void the_registry_lists_live_nodes(void**) {
     assert_false(NodeRegistry::validNodeId("a.b"));
     assert_false(NodeRegistry::validNodeId(""));
     assert_true(NodeRegistry::validNodeId("node-1_x"));
+
+    // A node configured with another lease cannot use the bucket: its leases would outlive the
+    // entries (two owners) or lapse before them.
+    bool refused = false;
+    try {
+        KvBucket other(connection.jetStream(), NodeRegistry::kBucket, 5000ms);
+    } catch (const std::runtime_error& error) {
+        refused = std::string(error.what()).find("same lease_ms") != std::string::npos;
+    }
+    assert_true(refused);
 }
 
 static void a_node_claims_a_room_it_is_asked_about_only_with_members_here(void**) {
