@@ -26,7 +26,7 @@ ClusterPlugin::ClusterPlugin() : Plugin(kInfo) {}
 
 void ClusterPlugin::configure(const janus::PluginConfig& config) {
     ClusterSettings settings = ClusterSettings::read(config);
-    node_ = std::make_unique<ClusterNode>(settings);
+    node_ = std::make_shared<ClusterNode>(settings);
     if (settings.enabled()) {
         keeper_ = std::make_unique<LeaseKeeper>(*node_);
         SYLK_LOG(LOG_INFO, kInfo.package, "node %s joins the cluster at %s (lease %lld ms)", settings.node.c_str(),
@@ -42,7 +42,7 @@ void ClusterPlugin::configure(const janus::PluginConfig& config) {
     onAdminRequest("owner", &ClusterPlugin::owner);
     onAdminRequest("nodes", &ClusterPlugin::nodes);
     onAdminRequest("status", &ClusterPlugin::status);
-    hub::Services::instance().offer(kOwnerService, [this](const Json& request) { return ownerService(request); });
+    hub::Services::instance().offer(kOwnerService, [node = node_](const Json& request) { return ownerService(*node, request); });
 }
 
 std::shared_ptr<janus::PluginSession> ClusterPlugin::newSession(janus::Handle* handle) {
@@ -55,16 +55,16 @@ void ClusterPlugin::onShutdown() {
     node_.reset();
 }
 
-Json ClusterPlugin::ownerOf(RequestReader& reader) {
+Json ClusterPlugin::ownerOf(ClusterNode& node, RequestReader& reader) {
     RoomId room = RoomId::read(reader);
     bool joining = reader.optionalBool("joining").value_or(false);
     reader.rejectUnknownFields();
-    Json answer = node_->owner(room.key, room.value, joining);
+    Json answer = node.owner(room.key, room.value, joining);
     answer.set("cluster", "owner");
     return answer;
 }
 
-Reply ClusterPlugin::owner(RequestReader& reader, const Request&) { return Reply{ownerOf(reader), {}}; }
+Reply ClusterPlugin::owner(RequestReader& reader, const Request&) { return Reply{ownerOf(*node_, reader), {}}; }
 
 Reply ClusterPlugin::nodes(RequestReader& reader, const Request&) {
     reader.rejectUnknownFields();
@@ -80,10 +80,10 @@ Reply ClusterPlugin::status(RequestReader& reader, const Request&) {
     return Reply{answer, {}};
 }
 
-Json ClusterPlugin::ownerService(const Json& request) {
+Json ClusterPlugin::ownerService(ClusterNode& node, const Json& request) {
     RequestReader reader(request.get());
     reader.optionalString("request");  // callers may name the request as on the API
-    return ownerOf(reader);
+    return ownerOf(node, reader);
 }
 
 }  // namespace sylk::cluster

@@ -33,10 +33,12 @@ private:
     Reply sessionNodes(ClusterSession&, RequestReader& reader, const Request& request) { return nodes(reader, request); }
     Reply sessionStatus(ClusterSession&, RequestReader& reader, const Request& request) { return status(reader, request); }
     // Hub service cluster.owner: {"room": R} -> the owner answer.
-    Json ownerService(const Json& request);
-    Json ownerOf(RequestReader& reader);
+    static Json ownerService(ClusterNode& node, const Json& request);
+    static Json ownerOf(ClusterNode& node, RequestReader& reader);
 
-    std::unique_ptr<ClusterNode> node_;
+    // Shared with the hub service's handler: a call in flight on another plugin's thread when
+    // janus shuts us down keeps the node alive until it returns.
+    std::shared_ptr<ClusterNode> node_;
     std::unique_ptr<LeaseKeeper> keeper_;  // only with a cluster configured
 };
 
