@@ -143,7 +143,8 @@ def run_scenario(janus, scenario, expect_audio):
     assert result["received"]["text"] == "hello web", result
     assert result["composingShown"], result
     assert result["events"][:3] == ["registered", "incomingcall", "accepted"], result
-    assert result["events"][-1] == "hangup", result
+    # the call's own events end with the hang-up; the call history's "call" record may follow it
+    assert [event for event in result["events"] if event != "call"][-1] == "hangup", result
     assert status == 488 and "Warning: 399 sylk" in head, head
     assert left == [], left
     assert janus.alive()

@@ -147,7 +147,8 @@ def test_a_sip_chat_client_chats_with_a_web_phone_user(janus):
     assert result["sent"]["messageId"] == message_id and result["receipts"][message_id] == "displayed", result
     assert "hello SIP (displayed)" in result["listAfterOut"], result
     assert result["events"][:3] == ["registered", "incomingcall", "accepted"], result
-    assert result["events"][-1] == "hangup", result
+    # the call's own events end with the hang-up; the call history's "call" record may follow it
+    assert [event for event in result["events"] if event != "call"][-1] == "hangup", result
     assert "displayedsent" in result["events"], result   # the gateway took the page's displayed
     assert left == [], left          # the BYE closed the direct session
     assert janus.alive()
@@ -244,6 +245,7 @@ def test_a_web_user_calls_a_sip_chat_client(janus):
     assert "error" not in result, json.dumps(result, indent=1)
     assert result["chatVisible"] and "hi from SIP" in result["listAfterIn"], result
     assert result["events"][:2] == ["registered", "calling"] and "accepted" in result["events"], result
-    assert result["events"][-1] == "hangup", result
+    # the call's own events end with the hang-up; the call history's "call" record may follow it
+    assert [event for event in result["events"] if event != "call"][-1] == "hangup", result
     assert status == 0, errors.decode(errors="replace")[-1000:]
     assert janus.alive()
