@@ -198,7 +198,9 @@ try {
   await checkStep(ann, "screen-share");
   mark("screen-share-checked");
   await ben.evaluate(() => window.sylkRoom.stopScreen());
-  result.shareEnded = await poll(ann, () => !document.querySelector("#grid .tile[id$='-screen']") && window.sylkRoom.layout, null, 15000, "share ended");
+  // 30 s: the ASan pass of a loaded CI run once took longer than 15 s (the room's new offer and
+  // the page's answer under the sanitizers, beside the other shard)
+  result.shareEnded = await poll(ann, () => !document.querySelector("#grid .tile[id$='-screen']") && window.sylkRoom.layout, null, 30000, "share ended");
 
   // Raised hands in the order raised: the one with the higher id first, so that the room's
   // order by id would differ
