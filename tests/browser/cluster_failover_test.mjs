@@ -6,6 +6,7 @@
 //   node cluster_failover_test.mjs http://NODE0/room.html http://NODE1/room.html ROOM
 import readline from "node:readline";
 import { launchChromium } from "./chromium.mjs";
+import { joinRoom } from "./room_pages.mjs";
 import { until } from "./wait.mjs";
 
 const [annBase, bobBase, room] = process.argv.slice(2);
@@ -13,15 +14,7 @@ const result = { console: [] };
 const { context, close } = await launchChromium();
 const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 
-async function joinAs(name, base) {
-  const page = await context.newPage();
-  page.on("pageerror", (error) => result.console.push(`${name} pageerror: ${error.message}`));
-  await page.goto(`${base}?room=${encodeURIComponent(room)}&name=${name}&autojoin=1`);
-  await page.waitForFunction(() => window.sylkRoom?.status === "publishing" || window.sylkRoom?.error, null, { timeout: 20000 });
-  const error = await page.evaluate(() => window.sylkRoom.error);
-  if (error) throw new Error(`${name}: ${error}`);
-  return page;
-}
+const joinAs = (name, base) => joinRoom(context, base, room, name, result.console);
 
 try {
   const ann = await joinAs("Ann", annBase);

@@ -3,22 +3,14 @@
 // and both must decode each other's video and read each other's chat. Prints one JSON line.
 //   node cluster_room_test.mjs http://NODE0/room.html http://NODE1/room.html ROOM
 import { launchChromium } from "./chromium.mjs";
+import { joinRoom } from "./room_pages.mjs";
 import { until } from "./wait.mjs";
 
 const [annBase, bobBase, room] = process.argv.slice(2);
 const result = { console: [] };
 const { context, close } = await launchChromium();
 
-async function joinAs(name, base) {
-  const page = await context.newPage();
-  page.on("pageerror", (error) => result.console.push(`${name} pageerror: ${error.message}`));
-  page.on("console", (m) => { if (m.type() === "error") result.console.push(`${name}: ${m.text()}`); });
-  await page.goto(`${base}?room=${encodeURIComponent(room)}&name=${name}&autojoin=1`);
-  await page.waitForFunction(() => window.sylkRoom?.status === "publishing" || window.sylkRoom?.error, null, { timeout: 20000 });
-  const error = await page.evaluate(() => window.sylkRoom.error);
-  if (error) throw new Error(`${name}: ${error}`);
-  return page;
-}
+const joinAs = (name, base) => joinRoom(context, base, room, name, result.console);
 
 const decodingOthers = (page) => until(page, async () => {
   const stats = await window.sylkRoom.feedStats();
