@@ -294,10 +294,11 @@ void Gateway::onInviteResponse(GatewaySession& session, int status, const char* 
 }
 
 void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
-    deliverInvite(handle, sip, stack_.currentListener(), false);
+    deliverInvite(handle, sip, stack_.currentListener(), 0);
 }
 
-void Gateway::deliverInvite(nua_handle_s* handle, const sip_s* sip, int listener, bool alreadyRinging) {
+void Gateway::deliverInvite(nua_handle_s* handle, const sip_s* sip, int listener, int64_t ringingSinceUs) {
+    const bool alreadyRinging = ringingSinceUs != 0;
     auto session = contacts_[requestUser(sip)].lock();
     if (!session && forXmppUser(sip)) {
         session = takeXmppSession(sip);
@@ -370,6 +371,8 @@ void Gateway::deliverInvite(nua_handle_s* handle, const sip_s* sip, int listener
     call.state = CallState::Ringing;
     call.incoming = true;
     call.listener = listener;
+    if (alreadyRinging)
+        call.startedUs = ringingSinceUs;  // a kept ring handed over: the call began when it came
     // The media follows the offer's family, which may differ from the INVITE's (dual stack).
     for (int i = 0; i < stack_.listeners(); ++i) {
         if ((stack_.ip(i).find(':') != std::string::npos) == (peer->address.find(':') != std::string::npos))
