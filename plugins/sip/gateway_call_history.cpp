@@ -24,11 +24,17 @@ namespace {
 
 constexpr char kComponent[] = "janus.plugin.sylk.sip";
 
-const char* outcomeOf(const SipCall& call) {
+// The callee refused our call: 603 Decline, or busy (486, 600), which is also how most phones
+// (and the stock janus SIP plugin's decline) reject a call.
+bool calleeRefused(int code) {
+    return code == 486 || code == 600 || code == 603;
+}
+
+const char* outcomeOf(const SipCall& call, int code) {
     if (call.answeredUs != 0)
         return "answered";
     if (!call.incoming)
-        return "unanswered";
+        return calleeRefused(code) ? "declined" : "unanswered";
     return call.declined ? "declined" : "missed";
 }
 
@@ -69,7 +75,7 @@ void Gateway::recordCall(GatewaySession& session, const SipCall& call, int code,
         return;
     int64_t durationS = call.answeredUs ? (g_get_real_time() - call.answeredUs + G_USEC_PER_SEC / 2) / G_USEC_PER_SEC : 0;
     journalCall(callEntry(session.account.aor, call.incoming ? "incoming" : "outgoing", call.callId, call.peerUri,
-                          outcomeOf(call), call.startedUs, durationS, code, reason, call.chatOnly ? "chat" : "audio"),
+                          outcomeOf(call, code), call.startedUs, durationS, code, reason, call.chatOnly ? "chat" : "audio"),
                 call.pageGone ? &session : nullptr);
 }
 

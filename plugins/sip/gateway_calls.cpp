@@ -516,6 +516,13 @@ void Gateway::endCall(GatewaySession& session, int code, const std::string& reas
         emit(session, event);
     }
     recordCall(session, call, code, reason);
+    // The browser's side of an audio call in Janus (the ICE agent of our offer, or of the
+    // browser's) goes with the call, as in the stock SIP plugin: an incoming call that was never
+    // answered leaves one that no browser closes, and the handle's next offer would fail ("Error
+    // setting ICE locally"). Not for a chat-only call (no PeerConnection: Janus would stay
+    // "cleaning" one that never was), nor for a handle going away, nor the xmpp plugin's.
+    if (!call.chatOnly && !call.pageGone && !session.account.xmppSessions)
+        janusGateway_.closePc(session.handle());
     if (auto bridge = session.bridge()) {
         receiver_.remove(bridge.get());
         session.setBridge(nullptr);
