@@ -516,12 +516,13 @@ void Gateway::endCall(GatewaySession& session, int code, const std::string& reas
         emit(session, event);
     }
     recordCall(session, call, code, reason);
-    // The browser's side of an audio call in Janus (the ICE agent of our offer, or of the
-    // browser's) goes with the call, as in the stock SIP plugin: an incoming call that was never
-    // answered leaves one that no browser closes, and the handle's next offer would fail ("Error
-    // setting ICE locally"). Not for a chat-only call (no PeerConnection: Janus would stay
+    // The ICE agent Janus made for the offer of an audio call that was never answered (our
+    // incomingcall's, or the browser's outgoing one) goes with the call: no DTLS session ends it,
+    // and the handle's next offer would fail ("Error setting ICE locally"). An answered call's
+    // PeerConnection is the browser's to hang up (Janus's close_pc fires up to a second later
+    // and would end a next call's new one). Not for a chat-only call (no agent: Janus would stay
     // "cleaning" one that never was), nor for a handle going away, nor the xmpp plugin's.
-    if (!call.chatOnly && !call.pageGone && !session.account.xmppSessions)
+    if (!call.chatOnly && call.answeredUs == 0 && !call.pageGone && !session.account.xmppSessions)
         janusGateway_.closePc(session.handle());
     if (auto bridge = session.bridge()) {
         receiver_.remove(bridge.get());
