@@ -12,7 +12,7 @@ export function initCalls() {
   state.chat = { active: false, peer: "", messages: [], peerComposing: false, receipts: {} };
   state.sendQueue = [];  // our messages waiting for their "messagesent" (and message id), in order
   state.callHistory = [];  // the server's: newest first, {id, peer, direction, result, start, duration, chat, reason}
-  let current = null;  // the call being made or taken: {peer}
+  let current = null;  // the call being made or taken: {peer, media: an audio offer (ours or the caller's)}
 
   const renderHistory = () => {
     $("call-history").replaceChildren(...state.callHistory.map((call) => {
@@ -40,8 +40,8 @@ export function initCalls() {
     state.callHistory.sort((a, b) => b.start - a.start || b.seq - a.seq);
     renderHistory();
   };
-  const begin = (peer) => {
-    current = { peer };
+  const begin = (peer, media) => {
+    current = { peer, media };
   };
   const endCall = () => {
     current = null;
@@ -99,7 +99,7 @@ export function initCalls() {
 
   state.dial = (uri) => {
     if (!uri) return;
-    begin(uri);
+    begin(uri, true);
     state.handle.createOffer({
       tracks: [{ type: "audio", capture: true, recv: true }],
       success: (jsep) => send({ request: "call", uri }, jsep),
@@ -112,7 +112,7 @@ export function initCalls() {
   // A chat-only call (MSRP, no microphone) to uri.
   state.dialChat = (uri) => {
     if (!uri) return;
-    begin(uri);
+    begin(uri, false);
     state.chat.peer = uri;
     send({ request: "call", uri, chat: true });
   };
@@ -198,7 +198,7 @@ export function initCalls() {
           state.incomingJsep = jsep;
           state.incomingChat = !!result.chat && !jsep;  // chat only; audio + chat comes with a JSEP offer
           if (result.chat) state.chat.peer = result.username;
-          begin(result.username);
+          begin(result.username, !!jsep);
           $("caller").textContent = `${result.displayname || ""} ${result.username} ${result.chat ? (jsep ? "is calling with chat" : "wants to chat") : "is calling"}`;
           setCall("ringing-in");
           show("incoming call");
@@ -220,9 +220,13 @@ export function initCalls() {
         case "resuming": setCall("talking"); show("in a call"); break;
         case "hangup":
           $("sas").hidden = true;
+          // Janus made an ICE agent for an audio call's offer (ours or the caller's) and refuses
+          // the next call's offer while it is left (a call nobody answered leaves it): the hangup
+          // request ends it before any next offer. Not for chat: no agent to end.
+          const media = current?.media === true;
           endCall();
           setCall("idle");
-          state.handle.hangup();
+          state.handle.hangup(media);
           state.chat.active = false;
           state.chat.peerComposing = false;
           renderChat();

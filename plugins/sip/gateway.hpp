@@ -162,8 +162,9 @@ private:
     void onInviteResponse(GatewaySession& session, int status, const char* phrase, const sip_s* sip);
     void onIncomingInvite(nua_handle_s* handle, const sip_s* sip);
     // The same for an INVITE received earlier (a kept ring handed to the handle that took the
-    // account over): on listener; alreadyRinging: its 180 and incoming_session push are out.
-    void deliverInvite(nua_handle_s* handle, const sip_s* sip, int listener, bool alreadyRinging);
+    // account over): on listener; ringingSinceUs: 0 for a new INVITE, else when it began to ring
+    // (real time; its 180 and incoming_session push are out, and the call started then).
+    void deliverInvite(nua_handle_s* handle, const sip_s* sip, int listener, int64_t ringingSinceUs);
     // An INVITE with Replaces (RFC 3891) naming the web user's established call: the new dialog
     // takes the call over (the bridge follows its media, the old dialog gets BYE, the page a
     // "replaced" event); 481 when it names no such dialog.
@@ -226,6 +227,9 @@ private:
     // now (its own, or one refused busy), as a "call" entry of the account's journal, and the
     // event `call` to every handle of the account.
     void recordCall(GatewaySession& session, const SipCall& call, int code, const std::string& reason);
+    // Appends a call entry, then sends its `call` event to the account's handles (but except,
+    // when there is no journal: a handle that is going away).
+    void journalCall(const store::JournalEntry& entry, const GatewaySession* except);
     // MSRP chat (chat calls): the msrp plugin holds the SEND's 200 (hold_answer) until we post
     // its direct-ack, which the continuation does once the entry is stored. kind:
     // store::kind::kMessage or kState. then (SIP thread, may be empty) learns whether it was
@@ -402,7 +406,11 @@ private:
         int listener = 0;      // the stack it came in on
         std::shared_ptr<msg_s> request;  // the INVITE, kept for a handle that takes the account over
         int64_t deadlineUs = 0;
+        int64_t startedUs = 0;  // when it came (real time): the call's start in the call history
     };
+    // A ring that ends unanswered (no handle took it): a missed call in the account's call
+    // history (gateway_call_history.cpp).
+    void recordKeptRing(const KeptRing& ring, int code, const std::string& reason);
     std::unique_ptr<store::CredentialVault> vault_;
     std::map<nua_handle_s*, SipAccount> kept_;            // by registration handle; SIP thread only
     // contact user -> account (AoR) of every kept account, registered or not: loaded from the
@@ -431,7 +439,10 @@ private:
     bool onKeptEvent(int event, int status, const char* phrase, nua_handle_s* handle, const sip_s* sip,
                      const void* tags);
     void onKeptInvite(const std::string& aor, nua_handle_s* handle, const sip_s* sip);
-    void endKeptRing(size_t index, int status, const char* reason);
+    // status: our final response (0: the caller ended it, with CANCEL: 487 to its INVITE);
+    // answeredElsewhere: the caller's CANCEL said another device answered (RFC 3326 cause 200),
+    // so it is neither a missed call nor pushed as one.
+    void endKeptRing(size_t index, int status, const char* reason, bool answeredElsewhere = false);
     void checkKeptRings();
     void pushCallTo(const std::string& account, push::PushEvent::Kind kind, const std::string& callId,
                     const std::string& caller, const std::string& reason);

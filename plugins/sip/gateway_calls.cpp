@@ -294,10 +294,11 @@ void Gateway::onInviteResponse(GatewaySession& session, int status, const char* 
 }
 
 void Gateway::onIncomingInvite(nua_handle_s* handle, const sip_s* sip) {
-    deliverInvite(handle, sip, stack_.currentListener(), false);
+    deliverInvite(handle, sip, stack_.currentListener(), 0);
 }
 
-void Gateway::deliverInvite(nua_handle_s* handle, const sip_s* sip, int listener, bool alreadyRinging) {
+void Gateway::deliverInvite(nua_handle_s* handle, const sip_s* sip, int listener, int64_t ringingSinceUs) {
+    const bool alreadyRinging = ringingSinceUs != 0;
     auto session = contacts_[requestUser(sip)].lock();
     if (!session && forXmppUser(sip)) {
         session = takeXmppSession(sip);
@@ -370,6 +371,8 @@ void Gateway::deliverInvite(nua_handle_s* handle, const sip_s* sip, int listener
     call.state = CallState::Ringing;
     call.incoming = true;
     call.listener = listener;
+    if (alreadyRinging)
+        call.startedUs = ringingSinceUs;  // a kept ring handed over: the call began when it came
     // The media follows the offer's family, which may differ from the INVITE's (dual stack).
     for (int i = 0; i < stack_.listeners(); ++i) {
         if ((stack_.ip(i).find(':') != std::string::npos) == (peer->address.find(':') != std::string::npos))
@@ -513,6 +516,14 @@ void Gateway::endCall(GatewaySession& session, int code, const std::string& reas
         emit(session, event);
     }
     recordCall(session, call, code, reason);
+    // The ICE agent Janus made for the offer of an audio call that was never answered (our
+    // incomingcall's, or the browser's outgoing one) goes with the call: no DTLS session ends it,
+    // and the handle's next offer would fail ("Error setting ICE locally"). An answered call's
+    // PeerConnection is the browser's to hang up (Janus's close_pc fires up to a second later
+    // and would end a next call's new one). Not for a chat-only call (no agent: Janus would stay
+    // "cleaning" one that never was), nor for a handle going away, nor the xmpp plugin's.
+    if (!call.chatOnly && call.answeredUs == 0 && !call.pageGone && !session.account.xmppSessions)
+        janusGateway_.closePc(session.handle());
     if (auto bridge = session.bridge()) {
         receiver_.remove(bridge.get());
         session.setBridge(nullptr);

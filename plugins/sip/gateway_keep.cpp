@@ -10,6 +10,7 @@
 #include "gateway.hpp"
 
 #include <glib.h>
+#include <cstring>
 #include <openssl/crypto.h>
 
 #include "sofia.hpp"
@@ -233,7 +234,10 @@ bool Gateway::onKeptEvent(int event, int status, const char* phrase, nua_handle_
         if (keptRings_[i].handle != handle)
             continue;
         if (event == nua_i_cancel) {
-            endKeptRing(i, 0, "cancelled");
+            // A forked call another device answered (RFC 3326 Reason, cause 200): not missed.
+            const bool elsewhere = sip && sip->sip_reason && sip->sip_reason->re_cause &&
+                                   std::strcmp(sip->sip_reason->re_cause, "200") == 0;
+            endKeptRing(i, 0, "cancelled", elsewhere);
         } else if (event == nua_i_state) {
             int state = nua_callstate_init;
             tl_gets(static_cast<const tagi_t*>(tags), NUTAG_CALLSTATE_REF(state), TAG_END());
@@ -265,6 +269,7 @@ void Gateway::onKeptInvite(const std::string& aor, nua_handle_s* handle, const s
     ring.listener = stack_.currentListener();
     ring.request = std::shared_ptr<msg_s>(msg_ref_create(nua_current_request(stack_.nua())), msg_destroy);
     ring.deadlineUs = g_get_monotonic_time() + static_cast<int64_t>(keptRingSeconds_) * G_USEC_PER_SEC;
+    ring.startedUs = g_get_real_time();
     nua_respond(handle, 180, sip_180_Ringing, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
     keptRings_.push_back(ring);
     SYLK_LOG(LOG_INFO, kPackage, "%s: a call to the kept registration rings for %d s (pushed to its phones)",
@@ -282,17 +287,21 @@ void Gateway::handKeptRingsTo(const std::string& aor) {
         keptRings_.erase(keptRings_.begin() + static_cast<std::ptrdiff_t>(i));
         SYLK_LOG(LOG_INFO, kPackage, "%s: the ringing call goes to the handle that took the account over", aor.c_str());
         // As any incoming call from here on: the handle accepts or declines; no ring bound.
-        deliverInvite(ring.handle, sip_object(ring.request.get()), ring.listener, true);
+        // The call history's entry is that call's (gateway_call_history.cpp), not the ring's.
+        deliverInvite(ring.handle, sip_object(ring.request.get()), ring.listener, ring.startedUs);
     }
 }
 
-void Gateway::endKeptRing(size_t index, int status, const char* reason) {
+void Gateway::endKeptRing(size_t index, int status, const char* reason, bool answeredElsewhere) {
     KeptRing ring = keptRings_[index];
     keptRings_.erase(keptRings_.begin() + static_cast<std::ptrdiff_t>(index));
     if (status)
         nua_respond(ring.handle, status, sip_480_Temporarily_unavailable, TAG_END());
     pushCallTo(ring.account, push::PushEvent::Kind::Cancel, ring.callId, ring.caller, reason);
-    pushCallTo(ring.account, push::PushEvent::Kind::MissedCall, ring.callId, ring.caller, reason);
+    if (!answeredElsewhere) {
+        pushCallTo(ring.account, push::PushEvent::Kind::MissedCall, ring.callId, ring.caller, reason);
+        recordKeptRing(ring, status ? status : 487, reason);
+    }
     stack_.retire(ring.handle, 5);
 }
 

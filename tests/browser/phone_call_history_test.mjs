@@ -3,18 +3,23 @@
 // device, in the other engine), and the first prints its contact user; the pytest side then has
 // a sipp phone call that page three times. The first call the person accepts on the
 // incoming-call screen and hangs up; the second the person declines; the third the phone
-// cancels while it rings. Both pages must list the three calls (from the gateway's "call" events: the second took no part in them), with the direction
-// and the outcome; then the second is reloaded and signed in again, and must list the same from
-// the journal (sync_conversations). Prints the lists as JSON.
-//   node phone_call_history_test.mjs http://127.0.0.1:8088/phone.html sip:history@sylk.test
+// cancels while it rings. Then each page dials a sipp phone at the same time (the address typed,
+// Call pressed): the first (Chromium) one that answers, and the person hangs up; the second
+// (Firefox) one that declines. Both pages must list the five calls (from the gateway's "call" events: the second took
+// no part in the first four), with the direction and the outcome; then the second is reloaded and
+// signed in again, and must list the same from the journal (sync_conversations). Prints the lists
+// as JSON.
+//   node phone_call_history_test.mjs http://127.0.0.1:8088/phone.html sip:history@sylk.test \
+//        sip:bob@127.0.0.1:PORT (answers) sip:frank@127.0.0.1:PORT (declines)
 import { launchChromium } from "./chromium.mjs";
 import { launchFirefox } from "./firefox.mjs";
 import { checkStep } from "./ui_check.mjs";
 import { until } from "./wait.mjs";
 
-const [url, account] = process.argv.slice(2);
+const [url, account, answering, declining] = process.argv.slice(2);
 const result = { console: [], steps: [] };
-const [{ context, close }, fox] = await Promise.all([launchChromium(), launchFirefox()]);
+// Browser contexts in the session's shared browsers when pytest runs them (shared_browsers).
+const [{ context, close }, fox] = await Promise.all([launchChromium({ shared: true }), launchFirefox({ shared: true })]);
 const pages = [];
 const step = async (page, name) => {
   console.error(`step ${name}`);
@@ -47,6 +52,17 @@ const pressSignIn = async (page) => {
   else await page.click("#register");
   await until(page, () => window.sylkPhone.contactUser || window.sylkPhone.error, { timeout: 15000, what: "signed in" });
 };
+// The person types the phone's address and presses Call.
+const dial = async (page, uri) => {
+  if (isPlaywright(page)) {
+    await page.getByLabel("Address", { exact: true }).fill(uri);
+    await page.getByRole("button", { name: "Call", exact: true }).click();
+  } else {
+    await page.click("#uri");
+    await page.type("#uri", uri);
+    await page.click("#call");
+  }
+};
 const openTab = async (inFirefox) => {
   const page = inFirefox ? await fox.browser.newPage() : await context.newPage();
   if (inFirefox) await page.setViewport({ width: 1280, height: 800 });
@@ -75,11 +91,26 @@ try {
   // Call three rings and is cancelled by the phone: both tabs list the three calls.
   await Promise.all(tabs.map((page) => listed(page, 3)));
   await step(tabs[1], "call-history");
+  // Outgoing, each device its own call at the same time: from Chromium, the phone answers and
+  // the person hangs up; from Firefox, the phone declines.
+  await Promise.all([(async () => {
+    await dial(tabs[0], answering);
+    await until(tabs[0], () => window.sylkPhone.call === "talking", { timeout: 15000, what: "the phone answered" });
+    await step(tabs[0], "outgoing-call");
+    await tabs[0].getByRole("button", { name: "Hang up" }).click();
+    await until(tabs[0], () => window.sylkPhone.call === "idle", { what: "hung up" });
+  })(), (async () => {
+    await dial(tabs[1], declining);
+    await until(tabs[1], () => window.sylkPhone.events.includes("calling"), { what: "calling" });
+    await until(tabs[1], () => window.sylkPhone.call === "idle", { timeout: 15000, what: "declined by the phone" });
+  })()]);
+  await Promise.all(tabs.map((page) => listed(page, 5)));
+  await step(tabs[1], "outgoing-call-history");
   result.before = await Promise.all(tabs.map(calls));
   await tabs[1].reload();
   await until(tabs[1], () => !document.getElementById("register").disabled, { what: "the sign-in form" });
   await pressSignIn(tabs[1]);  // the form remembers the account
-  await listed(tabs[1], 3);
+  await listed(tabs[1], 5);
   result.reloaded = await calls(tabs[1]);
   result.errors = await Promise.all(tabs.map((page) => page.evaluate(() => window.sylkPhone.error)));
 } catch (error) {

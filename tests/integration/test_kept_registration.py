@@ -3,7 +3,8 @@ account at a real registrar (Kamailio, digest authentication) with "keep_registe
 closes the page; the gateway keeps the registration. sipp sends a MESSAGE and an INVITE through
 the registrar: the MESSAGE is journaled and answered 200, with a message push to the account's
 phone app (the push stand-in); the INVITE rings (180) with a voip push, then 480. A page that
-registers the account again takes the registration over and syncs the message; unregister deletes
+registers the account again takes the registration over and syncs the message and the missed
+call (the call history); a call the woken app answers is one answered call; unregister deletes
 the stored credentials. The registration is made again after a janus restart; wrong credentials
 keep nothing. The credentials are sealed at rest: the secret is in no file of the state
 directory and not in janus's log."""
@@ -199,6 +200,7 @@ def test_kept_registration_takes_messages_and_calls_with_no_browser(world):
         assert await wait_for(lambda: pushes(standin, "message")), standin.received()
 
         started = time.monotonic()
+        rang_at = int(time.time())
         assert await sipp(world, "kept_call.xml") == 0  # 180, then 480 after kept_ring_seconds
         assert time.monotonic() - started >= 2.5
         assert await wait_for(lambda: pushes(standin, "incoming_session") and pushes(standin, "missed_call")), \
@@ -209,7 +211,12 @@ def test_kept_registration_takes_messages_and_calls_with_no_browser(world):
         try:
             assert event.get("event") == "registered" and event.get("kept") is True, event
             synced, _ = await handle.send({"request": "sync_conversations"})
-            assert "burst message 1" in [(e.get("content") or "").strip() for e in result_of(synced)["entries"]]
+            entries = result_of(synced)["entries"]
+            assert "burst message 1" in [(e.get("content") or "").strip() for e in entries if e["kind"] == "message"]
+            # The call that rang only the kept registration is in the account's call history.
+            calls = [e for e in entries if e["kind"] == "call"]
+            assert [(c["direction"], c["state"], c["code"]) for c in calls] == [("incoming", "missed", 480)], calls
+            assert "phone@" in calls[0]["conversation"] and calls[0]["timestamp"] >= rang_at, calls
             assert_secret_not_in_clear(world)
             # Live now: a MESSAGE reaches the page.
             assert await sipp(world, "message_burst.xml") == 0
@@ -241,8 +248,10 @@ def test_app_woken_by_the_push_answers_the_ringing_call(world):
         await wait_kept_registered(world, 1)
 
         started = time.monotonic()
+        rang_at = int(time.time())
         caller = asyncio.ensure_future(sipp(world, "kept_call_answered.xml"))  # 180, 200, ACK, BYE
         assert await wait_for(lambda: pushes(standin, "incoming_session"), timeout=5), standin.received()
+        taken_over_at = time.time()
         session, handle, event = await register(world)  # the woken app
         pc = None
         try:
@@ -259,6 +268,14 @@ def test_app_woken_by_the_push_answers_the_ringing_call(world):
             await handle.next_event(predicate=lambda e: result_of(e).get("event") == "hangup")
             assert not pushes(standin, "missed_call"), standin.received()
             assert [p.get("reason") for p in pushes(standin, "cancel")] == ["answered elsewhere"], standin.received()
+            # One entry in the call history, the handle's answered call (not a missed one for the
+            # ring before it was handed over), dated from when it began to ring.
+            recorded = result_of(await handle.next_event(predicate=lambda e: result_of(e).get("event") == "call"))
+            synced, _ = await handle.send({"request": "sync_conversations"})
+            calls = [e for e in result_of(synced)["entries"] if e["kind"] == "call" and e["timestamp"] >= rang_at]
+            assert [(c["direction"], c["state"], c["message_id"]) for c in calls] == \
+                [("incoming", "answered", recorded["message_id"])], calls
+            assert "phone@" in calls[0]["conversation"] and calls[0]["timestamp"] <= taken_over_at, calls
             await handle.send({"request": "unregister"})
         finally:
             if pc:

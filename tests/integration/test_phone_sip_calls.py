@@ -6,8 +6,10 @@ html/phone.html (one in Chromium, one in Firefox ESR) sign in as guests of one a
 phone calls the first tab's contact three times: the person answers the first call and hangs up,
 declines the second, and the phone cancels the third while it rings. The gateway records each
 call in the account's message journal and tells every handle of the account, so both tabs list
-an answered incoming call from carol, a declined one from erin and a missed one from dave; the
-second tab, reloaded and signed in again, lists the same
+an answered incoming call from carol, a declined one from erin and a missed one from dave. Then
+each tab dials a sipp phone as a person does (address typed, Call pressed), both at once:
+Chromium's call bob answers and the person hangs up, frank declines Firefox's (603); both tabs list them as outgoing
+calls, answered and declined. The second tab, reloaded and signed in again, lists the same five
 from the journal.
 
 Keypad tones in band: the phone (G.722 with RFC 4733 telephone-event) calls a web user, the
@@ -18,13 +20,17 @@ import os
 import struct
 import tempfile
 
+import pytest
+
 from conftest import run
 from harness.processes import spawn
+from harness.push_service import free_port
 from test_gateway_msrp_chat import json_line
 
 ACCOUNT = "sip:history@sylk.test"
 SCENARIOS = os.path.join(os.path.dirname(__file__), "sip")
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+pytestmark = pytest.mark.usefixtures("shared_browsers")  # the call history script's Chromium and Firefox
 
 
 class TelephoneEvents(asyncio.DatagramProtocol):
@@ -57,8 +63,16 @@ def test_two_tabs_list_the_accounts_calls_live_and_after_a_reload(janus):
     trace_dir = tempfile.mkdtemp(prefix="sylk-call-history-")
 
     async def body():
+        # The phones the pages call: each takes one call and ends with it.
+        phones = []
+        for scenario, port, extra in (("callee_web_hangup.xml", free_port(), ["-set", "rtpport", "9"]),
+                                      ("callee_declines.xml", free_port(), [])):
+            phones.append((port, await spawn("sipp", "-sf", os.path.join(SCENARIOS, scenario), "-m", "1", "-i", "127.0.0.1",
+                                             "-p", str(port), "-nostdin", "-timeout", "60s", *extra, cwd=trace_dir,
+                                             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)))
         browser = await spawn("node", os.path.join(TOP, "tests", "browser", "phone_call_history_test.mjs"),
-                              janus.http_url + "phone.html", ACCOUNT,
+                              janus.http_url + "phone.html", ACCOUNT, "sip:bob@127.0.0.1:%d" % phones[0][0],
+                              "sip:frank@127.0.0.1:%d" % phones[1][0],
                               stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         try:
             first = await json_line(browser.stdout)
@@ -69,25 +83,32 @@ def test_two_tabs_list_the_accounts_calls_live_and_after_a_reload(janus):
             await sipp("call_web_user_declined.xml", trace_dir, ("user", contact_user))  # the person declines
             await sipp("call_web_user_cancelled.xml", trace_dir, ("user", contact_user))
             output, errors = await asyncio.wait_for(browser.communicate(), 60)
+            lines = [line for line in output.decode().splitlines() if line.startswith("{")]
+            assert lines, errors.decode(errors="replace")[-2000:]
+            for _, phone in phones if "error" not in lines[-1] else []:  # each had its call, as its scenario says
+                _, phone_errors = await asyncio.wait_for(phone.communicate(), 10)
+                assert phone.returncode == 0, phone_errors.decode(errors="replace")[-2000:]
         finally:
-            if browser.returncode is None:
-                browser.kill()
-        lines = [line for line in output.decode().splitlines() if line.startswith("{")]
-        assert lines, errors.decode(errors="replace")[-2000:]
+            for process in [browser] + [phone for _, phone in phones]:
+                if process.returncode is None:
+                    process.kill()
         return json.loads(lines[-1])
 
     result = run(body(), timeout=120)
     assert "error" not in result, json.dumps(result, indent=1)
     first, second = result["before"]
-    # Newest first: dave's cancelled call, erin's declined one, carol's answered one; the same on
-    # both tabs.
+    # Newest first: the two outgoing calls (placed at once, in either order), dave's cancelled call,
+    # erin's declined one, carol's answered one; the same on both tabs.
     assert first == second == result["reloaded"], json.dumps(result, indent=1)
-    missed, declined, answered = first
+    taken, refused = sorted(first[:2], key=lambda call: call["text"])  # bob's, frank's
+    missed, declined, answered = first[2:]
+    assert taken["outcome"] == "call-answered" and taken["text"].startswith("Outgoing call bob@"), taken
+    assert refused["outcome"] == "call-declined" and refused["text"].startswith("Outgoing call frank@"), refused
     assert missed["outcome"] == "call-missed" and missed["text"].startswith("Incoming call dave@"), missed
     assert declined["outcome"] == "call-declined" and declined["text"].startswith("Incoming call erin@"), declined
     assert answered["outcome"] == "call-answered" and answered["text"].startswith("Incoming call carol@"), answered
     assert result["errors"] == [None, None], result
-    assert result["steps"] == ["incoming-call", "call-history"], result["steps"]
+    assert result["steps"] == ["incoming-call", "call-history", "outgoing-call", "outgoing-call-history"], result["steps"]
 
 
 def test_keypad_tones_reach_the_phone_that_called_as_telephone_events(janus):
