@@ -64,6 +64,7 @@ void Gateway::recordCall(GatewaySession& session, const SipCall& call, int code,
     if (!journal_) {  // nothing kept: the handles connected now still learn of it
         for (const auto& other : handlesOf(aor, except))
             emit(*other, callEvent(entry, 0));
+        shareWithOtherNodes(aor, callEvent(entry, 0));
         return;
     }
     journal_->append({entry}, [this, entry, aor](const store::AppendOutcome& outcome) {
@@ -77,6 +78,7 @@ void Gateway::recordCall(GatewaySession& session, const SipCall& call, int code,
         if (!stack_.post([this, entry, aor, seq] {
                 for (const auto& other : handlesOf(aor, nullptr))
                     emit(*other, callEvent(entry, seq));
+                shareWithOtherNodes(aor, callEvent(entry, seq));
             }))
             SYLK_LOG(LOG_WARN, kComponent, "a journaled call could not be announced: the SIP stack stopped");
     });

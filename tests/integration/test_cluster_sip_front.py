@@ -161,7 +161,8 @@ def test_an_account_rings_the_nodes_it_was_registered_from(front):
     """Alice's SIP account is registered at the front by two web users (two devices), on node1
     and on node0. A phone calls sip:alice@front: both web users get incomingcall (the front forks
     to both nodes' Contacts, no round robin), node1's answers, the phone's 200 comes from node1's
-    Contact, node0's ring ends as answered elsewhere, and node1's user sees the phone's BYE."""
+    Contact, node0's ring ends as answered elsewhere, and node1's user sees the phone's BYE. The
+    call's record reaches both devices: node1's from its journal, node0's over the bus."""
     account = "sip:alice@127.0.0.1:%d" % FRONT_PORT
 
     async def body():
@@ -182,12 +183,15 @@ def test_an_account_rings_the_nodes_it_was_registered_from(front):
             elsewhere, _ = await sip_event(other.handle, ("hangup",))
             trace = await phone
             hangup, _ = await sip_event(answerer.handle, ("hangup",))
-            return registered, rings, accepted, elsewhere, trace, hangup
+            # The call's history record: node1 journals it and tells its handle; the other
+            # device, on node0, gets it over the bus (its own leg was answered elsewhere).
+            records = [(await sip_event(user.handle, ("call",)))[0]["result"] for user in users]
+            return registered, rings, accepted, elsewhere, trace, hangup, records
         finally:
             for user in users:
                 await user.close()
 
-    registered, rings, accepted, elsewhere, trace, hangup = run(body(), timeout=60)
+    registered, rings, accepted, elsewhere, trace, hangup, records = run(body(), timeout=60)
     contact_user = registered[0]["result"]["contact_user"]
     assert all(ring[0]["result"]["event"] == "incomingcall" for ring in rings), rings
     assert accepted["result"]["event"] in ("accepting", "accepted"), accepted
@@ -196,6 +200,11 @@ def test_an_account_rings_the_nodes_it_was_registered_from(front):
     assert elsewhere["result"]["code"] == 487, elsewhere
     assert hangup["result"]["reason"] == "BYE", hangup
     assert "front: INVITE for account alice" in front.front_log()
+    call_id = re.search(r"Call-ID: (\S+)", trace).group(1)
+    for record in records:
+        assert (record["kind"], record["direction"], record["state"]) == ("call", "incoming", "answered"), records
+        assert record["message_id"] == "call:incoming:" + call_id, (record, call_id)
+    assert records[0] == records[1], records  # the same record, seq included (a cluster shares one journal)
 
 
 def test_a_stopped_node_leaves_the_set(front):
