@@ -7,6 +7,12 @@
 import { launchChromium } from "./chromium.mjs";
 import { joinRoom } from "./room_pages.mjs";
 import { until } from "./wait.mjs";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const sha256 = (buffer) => createHash("sha256").update(buffer).digest("hex");
 
 const [annBase, bobBase, room] = process.argv.slice(2);
 const result = { console: [] };
@@ -31,31 +37,30 @@ try {
   await ann.waitForFunction(() => window.sylkRoom.messages.some((m) => m.text === "hello from Bob"), null, { timeout: 10000 });
   result.chatAtAnn = await ann.evaluate(() => window.sylkRoom.messages.map((m) => `${m.display}: ${m.text}`));
 
-  // Files from the page that moved: to the room's node, readable on both pages.
+  // Files from the page that moved: Bob shares one through the file picker; it must go to the
+  // room's node, show as a card on both pages and download byte-identical through each card.
   result.bobFileRequests = [];
   bob.on("request", (request) => {
     if (request.url().includes("/files/")) result.bobFileRequests.push(`${request.method()} ${new URL(request.url()).origin}`);
   });
-  const sha256 = async (blob) => [...new Uint8Array(await crypto.subtle.digest("SHA-256", await blob.arrayBuffer()))]
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
-  await Promise.all([ann, bob].map((page) => page.evaluate(`window.sha256 = ${sha256.toString()}`)));
-  result.upload = await bob.evaluate(async () => {
-    const bytes = new Uint8Array(300 * 1024);
-    for (let offset = 0; offset < bytes.length; offset += 65536) crypto.getRandomValues(bytes.subarray(offset, offset + 65536));
-    const blob = new Blob([bytes], { type: "application/octet-stream" });
-    const reply = await window.sylkRoom.uploadFile(blob, "from-bob.bin");
-    return { digest: await window.sha256(blob), reply };
-  });
-  const downloaded = (page) => page.evaluate(async () => {
-    await new Promise((resolve) => {
-      const look = () => (window.sylkRoom.files.some((f) => f.name === "from-bob.bin") ? resolve() : setTimeout(look, 50));
-      look();
-    });
-    const file = window.sylkRoom.files.find((f) => f.name === "from-bob.bin");
-    const blob = await window.sylkRoom.downloadFile(file.id);
-    return { digest: await window.sha256(blob), size: blob.size, listed: window.sylkRoom.files.map((f) => f.name) };
-  });
-  [result.annDownload, result.bobDownload] = await Promise.all([downloaded(ann), downloaded(bob)]);
+  const folder = mkdtempSync(join(tmpdir(), "sylk-cluster-files-"));
+  const bytes = randomBytes(300 * 1024);
+  writeFileSync(join(folder, "from-bob.bin"), bytes);
+  await bob.getByLabel("Share a file").setInputFiles(join(folder, "from-bob.bin"));
+  await bob.getByRole("status").filter({ hasText: "Shared from-bob.bin." }).waitFor({ timeout: 10000 });
+  const downloadThroughCard = async (page, name) => {
+    const card = page.locator(".file-card", { hasText: "from-bob.bin" });
+    await card.waitFor({ timeout: 10000 });
+    const [download] = await Promise.all([page.waitForEvent("download", { timeout: 10000 }),
+                                          card.getByRole("button", { name: "Download from-bob.bin" }).click()]);
+    const saved = join(folder, `${name}.bin`);
+    await download.saveAs(saved);
+    const got = readFileSync(saved);
+    return { size: got.length, same: sha256(got) === sha256(bytes) };
+  };
+  result.annDownload = await downloadThroughCard(ann, "ann");
+  result.bobDownload = await downloadThroughCard(bob, "bob");
+  rmSync(folder, { recursive: true, force: true });
 } catch (error) {
   result.error = String(error);
 } finally {

@@ -181,10 +181,8 @@ def test_a_page_on_another_node_moves_to_the_rooms_node(cluster):
     # both pages and downloads byte-identical on both.
     node0_origin = cluster.nodes[0].http_url.rstrip("/")
     assert result["bobFileRequests"] and all(r.endswith(" " + node0_origin) for r in result["bobFileRequests"]), result
-    assert result["upload"]["reply"]["name"] == "from-bob.bin", result
     for download in (result["annDownload"], result["bobDownload"]):
-        assert download["digest"] == result["upload"]["digest"] and download["size"] == 300 * 1024, result
-        assert "from-bob.bin" in download["listed"], result
+        assert download == {"size": 300 * 1024, "same": True}, result
 
 
 def test_rooms_spread_and_survive_a_killed_node_and_a_partition(cluster):
