@@ -268,12 +268,12 @@ int HttpServer::upload(MHD_Connection* connection, const std::string& token, con
         const char* name = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "name");
         if (!name || !files::FileStore::validName(name))
             return sendFilesError(connection, MHD_HTTP_BAD_REQUEST,
-                             "invalid file name: give ?name= a plain name without '/', '\\\\' or control characters");
+                                  "invalid file name: give ?name= a plain name without '/', '\\\\' or control characters");
         state.limit = store.maxBytes();
         const char* length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (length && std::strtoull(length, nullptr, 10) > state.limit)
             return sendFilesError(connection, MHD_HTTP_CONTENT_TOO_LARGE,
-                             "file is larger than the limit of " + std::to_string(state.limit) + " bytes");
+                                  "file is larger than the limit of " + std::to_string(state.limit) + " bytes");
         state.file.room = grant->room;
         state.file.name = name;
         state.file.sender = grant->member;
