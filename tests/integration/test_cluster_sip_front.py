@@ -162,7 +162,8 @@ def test_an_account_rings_the_nodes_it_was_registered_from(front):
     and on node0. A phone calls sip:alice@front: both web users get incomingcall (the front forks
     to both nodes' Contacts, no round robin), node1's answers, the phone's 200 comes from node1's
     Contact, node0's ring ends as answered elsewhere, and node1's user sees the phone's BYE. The
-    call's record reaches both devices: node1's from its journal, node0's over the bus."""
+    call's record reaches both devices: node1's from its journal, node0's over the bus; so do a
+    message node1's device sends and its read mark."""
     account = "sip:alice@127.0.0.1:%d" % FRONT_PORT
 
     async def body():
@@ -186,12 +187,17 @@ def test_an_account_rings_the_nodes_it_was_registered_from(front):
             # The call's history record: node1 journals it and tells its handle; the other
             # device, on node0, gets it over the bus (its own leg was answered elsewhere).
             records = [(await sip_event(user.handle, ("call",)))[0]["result"] for user in users]
-            return registered, rings, accepted, elsewhere, trace, hangup, records
+            # What node1's device sends and marks read shows on node0's device too.
+            sent, _ = await answerer.handle.send({"request": "message", "uri": "sip:carol@127.0.0.1:5999", "content": "out"})
+            copy = (await sip_event(other.handle, ("outgoing_message",)))[0]["result"]
+            await answerer.handle.send({"request": "mark_read", "conversation": "sip:carol@127.0.0.1:5999"})
+            read = (await sip_event(other.handle, ("conversation_read",)))[0]["result"]
+            return registered, rings, accepted, elsewhere, trace, hangup, records, (sent, copy, read)
         finally:
             for user in users:
                 await user.close()
 
-    registered, rings, accepted, elsewhere, trace, hangup, records = run(body(), timeout=60)
+    registered, rings, accepted, elsewhere, trace, hangup, records, (sent, copy, read) = run(body(), timeout=60)
     contact_user = registered[0]["result"]["contact_user"]
     assert all(ring[0]["result"]["event"] == "incomingcall" for ring in rings), rings
     assert accepted["result"]["event"] in ("accepting", "accepted"), accepted
@@ -205,6 +211,9 @@ def test_an_account_rings_the_nodes_it_was_registered_from(front):
         assert (record["kind"], record["direction"], record["state"]) == ("call", "incoming", "answered"), records
         assert record["message_id"] == "call:incoming:" + call_id, (record, call_id)
     assert records[0] == records[1], records  # the same record, seq included (a cluster shares one journal)
+    assert sent["result"]["event"] == "messagesent", sent
+    assert (copy["message_id"], copy["content"]) == (sent["result"]["message_id"], "out"), copy
+    assert read["conversation"] == "sip:carol@127.0.0.1:5999", read
 
 
 def test_a_stopped_node_leaves_the_set(front):
