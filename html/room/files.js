@@ -60,11 +60,18 @@ export function addFile(file) {
   $("files").appendChild(item);
 }
 
+// The room's files live on the node that gave the file token: the one whose Janus API the page
+// talks to. A page that moved to the room's node (session.js) shares files through that node's
+// HTTP server (its http_url, another origin: /files/ allows it); otherwise through its own.
+function filesUrl(rest) {
+  return state.redirected && state.filesBase ? new URL(`files/${rest}`, state.filesBase).href : `/files/${rest}`;
+}
+
 // Uploads a Blob to the room; progress(fraction) follows the upload.
 state.uploadFile = (blob, name, progress = () => {}) => new Promise((resolve, reject) => {
   const request = new XMLHttpRequest();
   state.uploadRequest = request;  // the Cancel button aborts it
-  request.open("POST", `/files/${state.fileToken}?name=${encodeURIComponent(name)}`);
+  request.open("POST", filesUrl(`${state.fileToken}?name=${encodeURIComponent(name)}`));
   request.upload.onprogress = (event) => {
     if (!event.lengthComputable) return;
     state.uploadProgress.push(event.loaded / event.total);
@@ -82,7 +89,7 @@ state.uploadFile = (blob, name, progress = () => {}) => new Promise((resolve, re
 
 // Downloads a shared file as a Blob, reporting progress(fraction) as bytes arrive.
 state.downloadFile = async (id, progress = () => {}) => {
-  const response = await fetch(`/files/${state.fileToken}/${id}`);
+  const response = await fetch(filesUrl(`${state.fileToken}/${id}`));
   if (!response.ok) throw new Error((await response.json()).error || `download failed (${response.status})`);
   const total = Number(response.headers.get("Content-Length")) || 0;
   const reader = response.body.getReader();

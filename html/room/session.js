@@ -205,6 +205,7 @@ function toRoomsNode(janus, room, proceed) {
     if (!elsewhere) return proceed();
     state.redirected = true;
     state.server = answer.ws_url;
+    state.filesBase = answer.http_url || null;  // its file token is good on its HTTP server only (files.js)
     state.janus = null;  // the error callback of the session left behind is not a lost server
     janus.destroy({ notifyDestroyed: false });
     connect(state.unreachable);

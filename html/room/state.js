@@ -14,6 +14,7 @@ export const state = {
   hands: new Set(),         // ids of participants with a raised hand
   moderator: false,
   fileToken: null,
+  filesBase: null,          // the HTTP base of the node the page moved to, for files (files.js)
   files: [],                // shared in the room: {id, name, size, display}
   uploadProgress: [],       // fractions seen while uploading, for tests and the progress bar
   downloadProgress: [],

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "sylkcore/hub/hub.hpp"
+#include "sylkcore/hub/services.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/request_error.hpp"
 
@@ -47,11 +48,31 @@ ClusterNode::ClusterNode(ClusterSettings settings) : settings_(std::move(setting
     bridge_ = std::make_unique<HubBridge>(hub::Hub::instance(), *bus_, settings_.node);
     if (!bridge_->start())
         SYLK_LOG(LOG_ERR, kPackage, "node %s: the bus refused the bridge's subscriptions", settings_.node.c_str());
+    // Other nodes' account events go to the SIP plugin's handles of that account, if it runs here
+    // (its service only queues them to the SIP thread: the bus's thread does not wait).
+    accounts_ = std::make_unique<AccountRelay>(*bus_, settings_.node, [](const std::string& account, const Json& event) {
+        if (!hub::Services::instance().offered("sip.account_event"))
+            return;
+        Json request = Json::object();
+        request.set("account", account).set("event", event);
+        try {
+            hub::Services::instance().call("sip.account_event", request);
+        } catch (const RequestError& e) {
+            SYLK_LOG(LOG_VERB, kPackage, "an account event for %s was not delivered: %s", account.c_str(), e.what());
+        }
+    });
+    accounts_->start();
 }
 
 ClusterNode::~ClusterNode() {
+    if (accounts_)
+        accounts_->stop();
     if (bridge_)
         bridge_->stop();  // tells the others this node goes, before the connection closes
+}
+
+bool ClusterNode::publishAccountEvent(const std::string& account, const Json& event) {
+    return accounts_ && accounts_->publish(account, event);
 }
 
 void ClusterNode::keepBridge() {
@@ -241,6 +262,13 @@ Json ClusterNode::status() const {
                               .set("published", static_cast<json_int_t>(bus.published))
                               .set("applied", static_cast<json_int_t>(bus.applied))
                               .set("refused", static_cast<json_int_t>(bus.refused)));
+    }
+    if (accounts_) {
+        AccountRelay::Stats relayed = accounts_->stats();
+        status.set("account_events", Json::object()
+                                         .set("published", static_cast<json_int_t>(relayed.published))
+                                         .set("delivered", static_cast<json_int_t>(relayed.delivered))
+                                         .set("refused", static_cast<json_int_t>(relayed.refused)));
     }
     return status;
 }

@@ -16,6 +16,7 @@
 #include "cluster_settings.hpp"
 #include <set>
 
+#include "sylkcore/cluster/account_relay.hpp"
 #include "sylkcore/cluster/hub_bridge.hpp"
 #include "sylkcore/cluster/kv_bucket.hpp"
 #include "sylkcore/cluster/nats_bus.hpp"
@@ -64,6 +65,10 @@ public:
     bool heldForJoiner(const std::string& room);
     Json nodes();
     Json status() const;
+    // A SIP gateway account's event for its handles on the other nodes (hub service
+    // cluster.account_event, from the SIP plugin); false when no cluster is configured or the
+    // event does not travel. Their relays hand it to hub service sip.account_event.
+    bool publishAccountEvent(const std::string& account, const Json& event);
 
     // Members of the hub room served by plugins of this node (not the cluster's own).
     static bool hasLocalMembers(const std::string& room);
@@ -79,6 +84,7 @@ private:
     // Declared after the connection: destroyed (stopped) before it.
     std::unique_ptr<NatsBus> bus_;
     std::unique_ptr<HubBridge> bridge_;
+    std::unique_ptr<AccountRelay> accounts_;
     std::atomic<bool> resyncWanted_{false};  // set on libnats's thread, acted on by the lease loop
     std::set<std::string> liveNodes_;        // the lease loop's last view of the registry
     std::mutex joinersMutex_;

@@ -3,6 +3,7 @@
 #include "cluster_session.hpp"
 #include "sylkcore/hub/services.hpp"
 #include "sylkcore/log.hpp"
+#include "sylkcore/request_error.hpp"
 #include "sylkcore/room_id.hpp"
 
 namespace sylk::cluster {
@@ -19,6 +20,8 @@ const janus::PluginInfo kInfo{
 };
 
 const char* const kOwnerService = "cluster.owner";
+// {"account": aor, "event": {...}}: a SIP gateway account's event for the other nodes.
+const char* const kAccountEventService = "cluster.account_event";
 
 }  // namespace
 
@@ -43,6 +46,13 @@ void ClusterPlugin::configure(const janus::PluginConfig& config) {
     onAdminRequest("nodes", &ClusterPlugin::nodes);
     onAdminRequest("status", &ClusterPlugin::status);
     hub::Services::instance().offer(kOwnerService, [node = node_](const Json& request) { return ownerService(*node, request); });
+    hub::Services::instance().offer(kAccountEventService, [node = node_](const Json& request) {
+        const char* account = json_string_value(request.member("account"));
+        json_t* event = request.member("event");
+        if (!account || !json_is_object(event))
+            throw RequestError(ErrorCode::InvalidField, "give 'account' (a string) and 'event' (an object)");
+        return Json::object().setBool("published", node->publishAccountEvent(account, Json::borrow(event)));
+    });
 }
 
 std::shared_ptr<janus::PluginSession> ClusterPlugin::newSession(janus::Handle* handle) {
@@ -51,6 +61,7 @@ std::shared_ptr<janus::PluginSession> ClusterPlugin::newSession(janus::Handle* h
 
 void ClusterPlugin::onShutdown() {
     hub::Services::instance().withdraw(kOwnerService);
+    hub::Services::instance().withdraw(kAccountEventService);
     keeper_.reset();  // gives our rooms up, so the other nodes take them over at once
     node_.reset();
 }

@@ -219,6 +219,17 @@ private:
                            DeferredAnswer answer);
     // Every handle whose account is aor, but except.
     std::vector<std::shared_ptr<GatewaySession>> handlesOf(const std::string& aor, const GatewaySession* except) const;
+
+public:
+    // The account's handles on the other nodes of a cluster (gateway_cluster.cpp): an event given
+    // to the account's handles here goes to the cluster plugin (hub service cluster.account_event),
+    // which sends it on the bus if it is one that travels; nothing without a cluster.
+    void shareWithOtherNodes(const std::string& aor, const Json& event);
+    // Another node's event for an account ({"account", "event"}, hub service sip.account_event):
+    // to every handle of that account here. SIP thread.
+    void fromOtherNode(const Json& request);
+
+private:
     // Runs check on the journal thread; when it throws JournalError the request fails with it.
     void journalChangeIfKnown(GatewaySession& session, std::function<void(store::MessageJournal&)> check,
                               store::JournalEntry entry, Json result, DeferredAnswer answer);

@@ -91,6 +91,7 @@ void Gateway::journalCall(const store::JournalEntry& entry, const GatewaySession
     if (!journal_) {  // nothing kept: the handles connected now still learn of it
         for (const auto& other : handlesOf(aor, except))
             emit(*other, callEvent(entry, 0));
+        shareWithOtherNodes(aor, callEvent(entry, 0));
         return;
     }
     journal_->append({entry}, [this, entry, aor](const store::AppendOutcome& outcome) {
@@ -104,6 +105,7 @@ void Gateway::journalCall(const store::JournalEntry& entry, const GatewaySession
         if (!stack_.post([this, entry, aor, seq] {
                 for (const auto& other : handlesOf(aor, nullptr))
                     emit(*other, callEvent(entry, seq));
+                shareWithOtherNodes(aor, callEvent(entry, seq));
             }))
             SYLK_LOG(LOG_WARN, kComponent, "a journaled call could not be announced: the SIP stack stopped");
     });

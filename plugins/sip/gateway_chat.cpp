@@ -472,6 +472,7 @@ Json Gateway::chatMessage(GatewaySession& session, const MessageRequest& request
                     auto owner = weak.lock();
                     for (const auto& other : handlesOf(aor, owner.get()))
                         emit(*other, done);
+                    shareWithOtherNodes(aor, done);
                 });
     session.call.chatLink->send("message/cpim", cpim::buildCpim(cpim));
     Json event = result("messagesent");

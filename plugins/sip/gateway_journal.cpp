@@ -122,6 +122,7 @@ void Gateway::journalAndForward(GatewaySession& session, std::vector<store::Jour
             auto session = weak.lock();
             for (const auto& other : handlesOf(aor, session.get()))
                 emit(*other, done);
+            shareWithOtherNodes(aor, done);
         });
     });
 }
@@ -157,6 +158,7 @@ void Gateway::journalChangeIfKnown(GatewaySession& session, std::function<void(s
             auto session = weak.lock();
             for (const auto& other : handlesOf(aor, session.get()))
                 emit(*other, done);
+            shareWithOtherNodes(aor, done);
         });
     });
 }

@@ -189,6 +189,7 @@ void Gateway::message(const std::shared_ptr<GatewaySession>& session, const Mess
                 .set("seq", static_cast<json_int_t>(outcome.results[0].seq));
             for (const auto& other : handlesOf(entry.account, session.get()))
                 emit(*other, copy);
+            shareWithOtherNodes(entry.account, copy);
         });
     });
 }

@@ -195,6 +195,14 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
         return answer;
     });
 
+    // Another node's event for a gateway account (the cluster plugin's relay, on the bus's
+    // thread): queued to the SIP thread, so the bus never waits for it.
+    hub::Services::instance().offer("sip.account_event", [this](const Json& request) {
+        if (!stack_->post([this, request] { gateway_->fromOtherNode(request); }))
+            throw RequestError(ErrorCode::SipStackError, "the SIP stack is not running");
+        return Json::object();
+    });
+
     // Requests run on Janus's request thread and are queued to the SIP thread (SipStack::post),
     // where all SIP state lives; none waits for the network.
     onRequest<GatewaySession>("register", Execution::Inline, &SipPlugin::registerAccount);
@@ -279,6 +287,7 @@ void SipPlugin::onShutdown() {
     }
     hub::Services::instance().withdraw("sip.focus.invite");
     hub::Services::instance().withdraw("sip.gateway.invite");
+    hub::Services::instance().withdraw("sip.account_event");
     hub::Services::instance().withdraw("sip.stox.sessions");
     if (stack_)
         stack_->stop();

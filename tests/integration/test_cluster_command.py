@@ -1,8 +1,10 @@
 """`./sylk cluster up N` / `down` (tests/tools/cluster_up.py, which ./sylk runs after building):
-nats-server and N janus nodes that find each other, then stopped by PID, nothing left behind."""
+nats-server, N janus nodes that find each other and Kamailio in front of them (a sipp phone calls
+a room through it), then stopped by PID, nothing left behind."""
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -12,7 +14,9 @@ from harness.janus_api import Admin
 
 TOOL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools", "cluster_up.py")
 CLUSTER = "janus.plugin.sylk.cluster"
-PORTS = {"--nats-port": 14222, "--ws-port": 18188, "--admin-port": 17188, "--http-port": 18080}
+PORTS = {"--nats-port": 14222, "--ws-port": 18188, "--admin-port": 17188, "--http-port": 18080,
+         "--sip-port": 15070, "--front-port": 15060}
+SCENARIO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sip", "front_call.xml")
 
 
 def tool(*args):
@@ -34,7 +38,7 @@ def test_up_starts_a_cluster_whose_nodes_find_each_other_and_down_stops_it(tmp_p
     try:
         assert started.returncode == 0, started.stdout + started.stderr
         processes = json.load(open(os.path.join(folder, "pids.json")))["processes"]
-        assert [p["name"] for p in processes] == ["nats", "node0", "node1"], processes
+        assert [p["name"] for p in processes] == ["nats", "node0", "node1", "front"], processes
         assert all(alive(p["pid"]) for p in processes), processes
         assert "http://127.0.0.1:18081/" in started.stdout  # node1's web app is announced
         # a second `up` while this one runs is refused, and changes nothing
@@ -65,6 +69,16 @@ def test_up_starts_a_cluster_whose_nodes_find_each_other_and_down_stops_it(tmp_p
         for name, (status, nodes) in answers.items():
             assert status["node"] == name and status["enabled"] and status["nats_connected"], status
             assert nodes == ["node0", "node1"], (name, nodes)
+        # A phone calls a room through the front (one address for the whole cluster) and gets
+        # its 200 from one of the nodes' SIP plugins.
+        trace = str(tmp_path / "phone.log")
+        phone = subprocess.run(["sipp", "127.0.0.1:%d" % PORTS["--front-port"], "-sf", SCENARIO, "-m", "1",
+                                "-i", "127.0.0.1", "-p", "0", "-nostdin", "-timeout", "20s", "-trace_msg",
+                                "-message_file", trace, "-set", "room", "try.room", "-set", "rtpport", "40000"],
+                               cwd=str(tmp_path), capture_output=True, timeout=30)
+        text = open(trace, errors="replace").read() if os.path.exists(trace) else ""
+        assert phone.returncode == 0, (phone.stderr[-1500:], text[-3000:])
+        assert re.search(r"SIP/2\.0 200 OK.*?Contact: <sip:try\.room@127\.0\.0\.1:1507[01]", text, re.S), text
     finally:
         stopped = tool("down", "--folder", folder)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr

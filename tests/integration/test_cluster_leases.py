@@ -161,7 +161,8 @@ def test_chat_and_roster_cross_nodes(cluster):
 def test_a_page_on_another_node_moves_to_the_rooms_node(cluster):
     """Two people open one room's link on two nodes: Ann's page (node0) asks who owns the room,
     about to join, so node0 claims it; Bob's page on node1 is told node0 and talks to node0's
-    Janus API. Both decode each other's video and read each other's chat (Chromium)."""
+    Janus API. Both decode each other's video and read each other's chat (Chromium); a file Bob's
+    moved page shares goes to node0's HTTP server and both download it byte-identical."""
     import json
     import subprocess
     top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -176,6 +177,12 @@ def test_a_page_on_another_node_moves_to_the_rooms_node(cluster):
     assert result["pageOrigins"]["Bob"] != result["pageOrigins"]["Ann"], result  # Bob's page came from node1
     assert result["annSees"] == ["Bob"] and result["bobSees"] == ["Ann"], result
     assert "Bob: hello from Bob" in result["chatAtAnn"], result
+    # Bob's page moved: its file went to node0's HTTP server (which gave its token), is listed on
+    # both pages and downloads byte-identical on both.
+    node0_origin = cluster.nodes[0].http_url.rstrip("/")
+    assert result["bobFileRequests"] and all(r.endswith(" " + node0_origin) for r in result["bobFileRequests"]), result
+    for download in (result["annDownload"], result["bobDownload"]):
+        assert download == {"size": 300 * 1024, "same": True}, result
 
 
 def test_rooms_spread_and_survive_a_killed_node_and_a_partition(cluster):

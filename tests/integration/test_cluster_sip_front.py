@@ -3,7 +3,9 @@ front of two janus nodes of a cluster (nats-server, each node's SIP plugin on it
 sipp phones calling sip:<room>@front. The dispatcher spreads calls round robin over the nodes;
 a node that does not own the room answers 302 with the owner's Contact and the front relays
 the call there, so the phone gets its 200 from the owner without seeing the 302. A stopped
-node stops answering the front's OPTIONS pings and leaves the set: calls go to the live node."""
+node stops answering the front's OPTIONS pings and leaves the set: calls go to the live node.
+The front is also the registrar of the web users' SIP accounts: a call for an account reaches
+the node(s) whose web user registered it, not round robin."""
 import asyncio
 import os
 import re
@@ -21,6 +23,7 @@ from harness.janus_process import JanusProcess, sanitizer_env
 from harness.kamailio_registrar import KamailioRegistrar
 from harness.nats_server import NatsServer
 from test_cluster_leases import join
+from test_sip_gateway import WebUser, sip_event
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SAMPLE = os.path.join(TOP, "conf", "kamailio-cluster-front.cfg.sample")
@@ -80,12 +83,12 @@ class Front:
         with open(self.kamailio.log_path, errors="replace") as handle:
             return handle.read()
 
-    def call(self, name):
-        """One sipp phone calling the room through the front; returns what it sent and received."""
+    def call(self, name, user=ROOM):
+        """One sipp phone calling user (the room) through the front; returns what it sent and received."""
         trace = os.path.join(self.folder, name + ".log")
         done = subprocess.run(["sipp", "127.0.0.1:%d" % FRONT_PORT, "-sf", SCENARIO, "-m", "1", "-i", "127.0.0.1",
                                "-p", "0", "-nostdin", "-timeout", "20s", "-trace_msg", "-message_file", trace,
-                               "-set", "room", ROOM, "-set", "rtpport", "40000"],
+                               "-set", "room", user, "-set", "rtpport", "40000"],
                               cwd=self.folder, capture_output=True, timeout=30)
         text = open(trace, errors="replace").read() if os.path.exists(trace) else ""
         assert done.returncode == 0, "sipp failed (%d):\n%s\n%s" % (done.returncode, done.stderr[-1500:], text[-3000:])
@@ -152,6 +155,65 @@ def test_a_call_sent_to_another_node_reaches_the_rooms_owner(front):
     assert delta(0, "calls_answered") == 2 and delta(0, "calls_redirected") == 0, (before, after)
     log = front.front_log()
     assert "follows the owner: sip:%s@127.0.0.1:%d" % (ROOM, SIP_PORTS[0]) in log, log[-3000:]
+
+
+def test_an_account_rings_the_nodes_it_was_registered_from(front):
+    """Alice's SIP account is registered at the front by two web users (two devices), on node1
+    and on node0. A phone calls sip:alice@front: both web users get incomingcall (the front forks
+    to both nodes' Contacts, no round robin), node1's answers, the phone's 200 comes from node1's
+    Contact, node0's ring ends as answered elsewhere, and node1's user sees the phone's BYE. The
+    call's record reaches both devices: node1's from its journal, node0's over the bus; so do a
+    message node1's device sends and its read mark."""
+    account = "sip:alice@127.0.0.1:%d" % FRONT_PORT
+
+    async def body():
+        users = []
+        try:
+            registered = []
+            for node in (front.nodes[1], front.nodes[0]):
+                user = await WebUser(node, 500).open()
+                users.append(user)
+                await user.handle.send({"request": "register", "username": account,
+                                        "proxy": "sip:127.0.0.1:%d" % FRONT_PORT})
+                registered.append((await sip_event(user.handle, ("registered", "registration_failed")))[0])
+                assert registered[-1]["result"]["event"] == "registered", registered[-1]
+            phone = asyncio.get_running_loop().run_in_executor(None, front.call, "account", "alice")
+            rings = [await sip_event(user.handle, ("incomingcall",)) for user in users]
+            answerer, other = users
+            accepted, _ = await answerer.handle.send({"request": "accept"}, jsep=await answerer.answer(rings[0][1]))
+            elsewhere, _ = await sip_event(other.handle, ("hangup",))
+            trace = await phone
+            hangup, _ = await sip_event(answerer.handle, ("hangup",))
+            # The call's history record: node1 journals it and tells its handle; the other
+            # device, on node0, gets it over the bus (its own leg was answered elsewhere).
+            records = [(await sip_event(user.handle, ("call",)))[0]["result"] for user in users]
+            # What node1's device sends and marks read shows on node0's device too.
+            sent, _ = await answerer.handle.send({"request": "message", "uri": "sip:carol@127.0.0.1:5999", "content": "out"})
+            copy = (await sip_event(other.handle, ("outgoing_message",)))[0]["result"]
+            await answerer.handle.send({"request": "mark_read", "conversation": "sip:carol@127.0.0.1:5999"})
+            read = (await sip_event(other.handle, ("conversation_read",)))[0]["result"]
+            return registered, rings, accepted, elsewhere, trace, hangup, records, (sent, copy, read)
+        finally:
+            for user in users:
+                await user.close()
+
+    registered, rings, accepted, elsewhere, trace, hangup, records, (sent, copy, read) = run(body(), timeout=60)
+    contact_user = registered[0]["result"]["contact_user"]
+    assert all(ring[0]["result"]["event"] == "incomingcall" for ring in rings), rings
+    assert accepted["result"]["event"] in ("accepting", "accepted"), accepted
+    assert re.search(r"SIP/2\.0 200 OK.*?Contact: <sip:%s@127\.0\.0\.1:%d" % (re.escape(contact_user), SIP_PORTS[1]),
+                     trace, re.S), trace
+    assert elsewhere["result"]["code"] == 487, elsewhere
+    assert hangup["result"]["reason"] == "BYE", hangup
+    assert "front: INVITE for account alice" in front.front_log()
+    call_id = re.search(r"Call-ID: (\S+)", trace).group(1)
+    for record in records:
+        assert (record["kind"], record["direction"], record["state"]) == ("call", "incoming", "answered"), records
+        assert record["message_id"] == "call:incoming:" + call_id, (record, call_id)
+    assert records[0] == records[1], records  # the same record, seq included (a cluster shares one journal)
+    assert sent["result"]["event"] == "messagesent", sent
+    assert (copy["message_id"], copy["content"]) == (sent["result"]["message_id"], "out"), copy
+    assert read["conversation"] == "sip:carol@127.0.0.1:5999", read
 
 
 def test_a_stopped_node_leaves_the_set(front):

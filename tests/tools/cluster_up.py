@@ -1,13 +1,16 @@
 #!/usr/bin/python3
 """A local cluster to try (`./sylk cluster up N` / `./sylk cluster down`): one nats-server with
-JetStream and N janus nodes on loopback, each with its own ports, folder and log, all of them
-nodes of one cluster (janus.plugin.sylk.cluster). What was started is written to
+JetStream, N janus nodes on loopback, each with its own ports, folder and log, all of them nodes
+of one cluster (janus.plugin.sylk.cluster), and Kamailio in front of their SIP plugins
+(conf/kamailio-cluster-front.cfg.sample as shipped), so phones call any room, and web users
+register their SIP accounts, through one address. What was started is written to
 <folder>/pids.json; `down` stops exactly those processes, by PID, and checks first that each PID
 is still the program it started (a PID can be reused after a reboot).
 
-Node i listens on ws 8188+i, admin 7188+i, http 8080+i (the web app). Only node0 loads the SIP,
-MSRP, XMPP and IRC plugins: they listen on fixed ports, which N nodes on one host cannot share
-(docs/cluster.md). The room page opened on any node goes to the room's node by itself."""
+Node i listens on ws 8188+i, admin 7188+i, http 8080+i (the web app), SIP (UDP and TCP) 5070+i;
+the front on UDP 5060. Only node0 loads the MSRP, XMPP and IRC plugins: they listen on fixed
+ports, which N nodes on one host cannot share (docs/cluster.md). SIP over TLS is off (the front
+speaks UDP). The room page opened on any node goes to the room's node by itself."""
 import argparse
 import json
 import os
@@ -21,7 +24,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import janus_config  # noqa: E402
 
-FIXED_PORT_PLUGINS = ["sip", "msrp", "xmpp", "irc"]
+FIXED_PORT_PLUGINS = ["msrp", "xmpp", "irc"]
+FRONT_SAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                            "conf", "kamailio-cluster-front.cfg.sample")
 
 
 def nats_server_binary():
@@ -50,6 +55,38 @@ def janus_env():
                     "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1",
                     "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"})
     return env
+
+
+def wait_for_udp_port(port, process, what, timeout=15.0):
+    """Until something is bound to UDP 127.0.0.1:port (a bind of ours fails)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("%s ended at start (exit %s)" % (what, process.returncode))
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return
+        finally:
+            probe.close()
+        time.sleep(0.05)  # polling for the listener
+    raise RuntimeError("%s did not listen on UDP port %d within %.0f s" % (what, port, timeout))
+
+
+def front_config(folder, port, sip_ports):
+    """The shipped sample, with this cluster's address and node list defined before it."""
+    nodes_list = os.path.join(folder, "front-dispatcher.list")
+    with open(nodes_list, "w") as out:
+        out.writelines("1 sip:127.0.0.1:%d\n" % sip_port for sip_port in sip_ports)
+    config = os.path.join(folder, "front.cfg")
+    with open(config, "w") as out:
+        out.write('#!define FRONT_LISTEN udp:127.0.0.1:%d\n#!define FRONT_DISPATCHER_LIST "%s"\n'
+                  'include_file "%s"\n' % (port, nodes_list, FRONT_SAMPLE))
+    check = subprocess.run(["kamailio", "-c", "-f", config], capture_output=True, text=True)
+    if check.returncode != 0:
+        raise RuntimeError("kamailio refuses the front's config:\n%s" % check.stderr[-2000:])
+    return config
 
 
 def start(command, log_path, env=None):
@@ -85,26 +122,36 @@ def up(args):
             secret = janus_config.make_run_dir(
                 run_dir, args.build, ws_port, admin_port, http_port,
                 without_plugins=FIXED_PORT_PLUGINS if index else (),
+                sip_options={"sip_port": args.sip_port + index}, sip_tls_port=0,
                 cluster_options={"nats": nats_url, "node": name, "lease_ms": args.lease_ms,
                                  "ws_url": "ws://127.0.0.1:%d/" % ws_port,
-                                 "http_url": "http://127.0.0.1:%d/" % http_port})
+                                 "http_url": "http://127.0.0.1:%d/" % http_port,
+                                 "sip_uri": "sip:127.0.0.1:%d" % (args.sip_port + index)})
             process = start(["janus", "-F", os.path.join(run_dir, "conf"), "-o"], os.path.join(run_dir, "janus.log"),
                             env=janus_env())
             record(name, "janus", process)
             nodes.append((name, process, ws_port, admin_port, http_port, secret))
         for name, process, ws_port, *_ in nodes:
             wait_for_port(ws_port, process, "janus %s" % name)
+        config = front_config(folder, args.front_port, [args.sip_port + i for i in range(args.nodes)])
+        front = start(["kamailio", "-DD", "-E", "-f", config, "-Y", folder, "-m", "32", "-M", "8"],
+                      os.path.join(folder, "kamailio.log"))
+        record("front", "kamailio", front)
+        wait_for_udp_port(args.front_port, front, "kamailio")
     except Exception as error:
         down(args)
         sys.exit("cluster not started: %s" % error)
     print("\n  A Sylk cluster of %d nodes is up (NATS %s, lease %d ms; folder %s)." %
           (args.nodes, nats_url, args.lease_ms, folder))
-    for name, process, ws_port, admin_port, http_port, secret in nodes:
+    for index, (name, process, ws_port, admin_port, http_port, secret) in enumerate(nodes):
         print("    %s: web app http://127.0.0.1:%d/  Janus API ws://127.0.0.1:%d/  admin ws://127.0.0.1:%d/ "
-              "(secret %s)  log %s" % (name, http_port, ws_port, admin_port, secret,
-                                       os.path.join(folder, name, "janus.log")))
-    print("  Open one room's link on two nodes: both pages meet on the room's node.\n"
-          "  `./sylk cluster down` stops it.\n")
+              "(secret %s)  SIP 127.0.0.1:%d  log %s" % (name, http_port, ws_port, admin_port, secret,
+                                                         args.sip_port + index, os.path.join(folder, name, "janus.log")))
+    print("    front: Kamailio on sip:127.0.0.1:%d (UDP)  log %s" % (args.front_port, os.path.join(folder, "kamailio.log")))
+    print("  Open one room's link on two nodes: both pages meet on the room's node. Phones call\n"
+          "  sip:<room>@127.0.0.1:%d and reach the room's node; SIP accounts registered with proxy\n"
+          "  sip:127.0.0.1:%d get their calls on the node that registered them.\n"
+          "  `./sylk cluster down` stops it.\n" % (args.front_port, args.front_port))
 
 
 def is_program(pid, program):
@@ -124,7 +171,7 @@ def down(args):
         return
     with open(path) as source:
         processes = json.load(source)["processes"]
-    # The nodes first (they give their rooms up through NATS), NATS last.
+    # The front and the nodes first (they give their rooms up through NATS), NATS last.
     for entry in sorted(processes, key=lambda p: p["program"] == "nats-server"):
         pid = entry["pid"]
         if not is_program(pid, entry["program"]):
@@ -156,6 +203,8 @@ def main():
     start_parser.add_argument("--ws-port", type=int, default=8188, help="node0's; node i takes this + i")
     start_parser.add_argument("--admin-port", type=int, default=7188)
     start_parser.add_argument("--http-port", type=int, default=8080)
+    start_parser.add_argument("--sip-port", type=int, default=5070, help="node0's SIP port; node i takes this + i")
+    start_parser.add_argument("--front-port", type=int, default=5060, help="Kamailio's (UDP)")
     stop_parser = sub.add_parser("down", help="stop what `up` started")
     stop_parser.add_argument("--folder", required=True)
     args = parser.parse_args()

@@ -34,10 +34,23 @@ struct RequestState {
 
 namespace {
 
-MHD_Result queue(MHD_Connection* connection, unsigned status, const std::string& body, const char* type) {
+// Who may read an answer from a page of another origin. Room files may: in a cluster a page
+// loaded from one node moves to the room's node (docs/cluster.md) and shares files through that
+// node's /files/, another origin. The file token in the URL is the whole permission (no
+// cookie, no Authorization), so any origin is as safe as the token: "*", without credentials.
+enum class Readers { SameOrigin, AnyOrigin };
+
+void allowReaders(MHD_Response* response, Readers readers) {
+    if (readers == Readers::AnyOrigin)
+        MHD_add_response_header(response, "Access-Control-Allow-Origin", "*");
+}
+
+MHD_Result queue(MHD_Connection* connection, unsigned status, const std::string& body, const char* type,
+                 Readers readers = Readers::SameOrigin) {
     MHD_Response* response = MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(response, "Content-Type", type);
     MHD_add_response_header(response, "Cache-Control", "no-store");
+    allowReaders(response, readers);
     MHD_Result result = MHD_queue_response(connection, status, response);
     MHD_destroy_response(response);
     return result;
@@ -47,12 +60,36 @@ MHD_Result sendText(MHD_Connection* connection, unsigned status, const char* tex
     return queue(connection, status, text, "text/plain; charset=utf-8");
 }
 
-MHD_Result sendJson(MHD_Connection* connection, unsigned status, const Json& json) {
-    return queue(connection, status, json.dump(), "application/json");
+MHD_Result sendJson(MHD_Connection* connection, unsigned status, const Json& json,
+                    Readers readers = Readers::SameOrigin) {
+    return queue(connection, status, json.dump(), "application/json", readers);
 }
 
-MHD_Result sendError(MHD_Connection* connection, unsigned status, const std::string& message) {
-    return sendJson(connection, status, Json::object().set("error", message));
+MHD_Result sendError(MHD_Connection* connection, unsigned status, const std::string& message,
+                     Readers readers = Readers::SameOrigin) {
+    return sendJson(connection, status, Json::object().set("error", message), readers);
+}
+
+// The answers of /files/: readable by a page of any origin (see Readers).
+MHD_Result sendFilesJson(MHD_Connection* connection, unsigned status, const Json& json) {
+    return sendJson(connection, status, json, Readers::AnyOrigin);
+}
+
+MHD_Result sendFilesError(MHD_Connection* connection, unsigned status, const std::string& message) {
+    return sendError(connection, status, message, Readers::AnyOrigin);
+}
+
+// The CORS preflight of a cross-origin upload (a POST with a progress listener or a typed body
+// is not a "simple" request): the methods and the one header the page sends.
+MHD_Result sendFilesPreflight(MHD_Connection* connection) {
+    MHD_Response* response = MHD_create_response_from_buffer(0, nullptr, MHD_RESPMEM_PERSISTENT);
+    allowReaders(response, Readers::AnyOrigin);
+    MHD_add_response_header(response, "Access-Control-Allow-Methods", "GET, HEAD, POST");
+    MHD_add_response_header(response, "Access-Control-Allow-Headers", "Content-Type");
+    MHD_add_response_header(response, "Access-Control-Max-Age", "600");
+    MHD_Result result = MHD_queue_response(connection, MHD_HTTP_NO_CONTENT, response);
+    MHD_destroy_response(response);
+    return result;
 }
 
 void discardUpload(RequestState& state) {
@@ -164,7 +201,9 @@ int HttpServer::answer(MHD_Connection* connection, const char* url, const char* 
         }
         if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
             return id.empty() ? listFiles(connection, token) : download(connection, token, id);
-        return sendError(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "files take POST (upload) and GET (download)");
+        if (strcmp(method, "OPTIONS") == 0)
+            return sendFilesPreflight(connection);
+        return sendFilesError(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "files take POST (upload) and GET (download)");
     }
     if (firstCall)
         return MHD_YES;  // headers only so far: answer once the (empty) body is in
@@ -222,19 +261,19 @@ int HttpServer::upload(MHD_Connection* connection, const std::string& token, con
         // First call: only headers. Refuse early what we can, before reading any body.
         state.isUpload = true;
         if (!store.enabled())
-            return sendError(connection, MHD_HTTP_SERVICE_UNAVAILABLE, "file sharing is off on this server");
+            return sendFilesError(connection, MHD_HTTP_SERVICE_UNAVAILABLE, "file sharing is off on this server");
         auto grant = store.check(token);
         if (!grant)
-            return sendError(connection, MHD_HTTP_FORBIDDEN, "unknown or expired file token");
+            return sendFilesError(connection, MHD_HTTP_FORBIDDEN, "unknown or expired file token");
         const char* name = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "name");
         if (!name || !files::FileStore::validName(name))
-            return sendError(connection, MHD_HTTP_BAD_REQUEST,
-                             "invalid file name: give ?name= a plain name without '/', '\\\\' or control characters");
+            return sendFilesError(connection, MHD_HTTP_BAD_REQUEST,
+                                  "invalid file name: give ?name= a plain name without '/', '\\\\' or control characters");
         state.limit = store.maxBytes();
         const char* length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (length && std::strtoull(length, nullptr, 10) > state.limit)
-            return sendError(connection, MHD_HTTP_CONTENT_TOO_LARGE,
-                             "file is larger than the limit of " + std::to_string(state.limit) + " bytes");
+            return sendFilesError(connection, MHD_HTTP_CONTENT_TOO_LARGE,
+                                  "file is larger than the limit of " + std::to_string(state.limit) + " bytes");
         state.file.room = grant->room;
         state.file.name = name;
         state.file.sender = grant->member;
@@ -242,7 +281,7 @@ int HttpServer::upload(MHD_Connection* connection, const std::string& token, con
         state.file.path = store.reservePath(grant->room, &state.file.id);
         state.fd = open(state.file.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (state.fd < 0)
-            return sendError(connection, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the file");
+            return sendFilesError(connection, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the file");
         return MHD_YES;
     }
     if (*uploadSize > 0) {
@@ -271,9 +310,9 @@ int HttpServer::upload(MHD_Connection* connection, const std::string& token, con
     }
     // Last call: the whole body is in.
     if (state.failStatus)
-        return sendError(connection, state.failStatus, state.failMessage);
+        return sendFilesError(connection, state.failStatus, state.failMessage);
     if (state.fd < 0)
-        return sendError(connection, MHD_HTTP_BAD_REQUEST, "upload failed");
+        return sendFilesError(connection, MHD_HTTP_BAD_REQUEST, "upload failed");
     close(state.fd);
     state.fd = -1;
     state.file.created = g_get_real_time() / 1000;
@@ -281,20 +320,20 @@ int HttpServer::upload(MHD_Connection* connection, const std::string& token, con
     files::SharedFile file = state.file;
     store.add(file);
     ++served_;
-    return sendJson(connection, MHD_HTTP_CREATED, file.describe());
+    return sendFilesJson(connection, MHD_HTTP_CREATED, file.describe());
 }
 
 int HttpServer::download(MHD_Connection* connection, const std::string& token, const std::string& id) {
     auto& store = files::FileStore::instance();
     auto grant = store.check(token);
     if (!grant)
-        return sendError(connection, MHD_HTTP_FORBIDDEN, "unknown or expired file token");
+        return sendFilesError(connection, MHD_HTTP_FORBIDDEN, "unknown or expired file token");
     auto file = store.find(grant->room, id);
     if (!file)
-        return sendError(connection, MHD_HTTP_NOT_FOUND, "no such file in this room");
+        return sendFilesError(connection, MHD_HTTP_NOT_FOUND, "no such file in this room");
     int fd = open(file->path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return sendError(connection, MHD_HTTP_NOT_FOUND, "the file is gone");
+        return sendFilesError(connection, MHD_HTTP_NOT_FOUND, "the file is gone");
     MHD_Response* response = MHD_create_response_from_fd(static_cast<size_t>(file->size), fd);
     gchar* escaped = g_uri_escape_string(file->name.c_str(), nullptr, FALSE);
     std::string disposition = std::string("attachment; filename*=UTF-8''") + escaped;
@@ -302,6 +341,7 @@ int HttpServer::download(MHD_Connection* connection, const std::string& token, c
     MHD_add_response_header(response, "Content-Type", "application/octet-stream");
     MHD_add_response_header(response, "Content-Disposition", disposition.c_str());
     MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+    allowReaders(response, Readers::AnyOrigin);
     MHD_Result result = MHD_queue_response(connection, MHD_HTTP_OK, response);
     MHD_destroy_response(response);
     ++served_;
@@ -311,8 +351,8 @@ int HttpServer::download(MHD_Connection* connection, const std::string& token, c
 int HttpServer::listFiles(MHD_Connection* connection, const std::string& token) {
     auto grant = files::FileStore::instance().check(token);
     if (!grant)
-        return sendError(connection, MHD_HTTP_FORBIDDEN, "unknown or expired file token");
-    return sendJson(connection, MHD_HTTP_OK, Json::object().set("files", files::FileStore::instance().listJson(grant->room)));
+        return sendFilesError(connection, MHD_HTTP_FORBIDDEN, "unknown or expired file token");
+    return sendFilesJson(connection, MHD_HTTP_OK, Json::object().set("files", files::FileStore::instance().listJson(grant->room)));
 }
 
 int HttpServer::serveHistory(MHD_Connection* connection, const std::string& account) {
