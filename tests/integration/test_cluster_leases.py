@@ -9,11 +9,13 @@ import os
 import signal
 import time
 
+import numpy
 import pytest
 
 from conftest import BUILD, run
 from harness.janus_api import Admin, Session
 from harness.cluster_nodes import ClusterNodes
+from harness.peers import Collector, ToneTrack, accept, dominant_frequency, make_peer, offer
 
 CLUSTER = "janus.plugin.sylk.cluster"
 VIDEOROOM = "janus.plugin.sylk.videoroom"
@@ -94,6 +96,75 @@ async def join(node, room, display):
     joined, _ = await handle.send({"request": "join", "ptype": "publisher", "room": room, "display": display})
     assert joined.get("videoroom") == "joined", joined
     return session
+
+
+class MediaWatch:
+    """A tone published in a room and received back by a subscriber, both aiortc peers on one
+    node: every RTP packet the subscriber's receiver gets is timed (at its arrival, before the
+    jitter buffer), so the longest silence of the room's media in a window can be measured."""
+
+    def __init__(self, node, room, frequency):
+        self.node, self.room, self.frequency = node, room, frequency
+        self.arrivals = []  # monotonic seconds of every RTP packet received
+        self.pcs, self.collectors = [], []
+
+    async def start(self):
+        self.session = await Session.create(self.node.ws_url)
+        publisher = await self.session.attach(VIDEOROOM)
+        joined, _ = await publisher.send({"request": "join", "ptype": "publisher", "room": self.room,
+                                          "display": "tone-%d" % self.frequency})
+        pc, _ = await make_peer(data_channel=False)
+        self.pcs.append(pc)
+        pc.addTrack(ToneTrack(self.frequency))
+        published, jsep = await publisher.send({"request": "publish"}, jsep=await offer(pc))
+        assert published.get("configured") == "ok", published
+        await accept(pc, jsep)
+        await publisher.next_event(timeout=15, predicate=lambda e: e.get("janus") == "webrtcup")
+
+        subscriber = await self.session.attach(VIDEOROOM)
+        attached, jsep = await subscriber.send({"request": "join", "ptype": "subscriber", "room": self.room,
+                                                "streams": [{"feed": joined["id"]}]})
+        assert attached.get("videoroom") == "attached", attached
+        pc, _ = await make_peer(data_channel=False)
+        self.pcs.append(pc)
+        pc.on("track", lambda track: self.collectors.append(Collector(track)))
+        await accept(pc, jsep)
+        for receiver in pc.getReceivers():
+            self._time(receiver)
+        await pc.setLocalDescription(await pc.createAnswer())
+        started, _ = await subscriber.send({"request": "start"}, jsep={"type": "answer", "sdp": pc.localDescription.sdp})
+        assert started.get("started") == "ok", started
+        deadline = time.monotonic() + 15
+        while len(self.arrivals) < 25:  # half a second of packets: media flows
+            assert time.monotonic() < deadline, "no media in %s on %s" % (self.room, self.node.ws_url)
+            await asyncio.sleep(0.05)
+        return self
+
+    def _time(self, receiver):
+        handle = receiver._handle_rtp_packet  # aiortc's entry for each packet its transport routes here
+
+        async def timed(packet, arrival_time_ms):
+            self.arrivals.append(time.monotonic())
+            await handle(packet, arrival_time_ms=arrival_time_ms)
+        receiver._handle_rtp_packet = timed
+
+    def longest_gap(self, since, until):
+        """(longest inter-arrival gap in seconds, packets) over [since, until]; the edges of the
+        window count as arrivals, so media that stops inside it shows as a gap."""
+        times = [since] + [t for t in self.arrivals if since <= t <= until] + [until]
+        return max(b - a for a, b in zip(times, times[1:])), len(times) - 2
+
+    def heard(self):
+        audio = next(c for c in self.collectors if c.track.kind == "audio")
+        samples = numpy.concatenate(audio.audio[-50:])  # the last second
+        return dominant_frequency(samples, audio.rate)
+
+    async def close(self):
+        for collector in self.collectors:
+            collector.stop()
+        for pc in self.pcs:
+            await pc.close()
+        await self.session.close()
 
 
 def data_of(event):
@@ -181,7 +252,7 @@ def test_a_page_on_another_node_moves_to_the_rooms_node(cluster):
 def test_rooms_spread_and_survive_a_killed_node_and_a_partition(cluster):
     async def body():
         views = await Views(cluster).open()
-        sessions = []
+        sessions, watches = [], []
         try:
             # 12 rooms; each room's first member joins on node i % 3, which must own it.
             first = {room: NODES[i % 3] for i, room in enumerate(ROOMS)}
@@ -210,6 +281,12 @@ def test_rooms_spread_and_survive_a_killed_node_and_a_partition(cluster):
             sessions += await asyncio.gather(*(join(cluster.nodes[1], room, "second")
                                                for room in shared_killed + shared_cut))
 
+            # Media in two survivors' rooms (node1's ROOMS[1], node2's ROOMS[8]): a tone
+            # published and received on the room's node, timed packet by packet across the kill.
+            watches += await asyncio.gather(MediaWatch(cluster.nodes[1], ROOMS[1], 440).start(),
+                                            MediaWatch(cluster.nodes[2], ROOMS[8], 660).start())
+            await asyncio.sleep(1)  # a second of media before the kill: the window's first half
+
             # kill -9 node0: its shared rooms move to node1 within lease + lease/3.
             before = await views.owned()
             untouched = {room: node for room, node in first.items() if node != "node0"}
@@ -227,6 +304,9 @@ def test_rooms_spread_and_survive_a_killed_node_and_a_partition(cluster):
             await views.wait_owned({room: "node1" for room in shared_killed}, timeout=LEASE_MS / 1000 * 2,
                                    check=keeps_others)
             takeover_s = time.monotonic() - killed_at
+            await asyncio.sleep(0.5)  # and half a second after the take-over
+            window = (killed_at - 1, time.monotonic())
+            media = [(watch.room, watch.longest_gap(*window), watch.heard()) for watch in watches]
             # A room whose only member was on node0 is owned by nobody alive.
             for room in (ROOMS[6], ROOMS[9]):
                 answer = await views.owner("node1", room)
@@ -251,8 +331,10 @@ def test_rooms_spread_and_survive_a_killed_node_and_a_partition(cluster):
             assert set(gave_up) == set(shared_cut)
             owned = await views.owned()
             assert owned["node2"] == set(), owned  # its unshared rooms lapsed too: it renews nothing
-            return takeover_s, gave_up, claimed_s
+            return takeover_s, gave_up, claimed_s, media
         finally:
+            for watch in watches:
+                await watch.close()
             await views.close()
             for session in sessions:
                 try:
@@ -260,10 +342,17 @@ def test_rooms_spread_and_survive_a_killed_node_and_a_partition(cluster):
                 except Exception:  # node0's sessions died with it
                     pass
 
-    takeover_s, gave_up, claimed_s = run(body(), timeout=60)
+    takeover_s, gave_up, claimed_s, media = run(body(), timeout=60)
     lease_s = LEASE_MS / 1000
     print("takeover after kill -9: %.0f ms; partition: node2 gave up after %s ms, node1 claimed after %.0f ms"
           % (takeover_s * 1000, {r: round(s * 1000) for r, s in gave_up.items()}, claimed_s * 1000))
+    for (room, (gap, packets), frequency), tone in zip(media, (440, 660)):
+        print("%s: longest RTP gap %.0f ms over %d packets from 1 s before the kill to 0.5 s after the "
+              "take-over; heard %.0f Hz" % (room, gap * 1000, packets, frequency))
+        # The survivors' rooms keep their media: no silence over 200 ms (the issue's bound), and
+        # it is still the tone that was sent.
+        assert gap < 0.2, (room, gap, packets)
+        assert abs(frequency - tone) < 20, (room, frequency)
     # The issue's bound: the entry expires a lease after node0's last renewal (at most one tick
     # before the kill), and node1 claims on its next tick.
     assert takeover_s <= lease_s + lease_s / 3 + 0.2, takeover_s  # + 0.2 s: the 50 ms poll and scheduling
