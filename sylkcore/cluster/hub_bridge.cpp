@@ -18,6 +18,8 @@ const std::string kClusterPrefix = std::string(HubBridge::kPlugin) + "/";
 constexpr char kEvents[] = "events";
 constexpr char kRoster[] = "roster";
 constexpr char kHistory[] = "history";
+// How long a chat's poster waits for the NATS server to confirm it has the chat.
+constexpr std::chrono::milliseconds kChatFlushTimeout{500};
 // A history answer leaves room for the envelope under the bus's limit.
 constexpr size_t kHistoryBudget = BusCodec::kMaxPayload - 4096;
 
@@ -281,8 +283,15 @@ void HubBridge::publishLocal(const std::string& subject, const hub::RoomEvent& e
                  event.room.c_str(), event.kind.c_str(), text.size());
         return;
     }
-    if (bus_.publish(subject, text))
-        ++published_;
+    if (!bus_.publish(subject, text))
+        return;
+    ++published_;
+    // The poster acknowledges a chat to its sender when post() returns (the video room's
+    // `message_sent`, the focus's 200): by then the NATS server must have it, so the other
+    // nodes with the room get it even when this node is killed right after. Bounded: a node cut
+    // off from NATS acknowledges late rather than never (its chat stays local then).
+    if (event.kind == hub::kind::Chat)
+        bus_.flush(kChatFlushTimeout);
 }
 
 std::optional<BusPayload> HubBridge::decode(const BusMessage& message, BusPayload::Type expected) {

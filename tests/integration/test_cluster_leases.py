@@ -89,13 +89,35 @@ def no_two_owners(owned):
             seen[room] = node
 
 
-async def join(node, room, display):
-    """A web user in the video room on that node (kept open: the caller closes the session)."""
+async def join(node, room, display, answer=False):
+    """A web user in the video room on that node (kept open: the caller closes the session);
+    with answer, (session, the join's answer)."""
     session = await Session.create(node.ws_url)
     handle = await session.attach(VIDEOROOM)
     joined, _ = await handle.send({"request": "join", "ptype": "publisher", "room": room, "display": display})
     assert joined.get("videoroom") == "joined", joined
-    return session
+    return (session, joined) if answer else session
+
+
+async def chatter(node, room, display, sessions):
+    """A web user in the room on that node and a function that says a public message and
+    returns its text once the node acknowledged it (`message_sent`)."""
+    session = await Session.create(node.ws_url)
+    sessions.append(session)
+    handle = await session.attach(VIDEOROOM)
+    joined, _ = await handle.send({"request": "join", "ptype": "publisher", "room": room, "display": display})
+    assert joined.get("videoroom") == "joined", joined
+
+    async def say(text):
+        sent, _ = await handle.send({"request": "message", "text": text})
+        assert sent.get("message_sent"), sent
+        return text
+    return session, say
+
+
+async def chat_in(node, room, display, texts, sessions):
+    _, say = await chatter(node, room, display, sessions)
+    return [await say(text) for text in texts]
 
 
 class MediaWatch:
@@ -285,7 +307,13 @@ def test_rooms_spread_and_survive_a_killed_node_and_a_partition(cluster):
             # published and received on the room's node, timed packet by packet across the kill.
             watches += await asyncio.gather(MediaWatch(cluster.nodes[1], ROOMS[1], 440).start(),
                                             MediaWatch(cluster.nodes[2], ROOMS[8], 660).start())
-            await asyncio.sleep(1)  # a second of media before the kill: the window's first half
+            # Chat in ROOMS[0] (node0's, shared with node1): every message acknowledged to its
+            # sender, on both nodes, node0's last one just before the kill.
+            said = await chat_in(cluster.nodes[1], ROOMS[0], "Bea", ["bea-%d" % i for i in range(3)], sessions)
+            _, ann_say = await chatter(cluster.nodes[0], ROOMS[0], "Ann", sessions)
+            await asyncio.sleep(max(0, 1 - (time.monotonic() - min(w.arrivals[0] for w in watches))))
+            for i in range(5):  # a second of media before the kill: the window's first half
+                said.append(await ann_say("ann-%d" % i))
 
             # kill -9 node0: its shared rooms move to node1 within lease + lease/3.
             before = await views.owned()
@@ -304,6 +332,11 @@ def test_rooms_spread_and_survive_a_killed_node_and_a_partition(cluster):
             await views.wait_owned({room: "node1" for room in shared_killed}, timeout=LEASE_MS / 1000 * 2,
                                    check=keeps_others)
             takeover_s = time.monotonic() - killed_at
+            # Every acknowledged message is in the room's history on its new owner: what a user
+            # who joins there now (or the page that rejoins after the kill) gets.
+            carol = await join(cluster.nodes[1], ROOMS[0], "Carol", answer=True)
+            sessions.append(carol[0])
+            history = [m["text"] for m in carol[1].get("history", [])]
             await asyncio.sleep(0.5)  # and half a second after the take-over
             window = (killed_at - 1, time.monotonic())
             media = [(watch.room, watch.longest_gap(*window), watch.heard()) for watch in watches]
@@ -331,7 +364,7 @@ def test_rooms_spread_and_survive_a_killed_node_and_a_partition(cluster):
             assert set(gave_up) == set(shared_cut)
             owned = await views.owned()
             assert owned["node2"] == set(), owned  # its unshared rooms lapsed too: it renews nothing
-            return takeover_s, gave_up, claimed_s, media
+            return takeover_s, gave_up, claimed_s, media, said, history
         finally:
             for watch in watches:
                 await watch.close()
@@ -342,7 +375,8 @@ def test_rooms_spread_and_survive_a_killed_node_and_a_partition(cluster):
                 except Exception:  # node0's sessions died with it
                     pass
 
-    takeover_s, gave_up, claimed_s, media = run(body(), timeout=60)
+    takeover_s, gave_up, claimed_s, media, said, history = run(body(), timeout=60)
+    assert sorted(history) == sorted(said), (said, history)  # none lost, none twice
     lease_s = LEASE_MS / 1000
     print("takeover after kill -9: %.0f ms; partition: node2 gave up after %s ms, node1 claimed after %.0f ms"
           % (takeover_s * 1000, {r: round(s * 1000) for r, s in gave_up.items()}, claimed_s * 1000))
