@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "../api.hpp"
 #include "../hub/hub.hpp"
@@ -83,8 +84,9 @@ private:
     void applyHistory(const std::string& roomId, const BusPayload& history);
     void answerRoster(const std::string& roomId, const BusMessage& request);
     void answerHistory(const std::string& roomId, const BusMessage& request);
-    void noteDeparture(const std::string& roomId, const std::string& memberId, bool departed);
-    bool departedRecently(const std::string& roomId, const std::string& memberId) const;
+    void noteLive(const std::string& roomId, const std::string& memberId, uint64_t sequence, bool left);
+    // (sequence, left) of the member's last live joined/updated/left, if recent.
+    std::optional<std::pair<uint64_t, bool>> lastSeen(const std::string& roomId, const std::string& memberId) const;
     void removeMembers(const std::string& roomId, const std::string& idPrefix);
     Json mapData(const std::string& fromNode, const hub::RoomEvent& event) const;
 
