@@ -176,6 +176,23 @@ bool ClusterNode::heldForJoiner(const std::string& room) {
     return false;
 }
 
+void ClusterNode::dropJoinerHold(const std::string& room) {
+    std::lock_guard<std::mutex> lock(joinersMutex_);
+    joinerClaims_.erase(room);
+}
+
+bool ClusterNode::mayHoldForJoiner(const std::string& room) {
+    std::lock_guard<std::mutex> lock(joinersMutex_);
+    auto now = std::chrono::steady_clock::now();
+    for (auto it = joinerClaims_.begin(); it != joinerClaims_.end();)
+        it = now - it->second >= settings_.lease ? joinerClaims_.erase(it) : std::next(it);
+    if (joinerClaims_.count(room) || joinerClaims_.size() < kMaxJoinerHolds)
+        return true;
+    SYLK_LOG(LOG_WARN, kPackage, "node %s: %zu rooms held for joiners already; room %s is claimed when someone is in it",
+             settings_.node.c_str(), joinerClaims_.size(), room.c_str());
+    return false;
+}
+
 Json ClusterNode::owner(const std::string& room, const Json& roomValue, bool joining) {
     Json answer = Json::object();
     answer.set("room", Json::borrow(roomValue.get()));
@@ -186,6 +203,8 @@ Json ClusterNode::owner(const std::string& room, const Json& roomValue, bool joi
         return answer;
     }
     std::shared_ptr<Stores> opened = storesOrThrow();
+    if (joining && !hasLocalMembers(room))
+        joining = mayHoldForJoiner(room);
     RoomLeases::Lookup lookup = opened->leases.ownerOf(room);
     if (!lookup.reachable)
         throw RequestError(ErrorCode::ClusterUnreachable, "NATS did not answer: the room's owner is unknown now");

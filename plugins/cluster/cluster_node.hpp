@@ -62,6 +62,13 @@ public:
     Json owner(const std::string& room, const Json& roomValue, bool joining = false);  // room: RoomId::key
     // Claimed for a joiner less than a lease ago (the lease keeper does not release it yet).
     bool heldForJoiner(const std::string& room);
+    // The joiner went elsewhere: the room is released on the keeper's next tick unless it has
+    // members by then.
+    void dropJoinerHold(const std::string& room);
+    // At most this many rooms are held for joiners at once; past it, `joining` claims nothing
+    // (the room is claimed when its first member is here): any client may say `joining`, and
+    // must not be able to hold every room of the cluster without joining any.
+    static constexpr size_t kMaxJoinerHolds = 256;
     Json nodes();
     Json status() const;
 
@@ -72,6 +79,8 @@ private:
     struct Stores;
     std::shared_ptr<Stores> stores() const;
     std::shared_ptr<Stores> storesOrThrow() const;
+    // Room may be held for a joiner now (under kMaxJoinerHolds, expired holds dropped).
+    bool mayHoldForJoiner(const std::string& room);
 
     const ClusterSettings settings_;
     std::atomic<bool> connected_{false};

@@ -251,6 +251,37 @@ def test_chat_and_roster_cross_nodes(cluster):
     assert carol_texts == ["hello from node0"], carol_texts
 
 
+def test_a_handle_holds_one_room_for_joining(cluster):
+    """`joining` claims an unowned room before its first member (the web app asks before it
+    joins), but one handle holds one such room at a time: asking for a second lets the first go
+    at the lease keeper's next tick, so a client cannot pin rooms it never joins."""
+    node = cluster.nodes[1]
+
+    async def body():
+        session = await Session.create(node.ws_url)
+        admin = await Admin.open(node.admin_url, node.admin_secret)
+        try:
+            handle = await session.attach(CLUSTER)
+            first, _ = await handle.send({"request": "owner", "room": "pin.first", "joining": True})
+            second, _ = await handle.send({"request": "owner", "room": "pin.second", "joining": True})
+            started = time.monotonic()
+            while True:
+                owned = set((await admin.message_plugin(CLUSTER, {"request": "status"}))["owned"])
+                if "pin.first" not in owned:
+                    break
+                assert time.monotonic() - started < 3 * TICK_S + 1, owned
+                await asyncio.sleep(0.05)
+            return first, second, owned
+        finally:
+            await admin.close()
+            await session.close()
+
+    first, second, owned = run(body(), timeout=20)
+    assert (first["node"], first["local"]) == ("node1", True), first
+    assert (second["node"], second["local"]) == ("node1", True), second
+    assert "pin.second" in owned, owned  # still held for its joiner, within a lease
+
+
 def test_a_page_on_another_node_moves_to_the_rooms_node(cluster):
     """Two people open one room's link on two nodes: Ann's page (node0) asks who owns the room,
     about to join, so node0 claims it; Bob's page on node1 is told node0 and talks to node0's
