@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "sylkcore/hub/hub.hpp"
+#include "sylkcore/hub/services.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/request_error.hpp"
 
@@ -72,6 +73,12 @@ void ClusterNode::keepBridge() {
         if (!live.count(node) && node != settings_.node) {
             SYLK_LOG(LOG_INFO, kPackage, "node %s: node %s left the registry; its members leave our rooms",
                      settings_.node.c_str(), node.c_str());
+            auto until = std::chrono::steady_clock::now() + 3 * settings_.lease;
+            for (auto& [room, phones] : bridge_->callableMembersOf(node)) {
+                auto& waiting = phonesToCallBack_[room];
+                waiting.phones.insert(waiting.phones.end(), phones.begin(), phones.end());
+                waiting.until = until;
+            }
             bridge_->forgetNode(node);
         }
     }
@@ -83,10 +90,52 @@ void ClusterNode::keepBridge() {
     if (newcomer)
         bridge_->resync();
     liveNodes_ = std::move(live);
+    callPhonesBack(*opened);
     // Claims for joiners that never came (or whose room went elsewhere) are forgotten.
     std::lock_guard<std::mutex> lock(joinersMutex_);
     for (auto it = joinerClaims_.begin(); it != joinerClaims_.end();)
         it = std::chrono::steady_clock::now() - it->second >= settings_.lease ? joinerClaims_.erase(it) : std::next(it);
+}
+
+void ClusterNode::callPhonesBack(Stores& opened) {
+    auto now = std::chrono::steady_clock::now();
+    for (auto it = phonesToCallBack_.begin(); it != phonesToCallBack_.end();) {
+        const std::string& room = it->first;
+        RoomLeases::Lookup lookup = opened.leases.ownerOf(room);
+        bool ours = lookup.reachable && lookup.owner && lookup.owner->local;
+        bool elsewhere = lookup.reachable && lookup.owner && !ours && liveNodes_.count(lookup.owner->node) &&
+                         lookup.owner->node != settings_.node;
+        // Nobody owns it: claim it for the phones, held like a joiner's until their calls land.
+        if (lookup.reachable && !lookup.owner && opened.leases.claim(room)) {
+            ours = true;
+            std::lock_guard<std::mutex> lock(joinersMutex_);
+            joinerClaims_[room] = now;
+        }
+        if (ours) {
+            for (const hub::Member& phone : it->second.phones) {
+                Json invite = Json::object();
+                invite.set("room", room).set("uri", phone.callBack).set("display", phone.display);
+                try {
+                    hub::Services::instance().call("sip.focus.invite", invite);
+                    SYLK_LOG(LOG_INFO, kPackage, "node %s: room %s calls %s back (its node died)", settings_.node.c_str(),
+                             room.c_str(), phone.callBack.c_str());
+                } catch (const std::exception& e) {  // no SIP plugin here (NotFound), a refused URI, a full queue
+                    SYLK_LOG(LOG_WARN, kPackage, "node %s: room %s cannot call %s back: %s", settings_.node.c_str(),
+                             room.c_str(), phone.callBack.c_str(), e.what());
+                }
+            }
+        } else if (elsewhere) {
+            SYLK_LOG(LOG_INFO, kPackage, "node %s: room %s is node %s's now; it calls the phones back",
+                     settings_.node.c_str(), room.c_str(), lookup.owner->node.c_str());
+        } else if (now < it->second.until) {
+            ++it;  // the dead node's lease has not lapsed yet (or NATS is slow): next tick
+            continue;
+        } else {
+            SYLK_LOG(LOG_WARN, kPackage, "node %s: room %s: gave up calling %zu phones back (nobody could own the room)",
+                     settings_.node.c_str(), room.c_str(), it->second.phones.size());
+        }
+        it = phonesToCallBack_.erase(it);
+    }
 }
 
 bool ClusterNode::openStores() {

@@ -81,6 +81,8 @@ private:
     std::shared_ptr<Stores> storesOrThrow() const;
     // Room may be held for a joiner now (under kMaxJoinerHolds, expired holds dropped).
     bool mayHoldForJoiner(const std::string& room);
+    // Phones of dead nodes: the node that owns (or can claim) their room calls them back.
+    void callPhonesBack(Stores& opened);
 
     const ClusterSettings settings_;
     std::atomic<bool> connected_{false};
@@ -92,6 +94,14 @@ private:
     std::set<std::string> liveNodes_;        // the lease loop's last view of the registry
     std::mutex joinersMutex_;
     std::map<std::string, std::chrono::steady_clock::time_point> joinerClaims_;  // room -> when claimed for a joiner
+    // Rooms whose dead owner had phones in them, waiting until this node owns the room (then it
+    // calls them back) or another live node does (then that one does), at most a few leases.
+    // The lease loop's alone.
+    struct PhonesToCallBack {
+        std::vector<hub::Member> phones;
+        std::chrono::steady_clock::time_point until;
+    };
+    std::map<std::string, PhonesToCallBack> phonesToCallBack_;
     mutable std::mutex storesMutex_;
     std::shared_ptr<Stores> stores_;
 };

@@ -59,6 +59,7 @@ private:
         std::string answer;  // our SDP, repeated for re-INVITEs
         std::string memberId;
         std::string uri;     // the caller's From URI: its entity in conference-info
+        std::string callBack;  // where the phone can be called again: its Contact, or the dialled URI (cluster call-back)
         AudioOffer media;    // the phone's side, as last offered
         std::string answerIp;       // the mixer's RTP address for the leg
         uint16_t answerPort = 0;

@@ -371,6 +371,28 @@ void HubBridge::forgetNode(const std::string& node) {
         removeMembers(roomId, kClusterPrefix + node + "/");
 }
 
+std::map<std::string, std::vector<hub::Member>> HubBridge::callableMembersOf(const std::string& node) const {
+    std::map<std::string, std::vector<hub::Member>> callable;
+    if (!BusCodec::validNodeId(node) || node == nodeId_)
+        return callable;
+    std::vector<std::string> roomIds;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [roomId, link] : links_)
+            roomIds.push_back(roomId);
+    }
+    const std::string prefix = kClusterPrefix + node + "/";
+    for (const auto& roomId : roomIds) {
+        auto room = hub_.find(roomId);
+        if (!room)
+            continue;
+        for (const auto& member : room->members())
+            if (!member.callBack.empty() && member.id.compare(0, prefix.size(), prefix) == 0)
+                callable[roomId].push_back(member);
+    }
+    return callable;
+}
+
 void HubBridge::removeMembers(const std::string& roomId, const std::string& idPrefix) {
     auto room = hub_.find(roomId);
     if (!room)

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 #include <utility>
 
 #include "../api.hpp"
@@ -51,6 +52,10 @@ public:
     // The members of `node` leave every room here: the node registry calls it when a node's
     // entry expires (a node killed with -9 says nothing on the bus).
     void forgetNode(const std::string& node);
+    // The members of `node` that can be called again (hub::Member::callBack: phones), by room,
+    // as this node knows them now: asked before forgetNode, so that the node that takes a dead
+    // node's room over can call its phones back.
+    std::map<std::string, std::vector<hub::Member>> callableMembersOf(const std::string& node) const;
     // Asks the other nodes again who is in each open room: events sent while this node was cut
     // off from NATS are lost, so the plugin calls it when its connection is back (libnats's
     // reconnected callback; it sends and returns, the answers come on the bus's threads).

@@ -1,0 +1,150 @@
+"""Issue 15: a phone in a room whose node dies is called back by the node that takes the room
+over. nats-server and two janus nodes with the SIP focus and the audio mixer; a sipp phone calls
+the room on node0 (its Contact names a second sipp that takes calls), a web user is in the same
+room on node1, so node1 knows the phone from the bus (its member carries the Contact as
+`call_back`). kill -9 of node0: node1 claims the room and its focus INVITEs the phone there, From
+the room; the phone answers and is a participant of node1's audio mixer again, whose mix reaches
+its RTP port."""
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from conftest import BUILD, run
+from harness.janus_api import Session
+from harness.janus_process import JanusProcess, sanitizer_env
+from harness.nats_server import NatsServer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+IN_ROOM = os.path.join(HERE, "sip", "cluster_phone_in_room.xml")
+CALLED_BACK = os.path.join(HERE, "sip", "cluster_phone_called_back.xml")
+LEASE_MS = 2000
+SIP_PORTS = [5162, 5163]  # node i's SIP plugin
+CALL_BACK_PORT = 5166     # where the phone takes calls (its Contact)
+ROOM = "phones.room"      # a dot: the cluster encodes it
+WITHOUT = ["msrp", "xmpp", "irc"]
+
+
+class Nodes:
+    def __init__(self):
+        self.folder = tempfile.mkdtemp(prefix="sylk-callback-")
+        self.nats = NatsServer(os.path.join(self.folder, "nats"))
+        self.nodes = []
+        self.killed = False
+
+    def start(self):
+        self.nats.start()
+        for index in range(2):
+            name = "node%d" % index
+            ws_port, admin_port, http_port = 8340 + index, 7340 + index, 8440 + index
+            options = {"nats": self.nats.url, "node": name, "lease_ms": LEASE_MS,
+                       "ws_url": "ws://127.0.0.1:%d/" % ws_port, "sip_uri": "sip:127.0.0.1:%d" % SIP_PORTS[index]}
+            self.nodes.append(JanusProcess(
+                BUILD, os.path.join(self.folder, name), ws_port=ws_port, admin_port=admin_port, http_port=http_port,
+                env=sanitizer_env(), test_plugins=False, sip_options={"sip_port": SIP_PORTS[index]},
+                run_options={"without_plugins": WITHOUT, "cluster_options": options, "sip_tls_port": 0}))
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda node: node.start(timeout=40), self.nodes))
+        return self
+
+    def stop(self):
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda node: node.stop(), self.nodes))
+        self.nats.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    running = Nodes()
+    try:
+        yield running.start()
+        if not running.nodes[1].alive():
+            pytest.fail("node1 died during the test:\n%s" % running.nodes[1].log_tail())
+    finally:
+        running.stop()
+
+
+def sipp(folder, name, arguments):
+    trace = os.path.join(folder, name + ".log")
+    process = subprocess.Popen(["sipp", "-i", "127.0.0.1", "-m", "1", "-nostdin", "-trace_msg", "-message_file", trace]
+                               + arguments, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return process, trace
+
+
+def read(path):
+    return open(path, errors="replace").read() if os.path.exists(path) else ""
+
+
+def attendee(display):
+    return lambda e: e.get("plugindata", {}).get("data", {}).get("attendee", {}).get("display") == display
+
+
+def test_a_phone_in_a_dead_nodes_room_is_called_back_by_the_new_owner(cluster):
+    node0, node1 = cluster.nodes
+    rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # the phone's RTP port for the call-back
+    rtp.bind(("127.0.0.1", 0))
+    rtp.setblocking(False)
+    rtp_port = rtp.getsockname()[1]
+    called_back, called_back_trace = sipp(cluster.folder, "called-back", [
+        "-sf", CALLED_BACK, "-p", str(CALL_BACK_PORT), "-timeout", "40s", "-set", "rtpport", str(rtp_port)])
+    phone, phone_trace = sipp(cluster.folder, "phone", [
+        "127.0.0.1:%d" % SIP_PORTS[0], "-sf", IN_ROOM, "-p", "0", "-timeout", "60s", "-set", "room", ROOM,
+        "-set", "rtpport", "40010", "-set", "cbport", str(CALL_BACK_PORT)])
+
+    async def body():
+        web = await Session.create(node1.ws_url)
+        try:
+            handle = await web.attach("janus.plugin.sylk.videoroom")
+            joined, _ = await handle.send({"request": "join", "ptype": "publisher", "room": ROOM, "display": "Bea"})
+            assert joined.get("videoroom") == "joined", joined
+            # node1 sees node0's phone (its call answered there first: node0 owns the room).
+            await handle.next_event(timeout=15, predicate=attendee("Phone"))
+            assert "SIP/2.0 200 OK" in read(phone_trace), read(phone_trace)[-2000:]
+            killed_at = time.monotonic()
+            cluster.killed = True
+            node0.process.send_signal(signal.SIGKILL)
+            node0.process.wait()
+            # The phone is back, called by node1 (the dial-out's leg is named by the URI's user).
+            await handle.next_event(timeout=4 * LEASE_MS / 1000 + 5, predicate=attendee("phone"))
+            back_s = time.monotonic() - killed_at
+            mixer = await web.attach("janus.plugin.sylk.audiomixer")
+            listed, _ = await mixer.send({"request": "listparticipants", "room": ROOM})
+            deadline = time.monotonic() + 5
+            packets = 0
+            while packets == 0 and time.monotonic() < deadline:
+                try:
+                    rtp.recv(2048)
+                    packets += 1
+                except BlockingIOError:
+                    await asyncio.sleep(0.02)
+            return back_s, listed, packets
+        finally:
+            await web.close()
+
+    try:
+        back_s, listed, packets = run(body(), timeout=60)
+        called_back.wait(timeout=15)
+    finally:
+        for process in (phone, called_back):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        rtp.close()
+    trace = read(called_back_trace)
+    print("phone called back %.1f s after the kill (lease %d ms)" % (back_s, LEASE_MS))
+    assert called_back.returncode == 0, "the call-back phone's sipp failed:\n%s" % trace[-3000:]
+    # The INVITE came from node1, From the room, with the mixer's offer.
+    invite = trace[trace.index("INVITE sip:"):]
+    assert "From: <sip:%s@127.0.0.1:%d>" % (ROOM, SIP_PORTS[1]) in invite, invite[:1500]
+    assert "m=audio" in invite, invite[:1500]
+    assert [p["display"] for p in listed["participants"]] == ["phone"], listed
+    assert packets > 0, "no RTP from node1's mixer on the phone's port"
+    assert back_s < 3 * LEASE_MS / 1000 + 3, back_s
