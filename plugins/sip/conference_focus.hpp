@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "owner_lookup.hpp"
 #include "sip_role.hpp"
 #include "sip_sdp.hpp"
 #include "sylkcore/hub/events.hpp"
@@ -206,6 +207,8 @@ private:
     std::atomic<uint64_t> callsAnswered_{0};
     std::atomic<uint64_t> callsRefused_{0};
     std::atomic<uint64_t> callsRedirected_{0};
+    // The cluster's owner answer, waited for at most 500 ms on the SIP thread (owner_lookup.hpp).
+    OwnerLookup ownerLookup_{std::chrono::milliseconds(500)};
     std::atomic<int> activeCalls_{0};
     uint64_t sessionIds_ = 1;
     int ticks_ = 0;

@@ -25,7 +25,8 @@ import pytest
 from conftest import BUILD, run
 from harness.janus_api import Session
 from harness.janus_process import JanusProcess, sanitizer_env
-from harness.nats_server import NatsServer
+from harness.janus_api import Admin
+from harness.nats_server import BlackholeRelay, NatsServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 IN_ROOM = os.path.join(HERE, "sip", "cluster_phone_in_room.xml")
@@ -82,15 +83,17 @@ class Nodes:
         self.nats = NatsServer(os.path.join(self.folder, "nats"))
         self.postgres = Postgres()
         self.nodes = []
+        self.relay = None
         self.killed = False
 
     def start(self):
         self.nats.start()
+        self.relay = BlackholeRelay(self.nats.port)  # node1 reaches NATS through it (the last test cuts it)
         self.postgres.start()
         for index in range(2):
             name = "node%d" % index
             ws_port, admin_port, http_port = 8340 + index, 7340 + index, 8440 + index
-            options = {"nats": self.nats.url, "node": name, "lease_ms": LEASE_MS,
+            options = {"nats": self.relay.url if index == 1 else self.nats.url, "node": name, "lease_ms": LEASE_MS,
                        "ws_url": "ws://127.0.0.1:%d/" % ws_port, "sip_uri": "sip:127.0.0.1:%d" % SIP_PORTS[index]}
             self.nodes.append(JanusProcess(
                 BUILD, os.path.join(self.folder, name), ws_port=ws_port, admin_port=admin_port, http_port=http_port,
@@ -104,6 +107,7 @@ class Nodes:
     def stop(self):
         with ThreadPoolExecutor(2) as pool:
             list(pool.map(lambda node: node.stop(), self.nodes))
+        self.relay.close()
         self.nats.stop()
         self.postgres.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -243,3 +247,33 @@ def test_a_phone_in_a_dead_nodes_room_is_called_back_by_the_new_owner(cluster):
     assert packets > 0, "no RTP from node1's mixer on the phone's port"
     assert back_s < 3 * LEASE_MS / 1000 + 3, back_s
     assert sorted(synced) == sorted(acknowledged), (acknowledged, synced)  # none lost, none twice
+
+
+def test_a_call_is_not_held_up_by_a_silent_nats(cluster):
+    """Runs after the kill: node1 alone. NATS goes silent for node1 (its relay swallows
+    everything): a call into a new room asks the cluster who owns it, and the SIP thread waits
+    for the answer at most 500 ms, then takes the call here (the lookup goes on, on its own
+    thread). Without the bound it waits the KV read's timeout, and every other SIP request of
+    the node with it."""
+    node1 = cluster.nodes[1]
+
+    async def focus():
+        admin = await Admin.open(node1.admin_url, node1.admin_secret)
+        try:
+            return (await admin.message_plugin("janus.plugin.sylk.sip", {"request": "status"}))["focus"]
+        finally:
+            await admin.close()
+
+    before = run(focus())
+    cluster.relay.black_hole()
+    started = time.monotonic()
+    done = subprocess.run(["sipp", "127.0.0.1:%d" % SIP_PORTS[1], "-sf", os.path.join(HERE, "sip", "front_call.xml"),
+                           "-m", "1", "-i", "127.0.0.1", "-p", "0", "-nostdin", "-timeout", "20s",
+                           "-set", "room", "cut.room", "-set", "rtpport", "40020"],
+                          cwd=cluster.folder, capture_output=True, timeout=30)
+    took = time.monotonic() - started
+    after = run(focus())
+    assert done.returncode == 0, done.stderr[-1500:]
+    print("call with NATS silent: %.2f s (INVITE to BYE's answer, with a 0.3 s pause)" % took)
+    assert after["owner_lookups_timed_out"] - before["owner_lookups_timed_out"] == 1, (before, after)
+    assert after["calls_answered"] - before["calls_answered"] == 1, (before, after)
