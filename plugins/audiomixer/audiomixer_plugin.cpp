@@ -316,6 +316,7 @@ Json AudioMixerPlugin::attachRtpLeg(const Json& request) {
         RequestReader reader(request.get());
         std::string key = roomKey(reader);
         std::string display = reader.optionalString("display", 256).value_or("");
+        std::string callBack = reader.optionalString("call_back", 512).value_or("");
         std::string codecName = reader.optionalString("codec", 16).value_or("pcmu");
         auto codec = audio::codecFromName(codecName);
         if (!codec)
@@ -338,6 +339,7 @@ Json AudioMixerPlugin::attachRtpLeg(const Json& request) {
             closeIfUnused(key);
             throw;
         }
+        participant->callBack = callBack;
         auto legs = std::make_shared<std::vector<PlainLeg>>(*plainLegs_.load());
         legs->push_back(PlainLeg{participant, endpoint});
         plainLegs_.store(std::move(legs));
@@ -378,6 +380,7 @@ void AudioMixerPlugin::publishMember(Room& room, const MixParticipant& participa
     member.muted = participant.muted;
     member.mutedByModerator = participant.moderatorMuted;
     member.onHold = participant.onHold;
+    member.callBack = participant.callBack;
     room.hub->join(member);  // "joined" the first time, "updated" after
 }
 

@@ -33,6 +33,7 @@ public:
 
     const uint64_t id;
     std::string display;                 // control loop
+    std::string callBack;                // control loop: where the phone can be called again (hub::Member::callBack)
     const audio::CodecId codec;
     const int payloadType;
     std::atomic<bool> muted{false};          // by themselves

@@ -93,6 +93,12 @@ void ClusterNode::keepBridge() {
         if (!live.count(node) && node != settings_.node) {
             SYLK_LOG(LOG_INFO, kPackage, "node %s: node %s left the registry; its members leave our rooms",
                      settings_.node.c_str(), node.c_str());
+            auto until = std::chrono::steady_clock::now() + 3 * settings_.lease;
+            for (auto& [room, phones] : bridge_->callableMembersOf(node)) {
+                auto& waiting = phonesToCallBack_[room];
+                waiting.phones.insert(waiting.phones.end(), phones.begin(), phones.end());
+                waiting.until = until;
+            }
             bridge_->forgetNode(node);
         }
     }
@@ -104,10 +110,52 @@ void ClusterNode::keepBridge() {
     if (newcomer)
         bridge_->resync();
     liveNodes_ = std::move(live);
+    callPhonesBack(*opened);
     // Claims for joiners that never came (or whose room went elsewhere) are forgotten.
     std::lock_guard<std::mutex> lock(joinersMutex_);
     for (auto it = joinerClaims_.begin(); it != joinerClaims_.end();)
         it = std::chrono::steady_clock::now() - it->second >= settings_.lease ? joinerClaims_.erase(it) : std::next(it);
+}
+
+void ClusterNode::callPhonesBack(Stores& opened) {
+    auto now = std::chrono::steady_clock::now();
+    for (auto it = phonesToCallBack_.begin(); it != phonesToCallBack_.end();) {
+        const std::string& room = it->first;
+        RoomLeases::Lookup lookup = opened.leases.ownerOf(room);
+        bool ours = lookup.reachable && lookup.owner && lookup.owner->local;
+        bool elsewhere = lookup.reachable && lookup.owner && !ours && liveNodes_.count(lookup.owner->node) &&
+                         lookup.owner->node != settings_.node;
+        // Nobody owns it: claim it for the phones, held like a joiner's until their calls land.
+        if (lookup.reachable && !lookup.owner && opened.leases.claim(room)) {
+            ours = true;
+            std::lock_guard<std::mutex> lock(joinersMutex_);
+            joinerClaims_[room] = now;
+        }
+        if (ours) {
+            for (const hub::Member& phone : it->second.phones) {
+                Json invite = Json::object();
+                invite.set("room", room).set("uri", phone.callBack).set("display", phone.display);
+                try {
+                    hub::Services::instance().call("sip.focus.invite", invite);
+                    SYLK_LOG(LOG_INFO, kPackage, "node %s: room %s calls %s back (its node died)", settings_.node.c_str(),
+                             room.c_str(), phone.callBack.c_str());
+                } catch (const std::exception& e) {  // no SIP plugin here (NotFound), a refused URI, a full queue
+                    SYLK_LOG(LOG_WARN, kPackage, "node %s: room %s cannot call %s back: %s", settings_.node.c_str(),
+                             room.c_str(), phone.callBack.c_str(), e.what());
+                }
+            }
+        } else if (elsewhere) {
+            SYLK_LOG(LOG_INFO, kPackage, "node %s: room %s is node %s's now; it calls the phones back",
+                     settings_.node.c_str(), room.c_str(), lookup.owner->node.c_str());
+        } else if (now < it->second.until) {
+            ++it;  // the dead node's lease has not lapsed yet (or NATS is slow): next tick
+            continue;
+        } else {
+            SYLK_LOG(LOG_WARN, kPackage, "node %s: room %s: gave up calling %zu phones back (nobody could own the room)",
+                     settings_.node.c_str(), room.c_str(), it->second.phones.size());
+        }
+        it = phonesToCallBack_.erase(it);
+    }
 }
 
 bool ClusterNode::openStores() {
@@ -197,6 +245,23 @@ bool ClusterNode::heldForJoiner(const std::string& room) {
     return false;
 }
 
+void ClusterNode::dropJoinerHold(const std::string& room) {
+    std::lock_guard<std::mutex> lock(joinersMutex_);
+    joinerClaims_.erase(room);
+}
+
+bool ClusterNode::mayHoldForJoiner(const std::string& room) {
+    std::lock_guard<std::mutex> lock(joinersMutex_);
+    auto now = std::chrono::steady_clock::now();
+    for (auto it = joinerClaims_.begin(); it != joinerClaims_.end();)
+        it = now - it->second >= settings_.lease ? joinerClaims_.erase(it) : std::next(it);
+    if (joinerClaims_.count(room) || joinerClaims_.size() < kMaxJoinerHolds)
+        return true;
+    SYLK_LOG(LOG_WARN, kPackage, "node %s: %zu rooms held for joiners already; room %s is claimed when someone is in it",
+             settings_.node.c_str(), joinerClaims_.size(), room.c_str());
+    return false;
+}
+
 Json ClusterNode::owner(const std::string& room, const Json& roomValue, bool joining) {
     Json answer = Json::object();
     answer.set("room", Json::borrow(roomValue.get()));
@@ -207,6 +272,8 @@ Json ClusterNode::owner(const std::string& room, const Json& roomValue, bool joi
         return answer;
     }
     std::shared_ptr<Stores> opened = storesOrThrow();
+    if (joining && !hasLocalMembers(room))
+        joining = mayHoldForJoiner(room);
     RoomLeases::Lookup lookup = opened->leases.ownerOf(room);
     if (!lookup.reachable)
         throw RequestError(ErrorCode::ClusterUnreachable, "NATS did not answer: the room's owner is unknown now");

@@ -63,6 +63,13 @@ public:
     Json owner(const std::string& room, const Json& roomValue, bool joining = false);  // room: RoomId::key
     // Claimed for a joiner less than a lease ago (the lease keeper does not release it yet).
     bool heldForJoiner(const std::string& room);
+    // The joiner went elsewhere: the room is released on the keeper's next tick unless it has
+    // members by then.
+    void dropJoinerHold(const std::string& room);
+    // At most this many rooms are held for joiners at once; past it, `joining` claims nothing
+    // (the room is claimed when its first member is here): any client may say `joining`, and
+    // must not be able to hold every room of the cluster without joining any.
+    static constexpr size_t kMaxJoinerHolds = 256;
     Json nodes();
     Json status() const;
     // A SIP gateway account's event for its handles on the other nodes (hub service
@@ -77,6 +84,10 @@ private:
     struct Stores;
     std::shared_ptr<Stores> stores() const;
     std::shared_ptr<Stores> storesOrThrow() const;
+    // Room may be held for a joiner now (under kMaxJoinerHolds, expired holds dropped).
+    bool mayHoldForJoiner(const std::string& room);
+    // Phones of dead nodes: the node that owns (or can claim) their room calls them back.
+    void callPhonesBack(Stores& opened);
 
     const ClusterSettings settings_;
     std::atomic<bool> connected_{false};
@@ -89,6 +100,14 @@ private:
     std::set<std::string> liveNodes_;        // the lease loop's last view of the registry
     std::mutex joinersMutex_;
     std::map<std::string, std::chrono::steady_clock::time_point> joinerClaims_;  // room -> when claimed for a joiner
+    // Rooms whose dead owner had phones in them, waiting until this node owns the room (then it
+    // calls them back) or another live node does (then that one does), at most a few leases.
+    // The lease loop's alone.
+    struct PhonesToCallBack {
+        std::vector<hub::Member> phones;
+        std::chrono::steady_clock::time_point until;
+    };
+    std::map<std::string, PhonesToCallBack> phonesToCallBack_;
     mutable std::mutex storesMutex_;
     std::shared_ptr<Stores> stores_;
 };

@@ -66,16 +66,26 @@ void ClusterPlugin::onShutdown() {
     node_.reset();
 }
 
-Json ClusterPlugin::ownerOf(ClusterNode& node, RequestReader& reader) {
+Json ClusterPlugin::ownerOf(ClusterNode& node, RequestReader& reader, ClusterSession* session) {
     RoomId room = RoomId::read(reader);
     bool joining = reader.optionalBool("joining").value_or(false);
     reader.rejectUnknownFields();
+    if (joining && session) {
+        // One room held for a joiner per handle: a client cannot pin many rooms from one handle.
+        std::string previous = session->holdForJoin(room.key);
+        if (!previous.empty())
+            node.dropJoinerHold(previous);
+    }
     Json answer = node.owner(room.key, room.value, joining);
     answer.set("cluster", "owner");
     return answer;
 }
 
 Reply ClusterPlugin::owner(RequestReader& reader, const Request&) { return Reply{ownerOf(*node_, reader), {}}; }
+
+Reply ClusterPlugin::sessionOwner(ClusterSession& session, RequestReader& reader, const Request&) {
+    return Reply{ownerOf(*node_, reader, &session), {}};
+}
 
 Reply ClusterPlugin::nodes(RequestReader& reader, const Request&) {
     reader.rejectUnknownFields();

@@ -29,12 +29,12 @@ private:
     Reply owner(RequestReader& reader, const Request& request);
     Reply nodes(RequestReader& reader, const Request& request);
     Reply status(RequestReader& reader, const Request& request);
-    Reply sessionOwner(ClusterSession&, RequestReader& reader, const Request& request) { return owner(reader, request); }
+    Reply sessionOwner(ClusterSession& session, RequestReader& reader, const Request& request);
     Reply sessionNodes(ClusterSession&, RequestReader& reader, const Request& request) { return nodes(reader, request); }
     Reply sessionStatus(ClusterSession&, RequestReader& reader, const Request& request) { return status(reader, request); }
     // Hub service cluster.owner: {"room": R} -> the owner answer.
     static Json ownerService(ClusterNode& node, const Json& request);
-    static Json ownerOf(ClusterNode& node, RequestReader& reader);
+    static Json ownerOf(ClusterNode& node, RequestReader& reader, ClusterSession* session = nullptr);
 
     // Shared with the hub service's handler: a call in flight on another plugin's thread when
     // janus shuts us down keeps the node alive until it returns.

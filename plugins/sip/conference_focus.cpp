@@ -25,7 +25,8 @@ Json ConferenceFocus::status() const {
     json.set("active_calls", activeCalls_.load())
         .set("calls_answered", static_cast<json_int_t>(callsAnswered_.load()))
         .set("calls_refused", static_cast<json_int_t>(callsRefused_.load()))
-        .set("calls_redirected", static_cast<json_int_t>(callsRedirected_.load()));
+        .set("calls_redirected", static_cast<json_int_t>(callsRedirected_.load()))
+        .set("owner_lookups_timed_out", static_cast<json_int_t>(ownerLookup_.timedOut()));
     return json;
 }
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "owner_lookup.hpp"
 #include "sip_role.hpp"
 #include "sip_sdp.hpp"
 #include "sylkcore/hub/events.hpp"
@@ -59,6 +60,7 @@ private:
         std::string answer;  // our SDP, repeated for re-INVITEs
         std::string memberId;
         std::string uri;     // the caller's From URI: its entity in conference-info
+        std::string callBack;  // where the phone can be called again: its Contact, or the dialled URI (cluster call-back)
         AudioOffer media;    // the phone's side, as last offered
         std::string answerIp;       // the mixer's RTP address for the leg
         uint16_t answerPort = 0;
@@ -205,6 +207,8 @@ private:
     std::atomic<uint64_t> callsAnswered_{0};
     std::atomic<uint64_t> callsRefused_{0};
     std::atomic<uint64_t> callsRedirected_{0};
+    // The cluster's owner answer, waited for at most 500 ms on the SIP thread (owner_lookup.hpp).
+    OwnerLookup ownerLookup_{std::chrono::milliseconds(500)};
     std::atomic<int> activeCalls_{0};
     uint64_t sessionIds_ = 1;
     int ticks_ = 0;

@@ -63,6 +63,7 @@ void ConferenceFocus::onInvite(nua_handle_s* handle, const sip_s* sip) {
     call.room = room;
     call.display = displayOf(sip);
     call.uri = fromUri(sip);
+    call.callBack = sip->sip_contact ? uriOfHeader(sip->sip_contact->m_url) : "";
     call.callId = callIdOf(sip);
     call.lastPacketUs = g_get_monotonic_time();
     if (audio && !attachAudio(handle, call, *audio))
@@ -105,6 +106,8 @@ bool ConferenceFocus::attachAudio(nua_handle_s* handle, Call& call, const AudioO
         rtp.set("zrtp", zrtp);
     }
     request.set("room", call.room).set("display", call.display).set("codec", audio.codec).set("rtp", rtp);
+    if (!call.callBack.empty())
+        request.set("call_back", call.callBack);
     if (stack_.settings().roomSamplingRate > 0)  // for a room this call opens; an open room keeps its rate
         request.set("sampling_rate", stack_.settings().roomSamplingRate);
     Json leg;

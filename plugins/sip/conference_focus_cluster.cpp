@@ -42,9 +42,17 @@ std::string hostPortOf(const std::string& sipUri) {
 bool ConferenceFocus::redirectToOwner(nua_handle_s* handle, const std::string& room) {
     Json request = Json::object();
     request.set("room", room).setBool("joining", true);  // an unowned room is claimed for this call
+    if (!hub::Services::instance().offered("cluster.owner"))
+        return false;  // no cluster plugin: a single node, every room is here
     Json owner;
     try {
-        owner = hub::Services::instance().call("cluster.owner", request);
+        std::string why;
+        std::optional<Json> answer = ownerLookup_.ask(request, &why);
+        if (!answer) {
+            SYLK_LOG(LOG_WARN, kPackage, "owner of room %s unknown (%s): taking the call here", room.c_str(), why.c_str());
+            return false;
+        }
+        owner = std::move(*answer);
     } catch (const RequestError& e) {
         // No cluster plugin (a single node), or NATS does not answer: take the call as always.
         if (e.code() != ErrorCode::NotFound)

@@ -135,7 +135,7 @@ void ConferenceFocus::dialOut(nua_handle_s* refer, const std::string& room, cons
         Json request = Json::object();
         Json rtp = Json::object();
         rtp.set("ip", stack_.ip(listener)).set("port", 9).set("payload_type", 0);  // discard, until answered
-        request.set("room", room).set("display", call.display).set("codec", "pcmu").set("rtp", rtp);
+        request.set("room", room).set("display", call.display).set("codec", "pcmu").set("rtp", rtp).set("call_back", target);
         Json leg = hub::Services::instance().call("audiomixer.attach_rtp", request);
         json_t* legRtp = leg.member("rtp");
         call.audio = true;

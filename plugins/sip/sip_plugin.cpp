@@ -122,6 +122,10 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     if (config.getBool("zrtp", true)) {
         std::string path = config.getString("zrtp_cache_path", config.getString("state_dir", SYLK_STATE_DIR) +
                                                                    "/zrtp-cache.sqlite");
+        // The state folder may not exist yet: with the journal in PostgreSQL nothing else made it.
+        gchar* folder = g_path_get_dirname(path.c_str());
+        g_mkdir_with_parents(folder, 0700);  // a failure shows as the cache's own error below
+        g_free(folder);
         try {
             gateway_->enableZrtp(std::make_unique<ZrtpCache>(path));
         } catch (const std::runtime_error& e) {

@@ -3,6 +3,7 @@
 // logic apart from the client library.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -41,6 +42,10 @@ public:
     virtual std::unique_ptr<BusSubscription> subscribe(const std::string& subject, Handler handler) = 0;
     // A fresh subject prefix nobody else uses, for answers to this process's requests.
     virtual std::string newInbox() = 0;
+    // Waits until the server has every message published so far, at most `timeout`; false if
+    // it did not say so in time. A chat is acknowledged to its sender only after this, so a
+    // node killed right after the acknowledgement cannot take it with it (docs/cluster.md).
+    virtual bool flush(std::chrono::milliseconds timeout) = 0;
 };
 
 }  // namespace sylk::cluster

@@ -56,7 +56,20 @@ const std::string& requireString(json_t* object, const char* key, const std::str
 }
 
 Json eventJson(const hub::RoomEvent& event) {
-    return Json::object().set("kind", event.kind).set("member", event.member).set("data", event.data);
+    Json json = Json::object().set("kind", event.kind).set("member", event.member).set("data", event.data);
+    if (event.sequence)
+        json.set("seq", static_cast<json_int_t>(event.sequence));
+    return json;
+}
+
+// An optional sequence number: absent is 0, anything but a non-negative integer is refused.
+uint64_t optionalSequence(json_t* object, const char* key, const std::string& where) {
+    json_t* value = json_object_get(object, key);
+    if (!value)
+        return 0;
+    if (!json_is_integer(value) || json_integer_value(value) < 0)
+        throw Refused(where + ": '" + key + "' must be a non-negative integer");
+    return static_cast<uint64_t>(json_integer_value(value));
 }
 
 // Runs the hub's reader of the kind: the event must be one every plugin can read.
@@ -101,6 +114,7 @@ hub::RoomEvent readEvent(json_t* value, const std::string& where) {
         throw Refused(where + ": " + e.what());
     }
     event.plugin.clear();
+    event.sequence = optionalSequence(value, "seq", where);
     return event;
 }
 
@@ -173,6 +187,7 @@ BusPayload decodeOrThrow(std::string_view text) {
             throw Refused("'members' must be an array");
         for (size_t i = 0; i < json_array_size(members); ++i)
             payload.members.push_back(readMemberEntry(json_array_get(members, i), "'members'[" + std::to_string(i) + "]"));
+        payload.through = optionalSequence(root.get(), "through", "payload");
         break;
     }
     case BusPayload::Type::RosterRequest:
@@ -227,6 +242,8 @@ std::string BusCodec::encode(const BusPayload& payload) {
             members.append(std::move(entry));
         }
         root.set("members", std::move(members));
+        if (payload.through)
+            root.set("through", static_cast<json_int_t>(payload.through));
         break;
     }
     case BusPayload::Type::RosterRequest:

@@ -20,8 +20,13 @@ struct BusPayload {
     };
     Type type = Type::Event;
     std::string node;                   // the sender's node id
-    std::vector<hub::RoomEvent> events; // Event: exactly one; History: any number. room and sequence unset
+    // Event: exactly one, `sequence` its number in the sender's room ("seq"; 0 if the sender
+    // did not say); History: any number, sequence unset. room unset.
+    std::vector<hub::RoomEvent> events;
     std::vector<hub::Member> members;   // Roster
+    // Roster: the sender's room sequence when it took the list ("through"): its members' joins
+    // and leaves numbered up to it are in the list. 0: not said (an answer that only adds).
+    uint64_t through = 0;
 };
 
 }  // namespace sylk::cluster

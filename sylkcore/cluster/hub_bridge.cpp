@@ -18,6 +18,8 @@ const std::string kClusterPrefix = std::string(HubBridge::kPlugin) + "/";
 constexpr char kEvents[] = "events";
 constexpr char kRoster[] = "roster";
 constexpr char kHistory[] = "history";
+// How long a chat's poster waits for the NATS server to confirm it has the chat.
+constexpr std::chrono::milliseconds kChatFlushTimeout{500};
 // A history answer leaves room for the envelope under the bus's limit.
 constexpr size_t kHistoryBudget = BusCodec::kMaxPayload - 4096;
 
@@ -93,36 +95,46 @@ struct HubBridge::RoomLink {
     hub::Subscription watch;
     std::unique_ptr<BusSubscription> subscription;
     bool historyWanted = true;  // until the first answer with history in it
-    // Other nodes' members whose `left` came live, and when: a roster answer sent before they
-    // left may arrive after (another subscription) and must not bring them back.
-    std::map<std::string, std::chrono::steady_clock::time_point> departed;
+    // Other nodes' members as their last live joined/updated/left said, with that event's
+    // number in its node's room: a roster answer taken before it (lower `through`) arrives
+    // after it on another subscription and must neither bring a member back nor remove one
+    // that joined since; an answer taken after it replaces that node's members.
+    struct Seen {
+        uint64_t sequence = 0;
+        bool left = false;
+        std::chrono::steady_clock::time_point at;
+    };
+    std::map<std::string, Seen> seen;
 };
 
 namespace {
-// Longer than any answer takes to arrive; old entries go so the map stays small.
-constexpr auto kDepartedMemory = std::chrono::seconds(60);
+// Longer than any answer takes to arrive: an answer is always newer than what is older than
+// this, so old entries go and the map stays small.
+constexpr auto kSeenMemory = std::chrono::seconds(60);
 }  // namespace
 
-void HubBridge::noteDeparture(const std::string& roomId, const std::string& memberId, bool departed) {
+void HubBridge::noteLive(const std::string& roomId, const std::string& memberId, uint64_t sequence, bool left) {
     std::lock_guard lock(mutex_);
     auto it = links_.find(roomId);
     if (it == links_.end())
         return;
-    auto& gone = it->second->departed;
-    if (!departed) {
-        gone.erase(memberId);
-        return;
-    }
+    auto& seen = it->second->seen;
     auto now = std::chrono::steady_clock::now();
-    for (auto entry = gone.begin(); entry != gone.end();)
-        entry = now - entry->second > kDepartedMemory ? gone.erase(entry) : std::next(entry);
-    gone[memberId] = now;
+    for (auto entry = seen.begin(); entry != seen.end();)
+        entry = now - entry->second.at > kSeenMemory ? seen.erase(entry) : std::next(entry);
+    seen[memberId] = RoomLink::Seen{sequence, left, now};
 }
 
-bool HubBridge::departedRecently(const std::string& roomId, const std::string& memberId) const {
+std::optional<std::pair<uint64_t, bool>> HubBridge::lastSeen(const std::string& roomId,
+                                                              const std::string& memberId) const {
     std::lock_guard lock(mutex_);
     auto it = links_.find(roomId);
-    return it != links_.end() && it->second->departed.count(memberId) > 0;
+    if (it == links_.end())
+        return std::nullopt;
+    auto entry = it->second->seen.find(memberId);
+    if (entry == it->second->seen.end() || std::chrono::steady_clock::now() - entry->second.at > kSeenMemory)
+        return std::nullopt;
+    return std::make_pair(entry->second.sequence, entry->second.left);
 }
 
 HubBridge::HubBridge(hub::Hub& hub, Bus& bus, std::string nodeId)
@@ -281,8 +293,15 @@ void HubBridge::publishLocal(const std::string& subject, const hub::RoomEvent& e
                  event.room.c_str(), event.kind.c_str(), text.size());
         return;
     }
-    if (bus_.publish(subject, text))
-        ++published_;
+    if (!bus_.publish(subject, text))
+        return;
+    ++published_;
+    // The poster acknowledges a chat to its sender when post() returns (the video room's
+    // `message_sent`, the focus's 200): by then the NATS server must have it, so the other
+    // nodes with the room get it even when this node is killed right after. Bounded: a node cut
+    // off from NATS acknowledges late rather than never (its chat stays local then).
+    if (event.kind == hub::kind::Chat)
+        bus_.flush(kChatFlushTimeout);
 }
 
 std::optional<BusPayload> HubBridge::decode(const BusMessage& message, BusPayload::Type expected) {
@@ -352,6 +371,28 @@ void HubBridge::forgetNode(const std::string& node) {
         removeMembers(roomId, kClusterPrefix + node + "/");
 }
 
+std::map<std::string, std::vector<hub::Member>> HubBridge::callableMembersOf(const std::string& node) const {
+    std::map<std::string, std::vector<hub::Member>> callable;
+    if (!BusCodec::validNodeId(node) || node == nodeId_)
+        return callable;
+    std::vector<std::string> roomIds;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [roomId, link] : links_)
+            roomIds.push_back(roomId);
+    }
+    const std::string prefix = kClusterPrefix + node + "/";
+    for (const auto& roomId : roomIds) {
+        auto room = hub_.find(roomId);
+        if (!room)
+            continue;
+        for (const auto& member : room->members())
+            if (!member.callBack.empty() && member.id.compare(0, prefix.size(), prefix) == 0)
+                callable[roomId].push_back(member);
+    }
+    return callable;
+}
+
 void HubBridge::removeMembers(const std::string& roomId, const std::string& idPrefix) {
     auto room = hub_.find(roomId);
     if (!room)
@@ -389,10 +430,10 @@ void HubBridge::applyEvent(const std::string& roomId, const std::string& node, c
         hub::Member joined = hub::readMember(event);  // the codec checked it reads
         joined.id = member;
         joined.plugin = kPlugin;
-        noteDeparture(roomId, member, false);
+        noteLive(roomId, member, event.sequence, false);
         room->join(joined);
     } else if (event.kind == hub::kind::Left) {
-        noteDeparture(roomId, member, true);
+        noteLive(roomId, member, event.sequence, true);
         room->leave(member);
         room.reset();
         hub_.closeIfIdle(roomId);  // the last member of another node went and nobody here uses it
@@ -409,19 +450,48 @@ void HubBridge::applyRoster(const std::string& roomId, const BusPayload& roster)
     auto room = hub_.find(roomId);
     if (!room)
         return;
-    std::set<std::string> present;
+    const std::string nodePrefix = kClusterPrefix + roster.node + "/";
+    std::set<std::string> present;  // that node's members here
     for (const auto& member : room->members())
-        present.insert(member.id);
-    // The answer is a snapshot that may be older than live events already applied (they travel
-    // on another subscription): it only adds the members we have not heard of (nor heard leave),
-    // never changes or removes one.
+        if (member.id.compare(0, nodePrefix.size(), nodePrefix) == 0)
+            present.insert(member.id);
+    std::set<std::string> answered;
+    // The answer is that node's members as of its event number `through`; live events travel
+    // on another subscription, so some may be newer than the answer (applied already, or on
+    // their way) and some older. A live event numbered above `through` wins over the answer.
     for (hub::Member member : roster.members) {
         if (isClusterId(member.id))
             continue;  // a node answers with its own members only
         member.id = toLocal(roster.node, member.id);
         member.plugin = kPlugin;
-        if (!present.count(member.id) && !departedRecently(roomId, member.id))
+        answered.insert(member.id);
+        if (present.count(member.id))
+            continue;
+        auto seen = lastSeen(roomId, member.id);
+        bool leftSince = seen && seen->second && (roster.through == 0 || seen->first > roster.through);
+        if (!leftSince)
             room->join(member);
+    }
+    // Members of that node here but not in the answer: they left and their `left` was lost
+    // (NATS core delivers at most once), unless they joined after the answer was taken. An
+    // answer without `through` (an older node) only adds, as before.
+    if (roster.through == 0)
+        return;
+    bool removed = false;
+    for (const auto& id : present) {
+        if (answered.count(id))
+            continue;
+        auto seen = lastSeen(roomId, id);
+        if (seen && seen->first > roster.through)
+            continue;  // joined (or updated) after the snapshot: the answer cannot know it yet
+        SYLK_LOG(LOG_INFO, "cluster", "room %s: %s is not in node %s's roster any more; it leaves here",
+                 roomId.c_str(), id.c_str(), roster.node.c_str());
+        room->leave(id);
+        removed = true;
+    }
+    if (removed) {
+        room.reset();
+        hub_.closeIfIdle(roomId);
     }
 }
 
@@ -458,7 +528,9 @@ void HubBridge::answerRoster(const std::string& roomId, const BusMessage& reques
     if (!room)
         return;
     BusPayload roster{BusPayload::Type::Roster, nodeId_, {}, {}};
-    for (const auto& member : room->members())
+    auto snapshot = room->membersSnapshot();
+    roster.through = snapshot.through;
+    for (const auto& member : snapshot.members)
         if (member.plugin != kPlugin)
             roster.members.push_back(member);
     bus_.publish(request.reply, BusCodec::encode(roster));

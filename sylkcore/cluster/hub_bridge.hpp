@@ -17,6 +17,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
+#include <utility>
 
 #include "../api.hpp"
 #include "../hub/hub.hpp"
@@ -50,6 +52,10 @@ public:
     // The members of `node` leave every room here: the node registry calls it when a node's
     // entry expires (a node killed with -9 says nothing on the bus).
     void forgetNode(const std::string& node);
+    // The members of `node` that can be called again (hub::Member::callBack: phones), by room,
+    // as this node knows them now: asked before forgetNode, so that the node that takes a dead
+    // node's room over can call its phones back.
+    std::map<std::string, std::vector<hub::Member>> callableMembersOf(const std::string& node) const;
     // Asks the other nodes again who is in each open room: events sent while this node was cut
     // off from NATS are lost, so the plugin calls it when its connection is back (libnats's
     // reconnected callback; it sends and returns, the answers come on the bus's threads).
@@ -83,8 +89,9 @@ private:
     void applyHistory(const std::string& roomId, const BusPayload& history);
     void answerRoster(const std::string& roomId, const BusMessage& request);
     void answerHistory(const std::string& roomId, const BusMessage& request);
-    void noteDeparture(const std::string& roomId, const std::string& memberId, bool departed);
-    bool departedRecently(const std::string& roomId, const std::string& memberId) const;
+    void noteLive(const std::string& roomId, const std::string& memberId, uint64_t sequence, bool left);
+    // (sequence, left) of the member's last live joined/updated/left, if recent.
+    std::optional<std::pair<uint64_t, bool>> lastSeen(const std::string& roomId, const std::string& memberId) const;
     void removeMembers(const std::string& roomId, const std::string& idPrefix);
     Json mapData(const std::string& fromNode, const hub::RoomEvent& event) const;
 

@@ -105,4 +105,15 @@ std::string NatsBus::newInbox() {
     return name;
 }
 
+bool NatsBus::flush(std::chrono::milliseconds timeout) {
+    // A PING after what we published and the server's PONG: the server has read all of it.
+    natsStatus status = natsConnection_FlushTimeout(connection_, static_cast<int64_t>(timeout.count()));
+    if (status != NATS_OK) {
+        SYLK_LOG(LOG_WARN, "cluster", "bus: the server did not confirm what we published within %lld ms: %s",
+                 static_cast<long long>(timeout.count()), natsStatus_GetText(status));
+        return false;
+    }
+    return true;
+}
+
 }  // namespace sylk::cluster

@@ -16,6 +16,7 @@ public:
     bool publishRequest(const std::string& subject, const std::string& reply, const std::string& payload) override;
     std::unique_ptr<BusSubscription> subscribe(const std::string& subject, Handler handler) override;
     std::string newInbox() override;
+    bool flush(std::chrono::milliseconds timeout) override;
 
 private:
     natsConnection* connection_;

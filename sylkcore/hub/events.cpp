@@ -55,6 +55,8 @@ Json memberPayload(const Member& member) {
     data.set("display", member.display).set("plugin", member.plugin);
     data.setBool("muted", member.muted).setBool("muted_by_moderator", member.mutedByModerator).setBool("on_hold", member.onHold);
     data.setBool("moderator", member.moderator);
+    if (!member.callBack.empty())
+        data.set("call_back", member.callBack);
     return data;
 }
 
@@ -76,6 +78,7 @@ Member readMember(const RoomEvent& event) {
         member.mutedByModerator = reader.optionalBool("muted_by_moderator").value_or(false);
         member.onHold = reader.optionalBool("on_hold").value_or(false);
         member.moderator = reader.optionalBool("moderator").value_or(false);
+        member.callBack = reader.optionalString("call_back", 512).value_or("");
         return member;
     });
 }

@@ -7,28 +7,44 @@ namespace sylk::hub {
 Room::Room(std::string id) : id_(std::move(id)) {}
 
 void Room::join(const Member& member) {
-    bool known;
+    std::vector<std::shared_ptr<RoomListener>> targets;
+    RoomEvent event;
     {
         std::lock_guard lock(mutex_);
-        known = members_.count(member.id) > 0;
+        bool known = members_.count(member.id) > 0;
         members_[member.id] = member;
+        // Numbered in the same step as the change: a members snapshot and the event agree.
+        event = RoomEvent{id_, known ? kind::Updated : kind::Joined, member.plugin, member.id, memberPayload(member), 0};
+        targets = numberLocked(event);
     }
-    post(known ? kind::Updated : kind::Joined, member.plugin, member.id, memberPayload(member));
+    deliver(targets, event);
 }
 
 bool Room::leave(const std::string& memberId) {
-    Member gone;
+    std::vector<std::shared_ptr<RoomListener>> targets;
+    RoomEvent event;
     {
         std::lock_guard lock(mutex_);
         auto it = members_.find(memberId);
         if (it == members_.end())
             return false;
-        gone = it->second;
+        Member gone = it->second;
         members_.erase(it);
         talking_.erase(memberId);
+        event = RoomEvent{id_, kind::Left, gone.plugin, gone.id, leftPayload(gone), 0};
+        targets = numberLocked(event);
     }
-    post(kind::Left, gone.plugin, gone.id, leftPayload(gone));
+    deliver(targets, event);
     return true;
+}
+
+Room::MembersSnapshot Room::membersSnapshot() const {
+    std::lock_guard lock(mutex_);
+    MembersSnapshot snapshot;
+    snapshot.through = sequence_;
+    for (const auto& [id, member] : members_)
+        snapshot.members.push_back(member);
+    return snapshot;
 }
 
 std::vector<Member> Room::members() const {
@@ -131,34 +147,43 @@ bool isPublicChat(const RoomEvent& event) {
 
 void Room::post(const std::string& kind, const std::string& plugin, const std::string& member, Json data) {
     RoomEvent event{id_, kind, plugin, member, std::move(data), 0};
-    const bool remembered = isPublicChat(event);
     std::vector<std::shared_ptr<RoomListener>> targets;
     {
         std::lock_guard lock(mutex_);
-        event.sequence = ++sequence_;
-        if (event.kind == kind::Talking && members_.count(member))
-            talking_.insert(member);
-        else if (event.kind == kind::StoppedTalking)
-            talking_.erase(member);
-        if (remembered) {
-            // Kept in the same step that numbers it, so history and live delivery agree on order.
-            history_.push_back(event);
-            while (history_.size() > historyLength_)
-                history_.pop_front();
-            if (recorder_)
-                recorder_(event, historyLength_);
-        }
-        for (auto it = listeners_.begin(); it != listeners_.end();) {
-            if (auto listener = it->second.lock()) {
-                targets.push_back(std::move(listener));
-                ++it;
-            } else {
-                watchers_.erase(it->first);
-                it = listeners_.erase(it);
-            }
+        targets = numberLocked(event);
+    }
+    deliver(targets, event);
+}
+
+std::vector<std::shared_ptr<RoomListener>> Room::numberLocked(RoomEvent& event) {
+    event.sequence = ++sequence_;
+    if (event.kind == kind::Talking && members_.count(event.member))
+        talking_.insert(event.member);
+    else if (event.kind == kind::StoppedTalking)
+        talking_.erase(event.member);
+    if (isPublicChat(event)) {
+        // Kept in the same step that numbers it, so history and live delivery agree on order.
+        history_.push_back(event);
+        while (history_.size() > historyLength_)
+            history_.pop_front();
+        if (recorder_)
+            recorder_(event, historyLength_);
+    }
+    std::vector<std::shared_ptr<RoomListener>> targets;
+    for (auto it = listeners_.begin(); it != listeners_.end();) {
+        if (auto listener = it->second.lock()) {
+            targets.push_back(std::move(listener));
+            ++it;
+        } else {
+            watchers_.erase(it->first);
+            it = listeners_.erase(it);
         }
     }
-    // Delivered without the lock, so a listener may read the room (members()) meanwhile.
+    return targets;
+}
+
+// Delivered without the lock, so a listener may read the room (members()) meanwhile.
+void Room::deliver(const std::vector<std::shared_ptr<RoomListener>>& targets, const RoomEvent& event) {
     for (const auto& listener : targets)
         listener->onRoomEvent(event);
 }

@@ -27,6 +27,15 @@ public:
     // Removes a member and posts "left"; false if it was not there.
     bool leave(const std::string& memberId);
     std::vector<Member> members() const;
+    // The members with the sequence of the last event posted when the list was taken: a
+    // joined/left numbered at or below `through` is in it, one numbered above is not (join and
+    // leave number their event in the same step that changes the members). The cluster's
+    // roster answers carry it, so another node can tell a stale answer from a missed event.
+    struct MembersSnapshot {
+        std::vector<Member> members;
+        uint64_t through = 0;
+    };
+    MembersSnapshot membersSnapshot() const;
     // The member is in the room and moderates it (Member::moderator).
     bool isModerator(const std::string& memberId) const;
     // The members other plugins serve: a plugin's view of who else is in "its" room.
@@ -74,6 +83,10 @@ public:
 private:
     friend class Subscription;
     void unsubscribe(uint64_t token);
+    // Under mutex_: numbers the event, keeps it in the history if it is public chat, and
+    // returns the listeners to deliver it to (without the lock).
+    std::vector<std::shared_ptr<RoomListener>> numberLocked(RoomEvent& event);
+    static void deliver(const std::vector<std::shared_ptr<RoomListener>>& targets, const RoomEvent& event);
 
     const std::string id_;
     mutable std::mutex mutex_;

@@ -26,6 +26,10 @@ struct Member {
     // sip:<nick>@<server>, as SylkServer's ircconference); empty: readers that need a URI make
     // one from the id. Rosters (conference-info) and chat senders show it.
     std::string uri = {};
+    // Where this member can be called again (a phone's Contact, given by the SIP focus through
+    // the audio mixer): in a cluster, the node that takes a dead node's room over calls its
+    // phones back there (docs/cluster.md). Empty: not callable.
+    std::string callBack = {};
 };
 
 struct RoomEvent {

@@ -40,10 +40,18 @@ static void event_roster_and_history_round_trip(void**) {
     assert_string_equal(decoded->events[0].member.c_str(), event.member.c_str());
     assert_string_equal(hub::readChat(decoded->events[0]).to.c_str(), "janus.plugin.sylk.cluster/b/x/2");
 
+    assert_int_equal(decoded->events[0].sequence, 0);  // not said: 0
+    event.sequence = 41;
+    assert_int_equal(BusCodec::decode(BusCodec::encode(BusPayload{BusPayload::Type::Event, "a", {event}, {}}), &error)
+                         ->events[0].sequence, 41);
+
     hub::Member bob{"janus.plugin.sylk.sip/2", "Bob", "janus.plugin.sylk.sip"};
     bob.moderator = true;
-    auto roster = BusCodec::decode(BusCodec::encode(BusPayload{BusPayload::Type::Roster, "b", {}, {bob}}), &error);
+    BusPayload rosterOut{BusPayload::Type::Roster, "b", {}, {bob}};
+    rosterOut.through = 42;
+    auto roster = BusCodec::decode(BusCodec::encode(rosterOut), &error);
     assert_true(roster.has_value());
+    assert_int_equal(roster->through, 42);
     assert_int_equal(roster->members.size(), 1);
     assert_string_equal(roster->members[0].id.c_str(), bob.id.c_str());
     assert_true(roster->members[0].moderator);
@@ -74,6 +82,10 @@ static void bad_payloads_are_refused_saying_why(void**) {
     assert_contains(refusal(R"({"v":1,"type":"history","node":"a","events":[{"kind":"talking","member":"m","data":{}}]})"),
                     "history holds only chat");
     assert_contains(refusal(R"({"v":1,"type":"roster","node":"a","members":[{"id":"x","muted":"yes"}]})"), "muted");
+    assert_contains(refusal(R"({"v":1,"type":"roster","node":"a","members":[],"through":-1})"),
+                    "'through' must be a non-negative integer");
+    assert_contains(refusal(R"({"v":1,"type":"event","node":"a","event":{"kind":"talking","member":"m","data":{},"seq":"3"}})"),
+                    "'seq' must be a non-negative integer");
 }
 
 static void node_ids_and_carried_kinds(void**) {

@@ -1,4 +1,7 @@
+#include <algorithm>
 #include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -143,6 +146,47 @@ static void concurrent_posters_get_unique_sequences(void**) {
         assert_true(event.sequence >= 1 && event.sequence <= 1000);
         assert_false(seen[event.sequence]);
         seen[event.sequence] = true;
+    }
+}
+
+// A members snapshot agrees with the numbering: the joins and leaves numbered up to its
+// `through`, replayed in order, give exactly its members (the cluster's roster answers rely on
+// it). Joins and leaves race on four threads while snapshots are taken.
+static void members_snapshot_agrees_with_event_numbers(void**) {
+    Hub hub;
+    auto room = hub.open("churn");
+    auto recorder = std::make_shared<Recorder>();
+    Subscription subscription = room->subscribe(recorder);
+    std::vector<Room::MembersSnapshot> snapshots;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&room, t] {
+            for (int i = 0; i < 200; ++i) {
+                std::string id = "p/" + std::to_string(t * 1000 + i % 5);
+                room->join(Member{id, "x", "p"});
+                room->leave(id);
+            }
+        });
+    for (int i = 0; i < 200; ++i)
+        snapshots.push_back(room->membersSnapshot());
+    for (auto& thread : threads)
+        thread.join();
+    std::vector<RoomEvent> events = recorder->events;
+    std::sort(events.begin(), events.end(), [](const RoomEvent& a, const RoomEvent& b) { return a.sequence < b.sequence; });
+    for (const auto& snapshot : snapshots) {
+        std::set<std::string> replayed;
+        for (const auto& event : events) {
+            if (event.sequence > snapshot.through)
+                break;
+            if (event.kind == "left")
+                replayed.erase(event.member);
+            else
+                replayed.insert(event.member);
+        }
+        std::set<std::string> listed;
+        for (const auto& member : snapshot.members)
+            listed.insert(member.id);
+        assert_true(replayed == listed);
     }
 }
 
@@ -299,6 +343,7 @@ int main() {
         cmocka_unit_test(rooms_are_shared_and_closed_when_idle),
         cmocka_unit_test(instance_is_one_per_process),
         cmocka_unit_test(concurrent_posters_get_unique_sequences),
+        cmocka_unit_test(members_snapshot_agrees_with_event_numbers),
         cmocka_unit_test(services_are_offered_called_and_withdrawn),
         cmocka_unit_test(history_keeps_the_last_public_messages),
         cmocka_unit_test(history_length_is_the_largest_asked),

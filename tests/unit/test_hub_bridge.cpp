@@ -396,13 +396,39 @@ static void stale_roster_answer_does_not_revive_a_member(void**) {
     assert_true(waitUntil([&] { return b.hasMember(annOnB); }));
     a.room->leave(kAnn);
     assert_true(waitUntil([&] { return !b.hasMember(annOnB); }));
-    std::string stale = std::string(R"({"v":1,"type":"roster","node":"a","members":[{"id":")") + kAnn +
+    // Bea joins a after the stale answer was taken (its `through` is 1: Ann's join), so the
+    // answer does not list her; she stays.
+    const std::string beaOnB = kCluster + "a/janus.plugin.sylk.videoroom/5";
+    a.room->join(member("janus.plugin.sylk.videoroom/5", "Bea"));
+    assert_true(waitUntil([&] { return b.hasMember(beaOnB); }));
+    std::string stale = std::string(R"({"v":1,"type":"roster","node":"a","through":1,"members":[{"id":")") + kAnn +
                         R"(","display":"Ann"},{"id":"x/9","display":"Cy"}]})";
     natsConnection_PublishString(raw, replyOfB.c_str(), stale.c_str());
     assert_true(waitUntil([&] { return b.hasMember(kCluster + "a/x/9"); }));  // the answer was read
     assert_false(b.hasMember(annOnB));
+    assert_true(b.hasMember(beaOnB));
     natsSubscription_Destroy(requests);
     natsConnection_Destroy(raw);
+}
+
+// A member of another node whose `left` was lost (NATS core delivers at most once) is a ghost
+// here until that node's next roster answer, which lists all its members as of its event
+// number `through`: the answer replaces that node's member set, so the ghost leaves.
+static void roster_answer_removes_a_ghost(void**) {
+    Node a("a"), b("b");
+    a.open();
+    b.open();
+    a.room->join(member(kAnn, "Ann"));
+    const std::string annOnB = kCluster + "a/" + kAnn;
+    const std::string ghost = kCluster + "a/janus.plugin.sylk.videoroom/7";
+    assert_true(waitUntil([&] { return b.hasMember(annOnB); }));
+    Member lost = member("janus.plugin.sylk.videoroom/7", "Gone");
+    lost.id = ghost;
+    lost.plugin = kCluster.substr(0, kCluster.size() - 1);
+    b.room->join(lost);  // as if a's `left` for it had never come
+    b.bridge.resync();
+    assert_true(waitUntil([&] { return !b.hasMember(ghost); }));
+    assert_true(b.hasMember(annOnB));  // a's real member stays
 }
 
 int main(int argc, char** argv) {
@@ -418,6 +444,7 @@ int main(int argc, char** argv) {
         cmocka_unit_test(stopped_node_members_leave),
         cmocka_unit_test(resync_restores_a_missed_member),
         cmocka_unit_test(stale_roster_answer_does_not_revive_a_member),
+        cmocka_unit_test(roster_answer_removes_a_ghost),
     };
     return cmocka_run_group_tests(tests, startServer, stopServer);
 }
