@@ -326,6 +326,9 @@ public:
     // The web user saw message_id (a message of the chat call, or a pager-mode MESSAGE to the
     // account, that asked for display notifications): a "displayed" IMDN (RFC 5438) to its sender.
     Json displayed(GatewaySession& session, const std::string& messageId);
+    // The xmpp plugin's session: the XMPP user's client has message_id (a XEP-0184 receipt or a
+    // XEP-0333 received marker): the "delivered" IMDN to its sender, who asked for one.
+    Json delivered(GatewaySession& session, const std::string& messageId);
     // A chat-only call (m=message, we listen) from the web user to uri; no JSEP.
     Json callChat(const std::shared_ptr<GatewaySession>& session, const std::string& uri);
 

@@ -146,9 +146,23 @@ def test_sip_chat_sessions_with_an_xmpp_user(janus, prosody):
             asking = await alice.wait_message(lambda m: m.body == "read me", 15)
             assert asking.id == "sip-msg-1" and asking.child(RECEIPTS, "request") is not None \
                 and asking.child(MARKERS, "markable") is not None, asking
-            await chat.wait_message(imdn_of("sip-msg-1", "delivered"), 15)
+            # delivered is alice's client's to say: her receipt, not the gateway's hand-over. Her
+            # client acknowledges only the second message; the MSRP session is ordered, so when
+            # the second's delivered IMDN arrives, the first's would have come before it.
+            await chat.send_message(cpim("and me", sender="Chatter <%s>" % caller, namespaces={"imdn": IMDN_NS},
+                                         headers=[("imdn.Message-ID", "sip-msg-2"),
+                                                  ("imdn.Disposition-Notification", "positive-delivery, display")]),
+                                    "message/cpim")
+            await alice.wait_message(lambda m: m.body == "and me", 15)
+            alice.send_raw("<message type='chat' to='%s'><received xmlns='%s' id='sip-msg-2'/></message>"
+                           % (jid, RECEIPTS))
+            await chat.wait_message(imdn_of("sip-msg-2", "delivered"), 15)
+            assert not [m for m in chat.complete_messages() if imdn_of("sip-msg-1", "delivered")(m)], \
+                "a delivered IMDN without alice's receipt"
+            # A displayed marker without a receipt: displayed implies delivered, both go.
             alice.send_raw("<message type='chat' to='%s'><displayed xmlns='%s' id='sip-msg-1'/></message>"
                            % (jid, MARKERS))
+            await chat.wait_message(imdn_of("sip-msg-1", "delivered"), 15)
             await chat.wait_message(imdn_of("sip-msg-1", "displayed"), 15)
 
             alice.send_raw("<message type='chat' to='%s' id='a2'><body>seen it?</body><request xmlns='%s'/>"
