@@ -40,7 +40,13 @@ from harness.janus_process import JanusProcess  # noqa: E402
 from harness.prosody import Prosody  # noqa: E402
 
 TARGETS = {"ours": "janus.plugin.sylk.xmpp rooms (XEP-0114 component)",
-           "prosody": "Prosody 0.12's own MUC (mod_muc)"}
+           "prosody": "Prosody 0.12's own MUC (mod_muc)",
+           "direct": "no room: the same clients send 1:1 chat messages to each other through the same Prosody, "
+                     "at the same deliveries/s (with sink: the baseline that isolates the MUC module's share of Prosody's CPU)",
+           "sink": "no delivery: the same clients send messages Prosody reads, routes and drops (headlines to a local "
+                   "JID without sessions), at the direct target's stanzas/s: Prosody's cost per stanza in",
+           "idle": "the same clients connected, nothing sent: Prosody's CPU per second that is no stanza's "
+                   "(timers, GC), taken out of the per-stanza costs of the component split"}
 BODY = re.compile(rb"<body>B (\d+) (\d+) (\d+)</body>")
 SUBJECT = re.compile(rb"<subject")
 SELF_PRESENCE = re.compile(rb"""code=['"]110['"]""")
@@ -128,6 +134,29 @@ class LoadClient:
         self.writer.write(("<message to='%s' type='groupchat'><body>B %d %d %d</body></message>"
                            % (room, self.index, sequence, time.monotonic_ns())).encode())
 
+    def count(self):
+        """The direct target: no room, count what arrives from now on."""
+        self.buffer = b""
+        self.latencies, self.received = [], 0
+        self.task = asyncio.ensure_future(self._read())
+
+    def send_direct(self, peer, sequence):
+        """A 1:1 chat message to another client's full JID, the same body as in a room."""
+        self.writer.write(("<message to='%s@%s/bench' type='chat'><body>B %d %d %d</body></message>"
+                           % (peer.user, self.domain, self.index, sequence, time.monotonic_ns())).encode())
+
+    def send_sink(self, sequence):
+        """A message Prosody reads, routes to a local user and drops: a headline to a bare JID
+        with no session is discarded (RFC 6121 8.5.2.2.1, Prosody's mod_message), no error, no
+        offline storage. The inbound half of a delivery alone, the same body as in a room."""
+        self.writer.write(("<message to='nobody@%s' type='headline'><body>B %d %d %d</body></message>"
+                           % (self.domain, self.index, sequence, time.monotonic_ns())).encode())
+
+    async def stop_counting(self):
+        if self.task:
+            self.task.cancel()
+            self.task = None
+
     async def leave(self, room):
         if self.task:
             self.task.cancel()
@@ -140,12 +169,17 @@ class LoadClient:
             self.writer.close()
 
 
-async def run_target(clients, room, deliveries, warmup, window, drain, pids):
-    """One target, one round: join, send at the offered rate, measure, leave."""
+async def run_target(clients, room, deliveries, warmup, window, drain, pids, sink=False, idle=False):
+    """One target, one round: join, send at the offered rate, measure, leave. room None: the
+    direct target (each message goes to one other client: deliveries = messages)."""
     n = len(clients)
+    fanout = n if room else 1
     for client in clients:  # one by one: each join is answered with the whole roster
-        await client.join(room)
-    rate = deliveries / n          # messages per second from all clients together
+        if room:
+            await client.join(room)
+        else:
+            client.count()
+    rate = deliveries / fanout     # messages per second from all clients together
     interval = 1.0 / rate
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -172,9 +206,14 @@ async def run_target(clients, room, deliveries, warmup, window, drain, pids):
             received_after = sum(c.received for c in clients)
             window_end_ns = time.monotonic_ns()
             break
-        due = int((now - start) / interval) + 1
+        due = int((now - start) / interval) + 1 if not idle else 0
         while sequence < due:
-            clients[sequence % n].send(room, sequence)
+            if room:
+                clients[sequence % n].send(room, sequence)
+            elif sink:
+                clients[sequence % n].send_sink(sequence)
+            else:  # to the next client: every client sends and receives the same share
+                clients[sequence % n].send_direct(clients[(sequence + 1) % n], sequence)
             if cpu_before is not None:
                 sent_in_window += 1
             sequence += 1
@@ -183,18 +222,23 @@ async def run_target(clients, room, deliveries, warmup, window, drain, pids):
     latencies = sorted(latency for c in clients for sent, latency in c.latencies
                        if window_start_ns <= sent < window_end_ns)
     for client in clients:
-        await client.leave(room)
+        if room:
+            await client.leave(room)
+        else:
+            await client.stop_counting()
     delivered = received_after - received_before
     elapsed = window
     cpu = {name: cpu_after[name] - cpu_before[name] for name in pids}
     result = {
         "delivered": delivered, "delivered_per_s": delivered / elapsed,
         "offered_per_s": deliveries, "sent_in_window": sent_in_window,
-        "delivered_pct": 100.0 * len(latencies) / max(1, sent_in_window * n),
+        "delivered_pct": 100.0 * len(latencies) / max(1, sent_in_window * fanout),
         "p50_ms": latencies[len(latencies) // 2] / 1e6 if latencies else None,
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] / 1e6 if latencies else None,
         "cpu_s": cpu,
         "cpu_us_per_delivery": {name: 1e6 * seconds / max(1, delivered) for name, seconds in cpu.items()},
+        "cpu_us_per_sent": {name: 1e6 * seconds / max(1, sent_in_window) for name, seconds in cpu.items()},
+        "cpu_us_per_s": {name: 1e6 * seconds / elapsed for name, seconds in cpu.items()},
         # janus's CPU by thread: "xmpp" is the component (link, rooms, hub delivery to them); the
         # rest is janus beside it (other plugins' timers, the SIP plugin's connection sweep).
         "janus_thread_us_per_delivery": {name: (threads_after[name] - threads_before.get(name, 0)) / 1e3 / max(1, delivered)
@@ -229,11 +273,12 @@ async def bench(args, prosody, janus_pid):
             entry = {}
             for target in order:
                 domain = prosody.muc_domain if target == "ours" else prosody.own_muc_domain
-                room = "bench-%d-%d-%s@%s" % (n, round_index, secrets.token_hex(3), domain)
+                room = ("bench-%d-%d-%s@%s" % (n, round_index, secrets.token_hex(3), domain)
+                        if target in ("ours", "prosody") else None)
                 entry[target] = await run_target(clients, room, args.deliveries, args.warmup, args.seconds,
-                                                 args.drain, pids)
+                                                 args.drain, pids, sink=target == "sink", idle=target == "idle")
                 print("N=%d round %d %-7s %s" % (n, round_index + 1, target, json.dumps(
-                    {k: entry[target][k] for k in ("delivered_per_s", "delivered_pct", "p99_ms", "cpu_us_per_delivery", "janus_thread_us_per_delivery",
+                    {k: entry[target][k] for k in ("delivered_per_s", "delivered_pct", "p99_ms", "cpu_us_per_delivery", "cpu_us_per_sent", "janus_thread_us_per_delivery",
                                                    "load_client_cpu_pct")})), flush=True)
                 if entry[target]["load_client_cpu_pct"] > SATURATED_PCT:
                     print("  (the load client was saturated: these numbers are the client's limit)", flush=True)
@@ -254,7 +299,7 @@ def table(results):
         return "%.*f (%.*f–%.*f)" % (digits, summary["median"], digits, summary["min"], digits, summary["max"])
 
     for n, rounds in results.items():
-        for target in [t for t in ("ours", "prosody") if t in rounds[0]]:
+        for target in [t for t in ("ours", "prosody", "direct") if t in rounds[0]]:  # sink delivers nothing
             runs = [r[target] for r in rounds]
             prosody_us = [r["cpu_us_per_delivery"]["prosody"] for r in runs]
             janus_us = [r["cpu_us_per_delivery"].get("janus", 0) for r in runs] if target == "ours" else []
@@ -279,7 +324,60 @@ def table(results):
                        for r in rounds]
         lines.append("| %d | ours / prosody | throughput %s | | | | | janus's share of ours: %s %% | CPU per delivery %s | | |"
                      % (n, cell(summarize(ratios), 2), cell(summarize(janus_share), 0), cell(summarize(cpu_ratios), 2)))
-    return "\n".join(lines)
+    components = component_table(results)
+    return "\n".join(lines) + ("\n\n" + components if components else "")
+
+
+def component_shares(entry, n):
+    """One round's components alone (needs all four targets), µs of CPU per delivered stanza.
+    Prosody's cost without a room: c_in per stanza read (sink: Prosody CPU / stanzas sent) and
+    c_out per delivery (direct: Prosody CPU per delivery, one stanza in per delivery, minus c_in).
+    A room delivers N copies of each stanza read, so Prosody's work that is not the room's is
+    c_in / N + c_out per delivery (the baseline); the MUC module's share is Prosody's CPU per
+    delivery in the MUC run minus that, and our component's is janus's CPU per delivery (whole
+    process; the xmpp thread apart), with Prosody's extra work for our link (the ours run's
+    Prosody minus the baseline: the component stream both ways) shown beside it."""
+    # Prosody's CPU that is no stanza's (timers, GC; the idle target, when run) is in every
+    # per-stanza figure as idle/rate; the subtraction below would leave (1 - 1/N) of it in the
+    # MUC module's share, so it is taken out first.
+    idle = entry["idle"]["cpu_us_per_s"]["prosody"] / entry["direct"]["offered_per_s"] if "idle" in entry else 0.0
+    c_in = entry["sink"]["cpu_us_per_sent"]["prosody"] - idle
+    c_out = entry["direct"]["cpu_us_per_delivery"]["prosody"] - idle - c_in
+    baseline = c_in / n + c_out + idle
+    janus = entry["ours"]["cpu_us_per_delivery"]["janus"]
+    muc = entry["prosody"]["cpu_us_per_delivery"]["prosody"] - baseline
+    # Without the split: the whole 1:1 cost as the baseline (c_in counted once per delivery, as
+    # if a room read every copy again) can only understate the MUC module: its lower bound.
+    muc_low = entry["prosody"]["cpu_us_per_delivery"]["prosody"] - entry["direct"]["cpu_us_per_delivery"]["prosody"]
+    return {"idle_us": idle, "c_in_us": c_in, "c_out_us": c_out, "baseline_us": baseline, "muc_module_us": muc, "janus_us": janus,
+            "muc_module_low_us": muc_low, "janus_over_muc_low": janus / muc_low if muc_low > 0 else None,
+            "xmpp_thread_us": entry["ours"].get("janus_thread_us_per_delivery", {}).get("xmpp"),
+            "prosody_for_our_link_us": entry["ours"]["cpu_us_per_delivery"]["prosody"] - baseline,
+            "janus_over_muc_module": janus / muc if muc > 0 else None}
+
+
+def component_table(results):
+    lines = ["| N | Prosody idle µs/delivery | Prosody c_in µs/stanza read | c_out µs/delivery | baseline c_in/N + c_out | Prosody's MUC module µs/delivery "
+             "| MUC module, lower bound (MUC − 1:1) | our component (janus) µs/delivery | of which the xmpp thread "
+             "| ours / MUC module | ours / lower bound | Prosody's work for our link µs/delivery |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    found = False
+    for n, rounds in results.items():
+        if not all(t in rounds[0] for t in ("ours", "prosody", "direct", "sink")):
+            continue
+        found = True
+        shares = [component_shares(r, n) for r in rounds]
+
+        def cell(key, digits=2):
+            summary = summarize([s[key] for s in shares])
+            if summary is None:
+                return "–"
+            return "%.*f (%.*f–%.*f)" % (digits, summary["median"], digits, summary["min"], digits, summary["max"])
+        lines.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            n, cell("idle_us"), cell("c_in_us"), cell("c_out_us"), cell("baseline_us"), cell("muc_module_us"), cell("muc_module_low_us"),
+            cell("janus_us"), cell("xmpp_thread_us"), cell("janus_over_muc_module"), cell("janus_over_muc_low"),
+            cell("prosody_for_our_link_us")))
+    return "\n".join(lines) if found else ""
 
 
 def main():
@@ -290,7 +388,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=5.0, help="measured window")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--drain", type=float, default=2.0)
-    parser.add_argument("--targets", default="ours,prosody", help="ours, prosody or both (the order of odd rounds)")
+    parser.add_argument("--targets", default="ours,prosody,direct,sink,idle",
+                        help="ours, prosody, and the baselines direct, sink and idle, comma separated (the order of odd rounds)")
     parser.add_argument("--no-sip-sweep", action="store_true",
                         help="experiment: janus without the SIP plugin's once-a-second /proc/net/tcp sweep "
                              "(tcp_connections_per_source = 0), to see what it costs beside the rooms")
@@ -307,7 +406,7 @@ def main():
     args.sizes = [int(s) for s in args.sizes.split(",")]
     args.targets = [t for t in args.targets.split(",") if t]
     if not args.targets or any(t not in TARGETS for t in args.targets):
-        parser.error("targets are ours and/or prosody")
+        parser.error("targets are ours, prosody, direct, sink and/or idle")
     if any(not 2 <= n <= 500 for n in args.sizes):
         parser.error("sizes are 2..500")
     require_namespace()
@@ -368,6 +467,16 @@ def write_markdown(report):
         "whole path's CPU per delivery (Prosody + janus against Prosody alone), and janus's share of",
         "ours. Median (min–max) over the rounds; the machine is shared (\"others on CPU 0\"): compare",
         "within a row pair, not across runs.", "",
+        "The second table isolates the components (with the direct and sink targets in the run):",
+        "Prosody's cost per stanza read (c_in, sink: messages it reads and drops) and per delivery",
+        "beyond that (c_out, direct: 1:1 messages, one read per delivery) give the part of a room's",
+        "delivery that is not the room's, c_in/N + c_out; Prosody's CPU per delivery in its MUC run",
+        "minus that is its MUC module, against janus's CPU per delivery in ours (our component). The",
+        "idle (Prosody's CPU per second with nothing sent, over the offered rate) is taken out of c_in and",
+        "c_out and counted once in the baseline. The",
+        "lower bound takes the whole 1:1 cost as the baseline (c_in counted in full, which a room",
+        "does not pay N times). Prosody's work for our link: Prosody in our run minus the baseline.",
+        "Each is a difference of two measured figures: on a loaded machine a round can go negative.", "",
         table(results), ""])
     with open(os.path.join(RESULTS, "xmpp-muc-latest.md"), "w") as out:
         out.write(text)

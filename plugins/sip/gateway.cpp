@@ -36,6 +36,8 @@ std::shared_ptr<GatewaySession> Gateway::sessionOf(nua_handle_s* handle) const {
 bool Gateway::claims(int event, nua_handle_s* handle, const sip_s* sip) {
     if (handles_.count(handle) || kept_.count(handle) || isKeptRing(handle))  // kept: gateway_keep.cpp
         return true;
+    if (isHeldXmppInvite(handle))  // an INVITE waiting for the xmpp plugin's handle (gateway_xmpp.cpp)
+        return true;
     if (event == nua_i_invite || event == nua_i_message) {
         auto contact = contacts_.find(requestUser(sip));
         if (contact != contacts_.end() && !contact->second.expired())
@@ -104,8 +106,13 @@ Json Gateway::registerAccount(const std::shared_ptr<GatewaySession>& session, co
     contacts_[account.contactUser] = session;
     ++accounts_;
     account.xmppSessions = request.xmppSessions;
-    if (request.xmppSessions)
+    if (request.xmppSessions) {
         xmppSessions_.push_back(session);
+        // A held INVITE goes to it after this reply (a posted turn), so that the xmpp plugin
+        // sees "registered" before the incomingcall.
+        if (!heldXmppInvites_.empty())
+            stack_.post([this] { deliverHeldXmppInvites(); });
+    }
     if (!account.sendRegister) {
         account.registered = true;
         Json registered = result("registered");
@@ -269,6 +276,8 @@ void Gateway::onUnregisterResponse(int status, const char* phrase, nua_handle_s*
 void Gateway::onEvent(int event, int status, const char* phrase, nua_handle_s* handle, const sip_s* sip,
                       const void* tags) {
     if (onKeptEvent(event, status, phrase, handle, sip, tags))  // kept registrations (gateway_keep.cpp)
+        return;
+    if (onHeldXmppEvent(event, handle, tags))  // INVITEs to XMPP users waiting for a handle
         return;
     if (event == nua_i_invite && !handles_.count(handle)) {
         onIncomingInvite(handle, sip);

@@ -341,6 +341,9 @@ public:
     // The web user saw message_id (a message of the chat call, or a pager-mode MESSAGE to the
     // account, that asked for display notifications): a "displayed" IMDN (RFC 5438) to its sender.
     Json displayed(GatewaySession& session, const std::string& messageId);
+    // The xmpp plugin's session: the XMPP user's client has message_id (a XEP-0184 receipt or a
+    // XEP-0333 received marker): the "delivered" IMDN to its sender, who asked for one.
+    Json delivered(GatewaySession& session, const std::string& messageId);
     // A chat-only call (m=message, we listen) from the web user to uri; no JSEP.
     Json callChat(const std::shared_ptr<GatewaySession>& session, const std::string& uri);
 
@@ -384,6 +387,24 @@ private:
     std::map<std::string, std::weak_ptr<GatewaySession>> contacts_;    // contact user -> account
     std::vector<std::string> xmppDomains_;
     std::deque<std::weak_ptr<GatewaySession>> xmppSessions_;  // the xmpp plugin's waiting handles
+    // INVITEs to XMPP users that found no waiting handle (several within the milliseconds the
+    // xmpp plugin takes to register its next one): held, oldest first, until a handle registers
+    // (gateway_xmpp.cpp), 480 after kHeldXmppInviteSeconds. SIP thread only.
+    struct HeldXmppInvite {
+        nua_handle_s* handle = nullptr;
+        int listener = 0;
+        std::shared_ptr<msg_s> request;  // the INVITE, delivered later as incomingcall
+        int64_t deadlineUs = 0;
+    };
+    std::deque<HeldXmppInvite> heldXmppInvites_;
+    bool holdXmppInvite(nua_handle_s* handle, int listener);
+    bool isHeldXmppInvite(nua_handle_s* handle) const;
+    // A CANCEL or the end of a held INVITE: dropped; true when handle was one.
+    bool onHeldXmppEvent(int event, nua_handle_s* handle, const void* tags);
+    // A handle registered with xmpp_sessions: it (and any other waiting) takes the held INVITEs.
+    void deliverHeldXmppInvites();
+    bool xmppSessionWaiting();  // a usable handle is at xmppSessions_'s front
+    void expireHeldXmppInvites();
     bool forXmppUser(const sip_s* sip) const;
     // A waiting xmpp plugin handle for an INVITE to an XMPP user, which becomes that user's
     // account (its aor the request URI); nullptr when none waits.

@@ -302,6 +302,10 @@ void Gateway::deliverInvite(nua_handle_s* handle, const sip_s* sip, int listener
     auto session = contacts_[requestUser(sip)].lock();
     if (!session && forXmppUser(sip)) {
         session = takeXmppSession(sip);
+        // None waiting: held for the xmpp plugin's next handle (gateway_xmpp.cpp), which comes
+        // within milliseconds; a later delivery (alreadyRinging) has no current request to hold.
+        if (!session && !alreadyRinging && holdXmppInvite(handle, listener))
+            return;
         if (!session) {
             stack_.refuse(handle, 480, sip_480_Temporarily_unavailable, "the XMPP gateway is not ready");
             return;

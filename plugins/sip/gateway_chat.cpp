@@ -399,11 +399,19 @@ void Gateway::onChatMessage(GatewaySession& session, const hub::DirectMessage& m
         if (!owner || owner->call.callId != callId || !owner->call.chatLink)
             return;
         SipCall& call = owner->call;
-        // Delivered to the web user: tell the sender if it asked (RFC 5438), over the same session.
-        if (auto reply = imdnReply(document, "delivered", fromHeader(*owner)))
+        constexpr size_t kMaxAsked = 256;  // a peer asking for thousands nobody acknowledges holds no more
+        std::string asked = document.header("imdn.Disposition-Notification");
+        if (owner->account.xmppSessions && !messageId.empty() && asked.find("positive-delivery") != std::string::npos) {
+            // An XMPP user's session: delivered is her client's to say (its receipt: delivered()),
+            // not ours for having handed the message to the xmpp plugin.
+            if (call.deliveryAsked.size() >= kMaxAsked)
+                call.deliveryAsked.erase(call.deliveryAsked.begin());
+            call.deliveryAsked[messageId] = document;
+        } else if (auto reply = imdnReply(document, "delivered", fromHeader(*owner))) {
+            // Delivered to the web user: tell the sender if it asked (RFC 5438), over the same session.
             call.chatLink->send("message/cpim", cpim::buildCpim(*reply));
-        if (!messageId.empty() && document.header("imdn.Disposition-Notification").find("display") != std::string::npos) {
-            constexpr size_t kMaxAsked = 256;  // a peer asking for thousands nobody displays holds no more
+        }
+        if (!messageId.empty() && asked.find("display") != std::string::npos) {
             if (call.displayAsked.size() >= kMaxAsked)
                 call.displayAsked.erase(call.displayAsked.begin());
             call.displayAsked[messageId] = document;
@@ -421,12 +429,32 @@ Json Gateway::displayed(GatewaySession& session, const std::string& messageId) {
     if (asked == call.displayAsked.end())
         throw RequestError(ErrorCode::InvalidField, "no message '" + messageId + "' waiting for a display notification");
     clearUnread(session);  // read on this device: the badge starts again
+    // Displayed implies delivered: an XMPP client that sends markers but no receipt.
+    if (auto undelivered = call.deliveryAsked.find(messageId); undelivered != call.deliveryAsked.end()) {
+        if (auto delivery = imdnReply(undelivered->second, "delivered", fromHeader(session)))
+            call.chatLink->send("message/cpim", cpim::buildCpim(*delivery));
+        call.deliveryAsked.erase(undelivered);
+    }
     auto reply = imdnReply(asked->second, "displayed", fromHeader(session));
     call.displayAsked.erase(asked);
     if (reply)
         call.chatLink->send("message/cpim", cpim::buildCpim(*reply));
     journalChat(session, store::kind::kState, messageId, "", "", "", "displayed");
     Json event = result("displayedsent");
+    event.set("message_id", messageId);
+    return event;
+}
+
+Json Gateway::delivered(GatewaySession& session, const std::string& messageId) {
+    SipCall& call = session.call;
+    auto asked = call.deliveryAsked.find(messageId);
+    if (call.state != CallState::Established || !call.chatLink || asked == call.deliveryAsked.end())
+        throw RequestError(ErrorCode::InvalidField, "no message '" + messageId + "' waiting for a delivery notification");
+    auto reply = imdnReply(asked->second, "delivered", fromHeader(session));
+    call.deliveryAsked.erase(asked);
+    if (reply)
+        call.chatLink->send("message/cpim", cpim::buildCpim(*reply));
+    Json event = result("deliveredsent");
     event.set("message_id", messageId);
     return event;
 }

@@ -213,6 +213,7 @@ void Gateway::onTick() {
     if (++ticks_ % 10 == 0) {  // once a second
         checkRtpTimeouts();
         checkKeptRings();
+        expireHeldXmppInvites();
     }
     retryRepaths();
     std::vector<PendingMessage> pending;

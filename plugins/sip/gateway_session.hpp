@@ -101,6 +101,9 @@ struct SipCall {
     // The peer's messages that asked for a display notification, by imdn.Message-ID, until the
     // web user says it displayed them (bounded: the oldest go first).
     std::map<std::string, cpim::CpimMessage> displayAsked;
+    // The xmpp plugin's sessions (RFC 7573): the peer's messages that asked for a delivery
+    // notification, until the XMPP user's receipt says delivered (bounded as displayAsked).
+    std::map<std::string, cpim::CpimMessage> deliveryAsked;
     // The call history (gateway_call_history.cpp). Every call starts from a fresh SipCall, so
     // its creation is the call's start.
     int64_t startedUs = std::chrono::duration_cast<std::chrono::microseconds>(

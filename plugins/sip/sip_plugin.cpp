@@ -228,6 +228,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     onRequest<GatewaySession>("history_token", Execution::Inline, &SipPlugin::historyToken);
     onRequest<GatewaySession>("lookup_public_key", Execution::Inline, &SipPlugin::lookupPublicKey);
     onRequest<GatewaySession>("displayed", Execution::Inline, &SipPlugin::displayed);
+    onRequest<GatewaySession>("delivered", Execution::Inline, &SipPlugin::delivered);
     onRequest<GatewaySession>("acceptfile", Execution::Inline, &SipPlugin::acceptFile);
     onRequest<GatewaySession>("declinefile", Execution::Inline, &SipPlugin::declineFile);
     onRequest<GatewaySession>("filetoken", Execution::Inline, &SipPlugin::fileToken);
@@ -529,6 +530,11 @@ Reply SipPlugin::composing(GatewaySession& session, RequestReader& reader, const
 Reply SipPlugin::displayed(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
     std::string messageId = reader.requireString("message_id", 256);
     return onSipThread(session, janusRequest, [this, messageId](GatewaySession& s) { return gateway_->displayed(s, messageId); });
+}
+
+Reply SipPlugin::delivered(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {
+    std::string messageId = reader.requireString("message_id", 256);
+    return onSipThread(session, janusRequest, [this, messageId](GatewaySession& s) { return gateway_->delivered(s, messageId); });
 }
 
 Reply SipPlugin::acceptFile(GatewaySession& session, RequestReader& reader, const Request& janusRequest) {

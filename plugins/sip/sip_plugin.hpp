@@ -59,6 +59,7 @@ private:
     Reply lookupPublicKey(GatewaySession&, RequestReader&, const Request&);
     Reply composing(GatewaySession&, RequestReader&, const Request&);
     Reply displayed(GatewaySession&, RequestReader&, const Request&);
+    Reply delivered(GatewaySession&, RequestReader&, const Request&);
     Reply acceptFile(GatewaySession&, RequestReader&, const Request&);
     Reply declineFile(GatewaySession&, RequestReader&, const Request&);
     Reply fileToken(GatewaySession&, RequestReader&, const Request&);

@@ -34,6 +34,7 @@ ComponentLink::ComponentLink(net::StackThread& thread, LinkSettings settings, Li
 
 ComponentLink::~ComponentLink() {
     watch_.cancel();
+    stall_.cancel();
     timer_.cancel();
     state_ = State::Idle;  // onDisconnect from the stream's teardown is ignored from here on
     if (stream_)
@@ -48,11 +49,21 @@ void ComponentLink::attempt() {
     ++attempts_;
     state_ = State::Connecting;
     std::weak_ptr<ComponentLink> weak = weak_from_this();
+    BufferedTcpConnection::Hooks hooks;
+    hooks.backlogStarted = [weak] {
+        if (auto link = weak.lock())
+            link->backlogStarted();
+    };
+    hooks.stuck = [weak](const std::string& why) {
+        if (auto link = weak.lock())
+            link->lost(why);
+    };
     stream_ = std::make_unique<ComponentStream>(settings_.host, settings_.port, settings_.domain, settings_.secret,
                                                 [this](const gloox::Tag& stanza) {
                                                     ++stanzasIn_;
                                                     listener_.onStanza(stanza);
-                                                });
+                                                },
+                                                settings_.maxBacklog, std::move(hooks));
     stream_->registerConnectionListener(this);
     stream_->logInstance().registerLogHandler(gloox::LogLevelWarning, gloox::LogAreaAll, this);
     // A blocking TCP connect: the server is local (loopback) by design, so this is immediate.
@@ -68,8 +79,11 @@ void ComponentLink::attempt() {
         lost("no socket after connecting");
         return;
     }
-    watch_ = thread_.watch(fd, G_IO_IN, [weak](GIOCondition) {
-        if (auto link = weak.lock())
+    watch_ = thread_.watch(fd, G_IO_IN, [weak](GIOCondition ready) {
+        auto link = weak.lock();
+        if (link && (ready & G_IO_OUT))
+            link->writable();
+        if (link && link->stream_ && (ready & (G_IO_IN | G_IO_HUP | G_IO_ERR)))
             link->readable();
     });
     timer_ = thread_.after(settings_.handshakeTimeout, [weak] {
@@ -87,6 +101,37 @@ void ComponentLink::readable() {
             lost(describe(error));
     } catch (const std::exception& e) {  // from our own callbacks inside recv(); gloox itself does not throw
         lost(std::string("failed reading the stream: ") + e.what());
+    }
+}
+
+void ComponentLink::backlogStarted() {
+    // Written as the socket takes it (writable); the server must read some within the stall
+    // time, else the link is stuck and made again.
+    watch_.setEvents(GIOCondition(G_IO_IN | G_IO_OUT));
+    ++backlogs_;
+    armStall();
+}
+
+void ComponentLink::armStall() {
+    std::weak_ptr<ComponentLink> weak = weak_from_this();
+    stall_ = thread_.after(settings_.stall, [weak] {
+        if (auto link = weak.lock(); link && link->stream_ && link->stream_->backlog() > 0)
+            link->lost("the server read nothing for " + std::to_string(link->settings_.stall.count()) + " ms");
+    });
+}
+
+void ComponentLink::writable() {
+    if (!stream_ || state_ == State::Waiting)
+        return;
+    size_t before = stream_->backlog();
+    bool drained = stream_->flush();
+    if (!stream_)
+        return;  // the write failed: lost() retired the stream
+    if (drained) {
+        stall_.cancel();
+        watch_.setEvents(G_IO_IN);
+    } else if (stream_->backlog() < before) {
+        armStall();  // the server reads, slowly: it has the stall time again
     }
 }
 
@@ -122,6 +167,7 @@ void ComponentLink::lost(const std::string& reason) {
     lastError_ = reason;
     watch_.cancel();
     timer_.cancel();
+    stall_.cancel();
     if (wasConnected)
         SYLK_LOG(LOG_WARN, kLog, "component %s: %s; next attempt in %lld ms", settings_.domain.c_str(),
                  reason.c_str(), static_cast<long long>(backoff_.count()));
@@ -146,6 +192,7 @@ void ComponentLink::lost(const std::string& reason) {
 
 void ComponentLink::teardown() {
     watch_.cancel();
+    stall_.cancel();
     retired_.reset();
     if (stream_) {
         State was = state_;
@@ -194,7 +241,9 @@ Json ComponentLink::status() const {
         .set("connects", static_cast<json_int_t>(connects_))
         .set("stanzas_in", static_cast<json_int_t>(stanzasIn_))
         .set("stanzas_out", static_cast<json_int_t>(stanzasOut_))
-        .set("dropped", static_cast<json_int_t>(dropped_));
+        .set("dropped", static_cast<json_int_t>(dropped_))
+        .set("backlog_bytes", static_cast<json_int_t>(stream_ ? stream_->backlog() : 0))
+        .set("backlogs", static_cast<json_int_t>(backlogs_));
     if (!lastError_.empty())
         json.set("last_error", lastError_);
     return json;

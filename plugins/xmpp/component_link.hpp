@@ -49,6 +49,10 @@ private:
 
     void attempt();
     void readable();
+    // Writes that wait (the server reads slower than we write): watched until written.
+    void backlogStarted();
+    void writable();
+    void armStall();
     // The stream failed (connect, handshake, read, server closed): tear down and retry later.
     void lost(const std::string& reason);
     void teardown();
@@ -69,6 +73,8 @@ private:
     std::unique_ptr<ComponentStream> retired_;  // freed on the next turn, never inside its own callback
     net::FdWatch watch_;
     net::SourceHandle timer_;  // the handshake timeout, or the wait before the next attempt
+    net::SourceHandle stall_;  // bytes wait and the server reads none: lost when it fires
+    uint64_t backlogs_ = 0;    // times writes had to wait for the server
     std::chrono::milliseconds backoff_;
     std::string lastError_;
     uint64_t attempts_ = 0;

@@ -9,11 +9,15 @@
 namespace sylk::xmpp {
 
 ComponentStream::ComponentStream(const std::string& host, int port, const std::string& domain,
-                                 const std::string& secret, StanzaSink sink)
-    : gloox::Component(gloox::XMLNS_COMPONENT_ACCEPT, host, domain, secret, port), sink_(std::move(sink)) {
+                                 const std::string& secret, StanzaSink sink, size_t maxBacklog,
+                                 BufferedTcpConnection::Hooks hooks)
+    : gloox::Component(gloox::XMLNS_COMPONENT_ACCEPT, host, domain, secret, port),
+      sink_(std::move(sink)),
+      connection_(new BufferedTcpConnection(this, logInstance(), host, port, maxBacklog, std::move(hooks))) {
     // A component stream is plain TCP to the local server (XEP-0114 has no TLS negotiation).
     setTls(gloox::TLSDisabled);
     setCompression(false);
+    setConnectionImpl(connection_);  // gloox's ClientBase owns and deletes it
 }
 
 int ComponentStream::socketFd() const {

@@ -8,8 +8,11 @@
 
 #include <gloox/component.h>
 
+#include <cstddef>
 #include <functional>
 #include <string>
+
+#include "buffered_tcp_connection.hpp"
 
 namespace sylk::xmpp {
 
@@ -17,8 +20,9 @@ class ComponentStream : public gloox::Component {
 public:
     using StanzaSink = std::function<void(const gloox::Tag&)>;
 
+    // Its writes never block (BufferedTcpConnection): maxBacklog and hooks are the connection's.
     ComponentStream(const std::string& host, int port, const std::string& domain, const std::string& secret,
-                    StanzaSink sink);
+                    StanzaSink sink, size_t maxBacklog, BufferedTcpConnection::Hooks hooks);
 
     // Writes stanzas already serialised (a room's fan-out: N copies in one buffer) to the
     // server in one send, where send(Tag*) serialises and writes each stanza on its own.
@@ -26,12 +30,16 @@ public:
 
     // The connected socket, or -1.
     int socketFd() const;
+    // The socket is writable: writes what waits; true when nothing waits.
+    bool flush() { return connection_->flush(); }
+    size_t backlog() const { return connection_->backlog(); }
 
 protected:
     bool handleNormalNode(gloox::Tag* tag) override;
 
 private:
     StanzaSink sink_;
+    BufferedTcpConnection* connection_;  // owned by gloox's ClientBase (setConnectionImpl)
 };
 
 }  // namespace sylk::xmpp

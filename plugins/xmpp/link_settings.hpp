@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 
 namespace sylk::xmpp {
@@ -14,6 +15,8 @@ struct LinkSettings {
     std::chrono::milliseconds backoffMin{1000};
     std::chrono::milliseconds backoffMax{30000};
     std::chrono::milliseconds handshakeTimeout{10000};
+    size_t maxBacklog = 8 * 1024 * 1024;  // bytes waiting for a server that does not read
+    std::chrono::milliseconds stall{30000};  // how long they may wait with nothing read
 };
 
 }  // namespace sylk::xmpp

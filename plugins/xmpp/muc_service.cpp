@@ -24,6 +24,8 @@ MucService::MucService(net::StackThread& thread, const XmppSettings& settings, M
     link.secret = settings.secret;
     link.backoffMin = settings.backoffMin;
     link.backoffMax = settings.backoffMax;
+    link.maxBacklog = settings.linkBacklogBytes;
+    link.stall = settings.linkStall;
     link_ = std::make_shared<ComponentLink>(thread, link, *this);
     jingle_ = std::make_unique<JingleService>(thread, settings, *link_);
 }

@@ -48,6 +48,8 @@ SipDomainService::SipDomainService(net::StackThread& thread, const XmppSettings&
     link.secret = settings.secret;
     link.backoffMin = settings.backoffMin;
     link.backoffMax = settings.backoffMax;
+    link.maxBacklog = settings.linkBacklogBytes;
+    link.stall = settings.linkStall;
     link_ = std::make_shared<ComponentLink>(thread, link, *this);
     jingle_ = std::make_unique<JingleService>(thread, settings, *link_, JingleTarget::SipUsers);
 }

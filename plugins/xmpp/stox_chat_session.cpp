@@ -231,10 +231,19 @@ void StoxChatSession::imdnToXmpp(json_t* result) {
     hooks_.send(chatMessage(message));
 }
 
-// alice's <displayed id/> for a message of the session is the gateway's `displayed` (a displayed
-// IMDN, when the SIP user asked for one). Her XEP-0184 <received/> goes nowhere: the gateway
-// already sent the delivered IMDN when it handed the message over (docs/decisions.md).
+// alice's XEP-0184 <received id/> (or XEP-0333 <received/> marker) for a message of the session
+// is the gateway's `delivered`: the SIP user's delivered IMDN comes from her client, not from the
+// gateway's hand-over (docs/decisions.md). Her <displayed id/> is the gateway's `displayed` (a
+// displayed IMDN, and the delivered one first if no receipt came).
 void StoxChatSession::receiptToSip(const ChatRead& chat) {
+    if (usableId(chat.receivedId)) {
+        sendMessage(Json::object().set("request", "delivered").set("message_id", chat.receivedId), [this](const Json& reply) {
+            json_t* result = resultOf(reply);
+            if (text(result ? json_object_get(result, "event") : nullptr) != "deliveredsent")
+                SYLK_LOG(LOG_VERB, kLog, "SIP chat session %s: a receipt the SIP user did not ask for, dropped",
+                         sipUri_.c_str());
+        });
+    }
     if (!usableId(chat.displayedId))
         return;
     sendMessage(Json::object().set("request", "displayed").set("message_id", chat.displayedId), [this](const Json& reply) {

@@ -12,8 +12,9 @@
 //   here) go out as the call's `message` (an MSRP SEND), `composing` (is-composing) and hangup
 //   (BYE);
 // - the SIP side's BYE (hangup) sends <gone/> to the XMPP user and ends the session;
-// - IMDN (the gateway's `imdn` events, `displayed` request) <-> XEP-0184 receipts and XEP-0333
-//   markers, as the page-mode path maps them, with the gateway's message ids translated;
+// - IMDN (the gateway's `imdn` events, `delivered` and `displayed` requests) <-> XEP-0184
+//   receipts and XEP-0333 markers, as the page-mode path maps them, with the gateway's message
+//   ids translated; the SIP user's delivered IMDN waits for the XMPP user's receipt;
 // - a newer session between the same two users replaces this one (replace(): BYE).
 // A call with audio is a Jingle call to the XMPP user (stox_chat_session_call.cpp): XEP-0353
 // <propose/> to her bare JID, session-initiate (janus's offer) to the resource that answers

@@ -23,6 +23,11 @@ struct XmppSettings {
     std::chrono::milliseconds stoxRingTimeout{45000};
     std::chrono::milliseconds backoffMin{1000};
     std::chrono::milliseconds backoffMax{30000};
+    // A component link whose server stops reading: bytes that may wait to be written, and how
+    // long they may wait without the server reading any, before the link is dropped and made
+    // again (buffered_tcp_connection.hpp).
+    size_t linkBacklogBytes = 8 * 1024 * 1024;
+    std::chrono::milliseconds linkStall{30000};
     // Bare JIDs whose occupants moderate every room (role moderator: may kick). Other members
     // moderate as their own plugin says (hub::Member::moderator).
     std::set<std::string> moderators;

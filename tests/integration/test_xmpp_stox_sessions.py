@@ -24,7 +24,7 @@ from harness.processes import spawn
 from harness.rtp_peer import RtpPeer
 from harness.xmpp_client import XmppClient
 from test_audiomixer import tone_db
-from test_sip_msrp_chat import answered, attribute, finish, trace
+from test_sip_msrp_chat import answered, attribute, finish, messages, trace
 from test_xmpp_jingle import JinglePeer
 from test_xmpp_jingle_sip import session_count
 
@@ -146,9 +146,23 @@ def test_sip_chat_sessions_with_an_xmpp_user(janus, prosody):
             asking = await alice.wait_message(lambda m: m.body == "read me", 15)
             assert asking.id == "sip-msg-1" and asking.child(RECEIPTS, "request") is not None \
                 and asking.child(MARKERS, "markable") is not None, asking
-            await chat.wait_message(imdn_of("sip-msg-1", "delivered"), 15)
+            # delivered is alice's client's to say: her receipt, not the gateway's hand-over. Her
+            # client acknowledges only the second message; the MSRP session is ordered, so when
+            # the second's delivered IMDN arrives, the first's would have come before it.
+            await chat.send_message(cpim("and me", sender="Chatter <%s>" % caller, namespaces={"imdn": IMDN_NS},
+                                         headers=[("imdn.Message-ID", "sip-msg-2"),
+                                                  ("imdn.Disposition-Notification", "positive-delivery, display")]),
+                                    "message/cpim")
+            await alice.wait_message(lambda m: m.body == "and me", 15)
+            alice.send_raw("<message type='chat' to='%s'><received xmlns='%s' id='sip-msg-2'/></message>"
+                           % (jid, RECEIPTS))
+            await chat.wait_message(imdn_of("sip-msg-2", "delivered"), 15)
+            assert not [m for m in chat.complete_messages() if imdn_of("sip-msg-1", "delivered")(m)], \
+                "a delivered IMDN without alice's receipt"
+            # A displayed marker without a receipt: displayed implies delivered, both go.
             alice.send_raw("<message type='chat' to='%s'><displayed xmlns='%s' id='sip-msg-1'/></message>"
                            % (jid, MARKERS))
+            await chat.wait_message(imdn_of("sip-msg-1", "delivered"), 15)
             await chat.wait_message(imdn_of("sip-msg-1", "displayed"), 15)
 
             alice.send_raw("<message type='chat' to='%s' id='a2'><body>seen it?</body><request xmlns='%s'/>"
@@ -347,6 +361,99 @@ def test_an_unanswered_call_rings_when_her_device_rings_then_ends(janus, prosody
             await sip_status(admin, lambda s: not s["chat_sessions"] and s.get("chat_session_ready"))
         finally:
             await alice.disconnect()
+            await admin.close()
+
+    run(body(), timeout=60)
+    assert janus.alive()
+
+
+def answers_by_caller(trace_dir):
+    """{From user: (From URI, the SDP of the 200 to its INVITE)} of every answered call in sipp's
+    trace (several calls at once: matched by Call-ID)."""
+    parsed = messages(trace(trace_dir))
+    callers, answers = {}, {}
+    for head, body in parsed:
+        call_id = re.search(r"^Call-ID: (\S+)", head, re.M | re.I)
+        if not call_id:
+            continue
+        if head.startswith("INVITE "):
+            sender = re.search(r"^From: \"Chatter\" <(sip:([^@]+)@[^>]+)>", head, re.M)
+            if sender:
+                callers[call_id.group(1)] = (sender.group(2), sender.group(1))
+        elif head.startswith("SIP/2.0 200") and re.search(r"^CSeq: 1 INVITE$", head, re.M):
+            answers[call_id.group(1)] = body
+    return {callers[c][0]: (callers[c][1], sdp) for c, sdp in answers.items() if c in callers}
+
+
+def test_sessions_invited_within_a_millisecond_each_get_a_handle(janus, prosody):
+    """Three INVITEs from one sipp 1 ms apart (two SIP users to alice, one to bob), while the xmpp
+    plugin keeps one handle waiting: the gateway holds those that find none until the xmpp plugin's
+    next handle registers, so each is answered (no 480) and each session carries its own chat,
+    both ways, to the right XMPP user; each XMPP user's <gone/> ends her session only."""
+    trace_dir = tempfile.mkdtemp(prefix="sylk-stox-parallel-")
+    plan = [("alice", "chatter1"), ("alice", "chatter2"), ("bob", "chatter3")]
+
+    async def body():
+        peer = MsrpEndpoint("127.0.0.1")
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        users = {"alice": await XmppClient.connect(prosody, "alice"), "bob": await XmppClient.connect(prosody, "bob")}
+        call = None
+        try:
+            await sip_status(admin, lambda s: s.get("chat_session_ready") and not s["chat_sessions"])
+            chats = {sip_user: peer.session() for _, sip_user in plan}
+            calls_file = os.path.join(trace_dir, "calls.csv")
+            with open(calls_file, "w") as out:
+                out.write("SEQUENTIAL\n")
+                for xmpp_user, sip_user in plan:
+                    out.write("%s;%s;%d;%s;\n" % (xmpp_user, sip_user, chats[sip_user].uri.port,
+                                                  chats[sip_user].session_id))
+            call = await spawn("sipp", "127.0.0.1:5060", "-sf", os.path.join(SCENARIOS, "xmpp_chat_calls_parallel.xml"),
+                               "-inf", calls_file, "-set", "domain", "localhost", "-m", str(len(plan)), "-r", "1000",
+                               "-i", "127.0.0.1", "-p", "0", "-nostdin", "-timeout", "40s", "-trace_msg",
+                               "-message_file", os.path.join(trace_dir, "messages.log"),
+                               cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 20
+            while len(answers_by_caller(trace_dir)) < len(plan):
+                refused = re.findall(r"^SIP/2\.0 [3-6]\d\d .*$", trace(trace_dir), re.M)
+                assert not refused and loop.time() < deadline, (refused, trace(trace_dir)[-3000:])
+                await asyncio.sleep(0.05)
+            answered_calls = answers_by_caller(trace_dir)
+            jids = {}
+            for xmpp_user, sip_user in plan:
+                caller, sdp = answered_calls[sip_user]
+                jids[sip_user] = jid_of(caller)
+                await chats[sip_user].connect(remote_path=parse_path(attribute(sdp, "path")))
+                sent = await chats[sip_user].send_message(cpim("from " + sip_user, sender="Chatter <%s>" % caller,
+                                                               recipients=["sip:%s@localhost" % xmpp_user]),
+                                                          "message/cpim")
+                assert sent.statuses == [200], sent.statuses
+            for xmpp_user, sip_user in plan:
+                got = await users[xmpp_user].wait_message(lambda m: m.body == "from " + sip_user, 15)
+                assert got.sender == jids[sip_user], (got, jids)
+                users[xmpp_user].send_raw("<message type='chat' to='%s'><body>to %s</body></message>"
+                                          % (jids[sip_user], sip_user))
+            for xmpp_user, sip_user in plan:
+                await chats[sip_user].wait_message(lambda m: cpim_text(m) == ("text/plain", "to " + sip_user), 15)
+            for _, sip_user in plan:  # each session carried its own chat only
+                texts = [cpim_text(m)[1] for m in chats[sip_user].complete_messages() if cpim_text(m)[0] == "text/plain"]
+                assert texts == ["to " + sip_user], (sip_user, texts)
+            status = await sip_status(admin, lambda s: len(s["chat_sessions"]) == len(plan))
+            assert sorted((c["xmpp_user"], c["jid"]) for c in status["chat_sessions"]) == \
+                sorted(("%s@localhost" % x, jids[s]) for x, s in plan), status
+
+            for xmpp_user, sip_user in plan:
+                users[xmpp_user].send_raw("<message type='chat' to='%s'><gone xmlns='%s'/></message>"
+                                          % (jids[sip_user], CHATSTATES))
+            await finish(call, trace_dir)  # every call got our BYE and answered it
+            await sip_status(admin, lambda s: not s["chat_sessions"] and s.get("chat_session_ready"))
+        finally:
+            if call and call.returncode is None:
+                call.kill()
+                await call.wait()
+            for client in users.values():
+                await client.disconnect()
+            await peer.close()
             await admin.close()
 
     run(body(), timeout=60)
