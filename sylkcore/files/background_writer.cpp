@@ -15,9 +15,11 @@ namespace sylk::files {
 namespace {
 
 constexpr size_t kStageBytes = 1024 * 1024;  // a direct write's size, and the alignment of its offset
-constexpr size_t kStages = 4;                // in turn: one filled while the others wait for or are on the disk
+constexpr size_t kStageAlignment = 4096;     // of the buffer: the largest logical block size in use
 
 }  // namespace
+
+void BackgroundWriter::AlignedFree::operator()(char* p) const { free(p); }
 
 BackgroundWriter::BackgroundWriter(int fd, size_t maxQueuedBytes)
     : fd_(fd), maxQueuedBytes_(maxQueuedBytes), thread_([this] { run(); }) {}
@@ -32,7 +34,6 @@ BackgroundWriter::~BackgroundWriter() {
     work_.notify_one();
     if (thread_.joinable())
         thread_.join();
-    disk_.reset();  // stages still queued are dropped (the owner discards the file)
     if (direct_) {  // the descriptor is the owner's: as it was given
         int flags = fcntl(fd_, F_GETFL);
         if (flags >= 0)
@@ -83,17 +84,15 @@ void BackgroundWriter::run() {
     pthread_setname_np(pthread_self(), "sylk-file-write");  // not the creator's ("msrp"): told apart in top, perf
     int flags = fcntl(fd_, F_GETFL);
     if (flags >= 0 && (flags & O_ACCMODE) != O_RDONLY) {
-        try {
-            disk_ = std::make_unique<DirectStageWriter>(fd_, kStageBytes, kStages);
-        } catch (const std::exception&) {  // no memory for the stages (or no thread): buffered
+        void* stage = nullptr;
+        if (posix_memalign(&stage, kStageAlignment, kStageBytes) == 0) {
+            stage_.reset(static_cast<char*>(stage));
+            // EINVAL where the file system has no direct IO (tmpfs before Linux 6.6, some FUSE):
+            // every piece goes buffered then.
+            direct_ = fcntl(fd_, F_SETFL, flags | O_DIRECT) == 0;
+            if (!direct_)
+                stage_.reset();
         }
-        // EINVAL where the file system has no direct IO (tmpfs before Linux 6.6, some FUSE):
-        // every piece goes buffered then.
-        direct_ = disk_ && fcntl(fd_, F_SETFL, flags | O_DIRECT) == 0;
-        if (direct_)
-            stage_ = disk_->take();
-        else
-            disk_.reset();
     }
     while (true) {
         Piece piece;
@@ -151,19 +150,23 @@ int BackgroundWriter::writePiece(const Piece& piece) {
 int BackgroundWriter::stage(std::string_view bytes) {
     while (!bytes.empty()) {
         size_t take = std::min(kStageBytes - staged_, bytes.size());
-        memcpy(stage_ + staged_, bytes.data(), take);
+        memcpy(stage_.get() + staged_, bytes.data(), take);
         staged_ += take;
         bytes.remove_prefix(take);
         if (staged_ < kStageBytes)
             break;
-        // Whole: to the disk thread (the file system refusing O_DIRECT there is handled there:
-        // buffered from then on); this thread goes on with the next stage meanwhile.
-        disk_->submit(stage_, staged_, stageOffset_);
+        int failed = writeAt(fd_, stage_.get(), staged_, stageOffset_);
+        if (failed == EINVAL) {
+            // The file system took O_DIRECT at fcntl() but refuses the write: buffered from here.
+            uint64_t rest = stageOffset_ + staged_;
+            if ((failed = flushStage()) != 0)
+                return failed;
+            return writeAt(fd_, bytes.data(), bytes.size(), rest);
+        }
+        if (failed)
+            return failed;
         stageOffset_ += staged_;
         staged_ = 0;
-        stage_ = disk_->take();  // waits while every stage is queued: the disk paces us
-        if (int failed = disk_->failed())
-            return failed;
     }
     return 0;
 }
@@ -172,16 +175,13 @@ int BackgroundWriter::flushStage() {
     if (!direct_)
         return 0;
     direct_ = false;
-    int failed = disk_->drain();  // the stages before this one are on the disk first
     int flags = fcntl(fd_, F_GETFL);
     if (flags < 0 || fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0)
-        return failed ? failed : errno;
-    if (!failed && staged_ > 0)
-        failed = writeAt(fd_, stage_, staged_, stageOffset_);
+        return errno;
+    int failed = staged_ > 0 ? writeAt(fd_, stage_.get(), staged_, stageOffset_) : 0;
     stageOffset_ += staged_;
     staged_ = 0;
-    stage_ = nullptr;
-    disk_.reset();
+    stage_.reset();
     return failed;
 }
 

@@ -14,9 +14,7 @@
 // pages was the writer's whole cost (on this project's VMs, whose fresh pages are faulted in from
 // the host on first touch, ~7 ms/MB of a 50 MB upload against ~1.5 ms/MB direct); a room file is
 // read back rarely, and then once from the disk. The tail (under 1 MiB), pieces out of order and
-// file systems without O_DIRECT take the ordinary buffered pwrite(). Full stages are written by a
-// DirectStageWriter (a thread of its own, a few stages in turn), so that the device's wait for
-// one stage overlaps the copy and SHA-1 of the next instead of adding up with them.
+// file systems without O_DIRECT take the ordinary buffered pwrite().
 #pragma once
 
 #include <condition_variable>
@@ -29,7 +27,6 @@
 #include <thread>
 
 #include "../api.hpp"
-#include "direct_stage_writer.hpp"
 #include "sha1_hasher.hpp"
 
 namespace sylk::files {
@@ -56,6 +53,9 @@ private:
         uint64_t offset;
         std::string bytes;
     };
+    struct AlignedFree {
+        void operator()(char* p) const;
+    };
     void run();
     void throwIfFailed() const;
     int writePiece(const Piece& piece);                         // errno, 0 when written
@@ -79,9 +79,8 @@ private:
     bool inOrder_ = true;
     // The writer thread's own, then finish()'s (after the join): the direct IO stage.
     bool direct_ = false;                     // O_DIRECT is on for fd_
-    std::unique_ptr<DirectStageWriter> disk_;  // writes the full stages; owns them
-    char* stage_ = nullptr;                    // the one being filled, from disk_
-    uint64_t stageOffset_ = 0;                 // the file offset of stage_[0] (a multiple of its size)
+    std::unique_ptr<char[], AlignedFree> stage_;
+    uint64_t stageOffset_ = 0;                // the file offset of stage_[0] (a multiple of its size)
     size_t staged_ = 0;
     std::thread thread_;  // last: started once everything above exists
 };
