@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "sylkcore/buffer_pool.hpp"
 #include "text.hpp"
 
 namespace sylk::msrp {
@@ -176,7 +177,12 @@ void Parser::startBody() {
             ByteRange range = ByteRange::parse(*value);
             if (range.end && *range.end >= range.start && *range.end - range.start < limits_.maxBodyBytes) {
                 frameExpected_ = static_cast<size_t>(*range.end - range.start + 1) + endMarker_.size() + 3;
-                body.reserve(frameExpected_);
+                // A file chunk's: a recycled buffer (warm pages; see BufferPool), given back
+                // by the file's writer once written.
+                if (frameExpected_ >= BufferPool::kMinCapacity)
+                    body = BufferPool::chunks().take(frameExpected_);
+                else
+                    body.reserve(frameExpected_);
             }
         }
     } catch (const ParseError&) {
