@@ -14,9 +14,10 @@ std::string BufferPool::take(size_t capacity) {
         std::lock_guard lock(mutex_);
         // The most recently given back first: its pages are the likeliest still in the caches.
         for (auto it = kept_.rbegin(); it != kept_.rend(); ++it) {
-            if (it->capacity() >= capacity) {
+            if (it->capacity() >= capacity && it->capacity() / 2 <= capacity) {
                 std::string buffer = std::move(*it);
                 kept_.erase(std::next(it).base());
+                keptBytes_ -= buffer.capacity();
                 buffer.clear();
                 return buffer;
             }
@@ -32,8 +33,10 @@ void BufferPool::give(std::string&& buffer) {
         return;  // freed by the caller's string as before
     std::string kept = std::move(buffer);
     std::lock_guard lock(mutex_);
-    if (kept_.size() < kKeptBuffers)
+    if (kept_.size() < kKeptBuffers && keptBytes_ + kept.capacity() <= kKeptBytes) {
+        keptBytes_ += kept.capacity();
         kept_.push_back(std::move(kept));
+    }
 }
 
 size_t BufferPool::kept() const {

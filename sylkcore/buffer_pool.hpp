@@ -5,8 +5,9 @@
 // of the file bench's upload showed the stack thread's copy into each body as its largest item.
 // A buffer given back here is handed out again, warm, by the next take() that it fits.
 //
-// Bounded: at most kKeptBuffers buffers of at most kMaxCapacity each are kept; the rest are freed
-// as before. Thread-safe (one mutex; one take and one give per chunk).
+// Bounded: at most kKeptBuffers buffers, kKeptBytes of capacity in all, are kept; the rest are
+// freed as before. take() hands out none more than twice the size asked for (a small chunk does
+// not hold a big buffer). Thread-safe (one mutex; one take and one give per chunk).
 #pragma once
 
 #include <cstddef>
@@ -20,7 +21,8 @@ namespace sylk {
 
 class SYLK_API BufferPool {
 public:
-    static constexpr size_t kKeptBuffers = 192;                // 12 MiB of 64 KiB chunks
+    static constexpr size_t kKeptBuffers = 192;               // of 64 KiB chunks: 12 MiB
+    static constexpr size_t kKeptBytes = 16 * 1024 * 1024;    // the writers' queues (8 MiB each) and more
     static constexpr size_t kMinCapacity = 16 * 1024;          // smaller ones are cheap to allocate
     static constexpr size_t kMaxCapacity = 4 * 1024 * 1024 + 4096;  // the parser's largest chunk
 
@@ -36,6 +38,7 @@ public:
 private:
     mutable std::mutex mutex_;
     std::vector<std::string> kept_;
+    size_t keptBytes_ = 0;  // their capacities
 };
 
 }  // namespace sylk

@@ -251,6 +251,15 @@ static void buffer_pool_recycles(void**) {
     assert_int_equal(pool.kept(), 0);
     std::string bigger = pool.take(1 << 20);  // none kept that fits: a new one
     assert_true(bigger.capacity() >= (1u << 20));
+    pool.give(std::move(bigger));
+    std::string tooBig = pool.take(65536);  // not a MiB for a 64 KiB chunk
+    assert_true(tooBig.capacity() < (1u << 20));
+    assert_int_equal(pool.kept(), 1);
+    for (int i = 0; i < 20; ++i)  // 16 MiB in all at most
+        pool.give(std::string(1 << 20, 'm'));
+    assert_true(pool.kept() <= 16);
+    while (pool.kept() > 0)
+        pool.take(1 << 20);
     pool.give(std::string(100, 's'));  // too small to keep
     pool.give(std::string(sylk::BufferPool::kMaxCapacity + 1, 'h'));  // too big
     assert_int_equal(pool.kept(), 0);
@@ -259,8 +268,8 @@ static void buffer_pool_recycles(void**) {
     assert_int_equal(pool.kept(), sylk::BufferPool::kKeptBuffers);
     std::string room = pool.take(sylk::BufferPool::kMinCapacity);  // one fewer kept: again fits in
     pool.give(std::move(again));
-    std::string small = pool.take(100);  // the most recently given back first
-    assert_ptr_equal(small.data(), storage);
+    std::string same = pool.take(65536);  // the one that fits (the 16 KiB ones do not)
+    assert_ptr_equal(same.data(), storage);
 }
 
 // What the store refuses loses nothing else and leaves nothing behind.
