@@ -192,7 +192,6 @@ struct Frame {
     int status = 0;
     std::string messageId, byteRange, statusHeader, toPath, fromPath;
     std::string_view body;
-    bool direct = false;  // the body was read into the image (FrameReader::direct), already in place
     char flag = '$';
 };
 
@@ -201,16 +200,6 @@ struct Frame {
 class FrameReader {
 public:
     explicit FrameReader(int fd) : fd_(fd) {}
-
-    // From now on a chunk's body (Byte-Range with its end, inside size) is read from the socket
-    // straight into image at its place: one copy of it, as the raw sink makes, not two (into the
-    // buffer, then out of it). Reads for headers are small then, so that little of a body lands
-    // in the buffer first. For a blocking socket only (it waits for the whole body).
-    void direct(char* image, uint64_t size) {
-        image_ = image;
-        imageSize_ = size;
-        readSize_ = 4096;
-    }
 
     // One read (blocking); false at the end of the stream.
     // The buffer is sized once (grown only for a frame bigger than it) and never zero-filled
@@ -225,7 +214,7 @@ public:
             buffer_.resize(used_ + kReadSize);
         ssize_t n;
         do {
-            n = read(fd_, buffer_.data() + used_, readSize_);
+            n = read(fd_, buffer_.data() + used_, kReadSize);
         } while (n < 0 && errno == EINTR);
         used_ += static_cast<size_t>(n > 0 ? n : 0);
         return n > 0;
@@ -281,11 +270,7 @@ public:
         std::string marker = "\r\n" + endLine;
         size_t bodyEnd = std::string_view::npos;
         unsigned long long first = 0, last = 0;
-        bool ranged = sscanf(frame.byteRange.c_str(), "%llu-%llu", &first, &last) == 2;
-        if (ranged && image_ && first >= 1 && last >= first && last <= imageSize_ &&
-            all.size() - at < last - first + 1 + marker.size() + 3)
-            return readDirect(frame, all.data() + at - buffer_.data(), first - 1, last - first + 1, marker);
-        if (ranged && last >= first - 1) {
+        if (sscanf(frame.byteRange.c_str(), "%llu-%llu", &first, &last) == 2 && last >= first - 1) {
             size_t expected = at + static_cast<size_t>(last - first + 1);
             if (all.size() < expected + marker.size() + 3)
                 return false;
@@ -304,38 +289,7 @@ public:
     }
 
 private:
-    // The body of frame starts at buffer_[bodyAt]; its length bytes go to image_ + offset: what
-    // the buffer holds of them copied, the rest read into place; then its end-line.
-    bool readDirect(Frame& frame, size_t bodyAt, uint64_t offset, uint64_t length, const std::string& marker) {
-        size_t buffered = std::min<uint64_t>(used_ - bodyAt, length);
-        memcpy(image_ + offset, buffer_.data() + bodyAt, buffered);
-        consumed_ = bodyAt + buffered;
-        for (uint64_t got = buffered; got < length;) {
-            ssize_t n = recv(fd_, image_ + offset + got, length - got, MSG_WAITALL);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                die("the connection ended inside a chunk");
-            got += static_cast<uint64_t>(n);
-        }
-        while (used_ - consumed_ < marker.size() + 3) {
-            if (!fill())
-                die("the connection ended before a chunk's end-line");
-        }
-        std::string_view end(buffer_.data() + consumed_, marker.size() + 3);
-        if (end.substr(0, marker.size()) != marker || end.substr(marker.size() + 1) != "\r\n")
-            die("a chunk's end-line is not where its Byte-Range says");
-        frame.body = std::string_view(image_ + offset, length);
-        frame.direct = true;
-        frame.flag = end[marker.size()];
-        consumed_ += marker.size() + 3;
-        return true;
-    }
-
     int fd_;
-    char* image_ = nullptr;  // direct(): where bodies go
-    uint64_t imageSize_ = 0;
-    size_t readSize_ = kReadSize;
     std::string buffer_;
     size_t used_ = 0;      // bytes of buffer_ read
     size_t consumed_ = 0;  // of those, parsed into frames
@@ -426,8 +380,6 @@ int msrpRecv(const std::string& local, const std::string& host, uint16_t port, c
     writeAll(fd, "MSRP bind1 SEND\r\nTo-Path: " + to + "\r\nFrom-Path: " + from +
                      "\r\nMessage-ID: bind1\r\nByte-Range: 1-0/0\r\n-------bind1$\r\n");
     FrameReader reader(fd);
-    if (body)
-        reader.direct(body.get(), expected);
     uint64_t received = 0, total = expected;
     bool complete = false;
     std::string answers;
@@ -454,8 +406,7 @@ int msrpRecv(const std::string& local, const std::string& host, uint16_t port, c
             // (with BYTES given, a different announced size fails below)
             if (size != total || first - 1 + frame.body.size() > total)
                 die("a chunk past the announced size");
-            if (!frame.direct)
-                memcpy(body.get() + first - 1, frame.body.data(), frame.body.size());
+            memcpy(body.get() + first - 1, frame.body.data(), frame.body.size());
             received += frame.body.size();
             if (frame.flag == '$' && received >= total)
                 complete = true;
