@@ -10,6 +10,8 @@
 #include <cstring>
 #include <system_error>
 
+#include "sylkcore/buffer_pool.hpp"
+
 namespace sylk::files {
 
 namespace {
@@ -112,9 +114,11 @@ void BackgroundWriter::run() {
         } else {
             inOrder_ = false;  // out of order (or again): the owner hashes the file from disk
         }
+        size_t written = piece.bytes.size();
+        BufferPool::chunks().give(std::move(piece.bytes));  // an MSRP chunk's body: for the next chunk
         {
             std::lock_guard lock(mutex_);
-            queuedBytes_ -= piece.bytes.size();
+            queuedBytes_ -= written;
             busy_ = false;
             if (failed && !error_)
                 error_ = failed;

@@ -1,7 +1,9 @@
 #include "parser.hpp"
 
 #include <algorithm>
+#include <cstring>
 
+#include "sylkcore/buffer_pool.hpp"
 #include "text.hpp"
 
 namespace sylk::msrp {
@@ -176,7 +178,12 @@ void Parser::startBody() {
             ByteRange range = ByteRange::parse(*value);
             if (range.end && *range.end >= range.start && *range.end - range.start < limits_.maxBodyBytes) {
                 frameExpected_ = static_cast<size_t>(*range.end - range.start + 1) + endMarker_.size() + 3;
-                body.reserve(frameExpected_);
+                // A file chunk's: a recycled buffer (warm pages; see BufferPool), given back
+                // by the file's writer once written.
+                if (frameExpected_ >= BufferPool::kMinCapacity)
+                    body = BufferPool::chunks().take(frameExpected_);
+                else
+                    body.reserve(frameExpected_);
             }
         }
     } catch (const ParseError&) {
@@ -225,7 +232,7 @@ bool Parser::readBody(std::vector<Message>& out) {
         bodyStartChecked_ = true;
     }
     while (true) {
-        auto found = body.find(endMarker_, scanFrom_);
+        auto found = findEndMarker(body, scanFrom_);
         if ((found == std::string::npos || found + tail > body.size()) && consumed_ < buffer_.size()) {
             // Byte-Range promised an end that is not there: the bytes startBody left in the
             // buffer are this body's too.
@@ -258,6 +265,26 @@ bool Parser::readBody(std::vector<Message>& out) {
         // "-------<tid>" followed by something else is body text (another tid's prefix).
         scanFrom_ = found + 1;
     }
+}
+
+size_t Parser::findEndMarker(const std::string& body, size_t from) const {
+    // What std::string::find does (memchr for the first byte, then a compare call at each), with
+    // the marker's next two bytes ("\n-") checked in place first: in a file chunk a '\r' comes
+    // every 256 bytes, and a compare call at each was a third of the end-line search's time in
+    // perf of the file bench's upload.
+    const size_t size = body.size(), length = endMarker_.size();
+    const char* data = body.data();
+    const char* marker = endMarker_.data();
+    while (from + length <= size) {
+        const void* hit = memchr(data + from, marker[0], size - length - from + 1);
+        if (!hit)
+            return std::string::npos;
+        size_t at = static_cast<size_t>(static_cast<const char*>(hit) - data);
+        if (data[at + 1] == marker[1] && data[at + 2] == marker[2] && memcmp(data + at + 3, marker + 3, length - 3) == 0)
+            return at;
+        from = at + 1;
+    }
+    return std::string::npos;
 }
 
 void Parser::finishHeaders() {

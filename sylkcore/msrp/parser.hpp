@@ -43,6 +43,8 @@ private:
     // The body ends at bodyEnd, the frame (end-line included) at frameEnd, both in the body.
     void endBody(size_t bodyEnd, size_t frameEnd, char flag, std::vector<Message>& out);
     void finishHeaders();
+    // body.find(endMarker_, from), cheaper on binary bodies (see there).
+    size_t findEndMarker(const std::string& body, size_t from) const;
     [[noreturn]] void fail(const std::string& why);
 
     Limits limits_;

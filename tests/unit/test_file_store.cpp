@@ -10,6 +10,7 @@
 #include <system_error>
 #include <vector>
 
+#include "sylkcore/buffer_pool.hpp"
 #include "sylkcore/files/background_writer.hpp"
 #include "sylkcore/files/file_store.hpp"
 #include "sylkcore/files/incoming_file.hpp"
@@ -235,6 +236,42 @@ static void background_writer(void**) {
     removeRoot(root);
 }
 
+// Chunk buffers come back warm: the last one given back that fits, emptied; small and huge ones
+// are not kept, nor more than the bound.
+static void buffer_pool_recycles(void**) {
+    sylk::BufferPool pool;
+    std::string chunk(65536 + 20, 'x');
+    const char* storage = chunk.data();
+    pool.give(std::move(chunk));
+    assert_int_equal(pool.kept(), 1);
+    std::string again = pool.take(65536 + 20);
+    assert_ptr_equal(again.data(), storage);
+    assert_true(again.empty());
+    assert_true(again.capacity() >= 65536 + 20);
+    assert_int_equal(pool.kept(), 0);
+    std::string bigger = pool.take(1 << 20);  // none kept that fits: a new one
+    assert_true(bigger.capacity() >= (1u << 20));
+    pool.give(std::move(bigger));
+    std::string tooBig = pool.take(65536);  // not a MiB for a 64 KiB chunk
+    assert_true(tooBig.capacity() < (1u << 20));
+    assert_int_equal(pool.kept(), 1);
+    for (int i = 0; i < 20; ++i)  // 16 MiB in all at most
+        pool.give(std::string(1 << 20, 'm'));
+    assert_true(pool.kept() <= 16);
+    while (pool.kept() > 0)
+        pool.take(1 << 20);
+    pool.give(std::string(100, 's'));  // too small to keep
+    pool.give(std::string(sylk::BufferPool::kMaxCapacity + 1, 'h'));  // too big
+    assert_int_equal(pool.kept(), 0);
+    for (size_t i = 0; i < sylk::BufferPool::kKeptBuffers + 5; ++i)
+        pool.give(std::string(sylk::BufferPool::kMinCapacity, 'b'));
+    assert_int_equal(pool.kept(), sylk::BufferPool::kKeptBuffers);
+    std::string room = pool.take(sylk::BufferPool::kMinCapacity);  // one fewer kept: again fits in
+    pool.give(std::move(again));
+    std::string same = pool.take(65536);  // the one that fits (the 16 KiB ones do not)
+    assert_ptr_equal(same.data(), storage);
+}
+
 // What the store refuses loses nothing else and leaves nothing behind.
 static void incoming_file_refusals(void**) {
     std::string root = makeRoot();
@@ -429,6 +466,7 @@ int main() {
         cmocka_unit_test(incoming_file_in_pieces),
         cmocka_unit_test(incoming_file_refusals),
         cmocka_unit_test(background_writer),
+        cmocka_unit_test(buffer_pool_recycles),
         cmocka_unit_test(persistent_rooms),
         cmocka_unit_test(persistent_history),
     };
