@@ -75,8 +75,16 @@ export function attachSubscriber(attached) {
       }
       if (msg.streams) {
         for (const stream of msg.streams) {
-          if (stream.feed_id !== undefined)
+          if (stream.feed_id !== undefined) {
             state.feedsByMid.set(stream.mid, { feed: stream.feed_id, type: stream.type, screen: stream.feed_description === "screen" });
+          } else if (stream.active === false && state.feedsByMid.has(stream.mid)) {
+            // The room ended this stream (a share stopped). Its tile goes now, and the mid is
+            // forgotten: janus.js reports a removed track only through its mute timer, and a
+            // late unmute would otherwise bring the tile back.
+            const gone = state.feedsByMid.get(stream.mid);
+            state.feedsByMid.delete(stream.mid);
+            if (gone.screen) removeTile(`${gone.feed}-screen`);
+          }
         }
       }
       if (jsep) {

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import tempfile
+import time
 
 from conftest import run
 from harness.janus_api import Admin
@@ -253,10 +254,16 @@ def test_a_second_session_between_the_same_users_replaces_the_first(janus, proso
 PHONE_TONE, ALICE_TONE = 600, 1000
 
 
-def answer_port(trace_dir):
-    """janus's RTP port: the m=audio of the 200 to the INVITE in sipp's trace."""
-    text = open(os.path.join(trace_dir, "messages.log"), errors="replace").read()
-    found = re.search(r"SIP/2\.0 200 OK.*?CSeq: 1 INVITE.*?m=audio (\d+) RTP/AVP", text, re.S)
+async def answer_port(trace_dir, timeout=5):
+    """janus's RTP port: the m=audio of the 200 to the INVITE in sipp's trace. sipp writes its
+    trace after it handled the 200, so the trace may not have it yet when alice's media is up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = open(os.path.join(trace_dir, "messages.log"), errors="replace").read()
+        found = re.search(r"SIP/2\.0 200 OK.*?CSeq: 1 INVITE.*?m=audio (\d+) RTP/AVP", text, re.S)
+        if found or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
     assert found, text[-3000:]
     return int(found.group(1))
 
@@ -281,7 +288,7 @@ def test_a_sip_call_to_an_xmpp_user_is_a_jingle_call(janus, prosody):
             proposed = await alice.wait_event("proposed")
             incoming = await alice.wait_event("incoming")
             await alice.wait_event("track")
-            await phone.stream(("127.0.0.1", answer_port(trace_dir)), 3)
+            await phone.stream(("127.0.0.1", await answer_port(trace_dir)), 3)
             phone_heard = phone.heard(2.0)
             heard_by_alice = await alice.finish()  # she hangs up after 6 s: our BYE to the phone
             await finish(call, trace_dir)
