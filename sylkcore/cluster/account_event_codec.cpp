@@ -31,18 +31,10 @@ std::string readString(json_t* object, const char* key, size_t maxLength) {
 }
 
 AccountEvent decodeOrThrow(std::string_view text) {
-    if (text.size() > BusCodec::kMaxPayload)
-        throw Refused("payload of " + std::to_string(text.size()) + " bytes is over the bus limit of " +
-                      std::to_string(BusCodec::kMaxPayload));
-    std::string parseError;
-    Json root = Json::parse(text, &parseError);
+    std::string envelopeError;
+    Json root = BusCodec::parseEnvelope(text, &envelopeError);
     if (!root)
-        throw Refused("not JSON: " + parseError);
-    if (!json_is_object(root.get()))
-        throw Refused("not a JSON object");
-    json_t* version = root.member("v");
-    if (!json_is_integer(version) || json_integer_value(version) != kVersion)
-        throw Refused("'v' must be " + std::to_string(kVersion));
+        throw Refused(envelopeError);
     if (readString(root.get(), "type", 32) != kType)
         throw Refused(std::string("'type' must be '") + kType + "'");
     AccountEvent decoded;

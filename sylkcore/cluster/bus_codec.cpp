@@ -136,18 +136,10 @@ hub::Member readMemberEntry(json_t* value, const std::string& where) {
 }
 
 BusPayload decodeOrThrow(std::string_view text) {
-    if (text.size() > BusCodec::kMaxPayload)
-        throw Refused("payload of " + std::to_string(text.size()) + " bytes is over the bus limit of " +
-                      std::to_string(BusCodec::kMaxPayload));
-    std::string parseError;
-    Json root = Json::parse(text, &parseError);
+    std::string envelopeError;
+    Json root = BusCodec::parseEnvelope(text, &envelopeError);
     if (!root)
-        throw Refused("not JSON: " + parseError);
-    if (!json_is_object(root.get()))
-        throw Refused("not a JSON object");
-    json_t* version = root.member("v");
-    if (!json_is_integer(version) || json_integer_value(version) != kVersion)
-        throw Refused("'v' must be " + std::to_string(kVersion));
+        throw Refused(envelopeError);
 
     BusPayload payload;
     std::string type;
@@ -252,6 +244,27 @@ std::string BusCodec::encode(const BusPayload& payload) {
         break;
     }
     return root.dump();
+}
+
+Json BusCodec::parseEnvelope(std::string_view text, std::string* error) {
+    auto refuse = [error](std::string why) {
+        if (error)
+            *error = std::move(why);
+        return Json();
+    };
+    if (text.size() > kMaxPayload)
+        return refuse("payload of " + std::to_string(text.size()) + " bytes is over the bus limit of " +
+                      std::to_string(kMaxPayload));
+    std::string parseError;
+    Json root = Json::parse(text, &parseError);
+    if (!root)
+        return refuse("not JSON: " + parseError);
+    if (!json_is_object(root.get()))
+        return refuse("not a JSON object");
+    json_t* version = root.member("v");
+    if (!json_is_integer(version) || json_integer_value(version) != kVersion)
+        return refuse("'v' must be " + std::to_string(kVersion));
+    return root;
 }
 
 std::optional<BusPayload> BusCodec::decode(std::string_view text, std::string* error) {

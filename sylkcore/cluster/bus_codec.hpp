@@ -31,6 +31,9 @@ public:
     static std::string encode(const BusPayload& payload);
     // nullopt with *error set when the payload is refused.
     static std::optional<BusPayload> decode(std::string_view text, std::string* error);
+    // The envelope every bus message shares (BusPayload here, AccountEvent in account_event_codec):
+    // at most kMaxPayload bytes, a JSON object, "v" this version. Null Json and *error otherwise.
+    static Json parseEnvelope(std::string_view text, std::string* error);
 };
 
 }  // namespace sylk::cluster
