@@ -190,7 +190,13 @@ def test_a_registrar_with_only_an_ipv6_address_takes_the_registration(janus):
             await user.handle.send({"request": "unregister"})
             # Up to Sofia's whole retransmission span (32 s): a local CI run, with the sanitizer
             # build compiling beside two test shards, waited more than 15 s for this one.
-            unregistered, _ = await sip_event(user.handle, ("unregistered", "unregistration_failed"), timeout=35)
+            try:
+                unregistered, _ = await sip_event(user.handle, ("unregistered", "unregistration_failed"), timeout=35)
+            except asyncio.TimeoutError:
+                # Rare in CI, never seen locally: keep what the registrar saw and janus said,
+                # for the assertion below to show.
+                unregistered = {"result": {"event": "none within 35 s"}, "janus": janus.log_tail(40)}
+                registrar.terminate()
             _, errors = await asyncio.wait_for(registrar.communicate(), 20)
             log = open(os.path.join(trace_dir, "registrar.log"), errors="replace").read()
             return registered, unregistered, registrar.returncode, errors, log
@@ -202,7 +208,7 @@ def test_a_registrar_with_only_an_ipv6_address_takes_the_registration(janus):
     finally:
         shutil.rmtree(trace_dir, ignore_errors=True)
     assert registered["result"]["event"] == "registered", registered
-    assert unregistered["result"]["event"] == "unregistered", unregistered
+    assert unregistered["result"]["event"] == "unregistered", (unregistered, log[-3000:])
     assert code == 0, errors.decode(errors="replace")[-1000:]
     assert re.search(r"Contact: <sips?:alice-[^@>]+@\[::1\]:\d+>", log), log[-2000:]  # our IPv6 listener's Contact
     assert janus.alive()

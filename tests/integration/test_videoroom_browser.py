@@ -55,7 +55,7 @@ def test_simulcast_subscribers_get_the_layer_they_ask_for(janus):
 
     from conftest import run
     from harness.janus_api import Admin, Session
-    from harness.peers import Collector, accept, make_peer
+    from harness.peers import Collector, KeyframeWatchdog, accept, make_peer
 
     def video_bytes(info):
         media = info["info"]["webrtc"]["media"]
@@ -67,7 +67,7 @@ def test_simulcast_subscribers_get_the_layer_they_ask_for(janus):
             "simulcast-room", "Sim", "simulcast=1", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         session = await Session.create(janus.ws_url)
         admin = await Admin.open(janus.admin_url, janus.admin_secret)
-        pcs, collectors = [], []
+        pcs, collectors, watchdogs = [], [], []
         try:
             ready = json.loads(await asyncio.wait_for(browser.stdout.readline(), 60))
             assert "id" in ready, ready
@@ -88,7 +88,14 @@ def test_simulcast_subscribers_get_the_layer_they_ask_for(janus):
                 video_mid = next(s["mid"] for s in data["streams"] if s["type"] == "video")
                 pc, _ = await make_peer(data_channel=False)
                 pcs.append(pc)
-                pc.on("track", lambda track: collectors.append(Collector(track)))
+
+                def on_track(track, pc=pc):
+                    collector = Collector(track)
+                    collectors.append(collector)
+                    if track.kind == "video":  # a browser asks again for a keyframe; aiortc does not
+                        receiver = next(r for r in pc.getReceivers() if r.track is track)
+                        watchdogs.append(KeyframeWatchdog(receiver, collector))
+                pc.on("track", on_track)
                 await accept(pc, jsep)
                 await pc.setLocalDescription(await pc.createAnswer())
                 await handle.send({"request": "start"}, jsep={"type": "answer", "sdp": pc.localDescription.sdp})
@@ -105,8 +112,9 @@ def test_simulcast_subscribers_get_the_layer_they_ask_for(janus):
             deadline = loop.time() + 40
             while loop.time() < deadline and not on_their_layers():
                 await asyncio.sleep(0.1)
-            print("simulcast: subscribers on their layers after %.1f s: %s" % (
-                loop.time() - deadline + 40, [c.size for c in collectors if c.track.kind == "video"]))  # pytest -s
+            print("simulcast: subscribers on their layers after %.1f s: %s, frames %s, keyframe requests %s" % (
+                loop.time() - deadline + 40, [c.size for c in collectors if c.track.kind == "video"],
+                [c.frames for c in collectors if c.track.kind == "video"], [w.requests for w in watchdogs]))  # pytest -s
             before = {layer: video_bytes(await h.info(admin)) for layer, h in handles.items()}
             await asyncio.sleep(4)
             after = {layer: video_bytes(await h.info(admin)) for layer, h in handles.items()}

@@ -100,6 +100,36 @@ class Collector:
         self.task.cancel()
 
 
+class KeyframeWatchdog:
+    """Asks for a keyframe (RTCP PLI) while a video receiver decodes nothing, as browsers do.
+    aiortc asks only when its jitter buffer overflows (128 packets later, and not at all while
+    its packets keep coming in order), so one keyframe cut short at a simulcast layer switch on a
+    loaded machine could leave it without a picture for the rest of a test."""
+
+    def __init__(self, receiver, collector, stall=1.0):
+        self.receiver = receiver
+        self.collector = collector
+        self.stall = stall
+        self.requests = 0  # tests print it: how often the receiver had to ask
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self):
+        loop = asyncio.get_running_loop()
+        frames, since = -1, loop.time()
+        while True:
+            await asyncio.sleep(0.25)
+            if self.collector.frames != frames:
+                frames, since = self.collector.frames, loop.time()
+            elif loop.time() - since >= self.stall:
+                for source in self.receiver.getSynchronizationSources():
+                    await self.receiver._send_rtcp_pli(source.source)
+                    self.requests += 1
+                since = loop.time()
+
+    def stop(self):
+        self.task.cancel()
+
+
 async def make_peer(data_channel=True):
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     channel = pc.createDataChannel("JanusDataChannel") if data_channel else None
