@@ -80,6 +80,7 @@ void ClusterNode::keepBridge() {
         return;
     if (resyncWanted_.exchange(false))
         bridge_->resync();
+    refreshSomeRosters();
     std::shared_ptr<Stores> opened = stores();
     if (!opened)
         return;
@@ -115,6 +116,24 @@ void ClusterNode::keepBridge() {
     std::lock_guard<std::mutex> lock(joinersMutex_);
     for (auto it = joinerClaims_.begin(); it != joinerClaims_.end();)
         it = std::chrono::steady_clock::now() - it->second >= settings_.lease ? joinerClaims_.erase(it) : std::next(it);
+}
+
+void ClusterNode::refreshSomeRosters() {
+    if (settings_.rosterRefresh.count() <= 0)
+        return;
+    const size_t rooms = bridge_->openRooms();
+    if (rooms == 0) {
+        rosterCredit_ = 0;
+        return;
+    }
+    // rooms * tick / refresh per tick: every room once per period, spread over its ticks
+    // rather than one burst of requests (and answers from every node) per period.
+    rosterCredit_ += static_cast<double>(rooms) * static_cast<double>(settings_.tick().count()) /
+                     static_cast<double>(settings_.rosterRefresh.count());
+    rosterCredit_ = std::min(rosterCredit_, static_cast<double>(rooms));
+    const auto due = static_cast<size_t>(rosterCredit_);
+    if (due > 0)
+        rosterCredit_ -= static_cast<double>(bridge_->refreshRosters(due));
 }
 
 void ClusterNode::callPhonesBack(Stores& opened) {

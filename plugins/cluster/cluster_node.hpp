@@ -88,6 +88,8 @@ private:
     bool mayHoldForJoiner(const std::string& room);
     // Phones of dead nodes: the node that owns (or can claim) their room calls them back.
     void callPhonesBack(Stores& opened);
+    // A share of the open rooms' rosters each tick, so that each is asked within rosterRefresh.
+    void refreshSomeRosters();
 
     const ClusterSettings settings_;
     std::atomic<bool> connected_{false};
@@ -98,6 +100,7 @@ private:
     std::unique_ptr<AccountRelay> accounts_;
     std::atomic<bool> resyncWanted_{false};  // set on libnats's thread, acted on by the lease loop
     std::set<std::string> liveNodes_;        // the lease loop's last view of the registry
+    double rosterCredit_ = 0;                // rooms due for a roster refresh (the lease loop's)
     std::mutex joinersMutex_;
     std::map<std::string, std::chrono::steady_clock::time_point> joinerClaims_;  // room -> when claimed for a joiner
     // Rooms whose dead owner had phones in them, waiting until this node owns the room (then it

@@ -33,6 +33,7 @@ ClusterSettings ClusterSettings::read(const janus::PluginConfig& config) {
         throw std::invalid_argument("node: 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'");
     // At least 300 ms: renewals every lease/3 must fit NATS round trips with room to spare.
     settings.lease = std::chrono::milliseconds(config.getInt("lease_ms", kDefaultLeaseMs, 300, 3'600'000));
+    settings.rosterRefresh = std::chrono::milliseconds(config.getInt("roster_refresh_ms", 30'000, 0, 86'400'000));
     settings.wsUrl = config.getString("ws_url", "");
     settings.sipUri = config.getString("sip_uri", "");
     settings.httpUrl = config.getString("http_url", "");

@@ -19,6 +19,8 @@ struct ClusterSettings {
     std::string wsUrl;    // where clients reach this node (told to clients sent here)
     std::string sipUri;
     std::string httpUrl;
+    // Every open room's roster is asked again within this time (0: only on reconnects).
+    std::chrono::milliseconds rosterRefresh{30'000};
 
     bool enabled() const { return !nats.empty(); }
     // Renewals and the hub poll run this often: three chances to renew within a lease.

@@ -259,6 +259,31 @@ void HubBridge::resync() {
         askRoster(roomId);
 }
 
+size_t HubBridge::refreshRosters(size_t count) {
+    std::vector<std::string> roomIds;
+    {
+        std::lock_guard lock(mutex_);
+        count = std::min(count, links_.size());
+        auto it = links_.upper_bound(refreshCursor_);
+        while (roomIds.size() < count) {
+            if (it == links_.end())
+                it = links_.begin();
+            roomIds.push_back(it->first);
+            ++it;
+        }
+        if (!roomIds.empty())
+            refreshCursor_ = roomIds.back();
+    }
+    for (const auto& roomId : roomIds)
+        askRoster(roomId);
+    return roomIds.size();
+}
+
+size_t HubBridge::openRooms() const {
+    std::lock_guard lock(mutex_);
+    return links_.size();
+}
+
 // Under the hub's lock (Lifecycle::forgotten): must not call the hub. Ending the subscriptions
 // does not wait for a running handler (that one may be the caller), so it cannot deadlock.
 void HubBridge::detach(const std::string& roomId) {

@@ -60,6 +60,13 @@ public:
     // off from NATS are lost, so the plugin calls it when its connection is back (libnats's
     // reconnected callback; it sends and returns, the answers come on the bus's threads).
     void resync();
+    // Asks the rosters of the next `count` open rooms, in turn (a cursor that wraps), and
+    // returns how many it asked. NATS core may also drop a message without any disconnect (a
+    // slow consumer's overflow), leaving a ghost or a missing member that no reconnect would
+    // repair; the plugin calls this every tick so that each room is asked again within
+    // `roster_refresh_ms`.
+    size_t refreshRosters(size_t count);
+    size_t openRooms() const;
 
     const std::string& nodeId() const { return nodeId_; }
     // A member id from `fromNode`'s hub as this hub names it.
@@ -110,6 +117,7 @@ private:
 
     mutable std::mutex mutex_;  // links_; never held while calling the hub
     std::map<std::string, std::unique_ptr<RoomLink>> links_;
+    std::string refreshCursor_;  // the last room refreshRosters asked (links_ is ordered)
 
     std::atomic<uint64_t> published_{0};
     std::atomic<uint64_t> applied_{0};

@@ -431,6 +431,43 @@ static void roster_answer_removes_a_ghost(void**) {
     assert_true(b.hasMember(annOnB));  // a's real member stays
 }
 
+// A ghost that no reconnect would repair (NATS core dropped the `left` of a slow consumer):
+// refreshRosters asks the open rooms' rosters in turn, a few at a time, and wraps around.
+static void refresh_asks_the_rooms_in_turn(void**) {
+    const char kOther[] = "team.green";
+    Node a("a"), b("b");
+    a.open();
+    auto otherOnA = a.hub.open(kOther);
+    a.room->join(member(kAnn, "Ann"));
+    otherOnA->join(member(kAnn, "Ann"));
+    b.open();  // after Ann joined: b learns of her only from a's roster answers
+    auto otherOnB = b.hub.open(kOther);
+    assert_int_equal(natsConnection_Flush(b.connection), NATS_OK);
+    const std::string annOnB = kCluster + "a/" + kAnn;
+    auto has = [](const std::shared_ptr<Room>& room, const std::string& id) {
+        for (const auto& m : room->members())
+            if (m.id == id)
+                return true;
+        return false;
+    };
+    assert_true(waitUntil([&] { return has(b.room, annOnB) && has(otherOnB, annOnB); }));
+    const std::string ghost = kCluster + "a/janus.plugin.sylk.videoroom/7";
+    Member lost = member("janus.plugin.sylk.videoroom/7", "Gone");
+    lost.id = ghost;
+    lost.plugin = kCluster.substr(0, kCluster.size() - 1);
+    b.room->join(lost);
+    otherOnB->join(lost);
+    assert_int_equal(b.bridge.openRooms(), 2);
+    assert_int_equal(b.bridge.refreshRosters(1), 1);
+    assert_true(waitUntil([&] { return !has(b.room, ghost) || !has(otherOnB, ghost); }));
+    assert_int_equal(natsConnection_Flush(a.connection), NATS_OK);
+    assert_true(has(b.room, ghost) != has(otherOnB, ghost));  // one room asked, not both
+    assert_int_equal(b.bridge.refreshRosters(1), 1);  // the other one, next
+    assert_true(waitUntil([&] { return !has(b.room, ghost) && !has(otherOnB, ghost); }));
+    assert_true(has(b.room, annOnB) && has(otherOnB, annOnB));
+    assert_int_equal(b.bridge.refreshRosters(5), 2);  // never more than the open rooms
+}
+
 int main(int argc, char** argv) {
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);  // one test by name, when debugging
@@ -445,6 +482,7 @@ int main(int argc, char** argv) {
         cmocka_unit_test(resync_restores_a_missed_member),
         cmocka_unit_test(stale_roster_answer_does_not_revive_a_member),
         cmocka_unit_test(roster_answer_removes_a_ghost),
+        cmocka_unit_test(refresh_asks_the_rooms_in_turn),
     };
     return cmocka_run_group_tests(tests, startServer, stopServer);
 }
