@@ -13,6 +13,9 @@ namespace sylk::cluster {
 
 namespace {
 const char* const kPackage = "janus.plugin.sylk.cluster";
+// A phones record lives this long after its node's last write; a live owner rewrites it at half
+// that (RoomPhones::publish), so only the records of dead nodes lapse.
+constexpr std::chrono::milliseconds kPhonesTtl = std::chrono::hours(1);
 
 int64_t wallClockMs() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -24,12 +27,16 @@ struct ClusterNode::Stores {
     Stores(jsCtx* jetStream, const ClusterSettings& settings)
         : rooms(jetStream, RoomLeases::kBucket, settings.lease),
           nodes(jetStream, NodeRegistry::kBucket, settings.lease),
+          phoneRecords(jetStream, RoomPhones::kBucket, kPhonesTtl),
           leases(rooms, RoomLeases::Settings{settings.node, settings.lease, settings.margin()}),
-          registry(nodes, NodeRecord{settings.node, settings.wsUrl, settings.sipUri, settings.httpUrl, wallClockMs()}) {}
+          registry(nodes, NodeRecord{settings.node, settings.wsUrl, settings.sipUri, settings.httpUrl, wallClockMs()}),
+          phones(phoneRecords, settings.node) {}
     KvBucket rooms;
     KvBucket nodes;
+    KvBucket phoneRecords;
     RoomLeases leases;
     NodeRegistry registry;
+    RoomPhones phones;
 };
 
 ClusterNode::ClusterNode(ClusterSettings settings) : settings_(std::move(settings)) {
@@ -99,7 +106,9 @@ void ClusterNode::keepBridge() {
                 auto& waiting = phonesToCallBack_[room];
                 waiting.phones.insert(waiting.phones.end(), phones.begin(), phones.end());
                 waiting.until = until;
+                waiting.deadNode = node;
             }
+            notePhonesOf(*opened, node, until);
             bridge_->forgetNode(node);
         }
     }
@@ -112,6 +121,7 @@ void ClusterNode::keepBridge() {
         bridge_->resync();
     liveNodes_ = std::move(live);
     callPhonesBack(*opened);
+    recordPhones(*opened);
     // Claims for joiners that never came (or whose room went elsewhere) are forgotten.
     std::lock_guard<std::mutex> lock(joinersMutex_);
     for (auto it = joinerClaims_.begin(); it != joinerClaims_.end();)
@@ -136,6 +146,48 @@ void ClusterNode::refreshSomeRosters() {
         rosterCredit_ -= static_cast<double>(bridge_->refreshRosters(due));
 }
 
+void ClusterNode::recordPhones(Stores& opened) {
+    std::vector<std::string> withPhones;
+    for (const std::string& room : opened.leases.ownedRooms()) {
+        std::shared_ptr<hub::Room> hubRoom = hub::Hub::instance().find(room);
+        if (!hubRoom)
+            continue;
+        std::vector<hub::Member> phones;
+        for (const hub::Member& member : hubRoom->members()) {
+            if (!member.callBack.empty() && member.plugin != kPackage)  // ours, not re-posted from a node
+                phones.push_back(member);
+        }
+        if (phones.empty())
+            continue;
+        withPhones.push_back(room);
+        if (!opened.phones.publish(room, phones, kPhonesTtl / 2))
+            SYLK_LOG(LOG_VERB, kPackage, "node %s: the phones of room %s are not recorded yet (NATS)",
+                     settings_.node.c_str(), room.c_str());
+    }
+    opened.phones.keepOnly(withPhones);
+    phonesRecorded_ = opened.phones.recorded();
+}
+
+void ClusterNode::notePhonesOf(Stores& opened, const std::string& node, std::chrono::steady_clock::time_point until) {
+    std::optional<std::map<std::string, std::vector<hub::Member>>> recorded = opened.phones.ofNode(node);
+    if (!recorded) {
+        SYLK_LOG(LOG_WARN, kPackage, "node %s: NATS did not list node %s's phones", settings_.node.c_str(), node.c_str());
+        return;
+    }
+    for (auto& [room, phones] : *recorded) {
+        auto& waiting = phonesToCallBack_[room];
+        for (hub::Member& phone : phones) {
+            bool known = false;  // the bridge's copy (this node had the room open) comes first
+            for (const hub::Member& noted : waiting.phones)
+                known = known || noted.callBack == phone.callBack;
+            if (!known)
+                waiting.phones.push_back(std::move(phone));
+        }
+        waiting.until = until;
+        waiting.deadNode = node;
+    }
+}
+
 void ClusterNode::callPhonesBack(Stores& opened) {
     auto now = std::chrono::steady_clock::now();
     for (auto it = phonesToCallBack_.begin(); it != phonesToCallBack_.end();) {
@@ -156,6 +208,7 @@ void ClusterNode::callPhonesBack(Stores& opened) {
                 invite.set("room", room).set("uri", phone.callBack).set("display", phone.display);
                 try {
                     hub::Services::instance().call("sip.focus.invite", invite);
+                    ++phonesCalledBack_;
                     SYLK_LOG(LOG_INFO, kPackage, "node %s: room %s calls %s back (its node died)", settings_.node.c_str(),
                              room.c_str(), phone.callBack.c_str());
                 } catch (const std::exception& e) {  // no SIP plugin here (NotFound), a refused URI, a full queue
@@ -163,6 +216,7 @@ void ClusterNode::callPhonesBack(Stores& opened) {
                              room.c_str(), phone.callBack.c_str(), e.what());
                 }
             }
+            opened.phones.forget(it->second.deadNode, room);  // called from here: nobody else calls them
         } else if (elsewhere) {
             SYLK_LOG(LOG_INFO, kPackage, "node %s: room %s is node %s's now; it calls the phones back",
                      settings_.node.c_str(), room.c_str(), lookup.owner->node.c_str());
@@ -341,7 +395,9 @@ Json ClusterNode::status() const {
     status.set("node", settings_.node).setBool("enabled", settings_.enabled())
         .setBool("nats_connected", connected_.load()).setBool("ready", stores() != nullptr)
         .set("lease_ms", static_cast<json_int_t>(settings_.lease.count()))
-        .set("owned", Json::stringArray(ownedRooms()));
+        .set("owned", Json::stringArray(ownedRooms()))
+        .set("phones_recorded", static_cast<json_int_t>(phonesRecorded_.load()))
+        .set("phones_called_back", static_cast<json_int_t>(phonesCalledBack_.load()));
     if (bridge_) {
         HubBridge::Stats bus = bridge_->stats();
         status.set("bus", Json::object()

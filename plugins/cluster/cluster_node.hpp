@@ -23,6 +23,7 @@
 #include "sylkcore/cluster/nats_connection.hpp"
 #include "sylkcore/cluster/node_registry.hpp"
 #include "sylkcore/cluster/room_leases.hpp"
+#include "sylkcore/cluster/room_phones.hpp"
 #include "sylkcore/json.hpp"
 
 namespace sylk::cluster {
@@ -90,6 +91,12 @@ private:
     void callPhonesBack(Stores& opened);
     // A share of the open rooms' rosters each tick, so that each is asked within rosterRefresh.
     void refreshSomeRosters();
+    // Writes the phones of the rooms this node owns to sylk_phones (RoomPhones), for whoever
+    // takes a room over after this node dies.
+    void recordPhones(Stores& opened);
+    // When `node` left the registry: the phones it recorded for rooms this node did not have
+    // open (those it had, the bridge knows), added to phonesToCallBack_.
+    void notePhonesOf(Stores& opened, const std::string& node, std::chrono::steady_clock::time_point until);
 
     const ClusterSettings settings_;
     std::atomic<bool> connected_{false};
@@ -101,6 +108,8 @@ private:
     std::atomic<bool> resyncWanted_{false};  // set on libnats's thread, acted on by the lease loop
     std::set<std::string> liveNodes_;        // the lease loop's last view of the registry
     double rosterCredit_ = 0;                // rooms due for a roster refresh (the lease loop's)
+    std::atomic<size_t> phonesRecorded_{0};     // rooms with our phones in sylk_phones (status)
+    std::atomic<uint64_t> phonesCalledBack_{0};  // INVITEs sent to phones of dead nodes (status)
     std::mutex joinersMutex_;
     std::map<std::string, std::chrono::steady_clock::time_point> joinerClaims_;  // room -> when claimed for a joiner
     // Rooms whose dead owner had phones in them, waiting until this node owns the room (then it
@@ -109,6 +118,7 @@ private:
     struct PhonesToCallBack {
         std::vector<hub::Member> phones;
         std::chrono::steady_clock::time_point until;
+        std::string deadNode;  // whose phones record to remove once they are called
     };
     std::map<std::string, PhonesToCallBack> phonesToCallBack_;
     mutable std::mutex storesMutex_;

@@ -27,6 +27,7 @@
 #include "sylkcore/cluster/node_registry.hpp"
 #include "sylkcore/cluster/room_subject.hpp"
 #include "sylkcore/cluster/room_leases.hpp"
+#include "sylkcore/cluster/room_phones.hpp"
 #include "sylkcore/hub/hub.hpp"
 #include "plugins/cluster/cluster_node.hpp"
 
@@ -38,6 +39,7 @@ using sylk::cluster::NatsConnection;
 using sylk::cluster::NodeRecord;
 using sylk::cluster::NodeRegistry;
 using sylk::cluster::RoomLeases;
+using sylk::cluster::RoomPhones;
 using sylk::cluster::RoomSubject;
 using sylk::cluster::ClusterNode;
 using sylk::cluster::ClusterSettings;
@@ -244,6 +246,43 @@ static void the_registry_lists_live_nodes(void**) {
     assert_true(refused);
 }
 
+// The phones of a node's rooms: written when they change, listed by node (room names with
+// dots and spaces come back as they were), removed when the room ends there or when they were
+// called back; a record that is not a roster of its node is skipped.
+static void phones_are_recorded_per_node_and_room(void**) {
+    NatsConnection connection({server->url(), "phones", 1000ms, 500ms}, nullptr);
+    KvBucket bucket(connection.jetStream(), RoomPhones::kBucket, std::chrono::hours(1));
+    RoomPhones one(bucket, "ph-1");
+    RoomPhones two(bucket, "ph-2");
+    sylk::hub::Member phone;
+    phone.id = "janus.plugin.sylk.audiomixer/9";
+    phone.display = "Phone";
+    phone.plugin = "janus.plugin.sylk.audiomixer";
+    phone.callBack = "sip:phone@127.0.0.1:5166";
+    const std::string sales = "sales.team room", other = "other";
+    assert_true(one.publish(sales, {phone}, 60s));
+    assert_true(one.publish(other, {phone}, 60s));
+    assert_true(two.publish(sales, {phone}, 60s));  // a record per node: two nodes never share a key
+    uint64_t revision = bucket.get(RoomPhones::key("ph-1", sales)).entry->revision;
+    assert_true(one.publish(sales, {phone}, 60s));  // unchanged: not written again
+    assert_int_equal(bucket.get(RoomPhones::key("ph-1", sales)).entry->revision, revision);
+    auto ofOne = two.ofNode("ph-1");
+    assert_true(ofOne.has_value());
+    assert_int_equal(ofOne->size(), 2);
+    assert_string_equal((*ofOne)[sales].at(0).callBack.c_str(), "sip:phone@127.0.0.1:5166");
+    assert_string_equal((*ofOne)[sales].at(0).display.c_str(), "Phone");
+    one.keepOnly({sales});  // `other` ended on ph-1
+    assert_int_equal(two.ofNode("ph-1")->size(), 1);
+    two.forget("ph-1", sales);  // called back by ph-2
+    assert_true(two.ofNode("ph-1")->empty());
+    assert_int_equal(one.ofNode("ph-2")->size(), 1);  // ph-2's own record stays
+    assert_true(two.publish(sales, {}, 60s));         // no phones any more: removed
+    assert_true(one.ofNode("ph-2")->empty());
+    bucket.put(RoomPhones::key("ph-3", "x"), "{\"v\":1,\"type\":\"roster\",\"node\":\"ph-4\",\"members\":[]}");
+    bucket.put(RoomPhones::key("ph-3", "y"), "not json");
+    assert_true(one.ofNode("ph-3")->empty());  // neither is ph-3's roster: skipped
+}
+
 static void a_node_claims_a_room_it_is_asked_about_only_with_members_here(void**) {
     ClusterSettings settings;
     settings.nats = server->url();
@@ -287,6 +326,7 @@ int main() {
         cmocka_unit_test(without_nats_a_lease_holds_until_its_deadline_then_ends),
         cmocka_unit_test(the_registry_lists_live_nodes),
         cmocka_unit_test(a_node_claims_a_room_it_is_asked_about_only_with_members_here),
+        cmocka_unit_test(phones_are_recorded_per_node_and_room),
     };
     return cmocka_run_group_tests(tests, startServer, stopServer);
 }
