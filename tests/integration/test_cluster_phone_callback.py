@@ -162,6 +162,23 @@ def read(path):
     return open(path, errors="replace").read() if os.path.exists(path) else ""
 
 
+def stop_sipps(*processes):
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def invite_from_room(called_back, trace_path, room, node_port):
+    """The INVITE the call-back phone took, once its sipp is known to have answered it, From the
+    room on the node at node_port."""
+    trace = read(trace_path)
+    assert called_back.returncode == 0, "the call-back phone's sipp failed:\n%s" % trace[-3000:]
+    invite = trace[trace.index("INVITE sip:"):]
+    assert "From: <sip:%s@127.0.0.1:%d>" % (room, node_port) in invite, invite[:1500]
+    return invite
+
+
 def attendee(display):
     return lambda e: e.get("plugindata", {}).get("data", {}).get("attendee", {}).get("display") == display
 
@@ -236,17 +253,11 @@ def test_a_phone_in_a_dead_nodes_room_is_called_back_by_the_new_owner(cluster):
         back_s, listed, packets, acknowledged, synced = run(body(), timeout=60)
         called_back.wait(timeout=15)
     finally:
-        for process in (phone, called_back):
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+        stop_sipps(phone, called_back)
         rtp.close()
-    trace = read(called_back_trace)
     print("phone called back %.1f s after the kill (lease %d ms)" % (back_s, LEASE_MS))
-    assert called_back.returncode == 0, "the call-back phone's sipp failed:\n%s" % trace[-3000:]
     # The INVITE came from node1, From the room, with the mixer's offer.
-    invite = trace[trace.index("INVITE sip:"):]
-    assert "From: <sip:%s@127.0.0.1:%d>" % (ROOM, SIP_PORTS[1]) in invite, invite[:1500]
+    invite = invite_from_room(called_back, called_back_trace, ROOM, SIP_PORTS[1])
     assert "m=audio" in invite, invite[:1500]
     assert [p["display"] for p in listed["participants"]] == ["phone"], listed
     assert packets > 0, "no RTP from node1's mixer on the phone's port"
