@@ -81,7 +81,7 @@ class ClusterNetwork:
         """A process in a new network namespace; returns (Popen, the namespace's inode)."""
         ours = os.readlink("/proc/self/ns/net")
         holder = subprocess.Popen(["unshare", "--net", "--", "sleep", "infinity"], start_new_session=True,
-                                  stdin=subprocess.DEVNULL)
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while True:
             try:

@@ -186,7 +186,11 @@ class Cluster:
                 sip_options={"sip_ip": address, "sip_port": SIP_PORT, "journal_backend": "postgresql",
                              "journal_postgres": postgres.conninfo()},
                 sip_tls_port=0, sip_file_mode=0o600,
-                msrp_options={"port": MSRP_PORT, "tls_port": MSRP_TLS_PORT},
+                # MSRP over TLS with the self-signed pair make_run_dir makes for SIP (peers check
+                # MSRP certificates by the SDP's a=fingerprint, so self-signed does)
+                msrp_options={"port": MSRP_PORT, "tls_port": MSRP_TLS_PORT,
+                              "tls_certificate": os.path.join(self.folder, "sip-tls", "certificate.pem"),
+                              "tls_key": os.path.join(self.folder, "sip-tls", "key.pem")},
                 xmpp_options={"server_host": host, "server_port": prosody.component_port, "domain": XMPP_DOMAIN,
                               "muc_domain": component_domains[2 * index],
                               "sip_domain": component_domains[2 * index + 1],
@@ -220,8 +224,8 @@ class Cluster:
                       "    web app    http://%s:%d/   (conference /room.html, SIP phone /phone.html)" % (address, HTTP_PORT),
                       "    Janus API  ws://%s:%d/   admin ws://%s:%d/ (secret in %s)"
                       % (address, WS_PORT, address, ADMIN_PORT, os.path.join(folder, name, "admin_secret")),
-                      "    SIP        sip:%s:%d (UDP, TCP)   MSRP %s:%d   XMPP rooms ROOM@%s"
-                      % (address, SIP_PORT, address, MSRP_PORT, prosody.component_domains[2 * index]),
+                      "    SIP        sip:%s:%d (UDP, TCP)   MSRP %s:%d (TLS :%d)   XMPP rooms ROOM@%s"
+                      % (address, SIP_PORT, address, MSRP_PORT, MSRP_TLS_PORT, prosody.component_domains[2 * index]),
                       "    log        %s" % os.path.join(self.logs, name + ".log")]
         lines += ["  front      Kamailio on sip:%s:%d (UDP): phones call sip:<room>@%s and reach the room's node;"
                   % (host, FRONT_PORT, host),
