@@ -177,12 +177,22 @@ def test_up_starts_namespaced_nodes_with_every_plugin_and_down_removes_everythin
                 device, _ = await account_handle(reader)
                 data, _ = await device.send({"request": "sync_conversations"})
                 synced = [e["content"] for e in data["result"]["entries"] if e["kind"] == "message"]
-                return owners, text, synced
+                # A phone calls the room through the front (one address for the whole cluster)
+                # while Ann is in it on node0, and gets its 200 from node0, whichever node the
+                # front tried first (node1 redirects it).
+                trace = os.path.join(parent, "phone.log")
+                phone = await asyncio.to_thread(
+                    subprocess.run, ["sipp", "%s:5060" % HOST, "-sf", SCENARIO, "-m", "1", "-i", HOST, "-p", "0",
+                                     "-nostdin", "-timeout", "20s", "-trace_msg", "-message_file", trace,
+                                     "-set", "room", ROOM, "-set", "rtpport", "40000"],
+                    cwd=parent, capture_output=True, timeout=30)
+                sip_trace = open(trace, errors="replace").read() if os.path.exists(trace) else ""
+                return owners, text, synced, phone, sip_trace
             finally:
                 await reader.close()
                 await web.close()
 
-        owners, text, synced = run(room_and_journal(), timeout=90)
+        owners, text, synced, phone, sip_trace = run(room_and_journal(), timeout=120)
         assert owners["node0"]["local"] is True and owners["node1"]["local"] is False, owners
         assert owners["node1"]["ws_url"] == "ws://%s:8188/" % NODES["node0"], owners
         assert text in synced, synced
@@ -190,17 +200,12 @@ def test_up_starts_namespaced_nodes_with_every_plugin_and_down_removes_everythin
                                "-qAt", "-c", "SELECT count(*) FROM message_journal WHERE convert_from(content, 'UTF8') = '%s'"
                                % text], capture_output=True, text=True, timeout=30)
         assert rows.returncode == 0 and rows.stdout.strip() == "1", (rows.stdout, rows.stderr)
-
-        # A phone calls the room through the front (one address for the whole cluster) and gets
-        # its 200 from the room's node, node0, whichever node the front tried first.
-        trace = os.path.join(parent, "phone.log")
-        phone = subprocess.run(["sipp", "%s:5060" % HOST, "-sf", SCENARIO, "-m", "1", "-i", HOST, "-p", "0",
-                                "-nostdin", "-timeout", "20s", "-trace_msg", "-message_file", trace,
-                                "-set", "room", ROOM, "-set", "rtpport", "40000"],
-                               cwd=parent, capture_output=True, timeout=30)
-        sip_trace = open(trace, errors="replace").read() if os.path.exists(trace) else ""
         assert phone.returncode == 0, (phone.stderr[-1500:], sip_trace[-3000:])
-        assert re.search(r"SIP/2\.0 200 OK.*?Contact: <sip:try\.room@10\.77\.1\.11:5060", sip_trace, re.S), sip_trace
+        answer = re.search(r"SIP/2\.0 200 OK.*?Contact: <sip:try\.room@10\.77\.1\.11:5060.*?\r?\n\r?\n(.*?)\r?\n\r?\n",
+                           sip_trace, re.S)
+        assert answer, sip_trace
+        # the room's RTP is on node0's own address (a phone could not reach the node's loopback)
+        assert "c=IN IP4 %s" % NODES["node0"] in answer.group(1), answer.group(1)
     finally:
         stopped = tool("down", "--folder", folder, timeout=120)
         remaining = sorted(os.listdir(folder)) if os.path.isdir(folder) else None
@@ -211,3 +216,31 @@ def test_up_starts_namespaced_nodes_with_every_plugin_and_down_removes_everythin
     left = links()
     assert "sylkbr" not in left and "sylkn" not in left, left
     assert "no cluster is up" in tool("down", "--folder", folder).stdout
+
+
+def test_a_failed_up_stops_what_it_had_started():
+    """`up` with a build tree that has no plugins: nats-server, PostgreSQL, Prosody and node0's
+    namespace are up when janus_config finds nothing to link; the failed `up` stops them all,
+    removes the veth and the bridge and leaves only the logs, and `down` then has nothing to do."""
+    parent = tempfile.mkdtemp(prefix="sylk-cluster-")
+    os.chmod(parent, 0o755)
+    folder, empty_build = os.path.join(parent, "cluster"), os.path.join(parent, "build")
+    os.makedirs(empty_build)
+    try:
+        failed = tool("up", "1", "--build", empty_build, "--folder", folder)
+        remaining = sorted(os.listdir(folder))
+        logs = sorted(os.listdir(os.path.join(folder, "logs")))
+        again = tool("down", "--folder", folder)
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+    assert failed.returncode != 0 and "cluster not started" in failed.stderr, (failed.stdout, failed.stderr)
+    assert "missing" in failed.stderr and "build first" in failed.stderr, failed.stderr  # janus_config's reason
+    stopped = dict(re.findall(r"stopped (\S+) \(pid (\d+)\)", failed.stdout))
+    assert sorted(stopped) == ["nats", "node0-namespace", "postgres", "prosody"], failed.stdout
+    assert not any(alive(int(pid)) for pid in stopped.values()), stopped
+    assert "removed bridge sylkbr" in failed.stdout, failed.stdout
+    left = links()
+    assert "sylkbr" not in left and "sylkn" not in left, left
+    assert remaining == ["logs"], remaining
+    assert {"nats-server.log", "postgres.log", "prosody.log"} <= set(logs), logs
+    assert "no cluster is up" in again.stdout, again.stdout

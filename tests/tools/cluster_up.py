@@ -183,6 +183,7 @@ class Cluster:
             run_dir = os.path.join(self.folder, name)
             secret = janus_config.make_run_dir(
                 run_dir, args.build, WS_PORT, ADMIN_PORT, HTTP_PORT, listen_ip=address, ice_interfaces="eth0",
+                mixer_rtp_ip=address,  # the phones' RTP (the SIP gateway's follows sip_ip)
                 sip_options={"sip_ip": address, "sip_port": SIP_PORT, "journal_backend": "postgresql",
                              "journal_postgres": postgres.conninfo()},
                 sip_tls_port=0, sip_file_mode=0o600,
@@ -250,8 +251,8 @@ def up(args):
     cluster = Cluster(args)
     try:
         cluster.up()
-    except (Exception, KeyboardInterrupt) as error:
-        print("cluster not started: %s\nstopping what was started" % error, file=sys.stderr)
+    except BaseException as error:  # SystemExit too: janus_config exits on a build without a plugin
+        print("cluster not started: %s\nstopping what was started" % (error or type(error).__name__), file=sys.stderr)
         down(args)
         sys.exit(1)
 

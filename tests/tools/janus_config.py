@@ -116,7 +116,7 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
                  public_host=None, https_port=8443, wss_port=8989, tls_cert=None, tls_key=None, nat=None,
                  msrp_options=None, without_plugins=(), xmpp_options=None, files_dir=None,
                  videoroom_rooms=(), irc_config=None, general_options=None, cluster_options=None,
-                 listen_ip="127.0.0.1", sip_file_mode=None):
+                 listen_ip="127.0.0.1", sip_file_mode=None, mixer_rtp_ip=None):
     """Creates RUN afresh; returns the admin secret. event_loops > 0 makes janus serve every
     handle from that many shared loop threads instead of one thread per handle. mixer_threads
     sets the audio mixer's (default: one per core). event_handler = {"backend": URL, "events":
@@ -144,7 +144,8 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
     listen_ip: the address of the Janus API, the admin API, the web app and janus's own
     `interface` (default loopback; a node of `./sylk cluster up` listens on its namespace's
     address). sip_file_mode: chmod of the SIP plugin's jcfg (0o600 when sip_options hold a
-    secret, e.g. a journal_postgres password)."""
+    secret, e.g. a journal_postgres password). mixer_rtp_ip: the audio mixer's RTP address for
+    plain RTP peers (phones of the SIP focus; default its own, loopback)."""
     run = os.path.abspath(run)
     build = os.path.abspath(build)
     if os.path.exists(run):
@@ -201,6 +202,8 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
         if mixer_threads:
             out.write('\tmixer_threads = %d\n' % mixer_threads)
         out.write('\tstate_dir = "%s"\n' % os.path.join(run, "state"))  # its ZRTP cache
+        if mixer_rtp_ip:
+            out.write('\trtp_ip = "%s"\n' % mixer_rtp_ip)
         out.write('}\n')
 
     # SIP over TLS with a self-signed pair made here (kept across runs of the same folder's parent)
