@@ -218,8 +218,9 @@ class Cluster:
 
     def announce(self, nodes, prosody):
         host, folder = self.network.host_address, self.folder
-        lines = ["", "  A Sylk cluster of %d nodes is up: network %s on bridge %s (this host is %s), lease %d ms."
-                 % (len(nodes), self.network.subnet, self.network.bridge, host, self.args.lease_ms)]
+        lines = ["", "  A Sylk cluster of %d node%s is up: network %s on bridge %s (this host is %s), lease %d ms."
+                 % (len(nodes), "" if len(nodes) == 1 else "s", self.network.subnet, self.network.bridge, host,
+                    self.args.lease_ms)]
         for index, (name, address, _, holder) in enumerate(nodes):
             lines += ["  %s  (its namespace: nsenter --net=/proc/%d/ns/net)" % (name, holder),
                       "    web app    http://%s:%d/   (conference /room.html, SIP phone /phone.html)" % (address, HTTP_PORT),
@@ -238,7 +239,11 @@ class Cluster:
                   % (host, XMPP_DOMAIN, os.path.join(folder, "xmpp-users")),
                   "  logs       %s" % self.logs,
                   "  Open one room's link on two nodes: both pages meet on the room's node and chat crosses",
-                  "  the bus. `./sylk cluster down` stops it all.", ""]
+                  "  the bus. Browsers give cameras and microphones to secure origins only: start Chromium with",
+                  "  --unsafely-treat-insecure-origin-as-secure=%s"
+                  % ",".join("http://%s:%d" % (address, HTTP_PORT) for _, address, _, _ in nodes),
+                  "  (Firefox: media.devices.insecure.enabled and media.getusermedia.insecure.enabled in about:config).",
+                  "  `./sylk cluster down` stops it all.", ""]
         print("\n".join(lines))
 
 
