@@ -66,8 +66,10 @@ class ClusterPostgres:
         return "host=%s port=%d dbname=sylk user=sylk password=%s connect_timeout=5" % (
             self.host_address, PORT, self.password)
 
-    def start(self):
-        """initdb, pg_ctl start, CREATE DATABASE sylk; returns the server's PID."""
+    def start(self, on_running):
+        """initdb, pg_ctl start, CREATE DATABASE sylk. on_running(pid) is called as soon as the
+        server runs (before the database is made), so whoever stops it knows its PID even when
+        what follows fails."""
         os.makedirs(self.folder, mode=0o700)
         open(self.log_path, "a").close()
         if self.user:
@@ -93,12 +95,14 @@ class ClusterPostgres:
             hba.write("# ./sylk cluster up: the nodes, from the cluster's subnet only\n"
                       "host all sylk %s scram-sha-256\n" % self.subnet)
         options = "-c listen_addresses='%s' -k %s -p %d" % (self.host_address, self.folder, PORT)
-        self._check(self._as_user(os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-w", "-t", "60",
-                                  "-l", self.log_path, "-o", options, "start"), "pg_ctl start")
-        pid = self.pid()
+        try:
+            self._check(self._as_user(os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-w", "-t", "60",
+                                      "-l", self.log_path, "-o", options, "start"), "pg_ctl start")
+        finally:  # a server that came up late, after pg_ctl gave up, is stopped too
+            if os.path.exists(os.path.join(self.data, "postmaster.pid")):
+                on_running(self.pid())
         self._check([os.path.join(self.bin, "psql"), "-h", self.folder, "-p", str(PORT), "-U", "sylk", "-d", "postgres",
                      "-qAt", "-c", "CREATE DATABASE sylk"], "CREATE DATABASE")
-        return pid
 
     def pid(self):
         deadline = time.monotonic() + 10

@@ -154,7 +154,7 @@ class Cluster:
 
         postgres = ClusterPostgres(os.path.join(self.folder, "postgres"), host, network.subnet,
                                    os.path.join(self.logs, "postgres.log"))
-        self.record("postgres", "postgres", postgres.start(), data=postgres.data, socket=postgres.folder)
+        postgres.start(lambda pid: self.record("postgres", "postgres", pid, data=postgres.data))
 
         component_domains = []
         for index in range(args.nodes):
@@ -204,7 +204,8 @@ class Cluster:
             write_secret(os.path.join(run_dir, "admin_secret"), secret + "\n")
             process = self.start(name, network.enter(holder.pid) + ["janus", "-F", os.path.join(run_dir, "conf"), "-o"],
                                  env=janus_env())
-            self.record(name, "janus", process.pid, namespace_holder=holder.pid)
+            # until nsenter has exec'd janus, the PID's program is nsenter
+            self.record(name, "janus", process.pid, launcher="nsenter", namespace_holder=holder.pid)
             nodes.append((name, address, process, holder.pid))
         for name, address, process, _ in nodes:
             wait_for_tcp(address, WS_PORT, process, "janus %s" % name, timeout=90)
@@ -262,7 +263,7 @@ def up(args):
         sys.exit(1)
 
 
-def is_program(pid, program, netns=None):
+def is_program(pid, programs, netns=None):
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as cmdline:
             argv = [word.decode(errors="replace") for word in cmdline.read().split(b"\0")[:2]]
@@ -274,24 +275,25 @@ def is_program(pid, program, netns=None):
     except OSError:
         return False
     # the program, or the script an interpreter runs (prosody is `lua5.4 /usr/bin/prosody`)
-    return program in [os.path.basename(word) for word in argv]
+    return any(os.path.basename(word) in programs for word in argv)
 
 
 def stop_process(entry):
     pid, program, netns = entry["pid"], entry["program"], entry.get("netns")
-    if not is_program(pid, program, netns):
+    programs = [program] + ([entry["launcher"]] if entry.get("launcher") else [])
+    if not is_program(pid, programs, netns):
         return False  # gone already, or the PID is another program's now
     # PostgreSQL: SIGINT is its fast shutdown (SIGTERM waits for the clients to leave).
     os.kill(pid, signal.SIGINT if program == "postgres" else signal.SIGTERM)
     deadline = time.monotonic() + 15
-    while is_program(pid, program, netns) and time.monotonic() < deadline:
+    while is_program(pid, programs, netns) and time.monotonic() < deadline:
         try:
             if os.waitpid(pid, os.WNOHANG)[0]:
                 break  # our own child (up and down in one process): reaped
         except ChildProcessError:
             pass  # started by an earlier `up`: not ours to reap
         time.sleep(0.05)  # waiting for it to end
-    if is_program(pid, program, netns):
+    if is_program(pid, programs, netns):
         os.kill(pid, signal.SIGKILL)
     return True
 
