@@ -125,7 +125,7 @@ class Cluster:
             json.dump(self.state, out, indent=1)
 
     def record(self, name, program, pid, **extra):
-        self.state["processes"].append(dict(name=name, program=program, pid=pid, **extra))
+        self.state["processes"].append(dict(name=name, program=program, pid=pid, started=start_time(pid), **extra))
         self.save()
 
     def start(self, name, command, env=None):
@@ -263,7 +263,19 @@ def up(args):
         sys.exit(1)
 
 
-def is_program(pid, programs, netns=None):
+def start_time(pid):
+    """When the process started (clock ticks since boot), or None when it is gone: with its PID
+    it names one process, even on a machine whose PIDs wrap within seconds (pid_max 32768)."""
+    try:
+        with open("/proc/%d/stat" % pid) as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def is_program(pid, programs, netns=None, started=None):
+    if started is not None and start_time(pid) != started:
+        return False  # another process has this PID now
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as cmdline:
             argv = [word.decode(errors="replace") for word in cmdline.read().split(b"\0")[:2]]
@@ -279,21 +291,21 @@ def is_program(pid, programs, netns=None):
 
 
 def stop_process(entry):
-    pid, program, netns = entry["pid"], entry["program"], entry.get("netns")
+    pid, program, netns, started = entry["pid"], entry["program"], entry.get("netns"), entry.get("started")
     programs = [program] + ([entry["launcher"]] if entry.get("launcher") else [])
-    if not is_program(pid, programs, netns):
+    if not is_program(pid, programs, netns, started):
         return False  # gone already, or the PID is another program's now
     # PostgreSQL: SIGINT is its fast shutdown (SIGTERM waits for the clients to leave).
     os.kill(pid, signal.SIGINT if program == "postgres" else signal.SIGTERM)
     deadline = time.monotonic() + 15
-    while is_program(pid, programs, netns) and time.monotonic() < deadline:
+    while is_program(pid, programs, netns, started) and time.monotonic() < deadline:
         try:
             if os.waitpid(pid, os.WNOHANG)[0]:
                 break  # our own child (up and down in one process): reaped
         except ChildProcessError:
             pass  # started by an earlier `up`: not ours to reap
         time.sleep(0.05)  # waiting for it to end
-    if is_program(pid, programs, netns):
+    if is_program(pid, programs, netns, started):
         os.kill(pid, signal.SIGKILL)
     return True
 
