@@ -220,10 +220,15 @@ def test_up_starts_namespaced_nodes_with_every_plugin_and_down_removes_everythin
             print_log_tails(os.path.join(folder, "logs"))  # shown with the failure
         stopped = tool("down", "--folder", folder, timeout=120)
         remaining = sorted(os.listdir(folder)) if os.path.isdir(folder) else None
+        node_logs = {name: open(os.path.join(folder, "logs", name + ".log"), errors="replace").read()
+                     for name in NODES if os.path.exists(os.path.join(folder, "logs", name + ".log"))}
         shutil.rmtree(parent, ignore_errors=True)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
     assert processes and not any(alive(p) for p in processes), processes
     assert remaining == ["logs"], remaining  # the state went, the logs stay
+    for name, log in node_logs.items():  # the ASan+UBSan pass: nothing reported, stop included
+        assert "ERROR: AddressSanitizer" not in log and "runtime error:" not in log, (name, log[-4000:])
+    assert sorted(node_logs) == sorted(NODES), node_logs.keys()
     left = links()
     assert "sylkbr" not in left and "sylkn" not in left, left
     assert "no cluster is up" in tool("down", "--folder", folder).stdout
