@@ -115,7 +115,8 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
                  sip_options=None, event_loops=0, mixer_threads=None, event_handler=None,
                  public_host=None, https_port=8443, wss_port=8989, tls_cert=None, tls_key=None, nat=None,
                  msrp_options=None, without_plugins=(), xmpp_options=None, files_dir=None,
-                 videoroom_rooms=(), irc_config=None, general_options=None, cluster_options=None):
+                 videoroom_rooms=(), irc_config=None, general_options=None, cluster_options=None,
+                 listen_ip="127.0.0.1", sip_file_mode=None, mixer_rtp_ip=None):
     """Creates RUN afresh; returns the admin secret. event_loops > 0 makes janus serve every
     handle from that many shared loop threads instead of one thread per handle. mixer_threads
     sets the audio mixer's (default: one per core). event_handler = {"backend": URL, "events":
@@ -139,7 +140,12 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
     in the video room's jcfg. general_options: more janus.jcfg `general` settings, e.g.
     {"reclaim_session_timeout": 10} (a session outlives its WebSocket that long for a claim).
     cluster_options: janus.plugin.sylk.cluster.jcfg settings (nats, node, lease_ms, ws_url, ...);
-    none: the plugin runs without a cluster (idle), as on a single node."""
+    none: the plugin runs without a cluster (idle), as on a single node.
+    listen_ip: the address of the Janus API, the admin API, the web app and janus's own
+    `interface` (default loopback; a node of `./sylk cluster up` listens on its namespace's
+    address). sip_file_mode: chmod of the SIP plugin's jcfg (0o600 when sip_options hold a
+    secret, e.g. a journal_postgres password). mixer_rtp_ip: the audio mixer's RTP address for
+    plain RTP peers (phones of the SIP focus; default its own, loopback)."""
     run = os.path.abspath(run)
     build = os.path.abspath(build)
     if os.path.exists(run):
@@ -152,7 +158,7 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
         "CONFIG_DIR": folders["conf"], "PLUGINS_DIR": folders["plugins"], "TRANSPORTS_DIR": folders["transports"],
         "EMPTY_DIR": folders["empty"], "DEBUG_LEVEL": debug_level, "ADMIN_SECRET": admin_secret,
         "ICE_INTERFACES": ice_interfaces, "RTP_PORT_RANGE": rtp_ports,
-        "WS_PORT": ws_port, "ADMIN_WS_PORT": admin_port,
+        "WS_PORT": ws_port, "ADMIN_WS_PORT": admin_port, "LISTEN_IP": listen_ip,
     }
     conf = folders["conf"]
     with open(os.path.join(conf, "janus.jcfg"), "w") as out:
@@ -182,7 +188,7 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
             listen = '\tip = "0.0.0.0"\n\tport = %d\n\thttps = true\n\tcert_pem = "%s"\n\tcert_key = "%s"\n' % (
                 https_port, os.path.abspath(tls_cert), os.path.abspath(tls_key))
         else:
-            listen = '\tip = "127.0.0.1"\n\tport = %d\n' % http_port
+            listen = '\tip = "%s"\n\tport = %d\n' % (listen_ip, http_port)
         out.write('general: {\n%s\tdocument_root = "%s"\n'
                   '\tfiles_dir = "%s"\n\tmax_file_bytes = %d\n}\n'
                   % (listen, os.path.join(SOURCE, "html"), files_dir or os.path.join(run, "files"), max_file_bytes))
@@ -196,6 +202,8 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
         if mixer_threads:
             out.write('\tmixer_threads = %d\n' % mixer_threads)
         out.write('\tstate_dir = "%s"\n' % os.path.join(run, "state"))  # its ZRTP cache
+        if mixer_rtp_ip:
+            out.write('\trtp_ip = "%s"\n' % mixer_rtp_ip)
         out.write('}\n')
 
     # SIP over TLS with a self-signed pair made here (kept across runs of the same folder's parent)
@@ -217,6 +225,8 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
         for key, value in (sip_options or {}).items():
             out.write('\t%s = "%s"\n' % (key, value))
         out.write('}\n')
+    if sip_file_mode is not None:
+        os.chmod(os.path.join(conf, "janus.plugin.sylk.sip.jcfg"), sip_file_mode)
 
     with open(os.path.join(conf, "janus.plugin.sylk.msrp.jcfg"), "w") as out:
         msrp = {"port": 0, "tls_port": 0}

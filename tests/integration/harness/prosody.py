@@ -65,12 +65,7 @@ component_stanza_size_limit = {stanza_limit}
 
 VirtualHost "{domain}"
 
-Component "{muc_domain}"
-    component_secret = "{secret}"
-
-Component "{sip_domain}"
-    component_secret = "{secret}"
-
+{components}
 Component "{own_muc_domain}" "muc"
     restrict_room_creation = false
     max_history_messages = 50
@@ -84,13 +79,18 @@ class Prosody:
     """A Prosody we start and stop. users: {"name": "password"} registered before the start."""
 
     def __init__(self, folder=None, host="127.0.0.1", domain="localhost", c2s_port=5222, component_port=5347,
-                 http_port=5280, secret=None, users=None, log_level="info", stanza_limit=1024 * 1024):
+                 http_port=5280, secret=None, users=None, log_level="info", stanza_limit=1024 * 1024,
+                 component_domains=None):
+        """component_domains: the XEP-0114 components to declare, all with the one secret
+        (default the plugin's two, conference.<domain> and sip.<domain>; `./sylk cluster up`
+        gives each node a pair of its own on one shared Prosody)."""
         self.folder = folder or tempfile.mkdtemp(prefix="sylk-prosody-")
         self.host, self.domain = host, domain
         self.c2s_port, self.component_port, self.http_port = c2s_port, component_port, http_port
         self.muc_domain = "conference." + domain      # our plugin's rooms component
         self.sip_domain = "sip." + domain             # our plugin's SIP users component
         self.own_muc_domain = "muc." + domain         # Prosody's own MUC: the baseline
+        self.component_domains = list(component_domains or (self.muc_domain, self.sip_domain))
         self.secret = secret or secrets.token_urlsafe(18)
         self.users = dict(users or {})
         self.log_level = log_level
@@ -113,9 +113,10 @@ class Prosody:
         os.makedirs(os.path.join(self.folder, "certs"), exist_ok=True)  # none: loopback without TLS
         text = CONFIG.format(folder=self.folder, data=self.data, host=self.host, c2s_port=self.c2s_port,
                              component_port=self.component_port, http_port=self.http_port,
-                             domain=self.domain, muc_domain=self.muc_domain, sip_domain=self.sip_domain,
-                             own_muc_domain=self.own_muc_domain, secret=self.secret,
-                             log_level=self.log_level, stanza_limit=self.stanza_limit)
+                             domain=self.domain, own_muc_domain=self.own_muc_domain, secret=self.secret,
+                             log_level=self.log_level, stanza_limit=self.stanza_limit,
+                             components="".join('Component "%s"\n    component_secret = "%s"\n\n' % (name, self.secret)
+                                                for name in self.component_domains))
         fd = os.open(self.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds the secret
         with os.fdopen(fd, "w") as out:
             out.write(text)
