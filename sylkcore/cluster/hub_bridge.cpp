@@ -447,7 +447,7 @@ void HubBridge::publishLocal(const std::string& subject, const hub::RoomEvent& e
             store = chatStore_;
         }
         // One publish on the room's chat subject: the other nodes with the room get it like any
-        // event, and the stream keeps it; its acknowledgement (the chat is on the server's disk)
+        // event, and the stream keeps it; its acknowledgement (the server stored the chat)
         // comes before the poster acknowledges the chat to its sender.
         if (store && store->append(RoomSubject::prefix(event.room) + "." + kChat, text, stringField(event.data, "id"))) {
             ++published_;

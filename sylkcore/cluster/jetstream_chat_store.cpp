@@ -55,7 +55,7 @@ bool JetStreamChatStore::ready() {
         config.Subjects = subjects;
         config.SubjectsLen = 1;
         config.MaxMsgsPerSubject = perRoom_;  // a room's chat is bounded like its history
-        config.Storage = js_FileStorage;      // an acknowledged chat is on the server's disk
+        config.Storage = js_FileStorage;      // an acknowledged chat outlives the nats-server process
         config.Discard = js_DiscardOld;
         status = js_AddStream(&info, jetStream_, &config, &options, &error);
         if (status != NATS_OK)  // another node made it at the same moment: use theirs

@@ -1,7 +1,7 @@
 // ChatStore over one JetStream stream, SYLK_ROOM_CHAT, that captures the subjects
 // sylk.room.<token>.chat (RoomSubject): the bus subject a room's public chat travels on, so one
 // publish both reaches the other nodes with the room open and is stored, and the server's
-// acknowledgement says it is on disk. The stream keeps at most `perRoom` messages per subject
+// acknowledgement says it has stored it (in its file store). The stream keeps at most `perRoom` messages per subject
 // (MaxMsgsPerSubject: the oldest go first), so it stays bounded per room like a room's history.
 //
 // The stream is made on first use that reaches NATS (a node starts whatever NATS does) by
