@@ -95,8 +95,6 @@ void ClusterNode::keepBridge() {
     if (resyncWanted_.exchange(false))
         bridge_->resync();
     refreshSomeRosters();
-    if (connected())
-        bridge_->purgeEnded();
     std::shared_ptr<Stores> opened = stores();
     if (!opened)
         return;
@@ -195,6 +193,11 @@ void ClusterNode::notePhonesOf(Stores& opened, const std::string& node, std::chr
         waiting.until = until;
         waiting.deadNode = node;
     }
+}
+
+void ClusterNode::purgeEndedRooms() {
+    if (bridge_ && connected())
+        bridge_->purgeEnded(kPurgesPerTick);
 }
 
 void ClusterNode::callPhonesBack(Stores& opened) {

@@ -55,6 +55,10 @@ public:
     // again (events sent meanwhile are lost); a node whose registry entry expired (killed, cut
     // off) has its members leave this node's rooms.
     void keepBridge();
+    // Purges the stored chat of rooms that ended here (HubBridge::purgeEnded), at most
+    // kPurgesPerTick per call (two NATS round trips each): the lease loop's last step.
+    void purgeEndedRooms();
+    static constexpr size_t kPurgesPerTick = 32;
 
     // --- Answers; thread-safe. Throw RequestError. ---
     // {"room", "node", "local", "ws_url", "sip_uri", "http_url"}; claims the room first if

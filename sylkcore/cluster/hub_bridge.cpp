@@ -380,12 +380,13 @@ void HubBridge::detach(const std::string& roomId) {
     }
 }
 
-void HubBridge::purgeEnded() {
+void HubBridge::purgeEnded(size_t max) {
     std::map<std::string, std::string> ended;
     ChatStore* store;
     {
         std::lock_guard lock(mutex_);
-        ended.swap(endedRooms_);
+        while (!endedRooms_.empty() && ended.size() < max)
+            ended.insert(endedRooms_.extract(endedRooms_.begin()));
         store = chatStore_;
     }
     if (!store)

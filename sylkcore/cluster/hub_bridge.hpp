@@ -82,8 +82,9 @@ public:
     // on any node was in them, as far as this node knew) and are not kept, up to the last chat
     // this node saw in them: a chat stored since (the room began again elsewhere) stays. The
     // lease loop calls it each tick, since the hub forgets a room under its lock, where no
-    // NATS call may wait. A room open here again is left alone.
-    void purgeEnded();
+    // NATS call may wait. A room open here again is left alone. At most `max` rooms per call;
+    // the others wait for the next.
+    void purgeEnded(size_t max = SIZE_MAX);
 
     const std::string& nodeId() const { return nodeId_; }
     // A member id from `fromNode`'s hub as this hub names it.
