@@ -283,9 +283,26 @@ bool HubBridge::restoreStoredChat(hub::Room& room) {
     std::set<std::string> known;  // a kept room's history restored from its file may hold some
     for (const auto& event : room.history())
         known.insert(stringField(event.data, "id"));
+    // The room ended here a moment ago and its purge has not run yet: what was said up to its
+    // last chat belongs to the room that ended, not to this one. Skipped, and the purge told
+    // where it ends, so it still runs while the room is open again.
+    size_t first = 0;
+    {
+        std::lock_guard lock(mutex_);
+        auto ended = endedRooms_.find(roomId);
+        for (size_t i = 0; ended != endedRooms_.end() && i < loaded.messages.size(); ++i) {
+            auto payload = BusCodec::decode(loaded.messages[i].payload, nullptr);
+            if (payload && !payload->events.empty() &&
+                stringField(payload->events.front().data, "id") == ended->second.lastChatId) {
+                ended->second.sequence = loaded.messages[i].sequence;
+                first = i + 1;
+            }
+        }
+    }
     std::vector<hub::RoomEvent> events;
     std::string lastId;
-    for (const auto& stored : loaded.messages) {
+    for (const auto& stored : std::vector<ChatStore::Stored>(loaded.messages.begin() + static_cast<std::ptrdiff_t>(first),
+                                                              loaded.messages.end())) {
         std::string error;
         auto payload = BusCodec::decode(stored.payload, &error);
         if (!payload || payload->type != BusPayload::Type::Event || !isPublicChat(payload->events.front())) {
@@ -376,12 +393,12 @@ void HubBridge::detach(const std::string& roomId) {
         // (purgeEnded, outside the hub's lock), unless the room is kept (a persistent room's
         // history outlives it, docs/decisions.md).
         if (chatStore_ && !link->lastChatId.empty() && !(kept_ && kept_(roomId)))
-            endedRooms_[roomId] = link->lastChatId;
+            endedRooms_[roomId] = Ended{link->lastChatId, 0};
     }
 }
 
 void HubBridge::purgeEnded(size_t max) {
-    std::map<std::string, std::string> ended;
+    std::map<std::string, Ended> ended;
     ChatStore* store;
     {
         std::lock_guard lock(mutex_);
@@ -391,14 +408,21 @@ void HubBridge::purgeEnded(size_t max) {
     }
     if (!store)
         return;
-    for (const auto& [roomId, lastChatId] : ended) {
-        if (hub_.find(roomId))
-            continue;  // open here again: it did not end
+    for (const auto& [roomId, entry] : ended) {
         const std::string subject = RoomSubject::prefix(roomId) + "." + kChat;
+        const std::string& lastChatId = entry.lastChatId;
+        if (hub_.find(roomId)) {
+            // Open here again: only what the ended room said goes, when its read-back found it.
+            if (entry.sequence && store->purgeThrough(subject, entry.sequence)) {
+                ++purged_;
+                SYLK_LOG(LOG_INFO, "cluster", "room %s ended and began again: the old chat is purged", roomId.c_str());
+            }
+            continue;
+        }
         ChatStore::Last last = store->last(subject);
         if (!last.reachable) {
             std::lock_guard lock(mutex_);
-            endedRooms_.emplace(roomId, lastChatId);  // next tick
+            endedRooms_.emplace(roomId, entry);  // next tick
             continue;
         }
         if (!last.message)

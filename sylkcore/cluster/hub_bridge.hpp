@@ -145,7 +145,13 @@ private:
     std::string refreshCursor_;  // the last room refreshRosters asked (links_ is ordered)
     ChatStore* chatStore_ = nullptr;
     KeptRoom kept_;
-    std::map<std::string, std::string> endedRooms_;  // room -> the last chat id seen here, to purge
+    // Rooms that ended here, to purge: the last chat id seen in each, and that chat's stream
+    // sequence once known (the room opened here again before the purge and read it back).
+    struct Ended {
+        std::string lastChatId;
+        uint64_t sequence = 0;
+    };
+    std::map<std::string, Ended> endedRooms_;
 
     std::atomic<uint64_t> published_{0};
     std::atomic<uint64_t> applied_{0};

@@ -5,6 +5,7 @@
 // opens it next; a room that ends is purged from the store unless it is kept, and a purge
 // never takes a chat said after the last one the ending node saw.
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
@@ -225,6 +226,25 @@ static void an_ended_room_is_purged_unless_kept(void**) {
     // A new room of the ended one's name starts empty.
     auto again = a.hub.open(ended);
     assert_int_equal(again->history().size(), 0);
+    // A room that ends and opens again before the purge ran: the new one does not get the old
+    // chat, the purge still removes it, and what the new room says stays.
+    const std::string reopened = "crew.reopened";
+    auto first = a.hub.open(reopened);
+    first->join(ann());
+    say(*first, kAnn, "old-1");
+    say(*first, kAnn, "old-2");
+    first->leave(kAnn);
+    first.reset();
+    assert_true(a.hub.closeIfIdle(reopened));
+    auto second = a.hub.open(reopened);
+    assert_int_equal(second->history().size(), 0);
+    second->join(ann());
+    say(*second, kAnn, "new-1");
+    a.bridge.purgeEnded();
+    assert_int_equal(a.bridge.stats().purged, 2);
+    ChatStore::Loaded left = a.store.load(chatSubject(reopened));
+    assert_int_equal(left.messages.size(), 1);
+    assert_non_null(strstr(left.messages[0].payload.c_str(), "new-1"));
 }
 
 int main() {
