@@ -4,6 +4,7 @@
 #include <iterator>
 #include <stdexcept>
 
+#include "sylkcore/files/file_store.hpp"
 #include "sylkcore/hub/hub.hpp"
 #include "sylkcore/hub/services.hpp"
 #include "sylkcore/log.hpp"
@@ -53,6 +54,12 @@ ClusterNode::ClusterNode(ClusterSettings settings) : settings_(std::move(setting
     });
     bus_ = std::make_unique<NatsBus>(connection_->raw());
     bridge_ = std::make_unique<HubBridge>(hub::Hub::instance(), *bus_, settings_.node);
+    if (settings_.chatHistory > 0) {
+        chatStore_ = std::make_unique<JetStreamChatStore>(connection_->raw(), connection_->jetStream(),
+                                                          settings_.chatHistory, settings_.chatStoreWait());
+        // Persistent rooms (a plugin's configured rooms) keep their history when they end.
+        bridge_->useChatStore(chatStore_.get(), [](const std::string& room) { return files::FileStore::instance().kept(room); });
+    }
     if (!bridge_->start())
         SYLK_LOG(LOG_ERR, kPackage, "node %s: the bus refused the bridge's subscriptions", settings_.node.c_str());
     // Other nodes' account events go to the SIP plugin's handles of that account, if it runs here
@@ -186,6 +193,11 @@ void ClusterNode::notePhonesOf(Stores& opened, const std::string& node, std::chr
         waiting.until = until;
         waiting.deadNode = node;
     }
+}
+
+void ClusterNode::purgeEndedRooms() {
+    if (bridge_ && connected())
+        bridge_->purgeEnded(kPurgesPerTick);
 }
 
 void ClusterNode::callPhonesBack(Stores& opened) {
@@ -403,7 +415,10 @@ Json ClusterNode::status() const {
         status.set("bus", Json::object()
                               .set("published", static_cast<json_int_t>(bus.published))
                               .set("applied", static_cast<json_int_t>(bus.applied))
-                              .set("refused", static_cast<json_int_t>(bus.refused)));
+                              .set("refused", static_cast<json_int_t>(bus.refused))
+                              .set("chat_stored", static_cast<json_int_t>(bus.stored))
+                              .set("chat_restored", static_cast<json_int_t>(bus.restored))
+                              .set("chat_purged", static_cast<json_int_t>(bus.purged)));
     }
     if (accounts_) {
         AccountRelay::Stats relayed = accounts_->stats();

@@ -18,6 +18,7 @@
 
 #include "sylkcore/cluster/account_relay.hpp"
 #include "sylkcore/cluster/hub_bridge.hpp"
+#include "sylkcore/cluster/jetstream_chat_store.hpp"
 #include "sylkcore/cluster/kv_bucket.hpp"
 #include "sylkcore/cluster/nats_bus.hpp"
 #include "sylkcore/cluster/nats_connection.hpp"
@@ -54,6 +55,10 @@ public:
     // again (events sent meanwhile are lost); a node whose registry entry expired (killed, cut
     // off) has its members leave this node's rooms.
     void keepBridge();
+    // Purges the stored chat of rooms that ended here (HubBridge::purgeEnded), at most
+    // kPurgesPerTick per call (two NATS round trips each): the lease loop's last step.
+    void purgeEndedRooms();
+    static constexpr size_t kPurgesPerTick = 32;
 
     // --- Answers; thread-safe. Throw RequestError. ---
     // {"room", "node", "local", "ws_url", "sip_uri", "http_url"}; claims the room first if
@@ -103,6 +108,7 @@ private:
     std::unique_ptr<NatsConnection> connection_;
     // Declared after the connection: destroyed (stopped) before it.
     std::unique_ptr<NatsBus> bus_;
+    std::unique_ptr<JetStreamChatStore> chatStore_;  // before the bridge, which uses it
     std::unique_ptr<HubBridge> bridge_;
     std::unique_ptr<AccountRelay> accounts_;
     std::atomic<bool> resyncWanted_{false};  // set on libnats's thread, acted on by the lease loop

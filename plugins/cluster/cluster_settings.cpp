@@ -37,6 +37,7 @@ ClusterSettings ClusterSettings::read(const janus::PluginConfig& config) {
     settings.wsUrl = config.getString("ws_url", "");
     settings.sipUri = config.getString("sip_uri", "");
     settings.httpUrl = config.getString("http_url", "");
+    settings.chatHistory = config.getInt("chat_history", kDefaultChatHistory, 0, 10'000);
     return settings;
 }
 

@@ -69,6 +69,9 @@ void LeaseKeeper::tick() {
         if (std::find(hubRooms.begin(), hubRooms.end(), room) == hubRooms.end() && !node_.heldForJoiner(room))
             node_.release(room);
     }
+    // Last: a slow NATS must delay the chat purges of ended rooms, never the renewals above.
+    if (!stopping())
+        node_.purgeEndedRooms();
 }
 
 }  // namespace sylk::cluster

@@ -18,6 +18,7 @@ const std::string kClusterPrefix = std::string(HubBridge::kPlugin) + "/";
 constexpr char kEvents[] = "events";
 constexpr char kRoster[] = "roster";
 constexpr char kHistory[] = "history";
+constexpr char kChat[] = "chat";  // public chat: the chat store's subjects (JetStreamChatStore::kSubjects)
 // How long a chat's poster waits for the NATS server to confirm it has the chat.
 constexpr std::chrono::milliseconds kChatFlushTimeout{500};
 // A history answer leaves room for the envelope under the bus's limit.
@@ -43,6 +44,10 @@ const char* addresseeField(const std::string& kind) {
 std::string stringField(const Json& data, const char* key) {
     json_t* value = data.member(key);
     return json_is_string(value) ? json_string_value(value) : "";
+}
+
+bool isPublicChat(const hub::RoomEvent& event) {
+    return event.kind == hub::kind::Chat && stringField(event.data, "to").empty();
 }
 
 bool inHistory(const hub::Room& room, const std::string& messageId) {
@@ -94,7 +99,8 @@ struct HubBridge::RoomLink {
     std::shared_ptr<LocalListener> listener;
     hub::Subscription watch;
     std::unique_ptr<BusSubscription> subscription;
-    bool historyWanted = true;  // until the first answer with history in it
+    bool historyWanted = true;  // until the first answer with history in it (or the store's)
+    std::string lastChatId;     // the newest public chat seen in the room here
     // Other nodes' members as their last live joined/updated/left said, with that event's
     // number in its node's room: a roster answer taken before it (lower `through`) arrives
     // after it on another subscription and must neither bring a member back nor remove one
@@ -144,6 +150,20 @@ HubBridge::HubBridge(hub::Hub& hub, Bus& bus, std::string nodeId)
 }
 
 HubBridge::~HubBridge() { stop(); }
+
+void HubBridge::useChatStore(ChatStore* store, KeptRoom kept) {
+    std::lock_guard serial(startStop_);
+    std::lock_guard lock(mutex_);
+    chatStore_ = store;
+    kept_ = std::move(kept);
+}
+
+void HubBridge::noteChat(const std::string& roomId, const std::string& messageId) {
+    std::lock_guard lock(mutex_);
+    auto it = links_.find(roomId);
+    if (it != links_.end() && !messageId.empty())
+        it->second->lastChatId = messageId;
+}
 
 bool HubBridge::start() {
     std::lock_guard serial(startStop_);
@@ -236,10 +256,84 @@ void HubBridge::attach(hub::Room& room) {
         });
         links_.emplace(roomId, std::move(link));
     }
-    // Who is in the room elsewhere, and what was said there: the answers come to our inbox.
+    // Who is in the room elsewhere, and what was said there: the answers come to our inbox. The
+    // chat store holds what was said even where no node has the room open any more (its node
+    // died); only when it does not answer do the nodes that have the room open tell us.
     askRoster(roomId);
+    if (restoreStoredChat(room))
+        return;
     bus_.publishRequest(prefix + "." + kHistory, inbox_ + "." + kHistory + "." + RoomSubject::token(roomId),
                         BusCodec::encode(BusPayload{BusPayload::Type::HistoryRequest, nodeId_, {}, {}}));
+}
+
+// Under the hub's lock, before the opener gets the room: a joiner's history must hold the stored
+// chat. The store's wait bounds how long the hub stays locked when NATS is slow.
+bool HubBridge::restoreStoredChat(hub::Room& room) {
+    ChatStore* store;
+    {
+        std::lock_guard lock(mutex_);
+        store = chatStore_;
+    }
+    if (!store)
+        return false;
+    const std::string roomId = room.id();
+    ChatStore::Loaded loaded = store->load(RoomSubject::prefix(roomId) + "." + kChat);
+    if (!loaded.reachable)
+        return false;
+    std::set<std::string> known;  // a kept room's history restored from its file may hold some
+    for (const auto& event : room.history())
+        known.insert(stringField(event.data, "id"));
+    // The room ended here a moment ago and its purge has not run yet: what was said up to its
+    // last chat belongs to the room that ended, not to this one. Skipped, and the purge told
+    // where it ends, so it still runs while the room is open again.
+    size_t first = 0;
+    {
+        std::lock_guard lock(mutex_);
+        auto ended = endedRooms_.find(roomId);
+        for (size_t i = 0; ended != endedRooms_.end() && i < loaded.messages.size(); ++i) {
+            auto payload = BusCodec::decode(loaded.messages[i].payload, nullptr);
+            if (payload && !payload->events.empty() &&
+                stringField(payload->events.front().data, "id") == ended->second.lastChatId) {
+                ended->second.sequence = loaded.messages[i].sequence;
+                first = i + 1;
+            }
+        }
+    }
+    std::vector<hub::RoomEvent> events;
+    std::string lastId;
+    for (const auto& stored : std::vector<ChatStore::Stored>(loaded.messages.begin() + static_cast<std::ptrdiff_t>(first),
+                                                              loaded.messages.end())) {
+        std::string error;
+        auto payload = BusCodec::decode(stored.payload, &error);
+        if (!payload || payload->type != BusPayload::Type::Event || !isPublicChat(payload->events.front())) {
+            ++refused_;
+            SYLK_LOG(LOG_WARN, "cluster", "room %s: skipped stored chat #%llu: %s", roomId.c_str(),
+                     static_cast<unsigned long long>(stored.sequence), error.empty() ? "not a public chat" : error.c_str());
+            continue;
+        }
+        const hub::RoomEvent& said = payload->events.front();
+        lastId = stringField(said.data, "id");
+        if (!known.insert(lastId).second)
+            continue;
+        // This node's own earlier chat (a restart under the same id) is named like another node's:
+        // its members are gone, the history only shows who said it.
+        std::string member = payload->node == nodeId_ ? kClusterPrefix + nodeId_ + "/" + said.member
+                                                      : toLocal(payload->node, said.member);
+        events.push_back(hub::RoomEvent{roomId, said.kind, kPlugin, member, said.data, 0});
+    }
+    restored_ += events.size();
+    if (!events.empty())
+        SYLK_LOG(LOG_INFO, "cluster", "room %s: %zu chat message(s) read back from the chat store", roomId.c_str(),
+                 events.size());
+    room.restoreHistory(std::move(events));
+    std::lock_guard lock(mutex_);
+    auto it = links_.find(roomId);
+    if (it != links_.end()) {
+        it->second->historyWanted = false;  // the store has what any node could tell
+        if (!lastId.empty())
+            it->second->lastChatId = lastId;
+    }
+    return true;
 }
 
 void HubBridge::askRoster(const std::string& roomId) {
@@ -295,6 +389,56 @@ void HubBridge::detach(const std::string& roomId) {
             return;
         link = std::move(it->second);
         links_.erase(it);
+        // The room ended here: nobody this node knew of was in it. Its stored chat goes too
+        // (purgeEnded, outside the hub's lock), unless the room is kept (a persistent room's
+        // history outlives it, docs/decisions.md).
+        if (chatStore_ && !link->lastChatId.empty() && !(kept_ && kept_(roomId)))
+            endedRooms_[roomId] = Ended{link->lastChatId, 0};
+    }
+}
+
+void HubBridge::purgeEnded(size_t max) {
+    std::map<std::string, Ended> ended;
+    ChatStore* store;
+    {
+        std::lock_guard lock(mutex_);
+        while (!endedRooms_.empty() && ended.size() < max)
+            ended.insert(endedRooms_.extract(endedRooms_.begin()));
+        store = chatStore_;
+    }
+    if (!store)
+        return;
+    for (const auto& [roomId, entry] : ended) {
+        const std::string subject = RoomSubject::prefix(roomId) + "." + kChat;
+        const std::string& lastChatId = entry.lastChatId;
+        if (hub_.find(roomId)) {
+            // Open here again: only what the ended room said goes, when its read-back found it.
+            if (entry.sequence && store->purgeThrough(subject, entry.sequence)) {
+                ++purged_;
+                SYLK_LOG(LOG_INFO, "cluster", "room %s ended and began again: the old chat is purged", roomId.c_str());
+            }
+            continue;
+        }
+        ChatStore::Last last = store->last(subject);
+        if (!last.reachable) {
+            std::lock_guard lock(mutex_);
+            endedRooms_.emplace(roomId, entry);  // next tick
+            continue;
+        }
+        if (!last.message)
+            continue;  // nothing stored (another node purged it already)
+        auto payload = BusCodec::decode(last.message->payload, nullptr);
+        std::string newest = payload && !payload->events.empty() ? stringField(payload->events.front().data, "id") : "";
+        if (newest != lastChatId) {
+            // Said after the last chat we saw: the room lives on elsewhere (or began again).
+            SYLK_LOG(LOG_INFO, "cluster", "room %s ended here but has newer chat elsewhere: its stored chat stays",
+                     roomId.c_str());
+            continue;
+        }
+        if (store->purgeThrough(subject, last.message->sequence)) {
+            ++purged_;
+            SYLK_LOG(LOG_INFO, "cluster", "room %s ended: its stored chat is purged", roomId.c_str());
+        }
     }
 }
 
@@ -308,7 +452,9 @@ std::string HubBridge::toLocal(const std::string& fromNode, const std::string& m
     return kClusterPrefix + fromNode + "/" + memberId;
 }
 
-HubBridge::Stats HubBridge::stats() const { return Stats{published_.load(), applied_.load(), refused_.load()}; }
+HubBridge::Stats HubBridge::stats() const {
+    return Stats{published_.load(), applied_.load(), refused_.load(), stored_.load(), restored_.load(), purged_.load()};
+}
 
 void HubBridge::publishLocal(const std::string& subject, const hub::RoomEvent& event) {
     BusPayload payload{BusPayload::Type::Event, nodeId_, {event}, {}};
@@ -317,6 +463,24 @@ void HubBridge::publishLocal(const std::string& subject, const hub::RoomEvent& e
         SYLK_LOG(LOG_WARN, "cluster", "room %s: a '%s' event of %zu bytes is over the bus limit; other nodes miss it",
                  event.room.c_str(), event.kind.c_str(), text.size());
         return;
+    }
+    if (isPublicChat(event)) {
+        noteChat(event.room, stringField(event.data, "id"));
+        ChatStore* store;
+        {
+            std::lock_guard lock(mutex_);
+            store = chatStore_;
+        }
+        // One publish on the room's chat subject: the other nodes with the room get it like any
+        // event, and the stream keeps it; its acknowledgement (the server stored the chat)
+        // comes before the poster acknowledges the chat to its sender.
+        if (store && store->append(RoomSubject::prefix(event.room) + "." + kChat, text, stringField(event.data, "id"))) {
+            ++published_;
+            ++stored_;
+            return;
+        }
+        // Not stored (no stream yet, NATS slow or away): on the bus as without a store. A copy
+        // the stream did take after all arrives twice elsewhere and is kept once (its id).
     }
     if (!bus_.publish(subject, text))
         return;
@@ -344,7 +508,7 @@ std::optional<BusPayload> HubBridge::decode(const BusMessage& message, BusPayloa
 
 void HubBridge::onRoomMessage(const std::string& roomId, const BusMessage& message) {
     const std::string what = lastToken(message.subject);
-    if (what == kEvents) {
+    if (what == kEvents || what == kChat) {
         auto payload = decode(message, BusPayload::Type::Event);
         if (payload && payload->node != nodeId_)  // our own, echoed by the server
             applyEvent(roomId, payload->node, payload->events.front());
@@ -463,8 +627,10 @@ void HubBridge::applyEvent(const std::string& roomId, const std::string& node, c
         room.reset();
         hub_.closeIfIdle(roomId);  // the last member of another node went and nobody here uses it
     } else if (event.kind == hub::kind::Chat && inHistory(*room, stringField(event.data, "id"))) {
-        // Sent just before this node opened the room: the history answer brought it already.
+        // Sent just before this node opened the room: the history answer (or the store) brought it already.
     } else {
+        if (isPublicChat(event))
+            noteChat(roomId, stringField(event.data, "id"));
         room->post(event.kind, kPlugin, member, mapData(node, event));
     }
 }
@@ -541,6 +707,7 @@ void HubBridge::applyHistory(const std::string& roomId, const BusPayload& histor
         if (known.count(stringField(event.data, "id")))
             continue;
         ++applied_;
+        noteChat(roomId, stringField(event.data, "id"));
         room->post(event.kind, kPlugin, toLocal(history.node, event.member), mapData(history.node, event));
     }
 }

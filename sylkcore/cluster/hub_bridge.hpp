@@ -4,7 +4,9 @@
 // For every room the hub opens, the bridge watches the room (without keeping it open) and
 // subscribes to sylk.room.<token>.*: it publishes the room's local events on .events, re-posts
 // other nodes' events into the room with plugin janus.plugin.sylk.cluster, answers .roster and
-// .history requests, and asks both when the room opens. Members of other nodes appear here as
+// .history requests, and asks both when the room opens. With a ChatStore (useChatStore), a
+// room's public chat goes on sylk.room.<token>.chat into the store before its poster returns,
+// is read back from it when the hub opens the room, and is purged from it when the room ends. Members of other nodes appear here as
 // "janus.plugin.sylk.cluster/<node>/<their id>"; ids of this node's members coming back in that
 // form are mapped back to the plain id. Events of plugin janus.plugin.sylk.cluster are never
 // published: nothing loops.
@@ -12,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,6 +27,7 @@
 #include "../hub/hub.hpp"
 #include "bus.hpp"
 #include "bus_payload.hpp"
+#include "chat_store.hpp"
 #include "handler_gate.hpp"
 
 namespace sylk::cluster {
@@ -40,6 +44,13 @@ public:
     ~HubBridge();  // stop()
     HubBridge(const HubBridge&) = delete;
     HubBridge& operator=(const HubBridge&) = delete;
+
+    // Keeps public room chat in `store` (which must outlive the bridge): stored before the
+    // poster's post() returns, read back when the hub opens a room, purged when a room that is
+    // not `kept` ends here (see purgeEnded). Before start(); without it chat lives in the nodes'
+    // memory only, as on a single node.
+    using KeptRoom = std::function<bool(const std::string& roomId)>;
+    void useChatStore(ChatStore* store, KeptRoom kept);
 
     // Starts bridging the rooms open now and every room opened later. Thread-safe; a second
     // call does nothing. false (logged) if the bus refused the bridge's subscriptions.
@@ -67,6 +78,13 @@ public:
     // `roster_refresh_ms`.
     size_t refreshRosters(size_t count);
     size_t openRooms() const;
+    // Purges from the chat store the chat of rooms that ended here (the hub forgot them: nobody
+    // on any node was in them, as far as this node knew) and are not kept, up to the last chat
+    // this node saw in them: a chat stored since (the room began again elsewhere) stays. The
+    // lease loop calls it each tick, since the hub forgets a room under its lock, where no
+    // NATS call may wait. A room open here again is left alone. At most `max` rooms per call;
+    // the others wait for the next.
+    void purgeEnded(size_t max = SIZE_MAX);
 
     const std::string& nodeId() const { return nodeId_; }
     // A member id from `fromNode`'s hub as this hub names it.
@@ -76,6 +94,9 @@ public:
         uint64_t published = 0;  // local events sent on the bus
         uint64_t applied = 0;    // other nodes' events posted here (history included)
         uint64_t refused = 0;    // bus messages dropped as malformed
+        uint64_t stored = 0;     // public chats the chat store acknowledged
+        uint64_t restored = 0;   // chats read back from the store into rooms opened here
+        uint64_t purged = 0;     // ended rooms whose stored chat was purged
     };
     Stats stats() const;
 
@@ -101,6 +122,10 @@ private:
     std::optional<std::pair<uint64_t, bool>> lastSeen(const std::string& roomId, const std::string& memberId) const;
     void removeMembers(const std::string& roomId, const std::string& idPrefix);
     Json mapData(const std::string& fromNode, const hub::RoomEvent& event) const;
+    // Reads the room's stored chat into it (under the hub's lock, from attach); false when the
+    // store did not answer (the bridge asks the other nodes for history then).
+    bool restoreStoredChat(hub::Room& room);
+    void noteChat(const std::string& roomId, const std::string& messageId);
 
     hub::Hub& hub_;
     Bus& bus_;
@@ -118,10 +143,22 @@ private:
     mutable std::mutex mutex_;  // links_; never held while calling the hub
     std::map<std::string, std::unique_ptr<RoomLink>> links_;
     std::string refreshCursor_;  // the last room refreshRosters asked (links_ is ordered)
+    ChatStore* chatStore_ = nullptr;
+    KeptRoom kept_;
+    // Rooms that ended here, to purge: the last chat id seen in each, and that chat's stream
+    // sequence once known (the room opened here again before the purge and read it back).
+    struct Ended {
+        std::string lastChatId;
+        uint64_t sequence = 0;
+    };
+    std::map<std::string, Ended> endedRooms_;
 
     std::atomic<uint64_t> published_{0};
     std::atomic<uint64_t> applied_{0};
     std::atomic<uint64_t> refused_{0};
+    std::atomic<uint64_t> stored_{0};
+    std::atomic<uint64_t> restored_{0};
+    std::atomic<uint64_t> purged_{0};
 };
 
 }  // namespace sylk::cluster

@@ -129,6 +129,17 @@ bool Room::attachHistory(std::vector<RoomEvent> restored, HistoryRecorder record
     return true;
 }
 
+void Room::restoreHistory(std::vector<RoomEvent> events) {
+    std::lock_guard lock(mutex_);
+    for (auto& event : events) {
+        event.room = id_;
+        event.sequence = ++sequence_;
+        history_.push_back(std::move(event));
+    }
+    while (history_.size() > kMaxHistory)
+        history_.pop_front();
+}
+
 namespace {
 
 // Only valid public messages are history: a private one must never be replayed to others, and

@@ -73,6 +73,12 @@ public:
     // already has a recorder.
     using HistoryRecorder = std::function<void(const RoomEvent& event, size_t historyLength)>;
     bool attachHistory(std::vector<RoomEvent> restored, HistoryRecorder recorder);
+    // A cluster node that opens a room puts the chat the shared store kept for it (the cluster's
+    // JetStream stream, docs/cluster.md) after what the room holds: each event is numbered as if
+    // posted now, but nobody is told and the recorder does not get it (it was said before, on a
+    // node that recorded it). Like restored history, not cut to historyLength() until the next
+    // post, so a plugin that raises the length after the room opened still replays all of it.
+    void restoreHistory(std::vector<RoomEvent> events);
 
     // Listeners are held weakly: a listener that is gone is skipped and dropped.
     [[nodiscard]] Subscription subscribe(const std::shared_ptr<RoomListener>& listener);

@@ -266,6 +266,40 @@ static void history_length_is_the_largest_asked(void**) {
     assert_int_equal(hub.open("r")->history().size(), 0);
 }
 
+// A cluster node puts a room's stored chat after what the room holds (restoreHistory): numbered
+// in order, told to no listener, given to no recorder, and not cut to the history length until
+// the next post (a plugin raises the length after the room opened).
+static void restored_history_is_numbered_and_told_to_nobody(void**) {
+    Hub hub;
+    std::vector<std::string> recorded;
+    auto room = hub.open("r");
+    assert_true(room->attachHistory({}, [&](const RoomEvent& event, size_t) { recorded.push_back(readChat(event).text); }));
+    auto listener = std::make_shared<Recorder>();
+    auto subscription = room->subscribe(listener);
+    post_chat(*room, "before");
+    std::vector<RoomEvent> stored;
+    for (int i = 0; i < 60; ++i) {
+        std::string text = "stored" + std::to_string(i);
+        stored.push_back(RoomEvent{"elsewhere", kind::Chat, "janus.plugin.sylk.cluster", "janus.plugin.sylk.cluster/a/x",
+                                   chat(ChatMessage{"id" + std::to_string(i), "Ann", "", "text/plain", text, 1, "", ""}).data, 0});
+    }
+    room->restoreHistory(stored);
+    auto history = room->historySnapshot();
+    assert_int_equal(history.events.size(), 61);  // over kDefaultHistory (50): not cut yet
+    assert_string_equal(readChat(history.events[0]).text.c_str(), "before");
+    assert_string_equal(readChat(history.events[60]).text.c_str(), "stored59");
+    assert_string_equal(history.events[60].room.c_str(), "r");
+    for (size_t i = 1; i < history.events.size(); ++i)
+        assert_true(history.events[i].sequence == history.events[i - 1].sequence + 1);
+    assert_int_equal(history.through, history.events.back().sequence);
+    assert_int_equal(listener->events.size(), 1);  // "before" only
+    assert_int_equal(recorded.size(), 1);
+    room->keepHistory(100);
+    post_chat(*room, "after");
+    assert_int_equal(room->history().size(), 62);
+    assert_true(room->history().back().sequence == history.through + 1);
+}
+
 // Whoever keeps rooms beyond memory hears of each room once when the hub makes it and once when
 // it forgets it, whichever holder let go last; a restored history comes before what is posted
 // next, and the recorder gets each public message in order, private ones never.
@@ -338,6 +372,7 @@ int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(join_post_leave_reach_listeners_in_order),
         cmocka_unit_test(lifecycle_and_history_recorder),
+        cmocka_unit_test(restored_history_is_numbered_and_told_to_nobody),
         cmocka_unit_test(added_watchers_and_watching_listeners),
         cmocka_unit_test(subscription_ends_delivery),
         cmocka_unit_test(rooms_are_shared_and_closed_when_idle),
