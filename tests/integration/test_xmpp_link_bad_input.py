@@ -11,10 +11,14 @@ seen by a web user of the video room (ApiWebUser).
   not-acceptable) and keeps the link.
 - The link drops in the middle of a join (the join presence, then the server closes): the
   occupant does not stay in the hub room or in the plugin's rooms, and the same join over the
-  new link is taken (self-presence 110, no 409 from a leftover)."""
+  new link is taken (self-presence 110, no 409 from a leftover).
+- The server ends the stream cleanly right after an occupant's messages: every one of them
+  reaches the room (no stanza lost that the server sent) before the occupant leaves.
+- Handshakes refused in a row: the attempts come with the documented doubling backoff, capped."""
 import asyncio
 import json
 import re
+import time
 
 from conftest import run
 from harness.component_server import ComponentServer
@@ -219,4 +223,95 @@ def test_the_link_dropping_mid_join_leaves_no_occupant(janus, prosody):
             await server.close()
 
     run(body(), timeout=60)
+    assert janus.alive()
+
+
+def test_every_stanza_before_the_server_closes_the_stream_is_taken(janus, prosody):
+    """No stanza lost that the server sent: an occupant's 20 groupchat messages and the end of the
+    stream in one write reach the web user, all, once, in order, before the occupant leaves with
+    the link."""
+    muc_domain = prosody.muc_domain
+    name = "closing"
+    room = "%s@%s" % (name, muc_domain)
+    go = asyncio.Event()
+    count = 20
+
+    async def script(domain, index, reader, writer):
+        if domain != muc_domain or index != 0:
+            return
+        await go.wait()
+        writer.write(("<presence from='dave@localhost/r' to='%s/Dave'><x xmlns='%s'/></presence>"
+                      % (room, MUC_NS)).encode())
+        joined = bytearray()
+        await read_into(reader, joined, stop_on=b"code='110'")
+        writer.write(("".join("<message from='dave@localhost/r' to='%s' type='groupchat' id='c%d'><body>last words %d"
+                              "</body></message>" % (room, i, i) for i in range(count))
+                      + "</stream:stream>").encode())
+        await writer.drain()
+        writer.write_eof()  # a clean close: everything written before it is the plugin's
+        await read_into(reader, bytearray())
+
+    async def body():
+        server = await ComponentServer(SERVER_PORT, script).start()
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        wendy = await ApiWebUser.join(janus.ws_url, name, "Wendy")
+        try:
+            before = await until(admin, lambda s: s["muc"]["link"]["connected"])
+            go.set()
+            await until(admin, lambda s: s["muc"]["link"]["connects"] > before["muc"]["link"]["connects"]
+                        and s["muc"]["link"]["connected"])
+            await wendy.wait(lambda: [a for a in wendy.attendee_events() if a["display"] == "Dave" and not a["present"]],
+                             15, "Dave leaving with the link")
+            texts = [m["text"] for m in wendy.messages(lambda m: m["text"].startswith("last words"))]
+            assert texts == ["last words %d" % i for i in range(count)], texts
+        finally:
+            await wendy.close()
+            await admin.close()
+            await server.close()
+
+    run(body(), timeout=60)
+    assert janus.alive()
+
+
+def test_refused_handshakes_are_retried_with_a_doubling_backoff(janus, prosody):
+    """Reconnects with backoff (reconnect_min_ms 100 doubling to reconnect_max_ms 500 here): the
+    server drops a working link, then refuses the next six handshakes (not-authorized, as for a
+    wrong secret); the attempts come 0.1, 0.2, 0.4 s apart, then every 0.5 s, and the seventh
+    is taken."""
+    muc_domain = prosody.muc_domain
+    refusals = 6
+    dropped = {}
+    drop = asyncio.Event()
+
+    async def script(domain, index, reader, writer):
+        if domain == muc_domain and index == 0:
+            await drop.wait()
+            dropped["at"] = time.monotonic()
+            writer.write(b"</stream:stream>")
+            writer.close()
+
+    async def body():
+        server = await ComponentServer(SERVER_PORT, script,
+                                       refuse=lambda domain, attempt: domain == muc_domain and 1 <= attempt <= refusals
+                                       ).start()
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        try:
+            before = await until(admin, lambda s: s["muc"]["link"]["connected"])  # its backoff is reset
+            drop.set()
+            await until(admin, lambda s: s["muc"]["link"]["connects"] > before["muc"]["link"]["connects"]
+                        and s["muc"]["link"]["connected"], timeout=30)
+            times = [dropped["at"]] + [t for d, t in server.attempts if d == muc_domain][1:]
+            return [b - a for a, b in zip(times, times[1:])]
+        finally:
+            await admin.close()
+            await server.close()
+
+    gaps = run(body(), timeout=60)
+    print("gaps between attempts (s):", ["%.3f" % g for g in gaps])
+    assert len(gaps) == refusals + 1, gaps
+    # timers never fire early: lower bounds are exact (a little slack for clock reading)
+    for gap, least in zip(gaps, (0.1, 0.2, 0.4, 0.5, 0.5, 0.5, 0.5)):
+        assert gap >= least - 0.02, (gaps, least)
+    # and the doubling stops at the maximum (uncapped it would be 0.8, 1.6, 3.2 s)
+    assert sorted(gaps[3:])[len(gaps[3:]) // 2] <= 0.9, gaps
     assert janus.alive()

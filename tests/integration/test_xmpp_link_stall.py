@@ -3,15 +3,15 @@ server does not take wait in the plugin (BufferedTcpConnection), and the link is
 made again when the server reads nothing for link_stall_ms, even while the backlog is far below
 link_backlog_kb (test_xmpp_link_backlog.py has the backlog bound); a server that reads slowly,
 but reads, keeps its link and gets every reply, in order. The server is the test's own XEP-0114
-endpoint (as in test_xmpp_link_backlog.py): the rooms' link gets a burst of disco#info requests,
+endpoint (harness/component_server.py): the rooms' link gets a burst of disco#info requests,
 and then the server reads nothing (first test) or reads in short bursts with pauses shorter than
 link_stall_ms (second test)."""
 import asyncio
 import json
 import re
-import socket
 
 from conftest import run
+from harness.component_server import ComponentServer
 from harness.janus_api import Admin
 
 SERVER_PORT = 5350  # the test's server, beside the module's Prosody (5347), in the test's namespace
@@ -20,7 +20,6 @@ STALL_MS = 2000
 XMPP = {"server_port": SERVER_PORT, "reconnect_min_ms": 100, "reconnect_max_ms": 500,
         "link_backlog_kb": BACKLOG_KB, "link_stall_ms": STALL_MS}
 PLUGIN = "janus.plugin.sylk.xmpp"
-STREAM_NS = "http://etherx.jabber.org/streams"
 
 
 def requests(domain, count, prefix):
@@ -29,60 +28,37 @@ def requests(domain, count, prefix):
                    for i in range(count))
 
 
-class ComponentServer:
-    """XEP-0114 accept side. The first link of `domain` gets `self.requests` once flood is set,
-    then `reading(reader)` decides how it is read; every other link is read and dropped."""
+class FloodedLink:
+    """The test's server (harness/component_server.py, a small receive window): the first link of
+    `domain` gets `self.requests` once flood is set, then `reading(reader)` decides how it is read;
+    every other link is read and dropped."""
 
     def __init__(self, domain, reading):
         self.domain = domain
         self.reading = reading
         self.requests = ""
-        self.links = []
         self.flood = asyncio.Event()
         self.sent = asyncio.Event()
-        self.server = None
-        self.tasks = set()
+        self.server = ComponentServer(SERVER_PORT, self._script, receive_buffer=4096)
+
+    @property
+    def links(self):
+        return self.server.links
 
     async def start(self):
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # inherited: a small window
-        listener.bind(("127.0.0.1", SERVER_PORT))
-        listener.listen(8)
-        self.server = await asyncio.start_server(self._link, sock=listener)
+        await self.server.start()
 
-    async def _link(self, reader, writer):
-        self.tasks.add(asyncio.current_task())
-        try:
-            buffer = b""
-            while not re.search(rb"<stream:stream[^>]*>", buffer):
-                buffer += await reader.read(4096)
-            domain = re.search(rb"to=['\"]([^'\"]+)['\"]", buffer).group(1).decode()
-            writer.write(("<?xml version='1.0'?><stream:stream xmlns:stream='%s' xmlns='jabber:component:accept' "
-                          "from='%s' id='s%d'>" % (STREAM_NS, domain, len(self.links))).encode())
-            while b"</handshake>" not in buffer:
-                buffer += await reader.read(4096)
-            writer.write(b"<handshake/>")
-            first = domain == self.domain and domain not in self.links
-            self.links.append(domain)
-            if first:
-                await self.flood.wait()
-                writer.write(self.requests.encode())
-                await writer.drain()  # the plugin reads all of them (it answers while it reads)
-                self.sent.set()
-                await self.reading(reader)
-            while await reader.read(65536):
-                pass
-        except (ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
+    async def _script(self, domain, index, reader, writer):
+        if domain != self.domain or index != 0:
+            return
+        await self.flood.wait()
+        writer.write(self.requests.encode())
+        await writer.drain()  # the plugin reads all of them (it answers while it reads)
+        self.sent.set()
+        await self.reading(reader)
 
     async def close(self):
-        self.server.close()
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.server.close()
 
 
 async def status(admin, timeout=3):
@@ -110,7 +86,7 @@ def test_a_server_that_reads_nothing_loses_the_link_after_link_stall_ms(janus, p
         await asyncio.Event().wait()
 
     async def body():
-        server = ComponentServer(muc_domain, read_nothing)
+        server = FloodedLink(muc_domain, read_nothing)
         await server.start()
         admin = await Admin.open(janus.admin_url, janus.admin_secret)
         try:
@@ -179,7 +155,7 @@ def test_a_server_that_reads_slowly_keeps_the_link_and_gets_every_reply(janus, p
             await asyncio.sleep(STALL_MS / 4000)
 
     async def body():
-        server = ComponentServer(muc_domain, read_slowly)
+        server = FloodedLink(muc_domain, read_slowly)
         await server.start()
         admin = await Admin.open(janus.admin_url, janus.admin_secret)
         try:
