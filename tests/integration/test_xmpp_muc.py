@@ -405,6 +405,14 @@ def test_disco_lists_the_service_and_the_active_rooms(janus, prosody):
             # the SIP users' domain is connected and answers disco too
             sip_info = await alice.disco_info(prosody.sip_domain)
             assert sip_info.type == "result", sip_info
+            # a room is listed while it has members: once Wendy leaves, it is not
+            await wendy.close()
+            wendy = None
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + DELIVERY_S
+            while room_jid(prosody, name) in disco_item_jids(await alice.disco_items(prosody.muc_domain)):
+                assert loop.time() < deadline, "an empty room is still listed"
+                await asyncio.sleep(0.2)
         finally:
             await close_all(wendy, alice)
     run(body())
