@@ -118,7 +118,7 @@ void ConferenceFocus::onTick() {
     for (const auto& [room, order] : kicks)
         kickCall(room, order);
     for (const auto& chat : chats)
-        deliverChat(chat.room, chat.member, chat.display, chat.text, chat.senderUri);
+        deliverChat(chat);
     for (const auto& change : pathChanges)
         repathChat(change);
     retryRepaths();

@@ -193,10 +193,12 @@ private:
     // Room chat from another participant, queued by the hub listener for the SIP thread.
     // senderUri: the sender's own address (its hub member's uri, e.g. an IRC user's
     // sip:<nick>@<server>); empty: a phone's call URI, else one made from the member id.
-    void queueChat(const std::string& room, const std::string& member, const std::string& display,
-                   const std::string& text, const std::string& senderUri);
-    void deliverChat(const std::string& room, const std::string& member, const std::string& display,
-                     const std::string& text, const std::string& senderUri);
+    struct QueuedChat {
+        std::string room, member, display, text, senderUri;
+        std::string to;  // a private message's recipient (a phone's member id); empty: the room
+    };
+    void queueChat(QueuedChat chat);
+    void deliverChat(const QueuedChat& chat);
     // A moderator muted (or unmuted) a phone of the room, through the hub or the audio mixer: the
     // roster changed; each phone of the room whose mute by a moderator changed gets a MESSAGE
     // from the room saying so (it has no other way to learn it). On the SIP thread, per change.
@@ -226,9 +228,6 @@ private:
     std::map<std::string, Watch> watches_;                            // SIP thread only
     std::mutex changedMutex_;
     std::set<std::string> changed_;  // rooms whose roster changed, from any thread
-    struct QueuedChat {
-        std::string room, member, display, text, senderUri;
-    };
     std::vector<QueuedChat> chats_;  // under changedMutex_
     std::vector<hub::MsrpPathChange> pathChanges_;  // chat sessions the msrp plugin moved, under changedMutex_
     std::vector<std::pair<nua_handle_s*, int64_t>> repathRetries_;  // (call, when to re-INVITE again), SIP thread only

@@ -68,15 +68,18 @@ void ConferenceFocus::onMessage(nua_handle_s* handle, const sip_s* sip) {
     nua_respond(handle, 200, sip_200_OK, NUTAG_WITH_THIS(stack_.nua()), TAG_END());
 }
 
-void ConferenceFocus::queueChat(const std::string& room, const std::string& member, const std::string& display,
-                                const std::string& text, const std::string& senderUri) {
+void ConferenceFocus::queueChat(QueuedChat chat) {
     std::lock_guard lock(changedMutex_);
     if (chats_.size() < 1000)  // a stalled SIP thread must not grow this without bound
-        chats_.push_back({room, member, display, text, senderUri});
+        chats_.push_back(std::move(chat));
 }
 
-void ConferenceFocus::deliverChat(const std::string& room, const std::string& member, const std::string& display,
-                                  const std::string& text, const std::string& senderUri) {
+void ConferenceFocus::deliverChat(const QueuedChat& chat) {
+    const std::string& room = chat.room;
+    const std::string& member = chat.member;
+    const std::string& display = chat.display;
+    const std::string& text = chat.text;
+    const std::string& senderUri = chat.senderUri;
     std::string name;
     for (char c : display) {
         if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20)
@@ -90,6 +93,8 @@ void ConferenceFocus::deliverChat(const std::string& room, const std::string& me
     for (const auto& [handle, call] : calls_) {
         if (call.room != room || call.memberId == member)
             continue;  // not in this room, or the phone's own message coming back
+        if (!chat.to.empty() && call.memberId != chat.to)
+            continue;  // a private message: for its recipient only
         if (!call.audio || !call.chatSession.empty())
             continue;  // its chat is an MSRP session: the msrp plugin delivers the room's chat there
         cpim::CpimMessage message;

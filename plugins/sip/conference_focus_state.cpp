@@ -59,10 +59,11 @@ struct ConferenceFocus::Watcher : hub::RoomListener {
                 focus.markChanged(room);  // conference-info lists the room's files
             } else if (event.kind == hub::kind::Chat) {
                 hub::ChatMessage message = hub::readChat(event);
-                // Phones get the room's plain-text messages; private ones are for their recipient.
-                if (!message.isPrivate() && message.contentType.rfind("text/plain", 0) == 0)
-                    focus.queueChat(room, event.member, message.senderName(event), message.text,
-                                    senderUri(event, message));
+                // Phones get the room's plain-text messages; a private one goes to its recipient
+                // alone (deliverChat finds it among the calls, or nobody here has it).
+                if (message.contentType.rfind("text/plain", 0) == 0)
+                    focus.queueChat({room, event.member, message.senderName(event), message.text,
+                                     senderUri(event, message), message.to});
             } else if (event.kind == hub::kind::MsrpPath) {
                 focus.queuePathChange(hub::readMsrpPath(event));
             } else if (event.kind == hub::kind::Kick) {

@@ -401,6 +401,8 @@ Json Gateway::status() const {
         .set("calls_transcoded", static_cast<json_int_t>(callsTranscoded_.load()))
         .set("rtp_legs", static_cast<json_int_t>(receiver_.size()));
     json.set("kept_registrations", keptCount_.load()).set("kept_registered", keptRegistered_.load());
+    json.set("held_xmpp_invites", heldXmppCount_.load())
+        .set("held_xmpp_expired", static_cast<json_int_t>(heldXmppExpired_.load()));
     return json;
 }
 

@@ -397,6 +397,9 @@ private:
         int64_t deadlineUs = 0;
     };
     std::deque<HeldXmppInvite> heldXmppInvites_;
+    // heldXmppInvites_'s size and the INVITEs it answered 480, for status() (another thread).
+    std::atomic<int> heldXmppCount_{0};
+    std::atomic<uint64_t> heldXmppExpired_{0};
     bool holdXmppInvite(nua_handle_s* handle, int listener);
     bool isHeldXmppInvite(nua_handle_s* handle) const;
     // A CANCEL or the end of a held INVITE: dropped; true when handle was one.

@@ -67,6 +67,7 @@ bool Gateway::holdXmppInvite(nua_handle_s* handle, int listener) {
     held.request = std::shared_ptr<msg_s>(msg_ref_create(current), msg_destroy);
     held.deadlineUs = g_get_monotonic_time() + static_cast<int64_t>(kHeldXmppInviteSeconds) * G_USEC_PER_SEC;
     heldXmppInvites_.push_back(std::move(held));
+    heldXmppCount_ = static_cast<int>(heldXmppInvites_.size());
     SYLK_LOG(LOG_VERB, gateway_detail::kPackage, "an INVITE to an XMPP user waits for the xmpp plugin's next handle (%zu waiting)",
              heldXmppInvites_.size());
     return true;
@@ -87,6 +88,7 @@ bool Gateway::onHeldXmppEvent(int event, nua_handle_s* handle, const void* tags)
         tl_gets(static_cast<const tagi_t*>(tags), NUTAG_CALLSTATE_REF(state), TAG_END());
     if (event == nua_i_cancel || state == nua_callstate_terminated) {  // Sofia answered 487 itself
         heldXmppInvites_.erase(held);
+        heldXmppCount_ = static_cast<int>(heldXmppInvites_.size());
         stack_.retire(handle, 5);
     }
     return true;
@@ -107,6 +109,7 @@ void Gateway::deliverHeldXmppInvites() {
     while (!heldXmppInvites_.empty() && xmppSessionWaiting()) {
         HeldXmppInvite held = std::move(heldXmppInvites_.front());
         heldXmppInvites_.pop_front();
+        heldXmppCount_ = static_cast<int>(heldXmppInvites_.size());
         deliverInvite(held.handle, sip_object(held.request.get()), held.listener, false);
     }
 }
@@ -116,6 +119,8 @@ void Gateway::expireHeldXmppInvites() {
     while (!heldXmppInvites_.empty() && heldXmppInvites_.front().deadlineUs <= now) {
         HeldXmppInvite held = std::move(heldXmppInvites_.front());
         heldXmppInvites_.pop_front();
+        heldXmppCount_ = static_cast<int>(heldXmppInvites_.size());
+        ++heldXmppExpired_;
         SYLK_LOG(LOG_WARN, gateway_detail::kPackage, "an INVITE to an XMPP user had no handle within %d s: 480", kHeldXmppInviteSeconds);
         nua_respond(held.handle, 480, sip_480_Temporarily_unavailable,
                     SIPTAG_WARNING_STR("399 sylk \"the XMPP gateway is not ready\""), TAG_END());

@@ -63,7 +63,7 @@ void ComponentLink::attempt() {
                                                     ++stanzasIn_;
                                                     listener_.onStanza(stanza);
                                                 },
-                                                settings_.maxBacklog, std::move(hooks));
+                                                settings_.maxBacklog, settings_.maxStanza, std::move(hooks));
     stream_->registerConnectionListener(this);
     stream_->logInstance().registerLogHandler(gloox::LogLevelWarning, gloox::LogAreaAll, this);
     // A blocking TCP connect: the server is local (loopback) by design, so this is immediate.
@@ -186,8 +186,14 @@ void ComponentLink::lost(const std::string& reason) {
             link->attempt();
     });
     backoff_ = std::min(backoff_ * 2, settings_.backoffMax);
+    // On a later turn too: lost() may run inside the listener's own work (a send that fails
+    // while a room answers a join), and the services tear their rooms down in onLinkDown. The
+    // next attempt cannot connect before it runs (it waits for the backoff and the handshake).
     if (wasConnected)
-        listener_.onLinkDown();
+        thread_.post([weak] {
+            if (auto link = weak.lock())
+                link->listener_.onLinkDown();
+        });
 }
 
 void ComponentLink::teardown() {

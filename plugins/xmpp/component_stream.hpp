@@ -21,8 +21,10 @@ public:
     using StanzaSink = std::function<void(const gloox::Tag&)>;
 
     // Its writes never block (BufferedTcpConnection): maxBacklog and hooks are the connection's.
+    // More than maxStanza bytes read without a stanza completing drops the link (hooks.stuck):
+    // gloox's parser would otherwise grow one stanza for as long as the server sends it.
     ComponentStream(const std::string& host, int port, const std::string& domain, const std::string& secret,
-                    StanzaSink sink, size_t maxBacklog, BufferedTcpConnection::Hooks hooks);
+                    StanzaSink sink, size_t maxBacklog, size_t maxStanza, BufferedTcpConnection::Hooks hooks);
 
     // Writes stanzas already serialised (a room's fan-out: N copies in one buffer) to the
     // server in one send, where send(Tag*) serialises and writes each stanza on its own.
@@ -34,11 +36,18 @@ public:
     bool flush() { return connection_->flush(); }
     size_t backlog() const { return connection_->backlog(); }
 
+    void handleReceivedData(const gloox::ConnectionBase* connection, const std::string& data) override;
+
 protected:
     bool handleNormalNode(gloox::Tag* tag) override;
 
 private:
     StanzaSink sink_;
+    std::function<void(const std::string&)> lost_;  // hooks.stuck
+    size_t maxStanza_;
+    size_t unfinished_ = 0;    // bytes read since the last stanza completed (one read more at most)
+    bool completed_ = false;   // a stanza completed in the data being parsed
+    bool oversized_ = false;   // the bound was crossed: nothing more is parsed
     BufferedTcpConnection* connection_;  // owned by gloox's ClientBase (setConnectionImpl)
 };
 

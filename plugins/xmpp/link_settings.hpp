@@ -17,6 +17,7 @@ struct LinkSettings {
     std::chrono::milliseconds handshakeTimeout{10000};
     size_t maxBacklog = 8 * 1024 * 1024;  // bytes waiting for a server that does not read
     std::chrono::milliseconds stall{30000};  // how long they may wait with nothing read
+    size_t maxStanza = 1024 * 1024;  // bytes of one incoming stanza (ComponentStream)
 };
 
 }  // namespace sylk::xmpp

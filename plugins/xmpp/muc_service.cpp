@@ -26,6 +26,7 @@ MucService::MucService(net::StackThread& thread, const XmppSettings& settings, M
     link.backoffMax = settings.backoffMax;
     link.maxBacklog = settings.linkBacklogBytes;
     link.stall = settings.linkStall;
+    link.maxStanza = settings.linkStanzaBytes;
     link_ = std::make_shared<ComponentLink>(thread, link, *this);
     jingle_ = std::make_unique<JingleService>(thread, settings, *link_);
 }

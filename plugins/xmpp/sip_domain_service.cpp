@@ -50,6 +50,7 @@ SipDomainService::SipDomainService(net::StackThread& thread, const XmppSettings&
     link.backoffMax = settings.backoffMax;
     link.maxBacklog = settings.linkBacklogBytes;
     link.stall = settings.linkStall;
+    link.maxStanza = settings.linkStanzaBytes;
     link_ = std::make_shared<ComponentLink>(thread, link, *this);
     jingle_ = std::make_unique<JingleService>(thread, settings, *link_, JingleTarget::SipUsers);
 }

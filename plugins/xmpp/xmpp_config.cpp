@@ -58,6 +58,7 @@ XmppSettings readSettings(const janus::PluginConfig& config) {
     settings.backoffMax = std::chrono::milliseconds(config.getInt("reconnect_max_ms", 30000, 10, 3600000));
     settings.linkBacklogBytes = static_cast<size_t>(config.getInt("link_backlog_kb", 8192, 64, 1024 * 1024)) * 1024;
     settings.linkStall = std::chrono::milliseconds(config.getInt("link_stall_ms", 30000, 100, 600000));
+    settings.linkStanzaBytes = static_cast<size_t>(config.getInt("link_stanza_kb", 1024, 64, 65536)) * 1024;
     settings.moderators = moderatorList(config.getString("moderators", ""));
     if (settings.backoffMax < settings.backoffMin)
         throw std::invalid_argument("reconnect_max_ms must not be below reconnect_min_ms");

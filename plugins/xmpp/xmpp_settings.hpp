@@ -28,6 +28,9 @@ struct XmppSettings {
     // again (buffered_tcp_connection.hpp).
     size_t linkBacklogBytes = 8 * 1024 * 1024;
     std::chrono::milliseconds linkStall{30000};
+    // The most bytes of one stanza (or of what the server sends before closing it) the plugin
+    // reads: beyond it the link is dropped, so a server cannot make it hold without bound.
+    size_t linkStanzaBytes = 1024 * 1024;
     // Bare JIDs whose occupants moderate every room (role moderator: may kick). Other members
     // moderate as their own plugin says (hub::Member::moderator).
     std::set<std::string> moderators;

@@ -14,6 +14,7 @@ import numpy
 
 from conftest import run
 from harness.janus_api import Admin, Session
+from harness.room_members import RoomPhone
 from harness.xmpp_client import XmppClient
 from test_audiomixer import Voice, tone_db
 
@@ -22,6 +23,8 @@ PLUGIN = "janus.plugin.sylk.xmpp"
 MIXER = "janus.plugin.sylk.audiomixer"
 PEER = os.path.join(os.path.dirname(__file__), "..", "jingle", "jingle_peer.js")
 WEB_TONE, CALLER_TONE = 440, 1000
+PHONE_TONE = 600  # RoomPhone's RTP peer
+PHONE_NOISE_REFERENCE = 850  # a frequency nobody sends
 CALL_S = 12
 FINGERPRINT = ("02:1A:CC:54:27:AB:EB:9C:53:3F:3E:4B:65:2E:7D:46:3F:54:42:CD:54:F1:7A:03:A2:7D:F9:B0:7F:46:"
                "19:B2")
@@ -142,6 +145,45 @@ def test_jingle_caller_and_web_user_hear_each_other_in_the_mix(janus, prosody):
     assert [p["display"] for p in after] == ["Web"], after
     assert status_after["calls"] == [], status_after
     assert sessions_after <= sessions_before, (sessions_before, sessions_after)
+
+
+def test_jingle_caller_and_a_phone_hear_each_other_in_the_room(janus, prosody):
+    """Issue 12's own case: a phone in the room (sipp through the SIP focus, PCMU, the RTP peer
+    sending a 600 Hz tone) and the Jingle caller (1000 Hz): the phone hears the caller, the
+    caller hears the phone and not itself (FFT on both sides)."""
+    name = "jingle-phone"
+
+    async def body():
+        phone = await RoomPhone(name, "xmpp_room_phone_kicked.xml").call()  # stays until a BYE comes
+        caller = JinglePeer()
+        try:
+            await caller.start(prosody, "alice", room_jid(prosody, name), CALLER_TONE, CALL_S)
+            await caller.wait_event("accepted")
+            await caller.wait_event("track")
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 20
+            while True:  # until the phone's last second is the caller's tone (media settled)
+                samples, rate = phone.rtp.heard(1.0)
+                if len(samples) >= rate and \
+                        tone_db(samples, rate, CALLER_TONE) - tone_db(samples, rate, PHONE_NOISE_REFERENCE) >= 20:
+                    break
+                assert loop.time() < deadline, "the phone never heard the caller"
+                await asyncio.sleep(0.2)
+            phone_heard = phone.rtp.heard(1.0)
+            heard_by_caller = await caller.finish()
+            return phone_heard, heard_by_caller, caller.events
+        finally:
+            caller.kill()
+            await phone.close()
+
+    (samples, rate), heard_by_caller, events = run(body(), timeout=120)
+    assert tone_db(samples, rate, CALLER_TONE) - tone_db(samples, rate, PHONE_NOISE_REFERENCE) >= 20
+    done = [e for e in events if e["event"] == "done"][0]
+    caller_rate = done["sample_rate"]
+    tail = heard_by_caller[-2 * caller_rate:]
+    assert tone_db(tail, caller_rate, PHONE_TONE) - tone_db(tail, caller_rate, CALLER_TONE) >= 20, \
+        "the caller does not hear the phone (or hears itself)"
+    assert tone_db(tail, caller_rate, PHONE_TONE) - tone_db(tail, caller_rate, PHONE_NOISE_REFERENCE) >= 20
 
 
 def initiate(sid, media="audio", fingerprint=True, ufrag="8hhy"):

@@ -270,6 +270,38 @@ def test_private_messages_reach_only_their_recipient(janus, prosody):
     run(body())
 
 
+def test_a_private_message_to_a_phone_reaches_it_alone(janus, prosody):
+    """A private message to the phone's nickname is a CPIM MESSAGE to that phone, and to nobody
+    else; a private message between two XMPP users never reaches the phone (its scenario takes
+    exactly the one MESSAGE, body checked)."""
+    name = "private-phone"
+    room = room_jid(prosody, name)
+
+    async def body():
+        wendy = phone = alice = bob = None
+        try:
+            wendy = await ApiWebUser.join(janus.ws_url, name, "Wendy")
+            alice, bob = await connect_all(prosody, "alice", "bob")
+            for client, nick in ((alice, "Alice"), (bob, "Bob")):
+                assert (await client.join(room, nick)).error is None
+            phone = await RoomPhone(name, "xmpp_room_phone_private.xml").call()
+            await alice.wait_presence(lambda p: p.sender == room + "/Phone" and p.type == "available", DELIVERY_S)
+            bob.private(room, "Alice", "not for the phone")
+            await alice.wait_message(lambda m: m.body == "not for the phone", DELIVERY_S)
+            alice.private(room, "Phone", "just for the phone")
+            status, errors = await phone.finish()
+            assert status == 0, "sipp failed (%s): %s\n%s" % (status, errors[-1000:], phone.trace()[-3000:])
+            [(headers, text)] = phone.received_messages()
+            assert "message/cpim" in headers.lower() and "just for the phone" in text, (headers, text)
+            assert '"Alice"' in text, text  # CPIM From: the sender's nickname
+            await asyncio.sleep(SETTLE_S)
+            assert [m for m in bob.messages() if m.body == "just for the phone"] == []
+            assert wendy.messages(lambda m: m["text"] in ("just for the phone", "not for the phone")) == []
+        finally:
+            await close_all(phone, wendy, alice, bob)
+    run(body(), timeout=120)
+
+
 def test_chat_states_cross_both_ways(janus, prosody):
     name = "typing"
     room = room_jid(prosody, name)
@@ -373,6 +405,14 @@ def test_disco_lists_the_service_and_the_active_rooms(janus, prosody):
             # the SIP users' domain is connected and answers disco too
             sip_info = await alice.disco_info(prosody.sip_domain)
             assert sip_info.type == "result", sip_info
+            # a room is listed while it has members: once Wendy leaves, it is not
+            await wendy.close()
+            wendy = None
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + DELIVERY_S
+            while room_jid(prosody, name) in disco_item_jids(await alice.disco_items(prosody.muc_domain)):
+                assert loop.time() < deadline, "an empty room is still listed"
+                await asyncio.sleep(0.2)
         finally:
             await close_all(wendy, alice)
     run(body())

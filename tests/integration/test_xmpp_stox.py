@@ -12,6 +12,7 @@ import tempfile
 import uuid
 
 from conftest import run
+from harness.janus_api import Admin
 from harness.processes import spawn
 from harness.xmpp_client import XmppClient
 
@@ -186,7 +187,7 @@ def test_sip_user_watches_xmpp_user_presence(janus, prosody):
     presence subscription from bob's JID to alice (slixmpp approves it); alice's presence, her
     status text included, arrives at sipp as PIDF NOTIFYs (open, with the note); bob's
     unsubscribe ends the SIP subscription (NOTIFY terminated) and the XMPP one (alice's roster).
-    The reverse direction, an XMPP user subscribing to a SIP user, is not built: declined."""
+    (An XMPP user watching a SIP user: the next test; either side ending it: the last two.)"""
     async def body():
         uac_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
         alice = await XmppClient.connect(prosody, "alice")
@@ -250,3 +251,137 @@ def test_xmpp_user_watches_sip_user_presence(janus, prosody):
             await alice.disconnect()
 
     run(body(), timeout=120)
+
+
+def test_imdn_and_markers_cross_in_page_mode(janus, prosody):
+    """RFC 7572 page mode with RFC 5438: alice's markable message reaches bob (sipp) as CPIM with
+    an IMDN request; bob's 'delivered' and 'displayed' IMDNs for it reach alice as a XEP-0184
+    receipt and a XEP-0333 displayed marker; alice's displayed marker for one of bob's messages
+    reaches bob as one 'displayed' IMDN (page mode keeps no state of what was acknowledged, so
+    unlike a session it sends no 'delivered' before it: docs/xmpp-api.md)."""
+    async def body():
+        uas_dir, uac_dir = tempfile.mkdtemp(prefix="sylk-sipp-"), tempfile.mkdtemp(prefix="sylk-sipp-")
+        alice = await XmppClient.connect(prosody, "alice")
+        uas = None
+        try:
+            uas = await sipp("stox_uas.xml", uas_dir, port=UAS_PORT, calls=2, target=None)
+            await listening(UAS_PORT)
+            start = alice.mark()
+            alice.send_raw("<message type='chat' to='%s' id='page-1'><body>did you read it?</body>"
+                           "<request xmlns='%s'/><markable xmlns='%s'/></message>" % (BOB_JID, NS_RECEIPTS, NS_MARKERS))
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 15
+            while not [r for r in received_requests(uas_dir) if "did you read it?" in r]:
+                assert loop.time() < deadline, trace(uas_dir)[-3000:]
+                await asyncio.sleep(0.1)
+            [asked] = [r for r in received_requests(uas_dir) if "did you read it?" in r]
+            assert "imdn.Message-ID: page-1" in asked and "display" in asked, asked
+            uac = await sipp("stox_uac_imdn.xml", uac_dir, ("user", "alice"), ("domain", "localhost"),
+                             ("imdnid", "page-1"), port=UAC_PORT)
+            await finish(uac, uac_dir)
+            receipt = await alice.wait_message(lambda m: m.child(NS_RECEIPTS, "received") is not None, 15, start)
+            assert receipt.sender == BOB_JID and receipt.child(NS_RECEIPTS, "received").get("id") == "page-1", receipt
+            marker = await alice.wait_message(lambda m: m.child(NS_MARKERS, "displayed") is not None, 15, start)
+            assert marker.sender == BOB_JID and marker.child(NS_MARKERS, "displayed").get("id") == "page-1", marker
+
+            alice.send_raw("<message type='chat' to='%s'><displayed xmlns='%s' id='bob-msg-7'/></message>"
+                           % (BOB_JID, NS_MARKERS))
+            await finish(uas, uas_dir)  # its other MESSAGE: the IMDN for bob-msg-7
+            [notice] = [r for r in received_requests(uas_dir) if "message/imdn+xml" in r]
+            assert "<message-id>bob-msg-7</message-id>" in notice and "<displayed/>" in notice, notice
+            assert "sip:alice@localhost" in notice.split("\n\n")[0], notice
+        finally:
+            if uas and uas.returncode is None:
+                uas.kill()
+            await alice.disconnect()
+
+    run(body(), timeout=120)
+    assert janus.alive()
+
+
+async def presence_counts(admin, probe, timeout=15):
+    """The xmpp plugin's (presence_watched, sip_presence_watched) once probe(them)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        sip = (await admin.message_plugin("janus.plugin.sylk.xmpp", {"request": "status"}))["status"]["sip"]
+        counts = (sip["presence_watched"], sip["sip_presence_watched"])
+        if probe(counts):
+            return counts
+        assert loop.time() < deadline, counts
+        await asyncio.sleep(0.1)
+
+
+def test_an_xmpp_user_revokes_a_sip_watcher(janus, prosody):
+    """RFC 7248, the watched side ends it: alice approved bob's SIP subscription; her
+    'unsubscribed' to bob's JID ends it on the SIP side (a NOTIFY with Subscription-State:
+    terminated, after the PIDF ones), and the plugin forgets the watch."""
+    async def body():
+        uac_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        alice = await XmppClient.connect(prosody, "alice")
+        uac = None
+        try:
+            uac = await sipp("stox_subscribe_revoked.xml", uac_dir, ("user", "alice"), ("domain", "localhost"),
+                             port=UAC_PORT)
+            await alice.wait_presence(lambda p: p.sender == BOB_JID and p.type == "subscribe", timeout=15)
+            await presence_counts(admin, lambda c: c[0] == 1)
+            alice.send_raw("<presence><status>about to go</status></presence>")
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 15
+            while "<note>about to go</note>" not in trace(uac_dir):  # bob has her presence
+                assert loop.time() < deadline, trace(uac_dir)[-3000:]
+                await asyncio.sleep(0.1)
+            alice.send_raw("<presence type='unsubscribed' to='%s'/>" % BOB_JID)
+            await finish(uac, uac_dir)  # sipp had its terminated NOTIFY
+            notifies = received_requests(uac_dir, "NOTIFY")
+            assert "terminated" in notifies[-1].split("\n\n")[0], notifies[-1]
+            assert not any("terminated" in n.split("\n\n")[0] for n in notifies[:-1]), notifies
+            assert any("<basic>open</basic>" in n and "<note>about to go</note>" in n for n in notifies), notifies
+            await presence_counts(admin, lambda c: c[0] == 0)
+        finally:
+            if uac and uac.returncode is None:
+                uac.kill()
+            await alice.disconnect()
+            await admin.close()
+
+    run(body(), timeout=120)
+    assert janus.alive()
+
+
+def test_a_sip_presence_server_ends_an_xmpp_users_watch(janus, prosody):
+    """RFC 7248, the SIP side ends it: bob's presence server sends a terminated NOTIFY
+    (reason=rejected) after an open one; alice, who saw bob available, gets 'unsubscribed' (and
+    'unavailable') from bob's JID, her roster no longer says 'to', and the plugin forgets the
+    watch."""
+    async def body():
+        uas_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        alice = await XmppClient.connect(prosody, "alice")
+        uas = None
+        try:
+            uas = await sipp("stox_presence_server_ends.xml", uas_dir, port=UAS_PORT, target=None)
+            await listening(UAS_PORT)
+            start = alice.mark()
+            alice.send_raw("<presence type='subscribe' to='%s'/>" % BOB_JID)
+            available = await alice.wait_presence(lambda p: p.sender.split("/")[0] == BOB_JID and p.type == "available",
+                                                  timeout=15, start=start)
+            assert available.status == "on the phone", available
+            await finish(uas, uas_dir)  # the terminated NOTIFY was answered
+            await alice.wait_presence(lambda p: p.sender.split("/")[0] == BOB_JID and p.type == "unavailable",
+                                      timeout=15, start=start)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 15
+            while await roster_subscription(alice, BOB_JID) not in ("none", None):
+                assert loop.time() < deadline, await roster_subscription(alice, BOB_JID)
+                await asyncio.sleep(0.1)
+            await presence_counts(admin, lambda c: c[1] == 0)
+            assert len(received_requests(uas_dir, "SUBSCRIBE")) == 1  # no new SUBSCRIBE after a rejection
+        finally:
+            if uas and uas.returncode is None:
+                uas.kill()
+            await alice.disconnect()
+            await admin.close()
+
+    run(body(), timeout=120)
+    assert janus.alive()
