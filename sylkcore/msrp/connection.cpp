@@ -108,6 +108,12 @@ void Connection::sendWithoutDelay() {
     noDelay_ = g_socket_set_option(socket, IPPROTO_TCP, TCP_NODELAY, 1, nullptr);
 }
 
+bool Connection::sendsWithoutDelay() const {
+    GSocket* socket = stream_ ? stream_->socket() : nullptr;
+    gint value = 0;
+    return socket && g_socket_get_option(socket, IPPROTO_TCP, TCP_NODELAY, &value, nullptr) && value != 0;
+}
+
 void Connection::onReceived(const uint8_t* data, size_t size) {
     if (!open_)
         return;  // closed: nothing more is read (the stack may be gone)

@@ -74,6 +74,8 @@ public:
     // upload's success REPORT after its last chunk's 200s waited 33-38 ms for it, a third of a
     // 50 MB upload here. Chat-only connections keep Nagle (the switch's fan-out is tuned with it).
     void sendWithoutDelay();
+    // TCP_NODELAY is on for the socket (false before connected).
+    bool sendsWithoutDelay() const;
     // Kept open without sessions (the relay client's connection); otherwise an idle connection
     // closes after StackConfig::bindTimeout.
     void keepOpen(bool keep);
