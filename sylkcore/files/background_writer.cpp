@@ -33,6 +33,7 @@ BackgroundWriter::~BackgroundWriter() {
     work_.notify_one();
     if (thread_.joinable())
         thread_.join();
+    stages_.reset();  // the disk's thread too (a write in progress ends), before the owner closes fd
     if (direct_) {  // the descriptor is the owner's: as it was given
         int flags = fcntl(fd_, F_GETFL);
         if (flags >= 0)
