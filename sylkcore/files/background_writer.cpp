@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <exception>
 #include <cstring>
+#include <exception>
 #include <system_error>
 
 #include "sylkcore/buffer_pool.hpp"
