@@ -22,6 +22,10 @@ sides of the ratio pay the same peer costs:
   the last byte is in (every chunk answered 200); the body's SHA-1 is checked afterwards. The
   peer's 50 MB body is allocated and touched before the clock, as the raw sink's buffer is warm
   (on this project's VMs a fresh page costs a fault from the host on first touch).
+- disk (for reference, no network): the same payload written to a file beside janus's store as
+  janus stores an upload (1 MiB O_DIRECT writes), then read back cold as a pull of a just-stored
+  file reads it: the disk's own ceilings for an upload and for such a pull (rows "disk write"
+  and "disk read"), which the raw copy does not pay.
 
 For each: the median and range of MB/s over the rounds, and the ratios up/raw and down/raw (the
 goal: >= 0.5), the CPU seconds of janus and of the peer processes per transfer, the CPU per MB of
@@ -107,6 +111,12 @@ async def raw_copy(path, size, chunk, store=None):
     return result["seconds"], {"send": result["cpu"], "receive": json.loads(sink_line)["cpu"]}
 
 
+async def disk_copy(path, scratch):
+    """The payload written as janus stores it and read back cold; (write seconds, read seconds)."""
+    result = await run_peer("disk", path, os.path.join(scratch, "disk.bin"))
+    return result["write_seconds"], result["read_seconds"]
+
+
 async def transfer_state(status_handle, session_id):
     status = (await status_handle.send({"request": "status"}))[0]["status"]
     return next((t for t in status["file_transfers"] if t["session"] == session_id), {})
@@ -190,7 +200,7 @@ async def bench(janus, args):
             await janus_session.connection.call({"janus": "keepalive", "session_id": janus_session.id}, timeout=5)
 
     keepers = [asyncio.ensure_future(keep_alive(s)) for s in (session, web)]
-    times = {"raw": [], "stored": [], "up": [], "down": []}
+    times = {"raw": [], "stored": [], "up": [], "down": [], "disk_write": [], "disk_read": []}
     # CPU seconds per transfer: janus's (the server's share) and this process's (the peer's):
     # which side a transfer's speed is bound by.
     server_cpu = {kind: [] for kind in times}
@@ -198,10 +208,17 @@ async def bench(janus, args):
     client_cpu = {kind: [] for kind in times}
     end_cpu_ms_mb = {"send": {kind: [] for kind in times}, "receive": {kind: [] for kind in times}}
     pid = janus.process.pid
-    order = [kind for kind in ["raw", "up", "stored", "down"] if kind in args.kinds.split(",")]
+    order = [kind for kind in ["raw", "up", "stored", "down", "disk"] if kind in args.kinds.split(",")]
     try:
         for round_number in range(args.rounds):
             for kind in order[round_number % len(order):] + order[:round_number % len(order)]:
+                if kind == "disk":
+                    write_s, read_s = await disk_copy(path, scratch)
+                    times["disk_write"].append(write_s)
+                    times["disk_read"].append(read_s)
+                    print("round %d disk: write %.1f MB/s, read back cold %.1f MB/s"
+                          % (round_number + 1, args.mb / write_s, args.mb / read_s), flush=True)
+                    continue
                 server_before, client_before, stack_before = cpu_clock(pid), children_cpu(), thread_cpu(pid, "msrp")
                 if kind == "raw":
                     seconds, ends = await raw_copy(path, size, args.chunk)
@@ -234,6 +251,8 @@ async def bench(janus, args):
     times = {kind: seconds for kind, seconds in times.items() if seconds}
     result = {kind: summary(args.mb, seconds) for kind, seconds in times.items()}
     for kind in times:
+        if kind.startswith("disk"):
+            continue
         result[kind]["janus_cpu_s_median"] = round(statistics.median(server_cpu[kind]), 3)
         result[kind]["peer_cpu_s_median"] = round(statistics.median(client_cpu[kind]), 3)
         result[kind]["msrp_thread_cpu_s_median"] = round(statistics.median(stack_cpu[kind]), 3)
@@ -243,7 +262,7 @@ async def bench(janus, args):
                 result[kind]["%s_end_cpu_ms_per_mb" % end] = {
                     "median": round(statistics.median(values), 2), "min": round(min(values), 2),
                     "max": round(max(values), 2)}
-    for kind in ("stored", "up", "down"):
+    for kind in ("stored", "up", "down", "disk_write", "disk_read"):
         if kind not in result or "raw" not in result:
             continue
         result[kind]["ratio_to_raw"] = round(result[kind]["median_mb_s"] / result["raw"]["median_mb_s"], 3)
@@ -256,7 +275,7 @@ def main():
     parser.add_argument("--mb", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--chunk", type=int, default=65536, help="bytes per MSRP chunk (and per raw write)")
-    parser.add_argument("--kinds", default="raw,up,stored,down",
+    parser.add_argument("--kinds", default="raw,up,stored,down,disk",
                         help="the transfers to run (comma-separated; a profile of one, e.g. up; the report needs all)")
     parser.add_argument("--janus-env", action="append", default=[], metavar="NAME=VALUE",
                         help="an environment variable for janus (experiments, e.g. MALLOC_TRIM_THRESHOLD_=67108864)")
@@ -276,7 +295,7 @@ def main():
         result = asyncio.run(bench(janus, args))
     finally:
         janus.stop()
-    if set(args.kinds.split(",")) != {"raw", "up", "stored", "down"}:
+    if set(args.kinds.split(",")) != {"raw", "up", "stored", "down", "disk"}:
         print(json.dumps(result, indent=2))  # a partial run (profiling): no result files
         return 0
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -295,13 +314,16 @@ def main():
              "| transfer | MB/s | ratio to raw | janus CPU s | of it the msrp thread | peer CPU s | sending end CPU ms/MB | receiving end CPU ms/MB |",
              "|---|---|---|---|---|---|---|---|"]
     for kind, label in (("raw", "raw TCP copy 10.77.0.2 -> 10.77.0.1 (peer to peer)"), ("stored", "raw+store: the same, the reader writing and hashing"), ("up", "MSRP client -> room (stored, hashed)"),
-                        ("down", "room -> MSRP client (pull by sha-1)")):
+                        ("down", "room -> MSRP client (pull by sha-1)"),
+                        ("disk_write", "disk write (no network): 1 MiB O_DIRECT writes, as janus stores an upload"),
+                        ("disk_read", "disk read (no network): that file read back cold, as a pull of it reads it")):
         row = result[kind]
         ends = ["%s (%s-%s)" % (row[key]["median"], row[key]["min"], row[key]["max"]) if key in row else "-"
                 for key in ("send_end_cpu_ms_per_mb", "receive_end_cpu_ms_per_mb")]
         lines.append("| %s | %s (%s-%s) | %s | %s | %s | %s | %s | %s |" % (
             label, row["median_mb_s"], row["min_mb_s"], row["max_mb_s"], row.get("ratio_to_raw", "1"),
-            row["janus_cpu_s_median"], row["msrp_thread_cpu_s_median"], row["peer_cpu_s_median"], *ends))
+            row.get("janus_cpu_s_median", "-"), row.get("msrp_thread_cpu_s_median", "-"), row.get("peer_cpu_s_median", "-"),
+            *ends))
     lines += ["", "janus CPU: the whole process (ns clock); of it the msrp thread: the MSRP stack thread alone (10 ms "
               "ticks; an upload's writes and SHA-1 run on a thread of the file's own); peer CPU: the peer processes, "
               "loading the 50 MB payload from disk included. raw+store: the raw copy whose reader also writes the "
@@ -309,7 +331,10 @@ def main():
               "for reference, not the goal's baseline). Sending/receiving end CPU ms/MB: the CPU of each end "
               "within the clock (the peers' getrusage, janus's process clock), per MB: load does not change it "
               "as it changes wall time. janus is an upload's receiving end (to compare with the raw sink's) and a "
-              "pull's sending end (to compare with the raw sender's)."]
+              "pull's sending end (to compare with the raw sender's). disk write/read: the payload written to "
+              "a file beside janus's store as janus writes an upload, then read back cold, no network: the "
+              "disk's ceilings for an upload and for the pull of a just-stored file (for reference, not the "
+              "goal's baseline)."]
     with open(os.path.join(RESULTS, "msrp-files-latest.md"), "w") as out:
         out.write("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -27,6 +27,13 @@
 //                                                   as the raw sink's read buffer is: the clock then
 //                                                   measures the copy, not this VM's first touch of
 //                                                   50 MB of fresh pages (up to 5 ms/MB here)
+//   msrp_file_peer disk FILE PATH                   the store's ceiling, no network: writes FILE to
+//                                                   PATH as janus stores an upload (1 MiB O_DIRECT
+//                                                   writes from an aligned buffer), then reads it
+//                                                   back cold (64 KiB reads; a direct write leaves
+//                                                   nothing in the page cache), as a pull of a file
+//                                                   just stored reads it; prints {"write_seconds":
+//                                                   W, "read_seconds": R, "bytes": N} and removes PATH
 //
 // LOCAL is the address to connect from. The file is read into memory before the clock starts. On
 // success stdout's last line is {"seconds": S, "bytes": N, "cpu": C} (S from the first byte written
@@ -49,6 +56,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <algorithm>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -422,6 +430,51 @@ int msrpRecv(const std::string& local, const std::string& host, uint16_t port, c
     return 0;
 }
 
+// ---------------------------------------------------------------- disk
+
+int disk(const std::string& file, const std::string& path) {
+    std::string payload = readFile(file);
+    constexpr size_t kStage = 1 << 20;
+    void* aligned = nullptr;
+    if (posix_memalign(&aligned, 4096, kStage) != 0)
+        die("out of memory");
+    std::unique_ptr<char, decltype(&free)> stage(static_cast<char*>(aligned), &free);
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0600);
+    if (fd < 0)
+        die("cannot write " + path + " with O_DIRECT: " + strerror(errno));
+    double start = now();
+    for (size_t offset = 0; offset < payload.size(); offset += kStage) {
+        size_t length = std::min(kStage, payload.size() - offset);
+        if (length < kStage) {  // the tail: buffered, as janus writes it
+            fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_DIRECT);
+            if (pwrite(fd, payload.data() + offset, length, static_cast<off_t>(offset)) != static_cast<ssize_t>(length))
+                die("cannot write " + path);
+            break;
+        }
+        memcpy(stage.get(), payload.data() + offset, length);
+        if (pwrite(fd, stage.get(), length, static_cast<off_t>(offset)) != static_cast<ssize_t>(length))
+            die("cannot write " + path + ": " + strerror(errno));
+    }
+    close(fd);
+    double written = now() - start;
+    fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        die("cannot read " + path);
+    std::string buffer(64 * 1024, '\0');
+    uint64_t got = 0;
+    start = now();
+    ssize_t n;
+    while ((n = read(fd, buffer.data(), buffer.size())) > 0)
+        got += static_cast<uint64_t>(n);
+    double readBack = now() - start;
+    close(fd);
+    unlink(path.c_str());
+    if (got != payload.size())
+        die("read back " + std::to_string(got) + " bytes");
+    printf("{\"write_seconds\": %.6f, \"read_seconds\": %.6f, \"bytes\": %zu}\n", written, readBack, payload.size());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -436,5 +489,7 @@ int main(int argc, char** argv) {
     if (mode == "recv" && (argc == 8 || argc == 9))
         return msrpRecv(argv[2], argv[3], static_cast<uint16_t>(std::stoi(argv[4])), argv[5], argv[6], argv[7],
                         argc == 9 ? std::stoull(argv[8]) : 0);
+    if (mode == "disk" && argc == 4)
+        return disk(argv[2], argv[3]);
     die("usage: see the comment at the top of bench/msrp_file_peer.cpp");
 }

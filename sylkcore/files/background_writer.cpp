@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <system_error>
 
 #include "sylkcore/buffer_pool.hpp"
@@ -16,12 +16,9 @@ namespace sylk::files {
 
 namespace {
 
-constexpr size_t kStageBytes = 1024 * 1024;  // a direct write's size, and the alignment of its offset
-constexpr size_t kStageAlignment = 4096;     // of the buffer: the largest logical block size in use
+constexpr size_t kStageBytes = DirectStageWriter::kStageBytes;
 
 }  // namespace
-
-void BackgroundWriter::AlignedFree::operator()(char* p) const { free(p); }
 
 BackgroundWriter::BackgroundWriter(int fd, size_t maxQueuedBytes)
     : fd_(fd), maxQueuedBytes_(maxQueuedBytes), thread_([this] { run(); }) {}
@@ -36,6 +33,7 @@ BackgroundWriter::~BackgroundWriter() {
     work_.notify_one();
     if (thread_.joinable())
         thread_.join();
+    stages_.reset();  // the disk's thread too (a write in progress ends), before the owner closes fd
     if (direct_) {  // the descriptor is the owner's: as it was given
         int flags = fcntl(fd_, F_GETFL);
         if (flags >= 0)
@@ -86,15 +84,16 @@ void BackgroundWriter::run() {
     pthread_setname_np(pthread_self(), "sylk-file-write");  // not the creator's ("msrp"): told apart in top, perf
     int flags = fcntl(fd_, F_GETFL);
     if (flags >= 0 && (flags & O_ACCMODE) != O_RDONLY) {
-        void* stage = nullptr;
-        if (posix_memalign(&stage, kStageAlignment, kStageBytes) == 0) {
-            stage_.reset(static_cast<char*>(stage));
+        try {
+            stages_ = std::make_unique<DirectStageWriter>(fd_);
             // EINVAL where the file system has no direct IO (tmpfs before Linux 6.6, some FUSE):
             // every piece goes buffered then.
             direct_ = fcntl(fd_, F_SETFL, flags | O_DIRECT) == 0;
-            if (!direct_)
-                stage_.reset();
+        } catch (const std::exception&) {
+            direct_ = false;  // no memory for the stages (or no thread): buffered, as without O_DIRECT
         }
+        if (!direct_)
+            stages_.reset();
     }
     while (true) {
         Piece piece;
@@ -131,44 +130,28 @@ void BackgroundWriter::run() {
 
 namespace sylk::files {
 
-int BackgroundWriter::writeAt(int fd, const char* data, size_t size, uint64_t offset) {
-    for (size_t written = 0; written < size;) {
-        ssize_t n = pwrite(fd, data + written, size - written, static_cast<off_t>(offset + written));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return n < 0 ? errno : EIO;
-        written += static_cast<size_t>(n);
-    }
-    return 0;
-}
-
 int BackgroundWriter::writePiece(const Piece& piece) {
     if (direct_ && piece.offset == stageOffset_ + staged_)
         return stage(piece.bytes);
     if (int failed = flushStage())  // out of order: what is staged goes first, then all buffered
         return failed;
-    return writeAt(fd_, piece.bytes.data(), piece.bytes.size(), piece.offset);
+    return DirectStageWriter::writeFully(fd_, piece.bytes.data(), piece.bytes.size(), piece.offset);
 }
 
 int BackgroundWriter::stage(std::string_view bytes) {
+    if (int failed = stages_->error())  // a stage handed over earlier
+        return failed;
     while (!bytes.empty()) {
+        if (!stage_)
+            stage_ = stages_->acquire();  // waits while the disk has every stage
         size_t take = std::min(kStageBytes - staged_, bytes.size());
-        memcpy(stage_.get() + staged_, bytes.data(), take);
+        memcpy(stage_ + staged_, bytes.data(), take);
         staged_ += take;
         bytes.remove_prefix(take);
         if (staged_ < kStageBytes)
             break;
-        int failed = writeAt(fd_, stage_.get(), staged_, stageOffset_);
-        if (failed == EINVAL) {
-            // The file system took O_DIRECT at fcntl() but refuses the write: buffered from here.
-            uint64_t rest = stageOffset_ + staged_;
-            if ((failed = flushStage()) != 0)
-                return failed;
-            return writeAt(fd_, bytes.data(), bytes.size(), rest);
-        }
-        if (failed)
-            return failed;
+        stages_->submit(stage_, staged_, stageOffset_);
+        stage_ = nullptr;
         stageOffset_ += staged_;
         staged_ = 0;
     }
@@ -179,13 +162,18 @@ int BackgroundWriter::flushStage() {
     if (!direct_)
         return 0;
     direct_ = false;
+    // The stages handed over first: a buffered write after them may cover the same bytes (a
+    // piece sent again), and must land last.
+    int failed = stages_->drain();
     int flags = fcntl(fd_, F_GETFL);
     if (flags < 0 || fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0)
-        return errno;
-    int failed = staged_ > 0 ? writeAt(fd_, stage_.get(), staged_, stageOffset_) : 0;
+        failed = failed ? failed : errno;
+    if (!failed && staged_ > 0)
+        failed = DirectStageWriter::writeFully(fd_, stage_, staged_, stageOffset_);
     stageOffset_ += staged_;
     staged_ = 0;
-    stage_.reset();
+    stage_ = nullptr;
+    stages_.reset();
     return failed;
 }
 

@@ -9,12 +9,14 @@
 // bound, so a slow disk pushes back on the network (as writing on the caller's thread did) and
 // memory stays bounded. A write error is kept and thrown by the next write() or by finish().
 //
-// Pieces that come in order are gathered in an aligned 1 MiB stage and written with O_DIRECT
+// Pieces that come in order are gathered in aligned 1 MiB stages and written with O_DIRECT
 // where the file system takes it: a stored upload skips the page cache. The copy into cache
 // pages was the writer's whole cost (on this project's VMs, whose fresh pages are faulted in from
 // the host on first touch, ~7 ms/MB of a 50 MB upload against ~1.5 ms/MB direct); a room file is
-// read back rarely, and then once from the disk. The tail (under 1 MiB), pieces out of order and
-// file systems without O_DIRECT take the ordinary buffered pwrite().
+// read back rarely, and then once from the disk. Full stages are written by a DirectStageWriter
+// (a thread of its own) while this thread hashes and stages the next ones. The tail (under
+// 1 MiB), pieces out of order and file systems without O_DIRECT take the ordinary buffered
+// pwrite(), after the stages already handed over are written.
 #pragma once
 
 #include <condition_variable>
@@ -27,6 +29,7 @@
 #include <thread>
 
 #include "../api.hpp"
+#include "direct_stage_writer.hpp"
 #include "sha1_hasher.hpp"
 
 namespace sylk::files {
@@ -53,15 +56,12 @@ private:
         uint64_t offset;
         std::string bytes;
     };
-    struct AlignedFree {
-        void operator()(char* p) const;
-    };
     void run();
     void throwIfFailed() const;
     int writePiece(const Piece& piece);                         // errno, 0 when written
     int stage(std::string_view bytes);                          // in order: gathered, whole stages go direct
-    int flushStage();                                           // what is staged, buffered; direct IO ends
-    static int writeAt(int fd, const char* data, size_t size, uint64_t offset);
+    int flushStage();                                           // the stages handed over written, what is staged
+                                                                // buffered; direct IO ends
 
     int fd_;
     size_t maxQueuedBytes_;
@@ -79,7 +79,8 @@ private:
     bool inOrder_ = true;
     // The writer thread's own, then finish()'s (after the join): the direct IO stage.
     bool direct_ = false;                     // O_DIRECT is on for fd_
-    std::unique_ptr<char[], AlignedFree> stage_;
+    std::unique_ptr<DirectStageWriter> stages_;  // writes the full stages while the next fill
+    char* stage_ = nullptr;                   // the stage being filled (one of stages_'), or none yet
     uint64_t stageOffset_ = 0;                // the file offset of stage_[0] (a multiple of its size)
     size_t staged_ = 0;
     std::thread thread_;  // last: started once everything above exists

@@ -101,6 +101,19 @@ void Connection::applyKeepalive() {
     g_socket_set_option(socket, IPPROTO_TCP, TCP_KEEPCNT, kKeepCount, nullptr);
 }
 
+void Connection::sendWithoutDelay() {
+    GSocket* socket = stream_ ? stream_->socket() : nullptr;
+    if (noDelay_ || !socket)
+        return;
+    noDelay_ = g_socket_set_option(socket, IPPROTO_TCP, TCP_NODELAY, 1, nullptr);
+}
+
+bool Connection::sendsWithoutDelay() const {
+    GSocket* socket = stream_ ? stream_->socket() : nullptr;
+    gint value = 0;
+    return socket && g_socket_get_option(socket, IPPROTO_TCP, TCP_NODELAY, &value, nullptr) && value != 0;
+}
+
 void Connection::onReceived(const uint8_t* data, size_t size) {
     if (!open_)
         return;  // closed: nothing more is read (the stack may be gone)
@@ -253,9 +266,11 @@ bool Connection::write(const Message& frame) { return writeFrame(frame.serialize
 bool Connection::writeFrame(std::string_view frame, const FileBody* file) {
     if (!open_ || !stream_)
         return false;
-    if (file)
+    if (file) {
+        sendWithoutDelay();
         return stream_->writeFile(frame.substr(0, file->at), file->fd, file->offset, file->length, file->keep,
                                   frame.substr(file->at));
+    }
     return stream_->write(frame);
 }
 

@@ -601,6 +601,8 @@ void Session::receiveSend(Message& request) {
         }
         if (!open_)
             return;
+        if (streaming && connection_)
+            connection_->sendWithoutDelay();  // a file: its REPORT must not wait for an ACK
         found = incoming_.emplace(id, IncomingAssembly(streaming)).first;
         found->second.contentType = request.header("Content-Type").value_or("");
         found->second.headers = request.headers;

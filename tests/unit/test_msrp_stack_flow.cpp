@@ -9,6 +9,9 @@ static void a_streamed_message_goes_to_on_data(void**) {
     Node a("msrp-a"), b("msrp-b");
     rb.streaming = true;  // a file kept elsewhere: the stack does not hold it
     Pair pair = connectPair(a, ra, b, rb);
+    bool noDelayBefore = true;
+    b.thread.execute([&] { noDelayBefore = pair.passive->connection()->sendsWithoutDelay(); });
+    assert_false(noDelayBefore);  // a chat connection keeps Nagle
     const std::string file = pattern(300000, 6);
     auto outcome = std::make_shared<Outcome>();
     OutgoingMessage message;
@@ -17,6 +20,11 @@ static void a_streamed_message_goes_to_on_data(void**) {
     message.read = [&file](uint64_t offset, size_t max) { return file.substr(offset, max); };
     sendOn(a, pair.active, message, outcome);
     assert_true(waitFor([&] { return outcome->status == 200 && rb.messageCount() == 1; }));
+    // A connection that carries a streamed message (a file) sends without Nagle's wait for the
+    // peer's ACK: its REPORT must not sit behind a delayed ACK.
+    bool noDelay = false;
+    b.thread.execute([&] { noDelay = pair.passive->connection()->sendsWithoutDelay(); });
+    assert_true(noDelay);
     std::lock_guard lb(rb.mutex);
     assert_true(rb.messages[0].body.empty());
     assert_int_equal(rb.messages[0].size, file.size());
