@@ -59,6 +59,15 @@ XmppSettings readSettings(const janus::PluginConfig& config) {
     settings.linkBacklogBytes = static_cast<size_t>(config.getInt("link_backlog_kb", 8192, 64, 1024 * 1024)) * 1024;
     settings.linkStall = std::chrono::milliseconds(config.getInt("link_stall_ms", 30000, 100, 600000));
     settings.moderators = moderatorList(config.getString("moderators", ""));
+    std::string multicast = config.getString("multicast", "auto");
+    if (multicast == "auto")
+        settings.multicast = MulticastMode::Auto;
+    else if (multicast == "on")
+        settings.multicast = MulticastMode::On;
+    else if (multicast == "off")
+        settings.multicast = MulticastMode::Off;
+    else
+        throw std::invalid_argument("multicast is auto, on or off, not '" + multicast + "'");
     if (settings.backoffMax < settings.backoffMin)
         throw std::invalid_argument("reconnect_max_ms must not be below reconnect_min_ms");
     return settings;

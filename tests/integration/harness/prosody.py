@@ -8,7 +8,10 @@ also holds its data (users registered with prosodyctl), its log and its pid file
 - the two external components (XEP-0114) the plugin connects as, `conference.<domain>` (rooms)
   and `sip.<domain>` (SIP users), on `component_port` with one shared `component_secret`;
 - Prosody's own MUC as `muc.<domain>`: the harness self-test and the benchmark's baseline;
-- mod_websocket on `http_port` (`/xmpp-websocket`) for the WebSocket clients of later tests.
+- mod_websocket on `http_port` (`/xmpp-websocket`) for the WebSocket clients of later tests;
+- with `multicast` (the default), Sylk's mod_sylk_multicast (plugins/xmpp/prosody) on the
+  VirtualHost, trusting `conference.<domain>`: our rooms let Prosody make their copies
+  (XEP-0033); `multicast=False` is a Prosody without it (the component's per-copy fallback).
 
 `stop()` ends the process we started, by its PID; `restart()` (stop, start again with the same
 config and data) is how a test takes the component link away and gives it back.
@@ -27,12 +30,16 @@ import subprocess
 import tempfile
 import time
 
+# Sylk's Prosody modules (mod_sylk_multicast), in the source tree.
+PROSODY_MODULES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))), "plugins", "xmpp", "prosody")
+
 CONFIG = """-- written by tests/integration/harness/prosody.py
 daemonize = false
 run_as_root = true
 pidfile = "{folder}/prosody.pid"
 data_path = "{data}"
-plugin_paths = {{}}
+plugin_paths = {{ {plugin_paths} }}
 certificates = "{folder}/certs"
 log = {{ {{ levels = {{ min = "{log_level}" }}, to = "file", filename = "{folder}/prosody.log" }} }}
 
@@ -49,7 +56,7 @@ s2s_ports = {{ }}
 c2s_direct_tls_ports = {{ }}
 legacy_ssl_ports = {{ }}
 
-modules_enabled = {{ "roster", "saslauth", "disco", "ping", "register", "websocket", "posix" }}
+modules_enabled = {{ "roster", "saslauth", "disco", "ping", "register", "websocket", "posix"{extra_modules} }}
 modules_disabled = {{ "s2s", "tls", "offline" }}
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
@@ -64,6 +71,8 @@ c2s_stanza_size_limit = {stanza_limit}
 component_stanza_size_limit = {stanza_limit}
 
 VirtualHost "{domain}"
+    -- mod_sylk_multicast (when loaded): our rooms' component may have Prosody make its copies
+    sylk_multicast_components = {{ "{muc_domain}" }}
 
 Component "{muc_domain}"
     component_secret = "{secret}"
@@ -84,7 +93,8 @@ class Prosody:
     """A Prosody we start and stop. users: {"name": "password"} registered before the start."""
 
     def __init__(self, folder=None, host="127.0.0.1", domain="localhost", c2s_port=5222, component_port=5347,
-                 http_port=5280, secret=None, users=None, log_level="info", stanza_limit=1024 * 1024):
+                 http_port=5280, secret=None, users=None, log_level="info", stanza_limit=1024 * 1024,
+                 multicast=True):
         self.folder = folder or tempfile.mkdtemp(prefix="sylk-prosody-")
         self.host, self.domain = host, domain
         self.c2s_port, self.component_port, self.http_port = c2s_port, component_port, http_port
@@ -95,6 +105,7 @@ class Prosody:
         self.users = dict(users or {})
         self.log_level = log_level
         self.stanza_limit = stanza_limit
+        self.multicast = multicast
         self.config_path = os.path.join(self.folder, "prosody.cfg.lua")
         self.log_path = os.path.join(self.folder, "prosody.log")
         self.data = os.path.join(self.folder, "data")
@@ -115,7 +126,9 @@ class Prosody:
                              component_port=self.component_port, http_port=self.http_port,
                              domain=self.domain, muc_domain=self.muc_domain, sip_domain=self.sip_domain,
                              own_muc_domain=self.own_muc_domain, secret=self.secret,
-                             log_level=self.log_level, stanza_limit=self.stanza_limit)
+                             log_level=self.log_level, stanza_limit=self.stanza_limit,
+                             plugin_paths='"%s"' % PROSODY_MODULES if self.multicast else "",
+                             extra_modules=', "sylk_multicast"' if self.multicast else "")
         fd = os.open(self.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds the secret
         with os.fdopen(fd, "w") as out:
             out.write(text)
