@@ -56,7 +56,7 @@ s2s_ports = {{ }}
 c2s_direct_tls_ports = {{ }}
 legacy_ssl_ports = {{ }}
 
-modules_enabled = {{ "roster", "saslauth", "disco", "ping", "register", "websocket", "posix"{extra_modules} }}
+modules_enabled = {{ {extra_modules}"roster", "saslauth", "disco", "ping", "register", "websocket", "posix" }}
 modules_disabled = {{ "s2s", "tls", "offline" }}
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
@@ -128,7 +128,7 @@ class Prosody:
                              own_muc_domain=self.own_muc_domain, secret=self.secret,
                              log_level=self.log_level, stanza_limit=self.stanza_limit,
                              plugin_paths='"%s"' % PROSODY_MODULES if self.multicast else "",
-                             extra_modules=', "sylk_multicast"' if self.multicast else "")
+                             extra_modules='"sylk_multicast", ' if self.multicast else "")
         fd = os.open(self.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds the secret
         with os.fdopen(fd, "w") as out:
             out.write(text)
