@@ -90,10 +90,7 @@ void MucRoom::presence(const gloox::Tag& stanza, const Jid& user, const std::str
     if (moderator)
         moderatorMembers_.insert(memberId);
     // The others see the newcomer now; its own hub 'joined' event is not needed for that.
-    for (const auto& [full, other] : occupants_) {
-        if (full != user.full())
-            sendPresence(nick, other, true);
-    }
+    broadcastPresence(nick, true, memberId);
     size_t historyMax = std::min(settings_.history, read.maxStanzas.value_or(settings_.history));
     if (read.maxChars == size_t{0})
         historyMax = 0;  // maxchars='0': no history (other character limits are not counted)
@@ -286,6 +283,15 @@ void MucRoom::sendPresence(const std::string& nick, const Occupant& to, bool ava
     send(occupantPresence(presence));
 }
 
+void MucRoom::broadcastPresence(const std::string& nick, bool available, const std::string& skipMember) {
+    OccupantPresence presence;
+    presence.from = nickJid(nick);
+    presence.available = available;
+    if (auto member = nicks_.memberOf(nick))
+        presence.role = roleOf(*member);
+    sendToOccupants(*occupantPresence(presence), skipMember);
+}
+
 void MucRoom::leave(const Jid& user) {
     auto it = occupants_.find(user.full());
     if (it == occupants_.end())
@@ -293,8 +299,7 @@ void MucRoom::leave(const Jid& user) {
     Occupant gone = std::move(it->second);
     occupants_.erase(it);
     sendPresence(gone.nick, gone, false, {kSelfPresence});
-    for (const auto& [full, other] : occupants_)
-        sendPresence(gone.nick, other, false);
+    broadcastPresence(gone.nick, false);
     nicks_.release(gone.memberId);
     moderatorMembers_.erase(gone.memberId);
     hubRoom_->leave(gone.memberId);
@@ -513,8 +518,7 @@ void MucRoom::rosterChanged(const hub::RoomEvent& event) {
         nicks_.release(member.id);
         auto kick = kickedOthers_.find(member.id);
         if (kick == kickedOthers_.end()) {
-            for (const auto& [full, occupant] : occupants_)
-                sendPresence(nick, occupant, false);
+            broadcastPresence(nick, false);
             return;
         }
         OccupantPresence presence;  // XEP-0045 §8.2: the others see a kick
@@ -542,8 +546,7 @@ void MucRoom::rosterChanged(const hub::RoomEvent& event) {
         return;
     }
     const std::string& nick = nicks_.assign(member.id, member.display);
-    for (const auto& [full, occupant] : occupants_)
-        sendPresence(nick, occupant, true);
+    broadcastPresence(nick, true);
 }
 
 std::string MucRoom::senderNick(const hub::RoomEvent& event, const std::string& display) const {

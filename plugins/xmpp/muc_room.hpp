@@ -108,6 +108,9 @@ private:
     // Returns the history snapshot's `through` (hub::Room::HistorySnapshot).
     uint64_t sendRoomState(const Occupant& joiner, size_t historyMax, int64_t historySinceMs = 0);
     void sendPresence(const std::string& nick, const Occupant& to, bool available, std::vector<int> codes = {});
+    // nick's presence to every occupant but skipMember's (a join's, a leave's: the same stanza
+    // for all, so it goes out as one fan-out, sendToOccupants).
+    void broadcastPresence(const std::string& nick, bool available, const std::string& skipMember = "");
     // A member's role as XMPP shows it: moderator when the hub says it moderates.
     std::string roleOf(const std::string& memberId) const;
     void changeNick(const gloox::Tag& stanza, Occupant& occupant, const std::string& nick);

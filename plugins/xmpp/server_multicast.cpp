@@ -42,7 +42,7 @@ bool ServerMulticast::answer(const gloox::Tag& iq, const StanzaHeader& header) {
 }
 
 bool ServerMulticast::bounced(const StanzaHeader& header) {
-    if (header.name != "message" || header.type != "error" || !header.from || header.from->full() != service_)
+    if ((header.name != "message" && header.name != "presence") || header.type != "error" || !header.from || header.from->full() != service_)
         return false;
     ++bounces_;
     if (available_)

@@ -34,7 +34,7 @@ public:
     void linkDown();
     // An iq result or error from the server: true if it answers our query (then it is consumed).
     bool answer(const gloox::Tag& iq, const StanzaHeader& header);
-    // A message error from the server's domain: multicast stops until the next link up. True
+    // A message or presence error from the server's domain: multicast stops until the next link up. True
     // if it was one (consumed).
     bool bounced(const StanzaHeader& header);
 

@@ -110,7 +110,21 @@ async def exchange(janus, prosody, name):
         texts = [m["text"] for m in wendy.messages(lambda m: m.get("display") in nicks)]
         for nick in nicks:
             assert [t for t in texts if t.startswith(nick + " ")] == [b for n, b in expected if n == nick], nick
-        return after - before
+
+        # the last one leaves: the others see it go once (a presence fan-out), it gets its own 110
+        marks = [client.mark() for client in clients]
+        before_leave = (await plugin_status(janus))["muc"]["link"]["stanzas_out"]
+        await clients[-1].leave(room, nicks[-1])
+        gone = "%s/%s" % (room, nicks[-1])
+        await clients[-1].wait_presence(lambda p: p.sender == gone and p.type == "unavailable", DELIVERY_S, marks[-1])
+        for client, mark in zip(clients[:-1], marks):
+            await client.wait_presence(lambda p: p.sender == gone and p.type == "unavailable", DELIVERY_S, mark)
+        await asyncio.sleep(SETTLE_S)
+        for client, mark in zip(clients[:-1], marks):
+            seen = [p for p in client.received[mark:] if p.kind == "presence" and p.sender == gone]
+            assert len(seen) == 1 and seen[0].child(NS_ADDRESS, "addresses") is None, (client.jid, seen)
+        left = (await plugin_status(janus))["muc"]["link"]["stanzas_out"] - before_leave
+        return after - before, left
     finally:
         for client in clients:
             await client.disconnect()
@@ -121,9 +135,11 @@ def test_prosody_makes_the_copies_when_it_offers_multicast(janus, prosody):
     async def body():
         status = await wait_status(janus, lambda s: s["muc"]["multicast"]["available"], "multicast offered")
         assert status["muc"]["multicast"]["mode"] == "auto" and status["muc"]["multicast"]["service"] == prosody.domain
-        sent = await exchange(janus, prosody, "multicast-on")
-        # one stanza a message (the server made the 4 copies), not one per occupant
+        sent, left = await exchange(janus, prosody, "multicast-on")
+        # one stanza a message (the server made the 4 copies), not one per occupant; a leave:
+        # the leaver's own unavailable and one for the 3 others
         assert sent == PER_SENDER * len(USERS), sent
+        assert left == 2, left
         assert "Traceback" not in prosody.log(), prosody.log_tail()
     run(body())
 
@@ -170,8 +186,9 @@ def test_without_the_module_the_component_sends_a_copy_per_occupant(janus, proso
                               "the link made again")
             status = await plugin_status(janus)
             assert status["muc"]["multicast"]["available"] is False, status["muc"]
-            sent = await exchange(janus, prosody, "multicast-off")
+            sent, left = await exchange(janus, prosody, "multicast-off")
             assert sent == PER_SENDER * len(USERS) * len(USERS), sent  # 4 copies of each
+            assert left == 1 + len(USERS) - 1, left
             status = await plugin_status(janus)
             assert status["muc"]["multicast"]["available"] is False and status["muc"]["multicast"]["bounces"] == 0
         finally:

@@ -9,7 +9,7 @@
 -- Why: a room of N occupants sends every groupchat message N times over the XEP-0114 link,
 -- and Prosody parses and routes each copy (expat, mod_component's checks, core_process_stanza)
 -- where its own MUC hands the same stanza object to core_post_stanza N times. With this module
--- the component sends one message to the server's domain carrying the recipients in
+-- the component sends one stanza to the server's domain carrying the recipients in
 -- <addresses xmlns='http://jabber.org/protocol/address'/>, and the copies are made here, in
 -- process, the way mod_muc makes them (docs/decisions.md, "XMPP MUC fan-out by the server").
 --
@@ -127,7 +127,10 @@ local function fan_out(event)
 	return true;
 end
 
+-- Messages (groupchat, chat states) and presence (an occupant's joining or leaving, to all the
+-- others: N stanzas of the join storm instead of N²).
 module:hook("message/host", fan_out, 10);
+module:hook("presence/host", fan_out, 10);
 
 -- disco#info of the server, as mod_disco answers it, plus the multicast feature: only for the
 -- trusted components (see the top). Anyone else gets mod_disco's own answer.
