@@ -2,6 +2,8 @@
 
 #include <gloox/tag.h>
 
+#include <utility>
+
 #include "muc_room.hpp"
 #include "sylkcore/log.hpp"
 #include "xmpp_namespaces.hpp"
@@ -42,12 +44,13 @@ bool ServerMulticast::answer(const gloox::Tag& iq, const StanzaHeader& header) {
 }
 
 bool ServerMulticast::bounced(const StanzaHeader& header) {
-    if ((header.name != "message" && header.name != "presence") || header.type != "error" || !header.from || header.from->full() != service_)
+    if ((header.name != "message" && header.name != "presence") || header.type != "error" || !header.from ||
+        header.from->full() != service_)
         return false;
     ++bounces_;
     if (available_)
         SYLK_LOG(LOG_WARN, MucRoom::kPackage,
-                 "%s refused a multicast stanza (its recipients missed one message): one copy per occupant "
+                 "%s refused a multicast stanza (none of its recipients got it): one copy per occupant "
                  "until the link is made again", service_.c_str());
     available_ = false;
     return true;
