@@ -36,10 +36,13 @@ import tempfile
 import time
 
 from bench_common import JANUS_CPU, LOAD_CPU, RESULTS, SATURATED_PCT, TOP, cpu_busy, cpu_clock, machine, threads_cpu_ns, threads_cpus
+from harness.janus_api import Session  # noqa: E402
 from harness.janus_process import JanusProcess  # noqa: E402
 from harness.prosody import Prosody  # noqa: E402
 
-TARGETS = {"ours": "janus.plugin.sylk.xmpp rooms (XEP-0114 component)",
+TARGETS = {"ours": "janus.plugin.sylk.xmpp rooms (XEP-0114 component; with --multicast on, the default, "
+                   "Prosody makes the copies: one stanza a message with the occupants as XEP-0033 bcc "
+                   "addresses, mod_sylk_multicast)",
            "prosody": "Prosody 0.12's own MUC (mod_muc)",
            "direct": "no room: the same clients send 1:1 chat messages to each other through the same Prosody, "
                      "at the same deliveries/s (with sink: the baseline that isolates the MUC module's share of Prosody's CPU)",
@@ -257,7 +260,28 @@ def summarize(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-async def bench(args, prosody, janus_pid):
+async def wait_multicast(ws_url, wanted, timeout=30):
+    """Waits until our rooms' component uses multicast as the run wants (it asks Prosody's
+    disco#info once its link is up): a silent fallback would measure the other path."""
+    deadline = time.monotonic() + timeout
+    while True:
+        session = await Session.create(ws_url)
+        try:
+            handle = await session.attach("janus.plugin.sylk.xmpp")
+            reply, _ = await handle.send({"request": "status"})
+        finally:
+            await session.close()
+        muc = reply["status"]["muc"]
+        if muc["link"]["connected"] and muc["multicast"]["available"] == wanted:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError("our component's multicast is not %s: %s" % (wanted, muc["multicast"]))
+        await asyncio.sleep(0.2)  # polling interval of the status
+
+
+async def bench(args, prosody, janus_pid, janus_ws=None):
+    if janus_ws:
+        await wait_multicast(janus_ws, args.multicast == "on")
     pids = {"prosody": prosody.pid}
     if janus_pid:
         pids["janus"] = janus_pid
@@ -390,6 +414,9 @@ def main():
     parser.add_argument("--drain", type=float, default=2.0)
     parser.add_argument("--targets", default="ours,prosody,direct,sink,idle",
                         help="ours, prosody, and the baselines direct, sink and idle, comma separated (the order of odd rounds)")
+    parser.add_argument("--multicast", choices=("on", "off"), default="on",
+                        help="on: Prosody loads mod_sylk_multicast and our rooms send one stanza a message "
+                             "(the deployment ./sylk run makes); off: a Prosody without it, a copy per occupant")
     parser.add_argument("--no-sip-sweep", action="store_true",
                         help="experiment: janus without the SIP plugin's once-a-second /proc/net/tcp sweep "
                              "(tcp_connections_per_source = 0), to see what it costs beside the rooms")
@@ -412,7 +439,7 @@ def main():
     require_namespace()
 
     folder = tempfile.mkdtemp(prefix="sylk-xmpp-bench-")
-    prosody = Prosody(folder=os.path.join(folder, "prosody"), log_level="warn")
+    prosody = Prosody(folder=os.path.join(folder, "prosody"), log_level="warn", multicast=args.multicast == "on")
     prosody.prepare()
     prosody.write_accounts({"bench%d" % i: secrets.token_hex(8) for i in range(max(args.sizes))})
     prosody.start()
@@ -428,7 +455,8 @@ def main():
         threads_cpus(prosody.pid, JANUS_CPU)
         os.sched_setaffinity(0, {LOAD_CPU})
         started = datetime.datetime.now(datetime.timezone.utc)
-        results = asyncio.run(bench(args, prosody, janus.process.pid if janus.process else None))
+        results = asyncio.run(bench(args, prosody, janus.process.pid if janus.process else None,
+                                    janus.ws_url if janus.process else None))
     finally:
         janus.stop()
         prosody.stop()
@@ -457,11 +485,14 @@ def write_markdown(report):
         % settings["deliveries"],
         "| Measured window | %.0f s after %.0f s warm-up; %d round(s) per N, targets alternating |"
         % (settings["seconds"], settings["warmup"], settings["rounds"]),
-        "| Commit | %s |" % report["machine"]["git_commit"], "",
+        "| Commit | %s |" % report["machine"]["git_commit"],
+        "| Our fan-out | %s |" % ("Prosody makes the copies (XEP-0033 multicast, mod_sylk_multicast)"
+                                  if settings.get("multicast", "off") == "on" else "a copy per occupant over the component link"), "",
         "Both targets go through the same Prosody: c2s in, the room, c2s out to every occupant (the",
         "sender's echo included). Ours adds the component link (Prosody -> janus -> Prosody) for every",
-        "stanza, so Prosody parses and routes every delivery it gets back from janus; Prosody's MUC",
-        "makes its deliveries in-process. CPU per delivered stanza: the process's CPU in the window (ns",
+        "stanza: with multicast janus sends one stanza a message back and Prosody makes the copies in",
+        "process as its MUC does; without it Prosody parses and routes every copy it gets back from janus.",
+        "CPU per delivered stanza: the process's CPU in the window (ns",
         "CPU clock) / stanzas delivered in the window (janus's column in the prosody rows is janus idling",
         "beside it). The last row per N: ours / Prosody's MUC for throughput (delivered/s) and for the",
         "whole path's CPU per delivery (Prosody + janus against Prosody alone), and janus's share of",

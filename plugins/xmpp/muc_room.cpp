@@ -21,8 +21,14 @@ bool typing(ChatState state) { return state == ChatState::Composing; }
 }  // namespace
 
 MucRoom::MucRoom(std::string name, std::string jid, const XmppSettings& settings, ComponentLink& link,
-                 net::StackThread& thread, const MucEvents& events)
-    : name_(std::move(name)), jid_(std::move(jid)), settings_(settings), link_(link), thread_(thread), events_(events) {}
+                 const ServerMulticast& multicast, net::StackThread& thread, const MucEvents& events)
+    : name_(std::move(name)),
+      jid_(std::move(jid)),
+      settings_(settings),
+      link_(link),
+      multicast_(multicast),
+      thread_(thread),
+      events_(events) {}
 
 Json MucRoom::occupantEvent(const char* what, const Occupant& occupant) const {
     Json event = Json::object();
@@ -84,10 +90,7 @@ void MucRoom::presence(const gloox::Tag& stanza, const Jid& user, const std::str
     if (moderator)
         moderatorMembers_.insert(memberId);
     // The others see the newcomer now; its own hub 'joined' event is not needed for that.
-    for (const auto& [full, other] : occupants_) {
-        if (full != user.full())
-            sendPresence(nick, other, true);
-    }
+    broadcastPresence(nick, true, memberId);
     size_t historyMax = std::min(settings_.history, read.maxStanzas.value_or(settings_.history));
     if (read.maxChars == size_t{0})
         historyMax = 0;  // maxchars='0': no history (other character limits are not counted)
@@ -280,6 +283,15 @@ void MucRoom::sendPresence(const std::string& nick, const Occupant& to, bool ava
     send(occupantPresence(presence));
 }
 
+void MucRoom::broadcastPresence(const std::string& nick, bool available, const std::string& skipMember) {
+    OccupantPresence presence;
+    presence.from = nickJid(nick);
+    presence.available = available;
+    if (auto member = nicks_.memberOf(nick))
+        presence.role = roleOf(*member);
+    sendToOccupants(*occupantPresence(presence), skipMember);
+}
+
 void MucRoom::leave(const Jid& user) {
     auto it = occupants_.find(user.full());
     if (it == occupants_.end())
@@ -287,8 +299,7 @@ void MucRoom::leave(const Jid& user) {
     Occupant gone = std::move(it->second);
     occupants_.erase(it);
     sendPresence(gone.nick, gone, false, {kSelfPresence});
-    for (const auto& [full, other] : occupants_)
-        sendPresence(gone.nick, other, false);
+    broadcastPresence(gone.nick, false);
     nicks_.release(gone.memberId);
     moderatorMembers_.erase(gone.memberId);
     hubRoom_->leave(gone.memberId);
@@ -507,8 +518,7 @@ void MucRoom::rosterChanged(const hub::RoomEvent& event) {
         nicks_.release(member.id);
         auto kick = kickedOthers_.find(member.id);
         if (kick == kickedOthers_.end()) {
-            for (const auto& [full, occupant] : occupants_)
-                sendPresence(nick, occupant, false);
+            broadcastPresence(nick, false);
             return;
         }
         OccupantPresence presence;  // XEP-0045 §8.2: the others see a kick
@@ -536,8 +546,7 @@ void MucRoom::rosterChanged(const hub::RoomEvent& event) {
         return;
     }
     const std::string& nick = nicks_.assign(member.id, member.display);
-    for (const auto& [full, occupant] : occupants_)
-        sendPresence(nick, occupant, true);
+    broadcastPresence(nick, true);
 }
 
 std::string MucRoom::senderNick(const hub::RoomEvent& event, const std::string& display) const {
@@ -597,22 +606,43 @@ void MucRoom::deliverComposing(const hub::RoomEvent& event) {
 }
 
 size_t MucRoom::sendToOccupants(const gloox::Tag& unaddressed, const std::string& skipMember, uint64_t sequence) {
-    // The room's fan-out is most of what goes to the server: serialising the stanza once and
-    // handing the N copies over in one write spares gloox's N serialisations and N send()s, and
-    // lets the server read them in one go.
+    // The room's fan-out is most of what goes to the server. With multicast the server makes
+    // the copies in process (mod_sylk_multicast), as its own MUC does, instead of parsing and
+    // routing each copy of ours. Else: the stanza serialised once and the N copies handed over
+    // in one write spares gloox's N serialisations and N send()s, and lets the server read them
+    // in one go.
     std::string text = unaddressedText(unaddressed);
-    std::string copies;
-    copies.reserve(occupants_.size() * (text.size() + 64));
-    size_t count = 0;
+    std::vector<const std::string*> recipients;
+    recipients.reserve(occupants_.size());
     for (const auto& [full, occupant] : occupants_) {
         bool inHistory = sequence != 0 && sequence <= occupant.historyThrough;
         if (inHistory || (!skipMember.empty() && occupant.memberId == skipMember))
             continue;
-        appendAddressed(copies, text, full);
-        ++count;
+        recipients.push_back(&full);
     }
-    link_.sendText(copies, count);
-    return count;
+    std::string out;
+    size_t stanzas = 0;
+    if (recipients.size() > 1 && multicast_.available()) {
+        // At most this many recipients a stanza: a full JID's address is ~40-100 bytes, so a
+        // stanza stays far below the servers' size limits for a component (Prosody: 512 KiB).
+        constexpr size_t kRecipientsPerStanza = 256;
+        out.reserve(text.size() + recipients.size() * 96);
+        for (size_t first = 0; first < recipients.size(); first += kRecipientsPerStanza) {
+            size_t last = std::min(recipients.size(), first + kRecipientsPerStanza);
+            std::vector<const std::string*> chunk(recipients.begin() + static_cast<std::ptrdiff_t>(first),
+                                                  recipients.begin() + static_cast<std::ptrdiff_t>(last));
+            appendMulticast(out, text, multicast_.service(), chunk);
+            ++stanzas;
+        }
+    } else {
+        out.reserve(recipients.size() * (text.size() + 64));
+        for (const std::string* full : recipients)
+            appendAddressed(out, text, *full);
+        stanzas = recipients.size();
+    }
+    if (stanzas != 0)
+        link_.sendText(out, stanzas);
+    return recipients.size();
 }
 
 Json MucRoom::status() const {

@@ -28,6 +28,7 @@
 #include "component_link.hpp"
 #include "jid.hpp"
 #include "occupant_nicks.hpp"
+#include "server_multicast.hpp"
 #include "stanza_reader.hpp"
 #include "sylkcore/hub/room.hpp"
 #include "sylkcore/hub/subscription.hpp"
@@ -53,6 +54,7 @@ public:
     static constexpr char kPackage[] = "janus.plugin.sylk.xmpp";
 
     MucRoom(std::string name, std::string jid, const XmppSettings& settings, ComponentLink& link,
+            const ServerMulticast& multicast,
             net::StackThread& thread, const MucEvents& events);
     ~MucRoom() override;
 
@@ -106,6 +108,9 @@ private:
     // Returns the history snapshot's `through` (hub::Room::HistorySnapshot).
     uint64_t sendRoomState(const Occupant& joiner, size_t historyMax, int64_t historySinceMs = 0);
     void sendPresence(const std::string& nick, const Occupant& to, bool available, std::vector<int> codes = {});
+    // nick's presence to every occupant but skipMember's (a join's, a leave's: the same stanza
+    // for all, so it goes out as one fan-out, sendToOccupants).
+    void broadcastPresence(const std::string& nick, bool available, const std::string& skipMember = "");
     // A member's role as XMPP shows it: moderator when the hub says it moderates.
     std::string roleOf(const std::string& memberId) const;
     void changeNick(const gloox::Tag& stanza, Occupant& occupant, const std::string& nick);
@@ -135,7 +140,8 @@ private:
                        const std::string& reason);
     void send(TagPtr stanza) { link_.send(std::move(stanza)); }
     // Sends one stanza (built without `to`) to every occupant but `skipMember`'s, serialised
-    // once, the copies in one write; returns how many were sent.
+    // once: as XEP-0033 multicast stanzas when the server makes the copies (multicast_), else
+    // the copies in one write; returns how many occupants it was sent to.
     // sequence: a hub chat's, skipped for occupants whose history went through it.
     size_t sendToOccupants(const gloox::Tag& unaddressed, const std::string& skipMember = "", uint64_t sequence = 0);
     // An event handler report about an occupant: {"event", "room", "nick", "member", "jid"}.
@@ -145,6 +151,7 @@ private:
     const std::string jid_;
     const XmppSettings& settings_;
     ComponentLink& link_;
+    const ServerMulticast& multicast_;
     net::StackThread& thread_;
     const MucEvents& events_;
     std::shared_ptr<hub::Room> hubRoom_;

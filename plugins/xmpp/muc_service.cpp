@@ -16,7 +16,8 @@ constexpr char kDirectRoomPrefix[] = "direct/";  // the hub's private 1:1 rooms:
 }  // namespace
 
 MucService::MucService(net::StackThread& thread, const XmppSettings& settings, MucEvents events)
-    : thread_(thread), settings_(settings), events_(std::move(events)) {
+    : thread_(thread), settings_(settings), events_(std::move(events)),
+      multicast_(settings.multicast, settings.domain, settings.mucDomain) {
     LinkSettings link;
     link.host = settings.serverHost;
     link.port = settings.serverPort;
@@ -40,6 +41,8 @@ MucService::~MucService() {
 void MucService::start() { link_->start(); }
 
 void MucService::onLinkUp() {
+    if (TagPtr query = multicast_.linkUp())
+        link_->send(std::move(query));
     events_.notify([&] {
         Json event = Json::object();
         event.set("event", "link_up").set("domain", settings_.mucDomain)
@@ -49,6 +52,7 @@ void MucService::onLinkUp() {
 }
 
 void MucService::onLinkDown() {
+    multicast_.linkDown();
     jingle_->onLinkDown();
     events_.notify([&] {
         size_t occupants = 0;
@@ -75,6 +79,10 @@ void MucService::onStanza(const gloox::Tag& stanza) {
         SYLK_LOG(LOG_WARN, MucRoom::kPackage, "ignored <%s> from the server", header.name.c_str());
         return;
     }
+    if (header.name == "iq" && (header.type == "result" || header.type == "error") && multicast_.answer(stanza, header))
+        return;
+    if (multicast_.bounced(header))
+        return;
     if (header.type == "error") {
         // Never answered (RFC 6120 §8.3.1). A presence error from an occupant means its client
         // is gone: it leaves (XEP-0045 §18.1 ghost users).
@@ -154,7 +162,7 @@ void MucService::onPresence(const gloox::Tag& stanza, const StanzaHeader& header
     }
     std::shared_ptr<MucRoom> room = findRoom(*roomName);
     if (!room) {
-        room = std::make_shared<MucRoom>(*roomName, to.bare(), settings_, *link_, thread_, events_);
+        room = std::make_shared<MucRoom>(*roomName, to.bare(), settings_, *link_, multicast_, thread_, events_);
         room->onEmptied([this](const std::string& name) { dropIfEmpty(name); });
         room->start();
         rooms_[*roomName] = room;
@@ -307,7 +315,8 @@ Json MucService::status() const {
         .set("rooms", rooms)
         .set("occupants", static_cast<json_int_t>(occupants))
         .set("refused", static_cast<json_int_t>(refused_))
-        .set("jingle", jingle_->status());
+        .set("jingle", jingle_->status())
+        .set("multicast", multicast_.status());
     return json;
 }
 

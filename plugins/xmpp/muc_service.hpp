@@ -13,6 +13,7 @@
 #include "component_link.hpp"
 #include "jingle_service.hpp"
 #include "muc_room.hpp"
+#include "server_multicast.hpp"
 #include "xmpp_settings.hpp"
 
 namespace sylk::xmpp {
@@ -48,6 +49,7 @@ private:
     const XmppSettings& settings_;
     const MucEvents events_;  // the rooms hold a reference: declared before them
     std::shared_ptr<ComponentLink> link_;
+    ServerMulticast multicast_;  // the rooms hold a reference: declared before them
     std::unique_ptr<JingleService> jingle_;  // audio calls to rooms (urn:xmpp:jingle:1 iqs)
     std::map<std::string, std::shared_ptr<MucRoom>> rooms_;  // by hub room name
     uint64_t nextMember_ = 1;

@@ -146,6 +146,37 @@ void appendAddressed(std::string& out, const std::string& unaddressed, const std
     out.append(unaddressed, nameEnd, std::string::npos);
 }
 
+void appendMulticast(std::string& out, const std::string& unaddressed, const std::string& service,
+                     const std::vector<const std::string*>& recipients) {
+    // gloox ends an element with children with "</name>", one without with "/>": the
+    // <addresses/> goes before the end tag, or the empty element is opened to hold it.
+    size_t before = out.size();
+    appendAddressed(out, unaddressed, service);
+    std::string end;
+    if (out.size() >= 2 && out.compare(out.size() - 2, 2, "/>") == 0 && out.find("</", before) == std::string::npos) {
+        size_t nameEnd = unaddressed.find_first_of(" />");
+        end = "</" + unaddressed.substr(1, nameEnd - 1) + ">";
+        out.resize(out.size() - 2);
+        out += '>';
+    } else {
+        size_t close = out.rfind("</");
+        if (close == std::string::npos || close < before)
+            throw std::logic_error("not a serialised stanza");
+        end = out.substr(close);
+        out.resize(close);
+    }
+    out += "<addresses xmlns='";
+    out += ns::kAddress;
+    out += "'>";
+    for (const std::string* recipient : recipients) {
+        out += "<address type='bcc' jid='";
+        gloox::util::appendEscaped(out, *recipient);
+        out += "'/>";
+    }
+    out += "</addresses>";
+    out += end;
+}
+
 std::string xmppTimestamp(int64_t ms) {
     ms = ms < 0 ? 0 : ms;
     time_t seconds = static_cast<time_t>(ms / 1000);

@@ -124,4 +124,15 @@ AdminRead readAdmin(const gloox::Tag& iq) {
     return read;
 }
 
+bool discoInfoHasFeature(const gloox::Tag& iq, const std::string& feature) {
+    const gloox::Tag* query = iq.findChild("query", "xmlns", ns::kDiscoInfo);
+    if (!query)
+        return false;
+    for (const gloox::Tag* child : query->children()) {
+        if (child->name() == "feature" && child->findAttribute("var") == feature)
+            return true;
+    }
+    return false;
+}
+
 }  // namespace sylk::xmpp

@@ -73,6 +73,9 @@ struct AdminRead {
 };
 AdminRead readAdmin(const gloox::Tag& iq);
 
+// A disco#info result (XEP-0030): whether its <query/> lists <feature var='feature'/>.
+bool discoInfoHasFeature(const gloox::Tag& iq, const std::string& feature);
+
 // The decimal number text is, if it is one of at most 9 digits.
 std::optional<size_t> readCount(const std::string& text);
 

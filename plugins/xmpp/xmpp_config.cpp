@@ -60,6 +60,15 @@ XmppSettings readSettings(const janus::PluginConfig& config) {
     settings.linkStall = std::chrono::milliseconds(config.getInt("link_stall_ms", 30000, 100, 600000));
     settings.linkStanzaBytes = static_cast<size_t>(config.getInt("link_stanza_kb", 1024, 64, 65536)) * 1024;
     settings.moderators = moderatorList(config.getString("moderators", ""));
+    std::string multicast = config.getString("multicast", "auto");
+    if (multicast == "auto")
+        settings.multicast = MulticastMode::Auto;
+    else if (multicast == "on")
+        settings.multicast = MulticastMode::On;
+    else if (multicast == "off")
+        settings.multicast = MulticastMode::Off;
+    else
+        throw std::invalid_argument("multicast is auto, on or off, not '" + multicast + "'");
     if (settings.backoffMax < settings.backoffMin)
         throw std::invalid_argument("reconnect_max_ms must not be below reconnect_min_ms");
     return settings;

@@ -15,5 +15,6 @@ inline constexpr char kChatStates[] = "http://jabber.org/protocol/chatstates";  
 inline constexpr char kPing[] = "urn:xmpp:ping";                      // XEP-0199
 inline constexpr char kStanzas[] = "urn:ietf:params:xml:ns:xmpp-stanzas";
 inline constexpr char kStanzaId[] = "urn:xmpp:sid:0";                 // XEP-0359
+inline constexpr char kAddress[] = "http://jabber.org/protocol/address";  // XEP-0033 multicast
 
 }  // namespace sylk::xmpp::ns

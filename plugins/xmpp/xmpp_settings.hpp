@@ -8,6 +8,10 @@
 
 namespace sylk::xmpp {
 
+// Whether the rooms let the server make their copies (XEP-0033, server_multicast.hpp): when
+// its disco#info says so (Auto), always (On), never (Off).
+enum class MulticastMode { Auto, On, Off };
+
 struct XmppSettings {
     std::string serverHost = "127.0.0.1";
     int serverPort = 5347;
@@ -34,6 +38,7 @@ struct XmppSettings {
     // Bare JIDs whose occupants moderate every room (role moderator: may kick). Other members
     // moderate as their own plugin says (hub::Member::moderator).
     std::set<std::string> moderators;
+    MulticastMode multicast = MulticastMode::Auto;
 };
 
 }  // namespace sylk::xmpp

@@ -72,6 +72,13 @@ public:
         appendAddressed(copy, unaddressedText(*roomMessage(fanout)), echo.to);
         if (parsedTos(copy) != parsedTos(addressed))
             __builtin_trap();
+        // The multicast stanza of the same fan-out is one well-formed stanza to the service
+        // (when the addressed copy is: both carry the same addresses, escaped the same way).
+        std::string multicast;
+        appendMulticast(multicast, unaddressedText(*roomMessage(fanout)), "localhost", {&echo.to, &echo.from});
+        if (!parsedTos(addressed).empty() && parsedTos(multicast) != std::vector<std::string>{"localhost"})
+            __builtin_trap();
+        (void)discoInfoHasFeature(*tag, header.type);
         (void)discoInfoResult(*tag, {{"conference", "text", header.id}}, {header.type})->xml();
     }
 };

@@ -89,7 +89,8 @@ def prosody(request):
     of XMPP_USERS (a module may set its own XMPP_USERS). Stopped by PID; fails the module if it
     died during the tests."""
     users = getattr(request.module, "XMPP_USERS", XMPP_USERS)
-    server = Prosody(users=users)
+    # PROSODY_MULTICAST = False: a Prosody without mod_sylk_multicast (the per-copy fallback)
+    server = Prosody(users=users, multicast=getattr(request.module, "PROSODY_MULTICAST", True))
     server.start()
     yield server
     alive = server.alive()

@@ -313,6 +313,62 @@ static void fanout_copies_are_the_addressed_stanza(void**) {
     assert_true(refused);
 }
 
+static void multicast_stanza_lists_the_recipients_as_bcc(void**) {
+    RoomMessage message;
+    message.from = "r'o&om@conference.localhost/Bo\"b";
+    message.id = "id'&<1>";
+    message.body = "<b>bold</b> & ]]>";
+    std::vector<std::string> recipients = {"a@b/c", "q'u&ote@localhost/re<s>\"", "\xc3\xa9l\xc3\xa8ve@localhost/x"};
+    std::vector<const std::string*> pointers;
+    for (const auto& to : recipients)
+        pointers.push_back(&to);
+    std::string text = unaddressedText(*roomMessage(message));
+    std::string out;
+    appendMulticast(out, text, "localhost", pointers);
+    appendMulticast(out, text, "localhost", {pointers[0]});  // two stanzas in one buffer
+
+    Collector collector;
+    gloox::Parser parser(&collector);
+    std::string data = "<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams'>" + out;
+    assert_int_equal(parser.feed(data), -1);
+    assert_int_equal(collector.tags.size(), 2);
+    const gloox::Tag& stanza = *collector.tags[0];
+    assert_string_equal(stanza.findAttribute("to").c_str(), "localhost");
+    assert_string_equal(stanza.findAttribute("from").c_str(), message.from.c_str());
+    assert_string_equal(stanza.findAttribute("id").c_str(), message.id.c_str());
+    assert_string_equal(readMessage(stanza).body.value().c_str(), message.body.c_str());
+    const gloox::Tag* addresses = stanza.findChild("addresses", "xmlns", "http://jabber.org/protocol/address");
+    assert_non_null(addresses);
+    assert_ptr_equal(stanza.children().back(), addresses);  // after the body: the payload is unchanged before it
+    auto listed = addresses->findChildren("address");
+    assert_int_equal(listed.size(), recipients.size());
+    size_t i = 0;
+    for (const gloox::Tag* address : listed) {
+        assert_string_equal(address->findAttribute("type").c_str(), "bcc");
+        assert_string_equal(address->findAttribute("jid").c_str(), recipients[i++].c_str());
+    }
+    assert_int_equal(collector.tags[1]->findChild("addresses")->children().size(), 1);
+
+    // an element without children is opened to hold the addresses
+    std::string empty;
+    appendMulticast(empty, "<message type='groupchat' from='r@c/n'/>", "localhost", {pointers[0]});
+    assert_string_equal(empty.c_str(), "<message to='localhost' type='groupchat' from='r@c/n'><addresses "
+                                       "xmlns='http://jabber.org/protocol/address'><address type='bcc' jid='a@b/c'/>"
+                                       "</addresses></message>");
+
+    // the server's disco#info answer: the feature is found only in its query
+    auto offered = parse("<iq type='result' id='q' from='localhost'><query xmlns='http://jabber.org/protocol/disco#info'>"
+                         "<identity category='server' type='im'/><feature var='http://jabber.org/protocol/address'/>"
+                         "</query></iq>");
+    assert_true(discoInfoHasFeature(*offered, "http://jabber.org/protocol/address"));
+    auto other = parse("<iq type='result' id='q' from='localhost'><query xmlns='http://jabber.org/protocol/disco#info'>"
+                       "<feature var='urn:xmpp:ping'/></query><feature var='http://jabber.org/protocol/address'/></iq>");
+    assert_false(discoInfoHasFeature(*other, "http://jabber.org/protocol/address"));
+    auto items = parse("<iq type='result' id='q' from='localhost'><query xmlns='http://jabber.org/protocol/disco#items'>"
+                       "<feature var='http://jabber.org/protocol/address'/></query></iq>");
+    assert_false(discoInfoHasFeature(*items, "http://jabber.org/protocol/address"));
+}
+
 static void kicks_and_nickname_changes_are_read_and_built(void**) {
     auto kick = parse("<iq type='set' id='k1' to='room@c' from='a@b/c'><query xmlns='http://jabber.org/protocol/muc#admin'>"
                       "<item nick='Bob' role='none'><reason>spam &amp; eggs</reason></item></query></iq>");
@@ -400,6 +456,7 @@ int main(void) {
         cmocka_unit_test(stanzas_are_read),
         cmocka_unit_test(presence_and_history_are_built),
         cmocka_unit_test(fanout_copies_are_the_addressed_stanza),
+        cmocka_unit_test(multicast_stanza_lists_the_recipients_as_bcc),
         cmocka_unit_test(kicks_and_nickname_changes_are_read_and_built),
         cmocka_unit_test(errors_and_disco_answers_are_built),
     };

@@ -8,7 +8,11 @@ also holds its data (users registered with prosodyctl), its log and its pid file
 - the two external components (XEP-0114) the plugin connects as, `conference.<domain>` (rooms)
   and `sip.<domain>` (SIP users), on `component_port` with one shared `component_secret`;
 - Prosody's own MUC as `muc.<domain>`: the harness self-test and the benchmark's baseline;
-- mod_websocket on `http_port` (`/xmpp-websocket`) for the WebSocket clients of later tests.
+- mod_websocket on `http_port` (`/xmpp-websocket`) for the WebSocket clients of later tests;
+- with `multicast` (the default), Sylk's mod_sylk_multicast (plugins/xmpp/prosody) on the
+  VirtualHost, trusting the declared components (by default `conference.<domain>` and
+  `sip.<domain>`): our rooms let Prosody make their copies (XEP-0033); `multicast=False` is a
+  Prosody without it (the component's per-copy fallback).
 
 `stop()` ends the process we started, by its PID; `restart()` (stop, start again with the same
 config and data) is how a test takes the component link away and gives it back.
@@ -27,12 +31,16 @@ import subprocess
 import tempfile
 import time
 
+# Sylk's Prosody modules (mod_sylk_multicast), in the source tree.
+PROSODY_MODULES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))), "plugins", "xmpp", "prosody")
+
 CONFIG = """-- written by tests/integration/harness/prosody.py
 daemonize = false
 run_as_root = true
 pidfile = "{folder}/prosody.pid"
 data_path = "{data}"
-plugin_paths = {{}}
+plugin_paths = {{ {plugin_paths} }}
 certificates = "{folder}/certs"
 log = {{ {{ levels = {{ min = "{log_level}" }}, to = "file", filename = "{folder}/prosody.log" }} }}
 
@@ -49,7 +57,7 @@ s2s_ports = {{ }}
 c2s_direct_tls_ports = {{ }}
 legacy_ssl_ports = {{ }}
 
-modules_enabled = {{ "roster", "saslauth", "disco", "ping", "register", "websocket", "posix" }}
+modules_enabled = {{ {extra_modules}"roster", "saslauth", "disco", "ping", "register", "websocket", "posix" }}
 modules_disabled = {{ "s2s", "tls", "offline" }}
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
@@ -64,6 +72,8 @@ c2s_stanza_size_limit = {stanza_limit}
 component_stanza_size_limit = {stanza_limit}
 
 VirtualHost "{domain}"
+    -- mod_sylk_multicast (when loaded): our rooms' components may have Prosody make their copies
+    sylk_multicast_components = {{ {trusted_components} }}
 
 {components}
 Component "{own_muc_domain}" "muc"
@@ -80,7 +90,7 @@ class Prosody:
 
     def __init__(self, folder=None, host="127.0.0.1", domain="localhost", c2s_port=5222, component_port=5347,
                  http_port=5280, secret=None, users=None, log_level="info", stanza_limit=1024 * 1024,
-                 component_domains=None):
+                 component_domains=None, multicast=True):
         """component_domains: the XEP-0114 components to declare, all with the one secret
         (default the plugin's two, conference.<domain> and sip.<domain>; `./sylk cluster up`
         gives each node a pair of its own on one shared Prosody)."""
@@ -91,6 +101,7 @@ class Prosody:
         self.sip_domain = "sip." + domain             # our plugin's SIP users component
         self.own_muc_domain = "muc." + domain         # Prosody's own MUC: the baseline
         self.component_domains = list(component_domains or (self.muc_domain, self.sip_domain))
+        self.multicast = multicast
         self.secret = secret or secrets.token_urlsafe(18)
         self.users = dict(users or {})
         self.log_level = log_level
@@ -116,7 +127,10 @@ class Prosody:
                              domain=self.domain, own_muc_domain=self.own_muc_domain, secret=self.secret,
                              log_level=self.log_level, stanza_limit=self.stanza_limit,
                              components="".join('Component "%s"\n    component_secret = "%s"\n\n' % (name, self.secret)
-                                                for name in self.component_domains))
+                                                for name in self.component_domains),
+                             trusted_components=", ".join('"%s"' % name for name in self.component_domains),
+                             plugin_paths='"%s"' % PROSODY_MODULES if self.multicast else "",
+                             extra_modules='"sylk_multicast", ' if self.multicast else "")
         fd = os.open(self.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds the secret
         with os.fdopen(fd, "w") as out:
             out.write(text)

@@ -1,0 +1,168 @@
+-- mod_sylk_multicast: XEP-0033 multicast for Sylk's rooms component (janus.plugin.sylk.xmpp),
+-- shipped with Sylk. Load it on the VirtualHost the component belongs to:
+--
+--   plugin_paths = { "/usr/share/sylk-janus/prosody" }
+--   VirtualHost "example.com"
+--       modules_enabled = { "sylk_multicast" }
+--       sylk_multicast_components = { "conference.example.com" }
+--
+-- Why: a room of N occupants sends every groupchat message N times over the XEP-0114 link,
+-- and Prosody parses and routes each copy (expat, mod_component's checks, core_process_stanza)
+-- where its own MUC hands the same stanza object to core_post_stanza N times. With this module
+-- the component sends one stanza to the server's domain carrying the recipients in
+-- <addresses xmlns='http://jabber.org/protocol/address'/>, and the copies are made here, in
+-- process, the way mod_muc makes them (docs/decisions.md, "XMPP MUC fan-out by the server").
+--
+-- Trusted senders only: a stanza is fanned out only when it comes over the link of one of the
+-- external components listed in sylk_multicast_components, from an address of that component's
+-- domain. Anyone else (clients, other components, remote servers) gets <forbidden/>: one stanza
+-- that becomes N would otherwise amplify spam. The feature is advertised in the server's
+-- disco#info only to those components, so that they, and only they, use it; a component the
+-- server does not trust (or a server without the module) sees no feature and sends a copy per
+-- recipient instead.
+--
+-- What is delivered (XEP-0033 §4, §6): one copy per distinct address of type to, cc or bcc
+-- with a jid, in the order given, each addressed to that jid; bcc addresses are removed from
+-- the copies, to and cc ones are kept, marked delivered='true'; an <addresses/> left empty is
+-- removed (the rooms' component uses bcc only: occupants never see each other's real JIDs).
+-- Other address types (replyto, noreply...) stay in the copies and are not delivered to.
+-- Bounces of the copies (an occupant gone) go back to the component, as they do for copies it
+-- sends itself.
+
+local st = require "util.stanza";
+local jid_host = require "util.jid".host;
+local jid_prepped_split = require "util.jid".prepped_split;
+
+local xmlns_address = "http://jabber.org/protocol/address";
+local delivered_types = { to = true, cc = true, bcc = true };
+
+local full_sessions, bare_sessions, hosts = prosody.full_sessions, prosody.bare_sessions, prosody.hosts;
+local core_post_stanza = prosody.core_post_stanza;
+
+local trusted = module:get_option_set("sylk_multicast_components", {});
+if trusted:empty() then
+	module:log("warn", "sylk_multicast_components lists no component: multicast is offered to nobody");
+end
+
+-- An external component's link (mod_component's session) whose domain is listed. Internal
+-- components (hosts[x]) and c2s/s2s sessions are never trusted.
+local function trusted_origin(origin)
+	return origin.type == "component" and origin.conn ~= nil and trusted:contains(origin.host);
+end
+
+-- The address's jid as the router wants it (core_process_stanza's preparation): nil if invalid.
+local function prepared(jid)
+	if full_sessions[jid] or bare_sessions[jid] or hosts[jid] then
+		return jid;
+	end
+	local node, host, resource = jid_prepped_split(jid);
+	if not host then
+		return nil;
+	end
+	local bare = node and (node .. "@" .. host) or host;
+	return resource and (bare .. "/" .. resource) or bare;
+end
+
+local function refuse(origin, stanza, condition, text)
+	if stanza.attr.type ~= "error" then
+		origin.send(st.error_reply(stanza, "cancel", condition, text));
+	end
+	return true;
+end
+
+local function fan_out(event)
+	local origin, stanza = event.origin, event.stanza;
+	local addresses = stanza:get_child("addresses", xmlns_address);
+	if not addresses then
+		return; -- not multicast: whatever else handles messages to the server does
+	end
+	if not trusted_origin(origin) then
+		module:log("debug", "multicast from %s (%s) refused: not a trusted component", tostring(stanza.attr.from), origin.type);
+		return refuse(origin, stanza, "forbidden", "multicast is reserved to this server's trusted components");
+	end
+	if jid_host(stanza.attr.from) ~= origin.host then
+		return refuse(origin, stanza, "forbidden", "multicast only from the component's own domain");
+	end
+
+	-- The recipients, once each, in order; the copy's own <addresses/>: to and cc marked
+	-- delivered, bcc gone.
+	local recipients, seen = {}, {};
+	local kept = st.stanza("addresses", { xmlns = xmlns_address });
+	local keep = false;
+	for address in addresses:childtags("address", xmlns_address) do
+		local kind, jid = address.attr.type, address.attr.jid;
+		if delivered_types[kind] and jid then
+			local to = prepared(jid);
+			if not to then
+				module:log("debug", "multicast address %q is not a valid JID: skipped", jid);
+			elseif not seen[to] then
+				seen[to] = true;
+				recipients[#recipients + 1] = to;
+			end
+		end
+		if kind ~= "bcc" then
+			local copy = st.clone(address);
+			if delivered_types[kind] and jid then
+				copy.attr.delivered = "true";
+			end
+			kept:add_child(copy);
+			keep = true;
+		end
+	end
+	if #recipients == 0 then
+		return refuse(origin, stanza, "bad-request", "no address of type to, cc or bcc with a jid");
+	end
+
+	stanza:remove_children("addresses", xmlns_address);
+	if keep then
+		stanza:add_child(kept);
+	end
+	-- Like mod_muc's route_to_occupant: the same stanza object, its 'to' set per copy, each
+	-- handed to the router in turn (delivery to a local session is synchronous, so the copies
+	-- reach each recipient in the order the component sent them).
+	for i = 1, #recipients do
+		stanza.attr.to = recipients[i];
+		core_post_stanza(origin, stanza);
+	end
+	return true;
+end
+
+-- Messages (groupchat, chat states) and presence (an occupant's joining or leaving, to all the
+-- others: N stanzas of the join storm instead of N²).
+module:hook("message/host", fan_out, 10);
+module:hook("presence/host", fan_out, 10);
+
+-- disco#info of the server, as mod_disco answers it, plus the multicast feature: only for the
+-- trusted components (see the top). Anyone else gets mod_disco's own answer.
+module:hook("iq-get/host/http://jabber.org/protocol/disco#info:query", function (event)
+	local origin, stanza = event.origin, event.stanza;
+	local node = stanza.tags[1].attr.node;
+	if not trusted_origin(origin) or (node and node ~= "") then
+		return;
+	end
+	local query = st.stanza("query", { xmlns = "http://jabber.org/protocol/disco#info" });
+	local done = {};
+	for _, identity in ipairs(module:get_host_items("identity")) do
+		local key = identity.category .. "\0" .. identity.type;
+		if not done[key] then
+			query:tag("identity", identity):up();
+			done[key] = true;
+		end
+	end
+	for _, feature in ipairs(module:get_host_items("feature")) do
+		if not done[feature] then
+			query:tag("feature", { var = feature }):up();
+			done[feature] = true;
+		end
+	end
+	if not done[xmlns_address] then
+		query:tag("feature", { var = xmlns_address }):up();
+	end
+	for _, extension in ipairs(module:get_host_items("extension")) do
+		query:add_child(extension);
+	end
+	origin.send(st.reply(stanza):add_child(query));
+	return true;
+end, 10);
+
+module:log("info", "multicast offered to %s", tostring(trusted));
