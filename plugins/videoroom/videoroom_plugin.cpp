@@ -88,6 +88,7 @@ void VideoRoomPlugin::configure(const janus::PluginConfig& config) {
     onRequest<Session>("raise_hand", Execution::ControlLoop, &VideoRoomPlugin::raiseHand);
     onRequest<Session>("dial", Execution::LoopSync, &VideoRoomPlugin::dial);
     hub::Services::instance().offer("videoroom.dial_progress", [this](const Json& report) { return queueDialProgress(report); });
+    hub::Services::instance().offer("videoroom.admit", [this](const Json& request) { return admitFromHub(request); });
     onAdminRequest("list", &VideoRoomPlugin::adminListRooms, Execution::LoopSync);
     onAdminRequest("create", &VideoRoomPlugin::adminCreate, Execution::LoopSync);
     onAdminRequest("destroy", &VideoRoomPlugin::adminDestroy, Execution::LoopSync);
@@ -99,12 +100,30 @@ std::shared_ptr<janus::PluginSession> VideoRoomPlugin::newSession(janus::Handle*
 
 void VideoRoomPlugin::onShutdown() {
     hub::Services::instance().withdraw("videoroom.dial_progress");
+    hub::Services::instance().withdraw("videoroom.admit");
     for (auto& [key, room] : rooms_)
         room->closeHub();
     rooms_.clear();
 }
 
 // ------------------------------------------------------------------ rooms
+
+Json VideoRoomPlugin::admitFromHub(const Json& request) {
+    return runOnLoop([&] {
+        RequestReader reader(request.get());
+        RoomId id = RoomId::fromString(reader.requireString("room", 256));
+        std::string pin = reader.optionalString("pin", 256).value_or("");
+        Json answer = Json::object();
+        auto room = findRoom(id);
+        if (room && !room->settings.pin.empty() && pin != room->settings.pin)
+            answer.setBool("admitted", false).set("reason", "pin");
+        else if (room && room->locked)
+            answer.setBool("admitted", false).set("reason", "locked");
+        else
+            answer.setBool("admitted", true);
+        return Reply{answer, {}};
+    }).body;
+}
 
 std::shared_ptr<VideoRoom> VideoRoomPlugin::findRoom(const RoomId& id) const {
     auto it = rooms_.find(id.key);

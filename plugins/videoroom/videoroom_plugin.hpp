@@ -62,6 +62,11 @@ private:
     // (any thread: posted to the control loop) and reaches that moderator as "dial" events.
     Reply dial(Session&, RequestReader&, const Request&);
     Json queueDialProgress(const Json& report);
+    // Hub service videoroom.admit {"room", "pin"} -> {"admitted": bool, "reason": "pin"|"locked"}:
+    // whether a member of another plugin (an XMPP occupant) may join this plugin's room, by the
+    // rules a web user's join meets (the PIN, a locked room). A room that does not exist here
+    // admits: its hub room is not ours to guard.
+    Json admitFromHub(const Json& request);
     void deliverDialProgress(uint64_t token, const std::string& state, int status, const std::string& reason);
     Reply edit(Session&, RequestReader&, const Request&);
     Reply composing(Session&, RequestReader&, const Request&);

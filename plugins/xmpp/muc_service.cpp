@@ -5,6 +5,7 @@
 #include "jingle_namespaces.hpp"
 #include "muc_naming.hpp"
 #include "sylkcore/hub/hub.hpp"
+#include "sylkcore/hub/services.hpp"
 #include "sylkcore/log.hpp"
 #include "xmpp_namespaces.hpp"
 
@@ -117,6 +118,25 @@ std::shared_ptr<MucRoom> MucService::findRoom(const std::string& name) const {
     return it == rooms_.end() ? nullptr : it->second;
 }
 
+std::string MucService::admissionRefusal(const std::string& room, const std::string& password) const {
+    if (!hub::Services::instance().offered("videoroom.admit"))
+        return "";
+    Json request = Json::object();
+    request.set("room", room).set("pin", password);
+    try {
+        Json answer = hub::Services::instance().call("videoroom.admit", request);
+        json_t* admitted = json_object_get(answer.get(), "admitted");
+        if (json_is_true(admitted))
+            return "";
+        json_t* reason = json_object_get(answer.get(), "reason");
+        return json_is_string(reason) ? json_string_value(reason) : "pin";
+    } catch (const std::exception& e) {  // the video room is stopping, or refused the question
+        SYLK_LOG(LOG_WARN, MucRoom::kPackage, "room %s: the video room could not say who may join (%s): refused", room.c_str(),
+                 e.what());
+        return "unknown";
+    }
+}
+
 void MucService::dropIfEmpty(const std::string& name) {
     auto it = rooms_.find(name);
     if (it != rooms_.end() && it->second->empty())
@@ -161,6 +181,16 @@ void MucService::onPresence(const gloox::Tag& stanza, const StanzaHeader& header
         return;
     }
     std::shared_ptr<MucRoom> room = findRoom(*roomName);
+    if (!room || !room->isOccupant(from)) {
+        PresenceRead read = readPresence(stanza);
+        if (std::string why = admissionRefusal(*roomName, read.password); !why.empty()) {
+            ++refused_;
+            // XEP-0045 §7.2.6 (password-protected) and §7.2.9-like for a locked room.
+            reply(why == "locked" ? errorReply(stanza, "cancel", "not-allowed", "the room is locked")
+                                  : errorReply(stanza, "auth", "not-authorized", "a password (the room's PIN) is required"));
+            return;
+        }
+    }
     if (!room) {
         room = std::make_shared<MucRoom>(*roomName, to.bare(), settings_, *link_, multicast_, thread_, events_);
         room->onEmptied([this](const std::string& name) { dropIfEmpty(name); });

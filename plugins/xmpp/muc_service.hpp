@@ -43,6 +43,9 @@ private:
     // The room a JID's local part names, if one of our rooms is open there.
     std::shared_ptr<MucRoom> findRoom(const std::string& name) const;
     void dropIfEmpty(const std::string& name);
+    // Why room's own rules refuse a newcomer with this password (the video room's PIN or its
+    // lock, asked through hub service videoroom.admit); empty: admitted.
+    std::string admissionRefusal(const std::string& room, const std::string& password) const;
     void reply(TagPtr stanza) { link_->send(std::move(stanza)); }
 
     net::StackThread& thread_;

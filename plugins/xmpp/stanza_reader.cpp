@@ -44,6 +44,8 @@ PresenceRead readPresence(const gloox::Tag& presence) {
     if (!x)
         return read;
     read.mucJoin = true;
+    if (const gloox::Tag* password = x->findChild("password"))
+        read.password = password->cdata();
     if (const gloox::Tag* history = x->findChild("history")) {
         auto count = [&](const char* name, std::optional<size_t>& into) {
             if (history->hasAttribute(name)) {

@@ -39,6 +39,7 @@ struct PresenceRead {
     std::optional<size_t> maxChars;       // maxchars='N': 0 asks for no history (XEP-0045 §7.2.15)
     std::optional<size_t> seconds;        // seconds='N': only what was said in the last N seconds
     bool badHistory = false;              // a history attribute we cannot read ('since' is not read)
+    std::string password;                 // <password/> (XEP-0045 §7.2.6): the room's PIN
 };
 PresenceRead readPresence(const gloox::Tag& presence);
 

@@ -172,3 +172,34 @@ def test_odd_but_well_formed_stanzas_do_not_hurt(janus, prosody):
             await alice.disconnect()
             await bob.disconnect()
     run(body())
+
+
+def test_a_video_room_pin_is_the_rooms_password(janus, prosody):
+    """A video room with a PIN guards its hub room against XMPP joins too (XEP-0045 §7.2.6: the
+    PIN is the room's password): no password or a wrong one gets auth/not-authorized and makes
+    no occupant; the PIN lets the user in."""
+    from harness.janus_api import Admin
+
+    room = room_jid(prosody, "pinned-room")
+
+    async def body():
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        try:
+            created = await admin.message_plugin("janus.plugin.sylk.videoroom",
+                                                 {"request": "create", "room": "pinned-room", "pin": "4321"})
+        finally:
+            await admin.close()
+        assert created.get("videoroom") == "created", created
+        alice = await XmppClient.connect(prosody, "alice")
+        try:
+            refused = await alice.join(room, "Alice")
+            assert refused.error is not None and refused.error.error_condition == "not-authorized", refused.order
+            wrong = await alice.join(room, "Alice", password="1234")
+            assert wrong.error is not None and wrong.error.error_condition == "not-authorized", wrong.order
+            items = await alice.disco_items(prosody.muc_domain)
+            assert "pinned-room" not in str(items), items  # no occupant made the room
+            joined = await alice.join(room, "Alice", password="4321")
+            assert joined.error is None and joined.self_presence is not None, joined.order
+        finally:
+            await alice.disconnect()
+    run(body())
