@@ -8,11 +8,10 @@ drops the link once more than link_backlog_kb waits (or nothing was read for lin
 then connects again; the SIP users' link is untouched. gloox's own blocking send() stalled the
 thread for good (no status answer) before."""
 import asyncio
-import json
 import re
-import socket
 
 from conftest import run
+from harness.component_server import ComponentServer, link_status_until
 from harness.janus_api import Admin
 
 SERVER_PORT = 5349  # the test's server, beside the module's Prosody (5347), in the test's namespace
@@ -20,80 +19,38 @@ BACKLOG_KB = 256
 STALL_MS = 1000
 XMPP = {"server_port": SERVER_PORT, "reconnect_min_ms": 100, "reconnect_max_ms": 500,
         "link_backlog_kb": BACKLOG_KB, "link_stall_ms": STALL_MS}
-PLUGIN = "janus.plugin.sylk.xmpp"
-STREAM_NS = "http://etherx.jabber.org/streams"
 
 
 class StuckServer:
-    """XEP-0114 accept side: the first link of `stuck_domain` gets `requests` (stanza text) and
-    is then never read again; every other link is read (and its stanzas dropped)."""
+    """The first link of `stuck_domain` gets `requests` (stanza text) and is then never read
+    again; every other link is read (and its stanzas dropped). The links have a small receive
+    window."""
 
     def __init__(self, stuck_domain):
         self.stuck_domain = stuck_domain
         self.requests = ""
-        self.links = []           # domains, in connection order
         self.stuck_sent = asyncio.Event()
         self.flood = asyncio.Event()
-        self.server = None
-        self.tasks = set()
+        self.server = ComponentServer(SERVER_PORT, self._script, receive_buffer=4096)
+
+    @property
+    def links(self):
+        return self.server.links
 
     async def start(self):
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # inherited: a small window
-        listener.bind(("127.0.0.1", SERVER_PORT))
-        listener.listen(8)
-        self.server = await asyncio.start_server(self._link, sock=listener)
+        await self.server.start()
 
-    async def _link(self, reader, writer):
-        self.tasks.add(asyncio.current_task())
-        try:
-            buffer = b""
-            while b">" not in buffer or not re.search(rb"<stream:stream[^>]*>", buffer):
-                buffer += await reader.read(4096)
-            domain = re.search(rb"to=['\"]([^'\"]+)['\"]", buffer).group(1).decode()
-            writer.write(("<?xml version='1.0'?><stream:stream xmlns:stream='%s' xmlns='jabber:component:accept' "
-                          "from='%s' id='s%d'>" % (STREAM_NS, domain, len(self.links))).encode())
-            while b"</handshake>" not in buffer:
-                buffer += await reader.read(4096)
-            writer.write(b"<handshake/>")
-            stuck = domain == self.stuck_domain and domain not in self.links
-            self.links.append(domain)
-            if stuck:
-                await self.flood.wait()
-                writer.write(self.requests.encode())
-                self.stuck_sent.set()
-                await writer.drain()  # (janus drops the link meanwhile: a reset ends this link)
-                await asyncio.Event().wait()  # never reads again
-            while await reader.read(65536):
-                pass
-        except (ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
+    async def _script(self, domain, index, reader, writer):
+        if domain != self.stuck_domain or index > 0:
+            return
+        await self.flood.wait()
+        writer.write(self.requests.encode())
+        self.stuck_sent.set()
+        await writer.drain()  # (janus drops the link meanwhile: a reset ends this link)
+        await asyncio.Event().wait()  # never reads again
 
     async def close(self):
-        self.server.close()
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-
-
-async def status(admin, timeout=3):
-    """The plugin's status, which the stack thread computes: a thread stuck in a write never answers."""
-    reply = await asyncio.wait_for(admin.message_plugin(PLUGIN, {"request": "status"}), timeout)
-    return reply["status"]
-
-
-async def until(admin, probe, timeout=20):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        current = await status(admin)
-        if probe(current):
-            return current
-        assert loop.time() < deadline, json.dumps(current["muc"]["link"])  # the links' counters
-        await asyncio.sleep(0.05)
+        await self.server.close()
 
 
 def test_a_server_that_stops_reading_does_not_stall_the_plugin(janus, prosody):
@@ -105,7 +62,7 @@ def test_a_server_that_stops_reading_does_not_stall_the_plugin(janus, prosody):
         admin = await Admin.open(janus.admin_url, janus.admin_secret)
         try:
             # The plugin started before this server listened: its backoff brings both links here.
-            await until(admin, lambda s: s["muc"]["link"]["connected"] and s["sip"]["link"]["connected"])
+            await link_status_until(admin, lambda s: s["muc"]["link"]["connected"] and s["sip"]["link"]["connected"])
             # ~20 MB of replies (~0.5 kB each): more than the socket buffers (up to 4 MB on loopback)
             # and the backlog bound together.
             server.requests = "".join("<iq type='get' id='d%d' from='user@localhost/r' to='%s'>"
@@ -115,7 +72,7 @@ def test_a_server_that_stops_reading_does_not_stall_the_plugin(janus, prosody):
             await asyncio.wait_for(server.stuck_sent.wait(), 20)
             # The stack thread keeps answering while the server reads nothing; the stuck link is
             # dropped and made again (to a reading link), the SIP users' link never went.
-            after = await until(admin, lambda s: s["muc"]["link"]["connects"] >= 2 and s["muc"]["link"]["connected"])
+            after = await link_status_until(admin, lambda s: s["muc"]["link"]["connects"] >= 2 and s["muc"]["link"]["connected"])
             assert after["muc"]["link"]["backlogs"] >= 1, after["muc"]["link"]
             assert after["sip"]["link"]["connects"] == 1 and after["sip"]["link"]["connected"], after["sip"]["link"]
             assert server.links.count(muc_domain) >= 2 and server.links.count(sip_domain) == 1, server.links

@@ -16,40 +16,23 @@ seen by a web user of the video room (ApiWebUser).
   reaches the room (no stanza lost that the server sent) before the occupant leaves.
 - Handshakes refused in a row: the attempts come with the documented doubling backoff, capped."""
 import asyncio
-import json
 import re
 import time
 
 from conftest import run
-from harness.component_server import ComponentServer
+from harness.component_server import ComponentServer, link_status as status, link_status_until as until
 from harness.janus_api import Admin
 from harness.room_members import ApiWebUser
 
 SERVER_PORT = 5351  # the test's server, beside the module's Prosody (5347), in the test's namespace
 STANZA_KB = 256
 XMPP = {"server_port": SERVER_PORT, "reconnect_min_ms": 100, "reconnect_max_ms": 500, "link_stanza_kb": STANZA_KB}
-PLUGIN = "janus.plugin.sylk.xmpp"
 MUC_NS = "http://jabber.org/protocol/muc"
 
 
 def disco(domain, stanza_id):
     return ("<iq type='get' id='%s' from='user@localhost/r' to='%s'>"
             "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>" % (stanza_id, domain))
-
-
-async def status(admin):
-    return (await asyncio.wait_for(admin.message_plugin(PLUGIN, {"request": "status"}), 5))["status"]
-
-
-async def until(admin, probe, timeout=20):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        current = await status(admin)
-        if probe(current):
-            return current
-        assert loop.time() < deadline, json.dumps({k: current[k]["link"] for k in ("muc", "sip")})
-        await asyncio.sleep(0.05)
 
 
 async def read_into(reader, buffer, stop_on=None):
@@ -117,7 +100,6 @@ def test_an_endless_stanza_is_cut_at_link_stanza_kb(janus, prosody):
     muc_domain = prosody.muc_domain
     endless = {"written": 0, "dropped": False}
     second = bytearray()
-    large_answered = asyncio.Event()
     cut = asyncio.Event()
 
     async def script(domain, index, reader, writer):

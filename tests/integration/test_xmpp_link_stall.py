@@ -7,11 +7,10 @@ endpoint (harness/component_server.py): the rooms' link gets a burst of disco#in
 and then the server reads nothing (first test) or reads in short bursts with pauses shorter than
 link_stall_ms (second test)."""
 import asyncio
-import json
 import re
 
 from conftest import run
-from harness.component_server import ComponentServer
+from harness.component_server import ComponentServer, link_status_until
 from harness.janus_api import Admin
 
 SERVER_PORT = 5350  # the test's server, beside the module's Prosody (5347), in the test's namespace
@@ -19,7 +18,6 @@ BACKLOG_KB = 64 * 1024  # far above what the stalled link ever holds: only the s
 STALL_MS = 2000
 XMPP = {"server_port": SERVER_PORT, "reconnect_min_ms": 100, "reconnect_max_ms": 500,
         "link_backlog_kb": BACKLOG_KB, "link_stall_ms": STALL_MS}
-PLUGIN = "janus.plugin.sylk.xmpp"
 
 
 def requests(domain, count, prefix):
@@ -64,23 +62,8 @@ class FloodedLink:
         await self.server.close()
 
 
-async def status(admin, timeout=3):
-    reply = await asyncio.wait_for(admin.message_plugin(PLUGIN, {"request": "status"}), timeout)
-    return reply["status"]
-
-
-async def until(admin, probe, timeout=30, seen=None):
-    """The status once probe(it); every muc link status on the way goes to `seen`."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        current = await status(admin)
-        if seen is not None:
-            seen.append(current["muc"]["link"])
-        if probe(current):
-            return current
-        assert loop.time() < deadline, json.dumps(current["muc"]["link"])
-        await asyncio.sleep(0.05)
+def until(admin, probe, timeout=30, seen=None):
+    return link_status_until(admin, probe, timeout, seen)
 
 
 def test_a_server_that_reads_nothing_loses_the_link_after_link_stall_ms(janus, prosody):

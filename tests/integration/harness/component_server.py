@@ -6,6 +6,7 @@ of that domain came before). A script that returns leaves the link to be read un
 `refuse(domain, attempt)` true answers that attempt's handshake with a not-authorized stream
 error, as a server does for a wrong secret; `attempts` has every connection's (domain, time)."""
 import asyncio
+import json
 import re
 import socket
 import time
@@ -78,3 +79,24 @@ class ComponentServer:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+async def link_status(admin, timeout=5):
+    """janus.plugin.sylk.xmpp's status, which its stack thread computes: a thread stuck in a
+    write never answers (the timeout then fails the test)."""
+    reply = await asyncio.wait_for(admin.message_plugin("janus.plugin.sylk.xmpp", {"request": "status"}), timeout)
+    return reply["status"]
+
+
+async def link_status_until(admin, probe, timeout=20, seen=None):
+    """The status once probe(it); every muc link status on the way goes to `seen` (a list)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        current = await link_status(admin)
+        if seen is not None:
+            seen.append(current["muc"]["link"])
+        if probe(current):
+            return current
+        assert loop.time() < deadline, json.dumps({k: current[k]["link"] for k in ("muc", "sip")})
+        await asyncio.sleep(0.05)
