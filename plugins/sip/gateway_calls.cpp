@@ -584,7 +584,11 @@ void Gateway::onReInvite(GatewaySession& session, const sip_s* sip) {
 }
 
 void Gateway::mediaGone(GatewaySession& session) {
-    if (session.call.state == CallState::Idle)
+    // An incoming call that rings has no PeerConnection yet (the page makes it when it
+    // accepts): a media hangup then is the previous call's, which the page sends when that call
+    // ends and which can arrive after the next INVITE; it must not refuse the new call (480).
+    // Janus's stock SIP plugin ignores it in that state too.
+    if (session.call.state == CallState::Idle || session.call.state == CallState::Ringing)
         return;
     hangup(session);
 }
