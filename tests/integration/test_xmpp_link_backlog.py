@@ -11,7 +11,7 @@ import asyncio
 import re
 
 from conftest import run
-from harness.component_server import ComponentServer, link_status_until
+from harness.component_server import FloodedLink, link_status_until
 from harness.janus_api import Admin
 
 SERVER_PORT = 5349  # the test's server, beside the module's Prosody (5347), in the test's namespace
@@ -21,43 +21,15 @@ XMPP = {"server_port": SERVER_PORT, "reconnect_min_ms": 100, "reconnect_max_ms":
         "link_backlog_kb": BACKLOG_KB, "link_stall_ms": STALL_MS}
 
 
-class StuckServer:
-    """The first link of `stuck_domain` gets `requests` (stanza text) and is then never read
-    again; every other link is read (and its stanzas dropped). The links have a small receive
-    window."""
-
-    def __init__(self, stuck_domain):
-        self.stuck_domain = stuck_domain
-        self.requests = ""
-        self.stuck_sent = asyncio.Event()
-        self.flood = asyncio.Event()
-        self.server = ComponentServer(SERVER_PORT, self._script, receive_buffer=4096)
-
-    @property
-    def links(self):
-        return self.server.links
-
-    async def start(self):
-        await self.server.start()
-
-    async def _script(self, domain, index, reader, writer):
-        if domain != self.stuck_domain or index > 0:
-            return
-        await self.flood.wait()
-        writer.write(self.requests.encode())
-        self.stuck_sent.set()
-        await writer.drain()  # (janus drops the link meanwhile: a reset ends this link)
-        await asyncio.Event().wait()  # never reads again
-
-    async def close(self):
-        await self.server.close()
+async def never_read(reader):
+    await asyncio.Event().wait()
 
 
 def test_a_server_that_stops_reading_does_not_stall_the_plugin(janus, prosody):
     muc_domain, sip_domain = prosody.muc_domain, prosody.sip_domain
 
     async def body():
-        server = StuckServer(muc_domain)
+        server = FloodedLink(SERVER_PORT, muc_domain, never_read)
         await server.start()
         admin = await Admin.open(janus.admin_url, janus.admin_secret)
         try:
@@ -69,7 +41,7 @@ def test_a_server_that_stops_reading_does_not_stall_the_plugin(janus, prosody):
                                       "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>" % (i, muc_domain)
                                       for i in range(40000))
             server.flood.set()
-            await asyncio.wait_for(server.stuck_sent.wait(), 20)
+            await asyncio.wait_for(server.sent.wait(), 20)
             # The stack thread keeps answering while the server reads nothing; the stuck link is
             # dropped and made again (to a reading link), the SIP users' link never went.
             after = await link_status_until(admin, lambda s: s["muc"]["link"]["connects"] >= 2 and s["muc"]["link"]["connected"])

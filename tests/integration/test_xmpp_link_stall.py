@@ -10,7 +10,7 @@ import asyncio
 import re
 
 from conftest import run
-from harness.component_server import ComponentServer, link_status_until
+from harness.component_server import FloodedLink, link_status_until
 from harness.janus_api import Admin
 
 SERVER_PORT = 5350  # the test's server, beside the module's Prosody (5347), in the test's namespace
@@ -26,42 +26,6 @@ def requests(domain, count, prefix):
                    for i in range(count))
 
 
-class FloodedLink:
-    """The test's server (harness/component_server.py, a small receive window): the first link of
-    `domain` gets `self.requests` once flood is set, then `reading(reader)` decides how it is read;
-    every other link is read and dropped."""
-
-    def __init__(self, domain, reading):
-        self.domain = domain
-        self.reading = reading
-        self.requests = ""
-        self.flood = asyncio.Event()
-        self.sent = asyncio.Event()
-        self.server = ComponentServer(SERVER_PORT, self._script, receive_buffer=4096)
-
-    @property
-    def links(self):
-        return self.server.links
-
-    async def start(self):
-        await self.server.start()
-
-    async def _script(self, domain, index, reader, writer):
-        if domain != self.domain or index != 0:
-            return
-        await self.flood.wait()
-        writer.write(self.requests.encode())
-        try:
-            await writer.drain()  # the plugin reads them, answering as it reads
-        finally:
-            # (a slow plugin, under ASan, may drop the link before it read them all: a reset)
-            self.sent.set()
-        await self.reading(reader)
-
-    async def close(self):
-        await self.server.close()
-
-
 def until(admin, probe, timeout=30, seen=None):
     return link_status_until(admin, probe, timeout, seen)
 
@@ -72,7 +36,7 @@ def test_a_server_that_reads_nothing_loses_the_link_after_link_stall_ms(janus, p
         await asyncio.Event().wait()
 
     async def body():
-        server = FloodedLink(muc_domain, read_nothing)
+        server = FloodedLink(SERVER_PORT, muc_domain, read_nothing)
         await server.start()
         admin = await Admin.open(janus.admin_url, janus.admin_secret)
         try:
@@ -135,7 +99,7 @@ def test_a_server_that_reads_slowly_keeps_the_link_and_gets_every_reply(janus, p
             await asyncio.sleep(STALL_MS / 4000)
 
     async def body():
-        server = FloodedLink(muc_domain, read_slowly)
+        server = FloodedLink(SERVER_PORT, muc_domain, read_slowly)
         await server.start()
         admin = await Admin.open(janus.admin_url, janus.admin_secret)
         try:

@@ -100,3 +100,39 @@ async def link_status_until(admin, probe, timeout=20, seen=None):
             return current
         assert loop.time() < deadline, json.dumps({k: current[k]["link"] for k in ("muc", "sip")})
         await asyncio.sleep(0.05)
+
+
+class FloodedLink:
+    """A ComponentServer with a small receive window: the first link of
+    `domain` gets `self.requests` once flood is set, then `reading(reader)` decides how it is read;
+    every other link is read and dropped."""
+
+    def __init__(self, port, domain, reading):
+        self.domain = domain
+        self.reading = reading
+        self.requests = ""
+        self.flood = asyncio.Event()
+        self.sent = asyncio.Event()
+        self.server = ComponentServer(port, self._script, receive_buffer=4096)
+
+    @property
+    def links(self):
+        return self.server.links
+
+    async def start(self):
+        await self.server.start()
+
+    async def _script(self, domain, index, reader, writer):
+        if domain != self.domain or index != 0:
+            return
+        await self.flood.wait()
+        writer.write(self.requests.encode())
+        try:
+            await writer.drain()  # the plugin reads them, answering as it reads
+        finally:
+            # (a slow plugin, under ASan, may drop the link before it read them all: a reset)
+            self.sent.set()
+        await self.reading(reader)
+
+    async def close(self):
+        await self.server.close()
