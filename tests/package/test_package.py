@@ -104,34 +104,53 @@ def private_network():
         pytest.exit("the package tests install a package: run them as root", 2)
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """Builds the .deb from a copy of the tree: dpkg-buildpackage configures in place, which would
-    break the out-of-tree build/ folders of the source tree."""
-    work = tmp_path_factory.mktemp("package")
-    source = work / PACKAGE
-    with tarfile.open(work / "tree.tar", "w") as archive:
+def build_package(work):
+    """Builds the .deb from a copy of the tree in the folder work: dpkg-buildpackage configures in
+    place, which would break the out-of-tree build/ folders of the source tree. Returns the deb,
+    the changes and the folder; raises AssertionError with the log's end when it fails."""
+    source = os.path.join(work, PACKAGE)
+    tree = os.path.join(work, "tree.tar")
+    with tarfile.open(tree, "w") as archive:
         for name in source_files():
             archive.add(os.path.join(TOP, name), arcname=name, recursive=False)
-    with tarfile.open(work / "tree.tar") as archive:
+    with tarfile.open(tree) as archive:
         archive.extractall(source)
-    os.unlink(work / "tree.tar")
+    os.unlink(tree)
     env = dict(os.environ, DEB_BUILD_OPTIONS="nocheck parallel=%d" % min(os.cpu_count() or 1, 2))
-    log = work / "dpkg-buildpackage.log"
+    log = os.path.join(work, "dpkg-buildpackage.log")
     with open(log, "w") as out:
         result = subprocess.run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=source, stdout=out,
                                 stderr=subprocess.STDOUT, env=env, timeout=BUILD_TIMEOUT_S)
-    text = log.read_text()
+    text = open(log).read()
     assert result.returncode == 0, "dpkg-buildpackage failed:\n" + text[-6000:]
     version = subprocess.run(["dpkg-parsechangelog", "-S", "Version"], cwd=source, check=True,
                              capture_output=True, text=True).stdout.strip()
     architecture = subprocess.run(["dpkg-architecture", "-qDEB_HOST_ARCH"], check=True, capture_output=True,
                                   text=True).stdout.strip()
-    deb = work / ("%s_%s_%s.deb" % (PACKAGE, version, architecture))
-    changes = work / ("%s_%s_%s.changes" % (PACKAGE, version, architecture))
-    assert deb.exists() and changes.exists(), sorted(os.listdir(work))
+    deb = os.path.join(work, "%s_%s_%s.deb" % (PACKAGE, version, architecture))
+    changes = os.path.join(work, "%s_%s_%s.changes" % (PACKAGE, version, architecture))
+    assert os.path.exists(deb) and os.path.exists(changes), sorted(os.listdir(work))
     shutil.rmtree(source)  # the compiled copy (170 MB); the packages and the log stay
-    return {"deb": str(deb), "changes": str(changes), "work": str(work)}
+    return {"deb": deb, "changes": changes, "work": work}
+
+
+def prebuilt():
+    """The package `./sylk test` built beforehand (SYLK_PACKAGE_PREBUILT: the folder of
+    `python3 tests/package/test_package.py build FOLDER`), if that build succeeded."""
+    folder = os.environ.get("SYLK_PACKAGE_PREBUILT")
+    try:
+        with open(os.path.join(folder, "built.json")) as f:
+            built = json.load(f)
+    except (TypeError, OSError, ValueError):
+        return None
+    if all(os.path.exists(built.get(key, "")) for key in ("deb", "changes", "work")):
+        return built
+    return None
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return prebuilt() or build_package(str(tmp_path_factory.mktemp("package")))
 
 
 @pytest.fixture(scope="module")
@@ -363,3 +382,17 @@ def test_purge_removes_the_package(installed, janus):
     assert "installed" not in installed_status() or "not-installed" in installed_status()
     # janus's own package is untouched
     assert os.path.exists("/etc/janus/janus.jcfg") and os.path.exists("/usr/bin/janus")
+
+
+if __name__ == "__main__":
+    # `test_package.py build FOLDER`: the package alone, for ./sylk test to build it at nice 19
+    # beside other suites; the tests then take it from SYLK_PACKAGE_PREBUILT=FOLDER.
+    if len(sys.argv) != 3 or sys.argv[1] != "build":
+        sys.exit("usage: test_package.py build FOLDER")
+    target = os.path.abspath(sys.argv[2])
+    shutil.rmtree(target, ignore_errors=True)
+    os.makedirs(target)
+    result = build_package(target)
+    with open(os.path.join(target, "built.json"), "w") as f:
+        json.dump(result, f)
+    print("built", result["deb"])
