@@ -95,6 +95,24 @@ def test_everyone_hears_the_others_but_not_themselves(janus):
     assert mixer["busy"] < 0.5, mixer
 
 
+# What the test's peers hear stands only if they kept time: RtpPeer.stream says how late its
+# packets went out, and when the test's own event loop stalled (a starved CI machine: two ASan
+# shards and a compile on two cores), the gaps it heard then are its own, not janus's. 50 ms:
+# more than two packets late.
+ON_TIME = 0.05
+
+
+async def heard_on_time(phase, hear, attempts=3):
+    """Runs phase (its peers' lateness) then hear(), again while the peers were late, at most
+    attempts times; returns the last hearing and the lateness of its phase."""
+    for _ in range(attempts):
+        late = max(await phase())
+        heard = hear()
+        if late <= ON_TIME:
+            break
+    return heard, late
+
+
 def frame_levels(samples, rate, frequency, frame_ms=20):
     """dB of frequency in each frame of the signal (Goertzel), to find gaps."""
     n = int(rate * frame_ms / 1000)
@@ -128,8 +146,9 @@ def test_plain_rtp_g722_and_pcmu_talk_with_webrtc(janus):
             heard = {"Ann": ann.heard(), "Gee": gee.heard(), "Pam": pam.heard()}
             # Pam's network now loses 10% of her packets: Ann must still hear her without long gaps
             pam.loss = 0.10
-            await asyncio.gather(gee.stream(addresses["Gee"], 4), pam.stream(addresses["Pam"], 4))
-            lossy = ann.heard(3.0)
+            lossy = await heard_on_time(
+                lambda: asyncio.gather(gee.stream(addresses["Gee"], 4), pam.stream(addresses["Pam"], 4)),
+                lambda: ann.heard(3.0))
             # Bad input on Pam's port: garbage, a wrong payload type, an empty payload, jumps
             sock_address = addresses["Pam"]
             import socket
@@ -166,11 +185,11 @@ def test_plain_rtp_g722_and_pcmu_talk_with_webrtc(janus):
         levels = {f: tone_db(samples, rate, f) for f in [own] + others}
         assert min(levels[f] for f in others) - levels[own] >= 30, (name, levels)
     # with 10% loss on Pam's input, no gap in her tone at Ann longer than 60 ms
-    samples, rate = lossy
+    (samples, rate), late = lossy
     levels = frame_levels(samples[::4], rate // 4, 600)
     quiet = levels < numpy.median(levels) - 20
     longest = max((len(run_) for run_ in "".join("1" if q else "0" for q in quiet).split("0")), default=0)
-    assert longest <= 3, (longest, levels.round(1).tolist())
+    assert longest <= 3, (longest, "peers late by %.3f s" % late, levels.round(1).tolist())
     # after garbage, wrong payload types and sequence/timestamp jumps, Pam is heard again
     samples, rate = after_garbage
     assert tone_db(samples, rate, 600) - tone_db(samples, rate, 440) >= 30
@@ -332,7 +351,14 @@ def test_join_storm_across_ten_rooms(janus):
             handle = await session.attach(MIXER)
             joined, _ = await handle.send({"request": "join", "room": "storm-%d" % (index % 10), "display": "p%d" % index,
                                            "codec": "opus", "rtp": {"ip": "127.0.0.1", "port": peer.port, "payload_type": 111}})
-            await peer.stream((joined["rtp"]["ip"], joined["rtp"]["port"]), 2)
+            address = (joined["rtp"]["ip"], joined["rtp"]["port"])
+            await peer.stream(address, 2)
+            # Sixty peers on the test's one event loop: on a starved machine they receive late;
+            # they talk on until the mix has come back, or the deadline says it does not.
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 20
+            while peer.packets_in <= 40 and loop.time() < deadline:
+                await peer.stream(address, 0.5)
             return peer.packets_in
         finally:
             await session.close()
@@ -376,8 +402,9 @@ def test_rooms_mixed_in_parallel_keep_to_themselves(janus):
                                                "display": "phone%d" % index, "codec": "pcmu",
                                                "rtp": {"ip": "127.0.0.1", "port": peer.port}})
                 addresses.append((joined["rtp"]["ip"], joined["rtp"]["port"]))
-            await asyncio.gather(*(peer.stream(address, 4) for peer, address in zip(peers, addresses)))
-            heard = [peer.heard() for peer in peers]
+            heard, late = await heard_on_time(
+                lambda: asyncio.gather(*(peer.stream(address, 4) for peer, address in zip(peers, addresses))),
+                lambda: [peer.heard() for peer in peers])
             stats = await admin.message_plugin(MIXER, {"request": "list"})
             # a browser joins room 0 while its phones talk
             streaming = asyncio.gather(peers[0].stream(addresses[0], 6), peers[1].stream(addresses[1], 6))
@@ -389,20 +416,20 @@ def test_rooms_mixed_in_parallel_keep_to_themselves(janus):
             await streaming
             after = peers[0].heard()
             stats_after = await admin.message_plugin(MIXER, {"request": "list"})
-            return heard, stats, with_browser, stats_with_browser, after, stats_after
+            return (heard, late), stats, with_browser, stats_with_browser, after, stats_after
         finally:
             for peer in peers:
                 peer.close()
             await admin.close()
             await session.close()
 
-    heard, stats, with_browser, stats_with_browser, after, stats_after = run(body(), timeout=120)
+    (heard, late), stats, with_browser, stats_with_browser, after, stats_after = run(body(), timeout=150)
     assert stats["mixer"]["threads"] == 3
     for index, (samples, rate) in enumerate(heard):
         partner = index ^ 1
         levels = {tone: tone_db(samples, rate, tone) for tone in tones}
         strangers = [levels[tones[i]] for i in range(len(tones)) if i // 2 != index // 2]
-        assert levels[tones[partner]] - max(strangers) >= 30, (index, levels)
+        assert levels[tones[partner]] - max(strangers) >= 30, (index, "peers late by %.3f s" % late, levels)
         assert levels[tones[partner]] - levels[tones[index]] >= 30, (index, levels)
     # phones only: the rooms mix at G.711's 8 kHz, not at their 48 kHz sampling_rate
     assert mixing_rates(stats) == {"parallel-%d" % i: 8000 for i in range(6)}, mixing_rates(stats)

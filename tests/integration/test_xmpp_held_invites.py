@@ -16,6 +16,7 @@ tries again every 2 s and janus refuses its session each time.
 The SIP peer is a small UDP user agent of this module (it must CANCEL at a moment the test
 chooses); the XMPP user is a slixmpp client of the module's Prosody."""
 import asyncio
+import contextlib
 import socket
 import time
 import uuid
@@ -170,21 +171,54 @@ async def control_call_rings_only(admin, alice, since, calls_before):
         control.close()
 
 
+class Scene:
+    """Both tests' setting: alice online, a caller, the gateway's status from before, and the xmpp
+    plugin without its waiting handle (`held()`)."""
+
+    def __init__(self, admin, alice, caller):
+        self.admin, self.alice, self.caller = admin, alice, caller
+        self.since, self.before = None, None
+
+    async def handle_comes_back(self, held_final_status):
+        """janus takes sessions again: the plugin's new handle rings alice for a control call
+        only, and the held caller heard nothing after its final response (a late delivery of
+        the held INVITE would answer or ring)."""
+        await give_it_back(self.admin)
+        await control_call_rings_only(self.admin, self.alice, self.since, self.before["calls_received"])
+        assert [r[0] for r in self.caller.responses if r[1] == "INVITE" and r[0] >= 180] == [held_final_status], \
+            self.caller.responses
+
+
+@contextlib.asynccontextmanager
+async def held(janus, prosody, caller_user):
+    """The Scene, once the plugin was ready and its waiting handle went; at the end janus takes
+    sessions again whatever happened."""
+    admin = await Admin.open(janus.admin_url, janus.admin_secret)
+    scene = Scene(admin, None, Caller(caller_user))
+    try:
+        scene.alice = await XmppClient.connect(prosody, "alice")
+        await scene.alice.iq("localhost", "<ping xmlns='urn:xmpp:ping'/>")  # her presence is in: she gets proposes
+        await sip_status(admin, lambda s: s.get("chat_session_ready"))
+        scene.since = scene.alice.mark()
+        scene.before = await gateway(admin)
+        await take_away_the_waiting_handle(admin)
+        yield scene
+    finally:
+        await admin.call("accept_new_sessions", accept=True)
+        scene.caller.close()
+        if scene.alice:
+            await scene.alice.disconnect()
+        await admin.close()
+
+
 def test_a_held_invite_cancelled_gets_487_and_never_rings(janus, prosody):
     async def body():
-        admin = await Admin.open(janus.admin_url, janus.admin_secret)
-        alice = await XmppClient.connect(prosody, "alice")
-        caller = Caller("held")
-        try:
-            await alice.iq("localhost", "<ping xmlns='urn:xmpp:ping'/>")  # her presence is in: she gets proposes
-            await sip_status(admin, lambda s: s.get("chat_session_ready"))
-            since = alice.mark()
-            calls_before = (await gateway(admin))["calls_received"]
-            await take_away_the_waiting_handle(admin)
-
+        async with held(janus, prosody, "held") as scene:
+            admin, caller = scene.admin, scene.caller
+            calls_before = scene.before["calls_received"]
             caller.invite()
-            held = await gateway_until(admin, lambda g: g["held_xmpp_invites"] == 1)
-            assert held["calls_received"] == calls_before, held
+            holding = await gateway_until(admin, lambda g: g["held_xmpp_invites"] == 1)
+            assert holding["calls_received"] == calls_before, holding
             assert not [r for r in caller.responses if r[0] >= 180], caller.responses  # no ringing, no answer
             caller.cancel()
             status, _, text = await caller.response(lambda s, m: m == "INVITE" and s >= 200, 10)
@@ -194,16 +228,7 @@ def test_a_held_invite_cancelled_gets_487_and_never_rings(janus, prosody):
             assert cancel_status == 200
             after = await gateway_until(admin, lambda g: g["held_xmpp_invites"] == 0, 5)
             assert after["held_xmpp_expired"] == 0 and after["active_calls"] == 0, after
-
-            await give_it_back(admin)
-            await control_call_rings_only(admin, alice, since, calls_before)
-            # the held caller heard nothing after its 487 (a late delivery would answer or ring)
-            assert [r[0] for r in caller.responses if r[1] == "INVITE" and r[0] >= 180] == [487], caller.responses
-        finally:
-            await admin.call("accept_new_sessions", accept=True)
-            caller.close()
-            await alice.disconnect()
-            await admin.close()
+            await scene.handle_comes_back(487)
 
     run(body(), timeout=90)
     assert janus.alive()
@@ -211,16 +236,8 @@ def test_a_held_invite_cancelled_gets_487_and_never_rings(janus, prosody):
 
 def test_a_held_invite_nobody_takes_gets_480_after_5_s(janus, prosody):
     async def body():
-        admin = await Admin.open(janus.admin_url, janus.admin_secret)
-        alice = await XmppClient.connect(prosody, "alice")
-        caller = Caller("late")
-        try:
-            await alice.iq("localhost", "<ping xmlns='urn:xmpp:ping'/>")
-            await sip_status(admin, lambda s: s.get("chat_session_ready"))
-            since = alice.mark()
-            before = await gateway(admin)
-            await take_away_the_waiting_handle(admin)
-
+        async with held(janus, prosody, "late") as scene:
+            admin, caller, before = scene.admin, scene.caller, scene.before
             sent = time.monotonic()
             caller.invite()
             await gateway_until(admin, lambda g: g["held_xmpp_invites"] == 1)
@@ -234,15 +251,7 @@ def test_a_held_invite_nobody_takes_gets_480_after_5_s(janus, prosody):
             after = await gateway_until(admin, lambda g: g["held_xmpp_invites"] == 0, 5)
             assert after["held_xmpp_expired"] == before["held_xmpp_expired"] + 1, after
             assert after["calls_received"] == before["calls_received"] and after["active_calls"] == 0, after
-
-            await give_it_back(admin)
-            await control_call_rings_only(admin, alice, since, before["calls_received"])
-            assert [r[0] for r in caller.responses if r[1] == "INVITE" and r[0] >= 180] == [480], caller.responses
-        finally:
-            await admin.call("accept_new_sessions", accept=True)
-            caller.close()
-            await alice.disconnect()
-            await admin.close()
+            await scene.handle_comes_back(480)
 
     run(body(), timeout=90)
     assert janus.alive()

@@ -16,6 +16,7 @@ seen by a web user of the video room (ApiWebUser).
   reaches the room (no stanza lost that the server sent) before the occupant leaves.
 - Handshakes refused in a row: the attempts come with the documented doubling backoff, capped."""
 import asyncio
+import contextlib
 import re
 import time
 
@@ -49,6 +50,39 @@ async def read_into(reader, buffer, stop_on=None):
             return
 
 
+def dave_joins(room):
+    """Dave's join presence to a MUC room, as the server would pass it on."""
+    return "<presence from='dave@localhost/r' to='%s/Dave'><x xmlns='%s'/></presence>" % (room, MUC_NS)
+
+
+@contextlib.asynccontextmanager
+async def against(janus, script, room=None, **server_options):
+    """The test's component server playing script, the admin API and, with a room, Wendy in that
+    video room; all closed at the end."""
+    server = await ComponentServer(SERVER_PORT, script, **server_options).start()
+    admin = wendy = None
+    try:
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        if room:
+            wendy = await ApiWebUser.join(janus.ws_url, room, "Wendy")
+        yield server, admin, wendy
+    finally:
+        if wendy:
+            await wendy.close()
+        if admin:
+            await admin.close()
+        await server.close()
+
+
+async def relinked(admin, go, timeout=15):
+    """Once the MUC link is up, lets go the script's drop of it; returns the status once the link
+    is made again."""
+    before = await until(admin, lambda s: s["muc"]["link"]["connected"])
+    go.set()
+    return await until(admin, lambda s: s["muc"]["link"]["connects"] > before["muc"]["link"]["connects"]
+                       and s["muc"]["link"]["connected"], timeout=timeout)
+
+
 async def wait_bytes(buffer, pattern, timeout=15):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -76,9 +110,7 @@ def test_malformed_xml_from_the_server_drops_and_remakes_the_link(janus, prosody
             await read_into(reader, second)
 
     async def body():
-        server = await ComponentServer(SERVER_PORT, script).start()
-        admin = await Admin.open(janus.admin_url, janus.admin_secret)
-        try:
+        async with against(janus, script) as (server, admin, _):
             await asyncio.wait_for(closed.wait(), 20)  # the plugin closed the link with the bad XML
             after = await until(admin, lambda s: s["muc"]["link"]["connects"] >= 2 and s["muc"]["link"]["connected"])
             await wait_bytes(second, rb"id=['\"]again['\"]")  # the new link works
@@ -86,9 +118,6 @@ def test_malformed_xml_from_the_server_drops_and_remakes_the_link(janus, prosody
             assert not re.search(rb"id=['\"]after['\"]", bytes(first) + bytes(second)), "read past malformed XML"
             assert after["sip"]["link"]["connects"] == 1 and after["sip"]["link"]["connected"], after["sip"]["link"]
             assert server.links.count(sip_domain) == 1, server.links
-        finally:
-            await admin.close()
-            await server.close()
 
     run(body(), timeout=60)
     assert janus.alive()
@@ -124,9 +153,7 @@ def test_an_endless_stanza_is_cut_at_link_stanza_kb(janus, prosody):
             await read_into(reader, second)
 
     async def body():
-        server = await ComponentServer(SERVER_PORT, script).start()
-        admin = await Admin.open(janus.admin_url, janus.admin_secret)
-        try:
+        async with against(janus, script) as (_, admin, _):
             await asyncio.wait_for(cut.wait(), 60)
             after = await until(admin, lambda s: s["muc"]["link"]["connects"] >= 2 and s["muc"]["link"]["connected"])
             connects = after["muc"]["link"]["connects"]
@@ -135,9 +162,6 @@ def test_an_endless_stanza_is_cut_at_link_stanza_kb(janus, prosody):
             await wait_bytes(second, rb"<iq[^>]*id=['\"]then['\"]")
             again = await status(admin)
             assert again["muc"]["link"]["connects"] == connects and again["muc"]["link"]["connected"], again["muc"]
-        finally:
-            await admin.close()
-            await server.close()
 
     run(body(), timeout=120)
     assert janus.alive()
@@ -151,7 +175,7 @@ def test_the_link_dropping_mid_join_leaves_no_occupant(janus, prosody):
     muc_domain = prosody.muc_domain
     name = "mid-join"
     room = "%s@%s" % (name, muc_domain)
-    join = ("<presence from='dave@localhost/r' to='%s/Dave'><x xmlns='%s'/></presence>" % (room, MUC_NS)).encode()
+    join = dave_joins(room).encode()
     go, rejoin = asyncio.Event(), asyncio.Event()
     second = bytearray()
 
@@ -170,14 +194,8 @@ def test_the_link_dropping_mid_join_leaves_no_occupant(janus, prosody):
             await read_into(reader, second)
 
     async def body():
-        server = await ComponentServer(SERVER_PORT, script).start()
-        admin = await Admin.open(janus.admin_url, janus.admin_secret)
-        wendy = await ApiWebUser.join(janus.ws_url, name, "Wendy")
-        try:
-            before = await until(admin, lambda s: s["muc"]["link"]["connected"])
-            connects = before["muc"]["link"]["connects"]
-            go.set()
-            await until(admin, lambda s: s["muc"]["link"]["connects"] > connects and s["muc"]["link"]["connected"])
+        async with against(janus, script, name) as (_, admin, wendy):
+            await relinked(admin, go)
             # nobody is left of the join the link lost ...
             after = await until(admin, lambda s: not [r for r in s["muc"]["rooms"] if r["room"] == name and r["occupants"]])
             for event in wendy.attendee_events():
@@ -199,10 +217,6 @@ def test_the_link_dropping_mid_join_leaves_no_occupant(janus, prosody):
             [entry] = [r for r in current["muc"]["rooms"] if r["room"] == name]
             assert [o["nick"] for o in entry["occupants"]] == ["Dave"], entry
             return after
-        finally:
-            await wendy.close()
-            await admin.close()
-            await server.close()
 
     run(body(), timeout=60)
     assert janus.alive()
@@ -222,8 +236,7 @@ def test_every_stanza_before_the_server_closes_the_stream_is_taken(janus, prosod
         if domain != muc_domain or index != 0:
             return
         await go.wait()
-        writer.write(("<presence from='dave@localhost/r' to='%s/Dave'><x xmlns='%s'/></presence>"
-                      % (room, MUC_NS)).encode())
+        writer.write(dave_joins(room).encode())
         joined = bytearray()
         await read_into(reader, joined, stop_on=b"code='110'")
         writer.write(("".join("<message from='dave@localhost/r' to='%s' type='groupchat' id='c%d'><body>last words %d"
@@ -234,22 +247,12 @@ def test_every_stanza_before_the_server_closes_the_stream_is_taken(janus, prosod
         await read_into(reader, bytearray())
 
     async def body():
-        server = await ComponentServer(SERVER_PORT, script).start()
-        admin = await Admin.open(janus.admin_url, janus.admin_secret)
-        wendy = await ApiWebUser.join(janus.ws_url, name, "Wendy")
-        try:
-            before = await until(admin, lambda s: s["muc"]["link"]["connected"])
-            go.set()
-            await until(admin, lambda s: s["muc"]["link"]["connects"] > before["muc"]["link"]["connects"]
-                        and s["muc"]["link"]["connected"])
+        async with against(janus, script, name) as (_, admin, wendy):
+            await relinked(admin, go)
             await wendy.wait(lambda: [a for a in wendy.attendee_events() if a["display"] == "Dave" and not a["present"]],
                              15, "Dave leaving with the link")
             texts = [m["text"] for m in wendy.messages(lambda m: m["text"].startswith("last words"))]
             assert texts == ["last words %d" % i for i in range(count)], texts
-        finally:
-            await wendy.close()
-            await admin.close()
-            await server.close()
 
     run(body(), timeout=60)
     assert janus.alive()
@@ -273,20 +276,11 @@ def test_refused_handshakes_are_retried_with_a_doubling_backoff(janus, prosody):
             writer.close()
 
     async def body():
-        server = await ComponentServer(SERVER_PORT, script,
-                                       refuse=lambda domain, attempt: domain == muc_domain and 1 <= attempt <= refusals
-                                       ).start()
-        admin = await Admin.open(janus.admin_url, janus.admin_secret)
-        try:
-            before = await until(admin, lambda s: s["muc"]["link"]["connected"])  # its backoff is reset
-            drop.set()
-            await until(admin, lambda s: s["muc"]["link"]["connects"] > before["muc"]["link"]["connects"]
-                        and s["muc"]["link"]["connected"], timeout=30)
+        refuse = lambda domain, attempt: domain == muc_domain and 1 <= attempt <= refusals  # noqa: E731
+        async with against(janus, script, refuse=refuse) as (server, admin, _):
+            await relinked(admin, drop, timeout=30)  # connected first: its backoff is reset
             times = [dropped["at"]] + [t for d, t in server.attempts if d == muc_domain][1:]
             return [b - a for a, b in zip(times, times[1:])]
-        finally:
-            await admin.close()
-            await server.close()
 
     gaps = run(body(), timeout=60)
     print("gaps between attempts (s):", ["%.3f" % g for g in gaps])

@@ -217,6 +217,26 @@ def test_sip_user_watches_xmpp_user_presence(janus, prosody):
     run(body(), timeout=120)
 
 
+async def watch_bob(alice, scenario, uas_dir):
+    """The opening of alice's watch of bob (RFC 7248, XMPP to SIP): bob's presence server, sipp
+    playing scenario, is up; alice subscribes to bob's JID and sees him available "on the phone"
+    (the server's PIDF). Returns sipp and alice's mark from before the subscribe; sipp is killed
+    if the opening fails."""
+    uas = await sipp(scenario, uas_dir, port=UAS_PORT, target=None)
+    try:
+        await listening(UAS_PORT)
+        start = alice.mark()
+        alice.send_raw("<presence type='subscribe' to='%s'/>" % BOB_JID)
+        available = await alice.wait_presence(lambda p: p.sender.split("/")[0] == BOB_JID and p.type == "available",
+                                              timeout=15, start=start)
+        assert available.status == "on the phone", available
+    except BaseException:
+        if uas.returncode is None:
+            uas.kill()
+        raise
+    return uas, start
+
+
 def test_xmpp_user_watches_sip_user_presence(janus, prosody):
     """RFC 7248, XMPP to SIP: alice's subscription to bob's JID becomes a SUBSCRIBE (Event:
     presence) through xmpp_outbound_proxy to bob's presence server (sipp); its NOTIFY approves
@@ -228,13 +248,7 @@ def test_xmpp_user_watches_sip_user_presence(janus, prosody):
         alice = await XmppClient.connect(prosody, "alice")
         uas = None
         try:
-            uas = await sipp("stox_presence_server.xml", uas_dir, port=UAS_PORT, target=None)
-            await listening(UAS_PORT)
-            start = alice.mark()
-            alice.send_raw("<presence type='subscribe' to='%s'/>" % BOB_JID)
-            available = await alice.wait_presence(lambda p: p.sender.split("/")[0] == BOB_JID and p.type == "available",
-                                                  timeout=15, start=start)
-            assert available.status == "on the phone", available
+            uas, _ = await watch_bob(alice, "stox_presence_server.xml", uas_dir)
             # the approval ('subscribed') went to alice's server, which delivers it only to
             # resources that fetched the roster: the roster shows it
             assert await roster_subscription(alice, BOB_JID) == "to"
@@ -360,13 +374,7 @@ def test_a_sip_presence_server_ends_an_xmpp_users_watch(janus, prosody):
         alice = await XmppClient.connect(prosody, "alice")
         uas = None
         try:
-            uas = await sipp("stox_presence_server_ends.xml", uas_dir, port=UAS_PORT, target=None)
-            await listening(UAS_PORT)
-            start = alice.mark()
-            alice.send_raw("<presence type='subscribe' to='%s'/>" % BOB_JID)
-            available = await alice.wait_presence(lambda p: p.sender.split("/")[0] == BOB_JID and p.type == "available",
-                                                  timeout=15, start=start)
-            assert available.status == "on the phone", available
+            uas, start = await watch_bob(alice, "stox_presence_server_ends.xml", uas_dir)
             await finish(uas, uas_dir)  # the terminated NOTIFY was answered
             await alice.wait_presence(lambda p: p.sender.split("/")[0] == BOB_JID and p.type == "unavailable",
                                       timeout=15, start=start)

@@ -16,34 +16,18 @@
 #include "sylkcore/cluster/account_relay.hpp"
 #include "sylkcore/cluster/nats_bus.hpp"
 
-#include "nats_test_server.hpp"
+#include "nats_test_group.hpp"
 // Last: cmocka defines fail(), which the standard headers may declare.
 #include "cmocka_cpp.hpp"
 
 using namespace sylk;
 using namespace sylk::cluster;
+using nats_test::connect;
+using nats_test::waitUntil;
 
 namespace {
 
 const std::string kAlice = "sip:alice@example.com";
-NatsServer* server = nullptr;
-
-bool waitUntil(const std::function<bool()>& done, int ms = 5000) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline)
-            return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return true;
-}
-
-natsConnection* connect() {
-    natsConnection* connection = nullptr;
-    waitUntil([&] { return natsConnection_ConnectTo(&connection, server->url().c_str()) == NATS_OK; });
-    return connection;
-}
-
 Json callEvent(const std::string& callId) {
     Json event = Json::object();
     event.set("event", "call").set("message_id", "call:incoming:" + callId).set("state", "answered");
@@ -87,17 +71,6 @@ std::string refusal(const std::string& payload) {
     assert_false(decoded.has_value());
     assert_false(error.empty());
     return error;
-}
-
-int startServer(void**) {
-    server = new NatsServer();
-    return 0;
-}
-
-int stopServer(void**) {
-    delete server;
-    server = nullptr;
-    return 0;
 }
 
 }  // namespace
@@ -183,5 +156,5 @@ int main(int argc, char** argv) {
         cmocka_unit_test(events_cross_to_the_other_node_once),
         cmocka_unit_test(malformed_and_misaddressed_messages_are_dropped),
     };
-    return cmocka_run_group_tests(tests, startServer, stopServer);
+    return cmocka_run_group_tests(tests, nats_test::startServer, nats_test::stopServer);
 }

@@ -22,7 +22,7 @@
 #include "sylkcore/hub/events.hpp"
 #include "sylkcore/hub/hub.hpp"
 
-#include "nats_test_server.hpp"
+#include "nats_test_group.hpp"
 // Last: cmocka defines fail(), which <fstream> declares.
 #include "cmocka_cpp.hpp"
 
@@ -33,6 +33,8 @@ using sylk::cluster::HubBridge;
 using sylk::cluster::JetStreamChatStore;
 using sylk::cluster::NatsBus;
 using sylk::cluster::RoomSubject;
+using nats_test::server;
+using nats_test::waitUntil;
 
 namespace {
 
@@ -40,22 +42,10 @@ const char kAnn[] = "janus.plugin.sylk.videoroom/1";
 const std::string kCluster = "janus.plugin.sylk.cluster/";
 constexpr std::chrono::milliseconds kWait{2000};
 
-NatsServer* server = nullptr;
-
-bool waitUntil(const std::function<bool()>& done, int ms = 5000) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline)
-            return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return true;
-}
-
 // A connection with its JetStream context, closed when it goes.
 struct Connection {
     Connection() {
-        waitUntil([&] { return natsConnection_ConnectTo(&raw, server->url().c_str()) == NATS_OK; });
+        waitUntil([&] { return natsConnection_ConnectTo(&raw, server()->url().c_str()) == NATS_OK; });
         assert_non_null(raw);
         assert_int_equal(natsConnection_JetStream(&jetStream, raw, nullptr), NATS_OK);
     }
@@ -109,17 +99,6 @@ Member ann() {
     m.display = "Ann";
     m.plugin = "janus.plugin.sylk.videoroom";
     return m;
-}
-
-int startServer(void**) {
-    server = new NatsServer();
-    return 0;
-}
-
-int stopServer(void**) {
-    delete server;
-    server = nullptr;
-    return 0;
 }
 
 }  // namespace
@@ -254,5 +233,5 @@ int main() {
         cmocka_unit_test(a_room_of_a_vanished_node_keeps_its_chat),
         cmocka_unit_test(an_ended_room_is_purged_unless_kept),
     };
-    return cmocka_run_group_tests(tests, startServer, stopServer);
+    return cmocka_run_group_tests(tests, nats_test::startServer, nats_test::stopServer);
 }

@@ -18,7 +18,7 @@
 #include <string>
 #include <thread>
 
-#include "nats_test_server.hpp"
+#include "nats_test_group.hpp"
 // Last: cmocka defines fail(), which the standard headers declare.
 #include "cmocka_cpp.hpp"
 #include "sylkcore/cluster/kv_bucket.hpp"
@@ -69,17 +69,8 @@ struct Node {
     RoomLeases leases;
 };
 
-NatsServer* server = nullptr;
+using nats_test::server;
 int bucketCount = 0;
-
-int startServer(void**) {
-    server = new NatsServer();
-    return 0;
-}
-int stopServer(void**) {
-    delete server;
-    return 0;
-}
 
 // Each test uses its own room names, so the shared bucket never carries one test into another.
 std::string room(const char* name) { return std::string(name) + ".sales@example.com " + std::to_string(++bucketCount); }
@@ -109,8 +100,8 @@ static void lease_records_refuse_what_no_node_wrote(void**) {
 }
 
 static void one_claim_wins_renewals_hold_release_frees(void**) {
-    Node a(server->url(), "node-a", 3000ms);
-    Node b(server->url(), "node-b", 3000ms);
+    Node a(server()->url(), "node-a", 3000ms);
+    Node b(server()->url(), "node-b", 3000ms);
     std::string name = room("claim");
     assert_true(a.leases.claim(name));
     assert_true(a.leases.claim(name));  // already ours
@@ -133,8 +124,8 @@ static void one_claim_wins_renewals_hold_release_frees(void**) {
 }
 
 static void a_wrong_revision_loses_the_room_at_once(void**) {
-    Node a(server->url(), "node-a", 3000ms);
-    Node b(server->url(), "node-b", 3000ms);
+    Node a(server()->url(), "node-a", 3000ms);
+    Node b(server()->url(), "node-b", 3000ms);
     std::string name = room("lost");
     assert_true(a.leases.claim(name));
     // Somebody else writes the key (an operator, a node with a bug): our revision is stale.
@@ -151,8 +142,8 @@ static void a_wrong_revision_loses_the_room_at_once(void**) {
 
 static void an_unrenewed_lease_expires_and_another_node_takes_over(void**) {
     const auto lease = 1000ms;
-    Node a(server->url(), "node-a", lease);
-    Node b(server->url(), "node-b", lease);
+    Node a(server()->url(), "node-a", lease);
+    Node b(server()->url(), "node-b", lease);
     std::string name = room("expire");
     auto claimed = std::chrono::steady_clock::now();
     assert_true(a.leases.claim(name));
@@ -179,7 +170,7 @@ static void the_local_deadline_counts_from_the_last_renewal_sent(void**) {
     FakeClock clock;
     const auto lease = 5000ms;
     const auto margin = lease / 10;
-    Node a(server->url(), "node-a", lease, clock);
+    Node a(server()->url(), "node-a", lease, clock);
     std::string name = room("deadline");
     assert_true(a.leases.claim(name));
     clock.advance(lease - margin - 1ms);
@@ -200,10 +191,10 @@ static void the_local_deadline_counts_from_the_last_renewal_sent(void**) {
 static void without_nats_a_lease_holds_until_its_deadline_then_ends(void**) {
     FakeClock clock;
     const auto lease = 5000ms;
-    Node a(server->url(), "node-a", lease, clock);
+    Node a(server()->url(), "node-a", lease, clock);
     std::string name = room("partition");
     assert_true(a.leases.claim(name));
-    server->stop();
+    server()->stop();
     clock.advance(lease / 3);
     assert_true(a.leases.renewAll().empty());  // unreachable: not lost yet
     assert_true(a.leases.ownsNow(name));
@@ -212,11 +203,11 @@ static void without_nats_a_lease_holds_until_its_deadline_then_ends(void**) {
     assert_false(a.leases.ownsNow(name));  // given up before the entry could expire
     std::vector<std::string> lost = a.leases.renewAll();
     assert_int_equal(lost.size(), 1);
-    server->start();
+    server()->start();
 }
 
 static void the_registry_lists_live_nodes(void**) {
-    NatsConnection connection({server->url(), "registry", 1000ms, 500ms}, nullptr);
+    NatsConnection connection({server()->url(), "registry", 1000ms, 500ms}, nullptr);
     KvBucket bucket(connection.jetStream(), NodeRegistry::kBucket, 3000ms);
     NodeRegistry one(bucket, NodeRecord{"reg-1", "ws://one/", "sip:one", "http://one/", 1});
     NodeRegistry two(bucket, NodeRecord{"reg-2", "ws://two/", "", "", 2});
@@ -250,7 +241,7 @@ static void the_registry_lists_live_nodes(void**) {
 // dots and spaces come back as they were), removed when the room ends there or when they were
 // called back; a record that is not a roster of its node is skipped.
 static void phones_are_recorded_per_node_and_room(void**) {
-    NatsConnection connection({server->url(), "phones", 1000ms, 500ms}, nullptr);
+    NatsConnection connection({server()->url(), "phones", 1000ms, 500ms}, nullptr);
     KvBucket bucket(connection.jetStream(), RoomPhones::kBucket, std::chrono::hours(1));
     RoomPhones one(bucket, "ph-1");
     RoomPhones two(bucket, "ph-2");
@@ -285,7 +276,7 @@ static void phones_are_recorded_per_node_and_room(void**) {
 
 static void a_node_claims_a_room_it_is_asked_about_only_with_members_here(void**) {
     ClusterSettings settings;
-    settings.nats = server->url();
+    settings.nats = server()->url();
     settings.node = "node-x";
     settings.lease = 3000ms;
     ClusterNode node(settings);
@@ -328,5 +319,5 @@ int main() {
         cmocka_unit_test(a_node_claims_a_room_it_is_asked_about_only_with_members_here),
         cmocka_unit_test(phones_are_recorded_per_node_and_room),
     };
-    return cmocka_run_group_tests(tests, startServer, stopServer);
+    return cmocka_run_group_tests(tests, nats_test::startServer, nats_test::stopServer);
 }

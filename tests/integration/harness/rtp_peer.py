@@ -124,17 +124,22 @@ class RtpPeer(asyncio.DatagramProtocol):
         return header + payload
 
     async def stream(self, address, seconds):
-        """Sends the tone in real time for seconds."""
+        """Sends the tone in real time for seconds. Returns how late (s) the latest packet went out
+        after its time: on a starved machine the test's own event loop stalls, and what this peer
+        (or any peer of that loop) heard meanwhile says nothing of janus."""
         loop = asyncio.get_running_loop()
         start = loop.time()
+        latest = 0.0
         for n in range(int(seconds * 50)):
             await asyncio.sleep(max(0, start + n * 0.02 - loop.time()))
+            latest = max(latest, loop.time() - (start + n * 0.02))
             payload = self.payload()
             if random.random() >= self.loss:
                 self.transport.sendto(self.packet(payload, marker=(self.sent == 0)), address)
             self.sent += 1
             self.sequence += 1
             self.timestamp += self.clock // 50
+        return latest
 
     def heard(self, seconds=1.0):
         pcm = numpy.concatenate(self.received) if self.received else numpy.zeros(1, numpy.int16)
