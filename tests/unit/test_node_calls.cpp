@@ -1,7 +1,6 @@
 // NodeCalls and NodeCallCodec (sylkcore/cluster): a plugin on one node calling a hub service of
 // another node. Two nodes ("a" and "b"), each with its own libnats connection, NatsBus and
-// NodeCalls, over a real nats-server the group setup starts on a free loopback port (stopped by
-// its pid). b's "services" are a map the test fills, standing for hub::Services.
+// NodeCalls, over the real nats-server of the shared group setup (nats_test_group.hpp). b's "services" are a map the test fills, standing for hub::Services.
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -17,7 +16,7 @@
 #include "sylkcore/cluster/node_calls.hpp"
 #include "sylkcore/request_error.hpp"
 
-#include "nats_test_server.hpp"
+#include "nats_test_group.hpp"
 // Last: cmocka defines fail(), which the standard headers may declare.
 #include "cmocka_cpp.hpp"
 
@@ -26,23 +25,8 @@ using namespace sylk::cluster;
 
 namespace {
 
-NatsServer* server = nullptr;
-
-bool waitUntil(const std::function<bool()>& done, int ms = 5000) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline)
-            return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return true;
-}
-
-natsConnection* connect() {
-    natsConnection* connection = nullptr;
-    waitUntil([&] { return natsConnection_ConnectTo(&connection, server->url().c_str()) == NATS_OK; });
-    return connection;
-}
+using nats_test::connect;
+using nats_test::waitUntil;
 
 // One node: its connection, bus and NodeCalls, and the services it offers.
 struct Node {
@@ -97,17 +81,6 @@ int refusalOf(const std::function<void()>& call, std::string* message = nullptr)
             *message = e.what();
         return static_cast<int>(e.code());
     }
-    return 0;
-}
-
-int startServer(void**) {
-    server = new NatsServer();
-    return 0;
-}
-
-int stopServer(void**) {
-    delete server;
-    server = nullptr;
     return 0;
 }
 
@@ -282,5 +255,5 @@ int main(int argc, char** argv) {
         cmocka_unit_test(stop_wakes_a_waiting_caller),
         cmocka_unit_test(codec_refusals_say_why),
     };
-    return cmocka_run_group_tests(tests, startServer, stopServer);
+    return cmocka_run_group_tests(tests, nats_test::startServer, nats_test::stopServer);
 }
