@@ -63,7 +63,7 @@ void Publisher::requestKeyframe(int mindex, bool urgent) {
         return;
     last.store(now, std::memory_order_relaxed);
     if (keyframeSink_)
-        keyframeSink_(mindex);
+        keyframeSink_(mindex, urgent);
     else
         gateway_.sendPliStream(handle_.get(), mindex);
 }

@@ -56,7 +56,7 @@ public:
     void requestKeyframe(int mindex, bool urgent = false);
     // A feed relayed from another node (RemoteFeed) has no handle: its keyframe requests go to
     // this sink instead (which asks the publisher's node). Set once, before media flows.
-    using KeyframeSink = std::function<void(int mindex)>;
+    using KeyframeSink = std::function<void(int mindex, bool urgent)>;
     void setKeyframeSink(KeyframeSink sink) { keyframeSink_ = std::move(sink); }
     bool remote() const { return static_cast<bool>(keyframeSink_); }
 

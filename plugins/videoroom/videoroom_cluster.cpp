@@ -108,7 +108,10 @@ void VideoRoomPlugin::onRemoteMember(const std::shared_ptr<VideoRoom>& room, con
         }
         // This node's relays to a node that has nobody left in the room stop (it died, or its
         // last participant left without a stop reaching us).
-        std::string left = event.member.substr(0, event.member.find('/', kClusterPlugin.size() + 1) + 1);
+        size_t slash = event.member.find('/', kClusterPlugin.size() + 1);
+        if (event.member.rfind(kClusterPlugin + "/", 0) != 0 || slash == std::string::npos)
+            return;
+        std::string left = event.member.substr(0, slash + 1);  // "janus.plugin.sylk.cluster/<node>/"
         bool anyLeft = false;
         if (room->hubRoom()) {
             for (const auto& member : room->hubRoom()->membersSnapshot().members)
@@ -142,9 +145,9 @@ void VideoRoomPlugin::ensureRemoteFeed(const std::shared_ptr<VideoRoom>& room, u
         return;
     auto publisher = std::make_shared<Publisher>(gateway(), nullptr, room, feed, 0, "");
     std::weak_ptr<VideoRoom> weakRoom = room;
-    publisher->setKeyframeSink([this, weakRoom, feed, node](int mindex) {
-        // The feed's receiving thread: ask the publisher's node from the control loop.
-        loop().post([this, weakRoom, feed, node, mindex] {
+    publisher->setKeyframeSink([this, weakRoom, feed, node](int mindex, bool urgent) {
+        // A subscriber's thread or the control loop: ask the publisher's node from the loop.
+        loop().post([this, weakRoom, feed, node, mindex, urgent] {
             auto room = weakRoom.lock();
             if (!room)
                 return;
@@ -154,6 +157,7 @@ void VideoRoomPlugin::ensureRemoteFeed(const std::shared_ptr<VideoRoom>& room, u
             ++it->second->keyframeRequests;
             Json request = Json::object();
             request.set("room", room->id.key).set("feed", static_cast<json_int_t>(feed)).set("mindex", mindex);
+            request.setBool("urgent", urgent);
             sendToNode(node, kKeyframeService, request);
         });
     });
@@ -332,7 +336,9 @@ Json VideoRoomPlugin::keyframeForNode(const Json& message) {
         if (relay->feed == feed && relay->node == node)
             ++relay->keyframeRequests;
     }
-    publisher->requestKeyframe(mindex);
+    // Urgent: a subscriber there just started (or switched) and shows nothing until it comes.
+    // The asking node throttled the others already, as a local publisher does its subscribers'.
+    publisher->requestKeyframe(mindex, reader.optionalBool("urgent").value_or(false));
     return Json::object().setBool("asked", true);
 }
 
