@@ -4,8 +4,12 @@ room, subscribe as to a local one and decode its video (its colour) and hear its
 node0 sends ONE relay to node1 for it whatever the number of subscribers there; a watcher who
 subscribes late decodes a picture (its keyframe request reached the publisher on node0: the
 relay's counter); node1's last participant leaving stops the relay; the publisher leaving makes
-the feed vanish on node1 (`unpublished`)."""
+the feed vanish on node1 (`unpublished`). With `span_rooms`, two Chromium pages on different
+nodes stay there and see each other."""
 import asyncio
+import json
+import os
+import subprocess
 import time
 
 import numpy
@@ -23,7 +27,8 @@ RED = (200, 0, 0)
 
 @pytest.fixture(scope="module")
 def cluster():
-    running = ClusterNodes(BUILD, ["node0", "node1"], 2000, ws_port=8330, admin_port=7330, http_port=8430)
+    running = ClusterNodes(BUILD, ["node0", "node1"], 2000, ws_port=8330, admin_port=7330, http_port=8430,
+                           options={"span_rooms": True})
     try:
         running.start()
         yield running
@@ -144,3 +149,28 @@ async def _no_relays(*admins):
 async def _relays_with_packets(admin):
     room = await relays(admin)
     return room["relays"] if room["relays"] and room["relays"][0]["packets"] > 0 else None
+
+
+def test_pages_on_two_nodes_stay_and_see_each_other_with_span_rooms(cluster):
+    """span_rooms: the owner answer says so, Ann's page (node0) and Bob's (node1) stay on their
+    nodes (html/room/session.js), decode each other's video relayed between the nodes and read
+    each other's chat (Chromium)."""
+    async def owner_answer():
+        admin = await Admin.open(cluster.nodes[1].admin_url, cluster.nodes[1].admin_secret)
+        try:
+            return await admin.message_plugin("janus.plugin.sylk.cluster", {"request": "owner", "room": "crew.span"})
+        finally:
+            await admin.close()
+    answer = run(owner_answer())
+    assert answer.get("span_rooms") is True, answer
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    completed = subprocess.run(["node", os.path.join(top, "tests", "browser", "cluster_span_test.mjs"),
+                                cluster.nodes[0].http_url + "room.html", cluster.nodes[1].http_url + "room.html",
+                                "crew.span"], capture_output=True, text=True, timeout=120)
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
+    assert lines, "browser script printed nothing:\n%s\n%s" % (completed.stdout, completed.stderr)
+    result = json.loads(lines[-1])
+    assert "error" not in result, json.dumps(result, indent=1)
+    assert result["servers"] == {"Ann": cluster.nodes[0].ws_url, "Bob": cluster.nodes[1].ws_url}, result
+    assert result["annSees"] == ["Bob"] and result["bobSees"] == ["Ann"], result
+    assert "Bob: hello from Bob" in result["chatAtAnn"], result
