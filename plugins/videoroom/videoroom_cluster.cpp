@@ -218,17 +218,14 @@ Json VideoRoomPlugin::feedFromNode(const Json& message) {
     auto publisher = remote->feed;
     std::vector<std::shared_ptr<PublishedStream>> streams;
     std::array<bool, 128> video{}, known{};
-    size_t index;
-    json_t* entry;
-    json_array_foreach(list, index, entry) {
-        RequestReader item(entry);
+    for (const auto& described : parseRemoteStreams(list)) {
         auto stream = std::make_shared<PublishedStream>();
-        stream->mindex = static_cast<int>(item.requireInt("mindex", 0, 63));
-        stream->mid = item.requireString("mid", 64);
-        stream->kind = kindNamed(item.requireString("type", 16));
-        stream->codec = item.requireString("codec", 32);
-        stream->pt = static_cast<int>(item.requireInt("pt", 0, 127));
-        stream->description = item.optionalString("description", 256).value_or("");
+        stream->mindex = described.mindex;
+        stream->mid = described.mid;
+        stream->kind = kindNamed(described.type);
+        stream->codec = described.codec;
+        stream->pt = described.pt;
+        stream->description = described.description;
         if (stream->kind == MediaKind::Video)
             stream->videoCodec = janus::videoCodecFromName(stream->codec.c_str());
         if (auto previous = publisher->findStream(stream->mid); previous && previous->codec == stream->codec)

@@ -27,7 +27,7 @@ RED = (200, 0, 0)
 
 @pytest.fixture(scope="module")
 def cluster():
-    running = ClusterNodes(BUILD, ["node0", "node1"], 2000, ws_port=8330, admin_port=7330, http_port=8430,
+    running = ClusterNodes(BUILD, ["node0", "node1"], 2000, ws_port=8350, admin_port=7350, http_port=8450,
                            options={"span_rooms": True})
     try:
         running.start()
