@@ -5,10 +5,11 @@ node0 sends ONE relay to node1 for it whatever the number of subscribers there; 
 subscribes late decodes a picture (its keyframe request reached the publisher on node0: the
 relay's counter); node1's last participant leaving stops the relay; the publisher leaving makes
 the feed vanish on node1 (`unpublished`). With `span_rooms`, two Chromium pages on different
-nodes stay there and see each other."""
+nodes stay there and see each other. Last, kill -9 of node0 makes its feed vanish on node1."""
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -174,3 +175,40 @@ def test_pages_on_two_nodes_stay_and_see_each_other_with_span_rooms(cluster):
     assert result["servers"] == {"Ann": cluster.nodes[0].ws_url, "Bob": cluster.nodes[1].ws_url}, result
     assert result["annSees"] == ["Bob"] and result["bobSees"] == ["Ann"], result
     assert "Bob: hello from Bob" in result["chatAtAnn"], result
+
+
+def test_a_killed_publishing_node_takes_its_feed_away(cluster):
+    """kill -9 of the publisher's node: node1's bridge forgets node0's members once node0 leaves
+    the registry (its entry lapses, within lease + lease/3), and node1's watcher gets
+    `unpublished` for the feed; node1 keeps no remote feed. Runs last: node0 stays dead."""
+    node0, node1 = cluster.node("node0"), cluster.node("node1")
+
+    async def body():
+        admin = await Admin.open(node1.admin_url, node1.admin_secret)
+        ann = Publisher(node0.ws_url, ROOM, "Ann")
+        fay = Watcher(node1.ws_url, ROOM, "Fay")
+        try:
+            await ann.join(660, (0, 0, 200))
+            await fay.join()
+            await fay.publishers_event(ann.id)
+            await fay.subscribe(ann.id)
+            await fay.wait_media(frames=10)
+            cluster.killed.add("node0")
+            node0.process.send_signal(signal.SIGKILL)
+            killed = time.monotonic()
+            await fay.handle.next_event(timeout=15, predicate=lambda e: data_of(e).get("unpublished") == ann.id)
+            vanished_s = time.monotonic() - killed
+            remaining = await relays(admin)
+            return vanished_s, remaining
+        finally:
+            for peer in (fay, ann):
+                try:
+                    await peer.close()
+                except Exception:  # noqa: BLE001 -- its node is dead
+                    pass
+            await admin.close()
+
+    vanished_s, remaining = run(body(), timeout=60)
+    print("the feed vanished on node1 %.1f s after node0's kill (lease 2 s)" % vanished_s)
+    assert remaining["remote_feeds"] == [], remaining
+    assert vanished_s < 2 + 2 / 3 + 2, vanished_s  # the lease, a tick, and the registry's next look
