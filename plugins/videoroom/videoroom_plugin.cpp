@@ -105,8 +105,12 @@ void VideoRoomPlugin::onShutdown() {
     hub::Services::instance().withdraw("videoroom.dial_progress");
     hub::Services::instance().withdraw("videoroom.admit");
     withdrawRelayServices();
-    for (auto& [key, room] : rooms_)
+    for (auto& [key, room] : rooms_) {
+        // Their threads and sockets end now, not whenever the room's last reference goes.
+        room->remoteFeeds.clear();
+        room->relays.clear();
         room->closeHub();
+    }
     rooms_.clear();
 }
 
