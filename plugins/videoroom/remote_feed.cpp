@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -74,15 +75,16 @@ RemoteFeed::RemoteFeed(std::string fromNode, std::shared_ptr<Publisher> publishe
         throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
     }
     route_.store(std::make_shared<const Route>());
-    thread_ = std::thread([this] { run(); });
 }
 
 RemoteFeed::~RemoteFeed() {
-    uint64_t one = 1;
-    if (::write(wake_, &one, sizeof(one)) < 0) {
-        // cannot happen with a fresh eventfd; the thread would then never end
+    if (thread_.joinable()) {
+        uint64_t one = 1;
+        if (::write(wake_, &one, sizeof(one)) < 0) {
+            // cannot happen with a fresh eventfd; the thread would then never end
+        }
+        thread_.join();
     }
-    thread_.join();
     ::close(wake_);
     ::close(fd_);
 }
@@ -94,6 +96,10 @@ void RemoteFeed::accept(const std::string& sourceHost, const std::array<bool, 12
     route->video = video;
     route->known = known;
     route_.store(std::move(route));
+    // The thread starts with the first media announced: a participant of the other node who
+    // never publishes costs this node a socket, not a thread.
+    if (!thread_.joinable() && std::find(known.begin(), known.end(), true) != known.end())
+        thread_ = std::thread([this] { run(); });
 }
 
 void RemoteFeed::run() {

@@ -2,7 +2,7 @@
 // feed like a local one. Its RTP comes from a UDP socket of its own (bound to this node's
 // media address, port chosen by the kernel) read by a thread of its own, which hands each
 // packet to a Publisher without a handle, so local subscribers are fed by the very code that
-// feeds them from a browser. The payload type of a relayed packet is the publisher's m-line
+// feeds them from a browser. The thread starts when the feed first announces media. The payload type of a relayed packet is the publisher's m-line
 // index (FeedRelay); packets from any address but the publishing node's are dropped.
 #pragma once
 

@@ -71,5 +71,7 @@ def test_admin_relay_sends_plain_rtp_and_refuses_bad_requests(janus):
     assert set(by_pt) == {0, 1}, by_pt.keys()
     assert all(len(ssrcs) == 1 for ssrcs in by_pt.values()), by_pt
     relay = listed["rooms"][0]["relays"][0]
-    assert relay["feed"] and relay["streams"] == 2 and relay["packets"] >= len(packets) and relay["node"] == ""
+    # The relay counts a packet once its send returned: a media thread descheduled between the
+    # two (a loaded machine) may not have counted the last few the test already read.
+    assert relay["feed"] and relay["streams"] == 2 and relay["packets"] >= len(packets) - 10 and relay["node"] == ""
     assert after["rooms"] == [], after  # the publisher left: its relay went with it
