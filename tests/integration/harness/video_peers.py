@@ -85,11 +85,12 @@ class Watcher:
     def collector(self, kind):
         return next(c for c in self.collectors if c.track.kind == kind)
 
-    async def wait_media(self, frames=20, timeout=20):
+    async def wait_media(self, frames=20, audio=100, timeout=20):
+        """Until frames video frames and audio audio frames (20 ms each) are decoded."""
         deadline = time.monotonic() + timeout
         while True:
             kinds = {c.track.kind: c.frames for c in self.collectors}
-            if kinds.get("video", 0) >= frames and kinds.get("audio", 0) >= 100:
+            if kinds.get("video", 0) >= frames and kinds.get("audio", 0) >= audio:
                 return
             assert time.monotonic() < deadline, "%s got %s" % (self.display, kinds)
             await asyncio.sleep(0.1)
