@@ -195,7 +195,9 @@ const CLUSTER = "janus.plugin.sylk.cluster";
 // In a cluster the room's media lives on its owner node (docs/cluster.md): the page asks the node
 // it reached who owns the room and, if another node does, talks to that one instead (once per
 // join: an owner that changes meanwhile is not chased). A server without the cluster plugin, or
-// a single node (its answer is "local"), goes on at once.
+// a single node (its answer is "local"), goes on at once. A cluster whose rooms span nodes
+// (`span_rooms`, "Video across nodes") says so in its answer: the page then stays, and the
+// node relays the other nodes' publishers to it.
 function toRoomsNode(janus, room, proceed) {
   let handle = null;
   let settled = false;
@@ -208,8 +210,8 @@ function toRoomsNode(janus, room, proceed) {
     handle?.detach();
     // Asked again on the node it moved to (the owner then holds the room for this join), but
     // never moved twice.
-    const elsewhere = !state.redirected && answer && answer.local === false && answer.ws_url &&
-      answer.ws_url !== state.server;
+    const elsewhere = !state.redirected && answer && answer.local === false && !answer.span_rooms &&
+      answer.ws_url && answer.ws_url !== state.server;
     if (!elsewhere) return proceed();
     state.redirected = true;
     state.server = answer.ws_url;

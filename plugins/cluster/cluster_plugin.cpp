@@ -132,6 +132,8 @@ Json ClusterPlugin::ownerOf(ClusterNode& node, RequestReader& reader, ClusterSes
     }
     Json answer = node.owner(room.key, room.value, joining);
     answer.set("cluster", "owner");
+    if (node.settings().spanRooms)
+        answer.setBool("span_rooms", true);  // the web app stays on its node (html/room/session.js)
     return answer;
 }
 

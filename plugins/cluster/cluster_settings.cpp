@@ -75,6 +75,7 @@ ClusterSettings ClusterSettings::read(const janus::PluginConfig& config) {
     else if (!isIpLiteral(settings.mediaIp))
         throw std::invalid_argument("media_ip: an IPv4 or IPv6 address");
     settings.chatHistory = config.getInt("chat_history", kDefaultChatHistory, 0, 10'000);
+    settings.spanRooms = config.getBool("span_rooms", false);
     return settings;
 }
 

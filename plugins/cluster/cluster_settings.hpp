@@ -30,6 +30,9 @@ struct ClusterSettings {
     std::chrono::milliseconds rosterRefresh{30'000};
     // Public chat messages kept per room in NATS (stream SYLK_ROOM_CHAT); 0: not kept there.
     int64_t chatHistory = kDefaultChatHistory;
+    // Told to web pages in the `owner` answer: a page stays on the node it reached instead of
+    // moving to the room's owner (docs/cluster.md "Video across nodes"). Off by default.
+    bool spanRooms = false;
 
     bool enabled() const { return !nats.empty(); }
     // Renewals and the hub poll run this often: three chances to renew within a lease.

@@ -3,6 +3,7 @@
 #include "recording.hpp"
 #include "room.hpp"
 #include "sylkcore/janus/rtp.hpp"
+#include "udp_sender.hpp"
 
 #include <cstring>
 
@@ -51,7 +52,7 @@ Json Publisher::describe() const {
 std::string Publisher::memberId() const { return "janus.plugin.sylk.videoroom/" + std::to_string(id); }
 
 void Publisher::requestKeyframe(int mindex, bool urgent) {
-    if (handle_.stopped() || mindex < 0)
+    if (mindex < 0 || (!keyframeSink_ && handle_.stopped()))
         return;
     // A room where many subscribers start at once asks for one keyframe, not one each.
     constexpr int64_t kMinInterval = 300'000;  // us
@@ -61,7 +62,10 @@ void Publisher::requestKeyframe(int mindex, bool urgent) {
     if (!urgent && (now - previous < kMinInterval || !last.compare_exchange_strong(previous, now)))
         return;
     last.store(now, std::memory_order_relaxed);
-    gateway_.sendPliStream(handle_.get(), mindex);
+    if (keyframeSink_)
+        keyframeSink_(mindex, urgent);
+    else
+        gateway_.sendPliStream(handle_.get(), mindex);
 }
 
 void Publisher::onRtp(janus::RtpPacket* packet) {
@@ -172,7 +176,7 @@ bool Publisher::prepare(PublishedStream& stream, janus::RtpPacket* packet, Outgo
 }
 
 void Publisher::relayTo(PublishedStream& stream, SubscriberStream& target, Outgoing& out) {
-    if (!target.sending.load(std::memory_order_relaxed) || target.handle.stopped())
+    if (!target.sending.load(std::memory_order_relaxed) || (!target.udp && target.handle.stopped()))
         return;
     janus::RtpPacket* packet = out.packet;
     janus::RtpHeader* header = out.header;
@@ -202,9 +206,16 @@ void Publisher::relayTo(PublishedStream& stream, SubscriberStream& target, Outgo
         target.vp8.updateDescriptor(out.payload, out.payloadLength, target.simulcast.changedSubstream());
     }
     // One buffer serves every subscriber: rewrite the header for each, then restore it.
-    janus::RtpPacket relayed = *packet;
-    relayed.mindex = target.mindex;
-    gateway_.relayRtp(target.handle.get(), relayed);
+    if (target.udp) {
+        // A relay to another node: plain RTP, one SSRC per relayed stream, the payload type
+        // naming the publisher's m-line (docs/cluster.md "Video across nodes").
+        header->ssrc = htonl(target.udpSsrc);
+        target.udp->send(packet->buffer, static_cast<size_t>(packet->length));
+    } else {
+        janus::RtpPacket relayed = *packet;
+        relayed.mindex = target.mindex;
+        gateway_.relayRtp(target.handle.get(), relayed);
+    }
     header->ssrc = out.ssrc;
     header->timestamp = out.timestamp;
     header->seq_number = out.sequence;

@@ -54,6 +54,11 @@ public:
     // to the previous one are dropped unless urgent (a subscriber's PeerConnection just came
     // up, or it switched source): a crowd of subscribers' PLIs makes one keyframe.
     void requestKeyframe(int mindex, bool urgent = false);
+    // A feed relayed from another node (RemoteFeed) has no handle: its keyframe requests go to
+    // this sink instead (which asks the publisher's node). Set once, before media flows.
+    using KeyframeSink = std::function<void(int mindex, bool urgent)>;
+    void setKeyframeSink(KeyframeSink sink) { keyframeSink_ = std::move(sink); }
+    bool remote() const { return static_cast<bool>(keyframeSink_); }
 
     // Media thread of this publisher's handle.
     void onRtp(janus::RtpPacket* packet);
@@ -94,6 +99,7 @@ private:
     // Last keyframe request per m-line (mindex % 16), to throttle bursts of subscribers' PLIs.
     std::array<std::atomic<int64_t>, 16> lastKeyframeRequest_{};
     TalkListener talkListener_;
+    KeyframeSink keyframeSink_;
 };
 
 }  // namespace sylk::videoroom

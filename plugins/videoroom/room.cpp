@@ -5,7 +5,9 @@
 #include "sylkcore/janus/codecs.hpp"
 #include "sylkcore/request_error.hpp"
 
+#include "feed_relay.hpp"
 #include "publisher.hpp"
+#include "remote_feed.hpp"
 #include "subscriber.hpp"
 
 namespace sylk::videoroom {
@@ -68,12 +70,23 @@ Json VideoRoom::activePublishersJson(uint64_t except) const {
         if (participant->active && participantId != except)
             list.append(participant->describe());
     }
+    for (const auto& [feedId, remote] : remoteFeeds) {
+        if (remote->feed->active && feedId != except && !participants.count(feedId))
+            list.append(remote->feed->describe());
+    }
     return list;
 }
 
 std::shared_ptr<Publisher> VideoRoom::findParticipant(uint64_t participantId) const {
     auto it = participants.find(participantId);
     return it == participants.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<Publisher> VideoRoom::findFeed(uint64_t feedId) const {
+    if (auto participant = findParticipant(feedId))
+        return participant;
+    auto it = remoteFeeds.find(feedId);
+    return it == remoteFeeds.end() ? nullptr : it->second->feed;
 }
 
 std::vector<std::shared_ptr<Subscriber>> VideoRoom::liveSubscribers() {

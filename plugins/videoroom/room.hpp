@@ -16,7 +16,9 @@
 
 namespace sylk::videoroom {
 
+class FeedRelay;
 class Publisher;
+class RemoteFeed;
 class Subscriber;
 
 struct RoomSettings {
@@ -53,6 +55,13 @@ public:
     bool locked = false;       // no new participants (moderator action)
     std::vector<uint64_t> speakers;  // participant ids, most recent talker first
     uint64_t handSequence = 0;       // counts raised hands, so the queue keeps their order
+    // A room spanning nodes (docs/cluster.md "Video across nodes"). The participants of other
+    // nodes' video rooms, as the hub bridge mirrors them (feed id -> node); the feeds relayed
+    // here from them while this node has participants of its own; the relays of this node's
+    // publishers to other nodes (and to admin addresses).
+    std::map<uint64_t, std::string> remoteMembers;
+    std::map<uint64_t, std::shared_ptr<RemoteFeed>> remoteFeeds;
+    std::vector<std::shared_ptr<FeedRelay>> relays;
 
     void openHub();   // joins the hub room of the same name (after construction)
     void closeHub();
@@ -61,6 +70,8 @@ public:
     int activePublishers() const;
     Json activePublishersJson(uint64_t except) const;
     std::shared_ptr<Publisher> findParticipant(uint64_t participantId) const;
+    // A feed subscribers may take: a participant here, or one relayed from another node.
+    std::shared_ptr<Publisher> findFeed(uint64_t feedId) const;
     std::vector<std::shared_ptr<Subscriber>> liveSubscribers();
     // The room's last public messages (settings.historySize), oldest first, as clients get them:
     // the hub room's history, so messages other plugins took (MSRP, SIP) are among them.

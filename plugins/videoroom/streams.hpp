@@ -26,6 +26,7 @@ const char* kindName(MediaKind kind);
 
 class Publisher;
 class Recording;
+class UdpSender;
 
 struct SubscriberStream {
     SubscriberStream(janus::Handle* subscriberHandle, int mindex);
@@ -59,6 +60,10 @@ struct SubscriberStream {
     std::atomic<int> temporalLayerTarget{2};
     int spatialLayer = -1;   // publisher's media thread only; -1 until the first packet
     int temporalLayer = -1;
+    // Set (before the slot is added to a stream's targets) when this slot is a relay to another
+    // node rather than a subscriber's m-line: packets go to this socket (FeedRelay).
+    std::shared_ptr<UdpSender> udp;
+    uint32_t udpSsrc = 0;
 
     Json describe() const;
 };

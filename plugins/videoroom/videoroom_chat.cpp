@@ -165,6 +165,8 @@ void VideoRoomPlugin::deliverChat(const std::shared_ptr<VideoRoom>& room, const 
 
 void VideoRoomPlugin::deliverHubEvent(const std::shared_ptr<VideoRoom>& room, const hub::RoomEvent& event) {
     using namespace hub;
+    if (event.kind == kind::Joined || event.kind == kind::Updated || event.kind == kind::Left)
+        onRemoteMember(room, event);  // another node's publisher: its feed relayed here
     if ((event.kind == kind::Joined || event.kind == kind::Updated || event.kind == kind::Left) &&
         event.plugin != kPackage) {
         // Someone in the room through another plugin (a phone in the audio mixer, ...); an

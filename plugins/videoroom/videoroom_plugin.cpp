@@ -92,6 +92,9 @@ void VideoRoomPlugin::configure(const janus::PluginConfig& config) {
     onAdminRequest("list", &VideoRoomPlugin::adminListRooms, Execution::LoopSync);
     onAdminRequest("create", &VideoRoomPlugin::adminCreate, Execution::LoopSync);
     onAdminRequest("destroy", &VideoRoomPlugin::adminDestroy, Execution::LoopSync);
+    onAdminRequest("relay", &VideoRoomPlugin::adminRelay, Execution::LoopSync);
+    onAdminRequest("list_relays", &VideoRoomPlugin::adminListRelays, Execution::LoopSync);
+    offerRelayServices();
 }
 
 std::shared_ptr<janus::PluginSession> VideoRoomPlugin::newSession(janus::Handle* handle) {
@@ -101,8 +104,13 @@ std::shared_ptr<janus::PluginSession> VideoRoomPlugin::newSession(janus::Handle*
 void VideoRoomPlugin::onShutdown() {
     hub::Services::instance().withdraw("videoroom.dial_progress");
     hub::Services::instance().withdraw("videoroom.admit");
-    for (auto& [key, room] : rooms_)
+    withdrawRelayServices();
+    for (auto& [key, room] : rooms_) {
+        // Their threads and sockets end now, not whenever the room's last reference goes.
+        room->remoteFeeds.clear();
+        room->relays.clear();
         room->closeHub();
+    }
     rooms_.clear();
 }
 
@@ -159,6 +167,8 @@ void VideoRoomPlugin::closeRoom(const std::shared_ptr<VideoRoom>& room, bool not
             room->hubRoom()->leave(participant->memberId());
     }
     room->participants.clear();
+    dropRemoteFeeds(room);
+    room->relays.clear();
     // Its shared files go when the hub forgets the room (FileStore::roomForgotten): not while
     // phones or MSRP clients are still in it.
     room->closeHub();
@@ -287,6 +297,7 @@ Reply VideoRoomPlugin::admitPublisher(Session& session, RequestReader& reader, c
     session.becomePublisher(publisher);
     events().notify(session.handle(), [&] { return VideoRoomEvents::joined(*publisher); });
     room->hubRoom()->join(rosterMember(*publisher));  // moderator: other plugins honour its kicks
+    wantRemoteFeeds(room);  // the publishers of other nodes' participants, relayed here
     if (request.jsep) {
         // joinandconfigure: the answer comes with the "joined" event.
         Reply configured{makeEvent(), {}};
@@ -331,7 +342,7 @@ Reply VideoRoomPlugin::joinAsSubscriber(Session& session, RequestReader& reader,
 int VideoRoomPlugin::addSubscriptions(Subscriber& subscriber, json_t* streams) {
     int added = 0;
     for (const auto& selector : parseFeedSelectors(streams)) {
-        auto publisher = subscriber.room->findParticipant(selector.feed);
+        auto publisher = subscriber.room->findFeed(selector.feed);
         if (!publisher || !publisher->active)
             throw RequestError(ErrorCode::VideoRoomNoSuchFeed, "no such feed (" + std::to_string(selector.feed) + ")");
         for (const auto& stream : publisher->streams()) {
@@ -591,6 +602,7 @@ void VideoRoomPlugin::announcePublisher(const std::shared_ptr<Publisher>& publis
     list.append(publisher->describe());
     event.set("publishers", list);
     broadcast(*publisher->room, event, publisher->id);
+    relayPublished(publisher);  // other nodes' views of this publisher follow
 }
 
 void VideoRoomPlugin::unpublishStreams(const std::shared_ptr<Publisher>& publisher) {
@@ -613,6 +625,7 @@ void VideoRoomPlugin::unpublishStreams(const std::shared_ptr<Publisher>& publish
         broadcast(room, event, publisher->id);
         events().notify(publisher->handle(), [&] { return VideoRoomEvents::participant("unpublished", *publisher); });
     }
+    relayUnpublished(publisher);
 }
 
 Reply VideoRoomPlugin::unpublish(Session& session, RequestReader& reader, const Request&) {
@@ -679,6 +692,9 @@ void VideoRoomPlugin::removeParticipant(const std::shared_ptr<Publisher>& publis
     events().notify(publisher->handle(), [&] { return VideoRoomEvents::participant(why, *publisher); });
     if (room->hubRoom())
         room->hubRoom()->leave(publisher->memberId());
+    dropRelaysOf(*room, publisher->id);
+    if (room->participants.empty())
+        dropRemoteFeeds(room);  // nobody here watches them any more: their relays stop
     if (room->settings.onDemand && room->participants.empty() && findRoom(room->id) == room)
         closeRoom(room, false);
 }

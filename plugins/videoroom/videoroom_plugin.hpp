@@ -15,6 +15,8 @@
 
 namespace sylk::videoroom {
 
+class FeedRelay;
+
 class VideoRoomPlugin : public janus::Plugin {
 public:
     VideoRoomPlugin();
@@ -131,6 +133,37 @@ private:
     void notify(janus::Handle* handle, const Json& event, const Json& jsep = Json());
     Json roomEvent(const VideoRoom& room) const;
     uint64_t newParticipantId(const VideoRoom& room) const;
+
+    // Video across nodes (videoroom_cluster.cpp; docs/cluster.md "Video across nodes").
+    void offerRelayServices();
+    void withdrawRelayServices();
+    // Asks the cluster plugin once for this node's id and media address; false: no cluster.
+    bool knowCluster();
+    void sendToNode(const std::string& node, const char* service, const Json& request);
+    // Receiving node: another node's video room participant came, changed or left (hub event).
+    void onRemoteMember(const std::shared_ptr<VideoRoom>& room, const hub::RoomEvent& event);
+    void wantRemoteFeeds(const std::shared_ptr<VideoRoom>& room);  // a local participant is here
+    void ensureRemoteFeed(const std::shared_ptr<VideoRoom>& room, uint64_t feed, const std::string& node);
+    void dropRemoteFeed(const std::shared_ptr<VideoRoom>& room, uint64_t feed, bool tellNode);
+    void dropRemoteFeeds(const std::shared_ptr<VideoRoom>& room);  // the last local participant left
+    Json feedFromNode(const Json& message);    // videoroom.remote.feed
+    Json refusedByNode(const Json& message);   // videoroom.remote.refused
+    // Publishing node.
+    std::shared_ptr<FeedRelay> startRelay(const std::shared_ptr<VideoRoom>& room, uint64_t feed, const std::string& node,
+                                          const std::string& host, uint16_t port);
+    Json relayForNode(const Json& message);      // videoroom.remote.relay
+    Json stopRelayForNode(const Json& message);  // videoroom.remote.stop
+    Json keyframeForNode(const Json& message);   // videoroom.remote.keyframe
+    void sendFeed(const VideoRoom& room, const FeedRelay& relay);
+    void relayPublished(const std::shared_ptr<Publisher>& publisher);
+    void relayUnpublished(const std::shared_ptr<Publisher>& publisher);
+    void dropRelaysOf(VideoRoom& room, uint64_t feed);
+    void dropRelaysTo(VideoRoom& room, const std::string& node);
+    Reply adminRelay(RequestReader&, const Request&);
+    Reply adminListRelays(RequestReader&, const Request&);
+    std::string selfNode_;  // empty until the cluster plugin said (knowCluster)
+    std::string mediaIp_;
+    uint64_t relaysRefused_ = 0;
 
     std::map<std::string, std::shared_ptr<VideoRoom>> rooms_;  // by RoomId::key
     bool createOnDemand_ = true;

@@ -96,4 +96,24 @@ std::string parseDialTarget(const std::string& input, const std::string& phoneDo
     return target;
 }
 
+std::vector<RemoteStream> parseRemoteStreams(json_t* array) {
+    auto streams = readStreamsArray<RemoteStream>(array, 64, "{\"mindex\", \"mid\", \"type\", \"codec\", \"pt\"}",
+                                                  [](RequestReader& item) {
+        RemoteStream stream{static_cast<int>(item.requireInt("mindex", 0, 63)), item.requireString("mid", 64),
+                            item.requireString("type", 16), item.requireString("codec", 32),
+                            static_cast<int>(item.requireInt("pt", 0, 127)),
+                            item.optionalString("description", 256).value_or("")};
+        if (stream.type != "audio" && stream.type != "video" && stream.type != "data")
+            throw RequestError(ErrorCode::InvalidField, "stream type '" + stream.type + "' is not audio, video or data");
+        return stream;
+    });
+    uint64_t seen = 0;
+    for (const auto& stream : streams) {
+        if (seen & (uint64_t(1) << stream.mindex))
+            throw RequestError(ErrorCode::InvalidField, "m-line " + std::to_string(stream.mindex) + " given twice");
+        seen |= uint64_t(1) << stream.mindex;
+    }
+    return streams;
+}
+
 }  // namespace sylk::videoroom

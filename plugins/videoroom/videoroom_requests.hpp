@@ -46,4 +46,19 @@ ChatRequest parseChat(RequestReader& reader, size_t maxBytes);
 // else, and for a number when no phoneDomain is configured.
 std::string parseDialTarget(const std::string& input, const std::string& phoneDomain);
 
+// One stream of a publisher of another node, as its node describes it in
+// `videoroom.remote.feed` (docs/cluster.md "Video across nodes").
+struct RemoteStream {
+    int mindex;  // 0-63: also the payload type of its relayed packets
+    std::string mid;
+    std::string type;  // "audio", "video" or "data"
+    std::string codec;
+    int pt;
+    std::string description;
+};
+
+// Reads an array of remote streams (at most 64; m-line indexes unique). Throws RequestError
+// naming the bad entry.
+std::vector<RemoteStream> parseRemoteStreams(json_t* array);
+
 }  // namespace sylk::videoroom

@@ -85,7 +85,7 @@ Reply VideoRoomPlugin::switchFeeds(Session& session, RequestReader& reader, cons
         auto feed = static_cast<uint64_t>(item.requireInt("feed", 1, kMaxId));
         std::string mid = item.requireString("mid", 64);
         std::string subMid = item.requireString("sub_mid", 64);
-        auto publisher = subscriber->room->findParticipant(feed);
+        auto publisher = subscriber->room->findFeed(feed);
         auto stream = publisher && publisher->active ? publisher->findStream(mid) : nullptr;
         if (!stream)
             throw RequestError(ErrorCode::VideoRoomNoSuchFeed, "no such feed stream (" + std::to_string(feed) + ", " + mid + ")");

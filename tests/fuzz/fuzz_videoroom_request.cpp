@@ -1,5 +1,6 @@
 // Fuzz target: videoroom request bodies from raw bytes, through the dispatcher and the
-// videoroom's own parsers (room ids, stream selectors, chat messages, dial targets).
+// videoroom's own parsers (room ids, stream selectors, chat messages, dial targets,
+// other nodes' descriptions of relayed feeds).
 #include <cstddef>
 #include <cstdint>
 
@@ -47,6 +48,14 @@ sylk::Dispatcher<FuzzNoState> makeDispatcher() {
         std::string uri = reader.requireString("uri", 512);
         parseDialTarget(uri, "");
         parseDialTarget(uri, "pstn.example.com");
+        return Reply{};
+    });
+    // Another node's description of a relayed feed (videoroom.remote.feed).
+    dispatcher.add("remote_feed", Execution::ControlLoop, [](FuzzNoState&, RequestReader& reader, const Request&) {
+        reader.requireString("room", 256);
+        reader.requireInt("feed", 1, kMaxId);
+        if (json_t* streams = reader.optionalArray("streams", 64))
+            parseRemoteStreams(streams);
         return Reply{};
     });
     for (const char* verb : {"exists", "destroy", "listparticipants", "create"})

@@ -95,6 +95,29 @@ static void dial_targets(void**) {
     assert_int_equal(errorOf([&] { parseDialTarget("sip:" + std::string(600, 'a') + "@h", ""); }), 1003);
 }
 
+static void remote_streams(void**) {
+    Json list = Json::parse(R"([{"mindex":0,"mid":"a","type":"audio","codec":"opus","pt":111},
+                                {"mindex":1,"mid":"v","type":"video","codec":"vp8","pt":96,"description":"screen"}])");
+    auto streams = parseRemoteStreams(list.get());
+    assert_int_equal(streams.size(), 2);
+    assert_int_equal(streams[1].mindex, 1);
+    assert_string_equal(streams[1].type.c_str(), "video");
+    assert_string_equal(streams[1].description.c_str(), "screen");
+    assert_int_equal(streams[0].pt, 111);
+    for (const char* text : {
+             R"({"mindex":0})",                                                                   // not an array
+             R"([{"mindex":64,"mid":"a","type":"audio","codec":"opus","pt":111}])",               // m-line out of range
+             R"([{"mindex":0,"mid":"a","type":"screen","codec":"vp8","pt":96}])",                 // no such type
+             R"([{"mindex":0,"mid":"a","type":"audio","codec":"opus","pt":128}])",                // pt out of range
+             R"([{"mindex":2,"mid":"a","type":"audio","codec":"opus","pt":111},
+                 {"mindex":2,"mid":"b","type":"video","codec":"vp8","pt":96}])",                  // m-line twice
+             R"([{"mid":"a","type":"audio","codec":"opus","pt":111}])", R"([7])"}) {
+        Json bad = Json::parse(text);
+        int code = errorOf([&] { parseRemoteStreams(bad.get()); });
+        assert_true(code == 1003 || code == 1002);
+    }
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(room_ids_by_number_or_name),
@@ -102,6 +125,7 @@ int main() {
         cmocka_unit_test(stream_sends),
         cmocka_unit_test(chat_messages),
         cmocka_unit_test(dial_targets),
+        cmocka_unit_test(remote_streams),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -17,13 +17,14 @@ WITHOUT = ["audiomixer", "sip", "msrp", "xmpp", "irc"]
 
 class ClusterNodes:
     def __init__(self, build, names, lease_ms, ws_port=8300, admin_port=7300, http_port=8400,
-                 relayed=(), without_plugins=WITHOUT):
+                 relayed=(), without_plugins=WITHOUT, options=None):
         self.build = build
         self.names = list(names)
         self.lease_ms = lease_ms
         self.ports = (ws_port, admin_port, http_port)
         self.relayed = set(relayed)
         self.without_plugins = without_plugins
+        self.options = dict(options or {})  # more janus.plugin.sylk.cluster settings, for every node
         self.folder = tempfile.mkdtemp(prefix="sylk-cluster-")
         self.nats = NatsServer(os.path.join(self.folder, "nats"))
         self.relay = None
@@ -39,6 +40,7 @@ class ClusterNodes:
             ws_port, admin_port, http_port = (port + index for port in self.ports)
             options = {"nats": url, "node": name, "lease_ms": self.lease_ms,
                        "ws_url": "ws://127.0.0.1:%d/" % ws_port, "http_url": "http://127.0.0.1:%d/" % http_port}
+            options.update(self.options)
             self.nodes.append(JanusProcess(
                 self.build, os.path.join(self.folder, name), ws_port=ws_port, admin_port=admin_port,
                 http_port=http_port, env=sanitizer_env(), test_plugins=False,

@@ -1,0 +1,214 @@
+"""A room spanning nodes, video (docs/cluster.md "Video across nodes"): nats-server and two
+janus nodes. An aiortc publisher on node0; two watchers on node1 see it as a feed of their
+room, subscribe as to a local one and decode its video (its colour) and hear its tone (FFT);
+node0 sends ONE relay to node1 for it whatever the number of subscribers there; a watcher who
+subscribes late decodes a picture (its keyframe request reached the publisher on node0: the
+relay's counter); node1's last participant leaving stops the relay; the publisher leaving makes
+the feed vanish on node1 (`unpublished`). With `span_rooms`, two Chromium pages on different
+nodes stay there and see each other. Last, kill -9 of node0 makes its feed vanish on node1."""
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import time
+
+import numpy
+import pytest
+
+from conftest import BUILD, run
+from harness.cluster_nodes import ClusterNodes
+from harness.janus_api import Admin
+from harness.peers import dominant_frequency
+from harness.video_peers import VIDEOROOM, Publisher, Watcher, rgb_close
+
+ROOM = "span.video@example.com"
+RED = (200, 0, 0)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    running = ClusterNodes(BUILD, ["node0", "node1"], 2000, ws_port=8350, admin_port=7350, http_port=8450,
+                           options={"span_rooms": True})
+    try:
+        running.start()
+        yield running
+        dead = running.dead_unexpectedly()
+        if dead:
+            pytest.fail("%s died during the test:\n%s" % (dead[0], dead[1].log_tail()))
+    finally:
+        running.stop()
+
+
+def data_of(event):
+    return event.get("plugindata", {}).get("data", {})
+
+
+async def relays(admin):
+    """{"relays": [...], "remote_feeds": [...]} of ROOM on that node (empty lists: none)."""
+    listed = await admin.message_plugin(VIDEOROOM, {"request": "list_relays"})
+    for room in listed["rooms"]:
+        if room["room"] == ROOM:
+            return room
+    return {"relays": [], "remote_feeds": []}
+
+
+async def wait_for(check, timeout=15, what=""):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "timed out waiting for %s" % what
+        await asyncio.sleep(0.1)
+
+
+def test_a_publisher_on_node0_is_seen_on_node1_through_one_relay(cluster):
+    node0, node1 = cluster.node("node0"), cluster.node("node1")
+
+    async def body():
+        admins = [await Admin.open(n.admin_url, n.admin_secret) for n in (node0, node1)]
+        ann = Publisher(node0.ws_url, ROOM, "Ann")
+        bob, cy, dee, eve = (Watcher(node1.ws_url, ROOM, name) for name in ("Bob", "Cy", "Dee", "Eve"))
+        try:
+            await ann.join(440, RED)
+            await bob.join()
+            await cy.join()
+            seen = [await w.publishers_event(ann.id) for w in (bob, cy)]
+            await bob.subscribe(ann.id)
+            await cy.subscribe(ann.id)
+            await asyncio.gather(bob.wait_media(), cy.wait_media())
+            await asyncio.sleep(1)  # a second of tone to analyse, frames with the colour
+            pictures = [w.collector("video").last_rgb for w in (bob, cy)]
+            tones = [dominant_frequency(numpy.concatenate(w.collector("audio").audio[-50:]), w.collector("audio").rate)
+                     for w in (bob, cy)]
+            sending, receiving = await relays(admins[0]), await relays(admins[1])
+
+            # A late subscriber, without a watchdog: its first picture needs a keyframe from node0.
+            asked_before = sending["relays"][0]["keyframe_requests"]
+            await dee.join()
+            await dee.subscribe(ann.id, watchdog=False)
+            started = time.monotonic()
+            while dee.collectors == [] or dee.collector("video").frames == 0:
+                assert time.monotonic() - started < 10, "the late subscriber decoded nothing"
+                await asyncio.sleep(0.05)
+            late_first_frame_s = time.monotonic() - started
+            asked_after = (await relays(admins[0]))["relays"][0]["keyframe_requests"]
+            watchdog_requests = sum(w.requests for w in bob.watchdogs + cy.watchdogs)
+
+            # node1's participants all leave: node0 stops relaying.
+            for watcher in (bob, cy, dee):
+                await watcher.close()
+            stopped = await wait_for(lambda: _no_relays(admins[0]), what="the relay to stop")
+
+            # A new participant on node1: one relay again; then the publisher leaves.
+            await eve.join()
+            await eve.publishers_event(ann.id)
+            again = await wait_for(lambda: _relays_with_packets(admins[0]), what="the relay to start again")
+            await ann.close()
+            gone = await eve.handle.next_event(timeout=10, predicate=lambda e: data_of(e).get("unpublished") == ann.id)
+            after = await wait_for(lambda: _no_relays(admins[0], admins[1]), what="relays and feeds to go")
+            return (seen, pictures, tones, sending, receiving, asked_before, asked_after, late_first_frame_s,
+                    watchdog_requests, stopped, again, gone, after)
+        finally:
+            for peer in (bob, cy, dee, eve, ann):
+                try:
+                    await peer.close()
+                except Exception:  # noqa: BLE001 -- closed already
+                    pass
+            for admin in admins:
+                await admin.close()
+
+    (seen, pictures, tones, sending, receiving, asked_before, asked_after, late_first_frame_s, watchdog_requests,
+     stopped, again, gone, after) = run(body(), timeout=120)
+    print("relay", sending, "\nreceiving", receiving, "\nlate subscriber's first frame after %.2f s, keyframe "
+          "requests %d -> %d, watchdog PLIs %d" % (late_first_frame_s, asked_before, asked_after, watchdog_requests))
+    for entry in seen:
+        assert entry["display"] == "Ann" and {s["type"] for s in entry["streams"]} == {"audio", "video"}, entry
+    assert all(rgb_close(rgb, RED) for rgb in pictures), pictures
+    assert all(abs(tone - 440) < 10 for tone in tones), tones
+    # One relay for the publisher to node1, whatever the number of subscribers there.
+    assert len(sending["relays"]) == 1, sending
+    relay = sending["relays"][0]
+    assert relay["node"] == "node1" and relay["streams"] == 2 and relay["packets"] > 100, relay
+    assert len(receiving["remote_feeds"]) == 1 and receiving["remote_feeds"][0]["packets"] > 100, receiving
+    assert receiving["remote_feeds"][0]["node"] == "node0" and receiving["remote_feeds"][0]["active"]
+    assert asked_after > asked_before, (asked_before, asked_after)
+    assert stopped is True
+    assert len(again) == 1
+    assert after is True
+
+
+async def _no_relays(*admins):
+    for admin in admins:
+        room = await relays(admin)
+        if room["relays"] or room["remote_feeds"]:
+            return False
+    return True
+
+
+async def _relays_with_packets(admin):
+    room = await relays(admin)
+    return room["relays"] if room["relays"] and room["relays"][0]["packets"] > 0 else None
+
+
+def test_pages_on_two_nodes_stay_and_see_each_other_with_span_rooms(cluster):
+    """span_rooms: the owner answer says so, Ann's page (node0) and Bob's (node1) stay on their
+    nodes (html/room/session.js), decode each other's video relayed between the nodes and read
+    each other's chat (Chromium)."""
+    async def owner_answer():
+        admin = await Admin.open(cluster.nodes[1].admin_url, cluster.nodes[1].admin_secret)
+        try:
+            return await admin.message_plugin("janus.plugin.sylk.cluster", {"request": "owner", "room": "crew.span"})
+        finally:
+            await admin.close()
+    answer = run(owner_answer())
+    assert answer.get("span_rooms") is True, answer
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    completed = subprocess.run(["node", os.path.join(top, "tests", "browser", "cluster_span_test.mjs"),
+                                cluster.nodes[0].http_url + "room.html", cluster.nodes[1].http_url + "room.html",
+                                "crew.span"], capture_output=True, text=True, timeout=120)
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
+    assert lines, "browser script printed nothing:\n%s\n%s" % (completed.stdout, completed.stderr)
+    result = json.loads(lines[-1])
+    assert "error" not in result, json.dumps(result, indent=1)
+    assert result["servers"] == {"Ann": cluster.nodes[0].ws_url, "Bob": cluster.nodes[1].ws_url}, result
+    assert result["annSees"] == ["Bob"] and result["bobSees"] == ["Ann"], result
+    assert "Bob: hello from Bob" in result["chatAtAnn"], result
+
+
+def test_a_killed_publishing_node_takes_its_feed_away(cluster):
+    """kill -9 of the publisher's node: node1's bridge forgets node0's members once node0 leaves
+    the registry (its entry lapses, within lease + lease/3), and node1's watcher gets
+    `unpublished` for the feed; node1 keeps no remote feed. Runs last: node0 stays dead."""
+    node0, node1 = cluster.node("node0"), cluster.node("node1")
+
+    async def body():
+        admin = await Admin.open(node1.admin_url, node1.admin_secret)
+        ann = Publisher(node0.ws_url, ROOM, "Ann")
+        fay = Watcher(node1.ws_url, ROOM, "Fay")
+        try:
+            await ann.join(660, (0, 0, 200))
+            await fay.join()
+            await fay.publishers_event(ann.id)
+            await fay.subscribe(ann.id)
+            await fay.wait_media(frames=5, audio=25)  # media flows: all this test needs
+            cluster.killed.add("node0")
+            node0.process.send_signal(signal.SIGKILL)
+            killed = time.monotonic()
+            await fay.handle.next_event(timeout=15, predicate=lambda e: data_of(e).get("unpublished") == ann.id)
+            vanished_s = time.monotonic() - killed
+            remaining = await relays(admin)
+            return vanished_s, remaining
+        finally:
+            for peer in (fay, ann):
+                try:
+                    await peer.close()
+                except Exception:  # noqa: BLE001 -- its node is dead
+                    pass
+            await admin.close()
+
+    vanished_s, remaining = run(body(), timeout=60)
+    print("the feed vanished on node1 %.1f s after node0's kill (lease 2 s)" % vanished_s)
+    assert remaining["remote_feeds"] == [], remaining
+    assert vanished_s < 2 + 2 / 3 + 2, vanished_s  # the lease, a tick, and the registry's next look
