@@ -33,6 +33,8 @@
 //                                                   as the raw sink's read buffer is: the clock then
 //                                                   measures the copy, not this VM's first touch of
 //                                                   50 MB of fresh pages (up to 5 ms/MB here)
+//   msrp_file_peer evict PATH                       PATH's pages out of the page cache (after a
+//                                                   write-back), so that its next read is cold
 //   msrp_file_peer disk FILE PATH                   the store's ceiling, no network: writes FILE to
 //                                                   PATH as janus stores an upload (1 MiB O_DIRECT
 //                                                   writes from an aligned buffer), then reads it
@@ -513,6 +515,19 @@ int msrpRecv(const std::string& local, const std::string& host, uint16_t port, c
     return 0;
 }
 
+// ---------------------------------------------------------------- evict
+
+// Takes PATH's pages out of the page cache (written back first: dirty pages stay), so that the
+// next read of it comes from the disk: the pull of a room file stored long ago or before a restart.
+int evict(const std::string& path) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fdatasync(fd) != 0 || posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) != 0)
+        die("cannot evict " + path + ": " + strerror(errno));
+    close(fd);
+    printf("{}\n");
+    return 0;
+}
+
 // ---------------------------------------------------------------- disk
 
 int disk(const std::string& file, const std::string& path) {
@@ -574,6 +589,8 @@ int main(int argc, char** argv) {
     if (mode == "recv" && (argc == 8 || argc == 9))
         return msrpRecv(argv[2], argv[3], static_cast<uint16_t>(std::stoi(argv[4])), argv[5], argv[6], argv[7],
                         argc == 9 ? std::stoull(argv[8]) : 0);
+    if (mode == "evict" && argc == 3)
+        return evict(argv[2]);
     if (mode == "disk" && argc == 4)
         return disk(argv[2], argv[3]);
     die("usage: see the comment at the top of bench/msrp_file_peer.cpp");
