@@ -122,7 +122,7 @@ async def raw_copy(path, size, chunk, store=None, how="hash", keep=False, sender
 
 
 async def disk_copy(path, scratch):
-    """The payload written as janus stores it and read back cold; (write seconds, read seconds)."""
+    """The payload written with O_DIRECT and read back cold; (write seconds, read seconds)."""
     result = await run_peer("disk", path, os.path.join(scratch, "disk.bin"))
     return result["write_seconds"], result["read_seconds"]
 

@@ -35,12 +35,12 @@
 //                                                   50 MB of fresh pages (up to 5 ms/MB here)
 //   msrp_file_peer evict PATH                       PATH's pages out of the page cache (after a
 //                                                   write-back), so that its next read is cold
-//   msrp_file_peer disk FILE PATH                   the store's ceiling, no network: writes FILE to
-//                                                   PATH as janus stores an upload (1 MiB O_DIRECT
-//                                                   writes from an aligned buffer), then reads it
-//                                                   back cold (64 KiB reads; a direct write leaves
-//                                                   nothing in the page cache), as a pull of a file
-//                                                   just stored reads it; prints {"write_seconds":
+//   msrp_file_peer disk FILE PATH                   the device's own speeds, no network: writes FILE
+//                                                   to PATH with 1 MiB O_DIRECT writes from an
+//                                                   aligned buffer, then reads it back cold (64 KiB
+//                                                   reads; a direct write leaves nothing in the page
+//                                                   cache), as a pull of a file no longer in the page
+//                                                   cache reads it; prints {"write_seconds":
 //                                                   W, "read_seconds": R, "bytes": N} and removes PATH
 //
 // LOCAL is the address to connect from. The file is read into memory before the clock starts. On
@@ -142,10 +142,11 @@ void report(double seconds, uint64_t bytes, double cpu) {
 
 // How a raw sink with a STORE path keeps the bytes: "hash" writes each read buffered and SHA-1
 // hashes it on the one thread (what storing and hashing cost a plain receiver); the others write
-// the file as janus stores an upload in that mode, without hashing (the raw copy that stores: the
-// fair baseline for an upload): "buffered" plain pwrite() into the page cache, "direct" 1 MiB
-// O_DIRECT writes from an aligned buffer the socket is read into (the tail buffered); "-sync"
-// adds an fdatasync() before the answer, as janus does before its success REPORT in that mode.
+// the file without hashing (the raw copy that stores: the fair baseline for an upload):
+// "buffered" plain pwrite() into the page cache, as janus stores an upload; "direct" 1 MiB
+// O_DIRECT writes from an aligned buffer the socket is read into (the tail buffered), as janus
+// stored one before 2026-12-06; "-sync" adds an fdatasync() before the answer (experiments: what
+// a sync before the success REPORT would cost).
 struct StoreMode {
     bool hash = false, direct = false, sync = false;
 };
