@@ -5,11 +5,17 @@
 // sockets, the same chunk size per write, one read buffer of 1 MiB), so both sides of the ratio
 // pay the same peer costs.
 //
-//   msrp_file_peer raw-sink HOST BYTES [STORE]      listens on HOST (port printed on stdout), reads
+//   msrp_file_peer raw-sink HOST BYTES [STORE [HOW]]
+//                                                   listens on HOST (port printed on stdout), reads
 //                                                   BYTES from one connection, then writes one byte;
-//                                                   with STORE (a path) it also writes them there
-//                                                   and SHA-1 hashes them on the way, on its one
-//                                                   thread: what storing costs a plain receiver
+//                                                   with STORE (a path) it also writes them there,
+//                                                   HOW (see storeMode below): "hash" (the default)
+//                                                   buffered and SHA-1 hashed on its one thread;
+//                                                   buffered|buffered-sync|direct|direct-sync as
+//                                                   janus stores an upload in that mode, no hash
+//   msrp_file_peer raw-sendfile LOCAL HOST PORT FILE CHUNK
+//                                                   sendfile()s FILE in CHUNK-byte ranges, as janus
+//                                                   sends a pull; waits for the sink's byte
 //   msrp_file_peer raw-send LOCAL HOST PORT FILE CHUNK
 //                                                   writes FILE in CHUNK-byte writes; waits for the
 //                                                   sink's byte
@@ -27,12 +33,14 @@
 //                                                   as the raw sink's read buffer is: the clock then
 //                                                   measures the copy, not this VM's first touch of
 //                                                   50 MB of fresh pages (up to 5 ms/MB here)
-//   msrp_file_peer disk FILE PATH                   the store's ceiling, no network: writes FILE to
-//                                                   PATH as janus stores an upload (1 MiB O_DIRECT
-//                                                   writes from an aligned buffer), then reads it
-//                                                   back cold (64 KiB reads; a direct write leaves
-//                                                   nothing in the page cache), as a pull of a file
-//                                                   just stored reads it; prints {"write_seconds":
+//   msrp_file_peer evict PATH                       PATH's pages out of the page cache (after a
+//                                                   write-back), so that its next read is cold
+//   msrp_file_peer disk FILE PATH                   the device's own speeds, no network: writes FILE
+//                                                   to PATH with 1 MiB O_DIRECT writes from an
+//                                                   aligned buffer, then reads it back cold (64 KiB
+//                                                   reads; a direct write leaves nothing in the page
+//                                                   cache), as a pull of a file no longer in the page
+//                                                   cache reads it; prints {"write_seconds":
 //                                                   W, "read_seconds": R, "bytes": N} and removes PATH
 //
 // LOCAL is the address to connect from. The file is read into memory before the clock starts. On
@@ -46,6 +54,8 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -130,7 +140,33 @@ void report(double seconds, uint64_t bytes, double cpu) {
 
 // ---------------------------------------------------------------- raw copy
 
-int rawSink(const std::string& host, uint64_t bytes, const std::string& store) {
+// How a raw sink with a STORE path keeps the bytes: "hash" writes each read buffered and SHA-1
+// hashes it on the one thread (what storing and hashing cost a plain receiver); the others write
+// the file without hashing (the raw copy that stores: the fair baseline for an upload):
+// "buffered" plain pwrite() into the page cache, as janus stores an upload; "direct" 1 MiB
+// O_DIRECT writes from an aligned buffer the socket is read into (the tail buffered), as janus
+// stored one before 2026-12-06; "-sync" adds an fdatasync() before the answer (experiments: what
+// a sync before the success REPORT would cost).
+struct StoreMode {
+    bool hash = false, direct = false, sync = false;
+};
+
+StoreMode storeMode(const std::string& how) {
+    if (how == "hash")
+        return {true, false, false};
+    if (how == "buffered")
+        return {};
+    if (how == "buffered-sync")
+        return {false, false, true};
+    if (how == "direct")
+        return {false, true, false};
+    if (how == "direct-sync")
+        return {false, true, true};
+    die("unknown store mode " + how);
+}
+
+int rawSink(const std::string& host, uint64_t bytes, const std::string& store, const std::string& how) {
+    StoreMode mode = storeMode(how);
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr = address(host, 0);
     socklen_t length = sizeof addr;
@@ -143,31 +179,54 @@ int rawSink(const std::string& host, uint64_t bytes, const std::string& store) {
     if (fd < 0)
         die(std::string("accept failed: ") + strerror(errno));
     double cpuStart = cpuNow();
-    int file = store.empty() ? -1 : open(store.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int file = store.empty() ? -1
+                             : open(store.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (mode.direct ? O_DIRECT : 0), 0600);
     if (!store.empty() && file < 0)
-        die("cannot write " + store);
+        die("cannot write " + store + ": " + strerror(errno));
     EVP_MD_CTX* sha1 = EVP_MD_CTX_new();
     EVP_DigestInit_ex(sha1, EVP_sha1(), nullptr);
-    std::string buffer(kReadSize, '\0');
-    uint64_t got = 0;
+    void* aligned = nullptr;
+    if (posix_memalign(&aligned, 4096, kReadSize) != 0)
+        die("out of memory");
+    std::unique_ptr<char, decltype(&free)> buffer(static_cast<char*>(aligned), &free);
+    memset(buffer.get(), 0, kReadSize);  // touched before the clock matters, as a long-lived receiver's is
+    uint64_t got = 0, written = 0;
+    size_t filled = 0;  // direct: bytes gathered in the buffer, written once it is full
     while (got < bytes) {
-        ssize_t n = read(fd, buffer.data(), buffer.size());
+        ssize_t n = read(fd, buffer.get() + filled, kReadSize - filled);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             die("the sender stopped after " + std::to_string(got) + " bytes");
-        if (file >= 0) {
-            if (pwrite(file, buffer.data(), static_cast<size_t>(n), static_cast<off_t>(got)) != n)
-                die("cannot write " + store);
-            EVP_DigestUpdate(sha1, buffer.data(), static_cast<size_t>(n));
-        }
         got += static_cast<uint64_t>(n);
+        if (file < 0)
+            continue;
+        if (mode.direct) {
+            filled += static_cast<size_t>(n);
+            if (filled < kReadSize && got < bytes)
+                continue;
+            if (filled < kReadSize)  // the tail: buffered, as janus writes it
+                fcntl(file, F_SETFL, fcntl(file, F_GETFL) & ~O_DIRECT);
+            if (pwrite(file, buffer.get(), filled, static_cast<off_t>(written)) != static_cast<ssize_t>(filled))
+                die("cannot write " + store + ": " + strerror(errno));
+            written += filled;
+            filled = 0;
+            continue;
+        }
+        if (pwrite(file, buffer.get(), static_cast<size_t>(n), static_cast<off_t>(written)) != n)
+            die("cannot write " + store);
+        written += static_cast<uint64_t>(n);
+        if (mode.hash)
+            EVP_DigestUpdate(sha1, buffer.get(), static_cast<size_t>(n));
     }
     if (file >= 0) {
         unsigned char digest[EVP_MAX_MD_SIZE];
         unsigned int size = 0;
-        EVP_DigestFinal_ex(sha1, digest, &size);
-        close(file);  // stored and hashed, as the server has it when it reports
+        if (mode.hash)
+            EVP_DigestFinal_ex(sha1, digest, &size);
+        if (mode.sync && fdatasync(file) != 0)
+            die("cannot sync " + store + ": " + strerror(errno));
+        close(file);  // stored (and hashed), as the server has it when it reports
     }
     EVP_MD_CTX_free(sha1);
     writeAll(fd, "k");
@@ -189,6 +248,33 @@ int rawSend(const std::string& local, const std::string& host, uint16_t port, co
         die("no acknowledgement from the sink");
     report(now() - start, payload.size(), cpuNow() - cpuStart);
     close(fd);
+    return 0;
+}
+
+// The raw copy of a stored file: sendfile() of FILE in CHUNK-byte ranges (page cache to socket,
+// as janus sends a pull's chunk bodies), whatever state of the page cache the store left it in.
+int rawSendFile(const std::string& local, const std::string& host, uint16_t port, const std::string& file, size_t chunk) {
+    int in = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat info{};
+    if (in < 0 || fstat(in, &info) != 0)
+        die("cannot read " + file);
+    int fd = connectFrom(local, host, port);
+    double cpuStart = cpuNow();
+    double start = now();
+    off_t offset = 0;
+    while (offset < info.st_size) {
+        ssize_t n = sendfile(fd, in, &offset, std::min<size_t>(chunk, static_cast<size_t>(info.st_size - offset)));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            die(std::string("sendfile failed: ") + strerror(errno));
+    }
+    char ack = 0;
+    if (read(fd, &ack, 1) != 1)
+        die("no acknowledgement from the sink");
+    report(now() - start, static_cast<uint64_t>(info.st_size), cpuNow() - cpuStart);
+    close(fd);
+    close(in);
     return 0;
 }
 
@@ -430,6 +516,19 @@ int msrpRecv(const std::string& local, const std::string& host, uint16_t port, c
     return 0;
 }
 
+// ---------------------------------------------------------------- evict
+
+// Takes PATH's pages out of the page cache (written back first: dirty pages stay), so that the
+// next read of it comes from the disk: the pull of a room file stored long ago or before a restart.
+int evict(const std::string& path) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fdatasync(fd) != 0 || posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) != 0)
+        die("cannot evict " + path + ": " + strerror(errno));
+    close(fd);
+    printf("{}\n");
+    return 0;
+}
+
 // ---------------------------------------------------------------- disk
 
 int disk(const std::string& file, const std::string& path) {
@@ -479,8 +578,10 @@ int disk(const std::string& file, const std::string& path) {
 
 int main(int argc, char** argv) {
     std::string mode = argc > 1 ? argv[1] : "";
-    if (mode == "raw-sink" && (argc == 4 || argc == 5))
-        return rawSink(argv[2], std::stoull(argv[3]), argc == 5 ? argv[4] : "");
+    if (mode == "raw-sink" && argc >= 4 && argc <= 6)
+        return rawSink(argv[2], std::stoull(argv[3]), argc >= 5 ? argv[4] : "", argc == 6 ? argv[5] : "hash");
+    if (mode == "raw-sendfile" && argc == 7)
+        return rawSendFile(argv[2], argv[3], static_cast<uint16_t>(std::stoi(argv[4])), argv[5], std::stoul(argv[6]));
     if (mode == "raw-send" && argc == 7)
         return rawSend(argv[2], argv[3], static_cast<uint16_t>(std::stoi(argv[4])), argv[5], std::stoul(argv[6]));
     if (mode == "send" && argc == 9)
@@ -489,6 +590,8 @@ int main(int argc, char** argv) {
     if (mode == "recv" && (argc == 8 || argc == 9))
         return msrpRecv(argv[2], argv[3], static_cast<uint16_t>(std::stoi(argv[4])), argv[5], argv[6], argv[7],
                         argc == 9 ? std::stoull(argv[8]) : 0);
+    if (mode == "evict" && argc == 3)
+        return evict(argv[2]);
     if (mode == "disk" && argc == 4)
         return disk(argv[2], argv[3]);
     die("usage: see the comment at the top of bench/msrp_file_peer.cpp");

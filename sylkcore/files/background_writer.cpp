@@ -1,24 +1,14 @@
 #include "background_writer.hpp"
 
-#include <fcntl.h>
 #include <pthread.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cstring>
-#include <exception>
 #include <system_error>
 
 #include "sylkcore/buffer_pool.hpp"
 
 namespace sylk::files {
-
-namespace {
-
-constexpr size_t kStageBytes = DirectStageWriter::kStageBytes;
-
-}  // namespace
 
 BackgroundWriter::BackgroundWriter(int fd, size_t maxQueuedBytes)
     : fd_(fd), maxQueuedBytes_(maxQueuedBytes), thread_([this] { run(); }) {}
@@ -33,12 +23,6 @@ BackgroundWriter::~BackgroundWriter() {
     work_.notify_one();
     if (thread_.joinable())
         thread_.join();
-    stages_.reset();  // the disk's thread too (a write in progress ends), before the owner closes fd
-    if (direct_) {  // the descriptor is the owner's: as it was given
-        int flags = fcntl(fd_, F_GETFL);
-        if (flags >= 0)
-            fcntl(fd_, F_SETFL, flags & ~O_DIRECT);
-    }
 }
 
 void BackgroundWriter::throwIfFailed() const {
@@ -69,8 +53,6 @@ std::string BackgroundWriter::finish() {
     work_.notify_one();
     if (thread_.joinable())
         thread_.join();
-    if (!error_)
-        error_ = flushStage();  // the tail under a stage's size (the thread is gone: ours now)
     throwIfFailed();
     return inOrder_ ? checksum_.hex() : "";
 }
@@ -82,19 +64,6 @@ size_t BackgroundWriter::queuedBytes() const {
 
 void BackgroundWriter::run() {
     pthread_setname_np(pthread_self(), "sylk-file-write");  // not the creator's ("msrp"): told apart in top, perf
-    int flags = fcntl(fd_, F_GETFL);
-    if (flags >= 0 && (flags & O_ACCMODE) != O_RDONLY) {
-        try {
-            stages_ = std::make_unique<DirectStageWriter>(fd_);
-            // EINVAL where the file system has no direct IO (tmpfs before Linux 6.6, some FUSE):
-            // every piece goes buffered then.
-            direct_ = fcntl(fd_, F_SETFL, flags | O_DIRECT) == 0;
-        } catch (const std::exception&) {
-            direct_ = false;  // no memory for the stages (or no thread): buffered, as without O_DIRECT
-        }
-        if (!direct_)
-            stages_.reset();
-    }
     while (true) {
         Piece piece;
         {
@@ -106,7 +75,7 @@ void BackgroundWriter::run() {
             queue_.pop_front();
             busy_ = true;
         }
-        int failed = writePiece(piece);
+        int failed = writeFully(fd_, piece.bytes.data(), piece.bytes.size(), piece.offset);
         if (!failed && inOrder_ && piece.offset == hashedUpTo_) {
             checksum_.update(piece.bytes);
             hashedUpTo_ += piece.bytes.size();
@@ -126,55 +95,16 @@ void BackgroundWriter::run() {
     }
 }
 
-}  // namespace sylk::files
-
-namespace sylk::files {
-
-int BackgroundWriter::writePiece(const Piece& piece) {
-    if (direct_ && piece.offset == stageOffset_ + staged_)
-        return stage(piece.bytes);
-    if (int failed = flushStage())  // out of order: what is staged goes first, then all buffered
-        return failed;
-    return DirectStageWriter::writeFully(fd_, piece.bytes.data(), piece.bytes.size(), piece.offset);
-}
-
-int BackgroundWriter::stage(std::string_view bytes) {
-    if (int failed = stages_->error())  // a stage handed over earlier
-        return failed;
-    while (!bytes.empty()) {
-        if (!stage_)
-            stage_ = stages_->acquire();  // waits while the disk has every stage
-        size_t take = std::min(kStageBytes - staged_, bytes.size());
-        memcpy(stage_ + staged_, bytes.data(), take);
-        staged_ += take;
-        bytes.remove_prefix(take);
-        if (staged_ < kStageBytes)
-            break;
-        stages_->submit(stage_, staged_, stageOffset_);
-        stage_ = nullptr;
-        stageOffset_ += staged_;
-        staged_ = 0;
+int BackgroundWriter::writeFully(int fd, const char* data, size_t size, uint64_t offset) {
+    for (size_t written = 0; written < size;) {
+        ssize_t n = pwrite(fd, data + written, size - written, static_cast<off_t>(offset + written));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? errno : EIO;
+        written += static_cast<size_t>(n);
     }
     return 0;
-}
-
-int BackgroundWriter::flushStage() {
-    if (!direct_)
-        return 0;
-    direct_ = false;
-    // The stages handed over first: a buffered write after them may cover the same bytes (a
-    // piece sent again), and must land last.
-    int failed = stages_->drain();
-    int flags = fcntl(fd_, F_GETFL);
-    if (flags < 0 || fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0)
-        failed = failed ? failed : errno;
-    if (!failed && staged_ > 0)
-        failed = DirectStageWriter::writeFully(fd_, stage_, staged_, stageOffset_);
-    stageOffset_ += staged_;
-    staged_ = 0;
-    stage_ = nullptr;
-    stages_.reset();
-    return failed;
 }
 
 }  // namespace sylk::files

@@ -9,27 +9,23 @@
 // bound, so a slow disk pushes back on the network (as writing on the caller's thread did) and
 // memory stays bounded. A write error is kept and thrown by the next write() or by finish().
 //
-// Pieces that come in order are gathered in aligned 1 MiB stages and written with O_DIRECT
-// where the file system takes it: a stored upload skips the page cache. The copy into cache
-// pages was the writer's whole cost (on this project's VMs, whose fresh pages are faulted in from
-// the host on first touch, ~7 ms/MB of a 50 MB upload against ~1.5 ms/MB direct); a room file is
-// read back rarely, and then once from the disk. Full stages are written by a DirectStageWriter
-// (a thread of its own) while this thread hashes and stages the next ones. The tail (under
-// 1 MiB), pieces out of order and file systems without O_DIRECT take the ordinary buffered
-// pwrite(), after the stages already handed over are written.
+// The pieces go into the page cache with plain pwrite(), as SylkServer and our HTTP uploads write
+// a file: a just-announced room file is what its room pulls next, and a pull then sendfile()s it
+// from memory. No fdatasync: a stored file survives janus, not a power cut of the host (the
+// promise of the success REPORT, docs/msrp-api.md). An O_DIRECT writer (stages on a thread of
+// their own) was measured against this and dropped: the same upload speed, half the pull speed
+// (docs/decisions.md "MSRP file uploads go through the page cache again").
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 
 #include "../api.hpp"
-#include "direct_stage_writer.hpp"
 #include "sha1_hasher.hpp"
 
 namespace sylk::files {
@@ -58,10 +54,8 @@ private:
     };
     void run();
     void throwIfFailed() const;
-    int writePiece(const Piece& piece);                         // errno, 0 when written
-    int stage(std::string_view bytes);                          // in order: gathered, whole stages go direct
-    int flushStage();                                           // the stages handed over written, what is staged
-                                                                // buffered; direct IO ends
+    // pwrite() until every byte is written: 0, or the errno (EIO for a write of nothing).
+    static int writeFully(int fd, const char* data, size_t size, uint64_t offset);
 
     int fd_;
     size_t maxQueuedBytes_;
@@ -77,12 +71,6 @@ private:
     Sha1Hasher checksum_;
     uint64_t hashedUpTo_ = 0;
     bool inOrder_ = true;
-    // The writer thread's own, then finish()'s (after the join): the direct IO stage.
-    bool direct_ = false;                     // O_DIRECT is on for fd_
-    std::unique_ptr<DirectStageWriter> stages_;  // writes the full stages while the next fill
-    char* stage_ = nullptr;                   // the stage being filled (one of stages_'), or none yet
-    uint64_t stageOffset_ = 0;                // the file offset of stage_[0] (a multiple of its size)
-    size_t staged_ = 0;
     std::thread thread_;  // last: started once everything above exists
 };
 

@@ -14,7 +14,6 @@
 
 #include "sylkcore/buffer_pool.hpp"
 #include "sylkcore/files/background_writer.hpp"
-#include "sylkcore/files/direct_stage_writer.hpp"
 #include "sylkcore/files/file_store.hpp"
 #include "sylkcore/files/incoming_file.hpp"
 #include "sylkcore/hub/events.hpp"
@@ -199,8 +198,7 @@ static void background_writer(void**) {
         close(out);
     }
     {
-        // Past the 1 MiB direct IO stage: whole stages go direct, the tail and a piece out of
-        // order after them buffered; every byte lands in place either way.
+        // Megabytes in pieces of an odd size, then pieces out of order: every byte lands in place.
         std::string big = pattern(3 * 1024 * 1024 + 12345);
         std::string bigPath = root + "/big.bin";
         int out = open(bigPath.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -209,7 +207,6 @@ static void background_writer(void**) {
         for (size_t at = 0; at < big.size(); at += 65599)  // pieces that never align with a stage
             inOrder.write(at, big.substr(at, 65599));
         assert_string_equal(inOrder.finish().c_str(), sha1(big).c_str());
-        assert_int_equal(fcntl(out, F_GETFL) & O_DIRECT, 0);  // the descriptor as it was given
         close(out);
         assert_true(readFile(bigPath) == big);
         unlink(bigPath.c_str());
@@ -236,51 +233,6 @@ static void background_writer(void**) {
     }
     close(readOnly);
     assert_true(thrown);
-    removeRoot(root);
-}
-
-// The disk's thread of a BackgroundWriter: stages written in place whatever order they are
-// handed over in, at most kStages handed out at once (acquire waits for a written one), and a
-// failed write kept for drain() and error() while the stages keep coming back.
-static void direct_stage_writer(void**) {
-    using sylk::files::DirectStageWriter;
-    std::string root = makeRoot();
-    std::string path = root + "/staged.bin";
-    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_DIRECT, 0600);
-    if (fd < 0)  // a file system without direct IO: the same writes, buffered
-        fd = open(path.c_str(), O_WRONLY | O_CREAT, 0600);
-    assert_true(fd >= 0);
-    const size_t stage = DirectStageWriter::kStageBytes;
-    const size_t stages = 2 * DirectStageWriter::kStages + 1;  // every stage goes round twice
-    std::string content = pattern(stages * stage);
-    {
-        DirectStageWriter writer(fd);
-        for (size_t i = 0; i < stages; ++i) {
-            size_t index = i ^ 1;  // pairs swapped: not in file order
-            if (index >= stages)
-                index = i;
-            char* buffer = writer.acquire();
-            assert_int_equal(reinterpret_cast<uintptr_t>(buffer) % DirectStageWriter::kStageAlignment, 0);
-            memcpy(buffer, content.data() + index * stage, stage);
-            writer.submit(buffer, stage, index * stage);
-        }
-        assert_int_equal(writer.drain(), 0);
-        assert_int_equal(writer.error(), 0);
-    }
-    close(fd);
-    assert_true(readFile(path) == content);
-    int readOnly = open(path.c_str(), O_RDONLY);
-    {
-        DirectStageWriter failing(readOnly);
-        for (size_t i = 0; i < DirectStageWriter::kStages + 2; ++i) {  // more than it has: failed ones come back
-            char* buffer = failing.acquire();
-            failing.submit(buffer, stage, i * stage);
-        }
-        assert_int_equal(failing.drain(), EBADF);
-        assert_int_equal(failing.error(), EBADF);
-    }
-    close(readOnly);
-    assert_true(readFile(path) == content);  // nothing written through the read-only descriptor
     removeRoot(root);
 }
 
@@ -514,7 +466,6 @@ int main() {
         cmocka_unit_test(incoming_file_in_pieces),
         cmocka_unit_test(incoming_file_refusals),
         cmocka_unit_test(background_writer),
-        cmocka_unit_test(direct_stage_writer),
         cmocka_unit_test(buffer_pool_recycles),
         cmocka_unit_test(persistent_rooms),
         cmocka_unit_test(persistent_history),

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -463,6 +464,56 @@ static void a_wrong_byte_range_still_frames(void**) {
     }
 }
 
+// The end-line search looks at 16 candidate starts at a time while a whole block's markers fit in
+// the body, then byte by byte: an end-line and near misses of it (the same first and last byte,
+// the marker followed by a byte that is no flag, a cut marker, a wrong marker followed by a flag
+// and CRLF), at every offset around those blocks,
+// in binary bodies, whole and split anywhere; the body is always exactly what was framed.
+static void the_end_line_is_found_at_every_offset(void**) {
+    const std::string tid = "a1b2c3d4";
+    auto frame = [&](const std::string& body) {
+        return "MSRP " + tid + " SEND\r\nTo-Path: msrp://b.example:2855/s2;tcp\r\nFrom-Path: msrp://a.example:2855/s1;tcp\r\n"
+               "Message-ID: m1\r\nByte-Range: 1-" + std::to_string(body.size()) + "/" + std::to_string(body.size()) +
+               "\r\nContent-Type: application/octet-stream\r\n\r\n" + body + "\r\n-------" + tid + "$\r\n";
+    };
+    const std::vector<std::string> decoys = {"", "\r\n------xa1b2c3d4", "\r\n-------a1b2c3d4x", "\r\n-------a1b2c3d45",
+                                             "\r\n-------a1b2", "\r\r\n-------a1b2c3d4\r",
+                                             "\r\n------xa1b2c3d4$\r\n", "\rX\n------a1b2c3d4+\r\n"};
+    std::mt19937 random(11);
+    for (size_t length = 1; length < 90; ++length) {
+        for (const auto& decoy : decoys) {
+            std::string body(length, '\0');
+            for (auto& c : body)
+                c = static_cast<char>(random() % 4 == 0 ? '\r' : random());  // many CRs, as in binary data and more
+            if (decoy.size() <= length)
+                body.replace(length - decoy.size() - (length - decoy.size()) / 3, decoy.size(), decoy);
+            std::string all = frame(body) + frame("next");
+            for (size_t split = 0; split <= all.size(); split += (split < 150 ? 1 : 3)) {
+                Parser parser;
+                std::vector<Message> frames;
+                parser.feed(std::string_view(all).substr(0, split), frames);
+                parser.feed(std::string_view(all).substr(split), frames);
+                assert_int_equal(frames.size(), 2);
+                assert_true(frames[0].body == body);
+                assert_string_equal(frames[1].body.c_str(), "next");
+            }
+        }
+    }
+    // A file chunk's size, decoys anywhere, read 64 KiB at a time as a socket gives it.
+    std::string body(256 * 1024 + 13, '\0');
+    for (auto& c : body)
+        c = static_cast<char>(random());
+    for (size_t at = 100; at + 20 < body.size(); at += 4093)
+        body.replace(at, decoys[1 + at % (decoys.size() - 1)].size(), decoys[1 + at % (decoys.size() - 1)]);
+    std::string all = frame(body) + frame("next");
+    Parser parser;
+    std::vector<Message> frames;
+    for (size_t at = 0; at < all.size(); at += 65536)
+        parser.feed(std::string_view(all).substr(at, 65536), frames);
+    assert_int_equal(frames.size(), 2);
+    assert_true(frames[0].body == body);
+}
+
 static void serialize_reads_back(void**) {
     Message send = Message::makeRequest("SEND", {Uri::parse("msrp://b.example:2855/s2;tcp")},
                                         {Uri::parse("msrps://a.example:2856/s1;tcp")});
@@ -627,6 +678,7 @@ int main() {
         cmocka_unit_test(frames_the_rfcs_do_not_print),
         cmocka_unit_test(every_split_reads_the_same),
         cmocka_unit_test(a_wrong_byte_range_still_frames),
+        cmocka_unit_test(the_end_line_is_found_at_every_offset),
         cmocka_unit_test(serialize_reads_back),
         cmocka_unit_test(bad_headers_still_frame),
         cmocka_unit_test(framing_errors_and_limits),
