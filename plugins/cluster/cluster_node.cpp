@@ -1,5 +1,6 @@
 #include "cluster_node.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <iterator>
 #include <stdexcept>
@@ -30,7 +31,7 @@ struct ClusterNode::Stores {
           nodes(jetStream, NodeRegistry::kBucket, settings.lease),
           phoneRecords(jetStream, RoomPhones::kBucket, kPhonesTtl),
           leases(rooms, RoomLeases::Settings{settings.node, settings.lease, settings.margin()}),
-          registry(nodes, NodeRecord{settings.node, settings.wsUrl, settings.sipUri, settings.httpUrl, wallClockMs()}),
+          registry(nodes, NodeRecord{settings.node, settings.wsUrl, settings.sipUri, settings.httpUrl, wallClockMs(), settings.mediaIp}),
           phones(phoneRecords, settings.node) {}
     KvBucket rooms;
     KvBucket nodes;
@@ -76,9 +77,16 @@ ClusterNode::ClusterNode(ClusterSettings settings) : settings_(std::move(setting
         }
     });
     accounts_->start();
+    // Other nodes' calls run the named local hub service on the bus's thread, which waits for it.
+    calls_ = std::make_unique<NodeCalls>(*bus_, settings_.node, [](const std::string& service, const Json& request) {
+        return hub::Services::instance().call(service, request);
+    });
+    calls_->start();
 }
 
 ClusterNode::~ClusterNode() {
+    if (calls_)
+        calls_->stop();
     if (accounts_)
         accounts_->stop();
     if (bridge_)
@@ -319,6 +327,40 @@ bool ClusterNode::hasLocalMembers(const std::string& room) {
     return false;
 }
 
+std::vector<std::string> ClusterNode::nodesInRoom(const std::string& room) {
+    std::vector<std::string> nodes;
+    std::shared_ptr<hub::Room> hubRoom = hub::Hub::instance().find(room);
+    if (!hubRoom)
+        return nodes;
+    const std::string prefix = std::string(kPackage) + "/";
+    for (const hub::Member& member : hubRoom->members()) {
+        // janus.plugin.sylk.cluster/<node>/<their id>: the bridge's copy of another node's member
+        if (member.plugin != kPackage || member.id.compare(0, prefix.size(), prefix) != 0)
+            continue;
+        size_t end = member.id.find('/', prefix.size());
+        if (end == std::string::npos)
+            continue;
+        std::string node = member.id.substr(prefix.size(), end - prefix.size());
+        if (std::find(nodes.begin(), nodes.end(), node) == nodes.end())
+            nodes.push_back(node);
+    }
+    return nodes;
+}
+
+Json ClusterNode::callNode(const std::string& node, const std::string& service, const Json& request,
+                           std::chrono::milliseconds timeout) {
+    if (!calls_)
+        throw RequestError(ErrorCode::NotFound, "this node is in no cluster");
+    return calls_->call(node, service, request, timeout);
+}
+
+void ClusterNode::sendToNode(const std::string& node, const std::string& service, const Json& request) {
+    if (!calls_)
+        throw RequestError(ErrorCode::NotFound, "this node is in no cluster");
+    if (!calls_->send(node, service, request))
+        throw RequestError(ErrorCode::ClusterUnreachable, "the call to node " + node + " was not sent");
+}
+
 bool ClusterNode::heldForJoiner(const std::string& room) {
     std::lock_guard<std::mutex> lock(joinersMutex_);
     auto it = joinerClaims_.find(room);
@@ -391,7 +433,7 @@ Json ClusterNode::owner(const std::string& room, const Json& roomValue, bool joi
 Json ClusterNode::nodes() {
     Json list = Json::array();
     if (!settings_.enabled()) {
-        list.append(NodeRecord{settings_.node, settings_.wsUrl, settings_.sipUri, settings_.httpUrl, 0}.toJson());
+        list.append(NodeRecord{settings_.node, settings_.wsUrl, settings_.sipUri, settings_.httpUrl, 0, settings_.mediaIp}.toJson());
         return Json::object().set("nodes", list);
     }
     std::optional<std::vector<NodeRecord>> records = storesOrThrow()->registry.nodes();
@@ -419,6 +461,14 @@ Json ClusterNode::status() const {
                               .set("chat_stored", static_cast<json_int_t>(bus.stored))
                               .set("chat_restored", static_cast<json_int_t>(bus.restored))
                               .set("chat_purged", static_cast<json_int_t>(bus.purged)));
+    }
+    if (calls_) {
+        NodeCalls::Stats calls = calls_->stats();
+        status.set("node_calls", Json::object()
+                                     .set("called", static_cast<json_int_t>(calls.called))
+                                     .set("served", static_cast<json_int_t>(calls.served))
+                                     .set("refused", static_cast<json_int_t>(calls.refused))
+                                     .set("timed_out", static_cast<json_int_t>(calls.timedOut)));
     }
     if (accounts_) {
         AccountRelay::Stats relayed = accounts_->stats();

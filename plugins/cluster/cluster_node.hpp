@@ -22,6 +22,7 @@
 #include "sylkcore/cluster/kv_bucket.hpp"
 #include "sylkcore/cluster/nats_bus.hpp"
 #include "sylkcore/cluster/nats_connection.hpp"
+#include "sylkcore/cluster/node_calls.hpp"
 #include "sylkcore/cluster/node_registry.hpp"
 #include "sylkcore/cluster/room_leases.hpp"
 #include "sylkcore/cluster/room_phones.hpp"
@@ -85,6 +86,14 @@ public:
 
     // Members of the hub room served by plugins of this node (not the cluster's own).
     static bool hasLocalMembers(const std::string& room);
+    // The other nodes with members in the hub room (hub service cluster.room_nodes).
+    static std::vector<std::string> nodesInRoom(const std::string& room);
+
+    // --- Calls to other nodes' `.remote.` hub services (NodeCalls; hub services cluster.call,
+    // cluster.send). Throw RequestError (NotFound when no cluster is configured). ---
+    Json callNode(const std::string& node, const std::string& service, const Json& request,
+                  std::chrono::milliseconds timeout);
+    void sendToNode(const std::string& node, const std::string& service, const Json& request);
 
 private:
     struct Stores;
@@ -110,6 +119,7 @@ private:
     std::unique_ptr<NatsBus> bus_;
     std::unique_ptr<JetStreamChatStore> chatStore_;  // before the bridge, which uses it
     std::unique_ptr<HubBridge> bridge_;
+    std::unique_ptr<NodeCalls> calls_;
     std::unique_ptr<AccountRelay> accounts_;
     std::atomic<bool> resyncWanted_{false};  // set on libnats's thread, acted on by the lease loop
     std::set<std::string> liveNodes_;        // the lease loop's last view of the registry

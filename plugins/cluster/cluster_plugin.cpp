@@ -22,6 +22,35 @@ const janus::PluginInfo kInfo{
 const char* const kOwnerService = "cluster.owner";
 // {"account": aor, "event": {...}}: a SIP gateway account's event for the other nodes.
 const char* const kAccountEventService = "cluster.account_event";
+// Media across nodes (docs/cluster.md, "Calls between nodes"): this node's id and media address;
+// a call or a one-way message to another node's `.remote.` hub service; the other nodes in a room.
+const char* const kSelfService = "cluster.self";
+const char* const kCallService = "cluster.call";
+const char* const kSendService = "cluster.send";
+const char* const kRoomNodesService = "cluster.room_nodes";
+
+// {"node", "service", "request"} of cluster.call and cluster.send.
+struct NodeCallRequest {
+    std::string node;
+    std::string service;
+    Json request;
+    std::chrono::milliseconds timeout = NodeCalls::kDefaultTimeout;
+
+    static NodeCallRequest read(const Json& json, bool withTimeout) {
+        RequestReader reader(json.get());
+        NodeCallRequest call;
+        call.node = reader.requireString("node");
+        call.service = reader.requireString("service");
+        json_t* request = json.member("request");
+        if (!json_is_object(request))
+            throw RequestError(ErrorCode::InvalidField, "'request' must be an object");
+        call.request = Json::borrow(request);
+        if (withTimeout)
+            call.timeout = std::chrono::milliseconds(
+                reader.optionalInt("timeout_ms", 1, NodeCalls::kMaxTimeout.count()).value_or(NodeCalls::kDefaultTimeout.count()));
+        return call;
+    }
+};
 
 }  // namespace
 
@@ -53,6 +82,29 @@ void ClusterPlugin::configure(const janus::PluginConfig& config) {
             throw RequestError(ErrorCode::InvalidField, "give 'account' (a string) and 'event' (an object)");
         return Json::object().setBool("published", node->publishAccountEvent(account, Json::borrow(event)));
     });
+    offerNodeServices();
+}
+
+void ClusterPlugin::offerNodeServices() {
+    auto& services = hub::Services::instance();
+    services.offer(kSelfService, [node = node_](const Json&) {
+        const ClusterSettings& settings = node->settings();
+        return Json::object().setBool("enabled", settings.enabled()).set("node", settings.node).set("media_ip", settings.mediaIp);
+    });
+    services.offer(kCallService, [node = node_](const Json& json) {
+        NodeCallRequest call = NodeCallRequest::read(json, true);
+        return node->callNode(call.node, call.service, call.request, call.timeout);
+    });
+    services.offer(kSendService, [node = node_](const Json& json) {
+        NodeCallRequest call = NodeCallRequest::read(json, false);
+        node->sendToNode(call.node, call.service, call.request);
+        return Json::object().setBool("sent", true);
+    });
+    services.offer(kRoomNodesService, [](const Json& json) {
+        RequestReader reader(json.get());
+        std::string room = reader.requireString("room");
+        return Json::object().set("nodes", Json::stringArray(ClusterNode::nodesInRoom(room)));
+    });
 }
 
 std::shared_ptr<janus::PluginSession> ClusterPlugin::newSession(janus::Handle* handle) {
@@ -62,6 +114,8 @@ std::shared_ptr<janus::PluginSession> ClusterPlugin::newSession(janus::Handle* h
 void ClusterPlugin::onShutdown() {
     hub::Services::instance().withdraw(kOwnerService);
     hub::Services::instance().withdraw(kAccountEventService);
+    for (const char* name : {kSelfService, kCallService, kSendService, kRoomNodesService})
+        hub::Services::instance().withdraw(name);
     keeper_.reset();  // gives our rooms up, so the other nodes take them over at once
     node_.reset();
 }

@@ -35,6 +35,8 @@ private:
     // Hub service cluster.owner: {"room": R} -> the owner answer.
     static Json ownerService(ClusterNode& node, const Json& request);
     static Json ownerOf(ClusterNode& node, RequestReader& reader, ClusterSession* session = nullptr);
+    // cluster.self, cluster.call, cluster.send, cluster.room_nodes (media across nodes).
+    void offerNodeServices();
 
     // Shared with the hub service's handler: a call in flight on another plugin's thread when
     // janus shuts us down keeps the node alive until it returns.

@@ -1,5 +1,6 @@
 #include "cluster_settings.hpp"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <stdexcept>
@@ -23,6 +24,37 @@ std::string defaultNodeId() {
     return id;
 }
 
+bool isIpLiteral(const std::string& text) {
+    unsigned char address[sizeof(in6_addr)];
+    return inet_pton(AF_INET, text.c_str(), address) == 1 || inet_pton(AF_INET6, text.c_str(), address) == 1;
+}
+
+// The host of sip:host[:port][;...] or ws://host[:port]/..., when it is an IP literal
+// ([v6] unbracketed): the address this node already gives the others for signalling.
+std::string hostOf(const std::string& uri) {
+    size_t start = uri.find("://");
+    start = start == std::string::npos ? uri.find(':') + 1 : start + 3;
+    if (start == 0 || start >= uri.size())
+        return "";
+    if (size_t at = uri.find('@', start); at != std::string::npos && at < uri.find_first_of("/;?", start))
+        start = at + 1;
+    if (uri[start] == '[') {
+        size_t end = uri.find(']', start);
+        return end == std::string::npos ? "" : uri.substr(start + 1, end - start - 1);
+    }
+    size_t end = uri.find_first_of(":/;?", start);
+    return uri.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+std::string defaultMediaIp(const ClusterSettings& settings) {
+    for (const std::string& uri : {settings.sipUri, settings.wsUrl, settings.httpUrl}) {
+        std::string host = hostOf(uri);
+        if (!host.empty() && isIpLiteral(host))
+            return host;
+    }
+    return "127.0.0.1";
+}
+
 }  // namespace
 
 ClusterSettings ClusterSettings::read(const janus::PluginConfig& config) {
@@ -37,6 +69,11 @@ ClusterSettings ClusterSettings::read(const janus::PluginConfig& config) {
     settings.wsUrl = config.getString("ws_url", "");
     settings.sipUri = config.getString("sip_uri", "");
     settings.httpUrl = config.getString("http_url", "");
+    settings.mediaIp = config.getString("media_ip", "");
+    if (settings.mediaIp.empty())
+        settings.mediaIp = defaultMediaIp(settings);
+    else if (!isIpLiteral(settings.mediaIp))
+        throw std::invalid_argument("media_ip: an IPv4 or IPv6 address");
     settings.chatHistory = config.getInt("chat_history", kDefaultChatHistory, 0, 10'000);
     return settings;
 }

@@ -22,6 +22,10 @@ struct ClusterSettings {
     std::string wsUrl;    // where clients reach this node (told to clients sent here)
     std::string sipUri;
     std::string httpUrl;
+    // Where other nodes send this node media (plain RTP/UDP on the cluster's private network):
+    // option media_ip; default the host of sip_uri or ws_url when it is an IP literal, else
+    // 127.0.0.1 (docs/cluster.md, "Calls between nodes").
+    std::string mediaIp;
     // Every open room's roster is asked again within this time (0: only on reconnects).
     std::chrono::milliseconds rosterRefresh{30'000};
     // Public chat messages kept per room in NATS (stream SYLK_ROOM_CHAT); 0: not kept there.

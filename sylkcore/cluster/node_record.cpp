@@ -19,6 +19,7 @@ bool readString(const Json& json, const char* key, std::string& out, size_t max)
 Json NodeRecord::toJson() const {
     Json json = Json::object();
     json.set("node", node).set("ws_url", wsUrl).set("sip_uri", sipUri).set("http_url", httpUrl)
+        .set("media_ip", mediaIp)
         .set("started", static_cast<json_int_t>(started));
     return json;
 }
@@ -30,7 +31,7 @@ std::optional<NodeRecord> NodeRecord::decode(std::string_view value) {
     NodeRecord record;
     if (!readString(json, "node", record.node, kMaxField) || record.node.empty() ||
         !readString(json, "ws_url", record.wsUrl, kMaxField) || !readString(json, "sip_uri", record.sipUri, kMaxField) ||
-        !readString(json, "http_url", record.httpUrl, kMaxField))
+        !readString(json, "http_url", record.httpUrl, kMaxField) || !readString(json, "media_ip", record.mediaIp, kMaxField))
         return std::nullopt;
     json_t* started = json.member("started");
     record.started = json_is_integer(started) ? json_integer_value(started) : 0;

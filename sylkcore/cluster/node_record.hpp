@@ -1,5 +1,5 @@
 // The value of a node's entry in bucket sylk_nodes: who it is and where clients reach it
-// ({"node", "ws_url", "sip_uri", "http_url", "started"}). Written by other nodes: decoding
+// ({"node", "ws_url", "sip_uri", "http_url", "media_ip", "started"}). Written by other nodes: decoding
 // checks every field and refuses anything else (nullopt).
 #pragma once
 
@@ -21,6 +21,7 @@ struct SYLK_API NodeRecord {
     std::string sipUri;   // where phones and the SIP front reach this node (may be empty)
     std::string httpUrl;  // the web app on this node (may be empty)
     int64_t started = 0;  // ms since the epoch
+    std::string mediaIp;  // where other nodes send it media (empty from nodes older than it)
 
     Json toJson() const;
     std::string encode() const { return toJson().dump(); }

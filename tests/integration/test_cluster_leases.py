@@ -361,6 +361,9 @@ def test_rooms_spread_and_survive_a_killed_node_and_a_partition(cluster):
             assert (answer["node"], answer["local"], answer["ws_url"]) == ("node0", False, cluster.nodes[0].ws_url), answer
             nodes = (await views.admins["node1"].message_plugin(CLUSTER, {"request": "nodes"}))["nodes"]
             assert sorted(n["node"] for n in nodes) == NODES, nodes
+            # Where each node takes media from the others (cluster.self, "Calls between nodes"):
+            # the harness's nodes advertise 127.0.0.1 URLs, so that is their default media_ip.
+            assert all(n["media_ip"] == "127.0.0.1" for n in nodes), nodes
 
             # Second members on other nodes: node0's rooms 0 and 3 also on node1; node2's rooms 2
             # and 5 also on node1. Owners do not change for that.
