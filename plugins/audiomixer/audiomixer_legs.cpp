@@ -71,41 +71,50 @@ void AudioMixerPlugin::stopLegs() {
         dialer_->stop();  // before the rooms go: its jobs post to the loop
 }
 
+std::optional<AudioMixerPlugin::ClusterSelf> AudioMixerPlugin::askClusterSelf() {
+    // cluster.self only reads the cluster plugin's settings, on the caller's thread: safe from
+    // the dialer and from the loop alike.
+    if (!hub::Services::instance().offered("cluster.self"))
+        return std::nullopt;  // no cluster plugin (yet): a single node
+    ClusterSelf self;
+    try {
+        Json answer = hub::Services::instance().call("cluster.self", Json::object());
+        RequestReader reader(answer.get());
+        self.enabled = reader.optionalBool("enabled").value_or(false);
+        self.node = reader.optionalString("node", 128).value_or("");
+        self.mediaIp = reader.optionalString("media_ip", 64).value_or("");
+    } catch (const std::exception& e) {
+        SYLK_LOG(LOG_WARN, kPackage, "cluster.self: %s", e.what());
+        return std::nullopt;
+    }
+    self.known = true;
+    if (self.enabled && (self.node.empty() || self.mediaIp.empty())) {
+        SYLK_LOG(LOG_ERR, kPackage, "cluster.self gave no node id or media_ip: rooms will not span nodes");
+        self.enabled = false;
+    }
+    return self;
+}
+
+void AudioMixerPlugin::learnClusterSelf(const ClusterSelf& self) {
+    if (cluster_.known)
+        return;
+    cluster_ = self;
+    clusterKnown_ = true;
+    if (!cluster_.enabled)
+        return;
+    SYLK_LOG(LOG_INFO, kPackage, "cluster node %s: remote legs on %s", cluster_.node.c_str(), cluster_.mediaIp.c_str());
+    std::vector<std::string> keys;
+    for (const auto& [key, room] : rooms_)
+        keys.push_back(key);
+    for (const auto& key : keys)
+        loop().post([this, key] { reconcileLegs(key); });
+}
+
 void AudioMixerPlugin::legTick() {
-    // Dialer thread. cluster.self is asked here, not on the loop: whatever thread the cluster
-    // plugin answers on, our loop never waits for it. Until it is known nothing crosses nodes.
+    // Dialer thread. Until cluster.self is known nothing crosses nodes.
     if (!clusterKnown_) {
-        if (!hub::Services::instance().offered("cluster.self"))
-            return;  // no cluster plugin (yet): a single node
-        ClusterSelf self;
-        try {
-            Json answer = hub::Services::instance().call("cluster.self", Json::object());
-            RequestReader reader(answer.get());
-            self.enabled = reader.optionalBool("enabled").value_or(false);
-            self.node = reader.optionalString("node", 128).value_or("");
-            self.mediaIp = reader.optionalString("media_ip", 64).value_or("");
-        } catch (const std::exception& e) {
-            SYLK_LOG(LOG_WARN, kPackage, "cluster.self: %s", e.what());
-            return;
-        }
-        self.known = true;
-        if (self.enabled && (self.node.empty() || self.mediaIp.empty())) {
-            SYLK_LOG(LOG_ERR, kPackage, "cluster.self gave no node id or media_ip: rooms will not span nodes");
-            self.enabled = false;
-        }
-        clusterKnown_ = true;
-        loop().post([this, self] {
-            cluster_ = self;
-            if (cluster_.enabled) {
-                SYLK_LOG(LOG_INFO, kPackage, "cluster node %s: remote legs on %s", cluster_.node.c_str(),
-                         cluster_.mediaIp.c_str());
-                std::vector<std::string> keys;
-                for (const auto& [key, room] : rooms_)
-                    keys.push_back(key);
-                for (const auto& key : keys)
-                    reconcileLegs(key);
-            }
-        });
+        if (auto self = askClusterSelf())
+            loop().post([this, self = *self] { learnClusterSelf(self); });
         return;
     }
     loop().post([this] {
@@ -248,7 +257,10 @@ void AudioMixerPlugin::onLegAnswered(const std::string& key, const std::string& 
     uint16_t port = 0;
     try {
         RequestReader reader(answer.get());
-        RequestReader rtp(reader.optionalObject("rtp"));
+        json_t* rtpObject = reader.optionalObject("rtp");
+        if (!rtpObject)
+            throw RequestError(ErrorCode::MissingField, "the answer has no 'rtp'");
+        RequestReader rtp(rtpObject);
         ip = rtp.requireString("ip", 64);
         port = static_cast<uint16_t>(rtp.requireInt("port", 1, 65535));
         if (reader.requireInt("leg", 1, kMaxId) != static_cast<int64_t>(legId))
@@ -328,11 +340,18 @@ Json AudioMixerPlugin::attachRemoteLeg(const Json& request) {
         std::string key = roomKey(reader);
         std::string from = reader.requireString("from_node", 128);
         auto legId = static_cast<uint64_t>(reader.requireInt("leg", 1, kMaxId));
-        RequestReader rtp(reader.optionalObject("rtp"));
+        json_t* rtpObject = reader.optionalObject("rtp");
+        if (!rtpObject)
+            throw RequestError(ErrorCode::MissingField, "missing 'rtp' ({\"ip\", \"port\"}: where to send this node's mix)");
+        RequestReader rtp(rtpObject);
         std::string ip = rtp.requireString("ip", 64);
         auto port = static_cast<uint16_t>(rtp.requireInt("port", 1, 65535));
         if (rtp.optionalInt("payload_type", 0, 127).value_or(kOpusPayloadType) != kOpusPayloadType)
             throw RequestError(ErrorCode::InvalidField, "a remote leg is Opus with payload type 111");
+        if (!cluster_.known) {  // an offer before the dialer's first tick: learn it now
+            if (auto self = askClusterSelf())
+                learnClusterSelf(*self);
+        }
         if (!cluster_.enabled)
             throw RequestError(ErrorCode::WrongState, "node not ready for remote legs (cluster.self not known yet)");
         if (from == cluster_.node || !(from < cluster_.node))

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -136,6 +137,8 @@ private:
     void stopLegs();
     // Dialer thread: learns cluster.self until known, then has the loop look at the legs.
     void legTick();
+    std::optional<ClusterSelf> askClusterSelf();  // any thread
+    void learnClusterSelf(const ClusterSelf& self);  // control loop
     // Control loop: makes the room's legs what its members say (a leg per other node with mixer
     // participants while this node has some), offering those that are ours to offer.
     void reconcileLegs(const std::string& key);

@@ -50,7 +50,9 @@ struct RemoteLeg {
             json.set("peer", peer);
         }
         json.set("packets_in", static_cast<json_int_t>(participant->stats.packetsIn.load()))
-            .set("packets_out", static_cast<json_int_t>(participant->stats.packetsOut.load()));
+            .set("packets_out", static_cast<json_int_t>(participant->stats.packetsOut.load()))
+            // What the other node sends now: -dBov of the last frame mixed in (127: silence).
+            .set("level_dbov", participant->recentLevel());
         return json;
     }
 };
