@@ -10,9 +10,11 @@ media_ip on loopback (127.0.0.1, .2, .3), aiortc participants each sending its o
   muted and Ben talking, the legs from node0 and node2 carry silence while node1's carries Ben:
   no node relays another node's audio (Cat would hear Ben twice).
 - Bad input on the bus: an attach for a room the node does not mix, a malformed one, one from
-  the node that should answer rather than offer: each refused with its code and reason."""
+  the node that should answer rather than offer: each refused with its code and reason.
+- Last, kill -9 of node2 while Cat there talks with Ann on node0: node0's leg to it ends."""
 import asyncio
 import json
+import signal
 import time
 
 import pytest
@@ -270,3 +272,53 @@ def test_a_bad_attach_is_refused_with_its_reason(cluster):
     status = run(counters(), timeout=10)
     assert status["enabled"] and status["media_ip"] == MEDIA_IPS["node1"], status
     assert status["legs_up"] == 0, status  # nothing was made of them
+
+
+def test_a_killed_nodes_leg_goes(cluster):
+    """Last in the module: it kills node2. Ann on node0 and Cat on node2 talk through a leg;
+    kill -9 of node2; node0's leg to it ends (nothing arrives any more, and the bridge forgets
+    the dead node's members once its registry entry lapses), and node0 does not offer again."""
+    room = "span.killed"
+
+    async def body():
+        admin0 = await Admin.open(cluster.nodes[0].admin_url, cluster.nodes[0].admin_secret)
+        ann = Voice(cluster.nodes[0], room, "Ann", 440)
+        cat = Voice(cluster.nodes[2], room, "Cat", 880)
+        try:
+            await ann.join()
+            await cat.join()
+
+            async def up():
+                legs = legs_in(await mixer_list(admin0), room)
+                return legs if len(legs) == 1 and legs[0]["state"] == "up" and legs[0]["packets_in"] > 25 else None
+            await until(up, 15, "node0's leg to node2 up")
+            cluster.killed.add("node2")
+            cluster.nodes[2].process.send_signal(signal.SIGKILL)
+            killed = time.monotonic()
+
+            async def gone():
+                answer = await mixer_list(admin0)
+                return answer if not legs_in(answer, room) else None
+            answer = await until(gone, 15, "node0's leg to the killed node2 gone")
+            gone_after = time.monotonic() - killed
+
+            # And it stays gone: node2's members leave node0's room with its registry entry.
+            async def members_gone():
+                listed, _ = await ann.handle.send({"request": "listparticipants", "room": room})
+                return listed if not any("/node2/" in a["id"] for a in listed.get("attendees", [])) else None
+            await until(members_gone, 15, "node2's members gone from node0's room")
+            await asyncio.sleep(1.5)  # past a retry's 2 s from the drop: no new offer may follow
+            after = await mixer_list(admin0)
+            return answer, after, gone_after
+        finally:
+            for voice in (ann, cat):
+                try:
+                    await voice.close()
+                except Exception:
+                    pass
+            await admin0.close()
+
+    answer, after, gone_after = run(body(), timeout=90)
+    assert legs_in(after, room) == [], after
+    assert room_of(after, room) is not None  # Ann is still in it
+    print("leg to the killed node gone %.1f s after the kill" % gone_after)
