@@ -103,10 +103,15 @@ local function refuse(origin, stanza, condition, text)
 	return true;
 end
 
--- Every jid of the recipients' list, once each, in order (see the top).
+-- Every jid of the recipients' list, once each, in order (see the top); nil if the list is not
+-- text alone.
 local function listed_recipients(list)
+	local text = list:get_text();
+	if not text then
+		return nil;
+	end
 	local recipients, seen = {}, {};
-	for jid in list:get_text():gmatch("[^\n]+") do
+	for jid in text:gmatch("[^\n]+") do
 		local to = prepared(jid);
 		if not to then
 			module:log("debug", "multicast recipient %q is not a valid JID: skipped", jid);
@@ -135,7 +140,7 @@ local function fan_out(event)
 
 	if list then
 		local recipients = listed_recipients(list);
-		if #recipients == 0 then
+		if not recipients or #recipients == 0 then
 			return refuse(origin, stanza, "bad-request", "no valid JID in the recipients' list");
 		end
 		stanza:remove_children("recipients", xmlns_recipients);
