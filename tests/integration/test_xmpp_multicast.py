@@ -1,7 +1,7 @@
-"""The rooms' fan-out through Prosody's own copies (XEP-0033 multicast, mod_sylk_multicast in
-plugins/xmpp/prosody): with the module loaded and our rooms' component trusted, a groupchat
-message leaves janus as one stanza to the server's domain with the occupants as bcc addresses,
-and Prosody delivers one copy to each; without the module the component falls back to a copy per
+"""The rooms' fan-out through Prosody's own copies (mod_sylk_multicast in plugins/xmpp/prosody):
+with the module loaded and our rooms' component trusted, a groupchat message leaves janus as one
+stanza to the server's domain with the occupants in its recipients' list (urn:sylk:multicast:0;
+test_xmpp_multicast_xep0033.py has the XEP-0033 bcc addresses), and Prosody delivers one copy to each; without the module the component falls back to a copy per
 occupant. Either way every occupant gets every message exactly once, in each sender's order,
 without the <addresses/> element. A client cannot use the module: its multicast is refused and
 reaches nobody, and the feature is not advertised to it."""
@@ -93,6 +93,8 @@ async def exchange(janus, prosody, name):
                 assert [b for n, b in pairs if n == nick] == [b for n, b in expected if n == nick], (client.jid, nick)
             assert all(m.child(NS_ADDRESS, "addresses") is None for m in got), [m for m in got
                                                                             if m.child(NS_ADDRESS, "addresses") is not None][:1]
+            assert all(m.child(NS_RECIPIENTS, "recipients") is None for m in got), [
+                m for m in got if m.child(NS_RECIPIENTS, "recipients") is not None][:1]
             assert all(m.to == client.jid for m in got), got[:1]
 
         # the web user's messages reach every occupant once and in order too (hub -> room)
