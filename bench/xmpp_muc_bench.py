@@ -427,6 +427,9 @@ def main():
                         help="Prosody with the modules of Debian's default prosody.cfg.lua that see a room's "
                              "copies (%s): without, mod_sylk_multicast hands a copy straight to the session "
                              "(nothing else handles message/full), with them it takes the router" % ", ".join(STOCK_MODULES))
+    parser.add_argument("--lua-profile", metavar="FILE",
+                        help="sample Prosody's Lua stacks into FILE (bench/lua_profile: slows Prosody down, "
+                             "so the run's CPU figures are not results; run one target at a time)")
     parser.add_argument("--quick", action="store_true", help="smoke test: N=10, 1 round, 2 s")
     parser.add_argument("--build", default=os.environ.get("SYLK_BUILD_DIR", os.path.join(TOP, "build")))
     parser.add_argument("--from-json", help="only rewrite xmpp-muc-latest.md from this result file")
@@ -446,8 +449,13 @@ def main():
     require_namespace()
 
     folder = tempfile.mkdtemp(prefix="sylk-xmpp-bench-")
+    modules, plugin_paths = list(STOCK_MODULES if args.stock_modules else ()), []
+    if args.lua_profile:
+        os.environ["SYLK_LUA_PROFILE_OUT"] = os.path.abspath(args.lua_profile)  # Prosody inherits it
+        modules.append("bench_lua_profile")
+        plugin_paths.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "lua_profile"))
     prosody = Prosody(folder=os.path.join(folder, "prosody"), log_level="warn", multicast=args.multicast == "on",
-                      modules=STOCK_MODULES if args.stock_modules else ())
+                      modules=modules, plugin_paths=plugin_paths)
     prosody.prepare()
     prosody.write_accounts({"bench%d" % i: secrets.token_hex(8) for i in range(max(args.sizes))})
     prosody.start()
