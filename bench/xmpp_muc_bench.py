@@ -50,6 +50,9 @@ TARGETS = {"ours": "janus.plugin.sylk.xmpp rooms (XEP-0114 component; with --mul
                    "JID without sessions), at the direct target's stanzas/s: Prosody's cost per stanza in",
            "idle": "the same clients connected, nothing sent: Prosody's CPU per second that is no stanza's "
                    "(timers, GC), taken out of the per-stanza costs of the component split"}
+# Debian 12's default prosody.cfg.lua enables these (among others that do not see messages):
+# blocklist and carbons hook message/full, smacks and csi_simple filter every c2s stanza.
+STOCK_MODULES = ("blocklist", "carbons", "smacks", "csi_simple")
 BODY = re.compile(rb"<body>B (\d+) (\d+) (\d+)</body>")
 SUBJECT = re.compile(rb"<subject")
 SELF_PRESENCE = re.compile(rb"""code=['"]110['"]""")
@@ -420,6 +423,13 @@ def main():
     parser.add_argument("--no-sip-sweep", action="store_true",
                         help="experiment: janus without the SIP plugin's once-a-second /proc/net/tcp sweep "
                              "(tcp_connections_per_source = 0), to see what it costs beside the rooms")
+    parser.add_argument("--stock-modules", action="store_true",
+                        help="Prosody with the modules of Debian's default prosody.cfg.lua that see a room's "
+                             "copies (%s): without, mod_sylk_multicast hands a copy straight to the session "
+                             "(nothing else handles message/full), with them it takes the router" % ", ".join(STOCK_MODULES))
+    parser.add_argument("--lua-profile", metavar="FILE",
+                        help="sample Prosody's Lua stacks into FILE (bench/lua_profile: slows Prosody down, "
+                             "so the run's CPU figures are not results; run one target at a time)")
     parser.add_argument("--quick", action="store_true", help="smoke test: N=10, 1 round, 2 s")
     parser.add_argument("--build", default=os.environ.get("SYLK_BUILD_DIR", os.path.join(TOP, "build")))
     parser.add_argument("--from-json", help="only rewrite xmpp-muc-latest.md from this result file")
@@ -439,7 +449,13 @@ def main():
     require_namespace()
 
     folder = tempfile.mkdtemp(prefix="sylk-xmpp-bench-")
-    prosody = Prosody(folder=os.path.join(folder, "prosody"), log_level="warn", multicast=args.multicast == "on")
+    modules, plugin_paths = list(STOCK_MODULES if args.stock_modules else ()), []
+    if args.lua_profile:
+        os.environ["SYLK_LUA_PROFILE_OUT"] = os.path.abspath(args.lua_profile)  # Prosody inherits it
+        modules.append("bench_lua_profile")
+        plugin_paths.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "lua_profile"))
+    prosody = Prosody(folder=os.path.join(folder, "prosody"), log_level="warn", multicast=args.multicast == "on",
+                      modules=modules, plugin_paths=plugin_paths)
     prosody.prepare()
     prosody.write_accounts({"bench%d" % i: secrets.token_hex(8) for i in range(max(args.sizes))})
     prosody.start()
@@ -486,8 +502,11 @@ def write_markdown(report):
         "| Measured window | %.0f s after %.0f s warm-up; %d round(s) per N, targets alternating |"
         % (settings["seconds"], settings["warmup"], settings["rounds"]),
         "| Commit | %s |" % report["machine"]["git_commit"],
-        "| Our fan-out | %s |" % ("Prosody makes the copies (XEP-0033 multicast, mod_sylk_multicast)"
-                                  if settings.get("multicast", "off") == "on" else "a copy per occupant over the component link"), "",
+        "| Our fan-out | %s |" % ("Prosody makes the copies (mod_sylk_multicast: one stanza a message with its recipients' list, or XEP-0033 addresses where only that is offered)"
+                                  if settings.get("multicast", "off") == "on" else "a copy per occupant over the component link"),
+        "| Prosody's modules | %s |" % ("plus Debian's default ones that see the copies: " + ", ".join(STOCK_MODULES)
+                                       if settings.get("stock_modules") else
+                                       "the harness's (nothing but mod_message handles message/full)"), "",
         "Both targets go through the same Prosody: c2s in, the room, c2s out to every occupant (the",
         "sender's echo included). Ours adds the component link (Prosody -> janus -> Prosody) for every",
         "stanza: with multicast janus sends one stanza a message back and Prosody makes the copies in",

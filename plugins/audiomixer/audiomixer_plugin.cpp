@@ -90,6 +90,7 @@ void AudioMixerPlugin::configure(const janus::PluginConfig& config) {
     hub::Services::instance().offer("audiomixer.detach_rtp", [this](const Json& request) { return detachRtpLeg(request); });
     hub::Services::instance().offer("audiomixer.update_rtp", [this](const Json& request) { return updateRtpLeg(request); });
     startLegs();  // a room across cluster nodes (audiomixer_legs.cpp); idle without a cluster
+    hub::Services::instance().offer("audiomixer.admit", [this](const Json& request) { return admitFromHub(request); });
 }
 
 std::shared_ptr<janus::PluginSession> AudioMixerPlugin::newSession(janus::Handle* handle) {
@@ -101,6 +102,7 @@ void AudioMixerPlugin::onShutdown() {
     hub::Services::instance().withdraw("audiomixer.detach_rtp");
     hub::Services::instance().withdraw("audiomixer.update_rtp");
     stopLegs();
+    hub::Services::instance().withdraw("audiomixer.admit");
     if (clock_)
         clock_->stop();
     for (auto& [key, room] : rooms_) {
@@ -359,6 +361,24 @@ Json AudioMixerPlugin::attachRtpLeg(const Json& request) {
         Json reply = Json::object();
         reply.set("room", roomValue(key)).set("id", static_cast<json_int_t>(id)).set("rtp", rtpInfo);
         return Reply{reply, {}};
+    }).body;
+}
+
+Json AudioMixerPlugin::admitFromHub(const Json& request) {
+    return runOnLoop([&] {
+        RequestReader reader(request.get());
+        // fromString, not roomKey: a question about a room must not remember its name
+        // (roomValues_ holds the names of the rooms that exist).
+        RoomId id = RoomId::fromString(reader.requireString("room", 256));
+        std::string pin = reader.optionalString("pin", 256).value_or("");
+        Json answer = Json::object();
+        Room* room = findRoom(id.key);
+        if (room && !room->mixer->settings.pin.empty() && pin != room->mixer->settings.pin)
+            answer.setBool("admitted", false).set("reason", "pin");
+        else
+            answer.setBool("admitted", true);
+        answer.setBool("protected", room && !room->mixer->settings.pin.empty());
+        return Reply{answer, {}};
     }).body;
 }
 

@@ -88,6 +88,13 @@ private:
     Json attachRtpLeg(const Json& request);
     Json detachRtpLeg(const Json& request);
     Json updateRtpLeg(const Json& request);
+    // Hub service audiomixer.admit {"room", "pin"} -> {"admitted": bool, "reason": "pin",
+    // "protected": bool}: whether a member of another plugin (an XMPP occupant) may join this
+    // plugin's room by the PIN a phone's join must give, and whether the room has one (for
+    // disco#info's muc_passwordprotected). A room that does not exist here admits: its hub
+    // room is not ours to guard. The room's size limit is not asked: it counts mixed legs,
+    // and a chat occupant is none.
+    Json admitFromHub(const Json& request);
     // Puts the participant in the hub's roster of the room with its current name and state.
     void publishMember(Room& room, const MixParticipant& participant);
     void checkSecret(const Room& room, RequestReader& reader, const char* action);

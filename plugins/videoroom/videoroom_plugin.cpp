@@ -129,6 +129,7 @@ Json VideoRoomPlugin::admitFromHub(const Json& request) {
             answer.setBool("admitted", false).set("reason", "locked");
         else
             answer.setBool("admitted", true);
+        answer.setBool("protected", room && !room->settings.pin.empty());
         return Reply{answer, {}};
     }).body;
 }

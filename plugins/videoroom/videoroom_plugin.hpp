@@ -64,7 +64,8 @@ private:
     // (any thread: posted to the control loop) and reaches that moderator as "dial" events.
     Reply dial(Session&, RequestReader&, const Request&);
     Json queueDialProgress(const Json& report);
-    // Hub service videoroom.admit {"room", "pin"} -> {"admitted": bool, "reason": "pin"|"locked"}:
+    // Hub service videoroom.admit {"room", "pin"} -> {"admitted": bool, "reason": "pin"|"locked",
+    // "protected": bool (the room has a PIN: disco#info's muc_passwordprotected)}:
     // whether a member of another plugin (an XMPP occupant) may join this plugin's room, by the
     // rules a web user's join meets (the PIN, a locked room). A room that does not exist here
     // admits: its hub room is not ours to guard.

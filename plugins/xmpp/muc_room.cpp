@@ -631,7 +631,7 @@ size_t MucRoom::sendToOccupants(const gloox::Tag& unaddressed, const std::string
             size_t last = std::min(recipients.size(), first + kRecipientsPerStanza);
             std::vector<const std::string*> chunk(recipients.begin() + static_cast<std::ptrdiff_t>(first),
                                                   recipients.begin() + static_cast<std::ptrdiff_t>(last));
-            appendMulticast(out, text, multicast_.service(), chunk);
+            appendMulticast(out, text, multicast_.service(), chunk, multicast_.format());
             ++stanzas;
         }
     } else {

@@ -118,23 +118,32 @@ std::shared_ptr<MucRoom> MucService::findRoom(const std::string& name) const {
     return it == rooms_.end() ? nullptr : it->second;
 }
 
-std::string MucService::admissionRefusal(const std::string& room, const std::string& password) const {
-    if (!hub::Services::instance().offered("videoroom.admit"))
-        return "";
-    Json request = Json::object();
-    request.set("room", room).set("pin", password);
-    try {
-        Json answer = hub::Services::instance().call("videoroom.admit", request);
-        json_t* admitted = json_object_get(answer.get(), "admitted");
-        if (json_is_true(admitted))
-            return "";
-        json_t* reason = json_object_get(answer.get(), "reason");
-        return json_is_string(reason) ? json_string_value(reason) : "pin";
-    } catch (const std::exception& e) {  // the video room is stopping, or refused the question
-        SYLK_LOG(LOG_WARN, MucRoom::kPackage, "room %s: the video room could not say who may join (%s): refused", room.c_str(),
-                 e.what());
-        return "unknown";
+MucService::Admission MucService::admission(const std::string& room, const std::string& password) const {
+    // Every plugin whose own room of that name has rules for newcomers guards the hub room: the
+    // video room (its PIN, its lock) and the audio mixer (its PIN). A password must satisfy each
+    // that has a PIN; one that refuses refuses the join.
+    Admission result;
+    for (const char* service : {"videoroom.admit", "audiomixer.admit"}) {
+        if (!hub::Services::instance().offered(service))
+            continue;
+        Json request = Json::object();
+        request.set("room", room).set("pin", password);
+        try {
+            Json answer = hub::Services::instance().call(service, request);
+            if (json_is_true(json_object_get(answer.get(), "protected")))
+                result.passwordProtected = true;
+            if (!result.refusal.empty() || json_is_true(json_object_get(answer.get(), "admitted")))
+                continue;
+            json_t* reason = json_object_get(answer.get(), "reason");
+            result.refusal = json_is_string(reason) ? json_string_value(reason) : "pin";
+        } catch (const std::exception& e) {  // the plugin is stopping, or refused the question
+            SYLK_LOG(LOG_WARN, MucRoom::kPackage, "room %s: %s could not say who may join (%s): refused", room.c_str(),
+                     service, e.what());
+            if (result.refusal.empty())
+                result.refusal = "unknown";
+        }
     }
+    return result;
 }
 
 void MucService::dropIfEmpty(const std::string& name) {
@@ -183,7 +192,7 @@ void MucService::onPresence(const gloox::Tag& stanza, const StanzaHeader& header
     std::shared_ptr<MucRoom> room = findRoom(*roomName);
     if (!room || !room->isOccupant(from)) {
         PresenceRead read = readPresence(stanza);
-        if (std::string why = admissionRefusal(*roomName, read.password); !why.empty()) {
+        if (std::string why = admission(*roomName, read.password).refusal; !why.empty()) {
             ++refused_;
             // XEP-0045 §7.2.6 (password-protected) and §7.2.9-like for a locked room.
             reply(why == "locked" ? errorReply(stanza, "cancel", "not-allowed", "the room is locked")
@@ -311,9 +320,13 @@ void MucService::discoInfo(const gloox::Tag& stanza, const StanzaHeader& header)
         return;
     }
     // Any valid name is a room: hub rooms are made by their first member, whichever plugin's.
+    // Protected (XEP-0045 §6.4) when the video room's or the audio mixer's room of that name
+    // has a PIN, which a join must give as the room's password.
+    bool passwordProtected = admission(*roomName, "").passwordProtected;
     reply(discoInfoResult(stanza, {{"conference", "text", *roomName}},
                           {ns::kDiscoInfo, ns::kMuc, "muc_open", "muc_public", "muc_semianonymous",
-                           "muc_temporary", "muc_unmoderated", "muc_unsecured", "muc_nonpersistent",
+                           "muc_temporary", "muc_unmoderated", passwordProtected ? "muc_passwordprotected" : "muc_unsecured",
+                           "muc_nonpersistent",
                            jingle_ns::kJingle, jingle_ns::kRtp, jingle_ns::kRtpAudio, jingle_ns::kIceUdp, jingle_ns::kDtls}));
 }
 

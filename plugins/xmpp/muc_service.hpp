@@ -43,9 +43,15 @@ private:
     // The room a JID's local part names, if one of our rooms is open there.
     std::shared_ptr<MucRoom> findRoom(const std::string& name) const;
     void dropIfEmpty(const std::string& name);
-    // Why room's own rules refuse a newcomer with this password (the video room's PIN or its
-    // lock, asked through hub service videoroom.admit); empty: admitted.
-    std::string admissionRefusal(const std::string& room, const std::string& password) const;
+    // What the room's own rules say of a newcomer with this password, asked through the hub
+    // services videoroom.admit (the video room's PIN, its lock) and audiomixer.admit (the
+    // mixer room's PIN): why it is refused ("pin", "locked", "unknown"; empty: admitted), and
+    // whether any of them has a PIN (disco#info's muc_passwordprotected).
+    struct Admission {
+        std::string refusal;
+        bool passwordProtected = false;
+    };
+    Admission admission(const std::string& room, const std::string& password) const;
     void reply(TagPtr stanza) { link_->send(std::move(stanza)); }
 
     net::StackThread& thread_;

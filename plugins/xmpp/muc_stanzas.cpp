@@ -147,7 +147,7 @@ void appendAddressed(std::string& out, const std::string& unaddressed, const std
 }
 
 void appendMulticast(std::string& out, const std::string& unaddressed, const std::string& service,
-                     const std::vector<const std::string*>& recipients) {
+                     const std::vector<const std::string*>& recipients, MulticastFormat format) {
     // gloox ends an element with children with "</name>", one without with "/>": the
     // <addresses/> goes before the end tag, or the empty element is opened to hold it.
     size_t before = out.size();
@@ -164,6 +164,19 @@ void appendMulticast(std::string& out, const std::string& unaddressed, const std
             throw std::logic_error("not a serialised stanza");
         end = out.substr(close);
         out.resize(close);
+    }
+    if (format == MulticastFormat::RecipientList) {
+        out += "<recipients xmlns='";
+        out += ns::kRecipientList;
+        out += "'>";
+        for (size_t i = 0; i < recipients.size(); ++i) {
+            if (i != 0)
+                out += '\n';
+            gloox::util::appendEscaped(out, *recipients[i]);
+        }
+        out += "</recipients>";
+        out += end;
+        return;
     }
     out += "<addresses xmlns='";
     out += ns::kAddress;

@@ -76,11 +76,17 @@ TagPtr discoItemsResult(const gloox::Tag& iq, const std::vector<std::pair<std::s
 std::string unaddressedText(const gloox::Tag& stanza);
 // Appends unaddressed (from unaddressedText) addressed to `to` (escaped here) to out.
 void appendAddressed(std::string& out, const std::string& unaddressed, const std::string& to);
-// Appends unaddressed as one XEP-0033 multicast stanza to out: addressed to the server's
-// multicast service, the recipients as bcc addresses (escaped here) in an <addresses/> element
-// that ends its children, for the server to make the copies (mod_sylk_multicast strips it).
+// How a multicast stanza lists its recipients: XEP-0033 bcc <address/> elements, or
+// mod_sylk_multicast's recipients' list (xmpp_namespaces.hpp kRecipientList), when offered.
+enum class MulticastFormat { Addresses, RecipientList };
+
+// Appends unaddressed as one multicast stanza to out: addressed to the server's multicast
+// service, the recipients (escaped here) in an element that ends its children, for the server
+// to make the copies (mod_sylk_multicast strips it): XEP-0033 bcc addresses in <addresses/>,
+// or their JIDs one a line in <recipients xmlns='urn:sylk:multicast:0'/>.
 void appendMulticast(std::string& out, const std::string& unaddressed, const std::string& service,
-                     const std::vector<const std::string*>& recipients);
+                     const std::vector<const std::string*>& recipients,
+                     MulticastFormat format = MulticastFormat::Addresses);
 
 // XEP-0082 date-time, UTC with milliseconds: 2026-12-04T21:53:37.123Z.
 std::string xmppTimestamp(int64_t ms);

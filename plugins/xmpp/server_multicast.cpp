@@ -15,6 +15,7 @@ ServerMulticast::ServerMulticast(MulticastMode mode, std::string service, std::s
 
 TagPtr ServerMulticast::linkUp() {
     available_ = mode_ == MulticastMode::On;
+    format_ = MulticastFormat::Addresses;  // "on" assumes XEP-0033 only: any server's multicast
     if (mode_ != MulticastMode::Auto)
         return nullptr;
     queryId_ = "sylk-multicast-" + std::to_string(++queries_);
@@ -37,9 +38,13 @@ bool ServerMulticast::answer(const gloox::Tag& iq, const StanzaHeader& header) {
         return false;
     queryId_.clear();
     available_ = header.type == "result" && discoInfoHasFeature(iq, ns::kAddress);
+    format_ = available_ && discoInfoHasFeature(iq, ns::kRecipientList) ? MulticastFormat::RecipientList
+                                                                         : MulticastFormat::Addresses;
     SYLK_LOG(LOG_INFO, MucRoom::kPackage, "%s: %s", service_.c_str(),
-             available_ ? "multicast (XEP-0033) offered: the server makes the rooms' copies"
-                        : "no multicast offered: one copy per occupant");
+             !available_ ? "no multicast offered: one copy per occupant"
+             : format_ == MulticastFormat::RecipientList
+                 ? "multicast offered with recipients' lists (mod_sylk_multicast): the server makes the rooms' copies"
+                 : "multicast (XEP-0033) offered: the server makes the rooms' copies");
     return true;
 }
 
@@ -61,6 +66,7 @@ Json ServerMulticast::status() const {
     json.set("mode", mode_ == MulticastMode::Auto ? "auto" : mode_ == MulticastMode::On ? "on" : "off")
         .set("service", service_)
         .setBool("available", available_)
+        .set("format", format_ == MulticastFormat::RecipientList ? "recipients" : "addresses")
         .set("bounces", static_cast<json_int_t>(bounces_));
     return json;
 }

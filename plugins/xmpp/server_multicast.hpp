@@ -39,6 +39,8 @@ public:
     bool bounced(const StanzaHeader& header);
 
     bool available() const { return available_; }
+    // RecipientList when the server offers mod_sylk_multicast's list, else XEP-0033 addresses.
+    MulticastFormat format() const { return format_; }
     const std::string& service() const { return service_; }
     Json status() const;
 
@@ -47,6 +49,7 @@ private:
     const std::string service_;
     const std::string component_;
     bool available_ = false;
+    MulticastFormat format_ = MulticastFormat::Addresses;
     std::string queryId_;  // the outstanding disco#info query's id, "" when none
     uint64_t queries_ = 0;
     uint64_t bounces_ = 0;

@@ -78,6 +78,12 @@ public:
         appendMulticast(multicast, unaddressedText(*roomMessage(fanout)), "localhost", {&echo.to, &echo.from});
         if (!parsedTos(addressed).empty() && parsedTos(multicast) != std::vector<std::string>{"localhost"})
             __builtin_trap();
+        // and so is its recipients' list form (mod_sylk_multicast's)
+        std::string listed;
+        appendMulticast(listed, unaddressedText(*roomMessage(fanout)), "localhost", {&echo.to, &echo.from},
+                        MulticastFormat::RecipientList);
+        if (!parsedTos(addressed).empty() && parsedTos(listed) != std::vector<std::string>{"localhost"})
+            __builtin_trap();
         (void)discoInfoHasFeature(*tag, header.type);
         (void)discoInfoResult(*tag, {{"conference", "text", header.id}}, {header.type})->xml();
     }

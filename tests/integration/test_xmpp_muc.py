@@ -46,32 +46,42 @@ def bodies_from(client, room, start=0):
         lambda m: m.bare_from == room and m.type == "groupchat" and m.body is not None and m.delay is None, start))
 
 
+def room_roster(client, room):
+    """The nicks a client sees in the room now (its own included): by each occupant's last presence."""
+    last = {}
+    for stanza in client.received:
+        if stanza.kind == "presence" and stanza.bare_from == room:
+            last[stanza.resource] = stanza.type
+    return sorted(nick for nick, kind in last.items() if kind in (None, "available"))
+
+
 def attendee_displays(attendees):
     return sorted(a["display"] for a in attendees)
 
 
 def test_phone_web_and_xmpp_users_share_one_room(janus, prosody):
-    """Three XMPP users, a web user over the API, one in Chromium on room.html and a phone through
+    """Three XMPP users, a web user over the API, two in Chromium on room.html and a phone through
     the SIP focus: each sees the same roster, and every message reaches every other member
     exactly once (and its XMPP sender once, as its echo, with the same id)."""
     name = "everyone"
     room = room_jid(prosody, name)
 
     async def body():
-        wendy = bruno = phone = alice = bob = carol = None
+        wendy = bruno = bianca = phone = alice = bob = carol = None
         try:
             wendy = await ApiWebUser.join(janus.ws_url, name, "Wendy")
             bruno = await BrowserWebUser.join(janus.http_url, name, "Bruno")
+            bianca = await BrowserWebUser.join(janus.http_url, name, "Bianca")
             alice, bob, carol = await connect_all(prosody, "alice", "bob", "carol")
 
             joined_alice = await alice.join(room, "Alice")
             assert joined_alice.error is None, joined_alice.error
-            assert sorted(joined_alice.occupants) == ["Bruno", "Wendy"], joined_alice.order
+            assert sorted(joined_alice.occupants) == ["Bianca", "Bruno", "Wendy"], joined_alice.order
             assert 110 in joined_alice.self_presence.status_codes
             assert joined_alice.self_presence.sender == room + "/Alice"
             assert joined_alice.order[-2:] == ["self", "subject"], joined_alice.order  # no history yet
             joined_bob = await bob.join(room, "Bob")
-            assert sorted(joined_bob.occupants) == ["Alice", "Bruno", "Wendy"], joined_bob.order
+            assert sorted(joined_bob.occupants) == ["Alice", "Bianca", "Bruno", "Wendy"], joined_bob.order
             await alice.wait_presence(lambda p: p.sender == room + "/Bob" and p.type == "available")
 
             # the web users see the XMPP users as attendees (members of another plugin)
@@ -80,11 +90,12 @@ def test_phone_web_and_xmpp_users_share_one_room(janus, prosody):
                                           if a["display"] == nick and a["present"] and a["plugin"] == PLUGIN],
                                  DELIVERY_S, "attendee %s" % nick)
             participants, attendees = await wendy.listing(name)
-            assert sorted(p["display"] for p in participants) == ["Bruno", "Wendy"]
+            assert sorted(p["display"] for p in participants) == ["Bianca", "Bruno", "Wendy"]
             assert attendee_displays(attendees) == ["Alice", "Bob"]
-            state = await bruno.wait_state(lambda s: attendee_displays(s["attendees"]) == ["Alice", "Bob"],
-                                           DELIVERY_S, "Alice and Bob as attendees")
-            assert all(a["plugin"] == PLUGIN for a in state["attendees"])
+            for page_user in (bruno, bianca):
+                state = await page_user.wait_state(lambda s: attendee_displays(s["attendees"]) == ["Alice", "Bob"],
+                                                   DELIVERY_S, "Alice and Bob as attendees")
+                assert all(a["plugin"] == PLUGIN for a in state["attendees"])
 
             # the phone calls in: every XMPP occupant gets its presence
             phone = await RoomPhone(name).call()
@@ -116,7 +127,7 @@ def test_phone_web_and_xmpp_users_share_one_room(janus, prosody):
 
             # Carol joins late: the phone among the occupants, the history in order, with <delay/>
             joined_carol = await carol.join(room, "Carol")
-            assert sorted(joined_carol.occupants) == ["Alice", "Bob", "Bruno", "Phone", "Wendy"], joined_carol.order
+            assert sorted(joined_carol.occupants) == ["Alice", "Bianca", "Bob", "Bruno", "Phone", "Wendy"], joined_carol.order
             history = [(m.resource, m.body) for m in joined_carol.history]
             assert history == [("Phone", "hello from the phone"), ("Alice", "from Alice"), ("Bob", "from Bob"),
                                ("Wendy", "from Wendy"), ("Bruno", "from Bruno")], joined_carol.order
@@ -125,7 +136,7 @@ def test_phone_web_and_xmpp_users_share_one_room(janus, prosody):
                 assert STAMP.match(stamp or ""), stamp
                 assert delay_from == room, message
                 assert message.type == "groupchat"
-            assert joined_carol.order == ["presence"] * 5 + ["self"] + ["history"] * 5 + ["subject"]
+            assert joined_carol.order == ["presence"] * 6 + ["self"] + ["history"] * 5 + ["subject"]
             carol.groupchat(room, "from Carol")
             for client in (alice, bob):
                 await client.wait_message(lambda m: m.body == "from Carol", DELIVERY_S)
@@ -144,27 +155,44 @@ def test_phone_web_and_xmpp_users_share_one_room(janus, prosody):
             await wendy.wait(lambda: [a for a in wendy.attendee_events() if a["display"] == "Phone" and not a["present"]],
                              DELIVERY_S, "Phone leaving")
 
+            # the second page speaks once the phone is gone (its scenario takes five MESSAGEs)
+            await bianca.say("from Bianca")
+            for client in (alice, bob, carol):
+                got = await client.wait_message(lambda m: m.body == "from Bianca", DELIVERY_S)
+                assert got.sender == room + "/Bianca" and got.type == "groupchat" and got.delay is None
+            await wendy.wait_message(lambda m: m["text"] == "from Bianca", DELIVERY_S)
+            await bruno.wait_state(lambda s: any(m["text"] == "from Bianca" for m in s["messages"]),
+                                   DELIVERY_S, "Bianca's message on Bruno's page")
+
             # exactly once everywhere
             await asyncio.sleep(SETTLE_S)
             everything = {("Phone", "hello from the phone"), ("Alice", "from Alice"), ("Bob", "from Bob"),
-                          ("Wendy", "from Wendy"), ("Bruno", "from Bruno"), ("Carol", "from Carol")}
+                          ("Wendy", "from Wendy"), ("Bruno", "from Bruno"), ("Carol", "from Carol"),
+                          ("Bianca", "from Bianca")}
             for client in (alice, bob):
                 assert bodies_from(client, room) == collections.Counter(everything), (client.jid, bodies_from(client, room))
-            assert bodies_from(carol, room) == collections.Counter({("Carol", "from Carol"): 1})
+            assert bodies_from(carol, room) == collections.Counter({("Carol", "from Carol"): 1, ("Bianca", "from Bianca"): 1})
             web_seen = collections.Counter((m["display"], m["text"]) for m in wendy.messages())
             assert web_seen == collections.Counter(everything), web_seen
-            page = await bruno.state()
-            page_seen = collections.Counter((m["display"], m["text"]) for m in page["messages"])
-            assert page_seen == collections.Counter(everything), page_seen
+            for page_user in (bruno, bianca):
+                page = await page_user.state()
+                page_seen = collections.Counter((m["display"], m["text"]) for m in page["messages"])
+                assert page_seen == collections.Counter(everything), page_seen
 
-            # the rosters agree at the end: the three XMPP users and the two web users
+            # the rosters agree at the end: the three XMPP users and the three web users
             participants, attendees = await wendy.listing(name)
             assert attendee_displays(attendees) == ["Alice", "Bob", "Carol"]
-            page = await bruno.wait_state(lambda s: attendee_displays(s["attendees"]) == ["Alice", "Bob", "Carol"],
-                                          DELIVERY_S, "the three XMPP users")
-            assert sorted(p["display"] for p in page["listed"]) == ["Bruno", "Wendy"]
+            assert sorted(p["display"] for p in participants) == ["Bianca", "Bruno", "Wendy"]
+            for page_user in (bruno, bianca):
+                page = await page_user.wait_state(lambda s: attendee_displays(s["attendees"]) == ["Alice", "Bob", "Carol"],
+                                                  DELIVERY_S, "the three XMPP users")
+                assert sorted(p["display"] for p in page["listed"]) == ["Bianca", "Bruno", "Wendy"], page["listed"]
+            # and the XMPP users see the same room: the web users and each other
+            for client in (alice, bob, carol):
+                present = room_roster(client, room)
+                assert present == ["Alice", "Bianca", "Bob", "Bruno", "Carol", "Wendy"], (client.jid, present)
         finally:
-            await close_all(phone, bruno, wendy, alice, bob, carol)
+            await close_all(phone, bianca, bruno, wendy, alice, bob, carol)
     run(body(), timeout=240)
 
 

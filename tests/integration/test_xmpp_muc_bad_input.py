@@ -7,7 +7,7 @@ import asyncio
 
 from conftest import run
 from harness.room_members import ApiWebUser
-from harness.xmpp_client import XmppClient
+from harness.xmpp_client import XmppClient, disco_features
 
 XMPP = True
 DELIVERY_S = 15
@@ -202,4 +202,52 @@ def test_a_video_room_pin_is_the_rooms_password(janus, prosody):
             assert joined.error is None and joined.self_presence is not None, joined.order
         finally:
             await alice.disconnect()
+    run(body())
+
+
+def test_an_audio_mixer_room_pin_is_the_rooms_password(janus, prosody):
+    """The audio mixer's own room PIN guards the hub room against XMPP joins as the video room's
+    does (hub service audiomixer.admit): no password or a wrong one gets auth/not-authorized and
+    makes no occupant; the PIN lets the user in. disco#info says which rooms are protected
+    (XEP-0045 §6.4: muc_passwordprotected, else muc_unsecured), whichever plugin has the PIN."""
+    from harness.janus_api import Admin, Session
+
+    room = room_jid(prosody, "mixer-pinned")
+
+    async def body():
+        session = await Session.create(janus.ws_url)
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        alice = await XmppClient.connect(prosody, "alice")
+        try:
+            creator = await session.attach("janus.plugin.sylk.audiomixer")
+            created, _ = await creator.send({"request": "create", "room": "mixer-pinned", "pin": "2468"})
+            assert created.get("audiobridge") == "created", created  # the stock audiobridge API
+            video = await admin.message_plugin("janus.plugin.sylk.videoroom",
+                                               {"request": "create", "room": "video-pinned", "pin": "1357"})
+            assert video.get("videoroom") == "created", video
+
+            for name, expected, other in (("mixer-pinned", "muc_passwordprotected", "muc_unsecured"),
+                                          ("video-pinned", "muc_passwordprotected", "muc_unsecured"),
+                                          ("open-room", "muc_unsecured", "muc_passwordprotected")):
+                info = await alice.disco_info(room_jid(prosody, name))
+                features = disco_features(info)
+                assert expected in features and other not in features, (name, features)
+
+            refused = await alice.join(room, "Alice")
+            assert refused.error is not None and refused.error.error_condition == "not-authorized", refused.order
+            assert refused.self_presence is None, refused.order
+            wrong = await alice.join(room, "Alice", password="1357")  # the other room's PIN
+            assert wrong.error is not None and wrong.error.error_condition == "not-authorized", wrong.order
+            # no occupant was made: the component has no room of that name
+            xmpp = await session.attach("janus.plugin.sylk.xmpp")
+            rooms, _ = await xmpp.send({"request": "status"})
+            assert "mixer-pinned" not in [r["room"] for r in rooms["status"]["muc"]["rooms"]], rooms["status"]["muc"]
+            joined = await alice.join(room, "Alice", password="2468")
+            assert joined.error is None and joined.self_presence is not None, joined.order
+            rooms, _ = await xmpp.send({"request": "status"})
+            assert "mixer-pinned" in [r["room"] for r in rooms["status"]["muc"]["rooms"]], rooms["status"]["muc"]
+        finally:
+            await alice.disconnect()
+            await admin.close()
+            await session.close()
     run(body())

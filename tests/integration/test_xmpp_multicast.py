@@ -1,7 +1,7 @@
-"""The rooms' fan-out through Prosody's own copies (XEP-0033 multicast, mod_sylk_multicast in
-plugins/xmpp/prosody): with the module loaded and our rooms' component trusted, a groupchat
-message leaves janus as one stanza to the server's domain with the occupants as bcc addresses,
-and Prosody delivers one copy to each; without the module the component falls back to a copy per
+"""The rooms' fan-out through Prosody's own copies (mod_sylk_multicast in plugins/xmpp/prosody):
+with the module loaded and our rooms' component trusted, a groupchat message leaves janus as one
+stanza to the server's domain with the occupants in its recipients' list (urn:sylk:multicast:0;
+test_xmpp_multicast_xep0033.py has the XEP-0033 bcc addresses), and Prosody delivers one copy to each; without the module the component falls back to a copy per
 occupant. Either way every occupant gets every message exactly once, in each sender's order,
 without the <addresses/> element. A client cannot use the module: its multicast is refused and
 reaches nobody, and the feature is not advertised to it."""
@@ -16,6 +16,7 @@ from harness.xmpp_client import XmppClient, disco_features, xml_escape
 XMPP = {"reconnect_min_ms": 200, "reconnect_max_ms": 1000}  # the fallback test restarts Prosody
 PLUGIN = "janus.plugin.sylk.xmpp"
 NS_ADDRESS = "http://jabber.org/protocol/address"
+NS_RECIPIENTS = "urn:sylk:multicast:0"  # mod_sylk_multicast's recipients' list
 USERS = ("alice", "bob", "carol", "dave")
 PER_SENDER = 15   # messages each XMPP occupant sends, interleaved with the others'
 DELIVERY_S = 30   # generous: the machine is shared (a delivery takes milliseconds)
@@ -92,6 +93,8 @@ async def exchange(janus, prosody, name):
                 assert [b for n, b in pairs if n == nick] == [b for n, b in expected if n == nick], (client.jid, nick)
             assert all(m.child(NS_ADDRESS, "addresses") is None for m in got), [m for m in got
                                                                             if m.child(NS_ADDRESS, "addresses") is not None][:1]
+            assert all(m.child(NS_RECIPIENTS, "recipients") is None for m in got), [
+                m for m in got if m.child(NS_RECIPIENTS, "recipients") is not None][:1]
             assert all(m.to == client.jid for m in got), got[:1]
 
         # the web user's messages reach every occupant once and in order too (hub -> room)
@@ -123,6 +126,7 @@ async def exchange(janus, prosody, name):
         for client, mark in zip(clients[:-1], marks):
             seen = [p for p in client.received[mark:] if p.kind == "presence" and p.sender == gone]
             assert len(seen) == 1 and seen[0].child(NS_ADDRESS, "addresses") is None, (client.jid, seen)
+            assert seen[0].child(NS_RECIPIENTS, "recipients") is None, (client.jid, seen)
         left = (await plugin_status(janus))["muc"]["link"]["stanzas_out"] - before_leave
         return after - before, left
     finally:
@@ -135,6 +139,8 @@ def test_prosody_makes_the_copies_when_it_offers_multicast(janus, prosody):
     async def body():
         status = await wait_status(janus, lambda s: s["muc"]["multicast"]["available"], "multicast offered")
         assert status["muc"]["multicast"]["mode"] == "auto" and status["muc"]["multicast"]["service"] == prosody.domain
+        # the module offers its recipients' list too: the rooms use it (cheaper for Prosody to read)
+        assert status["muc"]["multicast"]["format"] == "recipients", status["muc"]["multicast"]
         sent, left = await exchange(janus, prosody, "multicast-on")
         # one stanza a message (the server made the 4 copies), not one per occupant; a leave:
         # the leaver's own unavailable and one for the 3 others
@@ -152,6 +158,7 @@ def test_a_client_cannot_use_the_multicast(janus, prosody):
         try:
             info = await alice.disco_info(prosody.domain)
             assert info.type == "result" and NS_ADDRESS not in disco_features(info), info
+            assert NS_RECIPIENTS not in disco_features(info), info
             marks = [bob.mark(), carol.mark()]
             addresses = "".join("<address type='%s' jid='%s'/>" % (kind, xml_escape(jid)) for kind, jid in
                                 (("bcc", bob.jid), ("to", carol.jid), ("bcc", prosody.jid("carol"))))
@@ -162,6 +169,14 @@ def test_a_client_cannot_use_the_multicast(janus, prosody):
                                % (prosody.domain, kind, kind, kind, NS_ADDRESS, addresses))
                 refused = await alice.wait_for(lambda s, k=kind: s.id == "spam-" + k and s.type == "error", 10, mark,
                                                "refusal of the %s multicast" % kind)
+                assert refused.error_condition == "forbidden", refused
+                # nor the module's recipients' list
+                mark = alice.mark()
+                alice.send_raw("<message to='%s' type='%s' id='list-%s'><body>spam list %s</body>"
+                               "<recipients xmlns='%s'>%s\n%s</recipients></message>"
+                               % (prosody.domain, kind, kind, kind, NS_RECIPIENTS, xml_escape(bob.jid), xml_escape(carol.jid)))
+                refused = await alice.wait_for(lambda s, k=kind: s.id == "list-" + k and s.type == "error", 10, mark,
+                                               "refusal of the %s recipients' list" % kind)
                 assert refused.error_condition == "forbidden", refused
             await asyncio.sleep(SETTLE_S)
             for client, mark in zip((bob, carol), marks):

@@ -356,6 +356,28 @@ static void multicast_stanza_lists_the_recipients_as_bcc(void**) {
                                        "xmlns='http://jabber.org/protocol/address'><address type='bcc' jid='a@b/c'/>"
                                        "</addresses></message>");
 
+    // mod_sylk_multicast's recipients' list: the JIDs escaped, one a line, in place of <addresses/>
+    std::string listText;
+    appendMulticast(listText, text, "localhost", pointers, MulticastFormat::RecipientList);
+    Collector listCollector;
+    gloox::Parser listParser(&listCollector);
+    std::string listData = "<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams'>" + listText;
+    assert_int_equal(listParser.feed(listData), -1);
+    assert_int_equal(listCollector.tags.size(), 1);
+    const gloox::Tag& list = *listCollector.tags[0];
+    assert_string_equal(list.findAttribute("to").c_str(), "localhost");
+    assert_string_equal(readMessage(list).body.value().c_str(), message.body.c_str());
+    assert_null(list.findChild("addresses"));
+    const gloox::Tag* recipientList = list.findChild("recipients", "xmlns", "urn:sylk:multicast:0");
+    assert_non_null(recipientList);
+    assert_ptr_equal(list.children().back(), recipientList);
+    assert_string_equal(recipientList->cdata().c_str(), (recipients[0] + "\n" + recipients[1] + "\n" + recipients[2]).c_str());
+    std::string emptyList;
+    appendMulticast(emptyList, "<message type='groupchat' from='r@c/n'/>", "localhost", pointers, MulticastFormat::RecipientList);
+    assert_string_equal(emptyList.c_str(), "<message to='localhost' type='groupchat' from='r@c/n'><recipients "
+                                           "xmlns='urn:sylk:multicast:0'>a@b/c\nq&apos;u&amp;ote@localhost/re&lt;s&gt;&quot;\n"
+                                           "\xc3\xa9l\xc3\xa8ve@localhost/x</recipients></message>");
+
     // the server's disco#info answer: the feature is found only in its query
     auto offered = parse("<iq type='result' id='q' from='localhost'><query xmlns='http://jabber.org/protocol/disco#info'>"
                          "<identity category='server' type='im'/><feature var='http://jabber.org/protocol/address'/>"

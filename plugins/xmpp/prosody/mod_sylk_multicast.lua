@@ -28,16 +28,26 @@
 -- Other address types (replyto, noreply...) stay in the copies and are not delivered to.
 -- Bounces of the copies (an occupant gone) go back to the component, as they do for copies it
 -- sends itself.
+--
+-- The recipients' list (urn:sylk:multicast:0, advertised beside XEP-0033 to the same trusted
+-- components): <recipients xmlns='urn:sylk:multicast:0'>jid LF jid LF ...</recipients> in place
+-- of <addresses/>, every jid a bcc recipient. Why: Prosody's XML stream builds a stanza object
+-- (attribute table, namespace split, Lua callbacks) for every <address/> element, which made
+-- the per-recipient cost of our rooms higher than mod_muc's (bench/results/
+-- xmpp-muc-profile-20261206.md); one text node split here is a fraction of it. LF cannot
+-- appear in a JID (RFC 7622: no control characters in any part), so it separates them safely.
 
 local st = require "util.stanza";
 local jid_host = require "util.jid".host;
 local jid_prepped_split = require "util.jid".prepped_split;
 
 local xmlns_address = "http://jabber.org/protocol/address";
+local xmlns_recipients = "urn:sylk:multicast:0";
 local delivered_types = { to = true, cc = true, bcc = true };
 
 local full_sessions, bare_sessions, hosts = prosody.full_sessions, prosody.bare_sessions, prosody.hosts;
 local core_post_stanza = prosody.core_post_stanza;
+local module_loaded = require "core.modulemanager".is_loaded;
 
 local trusted = module:get_option_set("sylk_multicast_components", {});
 if trusted:empty() then
@@ -63,6 +73,29 @@ local function prepared(jid)
 	return resource and (bare .. "/" .. resource) or bare;
 end
 
+-- One copy, addressed to `to`, to the router; or straight to the recipient's session when the
+-- router would do exactly that and nothing else: a message to a full JID online on this server
+-- whose host has mod_message's handler as its only "message/full" handler (mod_message then
+-- just calls session.send). Why: the router's event dispatch, JID split and mod_message's
+-- lookup are a tenth of Prosody's instructions per copy (bench/results/
+-- xmpp-muc-profile-20261206.md), paid by mod_muc too. Any other handler there (mod_blocklist,
+-- mod_carbons, mod_mam, mod_firewall...), a presence, a remote or offline recipient, or a
+-- session that fails to send: the router, as before.
+local function deliver(origin, stanza, to)
+	stanza.attr.to = to;
+	if stanza.name == "message" then
+		local session = full_sessions[to];
+		local host = session and hosts[session.host];
+		if host and module_loaded(session.host, "message") then
+			local handlers = host.events.get_handlers("message/full");
+			if handlers and #handlers == 1 and session.send(stanza) then
+				return;
+			end
+		end
+	end
+	core_post_stanza(origin, stanza);
+end
+
 local function refuse(origin, stanza, condition, text)
 	if stanza.attr.type ~= "error" then
 		origin.send(st.error_reply(stanza, "cancel", condition, text));
@@ -70,10 +103,31 @@ local function refuse(origin, stanza, condition, text)
 	return true;
 end
 
+-- Every jid of the recipients' list, once each, in order (see the top); nil if the list is not
+-- text alone.
+local function listed_recipients(list)
+	local text = list:get_text();
+	if not text then
+		return nil;
+	end
+	local recipients, seen = {}, {};
+	for jid in text:gmatch("[^\n]+") do
+		local to = prepared(jid);
+		if not to then
+			module:log("debug", "multicast recipient %q is not a valid JID: skipped", jid);
+		elseif not seen[to] then
+			seen[to] = true;
+			recipients[#recipients + 1] = to;
+		end
+	end
+	return recipients;
+end
+
 local function fan_out(event)
 	local origin, stanza = event.origin, event.stanza;
-	local addresses = stanza:get_child("addresses", xmlns_address);
-	if not addresses then
+	local list = stanza:get_child("recipients", xmlns_recipients);
+	local addresses = not list and stanza:get_child("addresses", xmlns_address);
+	if not list and not addresses then
 		return; -- not multicast: whatever else handles messages to the server does
 	end
 	if not trusted_origin(origin) then
@@ -82,6 +136,18 @@ local function fan_out(event)
 	end
 	if jid_host(stanza.attr.from) ~= origin.host then
 		return refuse(origin, stanza, "forbidden", "multicast only from the component's own domain");
+	end
+
+	if list then
+		local recipients = listed_recipients(list);
+		if not recipients or #recipients == 0 then
+			return refuse(origin, stanza, "bad-request", "no valid JID in the recipients' list");
+		end
+		stanza:remove_children("recipients", xmlns_recipients);
+		for i = 1, #recipients do
+			deliver(origin, stanza, recipients[i]);
+		end
+		return true;
 	end
 
 	-- The recipients, once each, in order; the copy's own <addresses/>: to and cc marked
@@ -118,11 +184,10 @@ local function fan_out(event)
 		stanza:add_child(kept);
 	end
 	-- Like mod_muc's route_to_occupant: the same stanza object, its 'to' set per copy, each
-	-- handed to the router in turn (delivery to a local session is synchronous, so the copies
-	-- reach each recipient in the order the component sent them).
+	-- handed to the router (or the session, see deliver) in turn (delivery to a local session
+	-- is synchronous, so the copies reach each recipient in the order the component sent them).
 	for i = 1, #recipients do
-		stanza.attr.to = recipients[i];
-		core_post_stanza(origin, stanza);
+		deliver(origin, stanza, recipients[i]);
 	end
 	return true;
 end
@@ -158,6 +223,7 @@ module:hook("iq-get/host/http://jabber.org/protocol/disco#info:query", function 
 	if not done[xmlns_address] then
 		query:tag("feature", { var = xmlns_address }):up();
 	end
+	query:tag("feature", { var = xmlns_recipients }):up();
 	for _, extension in ipairs(module:get_host_items("extension")) do
 		query:add_child(extension);
 	end

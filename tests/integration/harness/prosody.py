@@ -90,10 +90,12 @@ class Prosody:
 
     def __init__(self, folder=None, host="127.0.0.1", domain="localhost", c2s_port=5222, component_port=5347,
                  http_port=5280, secret=None, users=None, log_level="info", stanza_limit=1024 * 1024,
-                 component_domains=None, multicast=True):
+                 component_domains=None, multicast=True, modules=(), plugin_paths=()):
         """component_domains: the XEP-0114 components to declare, all with the one secret
         (default the plugin's two, conference.<domain> and sip.<domain>; `./sylk cluster up`
-        gives each node a pair of its own on one shared Prosody)."""
+        gives each node a pair of its own on one shared Prosody). modules: more of Prosody's
+        modules to enable (the MUC benchmark's --stock-modules: Debian's default set);
+        plugin_paths: more folders to find modules in (its --lua-profile's)."""
         self.folder = folder or tempfile.mkdtemp(prefix="sylk-prosody-")
         self.host, self.domain = host, domain
         self.c2s_port, self.component_port, self.http_port = c2s_port, component_port, http_port
@@ -102,6 +104,8 @@ class Prosody:
         self.own_muc_domain = "muc." + domain         # Prosody's own MUC: the baseline
         self.component_domains = list(component_domains or (self.muc_domain, self.sip_domain))
         self.multicast = multicast
+        self.modules = list(modules)
+        self.plugin_paths = ([PROSODY_MODULES] if multicast else []) + list(plugin_paths)
         self.secret = secret or secrets.token_urlsafe(18)
         self.users = dict(users or {})
         self.log_level = log_level
@@ -129,8 +133,9 @@ class Prosody:
                              components="".join('Component "%s"\n    component_secret = "%s"\n\n' % (name, self.secret)
                                                 for name in self.component_domains),
                              trusted_components=", ".join('"%s"' % name for name in self.component_domains),
-                             plugin_paths='"%s"' % PROSODY_MODULES if self.multicast else "",
-                             extra_modules='"sylk_multicast", ' if self.multicast else "")
+                             plugin_paths=", ".join('"%s"' % path for path in self.plugin_paths),
+                             extra_modules=('"sylk_multicast", ' if self.multicast else "")
+                             + "".join('"%s", ' % name for name in self.modules))
         fd = os.open(self.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds the secret
         with os.fdopen(fd, "w") as out:
             out.write(text)
