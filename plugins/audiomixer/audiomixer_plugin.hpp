@@ -5,13 +5,17 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "audiomixer_session.hpp"
+#include "leg_dialer.hpp"
 #include "mix_room.hpp"
 #include "mixer_clock.hpp"
+#include "remote_leg.hpp"
 #include "rtp_endpoint.hpp"
 #include "sylkcore/hub/events.hpp"
 #include "sylkcore/hub/hub.hpp"
@@ -41,6 +45,9 @@ private:
         std::shared_ptr<HubListener> hubListener;  // moderators' mute orders from other plugins
         hub::Subscription hubSubscription;
         std::map<uint64_t, std::weak_ptr<Session>> sessions;  // WebRTC participants' handles
+        std::map<std::string, RemoteLeg> legs;  // by the other node's id (audiomixer_legs.cpp)
+        // When to offer a refused or failed leg again, by node (monotonic us).
+        std::map<std::string, int64_t> retryAfterUs;
     };
     // A plain RTP participant's socket, found again when update_rtp moves its peer (the mixer
     // drains the socket through the participant itself).
@@ -108,6 +115,55 @@ private:
     // A leg's ZRTP reached SECURE (control loop): the SAS to the room, as SylkServer does.
     void onZrtpSecure(const std::string& roomKey, uint64_t participantId, const std::string& peerUri,
                       const std::string& sas, bool verified);
+
+    // ---- remote legs: a room's audio across cluster nodes (audiomixer_legs.cpp)
+    // This node as the cluster plugin describes it (hub service cluster.self), learnt by the
+    // dialer's first ticks (the cluster plugin may start after us).
+    struct ClusterSelf {
+        bool known = false;
+        bool enabled = false;
+        std::string node;
+        std::string mediaIp;
+    };
+    struct LegCounters {
+        uint64_t offered = 0;    // attach asked of another node
+        uint64_t answered = 0;   // attach of another node taken
+        uint64_t refused = 0;    // our offers the other node refused (or did not answer)
+        uint64_t closed = 0;     // legs ended here (either side's doing)
+        uint64_t silent = 0;     // legs ended because nothing came any more
+        std::string lastRefusal; // the last refusal's message, for the admin answer
+    };
+    void startLegs();
+    void stopLegs();
+    // Dialer thread: learns cluster.self until known, then has the loop look at the legs.
+    void legTick();
+    std::optional<ClusterSelf> askClusterSelf();  // any thread
+    void learnClusterSelf(const ClusterSelf& self);  // control loop
+    // Control loop: makes the room's legs what its members say (a leg per other node with mixer
+    // participants while this node has some), offering those that are ours to offer.
+    void reconcileLegs(const std::string& key);
+    void offerLeg(const std::string& key, Room& room, const std::string& node);
+    void onLegAnswered(const std::string& key, const std::string& node, uint64_t legId, const Json& answer);
+    void onLegRefused(const std::string& key, const std::string& node, uint64_t legId, const std::string& why);
+    // Removes a leg from the mixer and the room; tell: ask the other node to drop its side.
+    void dropLeg(const std::string& key, Room& room, const std::string& node, bool tell, const char* why);
+    void dropAllLegs(const std::string& key, Room& room, bool tell);
+    // Nodes (other than this one) with audio mixer participants in the hub room now.
+    std::set<std::string> mixerNodes(const hub::Room& hubRoom) const;
+    std::shared_ptr<MixParticipant> makeLegParticipant(uint64_t legId, const std::string& node, int sampleRate,
+                                                       const std::string& peerIp, uint16_t peerPort,
+                                                       RtpEndpoint*& endpoint);
+    // Hub services other nodes call through cluster.call / cluster.send.
+    Json attachRemoteLeg(const Json& request);
+    Json detachRemoteLeg(const Json& request);
+    Json legStatus() const;  // for the admin list
+    // True for a hub member event that may change which nodes have mixer participants.
+    static bool isMixerMember(const std::string& memberId);
+
+    ClusterSelf cluster_;  // control loop
+    std::atomic<bool> clusterKnown_{false};  // the dialer's: cluster.self answered
+    LegCounters legCounters_;  // control loop
+    std::unique_ptr<LegDialer> dialer_;
 
     std::map<std::string, Room> rooms_;
     std::map<std::string, Json> roomValues_;  // the JSON form rooms were named with

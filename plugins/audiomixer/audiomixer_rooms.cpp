@@ -30,6 +30,11 @@ Json AudioMixerPlugin::roomValue(const std::string& key) const {
 struct AudioMixerPlugin::HubListener : hub::RoomListener {
     HubListener(AudioMixerPlugin& plugin, std::string key) : plugin(plugin), key(std::move(key)) {}
     void onRoomEvent(const hub::RoomEvent& event) override {
+        if ((event.kind == hub::kind::Joined || event.kind == hub::kind::Left) && isMixerMember(event.member)) {
+            // A node gained or lost its first or last mixer participant, maybe: see the legs.
+            plugin.loop().post([plugin = &plugin, key = key] { plugin->reconcileLegs(key); });
+            return;
+        }
         if (event.kind != hub::kind::Mute)
             return;
         try {
@@ -71,6 +76,7 @@ void AudioMixerPlugin::closeRoom(const std::string& key) {
     auto participants = it->second.mixer->participants();
     for (const auto& participant : *participants)
         removeParticipant(key, participant->id, "leaving");
+    dropAllLegs(key, it->second, true);
     rooms_.erase(key);
     events().notify(nullptr, [&] { return AudioMixerEvents::room("destroyed", roomValue(key)); });
     hub::Hub::instance().closeIfIdle(key);
@@ -223,7 +229,12 @@ Reply AudioMixerPlugin::adminList(RequestReader&, const Request&) {
             .set("mixing_rate", room.mixer->mixRate())
             .set("participants", participants)
             .set("encodes_own", static_cast<json_int_t>(room.mixer->stats.encodesOwn.load()))
-            .set("encodes_shared", static_cast<json_int_t>(room.mixer->stats.encodesShared.load()));
+            .set("encodes_shared", static_cast<json_int_t>(room.mixer->stats.encodesShared.load()))
+            .set("encodes_legs", static_cast<json_int_t>(room.mixer->stats.encodesLegs.load()));
+        Json legs = Json::array();  // one per other node that mixes this room (docs/cluster.md)
+        for (const auto& [node, leg] : room.legs)
+            legs.append(leg.describe());
+        entry.set("remote_legs", legs);
         rooms.append(entry);
     }
     Json mixer = Json::object();
@@ -232,7 +243,7 @@ Reply AudioMixerPlugin::adminList(RequestReader&, const Request&) {
         .set("missed_deadlines", static_cast<json_int_t>(clock_->missedDeadlines()))
         .set("busy", clock_->busyFraction());
     Json reply = Json::object();
-    reply.set("audiobridge", "success").set("list", rooms).set("mixer", mixer);
+    reply.set("audiobridge", "success").set("list", rooms).set("mixer", mixer).set("cluster", legStatus());
     return Reply{reply, {}};
 }
 

@@ -101,6 +101,7 @@ bool MixParticipant::pullFrame() {
         energy += double(sample) * sample;
     double rms = std::sqrt(energy / static_cast<double>(input_.size())) / 32768.0;
     level_ = haveAudio && rms > 0 ? std::clamp(static_cast<int>(-20 * std::log10(rms)), 0, 127) : 127;
+    recentLevel_.store(level_, std::memory_order_relaxed);
     talkChange_ = talk_.add(level_);
     talking_ = talk_.talking();
     int gain = volumePercent.load(std::memory_order_relaxed);

@@ -61,6 +61,8 @@ public:
     bool pullFrame();
     const std::vector<int16_t>& input() const { return input_; }
     int lastLevel() const { return level_; }  // -dBov of this tick's input, 127 = silence
+    // The same, for readers on other threads (the admin answer shows what a remote leg carries).
+    int recentLevel() const { return recentLevel_.load(std::memory_order_relaxed); }
     // Encodes pcm (room rate, one frame) with this participant's own encoder and sends it.
     void sendOwn(const std::vector<int16_t>& pcm);
     // Sends a payload that was encoded once for every listener of this codec.
@@ -91,6 +93,7 @@ private:
     audio::TalkDetector talk_;
     std::optional<bool> talkChange_;
     std::atomic<bool> talking_{false};   // talk_'s state, for readers on other threads
+    std::atomic<int> recentLevel_{127};  // level_, for readers on other threads
     int level_ = 127;
     uint16_t sequence_;
     uint32_t timestamp_;

@@ -25,6 +25,18 @@ void MixRoom::remove(uint64_t participantId) {
     participants_.store(std::move(next));
 }
 
+void MixRoom::addLeg(const std::shared_ptr<MixParticipant>& leg) {
+    auto next = std::make_shared<ParticipantList>(*legs_.load());
+    next->push_back(leg);
+    legs_.store(std::move(next));
+}
+
+void MixRoom::removeLeg(uint64_t legId) {
+    auto next = std::make_shared<ParticipantList>(*legs_.load());
+    std::erase_if(*next, [&](const auto& leg) { return leg->id == legId; });
+    legs_.store(std::move(next));
+}
+
 std::shared_ptr<MixParticipant> MixRoom::find(uint64_t participantId) const {
     auto list = participants_.load();
     for (const auto& participant : *list) {
@@ -58,11 +70,28 @@ void MixRoom::adaptRate(const ParticipantList& list, bool recording) {
         mix_.assign(static_cast<size_t>(wanted / 50), 0);
         out_.assign(static_cast<size_t>(wanted / 50), 0);
         shared_.clear();
+        legEncoder_ = {};
         cueSamplesLeft_ = static_cast<int>(static_cast<int64_t>(cueSamplesLeft_) * wanted / current);
         cuePhase_ = cuePhase_ * static_cast<uint64_t>(wanted) / static_cast<uint64_t>(current);
     }
     for (const auto& participant : list)
         participant->setMixRate(wanted);  // also a newcomer made at the room's full rate
+}
+
+void MixRoom::sendToLegs(const ParticipantList& legs) {
+    auto saturate = [](int32_t v) { return static_cast<int16_t>(std::clamp(v, -32768, 32767)); };
+    const size_t frame = localMix_.size();
+    for (size_t i = 0; i < frame; ++i)
+        out_[i] = saturate(localMix_[i]);
+    if (!legEncoder_.encoder)
+        legEncoder_.encoder = audio::makeEncoder(audio::CodecId::Opus, mixRate());  // Opus codes at the mixing rate
+    uint8_t payload[1500];
+    int bytes = legEncoder_.encoder->encode(out_.data(), static_cast<int>(frame), payload, sizeof(payload));
+    ++stats.encodesLegs;
+    if (bytes <= 0)
+        return;
+    for (const auto& leg : legs)
+        leg->sendShared(payload, static_cast<size_t>(bytes));
 }
 
 void MixRoom::addTones(size_t participants) {
@@ -88,12 +117,17 @@ void MixRoom::tick() {
     ++stats.ticks;
     if (list->empty())
         return;
+    auto legs = legs_.load(std::memory_order_acquire);
     auto recorder = recorder_.load(std::memory_order_acquire);
     adaptRate(*list, recorder != nullptr);
     const size_t frame = mix_.size();
     const int64_t now = g_get_monotonic_time();
     for (const auto& participant : *list)
         participant->receiveWaiting(now);
+    for (const auto& leg : *legs) {
+        leg->setMixRate(mixRate());  // a leg follows the room's rate: it does not raise it
+        leg->receiveWaiting(now);
+    }
     std::fill(mix_.begin(), mix_.end(), 0);
     // 1. Inputs: who carries sound this tick.
     talkers_.clear();
@@ -108,7 +142,21 @@ void MixRoom::tick() {
         for (size_t i = 0; i < frame; ++i)
             mix_[i] += pcm[i];
     }
-    addTones(list->size());
+    // 1b. Remote legs: each other node's mix of its own participants. They go into what this
+    // node's participants hear (all of them, talkers included: a leg is never anyone's own
+    // voice), but never into what the legs are sent: that is the local mix alone. Their
+    // talking is not detected here: their node posts its participants' talking to the hub.
+    if (!legs->empty()) {
+        localMix_.assign(mix_.begin(), mix_.end());
+        for (const auto& leg : *legs) {
+            if (!leg->pullFrame() || leg->lastLevel() >= settings.mixThresholdDbov)
+                continue;
+            const auto& pcm = leg->input();
+            for (size_t i = 0; i < frame; ++i)
+                mix_[i] += pcm[i];
+        }
+    }
+    addTones(list->size() + legs->size());
     auto saturate = [](int32_t v) { return static_cast<int16_t>(std::clamp(v, -32768, 32767)); };
     // 2. Talkers: everyone but themselves, encoded for each of them.
     for (MixParticipant* talker : talkers_) {
@@ -154,6 +202,9 @@ void MixRoom::tick() {
         if (packet.length > 0)
             participant->sendShared(packet.data, packet.length);
     }
+    // 4. The remote legs: this node's participants only (localMix_), one encode for all legs.
+    if (!legs->empty())
+        sendToLegs(*legs);
 }
 
 }  // namespace sylk::audiomixer

@@ -7,6 +7,13 @@
 // a room of G.711 phones mixes at 8 kHz, with G.722 at 16 kHz, with a browser (Opus) at the
 // full rate. Nothing audible is lost, and phones-only rooms skip all resampling (most of the
 // mixer's work otherwise). A recorded room mixes at its sampling_rate, the file's one rate.
+//
+// In a cluster, a room with participants on several nodes also has one remote leg per other
+// such node (docs/cluster.md, "Audio across nodes"): an Opus stream of that node's own mix.
+// Legs are not participants (not listed, counted, announced, muted or talk-detected): this
+// node's participants hear the legs as if they were talkers, and every leg is sent the mix of
+// this node's participants only, never another leg's audio, so with three nodes nobody hears
+// a third node's voices twice (once directly, once relayed through the second).
 #pragma once
 
 #include <array>
@@ -38,6 +45,7 @@ struct MixStats {
     std::atomic<uint64_t> ticks{0};
     std::atomic<uint64_t> encodesOwn{0};
     std::atomic<uint64_t> encodesShared{0};
+    std::atomic<uint64_t> encodesLegs{0};  // the local mix encoded for the remote legs (once per tick)
 };
 
 class MixRoom {
@@ -58,6 +66,13 @@ public:
     std::shared_ptr<MixParticipant> find(uint64_t participantId) const;
     std::shared_ptr<const ParticipantList> participants() const { return participants_.load(); }
     size_t size() const { return participants_.load()->size(); }
+
+    // Control loop: remote legs (copy-on-write as participants are). A leg is a plain Opus RTP
+    // MixParticipant whose id is the leg's id; ids of legs and participants are kept apart by
+    // the lists, not by value.
+    void addLeg(const std::shared_ptr<MixParticipant>& leg);
+    void removeLeg(uint64_t legId);
+    std::shared_ptr<const ParticipantList> legs() const { return legs_.load(); }
 
     // Control loop: a short beep for everyone (join: high, leave: low), if tones are on.
     void cue(bool joined) { pendingCue_ = joined ? 1 : 2; }
@@ -82,6 +97,11 @@ private:
 
     TalkListener onTalk_;
     std::atomic<std::shared_ptr<const ParticipantList>> participants_{std::make_shared<const ParticipantList>()};
+    std::atomic<std::shared_ptr<const ParticipantList>> legs_{std::make_shared<const ParticipantList>()};
+    // Sends the remote legs this tick's local mix (localMix_): one encode for all of them.
+    void sendToLegs(const ParticipantList& legs);
+    SharedEncoder legEncoder_;       // mixer thread; rebuilt when the mixing rate changes
+    std::vector<int32_t> localMix_;  // this tick's sum of local talkers, before legs and tones
     std::map<audio::CodecId, SharedEncoder> shared_;  // mixer thread only
     // One tick's shared encode per codec (indexed by CodecId); buffers reused, no allocation per tick.
     struct SharedPacket {

@@ -1,7 +1,8 @@
 """A cluster for a test: one nats-server with JetStream and janus nodes that are its members
 (janus.plugin.sylk.cluster), each with its own ports and folder, started in parallel and stopped
 by PID. Node i listens on base ports + i. Nodes named in `relayed` reach NATS through a
-BlackholeRelay the test can cut (a partition)."""
+BlackholeRelay the test can cut (a partition). `node_options` adds cluster settings per node
+(test_cluster_audio gives each node its own media_ip on loopback)."""
 import os
 import shutil
 import tempfile
@@ -17,7 +18,7 @@ WITHOUT = ["audiomixer", "sip", "msrp", "xmpp", "irc"]
 
 class ClusterNodes:
     def __init__(self, build, names, lease_ms, ws_port=8300, admin_port=7300, http_port=8400,
-                 relayed=(), without_plugins=WITHOUT, options=None):
+                 relayed=(), without_plugins=WITHOUT, options=None, node_options=None):
         self.build = build
         self.names = list(names)
         self.lease_ms = lease_ms
@@ -25,6 +26,7 @@ class ClusterNodes:
         self.relayed = set(relayed)
         self.without_plugins = without_plugins
         self.options = dict(options or {})  # more janus.plugin.sylk.cluster settings, for every node
+        self.node_options = node_options or {}  # name -> more cluster settings (e.g. media_ip)
         self.folder = tempfile.mkdtemp(prefix="sylk-cluster-")
         self.nats = NatsServer(os.path.join(self.folder, "nats"))
         self.relay = None
@@ -41,6 +43,7 @@ class ClusterNodes:
             options = {"nats": url, "node": name, "lease_ms": self.lease_ms,
                        "ws_url": "ws://127.0.0.1:%d/" % ws_port, "http_url": "http://127.0.0.1:%d/" % http_port}
             options.update(self.options)
+            options.update(self.node_options.get(name, {}))
             self.nodes.append(JanusProcess(
                 self.build, os.path.join(self.folder, name), ws_port=ws_port, admin_port=admin_port,
                 http_port=http_port, env=sanitizer_env(), test_plugins=False,

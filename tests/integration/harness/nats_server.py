@@ -53,6 +53,34 @@ class NatsServer:
             self.log.close()
 
 
+def nats_request(port, subject, payload, timeout=5.0):
+    """One request over the NATS client protocol (CONNECT, SUB to an inbox, PUB with it as the
+    reply subject) on a plain socket; the reply's payload (bytes). What a node's bus subscription
+    gets from anyone on the bus: the tests send bad input that way."""
+    inbox = "_INBOX.test%d" % os.getpid()
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(b'CONNECT {"verbose":false,"pedantic":false}\r\nSUB %s 1\r\nPUB %s %s %d\r\n%s\r\n'
+                     % (inbox.encode(), subject.encode(), inbox.encode(), len(payload), payload))
+        data = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+            if b"PING\r\n" in data:
+                sock.sendall(b"PONG\r\n")
+                data = data.replace(b"PING\r\n", b"")
+            start = data.find(b"MSG ")
+            if start >= 0 and b"\r\n" in data[start:]:
+                header_end = data.index(b"\r\n", start)
+                size = int(data[start:header_end].split()[-1])
+                body = data[header_end + 2:header_end + 2 + size]
+                if len(body) == size:
+                    return body
+        raise TimeoutError("no reply on %s within %.1f s" % (subject, timeout))
+
+
 class BlackholeRelay:
     """Relays 127.0.0.1:<port> to a target; black_hole() makes it swallow every byte both ways
     (and every new connection) while keeping the sockets open, so the client notices only by
