@@ -90,6 +90,7 @@ void AudioMixerPlugin::configure(const janus::PluginConfig& config) {
     hub::Services::instance().offer("audiomixer.detach_rtp", [this](const Json& request) { return detachRtpLeg(request); });
     hub::Services::instance().offer("audiomixer.update_rtp", [this](const Json& request) { return updateRtpLeg(request); });
     startLegs();  // a room across cluster nodes (audiomixer_legs.cpp); idle without a cluster
+    offerBridgeServices();  // the video room's web users in our rooms (audiomixer_bridge.cpp)
 }
 
 std::shared_ptr<janus::PluginSession> AudioMixerPlugin::newSession(janus::Handle* handle) {
@@ -100,6 +101,7 @@ void AudioMixerPlugin::onShutdown() {
     hub::Services::instance().withdraw("audiomixer.attach_rtp");
     hub::Services::instance().withdraw("audiomixer.detach_rtp");
     hub::Services::instance().withdraw("audiomixer.update_rtp");
+    withdrawBridgeServices();
     stopLegs();
     if (clock_)
         clock_->stop();
