@@ -7,6 +7,7 @@
 // Prints one JSON line.
 //   node room_phone_audio_test.mjs http://127.0.0.1:8080/room.html ROOM TARGET TONE_HZ
 import { launchChromium } from "./chromium.mjs";
+import { checkStep } from "./ui_check.mjs";
 
 const [base, room, target, toneHz] = process.argv.slice(2);
 const result = { console: [] };
@@ -30,6 +31,7 @@ try {
   // The phones' mix: subscribed and played, without a tile.
   await ann.waitForFunction(() => window.sylkRoom.mixFeeds.size > 0 && document.getElementById("phones-audio")?.srcObject,
                             null, { timeout: 20000, polling: 100 });
+  await checkStep(ann, "phones-audio");
   result.mixFeeds = await ann.evaluate(() => [...window.sylkRoom.mixFeeds]);
   result.tiles = await ann.evaluate(() => [...document.querySelectorAll("#grid > .tile")].map((t) => t.id));
   result.participants = await ann.evaluate(() => [...window.sylkRoom.participants.values()]);
