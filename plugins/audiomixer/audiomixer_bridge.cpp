@@ -8,7 +8,9 @@
 // own loop: only one of the two loops ever waits on the other.
 //
 //   audiomixer.bridge.open        {"room", "rtp": {"ip", "port", "payload_type"?}}
-//                              -> {"room", "rtp": {"ip", "port"}} (where the web mix comes from)
+//                              -> {"room", "bridge", "rtp": {"ip", "port"}} (where the web mix comes from)
+//   audiomixer.bridge.check       {"room", "bridge"} -> {"open": bool}: is that bridge still the
+//                                 room's (a room that ended and came back has none, or another)
 //   audiomixer.bridge.add_feed    {"room", "feed", "payload_type"} -> {"rtp": {"ip", "port"}}
 //   audiomixer.bridge.remove_feed {"room", "feed"} -> {"removed": bool}
 //   audiomixer.bridge.close       {"room"} -> {"closed": bool}
@@ -28,6 +30,7 @@ constexpr const char* kOpenService = "audiomixer.bridge.open";
 constexpr const char* kAddFeedService = "audiomixer.bridge.add_feed";
 constexpr const char* kRemoveFeedService = "audiomixer.bridge.remove_feed";
 constexpr const char* kCloseService = "audiomixer.bridge.close";
+constexpr const char* kCheckService = "audiomixer.bridge.check";
 
 }  // namespace
 
@@ -37,10 +40,11 @@ void AudioMixerPlugin::offerBridgeServices() {
     services.offer(kAddFeedService, [this](const Json& request) { return addWebFeed(request); });
     services.offer(kRemoveFeedService, [this](const Json& request) { return removeWebFeed(request); });
     services.offer(kCloseService, [this](const Json& request) { return closeWebBridge(request); });
+    services.offer(kCheckService, [this](const Json& request) { return checkWebBridge(request); });
 }
 
 void AudioMixerPlugin::withdrawBridgeServices() {
-    for (const char* name : {kOpenService, kAddFeedService, kRemoveFeedService, kCloseService})
+    for (const char* name : {kOpenService, kAddFeedService, kRemoveFeedService, kCloseService, kCheckService})
         hub::Services::instance().withdraw(name);
 }
 
@@ -88,7 +92,7 @@ Json AudioMixerPlugin::openWebBridge(const Json& request) {
         Json local = Json::object();
         local.set("ip", socket->localAddress()).set("port", socket->localPort());
         Json reply = Json::object();
-        reply.set("room", roomValue(key)).set("rtp", local);
+        reply.set("room", roomValue(key)).set("bridge", static_cast<json_int_t>(output->id)).set("rtp", local);
         return Reply{reply, {}};
     }).body;
 }
@@ -152,6 +156,19 @@ Json AudioMixerPlugin::closeWebBridge(const Json& request) {
         }
         Json reply = Json::object();
         reply.setBool("closed", closed);
+        return Reply{reply, {}};
+    }).body;
+}
+
+Json AudioMixerPlugin::checkWebBridge(const Json& request) {
+    return runOnLoop([&] {
+        RequestReader reader(request.get());
+        std::string key = roomKey(reader);
+        auto bridgeId = static_cast<uint64_t>(reader.requireInt("bridge", 1, kMaxId));
+        Room* room = findRoom(key);
+        auto bridge = room ? room->mixer->webBridge() : nullptr;
+        Json reply = Json::object();
+        reply.setBool("open", bridge && bridge->output().id == bridgeId);
         return Reply{reply, {}};
     }).body;
 }

@@ -176,6 +176,7 @@ private:
     Json addWebFeed(const Json& request);
     Json removeWebFeed(const Json& request);
     Json closeWebBridge(const Json& request);
+    Json checkWebBridge(const Json& request);
     static Json bridgeStatus(const MixRoom& mixer);  // null Json: no bridge
     Json bridgeCountersJson() const;
     BridgeCounters bridgeCounters_;  // control loop

@@ -19,10 +19,14 @@ namespace sylk::videoroom {
 
 class RoomAudioBridge {
 public:
-    explicit RoomAudioBridge(std::shared_ptr<RemoteFeed> mixFeed) : mix(std::move(mixFeed)) {}
+    RoomAudioBridge(std::shared_ptr<RemoteFeed> mixFeed, uint64_t mixerBridgeId)
+        : mix(std::move(mixFeed)), mixerBridge(mixerBridgeId) {}
 
     // The mixer's web mix as a feed of this room (audio_mix in its "publishers" entry).
     const std::shared_ptr<RemoteFeed> mix;
+    // The mixer's id of its side (audiomixer.bridge.open): a mixer room that ended and came back
+    // between two of our looks has another, or none.
+    const uint64_t mixerBridge;
     struct WebFeed {
         std::shared_ptr<FeedRelay> relay;  // the publisher's audio stream to the mixer
         int mindex = -1;                   // of that audio stream: the relay's payload type
@@ -34,7 +38,7 @@ public:
         for (const auto& [feed, web] : feeds)
             relays.append(web.relay->describe());
         Json json = Json::object();
-        json.set("mix_feed", mix->describe()).set("web_feeds", relays);
+        json.set("mix_feed", mix->describe()).set("mixer_bridge", static_cast<json_int_t>(mixerBridge)).set("web_feeds", relays);
         return json;
     }
 };

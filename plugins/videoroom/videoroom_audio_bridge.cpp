@@ -36,6 +36,7 @@ constexpr const char* kOpenService = "audiomixer.bridge.open";
 constexpr const char* kAddFeedService = "audiomixer.bridge.add_feed";
 constexpr const char* kRemoveFeedService = "audiomixer.bridge.remove_feed";
 constexpr const char* kCloseService = "audiomixer.bridge.close";
+constexpr const char* kCheckService = "audiomixer.bridge.check";
 // The mix feed's single stream: m-line 0 (the payload type the mixer sends with, as
 // RemoteFeed routes by it), Opus as every browser takes it.
 constexpr int kMixMindex = 0;
@@ -58,7 +59,7 @@ std::shared_ptr<PublishedStream> bridgedAudio(const Publisher& publisher) {
 
 bool VideoRoomPlugin::isMixerMember(const std::string& memberId) { return memberId.rfind(kMixerPrefix, 0) == 0; }
 
-void VideoRoomPlugin::reconcileAudioBridge(const std::shared_ptr<VideoRoom>& room) {
+void VideoRoomPlugin::reconcileAudioBridge(const std::shared_ptr<VideoRoom>& room, bool phoneJoined) {
     if (!hub::Services::instance().offered(kOpenService) || findRoom(room->id) != room)
         return;  // no audio mixer loaded, or a room that is closing
     bool phones = false;
@@ -75,6 +76,11 @@ void VideoRoomPlugin::reconcileAudioBridge(const std::shared_ptr<VideoRoom>& roo
         if (room->audioBridge)
             closeAudioBridge(room, true);
         return;
+    }
+    if (room->audioBridge && phoneJoined && !mixerHasBridge(*room)) {
+        // The mixer's room ended (its last phone left) and came back with this phone before we
+        // saw the leave: our bridge points at what is gone. Start over.
+        closeAudioBridge(room, false);
     }
     if (!room->audioBridge && !openAudioBridge(room))
         return;
@@ -127,6 +133,17 @@ void VideoRoomPlugin::reconcileAudioBridge(const std::shared_ptr<VideoRoom>& roo
     }
 }
 
+bool VideoRoomPlugin::mixerHasBridge(const VideoRoom& room) {
+    Json request = Json::object();
+    request.set("room", room.id.key).set("bridge", static_cast<json_int_t>(room.audioBridge->mixerBridge));
+    try {
+        return json_is_true(hub::Services::instance().call(kCheckService, request).member("open"));
+    } catch (const std::exception& e) {
+        SYLK_LOG(LOG_WARN, kPackage, "room %s: %s: %s", room.id.key.c_str(), kCheckService, e.what());
+        return false;
+    }
+}
+
 bool VideoRoomPlugin::openAudioBridge(const std::shared_ptr<VideoRoom>& room) {
     uint64_t id = newParticipantId(*room);
     while (room->remoteFeeds.count(id))
@@ -135,6 +152,7 @@ bool VideoRoomPlugin::openAudioBridge(const std::shared_ptr<VideoRoom>& room) {
     publisher->audioMix = true;
     publisher->setKeyframeSink([](int, bool) {});  // audio only: no keyframes to ask for
     std::shared_ptr<RemoteFeed> mix;
+    uint64_t mixerBridge = 0;
     try {
         mix = std::make_shared<RemoteFeed>("audiomixer", publisher, kBridgeHost);
         Json rtp = Json::object();
@@ -148,6 +166,7 @@ bool VideoRoomPlugin::openAudioBridge(const std::shared_ptr<VideoRoom>& room) {
             throw RequestError(ErrorCode::MissingField, "the mixer's answer has no 'rtp'");
         RequestReader from(rtpObject);
         std::string mixerHost = from.requireString("ip", 64);
+        mixerBridge = static_cast<uint64_t>(reader.requireInt("bridge", 1, kMaxId));
         std::array<bool, 128> video{}, known{};
         known[kMixMindex] = true;
         mix->accept(mixerHost, video, known);
@@ -166,7 +185,7 @@ bool VideoRoomPlugin::openAudioBridge(const std::shared_ptr<VideoRoom>& room) {
     stream->description = "phones";
     publisher->setStreams({stream});
     publisher->active = true;
-    room->audioBridge = std::make_shared<RoomAudioBridge>(mix);
+    room->audioBridge = std::make_shared<RoomAudioBridge>(mix, mixerBridge);
     ++audioBridgesOpened_;
     SYLK_LOG(LOG_INFO, kPackage, "room %s: audio bridge to the mixer open (mix feed %llu)", room->id.key.c_str(),
              static_cast<unsigned long long>(id));
@@ -182,11 +201,8 @@ void VideoRoomPlugin::closeAudioBridge(const std::shared_ptr<VideoRoom>& room, b
     bridge->feeds.clear();  // the relays stop sending
     // Subscribers' slots go and everyone gets "unpublished", as when a publisher stops.
     // audioBridge is reset first: unpublishStreams must not see it as the room's.
-    auto publisher = bridge->mix->feed;
-    if (publisher->active || publisher->publishing()) {
-        publisher->active = true;  // so that its "unpublished" is sent
-        unpublishStreams(publisher);
-    }
+    if (bridge->mix->feed->active)
+        unpublishStreams(bridge->mix->feed);
     ++audioBridgesClosed_;
     SYLK_LOG(LOG_INFO, kPackage, "room %s: audio bridge to the mixer closed", room->id.key.c_str());
     if (!tellMixer || !hub::Services::instance().offered(kCloseService))

@@ -164,8 +164,10 @@ private:
     // The audio bridge to the mixer room of the same name (videoroom_audio_bridge.cpp; docs/
     // architecture.md "Web users and phones hear each other"). Reconciled on every change that
     // matters: a publisher (un)publishing or leaving, a mixer participant joining or leaving.
-    void reconcileAudioBridge(const std::shared_ptr<VideoRoom>& room);
+    // phoneJoined: a mixer member just joined: check that the mixer still has our bridge.
+    void reconcileAudioBridge(const std::shared_ptr<VideoRoom>& room, bool phoneJoined = false);
     bool openAudioBridge(const std::shared_ptr<VideoRoom>& room);
+    bool mixerHasBridge(const VideoRoom& room);
     // tellMixer: ask the mixer to stop sending (not when it is gone or shutting down).
     void closeAudioBridge(const std::shared_ptr<VideoRoom>& room, bool tellMixer);
     static bool isMixerMember(const std::string& memberId);
