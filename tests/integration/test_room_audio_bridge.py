@@ -78,8 +78,15 @@ def test_web_users_and_a_phone_hear_each_other_through_the_bridge(janus):
                 answer = await admin.message_plugin(VIDEOROOM, {"request": "list_audio_bridges", "room": ROOM})
                 return answer if not answer["rooms"][0]["bridged"] else None
             after = await wait_for(closed)
+            # Another phone comes: a new bridge (a new mix feed) for it.
+            again, _ = await (await session.attach(MIXER)).send(
+                {"request": "join", "room": ROOM, "display": "Phone 2", "codec": "pcmu",
+                 "rtp": {"ip": "127.0.0.1", "port": phone.port}})
+            assert "error" not in again, again
+            reannounced = await alice.handle.next_event(timeout=15, predicate=announces_mix)
+            remix = next(p for p in data_of(reannounced)["publishers"] if p.get("audio_mix"))
             nowhere = await admin.message_plugin(VIDEOROOM, {"request": "list_audio_bridges", "room": "nowhere"})
-            return (before, mix, listed, through_mix, phone_heard, bridges, mixer, unpublished, after, nowhere)
+            return (before, mix, listed, through_mix, phone_heard, bridges, mixer, unpublished, after, nowhere, remix)
         finally:
             phone.close()
             for participant in (vic, bob, alice):
@@ -87,7 +94,7 @@ def test_web_users_and_a_phone_hear_each_other_through_the_bridge(janus):
             await session.close()
             await admin.close()
 
-    before, mix, listed, through_mix, phone_heard, bridges, mixer, unpublished, after, nowhere = run(body(), timeout=120)
+    before, mix, listed, through_mix, phone_heard, bridges, mixer, unpublished, after, nowhere, remix = run(body(), timeout=120)
     print("mix levels", {f: round(tone_db(through_mix[0], through_mix[1], f), 1) for f in (440, 600, 880)},
           "phone levels", {f: round(tone_db(phone_heard[0], phone_heard[1], f), 1) for f in (440, 600, 880)})
     # No phone, no bridge.
@@ -115,6 +122,7 @@ def test_web_users_and_a_phone_hear_each_other_through_the_bridge(janus):
     # The phone left: the bridge went.
     assert data_of(unpublished)["unpublished"] == mix["id"]
     assert after is not None and after["closed"] >= 1 and after["opened"] >= 1, after
+    assert remix["id"] != mix["id"], (remix, mix)
     # Bad input: a room that does not exist.
     assert nowhere.get("error_code") == 426 and "nowhere" in nowhere.get("error", ""), nowhere
     assert janus.alive()
