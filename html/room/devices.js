@@ -58,8 +58,8 @@ export function constraints(kind) {
   return id ? { ...base, deviceId: { exact: id } } : (kind === "video" ? base : true);
 }
 
-// Plays remote audio (every video element in the grid) on the chosen speaker.
-async function routeAudio(element) {
+// Plays remote audio (every video element in the grid, the phones' audio) on the chosen speaker.
+export async function routeAudio(element) {
   const wanted = choice.audiooutput === "default" ? "" : choice.audiooutput;
   if (typeof element.setSinkId !== "function" || element.sinkId === wanted) return;
   try {
@@ -100,7 +100,7 @@ export function initDevices(onPick) {
       choice[kind] = event.target.value;
       remember();
       try {
-        if (kind === "audiooutput") document.querySelectorAll("#grid video, #preview").forEach(routeAudio);
+        if (kind === "audiooutput") document.querySelectorAll("#grid video, #preview, audio.remote-audio").forEach(routeAudio);
         else if (state.publisher?.webrtcStuff?.pc) await switchDevice(kind === "videoinput" ? "video" : "audio");
         else await onPick?.(kind);
         $("devices-status").textContent = `Now using ${event.target.selectedOptions[0]?.textContent || "the default device"}.`;

@@ -271,6 +271,7 @@ function rejoin() {
     document.getElementById(`tile-${feed}-screen`)?.remove();
   }
   state.participants.clear();
+  state.mixFeeds.clear();
   state.attendees.clear();
   state.hands.clear();
   state.feedsByMid.clear();

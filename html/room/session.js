@@ -9,12 +9,18 @@ import { onJoinedModeration, onLocked, onModeration, onPublisherStreams } from "
 import { onAttendeeMutes, onMuteEvents } from "./mutes.js";
 import { isNewMessage, mediaHooks, onRoomJoined, onServerLost } from "./reconnect.js";
 import { $, PLUGIN, explain, fail, iceServers, params, serverUrl, state } from "./state.js";
+import { isMixFeed, playMix, stopMix } from "./phones.js";
 import { removeTile, tile } from "./tiles.js";
 
 export function onPublishers(publishers) {
   const streams = [];
   for (const publisher of publishers) {
     if (publisher.id === state.myId) continue;
+    if (isMixFeed(publisher)) {  // the phones' audio: played, no tile, not a participant (phones.js)
+      state.mixFeeds.add(publisher.id);
+      streams.push({ feed: publisher.id });
+      continue;
+    }
     state.participants.set(publisher.id, publisher.display || `participant ${publisher.id}`);
     onPublisherStreams(publisher);
     streams.push({ feed: publisher.id });
@@ -24,6 +30,7 @@ export function onPublishers(publishers) {
 }
 
 export function onGone(feed) {
+  if (state.mixFeeds.has(feed)) return stopMix(feed);
   state.participants.delete(feed);
   stopTyping(feed);
   removeTile(feed);
@@ -56,7 +63,7 @@ function negotiationDone() {
   state.subscriberNegotiating = false;
   const wanted = new Map();
   for (const stream of state.pendingSubscriptions.splice(0)) {
-    if (state.participants.has(stream.feed)) wanted.set(stream.feed, stream);  // not those gone meanwhile
+    if (state.participants.has(stream.feed) || state.mixFeeds.has(stream.feed)) wanted.set(stream.feed, stream);  // not those gone meanwhile
   }
   if (wanted.size) subscribeTo([...wanted.values()]);
 }
@@ -76,7 +83,8 @@ export function attachSubscriber(attached) {
       if (msg.streams) {
         for (const stream of msg.streams) {
           if (stream.feed_id !== undefined) {
-            state.feedsByMid.set(stream.mid, { feed: stream.feed_id, type: stream.type, screen: stream.feed_description === "screen" });
+            state.feedsByMid.set(stream.mid, { feed: stream.feed_id, type: stream.type, screen: stream.feed_description === "screen",
+                                               mix: state.mixFeeds.has(stream.feed_id) });
           } else if (stream.active === false && state.feedsByMid.has(stream.mid)) {
             // The room ended this stream (a share stopped). Its tile goes now, and the mid is
             // forgotten: janus.js reports a removed track only through its mute timer, and a
@@ -103,6 +111,7 @@ export function attachSubscriber(attached) {
       if (!on && info.screen) removeTile(`${info.feed}-screen`);  // the share ended: its tile goes
       if (!on) return;
       state.tracks.set(track.id, info);
+      if (info.mix) return playMix(track);
       const name = state.participants.get(info.feed) || "";
       const video = info.screen ? tile(`${info.feed}-screen`, `${name} (screen)`) : tile(info.feed, name);
       const stream = video.srcObject || new MediaStream();

@@ -11,6 +11,7 @@ export const state = {
   status: "idle", error: null, room: null, myId: null, privateId: null,
   server: serverUrl,        // the Janus API we talk to: the room's node in a cluster (session.js)
   participants: new Map(),  // id -> display (those publishing)
+  mixFeeds: new Set(),      // ids of the room's phones mix feeds ("audio_mix", phones.js): played, no tile
   hands: new Set(),         // ids of participants with a raised hand
   moderator: false,
   fileToken: null,

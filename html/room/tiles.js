@@ -15,8 +15,14 @@ state.feedStats = async () => {
     const source = state.tracks.get(report.trackIdentifier);
     if (source === undefined) return;
     const feedEntry = (result[source.feed] ||= { display: state.participants.get(source.feed), audioBytes: 0, videoBytes: 0, framesDecoded: 0 });
+    if (source.mix) feedEntry.mix = true;
     const entry = source.screen ? (feedEntry.screen ||= { videoBytes: 0, framesDecoded: 0 }) : feedEntry;
-    if (report.kind === "audio") entry.audioBytes += report.bytesReceived || 0;
+    if (report.kind === "audio") {
+      entry.audioBytes += report.bytesReceived || 0;
+      // What was heard: totalAudioEnergy grows with the sound's power (the phones' mix, phones.js).
+      entry.audioEnergy = (entry.audioEnergy || 0) + (report.totalAudioEnergy || 0);
+      entry.audioLevel = report.audioLevel || 0;
+    }
     if (report.kind === "video") {
       entry.videoBytes += report.bytesReceived || 0;
       entry.framesDecoded += report.framesDecoded || 0;

@@ -91,6 +91,7 @@ void AudioMixerPlugin::configure(const janus::PluginConfig& config) {
     hub::Services::instance().offer("audiomixer.update_rtp", [this](const Json& request) { return updateRtpLeg(request); });
     startLegs();  // a room across cluster nodes (audiomixer_legs.cpp); idle without a cluster
     hub::Services::instance().offer("audiomixer.admit", [this](const Json& request) { return admitFromHub(request); });
+    offerBridgeServices();  // the video room's web users in our rooms (audiomixer_bridge.cpp)
 }
 
 std::shared_ptr<janus::PluginSession> AudioMixerPlugin::newSession(janus::Handle* handle) {
@@ -101,6 +102,7 @@ void AudioMixerPlugin::onShutdown() {
     hub::Services::instance().withdraw("audiomixer.attach_rtp");
     hub::Services::instance().withdraw("audiomixer.detach_rtp");
     hub::Services::instance().withdraw("audiomixer.update_rtp");
+    withdrawBridgeServices();
     stopLegs();
     hub::Services::instance().withdraw("audiomixer.admit");
     if (clock_)

@@ -167,6 +167,27 @@ private:
     // True for a hub member event that may change which nodes have mixer participants.
     static bool isMixerMember(const std::string& memberId);
 
+    // ---- the audio bridge to the video room of the same name (audiomixer_bridge.cpp)
+    struct BridgeCounters {
+        uint64_t opened = 0;
+        uint64_t closed = 0;  // by the video room (a room that ends takes its bridge along)
+        uint64_t feedsAdded = 0;
+    };
+    void offerBridgeServices();
+    void withdrawBridgeServices();
+    // The room a bridge request names, if it has participants here; throws 485 otherwise.
+    Room& bridgedRoom(const std::string& key);
+    // A socket on rtp_ip towards rtp {"ip", "port"}; throws 1303 when it cannot be bound.
+    std::unique_ptr<RtpEndpoint> bridgeEndpoint(RequestReader& rtp);
+    Json openWebBridge(const Json& request);
+    Json addWebFeed(const Json& request);
+    Json removeWebFeed(const Json& request);
+    Json closeWebBridge(const Json& request);
+    Json checkWebBridge(const Json& request);
+    static Json bridgeStatus(const MixRoom& mixer);  // null Json: no bridge
+    Json bridgeCountersJson() const;
+    BridgeCounters bridgeCounters_;  // control loop
+
     ClusterSelf cluster_;  // control loop
     std::atomic<bool> clusterKnown_{false};  // the dialer's: cluster.self answered
     LegCounters legCounters_;  // control loop

@@ -235,6 +235,8 @@ Reply AudioMixerPlugin::adminList(RequestReader&, const Request&) {
         for (const auto& [node, leg] : room.legs)
             legs.append(leg.describe());
         entry.set("remote_legs", legs);
+        if (Json bridge = bridgeStatus(*room.mixer); bridge.get())
+            entry.set("web_bridge", bridge);
         rooms.append(entry);
     }
     Json mixer = Json::object();
@@ -243,7 +245,7 @@ Reply AudioMixerPlugin::adminList(RequestReader&, const Request&) {
         .set("missed_deadlines", static_cast<json_int_t>(clock_->missedDeadlines()))
         .set("busy", clock_->busyFraction());
     Json reply = Json::object();
-    reply.set("audiobridge", "success").set("list", rooms).set("mixer", mixer).set("cluster", legStatus());
+    reply.set("audiobridge", "success").set("list", rooms).set("mixer", mixer).set("cluster", legStatus()).set("web_bridges", bridgeCountersJson());
     return Reply{reply, {}};
 }
 

@@ -128,6 +128,9 @@ void MixRoom::tick() {
         leg->setMixRate(mixRate());  // a leg follows the room's rate: it does not raise it
         leg->receiveWaiting(now);
     }
+    auto web = web_.load(std::memory_order_acquire);
+    if (web)
+        web->receive(now, mixRate());
     std::fill(mix_.begin(), mix_.end(), 0);
     // 1. Inputs: who carries sound this tick.
     talkers_.clear();
@@ -156,7 +159,14 @@ void MixRoom::tick() {
                 mix_[i] += pcm[i];
         }
     }
-    addTones(list->size() + legs->size());
+    // 1c. The video room's bridge (web_bridge.hpp): it is sent what is mixed so far (this
+    // node's participants and the remote legs), then its web feeds join what this node's
+    // participants hear, and only that: the legs got localMix_ above.
+    if (web) {
+        web->sendMix(mix_, out_);
+        web->addFeeds(mix_, settings.mixThresholdDbov);
+    }
+    addTones(list->size() + legs->size() + (web ? web->feedCount() : 0));
     auto saturate = [](int32_t v) { return static_cast<int16_t>(std::clamp(v, -32768, 32767)); };
     // 2. Talkers: everyone but themselves, encoded for each of them.
     for (MixParticipant* talker : talkers_) {

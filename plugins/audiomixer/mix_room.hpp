@@ -26,6 +26,7 @@
 
 #include "mix_participant.hpp"
 #include "wav_recorder.hpp"
+#include "web_bridge.hpp"
 
 namespace sylk::audiomixer {
 
@@ -74,6 +75,11 @@ public:
     void removeLeg(uint64_t legId);
     std::shared_ptr<const ParticipantList> legs() const { return legs_.load(); }
 
+    // Control loop: the audio bridge to the video room of the same name (web_bridge.hpp), or
+    // none (nullptr). Its web feeds are heard by this node's participants only.
+    void setWebBridge(std::shared_ptr<WebBridge> bridge) { web_.store(std::move(bridge)); }
+    std::shared_ptr<WebBridge> webBridge() const { return web_.load(); }
+
     // Control loop: a short beep for everyone (join: high, leave: low), if tones are on.
     void cue(bool joined) { pendingCue_ = joined ? 1 : 2; }
     // Control loop: starts (or, with nullptr, stops) recording the mix.
@@ -116,6 +122,7 @@ private:
     std::vector<int16_t> out_;
     std::atomic<int> pendingCue_{0};
     std::atomic<std::shared_ptr<WavRecorder>> recorder_;
+    std::atomic<std::shared_ptr<WebBridge>> web_;
     int cueFrequency_ = 0;
     int cueSamplesLeft_ = 0;
     uint64_t cuePhase_ = 0;

@@ -6,8 +6,9 @@
 
 namespace sylk::videoroom {
 
-FeedRelay::FeedRelay(std::string toNode, const std::shared_ptr<Publisher>& publisher, std::shared_ptr<UdpSender> sender)
-    : node(std::move(toNode)), feed(publisher->id), publisher_(publisher), sender_(std::move(sender)) {}
+FeedRelay::FeedRelay(std::string toNode, const std::shared_ptr<Publisher>& publisher, std::shared_ptr<UdpSender> sender,
+                     bool audioOnly)
+    : node(std::move(toNode)), feed(publisher->id), publisher_(publisher), audioOnly_(audioOnly), sender_(std::move(sender)) {}
 
 FeedRelay::~FeedRelay() { detach(); }
 
@@ -17,7 +18,7 @@ void FeedRelay::attach() {
     if (!publisher || !publisher->active)
         return;
     for (const auto& stream : publisher->streams()) {
-        if (stream->kind == MediaKind::Data)
+        if (stream->kind == MediaKind::Data || (audioOnly_ && stream->kind != MediaKind::Audio))
             continue;
         auto target = std::make_shared<SubscriberStream>(nullptr, stream->mindex);
         target->kind = stream->kind;

@@ -21,7 +21,9 @@ class Publisher;
 class FeedRelay {
 public:
     // node: the receiving node's id (empty: an admin relay to a plain address).
-    FeedRelay(std::string node, const std::shared_ptr<Publisher>& publisher, std::shared_ptr<UdpSender> sender);
+    // audioOnly: the audio streams alone (the room's audio bridge to the mixer).
+    FeedRelay(std::string node, const std::shared_ptr<Publisher>& publisher, std::shared_ptr<UdpSender> sender,
+              bool audioOnly = false);
     ~FeedRelay();
     FeedRelay(const FeedRelay&) = delete;
     FeedRelay& operator=(const FeedRelay&) = delete;
@@ -41,6 +43,7 @@ public:
 
 private:
     std::weak_ptr<Publisher> publisher_;
+    const bool audioOnly_;
     std::shared_ptr<UdpSender> sender_;
     struct Hooked {
         std::weak_ptr<PublishedStream> stream;

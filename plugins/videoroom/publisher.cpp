@@ -46,6 +46,8 @@ Json Publisher::describe() const {
     json.set("id", static_cast<json_int_t>(id)).set("display", display).set("streams", list);
     if (handRaised)
         json.setBool("hand_raised", true);
+    if (audioMix)
+        json.setBool("audio_mix", true);
     return json;
 }
 

@@ -27,6 +27,9 @@ public:
     std::string display;                // control loop
     const std::shared_ptr<VideoRoom> room;
     bool active = false;                // PeerConnection up and streams announced (control loop)
+    // The audio mixer's mix of the room's phones (RoomAudioBridge): "audio_mix" in its
+    // "publishers" entry, so pages play it without showing a tile.
+    bool audioMix = false;
     bool moderator = false;             // joined with the room secret, or made the room by joining
     bool handRaised = false;
     uint64_t handRaisedOrder = 0;       // the room's handSequence when raised: the queue's order

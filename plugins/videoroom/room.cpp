@@ -8,6 +8,7 @@
 #include "feed_relay.hpp"
 #include "publisher.hpp"
 #include "remote_feed.hpp"
+#include "room_audio_bridge.hpp"
 #include "subscriber.hpp"
 
 namespace sylk::videoroom {
@@ -74,6 +75,8 @@ Json VideoRoom::activePublishersJson(uint64_t except) const {
         if (remote->feed->active && feedId != except && !participants.count(feedId))
             list.append(remote->feed->describe());
     }
+    if (audioBridge && audioBridge->mix->feed->active && audioBridge->mix->feed->id != except)
+        list.append(audioBridge->mix->feed->describe());
     return list;
 }
 
@@ -86,7 +89,11 @@ std::shared_ptr<Publisher> VideoRoom::findFeed(uint64_t feedId) const {
     if (auto participant = findParticipant(feedId))
         return participant;
     auto it = remoteFeeds.find(feedId);
-    return it == remoteFeeds.end() ? nullptr : it->second->feed;
+    if (it != remoteFeeds.end())
+        return it->second->feed;
+    if (audioBridge && audioBridge->mix->feed->id == feedId)
+        return audioBridge->mix->feed;
+    return nullptr;
 }
 
 std::vector<std::shared_ptr<Subscriber>> VideoRoom::liveSubscribers() {

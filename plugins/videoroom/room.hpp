@@ -19,6 +19,7 @@ namespace sylk::videoroom {
 class FeedRelay;
 class Publisher;
 class RemoteFeed;
+class RoomAudioBridge;
 class Subscriber;
 
 struct RoomSettings {
@@ -62,6 +63,8 @@ public:
     std::map<uint64_t, std::string> remoteMembers;
     std::map<uint64_t, std::shared_ptr<RemoteFeed>> remoteFeeds;
     std::vector<std::shared_ptr<FeedRelay>> relays;
+    // The audio bridge to the mixer room of the same name, while there is one (phones here).
+    std::shared_ptr<RoomAudioBridge> audioBridge;
 
     void openHub();   // joins the hub room of the same name (after construction)
     void closeHub();

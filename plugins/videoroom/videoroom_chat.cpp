@@ -167,6 +167,8 @@ void VideoRoomPlugin::deliverHubEvent(const std::shared_ptr<VideoRoom>& room, co
     using namespace hub;
     if (event.kind == kind::Joined || event.kind == kind::Updated || event.kind == kind::Left)
         onRemoteMember(room, event);  // another node's publisher: its feed relayed here
+    if ((event.kind == kind::Joined || event.kind == kind::Left) && isMixerMember(event.member))
+        reconcileAudioBridge(room, event.kind == kind::Joined);  // a phone came or went: the bridge follows
     if ((event.kind == kind::Joined || event.kind == kind::Updated || event.kind == kind::Left) &&
         event.plugin != kPackage) {
         // Someone in the room through another plugin (a phone in the audio mixer, ...); an

@@ -94,6 +94,7 @@ void VideoRoomPlugin::configure(const janus::PluginConfig& config) {
     onAdminRequest("destroy", &VideoRoomPlugin::adminDestroy, Execution::LoopSync);
     onAdminRequest("relay", &VideoRoomPlugin::adminRelay, Execution::LoopSync);
     onAdminRequest("list_relays", &VideoRoomPlugin::adminListRelays, Execution::LoopSync);
+    onAdminRequest("list_audio_bridges", &VideoRoomPlugin::adminListAudioBridges, Execution::LoopSync);
     offerRelayServices();
 }
 
@@ -107,6 +108,7 @@ void VideoRoomPlugin::onShutdown() {
     withdrawRelayServices();
     for (auto& [key, room] : rooms_) {
         // Their threads and sockets end now, not whenever the room's last reference goes.
+        room->audioBridge.reset();  // the mixer may be gone already: not told
         room->remoteFeeds.clear();
         room->relays.clear();
         room->closeHub();
@@ -162,6 +164,7 @@ void VideoRoomPlugin::closeRoom(const std::shared_ptr<VideoRoom>& room, bool not
     }
     for (auto& subscriber : room->liveSubscribers())
         subscriber->detachAll();
+    closeAudioBridge(room, true);
     for (auto& [participantId, participant] : room->participants) {
         unpublishStreams(participant);
         if (room->hubRoom())
@@ -604,6 +607,8 @@ void VideoRoomPlugin::announcePublisher(const std::shared_ptr<Publisher>& publis
     event.set("publishers", list);
     broadcast(*publisher->room, event, publisher->id);
     relayPublished(publisher);  // other nodes' views of this publisher follow
+    if (!publisher->audioMix && !publisher->remote())
+        reconcileAudioBridge(publisher->room);  // its audio to the room's phones, if any
 }
 
 void VideoRoomPlugin::unpublishStreams(const std::shared_ptr<Publisher>& publisher) {
@@ -627,6 +632,8 @@ void VideoRoomPlugin::unpublishStreams(const std::shared_ptr<Publisher>& publish
         events().notify(publisher->handle(), [&] { return VideoRoomEvents::participant("unpublished", *publisher); });
     }
     relayUnpublished(publisher);
+    if (!publisher->audioMix && !publisher->remote() && publisher->room->audioBridge)
+        reconcileAudioBridge(publisher->room);
 }
 
 Reply VideoRoomPlugin::unpublish(Session& session, RequestReader& reader, const Request&) {

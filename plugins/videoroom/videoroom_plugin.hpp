@@ -162,6 +162,22 @@ private:
     void dropRelaysTo(VideoRoom& room, const std::string& node);
     Reply adminRelay(RequestReader&, const Request&);
     Reply adminListRelays(RequestReader&, const Request&);
+    // The audio bridge to the mixer room of the same name (videoroom_audio_bridge.cpp; docs/
+    // architecture.md "Web users and phones hear each other"). Reconciled on every change that
+    // matters: a publisher (un)publishing or leaving, a mixer participant joining or leaving.
+    // phoneJoined: a mixer member just joined: check that the mixer still has our bridge.
+    void reconcileAudioBridge(const std::shared_ptr<VideoRoom>& room, bool phoneJoined = false);
+    bool openAudioBridge(const std::shared_ptr<VideoRoom>& room);
+    bool mixerHasBridge(const VideoRoom& room);
+    // tellMixer: ask the mixer to stop sending (not when it is gone or shutting down).
+    void closeAudioBridge(const std::shared_ptr<VideoRoom>& room, bool tellMixer);
+    static bool isMixerMember(const std::string& memberId);
+    uint64_t audioBridgesOpened_ = 0;
+    uint64_t audioBridgesClosed_ = 0;
+    uint64_t audioBridgeFailures_ = 0;
+    std::string lastAudioBridgeError_;
+    Reply adminListAudioBridges(RequestReader&, const Request&);
+
     std::string selfNode_;  // empty until the cluster plugin said (knowCluster)
     std::string mediaIp_;
     uint64_t relaysRefused_ = 0;

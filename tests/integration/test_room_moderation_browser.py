@@ -9,6 +9,8 @@ import re
 import shutil
 import tempfile
 
+import numpy
+
 import pytest
 
 from conftest import TOP, run
@@ -132,4 +134,66 @@ def test_invite_dialog_calls_a_phone_into_the_room(janus):
     assert "must be a SIP URI" in result["refused"], result["refused"]
     assert tone_db(*heard, 600) > 120                                       # the room hears the phone
     assert len(result["steps"]) == 3, result["steps"]
+    assert janus.alive()
+
+
+def test_the_page_and_a_phone_it_calls_hear_each_other(janus):
+    """The room audio bridge in Chromium: Ann calls a sipp phone from the Invite dialog; the page
+    plays the phones' mix feed (no tile of its own) and hears the phone's 600 Hz tone (getStats
+    energy and a WebAudio analyser on the played stream), and the phone hears the page's fake
+    microphone (Chromium's beep) through the mixer."""
+    room = "phone-audio-room"
+    trace_dir = tempfile.mkdtemp(prefix="sylk-sipp-")
+
+    async def body():
+        bob = await RtpPeer("pcmu", 600).open()
+        phone = await spawn(
+            "sipp", "-sf", os.path.join(SCENARIOS, "dial_target.xml"), "-m", "1", "-i", "127.0.0.1", "-p", "5079",
+            "-nostdin", "-timeout", "90s", "-trace_msg", "-message_file", os.path.join(trace_dir, "bob.log"),
+            "-set", "rtpport", str(bob.port), cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE)
+        browser = None
+        try:
+            browser = await spawn("node", os.path.join(TOP, "tests", "browser", "room_phone_audio_test.mjs"),
+                                  janus.http_url + "room.html", room, "sip:bob@127.0.0.1:5079", "600",
+                                  stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            offer = await wait_for(os.path.join(trace_dir, "bob.log"), r"INVITE sip:bob.*?m=audio (\d+) RTP/AVP 0", 60)
+            await wait_for(os.path.join(trace_dir, "bob.log"), r"ACK sip:bob", 20)
+            # The phone talks until the page has measured (or 40 s); what it hears is kept.
+            streaming = asyncio.ensure_future(bob.stream(("127.0.0.1", int(offer.group(1))), 40))
+            out, err = await asyncio.wait_for(browser.communicate(), 90)
+            streaming.cancel()
+            heard = bob.heard(6.0)
+            lines = [line for line in out.decode().splitlines() if line.startswith("{")]
+            assert lines, err.decode(errors="replace")[-2000:]
+            return json.loads(lines[-1]), heard
+        finally:
+            if browser and browser.returncode is None:
+                browser.kill()
+                await browser.wait()
+            if phone.returncode is None:
+                phone.kill()
+                await phone.wait()
+            bob.close()
+
+    try:
+        result, heard = run(body(), timeout=150)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+    print(json.dumps({k: v for k, v in result.items() if k != "console"}))
+    assert "error" not in result, json.dumps(result, indent=1)
+    # The mix feed is played, not shown: Ann's own tile and the phone's member tile only.
+    assert len(result["mixFeeds"]) == 1, result
+    assert len(result["tiles"]) == 2 and "tile-local" in result["tiles"], result["tiles"]
+    assert not any(str(feed) in tile for feed in result["mixFeeds"] for tile in result["tiles"]), result["tiles"]
+    assert result["participants"] == [], result["participants"]  # no web participant but Ann herself
+    # The page hears the phone: energy on the mix feed's receiver, the tone in the played stream.
+    assert result["energyPerSecond"] > 0.001, result
+    analyser = result["analyser"]
+    assert numpy.median(analyser["tone"]) - numpy.median(analyser["off"]) >= 20, analyser
+    # The phone hears the page (Chromium's fake microphone beeps): loud 20 ms frames at the phone.
+    samples, rate = heard
+    frames = samples[:len(samples) // 160 * 160].reshape(-1, 160)
+    loudest = float(numpy.sqrt((frames ** 2).mean(axis=1)).max())
+    assert loudest > 300, loudest
     assert janus.alive()

@@ -1,0 +1,181 @@
+// The room audio bridge's mixing rule (docs/architecture.md, "Web users and phones hear each
+// other"; plugins/audiomixer/web_bridge.hpp): the room's participants hear the video room's web
+// feeds; the web mix sent to the video room is the participants and the remote legs, never the
+// web feeds (browsers hear each other through the SFU); a remote leg gets the participants only,
+// never the web feeds (the other node's pages get them through the video relay). Real Opus and
+// G.711 through MixRoom::tick, tones found by Goertzel on the decoded output. The helpers are
+// test_mix_legs.cpp's.
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plugins/audiomixer/mix_room.hpp"
+#include "sylkcore/audio/rtp_packet.hpp"
+// cmocka defines fail(): include it after the C++ library headers
+#include "cmocka_cpp.hpp"
+
+using namespace sylk;
+using namespace sylk::audiomixer;
+
+namespace {
+
+// Keeps the payloads the room sends to one participant or leg.
+class CaptureSink : public AudioSink {
+public:
+    explicit CaptureSink(std::vector<std::vector<uint8_t>>& payloads) : payloads_(payloads) {}
+    void send(uint8_t* packet, size_t length) override {
+        auto rtp = audio::parseRtp(packet, length);
+        if (rtp)
+            payloads_.emplace_back(rtp->payload, rtp->payload + rtp->payloadLength);
+    }
+
+private:
+    std::vector<std::vector<uint8_t>>& payloads_;
+};
+
+// One voice: a tone encoded with the voice's codec, packet by packet.
+struct Voice {
+    Voice(audio::CodecId codec, int payloadType, double frequency, uint64_t id)
+        : codec(codec), payloadType(payloadType), frequency(frequency),
+          rate(audio::pcmRate(codec, 48000)), encoder(audio::makeEncoder(codec, 48000)) {
+        participant = std::make_shared<MixParticipant>(id, "v" + std::to_string(id), codec, payloadType, 48000,
+                                                       std::make_unique<CaptureSink>(received));
+    }
+    // Pushes the next 20 ms of the tone into the participant, as if it came from the network.
+    void speak(int64_t nowUs) {
+        std::vector<int16_t> pcm(static_cast<size_t>(rate / 50));
+        for (size_t i = 0; i < pcm.size(); ++i, ++sample)
+            pcm[i] = static_cast<int16_t>(8000 * std::sin(2 * M_PI * frequency * static_cast<double>(sample) / rate));
+        uint8_t packet[1500];
+        size_t header = audio::writeRtpHeader(packet, static_cast<uint8_t>(payloadType), sequence == 0, sequence,
+                                              timestamp, 1234);
+        int bytes = encoder->encode(pcm.data(), static_cast<int>(pcm.size()), packet + header,
+                                    static_cast<int>(sizeof(packet) - header));
+        assert_true(bytes > 0);
+        participant->receiveRtp(packet, header + static_cast<size_t>(bytes), nowUs);
+        ++sequence;
+        timestamp += static_cast<uint32_t>(audio::codecInfo(codec).clockRate / 50);
+    }
+    // What the room sent it, decoded (the last `packets` packets).
+    std::vector<int16_t> heard(size_t packets) const {
+        auto decoder = audio::makeDecoder(codec, 48000);
+        std::vector<int16_t> out;
+        size_t first = received.size() > packets ? received.size() - packets : 0;
+        for (size_t n = 0; n < received.size(); ++n) {  // all of them: Opus decodes with its history
+            int16_t pcm[5760];
+            int samples = decoder->decode(received[n].data(), received[n].size(), pcm, 5760);
+            if (n >= first && samples > 0)
+                out.insert(out.end(), pcm, pcm + samples);
+        }
+        return out;
+    }
+
+    audio::CodecId codec;
+    int payloadType;
+    double frequency;
+    int rate;
+    std::unique_ptr<audio::Encoder> encoder;
+    std::shared_ptr<MixParticipant> participant;
+    std::vector<std::vector<uint8_t>> received;
+    uint16_t sequence = 0;
+    uint32_t timestamp = 0;
+    uint64_t sample = 0;
+};
+
+// Power of one frequency in the signal, in dB (Goertzel).
+double toneDb(const std::vector<int16_t>& pcm, int rate, double frequency) {
+    double coefficient = 2 * std::cos(2 * M_PI * frequency / rate);
+    double s1 = 0, s2 = 0;
+    for (int16_t x : pcm) {
+        double s0 = x + coefficient * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    double power = s1 * s1 + s2 * s2 - coefficient * s1 * s2;
+    return 10 * std::log10(std::max(power, 1e-9));
+}
+
+// Runs the room for 3 s with every voice speaking each tick.
+void run(MixRoom& room, std::vector<Voice*> voices) {
+    int64_t now = 1'000'000;
+    for (int tick = 0; tick < 150; ++tick, now += 20'000) {
+        for (Voice* voice : voices)
+            voice->speak(now);
+        room.tick();
+    }
+}
+
+}  // namespace
+
+static void web_feeds_reach_the_participants_only(void**) {
+    MixRoom room("r", MixRoomSettings{}, nullptr);
+    Voice ann(audio::CodecId::Opus, 111, 440, 1);     // a mixer WebRTC participant
+    Voice pam(audio::CodecId::Pcmu, 0, 1000, 2);      // a phone
+    Voice web(audio::CodecId::Opus, 0, 1500, 500);    // a video room publisher's audio (m-line 0)
+    Voice leg(audio::CodecId::Opus, 111, 2000, 77);   // node B's mix
+    Voice mix(audio::CodecId::Opus, 0, 0, 900);       // the web mix's output (never speaks)
+    room.add(ann.participant);
+    room.add(pam.participant);
+    room.addLeg(leg.participant);
+    auto bridge = std::make_shared<WebBridge>(mix.participant);
+    bridge->addFeed(web.participant);
+    room.setWebBridge(bridge);
+    assert_int_equal(room.size(), 2);  // web feeds are no participants
+    run(room, {&ann, &pam, &web, &leg});
+
+    // Participants hear the web user, the leg and each other, not themselves.
+    auto annHears = ann.heard(50);
+    for (double other : {1000.0, 1500.0, 2000.0})
+        assert_true(toneDb(annHears, 48000, other) - toneDb(annHears, 48000, 440) >= 30);
+    auto pamHears = pam.heard(50);
+    assert_true(toneDb(pamHears, 8000, 1500) - toneDb(pamHears, 8000, 1000) >= 25);
+    // The web mix: the participants and the leg, never the web user.
+    auto webMix = mix.heard(50);
+    for (double carried : {440.0, 1000.0, 2000.0})
+        assert_true(toneDb(webMix, 48000, carried) - toneDb(webMix, 48000, 1500) >= 30);
+    assert_true(bridge->mixesSent.load() >= 140);
+    // The leg: the participants only, neither the web user nor its own mix.
+    auto legGets = leg.heard(50);
+    assert_true(toneDb(legGets, 48000, 440) - toneDb(legGets, 48000, 1500) >= 30);
+    assert_true(toneDb(legGets, 48000, 1000) - toneDb(legGets, 48000, 1500) >= 30);
+    assert_true(toneDb(legGets, 48000, 440) - toneDb(legGets, 48000, 2000) >= 30);
+    // A web feed is only an input: nothing is sent to it.
+    assert_true(web.received.empty());
+}
+
+static void a_closed_bridge_is_neither_mixed_nor_sent(void**) {
+    MixRoom room("r", MixRoomSettings{}, nullptr);
+    Voice pam(audio::CodecId::Pcmu, 0, 1000, 2);
+    Voice web(audio::CodecId::Opus, 1, 1500, 500);
+    Voice mix(audio::CodecId::Opus, 0, 0, 900);
+    room.add(pam.participant);
+    auto bridge = std::make_shared<WebBridge>(mix.participant);
+    bridge->addFeed(web.participant);
+    room.setWebBridge(bridge);
+    run(room, {&pam, &web});
+    assert_int_equal(room.mixRate(), 8000);  // the bridge follows the phones' rate
+    auto pamHears = pam.heard(50);
+    assert_true(toneDb(pamHears, 8000, 1500) - toneDb(pamHears, 8000, 1000) >= 25);
+    auto webMix = mix.heard(50);  // Opus decoded at 48 kHz whatever it was coded at
+    assert_true(toneDb(webMix, 48000, 1000) - toneDb(webMix, 48000, 1500) >= 25);
+    // The feed leaves, then the bridge: Pam no longer hears it, the mix is no longer sent.
+    assert_true(bridge->removeFeed(500));
+    assert_false(bridge->removeFeed(500));
+    run(room, {&pam, &web});
+    const double heardBefore = toneDb(pamHears, 8000, 1500);
+    auto pamAfter = pam.heard(50);
+    assert_true(heardBefore - toneDb(pamAfter, 8000, 1500) >= 30);
+    room.setWebBridge(nullptr);
+    size_t mixes = mix.received.size();
+    run(room, {&pam});
+    assert_int_equal(mix.received.size(), mixes);
+}
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(web_feeds_reach_the_participants_only),
+        cmocka_unit_test(a_closed_bridge_is_neither_mixed_nor_sent),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
