@@ -33,17 +33,9 @@ LEASE_MS = 2000
 
 @pytest.fixture(scope="module")
 def cluster():
-    running = ClusterNodes(BUILD, NODES, LEASE_MS, ws_port=8370, admin_port=7370, http_port=8470,
+    yield from ClusterNodes(BUILD, NODES, LEASE_MS, ws_port=8370, admin_port=7370, http_port=8470,
                            without_plugins=["sip", "msrp", "xmpp", "irc"],
-                           node_options={name: {"media_ip": ip} for name, ip in MEDIA_IPS.items()})
-    try:
-        running.start()
-        yield running
-        dead = running.dead_unexpectedly()
-        if dead:
-            pytest.fail("%s died during the test:\n%s" % (dead[0], dead[1].log_tail()))
-    finally:
-        running.stop()
+                           node_options={name: {"media_ip": ip} for name, ip in MEDIA_IPS.items()}).serve()
 
 
 async def admins_of(cluster):

@@ -17,14 +17,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 
 @pytest.fixture(scope="module")
 def cluster():
-    running = ClusterNodes(BUILD, ["node0", "node1"], LEASE_MS, ws_port=8320, admin_port=7320, http_port=8420)
-    try:
-        yield running.start()
-        dead = running.dead_unexpectedly()
-        if dead:
-            pytest.fail("%s died during the test:\n%s" % (dead[0], dead[1].log_tail()))
-    finally:
-        running.stop()
+    yield from ClusterNodes(BUILD, ["node0", "node1"], LEASE_MS, ws_port=8320, admin_port=7320, http_port=8420).serve()
 
 
 def test_a_page_whose_rooms_node_dies_rejoins_on_a_live_node(cluster):

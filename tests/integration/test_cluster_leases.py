@@ -27,15 +27,7 @@ NODES = ["node0", "node1", "node2"]
 
 @pytest.fixture(scope="module")
 def cluster():
-    running = ClusterNodes(BUILD, NODES, LEASE_MS, relayed=["node2"])  # node2 reaches NATS through a relay
-    try:
-        running.start()
-        yield running
-        dead = running.dead_unexpectedly()
-        if dead:
-            pytest.fail("%s died during the test:\n%s" % (dead[0], dead[1].log_tail()))
-    finally:
-        running.stop()
+    yield from ClusterNodes(BUILD, NODES, LEASE_MS, relayed=["node2"]).serve()  # node2 reaches NATS through a relay
 
 
 class Views:

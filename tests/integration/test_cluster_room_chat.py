@@ -25,15 +25,7 @@ ENDED_ROOM = "crew.chat.ends@example.com"
 
 @pytest.fixture(scope="module")
 def cluster():
-    running = ClusterNodes(BUILD, NODES, LEASE_MS, ws_port=8340, admin_port=7340, http_port=8440)
-    try:
-        running.start()
-        yield running
-        dead = running.dead_unexpectedly()
-        if dead:
-            pytest.fail("%s died during the test:\n%s" % (dead[0], dead[1].log_tail()))
-    finally:
-        running.stop()
+    yield from ClusterNodes(BUILD, NODES, LEASE_MS, ws_port=8340, admin_port=7340, http_port=8440).serve()
 
 
 async def member(node, room, display, sessions):

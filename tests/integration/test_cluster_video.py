@@ -28,16 +28,8 @@ RED = (200, 0, 0)
 
 @pytest.fixture(scope="module")
 def cluster():
-    running = ClusterNodes(BUILD, ["node0", "node1"], 2000, ws_port=8350, admin_port=7350, http_port=8450,
-                           options={"span_rooms": True})
-    try:
-        running.start()
-        yield running
-        dead = running.dead_unexpectedly()
-        if dead:
-            pytest.fail("%s died during the test:\n%s" % (dead[0], dead[1].log_tail()))
-    finally:
-        running.stop()
+    yield from ClusterNodes(BUILD, ["node0", "node1"], 2000, ws_port=8350, admin_port=7350, http_port=8450,
+                           options={"span_rooms": True}).serve()
 
 
 def data_of(event):

@@ -8,6 +8,8 @@ import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from harness.janus_process import JanusProcess, sanitizer_env
 from harness.nats_server import BlackholeRelay, NatsServer
 
@@ -62,6 +64,18 @@ class ClusterNodes:
             if name not in self.killed and not node.alive():
                 return name, node
         return None
+
+    def serve(self):
+        """A module fixture's body (`yield from ClusterNodes(...).serve()`): starts the nodes,
+        yields them, fails the test when a node it did not kill died meanwhile (a sanitizer report
+        or a crash), and stops everything whatever happened."""
+        try:
+            yield self.start()
+            dead = self.dead_unexpectedly()
+            if dead:
+                pytest.fail("%s died during the test:\n%s" % (dead[0], dead[1].log_tail()))
+        finally:
+            self.stop()
 
     def stop(self):
         with ThreadPoolExecutor(max(1, len(self.nodes))) as pool:  # a cut-off node waits out NATS timeouts
