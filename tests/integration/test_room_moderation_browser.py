@@ -157,8 +157,17 @@ def test_the_page_and_a_phone_it_calls_hear_each_other(janus):
             browser = await spawn("node", os.path.join(TOP, "tests", "browser", "room_phone_audio_test.mjs"),
                                   janus.http_url + "room.html", room, "sip:bob@127.0.0.1:5079", "600",
                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-            offer = await wait_for(os.path.join(trace_dir, "bob.log"), r"INVITE sip:bob.*?m=audio (\d+) RTP/AVP 0", 60)
-            await wait_for(os.path.join(trace_dir, "bob.log"), r"ACK sip:bob", 20)
+            try:
+                offer = await wait_for(os.path.join(trace_dir, "bob.log"), r"INVITE sip:bob.*?m=audio (\d+) RTP/AVP 0", 60)
+                await wait_for(os.path.join(trace_dir, "bob.log"), r"ACK sip:bob", 20)
+            except AssertionError as error:  # say what the page saw (it may have failed before calling)
+                try:  # its own waits end within 30 s more, and it prints what it saw
+                    out, _ = await asyncio.wait_for(browser.communicate(), 30)
+                except asyncio.TimeoutError:
+                    browser.kill()
+                    out, _ = await browser.communicate()
+                log = [line for line in open(janus.log_path, errors="replace") if "dial" in line or "INVITE" in line]
+                raise AssertionError("%s; the page: %s; janus: %s" % (error, out.decode(errors="replace")[-3000:], log[-20:]))
             # The phone talks until the page has measured (or 40 s); what it hears is kept.
             streaming = asyncio.ensure_future(bob.stream(("127.0.0.1", int(offer.group(1))), 40))
             out, err = await asyncio.wait_for(browser.communicate(), 90)
