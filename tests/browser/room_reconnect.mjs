@@ -187,7 +187,7 @@ try {
   await Promise.all(["Ben", "Fox"].map(async (name) => { pages[name] = await joinAs(name); }));
   await Promise.all(names.map((name) => until(pages[name], async () => Object.values(await Promise.race(
     [window.sylkRoom.feedStats(), new Promise((resolve) => setTimeout(resolve, 2000, {}))]))
-    .filter((feed) => feed.framesDecoded > 10).length === 2, 30000, `${name} decoding the two others`)));
+    .filter((feed) => feed.framesDecoded > 10).length === 2, 60000, `${name} decoding the two others`)));
   await pages.Ann.evaluate(() => window.sylkRoom.sendChat("before the trouble"));
   await until(pages.Fox, () => window.sylkRoom.messages.some((m) => m.text === "before the trouble"), 10000, "chat at Fox");
   say({ ready: await views() });

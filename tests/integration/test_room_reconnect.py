@@ -43,7 +43,7 @@ class RoomPages:
     def __init__(self, url, room):
         self.process = subprocess.Popen(["node", os.path.join(TOP, "tests", "browser", "room_reconnect.mjs"), url, room],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.first = self.answer(60)  # {"ready": {name: view}} or {"error"}
+        self.first = self.answer(90)  # {"ready": {name: view}} or {"error"}
         self.ready = self.first.get("ready")
 
     def answer(self, timeout):
