@@ -75,6 +75,24 @@ def test_chat_and_moderation_in_firefox(janus):
     assert janus.alive()
 
 
+async def phone_called(trace_dir, browser, janus):
+    """The page's call reached the sipp phone (its INVITE and ACK in bob.log): the INVITE's match,
+    whose group 1 is the RTP port to send the phone's tone to. If not, the failure says what the
+    page saw (it may have failed before calling) and janus's dial lines."""
+    try:
+        offer = await wait_for(os.path.join(trace_dir, "bob.log"), r"INVITE sip:bob.*?m=audio (\d+) RTP/AVP 0", 60)
+        await wait_for(os.path.join(trace_dir, "bob.log"), r"ACK sip:bob", 20)
+        return offer
+    except AssertionError as error:
+        try:  # the page's own waits end within 30 s more, and it prints what it saw
+            out, _ = await asyncio.wait_for(browser.communicate(), 30)
+        except asyncio.TimeoutError:
+            browser.kill()
+            out, _ = await browser.communicate()
+        log = [line for line in open(janus.log_path, errors="replace") if "dial" in line or "INVITE" in line]
+        raise AssertionError("%s; the page: %s; janus: %s" % (error, out.decode(errors="replace")[-3000:], log[-20:]))
+
+
 def test_invite_dialog_calls_a_phone_into_the_room(janus):
     """Ann (moderator) calls a sipp phone in from the Invite dialog: the dialog shows it ringing
     and answered, the phone is in both pages' rosters, and the room (an audio mixer member of
@@ -96,13 +114,7 @@ def test_invite_dialog_calls_a_phone_into_the_room(janus):
             browser = await spawn("node", os.path.join(TOP, "tests", "browser", "room_invite_test.mjs"),
                                   janus.http_url + "room.html", room, "sip:bob@127.0.0.1:5079", "bob",
                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-            try:
-                offer = await wait_for(os.path.join(trace_dir, "bob.log"), r"INVITE sip:bob.*?m=audio (\d+) RTP/AVP 0", 60)
-                await wait_for(os.path.join(trace_dir, "bob.log"), r"ACK sip:bob", 20)
-            except AssertionError as error:  # say what the page saw
-                out, _ = await asyncio.wait_for(browser.communicate(), 60)
-                log = [line for line in open(janus.log_path, errors="replace") if "invite" in line.lower() or "dial" in line]
-                raise AssertionError("%s; the page: %s; janus: %s" % (error, out.decode(errors="replace")[-3000:], log[-20:]))
+            offer = await phone_called(trace_dir, browser, janus)
             await bob.stream(("127.0.0.1", int(offer.group(1))), 2)
             heard = voice.heard()
             out, err = await asyncio.wait_for(browser.communicate(), 90)
@@ -157,17 +169,7 @@ def test_the_page_and_a_phone_it_calls_hear_each_other(janus):
             browser = await spawn("node", os.path.join(TOP, "tests", "browser", "room_phone_audio_test.mjs"),
                                   janus.http_url + "room.html", room, "sip:bob@127.0.0.1:5079", "600",
                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-            try:
-                offer = await wait_for(os.path.join(trace_dir, "bob.log"), r"INVITE sip:bob.*?m=audio (\d+) RTP/AVP 0", 60)
-                await wait_for(os.path.join(trace_dir, "bob.log"), r"ACK sip:bob", 20)
-            except AssertionError as error:  # say what the page saw (it may have failed before calling)
-                try:  # its own waits end within 30 s more, and it prints what it saw
-                    out, _ = await asyncio.wait_for(browser.communicate(), 30)
-                except asyncio.TimeoutError:
-                    browser.kill()
-                    out, _ = await browser.communicate()
-                log = [line for line in open(janus.log_path, errors="replace") if "dial" in line or "INVITE" in line]
-                raise AssertionError("%s; the page: %s; janus: %s" % (error, out.decode(errors="replace")[-3000:], log[-20:]))
+            offer = await phone_called(trace_dir, browser, janus)
             # The phone talks until the page has measured (or 40 s); what it hears is kept.
             streaming = asyncio.ensure_future(bob.stream(("127.0.0.1", int(offer.group(1))), 40))
             out, err = await asyncio.wait_for(browser.communicate(), 90)
