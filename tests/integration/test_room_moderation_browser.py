@@ -15,6 +15,7 @@ import pytest
 
 from conftest import TOP, run
 from harness.processes import spawn
+from harness.push_service import free_port
 from harness.rtp_peer import RtpPeer
 from test_audiomixer import Voice, tone_db
 from test_sip_focus import SCENARIOS, wait_for
@@ -159,15 +160,18 @@ def test_the_page_and_a_phone_it_calls_hear_each_other(janus):
 
     async def body():
         bob = await RtpPeer("pcmu", 600).open()
+        # Its own port: the invite test's phone had 5079, and the focus may still be sending BYEs
+        # of that call there (to a sipp that is gone) when this one starts.
+        port = free_port()
         phone = await spawn(
-            "sipp", "-sf", os.path.join(SCENARIOS, "dial_target.xml"), "-m", "1", "-i", "127.0.0.1", "-p", "5079",
+            "sipp", "-sf", os.path.join(SCENARIOS, "dial_target.xml"), "-m", "1", "-i", "127.0.0.1", "-p", str(port),
             "-nostdin", "-timeout", "90s", "-trace_msg", "-message_file", os.path.join(trace_dir, "bob.log"),
             "-set", "rtpport", str(bob.port), cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE)
         browser = None
         try:
             browser = await spawn("node", os.path.join(TOP, "tests", "browser", "room_phone_audio_test.mjs"),
-                                  janus.http_url + "room.html", room, "sip:bob@127.0.0.1:5079", "600",
+                                  janus.http_url + "room.html", room, "sip:bob@127.0.0.1:%d" % port, "600",
                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
             offer = await phone_called(trace_dir, browser, janus)
             # The phone talks until the page has measured (or 40 s); what it hears is kept.
