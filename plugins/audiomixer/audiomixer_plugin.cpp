@@ -158,17 +158,20 @@ void AudioMixerPlugin::admit(Session& session, Room& room, const std::string& ke
     room.mixer->cue(true);
     room.sessions[participant->id] = session.weak_from_this();
     session.room = key;
-    publishMember(room, *participant);
+    announceJoined(room, key, *participant, session.handle(), plainEndpoint != nullptr);
+}
+
+void AudioMixerPlugin::announceJoined(Room& room, const std::string& key, const MixParticipant& participant,
+                                      janus::Handle* handle, bool plainRtp) {
+    publishMember(room, participant);
     refreshClock();
     Json announce = roomEvent(key);
     announce.set("audiobridge", "joined");
     Json list = Json::array();
-    list.append(participantJson(*participant));
+    list.append(participantJson(participant));
     announce.set("participants", list);
-    broadcast(room, announce, participant->id);
-    events().notify(session.handle(), [&] {
-        return AudioMixerEvents::participant("joined", roomValue(key), *participant, plainEndpoint != nullptr);
-    });
+    broadcast(room, announce, participant.id);  // the joiner has its own answer
+    events().notify(handle, [&] { return AudioMixerEvents::participant("joined", roomValue(key), participant, plainRtp); });
 }
 
 Reply AudioMixerPlugin::join(Session& session, RequestReader& reader, const Request& request) {

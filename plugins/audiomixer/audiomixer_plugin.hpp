@@ -97,6 +97,11 @@ private:
     Json admitFromHub(const Json& request);
     // Puts the participant in the hub's roster of the room with its current name and state.
     void publishMember(Room& room, const MixParticipant& participant);
+    // A participant is in the room now: the hub's roster, the mixing clock, the room's "joined"
+    // event (not to the joiner, who has its answer) and the event handlers. handle: the
+    // joiner's, null for another plugin's RTP leg.
+    void announceJoined(Room& room, const std::string& key, const MixParticipant& participant, janus::Handle* handle,
+                        bool plainRtp);
     void checkSecret(const Room& room, RequestReader& reader, const char* action);
     Reply adminList(RequestReader&, const Request&);
 

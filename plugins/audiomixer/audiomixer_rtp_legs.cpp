@@ -51,15 +51,7 @@ Json AudioMixerPlugin::attachRtpLeg(const Json& request) {
         plainLegs_.store(std::move(legs));
         room.mixer->add(participant);
         room.mixer->cue(true);
-        publishMember(room, *participant);
-        refreshClock();
-        Json announce = roomEvent(key);
-        announce.set("audiobridge", "joined");
-        Json list = Json::array();
-        list.append(participantJson(*participant));
-        announce.set("participants", list);
-        broadcast(room, announce);
-        events().notify(nullptr, [&] { return AudioMixerEvents::participant("joined", roomValue(key), *participant, true); });
+        announceJoined(room, key, *participant, nullptr, true);
         Json reply = Json::object();
         reply.set("room", roomValue(key)).set("id", static_cast<json_int_t>(id)).set("rtp", rtpInfo);
         return Reply{reply, {}};
