@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "plugins/audiomixer/mix_room.hpp"
+#include "mix_tick_timing.hpp"
 #include "sylkcore/audio/rtp_packet.hpp"
 
 using namespace sylk;
@@ -64,12 +65,6 @@ struct Source {
     }
 };
 
-int64_t threadCpuNs() {
-    timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
 // Mean CPU microseconds per tick over `ticks` ticks (after 50 warm-up ticks) of a fresh room.
 double measure(int listeners, int talkers, int legs, int ticks) {
     static const auto tones = std::vector<std::vector<std::vector<uint8_t>>>{tonePackets(440), tonePackets(660),
@@ -89,23 +84,7 @@ double measure(int listeners, int talkers, int legs, int ticks) {
         room.addLeg(leg);
         sources.push_back(Source{leg, &tones[2 + static_cast<size_t>(i) % 2]});
     }
-    int64_t now = 1'000'000;
-    int64_t spent = 0;
-    for (int tick = 0; tick < ticks + 50; ++tick, now += 20'000) {
-        for (auto& source : sources)
-            source.push(now);
-        int64_t before = threadCpuNs();
-        room.tick();
-        if (tick >= 50)
-            spent += threadCpuNs() - before;
-    }
-    return static_cast<double>(spent) / ticks / 1000.0;
-}
-
-double median(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    size_t n = values.size();
-    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+    return mix_bench::microsecondsPerTick(room, sources, ticks);
 }
 
 }  // namespace
@@ -135,13 +114,13 @@ int main(int argc, char** argv) {
     }
     std::printf("{\"bench\":\"mix_leg\",\"listeners\":%d,\"talkers\":%d,\"rounds\":%d,\"ticks\":%d,\"variants\":[",
                 listeners, talkers, rounds, ticks);
-    const double base = median(results[0]);
+    const double base = mix_bench::median(results[0]);
     for (size_t legs = 0; legs < 3; ++legs) {
         auto& r = results[legs];
         std::printf("%s{\"name\":\"%s\",\"legs\":%zu,\"us_per_tick_median\":%.1f,\"min\":%.1f,\"max\":%.1f,"
                     "\"ratio_to_no_leg\":%.3f,\"runs\":[",
-                    legs ? "," : "", names[legs], legs, median(r), *std::min_element(r.begin(), r.end()),
-                    *std::max_element(r.begin(), r.end()), median(r) / base);
+                    legs ? "," : "", names[legs], legs, mix_bench::median(r), *std::min_element(r.begin(), r.end()),
+                    *std::max_element(r.begin(), r.end()), mix_bench::median(r) / base);
         for (size_t i = 0; i < r.size(); ++i)
             std::printf("%s%.1f", i ? "," : "", r[i]);
         std::printf("]}");

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "plugins/audiomixer/mix_room.hpp"
+#include "mix_tick_timing.hpp"
 #include "sylkcore/audio/rtp_packet.hpp"
 
 using namespace sylk;
@@ -72,12 +73,6 @@ struct Source {
     }
 };
 
-int64_t threadCpuNs() {
-    timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
 // Mean CPU microseconds per tick over `ticks` ticks (after 50 warm-up ticks) of a fresh room.
 enum class Variant { NoBridge, Bridged, WebInMixer };
 
@@ -112,23 +107,7 @@ double measure(int phones, int web, Variant variant, int ticks) {
         }
         room.setWebBridge(bridge);
     }
-    int64_t now = 1'000'000;
-    int64_t spent = 0;
-    for (int tick = 0; tick < ticks + 50; ++tick, now += 20'000) {
-        for (auto& source : sources)
-            source.push(now);
-        int64_t before = threadCpuNs();
-        room.tick();
-        if (tick >= 50)
-            spent += threadCpuNs() - before;
-    }
-    return static_cast<double>(spent) / ticks / 1000.0;
-}
-
-double median(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    size_t n = values.size();
-    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+    return mix_bench::microsecondsPerTick(room, sources, ticks);
 }
 
 }  // namespace
@@ -156,7 +135,7 @@ int main(int argc, char** argv) {
             results[static_cast<size_t>(v)].push_back(measure(phones, web, variants[v], ticks));
         }
     }
-    const double base = median(results[0]), bridged = median(results[1]);
+    const double base = mix_bench::median(results[0]), bridged = mix_bench::median(results[1]);
     // Per bridged packet: the bridge's extra time over the packets it handles each tick (one in
     // per web feed, one web mix out).
     const double perPacket = (bridged - base) / (web + 1);
@@ -166,8 +145,8 @@ int main(int argc, char** argv) {
     for (size_t v = 0; v < 3; ++v) {
         const auto& r = results[v];
         std::printf("%s{\"name\":\"%s\",\"us_per_tick_median\":%.1f,\"min\":%.1f,\"max\":%.1f,\"ratio_to_no_bridge\":%.3f,\"runs\":[",
-                    v ? "," : "", names[v], median(r), *std::min_element(r.begin(), r.end()),
-                    *std::max_element(r.begin(), r.end()), median(r) / base);
+                    v ? "," : "", names[v], mix_bench::median(r), *std::min_element(r.begin(), r.end()),
+                    *std::max_element(r.begin(), r.end()), mix_bench::median(r) / base);
         for (size_t i = 0; i < r.size(); ++i)
             std::printf("%s%.1f", i ? "," : "", r[i]);
         std::printf("]}");
