@@ -1,5 +1,6 @@
 // Launches Debian's Firefox ESR through puppeteer-core (WebDriver BiDi) with fake media.
 import puppeteer from "puppeteer-core";
+import { NodeWebSocketTransport } from "puppeteer-core/internal/node/NodeWebSocketTransport.js";
 
 // Every pref here was needed for WebRTC inside the test namespace: fake devices, and the two
 // permission prefs, without which Firefox gathers ICE candidates on the default route only.
@@ -19,15 +20,28 @@ export const FIREFOX_PREFS = {
 export async function launchFirefox({ shared = false } = {}) {
   const endpoint = process.env.SYLK_SHARED_FIREFOX;
   if (shared && endpoint) {
-    let connected;
-    try {
-      connected = await puppeteer.connect({ browserWSEndpoint: endpoint, protocol: "webDriverBiDi" });
-      const context = await connected.createBrowserContext();
-      const browser = { newPage: () => context.newPage(), version: () => connected.version() };
-      return { browser, close: async () => { await context.close().catch(() => {}); await connected.disconnect(); } };
-    } catch (error) {
-      await connected?.disconnect().catch(() => {});
-      console.error(`shared Firefox at ${endpoint} not reached (${error.message}): launching one`);
+    // The previous script's session may still be ending ("Maximum number of active sessions"):
+    // tried again for a while before a Firefox of our own (5-10 s of CPU) is started.
+    const deadline = Date.now() + 15000;
+    for (let attempt = 1; ; ++attempt) {
+      // Our own transport: a connect that fails in session.new leaves it open, and an open
+      // WebSocket would keep node running after the script has printed its result.
+      let transport;
+      try {
+        transport = await NodeWebSocketTransport.create(endpoint);
+        const connected = await puppeteer.connect({ transport, protocol: "webDriverBiDi" });
+        const context = await connected.createBrowserContext();
+        const browser = { newPage: () => context.newPage(), version: () => connected.version() };
+        return { browser, close: async () => { await context.close().catch(() => {}); await connected.disconnect(); } };
+      } catch (error) {
+        transport?.close();
+        const busy = /Maximum number of active sessions/.test(error.message);
+        if (!busy || Date.now() > deadline) {
+          console.error(`shared Firefox at ${endpoint} not reached after ${attempt} attempts (${error.message}): launching one`);
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
     }
   }
   const browser = await puppeteer.launch({
