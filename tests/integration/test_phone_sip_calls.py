@@ -78,10 +78,16 @@ def test_two_tabs_list_the_accounts_calls_live_and_after_a_reload(janus):
             first = await json_line(browser.stdout)
             assert "contact_user" in first, json.dumps(first, indent=1)
             contact_user = first["contact_user"]
-            # answered by the person, who hangs up (the BYE comes to the phone)
-            await sipp("call_web_user_hungup.xml", trace_dir, ("user", contact_user), ("rtpport", 9))
-            await sipp("call_web_user_declined.xml", trace_dir, ("user", contact_user))  # the person declines
-            await sipp("call_web_user_cancelled.xml", trace_dir, ("user", contact_user))
+            try:
+                # answered by the person, who hangs up (the BYE comes to the phone)
+                await sipp("call_web_user_hungup.xml", trace_dir, ("user", contact_user), ("rtpport", 9))
+                await sipp("call_web_user_declined.xml", trace_dir, ("user", contact_user))  # the person declines
+                await sipp("call_web_user_cancelled.xml", trace_dir, ("user", contact_user))
+            except AssertionError as failed:
+                # A page that gave up (its script ended) hangs its ringing call up (480): what it saw says why.
+                output, errors = await asyncio.wait_for(browser.communicate(), 30)
+                raise AssertionError("%s\nthe pages: %s\n%s" % (failed, output.decode(errors="replace")[-3000:],
+                                                                 errors.decode(errors="replace")[-2000:])) from None
             output, errors = await asyncio.wait_for(browser.communicate(), 60)
             lines = [line for line in output.decode().splitlines() if line.startswith("{")]
             assert lines, errors.decode(errors="replace")[-2000:]
