@@ -104,18 +104,29 @@ def private_network():
         pytest.exit("the package tests install a package: run them as root", 2)
 
 
-def build_package(work):
-    """Builds the .deb from a copy of the tree in the folder work: dpkg-buildpackage configures in
-    place, which would break the out-of-tree build/ folders of the source tree. Returns the deb,
-    the changes and the folder; raises AssertionError with the log's end when it fails."""
+def build_package(work, dist_tarball=None):
+    """Builds the .deb in the folder work, from the release tarball (`make dist`) when there is
+    one, as Debian builds a package: a file the tarball misses fails the build here (this took
+    the place of make distcheck in ./sylk test, docs/decisions.md). Without one, from a copy of
+    the tree: dpkg-buildpackage configures in place, which would break the out-of-tree build/
+    folders of the source tree. Returns the deb, the changes and the folder; raises
+    AssertionError with the log's end when it fails."""
     source = os.path.join(work, PACKAGE)
-    tree = os.path.join(work, "tree.tar")
-    with tarfile.open(tree, "w") as archive:
-        for name in source_files():
-            archive.add(os.path.join(TOP, name), arcname=name, recursive=False)
-    with tarfile.open(tree) as archive:
-        archive.extractall(source)
-    os.unlink(tree)
+    if dist_tarball:
+        unpacked = os.path.join(work, "dist")
+        with tarfile.open(dist_tarball) as archive:
+            archive.extractall(unpacked)
+        (top,) = os.listdir(unpacked)  # sylk-janus-VERSION
+        os.rename(os.path.join(unpacked, top), source)
+        os.rmdir(unpacked)
+    else:
+        tree = os.path.join(work, "tree.tar")
+        with tarfile.open(tree, "w") as archive:
+            for name in source_files():
+                archive.add(os.path.join(TOP, name), arcname=name, recursive=False)
+        with tarfile.open(tree) as archive:
+            archive.extractall(source)
+        os.unlink(tree)
     env = dict(os.environ, DEB_BUILD_OPTIONS="nocheck parallel=%d" % min(os.cpu_count() or 1, 2))
     log = os.path.join(work, "dpkg-buildpackage.log")
     with open(log, "w") as out:
@@ -387,12 +398,13 @@ def test_purge_removes_the_package(installed, janus):
 if __name__ == "__main__":
     # `test_package.py build FOLDER`: the package alone, for ./sylk test to build it at nice 19
     # beside other suites; the tests then take it from SYLK_PACKAGE_PREBUILT=FOLDER.
-    if len(sys.argv) != 3 or sys.argv[1] != "build":
-        sys.exit("usage: test_package.py build FOLDER")
+    # With a third argument, from that release tarball (./sylk test makes it with make dist).
+    if len(sys.argv) not in (3, 4) or sys.argv[1] != "build":
+        sys.exit("usage: test_package.py build FOLDER [DIST-TARBALL]")
     target = os.path.abspath(sys.argv[2])
     shutil.rmtree(target, ignore_errors=True)
     os.makedirs(target)
-    result = build_package(target)
+    result = build_package(target, os.path.abspath(sys.argv[3]) if len(sys.argv) == 4 else None)
     with open(os.path.join(target, "built.json"), "w") as f:
         json.dump(result, f)
     print("built", result["deb"])
