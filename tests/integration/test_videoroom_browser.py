@@ -115,9 +115,17 @@ def test_simulcast_subscribers_get_the_layer_they_ask_for(janus):
             print("simulcast: subscribers on their layers after %.1f s: %s, frames %s, keyframe requests %s" % (
                 loop.time() - deadline + 40, [c.size for c in collectors if c.track.kind == "video"],
                 [c.frames for c in collectors if c.track.kind == "video"], [w.requests for w in watchdogs]))  # pytest -s
+            # The bytes each got over at least 4 s; longer (up to 30 s) while the high layer has
+            # not sent 10 kB: a Chromium short of CPU (three shards and the ASan build beside it
+            # in CI) can all but stop encoding for a few seconds.
             before = {layer: video_bytes(await h.info(admin)) for layer, h in handles.items()}
-            await asyncio.sleep(4)
-            after = {layer: video_bytes(await h.info(admin)) for layer, h in handles.items()}
+            started = loop.time()
+            while True:
+                await asyncio.sleep(1)
+                after = {layer: video_bytes(await h.info(admin)) for layer, h in handles.items()}
+                enough = after[2] - before[2] > 10_000 and after[0] - before[0] > 2_000
+                if loop.time() - started >= 30 or (loop.time() - started >= 4 and enough):
+                    break
             videos = [collector for collector in collectors if collector.track.kind == "video"]  # in join order
             sizes = {layer: collector.size for layer, collector in zip((0, 2), videos)}
             return streams, {layer: after[layer] - before[layer] for layer in handles}, sizes
@@ -137,7 +145,7 @@ def test_simulcast_subscribers_get_the_layer_they_ask_for(janus):
     streams, received, sizes = run(body(), timeout=150)
     video = next(s for s in streams if s["type"] == "video")
     assert video.get("simulcast") is True, streams
-    assert received[2] > 10_000, received            # the high layer flows (bytes in 4 s; less when
+    assert received[2] > 10_000, received            # the high layer flows (bytes in 4-30 s; less when
     assert received[0] > 2_000, received             # Chromium is short of CPU), so does the low one
     assert received[0] < received[2], received       # with fewer bytes
     # and a quarter of the width: Chromium lowers every layer's resolution and bitrate when the
