@@ -10,6 +10,7 @@ import pytest
 
 from conftest import BUILD
 from harness.cluster_nodes import ClusterNodes
+from harness.processes import script_result
 
 LEASE_MS = 2000
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -38,9 +39,7 @@ def test_a_page_whose_rooms_node_dies_rejoins_on_a_live_node(cluster):
         if script.poll() is None:
             script.kill()
             script.wait()
-    lines = [line for line in out.splitlines() if line.startswith("{")]
-    assert lines, "browser script printed nothing:\n%s\n%s" % (out, err)
-    result = json.loads(lines[-1])
+    result = script_result(out, err)
     assert "error" not in result, json.dumps(result, indent=1)
     after = result["after"]
     # Back through node1, which owns the room now; as Bob, a new participant of the room there.

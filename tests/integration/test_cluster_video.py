@@ -21,6 +21,7 @@ from harness.cluster_nodes import ClusterNodes
 from harness.janus_api import Admin
 from harness.peers import dominant_frequency
 from harness.video_peers import VIDEOROOM, Publisher, Watcher, rgb_close
+from harness.processes import script_result
 
 ROOM = "span.video@example.com"
 RED = (200, 0, 0)
@@ -160,9 +161,7 @@ def test_pages_on_two_nodes_stay_and_see_each_other_with_span_rooms(cluster):
     completed = subprocess.run(["node", os.path.join(top, "tests", "browser", "cluster_span_test.mjs"),
                                 cluster.nodes[0].http_url + "room.html", cluster.nodes[1].http_url + "room.html",
                                 "crew.span"], capture_output=True, text=True, timeout=120)
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
-    assert lines, "browser script printed nothing:\n%s\n%s" % (completed.stdout, completed.stderr)
-    result = json.loads(lines[-1])
+    result = script_result(completed.stdout, completed.stderr)
     assert "error" not in result, json.dumps(result, indent=1)
     assert result["servers"] == {"Ann": cluster.nodes[0].ws_url, "Bob": cluster.nodes[1].ws_url}, result
     assert result["annSees"] == ["Bob"] and result["bobSees"] == ["Ann"], result

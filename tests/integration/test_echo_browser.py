@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from conftest import TOP, run
-from harness.processes import spawn
+from harness.processes import script_result, spawn
 
 BROWSER = os.path.join(TOP, "tests", "browser")
 
@@ -21,9 +21,7 @@ def test_web_app_echo_page_in_chromium(janus, tmp_path):
     completed = subprocess.run(
         ["node", os.path.join(BROWSER, "echo_test.mjs"), janus.http_url + "echo.html"],
         capture_output=True, text=True, timeout=120, env=dict(os.environ, SCREENSHOT=screenshot))
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
-    assert lines, "browser script printed nothing:\n%s\n%s" % (completed.stdout, completed.stderr)
-    result = json.loads(lines[-1])
+    result = script_result(completed.stdout, completed.stderr)
     assert "error" not in result, json.dumps(result, indent=1)
     assert result["status"].startswith("echo running"), result["status"]
     assert result["replies"] == ["ping from chromium"]
@@ -106,9 +104,7 @@ def test_stock_echotest_page_works_with_the_plugin_name_changed(janus, tmp_path)
             await server.wait()
 
     out, err = run(body(), timeout=150)
-    lines = [line for line in out.splitlines() if line.startswith("{")]
-    assert lines, "browser script printed nothing:\n%s\n%s" % (out, err)
-    result = json.loads(lines[-1])
+    result = script_result(out, err)
     assert "error" not in result, json.dumps(result, indent=1)[-6000:]
     first, second = result["first"], result["second"]
     assert first["framesDecoded"] > 0 and second["framesDecoded"] > first["framesDecoded"] + 20, (first, second)

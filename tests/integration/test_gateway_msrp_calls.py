@@ -13,7 +13,7 @@ import tempfile
 from conftest import run
 from harness.janus_api import Admin
 from harness.msrp_peer import MsrpEndpoint, cpim, is_composing, parse_cpim, parse_path
-from harness.processes import spawn
+from harness.processes import script_result, spawn
 from test_gateway_msrp_chat import IMDN_NS, direct_sessions, imdn_xml, json_line
 from test_sip_msrp_chat import answered, attribute, finish, messages, sipp, trace
 
@@ -115,13 +115,12 @@ def run_scenario(janus, scenario, expect_audio):
             status, head, _ = final_of(trace_dir, 3)
             dropped = final_of(trace_dir, 4) if expect_audio else None
             output, errors = await asyncio.wait_for(browser.communicate(), 60)
-            lines = [line for line in output.decode().splitlines() if line.startswith("{")]
-            assert lines, errors.decode(errors="replace")[-2000:]
+            printed = script_result(output, errors)
             loop = asyncio.get_running_loop()
             deadline = loop.time() + 5
             while loop.time() < deadline and await direct_sessions(admin):
                 await asyncio.sleep(0.1)
-            return json.loads(lines[-1]), status, head, dropped, await direct_sessions(admin)
+            return printed, status, head, dropped, await direct_sessions(admin)
         except (AssertionError, asyncio.TimeoutError) as failure:
             if browser.returncode is None:
                 browser.terminate()

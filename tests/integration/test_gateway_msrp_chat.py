@@ -15,7 +15,7 @@ import tempfile
 from conftest import run
 from harness.janus_api import Admin
 from harness.msrp_peer import MsrpEndpoint, cpim, is_composing, parse_cpim, parse_path
-from harness.processes import spawn
+from harness.processes import script_result, spawn
 from test_sip_focus import wait_for
 from test_sip_msrp_chat import SCENARIOS, answered, attribute, finish, sipp
 
@@ -118,13 +118,12 @@ def test_a_sip_chat_client_chats_with_a_web_phone_user(janus):
 
             await finish(call, trace_dir)  # sipp's BYE after -d
             output, errors = await asyncio.wait_for(browser.communicate(), 60)
-            lines = [line for line in output.decode().splitlines() if line.startswith("{")]
-            assert lines, errors.decode(errors="replace")[-2000:]
+            printed = script_result(output, errors)
             loop = asyncio.get_running_loop()
             deadline = loop.time() + 5
             while loop.time() < deadline and await direct_sessions(admin):
                 await asyncio.sleep(0.1)
-            return json.loads(lines[-1]), message_id, await direct_sessions(admin)
+            return printed, message_id, await direct_sessions(admin)
         except (AssertionError, asyncio.TimeoutError) as failure:
             # What the page saw, for the report: the script prints its state when it is stopped.
             if browser.returncode is None:
@@ -179,11 +178,10 @@ def test_a_declined_chat_call_opens_no_msrp_session(janus):
                               ("msrpsession", "declined1"), ("setup", "active"))
             await finish(call, trace_dir)   # 180, then 486 (sipp checks both)
             output, errors = await asyncio.wait_for(browser.communicate(), 60)
-            lines = [line for line in output.decode().splitlines() if line.startswith("{")]
-            assert lines, errors.decode(errors="replace")[-2000:]
+            printed = script_result(output, errors)
             opened = [event for event in (await admin.message_plugin("janus.plugin.sylk.msrp", {"request": "status"}))
                       ["status"].get("direct", [])]
-            return json.loads(lines[-1]), opened
+            return printed, opened
         finally:
             if browser.returncode is None:
                 browser.kill()
@@ -232,9 +230,8 @@ def test_a_web_user_calls_a_sip_chat_client(janus):
             assert "sip:webuser@sylk.test" in answer.header("From"), answer.headers
             output, errors = await asyncio.wait_for(browser.communicate(), 60)
             _, callee_errors = await asyncio.wait_for(callee.communicate(), 30)   # it took our BYE
-            lines = [line for line in output.decode().splitlines() if line.startswith("{")]
-            assert lines, errors.decode(errors="replace")[-2000:]
-            return json.loads(lines[-1]), callee.returncode, callee_errors
+            printed = script_result(output, errors)
+            return printed, callee.returncode, callee_errors
         finally:
             for process in (browser, callee):
                 if process.returncode is None:

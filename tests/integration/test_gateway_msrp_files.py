@@ -8,7 +8,6 @@ deletes the file and the token. A declined offer gets 603 and opens no MSRP sess
 import asyncio
 import hashlib
 import http.client
-import json
 import os
 import re
 import tempfile
@@ -16,7 +15,7 @@ import tempfile
 from conftest import run
 from harness.janus_api import Admin, Session
 from harness.msrp_peer import MsrpEndpoint, parse_path
-from harness.processes import spawn
+from harness.processes import script_result, spawn
 from test_gateway_msrp_chat import json_line
 from test_sip_focus import wait_for
 from test_sip_msrp_chat import attribute, finish, messages, sipp, trace
@@ -179,10 +178,9 @@ def test_a_declined_file_offer_gets_603(janus):
             offer = shown["offer"]
             await finish(call, trace_dir)
             output, errors = await asyncio.wait_for(browser.communicate(), 60)
-            lines = [line for line in output.decode().splitlines() if line.startswith("{")]
-            assert lines, errors.decode(errors="replace")[-2000:]
+            printed = script_result(output, errors)
             status = (await admin.message_plugin("janus.plugin.sylk.msrp", {"request": "status"}))["status"]
-            return offer, json.loads(lines[-1]), status
+            return offer, printed, status
         except (AssertionError, asyncio.TimeoutError) as failure:
             if browser.returncode is None:
                 browser.terminate()
@@ -232,9 +230,8 @@ def test_a_web_user_sends_a_sip_client_a_file(janus):
             message = await receiver.wait_message(lambda m: len(m.body) > 0, timeout=120)
             output, errors = await asyncio.wait_for(browser.communicate(), 120)
             _, callee_errors = await asyncio.wait_for(callee.communicate(), 60)   # it took our BYE
-            lines = [line for line in output.decode().splitlines() if line.startswith("{")]
-            assert lines, errors.decode(errors="replace")[-2000:]
-            return sent, offer, message, json.loads(lines[-1]), callee.returncode, callee_errors
+            printed = script_result(output, errors)
+            return sent, offer, message, printed, callee.returncode, callee_errors
         except (AssertionError, asyncio.TimeoutError) as failure:
             if browser.returncode is None:
                 browser.terminate()

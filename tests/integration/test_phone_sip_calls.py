@@ -23,7 +23,7 @@ import tempfile
 import pytest
 
 from conftest import run
-from harness.processes import spawn
+from harness.processes import script_result, spawn
 from harness.push_service import free_port
 from test_gateway_msrp_chat import json_line
 
@@ -89,16 +89,15 @@ def test_two_tabs_list_the_accounts_calls_live_and_after_a_reload(janus):
                 raise AssertionError("%s\nthe pages: %s\n%s" % (failed, output.decode(errors="replace")[-3000:],
                                                                  errors.decode(errors="replace")[-2000:])) from None
             output, errors = await asyncio.wait_for(browser.communicate(), 60)
-            lines = [line for line in output.decode().splitlines() if line.startswith("{")]
-            assert lines, errors.decode(errors="replace")[-2000:]
-            for _, phone in phones if "error" not in lines[-1] else []:  # each had its call, as its scenario says
+            printed = script_result(output, errors)
+            for _, phone in phones if "error" not in printed else []:  # each had its call, as its scenario says
                 _, phone_errors = await asyncio.wait_for(phone.communicate(), 10)
                 assert phone.returncode == 0, phone_errors.decode(errors="replace")[-2000:]
         finally:
             for process in [browser] + [phone for _, phone in phones]:
                 if process.returncode is None:
                     process.kill()
-        return json.loads(lines[-1])
+        return printed
 
     result = run(body(), timeout=120)
     assert "error" not in result, json.dumps(result, indent=1)
@@ -151,9 +150,7 @@ def test_keypad_tones_reach_the_phone_that_called_as_telephone_events(janus):
                 phone.cancel()
             if browser.returncode is None:
                 browser.kill()
-        lines = [line for line in output.decode().splitlines() if line.startswith("{")]
-        assert lines, errors.decode(errors="replace")[-2000:]
-        return json.loads(lines[-1])
+        return script_result(output, errors)
 
     result = run(body(), timeout=90)
     assert "error" not in result, json.dumps(result, indent=1)

@@ -9,7 +9,7 @@ import os
 import tempfile
 
 from conftest import run
-from harness.processes import spawn
+from harness.processes import script_result, spawn
 from test_gateway_msrp_chat import json_line
 
 ACCOUNT = "sip:tabs@sylk.test"
@@ -36,9 +36,7 @@ def test_three_tabs_show_the_same_messages_reads_and_removals(janus):
         finally:
             if browser.returncode is None:
                 browser.kill()
-        lines = [line for line in output.decode().splitlines() if line.startswith("{")]
-        assert lines, errors.decode(errors="replace")[-2000:]
-        return json.loads(lines[-1])
+        return script_result(output, errors)
 
     result = run(body(), timeout=90)
     assert "error" not in result, json.dumps(result, indent=1)

@@ -17,6 +17,7 @@ import pytest
 from conftest import BUILD, TOP
 from harness.janus_process import JanusProcess, sanitizer_env
 from harness.netns_peer import NetnsPeer
+from harness.processes import script_result
 
 SERVER = "10.78.0.1"          # our end of the link to the browser's namespace
 BROWSER = "10.78.0.2"
@@ -81,9 +82,7 @@ def run_in(peer, pki, url, room):
     completed = subprocess.run(peer.command("node", os.path.join(TOP, "tests", "browser", "public_room_test.mjs"), url, room),
                                capture_output=True, text=True, timeout=180,
                                env=dict(os.environ, BROWSER_HOME=pki["home"]))
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
-    assert lines, "browser script printed nothing:\n%s\n%s" % (completed.stdout, completed.stderr)
-    return json.loads(lines[-1])
+    return script_result(completed.stdout, completed.stderr)
 
 
 def assert_video_both_ways(result, host):

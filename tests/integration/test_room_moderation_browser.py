@@ -14,7 +14,7 @@ import numpy
 import pytest
 
 from conftest import TOP, run
-from harness.processes import spawn
+from harness.processes import script_result, spawn
 from harness.push_service import free_port
 from harness.rtp_peer import RtpPeer
 from test_audiomixer import Voice, tone_db
@@ -119,9 +119,8 @@ def test_invite_dialog_calls_a_phone_into_the_room(janus):
             await bob.stream(("127.0.0.1", int(offer.group(1))), 2)
             heard = voice.heard()
             out, err = await asyncio.wait_for(browser.communicate(), 90)
-            lines = [line for line in out.decode().splitlines() if line.startswith("{")]
-            assert lines, err.decode(errors="replace")[-2000:]
-            return json.loads(lines[-1]), heard
+            printed = script_result(out, err)
+            return printed, heard
         finally:
             if browser and browser.returncode is None:
                 browser.kill()
@@ -179,9 +178,8 @@ def test_the_page_and_a_phone_it_calls_hear_each_other(janus):
             out, err = await asyncio.wait_for(browser.communicate(), 90)
             streaming.cancel()
             heard = bob.heard(6.0)
-            lines = [line for line in out.decode().splitlines() if line.startswith("{")]
-            assert lines, err.decode(errors="replace")[-2000:]
-            return json.loads(lines[-1]), heard
+            printed = script_result(out, err)
+            return printed, heard
         finally:
             if browser and browser.returncode is None:
                 browser.kill()

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import TOP, run
 from harness.janus_api import Session
+from harness.processes import script_result
 
 # Chromium and Firefox started once for the session (conftest.py), not by each script
 pytestmark = pytest.mark.usefixtures("shared_browsers")
@@ -26,9 +27,7 @@ FIREFOX_ROOM = "firefox room 1"
 def run_browser_script(script, *args):
     completed = subprocess.run(["node", os.path.join(TOP, "tests", "browser", script), *args],
                                capture_output=True, text=True, timeout=180)
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
-    assert lines, "browser script printed nothing:\n%s\n%s" % (completed.stdout, completed.stderr)
-    return json.loads(lines[-1])
+    return script_result(completed.stdout, completed.stderr)
 
 
 def get(janus, path):

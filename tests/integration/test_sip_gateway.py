@@ -16,7 +16,7 @@ from aiortc import RTCSessionDescription
 from conftest import run
 from harness.janus_api import JanusError, Session
 from harness.peers import Collector, ToneTrack, accept, make_peer, offer
-from harness.processes import spawn
+from harness.processes import script_result, spawn
 from harness.rtp_peer import RtpPeer
 from test_audiomixer import tone_db
 from test_sip_focus import wait_for
@@ -518,9 +518,8 @@ def test_the_web_phone_page_calls_a_phone(janus):
             output, errors = await asyncio.wait_for(browser.communicate(), 90)
             await streaming
             await asyncio.wait_for(callee.communicate(), 20)
-            lines = [line for line in output.decode().splitlines() if line.startswith("{")]
-            assert lines, errors.decode(errors="replace")[-2000:]
-            return json.loads(lines[-1]), phone.packets_in, phone.heard(), callee.returncode
+            printed = script_result(output, errors)
+            return printed, phone.packets_in, phone.heard(), callee.returncode
         finally:
             phone.close()
 

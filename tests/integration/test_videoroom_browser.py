@@ -7,6 +7,7 @@ import subprocess
 import pytest
 
 from conftest import TOP
+from harness.processes import script_result
 
 # Chromium and Firefox started once for the session (conftest.py), not by each script
 pytestmark = pytest.mark.usefixtures("shared_browsers")
@@ -15,9 +16,7 @@ pytestmark = pytest.mark.usefixtures("shared_browsers")
 def run_browser_script(script, *args, env=None):
     completed = subprocess.run(["node", os.path.join(TOP, "tests", "browser", script), *args],
                                capture_output=True, text=True, timeout=180, env=dict(os.environ, **(env or {})))
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
-    assert lines, "browser script printed nothing:\n%s\n%s" % (completed.stdout, completed.stderr)
-    return json.loads(lines[-1])
+    return script_result(completed.stdout, completed.stderr)
 
 
 def test_three_participants_video_chat_and_history(janus, tmp_path):

@@ -1,6 +1,7 @@
 """Peer processes a test starts (sipp, baresip, socat, browsers): spawned through here so that
 the conftest fixture can end, by PID, whatever a failing test left running."""
 import asyncio
+import json
 import os
 import signal
 
@@ -23,3 +24,13 @@ def end_leftovers():
             os.waitpid(pid, 0)
         except (ProcessLookupError, ChildProcessError):
             pass  # ended and reaped already
+
+
+def script_result(output, errors=""):
+    """The last line of a browser script's output that is a JSON object (scripts print their
+    result last), from bytes or text; fails with the ends of its output and errors if there is none."""
+    def text(value):
+        return value.decode(errors="replace") if isinstance(value, bytes) else (value or "")
+    lines = [line for line in text(output).splitlines() if line.startswith("{")]
+    assert lines, "the script printed no result:\n%s\n%s" % (text(output)[-2000:], text(errors)[-2000:])
+    return json.loads(lines[-1])
