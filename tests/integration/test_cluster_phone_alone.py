@@ -14,7 +14,7 @@ import pytest
 from conftest import run
 from harness.janus_api import Admin, Session
 from test_cluster_phone_callback import (CALL_BACK_PORT, CALLED_BACK, IN_ROOM, LEASE_MS, SIP_PORTS, Nodes,
-                                         invite_from_room, read, sipp, stop_sipps)
+                                         invite_from_room, phone_answered, read, sipp, stop_sipps)
 
 ROOM = "phones.alone"
 
@@ -61,10 +61,7 @@ def test_the_phones_of_a_room_only_the_dead_node_had_are_called_back(cluster):
         "-set", "rtpport", "40012", "-set", "cbport", str(CALL_BACK_PORT)])
 
     async def body():
-        deadline = time.monotonic() + 15
-        while "SIP/2.0 200 OK" not in read(phone_trace):  # the phone is in the room on node0
-            assert time.monotonic() < deadline and phone.poll() is None, read(phone_trace)[-2000:]
-            await asyncio.sleep(0.05)
+        await phone_answered(phone, phone_trace, node0)  # the phone is in the room on node0
         # node0 owns the room and has written its phone down (within a lease tick).
         deadline = time.monotonic() + 3 * LEASE_MS / 1000 + 5
         while True:

@@ -169,6 +169,17 @@ def stop_sipps(*processes):
             process.wait()
 
 
+async def phone_answered(phone, trace_path, node):
+    """Until the phone's sipp has its 200 OK from node. 25 s: once, under ASan beside two other
+    shards and a package build, a node answered nothing within 15 s (not explained: the node's
+    log comes with the phone's trace)."""
+    deadline = time.monotonic() + 25
+    while "SIP/2.0 200 OK" not in read(trace_path):
+        assert time.monotonic() < deadline and phone.poll() is None, "%s\nthe node:\n%s" % (
+            read(trace_path)[-2000:], node.log_tail(60))
+        await asyncio.sleep(0.05)
+
+
 def invite_from_room(called_back, trace_path, room, node_port):
     """The INVITE the call-back phone took, once its sipp is known to have answered it, From the
     room on the node at node_port."""
@@ -196,14 +207,7 @@ def test_a_phone_in_a_dead_nodes_room_is_called_back_by_the_new_owner(cluster):
         "-set", "rtpport", "40010", "-set", "cbport", str(CALL_BACK_PORT)])
 
     async def body():
-        # The phone is in the room on node0, its owner. 25 s: once, under ASan beside two other
-        # shards and a package build, node0 had answered nothing within 15 s (not explained: its
-        # log now comes with the phone's trace).
-        deadline = time.monotonic() + 25
-        while "SIP/2.0 200 OK" not in read(phone_trace):
-            assert time.monotonic() < deadline and phone.poll() is None, "%s\nnode0:\n%s" % (
-                read(phone_trace)[-2000:], node0.log_tail(60))
-            await asyncio.sleep(0.05)
+        await phone_answered(phone, phone_trace, node0)  # the phone is in the room on node0, its owner
         web = await Session.create(node1.ws_url)
         try:
             handle = await web.attach("janus.plugin.sylk.videoroom")
