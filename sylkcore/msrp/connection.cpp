@@ -128,8 +128,13 @@ void Connection::onReceived(const uint8_t* data, size_t size) {
     for (auto& frame : frames) {
         if (!open_)
             return;
-        handle(frame);
+        if (!held_.empty())
+            held_.push_back(std::move(frame));  // behind a held request, in order
+        else
+            handle(frame);
     }
+    if (!held_.empty() && open_)
+        stream_->pauseReading();
     if (!framingError.empty() && open_) {
         SYLK_LOG(LOG_WARN, kLog, "closing the MSRP connection from %s: %s", peerAddress().c_str(), framingError.c_str());
         fail("framing error: " + framingError);
@@ -172,6 +177,10 @@ void Connection::handleRequest(Message& request) {
             answer(request, 506, "session bound to another connection");
             return;
         }
+        if (session->awaitsRemote() && mayHold_) {
+            holdForRemote(request, *session);
+            return;
+        }
         if (session->setup().role != Role::Passive || !session->fromPathMatches(request.fromPath)) {
             answer(request, 481, "no such session for this sender");
             return;
@@ -186,6 +195,45 @@ void Connection::handleRequest(Message& request) {
             return;
     }
     session->receive(request);
+}
+
+void Connection::holdForRemote(Message& request, Session& session) {
+    if (held_.empty()) {
+        idle_.cancel();  // not idle: it waits for the session, as long as that may take
+        std::weak_ptr<Connection> weak = weak_from_this();
+        heldTimer_ = stack_.thread().after(stack_.config().bindTimeout, [weak] {
+            if (auto self = weak.lock())
+                self->releaseHeld(true);
+        });
+    }
+    SYLK_LOG(LOG_VERB, kLog, "MSRP session %s: %s connects before its path is known, its request waits",
+             session.id().c_str(), peerAddress().c_str());
+    held_.push_back(std::move(request));
+    session.waitingPeers_.push_back(weak_from_this());
+}
+
+void Connection::releaseHeld(bool expired) {
+    if (held_.empty() || !open_)
+        return;
+    auto self = shared_from_this();
+    heldTimer_.cancel();
+    if (expired)
+        mayHold_ = false;
+    std::deque<Message> frames = std::move(held_);
+    held_.clear();
+    while (!frames.empty() && open_) {
+        Message frame = std::move(frames.front());
+        frames.pop_front();
+        if (!held_.empty())
+            held_.push_back(std::move(frame));  // held again (another session waits): in order
+        else
+            handle(frame);
+    }
+    if (open_ && held_.empty()) {
+        if (sessions_.empty())
+            armIdleTimer();
+        stream_->resumeReading();
+    }
 }
 
 void Connection::answer(const Message& request, int status, const std::string& comment) {
@@ -340,6 +388,8 @@ void Connection::fail(const std::string& why) {
     open_ = false;
     auto self = shared_from_this();
     idle_.cancel();
+    heldTimer_.cancel();
+    held_.clear();
     auto pending = std::move(pending_);
     pending_.clear();
     auto waiting = std::move(waiting_);

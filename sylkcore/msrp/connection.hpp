@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <unordered_map>
@@ -100,6 +101,13 @@ private:
     void handleResponse(const Message& response);
     void handleRequest(Message& request);
     void answer(const Message& request, int status, const std::string& comment);
+    // A request for a session that waits for its peer's path (we offered, the answer is on its
+    // way through SIP while the peer already connects): it and everything after it on this
+    // connection wait, reading paused, until the session gets its path or ends, or bindTimeout.
+    void holdForRemote(Message& request, Session& session);
+    // From the loop: handles the held requests in order and reads on. After a timeout nothing is
+    // held again (a session that never got its path answers 481).
+    void releaseHeld(bool expired);
     void attach(Session* session);
     void detach(Session* session);
     void armIdleTimer();
@@ -127,6 +135,9 @@ private:
     std::set<Session*> sessions_;
     std::vector<std::function<void(const std::string& error)>> waiting_;  // connect() callers
     net::SourceHandle idle_;
+    std::deque<Message> held_;  // holdForRemote: in arrival order
+    net::SourceHandle heldTimer_;
+    bool mayHold_ = true;
 };
 
 }  // namespace sylk::msrp

@@ -124,7 +124,19 @@ bool Session::setRemote(std::vector<Uri> remotePath, Role role, std::string fing
     setup_.role = role;
     setup_.fingerprint = std::move(fingerprint);
     start();
+    releaseWaitingPeers();
     return true;
+}
+
+void Session::releaseWaitingPeers() {
+    // Posted: the handler hears nothing (onBound, a message) before setRemote has returned.
+    for (auto& weak : waitingPeers_) {
+        stack_.thread().post([weak] {
+            if (auto connection = weak.lock())
+                connection->releaseHeld(false);
+        });
+    }
+    waitingPeers_.clear();
 }
 
 void Session::start() {
@@ -752,6 +764,7 @@ void Session::release(int status, const std::string& comment) {
     queuedBytes_ = 0;
     incoming_.clear();
     held_.clear();
+    releaseWaitingPeers();  // their requests now find no session (481)
     stack_.forget(this);
 }
 

@@ -129,6 +129,11 @@ private:
     std::vector<Uri> toPath() const;
     // toPath() and localUri_ as written in To-Path / From-Path, kept: every chunk sent writes them.
     const std::string& toPathText();
+    // Made without the peer's path and not given it yet (setRemote), still open.
+    bool awaitsRemote() const { return open_ && !started_ && setup_.remotePath.empty(); }
+    // Tells the connections holding requests for this session (Connection::holdForRemote) to
+    // go on, from the loop: the path came, or the session ended.
+    void releaseWaitingPeers();
     bool fromPathMatches(const std::vector<Uri>& fromPath) const;
     // A connection the peer opened to our msrps listener may bind this session only with the
     // certificate the peer's a=fingerprint named (none named: any, as TLS alone allows).
@@ -163,6 +168,7 @@ private:
     };
     std::map<std::string, Held> held_;
     net::SourceHandle bindTimer_;
+    std::vector<std::weak_ptr<Connection>> waitingPeers_;  // holding requests for us
     std::string toPathText_;
     std::string fromPathText_;
 };

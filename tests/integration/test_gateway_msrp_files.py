@@ -225,8 +225,10 @@ def test_a_web_user_sends_a_sip_client_a_file(janus):
             invite = await wait_for(os.path.join(trace_dir, "callee.log"),
                                     r"INVITE sip:filebob.*?(m=message \d+ TCP/MSRP \*.*?)(?:\r?\n){2}", timeout=40)
             offer = invite.group(1)
-            await wait_for(os.path.join(trace_dir, "callee.log"), r"ACK sip:filebob", timeout=20)
+            # On the INVITE, a second before the callee's 200 OK: the gateway's session holds the
+            # binding SEND until the answer gives it the peer's path (it answered 481 before).
             await receiver.connect(remote_path=parse_path(attribute(offer, "path")))
+            await wait_for(os.path.join(trace_dir, "callee.log"), r"ACK sip:filebob", timeout=20)
             message = await receiver.wait_message(lambda m: len(m.body) > 0, timeout=120)
             output, errors = await asyncio.wait_for(browser.communicate(), 120)
             _, callee_errors = await asyncio.wait_for(callee.communicate(), 60)   # it took our BYE

@@ -191,6 +191,65 @@ static void chunks_out_of_order_from_a_raw_peer(void**) {
     clientThread.execute([&] { raw.stream.reset(); });
 }
 
+// We offered (no peer path yet) and the peer connects before the SIP answer reaches us: its
+// requests wait for setRemote instead of a 481, in order, and are then answered and delivered.
+// A session that never gets its path answers 481 after bindTimeout; the connection stays.
+static void a_peer_faster_than_the_answer_waits_for_the_path(void**) {
+    Recorder early, never;
+    StackConfig quick;
+    quick.bindTimeout = 700ms;
+    Node b("msrp-b", quick);
+    auto session = b.create(SessionSetup{}, early);  // no remote path: it waits for setRemote
+    Uri ours = b.uriOf(session);
+    net::StackThread clientThread("msrp-raw");
+    RawClient raw(clientThread, ours.port);
+    auto send = [&](const std::string& tid, const Uri& to, const std::string& body) {
+        return "MSRP " + tid + " SEND\r\nTo-Path: " + to.str() +
+               "\r\nFrom-Path: msrp://127.0.0.1:1/fastpeer;tcp\r\nMessage-ID: " + tid +
+               "\r\nByte-Range: 1-" + std::to_string(body.size()) + "/" + std::to_string(body.size()) +
+               "\r\nContent-Type: text/plain\r\n\r\n" + body + "\r\n-------" + tid + "$\r\n";
+    };
+    clientThread.execute([&] {
+        raw.stream->write("MSRP bind0001 SEND\r\nTo-Path: " + ours.str() +
+                          "\r\nFrom-Path: msrp://127.0.0.1:1/fastpeer;tcp\r\nMessage-ID: bind0001\r\n"
+                          "Byte-Range: 1-0/0\r\n-------bind0001$\r\n");
+        raw.stream->write(send("tidfirst", ours, "first"));
+    });
+    std::this_thread::sleep_for(300ms);  // the answer is slow: nothing is answered meanwhile
+    assert_true(raw.text().empty());
+    assert_int_equal(early.messageCount(), 0);
+    bool set = false;
+    b.thread.execute([&] { set = session->setRemote({Uri::parse("msrp://127.0.0.1:1/fastpeer;tcp")}, Role::Passive); });
+    assert_true(set);
+    assert_true(waitFor([&] { return early.messageCount() == 1; }));
+    assert_true(waitFor([&] { return raw.text().find("MSRP tidfirst 200 OK") != std::string::npos; }));
+    std::string wire = raw.text();
+    assert_true(wire.find("MSRP bind0001 200 OK") != std::string::npos);
+    assert_true(wire.find("MSRP bind0001 200 OK") < wire.find("MSRP tidfirst 200 OK"));
+    {
+        std::lock_guard lock(early.mutex);
+        assert_string_equal(early.messages[0].body.c_str(), "first");
+        assert_int_equal(early.bound, 1);
+    }
+    // Reading went on: a later request on the same connection is answered at once.
+    clientThread.execute([&] { raw.stream->write(send("tidlater1", ours, "later")); });
+    assert_true(waitFor([&] { return early.messageCount() == 2; }));
+    // A second session never gets its path: its request waits bindTimeout, then 481.
+    auto orphan = b.create(SessionSetup{}, never);
+    Uri orphanUri = b.uriOf(orphan);
+    RawClient second(clientThread, ours.port);
+    auto started = std::chrono::steady_clock::now();
+    clientThread.execute([&] { second.stream->write(send("tidorph01", orphanUri, "anyone")); });
+    assert_true(waitFor([&] { return second.text().find("MSRP tidorph01 481") != std::string::npos; }));
+    assert_true(std::chrono::steady_clock::now() - started >= 600ms);
+    assert_false(second.ended);
+    assert_int_equal(never.messageCount(), 0);
+    clientThread.execute([&] {
+        raw.stream.reset();
+        second.stream.reset();
+    });
+}
+
 // Failure-Report: partial gets no 200s but learns of a failure from the REPORT (and takes
 // silence for delivery after a transaction's time); no hears nothing at all (done says 200
 // once written: the sender asked not to know).
@@ -407,6 +466,7 @@ int main() {
         cmocka_unit_test(too_big_is_413_and_the_connection_stays),
         cmocka_unit_test(a_malformed_frame_closes_only_its_connection),
         cmocka_unit_test(chunks_out_of_order_from_a_raw_peer),
+        cmocka_unit_test(a_peer_faster_than_the_answer_waits_for_the_path),
         cmocka_unit_test(failure_report_partial_and_no),
         cmocka_unit_test(other_methods_reach_the_handler),
         cmocka_unit_test(two_sessions_share_one_connection),
