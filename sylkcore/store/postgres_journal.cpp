@@ -178,10 +178,13 @@ int PostgresJournal::schemaVersion() {
 }
 
 void PostgresJournal::migrate() {
-    exec("CREATE TABLE IF NOT EXISTS journal_schema (version INTEGER NOT NULL)");
+    // All of it under the lock, the first CREATE too: two servers starting together on an empty
+    // database both find no table, and the second CREATE fails on the type the first one made
+    // ("type journal_schema already exists"), IF NOT EXISTS or not.
     exec("BEGIN");
     try {
         exec(kMigrationLock);
+        exec("CREATE TABLE IF NOT EXISTS journal_schema (version INTEGER NOT NULL)");
         int current = static_cast<int>(scalar("SELECT COALESCE(MAX(version), 0) FROM journal_schema", {}));
         if (current > kSchemaVersion)
             throw JournalError(JournalError::Kind::Invalid,

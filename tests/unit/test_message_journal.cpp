@@ -530,6 +530,41 @@ static void calls_are_entries_of_their_own(void** state) {
     assert_null(shown.member("content"));
 }
 
+// Cluster nodes that start together open one empty PostgreSQL database at once: every one of
+// them migrates (or finds it migrated), none fails on the other's CREATE TABLE, and each version
+// is applied once. Rounds, because a race does not lose every time.
+static void servers_starting_together_migrate_once(void** state) {
+    fixtureOf(state);
+    constexpr int kRounds = 8, kServers = 6;
+    for (int round = 0; round < kRounds; ++round) {
+        postgres.reset();
+        std::vector<std::string> errors(kServers);
+        std::vector<std::thread> servers;
+        for (int i = 0; i < kServers; ++i) {
+            servers.emplace_back([&errors, i] {
+                try {
+                    PostgresJournal journal(postgres.conninfo);
+                    if (journal.schemaVersion() != kSchemaVersion)
+                        errors[i] = "schema version " + std::to_string(journal.schemaVersion());
+                } catch (const std::exception& e) {
+                    errors[i] = e.what();
+                }
+            });
+        }
+        for (auto& server : servers)
+            server.join();
+        for (const auto& error : errors) {
+            if (!error.empty())
+                fail_msg("round %d: a server could not open the journal: %s", round, error.c_str());
+        }
+        PostgresJournal after(postgres.conninfo);
+        assert_int_equal(after.schemaVersion(), kSchemaVersion);
+        assert_string_equal(postgres.sql("DO $$ BEGIN IF (SELECT COUNT(*) FROM journal_schema) <> "
+                                         "(SELECT COUNT(DISTINCT version) FROM journal_schema) THEN "
+                                         "RAISE EXCEPTION 'a migration ran twice'; END IF; END $$").c_str(), "");
+    }
+}
+
 // One TAP plan for both backends: each test twice, named by its backend.
 #define ON(backend, test, setup) {backend ": " #test, test, setup, teardown, nullptr}
 #define JOURNAL_TESTS(backend, setup)                                                                  \
@@ -548,6 +583,7 @@ int main() {
         JOURNAL_TESTS("sqlite", sqliteSetup),
         ON("sqlite", full_disk_stores_nothing, sqliteSetup),
         JOURNAL_TESTS("postgresql", postgresSetup),
+        ON("postgresql", servers_starting_together_migrate_once, postgresSetup),
     };
     postgres.start();
     if (!postgres.missing.empty())
