@@ -5,10 +5,13 @@ key and its fingerprint. A key whose user ID was altered after signing, a secret
 an oversized body are refused and nothing of them is stored."""
 import asyncio
 import base64
-import os
+import contextlib
+import shutil
 import sqlite3
 import subprocess
 import tempfile
+
+import pytest
 
 from conftest import run
 from test_message_store import cpim, journal_path, result_event, sip_message, web_user
@@ -16,6 +19,24 @@ from test_message_store import cpim, journal_path, result_event, sip_message, we
 ACCOUNT = "sip:alice@sylk.test"
 # Offline delivery from a forking proxy (a raw client on a trusted address), as test_message_store.
 SIP_OPTIONS = {"offline_delivery": "trusted_peers"}
+
+
+@contextlib.contextmanager
+def gpg_home():
+    """A fresh gpg home, its agent (gpg starts one per home and leaves it running) ended and the
+    folder removed afterwards."""
+    home = tempfile.mkdtemp(prefix="sylk-gpg-")
+    try:
+        yield home
+    finally:
+        subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], capture_output=True, timeout=30)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def home():
+    with gpg_home() as folder:
+        yield folder
 
 
 def gpg(home, *args, data=None):
@@ -52,8 +73,8 @@ def armor(binary):
 
 def fingerprint_of(armored):
     """What gpg itself reads in a key (a fresh home: nothing else to confuse it)."""
-    home = tempfile.mkdtemp(prefix="sylk-gpg-")
-    out = gpg(home, "--with-colons", "--import-options", "show-only", "--import", data=armored.encode()).decode()
+    with gpg_home() as home:
+        out = gpg(home, "--with-colons", "--import-options", "show-only", "--import", data=armored.encode()).decode()
     return [line.split(":")[9] for line in out.splitlines() if line.startswith("fpr:")][0]
 
 
@@ -62,8 +83,7 @@ def stored_keys(janus):
         return db.execute("SELECT account, address, fingerprint, armored FROM public_keys").fetchall()
 
 
-def test_public_keys_are_checked_stored_and_looked_up(janus):
-    home = tempfile.mkdtemp(prefix="sylk-gpg-")
+def test_public_keys_are_checked_stored_and_looked_up(janus, home):
     bob = make_key(home, "Bob", "bob@example.test")
     carol = make_key(home, "Carol", "carol@example.test")
     bob_key = gpg(home, "--armor", "--export", bob).decode()
@@ -130,11 +150,10 @@ def test_public_keys_are_checked_stored_and_looked_up(janus):
     run(body())
 
 
-def test_offline_account_keeps_keys_and_unknown_accounts_do_not(janus):
+def test_offline_account_keeps_keys_and_unknown_accounts_do_not(janus, home):
     """A key forked to a known account's address while no handle is connected is stored with its
     message; one to an address the journal does not know is 404 and stored nowhere; a tampered
     one is 400."""
-    home = tempfile.mkdtemp(prefix="sylk-gpg-")
     dave = make_key(home, "Dave", "dave@example.test")
     dave_key = gpg(home, "--armor", "--export", dave).decode()
     tampered = armor(gpg(home, "--export", dave).replace(b"Dave Work", b"Eve!!Work"))
