@@ -225,11 +225,15 @@ try {
     parameters.encodings.forEach((encoding) => { encoding.maxFramerate = 2; });
     return sender.setParameters(parameters);
   });
+  // Poor because of the cap (few frames, or freezes): on a loaded machine a period of jitter can
+  // show "poor" first, before the cap shows in a measured period (CI: 280 ms jitter, 10.7 fps).
   result.qualityThrottled = await poll(ann, (feed) => {
     const word = document.querySelector(`#tile-${feed} .quality .word`)?.textContent;
-    return word === "poor" && { word, label: document.querySelector(`#tile-${feed} .quality`).getAttribute("aria-label"),
-                                        measured: window.sylkRoom.quality[`tile-${feed}`] };
-  }, ids.Ben, 20000, "Ben's quality poor");
+    const measured = window.sylkRoom.quality[`tile-${feed}`];
+    const capped = measured && (measured.fps < 4 || measured.freezeSeconds >= 0.5);
+    return word === "poor" && capped &&
+      { word, label: document.querySelector(`#tile-${feed} .quality`).getAttribute("aria-label"), measured };
+  }, ids.Ben, 20000, "Ben's quality poor from the capped frame rate");
   mark("quality-throttled");
   await checkStep(ann, "quality-throttled");
   mark("quality-throttled-checked");
