@@ -16,7 +16,7 @@ from aiortc import RTCSessionDescription
 from conftest import run
 from harness.janus_api import JanusError, Session
 from harness.peers import Collector, ToneTrack, accept, make_peer, offer
-from harness.processes import script_result, spawn
+from harness.processes import script_result, spawn, wait_udp_bound
 from harness.rtp_peer import RtpPeer
 from test_audiomixer import tone_db
 from test_sip_focus import wait_for
@@ -31,7 +31,9 @@ async def sipp_uas(scenario, port, trace_dir, name, *sets, host="127.0.0.1"):
                  "-nostdin", "-timeout", "60s", "-trace_msg", "-message_file", os.path.join(trace_dir, name + ".log")]
     for key, value in sets:
         arguments += ["-set", key, str(value)]
-    return await spawn(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    process = await spawn(*arguments, cwd=trace_dir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    await wait_udp_bound(process, port)  # it answers from the first request on
+    return process
 
 
 async def sip_event(handle, wanted, timeout=15):
