@@ -50,9 +50,26 @@ void AudioMixerPlugin::withdrawBridgeServices() {
 
 AudioMixerPlugin::Room& AudioMixerPlugin::bridgedRoom(const std::string& key) {
     Room* room = findRoom(key);
-    if (!room || room->mixer->size() == 0)
+    if (!room || !room->mixesHere())
         throw RequestError(ErrorCode::AudioMixerNoSuchRoom, "no such room '" + key + "' (no audio participants here)");
     return *room;
+}
+
+AudioMixerPlugin::Room& AudioMixerPlugin::roomForBridge(const std::string& key) {
+    if (Room* room = findRoom(key))
+        return *room;
+    // Pages here, phones on another node only (the video room counts their hub members): a room
+    // for the bridge alone, which hears those phones through its leg to their node and closes
+    // with the bridge (closeWebBridge).
+    if (!cluster_.known) {  // a bridge before the dialer's first tick: learn it now
+        if (auto self = askClusterSelf())
+            learnClusterSelf(*self);
+    }
+    if (!createOnDemand_ || !cluster_.enabled)
+        throw RequestError(ErrorCode::AudioMixerNoSuchRoom, "no such room '" + key + "' (no audio participants here)");
+    MixRoomSettings settings = defaults_;
+    settings.onDemand = true;
+    return makeRoom(key, settings);
 }
 
 std::unique_ptr<RtpEndpoint> AudioMixerPlugin::bridgeEndpoint(RequestReader& rtp) {
@@ -76,7 +93,7 @@ Json AudioMixerPlugin::openWebBridge(const Json& request) {
         RequestReader rtp(rtpObject);
         // The video room's mix feed takes the payload type as its m-line index.
         const int payloadType = static_cast<int>(rtp.optionalInt("payload_type", 0, 127).value_or(0));
-        Room& room = bridgedRoom(key);
+        Room& room = roomForBridge(key);
         auto endpoint = bridgeEndpoint(rtp);
         RtpEndpoint* socket = endpoint.get();
         auto output = std::make_shared<MixParticipant>(randomId(), "web mix", audio::CodecId::Opus, payloadType,
@@ -86,6 +103,8 @@ Json AudioMixerPlugin::openWebBridge(const Json& request) {
         // added again by the video room.
         const bool reopened = room.mixer->webBridge() != nullptr;
         room.mixer->setWebBridge(bridge);
+        refreshClock();  // a room with the bridge alone ticks too
+        loop().post([this, key] { reconcileLegs(key); });  // now mixing here: legs to the phones' nodes
         ++bridgeCounters_.opened;
         SYLK_LOG(LOG_INFO, kPackage, "room %s: %s the audio bridge to the video room (web mix to port %d)",
                  key.c_str(), reopened ? "reopening" : "opening", static_cast<int>(rtp.requireInt("port", 1, 65535)));
@@ -153,6 +172,12 @@ Json AudioMixerPlugin::closeWebBridge(const Json& request) {
             room->mixer->setWebBridge(nullptr);  // the mixer thread lets go of it after its tick
             ++bridgeCounters_.closed;
             SYLK_LOG(LOG_INFO, kPackage, "room %s: audio bridge to the video room closed", key.c_str());
+            if (room->unused()) {
+                closeRoom(key);  // it had the bridge alone (or its last phone left before)
+            } else {
+                refreshClock();
+                loop().post([this, key] { reconcileLegs(key); });
+            }
         }
         Json reply = Json::object();
         reply.setBool("closed", closed);

@@ -37,22 +37,30 @@ constexpr int64_t kSilentLegUs = 5'000'000;
 constexpr int64_t kRetryUs = 2'000'000;
 constexpr int kCallTimeoutMs = 3000;
 
-// "B" from "janus.plugin.sylk.cluster/B/janus.plugin.sylk.audiomixer/7"; empty when the id is
-// not another node's mixer participant.
-std::string mixerNodeOf(const std::string& memberId) {
+constexpr const char* kVideoRoomPackage = "janus.plugin.sylk.videoroom";
+
+// "B" from "janus.plugin.sylk.cluster/B/<package>/7"; empty when the id is not another node's
+// member of that plugin.
+std::string nodeOfMember(const std::string& memberId, const std::string& package) {
     const size_t prefix = sizeof(kClusterPrefix) - 1;
     if (memberId.compare(0, prefix, kClusterPrefix) != 0)
         return {};
     size_t slash = memberId.find('/', prefix);
     if (slash == std::string::npos || slash == prefix)
         return {};
-    const std::string rest = std::string(kPackage) + "/";
+    const std::string rest = package + "/";
     if (memberId.compare(slash + 1, rest.size(), rest) != 0)
         return {};
     return memberId.substr(prefix, slash - prefix);
 }
 
+std::string mixerNodeOf(const std::string& memberId) { return nodeOfMember(memberId, kPackage); }
+
 }  // namespace
+
+std::string AudioMixerPlugin::videoRoomNodeOf(const std::string& memberId) {
+    return nodeOfMember(memberId, kVideoRoomPackage);
+}
 
 bool AudioMixerPlugin::isMixerMember(const std::string& memberId) {
     return memberId.rfind(std::string(kPackage) + "/", 0) == 0 || !mixerNodeOf(memberId).empty();
@@ -140,14 +148,31 @@ std::set<std::string> AudioMixerPlugin::mixerNodes(const hub::Room& hubRoom) con
     return nodes;
 }
 
+std::set<std::string> AudioMixerPlugin::videoRoomNodes(const hub::Room& hubRoom) const {
+    std::set<std::string> nodes;
+    for (const auto& member : hubRoom.members()) {
+        std::string node = videoRoomNodeOf(member.id);
+        if (!node.empty() && node != cluster_.node)
+            nodes.insert(node);
+    }
+    return nodes;
+}
+
 void AudioMixerPlugin::reconcileLegs(const std::string& key) {
     if (!cluster_.enabled)
         return;
     Room* room = findRoom(key);
     if (!room)
         return;  // its legs went with it (closeRoom)
-    const bool local = room->mixer->size() > 0;
-    const std::set<std::string> wanted = local ? mixerNodes(*room->hub) : std::set<std::string>{};
+    // A leg to each node with mixer participants while this node mixes the room (participants or
+    // the video room's bridge); with participants here, also to each node with pages: its video
+    // room opens a bridge for our phones, and the smaller id must offer although that node has no
+    // mixer member (until its bridge is open it refuses, and the offer is retried).
+    const bool local = room->mixesHere();
+    std::set<std::string> wanted = local ? mixerNodes(*room->hub) : std::set<std::string>{};
+    const std::set<std::string> pages = videoRoomNodes(*room->hub);
+    if (room->mixer->size() > 0)
+        wanted.insert(pages.begin(), pages.end());
     const int64_t now = g_get_monotonic_time();
     std::vector<std::pair<std::string, const char*>> drops;
     for (auto& [node, leg] : room->legs) {
@@ -159,6 +184,8 @@ void AudioMixerPlugin::reconcileLegs(const std::string& key) {
             drops.emplace_back(node, local ? "no participants there any more" : "no participants here any more");
             continue;
         }
+        // A node without pages hears our pages only through the leg (docs/cluster.md).
+        leg.participant->withWebFeeds.store(!pages.count(node), std::memory_order_relaxed);
         if (leg.state != RemoteLeg::State::Up)
             continue;
         uint64_t packets = leg.participant->stats.packetsIn.load();
@@ -208,6 +235,7 @@ void AudioMixerPlugin::offerLeg(const std::string& key, Room& room, const std::s
         // discard port and nothing is sent (the leg is not in the mixer yet).
         leg.participant = makeLegParticipant(leg.id, node, room.mixer->settings.sampleRate, cluster_.mediaIp, 9,
                                              leg.endpoint);
+        leg.participant->withWebFeeds.store(!videoRoomNodes(*room.hub).count(node), std::memory_order_relaxed);
     } catch (const std::exception& e) {
         SYLK_LOG(LOG_ERR, kPackage, "room %s: no socket on media_ip %s for a leg to node %s: %s", key.c_str(),
                  cluster_.mediaIp.c_str(), node.c_str(), e.what());
@@ -284,9 +312,12 @@ void AudioMixerPlugin::onLegRefused(const std::string& key, const std::string& n
                                     const std::string& why) {
     ++legCounters_.refused;
     legCounters_.lastRefusal = "node " + node + ", room " + key + ": " + why;
-    SYLK_LOG(LOG_WARN, kPackage, "room %s: node %s refused leg %llu: %s", key.c_str(), node.c_str(),
-             (unsigned long long)legId, why.c_str());
     Room* room = findRoom(key);
+    // A node with pages and no phones refuses until its video room opens a bridge, which it never
+    // does for pages that publish no audio: expected, retried, not worth a warning every 2 s.
+    const int level = room && !mixerNodes(*room->hub).count(node) ? LOG_VERB : LOG_WARN;
+    SYLK_LOG(level, kPackage, "room %s: node %s refused leg %llu: %s", key.c_str(),
+             node.c_str(), (unsigned long long)legId, why.c_str());
     if (!room)
         return;
     auto it = room->legs.find(node);
@@ -358,7 +389,7 @@ Json AudioMixerPlugin::attachRemoteLeg(const Json& request) {
             throw RequestError(ErrorCode::InvalidField, "node " + from + " may not offer a leg to node " + cluster_.node +
                                                             ": the node with the smaller id offers");
         Room* room = findRoom(key);
-        if (!room || room->mixer->size() == 0)
+        if (!room || !room->mixesHere())
             throw RequestError(ErrorCode::AudioMixerNoSuchRoom,
                                "no such room '" + key + "' on node " + cluster_.node + " (no audio participants here)");
         // A new offer from a node we have a leg with replaces it: that node dropped its side.
@@ -376,6 +407,7 @@ Json AudioMixerPlugin::attachRemoteLeg(const Json& request) {
         } catch (const std::exception& e) {
             throw RequestError(ErrorCode::AudioMixerRtpUnavailable, e.what());
         }
+        leg.participant->withWebFeeds.store(!videoRoomNodes(*room->hub).count(from), std::memory_order_relaxed);
         room->mixer->addLeg(leg.participant);
         Json answerRtp = Json::object();
         answerRtp.set("ip", cluster_.mediaIp).set("port", leg.endpoint->localPort()).set("payload_type", kOpusPayloadType);

@@ -141,7 +141,7 @@ AudioMixerPlugin::Room& AudioMixerPlugin::openRoom(const std::string& key, Reque
 }
 
 void AudioMixerPlugin::closeIfUnused(const std::string& key) {
-    if (Room* room = findRoom(key); room && room->mixer->settings.onDemand && room->mixer->size() == 0)
+    if (Room* room = findRoom(key); room && room->unused())
         closeRoom(key);
 }
 
@@ -332,7 +332,7 @@ Reply AudioMixerPlugin::changeRoom(Session& session, RequestReader& reader, cons
     int mindex = session.sink->mindex();
     std::string from = session.room;
     removeParticipant(from, previous->id, "leaving");
-    if (Room* old = findRoom(from); old && old->mixer->settings.onDemand && old->mixer->size() == 0)
+    if (Room* old = findRoom(from); old && old->unused())
         closeRoom(from);
     // A new participant at the new room's rate, on the same PeerConnection.
     auto webrtc = std::make_unique<WebRtcSink>(gateway(), session.handle());
@@ -508,7 +508,7 @@ Reply AudioMixerPlugin::leave(Session& session, RequestReader&, const Request&) 
     std::string key = session.room;
     uint64_t id = session.participant->id;
     removeParticipant(key, id, "leaving");
-    if (Room* room = findRoom(key); room && room->mixer->settings.onDemand && room->mixer->size() == 0)
+    if (Room* room = findRoom(key); room && room->unused())
         closeRoom(key);
     Json reply = Json::object();
     reply.set("audiobridge", "left").set("room", roomValue(key)).set("id", static_cast<json_int_t>(id));
@@ -600,7 +600,7 @@ void AudioMixerPlugin::onHangup(std::shared_ptr<AudioMixerSession> session) {
             return;
         std::string key = session->room;
         removeParticipant(key, session->participant->id, "leaving");
-        if (Room* room = findRoom(key); room && room->mixer->settings.onDemand && room->mixer->size() == 0)
+        if (Room* room = findRoom(key); room && room->unused())
             closeRoom(key);
     });
 }

@@ -48,6 +48,11 @@ private:
         std::map<std::string, RemoteLeg> legs;  // by the other node's id (audiomixer_legs.cpp)
         // When to offer a refused or failed leg again, by node (monotonic us).
         std::map<std::string, int64_t> retryAfterUs;
+        // This node mixes the room: participants here, or the video room's bridge (pages here
+        // hearing another node's phones: a room with the bridge alone, docs/cluster.md).
+        bool mixesHere() const { return mixer->size() > 0 || mixer->webBridge() != nullptr; }
+        // Made on demand and mixing nothing any more: it closes.
+        bool unused() const { return mixer->settings.onDemand && !mixesHere(); }
     };
     // A plain RTP participant's socket, found again when update_rtp moves its peer (the mixer
     // drains the socket through the participant itself).
@@ -162,6 +167,8 @@ private:
     void dropAllLegs(const std::string& key, Room& room, bool tell);
     // Nodes (other than this one) with audio mixer participants in the hub room now.
     std::set<std::string> mixerNodes(const hub::Room& hubRoom) const;
+    // Nodes (other than this one) with video room participants (pages) in the hub room now.
+    std::set<std::string> videoRoomNodes(const hub::Room& hubRoom) const;
     std::shared_ptr<MixParticipant> makeLegParticipant(uint64_t legId, const std::string& node, int sampleRate,
                                                        const std::string& peerIp, uint16_t peerPort,
                                                        RtpEndpoint*& endpoint);
@@ -171,6 +178,8 @@ private:
     Json legStatus() const;  // for the admin list
     // True for a hub member event that may change which nodes have mixer participants.
     static bool isMixerMember(const std::string& memberId);
+    // "B" for another node's video room member ("janus.plugin.sylk.cluster/B/janus.plugin.sylk.videoroom/7").
+    static std::string videoRoomNodeOf(const std::string& memberId);
 
     // ---- the audio bridge to the video room of the same name (audiomixer_bridge.cpp)
     struct BridgeCounters {
@@ -180,8 +189,10 @@ private:
     };
     void offerBridgeServices();
     void withdrawBridgeServices();
-    // The room a bridge request names, if it has participants here; throws 485 otherwise.
+    // The room a bridge request names, if it mixes here (participants or a bridge); throws 485 otherwise.
     Room& bridgedRoom(const std::string& key);
+    // The room a bridge opens in: the room, or in a cluster one made for the bridge alone.
+    Room& roomForBridge(const std::string& key);
     // A socket on rtp_ip towards rtp {"ip", "port"}; throws 1303 when it cannot be bound.
     std::unique_ptr<RtpEndpoint> bridgeEndpoint(RequestReader& rtp);
     Json openWebBridge(const Json& request);

@@ -30,8 +30,9 @@ Json AudioMixerPlugin::roomValue(const std::string& key) const {
 struct AudioMixerPlugin::HubListener : hub::RoomListener {
     HubListener(AudioMixerPlugin& plugin, std::string key) : plugin(plugin), key(std::move(key)) {}
     void onRoomEvent(const hub::RoomEvent& event) override {
-        if ((event.kind == hub::kind::Joined || event.kind == hub::kind::Left) && isMixerMember(event.member)) {
-            // A node gained or lost its first or last mixer participant, maybe: see the legs.
+        if ((event.kind == hub::kind::Joined || event.kind == hub::kind::Left) &&
+            (isMixerMember(event.member) || !videoRoomNodeOf(event.member).empty())) {
+            // A node gained or lost its first or last mixer participant or page, maybe: see the legs.
             plugin.loop().post([plugin = &plugin, key = key] { plugin->reconcileLegs(key); });
             return;
         }
@@ -87,7 +88,7 @@ void AudioMixerPlugin::closeRoom(const std::string& key) {
 void AudioMixerPlugin::refreshClock() {
     MixerClock::RoomList active;
     for (const auto& [key, room] : rooms_) {
-        if (room.mixer->size() > 0)
+        if (room.mixesHere())
             active.push_back(room.mixer);
     }
     clock_->setRooms(std::move(active));

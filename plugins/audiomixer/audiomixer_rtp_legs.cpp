@@ -85,7 +85,7 @@ Json AudioMixerPlugin::detachRtpLeg(const Json& request) {
         if (!room || !room->mixer->find(id))
             throw RequestError(ErrorCode::AudioMixerNoSuchUser, "no such participant in this room");
         removeParticipant(key, id, "leaving");
-        if (room->mixer->settings.onDemand && room->mixer->size() == 0)
+        if (room->unused())
             closeRoom(key);
         return Reply{Json::object().set("detached", "ok"), {}};
     }).body;

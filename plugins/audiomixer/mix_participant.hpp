@@ -39,6 +39,10 @@ public:
     std::atomic<bool> muted{false};          // by themselves
     std::atomic<bool> moderatorMuted{false}; // by a moderator
     std::atomic<bool> onHold{false};         // neither mixed nor sent the mix
+    // A remote leg to a node with no video room member in the room (docs/cluster.md, "Audio
+    // across nodes"): it is sent this node's web feeds too, as nobody there hears them through
+    // the SFU. Control loop sets it; the mixer thread reads it.
+    std::atomic<bool> withWebFeeds{false};
     std::atomic<int> volumePercent{100};
     ParticipantStats stats;
 

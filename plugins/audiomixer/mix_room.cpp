@@ -60,7 +60,9 @@ MixRoom::SharedEncoder& MixRoom::sharedEncoder(audio::CodecId codec) {
 }
 
 void MixRoom::adaptRate(const ParticipantList& list, bool recording) {
-    int wanted = 8000;
+    // Without participants (a web bridge only) the room mixes at its full rate: the pages and
+    // the legs are Opus.
+    int wanted = list.empty() ? settings.sampleRate : 8000;
     for (const auto& participant : list)
         wanted = std::max(wanted, participant->nativeRate());
     wanted = recording ? settings.sampleRate : std::min(wanted, settings.sampleRate);
@@ -71,6 +73,7 @@ void MixRoom::adaptRate(const ParticipantList& list, bool recording) {
         out_.assign(static_cast<size_t>(wanted / 50), 0);
         shared_.clear();
         legEncoder_ = {};
+        legWebEncoder_ = {};
         cueSamplesLeft_ = static_cast<int>(static_cast<int64_t>(cueSamplesLeft_) * wanted / current);
         cuePhase_ = cuePhase_ * static_cast<uint64_t>(wanted) / static_cast<uint64_t>(current);
     }
@@ -78,20 +81,38 @@ void MixRoom::adaptRate(const ParticipantList& list, bool recording) {
         participant->setMixRate(wanted);  // also a newcomer made at the room's full rate
 }
 
-void MixRoom::sendToLegs(const ParticipantList& legs) {
+void MixRoom::sendLegMix(const std::vector<int32_t>& mix, SharedEncoder& encoder, const ParticipantList& legs,
+                         bool withWeb) {
     auto saturate = [](int32_t v) { return static_cast<int16_t>(std::clamp(v, -32768, 32767)); };
-    const size_t frame = localMix_.size();
+    const size_t frame = mix.size();
     for (size_t i = 0; i < frame; ++i)
-        out_[i] = saturate(localMix_[i]);
-    if (!legEncoder_.encoder)
-        legEncoder_.encoder = audio::makeEncoder(audio::CodecId::Opus, mixRate());  // Opus codes at the mixing rate
+        out_[i] = saturate(mix[i]);
+    if (!encoder.encoder)
+        encoder.encoder = audio::makeEncoder(audio::CodecId::Opus, mixRate());  // Opus codes at the mixing rate
     uint8_t payload[1500];
-    int bytes = legEncoder_.encoder->encode(out_.data(), static_cast<int>(frame), payload, sizeof(payload));
+    int bytes = encoder.encoder->encode(out_.data(), static_cast<int>(frame), payload, sizeof(payload));
     ++stats.encodesLegs;
     if (bytes <= 0)
         return;
+    for (const auto& leg : legs) {
+        if (leg->withWebFeeds.load(std::memory_order_relaxed) == withWeb)
+            leg->sendShared(payload, static_cast<size_t>(bytes));
+    }
+}
+
+void MixRoom::sendToLegs(const ParticipantList& legs) {
+    bool plain = false, withWeb = false;
     for (const auto& leg : legs)
-        leg->sendShared(payload, static_cast<size_t>(bytes));
+        (leg->withWebFeeds.load(std::memory_order_relaxed) ? withWeb : plain) = true;
+    if (plain)
+        sendLegMix(localMix_, legEncoder_, legs, false);
+    if (withWeb) {
+        if (!webMixFresh_)  // the flag came on since the web feeds were summed: none this tick
+            webMix_.assign(localMix_.size(), 0);
+        for (size_t i = 0; i < localMix_.size() && i < webMix_.size(); ++i)
+            webMix_[i] += localMix_[i];
+        sendLegMix(webMix_, legWebEncoder_, legs, true);
+    }
 }
 
 void MixRoom::addTones(size_t participants) {
@@ -115,7 +136,8 @@ void MixRoom::addTones(size_t participants) {
 void MixRoom::tick() {
     auto list = participants_.load(std::memory_order_acquire);
     ++stats.ticks;
-    if (list->empty())
+    auto web = web_.load(std::memory_order_acquire);
+    if (list->empty() && !web)
         return;
     auto legs = legs_.load(std::memory_order_acquire);
     auto recorder = recorder_.load(std::memory_order_acquire);
@@ -128,7 +150,6 @@ void MixRoom::tick() {
         leg->setMixRate(mixRate());  // a leg follows the room's rate: it does not raise it
         leg->receiveWaiting(now);
     }
-    auto web = web_.load(std::memory_order_acquire);
     if (web)
         web->receive(now, mixRate());
     std::fill(mix_.begin(), mix_.end(), 0);
@@ -162,9 +183,22 @@ void MixRoom::tick() {
     // 1c. The video room's bridge (web_bridge.hpp): it is sent what is mixed so far (this
     // node's participants and the remote legs), then its web feeds join what this node's
     // participants hear, and only that: the legs got localMix_ above.
+    webMixFresh_ = false;
     if (web) {
         web->sendMix(mix_, out_);
-        web->addFeeds(mix_, settings.mixThresholdDbov);
+        bool legWantsWeb = false;
+        for (const auto& leg : *legs)
+            legWantsWeb = legWantsWeb || leg->withWebFeeds.load(std::memory_order_relaxed);
+        if (legWantsWeb) {
+            webMixFresh_ = true;
+            // Summed apart first: a leg withWebFeeds gets them on top of localMix_.
+            webMix_.assign(frame, 0);
+            web->addFeeds(webMix_, settings.mixThresholdDbov);
+            for (size_t i = 0; i < frame; ++i)
+                mix_[i] += webMix_[i];
+        } else {
+            web->addFeeds(mix_, settings.mixThresholdDbov);
+        }
     }
     addTones(list->size() + legs->size() + (web ? web->feedCount() : 0));
     auto saturate = [](int32_t v) { return static_cast<int16_t>(std::clamp(v, -32768, 32767)); };

@@ -86,7 +86,8 @@ public:
     void setRecorder(std::shared_ptr<WavRecorder> recorder) { recorder_.store(std::move(recorder)); }
     std::shared_ptr<WavRecorder> recorder() const { return recorder_.load(); }
 
-    // Mixer thread.
+    // Mixer thread. A room ticks with participants, or with a web bridge (a node whose pages
+    // hear another node's phones through a leg: no participant here).
     void tick();
     int mixRate() const { return mixRate_.load(std::memory_order_relaxed); }  // any thread
 
@@ -104,10 +105,16 @@ private:
     TalkListener onTalk_;
     std::atomic<std::shared_ptr<const ParticipantList>> participants_{std::make_shared<const ParticipantList>()};
     std::atomic<std::shared_ptr<const ParticipantList>> legs_{std::make_shared<const ParticipantList>()};
-    // Sends the remote legs this tick's local mix (localMix_): one encode for all of them.
+    // Sends the remote legs this tick's local mix (localMix_): one encode for all of them, and
+    // one more with the web feeds (webMix_) for the legs withWebFeeds.
     void sendToLegs(const ParticipantList& legs);
+    // Encodes mix for legs (the ones whose withWebFeeds is withWeb) with encoder.
+    void sendLegMix(const std::vector<int32_t>& mix, SharedEncoder& encoder, const ParticipantList& legs, bool withWeb);
     SharedEncoder legEncoder_;       // mixer thread; rebuilt when the mixing rate changes
+    SharedEncoder legWebEncoder_;    // the same, for the legs withWebFeeds
     std::vector<int32_t> localMix_;  // this tick's sum of local talkers, before legs and tones
+    std::vector<int32_t> webMix_;    // this tick's web feeds (only when a leg wants them)
+    bool webMixFresh_ = false;       // webMix_ was summed this tick
     std::map<audio::CodecId, SharedEncoder> shared_;  // mixer thread only
     // One tick's shared encode per codec (indexed by CodecId); buffers reused, no allocation per tick.
     struct SharedPacket {

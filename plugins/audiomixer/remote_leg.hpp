@@ -40,7 +40,9 @@ struct RemoteLeg {
         json.set("node", node)
             .set("id", static_cast<json_int_t>(id))
             .set("state", state == State::Up ? "up" : "offering")
-            .setBool("offered", offeredByUs);
+            .setBool("offered", offeredByUs)
+            // Sent this node's web feeds too (the other node has no pages in the room).
+            .setBool("with_web_feeds", participant && participant->withWebFeeds.load());
         Json local = Json::object();
         local.set("ip", endpoint ? endpoint->localAddress() : std::string()).set("port", endpoint ? endpoint->localPort() : 0);
         json.set("local", local);

@@ -15,8 +15,11 @@
 //   "audio_mix": true and the display "<room> (phones)". Pages subscribe to it like any feed.
 // The mix feed has no talk detection: the mixer already posts its participants' talking to the
 // hub. Feeds relayed from other nodes are not bridged: their node's bridge feeds its mixer,
-// whose remote legs bring them to ours.
+// whose remote legs bring them to ours. Another node's phones count as the room's phones: the
+// mixer then keeps a room for the bridge alone and hears them through its leg to that node.
 #include <glib.h>
+
+#include <string_view>
 
 #include "publisher.hpp"
 #include "room.hpp"
@@ -57,7 +60,19 @@ std::shared_ptr<PublishedStream> bridgedAudio(const Publisher& publisher) {
 
 }  // namespace
 
-bool VideoRoomPlugin::isMixerMember(const std::string& memberId) { return memberId.rfind(kMixerPrefix, 0) == 0; }
+bool VideoRoomPlugin::isMixerMember(const std::string& memberId) {
+    if (memberId.rfind(kMixerPrefix, 0) == 0)
+        return true;
+    // Another node's phone (the cluster's hub bridge mirrors it as
+    // "janus.plugin.sylk.cluster/<node>/janus.plugin.sylk.audiomixer/<id>"): our bridge opens
+    // for it too, and our mixer hears it through its leg to that node (docs/cluster.md).
+    constexpr std::string_view kClusterPrefix = "janus.plugin.sylk.cluster/";
+    if (memberId.rfind(kClusterPrefix, 0) != 0)
+        return false;
+    size_t slash = memberId.find('/', kClusterPrefix.size());
+    return slash != std::string::npos && slash > kClusterPrefix.size() &&
+           memberId.compare(slash + 1, std::string_view(kMixerPrefix).size(), kMixerPrefix) == 0;
+}
 
 void VideoRoomPlugin::reconcileAudioBridge(const std::shared_ptr<VideoRoom>& room, bool phoneJoined) {
     if (!hub::Services::instance().offered(kOpenService) || findRoom(room->id) != room)

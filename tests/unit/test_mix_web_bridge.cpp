@@ -2,7 +2,8 @@
 // other"; plugins/audiomixer/web_bridge.hpp): the room's participants hear the video room's web
 // feeds; the web mix sent to the video room is the participants and the remote legs, never the
 // web feeds (browsers hear each other through the SFU); a remote leg gets the participants only,
-// never the web feeds (the other node's pages get them through the video relay). Real Opus and
+// never the web feeds (the other node's pages get them through the video relay) unless that node
+// has no pages (withWebFeeds); a room with the bridge alone mixes too. Real Opus and
 // G.711 through MixRoom::tick, tones found by Goertzel on the decoded output. The helpers are
 // mix_test_voices.hpp's.
 #include <cmath>
@@ -85,10 +86,41 @@ static void a_closed_bridge_is_neither_mixed_nor_sent(void**) {
     assert_int_equal(mix.received.size(), mixes);
 }
 
+// A node with pages only, in a room whose phones are on other nodes (docs/cluster.md, "Pages and
+// phones on different nodes"): no participant, a bridge and two legs. The room ticks; the web
+// mix carries both legs and not the page; the leg to the node without pages (withWebFeeds)
+// gets the page, the leg to the node with pages gets nothing of it (silence: no participant).
+static void a_room_with_the_bridge_alone_mixes_legs_and_pages(void**) {
+    MixRoom room("r", MixRoomSettings{}, nullptr);
+    Voice web(audio::CodecId::Opus, 0, 1500, 500);      // the page here
+    Voice phones(audio::CodecId::Opus, 111, 700, 77);   // node A's mix: its phones, no pages there
+    Voice other(audio::CodecId::Opus, 111, 2000, 78);   // node C's mix: it has pages of its own
+    Voice mix(audio::CodecId::Opus, 0, 0, 900);
+    phones.participant->withWebFeeds = true;
+    room.addLeg(phones.participant);
+    room.addLeg(other.participant);
+    auto bridge = std::make_shared<WebBridge>(mix.participant);
+    bridge->addFeed(web.participant);
+    room.setWebBridge(bridge);
+    assert_int_equal(room.size(), 0);
+    run(room, {&web, &phones, &other});
+    assert_int_equal(room.mixRate(), 48000);  // no phone here to set a lower rate
+    auto webMix = mix.heard(50);
+    for (double carried : {700.0, 2000.0})
+        assert_true(toneDb(webMix, 48000, carried) - toneDb(webMix, 48000, 1500) >= 30);
+    auto toA = phones.heard(50);
+    assert_true(toneDb(toA, 48000, 1500) - toneDb(toA, 48000, 700) >= 30);   // the page, not A's own
+    assert_true(toneDb(toA, 48000, 1500) - toneDb(toA, 48000, 2000) >= 30);  // never another leg
+    auto toC = other.heard(50);
+    assert_true(toneDb(toA, 48000, 1500) - toneDb(toC, 48000, 1500) >= 30);  // C's pages hear it through the SFU
+    assert_true(room.stats.encodesLegs.load() >= 2 * 140);  // two leg mixes a tick
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(web_feeds_reach_the_participants_only),
         cmocka_unit_test(a_closed_bridge_is_neither_mixed_nor_sent),
+        cmocka_unit_test(a_room_with_the_bridge_alone_mixes_legs_and_pages),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
