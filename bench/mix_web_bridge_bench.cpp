@@ -13,6 +13,12 @@
 // tick, as the network would; outputs go to a sink that drops them (what is measured is the
 // mixing: jitter buffers, decoding, summing, encoding, RTP framing; not the sendto). Time: the
 // thread's CPU clock (CLOCK_THREAD_CPUTIME_ID) around each tick.
+//
+// Two more variants are a cluster node whose pages hear phones mixed on another node only
+// (docs/cluster.md, "Pages and phones on different nodes"): no phone here, the bridge with the
+// same `web` feeds and one remote leg bringing the other node's phones (Opus); the leg is sent
+// nothing of ours (the other node has pages too) or, `with_web_feeds`, our pages (it has none:
+// the room's second leg encode).
 #include <time.h>
 
 #include <algorithm>
@@ -74,7 +80,7 @@ struct Source {
 };
 
 // Mean CPU microseconds per tick over `ticks` ticks (after 50 warm-up ticks) of a fresh room.
-enum class Variant { NoBridge, Bridged, WebInMixer };
+enum class Variant { NoBridge, Bridged, WebInMixer, BridgeAndLeg, BridgeAndLegWithWeb };
 
 double measure(int phones, int web, Variant variant, int ticks) {
     static const auto phoneTone = tonePackets(audio::CodecId::Pcmu, 600);
@@ -83,7 +89,15 @@ double measure(int phones, int web, Variant variant, int ticks) {
     MixRoom room("bench", MixRoomSettings{}, nullptr);
     std::vector<Source> sources;
     uint64_t id = 1;
-    for (int i = 0; i < phones; ++i) {
+    const bool remote = variant == Variant::BridgeAndLeg || variant == Variant::BridgeAndLegWithWeb;
+    static const auto legTone = tonePackets(audio::CodecId::Opus, 600);
+    if (remote) {  // the other node's phones, through its leg; none here
+        auto leg = std::make_shared<MixParticipant>(id++, "leg", audio::CodecId::Opus, 111, 48000, std::make_unique<DropSink>());
+        leg->withWebFeeds = variant == Variant::BridgeAndLegWithWeb;
+        room.addLeg(leg);
+        sources.push_back(Source{leg, &legTone, 111, 960});
+    }
+    for (int i = 0; i < (remote ? 0 : phones); ++i) {
         auto phone = std::make_shared<MixParticipant>(id++, "p", audio::CodecId::Pcmu, 0, 48000, std::make_unique<DropSink>());
         room.add(phone);
         if (i == 0)
@@ -96,7 +110,7 @@ double measure(int phones, int web, Variant variant, int ticks) {
             sources.push_back(Source{user, &webTones[static_cast<size_t>(i) % 2], 111, 960});
         }
     }
-    if (variant == Variant::Bridged) {
+    if (variant == Variant::Bridged || remote) {
         auto output = std::make_shared<MixParticipant>(id++, "web mix", audio::CodecId::Opus, 0, 48000,
                                                        std::make_unique<DropSink>());
         auto bridge = std::make_shared<WebBridge>(output);
@@ -126,12 +140,14 @@ int main(int argc, char** argv) {
         else if (option == "--ticks")
             ticks = value;
     }
-    const Variant variants[] = {Variant::NoBridge, Variant::Bridged, Variant::WebInMixer};
-    std::vector<std::vector<double>> results(3);
+    const Variant variants[] = {Variant::NoBridge, Variant::Bridged, Variant::WebInMixer, Variant::BridgeAndLeg,
+                                Variant::BridgeAndLegWithWeb};
+    constexpr int kVariants = 5;
+    std::vector<std::vector<double>> results(kVariants);
     for (int round = 0; round < rounds; ++round) {
         // Alternate the order each round, so that a drift of the machine's load hits all variants.
-        for (int k = 0; k < 3; ++k) {
-            int v = round % 2 ? 2 - k : k;
+        for (int k = 0; k < kVariants; ++k) {
+            int v = round % 2 ? kVariants - 1 - k : k;
             results[static_cast<size_t>(v)].push_back(measure(phones, web, variants[v], ticks));
         }
     }
@@ -141,8 +157,10 @@ int main(int argc, char** argv) {
     const double perPacket = (bridged - base) / (web + 1);
     std::printf("{\"bench\":\"mix_web_bridge\",\"phones\":%d,\"web\":%d,\"rounds\":%d,\"ticks\":%d,\"variants\":[",
                 phones, web, rounds, ticks);
-    const char* names[] = {"no bridge (phones only)", "bridged", "web users as mixer participants"};
-    for (size_t v = 0; v < 3; ++v) {
+    const char* names[] = {"no bridge (phones only)", "bridged", "web users as mixer participants",
+                           "pages here, phones on another node (bridge alone + 1 leg)",
+                           "the same, the leg carrying our pages (with_web_feeds)"};
+    for (size_t v = 0; v < kVariants; ++v) {
         const auto& r = results[v];
         std::printf("%s{\"name\":\"%s\",\"us_per_tick_median\":%.1f,\"min\":%.1f,\"max\":%.1f,\"ratio_to_no_bridge\":%.3f,\"runs\":[",
                     v ? "," : "", names[v], mix_bench::median(r), *std::min_element(r.begin(), r.end()),

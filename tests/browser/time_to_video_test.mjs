@@ -53,7 +53,18 @@ async function joinByLink(name, { expectVideo = true, check = false } = {}) {
   await page.getByRole("button", { name: /join/i }).first().click();
   const done = expectVideo ? () => window.sylkRoom?.error || (window.__ttv.frame && window.__ttv.stats)
                            : () => window.sylkRoom?.error || window.sylkRoom?.status === "publishing";
-  await page.waitForFunction(done, null, { timeout: 20000, polling: 50 });
+  // 40 s: a bound, not the measurement (that is frameMs). When it passes, what the page had
+  // reached says where it stopped (CI once: no run at all within 20 s, nothing more known).
+  try {
+    await page.waitForFunction(done, null, { timeout: 40000, polling: 50 });
+  } catch (error) {
+    const seen = await page.evaluate(async () => ({
+      status: window.sylkRoom?.status, error: window.sylkRoom?.error, ttv: window.__ttv,
+      feeds: Object.values((await window.sylkRoom?.feedStats?.()) || {})
+        .map((s) => ({ display: s.display, framesDecoded: s.framesDecoded })),
+    })).catch((e) => `page not readable: ${e.message}`);
+    throw new Error(`${name} after ${Date.now() - start} ms: ${error.message}; the page: ${JSON.stringify(seen)}`);
+  }
   const error = await page.evaluate(() => window.sylkRoom.error);
   if (error) throw new Error(`${name}: ${error}`);
   const { frame, stats } = await page.evaluate(() => window.__ttv);
