@@ -16,7 +16,8 @@
 //
 // Two more variants are a cluster node whose pages hear phones mixed on another node only
 // (docs/cluster.md, "Pages and phones on different nodes"): no phone here, the bridge with the
-// same `web` feeds and one remote leg bringing the other node's phones (Opus); the leg is sent
+// same `web` feeds and one remote leg bringing the other node's phones (Opus coded at 8 kHz, as a
+// node of G.711 phones mixes: this room then mixes at 8 kHz too, after its 5 s); the leg is sent
 // nothing of ours (the other node has pages too) or, `with_web_feeds`, our pages (it has none:
 // the room's second leg encode).
 #include <time.h>
@@ -44,8 +45,9 @@ public:
 };
 
 // 3 s of a tone as packets of codec, encoded once and replayed.
-std::vector<std::vector<uint8_t>> tonePackets(audio::CodecId codec, double frequency) {
-    const int rate = audio::pcmRate(codec, 48000);
+// opusRate: the rate an Opus encoder codes at (8000: narrowband, as a phones-only node's leg).
+std::vector<std::vector<uint8_t>> tonePackets(audio::CodecId codec, double frequency, int opusRate = 48000) {
+    const int rate = audio::pcmRate(codec, opusRate);
     auto encoder = audio::makeEncoder(codec, rate);
     std::vector<std::vector<uint8_t>> packets;
     uint64_t sample = 0;
@@ -90,7 +92,7 @@ double measure(int phones, int web, Variant variant, int ticks) {
     std::vector<Source> sources;
     uint64_t id = 1;
     const bool remote = variant == Variant::BridgeAndLeg || variant == Variant::BridgeAndLegWithWeb;
-    static const auto legTone = tonePackets(audio::CodecId::Opus, 600);
+    static const auto legTone = tonePackets(audio::CodecId::Opus, 600, 8000);  // a node of G.711 phones mixes at 8 kHz
     if (remote) {  // the other node's phones, through its leg; none here
         auto leg = std::make_shared<MixParticipant>(id++, "leg", audio::CodecId::Opus, 111, 48000, std::make_unique<DropSink>());
         leg->withWebFeeds = variant == Variant::BridgeAndLegWithWeb;
@@ -121,7 +123,7 @@ double measure(int phones, int web, Variant variant, int ticks) {
         }
         room.setWebBridge(bridge);
     }
-    return mix_bench::microsecondsPerTick(room, sources, ticks);
+    return mix_bench::microsecondsPerTick(room, sources, ticks, 300);  // the same warm-up for every variant
 }
 
 }  // namespace

@@ -67,6 +67,10 @@ bool MixParticipant::pullFrame() {
     bool enoughPending = audio::codecInfo(codec).frameMs > 20 && pending_.size() >= input_.size();
     switch (enoughPending ? audio::JitterBuffer::Pop::Empty : jitter_.pop(payload)) {
     case audio::JitterBuffer::Pop::Frame:
+        if (codec == audio::CodecId::Opus) {
+            if (int rate = audio::opusCodedRate(payload.data(), payload.size()))
+                codedRate_ = rate;
+        }
         samples = decoder_->decode(payload.data(), payload.size(), decoded, static_cast<int>(std::size(decoded)));
         if (samples < 0) {
             ++stats.malformed;

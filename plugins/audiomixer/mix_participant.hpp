@@ -51,6 +51,9 @@ public:
 
     // The highest rate this participant's codec carries (G.711 8 kHz, G.722 16 kHz, Opus 48 kHz).
     int nativeRate() const { return audio::pcmRate(codec, 48000); }
+    // Opus: the rate the last decoded packet's bandwidth needs (audio::opusCodedRate), 0 before
+    // any. A remote leg's tells what the other node mixes at (mixer thread).
+    int codedRate() const { return codedRate_; }
     // Mixer thread: the rate its room mixes at now. A change rebuilds what depends on it (the
     // resamplers; Opus's decoder and encoder, which work at the mixing rate).
     int mixRate() const { return mixRate_; }
@@ -96,6 +99,7 @@ private:
     std::vector<uint8_t> frame_;          // this tick's payload from the jitter buffer (mixing thread)
     audio::TalkDetector talk_;
     std::optional<bool> talkChange_;
+    int codedRate_ = 0;
     std::atomic<bool> talking_{false};   // talk_'s state, for readers on other threads
     std::atomic<int> recentLevel_{127};  // level_, for readers on other threads
     int level_ = 127;

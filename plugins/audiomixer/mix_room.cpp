@@ -59,12 +59,27 @@ MixRoom::SharedEncoder& MixRoom::sharedEncoder(audio::CodecId codec) {
     return shared_.emplace(codec, std::move(encoder)).first->second;
 }
 
-void MixRoom::adaptRate(const ParticipantList& list, bool recording) {
-    // Without participants (a web bridge only) the room mixes at its full rate: the pages and
-    // the legs are Opus.
-    int wanted = list.empty() ? settings.sampleRate : 8000;
+void MixRoom::adaptRate(const ParticipantList& list, const ParticipantList& legs, bool recording) {
+    int wanted = 8000;
     for (const auto& participant : list)
         wanted = std::max(wanted, participant->nativeRate());
+    if (list.empty()) {
+        // The bridge alone (pages here, the phones on other nodes): the rate the legs are coded
+        // at, which is their nodes' mixing rate. Narrowband from a node of G.711 phones: mixing
+        // the pages at 48 kHz for it would cost three times as much for nothing anybody hears.
+        int carried = 0;
+        for (const auto& leg : legs)
+            carried = std::max(carried, leg->codedRate());
+        wanted = carried ? carried : settings.sampleRate;  // nothing heard yet: the full rate
+        // Lower only after 5 s below (an Opus encoder may narrow its band for a moment);
+        // higher at once.
+        if (wanted >= mixRate())
+            ticksBelow_ = 0;
+        else if (++ticksBelow_ < kTicksBeforeLowering)
+            wanted = mixRate();
+    } else {
+        ticksBelow_ = 0;
+    }
     wanted = recording ? settings.sampleRate : std::min(wanted, settings.sampleRate);
     const int current = mixRate();
     if (wanted != current) {
@@ -141,7 +156,7 @@ void MixRoom::tick() {
         return;
     auto legs = legs_.load(std::memory_order_acquire);
     auto recorder = recorder_.load(std::memory_order_acquire);
-    adaptRate(*list, recorder != nullptr);
+    adaptRate(*list, *legs, recorder != nullptr);
     const size_t frame = mix_.size();
     const int64_t now = g_get_monotonic_time();
     for (const auto& participant : *list)

@@ -98,7 +98,9 @@ private:
     };
     SharedEncoder& sharedEncoder(audio::CodecId codec);
     // Sets the mixing rate this tick's participants need (and a recording, if any).
-    void adaptRate(const ParticipantList& list, bool recording);
+    void adaptRate(const ParticipantList& list, const ParticipantList& legs, bool recording);
+    static constexpr int kTicksBeforeLowering = 250;  // 5 s
+    int ticksBelow_ = 0;  // ticks the legs have carried less than the mixing rate
     // Adds this tick's notification tone, if any, to mix_.
     void addTones(size_t participants);
 

@@ -242,6 +242,19 @@ std::optional<CodecId> codecFromName(std::string_view name) {
 
 const CodecInfo& codecInfo(CodecId id) { return kCodecs[static_cast<int>(id)]; }
 
+int opusCodedRate(const uint8_t* payload, size_t length) {
+    if (length == 0)
+        return 0;
+    switch (opus_packet_get_bandwidth(payload)) {
+    case OPUS_BANDWIDTH_NARROWBAND: return 8000;
+    case OPUS_BANDWIDTH_MEDIUMBAND:
+    case OPUS_BANDWIDTH_WIDEBAND: return 16000;
+    case OPUS_BANDWIDTH_SUPERWIDEBAND:
+    case OPUS_BANDWIDTH_FULLBAND: return 48000;
+    default: return 0;
+    }
+}
+
 int pcmRate(CodecId id, int opusRate) {
     switch (id) {
     case CodecId::Opus: return opusRate;

@@ -65,4 +65,9 @@ SYLK_API std::unique_ptr<Encoder> makeEncoder(CodecId id, int opusRate, int opus
 // PCM rate of a codec's samples (Opus: the rate asked for).
 SYLK_API int pcmRate(CodecId id, int opusRate);
 
+// The audio bandwidth an Opus packet was coded with, as the lowest mixing rate that keeps it:
+// narrowband 8000, medium- and wideband 16000, super-wide and fullband 48000; 0 for a packet
+// that says none (empty, or malformed).
+SYLK_API int opusCodedRate(const uint8_t* payload, size_t length);
+
 }  // namespace sylk::audio

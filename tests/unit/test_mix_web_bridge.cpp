@@ -116,11 +116,38 @@ static void a_room_with_the_bridge_alone_mixes_legs_and_pages(void**) {
     assert_true(room.stats.encodesLegs.load() >= 2 * 140);  // two leg mixes a tick
 }
 
+// The same room whose phones' node mixes G.711 phones at 8 kHz: its leg is narrowband Opus, so
+// after 5 s the room mixes at 8 kHz too (a third of the work), and still carries both ways.
+static void a_room_with_the_bridge_alone_follows_a_narrowband_leg(void**) {
+    MixRoom room("r", MixRoomSettings{}, nullptr);
+    Voice web(audio::CodecId::Opus, 0, 1500, 500);
+    Voice phones(audio::CodecId::Opus, 111, 700, 77);
+    phones.rate = 8000;  // coded as a phones-only node codes its leg: Opus at 8 kHz, narrowband
+    phones.encoder = audio::makeEncoder(audio::CodecId::Opus, 8000);
+    Voice mix(audio::CodecId::Opus, 0, 0, 900);
+    phones.participant->withWebFeeds = true;
+    room.addLeg(phones.participant);
+    auto bridge = std::make_shared<WebBridge>(mix.participant);
+    bridge->addFeed(web.participant);
+    room.setWebBridge(bridge);
+    run(room, {&web, &phones});
+    assert_int_equal(phones.participant->codedRate(), 8000);
+    assert_int_equal(room.mixRate(), 48000);  // not lowered within 5 s
+    run(room, {&web, &phones});
+    assert_int_equal(room.mixRate(), 8000);
+    run(room, {&web, &phones});
+    auto webMix = mix.heard(50);
+    assert_true(toneDb(webMix, 48000, 700) - toneDb(webMix, 48000, 1500) >= 30);
+    auto toA = phones.heard(50);
+    assert_true(toneDb(toA, 48000, 1500) - toneDb(toA, 48000, 700) >= 30);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(web_feeds_reach_the_participants_only),
         cmocka_unit_test(a_closed_bridge_is_neither_mixed_nor_sent),
         cmocka_unit_test(a_room_with_the_bridge_alone_mixes_legs_and_pages),
+        cmocka_unit_test(a_room_with_the_bridge_alone_follows_a_narrowband_leg),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
