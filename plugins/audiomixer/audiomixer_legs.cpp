@@ -138,24 +138,20 @@ void AudioMixerPlugin::legTick() {
     });
 }
 
-std::set<std::string> AudioMixerPlugin::mixerNodes(const hub::Room& hubRoom) const {
+std::set<std::string> AudioMixerPlugin::nodesWith(const hub::Room& hubRoom, const char* package) const {
     std::set<std::string> nodes;
     for (const auto& member : hubRoom.members()) {
-        std::string node = mixerNodeOf(member.id);
+        std::string node = nodeOfMember(member.id, package);
         if (!node.empty() && node != cluster_.node)
             nodes.insert(node);
     }
     return nodes;
 }
 
+std::set<std::string> AudioMixerPlugin::mixerNodes(const hub::Room& hubRoom) const { return nodesWith(hubRoom, kPackage); }
+
 std::set<std::string> AudioMixerPlugin::videoRoomNodes(const hub::Room& hubRoom) const {
-    std::set<std::string> nodes;
-    for (const auto& member : hubRoom.members()) {
-        std::string node = videoRoomNodeOf(member.id);
-        if (!node.empty() && node != cluster_.node)
-            nodes.insert(node);
-    }
-    return nodes;
+    return nodesWith(hubRoom, kVideoRoomPackage);
 }
 
 void AudioMixerPlugin::reconcileLegs(const std::string& key) {

@@ -165,9 +165,11 @@ private:
     // Removes a leg from the mixer and the room; tell: ask the other node to drop its side.
     void dropLeg(const std::string& key, Room& room, const std::string& node, bool tell, const char* why);
     void dropAllLegs(const std::string& key, Room& room, bool tell);
-    // Nodes (other than this one) with audio mixer participants in the hub room now.
+    // Nodes (other than this one) with members of that plugin in the hub room now.
+    std::set<std::string> nodesWith(const hub::Room& hubRoom, const char* package) const;
+    // ... of the audio mixer (participants).
     std::set<std::string> mixerNodes(const hub::Room& hubRoom) const;
-    // Nodes (other than this one) with video room participants (pages) in the hub room now.
+    // ... of the video room (pages).
     std::set<std::string> videoRoomNodes(const hub::Room& hubRoom) const;
     std::shared_ptr<MixParticipant> makeLegParticipant(uint64_t legId, const std::string& node, int sampleRate,
                                                        const std::string& peerIp, uint16_t peerPort,

@@ -14,7 +14,6 @@ participant, node0 no page.
 - The phone leaves: node1's mix feed is unpublished, its bridge-only mixer room closes, and the
   leg ends on both nodes."""
 import asyncio
-import time
 
 import numpy
 import pytest
@@ -24,6 +23,7 @@ from harness.cluster_nodes import ClusterNodes
 from harness.janus_api import Admin, Session
 from harness.rtp_peer import RtpPeer
 from test_audiomixer import tone_db
+from test_cluster_audio import until
 from test_videoroom_api import Participant
 
 MIXER = "janus.plugin.sylk.audiomixer"
@@ -47,18 +47,6 @@ def data_of(event):
 
 def mixer_room(answer):
     return next((r for r in answer["list"] if r["room"] == ROOM), None)
-
-
-async def until(condition, timeout, what):
-    """Polls an async condition every 100 ms; its truthy value, or fails saying what (and the last)."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = await condition()
-        if last:
-            return last
-        await asyncio.sleep(0.1)
-    pytest.fail("%s within %.0f s (last: %r)" % (what, timeout, last))
 
 
 def bridge_lines(node):
