@@ -15,14 +15,13 @@
 
 #include <glib.h>
 
+#include "sylkcore/cluster/member_id.hpp"
 #include "sylkcore/hub/services.hpp"
 #include "sylkcore/log.hpp"
 
 namespace sylk::audiomixer {
 namespace {
 
-// Ids of members the cluster's bridge mirrors from other nodes (sylkcore/cluster/hub_bridge.hpp).
-constexpr char kClusterPrefix[] = "janus.plugin.sylk.cluster/";
 constexpr char kAttachService[] = "audiomixer.remote.attach";
 constexpr char kDetachService[] = "audiomixer.remote.detach";
 constexpr int kOpusPayloadType = 111;
@@ -39,31 +38,14 @@ constexpr int kCallTimeoutMs = 3000;
 
 constexpr const char* kVideoRoomPackage = "janus.plugin.sylk.videoroom";
 
-// "B" from "janus.plugin.sylk.cluster/B/<package>/7"; empty when the id is not another node's
-// member of that plugin.
-std::string nodeOfMember(const std::string& memberId, const std::string& package) {
-    const size_t prefix = sizeof(kClusterPrefix) - 1;
-    if (memberId.compare(0, prefix, kClusterPrefix) != 0)
-        return {};
-    size_t slash = memberId.find('/', prefix);
-    if (slash == std::string::npos || slash == prefix)
-        return {};
-    const std::string rest = package + "/";
-    if (memberId.compare(slash + 1, rest.size(), rest) != 0)
-        return {};
-    return memberId.substr(prefix, slash - prefix);
-}
-
-std::string mixerNodeOf(const std::string& memberId) { return nodeOfMember(memberId, kPackage); }
-
 }  // namespace
 
 std::string AudioMixerPlugin::videoRoomNodeOf(const std::string& memberId) {
-    return nodeOfMember(memberId, kVideoRoomPackage);
+    return cluster::nodeOfMember(memberId, kVideoRoomPackage);
 }
 
 bool AudioMixerPlugin::isMixerMember(const std::string& memberId) {
-    return memberId.rfind(std::string(kPackage) + "/", 0) == 0 || !mixerNodeOf(memberId).empty();
+    return memberId.rfind(std::string(kPackage) + "/", 0) == 0 || !cluster::nodeOfMember(memberId, kPackage).empty();
 }
 
 void AudioMixerPlugin::startLegs() {
@@ -141,7 +123,7 @@ void AudioMixerPlugin::legTick() {
 std::set<std::string> AudioMixerPlugin::nodesWith(const hub::Room& hubRoom, const char* package) const {
     std::set<std::string> nodes;
     for (const auto& member : hubRoom.members()) {
-        std::string node = nodeOfMember(member.id, package);
+        std::string node = cluster::nodeOfMember(member.id, package);
         if (!node.empty() && node != cluster_.node)
             nodes.insert(node);
     }

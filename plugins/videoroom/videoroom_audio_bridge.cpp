@@ -19,12 +19,11 @@
 // mixer then keeps a room for the bridge alone and hears them through its leg to that node.
 #include <glib.h>
 
-#include <string_view>
-
 #include "publisher.hpp"
 #include "room.hpp"
 #include "room_audio_bridge.hpp"
 #include "subscriber.hpp"
+#include "sylkcore/cluster/member_id.hpp"
 #include "sylkcore/hub/services.hpp"
 #include "sylkcore/log.hpp"
 #include "videoroom_common.hpp"
@@ -34,6 +33,7 @@
 namespace sylk::videoroom {
 namespace {
 
+constexpr const char* kMixerPackage = "janus.plugin.sylk.audiomixer";
 constexpr const char* kMixerPrefix = "janus.plugin.sylk.audiomixer/";
 constexpr const char* kOpenService = "audiomixer.bridge.open";
 constexpr const char* kAddFeedService = "audiomixer.bridge.add_feed";
@@ -61,17 +61,9 @@ std::shared_ptr<PublishedStream> bridgedAudio(const Publisher& publisher) {
 }  // namespace
 
 bool VideoRoomPlugin::isMixerMember(const std::string& memberId) {
-    if (memberId.rfind(kMixerPrefix, 0) == 0)
-        return true;
-    // Another node's phone (the cluster's hub bridge mirrors it as
-    // "janus.plugin.sylk.cluster/<node>/janus.plugin.sylk.audiomixer/<id>"): our bridge opens
-    // for it too, and our mixer hears it through its leg to that node (docs/cluster.md).
-    constexpr std::string_view kClusterPrefix = "janus.plugin.sylk.cluster/";
-    if (memberId.rfind(kClusterPrefix, 0) != 0)
-        return false;
-    size_t slash = memberId.find('/', kClusterPrefix.size());
-    return slash != std::string::npos && slash > kClusterPrefix.size() &&
-           memberId.compare(slash + 1, std::string_view(kMixerPrefix).size(), kMixerPrefix) == 0;
+    // Ours, or another node's phone (mirrored by the cluster's hub bridge): our bridge opens for
+    // it too, and our mixer hears it through its leg to that node (docs/cluster.md).
+    return memberId.rfind(kMixerPrefix, 0) == 0 || !cluster::nodeOfMember(memberId, kMixerPackage).empty();
 }
 
 void VideoRoomPlugin::reconcileAudioBridge(const std::shared_ptr<VideoRoom>& room, bool phoneJoined) {

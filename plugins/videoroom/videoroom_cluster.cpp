@@ -14,6 +14,7 @@
 #include <glib.h>
 
 #include "feed_relay.hpp"
+#include "sylkcore/cluster/member_id.hpp"
 #include "publisher.hpp"
 #include "remote_feed.hpp"
 #include "room.hpp"
@@ -39,16 +40,13 @@ constexpr const char* kRefusedService = "videoroom.remote.refused";
 // "janus.plugin.sylk.cluster/<node>/janus.plugin.sylk.videoroom/<id>" -> (node, id); id 0:
 // not another node's video room participant.
 std::pair<std::string, uint64_t> remoteParticipant(const std::string& member) {
-    const std::string prefix = kClusterPlugin + "/";
-    if (member.rfind(prefix, 0) != 0)
+    std::string node = cluster::nodeOfMember(member, kPackage);
+    if (node.empty())
         return {};
-    size_t slash = member.find('/', prefix.size());
-    if (slash == std::string::npos || member.compare(slash + 1, kOwnPrefix.size(), kOwnPrefix) != 0)
-        return {};
-    std::string digits = member.substr(slash + 1 + kOwnPrefix.size());
+    std::string digits = member.substr(cluster::kMemberPrefix.size() + node.size() + 1 + kOwnPrefix.size());
     if (digits.empty() || digits.size() > 19 || digits.find_first_not_of("0123456789") != std::string::npos)
         return {};
-    return {member.substr(prefix.size(), slash - prefix.size()), std::stoull(digits)};
+    return {node, std::stoull(digits)};
 }
 
 MediaKind kindNamed(const std::string& type) {

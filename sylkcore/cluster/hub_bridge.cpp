@@ -1,4 +1,5 @@
 #include "hub_bridge.hpp"
+#include "member_id.hpp"
 
 #include <chrono>
 #include <iterator>
@@ -14,7 +15,9 @@
 namespace sylk::cluster {
 namespace {
 
-const std::string kClusterPrefix = std::string(HubBridge::kPlugin) + "/";
+// The form member_id.hpp reads: written here, read by the plugins.
+const std::string kClusterPrefix(kMemberPrefix);
+static_assert(kMemberPrefix.substr(0, kMemberPrefix.size() - 1) == std::string_view(HubBridge::kPlugin));
 constexpr char kEvents[] = "events";
 constexpr char kRoster[] = "roster";
 constexpr char kHistory[] = "history";

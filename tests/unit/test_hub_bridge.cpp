@@ -25,6 +25,7 @@
 #include <nats/nats.h>
 
 #include "sylkcore/cluster/hub_bridge.hpp"
+#include "sylkcore/cluster/member_id.hpp"
 #include "sylkcore/cluster/nats_bus.hpp"
 #include "sylkcore/cluster/room_subject.hpp"
 #include "sylkcore/hub/events.hpp"
@@ -226,6 +227,14 @@ static void chat_crosses_once_with_the_sender_mapped(void** state) {
         }
     }
     assert_true(b.hasMember(kCluster + "a/" + kAnn));
+    // The plugins read the node back from the id the bridge wrote (member_id.hpp).
+    for (const auto& event : chats) {
+        if (event.kind == kind::Chat) {
+            assert_string_equal(cluster::nodeOfMember(event.member, "janus.plugin.sylk.videoroom").c_str(), "a");
+            assert_string_equal(cluster::nodeOfMember(event.member, "janus.plugin.sylk.audiomixer").c_str(), "");
+        }
+    }
+    assert_string_equal(cluster::nodeOfMember(kAnn, "janus.plugin.sylk.videoroom").c_str(), "");  // a's own
     // A round trip b -> a after that: if b echoed a's chat, a has it by then.
     b.room->join(member(kBob, "Bob"));
     say(*b.room, kBob, "from b");
