@@ -11,7 +11,8 @@
 //                              -> {"room", "bridge", "rtp": {"ip", "port"}} (where the web mix comes from)
 //   audiomixer.bridge.check       {"room", "bridge"} -> {"open": bool}: is that bridge still the
 //                                 room's (a room that ended and came back has none, or another)
-//   audiomixer.bridge.add_feed    {"room", "feed", "payload_type"} -> {"rtp": {"ip", "port"}}
+//   audiomixer.bridge.add_feed    {"room", "feed", "payload_type", "relayed"?} -> {"rtp": {"ip", "port"}}
+//                                 (relayed: a page of another node, never sent on a leg)
 //   audiomixer.bridge.remove_feed {"room", "feed"} -> {"removed": bool}
 //   audiomixer.bridge.close       {"room"} -> {"closed": bool}
 //
@@ -138,6 +139,9 @@ Json AudioMixerPlugin::addWebFeed(const Json& request) {
         RtpEndpoint* socket = endpoint.get();
         auto input = std::make_shared<MixParticipant>(feed, "web " + std::to_string(feed), audio::CodecId::Opus,
                                                       payloadType, room.mixer->settings.sampleRate, std::move(endpoint));
+        // A page of another node whose feed the video room relays here: for our participants
+        // only, never on a leg (its node's leg carries it).
+        input->relayedFeed = reader.optionalBool("relayed").value_or(false);
         bridge->addFeed(input);
         ++bridgeCounters_.feedsAdded;
         Json local = Json::object();
@@ -204,7 +208,7 @@ Json AudioMixerPlugin::bridgeStatus(const MixRoom& mixer) {
         return Json();
     Json feeds = Json::array();
     for (const auto& feed : *bridge->feeds())
-        feeds.append(feed->describe());
+        feeds.append(feed->describe().setBool("relayed", feed->relayedFeed.load()));
     Json json = Json::object();
     json.set("web_feeds", feeds)
         .set("mixes_sent", static_cast<json_int_t>(bridge->mixesSent.load()))

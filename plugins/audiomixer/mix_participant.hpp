@@ -43,6 +43,10 @@ public:
     // across nodes"): it is sent this node's web feeds too, as nobody there hears them through
     // the SFU. Control loop sets it; the mixer thread reads it.
     std::atomic<bool> withWebFeeds{false};
+    // A web feed of a page on another node, relayed to this node's video room and bridged here
+    // for this node's participants (docs/cluster.md, "Pages and phones on different nodes"):
+    // never sent on a leg. Set before the feed joins the bridge.
+    std::atomic<bool> relayedFeed{false};
     std::atomic<int> volumePercent{100};
     ParticipantStats stats;
 

@@ -206,13 +206,11 @@ void MixRoom::tick() {
             legWantsWeb = legWantsWeb || leg->withWebFeeds.load(std::memory_order_relaxed);
         if (legWantsWeb) {
             webMixFresh_ = true;
-            // Summed apart first: a leg withWebFeeds gets them on top of localMix_.
+            // Summed apart too: a leg withWebFeeds gets this node's pages on top of localMix_.
             webMix_.assign(frame, 0);
-            web->addFeeds(webMix_, settings.mixThresholdDbov);
-            for (size_t i = 0; i < frame; ++i)
-                mix_[i] += webMix_[i];
+            web->addFeeds(mix_, &webMix_, settings.mixThresholdDbov);
         } else {
-            web->addFeeds(mix_, settings.mixThresholdDbov);
+            web->addFeeds(mix_, nullptr, settings.mixThresholdDbov);
         }
     }
     addTones(list->size() + legs->size() + (web ? web->feedCount() : 0));

@@ -9,7 +9,9 @@
 // web feeds included; the web mix is this node's participants and the remote legs, never the
 // web feeds (browsers hear each other through the SFU already); the remote legs are sent this
 // node's participants only, never the web feeds (the other node's pages get our web users
-// through the video relay, and its own bridge feeds them to its phones).
+// through the video relay, and its own bridge feeds them to its phones), except a leg to a
+// node without pages, which is sent this node's own pages on top (never the feeds relayed
+// here from other nodes: their node's leg carries them).
 //
 // Membership is copy-on-write (control loop); receive/addFeeds/sendMix run on the mixer thread.
 #pragma once
@@ -64,16 +66,23 @@ public:
         output_->sendOwn(scratch);
         mixesSent.fetch_add(1, std::memory_order_relaxed);
     }
-    // Mixer thread: adds the web feeds that carry sound this tick to mix (what the room's own
-    // participants hear). Their talking is not detected here: the video room detects it.
-    void addFeeds(std::vector<int32_t>& mix, int thresholdDbov) {
+    // Mixer thread: adds the web feeds that carry sound this tick to all (what the room's own
+    // participants hear) and, when given, those of this node's own pages to ownPages (what a
+    // leg to a node without pages is sent on top: a feed relayed from another node reaches
+    // that node through its own node's leg). Their talking is not detected here: the video
+    // room detects it.
+    void addFeeds(std::vector<int32_t>& all, std::vector<int32_t>* ownPages, int thresholdDbov) {
         for (const auto& feed : *feeds_.load(std::memory_order_acquire)) {
             if (!feed->pullFrame() || feed->lastLevel() >= thresholdDbov)
                 continue;
             const auto& pcm = feed->input();
-            const size_t frame = std::min(mix.size(), pcm.size());
+            const size_t frame = std::min(all.size(), pcm.size());
             for (size_t i = 0; i < frame; ++i)
-                mix[i] += pcm[i];
+                all[i] += pcm[i];
+            if (ownPages && !feed->relayedFeed.load(std::memory_order_relaxed)) {
+                for (size_t i = 0; i < frame && i < ownPages->size(); ++i)
+                    (*ownPages)[i] += pcm[i];
+            }
         }
     }
     size_t feedCount() const { return feeds_.load()->size(); }

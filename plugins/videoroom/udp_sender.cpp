@@ -10,7 +10,7 @@
 
 namespace sylk::videoroom {
 
-UdpSender::UdpSender(const std::string& toHost, uint16_t toPort) : host(toHost), port(toPort) {
+UdpSender::UdpSender(const std::string& toHost, uint16_t toPort, const std::string& fromHost) : host(toHost), port(toPort) {
     sockaddr_storage address{};
     socklen_t length = 0;
     auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
@@ -31,6 +31,19 @@ UdpSender::UdpSender(const std::string& toHost, uint16_t toPort) : host(toHost),
     fd_ = ::socket(address.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd_ < 0)
         throw std::runtime_error(std::string("relay socket: ") + std::strerror(errno));
+    if (!fromHost.empty()) {
+        sockaddr_storage source{};
+        auto* source4 = reinterpret_cast<sockaddr_in*>(&source);
+        auto* source6 = reinterpret_cast<sockaddr_in6*>(&source);
+        const bool parsed = address.ss_family == AF_INET ? inet_pton(AF_INET, fromHost.c_str(), &source4->sin_addr) == 1
+                                                         : inet_pton(AF_INET6, fromHost.c_str(), &source6->sin6_addr) == 1;
+        source.ss_family = address.ss_family;
+        if (!parsed || ::bind(fd_, reinterpret_cast<sockaddr*>(&source), length) != 0) {
+            int error = parsed ? errno : EAFNOSUPPORT;
+            ::close(fd_);
+            throw std::runtime_error("relay source '" + fromHost + "': " + std::strerror(error));
+        }
+    }
     if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), length) != 0) {
         int error = errno;
         ::close(fd_);

@@ -14,7 +14,11 @@ namespace sylk::videoroom {
 class UdpSender {
 public:
     // Throws std::runtime_error when host is no IPv4/IPv6 literal or the socket cannot be made.
-    UdpSender(const std::string& host, uint16_t port);
+    // fromHost (an IP literal of this host, of host's family): the source address, as the
+    // receiving node takes a relay's packets from the sending node's media address only; a
+    // host with several addresses (nodes on one machine, a multi-homed node) would otherwise
+    // send from whichever its routes pick. Empty: the kernel's choice.
+    UdpSender(const std::string& host, uint16_t port, const std::string& fromHost = "");
     ~UdpSender();
     UdpSender(const UdpSender&) = delete;
     UdpSender& operator=(const UdpSender&) = delete;

@@ -14,9 +14,14 @@
 //   feeds) to an audio-only RemoteFeed of this room, announced in "publishers" with
 //   "audio_mix": true and the display "<room> (phones)". Pages subscribe to it like any feed.
 // The mix feed has no talk detection: the mixer already posts its participants' talking to the
-// hub. Feeds relayed from other nodes are not bridged: their node's bridge feeds its mixer,
-// whose remote legs bring them to ours. Another node's phones count as the room's phones: the
-// mixer then keeps a room for the bridge alone and hears them through its leg to that node.
+// hub. Another node's phones count as the room's phones: the mixer then keeps a room for the
+// bridge alone and hears them through its leg to that node. Feeds relayed here from other
+// nodes' pages are bridged too ("relayed": our phones hear them; the mixer never sends them on
+// a leg): a node with pages is sent no pages on the legs, as its pages hear the others through
+// the SFU (docs/cluster.md, "Pages and phones on different nodes").
+//
+// The bridge opens while the room has phones and participants here, publishing or not: a
+// listen-only page hears the phones through the mix feed as any other page does.
 #include <glib.h>
 
 #include "publisher.hpp"
@@ -47,9 +52,10 @@ constexpr int kOpusPayloadType = 111;
 // The mixer's RTP and the video room are in one Janus process: loopback between them.
 constexpr const char* kBridgeHost = "127.0.0.1";
 
-// The local publisher's audio stream the mixer can take (Opus), if any.
+// The publisher's audio stream the mixer can take (Opus), if any: a local publisher's or one
+// relayed from another node.
 std::shared_ptr<PublishedStream> bridgedAudio(const Publisher& publisher) {
-    if (!publisher.active || publisher.remote() || publisher.audioMix)
+    if (!publisher.active || publisher.audioMix)
         return nullptr;
     for (const auto& stream : publisher.streams()) {
         if (stream->kind == MediaKind::Audio && stream->codec == "opus")
@@ -79,7 +85,11 @@ void VideoRoomPlugin::reconcileAudioBridge(const std::shared_ptr<VideoRoom>& roo
         if (auto audio = bridgedAudio(*publisher))
             web[id] = audio;
     }
-    if (!phones || web.empty()) {
+    for (const auto& [id, remote] : room->remoteFeeds) {
+        if (auto audio = bridgedAudio(*remote->feed))
+            web[id] = audio;
+    }
+    if (!phones || room->participants.empty()) {
         if (room->audioBridge)
             closeAudioBridge(room, true);
         return;
@@ -114,9 +124,10 @@ void VideoRoomPlugin::reconcileAudioBridge(const std::shared_ptr<VideoRoom>& roo
     for (const auto& [id, audio] : web) {
         if (bridge->feeds.count(id))
             continue;
-        auto publisher = room->findParticipant(id);
+        auto publisher = room->findFeed(id);
         Json request = Json::object();
         request.set("room", room->id.key).set("feed", static_cast<json_int_t>(id)).set("payload_type", audio->mindex);
+        request.setBool("relayed", publisher->remote());
         try {
             Json answer = hub::Services::instance().call(kAddFeedService, request);
             RequestReader reader(answer.get());

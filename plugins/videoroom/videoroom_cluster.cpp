@@ -269,7 +269,8 @@ std::shared_ptr<FeedRelay> VideoRoomPlugin::startRelay(const std::shared_ptr<Vid
         throw RequestError(ErrorCode::VideoRoomNoSuchFeed, "no such feed (" + std::to_string(feed) + ") in room '" + room->id.key + "'");
     std::shared_ptr<UdpSender> sender;
     try {
-        sender = std::make_shared<UdpSender>(host, port);
+        // From this node's media address: the receiver takes no other (RemoteFeed).
+        sender = std::make_shared<UdpSender>(host, port, node.empty() ? "" : mediaIp_);
     } catch (const std::exception& e) {
         throw RequestError(ErrorCode::InvalidField, e.what());
     }

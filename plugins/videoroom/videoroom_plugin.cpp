@@ -302,6 +302,13 @@ Reply VideoRoomPlugin::admitPublisher(Session& session, RequestReader& reader, c
     events().notify(session.handle(), [&] { return VideoRoomEvents::joined(*publisher); });
     room->hubRoom()->join(rosterMember(*publisher));  // moderator: other plugins honour its kicks
     wantRemoteFeeds(room);  // the publishers of other nodes' participants, relayed here
+    // The room's phones, if it has any, for a page that may never publish (listen-only): after
+    // this reply, so that the mix feed's "publishers" event follows "joined".
+    std::weak_ptr<VideoRoom> weakRoom = room;
+    loop().post([this, weakRoom] {
+        if (auto joinedRoom = weakRoom.lock(); joinedRoom && !joinedRoom->audioBridge)
+            reconcileAudioBridge(joinedRoom);
+    });
     if (request.jsep) {
         // joinandconfigure: the answer comes with the "joined" event.
         Reply configured{makeEvent(), {}};
@@ -607,7 +614,7 @@ void VideoRoomPlugin::announcePublisher(const std::shared_ptr<Publisher>& publis
     event.set("publishers", list);
     broadcast(*publisher->room, event, publisher->id);
     relayPublished(publisher);  // other nodes' views of this publisher follow
-    if (!publisher->audioMix && !publisher->remote())
+    if (!publisher->audioMix)
         reconcileAudioBridge(publisher->room);  // its audio to the room's phones, if any
 }
 
@@ -632,7 +639,7 @@ void VideoRoomPlugin::unpublishStreams(const std::shared_ptr<Publisher>& publish
         events().notify(publisher->handle(), [&] { return VideoRoomEvents::participant("unpublished", *publisher); });
     }
     relayUnpublished(publisher);
-    if (!publisher->audioMix && !publisher->remote() && publisher->room->audioBridge)
+    if (!publisher->audioMix && publisher->room->audioBridge)
         reconcileAudioBridge(publisher->room);
 }
 

@@ -126,3 +126,60 @@ def test_web_users_and_a_phone_hear_each_other_through_the_bridge(janus):
     # Bad input: a room that does not exist.
     assert nowhere.get("error_code") == 426 and "nowhere" in nowhere.get("error", ""), nowhere
     assert janus.alive()
+
+
+def test_a_page_that_only_listens_hears_the_phone(janus):
+    """A page that never publishes (listen-only) still gets the mix feed: the bridge opens while
+    the room has phones and pages, publishing or not, and closes when the page leaves."""
+    room = "bridge-listen"
+
+    async def body():
+        vic = Participant(janus, room, "Vic")
+        phone = await RtpPeer("pcmu", 600).open()
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        session = await Session.create(janus.ws_url)
+        try:
+            line = await session.attach(MIXER)
+            joined, _ = await line.send({"request": "join", "room": room, "display": "Phone", "codec": "pcmu",
+                                         "rtp": {"ip": "127.0.0.1", "port": phone.port}})
+            assert "error" not in joined, joined
+            address = (joined["rtp"]["ip"], joined["rtp"]["port"])
+            vic_joined = await vic.join()
+            assert not any(p.get("audio_mix") for p in vic_joined.get("publishers", [])), vic_joined
+            # After "joined": the mix feed opens for Vic, who publishes nothing.
+            announced = await vic.handle.next_event(timeout=15, predicate=announces_mix)
+            mix = next(p for p in data_of(announced)["publishers"] if p.get("audio_mix"))
+            await vic.subscribe([mix["id"]])
+            for _ in range(3):
+                late = await phone.stream(address, 4)
+                audio = next(c for c in vic.collectors if c.track.kind == "audio")
+                heard = numpy.concatenate(audio.audio[-50:]), audio.rate
+                if late <= 0.05 and tone_db(heard[0], heard[1], 600) > -60:
+                    break
+            bridges = await admin.message_plugin(VIDEOROOM, {"request": "list_audio_bridges", "room": room})
+            await vic.close()
+            vic = None
+
+            async def closed():
+                answer = await admin.message_plugin(MIXER, {"request": "list"})
+                mixed = next((r for r in answer["list"] if r["room"] == room), None)
+                return answer if mixed and not mixed.get("web_bridge") else None
+            after = await wait_for(closed)
+            await line.send({"request": "leave"})
+            return heard, bridges, after
+        finally:
+            phone.close()
+            if vic:
+                await vic.close()
+            await session.close()
+            await admin.close()
+
+    heard, bridges, after = run(body(), timeout=90)
+    levels = {f: tone_db(heard[0], heard[1], f) for f in (440, 600)}
+    print("Vic hears (dB)", {f: round(v, 1) for f, v in levels.items()})
+    assert levels[600] > -40 and levels[600] - levels[440] >= 30, levels
+    bridged = bridges["rooms"][0]
+    assert bridged["bridged"] is True and bridged["web_feeds"] == [], bridged
+    # Vic left: the mixer's room is the phone's alone again.
+    assert after is not None, "the bridge stayed open after the last page left"
+    assert janus.alive()

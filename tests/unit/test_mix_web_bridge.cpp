@@ -116,6 +116,37 @@ static void a_room_with_the_bridge_alone_mixes_legs_and_pages(void**) {
     assert_true(room.stats.encodesLegs.load() >= 2 * 140);  // two leg mixes a tick
 }
 
+// A node with a phone and pages, in a room with pages on another node too (docs/cluster.md,
+// "Pages and phones on different nodes"): the video room bridges its own page and the other
+// node's, relayed to it. The phone hears both; a leg to a node without pages (withWebFeeds)
+// is sent the page of this node and never the relayed one, which its own node's leg carries.
+static void a_relayed_page_reaches_the_participants_and_no_leg(void**) {
+    MixRoom room("r", MixRoomSettings{}, nullptr);
+    Voice pam(audio::CodecId::Pcmu, 0, 1000, 2);        // the phone here
+    Voice own(audio::CodecId::Opus, 0, 1500, 500);      // the page here
+    Voice relayed(audio::CodecId::Opus, 0, 2500, 501);  // node B's page, relayed here
+    Voice phones(audio::CodecId::Opus, 111, 700, 77);   // node C's mix: phones, no pages there
+    Voice mix(audio::CodecId::Opus, 0, 0, 900);
+    room.add(pam.participant);
+    phones.participant->withWebFeeds = true;
+    room.addLeg(phones.participant);
+    auto bridge = std::make_shared<WebBridge>(mix.participant);
+    bridge->addFeed(own.participant);
+    relayed.participant->relayedFeed = true;
+    bridge->addFeed(relayed.participant);
+    room.setWebBridge(bridge);
+    run(room, {&pam, &own, &relayed, &phones});
+    auto pamHears = pam.heard(50);
+    for (double page : {1500.0, 2500.0})
+        assert_true(toneDb(pamHears, 8000, page) - toneDb(pamHears, 8000, 1000) >= 25);
+    auto toC = phones.heard(50);
+    assert_true(toneDb(toC, 48000, 1500) - toneDb(toC, 48000, 2500) >= 30);  // never the relayed page
+    assert_true(toneDb(toC, 48000, 1000) - toneDb(toC, 48000, 2500) >= 30);  // the phone, of course
+    auto webMix = mix.heard(50);  // the pages hear neither page through the mix
+    for (double page : {1500.0, 2500.0})
+        assert_true(toneDb(webMix, 48000, 1000) - toneDb(webMix, 48000, page) >= 25);
+}
+
 // The same room whose phones' node mixes G.711 phones at 8 kHz: its leg is narrowband Opus, so
 // after 5 s the room mixes at 8 kHz too (a third of the work), and still carries both ways.
 static void a_room_with_the_bridge_alone_follows_a_narrowband_leg(void**) {
@@ -147,6 +178,7 @@ int main() {
         cmocka_unit_test(web_feeds_reach_the_participants_only),
         cmocka_unit_test(a_closed_bridge_is_neither_mixed_nor_sent),
         cmocka_unit_test(a_room_with_the_bridge_alone_mixes_legs_and_pages),
+        cmocka_unit_test(a_relayed_page_reaches_the_participants_and_no_leg),
         cmocka_unit_test(a_room_with_the_bridge_alone_follows_a_narrowband_leg),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
