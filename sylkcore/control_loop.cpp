@@ -1,5 +1,6 @@
 #include "control_loop.hpp"
 
+#include <algorithm>
 #include <exception>
 
 #include "log.hpp"
@@ -22,6 +23,7 @@ void ControlLoop::stop() {
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
+        timers_.clear();
     }
     wake_.notify_all();
     if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id())
@@ -39,6 +41,25 @@ bool ControlLoop::post(Task task) {
     return true;
 }
 
+uint64_t ControlLoop::every(std::chrono::milliseconds interval, Task task) {
+    uint64_t id;
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_)
+            return 0;
+        id = nextTimer_++;
+        interval = std::max(interval, std::chrono::milliseconds(1));
+        timers_.push_back({id, interval, std::chrono::steady_clock::now() + interval, std::make_shared<Task>(std::move(task))});
+    }
+    wake_.notify_one();  // the loop may be waiting for a later deadline
+    return id;
+}
+
+void ControlLoop::cancel(uint64_t timer) {
+    std::lock_guard lock(mutex_);
+    std::erase_if(timers_, [&](const Timer& each) { return each.id == timer; });
+}
+
 size_t ControlLoop::pending() const {
     std::lock_guard lock(mutex_);
     return tasks_.size();
@@ -50,7 +71,26 @@ void ControlLoop::run() {
         Task task;
         {
             std::unique_lock lock(mutex_);
-            wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+            for (;;) {
+                if (!tasks_.empty() || stopping_)
+                    break;
+                if (timers_.empty()) {
+                    wake_.wait(lock);
+                    continue;
+                }
+                auto next = std::min_element(timers_.begin(), timers_.end(),
+                                             [](const Timer& a, const Timer& b) { return a.due < b.due; });
+                auto now = std::chrono::steady_clock::now();
+                if (next->due <= now) {
+                    // A timer's run is a task like the others, queued behind those waiting.
+                    next->due += next->interval;
+                    if (next->due <= now)
+                        next->due = now + next->interval;
+                    tasks_.push_back([shared = next->task] { (*shared)(); });
+                    break;
+                }
+                wake_.wait_until(lock, next->due);
+            }
             if (tasks_.empty())
                 return;  // stopping and drained
             task = std::move(tasks_.front());

@@ -8,7 +8,7 @@ namespace sylk::videoroom {
 
 FeedRelay::FeedRelay(std::string toNode, const std::shared_ptr<Publisher>& publisher, std::shared_ptr<UdpSender> sender,
                      bool audioOnly)
-    : node(std::move(toNode)), feed(publisher->id), publisher_(publisher), audioOnly_(audioOnly), sender_(std::move(sender)) {}
+    : node(std::move(toNode)), feed(publisher->id), startedUs(g_get_monotonic_time()), publisher_(publisher), audioOnly_(audioOnly), sender_(std::move(sender)) {}
 
 FeedRelay::~FeedRelay() { detach(); }
 

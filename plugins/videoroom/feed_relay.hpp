@@ -30,6 +30,10 @@ public:
 
     const std::string node;
     const uint64_t feed;
+    // Monotonic; and whether a relay check saw the receiving node with video room members: a
+    // relay to a node with none is stale once it was seen with some or has had time to.
+    const int64_t startedUs;
+    bool seenWatching = false;  // control loop
     // Hooks a target on every audio and video stream the publisher sends now (again after a
     // renegotiation) and asks for a keyframe, so the receivers start at once.
     void attach();

@@ -151,7 +151,8 @@ Json RemoteFeed::describe() const {
         .set("streams", static_cast<json_int_t>(feed->streams().size()))
         .set("packets", static_cast<json_int_t>(packets_.load()))
         .set("refused", static_cast<json_int_t>(refused_.load()))
-        .set("keyframe_requests", static_cast<json_int_t>(keyframeRequests.load()));
+        .set("keyframe_requests", static_cast<json_int_t>(keyframeRequests.load()))
+        .setBool("answered", answered);
     return json;
 }
 

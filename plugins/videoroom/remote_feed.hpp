@@ -34,6 +34,10 @@ public:
     void accept(const std::string& sourceHost, const std::array<bool, 128>& video, const std::array<bool, 128>& known);
     Json describe() const;
     std::atomic<uint64_t> keyframeRequests{0};
+    // Control loop: when the relay was last asked for, and whether the publishing node has
+    // answered (videoroom.remote.feed) since; an ask or answer lost on the bus is asked again.
+    int64_t askedUs = 0;
+    bool answered = false;
 
 private:
     void run();

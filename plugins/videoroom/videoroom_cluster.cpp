@@ -13,6 +13,9 @@
 // on this control loop, and two nodes calling each other from their loops would deadlock.
 #include <glib.h>
 
+#include <algorithm>
+#include <set>
+
 #include "feed_relay.hpp"
 #include "sylkcore/cluster/member_id.hpp"
 #include "publisher.hpp"
@@ -36,6 +39,17 @@ constexpr const char* kStopService = "videoroom.remote.stop";
 constexpr const char* kFeedService = "videoroom.remote.feed";
 constexpr const char* kKeyframeService = "videoroom.remote.keyframe";
 constexpr const char* kRefusedService = "videoroom.remote.refused";
+constexpr int kRelayCheckMs = 2000;
+// A relay asked for and not answered within this is asked again (the bus lost either message;
+// the publishing node answers at once, even when the feed is not publishing).
+constexpr int64_t kRelayAnswerUs = 3'000'000;
+// A relay to a node none of whose video room members this node has seen yet is left alone
+// this long: the ask and the members' "joined" travel apart on the bus. Once seen with
+// members, a node without any is dropped at the next check.
+constexpr int64_t kRelayYoungUs = 10'000'000;
+// Every this many checks (kRelayCheckMs apart), the publishing node sends each relay's feed
+// description again: one bus message per relay, idempotent at the receiver.
+constexpr uint64_t kDescribeEveryChecks = 5;
 
 // "janus.plugin.sylk.cluster/<node>/janus.plugin.sylk.videoroom/<id>" -> (node, id); id 0:
 // not another node's video room participant.
@@ -47,6 +61,15 @@ std::pair<std::string, uint64_t> remoteParticipant(const std::string& member) {
     if (digits.empty() || digits.size() > 19 || digits.find_first_not_of("0123456789") != std::string::npos)
         return {};
     return {node, std::stoull(digits)};
+}
+
+// Whether a feed described again has the streams it has now (nothing to announce).
+bool sameStreams(const std::vector<std::shared_ptr<PublishedStream>>& now,
+                 const std::vector<std::shared_ptr<PublishedStream>>& described) {
+    return std::equal(now.begin(), now.end(), described.begin(), described.end(), [](const auto& a, const auto& b) {
+        return a->mindex == b->mindex && a->mid == b->mid && a->kind == b->kind && a->codec == b->codec &&
+               a->pt == b->pt && a->description == b->description;
+    });
 }
 
 MediaKind kindNamed(const std::string& type) {
@@ -62,6 +85,7 @@ void VideoRoomPlugin::offerRelayServices() {
     services.offer(kFeedService, [this](const Json& request) { return runOnLoop([&] { return Reply{feedFromNode(request), {}}; }).body; });
     services.offer(kKeyframeService, [this](const Json& request) { return runOnLoop([&] { return Reply{keyframeForNode(request), {}}; }).body; });
     services.offer(kRefusedService, [this](const Json& request) { return runOnLoop([&] { return Reply{refusedByNode(request), {}}; }).body; });
+    loop().every(std::chrono::milliseconds(kRelayCheckMs), [this] { checkRelays(); });
 }
 
 void VideoRoomPlugin::withdrawRelayServices() {
@@ -167,14 +191,64 @@ void VideoRoomPlugin::ensureRemoteFeed(const std::shared_ptr<VideoRoom>& room, u
         return;
     }
     room->remoteFeeds[feed] = remote;
+    askRelay(*room, feed, *remote);
+}
+
+void VideoRoomPlugin::askRelay(const VideoRoom& room, uint64_t feed, RemoteFeed& remote) {
     Json request = Json::object();
-    request.set("room", room->id.key)
+    request.set("room", room.id.key)
         .set("feed", static_cast<json_int_t>(feed))
         .set("host", mediaIp_)
-        .set("port", remote->port());
-    sendToNode(node, kRelayService, request);
-    SYLK_LOG(LOG_INFO, kPackage, "room %s: asked node %s to relay feed %llu to %s:%u", room->id.key.c_str(), node.c_str(),
-             static_cast<unsigned long long>(feed), mediaIp_.c_str(), remote->port());
+        .set("port", remote.port());
+    remote.askedUs = g_get_monotonic_time();
+    sendToNode(remote.node, kRelayService, request);
+    SYLK_LOG(LOG_INFO, kPackage, "room %s: asked node %s to relay feed %llu to %s:%u", room.id.key.c_str(),
+             remote.node.c_str(), static_cast<unsigned long long>(feed), mediaIp_.c_str(), remote.port());
+}
+
+void VideoRoomPlugin::checkRelays() {
+    if (selfNode_.empty())
+        return;  // no cluster, or none asked for yet (knowCluster)
+    const int64_t now = g_get_monotonic_time();
+    const bool describeAgain = ++relayChecks_ % kDescribeEveryChecks == 0;
+    for (const auto& [key, room] : rooms_) {
+        // Receiving: an ask, or its answer, that never came.
+        for (const auto& [feed, remote] : room->remoteFeeds) {
+            if (!remote->answered && now - remote->askedUs >= kRelayAnswerUs) {
+                ++relaysAskedAgain_;
+                askRelay(*room, feed, *remote);
+            }
+        }
+        if (room->relays.empty())
+            continue;
+        // Publishing: a node's "stop" lost while its video room members are all gone (a node
+        // with members left in other plugins sends no "left" that would drop the relays).
+        std::set<std::string> watching;
+        if (room->hubRoom()) {
+            for (const auto& member : room->hubRoom()->membersSnapshot().members) {
+                if (auto [node, id] = remoteParticipant(member.id); id)
+                    watching.insert(node);
+            }
+        }
+        size_t dropped = std::erase_if(room->relays, [&](const auto& relay) {
+            if (relay->node.empty())
+                return false;  // an admin relay
+            if (watching.count(relay->node)) {
+                relay->seenWatching = true;
+                return false;
+            }
+            return relay->seenWatching || now - relay->startedUs >= kRelayYoungUs;
+        });
+        if (dropped) {
+            relaysDroppedStale_ += dropped;
+            SYLK_LOG(LOG_INFO, kPackage, "room %s: %zu relays to nodes without video room members stopped",
+                     room->id.key.c_str(), dropped);
+        }
+        if (describeAgain) {
+            for (const auto& relay : room->relays)
+                sendFeed(*room, *relay);  // a lost publish, renegotiation or unpublish
+        }
+    }
 }
 
 void VideoRoomPlugin::dropRemoteFeed(const std::shared_ptr<VideoRoom>& room, uint64_t feed, bool tellNode) {
@@ -214,6 +288,7 @@ Json VideoRoomPlugin::feedFromNode(const Json& message) {
         return Json::object().setBool("taken", false);  // stopped meanwhile
     auto remote = it->second;
     auto publisher = remote->feed;
+    remote->answered = true;
     std::vector<std::shared_ptr<PublishedStream>> streams;
     std::array<bool, 128> video{}, known{};
     for (const auto& described : parseRemoteStreams(list)) {
@@ -236,6 +311,10 @@ Json VideoRoomPlugin::feedFromNode(const Json& message) {
         remote->accept(host, video, known);
         if (publisher->publishing())
             unpublishStreams(publisher);
+        return Json::object().setBool("taken", true);
+    }
+    if (publisher->active && publisher->display == display && sameStreams(publisher->streams(), streams)) {
+        remote->accept(host, video, known);  // described again (checkRelays): nothing new to announce
         return Json::object().setBool("taken", true);
     }
     publisher->display = display;
@@ -413,6 +492,8 @@ Reply VideoRoomPlugin::adminListRelays(RequestReader&, const Request&) {
         .set("node", selfNode_)
         .set("media_ip", mediaIp_)
         .set("refused", static_cast<json_int_t>(relaysRefused_))
+        .set("asked_again", static_cast<json_int_t>(relaysAskedAgain_))
+        .set("dropped_stale", static_cast<json_int_t>(relaysDroppedStale_))
         .set("rooms", rooms);
     return Reply{body, {}};
 }

@@ -145,6 +145,11 @@ private:
     void onRemoteMember(const std::shared_ptr<VideoRoom>& room, const hub::RoomEvent& event);
     void wantRemoteFeeds(const std::shared_ptr<VideoRoom>& room);  // a local participant is here
     void ensureRemoteFeed(const std::shared_ptr<VideoRoom>& room, uint64_t feed, const std::string& node);
+    void askRelay(const VideoRoom& room, uint64_t feed, RemoteFeed& remote);
+    // Every kRelayCheckMs on the loop: control messages lost on the bus (core NATS delivers at
+    // most once) are made good: unanswered relay requests asked again, relays to a node whose
+    // video room members are all gone dropped, feed descriptions sent again now and then.
+    void checkRelays();
     void dropRemoteFeed(const std::shared_ptr<VideoRoom>& room, uint64_t feed, bool tellNode);
     void dropRemoteFeeds(const std::shared_ptr<VideoRoom>& room);  // the last local participant left
     Json feedFromNode(const Json& message);    // videoroom.remote.feed
@@ -181,6 +186,9 @@ private:
     std::string selfNode_;  // empty until the cluster plugin said (knowCluster)
     std::string mediaIp_;
     uint64_t relaysRefused_ = 0;
+    uint64_t relaysAskedAgain_ = 0;
+    uint64_t relaysDroppedStale_ = 0;
+    uint64_t relayChecks_ = 0;
 
     std::map<std::string, std::shared_ptr<VideoRoom>> rooms_;  // by RoomId::key
     bool createOnDemand_ = true;

@@ -1,7 +1,8 @@
 """A cluster for a test: one nats-server with JetStream and janus nodes that are its members
 (janus.plugin.sylk.cluster), each with its own ports and folder, started in parallel and stopped
 by PID. Node i listens on base ports + i. Nodes named in `relayed` reach NATS through a
-BlackholeRelay the test can cut (a partition). `node_options` adds cluster settings per node
+BlackholeRelay the test can cut (a partition), or with `lossy` a LossyRelay that drops the
+messages the test names. `node_options` adds cluster settings per node
 (test_cluster_audio gives each node its own media_ip on loopback)."""
 import os
 import shutil
@@ -11,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from harness.janus_process import JanusProcess, sanitizer_env
-from harness.nats_server import BlackholeRelay, NatsServer
+from harness.nats_server import BlackholeRelay, LossyRelay, NatsServer
 
 # Only what the cluster tests need by default: nodes in one namespace must not fight over the
 # fixed SIP/MSRP/XMPP/IRC ports.
@@ -20,12 +21,13 @@ WITHOUT = ["audiomixer", "sip", "msrp", "xmpp", "irc"]
 
 class ClusterNodes:
     def __init__(self, build, names, lease_ms, ws_port=8300, admin_port=7300, http_port=8400,
-                 relayed=(), without_plugins=WITHOUT, options=None, node_options=None):
+                 relayed=(), without_plugins=WITHOUT, options=None, node_options=None, lossy=False):
         self.build = build
         self.names = list(names)
         self.lease_ms = lease_ms
         self.ports = (ws_port, admin_port, http_port)
         self.relayed = set(relayed)
+        self.lossy = lossy  # the relayed nodes' relay drops chosen messages instead (LossyRelay)
         self.without_plugins = without_plugins
         self.options = dict(options or {})  # more janus.plugin.sylk.cluster settings, for every node
         self.node_options = node_options or {}  # name -> more cluster settings (e.g. media_ip)
@@ -38,7 +40,7 @@ class ClusterNodes:
     def start(self):
         self.nats.start()
         if self.relayed:
-            self.relay = BlackholeRelay(self.nats.port)
+            self.relay = (LossyRelay if self.lossy else BlackholeRelay)(self.nats.port)
         for index, name in enumerate(self.names):
             url = self.relay.url if name in self.relayed else self.nats.url
             ws_port, admin_port, http_port = (port + index for port in self.ports)

@@ -142,3 +142,79 @@ class BlackholeRelay:
                 sock.close()
             except OSError:
                 pass
+
+
+class LossyRelay(BlackholeRelay):
+    """A relay that reads what its clients publish (the NATS client protocol: PUB and HPUB
+    carry a byte count, every other operation is one line) and swallows the messages a test
+    names with drop(), whole, the connection going on: what a slow consumer's lost messages
+    or a flaky link look like to the cluster, aimed at one control message."""
+
+    def __init__(self, target_port):
+        self.lock = threading.Lock()
+        self.rules = []     # [needles (bytes), messages left to drop]
+        self.dropped = []   # the payloads swallowed, for the test's report
+        super().__init__(target_port)
+
+    def drop(self, *needles, count=1):
+        """Swallows the next `count` published messages whose payload has every needle."""
+        with self.lock:
+            self.rules.append([[n.encode() for n in needles], count])
+
+    def _swallows(self, payload):
+        with self.lock:
+            for rule in self.rules:
+                if rule[1] > 0 and all(needle in payload for needle in rule[0]):
+                    rule[1] -= 1
+                    self.dropped.append(payload)
+                    return True
+        return False
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
+            self.sockets += [client, server]
+            threading.Thread(target=self._publishes, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
+
+    def _publishes(self, client, server):
+        pending = b""
+        while True:
+            try:
+                data = client.recv(65536)
+            except OSError:
+                return
+            if not data:
+                server.close()
+                return
+            pending += data
+            out = bytearray()
+            while True:
+                end = pending.find(b"\r\n")
+                if end < 0:
+                    break
+                line = pending[:end]
+                if line[:4].upper() in (b"PUB ", b"HPUB"):
+                    size = int(line.split()[-1])  # HPUB: the total of headers and payload
+                    whole = end + 2 + size + 2
+                    if len(pending) < whole:
+                        break
+                    if not self._swallows(pending[end + 2:end + 2 + size]):
+                        out += pending[:whole]
+                    pending = pending[whole:]
+                else:
+                    out += pending[:end + 2]
+                    pending = pending[end + 2:]
+            if out:
+                try:
+                    server.sendall(out)
+                except OSError:
+                    return
