@@ -36,24 +36,29 @@ void VideoRoomPlugin::onTalking(const std::shared_ptr<Publisher>& publisher, boo
     auto& room = *publisher->room;
     if (!room.participants.count(publisher->id) || publisher->talking == talking)
         return;
-    publisher->talking = talking;
+    events().notify(publisher->handle(), [&] { return VideoRoomEvents::talking(*publisher, talking, averageLevel); });
+    if (room.hubRoom())
+        room.hubRoom()->post(kPackage, publisher->memberId(), hub::talking(talking));
+    noteTalking(room, *publisher, talking, averageLevel);
+}
+
+void VideoRoomPlugin::noteTalking(VideoRoom& room, Publisher& publisher, bool talking, std::optional<int> averageLevel) {
+    publisher.talking = talking;
     Json event = Json::object();
     event.set("videoroom", talking ? "talking" : "stopped-talking")
         .set("room", room.id.value)
-        .set("id", static_cast<json_int_t>(publisher->id))
-        .set("audio-level-dBov-avg", averageLevel);
-    events().notify(publisher->handle(), [&] { return VideoRoomEvents::talking(*publisher, talking, averageLevel); });
+        .set("id", static_cast<json_int_t>(publisher.id));
+    if (averageLevel)
+        event.set("audio-level-dBov-avg", *averageLevel);
     broadcast(room, event);
-    if (room.hubRoom())
-        room.hubRoom()->post(kPackage, publisher->memberId(), hub::talking(talking));
     if (!talking)
         return;
-    bool newDominant = room.speakers.empty() || room.speakers.front() != publisher->id;
-    std::erase(room.speakers, publisher->id);
-    room.speakers.insert(room.speakers.begin(), publisher->id);
+    bool newDominant = room.speakers.empty() || room.speakers.front() != publisher.id;
+    std::erase(room.speakers, publisher.id);
+    room.speakers.insert(room.speakers.begin(), publisher.id);
     if (newDominant) {
         Json dominant = roomEvent(room);
-        dominant.set("dominant_speaker", static_cast<json_int_t>(publisher->id));
+        dominant.set("dominant_speaker", static_cast<json_int_t>(publisher.id));
         broadcast(room, dominant);
         updateVideoSelection(room);
     }
@@ -206,6 +211,9 @@ void VideoRoomPlugin::deliverHubEvent(const std::shared_ptr<VideoRoom>& room, co
         } else if (auto recipient = room->findParticipant(participantOf(state.to))) {
             notify(recipient->handle(), out);
         }
+    } else if ((event.kind == kind::Talking || event.kind == kind::StoppedTalking) && event.plugin != kPackage &&
+               remoteFeedTalking(*room, event)) {
+        // Another node's publisher, relayed here: talking as a local one (its node detected it).
     } else if ((event.kind == kind::Talking || event.kind == kind::StoppedTalking) && event.plugin != kPackage) {
         // A phone or another plugin's member talking (the audio mixer's voice detection): web
         // pages light its audio tile. Named by "member" (its member id, as in "attendee"),

@@ -191,7 +191,20 @@ void VideoRoomPlugin::ensureRemoteFeed(const std::shared_ptr<VideoRoom>& room, u
         return;
     }
     room->remoteFeeds[feed] = remote;
+    room->speakers.push_back(feed);  // last_n subscribers pick among every node's speakers
     askRelay(*room, feed, *remote);
+}
+
+bool VideoRoomPlugin::remoteFeedTalking(VideoRoom& room, const hub::RoomEvent& event) {
+    auto [node, feed] = remoteParticipant(event.member);
+    auto it = feed ? room.remoteFeeds.find(feed) : room.remoteFeeds.end();
+    if (it == room.remoteFeeds.end() || it->second->node != node)
+        return false;
+    auto& publisher = *it->second->feed;
+    const bool talking = event.kind == hub::kind::Talking;
+    if (publisher.talking != talking)
+        noteTalking(room, publisher, talking, std::nullopt);
+    return true;
 }
 
 void VideoRoomPlugin::askRelay(const VideoRoom& room, uint64_t feed, RemoteFeed& remote) {
@@ -258,6 +271,7 @@ void VideoRoomPlugin::dropRemoteFeed(const std::shared_ptr<VideoRoom>& room, uin
     auto remote = it->second;
     unpublishStreams(remote->feed);  // our subscribers' slots go, everyone gets "unpublished"
     room->remoteFeeds.erase(it);
+    std::erase(room->speakers, feed);
     if (tellNode) {
         Json request = Json::object();
         request.set("room", room->id.key).set("feed", static_cast<json_int_t>(feed));

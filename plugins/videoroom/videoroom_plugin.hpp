@@ -126,6 +126,13 @@ private:
     void deliverHubEvent(const std::shared_ptr<VideoRoom>& room, const hub::RoomEvent& event);
     void deliverMessage(VideoRoom& room, const hub::RoomEvent& event, const hub::ChatMessage& chat);
     void onTalking(const std::shared_ptr<Publisher>& publisher, bool talking, int averageLevel);
+    // What a talking change does in the room, for a local publisher (onTalking, which also
+    // tells the hub) and for one relayed from another node, whose talking comes through the
+    // hub (remoteFeedTalking): the event to pages, the speaker order, the dominant speaker.
+    void noteTalking(VideoRoom& room, Publisher& publisher, bool talking, std::optional<int> averageLevel);
+    // A hub talking event of another node's video room participant whose feed is relayed here:
+    // noted as the feed's talking (true), or not such a member (false).
+    bool remoteFeedTalking(VideoRoom& room, const hub::RoomEvent& event);
     // Re-picks what low-bandwidth subscribers of the room receive.
     void updateVideoSelection(VideoRoom& room);
     uint64_t ownerFeed(const VideoRoom& room, const Subscriber& subscriber) const;

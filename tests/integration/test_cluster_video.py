@@ -168,6 +168,66 @@ def test_pages_on_two_nodes_stay_and_see_each_other_with_span_rooms(cluster):
     assert "Bob: hello from Bob" in result["chatAtAnn"], result
 
 
+def test_low_bandwidth_subscribers_follow_speakers_of_every_node(cluster):
+    """Dee on node0 watches Ann (node1, relayed) and Bob (node0) with last_n 1: while Ann talks,
+    node0 gets her talking through the hub (node1 detected it), makes her the dominant speaker
+    and sends Dee her video, not Bob's; when Bob talks instead, his."""
+    from test_videoroom_api import Participant, out_packets_by_mindex
+    node0, node1 = cluster.node("node0"), cluster.node("node1")
+    room = "span.speakers"
+
+    async def growth(admin, handle, seconds=2.0):
+        before = out_packets_by_mindex(await handle.info(admin))
+        await asyncio.sleep(seconds)
+        after = out_packets_by_mindex(await handle.info(admin))
+        return {mindex: after[mindex] - before.get(mindex, 0) for mindex in after}
+
+    async def body():
+        bob = Participant(node0, room, "Bob")
+        dee = Participant(node0, room, "Dee")
+        ann = Participant(node1, room, "Ann")
+        admin = await Admin.open(node0.admin_url, node0.admin_secret)
+        try:
+            await bob.join(tone=660, colour=(0, 200, 0), amplitude=0)
+            await dee.join()
+            await ann.join(tone=440, colour=RED, amplitude=0)
+            ann_id = ann.joined["id"]
+            await wait_for(lambda: _feed_active(admin, room, ann_id), 20, "Ann's feed on node0")
+            feeds = {ann_id: "Ann", bob.joined["id"]: "Bob"}
+            attached = await dee.subscribe(list(feeds), private_id=dee.joined["private_id"])
+            video_slot = {s["mindex"]: feeds[s["feed_id"]] for s in attached["streams"] if s["type"] == "video"}
+            await dee.sub.send({"request": "configure", "last_n": 1})
+            ann.tone.amplitude = 12000
+            talking = await dee.handle.next_event(
+                timeout=15, predicate=lambda e: data_of(e).get("dominant_speaker") == ann_id)
+            await asyncio.sleep(1)
+            first = await growth(admin, dee.sub)
+            ann.tone.amplitude, bob.tone.amplitude = 0, 12000
+            await dee.handle.next_event(timeout=15, predicate=lambda e: data_of(e).get("dominant_speaker") == bob.joined["id"])
+            await asyncio.sleep(1)
+            second = await growth(admin, dee.sub)
+            return talking, video_slot, first, second
+        finally:
+            await admin.close()
+            for p in (ann, bob, dee):
+                await p.close()
+
+    talking, video_slot, first, second = run(body(), timeout=120)
+    by_name = lambda growth_map: {name: growth_map.get(mindex, 0) for mindex, name in video_slot.items()}
+    first_video, second_video = by_name(first), by_name(second)
+    print("Dee's video packets in 2 s: Ann talking %s, Bob talking %s" % (first_video, second_video))
+    assert first_video["Ann"] > 15 and first_video["Bob"] <= 2, first_video
+    assert second_video["Bob"] > 15 and second_video["Ann"] <= 2, second_video
+
+
+async def _feed_active(admin, room, feed):
+    listed = await admin.message_plugin(VIDEOROOM, {"request": "list_relays"})
+    for entry in listed["rooms"]:
+        if entry["room"] == room:
+            return any(f["feed"] == feed and f["active"] for f in entry["remote_feeds"])
+    return False
+
+
 def test_a_killed_publishing_node_takes_its_feed_away(cluster):
     """kill -9 of the publisher's node: node1's bridge forgets node0's members once node0 leaves
     the registry (its entry lapses, within lease + lease/3), and node1's watcher gets
