@@ -141,8 +141,11 @@ void ComponentLink::onConnect() {
     backoff_ = settings_.backoffMin;
     ++connects_;
     lastError_.clear();
-    SYLK_LOG(LOG_INFO, kLog, "component %s connected to %s:%d", settings_.domain.c_str(), settings_.host.c_str(),
-             settings_.port);
+    if (standby_)
+        ++takeovers_;
+    SYLK_LOG(LOG_INFO, kLog, "component %s connected to %s:%d%s", settings_.domain.c_str(), settings_.host.c_str(),
+             settings_.port, standby_ ? " (taken over: the connection that held it is gone)" : "");
+    standby_ = false;
     listener_.onLinkUp();
 }
 
@@ -153,13 +156,13 @@ void ComponentLink::onDisconnect(gloox::ConnectionError error) {
         std::string reason = describe(error);
         if (error == gloox::ConnStreamError && stream_ && !stream_->streamErrorText().empty())
             reason += ": " + stream_->streamErrorText();
-        lost(reason);
+        lost(reason, error == gloox::ConnStreamError && stream_ && stream_->streamError() == gloox::StreamErrorConflict);
     } catch (const std::exception& e) {
         SYLK_LOG(LOG_ERR, kLog, "component %s: after the link went: %s", settings_.domain.c_str(), e.what());
     }
 }
 
-void ComponentLink::lost(const std::string& reason) {
+void ComponentLink::lost(const std::string& reason, bool standby) {
     if (state_ == State::Waiting || state_ == State::Idle)
         return;
     bool wasConnected = state_ == State::Connected;
@@ -168,7 +171,14 @@ void ComponentLink::lost(const std::string& reason) {
     watch_.cancel();
     timer_.cancel();
     stall_.cancel();
-    if (wasConnected)
+    const bool wasStandingBy = standby_;
+    standby_ = standby;
+    if (standby) {
+        backoff_ = settings_.standbyRetry;  // no doubling: the holder may go any time
+        if (!wasStandingBy)
+            SYLK_LOG(LOG_INFO, kLog, "component %s is held by another connection (%s): standing by, trying every %lld ms",
+                     settings_.domain.c_str(), reason.c_str(), static_cast<long long>(backoff_.count()));
+    } else if (wasConnected)
         SYLK_LOG(LOG_WARN, kLog, "component %s: %s; next attempt in %lld ms", settings_.domain.c_str(),
                  reason.c_str(), static_cast<long long>(backoff_.count()));
     else
@@ -185,7 +195,7 @@ void ComponentLink::lost(const std::string& reason) {
         if (auto link = weak.lock())
             link->attempt();
     });
-    backoff_ = std::min(backoff_ * 2, settings_.backoffMax);
+    backoff_ = standby ? settings_.backoffMin : std::min(backoff_ * 2, settings_.backoffMax);
     // On a later turn too: lost() may run inside the listener's own work (a send that fails
     // while a room answers a join), and the services tear their rooms down in onLinkDown. The
     // next attempt cannot connect before it runs (it waits for the backoff and the handshake).
@@ -243,6 +253,8 @@ Json ComponentLink::status() const {
     json.set("domain", settings_.domain)
         .set("server", settings_.host + ":" + std::to_string(settings_.port))
         .setBool("connected", connected())
+        .setBool("standby", standby_)
+        .set("takeovers", static_cast<json_int_t>(takeovers_))
         .set("attempts", static_cast<json_int_t>(attempts_))
         .set("connects", static_cast<json_int_t>(connects_))
         .set("stanzas_in", static_cast<json_int_t>(stanzasIn_))

@@ -2,7 +2,9 @@
 // a ComponentStream, watches its socket in the thread's GLib loop (gloox's recv(0) when it is
 // readable: no thread of its own, no polling), and when the server goes away or refuses the
 // handshake, tears the stream down and tries again after a backoff (1 s doubling to 30 s,
-// configurable). Stanzas are sent only while the handshake holds; otherwise they are counted
+// configurable). A handshake refused with <conflict/> (the domain is connected already: another
+// node of a cluster holds it, docs/cluster.md "XMPP in a cluster") makes it a standby instead,
+// trying every standbyRetry without backing off, to take over when the holder goes. Stanzas are sent only while the handshake holds; otherwise they are counted
 // as dropped (the server would not have taken them either).
 // Made, used and destroyed on the stack thread; owned by a shared_ptr (deferred work holds a
 // weak one).
@@ -41,6 +43,7 @@ public:
     // link is down (they are dropped).
     bool sendText(const std::string& xml, size_t stanzas);
     bool connected() const { return state_ == State::Connected; }
+    bool standingBy() const { return standby_; }
     const std::string& domain() const { return settings_.domain; }
     Json status() const;
 
@@ -54,7 +57,8 @@ private:
     void writable();
     void armStall();
     // The stream failed (connect, handshake, read, server closed): tear down and retry later.
-    void lost(const std::string& reason);
+    // standby: the server said another connection holds the domain.
+    void lost(const std::string& reason, bool standby = false);
     void teardown();
 
     // gloox::ConnectionListener (called from inside gloox, on the stack thread)
@@ -77,6 +81,8 @@ private:
     uint64_t backlogs_ = 0;    // times writes had to wait for the server
     std::chrono::milliseconds backoff_;
     std::string lastError_;
+    bool standby_ = false;
+    uint64_t takeovers_ = 0;  // connected after standing by
     uint64_t attempts_ = 0;
     uint64_t connects_ = 0;
     uint64_t stanzasIn_ = 0;

@@ -6,6 +6,7 @@
 
 #include "muc_naming.hpp"
 #include "muc_stanzas.hpp"
+#include "sylkcore/cluster/member_id.hpp"
 #include "sylkcore/hub/events.hpp"
 #include "sylkcore/hub/hub.hpp"
 #include "sylkcore/hub/services.hpp"
@@ -63,7 +64,7 @@ void MucRoom::start() {
 // ------------------------------------------------------------------ from XMPP
 
 void MucRoom::presence(const gloox::Tag& stanza, const Jid& user, const std::string& nick, const PresenceRead& read,
-                       const std::string& memberId) {
+                       const std::string& memberId, bool mayWait) {
     if (auto it = occupants_.find(user.full()); it != occupants_.end()) {
         if (it->second.nick != nick) {
             changeNick(stanza, it->second, nick);
@@ -76,7 +77,15 @@ void MucRoom::presence(const gloox::Tag& stanza, const Jid& user, const std::str
             sendRoomState(it->second, 0);
         return;
     }
+    if (holdsJoinOf(user))
+        return;  // joining again while the first join waits: that one answers
     if (nicks_.taken(nick)) {
+        auto holder = nicks_.memberOf(nick);
+        if (mayWait && holder && settings_.ghostNickWait.count() > 0 && read.mucJoin &&
+            !cluster::nodeOfMember(*holder, kPackage).empty()) {
+            holdJoin(stanza, user, nick, read, memberId);
+            return;
+        }
         send(errorReply(stanza, "cancel", "conflict", "that nickname is in use in the room"));
         return;
     }
@@ -100,6 +109,62 @@ void MucRoom::presence(const gloox::Tag& stanza, const Jid& user, const std::str
     events_.notify([&] { return occupantEvent("joined", joiner).setBool("moderator", joiner.moderator); });
     SYLK_LOG(LOG_INFO, kPackage, "room %s: %s joined as %s (%s)%s", name_.c_str(), user.bare().c_str(), nick.c_str(),
              memberId.c_str(), moderator ? ", a moderator" : "");
+}
+
+bool MucRoom::holdsJoinOf(const Jid& user) const {
+    return std::any_of(heldJoins_.begin(), heldJoins_.end(),
+                       [&](const auto& held) { return held->user.full() == user.full(); });
+}
+
+void MucRoom::holdJoin(const gloox::Tag& stanza, const Jid& user, const std::string& nick, const PresenceRead& read,
+                       const std::string& memberId) {
+    auto held = std::make_unique<HeldJoin>();
+    held->stanza.reset(stanza.clone());
+    held->user = user;
+    held->nick = nick;
+    held->read = read;
+    held->memberId = memberId;
+    HeldJoin* raw = held.get();
+    std::weak_ptr<MucRoom> weak = weak_from_this();
+    held->timeout = thread_.after(settings_.ghostNickWait, [weak, raw] {
+        auto room = weak.lock();
+        if (!room)
+            return;
+        auto it = std::find_if(room->heldJoins_.begin(), room->heldJoins_.end(),
+                               [&](const auto& each) { return each.get() == raw; });
+        if (it == room->heldJoins_.end())
+            return;
+        auto expired = std::move(*it);
+        room->heldJoins_.erase(it);
+        room->send(errorReply(*expired->stanza, "cancel", "conflict", "that nickname is in use in the room"));
+        if (room->empty() && room->emptied_)
+            room->emptied_(room->name_);
+    });
+    heldJoins_.push_back(std::move(held));
+    ++joinsHeld_;
+    SYLK_LOG(LOG_INFO, kPackage, "room %s: %s's join as %s waits: another node's occupant has that nickname",
+             name_.c_str(), user.bare().c_str(), nick.c_str());
+}
+
+void MucRoom::releaseHeldJoins(const std::string& nick) {
+    for (auto it = heldJoins_.begin(); it != heldJoins_.end();) {
+        if ((*it)->nick != nick) {
+            ++it;
+            continue;
+        }
+        auto held = std::move(*it);
+        it = heldJoins_.erase(it);
+        held->timeout.cancel();
+        presence(*held->stanza, held->user, held->nick, held->read, held->memberId, false);
+        if (empty()) {  // refused after all (someone else took the nickname): nobody left here
+            std::weak_ptr<MucRoom> weak = weak_from_this();
+            thread_.post([weak] {
+                if (auto room = weak.lock(); room && room->empty() && room->emptied_)
+                    room->emptied_(room->name_);
+            });
+        }
+        return;  // the nickname is taken again (by this joiner, or refused): one at a time
+    }
 }
 
 void MucRoom::joinHub(const Occupant& occupant) {
@@ -293,6 +358,7 @@ void MucRoom::broadcastPresence(const std::string& nick, bool available, const s
 }
 
 void MucRoom::leave(const Jid& user) {
+    std::erase_if(heldJoins_, [&](const auto& held) { return held->user.full() == user.full(); });  // gave up waiting
     auto it = occupants_.find(user.full());
     if (it == occupants_.end())
         return;
@@ -308,6 +374,7 @@ void MucRoom::leave(const Jid& user) {
 }
 
 void MucRoom::evictAll() {
+    heldJoins_.clear();  // the link went: their users join again
     for (const auto& [full, occupant] : occupants_) {
         nicks_.release(occupant.memberId);
         hubRoom_->leave(occupant.memberId);
@@ -519,6 +586,7 @@ void MucRoom::rosterChanged(const hub::RoomEvent& event) {
         auto kick = kickedOthers_.find(member.id);
         if (kick == kickedOthers_.end()) {
             broadcastPresence(nick, false);
+            releaseHeldJoins(nick);  // a join waiting for that nickname goes on
             return;
         }
         OccupantPresence presence;  // XEP-0045 §8.2: the others see a kick
@@ -656,7 +724,9 @@ Json MucRoom::status() const {
         .set("members", static_cast<json_int_t>(nicks_.size()))
         .set("messages_in", static_cast<json_int_t>(messagesIn_))
         .set("messages_out", static_cast<json_int_t>(messagesOut_))
-        .set("kicks", static_cast<json_int_t>(kicks_));
+        .set("kicks", static_cast<json_int_t>(kicks_))
+        .set("joins_held", static_cast<json_int_t>(joinsHeld_))
+        .set("joins_waiting", static_cast<json_int_t>(heldJoins_.size()));
     return json;
 }
 

@@ -24,6 +24,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "component_link.hpp"
 #include "jid.hpp"
@@ -62,7 +63,10 @@ public:
     void start();
     const std::string& name() const { return name_; }
     const std::string& jid() const { return jid_; }
-    bool empty() const { return occupants_.empty(); }
+    // No occupant and no join waiting: the service may drop the room.
+    bool empty() const { return occupants_.empty() && heldJoins_.empty(); }
+    // A join of user's waits for its nickname (holdJoin).
+    bool holdsJoinOf(const Jid& user) const;
     size_t occupantCount() const { return occupants_.size(); }
     bool isOccupant(const Jid& user) const { return occupants_.count(user.full()) != 0; }
     // The user's nickname in the room, "" if it is not an occupant.
@@ -72,8 +76,9 @@ public:
     }
 
     // A presence from user to room/nick (available). memberId is used if it is a new occupant.
+    // mayWait: a nickname another node's XMPP occupant holds may be waited for (holdJoin).
     void presence(const gloox::Tag& stanza, const Jid& user, const std::string& nick, const PresenceRead& read,
-                  const std::string& memberId);
+                  const std::string& memberId, bool mayWait = true);
     // An unavailable presence (or a presence error bounce): the occupant leaves.
     void leave(const Jid& user);
     // A muc#admin iq set to the room from user: a kick (role none) by a moderator, answered here.
@@ -118,6 +123,14 @@ private:
     // nick's presence (with 110 to the member itself when it is an occupant).
     void announceNickChange(const std::string& memberId, const std::string& old, const std::string& nick);
     void joinHub(const Occupant& occupant);
+    // A join whose nickname is held by another node's XMPP occupant: in a cluster whose nodes
+    // share the component domains (docs/cluster.md, "XMPP in a cluster") that is the ghost of
+    // an occupant of a node that died, which the joiner usually is, back through the node that
+    // took the domain over. The join waits (settings_.ghostNickWait) for that member to leave
+    // the hub room, then goes on; else 409 as any taken nickname.
+    void holdJoin(const gloox::Tag& stanza, const Jid& user, const std::string& nick, const PresenceRead& read,
+                  const std::string& memberId);
+    void releaseHeldJoins(const std::string& nick);
     // A hub `kick` of one of our occupants by a moderator: it leaves with 307.
     void kicked(const hub::RoomEvent& event);
     Occupant* occupantByMember(const std::string& memberId);
@@ -158,6 +171,16 @@ private:
     hub::Subscription subscription_;
     OccupantNicks nicks_;
     std::map<std::string, Occupant> occupants_;   // by full JID
+    struct HeldJoin {
+        std::unique_ptr<gloox::Tag> stanza;
+        Jid user;
+        std::string nick;
+        PresenceRead read;
+        std::string memberId;
+        net::SourceHandle timeout;
+    };
+    std::vector<std::unique_ptr<HeldJoin>> heldJoins_;
+    uint64_t joinsHeld_ = 0;
     std::set<std::string> moderatorMembers_;      // our occupants that moderate, by member id
     // Other plugins' members a moderator kicked, until their `left`: (actor nick, reason), so
     // that XMPP shows their leaving as a kick (307). Bounded: a target that never leaves.

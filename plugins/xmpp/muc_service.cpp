@@ -26,6 +26,7 @@ MucService::MucService(net::StackThread& thread, const XmppSettings& settings, M
     link.secret = settings.secret;
     link.backoffMin = settings.backoffMin;
     link.backoffMax = settings.backoffMax;
+    link.standbyRetry = settings.standbyRetry;
     link.maxBacklog = settings.linkBacklogBytes;
     link.stall = settings.linkStall;
     link.maxStanza = settings.linkStanzaBytes;
@@ -209,8 +210,8 @@ void MucService::onPresence(const gloox::Tag& stanza, const StanzaHeader& header
     std::string memberId = std::string(MucRoom::kPackage) + "/" + std::to_string(nextMember_);
     bool wasOccupant = room->isOccupant(from);
     room->presence(stanza, from, to.resource, readPresence(stanza), memberId);
-    if (!wasOccupant && room->isOccupant(from))
-        ++nextMember_;
+    if (!wasOccupant && (room->isOccupant(from) || room->holdsJoinOf(from)))
+        ++nextMember_;  // a held join keeps its id for when it goes on
     dropIfEmpty(*roomName);  // a refused first join leaves no room behind
 }
 

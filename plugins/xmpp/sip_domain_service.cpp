@@ -48,6 +48,7 @@ SipDomainService::SipDomainService(net::StackThread& thread, const XmppSettings&
     link.secret = settings.secret;
     link.backoffMin = settings.backoffMin;
     link.backoffMax = settings.backoffMax;
+    link.standbyRetry = settings.standbyRetry;
     link.maxBacklog = settings.linkBacklogBytes;
     link.stall = settings.linkStall;
     link.maxStanza = settings.linkStanzaBytes;

@@ -56,6 +56,8 @@ XmppSettings readSettings(const janus::PluginConfig& config) {
     settings.stoxRingTimeout = std::chrono::milliseconds(config.getInt("stox_ring_timeout_ms", 45000, 1000, 300000));
     settings.backoffMin = std::chrono::milliseconds(config.getInt("reconnect_min_ms", 1000, 10, 600000));
     settings.backoffMax = std::chrono::milliseconds(config.getInt("reconnect_max_ms", 30000, 10, 3600000));
+    settings.standbyRetry = std::chrono::milliseconds(config.getInt("standby_retry_ms", 2000, 100, 600000));
+    settings.ghostNickWait = std::chrono::milliseconds(config.getInt("ghost_nick_wait_ms", 8000, 0, 120000));
     settings.linkBacklogBytes = static_cast<size_t>(config.getInt("link_backlog_kb", 8192, 64, 1024 * 1024)) * 1024;
     settings.linkStall = std::chrono::milliseconds(config.getInt("link_stall_ms", 30000, 100, 600000));
     settings.linkStanzaBytes = static_cast<size_t>(config.getInt("link_stanza_kb", 1024, 64, 65536)) * 1024;

@@ -27,6 +27,11 @@ struct XmppSettings {
     std::chrono::milliseconds stoxRingTimeout{45000};
     std::chrono::milliseconds backoffMin{1000};
     std::chrono::milliseconds backoffMax{30000};
+    std::chrono::milliseconds standbyRetry{2000};  // a domain another node holds (LinkSettings)
+    // A join whose nickname another node's XMPP occupant holds waits this long for it to go
+    // (MucRoom::holdJoin): after a takeover, the dead holder's occupants stay in the hub room
+    // until the cluster sees the node gone (its lease), and they are the joiners themselves.
+    std::chrono::milliseconds ghostNickWait{8000};
     // A component link whose server stops reading: bytes that may wait to be written, and how
     // long they may wait without the server reading any, before the link is dropped and made
     // again (buffered_tcp_connection.hpp).

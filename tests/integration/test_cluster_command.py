@@ -142,7 +142,11 @@ def test_up_starts_namespaced_nodes_with_every_plugin_and_down_removes_everythin
                         nodes = await admin.message_plugin(CLUSTER, {"request": "nodes"}) if status.get("ready") else {}
                         xmpp = await admin.message_plugin("janus.plugin.sylk.xmpp", {"request": "status"})
                         link = xmpp.get("status", {}).get("muc", {}).get("link", {})
-                        if len(nodes.get("nodes", [])) == 2 and link.get("connected"):
+                        sip_link = xmpp.get("status", {}).get("sip", {}).get("link", {})
+                        # one node holds the shared rooms' domain, the other stands by; each
+                        # holds its own SIP users' domain
+                        if len(nodes.get("nodes", [])) == 2 and (link.get("connected") or link.get("standby")) \
+                                and sip_link.get("connected"):
                             break
                         assert time.monotonic() < deadline, (status, nodes, xmpp)
                         await asyncio.sleep(0.1)
@@ -151,7 +155,10 @@ def test_up_starts_namespaced_nodes_with_every_plugin_and_down_removes_everythin
                     await admin.close()
             return answers
 
-        for name, (info, status, nodes, xmpp) in run(check_nodes(), timeout=90).items():
+        answers = run(check_nodes(), timeout=90)
+        holders = [name for name, (_, _, _, xmpp) in answers.items() if xmpp["status"]["muc"]["link"]["connected"]]
+        assert len(holders) == 1, {name: a[3]["status"]["muc"]["link"] for name, a in answers.items()}
+        for name, (info, status, nodes, xmpp) in answers.items():
             assert sorted(p for p in info["plugins"] if p in PLUGINS) == sorted(PLUGINS), (name, list(info["plugins"]))
             assert status["node"] == name and status["enabled"] and status["nats_connected"], status
             assert nodes == ["node0", "node1"], (name, nodes)

@@ -6,7 +6,8 @@ so each node has ALL the plugins (video room, audio mixer, SIP, MSRP, XMPP, IRC,
 on the standard ports, the web app on :8080, the Janus API on :8188 and the admin API on :7188
 of its address. On the host's side of the bridge (10.77.1.1): one nats-server with JetStream
 (:4222), one PostgreSQL (:5432, and a unix socket in its folder) holding the message journal of
-every node, one Prosody (c2s :5222, components :5347) serving each node's XMPP components, and
+every node, one Prosody (c2s :5222, components :5347: the rooms' domain, which one node holds at a time, and
+each node's SIP users' domain), and
 Kamailio (conf/kamailio-cluster-front.cfg.sample as shipped) in front of the nodes' SIP on UDP
 :5060. docs/cluster.md ("Trying it") says why.
 
@@ -156,9 +157,13 @@ class Cluster:
                                    os.path.join(self.logs, "postgres.log"))
         postgres.start(lambda pid: self.record("postgres", "postgres", pid, data=postgres.data))
 
-        component_domains = []
-        for index in range(args.nodes):
-            component_domains += ["conference.node%d.%s" % (index, XMPP_DOMAIN), "sip.node%d.%s" % (index, XMPP_DOMAIN)]
+        # Every node names the same rooms' domain: Prosody admits one connection, the other nodes
+        # stand by and one takes it over when the holder dies, so users have one address for
+        # every room. SIP users' domains stay one per node: a SIP user's message to XMPP leaves
+        # from the node it reached, which a standby could not do (docs/cluster.md, "XMPP in a
+        # cluster").
+        rooms_domain = "conference." + XMPP_DOMAIN
+        component_domains = [rooms_domain] + ["sip.node%d.%s" % (index, XMPP_DOMAIN) for index in range(args.nodes)]
         prosody = Prosody(folder=os.path.join(self.folder, "prosody"), host=host, domain=XMPP_DOMAIN,
                           users={user: secrets.token_urlsafe(9) for user in XMPP_USERS},
                           component_domains=component_domains)
@@ -193,8 +198,7 @@ class Cluster:
                               "tls_certificate": os.path.join(self.folder, "sip-tls", "certificate.pem"),
                               "tls_key": os.path.join(self.folder, "sip-tls", "key.pem")},
                 xmpp_options={"server_host": host, "server_port": prosody.component_port, "domain": XMPP_DOMAIN,
-                              "muc_domain": component_domains[2 * index],
-                              "sip_domain": component_domains[2 * index + 1],
+                              "muc_domain": rooms_domain, "sip_domain": component_domains[1 + index],
                               "component_secret": prosody.secret, "moderators": prosody.jid("alice")},
                 cluster_options={"nats": "nats://%s:%d" % (host, NATS_PORT), "node": name,
                                  "lease_ms": args.lease_ms,
@@ -227,8 +231,8 @@ class Cluster:
                       "    web app    http://%s:%d/   (conference /room.html, SIP phone /phone.html)" % (address, HTTP_PORT),
                       "    Janus API  ws://%s:%d/   admin ws://%s:%d/ (secret in %s)"
                       % (address, WS_PORT, address, ADMIN_PORT, os.path.join(folder, name, "admin_secret")),
-                      "    SIP        sip:%s:%d (UDP, TCP)   MSRP %s:%d (TLS :%d)   XMPP rooms ROOM@%s"
-                      % (address, SIP_PORT, address, MSRP_PORT, MSRP_TLS_PORT, prosody.component_domains[2 * index]),
+                      "    SIP        sip:%s:%d (UDP, TCP)   MSRP %s:%d (TLS :%d)   SIP users to XMPP user\\40host@%s"
+                      % (address, SIP_PORT, address, MSRP_PORT, MSRP_TLS_PORT, prosody.component_domains[1 + index]),
                       "    log        %s" % os.path.join(self.logs, name + ".log")]
         lines += ["  front      Kamailio on sip:%s:%d (UDP): phones call sip:<room>@%s and reach the room's node;"
                   % (host, FRONT_PORT, host),
@@ -238,6 +242,7 @@ class Cluster:
                   % (host, POSTGRES_PORT, os.path.join(folder, "postgres")),
                   "  XMPP       Prosody on %s:5222 (domain %s, no TLS: a private link); users and passwords in %s"
                   % (host, XMPP_DOMAIN, os.path.join(folder, "xmpp-users")),
+                  "             rooms ROOM@%s: one node holds the domain, another takes it over" % prosody.component_domains[0],
                   "  logs       %s" % self.logs,
                   "  Open one room's link on two nodes: both pages meet on the room's node and chat crosses",
                   "  the bus. Browsers give cameras and microphones to secure origins only: start Chromium with",

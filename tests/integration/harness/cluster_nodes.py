@@ -21,13 +21,15 @@ WITHOUT = ["audiomixer", "sip", "msrp", "xmpp", "irc"]
 
 class ClusterNodes:
     def __init__(self, build, names, lease_ms, ws_port=8300, admin_port=7300, http_port=8400,
-                 relayed=(), without_plugins=WITHOUT, options=None, node_options=None, lossy=False):
+                 relayed=(), without_plugins=WITHOUT, options=None, node_options=None, lossy=False,
+                 run_options=None):
         self.build = build
         self.names = list(names)
         self.lease_ms = lease_ms
         self.ports = (ws_port, admin_port, http_port)
         self.relayed = set(relayed)
         self.lossy = lossy  # the relayed nodes' relay drops chosen messages instead (LossyRelay)
+        self.run_options = dict(run_options or {})  # more make_run_dir arguments for every node (xmpp_options)
         self.without_plugins = without_plugins
         self.options = dict(options or {})  # more janus.plugin.sylk.cluster settings, for every node
         self.node_options = node_options or {}  # name -> more cluster settings (e.g. media_ip)
@@ -51,7 +53,7 @@ class ClusterNodes:
             self.nodes.append(JanusProcess(
                 self.build, os.path.join(self.folder, name), ws_port=ws_port, admin_port=admin_port,
                 http_port=http_port, env=sanitizer_env(), test_plugins=False,
-                run_options={"without_plugins": self.without_plugins, "cluster_options": options}))
+                run_options={"without_plugins": self.without_plugins, "cluster_options": options, **self.run_options}))
         with ThreadPoolExecutor(len(self.nodes)) as pool:  # they start in parallel
             list(pool.map(lambda node: node.start(timeout=40), self.nodes))
         return self
