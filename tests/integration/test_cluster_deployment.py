@@ -15,7 +15,6 @@ import asyncio
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +25,7 @@ import pytest
 from conftest import BUILD, run
 from harness.janus_api import Admin, Session
 from harness.janus_process import JanusProcess, sanitizer_env
-from harness.kamailio_registrar import KamailioRegistrar
+from harness.cluster_front import call_through_front, start_front
 from harness.nats_server import NatsServer
 from harness.peers import dominant_frequency
 from harness.video_peers import rgb_close
@@ -34,9 +33,6 @@ from test_cluster_leases import chatter, join
 from test_cluster_phone_callback import Postgres, account_handle, sip_message
 from test_videoroom_api import Participant
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SAMPLE = os.path.join(TOP, "conf", "kamailio-cluster-front.cfg.sample")
-SCENARIO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sip", "front_call.xml")
 CLUSTER = "janus.plugin.sylk.cluster"
 SIP = "janus.plugin.sylk.sip"
 LEASE_MS = 2000
@@ -72,15 +68,7 @@ class Deployment:
                 run_options={"without_plugins": WITHOUT, "cluster_options": options, "sip_tls_port": 0}))
         with ThreadPoolExecutor(NODES) as pool:
             list(pool.map(lambda node: node.start(timeout=40), self.nodes))
-        nodes_list = os.path.join(self.folder, "dispatcher.list")
-        with open(nodes_list, "w") as out:
-            out.writelines("1 sip:127.0.0.1:%d\n" % port for port in SIP_PORTS)
-        wrapper = os.path.join(self.folder, "front.cfg.in")
-        with open(wrapper, "w") as out:
-            out.write('#!define FRONT_LISTEN udp:127.0.0.1:%d\n#!define FRONT_DISPATCHER_LIST "%s"\n'
-                      '#!define FRONT_PING_INTERVAL 1\n#!define FRONT_REPLY_TIMEOUT_MS 2000\n'
-                      'include_file "%s"\n' % (FRONT_PORT, nodes_list, SAMPLE))
-        self.kamailio = KamailioRegistrar(self.folder, port=FRONT_PORT, template=wrapper).start()
+        self.kamailio = start_front(self.folder, FRONT_PORT, SIP_PORTS)
         return self
 
     def stop(self):
@@ -94,15 +82,7 @@ class Deployment:
 
     def call(self, room):
         """One sipp phone calling the room through the front: its trace."""
-        trace = os.path.join(self.folder, room + ".log")
-        done = subprocess.run(["sipp", "127.0.0.1:%d" % FRONT_PORT, "-sf", SCENARIO, "-m", "1", "-i", "127.0.0.1",
-                               "-p", "0", "-nostdin", "-timeout", "25s", "-trace_msg", "-message_file", trace,
-                               "-set", "room", room, "-set", "rtpport", "40000"],
-                              cwd=self.folder, capture_output=True, timeout=40)
-        text = open(trace, errors="replace").read() if os.path.exists(trace) else ""
-        assert done.returncode == 0, "sipp for %s failed (%d):\n%s\n%s" % (room, done.returncode, done.stderr[-1500:],
-                                                                          text[-3000:])
-        return text
+        return call_through_front(self.folder, FRONT_PORT, room, room, timeout_s=25)
 
 
 @pytest.fixture(scope="module")

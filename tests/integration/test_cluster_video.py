@@ -172,15 +172,9 @@ def test_low_bandwidth_subscribers_follow_speakers_of_every_node(cluster):
     """Dee on node0 watches Ann (node1, relayed) and Bob (node0) with last_n 1: while Ann talks,
     node0 gets her talking through the hub (node1 detected it), makes her the dominant speaker
     and sends Dee her video, not Bob's; when Bob talks instead, his."""
-    from test_videoroom_api import Participant, out_packets_by_mindex
+    from test_videoroom_api import Participant, growth
     node0, node1 = cluster.node("node0"), cluster.node("node1")
     room = "span.speakers"
-
-    async def growth(admin, handle, seconds=2.0):
-        before = out_packets_by_mindex(await handle.info(admin))
-        await asyncio.sleep(seconds)
-        after = out_packets_by_mindex(await handle.info(admin))
-        return {mindex: after[mindex] - before.get(mindex, 0) for mindex in after}
 
     async def body():
         bob = Participant(node0, room, "Bob")

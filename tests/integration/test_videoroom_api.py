@@ -239,17 +239,19 @@ def out_packets_by_mindex(info):
     return {int(mindex): m.get("stats", {}).get("out", {}).get("packets", 0) for mindex, m in media.items()}
 
 
+async def growth(admin, handle, seconds=2.0):
+    """Packets janus sent the handle per m-line index over that many seconds."""
+    before = out_packets_by_mindex(await handle.info(admin))
+    await asyncio.sleep(seconds)
+    after = out_packets_by_mindex(await handle.info(admin))
+    return {mindex: after[mindex] - before.get(mindex, 0) for mindex in after}
+
+
 def test_low_bandwidth_mode_follows_the_speaker(janus):
     from harness.janus_api import Admin
 
     def data_of(event):
         return event.get("plugindata", {}).get("data", {})
-
-    async def growth(admin, handle, seconds=2.0):
-        before = out_packets_by_mindex(await handle.info(admin))
-        await asyncio.sleep(seconds)
-        after = out_packets_by_mindex(await handle.info(admin))
-        return {mindex: after[mindex] - before.get(mindex, 0) for mindex in after}
 
     async def body():
         ann = Participant(janus, "speaker-room", "Ann")

@@ -114,8 +114,12 @@ class BlackholeRelay:
                 client.close()
                 continue
             self.sockets.append(server)
-            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._upstream, args=(client, server), daemon=True).start()
             threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
+
+    def _upstream(self, client, server):
+        """What the client sends, to the server (LossyRelay reads it on the way)."""
+        self._pump(client, server)
 
     def _pump(self, source, sink):
         while True:
@@ -170,22 +174,7 @@ class LossyRelay(BlackholeRelay):
                     return True
         return False
 
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            try:
-                server = socket.create_connection(("127.0.0.1", self.target_port))
-            except OSError:
-                client.close()
-                continue
-            self.sockets += [client, server]
-            threading.Thread(target=self._publishes, args=(client, server), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
-
-    def _publishes(self, client, server):
+    def _upstream(self, client, server):
         pending = b""
         while True:
             try:
