@@ -116,6 +116,15 @@ void AudioMixerPlugin::onShutdown() {
 
 // ------------------------------------------------------------------ participants
 
+void AudioMixerPlugin::checkRoomPins(const std::string& key, RequestReader& reader) {
+    // The PINs other plugins serve the room under (the video room's): without them, the audio
+    // of a protected room would be one join away here. Only for joins through the Janus API:
+    // a plugin that attaches a leg (the SIP focus's phones, a moderator's dial) authorized it.
+    std::string pin = reader.optionalString("pin", 256).value_or("");
+    if (auto hubRoom = hub::Hub::instance().find(key); hubRoom && !hubRoom->admitsPin(pin))
+        throw RequestError(ErrorCode::AudioMixerUnauthorized, "unauthorized (wrong PIN)");
+}
+
 AudioMixerPlugin::Room& AudioMixerPlugin::openRoom(const std::string& key, RequestReader& reader) {
     // Everything that can refuse the join is checked before a room is made on demand: a refused
     // join must not leave an empty room behind (issue 17). A new room has no PIN and no members.
@@ -195,6 +204,7 @@ Reply AudioMixerPlugin::join(Session& session, RequestReader& reader, const Requ
     bool muted = reader.optionalBool("muted").value_or(false);
     auto volume = reader.optionalInt("volume", 0, 1000);
 
+    checkRoomPins(key, reader);
     Room& room = openRoom(key, reader);
     Reply reply{Json::object(), {}};
     try {
@@ -326,6 +336,7 @@ Reply AudioMixerPlugin::changeRoom(Session& session, RequestReader& reader, cons
         throw RequestError(ErrorCode::AudioMixerAlreadyJoined, "already in room '" + key + "'");
     auto previous = session.participant;
     std::string display = reader.optionalString("display", 256).value_or(previous->display);
+    checkRoomPins(key, reader);
     Room& target = openRoom(key, reader);
     if (target.mixer->find(previous->id))  // so the room was not just made: nothing to close
         throw RequestError(ErrorCode::AudioMixerIdExists, "participant id " + std::to_string(previous->id) + " is taken there");

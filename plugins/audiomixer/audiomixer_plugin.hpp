@@ -78,6 +78,8 @@ private:
     // Puts a participant made for session into room (announces it, registers plain RTP).
     void admit(Session& session, Room& room, const std::string& key, const std::shared_ptr<MixParticipant>& participant,
                WebRtcSink* sink, RtpEndpoint* plainEndpoint);
+    // A Janus API join must give every PIN the hub room has (hub::Room::setPin): 489 if not.
+    void checkRoomPins(const std::string& key, RequestReader& reader);
     // The room to join: found (PIN and size checked) or made on demand.
     Room& openRoom(const std::string& key, RequestReader& reader);
     // Closes an on-demand room left with nobody in it (after a refusal, a leave, a kick).

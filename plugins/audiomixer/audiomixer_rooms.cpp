@@ -62,6 +62,7 @@ AudioMixerPlugin::Room& AudioMixerPlugin::makeRoom(const std::string& key, MixRo
         loop().post([this, key, id, talking, level] { onTalk(key, id, talking, level); });
     });
     room.hub = hub::Hub::instance().open(key);
+    room.hub->setPin(kPackage, room.mixer->settings.pin);
     room.hubListener = std::make_shared<HubListener>(*this, key);
     room.hubSubscription = room.hub->subscribe(room.hubListener);
     events().notify(nullptr, [&] { return AudioMixerEvents::room("created", roomValue(key)); });
@@ -78,6 +79,7 @@ void AudioMixerPlugin::closeRoom(const std::string& key) {
     for (const auto& participant : *participants)
         removeParticipant(key, participant->id, "leaving");
     dropAllLegs(key, it->second, true);
+    it->second.hub->setPin(kPackage, "");
     rooms_.erase(key);
     events().notify(nullptr, [&] { return AudioMixerEvents::room("destroyed", roomValue(key)); });
     hub::Hub::instance().closeIfIdle(key);
@@ -164,8 +166,10 @@ Reply AudioMixerPlugin::edit(Session&, RequestReader& reader, const Request&) {
     auto& settings = room->mixer->settings;
     if (auto value = reader.optionalString("new_description", 256))
         settings.description = *value;
-    if (auto value = reader.optionalString("new_pin", 256))
+    if (auto value = reader.optionalString("new_pin", 256)) {
         settings.pin = *value;
+        room->hub->setPin(kPackage, *value);
+    }
     if (auto value = reader.optionalString("new_secret", 256))
         settings.secret = *value;
     if (auto value = reader.optionalBool("new_is_private"))

@@ -12,6 +12,9 @@
 #include "subscriber.hpp"
 
 namespace sylk::videoroom {
+namespace {
+constexpr const char* kHubPlugin = "janus.plugin.sylk.videoroom";  // as the plugin's kPackage
+}  // namespace
 
 std::vector<std::string> parseCodecList(const std::string& list, bool video) {
     std::vector<std::string> codecs;
@@ -47,12 +50,14 @@ VideoRoom::~VideoRoom() = default;
 void VideoRoom::openHub() {
     hubRoom_ = hub::Hub::instance().open(id.key);
     hubRoom_->keepHistory(settings.historySize);
+    hubRoom_->setPin(kHubPlugin, settings.pin);  // the room's PIN guards the other plugins' ways in too
     subscription_ = hubRoom_->subscribe(shared_from_this());
 }
 
 void VideoRoom::closeHub() {
     subscription_.reset();
     if (hubRoom_) {
+        hubRoom_->setPin(kHubPlugin, "");
         hubRoom_.reset();
         hub::Hub::instance().closeIfIdle(id.key);
     }

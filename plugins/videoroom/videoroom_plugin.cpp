@@ -239,6 +239,8 @@ Reply VideoRoomPlugin::joinAsPublisher(Session& session, RequestReader& reader, 
     const RoomSettings& settings = room ? room->settings : defaults_;
     if (!settings.pin.empty() && pin != settings.pin)
         throw RequestError(ErrorCode::VideoRoomUnauthorized, "unauthorized (wrong PIN)");
+    if (auto hubRoom = hub::Hub::instance().find(id.key); hubRoom && !hubRoom->admitsPin(pin))
+        throw RequestError(ErrorCode::VideoRoomUnauthorized, "unauthorized (wrong PIN: the room's audio has one)");
     bool holdsSecret = !settings.secret.empty() && secret == settings.secret;
     if (!secret.empty() && !holdsSecret)
         throw RequestError(ErrorCode::VideoRoomUnauthorized, "unauthorized (wrong room secret)");
@@ -325,6 +327,8 @@ Reply VideoRoomPlugin::joinAsSubscriber(Session& session, RequestReader& reader,
     std::string pin = reader.optionalString("pin", 256).value_or("");
     if (!room->settings.pin.empty() && pin != room->settings.pin)
         throw RequestError(ErrorCode::VideoRoomUnauthorized, "unauthorized (wrong PIN)");
+    if (room->hubRoom() && !room->hubRoom()->admitsPin(pin))  // the mix feed carries the mixer's room
+        throw RequestError(ErrorCode::VideoRoomUnauthorized, "unauthorized (wrong PIN: the room's audio has one)");
     uint64_t privateId = static_cast<uint64_t>(reader.optionalInt("private_id", 0, kMaxId).value_or(0));
     json_t* streams = reader.optionalArray("streams", 256);
     Json legacy;

@@ -79,8 +79,11 @@ Reply VideoRoomPlugin::edit(Session&, RequestReader& reader, const Request&) {
     // Stock names: new_description, new_pin, new_secret, new_publishers, new_bitrate, new_is_private.
     if (auto value = reader.optionalString("new_description", 256))
         room->settings.description = *value;
-    if (auto value = reader.optionalString("new_pin", 256))
+    if (auto value = reader.optionalString("new_pin", 256)) {
         room->settings.pin = *value;
+        if (room->hubRoom())
+            room->hubRoom()->setPin(kPackage, *value);
+    }
     if (auto value = reader.optionalString("new_secret", 256))
         room->settings.secret = *value;
     if (auto value = reader.optionalInt("new_publishers", 1, 1000))

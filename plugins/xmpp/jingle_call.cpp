@@ -11,13 +11,15 @@ std::string text(json_t* value) { return json_is_string(value) ? json_string_val
 
 JingleCall::JingleCall(net::StackThread& thread, JingleCallSettings settings, Send send, std::function<void()> ended)
     : JingleSession(thread, settings, std::move(send), std::move(ended)),
-      room_(std::move(settings.room)), display_(std::move(settings.display)) {}
+      room_(std::move(settings.room)), display_(std::move(settings.display)), pin_(std::move(settings.pin)) {}
 
 const char* JingleCall::plugin() const { return "janus.plugin.sylk.audiomixer"; }
 
 void JingleCall::attached() {
     Json body = Json::object();
     body.set("request", "join").set("room", room_).set("display", display_);
+    if (!pin_.empty())
+        body.set("pin", pin_);  // a protected room's audio: the PIN its occupant was admitted with
     sendOffer(body, [this](const Json& reply) { onJoined(reply); });
 }
 

@@ -14,6 +14,7 @@ namespace sylk::xmpp {
 struct JingleCallSettings : JingleSessionSettings {
     std::string room;      // the hub (and mixer) room name
     std::string display;   // the caller's name in the mixer
+    std::string pin;       // what the caller joined the MUC room with (its password), as the mixer's join PIN
 };
 
 class JingleCall : public JingleSession {
@@ -32,6 +33,7 @@ private:
 
     const std::string room_;
     const std::string display_;
+    const std::string pin_;  // never logged
     int64_t participantId_ = 0;
 };
 

@@ -159,6 +159,10 @@ std::unique_ptr<JingleSession> JingleService::roomCall(const gloox::Tag& stanza,
     call.sid = read.sid;
     call.initiator = read.initiator.empty() ? call.peer : read.initiator;
     call.offer = read.contents.front();
+    if (occupantPin_) {
+        if (auto pin = occupantPin_(*room, *header.from))
+            call.pin = *pin;
+    }
     return std::make_unique<JingleCall>(
         thread_, std::move(call), [this](TagPtr stanza) { return link_.send(std::move(stanza)); },
         [this, key] { drop(key); });

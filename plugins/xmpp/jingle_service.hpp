@@ -8,8 +8,10 @@
 // a session-initiate to user\40host@sip.<domain> is a SIP call to that user (JingleSipCall).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "component_link.hpp"
@@ -35,6 +37,10 @@ public:
     void onIq(const gloox::Tag& stanza, const StanzaHeader& header);
     // The server went: its users' sessions did too.
     void onLinkDown();
+    // The password a caller was admitted to a MUC room with (its PIN), if it is an occupant;
+    // a room call passes it to the mixer, which asks it of a protected room like any join.
+    using OccupantPin = std::function<std::optional<std::string>(const std::string& room, const Jid& user)>;
+    void setOccupantPin(OccupantPin lookup) { occupantPin_ = std::move(lookup); }
     Json status() const;
 
 private:
@@ -52,6 +58,7 @@ private:
     const XmppSettings& settings_;
     ComponentLink& link_;
     const JingleTarget target_;
+    OccupantPin occupantPin_;
     std::map<std::string, std::unique_ptr<JingleSession>> calls_;  // by "<peer full JID> <sid>"
     // Calls that ended lately (key -> when, monotonic µs): the peer's session-terminate or
     // transport-info that crossed our own session-terminate is acknowledged, not refused.

@@ -95,7 +95,7 @@ void MucRoom::presence(const gloox::Tag& stanza, const Jid& user, const std::str
     }
     nicks_.claim(memberId, nick);
     bool moderator = settings_.moderators.count(user.bare()) != 0;
-    Occupant& joiner = occupants_[user.full()] = Occupant{user, nick, memberId, moderator};
+    Occupant& joiner = occupants_[user.full()] = Occupant{user, nick, memberId, moderator, read.password};
     if (moderator)
         moderatorMembers_.insert(memberId);
     // The others see the newcomer now; its own hub 'joined' event is not needed for that.

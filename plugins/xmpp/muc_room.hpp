@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -69,6 +70,11 @@ public:
     bool holdsJoinOf(const Jid& user) const;
     size_t occupantCount() const { return occupants_.size(); }
     bool isOccupant(const Jid& user) const { return occupants_.count(user.full()) != 0; }
+    // The password user joined with, if it is an occupant.
+    std::optional<std::string> pinOf(const Jid& user) const {
+        auto it = occupants_.find(user.full());
+        return it == occupants_.end() ? std::nullopt : std::optional<std::string>(it->second.pin);
+    }
     // The user's nickname in the room, "" if it is not an occupant.
     std::string nickOf(const Jid& user) const {
         auto it = occupants_.find(user.full());
@@ -100,6 +106,7 @@ private:
         std::string nick;
         std::string memberId;
         bool moderator = false;  // bare JID in settings.moderators
+        std::string pin;         // the password it joined with (never logged): its Jingle call's PIN
         // The room's last event when the joiner got its history: groupchat numbered at or
         // below it was posted before the join (replayed, or older than what was asked for).
         uint64_t historyThrough = 0;

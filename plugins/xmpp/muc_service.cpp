@@ -32,6 +32,10 @@ MucService::MucService(net::StackThread& thread, const XmppSettings& settings, M
     link.maxStanza = settings.linkStanzaBytes;
     link_ = std::make_shared<ComponentLink>(thread, link, *this);
     jingle_ = std::make_unique<JingleService>(thread, settings, *link_);
+    jingle_->setOccupantPin([this](const std::string& room, const Jid& user) -> std::optional<std::string> {
+        auto found = findRoom(room);
+        return found ? found->pinOf(user) : std::nullopt;
+    });
 }
 
 MucService::~MucService() {

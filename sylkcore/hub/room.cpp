@@ -220,4 +220,22 @@ void Room::unsubscribe(uint64_t token) {
     watchers_.erase(token);
 }
 
+void Room::setPin(const std::string& plugin, const std::string& pin) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (pin.empty())
+        pins_.erase(plugin);
+    else
+        pins_[plugin] = pin;
+}
+
+bool Room::admitsPin(const std::string& pin) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return std::all_of(pins_.begin(), pins_.end(), [&](const auto& entry) { return entry.second == pin; });
+}
+
+bool Room::pinProtected() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return !pins_.empty();
+}
+
 }  // namespace sylk::hub

@@ -80,6 +80,14 @@ public:
     // post, so a plugin that raises the length after the room opened still replays all of it.
     void restoreHistory(std::vector<RoomEvent> events);
 
+    // The room's PINs: each plugin that serves the room under a PIN of its own sets it here
+    // (empty: none from that plugin), and a newcomer through any plugin must give every PIN set,
+    // so a room's PIN guards it whichever way one comes in (a PIN-protected video room is not
+    // heard through the audio mixer's room of the same name without it). Any thread.
+    void setPin(const std::string& plugin, const std::string& pin);
+    bool admitsPin(const std::string& pin) const;
+    bool pinProtected() const;
+
     // Listeners are held weakly: a listener that is gone is skipped and dropped.
     [[nodiscard]] Subscription subscribe(const std::shared_ptr<RoomListener>& listener);
     // The same, for a listener that must not keep the room open: it does not count for idle().
@@ -97,6 +105,7 @@ private:
     const std::string id_;
     mutable std::mutex mutex_;
     std::map<std::string, Member> members_;
+    std::map<std::string, std::string> pins_;  // plugin -> its PIN for the room (none: absent)
     std::set<std::string> talking_;  // members whose last talking event said talking
     std::map<uint64_t, std::weak_ptr<RoomListener>> listeners_;
     std::set<uint64_t> watchers_;  // tokens of listeners_ that came through watch()

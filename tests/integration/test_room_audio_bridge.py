@@ -183,3 +183,39 @@ def test_a_page_that_only_listens_hears_the_phone(janus):
     # Vic left: the mixer's room is the phone's alone again.
     assert after is not None, "the bridge stayed open after the last page left"
     assert janus.alive()
+
+
+def test_a_pinned_video_rooms_audio_needs_its_pin_in_the_mixer(janus):
+    """A video room made with a PIN: joining the audio mixer's room of the same name (which
+    would be bridged to it) asks the same PIN (the stock audiobridge's 489 without it),
+    and the PIN goes with the room."""
+    room = "bridge-pinned"
+
+    async def body():
+        phone = await RtpPeer("pcmu", 600).open()
+        session = await Session.create(janus.ws_url)
+        try:
+            video = await session.attach(VIDEOROOM)
+            created, _ = await video.send({"request": "create", "room": room, "pin": "2468"})
+            assert created.get("videoroom") == "created", created
+            mixer = await session.attach(MIXER)
+            join = {"request": "join", "room": room, "display": "Phone", "codec": "pcmu",
+                    "rtp": {"ip": "127.0.0.1", "port": phone.port}}
+            without, _ = await mixer.send(join)
+            wrong, _ = await mixer.send(dict(join, pin="1357"))
+            right, _ = await mixer.send(dict(join, pin="2468"))
+            await mixer.send({"request": "leave"})
+            destroyed, _ = await video.send({"request": "destroy", "room": room})
+            after, _ = await (await session.attach(MIXER)).send(join)  # the PIN went with the room
+            return without, wrong, right, destroyed, after
+        finally:
+            phone.close()
+            await session.close()
+
+    without, wrong, right, destroyed, after = run(body(), timeout=60)
+    for refused in (without, wrong):
+        assert refused.get("error_code") == 489 and "PIN" in refused.get("error", ""), refused  # audiobridge's 489
+    assert right.get("audiobridge") == "joined", right
+    assert destroyed.get("videoroom") == "destroyed", destroyed
+    assert after.get("audiobridge") == "joined", after
+    assert janus.alive()

@@ -323,3 +323,50 @@ def test_one_user_cannot_open_many_calls(janus, prosody):
     assert len([c for c in during["calls"] if c["room"] == name]) == 4, during
     assert len(in_mix) == 4, in_mix  # each call is a participant of the mix (media never came up)
     assert after["calls"] == [] and in_mix_after == [], (after, in_mix_after)
+
+
+def test_a_call_to_a_pinned_room_needs_the_pin_its_occupant_gave(janus, prosody):
+    """A video room made with a PIN: an XMPP user who calls its audio without having joined the
+    MUC room with that password is ended by the room (the mixer asks the PIN); after joining
+    with it, the same user's call is a participant of the mix."""
+    name = "jingle-pinned"
+    room = room_jid(prosody, name)
+
+    async def body():
+        admin = await Admin.open(janus.admin_url, janus.admin_secret)
+        session = await Session.create(janus.ws_url)
+        alice = await XmppClient.connect(prosody, "alice")
+        bob = await XmppClient.connect(prosody, "bob")
+        try:
+            video = await session.attach("janus.plugin.sylk.videoroom")
+            created, _ = await video.send({"request": "create", "room": name, "pin": "8642"})
+            assert created.get("videoroom") == "created", created
+            assert (await bob.join(room, "Bob", password="8642")).error is None  # someone is in the room
+            mark = alice.mark()
+            outsider = await alice.iq(room, initiate("nopin"), "set")
+            ended = await alice.wait_for(lambda s: s.kind == "iq" and s.type == "set" and "session-terminate" in repr(s)
+                                         and "nopin" in repr(s), timeout=15, start=mark)
+            refused_participants = await mixer_participants(admin, name)
+            assert (await alice.join(room, "Alice", password="8642")).error is None
+            occupant = await alice.iq(room, initiate("withpin"), "set")
+            deadline = asyncio.get_running_loop().time() + 15
+            while True:
+                joined = await mixer_participants(admin, name)
+                if any(p["display"] == "alice" for p in joined) or asyncio.get_running_loop().time() > deadline:
+                    break
+                await asyncio.sleep(0.1)
+            await alice.iq(room, "<jingle xmlns='urn:xmpp:jingle:1' action='session-terminate' sid='withpin'>"
+                                 "<reason><success/></reason></jingle>", "set")
+            return outsider, ended, refused_participants, occupant, joined
+        finally:
+            await alice.disconnect()
+            await bob.disconnect()
+            await session.close()
+            await admin.close()
+
+    outsider, ended, refused_participants, occupant, joined = run(body(), timeout=90)
+    assert outsider.type == "result", outsider  # acknowledged, then ended by the room
+    assert "failed-application" in repr(ended) and "PIN" in repr(ended), repr(ended)
+    assert refused_participants == [], refused_participants
+    assert occupant.type == "result", occupant
+    assert [p["display"] for p in joined] == ["alice"], joined

@@ -368,6 +368,26 @@ static void added_watchers_and_watching_listeners(void**) {
     assert_string_equal(second[2].c_str(), "+s");
 }
 
+static void a_room_admits_a_pin_every_plugin_accepts(void**) {
+    auto room = std::make_shared<hub::Room>("pins");
+    assert_false(room->pinProtected());
+    assert_true(room->admitsPin(""));
+    room->setPin("janus.plugin.sylk.videoroom", "2468");
+    assert_true(room->pinProtected());
+    assert_false(room->admitsPin(""));
+    assert_false(room->admitsPin("1357"));
+    assert_true(room->admitsPin("2468"));
+    room->setPin("janus.plugin.sylk.audiomixer", "1357");  // two plugins, two PINs: nobody gets in
+    assert_false(room->admitsPin("2468"));
+    assert_false(room->admitsPin("1357"));
+    room->setPin("janus.plugin.sylk.audiomixer", "2468");
+    assert_true(room->admitsPin("2468"));
+    room->setPin("janus.plugin.sylk.videoroom", "");  // its room ended: its PIN goes with it
+    room->setPin("janus.plugin.sylk.audiomixer", "");
+    assert_false(room->pinProtected());
+    assert_true(room->admitsPin(""));
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(join_post_leave_reach_listeners_in_order),
@@ -383,6 +403,7 @@ int main() {
         cmocka_unit_test(history_keeps_the_last_public_messages),
         cmocka_unit_test(history_length_is_the_largest_asked),
         cmocka_unit_test(roster_says_who_is_talking),
+        cmocka_unit_test(a_room_admits_a_pin_every_plugin_accepts),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
