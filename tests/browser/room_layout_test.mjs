@@ -121,15 +121,19 @@ try {
   // The grid fits at phone and desktop widths
   result.gridFits = await gridFits(ann, (size) => ann.setViewportSize(size), 4);
 
-  // Quality: good on loopback, on every remote tile
+  // Quality: good on loopback, on every remote tile. Each tile's first good period (with its
+  // frame rate: from the 2nd sample) is kept as shown: on a loaded machine one tile's period
+  // may dip while the other's is good, so the two need not be good at the same poll.
   result.qualityLoopback = await poll(ann, (feeds) => {
-    const words = feeds.map((feed) => document.querySelector(`#tile-${feed} .quality:not([hidden]) .word`)?.textContent);
-    const measured = feeds.map((feed) => window.sylkRoom.quality[`tile-${feed}`]);
-    if (!words.every((w) => w === "good") || !measured.every((m) => m?.fps !== undefined)) return null;  // fps: from the 2nd sample
-    return feeds.map((feed) => ({ word: document.querySelector(`#tile-${feed} .quality .word`).textContent,
-                                  label: document.querySelector(`#tile-${feed} .quality`).getAttribute("aria-label"),
-                                  measured: window.sylkRoom.quality[`tile-${feed}`] }));
-  }, [ids.Ben, ids.Cat], 30000, "quality good on Ben's and Cat's tiles");
+    const seen = (window.__goodQuality ||= {});
+    for (const feed of feeds) {
+      const word = document.querySelector(`#tile-${feed} .quality:not([hidden]) .word`)?.textContent;
+      const measured = window.sylkRoom.quality[`tile-${feed}`];
+      if (!seen[feed] && word === "good" && measured?.fps !== undefined)
+        seen[feed] = { word, label: document.querySelector(`#tile-${feed} .quality`).getAttribute("aria-label"), measured };
+    }
+    return feeds.every((feed) => seen[feed]) ? feeds.map((feed) => seen[feed]) : null;
+  }, [ids.Ben, ids.Cat], 45000, "quality good on Ben's and Cat's tiles");
 
   // Speaker view by its button
   const switchButton = ann.getByRole("button", { name: "Speaker view" });
