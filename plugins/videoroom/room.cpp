@@ -50,8 +50,8 @@ VideoRoom::~VideoRoom() = default;
 void VideoRoom::openHub() {
     hubRoom_ = hub::Hub::instance().open(id.key);
     hubRoom_->keepHistory(settings.historySize);
-    hubRoom_->setPin(kHubPlugin, settings.pin);  // the room's PIN guards the other plugins' ways in too
     subscription_ = hubRoom_->subscribe(shared_from_this());
+    hubRoom_->setPin(kHubPlugin, settings.pin);  // the room's PIN guards the other plugins' ways in too
 }
 
 void VideoRoom::closeHub() {
