@@ -23,6 +23,7 @@ import numpy
 import pytest
 
 from conftest import BUILD, run
+from harness.cluster_nodes import start_nodes, stop_nodes
 from harness.janus_api import Admin, Session
 from harness.janus_process import JanusProcess, sanitizer_env
 from harness.cluster_front import call_through_front, start_front
@@ -66,16 +67,14 @@ class Deployment:
                 sip_options={"sip_port": SIP_PORTS[index], "journal_backend": "postgresql",
                              "journal_postgres": self.postgres.conninfo},
                 run_options={"without_plugins": WITHOUT, "cluster_options": options, "sip_tls_port": 0}))
-        with ThreadPoolExecutor(NODES) as pool:
-            list(pool.map(lambda node: node.start(timeout=40), self.nodes))
+        start_nodes(self.nodes)
         self.kamailio = start_front(self.folder, FRONT_PORT, SIP_PORTS)
         return self
 
     def stop(self):
         if self.kamailio:
             self.kamailio.stop()
-        with ThreadPoolExecutor(NODES) as pool:
-            list(pool.map(lambda node: node.stop(), self.nodes))
+        stop_nodes(self.nodes)
         self.nats.stop()
         self.postgres.stop()
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -18,11 +18,11 @@ import socket
 import subprocess
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from conftest import BUILD, run
+from harness.cluster_nodes import start_nodes, stop_nodes
 from harness.janus_api import Session
 from harness.janus_process import JanusProcess, sanitizer_env
 from harness.janus_api import Admin
@@ -100,13 +100,11 @@ class Nodes:
                 env=sanitizer_env(), test_plugins=False, sip_options={"sip_port": SIP_PORTS[index], "journal_backend": "postgresql",
                                                    "journal_postgres": self.postgres.conninfo},
                 run_options={"without_plugins": WITHOUT, "cluster_options": options, "sip_tls_port": 0}))
-        with ThreadPoolExecutor(2) as pool:
-            list(pool.map(lambda node: node.start(timeout=40), self.nodes))
+        start_nodes(self.nodes)
         return self
 
     def stop(self):
-        with ThreadPoolExecutor(2) as pool:
-            list(pool.map(lambda node: node.stop(), self.nodes))
+        stop_nodes(self.nodes)
         self.relay.close()
         self.nats.stop()
         self.postgres.stop()

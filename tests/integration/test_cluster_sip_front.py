@@ -12,11 +12,11 @@ import re
 import shutil
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from conftest import BUILD, run
+from harness.cluster_nodes import start_nodes, stop_nodes
 from harness.janus_api import Admin
 from harness.janus_process import JanusProcess, sanitizer_env
 from harness.cluster_front import call_through_front, start_front
@@ -51,16 +51,14 @@ class Front:
                 BUILD, os.path.join(self.folder, name), ws_port=ws_port, admin_port=admin_port, http_port=http_port,
                 env=sanitizer_env(), test_plugins=False, sip_options={"sip_port": SIP_PORTS[index]},
                 run_options={"without_plugins": WITHOUT, "cluster_options": options, "sip_tls_port": 0}))
-        with ThreadPoolExecutor(2) as pool:
-            list(pool.map(lambda node: node.start(timeout=40), self.nodes))
+        start_nodes(self.nodes)
         self.kamailio = start_front(self.folder, FRONT_PORT, SIP_PORTS)
         return self
 
     def stop(self):
         if self.kamailio:
             self.kamailio.stop()
-        with ThreadPoolExecutor(2) as pool:
-            list(pool.map(lambda node: node.stop(), self.nodes))
+        stop_nodes(self.nodes)
         self.nats.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
 

@@ -172,7 +172,7 @@ def test_low_bandwidth_subscribers_follow_speakers_of_every_node(cluster):
     """Dee on node0 watches Ann (node1, relayed) and Bob (node0) with last_n 1: while Ann talks,
     node0 gets her talking through the hub (node1 detected it), makes her the dominant speaker
     and sends Dee her video, not Bob's; when Bob talks instead, his."""
-    from test_videoroom_api import Participant, growth
+    from test_videoroom_api import Participant, video_of_speaker
     node0, node1 = cluster.node("node0"), cluster.node("node1")
     room = "span.speakers"
 
@@ -192,21 +192,16 @@ def test_low_bandwidth_subscribers_follow_speakers_of_every_node(cluster):
             video_slot = {s["mindex"]: feeds[s["feed_id"]] for s in attached["streams"] if s["type"] == "video"}
             await dee.sub.send({"request": "configure", "last_n": 1})
             ann.tone.amplitude = 12000
-            talking = await dee.handle.next_event(
-                timeout=15, predicate=lambda e: data_of(e).get("dominant_speaker") == ann_id)
-            await asyncio.sleep(1)
-            first = await growth(admin, dee.sub)
+            first = await video_of_speaker(admin, dee, ann_id)  # Ann (node1) the dominant speaker on node0
             ann.tone.amplitude, bob.tone.amplitude = 0, 12000
-            await dee.handle.next_event(timeout=15, predicate=lambda e: data_of(e).get("dominant_speaker") == bob.joined["id"])
-            await asyncio.sleep(1)
-            second = await growth(admin, dee.sub)
-            return talking, video_slot, first, second
+            second = await video_of_speaker(admin, dee, bob.joined["id"])
+            return video_slot, first, second
         finally:
             await admin.close()
             for p in (ann, bob, dee):
                 await p.close()
 
-    talking, video_slot, first, second = run(body(), timeout=120)
+    video_slot, first, second = run(body(), timeout=120)
     by_name = lambda growth_map: {name: growth_map.get(mindex, 0) for mindex, name in video_slot.items()}
     first_video, second_video = by_name(first), by_name(second)
     print("Dee's video packets in 2 s: Ann talking %s, Bob talking %s" % (first_video, second_video))

@@ -247,6 +247,16 @@ async def growth(admin, handle, seconds=2.0):
     return {mindex: after[mindex] - before.get(mindex, 0) for mindex in after}
 
 
+async def video_of_speaker(admin, watcher, speaker_id, also=lambda event: False):
+    """Once the room names speaker_id the dominant speaker (or `also` matches an event of the
+    watcher's), a second later: the packets sent to the watcher's subscription per m-line in 2 s."""
+    def data(event):
+        return event.get("plugindata", {}).get("data", {})
+    await watcher.handle.next_event(timeout=15, predicate=lambda e: data(e).get("dominant_speaker") == speaker_id or also(e))
+    await asyncio.sleep(1)
+    return await growth(admin, watcher.sub)
+
+
 def test_low_bandwidth_mode_follows_the_speaker(janus):
     from harness.janus_api import Admin
 
@@ -268,14 +278,10 @@ def test_low_bandwidth_mode_follows_the_speaker(janus):
             attached = await dee.subscribe(list(feeds), private_id=dee.joined["private_id"])
             video_slot = {s["mindex"]: feeds[s["feed_id"]] for s in attached["streams"] if s["type"] == "video"}
             configured, _ = await dee.sub.send({"request": "configure", "last_n": 1})
-            await dee.handle.next_event(timeout=15, predicate=lambda e: data_of(e).get("dominant_speaker") == ann.joined["id"]
-                                        or (data_of(e).get("videoroom") == "talking" and data_of(e).get("id") == ann.joined["id"]))
-            await asyncio.sleep(1)
-            first = await growth(admin, dee.sub)
+            first = await video_of_speaker(admin, dee, ann.joined["id"], lambda e: (
+                data_of(e).get("videoroom") == "talking" and data_of(e).get("id") == ann.joined["id"]))
             ann.tone.amplitude, bob.tone.amplitude = 0, 12000
-            await dee.handle.next_event(timeout=15, predicate=lambda e: data_of(e).get("dominant_speaker") == bob.joined["id"])
-            await asyncio.sleep(1)
-            second = await growth(admin, dee.sub)
+            second = await video_of_speaker(admin, dee, bob.joined["id"])
             audio_slots = [s["mindex"] for s in attached["streams"] if s["type"] == "audio"]
             return configured, video_slot, audio_slots, first, second
         finally:

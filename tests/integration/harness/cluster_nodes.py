@@ -19,6 +19,18 @@ from harness.nats_server import BlackholeRelay, LossyRelay, NatsServer
 WITHOUT = ["audiomixer", "sip", "msrp", "xmpp", "irc"]
 
 
+def start_nodes(nodes, timeout=40):
+    """Starts janus nodes in parallel (each start waits for its node's API)."""
+    with ThreadPoolExecutor(max(1, len(nodes))) as pool:
+        list(pool.map(lambda node: node.start(timeout=timeout), nodes))
+
+
+def stop_nodes(nodes):
+    """Stops janus nodes in parallel: a node cut off from NATS waits out its timeouts."""
+    with ThreadPoolExecutor(max(1, len(nodes))) as pool:
+        list(pool.map(lambda node: node.stop(), nodes))
+
+
 class ClusterNodes:
     def __init__(self, build, names, lease_ms, ws_port=8300, admin_port=7300, http_port=8400,
                  relayed=(), without_plugins=WITHOUT, options=None, node_options=None, lossy=False,
@@ -54,8 +66,7 @@ class ClusterNodes:
                 self.build, os.path.join(self.folder, name), ws_port=ws_port, admin_port=admin_port,
                 http_port=http_port, env=sanitizer_env(), test_plugins=False,
                 run_options={"without_plugins": self.without_plugins, "cluster_options": options, **self.run_options}))
-        with ThreadPoolExecutor(len(self.nodes)) as pool:  # they start in parallel
-            list(pool.map(lambda node: node.start(timeout=40), self.nodes))
+        start_nodes(self.nodes)
         return self
 
     def node(self, name):
@@ -82,8 +93,7 @@ class ClusterNodes:
             self.stop()
 
     def stop(self):
-        with ThreadPoolExecutor(max(1, len(self.nodes))) as pool:  # a cut-off node waits out NATS timeouts
-            list(pool.map(lambda node: node.stop(), self.nodes))
+        stop_nodes(self.nodes)
         if self.relay:
             self.relay.close()
         self.nats.stop()
