@@ -270,6 +270,11 @@ export function initCalls() {
         default: break;
       }
     },
-    oncleanup: () => setCall("idle"),
+    // janus.js cleans the handle's WebRTC up when the page hangs up and again when the core's
+    // own "hangup" for that PeerConnection arrives, which can come after the plugin's next
+    // "incomingcall": a call ringing in has no PeerConnection yet, so a cleanup is not its end.
+    oncleanup: () => {
+      if (state.call !== "ringing-in") setCall("idle");
+    },
   };
 }

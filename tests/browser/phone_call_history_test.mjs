@@ -88,8 +88,13 @@ try {
   const hungUp = (count) => until(tabs[0], (n) => window.sylkPhone.events.filter((e) => e === "hangup").length >= n,
                                   { arg: count, what: `call ${count} ended` });
   await hungUp(1);
-  // Call two: the person declines it.
+  // Call two: the person declines it. While it rings, the handle is cleaned up as janus.js does
+  // when the core's "hangup" for the first call's PeerConnection comes late (after this call's
+  // "incomingcall"): the call must still be ringing, its dialog open.
   await incoming.waitFor({ timeout: 20000 });
+  await tabs[0].evaluate(() => window.sylkPhone.handle.hangup());
+  if (await tabs[0].evaluate(() => window.sylkPhone.call) !== "ringing-in" || !await incoming.isVisible())
+    throw new Error("a late cleanup of the first call's PeerConnection ended the ringing second call");
   await incoming.getByRole("button", { name: "Decline" }).click();
   await hungUp(2);
   // Call three rings and is cancelled by the phone: both tabs list the three calls.

@@ -90,7 +90,9 @@ def prosody(request):
     died during the tests."""
     users = getattr(request.module, "XMPP_USERS", XMPP_USERS)
     # PROSODY_MULTICAST = False: a Prosody without mod_sylk_multicast (the per-copy fallback)
-    server = Prosody(users=users, multicast=getattr(request.module, "PROSODY_MULTICAST", True))
+    # PROSODY_MODULES = ("smacks", ...): more of Prosody's modules enabled
+    server = Prosody(users=users, multicast=getattr(request.module, "PROSODY_MULTICAST", True),
+                     modules=getattr(request.module, "PROSODY_MODULES", ()))
     server.start()
     yield server
     alive = server.alive()

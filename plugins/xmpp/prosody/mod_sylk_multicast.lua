@@ -36,8 +36,15 @@
 -- the per-recipient cost of our rooms higher than mod_muc's (bench/results/
 -- xmpp-muc-profile-20261206.md); one text node split here is a fraction of it. LF cannot
 -- appear in a JID (RFC 7622: no control characters in any part), so it separates them safely.
+--
+-- How a message copy reaches a local occupant (deliver_all): as text written once per message
+-- when nothing but mod_message would handle it and the session has no "stanzas/out" filter;
+-- as the stanza through session.send when a filter wants it (XEP-0198's counter and queue,
+-- CSI's buffer, websocket's namespace); through the router otherwise. mod_muc serialises every
+-- copy: N copies of one message differ only in their 'to'.
 
 local st = require "util.stanza";
+local xml_escape = st.xml_escape;
 local jid_host = require "util.jid".host;
 local jid_prepped_split = require "util.jid".prepped_split;
 
@@ -73,27 +80,52 @@ local function prepared(jid)
 	return resource and (bare .. "/" .. resource) or bare;
 end
 
--- One copy, addressed to `to`, to the router; or straight to the recipient's session when the
--- router would do exactly that and nothing else: a message to a full JID online on this server
--- whose host has mod_message's handler as its only "message/full" handler (mod_message then
--- just calls session.send). Why: the router's event dispatch, JID split and mod_message's
--- lookup are a tenth of Prosody's instructions per copy (bench/results/
--- xmpp-muc-profile-20261206.md), paid by mod_muc too. Any other handler there (mod_blocklist,
--- mod_carbons, mod_mam, mod_firewall...), a presence, a remote or offline recipient, or a
--- session that fails to send: the router, as before.
-local function deliver(origin, stanza, to)
-	stanza.attr.to = to;
-	if stanza.name == "message" then
-		local session = full_sessions[to];
-		local host = session and hosts[session.host];
-		if host and module_loaded(session.host, "message") then
-			local handlers = host.events.get_handlers("message/full");
-			if handlers and #handlers == 1 and session.send(stanza) then
-				return;
-			end
+-- A copy goes straight to the recipient's session when the router would do exactly that and
+-- nothing else: a message to a full JID online on this server whose host has mod_message's
+-- handler as its only "message/full" handler (mod_message then just calls session.send). Why:
+-- the router's event dispatch, JID split and mod_message's lookup are a tenth of Prosody's
+-- instructions per copy (bench/results/xmpp-muc-profile-20261206.md), paid by mod_muc too.
+-- Any other handler there (mod_blocklist, mod_carbons, mod_mam, mod_firewall...), a presence,
+-- a remote or offline recipient, or a session that fails to send: the router, as before.
+local function direct_session(to)
+	local session = full_sessions[to];
+	local host = session and hosts[session.host];
+	if host and module_loaded(session.host, "message") then
+		local handlers = host.events.get_handlers("message/full");
+		if handlers and #handlers == 1 then
+			return session;
 		end
 	end
-	core_post_stanza(origin, stanza);
+	return nil;
+end
+
+-- A c2s session whose send would only serialise the stanza and write it: no "stanzas/out"
+-- filter (XEP-0198's counter and queue, CSI's buffer add one while they are on). Such a session
+-- can take the text of the copy through rawsend, which still runs its "bytes/out" filters
+-- (websocket framing).
+local function takes_text(session)
+	if session.type ~= "c2s" or not session.rawsend then
+		return false;
+	end
+	local filters = session.filters;
+	local out = filters and filters["stanzas/out"];
+	return not out or #out == 0;
+end
+
+-- The text of a copy, made once per message: the stanza serialised with a marker as its 'to',
+-- split around the marker; each copy is then prefix .. escaped jid .. suffix. Why: serialising
+-- every copy (and the debug line session.send builds at any log level) was 40-55% of Prosody's
+-- CPU per delivery, for N copies that differ in one attribute. "\1" cannot occur in a stanza
+-- that came through the XML parser (XML 1.0 forbids it), so it marks only the 'to'.
+local marker = "\1";
+local function copy_text(stanza)
+	stanza.attr.to = marker;
+	local text = tostring(stanza);
+	local at = text:find(marker, 1, true);
+	if not at or text:find(marker, at + 1, true) then
+		return nil; -- not a stanza we can split: every copy takes session.send
+	end
+	return text:sub(1, at - 1), text:sub(at + 1);
 end
 
 local function refuse(origin, stanza, condition, text)
@@ -101,6 +133,34 @@ local function refuse(origin, stanza, condition, text)
 		origin.send(st.error_reply(stanza, "cancel", condition, text));
 	end
 	return true;
+end
+
+-- Every copy, in the recipients' order (delivery to a local session is synchronous, so the
+-- copies reach each recipient in the order the component sent them): like mod_muc's
+-- route_to_occupant, the same stanza object with its 'to' set per copy, handed to the router;
+-- or, see above, to the session, as text or as the stanza.
+local function deliver_all(origin, stanza, recipients)
+	local is_message = stanza.name == "message";
+	local prefix, suffix, split = nil, nil, false;
+	for i = 1, #recipients do
+		local to = recipients[i];
+		local session = is_message and direct_session(to);
+		local as_text = session and takes_text(session);
+		if as_text and not split then
+			prefix, suffix = copy_text(stanza);
+			split = true;
+		end
+		stanza.attr.to = to;
+		local sent = false;
+		if as_text and prefix then
+			sent = session.rawsend(prefix .. xml_escape(to) .. suffix);
+		elseif session then
+			sent = session.send(stanza);
+		end
+		if not sent then
+			core_post_stanza(origin, stanza);
+		end
+	end
 end
 
 -- Every jid of the recipients' list, once each, in order (see the top); nil if the list is not
@@ -144,9 +204,7 @@ local function fan_out(event)
 			return refuse(origin, stanza, "bad-request", "no valid JID in the recipients' list");
 		end
 		stanza:remove_children("recipients", xmlns_recipients);
-		for i = 1, #recipients do
-			deliver(origin, stanza, recipients[i]);
-		end
+		deliver_all(origin, stanza, recipients);
 		return true;
 	end
 
@@ -186,9 +244,7 @@ local function fan_out(event)
 	-- Like mod_muc's route_to_occupant: the same stanza object, its 'to' set per copy, each
 	-- handed to the router (or the session, see deliver) in turn (delivery to a local session
 	-- is synchronous, so the copies reach each recipient in the order the component sent them).
-	for i = 1, #recipients do
-		deliver(origin, stanza, recipients[i]);
-	end
+	deliver_all(origin, stanza, recipients);
 	return true;
 end
 

@@ -194,12 +194,17 @@ class _Client(slixmpp.ClientXMPP):
 class XmppClient:
     """One logged-in XMPP user. Create with `await XmppClient.connect(...)`."""
 
-    def __init__(self, jid, password, host="127.0.0.1", port=5222, resource=None):
+    def __init__(self, jid, password, host="127.0.0.1", port=5222, resource=None, stream_management=False):
         if resource:
             jid = "%s/%s" % (jid, resource)
         self.xmpp = _Client(jid, password, host, port)
         self.xmpp.register_plugin("xep_0030")  # answers disco#info to whoever asks us
         self.xmpp.register_plugin("xep_0199")
+        self.stream_management = stream_management
+        self._sm_enabled = None
+        if stream_management:  # XEP-0198, no resumption: counts what it handles, answers <r/>
+            self.xmpp.register_plugin("xep_0198", {"allow_resume": False})
+            self.xmpp.add_event_handler("sm_enabled", self._on_sm_enabled)
         self.received = []
         self._waiters = []
         self._session = None
@@ -213,16 +218,17 @@ class XmppClient:
         self.xmpp.add_event_handler("disconnected", self._on_disconnected)
 
     @classmethod
-    async def connect(cls, prosody_or_host, user, password=None, resource=None, timeout=15, domain=None):
+    async def connect(cls, prosody_or_host, user, password=None, resource=None, timeout=15, domain=None,
+                      stream_management=False):
         """Logs `user` in to a harness Prosody (or a (host, port) pair with domain given) and
-        sends initial presence."""
+        sends initial presence; with stream_management, returns once XEP-0198 is enabled."""
         if isinstance(prosody_or_host, tuple):
             (host, port), domain = prosody_or_host, domain or "localhost"
         else:
             host, port = prosody_or_host.host, prosody_or_host.c2s_port
             domain = prosody_or_host.domain
             password = password if password is not None else prosody_or_host.users[user]
-        client = cls("%s@%s" % (user, domain), password, host, port, resource)
+        client = cls("%s@%s" % (user, domain), password, host, port, resource, stream_management)
         await client.start(timeout)
         return client
 
@@ -230,13 +236,17 @@ class XmppClient:
         loop = asyncio.get_running_loop()
         self._session = loop.create_future()
         self._disconnected = loop.create_future()
+        self._sm_enabled = loop.create_future()
         self.xmpp.connect(address=(self.xmpp._host, self.xmpp._port), use_ssl=False,
                           force_starttls=False, disable_starttls=True)
         try:
             await asyncio.wait_for(asyncio.shield(self._session), timeout)
+            if self.stream_management:
+                await asyncio.wait_for(asyncio.shield(self._sm_enabled), timeout)
         except asyncio.TimeoutError:
             self.xmpp.abort()
-            raise XmppTimeout("%s: no session within %ss" % (self.jid, timeout)) from None
+            raise XmppTimeout("%s: no session%s within %ss" % (
+                self.jid, " with stream management" if self.stream_management else "", timeout)) from None
 
     @property
     def jid(self):
@@ -250,6 +260,20 @@ class XmppClient:
         self.xmpp.send_presence()
         if not self._session.done():
             self._session.set_result(True)
+
+    def _on_sm_enabled(self, _stanza):
+        if self._sm_enabled and not self._sm_enabled.done():
+            self._sm_enabled.set_result(True)
+
+    @property
+    def connected(self):
+        """False once the stream ended (closed by either side)."""
+        return self._disconnected is not None and not self._disconnected.done()
+
+    @property
+    def handled(self):
+        """XEP-0198: how many stanzas this client has counted as handled since it enabled it."""
+        return self.xmpp.plugin["xep_0198"].handled
 
     def _on_failure(self, reason):
         if self._session and not self._session.done():
