@@ -1,7 +1,9 @@
 """Fixtures: one real janus per test module, with our plugins from the build tree, inside the
 private network namespace that netns.sh made (./sylk test runs pytest through it)."""
 import asyncio
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 
@@ -15,6 +17,25 @@ from harness.prosody import Prosody  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("SYLK_BUILD_DIR", os.path.join(TOP, "build"))
+
+
+# Every temporary folder of the session (a janus, sipp, Kamailio, browser profile... each make
+# one) goes under one folder of the session's own, removed when the session ends: tempfile's for
+# the tests and the harness, TMPDIR for the programs they start. SYLK_KEEP_TMP=1 keeps it, to
+# look at a failed run's logs (its path is printed at the end).
+SESSION_TMP = tempfile.mkdtemp(prefix="sylk-tests-")
+tempfile.tempdir = SESSION_TMP
+os.environ["TMPDIR"] = SESSION_TMP
+
+
+def _remove_session_tmp():
+    if os.environ.get("SYLK_KEEP_TMP"):
+        print("the session's temporary folders are kept in %s" % SESSION_TMP)
+    else:
+        shutil.rmtree(SESSION_TMP, ignore_errors=True)
+
+
+atexit.register(_remove_session_tmp)  # at exit: pytest's own tmp_path clean-up runs after its hooks
 
 
 def run(coroutine, timeout=60):
