@@ -9,12 +9,11 @@ import asyncio
 import collections
 
 from conftest import run
-from harness.janus_api import Session
 from harness.room_members import ApiWebUser
 from harness.xmpp_client import XmppClient, disco_features, xml_escape
+from harness.xmpp_status import xmpp_status
 
 XMPP = {"reconnect_min_ms": 200, "reconnect_max_ms": 1000}  # the fallback test restarts Prosody
-PLUGIN = "janus.plugin.sylk.xmpp"
 NS_ADDRESS = "http://jabber.org/protocol/address"
 NS_RECIPIENTS = "urn:sylk:multicast:0"  # mod_sylk_multicast's recipients' list
 USERS = ("alice", "bob", "carol", "dave")
@@ -29,13 +28,7 @@ def room_jid(prosody, name):
 
 
 async def plugin_status(janus):
-    session = await Session.create(janus.ws_url)
-    try:
-        handle = await session.attach(PLUGIN)
-        reply, _ = await handle.send({"request": "status"})
-        return reply["status"]
-    finally:
-        await session.close()
+    return await xmpp_status(janus.ws_url)
 
 
 async def wait_status(janus, predicate, what, timeout=LINK_S):

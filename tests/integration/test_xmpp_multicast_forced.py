@@ -5,24 +5,17 @@ falls back to a copy per occupant at once: the next message reaches everyone exa
 import asyncio
 
 from conftest import run
-from harness.janus_api import Session
 from harness.xmpp_client import XmppClient
+from harness.xmpp_status import xmpp_status
 
 XMPP = {"multicast": "on"}
 PROSODY_MULTICAST = False
-PLUGIN = "janus.plugin.sylk.xmpp"
 DELIVERY_S = 15
 SETTLE_S = 1.5
 
 
 async def multicast_status(janus):
-    session = await Session.create(janus.ws_url)
-    try:
-        handle = await session.attach(PLUGIN)
-        reply, _ = await handle.send({"request": "status"})
-        return reply["status"]["muc"]["multicast"]
-    finally:
-        await session.close()
+    return (await xmpp_status(janus.ws_url))["muc"]["multicast"]
 
 
 def test_a_refused_multicast_falls_back_to_copies(janus, prosody):

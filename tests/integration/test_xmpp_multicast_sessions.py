@@ -15,12 +15,11 @@ import asyncio
 import collections
 
 from conftest import run
-from harness.janus_api import Session
 from harness.xmpp_client import XmppClient
+from harness.xmpp_status import xmpp_status
 
 XMPP = True
 PROSODY_MODULES = ("smacks",)
-PLUGIN = "janus.plugin.sylk.xmpp"
 PER_SENDER = 20
 DELIVERY_S = 30   # generous: the machine is shared (a delivery takes milliseconds)
 SETTLE_S = 1.5    # how long we wait for a duplicate, a stray copy or a closed stream
@@ -29,21 +28,11 @@ ODD_RESOURCE = "desk & 'home' \"<1>\""
 ODD_BODY = "<b>bold</b> & 'quoted' \"too\" \u00e9\u65e5\u672c"
 
 
-async def multicast_status(janus):
-    session = await Session.create(janus.ws_url)
-    try:
-        handle = await session.attach(PLUGIN)
-        reply, _ = await handle.send({"request": "status"})
-        return reply["status"]["muc"]["multicast"]
-    finally:
-        await session.close()
-
-
 async def wait_multicast(janus):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + LINK_S
     while True:
-        status = await multicast_status(janus)
+        status = (await xmpp_status(janus.ws_url))["muc"]["multicast"]
         if status["available"]:
             return status
         assert loop.time() < deadline, "multicast not offered within %ss: %s" % (LINK_S, status)
