@@ -22,30 +22,29 @@
 #include "audiomixer_plugin.hpp"
 
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 
 namespace sylk::audiomixer {
 namespace {
 
-constexpr const char* kOpenService = "audiomixer.bridge.open";
-constexpr const char* kAddFeedService = "audiomixer.bridge.add_feed";
-constexpr const char* kRemoveFeedService = "audiomixer.bridge.remove_feed";
-constexpr const char* kCloseService = "audiomixer.bridge.close";
-constexpr const char* kCheckService = "audiomixer.bridge.check";
+constexpr const char* kBridgeServices[] = {hub::service::AudioMixerBridgeOpen, hub::service::AudioMixerBridgeAddFeed,
+                                           hub::service::AudioMixerBridgeRemoveFeed, hub::service::AudioMixerBridgeClose,
+                                           hub::service::AudioMixerBridgeCheck};
 
 }  // namespace
 
 void AudioMixerPlugin::offerBridgeServices() {
     auto& services = hub::Services::instance();
-    services.offer(kOpenService, [this](const Json& request) { return openWebBridge(request); });
-    services.offer(kAddFeedService, [this](const Json& request) { return addWebFeed(request); });
-    services.offer(kRemoveFeedService, [this](const Json& request) { return removeWebFeed(request); });
-    services.offer(kCloseService, [this](const Json& request) { return closeWebBridge(request); });
-    services.offer(kCheckService, [this](const Json& request) { return checkWebBridge(request); });
+    services.offer(hub::service::AudioMixerBridgeOpen, [this](const Json& request) { return openWebBridge(request); });
+    services.offer(hub::service::AudioMixerBridgeAddFeed, [this](const Json& request) { return addWebFeed(request); });
+    services.offer(hub::service::AudioMixerBridgeRemoveFeed, [this](const Json& request) { return removeWebFeed(request); });
+    services.offer(hub::service::AudioMixerBridgeClose, [this](const Json& request) { return closeWebBridge(request); });
+    services.offer(hub::service::AudioMixerBridgeCheck, [this](const Json& request) { return checkWebBridge(request); });
 }
 
 void AudioMixerPlugin::withdrawBridgeServices() {
-    for (const char* name : {kOpenService, kAddFeedService, kRemoveFeedService, kCloseService, kCheckService})
+    for (const char* name : kBridgeServices)
         hub::Services::instance().withdraw(name);
 }
 

@@ -17,13 +17,12 @@
 
 #include "sylkcore/cluster/member_id.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 
 namespace sylk::audiomixer {
 namespace {
 
-constexpr char kAttachService[] = "audiomixer.remote.attach";
-constexpr char kDetachService[] = "audiomixer.remote.detach";
 constexpr int kOpusPayloadType = 111;
 constexpr int kDialerTickMs = 1000;
 // A leg answered here is kept this long before this node has seen the offering node's
@@ -49,14 +48,14 @@ bool AudioMixerPlugin::isMixerMember(const std::string& memberId) {
 }
 
 void AudioMixerPlugin::startLegs() {
-    hub::Services::instance().offer(kAttachService, [this](const Json& request) { return attachRemoteLeg(request); });
-    hub::Services::instance().offer(kDetachService, [this](const Json& request) { return detachRemoteLeg(request); });
+    hub::Services::instance().offer(hub::service::AudioMixerRemoteAttach, [this](const Json& request) { return attachRemoteLeg(request); });
+    hub::Services::instance().offer(hub::service::AudioMixerRemoteDetach, [this](const Json& request) { return detachRemoteLeg(request); });
     dialer_ = std::make_unique<LegDialer>(kDialerTickMs, [this] { legTick(); });
 }
 
 void AudioMixerPlugin::stopLegs() {
-    hub::Services::instance().withdraw(kAttachService);
-    hub::Services::instance().withdraw(kDetachService);
+    hub::Services::instance().withdraw(hub::service::AudioMixerRemoteAttach);
+    hub::Services::instance().withdraw(hub::service::AudioMixerRemoteDetach);
     if (dialer_)
         dialer_->stop();  // before the rooms go: its jobs post to the loop
 }
@@ -64,11 +63,11 @@ void AudioMixerPlugin::stopLegs() {
 std::optional<AudioMixerPlugin::ClusterSelf> AudioMixerPlugin::askClusterSelf() {
     // cluster.self only reads the cluster plugin's settings, on the caller's thread: safe from
     // the dialer and from the loop alike.
-    if (!hub::Services::instance().offered("cluster.self"))
+    if (!hub::Services::instance().offered(hub::service::ClusterSelf))
         return std::nullopt;  // no cluster plugin (yet): a single node
     ClusterSelf self;
     try {
-        Json answer = hub::Services::instance().call("cluster.self", Json::object());
+        Json answer = hub::Services::instance().call(hub::service::ClusterSelf, Json::object());
         RequestReader reader(answer.get());
         self.enabled = reader.optionalBool("enabled").value_or(false);
         self.node = reader.optionalString("node", 128).value_or("");
@@ -225,14 +224,14 @@ void AudioMixerPlugin::offerLeg(const std::string& key, Room& room, const std::s
     Json attach = Json::object();
     attach.set("room", roomValue(key)).set("leg", static_cast<json_int_t>(leg.id)).set("rtp", rtp);
     Json call = Json::object();
-    call.set("node", node).set("service", kAttachService).set("request", attach).set("timeout_ms", kCallTimeoutMs);
+    call.set("node", node).set("service", hub::service::AudioMixerRemoteAttach).set("request", attach).set("timeout_ms", kCallTimeoutMs);
     const uint64_t legId = leg.id;
     room.legs[node] = std::move(leg);
     ++legCounters_.offered;
     SYLK_LOG(LOG_INFO, kPackage, "room %s: offering a leg to node %s", key.c_str(), node.c_str());
     dialer_->post([this, key, node, legId, call] {
         try {
-            Json answer = hub::Services::instance().call("cluster.call", call);
+            Json answer = hub::Services::instance().call(hub::service::ClusterCall, call);
             loop().post([this, key, node, legId, answer] { onLegAnswered(key, node, legId, answer); });
         } catch (const std::exception& e) {
             loop().post([this, key, node, legId, why = std::string(e.what())] { onLegRefused(key, node, legId, why); });
@@ -249,10 +248,10 @@ void AudioMixerPlugin::onLegAnswered(const std::string& key, const std::string& 
         Json detach = Json::object();
         detach.set("room", roomValue(key)).set("leg", static_cast<json_int_t>(legId));
         Json send = Json::object();
-        send.set("node", node).set("service", kDetachService).set("request", detach);
+        send.set("node", node).set("service", hub::service::AudioMixerRemoteDetach).set("request", detach);
         dialer_->post([send] {
             try {
-                hub::Services::instance().call("cluster.send", send);
+                hub::Services::instance().call(hub::service::ClusterSend, send);
             } catch (const std::exception&) {
             }
         });
@@ -321,10 +320,10 @@ void AudioMixerPlugin::dropLeg(const std::string& key, Room& room, const std::st
     Json detach = Json::object();
     detach.set("room", roomValue(key)).set("leg", static_cast<json_int_t>(legId));
     Json send = Json::object();
-    send.set("node", node).set("service", kDetachService).set("request", detach);
+    send.set("node", node).set("service", hub::service::AudioMixerRemoteDetach).set("request", detach);
     dialer_->post([send] {
         try {
-            hub::Services::instance().call("cluster.send", send);  // one way: its answer is dropped there
+            hub::Services::instance().call(hub::service::ClusterSend, send);  // one way: its answer is dropped there
         } catch (const std::exception& e) {
             SYLK_LOG(LOG_WARN, kPackage, "cluster.send of a leg's end: %s", e.what());
         }

@@ -9,6 +9,7 @@
 
 #include "sylkcore/files/file_store.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/janus/sdp_answer.hpp"
 #include "sylkcore/log.hpp"
 
@@ -86,11 +87,11 @@ void AudioMixerPlugin::configure(const janus::PluginConfig& config) {
     onRequest<Session>("changeroom", Execution::ControlLoop, &AudioMixerPlugin::changeRoom);
     onRequest<Session>("enable_recording", Execution::LoopSync, &AudioMixerPlugin::enableRecording);
     onAdminRequest("list", &AudioMixerPlugin::adminList, Execution::LoopSync);
-    hub::Services::instance().offer("audiomixer.attach_rtp", [this](const Json& request) { return attachRtpLeg(request); });
-    hub::Services::instance().offer("audiomixer.detach_rtp", [this](const Json& request) { return detachRtpLeg(request); });
-    hub::Services::instance().offer("audiomixer.update_rtp", [this](const Json& request) { return updateRtpLeg(request); });
+    hub::Services::instance().offer(hub::service::AudioMixerAttachRtp, [this](const Json& request) { return attachRtpLeg(request); });
+    hub::Services::instance().offer(hub::service::AudioMixerDetachRtp, [this](const Json& request) { return detachRtpLeg(request); });
+    hub::Services::instance().offer(hub::service::AudioMixerUpdateRtp, [this](const Json& request) { return updateRtpLeg(request); });
     startLegs();  // a room across cluster nodes (audiomixer_legs.cpp); idle without a cluster
-    hub::Services::instance().offer("audiomixer.admit", [this](const Json& request) { return admitFromHub(request); });
+    hub::Services::instance().offer(hub::service::AudioMixerAdmit, [this](const Json& request) { return admitFromHub(request); });
     offerBridgeServices();  // the video room's web users in our rooms (audiomixer_bridge.cpp)
 }
 
@@ -99,12 +100,12 @@ std::shared_ptr<janus::PluginSession> AudioMixerPlugin::newSession(janus::Handle
 }
 
 void AudioMixerPlugin::onShutdown() {
-    hub::Services::instance().withdraw("audiomixer.attach_rtp");
-    hub::Services::instance().withdraw("audiomixer.detach_rtp");
-    hub::Services::instance().withdraw("audiomixer.update_rtp");
+    hub::Services::instance().withdraw(hub::service::AudioMixerAttachRtp);
+    hub::Services::instance().withdraw(hub::service::AudioMixerDetachRtp);
+    hub::Services::instance().withdraw(hub::service::AudioMixerUpdateRtp);
     withdrawBridgeServices();
     stopLegs();
-    hub::Services::instance().withdraw("audiomixer.admit");
+    hub::Services::instance().withdraw(hub::service::AudioMixerAdmit);
     if (clock_)
         clock_->stop();
     for (auto& [key, room] : rooms_) {

@@ -8,6 +8,7 @@
 #include "sylkcore/files/file_store.hpp"
 #include "sylkcore/hub/hub.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/request_error.hpp"
 
@@ -66,12 +67,12 @@ ClusterNode::ClusterNode(ClusterSettings settings) : settings_(std::move(setting
     // Other nodes' account events go to the SIP plugin's handles of that account, if it runs here
     // (its service only queues them to the SIP thread: the bus's thread does not wait).
     accounts_ = std::make_unique<AccountRelay>(*bus_, settings_.node, [](const std::string& account, const Json& event) {
-        if (!hub::Services::instance().offered("sip.account_event"))
+        if (!hub::Services::instance().offered(hub::service::SipAccountEvent))
             return;
         Json request = Json::object();
         request.set("account", account).set("event", event);
         try {
-            hub::Services::instance().call("sip.account_event", request);
+            hub::Services::instance().call(hub::service::SipAccountEvent, request);
         } catch (const RequestError& e) {
             SYLK_LOG(LOG_VERB, kPackage, "an account event for %s was not delivered: %s", account.c_str(), e.what());
         }
@@ -227,7 +228,7 @@ void ClusterNode::callPhonesBack(Stores& opened) {
                 Json invite = Json::object();
                 invite.set("room", room).set("uri", phone.callBack).set("display", phone.display);
                 try {
-                    hub::Services::instance().call("sip.focus.invite", invite);
+                    hub::Services::instance().call(hub::service::SipFocusInvite, invite);
                     ++phonesCalledBack_;
                     SYLK_LOG(LOG_INFO, kPackage, "node %s: room %s calls %s back (its node died)", settings_.node.c_str(),
                              room.c_str(), phone.callBack.c_str());

@@ -2,6 +2,7 @@
 
 #include "cluster_session.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/request_error.hpp"
 #include "sylkcore/room_id.hpp"
@@ -18,16 +19,6 @@ const janus::PluginInfo kInfo{
     "janus.plugin.sylk.cluster",
     "cluster",
 };
-
-const char* const kOwnerService = "cluster.owner";
-// {"account": aor, "event": {...}}: a SIP gateway account's event for the other nodes.
-const char* const kAccountEventService = "cluster.account_event";
-// Media across nodes (docs/cluster.md, "Calls between nodes"): this node's id and media address;
-// a call or a one-way message to another node's `.remote.` hub service; the other nodes in a room.
-const char* const kSelfService = "cluster.self";
-const char* const kCallService = "cluster.call";
-const char* const kSendService = "cluster.send";
-const char* const kRoomNodesService = "cluster.room_nodes";
 
 // {"node", "service", "request"} of cluster.call and cluster.send.
 struct NodeCallRequest {
@@ -74,8 +65,8 @@ void ClusterPlugin::configure(const janus::PluginConfig& config) {
     onAdminRequest("owner", &ClusterPlugin::owner);
     onAdminRequest("nodes", &ClusterPlugin::nodes);
     onAdminRequest("status", &ClusterPlugin::status);
-    hub::Services::instance().offer(kOwnerService, [node = node_](const Json& request) { return ownerService(*node, request); });
-    hub::Services::instance().offer(kAccountEventService, [node = node_](const Json& request) {
+    hub::Services::instance().offer(hub::service::ClusterOwner, [node = node_](const Json& request) { return ownerService(*node, request); });
+    hub::Services::instance().offer(hub::service::ClusterAccountEvent, [node = node_](const Json& request) {
         const char* account = json_string_value(request.member("account"));
         json_t* event = request.member("event");
         if (!account || !json_is_object(event))
@@ -87,20 +78,20 @@ void ClusterPlugin::configure(const janus::PluginConfig& config) {
 
 void ClusterPlugin::offerNodeServices() {
     auto& services = hub::Services::instance();
-    services.offer(kSelfService, [node = node_](const Json&) {
+    services.offer(hub::service::ClusterSelf, [node = node_](const Json&) {
         const ClusterSettings& settings = node->settings();
         return Json::object().setBool("enabled", settings.enabled()).set("node", settings.node).set("media_ip", settings.mediaIp);
     });
-    services.offer(kCallService, [node = node_](const Json& json) {
+    services.offer(hub::service::ClusterCall, [node = node_](const Json& json) {
         NodeCallRequest call = NodeCallRequest::read(json, true);
         return node->callNode(call.node, call.service, call.request, call.timeout);
     });
-    services.offer(kSendService, [node = node_](const Json& json) {
+    services.offer(hub::service::ClusterSend, [node = node_](const Json& json) {
         NodeCallRequest call = NodeCallRequest::read(json, false);
         node->sendToNode(call.node, call.service, call.request);
         return Json::object().setBool("sent", true);
     });
-    services.offer(kRoomNodesService, [](const Json& json) {
+    services.offer(hub::service::ClusterRoomNodes, [](const Json& json) {
         RequestReader reader(json.get());
         std::string room = reader.requireString("room");
         return Json::object().set("nodes", Json::stringArray(ClusterNode::nodesInRoom(room)));
@@ -112,9 +103,9 @@ std::shared_ptr<janus::PluginSession> ClusterPlugin::newSession(janus::Handle* h
 }
 
 void ClusterPlugin::onShutdown() {
-    hub::Services::instance().withdraw(kOwnerService);
-    hub::Services::instance().withdraw(kAccountEventService);
-    for (const char* name : {kSelfService, kCallService, kSendService, kRoomNodesService})
+    hub::Services::instance().withdraw(hub::service::ClusterOwner);
+    hub::Services::instance().withdraw(hub::service::ClusterAccountEvent);
+    for (const char* name : {hub::service::ClusterSelf, hub::service::ClusterCall, hub::service::ClusterSend, hub::service::ClusterRoomNodes})
         hub::Services::instance().withdraw(name);
     keeper_.reset();  // gives our rooms up, so the other nodes take them over at once
     node_.reset();

@@ -7,6 +7,7 @@
 #include "msrp_handle.hpp"
 #include "msrp_requests.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/request_error.hpp"
 
@@ -22,10 +23,6 @@ const janus::PluginInfo kInfo{
     ChatRoom::kPackage,
     "msrp",
 };
-
-constexpr char kOpenSession[] = "msrp.open_session";
-constexpr char kCloseSession[] = "msrp.close_session";
-constexpr char kSetRemote[] = "msrp.set_remote";
 
 }  // namespace
 
@@ -72,9 +69,9 @@ void MsrpPlugin::configure(const janus::PluginConfig& config) {
     });
     onRequest<MsrpHandle>("status", Execution::Inline, &MsrpPlugin::status);
     onAdminRequest("status", &MsrpPlugin::adminStatus);
-    hub::Services::instance().offer(kOpenSession, [this](const Json& request) { return openSession(request); });
-    hub::Services::instance().offer(kCloseSession, [this](const Json& request) { return closeSession(request); });
-    hub::Services::instance().offer(kSetRemote, [this](const Json& request) {
+    hub::Services::instance().offer(hub::service::MsrpOpenSession, [this](const Json& request) { return openSession(request); });
+    hub::Services::instance().offer(hub::service::MsrpCloseSession, [this](const Json& request) { return closeSession(request); });
+    hub::Services::instance().offer(hub::service::MsrpSetRemote, [this](const Json& request) {
         RequestReader reader(request.get());
         SetRemoteRequest remote = parseSetRemote(reader);
         try {
@@ -93,9 +90,9 @@ std::shared_ptr<janus::PluginSession> MsrpPlugin::newSession(janus::Handle* hand
 }
 
 void MsrpPlugin::onShutdown() {
-    hub::Services::instance().withdraw(kOpenSession);
-    hub::Services::instance().withdraw(kCloseSession);
-    hub::Services::instance().withdraw(kSetRemote);
+    hub::Services::instance().withdraw(hub::service::MsrpOpenSession);
+    hub::Services::instance().withdraw(hub::service::MsrpCloseSession);
+    hub::Services::instance().withdraw(hub::service::MsrpSetRemote);
     if (thread_) {
         try {
             thread_->execute([this] { switch_.reset(); });

@@ -13,6 +13,7 @@
 #include "sip_sdp.hpp"
 #include "sip_stack.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/net/srtp_session.hpp"
 #include "sylkcore/request_error.hpp"
@@ -112,7 +113,7 @@ bool ConferenceFocus::attachAudio(nua_handle_s* handle, Call& call, const AudioO
         request.set("sampling_rate", stack_.settings().roomSamplingRate);
     Json leg;
     try {
-        leg = hub::Services::instance().call("audiomixer.attach_rtp", request);
+        leg = hub::Services::instance().call(hub::service::AudioMixerAttachRtp, request);
     } catch (const RequestError& e) {
         ++callsRefused_;
         if (e.code() == ErrorCode::NotFound)
@@ -219,7 +220,7 @@ Json ConferenceFocus::updateLeg(const Call& call, std::optional<bool> hold) {
         request.set("room", call.room).set("id", static_cast<json_int_t>(call.legId));
         if (hold)
             request.setBool("hold", *hold);
-        return hub::Services::instance().call("audiomixer.update_rtp", request);
+        return hub::Services::instance().call(hub::service::AudioMixerUpdateRtp, request);
     } catch (const std::exception& e) {
         SYLK_LOG(LOG_VERB, kPackage, "updating the leg in room %s: %s", call.room.c_str(), e.what());
         return Json();
@@ -260,7 +261,7 @@ void ConferenceFocus::endCall(nua_handle_s* handle) {
         try {
             Json request = Json::object();
             request.set("room", call->second.room).set("id", static_cast<json_int_t>(call->second.legId));
-            hub::Services::instance().call("audiomixer.detach_rtp", request);
+            hub::Services::instance().call(hub::service::AudioMixerDetachRtp, request);
         } catch (const std::exception& e) {
             SYLK_LOG(LOG_VERB, kPackage, "leaving room %s: %s", call->second.room.c_str(), e.what());
         }

@@ -9,6 +9,7 @@
 
 #include "sip_stack.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/request_error.hpp"
 
@@ -42,7 +43,7 @@ std::string hostPortOf(const std::string& sipUri) {
 bool ConferenceFocus::redirectToOwner(nua_handle_s* handle, const std::string& room) {
     Json request = Json::object();
     request.set("room", room).setBool("joining", true);  // an unowned room is claimed for this call
-    if (!hub::Services::instance().offered("cluster.owner"))
+    if (!hub::Services::instance().offered(hub::service::ClusterOwner))
         return false;  // no cluster plugin: a single node, every room is here
     Json owner;
     try {

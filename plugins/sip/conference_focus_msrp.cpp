@@ -17,6 +17,7 @@
 #include "sylkcore/hub/events.hpp"
 #include "sylkcore/hub/hub.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/error_code.hpp"
 #include "sylkcore/request_error.hpp"
@@ -54,7 +55,7 @@ bool ConferenceFocus::openChat(Call& call, const MsrpOffer& offer, std::string* 
     if (refusal)
         *refusal = 488;
     try {
-        reply = hub::Services::instance().call("msrp.open_session", request);
+        reply = hub::Services::instance().call(hub::service::MsrpOpenSession, request);
     } catch (const RequestError& e) {
         *reason = e.what();
         if (refusal && e.code() == ErrorCode::MsrpNoSuchFile)

@@ -14,6 +14,7 @@
 #include "sip_sdp.hpp"
 #include "sip_stack.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/request_error.hpp"
 #include "sylkcore/request_reader.hpp"
@@ -136,7 +137,7 @@ void ConferenceFocus::dialOut(nua_handle_s* refer, const std::string& room, cons
         Json rtp = Json::object();
         rtp.set("ip", stack_.ip(listener)).set("port", 9).set("payload_type", 0);  // discard, until answered
         request.set("room", room).set("display", call.display).set("codec", "pcmu").set("rtp", rtp).set("call_back", target);
-        Json leg = hub::Services::instance().call("audiomixer.attach_rtp", request);
+        Json leg = hub::Services::instance().call(hub::service::AudioMixerAttachRtp, request);
         json_t* legRtp = leg.member("rtp");
         call.audio = true;
         call.legId = static_cast<uint64_t>(json_integer_value(json_object_get(leg.get(), "id")));
@@ -185,7 +186,7 @@ bool ConferenceFocus::dialOutOnOtherFamily(nua_handle_s* handle, int status, con
     Json request = Json::object();  // the mixer's leg was made on the first listener's address
     request.set("room", failed.call.room).set("id", static_cast<json_int_t>(failed.call.legId));
     try {
-        hub::Services::instance().call("audiomixer.detach_rtp", request);
+        hub::Services::instance().call(hub::service::AudioMixerDetachRtp, request);
     } catch (const std::exception&) {
     }
     SYLK_LOG(LOG_INFO, kPackage, "room %s invites %s again from %s (the name has no address of the other family)",
@@ -228,7 +229,7 @@ void ConferenceFocus::onDialOutResponse(nua_handle_s* handle, int status, const 
         Json request = Json::object();
         request.set("room", call.room).set("id", static_cast<json_int_t>(call.legId));
         try {
-            hub::Services::instance().call("audiomixer.detach_rtp", request);
+            hub::Services::instance().call(hub::service::AudioMixerDetachRtp, request);
         } catch (const std::exception&) {
         }
         if (status >= 300)
@@ -243,7 +244,7 @@ void ConferenceFocus::onDialOutResponse(nua_handle_s* handle, int status, const 
     Json rtp = Json::object();
     rtp.set("ip", audio->address).set("port", audio->port);
     request.set("room", call.room).set("id", static_cast<json_int_t>(call.legId)).set("rtp", rtp);
-    hub::Services::instance().call("audiomixer.update_rtp", request);
+    hub::Services::instance().call(hub::service::AudioMixerUpdateRtp, request);
     call.media.address = audio->address;
     call.media.port = audio->port;
     call.callId = callIdOf(sip);

@@ -12,6 +12,7 @@
 
 #include "sylkcore/cpim/cpim.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "imdn.hpp"
 #include "rtp_receiver.hpp"
 #include "sip_message.hpp"
@@ -324,14 +325,14 @@ void Gateway::deliverInvite(nua_handle_s* handle, const sip_s* sip, int listener
         std::string fileReason;
         auto file = body.empty() ? std::nullopt : chooseMessage(body, &fileReason);
         if (file && file->fileTransfer() && file->direction == "sendonly" &&
-            hub::Services::instance().offered("msrp.open_session")) {
+            hub::Services::instance().offered(hub::service::MsrpOpenSession)) {
             if (stack_.takesSdpOffer(handle, sip))
                 offerFile(session, handle, sip, *file, body);
             return;
         }
         // A file the client asks the web user for (a=recvonly; gateway_files_pull.cpp).
         if (file && file->fileTransfer() && file->direction == "recvonly" &&
-            hub::Services::instance().offered("msrp.open_session")) {
+            hub::Services::instance().offered(hub::service::MsrpOpenSession)) {
             if (stack_.takesSdpOffer(handle, sip))
                 requestFile(session, handle, sip, *file, body);
             return;
@@ -363,7 +364,7 @@ void Gateway::deliverInvite(nua_handle_s* handle, const sip_s* sip, int listener
         // No audio: a chat-only call (m=message) is the msrp plugin's to carry (gateway_chat.cpp).
         std::string chatReason;
         auto chat = offer.empty() ? std::nullopt : chooseMessage(offer, &chatReason);
-        if (chat && !chat->fileTransfer() && hub::Services::instance().offered("msrp.open_session")) {
+        if (chat && !chat->fileTransfer() && hub::Services::instance().offered(hub::service::MsrpOpenSession)) {
             offerChat(session, handle, sip, *chat, offer);
             return;
         }
@@ -390,7 +391,7 @@ void Gateway::deliverInvite(nua_handle_s* handle, const sip_s* sip, int listener
     // accepts; the page gets both in one call.
     std::string chatReason;
     if (auto chat = chooseMessage(offer, &chatReason);
-        chat && !chat->fileTransfer() && hub::Services::instance().offered("msrp.open_session")) {
+        chat && !chat->fileTransfer() && hub::Services::instance().offered(hub::service::MsrpOpenSession)) {
         call.msrpOffer = *chat;
         call.offeredLines = mediaLines(offer);
     }

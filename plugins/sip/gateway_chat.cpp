@@ -17,6 +17,7 @@
 #include "sip_stack.hpp"
 #include "sylkcore/cpim/cpim.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/request_error.hpp"
 
@@ -123,7 +124,7 @@ bool Gateway::openOfferedChat(GatewaySession& session, MsrpAnswer* answer, std::
         .set("remote", remote);
     std::string chatSession, chatMember;  // the member is the conference's concern, not ours
     try {
-        Json reply = hub::Services::instance().call("msrp.open_session", request);
+        Json reply = hub::Services::instance().call(hub::service::MsrpOpenSession, request);
         if (!readMsrpAnswer(reply, &chatSession, &chatMember, answer)) {
             *reason = "the msrp plugin's answer was incomplete";
             if (!chatSession.empty()) {
@@ -207,7 +208,7 @@ Json Gateway::callChat(const std::shared_ptr<GatewaySession>& session, const std
     MsrpAnswer ours;
     std::string reason;
     try {
-        Json reply = hub::Services::instance().call("msrp.open_session", request);
+        Json reply = hub::Services::instance().call(hub::service::MsrpOpenSession, request);
         if (!readMsrpAnswer(reply, &chatSession, &chatMember, &ours))
             reason = "the msrp plugin's answer was incomplete";
     } catch (const std::exception& e) {

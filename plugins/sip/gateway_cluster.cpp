@@ -5,6 +5,7 @@
 #include "gateway.hpp"
 
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/request_error.hpp"
 
@@ -14,20 +15,14 @@ namespace sylk::sip {
 
 using namespace gateway_detail;
 
-namespace {
-
-constexpr char kAccountEventService[] = "cluster.account_event";
-
-}  // namespace
-
 void Gateway::shareWithOtherNodes(const std::string& aor, const Json& event) {
     auto& services = hub::Services::instance();
-    if (!services.offered(kAccountEventService))
+    if (!services.offered(hub::service::ClusterAccountEvent))
         return;  // a single node
     Json request = Json::object();
     request.set("account", aor).set("event", event);
     try {
-        services.call(kAccountEventService, request);  // queues a bus message: does not wait
+        services.call(hub::service::ClusterAccountEvent, request);  // queues a bus message: does not wait
     } catch (const RequestError& e) {
         SYLK_LOG(LOG_VERB, kPackage, "an event of %s stays on this node: %s", aor.c_str(), e.what());
     }

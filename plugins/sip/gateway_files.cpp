@@ -20,6 +20,7 @@
 #include "sip_stack.hpp"
 #include "sylkcore/files/file_store.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/msrp/file_selector.hpp"
 #include "sylkcore/request_error.hpp"
@@ -151,7 +152,7 @@ Json Gateway::acceptFile(GatewaySession& session, const std::string& transfer, c
     std::string msrpSession, member, reason;
     MsrpAnswer answer;
     try {
-        Json reply = hub::Services::instance().call("msrp.open_session", request);
+        Json reply = hub::Services::instance().call(hub::service::MsrpOpenSession, request);
         if (!readMsrpAnswer(reply, &msrpSession, &member, &answer))
             reason = "the msrp plugin's answer was incomplete";
         std::string selector = jsonString(json_object_get(reply.get(), "file"), "selector");

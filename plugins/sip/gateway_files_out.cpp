@@ -19,6 +19,7 @@
 #include "sip_stack.hpp"
 #include "sylkcore/files/file_store.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/msrp/file_selector.hpp"
 #include "sylkcore/request_error.hpp"
@@ -71,7 +72,7 @@ Json Gateway::sendFile(const std::shared_ptr<GatewaySession>& session, const std
     std::string msrpSession, member, reason;
     MsrpAnswer ours;
     try {
-        Json reply = hub::Services::instance().call("msrp.open_session", request);
+        Json reply = hub::Services::instance().call(hub::service::MsrpOpenSession, request);
         if (!readMsrpAnswer(reply, &msrpSession, &member, &ours))
             reason = "the msrp plugin's answer was incomplete";
     } catch (const std::exception& e) {

@@ -25,6 +25,7 @@
 #include "sip_stack.hpp"
 #include "sylkcore/files/file_store.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/msrp/file_selector.hpp"
 #include "sylkcore/request_error.hpp"
@@ -135,7 +136,7 @@ Json Gateway::serveFile(GatewaySession& session, FileCall& file, const std::stri
     std::string msrpSession, member, reason;
     MsrpAnswer answer;
     try {
-        Json reply = hub::Services::instance().call("msrp.open_session", request);
+        Json reply = hub::Services::instance().call(hub::service::MsrpOpenSession, request);
         if (!readMsrpAnswer(reply, &msrpSession, &member, &answer))
             reason = "the msrp plugin's answer was incomplete";
     } catch (const std::exception& e) {

@@ -17,6 +17,7 @@
 #include "sip_message.hpp"
 #include "sip_stack.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/request_error.hpp"
 
@@ -56,7 +57,7 @@ std::shared_ptr<GatewaySession> Gateway::takeXmppSession(const sip_s* sip) {
 
 bool Gateway::holdXmppInvite(nua_handle_s* handle, int listener) {
     // Without the xmpp plugin no handle will come: refused at once, as before.
-    if (heldXmppInvites_.size() >= kMaxHeldXmppInvites || !hub::Services::instance().offered("xmpp.stox.message"))
+    if (heldXmppInvites_.size() >= kMaxHeldXmppInvites || !hub::Services::instance().offered(hub::service::XmppStoxMessage))
         return false;
     msg_t* current = nua_current_request(stack_.nua());
     if (!current)

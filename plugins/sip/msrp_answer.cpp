@@ -1,6 +1,7 @@
 #include "msrp_answer.hpp"
 
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 
 namespace sylk::sip {
@@ -59,13 +60,13 @@ std::string setMsrpRemote(const std::string& session, const MsrpOffer& answer) {
     std::string role = answer.setup == "passive" ? "active" : "passive";
     Json request = Json::object();
     request.set("session", session).set("role", role).set("remote", remote);
-    hub::Services::instance().call("msrp.set_remote", request);
+    hub::Services::instance().call(hub::service::MsrpSetRemote, request);
     return role;
 }
 
 void closeMsrpSession(const std::string& session, const std::string& what) {
     try {
-        hub::Services::instance().call("msrp.close_session", Json::object().set("session", session));
+        hub::Services::instance().call(hub::service::MsrpCloseSession, Json::object().set("session", session));
     } catch (const std::exception& e) {
         SYLK_LOG(LOG_VERB, "janus.plugin.sylk.sip", "closing %s: %s", what.c_str(), e.what());
     }

@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 
 namespace sylk::sip {
 
@@ -66,7 +67,7 @@ std::optional<Json> OwnerLookup::ask(const Json& request, std::string* why) {
             Json answer;
             std::exception_ptr error;
             try {
-                answer = hub::Services::instance().call("cluster.owner", copy);
+                answer = hub::Services::instance().call(hub::service::ClusterOwner, copy);
             } catch (...) {
                 error = std::current_exception();
             }

@@ -19,6 +19,7 @@
 #include "sylkcore/audio/codec.hpp"
 #include "sylkcore/cpim/cpim.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 
 namespace sylk::sip {
@@ -244,7 +245,7 @@ bool SipApplications::openChat(nua_handle_s* handle, Call& call, const MsrpOffer
     std::string session, member;
     std::string reason;
     try {
-        Json reply = hub::Services::instance().call("msrp.open_session", request);
+        Json reply = hub::Services::instance().call(hub::service::MsrpOpenSession, request);
         if (!readMsrpAnswer(reply, &session, &member, answer))
             reason = "the msrp plugin's answer was incomplete";
     } catch (const std::exception& e) {

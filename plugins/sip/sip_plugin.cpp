@@ -7,6 +7,7 @@
 
 #include "sip_events.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/janus/plugin_binding.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/request_error.hpp"
@@ -164,7 +165,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     // Tells the xmpp plugin that INVITEs to XMPP users will come (RFC 7573 sessions): it keeps a
     // handle waiting for them only then.
     if (!xmpp.domains.empty())
-        hub::Services::instance().offer("sip.stox.sessions", [](const Json&) { return Json::object(); });
+        hub::Services::instance().offer(hub::service::SipStoxSessions, [](const Json&) { return Json::object(); });
     SipApplicationSettings applications;
     applications.echoUris = splitList(config.getString("echo_uris", "echo"));
     for (const auto& entry : splitList(config.getString("playback_uris", ""))) {
@@ -189,11 +190,11 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
     stack_->post([this] { gateway_->restoreKeptAccounts(); });
     offerXmppServices();
     // The xmpp plugin's mediated invitations (XEP-0045) to SIP users: the room calls them in.
-    hub::Services::instance().offer("sip.focus.invite", [this](const Json& request) { return focus_->queueInvite(request); });
+    hub::Services::instance().offer(hub::service::SipFocusInvite, [this](const Json& request) { return focus_->queueInvite(request); });
     // ... and of web users of the gateway: an event on their handles. The xmpp plugin waits for the
     // answer (whether any handle got it decides between this and a call); the SIP thread never
     // waits for the xmpp plugin's, so this cannot deadlock.
-    hub::Services::instance().offer("sip.gateway.invite", [this](const Json& request) {
+    hub::Services::instance().offer(hub::service::SipGatewayInvite, [this](const Json& request) {
         Json answer;
         stack_->execute([&] { answer = gateway_->conferenceInvitation(request); });
         return answer;
@@ -201,7 +202,7 @@ void SipPlugin::configure(const janus::PluginConfig& config) {
 
     // Another node's event for a gateway account (the cluster plugin's relay, on the bus's
     // thread): queued to the SIP thread, so the bus never waits for it.
-    hub::Services::instance().offer("sip.account_event", [this](const Json& request) {
+    hub::Services::instance().offer(hub::service::SipAccountEvent, [this](const Json& request) {
         if (!stack_->post([this, request] { gateway_->fromOtherNode(request); }))
             throw RequestError(ErrorCode::SipStackError, "the SIP stack is not running");
         return Json::object();
@@ -272,17 +273,17 @@ void SipPlugin::offerXmppServices() {
             return Json::object();
         };
     };
-    hub::Services::instance().offer("sip.stox.message", onSipThread(&XmppInterworking::sendToSip));
-    hub::Services::instance().offer("sip.stox.answer", onSipThread(&XmppInterworking::xmppAnswered));
-    hub::Services::instance().offer("sip.stox.presence", onSipThread(&XmppInterworking::presenceFromXmpp));
-    hub::Services::instance().offer("sip.stox.subscribe", onSipThread(&XmppInterworking::subscribeToSip));
+    hub::Services::instance().offer(hub::service::SipStoxMessage, onSipThread(&XmppInterworking::sendToSip));
+    hub::Services::instance().offer(hub::service::SipStoxAnswer, onSipThread(&XmppInterworking::xmppAnswered));
+    hub::Services::instance().offer(hub::service::SipStoxPresence, onSipThread(&XmppInterworking::presenceFromXmpp));
+    hub::Services::instance().offer(hub::service::SipStoxSubscribe, onSipThread(&XmppInterworking::subscribeToSip));
 }
 
 void SipPlugin::onShutdown() {
-    hub::Services::instance().withdraw("sip.stox.message");
-    hub::Services::instance().withdraw("sip.stox.answer");
-    hub::Services::instance().withdraw("sip.stox.presence");
-    hub::Services::instance().withdraw("sip.stox.subscribe");
+    hub::Services::instance().withdraw(hub::service::SipStoxMessage);
+    hub::Services::instance().withdraw(hub::service::SipStoxAnswer);
+    hub::Services::instance().withdraw(hub::service::SipStoxPresence);
+    hub::Services::instance().withdraw(hub::service::SipStoxSubscribe);
     if (stack_ && xmpp_) {
         try {
             stack_->execute([this] { xmpp_->close(); });
@@ -290,10 +291,10 @@ void SipPlugin::onShutdown() {
             SYLK_LOG(LOG_VERB, info().package, "answering held XMPP messages: %s", e.what());
         }
     }
-    hub::Services::instance().withdraw("sip.focus.invite");
-    hub::Services::instance().withdraw("sip.gateway.invite");
-    hub::Services::instance().withdraw("sip.account_event");
-    hub::Services::instance().withdraw("sip.stox.sessions");
+    hub::Services::instance().withdraw(hub::service::SipFocusInvite);
+    hub::Services::instance().withdraw(hub::service::SipGatewayInvite);
+    hub::Services::instance().withdraw(hub::service::SipAccountEvent);
+    hub::Services::instance().withdraw(hub::service::SipStoxSessions);
     if (stack_)
         stack_->stop();
     gateway_.reset();

@@ -13,6 +13,7 @@
 #include "sip_stack.hpp"
 #include "sylkcore/cpim/cpim.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 
 namespace sylk::sip {
@@ -187,7 +188,7 @@ void XmppInterworking::onIncomingMessage(nua_handle_s* handle, const sip_s* sip)
     nua_save_event(stack_.nua(), held.saved);
     heldCount_ = held_.size();
     try {
-        hub::Services::instance().call("xmpp.stox.message", request);
+        hub::Services::instance().call(hub::service::XmppStoxMessage, request);
         ++toXmpp_;
     } catch (const std::exception& e) {
         respond(token, 503, std::string("XMPP is not reachable: ") + e.what());
@@ -251,7 +252,7 @@ void XmppInterworking::tellXmppSubscription(int64_t token, const std::string& fr
                                             bool subscribe) {
     Json request = Json::object();
     request.set("token", static_cast<json_int_t>(token)).set("from", from).set("to", to).setBool("subscribe", subscribe);
-    hub::Services::instance().call("xmpp.stox.subscribe", request);
+    hub::Services::instance().call(hub::service::XmppStoxSubscribe, request);
 }
 
 void XmppInterworking::onSubscribe(nua_handle_s* handle, const sip_s* sip) {
@@ -328,7 +329,7 @@ void XmppInterworking::tellXmppPresence(int64_t token, bool open, const std::str
     Json presence = Json::object();
     presence.set("token", static_cast<json_int_t>(token)).setBool("open", open).set("note", note).setBool("end", end);
     try {
-        hub::Services::instance().call("xmpp.stox.presence", presence);
+        hub::Services::instance().call(hub::service::XmppStoxPresence, presence);
     } catch (const std::exception& e) {
         SYLK_LOG(LOG_WARN, kPackage, "presence to the xmpp plugin: %s", e.what());
     }
@@ -385,7 +386,7 @@ void XmppInterworking::answerXmpp(int64_t token, int status, const std::string& 
     Json answer = Json::object();
     answer.set("token", static_cast<json_int_t>(token)).set("status", status).set("reason", reason);
     try {
-        hub::Services::instance().call("xmpp.stox.answer", answer);
+        hub::Services::instance().call(hub::service::XmppStoxAnswer, answer);
     } catch (const std::exception& e) {
         SYLK_LOG(LOG_WARN, kPackage, "answering the xmpp plugin: %s", e.what());
     }

@@ -30,6 +30,7 @@
 #include "subscriber.hpp"
 #include "sylkcore/cluster/member_id.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 #include "videoroom_common.hpp"
 #include "videoroom_plugin.hpp"
@@ -40,11 +41,6 @@ namespace {
 
 constexpr const char* kMixerPackage = "janus.plugin.sylk.audiomixer";
 constexpr const char* kMixerPrefix = "janus.plugin.sylk.audiomixer/";
-constexpr const char* kOpenService = "audiomixer.bridge.open";
-constexpr const char* kAddFeedService = "audiomixer.bridge.add_feed";
-constexpr const char* kRemoveFeedService = "audiomixer.bridge.remove_feed";
-constexpr const char* kCloseService = "audiomixer.bridge.close";
-constexpr const char* kCheckService = "audiomixer.bridge.check";
 // The mix feed's single stream: m-line 0 (the payload type the mixer sends with, as
 // RemoteFeed routes by it), Opus as every browser takes it.
 constexpr int kMixMindex = 0;
@@ -73,7 +69,7 @@ bool VideoRoomPlugin::isMixerMember(const std::string& memberId) {
 }
 
 void VideoRoomPlugin::reconcileAudioBridge(const std::shared_ptr<VideoRoom>& room, bool phoneJoined) {
-    if (!hub::Services::instance().offered(kOpenService) || findRoom(room->id) != room)
+    if (!hub::Services::instance().offered(hub::service::AudioMixerBridgeOpen) || findRoom(room->id) != room)
         return;  // no audio mixer loaded, or a room that is closing
     bool phones = false;
     if (room->hubRoom()) {
@@ -114,9 +110,9 @@ void VideoRoomPlugin::reconcileAudioBridge(const std::shared_ptr<VideoRoom>& roo
         Json request = Json::object();
         request.set("room", room->id.key).set("feed", static_cast<json_int_t>(it->first));
         try {
-            hub::Services::instance().call(kRemoveFeedService, request);
+            hub::Services::instance().call(hub::service::AudioMixerBridgeRemoveFeed, request);
         } catch (const std::exception& e) {
-            SYLK_LOG(LOG_WARN, kPackage, "room %s: %s: %s", room->id.key.c_str(), kRemoveFeedService, e.what());
+            SYLK_LOG(LOG_WARN, kPackage, "room %s: %s: %s", room->id.key.c_str(), hub::service::AudioMixerBridgeRemoveFeed, e.what());
         }
         it = bridge->feeds.erase(it);  // the relay stops sending as it goes
     }
@@ -129,7 +125,7 @@ void VideoRoomPlugin::reconcileAudioBridge(const std::shared_ptr<VideoRoom>& roo
         request.set("room", room->id.key).set("feed", static_cast<json_int_t>(id)).set("payload_type", audio->mindex);
         request.setBool("relayed", publisher->remote());
         try {
-            Json answer = hub::Services::instance().call(kAddFeedService, request);
+            Json answer = hub::Services::instance().call(hub::service::AudioMixerBridgeAddFeed, request);
             RequestReader reader(answer.get());
             json_t* rtpObject = reader.optionalObject("rtp");
             if (!rtpObject)
@@ -155,9 +151,9 @@ bool VideoRoomPlugin::mixerHasBridge(const VideoRoom& room) {
     Json request = Json::object();
     request.set("room", room.id.key).set("bridge", static_cast<json_int_t>(room.audioBridge->mixerBridge));
     try {
-        return json_is_true(hub::Services::instance().call(kCheckService, request).member("open"));
+        return json_is_true(hub::Services::instance().call(hub::service::AudioMixerBridgeCheck, request).member("open"));
     } catch (const std::exception& e) {
-        SYLK_LOG(LOG_WARN, kPackage, "room %s: %s: %s", room.id.key.c_str(), kCheckService, e.what());
+        SYLK_LOG(LOG_WARN, kPackage, "room %s: %s: %s", room.id.key.c_str(), hub::service::AudioMixerBridgeCheck, e.what());
         return false;
     }
 }
@@ -177,7 +173,7 @@ bool VideoRoomPlugin::openAudioBridge(const std::shared_ptr<VideoRoom>& room) {
         rtp.set("ip", kBridgeHost).set("port", mix->port()).set("payload_type", kMixMindex);
         Json request = Json::object();
         request.set("room", room->id.key).set("rtp", rtp);
-        Json answer = hub::Services::instance().call(kOpenService, request);
+        Json answer = hub::Services::instance().call(hub::service::AudioMixerBridgeOpen, request);
         RequestReader reader(answer.get());
         json_t* rtpObject = reader.optionalObject("rtp");
         if (!rtpObject)
@@ -223,14 +219,14 @@ void VideoRoomPlugin::closeAudioBridge(const std::shared_ptr<VideoRoom>& room, b
         unpublishStreams(bridge->mix->feed);
     ++audioBridgesClosed_;
     SYLK_LOG(LOG_INFO, kPackage, "room %s: audio bridge to the mixer closed", room->id.key.c_str());
-    if (!tellMixer || !hub::Services::instance().offered(kCloseService))
+    if (!tellMixer || !hub::Services::instance().offered(hub::service::AudioMixerBridgeClose))
         return;
     Json request = Json::object();
     request.set("room", room->id.key);
     try {
-        hub::Services::instance().call(kCloseService, request);
+        hub::Services::instance().call(hub::service::AudioMixerBridgeClose, request);
     } catch (const std::exception& e) {
-        SYLK_LOG(LOG_WARN, kPackage, "room %s: %s: %s", room->id.key.c_str(), kCloseService, e.what());
+        SYLK_LOG(LOG_WARN, kPackage, "room %s: %s: %s", room->id.key.c_str(), hub::service::AudioMixerBridgeClose, e.what());
     }
 }
 

@@ -24,6 +24,7 @@
 #include "subscriber.hpp"
 #include "sylkcore/hub/events.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 #include "videoroom_common.hpp"
 #include "videoroom_plugin.hpp"
@@ -34,11 +35,6 @@ namespace {
 
 const std::string kClusterPlugin = "janus.plugin.sylk.cluster";
 const std::string kOwnPrefix = std::string(kPackage) + "/";
-constexpr const char* kRelayService = "videoroom.remote.relay";
-constexpr const char* kStopService = "videoroom.remote.stop";
-constexpr const char* kFeedService = "videoroom.remote.feed";
-constexpr const char* kKeyframeService = "videoroom.remote.keyframe";
-constexpr const char* kRefusedService = "videoroom.remote.refused";
 constexpr int kRelayCheckMs = 2000;
 // A relay asked for and not answered within this is asked again (the bus lost either message;
 // the publishing node answers at once, even when the feed is not publishing).
@@ -80,16 +76,16 @@ MediaKind kindNamed(const std::string& type) {
 
 void VideoRoomPlugin::offerRelayServices() {
     auto& services = hub::Services::instance();
-    services.offer(kRelayService, [this](const Json& request) { return runOnLoop([&] { return Reply{relayForNode(request), {}}; }).body; });
-    services.offer(kStopService, [this](const Json& request) { return runOnLoop([&] { return Reply{stopRelayForNode(request), {}}; }).body; });
-    services.offer(kFeedService, [this](const Json& request) { return runOnLoop([&] { return Reply{feedFromNode(request), {}}; }).body; });
-    services.offer(kKeyframeService, [this](const Json& request) { return runOnLoop([&] { return Reply{keyframeForNode(request), {}}; }).body; });
-    services.offer(kRefusedService, [this](const Json& request) { return runOnLoop([&] { return Reply{refusedByNode(request), {}}; }).body; });
+    services.offer(hub::service::VideoRoomRemoteRelay, [this](const Json& request) { return runOnLoop([&] { return Reply{relayForNode(request), {}}; }).body; });
+    services.offer(hub::service::VideoRoomRemoteStop, [this](const Json& request) { return runOnLoop([&] { return Reply{stopRelayForNode(request), {}}; }).body; });
+    services.offer(hub::service::VideoRoomRemoteFeed, [this](const Json& request) { return runOnLoop([&] { return Reply{feedFromNode(request), {}}; }).body; });
+    services.offer(hub::service::VideoRoomRemoteKeyframe, [this](const Json& request) { return runOnLoop([&] { return Reply{keyframeForNode(request), {}}; }).body; });
+    services.offer(hub::service::VideoRoomRemoteRefused, [this](const Json& request) { return runOnLoop([&] { return Reply{refusedByNode(request), {}}; }).body; });
     loop().every(std::chrono::milliseconds(kRelayCheckMs), [this] { checkRelays(); });
 }
 
 void VideoRoomPlugin::withdrawRelayServices() {
-    for (const char* name : {kRelayService, kStopService, kFeedService, kKeyframeService, kRefusedService})
+    for (const char* name : {hub::service::VideoRoomRemoteRelay, hub::service::VideoRoomRemoteStop, hub::service::VideoRoomRemoteFeed, hub::service::VideoRoomRemoteKeyframe, hub::service::VideoRoomRemoteRefused})
         hub::Services::instance().withdraw(name);
 }
 
@@ -97,7 +93,7 @@ bool VideoRoomPlugin::knowCluster() {
     if (!selfNode_.empty())
         return true;
     try {
-        Json self = hub::Services::instance().call("cluster.self", Json::object());
+        Json self = hub::Services::instance().call(hub::service::ClusterSelf, Json::object());
         if (!json_is_true(self.member("enabled")))
             return false;
         RequestReader reader(self.get());
@@ -113,7 +109,7 @@ void VideoRoomPlugin::sendToNode(const std::string& node, const char* service, c
     Json message = Json::object();
     message.set("node", node).set("service", service).set("request", request);
     try {
-        hub::Services::instance().call("cluster.send", message);
+        hub::Services::instance().call(hub::service::ClusterSend, message);
     } catch (const std::exception& e) {
         SYLK_LOG(LOG_WARN, kPackage, "%s to node %s not sent: %s", service, node.c_str(), e.what());
     }
@@ -180,7 +176,7 @@ void VideoRoomPlugin::ensureRemoteFeed(const std::shared_ptr<VideoRoom>& room, u
             Json request = Json::object();
             request.set("room", room->id.key).set("feed", static_cast<json_int_t>(feed)).set("mindex", mindex);
             request.setBool("urgent", urgent);
-            sendToNode(node, kKeyframeService, request);
+            sendToNode(node, hub::service::VideoRoomRemoteKeyframe, request);
         });
     });
     std::shared_ptr<RemoteFeed> remote;
@@ -214,7 +210,7 @@ void VideoRoomPlugin::askRelay(const VideoRoom& room, uint64_t feed, RemoteFeed&
         .set("host", mediaIp_)
         .set("port", remote.port());
     remote.askedUs = g_get_monotonic_time();
-    sendToNode(remote.node, kRelayService, request);
+    sendToNode(remote.node, hub::service::VideoRoomRemoteRelay, request);
     SYLK_LOG(LOG_INFO, kPackage, "room %s: asked node %s to relay feed %llu to %s:%u", room.id.key.c_str(),
              remote.node.c_str(), static_cast<unsigned long long>(feed), mediaIp_.c_str(), remote.port());
 }
@@ -275,7 +271,7 @@ void VideoRoomPlugin::dropRemoteFeed(const std::shared_ptr<VideoRoom>& room, uin
     if (tellNode) {
         Json request = Json::object();
         request.set("room", room->id.key).set("feed", static_cast<json_int_t>(feed));
-        sendToNode(remote->node, kStopService, request);
+        sendToNode(remote->node, hub::service::VideoRoomRemoteStop, request);
     }
 }
 
@@ -398,7 +394,7 @@ Json VideoRoomPlugin::relayForNode(const Json& message) {
         // The asker used cluster.send, which drops this answer: tell it with a message of its own.
         Json refusal = Json::object();
         refusal.set("room", roomKey).set("feed", static_cast<json_int_t>(feed)).set("error", e.what()).set("code", static_cast<int>(e.code()));
-        sendToNode(node, kRefusedService, refusal);
+        sendToNode(node, hub::service::VideoRoomRemoteRefused, refusal);
         throw;
     }
 }
@@ -436,7 +432,7 @@ void VideoRoomPlugin::sendFeed(const VideoRoom& room, const FeedRelay& relay) {
         return;  // an admin relay to a plain address: nobody to tell
     Json request = relay.feedDescription();
     request.set("room", room.id.key).set("feed", static_cast<json_int_t>(relay.feed)).set("host", mediaIp_);
-    sendToNode(relay.node, kFeedService, request);
+    sendToNode(relay.node, hub::service::VideoRoomRemoteFeed, request);
 }
 
 void VideoRoomPlugin::relayPublished(const std::shared_ptr<Publisher>& publisher) {

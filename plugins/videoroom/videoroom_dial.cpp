@@ -3,6 +3,7 @@
 // hub service videoroom.dial_progress; neither plugin's thread waits for the other (the focus
 // only queues the invitation, we only post the report to our loop).
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 #include "videoroom_common.hpp"
 #include "videoroom_plugin.hpp"
@@ -26,9 +27,9 @@ Reply VideoRoomPlugin::dial(Session& session, RequestReader& reader, const Reque
         .set("uri", uri)
         .set("display", publisher->display)
         .set("token", static_cast<json_int_t>(token))
-        .set("progress", "videoroom.dial_progress");
+        .set("progress", hub::service::VideoRoomDialProgress);
     try {
-        hub::Services::instance().call("sip.focus.invite", invite);
+        hub::Services::instance().call(hub::service::SipFocusInvite, invite);
     } catch (const RequestError& e) {
         // No SIP plugin here (NotFound), or the focus refused the URI: the web user reads why.
         throw RequestError(ErrorCode::InvalidField, std::string("cannot call ") + uri + ": " + e.what());

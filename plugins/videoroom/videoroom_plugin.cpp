@@ -7,6 +7,7 @@
 #include "sylkcore/janus/sdp_answer.hpp"
 #include "sylkcore/files/file_store.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 #include "recording.hpp"
 #include "videoroom_events.hpp"
@@ -87,8 +88,8 @@ void VideoRoomPlugin::configure(const janus::PluginConfig& config) {
     onRequest<Session>("lock", Execution::LoopSync, &VideoRoomPlugin::lock);
     onRequest<Session>("raise_hand", Execution::ControlLoop, &VideoRoomPlugin::raiseHand);
     onRequest<Session>("dial", Execution::LoopSync, &VideoRoomPlugin::dial);
-    hub::Services::instance().offer("videoroom.dial_progress", [this](const Json& report) { return queueDialProgress(report); });
-    hub::Services::instance().offer("videoroom.admit", [this](const Json& request) { return admitFromHub(request); });
+    hub::Services::instance().offer(hub::service::VideoRoomDialProgress, [this](const Json& report) { return queueDialProgress(report); });
+    hub::Services::instance().offer(hub::service::VideoRoomAdmit, [this](const Json& request) { return admitFromHub(request); });
     onAdminRequest("list", &VideoRoomPlugin::adminListRooms, Execution::LoopSync);
     onAdminRequest("create", &VideoRoomPlugin::adminCreate, Execution::LoopSync);
     onAdminRequest("destroy", &VideoRoomPlugin::adminDestroy, Execution::LoopSync);
@@ -103,8 +104,8 @@ std::shared_ptr<janus::PluginSession> VideoRoomPlugin::newSession(janus::Handle*
 }
 
 void VideoRoomPlugin::onShutdown() {
-    hub::Services::instance().withdraw("videoroom.dial_progress");
-    hub::Services::instance().withdraw("videoroom.admit");
+    hub::Services::instance().withdraw(hub::service::VideoRoomDialProgress);
+    hub::Services::instance().withdraw(hub::service::VideoRoomAdmit);
     withdrawRelayServices();
     for (auto& [key, room] : rooms_) {
         // Their threads and sockets end now, not whenever the room's last reference goes.

@@ -10,6 +10,7 @@
 #include "sylkcore/hub/events.hpp"
 #include "sylkcore/hub/hub.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 
 namespace sylk::xmpp {
@@ -484,12 +485,12 @@ bool MucRoom::inviteSipUser(const gloox::Tag& stanza, const Occupant& from, cons
     // which any occupant may send (as to an XMPP user). Else the SIP focus calls the user in,
     // which only a moderator may have it do.
     try {
-        if (hub::Services::instance().offered("sip.gateway.invite")) {
+        if (hub::Services::instance().offered(hub::service::SipGatewayInvite)) {
             Json request = Json::object();
             request.set("uri", uri).set("room", name_).set("from", "xmpp:" + from.jid.bare()).set("display", from.nick);
             if (!reason.empty())
                 request.set("reason", reason);
-            Json answer = hub::Services::instance().call("sip.gateway.invite", request);
+            Json answer = hub::Services::instance().call(hub::service::SipGatewayInvite, request);
             json_t* delivered = answer.member("delivered");
             if (delivered && json_integer_value(delivered) > 0) {
                 events_.notify([&] { return occupantEvent("invited", from).set("invitee", uri).setBool("web", true); });
@@ -509,7 +510,7 @@ bool MucRoom::inviteSipUser(const gloox::Tag& stanza, const Occupant& from, cons
     try {
         Json request = Json::object();
         request.set("room", name_).set("uri", uri).set("display", from.nick);
-        hub::Services::instance().call("sip.focus.invite", request);
+        hub::Services::instance().call(hub::service::SipFocusInvite, request);
     } catch (const std::exception& e) {
         send(errorReply(stanza, "cancel", "service-unavailable", std::string("cannot call ") + uri + ": " + e.what()));
         return false;

@@ -6,6 +6,7 @@
 #include "muc_naming.hpp"
 #include "sylkcore/hub/hub.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 #include "xmpp_namespaces.hpp"
 
@@ -128,7 +129,7 @@ MucService::Admission MucService::admission(const std::string& room, const std::
     // video room (its PIN, its lock) and the audio mixer (its PIN). A password must satisfy each
     // that has a PIN; one that refuses refuses the join.
     Admission result;
-    for (const char* service : {"videoroom.admit", "audiomixer.admit"}) {
+    for (const char* service : {hub::service::VideoRoomAdmit, hub::service::AudioMixerAdmit}) {
         if (!hub::Services::instance().offered(service))
             continue;
         Json request = Json::object();

@@ -11,6 +11,7 @@
 #include "stox_errors.hpp"
 #include "stox_stanzas.hpp"
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 #include "xmpp_namespaces.hpp"
 
@@ -166,7 +167,7 @@ void SipDomainService::onChat(const gloox::Tag& stanza, const StanzaHeader& head
     }
     request.set("token", static_cast<json_int_t>(token));
     try {
-        hub::Services::instance().call("sip.stox.message", request);
+        hub::Services::instance().call(hub::service::SipStoxMessage, request);
         ++toSipCount_;
     } catch (const std::exception& e) {
         toSip_.erase(token);
@@ -198,7 +199,7 @@ void SipDomainService::answerSip(int64_t token, int status, const std::string& r
     Json answer = Json::object();
     answer.set("token", static_cast<json_int_t>(token)).set("status", status).set("reason", reason);
     try {
-        hub::Services::instance().call("sip.stox.answer", answer);
+        hub::Services::instance().call(hub::service::SipStoxAnswer, answer);
     } catch (const std::exception& e) {
         SYLK_LOG(LOG_WARN, kPackage, "answering the SIP plugin: %s", e.what());
     }
@@ -325,7 +326,7 @@ void SipDomainService::subscribeFromSip(const Json& request) {
     if (local.empty() || !user) {
         answer.setBool("open", false).setBool("end", true);
         try {
-            hub::Services::instance().call("sip.stox.presence", answer);
+            hub::Services::instance().call(hub::service::SipStoxPresence, answer);
         } catch (const std::exception&) {
         }
         return;
@@ -367,7 +368,7 @@ void SipDomainService::tellWatchers(const WatchKey& key, bool end) {
         Json presence = Json::object();
         presence.set("token", static_cast<json_int_t>(token)).setBool("open", open).set("note", note).setBool("end", end);
         try {
-            hub::Services::instance().call("sip.stox.presence", presence);
+            hub::Services::instance().call(hub::service::SipStoxPresence, presence);
         } catch (const std::exception& e) {
             SYLK_LOG(LOG_WARN, kPackage, "presence to the SIP plugin: %s", e.what());
         }
@@ -424,7 +425,7 @@ bool SipDomainService::onSipUserSubscription(const StanzaHeader& header) {
         Json request = Json::object();
         request.set("token", static_cast<json_int_t>(it->second.token)).setBool("subscribe", false);
         try {
-            hub::Services::instance().call("sip.stox.subscribe", request);
+            hub::Services::instance().call(hub::service::SipStoxSubscribe, request);
         } catch (const std::exception&) {
             // the SIP plugin is gone, and its subscription with it
         }
@@ -454,7 +455,7 @@ bool SipDomainService::onSipUserSubscription(const StanzaHeader& header) {
     sipWatches_[key] = watch;
     sipWatchKeys_[watch.token] = key;
     try {
-        hub::Services::instance().call("sip.stox.subscribe", request);
+        hub::Services::instance().call(hub::service::SipStoxSubscribe, request);
     } catch (const std::exception&) {
         sipWatchKeys_.erase(watch.token);
         sipWatches_.erase(key);
@@ -503,7 +504,7 @@ void SipDomainService::presenceFromSip(const Json& presence) {
 void SipDomainService::makeWaitingChat() {
     if (waitingChat_)
         return;
-    if (!hub::Services::instance().offered("sip.stox.sessions")) {
+    if (!hub::Services::instance().offered(hub::service::SipStoxSessions)) {
         // No SIP plugin (yet), or one without xmpp_domains: no INVITE can come; look again later
         // (a cheap check: no Janus session is made until it is offered).
         chatRetry_ = thread_.after(std::chrono::seconds(1), [this] { makeWaitingChat(); });

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "sylkcore/hub/services.hpp"
+#include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
 #include "sylkcore/request_error.hpp"
 #include "xmpp_config.hpp"
@@ -62,17 +63,17 @@ void XmppPlugin::offerStoxServices() {
             return Json::object();
         };
     };
-    hub::Services::instance().offer("xmpp.stox.message", onSipDomain(&SipDomainService::fromSip));
-    hub::Services::instance().offer("xmpp.stox.answer", onSipDomain(&SipDomainService::sipAnswered));
-    hub::Services::instance().offer("xmpp.stox.subscribe", onSipDomain(&SipDomainService::subscribeFromSip));
-    hub::Services::instance().offer("xmpp.stox.presence", onSipDomain(&SipDomainService::presenceFromSip));
+    hub::Services::instance().offer(hub::service::XmppStoxMessage, onSipDomain(&SipDomainService::fromSip));
+    hub::Services::instance().offer(hub::service::XmppStoxAnswer, onSipDomain(&SipDomainService::sipAnswered));
+    hub::Services::instance().offer(hub::service::XmppStoxSubscribe, onSipDomain(&SipDomainService::subscribeFromSip));
+    hub::Services::instance().offer(hub::service::XmppStoxPresence, onSipDomain(&SipDomainService::presenceFromSip));
 }
 
 void XmppPlugin::onShutdown() {
-    hub::Services::instance().withdraw("xmpp.stox.message");
-    hub::Services::instance().withdraw("xmpp.stox.answer");
-    hub::Services::instance().withdraw("xmpp.stox.subscribe");
-    hub::Services::instance().withdraw("xmpp.stox.presence");
+    hub::Services::instance().withdraw(hub::service::XmppStoxMessage);
+    hub::Services::instance().withdraw(hub::service::XmppStoxAnswer);
+    hub::Services::instance().withdraw(hub::service::XmppStoxSubscribe);
+    hub::Services::instance().withdraw(hub::service::XmppStoxPresence);
     if (!thread_)
         return;
     try {

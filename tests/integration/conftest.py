@@ -24,6 +24,7 @@ BUILD = os.environ.get("SYLK_BUILD_DIR", os.path.join(TOP, "build"))
 # the tests and the harness, TMPDIR for the programs they start. SYLK_KEEP_TMP=1 keeps it, to
 # look at a failed run's logs (its path is printed at the end).
 SESSION_TMP = tempfile.mkdtemp(prefix="sylk-tests-")
+os.chmod(SESSION_TMP, 0o711)  # searchable as /tmp is: PostgreSQL runs as `postgres` under a folder of ours
 tempfile.tempdir = SESSION_TMP
 os.environ["TMPDIR"] = SESSION_TMP
 
