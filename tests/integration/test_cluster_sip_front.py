@@ -18,8 +18,7 @@ import pytest
 from conftest import BUILD, run
 from harness.cluster_nodes import start_nodes, stop_nodes
 from harness.janus_api import Admin
-from harness.janus_process import JanusProcess, sanitizer_env
-from harness.cluster_front import call_through_front, start_front
+from harness.cluster_front import call_through_front, front_node, start_front
 from harness.nats_server import NatsServer
 from test_cluster_leases import join
 from test_sip_gateway import WebUser, sip_event
@@ -43,14 +42,8 @@ class Front:
     def start(self):
         self.nats.start()
         for index in range(2):
-            name = "node%d" % index
-            ws_port, admin_port, http_port = 8330 + index, 7330 + index, 8430 + index
-            options = {"nats": self.nats.url, "node": name, "lease_ms": LEASE_MS,
-                       "ws_url": "ws://127.0.0.1:%d/" % ws_port, "sip_uri": "sip:127.0.0.1:%d" % SIP_PORTS[index]}
-            self.nodes.append(JanusProcess(
-                BUILD, os.path.join(self.folder, name), ws_port=ws_port, admin_port=admin_port, http_port=http_port,
-                env=sanitizer_env(), test_plugins=False, sip_options={"sip_port": SIP_PORTS[index]},
-                run_options={"without_plugins": WITHOUT, "cluster_options": options, "sip_tls_port": 0}))
+            self.nodes.append(front_node(BUILD, self.folder, index, self.nats.url, LEASE_MS, SIP_PORTS, (8330, 7330, 8430),
+                                         WITHOUT))
         start_nodes(self.nodes)
         self.kamailio = start_front(self.folder, FRONT_PORT, SIP_PORTS)
         return self

@@ -5,11 +5,26 @@ sipp phone that calls a room through it (tests/integration/sip/front_call.xml)."
 import os
 import subprocess
 
+from harness.janus_process import JanusProcess, sanitizer_env
 from harness.kamailio_registrar import KamailioRegistrar
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 SAMPLE = os.path.join(TOP, "conf", "kamailio-cluster-front.cfg.sample")
 SCENARIO = os.path.join(TOP, "tests", "integration", "sip", "front_call.xml")
+
+
+def front_node(build, folder, index, nats_url, lease_ms, sip_ports, ports, without_plugins, sip_options=None):
+    """Janus node `index` (named node<index>) of a cluster behind the front, not started: a
+    member of the cluster at nats_url whose SIP plugin listens on sip_ports[index] and who
+    redirects there; ports = (ws, admin, http) of node 0, node i on each + i."""
+    name = "node%d" % index
+    ws_port, admin_port, http_port = (port + index for port in ports)
+    options = {"nats": nats_url, "node": name, "lease_ms": lease_ms,
+               "ws_url": "ws://127.0.0.1:%d/" % ws_port, "sip_uri": "sip:127.0.0.1:%d" % sip_ports[index]}
+    return JanusProcess(
+        build, os.path.join(folder, name), ws_port=ws_port, admin_port=admin_port, http_port=http_port,
+        env=sanitizer_env(), test_plugins=False, sip_options={"sip_port": sip_ports[index], **(sip_options or {})},
+        run_options={"without_plugins": without_plugins, "cluster_options": options, "sip_tls_port": 0})
 
 
 def start_front(folder, port, sip_ports):
