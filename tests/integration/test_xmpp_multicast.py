@@ -27,15 +27,11 @@ def room_jid(prosody, name):
     return "%s@%s" % (name, prosody.muc_domain)
 
 
-async def plugin_status(janus):
-    return await xmpp_status(janus.ws_url)
-
-
 async def wait_status(janus, predicate, what, timeout=LINK_S):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        status = await plugin_status(janus)
+        status = await xmpp_status(janus.ws_url)
         if predicate(status):
             return status
         if loop.time() > deadline:
@@ -62,7 +58,7 @@ async def exchange(janus, prosody, name):
             for nick in nicks:
                 await client.wait_presence(lambda p, n=nick: p.sender == "%s/%s" % (room, n), DELIVERY_S)
         marks = [client.mark() for client in clients]
-        before = (await plugin_status(janus))["muc"]["link"]["stanzas_out"]
+        before = (await xmpp_status(janus.ws_url))["muc"]["link"]["stanzas_out"]
 
         expected = []  # (nick, body) in sending order
         for index in range(PER_SENDER):
@@ -73,7 +69,7 @@ async def exchange(janus, prosody, name):
         for client in clients:
             await client.wait_message(lambda m: m.body == expected[-1][1], DELIVERY_S)
         await asyncio.sleep(SETTLE_S)
-        after = (await plugin_status(janus))["muc"]["link"]["stanzas_out"]
+        after = (await xmpp_status(janus.ws_url))["muc"]["link"]["stanzas_out"]
 
         for client, mark in zip(clients, marks):
             got = [m for m in client.messages(lambda m: m.bare_from == room and m.type == "groupchat"
@@ -109,7 +105,7 @@ async def exchange(janus, prosody, name):
 
         # the last one leaves: the others see it go once (a presence fan-out), it gets its own 110
         marks = [client.mark() for client in clients]
-        before_leave = (await plugin_status(janus))["muc"]["link"]["stanzas_out"]
+        before_leave = (await xmpp_status(janus.ws_url))["muc"]["link"]["stanzas_out"]
         await clients[-1].leave(room, nicks[-1])
         gone = "%s/%s" % (room, nicks[-1])
         await clients[-1].wait_presence(lambda p: p.sender == gone and p.type == "unavailable", DELIVERY_S, marks[-1])
@@ -120,7 +116,7 @@ async def exchange(janus, prosody, name):
             seen = [p for p in client.received[mark:] if p.kind == "presence" and p.sender == gone]
             assert len(seen) == 1 and seen[0].child(NS_ADDRESS, "addresses") is None, (client.jid, seen)
             assert seen[0].child(NS_RECIPIENTS, "recipients") is None, (client.jid, seen)
-        left = (await plugin_status(janus))["muc"]["link"]["stanzas_out"] - before_leave
+        left = (await xmpp_status(janus.ws_url))["muc"]["link"]["stanzas_out"] - before_leave
         return after - before, left
     finally:
         for client in clients:
@@ -175,7 +171,7 @@ def test_a_client_cannot_use_the_multicast(janus, prosody):
             for client, mark in zip((bob, carol), marks):
                 assert client.messages(lambda m: (m.body or "").startswith("spam"), mark) == [], client.jid
             # the component still has it
-            status = await plugin_status(janus)
+            status = await xmpp_status(janus.ws_url)
             assert status["muc"]["multicast"]["available"] is True, status["muc"]
         finally:
             for client in (alice, bob, carol):
@@ -192,12 +188,12 @@ def test_without_the_module_the_component_sends_a_copy_per_occupant(janus, proso
         try:
             await wait_status(janus, lambda s: s["muc"]["link"]["connected"] and s["muc"]["link"]["connects"] >= 2,
                               "the link made again")
-            status = await plugin_status(janus)
+            status = await xmpp_status(janus.ws_url)
             assert status["muc"]["multicast"]["available"] is False, status["muc"]
             sent, left = await exchange(janus, prosody, "multicast-off")
             assert sent == PER_SENDER * len(USERS) * len(USERS), sent  # 4 copies of each
             assert left == 1 + len(USERS) - 1, left
-            status = await plugin_status(janus)
+            status = await xmpp_status(janus.ws_url)
             assert status["muc"]["multicast"]["available"] is False and status["muc"]["multicast"]["bounces"] == 0
         finally:
             prosody.stop()

@@ -5,6 +5,7 @@ each sender's order, without <addresses/>, and the link carries one stanza a mes
 from conftest import run
 
 import test_xmpp_multicast as multicast
+from harness.xmpp_status import xmpp_status
 
 XMPP = {"multicast": "on"}
 
@@ -17,7 +18,7 @@ def test_forced_multicast_uses_xep0033_addresses_and_the_module_makes_the_copies
         sent, left = await multicast.exchange(janus, prosody, "multicast-xep0033")
         assert sent == multicast.PER_SENDER * len(multicast.USERS), sent
         assert left == 2, left
-        status = await multicast.plugin_status(janus)
+        status = await xmpp_status(janus.ws_url)
         assert status["muc"]["multicast"]["bounces"] == 0 and status["muc"]["multicast"]["available"] is True
         assert "Traceback" not in prosody.log(), prosody.log_tail()
     run(body())
