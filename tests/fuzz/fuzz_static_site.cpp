@@ -13,11 +13,12 @@
 namespace {
 
 struct Site {
+    std::string top;
     std::string root;
     sylk::http::StaticSite site;
     Site() {
         char templ[] = "/tmp/sylk-fuzz-site-XXXXXX";
-        std::string top = g_mkdtemp(templ);
+        top = g_mkdtemp(templ);
         root = top + "/site";
         g_mkdir(root.c_str(), 0755);
         g_mkdir((root + "/js").c_str(), 0755);
@@ -29,6 +30,15 @@ struct Site {
         root = real;
         free(real);
     }
+    // libFuzzer ends with exit(): the folder goes with the fixture, not left in /tmp per run.
+    ~Site() {
+        for (const char* file : {"/site/index.html", "/site/js/a.js", "/outside.txt"})
+            g_remove((top + file).c_str());
+        for (const char* folder : {"/site/js", "/site", ""})
+            g_rmdir((top + folder).c_str());
+    }
+    Site(const Site&) = delete;
+    Site& operator=(const Site&) = delete;
 };
 
 }  // namespace
