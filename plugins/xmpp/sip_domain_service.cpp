@@ -10,6 +10,7 @@
 #include "stox_address.hpp"
 #include "stox_errors.hpp"
 #include "stox_stanzas.hpp"
+#include "sylkcore/hub/api_loopback.hpp"
 #include "sylkcore/hub/services.hpp"
 #include "sylkcore/hub/service_names.hpp"
 #include "sylkcore/log.hpp"
@@ -504,9 +505,10 @@ void SipDomainService::presenceFromSip(const Json& presence) {
 void SipDomainService::makeWaitingChat() {
     if (waitingChat_)
         return;
-    if (!hub::Services::instance().offered(hub::service::SipStoxSessions)) {
-        // No SIP plugin (yet), or one without xmpp_domains: no INVITE can come; look again later
-        // (a cheap check: no Janus session is made until it is offered).
+    if (!hub::Services::instance().offered(hub::service::SipStoxSessions) || !hub::ApiLoopback::instance().available()) {
+        // No SIP plugin (yet), or one without xmpp_domains: no INVITE can come; or no loopback
+        // transport yet (janus loads transports after plugins, and the component link can be up
+        // before). Look again later: a cheap check, no Janus session is made until both are there.
         chatRetry_ = thread_.after(std::chrono::seconds(1), [this] { makeWaitingChat(); });
         return;
     }
@@ -540,9 +542,10 @@ void SipDomainService::makeWaitingChat() {
     try {
         started->start();
     } catch (const std::exception& e) {
-        SYLK_LOG(LOG_WARN, kPackage, "no handle for SIP chat sessions to XMPP users: %s", e.what());
+        SYLK_LOG(LOG_WARN, kPackage, "no handle for SIP chat sessions to XMPP users yet: %s", e.what());
         chatSessions_.erase(id);
-        waitingChat_ = 0;
+        waitingChat_ = 0;  // as when it ends: tried again a little later, not never
+        chatRetry_ = thread_.after(std::chrono::seconds(2), [this] { makeWaitingChat(); });
     }
 }
 

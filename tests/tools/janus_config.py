@@ -218,7 +218,7 @@ def make_run_dir(run, build, ws_port=8188, admin_port=7188, http_port=8080, admi
     with open(os.path.join(conf, "janus.plugin.sylk.sip.jcfg"), "w") as out:
         out.write('general: {\n\ttls_port = %d\n\ttls_certificate = "%s"\n\ttls_key = "%s"\n'
                   % (sip_tls_port, certificate, key))
-        if sip_rtp_timeout is not None:
+        if sip_rtp_timeout is not None and "rtp_timeout" not in (sip_options or {}):  # a module's own wins
             out.write('\trtp_timeout = %d\n' % sip_rtp_timeout)
         if "state_dir" not in (sip_options or {}):  # the message journal, kept with the run
             out.write('\tstate_dir = "%s"\n' % os.path.join(run, "state"))
