@@ -39,6 +39,21 @@ def _remove_session_tmp():
 atexit.register(_remove_session_tmp)  # at exit: pytest's own tmp_path clean-up runs after its hooks
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report carries the last warnings and errors of every janus still running
+    (CI shows only what the report prints, and the session's folder goes at exit)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    for process in JanusProcess.running:
+        problems = process.log_problems()
+        if problems:
+            report.sections.append(("janus %s: its last warnings and errors" % os.path.basename(process.run_dir),
+                                    problems))
+
+
 def run(coroutine, timeout=60):
     """Runs one async test body with an overall deadline."""
     return asyncio.run(asyncio.wait_for(coroutine, timeout))

@@ -26,6 +26,10 @@ def sanitizer_env():
 
 
 class JanusProcess:
+    # Started and not yet stopped: a failed test's report shows their logs' warnings and errors
+    # (conftest.py), since the session's folder, logs and all, goes at exit.
+    running = []
+
     def __init__(self, build_dir, run_dir, ice_interfaces="v0", test_plugins=True, stock_plugins=(),
                  ws_port=8188, admin_port=7188, http_port=8080, env=None, sip_options=None, extra_args=(),
                  event_loops=0, mixer_threads=3, event_handler=None, run_options=None):
@@ -67,6 +71,7 @@ class JanusProcess:
         env.update(self.env or {})
         self.process = subprocess.Popen(["janus", "-F", os.path.join(self.run_dir, "conf"), "-o"] + self.extra_args,
                                         stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        JanusProcess.running.append(self)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -97,8 +102,18 @@ class JanusProcess:
         except OSError:
             return ""
 
+    def log_problems(self, lines=30):
+        """The last warnings and errors of its log (janus's [WARN] and [ERR] lines)."""
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return "".join([line for line in f if line.startswith(("[WARN]", "[ERR]"))][-lines:])
+        except OSError:
+            return ""
+
     def stop(self, timeout=10.0):
         """Ends the janus we started, by its PID only."""
+        if self in JanusProcess.running:
+            JanusProcess.running.remove(self)
         if not self.process:
             return None
         if self.process.poll() is None:
