@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "transports/http/room_link.hpp"
@@ -32,10 +33,8 @@ struct Site {
     }
     // libFuzzer ends with exit(): the folder goes with the fixture, not left in /tmp per run.
     ~Site() {
-        for (const char* file : {"/site/index.html", "/site/js/a.js", "/outside.txt"})
-            g_remove((top + file).c_str());
-        for (const char* folder : {"/site/js", "/site", ""})
-            g_rmdir((top + folder).c_str());
+        std::error_code ignored;
+        std::filesystem::remove_all(top, ignored);
     }
     Site(const Site&) = delete;
     Site& operator=(const Site&) = delete;
