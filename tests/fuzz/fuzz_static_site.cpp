@@ -5,21 +5,21 @@
 
 #include <cstdint>
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 
+#include "tests/unit/temp_folder.hpp"
 #include "transports/http/room_link.hpp"
 #include "transports/http/static_site.hpp"
 
 namespace {
 
 struct Site {
-    std::string top;
+    // libFuzzer ends with exit(): the folder goes with the fixture, not left in /tmp per run.
+    sylk::test::TempFolder folder{"sylk-fuzz-site-"};
     std::string root;
     sylk::http::StaticSite site;
     Site() {
-        char templ[] = "/tmp/sylk-fuzz-site-XXXXXX";
-        top = g_mkdtemp(templ);
+        const std::string& top = folder.path();
         root = top + "/site";
         g_mkdir(root.c_str(), 0755);
         g_mkdir((root + "/js").c_str(), 0755);
@@ -31,13 +31,6 @@ struct Site {
         root = real;
         free(real);
     }
-    // libFuzzer ends with exit(): the folder goes with the fixture, not left in /tmp per run.
-    ~Site() {
-        std::error_code ignored;
-        std::filesystem::remove_all(top, ignored);
-    }
-    Site(const Site&) = delete;
-    Site& operator=(const Site&) = delete;
 };
 
 }  // namespace

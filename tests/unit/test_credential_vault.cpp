@@ -6,13 +6,14 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <vector>
 
 #include "sylkcore/store/credential_vault.hpp"
+#include "temp_folder.hpp"
+
 // cmocka defines fail(): include it after the C++ library headers
 #include "cmocka_cpp.hpp"
 
@@ -20,23 +21,6 @@ using sylk::store::CredentialVault;
 using sylk::store::CredentialVaultError;
 
 namespace {
-
-// A test's own folder under the temporary directory, removed with what it holds when the test
-// ends (a failing cmocka assertion jumps past it: the folder then stays, to look at).
-struct TempFolder {
-    std::string path;
-    TempFolder() {
-        gchar* dir = g_dir_make_tmp("sylk-vault-XXXXXX", nullptr);
-        path = dir;
-        g_free(dir);
-    }
-    ~TempFolder() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path, ignored);
-    }
-    TempFolder(const TempFolder&) = delete;
-    TempFolder& operator=(const TempFolder&) = delete;
-};
 
 std::vector<std::string> files(const std::string& dir) {
     std::vector<std::string> names;
@@ -61,8 +45,8 @@ void spit(const std::string& path, const std::string& content) {
 const std::string kRecord = R"({"aor":"sip:alice@example.com","secret":"Very-Secret-42"})";
 
 void records_round_trip_sealed(void**) {
-    TempFolder folder;
-    const std::string& base = folder.path;
+    sylk::test::TempFolder folder("sylk-vault-");
+    const std::string& base = folder.path();
     std::string key = base + "/server.key";
     {
         CredentialVault vault(base + "/kept", key);
@@ -88,8 +72,8 @@ void records_round_trip_sealed(void**) {
 }
 
 void tampered_moved_or_foreign_records_do_not_open(void**) {
-    TempFolder folder;
-    const std::string& base = folder.path;
+    sylk::test::TempFolder folder("sylk-vault-");
+    const std::string& base = folder.path();
     CredentialVault vault(base + "/kept", base + "/server.key");
     vault.save("sip:alice@example.com", kRecord);
     std::string path = files(base + "/kept")[0];
@@ -116,8 +100,8 @@ void tampered_moved_or_foreign_records_do_not_open(void**) {
 }
 
 void a_bad_key_file_is_refused(void**) {
-    TempFolder folder;
-    const std::string& base = folder.path;
+    sylk::test::TempFolder folder("sylk-vault-");
+    const std::string& base = folder.path();
     spit(base + "/short.key", "too short");
     bool refused = false;
     try {
