@@ -103,12 +103,18 @@ class JanusProcess:
             return ""
 
     def log_problems(self, lines=30):
-        """The last warnings and errors of its log (janus's [WARN] and [ERR] lines)."""
+        """The last warnings and errors of its log (janus's [WARN] and [ERR] lines), each said
+        once with how often: a retry logged every few seconds does not crowd out the rest."""
+        counts = {}  # line -> times; re-inserted on each, so the order is that of last occurrence
         try:
             with open(self.log_path, errors="replace") as f:
-                return "".join([line for line in f if line.startswith(("[WARN]", "[ERR]"))][-lines:])
+                for line in f:
+                    if line.startswith(("[WARN]", "[ERR]")):
+                        counts[line] = counts.pop(line, 0) + 1
         except OSError:
             return ""
+        return "".join(line if times == 1 else "(%d times) %s" % (times, line)
+                       for line, times in list(counts.items())[-lines:])
 
     def stop(self, timeout=10.0):
         """Ends the janus we started, by its PID only."""
